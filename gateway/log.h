@@ -1,0 +1,50 @@
+/*
+ * log.h: one line per event on stderr:
+ *   2026-11-29T11:04:00.123Z INFO http: listening addr=127.0.0.1:8080
+ * The module names the part of the gateway speaking; the message ends with
+ * key=value pairs where there are any. Messages below the configured level
+ * are dropped before they are formatted.
+ */
+#ifndef BARAZA_LOG_H
+#define BARAZA_LOG_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+enum log_level {
+	L_ERROR = 0,
+	L_WARN,
+	L_INFO,
+	L_DEBUG,
+};
+
+/* Sets the level; messages above it (less severe) are dropped. */
+void log_set_level(int);
+int log_get_level(void);
+/* Parses "error", "warn", "info", "debug"; returns the level or -1. */
+int log_level_parse(const char *);
+/* True when a message at this level would be printed. */
+int log_would(int);
+
+void log_msg(int, const char *, const char *, ...) PRINTFLIKE(3, 4);
+#define log_error(mod, ...) log_msg(L_ERROR, mod, __VA_ARGS__)
+#define log_warn(mod, ...) log_msg(L_WARN, mod, __VA_ARGS__)
+#define log_info(mod, ...) log_msg(L_INFO, mod, __VA_ARGS__)
+#define log_debug(mod, ...) log_msg(L_DEBUG, mod, __VA_ARGS__)
+
+/*
+ * Start-up failures and impossible states: print "baraza: MESSAGE" (fatal
+ * adds strerror(errno)) and exit 1.
+ */
+NORETURN void fatal(const char *, ...) PRINTFLIKE(1, 2);
+NORETURN void fatalx(const char *, ...) PRINTFLIKE(1, 2);
+
+/*
+ * Masks a phone number for logs at level info and above unless the level is
+ * debug: "+254700000001" becomes "+2547****0001". Writes into out (at least
+ * 32 bytes) and returns it.
+ */
+const char *log_phone(const char *, char *, size_t);
+
+#endif

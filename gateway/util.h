@@ -1,0 +1,81 @@
+/*
+ * util.h: allocation that dies on out-of-memory, bounded growable buffers,
+ * clocks and small string helpers shared by every module.
+ */
+#ifndef BARAZA_UTIL_H
+#define BARAZA_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr)-offsetof(type, member)))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+/* libGammu's headers define NORETURN and UNUSED the same way. */
+#if defined(__GNUC__)
+#define PRINTFLIKE(f, a) __attribute__((format(printf, f, a)))
+#ifndef NORETURN
+#define NORETURN __attribute__((noreturn))
+#endif
+#ifndef UNUSED
+#define UNUSED __attribute__((unused))
+#endif
+#else
+#define PRINTFLIKE(f, a)
+#define NORETURN
+#define UNUSED
+#endif
+
+/*
+ * Allocation wrappers: they never return NULL; on out-of-memory they log and
+ * abort (internal allocations may die; anything sized by network input must
+ * first be checked against a hard limit by its caller). The caller owns and
+ * frees what they return.
+ */
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+char *xasprintf(const char *, ...) PRINTFLIKE(1, 2);
+char *xvasprintf(const char *, va_list) PRINTFLIKE(1, 0);
+
+/*
+ * A growable byte buffer with a hard maximum (curl's dynbuf). The data is
+ * always NUL-terminated after a successful append, so it can be read as a C
+ * string. buf_append and buf_printf return 0, or -1 when the result would
+ * exceed max (the buffer is then left unchanged). The buffer owns data;
+ * buf_free releases it, buf_steal hands it to the caller.
+ */
+struct buf {
+	char *data; /* NULL until the first append */
+	size_t len; /* bytes in use, without the NUL */
+	size_t cap; /* bytes allocated */
+	size_t max; /* hard limit on len */
+};
+
+void buf_init(struct buf *, size_t max);
+int buf_append(struct buf *, const void *, size_t);
+int buf_puts(struct buf *, const char *);
+int buf_printf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
+void buf_reset(struct buf *);
+void buf_free(struct buf *);
+char *buf_steal(struct buf *);
+const char *buf_cstr(const struct buf *);
+
+/* Clocks in milliseconds: wall time since the epoch, and a monotonic one. */
+int64_t now_ms(void);
+int64_t mono_ms(void);
+
+/* Formats a wall time in ms as ISO 8601 UTC ("2026-11-29T11:04:00Z") into out. */
+void iso8601_utc(int64_t ms, char *out, size_t outlen);
+
+/* Trims ASCII white space at both ends in place and returns s. */
+char *str_trim(char *s);
+
+/* ASCII case-insensitive equality. */
+int str_ieq(const char *, const char *);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * test_util.c: bounded buffers, string helpers and log masking.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "util.h"
+
+static void
+test_buf_limit(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_puts(&b, "abcd"), 0);
+	assert_int_equal(buf_puts(&b, "efgh"), 0);
+	assert_string_equal(buf_cstr(&b), "abcdefgh");
+	/* One byte over the maximum is refused and leaves the buffer as it was. */
+	assert_int_equal(buf_puts(&b, "i"), -1);
+	assert_int_equal(b.len, 8);
+	assert_string_equal(buf_cstr(&b), "abcdefgh");
+	buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(buf_cstr(&b), "");
+	assert_int_equal(buf_printf(&b, "%d-%s", 42, "x"), 0);
+	assert_string_equal(buf_cstr(&b), "42-x");
+	assert_int_equal(buf_printf(&b, "%s", "123456"), -1);
+	buf_free(&b);
+}
+
+static void
+test_buf_growth(void **state)
+{
+	struct buf b;
+	char *s;
+	int i;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < 10000; i++)
+		assert_int_equal(buf_append(&b, "0123456789", 10), 0);
+	assert_int_equal(b.len, 100000);
+	assert_int_equal(b.data[b.len], '\0');
+	assert_memory_equal(b.data + 99990, "0123456789", 10);
+	s = buf_steal(&b);
+	assert_null(b.data);
+	assert_int_equal(strlen(s), 100000);
+	free(s);
+	/* Stealing an empty buffer gives an empty string, not NULL. */
+	s = buf_steal(&b);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void
+test_strings(void **state)
+{
+	char s1[] = "  \t hello world \r\n";
+	char s2[] = "   ";
+	char *p;
+
+	(void)state;
+	assert_string_equal(str_trim(s1), "hello world");
+	assert_string_equal(str_trim(s2), "");
+	assert_true(str_ieq("Stop", "STOP"));
+	assert_false(str_ieq("Stop", "STOPS"));
+	p = xasprintf("%s=%d", "n", 7);
+	assert_string_equal(p, "n=7");
+	free(p);
+	p = xstrndup("abcdef", 3);
+	assert_string_equal(p, "abc");
+	free(p);
+}
+
+static void
+test_iso8601(void **state)
+{
+	char out[32];
+
+	(void)state;
+	iso8601_utc(0, out, sizeof(out));
+	assert_string_equal(out, "1970-01-01T00:00:00Z");
+	iso8601_utc(1795950240000LL, out, sizeof(out));
+	assert_string_equal(out, "2026-11-29T11:04:00Z");
+}
+
+static void
+test_log_phone(void **state)
+{
+	char out[32];
+	int saved = log_get_level();
+
+	(void)state;
+	log_set_level(L_INFO);
+	assert_string_equal(log_phone("+254700000001", out, sizeof(out)),
+	    "+2547****0001");
+	assert_string_equal(log_phone("123", out, sizeof(out)), "****");
+	log_set_level(L_DEBUG);
+	assert_string_equal(log_phone("+254700000001", out, sizeof(out)),
+	    "+254700000001");
+	assert_int_equal(log_level_parse("warn"), L_WARN);
+	assert_int_equal(log_level_parse("loud"), -1);
+	log_set_level(saved);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_limit),
+		cmocka_unit_test(test_buf_growth),
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_iso8601),
+		cmocka_unit_test(test_log_phone),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
