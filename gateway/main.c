@@ -1,8 +1,6 @@
 /*
  * main.c: the baraza command: option parsing and subcommand dispatch.
  */
-#include "config.h"
-
 #include <curl/curl.h>
 #include <gammu.h>
 #include <jansson.h>
@@ -16,31 +14,42 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "cli.h"
+#include "config.h"
+#include "gateway.h"
 #include "log.h"
 #include "util.h"
 
+/*
+ * A subcommand. Commands that need the config get it loaded and valid:
+ * main exits 2 on any config finding before they run.
+ */
 struct command {
 	const char	*name;	/* the subcommand */
-	int	(*run)(int, char **, const char *);	/* argc, argv, config path */
-	const char	*usage;	/* one line of arguments */
+	int	(*run)(int, char **, struct config *);	/* argc, argv, cfg */
+	int		 needs_config; /* load the config first */
+	const char	*usage;	/* its arguments */
 };
 
-static int cmd_version(int, char **, const char *);
-static int cmd_later(int, char **, const char *);
+static int cmd_version(int, char **, struct config *);
+static int cmd_serve(int, char **, struct config *);
+static int cmd_later(int, char **, struct config *);
 
 static const struct command commands[] = {
-	{ "serve", cmd_later, "" },
-	{ "check", cmd_later, "" },
-	{ "simulate", cmd_later, "[--ussd CODE | --sms] [--phone NUM] [--lang LL]" },
-	{ "send", cmd_later, "NUM TEXT [--channel NAME]" },
-	{ "broadcast", cmd_later, "TEXT --topic T [--at TIME] [--dry-run]" },
-	{ "notify", cmd_later, "FILE.csv --text TEMPLATE [--at TIME] [--dry-run]" },
-	{ "import", cmd_later, "TABLE FILE.csv --key COLUMN" },
-	{ "reports", cmd_later, "[--status S]" },
-	{ "report", cmd_later, "ID [--status S] [--note TEXT]" },
-	{ "contact", cmd_later, "NUM [--forget]" },
-	{ "stats", cmd_later, "" },
-	{ "version", cmd_version, "" },
+	{ "serve", cmd_serve, 1, "" },
+	{ "check", NULL, 0, "" },
+	{ "simulate", simulate_main, 1,
+	    "[--ussd CODE | --sms] [--phone NUM] [--lang LL]" },
+	{ "send", cmd_later, 1, "NUM TEXT [--channel NAME]" },
+	{ "broadcast", cmd_later, 1, "TEXT --topic T [--at TIME] [--dry-run]" },
+	{ "notify", cmd_later, 1,
+	    "FILE.csv --text TEMPLATE [--at TIME] [--dry-run]" },
+	{ "import", cli_import, 1, "TABLE FILE.csv --key COLUMN" },
+	{ "reports", cmd_later, 1, "[--status S]" },
+	{ "report", cmd_later, 1, "ID [--status S] [--note TEXT]" },
+	{ "contact", cmd_later, 1, "NUM [--forget]" },
+	{ "stats", cmd_later, 1, "" },
+	{ "version", cmd_version, 0, "" },
 };
 
 static void
@@ -55,13 +64,13 @@ usage(FILE *fp)
 }
 
 static int
-cmd_version(int argc, char **argv, const char *conf)
+cmd_version(int argc, char **argv, struct config *cfg)
 {
 	char pcre2[64] = "?";
 	curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 
 	(void)argv;
-	(void)conf;
+	(void)cfg;
 	if (argc > 1) {
 		fprintf(stderr, "usage: baraza version\n");
 		return 2;
@@ -78,12 +87,89 @@ cmd_version(int argc, char **argv, const char *conf)
 }
 
 static int
-cmd_later(int argc, char **argv, const char *conf)
+cmd_later(int argc, char **argv, struct config *cfg)
 {
 	(void)argc;
-	(void)conf;
+	(void)cfg;
 	fprintf(stderr, "baraza: %s: not implemented yet\n", argv[0]);
 	return 1;
+}
+
+static int
+cmd_serve(int argc, char **argv, struct config *cfg)
+{
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: baraza serve\n");
+		return 2;
+	}
+	return serve_main(cfg);
+}
+
+/*
+ * `baraza check`: every finding of the config and the flows, gcc-style on
+ * stderr; exit 1 when any is an error. Finding errors is its work, so bad
+ * config here is 1, not 2.
+ */
+static int
+cmd_check(int argc, const char *path)
+{
+	struct config *cfg = NULL;
+	struct config_errors *errs = NULL;
+	struct flow_findings f;
+	struct flowset *set = NULL;
+	size_t nerr;
+	int rc;
+
+	if (argc > 1) {
+		fprintf(stderr, "usage: baraza check\n");
+		return 2;
+	}
+	config_load(path, &cfg, &errs);
+	config_errors_print(errs, stderr);
+	nerr = config_errors_count(errs);
+	config_errors_free(errs);
+	if (cfg == NULL)
+		return 1;
+	flow_findings_init(&f);
+	rc = gateway_load_flows(cfg, &set, &f);
+	flow_findings_sort(&f);
+	flow_findings_print(&f, stderr);
+	nerr += f.nerrors;
+	if (nerr == 0)
+		printf("%s: ok, %zu flow%s in %zu file%s, %zu warning%s\n",
+		    path, set->nflows, set->nflows == 1 ? "" : "s",
+		    set->nfiles, set->nfiles == 1 ? "" : "s", f.nwarnings,
+		    f.nwarnings == 1 ? "" : "s");
+	else
+		fprintf(stderr, "baraza: %zu error%s, %zu warning%s\n", nerr,
+		    nerr == 1 ? "" : "s", f.nwarnings,
+		    f.nwarnings == 1 ? "" : "s");
+	(void)rc;
+	flowset_free(set);
+	flow_findings_free(&f);
+	config_free(cfg);
+	return nerr ? 1 : 0;
+}
+
+/*
+ * Loads the config for a command. Any finding is fatal here: the findings
+ * go to stderr and the exit status is 2.
+ */
+static struct config *
+load_config(const char *path)
+{
+	struct config *cfg = NULL;
+	struct config_errors *errs = NULL;
+
+	if (config_load(path, &cfg, &errs) != 0 || cfg == NULL) {
+		config_errors_print(errs, stderr);
+		config_errors_free(errs);
+		config_free(cfg);
+		exit(2);
+	}
+	config_errors_free(errs);
+	return cfg;
 }
 
 int
@@ -114,10 +200,22 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "--version") == 0)
 		argv[0] = "version";
+	if (conf == NULL)
+		conf = config_default_path();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (strcmp(argv[0], "check") == 0)
+		return cmd_check(argc, conf);
 	for (i = 0; i < nitems(commands); i++) {
 		if (strcmp(argv[0], commands[i].name) == 0) {
+			struct config *cfg = NULL;
+			int rc;
+
 			optind = 1;
-			return commands[i].run(argc, argv, conf);
+			if (commands[i].needs_config)
+				cfg = load_config(conf);
+			rc = commands[i].run(argc, argv, cfg);
+			config_free(cfg);
+			return rc;
 		}
 	}
 	fprintf(stderr, "baraza: unknown command '%s'\n", argv[0]);

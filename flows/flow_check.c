@@ -1,0 +1,725 @@
+/*
+ * flow_check.c: findings (what `baraza check` prints and reload logs) and
+ * the whole-set checks of the flow language: duplicates across flows and
+ * files, menus without options, variables used but never assigned,
+ * unreachable steps and USSD screens over the limit.
+ */
+#include "flows/flow.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- findings ---- */
+
+void
+flow_findings_init(struct flow_findings *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void
+flow_findings_free(struct flow_findings *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->v[i].file);
+		free(f->v[i].msg);
+	}
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+void
+flow_findings_add(struct flow_findings *f, const char *file, unsigned line,
+    unsigned col, enum flow_severity sev, const char *fmt, ...)
+{
+	struct flow_finding *x;
+	va_list ap;
+
+	if (sev == FINDING_ERROR)
+		f->nerrors++;
+	else
+		f->nwarnings++;
+	if (f->n >= FLOW_MAX_FINDINGS) {
+		f->ndropped++;
+		return;
+	}
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 16;
+		f->v = xrealloc(f->v, f->cap * sizeof(*f->v));
+	}
+	x = &f->v[f->n++];
+	x->file = xstrdup(file ? file : "");
+	x->line = line;
+	x->col = col;
+	x->severity = sev;
+	x->seq = f->seq++;
+	va_start(ap, fmt);
+	x->msg = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+static int
+finding_cmp(const void *a, const void *b)
+{
+	const struct flow_finding *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->file, y->file)) != 0)
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void
+flow_findings_sort(struct flow_findings *f)
+{
+	if (f->n > 1)
+		qsort(f->v, f->n, sizeof(*f->v), finding_cmp);
+}
+
+char *
+flow_finding_format(const struct flow_finding *x)
+{
+	const char *sev = x->severity == FINDING_ERROR ? "error" : "warning";
+
+	if (x->file[0] == '\0')
+		return xasprintf("%s: %s", sev, x->msg);
+	if (x->line == 0)
+		return xasprintf("%s: %s: %s", x->file, sev, x->msg);
+	return xasprintf("%s:%u:%u: %s: %s", x->file, x->line, x->col, sev,
+	    x->msg);
+}
+
+size_t
+flow_findings_print(const struct flow_findings *f, void *fp)
+{
+	size_t i;
+	char *s;
+
+	for (i = 0; i < f->n; i++) {
+		s = flow_finding_format(&f->v[i]);
+		fprintf(fp, "%s\n", s);
+		free(s);
+	}
+	if (f->ndropped > 0)
+		fprintf(fp, "... and %zu more findings\n", f->ndropped);
+	return f->nerrors;
+}
+
+/* ---- the checker ---- */
+
+/* A set of names (pointers into the flow set, not owned). */
+struct names {
+	const char **v;
+	size_t n, cap;
+};
+
+static int
+names_has(const struct names *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Adds name unless present; returns 1 when it was added. */
+static int
+names_add(struct names *s, const char *name)
+{
+	if (names_has(s, name))
+		return 0;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 8;
+		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
+	}
+	s->v[s->n++] = name;
+	return 1;
+}
+
+/* The run of a check: the set, where findings go, per-flow state. */
+struct checker {
+	const struct flowset *set;
+	struct flow_findings *f;
+	struct names *assigned; /* per flow, indexed by flow->index */
+	size_t nerrors;
+};
+
+static void PRINTFLIKE(4, 5)
+report(struct checker *ck, const struct flow_pos *pos, enum flow_severity sev,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	flow_findings_add(ck->f, pos->file, pos->line, pos->col, sev, "%s",
+	    msg);
+	free(msg);
+	if (sev == FINDING_ERROR)
+		ck->nerrors++;
+}
+
+/* Calls fn for every target of a step. */
+static void
+step_targets(const struct flow_step *st,
+    void (*fn)(void *, const struct flow_target *), void *arg)
+{
+	size_t i;
+
+	switch (st->kind) {
+	case STEP_MENU:
+		for (i = 0; i < st->u.menu.noptions; i++)
+			fn(arg, &st->u.menu.options[i].target);
+		break;
+	case STEP_IF:
+		fn(arg, &st->u.cond.target);
+		break;
+	case STEP_GOTO:
+		fn(arg, &st->u.go.target);
+		break;
+	case STEP_LOOKUP:
+		fn(arg, &st->u.lookup.missing.target);
+		break;
+	case STEP_FETCH:
+		fn(arg, &st->u.fetch.missing.target);
+		fn(arg, &st->u.fetch.failed.target);
+		break;
+	case STEP_FIND_REPORT:
+		fn(arg, &st->u.find.missing.target);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Duplicate flow names, keywords, USSD codes and defaults. */
+struct trig_ref {
+	const struct flow_trigger *t;
+	const struct flow *flow;
+	size_t order;
+};
+
+static int
+trig_ref_cmp(const void *a, const void *b)
+{
+	const struct trig_ref *x = a, *y = b;
+	int c = strcmp(x->t->word, y->t->word);
+
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void
+check_duplicates(struct checker *ck)
+{
+	const struct flowset *set = ck->set;
+	const struct flow *fl, *first_default = NULL;
+	const struct flow_trigger *first_trig = NULL;
+	struct trig_ref *refs;
+	size_t i, j, n = 0, order = 0;
+	int pass;
+
+	for (i = 0; i < set->nflows; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(set->flows[i]->name,
+			    set->flows[j]->name) == 0) {
+				report(ck, &set->flows[i]->pos, FINDING_ERROR,
+				    "duplicate flow '%s' (first defined at "
+				    "%s:%u)", set->flows[i]->name,
+				    set->flows[j]->pos.file,
+				    set->flows[j]->pos.line);
+				break;
+			}
+
+	for (i = 0; i < set->nflows; i++)
+		n += set->flows[i]->ntriggers;
+	refs = xcalloc(n ? n : 1, sizeof(*refs));
+	for (pass = 0; pass < 2; pass++) {
+		enum flow_trigger_kind kind = pass ? TRIGGER_USSD :
+		    TRIGGER_KEYWORD;
+
+		n = 0;
+		for (i = 0; i < set->nflows; i++) {
+			fl = set->flows[i];
+			for (j = 0; j < fl->ntriggers; j++)
+				if (fl->triggers[j].kind == kind) {
+					refs[n].t = &fl->triggers[j];
+					refs[n].flow = fl;
+					refs[n].order = order++;
+					n++;
+				}
+		}
+		qsort(refs, n, sizeof(*refs), trig_ref_cmp);
+		for (i = 1; i < n; i++) {
+			for (j = i; j > 0 && strcmp(refs[j - 1].t->word,
+			    refs[i].t->word) == 0; j--)
+				;
+			if (j == i)
+				continue;
+			/* refs[j] is the first claim of this word. */
+			report(ck, &refs[i].t->pos, FINDING_ERROR,
+			    "%s '%s' already used by flow '%s' (%s:%u)",
+			    pass ? "USSD code" : "keyword", refs[i].t->word,
+			    refs[j].flow->name, refs[j].t->pos.file,
+			    refs[j].t->pos.line);
+		}
+	}
+	free(refs);
+
+	for (i = 0; i < set->nflows; i++) {
+		fl = set->flows[i];
+		for (j = 0; j < fl->ntriggers; j++) {
+			if (fl->triggers[j].kind != TRIGGER_DEFAULT)
+				continue;
+			if (first_default == NULL) {
+				first_default = fl;
+				first_trig = &fl->triggers[j];
+				continue;
+			}
+			report(ck, &fl->triggers[j].pos, FINDING_ERROR,
+			    "more than one 'on default' (first in flow '%s' "
+			    "at %s:%u)", first_default->name,
+			    first_trig->pos.file, first_trig->pos.line);
+		}
+	}
+}
+
+/* Menus without options. */
+static void
+check_steps(struct checker *ck, const struct flow *fl)
+{
+	size_t i;
+
+	for (i = 0; i < fl->nsteps; i++) {
+		const struct flow_step *st = &fl->steps[i];
+
+		if (st->kind == STEP_MENU && st->u.menu.noptions == 0)
+			report(ck, &st->pos, FINDING_ERROR,
+			    "menu '%s' has no options", st->name);
+	}
+}
+
+/* ---- variables ---- */
+
+/* Adds the named groups of a regex to a names set. */
+static void
+regex_groups(struct names *s, const struct flow_regex *re)
+{
+	uint32_t count = 0, size = 0, i;
+	PCRE2_SPTR table;
+
+	if (re->code == NULL ||
+	    pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count) != 0)
+		return;
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
+	for (i = 0; i < count; i++)
+		names_add(s, (const char *)table + (size_t)i * size + 2);
+}
+
+/* What a flow assigns by itself. */
+static void
+own_assignments(struct names *s, const struct flow *fl)
+{
+	size_t i;
+
+	names_add(s, "rest");
+	names_add(s, "input");
+	names_add(s, "contact");
+	for (i = 0; i < fl->ntriggers; i++)
+		if (fl->triggers[i].kind == TRIGGER_MATCH)
+			regex_groups(s, &fl->triggers[i].re);
+	for (i = 0; i < fl->nsteps; i++) {
+		const struct flow_step *st = &fl->steps[i];
+
+		switch (st->kind) {
+		case STEP_ASK:
+		case STEP_MENU:
+		case STEP_SET:
+		case STEP_LOOKUP:
+		case STEP_FETCH:
+		case STEP_REPORT:
+		case STEP_FIND_REPORT:
+			names_add(s, st->name);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Propagation state for the carry-over of variables across flows. */
+struct carry {
+	struct checker *ck;
+	const struct flow *from;
+	int changed;
+};
+
+static void
+carry_target(void *arg, const struct flow_target *t)
+{
+	struct carry *cr = arg;
+	struct names *src, *dst;
+	size_t i;
+
+	if (t->kind != TARGET_FLOW || t->flow == NULL || t->flow == cr->from)
+		return;
+	src = &cr->ck->assigned[cr->from->index];
+	dst = &cr->ck->assigned[t->flow->index];
+	for (i = 0; i < src->n; i++)
+		if (names_add(dst, src->v[i]))
+			cr->changed = 1;
+}
+
+/*
+ * Computes what each flow may see assigned: its own assignments plus, to a
+ * fixed point, those of every flow that jumps to it with `-> flow`.
+ */
+static void
+compute_assigned(struct checker *ck)
+{
+	const struct flowset *set = ck->set;
+	struct carry cr;
+	size_t i, j, round;
+
+	ck->assigned = xcalloc(set->nflows ? set->nflows : 1,
+	    sizeof(*ck->assigned));
+	for (i = 0; i < set->nflows; i++)
+		own_assignments(&ck->assigned[i], set->flows[i]);
+	cr.ck = ck;
+	for (round = 0; round <= set->nflows; round++) {
+		cr.changed = 0;
+		for (i = 0; i < set->nflows; i++) {
+			cr.from = set->flows[i];
+			for (j = 0; j < cr.from->nsteps; j++)
+				step_targets(&cr.from->steps[j], carry_target,
+				    &cr);
+		}
+		if (!cr.changed)
+			break;
+	}
+}
+
+/* Warns for every placeholder of tm whose root is never assigned. */
+static void
+check_template(struct checker *ck, const struct flow *fl,
+    const struct template *tm, unsigned line)
+{
+	const struct names *s = &ck->assigned[fl->index];
+	struct flow_pos pos;
+	size_t i;
+
+	if (tm == NULL)
+		return;
+	for (i = 0; i < tm->nparts; i++) {
+		const struct template_part *p = &tm->parts[i];
+
+		if (p->kind != TPART_VAR || names_has(s, p->root))
+			continue;
+		pos.file = fl->pos.file;
+		pos.line = line;
+		pos.col = (unsigned)p->col;
+		report(ck, &pos, FINDING_WARNING, "variable '%s' is used but "
+		    "never assigned in flow '%s'", p->root, fl->name);
+	}
+}
+
+static void
+check_text(struct checker *ck, const struct flow *fl,
+    const struct flow_text *t)
+{
+	size_t i;
+
+	if (t->tmpl == NULL)
+		return;
+	check_template(ck, fl, t->tmpl, t->pos.line);
+	for (i = 0; i < t->ntr; i++)
+		check_template(ck, fl, t->tr[i].tmpl, t->tr[i].pos.line);
+}
+
+/* Warns for variables used in a flow's texts and conditions, unassigned. */
+static void
+check_variables(struct checker *ck, const struct flow *fl)
+{
+	const struct names *s = &ck->assigned[fl->index];
+	size_t i, j;
+
+	check_text(ck, fl, &fl->title);
+	for (i = 0; i < fl->nsteps; i++) {
+		const struct flow_step *st = &fl->steps[i];
+
+		if (st->has_text)
+			check_text(ck, fl, &st->text);
+		switch (st->kind) {
+		case STEP_ASK:
+			for (j = 0; j < st->u.ask.nchecks; j++)
+				check_text(ck, fl, &st->u.ask.checks[j].text);
+			check_text(ck, fl, &st->u.ask.tries_text);
+			break;
+		case STEP_MENU:
+			for (j = 0; j < st->u.menu.noptions; j++)
+				check_text(ck, fl, &st->u.menu.options[j].text);
+			break;
+		case STEP_IF: {
+			const struct flow_cond *cd = &st->u.cond.cond;
+			size_t n = strcspn(cd->var, ".");
+			char root[FLOW_MAX_NAME + 1];
+
+			snprintf(root, sizeof(root), "%.*s", (int)n, cd->var);
+			if (!names_has(s, root))
+				report(ck, &cd->var_pos, FINDING_WARNING,
+				    "variable '%s' is used but never assigned "
+				    "in flow '%s'", root, fl->name);
+			if (cd->value != NULL)
+				check_template(ck, fl, cd->value,
+				    st->pos.line);
+			break;
+		}
+		case STEP_LOOKUP:
+			check_text(ck, fl, &st->u.lookup.key);
+			check_text(ck, fl, &st->u.lookup.missing.text);
+			break;
+		case STEP_FETCH:
+			check_text(ck, fl, &st->u.fetch.missing.text);
+			check_text(ck, fl, &st->u.fetch.failed.text);
+			break;
+		case STEP_REPORT:
+			check_text(ck, fl, &st->u.report.category);
+			check_text(ck, fl, &st->u.report.location);
+			check_text(ck, fl, &st->u.report.details);
+			break;
+		case STEP_FIND_REPORT:
+			check_text(ck, fl, &st->u.find.missing.text);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ---- unreachable steps ---- */
+
+static void
+check_unreachable(struct checker *ck, const struct flow *fl)
+{
+	const struct flow_step *jump = NULL;
+	int warned = 0;
+	size_t i;
+
+	for (i = 0; i < fl->nsteps; i++) {
+		const struct flow_step *st = &fl->steps[i];
+
+		if (st->kind == STEP_LABEL) {
+			/* A label can be jumped to: the run ends here. */
+			jump = NULL;
+			warned = 0;
+			continue;
+		}
+		if (jump != NULL) {
+			/* One warning per dead run of steps. */
+			if (!warned)
+				report(ck, &st->pos, FINDING_WARNING,
+				    "unreachable '%s' (after the '%s' on line "
+				    "%u and no 'step' label before it)",
+				    flow_step_kind_name(st->kind),
+				    flow_step_kind_name(jump->kind),
+				    jump->pos.line);
+			warned = 1;
+			continue;
+		}
+		if (st->kind == STEP_GOTO || st->kind == STEP_END)
+			jump = st;
+	}
+}
+
+/* ---- USSD screens ---- */
+
+/* Length in characters of text t in language lang (0 when absent). */
+static size_t
+text_chars(const struct flow_text *t, const char *lang)
+{
+	const struct template *tm;
+
+	if (t->tmpl == NULL)
+		return 0;
+	tm = flow_text_pick(t, lang);
+	return template_literal_chars(tm);
+}
+
+/* Joins a built text (acc characters so far) and a new text of n. */
+static size_t
+join(size_t acc, size_t n)
+{
+	if (acc == 0)
+		return n;
+	if (n == 0)
+		return acc;
+	return acc + 1 + n;
+}
+
+/* The worst screen found at one step, across languages. */
+struct screen {
+	size_t chars;
+	const char *lang;
+};
+
+static void
+screen_note(struct screen *sc, size_t chars, const char *lang)
+{
+	if (chars > sc->chars) {
+		sc->chars = chars;
+		sc->lang = lang;
+	}
+}
+
+/*
+ * Estimates the USSD screens of a flow, per language: the text built since
+ * the last wait plus the prompt at each ask or menu (options aside), and
+ * the built text plus the last words at each end. Placeholders count 0.
+ */
+static void
+check_ussd_flow(struct checker *ck, const struct flow *fl)
+{
+	const struct flowset *set = ck->set;
+	size_t limit = set->ussd_limit, i, j, l;
+	struct screen *worst;
+
+	if (fl->nsteps == 0)
+		return;
+	worst = xcalloc(fl->nsteps, sizeof(*worst));
+	for (l = 0; l < set->nlanguages; l++) {
+		const char *lang = set->languages[l];
+		size_t acc = 0;
+
+		for (i = 0; i < fl->nsteps; i++) {
+			const struct flow_step *st = &fl->steps[i];
+			size_t prompt;
+
+			switch (st->kind) {
+			case STEP_SAY:
+				acc = join(acc, text_chars(&st->text, lang));
+				break;
+			case STEP_ASK:
+			case STEP_MENU:
+				prompt = text_chars(&st->text, lang);
+				screen_note(&worst[i], join(acc, prompt),
+				    lang);
+				if (st->kind == STEP_ASK)
+					for (j = 0; j < st->u.ask.nchecks;
+					     j++)
+						screen_note(&worst[i],
+						    join(text_chars(&st->u.ask
+							.checks[j].text,
+							lang), prompt), lang);
+				acc = 0;
+				break;
+			case STEP_END:
+				screen_note(&worst[i], join(acc,
+				    text_chars(&st->text, lang)), lang);
+				acc = 0;
+				break;
+			case STEP_GOTO:
+				acc = 0;
+				break;
+			default:
+				break;
+			}
+		}
+		/* Falling off the end shows what was built. */
+		if (acc > 0)
+			screen_note(&worst[fl->nsteps - 1], acc, lang);
+	}
+	for (i = 0; i < fl->nsteps; i++)
+		if (worst[i].chars > limit)
+			report(ck, &fl->steps[i].pos, FINDING_WARNING,
+			    "USSD screen of %zu characters (language %s) is "
+			    "over the limit of %zu", worst[i].chars,
+			    worst[i].lang, limit);
+	free(worst);
+}
+
+/* Marks the flows a USSD session can reach and checks their screens. */
+struct reach {
+	unsigned char *seen;
+	size_t *queue;
+	size_t nq;
+};
+
+static void
+reach_target(void *arg, const struct flow_target *t)
+{
+	struct reach *r = arg;
+
+	if (t->kind == TARGET_FLOW && t->flow != NULL &&
+	    !r->seen[t->flow->index]) {
+		r->seen[t->flow->index] = 1;
+		r->queue[r->nq++] = t->flow->index;
+	}
+}
+
+static void
+check_ussd(struct checker *ck)
+{
+	const struct flowset *set = ck->set;
+	struct reach r;
+	size_t i, j, head = 0;
+
+	if (set->nflows == 0)
+		return;
+	r.seen = xcalloc(set->nflows, 1);
+	r.queue = xcalloc(set->nflows, sizeof(*r.queue));
+	r.nq = 0;
+	for (i = 0; i < set->nflows; i++)
+		for (j = 0; j < set->flows[i]->ntriggers; j++)
+			if (set->flows[i]->triggers[j].kind == TRIGGER_USSD &&
+			    !r.seen[i]) {
+				r.seen[i] = 1;
+				r.queue[r.nq++] = i;
+			}
+	while (head < r.nq) {
+		const struct flow *fl = set->flows[r.queue[head++]];
+
+		for (j = 0; j < fl->nsteps; j++)
+			step_targets(&fl->steps[j], reach_target, &r);
+	}
+	for (i = 0; i < set->nflows; i++)
+		if (r.seen[i])
+			check_ussd_flow(ck, set->flows[i]);
+	free(r.seen);
+	free(r.queue);
+}
+
+void
+flow_check(const struct flowset *set, struct flow_findings *findings)
+{
+	struct checker ck;
+	size_t i;
+
+	memset(&ck, 0, sizeof(ck));
+	ck.set = set;
+	ck.f = findings;
+	check_duplicates(&ck);
+	compute_assigned(&ck);
+	for (i = 0; i < set->nflows; i++) {
+		check_steps(&ck, set->flows[i]);
+		check_variables(&ck, set->flows[i]);
+		check_unreachable(&ck, set->flows[i]);
+	}
+	check_ussd(&ck);
+	for (i = 0; i < set->nflows; i++)
+		free(ck.assigned[i].v);
+	free(ck.assigned);
+}

@@ -1,0 +1,1640 @@
+/*
+ * config.c: reads and checks the INI config file.
+ *
+ * Loading runs in two passes. The first drives inih's ini_parse_stream()
+ * with a reader of our own that hands it one physical line at a time, so
+ * the line counter here is always the line inih is working on. The reader
+ * also does what inih cannot do for us:
+ *  - it reports lines longer than inih's line buffer (inih would silently
+ *    split them into two lines);
+ *  - it strips leading white space, so an indented line is an ordinary line
+ *    and never an inih "continuation" of the previous value;
+ *  - it records section headers itself (inih tells the handler nothing
+ *    about a section without keys) and reports malformed ones;
+ *  - it decodes double-quoted values ("...", with \" and \\), which inih
+ *    would cut at a " ;" inside the quotes, and passes inih a one-character
+ *    marker in their place;
+ *  - it reports lines that are not "key = value", so inih never finds an
+ *    error of its own and every syntax error gets a finding.
+ * The inih handler only stores (section, key, value, line) entries.
+ *
+ * The second pass walks the entries of each section against the key table
+ * (config_keys[] below, the one place where keys are declared), parses and
+ * stores typed values, then applies type-specific defaults and the cross
+ * checks between keys and channels.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "log.h"
+#include "util.h"
+
+#define MAX_WORDS 32    /* words in a word list */
+#define MAX_WORD 32     /* characters in one word */
+#define MAX_STRING 1024 /* characters in a string value */
+
+/* Kinds of section a key can belong to. */
+enum section_kind {
+	SEC_GATEWAY,
+	SEC_CHANNEL,
+};
+
+/* Value types of the key table. */
+enum value_type {
+	T_STRING,   /* any text */
+	T_SECRET,   /* text never echoed in messages, not empty */
+	T_INT,      /* decimal integer, min..max */
+	T_BOOL,     /* see config_parse_bool() */
+	T_ENUM,     /* one of names[]; stored as its index */
+	T_DURATION, /* see config_parse_duration(); min..max in ms */
+	T_RATE,     /* see config_parse_rate(); min..max in events a day */
+	T_WORDS,    /* white-space separated words; min..max words */
+	T_PATH,     /* file name, relative to the config's folder */
+	T_URL,      /* http:// or https:// URL */
+	T_ADDR,     /* listen address host:port */
+};
+
+/* Channel type masks. */
+#define CT(t) (1u << (t))
+#define CT_AT CT(CHANNEL_AFRICASTALKING)
+#define CT_TW CT(CHANNEL_TWILIO)
+#define CT_KN CT(CHANNEL_KANNEL)
+#define CT_GM CT(CHANNEL_GAMMU)
+#define CT_HT CT(CHANNEL_HTTP)
+#define CT_ALL (CT_AT | CT_TW | CT_KN | CT_GM | CT_HT)
+
+struct config_key;
+
+/* An extra check after a value parsed; returns NULL or a message to free. */
+typedef char *(*config_check_fn)(const struct config_key *, const void *);
+
+/* One declared key. */
+struct config_key {
+	enum section_kind kind;   /* [gateway] or [channel NAME] */
+	const char *name;         /* as written in the file */
+	enum value_type type;     /* how the value is parsed */
+	const char *def;          /* default, parsed like a value; NULL: none */
+	int64_t min, max;         /* bounds, in the type's unit (see above);
+				    for strings, the length */
+	unsigned types;           /* channel types that accept it */
+	unsigned required;        /* channel types that require it */
+	size_t offset;            /* field in struct config/channel_config */
+	const char *const *names; /* T_ENUM: the values, NULL-terminated */
+	config_check_fn check;    /* optional extra check */
+	const char *expect;       /* what a good value looks like */
+};
+
+static const char *const channel_type_names[] = {
+    "africastalking", "twilio", "kannel", "gammu", "http", NULL};
+static const char *const durability_names[] = {"full", "normal", NULL};
+/* Indexes match enum log_level. */
+static const char *const log_level_names[] = {
+    "error", "warn", "info", "debug", NULL};
+
+static char *check_languages(const struct config_key *, const void *);
+static char *check_country_code(const struct config_key *, const void *);
+
+#define DAY_MS INT64_C(86400000)
+#define SEC INT64_C(1000)
+#define MIN INT64_C(60000)
+#define HOUR INT64_C(3600000)
+/* Rate bounds are in events a day. */
+#define PER_SEC 86400
+#define PER_MIN 1440
+#define PER_HOUR 24
+
+#define GW(n, t, d, lo, hi, f, chk, ex)                       \
+	{                                                     \
+		SEC_GATEWAY, n, t, d, lo, hi, 0, 0,           \
+		    offsetof(struct config, f), NULL, chk, ex \
+	}
+#define GWE(n, d, f, nm)                                       \
+	{                                                      \
+		SEC_GATEWAY, n, T_ENUM, d, 0, 0, 0, 0,         \
+		    offsetof(struct config, f), nm, NULL, NULL \
+	}
+#define CH(n, t, d, lo, hi, ty, rq, f)                                   \
+	{                                                                \
+		SEC_CHANNEL, n, t, d, lo, hi, ty, rq,                    \
+		    offsetof(struct channel_config, f), NULL, NULL, NULL \
+	}
+
+/*
+ * Every key, once. Defaults that depend on the channel type (api_url, rate)
+ * are applied by channel_type_defaults(); the table holds the common one.
+ */
+static const struct config_key config_keys[] = {
+    GW("listen", T_ADDR, "127.0.0.1:8080", 0, 0, listen, NULL, NULL),
+    GW("database", T_PATH, "baraza.db", 1, MAX_STRING, database, NULL, NULL),
+    GW("flows", T_PATH, "flows", 1, MAX_STRING, flows, NULL, NULL),
+    GW("languages", T_WORDS, "en", 1, 16, languages, check_languages,
+	"ISO 639-1 codes such as en sw"),
+    GW("session_timeout", T_DURATION, "15m", 30 * SEC, 7 * DAY_MS,
+	session_timeout_ms, NULL, NULL),
+    GW("admin_token", T_SECRET, NULL, 1, MAX_STRING, admin_token, NULL, NULL),
+    GW("admin_token_file", T_PATH, NULL, 1, MAX_STRING, admin_token_file, NULL,
+	NULL),
+    GW("stop_words", T_WORDS, "STOP UNSUBSCRIBE STOPALL QUIT", 0, MAX_WORDS,
+	stop_words, NULL, NULL),
+    GW("start_words", T_WORDS, "START UNSTOP", 0, MAX_WORDS, start_words, NULL,
+	NULL),
+    GW("restart_words", T_WORDS, "MENU", 0, MAX_WORDS, restart_words, NULL,
+	NULL),
+    GW("stop_text", T_STRING,
+	"You will get no more alerts. Text START to rejoin.", 1, MAX_STRING,
+	stop_text, NULL, NULL),
+    GW("start_text", T_STRING, "Welcome back. You will get alerts again.", 1,
+	MAX_STRING, start_text, NULL, NULL),
+    GW("error_text", T_STRING,
+	"Sorry, something went wrong. Please try again later.", 1, MAX_STRING,
+	error_text, NULL, NULL),
+    GW("invalid_choice_text", T_STRING,
+	"Please reply with one of the numbers shown.", 1, MAX_STRING,
+	invalid_choice_text, NULL, NULL),
+    GW("default_channel", T_STRING, NULL, 1, CONFIG_MAX_NAME, default_channel,
+	NULL, NULL),
+    GW("country_code", T_STRING, "", 0, 3, country_code, check_country_code,
+	NULL),
+    GWE("durability", "full", durability, durability_names),
+    GW("sender_limit", T_RATE, "20/min", 1, 1000 * PER_SEC, sender_limit, NULL,
+	NULL),
+    GW("retention_days", T_INT, "365", 0, 36500, retention_days, NULL, NULL),
+    GWE("log_level", "info", log_level, log_level_names),
+
+    {SEC_CHANNEL, "type", T_ENUM, NULL, 0, 0, CT_ALL, CT_ALL,
+	offsetof(struct channel_config, type), channel_type_names, NULL, NULL},
+    CH("sender", T_STRING, NULL, 1, 64, CT_ALL, 0, sender),
+    CH("api_url", T_URL, NULL, 1, MAX_STRING, CT_ALL, CT_KN | CT_HT, api_url),
+    CH("webhook_secret", T_SECRET, NULL, 1, MAX_STRING, CT_ALL, 0,
+	webhook_secret),
+    CH("rate", T_RATE, "20/s", 1, 1000 * PER_SEC, CT_ALL, 0, rate),
+    CH("max_age", T_DURATION, "24h", MIN, 30 * DAY_MS, CT_ALL, 0, max_age_ms),
+    CH("fallback", T_STRING, NULL, 1, CONFIG_MAX_NAME, CT_ALL, 0, fallback),
+    CH("ussd_max", T_INT, "182", 20, 182, CT_ALL, 0, ussd_max),
+    CH("username", T_STRING, NULL, 1, MAX_STRING, CT_AT | CT_KN, CT_AT | CT_KN,
+	username),
+    CH("api_key", T_SECRET, NULL, 1, MAX_STRING, CT_AT, CT_AT, api_key),
+    CH("password", T_SECRET, NULL, 1, MAX_STRING, CT_KN, CT_KN, password),
+    CH("account_sid", T_STRING, NULL, 1, MAX_STRING, CT_TW, CT_TW, account_sid),
+    CH("auth_token", T_SECRET, NULL, 1, MAX_STRING, CT_TW, CT_TW, auth_token),
+    CH("public_url", T_URL, NULL, 1, MAX_STRING, CT_TW, 0, public_url),
+    CH("signing_key", T_SECRET, NULL, 1, MAX_STRING, CT_HT, 0, signing_key),
+    CH("device", T_PATH, NULL, 1, MAX_STRING, CT_GM, CT_GM, device),
+    CH("connection", T_STRING, "at", 1, 64, CT_GM, 0, connection),
+    CH("model", T_STRING, "", 0, 64, CT_GM, 0, model),
+    CH("pin", T_SECRET, NULL, 1, 16, CT_GM, 0, pin),
+    CH("poll_interval", T_DURATION, "5s", SEC, HOUR, CT_GM, 0,
+	poll_interval_ms),
+    CH("multipart_timeout", T_DURATION, "10m", 10 * SEC, DAY_MS, CT_GM, 0,
+	multipart_timeout_ms),
+    CH("balance_ussd", T_STRING, NULL, 1, 64, CT_GM, 0, balance_ussd),
+    CH("balance_interval", T_DURATION, "6h", MIN, 30 * DAY_MS, CT_GM, 0,
+	balance_interval_ms),
+    CH("balance_alert", T_INT, "0", 0, INT_MAX, CT_GM, 0, balance_alert),
+};
+
+#define NKEYS nitems(config_keys)
+
+/* T_ENUM and T_INT fields are stored through an int lvalue. */
+_Static_assert(sizeof(enum channel_type) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_durability) == sizeof(int), "enum size");
+
+/* ISO 639-1 language codes. */
+static const char iso639_1[] =
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca "
+    "ce ch co cr cs cu cv cy da de dv dz ee el en eo es et eu fa ff fi fj "
+    "fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii "
+    "ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la "
+    "lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng "
+    "nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa "
+    "sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk "
+    "tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu";
+
+/* A section header the first pass kept. */
+struct section {
+	enum section_kind kind;
+	char *name;      /* channel name; NULL for [gateway] */
+	int line;        /* line of the header */
+	size_t first;    /* index of its first entry */
+	size_t nentries; /* its entries are first..first+nentries-1 */
+};
+
+/* A "key = value" line of a kept section. */
+struct entry {
+	char *key;
+	char *value; /* decoded; NULL when the line was already reported */
+	int line;
+};
+
+/* State of one load. */
+struct parser {
+	const char *file; /* name for findings */
+	const char *dir;  /* folder for relative paths */
+	struct config_errors *errs;
+
+	/* Input, consumed by reader(). */
+	const char *data;
+	size_t len, pos;
+	int line; /* line last handed to inih */
+
+	/* The quoted value the reader decoded on line quoted_line. */
+	char *quoted;
+	int quoted_line;
+	int quoted_bad; /* it was malformed and is already reported */
+
+	/* Sections and entries. */
+	struct section *sections;
+	size_t nsections;
+	long cur;      /* index of the current section, or CUR_* */
+	int ngateway;  /* [gateway] sections seen */
+	size_t nchans; /* [channel] sections kept */
+	struct entry *entries;
+	size_t nentries, entcap;
+};
+
+#define CUR_NONE (-1)    /* before the first section */
+#define CUR_IGNORED (-2) /* in a section already reported */
+
+/*
+ * Findings.
+ */
+
+static void finding(struct parser *, int, const char *, ...) PRINTFLIKE(3, 4);
+
+/* Adds a finding at line (0: the whole file); past the limit, counts it. */
+static void
+finding(struct parser *p, int line, const char *fmt, ...)
+{
+	struct config_errors *e = p->errs;
+	struct config_error *ce;
+	va_list ap;
+
+	if (e->n >= CONFIG_MAX_ERRORS) {
+		e->dropped++;
+		return;
+	}
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 16;
+		e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
+	}
+	ce = &e->v[e->n++];
+	ce->file = xstrdup(p->file);
+	ce->line = line;
+	va_start(ap, fmt);
+	ce->message = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+static int
+error_cmp(const void *a, const void *b)
+{
+	const struct config_error *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	/* Same line: keep the order found (messages were added in order). */
+	return x < y ? -1 : (x > y);
+}
+
+void
+config_errors_print(const struct config_errors *e, FILE *fp)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->n; i++) {
+		if (e->v[i].line > 0)
+			fprintf(fp, "%s:%d: error: %s\n", e->v[i].file,
+			    e->v[i].line, e->v[i].message);
+		else
+			fprintf(fp, "%s: error: %s\n", e->v[i].file,
+			    e->v[i].message);
+	}
+	if (e->dropped > 0 && e->n > 0)
+		fprintf(fp, "%s: error: %zu more errors not shown\n",
+		    e->v[0].file, e->dropped);
+}
+
+size_t
+config_errors_count(const struct config_errors *e)
+{
+	return e == NULL ? 0 : e->n + e->dropped;
+}
+
+void
+config_errors_free(struct config_errors *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->n; i++) {
+		free(e->v[i].file);
+		free(e->v[i].message);
+	}
+	free(e->v);
+	free(e);
+}
+
+/*
+ * Value parsers shared with other modules.
+ */
+
+/* Reads decimal digits at *sp into *v; returns -1 on none or overflow. */
+static int
+parse_digits(const char **sp, int64_t *v)
+{
+	const char *s = *sp;
+	int64_t n = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	while (*s >= '0' && *s <= '9') {
+		int d = *s - '0';
+
+		if (n > (INT64_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+		s++;
+	}
+	*sp = s;
+	*v = n;
+	return 0;
+}
+
+int
+config_parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {
+	    {"ms", 1},
+	    {"s", SEC},
+	    {"m", MIN},
+	    {"min", MIN},
+	    {"h", HOUR},
+	    {"d", DAY_MS},
+	};
+	int64_t n;
+	size_t i;
+
+	if (s == NULL || parse_digits(&s, &n) < 0)
+		return -1;
+	for (i = 0; i < nitems(units); i++) {
+		if (strcmp(s, units[i].unit) != 0)
+			continue;
+		if (n > INT64_MAX / units[i].ms)
+			return -1;
+		*ms = n * units[i].ms;
+		return 0;
+	}
+	return -1;
+}
+
+int
+config_parse_rate(const char *s, struct rate *r)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {
+	    {"s", SEC},
+	    {"sec", SEC},
+	    {"second", SEC},
+	    {"m", MIN},
+	    {"min", MIN},
+	    {"minute", MIN},
+	    {"h", HOUR},
+	    {"hour", HOUR},
+	    {"d", DAY_MS},
+	    {"day", DAY_MS},
+	};
+	int64_t n;
+	size_t i;
+
+	if (s == NULL || parse_digits(&s, &n) < 0)
+		return -1;
+	if (n < 1 || n > CONFIG_MAX_RATE_COUNT || *s++ != '/')
+		return -1;
+	for (i = 0; i < nitems(units); i++) {
+		if (strcmp(s, units[i].unit) == 0) {
+			r->count = n;
+			r->period_ms = units[i].ms;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+config_parse_bool(const char *s, int *b)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	size_t i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < nitems(yes); i++) {
+		if (str_ieq(s, yes[i])) {
+			*b = 1;
+			return 0;
+		}
+		if (str_ieq(s, no[i])) {
+			*b = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Formatting bounds for messages.
+ */
+
+/* Formats ms with the largest unit that divides it. */
+static void
+fmt_duration(int64_t ms, char *out, size_t len)
+{
+	if (ms != 0 && ms % DAY_MS == 0)
+		snprintf(out, len, "%" PRId64 "d", ms / DAY_MS);
+	else if (ms != 0 && ms % HOUR == 0)
+		snprintf(out, len, "%" PRId64 "h", ms / HOUR);
+	else if (ms != 0 && ms % MIN == 0)
+		snprintf(out, len, "%" PRId64 "m", ms / MIN);
+	else if (ms != 0 && ms % SEC == 0)
+		snprintf(out, len, "%" PRId64 "s", ms / SEC);
+	else
+		snprintf(out, len, "%" PRId64 "ms", ms);
+}
+
+/* Formats a rate bound in events a day with the shortest period. */
+static void
+fmt_rate(int64_t per_day, char *out, size_t len)
+{
+	if (per_day % PER_SEC == 0)
+		snprintf(out, len, "%" PRId64 "/s", per_day / PER_SEC);
+	else if (per_day % PER_MIN == 0)
+		snprintf(out, len, "%" PRId64 "/min", per_day / PER_MIN);
+	else if (per_day % PER_HOUR == 0)
+		snprintf(out, len, "%" PRId64 "/h", per_day / PER_HOUR);
+	else
+		snprintf(out, len, "%" PRId64 "/day", per_day);
+}
+
+/*
+ * Typed values. parse_value() parses text for key k into a temporary and,
+ * on success, replaces the field (freeing what it held). It returns NULL,
+ * or a message without the key name for the caller to prefix and free.
+ */
+
+static void
+words_free(struct config_words *w)
+{
+	size_t i;
+
+	if (w->v != NULL)
+		for (i = 0; i < w->n; i++)
+			free(w->v[i]);
+	free(w->v);
+	w->v = NULL;
+	w->n = 0;
+}
+
+static char *
+parse_words(const struct config_key *k, const char *s, struct config_words *w)
+{
+	const char *p = s, *start;
+	size_t n;
+
+	w->v = xcalloc(MAX_WORDS + 1, sizeof(char *));
+	w->n = 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		start = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		n = (size_t)(p - start);
+		if (n > MAX_WORD)
+			return xasprintf(
+			    "words must be at most %d characters", MAX_WORD);
+		if (w->n >= (size_t)k->max)
+			return xasprintf("at most %" PRId64 " words", k->max);
+		w->v[w->n++] = xstrndup(start, n);
+	}
+	if (w->n < (size_t)k->min)
+		return xasprintf(
+		    "expected %s", k->expect ? k->expect : "at least one word");
+	return NULL;
+}
+
+/* Host names: letters, digits, '-' and '.', at most 253 characters. */
+static int
+valid_hostname(const char *h, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 253 || h[0] == '-' || h[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = h[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '-' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static char *
+parse_addr(const char *s, struct config_addr *a)
+{
+	const char *colon = strrchr(s, ':'), *ps;
+	char host[256];
+	unsigned char bin[16];
+	size_t hlen;
+	int64_t port;
+
+	if (colon == NULL)
+		goto bad;
+	hlen = (size_t)(colon - s);
+	if (hlen == 0 || hlen >= sizeof(host))
+		goto bad;
+	ps = colon + 1;
+	if (parse_digits(&ps, &port) < 0 || *ps != '\0' || port < 0 ||
+	    port > 65535)
+		goto bad;
+	if (s[0] == '[') {
+		if (hlen < 3 || s[hlen - 1] != ']')
+			goto bad;
+		memcpy(host, s + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+		if (inet_pton(AF_INET6, host, bin) != 1)
+			goto bad;
+	} else {
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET, host, bin) != 1 &&
+		    !valid_hostname(host, hlen))
+			goto bad;
+		/* Dotted digits that are not an IPv4 address are not names. */
+		if (inet_pton(AF_INET, host, bin) != 1 &&
+		    strspn(host, "0123456789.") == hlen)
+			goto bad;
+	}
+	a->host = xstrdup(host);
+	a->port = (int)port;
+	return NULL;
+bad:
+	return xstrdup("expected host:port such as 127.0.0.1:8080 or "
+		       "[::1]:8080");
+}
+
+/* Accepts http:// and https:// URLs with a host; drops trailing '/'. */
+static char *
+parse_url(const char *s, char **out)
+{
+	const char *host;
+	size_t n, i;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		goto bad;
+	if (*host == '\0' || *host == '/')
+		goto bad;
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			goto bad;
+	n = strlen(s);
+	while (n > (size_t)(host - s) && s[n - 1] == '/')
+		n--;
+	*out = xstrndup(s, n);
+	return NULL;
+bad:
+	return xstrdup("expected a URL such as https://example.org");
+}
+
+/* Joins dir and s unless s is absolute. */
+static char *
+resolve_path(const char *dir, const char *s)
+{
+	size_t n = strlen(dir);
+
+	if (s[0] == '/' || n == 0)
+		return xstrdup(s);
+	return xasprintf("%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", s);
+}
+
+/* Frees whatever the field of key k in base holds and clears it. */
+static void
+field_free(const struct config_key *k, void *base)
+{
+	void *f = (char *)base + k->offset;
+
+	switch (k->type) {
+	case T_STRING:
+	case T_SECRET:
+	case T_PATH:
+	case T_URL:
+		free(*(char **)f);
+		*(char **)f = NULL;
+		break;
+	case T_WORDS:
+		words_free(f);
+		break;
+	case T_ADDR:
+		free(((struct config_addr *)f)->host);
+		((struct config_addr *)f)->host = NULL;
+		break;
+	default:
+		break;
+	}
+}
+
+static char *
+parse_value(
+    struct parser *p, const struct config_key *k, const char *s, void *base)
+{
+	void *f = (char *)base + k->offset;
+	char b1[32], b2[32], *msg = NULL, *str = NULL;
+	struct config_words w = {NULL, 0};
+	struct config_addr a = {NULL, 0};
+	struct rate r;
+	int64_t v;
+	size_t i, n;
+	int bv;
+	const char *q;
+
+	switch (k->type) {
+	case T_STRING:
+	case T_SECRET:
+	case T_PATH:
+		n = strlen(s);
+		if (n < (size_t)k->min)
+			return xstrdup("must not be empty");
+		if (n > (size_t)k->max)
+			return xasprintf(
+			    "at most %" PRId64 " characters", k->max);
+		for (i = 0; i < n; i++)
+			if ((unsigned char)s[i] < ' ' && s[i] != '\t')
+				return xstrdup("control characters are not "
+					       "allowed");
+		str = k->type == T_PATH ? resolve_path(p->dir, s) : xstrdup(s);
+		if (k->check != NULL && (msg = k->check(k, &str)) != NULL) {
+			free(str);
+			return msg;
+		}
+		field_free(k, base);
+		*(char **)f = str;
+		break;
+	case T_URL:
+		if ((msg = parse_url(s, &str)) != NULL)
+			return msg;
+		if (strlen(str) > (size_t)k->max) {
+			free(str);
+			return xasprintf(
+			    "at most %" PRId64 " characters", k->max);
+		}
+		field_free(k, base);
+		*(char **)f = str;
+		break;
+	case T_INT:
+		q = s;
+		if (parse_digits(&q, &v) < 0 || *q != '\0')
+			return xstrdup("expected a whole number");
+		if (v < k->min || v > k->max)
+			return xasprintf("must be between %" PRId64
+					 " and %" PRId64,
+			    k->min, k->max);
+		*(int *)f = (int)v;
+		break;
+	case T_BOOL:
+		if (config_parse_bool(s, &bv) < 0)
+			return xstrdup("expected yes or no");
+		*(int *)f = bv;
+		break;
+	case T_ENUM:
+		for (i = 0; k->names[i] != NULL; i++)
+			if (strcmp(s, k->names[i]) == 0)
+				break;
+		if (k->names[i] == NULL) {
+			struct buf b;
+
+			buf_init(&b, 1024);
+			buf_puts(&b, "expected one of");
+			for (i = 0; k->names[i] != NULL; i++)
+				buf_printf(
+				    &b, "%s %s", i ? "," : "", k->names[i]);
+			return buf_steal(&b);
+		}
+		*(int *)f = (int)i;
+		break;
+	case T_DURATION:
+		if (config_parse_duration(s, &v) < 0)
+			return xstrdup("expected a duration such as 30s, 15m, "
+				       "6h");
+		if (v < k->min || v > k->max) {
+			fmt_duration(k->min, b1, sizeof(b1));
+			fmt_duration(k->max, b2, sizeof(b2));
+			return xasprintf("must be between %s and %s", b1, b2);
+		}
+		*(int64_t *)f = v;
+		break;
+	case T_RATE:
+		if (config_parse_rate(s, &r) < 0)
+			return xstrdup("expected a rate such as 20/s, 6/min, "
+				       "100/h");
+		/* count/period within [min, max] events a day. */
+		if (r.count * DAY_MS < k->min * r.period_ms ||
+		    r.count * DAY_MS > k->max * r.period_ms) {
+			fmt_rate(k->min, b1, sizeof(b1));
+			fmt_rate(k->max, b2, sizeof(b2));
+			return xasprintf("must be between %s and %s", b1, b2);
+		}
+		*(struct rate *)f = r;
+		break;
+	case T_WORDS:
+		if ((msg = parse_words(k, s, &w)) != NULL ||
+		    (k->check != NULL && (msg = k->check(k, &w)) != NULL)) {
+			words_free(&w);
+			return msg;
+		}
+		field_free(k, base);
+		*(struct config_words *)f = w;
+		break;
+	case T_ADDR:
+		if ((msg = parse_addr(s, &a)) != NULL)
+			return msg;
+		field_free(k, base);
+		*(struct config_addr *)f = a;
+		break;
+	}
+	return NULL;
+}
+
+static char *
+check_languages(const struct config_key *k, const void *f)
+{
+	const struct config_words *w = f;
+	size_t i, j;
+	const char *c;
+
+	(void)k;
+	for (i = 0; i < w->n; i++) {
+		const char *l = w->v[i];
+
+		if (strlen(l) != 2 || l[0] < 'a' || l[0] > 'z' || l[1] < 'a' ||
+		    l[1] > 'z')
+			return xasprintf("'%s' is not a two-letter lower-case "
+					 "ISO 639-1 code",
+			    l);
+		/* The list is codes of two letters, each but the last
+		 * followed by one space. */
+		for (c = iso639_1; c != NULL; c = c[2] ? c + 3 : NULL)
+			if (c[0] == l[0] && c[1] == l[1])
+				break;
+		if (c == NULL)
+			return xasprintf("'%s' is not an ISO 639-1 code", l);
+		for (j = 0; j < i; j++)
+			if (strcmp(w->v[j], l) == 0)
+				return xasprintf("'%s' is listed twice", l);
+	}
+	return NULL;
+}
+
+static char *
+check_country_code(const struct config_key *k, const void *f)
+{
+	const char *s = *(char *const *)f;
+	size_t n = strlen(s);
+
+	(void)k;
+	if (n == 0)
+		return NULL;
+	if (n > 3 || strspn(s, "0123456789") != n || s[0] == '0')
+		return xstrdup("expected 1 to 3 digits such as 254, without "
+			       "'+'");
+	return NULL;
+}
+
+/* Applies the table defaults of kind (and, for channels, of type). */
+static void
+apply_defaults(
+    struct parser *p, enum section_kind kind, unsigned type_mask, void *base)
+{
+	size_t i;
+	char *msg;
+
+	for (i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (k->kind != kind || k->def == NULL)
+			continue;
+		if (kind == SEC_CHANNEL && (k->types & type_mask) == 0)
+			continue;
+		if ((msg = parse_value(p, k, k->def, base)) != NULL)
+			fatalx("config: bad default for %s: %s", k->name, msg);
+	}
+}
+
+/*
+ * First pass: the reader and the inih handler.
+ */
+
+static int
+valid_channel_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= CONFIG_MAX_NAME &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* Handles a section header line [..] (without leading space). */
+static void
+section_line(struct parser *p, const char *l, size_t n)
+{
+	const char *close = memchr(l, ']', n), *rest;
+	char *inner, *name;
+	size_t i;
+
+	p->cur = CUR_IGNORED;
+	if (close == NULL) {
+		finding(p, p->line, "expected ']' to close the section name");
+		return;
+	}
+	for (rest = close + 1; rest < l + n && (*rest == ' ' || *rest == '\t');
+	     rest++)
+		;
+	if (rest < l + n && *rest != ';' && *rest != '#') {
+		finding(p, p->line, "unexpected text after the section name");
+		return;
+	}
+	inner = xstrndup(l + 1, (size_t)(close - l - 1));
+	name = str_trim(inner);
+	if (strcmp(name, "gateway") == 0) {
+		if (p->ngateway++ > 0) {
+			for (i = 0; i < p->nsections; i++)
+				if (p->sections[i].kind == SEC_GATEWAY)
+					break;
+			finding(p, p->line,
+			    "duplicate section [gateway] (first at line %d)",
+			    p->sections[i].line);
+			goto out;
+		}
+	} else if (strncmp(name, "channel", 7) == 0 &&
+		   (name[7] == '\0' || name[7] == ' ' || name[7] == '\t')) {
+		name += 7;
+		while (*name == ' ' || *name == '\t')
+			name++;
+		if (*name == '\0') {
+			finding(p, p->line,
+			    "missing channel name: expected "
+			    "[channel NAME]");
+			goto out;
+		}
+		if (!valid_channel_name(name)) {
+			finding(p, p->line,
+			    "bad channel name '%s': expected 1 to %d of "
+			    "a-z 0-9 _ -",
+			    name, CONFIG_MAX_NAME);
+			goto out;
+		}
+		for (i = 0; i < p->nsections; i++) {
+			if (p->sections[i].kind == SEC_CHANNEL &&
+			    strcmp(p->sections[i].name, name) == 0) {
+				finding(p, p->line,
+				    "duplicate channel '%s' (first at line "
+				    "%d)",
+				    name, p->sections[i].line);
+				goto out;
+			}
+		}
+		if (p->nchans >= CONFIG_MAX_CHANNELS) {
+			finding(p, p->line, "too many channels (at most %d)",
+			    CONFIG_MAX_CHANNELS);
+			goto out;
+		}
+		p->nchans++;
+	} else {
+		finding(p, p->line,
+		    "unknown section [%s]: expected [gateway] or "
+		    "[channel NAME]",
+		    name);
+		goto out;
+	}
+	/* At most 1 + CONFIG_MAX_CHANNELS sections get here. */
+	p->sections =
+	    xrealloc(p->sections, (p->nsections + 1) * sizeof(*p->sections));
+	p->sections[p->nsections].kind =
+	    strcmp(name, "gateway") == 0 ? SEC_GATEWAY : SEC_CHANNEL;
+	p->sections[p->nsections].name =
+	    p->sections[p->nsections].kind == SEC_CHANNEL ? xstrdup(name)
+							  : NULL;
+	p->sections[p->nsections].line = p->line;
+	p->sections[p->nsections].first = p->nentries;
+	p->sections[p->nsections].nentries = 0;
+	p->cur = (long)p->nsections++;
+out:
+	free(inner);
+}
+
+/*
+ * Decodes a quoted value starting at q (on its opening quote) up to end.
+ * Returns the value, or NULL after reporting the problem.
+ */
+static char *
+decode_quoted(struct parser *p, const char *q, const char *end)
+{
+	struct buf b;
+	const char *s;
+
+	buf_init(&b, (size_t)(end - q) + 1);
+	for (s = q + 1; s < end && *s != '"'; s++) {
+		if (*s == '\\') {
+			if (s + 1 < end && (s[1] == '"' || s[1] == '\\')) {
+				s++;
+			} else {
+				finding(p, p->line,
+				    "bad escape in quoted value: only \\\" "
+				    "and \\\\ are allowed");
+				buf_free(&b);
+				return NULL;
+			}
+		}
+		buf_append(&b, s, 1);
+	}
+	if (s >= end) {
+		finding(p, p->line, "unterminated quoted value");
+		buf_free(&b);
+		return NULL;
+	}
+	for (s++; s < end && (*s == ' ' || *s == '\t'); s++)
+		;
+	if (s < end && *s != ';' && *s != '#') {
+		finding(p, p->line, "unexpected text after the closing quote");
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+/*
+ * The ini_reader: copies the next physical line, rewritten as described at
+ * the top of this file, into str (num bytes).
+ */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct parser *p = stream;
+	const char *l, *nl, *sep, *v;
+	size_t n, max;
+
+	if (p->pos >= p->len || num < 4)
+		return NULL;
+	l = p->data + p->pos;
+	nl = memchr(l, '\n', p->len - p->pos);
+	n = nl ? (size_t)(nl - l) : p->len - p->pos;
+	p->pos += n + (nl != NULL);
+	p->line++;
+	free(p->quoted);
+	p->quoted = NULL;
+	p->quoted_bad = 0;
+	if (n > 0 && l[n - 1] == '\r')
+		n--;
+	if (p->line == 1 && n >= 3 && memcmp(l, "\xEF\xBB\xBF", 3) == 0) {
+		l += 3;
+		n -= 3;
+	}
+
+	/* inih needs room for "\r\n\0" after the longest line. */
+	max = (size_t)num - 3;
+	if (n > max) {
+		finding(p, p->line,
+		    "line is too long (%zu characters, at most "
+		    "%zu)",
+		    n, max);
+		goto blank;
+	}
+	if (memchr(l, '\0', n) != NULL) {
+		finding(p, p->line, "line contains a NUL byte");
+		goto blank;
+	}
+	while (n > 0 && (*l == ' ' || *l == '\t')) {
+		l++;
+		n--;
+	}
+	if (n == 0 || *l == ';' || *l == '#')
+		goto blank;
+	if (*l == '[') {
+		section_line(p, l, n);
+		goto blank;
+	}
+
+	/*
+	 * A key line. inih splits at the first '=' or ':' before an inline
+	 * comment (a ';' after white space); find it the same way.
+	 */
+	for (sep = l; sep < l + n; sep++) {
+		if (*sep == '=' || *sep == ':')
+			break;
+		if (*sep == ';' && sep > l &&
+		    (sep[-1] == ' ' || sep[-1] == '\t')) {
+			sep = l + n;
+			break;
+		}
+	}
+	if (sep >= l + n) {
+		finding(p, p->line, "expected 'key = value'");
+		goto blank;
+	}
+	for (v = sep + 1; v < l + n && (*v == ' ' || *v == '\t'); v++)
+		;
+	if (v < l + n && *v == '"') {
+		/* Hand inih the key and a lone '"' as the value. */
+		p->quoted = decode_quoted(p, v, l + n);
+		p->quoted_line = p->line;
+		p->quoted_bad = p->quoted == NULL;
+		snprintf(str, (size_t)num, "%.*s\"\n", (int)(v - l), l);
+		return str;
+	}
+	snprintf(str, (size_t)num, "%.*s\n", (int)n, l);
+	return str;
+blank:
+	/* inih sees an empty line; the counts stay in step. */
+	str[0] = '\n';
+	str[1] = '\0';
+	return str;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+	struct entry *e;
+	const char *val = value;
+
+	(void)section; /* the reader tracks sections itself */
+	if (p->cur == CUR_IGNORED)
+		return 1;
+	if (p->cur == CUR_NONE) {
+		finding(p, p->line,
+		    "key '%s' outside any section: expected [gateway] or "
+		    "[channel NAME] first",
+		    name);
+		return 1;
+	}
+	if (name[0] == '\0') {
+		finding(p, p->line, "missing key name before '='");
+		return 1;
+	}
+	if (p->quoted_line == p->line && (p->quoted || p->quoted_bad) &&
+	    strcmp(value, "\"") == 0)
+		val = p->quoted; /* NULL when already reported */
+	if (p->nentries == p->entcap) {
+		p->entcap = p->entcap ? p->entcap * 2 : 32;
+		p->entries =
+		    xrealloc(p->entries, p->entcap * sizeof(*p->entries));
+	}
+	e = &p->entries[p->nentries++];
+	e->key = xstrdup(name);
+	e->value = val ? xstrdup(val) : NULL;
+	e->line = p->line;
+	p->sections[p->cur].nentries++;
+	return 1;
+}
+
+/*
+ * Second pass.
+ */
+
+static const struct config_key *
+find_key(enum section_kind kind, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (config_keys[i].kind == kind &&
+		    strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+/*
+ * Applies one entry of a section to base. seen[] holds, per key, the line
+ * where it was first set. type_mask is the channel's type (0 when the type
+ * is unknown: then only unknown keys and duplicates are reported).
+ */
+static void
+apply_entry(struct parser *p, const struct section *s, const struct entry *e,
+    unsigned type_mask, int *seen, void *base)
+{
+	const struct config_key *k = find_key(s->kind, e->key);
+	char *msg;
+	size_t ki;
+
+	if (k == NULL) {
+		if (s->kind == SEC_GATEWAY &&
+		    find_key(SEC_CHANNEL, e->key) != NULL)
+			finding(p, e->line,
+			    "unknown key '%s' in [gateway] (it belongs in a "
+			    "[channel NAME] section)",
+			    e->key);
+		else if (s->kind == SEC_GATEWAY)
+			finding(p, e->line, "unknown key '%s' in [gateway]",
+			    e->key);
+		else if (find_key(SEC_GATEWAY, e->key) != NULL)
+			finding(p, e->line,
+			    "unknown key '%s' in [channel %s] (it belongs in "
+			    "[gateway])",
+			    e->key, s->name);
+		else
+			finding(p, e->line, "unknown key '%s' in [channel %s]",
+			    e->key, s->name);
+		return;
+	}
+	ki = (size_t)(k - config_keys);
+	if (seen[ki] != 0) {
+		finding(p, e->line, "duplicate key '%s' (first set at line %d)",
+		    e->key, seen[ki]);
+		return;
+	}
+	seen[ki] = e->line;
+	if (s->kind == SEC_CHANNEL && strcmp(k->name, "type") == 0)
+		return; /* parsed before the other keys */
+	if (s->kind == SEC_CHANNEL && type_mask != 0 &&
+	    (k->types & type_mask) == 0) {
+		int t = 0;
+
+		while ((type_mask & CT(t)) == 0)
+			t++;
+		finding(p, e->line,
+		    "key '%s' is not valid for a channel of type %s", e->key,
+		    channel_type_names[t]);
+		return;
+	}
+	if (s->kind == SEC_CHANNEL && type_mask == 0)
+		return;
+	if (e->value == NULL)
+		return; /* a bad quoted value, already reported */
+	if ((msg = parse_value(p, k, e->value, base)) != NULL) {
+		finding(p, e->line, "%s: %s", k->name, msg);
+		free(msg);
+	}
+}
+
+/* Reads, trims and checks admin_token_file into cfg->admin_token. */
+static void
+read_token_file(struct parser *p, struct config *cfg, int line)
+{
+	char buf[CONFIG_MAX_TOKEN_FILE + 1], *t;
+	struct stat st;
+	ssize_t r;
+	size_t n = 0;
+	int fd;
+
+	/* O_NONBLOCK: a FIFO or terminal named here must not hang us. */
+	fd = open(cfg->admin_token_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		finding(p, line, "admin_token_file: cannot open %s: %s",
+		    cfg->admin_token_file, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		finding(p, line, "admin_token_file: %s is not a regular file",
+		    cfg->admin_token_file);
+		close(fd);
+		return;
+	}
+	while (n < sizeof(buf) - 1) {
+		r = read(fd, buf + n, sizeof(buf) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			finding(p, line, "admin_token_file: cannot read %s: %s",
+			    cfg->admin_token_file, strerror(errno));
+			close(fd);
+			return;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n >= sizeof(buf) - 1) {
+		finding(p, line, "admin_token_file: %s is larger than %d bytes",
+		    cfg->admin_token_file, CONFIG_MAX_TOKEN_FILE - 1);
+		return;
+	}
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n) != NULL) {
+		finding(p, line, "admin_token_file: %s holds a NUL byte",
+		    cfg->admin_token_file);
+		return;
+	}
+	t = str_trim(buf);
+	if (*t == '\0') {
+		finding(p, line, "admin_token_file: %s is empty",
+		    cfg->admin_token_file);
+		return;
+	}
+	if (strlen(t) != strcspn(t, "\r\n\t ")) {
+		finding(p, line,
+		    "admin_token_file: %s must hold one token "
+		    "without white space",
+		    cfg->admin_token_file);
+		return;
+	}
+	free(cfg->admin_token);
+	cfg->admin_token = xstrdup(t);
+}
+
+static void
+apply_gateway(struct parser *p, struct config *cfg)
+{
+	const struct section *s = NULL;
+	int seen[NKEYS] = {0};
+	size_t i;
+	int tok, tokfile;
+
+	apply_defaults(p, SEC_GATEWAY, 0, cfg);
+	for (i = 0; i < p->nsections; i++)
+		if (p->sections[i].kind == SEC_GATEWAY)
+			s = &p->sections[i];
+	if (s == NULL)
+		return;
+	cfg->gateway_line = s->line;
+	for (i = s->first; i < s->first + s->nentries; i++)
+		apply_entry(p, s, &p->entries[i], 0, seen, cfg);
+
+	tok = seen[find_key(SEC_GATEWAY, "admin_token") - config_keys];
+	tokfile = seen[find_key(SEC_GATEWAY, "admin_token_file") - config_keys];
+	if (tok != 0 && tokfile != 0)
+		finding(p, tok > tokfile ? tok : tokfile,
+		    "set admin_token or admin_token_file, not both");
+	else if (cfg->admin_token_file != NULL)
+		read_token_file(p, cfg, tokfile);
+}
+
+/* Defaults that depend on the channel's type and on other keys. */
+static void
+channel_type_defaults(struct channel_config *ch, const int *seen)
+{
+	const struct config_key *k;
+
+	k = find_key(SEC_CHANNEL, "api_url");
+	if (!seen[k - config_keys] && ch->api_url == NULL) {
+		if (ch->type == CHANNEL_AFRICASTALKING)
+			ch->api_url = xstrdup(
+			    ch->username && strcmp(ch->username, "sandbox") == 0
+				? "https://api.sandbox.africastalking.com"
+				: "https://api.africastalking.com");
+		else if (ch->type == CHANNEL_TWILIO)
+			ch->api_url = xstrdup("https://api.twilio.com");
+	}
+	k = find_key(SEC_CHANNEL, "rate");
+	if (!seen[k - config_keys] && ch->type == CHANNEL_GAMMU) {
+		ch->rate.count = 6;
+		ch->rate.period_ms = MIN;
+	}
+}
+
+static void
+apply_channel(
+    struct parser *p, const struct section *s, struct channel_config *ch)
+{
+	const struct config_key *tk = find_key(SEC_CHANNEL, "type");
+	const struct entry *te = NULL;
+	int seen[NKEYS] = {0};
+	unsigned mask = 0;
+	size_t i;
+	char *msg;
+
+	ch->name = xstrdup(s->name);
+	ch->line = s->line;
+	for (i = s->first; i < s->first + s->nentries; i++) {
+		if (strcmp(p->entries[i].key, "type") == 0) {
+			te = &p->entries[i];
+			break;
+		}
+	}
+	if (te == NULL) {
+		finding(p, s->line,
+		    "missing required key 'type' in [channel %s]: expected "
+		    "one of africastalking, twilio, kannel, gammu, http",
+		    s->name);
+	} else if (te->value != NULL) {
+		if ((msg = parse_value(p, tk, te->value, ch)) != NULL) {
+			finding(p, te->line, "type: %s", msg);
+			free(msg);
+		} else {
+			mask = CT(ch->type);
+		}
+	}
+	if (mask != 0)
+		apply_defaults(p, SEC_CHANNEL, mask, ch);
+	for (i = s->first; i < s->first + s->nentries; i++)
+		apply_entry(p, s, &p->entries[i], mask, seen, ch);
+	if (mask == 0)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (k->kind == SEC_CHANNEL && (k->required & mask) != 0 &&
+		    seen[i] == 0 && k != tk)
+			finding(p, s->line,
+			    "missing required key '%s' in [channel %s] "
+			    "(required for type %s)",
+			    k->name, s->name, channel_type_names[ch->type]);
+	}
+	channel_type_defaults(ch, seen);
+}
+
+static int
+entry_line(const struct parser *p, const struct section *s, const char *key)
+{
+	size_t i;
+
+	for (i = s->first; i < s->first + s->nentries; i++)
+		if (strcmp(p->entries[i].key, key) == 0)
+			return p->entries[i].line;
+	return s->line;
+}
+
+/* Checks between keys and channels, once everything is parsed. */
+static void
+cross_checks(struct parser *p, struct config *cfg)
+{
+	const struct section *gw = NULL;
+	size_t i, ci = 0;
+
+	for (i = 0; i < p->nsections; i++)
+		if (p->sections[i].kind == SEC_GATEWAY)
+			gw = &p->sections[i];
+	if (cfg->default_channel != NULL &&
+	    config_channel(cfg, cfg->default_channel) == NULL)
+		finding(p, gw ? entry_line(p, gw, "default_channel") : 0,
+		    "default_channel: no channel named '%s'",
+		    cfg->default_channel);
+	if (cfg->default_channel == NULL && cfg->nchannels == 1)
+		cfg->default_channel = xstrdup(cfg->channels[0].name);
+
+	for (i = 0; i < p->nsections; i++) {
+		const struct section *s = &p->sections[i];
+		const struct channel_config *ch;
+
+		if (s->kind != SEC_CHANNEL)
+			continue;
+		ch = &cfg->channels[ci++];
+		if (ch->fallback == NULL)
+			continue;
+		if (strcmp(ch->fallback, ch->name) == 0)
+			finding(p, entry_line(p, s, "fallback"),
+			    "fallback: a channel cannot fall back to itself");
+		else if (config_channel(cfg, ch->fallback) == NULL)
+			finding(p, entry_line(p, s, "fallback"),
+			    "fallback: no channel named '%s'", ch->fallback);
+	}
+}
+
+static void
+parser_free(struct parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsections; i++)
+		free(p->sections[i].name);
+	free(p->sections);
+	for (i = 0; i < p->nentries; i++) {
+		free(p->entries[i].key);
+		free(p->entries[i].value);
+	}
+	free(p->entries);
+	free(p->quoted);
+}
+
+/* Runs both passes over data into a new config. */
+static struct config *
+parse(struct parser *p, const char *data, size_t len)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	size_t i, ci = 0;
+	int r;
+
+	if (p->dir == NULL)
+		p->dir = ".";
+	cfg->path = xstrdup(p->file);
+	cfg->dir = xstrdup(p->dir);
+	p->data = data;
+	p->len = len;
+	p->cur = CUR_NONE;
+	r = ini_parse_stream(reader, p, handler, p);
+	if (r > 0) {
+		/* The reader leaves inih no errors; keep a net anyway. */
+		for (i = 0; i < p->errs->n; i++)
+			if (p->errs->v[i].line == r)
+				break;
+		if (i == p->errs->n)
+			finding(p, r, "syntax error");
+	} else if (r < 0) {
+		finding(p, 0, "cannot parse (inih error %d)", r);
+	}
+
+	apply_gateway(p, cfg);
+	cfg->channels =
+	    xcalloc(p->nchans ? p->nchans : 1, sizeof(*cfg->channels));
+	for (i = 0; i < p->nsections; i++) {
+		if (p->sections[i].kind != SEC_CHANNEL)
+			continue;
+		apply_channel(p, &p->sections[i], &cfg->channels[ci++]);
+		cfg->nchannels = ci;
+	}
+	cross_checks(p, cfg);
+	return cfg;
+}
+
+static struct config_errors *
+errors_new(void)
+{
+	return xcalloc(1, sizeof(struct config_errors));
+}
+
+static int
+finish(struct parser *p, struct config_errors **errsp)
+{
+	struct config_errors *e = p->errs;
+
+	parser_free(p);
+	if (e->n > 1)
+		qsort(e->v, e->n, sizeof(*e->v), error_cmp);
+	*errsp = e;
+	return (int)config_errors_count(e);
+}
+
+int
+config_parse_buffer(const char *data, size_t len, const char *name,
+    const char *dir, struct config **cfgp, struct config_errors **errsp)
+{
+	struct parser p;
+
+	memset(&p, 0, sizeof(p));
+	p.file = name;
+	p.dir = dir;
+	p.errs = errors_new();
+	if (len > CONFIG_MAX_FILE) {
+		finding(&p, 0, "file is larger than %d bytes", CONFIG_MAX_FILE);
+		/* Still return a config of defaults, as promised. */
+		*cfgp = parse(&p, "", 0);
+	} else {
+		*cfgp = parse(&p, data, len);
+	}
+	return finish(&p, errsp);
+}
+
+/* The absolute folder of path, or its plain dirname when that fails. */
+static char *
+folder_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *real;
+
+	if (slash == NULL)
+		dir = xstrdup(".");
+	else if (slash == path)
+		dir = xstrdup("/");
+	else
+		dir = xstrndup(path, (size_t)(slash - path));
+	if ((real = realpath(dir, NULL)) != NULL) {
+		free(dir);
+		dir = xstrdup(real);
+		free(real);
+	}
+	return dir;
+}
+
+int
+config_load(
+    const char *path, struct config **cfgp, struct config_errors **errsp)
+{
+	struct parser p;
+	struct stat st;
+	char *data = NULL, *dir;
+	size_t n = 0;
+	ssize_t r;
+	int fd, count;
+
+	*cfgp = NULL;
+	memset(&p, 0, sizeof(p));
+	p.file = path;
+	p.errs = errors_new();
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		finding(&p, 0, "cannot open: %s", strerror(errno));
+		return finish(&p, errsp);
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		finding(&p, 0, "is a folder, not a config file");
+		close(fd);
+		return finish(&p, errsp);
+	}
+	/* Read at most one byte more than allowed, to detect larger files. */
+	data = xmalloc(CONFIG_MAX_FILE + 1);
+	while (n < CONFIG_MAX_FILE + 1) {
+		r = read(fd, data + n, CONFIG_MAX_FILE + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			finding(&p, 0, "cannot read: %s", strerror(errno));
+			close(fd);
+			free(data);
+			return finish(&p, errsp);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	config_errors_free(p.errs);
+	dir = folder_of(path);
+	count = config_parse_buffer(data, n, path, dir, cfgp, errsp);
+	free(dir);
+	free(data);
+	return count;
+}
+
+static void
+free_fields(enum section_kind kind, void *base)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (config_keys[i].kind == kind)
+			field_free(&config_keys[i], base);
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nchannels; i++) {
+		free_fields(SEC_CHANNEL, &cfg->channels[i]);
+		free(cfg->channels[i].name);
+	}
+	free(cfg->channels);
+	free_fields(SEC_GATEWAY, cfg);
+	free(cfg->path);
+	free(cfg->dir);
+	free(cfg);
+}
+
+const struct channel_config *
+config_channel(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	if (cfg == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < cfg->nchannels; i++)
+		if (cfg->channels[i].name != NULL &&
+		    strcmp(cfg->channels[i].name, name) == 0)
+			return &cfg->channels[i];
+	return NULL;
+}
+
+const char *
+config_channel_type_name(enum channel_type t)
+{
+	if ((unsigned)t >= nitems(channel_type_names) - 1)
+		return "unknown";
+	return channel_type_names[t];
+}
+
+const char *
+config_default_path(void)
+{
+	if (access("./baraza.conf", F_OK) == 0)
+		return "./baraza.conf";
+	return "/etc/baraza/baraza.conf";
+}

@@ -1,0 +1,229 @@
+/*
+ * config.h: the gateway's INI config file (interfaces.md, "Config file").
+ *
+ * The file holds one [gateway] section and any number of [channel NAME]
+ * sections. Every key is declared once, in the static key table of
+ * config.c, with its type, default and bounds. Loading checks everything it
+ * can (syntax, unknown sections and keys, keys not valid for a channel type,
+ * duplicates, bad values, missing required keys, cross references) and
+ * collects every finding as "FILE:LINE: error: message", so `baraza check`
+ * can show them all at once.
+ *
+ * Ownership: a struct config and everything it points to (strings, word
+ * lists, the channel array) belong to the config and live until
+ * config_free(). Callers may keep pointers into it for as long as they keep
+ * the config; they never free its members themselves.
+ */
+#ifndef BARAZA_CONFIG_H
+#define BARAZA_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_MAX_FILE (1024 * 1024) /* bytes in a config file */
+#define CONFIG_MAX_CHANNELS 64        /* [channel NAME] sections */
+#define CONFIG_MAX_NAME 32            /* characters in a channel name */
+#define CONFIG_MAX_ERRORS 200         /* findings kept; more are counted */
+#define CONFIG_MAX_TOKEN_FILE 4096    /* bytes in an admin_token_file */
+#define CONFIG_MAX_RATE_COUNT 1000000 /* the N of "N/period" */
+
+/* An event rate: at most count events per period_ms milliseconds. */
+struct rate {
+	int64_t count;     /* events, at least 1 */
+	int64_t period_ms; /* period: 1000, 60000, 3600000 or 86400000 */
+};
+
+/* A white-space separated list of words, in the order written. */
+struct config_words {
+	char **v; /* n words, then NULL; never NULL itself after loading */
+	size_t n; /* number of words */
+};
+
+/* A listen address, "host:port" or "[v6addr]:port". */
+struct config_addr {
+	char *host; /* IPv4 literal, IPv6 literal (no brackets) or name */
+	int port;   /* 0 to 65535; 0 picks a free port */
+};
+
+/* Channel types; config_channel_type_name() gives their names. */
+enum channel_type {
+	CHANNEL_AFRICASTALKING = 0,
+	CHANNEL_TWILIO,
+	CHANNEL_KANNEL,
+	CHANNEL_GAMMU,
+	CHANNEL_HTTP,
+};
+
+/* [gateway] durability. */
+enum config_durability {
+	DURABILITY_FULL = 0, /* fsync before any acknowledgement */
+	DURABILITY_NORMAL, /* faster, may lose the last writes on power loss */
+};
+
+/*
+ * One [channel NAME] section. Keys that do not apply to the channel's type
+ * keep NULL or 0. Strings that are unset and have no default are NULL.
+ */
+struct channel_config {
+	char *name;             /* the NAME of [channel NAME], [a-z0-9_-]+ */
+	enum channel_type type; /* type = */
+	int line;               /* line of the section header */
+
+	/* Keys valid for every type. */
+	char *sender;         /* shortcode or sender id, or NULL */
+	char *api_url;        /* provider base URL without trailing '/', or
+				 NULL (gammu); africastalking and twilio have
+				 defaults */
+	char *webhook_secret; /* webhooks must carry ?secret=..., or NULL */
+	struct rate rate;     /* outbound throttle: 20/s, gammu 6/min */
+	int64_t max_age_ms;   /* stop retrying after this; 24h */
+	char *fallback;       /* name of another channel, or NULL */
+	int ussd_max;         /* characters in a USSD screen; 182 */
+
+	/* africastalking and kannel. */
+	char *username; /* required for both */
+	/* africastalking. */
+	char *api_key; /* required */
+	/* kannel. */
+	char *password; /* required (kannel also requires api_url) */
+	/* twilio. */
+	char *account_sid; /* required */
+	char *auth_token;  /* required */
+	char *public_url;  /* scheme and host Twilio calls, or NULL */
+	/* http. */
+	char
+	    *signing_key; /* HMAC-SHA256 key, or NULL (http requires api_url) */
+	/* gammu. */
+	char *device;                 /* required; resolved like a path */
+	char *connection;             /* Gammu connection; "at" */
+	char *model;                  /* Gammu model; "" */
+	char *pin;                    /* SIM PIN, or NULL */
+	int64_t poll_interval_ms;     /* 5s */
+	int64_t multipart_timeout_ms; /* 10m */
+	char *balance_ussd;           /* airtime check code, or NULL */
+	int64_t balance_interval_ms;  /* 6h */
+	int balance_alert;            /* warn below this balance; 0 = never */
+};
+
+/* The whole file. */
+struct config {
+	char *path;       /* the file as named to config_load, or the name
+			      given to config_parse_buffer */
+	char *dir;        /* its folder; relative paths are resolved here */
+	int gateway_line; /* line of [gateway], 0 when the file has none */
+
+	struct config_addr listen;         /* 127.0.0.1:8080 */
+	char *database;                    /* SQLite file; baraza.db */
+	char *flows;                       /* folder of *.flow files; flows */
+	struct config_words languages;     /* ISO 639-1 codes, first is the
+					    default; "en" */
+	int64_t session_timeout_ms;        /* 15m */
+	char *admin_token;                 /* bearer token for /api/, from
+					    admin_token or the trimmed
+					    contents of admin_token_file;
+					    NULL when neither is set */
+	char *admin_token_file;            /* resolved path, or NULL */
+	struct config_words stop_words;    /* STOP UNSUBSCRIBE STOPALL QUIT */
+	struct config_words start_words;   /* START UNSTOP */
+	struct config_words restart_words; /* MENU */
+	char *stop_text;                   /* confirms opting out */
+	char *start_text;                  /* confirms opting back in */
+	char *error_text;                  /* when a flow fails */
+	char *invalid_choice_text;         /* when a menu answer is wrong */
+	char *default_channel;             /* channel for messages that are
+					      not replies; the only channel
+					      when unset and there is
+					      exactly one; else NULL */
+	char *country_code;                /* 1-3 digits, or "" meaning
+					      numbers must be international */
+	enum config_durability durability; /* full */
+	struct rate sender_limit;          /* 20/min */
+	int retention_days;                /* 365; 0 = keep forever */
+	int log_level;                     /* enum log_level from log.h;
+					       info */
+
+	struct channel_config *channels; /* nchannels, in file order */
+	size_t nchannels;
+};
+
+/* One finding. */
+struct config_error {
+	char *file;    /* the config file's name */
+	int line;      /* 1-based; 0 for the whole file */
+	char *message; /* without the "FILE:LINE: error: " prefix */
+};
+
+/* All findings of one load, sorted by line. */
+struct config_errors {
+	struct config_error *v; /* n findings */
+	size_t n;
+	size_t cap;
+	size_t dropped; /* findings beyond CONFIG_MAX_ERRORS, not kept */
+};
+
+/*
+ * Loads the config file at path. Returns the number of findings (0 when
+ * the file is good). *errsp is always set to a list the caller frees with
+ * config_errors_free(). *cfgp is set to a config the caller frees with
+ * config_free(): with findings it is a best effort (bad values keep their
+ * defaults) that only `baraza check` should use; it is NULL only when the
+ * file could not be read at all.
+ */
+int config_load(
+    const char *path, struct config **cfgp, struct config_errors **errsp);
+
+/*
+ * Same as config_load() for a file already in memory (len bytes, need not
+ * be NUL-terminated): name is used in findings, dir resolves relative
+ * paths (NULL: "."). The fuzz target uses this. *cfgp is never NULL.
+ */
+int config_parse_buffer(const char *data, size_t len, const char *name,
+    const char *dir, struct config **cfgp, struct config_errors **errsp);
+
+/* Frees a config and everything it owns; NULL is a no-op. */
+void config_free(struct config *);
+
+/* Prints each finding as "FILE:LINE: error: message" to fp. */
+void config_errors_print(const struct config_errors *, FILE *fp);
+
+/* Number of findings, including the ones not kept. */
+size_t config_errors_count(const struct config_errors *);
+
+/* Frees a list of findings; NULL is a no-op. */
+void config_errors_free(struct config_errors *);
+
+/* The channel called name, or NULL. The result is owned by cfg. */
+const struct channel_config *
+config_channel(const struct config *cfg, const char *name);
+
+/* "africastalking", "twilio", ... (static strings). */
+const char *config_channel_type_name(enum channel_type);
+
+/*
+ * The config file used without -c: "./baraza.conf" if it exists, else
+ * "/etc/baraza/baraza.conf". Returns a static string.
+ */
+const char *config_default_path(void);
+
+/*
+ * Parses a duration: digits then a unit, one of ms, s, m (or min), h, d:
+ * "500ms", "30s", "15m", "6h", "2d". The unit is required, even for 0.
+ * Returns 0 and stores milliseconds in *ms, or -1 on junk or overflow.
+ */
+int config_parse_duration(const char *s, int64_t *ms);
+
+/*
+ * Parses a rate "N/UNIT" with UNIT s (sec, second), m (min, minute),
+ * h (hour) or d (day), and 1 <= N <= CONFIG_MAX_RATE_COUNT: "20/s",
+ * "6/min", "100/h". Returns 0 and fills *r, or -1.
+ */
+int config_parse_rate(const char *s, struct rate *r);
+
+/*
+ * Parses a boolean: yes/no, true/false, on/off, 1/0 (any case). Returns 0
+ * and stores 1 or 0 in *b, or -1.
+ */
+int config_parse_bool(const char *s, int *b);
+
+#endif

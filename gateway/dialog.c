@@ -1,0 +1,564 @@
+/*
+ * dialog.c: one conversation turn, the host side of the flow engine.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "client.h"
+#include "dialog.h"
+#include "log.h"
+#include "util.h"
+
+struct dialog {
+	struct dialog_env	 env;		/* copied */
+	struct engine		 eng;		/* set and texts */
+	enum engine_channel	 kind;
+	char			*channel;
+	char			*phone;
+	char			*key;		/* session key in the store */
+	struct store_contact	 contact;	/* loaded or created */
+	struct flow_session	*session;	/* the engine's state */
+	struct engine_result	 r;		/* the last result */
+	dialog_done_cb		 done;
+	void			*arg;
+	char			*reply;		/* what to send, or NULL */
+	char			*flow;		/* the flow that ran */
+	int			 ended;		/* the session is over */
+	int			 failed;	/* a store write failed */
+	int			 fetching;	/* a fetch is in flight */
+};
+
+static void dialog_run(struct dialog *);
+
+int
+dialog_is_word(const struct config_words *w, const char *text)
+{
+	char buf[64];
+	size_t i, n;
+	const char *s = text, *e;
+
+	while (*s != '\0' && isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	n = (size_t)(e - s);
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	for (i = 0; i < w->n; i++)
+		if (str_ieq(buf, w->v[i]))
+			return 1;
+	return 0;
+}
+
+enum dialog_outcome
+dialog_outcome(const struct dialog *d)
+{
+	return d->reply != NULL ? DIALOG_REPLY : DIALOG_SILENT;
+}
+
+const char *
+dialog_reply(const struct dialog *d)
+{
+	return d->reply;
+}
+
+int
+dialog_ended(const struct dialog *d)
+{
+	return d->ended;
+}
+
+const char *
+dialog_flow(const struct dialog *d)
+{
+	return d->flow;
+}
+
+int
+dialog_failed(const struct dialog *d)
+{
+	return d->failed;
+}
+
+void
+dialog_free(struct dialog *d)
+{
+	if (d == NULL)
+		return;
+	engine_result_free(&d->r);
+	engine_session_free(d->session);
+	store_contact_free(&d->contact);
+	free(d->channel);
+	free(d->phone);
+	free(d->key);
+	free(d->reply);
+	free(d->flow);
+	free(d);
+}
+
+static void
+finish(struct dialog *d, const char *reply, int ended)
+{
+	free(d->reply);
+	d->reply = reply != NULL && *reply != '\0' ? xstrdup(reply) : NULL;
+	/* A USSD screen is always sent, even an empty END. */
+	if (d->reply == NULL && d->kind == ENGINE_USSD)
+		d->reply = xstrdup("");
+	d->ended = ended;
+	d->done(d, d->arg);
+}
+
+/* Copies the contact's saved fields into a fresh session. */
+static void
+load_fields(struct dialog *d)
+{
+	json_t *o, *v;
+	const char *k;
+
+	if ((o = json_loads(d->contact.fields, 0, NULL)) == NULL)
+		return;
+	json_object_foreach(o, k, v)
+	{
+		if (json_is_string(v))
+			engine_session_set_field(d->session, k,
+			    json_string_value(v));
+	}
+	json_decref(o);
+}
+
+/* A row or report as engine fields, from a flat JSON object. */
+struct fields {
+	struct engine_field	*v;
+	size_t			 n;
+	json_t			*json;	/* keeps the strings alive */
+};
+
+static void
+fields_from_json(struct fields *f, json_t *o)
+{
+	const char *k;
+	json_t *v;
+
+	f->json = o;
+	f->n = 0;
+	f->v = xcalloc(json_object_size(o) + 1, sizeof(*f->v));
+	json_object_foreach(o, k, v)
+	{
+		if (!json_is_string(v))
+			continue;
+		f->v[f->n].name = k;
+		f->v[f->n].value = json_string_value(v);
+		f->n++;
+	}
+}
+
+static void
+fields_free(struct fields *f)
+{
+	free(f->v);
+	json_decref(f->json);
+}
+
+static void
+store_failed(struct dialog *d, const char *what, int rc)
+{
+	log_error("dialog", "store write failed op=%s rc=%d error=%s", what, rc,
+	    store_errmsg(d->env.store));
+	d->failed = 1;
+}
+
+static void
+do_lookup(struct dialog *d, const struct engine_action *a,
+    struct engine_reply *rep, struct fields *f)
+{
+	char *row = NULL;
+	json_t *o;
+	int rc;
+
+	rc = store_lookup(d->env.store, a->table, a->column, a->value, &row);
+	if (rc == STORE_NOTFOUND) {
+		rep->kind = REPLY_NOT_FOUND;
+		return;
+	}
+	if (rc != 0 || (o = json_loads(row, 0, NULL)) == NULL) {
+		log_error("dialog",
+		    "lookup failed file=%s line=%u table=%s column=%s rc=%d",
+		    a->file, a->line, a->table, a->column, rc);
+		free(row);
+		rep->kind = REPLY_FAILED;
+		return;
+	}
+	free(row);
+	fields_from_json(f, o);
+	rep->kind = REPLY_FOUND;
+	rep->fields = f->v;
+	rep->nfields = f->n;
+}
+
+static void
+format_day(int64_t ms, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%d", &tm);
+}
+
+static void
+do_find_report(struct dialog *d, const struct engine_action *a,
+    struct engine_reply *rep, struct fields *f)
+{
+	struct store_report rp;
+	const char *s = a->id;
+	char *end, day[32];
+	long long id;
+	json_t *o;
+
+	while (*s == ' ' || *s == '#')
+		s++;
+	id = strtoll(s, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (!isdigit((unsigned char)*s) || *end != '\0' || id <= 0) {
+		rep->kind = REPLY_NOT_FOUND;
+		return;
+	}
+	memset(&rp, 0, sizeof(rp));
+	if (store_report_get(d->env.store, id, &rp) != 0) {
+		rep->kind = REPLY_NOT_FOUND;
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "id", json_sprintf("%lld", id));
+	json_object_set_new(o, "status", json_string(rp.status));
+	json_object_set_new(o, "category",
+	    json_string(rp.category ? rp.category : ""));
+	json_object_set_new(o, "location",
+	    json_string(rp.location ? rp.location : ""));
+	json_object_set_new(o, "details",
+	    json_string(rp.details ? rp.details : ""));
+	format_day(rp.created, day, sizeof(day));
+	json_object_set_new(o, "created", json_string(day));
+	format_day(rp.updated, day, sizeof(day));
+	json_object_set_new(o, "updated", json_string(day));
+	store_report_free(&rp);
+	fields_from_json(f, o);
+	rep->kind = REPLY_FOUND;
+	rep->fields = f->v;
+	rep->nfields = f->n;
+}
+
+/* A fetch finished: resume the engine where it stopped. */
+static void
+on_fetch_done(void *ctx, int status, const char *body, size_t len)
+{
+	struct dialog *d = ctx;
+	struct engine_reply rep;
+	struct engine_result r = { 0 };
+
+	d->fetching = 0;
+	memset(&rep, 0, sizeof(rep));
+	if (status >= 200 && status < 300) {
+		rep.kind = REPLY_FETCHED;
+		rep.body = body;
+		rep.bodylen = len;
+	} else if (status == 404) {
+		rep.kind = REPLY_NOT_FOUND;
+	} else {
+		log_warn("dialog", "fetch failed file=%s line=%u status=%d",
+		    d->r.action.file, d->r.action.line, status);
+		rep.kind = REPLY_FAILED;
+	}
+	engine_resume(&d->eng, d->session, &rep, &r);
+	engine_result_free(&d->r);
+	d->r = r;
+	dialog_run(d);
+}
+
+/*
+ * Carries out the pending action. Returns 1 when the engine was resumed
+ * (d->r holds the next result), 0 when a fetch is in flight.
+ */
+static int
+do_action(struct dialog *d)
+{
+	const struct engine_action *a = &d->r.action;
+	struct engine_reply rep;
+	struct engine_result r = { 0 };
+	struct fields f = { NULL, 0, NULL };
+	char idbuf[32];
+	int64_t id, now = now_ms();
+	int rc = 0;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.kind = REPLY_OK;
+	switch (a->kind) {
+	case ACTION_LOOKUP:
+		do_lookup(d, a, &rep, &f);
+		break;
+	case ACTION_FETCH:
+		if (d->env.fetch != NULL) {
+			d->fetching = 1;
+			if (d->env.fetch(d->env.fetch_host, a->url,
+				d->kind == ENGINE_USSD ? DIALOG_USSD_FETCH_MS :
+							 DIALOG_SMS_FETCH_MS,
+				on_fetch_done, d) == 0)
+				return 0;
+			d->fetching = 0;
+		}
+		rep.kind = REPLY_FAILED;
+		break;
+	case ACTION_REPORT:
+		rc = store_report_create(d->env.store, d->contact.id,
+		    engine_session_flow(d->session), a->category, a->location,
+		    a->details, now, &id);
+		if (rc != 0) {
+			store_failed(d, "report", rc);
+			rep.kind = REPLY_FAILED;
+			break;
+		}
+		snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
+		rep.id = idbuf;
+		log_info("dialog", "report opened id=%" PRId64 " flow=%s", id,
+		    engine_session_flow(d->session));
+		break;
+	case ACTION_FIND_REPORT:
+		do_find_report(d, a, &rep, &f);
+		break;
+	case ACTION_SUBSCRIBE:
+		if ((rc = store_subscribe(d->env.store, d->contact.id, a->topic,
+			 now)) != 0) {
+			store_failed(d, "subscribe", rc);
+			rep.kind = REPLY_FAILED;
+		}
+		break;
+	case ACTION_UNSUBSCRIBE:
+		if ((rc = store_unsubscribe(d->env.store, d->contact.id,
+			 a->topic)) != 0) {
+			store_failed(d, "unsubscribe", rc);
+			rep.kind = REPLY_FAILED;
+		}
+		break;
+	case ACTION_SAVE:
+		if ((rc = store_contact_set_field(d->env.store, d->contact.id,
+			 a->field, a->value, now)) != 0) {
+			store_failed(d, "save", rc);
+			rep.kind = REPLY_FAILED;
+		}
+		break;
+	case ACTION_LANGUAGE:
+		if ((rc = store_contact_set_language(d->env.store,
+			 d->contact.id, a->language, now)) != 0) {
+			store_failed(d, "language", rc);
+			rep.kind = REPLY_FAILED;
+		}
+		break;
+	}
+	engine_resume(&d->eng, d->session, &rep, &r);
+	if (f.v != NULL)
+		fields_free(&f);
+	engine_result_free(&d->r);
+	d->r = r;
+	return 1;
+}
+
+/* Runs actions until the engine waits or ends, then stores and replies. */
+static void
+dialog_run(struct dialog *d)
+{
+	char *state;
+	int rc;
+
+	while (d->r.status == ENGINE_ACTION)
+		if (!do_action(d))
+			return; /* on_fetch_done resumes */
+
+	if (d->flow == NULL && engine_session_flow(d->session) != NULL)
+		d->flow = xstrdup(engine_session_flow(d->session));
+	switch (d->r.status) {
+	case ENGINE_WAIT:
+		state = engine_session_dump(d->session);
+		rc = store_session_save(d->env.store, d->key, d->contact.id,
+		    engine_session_flow(d->session), state,
+		    now_ms() + d->env.cfg->session_timeout_ms);
+		free(state);
+		if (rc != 0)
+			store_failed(d, "session", rc);
+		finish(d, d->r.text, 0);
+		return;
+	case ENGINE_ERROR:
+	case ENGINE_STALE:
+		log_error("dialog", "flow failed flow=%s error=%s",
+		    d->flow ? d->flow : "-", d->r.error ? d->r.error : "-");
+		/* FALLTHROUGH */
+	case ENGINE_END:
+	default:
+		if ((rc = store_session_delete(d->env.store, d->key)) != 0)
+			store_failed(d, "session", rc);
+		finish(d, d->r.text, 1);
+		return;
+	}
+}
+
+/* Handles the stop and start words. Returns 1 when the text was one. */
+static int
+opt_words(struct dialog *d, const char *text)
+{
+	const struct config *cfg = d->env.cfg;
+	int stop, rc;
+
+	if (d->kind != ENGINE_SMS)
+		return 0;
+	if (dialog_is_word(&cfg->stop_words, text))
+		stop = 1;
+	else if (dialog_is_word(&cfg->start_words, text))
+		stop = 0;
+	else
+		return 0;
+	if ((rc = store_session_delete(d->env.store, d->key)) != 0)
+		store_failed(d, "session", rc);
+	/* Each change is confirmed once; a repeated word changes nothing. */
+	if (d->contact.opted_out == stop) {
+		finish(d, NULL, 1);
+		return 1;
+	}
+	if ((rc = store_contact_set_opted_out(d->env.store, d->contact.id,
+		 stop, now_ms())) != 0)
+		store_failed(d, "opt-out", rc);
+	log_info("dialog", "contact opted %s", stop ? "out" : "in");
+	finish(d, stop ? cfg->stop_text : cfg->start_text, 1);
+	return 1;
+}
+
+int
+dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
+    dialog_done_cb done, void *arg, struct dialog **out)
+{
+	struct dialog *d;
+	struct store_session ss;
+	const char *text = in->text ? in->text : "";
+	char masked[32];
+	int rc, routed;
+
+	*out = NULL;
+	if (in->phone == NULL || strlen(text) > DIALOG_MAX_INPUT ||
+	    (in->kind == ENGINE_USSD && in->ussd_session == NULL)) {
+		log_warn("dialog", "turn refused: bad input");
+		return -1;
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->env = *env;
+	d->eng.set = env->set;
+	d->eng.error_text = env->cfg->error_text;
+	d->eng.invalid_choice_text = env->cfg->invalid_choice_text;
+	d->kind = in->kind;
+	d->channel = xstrdup(in->channel ? in->channel : "");
+	d->phone = xstrdup(in->phone);
+	d->done = done;
+	d->arg = arg;
+	if (in->kind == ENGINE_SMS)
+		d->key = xasprintf("sms:%s", in->phone);
+	else
+		d->key = xasprintf("ussd:%s:%s", d->channel, in->ussd_session);
+
+	rc = store_contact_get(env->store, in->phone, now_ms(), &d->contact);
+	if (rc < 0) {
+		log_warn("dialog", "turn refused: contact phone=%s rc=%d",
+		    log_phone(in->phone, masked, sizeof(masked)), rc);
+		dialog_free(d);
+		return -1;
+	}
+	*out = d;
+	if (in->channel != NULL && (d->contact.last_channel == NULL ||
+				       strcmp(d->contact.last_channel,
+					   in->channel) != 0))
+		store_contact_set_last_channel(env->store, d->contact.id,
+		    in->channel, now_ms());
+
+	if (opt_words(d, text))
+		return 0;
+	if (in->kind == ENGINE_SMS &&
+	    dialog_is_word(&env->cfg->restart_words, text)) {
+		if ((rc = store_session_delete(env->store, d->key)) != 0)
+			store_failed(d, "session", rc);
+	}
+
+	memset(&ss, 0, sizeof(ss));
+	rc = store_session_load(env->store, d->key, now_ms(), &ss);
+	if (rc == 0 && (in->kind == ENGINE_SMS || in->dialled == NULL) &&
+	    engine_session_load(ss.state, strlen(ss.state), &d->session) ==
+		0 &&
+	    engine_input(&d->eng, d->session, text, &d->r) == 0) {
+		store_session_free(&ss);
+		dialog_run(d);
+		return 0;
+	}
+	store_session_free(&ss);
+	engine_session_free(d->session);
+	d->session = engine_session_new(in->kind, in->phone,
+	    d->contact.language, in->ussd_max);
+	load_fields(d);
+	if (in->kind == ENGINE_SMS)
+		routed = engine_route_sms(&d->eng, d->session, text, &d->r);
+	else
+		routed = engine_route_ussd(&d->eng, d->session,
+		    in->dialled ? in->dialled : "", &d->r);
+	if (routed != 1) {
+		log_info("dialog", "no flow takes the message kind=%s",
+		    in->kind == ENGINE_SMS ? "sms" : "ussd");
+		if (in->kind == ENGINE_USSD)
+			finish(d, env->cfg->error_text, 1);
+		else
+			finish(d, NULL, 1);
+		return 0;
+	}
+	dialog_run(d);
+	return 0;
+}
+
+struct fetch_call {
+	dialog_fetch_done	 cb;
+	void			*ctx;
+};
+
+static void
+on_client_done(const struct client_resp *resp, void *arg)
+{
+	struct fetch_call *fc = arg;
+
+	fc->cb(fc->ctx, (int)resp->status, resp->body, resp->body_len);
+	free(fc);
+}
+
+int
+dialog_fetch_client(void *host, const char *url, int timeout_ms,
+    dialog_fetch_done cb, void *ctx)
+{
+	static const char *const headers[] = { "Accept: application/json",
+		NULL };
+	struct client_req req;
+	struct fetch_call *fc = xmalloc(sizeof(*fc));
+
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = url;
+	req.headers = headers;
+	req.timeout_ms = timeout_ms;
+	req.max_body = DIALOG_MAX_FETCH;
+	fc->cb = cb;
+	fc->ctx = ctx;
+	if (client_request(host, &req, on_client_done, fc) != 0) {
+		free(fc);
+		return -1;
+	}
+	return 0;
+}

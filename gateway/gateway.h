@@ -1,0 +1,71 @@
+/*
+ * gateway.h: the state of a running gateway (`baraza serve`), shared by the
+ * modules that the loop drives: the router, the webhooks, the queue, the
+ * admin API and metrics. One loop thread owns all of it.
+ */
+#ifndef BARAZA_GATEWAY_H
+#define BARAZA_GATEWAY_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "flows/flow.h"
+#include "http.h"
+#include "store.h"
+
+/*
+ * A loaded flow set with a reference count: a conversation waiting on a
+ * fetch keeps the set it started with while a reload swaps in a new one.
+ */
+struct flows_ref {
+	struct flowset	*set;	/* owned */
+	int		 refs;	/* holders, the gateway's own included */
+};
+
+struct gateway {
+	uv_loop_t		*loop;		/* the one loop */
+	struct config		*cfg;		/* borrowed from main */
+	struct store		*store;		/* owned */
+	struct http_server	 http;		/* webhooks, API, metrics */
+	struct flows_ref	*flows;		/* the set serving now */
+	uv_signal_t		 sigterm;	/* drain and stop */
+	uv_signal_t		 sigint;	/* same */
+	uv_signal_t		 sighup;	/* reload flows */
+	uv_fs_event_t		 flows_watch;	/* edits in the flows folder */
+	uv_timer_t		 reload_timer;	/* debounces flows_watch */
+	uv_timer_t		 stop_timer;	/* the 5 s limit on draining */
+	int			 watching;	/* flows_watch started */
+	int			 stopping;	/* a stop signal came */
+	int64_t			 started_ms;	/* wall time at start */
+	uint64_t		 reloads;	/* successful reloads */
+	uint64_t		 reload_failures; /* refused flow sets */
+};
+
+/*
+ * Runs the gateway in the foreground until SIGTERM or SIGINT. Returns the
+ * process exit status: 0 after a clean stop, 1 when it could not start
+ * (the reason is on stderr as one line).
+ */
+int	serve_main(struct config *);
+
+/*
+ * Loads the flows folder of cfg into a new set. Findings (errors and
+ * warnings) go to findings. Returns 0 and sets *out (the caller frees it
+ * with flowset_free), or -1 when the set has errors.
+ */
+int	gateway_load_flows(const struct config *, struct flowset **,
+	    struct flow_findings *);
+
+/* Takes a reference on the current flow set; release it with flows_unref. */
+struct flows_ref *flows_ref(struct gateway *);
+void	flows_unref(struct flows_ref *);
+
+/* The HTTP handler: routes every request (router.c). arg is the gateway. */
+void	router_handle(struct http_request *, void *);
+
+/* Answers req with a JSON error body {"error": msg} and status. */
+void	router_error(struct http_request *, int, const char *);
+
+#endif

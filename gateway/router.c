@@ -1,0 +1,175 @@
+/*
+ * router.c: maps each request to its handler by path and method:
+ *   /healthz                 liveness of the store
+ *   /metrics                 Prometheus text
+ *   /hooks/CHANNEL/KIND      provider webhooks
+ *   /api/v1/...              admin API (bearer token)
+ *   /open311/v2/...          open data
+ * Unknown paths get 404, known paths with another method 405 with Allow.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "gateway.h"
+#include "sig.h"
+#include "log.h"
+#include "util.h"
+
+void
+router_error(struct http_request *req, int status, const char *msg)
+{
+	json_t *o = json_pack("{s:s}", "error", msg);
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	http_respond(req, status, "application/json", s, strlen(s));
+	free(s);
+	json_decref(o);
+}
+
+static int
+is_method(const struct http_request *req, const char *m)
+{
+	return strcmp(req->method, m) == 0;
+}
+
+static void
+method_not_allowed(struct http_request *req, const char *allow)
+{
+	static const char body[] = "{\"error\":\"method not allowed\"}";
+	char extra[64];
+
+	snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+	http_respond_ex(req, 405, "application/json", extra, body,
+	    sizeof(body) - 1);
+}
+
+static void
+route_healthz(struct gateway *gw, struct http_request *req)
+{
+	if (!is_method(req, "GET") && !is_method(req, "HEAD")) {
+		method_not_allowed(req, "GET, HEAD");
+		return;
+	}
+	if (store_ping(gw->store) != 0) {
+		http_respond(req, 503, "text/plain", "store unavailable\n", 18);
+		return;
+	}
+	http_respond(req, 200, "text/plain", "ok\n", 3);
+}
+
+static void
+route_metrics(struct gateway *gw, struct http_request *req)
+{
+	struct http_stats st;
+	struct buf b;
+
+	if (!is_method(req, "GET")) {
+		method_not_allowed(req, "GET");
+		return;
+	}
+	http_server_stats(&gw->http, &st);
+	buf_init(&b, 1 << 20);
+	buf_printf(&b,
+	    "# HELP baraza_uptime_seconds Seconds since the gateway started.\n"
+	    "# TYPE baraza_uptime_seconds gauge\n"
+	    "baraza_uptime_seconds %lld\n",
+	    (long long)((now_ms() - gw->started_ms) / 1000));
+	buf_printf(&b,
+	    "# HELP baraza_http_connections Open HTTP connections.\n"
+	    "# TYPE baraza_http_connections gauge\n"
+	    "baraza_http_connections %llu\n"
+	    "# HELP baraza_http_requests_total HTTP requests answered.\n"
+	    "# TYPE baraza_http_requests_total counter\n"
+	    "baraza_http_requests_total %llu\n"
+	    "# HELP baraza_http_errors_total Requests refused by the HTTP "
+	    "limits or as malformed.\n"
+	    "# TYPE baraza_http_errors_total counter\n"
+	    "baraza_http_errors_total %llu\n",
+	    (unsigned long long)st.conns_open,
+	    (unsigned long long)st.requests_total,
+	    (unsigned long long)st.errors_total);
+	buf_printf(&b,
+	    "# HELP baraza_flows Flows loaded.\n"
+	    "# TYPE baraza_flows gauge\n"
+	    "baraza_flows %zu\n"
+	    "# HELP baraza_flow_reloads_total Flow reloads, by result.\n"
+	    "# TYPE baraza_flow_reloads_total counter\n"
+	    "baraza_flow_reloads_total{result=\"ok\"} %llu\n"
+	    "baraza_flow_reloads_total{result=\"refused\"} %llu\n",
+	    gw->flows->set->nflows, (unsigned long long)gw->reloads,
+	    (unsigned long long)gw->reload_failures);
+	http_respond(req, 200, "text/plain; version=0.0.4", b.data, b.len);
+	buf_free(&b);
+}
+
+/* /hooks/CHANNEL/KIND: filled by the channels work. */
+static void
+route_hooks(struct gateway *gw, struct http_request *req, const char *rest)
+{
+	char name[64];
+	const char *kind, *slash = strchr(rest, '/');
+	const struct channel_config *ch;
+	size_t n;
+
+	if (slash == NULL || (n = (size_t)(slash - rest)) == 0 ||
+	    n >= sizeof(name)) {
+		router_error(req, 404, "no such webhook");
+		return;
+	}
+	memcpy(name, rest, n);
+	name[n] = '\0';
+	kind = slash + 1;
+	if ((ch = config_channel(gw->cfg, name)) == NULL) {
+		router_error(req, 404, "no such channel");
+		return;
+	}
+	if (strcmp(kind, "sms") != 0 && strcmp(kind, "ussd") != 0 &&
+	    strcmp(kind, "status") != 0) {
+		router_error(req, 404, "no such webhook kind");
+		return;
+	}
+	router_error(req, 501, "webhooks are not implemented yet");
+}
+
+/* /api/v1/...: the admin API, behind the bearer token. */
+static void
+route_api(struct gateway *gw, struct http_request *req, const char *rest)
+{
+	const char *auth = http_header(req, "Authorization");
+
+	if (gw->cfg->admin_token == NULL) {
+		router_error(req, 403, "the admin API is off: set admin_token");
+		return;
+	}
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
+	    !sig_equal(auth + 7, gw->cfg->admin_token)) {
+		http_respond_ex(req, 401, "application/json",
+		    "WWW-Authenticate: Bearer\r\n",
+		    "{\"error\":\"a valid bearer token is required\"}",
+		    strlen("{\"error\":\"a valid bearer token is required\"}"));
+		return;
+	}
+	(void)rest;
+	router_error(req, 404, "no such API endpoint");
+}
+
+void
+router_handle(struct http_request *req, void *arg)
+{
+	struct gateway *gw = arg;
+	const char *p = req->path;
+
+	if (strcmp(p, "/healthz") == 0)
+		route_healthz(gw, req);
+	else if (strcmp(p, "/metrics") == 0)
+		route_metrics(gw, req);
+	else if (strncmp(p, "/hooks/", 7) == 0)
+		route_hooks(gw, req, p + 7);
+	else if (strncmp(p, "/api/v1/", 8) == 0)
+		route_api(gw, req, p + 8);
+	else
+		router_error(req, 404, "not found");
+}

@@ -1,0 +1,287 @@
+/*
+ * serve.c: `baraza serve`: start-up, signals, flow reloads and the drained
+ * stop of the gateway.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+#include "log.h"
+#include "util.h"
+
+#define STOP_LIMIT_MS 4500     /* a stop finishes within 5 s, exit included */
+#define RELOAD_DEBOUNCE_MS 200 /* edits closer than this reload once */
+
+int
+gateway_load_flows(const struct config *cfg, struct flowset **out,
+    struct flow_findings *findings)
+{
+	struct flow_config fc;
+	size_t i, limit = 0;
+
+	memset(&fc, 0, sizeof(fc));
+	fc.languages = (const char *const *)cfg->languages.v;
+	fc.nlanguages = cfg->languages.n;
+	/* The checker warns against the smallest screen of any channel. */
+	for (i = 0; i < cfg->nchannels; i++)
+		if (cfg->channels[i].ussd_max > 0 &&
+		    (limit == 0 || (size_t)cfg->channels[i].ussd_max < limit))
+			limit = (size_t)cfg->channels[i].ussd_max;
+	fc.ussd_limit = limit;
+	return flowset_load(cfg->flows, &fc, out, findings);
+}
+
+struct flows_ref *
+flows_ref(struct gateway *gw)
+{
+	gw->flows->refs++;
+	return gw->flows;
+}
+
+void
+flows_unref(struct flows_ref *fr)
+{
+	if (fr == NULL || --fr->refs > 0)
+		return;
+	flowset_free(fr->set);
+	free(fr);
+}
+
+/* Logs every finding of a load, errors at error level, warnings at warn. */
+static void
+log_findings(const struct flow_findings *f)
+{
+	size_t i;
+	char *line;
+
+	for (i = 0; i < f->n; i++) {
+		line = flow_finding_format(&f->v[i]);
+		if (f->v[i].severity == FINDING_ERROR)
+			log_error("flows", "%s", line);
+		else
+			log_warn("flows", "%s", line);
+		free(line);
+	}
+}
+
+/*
+ * Reloads every flow at once. A set with errors is refused whole: the old
+ * one keeps serving and the errors are logged.
+ */
+static void
+reload_flows(struct gateway *gw, const char *why)
+{
+	struct flow_findings f;
+	struct flowset *set;
+	struct flows_ref *fr;
+
+	flow_findings_init(&f);
+	if (gateway_load_flows(gw->cfg, &set, &f) != 0) {
+		log_findings(&f);
+		log_error("flows",
+		    "reload refused, the previous flows keep serving "
+		    "reason=%s errors=%zu",
+		    why, f.nerrors);
+		gw->reload_failures++;
+		flow_findings_free(&f);
+		return;
+	}
+	log_findings(&f);
+	flow_findings_free(&f);
+	fr = xcalloc(1, sizeof(*fr));
+	fr->set = set;
+	fr->refs = 1;
+	flows_unref(gw->flows);
+	gw->flows = fr;
+	gw->reloads++;
+	log_info("flows", "reloaded reason=%s flows=%zu files=%zu", why,
+	    set->nflows, set->nfiles);
+}
+
+static void
+on_reload_timer(uv_timer_t *t)
+{
+	struct gateway *gw = container_of(t, struct gateway, reload_timer);
+
+	reload_flows(gw, "change");
+}
+
+static void
+on_flows_changed(uv_fs_event_t *h, const char *name, int events, int status)
+{
+	struct gateway *gw = container_of(h, struct gateway, flows_watch);
+
+	(void)events;
+	if (status < 0) {
+		log_warn("flows", "watching the folder failed error=%s",
+		    uv_strerror(status));
+		return;
+	}
+	/* Editors write temporary files; only *.flow files matter. */
+	if (name != NULL) {
+		size_t n = strlen(name);
+
+		if (n < 5 || strcmp(name + n - 5, ".flow") != 0)
+			return;
+	}
+	uv_timer_start(&gw->reload_timer, on_reload_timer, RELOAD_DEBOUNCE_MS,
+	    0);
+}
+
+static void
+on_sighup(uv_signal_t *s, int signum)
+{
+	struct gateway *gw = container_of(s, struct gateway, sighup);
+
+	(void)signum;
+	reload_flows(gw, "SIGHUP");
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+/* Every connection is closed: close the gateway's own handles. */
+static void
+on_http_done(struct http_server *srv)
+{
+	struct gateway *gw = container_of(srv, struct gateway, http);
+
+	uv_close((uv_handle_t *)&gw->sigterm, on_closed);
+	uv_close((uv_handle_t *)&gw->sigint, on_closed);
+	uv_close((uv_handle_t *)&gw->sighup, on_closed);
+	uv_close((uv_handle_t *)&gw->reload_timer, on_closed);
+	uv_close((uv_handle_t *)&gw->stop_timer, on_closed);
+	if (gw->watching)
+		uv_close((uv_handle_t *)&gw->flows_watch, on_closed);
+}
+
+static void
+on_stop_timer(uv_timer_t *t)
+{
+	struct gateway *gw = container_of(t, struct gateway, stop_timer);
+
+	/*
+	 * In-flight requests did not finish in time. Every acknowledged
+	 * message is committed already, so leaving now loses nothing.
+	 */
+	log_warn("gateway", "stop timed out, exiting with requests in flight");
+	store_close(gw->store);
+	exit(0);
+}
+
+static void
+on_stop_signal(uv_signal_t *s, int signum)
+{
+	struct gateway *gw = s->data;
+
+	if (gw->stopping)
+		return;
+	gw->stopping = 1;
+	log_info("gateway", "stopping signal=%s",
+	    signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	uv_timer_start(&gw->stop_timer, on_stop_timer, STOP_LIMIT_MS, 0);
+	http_server_shutdown(&gw->http, on_http_done);
+}
+
+/* Formats the configured listen address for http_server_listen. */
+static char *
+listen_string(const struct config_addr *a)
+{
+	if (strchr(a->host, ':') != NULL)
+		return xasprintf("[%s]:%d", a->host, a->port);
+	return xasprintf("%s:%d", a->host, a->port);
+}
+
+int
+serve_main(struct config *cfg)
+{
+	struct gateway gw;
+	struct flow_findings f;
+	struct flowset *set;
+	char *err = NULL, *addr;
+	int rc;
+
+	memset(&gw, 0, sizeof(gw));
+	gw.cfg = cfg;
+	gw.loop = uv_default_loop();
+	gw.started_ms = now_ms();
+	log_set_level(cfg->log_level);
+
+	if (store_open(cfg->database, cfg->durability == DURABILITY_FULL,
+		&gw.store, &err) != 0) {
+		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
+		free(err);
+		return 1;
+	}
+
+	flow_findings_init(&f);
+	if (gateway_load_flows(cfg, &set, &f) != 0) {
+		flow_findings_sort(&f);
+		flow_findings_print(&f, stderr);
+		fprintf(stderr, "baraza: the flows in %s have %zu error%s\n",
+		    cfg->flows, f.nerrors, f.nerrors == 1 ? "" : "s");
+		flow_findings_free(&f);
+		store_close(gw.store);
+		return 1;
+	}
+	log_findings(&f);
+	flow_findings_free(&f);
+	gw.flows = xcalloc(1, sizeof(*gw.flows));
+	gw.flows->set = set;
+	gw.flows->refs = 1;
+
+	if ((rc = http_server_init(&gw.http, gw.loop, NULL, router_handle,
+		 &gw)) != 0)
+		fatalx("http: %s", uv_strerror(rc));
+	addr = listen_string(&cfg->listen);
+	if ((rc = http_server_listen(&gw.http, addr)) != 0) {
+		fprintf(stderr, "baraza: cannot listen on %s: %s\n", addr,
+		    uv_strerror(rc));
+		free(addr);
+		/* The server holds handles: close them, then leave. */
+		http_server_shutdown(&gw.http, NULL);
+		uv_run(gw.loop, UV_RUN_DEFAULT);
+		flows_unref(gw.flows);
+		store_close(gw.store);
+		return 1;
+	}
+	free(addr);
+
+	uv_signal_init(gw.loop, &gw.sigterm);
+	uv_signal_init(gw.loop, &gw.sigint);
+	uv_signal_init(gw.loop, &gw.sighup);
+	gw.sigterm.data = gw.sigint.data = &gw;
+	uv_signal_start(&gw.sigterm, on_stop_signal, SIGTERM);
+	uv_signal_start(&gw.sigint, on_stop_signal, SIGINT);
+	uv_signal_start(&gw.sighup, on_sighup, SIGHUP);
+	uv_timer_init(gw.loop, &gw.reload_timer);
+	uv_timer_init(gw.loop, &gw.stop_timer);
+	if (uv_fs_event_init(gw.loop, &gw.flows_watch) == 0) {
+		gw.watching = 1;
+		if ((rc = uv_fs_event_start(&gw.flows_watch, on_flows_changed,
+			 cfg->flows, 0)) != 0)
+			log_warn("flows",
+			    "cannot watch the folder, reload with SIGHUP "
+			    "dir=%s error=%s",
+			    cfg->flows, uv_strerror(rc));
+	}
+
+	log_info("http", "listening addr=%s:%d",
+	    strchr(cfg->listen.host, ':') ? "[::]" : cfg->listen.host,
+	    http_server_port(&gw.http));
+	log_info("gateway", "started version=%s flows=%zu channels=%zu",
+	    PACKAGE_VERSION, gw.flows->set->nflows, cfg->nchannels);
+
+	uv_run(gw.loop, UV_RUN_DEFAULT);
+
+	flows_unref(gw.flows);
+	store_close(gw.store);
+	uv_loop_close(gw.loop);
+	log_info("gateway", "stopped");
+	return 0;
+}

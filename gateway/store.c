@@ -1,0 +1,1197 @@
+/*
+ * store.c: the SQLite store: opening, schema migrations, the statement
+ * table and the calls the flow engine's host needs.
+ */
+#include "store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+/*
+ * Schema migrations, in order. migrations[i] takes the database from
+ * version i to version i + 1 (PRAGMA user_version). Never edit a released
+ * script: append a new one.
+ */
+static const char *const migrations[] = {
+    /* 0 -> 1: the first schema. */
+    "CREATE TABLE contacts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  phone TEXT NOT NULL UNIQUE,"
+    "  language TEXT,"
+    "  opted_out INTEGER NOT NULL DEFAULT 0 CHECK (opted_out IN (0, 1)),"
+    "  fields TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(fields)),"
+    "  last_channel TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE broadcasts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  text TEXT NOT NULL,"
+    "  topic TEXT,"
+    "  channel TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  send_at INTEGER NOT NULL,"
+    "  recipients INTEGER NOT NULL DEFAULT 0,"
+    "  segments INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
+    "  channel TEXT NOT NULL,"
+    "  kind TEXT NOT NULL DEFAULT 'sms' CHECK (kind IN ('sms', 'ussd')),"
+    "  contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,"
+    "  phone TEXT NOT NULL,"
+    "  text TEXT,"
+    "  state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent',"
+    "    'delivered', 'failed', 'received', 'ignored')),"
+    "  provider_id TEXT,"
+    "  segments INTEGER NOT NULL DEFAULT 1,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER,"
+    "  error TEXT,"
+    "  broadcast_id INTEGER REFERENCES broadcasts(id) ON DELETE SET NULL,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    /* A provider retry of an inbound message already stored is a no-op. */
+    "CREATE UNIQUE INDEX messages_inbound ON messages(channel, provider_id)"
+    "  WHERE direction = 'in' AND provider_id IS NOT NULL;"
+    /* Delivery reports find the outbound message by its provider id. */
+    "CREATE INDEX messages_outbound ON messages(channel, provider_id)"
+    "  WHERE direction = 'out' AND provider_id IS NOT NULL;"
+    /* The outbound queue: what is due, in order. */
+    "CREATE INDEX messages_queue ON messages(state, next_attempt);"
+    "CREATE INDEX messages_contact ON messages(contact_id);"
+    "CREATE INDEX messages_broadcast ON messages(broadcast_id)"
+    "  WHERE broadcast_id IS NOT NULL;"
+    "CREATE TABLE sessions ("
+    "  key TEXT PRIMARY KEY,"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts(id)"
+    "    ON DELETE CASCADE,"
+    "  flow TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (json_valid(state)),"
+    "  expires INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX sessions_expires ON sessions(expires);"
+    "CREATE INDEX sessions_contact ON sessions(contact_id);"
+    "CREATE TABLE reports ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,"
+    "  flow TEXT,"
+    "  category TEXT,"
+    "  location TEXT,"
+    "  details TEXT,"
+    "  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open',"
+    "    'acknowledged', 'in_progress', 'resolved', 'closed')),"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX reports_status ON reports(status);"
+    "CREATE INDEX reports_contact ON reports(contact_id);"
+    "CREATE TABLE report_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,"
+    "  time INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  note TEXT"
+    ");"
+    "CREATE INDEX report_events_report ON report_events(report_id);"
+    "CREATE TABLE subscriptions ("
+    "  contact_id INTEGER NOT NULL REFERENCES contacts(id)"
+    "    ON DELETE CASCADE,"
+    "  topic TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  PRIMARY KEY (contact_id, topic)"
+    ") WITHOUT ROWID;"
+    /* A broadcast finds a topic's subscribers. */
+    "CREATE INDEX subscriptions_topic ON subscriptions(topic, contact_id);"
+    "CREATE TABLE data_tables ("
+    "  name TEXT PRIMARY KEY,"
+    "  key_column TEXT NOT NULL,"
+    "  columns TEXT NOT NULL CHECK (json_valid(columns)),"
+    "  rows INTEGER NOT NULL DEFAULT 0,"
+    "  updated INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE data_rows ("
+    "  table_name TEXT NOT NULL REFERENCES data_tables(name)"
+    "    ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  row TEXT NOT NULL"
+    ");"
+    /* Unique: the importer relies on it to refuse duplicate keys. */
+    "CREATE UNIQUE INDEX data_rows_key ON data_rows(table_name, key);",
+};
+
+/*
+ * The statement table: every statement the store runs, prepared once when
+ * the store opens and kept until it closes.
+ */
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
+	S_PING,
+	S_CONTACT_INSERT,
+	S_CONTACT_BY_PHONE,
+	S_CONTACT_SET_LANGUAGE,
+	S_CONTACT_SET_FIELD,
+	S_CONTACT_DEL_FIELD,
+	S_CONTACT_SET_OPTED_OUT,
+	S_CONTACT_SET_LAST_CHANNEL,
+	S_SESSION_LOAD,
+	S_SESSION_SAVE,
+	S_SESSION_DELETE,
+	S_SESSION_PURGE,
+	S_REPORT_INSERT,
+	S_REPORT_GET,
+	S_REPORT_SET_STATUS,
+	S_REPORT_EVENT_INSERT,
+	S_SUBSCRIBE,
+	S_UNSUBSCRIBE,
+	S_SUBSCRIBED,
+	S_TABLE_INFO,
+	S_TABLE_LOOKUP_KEY,
+	S_TABLE_LOOKUP_SCAN,
+	S_TABLE_UPSERT,
+	S_TABLE_DELETE_ROWS,
+	S_TABLE_INSERT_ROW,
+	S_TABLE_SET_ROWS,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_SAVEPOINT] = "SAVEPOINT store_sp",
+    [S_RELEASE] = "RELEASE store_sp",
+    [S_ROLLBACK_TO] = "ROLLBACK TO store_sp",
+    [S_PING] = "SELECT count(*) FROM sqlite_schema",
+    [S_CONTACT_INSERT] =
+	"INSERT INTO contacts (phone, fields, created, updated)"
+	" VALUES (?1, '{}', ?2, ?2)"
+	" ON CONFLICT (phone) DO NOTHING",
+    [S_CONTACT_BY_PHONE] = "SELECT id, phone, language, opted_out, fields,"
+			   " last_channel, created, updated"
+			   " FROM contacts WHERE phone = ?1",
+    [S_CONTACT_SET_LANGUAGE] = "UPDATE contacts SET language = ?2, updated = ?3"
+			       " WHERE id = ?1",
+    [S_CONTACT_SET_FIELD] = "UPDATE contacts SET fields = json_set(fields,"
+			    " '$.' || ?2, ?3), updated = ?4 WHERE id = ?1",
+    [S_CONTACT_DEL_FIELD] = "UPDATE contacts SET fields = json_remove(fields,"
+			    " '$.' || ?2), updated = ?3 WHERE id = ?1",
+    [S_CONTACT_SET_OPTED_OUT] = "UPDATE contacts SET opted_out = ?2,"
+				" updated = ?3 WHERE id = ?1",
+    [S_CONTACT_SET_LAST_CHANNEL] = "UPDATE contacts SET last_channel = ?2,"
+				   " updated = ?3 WHERE id = ?1",
+    [S_SESSION_LOAD] = "SELECT contact_id, flow, state, expires FROM sessions"
+		       " WHERE key = ?1 AND expires > ?2",
+    [S_SESSION_SAVE] = "INSERT INTO sessions (key, contact_id, flow, state,"
+		       " expires) VALUES (?1, ?2, ?3, ?4, ?5)"
+		       " ON CONFLICT (key) DO UPDATE SET"
+		       " contact_id = excluded.contact_id,"
+		       " flow = excluded.flow, state = excluded.state,"
+		       " expires = excluded.expires",
+    [S_SESSION_DELETE] = "DELETE FROM sessions WHERE key = ?1",
+    [S_SESSION_PURGE] = "DELETE FROM sessions WHERE expires <= ?1",
+    [S_REPORT_INSERT] = "INSERT INTO reports (contact_id, flow, category,"
+			" location, details, status, created, updated)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?6)",
+    [S_REPORT_GET] = "SELECT id, contact_id, flow, category, location,"
+		     " details, status, created, updated"
+		     " FROM reports WHERE id = ?1",
+    [S_REPORT_SET_STATUS] = "UPDATE reports SET status = ?2, updated = ?3"
+			    " WHERE id = ?1",
+    [S_REPORT_EVENT_INSERT] = "INSERT INTO report_events (report_id, time,"
+			      " status, note) VALUES (?1, ?2, ?3, ?4)",
+    [S_SUBSCRIBE] = "INSERT INTO subscriptions (contact_id, topic, created)"
+		    " VALUES (?1, ?2, ?3)"
+		    " ON CONFLICT (contact_id, topic) DO NOTHING",
+    [S_UNSUBSCRIBE] = "DELETE FROM subscriptions"
+		      " WHERE contact_id = ?1 AND topic = ?2",
+    [S_SUBSCRIBED] = "SELECT 1 FROM subscriptions"
+		     " WHERE contact_id = ?1 AND topic = ?2",
+    /* The key column, and whether ?2 is one of the table's columns. */
+    [S_TABLE_INFO] = "SELECT key_column, EXISTS (SELECT 1"
+		     " FROM json_each(data_tables.columns) WHERE value = ?2)"
+		     " FROM data_tables WHERE name = ?1",
+    [S_TABLE_LOOKUP_KEY] = "SELECT row FROM data_rows"
+			   " WHERE table_name = ?1 AND key = ?2",
+    /*
+     * json_each rather than json_extract: a column name may hold
+     * characters that a JSON path cannot express.
+     */
+    [S_TABLE_LOOKUP_SCAN] = "SELECT r.row FROM data_rows AS r,"
+			    " json_each(r.row) AS e"
+			    " WHERE r.table_name = ?1 AND e.key = ?2"
+			    " AND e.value = ?3 ORDER BY r.rowid LIMIT 1",
+    [S_TABLE_UPSERT] = "INSERT INTO data_tables (name, key_column, columns,"
+		       " rows, updated) VALUES (?1, ?2, ?3, 0, ?4)"
+		       " ON CONFLICT (name) DO UPDATE SET"
+		       " key_column = excluded.key_column,"
+		       " columns = excluded.columns, rows = 0,"
+		       " updated = excluded.updated",
+    [S_TABLE_DELETE_ROWS] = "DELETE FROM data_rows WHERE table_name = ?1",
+    [S_TABLE_INSERT_ROW] = "INSERT INTO data_rows (table_name, key, row)"
+			   " VALUES (?1, ?2, ?3)",
+    [S_TABLE_SET_ROWS] = "UPDATE data_tables SET rows = ?2 WHERE name = ?1",
+};
+
+struct store {
+	sqlite3 *db;                 /* the connection */
+	sqlite3_stmt *stmt[S_COUNT]; /* prepared once, see stmt_sql */
+};
+
+/* Returns the prepared statement id, ready to bind. */
+static sqlite3_stmt *
+stmt(struct store *st, enum stmt_id id)
+{
+	return st->stmt[id];
+}
+
+/* Resets a statement after use and drops its bindings. */
+static void
+done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Logs a failure of statement id and returns STORE_ERR. */
+static int
+fail(struct store *st, enum stmt_id id, int rc)
+{
+	log_warn("store", "statement failed sql=\"%.48s\" rc=%d error=\"%s\"",
+	    stmt_sql[id], rc, sqlite3_errmsg(st->db));
+	return STORE_ERR;
+}
+
+/*
+ * Runs a statement that returns no rows (bindings already made), resets it
+ * and returns 0 or STORE_ERR.
+ */
+static int
+exec_stmt(struct store *st, enum stmt_id id)
+{
+	sqlite3_stmt *s = stmt(st, id);
+	int rc = sqlite3_step(s);
+
+	done(s);
+	if (rc != SQLITE_DONE)
+		return fail(st, id, rc);
+	return 0;
+}
+
+/* Binds a C string, or NULL as SQL NULL. */
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Copies a text column, or NULL for SQL NULL. The caller frees it. */
+static char *
+column_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	if (t == NULL)
+		return NULL;
+	return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+}
+
+/* True when s is not NULL and longer than max bytes. */
+static int
+too_long(const char *s, size_t max)
+{
+	return s != NULL && strnlen(s, max + 1) > max;
+}
+
+/* A flow NAME: [a-z_][a-z0-9_]*, 1 to STORE_NAME_MAX bytes. */
+static int
+valid_name(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || too_long(s, STORE_NAME_MAX))
+		return 0;
+	if (!(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z')))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* E.164: '+', a non-zero digit, then up to 14 more digits. */
+static int
+valid_e164(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] != '+' || s[1] < '1' || s[1] > '9')
+		return 0;
+	for (i = 2; s[i] != '\0'; i++)
+		if (s[i] < '0' || s[i] > '9' || i > 15)
+			return 0;
+	return 1;
+}
+
+static void set_err(char **, const char *, ...) PRINTFLIKE(2, 3);
+
+/* Sets *errmsg (when asked for) to a formatted message. */
+static void
+set_err(char **errmsg, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errmsg == NULL)
+		return;
+	va_start(ap, fmt);
+	*errmsg = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Runs SQL text without results; on failure sets *errmsg and returns -1. */
+static int
+exec_sql(sqlite3 *db, const char *path, const char *sql, char **errmsg)
+{
+	char *e = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &e) != SQLITE_OK) {
+		set_err(
+		    errmsg, "%s: %s", path, e != NULL ? e : sqlite3_errmsg(db));
+		sqlite3_free(e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads an integer pragma (user_version). Returns 0 or -1. */
+static int
+pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Checks a schema version read from the file; sets *errmsg if refused. */
+static int
+version_ok(int version, const char *path, char **errmsg)
+{
+	const int latest = (int)nitems(migrations);
+
+	if (version < 0) {
+		set_err(errmsg, "%s: bad database schema version %d", path,
+		    version);
+		return 0;
+	}
+	if (version > latest) {
+		set_err(errmsg,
+		    "database schema version %d is newer than this baraza "
+		    "understands (%d); upgrade baraza",
+		    version, latest);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Brings the schema up to date, one migration per transaction. When work
+ * is due, the version is read again inside each write transaction, so two
+ * processes opening the same new database at once do not both migrate.
+ */
+static int
+migrate(sqlite3 *db, const char *path, char **errmsg)
+{
+	const int latest = (int)nitems(migrations);
+	int version;
+	char *sql;
+
+	/* The usual case, up to date, needs no write lock. */
+	if (pragma_int(db, "PRAGMA user_version", &version) < 0) {
+		set_err(errmsg, "%s: %s", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	if (!version_ok(version, path, errmsg))
+		return -1;
+	if (version == latest)
+		return 0;
+
+	for (;;) {
+		if (exec_sql(db, path, "BEGIN IMMEDIATE", errmsg) < 0)
+			return -1;
+		if (pragma_int(db, "PRAGMA user_version", &version) < 0) {
+			set_err(errmsg, "%s: %s", path, sqlite3_errmsg(db));
+			goto fail;
+		}
+		if (!version_ok(version, path, errmsg))
+			goto fail;
+		if (version == latest)
+			return exec_sql(db, path, "COMMIT", errmsg);
+		if (exec_sql(db, path, migrations[version], errmsg) < 0)
+			goto fail;
+		sql = xasprintf("PRAGMA user_version = %d", version + 1);
+		if (exec_sql(db, path, sql, errmsg) < 0) {
+			free(sql);
+			goto fail;
+		}
+		free(sql);
+		if (exec_sql(db, path, "COMMIT", errmsg) < 0)
+			goto fail;
+		log_info("store", "schema migrated path=%s version=%d", path,
+		    version + 1);
+	}
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/*
+ * Explains a failure to open or first use the database: the system's
+ * reason when there is one ("Permission denied"), else SQLite's.
+ */
+static void
+open_error(
+    sqlite3 *db, int rc, const char *path, const char *what, char **errmsg)
+{
+	int syserr = db != NULL ? sqlite3_system_errno(db) : 0;
+
+	if ((rc & 0xff) == SQLITE_NOTADB)
+		set_err(errmsg, "%s: %s: the file is not a SQLite database",
+		    path, what);
+	else if (syserr != 0)
+		set_err(errmsg, "%s: %s: %s (%s)", path, what,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
+		    strerror(syserr));
+	else
+		set_err(errmsg, "%s: %s: %s", path, what,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+int
+store_schema_version(void)
+{
+	return (int)nitems(migrations);
+}
+
+int
+store_open(
+    const char *path, int durability_full, struct store **out, char **errmsg)
+{
+	struct store *st;
+	sqlite3 *db = NULL;
+	char mode[16] = "";
+	sqlite3_stmt *s;
+	int rc, i, memory;
+
+	*out = NULL;
+	if (errmsg != NULL)
+		*errmsg = NULL;
+	if (path == NULL || path[0] == '\0') {
+		set_err(errmsg, "no database path given");
+		return -1;
+	}
+	memory = strcmp(path, ":memory:") == 0;
+	rc = sqlite3_open_v2(path, &db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		open_error(db, rc, path, "cannot open database", errmsg);
+		sqlite3_close(db);
+		return -1;
+	}
+	/* Refuse double-quoted string literals and writes to the schema. */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_busy_timeout(db, 5000);
+
+	/*
+	 * journal_mode=WAL is the first statement to touch the file: an
+	 * unreadable file, a non-database or a folder where the -wal file
+	 * cannot be created fail here.
+	 */
+	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			snprintf(mode, sizeof(mode), "%s",
+			    (const char *)sqlite3_column_text(s, 0));
+			rc = SQLITE_OK;
+		}
+		sqlite3_finalize(s);
+	}
+	if (rc != SQLITE_OK) {
+		open_error(db, sqlite3_extended_errcode(db), path,
+		    "cannot use database", errmsg);
+		goto fail;
+	}
+	if (!memory && strcmp(mode, "wal") != 0) {
+		set_err(errmsg,
+		    "%s: cannot switch to WAL mode (journal mode is %s; is "
+		    "the folder writable?)",
+		    path, mode);
+		goto fail;
+	}
+	if (exec_sql(db, path,
+		durability_full ? "PRAGMA synchronous = FULL"
+				: "PRAGMA synchronous = NORMAL",
+		errmsg) < 0)
+		goto fail;
+	if (exec_sql(db, path, "PRAGMA foreign_keys = ON", errmsg) < 0)
+		goto fail;
+	if (migrate(db, path, errmsg) < 0)
+		goto fail;
+
+	st = xcalloc(1, sizeof(*st));
+	st->db = db;
+	for (i = 0; i < S_COUNT; i++) {
+		rc = sqlite3_prepare_v3(db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			set_err(errmsg, "%s: preparing statement %d: %s", path,
+			    i, sqlite3_errmsg(db));
+			store_close(st);
+			return -1;
+		}
+	}
+	*out = st;
+	return 0;
+fail:
+	sqlite3_close(db);
+	return -1;
+}
+
+void
+store_close(struct store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (sqlite3_close(st->db) != SQLITE_OK)
+		log_warn("store", "close failed error=\"%s\"",
+		    sqlite3_errmsg(st->db));
+	free(st);
+}
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+int
+store_ping(struct store *st)
+{
+	sqlite3_stmt *s = stmt(st, S_PING);
+	int rc = sqlite3_step(s);
+
+	done(s);
+	return rc == SQLITE_ROW ? 0 : fail(st, S_PING, rc);
+}
+
+int
+store_begin(struct store *st)
+{
+	return exec_stmt(st, S_BEGIN);
+}
+
+int
+store_commit(struct store *st)
+{
+	return exec_stmt(st, S_COMMIT);
+}
+
+int
+store_rollback(struct store *st)
+{
+	/* A failed statement may already have rolled the transaction back. */
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	return exec_stmt(st, S_ROLLBACK);
+}
+
+int
+store_in_transaction(struct store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+int
+store_savepoint(struct store *st)
+{
+	return exec_stmt(st, S_SAVEPOINT);
+}
+
+int
+store_release(struct store *st)
+{
+	return exec_stmt(st, S_RELEASE);
+}
+
+int
+store_rollback_to(struct store *st)
+{
+	/*
+	 * Some failures (an I/O error, a full disk) roll the whole transaction
+	 * back on their own, taking the savepoint with it.
+	 */
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	/* ROLLBACK TO keeps the savepoint open; RELEASE then closes it. */
+	if (exec_stmt(st, S_ROLLBACK_TO) < 0)
+		return STORE_ERR;
+	return exec_stmt(st, S_RELEASE);
+}
+
+/* Fills *c from the current row of S_CONTACT_BY_PHONE. */
+static void
+contact_fill(sqlite3_stmt *s, struct store_contact *c)
+{
+	c->id = sqlite3_column_int64(s, 0);
+	c->phone = column_dup(s, 1);
+	c->language = column_dup(s, 2);
+	c->opted_out = sqlite3_column_int(s, 3) != 0;
+	c->fields = column_dup(s, 4);
+	if (c->fields == NULL)
+		c->fields = xstrdup("{}");
+	c->last_channel = column_dup(s, 5);
+	c->created = sqlite3_column_int64(s, 6);
+	c->updated = sqlite3_column_int64(s, 7);
+}
+
+int
+store_contact_find(
+    struct store *st, const char *phone, struct store_contact *out)
+{
+	sqlite3_stmt *s = stmt(st, S_CONTACT_BY_PHONE);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!valid_e164(phone))
+		return STORE_EINVAL;
+	bind_text(s, 1, phone);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		contact_fill(s, out);
+	done(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	return fail(st, S_CONTACT_BY_PHONE, rc);
+}
+
+int
+store_contact_get(
+    struct store *st, const char *phone, int64_t now, struct store_contact *out)
+{
+	sqlite3_stmt *s = stmt(st, S_CONTACT_INSERT);
+	int rc, created;
+
+	memset(out, 0, sizeof(*out));
+	if (!valid_e164(phone))
+		return STORE_EINVAL;
+	bind_text(s, 1, phone);
+	sqlite3_bind_int64(s, 2, now);
+	rc = sqlite3_step(s);
+	created = rc == SQLITE_DONE && sqlite3_changes(st->db) > 0;
+	done(s);
+	if (rc != SQLITE_DONE)
+		return fail(st, S_CONTACT_INSERT, rc);
+	rc = store_contact_find(st, phone, out);
+	if (rc == STORE_NOTFOUND) /* Inserted, yet gone: impossible. */
+		return STORE_ERR;
+	if (rc < 0)
+		return rc;
+	return created ? 1 : 0;
+}
+
+void
+store_contact_free(struct store_contact *c)
+{
+	if (c == NULL)
+		return;
+	free(c->phone);
+	free(c->language);
+	free(c->fields);
+	free(c->last_channel);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Runs an UPDATE of one contact and maps "no row changed" to NOTFOUND. */
+static int
+contact_update(struct store *st, enum stmt_id id)
+{
+	if (exec_stmt(st, id) < 0)
+		return STORE_ERR;
+	return sqlite3_changes(st->db) > 0 ? 0 : STORE_NOTFOUND;
+}
+
+int
+store_contact_set_language(
+    struct store *st, int64_t id, const char *lang, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, S_CONTACT_SET_LANGUAGE);
+
+	if (lang != NULL && (lang[0] == '\0' || too_long(lang, 35)))
+		return STORE_EINVAL;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, lang);
+	sqlite3_bind_int64(s, 3, now);
+	return contact_update(st, S_CONTACT_SET_LANGUAGE);
+}
+
+int
+store_contact_set_field(struct store *st, int64_t id, const char *name,
+    const char *value, int64_t now)
+{
+	enum stmt_id sid =
+	    value != NULL ? S_CONTACT_SET_FIELD : S_CONTACT_DEL_FIELD;
+	sqlite3_stmt *s = stmt(st, sid);
+
+	/* The name becomes part of a JSON path, hence the strict rule. */
+	if (!valid_name(name) || too_long(value, STORE_VALUE_MAX))
+		return STORE_EINVAL;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, name);
+	if (value != NULL) {
+		bind_text(s, 3, value);
+		sqlite3_bind_int64(s, 4, now);
+	} else
+		sqlite3_bind_int64(s, 3, now);
+	return contact_update(st, sid);
+}
+
+int
+store_contact_set_opted_out(
+    struct store *st, int64_t id, int opted_out, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, S_CONTACT_SET_OPTED_OUT);
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, opted_out != 0);
+	sqlite3_bind_int64(s, 3, now);
+	return contact_update(st, S_CONTACT_SET_OPTED_OUT);
+}
+
+int
+store_contact_set_last_channel(
+    struct store *st, int64_t id, const char *channel, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, S_CONTACT_SET_LAST_CHANNEL);
+
+	if (too_long(channel, STORE_NAME_MAX))
+		return STORE_EINVAL;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, channel);
+	sqlite3_bind_int64(s, 3, now);
+	return contact_update(st, S_CONTACT_SET_LAST_CHANNEL);
+}
+
+int
+store_session_load(
+    struct store *st, const char *key, int64_t now, struct store_session *out)
+{
+	sqlite3_stmt *s = stmt(st, S_SESSION_LOAD);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (key == NULL || too_long(key, STORE_KEY_MAX))
+		return STORE_EINVAL;
+	bind_text(s, 1, key);
+	sqlite3_bind_int64(s, 2, now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->contact_id = sqlite3_column_int64(s, 0);
+		out->flow = column_dup(s, 1);
+		out->state = column_dup(s, 2);
+		out->expires = sqlite3_column_int64(s, 3);
+	}
+	done(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	return fail(st, S_SESSION_LOAD, rc);
+}
+
+int
+store_session_save(struct store *st, const char *key, int64_t contact_id,
+    const char *flow, const char *state, int64_t expires)
+{
+	sqlite3_stmt *s = stmt(st, S_SESSION_SAVE);
+	int rc;
+
+	if (key == NULL || key[0] == '\0' || too_long(key, STORE_KEY_MAX) ||
+	    flow == NULL || too_long(flow, STORE_NAME_MAX) || state == NULL ||
+	    too_long(state, STORE_STATE_MAX))
+		return STORE_EINVAL;
+	bind_text(s, 1, key);
+	sqlite3_bind_int64(s, 2, contact_id);
+	bind_text(s, 3, flow);
+	bind_text(s, 4, state);
+	sqlite3_bind_int64(s, 5, expires);
+	rc = sqlite3_step(s);
+	done(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	/* Invalid JSON fails the CHECK: the caller's mistake. */
+	if (rc == SQLITE_CONSTRAINT_CHECK)
+		return STORE_EINVAL;
+	return fail(st, S_SESSION_SAVE, rc);
+}
+
+int
+store_session_delete(struct store *st, const char *key)
+{
+	sqlite3_stmt *s = stmt(st, S_SESSION_DELETE);
+
+	if (key == NULL)
+		return STORE_EINVAL;
+	bind_text(s, 1, key);
+	return exec_stmt(st, S_SESSION_DELETE);
+}
+
+int
+store_session_purge(struct store *st, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, S_SESSION_PURGE);
+
+	sqlite3_bind_int64(s, 1, now);
+	if (exec_stmt(st, S_SESSION_PURGE) < 0)
+		return STORE_ERR;
+	return sqlite3_changes(st->db);
+}
+
+void
+store_session_free(struct store_session *ss)
+{
+	if (ss == NULL)
+		return;
+	free(ss->flow);
+	free(ss->state);
+	memset(ss, 0, sizeof(*ss));
+}
+
+int
+store_report_status_valid(const char *name)
+{
+	static const char *const names[] = {
+	    STORE_REPORT_OPEN,
+	    STORE_REPORT_ACKNOWLEDGED,
+	    STORE_REPORT_IN_PROGRESS,
+	    STORE_REPORT_RESOLVED,
+	    STORE_REPORT_CLOSED,
+	};
+	size_t i;
+
+	if (name == NULL)
+		return 0;
+	for (i = 0; i < nitems(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Inserts one report event; the caller holds a savepoint. */
+static int
+report_event(struct store *st, int64_t id, const char *status, const char *note,
+    int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, S_REPORT_EVENT_INSERT);
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	bind_text(s, 3, status);
+	bind_text(s, 4, note);
+	return exec_stmt(st, S_REPORT_EVENT_INSERT);
+}
+
+int
+store_report_create(struct store *st, int64_t contact_id, const char *flow,
+    const char *category, const char *location, const char *details,
+    int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s = stmt(st, S_REPORT_INSERT);
+	int64_t rid;
+
+	*id = 0;
+	if (too_long(flow, STORE_NAME_MAX) ||
+	    too_long(category, STORE_TEXT_MAX) ||
+	    too_long(location, STORE_TEXT_MAX) ||
+	    too_long(details, STORE_TEXT_MAX))
+		return STORE_EINVAL;
+	if (store_savepoint(st) < 0)
+		return STORE_ERR;
+	if (contact_id > 0)
+		sqlite3_bind_int64(s, 1, contact_id);
+	else
+		sqlite3_bind_null(s, 1);
+	bind_text(s, 2, flow);
+	bind_text(s, 3, category);
+	bind_text(s, 4, location);
+	bind_text(s, 5, details);
+	sqlite3_bind_int64(s, 6, now);
+	if (exec_stmt(st, S_REPORT_INSERT) < 0)
+		goto fail;
+	rid = sqlite3_last_insert_rowid(st->db);
+	if (report_event(st, rid, STORE_REPORT_OPEN, NULL, now) < 0)
+		goto fail;
+	if (store_release(st) < 0)
+		goto fail;
+	*id = rid;
+	return 0;
+fail:
+	store_rollback_to(st);
+	return STORE_ERR;
+}
+
+int
+store_report_get(struct store *st, int64_t id, struct store_report *out)
+{
+	sqlite3_stmt *s = stmt(st, S_REPORT_GET);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		out->contact_id = sqlite3_column_int64(s, 1);
+		out->flow = column_dup(s, 2);
+		out->category = column_dup(s, 3);
+		out->location = column_dup(s, 4);
+		out->details = column_dup(s, 5);
+		out->status = column_dup(s, 6);
+		out->created = sqlite3_column_int64(s, 7);
+		out->updated = sqlite3_column_int64(s, 8);
+	}
+	done(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	return fail(st, S_REPORT_GET, rc);
+}
+
+void
+store_report_free(struct store_report *r)
+{
+	if (r == NULL)
+		return;
+	free(r->flow);
+	free(r->category);
+	free(r->location);
+	free(r->details);
+	free(r->status);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+store_report_add_event(struct store *st, int64_t id, const char *status,
+    const char *note, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, S_REPORT_SET_STATUS);
+
+	if (!store_report_status_valid(status) ||
+	    too_long(note, STORE_TEXT_MAX))
+		return STORE_EINVAL;
+	if (store_savepoint(st) < 0)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, status);
+	sqlite3_bind_int64(s, 3, now);
+	if (exec_stmt(st, S_REPORT_SET_STATUS) < 0)
+		goto fail;
+	if (sqlite3_changes(st->db) == 0) {
+		store_rollback_to(st);
+		return STORE_NOTFOUND;
+	}
+	if (report_event(st, id, status, note, now) < 0)
+		goto fail;
+	if (store_release(st) < 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback_to(st);
+	return STORE_ERR;
+}
+
+/* Checks a topic: non-empty, at most STORE_NAME_MAX bytes. */
+static int
+valid_topic(const char *topic)
+{
+	return topic != NULL && topic[0] != '\0' &&
+	       !too_long(topic, STORE_NAME_MAX);
+}
+
+int
+store_subscribe(
+    struct store *st, int64_t contact_id, const char *topic, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, S_SUBSCRIBE);
+
+	if (!valid_topic(topic))
+		return STORE_EINVAL;
+	sqlite3_bind_int64(s, 1, contact_id);
+	bind_text(s, 2, topic);
+	sqlite3_bind_int64(s, 3, now);
+	return exec_stmt(st, S_SUBSCRIBE);
+}
+
+int
+store_unsubscribe(struct store *st, int64_t contact_id, const char *topic)
+{
+	sqlite3_stmt *s = stmt(st, S_UNSUBSCRIBE);
+
+	if (!valid_topic(topic))
+		return STORE_EINVAL;
+	sqlite3_bind_int64(s, 1, contact_id);
+	bind_text(s, 2, topic);
+	return exec_stmt(st, S_UNSUBSCRIBE);
+}
+
+int
+store_subscribed(struct store *st, int64_t contact_id, const char *topic)
+{
+	sqlite3_stmt *s = stmt(st, S_SUBSCRIBED);
+	int rc;
+
+	if (!valid_topic(topic))
+		return STORE_EINVAL;
+	sqlite3_bind_int64(s, 1, contact_id);
+	bind_text(s, 2, topic);
+	rc = sqlite3_step(s);
+	done(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	return fail(st, S_SUBSCRIBED, rc);
+}
+
+int
+store_lookup(struct store *st, const char *table, const char *column,
+    const char *value, char **row_json)
+{
+	sqlite3_stmt *s = stmt(st, S_TABLE_INFO);
+	enum stmt_id sid;
+	int rc, is_key = 0, has_column = 0;
+
+	*row_json = NULL;
+	if (table == NULL || column == NULL || value == NULL)
+		return STORE_EINVAL;
+	bind_text(s, 1, table);
+	bind_text(s, 2, column);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(s, 0);
+
+		is_key = k != NULL && strcmp(k, column) == 0;
+		has_column = sqlite3_column_int(s, 1);
+	}
+	done(s);
+	if (rc == SQLITE_DONE)
+		return STORE_ENOTABLE;
+	if (rc != SQLITE_ROW)
+		return fail(st, S_TABLE_INFO, rc);
+	if (!is_key && !has_column)
+		return STORE_EINVAL;
+
+	sid = is_key ? S_TABLE_LOOKUP_KEY : S_TABLE_LOOKUP_SCAN;
+	s = stmt(st, sid);
+	bind_text(s, 1, table);
+	if (is_key)
+		bind_text(s, 2, value);
+	else {
+		bind_text(s, 2, column);
+		bind_text(s, 3, value);
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*row_json = column_dup(s, 0);
+	done(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	return fail(st, sid, rc);
+}
+
+int
+store_table_replace_begin(struct store *st, const char *table,
+    const char *key_column, const char *columns_json, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, S_TABLE_UPSERT);
+
+	bind_text(s, 1, table);
+	bind_text(s, 2, key_column);
+	bind_text(s, 3, columns_json);
+	sqlite3_bind_int64(s, 4, now);
+	if (exec_stmt(st, S_TABLE_UPSERT) < 0)
+		return STORE_ERR;
+	s = stmt(st, S_TABLE_DELETE_ROWS);
+	bind_text(s, 1, table);
+	return exec_stmt(st, S_TABLE_DELETE_ROWS);
+}
+
+int
+store_table_add_row(struct store *st, const char *table, const char *key,
+    size_t keylen, const char *row_json, size_t rowlen)
+{
+	sqlite3_stmt *s = stmt(st, S_TABLE_INSERT_ROW);
+	int rc;
+
+	if (keylen > INT32_MAX || rowlen > INT32_MAX)
+		return STORE_EINVAL;
+	bind_text(s, 1, table);
+	sqlite3_bind_text(s, 2, key, (int)keylen, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, row_json, (int)rowlen, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	done(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_CONSTRAINT_UNIQUE)
+		return STORE_EDUP;
+	return fail(st, S_TABLE_INSERT_ROW, rc);
+}
+
+int
+store_table_replace_end(struct store *st, const char *table, int64_t rows)
+{
+	sqlite3_stmt *s = stmt(st, S_TABLE_SET_ROWS);
+
+	bind_text(s, 1, table);
+	sqlite3_bind_int64(s, 2, rows);
+	return exec_stmt(st, S_TABLE_SET_ROWS);
+}

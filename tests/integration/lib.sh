@@ -1,0 +1,137 @@
+# tests/integration/lib.sh: helpers for shell integration tests, which speak
+# TAP (automake's tap-driver counts each `ok`). Source it, then call `plan N`.
+#
+# Every test runs in its own temporary folder, starts the real daemon on
+# 127.0.0.1 with port 0 (the daemon logs the port it got), and cleans up on
+# exit. Every wait is bounded.
+set -u
+
+: "${BARAZA:?BARAZA must name the built baraza binary}"
+: "${SRCDIR:?SRCDIR must name the source tree}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/baraza-test.XXXXXX")
+tap_n=0
+tap_failed=0
+SERVE_PID=
+PORT=
+
+cleanup() {
+	if [ -n "$SERVE_PID" ]; then
+		kill -9 "$SERVE_PID" 2>/dev/null
+		wait "$SERVE_PID" 2>/dev/null
+	fi
+	if [ "$tap_failed" -eq 0 ]; then
+		rm -rf "$T"
+	else
+		echo "# test folder kept: $T"
+	fi
+}
+trap cleanup EXIT
+
+plan() { echo "1..$1"; }
+
+ok() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1"
+}
+
+not_ok() {
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $1"
+}
+
+# check DESCRIPTION COMMAND...: ok when the command succeeds.
+check() {
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+
+# is DESCRIPTION GOT WANT
+is() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		printf '#   got:  %s\n#   want: %s\n' "$2" "$3" | head -20
+	fi
+}
+
+# like DESCRIPTION GOT PATTERN (grep -E)
+like() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		printf '#   got:  %s\n#   want: /%s/\n' "$2" "$3" | head -20
+	fi
+}
+
+# write_config [EXTRA GATEWAY LINES]: a minimal config in $T/baraza.conf;
+# more sections can be appended to the file afterwards.
+write_config() {
+	mkdir -p "$T/flows"
+	cat >"$T/baraza.conf" <<CONF
+[gateway]
+listen = 127.0.0.1:0
+database = baraza.db
+flows = flows
+admin_token = test-token
+log_level = debug
+country_code = 254
+$*
+CONF
+}
+
+# start_server: run `baraza serve` in the background and wait (at most 10 s)
+# until it listens; sets SERVE_PID and PORT.
+start_server() {
+	: >"$T/serve.log"
+	"$BARAZA" -c "$T/baraza.conf" serve 2>>"$T/serve.log" &
+	SERVE_PID=$!
+	i=0
+	while [ $i -lt 100 ]; do
+		PORT=$(sed -n 's/.*listening addr=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$T/serve.log" | tail -n 1)
+		[ -n "$PORT" ] && return 0
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# server did not start:"
+	sed 's/^/#   /' "$T/serve.log"
+	return 1
+}
+
+# stop_server [SIGNAL]: stop it and wait at most 10 s; returns its exit status.
+stop_server() {
+	sig=${1:-TERM}
+	kill -"$sig" "$SERVE_PID" 2>/dev/null
+	i=0
+	while kill -0 "$SERVE_PID" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$SERVE_PID" 2>/dev/null; then
+		kill -9 "$SERVE_PID"
+	fi
+	wait "$SERVE_PID"
+	rc=$?
+	SERVE_PID=
+	return $rc
+}
+
+# http METHOD PATH [CURL ARGS...]: prints "STATUS BODY".
+http() {
+	m=$1
+	p=$2
+	shift 2
+	curl -s -m 10 -o "$T/body" -w '%{http_code}' -X "$m" "$@" \
+	    "http://127.0.0.1:$PORT$p" >"$T/status" 2>/dev/null
+	printf '%s %s' "$(cat "$T/status")" "$(cat "$T/body")"
+}
+
+# done_testing: exit non-zero when a test failed.
+done_testing() {
+	[ "$tap_failed" -eq 0 ]
+}

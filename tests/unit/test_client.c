@@ -1,0 +1,902 @@
+/*
+ * test_client.c: the libcurl-on-libuv client against a small HTTP/1.1
+ * server that runs on the same loop, on 127.0.0.1 only.
+ *
+ * The server answers by path:
+ *   /ok     200 "hello"            /429  429      /500  500
+ *   /404    404                    /301  301 (must not be followed)
+ *   /echo   200, the request as received (head and body)
+ *   /big    200 with a Content-Length over the client's cap
+ *   /chunky 200 chunked, more than the cap, with no length given
+ *   /slow   never answers          /close closes the connection at once
+ * It keeps connections alive and counts the ones it accepted.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <uv.h>
+
+#include "client.h"
+#include "util.h"
+
+#define SRV_BUF 65536
+#define BIG_LEN (300 * 1024)
+
+struct srv;
+
+struct conn {
+	uv_tcp_t tcp;             /* accepted connection */
+	struct srv *s;            /* server */
+	char buf[SRV_BUF];        /* unparsed request bytes */
+	size_t len;               /* bytes in buf */
+	int closing;              /* uv_close called */
+	struct conn *prev, *next; /* s->conns */
+};
+
+struct srv {
+	uv_tcp_t tcp;                  /* listener */
+	int port;                      /* its port */
+	int accepted;                  /* connections accepted */
+	int requests;                  /* requests parsed */
+	int slow;                      /* /slow requests waiting */
+	struct conn *conns;            /* open connections */
+	void (*on_slow)(struct srv *); /* called on each /slow request */
+	void *data;                    /* for the test */
+};
+
+struct wreq {
+	uv_write_t req; /* the write */
+	char *data;     /* what it writes, freed with it */
+};
+
+static void
+on_conn_closed(uv_handle_t *h)
+{
+	struct conn *cn = container_of(h, struct conn, tcp);
+
+	free(cn);
+}
+
+static void
+conn_close(struct conn *cn)
+{
+	if (cn->closing)
+		return;
+	cn->closing = 1;
+	if (cn->prev != NULL)
+		cn->prev->next = cn->next;
+	else
+		cn->s->conns = cn->next;
+	if (cn->next != NULL)
+		cn->next->prev = cn->prev;
+	uv_close((uv_handle_t *)&cn->tcp, on_conn_closed);
+}
+
+static void
+on_written(uv_write_t *req, int status)
+{
+	struct wreq *w = container_of(req, struct wreq, req);
+
+	(void)status;
+	free(w->data);
+	free(w);
+}
+
+static void
+conn_write(struct conn *cn, char *data, size_t len)
+{
+	struct wreq *w = xcalloc(1, sizeof(*w));
+	uv_buf_t b = uv_buf_init(data, (unsigned int)len);
+
+	w->data = data;
+	if (uv_write(&w->req, (uv_stream_t *)&cn->tcp, &b, 1, on_written) !=
+	    0) {
+		free(data);
+		free(w);
+	}
+}
+
+static void
+respond(struct conn *cn, int status, const char *body, size_t len)
+{
+	char *head = xasprintf("HTTP/1.1 %d X\r\nContent-Type: text/plain\r\n"
+			       "Content-Length: %zu\r\n\r\n",
+	    status, len);
+	size_t hl = strlen(head);
+	char *all = xmalloc(hl + len);
+
+	memcpy(all, head, hl);
+	memcpy(all + hl, body, len);
+	free(head);
+	conn_write(cn, all, hl + len);
+}
+
+/* Handles one complete request of total bytes; returns 0, or -1 if closed. */
+static int
+handle(struct conn *cn, const char *path, size_t total)
+{
+	struct srv *s = cn->s;
+
+	s->requests++;
+	if (strcmp(path, "/ok") == 0)
+		respond(cn, 200, "hello", 5);
+	else if (strcmp(path, "/429") == 0)
+		respond(cn, 429, "slow down", 9);
+	else if (strcmp(path, "/500") == 0)
+		respond(cn, 500, "oops", 4);
+	else if (strcmp(path, "/404") == 0)
+		respond(cn, 404, "no such thing", 13);
+	else if (strcmp(path, "/301") == 0)
+		conn_write(cn,
+		    xstrdup("HTTP/1.1 301 Moved\r\nLocation: /ok\r\n"
+			    "Content-Length: 0\r\n\r\n"),
+		    strlen("HTTP/1.1 301 Moved\r\nLocation: /ok\r\n"
+			   "Content-Length: 0\r\n\r\n"));
+	else if (strcmp(path, "/echo") == 0)
+		respond(cn, 200, cn->buf, total);
+	else if (strcmp(path, "/big") == 0) {
+		char *body = xmalloc(BIG_LEN);
+
+		memset(body, 'x', BIG_LEN);
+		respond(cn, 200, body, BIG_LEN);
+		free(body);
+	} else if (strcmp(path, "/chunky") == 0) {
+		const char *h = "HTTP/1.1 200 OK\r\n"
+				"Transfer-Encoding: chunked\r\n\r\n";
+		struct buf b;
+		char chunk[4096];
+		int i;
+
+		buf_init(&b, 2 * BIG_LEN);
+		memset(chunk, 'y', sizeof(chunk));
+		buf_puts(&b, h);
+		for (i = 0; i < BIG_LEN / (int)sizeof(chunk); i++) {
+			buf_printf(&b, "%zx\r\n", sizeof(chunk));
+			buf_append(&b, chunk, sizeof(chunk));
+			buf_puts(&b, "\r\n");
+		}
+		buf_puts(&b, "0\r\n\r\n");
+		{
+			size_t n = b.len;
+
+			conn_write(cn, buf_steal(&b), n);
+		}
+	} else if (strcmp(path, "/slow") == 0) {
+		s->slow++;
+		if (s->on_slow != NULL)
+			s->on_slow(s);
+	} else if (strcmp(path, "/close") == 0) {
+		conn_close(cn);
+		return -1;
+	} else
+		respond(cn, 400, "bad path", 8);
+	return 0;
+}
+
+/* Parses as many complete requests as buf holds. */
+static void
+parse(struct conn *cn)
+{
+	char *end, *cl, path[256];
+	size_t head, body, total;
+
+	while (!cn->closing &&
+	       (end = memmem(cn->buf, cn->len, "\r\n\r\n", 4)) != NULL) {
+		head = (size_t)(end - cn->buf) + 4;
+		body = 0;
+		*end = '\0';
+		for (cl = cn->buf; (cl = strchr(cl, '\n')) != NULL;) {
+			cl++;
+			if (strncasecmp(cl, "Content-Length:", 15) == 0)
+				body = strtoul(cl + 15, NULL, 10);
+		}
+		*end = '\r';
+		total = head + body;
+		if (total > sizeof(cn->buf)) {
+			conn_close(cn);
+			return;
+		}
+		if (cn->len < total)
+			return;
+		if (sscanf(cn->buf, "%*s %255s", path) != 1) {
+			conn_close(cn);
+			return;
+		}
+		if (handle(cn, path, total) != 0)
+			return;
+		memmove(cn->buf, cn->buf + total, cn->len - total);
+		cn->len -= total;
+	}
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct conn *cn = container_of(h, struct conn, tcp);
+
+	(void)hint;
+	*b = uv_buf_init(
+	    cn->buf + cn->len, (unsigned int)(sizeof(cn->buf) - cn->len));
+}
+
+static void
+on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	struct conn *cn = container_of(st, struct conn, tcp);
+
+	(void)b;
+	if (n < 0 || (n == 0 && cn->len == sizeof(cn->buf))) {
+		conn_close(cn);
+		return;
+	}
+	cn->len += (size_t)n;
+	parse(cn);
+}
+
+static void
+on_connection(uv_stream_t *l, int status)
+{
+	struct srv *s = container_of(l, struct srv, tcp);
+	struct conn *cn;
+
+	assert_int_equal(status, 0);
+	cn = xcalloc(1, sizeof(*cn));
+	cn->s = s;
+	assert_int_equal(uv_tcp_init(l->loop, &cn->tcp), 0);
+	if (uv_accept(l, (uv_stream_t *)&cn->tcp) != 0) {
+		uv_close((uv_handle_t *)&cn->tcp, on_conn_closed);
+		return;
+	}
+	s->accepted++;
+	cn->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = cn;
+	s->conns = cn;
+	assert_int_equal(
+	    uv_read_start((uv_stream_t *)&cn->tcp, on_alloc, on_read), 0);
+}
+
+static void
+srv_start(struct srv *s, uv_loop_t *loop)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(uv_tcp_init(loop, &s->tcp), 0);
+	assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &sin), 0);
+	assert_int_equal(uv_tcp_bind(&s->tcp, (struct sockaddr *)&sin, 0), 0);
+	assert_int_equal(
+	    uv_listen((uv_stream_t *)&s->tcp, 128, on_connection), 0);
+	assert_int_equal(
+	    uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&ss, &len), 0);
+	s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void
+srv_stop(struct srv *s)
+{
+	while (s->conns != NULL)
+		conn_close(s->conns);
+	if (!uv_is_closing((uv_handle_t *)&s->tcp))
+		uv_close((uv_handle_t *)&s->tcp, NULL);
+}
+
+/*
+ * One test's world: a loop, the server, the client, a watchdog that ends
+ * a test gone wrong instead of hanging, and the results.
+ */
+#define MAXRES 64
+
+struct result {
+	int done;                    /* callback ran */
+	long status;                 /* resp->status */
+	CURLcode code;               /* resp->code */
+	int cancelled;               /* resp->cancelled */
+	enum client_outcome outcome; /* resp->outcome */
+	char body[512];              /* start of resp->body */
+	size_t body_len;             /* resp->body_len */
+	char error[128];             /* resp->error */
+	char ctype[64];              /* resp->content_type */
+};
+
+struct world {
+	uv_loop_t loop;            /* the loop */
+	struct srv srv;            /* the server */
+	struct client client;      /* what is tested */
+	uv_timer_t watchdog;       /* ends a stuck test */
+	int closed;                /* client's closed callback ran */
+	int expect;                /* callbacks expected before finishing */
+	int ndone;                 /* callbacks so far */
+	int watchdog_fired;        /* the test got stuck */
+	int finished;              /* finish() ran */
+	struct result res[MAXRES]; /* per request */
+	int seq_left;              /* sequential test: requests to go */
+};
+
+struct slot {
+	struct world *w; /* owner */
+	int i;           /* index into w->res */
+};
+
+static struct slot slots[MAXRES];
+
+static void
+on_client_closed(struct client *c, void *arg)
+{
+	struct world *w = arg;
+
+	assert_ptr_equal(c, &w->client);
+	w->closed++;
+}
+
+/* Ends the test: shuts the client and the server down. */
+static void
+finish(struct world *w)
+{
+	if (w->finished)
+		return;
+	w->finished = 1;
+	client_shutdown(&w->client, on_client_closed, w);
+	srv_stop(&w->srv);
+	uv_timer_stop(&w->watchdog);
+	uv_close((uv_handle_t *)&w->watchdog, NULL);
+}
+
+static void
+on_watchdog(uv_timer_t *t)
+{
+	struct world *w = container_of(t, struct world, watchdog);
+
+	w->watchdog_fired = 1;
+	finish(w);
+}
+
+static void
+world_init(struct world *w)
+{
+	memset(w, 0, sizeof(*w));
+	assert_int_equal(uv_loop_init(&w->loop), 0);
+	srv_start(&w->srv, &w->loop);
+	w->srv.data = w;
+	assert_int_equal(client_init(&w->client, &w->loop), 0);
+	assert_int_equal(uv_timer_init(&w->loop, &w->watchdog), 0);
+	/* A bound on a broken test, not a timing assertion. */
+	assert_int_equal(
+	    uv_timer_start(&w->watchdog, on_watchdog, 20000, 0), 0);
+}
+
+/* Runs the loop until everything has closed, then checks nothing leaked. */
+static void
+world_run(struct world *w)
+{
+	assert_int_equal(uv_run(&w->loop, UV_RUN_DEFAULT), 0);
+	assert_false(w->watchdog_fired);
+	assert_int_equal(w->closed, 1);
+	assert_int_equal(uv_loop_close(&w->loop), 0);
+}
+
+static void
+record(const struct client_resp *r, struct result *res)
+{
+	assert_false(res->done);
+	res->done = 1;
+	res->status = r->status;
+	res->code = r->code;
+	res->cancelled = r->cancelled;
+	res->outcome = r->outcome;
+	res->body_len = r->body_len;
+	assert_non_null(r->body);
+	assert_int_equal(strlen(r->body), r->body_len);
+	snprintf(res->body, sizeof(res->body), "%s", r->body);
+	snprintf(res->error, sizeof(res->error), "%s", r->error);
+	snprintf(res->ctype, sizeof(res->ctype), "%s",
+	    r->content_type ? r->content_type : "");
+}
+
+static void
+on_done(const struct client_resp *r, void *arg)
+{
+	struct slot *sl = arg;
+	struct world *w = sl->w;
+
+	record(r, &w->res[sl->i]);
+	if (++w->ndone == w->expect)
+		finish(w);
+}
+
+/* Starts a request for path on the test server into result slot i. */
+static int
+start(struct world *w, int i, const char *path, long timeout_ms)
+{
+	struct client_req req;
+	char url[128];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", w->srv.port, path);
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	req.timeout_ms = timeout_ms;
+	slots[i].w = w;
+	slots[i].i = i;
+	return client_request(&w->client, &req, on_done, &slots[i]);
+}
+
+static void
+test_outcome_table(void **state)
+{
+	(void)state;
+	assert_int_equal(client_outcome(200, CURLE_OK), CLIENT_OK);
+	assert_int_equal(client_outcome(201, CURLE_OK), CLIENT_OK);
+	assert_int_equal(client_outcome(299, CURLE_OK), CLIENT_OK);
+	assert_int_equal(client_outcome(429, CURLE_OK), CLIENT_TEMPFAIL);
+	assert_int_equal(client_outcome(408, CURLE_OK), CLIENT_TEMPFAIL);
+	assert_int_equal(client_outcome(500, CURLE_OK), CLIENT_TEMPFAIL);
+	assert_int_equal(client_outcome(503, CURLE_OK), CLIENT_TEMPFAIL);
+	assert_int_equal(client_outcome(599, CURLE_OK), CLIENT_TEMPFAIL);
+	assert_int_equal(client_outcome(400, CURLE_OK), CLIENT_PERMFAIL);
+	assert_int_equal(client_outcome(401, CURLE_OK), CLIENT_PERMFAIL);
+	assert_int_equal(client_outcome(404, CURLE_OK), CLIENT_PERMFAIL);
+	assert_int_equal(client_outcome(100, CURLE_OK), CLIENT_PERMFAIL);
+	assert_int_equal(client_outcome(301, CURLE_OK), CLIENT_PERMFAIL);
+	assert_int_equal(client_outcome(304, CURLE_OK), CLIENT_PERMFAIL);
+	assert_int_equal(
+	    client_outcome(0, CURLE_OPERATION_TIMEDOUT), CLIENT_TEMPFAIL);
+	assert_int_equal(
+	    client_outcome(0, CURLE_COULDNT_CONNECT), CLIENT_TEMPFAIL);
+	assert_int_equal(
+	    client_outcome(0, CURLE_COULDNT_RESOLVE_HOST), CLIENT_TEMPFAIL);
+	assert_int_equal(client_outcome(0, CURLE_GOT_NOTHING), CLIENT_TEMPFAIL);
+	assert_int_equal(client_outcome(0, CURLE_RECV_ERROR), CLIENT_TEMPFAIL);
+	assert_int_equal(
+	    client_outcome(0, CURLE_SSL_CONNECT_ERROR), CLIENT_TEMPFAIL);
+	assert_int_equal(
+	    client_outcome(0, CURLE_ABORTED_BY_CALLBACK), CLIENT_TEMPFAIL);
+	assert_int_equal(
+	    client_outcome(0, CURLE_URL_MALFORMAT), CLIENT_PERMFAIL);
+	assert_int_equal(
+	    client_outcome(0, CURLE_UNSUPPORTED_PROTOCOL), CLIENT_PERMFAIL);
+	assert_int_equal(
+	    client_outcome(0, CURLE_FILESIZE_EXCEEDED), CLIENT_PERMFAIL);
+	assert_string_equal(client_outcome_name(CLIENT_OK), "ok");
+	assert_string_equal(client_outcome_name(CLIENT_TEMPFAIL), "tempfail");
+	assert_string_equal(client_outcome_name(CLIENT_PERMFAIL), "permfail");
+}
+
+static void
+test_answers(void **state)
+{
+	static const char *paths[] = {
+	    "/ok", "/429", "/500", "/404", "/301", "/close", "/big", "/chunky"};
+	struct world *w = xcalloc(1, sizeof(*w));
+	int i, n = (int)nitems(paths);
+
+	(void)state;
+	world_init(w);
+	w->expect = n;
+	for (i = 0; i < n; i++)
+		assert_int_equal(start(w, i, paths[i], 10000), 0);
+	/* Nothing is answered from inside client_request. */
+	assert_int_equal(w->ndone, 0);
+	world_run(w);
+
+	assert_int_equal(w->res[0].status, 200);
+	assert_int_equal(w->res[0].code, CURLE_OK);
+	assert_int_equal(w->res[0].outcome, CLIENT_OK);
+	assert_string_equal(w->res[0].body, "hello");
+	assert_int_equal(w->res[0].body_len, 5);
+	assert_string_equal(w->res[0].error, "");
+	assert_string_equal(w->res[0].ctype, "text/plain");
+
+	assert_int_equal(w->res[1].status, 429);
+	assert_int_equal(w->res[1].outcome, CLIENT_TEMPFAIL);
+	assert_string_equal(w->res[1].body, "slow down");
+	assert_int_equal(w->res[2].status, 500);
+	assert_int_equal(w->res[2].outcome, CLIENT_TEMPFAIL);
+	assert_int_equal(w->res[3].status, 404);
+	assert_int_equal(w->res[3].outcome, CLIENT_PERMFAIL);
+	assert_string_equal(w->res[3].body, "no such thing");
+	/* A redirect is not followed and counts as permanent. */
+	assert_int_equal(w->res[4].status, 301);
+	assert_int_equal(w->res[4].outcome, CLIENT_PERMFAIL);
+
+	/* A connection closed without an answer: transport error. */
+	assert_int_equal(w->res[5].status, 0);
+	assert_int_not_equal(w->res[5].code, CURLE_OK);
+	assert_int_equal(w->res[5].outcome, CLIENT_TEMPFAIL);
+	assert_string_not_equal(w->res[5].error, "");
+
+	/* Bodies over the cap, announced or not, are errors. */
+	for (i = 6; i <= 7; i++) {
+		assert_int_equal(w->res[i].status, 0);
+		assert_int_equal(w->res[i].outcome, CLIENT_PERMFAIL);
+		assert_int_equal(w->res[i].body_len, 0);
+		assert_non_null(strstr(w->res[i].error, "response body over"));
+	}
+	assert_int_equal(w->res[6].code, CURLE_FILESIZE_EXCEEDED);
+	assert_int_equal(w->res[7].code, CURLE_WRITE_ERROR);
+	free(w);
+}
+
+static void
+test_request_shape(void **state)
+{
+	static const char *const hdrs[] = {
+	    "Content-Type: application/x-www-form-urlencoded", "X-Test: 1",
+	    NULL};
+	struct world *w = xcalloc(1, sizeof(*w));
+	struct client_req req;
+	char url[128], body[] = "a=1&b=2";
+
+	(void)state;
+	world_init(w);
+	w->expect = 3;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/echo", w->srv.port);
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	req.headers = hdrs;
+	req.body = body;
+	req.body_len = strlen(body);
+	req.userpwd = "user:pa:ss";
+	slots[0].w = w;
+	slots[0].i = 0;
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[0]), 0);
+	/* The request was copied: changing the caller's body does nothing. */
+	memset(body, 'z', strlen(body));
+
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	req.method = "DELETE";
+	slots[1].w = w;
+	slots[1].i = 1;
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[1]), 0);
+
+	req.method = "PUT";
+	req.body = "{}";
+	req.body_len = 2;
+	slots[2].w = w;
+	slots[2].i = 2;
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[2]), 0);
+	world_run(w);
+
+	assert_int_equal(w->res[0].status, 200);
+	assert_true(
+	    strncmp(w->res[0].body, "POST /echo HTTP/1.1\r\n", 21) == 0);
+	/* base64("user:pa:ss") */
+	assert_non_null(strstr(
+	    w->res[0].body, "\r\nAuthorization: Basic dXNlcjpwYTpzcw==\r\n"));
+	assert_non_null(strstr(w->res[0].body, "\r\nX-Test: 1\r\n"));
+	assert_non_null(strstr(w->res[0].body,
+	    "\r\nContent-Type: application/x-www-form-urlencoded\r\n"));
+	assert_non_null(strstr(w->res[0].body, "\r\nContent-Length: 7\r\n"));
+	assert_null(strstr(w->res[0].body, "Expect:"));
+	assert_non_null(strstr(w->res[0].body, "\r\n\r\na=1&b=2"));
+
+	assert_true(
+	    strncmp(w->res[1].body, "DELETE /echo HTTP/1.1\r\n", 23) == 0);
+	assert_null(strstr(w->res[1].body, "Authorization:"));
+	assert_true(strncmp(w->res[2].body, "PUT /echo HTTP/1.1\r\n", 20) == 0);
+	assert_non_null(strstr(w->res[2].body, "\r\n\r\n{}"));
+	free(w);
+}
+
+static void
+test_bad_requests(void **state)
+{
+	static const char *const crlf[] = {"X-A: 1\r\nX-B: 2", NULL};
+	static const char *const nocolon[] = {"X-A 1", NULL};
+	struct world *w = xcalloc(1, sizeof(*w));
+	struct client_req req;
+	char url[128];
+
+	(void)state;
+	world_init(w);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok", w->srv.port);
+	slots[0].w = w;
+	slots[0].i = 0;
+
+	memset(&req, 0, sizeof(req));
+	assert_int_equal(client_request(&w->client, &req, on_done, &slots[0]),
+	    -1); /* no URL */
+	req.url = url;
+	assert_int_equal(client_request(&w->client, &req, NULL, NULL), -1);
+	assert_int_equal(client_request(&w->client, NULL, on_done, NULL), -1);
+	req.method = "G ET";
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	req.method = "get";
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	req.method = "GET";
+	req.body = "x";
+	req.body_len = 1;
+	assert_int_equal(client_request(&w->client, &req, on_done, &slots[0]),
+	    -1); /* a GET with a body */
+	req.method = NULL;
+	req.body = NULL;
+	assert_int_equal(client_request(&w->client, &req, on_done, &slots[0]),
+	    -1); /* a length without a body */
+	req.body_len = 0;
+	req.headers = crlf;
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	req.headers = nocolon;
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	req.headers = NULL;
+	req.userpwd = "u:p\r\nX: y";
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	req.userpwd = NULL;
+	req.max_body = CLIENT_BODY_LIMIT + 1;
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	req.max_body = 0;
+	req.timeout_ms = -1;
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+
+	/*
+	 * A URL curl refuses to fetch fails later, through the callback, as
+	 * a permanent failure.
+	 */
+	req.timeout_ms = 0;
+	req.url = "ftp://127.0.0.1/x";
+	w->expect = 1;
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[0]), 0);
+	world_run(w);
+	assert_int_equal(w->ndone, 1);
+	assert_int_equal(w->res[0].code, CURLE_UNSUPPORTED_PROTOCOL);
+	assert_int_equal(w->res[0].outcome, CLIENT_PERMFAIL);
+	free(w);
+}
+
+static void
+test_concurrent(void **state)
+{
+	struct world *w = xcalloc(1, sizeof(*w));
+	int i, n = 50;
+
+	(void)state;
+	world_init(w);
+	w->expect = n;
+	for (i = 0; i < n; i++)
+		assert_int_equal(
+		    start(w, i, i % 2 ? "/ok" : "/echo", 10000), 0);
+	world_run(w);
+	assert_int_equal(w->ndone, n);
+	for (i = 0; i < n; i++) {
+		assert_true(w->res[i].done);
+		assert_int_equal(w->res[i].status, 200);
+		assert_int_equal(w->res[i].outcome, CLIENT_OK);
+	}
+	assert_int_equal(w->srv.requests, n);
+	/* Never more connections to one host than the limit. */
+	assert_true(w->srv.accepted >= 1);
+	assert_true(w->srv.accepted <= CLIENT_MAX_HOST_CONNECTIONS);
+	free(w);
+}
+
+/* Sequential test: each answer starts the next request. */
+static void
+on_seq_done(const struct client_resp *r, void *arg)
+{
+	struct world *w = arg;
+
+	assert_int_equal(r->status, 200);
+	assert_string_equal(r->body, "hello");
+	w->ndone++;
+	if (--w->seq_left > 0) {
+		struct client_req req;
+		char url[128];
+
+		snprintf(
+		    url, sizeof(url), "http://127.0.0.1:%d/ok", w->srv.port);
+		memset(&req, 0, sizeof(req));
+		req.url = url;
+		assert_int_equal(
+		    client_request(&w->client, &req, on_seq_done, w), 0);
+	} else
+		finish(w); /* client_shutdown from inside a done callback */
+}
+
+static void
+test_reuse(void **state)
+{
+	struct world *w = xcalloc(1, sizeof(*w));
+	struct client_req req;
+	char url[128];
+
+	(void)state;
+	world_init(w);
+	w->seq_left = 20;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok", w->srv.port);
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	assert_int_equal(client_request(&w->client, &req, on_seq_done, w), 0);
+	world_run(w);
+	assert_int_equal(w->ndone, 20);
+	assert_int_equal(w->srv.requests, 20);
+	assert_int_equal(w->srv.accepted, 1);
+	free(w);
+}
+
+static void
+test_timeout_and_refused(void **state)
+{
+	struct world *w = xcalloc(1, sizeof(*w));
+	struct client_req req;
+	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	uv_tcp_t tmp;
+	int len = sizeof(ss), port;
+	char url[128];
+
+	(void)state;
+	world_init(w);
+
+	/* A port that was free a moment ago, now closed: refused. */
+	assert_int_equal(uv_tcp_init(&w->loop, &tmp), 0);
+	assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &sin), 0);
+	assert_int_equal(uv_tcp_bind(&tmp, (struct sockaddr *)&sin, 0), 0);
+	assert_int_equal(
+	    uv_tcp_getsockname(&tmp, (struct sockaddr *)&ss, &len), 0);
+	port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	uv_close((uv_handle_t *)&tmp, NULL);
+
+	w->expect = 3;
+	assert_int_equal(start(w, 0, "/slow", 200), 0);
+	assert_int_equal(start(w, 1, "/slow", 300), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok", port);
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	slots[2].w = w;
+	slots[2].i = 2;
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[2]), 0);
+	world_run(w);
+
+	assert_int_equal(w->res[0].code, CURLE_OPERATION_TIMEDOUT);
+	assert_int_equal(w->res[0].status, 0);
+	assert_int_equal(w->res[0].outcome, CLIENT_TEMPFAIL);
+	assert_false(w->res[0].cancelled);
+	assert_int_equal(w->res[1].code, CURLE_OPERATION_TIMEDOUT);
+	assert_int_equal(w->res[2].code, CURLE_COULDNT_CONNECT);
+	assert_int_equal(w->res[2].status, 0);
+	assert_int_equal(w->res[2].outcome, CLIENT_TEMPFAIL);
+	assert_int_equal(w->srv.slow, 2);
+	free(w);
+}
+
+/* Shutdown test: cancelled callbacks may not start new requests. */
+static void
+on_cancelled(const struct client_resp *r, void *arg)
+{
+	struct slot *sl = arg;
+	struct world *w = sl->w;
+	struct client_req req;
+
+	record(r, &w->res[sl->i]);
+	w->ndone++;
+	memset(&req, 0, sizeof(req));
+	req.url = "http://127.0.0.1:1/";
+	assert_int_equal(client_request(&w->client, &req, on_done, sl), -1);
+}
+
+/* Once the server holds as many /slow requests as can reach it: stop. */
+static void
+on_slow_arrived(struct srv *s)
+{
+	struct world *w = s->data;
+
+	if (s->slow == CLIENT_MAX_HOST_CONNECTIONS)
+		finish(w);
+}
+
+static void
+test_shutdown_in_flight(void **state)
+{
+	struct world *w = xcalloc(1, sizeof(*w));
+	struct client_req req;
+	char url[128];
+	int i, n = 12;
+
+	(void)state;
+	world_init(w);
+	w->srv.on_slow = on_slow_arrived;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/slow", w->srv.port);
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	for (i = 0; i < n; i++) {
+		slots[i].w = w;
+		slots[i].i = i;
+		assert_int_equal(
+		    client_request(&w->client, &req, on_cancelled, &slots[i]),
+		    0);
+	}
+	world_run(w);
+	/* All cancelled: those on the wire and those waiting in curl. */
+	assert_int_equal(w->ndone, n);
+	for (i = 0; i < n; i++) {
+		assert_true(w->res[i].cancelled);
+		assert_int_equal(w->res[i].status, 0);
+		assert_int_equal(w->res[i].code, CURLE_ABORTED_BY_CALLBACK);
+		assert_int_equal(w->res[i].outcome, CLIENT_TEMPFAIL);
+		assert_string_equal(w->res[i].error, "cancelled");
+	}
+	/* Shutting down twice does nothing; requests now fail. */
+	client_shutdown(&w->client, on_client_closed, w);
+	assert_int_equal(w->closed, 1);
+	assert_int_equal(
+	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	free(w);
+}
+
+static void
+count_closed(struct client *c, void *arg)
+{
+	(void)c;
+	(*(int *)arg)++;
+}
+
+static void
+test_idle_shutdown(void **state)
+{
+	uv_loop_t loop;
+	struct client c;
+	int closed = 0;
+
+	(void)state;
+	assert_int_equal(client_init(NULL, NULL), -1);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(client_init(&c, &loop), 0);
+	client_shutdown(&c, count_closed, &closed);
+	/* The closed callback comes from the loop, not from shutdown. */
+	assert_int_equal(closed, 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(closed, 1);
+	assert_int_equal(uv_loop_close(&loop), 0);
+
+	/* And without a closed callback. */
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(client_init(&c, &loop), 0);
+	client_shutdown(&c, NULL, NULL);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_outcome_table),
+	    cmocka_unit_test(test_answers),
+	    cmocka_unit_test(test_request_shape),
+	    cmocka_unit_test(test_bad_requests),
+	    cmocka_unit_test(test_concurrent),
+	    cmocka_unit_test(test_reuse),
+	    cmocka_unit_test(test_timeout_and_refused),
+	    cmocka_unit_test(test_shutdown_in_flight),
+	    cmocka_unit_test(test_idle_shutdown),
+	};
+	int r;
+
+	/* The caller's job, once per process (client.h). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return 1;
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return r;
+}

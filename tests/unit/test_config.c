@@ -1,0 +1,1205 @@
+/*
+ * test_config.c: unit tests for gateway/config.c.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+/* Parses text as "t.conf" in the folder "/base". */
+static int
+parse(const char *text, struct config **cfg, struct config_errors **errs)
+{
+	return config_parse_buffer(
+	    text, strlen(text), "t.conf", "/base", cfg, errs);
+}
+
+/* Prints all findings, to show what a failing assertion saw. */
+static void
+dump(const struct config_errors *e)
+{
+	config_errors_print(e, stderr);
+}
+
+/* Asserts a finding on line whose message contains part. */
+static void
+assert_finding(const struct config_errors *e, int line, const char *part)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (e->v[i].line == line && strstr(e->v[i].message, part))
+			return;
+	dump(e);
+	fail_msg("no finding at line %d containing \"%s\"", line, part);
+}
+
+/* Parses text expecting exactly one finding, at line, containing part. */
+static void
+expect_one(const char *text, int line, const char *part)
+{
+	struct config *cfg;
+	struct config_errors *e;
+	int n = parse(text, &cfg, &e);
+
+	if (n != 1) {
+		dump(e);
+		fail_msg("expected 1 finding, got %d, for:\n%s", n, text);
+	}
+	assert_finding(e, line, part);
+	config_free(cfg);
+	config_errors_free(e);
+}
+
+/* Parses text expecting no finding; the caller frees *cfg. */
+static struct config *
+expect_ok(const char *text)
+{
+	struct config *cfg;
+	struct config_errors *e;
+	int n = parse(text, &cfg, &e);
+
+	if (n != 0) {
+		dump(e);
+		fail_msg("expected no findings for:\n%s", text);
+	}
+	config_errors_free(e);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+/* A temporary folder, removed by rm_tmpdir. */
+static char *
+make_tmpdir(void)
+{
+	char *d = xstrdup("/tmp/test_config.XXXXXX");
+
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static void
+write_file(const char *path, const char *text, size_t len)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Removes dir and the given file names in it. */
+static void
+rm_tmpdir(char *dir, const char *const *names)
+{
+	char *p;
+
+	for (; names != NULL && *names != NULL; names++) {
+		p = xasprintf("%s/%s", dir, *names);
+		unlink(p);
+		free(p);
+	}
+	assert_int_equal(rmdir(dir), 0);
+	free(dir);
+}
+
+#define AT_CHANNEL \
+	"[channel at]\ntype = africastalking\nusername = u\napi_key = k\n"
+
+/*
+ * Durations, rates and booleans.
+ */
+
+static void
+test_duration(void **state)
+{
+	static const struct {
+		const char *s;
+		int64_t ms;
+	} good[] = {
+	    {"500ms", 500},
+	    {"30s", 30000},
+	    {"15m", 900000},
+	    {"15min", 900000},
+	    {"6h", 21600000},
+	    {"2d", 172800000},
+	    {"0s", 0},
+	    {"0ms", 0},
+	    {"007s", 7000},
+	    {"106751991167d", INT64_C(106751991167) * 86400000},
+	    {"9223372036854775807ms", INT64_MAX},
+	};
+	static const char *const bad[] = {"", "0", "15", "s", "ms", "-5s",
+	    "+5s", "5 s", " 5s", "5s ", "5x", "5S", "1.5h", "5sec", "5ss",
+	    "106751991168d", "9223372036854775808ms", "9223372036854776s",
+	    "99999999999999999999999ms"};
+	size_t i;
+	int64_t ms;
+
+	(void)state;
+	for (i = 0; i < nitems(good); i++) {
+		ms = -1;
+		assert_int_equal(config_parse_duration(good[i].s, &ms), 0);
+		assert_true(ms == good[i].ms);
+	}
+	for (i = 0; i < nitems(bad); i++) {
+		if (config_parse_duration(bad[i], &ms) != -1)
+			fail_msg("duration \"%s\" was accepted", bad[i]);
+	}
+	assert_int_equal(config_parse_duration(NULL, &ms), -1);
+}
+
+static void
+test_rate(void **state)
+{
+	static const struct {
+		const char *s;
+		int64_t count, period;
+	} good[] = {
+	    {"20/s", 20, 1000},
+	    {"5/sec", 5, 1000},
+	    {"6/min", 6, 60000},
+	    {"6/m", 6, 60000},
+	    {"100/h", 100, 3600000},
+	    {"100/hour", 100, 3600000},
+	    {"3/d", 3, 86400000},
+	    {"1/day", 1, 86400000},
+	    {"1000000/s", 1000000, 1000},
+	};
+	static const char *const bad[] = {"", "20", "/s", "20/", "20/x",
+	    "20 /s", "20/ s", "20/s ", "0/s", "-1/s", "1000001/s", "20/S",
+	    "2.5/s", "20/ss", "20//s", "99999999999999999999999/s", "s/20"};
+	struct rate r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(good); i++) {
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(config_parse_rate(good[i].s, &r), 0);
+		assert_true(r.count == good[i].count);
+		assert_true(r.period_ms == good[i].period);
+	}
+	for (i = 0; i < nitems(bad); i++) {
+		if (config_parse_rate(bad[i], &r) != -1)
+			fail_msg("rate \"%s\" was accepted", bad[i]);
+	}
+}
+
+static void
+test_bool(void **state)
+{
+	int b;
+
+	(void)state;
+	b = 0;
+	assert_int_equal(config_parse_bool("yes", &b), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(config_parse_bool("TRUE", &b), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(config_parse_bool("on", &b), 0);
+	assert_int_equal(config_parse_bool("0", &b), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(config_parse_bool("Off", &b), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(config_parse_bool("", &b), -1);
+	assert_int_equal(config_parse_bool("2", &b), -1);
+	assert_int_equal(config_parse_bool("yess", &b), -1);
+}
+
+/*
+ * Defaults.
+ */
+
+static void
+test_gateway_defaults(void **state)
+{
+	struct config *cfg = expect_ok("");
+
+	(void)state;
+	assert_string_equal(cfg->path, "t.conf");
+	assert_string_equal(cfg->dir, "/base");
+	assert_int_equal(cfg->gateway_line, 0);
+	assert_string_equal(cfg->listen.host, "127.0.0.1");
+	assert_int_equal(cfg->listen.port, 8080);
+	assert_string_equal(cfg->database, "/base/baraza.db");
+	assert_string_equal(cfg->flows, "/base/flows");
+	assert_int_equal(cfg->languages.n, 1);
+	assert_string_equal(cfg->languages.v[0], "en");
+	assert_null(cfg->languages.v[1]);
+	assert_true(cfg->session_timeout_ms == 15 * 60 * 1000);
+	assert_null(cfg->admin_token);
+	assert_null(cfg->admin_token_file);
+	assert_int_equal(cfg->stop_words.n, 4);
+	assert_string_equal(cfg->stop_words.v[3], "QUIT");
+	assert_int_equal(cfg->start_words.n, 2);
+	assert_string_equal(cfg->start_words.v[1], "UNSTOP");
+	assert_int_equal(cfg->restart_words.n, 1);
+	assert_string_equal(cfg->restart_words.v[0], "MENU");
+	assert_string_equal(cfg->stop_text,
+	    "You will get no more alerts. Text START to rejoin.");
+	assert_string_equal(
+	    cfg->start_text, "Welcome back. You will get alerts again.");
+	assert_string_equal(cfg->error_text,
+	    "Sorry, something went wrong. Please try again later.");
+	assert_string_equal(cfg->invalid_choice_text,
+	    "Please reply with one of the numbers shown.");
+	assert_null(cfg->default_channel);
+	assert_string_equal(cfg->country_code, "");
+	assert_int_equal(cfg->durability, DURABILITY_FULL);
+	assert_true(cfg->sender_limit.count == 20);
+	assert_true(cfg->sender_limit.period_ms == 60000);
+	assert_int_equal(cfg->retention_days, 365);
+	assert_int_equal(cfg->log_level, L_INFO);
+	assert_int_equal(cfg->nchannels, 0);
+	config_free(cfg);
+}
+
+static void
+test_channel_defaults(void **state)
+{
+	const struct channel_config *ch;
+	struct config *cfg;
+
+	(void)state;
+	cfg = expect_ok(AT_CHANNEL "[channel sb]\ntype = africastalking\n"
+				   "username = sandbox\napi_key = k\n"
+				   "[channel tw]\ntype = twilio\n"
+				   "account_sid = AC1\nauth_token = t\n"
+				   "[channel m]\ntype = gammu\ndevice = "
+				   "/dev/ttyUSB0\n");
+	assert_int_equal(cfg->nchannels, 4);
+	/* Two or more channels: no default channel. */
+	assert_null(cfg->default_channel);
+
+	ch = config_channel(cfg, "at");
+	assert_non_null(ch);
+	assert_int_equal(ch->type, CHANNEL_AFRICASTALKING);
+	assert_int_equal(ch->line, 1);
+	assert_string_equal(ch->api_url, "https://api.africastalking.com");
+	assert_true(ch->rate.count == 20 && ch->rate.period_ms == 1000);
+	assert_true(ch->max_age_ms == INT64_C(24) * 3600 * 1000);
+	assert_int_equal(ch->ussd_max, 182);
+	assert_null(ch->sender);
+	assert_null(ch->fallback);
+	assert_null(ch->webhook_secret);
+	assert_null(ch->device);
+	assert_null(ch->connection);
+
+	ch = config_channel(cfg, "sb");
+	assert_string_equal(
+	    ch->api_url, "https://api.sandbox.africastalking.com");
+	ch = config_channel(cfg, "tw");
+	assert_string_equal(ch->api_url, "https://api.twilio.com");
+	assert_null(ch->public_url);
+
+	ch = config_channel(cfg, "m");
+	assert_int_equal(ch->type, CHANNEL_GAMMU);
+	assert_int_equal(ch->line, 13);
+	assert_null(ch->api_url);
+	assert_string_equal(ch->device, "/dev/ttyUSB0");
+	assert_string_equal(ch->connection, "at");
+	assert_string_equal(ch->model, "");
+	assert_null(ch->pin);
+	assert_true(ch->rate.count == 6 && ch->rate.period_ms == 60000);
+	assert_true(ch->poll_interval_ms == 5000);
+	assert_true(ch->multipart_timeout_ms == 600000);
+	assert_true(ch->balance_interval_ms == INT64_C(6) * 3600000);
+	assert_int_equal(ch->balance_alert, 0);
+	assert_null(ch->balance_ussd);
+
+	assert_null(config_channel(cfg, "nope"));
+	assert_null(config_channel(cfg, NULL));
+	config_free(cfg);
+}
+
+static void
+test_default_channel(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	/* Exactly one channel: it is the default. */
+	cfg = expect_ok(AT_CHANNEL);
+	assert_string_equal(cfg->default_channel, "at");
+	config_free(cfg);
+
+	/* Explicit, and defined after [gateway]. */
+	cfg = expect_ok("[gateway]\ndefault_channel = web\n" AT_CHANNEL
+			"[channel web]\ntype = http\napi_url = "
+			"http://127.0.0.1:9000/send/\n");
+	assert_string_equal(cfg->default_channel, "web");
+	assert_string_equal(
+	    config_channel(cfg, "web")->api_url, "http://127.0.0.1:9000/send");
+	config_free(cfg);
+
+	expect_one("[gateway]\ndefault_channel = nope\n" AT_CHANNEL, 2,
+	    "default_channel: no channel named 'nope'");
+}
+
+/*
+ * Values of every type, good and bad, with their messages.
+ */
+
+static void
+test_gateway_values(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = expect_ok("[gateway]\n"
+			"listen = [::1]:9090\n"
+			"database = /var/lib/baraza/b.db\n"
+			"flows = my flows\n"
+			"languages = sw en  fr\n"
+			"session_timeout = 90s\n"
+			"admin_token = s3cret\n"
+			"stop_words = ACHA STOP\n"
+			"start_words =\n"
+			"restart_words = MENU ANZA\n"
+			"stop_text = Bye now\n"
+			"country_code = 1\n"
+			"durability = normal\n"
+			"sender_limit = 100/h\n"
+			"retention_days = 0\n"
+			"log_level = debug\n");
+	assert_int_equal(cfg->gateway_line, 1);
+	assert_string_equal(cfg->listen.host, "::1");
+	assert_int_equal(cfg->listen.port, 9090);
+	assert_string_equal(cfg->database, "/var/lib/baraza/b.db");
+	assert_string_equal(cfg->flows, "/base/my flows");
+	assert_int_equal(cfg->languages.n, 3);
+	assert_string_equal(cfg->languages.v[0], "sw");
+	assert_string_equal(cfg->languages.v[2], "fr");
+	assert_true(cfg->session_timeout_ms == 90000);
+	assert_string_equal(cfg->admin_token, "s3cret");
+	assert_int_equal(cfg->stop_words.n, 2);
+	assert_string_equal(cfg->stop_words.v[0], "ACHA");
+	assert_int_equal(cfg->start_words.n, 0);
+	assert_non_null(cfg->start_words.v);
+	assert_null(cfg->start_words.v[0]);
+	assert_int_equal(cfg->restart_words.n, 2);
+	assert_string_equal(cfg->stop_text, "Bye now");
+	assert_string_equal(cfg->country_code, "1");
+	assert_int_equal(cfg->durability, DURABILITY_NORMAL);
+	assert_true(cfg->sender_limit.count == 100);
+	assert_true(cfg->sender_limit.period_ms == 3600000);
+	assert_int_equal(cfg->retention_days, 0);
+	assert_int_equal(cfg->log_level, L_DEBUG);
+	config_free(cfg);
+
+	cfg = expect_ok("[gateway]\nlisten = localhost:80\n");
+	assert_string_equal(cfg->listen.host, "localhost");
+	assert_int_equal(cfg->listen.port, 80);
+	config_free(cfg);
+	cfg = expect_ok("[gateway]\nlisten = 0.0.0.0:65535\n");
+	assert_int_equal(cfg->listen.port, 65535);
+	config_free(cfg);
+	/* Port 0 asks the system for a free port (tests, benchmarks). */
+	cfg = expect_ok("[gateway]\nlisten = 127.0.0.1:0\n");
+	assert_int_equal(cfg->listen.port, 0);
+	config_free(cfg);
+}
+
+static void
+test_bad_values(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *msg;
+	} bad[] = {
+	    {"session_timeout = 15", "session_timeout: expected a duration "
+				     "such as 30s, 15m, 6h"},
+	    {"session_timeout = soon", "expected a duration"},
+	    {"session_timeout = 1s", "session_timeout: must be between 30s "
+				     "and 7d"},
+	    {"session_timeout = 8d", "must be between 30s and 7d"},
+	    {"session_timeout = 99999999999999999999d", "expected a duration"},
+	    {"sender_limit = 20", "sender_limit: expected a rate such as "
+				  "20/s, 6/min, 100/h"},
+	    {"sender_limit = 0/s", "expected a rate"},
+	    {"sender_limit = 1001/s", "must be between 1/day and 1000/s"},
+	    {"retention_days = abc", "retention_days: expected a whole number"},
+	    {"retention_days = -1", "expected a whole number"},
+	    {"retention_days = 1.5", "expected a whole number"},
+	    {"retention_days = 36501", "must be between 0 and 36500"},
+	    {"retention_days = 99999999999999999999999", "expected a whole"},
+	    {"durability = fast", "durability: expected one of full, normal"},
+	    {"log_level = INFO", "log_level: expected one of error, warn, "
+				 "info, debug"},
+	    {"listen = 127.0.0.1", "listen: expected host:port"},
+	    {"listen = :8080", "expected host:port"},
+	    {"listen = 127.0.0.1:65536", "expected host:port"},
+	    {"listen = 127.0.0.1:http", "expected host:port"},
+	    {"listen = 999.1.1.1:80", "expected host:port"},
+	    {"listen = [::1:80", "expected host:port"},
+	    {"listen = [nothex]:80", "expected host:port"},
+	    {"listen = a host:80", "expected host:port"},
+	    {"languages =", "languages: expected ISO 639-1 codes"},
+	    {"languages = EN", "'EN' is not a two-letter lower-case"},
+	    {"languages = eng", "'eng' is not a two-letter"},
+	    {"languages = xx", "'xx' is not an ISO 639-1 code"},
+	    {"languages = en sw en", "'en' is listed twice"},
+	    {"country_code = +25", "country_code: expected 1 to 3 digits"},
+	    {"country_code = 2544", "at most 3 characters"},
+	    {"country_code = 0", "expected 1 to 3 digits"},
+	    {"country_code = 25a", "expected 1 to 3 digits"},
+	    {"admin_token =", "admin_token: must not be empty"},
+	    {"stop_text =", "stop_text: must not be empty"},
+	    {"stop_words = A B C D E F G H I J K L M N O P Q R S T U V W X Y "
+	     "Z AA AB AC AD AE AF AG",
+		"stop_words: at most 32 words"},
+	    {"stop_words = ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG",
+		"words must be at most 32 characters"},
+	    {"default_channel = abcdefghijklmnopqrstuvwxyzabcdefg",
+		"default_channel: at most 32 characters"},
+	};
+	char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(bad); i++) {
+		text = xasprintf("; comment\n[gateway]\n%s\n", bad[i].line);
+		expect_one(text, 3, bad[i].msg);
+		free(text);
+	}
+}
+
+static void
+test_bad_channel_values(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *msg;
+	} bad[] = {
+	    {"api_url = ftp://x", "api_url: expected a URL such as "
+				  "https://example.org"},
+	    {"api_url = https://", "expected a URL"},
+	    {"api_url = http:///x", "expected a URL"},
+	    {"api_url = http://a b", "expected a URL"},
+	    {"rate = 1/x", "rate: expected a rate"},
+	    {"rate = 2000/s", "rate: must be between 1/day and 1000/s"},
+	    {"max_age = 1s", "max_age: must be between 1m and 30d"},
+	    {"max_age = 1", "max_age: expected a duration"},
+	    {"ussd_max = 183", "ussd_max: must be between 20 and 182"},
+	    {"ussd_max = 0x10", "ussd_max: expected a whole number"},
+	    {"sender =", "sender: must not be empty"},
+	    {"webhook_secret =", "webhook_secret: must not be empty"},
+	    {"type = smpp", "type: expected one of africastalking, twilio, "
+			    "kannel, gammu, http"},
+	};
+	char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(bad); i++) {
+		text = xasprintf("[channel at]\ntype = africastalking\n"
+				 "username = u\napi_key = k\n%s\n",
+		    bad[i].line);
+		/* A bad type makes the section's keys unchecked. */
+		if (strncmp(bad[i].line, "type", 4) == 0) {
+			struct config *cfg;
+			struct config_errors *e;
+
+			assert_true(parse(text, &cfg, &e) >= 1);
+			assert_finding(e, 5, "duplicate key 'type'");
+			config_free(cfg);
+			config_errors_free(e);
+			free(text);
+			text = xasprintf("[channel at]\n%s\n", bad[i].line);
+			expect_one(text, 2, bad[i].msg);
+		} else {
+			expect_one(text, 5, bad[i].msg);
+		}
+		free(text);
+	}
+}
+
+static void
+test_gammu_values(void **state)
+{
+	const struct channel_config *ch;
+	struct config *cfg;
+
+	(void)state;
+	cfg = expect_ok("[channel modem1]\n"
+			"type = gammu\n"
+			"device = spool\n"
+			"connection = none\n"
+			"model = dummy\n"
+			"pin = 1234\n"
+			"poll_interval = 2s\n"
+			"multipart_timeout = 2m\n"
+			"balance_ussd = *144#\n"
+			"balance_interval = 1d\n"
+			"balance_alert = 50\n"
+			"rate = 30/h\n"
+			"sender = +254700000001\n"
+			"fallback = web\n"
+			"[channel web]\ntype = http\napi_url = "
+			"https://example.org/x\nsigning_key = k\n");
+	ch = config_channel(cfg, "modem1");
+	assert_string_equal(ch->device, "/base/spool");
+	assert_string_equal(ch->connection, "none");
+	assert_string_equal(ch->model, "dummy");
+	assert_string_equal(ch->pin, "1234");
+	assert_true(ch->poll_interval_ms == 2000);
+	assert_true(ch->multipart_timeout_ms == 120000);
+	assert_string_equal(ch->balance_ussd, "*144#");
+	assert_true(ch->balance_interval_ms == 86400000);
+	assert_int_equal(ch->balance_alert, 50);
+	assert_true(ch->rate.count == 30 && ch->rate.period_ms == 3600000);
+	assert_string_equal(ch->sender, "+254700000001");
+	assert_string_equal(ch->fallback, "web");
+	assert_string_equal(config_channel(cfg, "web")->signing_key, "k");
+	config_free(cfg);
+
+	/* 500ms is below poll_interval's minimum of 1s. */
+	expect_one("[channel m]\ntype = gammu\ndevice = d\n"
+		   "poll_interval = 500ms\n",
+	    4, "poll_interval: must be between 1s and 1h");
+}
+
+/*
+ * Quoting and comments.
+ */
+
+static void
+test_quoting(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = expect_ok("[gateway]\n"
+			"stop_text = \"You will; get \\\"no\\\" more ; "
+			"alerts.\" ; a comment\n"
+			"start_text = \"  spaced  \"\n"
+			"error_text = \"back\\\\slash\";comment\n"
+			"invalid_choice_text = Reply 1;2 ; comment\n"
+			"admin_token = \"a;b\"\n");
+	assert_string_equal(
+	    cfg->stop_text, "You will; get \"no\" more ; alerts.");
+	assert_string_equal(cfg->start_text, "  spaced  ");
+	assert_string_equal(cfg->error_text, "back\\slash");
+	/* Unquoted: ';' after white space starts a comment, else not. */
+	assert_string_equal(cfg->invalid_choice_text, "Reply 1;2");
+	assert_string_equal(cfg->admin_token, "a;b");
+	config_free(cfg);
+
+	/* A quoted empty string is empty. */
+	expect_one(
+	    "[gateway]\nstop_text = \"\"\n", 2, "stop_text: must not be empty");
+	expect_one(
+	    "[gateway]\nstop_text = \"open\n", 2, "unterminated quoted value");
+	expect_one(
+	    "[gateway]\nstop_text = \"a\\\"\n", 2, "unterminated quoted value");
+	expect_one("[gateway]\nstop_text = \"a\\n\"\n", 2, "bad escape");
+	expect_one("[gateway]\nstop_text = \"a\" b\n", 2,
+	    "unexpected text after the closing quote");
+	/* A bad quoted value still counts as set: no other findings. */
+	expect_one(AT_CHANNEL "sender = \"x\n", 5, "unterminated");
+}
+
+static void
+test_syntax(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	/* CRLF, a BOM, '#' comments, indented lines and ':' separators. */
+	cfg = expect_ok("\xEF\xBB\xBF[gateway]\r\n"
+			"# comment\r\n"
+			"  ; comment\r\n"
+			"\tlisten = 127.0.0.1:9000\r\n"
+			"   log_level = warn\r\n"
+			"retention_days: 30\r\n"
+			"[ channel  at ]  ; trailing comment\n"
+			"type = africastalking\nusername = u\napi_key = k");
+	assert_int_equal(cfg->listen.port, 9000);
+	/* An indented line is not a continuation of the previous one. */
+	assert_int_equal(cfg->log_level, L_WARN);
+	assert_int_equal(cfg->retention_days, 30);
+	assert_non_null(config_channel(cfg, "at"));
+	config_free(cfg);
+
+	expect_one("[gateway]\nlisten\n", 2, "expected 'key = value'");
+	expect_one("[gateway]\nlisten ; = 1\n", 2, "expected 'key = value'");
+	expect_one("[gateway]\n= 1\n", 2, "missing key name");
+	expect_one("[gateway\n", 1, "expected ']'");
+	expect_one("[gateway] x\n", 1, "unexpected text after the section");
+	{
+		static const char nul[] = "[gateway]\nlog_level = info\0junk\n"
+					  "retention_days = x\n";
+		struct config_errors *e;
+
+		assert_int_equal(config_parse_buffer(nul, sizeof(nul) - 1,
+				     "t.conf", "/base", &cfg, &e),
+		    2);
+		assert_finding(e, 2, "line contains a NUL byte");
+		assert_finding(e, 3, "retention_days: expected a whole number");
+		assert_int_equal(cfg->log_level, L_INFO);
+		config_free(cfg);
+		config_errors_free(e);
+	}
+	expect_one(
+	    "listen = 1.2.3.4:5\n", 1, "key 'listen' outside any section");
+}
+
+/*
+ * Findings of every kind, with lines.
+ */
+
+static void
+test_findings(void **state)
+{
+	static const char text[] = "orphan = 1\n"                 /* 1 */
+				   "[gateway]\n"                  /* 2 */
+				   "listen = 127.0.0.1:8080\n"    /* 3 */
+				   "colour = blue\n"              /* 4 */
+				   "rate = 5/s\n"                 /* 5 */
+				   "listen = 127.0.0.1:8081\n"    /* 6 */
+				   "session_timeout = 15\n"       /* 7 */
+				   "[weird]\n"                    /* 8 */
+				   "x = 1\n"                      /* 9 */
+				   "[channel at]\n"               /* 10 */
+				   "type = africastalking\n"      /* 11 */
+				   "username = u\n"               /* 12 */
+				   "device = /dev/ttyUSB0\n"      /* 13 */
+				   "log_level = info\n"           /* 14 */
+				   "nonsense\n"                   /* 15 */
+				   "[channel at]\n"               /* 16 */
+				   "type = http\n"                /* 17 */
+				   "[channel Bad!]\n"             /* 18 */
+				   "[channel]\n"                  /* 19 */
+				   "[gateway]\n"                  /* 20 */
+				   "[channel kn]\n"               /* 21 */
+				   "type = kannel\n"              /* 22 */
+				   "public_url = https://x.org\n" /* 23 */
+				   "[channel notype]\n"           /* 24 */
+				   "sender = 1\n"                 /* 25 */
+				   "bogus = 2\n"                  /* 26 */
+				   "sender = 3\n";                /* 27 */
+	struct config *cfg;
+	struct config_errors *e;
+	size_t i;
+	int n;
+
+	(void)state;
+	n = parse(text, &cfg, &e);
+	assert_non_null(cfg);
+	assert_finding(e, 1, "key 'orphan' outside any section");
+	assert_finding(e, 4, "unknown key 'colour' in [gateway]");
+	assert_finding(e, 5,
+	    "unknown key 'rate' in [gateway] (it belongs in "
+	    "a [channel NAME] section)");
+	assert_finding(e, 6, "duplicate key 'listen' (first set at line 3)");
+	assert_finding(e, 7,
+	    "session_timeout: expected a duration such as "
+	    "30s, 15m, 6h");
+	assert_finding(e, 8, "unknown section [weird]");
+	assert_finding(e, 10,
+	    "missing required key 'api_key' in [channel "
+	    "at] (required for type africastalking)");
+	assert_finding(e, 13,
+	    "key 'device' is not valid for a channel of "
+	    "type africastalking");
+	assert_finding(e, 14,
+	    "unknown key 'log_level' in [channel at] (it "
+	    "belongs in [gateway])");
+	assert_finding(e, 15, "expected 'key = value'");
+	assert_finding(e, 16, "duplicate channel 'at' (first at line 10)");
+	assert_finding(e, 18, "bad channel name 'Bad!'");
+	assert_finding(e, 19, "missing channel name");
+	assert_finding(e, 20, "duplicate section [gateway] (first at line 2)");
+	assert_finding(e, 21, "missing required key 'username'");
+	assert_finding(e, 21, "missing required key 'password'");
+	assert_finding(e, 21, "missing required key 'api_url'");
+	assert_finding(e, 23,
+	    "key 'public_url' is not valid for a channel "
+	    "of type kannel");
+	assert_finding(e, 24,
+	    "missing required key 'type' in [channel "
+	    "notype]");
+	assert_finding(e, 26, "unknown key 'bogus' in [channel notype]");
+	assert_finding(e, 27, "duplicate key 'sender' (first set at line 25)");
+	/* The keys of [weird], the second [channel at] and the second
+	 * [gateway] are not reported one by one. */
+	assert_int_equal(n, 21);
+	assert_int_equal(config_errors_count(e), 21);
+	/* Sorted by line. */
+	for (i = 1; i < e->n; i++)
+		assert_true(e->v[i - 1].line <= e->v[i].line);
+	/* Only the first [channel at] is kept. */
+	assert_int_equal(cfg->nchannels, 3);
+	assert_int_equal(
+	    config_channel(cfg, "at")->type, CHANNEL_AFRICASTALKING);
+	/* The first value of a duplicate key wins. */
+	assert_int_equal(cfg->listen.port, 8080);
+	config_free(cfg);
+	config_errors_free(e);
+}
+
+static void
+test_print(void **state)
+{
+	struct config *cfg;
+	struct config_errors *e;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(parse("[gateway]\nx = 1\n\n[nope]\n", &cfg, &e), 2);
+	fp = open_memstream(&out, &len);
+	assert_non_null(fp);
+	config_errors_print(e, fp);
+	fclose(fp);
+	assert_string_equal(out,
+	    "t.conf:2: error: unknown key 'x' in [gateway]\n"
+	    "t.conf:4: error: unknown section [nope]: expected [gateway] or "
+	    "[channel NAME]\n");
+	free(out);
+	config_free(cfg);
+	config_errors_free(e);
+}
+
+static void
+test_many_findings(void **state)
+{
+	struct buf b;
+	struct config *cfg;
+	struct config_errors *e;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *fp;
+	int i;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(buf_puts(&b, "[gateway]\n"), 0);
+	for (i = 0; i < 300; i++)
+		assert_int_equal(buf_printf(&b, "k%d = 1\n", i), 0);
+	assert_int_equal(
+	    config_parse_buffer(b.data, b.len, "t.conf", "/base", &cfg, &e),
+	    300);
+	assert_int_equal(e->n, CONFIG_MAX_ERRORS);
+	assert_int_equal(e->dropped, 300 - CONFIG_MAX_ERRORS);
+	assert_finding(e, 2, "unknown key 'k0'");
+	assert_finding(e, 201, "unknown key 'k199'");
+	fp = open_memstream(&out, &len);
+	config_errors_print(e, fp);
+	fclose(fp);
+	assert_non_null(strstr(out, "t.conf: error: 100 more errors not "
+				    "shown\n"));
+	free(out);
+	buf_free(&b);
+	config_free(cfg);
+	config_errors_free(e);
+}
+
+/*
+ * Channel types.
+ */
+
+static void
+test_channel_types(void **state)
+{
+	struct config *cfg;
+	struct config_errors *e;
+
+	(void)state;
+	assert_string_equal(config_channel_type_name(CHANNEL_TWILIO), "twilio");
+	assert_string_equal(config_channel_type_name(CHANNEL_HTTP), "http");
+	assert_string_equal(
+	    config_channel_type_name((enum channel_type)99), "unknown");
+
+	/* Each type's required keys, reported at the section line. */
+	assert_int_equal(parse("\n[channel a]\ntype = africastalking\n"
+			       "[channel b]\ntype = twilio\n"
+			       "[channel c]\ntype = kannel\n"
+			       "[channel d]\ntype = http\n"
+			       "[channel e]\ntype = gammu\n",
+			     &cfg, &e),
+	    9);
+	assert_finding(e, 2, "missing required key 'username' in [channel a]");
+	assert_finding(e, 2, "missing required key 'api_key'");
+	assert_finding(e, 4, "missing required key 'account_sid'");
+	assert_finding(e, 4,
+	    "missing required key 'auth_token' in [channel "
+	    "b] (required for type twilio)");
+	assert_finding(e, 6, "missing required key 'username'");
+	assert_finding(e, 6, "missing required key 'password'");
+	assert_finding(e, 6, "missing required key 'api_url'");
+	assert_finding(e, 8, "missing required key 'api_url' in [channel d]");
+	assert_finding(e, 10, "missing required key 'device'");
+	config_free(cfg);
+	config_errors_free(e);
+
+	/* Type-only keys are refused elsewhere. */
+	expect_one("[channel t]\ntype = twilio\naccount_sid = A\n"
+		   "auth_token = t\nsigning_key = x\n",
+	    5, "key 'signing_key' is not valid for a channel of type twilio");
+	expect_one("[channel h]\ntype = http\napi_url = http://h\n"
+		   "username = u\n",
+	    4, "key 'username' is not valid for a channel of type http");
+	expect_one("[channel g]\ntype = gammu\ndevice = d\napi_key = k\n", 4,
+	    "key 'api_key' is not valid for a channel of type gammu");
+	expect_one(AT_CHANNEL "pin = 1\n", 5,
+	    "key 'pin' is not valid for a channel of type africastalking");
+	/* The type may come after other keys. */
+	cfg = expect_ok("[channel k]\nusername = u\npassword = p\n"
+			"api_url = http://127.0.0.1:13013/\n"
+			"type = kannel\n");
+	assert_int_equal(config_channel(cfg, "k")->type, CHANNEL_KANNEL);
+	assert_string_equal(
+	    config_channel(cfg, "k")->api_url, "http://127.0.0.1:13013");
+	config_free(cfg);
+	/* An explicit api_url beats the default; twilio's public_url. */
+	cfg = expect_ok("[channel tw]\ntype = twilio\naccount_sid = AC\n"
+			"auth_token = t\napi_url = http://127.0.0.1:9/\n"
+			"public_url = https://sms.example.org\n");
+	assert_string_equal(
+	    config_channel(cfg, "tw")->api_url, "http://127.0.0.1:9");
+	assert_string_equal(
+	    config_channel(cfg, "tw")->public_url, "https://sms.example.org");
+	config_free(cfg);
+}
+
+static void
+test_cross_checks(void **state)
+{
+	(void)state;
+	expect_one(AT_CHANNEL "fallback = at\n", 5,
+	    "fallback: a channel cannot fall back to itself");
+	expect_one(AT_CHANNEL "fallback = modem\n", 5,
+	    "fallback: no channel named 'modem'");
+	expect_one("[gateway]\nadmin_token = x\nadmin_token_file = f\n", 3,
+	    "set admin_token or admin_token_file, not both");
+}
+
+static void
+test_channel_limit(void **state)
+{
+	struct buf b;
+	struct config *cfg;
+	struct config_errors *e;
+	int i;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < CONFIG_MAX_CHANNELS + 1; i++)
+		assert_int_equal(buf_printf(&b,
+				     "[channel c%d]\ntype = http\n"
+				     "api_url = http://h\n",
+				     i),
+		    0);
+	assert_int_equal(
+	    config_parse_buffer(b.data, b.len, "t.conf", "/base", &cfg, &e), 1);
+	assert_finding(e, 3 * CONFIG_MAX_CHANNELS + 1, "too many channels");
+	assert_int_equal(cfg->nchannels, CONFIG_MAX_CHANNELS);
+	buf_free(&b);
+	config_free(cfg);
+	config_errors_free(e);
+}
+
+/*
+ * Files: admin_token_file, relative paths, size limits, default path.
+ */
+
+static void
+test_admin_token_file(void **state)
+{
+	static const char *const names[] = {
+	    "tok", "empty", "two", "b.conf", NULL};
+	char *dir = make_tmpdir(), *path, *text;
+	struct config *cfg;
+	struct config_errors *e;
+
+	(void)state;
+	path = xasprintf("%s/tok", dir);
+	write_file(path, "  s3cret-token \n\n", 17);
+	free(path);
+	path = xasprintf("%s/empty", dir);
+	write_file(path, " \n", 2);
+	free(path);
+	path = xasprintf("%s/two", dir);
+	write_file(path, "one two\n", 8);
+	free(path);
+
+	/* Relative to the config's folder, read and trimmed. */
+	text = xstrdup("[gateway]\nadmin_token_file = tok\n");
+	assert_int_equal(
+	    config_parse_buffer(text, strlen(text), "t.conf", dir, &cfg, &e),
+	    0);
+	free(text);
+	assert_string_equal(cfg->admin_token, "s3cret-token");
+	path = xasprintf("%s/tok", dir);
+	assert_string_equal(cfg->admin_token_file, path);
+	free(path);
+	config_free(cfg);
+	config_errors_free(e);
+
+	/* Through config_load, with an absolute path. */
+	text = xasprintf("[gateway]\n\nadmin_token_file = %s/tok\n", dir);
+	path = xasprintf("%s/b.conf", dir);
+	write_file(path, text, strlen(text));
+	assert_int_equal(config_load(path, &cfg, &e), 0);
+	assert_string_equal(cfg->admin_token, "s3cret-token");
+	config_free(cfg);
+	config_errors_free(e);
+	free(path);
+	free(text);
+
+	text = xstrdup("[gateway]\nadmin_token_file = empty\n");
+	assert_int_equal(
+	    config_parse_buffer(text, strlen(text), "t.conf", dir, &cfg, &e),
+	    1);
+	assert_finding(e, 2, "is empty");
+	assert_null(cfg->admin_token);
+	config_free(cfg);
+	config_errors_free(e);
+	free(text);
+
+	text = xstrdup("[gateway]\nadmin_token_file = two\n");
+	assert_int_equal(
+	    config_parse_buffer(text, strlen(text), "t.conf", dir, &cfg, &e),
+	    1);
+	assert_finding(e, 2, "must hold one token without white space");
+	config_free(cfg);
+	config_errors_free(e);
+	free(text);
+
+	text = xstrdup("[gateway]\nadmin_token_file = missing\n");
+	assert_int_equal(
+	    config_parse_buffer(text, strlen(text), "t.conf", dir, &cfg, &e),
+	    1);
+	assert_finding(e, 2, "admin_token_file: cannot open");
+	config_free(cfg);
+	config_errors_free(e);
+	free(text);
+
+	/* A folder is not a token file. */
+	text = xstrdup("[gateway]\nadmin_token_file = .\n");
+	assert_int_equal(
+	    config_parse_buffer(text, strlen(text), "t.conf", dir, &cfg, &e),
+	    1);
+	assert_finding(e, 2, "is not a regular file");
+	config_free(cfg);
+	config_errors_free(e);
+	free(text);
+
+	rm_tmpdir(dir, names);
+}
+
+static void
+test_load_paths(void **state)
+{
+	static const char *const names[] = {"baraza.conf", NULL};
+	char *dir = make_tmpdir(), *path, *expect, cwd[4096];
+	struct config *cfg;
+	struct config_errors *e;
+	static const char text[] = "[gateway]\ndatabase = data/b.db\n"
+				   "[channel m]\ntype = gammu\n"
+				   "device = /dev/ttyACM0\n";
+
+	(void)state;
+	path = xasprintf("%s/baraza.conf", dir);
+	write_file(path, text, strlen(text));
+	assert_int_equal(config_load(path, &cfg, &e), 0);
+	assert_string_equal(cfg->path, path);
+	/* mkdtemp's folder under /tmp is already absolute and real. */
+	assert_string_equal(cfg->dir, dir);
+	expect = xasprintf("%s/data/b.db", dir);
+	assert_string_equal(cfg->database, expect);
+	free(expect);
+	expect = xasprintf("%s/flows", dir);
+	assert_string_equal(cfg->flows, expect);
+	free(expect);
+	assert_string_equal(config_channel(cfg, "m")->device, "/dev/ttyACM0");
+	assert_string_equal(cfg->default_channel, "m");
+	config_free(cfg);
+	config_errors_free(e);
+
+	/* A relative config name resolves to an absolute folder. */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_string_equal(config_default_path(), "./baraza.conf");
+	assert_int_equal(config_load("baraza.conf", &cfg, &e), 0);
+	assert_string_equal(cfg->dir, dir);
+	config_free(cfg);
+	config_errors_free(e);
+	unlink("baraza.conf");
+	assert_string_equal(config_default_path(), "/etc/baraza/baraza.conf");
+	assert_int_equal(chdir(cwd), 0);
+
+	/* Paths under the root folder, or with no folder given. */
+	assert_int_equal(
+	    config_parse_buffer("", 0, "t.conf", "/", &cfg, &e), 0);
+	assert_string_equal(cfg->database, "/baraza.db");
+	config_free(cfg);
+	config_errors_free(e);
+	assert_int_equal(
+	    config_parse_buffer("", 0, "t.conf", NULL, &cfg, &e), 0);
+	assert_string_equal(cfg->dir, ".");
+	assert_string_equal(cfg->flows, "./flows");
+	config_free(cfg);
+	config_errors_free(e);
+
+	/* Missing file: one finding without a line, no config. */
+	assert_int_equal(config_load(path, &cfg, &e), 1);
+	assert_null(cfg);
+	assert_finding(e, 0, "cannot open: No such file or directory");
+	config_errors_free(e);
+
+	/* A folder. */
+	assert_int_equal(config_load(dir, &cfg, &e), 1);
+	assert_null(cfg);
+	assert_finding(e, 0, "is a folder");
+	config_errors_free(e);
+
+	free(path);
+	rm_tmpdir(dir, names);
+}
+
+static void
+test_oversize(void **state)
+{
+	static const char *const names[] = {"big.conf", NULL};
+	char line[300], *text, *dir, *path;
+	struct config *cfg;
+	struct config_errors *e;
+	size_t n;
+
+	(void)state;
+	/* 197 characters fit (inih's 200-byte buffer less "\r\n\0"). */
+	n = (size_t)snprintf(line, sizeof(line), "stop_text = ");
+	memset(line + n, 'a', 197 - n);
+	line[197] = '\0';
+	text = xasprintf("[gateway]\n%s\n", line);
+	cfg = expect_ok(text);
+	assert_int_equal(strlen(cfg->stop_text), 197 - n);
+	config_free(cfg);
+	free(text);
+
+	/* 198 do not, and the line is neither split nor used; the lines
+	 * after it keep their numbers. */
+	memset(line + n, 'a', 198 - n);
+	line[198] = '\0';
+	text = xasprintf("[gateway]\n%s\nbogus = 1\n", line);
+	assert_int_equal(parse(text, &cfg, &e), 2);
+	assert_finding(e, 2, "line is too long (198 characters, at most 197)");
+	assert_finding(e, 3, "unknown key 'bogus'");
+	assert_string_equal(cfg->stop_text,
+	    "You will get no more alerts. Text START to rejoin.");
+	config_free(cfg);
+	config_errors_free(e);
+	free(text);
+
+	/* A very long line, as inih would have read it in pieces. */
+	text = xmalloc(5000);
+	memcpy(text, "[gateway]\nstop_text = ", 22);
+	memset(text + 22, 'x', 4000);
+	strcpy(text + 4022, "\nlog_level = loud\n");
+	assert_int_equal(parse(text, &cfg, &e), 2);
+	assert_finding(e, 2, "line is too long");
+	assert_finding(e, 3, "log_level: expected one of");
+	config_free(cfg);
+	config_errors_free(e);
+	free(text);
+
+	/* A file over 1 MiB is refused whole. */
+	n = CONFIG_MAX_FILE + 1;
+	text = xmalloc(n);
+	memset(text, '\n', n);
+	assert_int_equal(
+	    config_parse_buffer(text, n, "t.conf", "/base", &cfg, &e), 1);
+	assert_finding(e, 0, "file is larger than 1048576 bytes");
+	assert_non_null(cfg);
+	config_free(cfg);
+	config_errors_free(e);
+	/* Exactly 1 MiB is fine. */
+	assert_int_equal(
+	    config_parse_buffer(text, n - 1, "t.conf", "/base", &cfg, &e), 0);
+	config_free(cfg);
+	config_errors_free(e);
+
+	dir = make_tmpdir();
+	path = xasprintf("%s/big.conf", dir);
+	write_file(path, text, n);
+	assert_int_equal(config_load(path, &cfg, &e), 1);
+	assert_finding(e, 0, "file is larger than");
+	config_free(cfg);
+	config_errors_free(e);
+	free(path);
+	free(text);
+	rm_tmpdir(dir, names);
+}
+
+static void
+test_example_file(void **state)
+{
+	const char *srcdir = getenv("srcdir");
+	char *path = xasprintf("%s/baraza.conf.example", srcdir ? srcdir : ".");
+	struct config *cfg;
+	struct config_errors *e;
+
+	(void)state;
+	if (access(path, R_OK) != 0) {
+		free(path);
+		skip();
+	}
+	if (config_load(path, &cfg, &e) != 0) {
+		dump(e);
+		fail_msg("%s has findings", path);
+	}
+	assert_int_equal(cfg->nchannels, 5);
+	assert_string_equal(cfg->default_channel, "at");
+	assert_string_equal(config_channel(cfg, "at")->fallback, "modem1");
+	assert_int_equal(config_channel(cfg, "modem1")->balance_alert, 50);
+	config_free(cfg);
+	config_errors_free(e);
+	free(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_duration),
+	    cmocka_unit_test(test_rate),
+	    cmocka_unit_test(test_bool),
+	    cmocka_unit_test(test_gateway_defaults),
+	    cmocka_unit_test(test_channel_defaults),
+	    cmocka_unit_test(test_default_channel),
+	    cmocka_unit_test(test_gateway_values),
+	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_bad_channel_values),
+	    cmocka_unit_test(test_gammu_values),
+	    cmocka_unit_test(test_quoting),
+	    cmocka_unit_test(test_syntax),
+	    cmocka_unit_test(test_findings),
+	    cmocka_unit_test(test_print),
+	    cmocka_unit_test(test_many_findings),
+	    cmocka_unit_test(test_channel_types),
+	    cmocka_unit_test(test_cross_checks),
+	    cmocka_unit_test(test_channel_limit),
+	    cmocka_unit_test(test_admin_token_file),
+	    cmocka_unit_test(test_load_paths),
+	    cmocka_unit_test(test_oversize),
+	    cmocka_unit_test(test_example_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1074 @@
+/*
+ * test_http.c: the HTTP server in-process on 127.0.0.1, port 0.
+ *
+ * The loop runs in the test's thread; a client thread talks to the server
+ * with blocking sockets (receive timeouts bound every wait) and records what
+ * it saw; the assertions run after both have finished. Deferred answers are
+ * given from uv timers on the loop.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "gateway/http.h"
+#include "gateway/log.h"
+
+#define MAXRESP 16
+#define READER_MAX (128 * 1024)
+
+/* One answer as the client read it. */
+struct resp {
+	int status;	    /* 0 when none was read */
+	char head[4096];    /* status line and headers */
+	char *body;	    /* NUL-terminated */
+	size_t body_len;    /* bytes in body */
+	int closed_after;   /* the server closed the connection after it */
+};
+
+struct fixture;
+typedef void (*client_fn)(struct fixture *);
+
+struct fixture {
+	uv_loop_t loop;		    /* the server's loop */
+	struct http_server srv;	    /* under test */
+	struct http_limits limits;  /* in force */
+	uv_async_t stop;	    /* the client thread is done */
+	pthread_t thr;		    /* client thread */
+	client_fn client;	    /* what the client thread does */
+	int port;		    /* bound port */
+	/* Loop side. */
+	int done_called;	    /* shutdown's callback ran */
+	int order[64];		    /* tags of deferred answers, as given */
+	int norder;		    /* entries in order */
+	int gone_answered;	    /* /wait-gone answered after disconnect */
+	uint64_t gone_requests;	    /* requests_total when it was answered */
+	/* Client side. */
+	struct resp r[MAXRESP];	    /* answers read */
+	int flag[8];		    /* client observations */
+};
+
+/*
+ * Client helpers (client thread).
+ */
+
+struct reader {
+	int fd;		 /* socket */
+	char *buf;	 /* bytes read, not consumed */
+	size_t len;	 /* bytes in buf */
+};
+
+static int
+cl_connect(int port)
+{
+	struct sockaddr_in sin;
+	struct timeval tv = {10, 0};
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+cl_send(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = send(fd, s, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+cl_sends(int fd, const char *s)
+{
+	return cl_send(fd, s, strlen(s));
+}
+
+static void
+rd_init(struct reader *r, int fd)
+{
+	r->fd = fd;
+	r->buf = calloc(1, READER_MAX + 1);
+	r->len = 0;
+}
+
+static void
+rd_free(struct reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->buf);
+	r->buf = NULL;
+	r->fd = -1;
+}
+
+/* Reads more; returns bytes read, 0 at EOF, -1 on error or timeout. */
+static ssize_t
+rd_more(struct reader *r)
+{
+	ssize_t n;
+
+	if (r->len >= READER_MAX)
+		return -1;
+	do
+		n = recv(r->fd, r->buf + r->len, READER_MAX - r->len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		r->len += (size_t)n;
+		r->buf[r->len] = '\0';
+	}
+	return n;
+}
+
+/* Reads one answer into out; returns 0 or -1. */
+static int
+rd_response(struct reader *r, struct resp *out)
+{
+	char *end, *cl;
+	size_t hlen, blen = 0;
+
+	memset(out, 0, sizeof(*out));
+	while ((end = strstr(r->buf, "\r\n\r\n")) == NULL)
+		if (rd_more(r) <= 0)
+			return -1;
+	hlen = (size_t)(end - r->buf) + 4;
+	if (hlen >= sizeof(out->head))
+		return -1;
+	memcpy(out->head, r->buf, hlen);
+	out->head[hlen] = '\0';
+	if (sscanf(out->head, "HTTP/1.1 %d", &out->status) != 1)
+		return -1;
+	if ((cl = strcasestr(out->head, "\r\nContent-Length: ")) != NULL)
+		blen = strtoul(cl + 18, NULL, 10);
+	while (r->len < hlen + blen)
+		if (rd_more(r) <= 0)
+			return -1;
+	out->body = malloc(blen + 1);
+	memcpy(out->body, r->buf + hlen, blen);
+	out->body[blen] = '\0';
+	out->body_len = blen;
+	memmove(r->buf, r->buf + hlen + blen, r->len - hlen - blen);
+	r->len -= hlen + blen;
+	r->buf[r->len] = '\0';
+	return 0;
+}
+
+/* As rd_response, without a body (for HEAD). */
+static int
+rd_response_nobody(struct reader *r, struct resp *out)
+{
+	char *end;
+	size_t hlen;
+
+	memset(out, 0, sizeof(*out));
+	while ((end = strstr(r->buf, "\r\n\r\n")) == NULL)
+		if (rd_more(r) <= 0)
+			return -1;
+	hlen = (size_t)(end - r->buf) + 4;
+	memcpy(out->head, r->buf, hlen);
+	out->head[hlen] = '\0';
+	sscanf(out->head, "HTTP/1.1 %d", &out->status);
+	out->body = calloc(1, 1);
+	memmove(r->buf, r->buf + hlen, r->len - hlen);
+	r->len -= hlen;
+	r->buf[r->len] = '\0';
+	return 0;
+}
+
+/* True when the server closed the connection (EOF or reset). */
+static int
+rd_closed(struct reader *r)
+{
+	ssize_t n;
+
+	for (;;) {
+		r->len = 0;
+		n = rd_more(r);
+		if (n == 0)
+			return 1;
+		if (n < 0)
+			return errno == ECONNRESET;
+	}
+}
+
+static void
+ms_sleep(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Server side (loop thread).
+ */
+
+struct defer {
+	uv_timer_t timer;	  /* fires the answer */
+	struct http_request *req; /* to answer */
+	struct fixture *fx;	  /* owner */
+	int tag;		  /* recorded in fx->order */
+	int polls;		  /* for /wait-gone */
+};
+
+static void
+on_defer_close(uv_handle_t *h)
+{
+	free(container_of((uv_timer_t *)h, struct defer, timer));
+}
+
+static void
+on_defer(uv_timer_t *t)
+{
+	struct defer *d = container_of(t, struct defer, timer);
+	struct fixture *fx = d->fx;
+	char body[64];
+
+	if (fx->norder < (int)nitems(fx->order))
+		fx->order[fx->norder++] = d->tag;
+	snprintf(body, sizeof(body), "%d %s", d->tag, d->req->query);
+	http_respond(d->req, 200, "text/plain", body, strlen(body));
+	uv_close((uv_handle_t *)&d->timer, on_defer_close);
+}
+
+static void
+on_wait_gone(uv_timer_t *t)
+{
+	struct defer *d = container_of(t, struct defer, timer);
+	struct fixture *fx = d->fx;
+	struct http_stats st;
+
+	http_server_stats(&fx->srv, &st);
+	if (st.conns_open != 0 && ++d->polls < 1000)
+		return;
+	/* The client is gone: this answer is discarded. */
+	http_respond(d->req, 200, "text/plain", "late", 4);
+	http_server_stats(&fx->srv, &st);
+	fx->gone_answered = 1;
+	fx->gone_requests = st.requests_total;
+	uv_close((uv_handle_t *)&d->timer, on_defer_close);
+}
+
+static void
+on_done(struct http_server *srv)
+{
+	struct fixture *fx = container_of(srv, struct fixture, srv);
+
+	fx->done_called++;
+}
+
+static void
+defer_answer(struct fixture *fx, struct http_request *req, int tag, int ms,
+    uv_timer_cb cb, uint64_t repeat)
+{
+	struct defer *d = calloc(1, sizeof(*d));
+
+	d->req = req;
+	d->fx = fx;
+	d->tag = tag;
+	uv_timer_init(&fx->loop, &d->timer);
+	uv_timer_start(&d->timer, cb, (uint64_t)ms, repeat);
+}
+
+static void
+handler(struct http_request *req, void *arg)
+{
+	struct fixture *fx = arg;
+	struct buf b;
+	struct http_stats st;
+	const char *h, *x;
+
+	if (strcmp(req->path, "/echo") == 0) {
+		buf_init(&b, 1 << 20);
+		h = http_header(req, "host");
+		x = http_header(req, "X-TEST");
+		buf_printf(&b, "%s %s %s host=%s xtest=%s body=%s", req->method,
+		    req->path, req->query, h ? h : "-", x ? x : "-", req->body);
+		http_respond_ex(req, 200, "text/plain", "X-Extra: yes", b.data,
+		    b.len);
+		buf_free(&b);
+	} else if (strncmp(req->path, "/defer/", 7) == 0) {
+		int ms = atoi(req->path + 7);
+
+		defer_answer(fx, req, ms, ms, on_defer, 0);
+	} else if (strcmp(req->path, "/stats") == 0) {
+		char body[64];
+
+		http_server_stats(&fx->srv, &st);
+		snprintf(body, sizeof(body), "%llu",
+		    (unsigned long long)st.conns_open);
+		http_respond(req, 200, "text/plain", body, strlen(body));
+	} else if (strcmp(req->path, "/wait-gone") == 0) {
+		defer_answer(fx, req, 0, 5, on_wait_gone, 5);
+	} else if (strcmp(req->path, "/shutdown") == 0) {
+		http_server_shutdown(&fx->srv, on_done);
+		defer_answer(fx, req, 100, 100, on_defer, 0);
+	} else
+		http_respond(req, 404, "text/plain", "no\n", 3);
+}
+
+static void
+on_stop(uv_async_t *a)
+{
+	struct fixture *fx = container_of(a, struct fixture, stop);
+
+	http_server_shutdown(&fx->srv, on_done);
+	uv_close((uv_handle_t *)a, NULL);
+}
+
+static void *
+client_main(void *arg)
+{
+	struct fixture *fx = arg;
+
+	fx->client(fx);
+	uv_async_send(&fx->stop);
+	return NULL;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	http_limits_default(&fx->limits);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	int i;
+
+	for (i = 0; i < MAXRESP; i++)
+		free(fx->r[i].body);
+	free(fx);
+	return 0;
+}
+
+/* Runs the server until the client function has finished and it drained. */
+static void
+run(struct fixture *fx, client_fn fn)
+{
+	assert_int_equal(uv_loop_init(&fx->loop), 0);
+	assert_int_equal(http_server_init(&fx->srv, &fx->loop, &fx->limits,
+			     handler, fx),
+	    0);
+	assert_int_equal(http_server_listen(&fx->srv, "127.0.0.1:0"), 0);
+	fx->port = http_server_port(&fx->srv);
+	assert_true(fx->port > 0);
+	assert_int_equal(uv_async_init(&fx->loop, &fx->stop, on_stop), 0);
+	fx->client = fn;
+	assert_int_equal(pthread_create(&fx->thr, NULL, client_main, fx), 0);
+	uv_run(&fx->loop, UV_RUN_DEFAULT);
+	pthread_join(fx->thr, NULL);
+	assert_int_equal(fx->done_called, 1);
+	assert_int_equal(uv_loop_close(&fx->loop), 0);
+}
+
+/* Sends one request on a new connection and reads the answer into *out. */
+static void
+one_request(struct fixture *fx, const char *req, struct resp *out)
+{
+	struct reader r;
+
+	rd_init(&r, cl_connect(fx->port));
+	if (r.fd >= 0 && cl_sends(r.fd, req) == 0 && rd_response(&r, out) == 0)
+		out->closed_after = strcasestr(out->head, "Connection: close") &&
+		    rd_closed(&r);
+	rd_free(&r);
+}
+
+/*
+ * Tests
+ */
+
+static void
+cl_simple_get(struct fixture *fx)
+{
+	one_request(fx,
+	    "GET /echo?x=1&y=%20 HTTP/1.1\r\nHost: example\r\n"
+	    "X-Test:   spaced  \r\n\r\n",
+	    &fx->r[0]);
+	one_request(fx, "GET /nope HTTP/1.1\r\n\r\n", &fx->r[1]);
+	one_request(fx, "GET http://example/echo HTTP/1.1\r\n\r\n", &fx->r[2]);
+}
+
+static void
+test_simple_get(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_simple_get);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_string_equal(fx->r[0].body,
+	    "GET /echo x=1&y=%20 host=example xtest=spaced body=");
+	assert_non_null(strstr(fx->r[0].head, "Content-Length: 51\r\n"));
+	assert_non_null(strstr(fx->r[0].head, "Content-Type: text/plain\r\n"));
+	assert_non_null(strstr(fx->r[0].head, "\r\nX-Extra: yes\r\n"));
+	assert_non_null(strstr(fx->r[0].head, "\r\nDate: "));
+	assert_null(strstr(fx->r[0].head, "Connection: close"));
+	assert_int_equal(fx->r[1].status, 404);
+	assert_int_equal(fx->r[2].status, 200);
+	assert_string_equal(fx->r[2].body, "GET /echo  host=- xtest=- body=");
+}
+
+static void
+cl_keep_alive(struct fixture *fx)
+{
+	struct reader r;
+
+	rd_init(&r, cl_connect(fx->port));
+	cl_sends(r.fd, "GET /echo?n=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+	rd_response(&r, &fx->r[0]);
+	cl_sends(r.fd, "POST /echo?n=2 HTTP/1.1\r\nHost: a\r\n"
+		       "Content-Length: 3\r\n\r\nabc");
+	rd_response(&r, &fx->r[1]);
+	/* HEAD: a length but no body, and the connection goes on. */
+	cl_sends(r.fd, "HEAD /echo HTTP/1.1\r\n\r\n");
+	rd_response_nobody(&r, &fx->r[2]);
+	cl_sends(r.fd, "GET /echo?n=4 HTTP/1.1\r\n\r\n");
+	rd_response(&r, &fx->r[3]);
+	rd_free(&r);
+
+	/* HTTP/1.0 closes unless asked to keep alive. */
+	one_request(fx, "GET /echo HTTP/1.0\r\n\r\n", &fx->r[4]);
+	rd_init(&r, cl_connect(fx->port));
+	cl_sends(r.fd, "GET /echo?n=6 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	rd_response(&r, &fx->r[5]);
+	cl_sends(r.fd, "GET /echo?n=7 HTTP/1.1\r\nConnection: close\r\n\r\n");
+	rd_response(&r, &fx->r[6]);
+	fx->r[6].closed_after = rd_closed(&r);
+	rd_free(&r);
+}
+
+static void
+test_keep_alive(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_keep_alive);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_string_equal(fx->r[0].body, "GET /echo n=1 host=a xtest=- body=");
+	assert_int_equal(fx->r[1].status, 200);
+	assert_string_equal(fx->r[1].body,
+	    "POST /echo n=2 host=a xtest=- body=abc");
+	assert_int_equal(fx->r[2].status, 200);
+	assert_non_null(strstr(fx->r[2].head, "Content-Length: 32\r\n"));
+	assert_int_equal(fx->r[3].status, 200);
+	assert_string_equal(fx->r[3].body, "GET /echo n=4 host=- xtest=- body=");
+	assert_int_equal(fx->r[4].status, 200);
+	assert_true(fx->r[4].closed_after);
+	assert_int_equal(fx->r[5].status, 200);
+	assert_non_null(strstr(fx->r[5].head, "Connection: keep-alive\r\n"));
+	assert_int_equal(fx->r[6].status, 200);
+	assert_non_null(strstr(fx->r[6].head, "Connection: close\r\n"));
+	assert_true(fx->r[6].closed_after);
+}
+
+static void
+cl_pipelined(struct fixture *fx)
+{
+	struct reader r;
+	int i;
+
+	rd_init(&r, cl_connect(fx->port));
+	/* The second is answered first, then the third, then the first. */
+	cl_sends(r.fd, "GET /defer/150?a HTTP/1.1\r\n\r\n"
+		       "GET /defer/10?b HTTP/1.1\r\n\r\n"
+		       "GET /defer/60?c HTTP/1.1\r\n\r\n");
+	for (i = 0; i < 3; i++)
+		rd_response(&r, &fx->r[i]);
+	rd_free(&r);
+}
+
+static void
+test_pipelined_order(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_pipelined);
+	assert_int_equal(fx->norder, 3);
+	assert_int_equal(fx->order[0], 10);
+	assert_int_equal(fx->order[1], 60);
+	assert_int_equal(fx->order[2], 150);
+	assert_string_equal(fx->r[0].body, "150 a");
+	assert_string_equal(fx->r[1].body, "10 b");
+	assert_string_equal(fx->r[2].body, "60 c");
+}
+
+static void
+cl_pipeline_limit(struct fixture *fx)
+{
+	struct reader r;
+	char req[2048];
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 12; i++)
+		n += (size_t)snprintf(req + n, sizeof(req) - n,
+		    "GET /defer/%d?%d HTTP/1.1\r\n\r\n", 12 - i, i);
+	rd_init(&r, cl_connect(fx->port));
+	cl_send(r.fd, req, n);
+	for (i = 0; i < 12; i++) {
+		struct resp rs;
+
+		if (rd_response(&r, &rs) == 0) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "%d %d", 12 - i, i);
+			if (strcmp(rs.body, want) == 0)
+				fx->flag[0]++;
+			free(rs.body);
+		}
+	}
+	rd_free(&r);
+}
+
+static void
+test_pipeline_limit(void **state)
+{
+	struct fixture *fx = *state;
+	int i;
+
+	/* Only two outstanding: reading pauses and resumes five times. */
+	fx->limits.max_pipelined = 2;
+	run(fx, cl_pipeline_limit);
+	assert_int_equal(fx->flag[0], 12);
+	assert_int_equal(fx->norder, 12);
+	/* Never more than two were with the handler at once. */
+	for (i = 0; i + 2 < fx->norder; i += 2)
+		assert_true(fx->order[i] > fx->order[i + 2]);
+}
+
+static void
+cl_too_large(struct fixture *fx)
+{
+	struct reader r;
+	char *chunk;
+	size_t sent;
+	int i;
+
+	/* Declared too large: 413 at once, before any body byte. */
+	rd_init(&r, cl_connect(fx->port));
+	cl_sends(r.fd, "POST /echo HTTP/1.1\r\nContent-Length: 10485760\r\n\r\n");
+	if (rd_response(&r, &fx->r[0]) == 0) {
+		chunk = calloc(1, 1 << 20);
+		memset(chunk, 'x', 1 << 20);
+		/* The rest of the body is read and thrown away. */
+		for (i = 0; i < 10; i++)
+			if (cl_send(r.fd, chunk, 1 << 20) != 0)
+				break;
+		free(chunk);
+		fx->r[0].closed_after = rd_closed(&r);
+	}
+	rd_free(&r);
+
+	/* Chunked, 10 MiB: 413 once the limit is crossed. */
+	rd_init(&r, cl_connect(fx->port));
+	cl_sends(r.fd, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+	chunk = malloc(32768 + 16);
+	memcpy(chunk, "8000\r\n", 6);
+	memset(chunk + 6, 'y', 32768);
+	memcpy(chunk + 6 + 32768, "\r\n", 2);
+	for (sent = 0; sent < 10u << 20; sent += 32768)
+		if (cl_send(r.fd, chunk, 32768 + 8) != 0)
+			break;
+	free(chunk);
+	if (rd_response(&r, &fx->r[1]) == 0)
+		fx->r[1].closed_after = rd_closed(&r);
+	rd_free(&r);
+
+	/* The server still answers. */
+	one_request(fx, "GET /echo HTTP/1.1\r\n\r\n", &fx->r[2]);
+}
+
+static void
+test_body_too_large(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_too_large);
+	assert_int_equal(fx->r[0].status, 413);
+	assert_non_null(strstr(fx->r[0].head, "Connection: close\r\n"));
+	assert_true(fx->r[0].closed_after);
+	assert_int_equal(fx->r[1].status, 413);
+	assert_true(fx->r[1].closed_after);
+	assert_int_equal(fx->r[2].status, 200);
+}
+
+static void
+cl_headers(struct fixture *fx)
+{
+	struct buf b;
+	int i;
+
+	buf_init(&b, 1 << 20);
+	buf_puts(&b, "GET /echo HTTP/1.1\r\n");
+	for (i = 0; i < 1000; i++)
+		buf_printf(&b, "X-H%d: %d\r\n", i, i);
+	buf_puts(&b, "\r\n");
+	one_request(fx, b.data, &fx->r[0]);
+	buf_reset(&b);
+
+	/* One header of 9 KiB. */
+	buf_puts(&b, "GET /echo HTTP/1.1\r\nX-Big: ");
+	for (i = 0; i < 9 * 1024; i++)
+		buf_puts(&b, "z");
+	buf_puts(&b, "\r\n\r\n");
+	one_request(fx, b.data, &fx->r[1]);
+	buf_reset(&b);
+
+	/* Just under the limits is fine. */
+	buf_puts(&b, "GET /echo HTTP/1.1\r\n");
+	for (i = 0; i < 90; i++)
+		buf_printf(&b, "X-H%d: %d\r\n", i, i);
+	buf_puts(&b, "\r\n");
+	one_request(fx, b.data, &fx->r[2]);
+	buf_free(&b);
+}
+
+static void
+test_too_many_headers(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_headers);
+	assert_int_equal(fx->r[0].status, 431);
+	assert_true(fx->r[0].closed_after);
+	assert_int_equal(fx->r[1].status, 431);
+	assert_true(fx->r[1].closed_after);
+	assert_int_equal(fx->r[2].status, 200);
+}
+
+static void
+cl_slow(struct fixture *fx)
+{
+	static const char req[] = "GET /echo HTTP/1.1\r\nX-Slow: 1\r\n";
+	struct reader a;
+	struct pollfd pfd;
+	int i;
+
+	rd_init(&a, cl_connect(fx->port));
+	cl_send(a.fd, req, 1);
+	/* Another client is served while the first dribbles. */
+	one_request(fx, "GET /echo?other HTTP/1.1\r\n\r\n", &fx->r[1]);
+	for (i = 1; i < 400; i++) {
+		pfd.fd = a.fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) == 1)
+			break;
+		if (cl_send(a.fd, req + (i % (sizeof(req) - 1)), 1) != 0)
+			break;
+		ms_sleep(25);
+	}
+	fx->flag[0] = i; /* bytes sent */
+	if (rd_response(&a, &fx->r[0]) == 0)
+		fx->r[0].closed_after = rd_closed(&a);
+	rd_free(&a);
+
+	/* A connection that sends nothing is closed too. */
+	rd_init(&a, cl_connect(fx->port));
+	fx->flag[1] = rd_closed(&a);
+	rd_free(&a);
+}
+
+static void
+test_request_timeout(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->limits.request_timeout_ms = 300;
+	run(fx, cl_slow);
+	assert_int_equal(fx->r[0].status, 408);
+	assert_true(fx->r[0].closed_after);
+	assert_true(fx->flag[0] > 1);
+	assert_int_equal(fx->r[1].status, 200);
+	assert_string_equal(fx->r[1].body,
+	    "GET /echo other host=- xtest=- body=");
+	assert_true(fx->flag[1]);
+}
+
+static void
+cl_idle(struct fixture *fx)
+{
+	struct reader r;
+
+	rd_init(&r, cl_connect(fx->port));
+	cl_sends(r.fd, "GET /echo HTTP/1.1\r\n\r\n");
+	rd_response(&r, &fx->r[0]);
+	/* Nothing more: the idle timeout closes the connection. */
+	fx->r[0].closed_after = rd_closed(&r);
+	rd_free(&r);
+}
+
+static void
+test_idle_timeout(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->limits.idle_timeout_ms = 200;
+	run(fx, cl_idle);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_null(strstr(fx->r[0].head, "Connection: close"));
+	assert_true(fx->r[0].closed_after);
+}
+
+static void
+cl_garbage(struct fixture *fx)
+{
+	one_request(fx, "\x01\x02 garbage\r\n\r\n", &fx->r[0]);
+	one_request(fx,
+	    "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	    &fx->r[1]);
+	one_request(fx, "GET /echo HTTP/1.1\r\nBad Header\r\n\r\n", &fx->r[2]);
+	one_request(fx, "GET /echo HTTP/2.0\r\n\r\n", &fx->r[3]);
+	one_request(fx, "CONNECT example:443 HTTP/1.1\r\n\r\n", &fx->r[4]);
+	/* A good request first, then garbage: answered in order. */
+	one_request(fx, "GET /echo HTTP/1.1\r\n\r\nBLAH BLAH\r\n\r\n", &fx->r[5]);
+}
+
+static void
+test_garbage(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_garbage);
+	assert_int_equal(fx->r[0].status, 400);
+	assert_true(fx->r[0].closed_after);
+	assert_int_equal(fx->r[1].status, 400);
+	assert_true(fx->r[1].closed_after);
+	assert_int_equal(fx->r[2].status, 400);
+	assert_int_equal(fx->r[3].status, 505);
+	assert_int_equal(fx->r[4].status, 405);
+	assert_true(fx->r[4].closed_after);
+	assert_int_equal(fx->r[5].status, 200);
+}
+
+static void
+cl_chunked(struct fixture *fx)
+{
+	one_request(fx,
+	    "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+	    &fx->r[0]);
+}
+
+static void
+test_chunked_body(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_chunked);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_string_equal(fx->r[0].body,
+	    "POST /echo  host=- xtest=- body=hello world");
+}
+
+static void
+cl_expect(struct fixture *fx)
+{
+	struct reader r;
+
+	rd_init(&r, cl_connect(fx->port));
+	cl_sends(r.fd, "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\n"
+		       "Content-Length: 5\r\n\r\n");
+	/* The interim answer comes before any body byte is sent. */
+	rd_response(&r, &fx->r[0]);
+	cl_sends(r.fd, "hello");
+	rd_response(&r, &fx->r[1]);
+	rd_free(&r);
+
+	one_request(fx,
+	    "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\n"
+	    "Content-Length: 100000\r\n\r\n",
+	    &fx->r[2]);
+}
+
+static void
+test_expect_continue(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_expect);
+	assert_int_equal(fx->r[0].status, 100);
+	assert_int_equal(fx->r[1].status, 200);
+	assert_string_equal(fx->r[1].body,
+	    "POST /echo  host=- xtest=- body=hello");
+	assert_int_equal(fx->r[2].status, 413);
+	assert_true(fx->r[2].closed_after);
+}
+
+static void
+cl_gone(struct fixture *fx)
+{
+	struct linger lg = {1, 0};
+	struct reader r;
+	int fd;
+
+	/* A half-close still gets the answer, then the server closes. */
+	rd_init(&r, cl_connect(fx->port));
+	cl_sends(r.fd, "GET /defer/20?half HTTP/1.1\r\n\r\n");
+	shutdown(r.fd, SHUT_WR);
+	if (rd_response(&r, &fx->r[0]) == 0)
+		fx->r[0].closed_after = rd_closed(&r);
+	rd_free(&r);
+
+	/* A reset before the answer: the request is orphaned. */
+	fd = cl_connect(fx->port);
+	cl_sends(fd, "GET /wait-gone HTTP/1.1\r\n\r\n");
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+static void
+test_client_gone(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_gone);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_string_equal(fx->r[0].body, "20 half");
+	assert_non_null(strstr(fx->r[0].head, "Connection: close\r\n"));
+	assert_true(fx->r[0].closed_after);
+	/* Answered after the disconnect, without effect. */
+	assert_int_equal(fx->gone_answered, 1);
+	assert_int_equal(fx->gone_requests, 1);
+}
+
+static void
+cl_shutdown(struct fixture *fx)
+{
+	struct reader idle, busy;
+
+	rd_init(&idle, cl_connect(fx->port));
+	cl_sends(idle.fd, "GET /echo HTTP/1.1\r\n\r\n");
+	rd_response(&idle, &fx->r[1]);
+	rd_init(&busy, cl_connect(fx->port));
+	cl_sends(busy.fd, "GET /shutdown?z HTTP/1.1\r\n\r\n");
+	if (rd_response(&busy, &fx->r[0]) == 0)
+		fx->r[0].closed_after = rd_closed(&busy);
+	fx->r[1].closed_after = rd_closed(&idle);
+	rd_free(&idle);
+	rd_free(&busy);
+	/* No longer listening. */
+	fx->flag[0] = cl_connect(fx->port);
+	if (fx->flag[0] >= 0)
+		close(fx->flag[0]);
+}
+
+static void
+test_shutdown_drain(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_shutdown);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_string_equal(fx->r[0].body, "100 z");
+	assert_non_null(strstr(fx->r[0].head, "Connection: close\r\n"));
+	assert_true(fx->r[0].closed_after);
+	assert_int_equal(fx->r[1].status, 200);
+	assert_true(fx->r[1].closed_after);
+	assert_int_equal(fx->flag[0], -1);
+}
+
+#define NIDLE 2000
+
+static void
+cl_many(struct fixture *fx)
+{
+	struct reader *rs = calloc(NIDLE, sizeof(*rs));
+	struct resp rp;
+	int i;
+
+	for (i = 0; i < NIDLE; i++) {
+		rd_init(&rs[i], cl_connect(fx->port));
+		if (rs[i].fd < 0)
+			break;
+		cl_sends(rs[i].fd, "GET /echo HTTP/1.1\r\n\r\n");
+	}
+	for (i = 0; i < NIDLE && rs[i].fd >= 0; i++)
+		if (rd_response(&rs[i], &rp) == 0) {
+			fx->flag[0] += rp.status == 200;
+			free(rp.body);
+		}
+	/* All still open and idle; the server answers one more. */
+	one_request(fx, "GET /stats HTTP/1.1\r\n\r\n", &fx->r[0]);
+	for (i = 0; i < NIDLE; i++)
+		rd_free(&rs[i]);
+	free(rs);
+}
+
+static void
+test_many_idle(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_many);
+	assert_int_equal(fx->flag[0], NIDLE);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_int_equal(atoi(fx->r[0].body), NIDLE + 1);
+}
+
+static void
+test_listen_addresses(void **state)
+{
+	struct http_server a, b;
+	uv_loop_t loop;
+	int rc, port;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(http_server_init(&a, &loop, NULL, handler, NULL), 0);
+	assert_int_equal(http_server_init(&b, &loop, NULL, handler, NULL), 0);
+	assert_int_equal(http_server_listen(&a, "nonsense"), UV_EINVAL);
+	assert_int_equal(http_server_listen(&a, "1.2.3:80"), UV_EINVAL);
+	assert_int_equal(http_server_listen(&a, "127.0.0.1:99999"), UV_EINVAL);
+	assert_int_equal(http_server_listen(&a, "127.0.0.1:8x"), UV_EINVAL);
+	assert_int_equal(http_server_listen(&a, "::1:80"), UV_EINVAL);
+	assert_int_equal(http_server_listen(&a, "[::1:80"), UV_EINVAL);
+	assert_int_equal(http_server_port(&a), -1);
+	assert_int_equal(http_server_listen(&a, "localhost:0"), 0);
+	port = http_server_port(&a);
+	assert_true(port > 0);
+	{
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+		rc = http_server_listen(&b, addr);
+		assert_int_equal(rc, UV_EADDRINUSE);
+	}
+	http_server_shutdown(&a, NULL);
+	http_server_shutdown(&b, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+
+	/* IPv6 where the machine has it. */
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(http_server_init(&a, &loop, NULL, handler, NULL), 0);
+	rc = http_server_listen(&a, "[::1]:0");
+	assert_true(rc == 0 || rc == UV_EADDRNOTAVAIL || rc == UV_EAFNOSUPPORT);
+	if (rc == 0)
+		assert_true(http_server_port(&a) > 0);
+	http_server_shutdown(&a, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Socket-less parsing: the fuzz target's path. */
+static void
+sockless_handler(struct http_request *req, void *arg)
+{
+	size_t *n = arg;
+	char body[256];
+
+	(*n)++;
+	snprintf(body, sizeof(body), "%s|%s|%s|%s", req->method, req->path,
+	    req->query, req->body);
+	http_respond(req, 200, NULL, body, strlen(body));
+}
+
+static void
+test_parse_buffer(void **state)
+{
+	static const char in[] =
+	    "POST /a?b=c HTTP/1.1\r\nContent-Length: 4\r\n\r\nwxyz"
+	    "GET /d HTTP/1.1\r\nHost: h\r\n\r\n"
+	    "PUT /e HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "2\r\nhi\r\n0\r\n\r\n";
+	struct buf out;
+	size_t calls = 0, n, chunk;
+
+	(void)state;
+	for (chunk = 0; chunk < 8; chunk++) {
+		buf_init(&out, 1 << 20);
+		calls = 0;
+		n = http_parse_buffer(NULL, in, sizeof(in) - 1, chunk,
+		    sockless_handler, &calls, &out);
+		assert_int_equal(n, 3);
+		assert_int_equal(calls, 3);
+		assert_non_null(strstr(out.data, "POST|/a|b=c|wxyz"));
+		assert_true(strstr(out.data, "POST|/a|b=c|wxyz") <
+		    strstr(out.data, "GET|/d||"));
+		assert_true(strstr(out.data, "GET|/d||") <
+		    strstr(out.data, "PUT|/e||hi"));
+		buf_free(&out);
+	}
+	buf_init(&out, 1 << 20);
+	n = http_parse_buffer(NULL, "NOPE\r\n\r\n", 8, 0, sockless_handler,
+	    &calls, &out);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(out.data, "HTTP/1.1 400 Bad Request\r\n"));
+	buf_free(&out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_simple_get, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_pipelined_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_pipeline_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_body_too_large, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_too_many_headers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_request_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chunked_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_expect_continue, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_gone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_shutdown_drain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_idle, setup, teardown),
+	    cmocka_unit_test(test_listen_addresses),
+	    cmocka_unit_test(test_parse_buffer),
+	};
+
+	log_set_level(L_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,249 @@
+/*
+ * test_sig.c: HMAC-SHA256 (RFC 4231 vectors), the http channel's header,
+ * Twilio's signature (the example from Twilio's documentation) and the
+ * constant-time secret comparison.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sig.h"
+
+static void
+test_rfc4231(void **state)
+{
+	unsigned char key[131], data[50];
+	char hex[SIG_SHA256_HEX_LEN + 1];
+
+	(void)state;
+	/* Test case 1. */
+	memset(key, 0x0b, 20);
+	assert_int_equal(
+	    sig_hmac_sha256_hex(key, 20, "Hi There", 8, hex, sizeof(hex)), 0);
+	assert_string_equal(hex, "b0344c61d8db38535ca8afceaf0bf12b"
+				 "881dc200c9833da726e9376c2e32cff7");
+	/* Test case 2. */
+	assert_int_equal(
+	    sig_hmac_sha256_hex("Jefe", 4, "what do ya want for nothing?", 28,
+		hex, sizeof(hex)),
+	    0);
+	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c7"
+				 "5a003f089d2739839dec58b964ec3843");
+	/* Test case 3. */
+	memset(key, 0xaa, 20);
+	memset(data, 0xdd, 50);
+	assert_int_equal(
+	    sig_hmac_sha256_hex(key, 20, data, 50, hex, sizeof(hex)), 0);
+	assert_string_equal(hex, "773ea91e36800e46854db8ebd09181a7"
+				 "2959098b3ef8c122d9635514ced565fe");
+	/* Test case 6: a key longer than the block size. */
+	memset(key, 0xaa, 131);
+	assert_int_equal(sig_hmac_sha256_hex(key, 131,
+			     "Test Using Larger Than Block-Size Key - Hash Key "
+			     "First",
+			     54, hex, sizeof(hex)),
+	    0);
+	assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f"
+				 "8e0bc6213728c5140546040f0ee37f54");
+
+	/* Bad arguments fail cleanly. */
+	assert_int_equal(
+	    sig_hmac_sha256_hex("", 0, "x", 1, hex, sizeof(hex)), -1);
+	assert_int_equal(sig_hmac_sha256_hex("k", 1, "x", 1, hex, 64), -1);
+	assert_int_equal(
+	    sig_hmac_sha256_hex("k", 1, NULL, 1, hex, sizeof(hex)), -1);
+}
+
+static void
+test_http_header(void **state)
+{
+	const char *body = "{\"id\":1}";
+	char h[SIG_HEADER_LEN + 1];
+
+	(void)state;
+	assert_int_equal(
+	    sig_http_sign("secret", body, strlen(body), h, sizeof(h)), 0);
+	assert_string_equal(h, "sha256=03def589620c813f198fd03d7967e292"
+			       "b163ef0435ebf43071ce0e9519763cb7");
+	assert_int_equal(sig_http_verify("secret", body, strlen(body), h), 0);
+	/* The prefix and the hex digits may come in upper case. */
+	assert_int_equal(sig_http_verify("secret", body, strlen(body),
+			     "SHA256=03DEF589620C813F198FD03D7967E292"
+			     "B163EF0435EBF43071CE0E9519763CB7"),
+	    0);
+	/* An empty body has a signature too. */
+	assert_int_equal(sig_http_sign("secret", NULL, 0, h, sizeof(h)), 0);
+	assert_string_equal(h, "sha256=f9e66e179b6747ae54108f82f8ade8b3"
+			       "c25d76fd30afde6c395822c530196169");
+	assert_int_equal(sig_http_verify("secret", "", 0, h), 0);
+
+	/* Wrong key, body, digit, length, prefix; NULL; empty key. */
+	assert_int_equal(
+	    sig_http_sign("secret", body, strlen(body), h, sizeof(h)), 0);
+	assert_int_equal(sig_http_verify("secreT", body, strlen(body), h), -1);
+	assert_int_equal(sig_http_verify("secret", "{\"id\":2}", 8, h), -1);
+	h[SIG_HEADER_LEN - 1] = h[SIG_HEADER_LEN - 1] == '7' ? '8' : '7';
+	assert_int_equal(sig_http_verify("secret", body, strlen(body), h), -1);
+	h[SIG_HEADER_LEN - 1] = '\0';
+	assert_int_equal(sig_http_verify("secret", body, strlen(body), h), -1);
+	assert_int_equal(sig_http_verify("secret", body, strlen(body),
+			     "sha1=03def589620c813f198fd03d7967e292"
+			     "b163ef0435ebf43071ce0e9519763cb7"),
+	    -1);
+	assert_int_equal(sig_http_verify("secret", body, strlen(body),
+			     "sha256=03def589620c813f198fd03d7967e292"
+			     "b163ef0435ebf43071ce0e9519763cb7 "),
+	    -1);
+	assert_int_equal(
+	    sig_http_verify("secret", body, strlen(body), "sha256=zz"), -1);
+	assert_int_equal(sig_http_verify("secret", body, strlen(body), ""), -1);
+	assert_int_equal(
+	    sig_http_verify("secret", body, strlen(body), NULL), -1);
+	assert_int_equal(sig_http_verify("", body, strlen(body), h), -1);
+	assert_int_equal(
+	    sig_http_sign("", body, strlen(body), h, sizeof(h)), -1);
+	assert_int_equal(sig_http_sign("k", body, strlen(body), h, 10), -1);
+}
+
+/*
+ * The worked example of Twilio's webhook security page: auth token 12345,
+ * this URL and these parameters, given here out of order.
+ */
+static const char *tw_url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+
+static void
+test_twilio_vector(void **state)
+{
+	struct sig_param p[] = {
+	    {"To", "+18005551212"},
+	    {"Digits", "1234"},
+	    {"From", "+14158675310"},
+	    {"CallSid", "CA1234567890ABCDE"},
+	    {"Caller", "+14158675310"},
+	};
+	/* The same example as earlier SDK fixtures give it. */
+	struct sig_param old[] = {
+	    {"CallSid", "CA1234567890ABCDE"},
+	    {"Caller", "+14158675309"},
+	    {"Digits", "1234"},
+	    {"From", "+14158675309"},
+	    {"To", "+18005551212"},
+	};
+	char s[SIG_TWILIO_LEN + 1];
+
+	(void)state;
+	assert_int_equal(
+	    sig_twilio_sign("12345", tw_url, p, 5, s, sizeof(s)), 0);
+	assert_string_equal(s, "GvWf1cFY/Q7PnoempGyD5oXAezc=");
+	assert_int_equal(sig_twilio_verify("12345", tw_url, p, 5,
+			     "GvWf1cFY/Q7PnoempGyD5oXAezc="),
+	    0);
+	assert_int_equal(
+	    sig_twilio_sign("12345", tw_url, old, 5, s, sizeof(s)), 0);
+	assert_string_equal(s, "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+	/* The caller's array keeps its order. */
+	assert_string_equal(p[0].name, "To");
+}
+
+static void
+test_twilio_reject(void **state)
+{
+	struct sig_param p[] = {
+	    {"To", "+18005551212"},
+	    {"Digits", "1234"},
+	    {"From", "+14158675310"},
+	    {"CallSid", "CA1234567890ABCDE"},
+	    {"Caller", "+14158675310"},
+	};
+	const char *good = "GvWf1cFY/Q7PnoempGyD5oXAezc=";
+	char s[SIG_TWILIO_LEN + 1];
+
+	(void)state;
+	assert_int_equal(sig_twilio_verify("12346", tw_url, p, 5, good), -1);
+	assert_int_equal(
+	    sig_twilio_verify("12345",
+		"http://mycompany.com/myapp.php?foo=1&bar=2", p, 5, good),
+	    -1);
+	/* A missing parameter or a changed value breaks the signature. */
+	assert_int_equal(sig_twilio_verify("12345", tw_url, p, 4, good), -1);
+	p[1].value = "9999";
+	assert_int_equal(sig_twilio_verify("12345", tw_url, p, 5, good), -1);
+	p[1].value = "1234";
+	assert_int_equal(sig_twilio_verify("12345", tw_url, p, 5,
+			     "GvWf1cFY/Q7PnoempGyD5oXAezd="),
+	    -1);
+	assert_int_equal(sig_twilio_verify("12345", tw_url, p, 5,
+			     "GvWf1cFY/Q7PnoempGyD5oXAezc"),
+	    -1);
+	assert_int_equal(sig_twilio_verify("12345", tw_url, p, 5, ""), -1);
+	assert_int_equal(sig_twilio_verify("12345", tw_url, p, 5, NULL), -1);
+	assert_int_equal(sig_twilio_verify("", tw_url, p, 5, good), -1);
+	assert_int_equal(sig_twilio_verify("12345", tw_url, p, 5, good), 0);
+
+	/* Without parameters the URL alone is signed. */
+	assert_int_equal(
+	    sig_twilio_sign("12345", tw_url, NULL, 0, s, sizeof(s)), 0);
+	assert_int_equal(sig_twilio_verify("12345", tw_url, NULL, 0, s), 0);
+	assert_int_equal(sig_twilio_verify("12345", tw_url, p, 5, s), -1);
+
+	/* Bad arguments. */
+	assert_int_equal(sig_twilio_sign("12345", tw_url, p,
+			     SIG_TWILIO_MAX_PARAMS + 1, s, sizeof(s)),
+	    -1);
+	assert_int_equal(sig_twilio_sign("12345", tw_url, p, 5, s, 28), -1);
+	p[2].value = NULL;
+	assert_int_equal(
+	    sig_twilio_sign("12345", tw_url, p, 5, s, sizeof(s)), -1);
+}
+
+static void
+test_twilio_repeated_names(void **state)
+{
+	/* Values of a repeated name are signed in sorted order. */
+	struct sig_param a[] = {{"Media", "b"}, {"Media", "a"}, {"Body", "x"}};
+	struct sig_param b[] = {{"Body", "x"}, {"Media", "a"}, {"Media", "b"}};
+	char sa[SIG_TWILIO_LEN + 1], sb[SIG_TWILIO_LEN + 1];
+
+	(void)state;
+	assert_int_equal(
+	    sig_twilio_sign("t", "https://x/y", a, 3, sa, sizeof(sa)), 0);
+	assert_int_equal(
+	    sig_twilio_sign("t", "https://x/y", b, 3, sb, sizeof(sb)), 0);
+	assert_string_equal(sa, sb);
+	/* "https://x/yBodyxMediaaMediab" under key "t". */
+	assert_string_equal(sa, "R0l6tmRyuXgR/Nqrp56DvlYCoxs=");
+}
+
+static void
+test_equal(void **state)
+{
+	(void)state;
+	assert_true(sig_equal("s3cret-token", "s3cret-token"));
+	assert_false(sig_equal("s3cret-tokeN", "s3cret-token"));
+	assert_false(sig_equal("s3cret-toke", "s3cret-token"));
+	assert_false(sig_equal("s3cret-token-", "s3cret-token"));
+	assert_false(sig_equal("", "s3cret-token"));
+	assert_false(sig_equal(NULL, "s3cret-token"));
+	assert_false(sig_equal("x", NULL));
+	/* An empty expected secret matches nothing, not even "". */
+	assert_false(sig_equal("", ""));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rfc4231),
+	    cmocka_unit_test(test_http_header),
+	    cmocka_unit_test(test_twilio_vector),
+	    cmocka_unit_test(test_twilio_reject),
+	    cmocka_unit_test(test_twilio_repeated_names),
+	    cmocka_unit_test(test_equal),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

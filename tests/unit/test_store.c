@@ -1,0 +1,642 @@
+/*
+ * test_store.c: the SQLite store: opening, migrations, pragmas, and every
+ * call the flow engine's host uses.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+#include "util.h"
+
+/* A temporary folder per test, removed with its files afterwards. */
+struct fixture {
+	char dir[64];     /* the folder */
+	char path[128];   /* dir/baraza.db */
+	struct store *st; /* opened on path, or NULL */
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/baraza.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char *cmd;
+
+	store_close(f->st);
+	cmd = xasprintf("rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f);
+	return 0;
+}
+
+/* Opens the fixture's store, failing the test on error. */
+static struct store *
+open_ok(struct fixture *f, int full)
+{
+	char *err = NULL;
+
+	if (store_open(f->path, full, &f->st, &err) != 0)
+		fail_msg("store_open: %s", err);
+	assert_null(err);
+	return f->st;
+}
+
+/* Runs one query returning one integer on the store's connection. */
+static int64_t
+query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Creates a raw database file with this SQL, outside the store. */
+static void
+make_raw(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void
+test_open_creates_schema(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 1);
+	sqlite3 *db = store_db(st);
+
+	assert_int_equal(access(f->path, F_OK), 0);
+	assert_true(store_schema_version() >= 1);
+	assert_int_equal(
+	    query_int(db, "PRAGMA user_version"), store_schema_version());
+	assert_int_equal(
+	    query_int(db, "SELECT count(*) FROM sqlite_schema WHERE "
+			  "type = 'table' AND name IN ('contacts', "
+			  "'messages', 'sessions', 'reports', "
+			  "'report_events', 'subscriptions', "
+			  "'data_tables', 'data_rows', 'broadcasts')"),
+	    9);
+	assert_int_equal(
+	    query_int(db, "SELECT count(*) FROM sqlite_schema WHERE "
+			  "type = 'index' AND name IN ('messages_inbound',"
+			  " 'messages_queue', 'data_rows_key')"),
+	    3);
+	assert_int_equal(store_ping(st), 0);
+}
+
+static void
+test_pragmas_full(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db = store_db(open_ok(f, 1));
+	sqlite3_stmt *s;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	assert_int_equal(query_int(db, "PRAGMA synchronous"), 2); /* FULL */
+	assert_int_equal(query_int(db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(query_int(db, "PRAGMA busy_timeout"), 5000);
+}
+
+static void
+test_pragmas_normal(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db = store_db(open_ok(f, 0));
+
+	assert_int_equal(query_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
+}
+
+static void
+test_migrates_from_zero(void **state)
+{
+	struct fixture *f = *state;
+
+	/* An existing, empty database at version 0 (say, made by hand). */
+	make_raw(f->path, "PRAGMA user_version = 0; CREATE TABLE other (x);");
+	open_ok(f, 1);
+	assert_int_equal(query_int(store_db(f->st), "PRAGMA user_version"),
+	    store_schema_version());
+	assert_int_equal(
+	    query_int(store_db(f->st), "SELECT count(*) FROM contacts"), 0);
+}
+
+static void
+test_failed_migration_is_atomic(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char *err = NULL;
+	sqlite3 *db;
+
+	/* A table in the way makes the first migration fail part way. */
+	make_raw(f->path, "CREATE TABLE subscriptions (x);");
+	assert_true(store_open(f->path, 1, &st, &err) < 0);
+	assert_null(st);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "already exists"));
+	free(err);
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 0);
+	assert_int_equal(
+	    query_int(db, "SELECT count(*) FROM sqlite_schema WHERE "
+			  "name = 'contacts'"),
+	    0);
+	sqlite3_close(db);
+}
+
+static void
+test_refuses_newer_schema(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char *err = NULL, *want;
+
+	make_raw(f->path, "PRAGMA user_version = 7;");
+	assert_true(store_open(f->path, 1, &st, &err) < 0);
+	assert_null(st);
+	want = xasprintf("database schema version 7 is newer than this baraza "
+			 "understands (%d); upgrade baraza",
+	    store_schema_version());
+	assert_string_equal(err, want);
+	free(want);
+	free(err);
+}
+
+static void
+test_unwritable_paths(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char *err = NULL, *path;
+	FILE *fp;
+
+	/* A folder that does not exist. */
+	assert_true(
+	    store_open("/nonexistent-baraza/sub/baraza.db", 1, &st, &err) < 0);
+	assert_null(st);
+	assert_non_null(strstr(err, "/nonexistent-baraza/sub/baraza.db"));
+	assert_non_null(strstr(err, "cannot open database"));
+	free(err);
+
+	/* A "folder" that is a regular file. */
+	path = xasprintf("%s/file", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("not a folder\n", fp);
+	fclose(fp);
+	free(path);
+	path = xasprintf("%s/file/baraza.db", f->dir);
+	err = NULL;
+	assert_true(store_open(path, 1, &st, &err) < 0);
+	assert_non_null(err);
+	free(err);
+	free(path);
+
+	/* The database path is a folder. */
+	err = NULL;
+	assert_true(store_open(f->dir, 1, &st, &err) < 0);
+	assert_non_null(err);
+	free(err);
+
+	/* A file that is not a database. */
+	path = xasprintf("%s/file", f->dir);
+	err = NULL;
+	assert_true(store_open(path, 1, &st, &err) < 0);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "not a SQLite database"));
+	free(err);
+	free(path);
+
+	/* errmsg may be NULL. */
+	assert_true(store_open("/nonexistent-baraza/x.db", 1, &st, NULL) < 0);
+	assert_true(store_open("", 1, &st, NULL) < 0);
+}
+
+static void
+test_reopen_keeps_data(void **state)
+{
+	struct fixture *f = *state;
+	struct store_contact c;
+	struct store_report r;
+	int64_t id;
+
+	open_ok(f, 1);
+	assert_int_equal(
+	    store_contact_get(f->st, "+254700000001", 1000, &c), 1);
+	assert_int_equal(
+	    store_contact_set_language(f->st, c.id, "sw", 2000), 0);
+	assert_int_equal(store_report_create(f->st, c.id, "potholes", "roads",
+			     "Kibera", "Deep hole", 3000, &id),
+	    0);
+	store_contact_free(&c);
+	store_close(f->st);
+	f->st = NULL;
+
+	open_ok(f, 0);
+	assert_int_equal(store_contact_find(f->st, "+254700000001", &c), 0);
+	assert_string_equal(c.language, "sw");
+	assert_int_equal(store_report_get(f->st, id, &r), 0);
+	assert_string_equal(r.details, "Deep hole");
+	assert_int_equal(r.contact_id, c.id);
+	store_report_free(&r);
+	store_contact_free(&c);
+}
+
+static void
+test_transactions(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 1);
+	struct store_contact c;
+
+	assert_false(store_in_transaction(st));
+	assert_int_equal(store_begin(st), 0);
+	assert_true(store_in_transaction(st));
+	assert_int_equal(store_contact_get(st, "+254700000002", 1, &c), 1);
+	store_contact_free(&c);
+	assert_int_equal(store_rollback(st), 0);
+	assert_false(store_in_transaction(st));
+	assert_int_equal(
+	    store_contact_find(st, "+254700000002", &c), STORE_NOTFOUND);
+
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_contact_get(st, "+254700000002", 1, &c), 1);
+	store_contact_free(&c);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_contact_find(st, "+254700000002", &c), 0);
+	store_contact_free(&c);
+	/* A rollback outside a transaction is harmless. */
+	assert_int_equal(store_rollback(st), 0);
+}
+
+static void
+test_contacts(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 1);
+	struct store_contact c, d;
+	char big[STORE_VALUE_MAX + 2];
+
+	assert_int_equal(store_contact_get(st, "+254700000001", 100, &c), 1);
+	assert_true(c.id > 0);
+	assert_string_equal(c.phone, "+254700000001");
+	assert_null(c.language);
+	assert_int_equal(c.opted_out, 0);
+	assert_string_equal(c.fields, "{}");
+	assert_null(c.last_channel);
+	assert_int_equal(c.created, 100);
+	assert_int_equal(c.updated, 100);
+
+	/* The second time it exists. */
+	assert_int_equal(store_contact_get(st, "+254700000001", 200, &d), 0);
+	assert_int_equal(d.id, c.id);
+	assert_int_equal(d.created, 100);
+	store_contact_free(&d);
+
+	assert_int_equal(store_contact_set_language(st, c.id, "sw", 300), 0);
+	assert_int_equal(
+	    store_contact_set_field(st, c.id, "ward", "Central", 310), 0);
+	assert_int_equal(store_contact_set_field(
+			     st, c.id, "name", "Amina \"Mama\" Wanjiru", 320),
+	    0);
+	assert_int_equal(
+	    store_contact_set_field(st, c.id, "ward", "North", 330), 0);
+	assert_int_equal(store_contact_set_opted_out(st, c.id, 1, 340), 0);
+	assert_int_equal(
+	    store_contact_set_last_channel(st, c.id, "at", 350), 0);
+	assert_int_equal(store_contact_find(st, "+254700000001", &d), 0);
+	assert_string_equal(d.language, "sw");
+	assert_string_equal(d.fields,
+	    "{\"ward\":\"North\",\"name\":\"Amina \\\"Mama\\\" Wanjiru\"}");
+	assert_int_equal(d.opted_out, 1);
+	assert_string_equal(d.last_channel, "at");
+	assert_int_equal(d.updated, 350);
+	store_contact_free(&d);
+
+	/* Removing a field, clearing the language, opting back in. */
+	assert_int_equal(
+	    store_contact_set_field(st, c.id, "ward", NULL, 400), 0);
+	assert_int_equal(store_contact_set_language(st, c.id, NULL, 410), 0);
+	assert_int_equal(store_contact_set_opted_out(st, c.id, 0, 420), 0);
+	assert_int_equal(store_contact_find(st, "+254700000001", &d), 0);
+	assert_string_equal(
+	    d.fields, "{\"name\":\"Amina \\\"Mama\\\" Wanjiru\"}");
+	assert_null(d.language);
+	assert_int_equal(d.opted_out, 0);
+	store_contact_free(&d);
+
+	/* Bad arguments. */
+	assert_int_equal(
+	    store_contact_set_field(st, c.id, "a.b", "x", 1), STORE_EINVAL);
+	assert_int_equal(
+	    store_contact_set_field(st, c.id, "Ward", "x", 1), STORE_EINVAL);
+	assert_int_equal(
+	    store_contact_set_field(st, c.id, "", "x", 1), STORE_EINVAL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(
+	    store_contact_set_field(st, c.id, "big", big, 1), STORE_EINVAL);
+	assert_int_equal(
+	    store_contact_set_language(st, c.id, "", 1), STORE_EINVAL);
+	assert_int_equal(
+	    store_contact_get(st, "0700000001", 1, &d), STORE_EINVAL);
+	assert_int_equal(
+	    store_contact_get(st, "+2547000000011234", 1, &d), STORE_EINVAL);
+	assert_int_equal(
+	    store_contact_get(st, "+25470000a001", 1, &d), STORE_EINVAL);
+	assert_int_equal(store_contact_get(st, "+0123", 1, &d), STORE_EINVAL);
+
+	/* Unknown ids and numbers. */
+	assert_int_equal(store_contact_set_language(st, c.id + 100, "en", 1),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_contact_set_field(st, c.id + 100, "a", "b", 1),
+	    STORE_NOTFOUND);
+	assert_int_equal(
+	    store_contact_set_opted_out(st, c.id + 100, 1, 1), STORE_NOTFOUND);
+	assert_int_equal(
+	    store_contact_find(st, "+254700000009", &d), STORE_NOTFOUND);
+	assert_null(d.phone);
+	store_contact_free(&c);
+}
+
+static void
+test_sessions(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 1);
+	struct store_contact c;
+	struct store_session s;
+	const char *key = "sms:+254700000001";
+
+	assert_int_equal(store_contact_get(st, "+254700000001", 1, &c), 1);
+	assert_int_equal(store_session_load(st, key, 1000, &s), STORE_NOTFOUND);
+	assert_null(s.state);
+	assert_null(s.flow);
+
+	assert_int_equal(
+	    store_session_save(st, key, c.id, "bills",
+		"{\"step\":2,\"vars\":{\"account\":\"123456\"}}", 5000),
+	    0);
+	assert_int_equal(store_session_load(st, key, 1000, &s), 0);
+	assert_string_equal(s.flow, "bills");
+	assert_string_equal(
+	    s.state, "{\"step\":2,\"vars\":{\"account\":\"123456\"}}");
+	assert_int_equal(s.contact_id, c.id);
+	assert_int_equal(s.expires, 5000);
+	store_session_free(&s);
+
+	/* Saving again replaces. */
+	assert_int_equal(
+	    store_session_save(st, key, c.id, "report", "{}", 9000), 0);
+	assert_int_equal(store_session_load(st, key, 1000, &s), 0);
+	assert_string_equal(s.flow, "report");
+	assert_string_equal(s.state, "{}");
+	store_session_free(&s);
+
+	/* Expired at its expiry time. */
+	assert_int_equal(store_session_load(st, key, 9000, &s), STORE_NOTFOUND);
+	assert_null(s.state);
+
+	/* A second session, purged when expired; the live one stays. */
+	assert_int_equal(
+	    store_session_save(st, "ussd:at:ATU1", c.id, "menu", "[]", 2000),
+	    0);
+	assert_int_equal(store_session_purge(st, 3000), 1);
+	assert_int_equal(
+	    store_session_load(st, "ussd:at:ATU1", 0, &s), STORE_NOTFOUND);
+	assert_int_equal(store_session_load(st, key, 3000, &s), 0);
+	store_session_free(&s);
+
+	assert_int_equal(store_session_delete(st, key), 0);
+	assert_int_equal(store_session_load(st, key, 0, &s), STORE_NOTFOUND);
+	assert_int_equal(store_session_delete(st, key), 0);
+
+	/* Bad state JSON, an unknown contact. */
+	assert_int_equal(
+	    store_session_save(st, key, c.id, "f", "{nope", 1), STORE_EINVAL);
+	assert_int_equal(
+	    store_session_save(st, key, c.id, "f", NULL, 1), STORE_EINVAL);
+	assert_int_equal(
+	    store_session_save(st, key, c.id + 99, "f", "{}", 1), STORE_ERR);
+	store_contact_free(&c);
+}
+
+static void
+test_reports(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 1);
+	struct store_contact c;
+	struct store_report r;
+	int64_t id1, id2, id3;
+
+	assert_int_equal(store_contact_get(st, "+254700000001", 1, &c), 1);
+	assert_int_equal(store_report_create(st, c.id, "water", "leak",
+			     "Gate 4", "Pipe burst", 1000, &id1),
+	    0);
+	assert_int_equal(
+	    store_report_create(st, 0, NULL, NULL, NULL, NULL, 1100, &id2), 0);
+	assert_int_equal(id1, 1);
+	assert_int_equal(id2, 2);
+
+	assert_int_equal(store_report_get(st, id1, &r), 0);
+	assert_int_equal(r.id, 1);
+	assert_int_equal(r.contact_id, c.id);
+	assert_string_equal(r.flow, "water");
+	assert_string_equal(r.category, "leak");
+	assert_string_equal(r.location, "Gate 4");
+	assert_string_equal(r.details, "Pipe burst");
+	assert_string_equal(r.status, "open");
+	assert_int_equal(r.created, 1000);
+	assert_int_equal(r.updated, 1000);
+	store_report_free(&r);
+
+	assert_int_equal(store_report_get(st, id2, &r), 0);
+	assert_int_equal(r.contact_id, 0);
+	assert_null(r.category);
+	store_report_free(&r);
+
+	assert_int_equal(
+	    store_report_add_event(st, id1, "in_progress", "Crew sent", 2000),
+	    0);
+	assert_int_equal(store_report_get(st, id1, &r), 0);
+	assert_string_equal(r.status, "in_progress");
+	assert_int_equal(r.updated, 2000);
+	assert_int_equal(r.created, 1000);
+	store_report_free(&r);
+	assert_int_equal(
+	    query_int(store_db(st), "SELECT count(*) FROM report_events "
+				    "WHERE report_id = 1"),
+	    2);
+	assert_int_equal(query_int(store_db(st),
+			     "SELECT count(*) FROM report_events WHERE "
+			     "report_id = 1 AND status = 'in_progress' AND "
+			     "note = 'Crew sent' AND time = 2000"),
+	    1);
+
+	/* Bad status, unknown report: nothing recorded. */
+	assert_int_equal(
+	    store_report_add_event(st, id1, "done", NULL, 1), STORE_EINVAL);
+	assert_int_equal(
+	    store_report_add_event(st, 99, "closed", NULL, 1), STORE_NOTFOUND);
+	assert_int_equal(
+	    query_int(store_db(st), "SELECT count(*) FROM report_events"), 3);
+	assert_int_equal(store_report_get(st, 99, &r), STORE_NOTFOUND);
+	assert_null(r.status);
+
+	/* Inside the caller's transaction, a rollback undoes a report. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(
+	    store_report_create(st, c.id, "w", "x", NULL, NULL, 3000, &id3), 0);
+	assert_int_equal(store_rollback(st), 0);
+	assert_int_equal(store_report_get(st, id3, &r), STORE_NOTFOUND);
+
+	assert_true(store_report_status_valid("acknowledged"));
+	assert_false(store_report_status_valid("Open"));
+	assert_false(store_report_status_valid(NULL));
+	store_contact_free(&c);
+}
+
+static void
+test_subscriptions(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 1);
+	struct store_contact c;
+
+	assert_int_equal(store_contact_get(st, "+254700000001", 1, &c), 1);
+	assert_int_equal(store_subscribed(st, c.id, "water"), STORE_NOTFOUND);
+	assert_int_equal(store_subscribe(st, c.id, "water", 10), 0);
+	assert_int_equal(store_subscribe(st, c.id, "water", 20), 0);
+	assert_int_equal(store_subscribe(st, c.id, "ward:central", 20), 0);
+	assert_int_equal(store_subscribed(st, c.id, "water"), 0);
+	assert_int_equal(
+	    query_int(store_db(st), "SELECT count(*) FROM subscriptions"), 2);
+	assert_int_equal(store_unsubscribe(st, c.id, "water"), 0);
+	assert_int_equal(store_unsubscribe(st, c.id, "water"), 0);
+	assert_int_equal(store_subscribed(st, c.id, "water"), STORE_NOTFOUND);
+	assert_int_equal(store_subscribed(st, c.id, "ward:central"), 0);
+	assert_int_equal(store_subscribe(st, c.id, "", 1), STORE_EINVAL);
+	/* A contact that does not exist breaks the foreign key. */
+	assert_int_equal(store_subscribe(st, c.id + 5, "water", 1), STORE_ERR);
+	store_contact_free(&c);
+}
+
+static void
+test_lookup(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 1);
+	const char *r1 = "{\"account\":\"100200\",\"balance\":\"350\"}";
+	const char *r2 = "{\"account\":\"100300\",\"balance\":\"0\"}";
+	const char *r3 = "{\"account\":\"100400\",\"balance\":\"350\"}";
+	char *row = (char *)"unchanged";
+
+	assert_int_equal(store_lookup(st, "bills", "account", "100200", &row),
+	    STORE_ENOTABLE);
+	assert_null(row);
+
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_table_replace_begin(st, "bills", "account",
+			     "[\"account\",\"balance\"]", 5),
+	    0);
+	assert_int_equal(
+	    store_table_add_row(st, "bills", "100200", 6, r1, strlen(r1)), 0);
+	assert_int_equal(
+	    store_table_add_row(st, "bills", "100300", 6, r2, strlen(r2)), 0);
+	assert_int_equal(
+	    store_table_add_row(st, "bills", "100400", 6, r3, strlen(r3)), 0);
+	assert_int_equal(
+	    store_table_add_row(st, "bills", "100200", 6, r1, strlen(r1)),
+	    STORE_EDUP);
+	assert_int_equal(store_table_replace_end(st, "bills", 3), 0);
+	assert_int_equal(store_commit(st), 0);
+
+	/* By the key column. */
+	assert_int_equal(
+	    store_lookup(st, "bills", "account", "100300", &row), 0);
+	assert_string_equal(row, r2);
+	free(row);
+	assert_int_equal(
+	    store_lookup(st, "bills", "account", "999", &row), STORE_NOTFOUND);
+	assert_null(row);
+
+	/* By another column: the first match in import order. */
+	assert_int_equal(store_lookup(st, "bills", "balance", "350", &row), 0);
+	assert_string_equal(row, r1);
+	free(row);
+	assert_int_equal(
+	    store_lookup(st, "bills", "balance", "7", &row), STORE_NOTFOUND);
+
+	/* A column the table lacks is an error, not a miss. */
+	assert_int_equal(
+	    store_lookup(st, "bills", "due", "1", &row), STORE_EINVAL);
+	assert_int_equal(query_int(store_db(st), "SELECT rows FROM data_tables "
+						 "WHERE name = 'bills'"),
+	    3);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_open_creates_schema, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pragmas_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_pragmas_normal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_migrates_from_zero, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_failed_migration_is_atomic, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_refuses_newer_schema, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_unwritable_paths, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_reopen_keeps_data, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_contacts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_subscriptions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
