@@ -579,16 +579,18 @@ jump(struct run *run, const struct flow_step *st, const struct flow_target *t)
 }
 
 /*
- * What an absent or present `missing`/`failed` clause does: say its text,
- * then jump, or end when it has no target. An absent clause ends with the
- * config's error_text.
+ * What a `missing` or `failed` clause does: say its text, then jump, or end
+ * when it has no target. An absent clause ends the session: with the
+ * config's error_text when absent_error is set (fetch), else with only the
+ * text built so far (lookup, find report), as flow.h documents.
  */
 static int
-outcome(
-    struct run *run, const struct flow_step *st, const struct flow_outcome *o)
+outcome(struct run *run, const struct flow_step *st,
+    const struct flow_outcome *o, int absent_error)
 {
 	if (!o->present)
-		return finish(run, st, error_text(run->eng));
+		return finish(
+		    run, st, absent_error ? error_text(run->eng) : NULL);
 	if (o->text.tmpl != NULL && out_text(run, st, &o->text) == -1)
 		return RUN_STOP;
 	if (o->target.kind == TARGET_NONE)
@@ -1244,7 +1246,7 @@ resume_step(
 	case STEP_LOOKUP:
 		if (rep->kind == REPLY_NOT_FOUND) {
 			record_clear(s, st->name);
-			return outcome(run, st, &st->u.lookup.missing);
+			return outcome(run, st, &st->u.lookup.missing, 0);
 		}
 		if (rep->kind != REPLY_FOUND)
 			break;
@@ -1257,14 +1259,14 @@ resume_step(
 	case STEP_FETCH:
 		record_clear(s, st->name);
 		if (rep->kind == REPLY_NOT_FOUND)
-			return outcome(run, st, &st->u.fetch.missing);
+			return outcome(run, st, &st->u.fetch.missing, 1);
 		j = NULL;
 		if (rep->kind == REPLY_FETCHED && rep->body != NULL &&
 		    rep->bodylen <= ENGINE_MAX_BODY)
 			j = json_loadb(rep->body, rep->bodylen, 0, NULL);
 		if (!json_is_object(j)) {
 			json_decref(j);
-			return outcome(run, st, &st->u.fetch.failed);
+			return outcome(run, st, &st->u.fetch.failed, 1);
 		}
 		flatten(run, st->name, j, 0);
 		json_decref(j);
@@ -1282,7 +1284,7 @@ resume_step(
 	case STEP_FIND_REPORT:
 		if (rep->kind == REPLY_NOT_FOUND) {
 			record_clear(s, st->name);
-			return outcome(run, st, &st->u.find.missing);
+			return outcome(run, st, &st->u.find.missing, 0);
 		}
 		if (rep->kind != REPLY_FOUND)
 			break;

@@ -51,8 +51,9 @@
  * - USSD pages after the first show the options alone (and "0. More").
  * - A queued USSD answer skips its screen, as a USSD shortcut does: the
  *   text built for that screen is dropped.
- * - An absent `missing` clause (lookup, fetch 404, find report) ends the
- *   session with error_text, as an absent `failed` clause does.
+ * - An absent `missing` clause of lookup or find report ends the session
+ *   with the text built so far; an absent `missing` or `failed` clause of
+ *   fetch ends it with error_text (flow.h, struct flow_outcome).
  * - `NAME is set` holds for a non-empty value, or for a lookup, fetch or
  *   report record with any field; `NAME is empty` is its negation. An ask
  *   is skipped when its NAME holds a non-empty value passing its checks.

@@ -16,6 +16,14 @@
  * (findings and the checker, flow_check and flow_findings_*), flowset.c
  * (loading a folder, indexes, lookups, flowset_*).
  */
+/*
+ * CHANGES since flow_h_ready (all additions or clarifications):
+ * - Added flow_free() and struct flowset.nerrors (errors of this set).
+ * - Documented that template_part.col, in a set, is the column in the .flow
+ *   file's line (the parser rewrites it).
+ * - flowset_finish/flowset_load/flowset_load_buffer return -1 only for errors
+ *   of this set, not for errors others added earlier to the same findings.
+ */
 #ifndef BARAZA_FLOW_H
 #define BARAZA_FLOW_H
 

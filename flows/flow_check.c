@@ -93,8 +93,8 @@ flow_finding_format(const struct flow_finding *x)
 		return xasprintf("%s: %s", sev, x->msg);
 	if (x->line == 0)
 		return xasprintf("%s: %s: %s", x->file, sev, x->msg);
-	return xasprintf("%s:%u:%u: %s: %s", x->file, x->line, x->col, sev,
-	    x->msg);
+	return xasprintf(
+	    "%s:%u:%u: %s: %s", x->file, x->line, x->col, sev, x->msg);
 }
 
 size_t
@@ -115,46 +115,84 @@ flow_findings_print(const struct flow_findings *f, void *fp)
 
 /* ---- the checker ---- */
 
-/* A set of names (pointers into the flow set, not owned). */
+/*
+ * A set of names (pointers into the flow set, not owned). While built it is
+ * a plain list; names_seal sorts it and drops duplicates, then names_has
+ * searches it in O(log n).
+ */
 struct names {
 	const char **v;
 	size_t n, cap;
+	int sealed; /* sorted and unique */
 };
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 static int
 names_has(const struct names *s, const char *name)
 {
 	size_t i;
 
+	if (s->sealed)
+		return bsearch(&name, s->v, s->n, sizeof(*s->v), name_cmp) !=
+		       NULL;
 	for (i = 0; i < s->n; i++)
 		if (strcmp(s->v[i], name) == 0)
 			return 1;
 	return 0;
 }
 
-/* Adds name unless present; returns 1 when it was added. */
-static int
+/* Appends name (an unsealed set; duplicates go at names_seal). */
+static void
 names_add(struct names *s, const char *name)
 {
-	if (names_has(s, name))
-		return 0;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 8;
 		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
 	}
 	s->v[s->n++] = name;
-	return 1;
+}
+
+static void
+names_seal(struct names *s)
+{
+	size_t i, j = 0;
+
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), name_cmp);
+	for (i = 0; i < s->n; i++)
+		if (j == 0 || strcmp(s->v[j - 1], s->v[i]) != 0)
+			s->v[j++] = s->v[i];
+	s->n = j;
+	s->sealed = 1;
 }
 
 /* The run of a check: the set, where findings go, per-flow state. */
 struct checker {
 	const struct flowset *set;
 	struct flow_findings *f;
-	struct names *assigned; /* per flow, indexed by flow->index */
+	struct names *own;     /* per flow (by flow->index): what the flow
+				   assigns itself, sealed */
+	struct names *carried; /* per flow: names found carried over from
+				   a flow that jumps here (a cache) */
+	struct names *missing; /* per flow: names found not carried over */
+	size_t **preds;        /* per flow: the flows that jump to it */
+	size_t *npreds;
+	unsigned *seen; /* per flow: BFS generation stamp */
+	unsigned gen;
+	size_t *queue; /* BFS queue, nflows entries */
 	size_t nerrors;
 };
 
-static void PRINTFLIKE(4, 5)
+static void report(struct checker *, const struct flow_pos *,
+    enum flow_severity, const char *, ...) PRINTFLIKE(4, 5);
+
+/* Adds a finding at pos. */
+static void
 report(struct checker *ck, const struct flow_pos *pos, enum flow_severity sev,
     const char *fmt, ...)
 {
@@ -164,8 +202,8 @@ report(struct checker *ck, const struct flow_pos *pos, enum flow_severity sev,
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	flow_findings_add(ck->f, pos->file, pos->line, pos->col, sev, "%s",
-	    msg);
+	flow_findings_add(
+	    ck->f, pos->file, pos->line, pos->col, sev, "%s", msg);
 	free(msg);
 	if (sev == FINDING_ERROR)
 		ck->nerrors++;
@@ -234,11 +272,12 @@ check_duplicates(struct checker *ck)
 
 	for (i = 0; i < set->nflows; i++)
 		for (j = 0; j < i; j++)
-			if (strcmp(set->flows[i]->name,
-			    set->flows[j]->name) == 0) {
+			if (strcmp(set->flows[i]->name, set->flows[j]->name) ==
+			    0) {
 				report(ck, &set->flows[i]->pos, FINDING_ERROR,
 				    "duplicate flow '%s' (first defined at "
-				    "%s:%u)", set->flows[i]->name,
+				    "%s:%u)",
+				    set->flows[i]->name,
 				    set->flows[j]->pos.file,
 				    set->flows[j]->pos.line);
 				break;
@@ -248,8 +287,8 @@ check_duplicates(struct checker *ck)
 		n += set->flows[i]->ntriggers;
 	refs = xcalloc(n ? n : 1, sizeof(*refs));
 	for (pass = 0; pass < 2; pass++) {
-		enum flow_trigger_kind kind = pass ? TRIGGER_USSD :
-		    TRIGGER_KEYWORD;
+		enum flow_trigger_kind kind =
+		    pass ? TRIGGER_USSD : TRIGGER_KEYWORD;
 
 		n = 0;
 		for (i = 0; i < set->nflows; i++) {
@@ -265,7 +304,8 @@ check_duplicates(struct checker *ck)
 		qsort(refs, n, sizeof(*refs), trig_ref_cmp);
 		for (i = 1; i < n; i++) {
 			for (j = i; j > 0 && strcmp(refs[j - 1].t->word,
-			    refs[i].t->word) == 0; j--)
+						 refs[i].t->word) == 0;
+			     j--)
 				;
 			if (j == i)
 				continue;
@@ -291,8 +331,9 @@ check_duplicates(struct checker *ck)
 			}
 			report(ck, &fl->triggers[j].pos, FINDING_ERROR,
 			    "more than one 'on default' (first in flow '%s' "
-			    "at %s:%u)", first_default->name,
-			    first_trig->pos.file, first_trig->pos.line);
+			    "at %s:%u)",
+			    first_default->name, first_trig->pos.file,
+			    first_trig->pos.line);
 		}
 	}
 }
@@ -361,56 +402,122 @@ own_assignments(struct names *s, const struct flow *fl)
 	}
 }
 
-/* Propagation state for the carry-over of variables across flows. */
-struct carry {
+/* Adds an edge pred -> flow of a `-> flow` target. */
+struct edges {
 	struct checker *ck;
-	const struct flow *from;
-	int changed;
+	size_t from;
 };
 
 static void
-carry_target(void *arg, const struct flow_target *t)
+add_pred(void *arg, const struct flow_target *t)
 {
-	struct carry *cr = arg;
-	struct names *src, *dst;
-	size_t i;
+	struct edges *e = arg;
+	struct checker *ck = e->ck;
+	size_t to, k;
 
-	if (t->kind != TARGET_FLOW || t->flow == NULL || t->flow == cr->from)
+	if (t->kind != TARGET_FLOW || t->flow == NULL)
 		return;
-	src = &cr->ck->assigned[cr->from->index];
-	dst = &cr->ck->assigned[t->flow->index];
-	for (i = 0; i < src->n; i++)
-		if (names_add(dst, src->v[i]))
-			cr->changed = 1;
+	to = t->flow->index;
+	if (to == e->from)
+		return;
+	for (k = 0; k < ck->npreds[to]; k++)
+		if (ck->preds[to][k] == e->from)
+			return;
+	ck->preds[to] = xrealloc(
+	    ck->preds[to], (ck->npreds[to] + 1) * sizeof(*ck->preds[to]));
+	ck->preds[to][ck->npreds[to]++] = e->from;
 }
 
 /*
- * Computes what each flow may see assigned: its own assignments plus, to a
- * fixed point, those of every flow that jumps to it with `-> flow`.
+ * Builds what each flow assigns itself and the graph of `-> flow` jumps
+ * (reversed: who jumps to each flow).
  */
 static void
 compute_assigned(struct checker *ck)
 {
 	const struct flowset *set = ck->set;
-	struct carry cr;
-	size_t i, j, round;
+	size_t i, j, n = set->nflows ? set->nflows : 1;
+	struct edges e;
 
-	ck->assigned = xcalloc(set->nflows ? set->nflows : 1,
-	    sizeof(*ck->assigned));
-	for (i = 0; i < set->nflows; i++)
-		own_assignments(&ck->assigned[i], set->flows[i]);
-	cr.ck = ck;
-	for (round = 0; round <= set->nflows; round++) {
-		cr.changed = 0;
-		for (i = 0; i < set->nflows; i++) {
-			cr.from = set->flows[i];
-			for (j = 0; j < cr.from->nsteps; j++)
-				step_targets(&cr.from->steps[j], carry_target,
-				    &cr);
-		}
-		if (!cr.changed)
-			break;
+	ck->own = xcalloc(n, sizeof(*ck->own));
+	ck->carried = xcalloc(n, sizeof(*ck->carried));
+	ck->missing = xcalloc(n, sizeof(*ck->missing));
+	ck->preds = xcalloc(n, sizeof(*ck->preds));
+	ck->npreds = xcalloc(n, sizeof(*ck->npreds));
+	ck->seen = xcalloc(n, sizeof(*ck->seen));
+	ck->queue = xcalloc(n, sizeof(*ck->queue));
+	for (i = 0; i < set->nflows; i++) {
+		own_assignments(&ck->own[i], set->flows[i]);
+		names_seal(&ck->own[i]);
 	}
+	e.ck = ck;
+	for (i = 0; i < set->nflows; i++) {
+		e.from = i;
+		for (j = 0; j < set->flows[i]->nsteps; j++)
+			step_targets(&set->flows[i]->steps[j], add_pred, &e);
+	}
+}
+
+static void
+free_assigned(struct checker *ck)
+{
+	size_t i;
+
+	for (i = 0; i < ck->set->nflows; i++) {
+		free(ck->own[i].v);
+		free(ck->carried[i].v);
+		free(ck->missing[i].v);
+		free(ck->preds[i]);
+	}
+	free(ck->own);
+	free(ck->carried);
+	free(ck->missing);
+	free(ck->preds);
+	free(ck->npreds);
+	free(ck->seen);
+	free(ck->queue);
+}
+
+/*
+ * True when name is assigned in flow fl: by fl itself, or by any flow from
+ * which a chain of `-> flow` jumps leads to fl (session variables carry
+ * over). The answer for a carried name is cached per flow.
+ */
+static int
+is_assigned(struct checker *ck, const struct flow *fl, const char *name)
+{
+	size_t head = 0, tail = 0, cur, k, idx = fl->index;
+	int found = 0;
+
+	if (names_has(&ck->own[idx], name) ||
+	    names_has(&ck->carried[idx], name))
+		return 1;
+	if (names_has(&ck->missing[idx], name))
+		return 0;
+	/* Walk backwards over the jumps into fl. */
+	if (++ck->gen == 0) {
+		memset(ck->seen, 0, ck->set->nflows * sizeof(*ck->seen));
+		ck->gen = 1;
+	}
+	ck->seen[idx] = ck->gen;
+	ck->queue[tail++] = idx;
+	while (head < tail && !found) {
+		cur = ck->queue[head++];
+		for (k = 0; k < ck->npreds[cur]; k++) {
+			size_t p = ck->preds[cur][k];
+
+			if (ck->seen[p] == ck->gen)
+				continue;
+			ck->seen[p] = ck->gen;
+			if (names_has(&ck->own[p], name)) {
+				found = 1;
+				break;
+			}
+			ck->queue[tail++] = p;
+		}
+	}
+	names_add(found ? &ck->carried[idx] : &ck->missing[idx], name);
+	return found;
 }
 
 /* Warns for every placeholder of tm whose root is never assigned. */
@@ -418,7 +525,6 @@ static void
 check_template(struct checker *ck, const struct flow *fl,
     const struct template *tm, unsigned line)
 {
-	const struct names *s = &ck->assigned[fl->index];
 	struct flow_pos pos;
 	size_t i;
 
@@ -427,19 +533,20 @@ check_template(struct checker *ck, const struct flow *fl,
 	for (i = 0; i < tm->nparts; i++) {
 		const struct template_part *p = &tm->parts[i];
 
-		if (p->kind != TPART_VAR || names_has(s, p->root))
+		if (p->kind != TPART_VAR || is_assigned(ck, fl, p->root))
 			continue;
 		pos.file = fl->pos.file;
 		pos.line = line;
 		pos.col = (unsigned)p->col;
-		report(ck, &pos, FINDING_WARNING, "variable '%s' is used but "
-		    "never assigned in flow '%s'", p->root, fl->name);
+		report(ck, &pos, FINDING_WARNING,
+		    "variable '%s' is used but "
+		    "never assigned in flow '%s'",
+		    p->root, fl->name);
 	}
 }
 
 static void
-check_text(struct checker *ck, const struct flow *fl,
-    const struct flow_text *t)
+check_text(struct checker *ck, const struct flow *fl, const struct flow_text *t)
 {
 	size_t i;
 
@@ -454,7 +561,6 @@ check_text(struct checker *ck, const struct flow *fl,
 static void
 check_variables(struct checker *ck, const struct flow *fl)
 {
-	const struct names *s = &ck->assigned[fl->index];
 	size_t i, j;
 
 	check_text(ck, fl, &fl->title);
@@ -479,13 +585,13 @@ check_variables(struct checker *ck, const struct flow *fl)
 			char root[FLOW_MAX_NAME + 1];
 
 			snprintf(root, sizeof(root), "%.*s", (int)n, cd->var);
-			if (!names_has(s, root))
+			if (!is_assigned(ck, fl, root))
 				report(ck, &cd->var_pos, FINDING_WARNING,
 				    "variable '%s' is used but never assigned "
-				    "in flow '%s'", root, fl->name);
+				    "in flow '%s'",
+				    root, fl->name);
 			if (cd->value != NULL)
-				check_template(ck, fl, cd->value,
-				    st->pos.line);
+				check_template(ck, fl, cd->value, st->pos.line);
 			break;
 		}
 		case STEP_LOOKUP:
@@ -615,20 +721,23 @@ check_ussd_flow(struct checker *ck, const struct flow *fl)
 			case STEP_ASK:
 			case STEP_MENU:
 				prompt = text_chars(&st->text, lang);
-				screen_note(&worst[i], join(acc, prompt),
-				    lang);
+				screen_note(&worst[i], join(acc, prompt), lang);
 				if (st->kind == STEP_ASK)
-					for (j = 0; j < st->u.ask.nchecks;
-					     j++)
+					for (j = 0; j < st->u.ask.nchecks; j++)
 						screen_note(&worst[i],
-						    join(text_chars(&st->u.ask
-							.checks[j].text,
-							lang), prompt), lang);
+						    join(
+							text_chars(
+							    &st->u.ask.checks[j]
+								 .text,
+							    lang),
+							prompt),
+						    lang);
 				acc = 0;
 				break;
 			case STEP_END:
-				screen_note(&worst[i], join(acc,
-				    text_chars(&st->text, lang)), lang);
+				screen_note(&worst[i],
+				    join(acc, text_chars(&st->text, lang)),
+				    lang);
 				acc = 0;
 				break;
 			case STEP_GOTO:
@@ -646,8 +755,8 @@ check_ussd_flow(struct checker *ck, const struct flow *fl)
 		if (worst[i].chars > limit)
 			report(ck, &fl->steps[i].pos, FINDING_WARNING,
 			    "USSD screen of %zu characters (language %s) is "
-			    "over the limit of %zu", worst[i].chars,
-			    worst[i].lang, limit);
+			    "over the limit of %zu",
+			    worst[i].chars, worst[i].lang, limit);
 	free(worst);
 }
 
@@ -719,7 +828,5 @@ flow_check(const struct flowset *set, struct flow_findings *findings)
 		check_unreachable(&ck, set->flows[i]);
 	}
 	check_ussd(&ck);
-	for (i = 0; i < set->nflows; i++)
-		free(ck.assigned[i].v);
-	free(ck.assigned);
+	free_assigned(&ck);
 }

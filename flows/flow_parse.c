@@ -28,24 +28,24 @@ struct cur {
 /* What a clause line may attach to. */
 struct parser {
 	struct flowset *set;
-	const char *file;             /* interned in set->files */
+	const char *file; /* interned in set->files */
 	struct flow_findings *f;
-	unsigned line;                /* current line number */
-	int errors;                   /* errors reported in this file */
-	struct flow *flow;            /* the flow being parsed, or NULL */
-	size_t steps_cap, trig_cap;   /* capacities of flow's arrays */
-	int steps_full;               /* "too many steps" already reported */
-	struct flow_text *last_text;  /* where a translation line attaches */
-	int last_is_step;             /* the last statement line was a step
+	unsigned line;               /* current line number */
+	int errors;                  /* errors reported in this file */
+	struct flow *flow;           /* the flow being parsed, or NULL */
+	size_t steps_cap, trig_cap;  /* capacities of flow's arrays */
+	int steps_full;              /* "too many steps" already reported */
+	struct flow_text *last_text; /* where a translation line attaches */
+	int last_is_step;            /* the last statement line was a step
 					 (so clauses attach to the last one) */
-	int stmt_broken;              /* the last statement had an error: its
+	int stmt_broken;             /* the last statement had an error: its
 					 clauses and translations are skipped
 					 silently (no cascade of errors) */
-	int tr_broken;                /* the last text-bearing line had an
+	int tr_broken;               /* the last text-bearing line had an
 					 error: its translations are skipped */
-	struct flow *orphan;          /* a flow whose `flow` line had an
+	struct flow *orphan;         /* a flow whose `flow` line had an
 					 error: parsed for errors, not kept */
-	struct cur *c;                /* the line being parsed */
+	struct cur *c;               /* the line being parsed */
 };
 
 static void free_text(struct flow_text *);
@@ -62,8 +62,12 @@ col_at(const struct cur *c, size_t i)
 	return (unsigned)template_utf8_chars(c->s, i) + 1;
 }
 
+static int perr(struct parser *, size_t, const char *, ...) PRINTFLIKE(3, 4);
+static int perr_pos(struct parser *, const struct flow_pos *, const char *, ...)
+    PRINTFLIKE(3, 4);
+
 /* Reports an error at byte i of the current line. Always returns -1. */
-static int PRINTFLIKE(3, 4)
+static int
 perr(struct parser *p, size_t i, const char *fmt, ...)
 {
 	va_list ap;
@@ -80,7 +84,7 @@ perr(struct parser *p, size_t i, const char *fmt, ...)
 }
 
 /* Reports an error at a recorded position. Always returns -1. */
-static int PRINTFLIKE(3, 4)
+static int
 perr_pos(struct parser *p, const struct flow_pos *pos, const char *fmt, ...)
 {
 	va_list ap;
@@ -89,8 +93,8 @@ perr_pos(struct parser *p, const struct flow_pos *pos, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	flow_findings_add(p->f, p->file, pos->line, pos->col, FINDING_ERROR,
-	    "%s", msg);
+	flow_findings_add(
+	    p->f, p->file, pos->line, pos->col, FINDING_ERROR, "%s", msg);
 	free(msg);
 	p->errors++;
 	return -1;
@@ -189,8 +193,8 @@ expect_kw(struct parser *p, const char *kw, const char *after)
 	n = read_word(c, &start);
 	if (n == 0)
 		return perr(p, start, "expected '%s' after %s", kw, after);
-	return perr(p, start, "expected '%s' after %s, found '%.*s'", kw,
-	    after, (int)(n > 40 ? 40 : n), c->s + start);
+	return perr(p, start, "expected '%s' after %s, found '%.*s'", kw, after,
+	    (int)(n > 40 ? 40 : n), c->s + start);
 }
 
 /* Consumes the punctuation tok (no blank needed after it) if it is next. */
@@ -233,8 +237,8 @@ valid_name(const char *s, size_t n)
  * accepted, FIELD as in templates. Sets *out (caller frees) and *at.
  */
 static int
-read_name(struct parser *p, const char *what, int dotted, char **out,
-    size_t *at)
+read_name(
+    struct parser *p, const char *what, int dotted, char **out, size_t *at)
 {
 	struct cur *c = p->c;
 	size_t start, n, i, seg;
@@ -254,8 +258,7 @@ read_name(struct parser *p, const char *what, int dotted, char **out,
 	/* The first component is a NAME; with dotted, fields follow. */
 	for (seg = start; seg < c->i && c->s[seg] != '.'; seg++)
 		;
-	if (!valid_name(c->s + start, seg - start) ||
-	    (!dotted && seg != c->i))
+	if (!valid_name(c->s + start, seg - start) || (!dotted && seg != c->i))
 		return perr(p, start,
 		    "bad name '%.*s': a NAME is [a-z_][a-z0-9_]*", (int)n,
 		    c->s + start);
@@ -265,8 +268,10 @@ read_name(struct parser *p, const char *what, int dotted, char **out,
 			    (int)n, c->s + start);
 		if (c->s[i] != '.' && !(isalnum((unsigned char)c->s[i]) ||
 					  c->s[i] == '_' || c->s[i] == '-'))
-			return perr(p, i, "bad name '%.*s': bad character "
-			    "in a field", (int)n, c->s + start);
+			return perr(p, i,
+			    "bad name '%.*s': bad character "
+			    "in a field",
+			    (int)n, c->s + start);
 	}
 	*out = xstrndup(c->s + start, n);
 	return 0;
@@ -277,8 +282,8 @@ read_name(struct parser *p, const char *what, int dotted, char **out,
  * frees, NUL-terminated, *outlen bytes). *at is the opening quote's byte.
  */
 static int
-read_string(struct parser *p, const char *what, char **out, size_t *outlen,
-    size_t *at)
+read_string(
+    struct parser *p, const char *what, char **out, size_t *outlen, size_t *at)
 {
 	struct cur *c = p->c;
 	struct buf b;
@@ -290,10 +295,12 @@ read_string(struct parser *p, const char *what, char **out, size_t *outlen,
 		*at = start;
 	if (c->i >= c->len || c->s[c->i] != '"') {
 		if (c->i >= c->len)
-			return perr(p, start, "expected %s (a \"string\")",
-			    what);
-		return perr(p, start, "expected %s (a \"string\"), found "
-		    "'%.*s'", what, word_len(c, start), c->s + start);
+			return perr(
+			    p, start, "expected %s (a \"string\")", what);
+		return perr(p, start,
+		    "expected %s (a \"string\"), found "
+		    "'%.*s'",
+		    what, word_len(c, start), c->s + start);
 	}
 	c->i++;
 	buf_init(&b, FLOW_MAX_STRING);
@@ -319,15 +326,17 @@ read_string(struct parser *p, const char *what, char **out, size_t *outlen,
 				buf_free(&b);
 				return perr(p, c->i,
 				    "unknown escape '\\%c' (use \\\", \\\\ "
-				    "or \\n)", isprint((unsigned char)ch) ?
-				    ch : '?');
+				    "or \\n)",
+				    isprint((unsigned char)ch) ? ch : '?');
 			}
 			c->i++;
 		}
 		if (buf_append(&b, &ch, 1) < 0) {
 			buf_free(&b);
-			return perr(p, start, "string too long (at most %d "
-			    "bytes)", FLOW_MAX_STRING);
+			return perr(p, start,
+			    "string too long (at most %d "
+			    "bytes)",
+			    FLOW_MAX_STRING);
 		}
 		c->i++;
 	}
@@ -392,8 +401,8 @@ read_text(struct parser *p, const char *what, struct flow_text *t)
 	t->pos.col = col_at(p->c, q);
 	if (template_compile(s, n, &t->tmpl, &err) < 0) {
 		free(s);
-		return perr(p, string_src_byte(p->c, q, err.offset), "%s",
-		    err.msg);
+		return perr(
+		    p, string_src_byte(p->c, q, err.offset), "%s", err.msg);
 	}
 	free(s);
 	fix_cols(p->c, q, t->tmpl);
@@ -459,7 +468,8 @@ read_regex(struct parser *p, struct flow_regex *re, int anchored)
 		else if (fl == 'x' && !strchr(re->flags, 'x'))
 			re->options |= PCRE2_EXTENDED;
 		else
-			return perr(p, c->i, "unknown or repeated regex flag "
+			return perr(p, c->i,
+			    "unknown or repeated regex flag "
 			    "'%c' (flags are i and x)",
 			    isprint((unsigned char)fl) ? fl : '?');
 		re->flags[nf++] = fl;
@@ -498,10 +508,9 @@ read_number(struct parser *p, const char *what, double *out)
 	errno = 0;
 	*out = strtod(tmp, &end);
 	if (*end != '\0' || end == tmp || errno != 0 || !isfinite(*out) ||
-	    !(isdigit((unsigned char)tmp[0]) || tmp[0] == '-' ||
-		tmp[0] == '+'))
-		return perr(p, start, "bad %s '%s': expected a number", what,
-		    tmp);
+	    !(isdigit((unsigned char)tmp[0]) || tmp[0] == '-' || tmp[0] == '+'))
+		return perr(
+		    p, start, "bad %s '%s': expected a number", what, tmp);
 	return 0;
 }
 
@@ -544,8 +553,8 @@ expect_eol(struct parser *p, const char *after)
 		return 0;
 	start = c->i;
 	n = read_word(c, &start);
-	return perr(p, start, "unexpected '%.*s' after %s", (int)(n > 40 ?
-	    40 : n), c->s + start, after);
+	return perr(p, start, "unexpected '%.*s' after %s",
+	    (int)(n > 40 ? 40 : n), c->s + start, after);
 }
 
 /* Names that flows may not assign: the built-ins. */
@@ -554,8 +563,10 @@ check_assignable(struct parser *p, const char *name, size_t at)
 {
 	if (strcmp(name, "contact") == 0 || strcmp(name, "rest") == 0 ||
 	    strcmp(name, "input") == 0)
-		return perr(p, at, "'%s' is a built-in name and cannot be "
-		    "assigned", name);
+		return perr(p, at,
+		    "'%s' is a built-in name and cannot be "
+		    "assigned",
+		    name);
 	return 0;
 }
 
@@ -685,13 +696,15 @@ add_trigger(struct parser *p, struct flow_trigger *tr)
 
 		free(tr->word);
 		free_regex(&tr->re);
-		return perr_pos(p, &pos, "too many triggers in flow '%s' (at "
-		    "most %d)", fl->name, FLOW_MAX_TRIGGERS);
+		return perr_pos(p, &pos,
+		    "too many triggers in flow '%s' (at "
+		    "most %d)",
+		    fl->name, FLOW_MAX_TRIGGERS);
 	}
 	if (fl->ntriggers == p->trig_cap) {
 		p->trig_cap = p->trig_cap ? p->trig_cap * 2 : 4;
-		fl->triggers = xrealloc(fl->triggers,
-		    p->trig_cap * sizeof(*fl->triggers));
+		fl->triggers =
+		    xrealloc(fl->triggers, p->trig_cap * sizeof(*fl->triggers));
 	}
 	fl->triggers[fl->ntriggers++] = *tr;
 	return 0;
@@ -726,7 +739,8 @@ parse_on(struct parser *p, size_t kwat)
 	size_t start, n, i;
 
 	if (p->flow->nsteps > 0)
-		return perr(p, kwat, "trigger after the first step (triggers "
+		return perr(p, kwat,
+		    "trigger after the first step (triggers "
 		    "come before the steps of a flow)");
 	memset(&tr, 0, sizeof(tr));
 	if (accept_kw(c, "keyword")) {
@@ -737,24 +751,28 @@ parse_on(struct parser *p, size_t kwat)
 			if (n == 0)
 				break;
 			if (n > FLOW_MAX_WORD)
-				return perr(p, start, "keyword too long (at "
-				    "most %d bytes)", FLOW_MAX_WORD);
+				return perr(p, start,
+				    "keyword too long (at "
+				    "most %d bytes)",
+				    FLOW_MAX_WORD);
 			if (c->s[start] == '"' || c->s[start] == '/')
-				return perr(p, start, "a keyword is a plain "
+				return perr(p, start,
+				    "a keyword is a plain "
 				    "word, not a string or regex");
 			memset(&tr, 0, sizeof(tr));
 			tr.kind = TRIGGER_KEYWORD;
 			tr.word = xstrndup(c->s + start, n);
 			for (i = 0; i < n; i++)
-				tr.word[i] = (char)toupper(
-				    (unsigned char)tr.word[i]);
+				tr.word[i] =
+				    (char)toupper((unsigned char)tr.word[i]);
 			set_pos(p, &tr.pos, start);
 			if (add_trigger(p, &tr) < 0)
 				return -1;
 			count++;
 		}
 		if (count == 0)
-			return perr(p, c->i, "expected at least one WORD "
+			return perr(p, c->i,
+			    "expected at least one WORD "
 			    "after 'on keyword'");
 		return 0;
 	}
@@ -772,12 +790,14 @@ parse_on(struct parser *p, size_t kwat)
 	if (accept_kw(c, "ussd")) {
 		n = read_word(c, &start);
 		if (n == 0)
-			return perr(p, start, "expected a USSD code after "
+			return perr(p, start,
+			    "expected a USSD code after "
 			    "'on ussd'");
 		if (n > FLOW_MAX_WORD || !valid_ussd(c->s + start, n))
-			return perr(p, start, "bad USSD code '%.*s': expected "
-			    "a code such as *384*1#", (int)(n > 40 ? 40 : n),
-			    c->s + start);
+			return perr(p, start,
+			    "bad USSD code '%.*s': expected "
+			    "a code such as *384*1#",
+			    (int)(n > 40 ? 40 : n), c->s + start);
 		if (expect_eol(p, "the USSD code") < 0)
 			return -1;
 		tr.kind = TRIGGER_USSD;
@@ -796,10 +816,13 @@ parse_on(struct parser *p, size_t kwat)
 	}
 	n = read_word(c, &start);
 	if (n == 0)
-		return perr(p, start, "expected keyword, match, ussd or "
+		return perr(p, start,
+		    "expected keyword, match, ussd or "
 		    "default after 'on'");
-	return perr(p, start, "unknown trigger '%.*s' (expected keyword, "
-	    "match, ussd or default)", (int)(n > 40 ? 40 : n), c->s + start);
+	return perr(p, start,
+	    "unknown trigger '%.*s' (expected keyword, "
+	    "match, ussd or default)",
+	    (int)(n > 40 ? 40 : n), c->s + start);
 }
 
 /* flow NAME [TEXT] */
@@ -828,8 +851,8 @@ parse_flow(struct parser *p, size_t kwat)
 		perr(p, kwat, "too many flows (at most %d)", FLOW_MAX_FLOWS);
 		goto orphan;
 	}
-	p->set->flows = xrealloc(p->set->flows,
-	    (p->set->nflows + 1) * sizeof(*p->set->flows));
+	p->set->flows = xrealloc(
+	    p->set->flows, (p->set->nflows + 1) * sizeof(*p->set->flows));
 	fl->index = p->set->nflows;
 	p->set->flows[p->set->nflows++] = fl;
 	p->flow = fl;
@@ -876,8 +899,10 @@ add_step(struct parser *p, struct flow_step *st)
 		if (p->steps_full)
 			return -1;
 		p->steps_full = 1;
-		return perr_pos(p, &pos, "too many steps in flow '%s' (at most "
-		    "%d)", fl->name, FLOW_MAX_STEPS);
+		return perr_pos(p, &pos,
+		    "too many steps in flow '%s' (at most "
+		    "%d)",
+		    fl->name, FLOW_MAX_STEPS);
 	}
 	if (st->kind == STEP_LABEL) {
 		size_t i;
@@ -889,16 +914,18 @@ add_step(struct parser *p, struct flow_step *st)
 				struct flow_pos pos = st->pos;
 				int rc;
 
-				rc = perr_pos(p, &pos, "duplicate step '%s' "
-				    "(first at line %u)", st->name, first);
+				rc = perr_pos(p, &pos,
+				    "duplicate step '%s' "
+				    "(first at line %u)",
+				    st->name, first);
 				free_step(st);
 				return rc;
 			}
 	}
 	if (fl->nsteps == p->steps_cap) {
 		p->steps_cap = p->steps_cap ? p->steps_cap * 2 : 8;
-		fl->steps = xrealloc(fl->steps,
-		    p->steps_cap * sizeof(*fl->steps));
+		fl->steps =
+		    xrealloc(fl->steps, p->steps_cap * sizeof(*fl->steps));
 	}
 	fl->steps[fl->nsteps++] = *st;
 	p->last_is_step = 1;
@@ -925,8 +952,8 @@ check_language_literal(struct parser *p, const struct flow_text *t)
 	for (i = 0; i < p->set->nlanguages; i++)
 		if (strcmp(tm->src, p->set->languages[i]) == 0)
 			return 0;
-	return perr_pos(p, &t->pos, "language '%s' is not in languages",
-	    tm->src);
+	return perr_pos(
+	    p, &t->pos, "language '%s' is not in languages", tm->src);
 }
 
 /* if NAME = "x" | != "x" | ~ /re/ | < N | > N | is set | is empty -> T */
@@ -970,11 +997,13 @@ parse_if(struct parser *p, struct flow_step *st)
 			cd->kind = COND_EMPTY;
 		else {
 			skip_ws(c);
-			return perr(p, c->i, "expected 'set' or 'empty' after "
+			return perr(p, c->i,
+			    "expected 'set' or 'empty' after "
 			    "'is'");
 		}
 	} else {
-		return perr(p, at, "expected a condition: = \"x\", != \"x\", "
+		return perr(p, at,
+		    "expected a condition: = \"x\", != \"x\", "
 		    "~ /re/, < N, > N, is set or is empty");
 	}
 	if (read_target(p, &st->u.cond.target, 1) < 0)
@@ -1003,9 +1032,11 @@ parse_step(struct parser *p, const char *kw, size_t kwat)
 			st.kind = STEP_SUBSCRIBE;
 		else
 			st.kind = STEP_UNSUBSCRIBE;
-		if (read_text(p, st.kind == STEP_LANGUAGE ? "a language code" :
-		    st.kind == STEP_SAY ? "the text to say" : "a topic",
-		    &st.text) < 0)
+		if (read_text(p,
+			st.kind == STEP_LANGUAGE ? "a language code"
+			: st.kind == STEP_SAY    ? "the text to say"
+						 : "a topic",
+			&st.text) < 0)
 			goto fail;
 		st.has_text = 1;
 		if (expect_eol(p, "the text") < 0)
@@ -1028,7 +1059,7 @@ parse_step(struct parser *p, const char *kw, size_t kwat)
 	} else if (strcmp(kw, "set") == 0 || strcmp(kw, "save") == 0) {
 		st.kind = kw[1] == 'e' ? STEP_SET : STEP_SAVE;
 		if (read_name(p, st.kind == STEP_SET ? "a NAME" : "a FIELD", 0,
-		    &st.name, &at) < 0)
+			&st.name, &at) < 0)
 			goto fail;
 		if (st.kind == STEP_SET && check_assignable(p, st.name, at) < 0)
 			goto fail;
@@ -1053,13 +1084,13 @@ parse_step(struct parser *p, const char *kw, size_t kwat)
 		set_pos(p, &st.u.go.target.pos, at);
 		if (accept_kw(c, "flow")) {
 			st.u.go.target.kind = TARGET_FLOW;
-			if (read_name(p, "a flow NAME", 0,
-			    &st.u.go.target.name, NULL) < 0)
+			if (read_name(p, "a flow NAME", 0, &st.u.go.target.name,
+				NULL) < 0)
 				goto fail;
 		} else {
 			st.u.go.target.kind = TARGET_STEP;
 			if (read_name(p, "a step NAME or 'flow NAME'", 0,
-			    &st.u.go.target.name, NULL) < 0)
+				&st.u.go.target.name, NULL) < 0)
 				goto fail;
 		}
 		if (expect_eol(p, "the target") < 0)
@@ -1087,8 +1118,9 @@ parse_step(struct parser *p, const char *kw, size_t kwat)
 			goto fail;
 		n = read_word(c, &start);
 		c->i = start;
-		while (c->i < c->len && (isalnum((unsigned char)c->s[c->i]) ||
-		    c->s[c->i] == '_' || c->s[c->i] == '-'))
+		while (c->i < c->len &&
+		       (isalnum((unsigned char)c->s[c->i]) ||
+			   c->s[c->i] == '_' || c->s[c->i] == '-'))
 			c->i++;
 		n = c->i - start;
 		if (n == 0 || n > FLOW_MAX_NAME) {
@@ -1100,8 +1132,9 @@ parse_step(struct parser *p, const char *kw, size_t kwat)
 			goto fail;
 		n = read_word(c, &start);
 		c->i = start;
-		while (c->i < c->len && (isalnum((unsigned char)c->s[c->i]) ||
-		    c->s[c->i] == '_' || c->s[c->i] == '-'))
+		while (c->i < c->len &&
+		       (isalnum((unsigned char)c->s[c->i]) ||
+			   c->s[c->i] == '_' || c->s[c->i] == '-'))
 			c->i++;
 		n = c->i - start;
 		if (n == 0 || n > FLOW_MAX_NAME) {
@@ -1161,8 +1194,8 @@ fail:
 
 /* Reads `TEXT [-> TARGET]` of a missing/failed clause into o. */
 static int
-parse_outcome(struct parser *p, struct flow_outcome *o, const char *kw,
-    size_t kwat)
+parse_outcome(
+    struct parser *p, struct flow_outcome *o, const char *kw, size_t kwat)
 {
 	struct flow_outcome tmp;
 
@@ -1192,16 +1225,20 @@ parse_clause(struct parser *p, const char *kw, size_t kwat)
 
 	if (strcmp(kw, "check") == 0 || strcmp(kw, "tries") == 0) {
 		if (st == NULL || k != STEP_ASK)
-			return perr(p, kwat, "'%s' must follow an 'ask' (a "
-			    "clause belongs to the statement before it)", kw);
+			return perr(p, kwat,
+			    "'%s' must follow an 'ask' (a "
+			    "clause belongs to the statement before it)",
+			    kw);
 		if (kw[0] == 'c') {
 			struct flow_check ck;
 
 			memset(&ck, 0, sizeof(ck));
 			set_pos(p, &ck.pos, kwat);
 			if (st->u.ask.nchecks >= FLOW_MAX_CHECKS)
-				return perr(p, kwat, "too many checks (at most "
-				    "%d)", FLOW_MAX_CHECKS);
+				return perr(p, kwat,
+				    "too many checks (at most "
+				    "%d)",
+				    FLOW_MAX_CHECKS);
 			skip_ws(c);
 			if (c->i < c->len && c->s[c->i] == '/') {
 				ck.kind = CHECK_REGEX;
@@ -1218,12 +1255,15 @@ parse_clause(struct parser *p, const char *kw, size_t kwat)
 				if (read_number(p, "MAX", &ck.max) < 0)
 					goto ckfail;
 				if (ck.min > ck.max) {
-					perr(p, at, "MIN %g is greater than MAX "
-					    "%g", ck.min, ck.max);
+					perr(p, at,
+					    "MIN %g is greater than MAX "
+					    "%g",
+					    ck.min, ck.max);
 					goto ckfail;
 				}
 			} else {
-				perr(p, c->i, "expected /regex/ or 'number' "
+				perr(p, c->i,
+				    "expected /regex/ or 'number' "
 				    "after 'check'");
 				goto ckfail;
 			}
@@ -1234,7 +1274,7 @@ parse_clause(struct parser *p, const char *kw, size_t kwat)
 			p->last_text =
 			    &st->u.ask.checks[st->u.ask.nchecks - 1].text;
 			return 0;
-ckfail:
+		ckfail:
 			free_regex(&ck.re);
 			free_text(&ck.text);
 			return -1;
@@ -1244,18 +1284,20 @@ ckfail:
 			size_t at;
 
 			if (st->u.ask.has_tries_text)
-				return perr(p, kwat, "duplicate 'tries' clause");
+				return perr(
+				    p, kwat, "duplicate 'tries' clause");
 			skip_ws(c);
 			at = c->i;
 			if (read_number(p, "N", &n) < 0)
 				return -1;
 			if (n != floor(n) || n > 1000)
-				return perr(p, at, "tries must be a whole "
+				return perr(p, at,
+				    "tries must be a whole "
 				    "number up to 1000");
 			if (n < 1)
 				return perr(p, at, "tries must be at least 1");
-			if (read_text(p, "the text said after the last try",
-			    &t) < 0)
+			if (read_text(
+				p, "the text said after the last try", &t) < 0)
 				return -1;
 			if (expect_eol(p, "the text") < 0) {
 				free_text(&t);
@@ -1274,7 +1316,8 @@ ckfail:
 		size_t n;
 
 		if (st == NULL || k != STEP_MENU)
-			return perr(p, kwat, "'option' must follow a 'menu' (a "
+			return perr(p, kwat,
+			    "'option' must follow a 'menu' (a "
 			    "clause belongs to the statement before it)");
 		if (st->u.menu.noptions >= FLOW_MAX_OPTIONS)
 			return perr(p, kwat, "too many options (at most %d)",
@@ -1283,17 +1326,17 @@ ckfail:
 		set_pos(p, &o.pos, kwat);
 		if (read_text(p, "the option's text", &o.text) < 0)
 			goto optfail;
-		if (accept_tok(c, "=") &&
-		    read_string(p, "the option's value", &o.value, &n,
-			NULL) < 0)
+		if (accept_tok(c, "=") && read_string(p, "the option's value",
+					      &o.value, &n, NULL) < 0)
 			goto optfail;
 		if (read_target(p, &o.target, 0) < 0 ||
 		    expect_eol(p, "the option") < 0)
 			goto optfail;
 		APPEND(st->u.menu.options, st->u.menu.noptions, o);
-		p->last_text = &st->u.menu.options[st->u.menu.noptions - 1].text;
+		p->last_text =
+		    &st->u.menu.options[st->u.menu.noptions - 1].text;
 		return 0;
-optfail:
+	optfail:
 		free_text(&o.text);
 		free(o.value);
 		free_target(&o.target);
@@ -1301,17 +1344,21 @@ optfail:
 	}
 	if (strcmp(kw, "missing") == 0) {
 		if (st == NULL || (k != STEP_LOOKUP && k != STEP_FETCH &&
-		    k != STEP_FIND_REPORT))
-			return perr(p, kwat, "'missing' must follow a "
+				      k != STEP_FIND_REPORT))
+			return perr(p, kwat,
+			    "'missing' must follow a "
 			    "'lookup', 'fetch' or 'find report' (a clause "
 			    "belongs to the statement before it)");
-		return parse_outcome(p, k == STEP_LOOKUP ?
-		    &st->u.lookup.missing : k == STEP_FETCH ?
-		    &st->u.fetch.missing : &st->u.find.missing, kw, kwat);
+		return parse_outcome(p,
+		    k == STEP_LOOKUP  ? &st->u.lookup.missing
+		    : k == STEP_FETCH ? &st->u.fetch.missing
+				      : &st->u.find.missing,
+		    kw, kwat);
 	}
 	if (strcmp(kw, "failed") == 0) {
 		if (st == NULL || k != STEP_FETCH)
-			return perr(p, kwat, "'failed' must follow a 'fetch' "
+			return perr(p, kwat,
+			    "'failed' must follow a 'fetch' "
 			    "(a clause belongs to the statement before it)");
 		return parse_outcome(p, &st->u.fetch.failed, kw, kwat);
 	}
@@ -1321,8 +1368,10 @@ optfail:
 		int *has;
 
 		if (st == NULL || k != STEP_REPORT)
-			return perr(p, kwat, "'%s' must follow a 'report' (a "
-			    "clause belongs to the statement before it)", kw);
+			return perr(p, kwat,
+			    "'%s' must follow a 'report' (a "
+			    "clause belongs to the statement before it)",
+			    kw);
 		if (kw[0] == 'c') {
 			t = &st->u.report.category;
 			has = &st->u.report.has_category;
@@ -1361,8 +1410,8 @@ parse_translation(struct parser *p, size_t at)
 	lang[1] = (char)tolower((unsigned char)p->c->s[at + 1]);
 	lang[2] = '\0';
 	if (t == NULL)
-		return perr(p, at, "translation '%s' without a TEXT before it",
-		    lang);
+		return perr(
+		    p, at, "translation '%s' without a TEXT before it", lang);
 	for (i = 0; i < p->set->nlanguages; i++)
 		if (strcmp(p->set->languages[i], lang) == 0)
 			known = 1;
@@ -1370,8 +1419,10 @@ parse_translation(struct parser *p, size_t at)
 		return perr(p, at, "language '%s' is not in languages", lang);
 	for (i = 0; i < t->ntr; i++)
 		if (strcmp(t->tr[i].lang, lang) == 0)
-			return perr(p, at, "duplicate '%s' translation (first "
-			    "at line %u)", lang, t->tr[i].pos.line);
+			return perr(p, at,
+			    "duplicate '%s' translation (first "
+			    "at line %u)",
+			    lang, t->tr[i].pos.line);
 	memset(&tr, 0, sizeof(tr));
 	memcpy(tr.lang, lang, 3);
 	set_pos(p, &tr.pos, at);
@@ -1394,8 +1445,8 @@ parse_translation(struct parser *p, size_t at)
 static const char *const step_kws[] = {"say", "ask", "menu", "set", "save",
     "language", "if", "goto", "step", "end", "lookup", "fetch", "report",
     "find", "subscribe", "unsubscribe"};
-static const char *const clause_kws[] = {"check", "tries", "option",
-    "missing", "failed", "category", "location", "details"};
+static const char *const clause_kws[] = {"check", "tries", "option", "missing",
+    "failed", "category", "location", "details"};
 
 /* Parses one line (already checked for length and UTF-8). */
 static void
@@ -1427,8 +1478,8 @@ parse_line(struct parser *p)
 		c->i = save;
 	}
 	if (n >= sizeof(kw)) {
-		perr(p, start, "unknown statement '%.*s'", (int)(n > 40 ? 40 :
-		    n), c->s + start);
+		perr(p, start, "unknown statement '%.*s'",
+		    (int)(n > 40 ? 40 : n), c->s + start);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -1448,8 +1499,10 @@ parse_line(struct parser *p)
 	for (i = 0; i < nitems(clause_kws); i++)
 		if (strcmp(kw, clause_kws[i]) == 0) {
 			if (p->flow == NULL) {
-				perr(p, start, "'%s' before the first 'flow' "
-				    "line", kw);
+				perr(p, start,
+				    "'%s' before the first 'flow' "
+				    "line",
+				    kw);
 				return;
 			}
 			/* The clause of a broken statement: already told. */
@@ -1475,8 +1528,10 @@ parse_line(struct parser *p)
 	for (i = 0; i < nitems(step_kws); i++)
 		if (strcmp(kw, step_kws[i]) == 0) {
 			if (p->flow == NULL) {
-				perr(p, start, "'%s' before the first 'flow' "
-				    "line", kw);
+				perr(p, start,
+				    "'%s' before the first 'flow' "
+				    "line",
+				    kw);
 				return;
 			}
 			/* A broken statement takes its clauses with it. */
@@ -1546,8 +1601,8 @@ intern_file(struct flowset *set, const char *file)
 	for (i = 0; i < set->nfiles; i++)
 		if (strcmp(set->files[i], file) == 0)
 			return set->files[i];
-	set->files = xrealloc(set->files, (set->nfiles + 1) *
-	    sizeof(*set->files));
+	set->files =
+	    xrealloc(set->files, (set->nfiles + 1) * sizeof(*set->files));
 	set->files[set->nfiles] = xstrdup(file);
 	return set->files[set->nfiles++];
 }
@@ -1595,13 +1650,16 @@ flow_parse_buffer(struct flowset *set, const char *file, const char *data,
 		p.c = &c;
 		if (n > FLOW_MAX_LINE) {
 			c.len = FLOW_MAX_LINE;
-			perr(&p, FLOW_MAX_LINE, "line too long (at most %d "
-			    "bytes)", FLOW_MAX_LINE);
+			perr(&p, FLOW_MAX_LINE,
+			    "line too long (at most %d "
+			    "bytes)",
+			    FLOW_MAX_LINE);
 			p.last_is_step = 0;
 			p.last_text = NULL;
 			p.stmt_broken = p.tr_broken = 1;
 		} else if ((bad = bad_utf8(c.s, c.len)) >= 0) {
-			perr(&p, (size_t)bad, "invalid UTF-8 or control "
+			perr(&p, (size_t)bad,
+			    "invalid UTF-8 or control "
 			    "character");
 			p.last_is_step = 0;
 			p.last_text = NULL;
@@ -1619,8 +1677,8 @@ flow_parse_buffer(struct flowset *set, const char *file, const char *data,
 /* ---- helpers for the engine ---- */
 
 int
-flow_regex_match(const struct flow_regex *re, const char *subject,
-    size_t len, pcre2_match_data *md)
+flow_regex_match(const struct flow_regex *re, const char *subject, size_t len,
+    pcre2_match_data *md)
 {
 	pcre2_match_data *own = NULL;
 	int rc;

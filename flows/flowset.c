@@ -39,8 +39,8 @@ flowset_new(const struct flow_config *cfg)
 		}
 		set->nlanguages = n;
 	}
-	set->ussd_limit = cfg && cfg->ussd_limit ? cfg->ussd_limit :
-	    FLOW_DEFAULT_USSD_LIMIT;
+	set->ussd_limit =
+	    cfg && cfg->ussd_limit ? cfg->ussd_limit : FLOW_DEFAULT_USSD_LIMIT;
 	return set;
 }
 
@@ -67,8 +67,8 @@ flowset_free(struct flowset *set)
 }
 
 int
-flowset_add_file(struct flowset *set, const char *path,
-    struct flow_findings *findings)
+flowset_add_file(
+    struct flowset *set, const char *path, struct flow_findings *findings)
 {
 	struct stat st;
 	char *data;
@@ -83,8 +83,8 @@ flowset_add_file(struct flowset *set, const char *path,
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		flow_findings_add(findings, path, 0, 0, FINDING_ERROR,
-		    "not a regular file");
+		flow_findings_add(
+		    findings, path, 0, 0, FINDING_ERROR, "not a regular file");
 		set->nerrors++;
 		close(fd);
 		return -1;
@@ -168,8 +168,8 @@ resolve_flow(struct resolve *r, struct flow *fl)
 		switch (st->kind) {
 		case STEP_MENU:
 			for (j = 0; j < st->u.menu.noptions; j++)
-				resolve_target(r,
-				    &st->u.menu.options[j].target);
+				resolve_target(
+				    r, &st->u.menu.options[j].target);
 			break;
 		case STEP_IF:
 			resolve_target(r, &st->u.cond.target);
@@ -202,8 +202,9 @@ keyword_cmp(const void *a, const void *b)
 	if (c != 0)
 		return c;
 	/* Equal words (an error): keep the first flow first. */
-	return x->flow->index < y->flow->index ? -1 :
-	    x->flow->index > y->flow->index;
+	return x->flow->index < y->flow->index
+		   ? -1
+		   : x->flow->index > y->flow->index;
 }
 
 static int
@@ -270,8 +271,8 @@ build_indexes(struct flowset *set)
 			}
 		}
 	}
-	qsort(set->keywords, set->nkeywords, sizeof(*set->keywords),
-	    keyword_cmp);
+	qsort(
+	    set->keywords, set->nkeywords, sizeof(*set->keywords), keyword_cmp);
 	qsort(set->ussd, set->nussd, sizeof(*set->ussd), ussd_cmp);
 }
 
@@ -354,8 +355,8 @@ flowset_load(const char *dir, const struct flow_config *cfg,
 	for (i = 0; i < n; i++) {
 		size_t dl = strlen(dir);
 
-		path = xasprintf("%s%s%s", dir, dl > 0 && dir[dl - 1] == '/' ?
-		    "" : "/", names[i]);
+		path = xasprintf("%s%s%s", dir,
+		    dl > 0 && dir[dl - 1] == '/' ? "" : "/", names[i]);
 		flowset_add_file(set, path, findings);
 		free(path);
 		free(names[i]);
@@ -428,8 +429,8 @@ flowset_keyword(const struct flowset *set, const char *word)
 }
 
 const struct flow *
-flowset_ussd(const struct flowset *set, const char *dialled,
-    const char **rest, size_t *restlen)
+flowset_ussd(const struct flowset *set, const char *dialled, const char **rest,
+    size_t *restlen)
 {
 	size_t i, n = strlen(dialled);
 

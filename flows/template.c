@@ -36,13 +36,13 @@ static int
 is_field_char(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '-';
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 /* Fills err (when not NULL) for an error at byte offset off of src. */
 static void
-set_error(struct template_error *err, const char *src, size_t off,
-    const char *msg)
+set_error(
+    struct template_error *err, const char *src, size_t off, const char *msg)
 {
 	if (err == NULL)
 		return;
@@ -111,8 +111,9 @@ template_compile(const char *src, size_t len, struct template **out,
 		return -1;
 	}
 	if (memchr(src, '\0', len) != NULL) {
-		set_error(err, src, (size_t)((const char *)memchr(src, '\0',
-		    len) - src), "NUL byte in text");
+		set_error(err, src,
+		    (size_t)((const char *)memchr(src, '\0', len) - src),
+		    "NUL byte in text");
 		return -1;
 	}
 	t = xcalloc(1, sizeof(*t));
@@ -131,7 +132,8 @@ template_compile(const char *src, size_t len, struct template **out,
 			continue;
 		}
 		if (c == '}') {
-			set_error(err, src, i, "unmatched '}' (write '}}' "
+			set_error(err, src, i,
+			    "unmatched '}' (write '}}' "
 			    "for a literal brace)");
 			goto fail;
 		}
@@ -146,7 +148,8 @@ template_compile(const char *src, size_t len, struct template **out,
 		for (j = i + 1; j < len && src[j] != '}' && src[j] != '{'; j++)
 			;
 		if (j == len || src[j] == '{') {
-			set_error(err, src, i, "unclosed '{' (write '{{' for "
+			set_error(err, src, i,
+			    "unclosed '{' (write '{{' for "
 			    "a literal brace)");
 			goto fail;
 		}
@@ -248,7 +251,7 @@ template_literal_chars(const struct template *t)
 
 	for (i = 0; i < t->nparts; i++)
 		if (t->parts[i].kind == TPART_LITERAL)
-			n += template_utf8_chars(t->parts[i].text,
-			    t->parts[i].len);
+			n += template_utf8_chars(
+			    t->parts[i].text, t->parts[i].len);
 	return n;
 }

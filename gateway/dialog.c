@@ -24,16 +24,13 @@ struct dialog {
 	struct store_contact	 contact;	/* loaded or created */
 	struct flow_session	*session;	/* the engine's state */
 	struct engine_result	 r;		/* the last result */
-	dialog_done_cb		 done;
-	void			*arg;
+	enum dialog_outcome	 outcome;	/* how the turn went */
 	char			*reply;		/* what to send, or NULL */
 	char			*flow;		/* the flow that ran */
+	char			*fetch_url;	/* DIALOG_FETCH: the URL */
 	int			 ended;		/* the session is over */
 	int			 failed;	/* a store write failed */
-	int			 fetching;	/* a fetch is in flight */
 };
-
-static void dialog_run(struct dialog *);
 
 int
 dialog_is_word(const struct config_words *w, const char *text)
@@ -61,7 +58,50 @@ dialog_is_word(const struct config_words *w, const char *text)
 enum dialog_outcome
 dialog_outcome(const struct dialog *d)
 {
-	return d->reply != NULL ? DIALOG_REPLY : DIALOG_SILENT;
+	if (d->failed)
+		return DIALOG_FAILED;
+	return d->outcome;
+}
+
+const char *
+dialog_fetch_url(const struct dialog *d)
+{
+	return d->fetch_url;
+}
+
+int
+dialog_fetch_timeout(const struct dialog *d)
+{
+	return d->kind == ENGINE_USSD ? DIALOG_USSD_FETCH_MS :
+					DIALOG_SMS_FETCH_MS;
+}
+
+int
+dialog_cache_put(struct dialog_cache *c, const char *url, int status,
+    const char *body, size_t len)
+{
+	struct dialog_cache_entry *e;
+
+	if (c->n >= nitems(c->v))
+		return -1;
+	e = &c->v[c->n++];
+	e->url = xstrdup(url);
+	e->status = status;
+	e->body = xstrndup(body ? body : "", body ? len : 0);
+	e->len = body ? len : 0;
+	return 0;
+}
+
+void
+dialog_cache_free(struct dialog_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->v[i].url);
+		free(c->v[i].body);
+	}
+	c->n = 0;
 }
 
 const char *
@@ -82,12 +122,6 @@ dialog_flow(const struct dialog *d)
 	return d->flow;
 }
 
-int
-dialog_failed(const struct dialog *d)
-{
-	return d->failed;
-}
-
 void
 dialog_free(struct dialog *d)
 {
@@ -101,6 +135,7 @@ dialog_free(struct dialog *d)
 	free(d->key);
 	free(d->reply);
 	free(d->flow);
+	free(d->fetch_url);
 	free(d);
 }
 
@@ -113,7 +148,7 @@ finish(struct dialog *d, const char *reply, int ended)
 	if (d->reply == NULL && d->kind == ENGINE_USSD)
 		d->reply = xstrdup("");
 	d->ended = ended;
-	d->done(d, d->arg);
+	d->outcome = d->reply != NULL ? DIALOG_REPLY : DIALOG_SILENT;
 }
 
 /* Copies the contact's saved fields into a fresh session. */
@@ -257,36 +292,33 @@ do_find_report(struct dialog *d, const struct engine_action *a,
 	rep->nfields = f->n;
 }
 
-/* A fetch finished: resume the engine where it stopped. */
-static void
-on_fetch_done(void *ctx, int status, const char *body, size_t len)
+/* Answers a fetch from the cache. Returns 0, or -1 when it is not there. */
+static int
+fetch_cached(struct dialog *d, const char *url, struct engine_reply *rep)
 {
-	struct dialog *d = ctx;
-	struct engine_reply rep;
-	struct engine_result r = { 0 };
+	const struct dialog_cache *c = d->env.cache;
+	size_t i;
 
-	d->fetching = 0;
-	memset(&rep, 0, sizeof(rep));
-	if (status >= 200 && status < 300) {
-		rep.kind = REPLY_FETCHED;
-		rep.body = body;
-		rep.bodylen = len;
-	} else if (status == 404) {
-		rep.kind = REPLY_NOT_FOUND;
-	} else {
-		log_warn("dialog", "fetch failed file=%s line=%u status=%d",
-		    d->r.action.file, d->r.action.line, status);
-		rep.kind = REPLY_FAILED;
+	for (i = 0; c != NULL && i < c->n; i++) {
+		if (strcmp(c->v[i].url, url) != 0)
+			continue;
+		if (c->v[i].status >= 200 && c->v[i].status < 300) {
+			rep->kind = REPLY_FETCHED;
+			rep->body = c->v[i].body;
+			rep->bodylen = c->v[i].len;
+		} else if (c->v[i].status == 404) {
+			rep->kind = REPLY_NOT_FOUND;
+		} else {
+			rep->kind = REPLY_FAILED;
+		}
+		return 0;
 	}
-	engine_resume(&d->eng, d->session, &rep, &r);
-	engine_result_free(&d->r);
-	d->r = r;
-	dialog_run(d);
+	return -1;
 }
 
 /*
  * Carries out the pending action. Returns 1 when the engine was resumed
- * (d->r holds the next result), 0 when a fetch is in flight.
+ * (d->r holds the next result), 0 when a fetch must happen first.
  */
 static int
 do_action(struct dialog *d)
@@ -306,16 +338,11 @@ do_action(struct dialog *d)
 		do_lookup(d, a, &rep, &f);
 		break;
 	case ACTION_FETCH:
-		if (d->env.fetch != NULL) {
-			d->fetching = 1;
-			if (d->env.fetch(d->env.fetch_host, a->url,
-				d->kind == ENGINE_USSD ? DIALOG_USSD_FETCH_MS :
-							 DIALOG_SMS_FETCH_MS,
-				on_fetch_done, d) == 0)
-				return 0;
-			d->fetching = 0;
+		if (fetch_cached(d, a->url, &rep) != 0) {
+			d->outcome = DIALOG_FETCH;
+			d->fetch_url = xstrdup(a->url);
+			return 0;
 		}
-		rep.kind = REPLY_FAILED;
 		break;
 	case ACTION_REPORT:
 		rc = store_report_create(d->env.store, d->contact.id,
@@ -380,7 +407,7 @@ dialog_run(struct dialog *d)
 
 	while (d->r.status == ENGINE_ACTION)
 		if (!do_action(d))
-			return; /* on_fetch_done resumes */
+			return; /* the caller fetches and runs the turn again */
 
 	if (d->flow == NULL && engine_session_flow(d->session) != NULL)
 		d->flow = xstrdup(engine_session_flow(d->session));
@@ -441,7 +468,7 @@ opt_words(struct dialog *d, const char *text)
 
 int
 dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
-    dialog_done_cb done, void *arg, struct dialog **out)
+    struct dialog **out)
 {
 	struct dialog *d;
 	struct store_session ss;
@@ -463,8 +490,6 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 	d->kind = in->kind;
 	d->channel = xstrdup(in->channel ? in->channel : "");
 	d->phone = xstrdup(in->phone);
-	d->done = done;
-	d->arg = arg;
 	if (in->kind == ENGINE_SMS)
 		d->key = xasprintf("sms:%s", in->phone);
 	else
@@ -526,8 +551,10 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 }
 
 struct fetch_call {
-	dialog_fetch_done	 cb;
-	void			*ctx;
+	struct dialog_cache	*cache;
+	char			*url;
+	void			(*done)(void *);
+	void			*arg;
 };
 
 static void
@@ -535,18 +562,23 @@ on_client_done(const struct client_resp *resp, void *arg)
 {
 	struct fetch_call *fc = arg;
 
-	fc->cb(fc->ctx, (int)resp->status, resp->body, resp->body_len);
+	/* A cancelled fetch is a failed one: the rerun must not fetch again. */
+	dialog_cache_put(fc->cache, fc->url,
+	    resp->cancelled ? 0 : (int)resp->status, resp->body,
+	    resp->body_len);
+	fc->done(fc->arg);
+	free(fc->url);
 	free(fc);
 }
 
 int
-dialog_fetch_client(void *host, const char *url, int timeout_ms,
-    dialog_fetch_done cb, void *ctx)
+dialog_fetch(void *client, const char *url, int timeout_ms,
+    struct dialog_cache *cache, void (*done)(void *), void *arg)
 {
 	static const char *const headers[] = { "Accept: application/json",
 		NULL };
 	struct client_req req;
-	struct fetch_call *fc = xmalloc(sizeof(*fc));
+	struct fetch_call *fc;
 
 	memset(&req, 0, sizeof(req));
 	req.method = "GET";
@@ -554,9 +586,13 @@ dialog_fetch_client(void *host, const char *url, int timeout_ms,
 	req.headers = headers;
 	req.timeout_ms = timeout_ms;
 	req.max_body = DIALOG_MAX_FETCH;
-	fc->cb = cb;
-	fc->ctx = ctx;
-	if (client_request(host, &req, on_client_done, fc) != 0) {
+	fc = xcalloc(1, sizeof(*fc));
+	fc->cache = cache;
+	fc->url = xstrdup(url);
+	fc->done = done;
+	fc->arg = arg;
+	if (client_request(client, &req, on_client_done, fc) != 0) {
+		free(fc->url);
 		free(fc);
 		return -1;
 	}

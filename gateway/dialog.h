@@ -6,9 +6,9 @@
  * here against the store and the HTTP client. The result is the reply text.
  *
  * Used by the webhooks and modems (through ingress) and by `baraza
- * simulate`, so both run the same code. The caller groups the store writes
- * of a turn in one transaction (store_begin before dialog_turn, commit in
- * the done callback).
+ * simulate`, so both run the same code. A turn is synchronous: the caller
+ * holds a store transaction (or savepoint) around it and commits the turn's
+ * writes, the inbound message and the queued reply together.
  */
 #ifndef BARAZA_DIALOG_H
 #define BARAZA_DIALOG_H
@@ -27,31 +27,41 @@
 struct dialog;
 
 /*
- * Called once when a turn is over. The dialog and its reply stay valid until
- * dialog_free; the callback may free it.
+ * Answers the flows' `fetch` steps. A turn is synchronous and atomic (one
+ * store transaction): when a flow reaches a fetch whose URL has no answer
+ * in the cache yet, the turn stops with DIALOG_FETCH; the caller rolls its
+ * writes back, fetches the URL (asynchronously, through the HTTP client),
+ * adds the answer with dialog_cache_put and runs the whole turn again. The
+ * engine is deterministic, so the rerun reaches the same fetch and takes the
+ * answer from the cache. A crash between the two runs loses nothing: the
+ * message is stored and handled again from the start.
  */
-typedef void (*dialog_done_cb)(struct dialog *, void *arg);
+struct dialog_cache_entry {
+	char	*url;		/* owned */
+	int	 status;	/* HTTP status; 0 on a transport failure */
+	char	*body;		/* owned, NUL-terminated */
+	size_t	 len;		/* bytes in body */
+};
 
-/*
- * The host's HTTP GET for `fetch`: MUST call cb exactly once (possibly
- * later, from the loop) with the status (0 on a transport error or
- * timeout) and the body, or return negative without calling it.
- */
-typedef void (*dialog_fetch_done)(void *ctx, int status, const char *body,
-    size_t len);
-typedef int (*dialog_fetch_fn)(void *host, const char *url, int timeout_ms,
-    dialog_fetch_done cb, void *ctx);
+struct dialog_cache {
+	struct dialog_cache_entry v[8];	/* answers, in fetch order */
+	size_t	 n;			/* entries used */
+};
+
+/* Adds an answer (copied). Returns -1 when the cache is full. */
+int	dialog_cache_put(struct dialog_cache *, const char *url, int status,
+	    const char *body, size_t len);
+void	dialog_cache_free(struct dialog_cache *);
 
 /* What a turn runs against; all borrowed, and must outlive the turn. */
 struct dialog_env {
 	struct store		*store;
 	const struct config	*cfg;
 	const struct flowset	*set;
-	dialog_fetch_fn		 fetch;		/* NULL: every fetch fails */
-	void			*fetch_host;	/* its first argument */
+	const struct dialog_cache *cache; /* fetch answers, or NULL */
 };
 
-/* One inbound message or USSD step. Strings are copied. */
+/* One inbound message or USSD step. Strings are borrowed for the call. */
 struct dialog_input {
 	enum engine_channel	 kind;		/* SMS or USSD */
 	const char		*channel;	/* channel name */
@@ -68,36 +78,41 @@ struct dialog_input {
 enum dialog_outcome {
 	DIALOG_REPLY,	/* reply holds the text to send */
 	DIALOG_SILENT,	/* nothing to send (no flow took an SMS...) */
+	DIALOG_FETCH,	/* a fetch is needed: see dialog_fetch_url */
+	DIALOG_FAILED,	/* a store write failed: roll back, answer 503 */
 };
 
 /*
- * Starts a turn. Returns 0 and calls done (maybe before returning, maybe
- * later when a fetch is pending), or a negative value without calling it
- * (bad input: the reason is logged). *out is set to the dialog either way
- * when 0 is returned; free it with dialog_free after done.
+ * Runs one turn against the store (the caller holds a transaction open).
+ * Returns 0 and sets *out (free it with dialog_free), or a negative value
+ * for input that cannot be handled (no phone, too long...; logged).
  */
 int	dialog_turn(const struct dialog_env *, const struct dialog_input *,
-	    dialog_done_cb, void *, struct dialog **);
+	    struct dialog **);
 
-/* The outcome, reply (NULL when silent) and, for USSD, the end flag. */
 enum dialog_outcome dialog_outcome(const struct dialog *);
+/* The reply (DIALOG_REPLY), owned by the dialog. */
 const char *dialog_reply(const struct dialog *);
+/* USSD: 1 when the session ended (END), 0 when it goes on (CON). */
 int	dialog_ended(const struct dialog *);
 /* The flow that answered, or NULL. */
 const char *dialog_flow(const struct dialog *);
-/* 1 when a store write failed during the turn (the caller rolls back). */
-int	dialog_failed(const struct dialog *);
+/* DIALOG_FETCH: the URL to fetch, owned by the dialog. */
+const char *dialog_fetch_url(const struct dialog *);
+/* DIALOG_FETCH: the timeout, 3 s in USSD sessions, 10 s for SMS. */
+int	dialog_fetch_timeout(const struct dialog *);
 
 void	dialog_free(struct dialog *);
 
 /*
- * A dialog_fetch_fn over the shared HTTP client: host is a struct client *
- * (providers/client.h). GET with Accept: application/json, the answer
- * capped at DIALOG_MAX_FETCH bytes.
+ * Fetches url through the shared HTTP client (a struct client *): GET with
+ * Accept: application/json, the answer capped at DIALOG_MAX_FETCH bytes,
+ * and adds the answer to cache before calling done(arg). Returns -1
+ * without calling done when the request cannot start.
  */
 #define DIALOG_MAX_FETCH (64 * 1024)
-int	dialog_fetch_client(void *, const char *, int, dialog_fetch_done,
-	    void *);
+int	dialog_fetch(void *client, const char *url, int timeout_ms,
+	    struct dialog_cache *cache, void (*done)(void *), void *arg);
 
 /* True when text (trimmed) is one of the words, compared case-insensitively. */
 int	dialog_is_word(const struct config_words *, const char *text);

@@ -24,8 +24,8 @@ hexval(unsigned char c)
  * NUL-terminates it. Returns 0, or -1 with *errstr set.
  */
 static int
-decode_into(char *dst, const char *src, size_t len, int flags,
-    const char **errstr)
+decode_into(
+    char *dst, const char *src, size_t len, int flags, const char **errstr)
 {
 	size_t i, o = 0;
 	int hi, lo;
@@ -59,8 +59,8 @@ decode_into(char *dst, const char *src, size_t len, int flags,
 }
 
 int
-url_decode(const char *s, size_t len, int flags, char **out,
-    const char **errstr)
+url_decode(
+    const char *s, size_t len, int flags, char **out, const char **errstr)
 {
 	const char *err = NULL;
 	char *p = xmalloc(len + 1);
@@ -80,8 +80,8 @@ static int
 unreserved(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	    c == '~';
+	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	       c == '~';
 }
 
 /* Encodes into dst (room for 3 * len + 1 bytes); returns the length. */

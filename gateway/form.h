@@ -27,8 +27,8 @@ struct form_pair {
 /* A decoded form: pairs in input order, duplicates kept. */
 struct form {
 	struct form_pair *pairs; /* npairs entries */
-	size_t npairs;		 /* at most FORM_MAX_PAIRS */
-	char *arena;		 /* storage of the strings */
+	size_t npairs;           /* at most FORM_MAX_PAIRS */
+	char *arena;             /* storage of the strings */
 };
 
 /*
@@ -57,8 +57,8 @@ void form_free(struct form *f);
  * set to a static reason and *out set to NULL on an invalid escape or an
  * escaped NUL byte.
  */
-int url_decode(const char *s, size_t len, int flags, char **out,
-    const char **errstr);
+int url_decode(
+    const char *s, size_t len, int flags, char **out, const char **errstr);
 
 /*
  * Percent-encodes len bytes of s: RFC 3986 unreserved characters

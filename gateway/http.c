@@ -53,60 +53,61 @@ enum last_cb {
 
 struct http_txn {
 	struct http_request req;     /* the part the handler sees */
-	struct http_conn *conn;	     /* NULL once the connection is gone */
+	struct http_conn *conn;      /* NULL once the connection is gone */
 	TAILQ_ENTRY(http_txn) entry; /* in conn->txns */
-	enum txn_state state;	     /* where it is in its life */
-	struct buf arena;	     /* URL, headers, path, query, body */
-	size_t *hoff;		     /* arena offsets: name0, value0, ... */
-	size_t hcap;		     /* header pairs hoff can hold */
-	size_t nhdr;		     /* header pairs seen */
-	enum last_cb last;	     /* last data callback, to join pieces */
-	size_t url_len;		     /* URL bytes, at arena offset 0 */
-	size_t hdr_bytes;	     /* request line and header bytes */
-	size_t path_off;	     /* arena offset of the path */
-	size_t query_off;	     /* arena offset of the query */
-	size_t body_off;	     /* arena offset of the body */
-	size_t body_len;	     /* body bytes so far */
-	struct http_hdr *hdrs;	     /* built when complete */
-	int keep_alive;		     /* the connection may carry on after it */
-	int head;		     /* HEAD: answer without the body */
-	struct buf resp;	     /* the formatted answer */
+	enum txn_state state;        /* where it is in its life */
+	struct buf arena;            /* URL, headers, path, query, body */
+	size_t *hoff;                /* arena offsets: name0, value0, ... */
+	size_t hcap;                 /* header pairs hoff can hold */
+	size_t nhdr;                 /* header pairs seen */
+	enum last_cb last;           /* last data callback, to join pieces */
+	size_t url_len;              /* URL bytes, at arena offset 0 */
+	size_t hdr_bytes;            /* request line and header bytes */
+	size_t path_off;             /* arena offset of the path */
+	size_t query_off;            /* arena offset of the query */
+	size_t body_off;             /* arena offset of the body */
+	size_t body_len;             /* body bytes so far */
+	struct http_hdr *hdrs;       /* built when complete */
+	int in_body;     /* headers done: header callbacks are trailers */
+	int keep_alive;  /* the connection may carry on after it */
+	int head;        /* HEAD: answer without the body */
+	struct buf resp; /* the formatted answer */
 };
 
 TAILQ_HEAD(txn_list, http_txn);
 
 struct http_conn {
-	uv_tcp_t tcp;			/* the socket */
-	uv_timer_t timer;		/* the nearest deadline */
-	uv_write_t wreq;		/* the write in flight */
-	uv_shutdown_t sreq;		/* half-close after the last answer */
-	struct http_server *srv;	/* owner */
-	http_parser parser;		/* request parser, data = this */
-	TAILQ_ENTRY(http_conn) entry;	/* in srv->conns */
-	TAILQ_ENTRY(http_conn) dentry;	/* in srv->dirty while dirty */
-	struct txn_list txns;		/* handed out or answered, in order */
-	struct http_txn *cur;		/* request being parsed */
-	struct http_txn *ready;		/* complete, to hand to the handler */
-	unsigned npending;		/* entries in txns */
-	struct buf out;			/* answers waiting for a write */
-	struct buf wbuf;		/* bytes of the write in flight */
-	struct buf inq;			/* input read but not parsed yet */
-	struct buf *sink;		/* socket-less: output goes here */
-	char remote[48];		/* peer address */
-	int64_t opened_ms;		/* accepted */
-	int64_t active_ms;		/* last request or write done */
-	int64_t write_ms;		/* write in flight started */
-	int64_t linger_ms;		/* half-close started */
-	uint64_t nrequests;		/* requests handed to the handler */
-	int err_status;			/* set by a failing parser callback */
-	int nhandles;			/* handles not yet closed */
-	unsigned reading : 1;		/* uv_read_start in force */
-	unsigned writing : 1;		/* a uv_write is in flight */
-	unsigned dirty : 1;		/* in srv->dirty */
-	unsigned stop_parse : 1;	/* no more requests will be read */
-	unsigned eof : 1;		/* the client half-closed */
-	unsigned lingering : 1;		/* half-closed, discarding input */
-	unsigned closing : 1;		/* being closed */
+	uv_tcp_t tcp;                  /* the socket */
+	uv_timer_t timer;              /* the nearest deadline */
+	uv_write_t wreq;               /* the write in flight */
+	uv_shutdown_t sreq;            /* half-close after the last answer */
+	struct http_server *srv;       /* owner */
+	http_parser parser;            /* request parser, data = this */
+	TAILQ_ENTRY(http_conn) entry;  /* in srv->conns */
+	TAILQ_ENTRY(http_conn) dentry; /* in srv->dirty while dirty */
+	struct txn_list txns;          /* handed out or answered, in order */
+	struct http_txn *cur;          /* request being parsed */
+	struct http_txn *ready;        /* complete, to hand to the handler */
+	unsigned npending;             /* entries in txns */
+	struct buf out;                /* answers waiting for a write */
+	struct buf wbuf;               /* bytes of the write in flight */
+	struct buf inq;                /* input read but not parsed yet */
+	struct buf *sink;              /* socket-less: output goes here */
+	char remote[48];               /* peer address */
+	int64_t opened_ms;             /* accepted */
+	int64_t active_ms;             /* last request or write done */
+	int64_t write_ms;              /* write in flight started */
+	int64_t linger_ms;             /* half-close started */
+	uint64_t nrequests;            /* requests handed to the handler */
+	int err_status;                /* set by a failing parser callback */
+	int nhandles;                  /* handles not yet closed */
+	unsigned reading : 1;          /* uv_read_start in force */
+	unsigned writing : 1;          /* a uv_write is in flight */
+	unsigned dirty : 1;            /* in srv->dirty */
+	unsigned stop_parse : 1;       /* no more requests will be read */
+	unsigned eof : 1;              /* the client half-closed */
+	unsigned lingering : 1;        /* half-closed, discarding input */
+	unsigned closing : 1;          /* being closed */
 };
 
 enum deadline_kind {
@@ -127,13 +128,13 @@ static int on_body(http_parser *, const char *, size_t);
 static int on_message_complete(http_parser *);
 
 static const http_parser_settings parser_settings = {
-	.on_message_begin = on_message_begin,
-	.on_url = on_url,
-	.on_header_field = on_header_field,
-	.on_header_value = on_header_value,
-	.on_headers_complete = on_headers_complete,
-	.on_body = on_body,
-	.on_message_complete = on_message_complete,
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
 };
 
 static void conn_close(struct http_conn *);
@@ -226,7 +227,7 @@ static const char *
 srv_date(struct http_server *srv)
 {
 	static const char days[7][4] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	time_t t = time(NULL);
@@ -290,7 +291,8 @@ txn_format(struct http_txn *t, struct http_server *srv, int status,
 	int rc, nobody, nolength;
 
 	if (status < 200 || status > 599) {
-		log_error("http", "handler gave a bad status status=%d", status);
+		log_error(
+		    "http", "handler gave a bad status status=%d", status);
 		status = 500;
 		ctype = NULL;
 		extra = NULL;
@@ -433,6 +435,10 @@ on_header_field(http_parser *p, const char *at, size_t len)
 
 	if (t == NULL)
 		return cb_fail(c, 400);
+	if (t->in_body) {
+		/* A trailer of a chunked body: counted, then ignored. */
+		return count_header(c, len + 4) == -1 ? cb_fail(c, 431) : 0;
+	}
 	if (t->last != LAST_FIELD) {
 		/* A new header line: ": " and CRLF count too. */
 		if (++t->nhdr > c->srv->limits.max_headers)
@@ -441,7 +447,8 @@ on_header_field(http_parser *p, const char *at, size_t len)
 			return cb_fail(c, 431);
 		if (t->nhdr > t->hcap) {
 			t->hcap = t->hcap ? 2 * t->hcap : 8;
-			t->hoff = xrealloc(t->hoff, 2 * t->hcap * sizeof(size_t));
+			t->hoff =
+			    xrealloc(t->hoff, 2 * t->hcap * sizeof(size_t));
 		}
 		t->hoff[2 * (t->nhdr - 1)] = t->arena.len;
 		t->hoff[2 * (t->nhdr - 1) + 1] = t->arena.len;
@@ -458,7 +465,11 @@ on_header_value(http_parser *p, const char *at, size_t len)
 	struct http_conn *c = p->data;
 	struct http_txn *t = c->cur;
 
-	if (t == NULL || t->nhdr == 0)
+	if (t == NULL)
+		return cb_fail(c, 400);
+	if (t->in_body)
+		return count_header(c, len) == -1 ? cb_fail(c, 431) : 0;
+	if (t->nhdr == 0)
 		return cb_fail(c, 400);
 	if (t->last == LAST_FIELD) {
 		if (txn_terminate(t) == -1)
@@ -582,7 +593,8 @@ on_headers_complete(http_parser *p)
 	expect = txn_find_header(t, "Expect");
 	if (expect != NULL && str_ieq(expect, "100-continue") &&
 	    p->http_minor >= 1 &&
-	    ((p->flags & F_CHUNKED) || p->content_length > 0) &&
+	    ((p->flags & F_CHUNKED) ||
+		((p->flags & F_CONTENTLENGTH) && p->content_length > 0)) &&
 	    TAILQ_EMPTY(&c->txns)) {
 		/*
 		 * Only when no earlier answer is due: an interim answer must
@@ -593,6 +605,7 @@ on_headers_complete(http_parser *p)
 			conn_mark_dirty(c);
 	}
 	t->body_off = t->arena.len;
+	t->in_body = 1;
 	return 0;
 }
 
@@ -663,13 +676,12 @@ conn_advance(struct http_conn *c)
 {
 	struct http_txn *t;
 
-	while ((t = TAILQ_FIRST(&c->txns)) != NULL &&
-	    t->state == TXN_ANSWERED) {
+	while (
+	    (t = TAILQ_FIRST(&c->txns)) != NULL && t->state == TXN_ANSWERED) {
 		TAILQ_REMOVE(&c->txns, t, entry);
 		c->npending--;
 		if (buf_append(&c->out, t->resp.data, t->resp.len) == -1) {
-			log_warn("http", "output limit reached, closing "
-					 "remote=%s",
+			log_warn("http", "output limit reached remote=%s",
 			    c->remote);
 			txn_free(t);
 			conn_close(c);
@@ -687,8 +699,8 @@ conn_fail(struct http_conn *c, int status)
 	struct http_txn *t;
 	char body[64];
 
-	log_debug("http", "request refused status=%d remote=%s", status,
-	    c->remote);
+	log_debug(
+	    "http", "request refused status=%d remote=%s", status, c->remote);
 	txn_free(c->cur);
 	c->cur = NULL;
 	t = txn_new(c);
@@ -741,8 +753,8 @@ conn_feed(struct http_conn *c, const char *data, size_t len)
 	while (done < len && !c->stop_parse && !c->closing) {
 		if (c->npending >= c->srv->limits.max_pipelined)
 			return done;
-		n = http_parser_execute(&c->parser, &parser_settings,
-		    data + done, len - done);
+		n = http_parser_execute(
+		    &c->parser, &parser_settings, data + done, len - done);
 		done += n;
 		err = HTTP_PARSER_ERRNO(&c->parser);
 		if (err == HPE_PAUSED) {
@@ -752,8 +764,11 @@ conn_feed(struct http_conn *c, const char *data, size_t len)
 		}
 		if (err != HPE_OK) {
 			if (c->err_status == 0)
-				log_debug("http", "bad request error=%s remote=%s",
+				log_debug("http",
+				    "bad request error=%s remote=%s",
 				    http_errno_name(err), c->remote);
+			if (c->err_status == 0 && err == HPE_HEADER_OVERFLOW)
+				c->err_status = 431;
 			conn_fail(c, c->err_status ? c->err_status : 400);
 			break;
 		}
@@ -966,7 +981,8 @@ on_timer(uv_timer_t *h)
 		conn_sync(c);
 		break;
 	case DL_WRITE:
-		log_debug("http", "write stalled, closing remote=%s", c->remote);
+		log_debug(
+		    "http", "write stalled, closing remote=%s", c->remote);
 		conn_close(c);
 		break;
 	default:
@@ -995,11 +1011,10 @@ conn_sync(struct http_conn *c)
 		c->cur = NULL;
 		c->stop_parse = 1;
 	}
-	if (c->inq.len > 0 && !c->stop_parse &&
-	    c->npending < l->max_pipelined)
+	if (c->inq.len > 0 && !c->stop_parse && c->npending < l->max_pipelined)
 		conn_mark_dirty(c);
-	if (c->stop_parse && !c->lingering && c->npending == 0 &&
-	    !c->writing && c->out.len == 0) {
+	if (c->stop_parse && !c->lingering && c->npending == 0 && !c->writing &&
+	    c->out.len == 0) {
 		/* Everything answered: close, lingering unless at EOF. */
 		if (c->eof || c->srv->shutting_down) {
 			conn_close(c);
@@ -1019,8 +1034,8 @@ conn_sync(struct http_conn *c)
 		want = 1;
 	else
 		want = !c->stop_parse && c->inq.len == 0 &&
-		    c->npending < l->max_pipelined &&
-		    c->out.len + c->wbuf.len < OUT_HIGH_WATER;
+		       c->npending < l->max_pipelined &&
+		       c->out.len + c->wbuf.len < OUT_HIGH_WATER;
 	if (want && !c->reading) {
 		rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 		if (rc < 0) {
@@ -1038,8 +1053,8 @@ conn_sync(struct http_conn *c)
 		return;
 	}
 	now = mono_ms();
-	uv_timer_start(&c->timer, on_timer,
-	    when > now ? (uint64_t)(when - now) : 0, 0);
+	uv_timer_start(
+	    &c->timer, on_timer, when > now ? (uint64_t)(when - now) : 0, 0);
 }
 
 static void
@@ -1132,11 +1147,24 @@ conn_peer(struct http_conn *c)
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0)
 		return;
 	if (ss.ss_family == AF_INET)
-		uv_ip4_name((struct sockaddr_in *)&ss, c->remote,
-		    sizeof(c->remote));
+		uv_ip4_name(
+		    (struct sockaddr_in *)&ss, c->remote, sizeof(c->remote));
 	else if (ss.ss_family == AF_INET6)
-		uv_ip6_name((struct sockaddr_in6 *)&ss, c->remote,
-		    sizeof(c->remote));
+		uv_ip6_name(
+		    (struct sockaddr_in6 *)&ss, c->remote, sizeof(c->remote));
+}
+
+/* True at most once every 10 s, so a flood does not flood the log. */
+static int
+warn_due(void)
+{
+	static int64_t last;
+	int64_t now = mono_ms();
+
+	if (last != 0 && now - last < 10000)
+		return 0;
+	last = now;
+	return 1;
 }
 
 static void
@@ -1144,10 +1172,11 @@ on_connection(uv_stream_t *s, int status)
 {
 	struct http_server *srv = container_of(s, struct http_server, tcp);
 	struct http_conn *c;
-	static int64_t warned;
 
 	if (status < 0) {
-		log_warn("http", "accept failed error=%s", uv_strerror(status));
+		if (warn_due())
+			log_warn("http", "accept failed error=%s",
+			    uv_strerror(status));
 		return;
 	}
 	c = conn_new(srv);
@@ -1162,12 +1191,12 @@ on_connection(uv_stream_t *s, int status)
 		return;
 	}
 	conn_peer(c);
-	if (srv->shutting_down || srv->stats.conns_open > srv->limits.max_conns) {
-		if (mono_ms() - warned > 10000) {
-			log_warn("http", "too many connections, refusing max=%u",
+	if (srv->shutting_down ||
+	    srv->stats.conns_open > srv->limits.max_conns) {
+		if (!srv->shutting_down && warn_due())
+			log_warn("http",
+			    "too many connections, refusing max=%u",
 			    srv->limits.max_conns);
-			warned = mono_ms();
-		}
 		conn_close(c);
 		return;
 	}
@@ -1338,13 +1367,14 @@ http_respond(struct http_request *req, int status, const char *content_type,
 }
 
 void
-http_respond_ex(struct http_request *req, int status,
-    const char *content_type, const char *extra, const void *body, size_t len)
+http_respond_ex(struct http_request *req, int status, const char *content_type,
+    const char *extra, const void *body, size_t len)
 {
 	struct http_txn *t = container_of(req, struct http_txn, req);
 	struct http_conn *c = t->conn;
 	int close;
 
+	/* Catches a second answer while the first still waits its turn. */
 	if (t->state != TXN_HANDLER) {
 		log_error("http", "request answered twice");
 		return;
@@ -1356,7 +1386,7 @@ http_respond_ex(struct http_request *req, int status,
 	}
 	/* The last answer before the connection stops carries the close. */
 	close = !t->keep_alive ||
-	    (c->stop_parse && t == TAILQ_LAST(&c->txns, txn_list));
+		(c->stop_parse && t == TAILQ_LAST(&c->txns, txn_list));
 	txn_format(t, c->srv, status, content_type, extra, body, len, close);
 	t->state = TXN_ANSWERED;
 	c->srv->stats.requests_total++;

@@ -43,13 +43,13 @@ typedef void (*http_done_cb)(struct http_server *);
 
 /* Hard limits; http_limits_default gives those of the spec. */
 struct http_limits {
-	size_t max_body;	    /* request body bytes (64 KiB) */
-	size_t max_header;	    /* request line plus header bytes (8 KiB) */
-	size_t max_headers;	    /* header lines (100) */
+	size_t max_body;    /* request body bytes (64 KiB) */
+	size_t max_header;  /* request line plus header bytes (8 KiB) */
+	size_t max_headers; /* header lines (100) */
 	uint64_t request_timeout_ms; /* first byte to last byte (10 s) */
-	uint64_t idle_timeout_ms;    /* keep-alive idle, stalled writes (60 s) */
-	unsigned max_conns;	    /* open connections (10000) */
-	unsigned max_pipelined;	    /* unanswered requests per connection (32) */
+	uint64_t idle_timeout_ms; /* keep-alive idle, stalled writes (60 s) */
+	unsigned max_conns;       /* open connections (10000) */
+	unsigned max_pipelined;   /* unanswered requests per connection (32) */
 };
 
 /* One request header as received; name and value are NUL-terminated. */
@@ -63,26 +63,26 @@ struct http_hdr {
  * the server, and stay valid until the request is answered.
  */
 struct http_request {
-	const char *method;	       /* "GET", "POST", ... */
-	const char *path;	       /* raw path, not percent-decoded, no query */
-	const char *query;	       /* raw query without '?', "" when none */
+	const char *method; /* "GET", "POST", ... */
+	const char *path;   /* raw path, not percent-decoded, no query */
+	const char *query;  /* raw query without '?', "" when none */
 	const struct http_hdr *headers; /* in arrival order */
-	size_t nheaders;	       /* entries in headers */
-	const char *body;	       /* NUL-terminated, "" when none */
-	size_t body_len;	       /* bytes in body, without the NUL */
-	unsigned http_major;	       /* 1 */
-	unsigned http_minor;	       /* 0 or 1 */
-	char remote[48];	       /* peer address, "127.0.0.1" or "::1" */
-	int64_t start_ms;	       /* mono_ms() at the request's first byte */
-	void *udata;		       /* free for the handler's use */
+	size_t nheaders;                /* entries in headers */
+	const char *body;               /* NUL-terminated, "" when none */
+	size_t body_len;                /* bytes in body, without the NUL */
+	unsigned http_major;            /* 1 */
+	unsigned http_minor;            /* 0 or 1 */
+	char remote[48];                /* peer address, "127.0.0.1" or "::1" */
+	int64_t start_ms; /* mono_ms() at the request's first byte */
+	void *udata;      /* free for the handler's use */
 };
 
 /* Counters for metrics. */
 struct http_stats {
-	uint64_t conns_open;	 /* connections open now */
-	uint64_t conns_total;	 /* connections accepted since start */
+	uint64_t conns_open;     /* connections open now */
+	uint64_t conns_total;    /* connections accepted since start */
 	uint64_t requests_total; /* requests answered (to a live client) */
-	uint64_t errors_total;	 /* 400/408/413/431 sent by the server itself */
+	uint64_t errors_total;   /* 400/408/413/431 sent by the server itself */
 };
 
 struct http_conn;
@@ -93,23 +93,23 @@ struct http_conn;
  * the done callback of http_server_shutdown has run.
  */
 struct http_server {
-	uv_tcp_t tcp;			    /* listening socket */
-	uv_check_t flush;		    /* writes batched answers after poll */
-	uv_idle_t wake;			    /* keeps poll from blocking while dirty */
-	uv_loop_t *loop;		    /* NULL for a socket-less test server */
-	struct http_limits limits;	    /* in force */
-	http_handler_cb handler;	    /* called per complete request */
-	void *arg;			    /* handler's argument */
-	TAILQ_HEAD(, http_conn) conns;	    /* open connections */
-	TAILQ_HEAD(, http_conn) dirty;	    /* connections with work to flush */
-	struct http_stats stats;	    /* counters */
-	http_done_cb done;		    /* shutdown's callback */
-	int shutting_down;		    /* http_server_shutdown was called */
-	int handles_open;		    /* own handles not yet closed */
-	int handles_closing;		    /* flush and wake are closing */
-	int64_t date_sec;		    /* second of the cached Date */
-	char date[40];			    /* cached "Date: ..." value */
-	char rbuf[65536];		    /* shared read buffer */
+	uv_tcp_t tcp;              /* listening socket */
+	uv_check_t flush;          /* writes batched answers after poll */
+	uv_idle_t wake;            /* keeps poll from blocking while dirty */
+	uv_loop_t *loop;           /* NULL for a socket-less test server */
+	struct http_limits limits; /* in force */
+	http_handler_cb handler;   /* called per complete request */
+	void *arg;                 /* handler's argument */
+	TAILQ_HEAD(, http_conn) conns; /* open connections */
+	TAILQ_HEAD(, http_conn) dirty; /* connections with work to flush */
+	struct http_stats stats;       /* counters */
+	http_done_cb done;             /* shutdown's callback */
+	int shutting_down;             /* http_server_shutdown was called */
+	int handles_open;              /* own handles not yet closed */
+	int handles_closing;           /* flush and wake are closing */
+	int64_t date_sec;              /* second of the cached Date */
+	char date[40];                 /* cached "Date: ..." value */
+	char rbuf[65536];              /* shared read buffer */
 };
 
 /* Fills limits with the spec's defaults. */

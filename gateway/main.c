@@ -210,7 +210,7 @@ main(int argc, char **argv)
 			struct config *cfg = NULL;
 			int rc;
 
-			optind = 1;
+			optind = 0; /* GNU getopt: start afresh */
 			if (commands[i].needs_config)
 				cfg = load_config(conf);
 			rc = commands[i].run(argc, argv, cfg);

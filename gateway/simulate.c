@@ -27,18 +27,19 @@
 struct sim {
 	struct dialog_env	 env;
 	struct dialog_input	 in;
+	struct dialog_cache	 cache;	/* fetch answers of the current turn */
+	struct client		*client; /* for fetch */
 	int			 tty;	/* draw for a person */
-	int			 over;	/* the turn's done callback ran */
+	int			 fetched; /* the fetch callback ran */
 	int			 ended;	/* the USSD session ended */
 };
 
 static void
-on_turn_done(struct dialog *d, void *arg)
+on_fetched(void *arg)
 {
 	struct sim *sim = arg;
 
-	(void)d;
-	sim->over = 1;
+	sim->fetched = 1;
 }
 
 /* Prints s wrapped to width characters per line inside a screen frame. */
@@ -111,7 +112,56 @@ draw_sms(const char *text)
 	    gi.segments == 1 ? "" : "s");
 }
 
-/* Runs one turn to its end (a fetch may need the loop). */
+/*
+ * Runs one turn in a transaction. A turn that needs a fetch is rolled
+ * back, the URL fetched through the loop, and the turn run again with the
+ * answer, as the gateway does. Returns the dialog, or NULL after an error.
+ */
+static struct dialog *
+run_turn(struct sim *sim)
+{
+	struct dialog *d = NULL;
+	struct store *st = sim->env.store;
+
+	for (;;) {
+		if (store_begin(st) != 0) {
+			fprintf(stderr, "baraza: store: %s\n", store_errmsg(st));
+			return NULL;
+		}
+		if (dialog_turn(&sim->env, &sim->in, &d) != 0) {
+			store_rollback(st);
+			fprintf(stderr, "baraza: the input was refused\n");
+			return NULL;
+		}
+		if (dialog_outcome(d) != DIALOG_FETCH)
+			break;
+		store_rollback(st);
+		if (sim->cache.n >= nitems(sim->cache.v)) {
+			dialog_free(d);
+			fprintf(stderr, "baraza: too many fetches in one turn\n");
+			return NULL;
+		}
+		sim->fetched = 0;
+		if (dialog_fetch(sim->client, dialog_fetch_url(d),
+			dialog_fetch_timeout(d), &sim->cache, on_fetched,
+			sim) != 0)
+			dialog_cache_put(&sim->cache, dialog_fetch_url(d), 0,
+			    NULL, 0);
+		else
+			while (!sim->fetched)
+				uv_run(uv_default_loop(), UV_RUN_ONCE);
+		dialog_free(d);
+	}
+	if (dialog_outcome(d) == DIALOG_FAILED) {
+		store_rollback(st);
+		fprintf(stderr, "baraza: store: %s\n", store_errmsg(st));
+	} else if (store_commit(st) != 0) {
+		fprintf(stderr, "baraza: store: %s\n", store_errmsg(st));
+	}
+	return d;
+}
+
+/* One input (NULL: dial the USSD code) and its reply on the screen. */
 static int
 turn(struct sim *sim, const char *text)
 {
@@ -119,24 +169,10 @@ turn(struct sim *sim, const char *text)
 	const char *reply;
 
 	sim->in.text = text;
-	sim->over = 0;
-	if (store_begin(sim->env.store) != 0) {
-		fprintf(stderr, "baraza: store: %s\n",
-		    store_errmsg(sim->env.store));
+	d = run_turn(sim);
+	dialog_cache_free(&sim->cache);
+	if (d == NULL)
 		return -1;
-	}
-	if (dialog_turn(&sim->env, &sim->in, on_turn_done, sim, &d) != 0) {
-		store_rollback(sim->env.store);
-		fprintf(stderr, "baraza: the input was refused\n");
-		return -1;
-	}
-	while (!sim->over)
-		uv_run(uv_default_loop(), UV_RUN_ONCE);
-	if (dialog_failed(d))
-		store_rollback(sim->env.store);
-	else if (store_commit(sim->env.store) != 0)
-		fprintf(stderr, "baraza: store: %s\n",
-		    store_errmsg(sim->env.store));
 	reply = dialog_reply(d);
 	if (sim->in.kind == ENGINE_USSD) {
 		sim->ended = dialog_ended(d);
@@ -264,8 +300,8 @@ simulate_main(int argc, char **argv, struct config *cfg)
 	sim.env.cfg = cfg;
 	sim.env.set = set;
 	client_init(&client, uv_default_loop());
-	sim.env.fetch = dialog_fetch_client;
-	sim.env.fetch_host = &client;
+	sim.client = &client;
+	sim.env.cache = &sim.cache;
 	sim.in.kind = ussd ? ENGINE_USSD : ENGINE_SMS;
 	sim.in.channel = "simulate";
 	sim.in.phone = phone;

@@ -48,7 +48,7 @@ static const char *const migrations[] = {
     "  phone TEXT NOT NULL,"
     "  text TEXT,"
     "  state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent',"
-    "    'delivered', 'failed', 'received', 'ignored')),"
+    "    'delivered', 'failed', 'received', 'handled', 'ignored')),"
     "  provider_id TEXT,"
     "  segments INTEGER NOT NULL DEFAULT 1,"
     "  attempts INTEGER NOT NULL DEFAULT 0,"

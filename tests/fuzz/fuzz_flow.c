@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "flows/flow.h"
@@ -32,8 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf b;
 
 	flow_findings_init(&f);
-	if (flowset_load_buffer("fuzz.flow", (const char *)data, size, &cfg,
-		&set, &f) == 0) {
+	if (flowset_load_buffer(
+		"fuzz.flow", (const char *)data, size, &cfg, &set, &f) == 0) {
 		/* Exercise the indexes and render every step's text. */
 		(void)flowset_keyword(set, "BILL");
 		(void)flowset_ussd(set, "*384*1*1234#", &rest, &restlen);
@@ -46,13 +47,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (!st->has_text)
 					continue;
 				buf_reset(&b);
-				(void)template_render(flow_text_pick(&st->text,
-							  "sw"),
-				    &b, resolve_cb, NULL);
+				(void)template_render(
+				    flow_text_pick(&st->text, "sw"), &b,
+				    resolve_cb, NULL);
 			}
 		for (i = 0; i < set->nmatches; i++)
-			(void)flow_regex_match(set->matches[i].re, "BAL 1234567",
-			    11, NULL);
+			(void)flow_regex_match(
+			    set->matches[i].re, "BAL 1234567", 11, NULL);
 		buf_free(&b);
 		flowset_free(set);
 	}

@@ -18,10 +18,10 @@
 #define MAXHELD 64
 
 struct fuzz_state {
-	int mode;			    /* 0 at once, 1 later, 2 never */
+	int mode;                           /* 0 at once, 1 later, 2 never */
 	struct http_request *held[MAXHELD]; /* not answered yet */
-	size_t nheld;			    /* entries in held */
-	size_t sum;			    /* keeps the reads alive */
+	size_t nheld;                       /* entries in held */
+	size_t sum;                         /* keeps the reads alive */
 };
 
 static void

@@ -876,10 +876,10 @@ test_lookup_missing_target(void **state)
 	assert_result(t, ENGINE_WAIT, "No such station K9.\nStation code?");
 	reply(t, "K1");
 	assert_result(t, ENGINE_END, "Found Kibera Kiosk");
-	/* No missing clause: error_text, then end. */
+	/* No missing clause: the session ends with what was said so far. */
 	assert_int_equal(sms_new(t, "L K9"), 1);
 	reply(t, "K8");
-	assert_result(t, ENGINE_END, "Sorry, error.");
+	assert_result(t, ENGINE_END, "");
 	/* A store error is a run-time failure. */
 	t->h.fail_all = 1;
 	assert_int_equal(sms_new(t, "L K1"), 1);
@@ -928,6 +928,10 @@ test_fetch(void **state)
 	t->h.fetch_body = "{\"a\":7}";
 	assert_int_equal(sms_new(t, "V"), 1);
 	assert_result(t, ENGINE_END, "7");
+	/* A 404 with no missing clause: error_text, then end. */
+	t->h.fetch = REPLY_NOT_FOUND;
+	assert_int_equal(sms_new(t, "V"), 1);
+	assert_result(t, ENGINE_END, "Sorry, error.");
 }
 
 static void
@@ -967,6 +971,17 @@ test_report_and_find(void **state)
 	    t, ENGINE_END, "Report 42: in_progress (leak, 2026-11-28)");
 	assert_int_equal(sms_new(t, "status 7"), 1);
 	assert_result(t, ENGINE_END, "No report 7.");
+
+	/* No missing clause: end with the text built so far. */
+	load(t, "flow s\n  on keyword STATUS\n"
+		"  say \"Looking up {rest}...\"\n"
+		"  find report f \"{rest}\"\n"
+		"  say \"Report {f.id}: {f.status}\"\n");
+	assert_int_equal(sms_new(t, "status 9"), 1);
+	assert_result(t, ENGINE_END, "Looking up 9...");
+	assert_int_equal(sms_new(t, "status 42"), 1);
+	assert_result(
+	    t, ENGINE_END, "Looking up 42...\nReport 42: in_progress");
 }
 
 static void

@@ -60,8 +60,8 @@ has(const struct flow_findings *f, const char *want)
  * warnings, one of them formatted as want (when not NULL).
  */
 static void
-expect(const struct flow_config *c, const char *src, size_t nerr,
-    size_t nwarn, const char *want)
+expect(const struct flow_config *c, const char *src, size_t nerr, size_t nwarn,
+    const char *want)
 {
 	struct flow_findings f;
 	struct flowset *set;
@@ -97,14 +97,14 @@ test_unknown_targets(void **state)
 	expect(&cfg, "flow f\n  if rest is set -> flow g\n", 1, 0,
 	    "t.flow:2:21: error: unknown flow 'g'");
 	expect(&cfg,
-	    "flow f\n  lookup b in t where k = \"1\"\n    missing \"no\" -> m\n",
+	    "flow f\n  lookup b in t where k = \"1\"\n    missing \"no\" -> "
+	    "m\n",
 	    1, 0, "t.flow:3:21: error: unknown step 'm' in flow 'f'");
 	expect(&cfg,
-	    "flow f\n  fetch w from \"u\"\n    failed \"no\" -> flow z\n", 1,
-	    0, "t.flow:3:20: error: unknown flow 'z'");
-	expect(&cfg,
-	    "flow f\n  find report r \"1\"\n    missing \"no\" -> q\n", 1, 0,
-	    "t.flow:3:21: error: unknown step 'q' in flow 'f'");
+	    "flow f\n  fetch w from \"u\"\n    failed \"no\" -> flow z\n", 1, 0,
+	    "t.flow:3:20: error: unknown flow 'z'");
+	expect(&cfg, "flow f\n  find report r \"1\"\n    missing \"no\" -> q\n",
+	    1, 0, "t.flow:3:21: error: unknown step 'q' in flow 'f'");
 	/* A step of another flow is not a target. */
 	expect(&cfg, "flow f\n  step a\nflow g\n  goto a\n", 1, 0,
 	    "t.flow:4:8: error: unknown step 'a' in flow 'g'");
@@ -118,15 +118,13 @@ test_duplicates(void **state)
 	    "t.flow:3:1: error: duplicate flow 'a' (first defined at "
 	    "t.flow:1)");
 	expect(&cfg,
-	    "flow a\n  on keyword BILL\nflow b\n  on keyword pay bill\n", 1,
-	    0,
+	    "flow a\n  on keyword BILL\nflow b\n  on keyword pay bill\n", 1, 0,
 	    "t.flow:4:18: error: keyword 'BILL' already used by flow 'a' "
 	    "(t.flow:2)");
 	expect(&cfg, "flow a\n  on keyword X x\n", 1, 0,
 	    "t.flow:2:16: error: keyword 'X' already used by flow 'a' "
 	    "(t.flow:2)");
-	expect(&cfg, "flow a\n  on ussd *384#\nflow b\n  on ussd *384#\n", 1,
-	    0,
+	expect(&cfg, "flow a\n  on ussd *384#\nflow b\n  on ussd *384#\n", 1, 0,
 	    "t.flow:4:11: error: USSD code '*384#' already used by flow 'a' "
 	    "(t.flow:2)");
 	/* Different codes sharing a prefix are fine. */
@@ -158,8 +156,7 @@ test_statement_errors(void **state)
 	expect(NULL, "flow f\n  language \"en\"\n  say \"x\"\n    sw \"y\"\n",
 	    1, 0, "t.flow:4:5: error: language 'sw' is not in languages");
 	/* A language from a placeholder is checked at run time. */
-	expect(&cfg, "flow f\n  language \"{contact.language}\"\n", 0, 0,
-	    NULL);
+	expect(&cfg, "flow f\n  language \"{contact.language}\"\n", 0, 0, NULL);
 }
 
 static void
@@ -183,12 +180,14 @@ test_unassigned(void **state)
 	    "t.flow:2:14: warning: variable 'v' is used but never assigned "
 	    "in flow 'f'");
 	expect(&cfg,
-	    "flow f\n  ask a \"?\"\n    check /x/ \"{b}\"\n    tries 2 \"{c}\"\n"
+	    "flow f\n  ask a \"?\"\n    check /x/ \"{b}\"\n    tries 2 "
+	    "\"{c}\"\n"
 	    "  menu m \"?\"\n    option \"{d}\"\n"
 	    "  lookup l in t where k = \"{e}\"\n    missing \"{f}\"\n"
 	    "  fetch w from \"{g}\"\n    missing \"{h}\"\n    failed \"{i}\"\n"
 	    "  report r\n    category \"{j}\"\n    location \"{k}\"\n"
-	    "    details \"{l}\"\n  find report p \"{n}\"\n    missing \"{o}\"\n",
+	    "    details \"{l}\"\n  find report p \"{n}\"\n    missing "
+	    "\"{o}\"\n",
 	    0, 12, NULL); /* all but {l}, the lookup's own name */
 	/* Every way of assigning, and the built-ins. */
 	expect(&cfg,
@@ -209,7 +208,8 @@ test_carry_over(void **state)
 	/* a assigns x and jumps to b, b to c: both may use x. */
 	expect(&cfg,
 	    "flow a\n  set x = \"1\"\n  goto flow b\n"
-	    "flow b\n  say \"{x}\"\n  menu m \"?\"\n    option \"c\" -> flow c\n"
+	    "flow b\n  say \"{x}\"\n  menu m \"?\"\n    option \"c\" -> flow "
+	    "c\n"
 	    "flow c\n  say \"{x} {m}\"\n",
 	    0, 0, NULL);
 	/* d is not jumped to from a flow that assigns y. */
@@ -460,8 +460,7 @@ test_load_folder(void **state)
 	    dir, dir);
 	assert_true(has(&f, want));
 	free(want);
-	want = xasprintf("%s/c.flow:3:3: error: unknown statement 'frob'",
-	    dir);
+	want = xasprintf("%s/c.flow:3:3: error: unknown statement 'frob'", dir);
 	assert_true(has(&f, want));
 	free(want);
 	assert_int_equal(f.v[f.n - 1].line, 4);
@@ -508,10 +507,10 @@ test_examples(void **state)
 	assert_non_null(flowset_find(set, "status"));
 	assert_non_null(flowset_find(set, "alerts"));
 	assert_ptr_equal(set->default_flow, flowset_find(set, "help"));
-	assert_ptr_equal(flowset_keyword(set, "bill"),
-	    flowset_find(set, "bills"));
-	assert_ptr_equal(flowset_keyword(set, "Status"),
-	    flowset_find(set, "status"));
+	assert_ptr_equal(
+	    flowset_keyword(set, "bill"), flowset_find(set, "bills"));
+	assert_ptr_equal(
+	    flowset_keyword(set, "Status"), flowset_find(set, "status"));
 	assert_ptr_equal(flowset_ussd(set, "*384*1*1234567#", &rest, &restlen),
 	    flowset_find(set, "bills"));
 	assert_int_equal(restlen, 7);
@@ -526,16 +525,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unknown_targets),
-		cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_statement_errors),
-		cmocka_unit_test(test_unassigned),
-		cmocka_unit_test(test_carry_over),
-		cmocka_unit_test(test_unreachable),
-		cmocka_unit_test(test_ussd_screens),
-		cmocka_unit_test(test_findings),
-		cmocka_unit_test(test_load_folder),
-		cmocka_unit_test(test_examples),
+	    cmocka_unit_test(test_unknown_targets),
+	    cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_statement_errors),
+	    cmocka_unit_test(test_unassigned),
+	    cmocka_unit_test(test_carry_over),
+	    cmocka_unit_test(test_unreachable),
+	    cmocka_unit_test(test_ussd_screens),
+	    cmocka_unit_test(test_findings),
+	    cmocka_unit_test(test_load_folder),
+	    cmocka_unit_test(test_examples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

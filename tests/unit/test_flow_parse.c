@@ -64,9 +64,8 @@ expect_error_len(const char *src, size_t len, const char *want)
 	char *s;
 
 	flow_findings_init(&f);
-	assert_int_equal(flowset_load_buffer("t.flow", src, len, &cfg, &set,
-			     &f),
-	    -1);
+	assert_int_equal(
+	    flowset_load_buffer("t.flow", src, len, &cfg, &set, &f), -1);
 	assert_null(set);
 	for (i = 0; i < f.n; i++) {
 		s = flow_finding_format(&f.v[i]);
@@ -97,9 +96,8 @@ text0(const struct flow_text *t, const char *lang)
 
 	buf_init(&b, 4096);
 	assert_non_null(t->tmpl);
-	assert_int_equal(template_render(flow_text_pick(t, lang), &b, NULL,
-			     NULL),
-	    0);
+	assert_int_equal(
+	    template_render(flow_text_pick(t, lang), &b, NULL, NULL), 0);
 	return buf_steal(&b);
 }
 
@@ -154,8 +152,8 @@ test_spec_example(void **state)
 	assert_int_equal(fl->triggers[0].pos.col, 14);
 	assert_string_equal(fl->triggers[3].word, "MAJI");
 	assert_int_equal(fl->triggers[4].kind, TRIGGER_MATCH);
-	assert_string_equal(fl->triggers[4].re.src,
-	    "^(?:bal|bill)\\s*(?<account>\\d{6,10})$");
+	assert_string_equal(
+	    fl->triggers[4].re.src, "^(?:bal|bill)\\s*(?<account>\\d{6,10})$");
 	assert_string_equal(fl->triggers[4].re.flags, "i");
 	assert_non_null(fl->triggers[4].re.code);
 	assert_true(fl->triggers[4].re.options & PCRE2_CASELESS);
@@ -329,8 +327,7 @@ test_every_statement(void **state)
 	i++;
 	assert_int_equal(s[i].kind, STEP_FETCH);
 	assert_string_equal(s[i].name, "w");
-	assert_string_equal(s[i].text.tmpl->src,
-	    "https://example.org/?q={x}");
+	assert_string_equal(s[i].text.tmpl->src, "https://example.org/?q={x}");
 	assert_true(s[i].u.fetch.missing.present);
 	assert_true(s[i].u.fetch.failed.present);
 	assert_int_equal(s[i].u.fetch.failed.target.kind, TARGET_FLOW);
@@ -339,7 +336,7 @@ test_every_statement(void **state)
 	assert_int_equal(s[i].kind, STEP_REPORT);
 	assert_string_equal(s[i].name, "r");
 	assert_true(s[i].u.report.has_category && s[i].u.report.has_location &&
-	    s[i].u.report.has_details);
+		    s[i].u.report.has_details);
 	assert_string_equal(s[i].u.report.location.tmpl->src, "{x}");
 	i++;
 	assert_int_equal(s[i].kind, STEP_FIND_REPORT);
@@ -362,8 +359,8 @@ test_every_statement(void **state)
 	assert_int_equal(fl->steps[0].kind, STEP_GOTO);
 	assert_int_equal(fl->steps[0].u.go.target.kind, TARGET_FLOW);
 	assert_ptr_equal(fl->steps[0].u.go.target.flow, set->flows[0]);
-	assert_string_equal(flow_step_kind_name(STEP_FIND_REPORT),
-	    "find report");
+	assert_string_equal(
+	    flow_step_kind_name(STEP_FIND_REPORT), "find report");
 	flowset_free(set);
 }
 
@@ -386,8 +383,7 @@ test_comments_and_hash(void **state)
 	assert_text(&fl->title, "en", "Title # not a comment");
 	assert_string_equal(fl->triggers[0].word, "*384*1#");
 	assert_string_equal(fl->triggers[1].re.src, "^a#b$");
-	assert_text(&fl->steps[0].text, "en",
-	    "#1 \"quoted\" back\\slash\nnew");
+	assert_text(&fl->steps[0].text, "en", "#1 \"quoted\" back\\slash\nnew");
 	assert_int_equal(fl->steps[0].pos.col, 3);
 	assert_int_equal(fl->steps[1].pos.line, 8);
 	assert_text(&fl->steps[1].text, "en", "bye");
@@ -422,23 +418,21 @@ test_translations(void **state)
 	assert_text(&m->u.menu.options[0].text, "sw", "Ndiyo");
 	assert_int_equal(m->u.menu.options[1].text.ntr, 0);
 	assert_text(&m->u.menu.options[1].text, "sw", "No");
-	assert_string_equal(fl->steps[1].text.tr[0].tmpl->src,
-	    "Kwaheri {m}");
+	assert_string_equal(fl->steps[1].text.tr[0].tmpl->src, "Kwaheri {m}");
 	flowset_free(set);
 }
 
 static void
 test_multiple_flows(void **state)
 {
-	static const char src[] =
-	    "flow one\n"
-	    "  on keyword ONE\n"
-	    "  say \"1\"\n"
-	    "flow two \"Two\"\n"
-	    "  on keyword TWO\n"
-	    "  say \"2\"\n"
-	    "FLOW three\n"
-	    "  say \"3\"\n";
+	static const char src[] = "flow one\n"
+				  "  on keyword ONE\n"
+				  "  say \"1\"\n"
+				  "flow two \"Two\"\n"
+				  "  on keyword TWO\n"
+				  "  say \"2\"\n"
+				  "FLOW three\n"
+				  "  say \"3\"\n";
 	struct flowset *set = parse_clean(src);
 
 	(void)state;
@@ -463,8 +457,8 @@ test_regex_helpers(void **state)
 	    "  on match /^(?:bal|bill)\\s*(?<account>\\d{6,10})(?<x>z)?$/i\n"
 	    "  say \"{account}\"\n");
 	const struct flow_regex *re = &set->flows[0]->triggers[0].re;
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re->code,
-	    NULL);
+	pcre2_match_data *md =
+	    pcre2_match_data_create_from_pattern(re->code, NULL);
 	static const char subj[] = "BAL 1234567";
 
 	(void)state;
@@ -503,15 +497,14 @@ test_regex_groups(void **state)
 	    "  on match /^(?<kw>bal|bill)\\s*(?<account>\\d+)(?<x>z)?$/i\n"
 	    "  say \"{account} {kw} {x}\"\n");
 	const struct flow_regex *re = &set->flows[0]->triggers[0].re;
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re->code,
-	    NULL);
+	pcre2_match_data *md =
+	    pcre2_match_data_create_from_pattern(re->code, NULL);
 	struct groups g;
 
 	(void)state;
 	memset(&g, 0, sizeof(g));
 	assert_int_equal(flow_regex_match(re, "bill 42", 7, md), 1);
-	assert_int_equal(flow_regex_groups(re, "bill 42", md, group_cb, &g),
-	    0);
+	assert_int_equal(flow_regex_groups(re, "bill 42", md, group_cb, &g), 0);
 	/* Name table order (alphabetical); the unset group x is skipped. */
 	assert_int_equal(g.n, 2);
 	assert_string_equal(g.names[0], "account");
@@ -570,8 +563,8 @@ test_errors_statements(void **state)
 	    "t.flow:2:11: error: unexpected 'b' after the text");
 	expect_error("flow f\n  end \"x\" y\n",
 	    "t.flow:2:11: error: unexpected 'y' after the text");
-	expect_error("flow f\n  step\n",
-	    "t.flow:2:7: error: expected a step NAME");
+	expect_error(
+	    "flow f\n  step\n", "t.flow:2:7: error: expected a step NAME");
 	expect_error("flow f\n  goto\n",
 	    "t.flow:2:7: error: expected a step NAME or 'flow NAME'");
 	expect_error("flow f\n  goto a b\n  step a\n",
@@ -593,8 +586,8 @@ test_errors_strings(void **state)
 	    "t.flow:2:6: error: expected the text to say (a \"string\")");
 	expect_error("flow f\n  ask x\n",
 	    "t.flow:2:8: error: expected the question (a \"string\")");
-	expect_error("flow f\n  say \"abc\n",
-	    "t.flow:2:7: error: unterminated string");
+	expect_error(
+	    "flow f\n  say \"abc\n", "t.flow:2:7: error: unterminated string");
 	expect_error("flow f\n  say \"abc\\\n",
 	    "t.flow:2:7: error: unterminated string");
 	expect_error("flow f\n  say \"a\\tb\"\n",
@@ -659,7 +652,8 @@ test_errors_regex(void **state)
 	    "t.flow:2:23: error: bad regex: two named subpatterns have the "
 	    "same name (PCRE2_DUPNAMES not set) (at offset 12)");
 	/* A '/' inside a character class does not end the regex. */
-	flowset_free(parse_clean("flow f\n  on match /^[/]x\\/$/\n  say \"x\"\n"));
+	flowset_free(
+	    parse_clean("flow f\n  on match /^[/]x\\/$/\n  say \"x\"\n"));
 
 	src = malloc(FLOW_MAX_STRING + 64);
 	strcpy(src, "flow f\n  on match /");
@@ -683,9 +677,10 @@ test_errors_triggers(void **state)
 	expect_error("flow f\n  on keyword\n",
 	    "t.flow:2:13: error: expected at least one WORD after 'on "
 	    "keyword'");
-	expect_error("flow f\n  on keyword "
-		     "A234567890123456789012345678901234567890123456789012345678"
-		     "9012345\n",
+	expect_error(
+	    "flow f\n  on keyword "
+	    "A234567890123456789012345678901234567890123456789012345678"
+	    "9012345\n",
 	    "t.flow:2:14: error: keyword too long (at most 64 bytes)");
 	expect_error("flow f\n  on ussd\n",
 	    "t.flow:2:10: error: expected a USSD code after 'on ussd'");
@@ -783,7 +778,8 @@ test_errors_clauses(void **state)
 	expect_error("flow f\n  say \"x\"\n  check /a/ \"x\"\n",
 	    "t.flow:3:3: error: 'check' must follow an 'ask' (a clause "
 	    "belongs to the statement before it)");
-	expect_error("flow f\n  menu m \"x\"\n    option \"a\"\n  tries 2 \"x\"\n",
+	expect_error(
+	    "flow f\n  menu m \"x\"\n    option \"a\"\n  tries 2 \"x\"\n",
 	    "t.flow:4:3: error: 'tries' must follow an 'ask' (a clause "
 	    "belongs to the statement before it)");
 	expect_error("flow f\n  on keyword A\n  option \"x\"\n",
@@ -792,18 +788,21 @@ test_errors_clauses(void **state)
 	expect_error("flow f\n  say \"x\"\n  missing \"x\"\n",
 	    "t.flow:3:3: error: 'missing' must follow a 'lookup', 'fetch' or "
 	    "'find report' (a clause belongs to the statement before it)");
-	expect_error("flow f\n  lookup b in t where c = \"x\"\n  failed \"x\"\n",
+	expect_error(
+	    "flow f\n  lookup b in t where c = \"x\"\n  failed \"x\"\n",
 	    "t.flow:3:3: error: 'failed' must follow a 'fetch' (a clause "
 	    "belongs to the statement before it)");
 	expect_error("flow f\n  category \"x\"\n",
 	    "t.flow:2:3: error: 'category' must follow a 'report' (a clause "
 	    "belongs to the statement before it)");
-	expect_error("flow f\n  report r\n    details \"a\"\n    details \"b\"\n",
+	expect_error(
+	    "flow f\n  report r\n    details \"a\"\n    details \"b\"\n",
 	    "t.flow:4:5: error: duplicate 'details' clause");
 	expect_error("flow f\n  fetch w from \"u\"\n    missing \"a\"\n"
 		     "    missing \"b\"\n",
 	    "t.flow:4:5: error: duplicate 'missing' clause");
-	expect_error("flow f\n  ask a \"?\"\n    tries 2 \"a\"\n    tries 3 \"b\"\n",
+	expect_error(
+	    "flow f\n  ask a \"?\"\n    tries 2 \"a\"\n    tries 3 \"b\"\n",
 	    "t.flow:4:5: error: duplicate 'tries' clause");
 	expect_error("flow f\n  ask a \"?\"\n    tries 0 \"a\"\n",
 	    "t.flow:3:11: error: tries must be at least 1");
@@ -817,9 +816,10 @@ test_errors_clauses(void **state)
 	    "t.flow:3:18: error: bad MIN 'x': expected a number");
 	expect_error("flow f\n  ask a \"?\"\n    check number 1\n",
 	    "t.flow:3:19: error: expected MAX (a number)");
-	expect_error("flow f\n  ask a \"?\"\n    check number 1 "
-		     "1111111111111111111111111111111111111111111111111111111111"
-		     "11111111 \"n\"\n",
+	expect_error(
+	    "flow f\n  ask a \"?\"\n    check number 1 "
+	    "1111111111111111111111111111111111111111111111111111111111"
+	    "11111111 \"n\"\n",
 	    "t.flow:3:20: error: bad MAX: number too long");
 	expect_error("flow f\n  ask a \"?\"\n    check foo \"n\"\n",
 	    "t.flow:3:11: error: expected /regex/ or 'number' after 'check'");
@@ -832,7 +832,8 @@ test_errors_clauses(void **state)
 	    "t.flow:3:16: error: unexpected 'x' after the option");
 
 	/* The clause of a broken statement is not reported again. */
-	expect_error("flow f\n  ask A \"?\"\n    check /(/ \"x\"\n      sw \"y\"\n",
+	expect_error(
+	    "flow f\n  ask A \"?\"\n    check /(/ \"x\"\n      sw \"y\"\n",
 	    "t.flow:2:7: error: bad name 'A': a NAME is [a-z_][a-z0-9_]*");
 
 	/* Limits on clauses. */
@@ -840,14 +841,14 @@ test_errors_clauses(void **state)
 	buf_puts(&b, "flow f\n  ask a \"?\"\n");
 	for (i = 0; i <= FLOW_MAX_CHECKS; i++)
 		buf_puts(&b, "    check /a/ \"x\"\n");
-	expect_error(buf_cstr(&b),
-	    "t.flow:19:5: error: too many checks (at most 16)");
+	expect_error(
+	    buf_cstr(&b), "t.flow:19:5: error: too many checks (at most 16)");
 	buf_reset(&b);
 	buf_puts(&b, "flow f\n  menu m \"?\"\n");
 	for (i = 0; i <= FLOW_MAX_OPTIONS; i++)
 		buf_puts(&b, "    option \"x\"\n");
-	expect_error(buf_cstr(&b),
-	    "t.flow:102:5: error: too many options (at most 99)");
+	expect_error(
+	    buf_cstr(&b), "t.flow:102:5: error: too many options (at most 99)");
 	buf_free(&b);
 }
 
@@ -917,25 +918,24 @@ test_limits(void **state)
 static void
 test_keeps_going(void **state)
 {
-	static const char src[] =
-	    "flow f\n"
-	    "  say \"a\n"
-	    "  frob\n"
-	    "  say \"ok\"\n"
-	    "flow G\n"
-	    "  say \"{\"\n"
-	    "flow h\n"
-	    "  ask x \"?\"\n"
-	    "    check /(/ \"bad\"\n"
-	    "    check /a/ \"good\"\n";
+	static const char src[] = "flow f\n"
+				  "  say \"a\n"
+				  "  frob\n"
+				  "  say \"ok\"\n"
+				  "flow G\n"
+				  "  say \"{\"\n"
+				  "flow h\n"
+				  "  ask x \"?\"\n"
+				  "    check /(/ \"bad\"\n"
+				  "    check /a/ \"good\"\n";
 	struct flow_findings f;
 	struct flowset *set;
 	char *s;
 
 	(void)state;
 	flow_findings_init(&f);
-	assert_int_equal(flowset_load_buffer("t.flow", src, strlen(src), &cfg,
-			     &set, &f),
+	assert_int_equal(
+	    flowset_load_buffer("t.flow", src, strlen(src), &cfg, &set, &f),
 	    -1);
 	assert_int_equal(f.nerrors, 5);
 	s = flow_finding_format(&f.v[0]);
@@ -950,8 +950,8 @@ test_keeps_going(void **state)
 	/* The parser on its own keeps the good statements. */
 	set = flowset_new(&cfg);
 	flow_findings_init(&f);
-	assert_int_equal(flow_parse_buffer(set, "t.flow", src, strlen(src), &f),
-	    -1);
+	assert_int_equal(
+	    flow_parse_buffer(set, "t.flow", src, strlen(src), &f), -1);
 	assert_int_equal(set->nflows, 2); /* G's line failed: not kept */
 	assert_int_equal(set->flows[0]->nsteps, 1);
 	assert_int_equal(set->flows[1]->steps[0].u.ask.nchecks, 1);
@@ -963,23 +963,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spec_example),
-		cmocka_unit_test(test_every_statement),
-		cmocka_unit_test(test_comments_and_hash),
-		cmocka_unit_test(test_translations),
-		cmocka_unit_test(test_multiple_flows),
-		cmocka_unit_test(test_regex_helpers),
-		cmocka_unit_test(test_regex_groups),
-		cmocka_unit_test(test_errors_statements),
-		cmocka_unit_test(test_errors_strings),
-		cmocka_unit_test(test_errors_regex),
-		cmocka_unit_test(test_errors_triggers),
-		cmocka_unit_test(test_errors_conditions),
-		cmocka_unit_test(test_errors_data_steps),
-		cmocka_unit_test(test_errors_clauses),
-		cmocka_unit_test(test_errors_translations),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_keeps_going),
+	    cmocka_unit_test(test_spec_example),
+	    cmocka_unit_test(test_every_statement),
+	    cmocka_unit_test(test_comments_and_hash),
+	    cmocka_unit_test(test_translations),
+	    cmocka_unit_test(test_multiple_flows),
+	    cmocka_unit_test(test_regex_helpers),
+	    cmocka_unit_test(test_regex_groups),
+	    cmocka_unit_test(test_errors_statements),
+	    cmocka_unit_test(test_errors_strings),
+	    cmocka_unit_test(test_errors_regex),
+	    cmocka_unit_test(test_errors_triggers),
+	    cmocka_unit_test(test_errors_conditions),
+	    cmocka_unit_test(test_errors_data_steps),
+	    cmocka_unit_test(test_errors_clauses),
+	    cmocka_unit_test(test_errors_translations),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_keeps_going),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

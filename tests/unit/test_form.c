@@ -71,8 +71,8 @@ test_plus_and_escapes(void **state)
 	(void)state;
 	parse_ok(&f, "text=Habari+yako%3F+%F0%9F%98%80&q=a%2Bb&sp=%20"
 		     "&raw=1*2*3&eq=a%3Db%26c&up=%c3%A9");
-	assert_string_equal(form_get(&f, "text"),
-	    "Habari yako? \xF0\x9F\x98\x80");
+	assert_string_equal(
+	    form_get(&f, "text"), "Habari yako? \xF0\x9F\x98\x80");
 	assert_string_equal(form_get(&f, "q"), "a+b");
 	assert_string_equal(form_get(&f, "sp"), " ");
 	assert_string_equal(form_get(&f, "raw"), "1*2*3");
@@ -184,8 +184,8 @@ test_url_decode(void **state)
 	assert_int_equal(url_decode("a+b%20c", 7, 0, &out, &err), 0);
 	assert_string_equal(out, "a+b c");
 	free(out);
-	assert_int_equal(url_decode("a+b%20c", 7, URL_PLUS_SPACE, &out, &err),
-	    0);
+	assert_int_equal(
+	    url_decode("a+b%20c", 7, URL_PLUS_SPACE, &out, &err), 0);
 	assert_string_equal(out, "a b c");
 	free(out);
 	/* Only len bytes are read. */
@@ -209,8 +209,7 @@ test_url_encode(void **state)
 
 	(void)state;
 	e = url_encode(all, strlen(all));
-	assert_string_equal(e,
-	    "AZaz09-._~%20%2B%26%3D%2F%3F%25%C3%A9%2A");
+	assert_string_equal(e, "AZaz09-._~%20%2B%26%3D%2F%3F%25%C3%A9%2A");
 	assert_int_equal(url_decode(e, strlen(e), 0, &d, &err), 0);
 	assert_string_equal(d, all);
 	free(d);

@@ -33,33 +33,33 @@
 
 /* One answer as the client read it. */
 struct resp {
-	int status;	    /* 0 when none was read */
-	char head[4096];    /* status line and headers */
-	char *body;	    /* NUL-terminated */
-	size_t body_len;    /* bytes in body */
-	int closed_after;   /* the server closed the connection after it */
+	int status;       /* 0 when none was read */
+	char head[4096];  /* status line and headers */
+	char *body;       /* NUL-terminated */
+	size_t body_len;  /* bytes in body */
+	int closed_after; /* the server closed the connection after it */
 };
 
 struct fixture;
 typedef void (*client_fn)(struct fixture *);
 
 struct fixture {
-	uv_loop_t loop;		    /* the server's loop */
-	struct http_server srv;	    /* under test */
-	struct http_limits limits;  /* in force */
-	uv_async_t stop;	    /* the client thread is done */
-	pthread_t thr;		    /* client thread */
-	client_fn client;	    /* what the client thread does */
-	int port;		    /* bound port */
+	uv_loop_t loop;            /* the server's loop */
+	struct http_server srv;    /* under test */
+	struct http_limits limits; /* in force */
+	uv_async_t stop;           /* the client thread is done */
+	pthread_t thr;             /* client thread */
+	client_fn client;          /* what the client thread does */
+	int port;                  /* bound port */
 	/* Loop side. */
-	int done_called;	    /* shutdown's callback ran */
-	int order[64];		    /* tags of deferred answers, as given */
-	int norder;		    /* entries in order */
-	int gone_answered;	    /* /wait-gone answered after disconnect */
-	uint64_t gone_requests;	    /* requests_total when it was answered */
+	int done_called;        /* shutdown's callback ran */
+	int order[64];          /* tags of deferred answers, as given */
+	int norder;             /* entries in order */
+	int gone_answered;      /* /wait-gone answered after disconnect */
+	uint64_t gone_requests; /* requests_total when it was answered */
 	/* Client side. */
-	struct resp r[MAXRESP];	    /* answers read */
-	int flag[8];		    /* client observations */
+	struct resp r[MAXRESP]; /* answers read */
+	int flag[8];            /* client observations */
 };
 
 /*
@@ -67,9 +67,9 @@ struct fixture {
  */
 
 struct reader {
-	int fd;		 /* socket */
-	char *buf;	 /* bytes read, not consumed */
-	size_t len;	 /* bytes in buf */
+	int fd;     /* socket */
+	char *buf;  /* bytes read, not consumed */
+	size_t len; /* bytes in buf */
 };
 
 static int
@@ -239,11 +239,11 @@ ms_sleep(int ms)
  */
 
 struct defer {
-	uv_timer_t timer;	  /* fires the answer */
+	uv_timer_t timer;         /* fires the answer */
 	struct http_request *req; /* to answer */
-	struct fixture *fx;	  /* owner */
-	int tag;		  /* recorded in fx->order */
-	int polls;		  /* for /wait-gone */
+	struct fixture *fx;       /* owner */
+	int tag;                  /* recorded in fx->order */
+	int polls;                /* for /wait-gone */
 };
 
 static void
@@ -319,8 +319,8 @@ handler(struct http_request *req, void *arg)
 		x = http_header(req, "X-TEST");
 		buf_printf(&b, "%s %s %s host=%s xtest=%s body=%s", req->method,
 		    req->path, req->query, h ? h : "-", x ? x : "-", req->body);
-		http_respond_ex(req, 200, "text/plain", "X-Extra: yes", b.data,
-		    b.len);
+		http_respond_ex(
+		    req, 200, "text/plain", "X-Extra: yes", b.data, b.len);
 		buf_free(&b);
 	} else if (strncmp(req->path, "/defer/", 7) == 0) {
 		int ms = atoi(req->path + 7);
@@ -388,9 +388,8 @@ static void
 run(struct fixture *fx, client_fn fn)
 {
 	assert_int_equal(uv_loop_init(&fx->loop), 0);
-	assert_int_equal(http_server_init(&fx->srv, &fx->loop, &fx->limits,
-			     handler, fx),
-	    0);
+	assert_int_equal(
+	    http_server_init(&fx->srv, &fx->loop, &fx->limits, handler, fx), 0);
 	assert_int_equal(http_server_listen(&fx->srv, "127.0.0.1:0"), 0);
 	fx->port = http_server_port(&fx->srv);
 	assert_true(fx->port > 0);
@@ -411,8 +410,8 @@ one_request(struct fixture *fx, const char *req, struct resp *out)
 
 	rd_init(&r, cl_connect(fx->port));
 	if (r.fd >= 0 && cl_sends(r.fd, req) == 0 && rd_response(&r, out) == 0)
-		out->closed_after = strcasestr(out->head, "Connection: close") &&
-		    rd_closed(&r);
+		out->closed_after =
+		    strcasestr(out->head, "Connection: close") && rd_closed(&r);
 	rd_free(&r);
 }
 
@@ -471,7 +470,8 @@ cl_keep_alive(struct fixture *fx)
 	/* HTTP/1.0 closes unless asked to keep alive. */
 	one_request(fx, "GET /echo HTTP/1.0\r\n\r\n", &fx->r[4]);
 	rd_init(&r, cl_connect(fx->port));
-	cl_sends(r.fd, "GET /echo?n=6 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	cl_sends(
+	    r.fd, "GET /echo?n=6 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
 	rd_response(&r, &fx->r[5]);
 	cl_sends(r.fd, "GET /echo?n=7 HTTP/1.1\r\nConnection: close\r\n\r\n");
 	rd_response(&r, &fx->r[6]);
@@ -486,14 +486,16 @@ test_keep_alive(void **state)
 
 	run(fx, cl_keep_alive);
 	assert_int_equal(fx->r[0].status, 200);
-	assert_string_equal(fx->r[0].body, "GET /echo n=1 host=a xtest=- body=");
+	assert_string_equal(
+	    fx->r[0].body, "GET /echo n=1 host=a xtest=- body=");
 	assert_int_equal(fx->r[1].status, 200);
-	assert_string_equal(fx->r[1].body,
-	    "POST /echo n=2 host=a xtest=- body=abc");
+	assert_string_equal(
+	    fx->r[1].body, "POST /echo n=2 host=a xtest=- body=abc");
 	assert_int_equal(fx->r[2].status, 200);
 	assert_non_null(strstr(fx->r[2].head, "Content-Length: 32\r\n"));
 	assert_int_equal(fx->r[3].status, 200);
-	assert_string_equal(fx->r[3].body, "GET /echo n=4 host=- xtest=- body=");
+	assert_string_equal(
+	    fx->r[3].body, "GET /echo n=4 host=- xtest=- body=");
 	assert_int_equal(fx->r[4].status, 200);
 	assert_true(fx->r[4].closed_after);
 	assert_int_equal(fx->r[5].status, 200);
@@ -588,7 +590,8 @@ cl_too_large(struct fixture *fx)
 
 	/* Declared too large: 413 at once, before any body byte. */
 	rd_init(&r, cl_connect(fx->port));
-	cl_sends(r.fd, "POST /echo HTTP/1.1\r\nContent-Length: 10485760\r\n\r\n");
+	cl_sends(
+	    r.fd, "POST /echo HTTP/1.1\r\nContent-Length: 10485760\r\n\r\n");
 	if (rd_response(&r, &fx->r[0]) == 0) {
 		chunk = calloc(1, 1 << 20);
 		memset(chunk, 'x', 1 << 20);
@@ -603,7 +606,8 @@ cl_too_large(struct fixture *fx)
 
 	/* Chunked, 10 MiB: 413 once the limit is crossed. */
 	rd_init(&r, cl_connect(fx->port));
-	cl_sends(r.fd, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+	cl_sends(
+	    r.fd, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
 	chunk = malloc(32768 + 16);
 	memcpy(chunk, "8000\r\n", 6);
 	memset(chunk + 6, 'y', 32768);
@@ -721,8 +725,8 @@ test_request_timeout(void **state)
 	assert_true(fx->r[0].closed_after);
 	assert_true(fx->flag[0] > 1);
 	assert_int_equal(fx->r[1].status, 200);
-	assert_string_equal(fx->r[1].body,
-	    "GET /echo other host=- xtest=- body=");
+	assert_string_equal(
+	    fx->r[1].body, "GET /echo other host=- xtest=- body=");
 	assert_true(fx->flag[1]);
 }
 
@@ -763,7 +767,8 @@ cl_garbage(struct fixture *fx)
 	one_request(fx, "GET /echo HTTP/2.0\r\n\r\n", &fx->r[3]);
 	one_request(fx, "CONNECT example:443 HTTP/1.1\r\n\r\n", &fx->r[4]);
 	/* A good request first, then garbage: answered in order. */
-	one_request(fx, "GET /echo HTTP/1.1\r\n\r\nBLAH BLAH\r\n\r\n", &fx->r[5]);
+	one_request(
+	    fx, "GET /echo HTTP/1.1\r\n\r\nBLAH BLAH\r\n\r\n", &fx->r[5]);
 }
 
 static void
@@ -799,8 +804,8 @@ test_chunked_body(void **state)
 
 	run(fx, cl_chunked);
 	assert_int_equal(fx->r[0].status, 200);
-	assert_string_equal(fx->r[0].body,
-	    "POST /echo  host=- xtest=- body=hello world");
+	assert_string_equal(
+	    fx->r[0].body, "POST /echo  host=- xtest=- body=hello world");
 }
 
 static void
@@ -831,8 +836,8 @@ test_expect_continue(void **state)
 	run(fx, cl_expect);
 	assert_int_equal(fx->r[0].status, 100);
 	assert_int_equal(fx->r[1].status, 200);
-	assert_string_equal(fx->r[1].body,
-	    "POST /echo  host=- xtest=- body=hello");
+	assert_string_equal(
+	    fx->r[1].body, "POST /echo  host=- xtest=- body=hello");
 	assert_int_equal(fx->r[2].status, 413);
 	assert_true(fx->r[2].closed_after);
 }
@@ -949,6 +954,47 @@ test_many_idle(void **state)
 }
 
 static void
+cl_max_conns(struct fixture *fx)
+{
+	struct reader a, b, c;
+
+	rd_init(&a, cl_connect(fx->port));
+	rd_init(&b, cl_connect(fx->port));
+	cl_sends(a.fd, "GET /echo?a HTTP/1.1\r\n\r\n");
+	rd_response(&a, &fx->r[0]);
+	cl_sends(b.fd, "GET /echo?b HTTP/1.1\r\n\r\n");
+	rd_response(&b, &fx->r[1]);
+	/* The third is over the limit: closed at once. */
+	rd_init(&c, cl_connect(fx->port));
+	fx->flag[0] = rd_closed(&c);
+	rd_free(&c);
+	/* Once one closes, a new one is served. */
+	rd_free(&a);
+	for (int i = 0; i < 100 && fx->r[2].status != 200; i++) {
+		free(fx->r[2].body);
+		fx->r[2].body = NULL;
+		one_request(fx, "GET /echo?c HTTP/1.1\r\n\r\n", &fx->r[2]);
+		if (fx->r[2].status != 200)
+			ms_sleep(10);
+	}
+	rd_free(&b);
+}
+
+static void
+test_max_conns(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->limits.max_conns = 2;
+	run(fx, cl_max_conns);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_int_equal(fx->r[1].status, 200);
+	assert_true(fx->flag[0]);
+	assert_int_equal(fx->r[2].status, 200);
+	assert_string_equal(fx->r[2].body, "GET /echo c host=- xtest=- body=");
+}
+
+static void
 test_listen_addresses(void **state)
 {
 	struct http_server a, b;
@@ -1001,8 +1047,9 @@ sockless_handler(struct http_request *req, void *arg)
 	char body[256];
 
 	(*n)++;
-	snprintf(body, sizeof(body), "%s|%s|%s|%s", req->method, req->path,
-	    req->query, req->body);
+	snprintf(body, sizeof(body), "%s|%s|%s|%s|%zu%s", req->method,
+	    req->path, req->query, req->body, req->body_len,
+	    req->body[req->body_len] == '\0' ? "" : "|not terminated");
 	http_respond(req, 200, NULL, body, strlen(body));
 }
 
@@ -1013,7 +1060,7 @@ test_parse_buffer(void **state)
 	    "POST /a?b=c HTTP/1.1\r\nContent-Length: 4\r\n\r\nwxyz"
 	    "GET /d HTTP/1.1\r\nHost: h\r\n\r\n"
 	    "PUT /e HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-	    "2\r\nhi\r\n0\r\n\r\n";
+	    "2\r\nhi\r\n0\r\nX-Trailer: ignored\r\n\r\n";
 	struct buf out;
 	size_t calls = 0, n, chunk;
 
@@ -1025,16 +1072,18 @@ test_parse_buffer(void **state)
 		    sockless_handler, &calls, &out);
 		assert_int_equal(n, 3);
 		assert_int_equal(calls, 3);
-		assert_non_null(strstr(out.data, "POST|/a|b=c|wxyz"));
+		assert_non_null(strstr(out.data, "POST|/a|b=c|wxyz|4HTTP/1.1"));
+		assert_true(out.len > 12);
+		assert_string_equal(out.data + out.len - 12, "PUT|/e||hi|2");
 		assert_true(strstr(out.data, "POST|/a|b=c|wxyz") <
-		    strstr(out.data, "GET|/d||"));
+			    strstr(out.data, "GET|/d||"));
 		assert_true(strstr(out.data, "GET|/d||") <
-		    strstr(out.data, "PUT|/e||hi"));
+			    strstr(out.data, "PUT|/e||hi"));
 		buf_free(&out);
 	}
 	buf_init(&out, 1 << 20);
-	n = http_parse_buffer(NULL, "NOPE\r\n\r\n", 8, 0, sockless_handler,
-	    &calls, &out);
+	n = http_parse_buffer(
+	    NULL, "NOPE\r\n\r\n", 8, 0, sockless_handler, &calls, &out);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(out.data, "HTTP/1.1 400 Bad Request\r\n"));
 	buf_free(&out);
@@ -1065,6 +1114,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_shutdown_drain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_idle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_max_conns, setup, teardown),
 	    cmocka_unit_test(test_listen_addresses),
 	    cmocka_unit_test(test_parse_buffer),
 	};

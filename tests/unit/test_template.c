@@ -72,8 +72,9 @@ test_parts(void **state)
 	struct template *t;
 
 	(void)state;
-	assert_int_equal(template_compile("Hi {name}, KES {bill.balance}!",
-	    30, &t, NULL), 0);
+	assert_int_equal(
+	    template_compile("Hi {name}, KES {bill.balance}!", 30, &t, NULL),
+	    0);
 	assert_int_equal(t->nparts, 5);
 	assert_int_equal(t->nvars, 2);
 	assert_int_equal(t->parts[0].kind, TPART_LITERAL);
@@ -98,8 +99,8 @@ static void
 test_nested_and_contact(void **state)
 {
 	static const char *const kv[] = {"weather.main.temp", "24",
-	    "contact.phone", "+254700000001", "contact.language", "sw",
-	    "rest", "1234567", "input", "2", NULL};
+	    "contact.phone", "+254700000001", "contact.language", "sw", "rest",
+	    "1234567", "input", "2", NULL};
 	struct template *t;
 	char *s;
 
@@ -186,13 +187,13 @@ static void
 test_errors(void **state)
 {
 	(void)state;
-	expect_error("Hello {name", 7,
-	    "unclosed '{' (write '{{' for a literal brace)");
+	expect_error(
+	    "Hello {name", 7, "unclosed '{' (write '{{' for a literal brace)");
 	expect_error("a {b {c}", 3, "unclosed '{'");
-	expect_error("a } b", 3,
-	    "unmatched '}' (write '}}' for a literal brace)");
-	expect_error("x {}", 4,
-	    "bad placeholder: expected {name} or {name.field}");
+	expect_error(
+	    "a } b", 3, "unmatched '}' (write '}}' for a literal brace)");
+	expect_error(
+	    "x {}", 4, "bad placeholder: expected {name} or {name.field}");
 	expect_error("x {Name}", 4, "bad placeholder");
 	expect_error("x {a..b}", 6, "bad placeholder");
 	expect_error("x {a.}", 6, "bad placeholder");
@@ -214,8 +215,8 @@ test_limits(void **state)
 	(void)state;
 	memset(big, 'a', TEMPLATE_MAX_SRC + 1);
 	big[TEMPLATE_MAX_SRC + 1] = '\0';
-	assert_int_equal(template_compile(big, TEMPLATE_MAX_SRC + 1, &t, &err),
-	    -1);
+	assert_int_equal(
+	    template_compile(big, TEMPLATE_MAX_SRC + 1, &t, &err), -1);
 	assert_string_equal(err.msg, "text too long");
 	free(big);
 	name[0] = '{';
@@ -240,21 +241,24 @@ test_literal_chars(void **state)
 	/* "Salio " (6) + ": KES " (6) + "e-acute" (1) + "{" (1). */
 	assert_int_equal(template_literal_chars(t), 14);
 	template_free(t);
-	assert_int_equal(template_utf8_chars("\xe2\x82\xac" "1", 4), 2);
+	assert_int_equal(template_utf8_chars("\xe2\x82\xac"
+					     "1",
+			     4),
+	    2);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parts),
-		cmocka_unit_test(test_nested_and_contact),
-		cmocka_unit_test(test_braces_and_unset),
-		cmocka_unit_test(test_callback_args),
-		cmocka_unit_test(test_buffer_limit),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_literal_chars),
+	    cmocka_unit_test(test_parts),
+	    cmocka_unit_test(test_nested_and_contact),
+	    cmocka_unit_test(test_braces_and_unset),
+	    cmocka_unit_test(test_callback_args),
+	    cmocka_unit_test(test_buffer_limit),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_literal_chars),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

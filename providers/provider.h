@@ -1,0 +1,172 @@
+/*
+ * provider.h: what one SMS/USSD provider type looks like to the gateway:
+ * how its webhooks decode into one normalized form, how the gateway answers
+ * them, how an outbound message becomes its HTTP request, and how its answer
+ * maps onto OK, TEMPFAIL or PERMFAIL. One file per provider implements a
+ * struct provider_ops (africastalking.c, twilio.c, kannel.c, http.c); the
+ * gateway picks it by the channel's type (curl's struct Curl_ssl, Kannel's
+ * smscconn_p.h).
+ *
+ * Contract for every implementation:
+ * - Functions MUST NOT block and MUST NOT do I/O: they turn bytes into
+ *   structs and back. The gateway does the HTTP, the store and the queue.
+ * - Decoding MUST accept any bytes without crashing and return a clear
+ *   reason for what it refuses. Everything a provider sends is bounded by
+ *   the HTTP server's limits (64 KiB body) before it gets here.
+ * - What a decoder fills is owned by the struct it fills; free it with
+ *   provider_inbound_free / provider_status_free.
+ * - A provider that does not support a webhook kind leaves its pointer NULL
+ *   (the gateway answers 404).
+ */
+#ifndef BARAZA_PROVIDER_H
+#define BARAZA_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+#include "config.h"
+#include "http.h"
+#include "util.h"
+
+/* The end of every delivery attempt (OpenSMTPD's queue.c). */
+enum provider_outcome {
+	PROVIDER_OK,	   /* accepted by the provider */
+	PROVIDER_TEMPFAIL, /* try again later (timeout, 429, 5xx...) */
+	PROVIDER_PERMFAIL, /* never going to work (4xx, a rejection) */
+};
+
+/* Webhook decoding results; the gateway turns them into HTTP answers. */
+enum provider_decode {
+	DECODE_OK = 0,		/* filled */
+	DECODE_BAD = -400,	/* malformed: 400 with the reason */
+	DECODE_FORBIDDEN = -403, /* signature wrong or missing: 403 */
+	DECODE_IGNORE = 1,	/* well-formed but nothing to do: 200 */
+};
+
+/*
+ * One inbound SMS or USSD step as the provider described it. Numbers are
+ * as received (the gateway normalises them to E.164). Unused members NULL.
+ */
+struct provider_inbound {
+	char	*id;		/* provider's message id (SMS), for dedup */
+	char	*from;		/* sender's number */
+	char	*to;		/* our number or shortcode */
+	char	*text;		/* SMS text (UTF-8) */
+	char	*session;	/* USSD: provider's session id */
+	char	*service_code;	/* USSD: the code dialled, "*384#" */
+	char	*ussd_text;	/* USSD: as sent; Africa's Talking sends all
+				   inputs so far joined by '*' (ingress works
+				   out the new input), others one input */
+	int	 ussd_cumulative; /* 1 when ussd_text is cumulative (AT) */
+	int	 ussd_new;	/* 1 when the provider says the session is new
+				   (-1 when it cannot tell) */
+};
+
+/* A delivery report. */
+enum provider_dlr {
+	DLR_SENT,	/* handed on by the provider (not final) */
+	DLR_DELIVERED,	/* on the phone (final) */
+	DLR_FAILED,	/* will not arrive (final) */
+};
+
+struct provider_status {
+	char		*id;	/* the provider's message id; for the http
+				   type, the gateway's own message id */
+	enum provider_dlr state;
+	char		*error;	/* the provider's reason when failed, or NULL */
+};
+
+/* One outbound SMS, as the dispatcher hands it over (all borrowed). */
+struct provider_msg {
+	int64_t		 id;		/* the gateway's message id */
+	const char	*to;		/* E.164 */
+	const char	*text;		/* UTF-8 */
+	int		 ucs2;		/* 1 when the text needs UCS-2 */
+	const char	*status_url;	/* where delivery reports go
+					   (/hooks/NAME/status on our public
+					   URL), or NULL */
+};
+
+/*
+ * An outbound HTTP request built by a provider: everything owned here and
+ * released by provider_request_free. req points into the members.
+ */
+struct provider_request {
+	struct client_req req;		/* what the client sends */
+	char		*url;		/* owned */
+	char		*body;		/* owned, or NULL */
+	char		*userpwd;	/* owned, or NULL */
+	char		*headers[8];	/* owned, NULL-terminated */
+};
+
+/* The provider's answer to a send, decoded. */
+struct provider_result {
+	enum provider_outcome outcome;
+	char		*provider_id;	/* id for delivery reports, or NULL */
+	char		*error;		/* reason when not OK, or NULL */
+};
+
+/* What a webhook answers (body owned by the buf the caller gives). */
+struct provider_answer {
+	int		 status;	/* HTTP status */
+	const char	*content_type;	/* static string */
+};
+
+struct provider_ops {
+	const char	*name;	/* the channel type's name */
+
+	/*
+	 * Decode an incoming SMS webhook. The webhook_secret (?secret=) is
+	 * checked by the gateway before; signatures (Twilio's
+	 * X-Twilio-Signature, the http type's X-Baraza-Signature) are
+	 * checked here: public_url is the scheme and host the provider
+	 * called ("https://sms.example.org"), worked out by the gateway.
+	 * On DECODE_BAD or DECODE_FORBIDDEN, a one-line reason is appended
+	 * to reason (a buf the caller owns), for the 400/403 answer.
+	 */
+	int	(*decode_sms)(const struct channel_config *,
+		    const struct http_request *, const char *public_url,
+		    struct provider_inbound *, struct buf *reason);
+	/* Same for a USSD step; NULL when the type has no USSD. */
+	int	(*decode_ussd)(const struct channel_config *,
+		    const struct http_request *, const char *public_url,
+		    struct provider_inbound *, struct buf *reason);
+	/* Same for a delivery report; NULL when the type has none. */
+	int	(*decode_status)(const struct channel_config *,
+		    const struct http_request *, const char *public_url,
+		    struct provider_status *, struct buf *reason);
+
+	/*
+	 * The answer to a stored SMS webhook (Twilio: <Response/> in
+	 * text/xml; http: {"id": N} with the gateway's message id; Kannel
+	 * and Africa's Talking: empty 200). Appends the body to body.
+	 */
+	void	(*answer_sms)(int64_t id, struct provider_answer *,
+		    struct buf *body);
+	/* The answer to a USSD step: the screen and whether it ends. */
+	void	(*answer_ussd)(const char *screen, int end,
+		    struct provider_answer *, struct buf *body);
+
+	/* Builds the send request for msg on channel (see interfaces.md). */
+	int	(*build_send)(const struct channel_config *,
+		    const struct provider_msg *, struct provider_request *);
+	/*
+	 * Decodes the answer to a send: resp->outcome gives the transport's
+	 * view (timeouts, 429 and 5xx TEMPFAIL, other 4xx PERMFAIL); a 2xx
+	 * may still be a rejection in the body (Africa's Talking's
+	 * Recipients[].status), which is PERMFAIL with the reason.
+	 */
+	void	(*parse_send)(const struct channel_config *,
+		    const struct client_resp *, struct provider_result *);
+};
+
+/* The ops for a channel type, or NULL for types with their own path (gammu). */
+const struct provider_ops *provider_for(enum channel_type);
+
+void	provider_inbound_free(struct provider_inbound *);
+void	provider_status_free(struct provider_status *);
+void	provider_request_free(struct provider_request *);
+void	provider_result_free(struct provider_result *);
+
+#endif
