@@ -23,6 +23,7 @@
  *   file's line (the parser rewrites it).
  * - flowset_finish/flowset_load/flowset_load_buffer return -1 only for errors
  *   of this set, not for errors others added earlier to the same findings.
+ * - Added flow_findings_log() for reload.
  */
 #ifndef BARAZA_FLOW_H
 #define BARAZA_FLOW_H
@@ -82,8 +83,8 @@ struct flow_tr {
 
 /*
  * A TEXT: the default-language template plus its translations. tmpl is NULL
- * only in an optional TEXT that is absent (see the has_* flags below, or use
- * flow_text_present).
+ * only in an optional TEXT that is absent (see the has_* and present flags
+ * below).
  */
 struct flow_text {
 	struct template *tmpl; /* default-language text, owned */
@@ -406,6 +407,13 @@ char *flow_finding_format(const struct flow_finding *);
  * this header needs no stdio.h). Returns the number of errors.
  */
 size_t flow_findings_print(const struct flow_findings *, void *fp);
+
+/*
+ * Logs every finding through log.h under module mod (errors with log_error,
+ * warnings with log_warn), for reload, which refuses a set with errors.
+ * Returns the number of errors.
+ */
+size_t flow_findings_log(const struct flow_findings *, const char *mod);
 
 /* ---- flow_parse.c ---- */
 

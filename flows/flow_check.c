@@ -5,6 +5,7 @@
  * unreachable steps and USSD screens over the limit.
  */
 #include "flows/flow.h"
+#include "gateway/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -113,6 +114,25 @@ flow_findings_print(const struct flow_findings *f, void *fp)
 	return f->nerrors;
 }
 
+size_t
+flow_findings_log(const struct flow_findings *f, const char *mod)
+{
+	size_t i;
+	char *s;
+
+	for (i = 0; i < f->n; i++) {
+		s = flow_finding_format(&f->v[i]);
+		if (f->v[i].severity == FINDING_ERROR)
+			log_error(mod, "%s", s);
+		else
+			log_warn(mod, "%s", s);
+		free(s);
+	}
+	if (f->ndropped > 0)
+		log_warn(mod, "... and %zu more findings", f->ndropped);
+	return f->nerrors;
+}
+
 /* ---- the checker ---- */
 
 /*
@@ -178,8 +198,10 @@ struct checker {
 	struct names *own;     /* per flow (by flow->index): what the flow
 				   assigns itself, sealed */
 	struct names *carried; /* per flow: names found carried over from
-				   a flow that jumps here (a cache) */
-	struct names *missing; /* per flow: names found not carried over */
+				   a flow that jumps here (a cache; owns
+				   copies of the names) */
+	struct names *missing; /* per flow: names found not carried over
+				   (a cache; owns copies) */
 	size_t **preds;        /* per flow: the flows that jump to it */
 	size_t *npreds;
 	unsigned *seen; /* per flow: BFS generation stamp */
@@ -461,11 +483,15 @@ compute_assigned(struct checker *ck)
 static void
 free_assigned(struct checker *ck)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < ck->set->nflows; i++) {
 		free(ck->own[i].v);
+		for (j = 0; j < ck->carried[i].n; j++)
+			free((char *)ck->carried[i].v[j]);
 		free(ck->carried[i].v);
+		for (j = 0; j < ck->missing[i].n; j++)
+			free((char *)ck->missing[i].v[j]);
 		free(ck->missing[i].v);
 		free(ck->preds[i]);
 	}
@@ -516,7 +542,8 @@ is_assigned(struct checker *ck, const struct flow *fl, const char *name)
 			ck->queue[tail++] = p;
 		}
 	}
-	names_add(found ? &ck->carried[idx] : &ck->missing[idx], name);
+	/* The caches own copies: name may live on the caller's stack. */
+	names_add(found ? &ck->carried[idx] : &ck->missing[idx], xstrdup(name));
 	return found;
 }
 

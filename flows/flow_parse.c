@@ -950,7 +950,7 @@ check_language_literal(struct parser *p, const struct flow_text *t)
 	if (tm->nvars > 0 || tm->nparts != 1)
 		return 0; /* {placeholders}: checked at run time */
 	for (i = 0; i < p->set->nlanguages; i++)
-		if (strcmp(tm->src, p->set->languages[i]) == 0)
+		if (str_ieq(tm->src, p->set->languages[i]))
 			return 0;
 	return perr_pos(
 	    p, &t->pos, "language '%s' is not in languages", tm->src);

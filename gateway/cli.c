@@ -11,6 +11,8 @@
 #include "cli.h"
 #include "import.h"
 #include "log.h"
+#include "outq.h"
+#include "phone.h"
 #include "store.h"
 #include "util.h"
 
@@ -112,5 +114,72 @@ cli_import(int argc, char **argv, struct config *cfg)
 
 usage:
 	fprintf(stderr, "usage: baraza import TABLE FILE.csv --key COLUMN\n");
+	return 2;
+}
+
+/* baraza send NUM TEXT [--channel NAME] */
+int
+cli_send(int argc, char **argv, struct config *cfg)
+{
+	static const struct option opts[] = {
+		{ "channel", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *channel = cfg->default_channel, *text;
+	char phone[PHONE_MAX];
+	struct store *st;
+	int64_t id;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'c')
+			goto usage;
+		channel = optarg;
+	}
+	if (argc - optind != 2)
+		goto usage;
+	text = argv[optind + 1];
+	if (phone_normalize(argv[optind], cfg->country_code, phone,
+		sizeof(phone)) != 0) {
+		fprintf(stderr, "baraza: %s: not a phone number\n",
+		    argv[optind]);
+		return 1;
+	}
+	if (*text == '\0' || strlen(text) > OUTQ_MAX_TEXT) {
+		fprintf(stderr, "baraza: the text is empty or longer than %d "
+				"bytes\n",
+		    OUTQ_MAX_TEXT);
+		return 1;
+	}
+	if (channel == NULL) {
+		fprintf(stderr, "baraza: no --channel and no default_channel "
+				"in the config\n");
+		return 1;
+	}
+	if (config_channel(cfg, channel) == NULL) {
+		fprintf(stderr, "baraza: no channel named %s\n", channel);
+		return 1;
+	}
+	if ((st = open_store(cfg)) == NULL)
+		return 1;
+	rc = store_begin(st);
+	if (rc == 0)
+		rc = outq_enqueue(st, channel, phone, 0, text, 0, 0, now_ms(),
+		    &id);
+	if (rc == 0)
+		rc = store_commit(st);
+	else
+		store_rollback(st);
+	if (rc != 0) {
+		fprintf(stderr, "baraza: %s\n", store_errmsg(st));
+		store_close(st);
+		return 1;
+	}
+	store_close(st);
+	printf("%lld\n", (long long)id);
+	return 0;
+
+usage:
+	fprintf(stderr, "usage: baraza send NUM TEXT [--channel NAME]\n");
 	return 2;
 }

@@ -12,6 +12,7 @@
 #include "config.h"
 
 int	cli_import(int, char **, struct config *);
+int	cli_send(int, char **, struct config *);
 int	simulate_main(int, char **, struct config *);
 
 /*

@@ -172,6 +172,7 @@ static const struct config_key config_keys[] = {
 	NULL),
     GW("retention_days", T_INT, "365", 0, 36500, retention_days, NULL, NULL),
     GWE("log_level", "info", log_level, log_level_names),
+    GW("public_url", T_URL, NULL, 1, MAX_STRING, public_url, NULL, NULL),
 
     {SEC_CHANNEL, "type", T_ENUM, NULL, 0, 0, CT_ALL, CT_ALL,
 	offsetof(struct channel_config, type), channel_type_names, NULL, NULL},
@@ -189,7 +190,7 @@ static const struct config_key config_keys[] = {
     CH("password", T_SECRET, NULL, 1, MAX_STRING, CT_KN, CT_KN, password),
     CH("account_sid", T_STRING, NULL, 1, MAX_STRING, CT_TW, CT_TW, account_sid),
     CH("auth_token", T_SECRET, NULL, 1, MAX_STRING, CT_TW, CT_TW, auth_token),
-    CH("public_url", T_URL, NULL, 1, MAX_STRING, CT_TW, 0, public_url),
+    CH("public_url", T_URL, NULL, 1, MAX_STRING, CT_ALL, 0, public_url),
     CH("signing_key", T_SECRET, NULL, 1, MAX_STRING, CT_HT, 0, signing_key),
     CH("device", T_PATH, NULL, 1, MAX_STRING, CT_GM, CT_GM, device),
     CH("connection", T_STRING, "at", 1, 64, CT_GM, 0, connection),

@@ -90,7 +90,8 @@ struct channel_config {
 	/* twilio. */
 	char *account_sid; /* required */
 	char *auth_token;  /* required */
-	char *public_url;  /* scheme and host Twilio calls, or NULL */
+	char *public_url;  /* scheme and host the provider calls (Twilio
+			      signatures, delivery report URLs), or NULL */
 	/* http. */
 	char
 	    *signing_key; /* HMAC-SHA256 key, or NULL (http requires api_url) */
@@ -142,6 +143,10 @@ struct config {
 	int retention_days;                /* 365; 0 = keep forever */
 	int log_level;                     /* enum log_level from log.h;
 					       info */
+	char *public_url;                  /* scheme and host where providers
+					      reach the gateway (delivery
+					      report URLs), or NULL: the
+					      listen address over http */
 
 	struct channel_config *channels; /* nchannels, in file order */
 	size_t nchannels;

@@ -10,10 +10,15 @@
 
 #include <uv.h>
 
+#include "batch.h"
+#include "client.h"
 #include "config.h"
 #include "flows/flow.h"
 #include "http.h"
 #include "store.h"
+#include "strmap.h"
+
+struct dispatcher;
 
 /*
  * A loaded flow set with a reference count: a conversation waiting on a
@@ -29,6 +34,12 @@ struct gateway {
 	struct config		*cfg;		/* borrowed from main */
 	struct store		*store;		/* owned */
 	struct http_server	 http;		/* webhooks, API, metrics */
+	struct batch		 batch;		/* one transaction per turn */
+	struct client		 client;	/* providers and fetches */
+	struct dispatcher	*dispatch;	/* the outbound queue */
+	struct strmap		 flood;		/* phone -> struct flood */
+	struct strmap		 ussd_seen;	/* AT USSD texts by session */
+	char			*public_base;	/* where providers reach us */
 	struct flows_ref	*flows;		/* the set serving now */
 	uv_signal_t		 sigterm;	/* drain and stop */
 	uv_signal_t		 sigint;	/* same */
@@ -38,9 +49,19 @@ struct gateway {
 	uv_timer_t		 stop_timer;	/* the 5 s limit on draining */
 	int			 watching;	/* flows_watch started */
 	int			 stopping;	/* a stop signal came */
+	int			 http_done;	/* the server has drained */
+	int			 dispatch_done;	/* no request in flight */
+	int			 client_closing; /* the last step of a stop */
 	int64_t			 started_ms;	/* wall time at start */
 	uint64_t		 reloads;	/* successful reloads */
 	uint64_t		 reload_failures; /* refused flow sets */
+	uint64_t		 received;	/* inbound SMS stored */
+	uint64_t		 duplicates;	/* provider retries dropped */
+	uint64_t		 flooded;	/* stored, not answered */
+	uint64_t		 ussd_steps;	/* USSD requests */
+	uint64_t		 reports;	/* delivery reports */
+	uint64_t		 hooks_bad;	/* webhooks refused 400 */
+	uint64_t		 hooks_forbidden; /* webhooks refused 403 */
 };
 
 /*
@@ -67,5 +88,8 @@ void	router_handle(struct http_request *, void *);
 
 /* Answers req with a JSON error body {"error": msg} and status. */
 void	router_error(struct http_request *, int, const char *);
+
+/* Answers 405 with an Allow header listing allow ("GET, HEAD"). */
+void	router_method(struct http_request *, const char *allow);
 
 #endif

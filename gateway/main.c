@@ -40,7 +40,7 @@ static const struct command commands[] = {
 	{ "check", NULL, 0, "" },
 	{ "simulate", simulate_main, 1,
 	    "[--ussd CODE | --sms] [--phone NUM] [--lang LL]" },
-	{ "send", cmd_later, 1, "NUM TEXT [--channel NAME]" },
+	{ "send", cli_send, 1, "NUM TEXT [--channel NAME]" },
 	{ "broadcast", cmd_later, 1, "TEXT --topic T [--at TIME] [--dry-run]" },
 	{ "notify", cmd_later, 1,
 	    "FILE.csv --text TEMPLATE [--at TIME] [--dry-run]" },

@@ -13,7 +13,9 @@
 
 #include <jansson.h>
 
+#include "api.h"
 #include "gateway.h"
+#include "hooks.h"
 #include "sig.h"
 #include "log.h"
 #include "util.h"
@@ -35,8 +37,8 @@ is_method(const struct http_request *req, const char *m)
 	return strcmp(req->method, m) == 0;
 }
 
-static void
-method_not_allowed(struct http_request *req, const char *allow)
+void
+router_method(struct http_request *req, const char *allow)
 {
 	static const char body[] = "{\"error\":\"method not allowed\"}";
 	char extra[64];
@@ -50,7 +52,7 @@ static void
 route_healthz(struct gateway *gw, struct http_request *req)
 {
 	if (!is_method(req, "GET") && !is_method(req, "HEAD")) {
-		method_not_allowed(req, "GET, HEAD");
+		router_method(req, "GET, HEAD");
 		return;
 	}
 	if (store_ping(gw->store) != 0) {
@@ -67,7 +69,7 @@ route_metrics(struct gateway *gw, struct http_request *req)
 	struct buf b;
 
 	if (!is_method(req, "GET")) {
-		method_not_allowed(req, "GET");
+		router_method(req, "GET");
 		return;
 	}
 	http_server_stats(&gw->http, &st);
@@ -131,7 +133,7 @@ route_hooks(struct gateway *gw, struct http_request *req, const char *rest)
 		router_error(req, 404, "no such webhook kind");
 		return;
 	}
-	router_error(req, 501, "webhooks are not implemented yet");
+	hooks_handle(gw, req, ch, kind);
 }
 
 /* /api/v1/...: the admin API, behind the bearer token. */
@@ -152,8 +154,7 @@ route_api(struct gateway *gw, struct http_request *req, const char *rest)
 		    strlen("{\"error\":\"a valid bearer token is required\"}"));
 		return;
 	}
-	(void)rest;
-	router_error(req, 404, "no such API endpoint");
+	api_handle(gw, req, rest);
 }
 
 void

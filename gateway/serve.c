@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "gateway.h"
+#include "ingress.h"
+#include "outq.h"
 #include "log.h"
 #include "util.h"
 
@@ -145,12 +148,16 @@ on_closed(uv_handle_t *h)
 	(void)h;
 }
 
-/* Every connection is closed: close the gateway's own handles. */
+/* The client is closed: nothing is in flight; close the rest. */
 static void
-on_http_done(struct http_server *srv)
+on_client_closed(struct client *c, void *arg)
 {
-	struct gateway *gw = container_of(srv, struct gateway, http);
+	struct gateway *gw = arg;
 
+	(void)c;
+	batch_close(&gw->batch);
+	dispatch_free(gw->dispatch);
+	gw->dispatch = NULL;
 	uv_close((uv_handle_t *)&gw->sigterm, on_closed);
 	uv_close((uv_handle_t *)&gw->sigint, on_closed);
 	uv_close((uv_handle_t *)&gw->sighup, on_closed);
@@ -160,14 +167,50 @@ on_http_done(struct http_server *srv)
 		uv_close((uv_handle_t *)&gw->flows_watch, on_closed);
 }
 
+/*
+ * The stop goes in two steps: the HTTP server drains (requests in flight
+ * are answered after their commit) while the dispatcher lets its requests
+ * to providers finish; when both are done the client closes (cancelling
+ * fetches, whose messages were stored and are handled at the next start),
+ * the last batch commits, and the loop runs out of handles.
+ */
+static void
+maybe_closed(struct gateway *gw)
+{
+	if (gw->http_done && gw->dispatch_done && !gw->client_closing) {
+		gw->client_closing = 1;
+		client_shutdown(&gw->client, on_client_closed, gw);
+		batch_flush(&gw->batch);
+	}
+}
+
+static void
+on_http_done(struct http_server *srv)
+{
+	struct gateway *gw = container_of(srv, struct gateway, http);
+
+	gw->http_done = 1;
+	maybe_closed(gw);
+}
+
+static void
+on_dispatch_stopped(void *arg)
+{
+	struct gateway *gw = arg;
+
+	gw->dispatch_done = 1;
+	maybe_closed(gw);
+}
+
 static void
 on_stop_timer(uv_timer_t *t)
 {
 	struct gateway *gw = container_of(t, struct gateway, stop_timer);
 
 	/*
-	 * In-flight requests did not finish in time. Every acknowledged
-	 * message is committed already, so leaving now loses nothing.
+	 * Requests did not finish in time. Every acknowledged message is
+	 * committed already, so leaving now loses nothing; messages still
+	 * "sending" are queued again at the next start.
 	 */
 	log_warn("gateway", "stop timed out, exiting with requests in flight");
 	store_close(gw->store);
@@ -186,6 +229,7 @@ on_stop_signal(uv_signal_t *s, int signum)
 	    signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	uv_timer_start(&gw->stop_timer, on_stop_timer, STOP_LIMIT_MS, 0);
 	http_server_shutdown(&gw->http, on_http_done);
+	dispatch_stop(gw->dispatch, on_dispatch_stopped, gw);
 }
 
 /* Formats the configured listen address for http_server_listen. */
@@ -218,6 +262,11 @@ serve_main(struct config *cfg)
 		free(err);
 		return 1;
 	}
+	if ((rc = outq_recover(gw.store, now_ms())) > 0)
+		log_warn("gateway",
+		    "messages in flight at the last stop are queued again "
+		    "count=%d",
+		    rc);
 
 	flow_findings_init(&f);
 	if (gateway_load_flows(cfg, &set, &f) != 0) {
@@ -271,6 +320,21 @@ serve_main(struct config *cfg)
 			    cfg->flows, uv_strerror(rc));
 	}
 
+	/* After the HTTP server: the commit runs before its flush. */
+	batch_init(&gw.batch, gw.loop, gw.store);
+	client_init(&gw.client, gw.loop);
+	if (cfg->public_url != NULL)
+		gw.public_base = xstrdup(cfg->public_url);
+	else
+		gw.public_base = xasprintf(strchr(cfg->listen.host, ':') ?
+			"http://[%s]:%d" :
+			"http://%s:%d",
+		    cfg->listen.host, http_server_port(&gw.http));
+	gw.dispatch = dispatch_new(gw.loop, cfg, gw.store, &gw.batch,
+	    &gw.client, gw.public_base);
+	ingress_init(&gw);
+	ingress_recover(&gw);
+
 	log_info("http", "listening addr=%s:%d",
 	    strchr(cfg->listen.host, ':') ? "[::]" : cfg->listen.host,
 	    http_server_port(&gw.http));
@@ -279,9 +343,12 @@ serve_main(struct config *cfg)
 
 	uv_run(gw.loop, UV_RUN_DEFAULT);
 
+	ingress_free(&gw);
 	flows_unref(gw.flows);
 	store_close(gw.store);
-	uv_loop_close(gw.loop);
+	free(gw.public_base);
+	if (uv_loop_close(gw.loop) != 0)
+		log_warn("gateway", "handles left open at exit");
 	log_info("gateway", "stopped");
 	return 0;
 }

@@ -65,7 +65,7 @@ static const char *const migrations[] = {
     "CREATE INDEX messages_outbound ON messages(channel, provider_id)"
     "  WHERE direction = 'out' AND provider_id IS NOT NULL;"
     /* The outbound queue: what is due, in order. */
-    "CREATE INDEX messages_queue ON messages(state, next_attempt);"
+    "CREATE INDEX messages_queue ON messages(state, channel, next_attempt);"
     "CREATE INDEX messages_contact ON messages(contact_id);"
     "CREATE INDEX messages_broadcast ON messages(broadcast_id)"
     "  WHERE broadcast_id IS NOT NULL;"
@@ -245,9 +245,14 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_TABLE_SET_ROWS] = "UPDATE data_tables SET rows = ?2 WHERE name = ?1",
 };
 
+#define STORE_MAX_EXTRA 128 /* statements of other modules, store_stmt */
+
 struct store {
 	sqlite3 *db;                 /* the connection */
 	sqlite3_stmt *stmt[S_COUNT]; /* prepared once, see stmt_sql */
+	const char *extra_sql[STORE_MAX_EXTRA]; /* store_stmt's keys */
+	sqlite3_stmt *extra[STORE_MAX_EXTRA];   /* and statements */
+	int nextra;
 };
 
 /* Returns the prepared statement id, ready to bind. */
@@ -591,6 +596,8 @@ store_close(struct store *st)
 		return;
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	for (i = 0; i < st->nextra; i++)
+		sqlite3_finalize(st->extra[i]);
 	if (sqlite3_close(st->db) != SQLITE_OK)
 		log_warn("store", "close failed error=\"%s\"",
 		    sqlite3_errmsg(st->db));
@@ -601,6 +608,32 @@ sqlite3 *
 store_db(struct store *st)
 {
 	return st->db;
+}
+
+sqlite3_stmt *
+store_stmt(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int i, rc;
+
+	/* Keyed by the address of the caller's static SQL text. */
+	for (i = 0; i < st->nextra; i++) {
+		if (st->extra_sql[i] == sql) {
+			sqlite3_reset(st->extra[i]);
+			sqlite3_clear_bindings(st->extra[i]);
+			return st->extra[i];
+		}
+	}
+	if (st->nextra == STORE_MAX_EXTRA)
+		fatalx("store: more than %d extra statements", STORE_MAX_EXTRA);
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+	    NULL);
+	if (rc != SQLITE_OK)
+		fatalx("store: cannot prepare \"%.60s\": %s", sql,
+		    sqlite3_errmsg(st->db));
+	st->extra_sql[st->nextra] = sql;
+	st->extra[st->nextra++] = s;
+	return s;
 }
 
 const char *

@@ -80,6 +80,15 @@ int store_schema_version(void);
  */
 sqlite3 *store_db(struct store *);
 
+/*
+ * A statement of another module, prepared on first use and kept for the
+ * connection's life (SQLITE_PREPARE_PERSISTENT). sql MUST be a string with
+ * static storage: its address is the key. The statement comes back reset
+ * with no bindings; it is owned by the store. A statement that does not
+ * prepare is a programming error (fatal).
+ */
+sqlite3_stmt *store_stmt(struct store *, const char *sql);
+
 /* SQLite's message for the last failure on this connection (store-owned). */
 const char *store_errmsg(struct store *);
 

@@ -105,6 +105,10 @@ struct provider_result {
 	enum provider_outcome outcome;
 	char		*provider_id;	/* id for delivery reports, or NULL */
 	char		*error;		/* reason when not OK, or NULL */
+	int64_t		 msg_id;	/* in: the gateway's id of the message
+					   sent, set before parse_send (see
+					   provider_parse_send); Kannel and
+					   http report it back as provider_id */
 };
 
 /* What a webhook answers (body owned by the buf the caller gives). */
@@ -161,6 +165,12 @@ struct provider_ops {
 		    const struct client_resp *, struct provider_result *);
 };
 
+/* The four implementations (africastalking.c, twilio.c, kannel.c, http.c). */
+extern const struct provider_ops provider_africastalking;
+extern const struct provider_ops provider_twilio;
+extern const struct provider_ops provider_kannel;
+extern const struct provider_ops provider_http;
+
 /* The ops for a channel type, or NULL for types with their own path (gammu). */
 const struct provider_ops *provider_for(enum channel_type);
 
@@ -168,5 +178,117 @@ void	provider_inbound_free(struct provider_inbound *);
 void	provider_status_free(struct provider_status *);
 void	provider_request_free(struct provider_request *);
 void	provider_result_free(struct provider_result *);
+
+/*
+ * Decodes resp, the answer to the send of the gateway's message msg_id, on
+ * a channel of type ops: clears result, sets result->msg_id and calls
+ * ops->parse_send. The caller owns what result then holds and releases it
+ * with provider_result_free. Prefer this to calling parse_send directly.
+ */
+void	provider_parse_send(const struct provider_ops *,
+	    const struct channel_config *, int64_t msg_id,
+	    const struct client_resp *, struct provider_result *);
+
+/*
+ * Helpers shared by the implementations (provider.c).
+ */
+
+#define PROVIDER_ERROR_MAX 200	/* bytes of provider text kept in an error */
+#define PROVIDER_MAX_HEADERS 7	/* headers a provider_request holds */
+
+struct form;
+struct json_t;
+
+/* provider_field / provider_json_field flags. */
+#define PROVIDER_OPTIONAL 0x0	/* may be missing (then *out is NULL) */
+#define PROVIDER_REQUIRED 0x1	/* must be present, may be empty */
+#define PROVIDER_NONEMPTY 0x3	/* must be present and not empty */
+#define PROVIDER_NUMBER   0x4	/* JSON: an integer is accepted too */
+
+/* Sets every member of in to NULL/0 and in->ussd_new to -1. */
+void	provider_inbound_init(struct provider_inbound *in);
+/* Sets every member of st to NULL/0. */
+void	provider_status_init(struct provider_status *st);
+
+/* 1 when the len bytes at s are well-formed UTF-8 (no overlong forms,
+   surrogates or code points past U+10FFFF), else 0. */
+int	provider_utf8_valid(const char *s, size_t len);
+
+/*
+ * Decodes a form webhook into f: the body of a POST, or for a GET (only
+ * when allow_get) the query string; a POST with an empty body also falls
+ * back to the query string when allow_get (Kannel's post-url). Returns
+ * DECODE_OK or DECODE_BAD with a reason appended. Either way the caller
+ * calls form_free(f).
+ */
+int	provider_form(const struct http_request *req, int allow_get,
+	    struct form *f, struct buf *reason);
+
+/*
+ * Copies the form field name into *out (a new string the caller frees, or
+ * NULL when absent and optional) after checking flags and UTF-8. Returns
+ * 0, or DECODE_BAD with a reason naming the field.
+ */
+int	provider_field(const struct form *f, const char *name, int flags,
+	    char **out, struct buf *reason);
+
+/*
+ * Parses a POST body as one JSON object into *root (a new reference the
+ * caller releases with json_decref). Returns DECODE_OK, or DECODE_BAD with
+ * jansson's message appended to reason (*root is then NULL).
+ */
+int	provider_json(const struct http_request *req, struct json_t **root,
+	    struct buf *reason);
+
+/*
+ * As provider_field for a member of a JSON object: a string, or with
+ * PROVIDER_NUMBER also an integer (stored as decimal text).
+ */
+int	provider_json_field(struct json_t *obj, const char *name, int flags,
+	    char **out, struct buf *reason);
+
+/*
+ * A printable copy of len bytes of s for logs and stored errors: at most
+ * max bytes, cut on a character boundary, control characters and invalid
+ * UTF-8 turned into '?', white space runs into one space, trimmed. The
+ * caller frees the result.
+ */
+char	*provider_clean(const char *s, size_t len, size_t max);
+
+/*
+ * Appends "name=value" to the form b, percent-encoded, with a '&' first
+ * unless b is empty.
+ */
+void	provider_form_add(struct buf *b, const char *name, const char *value);
+
+/* Fills result with outcome and a formatted error (never NULL). */
+void	provider_fail(struct provider_result *result,
+	    enum provider_outcome outcome, const char *fmt, ...)
+	    PRINTFLIKE(3, 4);
+
+/*
+ * Fills result for an answer that is not a 2xx (or a transport failure):
+ * the outcome from resp->outcome, the error "HTTP STATUS: BODY" (BODY
+ * cleaned and cut) or the transport's error text.
+ */
+void	provider_http_failure(const struct client_resp *resp,
+	    struct provider_result *result);
+
+/* The provider outcome matching a client outcome. */
+enum provider_outcome provider_outcome_of(enum client_outcome);
+
+/*
+ * Appends a formatted "Name: value" header to r. Returns 0, or -1 when r
+ * already holds PROVIDER_MAX_HEADERS or the line holds a CR or LF.
+ */
+int	provider_request_header(struct provider_request *r, const char *fmt,
+	    ...) PRINTFLIKE(2, 3);
+
+/*
+ * Points r->req at r's members (method, url, headers, body, userpwd) once
+ * they are filled.
+ */
+void	provider_request_finish(struct provider_request *r,
+	    const char *method);
 
 #endif

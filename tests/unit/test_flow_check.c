@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "flows/flow.h"
+#include "gateway/log.h"
 
 static const char *const langs[] = {"en", "sw"};
 static const struct flow_config cfg = {langs, 2, 0};
@@ -176,6 +177,11 @@ test_unassigned(void **state)
 	expect(&cfg, "flow f\n  if ward = \"x\" -> a\n  step a\n", 0, 1,
 	    "t.flow:2:6: warning: variable 'ward' is used but never assigned "
 	    "in flow 'f'");
+	/* The same name in a condition, then in a text (cached answer). */
+	expect(&cfg,
+	    "flow f\n  if age is empty -> a\n  step a\n  say \"{age}\"\n", 0, 2,
+	    "t.flow:4:8: warning: variable 'age' is used but never assigned "
+	    "in flow 'f'");
 	expect(&cfg, "flow f\n  if rest = \"{v}\" -> a\n  step a\n", 0, 1,
 	    "t.flow:2:14: warning: variable 'v' is used but never assigned "
 	    "in flow 'f'");
@@ -291,6 +297,42 @@ test_ussd_screens(void **state)
 	    "is over the limit of 40");
 }
 
+/* flow_findings_log writes one log line per finding, at its level. */
+static void
+log_findings(const struct flow_findings *f)
+{
+	char path[] = "/tmp/test_flow_check_XXXXXX", line[256];
+	int fd, saved, nerr = 0, nwarn = 0, nlines = 0;
+	FILE *fp;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	assert_int_equal(flow_findings_log(f, "flows"), 4);
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	fp = fdopen(fd, "r");
+	assert_non_null(fp);
+	rewind(fp);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		nlines++;
+		if (strstr(line, " ERROR flows: ") != NULL)
+			nerr++;
+		if (strstr(line, " WARN flows: b.flow:2:1: warning: w1") !=
+		    NULL)
+			nwarn++;
+	}
+	fclose(fp);
+	unlink(path);
+	assert_int_equal(nlines, 6);
+	assert_int_equal(nerr, 4);
+	assert_int_equal(nwarn, 1);
+}
+
 static void
 test_findings(void **state)
 {
@@ -338,6 +380,7 @@ test_findings(void **state)
 	assert_string_equal(line, "a.flow:2:5: error: e2\n");
 	fclose(fp);
 	unlink(path);
+	log_findings(&f);
 	flow_findings_free(&f);
 
 	/* Past the maximum, findings are counted, not kept. */

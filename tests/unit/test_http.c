@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,7 @@ struct fixture {
 	int done_called;        /* shutdown's callback ran */
 	int order[64];          /* tags of deferred answers, as given */
 	int norder;             /* entries in order */
+	atomic_int gone_seen;   /* the handler has /wait-gone */
 	int gone_answered;      /* /wait-gone answered after disconnect */
 	uint64_t gone_requests; /* requests_total when it was answered */
 	/* Client side. */
@@ -273,15 +275,41 @@ on_wait_gone(uv_timer_t *t)
 	struct fixture *fx = d->fx;
 	struct http_stats st;
 
+	/*
+	 * A reset usually reaches the server as an error (the request is
+	 * orphaned at once) but may read as EOF, a half-close: the connection
+	 * then waits for this answer and closes when writing it fails. Both
+	 * must be clean; wait a bounded time for the first.
+	 */
 	http_server_stats(&fx->srv, &st);
-	if (st.conns_open != 0 && ++d->polls < 1000)
+	if (st.conns_open != 0 && ++d->polls < 100)
 		return;
-	/* The client is gone: this answer is discarded. */
 	http_respond(d->req, 200, "text/plain", "late", 4);
 	http_server_stats(&fx->srv, &st);
 	fx->gone_answered = 1;
 	fx->gone_requests = st.requests_total;
 	uv_close((uv_handle_t *)&d->timer, on_defer_close);
+}
+
+/* Answers from a prepare callback, as the store does after its commit. */
+struct in_prepare {
+	uv_prepare_t prep;        /* runs before the loop polls */
+	struct http_request *req; /* to answer */
+};
+
+static void
+on_prepare_close(uv_handle_t *h)
+{
+	free(container_of((uv_prepare_t *)h, struct in_prepare, prep));
+}
+
+static void
+on_prepare(uv_prepare_t *p)
+{
+	struct in_prepare *ip = container_of(p, struct in_prepare, prep);
+
+	http_respond(ip->req, 201, "text/plain", "committed", 9);
+	uv_close((uv_handle_t *)p, on_prepare_close);
 }
 
 static void
@@ -333,7 +361,14 @@ handler(struct http_request *req, void *arg)
 		snprintf(body, sizeof(body), "%llu",
 		    (unsigned long long)st.conns_open);
 		http_respond(req, 200, "text/plain", body, strlen(body));
+	} else if (strcmp(req->path, "/prepare") == 0) {
+		struct in_prepare *ip = calloc(1, sizeof(*ip));
+
+		ip->req = req;
+		uv_prepare_init(&fx->loop, &ip->prep);
+		uv_prepare_start(&ip->prep, on_prepare);
 	} else if (strcmp(req->path, "/wait-gone") == 0) {
+		atomic_store(&fx->gone_seen, 1);
 		defer_answer(fx, req, 0, 5, on_wait_gone, 5);
 	} else if (strcmp(req->path, "/shutdown") == 0) {
 		http_server_shutdown(&fx->srv, on_done);
@@ -428,6 +463,8 @@ cl_simple_get(struct fixture *fx)
 	    &fx->r[0]);
 	one_request(fx, "GET /nope HTTP/1.1\r\n\r\n", &fx->r[1]);
 	one_request(fx, "GET http://example/echo HTTP/1.1\r\n\r\n", &fx->r[2]);
+	/* Answered in a prepare callback: sent without waiting for I/O. */
+	one_request(fx, "POST /prepare HTTP/1.1\r\n\r\n", &fx->r[3]);
 }
 
 static void
@@ -447,6 +484,8 @@ test_simple_get(void **state)
 	assert_int_equal(fx->r[1].status, 404);
 	assert_int_equal(fx->r[2].status, 200);
 	assert_string_equal(fx->r[2].body, "GET /echo  host=- xtest=- body=");
+	assert_int_equal(fx->r[3].status, 201);
+	assert_string_equal(fx->r[3].body, "committed");
 }
 
 static void
@@ -860,6 +899,9 @@ cl_gone(struct fixture *fx)
 	/* A reset before the answer: the request is orphaned. */
 	fd = cl_connect(fx->port);
 	cl_sends(fd, "GET /wait-gone HTTP/1.1\r\n\r\n");
+	/* Reset only once the server has the request. */
+	for (int i = 0; i < 1000 && !atomic_load(&fx->gone_seen); i++)
+		ms_sleep(5);
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
 }
@@ -876,7 +918,7 @@ test_client_gone(void **state)
 	assert_true(fx->r[0].closed_after);
 	/* Answered after the disconnect, without effect. */
 	assert_int_equal(fx->gone_answered, 1);
-	assert_int_equal(fx->gone_requests, 1);
+	assert_true(fx->gone_requests == 1 || fx->gone_requests == 2);
 }
 
 static void
@@ -1053,6 +1095,48 @@ sockless_handler(struct http_request *req, void *arg)
 	http_respond(req, 200, NULL, body, strlen(body));
 }
 
+static struct http_request *held[4];
+static size_t nheld;
+
+static void
+holding_handler(struct http_request *req, void *arg)
+{
+	(void)arg;
+	if (strcmp(req->path, "/now") == 0) {
+		http_respond(req, 200, NULL, "now", 3);
+		return;
+	}
+	held[nheld++] = req;
+	/* The second held one is answered before the first. */
+	if (nheld == 2)
+		http_respond(held[1], 200, NULL, "second", 6);
+}
+
+static void
+test_parse_orphans(void **state)
+{
+	static const char in[] = "GET /a HTTP/1.1\r\n\r\n"
+				 "GET /b HTTP/1.1\r\n\r\n"
+				 "GET /now HTTP/1.1\r\n\r\n";
+	struct buf out;
+	size_t n;
+
+	(void)state;
+	buf_init(&out, 1 << 20);
+	nheld = 0;
+	n = http_parse_buffer(
+	    NULL, in, sizeof(in) - 1, 5, holding_handler, NULL, &out);
+	assert_int_equal(n, 3);
+	assert_int_equal(nheld, 2);
+	/* Nothing was sent: the first answer never came. */
+	assert_int_equal(out.len, 0);
+	/* The input is over (a disconnect); the late answer is discarded. */
+	assert_string_equal(held[0]->path, "/a");
+	http_respond(held[0], 200, NULL, "late", 4);
+	assert_int_equal(out.len, 0);
+	buf_free(&out);
+}
+
 static void
 test_parse_buffer(void **state)
 {
@@ -1117,6 +1201,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_max_conns, setup, teardown),
 	    cmocka_unit_test(test_listen_addresses),
 	    cmocka_unit_test(test_parse_buffer),
+	    cmocka_unit_test(test_parse_orphans),
 	};
 
 	log_set_level(L_WARN);

@@ -1,0 +1,183 @@
+/*
+ * api.c: the admin API: messages (later: broadcasts, reports, tables).
+ * Bodies are JSON, answers are JSON, errors are {"error": "..."}.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "dispatch.h"
+#include "gateway.h"
+#include "log.h"
+#include "outq.h"
+#include "phone.h"
+#include "util.h"
+
+static void
+respond_json(struct http_request *req, int status, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	http_respond(req, status, "application/json", s, strlen(s));
+	free(s);
+	json_decref(o);
+}
+
+/* Parses the body as a JSON object, or answers 400 and returns NULL. */
+static json_t *
+body_object(struct http_request *req)
+{
+	json_error_t e;
+	json_t *o;
+	char msg[200];
+
+	o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+	if (o == NULL || !json_is_object(o)) {
+		snprintf(msg, sizeof(msg), "the body must be a JSON object%s%s",
+		    o == NULL ? ": " : "", o == NULL ? e.text : "");
+		json_decref(o);
+		router_error(req, 400, msg);
+		return NULL;
+	}
+	return o;
+}
+
+/* The id at the start of rest ("42"), or -1. */
+static int64_t
+parse_id(const char *s)
+{
+	int64_t id = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || id > INT64_MAX / 10 - 10)
+			return -1;
+		id = id * 10 + (*s - '0');
+	}
+	return id > 0 ? id : -1;
+}
+
+struct pending {
+	struct gateway		*gw;
+	struct http_request	*req;
+	int64_t			 id;
+};
+
+static void
+on_queued(void *arg, int ok)
+{
+	struct pending *p = arg;
+
+	if (!ok)
+		router_error(p->req, 503, "the store failed; try again");
+	else {
+		respond_json(p->req, 202, json_pack("{s:I}", "id",
+					       (json_int_t)p->id));
+		dispatch_kick(p->gw->dispatch);
+	}
+	free(p);
+}
+
+/* POST /api/v1/messages {"to", "text", "channel"?} */
+static void
+post_message(struct gateway *gw, struct http_request *req)
+{
+	const char *to, *text, *channel;
+	char phone[PHONE_MAX];
+	struct pending *p;
+	json_t *o;
+	int64_t id;
+
+	if ((o = body_object(req)) == NULL)
+		return;
+	to = json_string_value(json_object_get(o, "to"));
+	text = json_string_value(json_object_get(o, "text"));
+	channel = json_string_value(json_object_get(o, "channel"));
+	if (channel == NULL)
+		channel = gw->cfg->default_channel;
+	if (to == NULL || text == NULL || *text == '\0') {
+		router_error(req, 400, "\"to\" and \"text\" are required strings");
+	} else if (phone_normalize(to, gw->cfg->country_code, phone,
+		       sizeof(phone)) != 0) {
+		router_error(req, 400, "\"to\" is not a phone number");
+	} else if (strlen(text) > OUTQ_MAX_TEXT) {
+		router_error(req, 400, "\"text\" is too long");
+	} else if (channel == NULL) {
+		router_error(req, 400,
+		    "no \"channel\" given and no default_channel configured");
+	} else if (config_channel(gw->cfg, channel) == NULL) {
+		router_error(req, 400, "no such channel");
+	} else if (batch_begin(&gw->batch) != 0 ||
+	    outq_enqueue(gw->store, channel, phone, 0, text, 0, 0, now_ms(),
+		&id) != 0) {
+		router_error(req, 503, "the store failed; try again");
+	} else {
+		p = xmalloc(sizeof(*p));
+		p->gw = gw;
+		p->req = req;
+		p->id = id;
+		batch_defer(&gw->batch, on_queued, p);
+	}
+	json_decref(o);
+}
+
+/* GET /api/v1/messages/ID */
+static void
+get_message(struct gateway *gw, struct http_request *req, int64_t id)
+{
+	struct outq_info m;
+	char created[32], updated[32];
+	json_t *o;
+
+	if (outq_get(gw->store, id, &m) != 0) {
+		router_error(req, 404, "no such message");
+		return;
+	}
+	iso8601_utc(m.created, created, sizeof(created));
+	iso8601_utc(m.updated, updated, sizeof(updated));
+	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s}", "id",
+	    (json_int_t)m.id, "direction", m.direction, "channel", m.channel,
+	    strcmp(m.direction, "out") == 0 ? "to" : "from", m.phone, "state",
+	    m.state, "attempts", m.attempts, "segments", m.segments, "created",
+	    created, "updated", updated);
+	json_object_set_new(o, "error", m.error ? json_string(m.error) :
+						  json_null());
+	if (m.provider_id != NULL)
+		json_object_set_new(o, "provider_id",
+		    json_string(m.provider_id));
+	outq_info_free(&m);
+	respond_json(req, 200, o);
+}
+
+void
+api_handle(struct gateway *gw, struct http_request *req, const char *rest)
+{
+	int64_t id;
+
+	if (strcmp(rest, "messages") == 0) {
+		if (strcmp(req->method, "POST") != 0) {
+			router_method(req, "POST");
+			return;
+		}
+		post_message(gw, req);
+		return;
+	}
+	if (strncmp(rest, "messages/", 9) == 0) {
+		if ((id = parse_id(rest + 9)) < 0) {
+			router_error(req, 404, "no such message");
+			return;
+		}
+		if (strcmp(req->method, "GET") != 0) {
+			router_method(req, "GET");
+			return;
+		}
+		get_message(gw, req, id);
+		return;
+	}
+	router_error(req, 404, "no such API endpoint");
+}

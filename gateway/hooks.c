@@ -1,0 +1,205 @@
+/*
+ * hooks.c: provider webhooks, /hooks/CHANNEL/KIND. Checks the channel's
+ * webhook_secret, lets the channel type's provider decode the request
+ * (signatures included), hands the message to ingress and answers in the
+ * provider's form once ingress says it is committed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "form.h"
+#include "gateway.h"
+#include "hooks.h"
+#include "ingress.h"
+#include "log.h"
+#include "provider.h"
+#include "sig.h"
+#include "util.h"
+
+/* A webhook waiting for its commit. */
+struct hook {
+	struct gateway			*gw;
+	struct http_request		*req;
+	const struct provider_ops	*ops;
+	const char			*kind;
+};
+
+static void
+answer_text(struct http_request *req, int status, const char *msg)
+{
+	char body[256];
+	int n = snprintf(body, sizeof(body), "%s\n", msg);
+
+	http_respond(req, status, "text/plain; charset=utf-8", body,
+	    (size_t)n < sizeof(body) ? (size_t)n : sizeof(body) - 1);
+}
+
+/*
+ * The scheme and host the provider called, for signatures: the channel's
+ * public_url, else X-Forwarded-Proto/Host from a proxy, else http + Host.
+ */
+static char *
+public_url(const struct channel_config *ch, const struct http_request *req)
+{
+	const char *proto = http_header(req, "X-Forwarded-Proto");
+	const char *host = http_header(req, "X-Forwarded-Host");
+
+	if (ch->public_url != NULL)
+		return xstrdup(ch->public_url);
+	if (host == NULL)
+		host = http_header(req, "Host");
+	if (proto == NULL)
+		proto = "http";
+	/* A proxy may list several values: the first is the client's. */
+	return xasprintf("%.*s://%.*s", (int)strcspn(proto, ", "), proto,
+	    (int)strcspn(host ? host : "localhost", ", "),
+	    host ? host : "localhost");
+}
+
+static void
+on_done(void *arg, const struct ingress_result *res)
+{
+	struct hook *h = arg;
+	struct provider_answer ans;
+	struct buf body;
+
+	if (res->status != 200) {
+		answer_text(h->req, res->status,
+		    "the message could not be stored; try again");
+		free(h);
+		return;
+	}
+	buf_init(&body, 64 * 1024);
+	memset(&ans, 0, sizeof(ans));
+	ans.status = 200;
+	ans.content_type = "text/plain";
+	if (strcmp(h->kind, "sms") == 0)
+		h->ops->answer_sms(res->id, &ans, &body);
+	else if (strcmp(h->kind, "ussd") == 0)
+		h->ops->answer_ussd(res->screen ? res->screen : "", res->end,
+		    &ans, &body);
+	http_respond(h->req, ans.status, ans.content_type, body.data,
+	    body.len);
+	buf_free(&body);
+	free(h);
+}
+
+static const char *
+dlr_state(enum provider_dlr s)
+{
+	switch (s) {
+	case DLR_DELIVERED:
+		return "delivered";
+	case DLR_FAILED:
+		return "failed";
+	case DLR_SENT:
+	default:
+		return "sent";
+	}
+}
+
+void
+hooks_handle(struct gateway *gw, struct http_request *req,
+    const struct channel_config *ch, const char *kind)
+{
+	const struct provider_ops *ops = provider_for(ch->type);
+	struct provider_inbound in;
+	struct provider_status st;
+	struct buf reason;
+	struct form q;
+	struct hook *h;
+	const char *why = NULL, *secret;
+	char *url;
+	int rc, get_ok = ch->type == CHANNEL_KANNEL;
+
+	if (ops == NULL || (strcmp(kind, "sms") == 0 && !ops->decode_sms) ||
+	    (strcmp(kind, "ussd") == 0 && !ops->decode_ussd) ||
+	    (strcmp(kind, "status") == 0 && !ops->decode_status)) {
+		router_error(req, 404, "this channel has no such webhook");
+		return;
+	}
+	if (strcmp(req->method, "POST") != 0 &&
+	    !(get_ok && strcmp(req->method, "GET") == 0)) {
+		http_respond_ex(req, 405, "text/plain",
+		    get_ok ? "Allow: GET, POST\r\n" : "Allow: POST\r\n",
+		    "method not allowed\n", 19);
+		return;
+	}
+	if (ch->webhook_secret != NULL) {
+		memset(&q, 0, sizeof(q));
+		if (form_parse(&q, req->query, strlen(req->query), &why) != 0 ||
+		    (secret = form_get(&q, "secret")) == NULL ||
+		    !sig_equal(secret, ch->webhook_secret)) {
+			form_free(&q);
+			gw->hooks_forbidden++;
+			answer_text(req, 403, "wrong or missing secret");
+			return;
+		}
+		form_free(&q);
+	}
+
+	buf_init(&reason, 512);
+	url = public_url(ch, req);
+	if (strcmp(kind, "status") == 0) {
+		memset(&st, 0, sizeof(st));
+		rc = ops->decode_status(ch, req, url, &st, &reason);
+	} else {
+		memset(&in, 0, sizeof(in));
+		rc = strcmp(kind, "sms") == 0 ?
+		    ops->decode_sms(ch, req, url, &in, &reason) :
+		    ops->decode_ussd(ch, req, url, &in, &reason);
+	}
+	free(url);
+	if (rc == DECODE_IGNORE) {
+		http_respond(req, 200, "text/plain", "", 0);
+		goto out;
+	}
+	if (rc != DECODE_OK) {
+		if (rc == DECODE_FORBIDDEN)
+			gw->hooks_forbidden++;
+		else
+			gw->hooks_bad++;
+		log_info("hooks", "webhook refused channel=%s kind=%s status=%d "
+				  "reason=\"%s\"",
+		    ch->name, kind, -rc,
+		    reason.len ? buf_cstr(&reason) : "-");
+		answer_text(req, rc == DECODE_FORBIDDEN ? 403 : 400,
+		    reason.len ? buf_cstr(&reason) : "bad request");
+		goto out;
+	}
+
+	h = xcalloc(1, sizeof(*h));
+	h->gw = gw;
+	h->req = req;
+	h->ops = ops;
+	h->kind = strcmp(kind, "sms") == 0 ? "sms" :
+	    strcmp(kind, "ussd") == 0	   ? "ussd" :
+					     "status";
+	if (strcmp(kind, "sms") == 0) {
+		struct ingress_sms m = { ch->name, in.from, in.text, in.id };
+
+		rc = ingress_sms(gw, &m, on_done, h, &why);
+	} else if (strcmp(kind, "ussd") == 0) {
+		struct ingress_ussd u = { ch->name, in.from, in.session,
+			in.service_code, in.ussd_text, in.ussd_cumulative };
+
+		rc = ingress_ussd(gw, &u, on_done, h, &why);
+	} else {
+		rc = ingress_status(gw, ch->name, st.id,
+		    ch->type == CHANNEL_HTTP || ch->type == CHANNEL_KANNEL,
+		    dlr_state(st.state), st.error, on_done, h, &why);
+	}
+	if (rc != 0) {
+		free(h);
+		if (rc == -400)
+			gw->hooks_bad++;
+		answer_text(req, -rc, why ? why : "refused");
+	}
+out:
+	if (strcmp(kind, "status") == 0)
+		provider_status_free(&st);
+	else
+		provider_inbound_free(&in);
+	buf_free(&reason);
+}

@@ -1,0 +1,605 @@
+/*
+ * ingress.c: the durable path of every inbound message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "dialog.h"
+#include "dispatch.h"
+#include "gateway.h"
+#include "ingress.h"
+#include "log.h"
+#include "outq.h"
+#include "phone.h"
+#include "util.h"
+
+#define FLOOD_MAX_NUMBERS 100000 /* numbers tracked by the flood guard */
+#define USSD_MAX_SESSIONS 100000 /* USSD sessions remembered */
+#define USSD_KEEP_MS (10 * 60 * 1000)
+
+static const char sql_in_insert[] =
+    "INSERT INTO messages (direction, channel, kind, phone, text, state,"
+    " provider_id, segments, created, updated)"
+    " VALUES ('in', ?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)"
+    " ON CONFLICT (channel, provider_id)"
+    " WHERE direction = 'in' AND provider_id IS NOT NULL DO NOTHING";
+static const char sql_in_find[] =
+    "SELECT id FROM messages WHERE direction = 'in' AND channel = ?1"
+    " AND provider_id = ?2";
+static const char sql_in_done[] =
+    "UPDATE messages SET state = ?2, contact_id = (SELECT id FROM contacts"
+    " WHERE phone = ?3), updated = ?4 WHERE id = ?1";
+static const char sql_out_ussd[] =
+    "INSERT INTO messages (direction, channel, kind, contact_id, phone,"
+    " text, state, segments, created, updated)"
+    " VALUES ('out', ?1, 'ussd', (SELECT id FROM contacts WHERE phone = ?2),"
+    " ?2, ?3, 'sent', 1, ?4, ?4)";
+static const char sql_pending[] =
+    "SELECT id, channel, phone, text FROM messages"
+    " WHERE direction = 'in' AND kind = 'sms' AND state = 'received'"
+    " ORDER BY id";
+
+/* The flood guard's count for one number. */
+struct flood {
+	int64_t	 start;		/* window start, ms */
+	int64_t	 count;		/* messages in the window */
+	int	 logged;	/* the window's warning was logged */
+};
+
+/* What Africa's Talking sent last in a USSD session. */
+struct ussd_seen {
+	char	*text;
+	int64_t	 at;
+};
+
+/* A message or USSD step being handled. */
+struct job {
+	struct gateway		*gw;
+	enum engine_channel	 kind;
+	int64_t			 id;		/* stored message (SMS) */
+	char			*channel;
+	char			*phone;
+	char			*text;		/* SMS text or USSD input */
+	char			*session;	/* USSD */
+	char			*dialled;	/* USSD */
+	size_t			 ussd_max;
+	struct dialog_cache	 cache;		/* fetch answers */
+	struct flows_ref	*flows;		/* the set this job runs */
+	ingress_cb		 cb;		/* the caller, or NULL */
+	void			*arg;
+	struct ingress_result	 res;
+	char			*screen;	/* USSD answer */
+	int			 fetches;	/* fetches done */
+};
+
+static void job_run(struct job *);
+
+static void
+job_free(struct job *j)
+{
+	dialog_cache_free(&j->cache);
+	flows_unref(j->flows);
+	free(j->channel);
+	free(j->phone);
+	free(j->text);
+	free(j->session);
+	free(j->dialled);
+	free(j->screen);
+	free(j);
+}
+
+static struct job *
+job_new(struct gateway *gw, enum engine_channel kind, const char *channel,
+    const char *phone, const char *text)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	const struct channel_config *cc = config_channel(gw->cfg, channel);
+
+	j->gw = gw;
+	j->kind = kind;
+	j->channel = xstrdup(channel);
+	j->phone = xstrdup(phone);
+	j->text = xstrdup(text ? text : "");
+	j->ussd_max = cc ? (size_t)cc->ussd_max : 0;
+	j->flows = flows_ref(gw);
+	return j;
+}
+
+/* After the commit: tell the caller, then forget the job. */
+static void
+on_committed(void *arg, int ok)
+{
+	struct job *j = arg;
+
+	if (!ok) {
+		j->res.status = 503;
+		j->res.id = 0;
+	}
+	if (j->cb != NULL)
+		j->cb(j->arg, &j->res);
+	job_free(j);
+}
+
+static int
+step_done(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_error("ingress", "store write failed error=\"%s\"",
+		    store_errmsg(st));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+mark(struct gateway *gw, int64_t id, const char *state, const char *phone)
+{
+	sqlite3_stmt *s = store_stmt(gw->store, sql_in_done);
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, now_ms());
+	return step_done(gw->store, s);
+}
+
+static int
+insert_inbound(struct gateway *gw, const char *channel, const char *kind,
+    const char *phone, const char *text, const char *state,
+    const char *provider_id, int64_t *id)
+{
+	sqlite3_stmt *s = store_stmt(gw->store, sql_in_insert);
+
+	sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, state, -1, SQLITE_STATIC);
+	if (provider_id != NULL && *provider_id != '\0')
+		sqlite3_bind_text(s, 6, provider_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, now_ms());
+	if (step_done(gw->store, s) != 0)
+		return -1;
+	if (sqlite3_changes(store_db(gw->store)) == 0)
+		return 0; /* a duplicate */
+	*id = sqlite3_last_insert_rowid(store_db(gw->store));
+	return 1;
+}
+
+/* True when this message is one too many for the number's window. */
+static int
+flooded(struct gateway *gw, const char *phone)
+{
+	const struct rate *lim = &gw->cfg->sender_limit;
+	struct flood *f = strmap_get(&gw->flood, phone);
+	int64_t now = now_ms();
+	char masked[32];
+
+	if (f == NULL) {
+		f = xcalloc(1, sizeof(*f));
+		f->start = now;
+		if (strmap_put(&gw->flood, phone, f) != 0) {
+			free(f);
+			return 0; /* too many numbers to track: let it in */
+		}
+	}
+	if (now - f->start >= lim->period_ms) {
+		f->start = now;
+		f->count = 0;
+		f->logged = 0;
+	}
+	if (++f->count <= lim->count)
+		return 0;
+	if (!f->logged) {
+		f->logged = 1;
+		log_warn("ingress",
+		    "flood guard: messages stored but not answered "
+		    "phone=%s limit=%lld/%llds",
+		    log_phone(phone, masked, sizeof(masked)),
+		    (long long)lim->count, (long long)(lim->period_ms / 1000));
+	}
+	gw->flooded++;
+	return 1;
+}
+
+/* The fetch is answered: handle the job again, in a new transaction. */
+static void
+on_fetched(void *arg)
+{
+	struct job *j = arg;
+
+	job_run(j);
+}
+
+/*
+ * Runs the flow for a job whose message is stored (SMS) or in hand (USSD),
+ * in a savepoint of the turn's transaction, and queues the reply.
+ */
+static void
+job_run(struct job *j)
+{
+	struct gateway *gw = j->gw;
+	struct dialog_env env;
+	struct dialog_input in;
+	struct dialog *d = NULL;
+	const char *reply;
+	int64_t rid;
+	int rc;
+
+	if (batch_begin(&gw->batch) != 0 || store_savepoint(gw->store) != 0) {
+		j->res.status = 503;
+		if (j->cb != NULL)
+			j->cb(j->arg, &j->res);
+		j->cb = NULL;
+		job_free(j);
+		return;
+	}
+	memset(&env, 0, sizeof(env));
+	env.store = gw->store;
+	env.cfg = gw->cfg;
+	env.set = j->flows->set;
+	env.cache = &j->cache;
+	memset(&in, 0, sizeof(in));
+	in.kind = j->kind;
+	in.channel = j->channel;
+	in.phone = j->phone;
+	in.text = j->text;
+	in.ussd_session = j->session;
+	in.dialled = j->dialled;
+	in.ussd_max = j->ussd_max;
+
+	rc = dialog_turn(&env, &in, &d);
+	if (rc == 0 && dialog_outcome(d) == DIALOG_FETCH &&
+	    j->cache.n < nitems(j->cache.v)) {
+		/* Undo the turn; the message itself stays stored. */
+		store_rollback_to(gw->store);
+		store_release(gw->store);
+		if (dialog_fetch(&gw->client, dialog_fetch_url(d),
+			dialog_fetch_timeout(d), &j->cache, on_fetched,
+			j) != 0) {
+			dialog_cache_put(&j->cache, dialog_fetch_url(d), 0,
+			    NULL, 0);
+			dialog_free(d);
+			job_run(j);
+			return;
+		}
+		dialog_free(d);
+		return;
+	}
+	if (rc != 0 || dialog_outcome(d) == DIALOG_FAILED ||
+	    dialog_outcome(d) == DIALOG_FETCH) {
+		/*
+		 * Input the dialog refuses, or a flow that fetches too often,
+		 * will never succeed: the message is kept as "ignored". A store
+		 * failure leaves it "received", handled again at start-up.
+		 */
+		int hopeless = rc != 0 || dialog_outcome(d) == DIALOG_FETCH;
+
+		store_rollback_to(gw->store);
+		if (hopeless && j->id > 0)
+			mark(gw, j->id, "ignored", j->phone);
+		store_release(gw->store);
+		j->res.status = hopeless ? 200 : 503;
+		dialog_free(d);
+		if (j->kind == ENGINE_USSD) {
+			j->screen = xstrdup(gw->cfg->error_text);
+			j->res.screen = j->screen;
+			j->res.end = 1;
+		}
+		batch_defer(&gw->batch, on_committed, j);
+		return;
+	}
+	reply = dialog_reply(d);
+	rc = 0;
+	if (j->kind == ENGINE_SMS) {
+		if (reply != NULL)
+			rc = outq_enqueue(gw->store, j->channel, j->phone, 0,
+			    reply, 0, 0, now_ms(), &rid);
+		if (rc == 0)
+			rc = mark(gw, j->id, "handled", j->phone);
+	} else {
+		int64_t tmp;
+		sqlite3_stmt *s;
+
+		rc = insert_inbound(gw, j->channel, "ussd", j->phone, j->text,
+			 "handled", NULL, &tmp) < 0 ?
+		    -1 :
+		    0;
+		if (rc == 0) {
+			s = store_stmt(gw->store, sql_out_ussd);
+			sqlite3_bind_text(s, 1, j->channel, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 2, j->phone, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 3, reply ? reply : "", -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_int64(s, 4, now_ms());
+			rc = step_done(gw->store, s);
+		}
+		j->screen = xstrdup(reply ? reply : "");
+		j->res.screen = j->screen;
+		j->res.end = dialog_ended(d);
+	}
+	if (rc != 0) {
+		store_rollback_to(gw->store);
+		store_release(gw->store);
+		j->res.status = 503;
+	} else {
+		store_release(gw->store);
+		j->res.status = 200;
+		if (j->kind == ENGINE_SMS && reply != NULL)
+			dispatch_kick(gw->dispatch);
+	}
+	dialog_free(d);
+	batch_defer(&gw->batch, on_committed, j);
+}
+
+int
+ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
+    void *arg, const char **reason)
+{
+	char phone[PHONE_MAX];
+	struct job *j;
+	int64_t id = 0;
+	int rc;
+
+	if (phone_normalize(m->from, gw->cfg->country_code, phone,
+		sizeof(phone)) != 0) {
+		*reason = "the sender is not a phone number";
+		return -400;
+	}
+	if (m->text == NULL || strlen(m->text) > DIALOG_MAX_INPUT) {
+		*reason = "the text is missing or too long";
+		return -400;
+	}
+	if (batch_begin(&gw->batch) != 0) {
+		*reason = "the store is not available";
+		return -503;
+	}
+	j = job_new(gw, ENGINE_SMS, m->channel, phone, m->text);
+	j->cb = cb;
+	j->arg = arg;
+	rc = insert_inbound(gw, m->channel, "sms", phone, m->text, "received",
+	    m->provider_id, &id);
+	if (rc < 0) {
+		j->res.status = 503;
+		batch_defer(&gw->batch, on_committed, j);
+		return 0;
+	}
+	if (rc == 0) {
+		/* A provider's retry: stored already, nothing runs twice. */
+		sqlite3_stmt *s = store_stmt(gw->store, sql_in_find);
+
+		sqlite3_bind_text(s, 1, m->channel, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, m->provider_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			j->res.id = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		j->res.status = 200;
+		j->res.duplicate = 1;
+		gw->duplicates++;
+		batch_defer(&gw->batch, on_committed, j);
+		return 0;
+	}
+	j->id = id;
+	j->res.id = id;
+	gw->received++;
+	if (flooded(gw, phone)) {
+		mark(gw, id, "ignored", phone);
+		j->res.status = 200;
+		batch_defer(&gw->batch, on_committed, j);
+		return 0;
+	}
+	/*
+	 * The message is stored in this turn's transaction. Answer the
+	 * provider once it is committed, whatever the flow still does.
+	 */
+	{
+		struct job *ack = xcalloc(1, sizeof(*ack));
+
+		ack->gw = gw;
+		ack->cb = cb;
+		ack->arg = arg;
+		ack->res.status = 200;
+		ack->res.id = id;
+		ack->flows = flows_ref(gw);
+		batch_defer(&gw->batch, on_committed, ack);
+		j->cb = NULL;
+	}
+	job_run(j);
+	return 0;
+}
+
+const char *
+ingress_ussd_input(const char *prev, const char *text)
+{
+	size_t n;
+	const char *star;
+
+	if (prev == NULL)
+		return text;
+	n = strlen(prev);
+	if (n == 0)
+		return text;
+	if (strncmp(text, prev, n) == 0 && text[n] == '*')
+		return text + n + 1;
+	if (strcmp(text, prev) == 0)
+		return ""; /* a repeat of the last request */
+	/* We lost track (a restart): the last part is the best guess. */
+	star = strrchr(text, '*');
+	return star ? star + 1 : text;
+}
+
+static void
+free_seen(void *v)
+{
+	struct ussd_seen *s = v;
+
+	free(s->text);
+	free(s);
+}
+
+static int
+sweep_seen(void *arg, const char *key, void *value)
+{
+	struct ussd_seen *s = value;
+	int64_t now = *(int64_t *)arg;
+
+	(void)key;
+	if (now - s->at < USSD_KEEP_MS)
+		return 0;
+	free_seen(s);
+	return 1;
+}
+
+/* The dialled string of a new session: the code with text's parts. */
+static char *
+dialled_string(const char *code, const char *text)
+{
+	size_t n = strlen(code);
+
+	if (text == NULL || *text == '\0')
+		return xstrdup(code);
+	if (n > 0 && code[n - 1] == '#')
+		n--;
+	return xasprintf("%.*s*%s#", (int)n, code, text);
+}
+
+int
+ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
+    void *arg, const char **reason)
+{
+	char phone[PHONE_MAX], *key;
+	const char *text = u->text ? u->text : "", *input = text;
+	struct ussd_seen *seen;
+	struct job *j;
+	int64_t now = now_ms();
+
+	if (phone_normalize(u->from, gw->cfg->country_code, phone,
+		sizeof(phone)) != 0) {
+		*reason = "the caller is not a phone number";
+		return -400;
+	}
+	if (u->session == NULL || *u->session == '\0' || u->code == NULL ||
+	    strlen(text) > DIALOG_MAX_INPUT || strlen(u->session) > 128 ||
+	    strlen(u->code) > 64) {
+		*reason = "the session or service code is missing or too long";
+		return -400;
+	}
+	j = job_new(gw, ENGINE_USSD, u->channel, phone, NULL);
+	j->session = xstrdup(u->session);
+	j->cb = cb;
+	j->arg = arg;
+	if (u->cumulative) {
+		key = xasprintf("%s\x1f%s", u->channel, u->session);
+		seen = strmap_get(&gw->ussd_seen, key);
+		input = ingress_ussd_input(seen ? seen->text : NULL, text);
+		if (seen == NULL) {
+			seen = xcalloc(1, sizeof(*seen));
+			if (strmap_put(&gw->ussd_seen, key, seen) != 0) {
+				strmap_sweep(&gw->ussd_seen, sweep_seen, &now);
+				if (strmap_put(&gw->ussd_seen, key, seen) != 0) {
+					free(seen);
+					seen = NULL;
+				}
+			}
+		}
+		if (seen != NULL) {
+			free(seen->text);
+			seen->text = xstrdup(text);
+			seen->at = now;
+		}
+		free(key);
+		j->dialled = dialled_string(u->code, text);
+	} else {
+		j->dialled = dialled_string(u->code, text);
+	}
+	free(j->text);
+	j->text = xstrdup(input);
+	gw->ussd_steps++;
+	job_run(j);
+	return 0;
+}
+
+/* A status report's job: only the commit's answer. */
+int
+ingress_status(struct gateway *gw, const char *channel, const char *id,
+    int by_own_id, const char *state, const char *error, ingress_cb cb,
+    void *arg, const char **reason)
+{
+	struct job *j;
+	int rc;
+
+	if (id == NULL || *id == '\0' || strlen(id) > 128) {
+		*reason = "the message id is missing";
+		return -400;
+	}
+	if (batch_begin(&gw->batch) != 0) {
+		*reason = "the store is not available";
+		return -503;
+	}
+	rc = outq_report(gw->store, channel, id, by_own_id, state, error,
+	    now_ms());
+	if (rc == STORE_NOTFOUND)
+		log_debug("ingress", "delivery report for an unknown message "
+				     "channel=%s id=%s",
+		    channel, id);
+	j = xcalloc(1, sizeof(*j));
+	j->gw = gw;
+	j->cb = cb;
+	j->arg = arg;
+	j->flows = flows_ref(gw);
+	j->res.status = rc < 0 ? 503 : 200;
+	gw->reports++;
+	batch_defer(&gw->batch, on_committed, j);
+	return 0;
+}
+
+static void
+on_recover(void *arg, int ok)
+{
+	(void)ok;
+	job_run(arg);
+}
+
+void
+ingress_recover(struct gateway *gw)
+{
+	sqlite3_stmt *s = store_stmt(gw->store, sql_pending);
+	size_t n = 0;
+
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct job *j;
+
+		j = job_new(gw, ENGINE_SMS,
+		    (const char *)sqlite3_column_text(s, 1),
+		    (const char *)sqlite3_column_text(s, 2),
+		    (const char *)sqlite3_column_text(s, 3));
+		j->id = sqlite3_column_int64(s, 0);
+		/* Later, from the loop: the statement is in use now. */
+		batch_defer(&gw->batch, on_recover, j);
+		n++;
+	}
+	sqlite3_reset(s);
+	if (n > 0)
+		log_info("ingress", "handling messages left by a stop count=%zu",
+		    n);
+}
+
+void
+ingress_init(struct gateway *gw)
+{
+	strmap_init(&gw->flood, FLOOD_MAX_NUMBERS);
+	strmap_init(&gw->ussd_seen, USSD_MAX_SESSIONS);
+}
+
+void
+ingress_free(struct gateway *gw)
+{
+	strmap_free(&gw->flood, free);
+	strmap_free(&gw->ussd_seen, free_seen);
+}

@@ -1,0 +1,81 @@
+/*
+ * ingress.h: the one path of every inbound message, whatever brought it
+ * (a provider's webhook, a modem): number normalised to E.164, duplicate
+ * check on (channel, provider id), stored; then the flood guard, the flow
+ * (through dialog.c) and the reply queued, all in the loop turn's one
+ * transaction (batch.c). The caller's callback runs after the commit: only
+ * then may a webhook answer 200. A message whose flow waits on a `fetch`
+ * is committed first (state "received") and handled when the answer is in;
+ * a crash in between handles it again at start-up.
+ */
+#ifndef BARAZA_INGRESS_H
+#define BARAZA_INGRESS_H
+
+#include <stdint.h>
+
+struct gateway;
+
+/*
+ * The outcome for the caller, after the commit. status is 200 (stored,
+ * or a duplicate already stored), 503 (the store failed: nothing was
+ * kept, the provider should retry). id is the stored message's id (0 when
+ * none). For USSD, screen is the text to show and end says END or CON.
+ */
+struct ingress_result {
+	int		 status;
+	int64_t		 id;
+	const char	*screen;	/* USSD: owned by the ingress */
+	int		 end;		/* USSD */
+	int		 duplicate;	/* SMS: already stored before */
+};
+
+typedef void (*ingress_cb)(void *arg, const struct ingress_result *);
+
+/* An inbound SMS. Strings are copied. */
+struct ingress_sms {
+	const char	*channel;	/* channel name */
+	const char	*from;		/* as the provider gave it */
+	const char	*text;		/* UTF-8 */
+	const char	*provider_id;	/* for dedup, or NULL */
+};
+
+/* One USSD step. */
+struct ingress_ussd {
+	const char	*channel;
+	const char	*from;
+	const char	*session;	/* provider's session id */
+	const char	*code;		/* service code dialled, "*384#" */
+	const char	*text;		/* the input; cumulative when set below */
+	int		 cumulative;	/* Africa's Talking: inputs joined by '*' */
+};
+
+/*
+ * Each returns 0 when cb will be called (after the commit), or a negative
+ * value with *reason set (a static string) when the input is refused at
+ * once: -400 (bad number, text too long...), -503 (the store cannot begin).
+ */
+int	ingress_sms(struct gateway *, const struct ingress_sms *, ingress_cb,
+	    void *, const char **reason);
+int	ingress_ussd(struct gateway *, const struct ingress_ussd *, ingress_cb,
+	    void *, const char **reason);
+
+/* A delivery report: id is the provider's (or, by_own_id, ours). */
+int	ingress_status(struct gateway *, const char *channel, const char *id,
+	    int by_own_id, const char *state, const char *error, ingress_cb,
+	    void *, const char **reason);
+
+/* Start-up: handles inbound messages stored but not handled (a crash). */
+void	ingress_recover(struct gateway *);
+
+/* Sets up and tears down the ingress state of gw. */
+void	ingress_init(struct gateway *);
+void	ingress_free(struct gateway *);
+
+/*
+ * Africa's Talking's cumulative USSD text: the new input is what follows
+ * the previous request's text and one '*' (inputs may contain '*'). prev
+ * may be NULL (the first request). Returns a pointer into text.
+ */
+const char *ingress_ussd_input(const char *prev, const char *text);
+
+#endif

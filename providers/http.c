@@ -1,0 +1,299 @@
+/*
+ * http.c: the generic JSON channel, for anything that can speak a little
+ * JSON over HTTP (another gateway, an aggregator's adapter, a test fake).
+ *
+ * Webhooks are POSTed JSON objects:
+ *   sms     {"id", "from", "to", "text"}        answered {"id": N}
+ *   ussd    {"session", "from", "code", "input"} (and optionally "new":
+ *           true on a session's first step)      answered {"text", "end"}
+ *   status  {"id", "status"}: id is the gateway's message id sent in the
+ *           outbound request; status is sent, delivered or failed (with an
+ *           optional "error" text)
+ * Sending POSTs {"id": N, "to": "...", "text": "..."} to api_url. With a
+ * signing_key, both directions carry X-Baraza-Signature: sha256=HEX, the
+ * HMAC-SHA256 of the raw body; a webhook without the right one is refused
+ * before its body is parsed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "provider.h"
+#include "sig.h"
+
+/*
+ * Checks the signature when the channel has a signing_key, then parses
+ * the body. Returns DECODE_OK with *root set, or DECODE_BAD or
+ * DECODE_FORBIDDEN with a reason and *root NULL.
+ */
+static int
+hp_load(const struct channel_config *cfg, const struct http_request *req,
+    json_t **root, struct buf *reason)
+{
+	const char *header;
+
+	*root = NULL;
+	if (cfg->signing_key != NULL && cfg->signing_key[0] != '\0') {
+		header = http_header(req, "X-Baraza-Signature");
+		if (header == NULL || header[0] == '\0') {
+			if (reason != NULL)
+				(void)buf_puts(
+				    reason, "missing X-Baraza-Signature");
+			return DECODE_FORBIDDEN;
+		}
+		if (sig_http_verify(cfg->signing_key, req->body, req->body_len,
+			header) != 0) {
+			if (reason != NULL)
+				(void)buf_puts(
+				    reason, "wrong X-Baraza-Signature");
+			return DECODE_FORBIDDEN;
+		}
+	}
+	return provider_json(req, root, reason);
+}
+
+static int
+hp_decode_sms(const struct channel_config *cfg, const struct http_request *req,
+    const char *public_url, struct provider_inbound *in, struct buf *reason)
+{
+	json_t *root;
+	int rc;
+
+	(void)public_url;
+	provider_inbound_init(in);
+	in->ussd_new = 0;
+	if ((rc = hp_load(cfg, req, &root, reason)) == DECODE_OK &&
+	    (rc = provider_json_field(root, "id",
+		 PROVIDER_NONEMPTY | PROVIDER_NUMBER, &in->id, reason)) == 0 &&
+	    (rc = provider_json_field(root, "from", PROVIDER_NONEMPTY,
+		 &in->from, reason)) == 0 &&
+	    (rc = provider_json_field(root, "to", PROVIDER_NONEMPTY, &in->to,
+		 reason)) == 0)
+		rc = provider_json_field(root, "text", PROVIDER_REQUIRED,
+		    &in->text, reason);
+	json_decref(root);
+	if (rc != DECODE_OK)
+		provider_inbound_free(in);
+	return rc;
+}
+
+static int
+hp_decode_ussd(const struct channel_config *cfg,
+    const struct http_request *req, const char *public_url,
+    struct provider_inbound *in, struct buf *reason)
+{
+	json_t *root, *isnew;
+	int rc;
+
+	(void)public_url;
+	provider_inbound_init(in);
+	if ((rc = hp_load(cfg, req, &root, reason)) == DECODE_OK &&
+	    (rc = provider_json_field(root, "session",
+		 PROVIDER_NONEMPTY | PROVIDER_NUMBER, &in->session, reason)) ==
+		0 &&
+	    (rc = provider_json_field(root, "from", PROVIDER_NONEMPTY,
+		 &in->from, reason)) == 0 &&
+	    (rc = provider_json_field(root, "code", PROVIDER_NONEMPTY,
+		 &in->service_code, reason)) == 0 &&
+	    (rc = provider_json_field(root, "input", PROVIDER_REQUIRED,
+		 &in->ussd_text, reason)) == 0) {
+		isnew = json_object_get(root, "new");
+		if (isnew == NULL || json_is_null(isnew))
+			in->ussd_new = -1;
+		else if (json_is_boolean(isnew))
+			in->ussd_new = json_is_true(isnew);
+		else {
+			if (reason != NULL)
+				(void)buf_puts(
+				    reason, "field new must be a boolean");
+			rc = DECODE_BAD;
+		}
+	}
+	json_decref(root);
+	if (rc != DECODE_OK)
+		provider_inbound_free(in);
+	return rc;
+}
+
+/* 1 when s is a positive decimal message id without sign or padding. */
+static int
+hp_is_msg_id(const char *s)
+{
+	size_t i;
+
+	if (s[0] < '1' || s[0] > '9' || strlen(s) > 18)
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int
+hp_decode_status(const struct channel_config *cfg,
+    const struct http_request *req, const char *public_url,
+    struct provider_status *st, struct buf *reason)
+{
+	json_t *root;
+	char *status = NULL, *error = NULL;
+	int rc;
+
+	(void)public_url;
+	provider_status_init(st);
+	if ((rc = hp_load(cfg, req, &root, reason)) == DECODE_OK &&
+	    (rc = provider_json_field(root, "id",
+		 PROVIDER_NONEMPTY | PROVIDER_NUMBER, &st->id, reason)) == 0 &&
+	    (rc = provider_json_field(root, "status", PROVIDER_NONEMPTY,
+		 &status, reason)) == 0)
+		rc = provider_json_field(root, "error", PROVIDER_OPTIONAL,
+		    &error, reason);
+	json_decref(root);
+	if (rc != DECODE_OK)
+		goto out;
+
+	if (!hp_is_msg_id(st->id)) {
+		if (reason != NULL)
+			(void)buf_puts(reason,
+			    "field id must be the message id the gateway sent");
+		rc = DECODE_BAD;
+	} else if (strcmp(status, "sent") == 0)
+		st->state = DLR_SENT;
+	else if (strcmp(status, "delivered") == 0)
+		st->state = DLR_DELIVERED;
+	else if (strcmp(status, "failed") == 0) {
+		st->state = DLR_FAILED;
+		if (error != NULL && error[0] != '\0') {
+			st->error = provider_clean(
+			    error, strlen(error), PROVIDER_ERROR_MAX);
+		} else
+			st->error = xstrdup("failed");
+	} else {
+		if (reason != NULL)
+			(void)buf_puts(reason, "field status must be sent, "
+					       "delivered or failed");
+		rc = DECODE_BAD;
+	}
+out:
+	free(status);
+	free(error);
+	if (rc != DECODE_OK)
+		provider_status_free(st);
+	return rc;
+}
+
+static void
+hp_answer_sms(int64_t id, struct provider_answer *ans, struct buf *body)
+{
+	ans->status = 200;
+	ans->content_type = "application/json";
+	(void)buf_printf(body, "{\"id\":%lld}", (long long)id);
+}
+
+static void
+hp_answer_ussd(const char *screen, int end, struct provider_answer *ans,
+    struct buf *body)
+{
+	json_t *j, *text;
+	char *s;
+
+	ans->status = 200;
+	ans->content_type = "application/json";
+	/* Flows produce UTF-8; anything else is shown as empty, not sent. */
+	if ((text = json_string(screen != NULL ? screen : "")) == NULL)
+		text = json_string("");
+	j = json_object();
+	json_object_set_new(j, "text", text);
+	json_object_set_new(j, "end", json_boolean(end));
+	if ((s = json_dumps(j, JSON_COMPACT)) != NULL) {
+		(void)buf_puts(body, s);
+		free(s);
+	}
+	json_decref(j);
+}
+
+static int
+hp_build_send(const struct channel_config *cfg,
+    const struct provider_msg *msg, struct provider_request *r)
+{
+	json_t *j, *to, *text;
+	char sig[SIG_HEADER_LEN + 1];
+
+	memset(r, 0, sizeof(*r));
+	if (cfg->api_url == NULL || msg->to == NULL || msg->text == NULL)
+		return -1;
+	to = json_string(msg->to);
+	text = json_string(msg->text);
+	if (to == NULL || text == NULL) {
+		/* Not UTF-8: cannot be put into JSON. */
+		json_decref(to);
+		json_decref(text);
+		return -1;
+	}
+	j = json_object();
+	json_object_set_new(j, "id", json_integer((json_int_t)msg->id));
+	json_object_set_new(j, "to", to);
+	json_object_set_new(j, "text", text);
+	r->body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (r->body == NULL)
+		return -1;
+
+	r->url = xstrdup(cfg->api_url);
+	if (provider_request_header(r, "Content-Type: application/json") ==
+		-1 ||
+	    provider_request_header(r, "Accept: application/json") == -1)
+		goto fail;
+	if (cfg->signing_key != NULL && cfg->signing_key[0] != '\0') {
+		if (sig_http_sign(cfg->signing_key, r->body, strlen(r->body),
+			sig, sizeof(sig)) == -1 ||
+		    provider_request_header(r, "X-Baraza-Signature: %s", sig) ==
+			-1)
+			goto fail;
+	}
+	provider_request_finish(r, "POST");
+	return 0;
+fail:
+	provider_request_free(r);
+	return -1;
+}
+
+static void
+hp_parse_send(const struct channel_config *cfg,
+    const struct client_resp *resp, struct provider_result *res)
+{
+	json_t *root, *error;
+	char *text;
+
+	(void)cfg;
+	if (resp->outcome == CLIENT_OK) {
+		res->outcome = PROVIDER_OK;
+		if (res->msg_id > 0)
+			res->provider_id =
+			    xasprintf("%lld", (long long)res->msg_id);
+		return;
+	}
+	/* A JSON {"error": "..."} is shown as such, anything else raw. */
+	root = json_loadb(resp->body, resp->body_len, 0, NULL);
+	error = json_object_get(root, "error");
+	if (resp->status != 0 && json_is_string(error)) {
+		text = provider_clean(json_string_value(error),
+		    json_string_length(error), PROVIDER_ERROR_MAX);
+		provider_fail(res, provider_outcome_of(resp->outcome),
+		    "HTTP %ld: %s", resp->status, text);
+		free(text);
+	} else
+		provider_http_failure(resp, res);
+	json_decref(root);
+}
+
+const struct provider_ops provider_http = {
+	.name = "http",
+	.decode_sms = hp_decode_sms,
+	.decode_ussd = hp_decode_ussd,
+	.decode_status = hp_decode_status,
+	.answer_sms = hp_answer_sms,
+	.answer_ussd = hp_answer_ussd,
+	.build_send = hp_build_send,
+	.parse_send = hp_parse_send,
+};

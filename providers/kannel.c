@@ -1,0 +1,186 @@
+/*
+ * kannel.c: a Kannel bearerbox through its smsbox (SMS only, no USSD).
+ *
+ * Incoming messages come from an sms-service whose get-url (or post-url)
+ * carries id, from, to and text, for example
+ *   get-url = "https://gw.example.org/hooks/kn/sms?id=%I&from=%p&to=%P&text=%a"
+ * in the query string of a GET, or as a form body of a POST. They are
+ * answered with an empty 200, so that the sms-service sends no reply of
+ * its own (omit-empty = true in the sms-service).
+ *
+ * Sending is a GET of {api_url}/cgi-bin/sendsms. The dlr-url passed along
+ * is the channel's status URL with "id=ID&status=%d" added, so Kannel's
+ * delivery report comes back with the gateway's own message id (which is
+ * therefore also the provider id) and the DLR type in place of %d: 1
+ * delivered, 2 failed, 4 buffered, 8 submitted to the SMSC, 16 rejected by
+ * the SMSC (dlr-mask 31 asks for all of them).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "form.h"
+#include "provider.h"
+
+#define KANNEL_DLR_MASK "31"
+
+static int
+kn_decode_sms(const struct channel_config *cfg, const struct http_request *req,
+    const char *public_url, struct provider_inbound *in, struct buf *reason)
+{
+	struct form f;
+	int rc;
+
+	(void)cfg;
+	(void)public_url;
+	provider_inbound_init(in);
+	in->ussd_new = 0;
+	if ((rc = provider_form(req, 1, &f, reason)) == DECODE_OK &&
+	    (rc = provider_field(&f, "id", PROVIDER_NONEMPTY, &in->id,
+		 reason)) == 0 &&
+	    (rc = provider_field(&f, "from", PROVIDER_NONEMPTY, &in->from,
+		 reason)) == 0 &&
+	    (rc = provider_field(&f, "to", PROVIDER_NONEMPTY, &in->to,
+		 reason)) == 0)
+		rc = provider_field(&f, "text", PROVIDER_REQUIRED, &in->text,
+		    reason);
+	form_free(&f);
+	if (rc != DECODE_OK)
+		provider_inbound_free(in);
+	return rc;
+}
+
+static int
+kn_decode_status(const struct channel_config *cfg,
+    const struct http_request *req, const char *public_url,
+    struct provider_status *st, struct buf *reason)
+{
+	struct form f;
+	char *status = NULL, *end;
+	long type;
+	int rc;
+
+	(void)cfg;
+	(void)public_url;
+	provider_status_init(st);
+	if ((rc = provider_form(req, 1, &f, reason)) == DECODE_OK &&
+	    (rc = provider_field(&f, "id", PROVIDER_NONEMPTY, &st->id,
+		 reason)) == 0)
+		rc = provider_field(&f, "status", PROVIDER_NONEMPTY, &status,
+		    reason);
+	form_free(&f);
+	if (rc != DECODE_OK)
+		goto out;
+
+	type = strtol(status, &end, 10);
+	if (*end != '\0' || status[0] < '0' || status[0] > '9' ||
+	    strlen(status) > 5) {
+		if (reason != NULL)
+			(void)buf_puts(reason, "field status is not a number");
+		rc = DECODE_BAD;
+		goto out;
+	}
+	switch (type) {
+	case 1:
+		st->state = DLR_DELIVERED;
+		break;
+	case 2:
+		st->state = DLR_FAILED;
+		st->error = xstrdup("delivery failed");
+		break;
+	case 16:
+		st->state = DLR_FAILED;
+		st->error = xstrdup("rejected by the SMSC");
+		break;
+	case 4:
+	case 8:
+		st->state = DLR_SENT;
+		break;
+	default:
+		/* A combination or a type Kannel may add: nothing to do. */
+		if (reason != NULL)
+			(void)buf_printf(reason, "unknown DLR type %ld", type);
+		rc = DECODE_IGNORE;
+		break;
+	}
+out:
+	free(status);
+	if (rc != DECODE_OK)
+		provider_status_free(st);
+	return rc;
+}
+
+static void
+kn_answer_sms(int64_t id, struct provider_answer *ans, struct buf *body)
+{
+	(void)id;
+	(void)body;
+	ans->status = 200;
+	ans->content_type = "text/plain";
+}
+
+static int
+kn_build_send(const struct channel_config *cfg,
+    const struct provider_msg *msg, struct provider_request *r)
+{
+	struct buf url;
+	char *dlr;
+
+	memset(r, 0, sizeof(*r));
+	if (cfg->api_url == NULL || cfg->username == NULL ||
+	    cfg->password == NULL || msg->to == NULL || msg->text == NULL)
+		return -1;
+
+	buf_init(&url, (size_t)-1);
+	(void)buf_printf(&url, "%s/cgi-bin/sendsms?", cfg->api_url);
+	/* provider_form_add puts a '&' first once url is not empty. */
+	(void)buf_puts(&url, "username=");
+	(void)url_encode_buf(&url, cfg->username, strlen(cfg->username));
+	provider_form_add(&url, "password", cfg->password);
+	if (cfg->sender != NULL && cfg->sender[0] != '\0')
+		provider_form_add(&url, "from", cfg->sender);
+	provider_form_add(&url, "to", msg->to);
+	provider_form_add(&url, "text", msg->text);
+	provider_form_add(&url, "charset", "UTF-8");
+	provider_form_add(&url, "coding", msg->ucs2 ? "2" : "0");
+	if (msg->status_url != NULL && msg->status_url[0] != '\0') {
+		/*
+		 * Encoded whole, so that Kannel gets "%d" back literally
+		 * once it has decoded the parameter.
+		 */
+		dlr = xasprintf("%s%cid=%lld&status=%%d", msg->status_url,
+		    strchr(msg->status_url, '?') != NULL ? '&' : '?',
+		    (long long)msg->id);
+		provider_form_add(&url, "dlr-mask", KANNEL_DLR_MASK);
+		provider_form_add(&url, "dlr-url", dlr);
+		free(dlr);
+	}
+	r->url = buf_steal(&url);
+	provider_request_finish(r, "GET");
+	return 0;
+}
+
+static void
+kn_parse_send(const struct channel_config *cfg,
+    const struct client_resp *resp, struct provider_result *res)
+{
+	(void)cfg;
+	if (resp->outcome != CLIENT_OK) {
+		/* Kannel's "3: Queued for later delivery" is a 202 too. */
+		provider_http_failure(resp, res);
+		return;
+	}
+	res->outcome = PROVIDER_OK;
+	if (res->msg_id > 0)
+		res->provider_id = xasprintf("%lld", (long long)res->msg_id);
+}
+
+const struct provider_ops provider_kannel = {
+	.name = "kannel",
+	.decode_sms = kn_decode_sms,
+	.decode_ussd = NULL,
+	.decode_status = kn_decode_status,
+	.answer_sms = kn_answer_sms,
+	.answer_ussd = NULL,
+	.build_send = kn_build_send,
+	.parse_send = kn_parse_send,
+};
