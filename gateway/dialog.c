@@ -519,7 +519,11 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 
 	memset(&ss, 0, sizeof(ss));
 	rc = store_session_load(env->store, d->key, now_ms(), &ss);
-	if (rc == 0 && (in->kind == ENGINE_SMS || in->dialled == NULL) &&
+	/*
+	 * A stored session takes the input; the dialled string (USSD) only
+	 * matters when there is none.
+	 */
+	if (rc == 0 &&
 	    engine_session_load(ss.state, strlen(ss.state), &d->session) ==
 		0 &&
 	    engine_input(&d->eng, d->session, text, &d->r) == 0) {

@@ -9,10 +9,19 @@
  * once per loop turn.
  *
  * Limits (struct http_limits) are enforced on every connection: a body over
- * max_body gets 413, headers over max_header (or more than max_headers
- * lines) get 431, a request not complete within request_timeout_ms gets 408,
- * anything malformed gets 400; after such an answer the connection closes.
- * A slow or hostile client never blocks the others.
+ * max_body gets 413 (at once when Content-Length declares it, without
+ * reading the body), headers over max_header or more than max_headers lines
+ * get 431 (a URL alone over max_header gets 414), a request not complete
+ * within request_timeout_ms of its first byte gets 408, anything malformed
+ * gets 400 (505 for a version other than 1.x, 405 for CONNECT); after such
+ * an answer the connection closes. A new connection that sends nothing for
+ * request_timeout_ms, or a keep-alive one idle for idle_timeout_ms, is closed
+ * silently. A slow or hostile client never blocks the others.
+ *
+ * Every answer carries Content-Length (except 204) and Date, and
+ * "Connection: close" when the connection closes after it. Expect:
+ * 100-continue gets "100 Continue" unless the declared body is over the
+ * limit. A client's half-close (EOF) still gets the answers it is owed.
  */
 #ifndef BARAZA_HTTP_H
 #define BARAZA_HTTP_H
@@ -82,7 +91,7 @@ struct http_stats {
 	uint64_t conns_open;     /* connections open now */
 	uint64_t conns_total;    /* connections accepted since start */
 	uint64_t requests_total; /* requests answered (to a live client) */
-	uint64_t errors_total;   /* 400/408/413/431 sent by the server itself */
+	uint64_t errors_total;   /* refusals (400, 408, 413, 431...) it sent */
 };
 
 struct http_conn;

@@ -80,9 +80,10 @@ struct modem_callbacks {
 /*
  * Starts supervising the modem of channel cc (type gammu; the strings are
  * copied). exe_path is the program to run as `exe_path modem-worker ...`;
- * NULL means /proc/self/exe. The worker starts at once. Returns the
+ * NULL means /proc/self/exe. The worker starts at once; when it cannot be
+ * spawned that is logged and retried with the backoff. Returns the
  * supervisor, which the caller ends with modem_supervisor_stop(), or NULL
- * when the worker cannot be spawned at all (logged).
+ * when cc has no device or a required callback is missing.
  */
 struct modem_supervisor *modem_supervisor_start(uv_loop_t *loop,
     const struct channel_config *cc, const char *exe_path,

@@ -39,14 +39,14 @@ at_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 	provider_inbound_init(in);
 	in->ussd_new = 0;
 	if ((rc = provider_form(req, 0, &f, reason)) == DECODE_OK &&
-	    (rc = provider_field(&f, "id", PROVIDER_NONEMPTY, &in->id,
-		 reason)) == 0 &&
-	    (rc = provider_field(&f, "from", PROVIDER_NONEMPTY, &in->from,
-		 reason)) == 0 &&
-	    (rc = provider_field(&f, "to", PROVIDER_NONEMPTY, &in->to,
-		 reason)) == 0)
-		rc = provider_field(&f, "text", PROVIDER_REQUIRED, &in->text,
-		    reason);
+	    (rc = provider_field(
+		 &f, "id", PROVIDER_NONEMPTY, &in->id, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "from", PROVIDER_NONEMPTY, &in->from, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "to", PROVIDER_NONEMPTY, &in->to, reason)) == 0)
+		rc = provider_field(
+		    &f, "text", PROVIDER_REQUIRED, &in->text, reason);
 	form_free(&f);
 	if (rc != DECODE_OK)
 		provider_inbound_free(in);
@@ -54,9 +54,8 @@ at_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 }
 
 static int
-at_decode_ussd(const struct channel_config *cfg,
-    const struct http_request *req, const char *public_url,
-    struct provider_inbound *in, struct buf *reason)
+at_decode_ussd(const struct channel_config *cfg, const struct http_request *req,
+    const char *public_url, struct provider_inbound *in, struct buf *reason)
 {
 	struct form f;
 	int rc;
@@ -69,11 +68,11 @@ at_decode_ussd(const struct channel_config *cfg,
 		 &in->session, reason)) == 0 &&
 	    (rc = provider_field(&f, "serviceCode", PROVIDER_NONEMPTY,
 		 &in->service_code, reason)) == 0 &&
-	    (rc = provider_field(&f, "phoneNumber", PROVIDER_NONEMPTY,
-		 &in->from, reason)) == 0)
+	    (rc = provider_field(
+		 &f, "phoneNumber", PROVIDER_NONEMPTY, &in->from, reason)) == 0)
 		/* Empty on the first step of a session. */
-		rc = provider_field(&f, "text", PROVIDER_REQUIRED,
-		    &in->ussd_text, reason);
+		rc = provider_field(
+		    &f, "text", PROVIDER_REQUIRED, &in->ussd_text, reason);
 	form_free(&f);
 	if (rc != DECODE_OK) {
 		provider_inbound_free(in);
@@ -89,13 +88,13 @@ static const struct {
 	const char *name;
 	enum provider_dlr state;
 } at_states[] = {
-	{"Sent", DLR_SENT},
-	{"Submitted", DLR_SENT},
-	{"Buffered", DLR_SENT},
-	{"Success", DLR_DELIVERED},
-	{"Failed", DLR_FAILED},
-	{"Rejected", DLR_FAILED},
-	{"Expired", DLR_FAILED},
+    {"Sent", DLR_SENT},
+    {"Submitted", DLR_SENT},
+    {"Buffered", DLR_SENT},
+    {"Success", DLR_DELIVERED},
+    {"Failed", DLR_FAILED},
+    {"Rejected", DLR_FAILED},
+    {"Expired", DLR_FAILED},
 };
 
 static int
@@ -112,12 +111,12 @@ at_decode_status(const struct channel_config *cfg,
 	(void)public_url;
 	provider_status_init(st);
 	if ((rc = provider_form(req, 0, &f, reason)) == DECODE_OK &&
-	    (rc = provider_field(&f, "id", PROVIDER_NONEMPTY, &st->id,
-		 reason)) == 0 &&
-	    (rc = provider_field(&f, "status", PROVIDER_NONEMPTY, &status,
-		 reason)) == 0)
-		rc = provider_field(&f, "failureReason", PROVIDER_OPTIONAL,
-		    &failure, reason);
+	    (rc = provider_field(
+		 &f, "id", PROVIDER_NONEMPTY, &st->id, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "status", PROVIDER_NONEMPTY, &status, reason)) == 0)
+		rc = provider_field(
+		    &f, "failureReason", PROVIDER_OPTIONAL, &failure, reason);
 	form_free(&f);
 	if (rc != DECODE_OK)
 		goto out;
@@ -160,8 +159,8 @@ at_answer_sms(int64_t id, struct provider_answer *ans, struct buf *body)
 }
 
 static void
-at_answer_ussd(const char *screen, int end, struct provider_answer *ans,
-    struct buf *body)
+at_answer_ussd(
+    const char *screen, int end, struct provider_answer *ans, struct buf *body)
 {
 	ans->status = 200;
 	ans->content_type = "text/plain";
@@ -170,29 +169,33 @@ at_answer_ussd(const char *screen, int end, struct provider_answer *ans,
 }
 
 static int
-at_build_send(const struct channel_config *cfg,
-    const struct provider_msg *msg, struct provider_request *r)
+at_build_send(const struct channel_config *cfg, const struct provider_msg *msg,
+    struct provider_request *r)
 {
 	struct buf body;
+	int err = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (cfg->api_url == NULL || cfg->username == NULL ||
 	    cfg->api_key == NULL || msg->to == NULL || msg->text == NULL)
 		return -1;
 
-	/* The outbound limits live in the queue; no maximum needed here. */
-	buf_init(&body, (size_t)-1);
-	provider_form_add(&body, "username", cfg->username);
-	provider_form_add(&body, "to", msg->to);
-	provider_form_add(&body, "message", msg->text);
+	buf_init(&body, PROVIDER_REQUEST_MAX);
+	err |= provider_form_add(&body, "username", cfg->username);
+	err |= provider_form_add(&body, "to", msg->to);
+	err |= provider_form_add(&body, "message", msg->text);
 	if (cfg->sender != NULL && cfg->sender[0] != '\0')
-		provider_form_add(&body, "from", cfg->sender);
+		err |= provider_form_add(&body, "from", cfg->sender);
+	if (err != 0) {
+		buf_free(&body);
+		return -1;
+	}
 	r->body = buf_steal(&body);
 	r->url = xasprintf("%s/version1/messaging", cfg->api_url);
 	if (provider_request_header(r, "apiKey: %s", cfg->api_key) == -1 ||
 	    provider_request_header(r, "Accept: application/json") == -1 ||
-	    provider_request_header(r,
-		"Content-Type: application/x-www-form-urlencoded") == -1) {
+	    provider_request_header(
+		r, "Content-Type: application/x-www-form-urlencoded") == -1) {
 		provider_request_free(r);
 		return -1;
 	}
@@ -226,13 +229,13 @@ json_text(json_t *obj, const char *name)
 
 	if (!json_is_string(v) || json_string_length(v) == 0)
 		return NULL;
-	return provider_clean(json_string_value(v), json_string_length(v),
-	    PROVIDER_ERROR_MAX);
+	return provider_clean(
+	    json_string_value(v), json_string_length(v), PROVIDER_ERROR_MAX);
 }
 
 static void
-at_parse_send(const struct channel_config *cfg,
-    const struct client_resp *resp, struct provider_result *res)
+at_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
+    struct provider_result *res)
 {
 	json_t *root, *data, *list, *rcpt, *code, *id;
 	json_error_t err;
@@ -253,8 +256,8 @@ at_parse_send(const struct channel_config *cfg,
 		 * it may have been sent, so it is not sent again.
 		 */
 		text = provider_clean(resp->body, resp->body_len, 80);
-		provider_fail(res, PROVIDER_PERMFAIL, "unexpected answer: %s",
-		    text);
+		provider_fail(
+		    res, PROVIDER_PERMFAIL, "unexpected answer: %s", text);
 		free(text);
 		json_decref(root);
 		return;
@@ -297,12 +300,12 @@ at_parse_send(const struct channel_config *cfg,
 }
 
 const struct provider_ops provider_africastalking = {
-	.name = "africastalking",
-	.decode_sms = at_decode_sms,
-	.decode_ussd = at_decode_ussd,
-	.decode_status = at_decode_status,
-	.answer_sms = at_answer_sms,
-	.answer_ussd = at_answer_ussd,
-	.build_send = at_build_send,
-	.parse_send = at_parse_send,
+    .name = "africastalking",
+    .decode_sms = at_decode_sms,
+    .decode_ussd = at_decode_ussd,
+    .decode_status = at_decode_status,
+    .answer_sms = at_answer_sms,
+    .answer_ussd = at_answer_ussd,
+    .build_send = at_build_send,
+    .parse_send = at_parse_send,
 };

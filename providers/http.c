@@ -66,12 +66,12 @@ hp_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 	if ((rc = hp_load(cfg, req, &root, reason)) == DECODE_OK &&
 	    (rc = provider_json_field(root, "id",
 		 PROVIDER_NONEMPTY | PROVIDER_NUMBER, &in->id, reason)) == 0 &&
-	    (rc = provider_json_field(root, "from", PROVIDER_NONEMPTY,
-		 &in->from, reason)) == 0 &&
-	    (rc = provider_json_field(root, "to", PROVIDER_NONEMPTY, &in->to,
-		 reason)) == 0)
-		rc = provider_json_field(root, "text", PROVIDER_REQUIRED,
-		    &in->text, reason);
+	    (rc = provider_json_field(
+		 root, "from", PROVIDER_NONEMPTY, &in->from, reason)) == 0 &&
+	    (rc = provider_json_field(
+		 root, "to", PROVIDER_NONEMPTY, &in->to, reason)) == 0)
+		rc = provider_json_field(
+		    root, "text", PROVIDER_REQUIRED, &in->text, reason);
 	json_decref(root);
 	if (rc != DECODE_OK)
 		provider_inbound_free(in);
@@ -79,9 +79,8 @@ hp_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 }
 
 static int
-hp_decode_ussd(const struct channel_config *cfg,
-    const struct http_request *req, const char *public_url,
-    struct provider_inbound *in, struct buf *reason)
+hp_decode_ussd(const struct channel_config *cfg, const struct http_request *req,
+    const char *public_url, struct provider_inbound *in, struct buf *reason)
 {
 	json_t *root, *isnew;
 	int rc;
@@ -92,8 +91,8 @@ hp_decode_ussd(const struct channel_config *cfg,
 	    (rc = provider_json_field(root, "session",
 		 PROVIDER_NONEMPTY | PROVIDER_NUMBER, &in->session, reason)) ==
 		0 &&
-	    (rc = provider_json_field(root, "from", PROVIDER_NONEMPTY,
-		 &in->from, reason)) == 0 &&
+	    (rc = provider_json_field(
+		 root, "from", PROVIDER_NONEMPTY, &in->from, reason)) == 0 &&
 	    (rc = provider_json_field(root, "code", PROVIDER_NONEMPTY,
 		 &in->service_code, reason)) == 0 &&
 	    (rc = provider_json_field(root, "input", PROVIDER_REQUIRED,
@@ -144,10 +143,10 @@ hp_decode_status(const struct channel_config *cfg,
 	if ((rc = hp_load(cfg, req, &root, reason)) == DECODE_OK &&
 	    (rc = provider_json_field(root, "id",
 		 PROVIDER_NONEMPTY | PROVIDER_NUMBER, &st->id, reason)) == 0 &&
-	    (rc = provider_json_field(root, "status", PROVIDER_NONEMPTY,
-		 &status, reason)) == 0)
-		rc = provider_json_field(root, "error", PROVIDER_OPTIONAL,
-		    &error, reason);
+	    (rc = provider_json_field(
+		 root, "status", PROVIDER_NONEMPTY, &status, reason)) == 0)
+		rc = provider_json_field(
+		    root, "error", PROVIDER_OPTIONAL, &error, reason);
 	json_decref(root);
 	if (rc != DECODE_OK)
 		goto out;
@@ -191,8 +190,8 @@ hp_answer_sms(int64_t id, struct provider_answer *ans, struct buf *body)
 }
 
 static void
-hp_answer_ussd(const char *screen, int end, struct provider_answer *ans,
-    struct buf *body)
+hp_answer_ussd(
+    const char *screen, int end, struct provider_answer *ans, struct buf *body)
 {
 	json_t *j, *text;
 	char *s;
@@ -213,8 +212,8 @@ hp_answer_ussd(const char *screen, int end, struct provider_answer *ans,
 }
 
 static int
-hp_build_send(const struct channel_config *cfg,
-    const struct provider_msg *msg, struct provider_request *r)
+hp_build_send(const struct channel_config *cfg, const struct provider_msg *msg,
+    struct provider_request *r)
 {
 	json_t *j, *to, *text;
 	char sig[SIG_HEADER_LEN + 1];
@@ -259,8 +258,8 @@ fail:
 }
 
 static void
-hp_parse_send(const struct channel_config *cfg,
-    const struct client_resp *resp, struct provider_result *res)
+hp_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
+    struct provider_result *res)
 {
 	json_t *root, *error;
 	char *text;
@@ -288,12 +287,12 @@ hp_parse_send(const struct channel_config *cfg,
 }
 
 const struct provider_ops provider_http = {
-	.name = "http",
-	.decode_sms = hp_decode_sms,
-	.decode_ussd = hp_decode_ussd,
-	.decode_status = hp_decode_status,
-	.answer_sms = hp_answer_sms,
-	.answer_ussd = hp_answer_ussd,
-	.build_send = hp_build_send,
-	.parse_send = hp_parse_send,
+    .name = "http",
+    .decode_sms = hp_decode_sms,
+    .decode_ussd = hp_decode_ussd,
+    .decode_status = hp_decode_status,
+    .answer_sms = hp_answer_sms,
+    .answer_ussd = hp_answer_ussd,
+    .build_send = hp_build_send,
+    .parse_send = hp_parse_send,
 };

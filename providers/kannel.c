@@ -35,14 +35,14 @@ kn_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 	provider_inbound_init(in);
 	in->ussd_new = 0;
 	if ((rc = provider_form(req, 1, &f, reason)) == DECODE_OK &&
-	    (rc = provider_field(&f, "id", PROVIDER_NONEMPTY, &in->id,
-		 reason)) == 0 &&
-	    (rc = provider_field(&f, "from", PROVIDER_NONEMPTY, &in->from,
-		 reason)) == 0 &&
-	    (rc = provider_field(&f, "to", PROVIDER_NONEMPTY, &in->to,
-		 reason)) == 0)
-		rc = provider_field(&f, "text", PROVIDER_REQUIRED, &in->text,
-		    reason);
+	    (rc = provider_field(
+		 &f, "id", PROVIDER_NONEMPTY, &in->id, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "from", PROVIDER_NONEMPTY, &in->from, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "to", PROVIDER_NONEMPTY, &in->to, reason)) == 0)
+		rc = provider_field(
+		    &f, "text", PROVIDER_REQUIRED, &in->text, reason);
 	form_free(&f);
 	if (rc != DECODE_OK)
 		provider_inbound_free(in);
@@ -63,10 +63,10 @@ kn_decode_status(const struct channel_config *cfg,
 	(void)public_url;
 	provider_status_init(st);
 	if ((rc = provider_form(req, 1, &f, reason)) == DECODE_OK &&
-	    (rc = provider_field(&f, "id", PROVIDER_NONEMPTY, &st->id,
-		 reason)) == 0)
-		rc = provider_field(&f, "status", PROVIDER_NONEMPTY, &status,
-		    reason);
+	    (rc = provider_field(
+		 &f, "id", PROVIDER_NONEMPTY, &st->id, reason)) == 0)
+		rc = provider_field(
+		    &f, "status", PROVIDER_NONEMPTY, &status, reason);
 	form_free(&f);
 	if (rc != DECODE_OK)
 		goto out;
@@ -119,29 +119,30 @@ kn_answer_sms(int64_t id, struct provider_answer *ans, struct buf *body)
 }
 
 static int
-kn_build_send(const struct channel_config *cfg,
-    const struct provider_msg *msg, struct provider_request *r)
+kn_build_send(const struct channel_config *cfg, const struct provider_msg *msg,
+    struct provider_request *r)
 {
 	struct buf url;
 	char *dlr;
+	int err = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (cfg->api_url == NULL || cfg->username == NULL ||
 	    cfg->password == NULL || msg->to == NULL || msg->text == NULL)
 		return -1;
 
-	buf_init(&url, (size_t)-1);
-	(void)buf_printf(&url, "%s/cgi-bin/sendsms?", cfg->api_url);
-	/* provider_form_add puts a '&' first once url is not empty. */
-	(void)buf_puts(&url, "username=");
-	(void)url_encode_buf(&url, cfg->username, strlen(cfg->username));
-	provider_form_add(&url, "password", cfg->password);
+	buf_init(&url, PROVIDER_REQUEST_MAX);
+	err |= buf_printf(&url, "%s/cgi-bin/sendsms?", cfg->api_url);
+	/* The first without '&'; provider_form_add puts one before. */
+	err |= buf_puts(&url, "username=");
+	err |= url_encode_buf(&url, cfg->username, strlen(cfg->username));
+	err |= provider_form_add(&url, "password", cfg->password);
 	if (cfg->sender != NULL && cfg->sender[0] != '\0')
-		provider_form_add(&url, "from", cfg->sender);
-	provider_form_add(&url, "to", msg->to);
-	provider_form_add(&url, "text", msg->text);
-	provider_form_add(&url, "charset", "UTF-8");
-	provider_form_add(&url, "coding", msg->ucs2 ? "2" : "0");
+		err |= provider_form_add(&url, "from", cfg->sender);
+	err |= provider_form_add(&url, "to", msg->to);
+	err |= provider_form_add(&url, "text", msg->text);
+	err |= provider_form_add(&url, "charset", "UTF-8");
+	err |= provider_form_add(&url, "coding", msg->ucs2 ? "2" : "0");
 	if (msg->status_url != NULL && msg->status_url[0] != '\0') {
 		/*
 		 * Encoded whole, so that Kannel gets "%d" back literally
@@ -150,9 +151,13 @@ kn_build_send(const struct channel_config *cfg,
 		dlr = xasprintf("%s%cid=%lld&status=%%d", msg->status_url,
 		    strchr(msg->status_url, '?') != NULL ? '&' : '?',
 		    (long long)msg->id);
-		provider_form_add(&url, "dlr-mask", KANNEL_DLR_MASK);
-		provider_form_add(&url, "dlr-url", dlr);
+		err |= provider_form_add(&url, "dlr-mask", KANNEL_DLR_MASK);
+		err |= provider_form_add(&url, "dlr-url", dlr);
 		free(dlr);
+	}
+	if (err != 0) {
+		buf_free(&url);
+		return -1;
 	}
 	r->url = buf_steal(&url);
 	provider_request_finish(r, "GET");
@@ -160,8 +165,8 @@ kn_build_send(const struct channel_config *cfg,
 }
 
 static void
-kn_parse_send(const struct channel_config *cfg,
-    const struct client_resp *resp, struct provider_result *res)
+kn_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
+    struct provider_result *res)
 {
 	(void)cfg;
 	if (resp->outcome != CLIENT_OK) {
@@ -175,12 +180,12 @@ kn_parse_send(const struct channel_config *cfg,
 }
 
 const struct provider_ops provider_kannel = {
-	.name = "kannel",
-	.decode_sms = kn_decode_sms,
-	.decode_ussd = NULL,
-	.decode_status = kn_decode_status,
-	.answer_sms = kn_answer_sms,
-	.answer_ussd = NULL,
-	.build_send = kn_build_send,
-	.parse_send = kn_parse_send,
+    .name = "kannel",
+    .decode_sms = kn_decode_sms,
+    .decode_ussd = NULL,
+    .decode_status = kn_decode_status,
+    .answer_sms = kn_answer_sms,
+    .answer_ussd = NULL,
+    .build_send = kn_build_send,
+    .parse_send = kn_parse_send,
 };

@@ -194,9 +194,11 @@ provider_clean(const char *s, size_t len, size_t max)
 	return out;
 }
 
+static void reasonf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
+
 /* Appends a reason line when there is somewhere to put it. */
-static void PRINTFLIKE(2, 3)
-    reasonf(struct buf *reason, const char *fmt, ...)
+static void
+reasonf(struct buf *reason, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -211,8 +213,8 @@ static void PRINTFLIKE(2, 3)
 }
 
 int
-provider_form(const struct http_request *req, int allow_get,
-    struct form *f, struct buf *reason)
+provider_form(const struct http_request *req, int allow_get, struct form *f,
+    struct buf *reason)
 {
 	const char *src, *err = NULL;
 	size_t len;
@@ -242,8 +244,8 @@ provider_form(const struct http_request *req, int allow_get,
 
 /* Checks one value against flags; stores a copy in *out. */
 static int
-field_value(const char *name, const char *v, size_t len, int flags,
-    char **out, struct buf *reason)
+field_value(const char *name, const char *v, size_t len, int flags, char **out,
+    struct buf *reason)
 {
 	*out = NULL;
 	if (v == NULL) {
@@ -270,16 +272,17 @@ provider_field(const struct form *f, const char *name, int flags, char **out,
 {
 	const char *v = form_get(f, name);
 
-	return field_value(name, v, v != NULL ? strlen(v) : 0, flags, out,
-	    reason);
+	return field_value(
+	    name, v, v != NULL ? strlen(v) : 0, flags, out, reason);
 }
 
 int
-provider_json(const struct http_request *req, struct json_t **root,
-    struct buf *reason)
+provider_json(
+    const struct http_request *req, struct json_t **root, struct buf *reason)
 {
 	json_error_t err;
 	json_t *j;
+	char *text;
 
 	*root = NULL;
 	if (strcmp(req->method, "POST") != 0) {
@@ -289,8 +292,11 @@ provider_json(const struct http_request *req, struct json_t **root,
 	}
 	j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
 	if (j == NULL) {
-		reasonf(reason, "invalid JSON: %s (line %d, column %d)",
-		    err.text, err.line, err.column);
+		/* jansson quotes the input near the error: keep it one line. */
+		text = provider_clean(err.text, strlen(err.text), 160);
+		reasonf(reason, "invalid JSON: %s (line %d, column %d)", text,
+		    err.line, err.column);
+		free(text);
 		return DECODE_BAD;
 	}
 	if (!json_is_object(j)) {
@@ -303,8 +309,8 @@ provider_json(const struct http_request *req, struct json_t **root,
 }
 
 int
-provider_json_field(struct json_t *obj, const char *name, int flags,
-    char **out, struct buf *reason)
+provider_json_field(struct json_t *obj, const char *name, int flags, char **out,
+    struct buf *reason)
 {
 	json_t *v = json_object_get(obj, name);
 	char num[32];
@@ -326,14 +332,14 @@ provider_json_field(struct json_t *obj, const char *name, int flags,
 	return DECODE_BAD;
 }
 
-void
+int
 provider_form_add(struct buf *b, const char *name, const char *value)
 {
-	if (b->len > 0)
-		(void)buf_puts(b, "&");
-	(void)buf_puts(b, name);
-	(void)buf_puts(b, "=");
-	(void)url_encode_buf(b, value, strlen(value));
+	if ((b->len > 0 && buf_puts(b, "&") == -1) || buf_puts(b, name) == -1 ||
+	    buf_puts(b, "=") == -1 ||
+	    url_encode_buf(b, value, strlen(value)) == -1)
+		return -1;
+	return 0;
 }
 
 void

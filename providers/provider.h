@@ -194,6 +194,7 @@ void	provider_parse_send(const struct provider_ops *,
  */
 
 #define PROVIDER_ERROR_MAX 200	/* bytes of provider text kept in an error */
+#define PROVIDER_REQUEST_MAX (512 * 1024) /* bytes of a built URL or body */
 #define PROVIDER_MAX_HEADERS 7	/* headers a provider_request holds */
 
 struct form;
@@ -257,9 +258,10 @@ char	*provider_clean(const char *s, size_t len, size_t max);
 
 /*
  * Appends "name=value" to the form b, percent-encoded, with a '&' first
- * unless b is empty.
+ * unless b is empty. Returns 0, or -1 when b's maximum would be exceeded
+ * (b may then hold part of it).
  */
-void	provider_form_add(struct buf *b, const char *name, const char *value);
+int	provider_form_add(struct buf *b, const char *name, const char *value);
 
 /* Fills result with outcome and a formatted error (never NULL). */
 void	provider_fail(struct provider_result *result,

@@ -24,8 +24,8 @@
 #include "provider.h"
 #include "sig.h"
 
-#define TWILIO_RESPONSE \
-	"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"
+#define TWILIO_URL_MAX (64 * 1024) /* public URL, path and query */
+#define TWILIO_RESPONSE "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"
 
 /*
  * Parses the form and checks its signature. Returns DECODE_OK,
@@ -63,12 +63,15 @@ tw_verified_form(const struct channel_config *cfg,
 	blen = strlen(base);
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;
-	buf_init(&url, (size_t)-1);
-	(void)buf_append(&url, base, blen);
-	(void)buf_puts(&url, req->path);
-	if (req->query[0] != '\0') {
-		(void)buf_puts(&url, "?");
-		(void)buf_puts(&url, req->query);
+	buf_init(&url, TWILIO_URL_MAX);
+	if (buf_append(&url, base, blen) == -1 ||
+	    buf_puts(&url, req->path) == -1 ||
+	    (req->query[0] != '\0' && (buf_puts(&url, "?") == -1 ||
+					  buf_puts(&url, req->query) == -1))) {
+		buf_free(&url);
+		if (reason != NULL)
+			(void)buf_puts(reason, "URL too long");
+		return DECODE_BAD;
 	}
 	for (i = 0; i < f->npairs; i++) {
 		params[i].name = f->pairs[i].name;
@@ -96,14 +99,14 @@ tw_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 	in->ussd_new = 0;
 	if ((rc = tw_verified_form(cfg, req, public_url, &f, reason)) ==
 		DECODE_OK &&
-	    (rc = provider_field(&f, "MessageSid", PROVIDER_NONEMPTY, &in->id,
-		 reason)) == 0 &&
-	    (rc = provider_field(&f, "From", PROVIDER_NONEMPTY, &in->from,
-		 reason)) == 0 &&
-	    (rc = provider_field(&f, "To", PROVIDER_NONEMPTY, &in->to,
-		 reason)) == 0)
-		rc = provider_field(&f, "Body", PROVIDER_REQUIRED, &in->text,
-		    reason);
+	    (rc = provider_field(
+		 &f, "MessageSid", PROVIDER_NONEMPTY, &in->id, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "From", PROVIDER_NONEMPTY, &in->from, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "To", PROVIDER_NONEMPTY, &in->to, reason)) == 0)
+		rc = provider_field(
+		    &f, "Body", PROVIDER_REQUIRED, &in->text, reason);
 	form_free(&f);
 	if (rc != DECODE_OK)
 		provider_inbound_free(in);
@@ -115,16 +118,16 @@ static const struct {
 	const char *name;
 	enum provider_dlr state;
 } tw_states[] = {
-	{"accepted", DLR_SENT},
-	{"scheduled", DLR_SENT},
-	{"queued", DLR_SENT},
-	{"sending", DLR_SENT},
-	{"sent", DLR_SENT},
-	{"delivered", DLR_DELIVERED},
-	{"read", DLR_DELIVERED},
-	{"failed", DLR_FAILED},
-	{"undelivered", DLR_FAILED},
-	{"canceled", DLR_FAILED},
+    {"accepted", DLR_SENT},
+    {"scheduled", DLR_SENT},
+    {"queued", DLR_SENT},
+    {"sending", DLR_SENT},
+    {"sent", DLR_SENT},
+    {"delivered", DLR_DELIVERED},
+    {"read", DLR_DELIVERED},
+    {"failed", DLR_FAILED},
+    {"undelivered", DLR_FAILED},
+    {"canceled", DLR_FAILED},
 };
 
 static int
@@ -140,12 +143,12 @@ tw_decode_status(const struct channel_config *cfg,
 	provider_status_init(st);
 	if ((rc = tw_verified_form(cfg, req, public_url, &f, reason)) ==
 		DECODE_OK &&
-	    (rc = provider_field(&f, "MessageSid", PROVIDER_NONEMPTY, &st->id,
-		 reason)) == 0 &&
-	    (rc = provider_field(&f, "MessageStatus", PROVIDER_NONEMPTY,
-		 &status, reason)) == 0)
-		rc = provider_field(&f, "ErrorCode", PROVIDER_OPTIONAL, &code,
-		    reason);
+	    (rc = provider_field(
+		 &f, "MessageSid", PROVIDER_NONEMPTY, &st->id, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "MessageStatus", PROVIDER_NONEMPTY, &status, reason)) == 0)
+		rc = provider_field(
+		    &f, "ErrorCode", PROVIDER_OPTIONAL, &code, reason);
 	form_free(&f);
 	if (rc != DECODE_OK)
 		goto out;
@@ -188,11 +191,12 @@ tw_answer_sms(int64_t id, struct provider_answer *ans, struct buf *body)
 }
 
 static int
-tw_build_send(const struct channel_config *cfg,
-    const struct provider_msg *msg, struct provider_request *r)
+tw_build_send(const struct channel_config *cfg, const struct provider_msg *msg,
+    struct provider_request *r)
 {
 	struct buf body;
 	char *sid;
+	int err = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (cfg->api_url == NULL || cfg->account_sid == NULL ||
@@ -200,13 +204,18 @@ tw_build_send(const struct channel_config *cfg,
 	    msg->to == NULL || msg->text == NULL)
 		return -1;
 
-	buf_init(&body, (size_t)-1);
-	provider_form_add(&body, "To", msg->to);
+	buf_init(&body, PROVIDER_REQUEST_MAX);
+	err |= provider_form_add(&body, "To", msg->to);
 	if (cfg->sender != NULL && cfg->sender[0] != '\0')
-		provider_form_add(&body, "From", cfg->sender);
-	provider_form_add(&body, "Body", msg->text);
+		err |= provider_form_add(&body, "From", cfg->sender);
+	err |= provider_form_add(&body, "Body", msg->text);
 	if (msg->status_url != NULL && msg->status_url[0] != '\0')
-		provider_form_add(&body, "StatusCallback", msg->status_url);
+		err |=
+		    provider_form_add(&body, "StatusCallback", msg->status_url);
+	if (err != 0) {
+		buf_free(&body);
+		return -1;
+	}
 	r->body = buf_steal(&body);
 
 	sid = url_encode(cfg->account_sid, strlen(cfg->account_sid));
@@ -215,8 +224,8 @@ tw_build_send(const struct channel_config *cfg,
 	free(sid);
 	r->userpwd = xasprintf("%s:%s", cfg->account_sid, cfg->auth_token);
 	if (provider_request_header(r, "Accept: application/json") == -1 ||
-	    provider_request_header(r,
-		"Content-Type: application/x-www-form-urlencoded") == -1) {
+	    provider_request_header(
+		r, "Content-Type: application/x-www-form-urlencoded") == -1) {
 		provider_request_free(r);
 		return -1;
 	}
@@ -225,8 +234,8 @@ tw_build_send(const struct channel_config *cfg,
 }
 
 static void
-tw_parse_send(const struct channel_config *cfg,
-    const struct client_resp *resp, struct provider_result *res)
+tw_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
+    struct provider_result *res)
 {
 	json_t *root, *sid, *code, *message;
 	char *text;
@@ -237,9 +246,9 @@ tw_parse_send(const struct channel_config *cfg,
 		res->outcome = PROVIDER_OK;
 		sid = json_object_get(root, "sid");
 		if (json_is_string(sid) && json_string_length(sid) > 0)
-			res->provider_id = provider_clean(
-			    json_string_value(sid), json_string_length(sid),
-			    PROVIDER_ERROR_MAX);
+			res->provider_id =
+			    provider_clean(json_string_value(sid),
+				json_string_length(sid), PROVIDER_ERROR_MAX);
 		json_decref(root);
 		return;
 	}
@@ -263,12 +272,12 @@ tw_parse_send(const struct channel_config *cfg,
 }
 
 const struct provider_ops provider_twilio = {
-	.name = "twilio",
-	.decode_sms = tw_decode_sms,
-	.decode_ussd = NULL,
-	.decode_status = tw_decode_status,
-	.answer_sms = tw_answer_sms,
-	.answer_ussd = NULL,
-	.build_send = tw_build_send,
-	.parse_send = tw_parse_send,
+    .name = "twilio",
+    .decode_sms = tw_decode_sms,
+    .decode_ussd = NULL,
+    .decode_status = tw_decode_status,
+    .answer_sms = tw_answer_sms,
+    .answer_ussd = NULL,
+    .build_send = tw_build_send,
+    .parse_send = tw_parse_send,
 };

@@ -12,6 +12,18 @@
  * /_stats. The bound port is written to the port file (a temporary file,
  * then a rename) once the server listens.
  *
+ * Control (never recorded): POST /_control {"mode": "ok" | "429" | "500" |
+ * "400" | "slow" | "close" | "reject", "count": N, "delay_ms": D} sets the
+ * mode for the next N provider requests (for good without count) and
+ * answers the mode now in force; GET /_control shows it; GET /_stats gives
+ * the counters (requests, logged, log_dropped, by_path, by_answer,
+ * by_shape, pending_slow, connections, mode); POST /_reset zeroes the
+ * counters and returns to ok. The log line of a request holds time_ms,
+ * method, path, query, shape, params (the decoded form, JSON body or
+ * query), headers (Authorization, apiKey, X-Baraza-Signature, ...), mode
+ * and status (null for "close"); params_error and body when the
+ * parameters do not parse; delay_ms in the mode "slow".
+ *
  * The gateway's HTTP server (gateway/http.c) has no call that drops a
  * connection without answering, so the mode "close" needs a front: unless
  * --direct is given, the public port belongs to a small byte-pumping relay
@@ -90,70 +102,70 @@ struct fake;
 
 /* A request the mode "slow" answers later. */
 struct slow {
-	uv_timer_t timer;            /* fires after delay_ms */
-	struct fake *fake;           /* owner */
-	struct http_request *req;    /* answered when the timer fires */
-	int status;                  /* the answer */
-	const char *ctype;           /* its Content-Type */
-	char *body;                  /* its body, owned */
-	TAILQ_ENTRY(slow) entry;     /* in fake->slow */
+	uv_timer_t timer;         /* fires after delay_ms */
+	struct fake *fake;        /* owner */
+	struct http_request *req; /* answered when the timer fires */
+	int status;               /* the answer */
+	const char *ctype;        /* its Content-Type */
+	char *body;               /* its body, owned */
+	TAILQ_ENTRY(slow) entry;  /* in fake->slow */
 };
 
 /* One client connection relayed to the HTTP server. */
 struct relay {
-	uv_tcp_t down;             /* the client's connection */
-	uv_tcp_t up;               /* ours to the HTTP server */
-	uv_connect_t creq;         /* connecting up */
-	uv_shutdown_t sdown;       /* half-close towards the client */
-	uv_shutdown_t sup;         /* half-close towards the server */
-	struct front *front;       /* owner */
-	TAILQ_ENTRY(relay) entry;  /* in front->relays */
-	unsigned slot;             /* index in front->slots */
-	int nhandles;              /* handles not yet closed */
-	unsigned closing : 1;      /* being closed */
-	unsigned down_eof : 1;     /* the client half-closed */
-	unsigned up_eof : 1;       /* the server half-closed */
-	unsigned down_shut : 1;    /* all the server sent reached the client */
-	unsigned up_shut : 1;      /* all the client sent reached the server */
-	unsigned connected : 1;    /* up is connected */
+	uv_tcp_t down;            /* the client's connection */
+	uv_tcp_t up;              /* ours to the HTTP server */
+	uv_connect_t creq;        /* connecting up */
+	uv_shutdown_t sdown;      /* half-close towards the client */
+	uv_shutdown_t sup;        /* half-close towards the server */
+	struct front *front;      /* owner */
+	TAILQ_ENTRY(relay) entry; /* in front->relays */
+	unsigned slot;            /* index in front->slots */
+	int nhandles;             /* handles not yet closed */
+	unsigned closing : 1;     /* being closed */
+	unsigned down_eof : 1;    /* the client half-closed */
+	unsigned up_eof : 1;      /* the server half-closed */
+	unsigned down_shut : 1;   /* all the server sent reached the client */
+	unsigned up_shut : 1;     /* all the client sent reached the server */
+	unsigned connected : 1;   /* up is connected */
 };
 
 /* The relay in front of the HTTP server (not with --direct). */
 struct front {
-	uv_tcp_t tcp;                    /* the public listening socket */
-	struct fake *fake;               /* owner */
-	struct sockaddr_in inner;        /* where the HTTP server listens */
-	TAILQ_HEAD(, relay) relays;      /* open client connections */
-	struct relay **slots;            /* FRONT_SLOTS entries */
-	unsigned next_slot;              /* where the search starts */
-	unsigned nrelays;                /* entries in relays */
-	uv_timer_t stop_timer;           /* bounds the drain at exit */
-	int open;                        /* tcp and stop_timer are open */
-	int stopping;                    /* draining: no new connections */
+	uv_tcp_t tcp;               /* the public listening socket */
+	struct fake *fake;          /* owner */
+	struct sockaddr_in inner;   /* where the HTTP server listens */
+	TAILQ_HEAD(, relay) relays; /* open client connections */
+	struct relay **slots;       /* FRONT_SLOTS entries */
+	unsigned next_slot;         /* where the search starts */
+	unsigned nrelays;           /* entries in relays */
+	uv_timer_t stop_timer;      /* bounds the drain at exit */
+	int open;                   /* tcp and stop_timer are open */
+	int stopping;               /* draining: no new connections */
 };
 
 struct fake {
-	uv_loop_t *loop;               /* the default loop */
-	struct http_server srv;        /* answers every request */
-	struct front front;            /* the relay, unless direct */
-	uv_signal_t sigterm;           /* clean exit */
-	uv_signal_t sigint;            /* clean exit */
-	int direct;                    /* no relay: "close" refused */
-	int stopping;                  /* a signal came */
-	FILE *log;                     /* request log or NULL */
-	uint64_t log_max;              /* lines before recording stops */
-	uint64_t logged;               /* lines written since reset */
-	uint64_t log_dropped;          /* lines not written since reset */
-	enum mode mode;                /* in force */
-	int64_t count;                 /* requests left in mode, -1: no end */
-	uint64_t delay_ms;             /* for MODE_SLOW */
-	uint64_t seq;                  /* message id counter, never reset */
-	uint64_t requests;             /* provider requests since reset */
-	json_t *by_path;               /* path -> count */
-	json_t *by_answer;             /* status or "close" -> count */
-	json_t *by_shape;              /* shape -> count */
-	TAILQ_HEAD(, slow) slow;       /* requests waiting to be answered */
-	unsigned nslow;                /* entries in slow */
+	uv_loop_t *loop;         /* the default loop */
+	struct http_server srv;  /* answers every request */
+	struct front front;      /* the relay, unless direct */
+	uv_signal_t sigterm;     /* clean exit */
+	uv_signal_t sigint;      /* clean exit */
+	int direct;              /* no relay: "close" refused */
+	int stopping;            /* a signal came */
+	FILE *log;               /* request log or NULL */
+	uint64_t log_max;        /* lines before recording stops */
+	uint64_t logged;         /* lines written since reset */
+	uint64_t log_dropped;    /* lines not written since reset */
+	enum mode mode;          /* in force */
+	int64_t count;           /* requests left in mode, -1: no end */
+	uint64_t delay_ms;       /* for MODE_SLOW */
+	uint64_t seq;            /* message id counter, never reset */
+	uint64_t requests;       /* provider requests since reset */
+	json_t *by_path;         /* path -> count */
+	json_t *by_answer;       /* status or "close" -> count */
+	json_t *by_shape;        /* shape -> count */
+	TAILQ_HEAD(, slow) slow; /* requests waiting to be answered */
+	unsigned nslow;          /* entries in slow */
 };
 
 static void relay_close(struct relay *);
@@ -201,9 +213,12 @@ count_key(json_t *obj, const char *key)
 		key = "(other)";
 		v = json_object_get(obj, key);
 	}
-	if (v == NULL)
-		json_object_set_new(obj, key, json_integer(1));
-	else
+	if (v == NULL) {
+		/* A key that is not UTF-8 counts as other. */
+		if (json_object_set_new(obj, key, json_integer(1)) == -1 &&
+		    strcmp(key, "(other)") != 0)
+			count_key(obj, "(other)");
+	} else
 		json_integer_set(v, json_integer_value(v) + 1);
 }
 
@@ -350,8 +365,8 @@ answer_at(struct fake *f, struct answer *a, json_t *params, int reject)
 		if (*e == '\0')
 			break;
 	}
-	snprintf(msg, sizeof(msg), "Sent to %zu/%zu", reject ? (size_t)0 : n,
-	    n);
+	snprintf(
+	    msg, sizeof(msg), "Sent to %zu/%zu", reject ? (size_t)0 : n, n);
 	answer_json(a, 201,
 	    json_pack("{s:{s:s, s:o}}", "SMSMessageData", "Message", msg,
 		"Recipients", recips));
@@ -370,8 +385,8 @@ answer_twilio(struct fake *f, struct answer *a, const struct http_request *req,
 	iso8601_utc(now_ms(), date, sizeof(date));
 	j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:n, s:n}",
 	    "sid", sid, "status", "queued", "account_sid",
-	    jstr(acct, strcspn(acct, "/")), "to", jstr(param(params, "To"),
-	    strlen(param(params, "To"))), "from",
+	    jstr(acct, strcspn(acct, "/")), "to",
+	    jstr(param(params, "To"), strlen(param(params, "To"))), "from",
 	    jstr(param(params, "From"), strlen(param(params, "From"))), "body",
 	    jstr(param(params, "Body"), strlen(param(params, "Body"))),
 	    "direction", "outbound-api", "date_created", date, "error_code",
@@ -475,9 +490,9 @@ log_request(struct fake *f, const struct http_request *req, enum shape shape,
 	if (perr != NULL) {
 		json_object_set_new(line, "params_error", json_string(perr));
 		json_object_set_new(line, "body",
-		    jstr(req->body,
-			req->body_len < RAW_BODY_MAX ? req->body_len
-						     : RAW_BODY_MAX));
+		    jstr(req->body, req->body_len < RAW_BODY_MAX
+					? req->body_len
+					: RAW_BODY_MAX));
 	}
 	if (m == MODE_SLOW)
 		json_object_set_new(
@@ -532,7 +547,8 @@ slow_start(struct fake *f, struct http_request *req, struct answer *a)
 	struct slow *s;
 
 	if (f->nslow >= SLOW_MAX || f->stopping) {
-		http_respond(req, a->status, a->ctype, a->body, strlen(a->body));
+		http_respond(
+		    req, a->status, a->ctype, a->body, strlen(a->body));
 		free(a->body);
 		return;
 	}
@@ -609,7 +625,8 @@ control_set(struct fake *f, struct http_request *req)
 	if ((v = json_object_get(j, "count")) != NULL && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1) {
 			json_decref(j);
-			respond_error(req, 400, "count must be an integer >= 1");
+			respond_error(
+			    req, 400, "count must be an integer >= 1");
 			return;
 		}
 		count = json_integer_value(v);
@@ -825,8 +842,8 @@ on_relay_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	struct relay *r = s->data;
 	int from_down = s == (uv_stream_t *)&r->down;
-	uv_stream_t *to = from_down ? (uv_stream_t *)&r->up
-				    : (uv_stream_t *)&r->down;
+	uv_stream_t *to =
+	    from_down ? (uv_stream_t *)&r->up : (uv_stream_t *)&r->down;
 	uv_shutdown_t *sreq = from_down ? &r->sup : &r->sdown;
 	struct relay_write *w;
 	uv_buf_t wb;
@@ -918,8 +935,8 @@ on_front_connection(uv_stream_t *s, int status)
 	TAILQ_INSERT_TAIL(&fr->relays, r, entry);
 	fr->nrelays++;
 	r->slot = FRONT_SLOTS; /* none yet */
-	if (uv_accept(s, (uv_stream_t *)&r->down) != 0 || fr->stopping || fr->nrelays > FRONT_MAX_CONNS ||
-	    (slot = front_slot(fr)) < 0) {
+	if (uv_accept(s, (uv_stream_t *)&r->down) != 0 || fr->stopping ||
+	    fr->nrelays > FRONT_MAX_CONNS || (slot = front_slot(fr)) < 0) {
 		r->closing = 1;
 		uv_close((uv_handle_t *)&r->down, on_relay_close);
 		uv_close((uv_handle_t *)&r->up, on_relay_close);
@@ -944,6 +961,8 @@ front_start(struct front *fr, struct fake *f, const char *addr, int inner)
 	struct sockaddr_in sa;
 	char host[64];
 	const char *colon = strrchr(addr, ':');
+	char *end;
+	long port;
 	size_t hl;
 	int rc;
 
@@ -955,7 +974,10 @@ front_start(struct front *fr, struct fake *f, const char *addr, int inner)
 	host[hl] = '\0';
 	if (strcmp(host, "localhost") == 0 || hl == 0)
 		snprintf(host, sizeof(host), "127.0.0.1");
-	if (uv_ip4_addr(host, atoi(colon + 1), &sa) != 0)
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 0 ||
+	    port > 65535 || uv_ip4_addr(host, (int)port, &sa) != 0)
 		return UV_EINVAL;
 	uv_ip4_addr("127.0.0.1", inner, &fr->inner);
 	fr->slots = xcalloc(FRONT_SLOTS, sizeof(*fr->slots));

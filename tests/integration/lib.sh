@@ -135,3 +135,59 @@ http() {
 done_testing() {
 	[ "$tap_failed" -eq 0 ]
 }
+
+# start_fake: run the fake provider in the background; sets FAKE_PID and
+# FAKE_PORT; its requests are logged, one JSON line each, in $T/fake.log.
+FAKE_PID=
+start_fake() {
+	: "${FAKE_PROVIDER:?FAKE_PROVIDER must name the built fake provider}"
+	rm -f "$T/fake.port"
+	"$FAKE_PROVIDER" --port-file "$T/fake.port" --log "$T/fake.log" \
+	    2>"$T/fake.err" &
+	FAKE_PID=$!
+	i=0
+	while [ ! -s "$T/fake.port" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	FAKE_PORT=$(cat "$T/fake.port" 2>/dev/null)
+	[ -n "$FAKE_PORT" ]
+}
+
+# fake_mode MODE [COUNT]: how the fake provider answers next.
+fake_mode() {
+	curl -s -m 5 -o /dev/null -X POST -d "{\"mode\":\"$1\",\"count\":${2:-0}}" \
+	    "http://127.0.0.1:$FAKE_PORT/_control"
+}
+
+# wait_for SECONDS COMMAND...: retry the command every 0.1 s until it
+# succeeds or the time is up.
+wait_for() {
+	limit=$(($1 * 10))
+	shift
+	i=0
+	while [ $i -lt $limit ]; do
+		"$@" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# fake_count PATTERN: requests the fake provider logged matching PATTERN.
+fake_count() {
+	grep -c -- "$1" "$T/fake.log" 2>/dev/null || true
+}
+
+# sql QUERY: run a query on the test database.
+sql() {
+	sqlite3 -cmd '.timeout 5000' "$T/baraza.db" "$1"
+}
+
+_cleanup_fake() {
+	if [ -n "$FAKE_PID" ]; then
+		kill "$FAKE_PID" 2>/dev/null
+		wait "$FAKE_PID" 2>/dev/null
+	fi
+}
+trap '_cleanup_fake; cleanup' EXIT

@@ -686,7 +686,7 @@ test_findings(void **state)
 				   "[gateway]\n"                  /* 20 */
 				   "[channel kn]\n"               /* 21 */
 				   "type = kannel\n"              /* 22 */
-				   "public_url = https://x.org\n" /* 23 */
+				   "signing_key = k\n"            /* 23 */
 				   "[channel notype]\n"           /* 24 */
 				   "sender = 1\n"                 /* 25 */
 				   "bogus = 2\n"                  /* 26 */
@@ -727,7 +727,7 @@ test_findings(void **state)
 	assert_finding(e, 21, "missing required key 'password'");
 	assert_finding(e, 21, "missing required key 'api_url'");
 	assert_finding(e, 23,
-	    "key 'public_url' is not valid for a channel "
+	    "key 'signing_key' is not valid for a channel "
 	    "of type kannel");
 	assert_finding(e, 24,
 	    "missing required key 'type' in [channel "

@@ -42,6 +42,7 @@ struct resp {
 };
 
 struct fixture;
+struct in_prepare;
 typedef void (*client_fn)(struct fixture *);
 
 struct fixture {
@@ -53,12 +54,13 @@ struct fixture {
 	client_fn client;          /* what the client thread does */
 	int port;                  /* bound port */
 	/* Loop side. */
-	int done_called;        /* shutdown's callback ran */
-	int order[64];          /* tags of deferred answers, as given */
-	int norder;             /* entries in order */
-	atomic_int gone_seen;   /* the handler has /wait-gone */
-	int gone_answered;      /* /wait-gone answered after disconnect */
-	uint64_t gone_requests; /* requests_total when it was answered */
+	int done_called;         /* shutdown's callback ran */
+	int order[64];           /* tags of deferred answers, as given */
+	int norder;              /* entries in order */
+	struct in_prepare *prep; /* closed at the end */
+	atomic_int gone_seen;    /* the handler has /wait-gone */
+	int gone_answered;       /* /wait-gone answered after disconnect */
+	uint64_t gone_requests;  /* requests_total when it was answered */
 	/* Client side. */
 	struct resp r[MAXRESP]; /* answers read */
 	int flag[8];            /* client observations */
@@ -308,8 +310,9 @@ on_prepare(uv_prepare_t *p)
 {
 	struct in_prepare *ip = container_of(p, struct in_prepare, prep);
 
+	/* Stopped, not closed: a closing handle would wake the loop. */
 	http_respond(ip->req, 201, "text/plain", "committed", 9);
-	uv_close((uv_handle_t *)p, on_prepare_close);
+	uv_prepare_stop(p);
 }
 
 static void
@@ -367,6 +370,7 @@ handler(struct http_request *req, void *arg)
 		ip->req = req;
 		uv_prepare_init(&fx->loop, &ip->prep);
 		uv_prepare_start(&ip->prep, on_prepare);
+		fx->prep = ip;
 	} else if (strcmp(req->path, "/wait-gone") == 0) {
 		atomic_store(&fx->gone_seen, 1);
 		defer_answer(fx, req, 0, 5, on_wait_gone, 5);
@@ -384,6 +388,8 @@ on_stop(uv_async_t *a)
 
 	http_server_shutdown(&fx->srv, on_done);
 	uv_close((uv_handle_t *)a, NULL);
+	if (fx->prep != NULL)
+		uv_close((uv_handle_t *)&fx->prep->prep, on_prepare_close);
 }
 
 static void *
@@ -699,6 +705,14 @@ cl_headers(struct fixture *fx)
 	one_request(fx, b.data, &fx->r[1]);
 	buf_reset(&b);
 
+	/* A URL of 9 KiB. */
+	buf_puts(&b, "GET /");
+	for (i = 0; i < 9 * 1024; i++)
+		buf_puts(&b, "u");
+	buf_puts(&b, " HTTP/1.1\r\n\r\n");
+	one_request(fx, b.data, &fx->r[3]);
+	buf_reset(&b);
+
 	/* Just under the limits is fine. */
 	buf_puts(&b, "GET /echo HTTP/1.1\r\n");
 	for (i = 0; i < 90; i++)
@@ -719,6 +733,8 @@ test_too_many_headers(void **state)
 	assert_int_equal(fx->r[1].status, 431);
 	assert_true(fx->r[1].closed_after);
 	assert_int_equal(fx->r[2].status, 200);
+	assert_int_equal(fx->r[3].status, 414);
+	assert_true(fx->r[3].closed_after);
 }
 
 static void

@@ -182,10 +182,10 @@ kv_get(const struct section *sec, const char *key)
 
 /* A request, an expected request or an answer, split into its parts. */
 struct message {
-	char *first;                /* the first line */
-	char *lines[MAX_HEADERS];   /* the header lines, unhex'ed */
+	char *first;              /* the first line */
+	char *lines[MAX_HEADERS]; /* the header lines, unhex'ed */
 	size_t nlines;
-	char *body;                 /* after the blank line, without the last
+	char *body; /* after the blank line, without the last
 				       newline; "" when none */
 	size_t body_len;
 	struct http_hdr hdrs[MAX_HEADERS]; /* lines as headers */
@@ -215,8 +215,8 @@ message_parse(const struct section *sec, struct message *m)
 		if (colon != NULL) {
 			*colon = '\0';
 			m->hdrs[m->nlines].name = m->lines[m->nlines];
-			m->hdrs[m->nlines].value = colon + 1 +
-			    (colon[1] == ' ' ? 1 : 0);
+			m->hdrs[m->nlines].value =
+			    colon + 1 + (colon[1] == ' ' ? 1 : 0);
 		} else {
 			m->hdrs[m->nlines].name = m->lines[m->nlines];
 			m->hdrs[m->nlines].value = "";
@@ -249,13 +249,9 @@ message_free(struct message *m)
 }
 
 /* Channel settings from <config> ("key value" lines). */
-struct test_channel {
-	struct channel_config cfg;
-};
-
 static void
-channel_load(const struct datafile *df, const char *type,
-    struct channel_config *cfg)
+channel_load(
+    const struct datafile *df, const char *type, struct channel_config *cfg)
 {
 	struct section sec;
 	static const char *types[] = {
@@ -371,8 +367,7 @@ expect_reason(const struct datafile *df, const struct section *exp, int rc,
 
 static void
 run_decode(const struct datafile *df, const struct provider_ops *ops,
-    const struct channel_config *cfg, const char *kind,
-    const char *public_url)
+    const struct channel_config *cfg, const char *kind, const char *public_url)
 {
 	struct section reqsec, exp;
 	struct message m;
@@ -421,10 +416,10 @@ run_decode(const struct datafile *df, const struct provider_ops *ops,
 			expect_str(df, &exp, "error", st.error);
 			want = kv_get(&exp, "state");
 			assert_non_null(want);
-			assert_string_equal(want,
-			    st.state == DLR_SENT	    ? "sent"
-			    : st.state == DLR_DELIVERED ? "delivered"
-							: "failed");
+			assert_string_equal(want, st.state == DLR_SENT ? "sent"
+						  : st.state == DLR_DELIVERED
+						      ? "delivered"
+						      : "failed");
 			free(want);
 		} else {
 			/* A refusal leaves nothing behind. */
@@ -454,8 +449,8 @@ run_decode(const struct datafile *df, const struct provider_ops *ops,
 			expect_str(df, &exp, "service_code", in.service_code);
 			expect_str(df, &exp, "ussd_text", in.ussd_text);
 			want = kv_get(&exp, "ussd_cumulative");
-			assert_int_equal(in.ussd_cumulative,
-			    want != NULL ? atoi(want) : 0);
+			assert_int_equal(
+			    in.ussd_cumulative, want != NULL ? atoi(want) : 0);
 			free(want);
 			if ((want = kv_get(&exp, "ussd_new")) != NULL)
 				assert_int_equal(in.ussd_new, atoi(want));
@@ -532,8 +527,8 @@ run_send(const struct datafile *df, const struct provider_ops *ops,
 				    r.req.userpwd, want.hdrs[i].value);
 			continue;
 		}
-		line = xasprintf("%s: %s", want.hdrs[i].name,
-		    want.hdrs[i].value);
+		line =
+		    xasprintf("%s: %s", want.hdrs[i].name, want.hdrs[i].value);
 		if (r.headers[n] == NULL || strcmp(r.headers[n], line) != 0)
 			fail_msg("%s: header %zu is \"%s\", want \"%s\"",
 			    df->path, n, r.headers[n] ? r.headers[n] : "(none)",
@@ -563,8 +558,8 @@ answer:
 	message_free(&want);
 	if (section_get(df, "answer", &ans)) {
 		if (!section_get(df, "expect-result", &res))
-			fail_msg("%s: <answer> without <expect-result>",
-			    df->path);
+			fail_msg(
+			    "%s: <answer> without <expect-result>", df->path);
 		message_parse(&ans, &answer);
 		memset(&resp, 0, sizeof(resp));
 		/* First line "STATUS [CURLCODE [ERROR TEXT]]". */
@@ -586,10 +581,10 @@ answer:
 		assert_true(result.msg_id == msg.id);
 		v = kv_get(&res, "outcome");
 		assert_non_null(v);
-		line = xstrdup(result.outcome == PROVIDER_OK ? "ok"
-			       : result.outcome == PROVIDER_TEMPFAIL
-				   ? "tempfail"
-				   : "permfail");
+		line =
+		    xstrdup(result.outcome == PROVIDER_OK         ? "ok"
+			    : result.outcome == PROVIDER_TEMPFAIL ? "tempfail"
+								  : "permfail");
 		if (strcmp(v, line) != 0)
 			fail_msg("%s: outcome %s (%s), want %s", df->path, line,
 			    result.error ? result.error : "", v);
@@ -725,16 +720,16 @@ test_utf8(void **state)
 	assert_true(provider_utf8_valid("", 0));
 	assert_true(provider_utf8_valid("Habari", 6));
 	assert_true(provider_utf8_valid("caf\xc3\xa9", 5));
-	assert_true(provider_utf8_valid("\xe2\x82\xac", 3));         /* € */
-	assert_true(provider_utf8_valid("\xf0\x9f\x98\x80", 4));     /* 😀 */
-	assert_true(provider_utf8_valid("\xf4\x8f\xbf\xbf", 4));     /* max */
+	assert_true(provider_utf8_valid("\xe2\x82\xac", 3));     /* € */
+	assert_true(provider_utf8_valid("\xf0\x9f\x98\x80", 4)); /* 😀 */
+	assert_true(provider_utf8_valid("\xf4\x8f\xbf\xbf", 4)); /* max */
 	assert_false(provider_utf8_valid("\xff", 1));
-	assert_false(provider_utf8_valid("\xc3", 1));                /* cut */
-	assert_false(provider_utf8_valid("\xc0\xaf", 2));            /* overlong */
-	assert_false(provider_utf8_valid("\xe0\x80\xaf", 3));        /* overlong */
-	assert_false(provider_utf8_valid("\xed\xa0\x80", 3));        /* surrogate */
-	assert_false(provider_utf8_valid("\xf4\x90\x80\x80", 4));    /* > 10FFFF */
-	assert_false(provider_utf8_valid("\xf0\x9f\x98", 3));        /* cut */
+	assert_false(provider_utf8_valid("\xc3", 1));         /* cut */
+	assert_false(provider_utf8_valid("\xc0\xaf", 2));     /* overlong */
+	assert_false(provider_utf8_valid("\xe0\x80\xaf", 3)); /* overlong */
+	assert_false(provider_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+	assert_false(provider_utf8_valid("\xf4\x90\x80\x80", 4)); /* > 10FFFF */
+	assert_false(provider_utf8_valid("\xf0\x9f\x98", 3));     /* cut */
 	assert_false(provider_utf8_valid("a\x80z", 3));
 }
 
@@ -916,8 +911,8 @@ main(void)
 		tests[nitems(fixed) + i].test_func = test_case;
 		tests[nitems(fixed) + i].initial_state = names[i];
 	}
-	rc = _cmocka_run_group_tests("providers", tests, n + nitems(fixed),
-	    NULL, NULL);
+	rc = _cmocka_run_group_tests(
+	    "providers", tests, n + nitems(fixed), NULL, NULL);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(tests);
