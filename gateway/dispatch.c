@@ -269,8 +269,7 @@ on_response(const struct client_resp *resp, void *arg)
 		log_info("dispatch", "request cancelled id=%lld",
 		    (long long)f->id);
 	} else {
-		memset(&res, 0, sizeof(res));
-		c->ops->parse_send(c->cfg, resp, &res);
+		provider_parse_send(c->ops, c->cfg, f->id, resp, &res);
 		record(c, f->id, f->attempts, f->created, res.outcome,
 		    res.provider_id, res.error ? res.error : resp->error);
 		provider_result_free(&res);

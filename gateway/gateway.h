@@ -19,6 +19,17 @@
 #include "strmap.h"
 
 struct dispatcher;
+struct metrics;
+
+/*
+ * The last heartbeat of a gammu channel, for metrics: the modem work fills
+ * it; a channel with known 0 has no sample.
+ */
+struct gateway_modem {
+	int	 known;		/* a heartbeat came */
+	int	 up;		/* the modem answers */
+	double	 signal;	/* signal strength, 0 to 100 percent */
+};
 
 /*
  * A loaded flow set with a reference count: a conversation waiting on a
@@ -62,6 +73,12 @@ struct gateway {
 	uint64_t		 reports;	/* delivery reports */
 	uint64_t		 hooks_bad;	/* webhooks refused 400 */
 	uint64_t		 hooks_forbidden; /* webhooks refused 403 */
+	struct metrics		*metrics;	/* metrics.c's state, or NULL;
+						   metrics_free releases it */
+	struct gateway_modem	 modems[CONFIG_MAX_CHANNELS]; /* by index in
+						   cfg->channels (gammu) */
+	uv_timer_t		 privacy_timer;	/* daily retention purge */
+	int			 privacy_started; /* privacy_timer is open */
 };
 
 /*

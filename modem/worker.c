@@ -23,7 +23,8 @@
  * is not used). A message is handed over (`inbound`) when all its parts
  * are there, or when multipart_timeout has passed since its first part was
  * seen (then with the parts there are). It is deleted from the phone only
- * when the gateway answers `ack`; until then later polls skip its parts.
+ * when the gateway answers `ack`; until then later polls skip its parts,
+ * and it is offered again (same id and key) every W_REOFFER_MS.
  * A message handed over but never acknowledged (the worker died) is handed
  * over again by the next worker: the `key` member, derived from the
  * message's content and SMSC time stamp, lets the gateway drop it.
@@ -63,6 +64,8 @@
 #define W_MAX_PENDING 20000      /* inbound messages held at once */
 #define W_MAX_OUTQ 1000          /* send requests queued */
 #define W_MAX_EXTRA 64           /* duplicate parts kept per message */
+#define W_REOFFER_MS 300000      /* offer an unacked message again */
+#define W_IDLE_MS 1000           /* longest sleep while connected */
 
 /* Where one SMS sits on the phone, to delete it. */
 struct loc {
@@ -91,6 +94,7 @@ struct inmsg {
 	int64_t first_seen;   /* mono_ms when the first part was read */
 	char time[40];        /* SMSC time stamp of the first part read */
 	int64_t id;           /* worker-local id once handed over, else 0 */
+	int64_t handed_at;    /* mono_ms of the last handover */
 	int acked;            /* 1: ack came, deleting failed, retry */
 };
 
@@ -769,7 +773,9 @@ w_handover(struct worker *w, struct inmsg *im)
 		buf_puts(&text, "");
 	/* buf_puts keeps whole parts; cut a part boundary cleanly. */
 	utf8_truncate(text.data, MODEM_PROTO_MAX_TEXT);
-	im->id = ++w->next_in_id;
+	if (im->id == 0)
+		im->id = ++w->next_in_id;
+	im->handed_at = mono_ms();
 	w_key(im, text.data, key, sizeof(key));
 
 	memset(&m, 0, sizeof(m));
@@ -914,9 +920,11 @@ w_poll_inbox(struct worker *w)
 	}
 	now = mono_ms();
 	for (im = w->in; im != NULL && !w->quit; im = im->next) {
-		if (im->id != 0)
-			continue;
-		if (im->nparts == im->total ||
+		if (im->id != 0) {
+			/* Not acked for long: the gateway may have lost it. */
+			if (!im->acked && now - im->handed_at >= W_REOFFER_MS)
+				w_handover(w, im);
+		} else if (im->nparts == im->total ||
 		    now - im->first_seen >= w->mp_timeout_ms)
 			w_handover(w, im);
 		w_keepalive(w);
@@ -1238,6 +1246,9 @@ w_timeout(struct worker *w)
 		next = w->reconnect_at;
 	if (w->sm != NULL && w->next_poll < next)
 		next = w->next_poll;
+	/* Wake up now and then to read the modem's unsolicited lines. */
+	if (w->sm != NULL && now + W_IDLE_MS < next)
+		next = now + W_IDLE_MS;
 	if (next <= now)
 		return 0;
 	if (next - now > 60000)
@@ -1334,6 +1345,8 @@ modem_worker_main(int argc, char **argv)
 			break;
 		if (w.sm == NULL && mono_ms() >= w.reconnect_at)
 			w_connect(&w);
+		if (w.sm != NULL)
+			(void)GSM_ReadDevice(w.sm, FALSE); /* fires callbacks */
 		if (w.sm != NULL && w.outq != NULL) {
 			/* One message per turn keeps the pipe answered. */
 			o = w.outq;

@@ -4,8 +4,9 @@
  *   modem_harness modem-worker ARGS...   the worker (what the supervisor
  *                                        runs: it spawns this same binary)
  *   modem_harness run DEVICE [--poll DUR] [--mp-timeout DUR] [--rate R]
- *                 [--auto-ack] [--balance CODE]
- *       runs a supervisor for the dummy phone in folder DEVICE, reads
+ *                 [--auto-ack] [--balance CODE] [--exe PATH]
+ *       runs a supervisor for the dummy phone in folder DEVICE (the
+ *       worker is `PATH modem-worker`, by default this binary), reads
  *       commands from stdin, one a line:
  *         send ID TO TEXT...   ack ID   ackall   balance   kill   stop
  *       and prints events on stdout, one a line:
@@ -228,6 +229,7 @@ run(int argc, char **argv)
 	struct channel_config cc;
 	struct modem_callbacks cb;
 	struct harness *h;
+	const char *exe = NULL;
 	int i;
 
 	if (argc < 3) {
@@ -261,6 +263,8 @@ run(int argc, char **argv)
 			h->auto_ack = 1;
 		else if (strcmp(argv[i], "--balance") == 0 && i + 1 < argc)
 			cc.balance_ussd = argv[++i];
+		else if (strcmp(argv[i], "--exe") == 0 && i + 1 < argc)
+			exe = argv[++i];
 		else {
 			fprintf(stderr, "unknown option %s\n", argv[i]);
 			return 2;
@@ -281,7 +285,7 @@ run(int argc, char **argv)
 		fprintf(stderr, "stdin must be a pipe or socket\n");
 		return 1;
 	}
-	h->sup = modem_supervisor_start(&h->loop, &cc, NULL, &cb);
+	h->sup = modem_supervisor_start(&h->loop, &cc, exe, &cb);
 	if (h->sup == NULL)
 		return 1;
 	uv_run(&h->loop, UV_RUN_DEFAULT);

@@ -1,0 +1,120 @@
+/*
+ * metrics.h: what the gateway counts, for machines (GET /metrics in the
+ * Prometheus text exposition format, every name prefixed baraza_) and for
+ * a person (`baraza stats`, which reads the store and works whether or not
+ * serve runs).
+ *
+ * The figures come from three places: counters the running gateway keeps
+ * (struct gateway, the dispatcher, the HTTP server, the batch, and the
+ * webhook latencies recorded here), and GROUP BY queries on the store
+ * (messages by channel, direction and state; reports; sessions). The
+ * queries are cached for METRICS_CACHE_MS, so frequent scrapes cost one
+ * query set per period.
+ */
+#ifndef BARAZA_METRICS_H
+#define BARAZA_METRICS_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+#include "util.h"
+
+struct gateway;
+
+#define METRICS_CACHE_MS 10000	   /* store figures are this fresh */
+#define METRICS_MAX_BYTES (4 << 20) /* the largest /metrics answer */
+#define METRICS_MAX_ROWS 4096	   /* GROUP BY rows kept per query */
+#define METRICS_MAX_ANSWERS 256	   /* (channel, kind, status) kept */
+#define METRICS_LAST_ERRORS 10	   /* failures `baraza stats` lists */
+
+/* The bounds of the time to resolution histogram, in seconds. */
+#define METRICS_RES_BUCKETS 8
+extern const double metrics_res_bounds[METRICS_RES_BUCKETS];
+
+/* One GROUP BY row of messages. */
+struct metrics_msgrow {
+	char	*channel;	/* owned */
+	char	*state;		/* owned */
+	const char *direction;	/* "in" or "out" (static) */
+	int64_t	 n;		/* messages */
+};
+
+/* One GROUP BY row of reports. */
+struct metrics_reprow {
+	char	*category;	/* owned, "" when none */
+	char	*status;	/* owned */
+	int64_t	 n;		/* reports */
+};
+
+/* The store's figures, filled by metrics_collect. */
+struct metrics_counts {
+	struct metrics_msgrow *msgs;	/* nmsgs rows, by channel, state */
+	size_t	 nmsgs;
+	struct metrics_reprow *reports;	/* nreports rows */
+	size_t	 nreports;
+	int64_t	 sessions;		/* not expired */
+	int64_t	 resolved;		/* reports resolved or closed */
+	double	 res_sum;		/* their seconds to resolution */
+	int64_t	 res_le[METRICS_RES_BUCKETS]; /* cumulative bucket counts */
+};
+
+/*
+ * Reads the store's figures at time now into *out (the caller frees it
+ * with metrics_counts_free, also after a failure). Returns 0, or -1 when
+ * a query failed. Rows beyond METRICS_MAX_ROWS are left out.
+ */
+int	metrics_collect(struct store *, int64_t now, struct metrics_counts *out);
+void	metrics_counts_free(struct metrics_counts *);
+
+/*
+ * Records one answered webhook of channel (a configured channel's name)
+ * and kind ("sms", "ussd" or "status") with its HTTP status and the
+ * seconds from its first byte to the answer. Allocates gw->metrics on
+ * first use (metrics_free releases it). Unknown channels or kinds, and
+ * pairs beyond the table's limits, are counted under "other".
+ */
+void	metrics_observe_webhook(struct gateway *, const char *channel,
+	    const char *kind, int status, double seconds);
+
+/*
+ * Appends the whole exposition to out (the caller owns out; its max should
+ * be at least METRICS_MAX_BYTES). gw->dispatch and gw->flows may be NULL
+ * (their series are then left out). Returns 0, or -1 when out is full or
+ * the store failed (out then holds what fitted).
+ */
+int	metrics_render(struct gateway *, struct buf *out);
+
+/*
+ * Appends the store's figures only (messages, queue depth, sessions active
+ * at now, reports, time to resolution) in the exposition format, uncached.
+ * With a config (else NULL), every configured channel gets a queue depth
+ * sample, 0 included. Returns 0 or -1 as metrics_render.
+ */
+int	metrics_render_store(struct store *, const struct config *, int64_t now,
+	    struct buf *out);
+
+/* Frees gw->metrics and sets it to NULL; safe when it was never made. */
+void	metrics_free(struct gateway *);
+
+/*
+ * Appends s to out escaped as a Prometheus label value (backslash, double
+ * quote and newline get a backslash). Returns 0 or -1 when out is full.
+ */
+int	metrics_escape(struct buf *out, const char *s);
+
+/*
+ * Writes a phone number masked for people and logs, whatever the log
+ * level: "+254700000001" becomes "+2547****0001", short ones "****".
+ * Returns out, which holds at least 32 bytes.
+ */
+const char *metrics_mask_phone(const char *, char *out, size_t outlen);
+
+/*
+ * `baraza stats`: counts by channel and state, queue depth, sessions,
+ * reports and the last failures, read from the store. Exit status 0, 1
+ * when the store fails, 2 on bad usage.
+ */
+int	cli_stats(int, char **, struct config *);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * timeparse.h: the ISO 8601 times that `--at` takes.
+ *
+ * Accepted forms: DATE "T" TIME [ZONE], where DATE is YYYY-MM-DD, TIME is
+ * HH:MM or HH:MM:SS (24-hour clock) and ZONE is "Z" or an offset from UTC,
+ * +HH:MM, -HH:MM, +HHMM or +HH. Without a zone the time is local (the TZ
+ * of the process): "2026-12-01T08:00" is eight in the morning here. Years
+ * run from 1970 to 9999; fractions of a second, week dates and ordinal
+ * dates are refused, and so is a local time that a daylight saving change
+ * skips.
+ */
+#ifndef BARAZA_TIMEPARSE_H
+#define BARAZA_TIMEPARSE_H
+
+#include <stdint.h>
+
+#define TIMEPARSE_INPUT_MAX 64 /* longest input looked at */
+
+/*
+ * Parses s into milliseconds since the epoch in *ms. Returns 0, or -1 for
+ * anything else than the forms above (*ms is then left alone). Nothing is
+ * allocated.
+ */
+int timeparse_iso8601(const char *s, int64_t *ms);
+
+#endif
