@@ -10,11 +10,13 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "broadcast.h"
 #include "dispatch.h"
 #include "gateway.h"
 #include "log.h"
 #include "outq.h"
 #include "phone.h"
+#include "reports.h"
 #include "util.h"
 
 static void
@@ -179,5 +181,7 @@ api_handle(struct gateway *gw, struct http_request *req, const char *rest)
 		get_message(gw, req, id);
 		return;
 	}
+	if (strncmp(rest, "broadcasts", 10) == 0) { broadcast_api(gw, req, rest); return; }
+	if (strncmp(rest, "reports", 7) == 0) { reports_api(gw, req, rest); return; }
 	router_error(req, 404, "no such API endpoint");
 }

@@ -53,8 +53,7 @@ static const char sql_states[] =
     "SELECT state, count(*) FROM messages WHERE broadcast_id = ?1"
     " GROUP BY state";
 
-static void
-set_err(char **errmsg, const char *fmt, ...) PRINTFLIKE(2, 3);
+static void set_err(char **errmsg, const char *fmt, ...) PRINTFLIKE(2, 3);
 
 static void
 set_err(char **errmsg, const char *fmt, ...)
@@ -129,8 +128,8 @@ check_request(const struct config *cfg, const struct broadcast_request *req,
 	}
 	if (req->topic == NULL || req->topic[0] == '\0' ||
 	    strnlen(req->topic, STORE_NAME_MAX + 1) > STORE_NAME_MAX) {
-		set_err(errmsg, "the topic must be 1 to %d bytes",
-		    STORE_NAME_MAX);
+		set_err(
+		    errmsg, "the topic must be 1 to %d bytes", STORE_NAME_MAX);
 		return BROADCAST_EINVAL;
 	}
 	if ((out->channel = pick_channel(cfg, req->channel, errmsg)) == NULL)
@@ -153,8 +152,8 @@ count_audience(struct store *st, const char *topic, int64_t *n)
 	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW) {
-		log_warn("broadcast", "count failed error=\"%s\"",
-		    store_errmsg(st));
+		log_warn(
+		    "broadcast", "count failed error=\"%s\"", store_errmsg(st));
 		return STORE_ERR;
 	}
 	return 0;
@@ -294,8 +293,8 @@ queue_chunk(struct store *st, const char *names,
 int
 broadcast_queue(struct store *st, const struct config *cfg,
     const struct broadcast_request *req, int64_t now,
-    broadcast_progress_cb progress, void *arg,
-    struct broadcast_summary *out, char **errmsg)
+    broadcast_progress_cb progress, void *arg, struct broadcast_summary *out,
+    char **errmsg)
 {
 	int64_t total = 0, after = 0, n = 0;
 	char *names = NULL;
@@ -321,8 +320,8 @@ broadcast_queue(struct store *st, const struct config *cfg,
 			goto undo;
 		out->recipients += n;
 		if (progress != NULL && out->recipients < total)
-			progress(arg, (uint64_t)out->recipients,
-			    (uint64_t)total);
+			progress(
+			    arg, (uint64_t)out->recipients, (uint64_t)total);
 	} while (n == BROADCAST_CHUNK);
 	if (broadcast_record_done(
 		st, out->id, out->recipients, out->segments) != 0)
@@ -518,8 +517,8 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	at = json_object_get(o, "at");
 	dry = json_object_get(o, "dry_run");
 	if (br.text == NULL || br.topic == NULL) {
-		router_error(req, 400,
-		    "\"text\" and \"topic\" are required strings");
+		router_error(
+		    req, 400, "\"text\" and \"topic\" are required strings");
 		goto out;
 	}
 	if ((json_object_get(o, "channel") != NULL && br.channel == NULL) ||
@@ -528,19 +527,19 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 		    "\"channel\" must be a string and \"dry_run\" a boolean");
 		goto out;
 	}
-	if (at != NULL && (!json_is_string(at) ||
-			      timeparse_iso8601(json_string_value(at),
-				  &br.send_at) != 0)) {
+	if (at != NULL &&
+	    (!json_is_string(at) ||
+		timeparse_iso8601(json_string_value(at), &br.send_at) != 0)) {
 		router_error(req, 400,
 		    "\"at\" must be an ISO 8601 time such as "
 		    "2026-12-01T08:00:00Z");
 		goto out;
 	}
 	if (json_is_true(dry)) {
-		if ((rc = broadcast_plan(gw->store, gw->cfg, &br, &sum,
-			 &err)) != 0)
-			router_error(req, rc == BROADCAST_EINVAL ? 400 : 503,
-			    err);
+		if ((rc = broadcast_plan(
+			 gw->store, gw->cfg, &br, &sum, &err)) != 0)
+			router_error(
+			    req, rc == BROADCAST_EINVAL ? 400 : 503, err);
 		else
 			respond_plan(req, &sum);
 		goto out;
@@ -549,8 +548,8 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 		router_error(req, 503, "the store failed; try again");
 		goto out;
 	}
-	if ((rc = broadcast_queue(gw->store, gw->cfg, &br, now_ms(), NULL,
-		 NULL, &sum, &err)) != 0) {
+	if ((rc = broadcast_queue(gw->store, gw->cfg, &br, now_ms(), NULL, NULL,
+		 &sum, &err)) != 0) {
 		router_error(req, rc == BROADCAST_EINVAL ? 400 : 503, err);
 		goto out;
 	}
@@ -587,11 +586,11 @@ get_broadcast(struct gateway *gw, struct http_request *req, int64_t id)
 	o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I,"
 		      " s:I}",
 	    "id", (json_int_t)b.id, "text", b.text ? b.text : "", "created",
-	    created, "send_at", send_at, "recipients",
-	    (json_int_t)b.recipients, "segments", (json_int_t)b.segments,
-	    "queued", (json_int_t)b.queued, "sending", (json_int_t)b.sending,
-	    "sent", (json_int_t)b.sent, "delivered", (json_int_t)b.delivered,
-	    "failed", (json_int_t)b.failed);
+	    created, "send_at", send_at, "recipients", (json_int_t)b.recipients,
+	    "segments", (json_int_t)b.segments, "queued", (json_int_t)b.queued,
+	    "sending", (json_int_t)b.sending, "sent", (json_int_t)b.sent,
+	    "delivered", (json_int_t)b.delivered, "failed",
+	    (json_int_t)b.failed);
 	if (o == NULL) {
 		broadcast_info_free(&b);
 		router_error(req, 500, "the broadcast cannot be shown");

@@ -40,15 +40,14 @@ struct gateway;
 
 /* Failures, so that callers can pick an exit status or an HTTP status. */
 enum broadcast_status {
-	BROADCAST_EINVAL = -1, /* bad request: 400, exit 1 */
-	BROADCAST_ESTORE = -2, /* the database failed: 503, exit 1 */
+	BROADCAST_EINVAL = -1,  /* bad request: 400, exit 1 */
+	BROADCAST_ESTORE = -2,  /* the database failed: 503, exit 1 */
 	BROADCAST_ETOOBIG = -3, /* input beyond a hard limit: 413, exit 1 */
 	BROADCAST_EIO = -4,     /* reading the input failed: exit 1 */
 };
 
 /* Called with the recipients queued so far and the total (see cli.h). */
-typedef void (*broadcast_progress_cb)(void *arg, uint64_t done,
-    uint64_t total);
+typedef void (*broadcast_progress_cb)(void *arg, uint64_t done, uint64_t total);
 
 /* What to send. The strings are borrowed for the call. */
 struct broadcast_request {
@@ -61,18 +60,18 @@ struct broadcast_request {
 
 /* The figures of a broadcast or notify run, queued or dry. */
 struct broadcast_summary {
-	int64_t id;             /* the broadcasts row; 0 for a dry run */
-	int64_t recipients;     /* messages queued (or that would be) */
-	int64_t skipped;        /* notify: rows of opted-out contacts */
+	int64_t id;                 /* the broadcasts row; 0 for a dry run */
+	int64_t recipients;         /* messages queued (or that would be) */
+	int64_t skipped;            /* notify: rows of opted-out contacts */
 	enum gsm_encoding encoding; /* broadcast: the text's encoding;
 				       notify: UCS-2 when any message is */
-	int64_t segments;       /* broadcast: per message; notify: the
+	int64_t segments;           /* broadcast: per message; notify: the
 				   largest of one message */
-	int64_t total_segments; /* the sum over all messages (the cost) */
-	int64_t gsm7;           /* messages sent as GSM-7 */
-	int64_t ucs2;           /* messages sent as UCS-2 */
-	int64_t send_at;        /* when they go out, ms since the epoch */
-	const char *channel;    /* the broadcast's channel (owned by the
+	int64_t total_segments;     /* the sum over all messages (the cost) */
+	int64_t gsm7;               /* messages sent as GSM-7 */
+	int64_t ucs2;               /* messages sent as UCS-2 */
+	int64_t send_at;            /* when they go out, ms since the epoch */
+	const char *channel;        /* the broadcast's channel (owned by the
 				   config) */
 };
 
@@ -114,8 +113,8 @@ int broadcast_plan(struct store *, const struct config *,
  */
 int broadcast_queue(struct store *, const struct config *,
     const struct broadcast_request *req, int64_t now,
-    broadcast_progress_cb progress, void *arg,
-    struct broadcast_summary *out, char **errmsg);
+    broadcast_progress_cb progress, void *arg, struct broadcast_summary *out,
+    char **errmsg);
 
 /*
  * Loads broadcast id with its messages counted by state. Returns 0 and
@@ -183,9 +182,9 @@ struct notify_request {
  * in ms. Returns 0 and fills *out, or a negative enum broadcast_status.
  */
 int notify_csv_buf(struct store *, const struct config *,
-    const struct notify_request *req, const void *data, size_t len,
-    int64_t now, broadcast_progress_cb progress, void *arg,
-    struct broadcast_summary *out, char **errmsg);
+    const struct notify_request *req, const void *data, size_t len, int64_t now,
+    broadcast_progress_cb progress, void *arg, struct broadcast_summary *out,
+    char **errmsg);
 
 /*
  * Like notify_csv_buf(), reading fp to its end (at most NOTIFY_MAX_BYTES;
@@ -193,8 +192,8 @@ int notify_csv_buf(struct store *, const struct config *,
  */
 int notify_csv_file(struct store *, const struct config *,
     const struct notify_request *req, FILE *fp, int64_t now,
-    broadcast_progress_cb progress, void *arg,
-    struct broadcast_summary *out, char **errmsg);
+    broadcast_progress_cb progress, void *arg, struct broadcast_summary *out,
+    char **errmsg);
 
 /* The CLI commands (cli_broadcast.c), as cli.h describes them. */
 int cli_broadcast(int, char **, struct config *);

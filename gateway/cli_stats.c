@@ -184,7 +184,6 @@ cli_stats(int argc, char **argv, struct config *cfg)
 	size_t i, j;
 	int rc = 0;
 
-	optind = 1;
 	if (getopt(argc, argv, "") != -1 || optind != argc) {
 		fprintf(stderr, "usage: baraza stats\n");
 		return 2;

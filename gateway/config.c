@@ -180,7 +180,7 @@ static const struct config_key config_keys[] = {
     CH("api_url", T_URL, NULL, 1, MAX_STRING, CT_ALL, CT_KN | CT_HT, api_url),
     CH("webhook_secret", T_SECRET, NULL, 1, MAX_STRING, CT_ALL, 0,
 	webhook_secret),
-    CH("rate", T_RATE, "20/s", 1, 1000 * PER_SEC, CT_ALL, 0, rate),
+    CH("rate", T_RATE, "20/s", 1, (int64_t)100000 * PER_SEC, CT_ALL, 0, rate),
     CH("max_age", T_DURATION, "24h", MIN, 30 * DAY_MS, CT_ALL, 0, max_age_ms),
     CH("fallback", T_STRING, NULL, 1, CONFIG_MAX_NAME, CT_ALL, 0, fallback),
     CH("ussd_max", T_INT, "182", 20, 182, CT_ALL, 0, ussd_max),

@@ -30,6 +30,7 @@ struct dialog {
 	char			*fetch_url;	/* DIALOG_FETCH: the URL */
 	int			 ended;		/* the session is over */
 	int			 failed;	/* a store write failed */
+	int			 stored;	/* a session row may exist */
 };
 
 int
@@ -108,6 +109,12 @@ const char *
 dialog_reply(const struct dialog *d)
 {
 	return d->reply;
+}
+
+int64_t
+dialog_contact(const struct dialog *d)
+{
+	return d->contact.id;
 }
 
 int
@@ -429,7 +436,9 @@ dialog_run(struct dialog *d)
 		/* FALLTHROUGH */
 	case ENGINE_END:
 	default:
-		if ((rc = store_session_delete(d->env.store, d->key)) != 0)
+		/* A turn that started and ended at once left no row. */
+		if (d->stored &&
+		    (rc = store_session_delete(d->env.store, d->key)) != 0)
 			store_failed(d, "session", rc);
 		finish(d, d->r.text, 1);
 		return;
@@ -519,6 +528,8 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 
 	memset(&ss, 0, sizeof(ss));
 	rc = store_session_load(env->store, d->key, now_ms(), &ss);
+	/* An expired row may still be there: only NOTFOUND means none. */
+	d->stored = rc != STORE_NOTFOUND;
 	/*
 	 * A stored session takes the input; the dialled string (USSD) only
 	 * matters when there is none.

@@ -95,6 +95,8 @@ enum dialog_outcome dialog_outcome(const struct dialog *);
 const char *dialog_reply(const struct dialog *);
 /* USSD: 1 when the session ended (END), 0 when it goes on (CON). */
 int	dialog_ended(const struct dialog *);
+/* The contact's id. */
+int64_t	dialog_contact(const struct dialog *);
 /* The flow that answered, or NULL. */
 const char *dialog_flow(const struct dialog *);
 /* DIALOG_FETCH: the URL to fetch, owned by the dialog. */

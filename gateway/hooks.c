@@ -13,6 +13,7 @@
 #include "hooks.h"
 #include "ingress.h"
 #include "log.h"
+#include "metrics.h"
 #include "provider.h"
 #include "sig.h"
 #include "util.h"
@@ -23,7 +24,17 @@ struct hook {
 	struct http_request		*req;
 	const struct provider_ops	*ops;
 	const char			*kind;
+	const char			*channel; /* for metrics */
 };
+
+/* Records an answer's status and latency; call before answering. */
+static void
+observe(struct gateway *gw, const char *channel, const char *kind,
+    const struct http_request *req, int status)
+{
+	metrics_observe_webhook(gw, channel, kind, status,
+	    (double)(mono_ms() - req->start_ms) / 1000.0);
+}
 
 static void
 answer_text(struct http_request *req, int status, const char *msg)
@@ -65,6 +76,7 @@ on_done(void *arg, const struct ingress_result *res)
 	struct buf body;
 
 	if (res->status != 200) {
+		observe(h->gw, h->channel, h->kind, h->req, res->status);
 		answer_text(h->req, res->status,
 		    "the message could not be stored; try again");
 		free(h);
@@ -79,6 +91,7 @@ on_done(void *arg, const struct ingress_result *res)
 	else if (strcmp(h->kind, "ussd") == 0)
 		h->ops->answer_ussd(res->screen ? res->screen : "", res->end,
 		    &ans, &body);
+	observe(h->gw, h->channel, h->kind, h->req, ans.status);
 	http_respond(h->req, ans.status, ans.content_type, body.data,
 	    body.len);
 	buf_free(&body);
@@ -121,6 +134,7 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	}
 	if (strcmp(req->method, "POST") != 0 &&
 	    !(get_ok && strcmp(req->method, "GET") == 0)) {
+		observe(gw, ch->name, kind, req, 405);
 		http_respond_ex(req, 405, "text/plain",
 		    get_ok ? "Allow: GET, POST\r\n" : "Allow: POST\r\n",
 		    "method not allowed\n", 19);
@@ -133,6 +147,7 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 		    !sig_equal(secret, ch->webhook_secret)) {
 			form_free(&q);
 			gw->hooks_forbidden++;
+			observe(gw, ch->name, kind, req, 403);
 			answer_text(req, 403, "wrong or missing secret");
 			return;
 		}
@@ -152,6 +167,7 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	}
 	free(url);
 	if (rc == DECODE_IGNORE) {
+		observe(gw, ch->name, kind, req, 200);
 		http_respond(req, 200, "text/plain", "", 0);
 		goto out;
 	}
@@ -164,6 +180,8 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 				  "reason=\"%s\"",
 		    ch->name, kind, -rc,
 		    reason.len ? buf_cstr(&reason) : "-");
+		observe(gw, ch->name, kind, req,
+		    rc == DECODE_FORBIDDEN ? 403 : 400);
 		answer_text(req, rc == DECODE_FORBIDDEN ? 403 : 400,
 		    reason.len ? buf_cstr(&reason) : "bad request");
 		goto out;
@@ -173,6 +191,7 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	h->gw = gw;
 	h->req = req;
 	h->ops = ops;
+	h->channel = ch->name;
 	h->kind = strcmp(kind, "sms") == 0 ? "sms" :
 	    strcmp(kind, "ussd") == 0	   ? "ussd" :
 					     "status";
@@ -194,6 +213,7 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 		free(h);
 		if (rc == -400)
 			gw->hooks_bad++;
+		observe(gw, ch->name, kind, req, -rc);
 		answer_text(req, -rc, why ? why : "refused");
 	}
 out:

@@ -30,8 +30,8 @@ static const char sql_in_find[] =
     "SELECT id FROM messages WHERE direction = 'in' AND channel = ?1"
     " AND provider_id = ?2";
 static const char sql_in_done[] =
-    "UPDATE messages SET state = ?2, contact_id = (SELECT id FROM contacts"
-    " WHERE phone = ?3), updated = ?4 WHERE id = ?1";
+    "UPDATE messages SET state = ?2, contact_id = ?3, updated = ?4"
+    " WHERE id = ?1";
 static const char sql_out_ussd[] =
     "INSERT INTO messages (direction, channel, kind, contact_id, phone,"
     " text, state, segments, created, updated)"
@@ -137,14 +137,16 @@ step_done(struct store *st, sqlite3_stmt *s)
 	return 0;
 }
 
+/* Sets an inbound message's state and contact (0: none known). */
 static int
-mark(struct gateway *gw, int64_t id, const char *state, const char *phone)
+mark(struct gateway *gw, int64_t id, const char *state, int64_t contact)
 {
 	sqlite3_stmt *s = store_stmt(gw->store, sql_in_done);
 
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, phone, -1, SQLITE_STATIC);
+	if (contact > 0)
+		sqlite3_bind_int64(s, 3, contact);
 	sqlite3_bind_int64(s, 4, now_ms());
 	return step_done(gw->store, s);
 }
@@ -283,7 +285,7 @@ job_run(struct job *j)
 
 		store_rollback_to(gw->store);
 		if (hopeless && j->id > 0)
-			mark(gw, j->id, "ignored", j->phone);
+			mark(gw, j->id, "ignored", 0);
 		store_release(gw->store);
 		j->res.status = hopeless ? 200 : 503;
 		dialog_free(d);
@@ -299,10 +301,10 @@ job_run(struct job *j)
 	rc = 0;
 	if (j->kind == ENGINE_SMS) {
 		if (reply != NULL)
-			rc = outq_enqueue(gw->store, j->channel, j->phone, 0,
-			    reply, 0, 0, now_ms(), &rid);
+			rc = outq_enqueue(gw->store, j->channel, j->phone,
+			    dialog_contact(d), reply, 0, 0, now_ms(), &rid);
 		if (rc == 0)
-			rc = mark(gw, j->id, "handled", j->phone);
+			rc = mark(gw, j->id, "handled", dialog_contact(d));
 	} else {
 		int64_t tmp;
 		sqlite3_stmt *s;
@@ -389,7 +391,7 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	j->res.id = id;
 	gw->received++;
 	if (flooded(gw, phone)) {
-		mark(gw, id, "ignored", phone);
+		mark(gw, id, "ignored", 0);
 		j->res.status = 200;
 		batch_defer(&gw->batch, on_committed, j);
 		return 0;

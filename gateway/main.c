@@ -14,10 +14,14 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "broadcast.h"
 #include "cli.h"
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
+#include "metrics.h"
+#include "privacy.h"
+#include "reports.h"
 #include "util.h"
 
 /*
@@ -33,7 +37,6 @@ struct command {
 
 static int cmd_version(int, char **, struct config *);
 static int cmd_serve(int, char **, struct config *);
-static int cmd_later(int, char **, struct config *);
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, 1, "" },
@@ -41,14 +44,15 @@ static const struct command commands[] = {
 	{ "simulate", simulate_main, 1,
 	    "[--ussd CODE | --sms] [--phone NUM] [--lang LL]" },
 	{ "send", cli_send, 1, "NUM TEXT [--channel NAME]" },
-	{ "broadcast", cmd_later, 1, "TEXT --topic T [--at TIME] [--dry-run]" },
-	{ "notify", cmd_later, 1,
-	    "FILE.csv --text TEMPLATE [--at TIME] [--dry-run]" },
+	{ "broadcast", cli_broadcast, 1,
+	    "TEXT --topic T [--at TIME] [--dry-run] [--channel NAME]" },
+	{ "notify", cli_notify, 1,
+	    "FILE.csv --text TEMPLATE [--at TIME] [--dry-run] [--channel NAME]" },
 	{ "import", cli_import, 1, "TABLE FILE.csv --key COLUMN" },
-	{ "reports", cmd_later, 1, "[--status S]" },
-	{ "report", cmd_later, 1, "ID [--status S] [--note TEXT]" },
-	{ "contact", cmd_later, 1, "NUM [--forget]" },
-	{ "stats", cmd_later, 1, "" },
+	{ "reports", cli_reports_list, 1, "[--status S]" },
+	{ "report", cli_reports_show, 1, "ID [--status S] [--note TEXT]" },
+	{ "contact", privacy_contact_main, 1, "NUM [--forget]" },
+	{ "stats", cli_stats, 1, "" },
 	{ "version", cmd_version, 0, "" },
 };
 
@@ -84,15 +88,6 @@ cmd_version(int argc, char **argv, struct config *cfg)
 	printf("libGammu %s\n", GetGammuVersion());
 	printf("jansson %s\n", jansson_version_str());
 	return 0;
-}
-
-static int
-cmd_later(int argc, char **argv, struct config *cfg)
-{
-	(void)argc;
-	(void)cfg;
-	fprintf(stderr, "baraza: %s: not implemented yet\n", argv[0]);
-	return 1;
 }
 
 static int

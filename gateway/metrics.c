@@ -350,7 +350,7 @@ render_counts(struct buf *b, const struct metrics_counts *c,
 	    "resolved or closed.");
 	for (i = 0; i < METRICS_RES_BUCKETS; i++)
 		rc |= buf_printf(b,
-		    "baraza_report_resolution_seconds_bucket{le=\"%g\"} "
+		    "baraza_report_resolution_seconds_bucket{le=\"%.0f\"} "
 		    "%lld\n",
 		    metrics_res_bounds[i], (long long)c->res_le[i]);
 	rc |= buf_printf(b,
@@ -413,7 +413,10 @@ channel_index(const struct gateway *gw, const char *name)
 static const char *
 channel_name(const struct gateway *gw, int i)
 {
-	return i < CONFIG_MAX_CHANNELS ? gw->cfg->channels[i].name : "other";
+	if (i < CONFIG_MAX_CHANNELS && gw->cfg != NULL &&
+	    (size_t)i < gw->cfg->nchannels)
+		return gw->cfg->channels[i].name;
+	return "other";
 }
 
 void
@@ -473,10 +476,11 @@ render_hooks(struct gateway *gw, struct buf *b)
 		for (ki = 0; ki <= NKINDS; ki++) {
 			const struct hook_hist *h = &m->hist[ci][ki];
 			uint64_t cum = 0;
-			const char *cn = channel_name(gw, ci);
+			const char *cn;
 
 			if (h->count == 0)
 				continue;
+			cn = channel_name(gw, ci);
 			for (i = 0; i < NBUCKETS; i++) {
 				cum += h->in[i];
 				rc |= labels(b, "baraza_webhook_duration_seconds_"

@@ -128,8 +128,7 @@ reports_each(struct store *st, const struct reports_filter *f,
 	if (f == NULL)
 		f = &all;
 	if (f->nstatuses > REPORTS_FILTER_MAX ||
-	    f->ncategories > REPORTS_FILTER_MAX ||
-	    f->nids > REPORTS_LIST_MAX)
+	    f->ncategories > REPORTS_FILTER_MAX || f->nids > REPORTS_LIST_MAX)
 		return STORE_EINVAL;
 	bind_strings(s, 1, f->statuses, f->nstatuses);
 	bind_strings(s, 2, f->categories, f->ncategories);
@@ -162,16 +161,15 @@ reports_each(struct store *st, const struct reports_filter *f,
 		r.updated = sqlite3_column_int64(s, 8);
 		if (r.status == NULL)
 			continue;
-		if (cb(arg, &r, (const char *)sqlite3_column_text(s, 9)) !=
-		    0) {
+		if (cb(arg, &r, (const char *)sqlite3_column_text(s, 9)) != 0) {
 			rc = SQLITE_DONE;
 			break;
 		}
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		log_warn("reports", "listing failed error=\"%s\"",
-		    store_errmsg(st));
+		log_warn(
+		    "reports", "listing failed error=\"%s\"", store_errmsg(st));
 		return STORE_ERR;
 	}
 	return 0;
@@ -262,8 +260,8 @@ struct sms_vars {
 };
 
 static int
-sms_resolve_cb(void *arg, const char *root, const char *field,
-    const char *path, struct buf *out)
+sms_resolve_cb(void *arg, const char *root, const char *field, const char *path,
+    struct buf *out)
 {
 	struct sms_vars *v = arg;
 	const char *c;
@@ -277,8 +275,7 @@ sms_resolve_cb(void *arg, const char *root, const char *field,
 	if (strcmp(root, "status") == 0)
 		return buf_puts(out, v->r->status);
 	if (strcmp(root, "note") == 0)
-		return v->note ? put_clipped(out, v->note,
-				     REPORTS_NOTE_SMS_MAX)
+		return v->note ? put_clipped(out, v->note, REPORTS_NOTE_SMS_MAX)
 			       : 0;
 	if (strcmp(root, "category") != 0)
 		return 0;
@@ -351,9 +348,8 @@ lang_known(const char *lang)
  * Returns 0, or STORE_ERR.
  */
 static int
-notify(struct store *st, const struct config *cfg,
-    const struct store_report *r, const char *note, int64_t now,
-    struct reports_update_result *res)
+notify(struct store *st, const struct config *cfg, const struct store_report *r,
+    const char *note, int64_t now, struct reports_update_result *res)
 {
 	sqlite3_stmt *s;
 	char *phone = NULL, *lang = NULL, *last = NULL, *text;
@@ -520,8 +516,10 @@ reports_events_json(const struct reports_event *events, size_t nevents)
 		iso8601_utc(events[i].time, t, sizeof(t));
 		e = json_object();
 		json_object_set_new(e, "time", json_string(t));
-		json_object_set_new(e, "status", reports_json_string(events[i].status));
-		json_object_set_new(e, "note", reports_json_string(events[i].note));
+		json_object_set_new(
+		    e, "status", reports_json_string(events[i].status));
+		json_object_set_new(
+		    e, "note", reports_json_string(events[i].note));
 		json_array_append_new(a, e);
 	}
 	return a;
@@ -680,8 +678,8 @@ on_patched(void *arg, int ok)
 	if (!ok)
 		router_error(p->req, 503, "the store failed; try again");
 	else {
-		http_respond(p->req, 200, "application/json", p->body,
-		    strlen(p->body));
+		http_respond(
+		    p->req, 200, "application/json", p->body, strlen(p->body));
 		dispatch_kick(p->gw->dispatch);
 	}
 	free(p->body);
@@ -735,8 +733,8 @@ patch_report(struct gateway *gw, struct http_request *req, int64_t id)
 		router_error(req, 503, "the store failed; try again");
 		goto out;
 	}
-	rc = reports_update(gw->store, gw->cfg, id, status, note, now_ms(),
-	    &res);
+	rc = reports_update(
+	    gw->store, gw->cfg, id, status, note, now_ms(), &res);
 	if (rc == STORE_NOTFOUND) {
 		router_error(req, 404, "no such report");
 		goto out;
@@ -747,14 +745,16 @@ patch_report(struct gateway *gw, struct http_request *req, int64_t id)
 				       : "the store failed; try again");
 		goto out;
 	}
-	log_info("reports", "report updated id=%" PRId64 " status=%s sms=%" PRId64,
-	    id, status != NULL ? status : res.old_status, res.message_id);
+	log_info("reports",
+	    "report updated id=%" PRId64 " status=%s sms=%" PRId64, id,
+	    status != NULL ? status : res.old_status, res.message_id);
 	if (report_full(gw->store, id, &out) != 0)
 		out = json_pack("{s:I}", "id", (json_int_t)id);
 	json_object_set_new(out, "sms_id",
 	    res.message_id > 0 ? json_integer(res.message_id) : json_null());
 	if (res.no_sms != NULL)
-		json_object_set_new(out, "sms_skipped", json_string(res.no_sms));
+		json_object_set_new(
+		    out, "sms_skipped", json_string(res.no_sms));
 	p = xmalloc(sizeof(*p));
 	p->gw = gw;
 	p->req = req;

@@ -24,9 +24,9 @@
 #include "http.h"
 #include "store.h"
 
-#define REPORTS_LIST_MAX 1000   /* reports in one API answer */
-#define REPORTS_EVENTS_MAX 1000 /* events shown for one report */
-#define REPORTS_FILTER_MAX 100  /* values in one filter list */
+#define REPORTS_LIST_MAX 1000    /* reports in one API answer */
+#define REPORTS_EVENTS_MAX 1000  /* events shown for one report */
+#define REPORTS_FILTER_MAX 100   /* values in one filter list */
 #define REPORTS_NOTE_SMS_MAX 300 /* bytes of a note copied into the SMS */
 
 struct gateway;
@@ -87,11 +87,11 @@ char *reports_last_note(struct store *, int64_t id);
 
 /* What reports_update did. */
 struct reports_update_result {
-	int changed;          /* 1 when the status changed */
-	int64_t message_id;   /* the reporter's SMS, or 0 when none */
-	const char *no_sms;   /* static reason when no SMS was queued and
+	int changed;         /* 1 when the status changed */
+	int64_t message_id;  /* the reporter's SMS, or 0 when none */
+	const char *no_sms;  /* static reason when no SMS was queued and
 				 the status changed, else NULL */
-	char old_status[16];  /* the status before the update */
+	char old_status[16]; /* the status before the update */
 };
 
 /*

@@ -18,6 +18,8 @@
 #include "hooks.h"
 #include "sig.h"
 #include "log.h"
+#include "metrics.h"
+#include "open311.h"
 #include "util.h"
 
 void
@@ -65,45 +67,18 @@ route_healthz(struct gateway *gw, struct http_request *req)
 static void
 route_metrics(struct gateway *gw, struct http_request *req)
 {
-	struct http_stats st;
 	struct buf b;
 
 	if (!is_method(req, "GET")) {
 		router_method(req, "GET");
 		return;
 	}
-	http_server_stats(&gw->http, &st);
-	buf_init(&b, 1 << 20);
-	buf_printf(&b,
-	    "# HELP baraza_uptime_seconds Seconds since the gateway started.\n"
-	    "# TYPE baraza_uptime_seconds gauge\n"
-	    "baraza_uptime_seconds %lld\n",
-	    (long long)((now_ms() - gw->started_ms) / 1000));
-	buf_printf(&b,
-	    "# HELP baraza_http_connections Open HTTP connections.\n"
-	    "# TYPE baraza_http_connections gauge\n"
-	    "baraza_http_connections %llu\n"
-	    "# HELP baraza_http_requests_total HTTP requests answered.\n"
-	    "# TYPE baraza_http_requests_total counter\n"
-	    "baraza_http_requests_total %llu\n"
-	    "# HELP baraza_http_errors_total Requests refused by the HTTP "
-	    "limits or as malformed.\n"
-	    "# TYPE baraza_http_errors_total counter\n"
-	    "baraza_http_errors_total %llu\n",
-	    (unsigned long long)st.conns_open,
-	    (unsigned long long)st.requests_total,
-	    (unsigned long long)st.errors_total);
-	buf_printf(&b,
-	    "# HELP baraza_flows Flows loaded.\n"
-	    "# TYPE baraza_flows gauge\n"
-	    "baraza_flows %zu\n"
-	    "# HELP baraza_flow_reloads_total Flow reloads, by result.\n"
-	    "# TYPE baraza_flow_reloads_total counter\n"
-	    "baraza_flow_reloads_total{result=\"ok\"} %llu\n"
-	    "baraza_flow_reloads_total{result=\"refused\"} %llu\n",
-	    gw->flows->set->nflows, (unsigned long long)gw->reloads,
-	    (unsigned long long)gw->reload_failures);
-	http_respond(req, 200, "text/plain; version=0.0.4", b.data, b.len);
+	buf_init(&b, METRICS_MAX_BYTES);
+	if (metrics_render(gw, &b) != 0)
+		router_error(req, 500, "metrics unavailable");
+	else
+		http_respond(req, 200, "text/plain; version=0.0.4", b.data,
+		    b.len);
 	buf_free(&b);
 }
 
@@ -171,6 +146,8 @@ router_handle(struct http_request *req, void *arg)
 		route_hooks(gw, req, p + 7);
 	else if (strncmp(p, "/api/v1/", 8) == 0)
 		route_api(gw, req, p + 8);
+	else if (strncmp(p, "/open311/v2/", 12) == 0)
+		open311_handle(gw, req, p + 12);
 	else
 		router_error(req, 404, "not found");
 }

@@ -10,8 +10,10 @@
 #include "dispatch.h"
 #include "gateway.h"
 #include "ingress.h"
+#include "metrics.h"
 #include "outq.h"
 #include "log.h"
+#include "privacy.h"
 #include "util.h"
 
 #define STOP_LIMIT_MS 4500     /* a stop finishes within 5 s, exit included */
@@ -163,6 +165,7 @@ on_client_closed(struct client *c, void *arg)
 	uv_close((uv_handle_t *)&gw->sighup, on_closed);
 	uv_close((uv_handle_t *)&gw->reload_timer, on_closed);
 	uv_close((uv_handle_t *)&gw->stop_timer, on_closed);
+	privacy_stop(gw);
 	if (gw->watching)
 		uv_close((uv_handle_t *)&gw->flows_watch, on_closed);
 }
@@ -333,6 +336,7 @@ serve_main(struct config *cfg)
 	gw.dispatch = dispatch_new(gw.loop, cfg, gw.store, &gw.batch,
 	    &gw.client, gw.public_base);
 	ingress_init(&gw);
+	privacy_start(&gw);
 	ingress_recover(&gw);
 
 	log_info("http", "listening addr=%s:%d",
@@ -344,6 +348,7 @@ serve_main(struct config *cfg)
 	uv_run(gw.loop, UV_RUN_DEFAULT);
 
 	ingress_free(&gw);
+	metrics_free(&gw);
 	flows_unref(gw.flows);
 	store_close(gw.store);
 	free(gw.public_base);

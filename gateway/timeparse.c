@@ -60,8 +60,8 @@ timeparse_iso8601(const char *s, int64_t *ms)
 	struct tm tm;
 	time_t t;
 
-	if (s == NULL || strnlen(s, TIMEPARSE_INPUT_MAX + 1) >
-			     TIMEPARSE_INPUT_MAX)
+	if (s == NULL ||
+	    strnlen(s, TIMEPARSE_INPUT_MAX + 1) > TIMEPARSE_INPUT_MAX)
 		return -1;
 	if (digits(&p, 4, &y) < 0 || *p++ != '-' || digits(&p, 2, &mo) < 0 ||
 	    *p++ != '-' || digits(&p, 2, &d) < 0 || *p++ != 'T' ||
@@ -91,8 +91,8 @@ timeparse_iso8601(const char *s, int64_t *ms)
 	}
 	if (*p != '\0')
 		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-	    d > month_days(y, mo) || h > 23 || mi > 59 || sec > 59)
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) ||
+	    h > 23 || mi > 59 || sec > 59)
 		return -1;
 
 	if (utc) {

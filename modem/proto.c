@@ -13,23 +13,23 @@
 #include <string.h>
 
 static const char *const type_names[] = {
-	[MODEM_MSG_HELLO] = "hello",
-	[MODEM_MSG_HEARTBEAT] = "heartbeat",
-	[MODEM_MSG_INBOUND] = "inbound",
-	[MODEM_MSG_SENDING] = "sending",
-	[MODEM_MSG_SENT] = "sent",
-	[MODEM_MSG_BALANCE] = "balance",
-	[MODEM_MSG_ERROR] = "error",
-	[MODEM_MSG_CONFIG] = "config",
-	[MODEM_MSG_SEND] = "send",
-	[MODEM_MSG_ACK] = "ack",
-	[MODEM_MSG_STOP] = "stop",
+    [MODEM_MSG_HELLO] = "hello",
+    [MODEM_MSG_HEARTBEAT] = "heartbeat",
+    [MODEM_MSG_INBOUND] = "inbound",
+    [MODEM_MSG_SENDING] = "sending",
+    [MODEM_MSG_SENT] = "sent",
+    [MODEM_MSG_BALANCE] = "balance",
+    [MODEM_MSG_ERROR] = "error",
+    [MODEM_MSG_CONFIG] = "config",
+    [MODEM_MSG_SEND] = "send",
+    [MODEM_MSG_ACK] = "ack",
+    [MODEM_MSG_STOP] = "stop",
 };
 
 static const char *const outcome_names[] = {
-	[MODEM_OK] = "OK",
-	[MODEM_TEMPFAIL] = "TEMPFAIL",
-	[MODEM_PERMFAIL] = "PERMFAIL",
+    [MODEM_OK] = "OK",
+    [MODEM_TEMPFAIL] = "TEMPFAIL",
+    [MODEM_PERMFAIL] = "PERMFAIL",
 };
 
 const char *
@@ -49,8 +49,8 @@ modem_outcome_name(enum modem_outcome o)
 }
 
 /* Sets the error text and returns -1. */
-static int PRINTFLIKE(3, 4)
-    seterr(char *err, size_t errlen, const char *fmt, ...)
+static int
+    PRINTFLIKE(3, 4) seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -67,8 +67,8 @@ static int PRINTFLIKE(3, 4)
  * The string must hold no NUL and at most max bytes.
  */
 static int
-get_str(json_t *o, const char *name, int required, size_t max,
-    const char **out, char *err, size_t errlen)
+get_str(json_t *o, const char *name, int required, size_t max, const char **out,
+    char *err, size_t errlen)
 {
 	json_t *v;
 	size_t len;
@@ -135,15 +135,15 @@ get_bool(json_t *o, const char *name, int required, int *out, char *err,
 	return 0;
 }
 
-#define STR(name, req, max, field)                                            \
-	do {                                                                  \
-		if (get_str(o, name, req, max, &m->field, err, errlen) < 0)   \
-			return -1;                                            \
+#define STR(name, req, max, field)                                          \
+	do {                                                                \
+		if (get_str(o, name, req, max, &m->field, err, errlen) < 0) \
+			return -1;                                          \
 	} while (0)
-#define INT(name, req, min, max, var)                                         \
-	do {                                                                  \
-		if (get_int(o, name, req, min, max, &var, err, errlen) < 0)   \
-			return -1;                                            \
+#define INT(name, req, min, max, var)                                       \
+	do {                                                                \
+		if (get_int(o, name, req, min, max, &var, err, errlen) < 0) \
+			return -1;                                          \
 	} while (0)
 
 /* Fills m from the object o of the type already in m->type. */
@@ -317,8 +317,8 @@ modem_proto_feed(struct modem_proto_reader *r, const void *data, size_t len,
 			if (r->hdrlen < 4)
 				break;
 			r->need = (size_t)r->hdr[0] << 24 |
-			    (size_t)r->hdr[1] << 16 | (size_t)r->hdr[2] << 8 |
-			    (size_t)r->hdr[3];
+				  (size_t)r->hdr[1] << 16 |
+				  (size_t)r->hdr[2] << 8 | (size_t)r->hdr[3];
 			r->have = 0;
 			if (r->need == 0 || r->need > MODEM_PROTO_MAX_FRAME) {
 				r->failed = 1;
@@ -340,8 +340,8 @@ modem_proto_feed(struct modem_proto_reader *r, const void *data, size_t len,
 			break;
 		/* A whole frame: parse it, then get ready for the next. */
 		r->hdrlen = 0;
-		rc = modem_proto_parse(r->body, r->need, cb, arg, r->error,
-		    sizeof(r->error));
+		rc = modem_proto_parse(
+		    r->body, r->need, cb, arg, r->error, sizeof(r->error));
 		if (rc == -1) {
 			r->failed = 1;
 			return -1;
@@ -413,8 +413,8 @@ build(const struct modem_msg *m)
 		break;
 	case MODEM_MSG_SENT:
 		json_object_set_new(o, "id", json_integer(m->id));
-		json_object_set_new(o, "outcome",
-		    json_string(modem_outcome_name(m->outcome)));
+		json_object_set_new(
+		    o, "outcome", json_string(modem_outcome_name(m->outcome)));
 		put_str(o, "error", m->error);
 		put_str(o, "reference", m->reference);
 		break;

@@ -71,31 +71,30 @@ enum modem_outcome {
  */
 struct modem_msg {
 	enum modem_msg_type type; /* the "type" member */
-	int64_t id;       /* inbound, ack: worker-local inbound id (>= 1);
-			     send, sending, sent: the gateway's message id */
-	const char *model;      /* hello, config: phone model */
-	const char *imei;       /* hello */
-	const char *smsc;       /* hello: SMS centre number, may be NULL */
-	int up;                 /* heartbeat: 1 when the modem is connected */
-	int signal;             /* heartbeat: 0 to 100 percent */
-	const char *network;    /* heartbeat: "home", "roaming", ... */
-	const char *key;        /* inbound: stable dedup key (hex) */
-	const char *from;       /* inbound: sender number */
-	const char *to;         /* send: recipient number */
-	const char *text;       /* inbound, send, balance: UTF-8 */
-	const char *time;       /* inbound: ISO 8601 UTC SMSC time stamp */
-	int parts;              /* inbound: parts received; sending: total */
-	int total;              /* inbound: parts announced (>= parts) */
-	int part;               /* sending: 1-based part now sent */
+	int64_t id; /* inbound, ack: worker-local id; send(ing), sent: ours */
+	const char *model;   /* hello, config: phone model */
+	const char *imei;    /* hello */
+	const char *smsc;    /* hello: SMS centre number, may be NULL */
+	int up;              /* heartbeat: 1 when the modem is connected */
+	int signal;          /* heartbeat: 0 to 100 percent */
+	const char *network; /* heartbeat: "home", "roaming", ... */
+	const char *key;     /* inbound: stable dedup key (hex) */
+	const char *from;    /* inbound: sender number */
+	const char *to;      /* send: recipient number */
+	const char *text;    /* inbound, send, balance: UTF-8 */
+	const char *time;    /* inbound: ISO 8601 UTC SMSC time stamp */
+	int parts;           /* inbound: parts received; sending: total */
+	int total;           /* inbound: parts announced (>= parts) */
+	int part;            /* sending: 1-based part now sent */
 	enum modem_outcome outcome; /* sent */
-	const char *error;      /* sent, balance, error: description */
-	const char *reference;  /* sent: the modem's message reference(s) */
-	int code;               /* error: libGammu error code, or 0 */
-	int report;             /* send: 1 to ask for a delivery report */
-	const char *device;     /* config */
-	const char *connection; /* config */
-	const char *pin;        /* config, may be NULL */
-	int64_t poll_interval_ms;     /* config, >= 100 */
+	const char *error;          /* sent, balance, error: description */
+	const char *reference;      /* sent: the modem's message reference(s) */
+	int code;                   /* error: libGammu error code, or 0 */
+	int report;                 /* send: 1 to ask for a delivery report */
+	const char *device;         /* config */
+	const char *connection;     /* config */
+	const char *pin;            /* config, may be NULL */
+	int64_t poll_interval_ms;   /* config, >= 100 */
 	int64_t multipart_timeout_ms; /* config, >= 0 */
 	const char *balance_ussd;     /* config, may be NULL */
 };
@@ -129,8 +128,8 @@ void modem_proto_reader_free(struct modem_proto_reader *);
  * Returns 0, a callback's non-zero value, or -1 on a protocol error (the
  * reason is in r->error; later calls fail at once).
  */
-int modem_proto_feed(struct modem_proto_reader *r, const void *data,
-    size_t len, modem_proto_msg_cb cb, void *arg);
+int modem_proto_feed(struct modem_proto_reader *r, const void *data, size_t len,
+    modem_proto_msg_cb cb, void *arg);
 
 /*
  * Parses one frame body (JSON text, len bytes) into *m and calls cb with

@@ -29,61 +29,61 @@
 
 /* A message waiting to go to the worker, or in it. */
 struct send_item {
-	struct send_item *next;
-	int64_t id;
-	char *to;
-	char *text;
-	int report;
+	struct send_item *next; /* queue link */
+	int64_t id;             /* the gateway's message id */
+	char *to;               /* recipient */
+	char *text;             /* UTF-8 */
+	int report;             /* ask for a delivery report */
 };
 
 /* A frame being written; freed in its write callback. */
 struct wreq {
-	uv_write_t req;
-	size_t len;
-	char data[]; /* len bytes */
+	uv_write_t req; /* req.data is the supervisor */
+	size_t len;     /* bytes in data */
+	char data[];    /* len bytes */
 };
 
 struct modem_supervisor {
-	uv_loop_t *loop;
-	struct modem_callbacks cb;
+	uv_loop_t *loop;           /* the gateway's loop */
+	struct modem_callbacks cb; /* the caller's callbacks */
 	/* Copied from the channel config. */
 	char *name, *exe, *device, *connection, *model, *pin, *balance_ussd;
-	int64_t poll_ms;
-	int64_t mp_timeout_ms;
-	int64_t balance_interval_ms;
-	int balance_alert;
-	int64_t rate_gap_ms; /* between two messages, 0 for no limit */
+	int64_t poll_ms;             /* poll_interval */
+	int64_t mp_timeout_ms;       /* multipart_timeout */
+	int64_t balance_interval_ms; /* balance_interval */
+	int balance_alert;           /* balance_alert */
+	int64_t rate_gap_ms;         /* between two messages, 0 for no limit */
 
-	uv_timer_t watchdog;  /* worker silence */
-	uv_timer_t restart;   /* backoff before the next spawn */
-	uv_timer_t pace;      /* rate limit */
-	uv_timer_t balance;   /* periodic balance check */
-	uv_timer_t grace;     /* for a stopping worker to exit */
-	int timers_open;      /* timer handles not yet closed */
+	uv_timer_t watchdog; /* worker silence */
+	uv_timer_t restart;  /* backoff before the next spawn */
+	uv_timer_t pace;     /* rate limit */
+	uv_timer_t balance;  /* periodic balance check */
+	uv_timer_t grace;    /* for a stopping worker to exit */
+	int timers_open;     /* timer handles not yet closed */
 
-	uv_process_t proc;
-	uv_pipe_t pipe;
-	int worker;      /* a worker run is in progress */
-	int proc_open;   /* proc handle not closed yet */
-	int pipe_open;   /* pipe handle not closed yet */
-	int proc_exited; /* exit callback seen */
-	int killed;      /* the current worker is being killed */
+	uv_process_t proc; /* the worker process */
+	uv_pipe_t pipe;    /* its protocol socket (fd 3 there) */
+	int worker;        /* a worker run is in progress */
+	int proc_open;     /* proc handle not closed yet */
+	int pipe_open;     /* pipe handle not closed yet */
+	int proc_exited;   /* exit callback seen */
+	int killed;        /* the current worker is being killed */
 	int pid;
-	uint32_t gen;    /* worker run number, high half of inbound ids */
-	int64_t backoff_ms;
-	int64_t spawned_at;
-	int up;          /* the modem is connected, per the last heartbeat */
-	int signal;
-	struct modem_proto_reader rd;
-	char rbuf[16384];
+	uint32_t gen;       /* worker run number, high half of inbound ids */
+	int64_t backoff_ms; /* next restart delay */
+	int64_t spawned_at; /* mono_ms of the last spawn */
+	int up;             /* the modem is connected, per the last heartbeat */
+	int signal;         /* percent, per the last heartbeat */
+	struct modem_proto_reader rd; /* frames from the worker */
+	char rbuf[16384];             /* read buffer */
 
 	struct send_item *q_head, **q_tail; /* waiting, oldest first */
-	int q_len;
-	struct send_item *inflight; /* in the worker, or NULL */
-	int inflight_started;       /* a part of it reached the modem */
-	int64_t last_send_at;
+	int q_len;                          /* waiting messages */
+	struct send_item *inflight;         /* in the worker, or NULL */
+	int inflight_started;               /* a part of it reached the modem */
+	int64_t last_send_at;               /* mono_ms of the last dispatch */
 
-	int stopping;
+	int stopping; /* modem_supervisor_stop was called */
 };
 
 static void spawn(struct modem_supervisor *);
@@ -295,8 +295,9 @@ on_exit_cb(uv_process_t *proc, int64_t status, int sig)
 
 	sup->proc_exited = 1;
 	if (sig != 0 || status != 0 || !sup->stopping)
-		log_info("modem", "worker exited name=%s pid=%d status=%lld "
-				  "signal=%d",
+		log_info("modem",
+		    "worker exited name=%s pid=%d status=%lld "
+		    "signal=%d",
 		    sup->name, sup->pid, (long long)status, sig);
 	uv_close((uv_handle_t *)proc, on_proc_close);
 	close_pipe(sup);
@@ -418,9 +419,9 @@ on_frame(const struct modem_msg *m, void *arg)
 		return 0;
 	switch (m->type) {
 	case MODEM_MSG_HELLO:
-		log_info("modem", "modem ready name=%s model=%s imei=%s smsc=%s",
-		    sup->name, m->model, m->imei,
-		    m->smsc != NULL ? m->smsc : "-");
+		log_info("modem",
+		    "modem ready name=%s model=%s imei=%s smsc=%s", sup->name,
+		    m->model, m->imei, m->smsc != NULL ? m->smsc : "-");
 		break;
 	case MODEM_MSG_HEARTBEAT:
 		was_up = sup->up;
@@ -430,7 +431,8 @@ on_frame(const struct modem_msg *m, void *arg)
 		if (was_up && !m->up)
 			fail_queue(sup, "modem down: not attempted");
 		if (changed && sup->cb.on_state != NULL && !sup->stopping)
-			sup->cb.on_state(sup, sup->up, sup->signal, sup->cb.arg);
+			sup->cb.on_state(
+			    sup, sup->up, sup->signal, sup->cb.arg);
 		dispatch(sup);
 		break;
 	case MODEM_MSG_INBOUND:
@@ -454,8 +456,9 @@ on_frame(const struct modem_msg *m, void *arg)
 		break;
 	case MODEM_MSG_SENT:
 		if (sup->inflight == NULL || sup->inflight->id != m->id) {
-			log_warn("modem", "outcome for unknown message name=%s "
-					  "id=%lld",
+			log_warn("modem",
+			    "outcome for unknown message name=%s "
+			    "id=%lld",
 			    sup->name, (long long)m->id);
 			break;
 		}
@@ -471,15 +474,15 @@ on_frame(const struct modem_msg *m, void *arg)
 			    sup->name, m->error != NULL ? m->error : "?");
 			break;
 		}
-		log_info("modem", "balance name=%s text=%s", sup->name,
-		    m->text);
+		log_info(
+		    "modem", "balance name=%s text=%s", sup->name, m->text);
 		check_balance(sup, m->text);
 		if (sup->cb.on_balance != NULL)
 			sup->cb.on_balance(sup, m->text, sup->cb.arg);
 		break;
 	case MODEM_MSG_ERROR:
-		log_warn("modem", "modem error name=%s: %s", sup->name,
-		    m->error);
+		log_warn(
+		    "modem", "modem error name=%s: %s", sup->name, m->error);
 		break;
 	default:
 		kill_worker(sup, "unexpected frame type");
@@ -641,11 +644,13 @@ modem_supervisor_start(uv_loop_t *loop, const struct channel_config *cc,
 	sup->name = xstrdup(cc->name != NULL ? cc->name : "modem");
 	sup->exe = xstrdup(exe_path != NULL ? exe_path : "/proc/self/exe");
 	sup->device = xstrdup(cc->device);
-	sup->connection = xstrdup(cc->connection != NULL ? cc->connection : "at");
+	sup->connection =
+	    xstrdup(cc->connection != NULL ? cc->connection : "at");
 	sup->model = xstrdup(cc->model != NULL ? cc->model : "");
 	sup->pin = dup_or_null(cc->pin);
 	sup->balance_ussd = dup_or_null(cc->balance_ussd);
-	sup->poll_ms = cc->poll_interval_ms >= 100 ? cc->poll_interval_ms : 5000;
+	sup->poll_ms =
+	    cc->poll_interval_ms >= 100 ? cc->poll_interval_ms : 5000;
 	if (sup->poll_ms > INT32_MAX)
 		sup->poll_ms = INT32_MAX;
 	sup->mp_timeout_ms =

@@ -40,15 +40,18 @@
 #include "gateway/config.h"
 #include "modem/proto.h"
 
-#define MODEM_WATCHDOG_MS 30000  /* silence after which a worker is killed */
-#define MODEM_BACKOFF_MIN_MS 1000 /* first restart delay */
+#define MODEM_WATCHDOG_MS 30000    /* silence after which a worker is killed */
+#define MODEM_BACKOFF_MIN_MS 1000  /* first restart delay */
 #define MODEM_BACKOFF_MAX_MS 60000 /* longest restart delay */
-#define MODEM_MAX_QUEUE 1000      /* messages waiting in the supervisor */
-#define MODEM_STOP_GRACE_MS 3000  /* for a worker to exit after `stop` */
+#define MODEM_MAX_QUEUE 1000       /* messages waiting in the supervisor */
+#define MODEM_STOP_GRACE_MS 3000   /* for a worker to exit after `stop` */
 
 struct modem_supervisor;
 
-/* One received message, valid only during the on_inbound call. */
+/*
+ * One received message, valid only during the on_inbound call. total is
+ * more than parts when multipart_timeout handed over a partial text.
+ */
 struct modem_inbound {
 	uint64_t id;      /* pass to modem_ack() once committed */
 	const char *key;  /* stable over worker restarts: dedup on it */
@@ -56,8 +59,7 @@ struct modem_inbound {
 	const char *text; /* UTF-8 */
 	const char *time; /* SMSC time stamp, ISO 8601 UTC, or NULL */
 	int parts;        /* parts received */
-	int total;        /* parts announced; parts < total when the
-			     multipart timeout handed over a partial text */
+	int total;        /* parts announced */
 };
 
 typedef void (*modem_inbound_cb)(
@@ -85,9 +87,9 @@ struct modem_callbacks {
  * supervisor, which the caller ends with modem_supervisor_stop(), or NULL
  * when cc has no device or a required callback is missing.
  */
-struct modem_supervisor *modem_supervisor_start(uv_loop_t *loop,
-    const struct channel_config *cc, const char *exe_path,
-    const struct modem_callbacks *cb);
+struct modem_supervisor *
+modem_supervisor_start(uv_loop_t *loop, const struct channel_config *cc,
+    const char *exe_path, const struct modem_callbacks *cb);
 
 /*
  * Queues a message for sending (report: ask for a delivery report). The

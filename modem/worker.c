@@ -54,94 +54,94 @@
 #include "modem/proto.h"
 #include "modem/supervisor.h"
 
-#define W_HEARTBEAT_MS 5000      /* between heartbeats */
-#define W_PART_TIMEOUT_MS 20000  /* to wait for one part's send status */
-#define W_USSD_TIMEOUT_MS 20000  /* to wait for a USSD answer */
-#define W_BACKOFF_MIN_MS 1000    /* first reconnect delay */
-#define W_BACKOFF_MAX_MS 60000   /* longest reconnect delay */
+#define W_HEARTBEAT_MS 5000       /* between heartbeats */
+#define W_PART_TIMEOUT_MS 20000   /* to wait for one part's send status */
+#define W_USSD_TIMEOUT_MS 20000   /* to wait for a USSD answer */
+#define W_BACKOFF_MIN_MS 1000     /* first reconnect delay */
+#define W_BACKOFF_MAX_MS 60000    /* longest reconnect delay */
 #define W_CONFIG_TIMEOUT_MS 30000 /* for the config frame at start */
-#define W_WRITE_TIMEOUT_MS 30000 /* for the gateway to drain the pipe */
-#define W_MAX_PENDING 20000      /* inbound messages held at once */
-#define W_MAX_OUTQ 1000          /* send requests queued */
-#define W_MAX_EXTRA 64           /* duplicate parts kept per message */
-#define W_REOFFER_MS 300000      /* offer an unacked message again */
-#define W_IDLE_MS 1000           /* longest sleep while connected */
+#define W_WRITE_TIMEOUT_MS 30000  /* for the gateway to drain the pipe */
+#define W_MAX_PENDING 20000       /* inbound messages held at once */
+#define W_MAX_OUTQ 1000           /* send requests queued */
+#define W_MAX_EXTRA 64            /* duplicate parts kept per message */
+#define W_REOFFER_MS 300000       /* offer an unacked message again */
+#define W_IDLE_MS 1000            /* longest sleep while connected */
 
 /* Where one SMS sits on the phone, to delete it. */
 struct loc {
-	int folder;
-	int location;
-	GSM_MemoryType memory;
+	int folder;            /* libGammu folder */
+	int location;          /* libGammu location, -1 once deleted */
+	GSM_MemoryType memory; /* SIM or phone memory */
 };
 
 /* One part of an inbound message. */
 struct part {
-	int present;  /* 1 when this part has been read */
-	struct loc loc;
-	char *text;   /* UTF-8 */
+	int present;    /* 1 when this part has been read */
+	struct loc loc; /* where it sits on the phone */
+	char *text;     /* UTF-8 */
 };
 
 /* An inbound message being assembled, or handed over and not yet acked. */
 struct inmsg {
-	struct inmsg *next;
-	char *from;           /* sender, UTF-8 */
-	long ref;             /* concatenation reference, -1 for single */
-	int total;            /* parts announced, 1 for single */
-	int nparts;           /* parts present */
-	struct part *parts;   /* total slots, by part number - 1 */
-	struct loc *extra;    /* duplicate copies of parts, deleted on ack */
-	int nextra;
-	int64_t first_seen;   /* mono_ms when the first part was read */
-	char time[40];        /* SMSC time stamp of the first part read */
-	int64_t id;           /* worker-local id once handed over, else 0 */
-	int64_t handed_at;    /* mono_ms of the last handover */
-	int acked;            /* 1: ack came, deleting failed, retry */
+	struct inmsg *next; /* in arrival order */
+	char *from;         /* sender, UTF-8 */
+	long ref;           /* concatenation reference, -1 for single */
+	int total;          /* parts announced, 1 for single */
+	int nparts;         /* parts present */
+	struct part *parts; /* total slots, by part number - 1 */
+	struct loc *extra;  /* duplicate copies of parts, deleted on ack */
+	int nextra;         /* their number */
+	int64_t first_seen; /* mono_ms when the first part was read */
+	char time[40];      /* SMSC time stamp of the first part read */
+	int64_t id;         /* worker-local id once handed over, else 0 */
+	int64_t handed_at;  /* mono_ms of the last handover */
+	int acked;          /* 1: ack came, deleting failed, retry */
 };
 
 /* A send request. */
 struct outmsg {
 	struct outmsg *next;
-	int64_t id;
-	char *to;
-	char *text;
-	int report;
+	int64_t id; /* the gateway's message id */
+	char *to;   /* recipient, UTF-8 */
+	char *text; /* UTF-8 */
+	int report; /* ask for a delivery report */
 };
 
 struct worker {
-	int fd;                   /* the protocol socket */
-	int configured;
-	int quit;
-	char *name;
+	int fd;         /* the protocol socket */
+	int configured; /* the config frame came */
+	int quit;       /* leave the main loop */
+	char *name;     /* channel name, for logs */
 	/* Config, from the config frame. */
 	char *device, *connection, *model, *pin, *balance_ussd;
-	int64_t poll_ms;
-	int64_t mp_timeout_ms;
-	int dummy;                /* model = dummy */
+	int64_t poll_ms;       /* poll_interval */
+	int64_t mp_timeout_ms; /* multipart_timeout */
+	int dummy;             /* model = dummy */
 
-	GSM_StateMachine *sm;     /* NULL while disconnected */
-	int64_t reconnect_at;     /* mono_ms of the next connect attempt */
-	int64_t backoff_ms;
-	int64_t next_poll;
-	int64_t next_hb;
-	int poll_now;             /* incoming SMS callback fired */
-	int signal;               /* last signal percent */
-	const char *network;      /* last network state */
-	char smsc[64];            /* SMS centre, UTF-8, or "" */
+	GSM_StateMachine *sm; /* NULL while disconnected */
+	int64_t reconnect_at; /* mono_ms of the next connect attempt */
+	int64_t backoff_ms;   /* next reconnect delay */
+	int64_t next_poll;    /* mono_ms of the next inbox poll */
+	int64_t next_hb;      /* mono_ms of the next heartbeat */
+	int poll_now;         /* incoming SMS callback fired */
+	int signal;           /* last signal percent */
+	const char *network;  /* last network state */
+	char smsc[64];        /* SMS centre, UTF-8, or "" */
 
 	int send_status;          /* -2 pending, else the status callback's */
 	int send_ref;             /* message reference of the last part */
-	int ussd_done;
-	char *ussd_text;
+	int ussd_done;            /* the USSD callback fired */
+	char *ussd_text;          /* its answer, UTF-8 */
 	unsigned next_concat_ref; /* our concatenation reference counter */
 
-	struct modem_proto_reader rd;
-	struct inmsg *in;         /* inbound messages, in arrival order */
-	int nin;
-	int64_t next_in_id;
-	struct outmsg *outq, **outq_tail;
-	int noutq;
-	int balance_pending;
-	GSM_MultiSMSMessage *ms;  /* scratch, 260 KB, allocated once */
+	struct modem_proto_reader rd; /* frames from the gateway */
+	struct inmsg *in;             /* inbound messages, in arrival order */
+	int nin;                      /* their number */
+	int64_t next_in_id;           /* last inbound id given */
+	struct outmsg *outq, **outq_tail; /* send requests, oldest first */
+	int noutq;                        /* their number */
+	int balance_pending;     /* the gateway asked for the balance */
+	GSM_MultiSMSMessage *ms; /* scratch, 260 KB, allocated once */
 };
 
 static void w_send_frame(struct worker *, const struct modem_msg *);
@@ -178,9 +178,9 @@ utf8_sanitize(char *s)
 				break;
 			cp = cp << 6 | (p[i] & 0x3f);
 		}
-		if (i <= n || (n == 1 && cp < 0x80) ||
-		    (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+		if (i <= n || (n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff)) {
 			*p++ = '?';
 			continue;
 		}
@@ -382,8 +382,9 @@ w_heartbeat(struct worker *w, int query)
 		e = GSM_GetSignalQuality(w->sm, &sig);
 		if (e == ERR_NONE)
 			w->signal = sig.SignalPercent < 0 ? 0
-			    : sig.SignalPercent > 100     ? 100
-							  : sig.SignalPercent;
+				    : sig.SignalPercent > 100
+					? 100
+					: sig.SignalPercent;
 		else if (w_link_error(e)) {
 			w_fail(w, "signal quality", e);
 			return;
@@ -615,8 +616,8 @@ w_time(const GSM_DateTime *dt, char *out, size_t outlen)
 	time_t t;
 
 	out[0] = '\0';
-	if (dt->Year < 1970 || dt->Month < 1 || dt->Month > 12 ||
-	    dt->Day < 1 || dt->Day > 31)
+	if (dt->Year < 1970 || dt->Month < 1 || dt->Month > 12 || dt->Day < 1 ||
+	    dt->Day > 31)
 		return;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = dt->Year - 1900;
@@ -647,7 +648,7 @@ static void
 w_take(struct worker *w, GSM_SMSMessage *sms)
 {
 	struct inmsg *im, **tail;
-	struct loc loc;
+	struct loc loc; /* where it sits on the phone */
 	char *from, *text;
 	long ref = -1;
 	int total = 1, seq = 1;
@@ -925,7 +926,7 @@ w_poll_inbox(struct worker *w)
 			if (!im->acked && now - im->handed_at >= W_REOFFER_MS)
 				w_handover(w, im);
 		} else if (im->nparts == im->total ||
-		    now - im->first_seen >= w->mp_timeout_ms)
+			   now - im->first_seen >= w->mp_timeout_ms)
 			w_handover(w, im);
 		w_keepalive(w);
 	}
@@ -1001,8 +1002,8 @@ w_send(struct worker *w, struct outmsg *o)
 	free(utext);
 	if (e != ERR_NONE || ms->Number < 1) {
 		free(unum);
-		snprintf(err, sizeof(err), "cannot encode: %s",
-		    GSM_ErrorString(e));
+		snprintf(
+		    err, sizeof(err), "cannot encode: %s", GSM_ErrorString(e));
 		w_sent(w, o->id, MODEM_PERMFAIL, err, NULL);
 		return;
 	}
@@ -1051,8 +1052,8 @@ w_send(struct worker *w, struct outmsg *o)
 			return;
 		}
 		deadline = mono_ms() + W_PART_TIMEOUT_MS;
-		while (w->send_status == -2 && mono_ms() < deadline &&
-		    !w->quit) {
+		while (
+		    w->send_status == -2 && mono_ms() < deadline && !w->quit) {
 			GSM_ReadDevice(w->sm, TRUE);
 			w_keepalive(w);
 		}
@@ -1217,15 +1218,15 @@ w_read(struct worker *w)
 			return;
 		if (n <= 0) {
 			if (n < 0)
-				log_warn("modem", "pipe read: %s",
-				    strerror(errno));
+				log_warn(
+				    "modem", "pipe read: %s", strerror(errno));
 			w->quit = 1;
 			return;
 		}
 		if (modem_proto_feed(&w->rd, data, (size_t)n, w_on_msg, w) <
 		    0) {
-			log_error("modem", "bad frame from gateway: %s",
-			    w->rd.error);
+			log_error(
+			    "modem", "bad frame from gateway: %s", w->rd.error);
 			w->quit = 1;
 			return;
 		}

@@ -4,11 +4,12 @@
  *   modem_harness modem-worker ARGS...   the worker (what the supervisor
  *                                        runs: it spawns this same binary)
  *   modem_harness run DEVICE [--poll DUR] [--mp-timeout DUR] [--rate R]
- *                 [--auto-ack] [--balance CODE] [--exe PATH]
+ *                 [--auto-ack] [--balance CODE] [--exe PATH] [--report-at N]
  *       runs a supervisor for the dummy phone in folder DEVICE (the
  *       worker is `PATH modem-worker`, by default this binary), reads
  *       commands from stdin, one a line:
- *         send ID TO TEXT...   ack ID   ackall   balance   kill   stop
+ *         send ID TO TEXT...   ack ID   ackall   balance   stop
+ *         kill (SIGKILL the worker)   freeze (SIGSTOP it)
  *       and prints events on stdout, one a line:
  *         state up=U signal=S pid=P
  *         inbound id=I key=K from=F parts=P total=T text=JSON
@@ -16,6 +17,7 @@
  *         balance text=JSON
  *         accepted id=I rc=RC      (modem_send's return value)
  *         acked id=I rc=RC
+ *         reached n=N ms=T         (N inbound messages T ms after start)
  *         stopped
  *   modem_harness inject DEVICE FROM TEXT [REF TOTAL SEQ]
  *       drops one incoming SMS (one part when REF is given) in the dummy
@@ -49,10 +51,13 @@
 
 struct harness {
 	uv_loop_t loop;
-	uv_pipe_t in;             /* stdin */
-	struct buf line;          /* partial command line */
+	uv_pipe_t in;    /* stdin */
+	struct buf line; /* partial command line */
 	struct modem_supervisor *sup;
 	int auto_ack;
+	long report_at;  /* print "reached" after this many inbound */
+	long ninbound;   /* inbound messages seen */
+	int64_t started; /* mono_ms at start */
 	uint64_t unacked[MAX_UNACKED];
 	size_t nunacked;
 };
@@ -75,8 +80,8 @@ print_json_str(const char *s)
 }
 
 static void
-on_inbound(struct modem_supervisor *sup, const struct modem_inbound *in,
-    void *arg)
+on_inbound(
+    struct modem_supervisor *sup, const struct modem_inbound *in, void *arg)
 {
 	struct harness *h = arg;
 	int rc;
@@ -85,6 +90,9 @@ on_inbound(struct modem_supervisor *sup, const struct modem_inbound *in,
 	    (unsigned long long)in->id, in->key, in->from, in->parts,
 	    in->total);
 	print_json_str(in->text);
+	if (++h->ninbound == h->report_at)
+		printf("reached n=%ld ms=%lld\n", h->ninbound,
+		    (long long)(mono_ms() - h->started));
 	if (h->auto_ack) {
 		rc = modem_ack(sup, in->id);
 		printf("acked id=%llu rc=%d\n", (unsigned long long)in->id, rc);
@@ -176,6 +184,12 @@ command(struct harness *h, char *line)
 		if (pid > 0)
 			kill(pid, SIGKILL);
 		printf("killed pid=%d\n", pid);
+	} else if (strcmp(cmd, "freeze") == 0) {
+		/* A hung worker: it stops answering, the watchdog acts. */
+		pid = modem_supervisor_pid(h->sup);
+		if (pid > 0)
+			kill(pid, SIGSTOP);
+		printf("frozen pid=%d\n", pid);
 	} else if (strcmp(cmd, "stop") == 0)
 		stop_all(h);
 	else
@@ -210,7 +224,7 @@ on_stdin(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	while (h->line.data != NULL &&
-	    (nl = memchr(h->line.data, '\n', h->line.len)) != NULL) {
+	       (nl = memchr(h->line.data, '\n', h->line.len)) != NULL) {
 		len = (size_t)(nl - h->line.data);
 		line = xstrndup(h->line.data, len);
 		memmove(h->line.data, nl + 1, h->line.len - len - 1);
@@ -248,13 +262,13 @@ run(int argc, char **argv)
 	cc.rate.count = 0;
 	for (i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--poll") == 0 && i + 1 < argc) {
-			if (config_parse_duration(argv[++i],
-				&cc.poll_interval_ms) < 0)
+			if (config_parse_duration(
+				argv[++i], &cc.poll_interval_ms) < 0)
 				return 2;
 		} else if (strcmp(argv[i], "--mp-timeout") == 0 &&
-		    i + 1 < argc) {
-			if (config_parse_duration(argv[++i],
-				&cc.multipart_timeout_ms) < 0)
+			   i + 1 < argc) {
+			if (config_parse_duration(
+				argv[++i], &cc.multipart_timeout_ms) < 0)
 				return 2;
 		} else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc) {
 			if (config_parse_rate(argv[++i], &cc.rate) < 0)
@@ -265,6 +279,8 @@ run(int argc, char **argv)
 			cc.balance_ussd = argv[++i];
 		else if (strcmp(argv[i], "--exe") == 0 && i + 1 < argc)
 			exe = argv[++i];
+		else if (strcmp(argv[i], "--report-at") == 0 && i + 1 < argc)
+			h->report_at = strtol(argv[++i], NULL, 10);
 		else {
 			fprintf(stderr, "unknown option %s\n", argv[i]);
 			return 2;
@@ -285,6 +301,7 @@ run(int argc, char **argv)
 		fprintf(stderr, "stdin must be a pipe or socket\n");
 		return 1;
 	}
+	h->started = mono_ms();
 	h->sup = modem_supervisor_start(&h->loop, &cc, exe, &cb);
 	if (h->sup == NULL)
 		return 1;
@@ -325,8 +342,8 @@ inject_one(const char *dev, const char *from, const char *text, int ref,
 	EncodeUnicode(sms.SMSC.Number, "+254700000000", 13);
 	gsm_count(text, &gi);
 	sms.Coding = gi.encoding == GSM_ENC_UCS2
-	    ? SMS_Coding_Unicode_No_Compression
-	    : SMS_Coding_Default_No_Compression;
+			 ? SMS_Coding_Unicode_No_Compression
+			 : SMS_Coding_Default_No_Compression;
 	if (strlen(text) > GSM_MAX_SMS_LENGTH) {
 		fprintf(stderr, "text too long for one part\n");
 		return -1;
@@ -367,8 +384,8 @@ inject_one(const char *dev, const char *from, const char *text, int ref,
 	e = GSM_AddSMSBackupFile(tmp, backup);
 	free(backup);
 	if (e != ERR_NONE) {
-		fprintf(stderr, "cannot write %s: %s\n", tmp,
-		    GSM_ErrorString(e));
+		fprintf(
+		    stderr, "cannot write %s: %s\n", tmp, GSM_ErrorString(e));
 		return -1;
 	}
 	if (rename(tmp, path) < 0) {
@@ -454,7 +471,7 @@ main(int argc, char **argv)
 					   atoi(argv[5]), atoi(argv[6]),
 					   atoi(argv[7])) < 0;
 			return inject_one(argv[2], argv[3], argv[4], 0, 1, 1) <
-			    0;
+			       0;
 		}
 	}
 	if (argc == 4 && strcmp(argv[1], "inject-many") == 0) {

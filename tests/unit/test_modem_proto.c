@@ -16,11 +16,11 @@
 
 /* What the collecting callback saw: a deep copy of each message. */
 struct seen {
-	int n;                   /* messages seen */
-	struct modem_msg last;   /* the last one, strings copied below */
+	int n;                 /* messages seen */
+	struct modem_msg last; /* the last one, strings copied below */
 	char text[MODEM_PROTO_MAX_TEXT + 1];
 	char from[64], to[64], key[64], error[256], model[64], device[256];
-	int stop_after;          /* return 7 after this many, 0: never */
+	int stop_after; /* return 7 after this many, 0: never */
 };
 
 static void
@@ -73,8 +73,7 @@ roundtrip(const struct modem_msg *m, struct seen *s)
 	encode(m, &b);
 	memset(s, 0, sizeof(*s));
 	modem_proto_reader_init(&r);
-	assert_int_equal(
-	    modem_proto_feed(&r, b.data, b.len, collect, s), 0);
+	assert_int_equal(modem_proto_feed(&r, b.data, b.len, collect, s), 0);
 	assert_int_equal(s->n, 1);
 	assert_int_equal(s->last.type, m->type);
 	modem_proto_reader_free(&r);
@@ -297,7 +296,8 @@ test_bad_frames(void **state)
 	BAD("{\"type\":\"heartbeat\",\"up\":1,\"signal\":5}");
 	BAD("{\"type\":\"heartbeat\",\"up\":true,\"signal\":101}");
 	BAD("{\"type\":\"send\",\"id\":1,\"to\":\"\",\"text\":\"x\"}");
-	BAD("{\"type\":\"send\",\"id\":1,\"to\":\"+1\",\"text\":\"a\\u0000b\"}");
+	BAD("{\"type\":\"send\",\"id\":1,\"to\":\"+1\",\"text\":"
+	    "\"a\\u0000b\"}");
 	BAD("{\"type\":\"sent\",\"id\":1,\"outcome\":\"MAYBE\"}");
 	BAD("{\"type\":\"inbound\",\"id\":1,\"key\":\"k\",\"from\":\"x\","
 	    "\"text\":\"t\",\"parts\":3,\"total\":2}");
@@ -332,9 +332,8 @@ test_bad_lengths(void **state)
 	assert_int_equal(s.n, 0);
 	/* A truncated frame is not an error, just not a message yet. */
 	modem_proto_reader_init(&r);
-	assert_int_equal(modem_proto_feed(&r, "\0\0\0\x10{\"type\"", 12,
-			     collect, &s),
-	    0);
+	assert_int_equal(
+	    modem_proto_feed(&r, "\0\0\0\x10{\"type\"", 12, collect, &s), 0);
 	assert_int_equal(s.n, 0);
 	modem_proto_reader_free(&r);
 }
@@ -383,8 +382,8 @@ test_encode_refuses(void **state)
 	assert_int_equal(b.len, 0);
 	buf_free(&b);
 	assert_string_equal(modem_outcome_name(MODEM_TEMPFAIL), "TEMPFAIL");
-	assert_string_equal(modem_proto_type_name(MODEM_MSG_INBOUND),
-	    "inbound");
+	assert_string_equal(
+	    modem_proto_type_name(MODEM_MSG_INBOUND), "inbound");
 	assert_null(modem_proto_type_name((enum modem_msg_type)99));
 }
 
@@ -409,12 +408,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_all),
-		cmocka_unit_test(test_split_and_joined),
-		cmocka_unit_test(test_bad_frames),
-		cmocka_unit_test(test_bad_lengths),
-		cmocka_unit_test(test_encode_refuses),
-		cmocka_unit_test(test_extra_members),
+	    cmocka_unit_test(test_roundtrip_all),
+	    cmocka_unit_test(test_split_and_joined),
+	    cmocka_unit_test(test_bad_frames),
+	    cmocka_unit_test(test_bad_lengths),
+	    cmocka_unit_test(test_encode_refuses),
+	    cmocka_unit_test(test_extra_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,675 @@
+/*
+ * test_broadcast.c: broadcasts and notify runs against an in-memory store:
+ * the audience (opted-out contacts left out), the channel of each
+ * recipient, chunked queueing, counts by state, the dry run's figures,
+ * --at, notify's rendering and every refusal with its line, after which
+ * nothing is queued.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "broadcast.h"
+#include "config.h"
+#include "store.h"
+#include "util.h"
+
+#define NOW 1795000000000LL /* a fixed "now" in ms */
+
+struct fixture {
+	struct store *st;
+	struct config *cfg;
+};
+
+static const char conf_text[] = "[gateway]\n"
+				"default_channel = web\n"
+				"country_code = 254\n"
+				"[channel web]\n"
+				"type = http\n"
+				"api_url = http://127.0.0.1:9/send\n"
+				"[channel sms2]\n"
+				"type = http\n"
+				"api_url = http://127.0.0.1:9/send2\n";
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	struct config_errors *errs = NULL;
+	char *err = NULL;
+
+	if (store_open(":memory:", 1, &f->st, &err) != 0)
+		fail_msg("store_open: %s", err);
+	if (config_parse_buffer(conf_text, strlen(conf_text), "t.conf", "/tmp",
+		&f->cfg, &errs) != 0) {
+		config_errors_print(errs, stderr);
+		fail_msg("config");
+	}
+	config_errors_free(errs);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->st);
+	config_free(f->cfg);
+	free(f);
+	return 0;
+}
+
+/* One integer answer of a query. */
+static int64_t
+q_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* One text answer of a query, copied (the caller frees), or NULL. */
+static char *
+q_text(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	char *v = NULL;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		v = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void
+exec(struct store *st, const char *sql)
+{
+	char *e = NULL;
+
+	if (sqlite3_exec(store_db(st), sql, NULL, NULL, &e) != SQLITE_OK)
+		fail_msg("%s: %s", sql, e);
+}
+
+/* A contact subscribed to topic (NULL: none). Returns its id. */
+static int64_t
+contact(struct store *st, const char *phone, const char *topic, int opted_out,
+    const char *last_channel)
+{
+	struct store_contact c;
+	int64_t id;
+
+	assert_true(store_contact_get(st, phone, NOW, &c) >= 0);
+	id = c.id;
+	store_contact_free(&c);
+	if (topic != NULL)
+		assert_int_equal(store_subscribe(st, id, topic, NOW), 0);
+	if (opted_out)
+		assert_int_equal(
+		    store_contact_set_opted_out(st, id, 1, NOW), 0);
+	if (last_channel != NULL)
+		assert_int_equal(
+		    store_contact_set_last_channel(st, id, last_channel, NOW),
+		    0);
+	return id;
+}
+
+static void
+audience(struct store *st)
+{
+	contact(st, "+254700000001", "water", 0, NULL);
+	contact(st, "+254700000002", "water", 0, "sms2");
+	contact(st, "+254700000003", "water", 1, NULL);   /* opted out */
+	contact(st, "+254700000004", "water", 0, "gone"); /* not configured */
+	contact(st, "+254700000005", "roads", 0, NULL);   /* other topic */
+	contact(st, "+254700000006", NULL, 0, NULL);      /* none */
+}
+
+static void
+test_audience_and_channels(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_request req = {
+	    "Water off on Monday.", "water", NULL, 0};
+	struct broadcast_summary sum;
+	char *err = NULL, *ch;
+
+	audience(f->st);
+	assert_int_equal(
+	    broadcast_queue(f->st, f->cfg, &req, NOW, NULL, NULL, &sum, &err),
+	    0);
+	assert_null(err);
+	assert_false(store_in_transaction(f->st));
+	assert_true(sum.id > 0);
+	assert_int_equal(sum.recipients, 3);
+	assert_int_equal(sum.segments, 1);
+	assert_int_equal(sum.total_segments, 3);
+	assert_int_equal(sum.encoding, GSM_ENC_GSM7);
+	assert_string_equal(sum.channel, "web");
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
+				      "broadcast_id = 1 AND state = 'queued'"
+				      " AND direction = 'out'"),
+	    3);
+	/* The opted-out contact and the other topics get nothing. */
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
+				      "phone IN ('+254700000003', "
+				      "'+254700000005', '+254700000006')"),
+	    0);
+	/* The channel: the last one if configured, else the broadcast's. */
+	ch = q_text(f->st, "SELECT channel FROM messages WHERE phone = "
+			   "'+254700000002'");
+	assert_string_equal(ch, "sms2");
+	free(ch);
+	ch = q_text(f->st, "SELECT channel FROM messages WHERE phone = "
+			   "'+254700000004'");
+	assert_string_equal(ch, "web");
+	free(ch);
+	ch = q_text(f->st, "SELECT channel FROM messages WHERE phone = "
+			   "'+254700000001'");
+	assert_string_equal(ch, "web");
+	free(ch);
+	/* Each message holds the text, its contact and now as its due time. */
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages m JOIN "
+				      "contacts c ON c.id = m.contact_id "
+				      "WHERE m.phone = c.phone AND m.text = "
+				      "'Water off on Monday.' AND segments = 1"
+				      " AND next_attempt = 1795000000000"),
+	    3);
+	assert_int_equal(q_int(f->st, "SELECT recipients * 10 + segments "
+				      "FROM broadcasts WHERE id = 1"),
+	    31);
+
+	/* A broadcast's own channel replaces default_channel. */
+	req.channel = "sms2";
+	assert_int_equal(
+	    broadcast_queue(f->st, f->cfg, &req, NOW, NULL, NULL, &sum, &err),
+	    0);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
+				      "broadcast_id = 2 AND channel = 'sms2'"),
+	    3);
+	assert_string_equal(
+	    broadcast_channel_for(f->cfg, "gone", "web"), "web");
+	assert_string_equal(
+	    broadcast_channel_for(f->cfg, "sms2", "web"), "sms2");
+	assert_string_equal(broadcast_channel_for(f->cfg, NULL, "web"), "web");
+}
+
+static void
+test_counts_by_state(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_request req = {
+	    "Habari, maji yatakatika.", "water", NULL, 0};
+	struct broadcast_summary sum;
+	struct broadcast_info b;
+
+	audience(f->st);
+	assert_int_equal(
+	    broadcast_queue(f->st, f->cfg, &req, NOW, NULL, NULL, &sum, NULL),
+	    0);
+	exec(f->st, "UPDATE messages SET state = 'sent' WHERE phone = "
+		    "'+254700000001';"
+		    "UPDATE messages SET state = 'failed' WHERE phone = "
+		    "'+254700000002'");
+	assert_int_equal(broadcast_get(f->st, sum.id, &b), 0);
+	assert_int_equal(b.recipients, 3);
+	assert_int_equal(b.segments, 1);
+	assert_int_equal(b.queued, 1);
+	assert_int_equal(b.sending, 0);
+	assert_int_equal(b.sent, 1);
+	assert_int_equal(b.delivered, 0);
+	assert_int_equal(b.failed, 1);
+	assert_string_equal(b.topic, "water");
+	assert_string_equal(b.channel, "web");
+	assert_string_equal(b.text, "Habari, maji yatakatika.");
+	assert_int_equal(b.created, NOW);
+	assert_int_equal(b.send_at, NOW);
+	broadcast_info_free(&b);
+	assert_null(b.text);
+	assert_int_equal(broadcast_get(f->st, 99, &b), STORE_NOTFOUND);
+}
+
+static void
+test_dry_run(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_request req = {NULL, "water", NULL, 0};
+	struct broadcast_summary sum;
+	char text[201];
+
+	audience(f->st);
+	memset(text, 'a', 200);
+	text[200] = '\0';
+	req.text = text;
+	assert_int_equal(broadcast_plan(f->st, f->cfg, &req, &sum, NULL), 0);
+	assert_int_equal(sum.id, 0);
+	assert_int_equal(sum.recipients, 3);
+	assert_int_equal(sum.encoding, GSM_ENC_GSM7);
+	assert_int_equal(sum.segments, 2); /* 153 + 47 septets */
+	assert_int_equal(sum.total_segments, 6);
+	/* An emoji forces UCS-2: 71 code units are two parts. */
+	memset(text, 'b', 69);
+	memcpy(text + 69, "\xf0\x9f\x98\x80", 5);
+	assert_int_equal(broadcast_plan(f->st, f->cfg, &req, &sum, NULL), 0);
+	assert_int_equal(sum.encoding, GSM_ENC_UCS2);
+	assert_int_equal(sum.segments, 2);
+	assert_int_equal(sum.total_segments, 6);
+	assert_int_equal(sum.ucs2, 3);
+	/* Nothing was written. */
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM broadcasts"), 0);
+	/* A topic nobody follows. */
+	req.topic = "nobody";
+	assert_int_equal(broadcast_plan(f->st, f->cfg, &req, &sum, NULL), 0);
+	assert_int_equal(sum.recipients, 0);
+	assert_int_equal(sum.total_segments, 0);
+}
+
+static void
+test_send_at(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_request req = {"Later.", "water", NULL, NOW + 3600000};
+	struct broadcast_summary sum;
+
+	audience(f->st);
+	assert_int_equal(
+	    broadcast_queue(f->st, f->cfg, &req, NOW, NULL, NULL, &sum, NULL),
+	    0);
+	assert_int_equal(sum.send_at, NOW + 3600000);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
+				      "next_attempt = 1795003600000 AND "
+				      "state = 'queued'"),
+	    3);
+	assert_int_equal(
+	    q_int(f->st, "SELECT send_at FROM broadcasts"), NOW + 3600000);
+}
+
+/* Expects a refusal with a message holding want; nothing is written. */
+static void
+refused(
+    struct fixture *f, const struct broadcast_request *req, const char *want)
+{
+	struct broadcast_summary sum;
+	char *err = NULL;
+
+	assert_int_equal(
+	    broadcast_queue(f->st, f->cfg, req, NOW, NULL, NULL, &sum, &err),
+	    BROADCAST_EINVAL);
+	assert_non_null(err);
+	if (strstr(err, want) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", err, want);
+	free(err);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM broadcasts"), 0);
+	assert_false(store_in_transaction(f->st));
+}
+
+static void
+test_bad_requests(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_request req = {"", "water", NULL, 0};
+	char *big = xmalloc(BROADCAST_MAX_TEXT + 2);
+	char topic[STORE_NAME_MAX + 2];
+
+	audience(f->st);
+	refused(f, &req, "empty");
+	memset(big, 'x', BROADCAST_MAX_TEXT + 1);
+	big[BROADCAST_MAX_TEXT + 1] = '\0';
+	req.text = big;
+	refused(f, &req, "longer than 1600");
+	big[BROADCAST_MAX_TEXT] = '\0';
+	assert_int_equal(broadcast_plan(f->st, f->cfg, &req,
+			     &(struct broadcast_summary){0}, NULL),
+	    0);
+	req.text = "bad \xff byte";
+	refused(f, &req, "UTF-8");
+	req.text = "ok";
+	req.topic = "";
+	refused(f, &req, "topic");
+	memset(topic, 't', sizeof(topic) - 1);
+	topic[sizeof(topic) - 1] = '\0';
+	req.topic = topic;
+	refused(f, &req, "topic");
+	req.topic = "water";
+	req.channel = "nope";
+	refused(f, &req, "no channel named");
+	free(f->cfg->default_channel);
+	f->cfg->default_channel = NULL;
+	req.channel = NULL;
+	refused(f, &req, "default_channel");
+	free(big);
+}
+
+/* Progress reports seen by the chunk test. */
+struct progress {
+	uint64_t calls, last, total;
+};
+
+static void
+on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+
+	assert_true(done >= p->last);
+	p->calls++;
+	p->last = done;
+	p->total = total;
+}
+
+static void
+test_chunks(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_request req = {"Chunked.", "all", NULL, 0};
+	struct broadcast_summary sum;
+	struct progress pr = {0, 0, 0};
+	const int64_t n = 2 * BROADCAST_CHUNK + 7;
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+	    "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k "
+	    "WHERE i < %lld) INSERT INTO contacts (phone, opted_out, created,"
+	    " updated) SELECT printf('+2547%%08d', i), i %% 1000 = 0, 0, 0 "
+	    "FROM k; INSERT INTO subscriptions SELECT id, 'all', 0 FROM "
+	    "contacts",
+	    (long long)n + n / 999);
+	exec(f->st, sql);
+	assert_int_equal(
+	    q_int(f->st, "SELECT count(*) FROM contacts WHERE opted_out = 0"),
+	    n);
+	assert_int_equal(broadcast_queue(f->st, f->cfg, &req, NOW, on_progress,
+			     &pr, &sum, NULL),
+	    0);
+	assert_int_equal(sum.recipients, n);
+	assert_int_equal(q_int(f->st, "SELECT count(DISTINCT contact_id) FROM "
+				      "messages WHERE broadcast_id = 1"),
+	    n);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages m JOIN "
+				      "contacts c ON c.id = m.contact_id "
+				      "WHERE c.opted_out = 1"),
+	    0);
+	/* Start, two full chunks, the end. */
+	assert_true(pr.calls >= 4);
+	assert_int_equal(pr.last, (uint64_t)n);
+	assert_int_equal(pr.total, (uint64_t)n);
+}
+
+static void
+test_inside_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_request req = {"Rolled back.", "water", NULL, 0};
+	struct broadcast_summary sum;
+
+	audience(f->st);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(
+	    broadcast_queue(f->st, f->cfg, &req, NOW, NULL, NULL, &sum, NULL),
+	    0);
+	assert_true(store_in_transaction(f->st));
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 3);
+	assert_int_equal(store_rollback(f->st), 0);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 0);
+}
+
+/* notify */
+
+static int
+notify(struct fixture *f, const char *tpl, const char *csv, int dry,
+    struct broadcast_summary *sum, char **err)
+{
+	struct notify_request req = {tpl, NULL, 0, dry};
+
+	return notify_csv_buf(
+	    f->st, f->cfg, &req, csv, strlen(csv), NOW, NULL, NULL, sum, err);
+}
+
+static const char bill_tpl[] =
+    "Dear {name}, your water bill of KES {balance} is due on {due}.";
+
+static void
+test_notify_renders(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_summary sum;
+	struct broadcast_info b;
+	char *err = NULL, *t;
+
+	contact(f->st, "+254700000009", NULL, 1, NULL);   /* opted out */
+	contact(f->st, "+254700000002", NULL, 0, "sms2"); /* known */
+	assert_int_equal(
+	    notify(f, bill_tpl,
+		"\xef\xbb\xbfphone,name,balance,due,unused\n"
+		"0700000001,Amina,\"1,250\",1 Dec,x\r\n"
+		"\n"
+		"+254 700 000 002,\"Joseph \"\"Joe\"\" K\",300,2 Dec,y\n"
+		"254700000009,Wanjiru,10,3 Dec,z\n"
+		"0700000004,Achieng,0,4 Dec,\n",
+		0, &sum, &err),
+	    0);
+	assert_null(err);
+	assert_false(store_in_transaction(f->st));
+	assert_int_equal(sum.recipients, 3);
+	assert_int_equal(sum.skipped, 1);
+	assert_int_equal(sum.gsm7, 3);
+	assert_int_equal(sum.total_segments, 3);
+	t = q_text(f->st, "SELECT text FROM messages WHERE phone = "
+			  "'+254700000001'");
+	assert_string_equal(
+	    t, "Dear Amina, your water bill of KES 1,250 is due on 1 Dec.");
+	free(t);
+	t = q_text(f->st, "SELECT text FROM messages WHERE phone = "
+			  "'+254700000002'");
+	assert_string_equal(t,
+	    "Dear Joseph \"Joe\" K, your water bill of KES 300 is due on 2 "
+	    "Dec.");
+	free(t);
+	t = q_text(f->st, "SELECT channel FROM messages WHERE phone = "
+			  "'+254700000002'");
+	assert_string_equal(t, "sms2");
+	free(t);
+	/* New numbers became contacts; the opted-out one got nothing. */
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM contacts WHERE "
+				      "phone IN ('+254700000001', "
+				      "'+254700000004')"),
+	    2);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
+				      "phone = '+254700000009'"),
+	    0);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages m JOIN "
+				      "contacts c ON c.id = m.contact_id AND "
+				      "c.phone = m.phone"),
+	    3);
+	/* The run is a broadcast without a topic, counted by state. */
+	assert_int_equal(broadcast_get(f->st, sum.id, &b), 0);
+	assert_null(b.topic);
+	assert_string_equal(b.text, bill_tpl);
+	assert_int_equal(b.recipients, 3);
+	assert_int_equal(b.queued, 3);
+	broadcast_info_free(&b);
+}
+
+static void
+test_notify_dry_run(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_summary sum;
+
+	contact(f->st, "+254700000009", NULL, 1, NULL);
+	assert_int_equal(notify(f, "Hi {name} \xe2\x9c\x93",
+			     "phone,name\n0700000001,A\n0700000009,B\n"
+			     "0700000003,C\n",
+			     1, &sum, NULL),
+	    0);
+	assert_int_equal(sum.id, 0);
+	assert_int_equal(sum.recipients, 2);
+	assert_int_equal(sum.skipped, 1);
+	assert_int_equal(sum.ucs2, 2);
+	assert_int_equal(sum.encoding, GSM_ENC_UCS2);
+	assert_int_equal(sum.total_segments, 2);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM contacts"), 1);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM broadcasts"), 0);
+}
+
+/* Expects notify to refuse csv with a message holding want. */
+static void
+notify_bad(struct fixture *f, const char *tpl, const char *csv, size_t len,
+    int want_rc, const char *want)
+{
+	struct notify_request req = {tpl, NULL, 0, 0};
+	struct broadcast_summary sum;
+	char *err = NULL;
+
+	assert_int_equal(notify_csv_buf(f->st, f->cfg, &req, csv, len, NOW,
+			     NULL, NULL, &sum, &err),
+	    want_rc);
+	assert_non_null(err);
+	if (strstr(err, want) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", err, want);
+	free(err);
+	assert_int_equal(sum.recipients, 0);
+	assert_false(store_in_transaction(f->st));
+	/* Nothing queued, no contact created, no broadcast recorded. */
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM broadcasts"), 0);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM contacts"), 0);
+}
+
+#define BAD(tpl, csv, rc, want) \
+	notify_bad(f, tpl, csv, sizeof(csv) - 1, rc, want)
+
+static void
+test_notify_errors(void **state)
+{
+	struct fixture *f = *state;
+	char *big;
+	size_t i;
+
+	BAD(bill_tpl,
+	    "phone,name,balance,due\n0700000001,A,1,d\n0700000002,B,2\n",
+	    BROADCAST_EINVAL, "line 3: expected 4 fields, found 3");
+	BAD(bill_tpl, "phone,name,balance,due\n0700000001,A,1,d,extra\n",
+	    BROADCAST_EINVAL, "line 2: expected 4 fields, found 5");
+	BAD(bill_tpl, "phone,name,balance,due\n0700000001,A,1,d\n12ab,B,2,d\n",
+	    BROADCAST_EINVAL, "line 3: bad phone number \"12ab\"");
+	BAD(bill_tpl, "phone,name,balance,due\n,A,1,d\n", BROADCAST_EINVAL,
+	    "line 2: bad phone number");
+	BAD(bill_tpl,
+	    "phone,name,balance,due\n0700000001,A,1,d\n0700000002,\"B\nB\","
+	    "2,d\n0700000003,\xc3\x28,3,d\n",
+	    BROADCAST_EINVAL, "line 5: field 2 is not valid UTF-8");
+	BAD(bill_tpl, "phone,name,balance\n0700000001,A,1\n", BROADCAST_EINVAL,
+	    "{due} but the CSV has no such column");
+	BAD("Hi {name.first}", "phone,name\n0700000001,A\n", BROADCAST_EINVAL,
+	    "{name.first}");
+	BAD("Hi {name", "phone,name\n0700000001,A\n", BROADCAST_EINVAL,
+	    "the template, column 4");
+	BAD("Hi", "tel,name\n0700000001,A\n", BROADCAST_EINVAL,
+	    "no \"phone\" column");
+	BAD("Hi", "phone,phone\n0700000001,A\n", BROADCAST_EINVAL,
+	    "duplicate column");
+	BAD("Hi", "", BROADCAST_EINVAL, "no header row");
+	BAD("Hi", "phone\n\"0700000001\n", BROADCAST_EINVAL,
+	    "line 2: quoted field not closed");
+	BAD("Hi", "phone\n07\"00\n", BROADCAST_EINVAL, "line 2: malformed");
+	BAD("{name}", "phone,name\n0700000001,\n", BROADCAST_EINVAL,
+	    "line 2: the text is empty");
+	BAD("", "phone\n0700000001\n", BROADCAST_EINVAL, "the text is empty");
+	BAD("bad \xff", "phone\n0700000001\n", BROADCAST_EINVAL, "UTF-8");
+	notify_bad(f, "Hi", "phone\n0700\0000001\n", 19, BROADCAST_EINVAL,
+	    "line 2: field 1 is not valid UTF-8");
+
+	/* A rendered text over 1,600 bytes names its line. */
+	big = xmalloc(64 + 1700);
+	i = (size_t)snprintf(big, 64, "phone,x\n0700000001,ok\n0700000002,");
+	memset(big + i, 'y', 1700);
+	big[i + 1700] = '\n';
+	notify_bad(f, "{x}", big, i + 1701, BROADCAST_EINVAL,
+	    "line 3: the text is longer than 1600 bytes");
+	free(big);
+
+	/* An unknown channel is refused before the file is read. */
+	{
+		struct notify_request req = {"Hi", "nope", 0, 0};
+		struct broadcast_summary sum;
+		char *err = NULL;
+
+		assert_int_equal(notify_csv_buf(f->st, f->cfg, &req, "phone\n",
+				     6, NOW, NULL, NULL, &sum, &err),
+		    BROADCAST_EINVAL);
+		assert_non_null(strstr(err, "no channel named"));
+		free(err);
+	}
+}
+
+static void
+test_notify_file(void **state)
+{
+	struct fixture *f = *state;
+	struct notify_request req = {"Hello {name}", NULL, NOW + 60000, 0};
+	struct broadcast_summary sum;
+	char path[] = "/tmp/test_broadcast.XXXXXX";
+	char *err = NULL;
+	FILE *fp;
+	int fd;
+
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(fp = fdopen(fd, "w+"));
+	fputs("phone,name\n0700000001,A\n0700000002,B\n", fp);
+	rewind(fp);
+	assert_int_equal(notify_csv_file(f->st, f->cfg, &req, fp, NOW, NULL,
+			     NULL, &sum, &err),
+	    0);
+	fclose(fp);
+	unlink(path);
+	assert_int_equal(sum.recipients, 2);
+	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
+				      "next_attempt = 1795000060000"),
+	    2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_audience_and_channels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_counts_by_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_send_at, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chunks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_inside_transaction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_notify_renders, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_notify_dry_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_notify_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notify_file, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,624 @@
+/*
+ * test_metrics.c: the /metrics exposition parsed back (every sample has
+ * its family's HELP and TYPE, label values are escaped and come back
+ * whole), the store's figures, the webhook histogram and the masking.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "gateway.h"
+#include "metrics.h"
+#include "store.h"
+#include "util.h"
+
+#define DAY_MS (86400LL * 1000)
+/* The tests' now: the wall clock at setup, as /metrics reads it. */
+static int64_t NOW_MS;
+#define MAX_SAMPLES 2000
+#define MAX_FAMILIES 200
+
+static const char conf[] = "[gateway]\n"
+			   "country_code = 254\n"
+			   "[channel at]\n"
+			   "type = africastalking\n"
+			   "username = sandbox\n"
+			   "api_key = k\n"
+			   "[channel modem1]\n"
+			   "type = gammu\n"
+			   "device = /dev/null\n"
+			   "[channel idle]\n"
+			   "type = http\n"
+			   "api_url = http://127.0.0.1:9/send\n";
+
+/* A category that needs every escape and holds a bad UTF-8 byte. */
+static const char odd_category[] = "pipes \"burst\" a\\b\nline2 \xff end";
+static const char odd_category_read[] =
+    "pipes \"burst\" a\\b\nline2 \xef\xbf\xbd end";
+
+struct fixture {
+	struct config *cfg;
+	struct config_errors *errs;
+	struct gateway gw;
+};
+
+/* One parsed sample line. */
+struct sample {
+	char name[128];
+	char labels[8][2][256]; /* name, unescaped value */
+	int nlabels;
+	double value;
+};
+
+/* The parsed exposition. */
+struct expo {
+	struct sample s[MAX_SAMPLES];
+	int n;
+	char help[MAX_FAMILIES][128]; /* families with a HELP line */
+	int nhelp;
+	char type[MAX_FAMILIES][2][128]; /* family, type */
+	int ntype;
+};
+
+static void
+exec_sql(struct store *st, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(store_db(st), sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+}
+
+static void
+add_msg(struct store *st, const char *dir, const char *channel,
+    const char *state, const char *error, int64_t created)
+{
+	char *sql = xasprintf("INSERT INTO messages (direction, channel, "
+			      "phone, text, state, error, created, updated) "
+			      "VALUES ('%s', '%s', '+254700000001', 'hello', "
+			      "'%s', %s%s%s, %lld, %lld)",
+	    dir, channel, state, error ? "'" : "", error ? error : "NULL",
+	    error ? "'" : "", (long long)created, (long long)created);
+
+	exec_sql(st, sql);
+	free(sql);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	char *err = NULL;
+	int64_t id, cid;
+	struct store_contact c;
+
+	*state = f;
+	NOW_MS = now_ms();
+	assert_int_equal(config_parse_buffer(conf, sizeof(conf) - 1, "t.conf",
+			     "/tmp", &f->cfg, &f->errs),
+	    0);
+	f->gw.cfg = f->cfg;
+	f->gw.started_ms = NOW_MS;
+	if (store_open(":memory:", 0, &f->gw.store, &err) != 0)
+		fail_msg("store_open: %s", err);
+
+	add_msg(f->gw.store, "in", "at", "handled", NULL, NOW_MS);
+	add_msg(f->gw.store, "in", "at", "handled", NULL, NOW_MS);
+	add_msg(f->gw.store, "out", "at", "queued", NULL, NOW_MS);
+	add_msg(f->gw.store, "out", "at", "queued", NULL, NOW_MS);
+	add_msg(f->gw.store, "out", "at", "sending", NULL, NOW_MS);
+	add_msg(f->gw.store, "out", "at", "failed", "rejected", NOW_MS);
+	/* A channel that is stored but no longer configured. */
+	add_msg(f->gw.store, "out", "old\"ch", "queued", NULL, NOW_MS);
+
+	assert_true(store_contact_get(f->gw.store, "+254700000001", NOW_MS,
+			&c) >= 0);
+	cid = c.id;
+	store_contact_free(&c);
+	assert_int_equal(store_session_save(f->gw.store, "sms:+254700000001",
+			     cid, "report", "{}", NOW_MS + 60000),
+	    0);
+	assert_int_equal(store_session_save(f->gw.store, "sms:old", cid,
+			     "report", "{}", NOW_MS - 60000),
+	    0);
+
+	/* Two reports: one resolved after 2 hours, one open. */
+	assert_int_equal(store_report_create(f->gw.store, cid, "report",
+			     "water", "ward 1", "no water", NOW_MS - DAY_MS,
+			     &id),
+	    0);
+	assert_int_equal(store_report_add_event(f->gw.store, id,
+			     STORE_REPORT_RESOLVED, "fixed",
+			     NOW_MS - DAY_MS + 2 * 3600 * 1000),
+	    0);
+	assert_int_equal(store_report_add_event(f->gw.store, id,
+			     STORE_REPORT_CLOSED, NULL, NOW_MS),
+	    0);
+	assert_int_equal(store_report_create(f->gw.store, 0, "report",
+			     odd_category, NULL, NULL, NOW_MS, &id),
+	    0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	metrics_free(&f->gw);
+	store_close(f->gw.store);
+	config_free(f->cfg);
+	config_errors_free(f->errs);
+	free(f);
+	return 0;
+}
+
+/* Parses one label value after its opening quote; returns past the quote. */
+static const char *
+parse_value(const char *p, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (*p != '"') {
+		char ch = *p;
+
+		assert_true(*p != '\0' && *p != '\n');
+		if (*p == '\\') {
+			p++;
+			assert_true(*p == '\\' || *p == '"' || *p == 'n');
+			ch = *p == 'n' ? '\n' : *p;
+		}
+		assert_true(n + 1 < outlen);
+		out[n++] = ch;
+		p++;
+	}
+	out[n] = '\0';
+	return p + 1;
+}
+
+/* Parses an exposition into e, asserting its syntax line by line. */
+static void
+parse(const char *text, struct expo *e)
+{
+	const char *p = text;
+
+	memset(e, 0, sizeof(*e));
+	while (*p != '\0') {
+		const char *eol = strchr(p, '\n');
+		struct sample *s;
+		char *end;
+		size_t n;
+
+		assert_non_null(eol); /* every line ends with a newline */
+		if (strncmp(p, "# HELP ", 7) == 0) {
+			n = strcspn(p + 7, " \n");
+			assert_true(n < 128 && e->nhelp < MAX_FAMILIES);
+			memcpy(e->help[e->nhelp], p + 7, n);
+			e->help[e->nhelp++][n] = '\0';
+			assert_true(p[7 + n] == ' ' && p + 8 + n < eol);
+		} else if (strncmp(p, "# TYPE ", 7) == 0) {
+			n = strcspn(p + 7, " \n");
+			assert_true(n < 128 && e->ntype < MAX_FAMILIES);
+			memcpy(e->type[e->ntype][0], p + 7, n);
+			e->type[e->ntype][0][n] = '\0';
+			snprintf(e->type[e->ntype][1], 128, "%.*s",
+			    (int)(eol - (p + 8 + n)), p + 8 + n);
+			e->ntype++;
+		} else {
+			assert_true(*p != '#');
+			assert_true(e->n < MAX_SAMPLES);
+			s = &e->s[e->n++];
+			memset(s, 0, sizeof(*s));
+			n = strspn(p,
+			    "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:");
+			assert_true(n > 0 && n < sizeof(s->name));
+			memcpy(s->name, p, n);
+			p += n;
+			if (*p == '{') {
+				p++;
+				while (*p != '}') {
+					assert_true(s->nlabels < 8);
+					n = strcspn(p, "=");
+					assert_true(n > 0 && n < 256);
+					memcpy(s->labels[s->nlabels][0], p, n);
+					p += n;
+					assert_true(p[0] == '=' && p[1] == '"');
+					p = parse_value(p + 2,
+					    s->labels[s->nlabels][1], 256);
+					s->nlabels++;
+					if (*p == ',')
+						p++;
+					else
+						assert_int_equal(*p, '}');
+				}
+				p++;
+			}
+			assert_int_equal(*p, ' ');
+			if (strncmp(p + 1, "+Inf", 4) == 0)
+				s->value = 1e308;
+			else
+				s->value = strtod(p + 1, &end);
+			assert_true(strncmp(p + 1, "+Inf", 4) == 0 ||
+			    end == eol);
+		}
+		p = eol + 1;
+	}
+}
+
+/* The family a sample belongs to: histograms add _bucket, _sum, _count. */
+static const char *
+type_of(const struct expo *e, const char *name)
+{
+	static const char *const sfx[] = { "_bucket", "_sum", "_count" };
+	size_t n = strlen(name), k;
+	int t;
+
+	for (t = 0; t < e->ntype; t++)
+		if (strcmp(e->type[t][0], name) == 0)
+			return e->type[t][1];
+	for (k = 0; k < nitems(sfx); k++) {
+		size_t sl = strlen(sfx[k]);
+
+		if (n <= sl || strcmp(name + n - sl, sfx[k]) != 0)
+			continue;
+		for (t = 0; t < e->ntype; t++)
+			if (strlen(e->type[t][0]) == n - sl &&
+			    strncmp(e->type[t][0], name, n - sl) == 0 &&
+			    (strcmp(e->type[t][1], "histogram") == 0 ||
+				strcmp(e->type[t][1], "summary") == 0))
+				return e->type[t][1];
+	}
+	return NULL;
+}
+
+static int
+has_help(const struct expo *e, const char *family)
+{
+	int i;
+
+	for (i = 0; i < e->nhelp; i++)
+		if (strcmp(e->help[i], family) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The value of the sample name with these labels ("k=v" pairs, NULL
+ * ended; the sample must have exactly these); -1 when there is none.
+ */
+static double
+value(const struct expo *e, const char *name, ...)
+{
+	int i;
+
+	for (i = 0; i < e->n; i++) {
+		const struct sample *s = &e->s[i];
+		va_list ap;
+		const char *k, *v;
+		int nl = 0, ok = strcmp(s->name, name) == 0, j;
+
+		va_start(ap, name);
+		while (ok && (k = va_arg(ap, const char *)) != NULL) {
+			v = va_arg(ap, const char *);
+			nl++;
+			for (ok = 0, j = 0; j < s->nlabels; j++)
+				if (strcmp(s->labels[j][0], k) == 0 &&
+				    strcmp(s->labels[j][1], v) == 0)
+					ok = 1;
+		}
+		va_end(ap);
+		if (ok && nl == s->nlabels)
+			return s->value;
+	}
+	return -1;
+}
+
+static struct expo *
+render(struct fixture *f)
+{
+	struct expo *e = xmalloc(sizeof(*e));
+	struct buf b;
+
+	buf_init(&b, METRICS_MAX_BYTES);
+	assert_int_equal(metrics_render(&f->gw, &b), 0);
+	assert_non_null(b.data);
+	parse(b.data, e);
+	buf_free(&b);
+	return e;
+}
+
+/* Every sample's family has a HELP and a TYPE line, each family once. */
+static void
+test_every_sample_has_help_and_type(void **state)
+{
+	struct fixture *f = *state;
+	struct expo *e = render(f);
+	int i, j;
+
+	assert_true(e->n > 20);
+	for (i = 0; i < e->n; i++) {
+		const char *t = type_of(e, e->s[i].name);
+		char fam[128];
+		size_t n = strlen(e->s[i].name);
+
+		if (t == NULL)
+			fail_msg("sample %s has no TYPE", e->s[i].name);
+		assert_true(strncmp(e->s[i].name, "baraza_", 7) == 0);
+		snprintf(fam, sizeof(fam), "%s", e->s[i].name);
+		if (strcmp(t, "histogram") == 0) {
+			if (n > 7 && strcmp(fam + n - 7, "_bucket") == 0)
+				fam[n - 7] = '\0';
+			else if (n > 4 && strcmp(fam + n - 4, "_sum") == 0)
+				fam[n - 4] = '\0';
+			else if (n > 6 && strcmp(fam + n - 6, "_count") == 0)
+				fam[n - 6] = '\0';
+		}
+		if (!has_help(e, fam))
+			fail_msg("family %s has no HELP", fam);
+	}
+	for (i = 0; i < e->ntype; i++)
+		for (j = i + 1; j < e->ntype; j++)
+			assert_string_not_equal(e->type[i][0], e->type[j][0]);
+	free(e);
+}
+
+/* Messages by channel, direction and state; queue depth; sessions. */
+static void
+test_store_figures(void **state)
+{
+	struct fixture *f = *state;
+	struct expo *e = render(f);
+
+	assert_true(value(e, "baraza_messages", "channel", "at", "direction",
+			"in", "state", "handled", NULL) == 2);
+	assert_true(value(e, "baraza_messages", "channel", "at", "direction",
+			"out", "state", "queued", NULL) == 2);
+	assert_true(value(e, "baraza_messages", "channel", "at", "direction",
+			"out", "state", "failed", NULL) == 1);
+	assert_true(value(e, "baraza_queue_depth", "channel", "at", NULL) == 3);
+	/* Configured channels without messages show 0. */
+	assert_true(value(e, "baraza_queue_depth", "channel", "idle", NULL) ==
+	    0);
+	/* A stored channel name with a quote comes back whole. */
+	assert_true(value(e, "baraza_queue_depth", "channel", "old\"ch",
+			NULL) == 1);
+	/* One session live, one expired. */
+	assert_true(value(e, "baraza_sessions_active", NULL) == 1);
+	free(e);
+}
+
+/* Reports by category and status, with an escaped category. */
+static void
+test_reports_and_resolution(void **state)
+{
+	struct fixture *f = *state;
+	struct expo *e = render(f);
+
+	assert_true(value(e, "baraza_reports", "category", "water", "status",
+			"closed", NULL) == 1);
+	assert_true(value(e, "baraza_reports", "category", odd_category_read,
+			"status", "open", NULL) == 1);
+	/* Resolved after 2 hours: in the 4 h bucket, not the 1 h one. */
+	assert_true(value(e, "baraza_report_resolution_seconds_bucket", "le",
+			"3600", NULL) == 0);
+	assert_true(value(e, "baraza_report_resolution_seconds_bucket", "le",
+			"14400", NULL) == 1);
+	assert_true(value(e, "baraza_report_resolution_seconds_count", NULL) ==
+	    1);
+	assert_true(value(e, "baraza_report_resolution_seconds_sum", NULL) ==
+	    7200);
+	free(e);
+}
+
+/* The webhook histogram is cumulative, by channel and kind; answers by
+ * status; unknown channels count as "other". */
+static void
+test_webhook_histogram(void **state)
+{
+	struct fixture *f = *state;
+	struct expo *e;
+
+	metrics_observe_webhook(&f->gw, "at", "sms", 200, 0.0005);
+	metrics_observe_webhook(&f->gw, "at", "sms", 200, 0.02);
+	metrics_observe_webhook(&f->gw, "at", "sms", 503, 9.0);
+	metrics_observe_webhook(&f->gw, "at", "ussd", 200, 0.3);
+	metrics_observe_webhook(&f->gw, "nope", "mms", 404, 0.001);
+	e = render(f);
+	assert_true(value(e, "baraza_webhook_duration_seconds_bucket",
+			"channel", "at", "kind", "sms", "le", "0.001",
+			NULL) == 1);
+	assert_true(value(e, "baraza_webhook_duration_seconds_bucket",
+			"channel", "at", "kind", "sms", "le", "0.025",
+			NULL) == 2);
+	assert_true(value(e, "baraza_webhook_duration_seconds_bucket",
+			"channel", "at", "kind", "sms", "le", "5", NULL) == 2);
+	assert_true(value(e, "baraza_webhook_duration_seconds_count",
+			"channel", "at", "kind", "sms", NULL) == 3);
+	assert_true(value(e, "baraza_webhook_duration_seconds_count",
+			"channel", "at", "kind", "ussd", NULL) == 1);
+	assert_true(value(e, "baraza_webhook_duration_seconds_count",
+			"channel", "other", "kind", "other", NULL) == 1);
+	assert_true(value(e, "baraza_webhook_answers_total", "channel", "at",
+			"kind", "sms", "status", "200", NULL) == 2);
+	assert_true(value(e, "baraza_webhook_answers_total", "channel", "at",
+			"kind", "sms", "status", "503", NULL) == 1);
+	/* No observation, no series. */
+	assert_true(value(e, "baraza_webhook_duration_seconds_count",
+			"channel", "at", "kind", "status", NULL) == -1);
+	free(e);
+}
+
+/* The +Inf bucket equals the count. */
+static void
+test_histogram_inf_bucket(void **state)
+{
+	struct fixture *f = *state;
+	struct buf b;
+
+	metrics_observe_webhook(&f->gw, "at", "status", 200, 7.5);
+	buf_init(&b, METRICS_MAX_BYTES);
+	assert_int_equal(metrics_render(&f->gw, &b), 0);
+	assert_non_null(strstr(b.data,
+	    "baraza_webhook_duration_seconds_bucket{channel=\"at\","
+	    "kind=\"status\",le=\"+Inf\"} 1\n"));
+	assert_non_null(strstr(b.data,
+	    "baraza_webhook_duration_seconds_bucket{channel=\"at\","
+	    "kind=\"status\",le=\"5\"} 0\n"));
+	assert_non_null(strstr(b.data,
+	    "baraza_report_resolution_seconds_bucket{le=\"+Inf\"} 1\n"));
+	buf_free(&b);
+}
+
+/* Modem gauges only for gammu channels with a heartbeat. */
+static void
+test_modem_signal(void **state)
+{
+	struct fixture *f = *state;
+	struct expo *e = render(f);
+
+	assert_true(value(e, "baraza_modem_signal_percent", "channel",
+			"modem1", NULL) == -1);
+	free(e);
+	f->gw.modems[1].known = 1;
+	f->gw.modems[1].up = 1;
+	f->gw.modems[1].signal = 67;
+	/* Not a gammu channel: ignored even when set. */
+	f->gw.modems[0].known = 1;
+	e = render(f);
+	assert_true(value(e, "baraza_modem_signal_percent", "channel",
+			"modem1", NULL) == 67);
+	assert_true(value(e, "baraza_modem_up", "channel", "modem1", NULL) ==
+	    1);
+	assert_true(value(e, "baraza_modem_signal_percent", "channel", "at",
+			NULL) == -1);
+	free(e);
+}
+
+/* Gateway counters: batch and flow reloads. */
+static void
+test_gateway_counters(void **state)
+{
+	struct fixture *f = *state;
+	struct expo *e;
+
+	f->gw.batch.commits = 42;
+	f->gw.batch.failures = 2;
+	f->gw.reloads = 3;
+	f->gw.reload_failures = 1;
+	e = render(f);
+	assert_true(value(e, "baraza_batch_commits_total", NULL) == 42);
+	assert_true(value(e, "baraza_batch_failures_total", NULL) == 2);
+	assert_true(value(e, "baraza_flow_reloads_total", "result", "ok",
+			NULL) == 3);
+	assert_true(value(e, "baraza_flow_reloads_total", "result", "refused",
+			NULL) == 1);
+	free(e);
+}
+
+/* Escaping alone, and the buffer's hard limit. */
+static void
+test_escape(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 64);
+	assert_int_equal(metrics_escape(&b, "a\"b\\c\nd"), 0);
+	assert_string_equal(b.data, "a\\\"b\\\\c\\nd");
+	buf_reset(&b);
+	assert_int_equal(metrics_escape(&b, "caf\xc3\xa9 \xc0\xaf x\xe2\x82"),
+	    0);
+	assert_string_equal(b.data,
+	    "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd x\xef\xbf\xbd\xef\xbf\xbd");
+	buf_free(&b);
+	buf_init(&b, 4);
+	assert_int_equal(metrics_escape(&b, "too long a value"), -1);
+	buf_free(&b);
+}
+
+/* A full buffer is an error, not a crash. */
+static void
+test_render_too_big(void **state)
+{
+	struct fixture *f = *state;
+	struct buf b;
+
+	buf_init(&b, 256);
+	assert_int_equal(metrics_render(&f->gw, &b), -1);
+	buf_free(&b);
+}
+
+static void
+test_mask_phone(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_string_equal(metrics_mask_phone("+254700000001", out,
+				sizeof(out)),
+	    "+2547****0001");
+	assert_string_equal(metrics_mask_phone("12345", out, sizeof(out)),
+	    "****");
+	assert_string_equal(metrics_mask_phone(NULL, out, sizeof(out)),
+	    "****");
+}
+
+/* The collector that `baraza stats` uses sees the same figures. */
+static void
+test_collect(void **state)
+{
+	struct fixture *f = *state;
+	struct metrics_counts c;
+	size_t i;
+	int64_t in = 0, out = 0;
+
+	assert_int_equal(metrics_collect(f->gw.store, NOW_MS, &c), 0);
+	for (i = 0; i < c.nmsgs; i++) {
+		if (strcmp(c.msgs[i].direction, "in") == 0)
+			in += c.msgs[i].n;
+		else
+			out += c.msgs[i].n;
+	}
+	assert_int_equal(in, 2);
+	assert_int_equal(out, 5);
+	assert_int_equal(c.sessions, 1);
+	assert_int_equal(c.resolved, 1);
+	assert_int_equal(c.nreports, 2);
+	metrics_counts_free(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_every_sample_has_help_and_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_figures, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reports_and_resolution,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_webhook_histogram, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_histogram_inf_bucket,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modem_signal, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_gateway_counters, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_render_too_big, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_collect, setup, teardown),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_mask_phone),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

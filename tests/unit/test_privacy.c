@@ -1,0 +1,309 @@
+/*
+ * test_privacy.c: forgetting a contact (texts gone, counts kept, queued
+ * messages cancelled, sessions and subscriptions gone, reports unlinked but
+ * kept, other contacts untouched) and the retention purge by age.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "privacy.h"
+#include "store.h"
+#include "util.h"
+
+#define DAY_MS (86400LL * 1000)
+#define NOW_MS (1795000000000LL)
+
+struct fixture {
+	struct store *st;
+	int64_t amina;  /* the contact to forget */
+	int64_t baraka; /* another contact */
+	int64_t report; /* Amina's report */
+};
+
+static void
+exec_sql(struct store *st, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(store_db(st), sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+}
+
+/* The single integer answer of sql. */
+static int64_t
+query_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Adds a message; contact 0 stores no link (as `baraza send` does). */
+static void
+add_msg(struct store *st, const char *dir, int64_t contact,
+    const char *phone, const char *text, const char *state, int64_t created)
+{
+	char cid[32], *sql;
+
+	if (contact)
+		snprintf(cid, sizeof(cid), "%lld", (long long)contact);
+	else
+		snprintf(cid, sizeof(cid), "NULL");
+	sql = xasprintf("INSERT INTO messages (direction, channel, contact_id,"
+			" phone, text, state, created, updated) VALUES ('%s',"
+			" 'at', %s, '%s', '%s', '%s', %lld, %lld)",
+	    dir, cid, phone, text, state, (long long)created,
+	    (long long)created);
+	exec_sql(st, sql);
+	free(sql);
+}
+
+static int64_t
+contact(struct store *st, const char *phone)
+{
+	struct store_contact c;
+	int64_t id;
+
+	assert_true(store_contact_get(st, phone, NOW_MS, &c) >= 0);
+	id = c.id;
+	store_contact_free(&c);
+	return id;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	char *err = NULL;
+
+	*state = f;
+	if (store_open(":memory:", 0, &f->st, &err) != 0)
+		fail_msg("store_open: %s", err);
+	f->amina = contact(f->st, "+254700000001");
+	f->baraka = contact(f->st, "+254700000002");
+	assert_int_equal(
+	    store_contact_set_language(f->st, f->amina, "sw", NOW_MS), 0);
+	assert_int_equal(store_contact_set_field(f->st, f->amina, "name",
+			     "Amina", NOW_MS),
+	    0);
+	assert_int_equal(store_contact_set_field(f->st, f->amina, "ward",
+			     "Central", NOW_MS),
+	    0);
+	assert_int_equal(
+	    store_contact_set_opted_out(f->st, f->amina, 1, NOW_MS), 0);
+	assert_int_equal(store_subscribe(f->st, f->amina, "water", NOW_MS), 0);
+	assert_int_equal(store_subscribe(f->st, f->amina, "ward:central",
+			     NOW_MS),
+	    0);
+	assert_int_equal(store_subscribe(f->st, f->baraka, "water", NOW_MS),
+	    0);
+	assert_int_equal(store_session_save(f->st, "sms:+254700000001",
+			     f->amina, "report", "{}", NOW_MS + DAY_MS),
+	    0);
+	assert_int_equal(store_session_save(f->st, "sms:+254700000002",
+			     f->baraka, "report", "{}", NOW_MS + DAY_MS),
+	    0);
+	assert_int_equal(store_report_create(f->st, f->amina, "report",
+			     "water", "near the market", "pipe burst", NOW_MS,
+			     &f->report),
+	    0);
+
+	add_msg(f->st, "in", f->amina, "+254700000001", "REPORT", "handled",
+	    NOW_MS);
+	add_msg(f->st, "out", f->amina, "+254700000001", "Thanks", "sent",
+	    NOW_MS);
+	add_msg(f->st, "out", f->amina, "+254700000001", "Later", "queued",
+	    NOW_MS);
+	add_msg(f->st, "out", f->amina, "+254700000001", "On its way",
+	    "sending", NOW_MS);
+	/* Queued by `baraza send`: no link, only the number. */
+	add_msg(f->st, "out", 0, "+254700000001", "Notice", "sent", NOW_MS);
+	add_msg(f->st, "in", f->baraka, "+254700000002", "HELP", "handled",
+	    NOW_MS);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->st);
+	free(f);
+	return 0;
+}
+
+static void
+test_forget(void **state)
+{
+	struct fixture *f = *state;
+	struct privacy_forgotten out;
+	struct store_contact c;
+	struct store_report r;
+	char *sql;
+
+	assert_int_equal(privacy_forget(f->st, f->amina, NOW_MS + 1, &out), 0);
+	assert_int_equal(out.texts, 4);
+	assert_int_equal(out.cancelled, 1);
+	assert_int_equal(out.in_flight, 1);
+	assert_int_equal(out.sessions, 1);
+	assert_int_equal(out.subscriptions, 2);
+	assert_int_equal(out.reports, 1);
+	assert_int_equal(out.fields, 2);
+	assert_int_equal(out.language, 1);
+	assert_false(store_in_transaction(f->st));
+
+	/* Texts gone (but the one in flight), counts kept. */
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE phone = '+254700000001'"),
+	    5);
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE phone = '+254700000001'"
+					  " AND text IS NOT NULL"),
+	    1);
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE state = 'sending'"
+					  " AND text = 'On its way'"),
+	    1);
+	/* The queued one will not go out without its text. */
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE state = 'failed'"
+					  " AND error = 'forgotten'"),
+	    1);
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE state = 'queued'"),
+	    0);
+
+	/* Sessions, subscriptions, fields, language gone; opt-out kept. */
+	sql = xasprintf("SELECT count(*) FROM sessions WHERE contact_id = %lld",
+	    (long long)f->amina);
+	assert_int_equal(query_int(f->st, sql), 0);
+	free(sql);
+	assert_int_equal(store_subscribed(f->st, f->amina, "water"),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_contact_find(f->st, "+254700000001", &c), 0);
+	assert_string_equal(c.fields, "{}");
+	assert_null(c.language);
+	assert_int_equal(c.opted_out, 1);
+	store_contact_free(&c);
+
+	/* The report is kept, without its reporter. */
+	assert_int_equal(store_report_get(f->st, f->report, &r), 0);
+	assert_int_equal(r.contact_id, 0);
+	assert_string_equal(r.details, "pipe burst");
+	store_report_free(&r);
+
+	/* Another contact is untouched. */
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE phone = '+254700000002'"
+					  " AND text = 'HELP'"),
+	    1);
+	assert_int_equal(store_subscribed(f->st, f->baraka, "water"), 0);
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM sessions"),
+	    1);
+
+	/* Forgetting again finds nothing more to erase. */
+	assert_int_equal(privacy_forget(f->st, f->amina, NOW_MS + 2, &out), 0);
+	assert_int_equal(out.texts, 0);
+	assert_int_equal(out.sessions, 0);
+	assert_int_equal(out.reports, 0);
+	assert_int_equal(out.fields, 0);
+	assert_int_equal(out.language, 0);
+}
+
+static void
+test_forget_unknown(void **state)
+{
+	struct fixture *f = *state;
+	struct privacy_forgotten out;
+
+	assert_int_equal(privacy_forget(f->st, 9999, NOW_MS, &out),
+	    STORE_NOTFOUND);
+	assert_false(store_in_transaction(f->st));
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE text IS NULL"),
+	    0);
+}
+
+/* A transaction already open is refused and left alone. */
+static void
+test_forget_in_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct privacy_forgotten out;
+
+	assert_int_equal(store_begin(f->st), 0);
+	assert_true(privacy_forget(f->st, f->amina, NOW_MS, &out) < 0);
+	assert_int_equal(store_rollback(f->st), 0);
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE text IS NULL"),
+	    0);
+}
+
+static void
+test_purge(void **state)
+{
+	struct fixture *f = *state;
+
+	exec_sql(f->st, "DELETE FROM messages");
+	add_msg(f->st, "in", f->amina, "+254700000001", "old", "handled",
+	    NOW_MS - 400 * DAY_MS);
+	add_msg(f->st, "out", f->amina, "+254700000001", "old reply", "sent",
+	    NOW_MS - 366 * DAY_MS);
+	add_msg(f->st, "out", f->amina, "+254700000001", "scheduled",
+	    "queued", NOW_MS - 400 * DAY_MS);
+	add_msg(f->st, "in", f->baraka, "+254700000002", "recent", "handled",
+	    NOW_MS - 10 * DAY_MS);
+
+	/* 0 keeps everything. */
+	assert_int_equal(privacy_purge(f->st, 0, NOW_MS), 0);
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE text IS NULL"),
+	    0);
+
+	assert_int_equal(privacy_purge(f->st, 365, NOW_MS), 2);
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"), 4);
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE text IS NULL"),
+	    2);
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE text = 'scheduled'"),
+	    1);
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
+					  " WHERE text = 'recent'"),
+	    1);
+	/* Again: nothing left to purge at that age. */
+	assert_int_equal(privacy_purge(f->st, 365, NOW_MS), 0);
+	/* A shorter retention reaches the recent one. */
+	assert_int_equal(privacy_purge(f->st, 7, NOW_MS), 1);
+	/* An absurd retention is clamped, not overflowed. */
+	assert_int_equal(privacy_purge(f->st, 2000000000, NOW_MS), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_unknown, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_forget_in_transaction,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
