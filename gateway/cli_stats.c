@@ -21,9 +21,9 @@ static const char sql_last_errors[] =
     "SELECT updated, channel, phone, coalesce(error, '') FROM messages"
     " WHERE state = 'failed' ORDER BY updated DESC, id DESC LIMIT ?1";
 
-static const char *const in_states[] = { "received", "handled", "ignored" };
-static const char *const out_states[] = { "queued", "sending", "sent",
-	"delivered", "failed" };
+static const char *const in_states[] = {"received", "handled", "ignored"};
+static const char *const out_states[] = {
+    "queued", "sending", "sent", "delivered", "failed"};
 
 /* Prints one direction's counts of channel; returns the count printed. */
 static int64_t
@@ -55,8 +55,8 @@ print_direction(const struct metrics_counts *c, const char *channel,
 }
 
 static void
-print_channel(const struct metrics_counts *c, const char *name,
-    const char *type)
+print_channel(
+    const struct metrics_counts *c, const char *name, const char *type)
 {
 	int64_t depth = 0, n = 0;
 	size_t i;
@@ -128,9 +128,9 @@ print_last_errors(struct store *st)
 static void
 print_reports(const struct metrics_counts *c)
 {
-	static const char *const statuses[] = { STORE_REPORT_OPEN,
-		STORE_REPORT_ACKNOWLEDGED, STORE_REPORT_IN_PROGRESS,
-		STORE_REPORT_RESOLVED, STORE_REPORT_CLOSED };
+	static const char *const statuses[] = {STORE_REPORT_OPEN,
+	    STORE_REPORT_ACKNOWLEDGED, STORE_REPORT_IN_PROGRESS,
+	    STORE_REPORT_RESOLVED, STORE_REPORT_CLOSED};
 	int64_t total = 0, n;
 	size_t i, j;
 	int any = 0;
@@ -154,14 +154,14 @@ print_reports(const struct metrics_counts *c)
 	printf("\n  by category:");
 	/* Rows come sorted by category: sum each run. */
 	for (any = 0, i = 0; i < c->nreports; i = j) {
-		for (n = 0, j = i; j < c->nreports &&
-		     strcmp(c->reports[j].category, c->reports[i].category) ==
-			 0;
+		for (n = 0, j = i;
+		     j < c->nreports && strcmp(c->reports[j].category,
+					    c->reports[i].category) == 0;
 		     j++)
 			n += c->reports[j].n;
 		printf("%s ", any ? "," : "");
-		print_masked(
-		    *c->reports[i].category ? c->reports[i].category : "(none)");
+		print_masked(*c->reports[i].category ? c->reports[i].category
+						     : "(none)");
 		printf(" %lld", (long long)n);
 		any = 1;
 	}
@@ -210,8 +210,8 @@ cli_stats(int argc, char **argv, struct config *cfg)
 		int seen = config_channel(cfg, c.msgs[i].channel) != NULL;
 
 		for (j = 0; j < i && !seen; j++)
-			seen = strcmp(c.msgs[j].channel, c.msgs[i].channel) ==
-			    0;
+			seen =
+			    strcmp(c.msgs[j].channel, c.msgs[i].channel) == 0;
 		if (!seen)
 			print_channel(&c, c.msgs[i].channel, "not configured");
 	}

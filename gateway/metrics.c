@@ -15,17 +15,16 @@
 
 /* Webhook latency buckets, seconds: 1 ms to 5 s. */
 #define NBUCKETS 12
-static const double hook_bounds[NBUCKETS] = { 0.001, 0.0025, 0.005, 0.01,
-	0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
+static const double hook_bounds[NBUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
 /* Time to resolution buckets: 1 h, 4 h, 1 d, 3 d, 7 d, 14 d, 30 d, 90 d. */
-const double metrics_res_bounds[METRICS_RES_BUCKETS] = { 3600, 14400, 86400,
-	259200, 604800, 1209600, 2592000, 7776000 };
+const double metrics_res_bounds[METRICS_RES_BUCKETS] = {
+    3600, 14400, 86400, 259200, 604800, 1209600, 2592000, 7776000};
 
 /* Webhook kinds; index NKINDS is "other". */
 #define NKINDS 3
-static const char *const kinds[NKINDS + 1] = { "sms", "ussd", "status",
-	"other" };
+static const char *const kinds[NKINDS + 1] = {"sms", "ussd", "status", "other"};
 
 /* Latencies of one channel and kind. */
 struct hook_hist {
@@ -217,7 +216,7 @@ metrics_escape(struct buf *out, const char *s)
 		size_t n, i;
 
 		if (*p == '\\' || *p == '"') {
-			char e[2] = { '\\', (char)*p };
+			char e[2] = {'\\', (char)*p};
 
 			rc = buf_append(out, e, 2);
 			p++;
@@ -234,10 +233,10 @@ metrics_escape(struct buf *out, const char *s)
 			continue;
 		}
 		/* Label values are UTF-8: a bad sequence becomes U+FFFD. */
-		n = (*p & 0xe0) == 0xc0 ? 2 :
-		    (*p & 0xf0) == 0xe0 ? 3 :
-		    (*p & 0xf8) == 0xf0 ? 4 :
-					  0;
+		n = (*p & 0xe0) == 0xc0   ? 2
+		    : (*p & 0xf0) == 0xe0 ? 3
+		    : (*p & 0xf8) == 0xf0 ? 4
+					  : 0;
 		for (i = 1; i < n; i++)
 			if ((p[i] & 0xc0) != 0x80)
 				break;
@@ -256,8 +255,8 @@ metrics_escape(struct buf *out, const char *s)
 static int
 family(struct buf *b, const char *name, const char *type, const char *help)
 {
-	return buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
-	    type);
+	return buf_printf(
+	    b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* Appends `name{k1="v1",k2="v2"` (no closing brace); k2 may be NULL. */
@@ -277,8 +276,8 @@ labels(struct buf *b, const char *name, const char *k1, const char *v1,
 }
 
 static int
-render_counts(struct buf *b, const struct metrics_counts *c,
-    const struct config *cfg)
+render_counts(
+    struct buf *b, const struct metrics_counts *c, const struct config *cfg)
 {
 	size_t i, j;
 	int rc = 0, found;
@@ -316,8 +315,7 @@ render_counts(struct buf *b, const struct metrics_counts *c,
 			continue;
 		/* The first row of each channel sums it. */
 		for (found = 0, j = 0; j < i; j++)
-			if (strcmp(c->msgs[j].channel, c->msgs[i].channel) ==
-			    0)
+			if (strcmp(c->msgs[j].channel, c->msgs[i].channel) == 0)
 				found = 1;
 		if (found)
 			continue;
@@ -334,8 +332,8 @@ render_counts(struct buf *b, const struct metrics_counts *c,
 
 	rc |= family(b, "baraza_sessions_active", "gauge",
 	    "Conversations (SMS and USSD sessions) not expired.");
-	rc |= buf_printf(b, "baraza_sessions_active %lld\n",
-	    (long long)c->sessions);
+	rc |= buf_printf(
+	    b, "baraza_sessions_active %lld\n", (long long)c->sessions);
 
 	rc |= family(b, "baraza_reports", "gauge",
 	    "Issue reports by category and status.");
@@ -362,8 +360,8 @@ render_counts(struct buf *b, const struct metrics_counts *c,
 }
 
 int
-metrics_render_store(struct store *st, const struct config *cfg,
-    int64_t now, struct buf *b)
+metrics_render_store(
+    struct store *st, const struct config *cfg, int64_t now, struct buf *b)
 {
 	struct metrics_counts c;
 	int rc;
@@ -402,8 +400,8 @@ channel_index(const struct gateway *gw, const char *name)
 {
 	size_t i;
 
-	for (i = 0; name != NULL && gw->cfg != NULL &&
-	     i < gw->cfg->nchannels && i < CONFIG_MAX_CHANNELS;
+	for (i = 0; name != NULL && gw->cfg != NULL && i < gw->cfg->nchannels &&
+		    i < CONFIG_MAX_CHANNELS;
 	     i++)
 		if (strcmp(gw->cfg->channels[i].name, name) == 0)
 			return (int)i;
@@ -483,14 +481,16 @@ render_hooks(struct gateway *gw, struct buf *b)
 			cn = channel_name(gw, ci);
 			for (i = 0; i < NBUCKETS; i++) {
 				cum += h->in[i];
-				rc |= labels(b, "baraza_webhook_duration_seconds_"
-						"bucket",
+				rc |= labels(b,
+				    "baraza_webhook_duration_seconds_"
+				    "bucket",
 				    "channel", cn, "kind", kinds[ki]);
 				rc |= buf_printf(b, ",le=\"%g\"} %llu\n",
 				    hook_bounds[i], (unsigned long long)cum);
 			}
-			rc |= labels(b, "baraza_webhook_duration_seconds_bucket",
-			    "channel", cn, "kind", kinds[ki]);
+			rc |=
+			    labels(b, "baraza_webhook_duration_seconds_bucket",
+				"channel", cn, "kind", kinds[ki]);
 			rc |= buf_printf(b, ",le=\"+Inf\"} %llu\n",
 			    (unsigned long long)h->count);
 			rc |= labels(b, "baraza_webhook_duration_seconds_sum",
@@ -498,8 +498,8 @@ render_hooks(struct gateway *gw, struct buf *b)
 			rc |= buf_printf(b, "} %.6f\n", h->sum);
 			rc |= labels(b, "baraza_webhook_duration_seconds_count",
 			    "channel", cn, "kind", kinds[ki]);
-			rc |= buf_printf(b, "} %llu\n",
-			    (unsigned long long)h->count);
+			rc |= buf_printf(
+			    b, "} %llu\n", (unsigned long long)h->count);
 		}
 	}
 
@@ -528,8 +528,8 @@ render_gateway(struct gateway *gw, struct buf *b)
 	    "Seconds since the gateway started.");
 	rc |= buf_printf(b, "baraza_uptime_seconds %lld\n",
 	    (long long)((now_ms() - gw->started_ms) / 1000));
-	rc |= family(b, "baraza_http_connections", "gauge",
-	    "Open HTTP connections.");
+	rc |= family(
+	    b, "baraza_http_connections", "gauge", "Open HTTP connections.");
 	rc |= buf_printf(b, "baraza_http_connections %llu\n",
 	    (unsigned long long)hs.conns_open);
 	rc |= family(b, "baraza_http_requests_total", "counter",
@@ -543,8 +543,8 @@ render_gateway(struct gateway *gw, struct buf *b)
 
 	if (gw->flows != NULL && gw->flows->set != NULL) {
 		rc |= family(b, "baraza_flows", "gauge", "Flows loaded.");
-		rc |= buf_printf(b, "baraza_flows %zu\n",
-		    gw->flows->set->nflows);
+		rc |=
+		    buf_printf(b, "baraza_flows %zu\n", gw->flows->set->nflows);
 	}
 	rc |= family(b, "baraza_flow_reloads_total", "counter",
 	    "Flow reloads, by result.");
@@ -556,12 +556,12 @@ render_gateway(struct gateway *gw, struct buf *b)
 
 	rc |= family(b, "baraza_batch_commits_total", "counter",
 	    "Store transactions committed (one per busy loop turn).");
-	rc |= buf_printf(b, "baraza_batch_commits_total %llu\n",
-	    gw->batch.commits);
+	rc |= buf_printf(
+	    b, "baraza_batch_commits_total %llu\n", gw->batch.commits);
 	rc |= family(b, "baraza_batch_failures_total", "counter",
 	    "Store transactions rolled back.");
-	rc |= buf_printf(b, "baraza_batch_failures_total %llu\n",
-	    gw->batch.failures);
+	rc |= buf_printf(
+	    b, "baraza_batch_failures_total %llu\n", gw->batch.failures);
 
 	rc |= family(b, "baraza_inbound_total", "counter",
 	    "Inbound traffic handled since start, by what it was.");
@@ -572,8 +572,7 @@ render_gateway(struct gateway *gw, struct buf *b)
 	    "baraza_inbound_total{kind=\"duplicate\"} %llu\n"
 	    "baraza_inbound_total{kind=\"flooded\"} %llu\n",
 	    (unsigned long long)gw->received,
-	    (unsigned long long)gw->ussd_steps,
-	    (unsigned long long)gw->reports,
+	    (unsigned long long)gw->ussd_steps, (unsigned long long)gw->reports,
 	    (unsigned long long)gw->duplicates,
 	    (unsigned long long)gw->flooded);
 	rc |= family(b, "baraza_webhook_refused_total", "counter",
@@ -595,8 +594,8 @@ render_gateway(struct gateway *gw, struct buf *b)
 				continue;
 			rc |= labels(b, "baraza_provider_sent_total", "channel",
 			    gw->cfg->channels[i].name, NULL, NULL);
-			rc |= buf_printf(b, "} %llu\n",
-			    (unsigned long long)ds.sent);
+			rc |= buf_printf(
+			    b, "} %llu\n", (unsigned long long)ds.sent);
 		}
 		rc |= family(b, "baraza_provider_errors_total", "counter",
 		    "Provider errors by channel and result: retried "
@@ -605,16 +604,16 @@ render_gateway(struct gateway *gw, struct buf *b)
 			if (dispatch_stats(gw->dispatch,
 				gw->cfg->channels[i].name, &ds) != 0)
 				continue;
-			rc |= labels(b, "baraza_provider_errors_total",
-			    "channel", gw->cfg->channels[i].name, "result",
-			    "retried");
-			rc |= buf_printf(b, "} %llu\n",
-			    (unsigned long long)ds.retried);
-			rc |= labels(b, "baraza_provider_errors_total",
-			    "channel", gw->cfg->channels[i].name, "result",
-			    "failed");
-			rc |= buf_printf(b, "} %llu\n",
-			    (unsigned long long)ds.failed);
+			rc |=
+			    labels(b, "baraza_provider_errors_total", "channel",
+				gw->cfg->channels[i].name, "result", "retried");
+			rc |= buf_printf(
+			    b, "} %llu\n", (unsigned long long)ds.retried);
+			rc |=
+			    labels(b, "baraza_provider_errors_total", "channel",
+				gw->cfg->channels[i].name, "result", "failed");
+			rc |= buf_printf(
+			    b, "} %llu\n", (unsigned long long)ds.failed);
 		}
 		rc |= family(b, "baraza_provider_inflight", "gauge",
 		    "Requests to the provider in flight, by channel.");
@@ -624,15 +623,15 @@ render_gateway(struct gateway *gw, struct buf *b)
 				continue;
 			rc |= labels(b, "baraza_provider_inflight", "channel",
 			    gw->cfg->channels[i].name, NULL, NULL);
-			rc |= buf_printf(b, "} %llu\n",
-			    (unsigned long long)ds.inflight);
+			rc |= buf_printf(
+			    b, "} %llu\n", (unsigned long long)ds.inflight);
 		}
 	}
 
 	rc |= family(b, "baraza_modem_signal_percent", "gauge",
 	    "Signal strength of each GSM modem channel at its last heartbeat.");
 	for (i = 0; gw->cfg != NULL && i < gw->cfg->nchannels &&
-	     i < CONFIG_MAX_CHANNELS;
+		    i < CONFIG_MAX_CHANNELS;
 	     i++) {
 		if (gw->cfg->channels[i].type != CHANNEL_GAMMU ||
 		    !gw->modems[i].known)
@@ -644,7 +643,7 @@ render_gateway(struct gateway *gw, struct buf *b)
 	rc |= family(b, "baraza_modem_up", "gauge",
 	    "1 when a GSM modem channel answered its last heartbeat.");
 	for (i = 0; gw->cfg != NULL && i < gw->cfg->nchannels &&
-	     i < CONFIG_MAX_CHANNELS;
+		    i < CONFIG_MAX_CHANNELS;
 	     i++) {
 		if (gw->cfg->channels[i].type != CHANNEL_GAMMU ||
 		    !gw->modems[i].known)
@@ -669,8 +668,8 @@ metrics_render(struct gateway *gw, struct buf *b)
 	if (m->cache_at == 0 || t - m->cache_at >= METRICS_CACHE_MS ||
 	    t < m->cache_at) {
 		buf_reset(&m->cache);
-		if (metrics_render_store(gw->store, gw->cfg, now_ms(),
-			&m->cache) != 0) {
+		if (metrics_render_store(
+			gw->store, gw->cfg, now_ms(), &m->cache) != 0) {
 			buf_reset(&m->cache);
 			m->cache_at = 0;
 			return -1;

@@ -22,11 +22,11 @@
 
 struct gateway;
 
-#define METRICS_CACHE_MS 10000	   /* store figures are this fresh */
+#define METRICS_CACHE_MS 10000      /* store figures are this fresh */
 #define METRICS_MAX_BYTES (4 << 20) /* the largest /metrics answer */
-#define METRICS_MAX_ROWS 4096	   /* GROUP BY rows kept per query */
-#define METRICS_MAX_ANSWERS 256	   /* (channel, kind, status) kept */
-#define METRICS_LAST_ERRORS 10	   /* failures `baraza stats` lists */
+#define METRICS_MAX_ROWS 4096       /* GROUP BY rows kept per query */
+#define METRICS_MAX_ANSWERS 256     /* (channel, kind, status) kept */
+#define METRICS_LAST_ERRORS 10      /* failures `baraza stats` lists */
 
 /* The bounds of the time to resolution histogram, in seconds. */
 #define METRICS_RES_BUCKETS 8
@@ -34,29 +34,29 @@ extern const double metrics_res_bounds[METRICS_RES_BUCKETS];
 
 /* One GROUP BY row of messages. */
 struct metrics_msgrow {
-	char	*channel;	/* owned */
-	char	*state;		/* owned */
-	const char *direction;	/* "in" or "out" (static) */
-	int64_t	 n;		/* messages */
+	char *channel;         /* owned */
+	char *state;           /* owned */
+	const char *direction; /* "in" or "out" (static) */
+	int64_t n;             /* messages */
 };
 
 /* One GROUP BY row of reports. */
 struct metrics_reprow {
-	char	*category;	/* owned, "" when none */
-	char	*status;	/* owned */
-	int64_t	 n;		/* reports */
+	char *category; /* owned, "" when none */
+	char *status;   /* owned */
+	int64_t n;      /* reports */
 };
 
 /* The store's figures, filled by metrics_collect. */
 struct metrics_counts {
-	struct metrics_msgrow *msgs;	/* nmsgs rows, by channel, state */
-	size_t	 nmsgs;
-	struct metrics_reprow *reports;	/* nreports rows */
-	size_t	 nreports;
-	int64_t	 sessions;		/* not expired */
-	int64_t	 resolved;		/* reports resolved or closed */
-	double	 res_sum;		/* their seconds to resolution */
-	int64_t	 res_le[METRICS_RES_BUCKETS]; /* cumulative bucket counts */
+	struct metrics_msgrow *msgs; /* nmsgs rows, by channel, state */
+	size_t nmsgs;
+	struct metrics_reprow *reports; /* nreports rows */
+	size_t nreports;
+	int64_t sessions;                    /* not expired */
+	int64_t resolved;                    /* reports resolved or closed */
+	double res_sum;                      /* their seconds to resolution */
+	int64_t res_le[METRICS_RES_BUCKETS]; /* cumulative bucket counts */
 };
 
 /*
@@ -64,8 +64,8 @@ struct metrics_counts {
  * with metrics_counts_free, also after a failure). Returns 0, or -1 when
  * a query failed. Rows beyond METRICS_MAX_ROWS are left out.
  */
-int	metrics_collect(struct store *, int64_t now, struct metrics_counts *out);
-void	metrics_counts_free(struct metrics_counts *);
+int metrics_collect(struct store *, int64_t now, struct metrics_counts *out);
+void metrics_counts_free(struct metrics_counts *);
 
 /*
  * Records one answered webhook of channel (a configured channel's name)
@@ -74,8 +74,8 @@ void	metrics_counts_free(struct metrics_counts *);
  * first use (metrics_free releases it). Unknown channels or kinds, and
  * pairs beyond the table's limits, are counted under "other".
  */
-void	metrics_observe_webhook(struct gateway *, const char *channel,
-	    const char *kind, int status, double seconds);
+void metrics_observe_webhook(struct gateway *, const char *channel,
+    const char *kind, int status, double seconds);
 
 /*
  * Appends the whole exposition to out (the caller owns out; its max should
@@ -83,7 +83,7 @@ void	metrics_observe_webhook(struct gateway *, const char *channel,
  * (their series are then left out). Returns 0, or -1 when out is full or
  * the store failed (out then holds what fitted).
  */
-int	metrics_render(struct gateway *, struct buf *out);
+int metrics_render(struct gateway *, struct buf *out);
 
 /*
  * Appends the store's figures only (messages, queue depth, sessions active
@@ -91,17 +91,17 @@ int	metrics_render(struct gateway *, struct buf *out);
  * With a config (else NULL), every configured channel gets a queue depth
  * sample, 0 included. Returns 0 or -1 as metrics_render.
  */
-int	metrics_render_store(struct store *, const struct config *, int64_t now,
-	    struct buf *out);
+int metrics_render_store(
+    struct store *, const struct config *, int64_t now, struct buf *out);
 
 /* Frees gw->metrics and sets it to NULL; safe when it was never made. */
-void	metrics_free(struct gateway *);
+void metrics_free(struct gateway *);
 
 /*
  * Appends s to out escaped as a Prometheus label value (backslash, double
  * quote and newline get a backslash). Returns 0 or -1 when out is full.
  */
-int	metrics_escape(struct buf *out, const char *s);
+int metrics_escape(struct buf *out, const char *s);
 
 /*
  * Writes a phone number masked for people and logs, whatever the log
@@ -115,6 +115,6 @@ const char *metrics_mask_phone(const char *, char *out, size_t outlen);
  * reports and the last failures, read from the store. Exit status 0, 1
  * when the store fails, 2 on bad usage.
  */
-int	cli_stats(int, char **, struct config *);
+int cli_stats(int, char **, struct config *);
 
 #endif

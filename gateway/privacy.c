@@ -120,8 +120,8 @@ row2(struct store *st, const char *sql, int64_t id, int64_t *a, int64_t *b,
 }
 
 int
-privacy_forget(struct store *st, int64_t id, int64_t now,
-    struct privacy_forgotten *out)
+privacy_forget(
+    struct store *st, int64_t id, int64_t now, struct privacy_forgotten *out)
 {
 	char phone[PHONE_MAX] = "";
 	int64_t n, lang = 0;
@@ -141,8 +141,7 @@ privacy_forget(struct store *st, int64_t id, int64_t now,
 	out->texts = out->cancelled + n;
 	if (row2(st, sql_in_flight, id, &out->in_flight, NULL, phone) != 0 ||
 	    (out->sessions = run(st, sql_del_sessions, id, now, phone)) < 0 ||
-	    (out->subscriptions = run(st, sql_del_subs, id, now, phone)) <
-		0 ||
+	    (out->subscriptions = run(st, sql_del_subs, id, now, phone)) < 0 ||
 	    (out->reports = run(st, sql_unlink, id, now, phone)) < 0 ||
 	    run(st, sql_clear_contact, id, now, phone) < 0)
 		goto fail;
@@ -172,8 +171,8 @@ privacy_purge(struct store *st, int days, int64_t now)
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE) {
-		log_warn("privacy", "purge failed error=\"%s\"",
-		    store_errmsg(st));
+		log_warn(
+		    "privacy", "purge failed error=\"%s\"", store_errmsg(st));
 		return STORE_ERR;
 	}
 	return sqlite3_changes64(store_db(st));
@@ -211,8 +210,8 @@ on_privacy_timer(uv_timer_t *t)
 		log_warn("privacy", "purge skipped: the store is busy");
 		return;
 	}
-	if ((n = privacy_purge(gw->store, gw->cfg->retention_days,
-		 now_ms())) < 0)
+	if ((n = privacy_purge(gw->store, gw->cfg->retention_days, now_ms())) <
+	    0)
 		return; /* Logged; the batch commits the turn's other work. */
 	j = xmalloc(sizeof(*j));
 	j->n = n;
@@ -231,6 +230,8 @@ privacy_start(struct gateway *gw)
 	/* A daily timer must not hold a stopping gateway's loop open. */
 	uv_unref((uv_handle_t *)&gw->privacy_timer);
 	gw->privacy_started = 1;
+	log_info("privacy", "message texts are purged daily days=%d",
+	    gw->cfg->retention_days);
 }
 
 void
@@ -337,8 +338,8 @@ int
 privacy_contact_main(int argc, char **argv, struct config *cfg)
 {
 	static const struct option opts[] = {
-		{ "forget", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
+	    {"forget", no_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct store_contact c;
 	struct privacy_forgotten f;
@@ -353,10 +354,10 @@ privacy_contact_main(int argc, char **argv, struct config *cfg)
 	}
 	if (argc - optind != 1)
 		goto usage;
-	if (phone_normalize(argv[optind], cfg->country_code, phone,
-		sizeof(phone)) != 0) {
-		fprintf(stderr, "baraza: %s: not a phone number\n",
-		    argv[optind]);
+	if (phone_normalize(
+		argv[optind], cfg->country_code, phone, sizeof(phone)) != 0) {
+		fprintf(
+		    stderr, "baraza: %s: not a phone number\n", argv[optind]);
 		return 1;
 	}
 	if (store_open(cfg->database, cfg->durability == DURABILITY_FULL, &st,

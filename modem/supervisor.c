@@ -204,7 +204,11 @@ worker_gone(struct modem_supervisor *sup)
 	int was_up = sup->up;
 	int64_t delay;
 
-	sup->worker = 0;
+	/*
+	 * sup->worker stays set through the callbacks below, so that a
+	 * modem_supervisor_stop() from one of them takes the worker path
+	 * and leaves closing the timers to the end of this function.
+	 */
 	sup->up = 0;
 	sup->signal = 0;
 	sup->pid = 0;
@@ -224,6 +228,8 @@ worker_gone(struct modem_supervisor *sup)
 	fail_queue(sup, "modem worker died: not attempted");
 	if (!sup->stopping && was_up && sup->cb.on_state != NULL)
 		sup->cb.on_state(sup, 0, 0, sup->cb.arg);
+	sup->worker = 0;
+	uv_timer_stop(&sup->grace);
 	if (sup->stopping) {
 		close_timers(sup);
 		return;

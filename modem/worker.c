@@ -380,12 +380,13 @@ w_heartbeat(struct worker *w, int query)
 	if (query && w->sm != NULL) {
 		memset(&sig, 0, sizeof(sig));
 		e = GSM_GetSignalQuality(w->sm, &sig);
-		if (e == ERR_NONE)
-			w->signal = sig.SignalPercent < 0 ? 0
-				    : sig.SignalPercent > 100
-					? 100
-					: sig.SignalPercent;
-		else if (w_link_error(e)) {
+		if (e == ERR_NONE) {
+			w->signal = sig.SignalPercent;
+			if (w->signal < 0)
+				w->signal = 0;
+			if (w->signal > 100)
+				w->signal = 100;
+		} else if (w_link_error(e)) {
 			w_fail(w, "signal quality", e);
 			return;
 		}

@@ -5,6 +5,7 @@
  *                                        runs: it spawns this same binary)
  *   modem_harness run DEVICE [--poll DUR] [--mp-timeout DUR] [--rate R]
  *                 [--auto-ack] [--balance CODE] [--exe PATH] [--report-at N]
+ *                 [--stop-on-tempfail]
  *       runs a supervisor for the dummy phone in folder DEVICE (the
  *       worker is `PATH modem-worker`, by default this binary), reads
  *       commands from stdin, one a line:
@@ -55,12 +56,15 @@ struct harness {
 	struct buf line; /* partial command line */
 	struct modem_supervisor *sup;
 	int auto_ack;
-	long report_at;  /* print "reached" after this many inbound */
-	long ninbound;   /* inbound messages seen */
-	int64_t started; /* mono_ms at start */
+	int stop_on_tempfail; /* stop from inside on_sent (a TEMPFAIL) */
+	long report_at;       /* print "reached" after this many inbound */
+	long ninbound;        /* inbound messages seen */
+	int64_t started;      /* mono_ms at start */
 	uint64_t unacked[MAX_UNACKED];
 	size_t nunacked;
 };
+
+static void stop_all(struct harness *);
 
 /* Prints s as a JSON string (quoted, escaped) followed by a newline. */
 static void
@@ -105,12 +109,15 @@ static void
 on_sent(struct modem_supervisor *sup, int64_t id, enum modem_outcome o,
     const char *error, void *arg)
 {
+	struct harness *h = arg;
+
 	(void)sup;
-	(void)arg;
 	printf("sent id=%lld outcome=%s error=", (long long)id,
 	    modem_outcome_name(o));
 	print_json_str(error);
 	fflush(stdout);
+	if (o == MODEM_TEMPFAIL && h->stop_on_tempfail)
+		stop_all(h);
 }
 
 static void

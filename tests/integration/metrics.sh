@@ -4,7 +4,7 @@
 # `baraza stats` with the server up and down, `baraza contact NUM` and
 # `--forget`, and the texts gone from the database.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 36
+plan 39
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = at
@@ -90,8 +90,12 @@ is "the texts are gone from the database" "$(sql "select count(*) from messages 
 is "the message counts are kept" "$(sql "select count(*) from messages where phone='+254700000001'")" "$n_before"
 is "the report is kept but unlinked" "$(sql "select count(*) from reports where contact_id is null")" "1"
 
+like "the retention purge is scheduled" "$(cat "$T/serve.log")" 'message texts are purged daily days=30'
+
 # --- stats with the server stopped ---
 stop_server
+is "serve stops cleanly" "$?" "0"
+is "no handle is left open" "$(grep -c 'handles left open' "$T/serve.log")" "0"
 "$BARAZA" -c "$T/baraza.conf" stats >"$T/stats2" 2>&1
 is "stats works without serve" "$?" "0"
 done_testing

@@ -110,7 +110,7 @@ text_of() {
 
 # MODEM_TEST_SLOW=1 adds the watchdog test, which takes over 30 s.
 SLOW=${MODEM_TEST_SLOW:-0}
-if [ "$SLOW" = 1 ]; then echo "1..37"; else echo "1..36"; fi
+if [ "$SLOW" = 1 ]; then echo "1..38"; else echo "1..37"; fi
 
 P=$T/phone
 mkdir -p "$P"
@@ -234,6 +234,19 @@ done
 check "every accepted message gets exactly one outcome across a crash" \
     test "$n" -eq 4 -a "$(count '^sent id=1[23] outcome=TEMPFAIL')" -ge 1
 finish >/dev/null
+
+# Stopping from inside a callback while the dead worker's messages are
+# handed back.
+start "$P" "$T/e.out" --poll 200ms --rate 1/s --stop-on-tempfail
+wait_for '^state up=1' >/dev/null
+cmd "send 21 +254711000021 first"
+cmd "send 22 +254711000022 second"
+wait_for '^sent id=21 outcome=OK' >/dev/null
+cmd kill
+check "stopping from inside a callback ends cleanly" \
+    eval "wait_for '^stopped' && wait \"\$HPID\""
+exec 3>&-
+HPID=
 
 # Ingest rate: 1,000 messages waiting on the phone, acked at once.
 Q=$T/load

@@ -5,7 +5,7 @@
 # reporter hears of it by SMS at the fake provider (until they opt out),
 # and Open311 shows it without the phone number and without a token.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 52
+plan 53
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
@@ -124,5 +124,5 @@ like "closing for an opted-out reporter says no SMS" "$out" 'no SMS to the repor
 sleep 1
 is "no SMS reaches the provider" "$(sends)" "$sent"
 
-stop_server
+check "the gateway stops cleanly" stop_server
 done_testing

@@ -118,8 +118,8 @@ setup(void **state)
 	/* A channel that is stored but no longer configured. */
 	add_msg(f->gw.store, "out", "old\"ch", "queued", NULL, NOW_MS);
 
-	assert_true(store_contact_get(f->gw.store, "+254700000001", NOW_MS,
-			&c) >= 0);
+	assert_true(
+	    store_contact_get(f->gw.store, "+254700000001", NOW_MS, &c) >= 0);
 	cid = c.id;
 	store_contact_free(&c);
 	assert_int_equal(store_session_save(f->gw.store, "sms:+254700000001",
@@ -130,13 +130,13 @@ setup(void **state)
 	    0);
 
 	/* Two reports: one resolved after 2 hours, one open. */
-	assert_int_equal(store_report_create(f->gw.store, cid, "report",
-			     "water", "ward 1", "no water", NOW_MS - DAY_MS,
-			     &id),
+	assert_int_equal(
+	    store_report_create(f->gw.store, cid, "report", "water", "ward 1",
+		"no water", NOW_MS - DAY_MS, &id),
 	    0);
-	assert_int_equal(store_report_add_event(f->gw.store, id,
-			     STORE_REPORT_RESOLVED, "fixed",
-			     NOW_MS - DAY_MS + 2 * 3600 * 1000),
+	assert_int_equal(
+	    store_report_add_event(f->gw.store, id, STORE_REPORT_RESOLVED,
+		"fixed", NOW_MS - DAY_MS + 2 * 3600 * 1000),
 	    0);
 	assert_int_equal(store_report_add_event(f->gw.store, id,
 			     STORE_REPORT_CLOSED, NULL, NOW_MS),
@@ -216,9 +216,8 @@ parse(const char *text, struct expo *e)
 			assert_true(e->n < MAX_SAMPLES);
 			s = &e->s[e->n++];
 			memset(s, 0, sizeof(*s));
-			n = strspn(p,
-			    "abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:");
+			n = strspn(p, "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:");
 			assert_true(n > 0 && n < sizeof(s->name));
 			memcpy(s->name, p, n);
 			p += n;
@@ -246,8 +245,8 @@ parse(const char *text, struct expo *e)
 				s->value = 1e308;
 			else
 				s->value = strtod(p + 1, &end);
-			assert_true(strncmp(p + 1, "+Inf", 4) == 0 ||
-			    end == eol);
+			assert_true(
+			    strncmp(p + 1, "+Inf", 4) == 0 || end == eol);
 		}
 		p = eol + 1;
 	}
@@ -257,7 +256,7 @@ parse(const char *text, struct expo *e)
 static const char *
 type_of(const struct expo *e, const char *name)
 {
-	static const char *const sfx[] = { "_bucket", "_sum", "_count" };
+	static const char *const sfx[] = {"_bucket", "_sum", "_count"};
 	size_t n = strlen(name), k;
 	int t;
 
@@ -385,11 +384,11 @@ test_store_figures(void **state)
 			"out", "state", "failed", NULL) == 1);
 	assert_true(value(e, "baraza_queue_depth", "channel", "at", NULL) == 3);
 	/* Configured channels without messages show 0. */
-	assert_true(value(e, "baraza_queue_depth", "channel", "idle", NULL) ==
-	    0);
+	assert_true(
+	    value(e, "baraza_queue_depth", "channel", "idle", NULL) == 0);
 	/* A stored channel name with a quote comes back whole. */
-	assert_true(value(e, "baraza_queue_depth", "channel", "old\"ch",
-			NULL) == 1);
+	assert_true(
+	    value(e, "baraza_queue_depth", "channel", "old\"ch", NULL) == 1);
 	/* One session live, one expired. */
 	assert_true(value(e, "baraza_sessions_active", NULL) == 1);
 	free(e);
@@ -411,10 +410,10 @@ test_reports_and_resolution(void **state)
 			"3600", NULL) == 0);
 	assert_true(value(e, "baraza_report_resolution_seconds_bucket", "le",
 			"14400", NULL) == 1);
-	assert_true(value(e, "baraza_report_resolution_seconds_count", NULL) ==
-	    1);
-	assert_true(value(e, "baraza_report_resolution_seconds_sum", NULL) ==
-	    7200);
+	assert_true(
+	    value(e, "baraza_report_resolution_seconds_count", NULL) == 1);
+	assert_true(
+	    value(e, "baraza_report_resolution_seconds_sum", NULL) == 7200);
 	free(e);
 }
 
@@ -432,27 +431,27 @@ test_webhook_histogram(void **state)
 	metrics_observe_webhook(&f->gw, "at", "ussd", 200, 0.3);
 	metrics_observe_webhook(&f->gw, "nope", "mms", 404, 0.001);
 	e = render(f);
-	assert_true(value(e, "baraza_webhook_duration_seconds_bucket",
-			"channel", "at", "kind", "sms", "le", "0.001",
-			NULL) == 1);
-	assert_true(value(e, "baraza_webhook_duration_seconds_bucket",
-			"channel", "at", "kind", "sms", "le", "0.025",
-			NULL) == 2);
+	assert_true(
+	    value(e, "baraza_webhook_duration_seconds_bucket", "channel", "at",
+		"kind", "sms", "le", "0.001", NULL) == 1);
+	assert_true(
+	    value(e, "baraza_webhook_duration_seconds_bucket", "channel", "at",
+		"kind", "sms", "le", "0.025", NULL) == 2);
 	assert_true(value(e, "baraza_webhook_duration_seconds_bucket",
 			"channel", "at", "kind", "sms", "le", "5", NULL) == 2);
-	assert_true(value(e, "baraza_webhook_duration_seconds_count",
-			"channel", "at", "kind", "sms", NULL) == 3);
-	assert_true(value(e, "baraza_webhook_duration_seconds_count",
-			"channel", "at", "kind", "ussd", NULL) == 1);
-	assert_true(value(e, "baraza_webhook_duration_seconds_count",
-			"channel", "other", "kind", "other", NULL) == 1);
+	assert_true(value(e, "baraza_webhook_duration_seconds_count", "channel",
+			"at", "kind", "sms", NULL) == 3);
+	assert_true(value(e, "baraza_webhook_duration_seconds_count", "channel",
+			"at", "kind", "ussd", NULL) == 1);
+	assert_true(value(e, "baraza_webhook_duration_seconds_count", "channel",
+			"other", "kind", "other", NULL) == 1);
 	assert_true(value(e, "baraza_webhook_answers_total", "channel", "at",
 			"kind", "sms", "status", "200", NULL) == 2);
 	assert_true(value(e, "baraza_webhook_answers_total", "channel", "at",
 			"kind", "sms", "status", "503", NULL) == 1);
 	/* No observation, no series. */
-	assert_true(value(e, "baraza_webhook_duration_seconds_count",
-			"channel", "at", "kind", "status", NULL) == -1);
+	assert_true(value(e, "baraza_webhook_duration_seconds_count", "channel",
+			"at", "kind", "status", NULL) == -1);
 	free(e);
 }
 
@@ -484,8 +483,8 @@ test_modem_signal(void **state)
 	struct fixture *f = *state;
 	struct expo *e = render(f);
 
-	assert_true(value(e, "baraza_modem_signal_percent", "channel",
-			"modem1", NULL) == -1);
+	assert_true(value(e, "baraza_modem_signal_percent", "channel", "modem1",
+			NULL) == -1);
 	free(e);
 	f->gw.modems[1].known = 1;
 	f->gw.modems[1].up = 1;
@@ -493,10 +492,10 @@ test_modem_signal(void **state)
 	/* Not a gammu channel: ignored even when set. */
 	f->gw.modems[0].known = 1;
 	e = render(f);
-	assert_true(value(e, "baraza_modem_signal_percent", "channel",
-			"modem1", NULL) == 67);
-	assert_true(value(e, "baraza_modem_up", "channel", "modem1", NULL) ==
-	    1);
+	assert_true(value(e, "baraza_modem_signal_percent", "channel", "modem1",
+			NULL) == 67);
+	assert_true(
+	    value(e, "baraza_modem_up", "channel", "modem1", NULL) == 1);
 	assert_true(value(e, "baraza_modem_signal_percent", "channel", "at",
 			NULL) == -1);
 	free(e);
@@ -516,8 +515,8 @@ test_gateway_counters(void **state)
 	e = render(f);
 	assert_true(value(e, "baraza_batch_commits_total", NULL) == 42);
 	assert_true(value(e, "baraza_batch_failures_total", NULL) == 2);
-	assert_true(value(e, "baraza_flow_reloads_total", "result", "ok",
-			NULL) == 3);
+	assert_true(
+	    value(e, "baraza_flow_reloads_total", "result", "ok", NULL) == 3);
 	assert_true(value(e, "baraza_flow_reloads_total", "result", "refused",
 			NULL) == 1);
 	free(e);
@@ -534,8 +533,8 @@ test_escape(void **state)
 	assert_int_equal(metrics_escape(&b, "a\"b\\c\nd"), 0);
 	assert_string_equal(b.data, "a\\\"b\\\\c\\nd");
 	buf_reset(&b);
-	assert_int_equal(metrics_escape(&b, "caf\xc3\xa9 \xc0\xaf x\xe2\x82"),
-	    0);
+	assert_int_equal(
+	    metrics_escape(&b, "caf\xc3\xa9 \xc0\xaf x\xe2\x82"), 0);
 	assert_string_equal(b.data,
 	    "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd x\xef\xbf\xbd\xef\xbf\xbd");
 	buf_free(&b);
@@ -562,13 +561,12 @@ test_mask_phone(void **state)
 	char out[32];
 
 	(void)state;
-	assert_string_equal(metrics_mask_phone("+254700000001", out,
-				sizeof(out)),
+	assert_string_equal(
+	    metrics_mask_phone("+254700000001", out, sizeof(out)),
 	    "+2547****0001");
-	assert_string_equal(metrics_mask_phone("12345", out, sizeof(out)),
-	    "****");
-	assert_string_equal(metrics_mask_phone(NULL, out, sizeof(out)),
-	    "****");
+	assert_string_equal(
+	    metrics_mask_phone("12345", out, sizeof(out)), "****");
+	assert_string_equal(metrics_mask_phone(NULL, out, sizeof(out)), "****");
 }
 
 /* The collector that `baraza stats` uses sees the same figures. */
@@ -599,25 +597,24 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-		    test_every_sample_has_help_and_type, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_figures, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_reports_and_resolution,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_webhook_histogram, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_histogram_inf_bucket,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_modem_signal, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_gateway_counters, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_render_too_big, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_collect, setup, teardown),
-		cmocka_unit_test(test_escape),
-		cmocka_unit_test(test_mask_phone),
+	    cmocka_unit_test_setup_teardown(
+		test_every_sample_has_help_and_type, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_store_figures, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_reports_and_resolution, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_webhook_histogram, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_histogram_inf_bucket, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_modem_signal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_gateway_counters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_render_too_big, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_collect, setup, teardown),
+	    cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_mask_phone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

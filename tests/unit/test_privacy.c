@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "config.h"
+#include "gateway.h"
 #include "privacy.h"
 #include "store.h"
 #include "util.h"
@@ -53,8 +55,8 @@ query_int(struct store *st, const char *sql)
 
 /* Adds a message; contact 0 stores no link (as `baraza send` does). */
 static void
-add_msg(struct store *st, const char *dir, int64_t contact,
-    const char *phone, const char *text, const char *state, int64_t created)
+add_msg(struct store *st, const char *dir, int64_t contact, const char *phone,
+    const char *text, const char *state, int64_t created)
 {
 	char cid[32], *sql;
 
@@ -96,43 +98,41 @@ setup(void **state)
 	f->baraka = contact(f->st, "+254700000002");
 	assert_int_equal(
 	    store_contact_set_language(f->st, f->amina, "sw", NOW_MS), 0);
-	assert_int_equal(store_contact_set_field(f->st, f->amina, "name",
-			     "Amina", NOW_MS),
+	assert_int_equal(
+	    store_contact_set_field(f->st, f->amina, "name", "Amina", NOW_MS),
 	    0);
-	assert_int_equal(store_contact_set_field(f->st, f->amina, "ward",
-			     "Central", NOW_MS),
+	assert_int_equal(
+	    store_contact_set_field(f->st, f->amina, "ward", "Central", NOW_MS),
 	    0);
 	assert_int_equal(
 	    store_contact_set_opted_out(f->st, f->amina, 1, NOW_MS), 0);
 	assert_int_equal(store_subscribe(f->st, f->amina, "water", NOW_MS), 0);
-	assert_int_equal(store_subscribe(f->st, f->amina, "ward:central",
-			     NOW_MS),
-	    0);
-	assert_int_equal(store_subscribe(f->st, f->baraka, "water", NOW_MS),
-	    0);
+	assert_int_equal(
+	    store_subscribe(f->st, f->amina, "ward:central", NOW_MS), 0);
+	assert_int_equal(store_subscribe(f->st, f->baraka, "water", NOW_MS), 0);
 	assert_int_equal(store_session_save(f->st, "sms:+254700000001",
 			     f->amina, "report", "{}", NOW_MS + DAY_MS),
 	    0);
 	assert_int_equal(store_session_save(f->st, "sms:+254700000002",
 			     f->baraka, "report", "{}", NOW_MS + DAY_MS),
 	    0);
-	assert_int_equal(store_report_create(f->st, f->amina, "report",
-			     "water", "near the market", "pipe burst", NOW_MS,
-			     &f->report),
+	assert_int_equal(
+	    store_report_create(f->st, f->amina, "report", "water",
+		"near the market", "pipe burst", NOW_MS, &f->report),
 	    0);
 
 	add_msg(f->st, "in", f->amina, "+254700000001", "REPORT", "handled",
 	    NOW_MS);
-	add_msg(f->st, "out", f->amina, "+254700000001", "Thanks", "sent",
-	    NOW_MS);
-	add_msg(f->st, "out", f->amina, "+254700000001", "Later", "queued",
-	    NOW_MS);
+	add_msg(
+	    f->st, "out", f->amina, "+254700000001", "Thanks", "sent", NOW_MS);
+	add_msg(
+	    f->st, "out", f->amina, "+254700000001", "Later", "queued", NOW_MS);
 	add_msg(f->st, "out", f->amina, "+254700000001", "On its way",
 	    "sending", NOW_MS);
 	/* Queued by `baraza send`: no link, only the number. */
 	add_msg(f->st, "out", 0, "+254700000001", "Notice", "sent", NOW_MS);
-	add_msg(f->st, "in", f->baraka, "+254700000002", "HELP", "handled",
-	    NOW_MS);
+	add_msg(
+	    f->st, "in", f->baraka, "+254700000002", "HELP", "handled", NOW_MS);
 	return 0;
 }
 
@@ -192,8 +192,8 @@ test_forget(void **state)
 	    (long long)f->amina);
 	assert_int_equal(query_int(f->st, sql), 0);
 	free(sql);
-	assert_int_equal(store_subscribed(f->st, f->amina, "water"),
-	    STORE_NOTFOUND);
+	assert_int_equal(
+	    store_subscribed(f->st, f->amina, "water"), STORE_NOTFOUND);
 	assert_int_equal(store_contact_find(f->st, "+254700000001", &c), 0);
 	assert_string_equal(c.fields, "{}");
 	assert_null(c.language);
@@ -212,8 +212,7 @@ test_forget(void **state)
 					  " AND text = 'HELP'"),
 	    1);
 	assert_int_equal(store_subscribed(f->st, f->baraka, "water"), 0);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM sessions"),
-	    1);
+	assert_int_equal(query_int(f->st, "SELECT count(*) FROM sessions"), 1);
 
 	/* Forgetting again finds nothing more to erase. */
 	assert_int_equal(privacy_forget(f->st, f->amina, NOW_MS + 2, &out), 0);
@@ -230,8 +229,8 @@ test_forget_unknown(void **state)
 	struct fixture *f = *state;
 	struct privacy_forgotten out;
 
-	assert_int_equal(privacy_forget(f->st, 9999, NOW_MS, &out),
-	    STORE_NOTFOUND);
+	assert_int_equal(
+	    privacy_forget(f->st, 9999, NOW_MS, &out), STORE_NOTFOUND);
 	assert_false(store_in_transaction(f->st));
 	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
 					  " WHERE text IS NULL"),
@@ -263,8 +262,8 @@ test_purge(void **state)
 	    NOW_MS - 400 * DAY_MS);
 	add_msg(f->st, "out", f->amina, "+254700000001", "old reply", "sent",
 	    NOW_MS - 366 * DAY_MS);
-	add_msg(f->st, "out", f->amina, "+254700000001", "scheduled",
-	    "queued", NOW_MS - 400 * DAY_MS);
+	add_msg(f->st, "out", f->amina, "+254700000001", "scheduled", "queued",
+	    NOW_MS - 400 * DAY_MS);
 	add_msg(f->st, "in", f->baraka, "+254700000002", "recent", "handled",
 	    NOW_MS - 10 * DAY_MS);
 
@@ -293,16 +292,61 @@ test_purge(void **state)
 	assert_int_equal(privacy_purge(f->st, 2000000000, NOW_MS), 0);
 }
 
+/*
+ * The daily timer starts only with a retention, never holds the loop open
+ * (the loop runs out at once), and closes cleanly.
+ */
+static void
+test_timer(void **state)
+{
+	static const char with[] = "[gateway]\nretention_days = 30\n";
+	static const char without[] = "[gateway]\nretention_days = 0\n";
+	struct config_errors *errs;
+	struct gateway gw;
+	uv_loop_t loop;
+
+	(void)state;
+	memset(&gw, 0, sizeof(gw));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	gw.loop = &loop;
+	assert_int_equal(config_parse_buffer(without, sizeof(without) - 1,
+			     "t.conf", "/tmp", &gw.cfg, &errs),
+	    0);
+	privacy_start(&gw);
+	assert_false(gw.privacy_started);
+	privacy_stop(&gw);
+	config_free(gw.cfg);
+	config_errors_free(errs);
+
+	assert_int_equal(config_parse_buffer(with, sizeof(with) - 1, "t.conf",
+			     "/tmp", &gw.cfg, &errs),
+	    0);
+	privacy_start(&gw);
+	assert_true(gw.privacy_started);
+	assert_true(uv_is_active((uv_handle_t *)&gw.privacy_timer));
+	/* Unreferenced: the loop has nothing to wait for. */
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_timer_get_due_in(&gw.privacy_timer) > 0, 1);
+	privacy_stop(&gw);
+	assert_false(gw.privacy_started);
+	privacy_stop(&gw); /* twice is harmless */
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	config_free(gw.cfg);
+	config_errors_free(errs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forget_unknown, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_forget_in_transaction,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_forget_unknown, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_forget_in_transaction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+	    cmocka_unit_test(test_timer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

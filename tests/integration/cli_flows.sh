@@ -1,0 +1,55 @@
+#!/bin/sh
+# baraza check, import and simulate from the command line.
+. "$SRCDIR/tests/integration/lib.sh"
+plan 16
+
+write_config "languages = en sw"
+cp "$SRCDIR"/flows/examples/*.flow "$T/flows/"
+"$BARAZA" -c "$T/baraza.conf" check >"$T/out" 2>&1
+is "the example flows check clean" "$?" 0
+like "check says ok" "$(cat "$T/out")" 'ok, [0-9]+ flows'
+
+# Errors in two files and a config error: every finding, gcc-style, exit 1.
+cat >"$T/flows/zz_bad.flow" <<'FLOW'
+flow bad
+  on keyword BAL
+  ask x "Number?"
+    check /[0-9+/ "Digits"
+  goto nowhere
+  fr "Bonjour"
+FLOW
+cat >"$T/flows/zz_warn.flow" <<'FLOW'
+flow warn
+  on keyword WARN
+  say "Hello {stranger}"
+FLOW
+echo "colour = blue" >>"$T/baraza.conf"
+"$BARAZA" -c "$T/baraza.conf" check >"$T/out" 2>&1
+is "check exits 1 on errors" "$?" 1
+out=$(cat "$T/out")
+like "a config error with file and line" "$out" 'baraza.conf:[0-9]+: error: .*colour'
+like "a duplicate keyword across flows" "$out" 'zz_bad.flow:2:[0-9]+: error: .*BAL'
+like "a bad regex with PCRE2's message" "$out" 'zz_bad.flow:4:[0-9]+: error: .*(missing terminating|regex)'
+like "an unknown target" "$out" 'zz_bad.flow:5:[0-9]+: error: .*nowhere'
+like "a translation in an undeclared language" "$out" 'zz_bad.flow:6:[0-9]+: error: .*fr'
+like "a warning for a variable never assigned" "$out" 'zz_warn.flow:3:[0-9]+: warning: .*stranger'
+
+# Only warnings: exit 0.
+sed -i '/^colour/d' "$T/baraza.conf"
+rm "$T/flows/zz_bad.flow"
+"$BARAZA" -c "$T/baraza.conf" check >"$T/out" 2>&1
+is "warnings alone exit 0" "$?" 0
+
+# import: a good table, then a bad row that changes nothing.
+"$BARAZA" -c "$T/baraza.conf" import bills "$SRCDIR/examples/bills.csv" --key account >"$T/out" 2>&1
+is "import exits 0" "$?" 0
+like "import counts the rows" "$(cat "$T/out")" '10 rows'
+printf 'account,name,balance,due_date\n1,"A, B",3,4\n2,C,5\n' >"$T/bad.csv"
+"$BARAZA" -c "$T/baraza.conf" import bills "$T/bad.csv" --key account >"$T/out" 2>&1
+is "a bad row exits 1" "$?" 1
+like "the bad row is named by its line" "$(cat "$T/out")" 'line 3'
+out=$(printf 'BAL 1234567\n' | "$BARAZA" -c "$T/baraza.conf" simulate --sms --phone +254700000001)
+like "the old table still answers through simulate" "$out" 'balance KES 1250.00'
+"$BARAZA" -c "$T/baraza.conf" import bills "$T/nonexistent.csv" --key account 2>"$T/out"
+is "a missing file exits 1" "$?" 1
+done_testing
