@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "form.h"
 #include "gsm.h"
 #include "log.h"
 #include "outq.h"
@@ -136,6 +137,7 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 	for (i = 0; i < d->nch; i++) {
 		struct dchan *c = &d->ch[i];
 		const struct channel_config *cc = &cfg->channels[i];
+		char *secret;
 		double per_s;
 
 		c->d = d;
@@ -149,8 +151,14 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 			c->burst = (double)cc->rate.count;
 		c->tokens = c->burst;
 		c->refilled = mono_ms();
-		c->status_url = xasprintf("%s/hooks/%s/status",
-		    cc->public_url ? cc->public_url : public_base, cc->name);
+		/* A channel with a webhook secret needs it on its reports too. */
+		secret = cc->webhook_secret ?
+		    url_encode(cc->webhook_secret, strlen(cc->webhook_secret)) :
+		    NULL;
+		c->status_url = xasprintf("%s/hooks/%s/status%s%s",
+		    cc->public_url ? cc->public_url : public_base, cc->name,
+		    secret ? "?secret=" : "", secret ? secret : "");
+		free(secret);
 	}
 	uv_timer_init(loop, &d->timer);
 	schedule(d, 0);

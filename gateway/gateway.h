@@ -19,6 +19,7 @@
 #include "strmap.h"
 
 struct dispatcher;
+struct modem;
 struct metrics;
 
 /*
@@ -77,16 +78,20 @@ struct gateway {
 						   metrics_free releases it */
 	struct gateway_modem	 modems[CONFIG_MAX_CHANNELS]; /* by index in
 						   cfg->channels (gammu) */
+	struct modem		**modem_list;	/* one per gammu channel */
+	size_t			 nmodems;
+	const char		*exe_path;	/* this program, for workers */
 	uv_timer_t		 privacy_timer;	/* daily retention purge */
 	int			 privacy_started; /* privacy_timer is open */
 };
 
 /*
- * Runs the gateway in the foreground until SIGTERM or SIGINT. Returns the
+ * Runs the gateway in the foreground until SIGTERM or SIGINT; exe_path
+ * names this program for the modem workers (NULL: /proc/self/exe). Returns the
  * process exit status: 0 after a clean stop, 1 when it could not start
  * (the reason is on stderr as one line).
  */
-int	serve_main(struct config *);
+int	serve_main(struct config *, const char *exe_path);
 
 /*
  * Loads the flows folder of cfg into a new set. Findings (errors and

@@ -48,16 +48,20 @@ answer_text(struct http_request *req, int status, const char *msg)
 
 /*
  * The scheme and host the provider called, for signatures: the channel's
- * public_url, else X-Forwarded-Proto/Host from a proxy, else http + Host.
+ * public_url, else the gateway's, else X-Forwarded-Proto/Host from a proxy,
+ * else http + Host.
  */
 static char *
-public_url(const struct channel_config *ch, const struct http_request *req)
+public_url(const struct config *cfg, const struct channel_config *ch,
+    const struct http_request *req)
 {
 	const char *proto = http_header(req, "X-Forwarded-Proto");
 	const char *host = http_header(req, "X-Forwarded-Host");
 
 	if (ch->public_url != NULL)
 		return xstrdup(ch->public_url);
+	if (cfg->public_url != NULL)
+		return xstrdup(cfg->public_url);
 	if (host == NULL)
 		host = http_header(req, "Host");
 	if (proto == NULL)
@@ -155,7 +159,7 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	}
 
 	buf_init(&reason, 512);
-	url = public_url(ch, req);
+	url = public_url(gw->cfg, ch, req);
 	if (strcmp(kind, "status") == 0) {
 		memset(&st, 0, sizeof(st));
 		rc = ops->decode_status(ch, req, url, &st, &reason);

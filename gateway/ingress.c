@@ -261,7 +261,6 @@ job_run(struct job *j)
 	    j->cache.n < nitems(j->cache.v)) {
 		/* Undo the turn; the message itself stays stored. */
 		store_rollback_to(gw->store);
-		store_release(gw->store);
 		if (dialog_fetch(&gw->client, dialog_fetch_url(d),
 			dialog_fetch_timeout(d), &j->cache, on_fetched,
 			j) != 0) {
@@ -283,10 +282,16 @@ job_run(struct job *j)
 		 */
 		int hopeless = rc != 0 || dialog_outcome(d) == DIALOG_FETCH;
 
-		store_rollback_to(gw->store);
-		if (hopeless && j->id > 0)
+		store_rollback_to(gw->store); /* and releases it */
+		if (rc == 0 && hopeless && j->id > 0) {
+			/* Too many fetches: a run-time failure, error_text. */
+			log_error("ingress", "a flow fetched too often id=%lld",
+			    (long long)j->id);
+			if (outq_enqueue(gw->store, j->channel, j->phone, 0,
+				gw->cfg->error_text, 0, 0, now_ms(), &rid) == 0)
+				mark(gw, j->id, "handled", 0);
+		} else if (hopeless && j->id > 0)
 			mark(gw, j->id, "ignored", 0);
-		store_release(gw->store);
 		j->res.status = hopeless ? 200 : 503;
 		dialog_free(d);
 		if (j->kind == ENGINE_USSD) {
@@ -328,7 +333,6 @@ job_run(struct job *j)
 	}
 	if (rc != 0) {
 		store_rollback_to(gw->store);
-		store_release(gw->store);
 		j->res.status = 503;
 	} else {
 		store_release(gw->store);

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "gateway.h"
 #include "log.h"
+#include "modem/supervisor.h"
 #include "metrics.h"
 #include "privacy.h"
 #include "reports.h"
@@ -98,7 +99,7 @@ cmd_serve(int argc, char **argv, struct config *cfg)
 		fprintf(stderr, "usage: baraza serve\n");
 		return 2;
 	}
-	return serve_main(cfg);
+	return serve_main(cfg, NULL);
 }
 
 /*
@@ -174,6 +175,8 @@ main(int argc, char **argv)
 	size_t i;
 	int ch;
 
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0)
+		return cmd_version(1, argv + 1, NULL);
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -187,14 +190,15 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* The hidden subcommand a modem's worker process runs. */
+	if (argc >= 2 && strcmp(argv[1], "modem-worker") == 0)
+		return modem_worker_main(argc - 1, argv + 1);
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[0], "--version") == 0)
-		argv[0] = "version";
 	if (conf == NULL)
 		conf = config_default_path();
 	curl_global_init(CURL_GLOBAL_DEFAULT);

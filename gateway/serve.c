@@ -10,6 +10,7 @@
 #include "dispatch.h"
 #include "gateway.h"
 #include "ingress.h"
+#include "modems.h"
 #include "metrics.h"
 #include "outq.h"
 #include "log.h"
@@ -233,6 +234,7 @@ on_stop_signal(uv_signal_t *s, int signum)
 	uv_timer_start(&gw->stop_timer, on_stop_timer, STOP_LIMIT_MS, 0);
 	http_server_shutdown(&gw->http, on_http_done);
 	dispatch_stop(gw->dispatch, on_dispatch_stopped, gw);
+	modems_stop(gw);
 }
 
 /* Formats the configured listen address for http_server_listen. */
@@ -245,7 +247,7 @@ listen_string(const struct config_addr *a)
 }
 
 int
-serve_main(struct config *cfg)
+serve_main(struct config *cfg, const char *exe_path)
 {
 	struct gateway gw;
 	struct flow_findings f;
@@ -255,6 +257,7 @@ serve_main(struct config *cfg)
 
 	memset(&gw, 0, sizeof(gw));
 	gw.cfg = cfg;
+	gw.exe_path = exe_path;
 	gw.loop = uv_default_loop();
 	gw.started_ms = now_ms();
 	log_set_level(cfg->log_level);
@@ -336,6 +339,7 @@ serve_main(struct config *cfg)
 	gw.dispatch = dispatch_new(gw.loop, cfg, gw.store, &gw.batch,
 	    &gw.client, gw.public_base);
 	ingress_init(&gw);
+	modems_start(&gw);
 	privacy_start(&gw);
 	ingress_recover(&gw);
 

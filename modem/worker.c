@@ -111,6 +111,7 @@ struct worker {
 	int fd;         /* the protocol socket */
 	int configured; /* the config frame came */
 	int quit;       /* leave the main loop */
+	int status;     /* exit status: 1 after a protocol error */
 	char *name;     /* channel name, for logs */
 	/* Config, from the config frame. */
 	char *device, *connection, *model, *pin, *balance_ussd;
@@ -1228,6 +1229,7 @@ w_read(struct worker *w)
 		    0) {
 			log_error(
 			    "modem", "bad frame from gateway: %s", w->rd.error);
+			w->status = 1;
 			w->quit = 1;
 			return;
 		}
@@ -1326,6 +1328,7 @@ modem_worker_main(int argc, char **argv)
 	while (!w.configured && !w.quit) {
 		if (mono_ms() - start > W_CONFIG_TIMEOUT_MS) {
 			log_error("modem", "no config from gateway");
+			w.status = 1;
 			w.quit = 1;
 			break;
 		}
@@ -1403,5 +1406,5 @@ modem_worker_main(int argc, char **argv)
 	free(w.model);
 	free(w.pin);
 	free(w.balance_ussd);
-	return 0;
+	return w.status;
 }

@@ -271,17 +271,19 @@ run(int argc, char **argv)
 		if (strcmp(argv[i], "--poll") == 0 && i + 1 < argc) {
 			if (config_parse_duration(
 				argv[++i], &cc.poll_interval_ms) < 0)
-				return 2;
+				goto bad;
 		} else if (strcmp(argv[i], "--mp-timeout") == 0 &&
 			   i + 1 < argc) {
 			if (config_parse_duration(
 				argv[++i], &cc.multipart_timeout_ms) < 0)
-				return 2;
+				goto bad;
 		} else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc) {
 			if (config_parse_rate(argv[++i], &cc.rate) < 0)
-				return 2;
+				goto bad;
 		} else if (strcmp(argv[i], "--auto-ack") == 0)
 			h->auto_ack = 1;
+		else if (strcmp(argv[i], "--stop-on-tempfail") == 0)
+			h->stop_on_tempfail = 1;
 		else if (strcmp(argv[i], "--balance") == 0 && i + 1 < argc)
 			cc.balance_ussd = argv[++i];
 		else if (strcmp(argv[i], "--exe") == 0 && i + 1 < argc)
@@ -290,7 +292,7 @@ run(int argc, char **argv)
 			h->report_at = strtol(argv[++i], NULL, 10);
 		else {
 			fprintf(stderr, "unknown option %s\n", argv[i]);
-			return 2;
+			goto bad;
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -319,6 +321,9 @@ run(int argc, char **argv)
 	buf_free(&h->line);
 	free(h);
 	return 0;
+bad:
+	free(h);
+	return 2;
 }
 
 /* Writes one SMS as DEVICE/sms/1/N through a temporary file. */

@@ -3,7 +3,7 @@
 # `baraza serve` and the fake provider, USSD sessions, signatures,
 # duplicates, delivery reports, the admin API and a provider outage.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 41
+plan 44
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 api="http://127.0.0.1:$FAKE_PORT"
@@ -137,6 +137,18 @@ is "it reached the provider exactly once with success" "$(grep 'Water is back on
 r=$(http GET "/api/v1/messages/$mid" -H "Authorization: Bearer test-token")
 like "GET /api/v1/messages/ID shows its attempts" "$r" '"attempts": ?3'
 is "a wrong token is 401" "$(http GET "/api/v1/messages/$mid" -H "Authorization: Bearer nope" | cut -c1-3)" "401"
+
+# Replacing a lookup table over the API.
+r=$(http PUT "/api/v1/tables/bills?key=account" -H "Authorization: Bearer test-token" -H "Content-Type: text/csv" --data-binary "account,name,balance,due_date
+5555555,Neema Wanjiru,75.50,2027-01-10
+")
+like "PUT /api/v1/tables/NAME replaces the table" "$r" '^200 .*"rows": ?1'
+r=$(http PUT "/api/v1/tables/bills?key=nope" -H "Authorization: Bearer test-token" --data-binary "account,name
+1,A
+")
+is "a CSV without the key column is 400" "$(echo "$r" | cut -c1-3)" "400"
+http POST /hooks/at/sms -d id=at-9 -d from=0700000011 -d to=40404 -d 'text=BAL 5555555' >/dev/null
+check "the new table answers lookups" wait_for 10 grep -q 'Neema Wanjiru' "$T/fake.log"
 
 stop_server TERM
 is "the gateway stops cleanly" "$?" 0

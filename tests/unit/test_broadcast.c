@@ -157,6 +157,8 @@ test_audience_and_channels(void **state)
 	    0);
 	assert_null(err);
 	assert_false(store_in_transaction(f->st));
+	/* The foreign key checks are back on. */
+	assert_int_equal(q_int(f->st, "PRAGMA foreign_keys"), 1);
 	assert_true(sum.id > 0);
 	assert_int_equal(sum.recipients, 3);
 	assert_int_equal(sum.segments, 1);
@@ -349,6 +351,9 @@ test_bad_requests(void **state)
 	topic[sizeof(topic) - 1] = '\0';
 	req.topic = topic;
 	refused(f, &req, "topic");
+	req.topic = "wat\xc3"
+		    "er";
+	refused(f, &req, "topic is not valid UTF-8");
 	req.topic = "water";
 	req.channel = "nope";
 	refused(f, &req, "no channel named");
