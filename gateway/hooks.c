@@ -130,6 +130,14 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	char *url;
 	int rc, get_ok = ch->type == CHANNEL_KANNEL;
 
+	/*
+	 * kind points into the request, which an answer frees: from here on
+	 * it is one of three static strings (the router allows no other).
+	 */
+	kind = strcmp(kind, "sms") == 0 ? "sms" :
+	    strcmp(kind, "ussd") == 0	 ? "ussd" :
+					   "status";
+
 	if (ops == NULL || (strcmp(kind, "sms") == 0 && !ops->decode_sms) ||
 	    (strcmp(kind, "ussd") == 0 && !ops->decode_ussd) ||
 	    (strcmp(kind, "status") == 0 && !ops->decode_status)) {
