@@ -409,7 +409,7 @@ do_action(struct dialog *d)
 static void
 dialog_run(struct dialog *d)
 {
-	char *state;
+	char *state, scrub[300];
 	int rc;
 
 	while (d->r.status == ENGINE_ACTION)
@@ -431,8 +431,10 @@ dialog_run(struct dialog *d)
 		return;
 	case ENGINE_ERROR:
 	case ENGINE_STALE:
-		log_error("dialog", "flow failed flow=%s error=%s",
-		    d->flow ? d->flow : "-", d->r.error ? d->r.error : "-");
+		log_error("dialog", "flow failed flow=%s error=\"%s\"",
+		    d->flow ? d->flow : "-",
+		    log_text(d->r.error ? d->r.error : "-", scrub,
+			sizeof(scrub)));
 		/* FALLTHROUGH */
 	case ENGINE_END:
 	default:

@@ -221,6 +221,7 @@ record(struct dchan *c, int64_t id, int attempts, int64_t created,
 {
 	struct dispatcher *d = c->d;
 	int64_t now = now_ms();
+	char scrub[200];
 	int rc = 0;
 
 	if (batch_begin(d->batch) != 0) {
@@ -239,8 +240,9 @@ record(struct dchan *c, int64_t id, int attempts, int64_t created,
 			rc = outq_fail(d->store, id, "expired", now);
 			c->stats.failed++;
 			log_warn("dispatch",
-			    "message expired id=%lld channel=%s error=%s",
-			    (long long)id, c->cfg->name, error ? error : "-");
+			    "message expired id=%lld channel=%s error=\"%s\"",
+			    (long long)id, c->cfg->name,
+			    log_text(error ? error : "-", scrub, sizeof(scrub)));
 		} else {
 			rc = outq_retry(d->store, id,
 			    now + dispatch_backoff(attempts), error, now);
@@ -250,8 +252,10 @@ record(struct dchan *c, int64_t id, int attempts, int64_t created,
 	case PROVIDER_PERMFAIL:
 		rc = outq_fail(d->store, id, error, now);
 		c->stats.failed++;
-		log_warn("dispatch", "message failed id=%lld channel=%s error=%s",
-		    (long long)id, c->cfg->name, error ? error : "-");
+		log_warn("dispatch",
+		    "message failed id=%lld channel=%s error=\"%s\"",
+		    (long long)id, c->cfg->name,
+		    log_text(error ? error : "-", scrub, sizeof(scrub)));
 		break;
 	}
 	if (oc != PROVIDER_OK && error != NULL)

@@ -127,7 +127,7 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	struct form q;
 	struct hook *h;
 	const char *why = NULL, *secret;
-	char *url;
+	char *url, scrub[200];
 	int rc, get_ok = ch->type == CHANNEL_KANNEL;
 
 	/*
@@ -191,7 +191,8 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 		log_info("hooks", "webhook refused channel=%s kind=%s status=%d "
 				  "reason=\"%s\"",
 		    ch->name, kind, -rc,
-		    reason.len ? buf_cstr(&reason) : "-");
+		    log_text(reason.len ? buf_cstr(&reason) : "-", scrub,
+			sizeof(scrub)));
 		observe(gw, ch->name, kind, req,
 		    rc == DECODE_FORBIDDEN ? 403 : 400);
 		answer_text(req, rc == DECODE_FORBIDDEN ? 403 : 400,

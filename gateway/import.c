@@ -541,6 +541,7 @@ import_start(struct import *im, struct store *st, const char *table,
 static long
 import_end(struct import *im, int started, char **errmsg)
 {
+	char scrub[300];
 	size_t i;
 	long rc;
 
@@ -568,7 +569,7 @@ import_end(struct import *im, int started, char **errmsg)
 	if (im->err != 0) {
 		log_info("import", "refused table=%s error=\"%s\"",
 		    import_table_name_valid(im->table) ? im->table : "?",
-		    im->errmsg);
+		    log_text(im->errmsg, scrub, sizeof(scrub)));
 		if (errmsg != NULL)
 			*errmsg = im->errmsg;
 		else

@@ -121,3 +121,31 @@ log_phone(const char *num, char *out, size_t outlen)
 	snprintf(out, outlen, "%.5s****%s", num, num + len - 4);
 	return out;
 }
+
+const char *
+log_text(const char *s, char *out, size_t outlen)
+{
+	size_t i = 0, run, k;
+
+	if (outlen == 0)
+		return out;
+	if (s == NULL)
+		s = "";
+	while (*s != '\0' && i + 1 < outlen) {
+		for (run = 0; s[run] >= '0' && s[run] <= '9'; run++)
+			;
+		if (run >= 6 && log_level < L_DEBUG) {
+			for (k = 0; k < run && i + 1 < outlen; k++)
+				out[i++] = k < 2 || k >= run - 2 ? s[k] : '*';
+			s += run;
+			continue;
+		}
+		if (run == 0)
+			run = 1;
+		for (k = 0; k < run && i + 1 < outlen; k++)
+			out[i++] = s[k];
+		s += run;
+	}
+	out[i] = '\0';
+	return out;
+}

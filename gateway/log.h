@@ -47,4 +47,12 @@ NORETURN void fatalx(const char *, ...) PRINTFLIKE(1, 2);
  */
 const char *log_phone(const char *, char *, size_t);
 
+/*
+ * Scrubs free text for the log (a provider's error, a parser's complaint
+ * quoting its input): below level debug, every run of six or more digits
+ * (a phone number, an account) keeps its first and last two digits only,
+ * and the text is cut to outlen - 1 bytes. Returns out.
+ */
+const char *log_text(const char *, char *, size_t);
+
 #endif

@@ -111,6 +111,30 @@ test_log_phone(void **state)
 	log_set_level(saved);
 }
 
+static void
+test_log_text(void **state)
+{
+	char out[64];
+	int saved = log_get_level();
+
+	(void)state;
+	log_set_level(L_INFO);
+	assert_string_equal(log_text("The 'To' number +254700000001 is not valid",
+				out, sizeof(out)),
+	    "The 'To' number +25********01 is not valid");
+	/* Short numbers (codes, counts) stay. */
+	assert_string_equal(log_text("error 21211 at line 17", out,
+				sizeof(out)),
+	    "error 21211 at line 17");
+	assert_string_equal(log_text(NULL, out, sizeof(out)), "");
+	/* Cut to the buffer, never past it. */
+	assert_string_equal(log_text("abcdefghij", out, 5), "abcd");
+	log_set_level(L_DEBUG);
+	assert_string_equal(log_text("+254700000001", out, sizeof(out)),
+	    "+254700000001");
+	log_set_level(saved);
+}
+
 int
 main(void)
 {
@@ -120,6 +144,7 @@ main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_iso8601),
 		cmocka_unit_test(test_log_phone),
+		cmocka_unit_test(test_log_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
