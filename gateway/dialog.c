@@ -506,7 +506,8 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 	else
 		d->key = xasprintf("ussd:%s:%s", d->channel, in->ussd_session);
 
-	rc = store_contact_get(env->store, in->phone, now_ms(), &d->contact);
+	rc = store_contact_touch(env->store, in->phone, in->channel, now_ms(),
+	    &d->contact);
 	if (rc < 0) {
 		log_warn("dialog", "turn refused: contact phone=%s rc=%d",
 		    log_phone(in->phone, masked, sizeof(masked)), rc);
@@ -514,11 +515,6 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 		return -1;
 	}
 	*out = d;
-	if (in->channel != NULL && (d->contact.last_channel == NULL ||
-				       strcmp(d->contact.last_channel,
-					   in->channel) != 0))
-		store_contact_set_last_channel(env->store, d->contact.id,
-		    in->channel, now_ms());
 
 	if (opt_words(d, text))
 		return 0;

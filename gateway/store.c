@@ -125,6 +125,22 @@ static const char *const migrations[] = {
     ");"
     /* Unique: the importer relies on it to refuse duplicate keys. */
     "CREATE UNIQUE INDEX data_rows_key ON data_rows(table_name, key);",
+    /*
+     * 1 -> 2: the last known state of each GSM modem channel, written by
+     * the running gateway (modems.c) for `baraza stats`.
+     */
+    "CREATE TABLE modem_state ("
+    "  channel TEXT PRIMARY KEY,"
+    "  up INTEGER,"
+    "  signal INTEGER,"
+    "  network TEXT,"
+    "  balance TEXT,"
+    "  balance_at INTEGER,"
+    "  last_error TEXT,"
+    "  failures INTEGER,"
+    "  restarts INTEGER,"
+    "  updated INTEGER"
+    ");",
 };
 
 /*
@@ -779,6 +795,57 @@ store_contact_get(
 	if (rc < 0)
 		return rc;
 	return created ? 1 : 0;
+}
+
+static const char sql_contact_insert_channel[] =
+    "INSERT INTO contacts (phone, fields, last_channel, created, updated)"
+    " VALUES (?1, '{}', ?2, ?3, ?3) RETURNING id";
+
+int
+store_contact_touch(struct store *st, const char *phone, const char *channel,
+    int64_t now, struct store_contact *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = store_contact_find(st, phone, out);
+	if (rc == 0) {
+		if (channel != NULL && (out->last_channel == NULL ||
+					   strcmp(out->last_channel, channel) != 0)) {
+			rc = store_contact_set_last_channel(st, out->id, channel,
+			    now);
+			if (rc != 0)
+				return rc;
+			free(out->last_channel);
+			out->last_channel = xstrdup(channel);
+		}
+		return 0;
+	}
+	if (rc != STORE_NOTFOUND)
+		return rc;
+	/* A new number: one statement creates it with its channel. */
+	s = store_stmt(st, sql_contact_insert_channel);
+	bind_text(s, 1, phone);
+	if (channel != NULL)
+		bind_text(s, 2, channel);
+	sqlite3_bind_int64(s, 3, now);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		log_warn("store", "contact insert failed error=\"%s\"",
+		    sqlite3_errmsg(st->db));
+		return STORE_ERR;
+	}
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	/* RETURNING rows are all read before the statement completes. */
+	sqlite3_step(s);
+	sqlite3_reset(s);
+	out->phone = xstrdup(phone);
+	out->fields = xstrdup("{}");
+	out->last_channel = channel ? xstrdup(channel) : NULL;
+	out->created = out->updated = now;
+	return 1;
 }
 
 void

@@ -129,6 +129,14 @@ struct store_contact {
 int store_contact_get(
     struct store *, const char *phone, int64_t now, struct store_contact *out);
 
+/*
+ * Like store_contact_get(), and records channel (may be NULL) as the
+ * contact's last channel when it changed: the one call an inbound message
+ * needs (one statement for a known number on the same channel).
+ */
+int store_contact_touch(struct store *, const char *phone, const char *channel,
+    int64_t now, struct store_contact *out);
+
 /* Like store_contact_get() without creating: STORE_NOTFOUND when missing. */
 int store_contact_find(
     struct store *, const char *phone, struct store_contact *out);

@@ -1,5 +1,7 @@
--- wrk script: generic JSON SMS webhooks, each with a new provider id and a
--- new sender, all answered by the bench's keyword flow.
+-- wrk script: generic JSON SMS webhooks, each with a new provider id, from
+-- BENCH_SENDERS numbers in turn (default 1000: residents text again; 0: a
+-- new number every time), all answered by the bench's keyword flow.
+local senders = tonumber(os.getenv("BENCH_SENDERS") or "1000")
 local counter = 0
 local thread_id = 0
 
@@ -17,8 +19,9 @@ end
 function request()
 	counter = counter + 1
 	local n = id * 100000000 + counter
+	local from = senders > 0 and (n % senders) or (n % 100000000)
 	local body = string.format(
 	    '{"id":"b%d","from":"+2547%08d","to":"40404","text":"PING %d"}',
-	    n, n % 100000000, n)
+	    n, from, n)
 	return wrk.format(nil, "/hooks/web/sms", nil, body)
 end

@@ -1,0 +1,294 @@
+/*
+ * test_queue.c: the outbound queue's rows (outq.c), the retry backoff,
+ * Africa's Talking's cumulative USSD text (ingress.c) and the bounded map
+ * (strmap.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dispatch.h"
+#include "ingress.h"
+#include "outq.h"
+#include "store.h"
+#include "strmap.h"
+
+static int
+setup(void **state)
+{
+	struct store *st = NULL;
+	char *err = NULL;
+
+	if (store_open(":memory:", 0, &st, &err) != 0) {
+		free(err);
+		return -1;
+	}
+	*state = st;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	store_close(*state);
+	return 0;
+}
+
+static void
+test_enqueue_claim_sent(void **state)
+{
+	struct store *st = *state;
+	struct outq_msg *v;
+	struct outq_info info;
+	int64_t id1, id2, id3;
+	size_t n;
+
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(outq_enqueue(st, "at", "+254700000001", 0, "one", 0, 0,
+			     1000, &id1),
+	    0);
+	assert_int_equal(outq_enqueue(st, "at", "+254700000002", 0, "two", 0, 0,
+			     1001, &id2),
+	    0);
+	/* Due later: not claimed now. */
+	assert_int_equal(outq_enqueue(st, "at", "+254700000003", 0, "three",
+			     0, 5000, 1002, &id3),
+	    0);
+	/* Another channel's message is not this channel's. */
+	assert_int_equal(outq_enqueue(st, "tw", "+254700000004", 0, "four", 0,
+			     0, 1003, NULL),
+	    0);
+	assert_int_equal(outq_claim(st, "at", 2000, 10, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].id, id1);
+	assert_string_equal(v[0].text, "one");
+	assert_int_equal(v[0].attempts, 1);
+	assert_int_equal(v[1].id, id2);
+	outq_msgs_free(v, n);
+	/* Claimed messages are "sending": a second claim finds none. */
+	assert_int_equal(outq_claim(st, "at", 2000, 10, &v, &n), 0);
+	assert_int_equal(n, 0);
+	outq_msgs_free(v, n);
+	assert_int_equal(outq_next_due(st, "at"), 5000);
+
+	assert_int_equal(outq_sent(st, id1, "ATXid_1", 2100), 0);
+	assert_int_equal(outq_get(st, id1, &info), 0);
+	assert_string_equal(info.state, "sent");
+	assert_string_equal(info.provider_id, "ATXid_1");
+	assert_int_equal(info.attempts, 1);
+	assert_int_equal(info.segments, 1);
+	outq_info_free(&info);
+
+	/* A delivery report by the provider's id, then never taken back. */
+	assert_int_equal(outq_report(st, "at", "ATXid_1", 0, "delivered", NULL,
+			     2200),
+	    0);
+	assert_int_equal(outq_report(st, "at", "ATXid_1", 0, "sent", NULL,
+			     2300),
+	    STORE_NOTFOUND);
+	assert_int_equal(outq_get(st, id1, &info), 0);
+	assert_string_equal(info.state, "delivered");
+	outq_info_free(&info);
+	assert_int_equal(outq_report(st, "at", "nope", 0, "failed", "x", 2300),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_commit(st), 0);
+}
+
+static void
+test_retry_fail_recover(void **state)
+{
+	struct store *st = *state;
+	struct outq_msg *v;
+	struct outq_info info;
+	int64_t id;
+	size_t n;
+
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(outq_enqueue(st, "web", "+254700000009", 0,
+			     "Habari ☺", 0, 0, 1000, &id),
+	    0);
+	assert_int_equal(outq_claim(st, "web", 1000, 1, &v, &n), 0);
+	assert_int_equal(n, 1);
+	outq_msgs_free(v, n);
+	/* TEMPFAIL: queued again for later, with the reason. */
+	assert_int_equal(outq_retry(st, id, 3000, "HTTP 429", 1100), 0);
+	assert_int_equal(outq_claim(st, "web", 2000, 1, &v, &n), 0);
+	assert_int_equal(n, 0);
+	outq_msgs_free(v, n);
+	assert_int_equal(outq_claim(st, "web", 3000, 1, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].attempts, 2);
+	outq_msgs_free(v, n);
+	/* A crash while "sending": recover queues it again. */
+	assert_int_equal(outq_recover(st, 4000), 1);
+	assert_int_equal(outq_get(st, id, &info), 0);
+	assert_string_equal(info.state, "queued");
+	assert_string_equal(info.error, "HTTP 429");
+	outq_info_free(&info);
+	assert_int_equal(outq_fail(st, id, "expired", 5000), 0);
+	assert_int_equal(outq_get(st, id, &info), 0);
+	assert_string_equal(info.state, "failed");
+	assert_string_equal(info.error, "expired");
+	outq_info_free(&info);
+	assert_int_equal(store_commit(st), 0);
+}
+
+static void
+test_segments_and_limits(void **state)
+{
+	struct store *st = *state;
+	struct outq_info info;
+	char big[OUTQ_MAX_TEXT + 2];
+	char two[200];
+	int64_t id;
+
+	memset(two, 'a', 161);
+	two[161] = '\0';
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(outq_enqueue(st, "at", "+254700000001", 0, two, 0, 0,
+			     1, &id),
+	    0);
+	assert_int_equal(outq_get(st, id, &info), 0);
+	assert_int_equal(info.segments, 2);
+	outq_info_free(&info);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(outq_enqueue(st, "at", "+254700000001", 0, big, 0, 0,
+			     1, &id),
+	    STORE_EINVAL);
+	assert_int_equal(store_commit(st), 0);
+}
+
+static void
+test_move_to_fallback(void **state)
+{
+	struct store *st = *state;
+	struct outq_msg *v;
+	size_t n;
+
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(outq_enqueue(st, "modem1", "+254700000001", 0, "a", 0,
+			     0, 10, NULL),
+	    0);
+	assert_int_equal(outq_enqueue(st, "modem1", "+254700000002", 0, "b", 0,
+			     9999, 10, NULL),
+	    0);
+	/* Only what is due moves; the later one waits for its time. */
+	assert_int_equal(outq_move(st, "modem1", "at", 100), 1);
+	assert_int_equal(outq_claim(st, "at", 100, 10, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].text, "a");
+	outq_msgs_free(v, n);
+	assert_int_equal(store_commit(st), 0);
+}
+
+static void
+test_backoff(void **state)
+{
+	int a;
+
+	(void)state;
+	/* About 2 s first, doubling, capped at 5 minutes, plus or minus 25%. */
+	for (a = 0; a < 100; a++) {
+		int64_t b1 = dispatch_backoff(1), b2 = dispatch_backoff(2);
+		int64_t b20 = dispatch_backoff(20);
+
+		assert_true(b1 >= 1500 && b1 <= 2500);
+		assert_true(b2 >= 3000 && b2 <= 5000);
+		assert_true(b20 >= 225000 && b20 <= 375000);
+	}
+}
+
+static void
+test_ussd_input(void **state)
+{
+	(void)state;
+	/* The first request of a session: the text is all there is. */
+	assert_string_equal(ingress_ussd_input(NULL, ""), "");
+	assert_string_equal(ingress_ussd_input(NULL, "1"), "1");
+	assert_string_equal(ingress_ussd_input("", "2"), "2");
+	/* The new input follows the previous text and one '*'. */
+	assert_string_equal(ingress_ussd_input("1", "1*1234567"), "1234567");
+	/* An input may itself hold '*'. */
+	assert_string_equal(ingress_ussd_input("2*1", "2*1*Gate *3, Kilimani"),
+	    "Gate *3, Kilimani");
+	assert_string_equal(ingress_ussd_input("2*1*Gate *3", "2*1*Gate *3*ok"),
+	    "ok");
+	/* An empty answer. */
+	assert_string_equal(ingress_ussd_input("1", "1*"), "");
+	/* A repeat of the last request. */
+	assert_string_equal(ingress_ussd_input("1*2", "1*2"), "");
+	/* Lost track (a restart): the last part is the best guess. */
+	assert_string_equal(ingress_ussd_input("9*9", "1*2*3"), "3");
+}
+
+static int
+drop_even(void *arg, const char *key, void *value)
+{
+	(void)key;
+	(*(int *)arg)++;
+	return ((intptr_t)value % 2) == 0;
+}
+
+static void
+test_strmap(void **state)
+{
+	struct strmap m;
+	char key[32];
+	intptr_t i;
+	int seen = 0;
+
+	(void)state;
+	strmap_init(&m, 1000);
+	for (i = 1; i <= 1000; i++) {
+		snprintf(key, sizeof(key), "+2547%08ld", (long)i);
+		assert_int_equal(strmap_put(&m, key, (void *)i), 0);
+	}
+	/* Full: a new key is refused, an old one may be updated. */
+	assert_int_equal(strmap_put(&m, "+254799999999", (void *)1), -1);
+	assert_int_equal(strmap_put(&m, "+254700000001", (void *)7), 0);
+	assert_ptr_equal(strmap_get(&m, "+254700000001"), (void *)7);
+	assert_ptr_equal(strmap_get(&m, "+254700000500"), (void *)500);
+	assert_null(strmap_get(&m, "+254700001001"));
+	assert_ptr_equal(strmap_del(&m, "+254700000500"), (void *)500);
+	assert_null(strmap_get(&m, "+254700000500"));
+	assert_int_equal(m.n, 999);
+	strmap_sweep(&m, drop_even, &seen);
+	assert_int_equal(seen, 999);
+	assert_int_equal(m.n, 500);
+	assert_ptr_equal(strmap_get(&m, "+254700000003"), (void *)3);
+	assert_null(strmap_get(&m, "+254700000004"));
+	/* Tombstones are reused: the map goes on taking keys. */
+	for (i = 2000; i < 2400; i++) {
+		snprintf(key, sizeof(key), "k%ld", (long)i);
+		assert_int_equal(strmap_put(&m, key, (void *)i), 0);
+	}
+	assert_ptr_equal(strmap_get(&m, "k2399"), (void *)2399);
+	strmap_free(&m, NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_enqueue_claim_sent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_retry_fail_recover, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_segments_and_limits, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_move_to_fallback, setup,
+		    teardown),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_ussd_input),
+		cmocka_unit_test(test_strmap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
