@@ -21,8 +21,8 @@
 #include "reports.h"
 #include "util.h"
 
-static void
-respond_json(struct http_request *req, int status, json_t *o)
+void
+api_json(struct http_request *req, int status, json_t *o)
 {
 	char *s = json_dumps(o, JSON_COMPACT);
 
@@ -50,9 +50,8 @@ body_object(struct http_request *req)
 	return o;
 }
 
-/* The id at the start of rest ("42"), or -1. */
-static int64_t
-parse_id(const char *s)
+int64_t
+api_id(const char *s)
 {
 	int64_t id = 0;
 
@@ -80,7 +79,7 @@ on_queued(void *arg, int ok)
 	if (!ok)
 		router_error(p->req, 503, "the store failed; try again");
 	else {
-		respond_json(p->req, 202, json_pack("{s:I}", "id",
+		api_json(p->req, 202, json_pack("{s:I}", "id",
 					       (json_int_t)p->id));
 		dispatch_kick(p->gw->dispatch);
 	}
@@ -155,7 +154,7 @@ get_message(struct gateway *gw, struct http_request *req, int64_t id)
 		json_object_set_new(o, "provider_id",
 		    json_string(m.provider_id));
 	outq_info_free(&m);
-	respond_json(req, 200, o);
+	api_json(req, 200, o);
 }
 
 struct table_put {
@@ -172,7 +171,7 @@ on_table_committed(void *arg, int ok)
 	if (!ok)
 		router_error(tp->req, 503, "the store failed; try again");
 	else
-		respond_json(tp->req, 200, json_pack("{s:s, s:i}", "table",
+		api_json(tp->req, 200, json_pack("{s:s, s:i}", "table",
 						  tp->name, "rows",
 						  (int)tp->rows));
 	free(tp->name);
@@ -238,7 +237,7 @@ api_handle(struct gateway *gw, struct http_request *req, const char *rest)
 		return;
 	}
 	if (strncmp(rest, "messages/", 9) == 0) {
-		if ((id = parse_id(rest + 9)) < 0) {
+		if ((id = api_id(rest + 9)) < 0) {
 			router_error(req, 404, "no such message");
 			return;
 		}

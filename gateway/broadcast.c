@@ -3,6 +3,7 @@
  * SELECT inside one transaction, the dry run's figures, counts by state and
  * the admin API for broadcasts.
  */
+#include "api.h"
 #include "broadcast.h"
 
 #include <stdarg.h>
@@ -458,34 +459,6 @@ broadcast_info_free(struct broadcast_info *b)
 
 /* The admin API. */
 
-static void
-respond_json(struct http_request *req, int status, json_t *o)
-{
-	char *s = json_dumps(o, JSON_COMPACT);
-
-	if (s == NULL)
-		fatalx("out of memory");
-	http_respond(req, status, "application/json", s, strlen(s));
-	free(s);
-	json_decref(o);
-}
-
-/* A positive decimal id, or -1. */
-static int64_t
-parse_id(const char *s)
-{
-	int64_t id = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' || id > INT64_MAX / 10 - 10)
-			return -1;
-		id = id * 10 + (*s - '0');
-	}
-	return id > 0 ? id : -1;
-}
-
 /* A POST waiting for the loop's commit. */
 struct pending {
 	struct gateway *gw;       /* for the dispatcher */
@@ -503,7 +476,7 @@ on_queued(void *arg, int ok)
 	if (!ok)
 		router_error(p->req, 503, "the store failed; try again");
 	else {
-		respond_json(p->req, 202,
+		api_json(p->req, 202,
 		    json_pack("{s:I, s:I, s:I}", "id", (json_int_t)p->id,
 			"recipients", (json_int_t)p->recipients, "segments",
 			(json_int_t)p->segments));
@@ -515,7 +488,7 @@ on_queued(void *arg, int ok)
 static void
 respond_plan(struct http_request *req, const struct broadcast_summary *s)
 {
-	respond_json(req, 200,
+	api_json(req, 200,
 	    json_pack("{s:b, s:I, s:s, s:I, s:I, s:s}", "dry_run", 1,
 		"recipients", (json_int_t)s->recipients, "encoding",
 		gsm_encoding_name(s->encoding), "segments",
@@ -634,7 +607,7 @@ get_broadcast(struct gateway *gw, struct http_request *req, int64_t id)
 	json_object_set_new(
 	    o, "channel", b.channel ? json_string(b.channel) : json_null());
 	broadcast_info_free(&b);
-	respond_json(req, 200, o);
+	api_json(req, 200, o);
 }
 
 void
@@ -651,7 +624,7 @@ broadcast_api(struct gateway *gw, struct http_request *req, const char *rest)
 		return;
 	}
 	if (strncmp(rest, "broadcasts/", 11) != 0 ||
-	    (id = parse_id(rest + 11)) < 0) {
+	    (id = api_id(rest + 11)) < 0) {
 		router_error(req, 404, "no such broadcast");
 		return;
 	}

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "api.h"
 #include "batch.h"
 #include "dispatch.h"
 #include "flows/template.h"
@@ -544,16 +545,6 @@ reports_parse_id(const char *s)
 
 /* ---- The admin API ---- */
 
-static void
-respond_json(struct http_request *req, int status, json_t *o)
-{
-	char *s = json_dumps(o, JSON_COMPACT);
-
-	http_respond(req, status, "application/json", s, strlen(s));
-	free(s);
-	json_decref(o);
-}
-
 static int
 list_cb(void *arg, const struct store_report *r, const char *last_note)
 {
@@ -628,7 +619,7 @@ list_reports(struct gateway *gw, struct http_request *req)
 		router_error(req, 503, "the store failed; try again");
 		goto out;
 	}
-	respond_json(req, 200, json_pack("{s:o}", "reports", a));
+	api_json(req, 200, json_pack("{s:o}", "reports", a));
 out:
 	free(copy);
 	form_free(&q);
@@ -800,5 +791,5 @@ reports_api(struct gateway *gw, struct http_request *req, const char *rest)
 			router_error(req, 503, "the store failed; try again");
 		return;
 	}
-	respond_json(req, 200, o);
+	api_json(req, 200, o);
 }
