@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "batch.h"
+#include "checkpoint.h"
 #include "client.h"
 #include "config.h"
 #include "flows/flow.h"
@@ -47,6 +48,7 @@ struct gateway {
 	struct store		*store;		/* owned */
 	struct http_server	 http;		/* webhooks, API, metrics */
 	struct batch		 batch;		/* one transaction per turn */
+	struct checkpointer	 checkpoint;	/* WAL checkpoints off the loop */
 	struct client		 client;	/* providers and fetches */
 	struct dispatcher	*dispatch;	/* the outbound queue */
 	struct strmap		 flood;		/* phone -> struct flood */

@@ -159,6 +159,7 @@ on_client_closed(struct client *c, void *arg)
 
 	(void)c;
 	batch_close(&gw->batch);
+	checkpoint_stop(&gw->checkpoint);
 	dispatch_free(gw->dispatch);
 	gw->dispatch = NULL;
 	uv_close((uv_handle_t *)&gw->sigterm, on_closed);
@@ -328,6 +329,9 @@ serve_main(struct config *cfg, const char *exe_path)
 
 	/* After the HTTP server: the commit runs before its flush. */
 	batch_init(&gw.batch, gw.loop, gw.store);
+	/* Checkpoints in the thread pool, not inside a webhook's commit. */
+	if (store_autocheckpoint(gw.store, 0) == 0)
+		checkpoint_start(&gw.checkpoint, gw.loop, cfg->database);
 	client_init(&gw.client, gw.loop);
 	if (cfg->public_url != NULL)
 		gw.public_base = xstrdup(cfg->public_url);

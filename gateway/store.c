@@ -634,6 +634,13 @@ store_db(struct store *st)
 	return st->db;
 }
 
+int
+store_autocheckpoint(struct store *st, int pages)
+{
+	return sqlite3_wal_autocheckpoint(st->db, pages) == SQLITE_OK ? 0 :
+									STORE_ERR;
+}
+
 sqlite3_stmt *
 store_stmt(struct store *st, const char *sql)
 {

@@ -89,6 +89,12 @@ sqlite3 *store_db(struct store *);
  */
 sqlite3_stmt *store_stmt(struct store *, const char *sql);
 
+/*
+ * Sets the WAL auto-checkpoint threshold in pages (0: off, when another
+ * thread checkpoints; SQLite's default is 1000).
+ */
+int store_autocheckpoint(struct store *, int pages);
+
 /* SQLite's message for the last failure on this connection (store-owned). */
 const char *store_errmsg(struct store *);
 

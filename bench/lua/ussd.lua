@@ -11,14 +11,21 @@ end
 
 function init(args)
 	counter = 0
+	math.randomseed(id * 7919 + os.time())
 	wrk.method = "POST"
 	wrk.headers["Content-Type"] = "application/json"
 end
 
--- BENCH_THINK_MS: a pause before each step, as a person reads the screen
--- (0: closed loop, every session answers at once).
+-- BENCH_THINK_MS: a pause before each step, as a person reads the screen,
+-- drawn between half and one and a half times it so that the sessions do
+-- not answer in lockstep (0: closed loop, every session answers at once).
+local think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
+
 function delay()
-	return tonumber(os.getenv("BENCH_THINK_MS") or "0")
+	if think <= 0 then
+		return 0
+	end
+	return math.random(math.floor(think / 2), math.floor(think * 3 / 2))
 end
 
 function request()

@@ -1,0 +1,98 @@
+/*
+ * checkpoint.c: WAL checkpoints in libuv's thread pool.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "checkpoint.h"
+#include "log.h"
+#include "util.h"
+
+/* In the thread pool: the thread's own connection, never the loop's. */
+static void
+on_work(uv_work_t *w)
+{
+	struct checkpointer *c = container_of(w, struct checkpointer, work);
+	sqlite3 *db = c->db;
+	int log = 0, done = 0;
+
+	if (db == NULL) {
+		if (sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE,
+			NULL) != SQLITE_OK) {
+			c->rc = sqlite3_errcode(db);
+			sqlite3_close(db);
+			return;
+		}
+		sqlite3_busy_timeout(db, 100);
+		c->db = db;
+	}
+	c->rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    &log, &done);
+	c->frames = log - done;
+}
+
+static void
+on_after_work(uv_work_t *w, int status)
+{
+	struct checkpointer *c = container_of(w, struct checkpointer, work);
+
+	c->busy = 0;
+	if (status == 0 && c->rc == SQLITE_OK)
+		c->runs++;
+	else if (status == 0 && c->rc != SQLITE_BUSY) {
+		c->failures++;
+		log_warn("store", "checkpoint failed rc=%d", c->rc);
+	}
+	if (c->stopping)
+		checkpoint_stop(c);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	struct checkpointer *c = container_of(t, struct checkpointer, timer);
+
+	if (c->busy || c->stopping)
+		return;
+	c->busy = 1;
+	if (uv_queue_work(c->loop, &c->work, on_work, on_after_work) != 0)
+		c->busy = 0;
+}
+
+int
+checkpoint_start(struct checkpointer *c, uv_loop_t *loop, const char *path)
+{
+	memset(c, 0, sizeof(*c));
+	c->loop = loop;
+	c->path = xstrdup(path);
+	uv_timer_init(loop, &c->timer);
+	/* The timer alone must not keep the loop alive. */
+	uv_unref((uv_handle_t *)&c->timer);
+	uv_timer_start(&c->timer, on_timer, CHECKPOINT_EVERY_MS,
+	    CHECKPOINT_EVERY_MS);
+	return 0;
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	struct checkpointer *c = container_of((uv_timer_t *)h,
+	    struct checkpointer, timer);
+
+	sqlite3_close(c->db);
+	c->db = NULL;
+	free(c->path);
+	c->path = NULL;
+}
+
+void
+checkpoint_stop(struct checkpointer *c)
+{
+	c->stopping = 1;
+	if (c->busy || c->path == NULL || uv_is_closing((uv_handle_t *)&c->timer))
+		return; /* on_after_work calls again */
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, on_closed);
+}
