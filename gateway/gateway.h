@@ -61,6 +61,7 @@ struct gateway {
 	uv_fs_event_t		 flows_watch;	/* edits in the flows folder */
 	uv_timer_t		 reload_timer;	/* debounces flows_watch */
 	uv_timer_t		 stop_timer;	/* the 5 s limit on draining */
+	uv_timer_t		 housekeeping;	/* purges expired sessions */
 	int			 watching;	/* flows_watch started */
 	int			 stopping;	/* a stop signal came */
 	int			 http_done;	/* the server has drained */

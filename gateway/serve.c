@@ -19,6 +19,7 @@
 
 #define STOP_LIMIT_MS 4500     /* a stop finishes within 5 s, exit included */
 #define RELOAD_DEBOUNCE_MS 200 /* edits closer than this reload once */
+#define HOUSEKEEPING_MS (5 * 60 * 1000) /* expired sessions purged */
 
 int
 gateway_load_flows(const struct config *cfg, struct flowset **out,
@@ -151,6 +152,19 @@ on_closed(uv_handle_t *h)
 	(void)h;
 }
 
+/* Every few minutes: expired sessions go (abandoned USSD ones above all). */
+static void
+on_housekeeping(uv_timer_t *t)
+{
+	struct gateway *gw = container_of(t, struct gateway, housekeeping);
+	int n;
+
+	if (gw->stopping || batch_begin(&gw->batch) != 0)
+		return;
+	if ((n = store_session_purge(gw->store, now_ms())) > 0)
+		log_debug("gateway", "expired sessions removed count=%d", n);
+}
+
 /* The client is closed: nothing is in flight; close the rest. */
 static void
 on_client_closed(struct client *c, void *arg)
@@ -167,6 +181,7 @@ on_client_closed(struct client *c, void *arg)
 	uv_close((uv_handle_t *)&gw->sighup, on_closed);
 	uv_close((uv_handle_t *)&gw->reload_timer, on_closed);
 	uv_close((uv_handle_t *)&gw->stop_timer, on_closed);
+	uv_close((uv_handle_t *)&gw->housekeeping, on_closed);
 	privacy_stop(gw);
 	if (gw->watching)
 		uv_close((uv_handle_t *)&gw->flows_watch, on_closed);
@@ -236,6 +251,14 @@ on_stop_signal(uv_signal_t *s, int signum)
 	http_server_shutdown(&gw->http, on_http_done);
 	dispatch_stop(gw->dispatch, on_dispatch_stopped, gw);
 	modems_stop(gw);
+}
+
+static void
+on_walk_left(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	log_warn("gateway", "handle left open type=%s closing=%d",
+	    uv_handle_type_name(uv_handle_get_type(h)), uv_is_closing(h));
 }
 
 /* Formats the configured listen address for http_server_listen. */
@@ -317,6 +340,10 @@ serve_main(struct config *cfg, const char *exe_path)
 	uv_signal_start(&gw.sighup, on_sighup, SIGHUP);
 	uv_timer_init(gw.loop, &gw.reload_timer);
 	uv_timer_init(gw.loop, &gw.stop_timer);
+	uv_timer_init(gw.loop, &gw.housekeeping);
+	uv_timer_start(&gw.housekeeping, on_housekeeping, HOUSEKEEPING_MS,
+	    HOUSEKEEPING_MS);
+	uv_unref((uv_handle_t *)&gw.housekeeping);
 	if (uv_fs_event_init(gw.loop, &gw.flows_watch) == 0) {
 		gw.watching = 1;
 		if ((rc = uv_fs_event_start(&gw.flows_watch, on_flows_changed,
@@ -360,8 +387,10 @@ serve_main(struct config *cfg, const char *exe_path)
 	flows_unref(gw.flows);
 	store_close(gw.store);
 	free(gw.public_base);
-	if (uv_loop_close(gw.loop) != 0)
+	if (uv_loop_close(gw.loop) != 0) {
+		uv_walk(gw.loop, on_walk_left, NULL);
 		log_warn("gateway", "handles left open at exit");
+	}
 	log_info("gateway", "stopped");
 	return 0;
 }

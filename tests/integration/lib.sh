@@ -118,6 +118,12 @@ stop_server() {
 	wait "$SERVE_PID"
 	rc=$?
 	SERVE_PID=
+	# A clean stop closes every handle it opened.
+	if [ $rc -eq 0 ] && grep -q 'handles left open' "$T/serve.log"; then
+		echo "# the gateway left handles open:"
+		grep 'left open' "$T/serve.log" | sed 's/^/#   /'
+		rc=1
+	fi
 	return $rc
 }
 

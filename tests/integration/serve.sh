@@ -54,17 +54,18 @@ done
 is "1,000 headers are 431" "$(http GET /healthz $hdrs | cut -c1-3)" "431"
 
 # A request dribbled too slowly gets 408 after 10 s; others are served meanwhile.
-(
+# (bash for /dev/tcp.)
+PORT=$PORT T=$T bash -c '
 	exec 3<>"/dev/tcp/127.0.0.1/$PORT"
-	printf 'GET /healthz HTTP/1.1\r\n' >&3
+	printf "GET /healthz HTTP/1.1\r\n" >&3
 	i=0
 	while [ $i -lt 12 ]; do
-		printf 'X' >&3 2>/dev/null || break
+		printf X >&3 2>/dev/null || break
 		sleep 1
 		i=$((i + 1))
 	done
 	timeout 5 cat <&3 >"$T/slow" 2>/dev/null
-) &
+' &
 slow=$!
 sleep 2
 is "others are answered while one client dribbles" "$(http GET /healthz)" "200 ok"
