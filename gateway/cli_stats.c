@@ -1,8 +1,9 @@
 /*
  * cli_stats.c: `baraza stats`, the figures of /metrics for a person: per
  * channel the messages by direction and state and the queue depth, the
- * active sessions, the reports, and the last failures with their reasons
- * (numbers masked). It reads the store only, so it works whether or not
+ * active sessions, the modems (their state as the running gateway last
+ * kept it), the reports, and the last failures with their reasons (numbers
+ * masked). It reads the store only, so it works whether or not
  * serve runs.
  */
 #include <ctype.h>
@@ -20,6 +21,13 @@
 static const char sql_last_errors[] =
     "SELECT updated, channel, phone, coalesce(error, '') FROM messages"
     " WHERE state = 'failed' ORDER BY updated DESC, id DESC LIMIT ?1";
+
+/* The last known state of each modem, as the gateway keeps it. */
+static const char sql_modems[] =
+    "SELECT channel, up, signal, network, balance, balance_at, last_error,"
+    " failures, restarts, updated FROM modem_state ORDER BY channel";
+static const char sql_modem_known[] =
+    "SELECT 1 FROM modem_state WHERE channel = ?1";
 
 static const char *const in_states[] = {"received", "handled", "ignored"};
 static const char *const out_states[] = {
@@ -125,6 +133,92 @@ print_last_errors(struct store *st)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Prints the time in ms of column col as ISO 8601, or "-" when NULL. */
+static void
+print_time(sqlite3_stmt *s, int col)
+{
+	char when[32];
+
+	if (sqlite3_column_type(s, col) == SQLITE_NULL) {
+		printf("-");
+		return;
+	}
+	iso8601_utc(sqlite3_column_int64(s, col), when, sizeof(when));
+	printf("%s", when);
+}
+
+/*
+ * The modems section: per gammu channel up or down, signal, the last
+ * balance answer and when, restarts and failed sends, the last error.
+ * Left out when no modem is configured or kept.
+ */
+static int
+print_modems(struct store *st, const struct config *cfg)
+{
+	sqlite3_stmt *s = store_stmt(st, sql_modems);
+	int rc, n = 0;
+	size_t i;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *ch = (const char *)sqlite3_column_text(s, 0);
+		const char *net = (const char *)sqlite3_column_text(s, 3);
+		const char *bal = (const char *)sqlite3_column_text(s, 4);
+		const char *err = (const char *)sqlite3_column_text(s, 6);
+
+		if (ch == NULL)
+			continue;
+		printf("%s  ", n++ == 0 ? "Modems\n" : "");
+		print_masked(ch);
+		printf("%s  %s  %ssignal %d%%",
+		    config_channel(cfg, ch) == NULL ? " (not configured)" : "",
+		    sqlite3_column_int(s, 1) ? "up" : "down",
+		    sqlite3_column_int(s, 1) ? "" : "last ",
+		    sqlite3_column_int(s, 2));
+		if (net != NULL && *net != '\0') {
+			printf(" (");
+			print_masked(net);
+			printf(")");
+		}
+		printf("  as of ");
+		print_time(s, 9);
+		printf("\n    balance ");
+		if (bal != NULL) {
+			printf("\"");
+			print_masked(bal);
+			printf("\" at ");
+			print_time(s, 5);
+		} else
+			printf("not checked yet");
+		printf("\n    restarts %lld, failed sends %lld\n",
+		    (long long)sqlite3_column_int64(s, 8),
+		    (long long)sqlite3_column_int64(s, 7));
+		printf("    last error ");
+		print_masked(err != NULL && *err != '\0' ? err : "none");
+		printf("\n");
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	/* Modem channels the gateway has not run yet. */
+	for (i = 0; i < cfg->nchannels; i++) {
+		if (cfg->channels[i].type != CHANNEL_GAMMU)
+			continue;
+		s = store_stmt(st, sql_modem_known);
+		sqlite3_bind_text(
+		    s, 1, cfg->channels[i].name, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		if (rc == SQLITE_ROW)
+			continue;
+		if (rc != SQLITE_DONE)
+			return -1;
+		printf("%s  %s  no state kept yet\n",
+		    n++ == 0 ? "Modems\n" : "", cfg->channels[i].name);
+	}
+	return 0;
+}
+
 static void
 print_reports(const struct metrics_counts *c)
 {
@@ -218,6 +312,10 @@ cli_stats(int argc, char **argv, struct config *cfg)
 	if (cfg->nchannels == 0 && c.nmsgs == 0)
 		printf("  none\n");
 	printf("Sessions active %lld\n", (long long)c.sessions);
+	if (print_modems(st, cfg) != 0) {
+		fprintf(stderr, "baraza: %s\n", store_errmsg(st));
+		rc = 1;
+	}
 	print_reports(&c);
 	if (print_last_errors(st) != 0) {
 		fprintf(stderr, "baraza: %s\n", store_errmsg(st));

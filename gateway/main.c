@@ -5,6 +5,7 @@
 #include <gammu.h>
 #include <jansson.h>
 #include <sqlite3.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,11 @@ main(int argc, char **argv)
 	size_t i;
 	int ch;
 
+	/*
+	 * A write to a closed socket or to the pipe of a modem worker that
+	 * just died is an error to handle, not a reason to die.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0)
 		return cmd_version(1, argv + 1, NULL);
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {

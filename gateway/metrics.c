@@ -12,6 +12,7 @@
 #include "gateway.h"
 #include "http.h"
 #include "log.h"
+#include "modems.h"
 
 /* Webhook latency buckets, seconds: 1 ms to 5 s. */
 #define NBUCKETS 12
@@ -516,6 +517,36 @@ render_hooks(struct gateway *gw, struct buf *b)
 	return rc ? -1 : 0;
 }
 
+/* Failed sends and worker restarts of each modem, kept across runs. */
+static int
+render_modem_counters(struct gateway *gw, struct buf *b)
+{
+	static const char *const names[] = {
+	    "baraza_modem_failures_total", "baraza_modem_restarts_total"};
+	static const char *const help[] = {
+	    "Messages a GSM modem channel handed back unsent (failed or to "
+	    "retry), kept across gateway runs.",
+	    "Restarts of a GSM modem channel's worker process, kept across "
+	    "gateway runs."};
+	uint64_t v[2];
+	size_t i, k;
+	int rc = 0;
+
+	for (k = 0; k < nitems(names); k++) {
+		rc |= family(b, names[k], "counter", help[k]);
+		for (i = 0; gw->cfg != NULL && i < gw->cfg->nchannels; i++) {
+			if (gw->cfg->channels[i].type != CHANNEL_GAMMU ||
+			    modems_counters(gw, i, &v[0], &v[1]) != 0)
+				continue;
+			rc |= labels(b, names[k], "channel",
+			    gw->cfg->channels[i].name, NULL, NULL);
+			rc |=
+			    buf_printf(b, "} %llu\n", (unsigned long long)v[k]);
+		}
+	}
+	return rc;
+}
+
 static int
 render_gateway(struct gateway *gw, struct buf *b)
 {
@@ -652,6 +683,7 @@ render_gateway(struct gateway *gw, struct buf *b)
 		    gw->cfg->channels[i].name, NULL, NULL);
 		rc |= buf_printf(b, "} %d\n", gw->modems[i].up ? 1 : 0);
 	}
+	rc |= render_modem_counters(gw, b);
 	return rc ? -1 : 0;
 }
 

@@ -6,6 +6,15 @@
  * their commit), the dispatcher sends the channel's queue through it, and
  * its state feeds the dispatcher (a down modem's queue waits or goes to the
  * fallback channel) and the metrics.
+ *
+ * The modem's state is also kept in the store (table modem_state, one row
+ * per channel) for `baraza stats`, which runs in another process: up/down,
+ * signal and network, the last balance answer, the last error, and the
+ * counts of failed sends and worker restarts (kept across gateway runs).
+ * The row is written through the loop's batch when the modem goes up or
+ * down, when the signal moves by MODEMS_SIGNAL_STEP points or more, on a
+ * balance answer, an error, a failed send or a worker restart; a smaller
+ * signal change is written at most once per MODEMS_WRITE_GAP_MS.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +27,206 @@
 #include "modems.h"
 #include "util.h"
 
+#define MODEMS_SIGNAL_STEP 5      /* signal points written at once */
+#define MODEMS_WRITE_GAP_MS 10000 /* between writes of small changes */
+#define MODEMS_MAX_TEXT 256       /* bytes kept of a balance or error */
+#define MODEMS_MAX_NETWORK 32     /* bytes kept of the network state */
+
+static const char sql_state_load[] =
+    "SELECT balance, balance_at, last_error, failures, restarts"
+    " FROM modem_state WHERE channel = ?1";
+
+static const char sql_state_save[] =
+    "INSERT INTO modem_state (channel, up, signal, network, balance,"
+    " balance_at, last_error, failures, restarts, updated)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    " ON CONFLICT (channel) DO UPDATE SET up = excluded.up,"
+    " signal = excluded.signal, network = excluded.network,"
+    " balance = excluded.balance, balance_at = excluded.balance_at,"
+    " last_error = excluded.last_error, failures = excluded.failures,"
+    " restarts = excluded.restarts, updated = excluded.updated";
+
 struct modem {
-	struct gateway			*gw;
-	const struct channel_config	*cc;
-	size_t				 index;	/* in cfg->channels */
-	struct modem_supervisor		*sup;
+	struct gateway *gw;
+	const struct channel_config *cc;
+	size_t index; /* in cfg->channels */
+	struct modem_supervisor *sup;
+	uv_timer_t flush; /* writes a pending small change later */
+	int refs;         /* the modem list, pending acks, the timer */
+
+	/* The state as kept in the store. */
+	int up;             /* the modem answers */
+	int signal;         /* percent */
+	char *network;      /* "home", ..., or NULL */
+	char *balance;      /* last balance answer, or NULL */
+	int64_t balance_at; /* its wall time in ms, or 0 */
+	char *last_error;   /* or NULL */
+	uint64_t failures;  /* sends handed back unsent */
+	uint64_t restarts;  /* worker deaths */
+	int written_signal; /* the signal of the last write */
+	int64_t written_at; /* mono_ms of the last write, or 0 */
+	int dirty;          /* a change waits for the flush timer */
+	int write_failed;   /* the last write could not begin */
 };
 
 /* An inbound message waiting for its commit, to be acked to the worker. */
 struct pending_ack {
-	struct modem	*m;
-	uint64_t	 id;
+	struct modem *m;
+	uint64_t id;
 };
+
+static void
+modem_unref(struct modem *m)
+{
+	if (--m->refs > 0)
+		return;
+	free(m->network);
+	free(m->balance);
+	free(m->last_error);
+	free(m);
+}
+
+static void
+on_flush_close(uv_handle_t *h)
+{
+	modem_unref(h->data);
+}
+
+/* A copy of s cut to at most max bytes on a UTF-8 boundary; NULL stays. */
+static char *
+dup_cut(const char *s, size_t max)
+{
+	size_t n;
+	char *r;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	r = xmalloc(n + 1);
+	memcpy(r, s, n);
+	r[n] = '\0';
+	return r;
+}
+
+static void
+set_str(char **dst, const char *s, size_t max)
+{
+	free(*dst);
+	*dst = dup_cut(s, max);
+}
+
+static void
+bind_opt_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v != NULL)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Reads what an earlier run kept (balance, last error, counters). */
+static void
+state_load(struct modem *m)
+{
+	sqlite3_stmt *s = store_stmt(m->gw->store, sql_state_load);
+	int rc;
+
+	sqlite3_bind_text(s, 1, m->cc->name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		set_str(&m->balance, (const char *)sqlite3_column_text(s, 0),
+		    MODEMS_MAX_TEXT);
+		m->balance_at = sqlite3_column_int64(s, 1);
+		set_str(&m->last_error, (const char *)sqlite3_column_text(s, 2),
+		    MODEMS_MAX_TEXT);
+		if (sqlite3_column_int64(s, 3) > 0)
+			m->failures = (uint64_t)sqlite3_column_int64(s, 3);
+		if (sqlite3_column_int64(s, 4) > 0)
+			m->restarts = (uint64_t)sqlite3_column_int64(s, 4);
+	} else if (rc != SQLITE_DONE)
+		log_warn("modem", "cannot read the modem state channel=%s: %s",
+		    m->cc->name, store_errmsg(m->gw->store));
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static void on_flush(uv_timer_t *);
+
+/* Writes the row now, in the turn's transaction. */
+static void
+state_write(struct modem *m)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	uv_timer_stop(&m->flush);
+	if (batch_begin(&m->gw->batch) != 0) {
+		if (!m->write_failed)
+			log_warn("modem",
+			    "cannot keep the modem state channel=%s, "
+			    "retrying",
+			    m->cc->name);
+		m->write_failed = 1;
+		m->dirty = 1;
+		if (!m->gw->stopping)
+			uv_timer_start(
+			    &m->flush, on_flush, MODEMS_WRITE_GAP_MS, 0);
+		return;
+	}
+	s = store_stmt(m->gw->store, sql_state_save);
+	sqlite3_bind_text(s, 1, m->cc->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, m->up);
+	sqlite3_bind_int(s, 3, m->signal);
+	bind_opt_text(s, 4, m->network);
+	bind_opt_text(s, 5, m->balance);
+	if (m->balance_at > 0)
+		sqlite3_bind_int64(s, 6, m->balance_at);
+	else
+		sqlite3_bind_null(s, 6);
+	bind_opt_text(s, 7, m->last_error);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)m->failures);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)m->restarts);
+	sqlite3_bind_int64(s, 10, now_ms());
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		log_warn("modem", "cannot keep the modem state channel=%s: %s",
+		    m->cc->name, store_errmsg(m->gw->store));
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	m->write_failed = 0;
+	m->dirty = 0;
+	m->written_signal = m->signal;
+	m->written_at = mono_ms();
+}
+
+static void
+on_flush(uv_timer_t *t)
+{
+	struct modem *m = t->data;
+
+	if (m->dirty)
+		state_write(m);
+}
+
+/* Writes a small change now, or when MODEMS_WRITE_GAP_MS has passed. */
+static void
+state_write_soon(struct modem *m)
+{
+	int64_t wait = m->written_at + MODEMS_WRITE_GAP_MS - mono_ms();
+
+	if (m->written_at == 0 || wait <= 0) {
+		state_write(m);
+		return;
+	}
+	m->dirty = 1;
+	if (!uv_is_active((uv_handle_t *)&m->flush))
+		uv_timer_start(&m->flush, on_flush, (uint64_t)wait, 0);
+}
 
 static void
 on_committed(void *arg, const struct ingress_result *res)
@@ -39,12 +236,13 @@ on_committed(void *arg, const struct ingress_result *res)
 	/* Only a durable message may leave the phone. */
 	if (res->status == 200 && p->m->sup != NULL)
 		modem_ack(p->m->sup, p->id);
+	modem_unref(p->m);
 	free(p);
 }
 
 static void
-on_inbound(struct modem_supervisor *sup, const struct modem_inbound *in,
-    void *arg)
+on_inbound(
+    struct modem_supervisor *sup, const struct modem_inbound *in, void *arg)
 {
 	struct modem *m = arg;
 	struct ingress_sms sms;
@@ -61,6 +259,7 @@ on_inbound(struct modem_supervisor *sup, const struct modem_inbound *in,
 	p = xmalloc(sizeof(*p));
 	p->m = m;
 	p->id = in->id;
+	m->refs++;
 	rc = ingress_sms(m->gw, &sms, on_committed, p, &why);
 	if (rc == -400) {
 		/*
@@ -70,9 +269,11 @@ on_inbound(struct modem_supervisor *sup, const struct modem_inbound *in,
 		log_warn("modem", "message refused channel=%s reason=\"%s\"",
 		    m->cc->name, why ? why : "-");
 		modem_ack(m->sup, in->id);
+		m->refs--;
 		free(p);
 	} else if (rc != 0) {
 		/* The store is unavailable: the worker offers it again. */
+		m->refs--;
 		free(p);
 	}
 }
@@ -82,11 +283,17 @@ on_sent(struct modem_supervisor *sup, int64_t msg_id, enum modem_outcome oc,
     const char *error, void *arg)
 {
 	struct modem *m = arg;
-	enum provider_outcome po = oc == MODEM_OK ? PROVIDER_OK :
-	    oc == MODEM_TEMPFAIL		    ? PROVIDER_TEMPFAIL :
-						      PROVIDER_PERMFAIL;
+	enum provider_outcome po = oc == MODEM_OK         ? PROVIDER_OK
+				   : oc == MODEM_TEMPFAIL ? PROVIDER_TEMPFAIL
+							  : PROVIDER_PERMFAIL;
 
 	(void)sup;
+	if (oc != MODEM_OK) {
+		m->failures++;
+		set_str(&m->last_error, error != NULL ? error : "send failed",
+		    MODEMS_MAX_TEXT);
+		state_write(m);
+	}
 	dispatch_done(m->gw->dispatch, m->cc->name, msg_id, po, NULL, error);
 }
 
@@ -95,11 +302,25 @@ on_state(struct modem_supervisor *sup, int up, int signal, void *arg)
 {
 	struct modem *m = arg;
 	struct gateway_modem *gm = &m->gw->modems[m->index];
+	const char *net = modem_supervisor_network(sup);
+	int step, changed;
 
-	(void)sup;
 	if (!gm->known || gm->up != up)
 		log_info("modem", "modem %s channel=%s signal=%d",
 		    up ? "up" : "down", m->cc->name, signal);
+	step = signal - m->written_signal;
+	if (step < 0)
+		step = -step;
+	changed =
+	    m->up != up || m->written_at == 0 || step >= MODEMS_SIGNAL_STEP;
+	m->up = up;
+	m->signal = signal;
+	if (net != NULL && (m->network == NULL || strcmp(net, m->network) != 0))
+		set_str(&m->network, net, MODEMS_MAX_NETWORK);
+	if (changed)
+		state_write(m);
+	else
+		state_write_soon(m);
 	gm->known = 1;
 	gm->up = up;
 	gm->signal = signal;
@@ -115,6 +336,31 @@ on_balance(struct modem_supervisor *sup, const char *text, void *arg)
 	/* The operator's text holds no one's message; it is kept short. */
 	log_info("modem", "airtime balance channel=%s answer=\"%.120s\"",
 	    m->cc->name, text ? text : "");
+	set_str(&m->balance, text != NULL ? text : "", MODEMS_MAX_TEXT);
+	m->balance_at = now_ms();
+	state_write(m);
+}
+
+static void
+on_restart(struct modem_supervisor *sup, const char *why, void *arg)
+{
+	struct modem *m = arg;
+
+	(void)sup;
+	m->restarts++;
+	m->up = 0;
+	set_str(&m->last_error, why, MODEMS_MAX_TEXT);
+	state_write(m);
+}
+
+static void
+on_error(struct modem_supervisor *sup, const char *error, void *arg)
+{
+	struct modem *m = arg;
+
+	(void)sup;
+	set_str(&m->last_error, error, MODEMS_MAX_TEXT);
+	state_write(m);
 }
 
 static int
@@ -143,33 +389,63 @@ modems_start(struct gateway *gw)
 		m->gw = gw;
 		m->cc = cc;
 		m->index = i;
+		m->refs = 1;
+		state_load(m);
 		memset(&cb, 0, sizeof(cb));
 		cb.on_inbound = on_inbound;
 		cb.on_sent = on_sent;
 		cb.on_state = on_state;
 		cb.on_balance = on_balance;
+		cb.on_restart = on_restart;
+		cb.on_error = on_error;
 		cb.arg = m;
-		m->sup = modem_supervisor_start(gw->loop, cc, gw->exe_path, &cb);
+		m->sup =
+		    modem_supervisor_start(gw->loop, cc, gw->exe_path, &cb);
 		if (m->sup == NULL) {
-			log_error("modem", "cannot supervise channel=%s",
-			    cc->name);
-			free(m);
+			log_error(
+			    "modem", "cannot supervise channel=%s", cc->name);
+			modem_unref(m);
 			continue;
 		}
+		uv_timer_init(gw->loop, &m->flush);
+		m->flush.data = m;
+		m->refs++; /* the timer, until its close callback */
 		dispatch_set_sender(gw->dispatch, cc->name, send_cb, m);
 		gw->modem_list[gw->nmodems++] = m;
 	}
 }
 
-void
-modems_stop(struct gateway *gw)
+int
+modems_counters(
+    struct gateway *gw, size_t index, uint64_t *failures, uint64_t *restarts)
 {
 	size_t i;
 
+	for (i = 0; i < gw->nmodems; i++)
+		if (gw->modem_list[i]->index == index) {
+			*failures = gw->modem_list[i]->failures;
+			*restarts = gw->modem_list[i]->restarts;
+			return 0;
+		}
+	return -1;
+}
+
+void
+modems_stop(struct gateway *gw)
+{
+	struct modem *m;
+	size_t i;
+
 	for (i = 0; i < gw->nmodems; i++) {
-		modem_supervisor_stop(gw->modem_list[i]->sup);
-		gw->modem_list[i]->sup = NULL;
-		free(gw->modem_list[i]);
+		m = gw->modem_list[i];
+		modem_supervisor_stop(m->sup);
+		m->sup = NULL;
+		/* The row says the modem is down while no gateway runs it. */
+		m->up = 0;
+		state_write(m);
+		uv_timer_stop(&m->flush);
+		uv_close((uv_handle_t *)&m->flush, on_flush_close);
+		modem_unref(m);
 	}
 	free(gw->modem_list);
 	gw->modem_list = NULL;

@@ -21,6 +21,7 @@
 #include "modem/supervisor.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,11 @@ struct modem_supervisor {
 	int64_t spawned_at; /* mono_ms of the last spawn */
 	int up;             /* the modem is connected, per the last heartbeat */
 	int signal;         /* percent, per the last heartbeat */
+	char *network;      /* per the last heartbeat, or NULL */
+	char why[128];      /* why the current worker run ends, or "" */
+	int64_t exit_status;   /* of the current worker, when it exited */
+	int exit_signal;       /* same */
+	int64_t balance_asked; /* mono_ms of the last balance request, or 0 */
 	struct modem_proto_reader rd; /* frames from the worker */
 	char rbuf[16384];             /* read buffer */
 
@@ -164,6 +170,7 @@ on_timer_close(uv_handle_t *h)
 	free(sup->model);
 	free(sup->pin);
 	free(sup->balance_ussd);
+	free(sup->network);
 	free(sup);
 }
 
@@ -214,6 +221,7 @@ worker_gone(struct modem_supervisor *sup)
 	sup->pid = 0;
 	uv_timer_stop(&sup->watchdog);
 	uv_timer_stop(&sup->pace);
+	uv_timer_stop(&sup->balance);
 	if ((it = sup->inflight) != NULL) {
 		sup->inflight = NULL;
 		if (!sup->stopping)
@@ -243,6 +251,21 @@ worker_gone(struct modem_supervisor *sup)
 	log_info("modem", "restarting worker name=%s in_ms=%lld", sup->name,
 	    (long long)delay);
 	uv_timer_start(&sup->restart, on_restart, (uint64_t)delay, 0);
+	if (sup->cb.on_restart != NULL) {
+		char why[256];
+
+		if (sup->proc_exited &&
+		    (sup->exit_status != 0 || sup->exit_signal != 0))
+			snprintf(why, sizeof(why),
+			    "modem worker died: %s (status %lld, signal %d)",
+			    sup->why[0] != '\0' ? sup->why : "exited",
+			    (long long)sup->exit_status, sup->exit_signal);
+		else
+			snprintf(why, sizeof(why), "modem worker died: %s",
+			    sup->why[0] != '\0' ? sup->why : "exited");
+		/* May stop the supervisor: the restart timer is then closed. */
+		sup->cb.on_restart(sup, why, sup->cb.arg);
+	}
 }
 
 static void
@@ -287,6 +310,8 @@ kill_worker(struct modem_supervisor *sup, const char *why)
 	if (!sup->killed)
 		log_warn("modem", "killing worker name=%s pid=%d: %s",
 		    sup->name, sup->pid, why);
+	if (sup->why[0] == '\0')
+		snprintf(sup->why, sizeof(sup->why), "%s", why);
 	sup->killed = 1;
 	if (sup->proc_open && !sup->proc_exited)
 		uv_process_kill(&sup->proc, SIGKILL);
@@ -300,6 +325,8 @@ on_exit_cb(uv_process_t *proc, int64_t status, int sig)
 	    container_of(proc, struct modem_supervisor, proc);
 
 	sup->proc_exited = 1;
+	sup->exit_status = status;
+	sup->exit_signal = sig;
 	if (sig != 0 || status != 0 || !sup->stopping)
 		log_info("modem",
 		    "worker exited name=%s pid=%d status=%lld "
@@ -349,6 +376,27 @@ on_balance_timer(uv_timer_t *t)
 	(void)modem_balance(container_of(t, struct modem_supervisor, balance));
 }
 
+/*
+ * The modem came up: the first balance check comes MODEM_BALANCE_FIRST_MS
+ * later, or when balance_interval has passed since the last one, then
+ * every balance_interval.
+ */
+static void
+arm_balance(struct modem_supervisor *sup)
+{
+	int64_t delay = MODEM_BALANCE_FIRST_MS, due;
+
+	if (sup->balance_ussd == NULL || sup->balance_interval_ms <= 0)
+		return;
+	if (sup->balance_asked != 0) {
+		due = sup->balance_asked + sup->balance_interval_ms - mono_ms();
+		if (due > delay)
+			delay = due;
+	}
+	uv_timer_start(&sup->balance, on_balance_timer, (uint64_t)delay,
+	    (uint64_t)sup->balance_interval_ms);
+}
+
 /* Warns when the first number in a balance answer is below the alert. */
 static void
 check_balance(struct modem_supervisor *sup, const char *text)
@@ -356,6 +404,8 @@ check_balance(struct modem_supervisor *sup, const char *text)
 	const char *p;
 	char *end;
 	double v;
+	char num[64];
+	size_t n = 0;
 
 	if (sup->balance_alert <= 0)
 		return;
@@ -364,8 +414,22 @@ check_balance(struct modem_supervisor *sup, const char *text)
 			break;
 	if (*p == '\0')
 		return;
-	v = strtod(p, &end);
-	if (end != p && v < sup->balance_alert)
+	/*
+	 * "1,234.50": a comma followed by three digits separates thousands;
+	 * anything else ends the number.
+	 */
+	for (; *p != '\0' && n < sizeof(num) - 1; p++) {
+		if (*p == ',' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+		    p[2] <= '9' && p[3] >= '0' && p[3] <= '9' &&
+		    !(p[4] >= '0' && p[4] <= '9'))
+			continue;
+		if (!((*p >= '0' && *p <= '9') || *p == '.'))
+			break;
+		num[n++] = *p;
+	}
+	num[n] = '\0';
+	v = strtod(num, &end);
+	if (end != num && v < sup->balance_alert)
 		log_warn("modem", "balance low name=%s balance=%g alert=%d",
 		    sup->name, v, sup->balance_alert);
 }
@@ -434,8 +498,17 @@ on_frame(const struct modem_msg *m, void *arg)
 		changed = sup->up != m->up || sup->signal != m->signal;
 		sup->up = m->up;
 		sup->signal = m->signal;
-		if (was_up && !m->up)
+		if (m->network != NULL &&
+		    (sup->network == NULL ||
+			strcmp(sup->network, m->network) != 0)) {
+			free(sup->network);
+			sup->network = xstrdup(m->network);
+		}
+		if (was_up && !m->up) {
+			uv_timer_stop(&sup->balance);
 			fail_queue(sup, "modem down: not attempted");
+		} else if (!was_up && m->up)
+			arm_balance(sup);
 		if (changed && sup->cb.on_state != NULL && !sup->stopping)
 			sup->cb.on_state(
 			    sup, sup->up, sup->signal, sup->cb.arg);
@@ -478,6 +551,14 @@ on_frame(const struct modem_msg *m, void *arg)
 		if (m->text == NULL) {
 			log_warn("modem", "balance check failed name=%s: %s",
 			    sup->name, m->error != NULL ? m->error : "?");
+			if (sup->cb.on_error != NULL) {
+				char e[256];
+
+				snprintf(e, sizeof(e),
+				    "balance check failed: %s",
+				    m->error != NULL ? m->error : "?");
+				sup->cb.on_error(sup, e, sup->cb.arg);
+			}
 			break;
 		}
 		log_info(
@@ -489,6 +570,8 @@ on_frame(const struct modem_msg *m, void *arg)
 	case MODEM_MSG_ERROR:
 		log_warn(
 		    "modem", "modem error name=%s: %s", sup->name, m->error);
+		if (sup->cb.on_error != NULL && m->error != NULL)
+			sup->cb.on_error(sup, m->error, sup->cb.arg);
 		break;
 	default:
 		kill_worker(sup, "unexpected frame type");
@@ -564,6 +647,9 @@ spawn(struct modem_supervisor *sup)
 	sup->killed = 0;
 	sup->up = 0;
 	sup->signal = 0;
+	sup->why[0] = '\0';
+	sup->exit_status = 0;
+	sup->exit_signal = 0;
 	sup->spawned_at = mono_ms();
 	modem_proto_reader_free(&sup->rd);
 	modem_proto_reader_init(&sup->rd);
@@ -599,6 +685,8 @@ spawn(struct modem_supervisor *sup)
 	if (r < 0) {
 		log_error("modem", "cannot start worker name=%s exe=%s: %s",
 		    sup->name, sup->exe, uv_strerror(r));
+		snprintf(sup->why, sizeof(sup->why), "cannot start: %s",
+		    uv_strerror(r));
 		sup->proc_exited = 1;
 		uv_close((uv_handle_t *)&sup->proc, on_proc_close);
 		close_pipe(sup);
@@ -681,10 +769,7 @@ modem_supervisor_start(uv_loop_t *loop, const struct channel_config *cc,
 		t[i]->data = sup;
 	}
 	sup->timers_open = (int)nitems(t);
-	if (sup->balance_ussd != NULL && sup->balance_interval_ms > 0)
-		uv_timer_start(&sup->balance, on_balance_timer,
-		    (uint64_t)sup->balance_interval_ms,
-		    (uint64_t)sup->balance_interval_ms);
+	/* The balance timer starts when the modem comes up (arm_balance). */
 	spawn(sup);
 	return sup;
 }
@@ -738,6 +823,7 @@ modem_balance(struct modem_supervisor *sup)
 		return -1;
 	memset(&m, 0, sizeof(m));
 	m.type = MODEM_MSG_BALANCE;
+	sup->balance_asked = mono_ms();
 	return write_frame(sup, &m);
 }
 
@@ -751,6 +837,12 @@ int
 modem_supervisor_pid(const struct modem_supervisor *sup)
 {
 	return sup->worker ? sup->pid : 0;
+}
+
+const char *
+modem_supervisor_network(const struct modem_supervisor *sup)
+{
+	return sup->network;
 }
 
 void

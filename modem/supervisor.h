@@ -45,6 +45,7 @@
 #define MODEM_BACKOFF_MAX_MS 60000 /* longest restart delay */
 #define MODEM_MAX_QUEUE 1000       /* messages waiting in the supervisor */
 #define MODEM_STOP_GRACE_MS 3000   /* for a worker to exit after `stop` */
+#define MODEM_BALANCE_FIRST_MS 10000 /* first balance check after coming up */
 
 struct modem_supervisor;
 
@@ -70,12 +71,18 @@ typedef void (*modem_state_cb)(
     struct modem_supervisor *, int up, int signal, void *arg);
 typedef void (*modem_balance_cb)(
     struct modem_supervisor *, const char *text, void *arg);
+typedef void (*modem_restart_cb)(
+    struct modem_supervisor *, const char *why, void *arg);
+typedef void (*modem_error_cb)(
+    struct modem_supervisor *, const char *error, void *arg);
 
 struct modem_callbacks {
 	modem_inbound_cb on_inbound; /* required */
 	modem_sent_cb on_sent;       /* required */
 	modem_state_cb on_state;     /* up/down and signal changes, or NULL */
 	modem_balance_cb on_balance; /* USSD balance answers, or NULL */
+	modem_restart_cb on_restart; /* a worker died, restart due, or NULL */
+	modem_error_cb on_error;     /* modem errors, failed balance checks */
 	void *arg;                   /* passed to every callback */
 };
 
@@ -111,7 +118,9 @@ int modem_ack(struct modem_supervisor *, uint64_t id);
 /*
  * Asks the worker to dial the balance code now; the answer comes through
  * on_balance. Returns 0, or -1 when no worker is running. The supervisor
- * also asks every balance_interval on its own when balance_ussd is set.
+ * also asks on its own when balance_ussd is set: MODEM_BALANCE_FIRST_MS
+ * after the modem comes up (later when the last check is more recent than
+ * balance_interval), then every balance_interval while it stays up.
  */
 int modem_balance(struct modem_supervisor *);
 
@@ -120,6 +129,13 @@ int modem_supervisor_up(const struct modem_supervisor *);
 
 /* The worker's process id, or 0 when none runs (for tests and logs). */
 int modem_supervisor_pid(const struct modem_supervisor *);
+
+/*
+ * The network state of the last heartbeat ("home", "roaming", ...), or
+ * NULL before the first one. The string belongs to the supervisor and is
+ * valid until the next callback.
+ */
+const char *modem_supervisor_network(const struct modem_supervisor *);
 
 /*
  * Stops the worker (a `stop` frame, SIGKILL after MODEM_STOP_GRACE_MS) and
