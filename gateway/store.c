@@ -584,10 +584,10 @@ store_open(
 	/*
 	 * Statement journals (one per write inside a savepoint) and temporary
 	 * tables in memory: on disk they cost a file write per statement.
-	 * A larger page cache keeps the hot indexes in memory (8 MiB).
+	 * A page cache of 4 MiB keeps the hot indexes in memory.
 	 */
 	if (exec_sql(db, path, "PRAGMA temp_store = MEMORY", errmsg) < 0 ||
-	    exec_sql(db, path, "PRAGMA cache_size = -8192", errmsg) < 0)
+	    exec_sql(db, path, "PRAGMA cache_size = -4096", errmsg) < 0)
 		goto fail;
 	if (migrate(db, path, errmsg) < 0)
 		goto fail;
