@@ -11,20 +11,19 @@
 #include "flows/flow.h"
 #include "gateway/util.h"
 
-static const char src[] =
-    "flow bench\n"
-    "  on keyword BENCH\n"
-    "  ask name \"Your name?\"\n"
-    "    check /^\\w+$/ \"Letters only:\"\n"
-    "  menu ward \"Your ward, {name}?\"\n"
-    "    option \"Central\"\n"
-    "    option \"Majengo\"\n"
-    "  say \"Thanks {name}, you are in {ward}.\"\n";
+static const char src[] = "flow bench\n"
+			  "  on keyword BENCH\n"
+			  "  ask name \"Your name?\"\n"
+			  "    check /^\\w+$/ \"Letters only:\"\n"
+			  "  menu ward \"Your ward, {name}?\"\n"
+			  "    option \"Central\"\n"
+			  "    option \"Majengo\"\n"
+			  "  say \"Thanks {name}, you are in {ward}.\"\n";
 
 int
 main(int argc, char **argv)
 {
-	struct flow_config fc = { NULL, 0, 0 };
+	struct flow_config fc = {NULL, 0, 0};
 	struct flow_findings f;
 	struct flowset *set;
 	struct engine eng;
@@ -33,8 +32,8 @@ main(int argc, char **argv)
 	unsigned long runs = 0;
 
 	flow_findings_init(&f);
-	if (flowset_load_buffer("bench.flow", src, strlen(src), &fc, &set,
-		&f) != 0) {
+	if (flowset_load_buffer(
+		"bench.flow", src, strlen(src), &fc, &set, &f) != 0) {
 		flow_findings_print(&f, stderr);
 		return 1;
 	}
@@ -45,12 +44,12 @@ main(int argc, char **argv)
 	do {
 		/* Bounded: at most 10 million conversations. */
 		for (int i = 0; i < 1000; i++) {
-			struct engine_result r = { 0 };
+			struct engine_result r = {0};
 			struct flow_session *s;
 			char *dump;
 
-			s = engine_session_new(ENGINE_SMS, "+254700000001", NULL,
-			    0);
+			s = engine_session_new(
+			    ENGINE_SMS, "+254700000001", NULL, 0);
 			if (engine_route_sms(&eng, s, "BENCH", &r) != 1 ||
 			    r.status != ENGINE_WAIT)
 				return 1;

@@ -66,9 +66,9 @@ api_id(const char *s)
 }
 
 struct pending {
-	struct gateway		*gw;
-	struct http_request	*req;
-	int64_t			 id;
+	struct gateway *gw;
+	struct http_request *req;
+	int64_t id;
 };
 
 static void
@@ -79,8 +79,8 @@ on_queued(void *arg, int ok)
 	if (!ok)
 		router_error(p->req, 503, "the store failed; try again");
 	else {
-		api_json(p->req, 202, json_pack("{s:I}", "id",
-					       (json_int_t)p->id));
+		api_json(
+		    p->req, 202, json_pack("{s:I}", "id", (json_int_t)p->id));
 		dispatch_kick(p->gw->dispatch);
 	}
 	free(p);
@@ -104,9 +104,10 @@ post_message(struct gateway *gw, struct http_request *req)
 	if (channel == NULL)
 		channel = gw->cfg->default_channel;
 	if (to == NULL || text == NULL || *text == '\0') {
-		router_error(req, 400, "\"to\" and \"text\" are required strings");
-	} else if (phone_normalize(to, gw->cfg->country_code, phone,
-		       sizeof(phone)) != 0) {
+		router_error(
+		    req, 400, "\"to\" and \"text\" are required strings");
+	} else if (phone_normalize(
+		       to, gw->cfg->country_code, phone, sizeof(phone)) != 0) {
 		router_error(req, 400, "\"to\" is not a phone number");
 	} else if (strlen(text) > OUTQ_MAX_TEXT) {
 		router_error(req, 400, "\"text\" is too long");
@@ -116,8 +117,8 @@ post_message(struct gateway *gw, struct http_request *req)
 	} else if (config_channel(gw->cfg, channel) == NULL) {
 		router_error(req, 400, "no such channel");
 	} else if (batch_begin(&gw->batch) != 0 ||
-	    outq_enqueue(gw->store, channel, phone, 0, text, 0, 0, now_ms(),
-		&id) != 0) {
+		   outq_enqueue(gw->store, channel, phone, 0, text, 0, 0,
+		       now_ms(), &id) != 0) {
 		router_error(req, 503, "the store failed; try again");
 	} else {
 		p = xmalloc(sizeof(*p));
@@ -148,19 +149,19 @@ get_message(struct gateway *gw, struct http_request *req, int64_t id)
 	    strcmp(m.direction, "out") == 0 ? "to" : "from", m.phone, "state",
 	    m.state, "attempts", m.attempts, "segments", m.segments, "created",
 	    created, "updated", updated);
-	json_object_set_new(o, "error", m.error ? json_string(m.error) :
-						  json_null());
+	json_object_set_new(
+	    o, "error", m.error ? json_string(m.error) : json_null());
 	if (m.provider_id != NULL)
-		json_object_set_new(o, "provider_id",
-		    json_string(m.provider_id));
+		json_object_set_new(
+		    o, "provider_id", json_string(m.provider_id));
 	outq_info_free(&m);
 	api_json(req, 200, o);
 }
 
 struct table_put {
-	struct http_request	*req;
-	char			*name;
-	long			 rows;
+	struct http_request *req;
+	char *name;
+	long rows;
 };
 
 static void
@@ -171,9 +172,9 @@ on_table_committed(void *arg, int ok)
 	if (!ok)
 		router_error(tp->req, 503, "the store failed; try again");
 	else
-		api_json(tp->req, 200, json_pack("{s:s, s:i}", "table",
-						  tp->name, "rows",
-						  (int)tp->rows));
+		api_json(tp->req, 200,
+		    json_pack("{s:s, s:i}", "table", tp->name, "rows",
+			(int)tp->rows));
 	free(tp->name);
 	free(tp);
 }
@@ -196,7 +197,8 @@ put_table(struct gateway *gw, struct http_request *req, const char *name)
 	if (form_parse(&q, req->query, strlen(req->query), &why) != 0 ||
 	    (key = form_get(&q, "key")) == NULL || *key == '\0') {
 		form_free(&q);
-		router_error(req, 400, "the query must name the key: ?key=COLUMN");
+		router_error(
+		    req, 400, "the query must name the key: ?key=COLUMN");
 		return;
 	}
 	if (batch_begin(&gw->batch) != 0) {
@@ -205,13 +207,14 @@ put_table(struct gateway *gw, struct http_request *req, const char *name)
 		return;
 	}
 	/* Inside the turn's transaction the import is a savepoint. */
-	rows = import_csv_buf(gw->store, name, key, req->body, req->body_len,
-	    NULL, NULL, &err);
+	rows = import_csv_buf(
+	    gw->store, name, key, req->body, req->body_len, NULL, NULL, &err);
 	form_free(&q);
 	if (rows < 0) {
-		router_error(req, rows == IMPORT_ETOOBIG ? 413 :
-			rows == IMPORT_ESTORE		 ? 503 :
-							   400,
+		router_error(req,
+		    rows == IMPORT_ETOOBIG  ? 413
+		    : rows == IMPORT_ESTORE ? 503
+					    : 400,
 		    err ? err : "the CSV was refused");
 		free(err);
 		return;
@@ -248,8 +251,14 @@ api_handle(struct gateway *gw, struct http_request *req, const char *rest)
 		get_message(gw, req, id);
 		return;
 	}
-	if (strncmp(rest, "broadcasts", 10) == 0) { broadcast_api(gw, req, rest); return; }
-	if (strncmp(rest, "reports", 7) == 0) { reports_api(gw, req, rest); return; }
+	if (strncmp(rest, "broadcasts", 10) == 0) {
+		broadcast_api(gw, req, rest);
+		return;
+	}
+	if (strncmp(rest, "reports", 7) == 0) {
+		reports_api(gw, req, rest);
+		return;
+	}
 	if (strncmp(rest, "tables/", 7) == 0) {
 		if (strcmp(req->method, "PUT") != 0) {
 			router_method(req, "PUT");

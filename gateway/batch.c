@@ -8,9 +8,9 @@
 #include "util.h"
 
 struct batch_item {
-	batch_cb		 cb;
-	void			*arg;
-	struct batch_item	*next;
+	batch_cb cb;
+	void *arg;
+	struct batch_item *next;
 };
 
 static void

@@ -21,33 +21,33 @@ typedef void (*batch_cb)(void *arg, int ok);
 struct batch_item;
 
 struct batch {
-	struct store		*store;		/* borrowed */
-	uv_check_t		 check;		/* commits after the turn's I/O */
-	struct batch_item	*head, *tail;	/* deferred callbacks, in order */
-	int			 open;		/* a transaction is open */
-	unsigned long long	 commits;	/* transactions committed */
-	unsigned long long	 failures;	/* transactions rolled back */
-	unsigned long long	 items;		/* callbacks run after commits */
+	struct store *store;            /* borrowed */
+	uv_check_t check;               /* commits after the turn's I/O */
+	struct batch_item *head, *tail; /* deferred callbacks, in order */
+	int open;                       /* a transaction is open */
+	unsigned long long commits;     /* transactions committed */
+	unsigned long long failures;    /* transactions rolled back */
+	unsigned long long items;       /* callbacks run after commits */
 };
 
 /* Prepares b on loop. Start it after the HTTP server so that the commit
  * runs before the server flushes its answers in the same turn. */
-void	batch_init(struct batch *, uv_loop_t *, struct store *);
+void batch_init(struct batch *, uv_loop_t *, struct store *);
 
 /*
  * Opens the turn's transaction if it is not open yet. Returns 0, or a
  * negative value when the store cannot begin one (busy, disk): the caller
  * then answers 503 itself.
  */
-int	batch_begin(struct batch *);
+int batch_begin(struct batch *);
 
 /* Calls cb(arg, ok) after the turn's transaction ends; batch_begin first. */
-void	batch_defer(struct batch *, batch_cb, void *);
+void batch_defer(struct batch *, batch_cb, void *);
 
 /* Commits now (used at shutdown and by tests); runs the callbacks. */
-void	batch_flush(struct batch *);
+void batch_flush(struct batch *);
 
 /* Flushes and closes the check handle. */
-void	batch_close(struct batch *);
+void batch_close(struct batch *);
 
 #endif

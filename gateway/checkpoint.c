@@ -28,8 +28,8 @@ on_work(uv_work_t *w)
 		sqlite3_busy_timeout(db, 100);
 		c->db = db;
 	}
-	c->rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    &log, &done);
+	c->rc = sqlite3_wal_checkpoint_v2(
+	    db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
 	c->frames = log - done;
 }
 
@@ -70,16 +70,16 @@ checkpoint_start(struct checkpointer *c, uv_loop_t *loop, const char *path)
 	uv_timer_init(loop, &c->timer);
 	/* The timer alone must not keep the loop alive. */
 	uv_unref((uv_handle_t *)&c->timer);
-	uv_timer_start(&c->timer, on_timer, CHECKPOINT_EVERY_MS,
-	    CHECKPOINT_EVERY_MS);
+	uv_timer_start(
+	    &c->timer, on_timer, CHECKPOINT_EVERY_MS, CHECKPOINT_EVERY_MS);
 	return 0;
 }
 
 static void
 on_closed(uv_handle_t *h)
 {
-	struct checkpointer *c = container_of((uv_timer_t *)h,
-	    struct checkpointer, timer);
+	struct checkpointer *c =
+	    container_of((uv_timer_t *)h, struct checkpointer, timer);
 
 	sqlite3_close(c->db);
 	c->db = NULL;
@@ -91,7 +91,8 @@ void
 checkpoint_stop(struct checkpointer *c)
 {
 	c->stopping = 1;
-	if (c->busy || c->path == NULL || uv_is_closing((uv_handle_t *)&c->timer))
+	if (c->busy || c->path == NULL ||
+	    uv_is_closing((uv_handle_t *)&c->timer))
 		return; /* on_after_work calls again */
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, on_closed);

@@ -16,27 +16,27 @@
 #define CHECKPOINT_EVERY_MS 1000
 
 struct checkpointer {
-	uv_loop_t	*loop;
-	uv_timer_t	 timer;		/* starts a checkpoint every second */
-	uv_work_t	 work;		/* the checkpoint in the thread pool */
-	char		*path;		/* the database file, owned */
-	void		*db;		/* the thread's sqlite3 connection */
-	int		 busy;		/* work is queued or running */
-	int		 stopping;	/* no new work; close when idle */
-	int		 rc;		/* the last checkpoint's SQLite code */
-	int		 frames;	/* WAL frames after the last one */
-	uint64_t	 runs;		/* checkpoints done */
-	uint64_t	 failures;	/* checkpoints that failed */
+	uv_loop_t *loop;
+	uv_timer_t timer;  /* starts a checkpoint every second */
+	uv_work_t work;    /* the checkpoint in the thread pool */
+	char *path;        /* the database file, owned */
+	void *db;          /* the thread's sqlite3 connection */
+	int busy;          /* work is queued or running */
+	int stopping;      /* no new work; close when idle */
+	int rc;            /* the last checkpoint's SQLite code */
+	int frames;        /* WAL frames after the last one */
+	uint64_t runs;     /* checkpoints done */
+	uint64_t failures; /* checkpoints that failed */
 };
 
 /*
  * Starts checkpointing the database at path on loop. The caller has turned
  * the automatic checkpoint off on its own connection. Returns 0, or -1.
  */
-int	checkpoint_start(struct checkpointer *, uv_loop_t *, const char *path);
+int checkpoint_start(struct checkpointer *, uv_loop_t *, const char *path);
 
 /* Stops: waits for a running checkpoint, then closes its connection and
  * handle (the loop must run for the close to finish). */
-void	checkpoint_stop(struct checkpointer *);
+void checkpoint_stop(struct checkpointer *);
 
 #endif

@@ -62,8 +62,8 @@ int
 cli_import(int argc, char **argv, struct config *cfg)
 {
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ NULL, 0, NULL, 0 },
+	    {"key", required_argument, NULL, 'k'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *key = NULL, *table, *path;
 	struct store *st;
@@ -87,8 +87,7 @@ cli_import(int argc, char **argv, struct config *cfg)
 		    table);
 		return 2;
 	}
-	if ((fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb")) ==
-	    NULL) {
+	if ((fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb")) == NULL) {
 		fprintf(stderr, "baraza: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
@@ -97,8 +96,8 @@ cli_import(int argc, char **argv, struct config *cfg)
 			fclose(fp);
 		return 1;
 	}
-	rows = import_csv_file(st, table, key, fp, cli_progress,
-	    (void *)"importing", &err);
+	rows = import_csv_file(
+	    st, table, key, fp, cli_progress, (void *)"importing", &err);
 	if (fp != stdin)
 		fclose(fp);
 	store_close(st);
@@ -122,8 +121,8 @@ int
 cli_send(int argc, char **argv, struct config *cfg)
 {
 	static const struct option opts[] = {
-		{ "channel", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
+	    {"channel", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *channel = cfg->default_channel, *text;
 	char phone[PHONE_MAX];
@@ -139,15 +138,16 @@ cli_send(int argc, char **argv, struct config *cfg)
 	if (argc - optind != 2)
 		goto usage;
 	text = argv[optind + 1];
-	if (phone_normalize(argv[optind], cfg->country_code, phone,
-		sizeof(phone)) != 0) {
-		fprintf(stderr, "baraza: %s: not a phone number\n",
-		    argv[optind]);
+	if (phone_normalize(
+		argv[optind], cfg->country_code, phone, sizeof(phone)) != 0) {
+		fprintf(
+		    stderr, "baraza: %s: not a phone number\n", argv[optind]);
 		return 1;
 	}
 	if (*text == '\0' || strlen(text) > OUTQ_MAX_TEXT) {
-		fprintf(stderr, "baraza: the text is empty or longer than %d "
-				"bytes\n",
+		fprintf(stderr,
+		    "baraza: the text is empty or longer than %d "
+		    "bytes\n",
 		    OUTQ_MAX_TEXT);
 		return 1;
 	}
@@ -164,8 +164,8 @@ cli_send(int argc, char **argv, struct config *cfg)
 		return 1;
 	rc = store_begin(st);
 	if (rc == 0)
-		rc = outq_enqueue(st, channel, phone, 0, text, 0, 0, now_ms(),
-		    &id);
+		rc = outq_enqueue(
+		    st, channel, phone, 0, text, 0, 0, now_ms(), &id);
 	if (rc == 0)
 		rc = store_commit(st);
 	else

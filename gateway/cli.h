@@ -11,15 +11,15 @@
 
 #include "config.h"
 
-int	cli_import(int, char **, struct config *);
-int	cli_send(int, char **, struct config *);
-int	simulate_main(int, char **, struct config *);
+int cli_import(int, char **, struct config *);
+int cli_send(int, char **, struct config *);
+int simulate_main(int, char **, struct config *);
 
 /*
  * A progress bar on stderr when it is a terminal, else nothing: call with
  * the work done and the total (0 when unknown); done == total ends the line.
  * arg is the label, a const char *.
  */
-void	cli_progress(void *, uint64_t, uint64_t);
+void cli_progress(void *, uint64_t, uint64_t);
 
 #endif

@@ -15,22 +15,22 @@
 #include "util.h"
 
 struct dialog {
-	struct dialog_env	 env;		/* copied */
-	struct engine		 eng;		/* set and texts */
-	enum engine_channel	 kind;
-	char			*channel;
-	char			*phone;
-	char			*key;		/* session key in the store */
-	struct store_contact	 contact;	/* loaded or created */
-	struct flow_session	*session;	/* the engine's state */
-	struct engine_result	 r;		/* the last result */
-	enum dialog_outcome	 outcome;	/* how the turn went */
-	char			*reply;		/* what to send, or NULL */
-	char			*flow;		/* the flow that ran */
-	char			*fetch_url;	/* DIALOG_FETCH: the URL */
-	int			 ended;		/* the session is over */
-	int			 failed;	/* a store write failed */
-	int			 stored;	/* a session row may exist */
+	struct dialog_env env; /* copied */
+	struct engine eng;     /* set and texts */
+	enum engine_channel kind;
+	char *channel;
+	char *phone;
+	char *key;                    /* session key in the store */
+	struct store_contact contact; /* loaded or created */
+	struct flow_session *session; /* the engine's state */
+	struct engine_result r;       /* the last result */
+	enum dialog_outcome outcome;  /* how the turn went */
+	char *reply;                  /* what to send, or NULL */
+	char *flow;                   /* the flow that ran */
+	char *fetch_url;              /* DIALOG_FETCH: the URL */
+	int ended;                    /* the session is over */
+	int failed;                   /* a store write failed */
+	int stored;                   /* a session row may exist */
 };
 
 int
@@ -73,8 +73,8 @@ dialog_fetch_url(const struct dialog *d)
 int
 dialog_fetch_timeout(const struct dialog *d)
 {
-	return d->kind == ENGINE_USSD ? DIALOG_USSD_FETCH_MS :
-					DIALOG_SMS_FETCH_MS;
+	return d->kind == ENGINE_USSD ? DIALOG_USSD_FETCH_MS
+				      : DIALOG_SMS_FETCH_MS;
 }
 
 int
@@ -170,17 +170,17 @@ load_fields(struct dialog *d)
 	json_object_foreach(o, k, v)
 	{
 		if (json_is_string(v))
-			engine_session_set_field(d->session, k,
-			    json_string_value(v));
+			engine_session_set_field(
+			    d->session, k, json_string_value(v));
 	}
 	json_decref(o);
 }
 
 /* A row or report as engine fields, from a flat JSON object. */
 struct fields {
-	struct engine_field	*v;
-	size_t			 n;
-	json_t			*json;	/* keeps the strings alive */
+	struct engine_field *v;
+	size_t n;
+	json_t *json; /* keeps the strings alive */
 };
 
 static void
@@ -282,12 +282,12 @@ do_find_report(struct dialog *d, const struct engine_action *a,
 	o = json_object();
 	json_object_set_new(o, "id", json_sprintf("%lld", id));
 	json_object_set_new(o, "status", json_string(rp.status));
-	json_object_set_new(o, "category",
-	    json_string(rp.category ? rp.category : ""));
-	json_object_set_new(o, "location",
-	    json_string(rp.location ? rp.location : ""));
-	json_object_set_new(o, "details",
-	    json_string(rp.details ? rp.details : ""));
+	json_object_set_new(
+	    o, "category", json_string(rp.category ? rp.category : ""));
+	json_object_set_new(
+	    o, "location", json_string(rp.location ? rp.location : ""));
+	json_object_set_new(
+	    o, "details", json_string(rp.details ? rp.details : ""));
 	format_day(rp.created, day, sizeof(day));
 	json_object_set_new(o, "created", json_string(day));
 	format_day(rp.updated, day, sizeof(day));
@@ -332,8 +332,8 @@ do_action(struct dialog *d)
 {
 	const struct engine_action *a = &d->r.action;
 	struct engine_reply rep;
-	struct engine_result r = { 0 };
-	struct fields f = { NULL, 0, NULL };
+	struct engine_result r = {0};
+	struct fields f = {NULL, 0, NULL};
 	char idbuf[32];
 	int64_t id, now = now_ms();
 	int rc = 0;
@@ -369,15 +369,15 @@ do_action(struct dialog *d)
 		do_find_report(d, a, &rep, &f);
 		break;
 	case ACTION_SUBSCRIBE:
-		if ((rc = store_subscribe(d->env.store, d->contact.id, a->topic,
-			 now)) != 0) {
+		if ((rc = store_subscribe(
+			 d->env.store, d->contact.id, a->topic, now)) != 0) {
 			store_failed(d, "subscribe", rc);
 			rep.kind = REPLY_FAILED;
 		}
 		break;
 	case ACTION_UNSUBSCRIBE:
-		if ((rc = store_unsubscribe(d->env.store, d->contact.id,
-			 a->topic)) != 0) {
+		if ((rc = store_unsubscribe(
+			 d->env.store, d->contact.id, a->topic)) != 0) {
 			store_failed(d, "unsubscribe", rc);
 			rep.kind = REPLY_FAILED;
 		}
@@ -390,8 +390,8 @@ do_action(struct dialog *d)
 		}
 		break;
 	case ACTION_LANGUAGE:
-		if ((rc = store_contact_set_language(d->env.store,
-			 d->contact.id, a->language, now)) != 0) {
+		if ((rc = store_contact_set_language(
+			 d->env.store, d->contact.id, a->language, now)) != 0) {
 			store_failed(d, "language", rc);
 			rep.kind = REPLY_FAILED;
 		}
@@ -433,8 +433,8 @@ dialog_run(struct dialog *d)
 	case ENGINE_STALE:
 		log_error("dialog", "flow failed flow=%s error=\"%s\"",
 		    d->flow ? d->flow : "-",
-		    log_text(d->r.error ? d->r.error : "-", scrub,
-			sizeof(scrub)));
+		    log_text(
+			d->r.error ? d->r.error : "-", scrub, sizeof(scrub)));
 		/* FALLTHROUGH */
 	case ENGINE_END:
 	default:
@@ -469,8 +469,8 @@ opt_words(struct dialog *d, const char *text)
 		finish(d, NULL, 1);
 		return 1;
 	}
-	if ((rc = store_contact_set_opted_out(d->env.store, d->contact.id,
-		 stop, now_ms())) != 0)
+	if ((rc = store_contact_set_opted_out(
+		 d->env.store, d->contact.id, stop, now_ms())) != 0)
 		store_failed(d, "opt-out", rc);
 	log_info("dialog", "contact opted %s", stop ? "out" : "in");
 	finish(d, stop ? cfg->stop_text : cfg->start_text, 1);
@@ -506,8 +506,8 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 	else
 		d->key = xasprintf("ussd:%s:%s", d->channel, in->ussd_session);
 
-	rc = store_contact_touch(env->store, in->phone, in->channel, now_ms(),
-	    &d->contact);
+	rc = store_contact_touch(
+	    env->store, in->phone, in->channel, now_ms(), &d->contact);
 	if (rc < 0) {
 		log_warn("dialog", "turn refused: contact phone=%s rc=%d",
 		    log_phone(in->phone, masked, sizeof(masked)), rc);
@@ -533,8 +533,7 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 	 * matters when there is none.
 	 */
 	if (rc == 0 &&
-	    engine_session_load(ss.state, strlen(ss.state), &d->session) ==
-		0 &&
+	    engine_session_load(ss.state, strlen(ss.state), &d->session) == 0 &&
 	    engine_input(&d->eng, d->session, text, &d->r) == 0) {
 		store_session_free(&ss);
 		dialog_run(d);
@@ -542,14 +541,14 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 	}
 	store_session_free(&ss);
 	engine_session_free(d->session);
-	d->session = engine_session_new(in->kind, in->phone,
-	    d->contact.language, in->ussd_max);
+	d->session = engine_session_new(
+	    in->kind, in->phone, d->contact.language, in->ussd_max);
 	load_fields(d);
 	if (in->kind == ENGINE_SMS)
 		routed = engine_route_sms(&d->eng, d->session, text, &d->r);
 	else
-		routed = engine_route_ussd(&d->eng, d->session,
-		    in->dialled ? in->dialled : "", &d->r);
+		routed = engine_route_ussd(
+		    &d->eng, d->session, in->dialled ? in->dialled : "", &d->r);
 	if (routed != 1) {
 		log_info("dialog", "no flow takes the message kind=%s",
 		    in->kind == ENGINE_SMS ? "sms" : "ussd");
@@ -564,10 +563,10 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 }
 
 struct fetch_call {
-	struct dialog_cache	*cache;
-	char			*url;
-	void			(*done)(void *);
-	void			*arg;
+	struct dialog_cache *cache;
+	char *url;
+	void (*done)(void *);
+	void *arg;
 };
 
 static void
@@ -588,8 +587,7 @@ int
 dialog_fetch(void *client, const char *url, int timeout_ms,
     struct dialog_cache *cache, void (*done)(void *), void *arg)
 {
-	static const char *const headers[] = { "Accept: application/json",
-		NULL };
+	static const char *const headers[] = {"Accept: application/json", NULL};
 	struct client_req req;
 	struct fetch_call *fc;
 

@@ -22,7 +22,7 @@
 
 #define DIALOG_SMS_FETCH_MS 10000 /* fetch timeout in SMS sessions */
 #define DIALOG_USSD_FETCH_MS 3000 /* fetch timeout in USSD sessions */
-#define DIALOG_MAX_INPUT 4096	  /* bytes of one inbound text */
+#define DIALOG_MAX_INPUT 4096     /* bytes of one inbound text */
 
 struct dialog;
 
@@ -37,49 +37,49 @@ struct dialog;
  * message is stored and handled again from the start.
  */
 struct dialog_cache_entry {
-	char	*url;		/* owned */
-	int	 status;	/* HTTP status; 0 on a transport failure */
-	char	*body;		/* owned, NUL-terminated */
-	size_t	 len;		/* bytes in body */
+	char *url;  /* owned */
+	int status; /* HTTP status; 0 on a transport failure */
+	char *body; /* owned, NUL-terminated */
+	size_t len; /* bytes in body */
 };
 
 struct dialog_cache {
-	struct dialog_cache_entry v[8];	/* answers, in fetch order */
-	size_t	 n;			/* entries used */
+	struct dialog_cache_entry v[8]; /* answers, in fetch order */
+	size_t n;                       /* entries used */
 };
 
 /* Adds an answer (copied). Returns -1 when the cache is full. */
-int	dialog_cache_put(struct dialog_cache *, const char *url, int status,
-	    const char *body, size_t len);
-void	dialog_cache_free(struct dialog_cache *);
+int dialog_cache_put(struct dialog_cache *, const char *url, int status,
+    const char *body, size_t len);
+void dialog_cache_free(struct dialog_cache *);
 
 /* What a turn runs against; all borrowed, and must outlive the turn. */
 struct dialog_env {
-	struct store		*store;
-	const struct config	*cfg;
-	const struct flowset	*set;
+	struct store *store;
+	const struct config *cfg;
+	const struct flowset *set;
 	const struct dialog_cache *cache; /* fetch answers, or NULL */
 };
 
 /* One inbound message or USSD step. Strings are borrowed for the call. */
 struct dialog_input {
-	enum engine_channel	 kind;		/* SMS or USSD */
-	const char		*channel;	/* channel name */
-	const char		*phone;		/* E.164 */
-	const char		*text;		/* SMS text, or the USSD input
+	enum engine_channel kind; /* SMS or USSD */
+	const char *channel;      /* channel name */
+	const char *phone;        /* E.164 */
+	const char *text;         /* SMS text, or the USSD input
 						   (NULL on a new USSD session) */
-	const char		*ussd_session;	/* provider's USSD session id */
-	const char		*dialled;	/* new USSD session: the whole
+	const char *ussd_session; /* provider's USSD session id */
+	const char *dialled;      /* new USSD session: the whole
 						   dialled string, "*384*1#" */
-	size_t			 ussd_max;	/* the channel's screen limit */
+	size_t ussd_max;          /* the channel's screen limit */
 };
 
 /* How the turn went. */
 enum dialog_outcome {
-	DIALOG_REPLY,	/* reply holds the text to send */
-	DIALOG_SILENT,	/* nothing to send (no flow took an SMS...) */
-	DIALOG_FETCH,	/* a fetch is needed: see dialog_fetch_url */
-	DIALOG_FAILED,	/* a store write failed: roll back, answer 503 */
+	DIALOG_REPLY,  /* reply holds the text to send */
+	DIALOG_SILENT, /* nothing to send (no flow took an SMS...) */
+	DIALOG_FETCH,  /* a fetch is needed: see dialog_fetch_url */
+	DIALOG_FAILED, /* a store write failed: roll back, answer 503 */
 };
 
 /*
@@ -87,24 +87,24 @@ enum dialog_outcome {
  * Returns 0 and sets *out (free it with dialog_free), or a negative value
  * for input that cannot be handled (no phone, too long...; logged).
  */
-int	dialog_turn(const struct dialog_env *, const struct dialog_input *,
-	    struct dialog **);
+int dialog_turn(
+    const struct dialog_env *, const struct dialog_input *, struct dialog **);
 
 enum dialog_outcome dialog_outcome(const struct dialog *);
 /* The reply (DIALOG_REPLY), owned by the dialog. */
 const char *dialog_reply(const struct dialog *);
 /* USSD: 1 when the session ended (END), 0 when it goes on (CON). */
-int	dialog_ended(const struct dialog *);
+int dialog_ended(const struct dialog *);
 /* The contact's id. */
-int64_t	dialog_contact(const struct dialog *);
+int64_t dialog_contact(const struct dialog *);
 /* The flow that answered, or NULL. */
 const char *dialog_flow(const struct dialog *);
 /* DIALOG_FETCH: the URL to fetch, owned by the dialog. */
 const char *dialog_fetch_url(const struct dialog *);
 /* DIALOG_FETCH: the timeout, 3 s in USSD sessions, 10 s for SMS. */
-int	dialog_fetch_timeout(const struct dialog *);
+int dialog_fetch_timeout(const struct dialog *);
 
-void	dialog_free(struct dialog *);
+void dialog_free(struct dialog *);
 
 /*
  * Fetches url through the shared HTTP client (a struct client *): GET with
@@ -113,10 +113,10 @@ void	dialog_free(struct dialog *);
  * without calling done when the request cannot start.
  */
 #define DIALOG_MAX_FETCH (64 * 1024)
-int	dialog_fetch(void *client, const char *url, int timeout_ms,
-	    struct dialog_cache *cache, void (*done)(void *), void *arg);
+int dialog_fetch(void *client, const char *url, int timeout_ms,
+    struct dialog_cache *cache, void (*done)(void *), void *arg);
 
 /* True when text (trimmed) is one of the words, compared case-insensitively. */
-int	dialog_is_word(const struct config_words *, const char *text);
+int dialog_is_word(const struct config_words *, const char *text);
 
 #endif

@@ -14,56 +14,56 @@
 #include "util.h"
 
 struct dchan {
-	struct dispatcher		*d;
-	const struct channel_config	*cfg;
-	const struct provider_ops	*ops;	/* NULL: custom sender */
-	dispatch_send_cb		 send;	/* custom sender, or NULL */
-	void				*send_arg;
-	double				 tokens; /* the rate's bucket */
-	double				 burst;	/* bucket size */
-	double				 per_ms; /* refill per ms */
-	int64_t				 refilled; /* mono ms of last refill */
-	int				 inflight;
-	int				 up;	/* 0 while a modem is down */
-	char				*status_url; /* delivery reports */
-	struct dispatch_stats		 stats;
+	struct dispatcher *d;
+	const struct channel_config *cfg;
+	const struct provider_ops *ops; /* NULL: custom sender */
+	dispatch_send_cb send;          /* custom sender, or NULL */
+	void *send_arg;
+	double tokens;    /* the rate's bucket */
+	double burst;     /* bucket size */
+	double per_ms;    /* refill per ms */
+	int64_t refilled; /* mono ms of last refill */
+	int inflight;
+	int up;           /* 0 while a modem is down */
+	char *status_url; /* delivery reports */
+	struct dispatch_stats stats;
 };
 
 struct dispatcher {
-	uv_loop_t		*loop;
-	const struct config	*cfg;
-	struct store		*store;
-	struct batch		*batch;
-	struct client		*client;
-	uv_timer_t		 timer;
-	struct dchan		*ch;
-	size_t			 nch;
-	int			 stopping;
-	int			 inflight;
-	void			 (*on_stopped)(void *);
-	void			*stopped_arg;
+	uv_loop_t *loop;
+	const struct config *cfg;
+	struct store *store;
+	struct batch *batch;
+	struct client *client;
+	uv_timer_t timer;
+	struct dchan *ch;
+	size_t nch;
+	int stopping;
+	int inflight;
+	void (*on_stopped)(void *);
+	void *stopped_arg;
 };
 
 /* A claim waiting for its commit, then the requests it sends. */
 struct claim {
-	struct dchan	*c;
-	struct outq_msg	*msgs;
-	size_t		 n;
+	struct dchan *c;
+	struct outq_msg *msgs;
+	size_t n;
 };
 
 /* One request in flight. */
 struct flight {
-	struct dchan		*c;
-	int64_t			 id;
-	int			 attempts;
-	int64_t			 created;
-	struct provider_request	 req;
+	struct dchan *c;
+	int64_t id;
+	int attempts;
+	int64_t created;
+	struct provider_request req;
 };
 
 /* An outcome waiting for the turn's commit. */
 struct outcome {
-	struct dchan		*c;
-	int64_t			 id;
+	struct dchan *c;
+	int64_t id;
 };
 
 static void dispatch_run(struct dispatcher *);
@@ -152,9 +152,9 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 		c->tokens = c->burst;
 		c->refilled = mono_ms();
 		/* A channel with a webhook secret needs it on its reports too. */
-		secret = cc->webhook_secret ?
-		    url_encode(cc->webhook_secret, strlen(cc->webhook_secret)) :
-		    NULL;
+		secret = cc->webhook_secret ? url_encode(cc->webhook_secret,
+						  strlen(cc->webhook_secret))
+					    : NULL;
 		c->status_url = xasprintf("%s/hooks/%s/status%s%s",
 		    cc->public_url ? cc->public_url : public_base, cc->name,
 		    secret ? "?secret=" : "", secret ? secret : "");
@@ -166,8 +166,8 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 }
 
 void
-dispatch_set_sender(struct dispatcher *d, const char *name,
-    dispatch_send_cb cb, void *arg)
+dispatch_set_sender(
+    struct dispatcher *d, const char *name, dispatch_send_cb cb, void *arg)
 {
 	struct dchan *c = find_chan(d, name);
 
@@ -185,14 +185,13 @@ dispatch_set_up(struct dispatcher *d, const char *name, int up)
 	if (c == NULL || c->up == up)
 		return;
 	c->up = up;
-	log_info("dispatch", "channel %s channel=%s", up ? "up" : "down",
-	    name);
+	log_info("dispatch", "channel %s channel=%s", up ? "up" : "down", name);
 	dispatch_kick(d);
 }
 
 int
-dispatch_stats(const struct dispatcher *d, const char *name,
-    struct dispatch_stats *st)
+dispatch_stats(
+    const struct dispatcher *d, const char *name, struct dispatch_stats *st)
 {
 	struct dchan *c = find_chan(d, name);
 
@@ -242,7 +241,8 @@ record(struct dchan *c, int64_t id, int attempts, int64_t created,
 			log_warn("dispatch",
 			    "message expired id=%lld channel=%s error=\"%s\"",
 			    (long long)id, c->cfg->name,
-			    log_text(error ? error : "-", scrub, sizeof(scrub)));
+			    log_text(
+				error ? error : "-", scrub, sizeof(scrub)));
 		} else {
 			rc = outq_retry(d->store, id,
 			    now + dispatch_backoff(attempts), error, now);
@@ -278,8 +278,8 @@ on_response(const struct client_resp *resp, void *arg)
 	d->inflight--;
 	if (resp->cancelled) {
 		/* Shutting down: the claim stays and is retried at start-up. */
-		log_info("dispatch", "request cancelled id=%lld",
-		    (long long)f->id);
+		log_info(
+		    "dispatch", "request cancelled id=%lld", (long long)f->id);
 	} else {
 		provider_parse_send(c->ops, c->cfg, f->id, resp, &res);
 		record(c, f->id, f->attempts, f->created, res.outcome,
@@ -355,7 +355,8 @@ on_claim_committed(void *arg, int ok)
 			c->inflight--;
 			d->inflight--;
 			record(c, m->id, m->attempts, m->created,
-			    PROVIDER_TEMPFAIL, NULL, "the request cannot start");
+			    PROVIDER_TEMPFAIL, NULL,
+			    "the request cannot start");
 			provider_request_free(&f->req);
 			free(f);
 		}
@@ -438,10 +439,11 @@ dispatch_run(struct dispatcher *d)
 			/* Limited by the rate or by requests in flight. */
 			if (c->inflight < DISPATCH_MAX_INFLIGHT &&
 			    c->per_ms > 0) {
-				int64_t t = (int64_t)ceil((1.0 - c->tokens) /
-				    c->per_ms);
+				int64_t t = (int64_t)ceil(
+				    (1.0 - c->tokens) / c->per_ms);
 
-				if (outq_next_due(d->store, c->cfg->name) >= 0 &&
+				if (outq_next_due(d->store, c->cfg->name) >=
+					0 &&
 				    t < wake)
 					wake = t;
 			}
@@ -491,8 +493,8 @@ dispatch_stop(struct dispatcher *d, void (*done)(void *), void *arg)
 static void
 on_timer_closed(uv_handle_t *h)
 {
-	struct dispatcher *d = container_of((uv_timer_t *)h, struct dispatcher,
-	    timer);
+	struct dispatcher *d =
+	    container_of((uv_timer_t *)h, struct dispatcher, timer);
 	size_t i;
 
 	for (i = 0; i < d->nch; i++)

@@ -23,9 +23,9 @@
 #include "provider.h"
 #include "store.h"
 
-#define DISPATCH_MAX_INFLIGHT 64  /* requests in flight per channel */
-#define DISPATCH_CLAIM_MAX 256	  /* messages claimed per channel per run */
-#define DISPATCH_POLL_MS 500	  /* look for work queued by other processes */
+#define DISPATCH_MAX_INFLIGHT 64 /* requests in flight per channel */
+#define DISPATCH_CLAIM_MAX 256   /* messages claimed per channel per run */
+#define DISPATCH_POLL_MS 500     /* look for work queued by other processes */
 #define DISPATCH_RETRY_FIRST_MS 2000
 #define DISPATCH_RETRY_MAX_MS 300000
 
@@ -33,11 +33,11 @@ struct dispatcher;
 
 /* Counters of one channel, for metrics. */
 struct dispatch_stats {
-	uint64_t	 sent;		/* accepted by the provider */
-	uint64_t	 retried;	/* TEMPFAIL, queued again */
-	uint64_t	 failed;	/* PERMFAIL or expired */
-	uint64_t	 inflight;	/* requests in flight now */
-	char		 last_error[128]; /* the last failure's reason */
+	uint64_t sent;        /* accepted by the provider */
+	uint64_t retried;     /* TEMPFAIL, queued again */
+	uint64_t failed;      /* PERMFAIL or expired */
+	uint64_t inflight;    /* requests in flight now */
+	char last_error[128]; /* the last failure's reason */
 };
 
 /*
@@ -46,8 +46,8 @@ struct dispatch_stats {
  * eventually call dispatch_done for the message, or return -1 at once
  * (the channel is down: the message stays queued).
  */
-typedef int (*dispatch_send_cb)(void *arg, int64_t id, const char *to,
-    const char *text);
+typedef int (*dispatch_send_cb)(
+    void *arg, int64_t id, const char *to, const char *text);
 
 /*
  * Creates the dispatcher for every channel of cfg on loop. public_base is
@@ -59,29 +59,29 @@ struct dispatcher *dispatch_new(uv_loop_t *, const struct config *,
     struct store *, struct batch *, struct client *, const char *public_base);
 
 /* Registers a custom sender for channel name (see dispatch_send_cb). */
-void	dispatch_set_sender(struct dispatcher *, const char *name,
-	    dispatch_send_cb, void *arg);
+void dispatch_set_sender(
+    struct dispatcher *, const char *name, dispatch_send_cb, void *arg);
 
 /* Marks a channel up or down; a down channel's due queue moves to its
  * fallback channel when it has one, else waits. */
-void	dispatch_set_up(struct dispatcher *, const char *name, int up);
+void dispatch_set_up(struct dispatcher *, const char *name, int up);
 
 /* The outcome of a custom sender's message. */
-void	dispatch_done(struct dispatcher *, const char *name, int64_t id,
-	    enum provider_outcome, const char *provider_id, const char *error);
+void dispatch_done(struct dispatcher *, const char *name, int64_t id,
+    enum provider_outcome, const char *provider_id, const char *error);
 
 /* Looks for due work on the next loop turn (after a local enqueue). */
-void	dispatch_kick(struct dispatcher *);
+void dispatch_kick(struct dispatcher *);
 
 /* Stops claiming; done() runs once nothing is in flight any more. */
-void	dispatch_stop(struct dispatcher *, void (*done)(void *), void *arg);
-void	dispatch_free(struct dispatcher *);
+void dispatch_stop(struct dispatcher *, void (*done)(void *), void *arg);
+void dispatch_free(struct dispatcher *);
 
 /* Copies the counters of channel name; returns -1 when unknown. */
-int	dispatch_stats(const struct dispatcher *, const char *name,
-	    struct dispatch_stats *);
+int dispatch_stats(
+    const struct dispatcher *, const char *name, struct dispatch_stats *);
 
 /* The retry delay after attempts attempts, with jitter (ms). */
-int64_t	dispatch_backoff(int attempts);
+int64_t dispatch_backoff(int attempts);
 
 #endif

@@ -20,11 +20,11 @@
 
 /* A webhook waiting for its commit. */
 struct hook {
-	struct gateway			*gw;
-	struct http_request		*req;
-	const struct provider_ops	*ops;
-	const char			*kind;
-	const char			*channel; /* for metrics */
+	struct gateway *gw;
+	struct http_request *req;
+	const struct provider_ops *ops;
+	const char *kind;
+	const char *channel; /* for metrics */
 };
 
 /* Records an answer's status and latency; call before answering. */
@@ -93,11 +93,10 @@ on_done(void *arg, const struct ingress_result *res)
 	if (strcmp(h->kind, "sms") == 0)
 		h->ops->answer_sms(res->id, &ans, &body);
 	else if (strcmp(h->kind, "ussd") == 0)
-		h->ops->answer_ussd(res->screen ? res->screen : "", res->end,
-		    &ans, &body);
+		h->ops->answer_ussd(
+		    res->screen ? res->screen : "", res->end, &ans, &body);
 	observe(h->gw, h->channel, h->kind, h->req, ans.status);
-	http_respond(h->req, ans.status, ans.content_type, body.data,
-	    body.len);
+	http_respond(h->req, ans.status, ans.content_type, body.data, body.len);
 	buf_free(&body);
 	free(h);
 }
@@ -134,9 +133,9 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	 * kind points into the request, which an answer frees: from here on
 	 * it is one of three static strings (the router allows no other).
 	 */
-	kind = strcmp(kind, "sms") == 0 ? "sms" :
-	    strcmp(kind, "ussd") == 0	 ? "ussd" :
-					   "status";
+	kind = strcmp(kind, "sms") == 0    ? "sms"
+	       : strcmp(kind, "ussd") == 0 ? "ussd"
+					   : "status";
 
 	if (ops == NULL || (strcmp(kind, "sms") == 0 && !ops->decode_sms) ||
 	    (strcmp(kind, "ussd") == 0 && !ops->decode_ussd) ||
@@ -173,9 +172,9 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 		rc = ops->decode_status(ch, req, url, &st, &reason);
 	} else {
 		memset(&in, 0, sizeof(in));
-		rc = strcmp(kind, "sms") == 0 ?
-		    ops->decode_sms(ch, req, url, &in, &reason) :
-		    ops->decode_ussd(ch, req, url, &in, &reason);
+		rc = strcmp(kind, "sms") == 0
+			 ? ops->decode_sms(ch, req, url, &in, &reason)
+			 : ops->decode_ussd(ch, req, url, &in, &reason);
 	}
 	free(url);
 	if (rc == DECODE_IGNORE) {
@@ -188,8 +187,9 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 			gw->hooks_forbidden++;
 		else
 			gw->hooks_bad++;
-		log_info("hooks", "webhook refused channel=%s kind=%s status=%d "
-				  "reason=\"%s\"",
+		log_info("hooks",
+		    "webhook refused channel=%s kind=%s status=%d "
+		    "reason=\"%s\"",
 		    ch->name, kind, -rc,
 		    log_text(reason.len ? buf_cstr(&reason) : "-", scrub,
 			sizeof(scrub)));
@@ -205,16 +205,16 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	h->req = req;
 	h->ops = ops;
 	h->channel = ch->name;
-	h->kind = strcmp(kind, "sms") == 0 ? "sms" :
-	    strcmp(kind, "ussd") == 0	   ? "ussd" :
-					     "status";
+	h->kind = strcmp(kind, "sms") == 0    ? "sms"
+		  : strcmp(kind, "ussd") == 0 ? "ussd"
+					      : "status";
 	if (strcmp(kind, "sms") == 0) {
-		struct ingress_sms m = { ch->name, in.from, in.text, in.id };
+		struct ingress_sms m = {ch->name, in.from, in.text, in.id};
 
 		rc = ingress_sms(gw, &m, on_done, h, &why);
 	} else if (strcmp(kind, "ussd") == 0) {
-		struct ingress_ussd u = { ch->name, in.from, in.session,
-			in.service_code, in.ussd_text, in.ussd_cumulative };
+		struct ingress_ussd u = {ch->name, in.from, in.session,
+		    in.service_code, in.ussd_text, in.ussd_cumulative};
 
 		rc = ingress_ussd(gw, &u, on_done, h, &why);
 	} else {

@@ -10,7 +10,7 @@
 struct gateway;
 
 /* Handles a webhook of kind "sms", "ussd" or "status" for channel ch. */
-void	hooks_handle(struct gateway *, struct http_request *,
-	    const struct channel_config *, const char *kind);
+void hooks_handle(struct gateway *, struct http_request *,
+    const struct channel_config *, const char *kind);
 
 #endif

@@ -44,35 +44,35 @@ static const char sql_pending[] =
 
 /* The flood guard's count for one number. */
 struct flood {
-	int64_t	 start;		/* window start, ms */
-	int64_t	 count;		/* messages in the window */
-	int	 logged;	/* the window's warning was logged */
+	int64_t start; /* window start, ms */
+	int64_t count; /* messages in the window */
+	int logged;    /* the window's warning was logged */
 };
 
 /* What Africa's Talking sent last in a USSD session. */
 struct ussd_seen {
-	char	*text;
-	int64_t	 at;
+	char *text;
+	int64_t at;
 };
 
 /* A message or USSD step being handled. */
 struct job {
-	struct gateway		*gw;
-	enum engine_channel	 kind;
-	int64_t			 id;		/* stored message (SMS) */
-	char			*channel;
-	char			*phone;
-	char			*text;		/* SMS text or USSD input */
-	char			*session;	/* USSD */
-	char			*dialled;	/* USSD */
-	size_t			 ussd_max;
-	struct dialog_cache	 cache;		/* fetch answers */
-	struct flows_ref	*flows;		/* the set this job runs */
-	ingress_cb		 cb;		/* the caller, or NULL */
-	void			*arg;
-	struct ingress_result	 res;
-	char			*screen;	/* USSD answer */
-	int			 fetches;	/* fetches done */
+	struct gateway *gw;
+	enum engine_channel kind;
+	int64_t id; /* stored message (SMS) */
+	char *channel;
+	char *phone;
+	char *text;    /* SMS text or USSD input */
+	char *session; /* USSD */
+	char *dialled; /* USSD */
+	size_t ussd_max;
+	struct dialog_cache cache; /* fetch answers */
+	struct flows_ref *flows;   /* the set this job runs */
+	ingress_cb cb;             /* the caller, or NULL */
+	void *arg;
+	struct ingress_result res;
+	char *screen; /* USSD answer */
+	int fetches;  /* fetches done */
 };
 
 static void job_run(struct job *);
@@ -264,8 +264,8 @@ job_run(struct job *j)
 		if (dialog_fetch(&gw->client, dialog_fetch_url(d),
 			dialog_fetch_timeout(d), &j->cache, on_fetched,
 			j) != 0) {
-			dialog_cache_put(&j->cache, dialog_fetch_url(d), 0,
-			    NULL, 0);
+			dialog_cache_put(
+			    &j->cache, dialog_fetch_url(d), 0, NULL, 0);
 			dialog_free(d);
 			job_run(j);
 			return;
@@ -315,15 +315,15 @@ job_run(struct job *j)
 		sqlite3_stmt *s;
 
 		rc = insert_inbound(gw, j->channel, "ussd", j->phone, j->text,
-			 "handled", NULL, &tmp) < 0 ?
-		    -1 :
-		    0;
+			 "handled", NULL, &tmp) < 0
+			 ? -1
+			 : 0;
 		if (rc == 0) {
 			s = store_stmt(gw->store, sql_out_ussd);
 			sqlite3_bind_text(s, 1, j->channel, -1, SQLITE_STATIC);
 			sqlite3_bind_text(s, 2, j->phone, -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, 3, reply ? reply : "", -1,
-			    SQLITE_STATIC);
+			sqlite3_bind_text(
+			    s, 3, reply ? reply : "", -1, SQLITE_STATIC);
 			sqlite3_bind_int64(s, 4, now_ms());
 			rc = step_done(gw->store, s);
 		}
@@ -353,8 +353,8 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	int64_t id = 0;
 	int rc;
 
-	if (phone_normalize(m->from, gw->cfg->country_code, phone,
-		sizeof(phone)) != 0) {
+	if (phone_normalize(
+		m->from, gw->cfg->country_code, phone, sizeof(phone)) != 0) {
 		*reason = "the sender is not a phone number";
 		return -400;
 	}
@@ -485,8 +485,8 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 	struct job *j;
 	int64_t now = now_ms();
 
-	if (phone_normalize(u->from, gw->cfg->country_code, phone,
-		sizeof(phone)) != 0) {
+	if (phone_normalize(
+		u->from, gw->cfg->country_code, phone, sizeof(phone)) != 0) {
 		*reason = "the caller is not a phone number";
 		return -400;
 	}
@@ -508,7 +508,8 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 			seen = xcalloc(1, sizeof(*seen));
 			if (strmap_put(&gw->ussd_seen, key, seen) != 0) {
 				strmap_sweep(&gw->ussd_seen, sweep_seen, &now);
-				if (strmap_put(&gw->ussd_seen, key, seen) != 0) {
+				if (strmap_put(&gw->ussd_seen, key, seen) !=
+				    0) {
 					free(seen);
 					seen = NULL;
 				}
@@ -548,11 +549,12 @@ ingress_status(struct gateway *gw, const char *channel, const char *id,
 		*reason = "the store is not available";
 		return -503;
 	}
-	rc = outq_report(gw->store, channel, id, by_own_id, state, error,
-	    now_ms());
+	rc = outq_report(
+	    gw->store, channel, id, by_own_id, state, error, now_ms());
 	if (rc == STORE_NOTFOUND)
-		log_debug("ingress", "delivery report for an unknown message "
-				     "channel=%s id=%s",
+		log_debug("ingress",
+		    "delivery report for an unknown message "
+		    "channel=%s id=%s",
 		    channel, id);
 	j = xcalloc(1, sizeof(*j));
 	j->gw = gw;
@@ -592,8 +594,8 @@ ingress_recover(struct gateway *gw)
 	}
 	sqlite3_reset(s);
 	if (n > 0)
-		log_info("ingress", "handling messages left by a stop count=%zu",
-		    n);
+		log_info(
+		    "ingress", "handling messages left by a stop count=%zu", n);
 }
 
 void

@@ -22,31 +22,31 @@ struct gateway;
  * none). For USSD, screen is the text to show and end says END or CON.
  */
 struct ingress_result {
-	int		 status;
-	int64_t		 id;
-	const char	*screen;	/* USSD: owned by the ingress */
-	int		 end;		/* USSD */
-	int		 duplicate;	/* SMS: already stored before */
+	int status;
+	int64_t id;
+	const char *screen; /* USSD: owned by the ingress */
+	int end;            /* USSD */
+	int duplicate;      /* SMS: already stored before */
 };
 
 typedef void (*ingress_cb)(void *arg, const struct ingress_result *);
 
 /* An inbound SMS. Strings are copied. */
 struct ingress_sms {
-	const char	*channel;	/* channel name */
-	const char	*from;		/* as the provider gave it */
-	const char	*text;		/* UTF-8 */
-	const char	*provider_id;	/* for dedup, or NULL */
+	const char *channel;     /* channel name */
+	const char *from;        /* as the provider gave it */
+	const char *text;        /* UTF-8 */
+	const char *provider_id; /* for dedup, or NULL */
 };
 
 /* One USSD step. */
 struct ingress_ussd {
-	const char	*channel;
-	const char	*from;
-	const char	*session;	/* provider's session id */
-	const char	*code;		/* service code dialled, "*384#" */
-	const char	*text;		/* the input; cumulative when set below */
-	int		 cumulative;	/* Africa's Talking: inputs joined by '*' */
+	const char *channel;
+	const char *from;
+	const char *session; /* provider's session id */
+	const char *code;    /* service code dialled, "*384#" */
+	const char *text;    /* the input; cumulative when set below */
+	int cumulative;      /* Africa's Talking: inputs joined by '*' */
 };
 
 /*
@@ -54,22 +54,22 @@ struct ingress_ussd {
  * value with *reason set (a static string) when the input is refused at
  * once: -400 (bad number, text too long...), -503 (the store cannot begin).
  */
-int	ingress_sms(struct gateway *, const struct ingress_sms *, ingress_cb,
-	    void *, const char **reason);
-int	ingress_ussd(struct gateway *, const struct ingress_ussd *, ingress_cb,
-	    void *, const char **reason);
+int ingress_sms(struct gateway *, const struct ingress_sms *, ingress_cb,
+    void *, const char **reason);
+int ingress_ussd(struct gateway *, const struct ingress_ussd *, ingress_cb,
+    void *, const char **reason);
 
 /* A delivery report: id is the provider's (or, by_own_id, ours). */
-int	ingress_status(struct gateway *, const char *channel, const char *id,
-	    int by_own_id, const char *state, const char *error, ingress_cb,
-	    void *, const char **reason);
+int ingress_status(struct gateway *, const char *channel, const char *id,
+    int by_own_id, const char *state, const char *error, ingress_cb, void *,
+    const char **reason);
 
 /* Start-up: handles inbound messages stored but not handled (a crash). */
-void	ingress_recover(struct gateway *);
+void ingress_recover(struct gateway *);
 
 /* Sets up and tears down the ingress state of gw. */
-void	ingress_init(struct gateway *);
-void	ingress_free(struct gateway *);
+void ingress_init(struct gateway *);
+void ingress_free(struct gateway *);
 
 /*
  * Africa's Talking's cumulative USSD text: the new input is what follows

@@ -31,31 +31,31 @@
  * main exits 2 on any config finding before they run.
  */
 struct command {
-	const char	*name;	/* the subcommand */
-	int	(*run)(int, char **, struct config *);	/* argc, argv, cfg */
-	int		 needs_config; /* load the config first */
-	const char	*usage;	/* its arguments */
+	const char *name;                          /* the subcommand */
+	int (*run)(int, char **, struct config *); /* argc, argv, cfg */
+	int needs_config;                          /* load the config first */
+	const char *usage;                         /* its arguments */
 };
 
 static int cmd_version(int, char **, struct config *);
 static int cmd_serve(int, char **, struct config *);
 
 static const struct command commands[] = {
-	{ "serve", cmd_serve, 1, "" },
-	{ "check", NULL, 0, "" },
-	{ "simulate", simulate_main, 1,
-	    "[--ussd CODE | --sms] [--phone NUM] [--lang LL]" },
-	{ "send", cli_send, 1, "NUM TEXT [--channel NAME]" },
-	{ "broadcast", cli_broadcast, 1,
-	    "TEXT --topic T [--at TIME] [--dry-run] [--channel NAME]" },
-	{ "notify", cli_notify, 1,
-	    "FILE.csv --text TEMPLATE [--at TIME] [--dry-run] [--channel NAME]" },
-	{ "import", cli_import, 1, "TABLE FILE.csv --key COLUMN" },
-	{ "reports", cli_reports_list, 1, "[--status S]" },
-	{ "report", cli_reports_show, 1, "ID [--status S] [--note TEXT]" },
-	{ "contact", privacy_contact_main, 1, "NUM [--forget]" },
-	{ "stats", cli_stats, 1, "" },
-	{ "version", cmd_version, 0, "" },
+    {"serve", cmd_serve, 1, ""},
+    {"check", NULL, 0, ""},
+    {"simulate", simulate_main, 1,
+	"[--ussd CODE | --sms] [--phone NUM] [--lang LL]"},
+    {"send", cli_send, 1, "NUM TEXT [--channel NAME]"},
+    {"broadcast", cli_broadcast, 1,
+	"TEXT --topic T [--at TIME] [--dry-run] [--channel NAME]"},
+    {"notify", cli_notify, 1,
+	"FILE.csv --text TEMPLATE [--at TIME] [--dry-run] [--channel NAME]"},
+    {"import", cli_import, 1, "TABLE FILE.csv --key COLUMN"},
+    {"reports", cli_reports_list, 1, "[--status S]"},
+    {"report", cli_reports_show, 1, "ID [--status S] [--note TEXT]"},
+    {"contact", privacy_contact_main, 1, "NUM [--forget]"},
+    {"stats", cli_stats, 1, ""},
+    {"version", cmd_version, 0, ""},
 };
 
 static void
@@ -135,8 +135,8 @@ cmd_check(int argc, const char *path)
 	nerr += f.nerrors;
 	if (nerr == 0)
 		printf("%s: ok, %zu flow%s in %zu file%s, %zu warning%s\n",
-		    path, set->nflows, set->nflows == 1 ? "" : "s",
-		    set->nfiles, set->nfiles == 1 ? "" : "s", f.nwarnings,
+		    path, set->nflows, set->nflows == 1 ? "" : "s", set->nfiles,
+		    set->nfiles == 1 ? "" : "s", f.nwarnings,
 		    f.nwarnings == 1 ? "" : "s");
 	else
 		fprintf(stderr, "baraza: %zu error%s, %zu warning%s\n", nerr,

@@ -10,7 +10,7 @@
 struct gateway;
 
 /* Starts a supervised worker for every gammu channel of the config. */
-void	modems_start(struct gateway *);
+void modems_start(struct gateway *);
 
 /*
  * The counters of the gammu channel at index in cfg->channels, kept in the
@@ -18,10 +18,10 @@ void	modems_start(struct gateway *);
  * to retry) and worker restarts. Returns 0, or -1 when no modem runs for
  * that channel.
  */
-int	modems_counters(struct gateway *, size_t index, uint64_t *failures,
-	    uint64_t *restarts);
+int modems_counters(
+    struct gateway *, size_t index, uint64_t *failures, uint64_t *restarts);
 
 /* Stops the workers; messages in them are queued again at the next start. */
-void	modems_stop(struct gateway *);
+void modems_stop(struct gateway *);
 
 #endif

@@ -42,9 +42,8 @@ static const char sql_report_id[] =
 static const char sql_recover[] =
     "UPDATE messages SET state = 'queued', next_attempt = ?1, updated = ?1"
     " WHERE state = 'sending'";
-static const char sql_next_due[] =
-    "SELECT min(next_attempt) FROM messages"
-    " WHERE state = 'queued' AND channel = ?1";
+static const char sql_next_due[] = "SELECT min(next_attempt) FROM messages"
+				   " WHERE state = 'queued' AND channel = ?1";
 static const char sql_move[] =
     "UPDATE messages SET channel = ?2, updated = ?3"
     " WHERE state = 'queued' AND channel = ?1 AND next_attempt <= ?3";
@@ -58,8 +57,8 @@ step_done(struct store *st, sqlite3_stmt *s, const char *what)
 	int rc = sqlite3_step(s);
 
 	if (rc != SQLITE_DONE) {
-		log_warn("outq", "%s failed error=\"%s\"", what,
-		    store_errmsg(st));
+		log_warn(
+		    "outq", "%s failed error=\"%s\"", what, store_errmsg(st));
 		sqlite3_reset(s);
 		return STORE_ERR;
 	}
@@ -207,8 +206,8 @@ int
 outq_report(struct store *st, const char *channel, const char *id,
     int by_own_id, const char *state, const char *error, int64_t now)
 {
-	sqlite3_stmt *s = store_stmt(st, by_own_id ? sql_report_id :
-						      sql_report_pid);
+	sqlite3_stmt *s =
+	    store_stmt(st, by_own_id ? sql_report_id : sql_report_pid);
 	int rc;
 
 	sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);

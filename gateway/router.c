@@ -46,8 +46,8 @@ router_method(struct http_request *req, const char *allow)
 	char extra[64];
 
 	snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
-	http_respond_ex(req, 405, "application/json", extra, body,
-	    sizeof(body) - 1);
+	http_respond_ex(
+	    req, 405, "application/json", extra, body, sizeof(body) - 1);
 }
 
 static void
@@ -77,8 +77,8 @@ route_metrics(struct gateway *gw, struct http_request *req)
 	if (metrics_render(gw, &b) != 0)
 		router_error(req, 500, "metrics unavailable");
 	else
-		http_respond(req, 200, "text/plain; version=0.0.4", b.data,
-		    b.len);
+		http_respond(
+		    req, 200, "text/plain; version=0.0.4", b.data, b.len);
 	buf_free(&b);
 }
 
@@ -118,7 +118,8 @@ route_api(struct gateway *gw, struct http_request *req, const char *rest)
 	const char *auth = http_header(req, "Authorization");
 
 	/* Without a configured token no request is authorised. */
-	if (gw->cfg->admin_token == NULL || auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
+	if (gw->cfg->admin_token == NULL || auth == NULL ||
+	    strncmp(auth, "Bearer ", 7) != 0 ||
 	    !sig_equal(auth + 7, gw->cfg->admin_token)) {
 		http_respond_ex(req, 401, "application/json",
 		    "WWW-Authenticate: Bearer\r\n",

@@ -133,8 +133,8 @@ on_flows_changed(uv_fs_event_t *h, const char *name, int events, int status)
 		if (n < 5 || strcmp(name + n - 5, ".flow") != 0)
 			return;
 	}
-	uv_timer_start(&gw->reload_timer, on_reload_timer, RELOAD_DEBOUNCE_MS,
-	    0);
+	uv_timer_start(
+	    &gw->reload_timer, on_reload_timer, RELOAD_DEBOUNCE_MS, 0);
 }
 
 static void
@@ -314,8 +314,8 @@ serve_main(struct config *cfg, const char *exe_path)
 	gw.flows->set = set;
 	gw.flows->refs = 1;
 
-	if ((rc = http_server_init(&gw.http, gw.loop, NULL, router_handle,
-		 &gw)) != 0)
+	if ((rc = http_server_init(
+		 &gw.http, gw.loop, NULL, router_handle, &gw)) != 0)
 		fatalx("http: %s", uv_strerror(rc));
 	addr = listen_string(&cfg->listen);
 	if ((rc = http_server_listen(&gw.http, addr)) != 0) {
@@ -363,12 +363,12 @@ serve_main(struct config *cfg, const char *exe_path)
 	if (cfg->public_url != NULL)
 		gw.public_base = xstrdup(cfg->public_url);
 	else
-		gw.public_base = xasprintf(strchr(cfg->listen.host, ':') ?
-			"http://[%s]:%d" :
-			"http://%s:%d",
-		    cfg->listen.host, http_server_port(&gw.http));
-	gw.dispatch = dispatch_new(gw.loop, cfg, gw.store, &gw.batch,
-	    &gw.client, gw.public_base);
+		gw.public_base =
+		    xasprintf(strchr(cfg->listen.host, ':') ? "http://[%s]:%d"
+							    : "http://%s:%d",
+			cfg->listen.host, http_server_port(&gw.http));
+	gw.dispatch = dispatch_new(
+	    gw.loop, cfg, gw.store, &gw.batch, &gw.client, gw.public_base);
 	ingress_init(&gw);
 	modems_start(&gw);
 	privacy_start(&gw);

@@ -25,13 +25,13 @@
 #define SCREEN_WIDTH 30 /* characters inside the drawn phone screen */
 
 struct sim {
-	struct dialog_env	 env;
-	struct dialog_input	 in;
-	struct dialog_cache	 cache;	/* fetch answers of the current turn */
-	struct client		*client; /* for fetch */
-	int			 tty;	/* draw for a person */
-	int			 fetched; /* the fetch callback ran */
-	int			 ended;	/* the USSD session ended */
+	struct dialog_env env;
+	struct dialog_input in;
+	struct dialog_cache cache; /* fetch answers of the current turn */
+	struct client *client;     /* for fetch */
+	int tty;                   /* draw for a person */
+	int fetched;               /* the fetch callback ran */
+	int ended;                 /* the USSD session ended */
 };
 
 static void
@@ -97,7 +97,8 @@ draw_ussd(const char *screen, int ended)
 	for (i = 0; i < SCREEN_WIDTH + 2; i++)
 		putchar('-');
 	printf("+\n");
-	printf(ended ? "  (session ended)\n" : "  [ reply, or empty to cancel ]\n");
+	printf(ended ? "  (session ended)\n"
+		     : "  [ reply, or empty to cancel ]\n");
 }
 
 static void
@@ -125,7 +126,8 @@ run_turn(struct sim *sim)
 
 	for (;;) {
 		if (store_begin(st) != 0) {
-			fprintf(stderr, "baraza: store: %s\n", store_errmsg(st));
+			fprintf(
+			    stderr, "baraza: store: %s\n", store_errmsg(st));
 			return NULL;
 		}
 		if (dialog_turn(&sim->env, &sim->in, &d) != 0) {
@@ -138,15 +140,16 @@ run_turn(struct sim *sim)
 		store_rollback(st);
 		if (sim->cache.n >= nitems(sim->cache.v)) {
 			dialog_free(d);
-			fprintf(stderr, "baraza: too many fetches in one turn\n");
+			fprintf(
+			    stderr, "baraza: too many fetches in one turn\n");
 			return NULL;
 		}
 		sim->fetched = 0;
 		if (dialog_fetch(sim->client, dialog_fetch_url(d),
 			dialog_fetch_timeout(d), &sim->cache, on_fetched,
 			sim) != 0)
-			dialog_cache_put(&sim->cache, dialog_fetch_url(d), 0,
-			    NULL, 0);
+			dialog_cache_put(
+			    &sim->cache, dialog_fetch_url(d), 0, NULL, 0);
 		else
 			while (!sim->fetched)
 				uv_run(uv_default_loop(), UV_RUN_ONCE);
@@ -206,11 +209,11 @@ int
 simulate_main(int argc, char **argv, struct config *cfg)
 {
 	static const struct option opts[] = {
-		{ "ussd", required_argument, NULL, 'u' },
-		{ "sms", no_argument, NULL, 's' },
-		{ "phone", required_argument, NULL, 'p' },
-		{ "lang", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
+	    {"ussd", required_argument, NULL, 'u'},
+	    {"sms", no_argument, NULL, 's'},
+	    {"phone", required_argument, NULL, 'p'},
+	    {"lang", required_argument, NULL, 'l'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct sim sim;
 	struct client client;
@@ -250,7 +253,8 @@ simulate_main(int argc, char **argv, struct config *cfg)
 		num = cfg->country_code[0] ? "0700000000" : "+15555550100";
 	if (phone_normalize(num, cfg->country_code, phone, sizeof(phone)) !=
 	    0) {
-		fprintf(stderr, "baraza: --phone %s: not a phone number\n", num);
+		fprintf(
+		    stderr, "baraza: --phone %s: not a phone number\n", num);
 		return 2;
 	}
 	if (lang != NULL) {

@@ -637,8 +637,9 @@ store_db(struct store *st)
 int
 store_autocheckpoint(struct store *st, int pages)
 {
-	return sqlite3_wal_autocheckpoint(st->db, pages) == SQLITE_OK ? 0 :
-									STORE_ERR;
+	return sqlite3_wal_autocheckpoint(st->db, pages) == SQLITE_OK
+		   ? 0
+		   : STORE_ERR;
 }
 
 sqlite3_stmt *
@@ -657,8 +658,8 @@ store_stmt(struct store *st, const char *sql)
 	}
 	if (st->nextra == STORE_MAX_EXTRA)
 		fatalx("store: more than %d extra statements", STORE_MAX_EXTRA);
-	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
-	    NULL);
+	rc = sqlite3_prepare_v3(
+	    st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
 	if (rc != SQLITE_OK)
 		fatalx("store: cannot prepare \"%.60s\": %s", sql,
 		    sqlite3_errmsg(st->db));
@@ -817,10 +818,11 @@ store_contact_touch(struct store *st, const char *phone, const char *channel,
 
 	rc = store_contact_find(st, phone, out);
 	if (rc == 0) {
-		if (channel != NULL && (out->last_channel == NULL ||
-					   strcmp(out->last_channel, channel) != 0)) {
-			rc = store_contact_set_last_channel(st, out->id, channel,
-			    now);
+		if (channel != NULL &&
+		    (out->last_channel == NULL ||
+			strcmp(out->last_channel, channel) != 0)) {
+			rc = store_contact_set_last_channel(
+			    st, out->id, channel, now);
 			if (rc != 0)
 				return rc;
 			free(out->last_channel);

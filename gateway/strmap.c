@@ -9,9 +9,9 @@
 #include "util.h"
 
 struct strmap_slot {
-	char	*key;	/* NULL: empty or tombstone */
-	void	*value;
-	int	 dead;	/* a tombstone */
+	char *key; /* NULL: empty or tombstone */
+	void *value;
+	int dead; /* a tombstone */
 };
 
 static uint64_t
@@ -147,8 +147,8 @@ strmap_del(struct strmap *m, const char *key)
 }
 
 void
-strmap_sweep(struct strmap *m, int (*fn)(void *, const char *, void *),
-    void *arg)
+strmap_sweep(
+    struct strmap *m, int (*fn)(void *, const char *, void *), void *arg)
 {
 	size_t i;
 

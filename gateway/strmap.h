@@ -12,28 +12,28 @@
 struct strmap_slot;
 
 struct strmap {
-	struct strmap_slot	*v;	/* cap slots */
-	size_t			 cap;	/* a power of two */
-	size_t			 n;	/* live entries */
-	size_t			 used;	/* live entries and tombstones */
-	size_t			 max;	/* refuse inserts beyond this */
+	struct strmap_slot *v; /* cap slots */
+	size_t cap;            /* a power of two */
+	size_t n;              /* live entries */
+	size_t used;           /* live entries and tombstones */
+	size_t max;            /* refuse inserts beyond this */
 };
 
 /* An empty map holding at most max entries. */
-void	strmap_init(struct strmap *, size_t max);
+void strmap_init(struct strmap *, size_t max);
 /* Frees the map's keys and slots; free_value (may be NULL) gets each value. */
-void	strmap_free(struct strmap *, void (*free_value)(void *));
+void strmap_free(struct strmap *, void (*free_value)(void *));
 /* The value for key, or NULL. */
-void	*strmap_get(const struct strmap *, const char *key);
+void *strmap_get(const struct strmap *, const char *key);
 /* Sets key to value (not NULL). Returns 0, or -1 when the map is full. */
-int	strmap_put(struct strmap *, const char *key, void *value);
+int strmap_put(struct strmap *, const char *key, void *value);
 /* Removes key and returns its value, or NULL. */
-void	*strmap_del(struct strmap *, const char *key);
+void *strmap_del(struct strmap *, const char *key);
 /*
  * Calls fn for every entry; when fn returns 1 the entry is removed (after
  * fn has released the value if it must).
  */
-void	strmap_sweep(struct strmap *, int (*fn)(void *arg, const char *key,
-	    void *value), void *arg);
+void strmap_sweep(struct strmap *,
+    int (*fn)(void *arg, const char *key, void *value), void *arg);
 
 #endif

@@ -31,17 +31,17 @@
 
 /* The end of every delivery attempt (OpenSMTPD's queue.c). */
 enum provider_outcome {
-	PROVIDER_OK,	   /* accepted by the provider */
+	PROVIDER_OK,       /* accepted by the provider */
 	PROVIDER_TEMPFAIL, /* try again later (timeout, 429, 5xx...) */
 	PROVIDER_PERMFAIL, /* never going to work (4xx, a rejection) */
 };
 
 /* Webhook decoding results; the gateway turns them into HTTP answers. */
 enum provider_decode {
-	DECODE_OK = 0,		/* filled */
-	DECODE_BAD = -400,	/* malformed: 400 with the reason */
+	DECODE_OK = 0,           /* filled */
+	DECODE_BAD = -400,       /* malformed: 400 with the reason */
 	DECODE_FORBIDDEN = -403, /* signature wrong or missing: 403 */
-	DECODE_IGNORE = 1,	/* well-formed but nothing to do: 200 */
+	DECODE_IGNORE = 1,       /* well-formed but nothing to do: 200 */
 };
 
 /*
@@ -49,41 +49,41 @@ enum provider_decode {
  * as received (the gateway normalises them to E.164). Unused members NULL.
  */
 struct provider_inbound {
-	char	*id;		/* provider's message id (SMS), for dedup */
-	char	*from;		/* sender's number */
-	char	*to;		/* our number or shortcode */
-	char	*text;		/* SMS text (UTF-8) */
-	char	*session;	/* USSD: provider's session id */
-	char	*service_code;	/* USSD: the code dialled, "*384#" */
-	char	*ussd_text;	/* USSD: as sent; Africa's Talking sends all
+	char *id;            /* provider's message id (SMS), for dedup */
+	char *from;          /* sender's number */
+	char *to;            /* our number or shortcode */
+	char *text;          /* SMS text (UTF-8) */
+	char *session;       /* USSD: provider's session id */
+	char *service_code;  /* USSD: the code dialled, "*384#" */
+	char *ussd_text;     /* USSD: as sent; Africa's Talking sends all
 				   inputs so far joined by '*' (ingress works
 				   out the new input), others one input */
-	int	 ussd_cumulative; /* 1 when ussd_text is cumulative (AT) */
-	int	 ussd_new;	/* 1 when the provider says the session is new
+	int ussd_cumulative; /* 1 when ussd_text is cumulative (AT) */
+	int ussd_new;        /* 1 when the provider says the session is new
 				   (-1 when it cannot tell) */
 };
 
 /* A delivery report. */
 enum provider_dlr {
-	DLR_SENT,	/* handed on by the provider (not final) */
-	DLR_DELIVERED,	/* on the phone (final) */
-	DLR_FAILED,	/* will not arrive (final) */
+	DLR_SENT,      /* handed on by the provider (not final) */
+	DLR_DELIVERED, /* on the phone (final) */
+	DLR_FAILED,    /* will not arrive (final) */
 };
 
 struct provider_status {
-	char		*id;	/* the provider's message id; for the http
+	char *id; /* the provider's message id; for the http
 				   type, the gateway's own message id */
 	enum provider_dlr state;
-	char		*error;	/* the provider's reason when failed, or NULL */
+	char *error; /* the provider's reason when failed, or NULL */
 };
 
 /* One outbound SMS, as the dispatcher hands it over (all borrowed). */
 struct provider_msg {
-	int64_t		 id;		/* the gateway's message id */
-	const char	*to;		/* E.164 */
-	const char	*text;		/* UTF-8 */
-	int		 ucs2;		/* 1 when the text needs UCS-2 */
-	const char	*status_url;	/* where delivery reports go
+	int64_t id;             /* the gateway's message id */
+	const char *to;         /* E.164 */
+	const char *text;       /* UTF-8 */
+	int ucs2;               /* 1 when the text needs UCS-2 */
+	const char *status_url; /* where delivery reports go
 					   (/hooks/NAME/status on our public
 					   URL), or NULL */
 };
@@ -93,19 +93,19 @@ struct provider_msg {
  * released by provider_request_free. req points into the members.
  */
 struct provider_request {
-	struct client_req req;		/* what the client sends */
-	char		*url;		/* owned */
-	char		*body;		/* owned, or NULL */
-	char		*userpwd;	/* owned, or NULL */
-	char		*headers[8];	/* owned, NULL-terminated */
+	struct client_req req; /* what the client sends */
+	char *url;             /* owned */
+	char *body;            /* owned, or NULL */
+	char *userpwd;         /* owned, or NULL */
+	char *headers[8];      /* owned, NULL-terminated */
 };
 
 /* The provider's answer to a send, decoded. */
 struct provider_result {
 	enum provider_outcome outcome;
-	char		*provider_id;	/* id for delivery reports, or NULL */
-	char		*error;		/* reason when not OK, or NULL */
-	int64_t		 msg_id;	/* in: the gateway's id of the message
+	char *provider_id; /* id for delivery reports, or NULL */
+	char *error;       /* reason when not OK, or NULL */
+	int64_t msg_id;    /* in: the gateway's id of the message
 					   sent, set before parse_send (see
 					   provider_parse_send); Kannel and
 					   http report it back as provider_id */
@@ -113,12 +113,12 @@ struct provider_result {
 
 /* What a webhook answers (body owned by the buf the caller gives). */
 struct provider_answer {
-	int		 status;	/* HTTP status */
-	const char	*content_type;	/* static string */
+	int status;               /* HTTP status */
+	const char *content_type; /* static string */
 };
 
 struct provider_ops {
-	const char	*name;	/* the channel type's name */
+	const char *name; /* the channel type's name */
 
 	/*
 	 * Decode an incoming SMS webhook. The webhook_secret (?secret=) is
@@ -129,40 +129,40 @@ struct provider_ops {
 	 * On DECODE_BAD or DECODE_FORBIDDEN, a one-line reason is appended
 	 * to reason (a buf the caller owns), for the 400/403 answer.
 	 */
-	int	(*decode_sms)(const struct channel_config *,
-		    const struct http_request *, const char *public_url,
-		    struct provider_inbound *, struct buf *reason);
+	int (*decode_sms)(const struct channel_config *,
+	    const struct http_request *, const char *public_url,
+	    struct provider_inbound *, struct buf *reason);
 	/* Same for a USSD step; NULL when the type has no USSD. */
-	int	(*decode_ussd)(const struct channel_config *,
-		    const struct http_request *, const char *public_url,
-		    struct provider_inbound *, struct buf *reason);
+	int (*decode_ussd)(const struct channel_config *,
+	    const struct http_request *, const char *public_url,
+	    struct provider_inbound *, struct buf *reason);
 	/* Same for a delivery report; NULL when the type has none. */
-	int	(*decode_status)(const struct channel_config *,
-		    const struct http_request *, const char *public_url,
-		    struct provider_status *, struct buf *reason);
+	int (*decode_status)(const struct channel_config *,
+	    const struct http_request *, const char *public_url,
+	    struct provider_status *, struct buf *reason);
 
 	/*
 	 * The answer to a stored SMS webhook (Twilio: <Response/> in
 	 * text/xml; http: {"id": N} with the gateway's message id; Kannel
 	 * and Africa's Talking: empty 200). Appends the body to body.
 	 */
-	void	(*answer_sms)(int64_t id, struct provider_answer *,
-		    struct buf *body);
+	void (*answer_sms)(
+	    int64_t id, struct provider_answer *, struct buf *body);
 	/* The answer to a USSD step: the screen and whether it ends. */
-	void	(*answer_ussd)(const char *screen, int end,
-		    struct provider_answer *, struct buf *body);
+	void (*answer_ussd)(const char *screen, int end,
+	    struct provider_answer *, struct buf *body);
 
 	/* Builds the send request for msg on channel (see interfaces.md). */
-	int	(*build_send)(const struct channel_config *,
-		    const struct provider_msg *, struct provider_request *);
+	int (*build_send)(const struct channel_config *,
+	    const struct provider_msg *, struct provider_request *);
 	/*
 	 * Decodes the answer to a send: resp->outcome gives the transport's
 	 * view (timeouts, 429 and 5xx TEMPFAIL, other 4xx PERMFAIL); a 2xx
 	 * may still be a rejection in the body (Africa's Talking's
 	 * Recipients[].status), which is PERMFAIL with the reason.
 	 */
-	void	(*parse_send)(const struct channel_config *,
-		    const struct client_resp *, struct provider_result *);
+	void (*parse_send)(const struct channel_config *,
+	    const struct client_resp *, struct provider_result *);
 };
 
 /* The four implementations (africastalking.c, twilio.c, kannel.c, http.c). */
@@ -174,10 +174,10 @@ extern const struct provider_ops provider_http;
 /* The ops for a channel type, or NULL for types with their own path (gammu). */
 const struct provider_ops *provider_for(enum channel_type);
 
-void	provider_inbound_free(struct provider_inbound *);
-void	provider_status_free(struct provider_status *);
-void	provider_request_free(struct provider_request *);
-void	provider_result_free(struct provider_result *);
+void provider_inbound_free(struct provider_inbound *);
+void provider_status_free(struct provider_status *);
+void provider_request_free(struct provider_request *);
+void provider_result_free(struct provider_result *);
 
 /*
  * Decodes resp, the answer to the send of the gateway's message msg_id, on
@@ -185,35 +185,35 @@ void	provider_result_free(struct provider_result *);
  * ops->parse_send. The caller owns what result then holds and releases it
  * with provider_result_free. Prefer this to calling parse_send directly.
  */
-void	provider_parse_send(const struct provider_ops *,
-	    const struct channel_config *, int64_t msg_id,
-	    const struct client_resp *, struct provider_result *);
+void
+provider_parse_send(const struct provider_ops *, const struct channel_config *,
+    int64_t msg_id, const struct client_resp *, struct provider_result *);
 
 /*
  * Helpers shared by the implementations (provider.c).
  */
 
-#define PROVIDER_ERROR_MAX 200	/* bytes of provider text kept in an error */
+#define PROVIDER_ERROR_MAX 200 /* bytes of provider text kept in an error */
 #define PROVIDER_REQUEST_MAX (512 * 1024) /* bytes of a built URL or body */
-#define PROVIDER_MAX_HEADERS 7	/* headers a provider_request holds */
+#define PROVIDER_MAX_HEADERS 7            /* headers a provider_request holds */
 
 struct form;
 struct json_t;
 
 /* provider_field / provider_json_field flags. */
-#define PROVIDER_OPTIONAL 0x0	/* may be missing (then *out is NULL) */
-#define PROVIDER_REQUIRED 0x1	/* must be present, may be empty */
-#define PROVIDER_NONEMPTY 0x3	/* must be present and not empty */
-#define PROVIDER_NUMBER   0x4	/* JSON: an integer is accepted too */
+#define PROVIDER_OPTIONAL 0x0 /* may be missing (then *out is NULL) */
+#define PROVIDER_REQUIRED 0x1 /* must be present, may be empty */
+#define PROVIDER_NONEMPTY 0x3 /* must be present and not empty */
+#define PROVIDER_NUMBER 0x4   /* JSON: an integer is accepted too */
 
 /* Sets every member of in to NULL/0 and in->ussd_new to -1. */
-void	provider_inbound_init(struct provider_inbound *in);
+void provider_inbound_init(struct provider_inbound *in);
 /* Sets every member of st to NULL/0. */
-void	provider_status_init(struct provider_status *st);
+void provider_status_init(struct provider_status *st);
 
 /* 1 when the len bytes at s are well-formed UTF-8 (no overlong forms,
    surrogates or code points past U+10FFFF), else 0. */
-int	provider_utf8_valid(const char *s, size_t len);
+int provider_utf8_valid(const char *s, size_t len);
 
 /*
  * Decodes a form webhook into f: the body of a POST, or for a GET (only
@@ -222,31 +222,31 @@ int	provider_utf8_valid(const char *s, size_t len);
  * DECODE_OK or DECODE_BAD with a reason appended. Either way the caller
  * calls form_free(f).
  */
-int	provider_form(const struct http_request *req, int allow_get,
-	    struct form *f, struct buf *reason);
+int provider_form(const struct http_request *req, int allow_get, struct form *f,
+    struct buf *reason);
 
 /*
  * Copies the form field name into *out (a new string the caller frees, or
  * NULL when absent and optional) after checking flags and UTF-8. Returns
  * 0, or DECODE_BAD with a reason naming the field.
  */
-int	provider_field(const struct form *f, const char *name, int flags,
-	    char **out, struct buf *reason);
+int provider_field(const struct form *f, const char *name, int flags,
+    char **out, struct buf *reason);
 
 /*
  * Parses a POST body as one JSON object into *root (a new reference the
  * caller releases with json_decref). Returns DECODE_OK, or DECODE_BAD with
  * jansson's message appended to reason (*root is then NULL).
  */
-int	provider_json(const struct http_request *req, struct json_t **root,
-	    struct buf *reason);
+int provider_json(
+    const struct http_request *req, struct json_t **root, struct buf *reason);
 
 /*
  * As provider_field for a member of a JSON object: a string, or with
  * PROVIDER_NUMBER also an integer (stored as decimal text).
  */
-int	provider_json_field(struct json_t *obj, const char *name, int flags,
-	    char **out, struct buf *reason);
+int provider_json_field(struct json_t *obj, const char *name, int flags,
+    char **out, struct buf *reason);
 
 /*
  * A printable copy of len bytes of s for logs and stored errors: at most
@@ -254,27 +254,26 @@ int	provider_json_field(struct json_t *obj, const char *name, int flags,
  * UTF-8 turned into '?', white space runs into one space, trimmed. The
  * caller frees the result.
  */
-char	*provider_clean(const char *s, size_t len, size_t max);
+char *provider_clean(const char *s, size_t len, size_t max);
 
 /*
  * Appends "name=value" to the form b, percent-encoded, with a '&' first
  * unless b is empty. Returns 0, or -1 when b's maximum would be exceeded
  * (b may then hold part of it).
  */
-int	provider_form_add(struct buf *b, const char *name, const char *value);
+int provider_form_add(struct buf *b, const char *name, const char *value);
 
 /* Fills result with outcome and a formatted error (never NULL). */
-void	provider_fail(struct provider_result *result,
-	    enum provider_outcome outcome, const char *fmt, ...)
-	    PRINTFLIKE(3, 4);
+void provider_fail(struct provider_result *result,
+    enum provider_outcome outcome, const char *fmt, ...) PRINTFLIKE(3, 4);
 
 /*
  * Fills result for an answer that is not a 2xx (or a transport failure):
  * the outcome from resp->outcome, the error "HTTP STATUS: BODY" (BODY
  * cleaned and cut) or the transport's error text.
  */
-void	provider_http_failure(const struct client_resp *resp,
-	    struct provider_result *result);
+void provider_http_failure(
+    const struct client_resp *resp, struct provider_result *result);
 
 /* The provider outcome matching a client outcome. */
 enum provider_outcome provider_outcome_of(enum client_outcome);
@@ -283,14 +282,13 @@ enum provider_outcome provider_outcome_of(enum client_outcome);
  * Appends a formatted "Name: value" header to r. Returns 0, or -1 when r
  * already holds PROVIDER_MAX_HEADERS or the line holds a CR or LF.
  */
-int	provider_request_header(struct provider_request *r, const char *fmt,
-	    ...) PRINTFLIKE(2, 3);
+int provider_request_header(struct provider_request *r, const char *fmt, ...)
+    PRINTFLIKE(2, 3);
 
 /*
  * Points r->req at r's members (method, url, headers, body, userpwd) once
  * they are filled.
  */
-void	provider_request_finish(struct provider_request *r,
-	    const char *method);
+void provider_request_finish(struct provider_request *r, const char *method);
 
 #endif

@@ -664,33 +664,33 @@ test_syntax(void **state)
 static void
 test_findings(void **state)
 {
-	static const char text[] = "orphan = 1\n"                 /* 1 */
-				   "[gateway]\n"                  /* 2 */
-				   "listen = 127.0.0.1:8080\n"    /* 3 */
-				   "colour = blue\n"              /* 4 */
-				   "rate = 5/s\n"                 /* 5 */
-				   "listen = 127.0.0.1:8081\n"    /* 6 */
-				   "session_timeout = 15\n"       /* 7 */
-				   "[weird]\n"                    /* 8 */
-				   "x = 1\n"                      /* 9 */
-				   "[channel at]\n"               /* 10 */
-				   "type = africastalking\n"      /* 11 */
-				   "username = u\n"               /* 12 */
-				   "device = /dev/ttyUSB0\n"      /* 13 */
-				   "log_level = info\n"           /* 14 */
-				   "nonsense\n"                   /* 15 */
-				   "[channel at]\n"               /* 16 */
-				   "type = http\n"                /* 17 */
-				   "[channel Bad!]\n"             /* 18 */
-				   "[channel]\n"                  /* 19 */
-				   "[gateway]\n"                  /* 20 */
-				   "[channel kn]\n"               /* 21 */
-				   "type = kannel\n"              /* 22 */
-				   "signing_key = k\n"            /* 23 */
-				   "[channel notype]\n"           /* 24 */
-				   "sender = 1\n"                 /* 25 */
-				   "bogus = 2\n"                  /* 26 */
-				   "sender = 3\n";                /* 27 */
+	static const char text[] = "orphan = 1\n"              /* 1 */
+				   "[gateway]\n"               /* 2 */
+				   "listen = 127.0.0.1:8080\n" /* 3 */
+				   "colour = blue\n"           /* 4 */
+				   "rate = 5/s\n"              /* 5 */
+				   "listen = 127.0.0.1:8081\n" /* 6 */
+				   "session_timeout = 15\n"    /* 7 */
+				   "[weird]\n"                 /* 8 */
+				   "x = 1\n"                   /* 9 */
+				   "[channel at]\n"            /* 10 */
+				   "type = africastalking\n"   /* 11 */
+				   "username = u\n"            /* 12 */
+				   "device = /dev/ttyUSB0\n"   /* 13 */
+				   "log_level = info\n"        /* 14 */
+				   "nonsense\n"                /* 15 */
+				   "[channel at]\n"            /* 16 */
+				   "type = http\n"             /* 17 */
+				   "[channel Bad!]\n"          /* 18 */
+				   "[channel]\n"               /* 19 */
+				   "[gateway]\n"               /* 20 */
+				   "[channel kn]\n"            /* 21 */
+				   "type = kannel\n"           /* 22 */
+				   "signing_key = k\n"         /* 23 */
+				   "[channel notype]\n"        /* 24 */
+				   "sender = 1\n"              /* 25 */
+				   "bogus = 2\n"               /* 26 */
+				   "sender = 3\n";             /* 27 */
 	struct config *cfg;
 	struct config_errors *e;
 	size_t i;

@@ -50,15 +50,15 @@ test_enqueue_claim_sent(void **state)
 	size_t n;
 
 	assert_int_equal(store_begin(st), 0);
-	assert_int_equal(outq_enqueue(st, "at", "+254700000001", 0, "one", 0, 0,
-			     1000, &id1),
+	assert_int_equal(
+	    outq_enqueue(st, "at", "+254700000001", 0, "one", 0, 0, 1000, &id1),
 	    0);
-	assert_int_equal(outq_enqueue(st, "at", "+254700000002", 0, "two", 0, 0,
-			     1001, &id2),
+	assert_int_equal(
+	    outq_enqueue(st, "at", "+254700000002", 0, "two", 0, 0, 1001, &id2),
 	    0);
 	/* Due later: not claimed now. */
-	assert_int_equal(outq_enqueue(st, "at", "+254700000003", 0, "three",
-			     0, 5000, 1002, &id3),
+	assert_int_equal(outq_enqueue(st, "at", "+254700000003", 0, "three", 0,
+			     5000, 1002, &id3),
 	    0);
 	/* Another channel's message is not this channel's. */
 	assert_int_equal(outq_enqueue(st, "tw", "+254700000004", 0, "four", 0,
@@ -86,11 +86,10 @@ test_enqueue_claim_sent(void **state)
 	outq_info_free(&info);
 
 	/* A delivery report by the provider's id, then never taken back. */
-	assert_int_equal(outq_report(st, "at", "ATXid_1", 0, "delivered", NULL,
-			     2200),
-	    0);
-	assert_int_equal(outq_report(st, "at", "ATXid_1", 0, "sent", NULL,
-			     2300),
+	assert_int_equal(
+	    outq_report(st, "at", "ATXid_1", 0, "delivered", NULL, 2200), 0);
+	assert_int_equal(
+	    outq_report(st, "at", "ATXid_1", 0, "sent", NULL, 2300),
 	    STORE_NOTFOUND);
 	assert_int_equal(outq_get(st, id1, &info), 0);
 	assert_string_equal(info.state, "delivered");
@@ -110,8 +109,8 @@ test_retry_fail_recover(void **state)
 	size_t n;
 
 	assert_int_equal(store_begin(st), 0);
-	assert_int_equal(outq_enqueue(st, "web", "+254700000009", 0,
-			     "Habari ☺", 0, 0, 1000, &id),
+	assert_int_equal(outq_enqueue(st, "web", "+254700000009", 0, "Habari ☺",
+			     0, 0, 1000, &id),
 	    0);
 	assert_int_equal(outq_claim(st, "web", 1000, 1, &v, &n), 0);
 	assert_int_equal(n, 1);
@@ -151,16 +150,15 @@ test_segments_and_limits(void **state)
 	memset(two, 'a', 161);
 	two[161] = '\0';
 	assert_int_equal(store_begin(st), 0);
-	assert_int_equal(outq_enqueue(st, "at", "+254700000001", 0, two, 0, 0,
-			     1, &id),
-	    0);
+	assert_int_equal(
+	    outq_enqueue(st, "at", "+254700000001", 0, two, 0, 0, 1, &id), 0);
 	assert_int_equal(outq_get(st, id, &info), 0);
 	assert_int_equal(info.segments, 2);
 	outq_info_free(&info);
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(outq_enqueue(st, "at", "+254700000001", 0, big, 0, 0,
-			     1, &id),
+	assert_int_equal(
+	    outq_enqueue(st, "at", "+254700000001", 0, big, 0, 0, 1, &id),
 	    STORE_EINVAL);
 	assert_int_equal(store_commit(st), 0);
 }
@@ -173,8 +171,8 @@ test_move_to_fallback(void **state)
 	size_t n;
 
 	assert_int_equal(store_begin(st), 0);
-	assert_int_equal(outq_enqueue(st, "modem1", "+254700000001", 0, "a", 0,
-			     0, 10, NULL),
+	assert_int_equal(
+	    outq_enqueue(st, "modem1", "+254700000001", 0, "a", 0, 0, 10, NULL),
 	    0);
 	assert_int_equal(outq_enqueue(st, "modem1", "+254700000002", 0, "b", 0,
 			     9999, 10, NULL),
@@ -218,8 +216,8 @@ test_ussd_input(void **state)
 	/* An input may itself hold '*'. */
 	assert_string_equal(ingress_ussd_input("2*1", "2*1*Gate *3, Kilimani"),
 	    "Gate *3, Kilimani");
-	assert_string_equal(ingress_ussd_input("2*1*Gate *3", "2*1*Gate *3*ok"),
-	    "ok");
+	assert_string_equal(
+	    ingress_ussd_input("2*1*Gate *3", "2*1*Gate *3*ok"), "ok");
 	/* An empty answer. */
 	assert_string_equal(ingress_ussd_input("1", "1*"), "");
 	/* A repeat of the last request. */
@@ -277,17 +275,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_enqueue_claim_sent, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_retry_fail_recover, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_segments_and_limits, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_move_to_fallback, setup,
-		    teardown),
-		cmocka_unit_test(test_backoff),
-		cmocka_unit_test(test_ussd_input),
-		cmocka_unit_test(test_strmap),
+	    cmocka_unit_test_setup_teardown(
+		test_enqueue_claim_sent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_retry_fail_recover, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_segments_and_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_move_to_fallback, setup, teardown),
+	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_ussd_input),
+	    cmocka_unit_test(test_strmap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

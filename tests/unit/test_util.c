@@ -100,12 +100,12 @@ test_log_phone(void **state)
 
 	(void)state;
 	log_set_level(L_INFO);
-	assert_string_equal(log_phone("+254700000001", out, sizeof(out)),
-	    "+2547****0001");
+	assert_string_equal(
+	    log_phone("+254700000001", out, sizeof(out)), "+2547****0001");
 	assert_string_equal(log_phone("123", out, sizeof(out)), "****");
 	log_set_level(L_DEBUG);
-	assert_string_equal(log_phone("+254700000001", out, sizeof(out)),
-	    "+254700000001");
+	assert_string_equal(
+	    log_phone("+254700000001", out, sizeof(out)), "+254700000001");
 	assert_int_equal(log_level_parse("warn"), L_WARN);
 	assert_int_equal(log_level_parse("loud"), -1);
 	log_set_level(saved);
@@ -119,19 +119,20 @@ test_log_text(void **state)
 
 	(void)state;
 	log_set_level(L_INFO);
-	assert_string_equal(log_text("The 'To' number +254700000001 is not valid",
-				out, sizeof(out)),
+	assert_string_equal(
+	    log_text(
+		"The 'To' number +254700000001 is not valid", out, sizeof(out)),
 	    "The 'To' number +25********01 is not valid");
 	/* Short numbers (codes, counts) stay. */
-	assert_string_equal(log_text("error 21211 at line 17", out,
-				sizeof(out)),
+	assert_string_equal(
+	    log_text("error 21211 at line 17", out, sizeof(out)),
 	    "error 21211 at line 17");
 	assert_string_equal(log_text(NULL, out, sizeof(out)), "");
 	/* Cut to the buffer, never past it. */
 	assert_string_equal(log_text("abcdefghij", out, 5), "abcd");
 	log_set_level(L_DEBUG);
-	assert_string_equal(log_text("+254700000001", out, sizeof(out)),
-	    "+254700000001");
+	assert_string_equal(
+	    log_text("+254700000001", out, sizeof(out)), "+254700000001");
 	log_set_level(saved);
 }
 
@@ -139,12 +140,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_limit),
-		cmocka_unit_test(test_buf_growth),
-		cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_iso8601),
-		cmocka_unit_test(test_log_phone),
-		cmocka_unit_test(test_log_text),
+	    cmocka_unit_test(test_buf_limit),
+	    cmocka_unit_test(test_buf_growth),
+	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_iso8601),
+	    cmocka_unit_test(test_log_phone),
+	    cmocka_unit_test(test_log_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
