@@ -591,6 +591,16 @@ store_open(
 		goto fail;
 	if (migrate(db, path, errmsg) < 0)
 		goto fail;
+	/*
+	 * Checkpoint what an earlier run left in the WAL (a full disk makes
+	 * the checkpoint at close fail): otherwise the WAL grows on to the
+	 * 1,000 pages of the automatic checkpoint before it is reused, and
+	 * space freed after a full disk is used up again at once. A failure
+	 * (still no space, another connection busy) is harmless.
+	 */
+	if (!memory)
+		(void)sqlite3_wal_checkpoint_v2(
+		    db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
 	st = xcalloc(1, sizeof(*st));
 	st->db = db;
