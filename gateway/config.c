@@ -21,7 +21,9 @@
  * The second pass walks the entries of each section against the key table
  * (config_keys[] below, the one place where keys are declared), parses and
  * stores typed values, then applies type-specific defaults and the cross
- * checks between keys and channels.
+ * checks between keys and channels. The [reports] section has no fixed keys
+ * (they are "STATUS" or "STATUS.LL"); apply_reports() checks it after
+ * [gateway], whose languages it needs.
  */
 #include "config.h"
 
@@ -38,6 +40,7 @@
 
 #include <ini.h>
 
+#include "flows/template.h"
 #include "log.h"
 #include "util.h"
 
@@ -49,6 +52,7 @@
 enum section_kind {
 	SEC_GATEWAY,
 	SEC_CHANNEL,
+	SEC_REPORTS, /* no keys in the table: see apply_reports() */
 };
 
 /* Value types of the key table. */
@@ -260,6 +264,7 @@ struct parser {
 	size_t nsections;
 	long cur;      /* index of the current section, or CUR_* */
 	int ngateway;  /* [gateway] sections seen */
+	int nreports;  /* [reports] sections seen */
 	size_t nchans; /* [channel] sections kept */
 	struct entry *entries;
 	size_t nentries, entcap;
@@ -877,6 +882,7 @@ section_line(struct parser *p, const char *l, size_t n)
 {
 	const char *close = memchr(l, ']', n), *rest;
 	char *inner, *name;
+	enum section_kind kind = SEC_CHANNEL;
 	size_t i;
 
 	p->cur = CUR_IGNORED;
@@ -893,13 +899,14 @@ section_line(struct parser *p, const char *l, size_t n)
 	}
 	inner = xstrndup(l + 1, (size_t)(close - l - 1));
 	name = str_trim(inner);
-	if (strcmp(name, "gateway") == 0) {
-		if (p->ngateway++ > 0) {
+	if (strcmp(name, "gateway") == 0 || strcmp(name, "reports") == 0) {
+		kind = name[0] == 'g' ? SEC_GATEWAY : SEC_REPORTS;
+		if ((kind == SEC_GATEWAY ? p->ngateway++ : p->nreports++) > 0) {
 			for (i = 0; i < p->nsections; i++)
-				if (p->sections[i].kind == SEC_GATEWAY)
+				if (p->sections[i].kind == kind)
 					break;
 			finding(p, p->line,
-			    "duplicate section [gateway] (first at line %d)",
+			    "duplicate section [%s] (first at line %d)", name,
 			    p->sections[i].line);
 			goto out;
 		}
@@ -939,19 +946,17 @@ section_line(struct parser *p, const char *l, size_t n)
 		p->nchans++;
 	} else {
 		finding(p, p->line,
-		    "unknown section [%s]: expected [gateway] or "
-		    "[channel NAME]",
+		    "unknown section [%s]: expected [gateway], "
+		    "[channel NAME] or [reports]",
 		    name);
 		goto out;
 	}
-	/* At most 1 + CONFIG_MAX_CHANNELS sections get here. */
+	/* At most 2 + CONFIG_MAX_CHANNELS sections get here. */
 	p->sections =
 	    xrealloc(p->sections, (p->nsections + 1) * sizeof(*p->sections));
-	p->sections[p->nsections].kind =
-	    strcmp(name, "gateway") == 0 ? SEC_GATEWAY : SEC_CHANNEL;
+	p->sections[p->nsections].kind = kind;
 	p->sections[p->nsections].name =
-	    p->sections[p->nsections].kind == SEC_CHANNEL ? xstrdup(name)
-							  : NULL;
+	    kind == SEC_CHANNEL ? xstrdup(name) : NULL;
 	p->sections[p->nsections].line = p->line;
 	p->sections[p->nsections].first = p->nentries;
 	p->sections[p->nsections].nentries = 0;
@@ -1418,6 +1423,187 @@ cross_checks(struct parser *p, struct config *cfg)
 	}
 }
 
+/* Report statuses a [reports] key may name (store.h's STORE_REPORT_*). */
+static const char *const report_statuses[] = {
+    "open", "acknowledged", "in_progress", "resolved", "closed", NULL};
+
+/* Placeholders a [reports] text may use. */
+static const char *const report_placeholders[] = {
+    "id", "status", "category", "location", "note", NULL};
+
+/* 1 when s is one of the NULL-terminated names. */
+static int
+name_in(const char *const *names, const char *s)
+{
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Checks and compiles a [reports] text; returns NULL and sets *out to the
+ * template, or a message without the key name for the caller to free.
+ */
+static char *
+compile_report_text(const char *s, struct template **out)
+{
+	struct template_error terr;
+	struct template *t;
+	char *msg;
+	size_t i, n = strlen(s);
+
+	*out = NULL;
+	if (n == 0)
+		return xstrdup("must not be empty");
+	if (n > MAX_STRING)
+		return xasprintf("at most %d characters", MAX_STRING);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < ' ' && s[i] != '\t')
+			return xstrdup("control characters are not allowed");
+	if (template_compile(s, n, &t, &terr) != 0)
+		return xasprintf(
+		    "bad template at column %zu: %s", terr.col, terr.msg);
+	for (i = 0; i < t->nparts; i++) {
+		const struct template_part *tp = &t->parts[i];
+
+		if (tp->kind != TPART_VAR ||
+		    (tp->field == NULL &&
+			name_in(report_placeholders, tp->root)))
+			continue;
+		msg = xasprintf("unknown placeholder '{%s}' at column %zu: "
+				"expected {id}, {status}, {category}, "
+				"{location} or {note}",
+		    tp->text, tp->col);
+		template_free(t);
+		return msg;
+	}
+	*out = t;
+	return NULL;
+}
+
+/* The key of the entry on line, for messages about an earlier key. */
+static const char *
+key_on_line(const struct parser *p, int line)
+{
+	size_t i;
+
+	for (i = 0; i < p->nentries; i++)
+		if (p->entries[i].line == line)
+			return p->entries[i].key;
+	return "?";
+}
+
+/* Checks one "STATUS[.LL] = TEXT" entry of [reports] and keeps it. */
+static void
+apply_report_entry(struct parser *p, struct config *cfg, const struct entry *e)
+{
+	const char *dot = strchr(e->key, '.'), *lang, *first;
+	struct config_report_text *rt;
+	struct template *t = NULL;
+	char status[16], *msg;
+	size_t i, n = dot ? (size_t)(dot - e->key) : strlen(e->key);
+
+	if (n >= sizeof(status)) {
+		status[0] = '\0';
+	} else {
+		memcpy(status, e->key, n);
+		status[n] = '\0';
+	}
+	if (!name_in(report_statuses, status)) {
+		finding(p, e->line,
+		    "unknown key '%s' in [reports]: expected a status (open, "
+		    "acknowledged, in_progress, resolved or closed), "
+		    "optionally followed by .LL for a language",
+		    e->key);
+		return;
+	}
+	first = cfg->languages.n > 0 ? cfg->languages.v[0] : "en";
+	lang = dot ? dot + 1 : first;
+	for (i = 0; dot && i < cfg->languages.n; i++)
+		if (strcmp(cfg->languages.v[i], lang) == 0)
+			break;
+	if (dot && i == cfg->languages.n) {
+		struct buf b;
+
+		buf_init(&b, 1024);
+		for (i = 0; i < cfg->languages.n; i++)
+			buf_printf(
+			    &b, "%s%s", i ? " " : "", cfg->languages.v[i]);
+		finding(p, e->line,
+		    "%s: language '%s' is not in languages (%s)", e->key, lang,
+		    b.data ? b.data : "");
+		buf_free(&b);
+		return;
+	}
+	for (i = 0; i < cfg->nreport_texts; i++) {
+		rt = &cfg->report_texts[i];
+		if (strcmp(rt->status, status) != 0 ||
+		    strcmp(rt->lang, lang) != 0)
+			continue;
+		if (strcmp(key_on_line(p, rt->line), e->key) == 0)
+			finding(p, e->line,
+			    "duplicate key '%s' (first set at line %d)", e->key,
+			    rt->line);
+		else
+			finding(p, e->line,
+			    "duplicate key '%s' (first set at line %d as "
+			    "'%s': %s is the default language)",
+			    e->key, rt->line, key_on_line(p, rt->line), first);
+		return;
+	}
+	if (e->value != NULL &&
+	    (msg = compile_report_text(e->value, &t)) != NULL) {
+		finding(p, e->line, "%s: %s", e->key, msg);
+		free(msg);
+	}
+	/* A bad text still counts as set, for the duplicate check. At most
+	 * one entry per (status, language) gets here: 5 * 16. */
+	cfg->report_texts = xrealloc(cfg->report_texts,
+	    (cfg->nreport_texts + 1) * sizeof(*cfg->report_texts));
+	rt = &cfg->report_texts[cfg->nreport_texts++];
+	rt->status = xstrdup(status);
+	rt->lang = xstrdup(lang);
+	rt->src = t != NULL ? xstrdup(e->value) : NULL;
+	rt->tmpl = t;
+	rt->line = e->line;
+}
+
+/* The [reports] section, once languages is known. */
+static void
+apply_reports(struct parser *p, struct config *cfg)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nsections; i++) {
+		const struct section *s = &p->sections[i];
+
+		if (s->kind != SEC_REPORTS)
+			continue;
+		cfg->reports_line = s->line;
+		for (j = s->first; j < s->first + s->nentries; j++)
+			apply_report_entry(p, cfg, &p->entries[j]);
+	}
+}
+
+const struct template *
+config_report_text(
+    const struct config *cfg, const char *status, const char *lang)
+{
+	size_t i;
+
+	if (cfg == NULL || status == NULL || lang == NULL)
+		return NULL;
+	for (i = 0; i < cfg->nreport_texts; i++)
+		if (cfg->report_texts[i].tmpl != NULL &&
+		    strcmp(cfg->report_texts[i].status, status) == 0 &&
+		    strcmp(cfg->report_texts[i].lang, lang) == 0)
+			return cfg->report_texts[i].tmpl;
+	return NULL;
+}
+
 static void
 parser_free(struct parser *p)
 {
@@ -1471,6 +1657,7 @@ parse(struct parser *p, const char *data, size_t len)
 		cfg->nchannels = ci;
 	}
 	cross_checks(p, cfg);
+	apply_reports(p, cfg);
 	return cfg;
 }
 
@@ -1604,6 +1791,13 @@ config_free(struct config *cfg)
 		free(cfg->channels[i].name);
 	}
 	free(cfg->channels);
+	for (i = 0; i < cfg->nreport_texts; i++) {
+		free(cfg->report_texts[i].status);
+		free(cfg->report_texts[i].lang);
+		free(cfg->report_texts[i].src);
+		template_free(cfg->report_texts[i].tmpl);
+	}
+	free(cfg->report_texts);
 	free_fields(SEC_GATEWAY, cfg);
 	free(cfg->path);
 	free(cfg->dir);

@@ -1,8 +1,9 @@
 /*
  * config.h: the gateway's INI config file (interfaces.md, "Config file").
  *
- * The file holds one [gateway] section and any number of [channel NAME]
- * sections. Every key is declared once, in the static key table of
+ * The file holds one [gateway] section, any number of [channel NAME]
+ * sections and at most one [reports] section (the texts that tell a
+ * reporter about a status change, see struct config_report_text). Every key is declared once, in the static key table of
  * config.c, with its type, default and bounds. Loading checks everything it
  * can (syntax, unknown sections and keys, keys not valid for a channel type,
  * duplicates, bad values, missing required keys, cross references) and
@@ -107,6 +108,24 @@ struct channel_config {
 	int balance_alert;            /* warn below this balance; 0 = never */
 };
 
+struct template;
+
+/*
+ * One key of [reports]: the SMS that tells a reporter their report reached
+ * status, for contacts speaking lang. The key is the status name, optionally
+ * followed by ".LL" for a language of languages; without it, lang is the
+ * default language (the first of languages). The text is in the flow
+ * template syntax with the placeholders {id}, {status}, {category},
+ * {location} and {note}, compiled once while loading.
+ */
+struct config_report_text {
+	char *status;          /* "acknowledged", "in_progress", ... */
+	char *lang;            /* ISO 639-1 code */
+	char *src;             /* the text as written */
+	struct template *tmpl; /* compiled; owned by the config */
+	int line;              /* line of the key */
+};
+
 /* The whole file. */
 struct config {
 	char *path;       /* the file as named to config_load, or the name
@@ -150,6 +169,12 @@ struct config {
 
 	struct channel_config *channels; /* nchannels, in file order */
 	size_t nchannels;
+
+	int reports_line; /* line of [reports], 0 when the file has none */
+	struct config_report_text *report_texts; /* nreport_texts, in file
+						    order, at most one per
+						    (status, lang) */
+	size_t nreport_texts;
 };
 
 /* One finding. */
@@ -201,6 +226,14 @@ void config_errors_free(struct config_errors *);
 /* The channel called name, or NULL. The result is owned by cfg. */
 const struct channel_config *
 config_channel(const struct config *cfg, const char *name);
+
+/*
+ * The compiled [reports] text for (status, lang) exactly, or NULL when the
+ * file sets none (there is no fallback here: the caller picks the order).
+ * The result is owned by cfg.
+ */
+const struct template *config_report_text(
+    const struct config *cfg, const char *status, const char *lang);
 
 /* "africastalking", "twilio", ... (static strings). */
 const char *config_channel_type_name(enum channel_type);

@@ -49,9 +49,9 @@ static const char sql_contact[] =
     " WHERE id = ?1";
 
 /*
- * The reporter's SMS per status, in the flow template syntax. Configurable
- * texts (per status and language) come later; until then these are built
- * in, in the gateway's two shipped languages.
+ * The reporter's SMS per status, in the flow template syntax, built in for
+ * the gateway's two shipped languages. The config's [reports] section
+ * overrides them per status and language (sms_text_for() below).
  */
 static const struct sms_text {
 	const char *status;
@@ -83,7 +83,8 @@ static const char note_sw[] = " Maelezo: {note}";
 static const char nocat_en[] = "problem";
 static const char nocat_sw[] = "tatizo";
 
-#define CATEGORY_SMS_MAX 60 /* bytes of a category copied into the SMS */
+#define CATEGORY_SMS_MAX 60  /* bytes of a category copied into the SMS */
+#define LOCATION_SMS_MAX 100 /* bytes of a location copied into the SMS */
 
 /* Binds a JSON array of strings to parameter i, or NULL when n is 0. */
 static void
@@ -253,7 +254,7 @@ put_clipped(struct buf *b, const char *s, size_t max)
 	return buf_puts(b, "...");
 }
 
-/* What {id}, {category}, {status} and {note} render to. */
+/* What {id}, {category}, {status}, {location} and {note} render to. */
 struct sms_vars {
 	const struct store_report *r;
 	const char *note;
@@ -278,6 +279,10 @@ sms_resolve_cb(void *arg, const char *root, const char *field, const char *path,
 	if (strcmp(root, "note") == 0)
 		return v->note ? put_clipped(out, v->note, REPORTS_NOTE_SMS_MAX)
 			       : 0;
+	if (strcmp(root, "location") == 0)
+		return v->r->location != NULL
+			   ? put_clipped(out, v->r->location, LOCATION_SMS_MAX)
+			   : 0;
 	if (strcmp(root, "category") != 0)
 		return 0;
 	c = v->r->category;
@@ -345,6 +350,58 @@ lang_known(const char *lang)
 }
 
 /*
+ * The reporter's SMS about r's new status for a contact speaking lang (may
+ * be NULL): the [reports] text of cfg for (status, lang), else the one for
+ * (status, the default language, the first of languages), else the built-in
+ * text in lang, the default language or English. A configured text shows
+ * the note only where it writes {note}; a built-in one appends it. Returns
+ * a new string, or NULL with *why set to a static reason.
+ */
+static char *
+sms_text_for(const struct config *cfg, const struct store_report *r,
+    const char *lang, const char *note, const char **why)
+{
+	const struct template *t = NULL;
+	const char *tlang = NULL, *use_lang = "en";
+	struct sms_vars v;
+	struct buf b;
+	char *text;
+
+	if (cfg != NULL && lang != NULL &&
+	    (t = config_report_text(cfg, r->status, lang)) != NULL)
+		tlang = lang;
+	else if (cfg != NULL && cfg->languages.n > 0 &&
+		 (t = config_report_text(
+		      cfg, r->status, cfg->languages.v[0])) != NULL)
+		tlang = cfg->languages.v[0];
+	if (t != NULL) {
+		v.r = r;
+		v.note = note != NULL && *note != '\0' ? note : NULL;
+		v.sw = strcmp(tlang, "sw") == 0;
+		buf_init(&b, OUTQ_MAX_TEXT);
+		if (template_render(t, &b, sms_resolve_cb, &v) < 0) {
+			buf_free(&b);
+			*why = "the configured text is too long once rendered";
+			return NULL;
+		}
+		if (b.len == 0 || strspn(b.data, " \t") == b.len) {
+			buf_free(&b);
+			*why = "the configured text renders empty";
+			return NULL;
+		}
+		return buf_steal(&b);
+	}
+	if (lang_known(lang))
+		use_lang = lang;
+	else if (cfg != NULL && cfg->languages.n > 0 &&
+		 lang_known(cfg->languages.v[0]))
+		use_lang = cfg->languages.v[0];
+	if ((text = reports_sms_text(r, use_lang, note)) == NULL)
+		*why = "no text for this status";
+	return text;
+}
+
+/*
  * Queues the reporter's SMS about r's new status, or says in res why not.
  * Returns 0, or STORE_ERR.
  */
@@ -354,7 +411,7 @@ notify(struct store *st, const struct config *cfg, const struct store_report *r,
 {
 	sqlite3_stmt *s;
 	char *phone = NULL, *lang = NULL, *last = NULL, *text;
-	const char *channel = NULL, *use_lang = "en";
+	const char *channel = NULL;
 	int opted_out = 0, found, rc;
 
 	if (r->contact_id <= 0) {
@@ -391,15 +448,8 @@ notify(struct store *st, const struct config *cfg, const struct store_report *r,
 		res->no_sms = "no channel to send on (set default_channel)";
 		goto out;
 	}
-	if (lang_known(lang))
-		use_lang = lang;
-	else if (cfg != NULL && cfg->languages.n > 0 &&
-		 lang_known(cfg->languages.v[0]))
-		use_lang = cfg->languages.v[0];
-	if ((text = reports_sms_text(r, use_lang, note)) == NULL) {
-		res->no_sms = "no text for this status";
+	if ((text = sms_text_for(cfg, r, lang, note, &res->no_sms)) == NULL)
 		goto out;
-	}
 	rc = outq_enqueue(st, channel, phone, r->contact_id, text, 0, 0, now,
 	    &res->message_id);
 	free(text);

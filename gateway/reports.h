@@ -8,9 +8,11 @@
  * and note. When the status really changes and the report has a reporter
  * who has not opted out, the reporter gets an SMS in their language, queued
  * in the same transaction as the event: an opt-out stops broadcasts and
- * notifications alike, so opted-out reporters are never told. The texts are
- * built in (English and Swahili, flow template syntax with {id},
- * {category}, {status} and {note}); configurable texts come later.
+ * notifications alike, so opted-out reporters are never told. The text is
+ * the config's [reports] text for the status in the contact's language,
+ * else in the default language, else a built-in one (English or Swahili);
+ * texts use the flow template syntax with {id}, {status}, {category},
+ * {location} and {note}.
  */
 #ifndef BARAZA_REPORTS_H
 #define BARAZA_REPORTS_H

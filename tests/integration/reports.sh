@@ -4,15 +4,20 @@
 # report` and PATCH /api/v1/reports/ID, each change is an event and the
 # reporter hears of it by SMS at the fake provider (until they opt out),
 # and Open311 shows it without the phone number and without a token.
+# [reports] configures the text for resolved; the other statuses keep the
+# built-in texts.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 53
+plan 54
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
 languages = en sw
 [channel web]
 type = http
-api_url = http://127.0.0.1:$FAKE_PORT/send"
+api_url = http://127.0.0.1:$FAKE_PORT/send
+[reports]
+resolved = \"Report {id} ({category}) at {location} is {status}: {note}\"
+resolved.sw = \"Ripoti {id} imetatuliwa: {note}\""
 cp "$SRCDIR"/flows/examples/*.flow "$T/flows/"
 start_server || { echo "Bail out! the gateway did not start"; exit 1; }
 
@@ -83,7 +88,8 @@ r=$(http PATCH /api/v1/reports/1 -H "$auth" -d '{"status":"resolved","note":"Pip
 like "PATCH answers 200 with the new status" "$r" '^200 .*"status":"resolved"'
 like "PATCH says which SMS went out" "$r" '"sms_id":[0-9]+'
 like "PATCH shows the events" "$r" '"events":\[.*"note":"Pipe fixed"'
-check "the reporter hears it is resolved" wait_for 10 grep -q 'Your report 1 (water leak) has been resolved. Thank you. Note: Pipe fixed' "$T/fake.log"
+check "the reporter hears it is resolved, in the configured text" wait_for 10 grep -q 'Report 1 (water leak) at Kilimani, near the school is resolved: Pipe fixed' "$T/fake.log"
+is "the configured text gets no built-in note" "$(grep -c 'Note: Pipe fixed' "$T/fake.log")" "0"
 is "PATCH with an unknown status is 400" "$(http PATCH /api/v1/reports/1 -H "$auth" -d '{"status":"done"}' | cut -c1-3)" "400"
 is "PATCH with bad JSON is 400" "$(http PATCH /api/v1/reports/1 -H "$auth" -d '{"status":' | cut -c1-3)" "400"
 is "PATCH of an unknown report is 404" "$(http PATCH /api/v1/reports/99 -H "$auth" -d '{"status":"closed"}' | cut -c1-3)" "404"

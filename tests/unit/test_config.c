@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "flows/template.h"
 #include "log.h"
 #include "util.h"
 
@@ -768,8 +769,8 @@ test_print(void **state)
 	fclose(fp);
 	assert_string_equal(out,
 	    "t.conf:2: error: unknown key 'x' in [gateway]\n"
-	    "t.conf:4: error: unknown section [nope]: expected [gateway] or "
-	    "[channel NAME]\n");
+	    "t.conf:4: error: unknown section [nope]: expected [gateway], "
+	    "[channel NAME] or [reports]\n");
 	free(out);
 	config_free(cfg);
 	config_errors_free(e);
@@ -1147,6 +1148,124 @@ test_oversize(void **state)
 	rm_tmpdir(dir, names);
 }
 
+/*
+ * The [reports] section: texts per status and language.
+ */
+
+/* The source of the [reports] text for (status, lang), or NULL. */
+static const char *
+report_src(const struct config *cfg, const char *status, const char *lang)
+{
+	const struct template *t = config_report_text(cfg, status, lang);
+
+	return t != NULL ? t->src : NULL;
+}
+
+static void
+test_reports_section(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	/* [reports] may come before [gateway]: a key without .LL is for the
+	 * first of languages, whichever line sets them. */
+	cfg = expect_ok("[reports]\n"
+			"in_progress = \"Ripoti {id}: {status} {note}\"\n"
+			"in_progress.en = \"Report {id} ({category}) at "
+			"{location} is {status}. {note}\"\n"
+			"closed.sw = Imefungwa {id}\n"
+			"open = \"{{{id}}} again\"\n"
+			"[gateway]\n"
+			"languages = sw en\n");
+	assert_int_equal(cfg->reports_line, 1);
+	assert_int_equal(cfg->nreport_texts, 4);
+	assert_string_equal(report_src(cfg, "in_progress", "sw"),
+	    "Ripoti {id}: {status} {note}");
+	assert_string_equal(report_src(cfg, "in_progress", "en"),
+	    "Report {id} ({category}) at {location} is {status}. {note}");
+	assert_string_equal(report_src(cfg, "closed", "sw"), "Imefungwa {id}");
+	assert_string_equal(report_src(cfg, "open", "sw"), "{{{id}}} again");
+	assert_null(report_src(cfg, "closed", "en"));
+	assert_null(report_src(cfg, "resolved", "sw"));
+	assert_null(report_src(cfg, "in_progress", "fr"));
+	assert_null(config_report_text(cfg, NULL, "sw"));
+	assert_string_equal(cfg->report_texts[0].status, "in_progress");
+	assert_string_equal(cfg->report_texts[0].lang, "sw");
+	assert_int_equal(cfg->report_texts[0].line, 2);
+	config_free(cfg);
+
+	/* No section: no texts. */
+	cfg = expect_ok("[gateway]\n");
+	assert_int_equal(cfg->reports_line, 0);
+	assert_int_equal(cfg->nreport_texts, 0);
+	assert_null(report_src(cfg, "closed", "en"));
+	config_free(cfg);
+	/* An empty section is fine too. */
+	cfg = expect_ok("[reports]\n");
+	assert_int_equal(cfg->reports_line, 1);
+	config_free(cfg);
+}
+
+static void
+test_reports_findings(void **state)
+{
+	(void)state;
+	expect_one("[reports]\ndone = x\n", 2,
+	    "unknown key 'done' in [reports]: expected a status");
+	expect_one("[reports]\nacknowledged_and_more = x\n", 2,
+	    "unknown key 'acknowledged_and_more' in [reports]");
+	expect_one("[reports]\nClosed = x\n", 2, "unknown key 'Closed'");
+	expect_one("[reports]\n.en = x\n", 2, "unknown key '.en'");
+	expect_one("[gateway]\nlanguages = en sw\n[reports]\n"
+		   "closed.fr = Ferme\n",
+	    4, "closed.fr: language 'fr' is not in languages (en sw)");
+	expect_one("[reports]\nclosed. = x\n", 2,
+	    "closed.: language '' is not in languages (en)");
+	expect_one("[reports]\nresolved = \"Report {id\"\n", 2,
+	    "resolved: bad template at column 8: ");
+	expect_one("[reports]\nresolved = Done }\n", 2,
+	    "resolved: bad template at column");
+	expect_one("[reports]\nresolved = Report {id} for {phone}\n", 2,
+	    "resolved: unknown placeholder '{phone}' at column 17: expected "
+	    "{id}, {status}, {category}, {location} or {note}");
+	expect_one("[reports]\nresolved = Report {id.x}\n", 2,
+	    "unknown placeholder '{id.x}' at column 8");
+	expect_one(
+	    "[reports]\nresolved = \"\"\n", 2, "resolved: must not be empty");
+	expect_one("[reports]\nclosed = x\nclosed = y\n", 3,
+	    "duplicate key 'closed' (first set at line 2)");
+	expect_one("[gateway]\nlanguages = sw en\n[reports]\nclosed = x\n"
+		   "closed.sw = y\n",
+	    5,
+	    "duplicate key 'closed.sw' (first set at line 4 as 'closed': "
+	    "sw is the default language)");
+	/* A bad text still counts as set: its duplicate is reported. */
+	{
+		struct config *cfg;
+		struct config_errors *e;
+
+		assert_int_equal(
+		    parse("[reports]\nclosed = {x}\nclosed = y\n", &cfg, &e),
+		    2);
+		assert_finding(e, 2, "unknown placeholder '{x}'");
+		assert_finding(e, 3, "duplicate key 'closed'");
+		/* And is not used. */
+		assert_null(report_src(cfg, "closed", "en"));
+		config_free(cfg);
+		config_errors_free(e);
+	}
+	expect_one("[reports]\n[gateway]\n[reports]\n", 3,
+	    "duplicate section [reports] (first at line 1)");
+	expect_one("[report]\n", 1,
+	    "unknown section [report]: expected [gateway], [channel NAME] "
+	    "or [reports]");
+	/* [reports] keys are not [gateway] keys and the other way round. */
+	expect_one("[reports]\nlisten = 127.0.0.1:1\n", 2,
+	    "unknown key 'listen' in [reports]");
+	expect_one(
+	    "[gateway]\nclosed = x\n", 2, "unknown key 'closed' in [gateway]");
+}
+
 static void
 test_example_file(void **state)
 {
@@ -1198,6 +1317,8 @@ main(void)
 	    cmocka_unit_test(test_admin_token_file),
 	    cmocka_unit_test(test_load_paths),
 	    cmocka_unit_test(test_oversize),
+	    cmocka_unit_test(test_reports_section),
+	    cmocka_unit_test(test_reports_findings),
 	    cmocka_unit_test(test_example_file),
 	};
 

@@ -398,6 +398,105 @@ test_channel_and_language_fallback(void **state)
 	    "looked into.");
 }
 
+/* Replaces the fixture's config with conf_text plus a [reports] section. */
+static void
+use_reports(struct fixture *f, const char *section)
+{
+	struct config_errors *errs = NULL;
+	struct config *cfg;
+	char *text = xasprintf("%s[reports]\n%s", conf_text, section);
+
+	if (config_parse_buffer(
+		text, strlen(text), "t.conf", "/tmp", &cfg, &errs) != 0) {
+		config_errors_print(errs, stderr);
+		fail_msg("the test config has findings");
+	}
+	config_errors_free(errs);
+	free(text);
+	config_free(f->cfg);
+	f->cfg = cfg;
+}
+
+/* Updates report id to status with note in its own transaction. */
+static void
+update(struct fixture *f, int64_t id, const char *status, const char *note,
+    struct reports_update_result *res)
+{
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(
+	    reports_update(f->st, f->cfg, id, status, note, T0 + DAY, res), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(res->changed, 1);
+}
+
+static void
+test_configured_text_by_language(void **state)
+{
+	struct fixture *f = *state;
+	struct reports_update_result res;
+
+	use_reports(f, "in_progress = \"EN {id} is {status}.\"\n"
+		       "in_progress.sw = \"Ripoti {id}: {status} ({category}, "
+		       "{location}) {note}\"\n");
+	/* Amina speaks Swahili: her text, every placeholder rendered, and
+	 * the note only where {note} is written. */
+	update(f, f->r1, "in_progress", "Crew sent", &res);
+	assert_null(res.no_sms);
+	expect_message(f, res.message_id, "web", "+254700000001",
+	    "Ripoti 1: in_progress (water leak, Kilimani, near the "
+	    "school) Crew sent");
+	/* The same contact in English gets the default-language text; a
+	 * configured text without {note} leaves the note out. */
+	assert_int_equal(
+	    store_contact_set_language(f->st, f->amina, "en", T0), 0);
+	update(f, f->r1, "acknowledged", NULL, &res);
+	update(f, f->r1, "in_progress", "Crew sent", &res);
+	expect_message(
+	    f, res.message_id, "web", "+254700000001", "EN 1 is in_progress.");
+}
+
+static void
+test_configured_text_fallback(void **state)
+{
+	struct fixture *f = *state;
+	struct reports_update_result res;
+
+	use_reports(f, "acknowledged = \"Received {id}. {note}\"\n"
+		       "closed.sw = \"Imefungwa {id}{note}\"\n"
+		       "resolved.en = \"{note}\"\n");
+	/* No Swahili text for acknowledged: the default language's one,
+	 * not the built-in Swahili text. */
+	update(f, f->r1, "acknowledged", "Seen", &res);
+	expect_message(
+	    f, res.message_id, "web", "+254700000001", "Received 1. Seen");
+	/* No configured text at all for in_progress: the built-in one, in
+	 * the contact's language, with the note appended as before. */
+	update(f, f->r1, "in_progress", "Crew sent", &res);
+	expect_message(f, res.message_id, "web", "+254700000001",
+	    "Ripoti yako nambari 1 (water leak) inashughulikiwa sasa. "
+	    "Maelezo: Crew sent");
+	/* A contact without a language: the default language (en) has no
+	 * closed text, closed.sw is not for them: built-in English. */
+	assert_int_equal(
+	    store_contact_set_language(f->st, f->amina, NULL, T0), 0);
+	update(f, f->r1, "closed", NULL, &res);
+	expect_message(f, res.message_id, "web", "+254700000001",
+	    "Your report 1 (water leak) has been closed.");
+	/* A configured text that renders empty sends nothing. */
+	update(f, f->r1, "resolved", NULL, &res);
+	assert_int_equal(res.message_id, 0);
+	assert_non_null(res.no_sms);
+	assert_non_null(strstr(res.no_sms, "renders empty"));
+	/* With a note it is the note. */
+	update(f, f->r1, "closed", NULL, &res);
+	update(f, f->r1, "resolved", "Pipe fixed", &res);
+	expect_message(f, res.message_id, "web", "+254700000001", "Pipe fixed");
+	/* An opted-out reporter is still never told. */
+	update(f, f->r2, "acknowledged", "Seen", &res);
+	assert_int_equal(res.message_id, 0);
+	assert_non_null(strstr(res.no_sms, "opted out"));
+}
+
 static void
 test_sms_text(void **state)
 {
@@ -728,6 +827,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_no_sms_cases, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_channel_and_language_fallback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_configured_text_by_language, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_configured_text_fallback, setup, teardown),
 	    cmocka_unit_test(test_sms_text),
 	    cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 	    cmocka_unit_test(test_parse_id),
