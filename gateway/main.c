@@ -181,6 +181,13 @@ main(int argc, char **argv)
 	 * just died is an error to handle, not a reason to die.
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Every SQLite connection is used by one thread at a time (the loop's,
+	 * or the checkpointer's in the thread pool): no per-connection mutex,
+	 * and no memory statistics, whose global mutex each malloc takes.
+	 */
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0)
 		return cmd_version(1, argv + 1, NULL);
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
