@@ -84,10 +84,7 @@ at_decode_ussd(const struct channel_config *cfg, const struct http_request *req,
 }
 
 /* Delivery report statuses (docs: SMS, delivery reports). */
-static const struct {
-	const char *name;
-	enum provider_dlr state;
-} at_states[] = {
+static const struct provider_state_name at_states[] = {
     {"Sent", DLR_SENT},
     {"Submitted", DLR_SENT},
     {"Buffered", DLR_SENT},
@@ -103,8 +100,7 @@ at_decode_status(const struct channel_config *cfg,
     struct provider_status *st, struct buf *reason)
 {
 	struct form f;
-	char *status = NULL, *failure = NULL, *shown;
-	size_t i;
+	char *status = NULL, *failure = NULL;
 	int rc;
 
 	(void)cfg;
@@ -121,26 +117,8 @@ at_decode_status(const struct channel_config *cfg,
 	if (rc != DECODE_OK)
 		goto out;
 
-	for (i = 0; i < nitems(at_states); i++)
-		if (strcmp(status, at_states[i].name) == 0)
-			break;
-	if (i == nitems(at_states)) {
-		/* A status added after this was written: nothing to do. */
-		shown = provider_clean(status, strlen(status), 32);
-		if (reason != NULL)
-			(void)buf_printf(reason, "unknown status %s", shown);
-		free(shown);
-		rc = DECODE_IGNORE;
-		goto out;
-	}
-	st->state = at_states[i].state;
-	if (st->state == DLR_FAILED) {
-		if (failure != NULL && failure[0] != '\0') {
-			st->error = failure;
-			failure = NULL;
-		} else
-			st->error = xstrdup(status);
-	}
+	rc = provider_status_set(
+	    st, status, at_states, nitems(at_states), &failure, reason);
 out:
 	free(status);
 	free(failure);

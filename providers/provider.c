@@ -431,3 +431,32 @@ provider_request_finish(struct provider_request *r, const char *method)
 	r->req.body_len = r->body != NULL ? strlen(r->body) : 0;
 	r->req.userpwd = r->userpwd;
 }
+
+int
+provider_status_set(struct provider_status *st, const char *status,
+    const struct provider_state_name *table, size_t n, char **detail,
+    struct buf *reason)
+{
+	char *shown;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(status, table[i].name) == 0)
+			break;
+	if (i == n) {
+		shown = provider_clean(status, strlen(status), 32);
+		if (reason != NULL)
+			(void)buf_printf(reason, "unknown status %s", shown);
+		free(shown);
+		return DECODE_IGNORE;
+	}
+	st->state = table[i].state;
+	if (st->state == DLR_FAILED) {
+		if (*detail != NULL && (*detail)[0] != '\0') {
+			st->error = *detail;
+			*detail = NULL;
+		} else
+			st->error = xstrdup(status);
+	}
+	return DECODE_OK;
+}

@@ -171,6 +171,24 @@ extern const struct provider_ops provider_twilio;
 extern const struct provider_ops provider_kannel;
 extern const struct provider_ops provider_http;
 
+/* A provider's delivery status name and what it means. */
+struct provider_state_name {
+	const char *name; /* as the provider writes it */
+	enum provider_dlr state;
+};
+
+/*
+ * Sets st->state from the provider's status name, looked up in the n
+ * entries of table. A failed state takes *detail (the provider's reason or
+ * code, ownership passed; *detail becomes NULL) as st->error when it is not
+ * empty, else the status name. Returns DECODE_OK, or DECODE_IGNORE with the
+ * reason for a name not in the table (a status added after this was
+ * written: nothing to do, and the provider must not retry).
+ */
+int provider_status_set(struct provider_status *st, const char *status,
+    const struct provider_state_name *table, size_t n, char **detail,
+    struct buf *reason);
+
 /* The ops for a channel type, or NULL for types with their own path (gammu). */
 const struct provider_ops *provider_for(enum channel_type);
 

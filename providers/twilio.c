@@ -114,10 +114,7 @@ tw_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 }
 
 /* Message statuses (docs: Messaging, message resource, status values). */
-static const struct {
-	const char *name;
-	enum provider_dlr state;
-} tw_states[] = {
+static const struct provider_state_name tw_states[] = {
     {"accepted", DLR_SENT},
     {"scheduled", DLR_SENT},
     {"queued", DLR_SENT},
@@ -136,8 +133,7 @@ tw_decode_status(const struct channel_config *cfg,
     struct provider_status *st, struct buf *reason)
 {
 	struct form f;
-	char *status = NULL, *code = NULL, *shown;
-	size_t i;
+	char *status = NULL, *code = NULL;
 	int rc;
 
 	provider_status_init(st);
@@ -153,26 +149,8 @@ tw_decode_status(const struct channel_config *cfg,
 	if (rc != DECODE_OK)
 		goto out;
 
-	for (i = 0; i < nitems(tw_states); i++)
-		if (strcmp(status, tw_states[i].name) == 0)
-			break;
-	if (i == nitems(tw_states)) {
-		/* "receiving", "received" or a status added later. */
-		shown = provider_clean(status, strlen(status), 32);
-		if (reason != NULL)
-			(void)buf_printf(reason, "unknown status %s", shown);
-		free(shown);
-		rc = DECODE_IGNORE;
-		goto out;
-	}
-	st->state = tw_states[i].state;
-	if (st->state == DLR_FAILED) {
-		if (code != NULL && code[0] != '\0') {
-			st->error = code;
-			code = NULL;
-		} else
-			st->error = xstrdup(status);
-	}
+	rc = provider_status_set(
+	    st, status, tw_states, nitems(tw_states), &code, reason);
 out:
 	free(status);
 	free(code);
