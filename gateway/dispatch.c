@@ -25,6 +25,7 @@ struct dchan {
 	int64_t refilled; /* mono ms of last refill */
 	int inflight;
 	int up;           /* 0 while a modem is down */
+	int64_t down_since; /* mono ms it went down (or started) */
 	char *status_url; /* delivery reports */
 	struct dispatch_stats stats;
 };
@@ -144,6 +145,7 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 		c->cfg = cc;
 		c->ops = provider_for(cc->type);
 		c->up = c->ops != NULL;
+		c->down_since = mono_ms();
 		c->per_ms = (double)cc->rate.count / (double)cc->rate.period_ms;
 		per_s = c->per_ms * 1000.0;
 		c->burst = per_s < 1.0 ? 1.0 : per_s;
@@ -185,6 +187,8 @@ dispatch_set_up(struct dispatcher *d, const char *name, int up)
 	if (c == NULL || c->up == up)
 		return;
 	c->up = up;
+	if (!up)
+		c->down_since = mono_ms();
 	log_info("dispatch", "channel %s channel=%s", up ? "up" : "down", name);
 	dispatch_kick(d);
 }
@@ -427,7 +431,12 @@ dispatch_run(struct dispatcher *d)
 		if (c->ops == NULL && c->send == NULL)
 			continue; /* a modem without its worker yet */
 		if (!c->up) {
+			/*
+			 * A modem that is starting or reconnecting gets a grace
+			 * period before its queue goes to the fallback channel.
+			 */
 			if (c->cfg->fallback != NULL &&
+			    mono - c->down_since >= DISPATCH_FALLBACK_GRACE_MS &&
 			    batch_begin(d->batch) == 0 &&
 			    outq_move(d->store, c->cfg->name, c->cfg->fallback,
 				now) > 0)
