@@ -1,7 +1,11 @@
 /*
  * batch.c: one store transaction per loop turn.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "log.h"
@@ -23,8 +27,15 @@ void
 batch_init(struct batch *b, uv_loop_t *loop, struct store *st)
 {
 	b->store = st;
+	b->loop = loop;
 	b->head = b->tail = NULL;
 	b->open = 0;
+	b->wal_path = NULL;
+	b->wal_fd = -1;
+	b->syncing = 0;
+	b->closing = 0;
+	b->sync_head = b->wait_head = b->wait_tail = NULL;
+	b->syncs = 0;
 	b->commits = b->failures = b->items = 0;
 	uv_check_init(loop, &b->check);
 	uv_check_start(&b->check, on_check);
@@ -62,9 +73,95 @@ batch_defer(struct batch *b, batch_cb cb, void *arg)
 }
 
 void
+batch_sync_wal(struct batch *b, const char *wal_path)
+{
+	free(b->wal_path);
+	b->wal_path = xstrdup(wal_path);
+}
+
+/* Runs a list of callbacks with ok and frees it. */
+static void
+run_items(struct batch *b, struct batch_item *it, int ok)
+{
+	struct batch_item *next;
+
+	for (; it != NULL; it = next) {
+		next = it->next;
+		b->items++;
+		it->cb(it->arg, ok);
+		free(it);
+	}
+}
+
+/* In the thread pool: the WAL to disk. */
+static void
+on_sync_work(uv_work_t *w)
+{
+	struct batch *b = container_of(w, struct batch, sync_work);
+
+	if (b->wal_fd < 0)
+		b->wal_fd = open(b->wal_path, O_RDONLY | O_CLOEXEC);
+	if (b->wal_fd < 0)
+		b->sync_rc = errno;
+	else
+		b->sync_rc = fdatasync(b->wal_fd) == 0 ? 0 : errno;
+}
+
+static void start_sync(struct batch *);
+
+/* After batch_close, once the last sync is done: the file goes. */
+static void
+release_wal(struct batch *b)
+{
+	if (!b->closing || b->syncing || b->wait_head != NULL)
+		return;
+	if (b->wal_fd >= 0)
+		close(b->wal_fd);
+	b->wal_fd = -1;
+	free(b->wal_path);
+	b->wal_path = NULL;
+}
+
+static void
+on_sync_done(uv_work_t *w, int status)
+{
+	struct batch *b = container_of(w, struct batch, sync_work);
+	struct batch_item *it = b->sync_head;
+	int ok = status == 0 && b->sync_rc == 0;
+
+	b->syncing = 0;
+	b->sync_head = NULL;
+	b->syncs++;
+	if (!ok)
+		log_error("batch", "the WAL did not reach the disk error=%s",
+		    strerror(status != 0 ? -status : b->sync_rc));
+	/* The next group may start before these callbacks write more. */
+	start_sync(b);
+	run_items(b, it, ok);
+	release_wal(b);
+}
+
+/* Starts an fdatasync for every transaction committed until now. */
+static void
+start_sync(struct batch *b)
+{
+	if (b->syncing || b->wait_head == NULL)
+		return;
+	b->sync_head = b->wait_head;
+	b->wait_head = b->wait_tail = NULL;
+	b->syncing = 1;
+	if (uv_queue_work(b->loop, &b->sync_work, on_sync_work, on_sync_done) !=
+	    0) {
+		/* No thread pool: sync here rather than lose durability. */
+		on_sync_work(&b->sync_work);
+		on_sync_done(&b->sync_work, 0);
+	}
+}
+
+void
 batch_flush(struct batch *b)
 {
-	struct batch_item *it, *next;
+	struct batch_item *it;
 	int ok = 1;
 
 	/* Callbacks may open the next batch: run them from a detached list. */
@@ -85,11 +182,20 @@ batch_flush(struct batch *b)
 		}
 		it = b->head;
 		b->head = b->tail = NULL;
-		for (; it != NULL; it = next) {
-			next = it->next;
-			b->items++;
-			it->cb(it->arg, ok);
-			free(it);
+		if (ok && b->wal_path != NULL && it != NULL) {
+			/* Durable once the WAL is synced: group commit. */
+			struct batch_item *last = it;
+
+			while (last->next != NULL)
+				last = last->next;
+			if (b->wait_tail != NULL)
+				b->wait_tail->next = it;
+			else
+				b->wait_head = it;
+			b->wait_tail = last;
+			start_sync(b);
+		} else {
+			run_items(b, it, ok);
 		}
 		ok = 1;
 	}
@@ -101,4 +207,7 @@ batch_close(struct batch *b)
 	batch_flush(b);
 	uv_check_stop(&b->check);
 	uv_close((uv_handle_t *)&b->check, NULL);
+	/* A sync still running finishes in the thread pool first. */
+	b->closing = 1;
+	release_wal(b);
 }

@@ -6,6 +6,15 @@
  * a uv_check_t runs after the turn's I/O; only then are the callbacks
  * deferred with batch_defer told that their writes are durable (and the
  * webhooks answered). One fsync covers every request of the turn.
+ *
+ * With batch_sync_wal the fsync leaves the loop thread (group commit): the
+ * connection runs with synchronous=NORMAL, so a COMMIT only writes the WAL,
+ * and the thread pool fdatasyncs the WAL file before the callbacks of the
+ * transactions committed until then are run. Meanwhile the loop goes on
+ * with the next turn's requests; commits that come while one fdatasync
+ * runs share the next one. SQLite syncs the WAL itself before every
+ * checkpoint and its header when the WAL is reused, so a transaction whose
+ * callbacks ran is on disk.
  */
 #ifndef BARAZA_BATCH_H
 #define BARAZA_BATCH_H
@@ -22,12 +31,22 @@ struct batch_item;
 
 struct batch {
 	struct store *store;            /* borrowed */
+	uv_loop_t *loop;                /* the loop */
 	uv_check_t check;               /* commits after the turn's I/O */
 	struct batch_item *head, *tail; /* deferred callbacks, in order */
 	int open;                       /* a transaction is open */
-	unsigned long long commits;     /* transactions committed */
-	unsigned long long failures;    /* transactions rolled back */
-	unsigned long long items;       /* callbacks run after commits */
+	char *wal_path;               /* group commit: the WAL file, or NULL */
+	int wal_fd;                   /* open on wal_path, or -1 */
+	uv_work_t sync_work;          /* the fdatasync in the thread pool */
+	int syncing;                  /* sync_work is queued or running */
+	int closing;                  /* batch_close ran */
+	int sync_rc;                  /* its result: 0 or an errno */
+	struct batch_item *sync_head; /* committed; wait for the running sync */
+	struct batch_item *wait_head, *wait_tail; /* committed after it began */
+	unsigned long long syncs;                 /* fdatasyncs done */
+	unsigned long long commits;               /* transactions committed */
+	unsigned long long failures;              /* transactions rolled back */
+	unsigned long long items; /* callbacks run after commits */
 };
 
 /* Prepares b on loop. Start it after the HTTP server so that the commit
@@ -43,6 +62,12 @@ int batch_begin(struct batch *);
 
 /* Calls cb(arg, ok) after the turn's transaction ends; batch_begin first. */
 void batch_defer(struct batch *, batch_cb, void *);
+
+/*
+ * Turns on group commit for a store opened with synchronous=NORMAL:
+ * wal_path is the database's "-wal" file (copied).
+ */
+void batch_sync_wal(struct batch *, const char *wal_path);
 
 /* Commits now (used at shutdown and by tests); runs the callbacks. */
 void batch_flush(struct batch *);

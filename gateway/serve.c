@@ -286,8 +286,12 @@ serve_main(struct config *cfg, const char *exe_path)
 	gw.started_ms = now_ms();
 	log_set_level(cfg->log_level);
 
-	if (store_open(cfg->database, cfg->durability == DURABILITY_FULL,
-		&gw.store, &err) != 0) {
+	/*
+	 * With durability full, the gateway syncs the WAL itself from the
+	 * thread pool before anything is acknowledged (group commit, see
+	 * batch.h): its connection does not fsync inside COMMIT.
+	 */
+	if (store_open(cfg->database, 0, &gw.store, &err) != 0) {
 		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
 		free(err);
 		return 1;
@@ -356,6 +360,12 @@ serve_main(struct config *cfg, const char *exe_path)
 
 	/* After the HTTP server: the commit runs before its flush. */
 	batch_init(&gw.batch, gw.loop, gw.store);
+	if (cfg->durability == DURABILITY_FULL) {
+		char *wal = xasprintf("%s-wal", cfg->database);
+
+		batch_sync_wal(&gw.batch, wal);
+		free(wal);
+	}
 	/* Checkpoints in the thread pool, not inside a webhook's commit. */
 	if (store_autocheckpoint(gw.store, 0) == 0)
 		checkpoint_start(&gw.checkpoint, gw.loop, cfg->database);

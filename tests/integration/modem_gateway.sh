@@ -62,7 +62,7 @@ check "stats prints no restart and no error yet" sh -c "grep -q '^    restarts 0
 
 # kill -9 the worker: the supervisor restarts it, and a message that came
 # meanwhile is answered once.
-worker=$(pgrep -f 'modem-worker' | head -n 1)
+worker=$(pgrep -P "$SERVE_PID" -f 'modem-worker' | head -n 1)
 check "the worker runs in its own process" [ -n "$worker" ]
 kill -9 "$worker"
 "$MODEM_HARNESS" inject "$P" +254700000002 "PING two"
