@@ -50,21 +50,6 @@ body_object(struct http_request *req)
 	return o;
 }
 
-int64_t
-api_id(const char *s)
-{
-	int64_t id = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' || id > INT64_MAX / 10 - 10)
-			return -1;
-		id = id * 10 + (*s - '0');
-	}
-	return id > 0 ? id : -1;
-}
-
 struct pending {
 	struct gateway *gw;
 	struct http_request *req;
@@ -240,7 +225,7 @@ api_handle(struct gateway *gw, struct http_request *req, const char *rest)
 		return;
 	}
 	if (strncmp(rest, "messages/", 9) == 0) {
-		if ((id = api_id(rest + 9)) < 0) {
+		if ((id = str_id(rest + 9)) < 0) {
 			router_error(req, 404, "no such message");
 			return;
 		}

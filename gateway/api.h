@@ -16,9 +16,6 @@ struct gateway;
 /* Answers req with the JSON value o (whose reference it takes). */
 void api_json(struct http_request *, int, json_t *);
 
-/* A positive decimal id ("42"), or -1 for anything else. */
-int64_t api_id(const char *);
-
 /* Handles /api/v1/REST; rest is the path after "/api/v1/". */
 void api_handle(struct gateway *, struct http_request *, const char *rest);
 

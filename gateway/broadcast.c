@@ -624,7 +624,7 @@ broadcast_api(struct gateway *gw, struct http_request *req, const char *rest)
 		return;
 	}
 	if (strncmp(rest, "broadcasts/", 11) != 0 ||
-	    (id = api_id(rest + 11)) < 0) {
+	    (id = str_id(rest + 11)) < 0) {
 		router_error(req, 404, "no such broadcast");
 		return;
 	}

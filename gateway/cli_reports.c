@@ -225,7 +225,7 @@ cli_reports_show(int argc, char **argv, struct config *cfg)
 	}
 	if (argc - optind != 1)
 		goto usage;
-	if ((id = reports_parse_id(argv[optind])) < 0) {
+	if ((id = str_id(argv[optind])) < 0) {
 		fprintf(
 		    stderr, "baraza: %s: not a report number\n", argv[optind]);
 		return 2;

@@ -24,9 +24,9 @@ struct dchan {
 	double per_ms;    /* refill per ms */
 	int64_t refilled; /* mono ms of last refill */
 	int inflight;
-	int up;           /* 0 while a modem is down */
+	int up;             /* 0 while a modem is down */
 	int64_t down_since; /* mono ms it went down (or started) */
-	char *status_url; /* delivery reports */
+	char *status_url;   /* delivery reports */
 	struct dispatch_stats stats;
 };
 
@@ -436,7 +436,8 @@ dispatch_run(struct dispatcher *d)
 			 * period before its queue goes to the fallback channel.
 			 */
 			if (c->cfg->fallback != NULL &&
-			    mono - c->down_since >= DISPATCH_FALLBACK_GRACE_MS &&
+			    mono - c->down_since >=
+				DISPATCH_FALLBACK_GRACE_MS &&
 			    batch_begin(d->batch) == 0 &&
 			    outq_move(d->store, c->cfg->name, c->cfg->fallback,
 				now) > 0)

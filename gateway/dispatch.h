@@ -26,7 +26,8 @@
 #define DISPATCH_MAX_INFLIGHT 64 /* requests in flight per channel */
 #define DISPATCH_CLAIM_MAX 256   /* messages claimed per channel per run */
 #define DISPATCH_POLL_MS 500     /* look for work queued by other processes */
-#define DISPATCH_FALLBACK_GRACE_MS 30000 /* a channel down this long uses
+#define DISPATCH_FALLBACK_GRACE_MS \
+	30000 /* a channel down this long uses
 					    its fallback */
 #define DISPATCH_RETRY_FIRST_MS 2000
 #define DISPATCH_RETRY_MAX_MS 300000

@@ -468,7 +468,7 @@ rquery_parse(struct rquery *q, const char *query, const char **why)
 			goto fail;
 		}
 		for (i = 0; i < n; i++) {
-			if ((id = reports_parse_id(ids[i])) < 0) {
+			if ((id = str_id(ids[i])) < 0) {
 				*why = "service_request_id must be a comma "
 				       "list of numbers";
 				goto fail;
@@ -626,7 +626,7 @@ request_id(const char *s)
 		return -1;
 	memcpy(num, s, n);
 	num[n] = '\0';
-	return reports_parse_id(num);
+	return str_id(num);
 }
 
 void

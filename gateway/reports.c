@@ -576,23 +576,6 @@ reports_events_json(const struct reports_event *events, size_t nevents)
 	return a;
 }
 
-int64_t
-reports_parse_id(const char *s)
-{
-	int64_t id = 0;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		id = id * 10 + (*s - '0');
-		if (id > ((int64_t)1 << 53))
-			return -1;
-	}
-	return id > 0 ? id : -1;
-}
-
 /* ---- The admin API ---- */
 
 static int
@@ -821,8 +804,7 @@ reports_api(struct gateway *gw, struct http_request *req, const char *rest)
 		list_reports(gw, req);
 		return;
 	}
-	if (strncmp(rest, "reports/", 8) != 0 ||
-	    (id = reports_parse_id(rest + 8)) < 0) {
+	if (strncmp(rest, "reports/", 8) != 0 || (id = str_id(rest + 8)) < 0) {
 		router_error(req, 404, "no such report");
 		return;
 	}

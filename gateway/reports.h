@@ -137,12 +137,6 @@ json_t *reports_json_string(const char *s);
 json_t *reports_events_json(const struct reports_event *, size_t);
 
 /*
- * Reads a report number: decimal digits only, 1 to 2^53. Returns it, or
- * -1 for anything else.
- */
-int64_t reports_parse_id(const char *);
-
-/*
  * The admin API for reports; rest is the path after "/api/v1/" ("reports"
  * or "reports/ID"). GET reports?status=S (at most REPORTS_LIST_MAX, newest
  * first), GET reports/ID (with events), PATCH reports/ID {"status",

@@ -229,6 +229,23 @@ str_trim(char *s)
 	return s;
 }
 
+int64_t
+str_id(const char *s)
+{
+	int64_t id = 0;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		id = id * 10 + (*s - '0');
+		if (id > ((int64_t)1 << 53))
+			return -1;
+	}
+	return id > 0 ? id : -1;
+}
+
 int
 str_ieq(const char *a, const char *b)
 {

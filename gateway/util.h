@@ -75,6 +75,13 @@ void iso8601_utc(int64_t ms, char *out, size_t outlen);
 /* Trims ASCII white space at both ends in place and returns s. */
 char *str_trim(char *s);
 
+/*
+ * Reads an id (a message, report or broadcast number): decimal digits
+ * only, 1 to 2^53 (exact in JSON). Returns it, or -1 for anything else,
+ * NULL included.
+ */
+int64_t str_id(const char *);
+
 /* ASCII case-insensitive equality. */
 int str_ieq(const char *, const char *);
 

@@ -460,3 +460,27 @@ provider_status_set(struct provider_status *st, const char *status,
 	}
 	return DECODE_OK;
 }
+
+int
+provider_sms_form(const struct http_request *req, int allow_get,
+    struct provider_inbound *in, struct buf *reason)
+{
+	struct form f;
+	int rc;
+
+	provider_inbound_init(in);
+	in->ussd_new = 0;
+	if ((rc = provider_form(req, allow_get, &f, reason)) == DECODE_OK &&
+	    (rc = provider_field(
+		 &f, "id", PROVIDER_NONEMPTY, &in->id, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "from", PROVIDER_NONEMPTY, &in->from, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "to", PROVIDER_NONEMPTY, &in->to, reason)) == 0)
+		rc = provider_field(
+		    &f, "text", PROVIDER_REQUIRED, &in->text, reason);
+	form_free(&f);
+	if (rc != DECODE_OK)
+		provider_inbound_free(in);
+	return rc;
+}

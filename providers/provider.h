@@ -171,6 +171,14 @@ extern const struct provider_ops provider_twilio;
 extern const struct provider_ops provider_kannel;
 extern const struct provider_ops provider_http;
 
+/*
+ * Decodes the form that Africa's Talking and Kannel send for an incoming
+ * SMS, `id from to text` (id, from and to non-empty, text present), from the
+ * body or, with allow_get, the query of a GET. Fills in as decode_sms does.
+ */
+int provider_sms_form(const struct http_request *req, int allow_get,
+    struct provider_inbound *in, struct buf *reason);
+
 /* A provider's delivery status name and what it means. */
 struct provider_state_name {
 	const char *name; /* as the provider writes it */

@@ -590,19 +590,6 @@ test_json(void **state)
 }
 
 static void
-test_parse_id(void **state)
-{
-	(void)state;
-	assert_true(reports_parse_id("42") == 42);
-	assert_true(reports_parse_id("0") == -1);
-	assert_true(reports_parse_id("") == -1);
-	assert_true(reports_parse_id("4x") == -1);
-	assert_true(reports_parse_id("-4") == -1);
-	assert_true(reports_parse_id(NULL) == -1);
-	assert_true(reports_parse_id("99999999999999999999999") == -1);
-}
-
-static void
 test_parse_time(void **state)
 {
 	int64_t ms;
@@ -833,7 +820,6 @@ main(void)
 		test_configured_text_fallback, setup, teardown),
 	    cmocka_unit_test(test_sms_text),
 	    cmocka_unit_test_setup_teardown(test_json, setup, teardown),
-	    cmocka_unit_test(test_parse_id),
 	    cmocka_unit_test(test_parse_time),
 	    cmocka_unit_test_setup_teardown(
 		test_open311_services, setup, teardown),

@@ -136,6 +136,21 @@ test_log_text(void **state)
 	log_set_level(saved);
 }
 
+static void
+test_str_id(void **state)
+{
+	(void)state;
+	assert_true(str_id("42") == 42);
+	assert_true(str_id("9007199254740992") == 9007199254740992LL);
+	assert_true(str_id("9007199254740993") == -1);
+	assert_true(str_id("0") == -1);
+	assert_true(str_id("") == -1);
+	assert_true(str_id("4x") == -1);
+	assert_true(str_id("-4") == -1);
+	assert_true(str_id(NULL) == -1);
+	assert_true(str_id("99999999999999999999999") == -1);
+}
+
 int
 main(void)
 {
@@ -146,6 +161,7 @@ main(void)
 	    cmocka_unit_test(test_iso8601),
 	    cmocka_unit_test(test_log_phone),
 	    cmocka_unit_test(test_log_text),
+	    cmocka_unit_test(test_str_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
