@@ -44,7 +44,7 @@ static const struct command commands[] = {
     {"serve", cmd_serve, 1, ""},
     {"check", NULL, 0, ""},
     {"simulate", simulate_main, 1,
-	"[--ussd CODE | --sms] [--phone NUM] [--lang LL]"},
+	"[--ussd CODE | --sms] [--phone NUM] [--lang LL] [--now TIME]"},
     {"send", cli_send, 1, "NUM TEXT [--channel NAME]"},
     {"broadcast", cli_broadcast, 1,
 	"TEXT --topic T [--at TIME] [--dry-run] [--channel NAME]"},

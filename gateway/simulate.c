@@ -20,6 +20,7 @@
 #include "gsm.h"
 #include "log.h"
 #include "phone.h"
+#include "timeparse.h"
 #include "util.h"
 
 #define SCREEN_WIDTH 30 /* characters inside the drawn phone screen */
@@ -202,7 +203,7 @@ static void
 sim_usage(void)
 {
 	fprintf(stderr, "usage: baraza simulate [--ussd CODE | --sms] "
-			"[--phone NUM] [--lang LL]\n");
+			"[--phone NUM] [--lang LL] [--now TIME]\n");
 }
 
 int
@@ -213,6 +214,7 @@ simulate_main(int argc, char **argv, struct config *cfg)
 	    {"sms", no_argument, NULL, 's'},
 	    {"phone", required_argument, NULL, 'p'},
 	    {"lang", required_argument, NULL, 'l'},
+	    {"now", required_argument, NULL, 'n'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct sim sim;
@@ -225,6 +227,7 @@ simulate_main(int argc, char **argv, struct config *cfg)
 	char phone[PHONE_MAX], *err = NULL, *line = NULL, sid[64];
 	size_t cap = 0;
 	ssize_t n;
+	int64_t at;
 	int ch, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -239,6 +242,16 @@ simulate_main(int argc, char **argv, struct config *cfg)
 			break;
 		case 'l':
 			lang = optarg;
+			break;
+		case 'n':
+			if (timeparse_iso8601(optarg, &at) != 0) {
+				fprintf(stderr,
+				    "baraza: --now %s: not a time like "
+				    "2026-12-01T08:00\n",
+				    optarg);
+				return 2;
+			}
+			clock_set(at);
 			break;
 		default:
 			sim_usage();

@@ -187,13 +187,23 @@ buf_cstr(const struct buf *b)
 	return b->data ? b->data : "";
 }
 
+static int64_t clock_offset_ms; /* added to the real clock by clock_set() */
+
 int64_t
 now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	       clock_offset_ms;
+}
+
+void
+clock_set(int64_t ms)
+{
+	clock_offset_ms = 0;
+	clock_offset_ms = ms - now_ms();
 }
 
 int64_t

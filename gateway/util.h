@@ -69,6 +69,13 @@ const char *buf_cstr(const struct buf *);
 int64_t now_ms(void);
 int64_t mono_ms(void);
 
+/*
+ * Sets the wall clock of this process: from now on now_ms() reads ms and
+ * advances with real time. For `simulate --now` and flow tests, which run
+ * as if on a given day; the gateway never calls it.
+ */
+void clock_set(int64_t ms);
+
 /* Formats a wall time in ms as ISO 8601 UTC ("2026-11-29T11:04:00Z") into out. */
 void iso8601_utc(int64_t ms, char *out, size_t outlen);
 

@@ -4,6 +4,10 @@
 # examples/bills.csv), and the output must equal NAME.out. After a deliberate
 # change of the flows or the engine, GOLDEN_UPDATE=1 rewrites the .out files;
 # read the diff before committing it.
+#
+# A transcript whose output holds a date from the clock (a report's "last
+# updated") pins the clock with `--now` in local time; the date it shows is
+# then the same on any day and in any time zone.
 . "$SRCDIR/tests/integration/lib.sh"
 dir="$SRCDIR/tests/data/golden"
 plan "$(ls "$dir"/*.args | wc -l)"
