@@ -337,19 +337,29 @@ value_of_path(const struct run *run, const char *path)
 
 /* ---- templates ---- */
 
-/* Appends v percent-encoded (RFC 3986 unreserved characters kept). */
+/*
+ * Appends v percent-encoded: every byte but the RFC 3986 unreserved
+ * characters (A-Z a-z 0-9 - . _ ~) becomes %XX, so a value never brings a
+ * '/', '?', '#' or '%' of its own into a URL. A value that is exactly "." or
+ * ".." has its dots encoded too ("%2E", "%2E%2E"): it stays a segment of
+ * its own and never becomes a dot segment that moves the path up. That is
+ * enough: a value's own '/' is encoded, so a segment that holds part of a
+ * value holds all of it, and a "." or ".." segment can only hold a value
+ * that is "." or "..". libcurl sends %2E as it is, never as a dot.
+ */
 static int
 urlencode_append(struct buf *out, const char *v)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p;
+	int dots = strcmp(v, ".") == 0 || strcmp(v, "..") == 0;
 
 	for (p = (const unsigned char *)v; *p != '\0'; p++) {
 		char enc[3];
 
 		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
-		    *p == '_' || *p == '~') {
+		    (*p >= '0' && *p <= '9') || *p == '-' ||
+		    (*p == '.' && !dots) || *p == '_' || *p == '~') {
 			if (buf_append(out, p, 1) == -1)
 				return -1;
 			continue;

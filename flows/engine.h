@@ -61,6 +61,11 @@
  *   (REPLY_FAILED for anything but fetch), a reply over ENGINE_MAX_REPLY
  *   bytes, or more than ENGINE_MAX_STEPS steps or ENGINE_MAX_ACTIONS actions
  *   since the last input are run-time errors (ENGINE_ERROR).
+ * - A fetch URL's placeholder values are percent-encoded (all but RFC 3986
+ *   unreserved characters), and a value that is "." or ".." has its dots
+ *   encoded too, so a value stays inside its path segment or query.
+ * - Regexes (on match, check, if ~) run bounded (flow_regex_match): one
+ *   that hits its limit counts as no match.
  * - Fetched JSON is flattened: {NAME.a.b} for objects, {NAME.list.0} for
  *   arrays; numbers, true and false as text; null is not set.
  * - `find report` sets {NAME.id} to the number asked for, then the fields

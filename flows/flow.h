@@ -57,6 +57,17 @@
 #define FLOW_DEFAULT_USSD_LIMIT 182 /* USSD screen limit in characters */
 
 /*
+ * Bounds on one regex match (see flow_regex_match), so that a message sent
+ * against a pattern that backtracks badly cannot hold the loop.
+ */
+#define FLOW_REGEX_MATCH_LIMIT 100000   /* pcre2_set_match_limit */
+#define FLOW_REGEX_DEPTH_LIMIT 100000   /* pcre2_set_depth_limit */
+#define FLOW_REGEX_HEAP_LIMIT_KIB 16384 /* pcre2_set_heap_limit, KiB */
+#define FLOW_REGEX_JIT_STACK_MIN 32768  /* JIT stack, bytes at start */
+#define FLOW_REGEX_JIT_STACK_MAX 524288 /* JIT stack, bytes at most */
+#define FLOW_REGEX_WARN_MS 60000 /* at most one limit warning this often */
+
+/*
  * Where a statement, clause or token sits. file points to a string owned by
  * the flow set (one per file), valid as long as the set. line and col are
  * 1-based; col counts characters (UTF-8 code points), not bytes.
@@ -258,7 +269,9 @@ struct flow_step {
 		} lookup;
 		struct {
 			/* The URL is step.text; values rendered into it must be
-			   URL-encoded by the engine. */
+			   URL-encoded by the engine. The checker makes every
+			   template of it start with a literal http:// or
+			   https://, host and optional port. */
 			struct flow_outcome missing; /* 404 */
 			struct flow_outcome
 			    failed; /* absent: error_text, end */
@@ -430,11 +443,21 @@ int flow_parse_buffer(struct flowset *set, const char *file, const char *data,
 /*
  * Matches subject (len bytes) against re, using md (a match data block the
  * caller owns, made with pcre2_match_data_create_from_pattern(re->code,
- * NULL)) or, when md is NULL, a temporary one. Returns 1 on a match, 0 on
- * none, -1 on a match error (match limit, bad UTF-8 in the subject...).
+ * NULL)) or, when md is NULL, a temporary one. Every match runs with one
+ * match context, made on first use and kept for the process: match limit
+ * FLOW_REGEX_MATCH_LIMIT, depth limit FLOW_REGEX_DEPTH_LIMIT, heap limit
+ * FLOW_REGEX_HEAP_LIMIT_KIB and, for JIT code, a JIT stack of at most
+ * FLOW_REGEX_JIT_STACK_MAX bytes. A match that hits any of them counts as no
+ * match and is logged (a warning naming the regex's file and line, never
+ * the subject, at most once per FLOW_REGEX_WARN_MS). Returns 1 on a match,
+ * 0 on none (a limit hit included), -1 on another match error (bad UTF-8 in
+ * the subject...). Loop thread only: the context is shared.
  */
 int flow_regex_match(const struct flow_regex *re, const char *subject,
     size_t len, pcre2_match_data *md);
+
+/* How many matches hit a limit since the process started. */
+uint64_t flow_regex_limit_hits(void);
 
 /*
  * After flow_regex_match returned 1 with md, calls cb for every named group

@@ -1,8 +1,9 @@
 /*
  * flow_check.c: findings (what `baraza check` prints and reload logs) and
  * the whole-set checks of the flow language: duplicates across flows and
- * files, menus without options, variables used but never assigned,
- * unreachable steps and USSD screens over the limit.
+ * files, menus without options, fetch URLs whose host is not written out,
+ * variables used but never assigned, unreachable steps and USSD screens over
+ * the limit.
  */
 #include "flows/flow.h"
 #include "gateway/log.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- findings ---- */
 
@@ -361,10 +363,62 @@ check_duplicates(struct checker *ck)
 }
 
 /* Menus without options. */
+/*
+ * A fetch URL template (one language of it, written at `at`) must start with
+ * a literal http:// or https://, a host and an optional port: nothing a
+ * resident sends may pick the server. The authority ends at the first '/',
+ * '?' or '#' after the scheme, or at the end of the text; no placeholder may
+ * come before that.
+ */
+static void
+check_fetch_url(struct checker *ck, const struct flow *fl,
+    const struct template *tm, const struct flow_pos *at)
+{
+	const struct template_part *p0;
+	struct flow_pos pos;
+	size_t skip, auth;
+
+	if (tm == NULL)
+		return;
+	pos.file = fl->pos.file;
+	pos.line = at->line;
+	pos.col = tm->nparts > 0 ? (unsigned)tm->parts[0].col : at->col;
+	p0 = tm->nparts > 0 ? &tm->parts[0] : NULL;
+	if (p0 == NULL || p0->kind != TPART_LITERAL) {
+		report(ck, &pos, FINDING_ERROR,
+		    "the fetch URL must start with http:// or https:// and "
+		    "a host written out (a placeholder cannot give the "
+		    "scheme, host or port)");
+		return;
+	}
+	if (strncasecmp(p0->text, "http://", 7) == 0)
+		skip = 7;
+	else if (strncasecmp(p0->text, "https://", 8) == 0)
+		skip = 8;
+	else {
+		report(ck, &pos, FINDING_ERROR,
+		    "the fetch URL must start with http:// or https:// and "
+		    "a host written out");
+		return;
+	}
+	auth = strcspn(p0->text + skip, "/?#");
+	if (skip + auth == p0->len && tm->nparts > 1) {
+		pos.col = (unsigned)tm->parts[1].col;
+		report(ck, &pos, FINDING_ERROR,
+		    "placeholder '{%s}' in the host or port of the fetch "
+		    "URL (placeholders may only come after the host, in the "
+		    "path or query)",
+		    tm->parts[1].text);
+		return;
+	}
+	if (auth == 0)
+		report(ck, &pos, FINDING_ERROR, "the fetch URL has no host");
+}
+
 static void
 check_steps(struct checker *ck, const struct flow *fl)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < fl->nsteps; i++) {
 		const struct flow_step *st = &fl->steps[i];
@@ -372,6 +426,12 @@ check_steps(struct checker *ck, const struct flow *fl)
 		if (st->kind == STEP_MENU && st->u.menu.noptions == 0)
 			report(ck, &st->pos, FINDING_ERROR,
 			    "menu '%s' has no options", st->name);
+		if (st->kind == STEP_FETCH) {
+			check_fetch_url(ck, fl, st->text.tmpl, &st->text.pos);
+			for (j = 0; j < st->text.ntr; j++)
+				check_fetch_url(ck, fl, st->text.tr[j].tmpl,
+				    &st->text.tr[j].pos);
+		}
 	}
 }
 

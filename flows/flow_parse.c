@@ -12,11 +12,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "gateway/log.h"
 
 /* The cursor over one line. */
 struct cur {
@@ -1676,6 +1679,79 @@ flow_parse_buffer(struct flowset *set, const char *file, const char *data,
 
 /* ---- helpers for the engine ---- */
 
+/*
+ * The one match context every match runs with, made on first use and kept
+ * for the life of the process: it bounds the steps, the backtracking depth
+ * and the heap of the interpreter, and gives JIT code a stack of bounded
+ * size (the match limit binds JIT code too; the depth and heap limits do
+ * not, the JIT stack does that). Matches run on the loop thread only.
+ */
+static pcre2_match_context *regex_mctx;
+static pcre2_jit_stack *regex_jit_stack;
+
+/* Rate limit of the warning for a match that hit a limit. */
+static uint64_t regex_limit_hits;       /* every hit since start */
+static uint64_t regex_limit_unsaid;     /* hits since the last warning */
+static int64_t regex_limit_warned = -1; /* mono_ms() of it, -1: never */
+
+static pcre2_match_context *
+regex_context(void)
+{
+	if (regex_mctx != NULL)
+		return regex_mctx;
+	regex_mctx = pcre2_match_context_create(NULL);
+	if (regex_mctx == NULL)
+		fatalx("flows: out of memory");
+	pcre2_set_match_limit(regex_mctx, FLOW_REGEX_MATCH_LIMIT);
+	pcre2_set_depth_limit(regex_mctx, FLOW_REGEX_DEPTH_LIMIT);
+	pcre2_set_heap_limit(regex_mctx, FLOW_REGEX_HEAP_LIMIT_KIB);
+	/* NULL when PCRE2 has no JIT: then no code is JIT compiled either. */
+	regex_jit_stack = pcre2_jit_stack_create(
+	    FLOW_REGEX_JIT_STACK_MIN, FLOW_REGEX_JIT_STACK_MAX, NULL);
+	if (regex_jit_stack != NULL)
+		pcre2_jit_stack_assign(regex_mctx, NULL, regex_jit_stack);
+	return regex_mctx;
+}
+
+/* True for the match errors that mean a limit was hit. */
+static int
+is_limit_error(int rc)
+{
+	return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+	       rc == PCRE2_ERROR_HEAPLIMIT ||
+	       rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_NOMEMORY;
+}
+
+/*
+ * Counts a match that hit a limit and warns about it, at most once per
+ * FLOW_REGEX_WARN_MS: the regex's file and line, never the subject (it holds
+ * what a resident sent).
+ */
+static void
+limit_hit(const struct flow_regex *re)
+{
+	int64_t now = mono_ms();
+
+	regex_limit_hits++;
+	regex_limit_unsaid++;
+	if (regex_limit_warned >= 0 &&
+	    now - regex_limit_warned < FLOW_REGEX_WARN_MS)
+		return;
+	log_warn("flows",
+	    "regex hit its match limit, counted as no match: %s:%u "
+	    "hits=%" PRIu64,
+	    re->pos.file ? re->pos.file : "?", re->pos.line,
+	    regex_limit_unsaid);
+	regex_limit_warned = now;
+	regex_limit_unsaid = 0;
+}
+
+uint64_t
+flow_regex_limit_hits(void)
+{
+	return regex_limit_hits;
+}
+
 int
 flow_regex_match(const struct flow_regex *re, const char *subject, size_t len,
     pcre2_match_data *md)
@@ -1691,12 +1767,17 @@ flow_regex_match(const struct flow_regex *re, const char *subject, size_t len,
 			return -1;
 		md = own;
 	}
-	rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, md, NULL);
+	rc = pcre2_match(
+	    re->code, (PCRE2_SPTR)subject, len, 0, 0, md, regex_context());
 	pcre2_match_data_free(own);
 	if (rc >= 0)
 		return 1;
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
+	if (is_limit_error(rc)) {
+		limit_hit(re);
+		return 0;
+	}
 	return -1;
 }
 

@@ -15,6 +15,7 @@
 #include "broadcast.h"
 #include "dispatch.h"
 #include "gateway.h"
+#include "idem.h"
 #include "log.h"
 #include "outq.h"
 #include "phone.h"
@@ -50,10 +51,11 @@ body_object(struct http_request *req)
 	return o;
 }
 
+/* A POST waiting for the loop's commit. */
 struct pending {
-	struct gateway *gw;
-	struct http_request *req;
-	int64_t id;
+	struct gateway *gw;       /* for the dispatcher */
+	struct http_request *req; /* answered in on_queued */
+	json_t *answer;           /* the 202 answer, owned */
 };
 
 static void
@@ -61,14 +63,43 @@ on_queued(void *arg, int ok)
 {
 	struct pending *p = arg;
 
-	if (!ok)
+	if (!ok) {
 		router_error(p->req, 503, "the store failed; try again");
-	else {
-		api_json(
-		    p->req, 202, json_pack("{s:I}", "id", (json_int_t)p->id));
+		json_decref(p->answer);
+	} else {
+		api_json(p->req, 202, p->answer);
 		dispatch_kick(p->gw->dispatch);
 	}
 	free(p);
+}
+
+/*
+ * Queues one message and keeps the answer for its Idempotency-Key, both in
+ * one savepoint of the turn's transaction. Returns the answer (owned by the
+ * caller), or NULL when the store failed and nothing was written.
+ */
+static json_t *
+queue_message(struct gateway *gw, const struct idem *idem, const char *channel,
+    const char *phone, const char *text)
+{
+	int64_t id, now = now_ms();
+	json_t *answer;
+
+	if (store_savepoint(gw->store) != 0)
+		return NULL;
+	if (outq_enqueue(gw->store, channel, phone, 0, text, 0, 0, now, &id) !=
+	    0) {
+		store_rollback_to(gw->store);
+		return NULL;
+	}
+	answer = json_pack("{s:I}", "id", (json_int_t)id);
+	if (idem_record(gw, idem, 202, answer, now) != 0 ||
+	    store_release(gw->store) != 0) {
+		store_rollback_to(gw->store);
+		json_decref(answer);
+		return NULL;
+	}
+	return answer;
 }
 
 /* POST /api/v1/messages {"to", "text", "channel"?} */
@@ -78,9 +109,11 @@ post_message(struct gateway *gw, struct http_request *req)
 	const char *to, *text, *channel;
 	char phone[PHONE_MAX];
 	struct pending *p;
-	json_t *o;
-	int64_t id;
+	struct idem idem;
+	json_t *o, *answer = NULL;
 
+	if (idem_begin(gw, req, "messages", &idem) != 0)
+		return;
 	if ((o = body_object(req)) == NULL)
 		return;
 	to = json_string_value(json_object_get(o, "to"));
@@ -102,14 +135,14 @@ post_message(struct gateway *gw, struct http_request *req)
 	} else if (config_channel(gw->cfg, channel) == NULL) {
 		router_error(req, 400, "no such channel");
 	} else if (batch_begin(&gw->batch) != 0 ||
-		   outq_enqueue(gw->store, channel, phone, 0, text, 0, 0,
-		       now_ms(), &id) != 0) {
+		   (answer = queue_message(gw, &idem, channel, phone, text)) ==
+		       NULL) {
 		router_error(req, 503, "the store failed; try again");
 	} else {
 		p = xmalloc(sizeof(*p));
 		p->gw = gw;
 		p->req = req;
-		p->id = id;
+		p->answer = answer;
 		batch_defer(&gw->batch, on_queued, p);
 	}
 	json_decref(o);

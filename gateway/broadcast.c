@@ -16,6 +16,7 @@
 
 #include "dispatch.h"
 #include "gateway.h"
+#include "idem.h"
 #include "log.h"
 #include "timeparse.h"
 #include "util.h"
@@ -463,9 +464,7 @@ broadcast_info_free(struct broadcast_info *b)
 struct pending {
 	struct gateway *gw;       /* for the dispatcher */
 	struct http_request *req; /* answered in on_queued */
-	int64_t id;               /* the broadcast */
-	int64_t recipients;       /* its figures */
-	int64_t segments;
+	json_t *answer;           /* the 202 answer, owned */
 };
 
 static void
@@ -473,13 +472,11 @@ on_queued(void *arg, int ok)
 {
 	struct pending *p = arg;
 
-	if (!ok)
+	if (!ok) {
 		router_error(p->req, 503, "the store failed; try again");
-	else {
-		api_json(p->req, 202,
-		    json_pack("{s:I, s:I, s:I}", "id", (json_int_t)p->id,
-			"recipients", (json_int_t)p->recipients, "segments",
-			(json_int_t)p->segments));
+		json_decref(p->answer);
+	} else {
+		api_json(p->req, 202, p->answer);
 		dispatch_kick(p->gw->dispatch);
 	}
 	free(p);
@@ -503,11 +500,15 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	struct broadcast_request br;
 	struct broadcast_summary sum;
 	struct pending *p;
+	struct idem idem;
 	json_error_t e;
-	json_t *o, *at, *dry;
+	json_t *o, *at, *dry, *answer;
 	char *err = NULL, msg[200];
+	int64_t now;
 	int rc;
 
+	if (idem_begin(gw, req, "broadcasts", &idem) != 0)
+		return;
 	o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
 	if (o == NULL || !json_is_object(o)) {
 		snprintf(msg, sizeof(msg), "the body must be a JSON object%s%s",
@@ -550,21 +551,32 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 			respond_plan(req, &sum);
 		goto out;
 	}
-	if (batch_begin(&gw->batch) != 0) {
+	/* The broadcast and its Idempotency-Key answer: one savepoint. */
+	now = now_ms();
+	if (batch_begin(&gw->batch) != 0 || store_savepoint(gw->store) != 0) {
 		router_error(req, 503, "the store failed; try again");
 		goto out;
 	}
-	if ((rc = broadcast_queue(gw->store, gw->cfg, &br, now_ms(), NULL, NULL,
-		 &sum, &err)) != 0) {
+	if ((rc = broadcast_queue(
+		 gw->store, gw->cfg, &br, now, NULL, NULL, &sum, &err)) != 0) {
+		store_rollback_to(gw->store);
 		router_error(req, rc == BROADCAST_EINVAL ? 400 : 503, err);
+		goto out;
+	}
+	answer = json_pack("{s:I, s:I, s:I}", "id", (json_int_t)sum.id,
+	    "recipients", (json_int_t)sum.recipients, "segments",
+	    (json_int_t)sum.segments);
+	if (idem_record(gw, &idem, 202, answer, now) != 0 ||
+	    store_release(gw->store) != 0) {
+		store_rollback_to(gw->store);
+		json_decref(answer);
+		router_error(req, 503, "the store failed; try again");
 		goto out;
 	}
 	p = xmalloc(sizeof(*p));
 	p->gw = gw;
 	p->req = req;
-	p->id = sum.id;
-	p->recipients = sum.recipients;
-	p->segments = sum.segments;
+	p->answer = answer;
 	batch_defer(&gw->batch, on_queued, p);
 out:
 	free(err);

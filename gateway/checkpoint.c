@@ -64,9 +64,21 @@ on_timer(uv_timer_t *t)
 int
 checkpoint_start(struct checkpointer *c, uv_loop_t *loop, const char *path)
 {
+	sqlite3 *db = NULL;
+
 	memset(c, 0, sizeof(*c));
 	c->loop = loop;
 	c->path = xstrdup(path);
+	/*
+	 * The connection opens now, before the HTTP server counts the
+	 * descriptors it may take; on failure the first checkpoint retries.
+	 */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_busy_timeout(db, 100);
+		c->db = db;
+	} else
+		sqlite3_close(db);
 	uv_timer_init(loop, &c->timer);
 	/* The timer alone must not keep the loop alive. */
 	uv_unref((uv_handle_t *)&c->timer);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "log.h"
 #include "metrics.h"
 #include "store.h"
 #include "util.h"
@@ -83,26 +84,13 @@ print_channel(
 	printf("    queue depth %lld\n", (long long)depth);
 }
 
-/* Writes s with runs of 7 or more digits masked (numbers in reasons). */
+/* Writes s as the log would: numbers masked, control characters out. */
 static void
 print_masked(const char *s)
 {
-	size_t i, run;
+	char clean[1024];
 
-	for (i = 0; s[i] != '\0';) {
-		for (run = 0; isdigit((unsigned char)s[i + run]); run++)
-			;
-		if (run >= 7) {
-			printf("%.3s****%.2s", s + i, s + i + run - 2);
-			i += run;
-		} else if (run > 0) {
-			printf("%.*s", (int)run, s + i);
-			i += run;
-		} else {
-			putchar(iscntrl((unsigned char)s[i]) ? ' ' : s[i]);
-			i++;
-		}
-	}
+	fputs(log_text(s, clean, sizeof(clean)), stdout);
 }
 
 static int

@@ -184,6 +184,8 @@ static const struct config_key config_keys[] = {
     CH("api_url", T_URL, NULL, 1, MAX_STRING, CT_ALL, CT_KN | CT_HT, api_url),
     CH("webhook_secret", T_SECRET, NULL, 1, MAX_STRING, CT_ALL, 0,
 	webhook_secret),
+    CH("allow_unsigned", T_BOOL, "no", 0, 0, CT_AT | CT_TW | CT_KN | CT_HT, 0,
+	allow_unsigned),
     CH("rate", T_RATE, "20/s", 1, (int64_t)100000 * PER_SEC, CT_ALL, 0, rate),
     CH("max_age", T_DURATION, "24h", MIN, 30 * DAY_MS, CT_ALL, 0, max_age_ms),
     CH("fallback", T_STRING, NULL, 1, CONFIG_MAX_NAME, CT_ALL, 0, fallback),
@@ -278,17 +280,21 @@ struct parser {
  */
 
 static void finding(struct parser *, int, const char *, ...) PRINTFLIKE(3, 4);
+static void warning(struct parser *, int, const char *, ...) PRINTFLIKE(3, 4);
 
-/* Adds a finding at line (0: the whole file); past the limit, counts it. */
+/*
+ * Adds a finding at line (0: the whole file); past the limit, counts an
+ * error and forgets a warning.
+ */
 static void
-finding(struct parser *p, int line, const char *fmt, ...)
+vfinding(struct parser *p, int line, int warn, const char *fmt, va_list ap)
 {
 	struct config_errors *e = p->errs;
 	struct config_error *ce;
-	va_list ap;
 
 	if (e->n >= CONFIG_MAX_ERRORS) {
-		e->dropped++;
+		if (!warn)
+			e->dropped++;
 		return;
 	}
 	if (e->n == e->cap) {
@@ -298,8 +304,31 @@ finding(struct parser *p, int line, const char *fmt, ...)
 	ce = &e->v[e->n++];
 	ce->file = xstrdup(p->file);
 	ce->line = line;
-	va_start(ap, fmt);
+	ce->warning = warn;
 	ce->message = xvasprintf(fmt, ap);
+	if (warn)
+		e->nwarnings++;
+}
+
+/* Adds an error at line (0: the whole file). */
+static void
+finding(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfinding(p, line, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* Adds a warning at line. */
+static void
+warning(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfinding(p, line, 1, fmt, ap);
 	va_end(ap);
 }
 
@@ -322,11 +351,13 @@ config_errors_print(const struct config_errors *e, FILE *fp)
 	if (e == NULL)
 		return;
 	for (i = 0; i < e->n; i++) {
+		const char *sev = e->v[i].warning ? "warning" : "error";
+
 		if (e->v[i].line > 0)
-			fprintf(fp, "%s:%d: error: %s\n", e->v[i].file,
-			    e->v[i].line, e->v[i].message);
+			fprintf(fp, "%s:%d: %s: %s\n", e->v[i].file,
+			    e->v[i].line, sev, e->v[i].message);
 		else
-			fprintf(fp, "%s: error: %s\n", e->v[i].file,
+			fprintf(fp, "%s: %s: %s\n", e->v[i].file, sev,
 			    e->v[i].message);
 	}
 	if (e->dropped > 0 && e->n > 0)
@@ -337,7 +368,13 @@ config_errors_print(const struct config_errors *e, FILE *fp)
 size_t
 config_errors_count(const struct config_errors *e)
 {
-	return e == NULL ? 0 : e->n + e->dropped;
+	return e == NULL ? 0 : e->n - e->nwarnings + e->dropped;
+}
+
+size_t
+config_warnings_count(const struct config_errors *e)
+{
+	return e == NULL ? 0 : e->nwarnings;
 }
 
 void
@@ -1325,9 +1362,74 @@ channel_type_defaults(struct channel_config *ch, const int *seen)
 	}
 }
 
+static int
+entry_line(const struct parser *p, const struct section *s, const char *key)
+{
+	size_t i;
+
+	for (i = s->first; i < s->first + s->nentries; i++)
+		if (strcmp(p->entries[i].key, key) == 0)
+			return p->entries[i].line;
+	return s->line;
+}
+
+const char *
+config_channel_unsigned(
+    const struct config *cfg, const struct channel_config *ch)
+{
+	switch (ch->type) {
+	case CHANNEL_AFRICASTALKING:
+	case CHANNEL_KANNEL:
+		return ch->webhook_secret == NULL ? "webhook_secret" : NULL;
+	case CHANNEL_HTTP:
+		return ch->signing_key == NULL ? "signing_key" : NULL;
+	case CHANNEL_TWILIO:
+		return ch->public_url == NULL &&
+			       (cfg == NULL || cfg->public_url == NULL)
+			   ? "public_url"
+			   : NULL;
+	case CHANNEL_GAMMU:
+		break;
+	}
+	return NULL;
+}
+
+/*
+ * Closed by default: a channel whose webhooks nothing authenticates is an
+ * error at its section's line, unless it says allow_unsigned = yes, which
+ * is a warning at that key's line.
+ */
 static void
-apply_channel(
-    struct parser *p, const struct section *s, struct channel_config *ch)
+channel_auth_check(struct parser *p, const struct config *cfg,
+    const struct section *s, const struct channel_config *ch)
+{
+	const char *key = config_channel_unsigned(cfg, ch);
+	const char *how;
+
+	if (key == NULL)
+		return;
+	how = ch->type == CHANNEL_TWILIO
+		  ? "set public_url, here or in [gateway], to the URL Twilio "
+		    "calls (its signatures are checked against it)"
+	      : ch->type == CHANNEL_HTTP
+		  ? "set signing_key (requests must carry X-Baraza-Signature)"
+		  : "set webhook_secret (webhooks must carry it as ?secret= "
+		    "or X-Baraza-Secret)";
+	if (ch->allow_unsigned)
+		warning(p, entry_line(p, s, "allow_unsigned"),
+		    "[channel %s] takes webhooks from anyone (allow_unsigned "
+		    "= yes): %s",
+		    ch->name, how);
+	else
+		finding(p, s->line,
+		    "[channel %s] would take webhooks from anyone: %s, or "
+		    "say allow_unsigned = yes",
+		    ch->name, how);
+}
+
+static void
+apply_channel(struct parser *p, const struct config *cfg,
+    const struct section *s, struct channel_config *ch)
 {
 	const struct config_key *tk = find_key(SEC_CHANNEL, "type");
 	const struct entry *te = NULL;
@@ -1374,17 +1476,7 @@ apply_channel(
 			    k->name, s->name, channel_type_names[ch->type]);
 	}
 	channel_type_defaults(ch, seen);
-}
-
-static int
-entry_line(const struct parser *p, const struct section *s, const char *key)
-{
-	size_t i;
-
-	for (i = s->first; i < s->first + s->nentries; i++)
-		if (strcmp(p->entries[i].key, key) == 0)
-			return p->entries[i].line;
-	return s->line;
+	channel_auth_check(p, cfg, s, ch);
 }
 
 /* Checks between keys and channels, once everything is parsed. */
@@ -1653,7 +1745,7 @@ parse(struct parser *p, const char *data, size_t len)
 	for (i = 0; i < p->nsections; i++) {
 		if (p->sections[i].kind != SEC_CHANNEL)
 			continue;
-		apply_channel(p, &p->sections[i], &cfg->channels[ci++]);
+		apply_channel(p, cfg, &p->sections[i], &cfg->channels[ci++]);
 		cfg->nchannels = ci;
 	}
 	cross_checks(p, cfg);

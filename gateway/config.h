@@ -6,9 +6,10 @@
  * reporter about a status change, see struct config_report_text). Every key is declared once, in the static key table of
  * config.c, with its type, default and bounds. Loading checks everything it
  * can (syntax, unknown sections and keys, keys not valid for a channel type,
- * duplicates, bad values, missing required keys, cross references) and
- * collects every finding as "FILE:LINE: error: message", so `baraza check`
- * can show them all at once.
+ * duplicates, bad values, missing required keys, cross references, channels
+ * whose webhooks nothing authenticates) and collects every finding as
+ * "FILE:LINE: error: message" (or "warning:", which does not make the file
+ * bad: allow_unsigned = yes), so `baraza check` can show them all at once.
  *
  * Ownership: a struct config and everything it points to (strings, word
  * lists, the channel array) belong to the config and live until
@@ -76,7 +77,10 @@ struct channel_config {
 	char *api_url;        /* provider base URL without trailing '/', or
 				 NULL (gammu); africastalking and twilio have
 				 defaults */
-	char *webhook_secret; /* webhooks must carry ?secret=..., or NULL */
+	char *webhook_secret; /* webhooks must carry ?secret=... or the
+				 header X-Baraza-Secret, or NULL */
+	int allow_unsigned;   /* 1: the channel may lack what authenticates
+				 its webhooks (config_channel_unsigned) */
 	struct rate rate;     /* outbound throttle: 20/s, gammu 6/min */
 	int64_t max_age_ms;   /* stop retrying after this; 24h */
 	char *fallback;       /* name of another channel, or NULL */
@@ -182,19 +186,22 @@ struct config_error {
 	char *file;    /* the config file's name */
 	int line;      /* 1-based; 0 for the whole file */
 	char *message; /* without the "FILE:LINE: error: " prefix */
+	int warning;   /* 1: a warning, which does not make the file bad */
 };
 
-/* All findings of one load, sorted by line. */
+/* All findings of one load, errors and warnings, sorted by line. */
 struct config_errors {
 	struct config_error *v; /* n findings */
 	size_t n;
 	size_t cap;
-	size_t dropped; /* findings beyond CONFIG_MAX_ERRORS, not kept */
+	size_t dropped;   /* errors beyond CONFIG_MAX_ERRORS, not kept
+			     (warnings beyond it are not counted) */
+	size_t nwarnings; /* warnings among the n kept */
 };
 
 /*
- * Loads the config file at path. Returns the number of findings (0 when
- * the file is good). *errsp is always set to a list the caller frees with
+ * Loads the config file at path. Returns the number of errors (0 when
+ * the file is good; warnings do not count). *errsp is always set to a list the caller frees with
  * config_errors_free(). *cfgp is set to a config the caller frees with
  * config_free(): with findings it is a best effort (bad values keep their
  * defaults) that only `baraza check` should use; it is NULL only when the
@@ -214,11 +221,17 @@ int config_parse_buffer(const char *data, size_t len, const char *name,
 /* Frees a config and everything it owns; NULL is a no-op. */
 void config_free(struct config *);
 
-/* Prints each finding as "FILE:LINE: error: message" to fp. */
+/*
+ * Prints each finding as "FILE:LINE: error: message" (or "warning:") to
+ * fp.
+ */
 void config_errors_print(const struct config_errors *, FILE *fp);
 
-/* Number of findings, including the ones not kept. */
+/* Number of errors, including the ones not kept; warnings do not count. */
 size_t config_errors_count(const struct config_errors *);
+
+/* Number of warnings kept. */
+size_t config_warnings_count(const struct config_errors *);
 
 /* Frees a list of findings; NULL is a no-op. */
 void config_errors_free(struct config_errors *);
@@ -234,6 +247,18 @@ config_channel(const struct config *cfg, const char *name);
  */
 const struct template *config_report_text(
     const struct config *cfg, const char *status, const char *lang);
+
+/*
+ * Whether the webhooks of ch (a channel of cfg) are authenticated
+ * (interfaces.md, "Closed by default"). Returns NULL when they are, or
+ * when the channel's type takes no webhooks (gammu); else the name of the
+ * key that would authenticate them (a static string): "webhook_secret"
+ * for africastalking and kannel, "signing_key" for http, "public_url" for
+ * twilio (on the channel or in [gateway]). A config with such a channel
+ * loads only when the channel says allow_unsigned = yes.
+ */
+const char *config_channel_unsigned(
+    const struct config *cfg, const struct channel_config *ch);
 
 /* "africastalking", "twilio", ... (static strings). */
 const char *config_channel_type_name(enum channel_type);

@@ -528,6 +528,21 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 	rc = store_session_load(env->store, d->key, now_ms(), &ss);
 	/* An expired row may still be there: only NOTFOUND means none. */
 	d->stored = rc != STORE_NOTFOUND;
+	if (rc == 0 && in->kind == ENGINE_USSD &&
+	    ss.contact_id != d->contact.id) {
+		/*
+		 * A USSD session belongs to the phone that opened it: another
+		 * phone's step for its id ends that phone's screen, and the
+		 * owner's session stays exactly as it was.
+		 */
+		log_warn("dialog",
+		    "USSD step from another phone refused channel=%s "
+		    "phone=%s",
+		    d->channel, log_phone(in->phone, masked, sizeof(masked)));
+		store_session_free(&ss);
+		finish(d, env->cfg->error_text, 1);
+		return 0;
+	}
 	/*
 	 * A stored session takes the input; the dialled string (USSD) only
 	 * matters when there is none.
@@ -597,6 +612,8 @@ dialog_fetch(void *client, const char *url, int timeout_ms,
 	req.headers = headers;
 	req.timeout_ms = timeout_ms;
 	req.max_body = DIALOG_MAX_FETCH;
+	/* Values are encoded ("." and ".." too): no dot segment to resolve. */
+	req.path_as_is = 1;
 	fc = xcalloc(1, sizeof(*fc));
 	fc->cache = cache;
 	fc->url = xstrdup(url);

@@ -84,7 +84,9 @@ enum dialog_outcome {
 
 /*
  * Runs one turn against the store (the caller holds a transaction open).
- * Returns 0 and sets *out (free it with dialog_free), or a negative value
+ * A USSD step for a session that another phone opened ends with the
+ * config's error_text and leaves the session as it was (it belongs to the
+ * phone that opened it). Returns 0 and sets *out (free it with dialog_free), or a negative value
  * for input that cannot be handled (no phone, too long...; logged).
  */
 int dialog_turn(

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "flows/flow.h"
 #include "http.h"
+#include "ingress.h"
 #include "store.h"
 #include "strmap.h"
 
@@ -51,7 +52,7 @@ struct gateway {
 	struct checkpointer checkpoint; /* WAL checkpoints off the loop */
 	struct client client;           /* providers and fetches */
 	struct dispatcher *dispatch;    /* the outbound queue */
-	struct strmap flood;            /* phone -> struct flood */
+	struct ingress_flood flood;     /* the flood guard's windows */
 	struct strmap ussd_seen;        /* AT USSD texts by session */
 	char *public_base;              /* where providers reach us */
 	struct flows_ref *flows;        /* the set serving now */

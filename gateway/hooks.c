@@ -1,8 +1,10 @@
 /*
  * hooks.c: provider webhooks, /hooks/CHANNEL/KIND. Checks the channel's
- * webhook_secret, lets the channel type's provider decode the request
- * (signatures included), hands the message to ingress and answers in the
- * provider's form once ingress says it is committed.
+ * webhook_secret (?secret= or X-Baraza-Secret), lets the channel type's
+ * provider decode the request (signatures included, against the configured
+ * public_url only), hands the message to ingress and answers in the
+ * provider's form once ingress says it is committed. Refusals (403) are
+ * logged at most once a minute per channel, with how many there were.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,30 +48,73 @@ answer_text(struct http_request *req, int status, const char *msg)
 	    (size_t)n < sizeof(body) ? (size_t)n : sizeof(body) - 1);
 }
 
-/*
- * The scheme and host the provider called, for signatures: the channel's
- * public_url, else the gateway's, else X-Forwarded-Proto/Host from a proxy,
- * else http + Host.
- */
-static char *
-public_url(const struct config *cfg, const struct channel_config *ch,
-    const struct http_request *req)
-{
-	const char *proto = http_header(req, "X-Forwarded-Proto");
-	const char *host = http_header(req, "X-Forwarded-Host");
+/* At most one "webhooks refused" line a minute per channel. */
+#define REFUSED_LOG_MS (60 * 1000)
 
-	if (ch->public_url != NULL)
-		return xstrdup(ch->public_url);
-	if (cfg->public_url != NULL)
-		return xstrdup(cfg->public_url);
-	if (host == NULL)
-		host = http_header(req, "Host");
-	if (proto == NULL)
-		proto = "http";
-	/* A proxy may list several values: the first is the client's. */
-	return xasprintf("%.*s://%.*s", (int)strcspn(proto, ", "), proto,
-	    (int)strcspn(host ? host : "localhost", ", "),
-	    host ? host : "localhost");
+/*
+ * Refusals of one channel since its last log line. Indexed like
+ * cfg->channels; the process serves one config, on the loop thread.
+ */
+struct refusals {
+	int64_t logged_ms; /* mono_ms() of the last line, 0: none yet */
+	uint64_t count;    /* refused since that line, not yet logged */
+};
+
+static struct refusals refused_by_channel[CONFIG_MAX_CHANNELS];
+
+/*
+ * Answers a refused webhook 403 with why, counts it, and logs it unless
+ * the channel's last line is less than a minute old (the next line then
+ * says how many came meanwhile): a flood of forged requests cannot flood
+ * the log.
+ */
+static void
+refuse(struct gateway *gw, struct http_request *req,
+    const struct channel_config *ch, const char *kind, const char *why)
+{
+	size_t i = (size_t)(ch - gw->cfg->channels);
+	struct refusals *r =
+	    i < CONFIG_MAX_CHANNELS ? &refused_by_channel[i] : NULL;
+	int64_t now = mono_ms();
+	char scrub[200];
+
+	gw->hooks_forbidden++;
+	if (r != NULL) {
+		r->count++;
+		if (r->logged_ms == 0 || now - r->logged_ms >= REFUSED_LOG_MS) {
+			log_warn("hooks",
+			    "webhooks refused channel=%s kind=%s status=403 "
+			    "count=%llu remote=%s reason=\"%s\"",
+			    ch->name, kind, (unsigned long long)r->count,
+			    req->remote[0] != '\0' ? req->remote : "-",
+			    log_text(why, scrub, sizeof(scrub)));
+			r->logged_ms = now;
+			r->count = 0;
+		}
+	}
+	observe(gw, ch->name, kind, req, 403);
+	answer_text(req, 403, why);
+}
+
+/*
+ * 1 when req carries the channel's webhook_secret: the header
+ * X-Baraza-Secret when present (it keeps the secret out of proxies' access
+ * logs), else ?secret= in the query. Compared in constant time.
+ */
+static int
+secret_ok(const struct channel_config *ch, const struct http_request *req)
+{
+	const char *given = http_header(req, "X-Baraza-Secret"), *why = NULL;
+	struct form q;
+	int ok;
+
+	if (given != NULL)
+		return sig_equal(given, ch->webhook_secret);
+	memset(&q, 0, sizeof(q));
+	ok = form_parse(&q, req->query, strlen(req->query), &why) == 0 &&
+	     sig_equal(form_get(&q, "secret"), ch->webhook_secret);
+	form_free(&q);
+	return ok;
 }
 
 static void
@@ -123,10 +168,9 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	struct provider_inbound in;
 	struct provider_status st;
 	struct buf reason;
-	struct form q;
 	struct hook *h;
-	const char *why = NULL, *secret;
-	char *url, scrub[200];
+	const char *why = NULL, *url;
+	char scrub[200];
 	int rc, get_ok = ch->type == CHANNEL_KANNEL;
 
 	/*
@@ -151,22 +195,25 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 		    "method not allowed\n", 19);
 		return;
 	}
-	if (ch->webhook_secret != NULL) {
-		memset(&q, 0, sizeof(q));
-		if (form_parse(&q, req->query, strlen(req->query), &why) != 0 ||
-		    (secret = form_get(&q, "secret")) == NULL ||
-		    !sig_equal(secret, ch->webhook_secret)) {
-			form_free(&q);
-			gw->hooks_forbidden++;
-			observe(gw, ch->name, kind, req, 403);
-			answer_text(req, 403, "wrong or missing secret");
-			return;
-		}
-		form_free(&q);
+	/*
+	 * Closed by default: config refuses a channel that nothing
+	 * authenticates unless it says allow_unsigned; refuse here too, for
+	 * a config built some other way.
+	 */
+	if (config_channel_unsigned(gw->cfg, ch) != NULL &&
+	    !ch->allow_unsigned) {
+		refuse(gw, req, ch, kind,
+		    "this channel does not authenticate webhooks");
+		return;
+	}
+	if (ch->webhook_secret != NULL && !secret_ok(ch, req)) {
+		refuse(gw, req, ch, kind, "wrong or missing secret");
+		return;
 	}
 
 	buf_init(&reason, 512);
-	url = public_url(gw->cfg, ch, req);
+	/* Signatures are checked against the configured URL, never Host. */
+	url = ch->public_url != NULL ? ch->public_url : gw->cfg->public_url;
 	if (strcmp(kind, "status") == 0) {
 		memset(&st, 0, sizeof(st));
 		rc = ops->decode_status(ch, req, url, &st, &reason);
@@ -176,27 +223,27 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 			 ? ops->decode_sms(ch, req, url, &in, &reason)
 			 : ops->decode_ussd(ch, req, url, &in, &reason);
 	}
-	free(url);
 	if (rc == DECODE_IGNORE) {
 		observe(gw, ch->name, kind, req, 200);
 		http_respond(req, 200, "text/plain", "", 0);
 		goto out;
 	}
+	if (rc == DECODE_FORBIDDEN) {
+		refuse(gw, req, ch, kind,
+		    reason.len ? buf_cstr(&reason) : "forbidden");
+		goto out;
+	}
 	if (rc != DECODE_OK) {
-		if (rc == DECODE_FORBIDDEN)
-			gw->hooks_forbidden++;
-		else
-			gw->hooks_bad++;
+		gw->hooks_bad++;
 		log_info("hooks",
 		    "webhook refused channel=%s kind=%s status=%d "
 		    "reason=\"%s\"",
 		    ch->name, kind, -rc,
 		    log_text(reason.len ? buf_cstr(&reason) : "-", scrub,
 			sizeof(scrub)));
-		observe(gw, ch->name, kind, req,
-		    rc == DECODE_FORBIDDEN ? 403 : 400);
-		answer_text(req, rc == DECODE_FORBIDDEN ? 403 : 400,
-		    reason.len ? buf_cstr(&reason) : "bad request");
+		observe(gw, ch->name, kind, req, 400);
+		answer_text(
+		    req, 400, reason.len ? buf_cstr(&reason) : "bad request");
 		goto out;
 	}
 

@@ -37,6 +37,10 @@
 #define RESP_MAX ((size_t)64 * 1024 * 1024)
 /* Listen backlog. */
 #define BACKLOG 1024
+/* Connection pressure is logged at most this often. */
+#define PRESSURE_LOG_MS (60 * 1000)
+/* Idle connections closed when accept runs out of descriptors anyway. */
+#define SHED_ON_EMFILE 8
 
 enum txn_state {
 	TXN_PARSING,  /* being read */
@@ -85,6 +89,7 @@ struct http_conn {
 	http_parser parser;            /* request parser, data = this */
 	TAILQ_ENTRY(http_conn) entry;  /* in srv->conns */
 	TAILQ_ENTRY(http_conn) dentry; /* in srv->dirty while dirty */
+	TAILQ_ENTRY(http_conn) ientry; /* in srv->idle while idle */
 	struct txn_list txns;          /* handed out or answered, in order */
 	struct http_txn *cur;          /* request being parsed */
 	struct http_txn *ready;        /* complete, to hand to the handler */
@@ -108,6 +113,7 @@ struct http_conn {
 	unsigned eof : 1;              /* the client half-closed */
 	unsigned lingering : 1;        /* half-closed, discarding input */
 	unsigned closing : 1;          /* being closed */
+	unsigned idle : 1;             /* in srv->idle */
 };
 
 enum deadline_kind {
@@ -153,6 +159,7 @@ http_limits_default(struct http_limits *l)
 	l->idle_timeout_ms = 60 * 1000;
 	l->max_conns = 10000;
 	l->max_pipelined = 32;
+	l->fd_high = 0;
 }
 
 const char *
@@ -992,11 +999,53 @@ on_timer(uv_timer_t *h)
 }
 
 /*
- * Brings reading, the half-close and the timer in line with the state.
- * Called after every change.
+ * True when c may be closed to make room: no request in progress, no answer
+ * owed or being written, still reading (a keep-alive connection between
+ * requests, or a new one that has sent nothing yet).
+ */
+static int
+conn_is_idle(const struct http_conn *c)
+{
+	return !c->closing && c->sink == NULL && !c->stop_parse && !c->eof &&
+	       !c->lingering && !c->writing && c->cur == NULL &&
+	       c->ready == NULL && c->npending == 0 && c->out.len == 0 &&
+	       c->wbuf.len == 0 && c->inq.len == 0;
+}
+
+/*
+ * Keeps srv->idle in the order connections became idle: one enters at the
+ * tail when it becomes idle and leaves when it is busy again or closes.
+ */
+static void
+conn_track_idle(struct http_conn *c)
+{
+	struct http_server *srv = c->srv;
+	int idle = conn_is_idle(c);
+
+	if (idle && !c->idle) {
+		TAILQ_INSERT_TAIL(&srv->idle, c, ientry);
+		c->idle = 1;
+	} else if (!idle && c->idle) {
+		TAILQ_REMOVE(&srv->idle, c, ientry);
+		c->idle = 0;
+	}
+}
+
+static void conn_sync_state(struct http_conn *);
+
+/*
+ * Brings reading, the half-close, the timer and the idle list in line with
+ * the state. Called after every change.
  */
 static void
 conn_sync(struct http_conn *c)
+{
+	conn_sync_state(c);
+	conn_track_idle(c);
+}
+
+static void
+conn_sync_state(struct http_conn *c)
 {
 	const struct http_limits *l = &c->srv->limits;
 	enum deadline_kind kind;
@@ -1098,9 +1147,15 @@ conn_close(struct http_conn *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	if (c->sink == NULL)
+		c->srv->nlive--;
 	if (c->dirty) {
 		TAILQ_REMOVE(&c->srv->dirty, c, dentry);
 		c->dirty = 0;
+	}
+	if (c->idle) {
+		TAILQ_REMOVE(&c->srv->idle, c, ientry);
+		c->idle = 0;
 	}
 	txn_free(c->cur);
 	c->cur = NULL;
@@ -1167,12 +1222,78 @@ warn_due(void)
 	return 1;
 }
 
+/*
+ * Logs connection pressure at most once a minute, with what was shed and
+ * refused since the last time.
+ */
+static void
+srv_log_pressure(struct http_server *srv)
+{
+	int64_t now = mono_ms();
+
+	if (srv->pressure_logged && now - srv->pressure_ms < PRESSURE_LOG_MS)
+		return;
+	srv->pressure_logged = 1;
+	srv->pressure_ms = now;
+	log_warn("http",
+	    "connections short: idle ones closed, new ones refused "
+	    "shed=%llu refused=%llu open=%u max=%u",
+	    (unsigned long long)srv->shed_unlogged,
+	    (unsigned long long)srv->refused_unlogged, srv->nlive,
+	    srv->limits.max_conns);
+	srv->shed_unlogged = 0;
+	srv->refused_unlogged = 0;
+}
+
+/* Closes the connection idle the longest. Returns 0, or -1 if none is. */
+static int
+srv_shed_one(struct http_server *srv)
+{
+	struct http_conn *c = TAILQ_FIRST(&srv->idle);
+
+	if (c == NULL)
+		return -1;
+	log_debug(
+	    "http", "idle connection closed to make room remote=%s", c->remote);
+	conn_close(c);
+	srv->stats.conns_shed++;
+	srv->shed_unlogged++;
+	return 0;
+}
+
+/* True when the new connection c puts srv over its cap. */
+static int
+srv_over_cap(struct http_server *srv, struct http_conn *c)
+{
+	uv_os_fd_t fd;
+
+	if (srv->nlive > srv->limits.max_conns)
+		return 1;
+	return srv->limits.fd_high > 0 &&
+	       uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 &&
+	       fd >= srv->limits.fd_high;
+}
+
 static void
 on_connection(uv_stream_t *s, int status)
 {
 	struct http_server *srv = container_of(s, struct http_server, tcp);
 	struct http_conn *c;
+	int i;
 
+	if (status == UV_EMFILE || status == UV_ENFILE) {
+		/*
+		 * Out of descriptors all the same (libuv closed the waiting
+		 * connections): make room for the next ones.
+		 */
+		for (i = 0; i < SHED_ON_EMFILE; i++)
+			if (srv_shed_one(srv) != 0)
+				break;
+		srv->stats.conns_refused++;
+		srv->refused_unlogged++;
+		srv_log_pressure(srv);
+		return;
+	}
 	if (status < 0) {
 		if (warn_due())
 			log_warn("http", "accept failed error=%s",
@@ -1184,6 +1305,7 @@ on_connection(uv_stream_t *s, int status)
 	uv_timer_init(srv->loop, &c->timer);
 	c->nhandles = 2;
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	srv->nlive++;
 	srv->stats.conns_open++;
 	srv->stats.conns_total++;
 	if (uv_accept(s, (uv_stream_t *)&c->tcp) != 0) {
@@ -1191,14 +1313,23 @@ on_connection(uv_stream_t *s, int status)
 		return;
 	}
 	conn_peer(c);
-	if (srv->shutting_down ||
-	    srv->stats.conns_open > srv->limits.max_conns) {
-		if (!srv->shutting_down && warn_due())
-			log_warn("http",
-			    "too many connections, refusing max=%u",
-			    srv->limits.max_conns);
+	if (srv->shutting_down) {
 		conn_close(c);
 		return;
+	}
+	if (srv_over_cap(srv, c)) {
+		if (srv_shed_one(srv) != 0) {
+			/*
+			 * Nothing idle gives way: refuse the new one rather
+			 * than starve the rest of the process of descriptors.
+			 */
+			srv->stats.conns_refused++;
+			srv->refused_unlogged++;
+			conn_close(c);
+			srv_log_pressure(srv);
+			return;
+		}
+		srv_log_pressure(srv);
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
 	conn_sync(c);
@@ -1226,6 +1357,7 @@ http_server_init(struct http_server *srv, uv_loop_t *loop,
 	srv->arg = arg;
 	TAILQ_INIT(&srv->conns);
 	TAILQ_INIT(&srv->dirty);
+	TAILQ_INIT(&srv->idle);
 	if ((rc = uv_tcp_init(loop, &srv->tcp)) != 0)
 		return rc;
 	uv_check_init(loop, &srv->flush);
@@ -1354,6 +1486,14 @@ http_server_shutdown(struct http_server *srv, http_done_cb done)
 }
 
 void
+http_server_set_cap(struct http_server *srv, unsigned max_conns, int fd_high)
+{
+	if (max_conns > 0)
+		srv->limits.max_conns = max_conns;
+	srv->limits.fd_high = fd_high > 0 ? fd_high : 0;
+}
+
+void
 http_server_stats(const struct http_server *srv, struct http_stats *st)
 {
 	*st = srv->stats;
@@ -1413,6 +1553,7 @@ http_parse_buffer(const struct http_limits *limits, const void *data,
 	srv->arg = arg;
 	TAILQ_INIT(&srv->conns);
 	TAILQ_INIT(&srv->dirty);
+	TAILQ_INIT(&srv->idle);
 	c = conn_new(srv);
 	c->sink = out;
 	snprintf(c->remote, sizeof(c->remote), "127.0.0.1");

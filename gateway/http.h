@@ -22,6 +22,13 @@
  * "Connection: close" when the connection closes after it. Expect:
  * 100-continue gets "100 Continue" unless the declared body is over the
  * limit. A client's half-close (EOF) still gets the answers it is owed.
+ *
+ * Connections are capped (max_conns, and fd_high for the descriptor a new
+ * connection lands on) so that the rest of the process keeps descriptors:
+ * a new connection over the cap closes the connection idle the longest
+ * (one with no request in progress and no answer owed, in the order they
+ * became idle) and is served; when none is idle the new one is closed at
+ * once. Either is logged at most once a minute, with counts.
  */
 #ifndef BARAZA_HTTP_H
 #define BARAZA_HTTP_H
@@ -59,6 +66,7 @@ struct http_limits {
 	uint64_t idle_timeout_ms; /* keep-alive idle, stalled writes (60 s) */
 	unsigned max_conns;       /* open connections (10000) */
 	unsigned max_pipelined;   /* unanswered requests per connection (32) */
+	int fd_high; /* connections on descriptors >= it: over the cap */
 };
 
 /* One request header as received; name and value are NUL-terminated. */
@@ -92,6 +100,8 @@ struct http_stats {
 	uint64_t conns_total;    /* connections accepted since start */
 	uint64_t requests_total; /* requests answered (to a live client) */
 	uint64_t errors_total;   /* refusals (400, 408, 413, 431...) it sent */
+	uint64_t conns_shed;     /* idle connections closed to make room */
+	uint64_t conns_refused;  /* new connections closed: no room */
 };
 
 struct http_conn;
@@ -111,7 +121,13 @@ struct http_server {
 	void *arg;                 /* handler's argument */
 	TAILQ_HEAD(, http_conn) conns; /* open connections */
 	TAILQ_HEAD(, http_conn) dirty; /* connections with work to flush */
+	TAILQ_HEAD(, http_conn) idle;  /* idle connections, longest first */
+	unsigned nlive;                /* connections open, not closing */
 	struct http_stats stats;       /* counters */
+	int64_t pressure_ms;           /* when shedding was last logged */
+	uint64_t shed_unlogged;        /* shed since then */
+	uint64_t refused_unlogged;     /* refused since then */
+	int pressure_logged;           /* pressure_ms is set */
 	http_done_cb done;             /* shutdown's callback */
 	int shutting_down;             /* http_server_shutdown was called */
 	int handles_open;              /* own handles not yet closed */
@@ -152,6 +168,15 @@ int http_server_port(struct http_server *srv);
  * stay valid until answered even after done.
  */
 void http_server_shutdown(struct http_server *srv, http_done_cb done);
+
+/*
+ * Changes the connection cap of a running server: at most max_conns open
+ * (0 keeps the current one) and none on a descriptor at or above fd_high (0:
+ * no such check). Connections already open stay; the cap applies to new
+ * ones.
+ */
+void
+http_server_set_cap(struct http_server *srv, unsigned max_conns, int fd_high);
 
 /* Copies the counters into st. */
 void http_server_stats(const struct http_server *srv, struct http_stats *st);

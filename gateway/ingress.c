@@ -16,9 +16,8 @@
 #include "phone.h"
 #include "util.h"
 
-#define FLOOD_MAX_NUMBERS 100000 /* numbers tracked by the flood guard */
-#define USSD_MAX_SESSIONS 100000 /* USSD sessions remembered */
 #define USSD_KEEP_MS (10 * 60 * 1000)
+#define FLOOD_WARN_MS 60000 /* between "flood guard full" warnings */
 
 static const char sql_in_insert[] =
     "INSERT INTO messages (direction, channel, kind, phone, text, state,"
@@ -174,21 +173,60 @@ insert_inbound(struct gateway *gw, const char *channel, const char *kind,
 	return 1;
 }
 
-/* True when this message is one too many for the number's window. */
-static int
-flooded(struct gateway *gw, const char *phone)
+void
+ingress_flood_init(struct ingress_flood *fl, size_t max)
 {
-	const struct rate *lim = &gw->cfg->sender_limit;
-	struct flood *f = strmap_get(&gw->flood, phone);
-	int64_t now = now_ms();
+	strmap_init(&fl->map, max, free);
+	fl->warned = 0;
+}
+
+void
+ingress_flood_free(struct ingress_flood *fl)
+{
+	strmap_free(&fl->map);
+}
+
+/* The time and window length flood_stale compares against. */
+struct flood_clock {
+	int64_t now;
+	int64_t period_ms;
+};
+
+/* True for a window that has passed: the number starts afresh anyway. */
+static int
+flood_stale(void *arg, const char *key, void *value)
+{
+	const struct flood_clock *c = arg;
+	const struct flood *f = value;
+
+	(void)key;
+	return c->now - f->start >= c->period_ms;
+}
+
+int
+ingress_flood_check(struct ingress_flood *fl, const struct rate *lim,
+    const char *phone, int64_t now)
+{
+	struct flood_clock c = {now, lim->period_ms};
+	struct flood *f;
 	char masked[32];
 
-	if (f == NULL) {
+	/*
+	 * Forget the least recently seen numbers whose window has passed
+	 * (each entry is dropped once, so this costs O(1) per message).
+	 */
+	strmap_expire(&fl->map, flood_stale, &c);
+	if ((f = strmap_get(&fl->map, phone)) == NULL) {
 		f = xcalloc(1, sizeof(*f));
 		f->start = now;
-		if (strmap_put(&gw->flood, phone, f) != 0) {
-			free(f);
-			return 0; /* too many numbers to track: let it in */
+		/* Full: the least recently seen number is forgotten. */
+		if (strmap_put(&fl->map, phone, f) == 1 &&
+		    (fl->warned == 0 || now - fl->warned >= FLOOD_WARN_MS)) {
+			fl->warned = now;
+			log_warn("ingress",
+			    "flood guard full: forgetting the least recently "
+			    "seen numbers tracked=%zu forgotten=%llu",
+			    fl->map.n, (unsigned long long)fl->map.evicted);
 		}
 	}
 	if (now - f->start >= lim->period_ms) {
@@ -206,6 +244,16 @@ flooded(struct gateway *gw, const char *phone)
 		    log_phone(phone, masked, sizeof(masked)),
 		    (long long)lim->count, (long long)(lim->period_ms / 1000));
 	}
+	return 1;
+}
+
+/* True when this message is one too many for the number's window. */
+static int
+flooded(struct gateway *gw, const char *phone)
+{
+	if (!ingress_flood_check(
+		&gw->flood, &gw->cfg->sender_limit, phone, now_ms()))
+		return 0;
 	gw->flooded++;
 	return 1;
 }
@@ -449,17 +497,15 @@ free_seen(void *v)
 	free(s);
 }
 
+/* True for a session not heard from in USSD_KEEP_MS (the map frees it). */
 static int
-sweep_seen(void *arg, const char *key, void *value)
+stale_seen(void *arg, const char *key, void *value)
 {
-	struct ussd_seen *s = value;
+	const struct ussd_seen *s = value;
 	int64_t now = *(int64_t *)arg;
 
 	(void)key;
-	if (now - s->at < USSD_KEEP_MS)
-		return 0;
-	free_seen(s);
-	return 1;
+	return now - s->at >= USSD_KEEP_MS;
 }
 
 /* The dialled string of a new session: the code with text's parts. */
@@ -501,25 +547,23 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 	j->cb = cb;
 	j->arg = arg;
 	if (u->cumulative) {
-		key = xasprintf("%s\x1f%s", u->channel, u->session);
+		/*
+		 * Keyed by the phone too: another phone's step for the same
+		 * session id (refused by the dialog) leaves the owner's text
+		 * alone. Full, the least recently used session is forgotten.
+		 */
+		strmap_expire(&gw->ussd_seen, stale_seen, &now);
+		key =
+		    xasprintf("%s\x1f%s\x1f%s", u->channel, u->session, phone);
 		seen = strmap_get(&gw->ussd_seen, key);
 		input = ingress_ussd_input(seen ? seen->text : NULL, text);
 		if (seen == NULL) {
 			seen = xcalloc(1, sizeof(*seen));
-			if (strmap_put(&gw->ussd_seen, key, seen) != 0) {
-				strmap_sweep(&gw->ussd_seen, sweep_seen, &now);
-				if (strmap_put(&gw->ussd_seen, key, seen) !=
-				    0) {
-					free(seen);
-					seen = NULL;
-				}
-			}
+			strmap_put(&gw->ussd_seen, key, seen);
 		}
-		if (seen != NULL) {
-			free(seen->text);
-			seen->text = xstrdup(text);
-			seen->at = now;
-		}
+		free(seen->text);
+		seen->text = xstrdup(text);
+		seen->at = now;
 		free(key);
 		j->dialled = dialled_string(u->code, text);
 	} else {
@@ -601,13 +645,13 @@ ingress_recover(struct gateway *gw)
 void
 ingress_init(struct gateway *gw)
 {
-	strmap_init(&gw->flood, FLOOD_MAX_NUMBERS);
-	strmap_init(&gw->ussd_seen, USSD_MAX_SESSIONS);
+	ingress_flood_init(&gw->flood, INGRESS_FLOOD_MAX);
+	strmap_init(&gw->ussd_seen, INGRESS_USSD_MAX, free_seen);
 }
 
 void
 ingress_free(struct gateway *gw)
 {
-	strmap_free(&gw->flood, free);
-	strmap_free(&gw->ussd_seen, free_seen);
+	ingress_flood_free(&gw->flood);
+	strmap_free(&gw->ussd_seen);
 }

@@ -13,7 +13,26 @@
 
 #include <stdint.h>
 
+#include "strmap.h"
+
 struct gateway;
+struct rate;
+
+#define INGRESS_FLOOD_MAX 100000 /* numbers the flood guard tracks */
+#define INGRESS_USSD_MAX 100000  /* USSD sessions whose text is kept */
+
+/*
+ * The flood guard: at most rate.count messages from one number in each
+ * window of rate.period_ms (from that number's first message); the rest
+ * are stored but not answered. It tracks at most max numbers: a number
+ * whose window has passed is forgotten, and when the map is still full the
+ * least recently seen number is, so a new number is always counted and a
+ * number that keeps flooding stays throttled.
+ */
+struct ingress_flood {
+	struct strmap map; /* phone -> its window, least recently seen last */
+	int64_t warned;    /* when eviction was last logged, ms */
+};
 
 /*
  * The outcome for the caller, after the commit. status is 200 (stored,
@@ -66,6 +85,17 @@ int ingress_status(struct gateway *, const char *channel, const char *id,
 
 /* Start-up: handles inbound messages stored but not handled (a crash). */
 void ingress_recover(struct gateway *);
+
+/* An empty flood guard for max numbers; ingress_flood_free releases it. */
+void ingress_flood_init(struct ingress_flood *, size_t max);
+void ingress_flood_free(struct ingress_flood *);
+/*
+ * Counts one message from phone (E.164) at time now (ms) against lim.
+ * Returns 1 when it is one too many for the number's window (logged once
+ * per window, masked), else 0.
+ */
+int ingress_flood_check(struct ingress_flood *, const struct rate *lim,
+    const char *phone, int64_t now);
 
 /* Sets up and tears down the ingress state of gw. */
 void ingress_init(struct gateway *);

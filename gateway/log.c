@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "scrub.h"
+
 static int log_level = L_INFO;
 static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
 
@@ -66,9 +68,13 @@ log_msg(int level, const char *module, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
-	/* One write per line, so lines from several processes do not mix. */
+	/*
+	 * One line per event: no control character (a newline, a carriage
+	 * return, an escape) survives. One write per line, so lines from
+	 * several processes do not mix.
+	 */
 	for (char *p = line; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	fprintf(stderr, "%s\n", line);
 }
@@ -108,44 +114,97 @@ fatalx(const char *fmt, ...)
 const char *
 log_phone(const char *num, char *out, size_t outlen)
 {
-	size_t len;
+	/* At every level, debug included: logs are copied to places that
+	 * residents' numbers must not reach. */
+	return scrub_phone(num, out, outlen);
+}
 
-	if (num == NULL)
-		num = "";
-	len = strlen(num);
-	if (log_level >= L_DEBUG || len < 9) {
-		snprintf(out, outlen, "%s",
-		    len < 9 && log_level < L_DEBUG ? "****" : num);
-		return out;
+/*
+ * Appends the n bytes at s to out (at *i, never past outlen - 1), made safe
+ * for a log line: a control character (a byte below 0x20, 0x7f, or a C1
+ * control U+0080 to U+009F in UTF-8) becomes a space and '"' becomes '\'',
+ * so free text can neither forge a line nor close its quoted value. Other
+ * bytes, UTF-8 included, stay.
+ */
+static void
+put_clean(char *out, size_t outlen, size_t *i, const char *s, size_t n)
+{
+	unsigned char c;
+	size_t k;
+
+	for (k = 0; k < n && *i + 1 < outlen; k++) {
+		c = (unsigned char)s[k];
+		if (c == 0xc2 && k + 1 < n && (unsigned char)s[k + 1] >= 0x80 &&
+		    (unsigned char)s[k + 1] <= 0x9f) {
+			k++;
+			c = ' ';
+		} else if (c < 0x20 || c == 0x7f)
+			c = ' ';
+		else if (c == '"')
+			c = '\'';
+		out[(*i)++] = (char)c;
 	}
-	snprintf(out, outlen, "%.5s****%s", num, num + len - 4);
-	return out;
+}
+
+/* Appends digit run r of s masked: its first and last two digits stay. */
+static void
+put_masked(char *out, size_t outlen, size_t *i, const char *s,
+    const struct scrub_run *r)
+{
+	size_t k, d = 0;
+	char c;
+
+	for (k = 0; k < r->len && *i + 1 < outlen; k++) {
+		c = s[r->start + k];
+		if (c >= '0' && c <= '9') {
+			if (d >= 2 && d + 2 < r->digits)
+				c = '*';
+			d++;
+		}
+		out[(*i)++] = c;
+	}
+}
+
+/* Drops a UTF-8 sequence left incomplete at the end of out[0..*i). */
+static void
+utf8_trim(char *out, size_t *i)
+{
+	size_t k = *i, want;
+	unsigned char c;
+
+	while (
+	    k > 0 && *i - k < 3 && ((unsigned char)out[k - 1] & 0xc0) == 0x80)
+		k--;
+	if (k == 0)
+		return;
+	c = (unsigned char)out[k - 1];
+	if (c < 0xc0)
+		return;
+	want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+	if (*i - (k - 1) < want)
+		*i = k - 1;
 }
 
 const char *
 log_text(const char *s, char *out, size_t outlen)
 {
-	size_t i = 0, run, k;
+	struct scrub_run r;
+	size_t i = 0;
 
 	if (outlen == 0)
 		return out;
 	if (s == NULL)
 		s = "";
-	while (*s != '\0' && i + 1 < outlen) {
-		for (run = 0; s[run] >= '0' && s[run] <= '9'; run++)
-			;
-		if (run >= 6 && log_level < L_DEBUG) {
-			for (k = 0; k < run && i + 1 < outlen; k++)
-				out[i++] = k < 2 || k >= run - 2 ? s[k] : '*';
-			s += run;
-			continue;
-		}
-		if (run == 0)
-			run = 1;
-		for (k = 0; k < run && i + 1 < outlen; k++)
-			out[i++] = s[k];
-		s += run;
+	while (i + 1 < outlen && scrub_next(s, &r) == 0) {
+		put_clean(out, outlen, &i, s, r.start);
+		if (r.digits >= SCRUB_MIN_DIGITS || r.longest >= 6)
+			put_masked(out, outlen, &i, s, &r);
+		else
+			put_clean(out, outlen, &i, s + r.start, r.len);
+		s += r.start + r.len;
 	}
+	put_clean(out, outlen, &i, s, strlen(s));
+	utf8_trim(out, &i);
 	out[i] = '\0';
 	return out;
 }

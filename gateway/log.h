@@ -41,17 +41,23 @@ NORETURN void fatal(const char *, ...) PRINTFLIKE(1, 2);
 NORETURN void fatalx(const char *, ...) PRINTFLIKE(1, 2);
 
 /*
- * Masks a phone number for logs at level info and above unless the level is
- * debug: "+254700000001" becomes "+2547****0001". Writes into out (at least
- * 32 bytes) and returns it.
+ * Masks a phone number for logs at every level (scrub_phone: the first
+ * four characters and the last two stay, "+254700000001" becomes
+ * "+254*******01", short ones "****"). Writes into out (at least 32 bytes)
+ * and returns it.
  */
 const char *log_phone(const char *, char *, size_t);
 
 /*
  * Scrubs free text for the log (a provider's error, a parser's complaint
- * quoting its input): below level debug, every run of six or more digits
- * (a phone number, an account) keeps its first and last two digits only,
- * and the text is cut to outlen - 1 bytes. Returns out.
+ * quoting its input). At every level a control character (bytes below
+ * 0x20, 0x7f, and the C1 controls U+0080 to U+009F) becomes a space and
+ * '"' becomes '\'', so the text cannot forge a log line or a key=value
+ * pair; other UTF-8 stays. Every digit run (see scrub.h:
+ * digits with single spaces, dots or dashes between them) of seven or more
+ * digits, or with six or more in a row, keeps its first and last two
+ * digits only: "+254 712-999-888" becomes "+25* ***-***-*88". The text is
+ * cut to outlen - 1 bytes, never inside a UTF-8 character. Returns out.
  */
 const char *log_text(const char *, char *, size_t);
 

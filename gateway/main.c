@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -115,7 +116,7 @@ cmd_check(int argc, const char *path)
 	struct config_errors *errs = NULL;
 	struct flow_findings f;
 	struct flowset *set = NULL;
-	size_t nerr;
+	size_t nerr, nwarn;
 	int rc;
 
 	if (argc > 1) {
@@ -125,6 +126,7 @@ cmd_check(int argc, const char *path)
 	config_load(path, &cfg, &errs);
 	config_errors_print(errs, stderr);
 	nerr = config_errors_count(errs);
+	nwarn = config_warnings_count(errs);
 	config_errors_free(errs);
 	if (cfg == NULL)
 		return 1;
@@ -133,15 +135,14 @@ cmd_check(int argc, const char *path)
 	flow_findings_sort(&f);
 	flow_findings_print(&f, stderr);
 	nerr += f.nerrors;
+	nwarn += f.nwarnings;
 	if (nerr == 0)
 		printf("%s: ok, %zu flow%s in %zu file%s, %zu warning%s\n",
 		    path, set->nflows, set->nflows == 1 ? "" : "s", set->nfiles,
-		    set->nfiles == 1 ? "" : "s", f.nwarnings,
-		    f.nwarnings == 1 ? "" : "s");
+		    set->nfiles == 1 ? "" : "s", nwarn, nwarn == 1 ? "" : "s");
 	else
 		fprintf(stderr, "baraza: %zu error%s, %zu warning%s\n", nerr,
-		    nerr == 1 ? "" : "s", f.nwarnings,
-		    f.nwarnings == 1 ? "" : "s");
+		    nerr == 1 ? "" : "s", nwarn, nwarn == 1 ? "" : "s");
 	(void)rc;
 	flowset_free(set);
 	flow_findings_free(&f);
@@ -176,6 +177,12 @@ main(int argc, char **argv)
 	size_t i;
 	int ch;
 
+	/*
+	 * Everything the gateway creates is private: the database and its
+	 * -wal and -shm files (SQLite gives these the database's mode), and
+	 * whatever else a command writes.
+	 */
+	umask(077);
 	/*
 	 * A write to a closed socket or to the pipe of a modem worker that
 	 * just died is an error to handle, not a reason to die.

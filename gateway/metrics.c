@@ -13,6 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "modems.h"
+#include "scrub.h"
 
 /* Webhook latency buckets, seconds: 1 ms to 5 s. */
 #define NBUCKETS 12
@@ -276,6 +277,128 @@ labels(struct buf *b, const char *name, const char *k1, const char *v1,
 	return rc ? -1 : 0;
 }
 
+/* One category of the reports: its rows and their sum. */
+struct catsum {
+	const char *name; /* the category (points into the rows) */
+	size_t first, n;  /* rows first .. first + n - 1 */
+	int64_t total;    /* reports */
+	int kept;         /* 1: its own label; 0: summed under "other" */
+};
+
+/* Most reports first, then by name. */
+static int
+by_total(const void *a, const void *b)
+{
+	const struct catsum *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* In the rows' order. */
+static int
+by_first(const void *a, const void *b)
+{
+	const struct catsum *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/*
+ * Chooses the categories that keep their own label: all of them when there
+ * are at most METRICS_MAX_CATEGORIES, else the METRICS_MAX_CATEGORIES - 1
+ * with the most reports, so that "other" makes the last one. A category
+ * named "other" or longer than METRICS_CATEGORY_MAX_LEN bytes always goes
+ * to "other". Fills cats (one per category, in the rows' order) and
+ * returns their number.
+ */
+static size_t
+choose_categories(const struct metrics_counts *c, struct catsum *cats)
+{
+	size_t n = 0, i, j, keep;
+
+	for (i = 0; i < c->nreports; i = j) {
+		cats[n].name = c->reports[i].category;
+		cats[n].first = i;
+		cats[n].total = 0;
+		for (j = i; j < c->nreports &&
+			    strcmp(c->reports[j].category, cats[n].name) == 0;
+		     j++)
+			cats[n].total += c->reports[j].n;
+		cats[n].n = j - i;
+		cats[n].kept = strcmp(cats[n].name, "other") != 0 &&
+			       strlen(cats[n].name) <= METRICS_CATEGORY_MAX_LEN;
+		n++;
+	}
+	keep = n <= METRICS_MAX_CATEGORIES ? n : METRICS_MAX_CATEGORIES - 1;
+	qsort(cats, n, sizeof(*cats), by_total);
+	for (i = 0, j = 0; i < n; i++) {
+		if (cats[i].kept && j < keep)
+			j++;
+		else
+			cats[i].kept = 0;
+	}
+	qsort(cats, n, sizeof(*cats), by_first);
+	return n;
+}
+
+/* A status of the reports summed under "other". */
+struct othersum {
+	const char *status; /* points into the rows */
+	int64_t n;          /* reports */
+};
+
+/*
+ * Reports by category and status. Categories are bounded (see
+ * choose_categories): the rest are summed by status under
+ * category="other", so the page always renders.
+ */
+static int
+render_reports(struct buf *b, const struct metrics_counts *c)
+{
+	struct othersum *other;
+	struct catsum *cats;
+	size_t ncats, nother = 0, i, k, j;
+	int rc = 0;
+
+	rc |= family(b, "baraza_reports", "gauge",
+	    "Issue reports by category and status (at most 50 categories, "
+	    "the rest under category other).");
+	if (c->nreports == 0)
+		return rc ? -1 : 0;
+	cats = xcalloc(c->nreports, sizeof(*cats));
+	other = xcalloc(c->nreports, sizeof(*other));
+	ncats = choose_categories(c, cats);
+	for (k = 0; k < ncats; k++) {
+		for (i = cats[k].first; i < cats[k].first + cats[k].n; i++) {
+			if (cats[k].kept) {
+				rc |= labels(b, "baraza_reports", "category",
+				    cats[k].name, "status",
+				    c->reports[i].status);
+				rc |= buf_printf(
+				    b, "} %lld\n", (long long)c->reports[i].n);
+				continue;
+			}
+			for (j = 0; j < nother; j++)
+				if (strcmp(other[j].status,
+					c->reports[i].status) == 0)
+					break;
+			if (j == nother)
+				other[nother++].status = c->reports[i].status;
+			other[j].n += c->reports[i].n;
+		}
+	}
+	for (j = 0; j < nother; j++) {
+		rc |= labels(b, "baraza_reports", "category", "other", "status",
+		    other[j].status);
+		rc |= buf_printf(b, "} %lld\n", (long long)other[j].n);
+	}
+	free(other);
+	free(cats);
+	return rc ? -1 : 0;
+}
+
 static int
 render_counts(
     struct buf *b, const struct metrics_counts *c, const struct config *cfg)
@@ -336,13 +459,7 @@ render_counts(
 	rc |= buf_printf(
 	    b, "baraza_sessions_active %lld\n", (long long)c->sessions);
 
-	rc |= family(b, "baraza_reports", "gauge",
-	    "Issue reports by category and status.");
-	for (i = 0; i < c->nreports; i++) {
-		rc |= labels(b, "baraza_reports", "category",
-		    c->reports[i].category, "status", c->reports[i].status);
-		rc |= buf_printf(b, "} %lld\n", (long long)c->reports[i].n);
-	}
+	rc |= render_reports(b, c);
 
 	rc |= family(b, "baraza_report_resolution_seconds", "histogram",
 	    "Seconds from a report's creation to its resolution, for reports "
@@ -571,6 +688,14 @@ render_gateway(struct gateway *gw, struct buf *b)
 	    "Requests refused by the HTTP limits or as malformed.");
 	rc |= buf_printf(b, "baraza_http_errors_total %llu\n",
 	    (unsigned long long)hs.errors_total);
+	rc |= family(b, "baraza_http_connections_shed_total", "counter",
+	    "Connections closed for lack of descriptors: idle keep-alive ones "
+	    "(shed) or new ones when none was idle (refused).");
+	rc |= buf_printf(b,
+	    "baraza_http_connections_shed_total{how=\"idle\"} %llu\n"
+	    "baraza_http_connections_shed_total{how=\"refused\"} %llu\n",
+	    (unsigned long long)hs.conns_shed,
+	    (unsigned long long)hs.conns_refused);
 
 	if (gw->flows != NULL && gw->flows->set != NULL) {
 		rc |= family(b, "baraza_flows", "gauge", "Flows loaded.");
@@ -606,6 +731,11 @@ render_gateway(struct gateway *gw, struct buf *b)
 	    (unsigned long long)gw->ussd_steps, (unsigned long long)gw->reports,
 	    (unsigned long long)gw->duplicates,
 	    (unsigned long long)gw->flooded);
+	rc |= family(b, "baraza_flood_guard_evicted_total", "counter",
+	    "Numbers the flood guard forgot before their window ended, to make "
+	    "room for new ones.");
+	rc |= buf_printf(b, "baraza_flood_guard_evicted_total %llu\n",
+	    (unsigned long long)gw->flood.map.evicted);
 	rc |= family(b, "baraza_webhook_refused_total", "counter",
 	    "Webhooks refused, by reason.");
 	rc |= buf_printf(b,
@@ -716,14 +846,5 @@ metrics_render(struct gateway *gw, struct buf *b)
 const char *
 metrics_mask_phone(const char *num, char *out, size_t outlen)
 {
-	size_t len;
-
-	if (num == NULL)
-		num = "";
-	len = strlen(num);
-	if (len < 9)
-		snprintf(out, outlen, "****");
-	else
-		snprintf(out, outlen, "%.5s****%s", num, num + len - 4);
-	return out;
+	return scrub_phone(num, out, outlen);
 }

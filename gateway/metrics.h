@@ -27,6 +27,8 @@ struct gateway;
 #define METRICS_MAX_ROWS 4096       /* GROUP BY rows kept per query */
 #define METRICS_MAX_ANSWERS 256     /* (channel, kind, status) kept */
 #define METRICS_LAST_ERRORS 10      /* failures `baraza stats` lists */
+#define METRICS_MAX_CATEGORIES 50   /* category labels, "other" included */
+#define METRICS_CATEGORY_MAX_LEN 64 /* longer categories count as "other" */
 
 /* The bounds of the time to resolution histogram, in seconds. */
 #define METRICS_RES_BUCKETS 8
@@ -88,6 +90,10 @@ int metrics_render(struct gateway *, struct buf *out);
 /*
  * Appends the store's figures only (messages, queue depth, sessions active
  * at now, reports, time to resolution) in the exposition format, uncached.
+ * Reports carry at most METRICS_MAX_CATEGORIES category labels: when there
+ * are more, the busiest keep theirs and the rest (and any category named
+ * "other" or longer than METRICS_CATEGORY_MAX_LEN) are summed by status
+ * under category="other".
  * With a config (else NULL), every configured channel gets a queue depth
  * sample, 0 included. Returns 0 or -1 as metrics_render.
  */
@@ -105,8 +111,8 @@ int metrics_escape(struct buf *out, const char *s);
 
 /*
  * Writes a phone number masked for people and logs, whatever the log
- * level: "+254700000001" becomes "+2547****0001", short ones "****".
- * Returns out, which holds at least 32 bytes.
+ * level (scrub_phone): "+254700000001" becomes "+254*******01", short
+ * ones "****". Returns out, which holds at least 32 bytes.
  */
 const char *metrics_mask_phone(const char *, char *out, size_t outlen);
 

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "open311.h"
 #include "reports.h"
+#include "scrub.h"
 #include "util.h"
 
 static const char sql_categories[] =
@@ -203,6 +204,22 @@ cat_build(struct catalogue *c, struct store *st, const struct flowset *set)
 	return 0;
 }
 
+/*
+ * A text field of the output. Any of them may carry what a resident typed
+ * (a category can come from a free answer), so every digit run of
+ * SCRUB_MIN_DIGITS or more digits becomes SCRUB_REPLACEMENT: open data
+ * never carries a phone number. NULL gives null.
+ */
+static json_t *
+open_text(const char *s)
+{
+	char *c = scrub_numbers(s);
+	json_t *j = reports_json_string(c);
+
+	free(c);
+	return j;
+}
+
 json_t *
 open311_services(struct store *st, const struct flowset *set)
 {
@@ -215,19 +232,16 @@ open311_services(struct store *st, const struct flowset *set)
 	a = json_array();
 	for (i = 0; i < c.n; i++) {
 		o = json_object();
+		json_object_set_new(o, "service_code", open_text(c.v[i].code));
+		json_object_set_new(o, "service_name", open_text(c.v[i].name));
 		json_object_set_new(
-		    o, "service_code", reports_json_string(c.v[i].code));
-		json_object_set_new(
-		    o, "service_name", reports_json_string(c.v[i].name));
-		json_object_set_new(
-		    o, "description", reports_json_string(c.v[i].description));
+		    o, "description", open_text(c.v[i].description));
 		json_object_set_new(o, "metadata", json_false());
 		json_object_set_new(o, "type", json_string("realtime"));
 		json_object_set_new(o, "keywords",
-		    reports_json_string(
-			c.v[i].keywords ? c.v[i].keywords : ""));
+		    open_text(c.v[i].keywords ? c.v[i].keywords : ""));
 		json_object_set_new(o, "group",
-		    reports_json_string(c.v[i].group ? c.v[i].group : "Other"));
+		    open_text(c.v[i].group ? c.v[i].group : "Other"));
 		json_array_append_new(a, o);
 	}
 	cat_free(&c);
@@ -379,15 +393,15 @@ render_cb(void *arg, const struct store_report *r, const char *last_note)
 	json_object_set_new(o, "service_request_id", json_integer(r->id));
 	json_object_set_new(
 	    o, "status", json_string(open311_status(r->status)));
-	json_object_set_new(o, "status_notes", reports_json_string(last_note));
-	json_object_set_new(o, "service_name",
-	    reports_json_string(sv != NULL ? sv->name : name));
+	/* Every text but the status and the times we write ourselves. */
+	json_object_set_new(o, "status_notes", open_text(last_note));
 	json_object_set_new(
-	    o, "service_code", reports_json_string(r->category));
-	json_object_set_new(o, "description", reports_json_string(r->details));
+	    o, "service_name", open_text(sv != NULL ? sv->name : name));
+	json_object_set_new(o, "service_code", open_text(r->category));
+	json_object_set_new(o, "description", open_text(r->details));
 	json_object_set_new(o, "agency_responsible", json_null());
 	json_object_set_new(o, "service_notice", json_null());
-	json_object_set_new(o, "address", reports_json_string(r->location));
+	json_object_set_new(o, "address", open_text(r->location));
 	json_object_set_new(o, "requested_datetime", json_string(created));
 	json_object_set_new(o, "updated_datetime", json_string(updated));
 	json_array_append_new(rd->out, o);

@@ -16,7 +16,9 @@
  * and closed), status_notes (the last note), service_code, service_name,
  * description (the details), address (the location), requested_datetime
  * and updated_datetime (ISO 8601 UTC, "Z"). Never the reporter's phone
- * number or contact.
+ * number or contact, and never a number typed in a text: in every text
+ * field served (all but status and the times), each digit run of seven or
+ * more digits becomes "[number removed]" (scrub_numbers in scrub.h).
  */
 #ifndef BARAZA_OPEN311_H
 #define BARAZA_OPEN311_H

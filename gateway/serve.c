@@ -2,10 +2,16 @@
  * serve.c: `baraza serve`: start-up, signals, flow reloads and the drained
  * stop of the gateway.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dispatch.h"
 #include "gateway.h"
@@ -20,6 +26,24 @@
 #define STOP_LIMIT_MS 4500     /* a stop finishes within 5 s, exit included */
 #define RELOAD_DEBOUNCE_MS 200 /* edits closer than this reload once */
 #define HOUSEKEEPING_MS (5 * 60 * 1000) /* expired sessions purged */
+
+/*
+ * Descriptors kept out of the HTTP server's reach, beyond those open when
+ * it starts taking connections (counted then): the store's later ones (the
+ * checkpointer's WAL, the WAL opened to sync it, SQLite's own), outbound
+ * requests (curl's cache of 32 connections and its resolver; plus its
+ * parallel connections to each provider's host), each modem (its worker's
+ * socket and the pipes of a restart) and some slack (log rotation,
+ * /dev/urandom, a CSV export). The last FD_GUARD descriptors never carry
+ * an HTTP connection, whatever the count says.
+ */
+#define FD_RESERVE_STORE 8
+#define FD_RESERVE_OUTBOUND 32
+#define FD_RESERVE_MODEM 4
+#define FD_RESERVE_SLACK 16
+#define FD_GUARD 16
+/* The HTTP server keeps at least this many connections however few. */
+#define FD_MIN_CONNS 4
 
 int
 gateway_load_flows(const struct config *cfg, struct flowset **out,
@@ -261,6 +285,146 @@ on_walk_left(uv_handle_t *h, void *arg)
 	    uv_handle_type_name(uv_handle_get_type(h)), uv_is_closing(h));
 }
 
+/* The soft open-file limit, capped to what an int holds. */
+static long long
+nofile_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)INT_MAX)
+		return INT_MAX;
+	return (long long)rl.rlim_cur;
+}
+
+/*
+ * Raises the soft open-file limit to the hard one (the usual soft limit of
+ * 1,024 is far below the HTTP server's 10,000 connections). Where the hard
+ * limit is unlimited or above what the kernel allows, the first of 2^20,
+ * 2^19, ... that it takes.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t was, want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warn("gateway", "cannot read the open files limit error=%s",
+		    strerror(errno));
+		return;
+	}
+	was = rl.rlim_cur;
+	want = rl.rlim_max;
+	while (want > was) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			break;
+		want = want > ((rlim_t)1 << 20) ? (rlim_t)1 << 20 : want / 2;
+	}
+	log_info("gateway", "open files limit=%lld was=%lld", nofile_limit(),
+	    was == RLIM_INFINITY ? -1LL : (long long)was);
+}
+
+/* Descriptors open now (Linux, or probed up to the first 4,096 elsewhere). */
+static int
+count_open_fds(void)
+{
+	struct dirent *e;
+	DIR *d;
+	int n = 0, fd;
+
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while ((e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.')
+				n++;
+		closedir(d);
+		return n > 0 ? n - 1 : 0; /* the folder's own */
+	}
+	for (fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
+
+/*
+ * Caps the HTTP server's connections to what the open-file limit leaves
+ * once the rest of the gateway has its descriptors: min(max_conns, limit -
+ * reserve). Called when everything else has started.
+ */
+static void
+cap_connections(struct gateway *gw)
+{
+	const struct config *cfg = gw->cfg;
+	struct http_limits l;
+	long long nofile = nofile_limit(), avail, cap;
+	int used, keep, nmodems = 0, nproviders = 0;
+	size_t i;
+
+	if (nofile < 0) {
+		log_warn("gateway", "open files limit unknown, connections "
+				    "capped at max_conns only");
+		return;
+	}
+	for (i = 0; i < cfg->nchannels; i++) {
+		if (cfg->channels[i].type == CHANNEL_GAMMU)
+			nmodems++;
+		else
+			nproviders++;
+	}
+	used = count_open_fds();
+	keep = FD_RESERVE_STORE + FD_RESERVE_OUTBOUND +
+	       nproviders * CLIENT_MAX_HOST_CONNECTIONS +
+	       nmodems * FD_RESERVE_MODEM + FD_RESERVE_SLACK;
+	avail = nofile - used - keep;
+	if (avail < FD_MIN_CONNS) {
+		log_warn("gateway",
+		    "open files limit too low, raise it (LimitNOFILE=, "
+		    "ulimit -n) limit=%lld open=%d reserve=%d",
+		    nofile, used, keep);
+		avail = FD_MIN_CONNS;
+	}
+	/* Outbound requests stay within their share of the reserve. */
+	if (client_set_max_connections(&gw->client,
+		FD_RESERVE_OUTBOUND +
+		    (long)nproviders * CLIENT_MAX_HOST_CONNECTIONS) != 0)
+		log_warn("gateway", "cannot cap outbound connections");
+	http_limits_default(&l);
+	cap = avail < (long long)l.max_conns ? avail : (long long)l.max_conns;
+	http_server_set_cap(&gw->http, (unsigned)cap,
+	    nofile > 2 * FD_GUARD ? (int)(nofile - FD_GUARD) : 0);
+	log_info("http",
+	    "connections capped max=%lld files=%lld open=%d reserve=%d", cap,
+	    nofile, used, keep);
+}
+
+/*
+ * The database and its -wal and -shm files are created 0600. One that
+ * others may read was made so by hand or before that: it is left as it is
+ * (an operator may want a backup group to read it) and logged.
+ */
+static void
+warn_loose_modes(const char *db)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	struct stat st;
+	char *path;
+	size_t i;
+
+	if (strcmp(db, ":memory:") == 0)
+		return;
+	for (i = 0; i < nitems(suffix); i++) {
+		path = xasprintf("%s%s", db, suffix[i]);
+		if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+			log_warn("store",
+			    "the database is readable by others, chmod 600 "
+			    "it unless that is meant path=%s mode=%04o",
+			    path, (unsigned)(st.st_mode & 07777));
+		free(path);
+	}
+}
+
 /* Formats the configured listen address for http_server_listen. */
 static char *
 listen_string(const struct config_addr *a)
@@ -277,6 +441,7 @@ serve_main(struct config *cfg, const char *exe_path)
 	struct flow_findings f;
 	struct flowset *set;
 	char *err = NULL, *addr;
+	size_t i;
 	int rc;
 
 	memset(&gw, 0, sizeof(gw));
@@ -296,6 +461,7 @@ serve_main(struct config *cfg, const char *exe_path)
 		free(err);
 		return 1;
 	}
+	warn_loose_modes(cfg->database);
 	if ((rc = outq_recover(gw.store, now_ms())) > 0)
 		log_warn("gateway",
 		    "messages in flight at the last stop are queued again "
@@ -318,6 +484,8 @@ serve_main(struct config *cfg, const char *exe_path)
 	gw.flows->set = set;
 	gw.flows->refs = 1;
 
+	/* Here, so that a start that fails on its config says one line. */
+	raise_nofile();
 	if ((rc = http_server_init(
 		 &gw.http, gw.loop, NULL, router_handle, &gw)) != 0)
 		fatalx("http: %s", uv_strerror(rc));
@@ -383,12 +551,23 @@ serve_main(struct config *cfg, const char *exe_path)
 	modems_start(&gw);
 	privacy_start(&gw);
 	ingress_recover(&gw);
+	cap_connections(&gw);
 
 	log_info("http", "listening addr=%s:%d",
 	    strchr(cfg->listen.host, ':') ? "[::]" : cfg->listen.host,
 	    http_server_port(&gw.http));
 	log_info("gateway", "started version=%s flows=%zu channels=%zu",
 	    PACKAGE_VERSION, gw.flows->set->nflows, cfg->nchannels);
+	for (i = 0; i < cfg->nchannels; i++) {
+		const char *key =
+		    config_channel_unsigned(cfg, &cfg->channels[i]);
+
+		if (key != NULL)
+			log_warn("gateway",
+			    "channel takes unauthenticated webhooks "
+			    "(allow_unsigned = yes) channel=%s missing=%s",
+			    cfg->channels[i].name, key);
+	}
 
 	uv_run(gw.loop, UV_RUN_DEFAULT);
 

@@ -3,6 +3,8 @@
  * libcrypto (EVP_MAC for HMAC, CRYPTO_memcmp for comparing).
  */
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -146,32 +148,74 @@ sig_hmac_sha256_hex(const void *key, size_t keylen, const void *data,
 	return 0;
 }
 
-int
-sig_http_sign(
-    const char *key, const void *body, size_t len, char *out, size_t outlen)
+/*
+ * The MAC of "UNIX.BODY", UNIX the n digits at digits, into out.
+ */
+static int
+http_mac(const char *key, const char *digits, size_t n, const void *body,
+    size_t len, unsigned char out[SHA256_LEN])
 {
-	if (key == NULL || out == NULL || outlen < SIG_HEADER_LEN + 1)
+	struct hmac h;
+
+	if (hmac_begin(&h, "SHA256", key, strlen(key)) != 0)
 		return -1;
-	memcpy(out, "sha256=", 7);
-	return sig_hmac_sha256_hex(
-	    key, strlen(key), body, len, out + 7, outlen - 7);
+	hmac_update(&h, digits, n);
+	hmac_update(&h, ".", 1);
+	hmac_update(&h, body, len);
+	return hmac_end(&h, out, SHA256_LEN);
 }
 
 int
-sig_http_verify(
-    const char *key, const void *body, size_t len, const char *header)
+sig_http_sign(const char *key, int64_t t, const void *body, size_t len,
+    char *out, size_t outlen)
+{
+	unsigned char mac[SHA256_LEN];
+	char digits[SIG_TIME_DIGITS + 1];
+	int n;
+
+	if (key == NULL || out == NULL || outlen < SIG_HEADER_LEN + 1 ||
+	    (body == NULL && len > 0) || t < 0 || t > INT64_C(999999999999))
+		return -1;
+	n = snprintf(digits, sizeof(digits), "%lld", (long long)t);
+	if (n < 1 || (size_t)n >= sizeof(digits) ||
+	    http_mac(key, digits, (size_t)n, body, len, mac) != 0)
+		return -1;
+	/* "t=" + digits + ",sha256=" fits: the hex goes at its end. */
+	n = snprintf(out, outlen, "t=%s,sha256=", digits);
+	hex_encode(mac, sizeof(mac), out + n);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return 0;
+}
+
+int
+sig_http_verify(const char *key, int64_t now, const void *body, size_t len,
+    const char *header)
 {
 	unsigned char want[SHA256_LEN], got[SHA256_LEN];
+	const char *digits, *p;
+	int64_t t = 0;
+	size_t n;
 	int r;
 
-	if (key == NULL || header == NULL || (body == NULL && len > 0))
-		return -1;
-	if (strncasecmp(header, "sha256=", 7) != 0 ||
-	    hex_decode(header + 7, got, sizeof(got)) != 0)
-		return -1;
-	if (hmac_sha256(key, strlen(key), body, len, want) != 0)
-		return -1;
-	r = CRYPTO_memcmp(want, got, sizeof(want)) == 0 ? 0 : -1;
+	if (header == NULL || strncmp(header, "t=", 2) != 0)
+		return SIG_MALFORMED;
+	/* The header is the sender's: read no further than it is valid. */
+	digits = header + 2;
+	for (n = 0; n < SIG_TIME_DIGITS && digits[n] >= '0' && digits[n] <= '9';
+	     n++)
+		t = t * 10 + (digits[n] - '0');
+	p = digits + n;
+	if (n == 0 || digits[0] == '0' || strncasecmp(p, ",sha256=", 8) != 0 ||
+	    strlen(p + 8) != SIG_SHA256_HEX_LEN ||
+	    hex_decode(p + 8, got, sizeof(got)) != 0)
+		return SIG_MALFORMED;
+	if (t < now - SIG_MAX_SKEW || t > now + SIG_MAX_SKEW)
+		return SIG_STALE;
+	if (key == NULL || key[0] == '\0' || (body == NULL && len > 0) ||
+	    http_mac(key, digits, n, body, len, want) != 0)
+		return SIG_MISMATCH;
+	r = CRYPTO_memcmp(want, got, sizeof(want)) == 0 ? SIG_VALID
+							: SIG_MISMATCH;
 	OPENSSL_cleanse(want, sizeof(want));
 	return r;
 }

@@ -2,9 +2,12 @@
  * sig.h: request signatures and constant-time secret checks, all on
  * OpenSSL libcrypto.
  *
- * - The generic http channel signs raw bodies both ways with
- *   "X-Baraza-Signature: sha256=HEX", HEX the lower-case HMAC-SHA256 of the
- *   body under the channel's signing_key.
+ * - The generic http channel signs requests both ways with
+ *   "X-Baraza-Signature: t=UNIX,sha256=HEX": UNIX the signer's clock in
+ *   seconds since the epoch, HEX the lower-case HMAC-SHA256 of UNIX, '.'
+ *   and the raw body under the channel's signing_key. A signature whose
+ *   UNIX is more than SIG_MAX_SKEW seconds away from the checker's clock
+ *   is refused, so a captured request cannot be replayed later.
  * - Twilio signs webhooks with "X-Twilio-Signature": base64 of
  *   HMAC-SHA1(auth_token, URL + each POST parameter's name immediately
  *   followed by its value, parameters sorted by name).
@@ -19,10 +22,14 @@
 #define BARAZA_SIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define SIG_SHA256_HEX_LEN 64 /* hex digits of an HMAC-SHA256 */
-#define SIG_HEADER_LEN (7 + SIG_SHA256_HEX_LEN) /* "sha256=" + hex */
-#define SIG_TWILIO_LEN 28                       /* base64 of an HMAC-SHA1 */
+#define SIG_TIME_DIGITS 12    /* digits of UNIX in a signature, at most */
+/* "t=" + UNIX + ",sha256=" + hex, at most. */
+#define SIG_HEADER_LEN (2 + SIG_TIME_DIGITS + 8 + SIG_SHA256_HEX_LEN)
+#define SIG_MAX_SKEW 300          /* seconds a signature's UNIX may be off */
+#define SIG_TWILIO_LEN 28         /* base64 of an HMAC-SHA1 */
 #define SIG_TWILIO_MAX_PARAMS 512 /* POST parameters signed at most */
 
 /*
@@ -34,20 +41,32 @@ int sig_hmac_sha256_hex(const void *key, size_t keylen, const void *data,
     size_t len, char *out, size_t outlen);
 
 /*
- * Writes the header value "sha256=HEX" for body under key (a NUL-terminated
- * signing_key) into out (outlen >= SIG_HEADER_LEN + 1). Returns 0 or -1.
+ * Writes the header value "t=UNIX,sha256=HEX" for body under key (a
+ * NUL-terminated signing_key) at time t (seconds since the epoch, 0 to
+ * 999999999999) into out (outlen >= SIG_HEADER_LEN + 1). Returns 0, or -1
+ * on an empty key, a t out of range, a short buffer or a libcrypto failure.
  */
-int sig_http_sign(
-    const char *key, const void *body, size_t len, char *out, size_t outlen);
+int sig_http_sign(const char *key, int64_t t, const void *body, size_t len,
+    char *out, size_t outlen);
+
+/* sig_http_verify results. */
+enum sig_verdict {
+	SIG_VALID = 0,      /* well-formed, fresh and matching */
+	SIG_MALFORMED = -1, /* NULL, or not exactly "t=UNIX,sha256=HEX" */
+	SIG_STALE = -2,     /* UNIX more than SIG_MAX_SKEW s from now */
+	SIG_MISMATCH = -3,  /* well-formed and fresh, but wrong */
+};
 
 /*
- * Checks header (the received "sha256=HEX" value; the prefix is matched
- * without regard to case, HEX in either case) against body under key, in
- * constant time. Returns 0 when it matches, -1 when it does not or when
- * header is NULL or malformed.
+ * Checks header, a received "t=UNIX,sha256=HEX" value, against body under
+ * key at time now (seconds since the epoch). The syntax is strict: "t=",
+ * 1 to SIG_TIME_DIGITS digits without a leading zero, ",sha256=" and
+ * exactly SIG_SHA256_HEX_LEN hex digits (either case), nothing else. The
+ * MAC is compared in constant time. Returns SIG_VALID, or one of the
+ * negative enum sig_verdict values (an empty or NULL key: SIG_MISMATCH).
  */
-int sig_http_verify(
-    const char *key, const void *body, size_t len, const char *header);
+int sig_http_verify(const char *key, int64_t now, const void *body, size_t len,
+    const char *header);
 
 /* One decoded (not percent-encoded) form parameter. */
 struct sig_param {

@@ -4,10 +4,12 @@
  */
 #include "store.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -141,6 +143,20 @@ static const char *const migrations[] = {
     "  restarts INTEGER,"
     "  updated INTEGER"
     ");",
+    /*
+     * 2 -> 3: the first answer to each Idempotency-Key of an admin POST
+     * (idem.c), kept 24 hours.
+     */
+    "CREATE TABLE idempotency ("
+    "  endpoint TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  request_hash BLOB NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  answer TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  PRIMARY KEY (endpoint, key)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX idempotency_created ON idempotency(created);",
 };
 
 /*
@@ -515,6 +531,20 @@ store_schema_version(void)
 	return (int)nitems(migrations);
 }
 
+/*
+ * Creates the database file mode 0600 if it does not exist yet, whatever
+ * the umask: SQLite gives its -wal and -shm files the database's own mode.
+ * An existing file is left as it is. A failure here is SQLite's to report.
+ */
+static void
+create_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		close(fd);
+}
+
 int
 store_open(
     const char *path, int durability_full, struct store **out, char **errmsg)
@@ -533,6 +563,8 @@ store_open(
 		return -1;
 	}
 	memory = strcmp(path, ":memory:") == 0;
+	if (!memory)
+		create_private(path);
 	rc = sqlite3_open_v2(path, &db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE,
 	    NULL);

@@ -303,6 +303,17 @@ check_done(struct client *c)
 }
 
 int
+client_set_max_connections(struct client *c, long max)
+{
+	if (c == NULL || c->multi == NULL || max < 0)
+		return -1;
+	return curl_multi_setopt(
+		   c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max) == CURLM_OK
+		   ? 0
+		   : -1;
+}
+
+int
 client_init(struct client *c, uv_loop_t *loop)
 {
 	CURLM *m;
@@ -428,6 +439,9 @@ client_request(struct client *c, const struct client_req *req,
 	SETOPT(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap);
 	SETOPT(e, CURLOPT_USERAGENT, "baraza");
 	SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* A flow's fetch: the gateway built the path, curl leaves it be. */
+	if (req->path_as_is)
+		SETOPT(e, CURLOPT_PATH_AS_IS, 1L);
 
 	if (strcmp(method, "GET") == 0)
 		SETOPT(e, CURLOPT_HTTPGET, 1L);

@@ -54,6 +54,9 @@ struct client_req {
 				       NULL; the user part holds no ':' */
 	long timeout_ms;            /* whole request; 0: CLIENT_TIMEOUT_MS */
 	size_t max_body;            /* response cap; 0: CLIENT_BODY_MAX */
+	int path_as_is;             /* 1: send the path exactly as given,
+				       "." and ".." segments left in place
+				       (CURLOPT_PATH_AS_IS) */
 };
 
 /*
@@ -103,6 +106,14 @@ struct client {
  * before c is freed or the loop is closed.
  */
 int client_init(struct client *c, uv_loop_t *loop);
+
+/*
+ * Caps the connections c keeps open at once, to every host together, at
+ * max (0: no cap); requests beyond it wait in curl's queue. The gateway
+ * sets it to the descriptors it keeps in reserve for outbound requests.
+ * Returns 0, or -1 when curl refuses it.
+ */
+int client_set_max_connections(struct client *c, long max);
 
 /*
  * Starts req; cb(resp, arg) is called exactly once, always later from the

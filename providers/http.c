@@ -10,9 +10,11 @@
  *           outbound request; status is sent, delivered or failed (with an
  *           optional "error" text)
  * Sending POSTs {"id": N, "to": "...", "text": "..."} to api_url. With a
- * signing_key, both directions carry X-Baraza-Signature: sha256=HEX, the
- * HMAC-SHA256 of the raw body; a webhook without the right one is refused
- * before its body is parsed.
+ * signing_key (required unless allow_unsigned = yes), both directions carry
+ * X-Baraza-Signature: t=UNIX,sha256=HEX, the HMAC-SHA256 of UNIX, '.' and
+ * the raw body (sig.h); a webhook without the right one, or signed more
+ * than SIG_MAX_SKEW seconds away from now, is refused before its body is
+ * parsed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,30 +25,42 @@
 #include "sig.h"
 
 /*
- * Checks the signature when the channel has a signing_key, then parses
- * the body. Returns DECODE_OK with *root set, or DECODE_BAD or
+ * Checks the signature when the channel has a signing_key (only a channel
+ * with allow_unsigned = yes has none), then parses the body. Returns DECODE_OK with *root set, or DECODE_BAD or
  * DECODE_FORBIDDEN with a reason and *root NULL.
  */
 static int
 hp_load(const struct channel_config *cfg, const struct http_request *req,
     json_t **root, struct buf *reason)
 {
-	const char *header;
+	const char *header, *why = NULL;
 
 	*root = NULL;
 	if (cfg->signing_key != NULL && cfg->signing_key[0] != '\0') {
 		header = http_header(req, "X-Baraza-Signature");
-		if (header == NULL || header[0] == '\0') {
+		if (header == NULL || header[0] == '\0')
+			why = "missing X-Baraza-Signature";
+		else
+			switch (
+			    sig_http_verify(cfg->signing_key, now_ms() / 1000,
+				req->body, req->body_len, header)) {
+			case SIG_VALID:
+				break;
+			case SIG_MALFORMED:
+				why = "malformed X-Baraza-Signature: expected "
+				      "t=UNIX,sha256=HEX";
+				break;
+			case SIG_STALE:
+				why = "X-Baraza-Signature too old (or in the "
+				      "future): its t must be within 300 s";
+				break;
+			default:
+				why = "wrong X-Baraza-Signature";
+				break;
+			}
+		if (why != NULL) {
 			if (reason != NULL)
-				(void)buf_puts(
-				    reason, "missing X-Baraza-Signature");
-			return DECODE_FORBIDDEN;
-		}
-		if (sig_http_verify(cfg->signing_key, req->body, req->body_len,
-			header) != 0) {
-			if (reason != NULL)
-				(void)buf_puts(
-				    reason, "wrong X-Baraza-Signature");
+				(void)buf_puts(reason, why);
 			return DECODE_FORBIDDEN;
 		}
 	}
@@ -244,8 +258,8 @@ hp_build_send(const struct channel_config *cfg, const struct provider_msg *msg,
 	    provider_request_header(r, "Accept: application/json") == -1)
 		goto fail;
 	if (cfg->signing_key != NULL && cfg->signing_key[0] != '\0') {
-		if (sig_http_sign(cfg->signing_key, r->body, strlen(r->body),
-			sig, sizeof(sig)) == -1 ||
+		if (sig_http_sign(cfg->signing_key, now_ms() / 1000, r->body,
+			strlen(r->body), sig, sizeof(sig)) == -1 ||
 		    provider_request_header(r, "X-Baraza-Signature: %s", sig) ==
 			-1)
 			goto fail;

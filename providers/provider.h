@@ -121,11 +121,14 @@ struct provider_ops {
 	const char *name; /* the channel type's name */
 
 	/*
-	 * Decode an incoming SMS webhook. The webhook_secret (?secret=) is
-	 * checked by the gateway before; signatures (Twilio's
-	 * X-Twilio-Signature, the http type's X-Baraza-Signature) are
-	 * checked here: public_url is the scheme and host the provider
-	 * called ("https://sms.example.org"), worked out by the gateway.
+	 * Decode an incoming SMS webhook. The webhook_secret (?secret= or
+	 * X-Baraza-Secret) is checked by the gateway before; signatures
+	 * (Twilio's X-Twilio-Signature, the http type's X-Baraza-Signature)
+	 * MUST be checked here, before anything else is looked at:
+	 * public_url is the configured scheme and host the provider calls
+	 * ("https://sms.example.org"; the channel's, else the gateway's), or
+	 * NULL when none is configured. It never comes from the request's
+	 * Host or X-Forwarded-* headers, which the sender chooses.
 	 * On DECODE_BAD or DECODE_FORBIDDEN, a one-line reason is appended
 	 * to reason (a buf the caller owns), for the 400/403 answer.
 	 */

@@ -4,10 +4,11 @@
  * Twilio POSTs forms for incoming messages (MessageSid From To Body ...)
  * and for status callbacks (MessageSid MessageStatus ErrorCode ...), each
  * signed in X-Twilio-Signature over the URL it called and every POST
- * parameter (sig.h). That URL is rebuilt from the public URL the gateway
- * worked out (configured, or from the proxy's headers) plus the request's
- * path and query; a missing or wrong signature is refused with 403 before
- * anything else is looked at. An incoming message is answered with an
+ * parameter (sig.h). That URL is rebuilt from the configured public_url
+ * (the channel's, else the gateway's; never the request's Host or
+ * X-Forwarded-* headers, which the sender chooses) plus the request's path
+ * and query; a missing or wrong signature, or no public_url to check it
+ * against, is refused with 403 before anything else is looked at. An incoming message is answered with an
  * empty TwiML document.
  *
  * Sending is a form POST to

@@ -3,7 +3,7 @@
  * after Kannel's test/fakesmsc.c.
  *
  *   fake_provider --port-file FILE [--listen 127.0.0.1:0] [--log FILE]
- *       [--log-max N] [--direct]
+ *       [--log-max N] [--direct] [--signing-key KEY]
  *
  * It answers the four request shapes the gateway sends (Africa's Talking,
  * Twilio, Kannel, generic JSON; see interfaces.md "Outbound to providers")
@@ -23,6 +23,13 @@
  * query), headers (Authorization, apiKey, X-Baraza-Signature, ...), mode
  * and status (null for "close"); params_error and body when the
  * parameters do not parse; delay_ms in the mode "slow".
+ *
+ * With --signing-key, a request of the generic JSON shape must carry
+ * X-Baraza-Signature: t=UNIX,sha256=HEX as the gateway signs it (sig.h:
+ * the HMAC-SHA256 of "UNIX.BODY" under KEY, UNIX within 300 s of this
+ * clock); one without a valid one is answered 403 {"error": "..."}
+ * whatever the mode (which it does not use up), and its log line says
+ * "signature": "valid", "missing", "malformed", "stale" or "wrong".
  *
  * The gateway's HTTP server (gateway/http.c) has no call that drops a
  * connection without answering, so the mode "close" needs a front: unless
@@ -49,6 +56,7 @@
 #include "form.h"
 #include "http.h"
 #include "log.h"
+#include "sig.h"
 #include "util.h"
 
 /* Default cap on the lines of the request log. */
@@ -166,6 +174,7 @@ struct fake {
 	json_t *by_shape;        /* shape -> count */
 	TAILQ_HEAD(, slow) slow; /* requests waiting to be answered */
 	unsigned nslow;          /* entries in slow */
+	const char *signing_key; /* --signing-key, or NULL */
 };
 
 static void relay_close(struct relay *);
@@ -461,7 +470,8 @@ answer_build(struct fake *f, struct answer *a, const struct http_request *req,
 /* Writes the log line of a request, unless the log is full. */
 static void
 log_request(struct fake *f, const struct http_request *req, enum shape shape,
-    json_t *params, const char *perr, enum mode m, const struct answer *a)
+    json_t *params, const char *perr, enum mode m, const struct answer *a,
+    const char *signature)
 {
 	json_t *line, *hdrs;
 	const char *v;
@@ -497,6 +507,8 @@ log_request(struct fake *f, const struct http_request *req, enum shape shape,
 	if (m == MODE_SLOW)
 		json_object_set_new(
 		    line, "delay_ms", json_integer((json_int_t)f->delay_ms));
+	if (signature != NULL)
+		json_object_set_new(line, "signature", json_string(signature));
 	s = json_dumps(line, JSON_COMPACT);
 	json_decref(line);
 	if (s == NULL)
@@ -1057,6 +1069,30 @@ mode_take(struct fake *f)
 	return m;
 }
 
+/*
+ * Checks the X-Baraza-Signature of req under --signing-key at this clock.
+ * Returns "valid", "missing", "malformed", "stale" or "wrong".
+ */
+static const char *
+signature_check(struct fake *f, const struct http_request *req)
+{
+	const char *h = http_header(req, "X-Baraza-Signature");
+
+	if (h == NULL)
+		return "missing";
+	switch (sig_http_verify(
+	    f->signing_key, now_ms() / 1000, req->body, req->body_len, h)) {
+	case SIG_VALID:
+		return "valid";
+	case SIG_MALFORMED:
+		return "malformed";
+	case SIG_STALE:
+		return "stale";
+	default:
+		return "wrong";
+	}
+}
+
 static void
 on_request(struct http_request *req, void *arg)
 {
@@ -1066,16 +1102,27 @@ on_request(struct http_request *req, void *arg)
 	enum shape shape;
 	enum mode m;
 	json_t *params;
-	const char *perr;
+	const char *perr, *signature = NULL;
 	char key[16];
 
 	if (control(f, req))
 		return;
 	shape = shape_of(req);
 	params = request_params(req, &perr);
-	m = mode_take(f);
-	answer_build(f, &a, req, shape, params, m);
-	log_request(f, req, shape, params, perr, m, &a);
+	if (f->signing_key != NULL && shape == SHAPE_HTTP)
+		signature = signature_check(f, req);
+	if (signature != NULL && strcmp(signature, "valid") != 0) {
+		/* Refused before any mode applies, as a provider would. */
+		m = MODE_OK;
+		memset(&a, 0, sizeof(a));
+		answer_json(&a, 403,
+		    json_pack("{s:s, s:s}", "error",
+			"X-Baraza-Signature refused", "signature", signature));
+	} else {
+		m = mode_take(f);
+		answer_build(f, &a, req, shape, params, m);
+	}
+	log_request(f, req, shape, params, perr, m, &a, signature);
 	json_decref(params);
 	f->requests++;
 	count_key(f->by_path, req->path);
@@ -1157,7 +1204,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: fake_provider --port-file FILE [--listen ADDR:PORT] "
-	    "[--log FILE] [--log-max N] [--direct]\n");
+	    "[--log FILE] [--log-max N] [--direct] [--signing-key KEY]\n");
 	exit(2);
 }
 
@@ -1183,7 +1230,11 @@ main(int argc, char **argv)
 			listen = argv[++i];
 		else if (strcmp(argv[i], "--log") == 0)
 			log_path = argv[++i];
-		else if (strcmp(argv[i], "--log-max") == 0) {
+		else if (strcmp(argv[i], "--signing-key") == 0) {
+			f->signing_key = argv[++i];
+			if (f->signing_key[0] == '\0')
+				usage();
+		} else if (strcmp(argv[i], "--log-max") == 0) {
 			errno = 0;
 			f->log_max = strtoull(argv[++i], &end, 10);
 			if (errno != 0 || *end != '\0' || argv[i][0] == '-')

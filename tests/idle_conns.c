@@ -2,14 +2,16 @@
  * idle_conns.c: holds many idle TCP connections open to a local server, for
  * the idle-connection drill (tests/integration/drill_idle.sh).
  *
- *   idle_conns --port PORT [--count N] [--hold SECONDS] [--partial]
- *       [--ready FILE]
+ *   idle_conns --port PORT [--count N] [--hold SECONDS] [--partial |
+ *       --request] [--ready FILE]
  *
  * It opens N connections to 127.0.0.1:PORT (raising RLIMIT_NOFILE as far
  * as it may), with --partial sends a request line without its end on each,
- * writes "connected N" to the ready file (or stdout) and then watches them
- * for SECONDS: a connection the server closes (end of file or reset, after
- * any answer it sends) counts as closed. At the end it prints one line:
+ * with --request a whole keep-alive request (the connection is idle once
+ * answered), writes "connected N" to the ready file (or stdout) and then
+ * watches them for SECONDS: a connection the server closes (end of file or
+ * reset, after any answer it sends) counts as closed. At the end it prints
+ * one line:
  *   open N closed N answered N first_close_ms N last_close_ms N
  * (times from the first connection). Exit 0, or 1 when it could not
  * connect all N, 2 on bad usage.
@@ -34,6 +36,7 @@
 #define IDLE_MAX_HOLD 600
 
 static const char partial[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+static const char whole[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
 static long long
 idle_now_ms(void)
@@ -48,7 +51,8 @@ static int
 idle_usage(void)
 {
 	fprintf(stderr, "usage: idle_conns --port PORT [--count N] "
-			"[--hold SECONDS] [--partial] [--ready FILE]\n");
+			"[--hold SECONDS] [--partial | --request] "
+			"[--ready FILE]\n");
 	return 2;
 }
 
@@ -82,6 +86,8 @@ main(int argc, char **argv)
 	long port = 0, count = 2000, hold = 15;
 	long long t0, first = -1, last = -1, deadline, now;
 	int i, n, opened = 0, open_now, closed = 0, answered = 0, part = 0;
+	const char *payload = NULL;
+	size_t payload_len = 0;
 	FILE *fp;
 
 	for (i = 1; i < argc; i++) {
@@ -95,12 +101,21 @@ main(int argc, char **argv)
 			ready = argv[++i];
 		else if (strcmp(argv[i], "--partial") == 0)
 			part = 1;
+		else if (strcmp(argv[i], "--request") == 0)
+			part = 2;
 		else
 			return idle_usage();
 	}
 	if (port <= 0 || port > 65535 || count <= 0 || count > IDLE_MAX_CONNS ||
 	    hold < 0 || hold > IDLE_MAX_HOLD)
 		return idle_usage();
+	if (part == 1) {
+		payload = partial;
+		payload_len = sizeof(partial) - 1;
+	} else if (part == 2) {
+		payload = whole;
+		payload_len = sizeof(whole) - 1;
+	}
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur < (rlim_t)count + 64) {
@@ -127,7 +142,8 @@ main(int argc, char **argv)
 			    strerror(errno));
 			break;
 		}
-		if (part && write(pfd[i].fd, partial, sizeof(partial) - 1) < 0)
+		if (payload != NULL &&
+		    write(pfd[i].fd, payload, payload_len) < 0)
 			fprintf(
 			    stderr, "idle_conns: write: %s\n", strerror(errno));
 		pfd[i].events = POLLIN;

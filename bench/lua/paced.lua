@@ -3,6 +3,9 @@
 -- to the inbound message by its text.
 local counter = 0
 local thread_id = 0
+-- Webhooks are signed (sign.lua, beside this file).
+local sign = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or
+    "./") .. "sign.lua")
 
 function setup(thread)
 	thread:set("id", thread_id)
@@ -25,5 +28,7 @@ function request()
 	local body = string.format(
 	    '{"id":"r%d","from":"+2547%08d","to":"40404","text":"PING %d"}',
 	    n, n % 100000000, n)
-	return wrk.format(nil, "/hooks/web/sms", nil, body)
+	return wrk.format(nil, "/hooks/web/sms",
+	    {["Content-Type"] = "application/json",
+		["X-Baraza-Signature"] = sign(body)}, body)
 end

@@ -4,6 +4,9 @@
 local senders = tonumber(os.getenv("BENCH_SENDERS") or "1000")
 local counter = 0
 local thread_id = 0
+-- Webhooks are signed (sign.lua, beside this file).
+local sign = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or
+    "./") .. "sign.lua")
 
 function setup(thread)
 	thread:set("id", thread_id)
@@ -23,5 +26,7 @@ function request()
 	local body = string.format(
 	    '{"id":"b%d","from":"+2547%08d","to":"40404","text":"PING %d"}',
 	    n, from, n)
-	return wrk.format(nil, "/hooks/web/sms", nil, body)
+	return wrk.format(nil, "/hooks/web/sms",
+	    {["Content-Type"] = "application/json",
+		["X-Baraza-Signature"] = sign(body)}, body)
 end

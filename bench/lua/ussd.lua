@@ -3,6 +3,9 @@
 -- every ten steps, so the sessions stay short as real ones are.
 local counter = 0
 local thread_id = 0
+-- Webhooks are signed (sign.lua, beside this file).
+local sign = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or
+    "./") .. "sign.lua")
 
 function setup(thread)
 	thread:set("id", thread_id)
@@ -35,5 +38,7 @@ function request()
 	    '{"session":"t%d-%d","from":"+2547%08d","code":"*500#","input":"%s"}',
 	    id, session, (id * 1000 + session) % 100000000,
 	    counter % 10 == 0 and "" or "1")
-	return wrk.format(nil, "/hooks/web/ussd", nil, body)
+	return wrk.format(nil, "/hooks/web/ussd",
+	    {["Content-Type"] = "application/json",
+		["X-Baraza-Signature"] = sign(body)}, body)
 end

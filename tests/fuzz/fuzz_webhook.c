@@ -4,10 +4,12 @@
  * arbitrary answers.
  *
  * Input: byte 0 picks the provider type and what to decode, byte 1 the
- * method, whether the request carries a valid signature and the answer's
- * HTTP status; then the query string up to the first '\n', then the body.
- * Signing valid signatures here lets the fuzzer get past the signature
- * checks of Twilio and the http type into their field decoding.
+ * method, whether the request carries a valid signature, a signature made
+ * of the query string's bytes (the header parsers over attacker input) or
+ * none, and the answer's HTTP status; then the query string up to the
+ * first '\n', then the body. Signing valid signatures here lets the fuzzer
+ * get past the signature checks of Twilio and the http type into their
+ * field decoding.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +18,7 @@
 
 #include "gateway/form.h"
 #include "gateway/sig.h"
+#include "gateway/util.h"
 #include "providers/provider.h"
 
 #define PUBLIC_URL "https://sms.example.org"
@@ -53,12 +56,16 @@ sign(const struct channel_config *cfg, const struct http_request *req,
 
 	sig[0] = '\0';
 	if (cfg->type == CHANNEL_HTTP) {
-		if (sig_http_sign(KEY, req->body, req->body_len, sig, len) != 0)
+		if (sig_http_sign(KEY, now_ms() / 1000, req->body,
+			req->body_len, sig, len) != 0)
 			sig[0] = '\0';
 		return;
 	}
-	if (cfg->type != CHANNEL_TWILIO ||
-	    form_parse(&f, req->body, req->body_len, NULL) != 0) {
+	if (cfg->type != CHANNEL_TWILIO)
+		return;
+	/* Only a form that was initialised is freed (issue 17). */
+	memset(&f, 0, sizeof(f));
+	if (form_parse(&f, req->body, req->body_len, NULL) != 0) {
 		form_free(&f);
 		return;
 	}
@@ -172,12 +179,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hdrs[0].name = "Content-Type";
 	hdrs[0].value = "application/x-www-form-urlencoded";
 	req.nheaders = 1;
-	if (data[1] & 0x80) {
-		sign(&cfg, &req, sig, sizeof(sig));
+	if (data[1] & 0xa0) {
+		/* A valid signature, or the query's bytes as one. */
+		if (data[1] & 0x80)
+			sign(&cfg, &req, sig, sizeof(sig));
 		hdrs[1].name = cfg.type == CHANNEL_TWILIO
 				   ? "X-Twilio-Signature"
 				   : "X-Baraza-Signature";
-		hdrs[1].value = sig;
+		hdrs[1].value = data[1] & 0x80 ? sig : query;
 		req.nheaders = 2;
 	}
 

@@ -12,6 +12,7 @@ write_config "default_channel = web
 [channel web]
 type = http
 api_url = $api/send
+signing_key = $SIGNING_KEY
 rate = 1000/s
 [channel at]
 type = africastalking
@@ -19,6 +20,7 @@ username = sandbox
 api_key = at-key
 sender = 40404
 api_url = $api
+webhook_secret = $HOOK_SECRET
 rate = 1000/s"
 start_server || exit 1
 B() { "$BARAZA" -c "$T/baraza.conf" "$@"; }

@@ -13,6 +13,7 @@ write_config "default_channel = web
 [channel web]
 type = http
 api_url = http://127.0.0.1:$FAKE_PORT/send
+signing_key = $SIGNING_KEY
 rate = 1000/s"
 cat >"$T/flows/ping.flow" <<'FLOW'
 flow ping
@@ -41,8 +42,10 @@ check "/metrics counts them (at least $N)" [ "${conns:-0}" -ge $N ]
 i=1
 while [ $i -le 20 ]; do
 	curl -s -o /dev/null -m 10 -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$PORT/healthz" >>"$T/times"
+	body="{\"id\":\"i$i\",\"from\":\"+2547$(printf %08d $i)\",\"to\":\"40404\",\"text\":\"PING $i\"}"
+	sig=$(baraza_sig "$body")
 	curl -s -o /dev/null -m 10 -w '%{http_code} %{time_total}\n' -H 'Content-Type: application/json' \
-	    -d "{\"id\":\"i$i\",\"from\":\"+2547$(printf %08d $i)\",\"to\":\"40404\",\"text\":\"PING $i\"}" \
+	    -H "X-Baraza-Signature: $sig" -d "$body" \
 	    "http://127.0.0.1:$PORT/hooks/web/sms" >>"$T/times"
 	i=$((i + 1))
 done

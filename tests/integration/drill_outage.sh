@@ -14,6 +14,7 @@ write_config "default_channel = web
 [channel web]
 type = http
 api_url = http://127.0.0.1:$FAKE_PORT/send
+signing_key = $SIGNING_KEY
 rate = 1000/s"
 cat >"$T/flows/ping.flow" <<'FLOW'
 flow ping
@@ -24,8 +25,7 @@ start_server || exit 1
 auth="Authorization: Bearer test-token"
 
 webhook() { # id text
-	http POST /hooks/web/sms -H 'Content-Type: application/json' \
-	    -d "{\"id\":\"$1\",\"from\":\"+2547$(printf %08d "$2")\",\"to\":\"40404\",\"text\":\"PING $1\"}" | cut -c1-3
+	hook_json /hooks/web/sms "{\"id\":\"$1\",\"from\":\"+2547$(printf %08d "$2")\",\"to\":\"40404\",\"text\":\"PING $1\"}" | cut -c1-3
 }
 api() { # text
 	http POST /api/v1/messages -H "$auth" -d "{\"to\":\"0711$(printf %06d "$2")\",\"text\":\"$1\"}" | cut -c1-3

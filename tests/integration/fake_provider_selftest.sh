@@ -12,9 +12,10 @@ tap_n=0
 tap_failed=0
 FP_PID=
 FP2_PID=
+FP3_PID=
 
 cleanup() {
-	for p in $FP_PID $FP2_PID; do
+	for p in $FP_PID $FP2_PID $FP3_PID; do
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -91,7 +92,7 @@ logline() {
 	sed -n "$1p" "$T/requests.jsonl"
 }
 
-echo "1..31"
+echo "1..36"
 
 start_fake "$T/port" --log "$T/requests.jsonl"
 FP_PID=$(cat "$T/port.pid")
@@ -237,5 +238,30 @@ stats=$(curl -s -m 10 "$URL/_stats")
 is "log cap: stops recording at --log-max" "$n" 2
 has "log cap: the dropped line is counted" "$stats" '"requests":3' \
     '"logged":2' '"log_dropped":1'
+
+# --signing-key: JSON requests must carry X-Baraza-Signature: t=UNIX,sha256=HEX
+# (HMAC-SHA256 of "UNIX.BODY"), within 300 s; others get 403.
+start_fake "$T/port3" --log "$T/signed.jsonl" --signing-key k3y
+FP3_PID=$(cat "$T/port3.pid")
+URL="http://127.0.0.1:$(cat "$T/port3")"
+body='{"id":5,"to":"+254700000001","text":"Habari"}'
+mac() { printf '%s.%s' "$1" "$body" | openssl dgst -sha256 -hmac k3y | awk '{ print $NF }'; }
+now=$(date +%s)
+out=$(req -H 'Content-Type: application/json' -d "$body" "$URL/send")
+has "signing key: an unsigned request is 403" "$out" '"signature":"missing"' ' 403'
+out=$(req -H 'Content-Type: application/json' \
+    -H "X-Baraza-Signature: t=$now,sha256=$(mac "$now")" -d "$body" "$URL/send")
+has "signing key: a signed one is answered as the mode says" "$out" '"ok":true' ' 200'
+old=$((now - 400))
+out=$(req -H 'Content-Type: application/json' \
+    -H "X-Baraza-Signature: t=$old,sha256=$(mac "$old")" -d "$body" "$URL/send")
+has "signing key: one 400 s old is 403" "$out" '"signature":"stale"' ' 403'
+out=$(req -H 'Content-Type: application/json' \
+    -H "X-Baraza-Signature: sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac k3y | awk '{ print $NF }')" \
+    -d "$body" "$URL/send")
+has "signing key: the format without t is 403" "$out" '"signature":"malformed"' ' 403'
+has "signing key: the log says what each signature was" "$(cat "$T/signed.jsonl")" \
+    '"signature":"missing"' '"signature":"valid"' '"signature":"stale"' \
+    '"signature":"malformed"'
 
 [ "$tap_failed" -eq 0 ]

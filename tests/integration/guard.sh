@@ -11,7 +11,8 @@ stop_text = \"You are unsubscribed.\"
 start_text = \"You are back.\"
 [channel web]
 type = http
-api_url = http://127.0.0.1:$FAKE_PORT/send"
+api_url = http://127.0.0.1:$FAKE_PORT/send
+signing_key = $SIGNING_KEY"
 cat >"$T/flows/t.flow" <<FLOW
 flow ping
   on keyword PING
@@ -37,7 +38,7 @@ FLOW
 start_server || exit 1
 sms() { # FROM TEXT (a new provider id each time, even in a subshell)
 	n=$(date +%s%N)
-	http POST /hooks/web/sms -d "{\"id\":\"g$n\",\"from\":\"$1\",\"to\":\"1\",\"text\":\"$2\"}" | cut -c1-3
+	hook_json /hooks/web/sms "{\"id\":\"g$n\",\"from\":\"$1\",\"to\":\"1\",\"text\":\"$2\"}" | cut -c1-3
 }
 
 # Flood guard: 8 messages in a minute from one number, limit 5.

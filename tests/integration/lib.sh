@@ -142,13 +142,38 @@ done_testing() {
 	[ "$tap_failed" -eq 0 ]
 }
 
-# start_fake: run the fake provider in the background; sets FAKE_PID and
-# FAKE_PORT; its requests are logged, one JSON line each, in $T/fake.log.
+# Webhooks are authenticated (interfaces.md, "Closed by default"): the
+# channels tests configure carry these, and the helpers below send them.
+HOOK_SECRET=test-hook-secret  # webhook_secret of africastalking and kannel
+SIGNING_KEY=test-signing-key  # signing_key of http channels
+
+# baraza_sig BODY [UNIX [KEY]]: the X-Baraza-Signature value for BODY,
+# "t=UNIX,sha256=HEX", signed at UNIX (default now) with KEY (default
+# $SIGNING_KEY).
+baraza_sig() {
+	_sig_t=${2:-$(date +%s)}
+	printf 't=%s,sha256=%s' "$_sig_t" "$(printf '%s.%s' "$_sig_t" "$1" |
+	    openssl dgst -sha256 -hmac "${3:-$SIGNING_KEY}" | awk '{ print $NF }')"
+}
+
+# hook_json PATH BODY [CURL ARGS...]: POST the JSON webhook BODY signed
+# with $SIGNING_KEY now; prints "STATUS BODY" as http does.
+hook_json() {
+	_hj_p=$1
+	_hj_b=$2
+	shift 2
+	http POST "$_hj_p" -H 'Content-Type: application/json' \
+	    -H "X-Baraza-Signature: $(baraza_sig "$_hj_b")" -d "$_hj_b" "$@"
+}
+
+# start_fake [FAKE ARGS...]: run the fake provider in the background (with
+# extra arguments such as --signing-key KEY); sets FAKE_PID and FAKE_PORT;
+# its requests are logged, one JSON line each, in $T/fake.log.
 FAKE_PID=
 start_fake() {
 	: "${FAKE_PROVIDER:?FAKE_PROVIDER must name the built fake provider}"
 	rm -f "$T/fake.port"
-	"$FAKE_PROVIDER" --port-file "$T/fake.port" --log "$T/fake.log" \
+	"$FAKE_PROVIDER" --port-file "$T/fake.port" --log "$T/fake.log" "$@" \
 	    2>"$T/fake.err" &
 	FAKE_PID=$!
 	i=0

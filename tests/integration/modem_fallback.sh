@@ -14,7 +14,8 @@ device = $T/no-such-phone/inner
 fallback = web
 [channel web]
 type = http
-api_url = http://127.0.0.1:$FAKE_PORT/send"
+api_url = http://127.0.0.1:$FAKE_PORT/send
+signing_key = $SIGNING_KEY"
 start_server || exit 1
 id=$("$BARAZA" -c "$T/baraza.conf" send 0700000001 "Via the fallback" 2>/dev/null)
 like "a message is queued on the modem channel" "$id" '^[0-9]+$'

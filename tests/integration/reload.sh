@@ -10,7 +10,8 @@ write_config "default_channel = web
 error_text = \"Sorry, that conversation has ended. Please start again.\"
 [channel web]
 type = http
-api_url = http://127.0.0.1:$FAKE_PORT/send"
+api_url = http://127.0.0.1:$FAKE_PORT/send
+signing_key = $SIGNING_KEY"
 cat >"$T/flows/ping.flow" <<'FLOW'
 flow ping
   on keyword PING
@@ -25,7 +26,7 @@ start_server || exit 1
 n=0
 sms() {
 	n=$((n + 1))
-	http POST /hooks/web/sms -d "{\"id\":\"r$n\",\"from\":\"+254700000001\",\"to\":\"1\",\"text\":\"$1\"}" >/dev/null
+	hook_json /hooks/web/sms "{\"id\":\"r$n\",\"from\":\"+254700000001\",\"to\":\"1\",\"text\":\"$1\"}" >/dev/null
 }
 replies() { grep -c "$1" "$T/fake.log" 2>/dev/null || true; }
 

@@ -15,6 +15,7 @@ languages = en sw
 [channel web]
 type = http
 api_url = http://127.0.0.1:$FAKE_PORT/send
+allow_unsigned = yes
 [reports]
 resolved = \"Report {id} ({category}) at {location} is {status}: {note}\"
 resolved.sw = \"Ripoti {id} imetatuliwa: {note}\""

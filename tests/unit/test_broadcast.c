@@ -35,9 +35,11 @@ static const char conf_text[] = "[gateway]\n"
 				"[channel web]\n"
 				"type = http\n"
 				"api_url = http://127.0.0.1:9/send\n"
+				"signing_key = k\n"
 				"[channel sms2]\n"
 				"type = http\n"
-				"api_url = http://127.0.0.1:9/send2\n";
+				"api_url = http://127.0.0.1:9/send2\n"
+				"signing_key = k\n";
 
 static int
 setup(void **state)

@@ -117,8 +117,10 @@ rm_tmpdir(char *dir, const char *const *names)
 	free(dir);
 }
 
-#define AT_CHANNEL \
-	"[channel at]\ntype = africastalking\nusername = u\napi_key = k\n"
+/* Five lines: webhooks must be authenticated (a webhook_secret here). */
+#define AT_CHANNEL                                                         \
+	"[channel at]\ntype = africastalking\nusername = u\napi_key = k\n" \
+	"webhook_secret = w\n"
 
 /*
  * Durations, rates and booleans.
@@ -275,12 +277,15 @@ test_channel_defaults(void **state)
 	struct config *cfg;
 
 	(void)state;
-	cfg = expect_ok(AT_CHANNEL "[channel sb]\ntype = africastalking\n"
-				   "username = sandbox\napi_key = k\n"
-				   "[channel tw]\ntype = twilio\n"
-				   "account_sid = AC1\nauth_token = t\n"
-				   "[channel m]\ntype = gammu\ndevice = "
-				   "/dev/ttyUSB0\n");
+	cfg = expect_ok(
+	    "[gateway]\npublic_url = https://sms.example.org\n" AT_CHANNEL
+	    "[channel sb]\ntype = africastalking\n"
+	    "username = sandbox\napi_key = k\n"
+	    "webhook_secret = w\n"
+	    "[channel tw]\ntype = twilio\n"
+	    "account_sid = AC1\nauth_token = t\n"
+	    "[channel m]\ntype = gammu\ndevice = "
+	    "/dev/ttyUSB0\n");
 	assert_int_equal(cfg->nchannels, 4);
 	/* Two or more channels: no default channel. */
 	assert_null(cfg->default_channel);
@@ -288,14 +293,15 @@ test_channel_defaults(void **state)
 	ch = config_channel(cfg, "at");
 	assert_non_null(ch);
 	assert_int_equal(ch->type, CHANNEL_AFRICASTALKING);
-	assert_int_equal(ch->line, 1);
+	assert_int_equal(ch->line, 3);
 	assert_string_equal(ch->api_url, "https://api.africastalking.com");
 	assert_true(ch->rate.count == 20 && ch->rate.period_ms == 1000);
 	assert_true(ch->max_age_ms == INT64_C(24) * 3600 * 1000);
 	assert_int_equal(ch->ussd_max, 182);
 	assert_null(ch->sender);
 	assert_null(ch->fallback);
-	assert_null(ch->webhook_secret);
+	assert_string_equal(ch->webhook_secret, "w");
+	assert_int_equal(ch->allow_unsigned, 0);
 	assert_null(ch->device);
 	assert_null(ch->connection);
 
@@ -304,11 +310,12 @@ test_channel_defaults(void **state)
 	    ch->api_url, "https://api.sandbox.africastalking.com");
 	ch = config_channel(cfg, "tw");
 	assert_string_equal(ch->api_url, "https://api.twilio.com");
+	/* The gateway's public_url serves it; the channel has none. */
 	assert_null(ch->public_url);
 
 	ch = config_channel(cfg, "m");
 	assert_int_equal(ch->type, CHANNEL_GAMMU);
-	assert_int_equal(ch->line, 13);
+	assert_int_equal(ch->line, 17);
 	assert_null(ch->api_url);
 	assert_string_equal(ch->device, "/dev/ttyUSB0");
 	assert_string_equal(ch->connection, "at");
@@ -340,7 +347,7 @@ test_default_channel(void **state)
 	/* Explicit, and defined after [gateway]. */
 	cfg = expect_ok("[gateway]\ndefault_channel = web\n" AT_CHANNEL
 			"[channel web]\ntype = http\napi_url = "
-			"http://127.0.0.1:9000/send/\n");
+			"http://127.0.0.1:9000/send/\nsigning_key = k\n");
 	assert_string_equal(cfg->default_channel, "web");
 	assert_string_equal(
 	    config_channel(cfg, "web")->api_url, "http://127.0.0.1:9000/send");
@@ -507,7 +514,8 @@ test_bad_channel_values(void **state)
 	(void)state;
 	for (i = 0; i < nitems(bad); i++) {
 		text = xasprintf("[channel at]\ntype = africastalking\n"
-				 "username = u\napi_key = k\n%s\n",
+				 "username = u\napi_key = k\n%s\n"
+				 "allow_unsigned = yes\n",
 		    bad[i].line);
 		/* A bad type makes the section's keys unchecked. */
 		if (strncmp(bad[i].line, "type", 4) == 0) {
@@ -610,7 +618,7 @@ test_quoting(void **state)
 	expect_one("[gateway]\nstop_text = \"a\" b\n", 2,
 	    "unexpected text after the closing quote");
 	/* A bad quoted value still counts as set: no other findings. */
-	expect_one(AT_CHANNEL "sender = \"x\n", 5, "unterminated");
+	expect_one(AT_CHANNEL "sender = \"x\n", 6, "unterminated");
 }
 
 static void
@@ -627,7 +635,8 @@ test_syntax(void **state)
 			"   log_level = warn\r\n"
 			"retention_days: 30\r\n"
 			"[ channel  at ]  ; trailing comment\n"
-			"type = africastalking\nusername = u\napi_key = k");
+			"type = africastalking\nusername = u\napi_key = k\n"
+			"webhook_secret = w");
 	assert_int_equal(cfg->listen.port, 9000);
 	/* An indented line is not a continuation of the previous one. */
 	assert_int_equal(cfg->log_level, L_WARN);
@@ -713,6 +722,9 @@ test_findings(void **state)
 	assert_finding(e, 10,
 	    "missing required key 'api_key' in [channel "
 	    "at] (required for type africastalking)");
+	assert_finding(e, 10,
+	    "[channel at] would take webhooks from anyone: set "
+	    "webhook_secret");
 	assert_finding(e, 13,
 	    "key 'device' is not valid for a channel of "
 	    "type africastalking");
@@ -727,6 +739,7 @@ test_findings(void **state)
 	assert_finding(e, 21, "missing required key 'username'");
 	assert_finding(e, 21, "missing required key 'password'");
 	assert_finding(e, 21, "missing required key 'api_url'");
+	assert_finding(e, 21, "[channel kn] would take webhooks from anyone");
 	assert_finding(e, 23,
 	    "key 'signing_key' is not valid for a channel "
 	    "of type kannel");
@@ -737,8 +750,8 @@ test_findings(void **state)
 	assert_finding(e, 27, "duplicate key 'sender' (first set at line 25)");
 	/* The keys of [weird], the second [channel at] and the second
 	 * [gateway] are not reported one by one. */
-	assert_int_equal(n, 21);
-	assert_int_equal(config_errors_count(e), 21);
+	assert_int_equal(n, 23);
+	assert_int_equal(config_errors_count(e), 23);
 	/* Sorted by line. */
 	for (i = 1; i < e->n; i++)
 		assert_true(e->v[i - 1].line <= e->v[i].line);
@@ -833,7 +846,7 @@ test_channel_types(void **state)
 			       "[channel d]\ntype = http\n"
 			       "[channel e]\ntype = gammu\n",
 			     &cfg, &e),
-	    9);
+	    13);
 	assert_finding(e, 2, "missing required key 'username' in [channel a]");
 	assert_finding(e, 2, "missing required key 'api_key'");
 	assert_finding(e, 4, "missing required key 'account_sid'");
@@ -845,24 +858,30 @@ test_channel_types(void **state)
 	assert_finding(e, 6, "missing required key 'api_url'");
 	assert_finding(e, 8, "missing required key 'api_url' in [channel d]");
 	assert_finding(e, 10, "missing required key 'device'");
+	/* And what would authenticate their webhooks (gammu takes none). */
+	assert_finding(e, 2, "set webhook_secret");
+	assert_finding(e, 4, "set public_url, here or in [gateway]");
+	assert_finding(e, 6, "set webhook_secret");
+	assert_finding(e, 8, "set signing_key");
 	config_free(cfg);
 	config_errors_free(e);
 
 	/* Type-only keys are refused elsewhere. */
 	expect_one("[channel t]\ntype = twilio\naccount_sid = A\n"
-		   "auth_token = t\nsigning_key = x\n",
+		   "auth_token = t\nsigning_key = x\n"
+		   "public_url = https://sms.example.org\n",
 	    5, "key 'signing_key' is not valid for a channel of type twilio");
 	expect_one("[channel h]\ntype = http\napi_url = http://h\n"
-		   "username = u\n",
+		   "username = u\nsigning_key = k\n",
 	    4, "key 'username' is not valid for a channel of type http");
 	expect_one("[channel g]\ntype = gammu\ndevice = d\napi_key = k\n", 4,
 	    "key 'api_key' is not valid for a channel of type gammu");
-	expect_one(AT_CHANNEL "pin = 1\n", 5,
+	expect_one(AT_CHANNEL "pin = 1\n", 6,
 	    "key 'pin' is not valid for a channel of type africastalking");
 	/* The type may come after other keys. */
 	cfg = expect_ok("[channel k]\nusername = u\npassword = p\n"
 			"api_url = http://127.0.0.1:13013/\n"
-			"type = kannel\n");
+			"webhook_secret = w\ntype = kannel\n");
 	assert_int_equal(config_channel(cfg, "k")->type, CHANNEL_KANNEL);
 	assert_string_equal(
 	    config_channel(cfg, "k")->api_url, "http://127.0.0.1:13013");
@@ -882,9 +901,9 @@ static void
 test_cross_checks(void **state)
 {
 	(void)state;
-	expect_one(AT_CHANNEL "fallback = at\n", 5,
+	expect_one(AT_CHANNEL "fallback = at\n", 6,
 	    "fallback: a channel cannot fall back to itself");
-	expect_one(AT_CHANNEL "fallback = modem\n", 5,
+	expect_one(AT_CHANNEL "fallback = modem\n", 6,
 	    "fallback: no channel named 'modem'");
 	expect_one("[gateway]\nadmin_token = x\nadmin_token_file = f\n", 3,
 	    "set admin_token or admin_token_file, not both");
@@ -903,14 +922,130 @@ test_channel_limit(void **state)
 	for (i = 0; i < CONFIG_MAX_CHANNELS + 1; i++)
 		assert_int_equal(buf_printf(&b,
 				     "[channel c%d]\ntype = http\n"
-				     "api_url = http://h\n",
+				     "api_url = http://h\nsigning_key = k\n",
 				     i),
 		    0);
 	assert_int_equal(
 	    config_parse_buffer(b.data, b.len, "t.conf", "/base", &cfg, &e), 1);
-	assert_finding(e, 3 * CONFIG_MAX_CHANNELS + 1, "too many channels");
+	assert_finding(e, 4 * CONFIG_MAX_CHANNELS + 1, "too many channels");
 	assert_int_equal(cfg->nchannels, CONFIG_MAX_CHANNELS);
 	buf_free(&b);
+	config_free(cfg);
+	config_errors_free(e);
+}
+
+/*
+ * Closed by default: a channel whose webhooks nothing authenticates is an
+ * error at its section's line, unless it says allow_unsigned = yes (a
+ * warning at that line, which does not count as an error).
+ */
+static void
+test_unsigned_channels(void **state)
+{
+	static const struct {
+		const char *section; /* 1 line header, then the keys */
+		const char *key;     /* what config_channel_unsigned names */
+		const char *fix;     /* the key line that authenticates it */
+	} chans[] = {
+	    {"[channel at]\ntype = africastalking\nusername = u\n"
+	     "api_key = k\n",
+		"webhook_secret", "webhook_secret = s\n"},
+	    {"[channel kn]\ntype = kannel\nusername = u\npassword = p\n"
+	     "api_url = http://127.0.0.1:13013\n",
+		"webhook_secret", "webhook_secret = s\n"},
+	    {"[channel web]\ntype = http\napi_url = http://127.0.0.1:9/\n",
+		"signing_key", "signing_key = k\n"},
+	    {"[channel tw]\ntype = twilio\naccount_sid = AC\n"
+	     "auth_token = t\n",
+		"public_url", "public_url = https://sms.example.org\n"},
+	};
+	struct config *cfg;
+	struct config_errors *e;
+	char *text, *out = NULL;
+	size_t i, len = 0;
+	FILE *fp;
+	int line;
+
+	(void)state;
+	for (i = 0; i < nitems(chans); i++) {
+		/* Nothing authenticates it: an error at the section. */
+		assert_int_equal(parse(chans[i].section, &cfg, &e), 1);
+		assert_finding(e, 1, "would take webhooks from anyone");
+		assert_finding(e, 1, chans[i].key);
+		assert_finding(e, 1, "or say allow_unsigned = yes");
+		assert_int_equal(config_warnings_count(e), 0);
+		assert_string_equal(
+		    config_channel_unsigned(cfg, &cfg->channels[0]),
+		    chans[i].key);
+		config_free(cfg);
+		config_errors_free(e);
+
+		/* allow_unsigned = yes: a warning at its line, no error. */
+		text = xasprintf("%sallow_unsigned = yes\n", chans[i].section);
+		line = 0;
+		for (len = 0; text[len] != '\0'; len++)
+			line += text[len] == '\n';
+		assert_int_equal(parse(text, &cfg, &e), 0);
+		assert_int_equal(config_errors_count(e), 0);
+		assert_int_equal(config_warnings_count(e), 1);
+		assert_int_equal(e->n, 1);
+		assert_true(e->v[0].warning);
+		assert_finding(e, line,
+		    "takes webhooks from anyone "
+		    "(allow_unsigned = yes)");
+		assert_int_equal(cfg->channels[0].allow_unsigned, 1);
+		fp = open_memstream(&out, &len);
+		config_errors_print(e, fp);
+		fclose(fp);
+		assert_non_null(strstr(out, "t.conf:"));
+		assert_non_null(strstr(out, ": warning: [channel "));
+		assert_null(strstr(out, "error"));
+		free(out);
+		out = NULL;
+		config_free(cfg);
+		config_errors_free(e);
+		free(text);
+
+		/* With its key, neither; allow_unsigned = no is the default. */
+		text = xasprintf("%s%sallow_unsigned = no\n", chans[i].section,
+		    chans[i].fix);
+		assert_int_equal(parse(text, &cfg, &e), 0);
+		assert_int_equal(e->n, 0);
+		assert_null(config_channel_unsigned(cfg, &cfg->channels[0]));
+		config_free(cfg);
+		config_errors_free(e);
+		free(text);
+	}
+
+	/* Twilio: the gateway's public_url serves too. */
+	cfg = expect_ok("[gateway]\npublic_url = https://sms.example.org\n"
+			"[channel tw]\ntype = twilio\naccount_sid = AC\n"
+			"auth_token = t\n");
+	assert_null(config_channel_unsigned(cfg, &cfg->channels[0]));
+	config_free(cfg);
+	/* A secret set beside allow_unsigned is still required: no warning. */
+	cfg = expect_ok(AT_CHANNEL "allow_unsigned = yes\n");
+	assert_null(config_channel_unsigned(cfg, &cfg->channels[0]));
+	config_free(cfg);
+	/* Gammu takes no webhooks: nothing needed, and no such key. */
+	cfg = expect_ok("[channel m]\ntype = gammu\ndevice = d\n");
+	assert_null(config_channel_unsigned(cfg, &cfg->channels[0]));
+	config_free(cfg);
+	expect_one("[channel m]\ntype = gammu\ndevice = d\n"
+		   "allow_unsigned = yes\n",
+	    4, "key 'allow_unsigned' is not valid for a channel of type gammu");
+	expect_one(AT_CHANNEL "allow_unsigned = maybe\n", 6,
+	    "allow_unsigned: expected yes or no");
+	/* Warnings do not crowd out errors, nor count as them. */
+	assert_int_equal(parse("[channel web]\ntype = http\n"
+			       "api_url = http://h\nallow_unsigned = yes\n"
+			       "[channel at]\ntype = africastalking\n"
+			       "username = u\napi_key = k\n",
+			     &cfg, &e),
+	    1);
+	assert_int_equal(config_warnings_count(e), 1);
+	assert_finding(e, 4, "allow_unsigned = yes");
+	assert_finding(e, 5, "[channel at] would take webhooks from anyone");
 	config_free(cfg);
 	config_errors_free(e);
 }
@@ -1279,7 +1414,7 @@ test_example_file(void **state)
 		free(path);
 		skip();
 	}
-	if (config_load(path, &cfg, &e) != 0) {
+	if (config_load(path, &cfg, &e) != 0 || config_warnings_count(e) != 0) {
 		dump(e);
 		fail_msg("%s has findings", path);
 	}
@@ -1314,6 +1449,7 @@ main(void)
 	    cmocka_unit_test(test_channel_types),
 	    cmocka_unit_test(test_cross_checks),
 	    cmocka_unit_test(test_channel_limit),
+	    cmocka_unit_test(test_unsigned_channels),
 	    cmocka_unit_test(test_admin_token_file),
 	    cmocka_unit_test(test_load_paths),
 	    cmocka_unit_test(test_oversize),

@@ -934,6 +934,109 @@ test_fetch(void **state)
 	assert_result(t, ENGINE_END, "Sorry, error.");
 }
 
+/*
+ * A fetch URL's values are percent-encoded, "." and ".." included, so a
+ * value stays inside its path segment or query and cannot climb the path.
+ */
+static void
+test_fetch_encoding(void **state)
+{
+	struct t *t = *state;
+
+	load(t, "flow w\n  on keyword W\n"
+		"  fetch wx from "
+		"\"https://api.example.org/v1/{rest}/info?q={rest}\"\n"
+		"  say \"{wx.a}\"\n"
+		"flow d\n  on keyword D\n"
+		"  fetch wx from \"https://api.example.org/v1/.{rest}/x\"\n"
+		"  say \"{wx.a}\"\n");
+	t->h.fetch = REPLY_FETCHED;
+	t->h.fetch_body = "{\"a\":\"ok\"}";
+	assert_int_equal(sms_new(t, "W .."), 1);
+	assert_string_equal(
+	    t->h.log, "fetch https://api.example.org/v1/%2E%2E/info?q=%2E%2E;");
+	assert_result(t, ENGINE_END, "ok");
+	assert_int_equal(sms_new(t, "W ."), 1);
+	assert_string_equal(
+	    t->h.log, "fetch https://api.example.org/v1/%2E/info?q=%2E;");
+	/* A literal dot before the value cannot make ".." either. */
+	assert_int_equal(sms_new(t, "D ."), 1);
+	assert_string_equal(
+	    t->h.log, "fetch https://api.example.org/v1/.%2E/x;");
+	/* Other dots are unreserved and stay; '/' keeps ".." in the value. */
+	assert_int_equal(sms_new(t, "W ..."), 1);
+	assert_string_equal(
+	    t->h.log, "fetch https://api.example.org/v1/.../info?q=...;");
+	assert_int_equal(sms_new(t, "W ../../admin"), 1);
+	assert_string_equal(t->h.log,
+	    "fetch https://api.example.org/v1/..%2F..%2Fadmin/info?q=..%2F..%2F"
+	    "admin;");
+	/* '/', '?', '#', '%', '&', '=', '+', space and UTF-8: all encoded. */
+	assert_int_equal(sms_new(t, "W a/b?c#d%e&f=g+h i\xc3\xa9~_-"), 1);
+	assert_string_equal(t->h.log,
+	    "fetch https://api.example.org/v1/"
+	    "a%2Fb%3Fc%23d%25e%26f%3Dg%2Bh%20i%C3%A9~_-/info?q="
+	    "a%2Fb%3Fc%23d%25e%26f%3Dg%2Bh%20i%C3%A9~_-;");
+	assert_result(t, ENGINE_END, "ok");
+}
+
+/*
+ * A regex that backtracks without end (40 'a' and a 'b' against
+ * /^(a|aa)+$/) stops at the match limit and counts as no match, in an
+ * `on match` trigger, a `check` and an `if ~`.
+ */
+static void
+test_regex_limit(void **state)
+{
+	struct t *t = *state;
+	char evil[64], good[64];
+	uint64_t hits;
+
+	memset(evil, 'a', 48);
+	evil[48] = 'b';
+	evil[49] = '\0';
+	memset(good, 'a', 48);
+	good[48] = '\0';
+	load(t, "flow m\n  on match /^(a|aa)+$/\n  end \"matched\"\n"
+		"flow c\n  on keyword C\n  ask x \"?\"\n"
+		"    check /^(a|aa)+$/ \"again\"\n  end \"took {x}\"\n"
+		"flow i\n  on keyword I\n  if rest ~ /^(a|aa)+$/ -> yes\n"
+		"  end \"no\"\n  step yes\n  end \"yes\"\n"
+		"flow d\n  on default\n  end \"default\"\n");
+
+	/* The same pattern matches a text it can match. */
+	hits = flow_regex_limit_hits();
+	assert_int_equal(sms_new(t, good), 1);
+	assert_result(t, ENGINE_END, "matched");
+	assert_int_equal(flow_regex_limit_hits(), hits);
+
+	assert_int_equal(sms_new(t, evil), 1);
+	assert_result(t, ENGINE_END, "default");
+	assert_true(flow_regex_limit_hits() > hits);
+
+	hits = flow_regex_limit_hits();
+	assert_int_equal(sms_new(t, "C"), 1);
+	reply(t, evil);
+	assert_result(t, ENGINE_WAIT, "again");
+	assert_true(flow_regex_limit_hits() > hits);
+	reply(t, good);
+	assert_string_equal(
+	    engine_status_name(t->r.status), engine_status_name(ENGINE_END));
+
+	hits = flow_regex_limit_hits();
+	{
+		char msg[80];
+
+		snprintf(msg, sizeof(msg), "I %s", evil);
+		assert_int_equal(sms_new(t, msg), 1);
+		assert_result(t, ENGINE_END, "no");
+		assert_true(flow_regex_limit_hits() > hits);
+		snprintf(msg, sizeof(msg), "I %s", good);
+		assert_int_equal(sms_new(t, msg), 1);
+		assert_result(t, ENGINE_END, "yes");
+	}
+}
+
 static void
 test_report_and_find(void **state)
 {
@@ -1217,6 +1320,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_lookup_missing_target, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fetch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_fetch_encoding, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_regex_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_report_and_find, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -102,8 +102,9 @@ test_unknown_targets(void **state)
 	    "m\n",
 	    1, 0, "t.flow:3:21: error: unknown step 'm' in flow 'f'");
 	expect(&cfg,
-	    "flow f\n  fetch w from \"u\"\n    failed \"no\" -> flow z\n", 1, 0,
-	    "t.flow:3:20: error: unknown flow 'z'");
+	    "flow f\n  fetch w from \"http://h/\"\n    failed \"no\" -> flow "
+	    "z\n",
+	    1, 0, "t.flow:3:20: error: unknown flow 'z'");
 	expect(&cfg, "flow f\n  find report r \"1\"\n    missing \"no\" -> q\n",
 	    1, 0, "t.flow:3:21: error: unknown step 'q' in flow 'f'");
 	/* A step of another flow is not a target. */
@@ -160,6 +161,85 @@ test_statement_errors(void **state)
 	expect(&cfg, "flow f\n  language \"{contact.language}\"\n", 0, 0, NULL);
 }
 
+/*
+ * A fetch URL names its server in literal text: http:// or https://, the
+ * host and an optional port come before any placeholder.
+ */
+static void
+test_fetch_url(void **state)
+{
+	(void)state;
+	/* A placeholder in the host, the port or the scheme. */
+	expect(&cfg,
+	    "flow f\n  on keyword F\n"
+	    "  fetch w from \"https://{rest}.example.org/x\"\n",
+	    1, 0,
+	    "t.flow:3:25: error: placeholder '{rest}' in the host or port of "
+	    "the fetch URL (placeholders may only come after the host, in the "
+	    "path or query)");
+	expect(&cfg,
+	    "flow f\n  on keyword F\n"
+	    "  fetch w from \"http://api.example.org:{rest}/x\"\n",
+	    1, 0,
+	    "t.flow:3:40: error: placeholder '{rest}' in the host or port of "
+	    "the fetch URL (placeholders may only come after the host, in the "
+	    "path or query)");
+	expect(&cfg,
+	    "flow f\n  on keyword F\n  fetch w from \"http://{rest}\"\n", 1, 0,
+	    NULL);
+	expect(&cfg,
+	    "flow f\n  on keyword F\n  fetch w from \"http://x{rest}?a=1\"\n",
+	    1, 0, NULL);
+	expect(&cfg,
+	    "flow f\n  on keyword F\n"
+	    "  fetch w from \"{rest}://api.example.org/x\"\n",
+	    1, 0,
+	    "t.flow:3:17: error: the fetch URL must start with http:// or "
+	    "https:// and a host written out (a placeholder cannot give the "
+	    "scheme, host or port)");
+	expect(&cfg, "flow f\n  on keyword F\n  fetch w from \"{rest}/x\"\n", 1,
+	    0, NULL);
+	expect(&cfg, "flow f\n  on keyword F\n  fetch w from \"http{rest}\"\n",
+	    1, 0, NULL);
+	/* Relative URLs, other schemes, no host. */
+	expect(&cfg, "flow f\n  on keyword F\n  fetch w from \"/api/{rest}\"\n",
+	    1, 0,
+	    "t.flow:3:17: error: the fetch URL must start with http:// or "
+	    "https:// and a host written out");
+	expect(&cfg,
+	    "flow f\n  on keyword F\n  fetch w from \"api.example.org/x\"\n", 1,
+	    0, NULL);
+	expect(&cfg,
+	    "flow f\n  on keyword F\n  fetch w from \"file:///etc/{rest}\"\n",
+	    1, 0, NULL);
+	expect(&cfg,
+	    "flow f\n  on keyword F\n  fetch w from \"//h.example/{rest}\"\n",
+	    1, 0, NULL);
+	expect(&cfg, "flow f\n  fetch w from \"\"\n", 1, 0,
+	    "t.flow:2:16: error: the fetch URL must start with http:// or "
+	    "https:// and a host written out (a placeholder cannot give the "
+	    "scheme, host or port)");
+	expect(&cfg, "flow f\n  fetch w from \"https:///x\"\n", 1, 0,
+	    "t.flow:2:17: error: the fetch URL has no host");
+	/* A translation is held to the same rule. */
+	expect(&cfg,
+	    "flow f\n  on keyword F\n  fetch w from \"https://h.example/\"\n"
+	    "    sw \"https://{rest}/\"\n",
+	    1, 0,
+	    "t.flow:4:17: error: placeholder '{rest}' in the host or port of "
+	    "the fetch URL (placeholders may only come after the host, in the "
+	    "path or query)");
+	/* A literal host, port and user; placeholders in path and query. */
+	expect(&cfg,
+	    "flow f\n  on keyword F\n"
+	    "  fetch w from \"https://api.example.org/v1/{rest}?q={rest}\"\n"
+	    "  fetch x from \"http://127.0.0.1:8080/{rest}/{rest}.json\"\n"
+	    "  fetch y from \"HTTPS://u@h.example:443?q={rest}#{rest}\"\n"
+	    "  fetch z from \"https://h.example\"\n"
+	    "  fetch v from \"https://h.example/{{x}}/{rest}\"\n",
+	    0, 0, NULL);
+}
+
 static void
 test_unassigned(void **state)
 {
@@ -190,7 +270,8 @@ test_unassigned(void **state)
 	    "\"{c}\"\n"
 	    "  menu m \"?\"\n    option \"{d}\"\n"
 	    "  lookup l in t where k = \"{e}\"\n    missing \"{f}\"\n"
-	    "  fetch w from \"{g}\"\n    missing \"{h}\"\n    failed \"{i}\"\n"
+	    "  fetch w from \"http://h/{g}\"\n    missing \"{h}\"\n    failed "
+	    "\"{i}\"\n"
 	    "  report r\n    category \"{j}\"\n    location \"{k}\"\n"
 	    "    details \"{l}\"\n  find report p \"{n}\"\n    missing "
 	    "\"{o}\"\n",
@@ -201,7 +282,7 @@ test_unassigned(void **state)
 	    "  say \"{acct} {rest} {input} {contact.phone} {contact.ward}\"\n"
 	    "  say \"{a} {m} {s} {l.x} {w.a.b} {r.id} {p.status}\"\n"
 	    "  ask a \"?\"\n  menu m \"?\"\n    option \"o\"\n  set s = \"1\"\n"
-	    "  lookup l in t where k = \"1\"\n  fetch w from \"u\"\n"
+	    "  lookup l in t where k = \"1\"\n  fetch w from \"http://h/\"\n"
 	    "  report r\n  find report p \"1\"\n  if contact.ward is set -> x\n"
 	    "  step x\n",
 	    0, 0, NULL);
@@ -571,6 +652,7 @@ main(void)
 	    cmocka_unit_test(test_unknown_targets),
 	    cmocka_unit_test(test_duplicates),
 	    cmocka_unit_test(test_statement_errors),
+	    cmocka_unit_test(test_fetch_url),
 	    cmocka_unit_test(test_unassigned),
 	    cmocka_unit_test(test_carry_over),
 	    cmocka_unit_test(test_unreachable),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -472,6 +473,62 @@ test_regex_helpers(void **state)
 	flowset_free(set);
 }
 
+/*
+ * A match that hits the match limit is no match, counted, and logged once
+ * a minute at most with the regex's file and line, never the text.
+ */
+static void
+test_regex_limit(void **state)
+{
+	struct flowset *set = parse_clean("flow f\n"
+					  "  on match /^(a|aa)+$/\n"
+					  "  say \"x\"\n");
+	const struct flow_regex *re = &set->flows[0]->triggers[0].re;
+	char path[] = "/tmp/test_flow_parse_XXXXXX", line[512], evil[64];
+	int fd, saved, nlines = 0, named = 0, leaked = 0;
+	uint64_t hits = flow_regex_limit_hits();
+	FILE *fp;
+
+	(void)state;
+	memset(evil, 'a', 44);
+	strcpy(evil + 44, "b");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	assert_int_equal(flow_regex_match(re, evil, strlen(evil), NULL), 0);
+	assert_int_equal(flow_regex_match(re, evil, strlen(evil), NULL), 0);
+	assert_int_equal(flow_regex_match(re, evil, strlen(evil), NULL), 0);
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	assert_int_equal(flow_regex_limit_hits(), hits + 3);
+	/* The same pattern still matches what it can match. */
+	assert_int_equal(flow_regex_match(re, evil, 44, NULL), 1);
+	assert_int_equal(flow_regex_limit_hits(), hits + 3);
+
+	fp = fdopen(fd, "r");
+	assert_non_null(fp);
+	rewind(fp);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		nlines++;
+		if (strstr(line, " WARN flows: ") != NULL &&
+		    strstr(line, "t.flow:2") != NULL)
+			named++;
+		if (strstr(line, "aaaa") != NULL)
+			leaked++;
+	}
+	fclose(fp);
+	unlink(path);
+	/* Three hits in a row: one warning. */
+	assert_int_equal(nlines, 1);
+	assert_int_equal(named, 1);
+	assert_int_equal(leaked, 0);
+	flowset_free(set);
+}
+
 struct groups {
 	char names[4][16];
 	char values[4][16];
@@ -798,7 +855,7 @@ test_errors_clauses(void **state)
 	expect_error(
 	    "flow f\n  report r\n    details \"a\"\n    details \"b\"\n",
 	    "t.flow:4:5: error: duplicate 'details' clause");
-	expect_error("flow f\n  fetch w from \"u\"\n    missing \"a\"\n"
+	expect_error("flow f\n  fetch w from \"http://h/\"\n    missing \"a\"\n"
 		     "    missing \"b\"\n",
 	    "t.flow:4:5: error: duplicate 'missing' clause");
 	expect_error(
@@ -969,6 +1026,7 @@ main(void)
 	    cmocka_unit_test(test_translations),
 	    cmocka_unit_test(test_multiple_flows),
 	    cmocka_unit_test(test_regex_helpers),
+	    cmocka_unit_test(test_regex_limit),
 	    cmocka_unit_test(test_regex_groups),
 	    cmocka_unit_test(test_errors_statements),
 	    cmocka_unit_test(test_errors_strings),

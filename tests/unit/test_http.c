@@ -50,17 +50,20 @@ struct fixture {
 	struct http_server srv;    /* under test */
 	struct http_limits limits; /* in force */
 	uv_async_t stop;           /* the client thread is done */
+	uv_async_t release;        /* the client lets /hold be answered */
 	pthread_t thr;             /* client thread */
 	client_fn client;          /* what the client thread does */
 	int port;                  /* bound port */
 	/* Loop side. */
-	int done_called;         /* shutdown's callback ran */
-	int order[64];           /* tags of deferred answers, as given */
-	int norder;              /* entries in order */
-	struct in_prepare *prep; /* closed at the end */
-	atomic_int gone_seen;    /* the handler has /wait-gone */
-	int gone_answered;       /* /wait-gone answered after disconnect */
-	uint64_t gone_requests;  /* requests_total when it was answered */
+	int done_called;              /* shutdown's callback ran */
+	int order[64];                /* tags of deferred answers, as given */
+	int norder;                   /* entries in order */
+	struct in_prepare *prep;      /* closed at the end */
+	atomic_int gone_seen;         /* the handler has /wait-gone */
+	int gone_answered;            /* /wait-gone answered after disconnect */
+	uint64_t gone_requests;       /* requests_total when it was answered */
+	struct http_request *held[4]; /* /hold requests, not answered */
+	atomic_int nheld;             /* entries in held */
 	/* Client side. */
 	struct resp r[MAXRESP]; /* answers read */
 	int flag[8];            /* client observations */
@@ -374,6 +377,15 @@ handler(struct http_request *req, void *arg)
 	} else if (strcmp(req->path, "/wait-gone") == 0) {
 		atomic_store(&fx->gone_seen, 1);
 		defer_answer(fx, req, 0, 5, on_wait_gone, 5);
+	} else if (strcmp(req->path, "/hold") == 0 &&
+		   atomic_load(&fx->nheld) < (int)nitems(fx->held)) {
+		/* Answered when the client sends fx->release. */
+		fx->held[atomic_load(&fx->nheld)] = req;
+		atomic_fetch_add(&fx->nheld, 1);
+	} else if (strcmp(req->path, "/cap") == 0) {
+		/* Every connection from now on is over the descriptor cap. */
+		http_server_set_cap(&fx->srv, 0, 1);
+		http_respond(req, 200, "text/plain", "capped", 6);
 	} else if (strcmp(req->path, "/shutdown") == 0) {
 		http_server_shutdown(&fx->srv, on_done);
 		defer_answer(fx, req, 100, 100, on_defer, 0);
@@ -381,13 +393,29 @@ handler(struct http_request *req, void *arg)
 		http_respond(req, 404, "text/plain", "no\n", 3);
 }
 
+/* Answers the held requests. */
+static void
+on_release(uv_async_t *a)
+{
+	struct fixture *fx = container_of(a, struct fixture, release);
+	int i, n = atomic_load(&fx->nheld);
+
+	for (i = 0; i < n; i++)
+		if (fx->held[i] != NULL) {
+			http_respond(fx->held[i], 200, "text/plain", "held", 4);
+			fx->held[i] = NULL;
+		}
+}
+
 static void
 on_stop(uv_async_t *a)
 {
 	struct fixture *fx = container_of(a, struct fixture, stop);
 
+	on_release(&fx->release);
 	http_server_shutdown(&fx->srv, on_done);
 	uv_close((uv_handle_t *)a, NULL);
+	uv_close((uv_handle_t *)&fx->release, NULL);
 	if (fx->prep != NULL)
 		uv_close((uv_handle_t *)&fx->prep->prep, on_prepare_close);
 }
@@ -435,6 +463,7 @@ run(struct fixture *fx, client_fn fn)
 	fx->port = http_server_port(&fx->srv);
 	assert_true(fx->port > 0);
 	assert_int_equal(uv_async_init(&fx->loop, &fx->stop, on_stop), 0);
+	assert_int_equal(uv_async_init(&fx->loop, &fx->release, on_release), 0);
 	fx->client = fn;
 	assert_int_equal(pthread_create(&fx->thr, NULL, client_main, fx), 0);
 	uv_run(&fx->loop, UV_RUN_DEFAULT);
@@ -1011,6 +1040,14 @@ test_many_idle(void **state)
 	assert_int_equal(atoi(fx->r[0].body), NIDLE + 1);
 }
 
+/* Sends req on the open connection r and reads the answer into *out. */
+static void
+again(struct reader *r, const char *req, struct resp *out)
+{
+	if (r->fd >= 0 && cl_sends(r->fd, req) == 0)
+		rd_response(r, out);
+}
+
 static void
 cl_max_conns(struct fixture *fx)
 {
@@ -1018,38 +1055,123 @@ cl_max_conns(struct fixture *fx)
 
 	rd_init(&a, cl_connect(fx->port));
 	rd_init(&b, cl_connect(fx->port));
-	cl_sends(a.fd, "GET /echo?a HTTP/1.1\r\n\r\n");
-	rd_response(&a, &fx->r[0]);
-	cl_sends(b.fd, "GET /echo?b HTTP/1.1\r\n\r\n");
-	rd_response(&b, &fx->r[1]);
-	/* The third is over the limit: closed at once. */
+	again(&a, "GET /echo?a HTTP/1.1\r\n\r\n", &fx->r[0]);
+	again(&b, "GET /echo?b HTTP/1.1\r\n\r\n", &fx->r[1]);
+	/* a is used again: b is now the one idle the longest. */
+	again(&a, "GET /echo?a2 HTTP/1.1\r\n\r\n", &fx->r[2]);
+	/* The third is over the limit: b is closed to make room for it. */
 	rd_init(&c, cl_connect(fx->port));
-	fx->flag[0] = rd_closed(&c);
-	rd_free(&c);
-	/* Once one closes, a new one is served. */
-	rd_free(&a);
-	for (int i = 0; i < 100 && fx->r[2].status != 200; i++) {
-		free(fx->r[2].body);
-		fx->r[2].body = NULL;
-		one_request(fx, "GET /echo?c HTTP/1.1\r\n\r\n", &fx->r[2]);
-		if (fx->r[2].status != 200)
-			ms_sleep(10);
-	}
+	again(&c, "GET /echo?c HTTP/1.1\r\n\r\n", &fx->r[3]);
+	fx->flag[0] = rd_closed(&b);
 	rd_free(&b);
+	/* a was not idle the longest: it is still served. */
+	again(&a, "GET /echo?a3 HTTP/1.1\r\n\r\n", &fx->r[4]);
+	rd_free(&a);
+	rd_free(&c);
 }
 
 static void
 test_max_conns(void **state)
 {
 	struct fixture *fx = *state;
+	struct http_stats st;
 
 	fx->limits.max_conns = 2;
+	/* Only shedding may close a connection while the test runs. */
+	fx->limits.request_timeout_ms = 60000;
 	run(fx, cl_max_conns);
 	assert_int_equal(fx->r[0].status, 200);
 	assert_int_equal(fx->r[1].status, 200);
-	assert_true(fx->flag[0]);
 	assert_int_equal(fx->r[2].status, 200);
-	assert_string_equal(fx->r[2].body, "GET /echo c host=- xtest=- body=");
+	assert_int_equal(fx->r[3].status, 200);
+	assert_string_equal(fx->r[3].body, "GET /echo c host=- xtest=- body=");
+	assert_true(fx->flag[0]);
+	assert_int_equal(fx->r[4].status, 200);
+	assert_string_equal(fx->r[4].body, "GET /echo a3 host=- xtest=- body=");
+	http_server_stats(&fx->srv, &st);
+	assert_int_equal(st.conns_shed, 1);
+	assert_int_equal(st.conns_refused, 0);
+}
+
+static void
+cl_max_conns_busy(struct fixture *fx)
+{
+	struct reader a, b, c;
+	int i;
+
+	/* Both connections wait for an answer: neither is idle. */
+	rd_init(&a, cl_connect(fx->port));
+	rd_init(&b, cl_connect(fx->port));
+	cl_sends(a.fd, "GET /hold?a HTTP/1.1\r\n\r\n");
+	cl_sends(b.fd, "GET /hold?b HTTP/1.1\r\n\r\n");
+	for (i = 0; i < 1000 && atomic_load(&fx->nheld) < 2; i++)
+		ms_sleep(10);
+	fx->flag[1] = atomic_load(&fx->nheld);
+	/* So the third is refused: closed at once, not left waiting. */
+	rd_init(&c, cl_connect(fx->port));
+	fx->flag[0] = rd_closed(&c);
+	rd_free(&c);
+	/* The two waiting get their answers all the same. */
+	uv_async_send(&fx->release);
+	rd_response(&a, &fx->r[0]);
+	rd_response(&b, &fx->r[1]);
+	/* Once they are idle, a new connection is served again. */
+	rd_init(&c, cl_connect(fx->port));
+	again(&c, "GET /echo?c HTTP/1.1\r\n\r\n", &fx->r[2]);
+	rd_free(&c);
+	rd_free(&a);
+	rd_free(&b);
+}
+
+static void
+test_max_conns_busy(void **state)
+{
+	struct fixture *fx = *state;
+	struct http_stats st;
+
+	fx->limits.max_conns = 2;
+	fx->limits.request_timeout_ms = 60000;
+	run(fx, cl_max_conns_busy);
+	assert_int_equal(fx->flag[1], 2);
+	assert_true(fx->flag[0]);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_string_equal(fx->r[0].body, "held");
+	assert_int_equal(fx->r[1].status, 200);
+	assert_int_equal(fx->r[2].status, 200);
+	http_server_stats(&fx->srv, &st);
+	assert_int_equal(st.conns_refused, 1);
+	assert_int_equal(st.conns_shed, 1);
+}
+
+static void
+cl_fd_cap(struct fixture *fx)
+{
+	struct reader a, b;
+
+	rd_init(&a, cl_connect(fx->port));
+	again(&a, "GET /cap HTTP/1.1\r\n\r\n", &fx->r[0]);
+	/* Over the descriptor cap: a, idle, gives way to b. */
+	rd_init(&b, cl_connect(fx->port));
+	again(&b, "GET /echo?b HTTP/1.1\r\n\r\n", &fx->r[1]);
+	fx->flag[0] = rd_closed(&a);
+	rd_free(&a);
+	rd_free(&b);
+}
+
+static void
+test_fd_cap(void **state)
+{
+	struct fixture *fx = *state;
+	struct http_stats st;
+
+	fx->limits.request_timeout_ms = 60000;
+	run(fx, cl_fd_cap);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_int_equal(fx->r[1].status, 200);
+	assert_true(fx->flag[0]);
+	http_server_stats(&fx->srv, &st);
+	assert_int_equal(st.conns_shed, 1);
+	assert_int_equal(st.conns_refused, 0);
 }
 
 static void
@@ -1215,6 +1337,9 @@ main(void)
 		test_shutdown_drain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_idle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_conns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_max_conns_busy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fd_cap, setup, teardown),
 	    cmocka_unit_test(test_listen_addresses),
 	    cmocka_unit_test(test_parse_buffer),
 	    cmocka_unit_test(test_parse_orphans),

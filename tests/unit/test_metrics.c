@@ -31,12 +31,14 @@ static const char conf[] = "[gateway]\n"
 			   "type = africastalking\n"
 			   "username = sandbox\n"
 			   "api_key = k\n"
+			   "webhook_secret = s3cret\n"
 			   "[channel modem1]\n"
 			   "type = gammu\n"
 			   "device = /dev/null\n"
 			   "[channel idle]\n"
 			   "type = http\n"
-			   "api_url = http://127.0.0.1:9/send\n";
+			   "api_url = http://127.0.0.1:9/send\n"
+			   "signing_key = k\n";
 
 /* A category that needs every escape and holds a bad UTF-8 byte. */
 static const char odd_category[] = "pipes \"burst\" a\\b\nline2 \xff end";
@@ -417,6 +419,77 @@ test_reports_and_resolution(void **state)
 	free(e);
 }
 
+/*
+ * Report categories give at most METRICS_MAX_CATEGORIES label values: 200
+ * categories (and a long one) still render, the busiest keep their own
+ * label, the rest (a category named "other" included) are summed by status
+ * under category="other", and no report is lost from the sums.
+ */
+static void
+test_reports_category_cap(void **state)
+{
+	struct fixture *f = *state;
+	char cat[16], *cats[MAX_SAMPLES], longcat[METRICS_CATEGORY_MAX_LEN + 2];
+	struct expo *e;
+	int i, j, k, ncats = 0, found;
+	int64_t id;
+	double sum = 0;
+
+	assert_int_equal(store_begin(f->gw.store), 0);
+	for (i = 0; i < 200; i++) {
+		snprintf(cat, sizeof(cat), "cat%03d", i);
+		for (k = 0; k < (i < 10 ? 5 : 1); k++)
+			assert_int_equal(
+			    store_report_create(f->gw.store, 0, "report", cat,
+				NULL, NULL, NOW_MS, &id),
+			    0);
+	}
+	for (k = 0; k < 2; k++)
+		assert_int_equal(store_report_create(f->gw.store, 0, "report",
+				     "other", NULL, NULL, NOW_MS, &id),
+		    0);
+	memset(longcat, 'x', sizeof(longcat) - 1);
+	longcat[sizeof(longcat) - 1] = '\0';
+	for (k = 0; k < 100; k++)
+		assert_int_equal(store_report_create(f->gw.store, 0, "report",
+				     longcat, NULL, NULL, NOW_MS, &id),
+		    0);
+	assert_int_equal(store_commit(f->gw.store), 0);
+
+	e = render(f);
+	for (i = 0; i < e->n; i++) {
+		if (strcmp(e->s[i].name, "baraza_reports") != 0)
+			continue;
+		sum += e->s[i].value;
+		for (k = 0; k < e->s[i].nlabels; k++) {
+			if (strcmp(e->s[i].labels[k][0], "category") != 0)
+				continue;
+			assert_string_not_equal(e->s[i].labels[k][1], longcat);
+			for (found = 0, j = 0; j < ncats; j++)
+				if (strcmp(cats[j], e->s[i].labels[k][1]) == 0)
+					found = 1;
+			if (!found)
+				cats[ncats++] = e->s[i].labels[k][1];
+		}
+	}
+	assert_int_equal(ncats, METRICS_MAX_CATEGORIES);
+	/* 2 from setup, 10 * 5 + 190, 2 "other" and 100 long ones. */
+	assert_true(sum == 2 + 50 + 190 + 2 + 100);
+	assert_true(value(e, "baraza_reports", "category", "cat000", "status",
+			"open", NULL) == 5);
+	assert_true(value(e, "baraza_reports", "category", "cat048", "status",
+			"open", NULL) == 1);
+	assert_true(value(e, "baraza_reports", "category", "cat049", "status",
+			"open", NULL) == -1);
+	/* cat049 to cat199, the odd one, "other" itself and the long one. */
+	assert_true(value(e, "baraza_reports", "category", "other", "status",
+			"open", NULL) == 151 + 1 + 2 + 100);
+	/* "water" has one report: not among the busiest. */
+	assert_true(value(e, "baraza_reports", "category", "other", "status",
+			"closed", NULL) == 1);
+	free(e);
+}
+
 /* The webhook histogram is cumulative, by channel and kind; answers by
  * status; unknown channels count as "other". */
 static void
@@ -563,7 +636,7 @@ test_mask_phone(void **state)
 	(void)state;
 	assert_string_equal(
 	    metrics_mask_phone("+254700000001", out, sizeof(out)),
-	    "+2547****0001");
+	    "+254*******01");
 	assert_string_equal(
 	    metrics_mask_phone("12345", out, sizeof(out)), "****");
 	assert_string_equal(metrics_mask_phone(NULL, out, sizeof(out)), "****");
@@ -603,6 +676,8 @@ main(void)
 		test_store_figures, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_reports_and_resolution, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_reports_category_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_webhook_histogram, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

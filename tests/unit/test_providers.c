@@ -611,7 +611,7 @@ test_case(void **state)
 	struct datafile df;
 	struct section c;
 	struct channel_config cfg;
-	char *type, *kind, *public_url;
+	char *type, *kind, *public_url, *now;
 	const struct provider_ops *ops;
 
 	datafile_load(&df, (const char *)*state);
@@ -626,6 +626,13 @@ test_case(void **state)
 	ops = provider_for(cfg.type);
 	assert_non_null(ops);
 	assert_string_equal(ops->name, type);
+	/*
+	 * "now UNIX": the clock the case runs at, for signatures with a time
+	 * (it advances from there; a case takes far less than a second).
+	 */
+	if ((now = kv_get(&c, "now")) != NULL)
+		clock_set(strtoll(now, NULL, 10) * 1000);
+	free(now);
 
 	if (strcmp(kind, "send") == 0)
 		run_send(&df, ops, &cfg);
@@ -828,6 +835,58 @@ test_kannel_dlr_url(void **state)
 	provider_request_free(&r);
 }
 
+/*
+ * The http channel signs what it sends with the time it sends it: the
+ * header verifies now, under the channel's key, over the exact body, and
+ * no longer once SIG_MAX_SKEW has passed.
+ */
+static void
+test_http_send_signed_now(void **state)
+{
+	struct channel_config cfg;
+	struct provider_msg msg;
+	struct provider_request r;
+	const char *h = NULL;
+	int64_t t;
+	size_t i;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.type = CHANNEL_HTTP;
+	cfg.api_url = "http://127.0.0.1:9/send";
+	cfg.signing_key = "k3y";
+	memset(&msg, 0, sizeof(msg));
+	msg.id = 7;
+	msg.to = "+254700000001";
+	msg.text = "Maji yamerudi";
+	assert_int_equal(provider_http.build_send(&cfg, &msg, &r), 0);
+	for (i = 0; r.headers[i] != NULL; i++)
+		if (strncmp(r.headers[i], "X-Baraza-Signature: ", 20) == 0)
+			h = r.headers[i] + 20;
+	assert_non_null(h);
+	assert_int_equal(strncmp(h, "t=", 2), 0);
+	t = strtoll(h + 2, NULL, 10);
+	/* Signed at the time of sending (now_ms() was read after it). */
+	assert_true(t <= now_ms() / 1000 && t >= now_ms() / 1000 - 60);
+	assert_int_equal(sig_http_verify(cfg.signing_key, now_ms() / 1000,
+			     r.req.body, r.req.body_len, h),
+	    SIG_VALID);
+	assert_int_equal(sig_http_verify(cfg.signing_key, t + SIG_MAX_SKEW + 1,
+			     r.req.body, r.req.body_len, h),
+	    SIG_STALE);
+	assert_int_equal(
+	    sig_http_verify("other", t, r.req.body, r.req.body_len, h),
+	    SIG_MISMATCH);
+	provider_request_free(&r);
+
+	/* Without a key (allow_unsigned), nothing is signed. */
+	cfg.signing_key = NULL;
+	assert_int_equal(provider_http.build_send(&cfg, &msg, &r), 0);
+	for (i = 0; r.headers[i] != NULL; i++)
+		assert_null(strstr(r.headers[i], "X-Baraza-Signature"));
+	provider_request_free(&r);
+}
+
 /* Missing settings make build_send fail cleanly for every type. */
 static void
 test_build_needs_settings(void **state)
@@ -875,6 +934,7 @@ main(void)
 	    cmocka_unit_test(test_clean),
 	    cmocka_unit_test(test_free_twice),
 	    cmocka_unit_test(test_kannel_dlr_url),
+	    cmocka_unit_test(test_http_send_signed_now),
 	    cmocka_unit_test(test_build_needs_settings),
 	};
 	struct CMUnitTest *tests;

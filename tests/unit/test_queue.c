@@ -1,7 +1,7 @@
 /*
  * test_queue.c: the outbound queue's rows (outq.c), the retry backoff,
- * Africa's Talking's cumulative USSD text (ingress.c) and the bounded map
- * (strmap.c).
+ * Africa's Talking's cumulative USSD text and the flood guard (ingress.c).
+ * The bounded map itself (strmap.c) is tested in test_strmap.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "dispatch.h"
 #include "ingress.h"
 #include "outq.h"
@@ -226,49 +227,94 @@ test_ussd_input(void **state)
 	assert_string_equal(ingress_ussd_input("9*9", "1*2*3"), "3");
 }
 
-static int
-drop_even(void *arg, const char *key, void *value)
+/* A number in the flood tests: +2547 and eight digits of i. */
+static const char *
+number(char *buf, size_t len, long i)
 {
-	(void)key;
-	(*(int *)arg)++;
-	return ((intptr_t)value % 2) == 0;
+	snprintf(buf, len, "+2547%08ld", i);
+	return buf;
 }
 
 static void
-test_strmap(void **state)
+test_flood_churn(void **state)
 {
-	struct strmap m;
-	char key[32];
-	intptr_t i;
-	int seen = 0;
+	const struct rate lim = {5, 60000};
+	const int64_t t0 = 1700000000000;
+	struct ingress_flood fl;
+	char buf[32];
+	long i;
+	int k;
 
 	(void)state;
-	strmap_init(&m, 1000);
-	for (i = 1; i <= 1000; i++) {
-		snprintf(key, sizeof(key), "+2547%08ld", (long)i);
-		assert_int_equal(strmap_put(&m, key, (void *)i), 0);
+	ingress_flood_init(&fl, INGRESS_FLOOD_MAX);
+	/* The flooder: five messages a window, the sixth is one too many. */
+	for (k = 0; k < 5; k++)
+		assert_int_equal(
+		    ingress_flood_check(&fl, &lim, "+254711111111", t0), 0);
+	assert_int_equal(
+	    ingress_flood_check(&fl, &lim, "+254711111111", t0), 1);
+	/*
+	 * 200,000 other numbers inside the same window, twice what the
+	 * guard tracks: each is counted (the map forgets the least recently
+	 * seen), and the flooder, who keeps sending, stays throttled.
+	 */
+	for (i = 0; i < 200000; i++) {
+		assert_int_equal(ingress_flood_check(&fl, &lim,
+				     number(buf, sizeof(buf), i), t0 + i / 10),
+		    0);
+		if (i % 1000 == 0)
+			assert_int_equal(ingress_flood_check(&fl, &lim,
+					     "+254711111111", t0 + i / 10),
+			    1);
+		assert_true(fl.map.n <= INGRESS_FLOOD_MAX);
 	}
-	/* Full: a new key is refused, an old one may be updated. */
-	assert_int_equal(strmap_put(&m, "+254799999999", (void *)1), -1);
-	assert_int_equal(strmap_put(&m, "+254700000001", (void *)7), 0);
-	assert_ptr_equal(strmap_get(&m, "+254700000001"), (void *)7);
-	assert_ptr_equal(strmap_get(&m, "+254700000500"), (void *)500);
-	assert_null(strmap_get(&m, "+254700001001"));
-	assert_ptr_equal(strmap_del(&m, "+254700000500"), (void *)500);
-	assert_null(strmap_get(&m, "+254700000500"));
-	assert_int_equal(m.n, 999);
-	strmap_sweep(&m, drop_even, &seen);
-	assert_int_equal(seen, 999);
-	assert_int_equal(m.n, 500);
-	assert_ptr_equal(strmap_get(&m, "+254700000003"), (void *)3);
-	assert_null(strmap_get(&m, "+254700000004"));
-	/* Tombstones are reused: the map goes on taking keys. */
-	for (i = 2000; i < 2400; i++) {
-		snprintf(key, sizeof(key), "k%ld", (long)i);
-		assert_int_equal(strmap_put(&m, key, (void *)i), 0);
-	}
-	assert_ptr_equal(strmap_get(&m, "k2399"), (void *)2399);
-	strmap_free(&m, NULL);
+	assert_int_equal(fl.map.n, INGRESS_FLOOD_MAX);
+	assert_true(fl.map.evicted >= 100000);
+	assert_int_equal(
+	    ingress_flood_check(&fl, &lim, "+254711111111", t0 + 20000), 1);
+	/* A new number while the map is full is still counted, not let in. */
+	for (k = 0; k < 5; k++)
+		assert_int_equal(
+		    ingress_flood_check(&fl, &lim, "+254722222222", t0 + 20000),
+		    0);
+	assert_int_equal(
+	    ingress_flood_check(&fl, &lim, "+254722222222", t0 + 20000), 1);
+	/* The most recent of the 200,000 is still known: a second message. */
+	assert_non_null(strmap_peek(&fl.map, number(buf, sizeof(buf), 199999)));
+	ingress_flood_free(&fl);
+}
+
+static void
+test_flood_expiry(void **state)
+{
+	const struct rate lim = {2, 1000};
+	const int64_t t0 = 1700000000000;
+	struct ingress_flood fl;
+	char buf[32];
+	long i;
+
+	(void)state;
+	ingress_flood_init(&fl, 10);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(ingress_flood_check(&fl, &lim,
+				     number(buf, sizeof(buf), i), t0 + i),
+		    0);
+	assert_int_equal(fl.map.n, 10);
+	/* Windows passed: those numbers are swept, nothing is evicted. */
+	assert_int_equal(
+	    ingress_flood_check(&fl, &lim, "+254733333333", t0 + 1005), 0);
+	assert_int_equal(fl.map.evicted, 0);
+	assert_int_equal(fl.map.n, 5);
+	assert_null(strmap_peek(&fl.map, number(buf, sizeof(buf), 5)));
+	assert_non_null(strmap_peek(&fl.map, number(buf, sizeof(buf), 6)));
+	/* Throttled in its window, counted afresh in the next. */
+	assert_int_equal(
+	    ingress_flood_check(&fl, &lim, "+254733333333", t0 + 1006), 0);
+	assert_int_equal(
+	    ingress_flood_check(&fl, &lim, "+254733333333", t0 + 1007), 1);
+	assert_int_equal(
+	    ingress_flood_check(&fl, &lim, "+254733333333", t0 + 2005), 0);
+	ingress_flood_free(&fl);
 }
 
 int
@@ -285,7 +331,8 @@ main(void)
 		test_move_to_fallback, setup, teardown),
 	    cmocka_unit_test(test_backoff),
 	    cmocka_unit_test(test_ussd_input),
-	    cmocka_unit_test(test_strmap),
+	    cmocka_unit_test(test_flood_churn),
+	    cmocka_unit_test(test_flood_expiry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

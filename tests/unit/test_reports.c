@@ -30,9 +30,11 @@ static const char conf_text[] = "[gateway]\n"
 				"type = africastalking\n"
 				"username = sandbox\n"
 				"api_key = k\n"
+				"webhook_secret = s\n"
 				"[channel web]\n"
 				"type = http\n"
-				"api_url = http://127.0.0.1:9/send\n";
+				"api_url = http://127.0.0.1:9/send\n"
+				"signing_key = k\n";
 
 static const char flow_text[] = "flow report \"Report a problem\"\n"
 				"    sw \"Ripoti tatizo\"\n"

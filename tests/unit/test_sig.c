@@ -1,5 +1,6 @@
 /*
- * test_sig.c: HMAC-SHA256 (RFC 4231 vectors), the http channel's header,
+ * test_sig.c: HMAC-SHA256 (RFC 4231 vectors), the http channel's header
+ * (with its time window and strict syntax),
  * Twilio's signature (the example from Twilio's documentation) and the
  * constant-time secret comparison.
  */
@@ -58,6 +59,9 @@ test_rfc4231(void **state)
 	    sig_hmac_sha256_hex("k", 1, NULL, 1, hex, sizeof(hex)), -1);
 }
 
+/* A fixed moment: 2025-11-24T16:00:00Z. */
+#define T0 INT64_C(1764000000)
+
 static void
 test_http_header(void **state)
 {
@@ -65,48 +69,157 @@ test_http_header(void **state)
 	char h[SIG_HEADER_LEN + 1];
 
 	(void)state;
+	/* HEX is the HMAC-SHA256 of "UNIX.BODY" (openssl dgst -hmac). */
 	assert_int_equal(
-	    sig_http_sign("secret", body, strlen(body), h, sizeof(h)), 0);
-	assert_string_equal(h, "sha256=03def589620c813f198fd03d7967e292"
-			       "b163ef0435ebf43071ce0e9519763cb7");
-	assert_int_equal(sig_http_verify("secret", body, strlen(body), h), 0);
+	    sig_http_sign("secret", T0, body, strlen(body), h, sizeof(h)), 0);
+	assert_string_equal(h, "t=1764000000,sha256="
+			       "65f44de4d5d7ee775de02a79c493612b"
+			       "5ce867670e87791f98af05dde00ace20");
+	assert_int_equal(
+	    sig_http_verify("secret", T0, body, strlen(body), h), SIG_VALID);
 	/* The prefix and the hex digits may come in upper case. */
-	assert_int_equal(sig_http_verify("secret", body, strlen(body),
-			     "SHA256=03DEF589620C813F198FD03D7967E292"
-			     "B163EF0435EBF43071CE0E9519763CB7"),
-	    0);
+	assert_int_equal(sig_http_verify("secret", T0, body, strlen(body),
+			     "t=1764000000,SHA256="
+			     "65F44DE4D5D7EE775DE02A79C493612B"
+			     "5CE867670E87791F98AF05DDE00ACE20"),
+	    SIG_VALID);
 	/* An empty body has a signature too. */
-	assert_int_equal(sig_http_sign("secret", NULL, 0, h, sizeof(h)), 0);
-	assert_string_equal(h, "sha256=f9e66e179b6747ae54108f82f8ade8b3"
-			       "c25d76fd30afde6c395822c530196169");
-	assert_int_equal(sig_http_verify("secret", "", 0, h), 0);
+	assert_int_equal(sig_http_sign("secret", T0, NULL, 0, h, sizeof(h)), 0);
+	assert_string_equal(h, "t=1764000000,sha256="
+			       "a9022fa0adf2d1c41125229f95b1075b"
+			       "5dba92a2db3396d14d58fb2c7266399d");
+	assert_int_equal(sig_http_verify("secret", T0, "", 0, h), SIG_VALID);
+	/* The longest header fits the buffer. */
+	assert_int_equal(sig_http_sign("secret", INT64_C(999999999999), body,
+			     strlen(body), h, sizeof(h)),
+	    0);
+	assert_int_equal(strlen(h), SIG_HEADER_LEN);
+	assert_int_equal(sig_http_verify("secret", INT64_C(999999999999), body,
+			     strlen(body), h),
+	    SIG_VALID);
 
-	/* Wrong key, body, digit, length, prefix; NULL; empty key. */
+	/* Wrong key, body, digit; empty key. */
 	assert_int_equal(
-	    sig_http_sign("secret", body, strlen(body), h, sizeof(h)), 0);
-	assert_int_equal(sig_http_verify("secreT", body, strlen(body), h), -1);
-	assert_int_equal(sig_http_verify("secret", "{\"id\":2}", 8, h), -1);
-	h[SIG_HEADER_LEN - 1] = h[SIG_HEADER_LEN - 1] == '7' ? '8' : '7';
-	assert_int_equal(sig_http_verify("secret", body, strlen(body), h), -1);
-	h[SIG_HEADER_LEN - 1] = '\0';
-	assert_int_equal(sig_http_verify("secret", body, strlen(body), h), -1);
-	assert_int_equal(sig_http_verify("secret", body, strlen(body),
-			     "sha1=03def589620c813f198fd03d7967e292"
-			     "b163ef0435ebf43071ce0e9519763cb7"),
+	    sig_http_sign("secret", T0, body, strlen(body), h, sizeof(h)), 0);
+	assert_int_equal(
+	    sig_http_verify("secreT", T0, body, strlen(body), h), SIG_MISMATCH);
+	assert_int_equal(
+	    sig_http_verify("secret", T0, "{\"id\":2}", 8, h), SIG_MISMATCH);
+	assert_int_equal(
+	    sig_http_verify("", T0, body, strlen(body), h), SIG_MISMATCH);
+	assert_int_equal(
+	    sig_http_verify(NULL, T0, body, strlen(body), h), SIG_MISMATCH);
+	h[strlen(h) - 1] = h[strlen(h) - 1] == '0' ? '1' : '0';
+	assert_int_equal(
+	    sig_http_verify("secret", T0, body, strlen(body), h), SIG_MISMATCH);
+
+	/* Signing refuses an empty key, a bad time, a short buffer. */
+	assert_int_equal(
+	    sig_http_sign("", T0, body, strlen(body), h, sizeof(h)), -1);
+	assert_int_equal(
+	    sig_http_sign(NULL, T0, body, strlen(body), h, sizeof(h)), -1);
+	assert_int_equal(
+	    sig_http_sign("k", -1, body, strlen(body), h, sizeof(h)), -1);
+	assert_int_equal(sig_http_sign("k", INT64_C(1000000000000), body,
+			     strlen(body), h, sizeof(h)),
 	    -1);
-	assert_int_equal(sig_http_verify("secret", body, strlen(body),
-			     "sha256=03def589620c813f198fd03d7967e292"
-			     "b163ef0435ebf43071ce0e9519763cb7 "),
-	    -1);
 	assert_int_equal(
-	    sig_http_verify("secret", body, strlen(body), "sha256=zz"), -1);
-	assert_int_equal(sig_http_verify("secret", body, strlen(body), ""), -1);
+	    sig_http_sign("k", T0, body, strlen(body), h, SIG_HEADER_LEN), -1);
+}
+
+/* A signature is good for SIG_MAX_SKEW seconds either side of now. */
+static void
+test_http_window(void **state)
+{
+	const char *body = "{\"id\":1}";
+	char h[SIG_HEADER_LEN + 1], old[SIG_HEADER_LEN + 1];
+
+	(void)state;
+	assert_int_equal(SIG_MAX_SKEW, 300);
 	assert_int_equal(
-	    sig_http_verify("secret", body, strlen(body), NULL), -1);
-	assert_int_equal(sig_http_verify("", body, strlen(body), h), -1);
+	    sig_http_sign("secret", T0, body, strlen(body), h, sizeof(h)), 0);
 	assert_int_equal(
-	    sig_http_sign("", body, strlen(body), h, sizeof(h)), -1);
-	assert_int_equal(sig_http_sign("k", body, strlen(body), h, 10), -1);
+	    sig_http_verify("secret", T0 + 300, body, strlen(body), h),
+	    SIG_VALID);
+	assert_int_equal(
+	    sig_http_verify("secret", T0 - 300, body, strlen(body), h),
+	    SIG_VALID);
+	assert_int_equal(
+	    sig_http_verify("secret", T0 + 301, body, strlen(body), h),
+	    SIG_STALE);
+	assert_int_equal(
+	    sig_http_verify("secret", T0 - 301, body, strlen(body), h),
+	    SIG_STALE);
+
+	/*
+	 * A replay: the body and MAC of an old request under a fresh t does
+	 * not verify, since t is signed too.
+	 */
+	assert_int_equal(sig_http_sign("secret", T0 - 301, body, strlen(body),
+			     old, sizeof(old)),
+	    0);
+	assert_int_equal(
+	    sig_http_verify("secret", T0, body, strlen(body), old), SIG_STALE);
+	memcpy(old + 2, "1764000000", 10);
+	assert_int_equal(sig_http_verify("secret", T0, body, strlen(body), old),
+	    SIG_MISMATCH);
+}
+
+/* The header is the sender's: anything but the exact form is refused. */
+static void
+test_http_malformed(void **state)
+{
+	static const char *const bad[] = {
+	    "",
+	    "sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e87791f98af05dd"
+	    "e00ace20",
+	    "t=,sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e87791f98af0"
+	    "5dde00ace20",
+	    "t=01764000000,sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e"
+	    "87791f98af05dde00ace20",
+	    "t=+1764000000,sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e"
+	    "87791f98af05dde00ace20",
+	    "t=-1764000000,sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e"
+	    "87791f98af05dde00ace20",
+	    "t=1764000000000,sha256=65f44de4d5d7ee775de02a79c493612b5ce86767"
+	    "0e87791f98af05dde00ace20",
+	    "T=1764000000,sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e8"
+	    "7791f98af05dde00ace20",
+	    " t=1764000000,sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e"
+	    "87791f98af05dde00ace20",
+	    "t=1764000000, sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e"
+	    "87791f98af05dde00ace20",
+	    "t=1764000000;sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e8"
+	    "7791f98af05dde00ace20",
+	    "t=1764000000,sha1=65f44de4d5d7ee775de02a79c493612b5ce867670e877"
+	    "91f98af05dde00ace20",
+	    "sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e87791f98af05dd"
+	    "e00ace20,t=1764000000",
+	    "t=1764000000,sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e8"
+	    "7791f98af05dde00ace2",
+	    "t=1764000000,sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e8"
+	    "7791f98af05dde00ace200",
+	    "t=1764000000,sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e8"
+	    "7791f98af05dde00ace20 ",
+	    "t=1764000000,sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e8"
+	    "7791f98af05dde00ace2g",
+	    "t=1764000000,sha256=65f44de4d5d7ee775de02a79c493612b5ce867670e8"
+	    "7791f98af05dde00ace20,t=1764000000",
+	    "t=1764000000",
+	    "t=1764000000,",
+	    "t=1764000000,sha256=",
+	};
+	const char *body = "{\"id\":1}";
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (sig_http_verify("secret", T0, body, strlen(body), bad[i]) !=
+		    SIG_MALFORMED)
+			fail_msg("accepted or misread: \"%s\"", bad[i]);
+	assert_int_equal(
+	    sig_http_verify("secret", T0, body, strlen(body), NULL),
+	    SIG_MALFORMED);
 }
 
 /*
@@ -239,6 +352,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rfc4231),
 	    cmocka_unit_test(test_http_header),
+	    cmocka_unit_test(test_http_window),
+	    cmocka_unit_test(test_http_malformed),
 	    cmocka_unit_test(test_twilio_vector),
 	    cmocka_unit_test(test_twilio_reject),
 	    cmocka_unit_test(test_twilio_repeated_names),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -610,6 +611,41 @@ test_lookup(void **state)
 	    3);
 }
 
+/* The permission bits of path, or -1 when it does not exist. */
+static int
+file_mode(const char *dir, const char *name)
+{
+	struct stat st;
+	char *path = xasprintf("%s/%s", dir, name);
+	int rc = stat(path, &st);
+
+	free(path);
+	return rc == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+static void
+test_private_files(void **state)
+{
+	struct fixture *f = *state;
+	mode_t old = umask(022);
+	struct store *st = open_ok(f, 0);
+
+	/* Created 0600 whatever the umask; SQLite's -wal and -shm follow. */
+	assert_int_equal(
+	    sqlite3_exec(store_db(st), "CREATE TABLE t(x)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(file_mode(f->dir, "baraza.db"), 0600);
+	assert_int_equal(file_mode(f->dir, "baraza.db-wal"), 0600);
+	assert_int_equal(file_mode(f->dir, "baraza.db-shm"), 0600);
+	store_close(st);
+	f->st = NULL;
+	/* An existing database keeps the mode its operator gave it. */
+	assert_int_equal(chmod(f->path, 0640), 0);
+	open_ok(f, 0);
+	assert_int_equal(file_mode(f->dir, "baraza.db"), 0640);
+	umask(old);
+}
+
 int
 main(void)
 {
@@ -636,6 +672,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_subscriptions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_private_files, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,11 +101,12 @@ test_log_phone(void **state)
 	(void)state;
 	log_set_level(L_INFO);
 	assert_string_equal(
-	    log_phone("+254700000001", out, sizeof(out)), "+2547****0001");
+	    log_phone("+254700000001", out, sizeof(out)), "+254*******01");
 	assert_string_equal(log_phone("123", out, sizeof(out)), "****");
+	/* The contract has no exception for debug. */
 	log_set_level(L_DEBUG);
 	assert_string_equal(
-	    log_phone("+254700000001", out, sizeof(out)), "+254700000001");
+	    log_phone("+254700000001", out, sizeof(out)), "+254*******01");
 	assert_int_equal(log_level_parse("warn"), L_WARN);
 	assert_int_equal(log_level_parse("loud"), -1);
 	log_set_level(saved);
@@ -132,7 +133,7 @@ test_log_text(void **state)
 	assert_string_equal(log_text("abcdefghij", out, 5), "abcd");
 	log_set_level(L_DEBUG);
 	assert_string_equal(
-	    log_text("+254700000001", out, sizeof(out)), "+254700000001");
+	    log_text("+254700000001", out, sizeof(out)), "+25********01");
 	log_set_level(saved);
 }
 

@@ -1,0 +1,184 @@
+/*
+ * idem.c: Idempotency-Key for admin writes (see idem.h). The answers live
+ * in the table idempotency, written in the same transaction as the write
+ * they answer, so a key is kept exactly when its write is.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "api.h"
+#include "gateway.h"
+#include "idem.h"
+#include "log.h"
+#include "util.h"
+
+#define IDEM_PURGE_EVERY_MS (60LL * 60 * 1000) /* idem_record's purge */
+
+static const char sql_get[] =
+    "SELECT request_hash, status, answer, created FROM idempotency"
+    " WHERE endpoint = ?1 AND key = ?2";
+static const char sql_put[] =
+    "INSERT OR REPLACE INTO idempotency"
+    " (endpoint, key, request_hash, status, answer, created)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char sql_purge[] = "DELETE FROM idempotency WHERE created < ?1";
+
+/* A replayed answer, sent after the turn's commit. */
+struct replay {
+	struct http_request *req; /* answered in on_replay */
+	int status;               /* the first answer's */
+	char *answer;             /* its JSON body, owned */
+};
+
+static void
+on_replay(void *arg, int ok)
+{
+	struct replay *r = arg;
+
+	if (!ok)
+		router_error(r->req, 503, "the store failed; try again");
+	else
+		http_respond(r->req, r->status, "application/json", r->answer,
+		    strlen(r->answer));
+	free(r->answer);
+	free(r);
+}
+
+/* A key is 1 to IDEM_KEY_MAX visible ASCII characters (RFC 9110 token-ish;
+ * UUIDs, ULIDs and the like fit). */
+static int
+key_valid(const char *k)
+{
+	size_t n = strlen(k);
+
+	if (n == 0 || n > IDEM_KEY_MAX)
+		return 0;
+	for (; *k != '\0'; k++)
+		if ((unsigned char)*k < 0x21 || (unsigned char)*k > 0x7e)
+			return 0;
+	return 1;
+}
+
+int
+idem_begin(struct gateway *gw, struct http_request *req, const char *endpoint,
+    struct idem *out)
+{
+	const char *key = http_header(req, IDEM_HEADER);
+	struct replay *r;
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->endpoint = endpoint;
+	if (key == NULL)
+		return 0;
+	if (!key_valid(key)) {
+		router_error(req, 400,
+		    "Idempotency-Key must be 1 to 255 visible ASCII "
+		    "characters");
+		return 1;
+	}
+	if (EVP_Digest(req->body, req->body_len, out->hash, NULL, EVP_sha256(),
+		NULL) != 1) {
+		router_error(req, 500, "cannot hash the request");
+		return 1;
+	}
+	/*
+	 * The lookup goes through the turn's transaction, so a key recorded
+	 * earlier in this turn is seen too; every answer (a replay included)
+	 * waits for the commit.
+	 */
+	if (batch_begin(&gw->batch) != 0) {
+		router_error(req, 503, "the store failed; try again");
+		return 1;
+	}
+	s = store_stmt(gw->store, sql_get);
+	sqlite3_bind_text(s, 1, endpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE ||
+	    (rc == SQLITE_ROW &&
+		sqlite3_column_int64(s, 3) < now_ms() - IDEM_TTL_MS)) {
+		sqlite3_reset(s);
+		out->key = key;
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		log_warn("api", "idempotency lookup failed error=\"%s\"",
+		    store_errmsg(gw->store));
+		sqlite3_reset(s);
+		router_error(req, 503, "the store failed; try again");
+		return 1;
+	}
+	if (sqlite3_column_bytes(s, 0) != (int)sizeof(out->hash) ||
+	    memcmp(sqlite3_column_blob(s, 0), out->hash, sizeof(out->hash)) !=
+		0) {
+		sqlite3_reset(s);
+		router_error(req, 422,
+		    "this Idempotency-Key was used with another request");
+		return 1;
+	}
+	r = xmalloc(sizeof(*r));
+	r->req = req;
+	r->status = sqlite3_column_int(s, 1);
+	r->answer = xstrdup((const char *)sqlite3_column_text(s, 2));
+	sqlite3_reset(s);
+	log_info("api", "idempotent replay endpoint=%s", endpoint);
+	batch_defer(&gw->batch, on_replay, r);
+	return 1;
+}
+
+int
+idem_record(struct gateway *gw, const struct idem *id, int status,
+    const json_t *answer, int64_t now)
+{
+	static int64_t last_purge;
+	sqlite3_stmt *s;
+	char *body;
+	int rc;
+
+	if (id->key == NULL)
+		return 0;
+	if (now - last_purge > IDEM_PURGE_EVERY_MS) {
+		if (idem_purge(gw->store, now) < 0)
+			return STORE_ERR;
+		last_purge = now;
+	}
+	if ((body = json_dumps(answer, JSON_COMPACT)) == NULL)
+		fatalx("idem: cannot encode an answer");
+	s = store_stmt(gw->store, sql_put);
+	sqlite3_bind_text(s, 1, id->endpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id->key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, id->hash, sizeof(id->hash), SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, status);
+	sqlite3_bind_text(s, 5, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, now);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	free(body);
+	if (rc != SQLITE_DONE) {
+		log_warn("api", "idempotency record failed error=\"%s\"",
+		    store_errmsg(gw->store));
+		return STORE_ERR;
+	}
+	return 0;
+}
+
+int64_t
+idem_purge(struct store *st, int64_t now)
+{
+	sqlite3_stmt *s = store_stmt(st, sql_purge);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, now - IDEM_TTL_MS);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_warn("api", "idempotency purge failed error=\"%s\"",
+		    store_errmsg(st));
+		return STORE_ERR;
+	}
+	return sqlite3_changes(store_db(st));
+}

@@ -1,0 +1,53 @@
+/*
+ * scrub.h: phone numbers out of text that others read (open data, logs).
+ *
+ * A digit run is a digit, then more digits, where single separators (one
+ * space, one dot or one dash, each followed by a digit) may stand between
+ * two digits, optionally led by '+' right before its first digit:
+ * "0712 999 888", "+254 712-999-888", "0712.999.888", "12 34 56 7". Two
+ * separators in a row end a run ("0712  999" is two runs), and so does a
+ * separator not followed by a digit ("888." ends before the dot). A date
+ * "2026-12-01" is a run of 8 digits. Only ASCII digits count; every other
+ * byte, UTF-8 included, is left as it is.
+ */
+#ifndef BARAZA_SCRUB_H
+#define BARAZA_SCRUB_H
+
+#include <stddef.h>
+
+#define SCRUB_MIN_DIGITS 7                   /* a run this long is a number */
+#define SCRUB_REPLACEMENT "[number removed]" /* what open data shows */
+
+/* One digit run found by scrub_next. */
+struct scrub_run {
+	size_t start;   /* offset of its first byte ('+' or a digit) */
+	size_t len;     /* its bytes, the '+' and separators included */
+	size_t digits;  /* its digits */
+	size_t longest; /* the digits of its longest group without separator */
+};
+
+/*
+ * Finds the first digit run of s (NUL-ended, not NULL). Returns 0 and
+ * fills *r, or -1 when s holds no digit.
+ */
+int scrub_next(const char *s, struct scrub_run *r);
+
+/*
+ * Returns a copy of s in which every digit run of SCRUB_MIN_DIGITS or more
+ * digits is replaced by SCRUB_REPLACEMENT ("call 0712.999.888 now" becomes
+ * "call [number removed] now"); the caller frees it. NULL when s is NULL.
+ */
+char *scrub_numbers(const char *s);
+
+/*
+ * Masks a phone number for logs and people: the first four characters
+ * ('+' and the country code) and the last two stay, every other character
+ * becomes '*', so the length stays: "+254700000001" becomes
+ * "+254*******01". Numbers shorter than 9 characters, empty or NULL become
+ * "****"; a kept character that is not printable ASCII becomes '*'. Writes
+ * into out (cut to outlen - 1 bytes; 32 fit any phone number) and returns
+ * it.
+ */
+const char *scrub_phone(const char *num, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,97 @@
+#!/bin/sh
+# A USSD session belongs to the phone that opened it ("Closed by default"):
+# another phone's step for its session id is answered 200 with END and the
+# config's error_text (the generic http channel: "end": true), leaves the
+# owner's session row as it was, and the owner's next step goes on. Checked
+# on an africastalking channel (form webhook, cumulative text) and on the
+# generic http channel (JSON, signed X-Baraza-Signature: t=UNIX,sha256=HEX).
+. "$SRCDIR/tests/integration/lib.sh"
+plan 21
+
+A=+254700000011
+B=+254700000022
+write_config "default_channel = at
+error_text = \"Not your session.\"
+[channel at]
+type = africastalking
+username = sandbox
+api_key = at-key
+sender = 40404
+api_url = http://127.0.0.1:9/
+webhook_secret = s3cret
+[channel web]
+type = http
+api_url = http://127.0.0.1:9/send
+signing_key = web-key"
+cat >"$T/flows/signup.flow" <<'FLOW'
+flow signup "Sign up"
+  on ussd *500#
+
+  ask name "Your name?"
+  ask town "Your town?"
+  end "Thanks {name} of {town}."
+FLOW
+# Numbers are masked in logs below debug level.
+sed -i 's/^log_level = debug$/log_level = info/' "$T/baraza.conf"
+"$BARAZA" -c "$T/baraza.conf" check >"$T/check.out" 2>&1 || {
+	sed 's/^/# /' "$T/check.out"
+	echo "Bail out! the config does not check"
+	exit 1
+}
+start_server || exit 1
+
+session_row() {
+	sql "select contact_id || '|' || flow || '|' || state || '|' || expires from sessions where key = '$1'"
+}
+
+# --- Africa's Talking: cumulative text, ?secret= ---
+at_ussd() { # SESSION PHONE TEXT
+	http POST '/hooks/at/ussd?secret=s3cret' -d sessionId="$1" \
+	    -d serviceCode='*500#' -d phoneNumber="$2" -d networkCode=63902 \
+	    --data-urlencode "text=$3"
+}
+like "A dials: the first question" "$(at_ussd sA "$A" "")" '^200 CON Your name\?'
+like "A answers: the second question" "$(at_ussd sA "$A" "Amina")" '^200 CON Your town\?'
+before=$(session_row 'ussd:at:sA')
+like "A's session is stored" "$before" "^[0-9]+\|signup\|"
+is "B's step in A's session: 200 END error_text" "$(at_ussd sA "$B" "Amina*Evil")" "200 END Not your session."
+is "B's dial of A's session id: 200 END error_text" "$(at_ussd sA "$B" "")" "200 END Not your session."
+is "A's session row is as it was" "$(session_row 'ussd:at:sA')" "$before"
+is "the session is still A's contact" \
+    "$(sql "select c.phone from sessions s join contacts c on c.id = s.contact_id where s.key = 'ussd:at:sA'")" "$A"
+is "A goes on where it was" "$(at_ussd sA "$A" "Amina*Nairobi")" "200 END Thanks Amina of Nairobi."
+is "A's session is over" "$(sql "select count(*) from sessions where key = 'ussd:at:sA'")" "0"
+is "B was answered with error_text (stored)" \
+    "$(sql "select count(*) from messages where direction = 'out' and kind = 'ussd' and phone = '$B' and text = 'Not your session.'")" "2"
+like "the refusal is logged" "$(grep -c 'USSD step from another phone refused channel=at' "$T/serve.log")" '^2$'
+is "the log masks B's number" "$(grep 'another phone' "$T/serve.log" | grep -c -e "$B" -e '700000022')" "0"
+
+# --- The generic http channel: JSON, signed ---
+web_ussd() { # SESSION PHONE INPUT
+	body=$(printf '{"session":"%s","from":"%s","code":"*500#","input":"%s"}' "$1" "$2" "$3")
+	t=$(date +%s)
+	sig=$(printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac web-key | awk '{print $NF}')
+	http POST /hooks/web/ussd -H 'Content-Type: application/json' \
+	    -H "X-Baraza-Signature: t=$t,sha256=$sig" -d "$body"
+}
+field() { # JSON KEY
+	printf '%s' "$1" | cut -d' ' -f2- | jq -c ".$2"
+}
+r=$(web_ussd wA "$A" "")
+like "web: A dials: the first question" "$r" '^200 '
+is "web: the first question, not the end" "$(field "$r" text) $(field "$r" end)" '"Your name?" false'
+r=$(web_ussd wA "$A" "Baraka")
+is "web: A answers: the second question" "$(field "$r" text) $(field "$r" end)" '"Your town?" false'
+before=$(session_row 'ussd:web:wA')
+r=$(web_ussd wA "$B" "Mallory")
+like "web: B's step in A's session is 200" "$r" '^200 '
+is "web: B gets error_text and end true" "$(field "$r" text) $(field "$r" end)" '"Not your session." true'
+is "web: A's session row is as it was" "$(session_row 'ussd:web:wA')" "$before"
+r=$(web_ussd wA "$A" "Mombasa")
+is "web: A goes on where it was" "$(field "$r" text) $(field "$r" end)" '"Thanks Baraka of Mombasa." true'
+# B may open its own session with another id as usual.
+r=$(web_ussd wB "$B" "")
+is "web: B's own session works" "$(field "$r" text) $(field "$r" end)" '"Your name?" false'
+
+check "the gateway stops cleanly" stop_server
+done_testing
