@@ -7,13 +7,7 @@ plan 9
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = at
-[channel at]
-type = africastalking
-username = sandbox
-api_key = at-key
-sender = 40404
-api_url = http://127.0.0.1:$FAKE_PORT
-webhook_secret = s3cret"
+$(at_channel)"
 
 # The checker: a placeholder in the host is an error with its position.
 cat >"$T/flows/t.flow" <<'FLOW'
@@ -39,7 +33,7 @@ start_server || exit 1
 sms() { # ID FROM TEXT: prints the status
 	curl -s -m 10 -o /dev/null -w '%{http_code}' -d "id=$1" -d "from=$2" \
 	    -d to=40404 --data-urlencode "text=$3" -d date=2026-11-29 \
-	    "http://127.0.0.1:$PORT/hooks/at/sms?secret=s3cret"
+	    "http://127.0.0.1:$PORT/hooks/at/sms?secret=$HOOK_SECRET"
 }
 
 is "an SMS with '..' is taken" "$(sms f-1 +254700000201 'F ..')" "200"

@@ -17,7 +17,7 @@ username = sandbox
 api_key = at-key
 sender = 40404
 api_url = http://127.0.0.1:9/
-webhook_secret = s3cret"
+webhook_secret = $HOOK_SECRET"
 cat >"$T/flows/ping.flow" <<'FLOW'
 flow ping
   on keyword PING
@@ -29,7 +29,7 @@ start_server || exit 1
 
 # One curl, one keep-alive connection: the flooder sends every 25th
 # request, 13 in all, between 300 other numbers.
-url="http://127.0.0.1:$PORT/hooks/at/sms?secret=s3cret"
+url="http://127.0.0.1:$PORT/hooks/at/sms?secret=$HOOK_SECRET"
 awk -v n=$NOTHERS -v url="$url" -v f="$F" 'BEGIN {
 	k = 0
 	for (i = 0; i <= n; i++) {

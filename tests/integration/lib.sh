@@ -147,6 +147,21 @@ done_testing() {
 HOOK_SECRET=test-hook-secret  # webhook_secret of africastalking and kannel
 SIGNING_KEY=test-signing-key  # signing_key of http channels
 
+# at_channel [NAME]: the config section of an Africa's Talking channel
+# (default name "at") that sends to the fake provider and takes webhooks
+# with $HOOK_SECRET; call it after start_fake.
+at_channel() {
+	cat <<SECTION
+[channel ${1:-at}]
+type = africastalking
+username = sandbox
+api_key = at-key
+sender = 40404
+api_url = http://127.0.0.1:$FAKE_PORT
+webhook_secret = $HOOK_SECRET
+SECTION
+}
+
 # baraza_sig BODY [UNIX [KEY]]: the X-Baraza-Signature value for BODY,
 # "t=UNIX,sha256=HEX", signed at UNIX (default now) with KEY (default
 # $SIGNING_KEY).

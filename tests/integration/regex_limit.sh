@@ -9,13 +9,7 @@ plan 10
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = at
 sender_limit = 1000/min
-[channel at]
-type = africastalking
-username = sandbox
-api_key = at-key
-sender = 40404
-api_url = http://127.0.0.1:$FAKE_PORT
-webhook_secret = s3cret"
+$(at_channel)"
 cat >"$T/flows/t.flow" <<'FLOW'
 flow evil
   on match /^(a|aa)+$/
@@ -32,7 +26,7 @@ evil=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab
 sms() { # ID FROM TEXT: prints the status
 	curl -s -m 10 -o /dev/null -w '%{http_code}' -d "id=$1" -d "from=$2" \
 	    -d to=40404 -d "text=$3" -d date=2026-11-29 \
-	    "http://127.0.0.1:$PORT/hooks/at/sms?secret=s3cret"
+	    "http://127.0.0.1:$PORT/hooks/at/sms?secret=$HOOK_SECRET"
 }
 
 # A text the pattern matches still matches.
@@ -52,7 +46,7 @@ while [ $b -le 5 ]; do
 		curl -s -m 10 -o /dev/null -w '%{http_code}\n' -d "id=evil-$b-$k" \
 		    -d "from=+25470010$b${k}00" -d to=40404 -d "text=$evil" \
 		    -d date=2026-11-29 \
-		    "http://127.0.0.1:$PORT/hooks/at/sms?secret=s3cret" \
+		    "http://127.0.0.1:$PORT/hooks/at/sms?secret=$HOOK_SECRET" \
 		    >"$T/code.$b.$k" 2>/dev/null &
 		pids="$pids $!"
 		k=$((k + 1))

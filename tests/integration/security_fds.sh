@@ -21,13 +21,7 @@ mode() {
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = at
-[channel at]
-type = africastalking
-username = sandbox
-api_key = at-key
-sender = 40404
-api_url = http://127.0.0.1:$FAKE_PORT
-webhook_secret = s3cret
+$(at_channel)
 rate = 1000/s"
 cat >"$T/flows/ping.flow" <<'FLOW'
 flow ping
@@ -66,7 +60,7 @@ i=1
 while [ $i -le 10 ]; do
 	curl -s -o /dev/null -m 10 -w '%{http_code}\n' -d "id=fd-$i" -d "from=07000000$(printf %02d $i)" \
 	    -d to=40404 -d "text=PING $i" -d date=2026-11-29 \
-	    "http://127.0.0.1:$PORT/hooks/at/sms?secret=s3cret" >>"$T/codes"
+	    "http://127.0.0.1:$PORT/hooks/at/sms?secret=$HOOK_SECRET" >>"$T/codes"
 	i=$((i + 1))
 done
 is "every webhook is answered 200" "$(sort "$T/codes" | uniq -c | awk '{ print $1, $2 }')" "10 200"

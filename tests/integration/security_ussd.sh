@@ -18,7 +18,7 @@ username = sandbox
 api_key = at-key
 sender = 40404
 api_url = http://127.0.0.1:9/
-webhook_secret = s3cret
+webhook_secret = $HOOK_SECRET
 [channel web]
 type = http
 api_url = http://127.0.0.1:9/send
@@ -46,7 +46,7 @@ session_row() {
 
 # --- Africa's Talking: cumulative text, ?secret= ---
 at_ussd() { # SESSION PHONE TEXT
-	http POST '/hooks/at/ussd?secret=s3cret' -d sessionId="$1" \
+	http POST "/hooks/at/ussd?secret=$HOOK_SECRET" -d sessionId="$1" \
 	    -d serviceCode='*500#' -d phoneNumber="$2" -d networkCode=63902 \
 	    --data-urlencode "text=$3"
 }
