@@ -9,7 +9,7 @@
 
 #include "flows/engine.h"
 #include "flows/flow.h"
-#include "gateway/util.h"
+#include "lib/util.h"
 
 static const char src[] = "flow bench\n"
 			  "  on keyword BENCH\n"

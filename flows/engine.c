@@ -27,8 +27,8 @@
 #include <jansson.h>
 
 #include "flows/render.h"
-#include "gateway/log.h"
-#include "gateway/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 /* What a session waits for between two calls. */
 enum wait_kind {

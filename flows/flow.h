@@ -36,8 +36,8 @@
 #endif
 #include <pcre2.h>
 
-#include "gateway/util.h"
 #include "flows/template.h"
+#include "lib/util.h"
 
 /* Hard limits on input; going beyond one is a clear error, never a crash. */
 #define FLOW_MAX_FILE (1024 * 1024) /* bytes in one .flow file */

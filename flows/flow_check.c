@@ -6,7 +6,7 @@
  * the limit.
  */
 #include "flows/flow.h"
-#include "gateway/log.h"
+#include "lib/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/log.h"
+#include "lib/log.h"
 
 /* The cursor over one line. */
 struct cur {

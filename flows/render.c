@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gateway/log.h"
-#include "gateway/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 size_t
 render_utf8_seq(const char *str, size_t len)

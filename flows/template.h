@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "gateway/util.h"
+#include "lib/util.h"
 
 #define TEMPLATE_MAX_SRC 4096 /* bytes in a template's source string */
 #define TEMPLATE_MAX_DEPTH 8  /* dotted parts in one placeholder */

@@ -1,5 +1,6 @@
 /*
- * api.c: the admin API: messages (later: broadcasts, reports, tables).
+ * api.c: the admin API of the core: messages. The council's endpoints
+ * (broadcasts, reports, tables) register themselves (council/council.c).
  * Bodies are JSON, answers are JSON, errors are {"error": "..."}.
  */
 #include <inttypes.h>
@@ -9,18 +10,15 @@
 
 #include <jansson.h>
 
-#include "api.h"
-#include "form.h"
-#include "import.h"
-#include "broadcast.h"
-#include "dispatch.h"
-#include "gateway.h"
-#include "idem.h"
-#include "log.h"
-#include "outq.h"
-#include "phone.h"
-#include "reports.h"
-#include "util.h"
+#include "gateway/api.h"
+#include "gateway/dispatch.h"
+#include "gateway/gateway.h"
+#include "gateway/idem.h"
+#include "gateway/outq.h"
+#include "lib/form.h"
+#include "lib/log.h"
+#include "lib/phone.h"
+#include "lib/util.h"
 
 void
 api_json(struct http_request *req, int status, json_t *o)
@@ -176,74 +174,6 @@ get_message(struct gateway *gw, struct http_request *req, int64_t id)
 	api_json(req, 200, o);
 }
 
-struct table_put {
-	struct http_request *req;
-	char *name;
-	long rows;
-};
-
-static void
-on_table_committed(void *arg, int ok)
-{
-	struct table_put *tp = arg;
-
-	if (!ok)
-		router_error(tp->req, 503, "the store failed; try again");
-	else
-		api_json(tp->req, 200,
-		    json_pack("{s:s, s:i}", "table", tp->name, "rows",
-			(int)tp->rows));
-	free(tp->name);
-	free(tp);
-}
-
-/* PUT /api/v1/tables/NAME?key=COLUMN with a CSV body: replace the table. */
-static void
-put_table(struct gateway *gw, struct http_request *req, const char *name)
-{
-	struct table_put *tp;
-	struct form q;
-	const char *key, *why = NULL;
-	char *err = NULL;
-	long rows;
-
-	if (!import_table_name_valid(name)) {
-		router_error(req, 404, "a table name is letters, digits and _");
-		return;
-	}
-	memset(&q, 0, sizeof(q));
-	if (form_parse(&q, req->query, strlen(req->query), &why) != 0 ||
-	    (key = form_get(&q, "key")) == NULL || *key == '\0') {
-		form_free(&q);
-		router_error(
-		    req, 400, "the query must name the key: ?key=COLUMN");
-		return;
-	}
-	if (batch_begin(&gw->batch) != 0) {
-		form_free(&q);
-		router_error(req, 503, "the store failed; try again");
-		return;
-	}
-	/* Inside the turn's transaction the import is a savepoint. */
-	rows = import_csv_buf(
-	    gw->store, name, key, req->body, req->body_len, NULL, NULL, &err);
-	form_free(&q);
-	if (rows < 0) {
-		router_error(req,
-		    rows == IMPORT_ETOOBIG  ? 413
-		    : rows == IMPORT_ESTORE ? 503
-					    : 400,
-		    err ? err : "the CSV was refused");
-		free(err);
-		return;
-	}
-	tp = xmalloc(sizeof(*tp));
-	tp->req = req;
-	tp->name = xstrdup(name);
-	tp->rows = rows;
-	batch_defer(&gw->batch, on_table_committed, tp);
-}
-
 void
 api_handle(struct gateway *gw, struct http_request *req, const char *rest)
 {
@@ -267,22 +197,6 @@ api_handle(struct gateway *gw, struct http_request *req, const char *rest)
 			return;
 		}
 		get_message(gw, req, id);
-		return;
-	}
-	if (strncmp(rest, "broadcasts", 10) == 0) {
-		broadcast_api(gw, req, rest);
-		return;
-	}
-	if (strncmp(rest, "reports", 7) == 0) {
-		reports_api(gw, req, rest);
-		return;
-	}
-	if (strncmp(rest, "tables/", 7) == 0) {
-		if (strcmp(req->method, "PUT") != 0) {
-			router_method(req, "PUT");
-			return;
-		}
-		put_table(gw, req, rest + 7);
 		return;
 	}
 	router_error(req, 404, "no such API endpoint");

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "http.h"
+#include "lib/http.h"
 
 struct gateway;
 

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "log.h"
-#include "util.h"
+#include "gateway/batch.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 struct batch_item {
 	batch_cb cb;

@@ -21,7 +21,7 @@
 
 #include <uv.h>
 
-#include "store.h"
+#include "gateway/store.h"
 
 /* Called after the commit: ok is 1 when the writes are durable, 0 when the
  * transaction failed and was rolled back (answer 503, retry later). */

@@ -6,9 +6,9 @@
 
 #include <sqlite3.h>
 
-#include "checkpoint.h"
-#include "log.h"
-#include "util.h"
+#include "gateway/checkpoint.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 /* In the thread pool: the thread's own connection, never the loop's. */
 static void

@@ -25,7 +25,7 @@
  * (they are "STATUS" or "STATUS.LL"); apply_reports() checks it after
  * [gateway], whose languages it needs.
  */
-#include "config.h"
+#include "gateway/config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,8 +41,8 @@
 #include <ini.h>
 
 #include "flows/template.h"
-#include "log.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 #define MAX_WORDS 32    /* words in a word list */
 #define MAX_WORD 32     /* characters in one word */

@@ -23,18 +23,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/channel.h"
+
 #define CONFIG_MAX_FILE (1024 * 1024) /* bytes in a config file */
 #define CONFIG_MAX_CHANNELS 64        /* [channel NAME] sections */
 #define CONFIG_MAX_NAME 32            /* characters in a channel name */
 #define CONFIG_MAX_ERRORS 200         /* findings kept; more are counted */
 #define CONFIG_MAX_TOKEN_FILE 4096    /* bytes in an admin_token_file */
 #define CONFIG_MAX_RATE_COUNT 1000000 /* the N of "N/period" */
-
-/* An event rate: at most count events per period_ms milliseconds. */
-struct rate {
-	int64_t count;     /* events, at least 1 */
-	int64_t period_ms; /* period: 1000, 60000, 3600000 or 86400000 */
-};
 
 /* A white-space separated list of words, in the order written. */
 struct config_words {
@@ -48,68 +44,10 @@ struct config_addr {
 	int port;   /* 0 to 65535; 0 picks a free port */
 };
 
-/* Channel types; config_channel_type_name() gives their names. */
-enum channel_type {
-	CHANNEL_AFRICASTALKING = 0,
-	CHANNEL_TWILIO,
-	CHANNEL_KANNEL,
-	CHANNEL_GAMMU,
-	CHANNEL_HTTP,
-};
-
 /* [gateway] durability. */
 enum config_durability {
 	DURABILITY_FULL = 0, /* fsync before any acknowledgement */
 	DURABILITY_NORMAL, /* faster, may lose the last writes on power loss */
-};
-
-/*
- * One [channel NAME] section. Keys that do not apply to the channel's type
- * keep NULL or 0. Strings that are unset and have no default are NULL.
- */
-struct channel_config {
-	char *name;             /* the NAME of [channel NAME], [a-z0-9_-]+ */
-	enum channel_type type; /* type = */
-	int line;               /* line of the section header */
-
-	/* Keys valid for every type. */
-	char *sender;         /* shortcode or sender id, or NULL */
-	char *api_url;        /* provider base URL without trailing '/', or
-				 NULL (gammu); africastalking and twilio have
-				 defaults */
-	char *webhook_secret; /* webhooks must carry ?secret=... or the
-				 header X-Baraza-Secret, or NULL */
-	int allow_unsigned;   /* 1: the channel may lack what authenticates
-				 its webhooks (config_channel_unsigned) */
-	struct rate rate;     /* outbound throttle: 20/s, gammu 6/min */
-	int64_t max_age_ms;   /* stop retrying after this; 24h */
-	char *fallback;       /* name of another channel, or NULL */
-	int ussd_max;         /* characters in a USSD screen; 182 */
-
-	/* africastalking and kannel. */
-	char *username; /* required for both */
-	/* africastalking. */
-	char *api_key; /* required */
-	/* kannel. */
-	char *password; /* required (kannel also requires api_url) */
-	/* twilio. */
-	char *account_sid; /* required */
-	char *auth_token;  /* required */
-	char *public_url;  /* scheme and host the provider calls (Twilio
-			      signatures, delivery report URLs), or NULL */
-	/* http. */
-	char
-	    *signing_key; /* HMAC-SHA256 key, or NULL (http requires api_url) */
-	/* gammu. */
-	char *device;                 /* required; resolved like a path */
-	char *connection;             /* Gammu connection; "at" */
-	char *model;                  /* Gammu model; "" */
-	char *pin;                    /* SIM PIN, or NULL */
-	int64_t poll_interval_ms;     /* 5s */
-	int64_t multipart_timeout_ms; /* 10m */
-	char *balance_ussd;           /* airtime check code, or NULL */
-	int64_t balance_interval_ms;  /* 6h */
-	int balance_alert;            /* warn below this balance; 0 = never */
 };
 
 struct template;

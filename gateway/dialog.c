@@ -9,10 +9,10 @@
 
 #include <jansson.h>
 
-#include "client.h"
-#include "dialog.h"
-#include "log.h"
-#include "util.h"
+#include "gateway/dialog.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "providers/client.h"
 
 struct dialog {
 	struct dialog_env env; /* copied */

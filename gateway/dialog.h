@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
 #include "flows/engine.h"
-#include "store.h"
+#include "gateway/config.h"
+#include "gateway/store.h"
 
 #define DIALOG_SMS_FETCH_MS 10000 /* fetch timeout in SMS sessions */
 #define DIALOG_USSD_FETCH_MS 3000 /* fetch timeout in USSD sessions */

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
-#include "form.h"
-#include "gsm.h"
-#include "log.h"
-#include "outq.h"
-#include "util.h"
+#include "gateway/dispatch.h"
+#include "gateway/outq.h"
+#include "lib/form.h"
+#include "lib/gsm.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 struct dchan {
 	struct dispatcher *d;

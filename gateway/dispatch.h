@@ -17,11 +17,11 @@
 
 #include <uv.h>
 
-#include "batch.h"
-#include "client.h"
-#include "config.h"
-#include "provider.h"
-#include "store.h"
+#include "gateway/batch.h"
+#include "gateway/config.h"
+#include "gateway/store.h"
+#include "providers/client.h"
+#include "providers/provider.h"
 
 #define DISPATCH_MAX_INFLIGHT 64 /* requests in flight per channel */
 #define DISPATCH_CLAIM_MAX 256   /* messages claimed per channel per run */

@@ -10,15 +10,15 @@
 
 #include <uv.h>
 
-#include "batch.h"
-#include "checkpoint.h"
-#include "client.h"
-#include "config.h"
 #include "flows/flow.h"
-#include "http.h"
-#include "ingress.h"
-#include "store.h"
-#include "strmap.h"
+#include "gateway/batch.h"
+#include "gateway/checkpoint.h"
+#include "gateway/config.h"
+#include "gateway/ingress.h"
+#include "gateway/store.h"
+#include "lib/http.h"
+#include "lib/strmap.h"
+#include "providers/client.h"
 
 struct dispatcher;
 struct modem;
@@ -84,18 +84,55 @@ struct gateway {
 						   cfg->channels (gammu) */
 	struct modem **modem_list; /* one per gammu channel */
 	size_t nmodems;
-	const char *exe_path;     /* this program, for workers */
-	uv_timer_t privacy_timer; /* daily retention purge */
-	int privacy_started;      /* privacy_timer is open */
+	const char *exe_path;          /* this program, for workers */
+	const struct gateway_ext *ext; /* routes and services above the core */
+	uv_timer_t privacy_timer;      /* daily retention purge */
+	int privacy_started;           /* privacy_timer is open */
+};
+
+/*
+ * HTTP handlers above the core (council/) are registered, not called by
+ * name, so the core never includes the layers built on it. A route serves
+ * the paths under base whose next segment is name ("reports" takes
+ * "/api/v1/reports" and "/api/v1/reports/7"; "" takes everything under
+ * base); handle gets rest, the path after base. Everything under
+ * "/api/v1/" is behind the admin token before any route is tried.
+ */
+struct gateway_route {
+	const char *base; /* "/api/v1/", "/open311/v2/" */
+	const char *name; /* first segment after base, or "" */
+	void (*handle)(
+	    struct gateway *, struct http_request *, const char *rest);
+};
+
+/*
+ * A service above the core that runs while serve does (a timer, say):
+ * start once the core has started, stop when the gateway stops (it closes
+ * its handles; the loop then runs out).
+ */
+struct gateway_service {
+	const char *name;                /* for the log */
+	void (*start)(struct gateway *); /* may be NULL */
+	void (*stop)(struct gateway *);  /* may be NULL */
+};
+
+/* What the layers above the core add to serve. */
+struct gateway_ext {
+	const struct gateway_route *routes; /* nroutes of them */
+	size_t nroutes;
+	const struct gateway_service *services; /* nservices of them */
+	size_t nservices;
 };
 
 /*
  * Runs the gateway in the foreground until SIGTERM or SIGINT; exe_path
- * names this program for the modem workers (NULL: /proc/self/exe). Returns the
- * process exit status: 0 after a clean stop, 1 when it could not start
- * (the reason is on stderr as one line).
+ * names this program for the modem workers (NULL: /proc/self/exe); ext
+ * (may be NULL) adds routes and services. Returns the process exit status:
+ * 0 after a clean stop, 1 when it could not start (the reason is on stderr
+ * as one line).
  */
-int serve_main(struct config *, const char *exe_path);
+int serve_main(
+    struct config *, const char *exe_path, const struct gateway_ext *ext);
 
 /*
  * Loads the flows folder of cfg into a new set. Findings (errors and

@@ -10,15 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "form.h"
-#include "gateway.h"
-#include "hooks.h"
-#include "ingress.h"
-#include "log.h"
-#include "metrics.h"
-#include "provider.h"
-#include "sig.h"
-#include "util.h"
+#include "gateway/gateway.h"
+#include "gateway/hooks.h"
+#include "gateway/ingress.h"
+#include "gateway/metrics.h"
+#include "lib/form.h"
+#include "lib/log.h"
+#include "lib/sig.h"
+#include "lib/util.h"
+#include "providers/provider.h"
 
 /* A webhook waiting for its commit. */
 struct hook {

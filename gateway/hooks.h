@@ -4,8 +4,8 @@
 #ifndef BARAZA_HOOKS_H
 #define BARAZA_HOOKS_H
 
-#include "config.h"
-#include "http.h"
+#include "gateway/config.h"
+#include "lib/http.h"
 
 struct gateway;
 

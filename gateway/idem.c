@@ -8,11 +8,11 @@
 
 #include <openssl/evp.h>
 
-#include "api.h"
-#include "gateway.h"
-#include "idem.h"
-#include "log.h"
-#include "util.h"
+#include "gateway/api.h"
+#include "gateway/gateway.h"
+#include "gateway/idem.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 #define IDEM_PURGE_EVERY_MS (60LL * 60 * 1000) /* idem_record's purge */
 

@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "http.h"
+#include "lib/http.h"
 
 struct gateway;
 struct store;

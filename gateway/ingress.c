@@ -7,14 +7,14 @@
 
 #include <sqlite3.h>
 
-#include "dialog.h"
-#include "dispatch.h"
-#include "gateway.h"
-#include "ingress.h"
-#include "log.h"
-#include "outq.h"
-#include "phone.h"
-#include "util.h"
+#include "gateway/dialog.h"
+#include "gateway/dispatch.h"
+#include "gateway/gateway.h"
+#include "gateway/ingress.h"
+#include "gateway/outq.h"
+#include "lib/log.h"
+#include "lib/phone.h"
+#include "lib/util.h"
 
 #define USSD_KEEP_MS (10 * 60 * 1000)
 #define FLOOD_WARN_MS 60000 /* between "flood guard full" warnings */

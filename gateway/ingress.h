@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "strmap.h"
+#include "lib/strmap.h"
 
 struct gateway;
 struct rate;

@@ -2,18 +2,18 @@
  * metrics.c: the Prometheus exposition of GET /metrics, the webhook latency
  * histogram, and the store queries that `baraza stats` shares.
  */
-#include "metrics.h"
+#include "gateway/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
-#include "gateway.h"
-#include "http.h"
-#include "log.h"
-#include "modems.h"
-#include "scrub.h"
+#include "gateway/dispatch.h"
+#include "gateway/gateway.h"
+#include "gateway/modems.h"
+#include "lib/http.h"
+#include "lib/log.h"
+#include "lib/scrub.h"
 
 /* Webhook latency buckets, seconds: 1 ms to 5 s. */
 #define NBUCKETS 12

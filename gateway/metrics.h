@@ -16,9 +16,9 @@
 
 #include <stdint.h>
 
-#include "config.h"
-#include "store.h"
-#include "util.h"
+#include "gateway/config.h"
+#include "gateway/store.h"
+#include "lib/util.h"
 
 struct gateway;
 

@@ -19,13 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
-#include "gateway.h"
-#include "ingress.h"
-#include "log.h"
+#include "gateway/dispatch.h"
+#include "gateway/gateway.h"
+#include "gateway/ingress.h"
+#include "gateway/modems.h"
+#include "lib/log.h"
+#include "lib/util.h"
 #include "modem/supervisor.h"
-#include "modems.h"
-#include "util.h"
 
 #define MODEMS_SIGNAL_STEP 5      /* signal points written at once */
 #define MODEMS_WRITE_GAP_MS 10000 /* between writes of small changes */

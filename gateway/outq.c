@@ -6,10 +6,10 @@
 
 #include <sqlite3.h>
 
-#include "gsm.h"
-#include "log.h"
-#include "outq.h"
-#include "util.h"
+#include "gateway/outq.h"
+#include "lib/gsm.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 static const char sql_enqueue[] =
     "INSERT INTO messages (direction, channel, kind, contact_id, phone,"

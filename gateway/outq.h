@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "gateway/store.h"
 
 #define OUTQ_MAX_TEXT 4096 /* bytes in one outbound text */
 

@@ -5,6 +5,8 @@
  *   /hooks/CHANNEL/KIND      provider webhooks
  *   /api/v1/...              admin API (bearer token)
  *   /open311/v2/...          open data
+ * The core serves the first four (of the API: messages); the layers above
+ * it register the rest (struct gateway_route).
  * Unknown paths get 404, known paths with another method 405 with Allow.
  */
 #include <stdio.h>
@@ -13,14 +15,13 @@
 
 #include <jansson.h>
 
-#include "api.h"
-#include "gateway.h"
-#include "hooks.h"
-#include "sig.h"
-#include "log.h"
-#include "metrics.h"
-#include "open311.h"
-#include "util.h"
+#include "gateway/api.h"
+#include "gateway/gateway.h"
+#include "gateway/hooks.h"
+#include "gateway/metrics.h"
+#include "lib/log.h"
+#include "lib/sig.h"
+#include "lib/util.h"
 
 void
 router_error(struct http_request *req, int status, const char *msg)
@@ -111,10 +112,33 @@ route_hooks(struct gateway *gw, struct http_request *req, const char *rest)
 	hooks_handle(gw, req, ch, kind);
 }
 
+/*
+ * The registered route for path under base, or NULL: the first whose name
+ * is "" or the segment that follows base.
+ */
+static const struct gateway_route *
+find_route(const struct gateway *gw, const char *base, const char *rest)
+{
+	const struct gateway_route *r;
+	size_t i, n;
+
+	for (i = 0; gw->ext != NULL && i < gw->ext->nroutes; i++) {
+		r = &gw->ext->routes[i];
+		if (strcmp(r->base, base) != 0)
+			continue;
+		n = strlen(r->name);
+		if (n == 0 || (strncmp(rest, r->name, n) == 0 &&
+				  (rest[n] == '\0' || rest[n] == '/')))
+			return r;
+	}
+	return NULL;
+}
+
 /* /api/v1/...: the admin API, behind the bearer token. */
 static void
 route_api(struct gateway *gw, struct http_request *req, const char *rest)
 {
+	const struct gateway_route *r;
 	const char *auth = http_header(req, "Authorization");
 
 	/* Without a configured token no request is authorised. */
@@ -127,13 +151,17 @@ route_api(struct gateway *gw, struct http_request *req, const char *rest)
 		    strlen("{\"error\":\"a valid bearer token is required\"}"));
 		return;
 	}
-	api_handle(gw, req, rest);
+	if ((r = find_route(gw, "/api/v1/", rest)) != NULL)
+		r->handle(gw, req, rest);
+	else
+		api_handle(gw, req, rest);
 }
 
 void
 router_handle(struct http_request *req, void *arg)
 {
 	struct gateway *gw = arg;
+	const struct gateway_route *r;
 	const char *p = req->path;
 
 	if (strcmp(p, "/healthz") == 0)
@@ -144,8 +172,9 @@ router_handle(struct http_request *req, void *arg)
 		route_hooks(gw, req, p + 7);
 	else if (strncmp(p, "/api/v1/", 8) == 0)
 		route_api(gw, req, p + 8);
-	else if (strncmp(p, "/open311/v2/", 12) == 0)
-		open311_handle(gw, req, p + 12);
+	else if (strncmp(p, "/open311/v2/", 12) == 0 &&
+		 (r = find_route(gw, "/open311/v2/", p + 12)) != NULL)
+		r->handle(gw, req, p + 12);
 	else
 		router_error(req, 404, "not found");
 }

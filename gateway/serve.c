@@ -13,15 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dispatch.h"
-#include "gateway.h"
-#include "ingress.h"
-#include "modems.h"
-#include "metrics.h"
-#include "outq.h"
-#include "log.h"
-#include "privacy.h"
-#include "util.h"
+#include "gateway/dispatch.h"
+#include "gateway/gateway.h"
+#include "gateway/ingress.h"
+#include "gateway/metrics.h"
+#include "gateway/modems.h"
+#include "gateway/outq.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 #define STOP_LIMIT_MS 4500     /* a stop finishes within 5 s, exit included */
 #define RELOAD_DEBOUNCE_MS 200 /* edits closer than this reload once */
@@ -194,6 +193,7 @@ static void
 on_client_closed(struct client *c, void *arg)
 {
 	struct gateway *gw = arg;
+	size_t i;
 
 	(void)c;
 	batch_close(&gw->batch);
@@ -206,7 +206,9 @@ on_client_closed(struct client *c, void *arg)
 	uv_close((uv_handle_t *)&gw->reload_timer, on_closed);
 	uv_close((uv_handle_t *)&gw->stop_timer, on_closed);
 	uv_close((uv_handle_t *)&gw->housekeeping, on_closed);
-	privacy_stop(gw);
+	for (i = 0; gw->ext != NULL && i < gw->ext->nservices; i++)
+		if (gw->ext->services[i].stop != NULL)
+			gw->ext->services[i].stop(gw);
 	if (gw->watching)
 		uv_close((uv_handle_t *)&gw->flows_watch, on_closed);
 }
@@ -435,7 +437,8 @@ listen_string(const struct config_addr *a)
 }
 
 int
-serve_main(struct config *cfg, const char *exe_path)
+serve_main(
+    struct config *cfg, const char *exe_path, const struct gateway_ext *ext)
 {
 	struct gateway gw;
 	struct flow_findings f;
@@ -446,6 +449,7 @@ serve_main(struct config *cfg, const char *exe_path)
 
 	memset(&gw, 0, sizeof(gw));
 	gw.cfg = cfg;
+	gw.ext = ext;
 	gw.exe_path = exe_path;
 	gw.loop = uv_default_loop();
 	gw.started_ms = now_ms();
@@ -549,7 +553,9 @@ serve_main(struct config *cfg, const char *exe_path)
 	    gw.loop, cfg, gw.store, &gw.batch, &gw.client, gw.public_base);
 	ingress_init(&gw);
 	modems_start(&gw);
-	privacy_start(&gw);
+	for (i = 0; ext != NULL && i < ext->nservices; i++)
+		if (ext->services[i].start != NULL)
+			ext->services[i].start(&gw);
 	ingress_recover(&gw);
 	cap_connections(&gw);
 

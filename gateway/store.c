@@ -2,7 +2,7 @@
  * store.c: the SQLite store: opening, schema migrations, the statement
  * table and the calls the flow engine's host needs.
  */
-#include "store.h"
+#include "gateway/store.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 /*
  * Schema migrations, in order. migrations[i] takes the database from

@@ -4,7 +4,7 @@
  */
 #include "modem/proto.h"
 
-#include "gateway/log.h"
+#include "lib/log.h"
 
 #include <jansson.h>
 #include <stdarg.h>

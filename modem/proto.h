@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/util.h"
+#include "lib/util.h"
 
 #define MODEM_PROTO_MAX_FRAME 65536 /* bytes of JSON in one frame */
 #define MODEM_PROTO_MAX_TEXT 32768  /* bytes of UTF-8 in a message text */

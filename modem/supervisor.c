@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/log.h"
-#include "gateway/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 /* A message waiting to go to the worker, or in it. */
 struct send_item {

@@ -37,7 +37,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "gateway/config.h"
+#include "lib/channel.h"
 #include "modem/proto.h"
 
 #define MODEM_WATCHDOG_MS 30000    /* silence after which a worker is killed */

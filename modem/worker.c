@@ -48,9 +48,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/gsm.h"
-#include "gateway/log.h"
-#include "gateway/util.h"
+#include "lib/gsm.h"
+#include "lib/log.h"
+#include "lib/util.h"
 #include "modem/proto.h"
 #include "modem/supervisor.h"
 

@@ -24,8 +24,8 @@
 
 #include <jansson.h>
 
-#include "form.h"
-#include "provider.h"
+#include "lib/form.h"
+#include "providers/provider.h"
 
 static int
 at_decode_sms(const struct channel_config *cfg, const struct http_request *req,

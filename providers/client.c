@@ -16,9 +16,9 @@
 #include <curl/curl.h>
 #include <uv.h>
 
-#include "client.h"
-#include "log.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "providers/client.h"
 
 /* One request in flight. */
 struct client_xfer {

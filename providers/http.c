@@ -21,8 +21,8 @@
 
 #include <jansson.h>
 
-#include "provider.h"
-#include "sig.h"
+#include "lib/sig.h"
+#include "providers/provider.h"
 
 /*
  * Checks the signature when the channel has a signing_key (only a channel

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "form.h"
-#include "provider.h"
+#include "lib/form.h"
+#include "providers/provider.h"
 
 #define KANNEL_DLR_MASK "31"
 

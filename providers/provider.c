@@ -11,8 +11,8 @@
 
 #include <jansson.h>
 
-#include "form.h"
-#include "provider.h"
+#include "lib/form.h"
+#include "providers/provider.h"
 
 const struct provider_ops *
 provider_for(enum channel_type type)

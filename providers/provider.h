@@ -24,10 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "client.h"
-#include "config.h"
-#include "http.h"
-#include "util.h"
+#include "lib/channel.h"
+#include "lib/http.h"
+#include "lib/util.h"
+#include "providers/client.h"
 
 /* The end of every delivery attempt (OpenSMTPD's queue.c). */
 enum provider_outcome {

@@ -21,9 +21,9 @@
 
 #include <jansson.h>
 
-#include "form.h"
-#include "provider.h"
-#include "sig.h"
+#include "lib/form.h"
+#include "lib/sig.h"
+#include "providers/provider.h"
 
 #define TWILIO_URL_MAX (64 * 1024) /* public URL, path and query */
 #define TWILIO_RESPONSE "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"

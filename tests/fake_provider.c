@@ -53,11 +53,11 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "form.h"
-#include "http.h"
-#include "log.h"
-#include "sig.h"
-#include "util.h"
+#include "lib/form.h"
+#include "lib/http.h"
+#include "lib/log.h"
+#include "lib/sig.h"
+#include "lib/util.h"
 
 /* Default cap on the lines of the request log. */
 #define LOG_MAX_DEFAULT 1000000

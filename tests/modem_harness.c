@@ -43,9 +43,9 @@
 #include <uv.h>
 
 #include "gateway/config.h"
-#include "gateway/gsm.h"
-#include "gateway/log.h"
-#include "gateway/util.h"
+#include "lib/gsm.h"
+#include "lib/log.h"
+#include "lib/util.h"
 #include "modem/supervisor.h"
 
 #define MAX_UNACKED 20000 /* inbound ids remembered for ackall */

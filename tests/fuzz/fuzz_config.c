@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "gateway/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "import.h"
-#include "log.h"
-#include "store.h"
+#include "council/import.h"
+#include "gateway/store.h"
+#include "lib/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvread.h"
-#include "util.h"
+#include "lib/csvread.h"
+#include "lib/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

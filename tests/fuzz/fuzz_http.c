@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/http.h"
-#include "gateway/log.h"
+#include "lib/http.h"
+#include "lib/log.h"
 
 #define MAXHELD 64
 

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/form.h"
-#include "gateway/sig.h"
-#include "gateway/util.h"
+#include "lib/form.h"
+#include "lib/sig.h"
+#include "lib/util.h"
 #include "providers/provider.h"
 
 #define PUBLIC_URL "https://sms.example.org"

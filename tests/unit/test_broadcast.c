@@ -17,10 +17,10 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "broadcast.h"
-#include "config.h"
-#include "store.h"
-#include "util.h"
+#include "council/broadcast.h"
+#include "gateway/config.h"
+#include "gateway/store.h"
+#include "lib/util.h"
 
 #define NOW 1795000000000LL /* a fixed "now" in ms */
 

@@ -24,8 +24,8 @@
 #include <curl/curl.h>
 #include <uv.h>
 
-#include "client.h"
-#include "util.h"
+#include "lib/util.h"
+#include "providers/client.h"
 
 #define SRV_BUF 65536
 #define BIG_LEN (300 * 1024)

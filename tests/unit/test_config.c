@@ -15,10 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "flows/template.h"
-#include "log.h"
-#include "util.h"
+#include "gateway/config.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 /* Parses text as "t.conf" in the folder "/base". */
 static int

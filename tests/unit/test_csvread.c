@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "csvread.h"
-#include "util.h"
+#include "lib/csvread.h"
+#include "lib/util.h"
 
 /* What the callbacks saw, as text: "L1[a|b]L3[c|d]". */
 struct seen {

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "flows/flow.h"
-#include "gateway/log.h"
+#include "lib/log.h"
 
 static const char *const langs[] = {"en", "sw"};
 static const struct flow_config cfg = {langs, 2, 0};

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "gateway/form.h"
+#include "lib/form.h"
 
 /* Parses s, expecting success. */
 static void

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "gsm.h"
+#include "lib/gsm.h"
 
 /* Builds a string of n copies of the UTF-8 sequence unit; caller frees. */
 static char *

@@ -26,8 +26,8 @@
 
 #include <cmocka.h>
 
-#include "gateway/http.h"
-#include "gateway/log.h"
+#include "lib/http.h"
+#include "lib/log.h"
 
 #define MAXRESP 16
 #define READER_MAX (128 * 1024)

@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "import.h"
-#include "store.h"
-#include "util.h"
+#include "council/import.h"
+#include "gateway/store.h"
+#include "lib/util.h"
 
 static int
 setup(void **state)

@@ -13,11 +13,11 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "gateway.h"
-#include "metrics.h"
-#include "store.h"
-#include "util.h"
+#include "gateway/config.h"
+#include "gateway/gateway.h"
+#include "gateway/metrics.h"
+#include "gateway/store.h"
+#include "lib/util.h"
 
 #define DAY_MS (86400LL * 1000)
 /* The tests' now: the wall clock at setup, as /metrics reads it. */

@@ -20,13 +20,13 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "dispatch.h"
-#include "gateway.h"
+#include "gateway/config.h"
+#include "gateway/dispatch.h"
+#include "gateway/gateway.h"
+#include "gateway/modems.h"
+#include "gateway/store.h"
+#include "lib/util.h"
 #include "modem/supervisor.h"
-#include "modems.h"
-#include "store.h"
-#include "util.h"
 
 #define WAIT_MS 20000 /* the longest wait for a condition */
 

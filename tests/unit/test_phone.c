@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "phone.h"
+#include "lib/phone.h"
 
 /* Normalises in and checks the result and, on success, the number. */
 static void

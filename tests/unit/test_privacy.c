@@ -13,11 +13,11 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "gateway.h"
-#include "privacy.h"
-#include "store.h"
-#include "util.h"
+#include "council/privacy.h"
+#include "gateway/config.h"
+#include "gateway/gateway.h"
+#include "gateway/store.h"
+#include "lib/util.h"
 
 #define DAY_MS (86400LL * 1000)
 #define NOW_MS (1795000000000LL)

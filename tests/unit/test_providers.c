@@ -23,8 +23,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "gateway/form.h"
-#include "gateway/sig.h"
+#include "lib/form.h"
+#include "lib/sig.h"
 #include "providers/provider.h"
 
 #define DATA_DIR "tests/data/providers"

@@ -13,12 +13,12 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "dispatch.h"
-#include "ingress.h"
-#include "outq.h"
-#include "store.h"
-#include "strmap.h"
+#include "gateway/config.h"
+#include "gateway/dispatch.h"
+#include "gateway/ingress.h"
+#include "gateway/outq.h"
+#include "gateway/store.h"
+#include "lib/strmap.h"
 
 static int
 setup(void **state)

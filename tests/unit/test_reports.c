@@ -15,13 +15,13 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "config.h"
+#include "council/open311.h"
+#include "council/reports.h"
 #include "flows/flow.h"
-#include "open311.h"
-#include "outq.h"
-#include "reports.h"
-#include "store.h"
-#include "util.h"
+#include "gateway/config.h"
+#include "gateway/outq.h"
+#include "gateway/store.h"
+#include "lib/util.h"
 
 static const char conf_text[] = "[gateway]\n"
 				"languages = en sw\n"

@@ -16,12 +16,12 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "log.h"
-#include "metrics.h"
-#include "open311.h"
-#include "scrub.h"
-#include "store.h"
-#include "util.h"
+#include "council/open311.h"
+#include "gateway/metrics.h"
+#include "gateway/store.h"
+#include "lib/log.h"
+#include "lib/scrub.h"
+#include "lib/util.h"
 
 #define T0 INT64_C(1795000000000) /* 2026-11-18T11:06:40Z */
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "sig.h"
+#include "lib/sig.h"
 
 static void
 test_rfc4231(void **state)

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "store.h"
-#include "util.h"
+#include "gateway/store.h"
+#include "lib/util.h"
 
 /* A temporary folder per test, removed with its files afterwards. */
 struct fixture {

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "strmap.h"
+#include "lib/strmap.h"
 
 /* Values released by the map, counted; values are small integers. */
 static size_t released;

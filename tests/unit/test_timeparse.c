@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "timeparse.h"
+#include "lib/timeparse.h"
 
 /* 2026-12-01T05:00:00Z in ms. */
 #define T0 1796101200000LL

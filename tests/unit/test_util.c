@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "log.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 static void
 test_buf_limit(void **state)

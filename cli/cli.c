@@ -1,0 +1,185 @@
+/*
+ * cli.c: the smaller subcommands: import.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "council/import.h"
+#include "gateway/outq.h"
+#include "gateway/store.h"
+#include "lib/log.h"
+#include "lib/phone.h"
+#include "lib/util.h"
+
+void
+cli_progress(void *arg, uint64_t done, uint64_t total)
+{
+	static int64_t last;
+	const char *label = arg;
+	int64_t now;
+	int i, filled;
+
+	if (!isatty(STDERR_FILENO) || total == 0)
+		return;
+	/* Redraw at most ten times a second, and always at the end. */
+	now = mono_ms();
+	if (done < total && now - last < 100)
+		return;
+	last = now;
+	filled = (int)(done * 30 / total);
+	fprintf(stderr, "\r%s [", label);
+	for (i = 0; i < 30; i++)
+		fputc(i < filled ? '#' : ' ', stderr);
+	fprintf(stderr, "] %3d%%", (int)(done * 100 / total));
+	if (done >= total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* Opens the configured store for a command, or prints why not. */
+static struct store *
+open_store(const struct config *cfg)
+{
+	struct store *st = NULL;
+	char *err = NULL;
+
+	if (store_open(cfg->database, cfg->durability == DURABILITY_FULL, &st,
+		&err) != 0) {
+		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
+		free(err);
+		return NULL;
+	}
+	return st;
+}
+
+/* baraza import TABLE FILE.csv --key COLUMN */
+int
+cli_import(int argc, char **argv, struct config *cfg)
+{
+	static const struct option opts[] = {
+	    {"key", required_argument, NULL, 'k'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *key = NULL, *table, *path;
+	struct store *st;
+	char *err = NULL;
+	FILE *fp;
+	long rows;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'k')
+			goto usage;
+		key = optarg;
+	}
+	if (argc - optind != 2 || key == NULL)
+		goto usage;
+	table = argv[optind];
+	path = argv[optind + 1];
+	if (!import_table_name_valid(table)) {
+		fprintf(stderr,
+		    "baraza: %s: a table name is letters, digits and _\n",
+		    table);
+		return 2;
+	}
+	if ((fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "baraza: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if ((st = open_store(cfg)) == NULL) {
+		if (fp != stdin)
+			fclose(fp);
+		return 1;
+	}
+	rows = import_csv_file(
+	    st, table, key, fp, cli_progress, (void *)"importing", &err);
+	if (fp != stdin)
+		fclose(fp);
+	store_close(st);
+	if (rows < 0) {
+		fprintf(stderr, "baraza: %s: %s\n", path,
+		    err ? err : "import failed");
+		free(err);
+		return 1;
+	}
+	printf("%s: %ld row%s imported from %s\n", table, rows,
+	    rows == 1 ? "" : "s", path);
+	return 0;
+
+usage:
+	fprintf(stderr, "usage: baraza import TABLE FILE.csv --key COLUMN\n");
+	return 2;
+}
+
+/* baraza send NUM TEXT [--channel NAME] */
+int
+cli_send(int argc, char **argv, struct config *cfg)
+{
+	static const struct option opts[] = {
+	    {"channel", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *channel = cfg->default_channel, *text;
+	char phone[PHONE_MAX];
+	struct store *st;
+	int64_t id;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'c')
+			goto usage;
+		channel = optarg;
+	}
+	if (argc - optind != 2)
+		goto usage;
+	text = argv[optind + 1];
+	if (phone_normalize(
+		argv[optind], cfg->country_code, phone, sizeof(phone)) != 0) {
+		fprintf(
+		    stderr, "baraza: %s: not a phone number\n", argv[optind]);
+		return 1;
+	}
+	if (*text == '\0' || strlen(text) > OUTQ_MAX_TEXT) {
+		fprintf(stderr,
+		    "baraza: the text is empty or longer than %d "
+		    "bytes\n",
+		    OUTQ_MAX_TEXT);
+		return 1;
+	}
+	if (channel == NULL) {
+		fprintf(stderr, "baraza: no --channel and no default_channel "
+				"in the config\n");
+		return 1;
+	}
+	if (config_channel(cfg, channel) == NULL) {
+		fprintf(stderr, "baraza: no channel named %s\n", channel);
+		return 1;
+	}
+	if ((st = open_store(cfg)) == NULL)
+		return 1;
+	rc = store_begin(st);
+	if (rc == 0)
+		rc = outq_enqueue(
+		    st, channel, phone, 0, text, 0, 0, now_ms(), &id);
+	if (rc == 0)
+		rc = store_commit(st);
+	else
+		store_rollback(st);
+	if (rc != 0) {
+		fprintf(stderr, "baraza: %s\n", store_errmsg(st));
+		store_close(st);
+		return 1;
+	}
+	store_close(st);
+	printf("%lld\n", (long long)id);
+	return 0;
+
+usage:
+	fprintf(stderr, "usage: baraza send NUM TEXT [--channel NAME]\n");
+	return 2;
+}

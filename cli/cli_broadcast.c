@@ -1,0 +1,212 @@
+/*
+ * cli_broadcast.c: `baraza broadcast` and `baraza notify`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "council/broadcast.h"
+#include "gateway/store.h"
+#include "lib/timeparse.h"
+#include "lib/util.h"
+
+/* Opens the configured store for a command, or prints why not. */
+static struct store *
+open_store(const struct config *cfg)
+{
+	struct store *st = NULL;
+	char *err = NULL;
+
+	if (store_open(cfg->database, cfg->durability == DURABILITY_FULL, &st,
+		&err) != 0) {
+		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
+		free(err);
+		return NULL;
+	}
+	return st;
+}
+
+/* Parses --at, or says why not. Returns 0 or -1. */
+static int
+parse_at(const char *s, int64_t *ms)
+{
+	if (timeparse_iso8601(s, ms) == 0)
+		return 0;
+	fprintf(stderr,
+	    "baraza: --at %.64s: not an ISO 8601 time (2026-12-01T08:00 in "
+	    "local time, 2026-12-01T05:00Z or 2026-12-01T08:00+03:00)\n",
+	    s);
+	return -1;
+}
+
+/* An error after a progress bar that may not have ended its line. */
+static void
+print_error(const char *what, const char *err)
+{
+	if (isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+	fprintf(stderr, "baraza: %s%s%s\n", what ? what : "", what ? ": " : "",
+	    err ? err : "failed");
+}
+
+/* baraza broadcast TEXT --topic T [--at TIME] [--dry-run] [--channel N] */
+int
+cli_broadcast(int argc, char **argv, struct config *cfg)
+{
+	static const struct option opts[] = {
+	    {"topic", required_argument, NULL, 't'},
+	    {"at", required_argument, NULL, 'a'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"channel", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct broadcast_request req;
+	struct broadcast_summary sum;
+	struct store *st;
+	char when[32], *err = NULL;
+	int ch, dry = 0, rc;
+
+	memset(&req, 0, sizeof(req));
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			req.topic = optarg;
+			break;
+		case 'a':
+			if (parse_at(optarg, &req.send_at) != 0)
+				return 2;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'c':
+			req.channel = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (argc - optind != 1 || req.topic == NULL)
+		goto usage;
+	req.text = argv[optind];
+	if ((st = open_store(cfg)) == NULL)
+		return 1;
+	if (dry)
+		rc = broadcast_plan(st, cfg, &req, &sum, &err);
+	else
+		rc = broadcast_queue(st, cfg, &req, now_ms(), cli_progress,
+		    (void *)"queueing", &sum, &err);
+	store_close(st);
+	if (rc != 0) {
+		print_error(NULL, err);
+		free(err);
+		return 1;
+	}
+	if (!dry)
+		printf("broadcast: %lld\n", (long long)sum.id);
+	printf("recipients: %lld\n", (long long)sum.recipients);
+	printf("encoding: %s\n", gsm_encoding_name(sum.encoding));
+	printf("segments per message: %lld\n", (long long)sum.segments);
+	printf("total segments: %lld\n", (long long)sum.total_segments);
+	printf("channel: %s\n", sum.channel);
+	iso8601_utc(sum.send_at, when, sizeof(when));
+	printf("send at: %s\n", when);
+	if (dry)
+		printf("dry run: nothing queued\n");
+	return 0;
+
+usage:
+	fprintf(stderr, "usage: baraza broadcast TEXT --topic T [--at TIME] "
+			"[--dry-run] [--channel NAME]\n");
+	return 2;
+}
+
+/* baraza notify FILE.csv --text TEMPLATE [--at TIME] [--dry-run] [...] */
+int
+cli_notify(int argc, char **argv, struct config *cfg)
+{
+	static const struct option opts[] = {
+	    {"text", required_argument, NULL, 't'},
+	    {"at", required_argument, NULL, 'a'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"channel", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct notify_request req;
+	struct broadcast_summary sum;
+	struct store *st;
+	const char *path;
+	char when[32], *err = NULL;
+	FILE *fp;
+	int ch, rc;
+
+	memset(&req, 0, sizeof(req));
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			req.template = optarg;
+			break;
+		case 'a':
+			if (parse_at(optarg, &req.send_at) != 0)
+				return 2;
+			break;
+		case 'n':
+			req.dry_run = 1;
+			break;
+		case 'c':
+			req.channel = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (argc - optind != 1 || req.template == NULL)
+		goto usage;
+	path = argv[optind];
+	if ((fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "baraza: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if ((st = open_store(cfg)) == NULL) {
+		if (fp != stdin)
+			fclose(fp);
+		return 1;
+	}
+	rc = notify_csv_file(st, cfg, &req, fp, now_ms(), cli_progress,
+	    (void *)"reading", &sum, &err);
+	if (fp != stdin)
+		fclose(fp);
+	store_close(st);
+	if (rc != 0) {
+		print_error(path, err);
+		free(err);
+		return 1;
+	}
+	if (req.dry_run)
+		printf("would queue %lld, skip %lld opted out\n",
+		    (long long)sum.recipients, (long long)sum.skipped);
+	else {
+		printf("queued %lld, skipped %lld opted out\n",
+		    (long long)sum.recipients, (long long)sum.skipped);
+		printf("broadcast: %lld\n", (long long)sum.id);
+	}
+	printf("encoding: GSM-7 %lld, UCS-2 %lld\n", (long long)sum.gsm7,
+	    (long long)sum.ucs2);
+	printf("largest message: %lld segment%s\n", (long long)sum.segments,
+	    sum.segments == 1 ? "" : "s");
+	printf("total segments: %lld\n", (long long)sum.total_segments);
+	iso8601_utc(sum.send_at, when, sizeof(when));
+	printf("send at: %s\n", when);
+	if (req.dry_run)
+		printf("dry run: nothing queued\n");
+	return 0;
+
+usage:
+	fprintf(stderr, "usage: baraza notify FILE.csv --text TEMPLATE "
+			"[--at TIME] [--dry-run] [--channel NAME]\n");
+	return 2;
+}

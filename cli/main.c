@@ -1,0 +1,244 @@
+/*
+ * main.c: the baraza command: option parsing and subcommand dispatch.
+ */
+#include <curl/curl.h>
+#include <gammu.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "cli/cli.h"
+#include "council/broadcast.h"
+#include "council/council.h"
+#include "council/privacy.h"
+#include "council/reports.h"
+#include "gateway/config.h"
+#include "gateway/gateway.h"
+#include "gateway/metrics.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "modem/supervisor.h"
+
+/*
+ * A subcommand. Commands that need the config get it loaded and valid:
+ * main exits 2 on any config finding before they run.
+ */
+struct command {
+	const char *name;                          /* the subcommand */
+	int (*run)(int, char **, struct config *); /* argc, argv, cfg */
+	int needs_config;                          /* load the config first */
+	const char *usage;                         /* its arguments */
+};
+
+static int cmd_version(int, char **, struct config *);
+static int cmd_serve(int, char **, struct config *);
+
+static const struct command commands[] = {
+    {"serve", cmd_serve, 1, ""},
+    {"check", NULL, 0, ""},
+    {"simulate", simulate_main, 1,
+	"[--ussd CODE | --sms] [--phone NUM] [--lang LL] [--now TIME]"},
+    {"send", cli_send, 1, "NUM TEXT [--channel NAME]"},
+    {"broadcast", cli_broadcast, 1,
+	"TEXT --topic T [--at TIME] [--dry-run] [--channel NAME]"},
+    {"notify", cli_notify, 1,
+	"FILE.csv --text TEMPLATE [--at TIME] [--dry-run] [--channel NAME]"},
+    {"import", cli_import, 1, "TABLE FILE.csv --key COLUMN"},
+    {"reports", cli_reports_list, 1, "[--status S]"},
+    {"report", cli_reports_show, 1, "ID [--status S] [--note TEXT]"},
+    {"contact", privacy_contact_main, 1, "NUM [--forget]"},
+    {"stats", cli_stats, 1, ""},
+    {"version", cmd_version, 0, ""},
+};
+
+static void
+usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: baraza [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < nitems(commands); i++)
+		fprintf(fp, "  baraza %s %s\n", commands[i].name,
+		    commands[i].usage);
+}
+
+static int
+cmd_version(int argc, char **argv, struct config *cfg)
+{
+	char pcre2[64] = "?";
+	curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+	(void)argv;
+	(void)cfg;
+	if (argc > 1) {
+		fprintf(stderr, "usage: baraza version\n");
+		return 2;
+	}
+	pcre2_config(PCRE2_CONFIG_VERSION, pcre2);
+	printf("baraza %s\n", PACKAGE_VERSION);
+	printf("libuv %s\n", uv_version_string());
+	printf("libcurl %s\n", cv->version);
+	printf("SQLite %s\n", sqlite3_libversion());
+	printf("PCRE2 %s\n", pcre2);
+	printf("libGammu %s\n", GetGammuVersion());
+	printf("jansson %s\n", jansson_version_str());
+	return 0;
+}
+
+static int
+cmd_serve(int argc, char **argv, struct config *cfg)
+{
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: baraza serve\n");
+		return 2;
+	}
+	return serve_main(cfg, NULL, &council_ext);
+}
+
+/*
+ * `baraza check`: every finding of the config and the flows, gcc-style on
+ * stderr; exit 1 when any is an error. Finding errors is its work, so bad
+ * config here is 1, not 2.
+ */
+static int
+cmd_check(int argc, const char *path)
+{
+	struct config *cfg = NULL;
+	struct config_errors *errs = NULL;
+	struct flow_findings f;
+	struct flowset *set = NULL;
+	size_t nerr, nwarn;
+	int rc;
+
+	if (argc > 1) {
+		fprintf(stderr, "usage: baraza check\n");
+		return 2;
+	}
+	config_load(path, &cfg, &errs);
+	config_errors_print(errs, stderr);
+	nerr = config_errors_count(errs);
+	nwarn = config_warnings_count(errs);
+	config_errors_free(errs);
+	if (cfg == NULL)
+		return 1;
+	flow_findings_init(&f);
+	rc = gateway_load_flows(cfg, &set, &f);
+	flow_findings_sort(&f);
+	flow_findings_print(&f, stderr);
+	nerr += f.nerrors;
+	nwarn += f.nwarnings;
+	if (nerr == 0)
+		printf("%s: ok, %zu flow%s in %zu file%s, %zu warning%s\n",
+		    path, set->nflows, set->nflows == 1 ? "" : "s", set->nfiles,
+		    set->nfiles == 1 ? "" : "s", nwarn, nwarn == 1 ? "" : "s");
+	else
+		fprintf(stderr, "baraza: %zu error%s, %zu warning%s\n", nerr,
+		    nerr == 1 ? "" : "s", nwarn, nwarn == 1 ? "" : "s");
+	(void)rc;
+	flowset_free(set);
+	flow_findings_free(&f);
+	config_free(cfg);
+	return nerr ? 1 : 0;
+}
+
+/*
+ * Loads the config for a command. Any finding is fatal here: the findings
+ * go to stderr and the exit status is 2.
+ */
+static struct config *
+load_config(const char *path)
+{
+	struct config *cfg = NULL;
+	struct config_errors *errs = NULL;
+
+	if (config_load(path, &cfg, &errs) != 0 || cfg == NULL) {
+		config_errors_print(errs, stderr);
+		config_errors_free(errs);
+		config_free(cfg);
+		exit(2);
+	}
+	config_errors_free(errs);
+	return cfg;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = NULL;
+	size_t i;
+	int ch;
+
+	/*
+	 * Everything the gateway creates is private: the database and its
+	 * -wal and -shm files (SQLite gives these the database's mode), and
+	 * whatever else a command writes.
+	 */
+	umask(077);
+	/*
+	 * A write to a closed socket or to the pipe of a modem worker that
+	 * just died is an error to handle, not a reason to die.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Every SQLite connection is used by one thread at a time (the loop's,
+	 * or the checkpointer's in the thread pool): no per-connection mutex,
+	 * and no memory statistics, whose global mutex each malloc takes.
+	 */
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0)
+		return cmd_version(1, argv + 1, NULL);
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	/* The hidden subcommand a modem's worker process runs. */
+	if (argc >= 2 && strcmp(argv[1], "modem-worker") == 0)
+		return modem_worker_main(argc - 1, argv + 1);
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (conf == NULL)
+		conf = config_default_path();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (strcmp(argv[0], "check") == 0)
+		return cmd_check(argc, conf);
+	for (i = 0; i < nitems(commands); i++) {
+		if (strcmp(argv[0], commands[i].name) == 0) {
+			struct config *cfg = NULL;
+			int rc;
+
+			optind = 0; /* GNU getopt: start afresh */
+			if (commands[i].needs_config)
+				cfg = load_config(conf);
+			rc = commands[i].run(argc, argv, cfg);
+			config_free(cfg);
+			return rc;
+		}
+	}
+	fprintf(stderr, "baraza: unknown command '%s'\n", argv[0]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,360 @@
+/*
+ * simulate.c: `baraza simulate`: the real flows, engine and store, with a
+ * phone played in the terminal instead of a provider. On a terminal a USSD
+ * session is drawn as a phone screen and SMS replies as messages with their
+ * segment counts; with stdin not a terminal, each line is one input and each
+ * reply is printed as it comes (for scripts and golden transcripts).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "cli/cli.h"
+#include "gateway/dialog.h"
+#include "gateway/gateway.h"
+#include "lib/gsm.h"
+#include "lib/log.h"
+#include "lib/phone.h"
+#include "lib/timeparse.h"
+#include "lib/util.h"
+#include "providers/client.h"
+
+#define SCREEN_WIDTH 30 /* characters inside the drawn phone screen */
+
+struct sim {
+	struct dialog_env env;
+	struct dialog_input in;
+	struct dialog_cache cache; /* fetch answers of the current turn */
+	struct client *client;     /* for fetch */
+	int tty;                   /* draw for a person */
+	int fetched;               /* the fetch callback ran */
+	int ended;                 /* the USSD session ended */
+};
+
+static void
+on_fetched(void *arg)
+{
+	struct sim *sim = arg;
+
+	sim->fetched = 1;
+}
+
+/* Prints s wrapped to width characters per line inside a screen frame. */
+static void
+draw_lines(const char *s)
+{
+	const char *p = s;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		size_t take = n, chars = 0, i;
+
+		/* Break at the last space that fits, or hard at the width. */
+		for (i = 0; i < n && chars < SCREEN_WIDTH; i++)
+			if (((unsigned char)p[i] & 0xc0) != 0x80)
+				chars++;
+		if (chars >= SCREEN_WIDTH && i < n) {
+			size_t j = i;
+
+			while (j > 0 && p[j] != ' ')
+				j--;
+			take = j > 0 ? j : i;
+		}
+		{
+			size_t k, shown = 0;
+
+			printf("  | ");
+			for (k = 0; k < take; k++) {
+				putchar(p[k]);
+				if (((unsigned char)p[k] & 0xc0) != 0x80)
+					shown++;
+			}
+			for (; shown < SCREEN_WIDTH; shown++)
+				putchar(' ');
+			printf(" |\n");
+		}
+		p += take;
+		if (*p == ' ' || (*p == '\n' && take == n))
+			p++;
+	}
+}
+
+static void
+draw_ussd(const char *screen, int ended)
+{
+	int i;
+
+	printf("  +");
+	for (i = 0; i < SCREEN_WIDTH + 2; i++)
+		putchar('-');
+	printf("+\n");
+	draw_lines(*screen ? screen : " ");
+	printf("  +");
+	for (i = 0; i < SCREEN_WIDTH + 2; i++)
+		putchar('-');
+	printf("+\n");
+	printf(ended ? "  (session ended)\n"
+		     : "  [ reply, or empty to cancel ]\n");
+}
+
+static void
+draw_sms(const char *text)
+{
+	struct gsm_info gi;
+
+	gsm_count(text, &gi);
+	printf("<< %s\n   (%zu character%s, %s, %zu segment%s)\n", text,
+	    gi.chars, gi.chars == 1 ? "" : "s",
+	    gi.encoding == GSM_ENC_GSM7 ? "GSM-7" : "UCS-2", gi.segments,
+	    gi.segments == 1 ? "" : "s");
+}
+
+/*
+ * Runs one turn in a transaction. A turn that needs a fetch is rolled
+ * back, the URL fetched through the loop, and the turn run again with the
+ * answer, as the gateway does. Returns the dialog, or NULL after an error.
+ */
+static struct dialog *
+run_turn(struct sim *sim)
+{
+	struct dialog *d = NULL;
+	struct store *st = sim->env.store;
+
+	for (;;) {
+		if (store_begin(st) != 0) {
+			fprintf(
+			    stderr, "baraza: store: %s\n", store_errmsg(st));
+			return NULL;
+		}
+		if (dialog_turn(&sim->env, &sim->in, &d) != 0) {
+			store_rollback(st);
+			fprintf(stderr, "baraza: the input was refused\n");
+			return NULL;
+		}
+		if (dialog_outcome(d) != DIALOG_FETCH)
+			break;
+		store_rollback(st);
+		if (sim->cache.n >= nitems(sim->cache.v)) {
+			dialog_free(d);
+			fprintf(
+			    stderr, "baraza: too many fetches in one turn\n");
+			return NULL;
+		}
+		sim->fetched = 0;
+		if (dialog_fetch(sim->client, dialog_fetch_url(d),
+			dialog_fetch_timeout(d), &sim->cache, on_fetched,
+			sim) != 0)
+			dialog_cache_put(
+			    &sim->cache, dialog_fetch_url(d), 0, NULL, 0);
+		else
+			while (!sim->fetched)
+				uv_run(uv_default_loop(), UV_RUN_ONCE);
+		dialog_free(d);
+	}
+	if (dialog_outcome(d) == DIALOG_FAILED) {
+		store_rollback(st);
+		fprintf(stderr, "baraza: store: %s\n", store_errmsg(st));
+	} else if (store_commit(st) != 0) {
+		fprintf(stderr, "baraza: store: %s\n", store_errmsg(st));
+	}
+	return d;
+}
+
+/* One input (NULL: dial the USSD code) and its reply on the screen. */
+static int
+turn(struct sim *sim, const char *text)
+{
+	struct dialog *d;
+	const char *reply;
+
+	sim->in.text = text;
+	d = run_turn(sim);
+	dialog_cache_free(&sim->cache);
+	if (d == NULL)
+		return -1;
+	reply = dialog_reply(d);
+	if (sim->in.kind == ENGINE_USSD) {
+		sim->ended = dialog_ended(d);
+		if (sim->tty)
+			draw_ussd(reply ? reply : "", sim->ended);
+		else
+			printf("%s\n", reply ? reply : "");
+	} else if (reply != NULL) {
+		if (sim->tty)
+			draw_sms(reply);
+		else
+			printf("%s\n", reply);
+	} else if (sim->tty) {
+		printf("   (no reply)\n");
+	}
+	fflush(stdout);
+	dialog_free(d);
+	/* After the first step of a USSD session, inputs are answers. */
+	sim->in.dialled = NULL;
+	return 0;
+}
+
+static void
+sim_usage(void)
+{
+	fprintf(stderr, "usage: baraza simulate [--ussd CODE | --sms] "
+			"[--phone NUM] [--lang LL] [--now TIME]\n");
+}
+
+int
+simulate_main(int argc, char **argv, struct config *cfg)
+{
+	static const struct option opts[] = {
+	    {"ussd", required_argument, NULL, 'u'},
+	    {"sms", no_argument, NULL, 's'},
+	    {"phone", required_argument, NULL, 'p'},
+	    {"lang", required_argument, NULL, 'l'},
+	    {"now", required_argument, NULL, 'n'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct sim sim;
+	struct client client;
+	struct flow_findings f;
+	struct flowset *set = NULL;
+	struct store *store = NULL;
+	struct store_contact c;
+	const char *ussd = NULL, *lang = NULL, *num = NULL;
+	char phone[PHONE_MAX], *err = NULL, *line = NULL, sid[64];
+	size_t cap = 0;
+	ssize_t n;
+	int64_t at;
+	int ch, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'u':
+			ussd = optarg;
+			break;
+		case 's':
+			break;
+		case 'p':
+			num = optarg;
+			break;
+		case 'l':
+			lang = optarg;
+			break;
+		case 'n':
+			if (timeparse_iso8601(optarg, &at) != 0) {
+				fprintf(stderr,
+				    "baraza: --now %s: not a time like "
+				    "2026-12-01T08:00\n",
+				    optarg);
+				return 2;
+			}
+			clock_set(at);
+			break;
+		default:
+			sim_usage();
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		sim_usage();
+		return 2;
+	}
+	if (num == NULL)
+		num = cfg->country_code[0] ? "0700000000" : "+15555550100";
+	if (phone_normalize(num, cfg->country_code, phone, sizeof(phone)) !=
+	    0) {
+		fprintf(
+		    stderr, "baraza: --phone %s: not a phone number\n", num);
+		return 2;
+	}
+	if (lang != NULL) {
+		size_t i;
+
+		for (i = 0; i < cfg->languages.n; i++)
+			if (strcmp(cfg->languages.v[i], lang) == 0)
+				break;
+		if (i == cfg->languages.n) {
+			fprintf(stderr,
+			    "baraza: --lang %s: not one of the config's "
+			    "languages\n",
+			    lang);
+			return 2;
+		}
+	}
+	/* The log would mix with the phone's screen: warnings and worse. */
+	log_set_level(cfg->log_level < L_WARN ? cfg->log_level : L_WARN);
+
+	flow_findings_init(&f);
+	if (gateway_load_flows(cfg, &set, &f) != 0) {
+		flow_findings_sort(&f);
+		flow_findings_print(&f, stderr);
+		fprintf(stderr, "baraza: the flows have errors; see baraza "
+				"check\n");
+		flow_findings_free(&f);
+		return 1;
+	}
+	flow_findings_free(&f);
+	if (store_open(cfg->database, cfg->durability == DURABILITY_FULL,
+		&store, &err) != 0) {
+		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
+		free(err);
+		flowset_free(set);
+		return 1;
+	}
+	if (lang != NULL) {
+		memset(&c, 0, sizeof(c));
+		if (store_contact_get(store, phone, now_ms(), &c) >= 0)
+			store_contact_set_language(store, c.id, lang, now_ms());
+		store_contact_free(&c);
+	}
+
+	memset(&sim, 0, sizeof(sim));
+	sim.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	sim.env.store = store;
+	sim.env.cfg = cfg;
+	sim.env.set = set;
+	client_init(&client, uv_default_loop());
+	sim.client = &client;
+	sim.env.cache = &sim.cache;
+	sim.in.kind = ussd ? ENGINE_USSD : ENGINE_SMS;
+	sim.in.channel = "simulate";
+	sim.in.phone = phone;
+	snprintf(sid, sizeof(sid), "sim-%ld-%lld", (long)getpid(),
+	    (long long)now_ms());
+	sim.in.ussd_session = sid;
+	sim.in.dialled = ussd;
+	sim.in.ussd_max = 0;
+
+	if (sim.tty)
+		printf("baraza simulate: %s as %s; Ctrl-D ends\n",
+		    ussd ? "USSD" : "SMS", phone);
+	if (ussd != NULL) {
+		if (sim.tty)
+			printf(">> dial %s\n", ussd);
+		if (turn(&sim, NULL) != 0)
+			rc = 1;
+	}
+	while (rc == 0 && !(ussd != NULL && sim.ended)) {
+		if (sim.tty) {
+			printf(ussd ? "> " : ">> ");
+			fflush(stdout);
+		}
+		if ((n = getline(&line, &cap, stdin)) < 0)
+			break;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (sim.tty && ussd != NULL && n == 0)
+			break; /* cancel, as on a phone */
+		if (turn(&sim, line) != 0)
+			rc = 1;
+	}
+	free(line);
+	client_shutdown(&client, NULL, NULL);
+	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+	store_close(store);
+	flowset_free(set);
+	return rc;
+}

@@ -1,0 +1,202 @@
+/*
+ * broadcast.h: one text to every subscriber of a topic (`baraza broadcast`,
+ * POST /api/v1/broadcasts), and personal notifications rendered from a CSV
+ * file (`baraza notify`, notify.c).
+ *
+ * The audience of a broadcast is the topic's subscribers (table
+ * subscriptions) whose contact has not opted out. Each recipient's message
+ * goes out on the channel the contact last wrote in on (contacts.
+ * last_channel) when that channel is still configured, else on the
+ * broadcast's channel (its --channel, else default_channel).
+ *
+ * Queueing is one INSERT ... SELECT per chunk of BROADCAST_CHUNK
+ * recipients, all chunks in one transaction (a savepoint when the caller
+ * already holds one, as the admin API does inside the loop's batch): a
+ * broadcast is queued whole or not at all. The text is the same for every
+ * recipient, so its encoding and segment count are worked out once. Every
+ * message carries the broadcast's id, so its progress can be counted by
+ * state. Messages due later (--at) wait in the queue as "queued" with
+ * next_attempt at that time; the dispatcher sends at each channel's rate.
+ *
+ * A notify run is recorded as a broadcast too (topic NULL, text the
+ * template), so GET /api/v1/broadcasts/ID counts its messages.
+ */
+#ifndef BARAZA_BROADCAST_H
+#define BARAZA_BROADCAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gateway/config.h"
+#include "gateway/store.h"
+#include "lib/gsm.h"
+#include "lib/http.h"
+
+struct gateway;
+
+#define BROADCAST_MAX_TEXT 1600 /* bytes in one message's text */
+#define BROADCAST_CHUNK 50000   /* recipients queued per INSERT ... SELECT */
+
+/* Failures, so that callers can pick an exit status or an HTTP status. */
+enum broadcast_status {
+	BROADCAST_EINVAL = -1,  /* bad request: 400, exit 1 */
+	BROADCAST_ESTORE = -2,  /* the database failed: 503, exit 1 */
+	BROADCAST_ETOOBIG = -3, /* input beyond a hard limit: 413, exit 1 */
+	BROADCAST_EIO = -4,     /* reading the input failed: exit 1 */
+};
+
+/* Called with the recipients queued so far and the total (see cli.h). */
+typedef void (*broadcast_progress_cb)(void *arg, uint64_t done, uint64_t total);
+
+/* What to send. The strings are borrowed for the call. */
+struct broadcast_request {
+	const char *text;    /* UTF-8, 1 to BROADCAST_MAX_TEXT bytes */
+	const char *topic;   /* 1 to STORE_NAME_MAX bytes */
+	const char *channel; /* a configured channel, or NULL for the
+				config's default_channel */
+	int64_t send_at;     /* ms since the epoch; 0 means now */
+};
+
+/* The figures of a broadcast or notify run, queued or dry. */
+struct broadcast_summary {
+	int64_t id;                 /* the broadcasts row; 0 for a dry run */
+	int64_t recipients;         /* messages queued (or that would be) */
+	int64_t skipped;            /* notify: rows of opted-out contacts */
+	enum gsm_encoding encoding; /* broadcast: the text's encoding;
+				       notify: UCS-2 when any message is */
+	int64_t segments;           /* broadcast: per message; notify: the
+				   largest of one message */
+	int64_t total_segments;     /* the sum over all messages (the cost) */
+	int64_t gsm7;               /* messages sent as GSM-7 */
+	int64_t ucs2;               /* messages sent as UCS-2 */
+	int64_t send_at;            /* when they go out, ms since the epoch */
+	const char *channel;        /* the broadcast's channel (owned by the
+				   config) */
+};
+
+/* A stored broadcast with its messages counted by state. */
+struct broadcast_info {
+	int64_t id;         /* the broadcast's id */
+	char *text;         /* owned; the template for a notify run */
+	char *topic;        /* owned; NULL for a notify run */
+	char *channel;      /* owned; NULL if none was recorded */
+	int64_t created;    /* ms since the epoch */
+	int64_t send_at;    /* ms since the epoch */
+	int64_t recipients; /* messages queued */
+	int64_t segments;   /* per message (notify: the largest) */
+	int64_t queued;     /* messages by state, now */
+	int64_t sending;
+	int64_t sent;
+	int64_t delivered;
+	int64_t failed;
+};
+
+/*
+ * Checks req against cfg and works out the figures of the broadcast
+ * without writing anything (the dry run): recipients, encoding, segments
+ * per message and in total. Returns 0 and fills *out, or a negative enum
+ * broadcast_status and sets *errmsg (when not NULL) to a message the
+ * caller frees.
+ */
+int broadcast_plan(struct store *, const struct config *,
+    const struct broadcast_request *req, struct broadcast_summary *out,
+    char **errmsg);
+
+/*
+ * Queues req: records the broadcast and queues one message per recipient,
+ * all in one transaction (or a savepoint inside the caller's). progress
+ * may be NULL; it is called after each chunk and at the end. now is the
+ * time of the request in ms. Returns 0 and fills *out (out->id is the new
+ * broadcast), or a negative enum broadcast_status with *errmsg set as for
+ * broadcast_plan(); then nothing was queued.
+ */
+int broadcast_queue(struct store *, const struct config *,
+    const struct broadcast_request *req, int64_t now,
+    broadcast_progress_cb progress, void *arg, struct broadcast_summary *out,
+    char **errmsg);
+
+/*
+ * Loads broadcast id with its messages counted by state. Returns 0 and
+ * fills *out (free its strings with broadcast_info_free), STORE_NOTFOUND,
+ * or STORE_ERR.
+ */
+int broadcast_get(struct store *, int64_t id, struct broadcast_info *out);
+
+/* Frees the strings of a loaded broadcast_info and clears it. */
+void broadcast_info_free(struct broadcast_info *);
+
+/*
+ * The channel a message to a contact goes out on: last_channel when it
+ * names a channel of cfg, else fallback. The result is owned by cfg or is
+ * fallback itself.
+ */
+const char *broadcast_channel_for(
+    const struct config *, const char *last_channel, const char *fallback);
+
+/*
+ * Records a broadcasts row (for notify.c, inside the caller's
+ * transaction): topic may be NULL. Sets *id. Returns 0 or STORE_ERR.
+ */
+int broadcast_record(struct store *, const char *text, const char *topic,
+    const char *channel, int64_t now, int64_t send_at, int64_t *id);
+
+/* Sets the recipients and segments of broadcast id. 0 or STORE_ERR. */
+int broadcast_record_done(
+    struct store *, int64_t id, int64_t recipients, int64_t segments);
+
+/*
+ * The admin API under /api/v1/: rest is "broadcasts" (POST {"text",
+ * "topic", "channel"?, "at"?, "dry_run"?} -> 202 {"id", "recipients",
+ * "segments"}, or 200 with the figures for a dry run) or "broadcasts/ID"
+ * (GET -> the broadcast and its counts by state).
+ */
+void broadcast_api(struct gateway *, struct http_request *, const char *rest);
+
+/*
+ * Personal notifications (notify.c): one message per row of a CSV with a
+ * "phone" column, TEMPLATE rendered with the row's columns ({name}).
+ */
+#define NOTIFY_MAX_BYTES (64 * 1024 * 1024) /* bytes in one CSV */
+#define NOTIFY_MAX_ROWS 1000000             /* data rows in one CSV */
+#define NOTIFY_MAX_COLUMNS 64               /* columns in one CSV */
+#define NOTIFY_MAX_FIELD (8 * 1024)         /* bytes in one field */
+
+struct notify_request {
+	const char *template; /* the flow template syntax, {column} */
+	const char *channel;  /* as in struct broadcast_request */
+	int64_t send_at;      /* ms since the epoch; 0 means now */
+	int dry_run;          /* check and count only; nothing is written */
+};
+
+/*
+ * Queues one message per data row of the CSV in data[0..len) (RFC 4180,
+ * parsed strictly as import.h describes: header row, same field count in
+ * every row, valid UTF-8). Each row's phone is normalised with the
+ * config's country_code and its contact found or created; a contact who
+ * opted out is skipped and counted. The whole file is checked and queued
+ * in one transaction: on any error (a bad row, a template naming a column
+ * the CSV lacks, a rendered text over BROADCAST_MAX_TEXT bytes) nothing is
+ * queued and *errmsg names the line ("line 4: bad phone number ...").
+ * progress may be NULL (bytes read so far and the total). now is the time
+ * in ms. Returns 0 and fills *out, or a negative enum broadcast_status.
+ */
+int notify_csv_buf(struct store *, const struct config *,
+    const struct notify_request *req, const void *data, size_t len, int64_t now,
+    broadcast_progress_cb progress, void *arg, struct broadcast_summary *out,
+    char **errmsg);
+
+/*
+ * Like notify_csv_buf(), reading fp to its end (at most NOTIFY_MAX_BYTES;
+ * the caller keeps and closes fp).
+ */
+int notify_csv_file(struct store *, const struct config *,
+    const struct notify_request *req, FILE *fp, int64_t now,
+    broadcast_progress_cb progress, void *arg, struct broadcast_summary *out,
+    char **errmsg);
+
+/* The CLI commands (cli_broadcast.c), as cli.h describes them. */
+int cli_broadcast(int, char **, struct config *);
+int cli_notify(int, char **, struct config *);
+
+#endif

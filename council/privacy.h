@@ -1,0 +1,74 @@
+/*
+ * privacy.h: what the gateway keeps about a person and how it lets go of
+ * it. `baraza contact NUM` shows a contact's data; `--forget` erases it;
+ * the retention purge blanks message texts older than retention_days once
+ * a day while serve runs.
+ *
+ * Forgetting keeps the contact's row, its phone number and its opt-out
+ * (a STOP must still be honoured), and the count of its messages; it
+ * erases the message texts, the sessions, the subscriptions, the saved
+ * fields and language, and the link from its reports (the reports stay,
+ * without a reporter). Messages queued for the contact are cancelled
+ * (failed, error "forgotten"); one being sent at that moment keeps its
+ * text until the next purge.
+ */
+#ifndef BARAZA_PRIVACY_H
+#define BARAZA_PRIVACY_H
+
+#include <stdint.h>
+
+#include "gateway/config.h"
+#include "gateway/store.h"
+
+struct gateway;
+
+#define PRIVACY_FIRST_RUN_MS (60 * 1000)     /* after serve starts */
+#define PRIVACY_PERIOD_MS (24 * 3600 * 1000) /* then every day */
+#define PRIVACY_MAX_DAYS 36500               /* retention_days bound */
+
+/* What privacy_forget erased. */
+struct privacy_forgotten {
+	int64_t texts;         /* message texts blanked */
+	int64_t cancelled;     /* queued messages cancelled */
+	int64_t in_flight;     /* texts kept: the message is being sent */
+	int64_t sessions;      /* sessions deleted */
+	int64_t subscriptions; /* subscriptions deleted */
+	int64_t reports;       /* reports unlinked */
+	int64_t fields;        /* saved fields erased */
+	int language;          /* 1 when a language choice was erased */
+};
+
+/*
+ * Erases the data of contact id (see above) in one transaction of its own
+ * (the caller MUST NOT have one open), filling *out. Returns 0,
+ * STORE_NOTFOUND for an unknown contact, or STORE_ERR (nothing changed).
+ */
+int privacy_forget(struct store *, int64_t contact_id, int64_t now,
+    struct privacy_forgotten *out);
+
+/*
+ * Blanks (sets NULL) the text of every message created before now minus
+ * days days, except queued and sending ones. days <= 0 keeps everything.
+ * Runs in the caller's transaction when one is open, else on its own.
+ * Returns how many texts it blanked, or STORE_ERR.
+ */
+int64_t privacy_purge(struct store *, int days, int64_t now);
+
+/*
+ * Starts the daily purge of gw->cfg->retention_days on gw's loop: first a
+ * minute after the call, then every 24 hours, each inside the loop turn's
+ * batch transaction. Does nothing when retention_days is 0. The timer does
+ * not keep the loop alive; privacy_stop closes it (call it with the other
+ * handles at the end of a stop).
+ */
+void privacy_start(struct gateway *);
+void privacy_stop(struct gateway *);
+
+/*
+ * `baraza contact NUM [--forget]`: shows the contact's data, or erases it
+ * and prints what was erased. Exit status 0, 1 for an unknown contact or a
+ * store failure, 2 on bad usage.
+ */
+int privacy_contact_main(int, char **, struct config *);
+
+#endif

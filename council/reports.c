@@ -1,0 +1,827 @@
+/*
+ * reports.c: issue reports after a flow opened them: queries, status changes
+ * kept as events, the reporter's SMS, the JSON of the admin API and the
+ * admin API's handlers for /api/v1/reports.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "council/reports.h"
+#include "flows/template.h"
+#include "gateway/api.h"
+#include "gateway/batch.h"
+#include "gateway/dispatch.h"
+#include "gateway/gateway.h"
+#include "gateway/outq.h"
+#include "lib/form.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+static const char sql_list[] =
+    "SELECT r.id, r.contact_id, r.flow, r.category, r.location, r.details,"
+    " r.status, r.created, r.updated,"
+    " (SELECT e.note FROM report_events e WHERE e.report_id = r.id"
+    "  AND e.note IS NOT NULL AND e.note <> '' ORDER BY e.id DESC LIMIT 1)"
+    " FROM reports r"
+    " WHERE (?1 IS NULL OR r.status IN (SELECT value FROM json_each(?1)))"
+    " AND (?2 IS NULL OR r.category IN (SELECT value FROM json_each(?2)))"
+    " AND (?3 IS NULL OR r.id IN (SELECT value FROM json_each(?3)))"
+    " AND (?4 IS NULL OR r.created >= ?4)"
+    " AND (?5 IS NULL OR r.created <= ?5)"
+    " ORDER BY r.id DESC LIMIT ?6";
+
+/* The newest REPORTS_EVENTS_MAX events, shown in time order. */
+static const char sql_events[] =
+    "SELECT time, status, note FROM (SELECT id, time, status, note"
+    " FROM report_events WHERE report_id = ?1 ORDER BY id DESC LIMIT ?2)"
+    " ORDER BY id";
+
+static const char sql_last_note[] =
+    "SELECT note FROM report_events WHERE report_id = ?1"
+    " AND note IS NOT NULL AND note <> '' ORDER BY id DESC LIMIT 1";
+
+static const char sql_contact[] =
+    "SELECT phone, language, opted_out, last_channel FROM contacts"
+    " WHERE id = ?1";
+
+/*
+ * The reporter's SMS per status, in the flow template syntax, built in for
+ * the gateway's two shipped languages. The config's [reports] section
+ * overrides them per status and language (sms_text_for() below).
+ */
+static const struct sms_text {
+	const char *status;
+	const char *en;
+	const char *sw;
+} sms_texts[] = {
+    {STORE_REPORT_OPEN, "Your report {id} ({category}) is open again.",
+	"Ripoti yako nambari {id} ({category}) imefunguliwa tena."},
+    {STORE_REPORT_ACKNOWLEDGED,
+	"Your report {id} ({category}) has been received and will be looked "
+	"into.",
+	"Ripoti yako nambari {id} ({category}) imepokelewa na "
+	"itashughulikiwa."},
+    {STORE_REPORT_IN_PROGRESS,
+	"Your report {id} ({category}) is now in progress.",
+	"Ripoti yako nambari {id} ({category}) inashughulikiwa sasa."},
+    {STORE_REPORT_RESOLVED,
+	"Your report {id} ({category}) has been resolved. Thank you.",
+	"Ripoti yako nambari {id} ({category}) imetatuliwa. Asante."},
+    {STORE_REPORT_CLOSED, "Your report {id} ({category}) has been closed.",
+	"Ripoti yako nambari {id} ({category}) imefungwa."},
+};
+
+/* Appended when the change carries a note. */
+static const char note_en[] = " Note: {note}";
+static const char note_sw[] = " Maelezo: {note}";
+
+/* Said for {category} when the report has none. */
+static const char nocat_en[] = "problem";
+static const char nocat_sw[] = "tatizo";
+
+#define CATEGORY_SMS_MAX 60  /* bytes of a category copied into the SMS */
+#define LOCATION_SMS_MAX 100 /* bytes of a location copied into the SMS */
+
+/* Binds a JSON array of strings to parameter i, or NULL when n is 0. */
+static void
+bind_strings(sqlite3_stmt *s, int i, const char *const *v, size_t n)
+{
+	json_t *a;
+	char *txt;
+	size_t k;
+
+	if (n == 0) {
+		sqlite3_bind_null(s, i);
+		return;
+	}
+	a = json_array();
+	for (k = 0; k < n; k++)
+		json_array_append_new(a, json_string(v[k] ? v[k] : ""));
+	txt = json_dumps(a, JSON_COMPACT);
+	sqlite3_bind_text(s, i, txt, -1, SQLITE_TRANSIENT);
+	free(txt);
+	json_decref(a);
+}
+
+static char *
+column_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t != NULL ? xstrdup((const char *)t) : NULL;
+}
+
+int
+reports_each(struct store *st, const struct reports_filter *f,
+    reports_each_cb cb, void *arg)
+{
+	static const struct reports_filter all;
+	sqlite3_stmt *s = store_stmt(st, sql_list);
+	struct store_report r;
+	json_t *ids;
+	char *txt;
+	size_t k;
+	int rc;
+
+	if (f == NULL)
+		f = &all;
+	if (f->nstatuses > REPORTS_FILTER_MAX ||
+	    f->ncategories > REPORTS_FILTER_MAX || f->nids > REPORTS_LIST_MAX)
+		return STORE_EINVAL;
+	bind_strings(s, 1, f->statuses, f->nstatuses);
+	bind_strings(s, 2, f->categories, f->ncategories);
+	if (f->nids > 0) {
+		ids = json_array();
+		for (k = 0; k < f->nids; k++)
+			json_array_append_new(ids, json_integer(f->ids[k]));
+		txt = json_dumps(ids, JSON_COMPACT);
+		sqlite3_bind_text(s, 3, txt, -1, SQLITE_TRANSIENT);
+		free(txt);
+		json_decref(ids);
+	} else
+		sqlite3_bind_null(s, 3);
+	if (f->has_since)
+		sqlite3_bind_int64(s, 4, f->since);
+	if (f->has_until)
+		sqlite3_bind_int64(s, 5, f->until);
+	sqlite3_bind_int64(s, 6, f->limit > 0 ? (int64_t)f->limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		/* Pointers into the row stay valid until the next step. */
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(s, 0);
+		r.contact_id = sqlite3_column_int64(s, 1);
+		r.flow = (char *)sqlite3_column_text(s, 2);
+		r.category = (char *)sqlite3_column_text(s, 3);
+		r.location = (char *)sqlite3_column_text(s, 4);
+		r.details = (char *)sqlite3_column_text(s, 5);
+		r.status = (char *)sqlite3_column_text(s, 6);
+		r.created = sqlite3_column_int64(s, 7);
+		r.updated = sqlite3_column_int64(s, 8);
+		if (r.status == NULL)
+			continue;
+		if (cb(arg, &r, (const char *)sqlite3_column_text(s, 9)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_warn(
+		    "reports", "listing failed error=\"%s\"", store_errmsg(st));
+		return STORE_ERR;
+	}
+	return 0;
+}
+
+int
+reports_events(
+    struct store *st, int64_t id, struct reports_event **out, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, sql_events);
+	struct reports_event *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, REPORTS_EVENTS_MAX);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (k == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[k].time = sqlite3_column_int64(s, 0);
+		v[k].status = column_dup(s, 1);
+		if (v[k].status == NULL)
+			v[k].status = xstrdup("");
+		v[k].note = column_dup(s, 2);
+		k++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		reports_events_free(v, k);
+		log_warn("reports", "events failed id=%" PRId64 " error=\"%s\"",
+		    id, store_errmsg(st));
+		return STORE_ERR;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+void
+reports_events_free(struct reports_event *v, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		free(v[k].status);
+		free(v[k].note);
+	}
+	free(v);
+}
+
+char *
+reports_last_note(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = store_stmt(st, sql_last_note);
+	char *note = NULL;
+
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		note = column_dup(s, 0);
+	sqlite3_reset(s);
+	return note;
+}
+
+/* Copies at most max bytes of s into b without cutting a UTF-8 sequence. */
+static int
+put_clipped(struct buf *b, const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len <= max)
+		return buf_append(b, s, len);
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	if (buf_append(b, s, max) < 0)
+		return -1;
+	return buf_puts(b, "...");
+}
+
+/* What {id}, {category}, {status}, {location} and {note} render to. */
+struct sms_vars {
+	const struct store_report *r;
+	const char *note;
+	int sw; /* Swahili */
+};
+
+static int
+sms_resolve_cb(void *arg, const char *root, const char *field, const char *path,
+    struct buf *out)
+{
+	struct sms_vars *v = arg;
+	const char *c;
+	size_t start;
+
+	(void)path;
+	if (field != NULL)
+		return 0;
+	if (strcmp(root, "id") == 0)
+		return buf_printf(out, "%" PRId64, v->r->id);
+	if (strcmp(root, "status") == 0)
+		return buf_puts(out, v->r->status);
+	if (strcmp(root, "note") == 0)
+		return v->note ? put_clipped(out, v->note, REPORTS_NOTE_SMS_MAX)
+			       : 0;
+	if (strcmp(root, "location") == 0)
+		return v->r->location != NULL
+			   ? put_clipped(out, v->r->location, LOCATION_SMS_MAX)
+			   : 0;
+	if (strcmp(root, "category") != 0)
+		return 0;
+	c = v->r->category;
+	if (c == NULL || *c == '\0')
+		return buf_puts(out, v->sw ? nocat_sw : nocat_en);
+	/* "water_leak" reads "water leak". */
+	start = out->len;
+	if (put_clipped(out, c, CATEGORY_SMS_MAX) < 0)
+		return -1;
+	for (; start < out->len; start++)
+		if (out->data[start] == '_')
+			out->data[start] = ' ';
+	return 0;
+}
+
+/* Renders one built-in template into b. */
+static int
+render_into(struct buf *b, const char *src, struct sms_vars *v)
+{
+	struct template *t;
+	int rc;
+
+	if (template_compile(src, strlen(src), &t, NULL) != 0)
+		return -1;
+	rc = template_render(t, b, sms_resolve_cb, v);
+	template_free(t);
+	return rc;
+}
+
+char *
+reports_sms_text(
+    const struct store_report *r, const char *lang, const char *note)
+{
+	const struct sms_text *st = NULL;
+	struct sms_vars v;
+	struct buf b;
+	size_t i;
+
+	if (r == NULL || r->status == NULL)
+		return NULL;
+	for (i = 0; i < nitems(sms_texts); i++)
+		if (strcmp(sms_texts[i].status, r->status) == 0)
+			st = &sms_texts[i];
+	if (st == NULL)
+		return NULL;
+	v.r = r;
+	v.note = note != NULL && *note != '\0' ? note : NULL;
+	v.sw = lang != NULL && strcmp(lang, "sw") == 0;
+	buf_init(&b, OUTQ_MAX_TEXT);
+	if (render_into(&b, v.sw ? st->sw : st->en, &v) < 0 ||
+	    (v.note != NULL &&
+		render_into(&b, v.sw ? note_sw : note_en, &v) < 0)) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+/* 1 when the built-in texts speak lang. */
+static int
+lang_known(const char *lang)
+{
+	return lang != NULL &&
+	       (strcmp(lang, "en") == 0 || strcmp(lang, "sw") == 0);
+}
+
+/*
+ * The reporter's SMS about r's new status for a contact speaking lang (may
+ * be NULL): the [reports] text of cfg for (status, lang), else the one for
+ * (status, the default language, the first of languages), else the built-in
+ * text in lang, the default language or English. A configured text shows
+ * the note only where it writes {note}; a built-in one appends it. Returns
+ * a new string, or NULL with *why set to a static reason.
+ */
+static char *
+sms_text_for(const struct config *cfg, const struct store_report *r,
+    const char *lang, const char *note, const char **why)
+{
+	const struct template *t = NULL;
+	const char *tlang = NULL, *use_lang = "en";
+	struct sms_vars v;
+	struct buf b;
+	char *text;
+
+	if (cfg != NULL && lang != NULL &&
+	    (t = config_report_text(cfg, r->status, lang)) != NULL)
+		tlang = lang;
+	else if (cfg != NULL && cfg->languages.n > 0 &&
+		 (t = config_report_text(
+		      cfg, r->status, cfg->languages.v[0])) != NULL)
+		tlang = cfg->languages.v[0];
+	if (t != NULL) {
+		v.r = r;
+		v.note = note != NULL && *note != '\0' ? note : NULL;
+		v.sw = strcmp(tlang, "sw") == 0;
+		buf_init(&b, OUTQ_MAX_TEXT);
+		if (template_render(t, &b, sms_resolve_cb, &v) < 0) {
+			buf_free(&b);
+			*why = "the configured text is too long once rendered";
+			return NULL;
+		}
+		if (b.len == 0 || strspn(b.data, " \t") == b.len) {
+			buf_free(&b);
+			*why = "the configured text renders empty";
+			return NULL;
+		}
+		return buf_steal(&b);
+	}
+	if (lang_known(lang))
+		use_lang = lang;
+	else if (cfg != NULL && cfg->languages.n > 0 &&
+		 lang_known(cfg->languages.v[0]))
+		use_lang = cfg->languages.v[0];
+	if ((text = reports_sms_text(r, use_lang, note)) == NULL)
+		*why = "no text for this status";
+	return text;
+}
+
+/*
+ * Queues the reporter's SMS about r's new status, or says in res why not.
+ * Returns 0, or STORE_ERR.
+ */
+static int
+notify(struct store *st, const struct config *cfg, const struct store_report *r,
+    const char *note, int64_t now, struct reports_update_result *res)
+{
+	sqlite3_stmt *s;
+	char *phone = NULL, *lang = NULL, *last = NULL, *text;
+	const char *channel = NULL;
+	int opted_out = 0, found, rc;
+
+	if (r->contact_id <= 0) {
+		res->no_sms = "the report has no reporter";
+		return 0;
+	}
+	s = store_stmt(st, sql_contact);
+	sqlite3_bind_int64(s, 1, r->contact_id);
+	rc = sqlite3_step(s);
+	found = rc == SQLITE_ROW;
+	if (found) {
+		phone = column_dup(s, 0);
+		lang = column_dup(s, 1);
+		opted_out = sqlite3_column_int(s, 2);
+		last = column_dup(s, 3);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return STORE_ERR;
+	rc = 0;
+	if (!found || phone == NULL) {
+		res->no_sms = "the reporter is no longer known";
+		goto out;
+	}
+	if (opted_out) {
+		res->no_sms = "the reporter has opted out";
+		goto out;
+	}
+	if (cfg != NULL && last != NULL && config_channel(cfg, last) != NULL)
+		channel = last;
+	else if (cfg != NULL)
+		channel = cfg->default_channel;
+	if (channel == NULL) {
+		res->no_sms = "no channel to send on (set default_channel)";
+		goto out;
+	}
+	if ((text = sms_text_for(cfg, r, lang, note, &res->no_sms)) == NULL)
+		goto out;
+	rc = outq_enqueue(st, channel, phone, r->contact_id, text, 0, 0, now,
+	    &res->message_id);
+	free(text);
+	if (rc != 0)
+		rc = STORE_ERR;
+out:
+	free(phone);
+	free(lang);
+	free(last);
+	return rc;
+}
+
+int
+reports_update(struct store *st, const struct config *cfg, int64_t id,
+    const char *status, const char *note, int64_t now,
+    struct reports_update_result *res)
+{
+	struct reports_update_result dummy;
+	struct store_report r;
+	const char *next;
+	int rc;
+
+	if (res == NULL)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	if (note != NULL && *note == '\0')
+		note = NULL;
+	if ((status == NULL && note == NULL) ||
+	    (status != NULL && !store_report_status_valid(status)) ||
+	    (note != NULL && strlen(note) > STORE_TEXT_MAX))
+		return STORE_EINVAL;
+	if ((rc = store_report_get(st, id, &r)) != 0)
+		return rc;
+	snprintf(res->old_status, sizeof(res->old_status), "%s", r.status);
+	next = status != NULL ? status : r.status;
+	res->changed = strcmp(next, r.status) != 0;
+	if (store_savepoint(st) < 0) {
+		store_report_free(&r);
+		return STORE_ERR;
+	}
+	rc = store_report_add_event(st, id, next, note, now);
+	if (rc == 0 && res->changed) {
+		free(r.status);
+		r.status = xstrdup(next);
+		r.updated = now;
+		rc = notify(st, cfg, &r, note, now, res);
+	}
+	if (rc == 0 && store_release(st) < 0)
+		rc = STORE_ERR;
+	if (rc != 0) {
+		store_rollback_to(st);
+		res->message_id = 0;
+	}
+	store_report_free(&r);
+	return rc;
+}
+
+/*
+ * A JSON string of s, or null for NULL. Text that is not valid UTF-8 (it
+ * should never reach the store) has its bytes above ASCII replaced by '?'
+ * rather than failing.
+ */
+json_t *
+reports_json_string(const char *s)
+{
+	json_t *j;
+	char *c;
+	size_t i;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	c = xstrdup(s);
+	for (i = 0; c[i] != '\0'; i++)
+		if ((unsigned char)c[i] >= 0x80)
+			c[i] = '?';
+	j = json_string(c);
+	free(c);
+	return j != NULL ? j : json_null();
+}
+
+json_t *
+reports_json(const struct store_report *r, const char *last_note)
+{
+	char created[32], updated[32];
+	json_t *o;
+
+	iso8601_utc(r->created, created, sizeof(created));
+	iso8601_utc(r->updated, updated, sizeof(updated));
+	o = json_object();
+	json_object_set_new(o, "id", json_integer(r->id));
+	json_object_set_new(o, "status", reports_json_string(r->status));
+	json_object_set_new(o, "category", reports_json_string(r->category));
+	json_object_set_new(o, "location", reports_json_string(r->location));
+	json_object_set_new(o, "details", reports_json_string(r->details));
+	json_object_set_new(o, "flow", reports_json_string(r->flow));
+	json_object_set_new(o, "contact_id",
+	    r->contact_id > 0 ? json_integer(r->contact_id) : json_null());
+	json_object_set_new(o, "created", json_string(created));
+	json_object_set_new(o, "updated", json_string(updated));
+	json_object_set_new(o, "last_note", reports_json_string(last_note));
+	return o;
+}
+
+json_t *
+reports_events_json(const struct reports_event *events, size_t nevents)
+{
+	char t[32];
+	json_t *a, *e;
+	size_t i;
+
+	a = json_array();
+	for (i = 0; i < nevents; i++) {
+		iso8601_utc(events[i].time, t, sizeof(t));
+		e = json_object();
+		json_object_set_new(e, "time", json_string(t));
+		json_object_set_new(
+		    e, "status", reports_json_string(events[i].status));
+		json_object_set_new(
+		    e, "note", reports_json_string(events[i].note));
+		json_array_append_new(a, e);
+	}
+	return a;
+}
+
+/* ---- The admin API ---- */
+
+static int
+list_cb(void *arg, const struct store_report *r, const char *last_note)
+{
+	json_array_append_new(arg, reports_json(r, last_note));
+	return 0;
+}
+
+/*
+ * Splits a comma list into at most max words in v (pointing into s, which
+ * is modified). Returns the count, or -1 when there are more than max.
+ */
+static int
+split_commas(char *s, char **v, size_t max)
+{
+	size_t n = 0;
+	char *p;
+
+	while ((p = strsep(&s, ",")) != NULL) {
+		str_trim(p);
+		if (*p == '\0')
+			continue;
+		if (n == max)
+			return -1;
+		v[n++] = p;
+	}
+	return (int)n;
+}
+
+/* GET /api/v1/reports?status=S[,S...] */
+static void
+list_reports(struct gateway *gw, struct http_request *req)
+{
+	char *statuses[REPORTS_FILTER_MAX], *copy = NULL, msg[160];
+	struct reports_filter f;
+	const char *errstr, *status;
+	struct form q;
+	json_t *a;
+	int i, n;
+
+	memset(&f, 0, sizeof(f));
+	if (form_parse(&q, req->query, strlen(req->query), &errstr) != 0) {
+		snprintf(msg, sizeof(msg), "bad query string: %s", errstr);
+		router_error(req, 400, msg);
+		form_free(&q);
+		return;
+	}
+	if ((status = form_get(&q, "status")) != NULL) {
+		copy = xstrdup(status);
+		n = split_commas(copy, statuses, nitems(statuses));
+		for (i = 0; i < n; i++) {
+			if (!store_report_status_valid(statuses[i])) {
+				snprintf(msg, sizeof(msg),
+				    "unknown status \"%.40s\": use open, "
+				    "acknowledged, in_progress, resolved or "
+				    "closed",
+				    statuses[i]);
+				router_error(req, 400, msg);
+				goto out;
+			}
+		}
+		if (n <= 0) {
+			router_error(req, 400, "bad status list");
+			goto out;
+		}
+		f.statuses = (const char *const *)statuses;
+		f.nstatuses = (size_t)n;
+	}
+	f.limit = REPORTS_LIST_MAX;
+	a = json_array();
+	if (reports_each(gw->store, &f, list_cb, a) != 0) {
+		json_decref(a);
+		router_error(req, 503, "the store failed; try again");
+		goto out;
+	}
+	api_json(req, 200, json_pack("{s:o}", "reports", a));
+out:
+	free(copy);
+	form_free(&q);
+}
+
+/*
+ * Sets *out to report id with its events and last note. Returns 0,
+ * STORE_NOTFOUND or STORE_ERR.
+ */
+static int
+report_full(struct store *st, int64_t id, json_t **out)
+{
+	struct reports_event *ev;
+	struct store_report r;
+	char *note;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_report_get(st, id, &r)) != 0)
+		return rc;
+	if ((rc = reports_events(st, id, &ev, &n)) != 0) {
+		store_report_free(&r);
+		return rc;
+	}
+	note = reports_last_note(st, id);
+	*out = reports_json(&r, note);
+	json_object_set_new(*out, "events", reports_events_json(ev, n));
+	reports_events_free(ev, n);
+	free(note);
+	store_report_free(&r);
+	return 0;
+}
+
+/* A PATCH waiting for its commit. */
+struct pending_patch {
+	struct gateway *gw;
+	struct http_request *req;
+	char *body; /* the answer, rendered before the commit */
+};
+
+static void
+on_patched(void *arg, int ok)
+{
+	struct pending_patch *p = arg;
+
+	if (!ok)
+		router_error(p->req, 503, "the store failed; try again");
+	else {
+		http_respond(
+		    p->req, 200, "application/json", p->body, strlen(p->body));
+		dispatch_kick(p->gw->dispatch);
+	}
+	free(p->body);
+	free(p);
+}
+
+/* PATCH /api/v1/reports/ID {"status", "note"?} */
+static void
+patch_report(struct gateway *gw, struct http_request *req, int64_t id)
+{
+	struct reports_update_result res;
+	struct pending_patch *p;
+	const char *status = NULL, *note = NULL;
+	json_error_t e;
+	json_t *o, *js, *jn, *out;
+	char msg[200];
+	int rc;
+
+	o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+	if (o == NULL || !json_is_object(o)) {
+		snprintf(msg, sizeof(msg), "the body must be a JSON object%s%s",
+		    o == NULL ? ": " : "", o == NULL ? e.text : "");
+		json_decref(o);
+		router_error(req, 400, msg);
+		return;
+	}
+	js = json_object_get(o, "status");
+	jn = json_object_get(o, "note");
+	if ((js != NULL && !json_is_string(js) && !json_is_null(js)) ||
+	    (jn != NULL && !json_is_string(jn) && !json_is_null(jn))) {
+		router_error(req, 400, "\"status\" and \"note\" are strings");
+		goto out;
+	}
+	status = json_string_value(js);
+	note = json_string_value(jn);
+	if (status != NULL && !store_report_status_valid(status)) {
+		router_error(req, 400,
+		    "unknown status: use open, acknowledged, in_progress, "
+		    "resolved or closed");
+		goto out;
+	}
+	if (status == NULL && (note == NULL || *note == '\0')) {
+		router_error(req, 400, "give a \"status\", a \"note\" or both");
+		goto out;
+	}
+	if (note != NULL && strlen(note) > STORE_TEXT_MAX) {
+		router_error(req, 400, "\"note\" is too long");
+		goto out;
+	}
+	if (batch_begin(&gw->batch) != 0) {
+		router_error(req, 503, "the store failed; try again");
+		goto out;
+	}
+	rc = reports_update(
+	    gw->store, gw->cfg, id, status, note, now_ms(), &res);
+	if (rc == STORE_NOTFOUND) {
+		router_error(req, 404, "no such report");
+		goto out;
+	}
+	if (rc != 0) {
+		router_error(req, rc == STORE_EINVAL ? 400 : 503,
+		    rc == STORE_EINVAL ? "bad status or note"
+				       : "the store failed; try again");
+		goto out;
+	}
+	log_info("reports",
+	    "report updated id=%" PRId64 " status=%s sms=%" PRId64, id,
+	    status != NULL ? status : res.old_status, res.message_id);
+	if (report_full(gw->store, id, &out) != 0)
+		out = json_pack("{s:I}", "id", (json_int_t)id);
+	json_object_set_new(out, "sms_id",
+	    res.message_id > 0 ? json_integer(res.message_id) : json_null());
+	if (res.no_sms != NULL)
+		json_object_set_new(
+		    out, "sms_skipped", json_string(res.no_sms));
+	p = xmalloc(sizeof(*p));
+	p->gw = gw;
+	p->req = req;
+	p->body = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	batch_defer(&gw->batch, on_patched, p);
+out:
+	json_decref(o);
+}
+
+void
+reports_api(struct gateway *gw, struct http_request *req, const char *rest)
+{
+	json_t *o;
+	int64_t id;
+	int rc;
+
+	if (strcmp(rest, "reports") == 0 || strcmp(rest, "reports/") == 0) {
+		if (strcmp(req->method, "GET") != 0) {
+			router_method(req, "GET");
+			return;
+		}
+		list_reports(gw, req);
+		return;
+	}
+	if (strncmp(rest, "reports/", 8) != 0 || (id = str_id(rest + 8)) < 0) {
+		router_error(req, 404, "no such report");
+		return;
+	}
+	if (strcmp(req->method, "PATCH") == 0) {
+		patch_report(gw, req, id);
+		return;
+	}
+	if (strcmp(req->method, "GET") != 0) {
+		router_method(req, "GET, PATCH");
+		return;
+	}
+	if ((rc = report_full(gw->store, id, &o)) != 0) {
+		if (rc == STORE_NOTFOUND)
+			router_error(req, 404, "no such report");
+		else
+			router_error(req, 503, "the store failed; try again");
+		return;
+	}
+	api_json(req, 200, o);
+}

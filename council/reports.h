@@ -1,0 +1,158 @@
+/*
+ * reports.h: the life of issue reports after a flow opened them: listing
+ * and filtering, status changes kept as events, the SMS that tells the
+ * reporter, and the JSON the admin API shows (reports.c), plus the
+ * `baraza reports` and `baraza report` commands (cli_reports.c).
+ *
+ * A status change (or a note) is one event in report_events, with its time
+ * and note. When the status really changes and the report has a reporter
+ * who has not opted out, the reporter gets an SMS in their language, queued
+ * in the same transaction as the event: an opt-out stops broadcasts and
+ * notifications alike, so opted-out reporters are never told. The text is
+ * the config's [reports] text for the status in the contact's language,
+ * else in the default language, else a built-in one (English or Swahili);
+ * texts use the flow template syntax with {id}, {status}, {category},
+ * {location} and {note}.
+ */
+#ifndef BARAZA_REPORTS_H
+#define BARAZA_REPORTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "gateway/config.h"
+#include "gateway/store.h"
+#include "lib/http.h"
+
+#define REPORTS_LIST_MAX 1000    /* reports in one API answer */
+#define REPORTS_EVENTS_MAX 1000  /* events shown for one report */
+#define REPORTS_FILTER_MAX 100   /* values in one filter list */
+#define REPORTS_NOTE_SMS_MAX 300 /* bytes of a note copied into the SMS */
+
+struct gateway;
+
+/*
+ * Which reports to list. Every list that is empty (n = 0) matches all;
+ * several lists must all match. Times bound the creation time (ms,
+ * inclusive) when has_since / has_until is set. limit 0 means no limit.
+ * The pointers are borrowed for the call.
+ */
+struct reports_filter {
+	const char *const *statuses; /* exact status names */
+	size_t nstatuses;
+	const char *const *categories; /* exact category values */
+	size_t ncategories;
+	const int64_t *ids; /* report numbers */
+	size_t nids;
+	int has_since, has_until;
+	int64_t since, until; /* creation time bounds, ms */
+	size_t limit;         /* at most this many rows, 0 = all */
+};
+
+/*
+ * Called for each listed report, newest first, with the report and its
+ * last non-empty note (or NULL). Both are valid only during the call. The
+ * callback MUST NOT list reports itself. Returning non-zero stops the
+ * listing.
+ */
+typedef int (*reports_each_cb)(
+    void *arg, const struct store_report *, const char *last_note);
+
+/*
+ * Lists the reports that f matches (NULL: all), newest first. Returns 0
+ * (also when the callback stopped it), STORE_EINVAL when a list is longer
+ * than REPORTS_FILTER_MAX, STORE_ERR on failure.
+ */
+int reports_each(struct store *, const struct reports_filter *f,
+    reports_each_cb cb, void *arg);
+
+/* One event of a report. */
+struct reports_event {
+	int64_t time; /* ms since the epoch */
+	char *status; /* owned */
+	char *note;   /* owned, or NULL */
+};
+
+/*
+ * Loads up to REPORTS_EVENTS_MAX events of report id in time order into a
+ * new array *out (the caller frees it with reports_events_free) of *n
+ * entries. Returns 0 (an unknown report has no events) or STORE_ERR.
+ */
+int reports_events(
+    struct store *, int64_t id, struct reports_event **out, size_t *n);
+void reports_events_free(struct reports_event *, size_t);
+
+/* The last non-empty note of report id, a new string, or NULL. */
+char *reports_last_note(struct store *, int64_t id);
+
+/* What reports_update did. */
+struct reports_update_result {
+	int changed;         /* 1 when the status changed */
+	int64_t message_id;  /* the reporter's SMS, or 0 when none */
+	const char *no_sms;  /* static reason when no SMS was queued and
+				 the status changed, else NULL */
+	char old_status[16]; /* the status before the update */
+};
+
+/*
+ * Adds an event to report id: status NULL keeps the current status (a
+ * note alone), note NULL or "" adds none. When the status changes, the
+ * reporter's SMS is queued (see the top of this file) on the contact's
+ * last channel when cfg still has it, else cfg->default_channel. All of it
+ * is atomic (a savepoint); the caller MUST hold a transaction (store_begin
+ * or batch_begin) so that the event and the SMS commit together. Fills
+ * *res when not NULL. Returns 0, STORE_NOTFOUND for an unknown report,
+ * STORE_EINVAL for an unknown status, a note over STORE_TEXT_MAX bytes or
+ * neither status nor note, STORE_ERR on failure (nothing written).
+ */
+int reports_update(struct store *, const struct config *cfg, int64_t id,
+    const char *status, const char *note, int64_t now,
+    struct reports_update_result *res);
+
+/*
+ * Renders the text that tells the reporter about report r's new status in
+ * language lang ("en", "sw"; others fall back to English), with note (may
+ * be NULL; at most REPORTS_NOTE_SMS_MAX bytes of it are used). Returns a
+ * new string the caller frees, or NULL for an unknown status.
+ */
+char *reports_sms_text(
+    const struct store_report *r, const char *lang, const char *note);
+
+/*
+ * A report as the admin API shows it: id, status, category, location,
+ * details, flow, contact_id, created, updated (ISO 8601 UTC) and
+ * last_note. Never the phone number. Returns a new reference.
+ */
+json_t *reports_json(const struct store_report *, const char *last_note);
+
+/*
+ * A JSON string of s, or null for NULL; bytes of text that is not valid
+ * UTF-8 become '?'. Returns a new reference.
+ */
+json_t *reports_json_string(const char *s);
+
+/* The events as a JSON array of {time, status, note}; a new reference. */
+json_t *reports_events_json(const struct reports_event *, size_t);
+
+/*
+ * The admin API for reports; rest is the path after "/api/v1/" ("reports"
+ * or "reports/ID"). GET reports?status=S (at most REPORTS_LIST_MAX, newest
+ * first), GET reports/ID (with events), PATCH reports/ID {"status",
+ * "note"?} (answers after the commit with the updated report, then kicks
+ * the dispatcher). The router has already checked the token.
+ */
+void reports_api(struct gateway *, struct http_request *, const char *rest);
+
+/*
+ * The commands (cli_reports.c): `baraza reports [--status S]` prints a
+ * table (id, status, category, location, age); `baraza report ID [--status
+ * S] [--note TEXT]` shows one report with its events, or updates it first.
+ * Exit 0 done, 1 the work failed (unknown report, store error), 2 bad usage
+ * (an unknown status included).
+ */
+int cli_reports_list(int, char **, struct config *);
+int cli_reports_show(int, char **, struct config *);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * timeparse.c: ISO 8601 date and time to epoch milliseconds.
+ */
+#include "lib/timeparse.h"
+
+#include <string.h>
+#include <time.h>
+
+/* Reads exactly n decimal digits at *p into *v and moves *p past them. */
+static int
+digits(const char **p, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return 0;
+}
+
+static int
+leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+month_days(int y, int m)
+{
+	static const int days[12] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	return m == 2 && leap(y) ? 29 : days[m - 1];
+}
+
+/* Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian). */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int
+timeparse_iso8601(const char *s, int64_t *ms)
+{
+	const char *p = s;
+	int y, mo, d, h, mi, sec = 0, oh = 0, om = 0, sign = 0, utc = 0;
+	int64_t secs;
+	struct tm tm;
+	time_t t;
+
+	if (s == NULL ||
+	    strnlen(s, TIMEPARSE_INPUT_MAX + 1) > TIMEPARSE_INPUT_MAX)
+		return -1;
+	if (digits(&p, 4, &y) < 0 || *p++ != '-' || digits(&p, 2, &mo) < 0 ||
+	    *p++ != '-' || digits(&p, 2, &d) < 0 || *p++ != 'T' ||
+	    digits(&p, 2, &h) < 0 || *p++ != ':' || digits(&p, 2, &mi) < 0)
+		return -1;
+	if (*p == ':') {
+		p++;
+		if (digits(&p, 2, &sec) < 0)
+			return -1;
+	}
+	if (*p == 'Z') {
+		utc = 1;
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		utc = 1;
+		if (digits(&p, 2, &oh) < 0)
+			return -1;
+		if (*p == ':') {
+			p++;
+			if (digits(&p, 2, &om) < 0)
+				return -1;
+		} else if (*p != '\0' && digits(&p, 2, &om) < 0)
+			return -1;
+		if (oh > 23 || om > 59)
+			return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) ||
+	    h > 23 || mi > 59 || sec > 59)
+		return -1;
+
+	if (utc) {
+		secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+		       sec - (int64_t)sign * (oh * 3600 + om * 60);
+		if (secs < 0)
+			return -1;
+		*ms = secs * 1000;
+		return 0;
+	}
+
+	/*
+	 * Local time: mktime works out the offset, daylight saving included.
+	 * A time it had to move (one a clock change skips) does not exist.
+	 */
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	tm.tm_isdst = -1;
+	if ((t = mktime(&tm)) == (time_t)-1 || tm.tm_year != y - 1900 ||
+	    tm.tm_mon != mo - 1 || tm.tm_mday != d || tm.tm_hour != h ||
+	    tm.tm_min != mi || tm.tm_sec != sec || t < 0)
+		return -1;
+	*ms = (int64_t)t * 1000;
+	return 0;
+}
