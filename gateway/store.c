@@ -2,7 +2,7 @@
  * store.c: the SQLite store: opening, schema migrations, the statement
  * table and the calls the flow engine's host needs.
  */
-#include "gateway/store.h"
+#include "gateway/store_int.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -279,19 +279,16 @@ static const char *const stmt_sql[S_COUNT] = {
 
 #define STORE_MAX_EXTRA 128 /* statements of other modules, store_stmt */
 
-struct store {
-	sqlite3 *db;                 /* the connection */
-	sqlite3_stmt *stmt[S_COUNT]; /* prepared once, see stmt_sql */
-	const char *extra_sql[STORE_MAX_EXTRA]; /* store_stmt's keys */
-	sqlite3_stmt *extra[STORE_MAX_EXTRA];   /* and statements */
-	int nextra;
+/* store.c's statements, prepared when the store opens. */
+struct store_core {
+	sqlite3_stmt *stmt[S_COUNT]; /* see stmt_sql */
 };
 
 /* Returns the prepared statement id, ready to bind. */
 static sqlite3_stmt *
 stmt(struct store *st, enum stmt_id id)
 {
-	return st->stmt[id];
+	return st->core->stmt[id];
 }
 
 /* Resets a statement after use and drops its bindings. */
@@ -300,6 +297,53 @@ done(sqlite3_stmt *s)
 {
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+}
+
+sqlite3_stmt *
+store_sql(struct store *st, const struct store_sql *tab, int i)
+{
+	sqlite3_stmt **slot;
+	int rc;
+
+	if (i < 0 || (size_t)i >= tab->n || tab->n > STORE_PART_MAX)
+		fatalx("store: statement %d of part %d out of range", i,
+		    (int)tab->part);
+	slot = &st->part[tab->part][i];
+	if (*slot == NULL) {
+		rc = sqlite3_prepare_v3(st->db, tab->sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, slot, NULL);
+		if (rc != SQLITE_OK)
+			fatalx("store: cannot prepare \"%.60s\": %s",
+			    tab->sql[i], sqlite3_errmsg(st->db));
+		return *slot;
+	}
+	return *slot;
+}
+
+void
+store_sql_done(sqlite3_stmt *s)
+{
+	done(s);
+}
+
+int
+store_sql_fail(struct store *st, const struct store_sql *tab, int i, int rc)
+{
+	log_warn("store", "statement failed sql=\"%.48s\" rc=%d error=\"%s\"",
+	    tab->sql[i], rc, sqlite3_errmsg(st->db));
+	return STORE_ERR;
+}
+
+int
+store_sql_exec(struct store *st, const struct store_sql *tab, int i)
+{
+	sqlite3_stmt *s = store_sql(st, tab, i);
+	int rc = sqlite3_step(s);
+
+	done(s);
+	if (rc != SQLITE_DONE)
+		return store_sql_fail(st, tab, i, rc);
+	return 0;
 }
 
 /* Logs a failure of statement id and returns STORE_ERR. */
@@ -327,18 +371,16 @@ exec_stmt(struct store *st, enum stmt_id id)
 	return 0;
 }
 
-/* Binds a C string, or NULL as SQL NULL. */
-static int
-bind_text(sqlite3_stmt *s, int i, const char *v)
+int
+store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v == NULL)
 		return sqlite3_bind_null(s, i);
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
 }
 
-/* Copies a text column, or NULL for SQL NULL. The caller frees it. */
-static char *
-column_dup(sqlite3_stmt *s, int i)
+char *
+store_column_dup(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
@@ -346,6 +388,9 @@ column_dup(sqlite3_stmt *s, int i)
 		return NULL;
 	return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
 }
+
+#define bind_text store_bind_text
+#define column_dup store_column_dup
 
 /* True when s is not NULL and longer than max bytes. */
 static int
@@ -635,10 +680,11 @@ store_open(
 		    db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
 	st = xcalloc(1, sizeof(*st));
+	st->core = xcalloc(1, sizeof(*st->core));
 	st->db = db;
 	for (i = 0; i < S_COUNT; i++) {
 		rc = sqlite3_prepare_v3(db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
+		    SQLITE_PREPARE_PERSISTENT, &st->core->stmt[i], NULL);
 		if (rc != SQLITE_OK) {
 			set_err(errmsg, "%s: preparing statement %d: %s", path,
 			    i, sqlite3_errmsg(db));
@@ -661,7 +707,11 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	for (i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
+		sqlite3_finalize(st->core->stmt[i]);
+	free(st->core);
+	for (i = 0; i < STORE_NPARTS * STORE_PART_MAX; i++)
+		sqlite3_finalize(
+		    st->part[i / STORE_PART_MAX][i % STORE_PART_MAX]);
 	for (i = 0; i < st->nextra; i++)
 		sqlite3_finalize(st->extra[i]);
 	if (sqlite3_close(st->db) != SQLITE_OK)
