@@ -4,6 +4,7 @@
  * the admin API for broadcasts.
  */
 #include "council/broadcast.h"
+#include "gateway/answer.h"
 #include "gateway/api.h"
 
 #include <stdarg.h>
@@ -473,10 +474,10 @@ on_queued(void *arg, int ok)
 	struct pending *p = arg;
 
 	if (!ok) {
-		router_error(p->req, 503, "the store failed; try again");
+		answer_error(p->req, 503, "the store failed; try again");
 		json_decref(p->answer);
 	} else {
-		api_json(p->req, 202, p->answer);
+		answer_json(p->req, 202, p->answer);
 		dispatch_kick(p->gw->dispatch);
 	}
 	free(p);
@@ -485,7 +486,7 @@ on_queued(void *arg, int ok)
 static void
 respond_plan(struct http_request *req, const struct broadcast_summary *s)
 {
-	api_json(req, 200,
+	answer_json(req, 200,
 	    json_pack("{s:b, s:I, s:s, s:I, s:I, s:s}", "dry_run", 1,
 		"recipients", (json_int_t)s->recipients, "encoding",
 		gsm_encoding_name(s->encoding), "segments",
@@ -514,7 +515,7 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 		snprintf(msg, sizeof(msg), "the body must be a JSON object%s%s",
 		    o == NULL ? ": " : "", o == NULL ? e.text : "");
 		json_decref(o);
-		router_error(req, 400, msg);
+		answer_error(req, 400, msg);
 		return;
 	}
 	memset(&br, 0, sizeof(br));
@@ -524,20 +525,20 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	at = json_object_get(o, "at");
 	dry = json_object_get(o, "dry_run");
 	if (br.text == NULL || br.topic == NULL) {
-		router_error(
+		answer_error(
 		    req, 400, "\"text\" and \"topic\" are required strings");
 		goto out;
 	}
 	if ((json_object_get(o, "channel") != NULL && br.channel == NULL) ||
 	    (dry != NULL && !json_is_boolean(dry))) {
-		router_error(req, 400,
+		answer_error(req, 400,
 		    "\"channel\" must be a string and \"dry_run\" a boolean");
 		goto out;
 	}
 	if (at != NULL &&
 	    (!json_is_string(at) ||
 		timeparse_iso8601(json_string_value(at), &br.send_at) != 0)) {
-		router_error(req, 400,
+		answer_error(req, 400,
 		    "\"at\" must be an ISO 8601 time such as "
 		    "2026-12-01T08:00:00Z");
 		goto out;
@@ -545,7 +546,7 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	if (json_is_true(dry)) {
 		if ((rc = broadcast_plan(
 			 gw->store, gw->cfg, &br, &sum, &err)) != 0)
-			router_error(
+			answer_error(
 			    req, rc == BROADCAST_EINVAL ? 400 : 503, err);
 		else
 			respond_plan(req, &sum);
@@ -554,13 +555,13 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	/* The broadcast and its Idempotency-Key answer: one savepoint. */
 	now = now_ms();
 	if (batch_begin(&gw->batch) != 0 || store_savepoint(gw->store) != 0) {
-		router_error(req, 503, "the store failed; try again");
+		answer_error(req, 503, "the store failed; try again");
 		goto out;
 	}
 	if ((rc = broadcast_queue(
 		 gw->store, gw->cfg, &br, now, NULL, NULL, &sum, &err)) != 0) {
 		store_rollback_to(gw->store);
-		router_error(req, rc == BROADCAST_EINVAL ? 400 : 503, err);
+		answer_error(req, rc == BROADCAST_EINVAL ? 400 : 503, err);
 		goto out;
 	}
 	answer = json_pack("{s:I, s:I, s:I}", "id", (json_int_t)sum.id,
@@ -570,7 +571,7 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	    store_release(gw->store) != 0) {
 		store_rollback_to(gw->store);
 		json_decref(answer);
-		router_error(req, 503, "the store failed; try again");
+		answer_error(req, 503, "the store failed; try again");
 		goto out;
 	}
 	p = xmalloc(sizeof(*p));
@@ -594,9 +595,9 @@ get_broadcast(struct gateway *gw, struct http_request *req, int64_t id)
 
 	if ((rc = broadcast_get(gw->store, id, &b)) != 0) {
 		if (rc == STORE_NOTFOUND)
-			router_error(req, 404, "no such broadcast");
+			answer_error(req, 404, "no such broadcast");
 		else
-			router_error(req, 503, "the store failed; try again");
+			answer_error(req, 503, "the store failed; try again");
 		return;
 	}
 	iso8601_utc(b.created, created, sizeof(created));
@@ -611,7 +612,7 @@ get_broadcast(struct gateway *gw, struct http_request *req, int64_t id)
 	    (json_int_t)b.failed);
 	if (o == NULL) {
 		broadcast_info_free(&b);
-		router_error(req, 500, "the broadcast cannot be shown");
+		answer_error(req, 500, "the broadcast cannot be shown");
 		return;
 	}
 	json_object_set_new(
@@ -619,7 +620,7 @@ get_broadcast(struct gateway *gw, struct http_request *req, int64_t id)
 	json_object_set_new(
 	    o, "channel", b.channel ? json_string(b.channel) : json_null());
 	broadcast_info_free(&b);
-	api_json(req, 200, o);
+	answer_json(req, 200, o);
 }
 
 void
@@ -629,7 +630,7 @@ broadcast_api(struct gateway *gw, struct http_request *req, const char *rest)
 
 	if (strcmp(rest, "broadcasts") == 0) {
 		if (strcmp(req->method, "POST") != 0) {
-			router_method(req, "POST");
+			answer_method(req, "POST");
 			return;
 		}
 		post_broadcast(gw, req);
@@ -637,11 +638,11 @@ broadcast_api(struct gateway *gw, struct http_request *req, const char *rest)
 	}
 	if (strncmp(rest, "broadcasts/", 11) != 0 ||
 	    (id = str_id(rest + 11)) < 0) {
-		router_error(req, 404, "no such broadcast");
+		answer_error(req, 404, "no such broadcast");
 		return;
 	}
 	if (strcmp(req->method, "GET") != 0) {
-		router_method(req, "GET");
+		answer_method(req, "GET");
 		return;
 	}
 	get_broadcast(gw, req, id);

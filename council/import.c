@@ -4,6 +4,7 @@
  * it to the store inside one transaction.
  */
 #include "council/import.h"
+#include "gateway/answer.h"
 
 #include <sys/stat.h>
 
@@ -401,9 +402,9 @@ on_table_committed(void *arg, int ok)
 	struct table_put *tp = arg;
 
 	if (!ok)
-		router_error(tp->req, 503, "the store failed; try again");
+		answer_error(tp->req, 503, "the store failed; try again");
 	else
-		api_json(tp->req, 200,
+		answer_json(tp->req, 200,
 		    json_pack("{s:s, s:i}", "table", tp->name, "rows",
 			(int)tp->rows));
 	free(tp->name);
@@ -421,20 +422,20 @@ put_table(struct gateway *gw, struct http_request *req, const char *name)
 	long rows;
 
 	if (!import_table_name_valid(name)) {
-		router_error(req, 404, "a table name is letters, digits and _");
+		answer_error(req, 404, "a table name is letters, digits and _");
 		return;
 	}
 	memset(&q, 0, sizeof(q));
 	if (form_parse(&q, req->query, strlen(req->query), &why) != 0 ||
 	    (key = form_get(&q, "key")) == NULL || *key == '\0') {
 		form_free(&q);
-		router_error(
+		answer_error(
 		    req, 400, "the query must name the key: ?key=COLUMN");
 		return;
 	}
 	if (batch_begin(&gw->batch) != 0) {
 		form_free(&q);
-		router_error(req, 503, "the store failed; try again");
+		answer_error(req, 503, "the store failed; try again");
 		return;
 	}
 	/* Inside the turn's transaction the import is a savepoint. */
@@ -442,7 +443,7 @@ put_table(struct gateway *gw, struct http_request *req, const char *name)
 	    gw->store, name, key, req->body, req->body_len, NULL, NULL, &err);
 	form_free(&q);
 	if (rows < 0) {
-		router_error(req,
+		answer_error(req,
 		    rows == IMPORT_ETOOBIG  ? 413
 		    : rows == IMPORT_ESTORE ? 503
 					    : 400,
@@ -461,11 +462,11 @@ void
 import_api(struct gateway *gw, struct http_request *req, const char *rest)
 {
 	if (strncmp(rest, "tables/", 7) != 0) {
-		router_error(req, 404, "no such table");
+		answer_error(req, 404, "no such table");
 		return;
 	}
 	if (strcmp(req->method, "PUT") != 0) {
-		router_method(req, "PUT");
+		answer_method(req, "PUT");
 		return;
 	}
 	put_table(gw, req, rest + 7);

@@ -12,6 +12,7 @@
 
 #include "council/reports.h"
 #include "flows/template.h"
+#include "gateway/answer.h"
 #include "gateway/api.h"
 #include "gateway/batch.h"
 #include "gateway/dispatch.h"
@@ -620,7 +621,7 @@ list_reports(struct gateway *gw, struct http_request *req)
 	memset(&f, 0, sizeof(f));
 	if (form_parse(&q, req->query, strlen(req->query), &errstr) != 0) {
 		snprintf(msg, sizeof(msg), "bad query string: %s", errstr);
-		router_error(req, 400, msg);
+		answer_error(req, 400, msg);
 		form_free(&q);
 		return;
 	}
@@ -634,12 +635,12 @@ list_reports(struct gateway *gw, struct http_request *req)
 				    "acknowledged, in_progress, resolved or "
 				    "closed",
 				    statuses[i]);
-				router_error(req, 400, msg);
+				answer_error(req, 400, msg);
 				goto out;
 			}
 		}
 		if (n <= 0) {
-			router_error(req, 400, "bad status list");
+			answer_error(req, 400, "bad status list");
 			goto out;
 		}
 		f.statuses = (const char *const *)statuses;
@@ -649,10 +650,10 @@ list_reports(struct gateway *gw, struct http_request *req)
 	a = json_array();
 	if (reports_each(gw->store, &f, list_cb, a) != 0) {
 		json_decref(a);
-		router_error(req, 503, "the store failed; try again");
+		answer_error(req, 503, "the store failed; try again");
 		goto out;
 	}
-	api_json(req, 200, json_pack("{s:o}", "reports", a));
+	answer_json(req, 200, json_pack("{s:o}", "reports", a));
 out:
 	free(copy);
 	form_free(&q);
@@ -700,7 +701,7 @@ on_patched(void *arg, int ok)
 	struct pending_patch *p = arg;
 
 	if (!ok)
-		router_error(p->req, 503, "the store failed; try again");
+		answer_error(p->req, 503, "the store failed; try again");
 	else {
 		http_respond(
 		    p->req, 200, "application/json", p->body, strlen(p->body));
@@ -727,44 +728,44 @@ patch_report(struct gateway *gw, struct http_request *req, int64_t id)
 		snprintf(msg, sizeof(msg), "the body must be a JSON object%s%s",
 		    o == NULL ? ": " : "", o == NULL ? e.text : "");
 		json_decref(o);
-		router_error(req, 400, msg);
+		answer_error(req, 400, msg);
 		return;
 	}
 	js = json_object_get(o, "status");
 	jn = json_object_get(o, "note");
 	if ((js != NULL && !json_is_string(js) && !json_is_null(js)) ||
 	    (jn != NULL && !json_is_string(jn) && !json_is_null(jn))) {
-		router_error(req, 400, "\"status\" and \"note\" are strings");
+		answer_error(req, 400, "\"status\" and \"note\" are strings");
 		goto out;
 	}
 	status = json_string_value(js);
 	note = json_string_value(jn);
 	if (status != NULL && !store_report_status_valid(status)) {
-		router_error(req, 400,
+		answer_error(req, 400,
 		    "unknown status: use open, acknowledged, in_progress, "
 		    "resolved or closed");
 		goto out;
 	}
 	if (status == NULL && (note == NULL || *note == '\0')) {
-		router_error(req, 400, "give a \"status\", a \"note\" or both");
+		answer_error(req, 400, "give a \"status\", a \"note\" or both");
 		goto out;
 	}
 	if (note != NULL && strlen(note) > STORE_TEXT_MAX) {
-		router_error(req, 400, "\"note\" is too long");
+		answer_error(req, 400, "\"note\" is too long");
 		goto out;
 	}
 	if (batch_begin(&gw->batch) != 0) {
-		router_error(req, 503, "the store failed; try again");
+		answer_error(req, 503, "the store failed; try again");
 		goto out;
 	}
 	rc = reports_update(
 	    gw->store, gw->cfg, id, status, note, now_ms(), &res);
 	if (rc == STORE_NOTFOUND) {
-		router_error(req, 404, "no such report");
+		answer_error(req, 404, "no such report");
 		goto out;
 	}
 	if (rc != 0) {
-		router_error(req, rc == STORE_EINVAL ? 400 : 503,
+		answer_error(req, rc == STORE_EINVAL ? 400 : 503,
 		    rc == STORE_EINVAL ? "bad status or note"
 				       : "the store failed; try again");
 		goto out;
@@ -798,14 +799,14 @@ reports_api(struct gateway *gw, struct http_request *req, const char *rest)
 
 	if (strcmp(rest, "reports") == 0 || strcmp(rest, "reports/") == 0) {
 		if (strcmp(req->method, "GET") != 0) {
-			router_method(req, "GET");
+			answer_method(req, "GET");
 			return;
 		}
 		list_reports(gw, req);
 		return;
 	}
 	if (strncmp(rest, "reports/", 8) != 0 || (id = str_id(rest + 8)) < 0) {
-		router_error(req, 404, "no such report");
+		answer_error(req, 404, "no such report");
 		return;
 	}
 	if (strcmp(req->method, "PATCH") == 0) {
@@ -813,15 +814,15 @@ reports_api(struct gateway *gw, struct http_request *req, const char *rest)
 		return;
 	}
 	if (strcmp(req->method, "GET") != 0) {
-		router_method(req, "GET, PATCH");
+		answer_method(req, "GET, PATCH");
 		return;
 	}
 	if ((rc = report_full(gw->store, id, &o)) != 0) {
 		if (rc == STORE_NOTFOUND)
-			router_error(req, 404, "no such report");
+			answer_error(req, 404, "no such report");
 		else
-			router_error(req, 503, "the store failed; try again");
+			answer_error(req, 503, "the store failed; try again");
 		return;
 	}
-	api_json(req, 200, o);
+	answer_json(req, 200, o);
 }

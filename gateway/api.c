@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "gateway/answer.h"
 #include "gateway/api.h"
 #include "gateway/dispatch.h"
 #include "gateway/gateway.h"
@@ -19,16 +20,6 @@
 #include "lib/log.h"
 #include "lib/phone.h"
 #include "lib/util.h"
-
-void
-api_json(struct http_request *req, int status, json_t *o)
-{
-	char *s = json_dumps(o, JSON_COMPACT);
-
-	http_respond(req, status, "application/json", s, strlen(s));
-	free(s);
-	json_decref(o);
-}
 
 /* Parses the body as a JSON object, or answers 400 and returns NULL. */
 static json_t *
@@ -43,7 +34,7 @@ body_object(struct http_request *req)
 		snprintf(msg, sizeof(msg), "the body must be a JSON object%s%s",
 		    o == NULL ? ": " : "", o == NULL ? e.text : "");
 		json_decref(o);
-		router_error(req, 400, msg);
+		answer_error(req, 400, msg);
 		return NULL;
 	}
 	return o;
@@ -62,10 +53,10 @@ on_queued(void *arg, int ok)
 	struct pending *p = arg;
 
 	if (!ok) {
-		router_error(p->req, 503, "the store failed; try again");
+		answer_error(p->req, 503, "the store failed; try again");
 		json_decref(p->answer);
 	} else {
-		api_json(p->req, 202, p->answer);
+		answer_json(p->req, 202, p->answer);
 		dispatch_kick(p->gw->dispatch);
 	}
 	free(p);
@@ -120,22 +111,22 @@ post_message(struct gateway *gw, struct http_request *req)
 	if (channel == NULL)
 		channel = gw->cfg->default_channel;
 	if (to == NULL || text == NULL || *text == '\0') {
-		router_error(
+		answer_error(
 		    req, 400, "\"to\" and \"text\" are required strings");
 	} else if (phone_normalize(
 		       to, gw->cfg->country_code, phone, sizeof(phone)) != 0) {
-		router_error(req, 400, "\"to\" is not a phone number");
+		answer_error(req, 400, "\"to\" is not a phone number");
 	} else if (strlen(text) > OUTQ_MAX_TEXT) {
-		router_error(req, 400, "\"text\" is too long");
+		answer_error(req, 400, "\"text\" is too long");
 	} else if (channel == NULL) {
-		router_error(req, 400,
+		answer_error(req, 400,
 		    "no \"channel\" given and no default_channel configured");
 	} else if (config_channel(gw->cfg, channel) == NULL) {
-		router_error(req, 400, "no such channel");
+		answer_error(req, 400, "no such channel");
 	} else if (batch_begin(&gw->batch) != 0 ||
 		   (answer = queue_message(gw, &idem, channel, phone, text)) ==
 		       NULL) {
-		router_error(req, 503, "the store failed; try again");
+		answer_error(req, 503, "the store failed; try again");
 	} else {
 		p = xmalloc(sizeof(*p));
 		p->gw = gw;
@@ -155,7 +146,7 @@ get_message(struct gateway *gw, struct http_request *req, int64_t id)
 	json_t *o;
 
 	if (outq_get(gw->store, id, &m) != 0) {
-		router_error(req, 404, "no such message");
+		answer_error(req, 404, "no such message");
 		return;
 	}
 	iso8601_utc(m.created, created, sizeof(created));
@@ -171,7 +162,7 @@ get_message(struct gateway *gw, struct http_request *req, int64_t id)
 		json_object_set_new(
 		    o, "provider_id", json_string(m.provider_id));
 	outq_info_free(&m);
-	api_json(req, 200, o);
+	answer_json(req, 200, o);
 }
 
 void
@@ -181,7 +172,7 @@ api_handle(struct gateway *gw, struct http_request *req, const char *rest)
 
 	if (strcmp(rest, "messages") == 0) {
 		if (strcmp(req->method, "POST") != 0) {
-			router_method(req, "POST");
+			answer_method(req, "POST");
 			return;
 		}
 		post_message(gw, req);
@@ -189,15 +180,15 @@ api_handle(struct gateway *gw, struct http_request *req, const char *rest)
 	}
 	if (strncmp(rest, "messages/", 9) == 0) {
 		if ((id = str_id(rest + 9)) < 0) {
-			router_error(req, 404, "no such message");
+			answer_error(req, 404, "no such message");
 			return;
 		}
 		if (strcmp(req->method, "GET") != 0) {
-			router_method(req, "GET");
+			answer_method(req, "GET");
 			return;
 		}
 		get_message(gw, req, id);
 		return;
 	}
-	router_error(req, 404, "no such API endpoint");
+	answer_error(req, 404, "no such API endpoint");
 }

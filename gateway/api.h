@@ -9,12 +9,10 @@
 
 #include <jansson.h>
 
+#include "gateway/answer.h"
 #include "lib/http.h"
 
 struct gateway;
-
-/* Answers req with the JSON value o (whose reference it takes). */
-void api_json(struct http_request *, int, json_t *);
 
 /* Handles /api/v1/REST; rest is the path after "/api/v1/". */
 void api_handle(struct gateway *, struct http_request *, const char *rest);

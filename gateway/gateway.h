@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "flows/flow.h"
+#include "gateway/answer.h"
 #include "gateway/batch.h"
 #include "gateway/checkpoint.h"
 #include "gateway/config.h"
@@ -148,11 +149,5 @@ void flows_unref(struct flows_ref *);
 
 /* The HTTP handler: routes every request (router.c). arg is the gateway. */
 void router_handle(struct http_request *, void *);
-
-/* Answers req with a JSON error body {"error": msg} and status. */
-void router_error(struct http_request *, int, const char *);
-
-/* Answers 405 with an Allow header listing allow ("GET, HEAD"). */
-void router_method(struct http_request *, const char *allow);
 
 #endif

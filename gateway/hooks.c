@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/answer.h"
 #include "gateway/gateway.h"
 #include "gateway/hooks.h"
 #include "gateway/ingress.h"
@@ -184,7 +185,7 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	if (ops == NULL || (strcmp(kind, "sms") == 0 && !ops->decode_sms) ||
 	    (strcmp(kind, "ussd") == 0 && !ops->decode_ussd) ||
 	    (strcmp(kind, "status") == 0 && !ops->decode_status)) {
-		router_error(req, 404, "this channel has no such webhook");
+		answer_error(req, 404, "this channel has no such webhook");
 		return;
 	}
 	if (strcmp(req->method, "POST") != 0 &&

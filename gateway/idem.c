@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 
+#include "gateway/answer.h"
 #include "gateway/api.h"
 #include "gateway/gateway.h"
 #include "gateway/idem.h"
@@ -38,7 +39,7 @@ on_replay(void *arg, int ok)
 	struct replay *r = arg;
 
 	if (!ok)
-		router_error(r->req, 503, "the store failed; try again");
+		answer_error(r->req, 503, "the store failed; try again");
 	else
 		http_respond(r->req, r->status, "application/json", r->answer,
 		    strlen(r->answer));
@@ -75,14 +76,14 @@ idem_begin(struct gateway *gw, struct http_request *req, const char *endpoint,
 	if (key == NULL)
 		return 0;
 	if (!key_valid(key)) {
-		router_error(req, 400,
+		answer_error(req, 400,
 		    "Idempotency-Key must be 1 to 255 visible ASCII "
 		    "characters");
 		return 1;
 	}
 	if (EVP_Digest(req->body, req->body_len, out->hash, NULL, EVP_sha256(),
 		NULL) != 1) {
-		router_error(req, 500, "cannot hash the request");
+		answer_error(req, 500, "cannot hash the request");
 		return 1;
 	}
 	/*
@@ -91,7 +92,7 @@ idem_begin(struct gateway *gw, struct http_request *req, const char *endpoint,
 	 * waits for the commit.
 	 */
 	if (batch_begin(&gw->batch) != 0) {
-		router_error(req, 503, "the store failed; try again");
+		answer_error(req, 503, "the store failed; try again");
 		return 1;
 	}
 	s = store_stmt(gw->store, sql_get);
@@ -109,14 +110,14 @@ idem_begin(struct gateway *gw, struct http_request *req, const char *endpoint,
 		log_warn("api", "idempotency lookup failed error=\"%s\"",
 		    store_errmsg(gw->store));
 		sqlite3_reset(s);
-		router_error(req, 503, "the store failed; try again");
+		answer_error(req, 503, "the store failed; try again");
 		return 1;
 	}
 	if (sqlite3_column_bytes(s, 0) != (int)sizeof(out->hash) ||
 	    memcmp(sqlite3_column_blob(s, 0), out->hash, sizeof(out->hash)) !=
 		0) {
 		sqlite3_reset(s);
-		router_error(req, 422,
+		answer_error(req, 422,
 		    "this Idempotency-Key was used with another request");
 		return 1;
 	}

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "gateway/answer.h"
 #include "gateway/api.h"
 #include "gateway/gateway.h"
 #include "gateway/hooks.h"
@@ -23,39 +24,17 @@
 #include "lib/sig.h"
 #include "lib/util.h"
 
-void
-router_error(struct http_request *req, int status, const char *msg)
-{
-	json_t *o = json_pack("{s:s}", "error", msg);
-	char *s = json_dumps(o, JSON_COMPACT);
-
-	http_respond(req, status, "application/json", s, strlen(s));
-	free(s);
-	json_decref(o);
-}
-
 static int
 is_method(const struct http_request *req, const char *m)
 {
 	return strcmp(req->method, m) == 0;
 }
 
-void
-router_method(struct http_request *req, const char *allow)
-{
-	static const char body[] = "{\"error\":\"method not allowed\"}";
-	char extra[64];
-
-	snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
-	http_respond_ex(
-	    req, 405, "application/json", extra, body, sizeof(body) - 1);
-}
-
 static void
 route_healthz(struct gateway *gw, struct http_request *req)
 {
 	if (!is_method(req, "GET") && !is_method(req, "HEAD")) {
-		router_method(req, "GET, HEAD");
+		answer_method(req, "GET, HEAD");
 		return;
 	}
 	if (store_ping(gw->store) != 0) {
@@ -71,12 +50,12 @@ route_metrics(struct gateway *gw, struct http_request *req)
 	struct buf b;
 
 	if (!is_method(req, "GET")) {
-		router_method(req, "GET");
+		answer_method(req, "GET");
 		return;
 	}
 	buf_init(&b, METRICS_MAX_BYTES);
 	if (metrics_render(gw, &b) != 0)
-		router_error(req, 500, "metrics unavailable");
+		answer_error(req, 500, "metrics unavailable");
 	else
 		http_respond(
 		    req, 200, "text/plain; version=0.0.4", b.data, b.len);
@@ -94,19 +73,19 @@ route_hooks(struct gateway *gw, struct http_request *req, const char *rest)
 
 	if (slash == NULL || (n = (size_t)(slash - rest)) == 0 ||
 	    n >= sizeof(name)) {
-		router_error(req, 404, "no such webhook");
+		answer_error(req, 404, "no such webhook");
 		return;
 	}
 	memcpy(name, rest, n);
 	name[n] = '\0';
 	kind = slash + 1;
 	if ((ch = config_channel(gw->cfg, name)) == NULL) {
-		router_error(req, 404, "no such channel");
+		answer_error(req, 404, "no such channel");
 		return;
 	}
 	if (strcmp(kind, "sms") != 0 && strcmp(kind, "ussd") != 0 &&
 	    strcmp(kind, "status") != 0) {
-		router_error(req, 404, "no such webhook kind");
+		answer_error(req, 404, "no such webhook kind");
 		return;
 	}
 	hooks_handle(gw, req, ch, kind);
@@ -176,5 +155,5 @@ router_handle(struct http_request *req, void *arg)
 		 (r = find_route(gw, "/open311/v2/", p + 12)) != NULL)
 		r->handle(gw, req, p + 12);
 	else
-		router_error(req, 404, "not found");
+		answer_error(req, 404, "not found");
 }

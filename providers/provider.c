@@ -1,6 +1,6 @@
 /*
- * provider.c: picking a provider by channel type, releasing what the
- * providers fill, and the helpers the four implementations share (strict
+ * provider.c: releasing what the providers fill, and the helpers the
+ * implementations share (strict
  * form and JSON field access, UTF-8 checks, outbound request assembly,
  * error texts).
  */
@@ -13,24 +13,6 @@
 
 #include "lib/form.h"
 #include "providers/provider.h"
-
-const struct provider_ops *
-provider_for(enum channel_type type)
-{
-	switch (type) {
-	case CHANNEL_AFRICASTALKING:
-		return &provider_africastalking;
-	case CHANNEL_TWILIO:
-		return &provider_twilio;
-	case CHANNEL_KANNEL:
-		return &provider_kannel;
-	case CHANNEL_HTTP:
-		return &provider_http;
-	case CHANNEL_GAMMU:
-		break;
-	}
-	return NULL;
-}
 
 void
 provider_inbound_init(struct provider_inbound *in)
