@@ -1,5 +1,6 @@
 /*
- * cli.c: the smaller subcommands: import.
+ * cli.c: what the subcommands share (opening the store, the progress bar)
+ * and the smaller ones: import and send.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,9 +42,8 @@ cli_progress(void *arg, uint64_t done, uint64_t total)
 	fflush(stderr);
 }
 
-/* Opens the configured store for a command, or prints why not. */
-static struct store *
-open_store(const struct config *cfg)
+struct store *
+cli_open_store(const struct config *cfg)
 {
 	struct store *st = NULL;
 	char *err = NULL;
@@ -91,7 +91,7 @@ cli_import(int argc, char **argv, struct config *cfg)
 		fprintf(stderr, "baraza: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	if ((st = open_store(cfg)) == NULL) {
+	if ((st = cli_open_store(cfg)) == NULL) {
 		if (fp != stdin)
 			fclose(fp);
 		return 1;
@@ -160,7 +160,7 @@ cli_send(int argc, char **argv, struct config *cfg)
 		fprintf(stderr, "baraza: no channel named %s\n", channel);
 		return 1;
 	}
-	if ((st = open_store(cfg)) == NULL)
+	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;
 	rc = store_begin(st);
 	if (rc == 0)

@@ -10,10 +10,18 @@
 #include <stdint.h>
 
 #include "gateway/config.h"
+#include "gateway/store.h"
 
 int cli_import(int, char **, struct config *);
 int cli_send(int, char **, struct config *);
 int simulate_main(int, char **, struct config *);
+
+/*
+ * Opens cfg's database for a command (store_open with cfg's durability).
+ * Returns the store, which the caller closes with store_close(), or NULL
+ * after printing why not on stderr ("baraza: MESSAGE").
+ */
+struct store *cli_open_store(const struct config *cfg);
 
 /*
  * A progress bar on stderr when it is a terminal, else nothing: call with

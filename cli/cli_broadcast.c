@@ -14,22 +14,6 @@
 #include "lib/timeparse.h"
 #include "lib/util.h"
 
-/* Opens the configured store for a command, or prints why not. */
-static struct store *
-open_store(const struct config *cfg)
-{
-	struct store *st = NULL;
-	char *err = NULL;
-
-	if (store_open(cfg->database, cfg->durability == DURABILITY_FULL, &st,
-		&err) != 0) {
-		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
-		free(err);
-		return NULL;
-	}
-	return st;
-}
-
 /* Parses --at, or says why not. Returns 0 or -1. */
 static int
 parse_at(const char *s, int64_t *ms)
@@ -93,7 +77,7 @@ cli_broadcast(int argc, char **argv, struct config *cfg)
 	if (argc - optind != 1 || req.topic == NULL)
 		goto usage;
 	req.text = argv[optind];
-	if ((st = open_store(cfg)) == NULL)
+	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;
 	if (dry)
 		rc = broadcast_plan(st, cfg, &req, &sum, &err);
@@ -125,6 +109,32 @@ usage:
 	return 2;
 }
 
+/* Prints the figures of a notify run. */
+static void
+print_notified(
+    const struct notify_request *req, const struct broadcast_summary *sum)
+{
+	char when[32];
+
+	if (req->dry_run)
+		printf("would queue %lld, skip %lld opted out\n",
+		    (long long)sum->recipients, (long long)sum->skipped);
+	else {
+		printf("queued %lld, skipped %lld opted out\n",
+		    (long long)sum->recipients, (long long)sum->skipped);
+		printf("broadcast: %lld\n", (long long)sum->id);
+	}
+	printf("encoding: GSM-7 %lld, UCS-2 %lld\n", (long long)sum->gsm7,
+	    (long long)sum->ucs2);
+	printf("largest message: %lld segment%s\n", (long long)sum->segments,
+	    sum->segments == 1 ? "" : "s");
+	printf("total segments: %lld\n", (long long)sum->total_segments);
+	iso8601_utc(sum->send_at, when, sizeof(when));
+	printf("send at: %s\n", when);
+	if (req->dry_run)
+		printf("dry run: nothing queued\n");
+}
+
 /* baraza notify FILE.csv --text TEMPLATE [--at TIME] [--dry-run] [...] */
 int
 cli_notify(int argc, char **argv, struct config *cfg)
@@ -140,7 +150,7 @@ cli_notify(int argc, char **argv, struct config *cfg)
 	struct broadcast_summary sum;
 	struct store *st;
 	const char *path;
-	char when[32], *err = NULL;
+	char *err = NULL;
 	FILE *fp;
 	int ch, rc;
 
@@ -171,7 +181,7 @@ cli_notify(int argc, char **argv, struct config *cfg)
 		fprintf(stderr, "baraza: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	if ((st = open_store(cfg)) == NULL) {
+	if ((st = cli_open_store(cfg)) == NULL) {
 		if (fp != stdin)
 			fclose(fp);
 		return 1;
@@ -186,23 +196,7 @@ cli_notify(int argc, char **argv, struct config *cfg)
 		free(err);
 		return 1;
 	}
-	if (req.dry_run)
-		printf("would queue %lld, skip %lld opted out\n",
-		    (long long)sum.recipients, (long long)sum.skipped);
-	else {
-		printf("queued %lld, skipped %lld opted out\n",
-		    (long long)sum.recipients, (long long)sum.skipped);
-		printf("broadcast: %lld\n", (long long)sum.id);
-	}
-	printf("encoding: GSM-7 %lld, UCS-2 %lld\n", (long long)sum.gsm7,
-	    (long long)sum.ucs2);
-	printf("largest message: %lld segment%s\n", (long long)sum.segments,
-	    sum.segments == 1 ? "" : "s");
-	printf("total segments: %lld\n", (long long)sum.total_segments);
-	iso8601_utc(sum.send_at, when, sizeof(when));
-	printf("send at: %s\n", when);
-	if (req.dry_run)
-		printf("dry run: nothing queued\n");
+	print_notified(&req, &sum);
 	return 0;
 
 usage:

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "council/reports.h"
 #include "gateway/config.h"
 #include "gateway/store.h"
@@ -16,22 +17,6 @@
 
 static const char statuses_help[] =
     "open, acknowledged, in_progress, resolved or closed";
-
-static struct store *
-open_store(struct config *cfg)
-{
-	struct store *st = NULL;
-	char *err = NULL;
-
-	if (store_open(cfg->database, cfg->durability == DURABILITY_FULL, &st,
-		&err) != 0) {
-		fprintf(
-		    stderr, "baraza: %s\n", err ? err : "cannot open store");
-		free(err);
-		return NULL;
-	}
-	return st;
-}
 
 /* "40s", "12m", "5h", "3d": how long ago ms was. */
 static void
@@ -113,7 +98,7 @@ cli_reports_list(int argc, char **argv, struct config *cfg)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *status = NULL;
-	struct reports_filter f;
+	struct store_report_filter f;
 	struct table t;
 	struct store *st;
 	int ch, rc;
@@ -135,7 +120,7 @@ cli_reports_list(int argc, char **argv, struct config *cfg)
 		f.statuses = &status;
 		f.nstatuses = 1;
 	}
-	if ((st = open_store(cfg)) == NULL)
+	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;
 	t.now = now_ms();
 	t.rows = 0;
@@ -244,7 +229,7 @@ cli_reports_show(int argc, char **argv, struct config *cfg)
 		fprintf(stderr, "baraza: the note is empty\n");
 		return 2;
 	}
-	if ((st = open_store(cfg)) == NULL)
+	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;
 	if (status != NULL || note != NULL) {
 		rc = store_begin(st);

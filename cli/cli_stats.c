@@ -12,23 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "gateway/config.h"
 #include "gateway/metrics.h"
 #include "gateway/store.h"
 #include "lib/log.h"
 #include "lib/util.h"
-
-/* The latest failed outbound messages. */
-static const char sql_last_errors[] =
-    "SELECT updated, channel, phone, coalesce(error, '') FROM messages"
-    " WHERE state = 'failed' ORDER BY updated DESC, id DESC LIMIT ?1";
-
-/* The last known state of each modem, as the gateway keeps it. */
-static const char sql_modems[] =
-    "SELECT channel, up, signal, network, balance, balance_at, last_error,"
-    " failures, restarts, updated FROM modem_state ORDER BY channel";
-static const char sql_modem_known[] =
-    "SELECT 1 FROM modem_state WHERE channel = ?1";
 
 static const char *const in_states[] = {"received", "handled", "ignored"};
 static const char *const out_states[] = {
@@ -93,46 +82,90 @@ print_masked(const char *s)
 	fputs(log_text(s, clean, sizeof(clean)), stdout);
 }
 
+/* Prints one failure of the last errors. */
+static int
+failure_cb(void *arg, const struct store_failure *f)
+{
+	char when[32], masked[32];
+	int *n = arg;
+
+	iso8601_utc(f->when, when, sizeof(when));
+	printf("  %s  %s  %s  ", when, f->channel ? f->channel : "-",
+	    metrics_mask_phone(f->phone, masked, sizeof(masked)));
+	print_masked(*f->error ? f->error : "(no reason given)");
+	printf("\n");
+	(*n)++;
+	return 0;
+}
+
 static int
 print_last_errors(struct store *st)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_last_errors);
-	int rc, n = 0;
+	int n = 0;
 
 	printf("Last errors\n");
-	sqlite3_bind_int(s, 1, METRICS_LAST_ERRORS);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *ch = (const char *)sqlite3_column_text(s, 1);
-		const char *ph = (const char *)sqlite3_column_text(s, 2);
-		const char *err = (const char *)sqlite3_column_text(s, 3);
-		char when[32], masked[32];
-
-		iso8601_utc(sqlite3_column_int64(s, 0), when, sizeof(when));
-		printf("  %s  %s  %s  ", when, ch ? ch : "-",
-		    metrics_mask_phone(ph, masked, sizeof(masked)));
-		print_masked(err && *err ? err : "(no reason given)");
-		printf("\n");
-		n++;
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (n == 0 && rc == SQLITE_DONE)
+	if (store_stats_failures(st, METRICS_LAST_ERRORS, failure_cb, &n) != 0)
+		return -1;
+	if (n == 0)
 		printf("  none\n");
-	return rc == SQLITE_DONE ? 0 : -1;
+	return 0;
 }
 
-/* Prints the time in ms of column col as ISO 8601, or "-" when NULL. */
+/* Prints a time in ms as ISO 8601, or "-" when there is none (-1). */
 static void
-print_time(sqlite3_stmt *s, int col)
+print_time(int64_t ms)
 {
 	char when[32];
 
-	if (sqlite3_column_type(s, col) == SQLITE_NULL) {
+	if (ms == -1) {
 		printf("-");
 		return;
 	}
-	iso8601_utc(sqlite3_column_int64(s, col), when, sizeof(when));
+	iso8601_utc(ms, when, sizeof(when));
 	printf("%s", when);
+}
+
+/* What the modems section needs: the config, and the modems printed. */
+struct modems_seen {
+	const struct config *cfg;
+	int n;
+};
+
+/* Prints one kept modem state. */
+static int
+modem_cb(void *arg, const struct store_modem *m)
+{
+	struct modems_seen *ms = arg;
+
+	printf("%s  ", ms->n++ == 0 ? "Modems\n" : "");
+	print_masked(m->channel);
+	printf("%s  %s  %ssignal %d%%",
+	    config_channel(ms->cfg, m->channel) == NULL ? " (not configured)"
+							: "",
+	    m->up ? "up" : "down", m->up ? "" : "last ", m->signal);
+	if (m->network != NULL && *m->network != '\0') {
+		printf(" (");
+		print_masked(m->network);
+		printf(")");
+	}
+	printf("  as of ");
+	print_time(m->updated);
+	printf("\n    balance ");
+	if (m->balance != NULL) {
+		printf("\"");
+		print_masked(m->balance);
+		printf("\" at ");
+		print_time(m->balance_at);
+	} else
+		printf("not checked yet");
+	printf("\n    restarts %lld, failed sends %lld\n",
+	    (long long)m->restarts, (long long)m->failures);
+	printf("    last error ");
+	print_masked(m->last_error != NULL && *m->last_error != '\0'
+			 ? m->last_error
+			 : "none");
+	printf("\n");
+	return 0;
 }
 
 /*
@@ -143,66 +176,23 @@ print_time(sqlite3_stmt *s, int col)
 static int
 print_modems(struct store *st, const struct config *cfg)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_modems);
-	int rc, n = 0;
+	struct modems_seen ms = {cfg, 0};
 	size_t i;
+	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *ch = (const char *)sqlite3_column_text(s, 0);
-		const char *net = (const char *)sqlite3_column_text(s, 3);
-		const char *bal = (const char *)sqlite3_column_text(s, 4);
-		const char *err = (const char *)sqlite3_column_text(s, 6);
-
-		if (ch == NULL)
-			continue;
-		printf("%s  ", n++ == 0 ? "Modems\n" : "");
-		print_masked(ch);
-		printf("%s  %s  %ssignal %d%%",
-		    config_channel(cfg, ch) == NULL ? " (not configured)" : "",
-		    sqlite3_column_int(s, 1) ? "up" : "down",
-		    sqlite3_column_int(s, 1) ? "" : "last ",
-		    sqlite3_column_int(s, 2));
-		if (net != NULL && *net != '\0') {
-			printf(" (");
-			print_masked(net);
-			printf(")");
-		}
-		printf("  as of ");
-		print_time(s, 9);
-		printf("\n    balance ");
-		if (bal != NULL) {
-			printf("\"");
-			print_masked(bal);
-			printf("\" at ");
-			print_time(s, 5);
-		} else
-			printf("not checked yet");
-		printf("\n    restarts %lld, failed sends %lld\n",
-		    (long long)sqlite3_column_int64(s, 8),
-		    (long long)sqlite3_column_int64(s, 7));
-		printf("    last error ");
-		print_masked(err != NULL && *err != '\0' ? err : "none");
-		printf("\n");
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	if (store_stats_modems(st, modem_cb, &ms) != 0)
 		return -1;
 	/* Modem channels the gateway has not run yet. */
 	for (i = 0; i < cfg->nchannels; i++) {
 		if (cfg->channels[i].type != CHANNEL_GAMMU)
 			continue;
-		s = store_stmt(st, sql_modem_known);
-		sqlite3_bind_text(
-		    s, 1, cfg->channels[i].name, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		if (rc == SQLITE_ROW)
+		rc = store_stats_modem_known(st, cfg->channels[i].name);
+		if (rc == 0)
 			continue;
-		if (rc != SQLITE_DONE)
+		if (rc != STORE_NOTFOUND)
 			return -1;
 		printf("%s  %s  no state kept yet\n",
-		    n++ == 0 ? "Modems\n" : "", cfg->channels[i].name);
+		    ms.n++ == 0 ? "Modems\n" : "", cfg->channels[i].name);
 	}
 	return 0;
 }
@@ -261,8 +251,7 @@ int
 cli_stats(int argc, char **argv, struct config *cfg)
 {
 	struct metrics_counts c;
-	struct store *st = NULL;
-	char *err = NULL;
+	struct store *st;
 	size_t i, j;
 	int rc = 0;
 
@@ -270,12 +259,8 @@ cli_stats(int argc, char **argv, struct config *cfg)
 		fprintf(stderr, "usage: baraza stats\n");
 		return 2;
 	}
-	if (store_open(cfg->database, cfg->durability == DURABILITY_FULL, &st,
-		&err) != 0) {
-		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
-		free(err);
+	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;
-	}
 	if (metrics_collect(st, now_ms(), &c) != 0) {
 		fprintf(stderr, "baraza: %s\n", store_errmsg(st));
 		metrics_counts_free(&c);

@@ -4,7 +4,6 @@
 #include <curl/curl.h>
 #include <gammu.h>
 #include <jansson.h>
-#include <sqlite3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "gateway/config.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
+#include "gateway/store.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "modem/supervisor.h"
@@ -87,7 +87,7 @@ cmd_version(int argc, char **argv, struct config *cfg)
 	printf("baraza %s\n", PACKAGE_VERSION);
 	printf("libuv %s\n", uv_version_string());
 	printf("libcurl %s\n", cv->version);
-	printf("SQLite %s\n", sqlite3_libversion());
+	printf("%s\n", store_library_version());
 	printf("PCRE2 %s\n", pcre2);
 	printf("libGammu %s\n", GetGammuVersion());
 	printf("jansson %s\n", jansson_version_str());
@@ -189,13 +189,8 @@ main(int argc, char **argv)
 	 * just died is an error to handle, not a reason to die.
 	 */
 	signal(SIGPIPE, SIG_IGN);
-	/*
-	 * Every SQLite connection is used by one thread at a time (the loop's,
-	 * or the checkpointer's in the thread pool): no per-connection mutex,
-	 * and no memory statistics, whose global mutex each malloc takes.
-	 */
-	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* Before the first store: the database library's process set-up. */
+	(void)store_library_init();
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0)
 		return cmd_version(1, argv + 1, NULL);
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {

@@ -206,8 +206,20 @@ sim_usage(void)
 			"[--phone NUM] [--lang LL] [--now TIME]\n");
 }
 
-int
-simulate_main(int argc, char **argv, struct config *cfg)
+/* What the command line asks for. */
+struct sim_opts {
+	const char *ussd;      /* the code to dial, or NULL: SMS */
+	const char *lang;      /* the contact's language, or NULL */
+	const char *num;       /* --phone as given, or NULL */
+	char phone[PHONE_MAX]; /* the phone played, E.164 */
+};
+
+/*
+ * Reads the options into *o (--now sets the clock). Returns 0, or the exit
+ * status after saying why not.
+ */
+static int
+sim_options(int argc, char **argv, struct sim_opts *o)
 {
 	static const struct option opts[] = {
 	    {"ussd", required_argument, NULL, 'u'},
@@ -217,31 +229,21 @@ simulate_main(int argc, char **argv, struct config *cfg)
 	    {"now", required_argument, NULL, 'n'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct sim sim;
-	struct client client;
-	struct flow_findings f;
-	struct flowset *set = NULL;
-	struct store *store = NULL;
-	struct store_contact c;
-	const char *ussd = NULL, *lang = NULL, *num = NULL;
-	char phone[PHONE_MAX], *err = NULL, *line = NULL, sid[64];
-	size_t cap = 0;
-	ssize_t n;
 	int64_t at;
-	int ch, rc = 0;
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'u':
-			ussd = optarg;
+			o->ussd = optarg;
 			break;
 		case 's':
 			break;
 		case 'p':
-			num = optarg;
+			o->num = optarg;
 			break;
 		case 'l':
-			lang = optarg;
+			o->lang = optarg;
 			break;
 		case 'n':
 			if (timeparse_iso8601(optarg, &at) != 0) {
@@ -262,33 +264,52 @@ simulate_main(int argc, char **argv, struct config *cfg)
 		sim_usage();
 		return 2;
 	}
+	return 0;
+}
+
+/*
+ * Normalises the phone (a default one when none was given) into o->phone
+ * and checks the language against cfg. Returns 0, or 2 after saying why.
+ */
+static int
+sim_check(const struct config *cfg, struct sim_opts *o)
+{
+	const char *num = o->num;
+	size_t i;
+
 	if (num == NULL)
 		num = cfg->country_code[0] ? "0700000000" : "+15555550100";
-	if (phone_normalize(num, cfg->country_code, phone, sizeof(phone)) !=
-	    0) {
+	if (phone_normalize(
+		num, cfg->country_code, o->phone, sizeof(o->phone)) != 0) {
 		fprintf(
 		    stderr, "baraza: --phone %s: not a phone number\n", num);
 		return 2;
 	}
-	if (lang != NULL) {
-		size_t i;
+	if (o->lang == NULL)
+		return 0;
+	for (i = 0; i < cfg->languages.n; i++)
+		if (strcmp(cfg->languages.v[i], o->lang) == 0)
+			return 0;
+	fprintf(stderr,
+	    "baraza: --lang %s: not one of the config's "
+	    "languages\n",
+	    o->lang);
+	return 2;
+}
 
-		for (i = 0; i < cfg->languages.n; i++)
-			if (strcmp(cfg->languages.v[i], lang) == 0)
-				break;
-		if (i == cfg->languages.n) {
-			fprintf(stderr,
-			    "baraza: --lang %s: not one of the config's "
-			    "languages\n",
-			    lang);
-			return 2;
-		}
-	}
-	/* The log would mix with the phone's screen: warnings and worse. */
-	log_set_level(cfg->log_level < L_WARN ? cfg->log_level : L_WARN);
+/*
+ * Loads the flows and opens the store, and sets the contact's language
+ * when asked. Returns 0, or 1 after saying why not.
+ */
+static int
+sim_open(const struct config *cfg, const struct sim_opts *o,
+    struct flowset **set, struct store **store)
+{
+	struct flow_findings f;
+	struct store_contact c;
 
 	flow_findings_init(&f);
-	if (gateway_load_flows(cfg, &set, &f) != 0) {
+	if (gateway_load_flows(cfg, set, &f) != 0) {
 		flow_findings_sort(&f);
 		flow_findings_print(&f, stderr);
 		fprintf(stderr, "baraza: the flows have errors; see baraza "
@@ -297,19 +318,80 @@ simulate_main(int argc, char **argv, struct config *cfg)
 		return 1;
 	}
 	flow_findings_free(&f);
-	if (store_open(cfg->database, cfg->durability == DURABILITY_FULL,
-		&store, &err) != 0) {
-		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
-		free(err);
-		flowset_free(set);
+	if ((*store = cli_open_store(cfg)) == NULL) {
+		flowset_free(*set);
+		*set = NULL;
 		return 1;
 	}
-	if (lang != NULL) {
+	if (o->lang != NULL) {
 		memset(&c, 0, sizeof(c));
-		if (store_contact_get(store, phone, now_ms(), &c) >= 0)
-			store_contact_set_language(store, c.id, lang, now_ms());
+		if (store_contact_get(*store, o->phone, now_ms(), &c) >= 0)
+			store_contact_set_language(
+			    *store, c.id, o->lang, now_ms());
 		store_contact_free(&c);
 	}
+	return 0;
+}
+
+/*
+ * Plays the phone: dials the USSD code first when there is one, then one
+ * turn per line of stdin until its end, the session's end, or an empty
+ * line on a USSD screen (cancel). Returns 0, or 1 after a failed turn.
+ */
+static int
+sim_run(struct sim *sim, const char *ussd)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0;
+
+	if (sim->tty)
+		printf("baraza simulate: %s as %s; Ctrl-D ends\n",
+		    ussd ? "USSD" : "SMS", sim->in.phone);
+	if (ussd != NULL) {
+		if (sim->tty)
+			printf(">> dial %s\n", ussd);
+		if (turn(sim, NULL) != 0)
+			rc = 1;
+	}
+	while (rc == 0 && !(ussd != NULL && sim->ended)) {
+		if (sim->tty) {
+			printf(ussd ? "> " : ">> ");
+			fflush(stdout);
+		}
+		if ((n = getline(&line, &cap, stdin)) < 0)
+			break;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (sim->tty && ussd != NULL && n == 0)
+			break; /* cancel, as on a phone */
+		if (turn(sim, line) != 0)
+			rc = 1;
+	}
+	free(line);
+	return rc;
+}
+
+int
+simulate_main(int argc, char **argv, struct config *cfg)
+{
+	struct sim_opts o;
+	struct sim sim;
+	struct client client;
+	struct flowset *set = NULL;
+	struct store *store = NULL;
+	char sid[64];
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if ((rc = sim_options(argc, argv, &o)) != 0 ||
+	    (rc = sim_check(cfg, &o)) != 0)
+		return rc;
+	/* The log would mix with the phone's screen: warnings and worse. */
+	log_set_level(cfg->log_level < L_WARN ? cfg->log_level : L_WARN);
+	if (sim_open(cfg, &o, &set, &store) != 0)
+		return 1;
 
 	memset(&sim, 0, sizeof(sim));
 	sim.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
@@ -319,39 +401,16 @@ simulate_main(int argc, char **argv, struct config *cfg)
 	client_init(&client, uv_default_loop());
 	sim.client = &client;
 	sim.env.cache = &sim.cache;
-	sim.in.kind = ussd ? ENGINE_USSD : ENGINE_SMS;
+	sim.in.kind = o.ussd ? ENGINE_USSD : ENGINE_SMS;
 	sim.in.channel = "simulate";
-	sim.in.phone = phone;
+	sim.in.phone = o.phone;
 	snprintf(sid, sizeof(sid), "sim-%ld-%lld", (long)getpid(),
 	    (long long)now_ms());
 	sim.in.ussd_session = sid;
-	sim.in.dialled = ussd;
+	sim.in.dialled = o.ussd;
 	sim.in.ussd_max = 0;
 
-	if (sim.tty)
-		printf("baraza simulate: %s as %s; Ctrl-D ends\n",
-		    ussd ? "USSD" : "SMS", phone);
-	if (ussd != NULL) {
-		if (sim.tty)
-			printf(">> dial %s\n", ussd);
-		if (turn(&sim, NULL) != 0)
-			rc = 1;
-	}
-	while (rc == 0 && !(ussd != NULL && sim.ended)) {
-		if (sim.tty) {
-			printf(ussd ? "> " : ">> ");
-			fflush(stdout);
-		}
-		if ((n = getline(&line, &cap, stdin)) < 0)
-			break;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (sim.tty && ussd != NULL && n == 0)
-			break; /* cancel, as on a phone */
-		if (turn(&sim, line) != 0)
-			rc = 1;
-	}
-	free(line);
+	rc = sim_run(&sim, o.ussd);
 	client_shutdown(&client, NULL, NULL);
 	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 	store_close(store);

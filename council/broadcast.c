@@ -1,7 +1,7 @@
 /*
- * broadcast.c: the audience of a topic, queueing it in chunks of INSERT ...
- * SELECT inside one transaction, the dry run's figures, counts by state and
- * the admin API for broadcasts.
+ * broadcast.c: checking a broadcast, queueing it chunk by chunk inside one
+ * transaction (the SQL is the store's, gateway/store_council.c), the dry
+ * run's figures and the admin API for broadcasts.
  */
 #include "council/broadcast.h"
 #include "gateway/answer.h"
@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "gateway/dispatch.h"
 #include "gateway/gateway.h"
@@ -21,40 +20,6 @@
 #include "lib/log.h"
 #include "lib/timeparse.h"
 #include "lib/util.h"
-
-/* The audience: subscribers of ?1 who have not opted out. */
-static const char sql_count[] =
-    "SELECT count(*) FROM subscriptions s CROSS JOIN contacts c"
-    " ON c.id = s.contact_id WHERE s.topic = ?1 AND c.opted_out = 0";
-/*
- * One chunk of the audience, in contact order after contact ?9. The
- * channel is the contact's last one when it is among the configured names
- * (?1, a JSON array), else the broadcast's (?2). CROSS JOIN keeps the
- * subscriptions index (topic, contact_id) as the outer loop, so rows come
- * in contact order and the last one inserted ends the chunk.
- */
-static const char sql_queue_chunk[] =
-    "INSERT INTO messages (direction, channel, kind, contact_id, phone,"
-    " text, state, segments, next_attempt, broadcast_id, created, updated)"
-    " SELECT 'out', CASE WHEN c.last_channel IN"
-    " (SELECT value FROM json_each(?1)) THEN c.last_channel ELSE ?2 END,"
-    " 'sms', c.id, c.phone, ?3, 'queued', ?4, ?5, ?6, ?7, ?7"
-    " FROM subscriptions s CROSS JOIN contacts c ON c.id = s.contact_id"
-    " WHERE s.topic = ?8 AND s.contact_id > ?9 AND c.opted_out = 0"
-    " ORDER BY s.contact_id LIMIT ?10";
-static const char sql_last_contact[] =
-    "SELECT contact_id FROM messages WHERE id = ?1";
-static const char sql_record[] =
-    "INSERT INTO broadcasts (text, topic, channel, created, send_at,"
-    " recipients, segments) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0)";
-static const char sql_record_done[] =
-    "UPDATE broadcasts SET recipients = ?2, segments = ?3 WHERE id = ?1";
-static const char sql_get[] =
-    "SELECT id, text, topic, channel, created, send_at, recipients,"
-    " segments FROM broadcasts WHERE id = ?1";
-static const char sql_states[] =
-    "SELECT state, count(*) FROM messages WHERE broadcast_id = ?1"
-    " GROUP BY state";
 
 static void set_err(char **errmsg, const char *fmt, ...) PRINTFLIKE(2, 3);
 
@@ -148,25 +113,6 @@ check_request(const struct config *cfg, const struct broadcast_request *req,
 	return 0;
 }
 
-/* The audience's size into *n. */
-static int
-count_audience(struct store *st, const char *topic, int64_t *n)
-{
-	sqlite3_stmt *s = store_stmt(st, sql_count);
-	int rc;
-
-	sqlite3_bind_text(s, 1, topic, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW) {
-		log_warn(
-		    "broadcast", "count failed error=\"%s\"", store_errmsg(st));
-		return STORE_ERR;
-	}
-	return 0;
-}
-
 /* Fills the totals once the recipients are known. */
 static void
 totals(struct broadcast_summary *out)
@@ -189,56 +135,11 @@ broadcast_plan(struct store *st, const struct config *cfg,
 		*errmsg = NULL;
 	if ((rc = check_request(cfg, req, now_ms(), out, errmsg)) != 0)
 		return rc;
-	if (count_audience(st, req->topic, &out->recipients) != 0) {
+	if (store_broadcast_audience(st, req->topic, &out->recipients) != 0) {
 		set_err(errmsg, "database error: %s", store_errmsg(st));
 		return BROADCAST_ESTORE;
 	}
 	totals(out);
-	return 0;
-}
-
-int
-broadcast_record(struct store *st, const char *text, const char *topic,
-    const char *channel, int64_t now, int64_t send_at, int64_t *id)
-{
-	sqlite3_stmt *s = store_stmt(st, sql_record);
-	int rc;
-
-	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-	if (topic != NULL)
-		sqlite3_bind_text(s, 2, topic, -1, SQLITE_STATIC);
-	if (channel != NULL)
-		sqlite3_bind_text(s, 3, channel, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, now);
-	sqlite3_bind_int64(s, 5, send_at);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		log_warn("broadcast", "record failed error=\"%s\"",
-		    store_errmsg(st));
-		return STORE_ERR;
-	}
-	*id = sqlite3_last_insert_rowid(store_db(st));
-	return 0;
-}
-
-int
-broadcast_record_done(
-    struct store *st, int64_t id, int64_t recipients, int64_t segments)
-{
-	sqlite3_stmt *s = store_stmt(st, sql_record_done);
-	int rc;
-
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, recipients);
-	sqlite3_bind_int64(s, 3, segments);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		log_warn("broadcast", "update failed error=\"%s\"",
-		    store_errmsg(st));
-		return STORE_ERR;
-	}
 	return 0;
 }
 
@@ -260,56 +161,53 @@ channel_names(const struct config *cfg)
 }
 
 /*
- * Switches the connection's foreign key checks on or off; a no-op inside a
- * transaction, so only called around one of our own.
- */
-static void
-foreign_keys(struct store *st, int on)
-{
-	if (sqlite3_exec(store_db(st),
-		on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF",
-		NULL, NULL, NULL) != SQLITE_OK)
-		log_warn("broadcast", "foreign_keys failed error=\"%s\"",
-		    store_errmsg(st));
-}
-
-/*
- * Queues one chunk of at most BROADCAST_CHUNK recipients after contact
- * *after; sets *n to the rows queued and *after to the last contact.
+ * Records the broadcast and queues its recipients chunk by chunk in the
+ * open transaction, telling progress (when not NULL) of the total, set in
+ * *total. Returns 0 or STORE_ERR.
  */
 static int
-queue_chunk(struct store *st, const char *names,
-    const struct broadcast_request *req, const struct broadcast_summary *sum,
-    int64_t now, int64_t *after, int64_t *n)
+queue_chunks(struct store *st, const struct config *cfg,
+    const struct broadcast_request *req, int64_t now,
+    broadcast_progress_cb progress, void *arg, struct broadcast_summary *out,
+    int64_t *total)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_queue_chunk);
-	sqlite3 *db = store_db(st);
-	int rc;
+	struct store_broadcast_chunk c;
+	int64_t after = 0, n = 0;
+	char *names;
+	int rc = 0;
 
-	sqlite3_bind_text(s, 1, names, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, sum->channel, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, req->text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, sum->segments);
-	sqlite3_bind_int64(s, 5, sum->send_at);
-	sqlite3_bind_int64(s, 6, sum->id);
-	sqlite3_bind_int64(s, 7, now);
-	sqlite3_bind_text(s, 8, req->topic, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 9, *after);
-	sqlite3_bind_int64(s, 10, BROADCAST_CHUNK);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	/* Only a progress bar needs the total. */
+	if ((progress != NULL &&
+		store_broadcast_audience(st, req->topic, total) != 0) ||
+	    store_broadcast_insert(st, req->text, req->topic, out->channel, now,
+		out->send_at, &out->id) != 0)
 		return STORE_ERR;
-	*n = sqlite3_changes(db);
-	if (*n == 0)
-		return 0;
-	s = store_stmt(st, sql_last_contact);
-	sqlite3_bind_int64(s, 1, sqlite3_last_insert_rowid(db));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*after = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : STORE_ERR;
+	names = channel_names(cfg);
+	memset(&c, 0, sizeof(c));
+	c.id = out->id;
+	c.topic = req->topic;
+	c.text = req->text;
+	c.channels = names;
+	c.channel = out->channel;
+	c.segments = out->segments;
+	c.send_at = out->send_at;
+	c.now = now;
+	c.limit = BROADCAST_CHUNK;
+	if (progress != NULL)
+		progress(arg, 0, (uint64_t)*total);
+	do {
+		if ((rc = store_broadcast_queue_chunk(st, &c, &after, &n)) != 0)
+			break;
+		out->recipients += n;
+		if (progress != NULL && out->recipients < *total)
+			progress(
+			    arg, (uint64_t)out->recipients, (uint64_t)*total);
+	} while (n == BROADCAST_CHUNK);
+	free(names);
+	if (rc == 0)
+		rc = store_broadcast_set_totals(
+		    st, out->id, out->recipients, out->segments);
+	return rc;
 }
 
 int
@@ -318,9 +216,8 @@ broadcast_queue(struct store *st, const struct config *cfg,
     broadcast_progress_cb progress, void *arg, struct broadcast_summary *out,
     char **errmsg)
 {
-	int64_t total = 0, after = 0, n = 0;
-	char *names = NULL;
-	int own, rc;
+	int64_t total = 0;
+	int own, begun, rc;
 
 	if (errmsg != NULL)
 		*errmsg = NULL;
@@ -335,33 +232,24 @@ broadcast_queue(struct store *st, const struct config *cfg,
 	 */
 	own = !store_in_transaction(st);
 	if (own)
-		foreign_keys(st, 0);
-	if ((own ? store_begin(st) : store_savepoint(st)) != 0)
-		goto fail;
-	/* Only a progress bar needs the total. */
-	if ((progress != NULL && count_audience(st, req->topic, &total) != 0) ||
-	    broadcast_record(st, req->text, req->topic, out->channel, now,
-		out->send_at, &out->id) != 0)
-		goto undo;
-	names = channel_names(cfg);
-	if (progress != NULL)
-		progress(arg, 0, (uint64_t)total);
-	do {
-		if (queue_chunk(st, names, req, out, now, &after, &n) != 0)
-			goto undo;
-		out->recipients += n;
-		if (progress != NULL && out->recipients < total)
-			progress(
-			    arg, (uint64_t)out->recipients, (uint64_t)total);
-	} while (n == BROADCAST_CHUNK);
-	if (broadcast_record_done(
-		st, out->id, out->recipients, out->segments) != 0)
-		goto undo;
-	if ((own ? store_commit(st) : store_release(st)) != 0)
-		goto undo;
+		store_foreign_keys(st, 0);
+	begun = (own ? store_begin(st) : store_savepoint(st)) == 0;
+	if (!begun ||
+	    queue_chunks(st, cfg, req, now, progress, arg, out, &total) != 0 ||
+	    (own ? store_commit(st) : store_release(st)) != 0) {
+		set_err(errmsg, "database error: %s", store_errmsg(st));
+		if (begun && own)
+			store_rollback(st);
+		else if (begun)
+			store_rollback_to(st);
+		if (own)
+			store_foreign_keys(st, 1);
+		out->id = 0;
+		out->recipients = 0;
+		return BROADCAST_ESTORE;
+	}
 	if (own)
-		foreign_keys(st, 1);
-	free(names);
+		store_foreign_keys(st, 1);
 	if (progress != NULL)
 		progress(arg, (uint64_t)total, (uint64_t)total);
 	totals(out);
@@ -370,93 +258,6 @@ broadcast_queue(struct store *st, const struct config *cfg,
 	    (long long)out->id, req->topic, (long long)out->recipients,
 	    (long long)out->segments);
 	return 0;
-
-undo:
-	set_err(errmsg, "database error: %s", store_errmsg(st));
-	if (own) {
-		store_rollback(st);
-		foreign_keys(st, 1);
-	} else
-		store_rollback_to(st);
-	free(names);
-	out->id = 0;
-	out->recipients = 0;
-	return BROADCAST_ESTORE;
-fail:
-	set_err(errmsg, "database error: %s", store_errmsg(st));
-	if (own)
-		foreign_keys(st, 1);
-	return BROADCAST_ESTORE;
-}
-
-static char *
-col_dup(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t != NULL ? xstrdup((const char *)t) : NULL;
-}
-
-int
-broadcast_get(struct store *st, int64_t id, struct broadcast_info *out)
-{
-	sqlite3_stmt *s = store_stmt(st, sql_get);
-	const char *state;
-	int64_t n;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	sqlite3_bind_int64(s, 1, id);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(s, 0);
-		out->text = col_dup(s, 1);
-		out->topic = col_dup(s, 2);
-		out->channel = col_dup(s, 3);
-		out->created = sqlite3_column_int64(s, 4);
-		out->send_at = sqlite3_column_int64(s, 5);
-		out->recipients = sqlite3_column_int64(s, 6);
-		out->segments = sqlite3_column_int64(s, 7);
-	}
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return STORE_NOTFOUND;
-	if (rc != SQLITE_ROW)
-		goto fail;
-
-	s = store_stmt(st, sql_states);
-	sqlite3_bind_int64(s, 1, id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		state = (const char *)sqlite3_column_text(s, 0);
-		n = sqlite3_column_int64(s, 1);
-		if (state == NULL)
-			continue;
-		if (strcmp(state, "queued") == 0)
-			out->queued = n;
-		else if (strcmp(state, "sending") == 0)
-			out->sending = n;
-		else if (strcmp(state, "sent") == 0)
-			out->sent = n;
-		else if (strcmp(state, "delivered") == 0)
-			out->delivered = n;
-		else if (strcmp(state, "failed") == 0)
-			out->failed = n;
-	}
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return 0;
-fail:
-	log_warn("broadcast", "get failed error=\"%s\"", store_errmsg(st));
-	broadcast_info_free(out);
-	return STORE_ERR;
-}
-
-void
-broadcast_info_free(struct broadcast_info *b)
-{
-	free(b->text);
-	free(b->topic);
-	free(b->channel);
-	memset(b, 0, sizeof(*b));
 }
 
 /* The admin API. */
@@ -588,12 +389,12 @@ out:
 static void
 get_broadcast(struct gateway *gw, struct http_request *req, int64_t id)
 {
-	struct broadcast_info b;
+	struct store_broadcast b;
 	char created[32], send_at[32];
 	json_t *o;
 	int rc;
 
-	if ((rc = broadcast_get(gw->store, id, &b)) != 0) {
+	if ((rc = store_broadcast_get(gw->store, id, &b)) != 0) {
 		if (rc == STORE_NOTFOUND)
 			answer_error(req, 404, "no such broadcast");
 		else
@@ -611,7 +412,7 @@ get_broadcast(struct gateway *gw, struct http_request *req, int64_t id)
 	    "delivered", (json_int_t)b.delivered, "failed",
 	    (json_int_t)b.failed);
 	if (o == NULL) {
-		broadcast_info_free(&b);
+		store_broadcast_free(&b);
 		answer_error(req, 500, "the broadcast cannot be shown");
 		return;
 	}
@@ -619,7 +420,7 @@ get_broadcast(struct gateway *gw, struct http_request *req, int64_t id)
 	    o, "topic", b.topic ? json_string(b.topic) : json_null());
 	json_object_set_new(
 	    o, "channel", b.channel ? json_string(b.channel) : json_null());
-	broadcast_info_free(&b);
+	store_broadcast_free(&b);
 	answer_json(req, 200, o);
 }
 

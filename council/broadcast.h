@@ -75,23 +75,6 @@ struct broadcast_summary {
 				   config) */
 };
 
-/* A stored broadcast with its messages counted by state. */
-struct broadcast_info {
-	int64_t id;         /* the broadcast's id */
-	char *text;         /* owned; the template for a notify run */
-	char *topic;        /* owned; NULL for a notify run */
-	char *channel;      /* owned; NULL if none was recorded */
-	int64_t created;    /* ms since the epoch */
-	int64_t send_at;    /* ms since the epoch */
-	int64_t recipients; /* messages queued */
-	int64_t segments;   /* per message (notify: the largest) */
-	int64_t queued;     /* messages by state, now */
-	int64_t sending;
-	int64_t sent;
-	int64_t delivered;
-	int64_t failed;
-};
-
 /*
  * Checks req against cfg and works out the figures of the broadcast
  * without writing anything (the dry run): recipients, encoding, segments
@@ -117,33 +100,12 @@ int broadcast_queue(struct store *, const struct config *,
     char **errmsg);
 
 /*
- * Loads broadcast id with its messages counted by state. Returns 0 and
- * fills *out (free its strings with broadcast_info_free), STORE_NOTFOUND,
- * or STORE_ERR.
- */
-int broadcast_get(struct store *, int64_t id, struct broadcast_info *out);
-
-/* Frees the strings of a loaded broadcast_info and clears it. */
-void broadcast_info_free(struct broadcast_info *);
-
-/*
  * The channel a message to a contact goes out on: last_channel when it
  * names a channel of cfg, else fallback. The result is owned by cfg or is
  * fallback itself.
  */
 const char *broadcast_channel_for(
     const struct config *, const char *last_channel, const char *fallback);
-
-/*
- * Records a broadcasts row (for notify.c, inside the caller's
- * transaction): topic may be NULL. Sets *id. Returns 0 or STORE_ERR.
- */
-int broadcast_record(struct store *, const char *text, const char *topic,
-    const char *channel, int64_t now, int64_t send_at, int64_t *id);
-
-/* Sets the recipients and segments of broadcast id. 0 or STORE_ERR. */
-int broadcast_record_done(
-    struct store *, int64_t id, int64_t recipients, int64_t segments);
 
 /*
  * The admin API under /api/v1/: rest is "broadcasts" (POST {"text",

@@ -4,16 +4,16 @@
  * it to the store inside one transaction.
  */
 #include "council/import.h"
-#include "gateway/answer.h"
 
 #include <sys/stat.h>
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "council/csvfail.h"
+#include "gateway/answer.h"
 #include "gateway/api.h"
 #include "gateway/gateway.h"
 #include "gateway/store.h"
@@ -44,28 +44,10 @@ struct import {
 	size_t key_index;       /* index of the key column */
 	struct buf json;        /* scratch for the row's JSON */
 
-	long rows;    /* rows stored */
-	int64_t now;  /* time of the import */
-	int err;      /* first failure, an enum import_status, or 0 */
-	char *errmsg; /* its message */
+	long rows;           /* rows stored */
+	int64_t now;         /* time of the import */
+	struct csvfail fail; /* the first, an enum import_status */
 };
-
-static void
-import_fail(struct import *, int, const char *, ...) PRINTFLIKE(3, 4);
-
-/* Records the first failure; later ones are consequences and dropped. */
-static void
-import_fail(struct import *im, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (im->err != 0)
-		return;
-	im->err = err;
-	va_start(ap, fmt);
-	im->errmsg = xvasprintf(fmt, ap);
-	va_end(ap);
-}
 
 int
 import_table_name_valid(const char *s)
@@ -149,7 +131,7 @@ on_header(void *arg, const struct csvread_row *h)
 			found = 1;
 		}
 	if (!found) {
-		import_fail(im, IMPORT_EINVAL,
+		csvfail_set(&im->fail, IMPORT_EINVAL,
 		    "key column \"%s\" is not in the header row (line %llu)",
 		    im->key_column, (unsigned long long)h->line);
 		return -1;
@@ -160,14 +142,15 @@ on_header(void *arg, const struct csvread_row *h)
 	for (i = 0; i < h->nfields; i++) {
 		if ((i > 0 && buf_append(&im->json, ",", 1) < 0) ||
 		    json_put_string(&im->json, h->fields[i], h->lens[i]) < 0) {
-			import_fail(im, IMPORT_EINVAL, "header row too long");
+			csvfail_set(
+			    &im->fail, IMPORT_EINVAL, "header row too long");
 			return -1;
 		}
 	}
 	buf_append(&im->json, "]", 1);
 	if (store_table_replace_begin(im->st, im->table, im->key_column,
 		buf_cstr(&im->json), im->now) < 0) {
-		import_fail(im, IMPORT_ESTORE, "database error: %s",
+		csvfail_set(&im->fail, IMPORT_ESTORE, "database error: %s",
 		    store_errmsg(im->st));
 		return -1;
 	}
@@ -184,7 +167,7 @@ on_row(void *arg, const struct csvread_row *row)
 	int rc;
 
 	if (row->lens[k] == 0) {
-		import_fail(im, IMPORT_EINVAL,
+		csvfail_set(&im->fail, IMPORT_EINVAL,
 		    "line %llu: empty key (column %s)",
 		    (unsigned long long)row->line, im->key_column);
 		return -1;
@@ -198,14 +181,14 @@ on_row(void *arg, const struct csvread_row *row)
 		    buf_append(&im->json, ":", 1) < 0 ||
 		    json_put_string(&im->json, row->fields[i], row->lens[i]) <
 			0) {
-			import_fail(im, IMPORT_EINVAL,
+			csvfail_set(&im->fail, IMPORT_EINVAL,
 			    "line %llu: row too long",
 			    (unsigned long long)row->line);
 			return -1;
 		}
 	}
 	if (buf_append(&im->json, "}", 1) < 0) {
-		import_fail(im, IMPORT_EINVAL, "line %llu: row too long",
+		csvfail_set(&im->fail, IMPORT_EINVAL, "line %llu: row too long",
 		    (unsigned long long)row->line);
 		return -1;
 	}
@@ -213,43 +196,17 @@ on_row(void *arg, const struct csvread_row *row)
 	rc = store_table_add_row(im->st, im->table, row->fields[k],
 	    row->lens[k], im->json.data, im->json.len);
 	if (rc == STORE_EDUP)
-		import_fail(im, IMPORT_EINVAL,
+		csvfail_set(&im->fail, IMPORT_EINVAL,
 		    "line %llu: duplicate key \"%.64s\"",
 		    (unsigned long long)row->line, row->fields[k]);
 	else if (rc < 0)
-		import_fail(im, IMPORT_ESTORE, "database error: %s",
+		csvfail_set(&im->fail, IMPORT_ESTORE, "database error: %s",
 		    store_errmsg(im->st));
 	else {
 		im->rows++;
 		return 0;
 	}
 	return -1;
-}
-
-/*
- * Takes the reader's failure, if any, as the import's (unless a callback
- * recorded its own first).
- */
-static void
-csv_failed(struct import *im, int rc)
-{
-	int err;
-
-	switch (rc) {
-	case 0:
-	case CSVREAD_ESTOP:
-		return;
-	case CSVREAD_ETOOBIG:
-		err = IMPORT_ETOOBIG;
-		break;
-	case CSVREAD_EIO:
-		err = IMPORT_EIO;
-		break;
-	default:
-		err = IMPORT_EINVAL;
-		break;
-	}
-	import_fail(im, err, "%s", csvread_errmsg(im->csv));
 }
 
 /*
@@ -267,20 +224,21 @@ import_start(struct import *im, struct store *st, const char *table,
 	im->now = now_ms();
 	buf_init(&im->json, ROW_JSON_MAX);
 	if (!import_table_name_valid(table)) {
-		import_fail(im, IMPORT_EINVAL,
+		csvfail_set(&im->fail, IMPORT_EINVAL,
 		    "bad table name \"%.64s\": use lowercase letters, digits "
 		    "and _, not starting with a digit, at most %d bytes",
 		    table != NULL ? table : "", IMPORT_MAX_TABLE_NAME);
-		return im->err;
+		return im->fail.err;
 	}
 	if (key_column == NULL || key_column[0] == '\0') {
-		import_fail(im, IMPORT_EINVAL, "no key column given");
-		return im->err;
+		csvfail_set(&im->fail, IMPORT_EINVAL, "no key column given");
+		return im->fail.err;
 	}
 	im->csv = csvread_new(&csv_params, on_header, on_row, im);
 	if (im->csv == NULL) {
-		import_fail(im, IMPORT_ESTORE, "cannot set up the CSV parser");
-		return im->err;
+		csvfail_set(
+		    &im->fail, IMPORT_ESTORE, "cannot set up the CSV parser");
+		return im->fail.err;
 	}
 	/*
 	 * BEGIN IMMEDIATE takes the write lock at once, waiting for other
@@ -288,9 +246,9 @@ import_start(struct import *im, struct store *st, const char *table,
 	 */
 	im->own_txn = !store_in_transaction(st);
 	if ((im->own_txn ? store_begin(st) : store_savepoint(st)) < 0) {
-		import_fail(
-		    im, IMPORT_ESTORE, "database error: %s", store_errmsg(st));
-		return im->err;
+		csvfail_set(&im->fail, IMPORT_ESTORE, "database error: %s",
+		    store_errmsg(st));
+		return im->fail.err;
 	}
 	return 0;
 }
@@ -303,18 +261,18 @@ static long
 import_end(struct import *im, int started, char **errmsg)
 {
 	char scrub[300];
-	long rc;
 
 	if (started) {
-		if (im->err == 0 &&
+		if (im->fail.err == 0 &&
 		    store_table_replace_end(im->st, im->table, im->rows) < 0)
-			import_fail(im, IMPORT_ESTORE, "database error: %s",
-			    store_errmsg(im->st));
-		if (im->err == 0 && (im->own_txn ? store_commit(im->st)
-						 : store_release(im->st)) < 0)
-			import_fail(im, IMPORT_ESTORE, "database error: %s",
-			    store_errmsg(im->st));
-		if (im->err != 0) {
+			csvfail_set(&im->fail, IMPORT_ESTORE,
+			    "database error: %s", store_errmsg(im->st));
+		if (im->fail.err == 0 &&
+		    (im->own_txn ? store_commit(im->st)
+				 : store_release(im->st)) < 0)
+			csvfail_set(&im->fail, IMPORT_ESTORE,
+			    "database error: %s", store_errmsg(im->st));
+		if (im->fail.err != 0) {
 			if (im->own_txn)
 				store_rollback(im->st);
 			else
@@ -323,22 +281,16 @@ import_end(struct import *im, int started, char **errmsg)
 	}
 	csvread_free(im->csv);
 	buf_free(&im->json);
-	if (im->err != 0) {
+	if (im->fail.err != 0) {
 		log_info("import", "refused table=%s error=\"%s\"",
 		    import_table_name_valid(im->table) ? im->table : "?",
-		    log_text(im->errmsg, scrub, sizeof(scrub)));
-		if (errmsg != NULL)
-			*errmsg = im->errmsg;
-		else
-			free(im->errmsg);
-		return im->err;
+		    log_text(im->fail.errmsg, scrub, sizeof(scrub)));
+		return csvfail_end(&im->fail, errmsg);
 	}
 	log_info(
 	    "import", "table replaced table=%s rows=%ld", im->table, im->rows);
-	if (errmsg != NULL)
-		*errmsg = NULL;
-	rc = im->rows;
-	return rc;
+	csvfail_end(&im->fail, errmsg);
+	return im->rows;
 }
 
 long
@@ -356,7 +308,9 @@ import_csv_buf(struct store *st, const char *table, const char *key_column,
 	}
 	if (import_start(&im, st, table, key_column) < 0)
 		return import_end(&im, 0, errmsg);
-	csv_failed(&im, csvread_buf(im.csv, data, len, progress, arg));
+	csvfail_read(&im.fail, im.csv,
+	    csvread_buf(im.csv, data, len, progress, arg), IMPORT_ETOOBIG,
+	    IMPORT_EIO, IMPORT_EINVAL);
 	return import_end(&im, 1, errmsg);
 }
 
@@ -384,7 +338,9 @@ import_csv_file(struct store *st, const char *table, const char *key_column,
 	}
 	if (import_start(&im, st, table, key_column) < 0)
 		return import_end(&im, 0, errmsg);
-	csv_failed(&im, csvread_file(im.csv, fp, total, progress, arg));
+	csvfail_read(&im.fail, im.csv,
+	    csvread_file(im.csv, fp, total, progress, arg), IMPORT_ETOOBIG,
+	    IMPORT_EIO, IMPORT_EINVAL);
 	return import_end(&im, 1, errmsg);
 }
 

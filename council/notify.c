@@ -10,10 +10,10 @@
 
 #include <sys/stat.h>
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "council/csvfail.h"
 #include "flows/template.h"
 #include "gateway/outq.h"
 #include "lib/csvread.h"
@@ -50,26 +50,8 @@ struct notify {
 	struct buf text;                  /* a rendered message */
 	uint64_t rows;                    /* data rows seen */
 
-	int err;      /* first failure, an enum broadcast_status, or 0 */
-	char *errmsg; /* its message */
+	struct csvfail fail; /* the first, an enum broadcast_status */
 };
-
-static void
-notify_fail(struct notify *, int, const char *, ...) PRINTFLIKE(3, 4);
-
-/* Records the first failure; later ones are consequences and dropped. */
-static void
-notify_fail(struct notify *nt, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (nt->err != 0)
-		return;
-	nt->err = err;
-	va_start(ap, fmt);
-	nt->errmsg = xvasprintf(fmt, ap);
-	va_end(ap);
-}
 
 /* The index of the column named name, or -1. */
 static int
@@ -98,7 +80,7 @@ header_row(struct notify *nt, const struct csvread_row *h)
 		if (strcmp(h->fields[i], "phone") == 0)
 			phone = (int)i;
 	if (phone < 0) {
-		notify_fail(nt, BROADCAST_EINVAL,
+		csvfail_set(&nt->fail, BROADCAST_EINVAL,
 		    "line %llu: the header row has no \"phone\" column",
 		    (unsigned long long)h->line);
 		return;
@@ -111,7 +93,7 @@ header_row(struct notify *nt, const struct csvread_row *h)
 		if (p->kind != TPART_VAR)
 			continue;
 		if (p->field != NULL || column_index(nt, p->root) < 0) {
-			notify_fail(nt, BROADCAST_EINVAL,
+			csvfail_set(&nt->fail, BROADCAST_EINVAL,
 			    "the template names {%.128s} but the CSV has no "
 			    "such column (header on line %llu)",
 			    p->text, (unsigned long long)h->line);
@@ -124,13 +106,13 @@ header_row(struct notify *nt, const struct csvread_row *h)
 	if ((nt->txn == 1 ? store_begin(nt->st) : store_savepoint(nt->st)) !=
 	    0) {
 		nt->txn = 0;
-		notify_fail(nt, BROADCAST_ESTORE, "database error: %s",
+		csvfail_set(&nt->fail, BROADCAST_ESTORE, "database error: %s",
 		    store_errmsg(nt->st));
 		return;
 	}
-	if (broadcast_record(nt->st, nt->req->template, NULL, nt->channel,
+	if (store_broadcast_insert(nt->st, nt->req->template, NULL, nt->channel,
 		nt->now, nt->out->send_at, &nt->out->id) != 0)
-		notify_fail(nt, BROADCAST_ESTORE, "database error: %s",
+		csvfail_set(&nt->fail, BROADCAST_ESTORE, "database error: %s",
 		    store_errmsg(nt->st));
 }
 
@@ -162,14 +144,14 @@ data_row(struct notify *nt, const struct csvread_row *row)
 
 	nt->row = row;
 	if (++nt->rows > NOTIFY_MAX_ROWS) {
-		notify_fail(nt, BROADCAST_ETOOBIG,
+		csvfail_set(&nt->fail, BROADCAST_ETOOBIG,
 		    "line %llu: more than %d rows",
 		    (unsigned long long)row->line, NOTIFY_MAX_ROWS);
 		return;
 	}
 	if ((rc = phone_normalize(row->fields[nt->phone_index],
 		 nt->cfg->country_code, phone, sizeof(phone))) != 0) {
-		notify_fail(nt, BROADCAST_EINVAL,
+		csvfail_set(&nt->fail, BROADCAST_EINVAL,
 		    "line %llu: bad phone number \"%.32s\": %s",
 		    (unsigned long long)row->line, row->fields[nt->phone_index],
 		    phone_strerror(rc));
@@ -177,13 +159,13 @@ data_row(struct notify *nt, const struct csvread_row *row)
 	}
 	buf_reset(&nt->text);
 	if (template_render(nt->tpl, &nt->text, resolve, nt) != 0) {
-		notify_fail(nt, BROADCAST_EINVAL,
+		csvfail_set(&nt->fail, BROADCAST_EINVAL,
 		    "line %llu: the text is longer than %d bytes",
 		    (unsigned long long)row->line, BROADCAST_MAX_TEXT);
 		return;
 	}
 	if (nt->text.len == 0) {
-		notify_fail(nt, BROADCAST_EINVAL,
+		csvfail_set(&nt->fail, BROADCAST_EINVAL,
 		    "line %llu: the text is empty",
 		    (unsigned long long)row->line);
 		return;
@@ -195,7 +177,7 @@ data_row(struct notify *nt, const struct csvread_row *row)
 	else
 		rc = store_contact_get(nt->st, phone, nt->now, &c);
 	if (rc < 0) {
-		notify_fail(nt, BROADCAST_ESTORE,
+		csvfail_set(&nt->fail, BROADCAST_ESTORE,
 		    "line %llu: database error: %s",
 		    (unsigned long long)row->line, store_errmsg(nt->st));
 		return;
@@ -210,11 +192,11 @@ data_row(struct notify *nt, const struct csvread_row *row)
 	if (!nt->req->dry_run &&
 	    outq_enqueue(nt->st, channel, phone, c.id, buf_cstr(&nt->text),
 		nt->out->id, nt->out->send_at, nt->now, NULL) != 0)
-		notify_fail(nt, BROADCAST_ESTORE,
+		csvfail_set(&nt->fail, BROADCAST_ESTORE,
 		    "line %llu: database error: %s",
 		    (unsigned long long)row->line, store_errmsg(nt->st));
 	store_contact_free(&c);
-	if (nt->err != 0)
+	if (nt->fail.err != 0)
 		return;
 	nt->out->recipients++;
 	nt->out->total_segments += (int64_t)gi.segments;
@@ -235,7 +217,7 @@ on_header(void *arg, const struct csvread_row *h)
 	struct notify *nt = arg;
 
 	header_row(nt, h);
-	return nt->err != 0 ? -1 : 0;
+	return nt->fail.err != 0 ? -1 : 0;
 }
 
 /* The reader's row callback. */
@@ -246,36 +228,10 @@ on_row(void *arg, const struct csvread_row *row)
 
 	data_row(nt, row);
 	nt->row = NULL;
-	return nt->err != 0 ? -1 : 0;
+	return nt->fail.err != 0 ? -1 : 0;
 }
 
-/*
- * Takes the reader's failure, if any, as the run's (unless a callback
- * recorded its own first).
- */
-static void
-csv_failed(struct notify *nt, int rc)
-{
-	int err;
-
-	switch (rc) {
-	case 0:
-	case CSVREAD_ESTOP:
-		return;
-	case CSVREAD_ETOOBIG:
-		err = BROADCAST_ETOOBIG;
-		break;
-	case CSVREAD_EIO:
-		err = BROADCAST_EIO;
-		break;
-	default:
-		err = BROADCAST_EINVAL;
-		break;
-	}
-	notify_fail(nt, err, "%s", csvread_errmsg(nt->csv));
-}
-
-/* Checks the request and sets the run up. Returns 0 or nt->err. */
+/* Checks the request and sets the run up. Returns 0 or nt->fail.err. */
 static int
 notify_start(struct notify *nt, struct store *st, const struct config *cfg,
     const struct notify_request *req, int64_t now,
@@ -299,42 +255,42 @@ notify_start(struct notify *nt, struct store *st, const struct config *cfg,
 	out->encoding = GSM_ENC_GSM7;
 
 	if (req->template == NULL || req->template[0] == '\0') {
-		notify_fail(nt, BROADCAST_EINVAL, "the text is empty");
-		return nt->err;
+		csvfail_set(&nt->fail, BROADCAST_EINVAL, "the text is empty");
+		return nt->fail.err;
 	}
 	n = strnlen(req->template, TEMPLATE_MAX_SRC + 1);
 	if (n > TEMPLATE_MAX_SRC) {
-		notify_fail(nt, BROADCAST_EINVAL,
+		csvfail_set(&nt->fail, BROADCAST_EINVAL,
 		    "the template is longer than %d bytes", TEMPLATE_MAX_SRC);
-		return nt->err;
+		return nt->fail.err;
 	}
 	if (gsm_count(req->template, &gi) != 0 || gi.invalid) {
-		notify_fail(
-		    nt, BROADCAST_EINVAL, "the template is not valid UTF-8");
-		return nt->err;
+		csvfail_set(&nt->fail, BROADCAST_EINVAL,
+		    "the template is not valid UTF-8");
+		return nt->fail.err;
 	}
 	if (template_compile(req->template, n, &nt->tpl, &te) != 0) {
-		notify_fail(nt, BROADCAST_EINVAL,
+		csvfail_set(&nt->fail, BROADCAST_EINVAL,
 		    "the template, column %zu: %s", te.col, te.msg);
-		return nt->err;
+		return nt->fail.err;
 	}
 	want = req->channel != NULL ? req->channel : cfg->default_channel;
 	if (want == NULL) {
-		notify_fail(nt, BROADCAST_EINVAL,
+		csvfail_set(&nt->fail, BROADCAST_EINVAL,
 		    "no channel given and no default_channel in the config");
-		return nt->err;
+		return nt->fail.err;
 	}
 	if ((ch = config_channel(cfg, want)) == NULL) {
-		notify_fail(
-		    nt, BROADCAST_EINVAL, "no channel named \"%.64s\"", want);
-		return nt->err;
+		csvfail_set(&nt->fail, BROADCAST_EINVAL,
+		    "no channel named \"%.64s\"", want);
+		return nt->fail.err;
 	}
 	nt->channel = out->channel = ch->name;
 	nt->csv = csvread_new(&csv_params, on_header, on_row, nt);
 	if (nt->csv == NULL) {
-		notify_fail(
-		    nt, BROADCAST_ESTORE, "cannot set up the CSV parser");
-		return nt->err;
+		csvfail_set(&nt->fail, BROADCAST_ESTORE,
+		    "cannot set up the CSV parser");
+		return nt->fail.err;
 	}
 	return 0;
 }
@@ -343,16 +299,16 @@ notify_start(struct notify *nt, struct store *st, const struct config *cfg,
 static int
 notify_end(struct notify *nt, char **errmsg)
 {
-	if (nt->txn != 0 && nt->err == 0 &&
-	    broadcast_record_done(nt->st, nt->out->id, nt->out->recipients,
+	if (nt->txn != 0 && nt->fail.err == 0 &&
+	    store_broadcast_set_totals(nt->st, nt->out->id, nt->out->recipients,
 		nt->out->segments) != 0)
-		notify_fail(nt, BROADCAST_ESTORE, "database error: %s",
+		csvfail_set(&nt->fail, BROADCAST_ESTORE, "database error: %s",
 		    store_errmsg(nt->st));
-	if (nt->txn != 0 && nt->err == 0 &&
+	if (nt->txn != 0 && nt->fail.err == 0 &&
 	    (nt->txn == 1 ? store_commit(nt->st) : store_release(nt->st)) != 0)
-		notify_fail(nt, BROADCAST_ESTORE, "database error: %s",
+		csvfail_set(&nt->fail, BROADCAST_ESTORE, "database error: %s",
 		    store_errmsg(nt->st));
-	if (nt->txn != 0 && nt->err != 0) {
+	if (nt->txn != 0 && nt->fail.err != 0) {
 		if (nt->txn == 1)
 			store_rollback(nt->st);
 		else
@@ -361,25 +317,19 @@ notify_end(struct notify *nt, char **errmsg)
 	csvread_free(nt->csv);
 	template_free(nt->tpl);
 	buf_free(&nt->text);
-	if (nt->err != 0) {
+	if (nt->fail.err != 0) {
 		/* The message may hold a row's data: not at level info. */
-		log_debug("notify", "refused error=\"%s\"", nt->errmsg);
-		if (errmsg != NULL)
-			*errmsg = nt->errmsg;
-		else
-			free(nt->errmsg);
+		log_debug("notify", "refused error=\"%s\"", nt->fail.errmsg);
 		nt->out->id = 0;
 		nt->out->recipients = 0;
-		return nt->err;
+		return csvfail_end(&nt->fail, errmsg);
 	}
 	if (!nt->req->dry_run)
 		log_info("notify",
 		    "queued id=%lld recipients=%lld skipped=%lld",
 		    (long long)nt->out->id, (long long)nt->out->recipients,
 		    (long long)nt->out->skipped);
-	if (errmsg != NULL)
-		*errmsg = NULL;
-	return 0;
+	return csvfail_end(&nt->fail, errmsg);
 }
 
 int
@@ -393,7 +343,9 @@ notify_csv_buf(struct store *st, const struct config *cfg,
 	if (notify_start(&nt, st, cfg, req, now, out) != 0)
 		return notify_end(&nt, errmsg);
 	/* The reader refuses len beyond NOTIFY_MAX_BYTES before reading. */
-	csv_failed(&nt, csvread_buf(nt.csv, data, len, progress, arg));
+	csvfail_read(&nt.fail, nt.csv,
+	    csvread_buf(nt.csv, data, len, progress, arg), BROADCAST_ETOOBIG,
+	    BROADCAST_EIO, BROADCAST_EINVAL);
 	return notify_end(&nt, errmsg);
 }
 
@@ -412,11 +364,13 @@ notify_csv_file(struct store *st, const struct config *cfg,
 	if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
 		total = (uint64_t)sb.st_size;
 	if (total > NOTIFY_MAX_BYTES) {
-		notify_fail(&nt, BROADCAST_ETOOBIG,
+		csvfail_set(&nt.fail, BROADCAST_ETOOBIG,
 		    "the file is larger than %d MiB",
 		    NOTIFY_MAX_BYTES / (1024 * 1024));
 		return notify_end(&nt, errmsg);
 	}
-	csv_failed(&nt, csvread_file(nt.csv, fp, total, progress, arg));
+	csvfail_read(&nt.fail, nt.csv,
+	    csvread_file(nt.csv, fp, total, progress, arg), BROADCAST_ETOOBIG,
+	    BROADCAST_EIO, BROADCAST_EINVAL);
 	return notify_end(&nt, errmsg);
 }

@@ -19,9 +19,7 @@
 #include "lib/scrub.h"
 #include "lib/util.h"
 
-static const char sql_categories[] =
-    "SELECT DISTINCT category FROM reports WHERE category IS NOT NULL"
-    " AND category <> '' ORDER BY category LIMIT 500";
+#define STORED_CATEGORIES_MAX 500 /* categories taken from the reports */
 
 /* One entry of the service catalogue; strings owned. */
 struct service {
@@ -175,21 +173,22 @@ add_flows(struct catalogue *c, const struct flowset *set)
 	}
 }
 
+/* Adds a category of the stored reports unless it is known already. */
+static int
+stored_cb(void *arg, const char *code)
+{
+	struct catalogue *c = arg;
+
+	if (cat_find(c, code) == NULL)
+		cat_add(c, xstrdup(code), pretty(code), NULL, NULL);
+	return 0;
+}
+
 /* Every category of the stored reports not known yet. */
 static int
 add_stored(struct catalogue *c, struct store *st)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_categories);
-	const char *code;
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		code = (const char *)sqlite3_column_text(s, 0);
-		if (code != NULL && cat_find(c, code) == NULL)
-			cat_add(c, xstrdup(code), pretty(code), NULL, NULL);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : STORE_ERR;
+	return store_report_categories(st, STORED_CATEGORIES_MAX, stored_cb, c);
 }
 
 static int
@@ -409,30 +408,9 @@ render_cb(void *arg, const struct store_report *r, const char *last_note)
 	return 0;
 }
 
-/*
- * Splits a comma list (modified in place) into at most max non-empty,
- * trimmed words. Returns the count, or -1 when there are more.
- */
-static int
-split_list(char *s, char **v, size_t max)
-{
-	size_t n = 0;
-	char *p;
-
-	while ((p = strsep(&s, ",")) != NULL) {
-		str_trim(p);
-		if (*p == '\0')
-			continue;
-		if (n == max)
-			return -1;
-		v[n++] = p;
-	}
-	return (int)n;
-}
-
 /* The parsed query of requests.json; strings point into copies. */
 struct rquery {
-	struct reports_filter f;
+	struct store_report_filter f;
 	const char *statuses[5];
 	char *codes[REPORTS_FILTER_MAX];
 	int64_t ids[OPEN311_REQUESTS_MAX];
@@ -475,7 +453,7 @@ rquery_parse(struct rquery *q, const char *query, const char **why)
 	if ((v = form_get(&form, "service_request_id")) != NULL) {
 		/* GeoReport: this overrides every other argument. */
 		q->copy_ids = xstrdup(v);
-		n = split_list(q->copy_ids, ids, nitems(ids));
+		n = str_split_commas(q->copy_ids, ids, nitems(ids));
 		if (n <= 0) {
 			*why = "service_request_id must be a comma list of "
 			       "numbers, at most 1000";
@@ -496,7 +474,7 @@ rquery_parse(struct rquery *q, const char *query, const char **why)
 	}
 	if ((v = form_get(&form, "status")) != NULL) {
 		q->copy_status = xstrdup(v);
-		n = split_list(q->copy_status, words, nitems(words));
+		n = str_split_commas(q->copy_status, words, nitems(words));
 		if (n <= 0) {
 			*why = "status must be open, closed or both";
 			goto fail;
@@ -525,7 +503,7 @@ rquery_parse(struct rquery *q, const char *query, const char **why)
 	}
 	if ((v = form_get(&form, "service_code")) != NULL) {
 		q->copy_codes = xstrdup(v);
-		n = split_list(q->copy_codes, q->codes, nitems(q->codes));
+		n = str_split_commas(q->copy_codes, q->codes, nitems(q->codes));
 		if (n < 0) {
 			*why = "too many service codes (at most 100)";
 			goto fail;

@@ -26,25 +26,14 @@ struct gateway;
 #define PRIVACY_PERIOD_MS (24 * 3600 * 1000) /* then every day */
 #define PRIVACY_MAX_DAYS 36500               /* retention_days bound */
 
-/* What privacy_forget erased. */
-struct privacy_forgotten {
-	int64_t texts;         /* message texts blanked */
-	int64_t cancelled;     /* queued messages cancelled */
-	int64_t in_flight;     /* texts kept: the message is being sent */
-	int64_t sessions;      /* sessions deleted */
-	int64_t subscriptions; /* subscriptions deleted */
-	int64_t reports;       /* reports unlinked */
-	int64_t fields;        /* saved fields erased */
-	int language;          /* 1 when a language choice was erased */
-};
-
 /*
- * Erases the data of contact id (see above) in one transaction of its own
- * (the caller MUST NOT have one open), filling *out. Returns 0,
- * STORE_NOTFOUND for an unknown contact, or STORE_ERR (nothing changed).
+ * Erases the data of contact id (see above, store_contact_forget()) in one
+ * transaction of its own (the caller MUST NOT have one open), filling
+ * *out. Returns 0, STORE_NOTFOUND for an unknown contact, or STORE_ERR
+ * (nothing changed).
  */
 int privacy_forget(struct store *, int64_t contact_id, int64_t now,
-    struct privacy_forgotten *out);
+    struct store_forgotten *out);
 
 /*
  * Blanks (sets NULL) the text of every message created before now minus
@@ -65,9 +54,9 @@ void privacy_start(struct gateway *);
 void privacy_stop(struct gateway *);
 
 /*
- * `baraza contact NUM [--forget]`: shows the contact's data, or erases it
- * and prints what was erased. Exit status 0, 1 for an unknown contact or a
- * store failure, 2 on bad usage.
+ * `baraza contact NUM [--forget]` (cli/cli_contact.c): shows the contact's
+ * data, or erases it and prints what was erased. Exit status 0, 1 for an
+ * unknown contact or a store failure, 2 on bad usage.
  */
 int privacy_contact_main(int, char **, struct config *);
 

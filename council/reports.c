@@ -1,7 +1,8 @@
 /*
- * reports.c: issue reports after a flow opened them: queries, status changes
- * kept as events, the reporter's SMS, the JSON of the admin API and the
- * admin API's handlers for /api/v1/reports.
+ * reports.c: issue reports after a flow opened them: listing (the SQL is the
+ * store's, gateway/store_council.c), status changes kept as events, the
+ * reporter's SMS, the JSON of the admin API and the admin API's handlers
+ * for /api/v1/reports.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,33 +22,6 @@
 #include "lib/form.h"
 #include "lib/log.h"
 #include "lib/util.h"
-
-static const char sql_list[] =
-    "SELECT r.id, r.contact_id, r.flow, r.category, r.location, r.details,"
-    " r.status, r.created, r.updated,"
-    " (SELECT e.note FROM report_events e WHERE e.report_id = r.id"
-    "  AND e.note IS NOT NULL AND e.note <> '' ORDER BY e.id DESC LIMIT 1)"
-    " FROM reports r"
-    " WHERE (?1 IS NULL OR r.status IN (SELECT value FROM json_each(?1)))"
-    " AND (?2 IS NULL OR r.category IN (SELECT value FROM json_each(?2)))"
-    " AND (?3 IS NULL OR r.id IN (SELECT value FROM json_each(?3)))"
-    " AND (?4 IS NULL OR r.created >= ?4)"
-    " AND (?5 IS NULL OR r.created <= ?5)"
-    " ORDER BY r.id DESC LIMIT ?6";
-
-/* The newest REPORTS_EVENTS_MAX events, shown in time order. */
-static const char sql_events[] =
-    "SELECT time, status, note FROM (SELECT id, time, status, note"
-    " FROM report_events WHERE report_id = ?1 ORDER BY id DESC LIMIT ?2)"
-    " ORDER BY id";
-
-static const char sql_last_note[] =
-    "SELECT note FROM report_events WHERE report_id = ?1"
-    " AND note IS NOT NULL AND note <> '' ORDER BY id DESC LIMIT 1";
-
-static const char sql_contact[] =
-    "SELECT phone, language, opted_out, last_channel FROM contacts"
-    " WHERE id = ?1";
 
 /*
  * The reporter's SMS per status, in the flow template syntax, built in for
@@ -87,94 +61,36 @@ static const char nocat_sw[] = "tatizo";
 #define CATEGORY_SMS_MAX 60  /* bytes of a category copied into the SMS */
 #define LOCATION_SMS_MAX 100 /* bytes of a location copied into the SMS */
 
-/* Binds a JSON array of strings to parameter i, or NULL when n is 0. */
-static void
-bind_strings(sqlite3_stmt *s, int i, const char *const *v, size_t n)
-{
-	json_t *a;
-	char *txt;
-	size_t k;
-
-	if (n == 0) {
-		sqlite3_bind_null(s, i);
-		return;
-	}
-	a = json_array();
-	for (k = 0; k < n; k++)
-		json_array_append_new(a, json_string(v[k] ? v[k] : ""));
-	txt = json_dumps(a, JSON_COMPACT);
-	sqlite3_bind_text(s, i, txt, -1, SQLITE_TRANSIENT);
-	free(txt);
-	json_decref(a);
-}
-
-static char *
-column_dup(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t != NULL ? xstrdup((const char *)t) : NULL;
-}
-
 int
-reports_each(struct store *st, const struct reports_filter *f,
-    reports_each_cb cb, void *arg)
+reports_each(struct store *st, const struct store_report_filter *f,
+    store_report_cb cb, void *arg)
 {
-	static const struct reports_filter all;
-	sqlite3_stmt *s = store_stmt(st, sql_list);
-	struct store_report r;
-	json_t *ids;
-	char *txt;
-	size_t k;
-	int rc;
-
-	if (f == NULL)
-		f = &all;
-	if (f->nstatuses > REPORTS_FILTER_MAX ||
-	    f->ncategories > REPORTS_FILTER_MAX || f->nids > REPORTS_LIST_MAX)
+	if (f != NULL && (f->nstatuses > REPORTS_FILTER_MAX ||
+			     f->ncategories > REPORTS_FILTER_MAX ||
+			     f->nids > REPORTS_LIST_MAX))
 		return STORE_EINVAL;
-	bind_strings(s, 1, f->statuses, f->nstatuses);
-	bind_strings(s, 2, f->categories, f->ncategories);
-	if (f->nids > 0) {
-		ids = json_array();
-		for (k = 0; k < f->nids; k++)
-			json_array_append_new(ids, json_integer(f->ids[k]));
-		txt = json_dumps(ids, JSON_COMPACT);
-		sqlite3_bind_text(s, 3, txt, -1, SQLITE_TRANSIENT);
-		free(txt);
-		json_decref(ids);
-	} else
-		sqlite3_bind_null(s, 3);
-	if (f->has_since)
-		sqlite3_bind_int64(s, 4, f->since);
-	if (f->has_until)
-		sqlite3_bind_int64(s, 5, f->until);
-	sqlite3_bind_int64(s, 6, f->limit > 0 ? (int64_t)f->limit : -1);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		/* Pointers into the row stay valid until the next step. */
-		memset(&r, 0, sizeof(r));
-		r.id = sqlite3_column_int64(s, 0);
-		r.contact_id = sqlite3_column_int64(s, 1);
-		r.flow = (char *)sqlite3_column_text(s, 2);
-		r.category = (char *)sqlite3_column_text(s, 3);
-		r.location = (char *)sqlite3_column_text(s, 4);
-		r.details = (char *)sqlite3_column_text(s, 5);
-		r.status = (char *)sqlite3_column_text(s, 6);
-		r.created = sqlite3_column_int64(s, 7);
-		r.updated = sqlite3_column_int64(s, 8);
-		if (r.status == NULL)
-			continue;
-		if (cb(arg, &r, (const char *)sqlite3_column_text(s, 9)) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
+	return store_report_each(st, f, cb, arg);
+}
+
+/* The events loaded so far. */
+struct events {
+	struct reports_event *v; /* k used of cap */
+	size_t k, cap;
+};
+
+static int
+event_cb(void *arg, int64_t time, const char *status, const char *note)
+{
+	struct events *e = arg;
+
+	if (e->k == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 8;
+		e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		log_warn(
-		    "reports", "listing failed error=\"%s\"", store_errmsg(st));
-		return STORE_ERR;
-	}
+	e->v[e->k].time = time;
+	e->v[e->k].status = xstrdup(status);
+	e->v[e->k].note = note != NULL ? xstrdup(note) : NULL;
+	e->k++;
 	return 0;
 }
 
@@ -182,36 +98,19 @@ int
 reports_events(
     struct store *st, int64_t id, struct reports_event **out, size_t *n)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_events);
-	struct reports_event *v = NULL;
-	size_t cap = 0, k = 0;
-	int rc;
+	struct events e = {NULL, 0, 0};
 
 	*out = NULL;
 	*n = 0;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, REPORTS_EVENTS_MAX);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (k == cap) {
-			cap = cap ? cap * 2 : 8;
-			v = xrealloc(v, cap * sizeof(*v));
-		}
-		v[k].time = sqlite3_column_int64(s, 0);
-		v[k].status = column_dup(s, 1);
-		if (v[k].status == NULL)
-			v[k].status = xstrdup("");
-		v[k].note = column_dup(s, 2);
-		k++;
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		reports_events_free(v, k);
+	if (store_report_events(st, id, REPORTS_EVENTS_MAX, event_cb, &e) !=
+	    0) {
+		reports_events_free(e.v, e.k);
 		log_warn("reports", "events failed id=%" PRId64 " error=\"%s\"",
 		    id, store_errmsg(st));
 		return STORE_ERR;
 	}
-	*out = v;
-	*n = k;
+	*out = e.v;
+	*n = e.k;
 	return 0;
 }
 
@@ -230,13 +129,9 @@ reports_events_free(struct reports_event *v, size_t n)
 char *
 reports_last_note(struct store *st, int64_t id)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_last_note);
-	char *note = NULL;
+	char *note;
 
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		note = column_dup(s, 0);
-	sqlite3_reset(s);
+	store_report_last_note(st, id, &note);
 	return note;
 }
 
@@ -410,34 +305,27 @@ static int
 notify(struct store *st, const struct config *cfg, const struct store_report *r,
     const char *note, int64_t now, struct reports_update_result *res)
 {
-	sqlite3_stmt *s;
-	char *phone = NULL, *lang = NULL, *last = NULL, *text;
-	const char *channel = NULL;
-	int opted_out = 0, found, rc;
+	struct store_contact c;
+	const char *channel = NULL, *phone, *lang, *last;
+	char *text;
+	int rc;
 
 	if (r->contact_id <= 0) {
 		res->no_sms = "the report has no reporter";
 		return 0;
 	}
-	s = store_stmt(st, sql_contact);
-	sqlite3_bind_int64(s, 1, r->contact_id);
-	rc = sqlite3_step(s);
-	found = rc == SQLITE_ROW;
-	if (found) {
-		phone = column_dup(s, 0);
-		lang = column_dup(s, 1);
-		opted_out = sqlite3_column_int(s, 2);
-		last = column_dup(s, 3);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	rc = store_contact_by_id(st, r->contact_id, &c);
+	if (rc < 0)
 		return STORE_ERR;
-	rc = 0;
-	if (!found || phone == NULL) {
+	phone = c.phone;
+	lang = c.language;
+	last = c.last_channel;
+	if (rc == STORE_NOTFOUND || phone == NULL) {
+		rc = 0;
 		res->no_sms = "the reporter is no longer known";
 		goto out;
 	}
-	if (opted_out) {
+	if (c.opted_out) {
 		res->no_sms = "the reporter has opted out";
 		goto out;
 	}
@@ -457,9 +345,7 @@ notify(struct store *st, const struct config *cfg, const struct store_report *r,
 	if (rc != 0)
 		rc = STORE_ERR;
 out:
-	free(phone);
-	free(lang);
-	free(last);
+	store_contact_free(&c);
 	return rc;
 }
 
@@ -586,33 +472,12 @@ list_cb(void *arg, const struct store_report *r, const char *last_note)
 	return 0;
 }
 
-/*
- * Splits a comma list into at most max words in v (pointing into s, which
- * is modified). Returns the count, or -1 when there are more than max.
- */
-static int
-split_commas(char *s, char **v, size_t max)
-{
-	size_t n = 0;
-	char *p;
-
-	while ((p = strsep(&s, ",")) != NULL) {
-		str_trim(p);
-		if (*p == '\0')
-			continue;
-		if (n == max)
-			return -1;
-		v[n++] = p;
-	}
-	return (int)n;
-}
-
 /* GET /api/v1/reports?status=S[,S...] */
 static void
 list_reports(struct gateway *gw, struct http_request *req)
 {
 	char *statuses[REPORTS_FILTER_MAX], *copy = NULL, msg[160];
-	struct reports_filter f;
+	struct store_report_filter f;
 	const char *errstr, *status;
 	struct form q;
 	json_t *a;
@@ -627,7 +492,7 @@ list_reports(struct gateway *gw, struct http_request *req)
 	}
 	if ((status = form_get(&q, "status")) != NULL) {
 		copy = xstrdup(status);
-		n = split_commas(copy, statuses, nitems(statuses));
+		n = str_split_commas(copy, statuses, nitems(statuses));
 		for (i = 0; i < n; i++) {
 			if (!store_report_status_valid(statuses[i])) {
 				snprintf(msg, sizeof(msg),

@@ -34,39 +34,15 @@
 struct gateway;
 
 /*
- * Which reports to list. Every list that is empty (n = 0) matches all;
- * several lists must all match. Times bound the creation time (ms,
- * inclusive) when has_since / has_until is set. limit 0 means no limit.
- * The pointers are borrowed for the call.
+ * Lists the reports that f matches (NULL: all), newest first, through the
+ * store's walk (store_report_each()): cb gets each report and its last
+ * non-empty note, valid only during the call; it MUST NOT list reports
+ * itself, and returning non-zero stops the listing. Returns 0 (also when
+ * the callback stopped it), STORE_EINVAL when a list is longer than
+ * REPORTS_FILTER_MAX (ids: REPORTS_LIST_MAX), STORE_ERR on failure.
  */
-struct reports_filter {
-	const char *const *statuses; /* exact status names */
-	size_t nstatuses;
-	const char *const *categories; /* exact category values */
-	size_t ncategories;
-	const int64_t *ids; /* report numbers */
-	size_t nids;
-	int has_since, has_until;
-	int64_t since, until; /* creation time bounds, ms */
-	size_t limit;         /* at most this many rows, 0 = all */
-};
-
-/*
- * Called for each listed report, newest first, with the report and its
- * last non-empty note (or NULL). Both are valid only during the call. The
- * callback MUST NOT list reports itself. Returning non-zero stops the
- * listing.
- */
-typedef int (*reports_each_cb)(
-    void *arg, const struct store_report *, const char *last_note);
-
-/*
- * Lists the reports that f matches (NULL: all), newest first. Returns 0
- * (also when the callback stopped it), STORE_EINVAL when a list is longer
- * than REPORTS_FILTER_MAX, STORE_ERR on failure.
- */
-int reports_each(struct store *, const struct reports_filter *f,
-    reports_each_cb cb, void *arg);
+int reports_each(struct store *, const struct store_report_filter *f,
+    store_report_cb cb, void *arg);
 
 /* One event of a report. */
 struct reports_event {

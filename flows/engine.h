@@ -39,7 +39,7 @@
  * it is given (by index, else the only step of the same kind and NAME). If
  * they are gone, the call answers ENGINE_STALE.
  *
- * Behaviour where flows.md leaves a choice (the tests pin each one):
+ * Behaviour where docs/flows.md leaves a choice (the tests pin each one):
  * - Texts said in a row, the prompt and the menu go on separate lines.
  * - A failed check sends only the check's TEXT (it is the new prompt, as in
  *   "... Try again:"). After `tries` failed answers (3 when there is no
@@ -157,7 +157,10 @@ struct engine_action {
 	unsigned line;    /* the step's line, for the host's logs */
 };
 
-/* The answer of one call. Initialise with { 0 }; free with engine_result_free. */
+/*
+ * The answer of one call. Initialise with { 0 }; free with
+ * engine_result_free.
+ */
 struct engine_result {
 	enum engine_status status;
 	char *text;                  /* WAIT, END, ERROR, STALE: the reply */

@@ -1,6 +1,7 @@
 /*
- * flow.h: the compiled form of the flow language (see shared/spec/flows.md),
- * the parser, the checker and the flow set the engine runs.
+ * flow.h: the compiled form of the flow language (docs/flows.md, and
+ * baraza-flows(5) for the reference), the parser, the checker and the flow
+ * set the engine runs.
  *
  * Life of a flow set:
  *   flowset_load(dir, cfg, &set, &findings)   parse every *.flow in name
@@ -12,18 +13,11 @@
  * frees the old one when no session still points into it. Every pointer into
  * a set (flows, steps, texts, regexes) stays valid until flowset_free.
  *
- * Files: flow_parse.c (lexer and parser, flow_parse_buffer), flow_check.c
- * (findings and the checker, flow_check and flow_findings_*), flowset.c
- * (loading a folder, indexes, lookups, flowset_*).
- */
-/*
- * CHANGES since flow_h_ready (all additions or clarifications):
- * - Added flow_free() and struct flowset.nerrors (errors of this set).
- * - Documented that template_part.col, in a set, is the column in the .flow
- *   file's line (the parser rewrites it).
- * - flowset_finish/flowset_load/flowset_load_buffer return -1 only for errors
- *   of this set, not for errors others added earlier to the same findings.
- * - Added flow_findings_log() for reload.
+ * Files, each calling only the ones after it: flowset.c (loading a folder,
+ * indexes, lookups, flowset_*), flow_check.c (the checker, flow_check),
+ * flow_parse.c (lexer and parser, flow_parse_buffer, flow_free), flow.c
+ * (step kind names, text picking, labels, regex matching) and findings.c
+ * (the findings list, flow_findings_* and flow_finding_format).
  */
 #ifndef BARAZA_FLOW_H
 #define BARAZA_FLOW_H
@@ -207,7 +201,10 @@ struct flow_cond {
 	struct flow_pos var_pos; /* of the NAME */
 };
 
-/* Every step of the spec. Labels are steps too (execution falls through). */
+/*
+ * Every statement of the language. Labels are steps too (execution falls
+ * through).
+ */
 enum flow_step_kind {
 	STEP_SAY,      /* say TEXT */
 	STEP_ASK,      /* ask NAME TEXT + check/tries clauses */
@@ -390,7 +387,7 @@ struct flow_findings {
 	size_t seq;
 };
 
-/* ---- flow_check.c: findings ---- */
+/* ---- findings.c ---- */
 
 /* Initialises an empty findings list. */
 void flow_findings_init(struct flow_findings *);
@@ -441,6 +438,14 @@ int flow_parse_buffer(struct flowset *set, const char *file, const char *data,
     size_t len, struct flow_findings *findings);
 
 /*
+ * Frees a flow and everything it owns (flowset_free calls it for every flow
+ * of a set); NULL is a no-op.
+ */
+void flow_free(struct flow *);
+
+/* ---- flow.c ---- */
+
+/*
  * Matches subject (len bytes) against re, using md (a match data block the
  * caller owns, made with pcre2_match_data_create_from_pattern(re->code,
  * NULL)) or, when md is NULL, a temporary one. Every match runs with one
@@ -477,19 +482,16 @@ int flow_regex_groups(const struct flow_regex *re, const char *subject,
 const struct template *
 flow_text_pick(const struct flow_text *text, const char *lang);
 
-/* Finds the index of label `step NAME` in flow; returns 0 and sets *idx, or -1. */
+/*
+ * Finds the index of label `step NAME` in flow; returns 0 and sets *idx, or
+ * -1.
+ */
 int flow_find_label(const struct flow *flow, const char *name, size_t *idx);
 
 /* Name of a step kind as written ("say", "find report"...), static string. */
 const char *flow_step_kind_name(enum flow_step_kind);
 
-/*
- * Frees a flow and everything it owns (flowset_free calls it for every flow
- * of a set); NULL is a no-op.
- */
-void flow_free(struct flow *);
-
-/* ---- flow_check.c: the checker ---- */
+/* ---- flow_check.c ---- */
 
 /*
  * Runs the whole-set checks on a set whose files are all parsed and whose

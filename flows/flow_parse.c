@@ -3,23 +3,23 @@
  *
  * A file is read line by line; each line is one statement, one clause, one
  * translation, a comment or blank. A line is parsed by a small cursor that
- * knows the lexical rules (strings, regexes, comments, words); each
- * statement is built in a local struct and only added to its flow when the
- * whole line parsed, so an error drops the statement, reports
- * FILE:LINE:COL and parsing resumes at the next line.
+ * knows the lexical rules (strings, regexes, comments, words). The first
+ * word picks the line's syntax from two tables, `statements` and `clauses`:
+ * each entry names the step kind it builds or follows and the function that
+ * reads the rest of the line. Each statement is built in a local struct and
+ * only added to its flow when the whole line parsed, so an error drops the
+ * statement, reports FILE:LINE:COL and parsing resumes at the next line.
+ * Findings go to findings.c; the parser calls nothing else of flows/.
  */
 #include "flows/flow.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "lib/log.h"
 
 /* The cursor over one line. */
 struct cur {
@@ -517,6 +517,22 @@ read_number(struct parser *p, const char *what, double *out)
 	return 0;
 }
 
+/* Reads the TARGET after `->` or `goto`: NAME or flow NAME. */
+static int
+read_target_name(struct parser *p, struct flow_target *t)
+{
+	struct cur *c = p->c;
+
+	skip_ws(c);
+	set_pos(p, &t->pos, c->i);
+	if (accept_kw(c, "flow")) {
+		t->kind = TARGET_FLOW;
+		return read_name(p, "a flow NAME", 0, &t->name, NULL);
+	}
+	t->kind = TARGET_STEP;
+	return read_name(p, "a step NAME or 'flow NAME'", 0, &t->name, NULL);
+}
+
 /* Reads `-> TARGET` when present (optional) or required. */
 static int
 read_target(struct parser *p, struct flow_target *t, int required)
@@ -535,14 +551,7 @@ read_target(struct parser *p, struct flow_target *t, int required)
 		return perr(p, at, "expected '-> TARGET', found '%.*s'",
 		    word_len(c, at), c->s + at);
 	}
-	skip_ws(c);
-	set_pos(p, &t->pos, c->i);
-	if (accept_kw(c, "flow")) {
-		t->kind = TARGET_FLOW;
-		return read_name(p, "a flow NAME", 0, &t->name, NULL);
-	}
-	t->kind = TARGET_STEP;
-	return read_name(p, "a step NAME or 'flow NAME'", 0, &t->name, NULL);
+	return read_target_name(p, t);
 }
 
 /* Requires the end of the line (a comment may follow). */
@@ -733,86 +742,114 @@ valid_ussd(const char *s, size_t n)
 	return digits > 0;
 }
 
+/* on keyword WORD...: one trigger per WORD, upper-cased. */
+static int
+parse_on_keyword(struct parser *p)
+{
+	struct cur *c = p->c;
+	struct flow_trigger tr;
+	size_t start, n, i;
+	int count = 0;
+
+	for (;;) {
+		n = read_word(c, &start);
+		if (n == 0)
+			break;
+		if (n > FLOW_MAX_WORD)
+			return perr(p, start,
+			    "keyword too long (at "
+			    "most %d bytes)",
+			    FLOW_MAX_WORD);
+		if (c->s[start] == '"' || c->s[start] == '/')
+			return perr(p, start,
+			    "a keyword is a plain "
+			    "word, not a string or regex");
+		memset(&tr, 0, sizeof(tr));
+		tr.kind = TRIGGER_KEYWORD;
+		tr.word = xstrndup(c->s + start, n);
+		for (i = 0; i < n; i++)
+			tr.word[i] = (char)toupper((unsigned char)tr.word[i]);
+		set_pos(p, &tr.pos, start);
+		if (add_trigger(p, &tr) < 0)
+			return -1;
+		count++;
+	}
+	if (count == 0)
+		return perr(p, c->i,
+		    "expected at least one WORD "
+		    "after 'on keyword'");
+	return 0;
+}
+
+/* on match /re/: the whole message must match. */
+static int
+parse_on_match(struct parser *p)
+{
+	struct flow_trigger tr;
+
+	memset(&tr, 0, sizeof(tr));
+	tr.kind = TRIGGER_MATCH;
+	if (read_regex(p, &tr.re, 1) < 0)
+		return -1;
+	tr.pos = tr.re.pos;
+	if (expect_eol(p, "the regex") < 0) {
+		free_regex(&tr.re);
+		return -1;
+	}
+	return add_trigger(p, &tr);
+}
+
+/* on ussd CODE */
+static int
+parse_on_ussd(struct parser *p)
+{
+	struct cur *c = p->c;
+	struct flow_trigger tr;
+	size_t start, n;
+
+	n = read_word(c, &start);
+	if (n == 0)
+		return perr(p, start,
+		    "expected a USSD code after "
+		    "'on ussd'");
+	if (n > FLOW_MAX_WORD || !valid_ussd(c->s + start, n))
+		return perr(p, start,
+		    "bad USSD code '%.*s': expected "
+		    "a code such as *384*1#",
+		    (int)(n > 40 ? 40 : n), c->s + start);
+	if (expect_eol(p, "the USSD code") < 0)
+		return -1;
+	memset(&tr, 0, sizeof(tr));
+	tr.kind = TRIGGER_USSD;
+	tr.word = xstrndup(c->s + start, n);
+	set_pos(p, &tr.pos, start);
+	return add_trigger(p, &tr);
+}
+
 /* on keyword WORD... | on match /re/ | on ussd CODE | on default */
 static int
 parse_on(struct parser *p, size_t kwat)
 {
 	struct cur *c = p->c;
 	struct flow_trigger tr;
-	size_t start, n, i;
+	size_t start, n;
 
 	if (p->flow->nsteps > 0)
 		return perr(p, kwat,
 		    "trigger after the first step (triggers "
 		    "come before the steps of a flow)");
-	memset(&tr, 0, sizeof(tr));
-	if (accept_kw(c, "keyword")) {
-		int count = 0;
-
-		for (;;) {
-			n = read_word(c, &start);
-			if (n == 0)
-				break;
-			if (n > FLOW_MAX_WORD)
-				return perr(p, start,
-				    "keyword too long (at "
-				    "most %d bytes)",
-				    FLOW_MAX_WORD);
-			if (c->s[start] == '"' || c->s[start] == '/')
-				return perr(p, start,
-				    "a keyword is a plain "
-				    "word, not a string or regex");
-			memset(&tr, 0, sizeof(tr));
-			tr.kind = TRIGGER_KEYWORD;
-			tr.word = xstrndup(c->s + start, n);
-			for (i = 0; i < n; i++)
-				tr.word[i] =
-				    (char)toupper((unsigned char)tr.word[i]);
-			set_pos(p, &tr.pos, start);
-			if (add_trigger(p, &tr) < 0)
-				return -1;
-			count++;
-		}
-		if (count == 0)
-			return perr(p, c->i,
-			    "expected at least one WORD "
-			    "after 'on keyword'");
-		return 0;
-	}
-	if (accept_kw(c, "match")) {
-		tr.kind = TRIGGER_MATCH;
-		if (read_regex(p, &tr.re, 1) < 0)
-			return -1;
-		tr.pos = tr.re.pos;
-		if (expect_eol(p, "the regex") < 0) {
-			free_regex(&tr.re);
-			return -1;
-		}
-		return add_trigger(p, &tr);
-	}
-	if (accept_kw(c, "ussd")) {
-		n = read_word(c, &start);
-		if (n == 0)
-			return perr(p, start,
-			    "expected a USSD code after "
-			    "'on ussd'");
-		if (n > FLOW_MAX_WORD || !valid_ussd(c->s + start, n))
-			return perr(p, start,
-			    "bad USSD code '%.*s': expected "
-			    "a code such as *384*1#",
-			    (int)(n > 40 ? 40 : n), c->s + start);
-		if (expect_eol(p, "the USSD code") < 0)
-			return -1;
-		tr.kind = TRIGGER_USSD;
-		tr.word = xstrndup(c->s + start, n);
-		set_pos(p, &tr.pos, start);
-		return add_trigger(p, &tr);
-	}
+	if (accept_kw(c, "keyword"))
+		return parse_on_keyword(p);
+	if (accept_kw(c, "match"))
+		return parse_on_match(p);
+	if (accept_kw(c, "ussd"))
+		return parse_on_ussd(p);
 	skip_ws(c);
 	start = c->i;
 	if (accept_kw(c, "default")) {
 		if (expect_eol(p, "'on default'") < 0)
 			return -1;
+		memset(&tr, 0, sizeof(tr));
 		tr.kind = TRIGGER_DEFAULT;
 		set_pos(p, &tr.pos, start);
 		return add_trigger(p, &tr);
@@ -959,9 +996,43 @@ check_language_literal(struct parser *p, const struct flow_text *t)
 	    p, &t->pos, "language '%s' is not in languages", tm->src);
 }
 
+/*
+ * Statements. The table `statements` below maps each keyword to its step
+ * kind and to the function that reads the rest of the line for that shape;
+ * its strings name the parts in error messages. parse_step builds the step
+ * in a local struct and adds it only when the whole line parsed.
+ */
+struct statement;
+
+/* Reads the line after the keyword into st (kind and pos already set). */
+typedef int (*statement_fn)(
+    struct parser *, const struct statement *, struct flow_step *);
+
+struct statement {
+	const char *kw;           /* the keyword, lower case */
+	enum flow_step_kind kind; /* the step it builds */
+	statement_fn parse;       /* reads the rest of the line */
+	const char *name;         /* the NAME in errors, NULL when none */
+	int assigns;              /* the NAME is a variable the step sets:
+				     built-in names are refused */
+	const char *text;         /* the main TEXT in errors, NULL when none */
+};
+
+/* Reads the statement's NAME into st->name. */
+static int
+read_step_name(
+    struct parser *p, const struct statement *sx, struct flow_step *st)
+{
+	size_t at;
+
+	if (read_name(p, sx->name, 0, &st->name, &at) < 0)
+		return -1;
+	return sx->assigns ? check_assignable(p, st->name, at) : 0;
+}
+
 /* if NAME = "x" | != "x" | ~ /re/ | < N | > N | is set | is empty -> T */
 static int
-parse_if(struct parser *p, struct flow_step *st)
+parse_if(struct parser *p, const struct statement *sx, struct flow_step *st)
 {
 	struct cur *c = p->c;
 	struct flow_cond *cd = &st->u.cond.cond;
@@ -969,6 +1040,7 @@ parse_if(struct parser *p, struct flow_step *st)
 	size_t at, q, n;
 	char *s;
 
+	(void)sx;
 	if (read_name(p, "a NAME to test", 1, &cd->var, &at) < 0)
 		return -1;
 	set_pos(p, &cd->var_pos, at);
@@ -1014,179 +1086,225 @@ parse_if(struct parser *p, struct flow_step *st)
 	return expect_eol(p, "the target");
 }
 
-/* Parses a step statement whose keyword (lower-cased) is kw. */
+/* say TEXT | language TEXT | subscribe TEXT | unsubscribe TEXT */
 static int
-parse_step(struct parser *p, const char *kw, size_t kwat)
+parse_text_stmt(
+    struct parser *p, const struct statement *sx, struct flow_step *st)
+{
+	if (read_text(p, sx->text, &st->text) < 0)
+		return -1;
+	st->has_text = 1;
+	if (expect_eol(p, "the text") < 0)
+		return -1;
+	if (st->kind == STEP_LANGUAGE)
+		return check_language_literal(p, &st->text);
+	return 0;
+}
+
+/* ask NAME TEXT | menu NAME TEXT (their clauses follow on later lines) */
+static int
+parse_prompt(struct parser *p, const struct statement *sx, struct flow_step *st)
+{
+	if (st->kind == STEP_ASK)
+		st->u.ask.tries = FLOW_DEFAULT_TRIES;
+	if (read_step_name(p, sx, st) < 0 ||
+	    read_text(p, sx->text, &st->text) < 0)
+		return -1;
+	st->has_text = 1;
+	return expect_eol(p, sx->text);
+}
+
+/* set NAME = TEXT | save FIELD = TEXT */
+static int
+parse_assign(struct parser *p, const struct statement *sx, struct flow_step *st)
 {
 	struct cur *c = p->c;
+
+	if (read_step_name(p, sx, st) < 0)
+		return -1;
+	skip_ws(c);
+	if (!accept_tok(c, "="))
+		return perr(p, c->i, "expected '=' after the name");
+	if (read_text(p, sx->text, &st->text) < 0)
+		return -1;
+	st->has_text = 1;
+	return expect_eol(p, sx->text);
+}
+
+/* goto TARGET */
+static int
+parse_goto(struct parser *p, const struct statement *sx, struct flow_step *st)
+{
+	(void)sx;
+	if (read_target_name(p, &st->u.go.target) < 0)
+		return -1;
+	return expect_eol(p, "the target");
+}
+
+/* step NAME */
+static int
+parse_label(struct parser *p, const struct statement *sx, struct flow_step *st)
+{
+	if (read_step_name(p, sx, st) < 0)
+		return -1;
+	return expect_eol(p, "the step name");
+}
+
+/* end [TEXT] */
+static int
+parse_end(struct parser *p, const struct statement *sx, struct flow_step *st)
+{
+	if (at_end(p->c))
+		return 0;
+	if (read_text(p, sx->text, &st->text) < 0 ||
+	    expect_eol(p, "the text") < 0)
+		return -1;
+	st->has_text = 1;
+	return 0;
+}
+
+/*
+ * Reads the TABLE or COLUMN name of a lookup ([A-Za-z0-9_-]+, what) that
+ * follows the keyword after, into *out (caller frees).
+ */
+static int
+read_column(struct parser *p, const char *what, const char *after, char **out)
+{
+	struct cur *c = p->c;
+	size_t start, n;
+
+	(void)read_word(c, &start);
+	c->i = start;
+	while (c->i < c->len && (isalnum((unsigned char)c->s[c->i]) ||
+				    c->s[c->i] == '_' || c->s[c->i] == '-'))
+		c->i++;
+	n = c->i - start;
+	if (n == 0 || n > FLOW_MAX_NAME)
+		return perr(
+		    p, start, "expected a %s name after '%s'", what, after);
+	*out = xstrndup(c->s + start, n);
+	return 0;
+}
+
+/* lookup NAME in TABLE where COLUMN = TEXT (its missing clause follows) */
+static int
+parse_lookup(struct parser *p, const struct statement *sx, struct flow_step *st)
+{
+	struct cur *c = p->c;
+
+	if (read_step_name(p, sx, st) < 0 ||
+	    expect_kw(p, "in", "the lookup NAME") < 0 ||
+	    read_column(p, "TABLE", "in", &st->u.lookup.table) < 0 ||
+	    expect_kw(p, "where", "the TABLE") < 0 ||
+	    read_column(p, "COLUMN", "where", &st->u.lookup.column) < 0)
+		return -1;
+	skip_ws(c);
+	if (!accept_tok(c, "="))
+		return perr(p, c->i, "expected '=' after the COLUMN");
+	if (read_text(p, sx->text, &st->u.lookup.key) < 0)
+		return -1;
+	return expect_eol(p, sx->text);
+}
+
+/* fetch NAME from TEXT (its missing and failed clauses follow) */
+static int
+parse_fetch(struct parser *p, const struct statement *sx, struct flow_step *st)
+{
+	if (read_step_name(p, sx, st) < 0 ||
+	    expect_kw(p, "from", "the fetch NAME") < 0 ||
+	    read_text(p, sx->text, &st->text) < 0)
+		return -1;
+	st->has_text = 1;
+	return expect_eol(p, sx->text);
+}
+
+/* report NAME (its category, location and details clauses follow) */
+static int
+parse_report(struct parser *p, const struct statement *sx, struct flow_step *st)
+{
+	if (read_step_name(p, sx, st) < 0)
+		return -1;
+	return expect_eol(p, "the report NAME");
+}
+
+/* find report NAME TEXT (its missing clause follows) */
+static int
+parse_find(struct parser *p, const struct statement *sx, struct flow_step *st)
+{
+	if (expect_kw(p, "report", "'find'") < 0 ||
+	    read_step_name(p, sx, st) < 0 ||
+	    read_text(p, sx->text, &st->text) < 0)
+		return -1;
+	st->has_text = 1;
+	return expect_eol(p, sx->text);
+}
+
+static const struct statement statements[] = {
+    {"say", STEP_SAY, parse_text_stmt, NULL, 0, "the text to say"},
+    {"ask", STEP_ASK, parse_prompt, "a NAME", 1, "the question"},
+    {"menu", STEP_MENU, parse_prompt, "a NAME", 1, "the question"},
+    {"set", STEP_SET, parse_assign, "a NAME", 1, "the value"},
+    {"save", STEP_SAVE, parse_assign, "a FIELD", 0, "the value"},
+    {"language", STEP_LANGUAGE, parse_text_stmt, NULL, 0, "a language code"},
+    {"if", STEP_IF, parse_if, NULL, 0, NULL},
+    {"goto", STEP_GOTO, parse_goto, NULL, 0, NULL},
+    {"step", STEP_LABEL, parse_label, "a step NAME", 0, NULL},
+    {"end", STEP_END, parse_end, NULL, 0, "the last words"},
+    {"lookup", STEP_LOOKUP, parse_lookup, "a NAME", 1, "the key"},
+    {"fetch", STEP_FETCH, parse_fetch, "a NAME", 1, "the URL"},
+    {"report", STEP_REPORT, parse_report, "a NAME", 1, NULL},
+    {"find", STEP_FIND_REPORT, parse_find, "a NAME", 1, "the report number"},
+    {"subscribe", STEP_SUBSCRIBE, parse_text_stmt, NULL, 0, "a topic"},
+    {"unsubscribe", STEP_UNSUBSCRIBE, parse_text_stmt, NULL, 0, "a topic"},
+};
+
+/* The statement whose keyword is kw (lower case), or NULL. */
+static const struct statement *
+find_statement(const char *kw)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(statements); i++)
+		if (strcmp(kw, statements[i].kw) == 0)
+			return &statements[i];
+	return NULL;
+}
+
+/* Parses a step statement of syntax sx whose keyword is at byte kwat. */
+static int
+parse_step(struct parser *p, const struct statement *sx, size_t kwat)
+{
 	struct flow_step st;
-	size_t at;
 
 	memset(&st, 0, sizeof(st));
 	set_pos(p, &st.pos, kwat);
-
-	if (strcmp(kw, "say") == 0 || strcmp(kw, "language") == 0 ||
-	    strcmp(kw, "subscribe") == 0 || strcmp(kw, "unsubscribe") == 0) {
-		if (strcmp(kw, "say") == 0)
-			st.kind = STEP_SAY;
-		else if (strcmp(kw, "language") == 0)
-			st.kind = STEP_LANGUAGE;
-		else if (strcmp(kw, "subscribe") == 0)
-			st.kind = STEP_SUBSCRIBE;
-		else
-			st.kind = STEP_UNSUBSCRIBE;
-		if (read_text(p,
-			st.kind == STEP_LANGUAGE ? "a language code"
-			: st.kind == STEP_SAY    ? "the text to say"
-						 : "a topic",
-			&st.text) < 0)
-			goto fail;
-		st.has_text = 1;
-		if (expect_eol(p, "the text") < 0)
-			goto fail;
-		if (st.kind == STEP_LANGUAGE &&
-		    check_language_literal(p, &st.text) < 0)
-			goto fail;
-	} else if (strcmp(kw, "ask") == 0 || strcmp(kw, "menu") == 0) {
-		st.kind = kw[0] == 'a' ? STEP_ASK : STEP_MENU;
-		if (st.kind == STEP_ASK)
-			st.u.ask.tries = FLOW_DEFAULT_TRIES;
-		if (read_name(p, "a NAME", 0, &st.name, &at) < 0 ||
-		    check_assignable(p, st.name, at) < 0)
-			goto fail;
-		if (read_text(p, "the question", &st.text) < 0)
-			goto fail;
-		st.has_text = 1;
-		if (expect_eol(p, "the question") < 0)
-			goto fail;
-	} else if (strcmp(kw, "set") == 0 || strcmp(kw, "save") == 0) {
-		st.kind = kw[1] == 'e' ? STEP_SET : STEP_SAVE;
-		if (read_name(p, st.kind == STEP_SET ? "a NAME" : "a FIELD", 0,
-			&st.name, &at) < 0)
-			goto fail;
-		if (st.kind == STEP_SET && check_assignable(p, st.name, at) < 0)
-			goto fail;
-		skip_ws(c);
-		if (!accept_tok(c, "=")) {
-			perr(p, c->i, "expected '=' after the name");
-			goto fail;
-		}
-		if (read_text(p, "the value", &st.text) < 0)
-			goto fail;
-		st.has_text = 1;
-		if (expect_eol(p, "the value") < 0)
-			goto fail;
-	} else if (strcmp(kw, "if") == 0) {
-		st.kind = STEP_IF;
-		if (parse_if(p, &st) < 0)
-			goto fail;
-	} else if (strcmp(kw, "goto") == 0) {
-		st.kind = STEP_GOTO;
-		skip_ws(c);
-		at = c->i;
-		set_pos(p, &st.u.go.target.pos, at);
-		if (accept_kw(c, "flow")) {
-			st.u.go.target.kind = TARGET_FLOW;
-			if (read_name(p, "a flow NAME", 0, &st.u.go.target.name,
-				NULL) < 0)
-				goto fail;
-		} else {
-			st.u.go.target.kind = TARGET_STEP;
-			if (read_name(p, "a step NAME or 'flow NAME'", 0,
-				&st.u.go.target.name, NULL) < 0)
-				goto fail;
-		}
-		if (expect_eol(p, "the target") < 0)
-			goto fail;
-	} else if (strcmp(kw, "step") == 0) {
-		st.kind = STEP_LABEL;
-		if (read_name(p, "a step NAME", 0, &st.name, NULL) < 0 ||
-		    expect_eol(p, "the step name") < 0)
-			goto fail;
-	} else if (strcmp(kw, "end") == 0) {
-		st.kind = STEP_END;
-		if (!at_end(c)) {
-			if (read_text(p, "the last words", &st.text) < 0 ||
-			    expect_eol(p, "the text") < 0)
-				goto fail;
-			st.has_text = 1;
-		}
-	} else if (strcmp(kw, "lookup") == 0) {
-		size_t n, start;
-
-		st.kind = STEP_LOOKUP;
-		if (read_name(p, "a NAME", 0, &st.name, &at) < 0 ||
-		    check_assignable(p, st.name, at) < 0 ||
-		    expect_kw(p, "in", "the lookup NAME") < 0)
-			goto fail;
-		n = read_word(c, &start);
-		c->i = start;
-		while (c->i < c->len &&
-		       (isalnum((unsigned char)c->s[c->i]) ||
-			   c->s[c->i] == '_' || c->s[c->i] == '-'))
-			c->i++;
-		n = c->i - start;
-		if (n == 0 || n > FLOW_MAX_NAME) {
-			perr(p, start, "expected a TABLE name after 'in'");
-			goto fail;
-		}
-		st.u.lookup.table = xstrndup(c->s + start, n);
-		if (expect_kw(p, "where", "the TABLE") < 0)
-			goto fail;
-		n = read_word(c, &start);
-		c->i = start;
-		while (c->i < c->len &&
-		       (isalnum((unsigned char)c->s[c->i]) ||
-			   c->s[c->i] == '_' || c->s[c->i] == '-'))
-			c->i++;
-		n = c->i - start;
-		if (n == 0 || n > FLOW_MAX_NAME) {
-			perr(p, start, "expected a COLUMN name after 'where'");
-			goto fail;
-		}
-		st.u.lookup.column = xstrndup(c->s + start, n);
-		skip_ws(c);
-		if (!accept_tok(c, "=")) {
-			perr(p, c->i, "expected '=' after the COLUMN");
-			goto fail;
-		}
-		if (read_text(p, "the key", &st.u.lookup.key) < 0 ||
-		    expect_eol(p, "the key") < 0)
-			goto fail;
-	} else if (strcmp(kw, "fetch") == 0) {
-		st.kind = STEP_FETCH;
-		if (read_name(p, "a NAME", 0, &st.name, &at) < 0 ||
-		    check_assignable(p, st.name, at) < 0 ||
-		    expect_kw(p, "from", "the fetch NAME") < 0 ||
-		    read_text(p, "the URL", &st.text) < 0)
-			goto fail;
-		st.has_text = 1;
-		if (expect_eol(p, "the URL") < 0)
-			goto fail;
-	} else if (strcmp(kw, "report") == 0) {
-		st.kind = STEP_REPORT;
-		if (read_name(p, "a NAME", 0, &st.name, &at) < 0 ||
-		    check_assignable(p, st.name, at) < 0 ||
-		    expect_eol(p, "the report NAME") < 0)
-			goto fail;
-	} else if (strcmp(kw, "find") == 0) {
-		st.kind = STEP_FIND_REPORT;
-		if (expect_kw(p, "report", "'find'") < 0 ||
-		    read_name(p, "a NAME", 0, &st.name, &at) < 0 ||
-		    check_assignable(p, st.name, at) < 0 ||
-		    read_text(p, "the report number", &st.text) < 0)
-			goto fail;
-		st.has_text = 1;
-		if (expect_eol(p, "the report number") < 0)
-			goto fail;
-	} else
-		return perr(p, kwat, "internal: unhandled step '%s'", kw);
-
+	st.kind = sx->kind;
+	if (sx->parse(p, sx, &st) < 0) {
+		free_step(&st);
+		return -1;
+	}
 	return add_step(p, &st);
-fail:
-	free_step(&st);
-	return -1;
 }
+
+/*
+ * Clauses. The table `clauses` below maps each keyword to the step kinds it
+ * may follow and to the function that reads the rest of the line into that
+ * step; parse_clause refuses a clause that follows no such step.
+ */
+struct clause;
+
+/* Reads the line after the keyword (at byte kwat) into st. */
+typedef int (*clause_fn)(
+    struct parser *, const struct clause *, struct flow_step *, size_t kwat);
+
+struct clause {
+	const char *kw;    /* the keyword, lower case */
+	unsigned follows;  /* the step kinds it belongs to, STEP_BIT()s */
+	const char *after; /* those kinds, as the error names them */
+	clause_fn parse;   /* reads the rest of the line */
+};
+
+#define STEP_BIT(k) (1u << (k))
 
 /* Appends an element to a clause array, growing it by one. */
 #define APPEND(arr, n, elem)                                         \
@@ -1194,6 +1312,124 @@ fail:
 		(arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr))); \
 		(arr)[(n)++] = (elem);                               \
 	} while (0)
+
+/* The test of a check clause: /re/ or number MIN MAX. */
+static int
+read_check_test(struct parser *p, struct flow_check *ck)
+{
+	struct cur *c = p->c;
+	size_t at;
+
+	skip_ws(c);
+	if (c->i < c->len && c->s[c->i] == '/') {
+		ck->kind = CHECK_REGEX;
+		return read_regex(p, &ck->re, 0);
+	}
+	if (!accept_kw(c, "number"))
+		return perr(p, c->i,
+		    "expected /regex/ or 'number' "
+		    "after 'check'");
+	ck->kind = CHECK_NUMBER;
+	if (read_number(p, "MIN", &ck->min) < 0)
+		return -1;
+	skip_ws(c);
+	at = c->i;
+	if (read_number(p, "MAX", &ck->max) < 0)
+		return -1;
+	if (ck->min > ck->max)
+		return perr(
+		    p, at, "MIN %g is greater than MAX %g", ck->min, ck->max);
+	return 0;
+}
+
+/* check /re/ TEXT | check number MIN MAX TEXT */
+static int
+parse_check(struct parser *p, const struct clause *cl, struct flow_step *st,
+    size_t kwat)
+{
+	struct flow_check ck;
+
+	(void)cl;
+	memset(&ck, 0, sizeof(ck));
+	set_pos(p, &ck.pos, kwat);
+	if (st->u.ask.nchecks >= FLOW_MAX_CHECKS)
+		return perr(
+		    p, kwat, "too many checks (at most %d)", FLOW_MAX_CHECKS);
+	if (read_check_test(p, &ck) < 0 ||
+	    read_text(p, "the retry text", &ck.text) < 0 ||
+	    expect_eol(p, "the text") < 0) {
+		free_regex(&ck.re);
+		free_text(&ck.text);
+		return -1;
+	}
+	APPEND(st->u.ask.checks, st->u.ask.nchecks, ck);
+	p->last_text = &st->u.ask.checks[st->u.ask.nchecks - 1].text;
+	return 0;
+}
+
+/* tries N TEXT */
+static int
+parse_tries(struct parser *p, const struct clause *cl, struct flow_step *st,
+    size_t kwat)
+{
+	struct cur *c = p->c;
+	struct flow_text t;
+	double n;
+	size_t at;
+
+	(void)cl;
+	if (st->u.ask.has_tries_text)
+		return perr(p, kwat, "duplicate 'tries' clause");
+	skip_ws(c);
+	at = c->i;
+	if (read_number(p, "N", &n) < 0)
+		return -1;
+	if (n != floor(n) || n > 1000)
+		return perr(p, at, "tries must be a whole number up to 1000");
+	if (n < 1)
+		return perr(p, at, "tries must be at least 1");
+	if (read_text(p, "the text said after the last try", &t) < 0)
+		return -1;
+	if (expect_eol(p, "the text") < 0) {
+		free_text(&t);
+		return -1;
+	}
+	st->u.ask.tries = (int)n;
+	st->u.ask.tries_text = t;
+	st->u.ask.has_tries_text = 1;
+	set_pos(p, &st->u.ask.tries_pos, kwat);
+	p->last_text = &st->u.ask.tries_text;
+	return 0;
+}
+
+/* option TEXT [= "value"] [-> TARGET] */
+static int
+parse_option(struct parser *p, const struct clause *cl, struct flow_step *st,
+    size_t kwat)
+{
+	struct flow_option o;
+	size_t n;
+
+	(void)cl;
+	if (st->u.menu.noptions >= FLOW_MAX_OPTIONS)
+		return perr(
+		    p, kwat, "too many options (at most %d)", FLOW_MAX_OPTIONS);
+	memset(&o, 0, sizeof(o));
+	set_pos(p, &o.pos, kwat);
+	if (read_text(p, "the option's text", &o.text) < 0 ||
+	    (accept_tok(p->c, "=") &&
+		read_string(p, "the option's value", &o.value, &n, NULL) < 0) ||
+	    read_target(p, &o.target, 0) < 0 ||
+	    expect_eol(p, "the option") < 0) {
+		free_text(&o.text);
+		free(o.value);
+		free_target(&o.target);
+		return -1;
+	}
+	APPEND(st->u.menu.options, st->u.menu.noptions, o);
+	p->last_text = &st->u.menu.options[st->u.menu.noptions - 1].text;
+	return 0;
+}
 
 /* Reads `TEXT [-> TARGET]` of a missing/failed clause into o. */
 static int
@@ -1218,185 +1454,102 @@ parse_outcome(
 	return 0;
 }
 
-/* Parses a clause line; st is the statement before it (or NULL). */
+/* missing TEXT [-> TARGET], after lookup, fetch or find report */
 static int
-parse_clause(struct parser *p, const char *kw, size_t kwat)
+parse_missing(struct parser *p, const struct clause *cl, struct flow_step *st,
+    size_t kwat)
 {
-	struct cur *c = p->c;
-	struct flow_step *st = last_step(p);
-	enum flow_step_kind k = st ? st->kind : STEP_SAY;
+	struct flow_outcome *o;
 
-	if (strcmp(kw, "check") == 0 || strcmp(kw, "tries") == 0) {
-		if (st == NULL || k != STEP_ASK)
-			return perr(p, kwat,
-			    "'%s' must follow an 'ask' (a "
-			    "clause belongs to the statement before it)",
-			    kw);
-		if (kw[0] == 'c') {
-			struct flow_check ck;
+	if (st->kind == STEP_LOOKUP)
+		o = &st->u.lookup.missing;
+	else if (st->kind == STEP_FETCH)
+		o = &st->u.fetch.missing;
+	else
+		o = &st->u.find.missing;
+	return parse_outcome(p, o, cl->kw, kwat);
+}
 
-			memset(&ck, 0, sizeof(ck));
-			set_pos(p, &ck.pos, kwat);
-			if (st->u.ask.nchecks >= FLOW_MAX_CHECKS)
-				return perr(p, kwat,
-				    "too many checks (at most "
-				    "%d)",
-				    FLOW_MAX_CHECKS);
-			skip_ws(c);
-			if (c->i < c->len && c->s[c->i] == '/') {
-				ck.kind = CHECK_REGEX;
-				if (read_regex(p, &ck.re, 0) < 0)
-					goto ckfail;
-			} else if (accept_kw(c, "number")) {
-				size_t at;
+/* failed TEXT [-> TARGET], after fetch */
+static int
+parse_failed(struct parser *p, const struct clause *cl, struct flow_step *st,
+    size_t kwat)
+{
+	return parse_outcome(p, &st->u.fetch.failed, cl->kw, kwat);
+}
 
-				ck.kind = CHECK_NUMBER;
-				if (read_number(p, "MIN", &ck.min) < 0)
-					goto ckfail;
-				skip_ws(c);
-				at = c->i;
-				if (read_number(p, "MAX", &ck.max) < 0)
-					goto ckfail;
-				if (ck.min > ck.max) {
-					perr(p, at,
-					    "MIN %g is greater than MAX "
-					    "%g",
-					    ck.min, ck.max);
-					goto ckfail;
-				}
-			} else {
-				perr(p, c->i,
-				    "expected /regex/ or 'number' "
-				    "after 'check'");
-				goto ckfail;
-			}
-			if (read_text(p, "the retry text", &ck.text) < 0 ||
-			    expect_eol(p, "the text") < 0)
-				goto ckfail;
-			APPEND(st->u.ask.checks, st->u.ask.nchecks, ck);
-			p->last_text =
-			    &st->u.ask.checks[st->u.ask.nchecks - 1].text;
-			return 0;
-		ckfail:
-			free_regex(&ck.re);
-			free_text(&ck.text);
-			return -1;
-		} else {
-			struct flow_text t;
-			double n;
-			size_t at;
+/* category TEXT | location TEXT | details TEXT, after report */
+static int
+parse_report_text(struct parser *p, const struct clause *cl,
+    struct flow_step *st, size_t kwat)
+{
+	struct flow_text *t;
+	int *has;
 
-			if (st->u.ask.has_tries_text)
-				return perr(
-				    p, kwat, "duplicate 'tries' clause");
-			skip_ws(c);
-			at = c->i;
-			if (read_number(p, "N", &n) < 0)
-				return -1;
-			if (n != floor(n) || n > 1000)
-				return perr(p, at,
-				    "tries must be a whole "
-				    "number up to 1000");
-			if (n < 1)
-				return perr(p, at, "tries must be at least 1");
-			if (read_text(
-				p, "the text said after the last try", &t) < 0)
-				return -1;
-			if (expect_eol(p, "the text") < 0) {
-				free_text(&t);
-				return -1;
-			}
-			st->u.ask.tries = (int)n;
-			st->u.ask.tries_text = t;
-			st->u.ask.has_tries_text = 1;
-			set_pos(p, &st->u.ask.tries_pos, kwat);
-			p->last_text = &st->u.ask.tries_text;
-			return 0;
-		}
+	if (cl->kw[0] == 'c') {
+		t = &st->u.report.category;
+		has = &st->u.report.has_category;
+	} else if (cl->kw[0] == 'l') {
+		t = &st->u.report.location;
+		has = &st->u.report.has_location;
+	} else {
+		t = &st->u.report.details;
+		has = &st->u.report.has_details;
 	}
-	if (strcmp(kw, "option") == 0) {
-		struct flow_option o;
-		size_t n;
-
-		if (st == NULL || k != STEP_MENU)
-			return perr(p, kwat,
-			    "'option' must follow a 'menu' (a "
-			    "clause belongs to the statement before it)");
-		if (st->u.menu.noptions >= FLOW_MAX_OPTIONS)
-			return perr(p, kwat, "too many options (at most %d)",
-			    FLOW_MAX_OPTIONS);
-		memset(&o, 0, sizeof(o));
-		set_pos(p, &o.pos, kwat);
-		if (read_text(p, "the option's text", &o.text) < 0)
-			goto optfail;
-		if (accept_tok(c, "=") && read_string(p, "the option's value",
-					      &o.value, &n, NULL) < 0)
-			goto optfail;
-		if (read_target(p, &o.target, 0) < 0 ||
-		    expect_eol(p, "the option") < 0)
-			goto optfail;
-		APPEND(st->u.menu.options, st->u.menu.noptions, o);
-		p->last_text =
-		    &st->u.menu.options[st->u.menu.noptions - 1].text;
-		return 0;
-	optfail:
-		free_text(&o.text);
-		free(o.value);
-		free_target(&o.target);
+	if (*has)
+		return perr(p, kwat, "duplicate '%s' clause", cl->kw);
+	if (read_text(p, "the text", t) < 0)
+		return -1;
+	if (expect_eol(p, "the text") < 0) {
+		free_text(t);
 		return -1;
 	}
-	if (strcmp(kw, "missing") == 0) {
-		if (st == NULL || (k != STEP_LOOKUP && k != STEP_FETCH &&
-				      k != STEP_FIND_REPORT))
-			return perr(p, kwat,
-			    "'missing' must follow a "
-			    "'lookup', 'fetch' or 'find report' (a clause "
-			    "belongs to the statement before it)");
-		return parse_outcome(p,
-		    k == STEP_LOOKUP  ? &st->u.lookup.missing
-		    : k == STEP_FETCH ? &st->u.fetch.missing
-				      : &st->u.find.missing,
-		    kw, kwat);
-	}
-	if (strcmp(kw, "failed") == 0) {
-		if (st == NULL || k != STEP_FETCH)
-			return perr(p, kwat,
-			    "'failed' must follow a 'fetch' "
-			    "(a clause belongs to the statement before it)");
-		return parse_outcome(p, &st->u.fetch.failed, kw, kwat);
-	}
-	/* category, location, details */
-	{
-		struct flow_text *t;
-		int *has;
+	*has = 1;
+	p->last_text = t;
+	return 0;
+}
 
-		if (st == NULL || k != STEP_REPORT)
-			return perr(p, kwat,
-			    "'%s' must follow a 'report' (a "
-			    "clause belongs to the statement before it)",
-			    kw);
-		if (kw[0] == 'c') {
-			t = &st->u.report.category;
-			has = &st->u.report.has_category;
-		} else if (kw[0] == 'l') {
-			t = &st->u.report.location;
-			has = &st->u.report.has_location;
-		} else {
-			t = &st->u.report.details;
-			has = &st->u.report.has_details;
-		}
-		if (*has)
-			return perr(p, kwat, "duplicate '%s' clause", kw);
-		if (read_text(p, "the text", t) < 0)
-			return -1;
-		if (expect_eol(p, "the text") < 0) {
-			free_text(t);
-			return -1;
-		}
-		*has = 1;
-		p->last_text = t;
-		return 0;
-	}
+static const struct clause clauses[] = {
+    {"check", STEP_BIT(STEP_ASK), "an 'ask'", parse_check},
+    {"tries", STEP_BIT(STEP_ASK), "an 'ask'", parse_tries},
+    {"option", STEP_BIT(STEP_MENU), "a 'menu'", parse_option},
+    {"missing",
+	STEP_BIT(STEP_LOOKUP) | STEP_BIT(STEP_FETCH) |
+	    STEP_BIT(STEP_FIND_REPORT),
+	"a 'lookup', 'fetch' or 'find report'", parse_missing},
+    {"failed", STEP_BIT(STEP_FETCH), "a 'fetch'", parse_failed},
+    {"category", STEP_BIT(STEP_REPORT), "a 'report'", parse_report_text},
+    {"location", STEP_BIT(STEP_REPORT), "a 'report'", parse_report_text},
+    {"details", STEP_BIT(STEP_REPORT), "a 'report'", parse_report_text},
+};
+
+/* The clause whose keyword is kw (lower case), or NULL. */
+static const struct clause *
+find_clause(const char *kw)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(clauses); i++)
+		if (strcmp(kw, clauses[i].kw) == 0)
+			return &clauses[i];
+	return NULL;
+}
+
+/*
+ * Parses a clause line of syntax cl whose keyword is at byte kwat; it
+ * belongs to the step before it, which must be of a kind cl follows.
+ */
+static int
+parse_clause(struct parser *p, const struct clause *cl, size_t kwat)
+{
+	struct flow_step *st = last_step(p);
+
+	if (st == NULL || (cl->follows & STEP_BIT(st->kind)) == 0)
+		return perr(p, kwat,
+		    "'%s' must follow %s (a clause belongs to the statement "
+		    "before it)",
+		    cl->kw, cl->after);
+	return cl->parse(p, cl, st, kwat);
 }
 
 /* LL "text": a translation of the TEXT before it. */
@@ -1445,17 +1598,45 @@ parse_translation(struct parser *p, size_t at)
 	return 0;
 }
 
-static const char *const step_kws[] = {"say", "ask", "menu", "set", "save",
-    "language", "if", "goto", "step", "end", "lookup", "fetch", "report",
-    "find", "subscribe", "unsubscribe"};
-static const char *const clause_kws[] = {"check", "tries", "option", "missing",
-    "failed", "category", "location", "details"};
+/*
+ * True when the line's first word (n bytes at start) begins a translation:
+ * two letters other than the keywords on and if, then blanks and a string.
+ * Leaves the cursor where it was.
+ */
+static int
+is_translation(struct cur *c, size_t start, size_t n)
+{
+	size_t save = c->i;
+	int yes;
+
+	if (n != 2 || !isalpha((unsigned char)c->s[start]) ||
+	    !isalpha((unsigned char)c->s[start + 1]) ||
+	    word_is(c->s + start, 2, "on") || word_is(c->s + start, 2, "if"))
+		return 0;
+	skip_ws(c);
+	yes = c->i < c->len && c->s[c->i] == '"' && save < c->i;
+	c->i = save;
+	return yes;
+}
+
+/*
+ * Forgets the statement before: what follows cannot attach to it (clauses
+ * and translations of a broken statement are skipped silently).
+ */
+static void
+new_statement(struct parser *p)
+{
+	p->last_is_step = 0;
+	p->last_text = NULL;
+}
 
 /* Parses one line (already checked for length and UTF-8). */
 static void
 parse_line(struct parser *p)
 {
 	struct cur *c = p->c;
+	const struct statement *sx;
+	const struct clause *cl;
 	char kw[16];
 	size_t start, n, i;
 	int broken;
@@ -1463,22 +1644,10 @@ parse_line(struct parser *p)
 	if (at_end(c))
 		return;
 	n = read_word(c, &start);
-
-	/* A translation: two letters, blanks, a string. */
-	if (n == 2 && isalpha((unsigned char)c->s[start]) &&
-	    isalpha((unsigned char)c->s[start + 1]) &&
-	    !word_is(c->s + start, 2, "on") &&
-	    !word_is(c->s + start, 2, "if")) {
-		size_t save = c->i;
-
-		skip_ws(c);
-		if (c->i < c->len && c->s[c->i] == '"' && save < c->i) {
-			c->i = save;
-			if (!p->tr_broken)
-				parse_translation(p, start);
-			return;
-		}
-		c->i = save;
+	if (is_translation(c, start, n)) {
+		if (!p->tr_broken)
+			parse_translation(p, start);
+		return;
 	}
 	if (n >= sizeof(kw)) {
 		perr(p, start, "unknown statement '%.*s'",
@@ -1490,8 +1659,7 @@ parse_line(struct parser *p)
 	kw[n] = '\0';
 
 	if (strcmp(kw, "flow") == 0) {
-		p->last_is_step = 0;
-		p->last_text = NULL;
+		new_statement(p);
 		flow_free(p->orphan);
 		p->orphan = NULL;
 		p->flow = NULL;
@@ -1499,56 +1667,36 @@ parse_line(struct parser *p)
 		p->stmt_broken = p->tr_broken = broken;
 		return;
 	}
-	for (i = 0; i < nitems(clause_kws); i++)
-		if (strcmp(kw, clause_kws[i]) == 0) {
-			if (p->flow == NULL) {
-				perr(p, start,
-				    "'%s' before the first 'flow' "
-				    "line",
-				    kw);
-				return;
-			}
-			/* The clause of a broken statement: already told. */
-			if (p->stmt_broken)
-				return;
-			broken = parse_clause(p, kw, start) < 0;
-			if (broken)
-				p->last_text = NULL;
-			p->tr_broken = broken;
-			return;
-		}
-	if (strcmp(kw, "on") == 0) {
-		if (p->flow == NULL) {
-			perr(p, start, "'on' before the first 'flow' line");
-			return;
-		}
-		p->last_is_step = 0;
-		p->last_text = NULL;
-		broken = parse_on(p, start) < 0;
-		p->stmt_broken = p->tr_broken = broken;
+	sx = find_statement(kw);
+	cl = find_clause(kw);
+	if (sx == NULL && cl == NULL && strcmp(kw, "on") != 0) {
+		perr(p, start, "unknown statement '%.*s'",
+		    (int)(n > 40 ? 40 : n), c->s + start);
+		new_statement(p);
+		p->stmt_broken = p->tr_broken = 1;
 		return;
 	}
-	for (i = 0; i < nitems(step_kws); i++)
-		if (strcmp(kw, step_kws[i]) == 0) {
-			if (p->flow == NULL) {
-				perr(p, start,
-				    "'%s' before the first 'flow' "
-				    "line",
-				    kw);
-				return;
-			}
-			/* A broken statement takes its clauses with it. */
-			p->last_is_step = 0;
-			p->last_text = NULL;
-			broken = parse_step(p, kw, start) < 0;
-			p->stmt_broken = p->tr_broken = broken;
+	if (p->flow == NULL) {
+		perr(p, start, "'%s' before the first 'flow' line", kw);
+		return;
+	}
+	if (cl != NULL) {
+		/* The clause of a broken statement: already told. */
+		if (p->stmt_broken)
 			return;
-		}
-	perr(p, start, "unknown statement '%.*s'", (int)(n > 40 ? 40 : n),
-	    c->s + start);
-	p->last_is_step = 0;
-	p->last_text = NULL;
-	p->stmt_broken = p->tr_broken = 1;
+		broken = parse_clause(p, cl, start) < 0;
+		if (broken)
+			p->last_text = NULL;
+		p->tr_broken = broken;
+		return;
+	}
+	/* A statement: a broken one takes its clauses with it. */
+	new_statement(p);
+	if (sx != NULL)
+		broken = parse_step(p, sx, start) < 0;
+	else
+		broken = parse_on(p, start) < 0;
+	p->stmt_broken = p->tr_broken = broken;
 }
 
 /*
@@ -1675,205 +1823,4 @@ flow_parse_buffer(struct flowset *set, const char *file, const char *data,
 	flow_free(p.orphan);
 	set->nerrors += (size_t)p.errors;
 	return p.errors > 0 ? -1 : 0;
-}
-
-/* ---- helpers for the engine ---- */
-
-/*
- * The one match context every match runs with, made on first use and kept
- * for the life of the process: it bounds the steps, the backtracking depth
- * and the heap of the interpreter, and gives JIT code a stack of bounded
- * size (the match limit binds JIT code too; the depth and heap limits do
- * not, the JIT stack does that). Matches run on the loop thread only.
- */
-static pcre2_match_context *regex_mctx;
-static pcre2_jit_stack *regex_jit_stack;
-
-/* Rate limit of the warning for a match that hit a limit. */
-static uint64_t regex_limit_hits;       /* every hit since start */
-static uint64_t regex_limit_unsaid;     /* hits since the last warning */
-static int64_t regex_limit_warned = -1; /* mono_ms() of it, -1: never */
-
-static pcre2_match_context *
-regex_context(void)
-{
-	if (regex_mctx != NULL)
-		return regex_mctx;
-	regex_mctx = pcre2_match_context_create(NULL);
-	if (regex_mctx == NULL)
-		fatalx("flows: out of memory");
-	pcre2_set_match_limit(regex_mctx, FLOW_REGEX_MATCH_LIMIT);
-	pcre2_set_depth_limit(regex_mctx, FLOW_REGEX_DEPTH_LIMIT);
-	pcre2_set_heap_limit(regex_mctx, FLOW_REGEX_HEAP_LIMIT_KIB);
-	/* NULL when PCRE2 has no JIT: then no code is JIT compiled either. */
-	regex_jit_stack = pcre2_jit_stack_create(
-	    FLOW_REGEX_JIT_STACK_MIN, FLOW_REGEX_JIT_STACK_MAX, NULL);
-	if (regex_jit_stack != NULL)
-		pcre2_jit_stack_assign(regex_mctx, NULL, regex_jit_stack);
-	return regex_mctx;
-}
-
-/* True for the match errors that mean a limit was hit. */
-static int
-is_limit_error(int rc)
-{
-	return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
-	       rc == PCRE2_ERROR_HEAPLIMIT ||
-	       rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_NOMEMORY;
-}
-
-/*
- * Counts a match that hit a limit and warns about it, at most once per
- * FLOW_REGEX_WARN_MS: the regex's file and line, never the subject (it holds
- * what a resident sent).
- */
-static void
-limit_hit(const struct flow_regex *re)
-{
-	int64_t now = mono_ms();
-
-	regex_limit_hits++;
-	regex_limit_unsaid++;
-	if (regex_limit_warned >= 0 &&
-	    now - regex_limit_warned < FLOW_REGEX_WARN_MS)
-		return;
-	log_warn("flows",
-	    "regex hit its match limit, counted as no match: %s:%u "
-	    "hits=%" PRIu64,
-	    re->pos.file ? re->pos.file : "?", re->pos.line,
-	    regex_limit_unsaid);
-	regex_limit_warned = now;
-	regex_limit_unsaid = 0;
-}
-
-uint64_t
-flow_regex_limit_hits(void)
-{
-	return regex_limit_hits;
-}
-
-int
-flow_regex_match(const struct flow_regex *re, const char *subject, size_t len,
-    pcre2_match_data *md)
-{
-	pcre2_match_data *own = NULL;
-	int rc;
-
-	if (re->code == NULL)
-		return -1;
-	if (md == NULL) {
-		own = pcre2_match_data_create_from_pattern(re->code, NULL);
-		if (own == NULL)
-			return -1;
-		md = own;
-	}
-	rc = pcre2_match(
-	    re->code, (PCRE2_SPTR)subject, len, 0, 0, md, regex_context());
-	pcre2_match_data_free(own);
-	if (rc >= 0)
-		return 1;
-	if (rc == PCRE2_ERROR_NOMATCH)
-		return 0;
-	if (is_limit_error(rc)) {
-		limit_hit(re);
-		return 0;
-	}
-	return -1;
-}
-
-int
-flow_regex_groups(const struct flow_regex *re, const char *subject,
-    pcre2_match_data *md, flow_group_cb cb, void *arg)
-{
-	uint32_t count = 0, size = 0, i;
-	PCRE2_SPTR table;
-	PCRE2_SIZE *ov;
-	uint32_t npairs;
-	int rc;
-
-	if (pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count) != 0 ||
-	    count == 0)
-		return 0;
-	pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
-	pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
-	ov = pcre2_get_ovector_pointer(md);
-	npairs = pcre2_get_ovector_count(md);
-	for (i = 0; i < count; i++) {
-		PCRE2_SPTR e = table + (size_t)i * size;
-		uint32_t g = ((uint32_t)e[0] << 8) | e[1];
-
-		if (g >= npairs || ov[2 * g] == PCRE2_UNSET)
-			continue;
-		rc = cb(arg, (const char *)e + 2, subject + ov[2 * g],
-		    ov[2 * g + 1] - ov[2 * g]);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-const struct template *
-flow_text_pick(const struct flow_text *text, const char *lang)
-{
-	size_t i;
-
-	if (lang != NULL)
-		for (i = 0; i < text->ntr; i++)
-			if (strcmp(text->tr[i].lang, lang) == 0)
-				return text->tr[i].tmpl;
-	return text->tmpl;
-}
-
-int
-flow_find_label(const struct flow *flow, const char *name, size_t *idx)
-{
-	size_t i;
-
-	for (i = 0; i < flow->nsteps; i++)
-		if (flow->steps[i].kind == STEP_LABEL &&
-		    strcmp(flow->steps[i].name, name) == 0) {
-			*idx = i;
-			return 0;
-		}
-	return -1;
-}
-
-const char *
-flow_step_kind_name(enum flow_step_kind k)
-{
-	switch (k) {
-	case STEP_SAY:
-		return "say";
-	case STEP_ASK:
-		return "ask";
-	case STEP_MENU:
-		return "menu";
-	case STEP_SET:
-		return "set";
-	case STEP_SAVE:
-		return "save";
-	case STEP_LANGUAGE:
-		return "language";
-	case STEP_IF:
-		return "if";
-	case STEP_GOTO:
-		return "goto";
-	case STEP_LABEL:
-		return "step";
-	case STEP_END:
-		return "end";
-	case STEP_LOOKUP:
-		return "lookup";
-	case STEP_FETCH:
-		return "fetch";
-	case STEP_REPORT:
-		return "report";
-	case STEP_FIND_REPORT:
-		return "find report";
-	case STEP_SUBSCRIBE:
-		return "subscribe";
-	case STEP_UNSUBSCRIBE:
-		return "unsubscribe";
-	}
-	return "?";
 }

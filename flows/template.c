@@ -94,16 +94,85 @@ check_path(const char *s, size_t len)
 	return -1;
 }
 
+/*
+ * Ends the literal run in lit, if any, as a part starting at byte litstart
+ * of src; lit is left empty.
+ */
+static void
+flush_literal(struct template *t, size_t *cap, struct buf *lit, const char *src,
+    size_t litstart)
+{
+	struct template_part *p;
+
+	if (lit->len == 0)
+		return;
+	p = add_part(t, cap);
+	p->kind = TPART_LITERAL;
+	p->len = lit->len;
+	p->text = buf_steal(lit);
+	p->col = template_utf8_chars(src, litstart) + 1;
+}
+
+/*
+ * Finds the end of the placeholder whose '{' is at byte i of src and checks
+ * it. Returns the byte of its '}', or -1 with err set.
+ */
+static long
+placeholder_end(
+    const char *src, size_t len, size_t i, struct template_error *err)
+{
+	size_t j;
+	long bad;
+
+	for (j = i + 1; j < len && src[j] != '}' && src[j] != '{'; j++)
+		;
+	if (j == len || src[j] == '{') {
+		set_error(err, src, i,
+		    "unclosed '{' (write '{{' for "
+		    "a literal brace)");
+		return -1;
+	}
+	if (j - i - 1 > TEMPLATE_MAX_NAME) {
+		set_error(err, src, i + 1, "placeholder too long");
+		return -1;
+	}
+	if ((bad = check_path(src + i + 1, j - i - 1)) >= 0) {
+		set_error(err, src, i + 1 + (size_t)bad,
+		    "bad placeholder: expected {name} or "
+		    "{name.field}");
+		return -1;
+	}
+	return (long)j;
+}
+
+/* Adds the placeholder src[i] = '{' .. src[j] = '}' as a part. */
+static void
+add_var(struct template *t, size_t *cap, const char *src, size_t i, size_t j)
+{
+	struct template_part *p;
+	const char *dot;
+
+	p = add_part(t, cap);
+	p->kind = TPART_VAR;
+	p->text = xstrndup(src + i + 1, j - i - 1);
+	p->len = j - i - 1;
+	p->col = template_utf8_chars(src, i) + 1;
+	if ((dot = strchr(p->text, '.')) != NULL) {
+		p->root = xstrndup(p->text, (size_t)(dot - p->text));
+		p->field = xstrdup(dot + 1);
+	} else
+		p->root = xstrdup(p->text);
+	t->nvars++;
+}
+
 int
 template_compile(const char *src, size_t len, struct template **out,
     struct template_error *err)
 {
 	struct template *t;
-	struct template_part *p;
 	struct buf lit;
-	size_t cap = 0, i = 0, litstart = 0, j;
-	long bad;
-	const char *dot;
+	size_t cap = 0, i = 0, litstart = 0;
+	long j;
 
 	*out = NULL;
 	if (len > TEMPLATE_MAX_SRC) {
@@ -144,53 +213,14 @@ template_compile(const char *src, size_t len, struct template **out,
 			i++;
 			continue;
 		}
-		/* A placeholder: find its closing brace on this text. */
-		for (j = i + 1; j < len && src[j] != '}' && src[j] != '{'; j++)
-			;
-		if (j == len || src[j] == '{') {
-			set_error(err, src, i,
-			    "unclosed '{' (write '{{' for "
-			    "a literal brace)");
+		/* A placeholder: its closing brace is on this text. */
+		if ((j = placeholder_end(src, len, i, err)) < 0)
 			goto fail;
-		}
-		if (j - i - 1 > TEMPLATE_MAX_NAME) {
-			set_error(err, src, i + 1, "placeholder too long");
-			goto fail;
-		}
-		if ((bad = check_path(src + i + 1, j - i - 1)) >= 0) {
-			set_error(err, src, i + 1 + (size_t)bad,
-			    "bad placeholder: expected {name} or "
-			    "{name.field}");
-			goto fail;
-		}
-		if (lit.len > 0) {
-			p = add_part(t, &cap);
-			p->kind = TPART_LITERAL;
-			p->len = lit.len;
-			p->text = buf_steal(&lit);
-			p->col = template_utf8_chars(src, litstart) + 1;
-			buf_init(&lit, TEMPLATE_MAX_SRC + 1);
-		}
-		p = add_part(t, &cap);
-		p->kind = TPART_VAR;
-		p->text = xstrndup(src + i + 1, j - i - 1);
-		p->len = j - i - 1;
-		p->col = template_utf8_chars(src, i) + 1;
-		if ((dot = strchr(p->text, '.')) != NULL) {
-			p->root = xstrndup(p->text, (size_t)(dot - p->text));
-			p->field = xstrdup(dot + 1);
-		} else
-			p->root = xstrdup(p->text);
-		t->nvars++;
-		i = j + 1;
+		flush_literal(t, &cap, &lit, src, litstart);
+		add_var(t, &cap, src, i, (size_t)j);
+		i = (size_t)j + 1;
 	}
-	if (lit.len > 0) {
-		p = add_part(t, &cap);
-		p->kind = TPART_LITERAL;
-		p->len = lit.len;
-		p->text = buf_steal(&lit);
-		p->col = template_utf8_chars(src, litstart) + 1;
-	}
+	flush_literal(t, &cap, &lit, src, litstart);
 	buf_free(&lit);
 	*out = t;
 	return 0;

@@ -141,27 +141,28 @@ post_message(struct gateway *gw, struct http_request *req)
 static void
 get_message(struct gateway *gw, struct http_request *req, int64_t id)
 {
-	struct outq_info m;
+	struct store_msg m;
 	char created[32], updated[32];
 	json_t *o;
 
-	if (outq_get(gw->store, id, &m) != 0) {
+	if (store_msg_get(gw->store, id, &m) != 0) {
 		answer_error(req, 404, "no such message");
 		return;
 	}
 	iso8601_utc(m.created, created, sizeof(created));
 	iso8601_utc(m.updated, updated, sizeof(updated));
 	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s}", "id",
-	    (json_int_t)m.id, "direction", m.direction, "channel", m.channel,
-	    strcmp(m.direction, "out") == 0 ? "to" : "from", m.phone, "state",
-	    m.state, "attempts", m.attempts, "segments", m.segments, "created",
-	    created, "updated", updated);
+	    (json_int_t)m.id, "direction",
+	    m.direction == MSG_OUT ? "out" : "in", "channel", m.channel,
+	    m.direction == MSG_OUT ? "to" : "from", m.phone, "state",
+	    msg_state_name(m.state), "attempts", m.attempts, "segments",
+	    m.segments, "created", created, "updated", updated);
 	json_object_set_new(
 	    o, "error", m.error ? json_string(m.error) : json_null());
 	if (m.provider_id != NULL)
 		json_object_set_new(
 		    o, "provider_id", json_string(m.provider_id));
-	outq_info_free(&m);
+	store_msg_free(&m);
 	answer_json(req, 200, o);
 }
 

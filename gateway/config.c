@@ -1,22 +1,24 @@
 /*
  * config.c: reads and checks the INI config file.
  *
- * Loading runs in two passes. The first drives inih's ini_parse_stream()
- * with a reader of our own that hands it one physical line at a time, so
- * the line counter here is always the line inih is working on. The reader
- * also does what inih cannot do for us:
- *  - it reports lines longer than inih's line buffer (inih would silently
- *    split them into two lines);
- *  - it strips leading white space, so an indented line is an ordinary line
- *    and never an inih "continuation" of the previous value;
- *  - it records section headers itself (inih tells the handler nothing
- *    about a section without keys) and reports malformed ones;
- *  - it decodes double-quoted values ("...", with \" and \\), which inih
- *    would cut at a " ;" inside the quotes, and passes inih a one-character
- *    marker in their place;
- *  - it reports lines that are not "key = value", so inih never finds an
- *    error of its own and every syntax error gets a finding.
- * The inih handler only stores (section, key, value, line) entries.
+ * Loading runs in two passes. The first, lex(), reads the file one physical
+ * line at a time and keeps the sections and "key = value" entries, each
+ * with its line; every line it cannot read is a finding at that line, and
+ * it goes on with the next one, so one run reports every syntax error.
+ *
+ * Why our own lexer, not inih: inih could not give the findings `baraza
+ * check` promises. It reports only the first bad line (its return value,
+ * with no reason) and nothing of the others, splits lines longer than its
+ * compiled-in buffer into two, reads an indented line as the continuation
+ * of the previous value, tells nothing about a section without keys, cuts
+ * a quoted value at a " ;" inside the quotes, and its behaviour depends on
+ * how the system's library was compiled (line length, comments, the
+ * handler's signature with INI_HANDLER_LINENO). The code that used it
+ * pre-lexed every line itself and handed inih a rewritten one, so inih did
+ * nothing for us but cost a dependency. The lexer below keeps every
+ * finding and line number exactly as they were with Debian's inih 55: the
+ * 197-character line limit (inih's 200-byte buffer), and, for the odd lines
+ * that start with \v, \f or \r, inih's own reading (see key_entry).
  *
  * The second pass walks the entries of each section against the key table
  * (config_keys[] below, the one place where keys are declared), parses and
@@ -37,8 +39,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <ini.h>
 
 #include "flows/template.h"
 #include "lib/log.h"
@@ -251,15 +251,12 @@ struct parser {
 	const char *dir;  /* folder for relative paths */
 	struct config_errors *errs;
 
-	/* Input, consumed by reader(). */
+	/* Input, consumed by lex(). */
 	const char *data;
 	size_t len, pos;
-	int line; /* line last handed to inih */
-
-	/* The quoted value the reader decoded on line quoted_line. */
-	char *quoted;
-	int quoted_line;
-	int quoted_bad; /* it was malformed and is already reported */
+	int line;          /* the line being read */
+	char last_key[50]; /* the key written last, for key_entry */
+	int syntax_line;   /* first line key_entry found bad, or 0 */
 
 	/* Sections and entries. */
 	struct section *sections;
@@ -714,55 +711,156 @@ field_free(const struct config_key *k, void *base)
 	}
 }
 
+/* T_STRING, T_SECRET, T_PATH: text without control characters. */
+static char *
+parse_text_value(
+    struct parser *p, const struct config_key *k, const char *s, void *base)
+{
+	char *msg, *str;
+	size_t i, n = strlen(s);
+
+	if (n < (size_t)k->min)
+		return xstrdup("must not be empty");
+	if (n > (size_t)k->max)
+		return xasprintf("at most %" PRId64 " characters", k->max);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < ' ' && s[i] != '\t')
+			return xstrdup("control characters are not "
+				       "allowed");
+	str = k->type == T_PATH ? resolve_path(p->dir, s) : xstrdup(s);
+	if (k->check != NULL && (msg = k->check(k, &str)) != NULL) {
+		free(str);
+		return msg;
+	}
+	field_free(k, base);
+	*(char **)((char *)base + k->offset) = str;
+	return NULL;
+}
+
+/* T_URL */
+static char *
+parse_url_value(const struct config_key *k, const char *s, void *base)
+{
+	char *msg, *str = NULL;
+
+	if ((msg = parse_url(s, &str)) != NULL)
+		return msg;
+	if (strlen(str) > (size_t)k->max) {
+		free(str);
+		return xasprintf("at most %" PRId64 " characters", k->max);
+	}
+	field_free(k, base);
+	*(char **)((char *)base + k->offset) = str;
+	return NULL;
+}
+
+/* T_ENUM: one of k->names, stored as its index. */
+static char *
+parse_enum_value(const struct config_key *k, const char *s, int *f)
+{
+	struct buf b;
+	size_t i;
+
+	for (i = 0; k->names[i] != NULL; i++) {
+		if (strcmp(s, k->names[i]) == 0) {
+			*f = (int)i;
+			return NULL;
+		}
+	}
+	buf_init(&b, 1024);
+	buf_puts(&b, "expected one of");
+	for (i = 0; k->names[i] != NULL; i++)
+		buf_printf(&b, "%s %s", i ? "," : "", k->names[i]);
+	return buf_steal(&b);
+}
+
+/* T_DURATION, within k->min..k->max milliseconds. */
+static char *
+parse_duration_value(const struct config_key *k, const char *s, int64_t *f)
+{
+	char b1[32], b2[32];
+	int64_t v;
+
+	if (config_parse_duration(s, &v) < 0)
+		return xstrdup("expected a duration such as 30s, 15m, "
+			       "6h");
+	if (v < k->min || v > k->max) {
+		fmt_duration(k->min, b1, sizeof(b1));
+		fmt_duration(k->max, b2, sizeof(b2));
+		return xasprintf("must be between %s and %s", b1, b2);
+	}
+	*f = v;
+	return NULL;
+}
+
+/* T_RATE, within k->min..k->max events a day. */
+static char *
+parse_rate_value(const struct config_key *k, const char *s, struct rate *f)
+{
+	char b1[32], b2[32];
+	struct rate r;
+
+	if (config_parse_rate(s, &r) < 0)
+		return xstrdup("expected a rate such as 20/s, 6/min, "
+			       "100/h");
+	if (r.count * DAY_MS < k->min * r.period_ms ||
+	    r.count * DAY_MS > k->max * r.period_ms) {
+		fmt_rate(k->min, b1, sizeof(b1));
+		fmt_rate(k->max, b2, sizeof(b2));
+		return xasprintf("must be between %s and %s", b1, b2);
+	}
+	*f = r;
+	return NULL;
+}
+
+/* T_WORDS, then the key's own check. */
+static char *
+parse_words_value(const struct config_key *k, const char *s, void *base)
+{
+	struct config_words w = {NULL, 0};
+	char *msg;
+
+	if ((msg = parse_words(k, s, &w)) != NULL ||
+	    (k->check != NULL && (msg = k->check(k, &w)) != NULL)) {
+		words_free(&w);
+		return msg;
+	}
+	field_free(k, base);
+	*(struct config_words *)((char *)base + k->offset) = w;
+	return NULL;
+}
+
+/* T_ADDR */
+static char *
+parse_addr_value(const struct config_key *k, const char *s, void *base)
+{
+	struct config_addr a = {NULL, 0};
+	char *msg;
+
+	if ((msg = parse_addr(s, &a)) != NULL)
+		return msg;
+	field_free(k, base);
+	*(struct config_addr *)((char *)base + k->offset) = a;
+	return NULL;
+}
+
 static char *
 parse_value(
     struct parser *p, const struct config_key *k, const char *s, void *base)
 {
 	void *f = (char *)base + k->offset;
-	char b1[32], b2[32], *msg = NULL, *str = NULL;
-	struct config_words w = {NULL, 0};
-	struct config_addr a = {NULL, 0};
-	struct rate r;
+	const char *q = s;
 	int64_t v;
-	size_t i, n;
 	int bv;
-	const char *q;
 
 	switch (k->type) {
 	case T_STRING:
 	case T_SECRET:
 	case T_PATH:
-		n = strlen(s);
-		if (n < (size_t)k->min)
-			return xstrdup("must not be empty");
-		if (n > (size_t)k->max)
-			return xasprintf(
-			    "at most %" PRId64 " characters", k->max);
-		for (i = 0; i < n; i++)
-			if ((unsigned char)s[i] < ' ' && s[i] != '\t')
-				return xstrdup("control characters are not "
-					       "allowed");
-		str = k->type == T_PATH ? resolve_path(p->dir, s) : xstrdup(s);
-		if (k->check != NULL && (msg = k->check(k, &str)) != NULL) {
-			free(str);
-			return msg;
-		}
-		field_free(k, base);
-		*(char **)f = str;
-		break;
+		return parse_text_value(p, k, s, base);
 	case T_URL:
-		if ((msg = parse_url(s, &str)) != NULL)
-			return msg;
-		if (strlen(str) > (size_t)k->max) {
-			free(str);
-			return xasprintf(
-			    "at most %" PRId64 " characters", k->max);
-		}
-		field_free(k, base);
-		*(char **)f = str;
-		break;
+		return parse_url_value(k, s, base);
 	case T_INT:
-		q = s;
 		if (parse_digits(&q, &v) < 0 || *q != '\0')
 			return xstrdup("expected a whole number");
 		if (v < k->min || v > k->max)
@@ -770,67 +868,22 @@ parse_value(
 					 " and %" PRId64,
 			    k->min, k->max);
 		*(int *)f = (int)v;
-		break;
+		return NULL;
 	case T_BOOL:
 		if (config_parse_bool(s, &bv) < 0)
 			return xstrdup("expected yes or no");
 		*(int *)f = bv;
-		break;
+		return NULL;
 	case T_ENUM:
-		for (i = 0; k->names[i] != NULL; i++)
-			if (strcmp(s, k->names[i]) == 0)
-				break;
-		if (k->names[i] == NULL) {
-			struct buf b;
-
-			buf_init(&b, 1024);
-			buf_puts(&b, "expected one of");
-			for (i = 0; k->names[i] != NULL; i++)
-				buf_printf(
-				    &b, "%s %s", i ? "," : "", k->names[i]);
-			return buf_steal(&b);
-		}
-		*(int *)f = (int)i;
-		break;
+		return parse_enum_value(k, s, f);
 	case T_DURATION:
-		if (config_parse_duration(s, &v) < 0)
-			return xstrdup("expected a duration such as 30s, 15m, "
-				       "6h");
-		if (v < k->min || v > k->max) {
-			fmt_duration(k->min, b1, sizeof(b1));
-			fmt_duration(k->max, b2, sizeof(b2));
-			return xasprintf("must be between %s and %s", b1, b2);
-		}
-		*(int64_t *)f = v;
-		break;
+		return parse_duration_value(k, s, f);
 	case T_RATE:
-		if (config_parse_rate(s, &r) < 0)
-			return xstrdup("expected a rate such as 20/s, 6/min, "
-				       "100/h");
-		/* count/period within [min, max] events a day. */
-		if (r.count * DAY_MS < k->min * r.period_ms ||
-		    r.count * DAY_MS > k->max * r.period_ms) {
-			fmt_rate(k->min, b1, sizeof(b1));
-			fmt_rate(k->max, b2, sizeof(b2));
-			return xasprintf("must be between %s and %s", b1, b2);
-		}
-		*(struct rate *)f = r;
-		break;
+		return parse_rate_value(k, s, f);
 	case T_WORDS:
-		if ((msg = parse_words(k, s, &w)) != NULL ||
-		    (k->check != NULL && (msg = k->check(k, &w)) != NULL)) {
-			words_free(&w);
-			return msg;
-		}
-		field_free(k, base);
-		*(struct config_words *)f = w;
-		break;
+		return parse_words_value(k, s, base);
 	case T_ADDR:
-		if ((msg = parse_addr(s, &a)) != NULL)
-			return msg;
-		field_free(k, base);
-		*(struct config_addr *)f = a;
-		break;
+		return parse_addr_value(k, s, base);
 	}
 	return NULL;
 }
@@ -901,8 +954,67 @@ apply_defaults(
 }
 
 /*
- * First pass: the reader and the inih handler.
+ * First pass: the lexer. Each physical line is blank, a comment, a section
+ * header or a "key = value" entry; sections and entries are kept for the
+ * second pass, every other line is an error at its line.
  */
+
+#define BOM "\xEF\xBB\xBF"
+
+/* A blank: what may stand around keys, values and section names. */
+static int
+is_blank(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Any white space, as isspace() in the C locale (see key_entry). */
+static int
+is_space(int c)
+{
+	return is_blank(c) || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/*
+ * Where the text of s..e ends: at its first inline comment, a ';' right
+ * after a character for which space() is true (never the first character),
+ * or at e.
+ */
+static const char *
+comment_start(const char *s, const char *e, int (*space)(int))
+{
+	const char *c;
+
+	if (s == e)
+		return e;
+	for (c = s + 1; c < e; c++)
+		if (*c == ';' && space((unsigned char)c[-1]))
+			return c;
+	return e;
+}
+
+/* The first '=' or ':' of s..e before an inline comment, or NULL. */
+static const char *
+find_sep(const char *s, const char *e, int (*space)(int))
+{
+	const char *end = comment_start(s, e, space), *c;
+
+	for (c = s; c < end; c++)
+		if (*c == '=' || *c == ':')
+			return c;
+	return NULL;
+}
+
+/* Trims white space (is_space) off both ends of s..*e; returns the start. */
+static const char *
+trim_space(const char *s, const char **e)
+{
+	while (s < *e && is_space((unsigned char)*s))
+		s++;
+	while (*e > s && is_space((unsigned char)(*e)[-1]))
+		(*e)--;
+	return s;
+}
 
 static int
 valid_channel_name(const char *s)
@@ -913,22 +1025,80 @@ valid_channel_name(const char *s)
 	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
-/* Handles a section header line [..] (without leading space). */
+/*
+ * Checks a second [gateway] or [reports] (kind); returns -1 after reporting
+ * a duplicate, else 0.
+ */
+static int
+single_section(struct parser *p, enum section_kind kind, const char *name)
+{
+	size_t i;
+
+	if ((kind == SEC_GATEWAY ? p->ngateway++ : p->nreports++) == 0)
+		return 0;
+	for (i = 0; i < p->nsections; i++)
+		if (p->sections[i].kind == kind)
+			break;
+	finding(p, p->line, "duplicate section [%s] (first at line %d)", name,
+	    p->sections[i].line);
+	return -1;
+}
+
+/*
+ * Checks the NAME of [channel NAME] (name, without leading blanks); returns
+ * -1 after reporting what is wrong, else 0 and counts the channel.
+ */
+static int
+channel_section(struct parser *p, const char *name)
+{
+	size_t i;
+
+	if (*name == '\0') {
+		finding(p, p->line,
+		    "missing channel name: expected "
+		    "[channel NAME]");
+		return -1;
+	}
+	if (!valid_channel_name(name)) {
+		finding(p, p->line,
+		    "bad channel name '%s': expected 1 to %d of "
+		    "a-z 0-9 _ -",
+		    name, CONFIG_MAX_NAME);
+		return -1;
+	}
+	for (i = 0; i < p->nsections; i++) {
+		if (p->sections[i].kind == SEC_CHANNEL &&
+		    strcmp(p->sections[i].name, name) == 0) {
+			finding(p, p->line,
+			    "duplicate channel '%s' (first at line "
+			    "%d)",
+			    name, p->sections[i].line);
+			return -1;
+		}
+	}
+	if (p->nchans >= CONFIG_MAX_CHANNELS) {
+		finding(p, p->line, "too many channels (at most %d)",
+		    CONFIG_MAX_CHANNELS);
+		return -1;
+	}
+	p->nchans++;
+	return 0;
+}
+
+/* Handles a section header line [..] (without leading blanks). */
 static void
 section_line(struct parser *p, const char *l, size_t n)
 {
 	const char *close = memchr(l, ']', n), *rest;
 	char *inner, *name;
 	enum section_kind kind = SEC_CHANNEL;
-	size_t i;
 
 	p->cur = CUR_IGNORED;
 	if (close == NULL) {
 		finding(p, p->line, "expected ']' to close the section name");
 		return;
 	}
-	for (rest = close + 1; rest < l + n && (*rest == ' ' || *rest == '\t');
-	     rest++)
+	for (rest = close + 1; rest < l + n && is_blank(*rest); rest++)
 		;
 	if (rest < l + n && *rest != ';' && *rest != '#') {
 		finding(p, p->line, "unexpected text after the section name");
@@ -938,49 +1108,15 @@ section_line(struct parser *p, const char *l, size_t n)
 	name = str_trim(inner);
 	if (strcmp(name, "gateway") == 0 || strcmp(name, "reports") == 0) {
 		kind = name[0] == 'g' ? SEC_GATEWAY : SEC_REPORTS;
-		if ((kind == SEC_GATEWAY ? p->ngateway++ : p->nreports++) > 0) {
-			for (i = 0; i < p->nsections; i++)
-				if (p->sections[i].kind == kind)
-					break;
-			finding(p, p->line,
-			    "duplicate section [%s] (first at line %d)", name,
-			    p->sections[i].line);
+		if (single_section(p, kind, name) < 0)
 			goto out;
-		}
 	} else if (strncmp(name, "channel", 7) == 0 &&
-		   (name[7] == '\0' || name[7] == ' ' || name[7] == '\t')) {
+		   (name[7] == '\0' || is_blank(name[7]))) {
 		name += 7;
-		while (*name == ' ' || *name == '\t')
+		while (is_blank(*name))
 			name++;
-		if (*name == '\0') {
-			finding(p, p->line,
-			    "missing channel name: expected "
-			    "[channel NAME]");
+		if (channel_section(p, name) < 0)
 			goto out;
-		}
-		if (!valid_channel_name(name)) {
-			finding(p, p->line,
-			    "bad channel name '%s': expected 1 to %d of "
-			    "a-z 0-9 _ -",
-			    name, CONFIG_MAX_NAME);
-			goto out;
-		}
-		for (i = 0; i < p->nsections; i++) {
-			if (p->sections[i].kind == SEC_CHANNEL &&
-			    strcmp(p->sections[i].name, name) == 0) {
-				finding(p, p->line,
-				    "duplicate channel '%s' (first at line "
-				    "%d)",
-				    name, p->sections[i].line);
-				goto out;
-			}
-		}
-		if (p->nchans >= CONFIG_MAX_CHANNELS) {
-			finding(p, p->line, "too many channels (at most %d)",
-			    CONFIG_MAX_CHANNELS);
-			goto out;
-		}
-		p->nchans++;
 	} else {
 		finding(p, p->line,
 		    "unknown section [%s]: expected [gateway], "
@@ -1043,128 +1179,179 @@ decode_quoted(struct parser *p, const char *q, const char *end)
 }
 
 /*
- * The ini_reader: copies the next physical line, rewritten as described at
- * the top of this file, into str (num bytes).
+ * Keeps the entry key = value (both owned; value NULL when it was already
+ * reported) of the current line in the current section.
  */
-static char *
-reader(char *str, int num, void *stream)
+static void
+add_entry(struct parser *p, char *key, char *value)
 {
-	struct parser *p = stream;
-	const char *l, *nl, *sep, *v;
-	size_t n, max;
-
-	if (p->pos >= p->len || num < 4)
-		return NULL;
-	l = p->data + p->pos;
-	nl = memchr(l, '\n', p->len - p->pos);
-	n = nl ? (size_t)(nl - l) : p->len - p->pos;
-	p->pos += n + (nl != NULL);
-	p->line++;
-	free(p->quoted);
-	p->quoted = NULL;
-	p->quoted_bad = 0;
-	if (n > 0 && l[n - 1] == '\r')
-		n--;
-	if (p->line == 1 && n >= 3 && memcmp(l, "\xEF\xBB\xBF", 3) == 0) {
-		l += 3;
-		n -= 3;
-	}
-
-	/* inih needs room for "\r\n\0" after the longest line. */
-	max = (size_t)num - 3;
-	if (n > max) {
-		finding(p, p->line,
-		    "line is too long (%zu characters, at most "
-		    "%zu)",
-		    n, max);
-		goto blank;
-	}
-	if (memchr(l, '\0', n) != NULL) {
-		finding(p, p->line, "line contains a NUL byte");
-		goto blank;
-	}
-	while (n > 0 && (*l == ' ' || *l == '\t')) {
-		l++;
-		n--;
-	}
-	if (n == 0 || *l == ';' || *l == '#')
-		goto blank;
-	if (*l == '[') {
-		section_line(p, l, n);
-		goto blank;
-	}
-
-	/*
-	 * A key line. inih splits at the first '=' or ':' before an inline
-	 * comment (a ';' after white space); find it the same way.
-	 */
-	for (sep = l; sep < l + n; sep++) {
-		if (*sep == '=' || *sep == ':')
-			break;
-		if (*sep == ';' && sep > l &&
-		    (sep[-1] == ' ' || sep[-1] == '\t')) {
-			sep = l + n;
-			break;
-		}
-	}
-	if (sep >= l + n) {
-		finding(p, p->line, "expected 'key = value'");
-		goto blank;
-	}
-	for (v = sep + 1; v < l + n && (*v == ' ' || *v == '\t'); v++)
-		;
-	if (v < l + n && *v == '"') {
-		/* Hand inih the key and a lone '"' as the value. */
-		p->quoted = decode_quoted(p, v, l + n);
-		p->quoted_line = p->line;
-		p->quoted_bad = p->quoted == NULL;
-		snprintf(str, (size_t)num, "%.*s\"\n", (int)(v - l), l);
-		return str;
-	}
-	snprintf(str, (size_t)num, "%.*s\n", (int)n, l);
-	return str;
-blank:
-	/* inih sees an empty line; the counts stay in step. */
-	str[0] = '\n';
-	str[1] = '\0';
-	return str;
-}
-
-static int
-handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct parser *p = user;
 	struct entry *e;
-	const char *val = value;
 
-	(void)section; /* the reader tracks sections itself */
 	if (p->cur == CUR_IGNORED)
-		return 1;
+		goto drop;
 	if (p->cur == CUR_NONE) {
 		finding(p, p->line,
 		    "key '%s' outside any section: expected [gateway] or "
 		    "[channel NAME] first",
-		    name);
-		return 1;
+		    key);
+		goto drop;
 	}
-	if (name[0] == '\0') {
+	if (key[0] == '\0') {
 		finding(p, p->line, "missing key name before '='");
-		return 1;
+		goto drop;
 	}
-	if (p->quoted_line == p->line && (p->quoted || p->quoted_bad) &&
-	    strcmp(value, "\"") == 0)
-		val = p->quoted; /* NULL when already reported */
 	if (p->nentries == p->entcap) {
 		p->entcap = p->entcap ? p->entcap * 2 : 32;
 		p->entries =
 		    xrealloc(p->entries, p->entcap * sizeof(*p->entries));
 	}
 	e = &p->entries[p->nentries++];
-	e->key = xstrdup(name);
-	e->value = val ? xstrdup(val) : NULL;
+	e->key = key;
+	e->value = value;
 	e->line = p->line;
 	p->sections[p->cur].nentries++;
-	return 1;
+	return;
+drop:
+	free(key);
+	free(value);
+}
+
+/*
+ * Splits the key line l..e into its entry. quoted is the decoded value
+ * (owned; NULL when it was malformed) when the value was in quotes, and e
+ * then ends after the opening quote. An ordinary line is "key = value",
+ * both trimmed, an inline comment cut from an unquoted value. The rest
+ * keeps the reading inih 55 gave it, so that no finding changed when inih
+ * went. White space other than blanks (\v, \f, \r) counts as white space
+ * here: a line starting with it (or, on line 1, with a second byte order
+ * mark) continues the value of the key written last, in whatever section;
+ * before any key it is blank, a comment, a section header that is ignored
+ * (without its ']' a syntax error) or an entry. A ';' after such white
+ * space, before the '=', starts a comment that leaves no '=': a syntax
+ * error. Only the first syntax error is reported (lex).
+ */
+static void
+key_entry(
+    struct parser *p, const char *l, const char *e, int is_quoted, char *quoted)
+{
+	const char *s = l, *sep, *name_end, *v;
+
+	if (p->line == 1 && e - s >= 3 && memcmp(s, BOM, 3) == 0)
+		s += 3;
+	s = trim_space(s, &e);
+	if (s == e || *s == ';' || *s == '#')
+		goto out;
+	if (s > l && p->last_key[0] != '\0') {
+		add_entry(
+		    p, xstrdup(p->last_key), xstrndup(s, (size_t)(e - s)));
+		goto out;
+	}
+	if (*s == '[' &&
+	    memchr(s, ']', (size_t)(comment_start(s + 1, e, is_space) - s)))
+		goto out;
+	if (*s == '[' || (sep = find_sep(s, e, is_space)) == NULL) {
+		if (p->syntax_line == 0)
+			p->syntax_line = p->line;
+		goto out;
+	}
+	name_end = sep;
+	while (name_end > s && is_space((unsigned char)name_end[-1]))
+		name_end--;
+	snprintf(
+	    p->last_key, sizeof(p->last_key), "%.*s", (int)(name_end - s), s);
+	if (!is_quoted) {
+		e = comment_start(sep + 1, e, is_space);
+		v = trim_space(sep + 1, &e);
+		quoted = xstrndup(v, (size_t)(e - v));
+	}
+	add_entry(p, xstrndup(s, (size_t)(name_end - s)), quoted);
+	return;
+out:
+	free(quoted);
+}
+
+/*
+ * Handles a line that is neither blank, a comment nor a section header:
+ * l[0..n), without leading blanks, must be "key = value" (or "key: value").
+ * A value in double quotes is decoded, and what follows its closing quote
+ * checked, by decode_quoted.
+ */
+static void
+key_line(struct parser *p, const char *l, size_t n)
+{
+	const char *e = l + n, *sep, *v;
+	char *quoted = NULL;
+	int is_quoted = 0;
+
+	if ((sep = find_sep(l, e, is_blank)) == NULL) {
+		finding(p, p->line, "expected 'key = value'");
+		return;
+	}
+	for (v = sep + 1; v < e && is_blank(*v); v++)
+		;
+	if (v < e && *v == '"') {
+		quoted = decode_quoted(p, v, e);
+		is_quoted = 1;
+		e = v + 1;
+	}
+	key_entry(p, l, e, is_quoted, quoted);
+}
+
+/* Reads one physical line l[0..n) (without its '\n'). */
+static void
+lex_line(struct parser *p, const char *l, size_t n)
+{
+	if (n > 0 && l[n - 1] == '\r')
+		n--;
+	if (p->line == 1 && n >= 3 && memcmp(l, BOM, 3) == 0) {
+		l += 3;
+		n -= 3;
+	}
+	if (n > CONFIG_MAX_LINE) {
+		finding(p, p->line,
+		    "line is too long (%zu characters, at most "
+		    "%d)",
+		    n, CONFIG_MAX_LINE);
+		return;
+	}
+	if (memchr(l, '\0', n) != NULL) {
+		finding(p, p->line, "line contains a NUL byte");
+		return;
+	}
+	while (n > 0 && is_blank(*l)) {
+		l++;
+		n--;
+	}
+	if (n == 0 || *l == ';' || *l == '#')
+		return;
+	if (*l == '[')
+		section_line(p, l, n);
+	else
+		key_line(p, l, n);
+}
+
+/* The first pass over the whole input. */
+static void
+lex(struct parser *p)
+{
+	const char *l, *nl;
+	size_t n, i;
+
+	while (p->pos < p->len) {
+		l = p->data + p->pos;
+		nl = memchr(l, '\n', p->len - p->pos);
+		n = nl ? (size_t)(nl - l) : p->len - p->pos;
+		p->pos += n + (nl != NULL);
+		p->line++;
+		lex_line(p, l, n);
+	}
+	/* The first syntax error of key_entry, unless its line has another. */
+	if (p->syntax_line > 0) {
+		for (i = 0; i < p->errs->n; i++)
+			if (p->errs->v[i].line == p->syntax_line)
+				return;
+		finding(p, p->syntax_line, "syntax error");
+	}
 }
 
 /*
@@ -1709,7 +1896,6 @@ parser_free(struct parser *p)
 		free(p->entries[i].value);
 	}
 	free(p->entries);
-	free(p->quoted);
 }
 
 /* Runs both passes over data into a new config. */
@@ -1718,7 +1904,6 @@ parse(struct parser *p, const char *data, size_t len)
 {
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	size_t i, ci = 0;
-	int r;
 
 	if (p->dir == NULL)
 		p->dir = ".";
@@ -1727,18 +1912,7 @@ parse(struct parser *p, const char *data, size_t len)
 	p->data = data;
 	p->len = len;
 	p->cur = CUR_NONE;
-	r = ini_parse_stream(reader, p, handler, p);
-	if (r > 0) {
-		/* The reader leaves inih no errors; keep a net anyway. */
-		for (i = 0; i < p->errs->n; i++)
-			if (p->errs->v[i].line == r)
-				break;
-		if (i == p->errs->n)
-			finding(p, r, "syntax error");
-	} else if (r < 0) {
-		finding(p, 0, "cannot parse (inih error %d)", r);
-	}
-
+	lex(p);
 	apply_gateway(p, cfg);
 	cfg->channels =
 	    xcalloc(p->nchans ? p->nchans : 1, sizeof(*cfg->channels));

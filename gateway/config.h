@@ -1,11 +1,13 @@
 /*
- * config.h: the gateway's INI config file (interfaces.md, "Config file").
+ * config.h: the gateway's INI config file (baraza.conf(5),
+ * docs/baraza.conf.5).
  *
  * The file holds one [gateway] section, any number of [channel NAME]
  * sections and at most one [reports] section (the texts that tell a
- * reporter about a status change, see struct config_report_text). Every key is declared once, in the static key table of
- * config.c, with its type, default and bounds. Loading checks everything it
- * can (syntax, unknown sections and keys, keys not valid for a channel type,
+ * reporter about a status change, see struct config_report_text). Every
+ * key is declared once, in the static key table of config.c, with its
+ * type, default and bounds. Loading checks everything it can (syntax,
+ * unknown sections and keys, keys not valid for a channel type,
  * duplicates, bad values, missing required keys, cross references, channels
  * whose webhooks nothing authenticates) and collects every finding as
  * "FILE:LINE: error: message" (or "warning:", which does not make the file
@@ -26,6 +28,7 @@
 #include "lib/channel.h"
 
 #define CONFIG_MAX_FILE (1024 * 1024) /* bytes in a config file */
+#define CONFIG_MAX_LINE 197           /* characters in a line */
 #define CONFIG_MAX_CHANNELS 64        /* [channel NAME] sections */
 #define CONFIG_MAX_NAME 32            /* characters in a channel name */
 #define CONFIG_MAX_ERRORS 200         /* findings kept; more are counted */
@@ -139,8 +142,8 @@ struct config_errors {
 
 /*
  * Loads the config file at path. Returns the number of errors (0 when
- * the file is good; warnings do not count). *errsp is always set to a list the caller frees with
- * config_errors_free(). *cfgp is set to a config the caller frees with
+ * the file is good; warnings do not count). *errsp is always set to a
+ * list the caller frees with config_errors_free(). *cfgp is set to a config the caller frees with
  * config_free(): with findings it is a best effort (bad values keep their
  * defaults) that only `baraza check` should use; it is NULL only when the
  * file could not be read at all.
@@ -188,7 +191,7 @@ const struct template *config_report_text(
 
 /*
  * Whether the webhooks of ch (a channel of cfg) are authenticated
- * (interfaces.md, "Closed by default"). Returns NULL when they are, or
+ * (docs/security.md: closed by default). Returns NULL when they are, or
  * when the channel's type takes no webhooks (gammu); else the name of the
  * key that would authenticate them (a static string): "webhook_secret"
  * for africastalking and kannel, "signing_key" for http, "public_url" for

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "gateway/dispatch.h"
-#include "gateway/outq.h"
 #include "lib/form.h"
 #include "lib/gsm.h"
 #include "lib/log.h"
@@ -48,7 +47,7 @@ struct dispatcher {
 /* A claim waiting for its commit, then the requests it sends. */
 struct claim {
 	struct dchan *c;
-	struct outq_msg *msgs;
+	struct store_queue_msg *msgs;
 	size_t n;
 };
 
@@ -235,12 +234,12 @@ record(struct dchan *c, int64_t id, int attempts, int64_t created,
 	}
 	switch (oc) {
 	case PROVIDER_OK:
-		rc = outq_sent(d->store, id, provider_id, now);
+		rc = store_queue_sent(d->store, id, provider_id, now);
 		c->stats.sent++;
 		break;
 	case PROVIDER_TEMPFAIL:
 		if (now - created >= c->cfg->max_age_ms) {
-			rc = outq_fail(d->store, id, "expired", now);
+			rc = store_queue_fail(d->store, id, "expired", now);
 			c->stats.failed++;
 			log_warn("dispatch",
 			    "message expired id=%lld channel=%s error=\"%s\"",
@@ -248,13 +247,13 @@ record(struct dchan *c, int64_t id, int attempts, int64_t created,
 			    log_text(
 				error ? error : "-", scrub, sizeof(scrub)));
 		} else {
-			rc = outq_retry(d->store, id,
+			rc = store_queue_retry(d->store, id,
 			    now + dispatch_backoff(attempts), error, now);
 			c->stats.retried++;
 		}
 		break;
 	case PROVIDER_PERMFAIL:
-		rc = outq_fail(d->store, id, error, now);
+		rc = store_queue_fail(d->store, id, error, now);
 		c->stats.failed++;
 		log_warn("dispatch",
 		    "message failed id=%lld channel=%s error=\"%s\"",
@@ -317,7 +316,7 @@ on_claim_committed(void *arg, int ok)
 	size_t i;
 
 	for (i = 0; i < cl->n; i++) {
-		struct outq_msg *m = &cl->msgs[i];
+		struct store_queue_msg *m = &cl->msgs[i];
 		struct flight *f;
 		int rc;
 
@@ -365,7 +364,7 @@ on_claim_committed(void *arg, int ok)
 			free(f);
 		}
 	}
-	outq_msgs_free(cl->msgs, cl->n);
+	store_queue_msgs_free(cl->msgs, cl->n);
 	free(cl);
 	maybe_stopped(d);
 }
@@ -382,12 +381,12 @@ dispatch_done(struct dispatcher *d, const char *name, int64_t id,
 	d->inflight--;
 	/* Custom senders do not know the attempt count: read it back. */
 	{
-		struct outq_info info;
+		struct store_msg info;
 
-		if (outq_get(d->store, id, &info) == 0) {
+		if (store_msg_get(d->store, id, &info) == 0) {
 			record(c, id, info.attempts, info.created, oc,
 			    provider_id, error);
-			outq_info_free(&info);
+			store_msg_free(&info);
 		}
 	}
 	maybe_stopped(d);
@@ -423,7 +422,7 @@ dispatch_run(struct dispatcher *d)
 		return;
 	for (i = 0; i < d->nch; i++) {
 		struct dchan *c = &d->ch[i];
-		struct outq_msg *msgs;
+		struct store_queue_msg *msgs;
 		struct claim *cl;
 		size_t cap, n;
 		int64_t due;
@@ -439,8 +438,8 @@ dispatch_run(struct dispatcher *d)
 			    mono - c->down_since >=
 				DISPATCH_FALLBACK_GRACE_MS &&
 			    batch_begin(d->batch) == 0 &&
-			    outq_move(d->store, c->cfg->name, c->cfg->fallback,
-				now) > 0)
+			    store_queue_move(d->store, c->cfg->name,
+				c->cfg->fallback, now) > 0)
 				wake = 0;
 			continue;
 		}
@@ -452,14 +451,14 @@ dispatch_run(struct dispatcher *d)
 				int64_t t = (int64_t)ceil(
 				    (1.0 - c->tokens) / c->per_ms);
 
-				if (outq_next_due(d->store, c->cfg->name) >=
-					0 &&
+				if (store_queue_next_due(
+					d->store, c->cfg->name) >= 0 &&
 				    t < wake)
 					wake = t;
 			}
 			continue;
 		}
-		due = outq_next_due(d->store, c->cfg->name);
+		due = store_queue_next_due(d->store, c->cfg->name);
 		if (due < 0)
 			continue;
 		if (due > now) {
@@ -471,8 +470,8 @@ dispatch_run(struct dispatcher *d)
 			wake = 1000;
 			continue;
 		}
-		if (outq_claim(d->store, c->cfg->name, now, cap, &msgs, &n) !=
-			0 ||
+		if (store_queue_claim(
+			d->store, c->cfg->name, now, cap, &msgs, &n) != 0 ||
 		    n == 0)
 			continue;
 		c->tokens -= (double)n;

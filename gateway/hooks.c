@@ -147,17 +147,17 @@ on_done(void *arg, const struct ingress_result *res)
 	free(h);
 }
 
-static const char *
+static enum msg_state
 dlr_state(enum provider_dlr s)
 {
 	switch (s) {
 	case DLR_DELIVERED:
-		return "delivered";
+		return MSG_DELIVERED;
 	case DLR_FAILED:
-		return "failed";
+		return MSG_FAILED;
 	case DLR_SENT:
 	default:
-		return "sent";
+		return MSG_SENT;
 	}
 }
 

@@ -17,14 +17,8 @@
 
 #define IDEM_PURGE_EVERY_MS (60LL * 60 * 1000) /* idem_record's purge */
 
-static const char sql_get[] =
-    "SELECT request_hash, status, answer, created FROM idempotency"
-    " WHERE endpoint = ?1 AND key = ?2";
-static const char sql_put[] =
-    "INSERT OR REPLACE INTO idempotency"
-    " (endpoint, key, request_hash, status, answer, created)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-static const char sql_purge[] = "DELETE FROM idempotency WHERE created < ?1";
+_Static_assert(sizeof(((struct idem *)0)->hash) == STORE_IDEM_HASH,
+    "the store keeps a SHA-256");
 
 /* A replayed answer, sent after the turn's commit. */
 struct replay {
@@ -67,8 +61,8 @@ idem_begin(struct gateway *gw, struct http_request *req, const char *endpoint,
     struct idem *out)
 {
 	const char *key = http_header(req, IDEM_HEADER);
+	struct store_idem kept;
 	struct replay *r;
-	sqlite3_stmt *s;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -95,37 +89,30 @@ idem_begin(struct gateway *gw, struct http_request *req, const char *endpoint,
 		answer_error(req, 503, "the store failed; try again");
 		return 1;
 	}
-	s = store_stmt(gw->store, sql_get);
-	sqlite3_bind_text(s, 1, endpoint, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE ||
-	    (rc == SQLITE_ROW &&
-		sqlite3_column_int64(s, 3) < now_ms() - IDEM_TTL_MS)) {
-		sqlite3_reset(s);
+	rc = store_idem_get(gw->store, endpoint, key, &kept);
+	if (rc == STORE_NOTFOUND ||
+	    (rc == 0 && kept.created < now_ms() - IDEM_TTL_MS)) {
+		store_idem_free(&kept);
 		out->key = key;
 		return 0;
 	}
-	if (rc != SQLITE_ROW) {
+	if (rc != 0) {
 		log_warn("api", "idempotency lookup failed error=\"%s\"",
 		    store_errmsg(gw->store));
-		sqlite3_reset(s);
 		answer_error(req, 503, "the store failed; try again");
 		return 1;
 	}
-	if (sqlite3_column_bytes(s, 0) != (int)sizeof(out->hash) ||
-	    memcmp(sqlite3_column_blob(s, 0), out->hash, sizeof(out->hash)) !=
-		0) {
-		sqlite3_reset(s);
+	if (kept.hash_len != sizeof(out->hash) ||
+	    memcmp(kept.hash, out->hash, sizeof(out->hash)) != 0) {
+		store_idem_free(&kept);
 		answer_error(req, 422,
 		    "this Idempotency-Key was used with another request");
 		return 1;
 	}
 	r = xmalloc(sizeof(*r));
 	r->req = req;
-	r->status = sqlite3_column_int(s, 1);
-	r->answer = xstrdup((const char *)sqlite3_column_text(s, 2));
-	sqlite3_reset(s);
+	r->status = kept.status;
+	r->answer = kept.answer; /* taken over */
 	log_info("api", "idempotent replay endpoint=%s", endpoint);
 	batch_defer(&gw->batch, on_replay, r);
 	return 1;
@@ -136,7 +123,6 @@ idem_record(struct gateway *gw, const struct idem *id, int status,
     const json_t *answer, int64_t now)
 {
 	static int64_t last_purge;
-	sqlite3_stmt *s;
 	char *body;
 	int rc;
 
@@ -149,17 +135,10 @@ idem_record(struct gateway *gw, const struct idem *id, int status,
 	}
 	if ((body = json_dumps(answer, JSON_COMPACT)) == NULL)
 		fatalx("idem: cannot encode an answer");
-	s = store_stmt(gw->store, sql_put);
-	sqlite3_bind_text(s, 1, id->endpoint, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, id->key, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, id->hash, sizeof(id->hash), SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, status);
-	sqlite3_bind_text(s, 5, body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, now);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
+	rc = store_idem_put(
+	    gw->store, id->endpoint, id->key, id->hash, status, body, now);
 	free(body);
-	if (rc != SQLITE_DONE) {
+	if (rc != 0) {
 		log_warn("api", "idempotency record failed error=\"%s\"",
 		    store_errmsg(gw->store));
 		return STORE_ERR;
@@ -170,16 +149,10 @@ idem_record(struct gateway *gw, const struct idem *id, int status,
 int64_t
 idem_purge(struct store *st, int64_t now)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_purge);
-	int rc;
+	int64_t n = store_idem_purge(st, now - IDEM_TTL_MS);
 
-	sqlite3_bind_int64(s, 1, now - IDEM_TTL_MS);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
+	if (n < 0)
 		log_warn("api", "idempotency purge failed error=\"%s\"",
 		    store_errmsg(st));
-		return STORE_ERR;
-	}
-	return sqlite3_changes(store_db(st));
+	return n;
 }

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "gateway/dialog.h"
 #include "gateway/dispatch.h"
 #include "gateway/gateway.h"
@@ -18,28 +16,6 @@
 
 #define USSD_KEEP_MS (10 * 60 * 1000)
 #define FLOOD_WARN_MS 60000 /* between "flood guard full" warnings */
-
-static const char sql_in_insert[] =
-    "INSERT INTO messages (direction, channel, kind, phone, text, state,"
-    " provider_id, segments, created, updated)"
-    " VALUES ('in', ?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)"
-    " ON CONFLICT (channel, provider_id)"
-    " WHERE direction = 'in' AND provider_id IS NOT NULL DO NOTHING";
-static const char sql_in_find[] =
-    "SELECT id FROM messages WHERE direction = 'in' AND channel = ?1"
-    " AND provider_id = ?2";
-static const char sql_in_done[] =
-    "UPDATE messages SET state = ?2, contact_id = ?3, updated = ?4"
-    " WHERE id = ?1";
-static const char sql_out_ussd[] =
-    "INSERT INTO messages (direction, channel, kind, contact_id, phone,"
-    " text, state, segments, created, updated)"
-    " VALUES ('out', ?1, 'ussd', (SELECT id FROM contacts WHERE phone = ?2),"
-    " ?2, ?3, 'sent', 1, ?4, ?4)";
-static const char sql_pending[] =
-    "SELECT id, channel, phone, text FROM messages"
-    " WHERE direction = 'in' AND kind = 'sms' AND state = 'received'"
-    " ORDER BY id";
 
 /* The flood guard's count for one number. */
 struct flood {
@@ -122,55 +98,37 @@ on_committed(void *arg, int ok)
 	job_free(j);
 }
 
+/* Logs a failed store write (rc < 0) and returns -1; else returns 0. */
 static int
-step_done(struct store *st, sqlite3_stmt *s)
+written(struct gateway *gw, int rc)
 {
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		log_error("ingress", "store write failed error=\"%s\"",
-		    store_errmsg(st));
-		return -1;
-	}
-	return 0;
+	if (rc >= 0)
+		return 0;
+	log_error("ingress", "store write failed error=\"%s\"",
+	    store_errmsg(gw->store));
+	return -1;
 }
 
 /* Sets an inbound message's state and contact (0: none known). */
 static int
-mark(struct gateway *gw, int64_t id, const char *state, int64_t contact)
+mark(struct gateway *gw, int64_t id, enum msg_state state, int64_t contact)
 {
-	sqlite3_stmt *s = store_stmt(gw->store, sql_in_done);
-
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
-	if (contact > 0)
-		sqlite3_bind_int64(s, 3, contact);
-	sqlite3_bind_int64(s, 4, now_ms());
-	return step_done(gw->store, s);
+	return written(gw,
+	    store_msg_inbound_state(gw->store, id, state, contact, now_ms()));
 }
 
+/*
+ * Stores an inbound message: 1 and *id when stored, 0 for a duplicate
+ * (*id is the stored one's), -1 on failure.
+ */
 static int
-insert_inbound(struct gateway *gw, const char *channel, const char *kind,
-    const char *phone, const char *text, const char *state,
-    const char *provider_id, int64_t *id)
+insert_inbound(struct gateway *gw, const struct store_msg_in *m, int64_t *id)
 {
-	sqlite3_stmt *s = store_stmt(gw->store, sql_in_insert);
+	int rc = store_msg_insert_inbound(gw->store, m, now_ms(), id);
 
-	sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, phone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, state, -1, SQLITE_STATIC);
-	if (provider_id != NULL && *provider_id != '\0')
-		sqlite3_bind_text(s, 6, provider_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, now_ms());
-	if (step_done(gw->store, s) != 0)
-		return -1;
-	if (sqlite3_changes(store_db(gw->store)) == 0)
-		return 0; /* a duplicate */
-	*id = sqlite3_last_insert_rowid(store_db(gw->store));
-	return 1;
+	if (rc == STORE_EDUP)
+		return 0;
+	return written(gw, rc) == 0 ? 1 : -1;
 }
 
 void
@@ -337,9 +295,9 @@ job_run(struct job *j)
 			    (long long)j->id);
 			if (outq_enqueue(gw->store, j->channel, j->phone, 0,
 				gw->cfg->error_text, 0, 0, now_ms(), &rid) == 0)
-				mark(gw, j->id, "handled", 0);
+				mark(gw, j->id, MSG_HANDLED, 0);
 		} else if (hopeless && j->id > 0)
-			mark(gw, j->id, "ignored", 0);
+			mark(gw, j->id, MSG_IGNORED, 0);
 		j->res.status = hopeless ? 200 : 503;
 		dialog_free(d);
 		if (j->kind == ENGINE_USSD) {
@@ -357,24 +315,27 @@ job_run(struct job *j)
 			rc = outq_enqueue(gw->store, j->channel, j->phone,
 			    dialog_contact(d), reply, 0, 0, now_ms(), &rid);
 		if (rc == 0)
-			rc = mark(gw, j->id, "handled", dialog_contact(d));
+			rc = mark(gw, j->id, MSG_HANDLED, dialog_contact(d));
 	} else {
+		/* Kept: the step (handled) and the screen shown (sent). */
+		struct store_msg_in step = {.channel = j->channel,
+		    .kind = MSG_USSD,
+		    .phone = j->phone,
+		    .text = j->text,
+		    .state = MSG_HANDLED};
+		struct store_msg_out screen = {.channel = j->channel,
+		    .kind = MSG_USSD,
+		    .contact_id = dialog_contact(d),
+		    .phone = j->phone,
+		    .text = reply ? reply : "",
+		    .state = MSG_SENT,
+		    .segments = 1};
 		int64_t tmp;
-		sqlite3_stmt *s;
 
-		rc = insert_inbound(gw, j->channel, "ussd", j->phone, j->text,
-			 "handled", NULL, &tmp) < 0
-			 ? -1
-			 : 0;
-		if (rc == 0) {
-			s = store_stmt(gw->store, sql_out_ussd);
-			sqlite3_bind_text(s, 1, j->channel, -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, 2, j->phone, -1, SQLITE_STATIC);
-			sqlite3_bind_text(
-			    s, 3, reply ? reply : "", -1, SQLITE_STATIC);
-			sqlite3_bind_int64(s, 4, now_ms());
-			rc = step_done(gw->store, s);
-		}
+		rc = insert_inbound(gw, &step, &tmp) < 0 ? -1 : 0;
+		if (rc == 0)
+			rc = written(gw, store_msg_insert_outbound(gw->store,
+					     &screen, now_ms(), NULL));
 		j->screen = xstrdup(reply ? reply : "");
 		j->res.screen = j->screen;
 		j->res.end = dialog_ended(d);
@@ -397,6 +358,7 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
     void *arg, const char **reason)
 {
 	char phone[PHONE_MAX];
+	struct store_msg_in in;
 	struct job *j;
 	int64_t id = 0;
 	int rc;
@@ -417,8 +379,13 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	j = job_new(gw, ENGINE_SMS, m->channel, phone, m->text);
 	j->cb = cb;
 	j->arg = arg;
-	rc = insert_inbound(gw, m->channel, "sms", phone, m->text, "received",
-	    m->provider_id, &id);
+	in.channel = m->channel;
+	in.kind = MSG_SMS;
+	in.phone = phone;
+	in.text = m->text;
+	in.state = MSG_RECEIVED;
+	in.provider_id = m->provider_id;
+	rc = insert_inbound(gw, &in, &id);
 	if (rc < 0) {
 		j->res.status = 503;
 		batch_defer(&gw->batch, on_committed, j);
@@ -426,13 +393,7 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	}
 	if (rc == 0) {
 		/* A provider's retry: stored already, nothing runs twice. */
-		sqlite3_stmt *s = store_stmt(gw->store, sql_in_find);
-
-		sqlite3_bind_text(s, 1, m->channel, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, m->provider_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			j->res.id = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
+		j->res.id = id;
 		j->res.status = 200;
 		j->res.duplicate = 1;
 		gw->duplicates++;
@@ -443,7 +404,7 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	j->res.id = id;
 	gw->received++;
 	if (flooded(gw, phone)) {
-		mark(gw, id, "ignored", 0);
+		mark(gw, id, MSG_IGNORED, 0);
 		j->res.status = 200;
 		batch_defer(&gw->batch, on_committed, j);
 		return 0;
@@ -576,10 +537,31 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 	return 0;
 }
 
+/*
+ * Records a delivery report: by the provider's id, or by our own (a
+ * decimal message id; anything else matches no message).
+ */
+static int
+report(struct gateway *gw, const char *channel, const char *id, int by_own_id,
+    enum msg_state state, const char *error)
+{
+	long long own;
+	char *end;
+
+	if (!by_own_id)
+		return store_queue_report(
+		    gw->store, channel, id, 0, state, error, now_ms());
+	own = strtoll(id, &end, 10);
+	if (*end != '\0' || own <= 0)
+		return STORE_NOTFOUND;
+	return store_queue_report(
+	    gw->store, channel, NULL, own, state, error, now_ms());
+}
+
 /* A status report's job: only the commit's answer. */
 int
 ingress_status(struct gateway *gw, const char *channel, const char *id,
-    int by_own_id, const char *state, const char *error, ingress_cb cb,
+    int by_own_id, enum msg_state state, const char *error, ingress_cb cb,
     void *arg, const char **reason)
 {
 	struct job *j;
@@ -593,8 +575,7 @@ ingress_status(struct gateway *gw, const char *channel, const char *id,
 		*reason = "the store is not available";
 		return -503;
 	}
-	rc = outq_report(
-	    gw->store, channel, id, by_own_id, state, error, now_ms());
+	rc = report(gw, channel, id, by_own_id, state, error);
 	if (rc == STORE_NOTFOUND)
 		log_debug("ingress",
 		    "delivery report for an unknown message "
@@ -618,28 +599,35 @@ on_recover(void *arg, int ok)
 	job_run(arg);
 }
 
+/* The walk of ingress_recover. */
+struct recovery {
+	struct gateway *gw;
+	size_t n; /* jobs deferred */
+};
+
+/* A message left "received": its job runs later, from the loop. */
+static int
+on_received(void *arg, const struct store_msg_received *m)
+{
+	struct recovery *r = arg;
+	struct job *j;
+
+	j = job_new(r->gw, ENGINE_SMS, m->channel, m->phone, m->text);
+	j->id = m->id;
+	batch_defer(&r->gw->batch, on_recover, j);
+	r->n++;
+	return 0;
+}
+
 void
 ingress_recover(struct gateway *gw)
 {
-	sqlite3_stmt *s = store_stmt(gw->store, sql_pending);
-	size_t n = 0;
+	struct recovery r = {gw, 0};
 
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		struct job *j;
-
-		j = job_new(gw, ENGINE_SMS,
-		    (const char *)sqlite3_column_text(s, 1),
-		    (const char *)sqlite3_column_text(s, 2),
-		    (const char *)sqlite3_column_text(s, 3));
-		j->id = sqlite3_column_int64(s, 0);
-		/* Later, from the loop: the statement is in use now. */
-		batch_defer(&gw->batch, on_recover, j);
-		n++;
-	}
-	sqlite3_reset(s);
-	if (n > 0)
-		log_info(
-		    "ingress", "handling messages left by a stop count=%zu", n);
+	(void)store_msg_each_received(gw->store, on_received, &r);
+	if (r.n > 0)
+		log_info("ingress",
+		    "handling messages left by a stop count=%zu", r.n);
 }
 
 void

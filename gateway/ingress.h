@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "gateway/store.h"
 #include "lib/strmap.h"
 
 struct gateway;
@@ -78,9 +79,13 @@ int ingress_sms(struct gateway *, const struct ingress_sms *, ingress_cb,
 int ingress_ussd(struct gateway *, const struct ingress_ussd *, ingress_cb,
     void *, const char **reason);
 
-/* A delivery report: id is the provider's (or, by_own_id, ours). */
+/*
+ * A delivery report: the outbound message whose id is the provider's id
+ * (or, by_own_id, ours in decimal) becomes state (sent, delivered or
+ * failed) with error (may be NULL), unless its state is final already.
+ */
 int ingress_status(struct gateway *, const char *channel, const char *id,
-    int by_own_id, const char *state, const char *error, ingress_cb, void *,
+    int by_own_id, enum msg_state state, const char *error, ingress_cb, void *,
     const char **reason);
 
 /* Start-up: handles inbound messages stored but not handled (a crash). */

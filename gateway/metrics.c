@@ -1,6 +1,7 @@
 /*
- * metrics.c: the Prometheus exposition of GET /metrics, the webhook latency
- * histogram, and the store queries that `baraza stats` shares.
+ * metrics.c: the Prometheus exposition of GET /metrics (the gateway's own
+ * families rendered from a table), the webhook latency histogram, and the
+ * store's figures (store_stats_*) that `baraza stats` shares.
  */
 #include "gateway/metrics.h"
 
@@ -53,31 +54,6 @@ struct metrics {
 	int64_t cache_at;         /* mono_ms of the render; 0: none */
 };
 
-/*
- * Messages by state and channel. GROUP BY (state, channel) is answered
- * from the covering index messages_queue (state, channel, next_attempt)
- * without reading the table; the direction follows from the state (the
- * inbound states are received, handled and ignored).
- */
-static const char sql_messages[] =
-    "SELECT channel, state, count(*) FROM messages"
-    " GROUP BY state, channel ORDER BY channel, state";
-static const char sql_sessions[] =
-    "SELECT count(*) FROM sessions WHERE expires > ?1";
-static const char sql_reports[] =
-    "SELECT coalesce(category, ''), status, count(*) FROM reports"
-    " GROUP BY 1, 2 ORDER BY 1, 2";
-/* Each resolved or closed report's first resolving event, in seconds. */
-static const char sql_resolution[] =
-    "SELECT count(*), total(d),"
-    " total(d <= ?1), total(d <= ?2), total(d <= ?3), total(d <= ?4),"
-    " total(d <= ?5), total(d <= ?6), total(d <= ?7), total(d <= ?8)"
-    " FROM (SELECT (min(e.time) - r.created) / 1000.0 AS d"
-    "  FROM reports r JOIN report_events e ON e.report_id = r.id"
-    "  WHERE r.status IN ('resolved', 'closed')"
-    "   AND e.status IN ('resolved', 'closed')"
-    "  GROUP BY r.id)";
-
 static const char *
 direction_of(const char *state)
 {
@@ -85,14 +61,6 @@ direction_of(const char *state)
 	    strcmp(state, "ignored") == 0)
 		return "in";
 	return "out";
-}
-
-static char *
-col_dup(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return xstrdup(t ? (const char *)t : "");
 }
 
 void
@@ -113,98 +81,75 @@ metrics_counts_free(struct metrics_counts *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* The counts being read, with the room of their arrays. */
+struct collect {
+	struct metrics_counts *c;
+	size_t msgs_cap;    /* rows c->msgs holds */
+	size_t reports_cap; /* rows c->reports holds */
+};
+
+/* Keeps one row of messages by channel and state. */
 static int
-collect_messages(struct store *st, struct metrics_counts *c)
+message_cb(void *arg, const char *channel, const char *state, int64_t n)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_messages);
-	size_t cap = 0;
-	int rc;
+	struct collect *k = arg;
+	struct metrics_counts *c = k->c;
+	struct metrics_msgrow *r;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct metrics_msgrow *r;
-
-		if (c->nmsgs == METRICS_MAX_ROWS)
-			continue;
-		if (c->nmsgs == cap) {
-			cap = cap ? cap * 2 : 16;
-			c->msgs = xrealloc(c->msgs, cap * sizeof(*c->msgs));
-		}
-		r = &c->msgs[c->nmsgs++];
-		r->channel = col_dup(s, 0);
-		r->state = col_dup(s, 1);
-		r->direction = direction_of(r->state);
-		r->n = sqlite3_column_int64(s, 2);
+	if (c->nmsgs == METRICS_MAX_ROWS)
+		return 0;
+	if (c->nmsgs == k->msgs_cap) {
+		k->msgs_cap = k->msgs_cap ? k->msgs_cap * 2 : 16;
+		c->msgs = xrealloc(c->msgs, k->msgs_cap * sizeof(*c->msgs));
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	r = &c->msgs[c->nmsgs++];
+	r->channel = xstrdup(channel);
+	r->state = xstrdup(state);
+	r->direction = direction_of(r->state);
+	r->n = n;
+	return 0;
 }
 
+/* Keeps one row of reports by category and status. */
 static int
-collect_reports(struct store *st, struct metrics_counts *c)
+report_cb(void *arg, const char *category, const char *status, int64_t n)
 {
-	sqlite3_stmt *s = store_stmt(st, sql_reports);
-	size_t cap = 0;
-	int rc;
+	struct collect *k = arg;
+	struct metrics_counts *c = k->c;
+	struct metrics_reprow *r;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct metrics_reprow *r;
-
-		if (c->nreports == METRICS_MAX_ROWS)
-			continue;
-		if (c->nreports == cap) {
-			cap = cap ? cap * 2 : 16;
-			c->reports =
-			    xrealloc(c->reports, cap * sizeof(*c->reports));
-		}
-		r = &c->reports[c->nreports++];
-		r->category = col_dup(s, 0);
-		r->status = col_dup(s, 1);
-		r->n = sqlite3_column_int64(s, 2);
+	if (c->nreports == METRICS_MAX_ROWS)
+		return 0;
+	if (c->nreports == k->reports_cap) {
+		k->reports_cap = k->reports_cap ? k->reports_cap * 2 : 16;
+		c->reports =
+		    xrealloc(c->reports, k->reports_cap * sizeof(*c->reports));
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int
-collect_scalars(struct store *st, int64_t now, struct metrics_counts *c)
-{
-	sqlite3_stmt *s = store_stmt(st, sql_sessions);
-	int i, rc;
-
-	sqlite3_bind_int64(s, 1, now);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		c->sessions = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW)
-		return -1;
-
-	s = store_stmt(st, sql_resolution);
-	for (i = 0; i < METRICS_RES_BUCKETS; i++)
-		sqlite3_bind_double(s, i + 1, metrics_res_bounds[i]);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		c->resolved = sqlite3_column_int64(s, 0);
-		c->res_sum = sqlite3_column_double(s, 1);
-		for (i = 0; i < METRICS_RES_BUCKETS; i++)
-			c->res_le[i] = (int64_t)sqlite3_column_double(s, i + 2);
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc == SQLITE_ROW ? 0 : -1;
+	r = &c->reports[c->nreports++];
+	r->category = xstrdup(category);
+	r->status = xstrdup(status);
+	r->n = n;
+	return 0;
 }
 
 int
 metrics_collect(struct store *st, int64_t now, struct metrics_counts *c)
 {
+	struct collect k = {c, 0, 0};
+	struct store_resolution res;
+
 	memset(c, 0, sizeof(*c));
-	if (collect_messages(st, c) != 0 || collect_reports(st, c) != 0 ||
-	    collect_scalars(st, now, c) != 0) {
+	if (store_stats_messages(st, message_cb, &k) != 0 ||
+	    store_stats_reports(st, report_cb, &k) != 0 ||
+	    store_stats_sessions(st, now, &c->sessions) != 0 ||
+	    store_stats_resolution(st, metrics_res_bounds, &res) != 0) {
 		log_warn("metrics", "store query failed error=\"%s\"",
 		    store_errmsg(st));
 		return -1;
 	}
+	c->resolved = res.resolved;
+	c->res_sum = res.sum;
+	memcpy(c->res_le, res.le, sizeof(c->res_le));
 	return 0;
 }
 
@@ -634,186 +579,433 @@ render_hooks(struct gateway *gw, struct buf *b)
 	return rc ? -1 : 0;
 }
 
-/* Failed sends and worker restarts of each modem, kept across runs. */
-static int
-render_modem_counters(struct gateway *gw, struct buf *b)
-{
-	static const char *const names[] = {
-	    "baraza_modem_failures_total", "baraza_modem_restarts_total"};
-	static const char *const help[] = {
-	    "Messages a GSM modem channel handed back unsent (failed or to "
-	    "retry), kept across gateway runs.",
-	    "Restarts of a GSM modem channel's worker process, kept across "
-	    "gateway runs."};
-	uint64_t v[2];
-	size_t i, k;
-	int rc = 0;
+/* A sample's value, printed as its kind says. */
+struct mvalue {
+	enum { MV_UINT, MV_INT, MV_FLOAT } kind;
+	uint64_t u; /* MV_UINT, %llu */
+	int64_t i;  /* MV_INT, %lld */
+	double d;   /* MV_FLOAT, %g */
+};
 
-	for (k = 0; k < nitems(names); k++) {
-		rc |= family(b, names[k], "counter", help[k]);
-		for (i = 0; gw->cfg != NULL && i < gw->cfg->nchannels; i++) {
-			if (gw->cfg->channels[i].type != CHANNEL_GAMMU ||
-			    modems_counters(gw, i, &v[0], &v[1]) != 0)
-				continue;
-			rc |= labels(b, names[k], "channel",
-			    gw->cfg->channels[i].name, NULL, NULL);
-			rc |=
-			    buf_printf(b, "} %llu\n", (unsigned long long)v[k]);
-		}
-	}
-	return rc;
+#define MAX_LABEL_VALUES 5 /* values of one family's own label */
+
+/* What the gateway's families read: the gateway, its HTTP figures. */
+struct render_ctx {
+	struct gateway *gw;   /* whose figures */
+	struct http_stats hs; /* taken once per page */
+};
+
+/*
+ * One family of the gateway's figures. A family of the gateway has one
+ * sample, or one per value of its label; a family of channels has those
+ * for each configured channel, labelled channel="NAME" first.
+ */
+struct family_def {
+	const char *name;  /* the family's name, baraza_... */
+	const char *type;  /* "gauge" or "counter" */
+	const char *help;  /* its HELP text */
+	int per_channel;   /* 1: samples for each channel */
+	const char *label; /* the label telling samples apart, or NULL */
+	const char *const *values; /* its values, NULL-ended (label only) */
+	/* Whether the family shows at all (NULL: always). */
+	int (*shown)(const struct render_ctx *);
+	/*
+	 * Fills v[k] for values[k] (v[0] without a label), of channel ch for
+	 * a family of channels. Returns 0, or -1 to leave the channel out.
+	 */
+	int (*get)(const struct render_ctx *, size_t ch, struct mvalue *v);
+};
+
+static void
+set_u(struct mvalue *v, uint64_t u)
+{
+	v->kind = MV_UINT;
+	v->u = u;
 }
 
 static int
+get_uptime(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	v->kind = MV_INT;
+	v->i = (now_ms() - x->gw->started_ms) / 1000;
+	return 0;
+}
+
+static int
+get_http_connections(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(v, x->hs.conns_open);
+	return 0;
+}
+
+static int
+get_http_requests(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(v, x->hs.requests_total);
+	return 0;
+}
+
+static int
+get_http_errors(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(v, x->hs.errors_total);
+	return 0;
+}
+
+static int
+get_http_shed(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(&v[0], x->hs.conns_shed);
+	set_u(&v[1], x->hs.conns_refused);
+	return 0;
+}
+
+static int
+has_flows(const struct render_ctx *x)
+{
+	return x->gw->flows != NULL && x->gw->flows->set != NULL;
+}
+
+static int
+get_flows(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(v, x->gw->flows->set->nflows);
+	return 0;
+}
+
+static int
+get_reloads(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(&v[0], x->gw->reloads);
+	set_u(&v[1], x->gw->reload_failures);
+	return 0;
+}
+
+static int
+get_commits(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(v, x->gw->batch.commits);
+	return 0;
+}
+
+static int
+get_rollbacks(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(v, x->gw->batch.failures);
+	return 0;
+}
+
+static int
+get_inbound(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(&v[0], x->gw->received);
+	set_u(&v[1], x->gw->ussd_steps);
+	set_u(&v[2], x->gw->reports);
+	set_u(&v[3], x->gw->duplicates);
+	set_u(&v[4], x->gw->flooded);
+	return 0;
+}
+
+static int
+get_evicted(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(v, x->gw->flood.map.evicted);
+	return 0;
+}
+
+static int
+get_refused(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(&v[0], x->gw->hooks_bad);
+	set_u(&v[1], x->gw->hooks_forbidden);
+	return 0;
+}
+
+static int
+has_dispatch(const struct render_ctx *x)
+{
+	return x->gw->dispatch != NULL && x->gw->cfg != NULL;
+}
+
+/* The dispatcher's figures of channel ch into *ds; 0 or -1. */
+static int
+provider(const struct render_ctx *x, size_t ch, struct dispatch_stats *ds)
+{
+	return dispatch_stats(
+	    x->gw->dispatch, x->gw->cfg->channels[ch].name, ds);
+}
+
+static int
+get_provider_sent(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	struct dispatch_stats ds;
+
+	if (provider(x, ch, &ds) != 0)
+		return -1;
+	set_u(v, ds.sent);
+	return 0;
+}
+
+static int
+get_provider_errors(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	struct dispatch_stats ds;
+
+	if (provider(x, ch, &ds) != 0)
+		return -1;
+	set_u(&v[0], ds.retried);
+	set_u(&v[1], ds.failed);
+	return 0;
+}
+
+static int
+get_provider_inflight(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	struct dispatch_stats ds;
+
+	if (provider(x, ch, &ds) != 0)
+		return -1;
+	set_u(v, ds.inflight);
+	return 0;
+}
+
+/* The heartbeat state of modem channel ch, or NULL when none came. */
+static const struct gateway_modem *
+heartbeat(const struct render_ctx *x, size_t ch)
+{
+	if (ch >= CONFIG_MAX_CHANNELS ||
+	    x->gw->cfg->channels[ch].type != CHANNEL_GAMMU ||
+	    !x->gw->modems[ch].known)
+		return NULL;
+	return &x->gw->modems[ch];
+}
+
+static int
+get_modem_signal(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	const struct gateway_modem *m = heartbeat(x, ch);
+
+	if (m == NULL)
+		return -1;
+	v->kind = MV_FLOAT;
+	v->d = m->signal;
+	return 0;
+}
+
+static int
+get_modem_up(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	const struct gateway_modem *m = heartbeat(x, ch);
+
+	if (m == NULL)
+		return -1;
+	set_u(v, m->up ? 1 : 0);
+	return 0;
+}
+
+/* The kept counters of modem channel ch: failures, restarts; 0 or -1. */
+static int
+modem_counters(const struct render_ctx *x, size_t ch, uint64_t v[2])
+{
+	if (x->gw->cfg->channels[ch].type != CHANNEL_GAMMU)
+		return -1;
+	return modems_counters(x->gw, ch, &v[0], &v[1]);
+}
+
+static int
+get_modem_failures(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	uint64_t n[2];
+
+	if (modem_counters(x, ch, n) != 0)
+		return -1;
+	set_u(v, n[0]);
+	return 0;
+}
+
+static int
+get_modem_restarts(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	uint64_t n[2];
+
+	if (modem_counters(x, ch, n) != 0)
+		return -1;
+	set_u(v, n[1]);
+	return 0;
+}
+
+static const char *const how_values[] = {"idle", "refused", NULL};
+static const char *const result_values[] = {"ok", "refused", NULL};
+static const char *const kind_values[] = {
+    "sms", "ussd", "status", "duplicate", "flooded", NULL};
+static const char *const reason_values[] = {"bad_request", "forbidden", NULL};
+static const char *const error_values[] = {"retried", "failed", NULL};
+
+/* Each label's values fit the samples' array of render_family. */
+_Static_assert(nitems(how_values) <= MAX_LABEL_VALUES + 1, "how_values");
+_Static_assert(nitems(result_values) <= MAX_LABEL_VALUES + 1, "result");
+_Static_assert(nitems(kind_values) <= MAX_LABEL_VALUES + 1, "kind_values");
+_Static_assert(nitems(reason_values) <= MAX_LABEL_VALUES + 1, "reason");
+_Static_assert(nitems(error_values) <= MAX_LABEL_VALUES + 1, "error");
+
+/* The gateway's families, in the page's order. */
+static const struct family_def families[] = {
+    {"baraza_uptime_seconds", "gauge", "Seconds since the gateway started.", 0,
+	NULL, NULL, NULL, get_uptime},
+    {"baraza_http_connections", "gauge", "Open HTTP connections.", 0, NULL,
+	NULL, NULL, get_http_connections},
+    {"baraza_http_requests_total", "counter", "HTTP requests answered.", 0,
+	NULL, NULL, NULL, get_http_requests},
+    {"baraza_http_errors_total", "counter",
+	"Requests refused by the HTTP limits or as malformed.", 0, NULL, NULL,
+	NULL, get_http_errors},
+    {"baraza_http_connections_shed_total", "counter",
+	"Connections closed for lack of descriptors: idle keep-alive ones "
+	"(shed) or new ones when none was idle (refused).",
+	0, "how", how_values, NULL, get_http_shed},
+    {"baraza_flows", "gauge", "Flows loaded.", 0, NULL, NULL, has_flows,
+	get_flows},
+    {"baraza_flow_reloads_total", "counter", "Flow reloads, by result.", 0,
+	"result", result_values, NULL, get_reloads},
+    {"baraza_batch_commits_total", "counter",
+	"Store transactions committed (one per busy loop turn).", 0, NULL, NULL,
+	NULL, get_commits},
+    {"baraza_batch_failures_total", "counter",
+	"Store transactions rolled back.", 0, NULL, NULL, NULL, get_rollbacks},
+    {"baraza_inbound_total", "counter",
+	"Inbound traffic handled since start, by what it was.", 0, "kind",
+	kind_values, NULL, get_inbound},
+    {"baraza_flood_guard_evicted_total", "counter",
+	"Numbers the flood guard forgot before their window ended, to make "
+	"room for new ones.",
+	0, NULL, NULL, NULL, get_evicted},
+    {"baraza_webhook_refused_total", "counter", "Webhooks refused, by reason.",
+	0, "reason", reason_values, NULL, get_refused},
+    {"baraza_provider_sent_total", "counter",
+	"Outbound messages accepted by the provider, by channel.", 1, NULL,
+	NULL, has_dispatch, get_provider_sent},
+    {"baraza_provider_errors_total", "counter",
+	"Provider errors by channel and result: retried (temporary) or failed "
+	"(permanent or expired).",
+	1, "result", error_values, has_dispatch, get_provider_errors},
+    {"baraza_provider_inflight", "gauge",
+	"Requests to the provider in flight, by channel.", 1, NULL, NULL,
+	has_dispatch, get_provider_inflight},
+    {"baraza_modem_signal_percent", "gauge",
+	"Signal strength of each GSM modem channel at its last heartbeat.", 1,
+	NULL, NULL, NULL, get_modem_signal},
+    {"baraza_modem_up", "gauge",
+	"1 when a GSM modem channel answered its last heartbeat.", 1, NULL,
+	NULL, NULL, get_modem_up},
+    {"baraza_modem_failures_total", "counter",
+	"Messages a GSM modem channel handed back unsent (failed or to "
+	"retry), kept across gateway runs.",
+	1, NULL, NULL, NULL, get_modem_failures},
+    {"baraza_modem_restarts_total", "counter",
+	"Restarts of a GSM modem channel's worker process, kept across "
+	"gateway runs.",
+	1, NULL, NULL, NULL, get_modem_restarts},
+};
+
+/*
+ * Appends one sample: name, its labels (k1 and k2 may be NULL) and its
+ * value.
+ */
+static int
+sample(struct buf *b, const char *name, const char *k1, const char *v1,
+    const char *k2, const char *v2, const struct mvalue *v)
+{
+	int rc = 0;
+
+	if (k1 == NULL)
+		rc |= buf_puts(b, name);
+	else {
+		rc |= labels(b, name, k1, v1, k2, v2);
+		rc |= buf_puts(b, "}");
+	}
+	switch (v->kind) {
+	case MV_UINT:
+		rc |= buf_printf(b, " %llu\n", (unsigned long long)v->u);
+		break;
+	case MV_INT:
+		rc |= buf_printf(b, " %lld\n", (long long)v->i);
+		break;
+	case MV_FLOAT:
+		rc |= buf_printf(b, " %g\n", v->d);
+		break;
+	}
+	return rc ? -1 : 0;
+}
+
+/* Appends the samples v of family f, of channel (or NULL: the gateway). */
+static int
+samples(struct buf *b, const struct family_def *f, const char *channel,
+    const struct mvalue *v)
+{
+	const char *k1 = channel != NULL ? "channel" : f->label;
+	size_t k;
+	int rc = 0;
+
+	if (f->label == NULL)
+		return sample(b, f->name, k1, channel, NULL, NULL, &v[0]);
+	for (k = 0; f->values[k] != NULL; k++)
+		if (channel != NULL)
+			rc |= sample(b, f->name, k1, channel, f->label,
+			    f->values[k], &v[k]);
+		else
+			rc |= sample(
+			    b, f->name, k1, f->values[k], NULL, NULL, &v[k]);
+	return rc;
+}
+
+/* Appends family f: its HELP and TYPE lines and its samples. */
+static int
+render_family(
+    struct buf *b, const struct render_ctx *x, const struct family_def *f)
+{
+	const struct config *cfg = x->gw->cfg;
+	struct mvalue v[MAX_LABEL_VALUES];
+	size_t ch;
+	int rc = 0;
+
+	if (f->shown != NULL && !f->shown(x))
+		return 0;
+	rc |= family(b, f->name, f->type, f->help);
+	if (!f->per_channel) {
+		if (f->get(x, 0, v) == 0)
+			rc |= samples(b, f, NULL, v);
+		return rc;
+	}
+	for (ch = 0; cfg != NULL && ch < cfg->nchannels; ch++)
+		if (f->get(x, ch, v) == 0)
+			rc |= samples(b, f, cfg->channels[ch].name, v);
+	return rc;
+}
+
+/* The gateway's own figures, family by family (see families). */
+static int
 render_gateway(struct gateway *gw, struct buf *b)
 {
-	struct http_stats hs;
+	struct render_ctx x;
 	size_t i;
 	int rc = 0;
 
-	http_server_stats(&gw->http, &hs);
-	rc |= family(b, "baraza_uptime_seconds", "gauge",
-	    "Seconds since the gateway started.");
-	rc |= buf_printf(b, "baraza_uptime_seconds %lld\n",
-	    (long long)((now_ms() - gw->started_ms) / 1000));
-	rc |= family(
-	    b, "baraza_http_connections", "gauge", "Open HTTP connections.");
-	rc |= buf_printf(b, "baraza_http_connections %llu\n",
-	    (unsigned long long)hs.conns_open);
-	rc |= family(b, "baraza_http_requests_total", "counter",
-	    "HTTP requests answered.");
-	rc |= buf_printf(b, "baraza_http_requests_total %llu\n",
-	    (unsigned long long)hs.requests_total);
-	rc |= family(b, "baraza_http_errors_total", "counter",
-	    "Requests refused by the HTTP limits or as malformed.");
-	rc |= buf_printf(b, "baraza_http_errors_total %llu\n",
-	    (unsigned long long)hs.errors_total);
-	rc |= family(b, "baraza_http_connections_shed_total", "counter",
-	    "Connections closed for lack of descriptors: idle keep-alive ones "
-	    "(shed) or new ones when none was idle (refused).");
-	rc |= buf_printf(b,
-	    "baraza_http_connections_shed_total{how=\"idle\"} %llu\n"
-	    "baraza_http_connections_shed_total{how=\"refused\"} %llu\n",
-	    (unsigned long long)hs.conns_shed,
-	    (unsigned long long)hs.conns_refused);
-
-	if (gw->flows != NULL && gw->flows->set != NULL) {
-		rc |= family(b, "baraza_flows", "gauge", "Flows loaded.");
-		rc |=
-		    buf_printf(b, "baraza_flows %zu\n", gw->flows->set->nflows);
-	}
-	rc |= family(b, "baraza_flow_reloads_total", "counter",
-	    "Flow reloads, by result.");
-	rc |= buf_printf(b,
-	    "baraza_flow_reloads_total{result=\"ok\"} %llu\n"
-	    "baraza_flow_reloads_total{result=\"refused\"} %llu\n",
-	    (unsigned long long)gw->reloads,
-	    (unsigned long long)gw->reload_failures);
-
-	rc |= family(b, "baraza_batch_commits_total", "counter",
-	    "Store transactions committed (one per busy loop turn).");
-	rc |= buf_printf(
-	    b, "baraza_batch_commits_total %llu\n", gw->batch.commits);
-	rc |= family(b, "baraza_batch_failures_total", "counter",
-	    "Store transactions rolled back.");
-	rc |= buf_printf(
-	    b, "baraza_batch_failures_total %llu\n", gw->batch.failures);
-
-	rc |= family(b, "baraza_inbound_total", "counter",
-	    "Inbound traffic handled since start, by what it was.");
-	rc |= buf_printf(b,
-	    "baraza_inbound_total{kind=\"sms\"} %llu\n"
-	    "baraza_inbound_total{kind=\"ussd\"} %llu\n"
-	    "baraza_inbound_total{kind=\"status\"} %llu\n"
-	    "baraza_inbound_total{kind=\"duplicate\"} %llu\n"
-	    "baraza_inbound_total{kind=\"flooded\"} %llu\n",
-	    (unsigned long long)gw->received,
-	    (unsigned long long)gw->ussd_steps, (unsigned long long)gw->reports,
-	    (unsigned long long)gw->duplicates,
-	    (unsigned long long)gw->flooded);
-	rc |= family(b, "baraza_flood_guard_evicted_total", "counter",
-	    "Numbers the flood guard forgot before their window ended, to make "
-	    "room for new ones.");
-	rc |= buf_printf(b, "baraza_flood_guard_evicted_total %llu\n",
-	    (unsigned long long)gw->flood.map.evicted);
-	rc |= family(b, "baraza_webhook_refused_total", "counter",
-	    "Webhooks refused, by reason.");
-	rc |= buf_printf(b,
-	    "baraza_webhook_refused_total{reason=\"bad_request\"} %llu\n"
-	    "baraza_webhook_refused_total{reason=\"forbidden\"} %llu\n",
-	    (unsigned long long)gw->hooks_bad,
-	    (unsigned long long)gw->hooks_forbidden);
-
-	if (gw->dispatch != NULL && gw->cfg != NULL) {
-		struct dispatch_stats ds;
-
-		rc |= family(b, "baraza_provider_sent_total", "counter",
-		    "Outbound messages accepted by the provider, by channel.");
-		for (i = 0; i < gw->cfg->nchannels; i++) {
-			if (dispatch_stats(gw->dispatch,
-				gw->cfg->channels[i].name, &ds) != 0)
-				continue;
-			rc |= labels(b, "baraza_provider_sent_total", "channel",
-			    gw->cfg->channels[i].name, NULL, NULL);
-			rc |= buf_printf(
-			    b, "} %llu\n", (unsigned long long)ds.sent);
-		}
-		rc |= family(b, "baraza_provider_errors_total", "counter",
-		    "Provider errors by channel and result: retried "
-		    "(temporary) or failed (permanent or expired).");
-		for (i = 0; i < gw->cfg->nchannels; i++) {
-			if (dispatch_stats(gw->dispatch,
-				gw->cfg->channels[i].name, &ds) != 0)
-				continue;
-			rc |=
-			    labels(b, "baraza_provider_errors_total", "channel",
-				gw->cfg->channels[i].name, "result", "retried");
-			rc |= buf_printf(
-			    b, "} %llu\n", (unsigned long long)ds.retried);
-			rc |=
-			    labels(b, "baraza_provider_errors_total", "channel",
-				gw->cfg->channels[i].name, "result", "failed");
-			rc |= buf_printf(
-			    b, "} %llu\n", (unsigned long long)ds.failed);
-		}
-		rc |= family(b, "baraza_provider_inflight", "gauge",
-		    "Requests to the provider in flight, by channel.");
-		for (i = 0; i < gw->cfg->nchannels; i++) {
-			if (dispatch_stats(gw->dispatch,
-				gw->cfg->channels[i].name, &ds) != 0)
-				continue;
-			rc |= labels(b, "baraza_provider_inflight", "channel",
-			    gw->cfg->channels[i].name, NULL, NULL);
-			rc |= buf_printf(
-			    b, "} %llu\n", (unsigned long long)ds.inflight);
-		}
-	}
-
-	rc |= family(b, "baraza_modem_signal_percent", "gauge",
-	    "Signal strength of each GSM modem channel at its last heartbeat.");
-	for (i = 0; gw->cfg != NULL && i < gw->cfg->nchannels &&
-		    i < CONFIG_MAX_CHANNELS;
-	     i++) {
-		if (gw->cfg->channels[i].type != CHANNEL_GAMMU ||
-		    !gw->modems[i].known)
-			continue;
-		rc |= labels(b, "baraza_modem_signal_percent", "channel",
-		    gw->cfg->channels[i].name, NULL, NULL);
-		rc |= buf_printf(b, "} %g\n", gw->modems[i].signal);
-	}
-	rc |= family(b, "baraza_modem_up", "gauge",
-	    "1 when a GSM modem channel answered its last heartbeat.");
-	for (i = 0; gw->cfg != NULL && i < gw->cfg->nchannels &&
-		    i < CONFIG_MAX_CHANNELS;
-	     i++) {
-		if (gw->cfg->channels[i].type != CHANNEL_GAMMU ||
-		    !gw->modems[i].known)
-			continue;
-		rc |= labels(b, "baraza_modem_up", "channel",
-		    gw->cfg->channels[i].name, NULL, NULL);
-		rc |= buf_printf(b, "} %d\n", gw->modems[i].up ? 1 : 0);
-	}
-	rc |= render_modem_counters(gw, b);
+	x.gw = gw;
+	http_server_stats(&gw->http, &x.hs);
+	for (i = 0; i < nitems(families); i++)
+		rc |= render_family(b, &x, &families[i]);
 	return rc ? -1 : 0;
 }
 

@@ -31,7 +31,7 @@ struct gateway;
 #define METRICS_CATEGORY_MAX_LEN 64 /* longer categories count as "other" */
 
 /* The bounds of the time to resolution histogram, in seconds. */
-#define METRICS_RES_BUCKETS 8
+#define METRICS_RES_BUCKETS STORE_RES_BOUNDS
 extern const double metrics_res_bounds[METRICS_RES_BUCKETS];
 
 /* One GROUP BY row of messages. */

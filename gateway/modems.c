@@ -32,20 +32,6 @@
 #define MODEMS_MAX_TEXT 256       /* bytes kept of a balance or error */
 #define MODEMS_MAX_NETWORK 32     /* bytes kept of the network state */
 
-static const char sql_state_load[] =
-    "SELECT balance, balance_at, last_error, failures, restarts"
-    " FROM modem_state WHERE channel = ?1";
-
-static const char sql_state_save[] =
-    "INSERT INTO modem_state (channel, up, signal, network, balance,"
-    " balance_at, last_error, failures, restarts, updated)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-    " ON CONFLICT (channel) DO UPDATE SET up = excluded.up,"
-    " signal = excluded.signal, network = excluded.network,"
-    " balance = excluded.balance, balance_at = excluded.balance_at,"
-    " last_error = excluded.last_error, failures = excluded.failures,"
-    " restarts = excluded.restarts, updated = excluded.updated";
-
 struct modem {
 	struct gateway *gw;
 	const struct channel_config *cc;
@@ -120,39 +106,29 @@ set_str(char **dst, const char *s, size_t max)
 	*dst = dup_cut(s, max);
 }
 
-static void
-bind_opt_text(sqlite3_stmt *s, int i, const char *v)
+/* The kept row of an earlier run: balance, last error, counters. */
+static int
+on_kept(void *arg, const struct store_modem *k)
 {
-	if (v != NULL)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
+	struct modem *m = arg;
+
+	set_str(&m->balance, k->balance, MODEMS_MAX_TEXT);
+	m->balance_at = k->balance_at > 0 ? k->balance_at : 0;
+	set_str(&m->last_error, k->last_error, MODEMS_MAX_TEXT);
+	if (k->failures > 0)
+		m->failures = (uint64_t)k->failures;
+	if (k->restarts > 0)
+		m->restarts = (uint64_t)k->restarts;
+	return 0;
 }
 
 /* Reads what an earlier run kept (balance, last error, counters). */
 static void
 state_load(struct modem *m)
 {
-	sqlite3_stmt *s = store_stmt(m->gw->store, sql_state_load);
-	int rc;
-
-	sqlite3_bind_text(s, 1, m->cc->name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		set_str(&m->balance, (const char *)sqlite3_column_text(s, 0),
-		    MODEMS_MAX_TEXT);
-		m->balance_at = sqlite3_column_int64(s, 1);
-		set_str(&m->last_error, (const char *)sqlite3_column_text(s, 2),
-		    MODEMS_MAX_TEXT);
-		if (sqlite3_column_int64(s, 3) > 0)
-			m->failures = (uint64_t)sqlite3_column_int64(s, 3);
-		if (sqlite3_column_int64(s, 4) > 0)
-			m->restarts = (uint64_t)sqlite3_column_int64(s, 4);
-	} else if (rc != SQLITE_DONE)
+	if (store_modem_state_get(m->gw->store, m->cc->name, on_kept, m) < 0)
 		log_warn("modem", "cannot read the modem state channel=%s: %s",
 		    m->cc->name, store_errmsg(m->gw->store));
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
 }
 
 static void on_flush(uv_timer_t *);
@@ -161,8 +137,7 @@ static void on_flush(uv_timer_t *);
 static void
 state_write(struct modem *m)
 {
-	sqlite3_stmt *s;
-	int rc;
+	struct store_modem row;
 
 	uv_timer_stop(&m->flush);
 	if (batch_begin(&m->gw->batch) != 0) {
@@ -178,26 +153,20 @@ state_write(struct modem *m)
 			    &m->flush, on_flush, MODEMS_WRITE_GAP_MS, 0);
 		return;
 	}
-	s = store_stmt(m->gw->store, sql_state_save);
-	sqlite3_bind_text(s, 1, m->cc->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 2, m->up);
-	sqlite3_bind_int(s, 3, m->signal);
-	bind_opt_text(s, 4, m->network);
-	bind_opt_text(s, 5, m->balance);
-	if (m->balance_at > 0)
-		sqlite3_bind_int64(s, 6, m->balance_at);
-	else
-		sqlite3_bind_null(s, 6);
-	bind_opt_text(s, 7, m->last_error);
-	sqlite3_bind_int64(s, 8, (sqlite3_int64)m->failures);
-	sqlite3_bind_int64(s, 9, (sqlite3_int64)m->restarts);
-	sqlite3_bind_int64(s, 10, now_ms());
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
+	memset(&row, 0, sizeof(row));
+	row.channel = m->cc->name;
+	row.up = m->up;
+	row.signal = m->signal;
+	row.network = m->network;
+	row.balance = m->balance;
+	row.balance_at = m->balance_at;
+	row.last_error = m->last_error;
+	row.failures = (int64_t)m->failures;
+	row.restarts = (int64_t)m->restarts;
+	row.updated = now_ms();
+	if (store_modem_state_put(m->gw->store, &row) != 0)
 		log_warn("modem", "cannot keep the modem state channel=%s: %s",
 		    m->cc->name, store_errmsg(m->gw->store));
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
 	m->write_failed = 0;
 	m->dirty = 0;
 	m->written_signal = m->signal;

@@ -18,7 +18,6 @@
 #include "gateway/ingress.h"
 #include "gateway/metrics.h"
 #include "gateway/modems.h"
-#include "gateway/outq.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -44,23 +43,6 @@
 /* The HTTP server keeps at least this many connections however few. */
 #define FD_MIN_CONNS 4
 
-/* Logs every finding of a load, errors at error level, warnings at warn. */
-static void
-log_findings(const struct flow_findings *f)
-{
-	size_t i;
-	char *line;
-
-	for (i = 0; i < f->n; i++) {
-		line = flow_finding_format(&f->v[i]);
-		if (f->v[i].severity == FINDING_ERROR)
-			log_error("flows", "%s", line);
-		else
-			log_warn("flows", "%s", line);
-		free(line);
-	}
-}
-
 /*
  * Reloads every flow at once. A set with errors is refused whole: the old
  * one keeps serving and the errors are logged.
@@ -74,7 +56,7 @@ reload_flows(struct gateway *gw, const char *why)
 
 	flow_findings_init(&f);
 	if (gateway_load_flows(gw->cfg, &set, &f) != 0) {
-		log_findings(&f);
+		flow_findings_log(&f, "flows");
 		log_error("flows",
 		    "reload refused, the previous flows keep serving "
 		    "reason=%s errors=%zu",
@@ -83,7 +65,7 @@ reload_flows(struct gateway *gw, const char *why)
 		flow_findings_free(&f);
 		return;
 	}
-	log_findings(&f);
+	flow_findings_log(&f, "flows");
 	flow_findings_free(&f);
 	fr = xcalloc(1, sizeof(*fr));
 	fr->set = set;
@@ -162,7 +144,7 @@ on_client_closed(struct client *c, void *arg)
 
 	(void)c;
 	batch_close(&gw->batch);
-	checkpoint_stop(&gw->checkpoint);
+	store_checkpoint_stop(&gw->checkpoint);
 	dispatch_free(gw->dispatch);
 	gw->dispatch = NULL;
 	uv_close((uv_handle_t *)&gw->sigterm, on_closed);
@@ -431,7 +413,7 @@ serve_main(
 		return 1;
 	}
 	warn_loose_modes(cfg->database);
-	if ((rc = outq_recover(gw.store, now_ms())) > 0)
+	if ((rc = store_queue_recover(gw.store, now_ms())) > 0)
 		log_warn("gateway",
 		    "messages in flight at the last stop are queued again "
 		    "count=%d",
@@ -447,7 +429,7 @@ serve_main(
 		store_close(gw.store);
 		return 1;
 	}
-	log_findings(&f);
+	flow_findings_log(&f, "flows");
 	flow_findings_free(&f);
 	gw.flows = xcalloc(1, sizeof(*gw.flows));
 	gw.flows->set = set;
@@ -505,7 +487,7 @@ serve_main(
 	}
 	/* Checkpoints in the thread pool, not inside a webhook's commit. */
 	if (store_autocheckpoint(gw.store, 0) == 0)
-		checkpoint_start(&gw.checkpoint, gw.loop, cfg->database);
+		store_checkpoint_start(&gw.checkpoint, gw.loop, cfg->database);
 	client_init(&gw.client, gw.loop);
 	if (cfg->public_url != NULL)
 		gw.public_base = xstrdup(cfg->public_url);

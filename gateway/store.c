@@ -172,6 +172,7 @@ enum stmt_id {
 	S_ROLLBACK_TO,
 	S_PING,
 	S_CONTACT_INSERT,
+	S_CONTACT_INSERT_CHANNEL,
 	S_CONTACT_BY_PHONE,
 	S_CONTACT_SET_LANGUAGE,
 	S_CONTACT_SET_FIELD,
@@ -211,6 +212,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	"INSERT INTO contacts (phone, fields, created, updated)"
 	" VALUES (?1, '{}', ?2, ?2)"
 	" ON CONFLICT (phone) DO NOTHING",
+    [S_CONTACT_INSERT_CHANNEL] =
+	"INSERT INTO contacts (phone, fields, last_channel, created, updated)"
+	" VALUES (?1, '{}', ?2, ?3, ?3) RETURNING id",
     [S_CONTACT_BY_PHONE] = "SELECT id, phone, language, opted_out, fields,"
 			   " last_channel, created, updated"
 			   " FROM contacts WHERE phone = ?1",
@@ -276,8 +280,6 @@ static const char *const stmt_sql[S_COUNT] = {
 			   " VALUES (?1, ?2, ?3)",
     [S_TABLE_SET_ROWS] = "UPDATE data_tables SET rows = ?2 WHERE name = ?1",
 };
-
-#define STORE_MAX_EXTRA 128 /* statements of other modules, store_stmt */
 
 /* store.c's statements, prepared when the store opens. */
 struct store_core {
@@ -712,18 +714,10 @@ store_close(struct store *st)
 	for (i = 0; i < STORE_NPARTS * STORE_PART_MAX; i++)
 		sqlite3_finalize(
 		    st->part[i / STORE_PART_MAX][i % STORE_PART_MAX]);
-	for (i = 0; i < st->nextra; i++)
-		sqlite3_finalize(st->extra[i]);
 	if (sqlite3_close(st->db) != SQLITE_OK)
 		log_warn("store", "close failed error=\"%s\"",
 		    sqlite3_errmsg(st->db));
 	free(st);
-}
-
-sqlite3 *
-store_db(struct store *st)
-{
-	return st->db;
 }
 
 int
@@ -732,32 +726,6 @@ store_autocheckpoint(struct store *st, int pages)
 	return sqlite3_wal_autocheckpoint(st->db, pages) == SQLITE_OK
 		   ? 0
 		   : STORE_ERR;
-}
-
-sqlite3_stmt *
-store_stmt(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int i, rc;
-
-	/* Keyed by the address of the caller's static SQL text. */
-	for (i = 0; i < st->nextra; i++) {
-		if (st->extra_sql[i] == sql) {
-			sqlite3_reset(st->extra[i]);
-			sqlite3_clear_bindings(st->extra[i]);
-			return st->extra[i];
-		}
-	}
-	if (st->nextra == STORE_MAX_EXTRA)
-		fatalx("store: more than %d extra statements", STORE_MAX_EXTRA);
-	rc = sqlite3_prepare_v3(
-	    st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
-	if (rc != SQLITE_OK)
-		fatalx("store: cannot prepare \"%.60s\": %s", sql,
-		    sqlite3_errmsg(st->db));
-	st->extra_sql[st->nextra] = sql;
-	st->extra[st->nextra++] = s;
-	return s;
 }
 
 const char *
@@ -897,10 +865,6 @@ store_contact_get(
 	return created ? 1 : 0;
 }
 
-static const char sql_contact_insert_channel[] =
-    "INSERT INTO contacts (phone, fields, last_channel, created, updated)"
-    " VALUES (?1, '{}', ?2, ?3, ?3) RETURNING id";
-
 int
 store_contact_touch(struct store *st, const char *phone, const char *channel,
     int64_t now, struct store_contact *out)
@@ -925,23 +889,20 @@ store_contact_touch(struct store *st, const char *phone, const char *channel,
 	if (rc != STORE_NOTFOUND)
 		return rc;
 	/* A new number: one statement creates it with its channel. */
-	s = store_stmt(st, sql_contact_insert_channel);
+	s = stmt(st, S_CONTACT_INSERT_CHANNEL);
 	bind_text(s, 1, phone);
-	if (channel != NULL)
-		bind_text(s, 2, channel);
+	bind_text(s, 2, channel);
 	sqlite3_bind_int64(s, 3, now);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s);
-		log_warn("store", "contact insert failed error=\"%s\"",
-		    sqlite3_errmsg(st->db));
-		return STORE_ERR;
+		done(s);
+		return fail(st, S_CONTACT_INSERT_CHANNEL, rc);
 	}
 	memset(out, 0, sizeof(*out));
 	out->id = sqlite3_column_int64(s, 0);
 	/* RETURNING rows are all read before the statement completes. */
 	sqlite3_step(s);
-	sqlite3_reset(s);
+	done(s);
 	out->phone = xstrdup(phone);
 	out->fields = xstrdup("{}");
 	out->last_channel = channel ? xstrdup(channel) : NULL;

@@ -25,8 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 struct store;
 
 enum store_status {
@@ -73,21 +71,6 @@ void store_close(struct store *);
 
 /* The schema version this program writes (the number of migrations). */
 int store_schema_version(void);
-
-/*
- * The raw connection, for later modules that keep their own statements.
- * It stays owned by the store and is valid until store_close().
- */
-sqlite3 *store_db(struct store *);
-
-/*
- * A statement of another module, prepared on first use and kept for the
- * connection's life (SQLITE_PREPARE_PERSISTENT). sql MUST be a string with
- * static storage: its address is the key. The statement comes back reset
- * with no bindings; it is owned by the store. A statement that does not
- * prepare is a programming error (fatal).
- */
-sqlite3_stmt *store_stmt(struct store *, const char *sql);
 
 /*
  * Sets the WAL auto-checkpoint threshold in pages (0: off, when another
@@ -289,5 +272,519 @@ int store_table_replace_end(struct store *, const char *table, int64_t rows);
 int store_savepoint(struct store *);
 int store_release(struct store *);
 int store_rollback_to(struct store *);
+
+/*
+ * Messages and the outbound queue (store_msg.c): one row per message in
+ * either direction. The core names a message's state with enum msg_state;
+ * the store keeps it as the state's name (msg_state_name()). Every write
+ * joins the caller's transaction. Returns as above: 0, STORE_NOTFOUND where
+ * a lookup finds nothing, a negative enum store_status (logged).
+ */
+
+/* A message's state: outbound first, then inbound. */
+enum msg_state {
+	MSG_QUEUED,    /* out: waiting for its next attempt */
+	MSG_SENDING,   /* out: handed to a channel, answer pending */
+	MSG_SENT,      /* out: accepted by the channel */
+	MSG_DELIVERED, /* out: a delivery report said so (final) */
+	MSG_FAILED,    /* out: given up (final) */
+	MSG_RECEIVED,  /* in: stored, its flow not run yet */
+	MSG_HANDLED,   /* in: its flow ran */
+	MSG_IGNORED,   /* in: kept, not answered (flood, refused input) */
+	MSG_NSTATES
+};
+
+/* A message's kind. */
+enum msg_kind {
+	MSG_SMS,
+	MSG_USSD,
+};
+
+/* A message's direction. */
+enum msg_direction {
+	MSG_IN,
+	MSG_OUT,
+};
+
+/* The state's name ("queued", ...), a static string; NULL when invalid. */
+const char *msg_state_name(enum msg_state);
+
+/* Sets *out to the state called name. 0, or STORE_EINVAL for no state. */
+int msg_state_parse(const char *name, enum msg_state *out);
+
+/* An inbound message to store; the strings are borrowed for the call. */
+struct store_msg_in {
+	const char *channel;     /* the channel it came on */
+	enum msg_kind kind;      /* SMS or USSD */
+	const char *phone;       /* E.164 */
+	const char *text;        /* UTF-8 */
+	enum msg_state state;    /* received, handled or ignored */
+	const char *provider_id; /* the channel's id, NULL or "" when none */
+};
+
+/*
+ * Stores an inbound message at time now and sets *id. A message whose
+ * (channel, provider_id) is stored already is not stored again:
+ * STORE_EDUP, with *id set to the stored message's id (0 if it cannot be
+ * read). STORE_EINVAL for an outbound state, STORE_ERR on failure.
+ */
+int store_msg_insert_inbound(
+    struct store *, const struct store_msg_in *, int64_t now, int64_t *id);
+
+/*
+ * Sets the state of inbound message id once its flow ran (or will not),
+ * and its contact (0: none). 0, STORE_EINVAL for an outbound state, or
+ * STORE_ERR.
+ */
+int store_msg_inbound_state(struct store *, int64_t id, enum msg_state,
+    int64_t contact_id, int64_t now);
+
+/* An inbound SMS left "received", valid during the callback. */
+struct store_msg_received {
+	int64_t id;          /* the message */
+	const char *channel; /* its channel */
+	const char *phone;   /* its sender */
+	const char *text;    /* its text, or NULL (forgotten) */
+};
+typedef int (*store_msg_received_cb)(
+    void *arg, const struct store_msg_received *);
+
+/*
+ * Walks the inbound SMS still "received" (their flow never ran: a crash,
+ * a fetch unanswered) in id order. The callback MUST NOT write to the
+ * store; a non-zero return stops the walk. 0 or STORE_ERR.
+ */
+int store_msg_each_received(struct store *, store_msg_received_cb, void *arg);
+
+/* An outbound message to store; the strings are borrowed for the call. */
+struct store_msg_out {
+	const char *channel;  /* the channel to send it on */
+	enum msg_kind kind;   /* SMS or USSD */
+	int64_t contact_id;   /* 0 when none */
+	const char *phone;    /* E.164 */
+	const char *text;     /* UTF-8 */
+	enum msg_state state; /* queued, or sent (a USSD screen) */
+	int segments;         /* SMS parts */
+	int64_t next_attempt; /* ms, when queued (else none is kept) */
+	int64_t broadcast_id; /* 0 when none */
+};
+
+/*
+ * Stores an outbound message at time now and sets *id (when not NULL): the
+ * one write of a new outbound row. STORE_EINVAL for an inbound state, or
+ * STORE_ERR.
+ */
+int store_msg_insert_outbound(
+    struct store *, const struct store_msg_out *, int64_t now, int64_t *id);
+
+/* A message as the admin API shows it; free it with store_msg_free(). */
+struct store_msg {
+	int64_t id;                   /* the message's id */
+	enum msg_direction direction; /* in or out */
+	char *channel;                /* owned */
+	char *phone;                  /* owned; E.164 */
+	enum msg_state state;         /* its state now */
+	char *error;                  /* owned, or NULL */
+	char *provider_id;            /* owned, or NULL */
+	int attempts;                 /* sending attempts */
+	int segments;                 /* SMS parts */
+	int64_t created;              /* ms */
+	int64_t updated;              /* ms */
+};
+
+/* Loads message id into *out. 0, STORE_NOTFOUND or STORE_ERR. */
+int store_msg_get(struct store *, int64_t id, struct store_msg *out);
+
+/* Frees the strings of a loaded message and clears it. */
+void store_msg_free(struct store_msg *);
+
+/* A message claimed for sending; the strings are owned by the array. */
+struct store_queue_msg {
+	int64_t id;      /* message id */
+	char *phone;     /* E.164 */
+	char *text;      /* the text */
+	int attempts;    /* including this one */
+	int64_t created; /* ms */
+};
+
+/*
+ * Claims up to max queued messages of channel due at now, the earliest
+ * due first: they become "sending" with one more attempt. On 0 *out is an
+ * array of *n messages (*n may be 0) the caller frees with
+ * store_queue_msgs_free(). STORE_ERR on failure (*out NULL, *n 0).
+ */
+int store_queue_claim(struct store *, const char *channel, int64_t now,
+    size_t max, struct store_queue_msg **out, size_t *n);
+void store_queue_msgs_free(struct store_queue_msg *, size_t n);
+
+/*
+ * The outcomes of an attempt on message id. sent: accepted, with the
+ * channel's id (may be NULL); retry: queued again for next_attempt with
+ * the reason (may be NULL); both only while the message is "sending".
+ * fail: failed for good with the reason (NULL: "failed"). 0 or STORE_ERR.
+ */
+int store_queue_sent(
+    struct store *, int64_t id, const char *provider_id, int64_t now);
+int store_queue_retry(struct store *, int64_t id, int64_t next_attempt,
+    const char *error, int64_t now);
+int
+store_queue_fail(struct store *, int64_t id, const char *error, int64_t now);
+
+/*
+ * A delivery report for channel: the outbound message is found by the
+ * channel's provider_id or, when provider_id is NULL, by its own id
+ * own_id. Its state becomes state (sent, delivered or failed) with error
+ * (may be NULL); a final state is never taken back. 0, STORE_NOTFOUND when
+ * no message matched or it is final already, STORE_EINVAL for an inbound
+ * state, or STORE_ERR.
+ */
+int
+store_queue_report(struct store *, const char *channel, const char *provider_id,
+    int64_t own_id, enum msg_state state, const char *error, int64_t now);
+
+/*
+ * At start-up: messages left "sending" by a crash are queued again, due
+ * at now. Returns how many, or STORE_ERR.
+ */
+int store_queue_recover(struct store *, int64_t now);
+
+/* The earliest next attempt of channel's queued messages, or -1. */
+int64_t store_queue_next_due(struct store *, const char *channel);
+
+/*
+ * Moves channel from's queued messages due at now to channel to (its
+ * fallback). Returns how many, or STORE_ERR.
+ */
+int
+store_queue_move(struct store *, const char *from, const char *to, int64_t now);
+
+/*
+ * The rest (store_misc.c): Idempotency-Key answers, modem state, the
+ * process-wide set-up of the database library. Returns as above.
+ */
+
+#define STORE_IDEM_HASH 32 /* bytes of a request's hash (SHA-256) */
+
+/* The first answer kept for an Idempotency-Key. */
+struct store_idem {
+	unsigned char hash[STORE_IDEM_HASH]; /* the request's hash */
+	size_t hash_len; /* bytes the row held (at most the first 32 kept) */
+	int status;      /* the HTTP status answered */
+	char *answer;    /* the JSON body answered; owned */
+	int64_t created; /* ms */
+};
+
+/*
+ * Loads the answer kept for key at endpoint into *out (free it with
+ * store_idem_free()), whatever its age. 0, STORE_NOTFOUND or STORE_ERR.
+ */
+int store_idem_get(struct store *, const char *endpoint, const char *key,
+    struct store_idem *out);
+
+/* Frees the answer of a loaded row and clears it. */
+void store_idem_free(struct store_idem *);
+
+/*
+ * Keeps (or replaces) the answer for key at endpoint: the request's hash,
+ * the status and JSON answer given, at time now. 0 or STORE_ERR.
+ */
+int store_idem_put(struct store *, const char *endpoint, const char *key,
+    const unsigned char hash[STORE_IDEM_HASH], int status, const char *answer,
+    int64_t now);
+
+/* Drops the answers created before `before` (ms). How many, or STORE_ERR. */
+int64_t store_idem_purge(struct store *, int64_t before);
+
+/*
+ * A modem channel's row of state, as struct store_modem (with `baraza
+ * stats`, below): store_modem_state_get() calls cb once with the row kept
+ * for channel and returns 0, or STORE_NOTFOUND without one, or STORE_ERR.
+ * store_modem_state_put() keeps m as the channel's row: a balance_at or
+ * updated of 0 or less stores none. 0 or STORE_ERR.
+ */
+struct store_modem;
+int store_modem_state_get(struct store *, const char *channel,
+    int (*cb)(void *arg, const struct store_modem *), void *arg);
+int store_modem_state_put(struct store *, const struct store_modem *m);
+
+/*
+ * Sets up the database library for this process: each connection is used
+ * by one thread at a time, and no memory statistics are kept. Call it
+ * first, before any other store call. Returns 0, or STORE_ERR when the
+ * library was in use already.
+ */
+int store_library_init(void);
+
+/* The database library and its version ("SQLite 3.45.1"), static. */
+const char *store_library_version(void);
+
+/*
+ * The council's and the commands' queries (store_council.c): broadcasts,
+ * forgetting a contact, the retention purge, reports beyond their rows,
+ * and the figures of /metrics and `baraza stats`. Returns as above: 0,
+ * STORE_NOTFOUND where a lookup finds nothing, a negative enum
+ * store_status (logged). A walk over rows calls its callback once a row,
+ * with pointers valid only during the call; a callback MUST NOT start the
+ * same walk again, and a non-zero return stops the walk (which then
+ * returns 0).
+ */
+
+/* A name of a row (a topic, a category), valid during the call. */
+typedef int (*store_name_cb)(void *arg, const char *name);
+
+/* A count by two names (channel and state; category and status). */
+typedef int (*store_tally_cb)(
+    void *arg, const char *a, const char *b, int64_t n);
+
+/* Broadcasts: one text to the subscribers of a topic. */
+
+/* Sets *n to the subscribers of topic who have not opted out. */
+int store_broadcast_audience(struct store *, const char *topic, int64_t *n);
+
+/*
+ * Records a broadcasts row with no recipients yet (topic NULL for a notify
+ * run, channel may be NULL) and sets *id. Returns 0 or STORE_ERR.
+ */
+int store_broadcast_insert(struct store *, const char *text, const char *topic,
+    const char *channel, int64_t now, int64_t send_at, int64_t *id);
+
+/* Sets the recipients and segments of broadcast id. 0 or STORE_ERR. */
+int store_broadcast_set_totals(
+    struct store *, int64_t id, int64_t recipients, int64_t segments);
+
+/* One chunk of a broadcast to queue; the strings are borrowed. */
+struct store_broadcast_chunk {
+	int64_t id;           /* the broadcasts row */
+	const char *topic;    /* whose subscribers */
+	const char *text;     /* every message's text */
+	const char *channels; /* the configured channel names, a JSON array */
+	const char *channel;  /* the broadcast's own channel */
+	int64_t segments;     /* per message */
+	int64_t send_at;      /* the messages' next_attempt, ms */
+	int64_t now;          /* their created and updated times, ms */
+	int64_t limit;        /* at most this many recipients */
+};
+
+/*
+ * Queues, in one INSERT ... SELECT, a message to each of the next c->limit
+ * subscribers of c->topic who have not opted out, in contact order after
+ * contact *after: on the contact's last channel when c->channels names
+ * it, else on c->channel. Sets *n to the messages queued and, when there
+ * were some, *after to the last contact. The caller holds the transaction.
+ * Returns 0 or STORE_ERR.
+ */
+int store_broadcast_queue_chunk(struct store *,
+    const struct store_broadcast_chunk *c, int64_t *after, int64_t *n);
+
+/* A stored broadcast with its messages counted by state. */
+struct store_broadcast {
+	int64_t id;         /* the broadcast's id */
+	char *text;         /* owned; the template for a notify run */
+	char *topic;        /* owned; NULL for a notify run */
+	char *channel;      /* owned; NULL if none was recorded */
+	int64_t created;    /* ms since the epoch */
+	int64_t send_at;    /* ms since the epoch */
+	int64_t recipients; /* messages queued */
+	int64_t segments;   /* per message (notify: the largest) */
+	int64_t queued;     /* messages by state, now */
+	int64_t sending;
+	int64_t sent;
+	int64_t delivered;
+	int64_t failed;
+};
+
+/*
+ * Loads broadcast id with its counts by state into *out (free it with
+ * store_broadcast_free()). 0, STORE_NOTFOUND or STORE_ERR.
+ */
+int store_broadcast_get(struct store *, int64_t id, struct store_broadcast *);
+void store_broadcast_free(struct store_broadcast *);
+
+/*
+ * Turns the connection's foreign key checks off (on = 0) or back on, for
+ * a bulk write whose references hold by construction. SQLite ignores it
+ * inside a transaction: call it outside, around one's own. 0 or STORE_ERR.
+ */
+int store_foreign_keys(struct store *, int on);
+
+/* A contact's data, for `baraza contact` and the reports' SMS. */
+
+/* Like store_contact_find() by the contact's id. */
+int store_contact_by_id(struct store *, int64_t id, struct store_contact *out);
+
+/* Walks the topics contact_id is subscribed to, in name order. */
+int store_contact_topics(
+    struct store *, int64_t contact_id, store_name_cb cb, void *arg);
+
+/* Messages of a contact by direction and state, valid during the call. */
+struct store_contact_count {
+	const char *direction; /* "in" or "out" */
+	const char *state;     /* the messages' state */
+	int64_t n;             /* messages */
+	int64_t with_text;     /* of them, those whose text is kept */
+};
+typedef int (*store_contact_count_cb)(
+    void *arg, const struct store_contact_count *);
+
+/*
+ * Walks the counts of the messages linked to contact_id or to or from
+ * phone, by direction then state.
+ */
+int store_contact_messages(struct store *, int64_t contact_id,
+    const char *phone, store_contact_count_cb cb, void *arg);
+
+/* Sets *n to the sessions of contact_id not expired at now. */
+int store_contact_sessions(
+    struct store *, int64_t contact_id, int64_t now, int64_t *n);
+
+/* A report of a walk and its last non-empty note (or NULL). */
+typedef int (*store_report_cb)(
+    void *arg, const struct store_report *, const char *last_note);
+
+/*
+ * Walks the reports of contact_id in number order: only id, contact_id,
+ * status, category (or NULL) and created are filled; last_note is NULL.
+ */
+int store_contact_reports(
+    struct store *, int64_t contact_id, store_report_cb cb, void *arg);
+
+/* What forgetting a contact erased (council/privacy.h tells the rules). */
+struct store_forgotten {
+	int64_t texts;         /* message texts blanked */
+	int64_t cancelled;     /* queued messages cancelled */
+	int64_t in_flight;     /* texts kept: the message is being sent */
+	int64_t sessions;      /* sessions deleted */
+	int64_t subscriptions; /* subscriptions deleted */
+	int64_t reports;       /* reports unlinked */
+	int64_t fields;        /* saved fields erased */
+	int language;          /* 1 when a language choice was erased */
+};
+
+/*
+ * Forgets contact id in the caller's transaction (the caller MUST hold
+ * one and roll it back on failure): its queued messages are cancelled
+ * (failed, error "forgotten"), the texts of its messages (linked to it or
+ * to or from its number) blanked but for those being sent, its sessions
+ * and subscriptions deleted, its reports unlinked, its fields, language
+ * and last channel cleared; the row, number and opt-out stay. Fills *out.
+ * 0, STORE_NOTFOUND for an unknown contact, or STORE_ERR.
+ */
+int store_contact_forget(
+    struct store *, int64_t id, int64_t now, struct store_forgotten *out);
+
+/*
+ * Blanks the text of every message created before `before` (ms) except
+ * queued and sending ones, in one statement. Returns how many, or
+ * STORE_ERR.
+ */
+int64_t store_privacy_purge(struct store *, int64_t before);
+
+/* Reports: lists and their events. */
+
+/*
+ * Which reports to list. Every list that is empty (n = 0) matches all;
+ * several lists must all match. Times bound the creation time (ms,
+ * inclusive) when has_since / has_until is set. limit 0 means no limit.
+ * The pointers are borrowed for the call.
+ */
+struct store_report_filter {
+	const char *const *statuses; /* exact status names */
+	size_t nstatuses;
+	const char *const *categories; /* exact category values */
+	size_t ncategories;
+	const int64_t *ids; /* report numbers */
+	size_t nids;
+	int has_since, has_until;
+	int64_t since, until; /* creation time bounds, ms */
+	size_t limit;         /* at most this many rows, 0 = all */
+};
+
+/*
+ * Walks the reports f matches (NULL: all), newest first, each with its
+ * last non-empty note. 0 (also when the callback stopped it) or STORE_ERR.
+ */
+int store_report_each(struct store *, const struct store_report_filter *f,
+    store_report_cb cb, void *arg);
+
+/* An event of a report: its time (ms), status ("" if none) and note. */
+typedef int (*store_report_event_cb)(
+    void *arg, int64_t time, const char *status, const char *note);
+
+/*
+ * Walks the newest max events of report id in time order (an unknown
+ * report has none). 0 or STORE_ERR.
+ */
+int store_report_events(struct store *, int64_t id, size_t max,
+    store_report_event_cb cb, void *arg);
+
+/*
+ * Sets *note to the last non-empty note of report id, a string the caller
+ * frees. 0, STORE_NOTFOUND (*note NULL) or STORE_ERR.
+ */
+int store_report_last_note(struct store *, int64_t id, char **note);
+
+/* Walks at most max distinct non-empty report categories, in name order. */
+int store_report_categories(
+    struct store *, size_t max, store_name_cb cb, void *arg);
+
+/* Figures for /metrics and `baraza stats`. */
+
+/* Walks the messages counted by channel and state, in that order. */
+int store_stats_messages(struct store *, store_tally_cb cb, void *arg);
+
+/* Walks the reports counted by category ("" for none) and status. */
+int store_stats_reports(struct store *, store_tally_cb cb, void *arg);
+
+/* Sets *n to the sessions not expired at now. */
+int store_stats_sessions(struct store *, int64_t now, int64_t *n);
+
+#define STORE_RES_BOUNDS 8 /* bounds of the time to resolution */
+
+/* The time to resolution of the reports resolved or closed. */
+struct store_resolution {
+	int64_t resolved;             /* reports resolved or closed */
+	double sum;                   /* their seconds to resolution */
+	int64_t le[STORE_RES_BOUNDS]; /* of them, at most bounds[i] seconds */
+};
+
+/*
+ * Fills *out: a report's time to resolution runs from its creation to its
+ * first resolved or closed event. bounds are seconds. 0 or STORE_ERR.
+ */
+int store_stats_resolution(struct store *,
+    const double bounds[STORE_RES_BOUNDS], struct store_resolution *out);
+
+/* A failed outbound message; the texts are valid during the call. */
+struct store_failure {
+	int64_t when;        /* its last update, ms */
+	const char *channel; /* or NULL */
+	const char *phone;   /* or NULL */
+	const char *error;   /* "" when no reason was kept */
+};
+typedef int (*store_failure_cb)(void *arg, const struct store_failure *);
+
+/* Walks the last limit failed messages, newest first. */
+int store_stats_failures(struct store *, int limit, store_failure_cb, void *);
+
+/* A modem's state as the gateway last kept it, valid during the call. */
+struct store_modem {
+	const char *channel;    /* the modem channel */
+	int up;                 /* 1: it answered its last heartbeat */
+	int signal;             /* percent */
+	const char *network;    /* or NULL */
+	const char *balance;    /* the last balance answer, or NULL */
+	int64_t balance_at;     /* its time in ms, -1 when none */
+	const char *last_error; /* or NULL */
+	int64_t failures;       /* failed sends */
+	int64_t restarts;       /* worker restarts */
+	int64_t updated;        /* ms, -1 when none */
+};
+typedef int (*store_modem_cb)(void *arg, const struct store_modem *);
+
+/* Walks the kept modem states in channel order. */
+int store_stats_modems(struct store *, store_modem_cb cb, void *arg);
+
+/* 0 when a state is kept for modem channel, STORE_NOTFOUND, or STORE_ERR. */
+int store_stats_modem_known(struct store *, const char *channel);
 
 #endif

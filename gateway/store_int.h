@@ -42,9 +42,6 @@ struct store {
 	sqlite3 *db;             /* the connection */
 	struct store_core *core; /* store.c's statement table */
 	sqlite3_stmt *part[STORE_NPARTS][STORE_PART_MAX]; /* by first use */
-	const char *extra_sql[128]; /* store_stmt's keys (going away) */
-	sqlite3_stmt *extra[128];   /* and statements */
-	int nextra;
 };
 
 /*

@@ -17,6 +17,11 @@
  * line where the row starts (LF-ended lines counted from 1). It stops at
  * the first error; its message starts with "line N: " naming the line
  * where the offending row starts, when there is one.
+ *
+ * Ownership: the caller owns a reader (csvread_new, csvread_free) and the
+ * FILE or buffer it reads; the reader owns every row it passes to a
+ * callback, its header and its message. A data row lives only during its
+ * callback, the header and the message until csvread_free.
  */
 #ifndef BARAZA_CSVREAD_H
 #define BARAZA_CSVREAD_H

@@ -7,6 +7,11 @@
  * than FORM_MAX_INPUT bytes are errors with a reason. '+' means a space.
  * Empty segments ("a=1&&b=2", a trailing '&') are skipped; a field without
  * '=' has the empty value.
+ *
+ * Ownership: a struct form is the caller's (it may live on the stack);
+ * form_parse fills it with pairs whose strings live in its arena, valid
+ * until form_free. url_decode and url_encode return new strings the caller
+ * frees; url_encode_buf appends to the caller's buffer.
  */
 #ifndef BARAZA_FORM_H
 #define BARAZA_FORM_H

@@ -8,6 +8,9 @@
  * plus code) takes two septets and is never split across parts. Any other
  * text is sent as UCS-2 (UTF-16 on the air): 70 code units single, 67 per
  * part; a surrogate pair is never split. The empty text is one segment.
+ *
+ * Ownership: nothing is allocated or kept; results go into the caller's
+ * struct gsm_info, names are static strings.
  */
 #ifndef BARAZA_GSM_H
 #define BARAZA_GSM_H

@@ -29,6 +29,12 @@
  * (one with no request in progress and no answer owed, in the order they
  * became idle) and is served; when none is idle the new one is closed at
  * once. Either is logged at most once a minute, with counts.
+ *
+ * Ownership: the caller owns the memory of a struct http_server (it may be
+ * embedded) and keeps it until http_server_shutdown's done callback has
+ * run. The server owns its connections and every request with all it
+ * points to, valid until the request is answered; http_respond copies the
+ * body and extra headers it is given and frees the request.
  */
 #ifndef BARAZA_HTTP_H
 #define BARAZA_HTTP_H
@@ -57,7 +63,10 @@ struct http_server;
 /* Called once when http_server_shutdown has closed every connection. */
 typedef void (*http_done_cb)(struct http_server *);
 
-/* Hard limits; http_limits_default gives those of the spec. */
+/*
+ * Hard limits; http_limits_default gives the defaults of docs/http.md,
+ * "Limits".
+ */
 struct http_limits {
 	size_t max_body;    /* request body bytes (64 KiB) */
 	size_t max_header;  /* request line plus header bytes (8 KiB) */
@@ -137,7 +146,7 @@ struct http_server {
 	char rbuf[65536];              /* shared read buffer */
 };
 
-/* Fills limits with the spec's defaults. */
+/* Fills limits with the defaults (docs/http.md, "Limits"). */
 void http_limits_default(struct http_limits *);
 
 /*

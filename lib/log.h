@@ -4,6 +4,10 @@
  * The module names the part of the gateway speaking; the message ends with
  * key=value pairs where there are any. Messages below the configured level
  * are dropped before they are formatted.
+ *
+ * Ownership: nothing is kept; a message is formatted and written at once.
+ * log_phone and log_text write into the caller's buffer. The level is
+ * process state.
  */
 #ifndef BARAZA_LOG_H
 #define BARAZA_LOG_H

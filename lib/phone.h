@@ -19,6 +19,9 @@
  * PHONE_ECHAR. Decision: an inbound message whose `from` is not a valid
  * number is refused with that error, since it can be neither answered nor
  * tied to a contact; providers send such ids only for one-way traffic.
+ *
+ * Ownership: nothing is allocated or kept; results go into the caller's
+ * buffer, error texts are static strings.
  */
 #ifndef BARAZA_PHONE_H
 #define BARAZA_PHONE_H

@@ -9,6 +9,9 @@
  * separator not followed by a digit ("888." ends before the dot). A date
  * "2026-12-01" is a run of 8 digits. Only ASCII digits count; every other
  * byte, UTF-8 included, is left as it is.
+ *
+ * Ownership: scrub_numbers returns a new string the caller frees;
+ * scrub_next and scrub_phone write into the caller's struct and buffer.
  */
 #ifndef BARAZA_SCRUB_H
 #define BARAZA_SCRUB_H

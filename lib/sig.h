@@ -17,6 +17,9 @@
  * Every check uses CRYPTO_memcmp on fixed-size digests. An empty key or
  * secret never verifies anything: a missing secret is a configuration
  * matter for the caller, not something to accept silently.
+ *
+ * Ownership: nothing is allocated or kept; keys, bodies and parameters stay
+ * the caller's, results go into the caller's buffers.
  */
 #ifndef BARAZA_SIG_H
 #define BARAZA_SIG_H

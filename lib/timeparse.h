@@ -8,6 +8,9 @@
  * run from 1970 to 9999; fractions of a second, week dates and ordinal
  * dates are refused, and so is a local time that a daylight saving change
  * skips.
+ *
+ * Ownership: nothing is allocated; the result goes into the caller's
+ * int64_t.
  */
 #ifndef BARAZA_TIMEPARSE_H
 #define BARAZA_TIMEPARSE_H

@@ -239,6 +239,23 @@ str_trim(char *s)
 	return s;
 }
 
+int
+str_split_commas(char *s, char **v, size_t max)
+{
+	size_t n = 0;
+	char *p;
+
+	while ((p = strsep(&s, ",")) != NULL) {
+		p = str_trim(p);
+		if (*p == '\0')
+			continue;
+		if (n == max)
+			return -1;
+		v[n++] = p;
+	}
+	return (int)n;
+}
+
 int64_t
 str_id(const char *s)
 {

@@ -1,6 +1,10 @@
 /*
  * util.h: allocation that dies on out-of-memory, bounded growable buffers,
  * clocks and small string helpers shared by every module.
+ *
+ * Ownership: what the x* functions and buf_steal return is the caller's to
+ * free; a struct buf owns its data until buf_free or buf_steal; str_trim
+ * works in place. The wall clock is process state, set only by clock_set.
  */
 #ifndef BARAZA_UTIL_H
 #define BARAZA_UTIL_H
@@ -81,6 +85,14 @@ void iso8601_utc(int64_t ms, char *out, size_t outlen);
 
 /* Trims ASCII white space at both ends in place and returns s. */
 char *str_trim(char *s);
+
+/*
+ * Splits the comma list s (modified in place) into at most max items in v,
+ * each pointing into s, in order, without the white space at either end
+ * ("open, closed" gives "open" and "closed"); empty items are skipped.
+ * Returns the count, or -1 when there are more than max.
+ */
+int str_split_commas(char *s, char **v, size_t max);
 
 /*
  * Reads an id (a message, report or broadcast number): decimal digits

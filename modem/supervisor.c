@@ -24,17 +24,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
 
 /* A message waiting to go to the worker, or in it. */
 struct send_item {
-	struct send_item *next; /* queue link */
-	int64_t id;             /* the gateway's message id */
-	char *to;               /* recipient */
-	char *text;             /* UTF-8 */
-	int report;             /* ask for a delivery report */
+	STAILQ_ENTRY(send_item) entry; /* in the supervisor's queue */
+	int64_t id;                    /* the gateway's message id */
+	char *to;                      /* recipient */
+	char *text;                    /* UTF-8 */
+	int report;                    /* ask for a delivery report */
 };
 
 /* A frame being written; freed in its write callback. */
@@ -83,11 +84,11 @@ struct modem_supervisor {
 	struct modem_proto_reader rd; /* frames from the worker */
 	char rbuf[16384];             /* read buffer */
 
-	struct send_item *q_head, **q_tail; /* waiting, oldest first */
-	int q_len;                          /* waiting messages */
-	struct send_item *inflight;         /* in the worker, or NULL */
-	int inflight_started;               /* a part of it reached the modem */
-	int64_t last_send_at;               /* mono_ms of the last dispatch */
+	STAILQ_HEAD(send_queue, send_item) queue; /* waiting, oldest first */
+	int q_len;                                /* waiting messages */
+	struct send_item *inflight;               /* in the worker, or NULL */
+	int inflight_started; /* a part of it reached the modem */
+	int64_t last_send_at; /* mono_ms of the last dispatch */
 
 	int stopping; /* modem_supervisor_stop was called */
 };
@@ -189,13 +190,14 @@ close_timers(struct modem_supervisor *sup)
 static void
 fail_queue(struct modem_supervisor *sup, const char *why)
 {
-	struct send_item *it, *list = sup->q_head;
+	struct send_queue list = STAILQ_HEAD_INITIALIZER(list);
+	struct send_item *it;
 
-	sup->q_head = NULL;
-	sup->q_tail = &sup->q_head;
+	/* Taken off first: on_sent may queue again. */
+	STAILQ_CONCAT(&list, &sup->queue);
 	sup->q_len = 0;
-	while ((it = list) != NULL) {
-		list = it->next;
+	while ((it = STAILQ_FIRST(&list)) != NULL) {
+		STAILQ_REMOVE_HEAD(&list, entry);
 		if (!sup->stopping)
 			sup->cb.on_sent(
 			    sup, it->id, MODEM_TEMPFAIL, why, sup->cb.arg);
@@ -443,7 +445,7 @@ dispatch(struct modem_supervisor *sup)
 	int64_t now, wait;
 
 	if (sup->stopping || !sup->worker || !sup->up ||
-	    sup->inflight != NULL || sup->q_head == NULL)
+	    sup->inflight != NULL || STAILQ_EMPTY(&sup->queue))
 		return;
 	now = mono_ms();
 	if (sup->rate_gap_ms > 0 && sup->last_send_at != 0) {
@@ -455,12 +457,9 @@ dispatch(struct modem_supervisor *sup)
 			return;
 		}
 	}
-	it = sup->q_head;
-	sup->q_head = it->next;
-	if (sup->q_head == NULL)
-		sup->q_tail = &sup->q_head;
+	it = STAILQ_FIRST(&sup->queue);
+	STAILQ_REMOVE_HEAD(&sup->queue, entry);
 	sup->q_len--;
-	it->next = NULL;
 	sup->inflight = it;
 	sup->inflight_started = 0;
 	sup->last_send_at = now;
@@ -473,14 +472,100 @@ dispatch(struct modem_supervisor *sup)
 	(void)write_frame(sup, &m); /* on failure the worker is killed */
 }
 
+/* A heartbeat: the modem's state, which may start or stop sending. */
+static void
+on_heartbeat(struct modem_supervisor *sup, const struct modem_msg *m)
+{
+	int changed, was_up;
+
+	was_up = sup->up;
+	changed = sup->up != m->up || sup->signal != m->signal;
+	sup->up = m->up;
+	sup->signal = m->signal;
+	if (m->network != NULL &&
+	    (sup->network == NULL || strcmp(sup->network, m->network) != 0)) {
+		free(sup->network);
+		sup->network = xstrdup(m->network);
+	}
+	if (was_up && !m->up) {
+		uv_timer_stop(&sup->balance);
+		fail_queue(sup, "modem down: not attempted");
+	} else if (!was_up && m->up)
+		arm_balance(sup);
+	if (changed && sup->cb.on_state != NULL && !sup->stopping)
+		sup->cb.on_state(sup, sup->up, sup->signal, sup->cb.arg);
+	dispatch(sup);
+}
+
+/* An inbound message. Returns non-zero to stop reading. */
+static int
+on_inbound_frame(struct modem_supervisor *sup, const struct modem_msg *m)
+{
+	struct modem_inbound in;
+
+	if (m->id > UINT32_MAX) {
+		kill_worker(sup, "inbound id out of range");
+		return 1;
+	}
+	memset(&in, 0, sizeof(in));
+	in.id = (uint64_t)sup->gen << 32 | (uint64_t)m->id;
+	in.key = m->key;
+	in.from = m->from;
+	in.text = m->text;
+	in.time = m->time;
+	in.parts = m->parts;
+	in.total = m->total;
+	sup->cb.on_inbound(sup, &in, sup->cb.arg);
+	return 0;
+}
+
+/* The outcome of the message in flight; the next one may go. */
+static void
+on_sent_frame(struct modem_supervisor *sup, const struct modem_msg *m)
+{
+	struct send_item *it;
+
+	if (sup->inflight == NULL || sup->inflight->id != m->id) {
+		log_warn("modem",
+		    "outcome for unknown message name=%s "
+		    "id=%lld",
+		    sup->name, (long long)m->id);
+		return;
+	}
+	it = sup->inflight;
+	sup->inflight = NULL;
+	sup->cb.on_sent(sup, it->id, m->outcome, m->error, sup->cb.arg);
+	item_free(it);
+	dispatch(sup);
+}
+
+/* The answer to a balance check, or why there is none. */
+static void
+on_balance_frame(struct modem_supervisor *sup, const struct modem_msg *m)
+{
+	char e[256];
+
+	if (m->text == NULL) {
+		log_warn("modem", "balance check failed name=%s: %s", sup->name,
+		    m->error != NULL ? m->error : "?");
+		if (sup->cb.on_error != NULL) {
+			snprintf(e, sizeof(e), "balance check failed: %s",
+			    m->error != NULL ? m->error : "?");
+			sup->cb.on_error(sup, e, sup->cb.arg);
+		}
+		return;
+	}
+	log_info("modem", "balance name=%s text=%s", sup->name, m->text);
+	check_balance(sup, m->text);
+	if (sup->cb.on_balance != NULL)
+		sup->cb.on_balance(sup, m->text, sup->cb.arg);
+}
+
 /* One frame from the worker. Returns non-zero to stop reading. */
 static int
 on_frame(const struct modem_msg *m, void *arg)
 {
 	struct modem_supervisor *sup = arg;
-	struct modem_inbound in;
-	struct send_item *it;
-	int changed, was_up;
 
 	if (sup->killed)
 		return 1;
@@ -494,78 +579,21 @@ on_frame(const struct modem_msg *m, void *arg)
 		    m->model, m->imei, m->smsc != NULL ? m->smsc : "-");
 		break;
 	case MODEM_MSG_HEARTBEAT:
-		was_up = sup->up;
-		changed = sup->up != m->up || sup->signal != m->signal;
-		sup->up = m->up;
-		sup->signal = m->signal;
-		if (m->network != NULL &&
-		    (sup->network == NULL ||
-			strcmp(sup->network, m->network) != 0)) {
-			free(sup->network);
-			sup->network = xstrdup(m->network);
-		}
-		if (was_up && !m->up) {
-			uv_timer_stop(&sup->balance);
-			fail_queue(sup, "modem down: not attempted");
-		} else if (!was_up && m->up)
-			arm_balance(sup);
-		if (changed && sup->cb.on_state != NULL && !sup->stopping)
-			sup->cb.on_state(
-			    sup, sup->up, sup->signal, sup->cb.arg);
-		dispatch(sup);
+		on_heartbeat(sup, m);
 		break;
 	case MODEM_MSG_INBOUND:
-		if (m->id > UINT32_MAX) {
-			kill_worker(sup, "inbound id out of range");
+		if (on_inbound_frame(sup, m) != 0)
 			return 1;
-		}
-		memset(&in, 0, sizeof(in));
-		in.id = (uint64_t)sup->gen << 32 | (uint64_t)m->id;
-		in.key = m->key;
-		in.from = m->from;
-		in.text = m->text;
-		in.time = m->time;
-		in.parts = m->parts;
-		in.total = m->total;
-		sup->cb.on_inbound(sup, &in, sup->cb.arg);
 		break;
 	case MODEM_MSG_SENDING:
 		if (sup->inflight != NULL && sup->inflight->id == m->id)
 			sup->inflight_started = 1;
 		break;
 	case MODEM_MSG_SENT:
-		if (sup->inflight == NULL || sup->inflight->id != m->id) {
-			log_warn("modem",
-			    "outcome for unknown message name=%s "
-			    "id=%lld",
-			    sup->name, (long long)m->id);
-			break;
-		}
-		it = sup->inflight;
-		sup->inflight = NULL;
-		sup->cb.on_sent(sup, it->id, m->outcome, m->error, sup->cb.arg);
-		item_free(it);
-		dispatch(sup);
+		on_sent_frame(sup, m);
 		break;
 	case MODEM_MSG_BALANCE:
-		if (m->text == NULL) {
-			log_warn("modem", "balance check failed name=%s: %s",
-			    sup->name, m->error != NULL ? m->error : "?");
-			if (sup->cb.on_error != NULL) {
-				char e[256];
-
-				snprintf(e, sizeof(e),
-				    "balance check failed: %s",
-				    m->error != NULL ? m->error : "?");
-				sup->cb.on_error(sup, e, sup->cb.arg);
-			}
-			break;
-		}
-		log_info(
-		    "modem", "balance name=%s text=%s", sup->name, m->text);
-		check_balance(sup, m->text);
-		if (sup->cb.on_balance != NULL)
-			sup->cb.on_balance(sup, m->text, sup->cb.arg);
+		on_balance_frame(sup, m);
 		break;
 	case MODEM_MSG_ERROR:
 		log_warn(
@@ -756,7 +784,7 @@ modem_supervisor_start(uv_loop_t *loop, const struct channel_config *cc,
 	if (cc->rate.count > 0 && cc->rate.period_ms > 0)
 		sup->rate_gap_ms = cc->rate.period_ms / cc->rate.count;
 	sup->backoff_ms = MODEM_BACKOFF_MIN_MS;
-	sup->q_tail = &sup->q_head;
+	STAILQ_INIT(&sup->queue);
 	modem_proto_reader_init(&sup->rd);
 
 	t[0] = &sup->watchdog;
@@ -792,8 +820,7 @@ modem_send(struct modem_supervisor *sup, int64_t msg_id, const char *to,
 	it->to = xstrdup(to);
 	it->text = xstrdup(text);
 	it->report = report != 0;
-	*sup->q_tail = it;
-	sup->q_tail = &it->next;
+	STAILQ_INSERT_TAIL(&sup->queue, it, entry);
 	sup->q_len++;
 	/* Never call on_sent from here: dispatch only writes a frame. */
 	dispatch(sup);
@@ -858,11 +885,10 @@ modem_supervisor_stop(struct modem_supervisor *sup)
 	uv_timer_stop(&sup->pace);
 	uv_timer_stop(&sup->balance);
 	/* No callbacks from now on: drop what is queued silently. */
-	while ((it = sup->q_head) != NULL) {
-		sup->q_head = it->next;
+	while ((it = STAILQ_FIRST(&sup->queue)) != NULL) {
+		STAILQ_REMOVE_HEAD(&sup->queue, entry);
 		item_free(it);
 	}
-	sup->q_tail = &sup->q_head;
 	sup->q_len = 0;
 	if (sup->inflight != NULL) {
 		item_free(sup->inflight);

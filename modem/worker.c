@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,12 +84,12 @@ struct part {
 
 /* An inbound message being assembled, or handed over and not yet acked. */
 struct inmsg {
-	struct inmsg *next; /* in arrival order */
-	char *from;         /* sender, UTF-8 */
-	long ref;           /* concatenation reference, -1 for single */
-	int total;          /* parts announced, 1 for single */
-	int nparts;         /* parts present */
-	struct part *parts; /* total slots, by part number - 1 */
+	TAILQ_ENTRY(inmsg) entry; /* in the worker's list, arrival order */
+	char *from;               /* sender, UTF-8 */
+	long ref;                 /* concatenation reference, -1 for single */
+	int total;                /* parts announced, 1 for single */
+	int nparts;               /* parts present */
+	struct part *parts;       /* total slots, by part number - 1 */
 	struct loc *extra;  /* duplicate copies of parts, deleted on ack */
 	int nextra;         /* their number */
 	int64_t first_seen; /* mono_ms when the first part was read */
@@ -100,11 +101,11 @@ struct inmsg {
 
 /* A send request. */
 struct outmsg {
-	struct outmsg *next;
-	int64_t id; /* the gateway's message id */
-	char *to;   /* recipient, UTF-8 */
-	char *text; /* UTF-8 */
-	int report; /* ask for a delivery report */
+	STAILQ_ENTRY(outmsg) entry; /* in the worker's queue */
+	int64_t id;                 /* the gateway's message id */
+	char *to;                   /* recipient, UTF-8 */
+	char *text;                 /* UTF-8 */
+	int report;                 /* ask for a delivery report */
 };
 
 struct worker {
@@ -136,13 +137,13 @@ struct worker {
 	unsigned next_concat_ref; /* our concatenation reference counter */
 
 	struct modem_proto_reader rd; /* frames from the gateway */
-	struct inmsg *in;             /* inbound messages, in arrival order */
+	TAILQ_HEAD(, inmsg) in;       /* inbound messages, arrival order */
 	int nin;                      /* their number */
 	int64_t next_in_id;           /* last inbound id given */
-	struct outmsg *outq, **outq_tail; /* send requests, oldest first */
-	int noutq;                        /* their number */
-	int balance_pending;     /* the gateway asked for the balance */
-	GSM_MultiSMSMessage *ms; /* scratch, 260 KB, allocated once */
+	STAILQ_HEAD(, outmsg) outq;   /* send requests, oldest first */
+	int noutq;                    /* their number */
+	int balance_pending;          /* the gateway asked for the balance */
+	GSM_MultiSMSMessage *ms;      /* scratch, 260 KB, allocated once */
 };
 
 static void w_send_frame(struct worker *, const struct modem_msg *);
@@ -282,19 +283,29 @@ w_disconnect(struct worker *w)
 	w->sm = NULL;
 }
 
+/*
+ * Schedules the next connect attempt after the current delay, doubles the
+ * delay (up to W_BACKOFF_MAX_MS) and sends a heartbeat.
+ */
+static void
+w_retry(struct worker *w)
+{
+	w->reconnect_at = mono_ms() + w->backoff_ms;
+	w->backoff_ms *= 2;
+	if (w->backoff_ms > W_BACKOFF_MAX_MS)
+		w->backoff_ms = W_BACKOFF_MAX_MS;
+	w_heartbeat(w, 0);
+}
+
 /* A modem error: report it, disconnect and schedule a reconnect. */
 static void
 w_fail(struct worker *w, const char *what, GSM_Error e)
 {
 	w_error(w, what, e);
 	w_disconnect(w);
-	w->reconnect_at = mono_ms() + w->backoff_ms;
 	log_info("modem", "reconnecting name=%s in_ms=%lld", w->name,
 	    (long long)w->backoff_ms);
-	w->backoff_ms *= 2;
-	if (w->backoff_ms > W_BACKOFF_MAX_MS)
-		w->backoff_ms = W_BACKOFF_MAX_MS;
-	w_heartbeat(w, 0);
+	w_retry(w);
 }
 
 /* Writes all of data to the socket, waiting while it is full. */
@@ -448,18 +459,15 @@ on_ussd(GSM_StateMachine *sm, GSM_USSDMessage *ussd, void *arg)
 	w->ussd_done = 1;
 }
 
-/* Connects to the modem; on success sends hello and a heartbeat. */
-static void
-w_connect(struct worker *w)
+/*
+ * Makes the state machine for the configured device and connects it.
+ * Returns 0, or -1 after reporting (w->sm is then NULL).
+ */
+static int
+w_open(struct worker *w)
 {
-	struct modem_msg m;
 	GSM_Config *cfg;
-	GSM_SecurityCodeType sec;
-	GSM_SecurityCode code;
-	GSM_SMSC smsc;
 	GSM_Error e;
-	char imei[GSM_MAX_IMEI_LENGTH + 1], model[GSM_MAX_MODEL_LENGTH + 1];
-	char *s;
 
 	w->sm = GSM_AllocStateMachine();
 	if (w->sm == NULL)
@@ -482,39 +490,55 @@ w_connect(struct worker *w)
 		w_error(w, "connect", e);
 		GSM_FreeStateMachine(w->sm);
 		w->sm = NULL;
-		goto retry;
+		return -1;
 	}
 	/* GSM_InitConnection clears the callbacks: set them only now. */
 	GSM_SetSendSMSStatusCallback(w->sm, on_send_status, w);
 	GSM_SetIncomingSMSCallback(w->sm, on_incoming_sms, w);
 	GSM_SetIncomingUSSDCallback(w->sm, on_ussd, w);
+	return 0;
+}
+
+/* Enters the PIN when the SIM asks for it. Returns 0, or -1 after reporting. */
+static int
+w_unlock(struct worker *w)
+{
+	GSM_SecurityCodeType sec;
+	GSM_SecurityCode code;
+	GSM_Error e;
 
 	e = GSM_GetSecurityStatus(w->sm, &sec);
-	if (e == ERR_NONE && sec == SEC_Pin) {
-		if (w->pin == NULL) {
-			w_error(w, "SIM asks for a PIN and none is set",
-			    ERR_SECURITYERROR);
-			w_disconnect(w);
-			goto retry;
-		}
-		memset(&code, 0, sizeof(code));
-		code.Type = SEC_Pin;
-		snprintf(code.Code, sizeof(code.Code), "%s", w->pin);
-		e = GSM_EnterSecurityCode(w->sm, &code);
-		if (e != ERR_NONE) {
-			w_error(w, "entering the PIN", e);
-			w_disconnect(w);
-			goto retry;
-		}
-	} else if (e == ERR_NONE && sec != SEC_None) {
+	if (e != ERR_NONE || sec == SEC_None)
+		return 0;
+	if (sec != SEC_Pin) {
 		w_error(w, "SIM asks for a code other than the PIN",
 		    ERR_SECURITYERROR);
-		w_disconnect(w);
-		goto retry;
+		return -1;
 	}
-	/* Failures here are not fatal: not every phone supports them. */
-	(void)GSM_SetIncomingSMS(w->sm, TRUE);
-	(void)GSM_SetIncomingUSSD(w->sm, TRUE);
+	if (w->pin == NULL) {
+		w_error(
+		    w, "SIM asks for a PIN and none is set", ERR_SECURITYERROR);
+		return -1;
+	}
+	memset(&code, 0, sizeof(code));
+	code.Type = SEC_Pin;
+	snprintf(code.Code, sizeof(code.Code), "%s", w->pin);
+	e = GSM_EnterSecurityCode(w->sm, &code);
+	if (e != ERR_NONE) {
+		w_error(w, "entering the PIN", e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Tells the gateway which modem is connected: hello, then a heartbeat. */
+static void
+w_hello(struct worker *w)
+{
+	struct modem_msg m;
+	GSM_SMSC smsc;
+	char imei[GSM_MAX_IMEI_LENGTH + 1], model[GSM_MAX_MODEL_LENGTH + 1];
+	char *s;
 
 	imei[0] = model[0] = '\0';
 	if (GSM_GetIMEI(w->sm, imei) != ERR_NONE)
@@ -544,13 +568,25 @@ w_connect(struct worker *w)
 	m.smsc = w->smsc[0] != '\0' ? w->smsc : NULL;
 	w_send_frame(w, &m);
 	w_heartbeat(w, 1);
-	return;
-retry:
-	w->reconnect_at = mono_ms() + w->backoff_ms;
-	w->backoff_ms *= 2;
-	if (w->backoff_ms > W_BACKOFF_MAX_MS)
-		w->backoff_ms = W_BACKOFF_MAX_MS;
-	w_heartbeat(w, 0);
+}
+
+/* Connects to the modem; on success sends hello and a heartbeat. */
+static void
+w_connect(struct worker *w)
+{
+	if (w_open(w) < 0) {
+		w_retry(w);
+		return;
+	}
+	if (w_unlock(w) < 0) {
+		w_disconnect(w);
+		w_retry(w);
+		return;
+	}
+	/* Failures here are not fatal: not every phone supports them. */
+	(void)GSM_SetIncomingSMS(w->sm, TRUE);
+	(void)GSM_SetIncomingUSSD(w->sm, TRUE);
+	w_hello(w);
 }
 
 /*
@@ -596,7 +632,8 @@ w_known(const struct worker *w, int folder, int location)
 	const struct inmsg *im;
 	int i;
 
-	for (im = w->in; im != NULL; im = im->next) {
+	TAILQ_FOREACH(im, &w->in, entry)
+	{
 		for (i = 0; i < im->total; i++)
 			if (im->parts[i].present &&
 			    im->parts[i].loc.folder == folder &&
@@ -649,7 +686,7 @@ w_free_inmsg(struct inmsg *im)
 static void
 w_take(struct worker *w, GSM_SMSMessage *sms)
 {
-	struct inmsg *im, **tail;
+	struct inmsg *im;
 	struct loc loc; /* where it sits on the phone */
 	char *from, *text;
 	long ref = -1;
@@ -689,7 +726,8 @@ w_take(struct worker *w, GSM_SMSMessage *sms)
 		text = w_utf8(sms->Text);
 
 	/* Find the message this part belongs to: same sender first. */
-	for (im = w->in; im != NULL; im = im->next) {
+	TAILQ_FOREACH(im, &w->in, entry)
+	{
 		if (im->id != 0 || im->ref != ref || ref == -1 ||
 		    im->total != total || strcmp(im->from, from) != 0)
 			continue;
@@ -716,9 +754,7 @@ w_take(struct worker *w, GSM_SMSMessage *sms)
 		im->parts = xcalloc((size_t)total, sizeof(*im->parts));
 		im->first_seen = mono_ms();
 		w_time(&sms->DateTime, im->time, sizeof(im->time));
-		for (tail = &w->in; *tail != NULL; tail = &(*tail)->next)
-			;
-		*tail = im;
+		TAILQ_INSERT_TAIL(&w->in, im, entry);
 		w->nin++;
 	}
 	free(from);
@@ -847,15 +883,9 @@ w_delete(struct worker *w, struct inmsg *im)
 static void
 w_drop(struct worker *w, struct inmsg *im)
 {
-	struct inmsg **pp;
-
-	for (pp = &w->in; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == im) {
-			*pp = im->next;
-			w->nin--;
-			w_free_inmsg(im);
-			return;
-		}
+	TAILQ_REMOVE(&w->in, im, entry);
+	w->nin--;
+	w_free_inmsg(im);
 }
 
 /* The gateway committed inbound message id: delete it from the phone. */
@@ -864,9 +894,9 @@ w_ack(struct worker *w, int64_t id)
 {
 	struct inmsg *im;
 
-	for (im = w->in; im != NULL; im = im->next)
-		if (im->id == id)
-			break;
+	TAILQ_FOREACH(im, &w->in, entry)
+	if (im->id == id)
+		break;
 	if (im == NULL) {
 		log_debug("modem", "ack for unknown id name=%s id=%lld",
 		    w->name, (long long)id);
@@ -891,8 +921,8 @@ w_poll_inbox(struct worker *w)
 
 	w->poll_now = 0;
 	/* First retry deleting acknowledged messages. */
-	for (im = w->in; im != NULL && w->sm != NULL; im = next) {
-		next = im->next;
+	for (im = TAILQ_FIRST(&w->in); im != NULL && w->sm != NULL; im = next) {
+		next = TAILQ_NEXT(im, entry);
 		if (im->acked && w_delete(w, im) == 0)
 			w_drop(w, im);
 	}
@@ -922,7 +952,8 @@ w_poll_inbox(struct worker *w)
 			return;
 	}
 	now = mono_ms();
-	for (im = w->in; im != NULL && !w->quit; im = im->next) {
+	for (im = TAILQ_FIRST(&w->in); im != NULL && !w->quit;
+	     im = TAILQ_NEXT(im, entry)) {
 		if (im->id != 0) {
 			/* Not acked for long: the gateway may have lost it. */
 			if (!im->acked && now - im->handed_at >= W_REOFFER_MS)
@@ -970,133 +1001,173 @@ w_sent(struct worker *w, int64_t id, enum modem_outcome o, const char *error,
 	w_send_frame(w, &m);
 }
 
-/* Sends one message, all its parts, and reports the outcome. */
-static void
-w_send(struct worker *w, struct outmsg *o)
+/*
+ * Encodes o's text into w->ms: GSM-7 unless it needs UCS-2, in as many
+ * concatenated parts as it takes. Returns 0, or -1 after reporting o.
+ */
+static int
+w_encode(struct worker *w, const struct outmsg *o)
 {
 	GSM_MultiPartSMSInfo info;
-	GSM_MultiSMSMessage *ms = w->ms;
-	GSM_SMSMessage *p, copy;
-	struct modem_msg m;
 	struct gsm_info gi;
-	unsigned char *utext, *unum;
-	char err[160], refs[MODEM_PROTO_MAX_STRING], *r;
-	size_t rlen = 0;
-	int64_t deadline;
+	unsigned char *utext;
+	char err[160];
 	GSM_Error e;
-	int i, ref;
 
-	if (w->sm == NULL) {
-		w_sent(w, o->id, MODEM_TEMPFAIL, "modem not connected", NULL);
-		return;
-	}
 	gsm_count(o->text, &gi);
 	utext = w_ucs(o->text);
-	unum = w_ucs(o->to);
 	GSM_ClearMultiPartSMSInfo(&info);
 	info.EntriesNum = 1;
 	info.Class = -1;
 	info.UnicodeCoding = gi.encoding == GSM_ENC_UCS2;
 	info.Entries[0].ID = SMS_ConcatenatedTextLong;
 	info.Entries[0].Buffer = utext;
-	memset(ms, 0, sizeof(*ms));
-	e = GSM_EncodeMultiPartSMS(NULL, &info, ms);
+	memset(w->ms, 0, sizeof(*w->ms));
+	e = GSM_EncodeMultiPartSMS(NULL, &info, w->ms);
 	free(utext);
-	if (e != ERR_NONE || ms->Number < 1) {
-		free(unum);
+	if (e != ERR_NONE || w->ms->Number < 1) {
 		snprintf(
 		    err, sizeof(err), "cannot encode: %s", GSM_ErrorString(e));
 		w_sent(w, o->id, MODEM_PERMFAIL, err, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Addresses part p of w->ms to unum (UCS-2) through our SMS centre, with
+ * our concatenation reference ref, asking for a report when report is set.
+ */
+static void
+w_address(struct worker *w, GSM_SMSMessage *p, int ref,
+    const unsigned char *unum, int report)
+{
+	unsigned char *us;
+
+	if (w->ms->Number > 1 && p->UDH.Type == UDH_ConcatenatedMessages &&
+	    p->UDH.Length >= 6 && p->UDH.Text[1] == 0x00) {
+		p->UDH.Text[3] = (unsigned char)ref;
+		p->UDH.ID8bit = ref;
+	}
+	CopyUnicodeString(p->Number, unum);
+	if (w->smsc[0] != '\0') {
+		us = w_ucs(w->smsc);
+		CopyUnicodeString(p->SMSC.Number, us);
+		free(us);
+		p->SMSC.Location = 0;
+	} else
+		p->SMSC.Location = 1;
+	/* libGammu asks for a report when PDU is a status report. */
+	p->PDU = report ? SMS_Status_Report : SMS_Submit;
+}
+
+/*
+ * Sends part i of w->ms for o and waits for its send status. Returns 0
+ * (the part's reference is then in w->send_ref), or -1 after reporting
+ * o's outcome.
+ */
+static int
+w_send_part(struct worker *w, const struct outmsg *o, int i)
+{
+	int n = w->ms->Number;
+	struct modem_msg m;
+	char err[160];
+	int64_t deadline;
+	GSM_Error e;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MODEM_MSG_SENDING;
+	m.id = o->id;
+	m.part = i + 1;
+	m.parts = n;
+	w_send_frame(w, &m);
+
+	w->send_status = -2;
+	w->send_ref = -1;
+	e = GSM_SendSMS(w->sm, &w->ms->SMS[i]);
+	if (e != ERR_NONE) {
+		snprintf(err, sizeof(err), "part %d/%d: %s", i + 1, n,
+		    GSM_ErrorString(e));
+		w_sent(w, o->id,
+		    e == ERR_INVALIDDATA ? MODEM_PERMFAIL : MODEM_TEMPFAIL, err,
+		    NULL);
+		if (w_link_error(e))
+			w_fail(w, "sending", e);
+		return -1;
+	}
+	deadline = mono_ms() + W_PART_TIMEOUT_MS;
+	while (w->send_status == -2 && mono_ms() < deadline && !w->quit) {
+		GSM_ReadDevice(w->sm, TRUE);
+		w_keepalive(w);
+	}
+	if (w->send_status == -2) {
+		snprintf(err, sizeof(err), "part %d/%d: no send status in time",
+		    i + 1, n);
+		w_sent(w, o->id, MODEM_TEMPFAIL, err, NULL);
+		w_fail(w, "sending", ERR_TIMEOUT);
+		return -1;
+	}
+	if (w->send_status != 0) {
+		snprintf(err, sizeof(err), "part %d/%d: status %d", i + 1, n,
+		    w->send_status);
+		w_sent(w, o->id, w_status_outcome(w->send_status), err, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The dummy driver records nothing on send: files a copy of the sent part
+ * p in its Outbox folder (sms/2) for tests.
+ */
+static void
+w_dummy_outbox(struct worker *w, const GSM_SMSMessage *p)
+{
+	GSM_SMSMessage copy = *p;
+
+	copy.Folder = 2;
+	copy.Location = 0;
+	copy.State = SMS_Sent;
+	copy.PDU = SMS_Submit;
+	copy.InboxFolder = FALSE;
+	(void)GSM_AddSMS(w->sm, &copy);
+}
+
+/* Sends one message, all its parts, and reports the outcome. */
+static void
+w_send(struct worker *w, struct outmsg *o)
+{
+	char refs[MODEM_PROTO_MAX_STRING];
+	unsigned char *unum;
+	size_t rlen = 0;
+	int i, ref;
+
+	if (w->sm == NULL) {
+		w_sent(w, o->id, MODEM_TEMPFAIL, "modem not connected", NULL);
 		return;
 	}
+	if (w_encode(w, o) < 0)
+		return;
+	unum = w_ucs(o->to);
 	/* Our own reference: libGammu's repeats within a second. */
 	ref = (int)(w->next_concat_ref++ & 0xff);
 	refs[0] = '\0';
-	for (i = 0; i < ms->Number; i++) {
-		p = &ms->SMS[i];
-		if (ms->Number > 1 && p->UDH.Type == UDH_ConcatenatedMessages &&
-		    p->UDH.Length >= 6 && p->UDH.Text[1] == 0x00) {
-			p->UDH.Text[3] = (unsigned char)ref;
-			p->UDH.ID8bit = ref;
-		}
-		CopyUnicodeString(p->Number, unum);
-		if (w->smsc[0] != '\0') {
-			unsigned char *us = w_ucs(w->smsc);
-
-			CopyUnicodeString(p->SMSC.Number, us);
-			free(us);
-			p->SMSC.Location = 0;
-		} else
-			p->SMSC.Location = 1;
-		/* libGammu asks for a report when PDU is a status report. */
-		p->PDU = o->report ? SMS_Status_Report : SMS_Submit;
-
-		memset(&m, 0, sizeof(m));
-		m.type = MODEM_MSG_SENDING;
-		m.id = o->id;
-		m.part = i + 1;
-		m.parts = ms->Number;
-		w_send_frame(w, &m);
-
-		w->send_status = -2;
-		w->send_ref = -1;
-		e = GSM_SendSMS(w->sm, p);
-		if (e != ERR_NONE) {
-			snprintf(err, sizeof(err), "part %d/%d: %s", i + 1,
-			    ms->Number, GSM_ErrorString(e));
+	for (i = 0; i < w->ms->Number; i++) {
+		w_address(w, &w->ms->SMS[i], ref, unum, o->report);
+		if (w_send_part(w, o, i) < 0) {
 			free(unum);
-			w_sent(w, o->id,
-			    e == ERR_INVALIDDATA ? MODEM_PERMFAIL
-						 : MODEM_TEMPFAIL,
-			    err, NULL);
-			if (w_link_error(e))
-				w_fail(w, "sending", e);
 			return;
 		}
-		deadline = mono_ms() + W_PART_TIMEOUT_MS;
-		while (
-		    w->send_status == -2 && mono_ms() < deadline && !w->quit) {
-			GSM_ReadDevice(w->sm, TRUE);
-			w_keepalive(w);
-		}
-		if (w->send_status == -2) {
-			snprintf(err, sizeof(err),
-			    "part %d/%d: no send status in time", i + 1,
-			    ms->Number);
-			free(unum);
-			w_sent(w, o->id, MODEM_TEMPFAIL, err, NULL);
-			w_fail(w, "sending", ERR_TIMEOUT);
-			return;
-		}
-		if (w->send_status != 0) {
-			snprintf(err, sizeof(err), "part %d/%d: status %d",
-			    i + 1, ms->Number, w->send_status);
-			free(unum);
-			w_sent(w, o->id, w_status_outcome(w->send_status), err,
-			    NULL);
-			return;
-		}
-		r = refs + rlen;
 		if (sizeof(refs) - rlen > 12)
-			rlen += (size_t)snprintf(r, sizeof(refs) - rlen, "%s%d",
-			    i > 0 ? "," : "", w->send_ref);
-		if (w->dummy) {
-			/*
-			 * The dummy driver records nothing on send: file
-			 * a copy in its Outbox folder (sms/2) for tests.
-			 */
-			copy = *p;
-			copy.Folder = 2;
-			copy.Location = 0;
-			copy.State = SMS_Sent;
-			copy.PDU = SMS_Submit;
-			copy.InboxFolder = FALSE;
-			(void)GSM_AddSMS(w->sm, &copy);
-		}
+			rlen +=
+			    (size_t)snprintf(refs + rlen, sizeof(refs) - rlen,
+				"%s%d", i > 0 ? "," : "", w->send_ref);
+		if (w->dummy)
+			w_dummy_outbox(w, &w->ms->SMS[i]);
 	}
 	free(unum);
 	log_debug("modem", "sent name=%s id=%lld parts=%d", w->name,
-	    (long long)o->id, ms->Number);
+	    (long long)o->id, w->ms->Number);
 	w_sent(w, o->id, MODEM_OK, NULL, refs);
 }
 
@@ -1184,8 +1255,7 @@ w_on_msg(const struct modem_msg *m, void *arg)
 		o->to = xstrdup(m->to);
 		o->text = xstrdup(m->text);
 		o->report = m->report;
-		*w->outq_tail = o;
-		w->outq_tail = &o->next;
+		STAILQ_INSERT_TAIL(&w->outq, o, entry);
 		w->noutq++;
 		break;
 	case MODEM_MSG_ACK:
@@ -1267,20 +1337,17 @@ w_usage(void)
 			"[--log-level LEVEL]\n");
 }
 
-int
-modem_worker_main(int argc, char **argv)
+/*
+ * Reads the command line into w and *fdp. Returns 0, or 2 after printing
+ * the usage.
+ */
+static int
+w_args(struct worker *w, int argc, char **argv, int *fdp)
 {
-	struct worker w;
-	struct pollfd pfd;
-	struct outmsg *o;
-	struct inmsg *im;
-	int64_t start;
 	char *end;
 	long fd = -1;
-	int i, level, flags;
+	int i, level;
 
-	memset(&w, 0, sizeof(w));
-	w.name = "modem";
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc) {
 			errno = 0;
@@ -1291,7 +1358,7 @@ modem_worker_main(int argc, char **argv)
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
-			w.name = argv[++i];
+			w->name = argv[++i];
 		else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
 			level = log_level_parse(argv[++i]);
 			if (level < 0) {
@@ -1308,7 +1375,130 @@ modem_worker_main(int argc, char **argv)
 		w_usage();
 		return 2;
 	}
-	w.fd = (int)fd;
+	*fdp = (int)fd;
+	return 0;
+}
+
+/* Waits for the config frame, which must come first. */
+static void
+w_wait_config(struct worker *w)
+{
+	struct pollfd pfd;
+	int64_t start = mono_ms();
+
+	while (!w->configured && !w->quit) {
+		if (mono_ms() - start > W_CONFIG_TIMEOUT_MS) {
+			log_error("modem", "no config from gateway");
+			w->status = 1;
+			w->quit = 1;
+			break;
+		}
+		pfd.fd = w->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 1000) > 0)
+			w_read(w);
+	}
+}
+
+static void
+w_free_outmsg(struct outmsg *o)
+{
+	free(o->to);
+	free(o->text);
+	free(o);
+}
+
+/*
+ * Sends the oldest queued message (one per turn keeps the pipe answered),
+ * or, while the modem is not connected, fails every queued one.
+ */
+static void
+w_send_queued(struct worker *w)
+{
+	struct outmsg *o;
+
+	if (w->sm != NULL) {
+		o = STAILQ_FIRST(&w->outq);
+		STAILQ_REMOVE_HEAD(&w->outq, entry);
+		w->noutq--;
+		w_send(w, o);
+		w_free_outmsg(o);
+		return;
+	}
+	while ((o = STAILQ_FIRST(&w->outq)) != NULL) {
+		STAILQ_REMOVE_HEAD(&w->outq, entry);
+		w_sent(w, o->id, MODEM_TEMPFAIL, "modem not connected", NULL);
+		w_free_outmsg(o);
+	}
+	w->noutq = 0;
+}
+
+/* One turn of the main loop: frames, the connection, then due work. */
+static void
+w_turn(struct worker *w)
+{
+	struct pollfd pfd;
+
+	pfd.fd = w->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, w_timeout(w)) > 0)
+		w_read(w);
+	if (w->quit)
+		return;
+	if (w->sm == NULL && mono_ms() >= w->reconnect_at)
+		w_connect(w);
+	if (w->sm != NULL)
+		(void)GSM_ReadDevice(w->sm, FALSE); /* fires callbacks */
+	if (!STAILQ_EMPTY(&w->outq))
+		w_send_queued(w);
+	if (w->balance_pending && !w->quit)
+		w_balance(w);
+	if (w->sm != NULL && !w->quit &&
+	    (w->poll_now || mono_ms() >= w->next_poll)) {
+		w_poll_inbox(w);
+		w->next_poll = mono_ms() + w->poll_ms;
+	}
+	if (!w->quit && mono_ms() >= w->next_hb)
+		w_heartbeat(w, 1);
+}
+
+/* Frees what the worker holds, after the modem is disconnected. */
+static void
+w_free(struct worker *w)
+{
+	struct outmsg *o;
+	struct inmsg *im;
+
+	while ((o = STAILQ_FIRST(&w->outq)) != NULL) {
+		STAILQ_REMOVE_HEAD(&w->outq, entry);
+		w_free_outmsg(o);
+	}
+	while ((im = TAILQ_FIRST(&w->in)) != NULL) {
+		TAILQ_REMOVE(&w->in, im, entry);
+		w_free_inmsg(im);
+	}
+	modem_proto_reader_free(&w->rd);
+	free(w->ms);
+	free(w->ussd_text);
+	free(w->device);
+	free(w->connection);
+	free(w->model);
+	free(w->pin);
+	free(w->balance_ussd);
+}
+
+int
+modem_worker_main(int argc, char **argv)
+{
+	struct worker w;
+	int fd, flags, rc;
+
+	memset(&w, 0, sizeof(w));
+	w.name = "modem";
+	if ((rc = w_args(&w, argc, argv, &fd)) != 0)
+		return rc;
+	w.fd = fd;
 	flags = fcntl(w.fd, F_GETFL);
 	if (flags < 0 || fcntl(w.fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		log_error("modem", "bad --fd %d: %s", w.fd, strerror(errno));
@@ -1316,95 +1506,22 @@ modem_worker_main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	modem_proto_reader_init(&w.rd);
-	w.outq_tail = &w.outq;
+	TAILQ_INIT(&w.in);
+	STAILQ_INIT(&w.outq);
 	w.ms = xcalloc(1, sizeof(*w.ms));
 	w.backoff_ms = W_BACKOFF_MIN_MS;
 	w.network = "unknown";
 	w.next_in_id = 0;
 	w.next_concat_ref = (unsigned)(getpid() ^ (unsigned)now_ms());
 
-	/* The first frame must be the config. */
-	start = mono_ms();
-	while (!w.configured && !w.quit) {
-		if (mono_ms() - start > W_CONFIG_TIMEOUT_MS) {
-			log_error("modem", "no config from gateway");
-			w.status = 1;
-			w.quit = 1;
-			break;
-		}
-		pfd.fd = w.fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 1000) > 0)
-			w_read(&w);
-	}
+	w_wait_config(&w);
 	w.reconnect_at = mono_ms();
 	w.next_hb = mono_ms();
-
-	while (!w.quit) {
-		pfd.fd = w.fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, w_timeout(&w)) > 0)
-			w_read(&w);
-		if (w.quit)
-			break;
-		if (w.sm == NULL && mono_ms() >= w.reconnect_at)
-			w_connect(&w);
-		if (w.sm != NULL)
-			(void)GSM_ReadDevice(w.sm, FALSE); /* fires callbacks */
-		if (w.sm != NULL && w.outq != NULL) {
-			/* One message per turn keeps the pipe answered. */
-			o = w.outq;
-			w.outq = o->next;
-			if (w.outq == NULL)
-				w.outq_tail = &w.outq;
-			w.noutq--;
-			w_send(&w, o);
-			free(o->to);
-			free(o->text);
-			free(o);
-		} else if (w.sm == NULL && w.outq != NULL) {
-			while ((o = w.outq) != NULL) {
-				w.outq = o->next;
-				w_sent(&w, o->id, MODEM_TEMPFAIL,
-				    "modem not connected", NULL);
-				free(o->to);
-				free(o->text);
-				free(o);
-			}
-			w.outq_tail = &w.outq;
-			w.noutq = 0;
-		}
-		if (w.balance_pending && !w.quit)
-			w_balance(&w);
-		if (w.sm != NULL && !w.quit &&
-		    (w.poll_now || mono_ms() >= w.next_poll)) {
-			w_poll_inbox(&w);
-			w.next_poll = mono_ms() + w.poll_ms;
-		}
-		if (!w.quit && mono_ms() >= w.next_hb)
-			w_heartbeat(&w, 1);
-	}
+	while (!w.quit)
+		w_turn(&w);
 
 	log_info("modem", "worker exiting name=%s", w.name);
 	w_disconnect(&w);
-	while ((o = w.outq) != NULL) {
-		w.outq = o->next;
-		free(o->to);
-		free(o->text);
-		free(o);
-	}
-	while ((im = w.in) != NULL) {
-		w.in = im->next;
-		w_free_inmsg(im);
-	}
-	modem_proto_reader_free(&w.rd);
-	free(w.ms);
-	free(w.ussd_text);
-	free(w.device);
-	free(w.connection);
-	free(w.model);
-	free(w.pin);
-	free(w.balance_ussd);
+	w_free(&w);
 	return w.status;
 }

@@ -15,18 +15,19 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "council/broadcast.h"
 #include "gateway/config.h"
 #include "gateway/store.h"
 #include "lib/util.h"
+#include "tests/unit/sidedb.h"
 
 #define NOW 1795000000000LL /* a fixed "now" in ms */
 
 struct fixture {
 	struct store *st;
 	struct config *cfg;
+	struct sidedb side; /* raw SQL beside st */
 };
 
 static const char conf_text[] = "[gateway]\n"
@@ -46,10 +47,8 @@ setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
 	struct config_errors *errs = NULL;
-	char *err = NULL;
 
-	if (store_open(":memory:", 1, &f->st, &err) != 0)
-		fail_msg("store_open: %s", err);
+	sidedb_open(&f->side, 1, &f->st);
 	if (config_parse_buffer(conf_text, strlen(conf_text), "t.conf", "/tmp",
 		&f->cfg, &errs) != 0) {
 		config_errors_print(errs, stderr);
@@ -65,49 +64,10 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	store_close(f->st);
+	sidedb_close(&f->side, f->st);
 	config_free(f->cfg);
 	free(f);
 	return 0;
-}
-
-/* One integer answer of a query. */
-static int64_t
-q_int(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(
-	    sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
-/* One text answer of a query, copied (the caller frees), or NULL. */
-static char *
-q_text(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	char *v = NULL;
-
-	assert_int_equal(
-	    sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		v = xstrdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	return v;
-}
-
-static void
-exec(struct store *st, const char *sql)
-{
-	char *e = NULL;
-
-	if (sqlite3_exec(store_db(st), sql, NULL, NULL, &e) != SQLITE_OK)
-		fail_msg("%s: %s", sql, e);
 }
 
 /* A contact subscribed to topic (NULL: none). Returns its id. */
@@ -159,45 +119,56 @@ test_audience_and_channels(void **state)
 	    0);
 	assert_null(err);
 	assert_false(store_in_transaction(f->st));
-	/* The foreign key checks are back on. */
-	assert_int_equal(q_int(f->st, "PRAGMA foreign_keys"), 1);
+	/* The foreign key checks are back on: no session without contact. */
+	assert_true(
+	    store_session_save(f->st, "sms:none", 424242, "f", "{}", NOW) < 0);
+	/* (Which the probe tells: with them off, it is taken.) */
+	assert_int_equal(store_foreign_keys(f->st, 0), 0);
+	assert_int_equal(
+	    store_session_save(f->st, "sms:none", 424242, "f", "{}", NOW), 0);
+	assert_int_equal(store_foreign_keys(f->st, 1), 0);
+	assert_int_equal(store_session_delete(f->st, "sms:none"), 0);
 	assert_true(sum.id > 0);
 	assert_int_equal(sum.recipients, 3);
 	assert_int_equal(sum.segments, 1);
 	assert_int_equal(sum.total_segments, 3);
 	assert_int_equal(sum.encoding, GSM_ENC_GSM7);
 	assert_string_equal(sum.channel, "web");
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
-				      "broadcast_id = 1 AND state = 'queued'"
-				      " AND direction = 'out'"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages WHERE "
+				 "broadcast_id = 1 AND state = 'queued'"
+				 " AND direction = 'out'"),
 	    3);
 	/* The opted-out contact and the other topics get nothing. */
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
-				      "phone IN ('+254700000003', "
-				      "'+254700000005', '+254700000006')"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages WHERE "
+				 "phone IN ('+254700000003', "
+				 "'+254700000005', '+254700000006')"),
 	    0);
 	/* The channel: the last one if configured, else the broadcast's. */
-	ch = q_text(f->st, "SELECT channel FROM messages WHERE phone = "
-			   "'+254700000002'");
+	ch = sidedb_text(&f->side, "SELECT channel FROM messages WHERE phone = "
+				   "'+254700000002'");
 	assert_string_equal(ch, "sms2");
 	free(ch);
-	ch = q_text(f->st, "SELECT channel FROM messages WHERE phone = "
-			   "'+254700000004'");
+	ch = sidedb_text(&f->side, "SELECT channel FROM messages WHERE phone = "
+				   "'+254700000004'");
 	assert_string_equal(ch, "web");
 	free(ch);
-	ch = q_text(f->st, "SELECT channel FROM messages WHERE phone = "
-			   "'+254700000001'");
+	ch = sidedb_text(&f->side, "SELECT channel FROM messages WHERE phone = "
+				   "'+254700000001'");
 	assert_string_equal(ch, "web");
 	free(ch);
 	/* Each message holds the text, its contact and now as its due time. */
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages m JOIN "
-				      "contacts c ON c.id = m.contact_id "
-				      "WHERE m.phone = c.phone AND m.text = "
-				      "'Water off on Monday.' AND segments = 1"
-				      " AND next_attempt = 1795000000000"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages m JOIN "
+				 "contacts c ON c.id = m.contact_id "
+				 "WHERE m.phone = c.phone AND m.text = "
+				 "'Water off on Monday.' AND segments = 1"
+				 " AND next_attempt = 1795000000000"),
 	    3);
-	assert_int_equal(q_int(f->st, "SELECT recipients * 10 + segments "
-				      "FROM broadcasts WHERE id = 1"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT recipients * 10 + segments "
+				 "FROM broadcasts WHERE id = 1"),
 	    31);
 
 	/* A broadcast's own channel replaces default_channel. */
@@ -205,8 +176,9 @@ test_audience_and_channels(void **state)
 	assert_int_equal(
 	    broadcast_queue(f->st, f->cfg, &req, NOW, NULL, NULL, &sum, &err),
 	    0);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
-				      "broadcast_id = 2 AND channel = 'sms2'"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages WHERE "
+				 "broadcast_id = 2 AND channel = 'sms2'"),
 	    3);
 	assert_string_equal(
 	    broadcast_channel_for(f->cfg, "gone", "web"), "web");
@@ -222,17 +194,18 @@ test_counts_by_state(void **state)
 	struct broadcast_request req = {
 	    "Habari, maji yatakatika.", "water", NULL, 0};
 	struct broadcast_summary sum;
-	struct broadcast_info b;
+	struct store_broadcast b;
 
 	audience(f->st);
 	assert_int_equal(
 	    broadcast_queue(f->st, f->cfg, &req, NOW, NULL, NULL, &sum, NULL),
 	    0);
-	exec(f->st, "UPDATE messages SET state = 'sent' WHERE phone = "
-		    "'+254700000001';"
-		    "UPDATE messages SET state = 'failed' WHERE phone = "
-		    "'+254700000002'");
-	assert_int_equal(broadcast_get(f->st, sum.id, &b), 0);
+	sidedb_exec(&f->side,
+	    "UPDATE messages SET state = 'sent' WHERE phone = "
+	    "'+254700000001';"
+	    "UPDATE messages SET state = 'failed' WHERE phone = "
+	    "'+254700000002'");
+	assert_int_equal(store_broadcast_get(f->st, sum.id, &b), 0);
 	assert_int_equal(b.recipients, 3);
 	assert_int_equal(b.segments, 1);
 	assert_int_equal(b.queued, 1);
@@ -245,9 +218,9 @@ test_counts_by_state(void **state)
 	assert_string_equal(b.text, "Habari, maji yatakatika.");
 	assert_int_equal(b.created, NOW);
 	assert_int_equal(b.send_at, NOW);
-	broadcast_info_free(&b);
+	store_broadcast_free(&b);
 	assert_null(b.text);
-	assert_int_equal(broadcast_get(f->st, 99, &b), STORE_NOTFOUND);
+	assert_int_equal(store_broadcast_get(f->st, 99, &b), STORE_NOTFOUND);
 }
 
 static void
@@ -277,8 +250,10 @@ test_dry_run(void **state)
 	assert_int_equal(sum.total_segments, 6);
 	assert_int_equal(sum.ucs2, 3);
 	/* Nothing was written. */
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 0);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM broadcasts"), 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM broadcasts"), 0);
 	/* A topic nobody follows. */
 	req.topic = "nobody";
 	assert_int_equal(broadcast_plan(f->st, f->cfg, &req, &sum, NULL), 0);
@@ -298,12 +273,13 @@ test_send_at(void **state)
 	    broadcast_queue(f->st, f->cfg, &req, NOW, NULL, NULL, &sum, NULL),
 	    0);
 	assert_int_equal(sum.send_at, NOW + 3600000);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
-				      "next_attempt = 1795003600000 AND "
-				      "state = 'queued'"),
-	    3);
 	assert_int_equal(
-	    q_int(f->st, "SELECT send_at FROM broadcasts"), NOW + 3600000);
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages WHERE "
+				 "next_attempt = 1795003600000 AND "
+				 "state = 'queued'"),
+	    3);
+	assert_int_equal(sidedb_int(&f->side, "SELECT send_at FROM broadcasts"),
+	    NOW + 3600000);
 }
 
 /* Expects a refusal with a message holding want; nothing is written. */
@@ -321,8 +297,10 @@ refused(
 	if (strstr(err, want) == NULL)
 		fail_msg("error \"%s\" lacks \"%s\"", err, want);
 	free(err);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 0);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM broadcasts"), 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM broadcasts"), 0);
 	assert_false(store_in_transaction(f->st));
 }
 
@@ -399,20 +377,23 @@ test_chunks(void **state)
 	    "FROM k; INSERT INTO subscriptions SELECT id, 'all', 0 FROM "
 	    "contacts",
 	    (long long)n + n / 999);
-	exec(f->st, sql);
+	sidedb_exec(&f->side, sql);
 	assert_int_equal(
-	    q_int(f->st, "SELECT count(*) FROM contacts WHERE opted_out = 0"),
+	    sidedb_int(
+		&f->side, "SELECT count(*) FROM contacts WHERE opted_out = 0"),
 	    n);
 	assert_int_equal(broadcast_queue(f->st, f->cfg, &req, NOW, on_progress,
 			     &pr, &sum, NULL),
 	    0);
 	assert_int_equal(sum.recipients, n);
-	assert_int_equal(q_int(f->st, "SELECT count(DISTINCT contact_id) FROM "
-				      "messages WHERE broadcast_id = 1"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(DISTINCT contact_id) FROM "
+				 "messages WHERE broadcast_id = 1"),
 	    n);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages m JOIN "
-				      "contacts c ON c.id = m.contact_id "
-				      "WHERE c.opted_out = 1"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages m JOIN "
+				 "contacts c ON c.id = m.contact_id "
+				 "WHERE c.opted_out = 1"),
 	    0);
 	/* Start, two full chunks, the end. */
 	assert_true(pr.calls >= 4);
@@ -426,6 +407,7 @@ test_inside_transaction(void **state)
 	struct fixture *f = *state;
 	struct broadcast_request req = {"Rolled back.", "water", NULL, 0};
 	struct broadcast_summary sum;
+	struct store_broadcast b;
 
 	audience(f->st);
 	assert_int_equal(store_begin(f->st), 0);
@@ -433,9 +415,12 @@ test_inside_transaction(void **state)
 	    broadcast_queue(f->st, f->cfg, &req, NOW, NULL, NULL, &sum, NULL),
 	    0);
 	assert_true(store_in_transaction(f->st));
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 3);
+	assert_int_equal(store_broadcast_get(f->st, sum.id, &b), 0);
+	assert_int_equal(b.queued, 3);
+	store_broadcast_free(&b);
 	assert_int_equal(store_rollback(f->st), 0);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages"), 0);
 }
 
 /* notify */
@@ -458,7 +443,7 @@ test_notify_renders(void **state)
 {
 	struct fixture *f = *state;
 	struct broadcast_summary sum;
-	struct broadcast_info b;
+	struct store_broadcast b;
 	char *err = NULL, *t;
 
 	contact(f->st, "+254700000009", NULL, 1, NULL);   /* opted out */
@@ -479,40 +464,43 @@ test_notify_renders(void **state)
 	assert_int_equal(sum.skipped, 1);
 	assert_int_equal(sum.gsm7, 3);
 	assert_int_equal(sum.total_segments, 3);
-	t = q_text(f->st, "SELECT text FROM messages WHERE phone = "
-			  "'+254700000001'");
+	t = sidedb_text(&f->side, "SELECT text FROM messages WHERE phone = "
+				  "'+254700000001'");
 	assert_string_equal(
 	    t, "Dear Amina, your water bill of KES 1,250 is due on 1 Dec.");
 	free(t);
-	t = q_text(f->st, "SELECT text FROM messages WHERE phone = "
-			  "'+254700000002'");
+	t = sidedb_text(&f->side, "SELECT text FROM messages WHERE phone = "
+				  "'+254700000002'");
 	assert_string_equal(t,
 	    "Dear Joseph \"Joe\" K, your water bill of KES 300 is due on 2 "
 	    "Dec.");
 	free(t);
-	t = q_text(f->st, "SELECT channel FROM messages WHERE phone = "
-			  "'+254700000002'");
+	t = sidedb_text(&f->side, "SELECT channel FROM messages WHERE phone = "
+				  "'+254700000002'");
 	assert_string_equal(t, "sms2");
 	free(t);
 	/* New numbers became contacts; the opted-out one got nothing. */
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM contacts WHERE "
-				      "phone IN ('+254700000001', "
-				      "'+254700000004')"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM contacts WHERE "
+				 "phone IN ('+254700000001', "
+				 "'+254700000004')"),
 	    2);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
-				      "phone = '+254700000009'"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages WHERE "
+				 "phone = '+254700000009'"),
 	    0);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages m JOIN "
-				      "contacts c ON c.id = m.contact_id AND "
-				      "c.phone = m.phone"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages m JOIN "
+				 "contacts c ON c.id = m.contact_id AND "
+				 "c.phone = m.phone"),
 	    3);
 	/* The run is a broadcast without a topic, counted by state. */
-	assert_int_equal(broadcast_get(f->st, sum.id, &b), 0);
+	assert_int_equal(store_broadcast_get(f->st, sum.id, &b), 0);
 	assert_null(b.topic);
 	assert_string_equal(b.text, bill_tpl);
 	assert_int_equal(b.recipients, 3);
 	assert_int_equal(b.queued, 3);
-	broadcast_info_free(&b);
+	store_broadcast_free(&b);
 }
 
 static void
@@ -533,9 +521,12 @@ test_notify_dry_run(void **state)
 	assert_int_equal(sum.ucs2, 2);
 	assert_int_equal(sum.encoding, GSM_ENC_UCS2);
 	assert_int_equal(sum.total_segments, 2);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM contacts"), 1);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 0);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM broadcasts"), 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM contacts"), 1);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM broadcasts"), 0);
 }
 
 /* Expects notify to refuse csv with a message holding want. */
@@ -557,9 +548,12 @@ notify_bad(struct fixture *f, const char *tpl, const char *csv, size_t len,
 	assert_int_equal(sum.recipients, 0);
 	assert_false(store_in_transaction(f->st));
 	/* Nothing queued, no contact created, no broadcast recorded. */
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages"), 0);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM broadcasts"), 0);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM contacts"), 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM broadcasts"), 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM contacts"), 0);
 }
 
 #define BAD(tpl, csv, rc, want) \
@@ -650,8 +644,9 @@ test_notify_file(void **state)
 	fclose(fp);
 	unlink(path);
 	assert_int_equal(sum.recipients, 2);
-	assert_int_equal(q_int(f->st, "SELECT count(*) FROM messages WHERE "
-				      "next_attempt = 1795000060000"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages WHERE "
+				 "next_attempt = 1795000060000"),
 	    2);
 }
 

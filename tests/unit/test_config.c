@@ -668,6 +668,58 @@ test_syntax(void **state)
 }
 
 /*
+ * Lines that start with white space other than blanks (\v, \f, \r) keep
+ * the reading they had when inih lexed them (config.c, key_entry): every
+ * bad line is still reported, each at its own line.
+ */
+static void
+test_odd_white_space(void **state)
+{
+	struct config *cfg;
+	struct config_errors *e;
+
+	(void)state;
+	/* Every syntax error of a file, not only the first. */
+	assert_int_equal(
+	    parse("[gateway]\nlisten\n= 1\n[x\nlog_level\n", &cfg, &e), 4);
+	assert_finding(e, 2, "expected 'key = value'");
+	assert_finding(e, 3, "missing key name");
+	assert_finding(e, 4, "expected ']'");
+	assert_finding(e, 5, "expected 'key = value'");
+	config_free(cfg);
+	config_errors_free(e);
+
+	/* It continues the key written last, whatever its section. */
+	assert_int_equal(
+	    parse("[bogus]\nstop_text = x\n[gateway]\n\vfoo\v;bar=x\n"
+		  "\fa = b\n",
+		&cfg, &e),
+	    3);
+	assert_finding(e, 1, "unknown section [bogus]");
+	assert_finding(e, 4, "stop_text: control characters are not allowed");
+	assert_finding(e, 5, "duplicate key 'stop_text' (first set at line 4)");
+	config_free(cfg);
+	config_errors_free(e);
+
+	/* Before any key: a comment, a section header or an entry. */
+	cfg = expect_ok("[gateway]\n\v; x = 1\n\f[abc] = 1\n"
+			"\rlog_level = warn\n");
+	assert_int_equal(cfg->log_level, L_WARN);
+	config_free(cfg);
+	expect_one("[gateway]\n\v[abc = 1\n", 2, "syntax error");
+	expect_one("[gateway]\nk\v;x = 1\n", 2, "syntax error");
+	/* Only the first such line is reported. */
+	assert_int_equal(
+	    parse("[gateway]\nk\v;x = 1\nk\v;x = 2\n", &cfg, &e), 1);
+	assert_finding(e, 2, "syntax error");
+	config_free(cfg);
+	config_errors_free(e);
+	/* A second byte order mark on line 1 is white space there. */
+	expect_one("\xEF\xBB\xBF\xEF\xBB\xBFlisten = 1.2.3.4:5\n", 1,
+	    "key 'listen' outside any section");
+}
+
+/*
  * Findings of every kind, with lines.
  */
 
@@ -1219,7 +1271,7 @@ test_oversize(void **state)
 	size_t n;
 
 	(void)state;
-	/* 197 characters fit (inih's 200-byte buffer less "\r\n\0"). */
+	/* 197 characters fit (CONFIG_MAX_LINE, once inih's buffer). */
 	n = (size_t)snprintf(line, sizeof(line), "stop_text = ");
 	memset(line + n, 'a', 197 - n);
 	line[197] = '\0';
@@ -1443,6 +1495,7 @@ main(void)
 	    cmocka_unit_test(test_gammu_values),
 	    cmocka_unit_test(test_quoting),
 	    cmocka_unit_test(test_syntax),
+	    cmocka_unit_test(test_odd_white_space),
 	    cmocka_unit_test(test_findings),
 	    cmocka_unit_test(test_print),
 	    cmocka_unit_test(test_many_findings),

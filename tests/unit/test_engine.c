@@ -235,7 +235,7 @@ start(struct t *t, enum engine_channel ch, const char *name)
 		assert_string_equal((t)->r.text, (txt));               \
 	} while (0)
 
-/* ---- the spec's bills example ---- */
+/* ---- the bills example of docs/flows.md ---- */
 
 static const char bills[] =
     "# flows/bills.flow: water bill balance\n"

@@ -1,6 +1,7 @@
 /*
  * test_import.c: CSV data-table import: RFC 4180 parsing, the checks with
- * their line numbers, all-or-nothing replacement and lookups afterwards.
+ * their line numbers, all-or-nothing replacement and lookups afterwards;
+ * the first failure of a CSV run that import and notify share (csvfail).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "council/csvfail.h"
 #include "council/import.h"
 #include "gateway/store.h"
 #include "lib/util.h"
@@ -451,6 +453,69 @@ test_buffer_progress(void **state)
 	assert_int_equal(pr.total, strlen(csv));
 }
 
+/* Codes of a run of our own, to see which one csvfail_read picks. */
+enum { E_INVAL = -11, E_TOOBIG = -12, E_IO = -13, E_OTHER = -14 };
+
+static int
+keep_going(void *arg, const struct csvread_row *row)
+{
+	(void)arg;
+	(void)row;
+	return 0;
+}
+
+/*
+ * csvfail keeps the first failure only, maps the reader's failures to the
+ * run's codes with the reader's message, and hands the message over.
+ */
+static void
+test_csvfail(void **state)
+{
+	static const struct csvread_params params = {4, 16, 16, 0, 0};
+	struct csvfail f = {0, NULL};
+	struct csvread *csv;
+	char *msg = NULL;
+
+	(void)state;
+	csvfail_set(&f, E_OTHER, "first %d", 1);
+	csvfail_set(&f, E_INVAL, "second");
+	assert_int_equal(f.err, E_OTHER);
+	assert_string_equal(f.errmsg, "first 1");
+	assert_int_equal(csvfail_end(&f, &msg), E_OTHER);
+	assert_string_equal(msg, "first 1");
+	assert_null(f.errmsg);
+	free(msg);
+
+	/* No failure: nothing to hand over. */
+	memset(&f, 0, sizeof(f));
+	csv = csvread_new(&params, keep_going, keep_going, NULL);
+	assert_non_null(csv);
+	csvfail_read(&f, csv, csvread_buf(csv, "a,b\n1,2\n", 8, NULL, NULL),
+	    E_TOOBIG, E_IO, E_INVAL);
+	csvfail_read(&f, csv, CSVREAD_ESTOP, E_TOOBIG, E_IO, E_INVAL);
+	assert_int_equal(csvfail_end(&f, &msg), 0);
+	assert_null(msg);
+	csvread_free(csv);
+
+	/* Too big and malformed input, each with the reader's message. */
+	csv = csvread_new(&params, keep_going, keep_going, NULL);
+	csvfail_read(&f, csv,
+	    csvread_buf(csv, "a,b\n1,2\n3,4\n5,6\n7,8\n9,0\n", 24, NULL, NULL),
+	    E_TOOBIG, E_IO, E_INVAL);
+	assert_int_equal(f.err, E_TOOBIG);
+	assert_non_null(f.errmsg);
+	assert_int_equal(csvfail_end(&f, NULL), E_TOOBIG);
+	csvread_free(csv);
+	memset(&f, 0, sizeof(f));
+	csv = csvread_new(&params, keep_going, keep_going, NULL);
+	csvfail_read(&f, csv, csvread_buf(csv, "a,b\n1,2,3\n", 10, NULL, NULL),
+	    E_TOOBIG, E_IO, E_INVAL);
+	assert_int_equal(f.err, E_INVAL);
+	assert_non_null(strstr(f.errmsg, "line 2"));
+	csvfail_end(&f, NULL);
+	csvread_free(csv);
+}
+
 int
 main(void)
 {
@@ -477,6 +542,7 @@ main(void)
 		test_file_and_progress, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_buffer_progress, setup, teardown),
+	    cmocka_unit_test(test_csvfail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

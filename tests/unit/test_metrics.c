@@ -13,11 +13,15 @@
 
 #include <cmocka.h>
 
+#include "gateway/batch.h"
 #include "gateway/config.h"
+#include "gateway/dispatch.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/store.h"
 #include "lib/util.h"
+#include "providers/client.h"
+#include "tests/unit/sidedb.h"
 
 #define DAY_MS (86400LL * 1000)
 /* The tests' now: the wall clock at setup, as /metrics reads it. */
@@ -49,6 +53,7 @@ struct fixture {
 	struct config *cfg;
 	struct config_errors *errs;
 	struct gateway gw;
+	struct sidedb side; /* raw SQL beside gw.store */
 };
 
 /* One parsed sample line. */
@@ -70,16 +75,7 @@ struct expo {
 };
 
 static void
-exec_sql(struct store *st, const char *sql)
-{
-	char *err = NULL;
-
-	if (sqlite3_exec(store_db(st), sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-}
-
-static void
-add_msg(struct store *st, const char *dir, const char *channel,
+add_msg(struct sidedb *d, const char *dir, const char *channel,
     const char *state, const char *error, int64_t created)
 {
 	char *sql = xasprintf("INSERT INTO messages (direction, channel, "
@@ -89,7 +85,7 @@ add_msg(struct store *st, const char *dir, const char *channel,
 	    dir, channel, state, error ? "'" : "", error ? error : "NULL",
 	    error ? "'" : "", (long long)created, (long long)created);
 
-	exec_sql(st, sql);
+	sidedb_exec(d, sql);
 	free(sql);
 }
 
@@ -97,7 +93,6 @@ static int
 setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
-	char *err = NULL;
 	int64_t id, cid;
 	struct store_contact c;
 
@@ -108,17 +103,16 @@ setup(void **state)
 	    0);
 	f->gw.cfg = f->cfg;
 	f->gw.started_ms = NOW_MS;
-	if (store_open(":memory:", 0, &f->gw.store, &err) != 0)
-		fail_msg("store_open: %s", err);
+	sidedb_open(&f->side, 0, &f->gw.store);
 
-	add_msg(f->gw.store, "in", "at", "handled", NULL, NOW_MS);
-	add_msg(f->gw.store, "in", "at", "handled", NULL, NOW_MS);
-	add_msg(f->gw.store, "out", "at", "queued", NULL, NOW_MS);
-	add_msg(f->gw.store, "out", "at", "queued", NULL, NOW_MS);
-	add_msg(f->gw.store, "out", "at", "sending", NULL, NOW_MS);
-	add_msg(f->gw.store, "out", "at", "failed", "rejected", NOW_MS);
+	add_msg(&f->side, "in", "at", "handled", NULL, NOW_MS);
+	add_msg(&f->side, "in", "at", "handled", NULL, NOW_MS);
+	add_msg(&f->side, "out", "at", "queued", NULL, NOW_MS);
+	add_msg(&f->side, "out", "at", "queued", NULL, NOW_MS);
+	add_msg(&f->side, "out", "at", "sending", NULL, NOW_MS);
+	add_msg(&f->side, "out", "at", "failed", "rejected", NOW_MS);
 	/* A channel that is stored but no longer configured. */
-	add_msg(f->gw.store, "out", "old\"ch", "queued", NULL, NOW_MS);
+	add_msg(&f->side, "out", "old\"ch", "queued", NULL, NOW_MS);
 
 	assert_true(
 	    store_contact_get(f->gw.store, "+254700000001", NOW_MS, &c) >= 0);
@@ -155,7 +149,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	metrics_free(&f->gw);
-	store_close(f->gw.store);
+	sidedb_close(&f->side, f->gw.store);
 	config_free(f->cfg);
 	config_errors_free(f->errs);
 	free(f);
@@ -642,6 +636,368 @@ test_mask_phone(void **state)
 	assert_string_equal(metrics_mask_phone(NULL, out, sizeof(out)), "****");
 }
 
+/* The whole page of test_whole_page, the uptime's value as X. */
+static const char whole_page[] =
+    "# HELP baraza_uptime_seconds Seconds since the gateway started.\n"
+    "# TYPE baraza_uptime_seconds gauge\n"
+    "baraza_uptime_seconds X\n"
+    "# HELP baraza_http_connections Open HTTP connections.\n"
+    "# TYPE baraza_http_connections gauge\n"
+    "baraza_http_connections 0\n"
+    "# HELP baraza_http_requests_total HTTP requests answered.\n"
+    "# TYPE baraza_http_requests_total counter\n"
+    "baraza_http_requests_total 0\n"
+    "# HELP baraza_http_errors_total Requests refused by the HTTP limits or as "
+    "malformed.\n"
+    "# TYPE baraza_http_errors_total counter\n"
+    "baraza_http_errors_total 0\n"
+    "# HELP baraza_http_connections_shed_total Connections closed for lack of "
+    "descriptors: idle keep-alive ones (shed) or new ones when none was idle "
+    "(refused).\n"
+    "# TYPE baraza_http_connections_shed_total counter\n"
+    "baraza_http_connections_shed_total{how=\"idle\"} 0\n"
+    "baraza_http_connections_shed_total{how=\"refused\"} 0\n"
+    "# HELP baraza_flows Flows loaded.\n"
+    "# TYPE baraza_flows gauge\n"
+    "baraza_flows 7\n"
+    "# HELP baraza_flow_reloads_total Flow reloads, by result.\n"
+    "# TYPE baraza_flow_reloads_total counter\n"
+    "baraza_flow_reloads_total{result=\"ok\"} 3\n"
+    "baraza_flow_reloads_total{result=\"refused\"} 1\n"
+    "# HELP baraza_batch_commits_total Store transactions committed (one per "
+    "busy loop turn).\n"
+    "# TYPE baraza_batch_commits_total counter\n"
+    "baraza_batch_commits_total 42\n"
+    "# HELP baraza_batch_failures_total Store transactions rolled back.\n"
+    "# TYPE baraza_batch_failures_total counter\n"
+    "baraza_batch_failures_total 2\n"
+    "# HELP baraza_inbound_total Inbound traffic handled since start, by what "
+    "it was.\n"
+    "# TYPE baraza_inbound_total counter\n"
+    "baraza_inbound_total{kind=\"sms\"} 11\n"
+    "baraza_inbound_total{kind=\"ussd\"} 12\n"
+    "baraza_inbound_total{kind=\"status\"} 13\n"
+    "baraza_inbound_total{kind=\"duplicate\"} 14\n"
+    "baraza_inbound_total{kind=\"flooded\"} 15\n"
+    "# HELP baraza_flood_guard_evicted_total Numbers the flood guard forgot "
+    "before their window ended, to make room for new ones.\n"
+    "# TYPE baraza_flood_guard_evicted_total counter\n"
+    "baraza_flood_guard_evicted_total 18\n"
+    "# HELP baraza_webhook_refused_total Webhooks refused, by reason.\n"
+    "# TYPE baraza_webhook_refused_total counter\n"
+    "baraza_webhook_refused_total{reason=\"bad_request\"} 16\n"
+    "baraza_webhook_refused_total{reason=\"forbidden\"} 17\n"
+    "# HELP baraza_provider_sent_total Outbound messages accepted by the "
+    "provider, by channel.\n"
+    "# TYPE baraza_provider_sent_total counter\n"
+    "baraza_provider_sent_total{channel=\"at\"} 0\n"
+    "baraza_provider_sent_total{channel=\"modem1\"} 0\n"
+    "baraza_provider_sent_total{channel=\"idle\"} 0\n"
+    "# HELP baraza_provider_errors_total Provider errors by channel and "
+    "result: retried (temporary) or failed (permanent or expired).\n"
+    "# TYPE baraza_provider_errors_total counter\n"
+    "baraza_provider_errors_total{channel=\"at\",result=\"retried\"} 0\n"
+    "baraza_provider_errors_total{channel=\"at\",result=\"failed\"} 0\n"
+    "baraza_provider_errors_total{channel=\"modem1\",result=\"retried\"} 0\n"
+    "baraza_provider_errors_total{channel=\"modem1\",result=\"failed\"} 0\n"
+    "baraza_provider_errors_total{channel=\"idle\",result=\"retried\"} 0\n"
+    "baraza_provider_errors_total{channel=\"idle\",result=\"failed\"} 0\n"
+    "# HELP baraza_provider_inflight Requests to the provider in flight, by "
+    "channel.\n"
+    "# TYPE baraza_provider_inflight gauge\n"
+    "baraza_provider_inflight{channel=\"at\"} 0\n"
+    "baraza_provider_inflight{channel=\"modem1\"} 0\n"
+    "baraza_provider_inflight{channel=\"idle\"} 0\n"
+    "# HELP baraza_modem_signal_percent Signal strength of each GSM modem "
+    "channel at its last heartbeat.\n"
+    "# TYPE baraza_modem_signal_percent gauge\n"
+    "baraza_modem_signal_percent{channel=\"modem1\"} 67.5\n"
+    "# HELP baraza_modem_up 1 when a GSM modem channel answered its last "
+    "heartbeat.\n"
+    "# TYPE baraza_modem_up gauge\n"
+    "baraza_modem_up{channel=\"modem1\"} 1\n"
+    "# HELP baraza_modem_failures_total Messages a GSM modem channel handed "
+    "back unsent (failed or to retry), kept across gateway runs.\n"
+    "# TYPE baraza_modem_failures_total counter\n"
+    "# HELP baraza_modem_restarts_total Restarts of a GSM modem channel's "
+    "worker process, kept across gateway runs.\n"
+    "# TYPE baraza_modem_restarts_total counter\n"
+    "# HELP baraza_webhook_duration_seconds Seconds from a webhook's first "
+    "byte to its answer, by channel and kind.\n"
+    "# TYPE baraza_webhook_duration_seconds histogram\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le=\"0."
+    "001\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le=\"0."
+    "0025\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le=\"0."
+    "005\"} 1\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le=\"0."
+    "01\"} 1\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le=\"0."
+    "025\"} 1\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le=\"0."
+    "05\"} 1\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le=\"0."
+    "1\"} 1\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le=\"0."
+    "25\"} 1\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le=\"0."
+    "5\"} 1\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le="
+    "\"1\"} 1\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le=\"2."
+    "5\"} 1\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le="
+    "\"5\"} 1\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"at\",kind=\"sms\",le=\"+"
+    "Inf\"} 1\n"
+    "baraza_webhook_duration_seconds_sum{channel=\"at\",kind=\"sms\"} "
+    "0.003000\n"
+    "baraza_webhook_duration_seconds_count{channel=\"at\",kind=\"sms\"} 1\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"0.001\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"0.0025\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"0.005\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"0.01\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"0.025\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"0.05\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"0.1\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"0.25\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"0.5\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"1\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"2.5\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"5\"} 0\n"
+    "baraza_webhook_duration_seconds_bucket{channel=\"other\",kind=\"status\","
+    "le=\"+Inf\"} 1\n"
+    "baraza_webhook_duration_seconds_sum{channel=\"other\",kind=\"status\"} "
+    "7.000000\n"
+    "baraza_webhook_duration_seconds_count{channel=\"other\",kind=\"status\"} "
+    "1\n"
+    "# HELP baraza_webhook_answers_total Webhooks answered, by channel, kind "
+    "and HTTP status.\n"
+    "# TYPE baraza_webhook_answers_total counter\n"
+    "baraza_webhook_answers_total{channel=\"at\",kind=\"sms\",status=\"200\"} "
+    "1\n"
+    "baraza_webhook_answers_total{channel=\"other\",kind=\"status\",status="
+    "\"403\"} 1\n"
+    "# HELP baraza_messages Messages in the store by channel, direction and "
+    "state.\n"
+    "# TYPE baraza_messages gauge\n"
+    "baraza_messages{channel=\"at\",direction=\"out\",state=\"failed\"} 1\n"
+    "baraza_messages{channel=\"at\",direction=\"in\",state=\"handled\"} 2\n"
+    "baraza_messages{channel=\"at\",direction=\"out\",state=\"queued\"} 2\n"
+    "baraza_messages{channel=\"at\",direction=\"out\",state=\"sending\"} 1\n"
+    "baraza_messages{channel=\"old\\\"ch\",direction=\"out\",state=\"queued\"} "
+    "1\n"
+    "# HELP baraza_queue_depth Outbound messages queued or sending, by "
+    "channel.\n"
+    "# TYPE baraza_queue_depth gauge\n"
+    "baraza_queue_depth{channel=\"at\"} 3\n"
+    "baraza_queue_depth{channel=\"modem1\"} 0\n"
+    "baraza_queue_depth{channel=\"idle\"} 0\n"
+    "baraza_queue_depth{channel=\"old\\\"ch\"} 1\n"
+    "# HELP baraza_sessions_active Conversations (SMS and USSD sessions) not "
+    "expired.\n"
+    "# TYPE baraza_sessions_active gauge\n"
+    "baraza_sessions_active 1\n"
+    "# HELP baraza_reports Issue reports by category and status (at most 50 "
+    "categories, the rest under category other).\n"
+    "# TYPE baraza_reports gauge\n"
+    "baraza_reports{category=\"pipes \\\"burst\\\" a\\\\b\\nline2 \xef\xbf\xbd "
+    "end\",status=\"open\"} 1\n"
+    "baraza_reports{category=\"water\",status=\"closed\"} 1\n"
+    "# HELP baraza_report_resolution_seconds Seconds from a report's creation "
+    "to its resolution, for reports resolved or closed.\n"
+    "# TYPE baraza_report_resolution_seconds histogram\n"
+    "baraza_report_resolution_seconds_bucket{le=\"3600\"} 0\n"
+    "baraza_report_resolution_seconds_bucket{le=\"14400\"} 1\n"
+    "baraza_report_resolution_seconds_bucket{le=\"86400\"} 1\n"
+    "baraza_report_resolution_seconds_bucket{le=\"259200\"} 1\n"
+    "baraza_report_resolution_seconds_bucket{le=\"604800\"} 1\n"
+    "baraza_report_resolution_seconds_bucket{le=\"1209600\"} 1\n"
+    "baraza_report_resolution_seconds_bucket{le=\"2592000\"} 1\n"
+    "baraza_report_resolution_seconds_bucket{le=\"7776000\"} 1\n"
+    "baraza_report_resolution_seconds_bucket{le=\"+Inf\"} 1\n"
+    "baraza_report_resolution_seconds_sum 7200.000\n"
+    "baraza_report_resolution_seconds_count 1\n";
+
+static void
+on_dispatch_stopped(void *arg)
+{
+	(void)arg;
+}
+
+static void
+on_client_closed(struct client *c, void *arg)
+{
+	(void)c;
+	*(int *)arg = 1;
+}
+
+/*
+ * Sets every counter the page shows to its own value, with a dispatcher
+ * and a flow set, so that each family of the page has samples.
+ */
+static void
+fix_state(struct fixture *f, uv_loop_t *loop, struct flows_ref *ref)
+{
+	batch_init(&f->gw.batch, loop, f->gw.store);
+	assert_int_equal(client_init(&f->gw.client, loop), 0);
+	f->gw.dispatch = dispatch_new(loop, f->cfg, f->gw.store, &f->gw.batch,
+	    &f->gw.client, "http://127.0.0.1:9");
+	assert_non_null(f->gw.dispatch);
+	f->gw.flows = ref;
+	f->gw.batch.commits = 42;
+	f->gw.batch.failures = 2;
+	f->gw.reloads = 3;
+	f->gw.reload_failures = 1;
+	f->gw.received = 11;
+	f->gw.ussd_steps = 12;
+	f->gw.reports = 13;
+	f->gw.duplicates = 14;
+	f->gw.flooded = 15;
+	f->gw.hooks_bad = 16;
+	f->gw.hooks_forbidden = 17;
+	f->gw.flood.map.evicted = 18;
+	f->gw.modems[1].known = 1;
+	f->gw.modems[1].up = 1;
+	f->gw.modems[1].signal = 67.5;
+	metrics_observe_webhook(&f->gw, "at", "sms", 200, 0.003);
+	metrics_observe_webhook(&f->gw, "gone", "status", 403, 7);
+}
+
+/*
+ * The whole page for a fixed state, byte for byte but the uptime's value:
+ * the families in their order with HELP and TYPE, every sample's labels
+ * and the format of every number.
+ */
+static void
+test_whole_page(void **state)
+{
+	struct fixture *f = *state;
+	struct flowset set;
+	struct flows_ref ref = {&set, 1};
+	uv_loop_t loop;
+	struct buf b;
+	char *p, *eol;
+	int closed = 0, i;
+
+	memset(&set, 0, sizeof(set));
+	set.nflows = 7;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	fix_state(f, &loop, &ref);
+	buf_init(&b, METRICS_MAX_BYTES);
+	assert_int_equal(metrics_render(&f->gw, &b), 0);
+	p = strstr(b.data, "\nbaraza_uptime_seconds ");
+	assert_non_null(p);
+	p += strlen("\nbaraza_uptime_seconds ");
+	eol = strchr(p, '\n');
+	assert_non_null(eol);
+	memmove(p + 1, eol, strlen(eol) + 1);
+	*p = 'X';
+	assert_string_equal(b.data, whole_page);
+	buf_free(&b);
+
+	f->gw.flows = NULL;
+	dispatch_stop(f->gw.dispatch, on_dispatch_stopped, NULL);
+	client_shutdown(&f->gw.client, on_client_closed, &closed);
+	for (i = 0; !closed && i < 1000; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	assert_true(closed);
+	dispatch_free(f->gw.dispatch);
+	f->gw.dispatch = NULL;
+	batch_close(&f->gw.batch);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Collects the modem rows of a walk. */
+static int
+modem_row_cb(void *arg, const struct store_modem *m)
+{
+	struct store_modem *v = arg;
+	int i = v[0].channel == NULL ? 0 : 1;
+
+	assert_true(v[1].channel == NULL);
+	v[i] = *m;
+	v[i].channel = xstrdup(m->channel);
+	v[i].network = m->network ? xstrdup(m->network) : NULL;
+	return 0;
+}
+
+/* Counts the failures of a walk and checks they come newest first. */
+static int
+failure_row_cb(void *arg, const struct store_failure *fl)
+{
+	int64_t *last = arg;
+
+	assert_true(last[0] == 0 || fl->when <= last[0]);
+	assert_string_equal(fl->error, last[1] == 0 ? "rejected" : "");
+	last[0] = fl->when;
+	last[1]++;
+	return 0;
+}
+
+/*
+ * The store's other figures that `baraza stats` prints: the last failures
+ * and the modems' kept state, times that were never kept as -1.
+ */
+static void
+test_stats_queries(void **state)
+{
+	struct fixture *f = *state;
+	struct store_modem m[2];
+	int64_t seen[2] = {0, 0};
+	int i;
+
+	add_msg(&f->side, "out", "at", "failed", NULL, NOW_MS - 1000);
+	assert_int_equal(
+	    store_stats_failures(f->gw.store, 10, failure_row_cb, seen), 0);
+	assert_int_equal(seen[1], 2);
+	seen[0] = seen[1] = 0;
+	assert_int_equal(
+	    store_stats_failures(f->gw.store, 1, failure_row_cb, seen), 0);
+	assert_int_equal(seen[1], 1);
+
+	sidedb_exec(&f->side,
+	    "INSERT INTO modem_state (channel, up, signal, network, balance,"
+	    " balance_at, last_error, failures, restarts, updated) VALUES"
+	    " ('modem1', 1, 67, 'Safaricom', 'KES 1', 5, NULL, 2, 1, 9),"
+	    " ('gone', 0, 0, NULL, NULL, NULL, 'no SIM', 0, 3, NULL)");
+	memset(m, 0, sizeof(m));
+	assert_int_equal(store_stats_modems(f->gw.store, modem_row_cb, m), 0);
+	assert_string_equal(m[0].channel, "gone");
+	assert_int_equal(m[0].balance_at, -1);
+	assert_int_equal(m[0].updated, -1);
+	assert_int_equal(m[0].restarts, 3);
+	assert_null(m[0].network);
+	assert_string_equal(m[1].channel, "modem1");
+	assert_int_equal(m[1].up, 1);
+	assert_int_equal(m[1].signal, 67);
+	assert_string_equal(m[1].network, "Safaricom");
+	assert_int_equal(m[1].balance_at, 5);
+	assert_int_equal(m[1].failures, 2);
+	assert_int_equal(m[1].updated, 9);
+	for (i = 0; i < 2; i++) {
+		free((char *)m[i].channel);
+		free((char *)m[i].network);
+	}
+	assert_int_equal(store_stats_modem_known(f->gw.store, "modem1"), 0);
+	assert_int_equal(
+	    store_stats_modem_known(f->gw.store, "modem2"), STORE_NOTFOUND);
+}
+
 /* The collector that `baraza stats` uses sees the same figures. */
 static void
 test_collect(void **state)
@@ -688,6 +1044,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_render_too_big, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_collect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_whole_page, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_stats_queries, setup, teardown),
 	    cmocka_unit_test(test_escape),
 	    cmocka_unit_test(test_mask_phone),
 	};

@@ -18,44 +18,22 @@
 #include "gateway/gateway.h"
 #include "gateway/store.h"
 #include "lib/util.h"
+#include "tests/unit/sidedb.h"
 
 #define DAY_MS (86400LL * 1000)
 #define NOW_MS (1795000000000LL)
 
 struct fixture {
 	struct store *st;
-	int64_t amina;  /* the contact to forget */
-	int64_t baraka; /* another contact */
-	int64_t report; /* Amina's report */
+	int64_t amina;      /* the contact to forget */
+	int64_t baraka;     /* another contact */
+	int64_t report;     /* Amina's report */
+	struct sidedb side; /* raw SQL beside st */
 };
-
-static void
-exec_sql(struct store *st, const char *sql)
-{
-	char *err = NULL;
-
-	if (sqlite3_exec(store_db(st), sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-}
-
-/* The single integer answer of sql. */
-static int64_t
-query_int(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t v;
-
-	assert_int_equal(
-	    sqlite3_prepare_v2(store_db(st), sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
 
 /* Adds a message; contact 0 stores no link (as `baraza send` does). */
 static void
-add_msg(struct store *st, const char *dir, int64_t contact, const char *phone,
+add_msg(struct sidedb *d, const char *dir, int64_t contact, const char *phone,
     const char *text, const char *state, int64_t created)
 {
 	char cid[32], *sql;
@@ -69,7 +47,7 @@ add_msg(struct store *st, const char *dir, int64_t contact, const char *phone,
 			" 'at', %s, '%s', '%s', '%s', %lld, %lld)",
 	    dir, cid, phone, text, state, (long long)created,
 	    (long long)created);
-	exec_sql(st, sql);
+	sidedb_exec(d, sql);
 	free(sql);
 }
 
@@ -89,11 +67,9 @@ static int
 setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof(*f));
-	char *err = NULL;
 
 	*state = f;
-	if (store_open(":memory:", 0, &f->st, &err) != 0)
-		fail_msg("store_open: %s", err);
+	sidedb_open(&f->side, 0, &f->st);
 	f->amina = contact(f->st, "+254700000001");
 	f->baraka = contact(f->st, "+254700000002");
 	assert_int_equal(
@@ -121,18 +97,18 @@ setup(void **state)
 		"near the market", "pipe burst", NOW_MS, &f->report),
 	    0);
 
-	add_msg(f->st, "in", f->amina, "+254700000001", "REPORT", "handled",
+	add_msg(&f->side, "in", f->amina, "+254700000001", "REPORT", "handled",
 	    NOW_MS);
-	add_msg(
-	    f->st, "out", f->amina, "+254700000001", "Thanks", "sent", NOW_MS);
-	add_msg(
-	    f->st, "out", f->amina, "+254700000001", "Later", "queued", NOW_MS);
-	add_msg(f->st, "out", f->amina, "+254700000001", "On its way",
+	add_msg(&f->side, "out", f->amina, "+254700000001", "Thanks", "sent",
+	    NOW_MS);
+	add_msg(&f->side, "out", f->amina, "+254700000001", "Later", "queued",
+	    NOW_MS);
+	add_msg(&f->side, "out", f->amina, "+254700000001", "On its way",
 	    "sending", NOW_MS);
 	/* Queued by `baraza send`: no link, only the number. */
-	add_msg(f->st, "out", 0, "+254700000001", "Notice", "sent", NOW_MS);
-	add_msg(
-	    f->st, "in", f->baraka, "+254700000002", "HELP", "handled", NOW_MS);
+	add_msg(&f->side, "out", 0, "+254700000001", "Notice", "sent", NOW_MS);
+	add_msg(&f->side, "in", f->baraka, "+254700000002", "HELP", "handled",
+	    NOW_MS);
 	return 0;
 }
 
@@ -141,7 +117,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	store_close(f->st);
+	sidedb_close(&f->side, f->st);
 	free(f);
 	return 0;
 }
@@ -150,7 +126,7 @@ static void
 test_forget(void **state)
 {
 	struct fixture *f = *state;
-	struct privacy_forgotten out;
+	struct store_forgotten out;
 	struct store_contact c;
 	struct store_report r;
 	char *sql;
@@ -167,30 +143,30 @@ test_forget(void **state)
 	assert_false(store_in_transaction(f->st));
 
 	/* Texts gone (but the one in flight), counts kept. */
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE phone = '+254700000001'"),
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE phone = '+254700000001'"),
 	    5);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE phone = '+254700000001'"
-					  " AND text IS NOT NULL"),
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE phone = '+254700000001'"
+					      " AND text IS NOT NULL"),
 	    1);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE state = 'sending'"
-					  " AND text = 'On its way'"),
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE state = 'sending'"
+					      " AND text = 'On its way'"),
 	    1);
 	/* The queued one will not go out without its text. */
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE state = 'failed'"
-					  " AND error = 'forgotten'"),
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE state = 'failed'"
+					      " AND error = 'forgotten'"),
 	    1);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE state = 'queued'"),
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE state = 'queued'"),
 	    0);
 
 	/* Sessions, subscriptions, fields, language gone; opt-out kept. */
 	sql = xasprintf("SELECT count(*) FROM sessions WHERE contact_id = %lld",
 	    (long long)f->amina);
-	assert_int_equal(query_int(f->st, sql), 0);
+	assert_int_equal(sidedb_int(&f->side, sql), 0);
 	free(sql);
 	assert_int_equal(
 	    store_subscribed(f->st, f->amina, "water"), STORE_NOTFOUND);
@@ -207,12 +183,13 @@ test_forget(void **state)
 	store_report_free(&r);
 
 	/* Another contact is untouched. */
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE phone = '+254700000002'"
-					  " AND text = 'HELP'"),
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE phone = '+254700000002'"
+					      " AND text = 'HELP'"),
 	    1);
 	assert_int_equal(store_subscribed(f->st, f->baraka, "water"), 0);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM sessions"), 1);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM sessions"), 1);
 
 	/* Forgetting again finds nothing more to erase. */
 	assert_int_equal(privacy_forget(f->st, f->amina, NOW_MS + 2, &out), 0);
@@ -227,13 +204,13 @@ static void
 test_forget_unknown(void **state)
 {
 	struct fixture *f = *state;
-	struct privacy_forgotten out;
+	struct store_forgotten out;
 
 	assert_int_equal(
 	    privacy_forget(f->st, 9999, NOW_MS, &out), STORE_NOTFOUND);
 	assert_false(store_in_transaction(f->st));
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE text IS NULL"),
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE text IS NULL"),
 	    0);
 }
 
@@ -242,13 +219,13 @@ static void
 test_forget_in_transaction(void **state)
 {
 	struct fixture *f = *state;
-	struct privacy_forgotten out;
+	struct store_forgotten out;
 
 	assert_int_equal(store_begin(f->st), 0);
 	assert_true(privacy_forget(f->st, f->amina, NOW_MS, &out) < 0);
 	assert_int_equal(store_rollback(f->st), 0);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE text IS NULL"),
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE text IS NULL"),
 	    0);
 }
 
@@ -257,32 +234,33 @@ test_purge(void **state)
 {
 	struct fixture *f = *state;
 
-	exec_sql(f->st, "DELETE FROM messages");
-	add_msg(f->st, "in", f->amina, "+254700000001", "old", "handled",
+	sidedb_exec(&f->side, "DELETE FROM messages");
+	add_msg(&f->side, "in", f->amina, "+254700000001", "old", "handled",
 	    NOW_MS - 400 * DAY_MS);
-	add_msg(f->st, "out", f->amina, "+254700000001", "old reply", "sent",
+	add_msg(&f->side, "out", f->amina, "+254700000001", "old reply", "sent",
 	    NOW_MS - 366 * DAY_MS);
-	add_msg(f->st, "out", f->amina, "+254700000001", "scheduled", "queued",
-	    NOW_MS - 400 * DAY_MS);
-	add_msg(f->st, "in", f->baraka, "+254700000002", "recent", "handled",
+	add_msg(&f->side, "out", f->amina, "+254700000001", "scheduled",
+	    "queued", NOW_MS - 400 * DAY_MS);
+	add_msg(&f->side, "in", f->baraka, "+254700000002", "recent", "handled",
 	    NOW_MS - 10 * DAY_MS);
 
 	/* 0 keeps everything. */
 	assert_int_equal(privacy_purge(f->st, 0, NOW_MS), 0);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE text IS NULL"),
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE text IS NULL"),
 	    0);
 
 	assert_int_equal(privacy_purge(f->st, 365, NOW_MS), 2);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"), 4);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE text IS NULL"),
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages"), 4);
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE text IS NULL"),
 	    2);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE text = 'scheduled'"),
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE text = 'scheduled'"),
 	    1);
-	assert_int_equal(query_int(f->st, "SELECT count(*) FROM messages"
-					  " WHERE text = 'recent'"),
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
+					      " WHERE text = 'recent'"),
 	    1);
 	/* Again: nothing left to purge at that age. */
 	assert_int_equal(privacy_purge(f->st, 365, NOW_MS), 0);

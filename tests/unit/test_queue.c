@@ -1,5 +1,6 @@
 /*
- * test_queue.c: the outbound queue's rows (outq.c), the retry backoff,
+ * test_queue.c: the messages' rows (store_msg.c: the outbound queue,
+ * inbound messages, their states), a new message (outq.c), the retry backoff,
  * Africa's Talking's cumulative USSD text and the flood guard (ingress.c).
  * The bounded map itself (strmap.c) is tested in test_strmap.c.
  */
@@ -19,6 +20,8 @@
 #include "gateway/outq.h"
 #include "gateway/store.h"
 #include "lib/strmap.h"
+#include "lib/util.h"
+#include "tests/unit/sidedb.h"
 
 static int
 setup(void **state)
@@ -45,8 +48,8 @@ static void
 test_enqueue_claim_sent(void **state)
 {
 	struct store *st = *state;
-	struct outq_msg *v;
-	struct outq_info info;
+	struct store_queue_msg *v;
+	struct store_msg info;
 	int64_t id1, id2, id3;
 	size_t n;
 
@@ -65,38 +68,63 @@ test_enqueue_claim_sent(void **state)
 	assert_int_equal(outq_enqueue(st, "tw", "+254700000004", 0, "four", 0,
 			     0, 1003, NULL),
 	    0);
-	assert_int_equal(outq_claim(st, "at", 2000, 10, &v, &n), 0);
+	assert_int_equal(store_queue_claim(st, "at", 2000, 10, &v, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0].id, id1);
 	assert_string_equal(v[0].text, "one");
 	assert_int_equal(v[0].attempts, 1);
 	assert_int_equal(v[1].id, id2);
-	outq_msgs_free(v, n);
+	store_queue_msgs_free(v, n);
 	/* Claimed messages are "sending": a second claim finds none. */
-	assert_int_equal(outq_claim(st, "at", 2000, 10, &v, &n), 0);
+	assert_int_equal(store_queue_claim(st, "at", 2000, 10, &v, &n), 0);
 	assert_int_equal(n, 0);
-	outq_msgs_free(v, n);
-	assert_int_equal(outq_next_due(st, "at"), 5000);
+	store_queue_msgs_free(v, n);
+	assert_int_equal(store_queue_next_due(st, "at"), 5000);
+	assert_int_equal(store_queue_next_due(st, "nowhere"), -1);
 
-	assert_int_equal(outq_sent(st, id1, "ATXid_1", 2100), 0);
-	assert_int_equal(outq_get(st, id1, &info), 0);
-	assert_string_equal(info.state, "sent");
+	assert_int_equal(store_queue_sent(st, id1, "ATXid_1", 2100), 0);
+	assert_int_equal(store_msg_get(st, id1, &info), 0);
+	assert_int_equal(info.direction, MSG_OUT);
+	assert_string_equal(info.channel, "at");
+	assert_string_equal(info.phone, "+254700000001");
+	assert_int_equal(info.state, MSG_SENT);
 	assert_string_equal(info.provider_id, "ATXid_1");
+	assert_null(info.error);
 	assert_int_equal(info.attempts, 1);
 	assert_int_equal(info.segments, 1);
-	outq_info_free(&info);
+	assert_int_equal(info.created, 1000);
+	assert_int_equal(info.updated, 2100);
+	store_msg_free(&info);
+	assert_int_equal(store_msg_get(st, id3 + 100, &info), STORE_NOTFOUND);
 
 	/* A delivery report by the provider's id, then never taken back. */
+	assert_int_equal(store_queue_report(
+			     st, "at", "ATXid_1", 0, MSG_DELIVERED, NULL, 2200),
+	    0);
 	assert_int_equal(
-	    outq_report(st, "at", "ATXid_1", 0, "delivered", NULL, 2200), 0);
+	    store_queue_report(st, "at", "ATXid_1", 0, MSG_SENT, NULL, 2300),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_msg_get(st, id1, &info), 0);
+	assert_int_equal(info.state, MSG_DELIVERED);
+	store_msg_free(&info);
 	assert_int_equal(
-	    outq_report(st, "at", "ATXid_1", 0, "sent", NULL, 2300),
+	    store_queue_report(st, "at", "nope", 0, MSG_FAILED, "x", 2300),
 	    STORE_NOTFOUND);
-	assert_int_equal(outq_get(st, id1, &info), 0);
-	assert_string_equal(info.state, "delivered");
-	outq_info_free(&info);
-	assert_int_equal(outq_report(st, "at", "nope", 0, "failed", "x", 2300),
+	/* By the gateway's own id (the http type), on its channel only. */
+	assert_int_equal(
+	    store_queue_report(st, "tw", NULL, id2, MSG_FAILED, "x", 2400),
 	    STORE_NOTFOUND);
+	assert_int_equal(store_queue_report(
+			     st, "at", NULL, id2, MSG_FAILED, "rejected", 2400),
+	    0);
+	assert_int_equal(store_msg_get(st, id2, &info), 0);
+	assert_int_equal(info.state, MSG_FAILED);
+	assert_string_equal(info.error, "rejected");
+	store_msg_free(&info);
+	/* An inbound state is no delivery report. */
+	assert_int_equal(
+	    store_queue_report(st, "at", NULL, id3, MSG_HANDLED, NULL, 2500),
+	    STORE_EINVAL);
 	assert_int_equal(store_commit(st), 0);
 }
 
@@ -104,8 +132,8 @@ static void
 test_retry_fail_recover(void **state)
 {
 	struct store *st = *state;
-	struct outq_msg *v;
-	struct outq_info info;
+	struct store_queue_msg *v;
+	struct store_msg info;
 	int64_t id;
 	size_t n;
 
@@ -113,29 +141,40 @@ test_retry_fail_recover(void **state)
 	assert_int_equal(outq_enqueue(st, "web", "+254700000009", 0, "Habari ☺",
 			     0, 0, 1000, &id),
 	    0);
-	assert_int_equal(outq_claim(st, "web", 1000, 1, &v, &n), 0);
+	assert_int_equal(store_queue_claim(st, "web", 1000, 1, &v, &n), 0);
 	assert_int_equal(n, 1);
-	outq_msgs_free(v, n);
+	store_queue_msgs_free(v, n);
 	/* TEMPFAIL: queued again for later, with the reason. */
-	assert_int_equal(outq_retry(st, id, 3000, "HTTP 429", 1100), 0);
-	assert_int_equal(outq_claim(st, "web", 2000, 1, &v, &n), 0);
+	assert_int_equal(store_queue_retry(st, id, 3000, "HTTP 429", 1100), 0);
+	assert_int_equal(store_queue_claim(st, "web", 2000, 1, &v, &n), 0);
 	assert_int_equal(n, 0);
-	outq_msgs_free(v, n);
-	assert_int_equal(outq_claim(st, "web", 3000, 1, &v, &n), 0);
+	store_queue_msgs_free(v, n);
+	assert_int_equal(store_queue_claim(st, "web", 3000, 1, &v, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].attempts, 2);
-	outq_msgs_free(v, n);
+	store_queue_msgs_free(v, n);
 	/* A crash while "sending": recover queues it again. */
-	assert_int_equal(outq_recover(st, 4000), 1);
-	assert_int_equal(outq_get(st, id, &info), 0);
-	assert_string_equal(info.state, "queued");
+	assert_int_equal(store_queue_recover(st, 4000), 1);
+	assert_int_equal(store_msg_get(st, id, &info), 0);
+	assert_int_equal(info.state, MSG_QUEUED);
 	assert_string_equal(info.error, "HTTP 429");
-	outq_info_free(&info);
-	assert_int_equal(outq_fail(st, id, "expired", 5000), 0);
-	assert_int_equal(outq_get(st, id, &info), 0);
-	assert_string_equal(info.state, "failed");
+	store_msg_free(&info);
+	/* Only a message being sent takes an outcome of a send. */
+	assert_int_equal(store_queue_sent(st, id, "late", 4500), 0);
+	assert_int_equal(store_msg_get(st, id, &info), 0);
+	assert_int_equal(info.state, MSG_QUEUED);
+	assert_null(info.provider_id);
+	store_msg_free(&info);
+	assert_int_equal(store_queue_fail(st, id, "expired", 5000), 0);
+	assert_int_equal(store_msg_get(st, id, &info), 0);
+	assert_int_equal(info.state, MSG_FAILED);
 	assert_string_equal(info.error, "expired");
-	outq_info_free(&info);
+	store_msg_free(&info);
+	/* No reason given: "failed". */
+	assert_int_equal(store_queue_fail(st, id, NULL, 5100), 0);
+	assert_int_equal(store_msg_get(st, id, &info), 0);
+	assert_string_equal(info.error, "failed");
+	store_msg_free(&info);
 	assert_int_equal(store_commit(st), 0);
 }
 
@@ -143,7 +182,7 @@ static void
 test_segments_and_limits(void **state)
 {
 	struct store *st = *state;
-	struct outq_info info;
+	struct store_msg info;
 	char big[OUTQ_MAX_TEXT + 2];
 	char two[200];
 	int64_t id;
@@ -153,9 +192,9 @@ test_segments_and_limits(void **state)
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(
 	    outq_enqueue(st, "at", "+254700000001", 0, two, 0, 0, 1, &id), 0);
-	assert_int_equal(outq_get(st, id, &info), 0);
+	assert_int_equal(store_msg_get(st, id, &info), 0);
 	assert_int_equal(info.segments, 2);
-	outq_info_free(&info);
+	store_msg_free(&info);
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(
@@ -168,7 +207,7 @@ static void
 test_move_to_fallback(void **state)
 {
 	struct store *st = *state;
-	struct outq_msg *v;
+	struct store_queue_msg *v;
 	size_t n;
 
 	assert_int_equal(store_begin(st), 0);
@@ -179,12 +218,174 @@ test_move_to_fallback(void **state)
 			     9999, 10, NULL),
 	    0);
 	/* Only what is due moves; the later one waits for its time. */
-	assert_int_equal(outq_move(st, "modem1", "at", 100), 1);
-	assert_int_equal(outq_claim(st, "at", 100, 10, &v, &n), 0);
+	assert_int_equal(store_queue_move(st, "modem1", "at", 100), 1);
+	assert_int_equal(store_queue_claim(st, "at", 100, 10, &v, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].text, "a");
-	outq_msgs_free(v, n);
+	store_queue_msgs_free(v, n);
 	assert_int_equal(store_commit(st), 0);
+}
+
+static void
+test_state_names(void **state)
+{
+	static const char *const names[] = {"queued", "sending", "sent",
+	    "delivered", "failed", "received", "handled", "ignored"};
+	enum msg_state s;
+	size_t i;
+
+	(void)state;
+	/* The stored names, each one way and back. */
+	assert_int_equal(MSG_NSTATES, sizeof(names) / sizeof(names[0]));
+	for (i = 0; i < MSG_NSTATES; i++) {
+		assert_string_equal(
+		    msg_state_name((enum msg_state)i), names[i]);
+		assert_int_equal(msg_state_parse(names[i], &s), 0);
+		assert_int_equal(s, i);
+	}
+	assert_null(msg_state_name(MSG_NSTATES));
+	assert_int_equal(msg_state_parse("Queued", &s), STORE_EINVAL);
+	assert_int_equal(msg_state_parse("", &s), STORE_EINVAL);
+	assert_int_equal(msg_state_parse(NULL, &s), STORE_EINVAL);
+}
+
+/* The walk of test_inbound: the messages still "received". */
+struct received {
+	int64_t ids[4];
+	char texts[4][32];
+	size_t n;
+};
+
+static int
+on_received(void *arg, const struct store_msg_received *m)
+{
+	struct received *r = arg;
+
+	assert_true(r->n < 4);
+	assert_string_equal(m->phone, "+254700000001");
+	r->ids[r->n] = m->id;
+	snprintf(
+	    r->texts[r->n], sizeof(r->texts[0]), "%s:%s", m->channel, m->text);
+	r->n++;
+	return 0;
+}
+
+static int
+stop_walk(void *arg, const struct store_msg_received *m)
+{
+	(void)m;
+	(*(int *)arg)++;
+	return 1;
+}
+
+static void
+test_inbound(void **state)
+{
+	struct sidedb side;
+	struct store *st;
+	struct store_msg_in in = {.channel = "at",
+	    .kind = MSG_SMS,
+	    .phone = "+254700000001",
+	    .text = "habari",
+	    .state = MSG_RECEIVED,
+	    .provider_id = "ATPid_1"};
+	struct store_msg_out out = {.channel = "at",
+	    .kind = MSG_USSD,
+	    .phone = "+254700000001",
+	    .text = "Welcome",
+	    .state = MSG_SENT,
+	    .segments = 1};
+	struct store_contact c;
+	struct store_msg info;
+	struct received r;
+	int64_t id1, idtw, id2, id3, dup, ussd;
+	int calls = 0;
+	char *sql;
+
+	(void)state;
+	sidedb_open(&side, 0, &st);
+	assert_int_equal(store_contact_get(st, "+254700000001", 10, &c), 1);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_msg_insert_inbound(st, &in, 1000, &id1), 0);
+	assert_true(id1 > 0);
+	/* The provider's retry: not stored again, the first one's id. */
+	in.text = "habari again";
+	assert_int_equal(
+	    store_msg_insert_inbound(st, &in, 1001, &dup), STORE_EDUP);
+	assert_int_equal(dup, id1);
+	/* The same provider id on another channel is another message. */
+	in.channel = "tw";
+	assert_int_equal(store_msg_insert_inbound(st, &in, 1002, &idtw), 0);
+	assert_true(idtw > id1);
+	/* Without a provider id ("" is none), never a duplicate. */
+	in.channel = "at";
+	in.provider_id = "";
+	in.text = "two";
+	assert_int_equal(store_msg_insert_inbound(st, &in, 1003, &id2), 0);
+	in.text = "three";
+	assert_int_equal(store_msg_insert_inbound(st, &in, 1004, &id3), 0);
+	/* An outbound state is refused. */
+	in.state = MSG_QUEUED;
+	assert_int_equal(
+	    store_msg_insert_inbound(st, &in, 1005, &dup), STORE_EINVAL);
+
+	assert_int_equal(store_msg_get(st, id1, &info), 0);
+	assert_int_equal(info.direction, MSG_IN);
+	assert_int_equal(info.state, MSG_RECEIVED);
+	assert_string_equal(info.provider_id, "ATPid_1");
+	assert_int_equal(info.segments, 1);
+	store_msg_free(&info);
+
+	/* Handled with its contact, ignored without. */
+	assert_int_equal(
+	    store_msg_inbound_state(st, id1, MSG_HANDLED, c.id, 2000), 0);
+	assert_int_equal(
+	    store_msg_inbound_state(st, id3, MSG_IGNORED, 0, 2001), 0);
+	assert_int_equal(
+	    store_msg_inbound_state(st, id3, MSG_SENT, 0, 2002), STORE_EINVAL);
+	assert_int_equal(store_msg_get(st, id1, &info), 0);
+	assert_int_equal(info.state, MSG_HANDLED);
+	assert_int_equal(info.updated, 2000);
+	store_msg_free(&info);
+
+	/* Only the SMS still "received" are walked, in id order. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_msg_each_received(st, on_received, &r), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.ids[0], idtw);
+	assert_string_equal(r.texts[0], "tw:habari again");
+	assert_int_equal(r.ids[1], id2);
+	assert_string_equal(r.texts[1], "at:two");
+	/* A callback's non-zero answer stops the walk. */
+	assert_int_equal(store_msg_each_received(st, stop_walk, &calls), 0);
+	assert_int_equal(calls, 1);
+
+	/* A USSD screen: outbound, sent, linked to its contact. */
+	out.contact_id = c.id;
+	assert_int_equal(store_msg_insert_outbound(st, &out, 3000, &ussd), 0);
+	out.state = MSG_HANDLED;
+	assert_int_equal(
+	    store_msg_insert_outbound(st, &out, 3001, NULL), STORE_EINVAL);
+	assert_int_equal(store_commit(st), 0);
+
+	sql = xasprintf("SELECT count(*) FROM messages WHERE id = %lld AND "
+			"kind = 'ussd' AND state = 'sent' AND direction = "
+			"'out' AND next_attempt IS NULL AND contact_id = %lld",
+	    (long long)ussd, (long long)c.id);
+	assert_int_equal(sidedb_int(&side, sql), 1);
+	free(sql);
+	sql = xasprintf("SELECT count(*) FROM messages WHERE id = %lld AND "
+			"contact_id = %lld AND state = 'handled'",
+	    (long long)id1, (long long)c.id);
+	assert_int_equal(sidedb_int(&side, sql), 1);
+	free(sql);
+	sql = xasprintf("SELECT count(*) FROM messages WHERE id = %lld AND "
+			"contact_id IS NULL AND state = 'ignored'",
+	    (long long)id3);
+	assert_int_equal(sidedb_int(&side, sql), 1);
+	free(sql);
+	store_contact_free(&c);
+	sidedb_close(&side, st);
 }
 
 static void
@@ -329,6 +530,8 @@ main(void)
 		test_segments_and_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_move_to_fallback, setup, teardown),
+	    cmocka_unit_test(test_state_names),
+	    cmocka_unit_test(test_inbound),
 	    cmocka_unit_test(test_backoff),
 	    cmocka_unit_test(test_ussd_input),
 	    cmocka_unit_test(test_flood_churn),

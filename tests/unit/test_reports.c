@@ -22,6 +22,7 @@
 #include "gateway/outq.h"
 #include "gateway/store.h"
 #include "lib/util.h"
+#include "tests/unit/sidedb.h"
 
 static const char conf_text[] = "[gateway]\n"
 				"languages = en sw\n"
@@ -59,6 +60,7 @@ struct fixture {
 	int64_t amina;  /* contact, language sw, last channel web */
 	int64_t baraka; /* contact, no language, opted out */
 	int64_t r1, r2, r3;
+	struct sidedb side; /* raw SQL beside st */
 };
 
 static int
@@ -67,10 +69,8 @@ setup(void **state)
 	struct fixture *f = xcalloc(1, sizeof(*f));
 	struct config_errors *errs = NULL;
 	struct store_contact c;
-	char *err = NULL;
 
-	if (store_open(":memory:", 0, &f->st, &err) != 0)
-		fail_msg("store_open: %s", err);
+	sidedb_open(&f->side, 0, &f->st);
 	assert_int_equal(config_parse_buffer(conf_text, sizeof(conf_text) - 1,
 			     "t.conf", "/tmp", &f->cfg, &errs),
 	    0);
@@ -106,7 +106,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	store_close(f->st);
+	sidedb_close(&f->side, f->st);
 	config_free(f->cfg);
 	free(f);
 	return 0;
@@ -132,7 +132,7 @@ seen_cb(void *arg, const struct store_report *r, const char *note)
 }
 
 static void
-list(struct fixture *f, const struct reports_filter *flt, struct seen *s)
+list(struct fixture *f, const struct store_report_filter *flt, struct seen *s)
 {
 	memset(s, 0, sizeof(*s));
 	assert_int_equal(reports_each(f->st, flt, seen_cb, s), 0);
@@ -145,7 +145,7 @@ test_list_filters(void **state)
 	const char *st_open[] = {"open"}, *cats[] = {"no_water", "potholes"};
 	const char *st_ip[] = {"in_progress"};
 	int64_t ids[] = {f->r1, f->r3, 999};
-	struct reports_filter flt;
+	struct store_report_filter flt;
 	struct seen s;
 
 	list(f, NULL, &s);
@@ -205,42 +205,30 @@ static void
 expect_message(struct fixture *f, int64_t id, const char *channel,
     const char *phone, const char *text)
 {
-	struct outq_info m;
+	struct store_msg m;
 
-	assert_int_equal(outq_get(f->st, id, &m), 0);
-	assert_string_equal(m.direction, "out");
+	assert_int_equal(store_msg_get(f->st, id, &m), 0);
+	assert_int_equal(m.direction, MSG_OUT);
 	assert_string_equal(m.channel, channel);
 	assert_string_equal(m.phone, phone);
-	assert_string_equal(m.state, "queued");
-	outq_info_free(&m);
+	assert_int_equal(m.state, MSG_QUEUED);
+	store_msg_free(&m);
 	if (text != NULL) {
-		sqlite3_stmt *s;
+		char *sql = xasprintf(
+		    "SELECT text FROM messages WHERE id = %lld", (long long)id);
+		char *t = sidedb_text(&f->side, sql);
 
-		assert_int_equal(sqlite3_prepare_v2(store_db(f->st),
-				     "SELECT text FROM messages WHERE id = ?1",
-				     -1, &s, NULL),
-		    SQLITE_OK);
-		sqlite3_bind_int64(s, 1, id);
-		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-		assert_string_equal(
-		    (const char *)sqlite3_column_text(s, 0), text);
-		sqlite3_finalize(s);
+		assert_non_null(t);
+		assert_string_equal(t, text);
+		free(t);
+		free(sql);
 	}
 }
 
 static int64_t
 count_messages(struct fixture *f)
 {
-	sqlite3_stmt *s;
-	int64_t n;
-
-	assert_int_equal(sqlite3_prepare_v2(store_db(f->st),
-			     "SELECT count(*) FROM messages", -1, &s, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return n;
+	return sidedb_int(&f->side, "SELECT count(*) FROM messages");
 }
 
 static void

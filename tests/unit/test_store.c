@@ -1,6 +1,8 @@
 /*
- * test_store.c: the SQLite store: opening, migrations, pragmas, and every
- * call the flow engine's host uses.
+ * test_store.c: the SQLite store: opening, migrations, pragmas, every call
+ * the flow engine's host uses, and the smaller tables of store_misc.c. A
+ * test of the store's insides: it reads its connection (store_int.h) for
+ * the per-connection pragmas and raw checks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "gateway/store.h"
+#include "gateway/store_int.h"
 #include "lib/util.h"
 
 /* A temporary folder per test, removed with its files afterwards. */
@@ -92,7 +95,7 @@ test_open_creates_schema(void **state)
 {
 	struct fixture *f = *state;
 	struct store *st = open_ok(f, 1);
-	sqlite3 *db = store_db(st);
+	sqlite3 *db = st->db;
 
 	assert_int_equal(access(f->path, F_OK), 0);
 	assert_true(store_schema_version() >= 1);
@@ -117,7 +120,7 @@ static void
 test_pragmas_full(void **state)
 {
 	struct fixture *f = *state;
-	sqlite3 *db = store_db(open_ok(f, 1));
+	sqlite3 *db = open_ok(f, 1)->db;
 	sqlite3_stmt *s;
 
 	assert_int_equal(
@@ -135,7 +138,7 @@ static void
 test_pragmas_normal(void **state)
 {
 	struct fixture *f = *state;
-	sqlite3 *db = store_db(open_ok(f, 0));
+	sqlite3 *db = open_ok(f, 0)->db;
 
 	assert_int_equal(query_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
 }
@@ -148,10 +151,10 @@ test_migrates_from_zero(void **state)
 	/* An existing, empty database at version 0 (say, made by hand). */
 	make_raw(f->path, "PRAGMA user_version = 0; CREATE TABLE other (x);");
 	open_ok(f, 1);
-	assert_int_equal(query_int(store_db(f->st), "PRAGMA user_version"),
+	assert_int_equal(query_int(f->st->db, "PRAGMA user_version"),
 	    store_schema_version());
 	assert_int_equal(
-	    query_int(store_db(f->st), "SELECT count(*) FROM contacts"), 0);
+	    query_int(f->st->db, "SELECT count(*) FROM contacts"), 0);
 }
 
 static void
@@ -499,14 +502,13 @@ test_reports(void **state)
 	assert_int_equal(r.updated, 2000);
 	assert_int_equal(r.created, 1000);
 	store_report_free(&r);
-	assert_int_equal(
-	    query_int(store_db(st), "SELECT count(*) FROM report_events "
-				    "WHERE report_id = 1"),
+	assert_int_equal(query_int(st->db, "SELECT count(*) FROM report_events "
+					   "WHERE report_id = 1"),
 	    2);
-	assert_int_equal(query_int(store_db(st),
-			     "SELECT count(*) FROM report_events WHERE "
-			     "report_id = 1 AND status = 'in_progress' AND "
-			     "note = 'Crew sent' AND time = 2000"),
+	assert_int_equal(
+	    query_int(st->db, "SELECT count(*) FROM report_events WHERE "
+			      "report_id = 1 AND status = 'in_progress' AND "
+			      "note = 'Crew sent' AND time = 2000"),
 	    1);
 
 	/* Bad status, unknown report: nothing recorded. */
@@ -515,7 +517,7 @@ test_reports(void **state)
 	assert_int_equal(
 	    store_report_add_event(st, 99, "closed", NULL, 1), STORE_NOTFOUND);
 	assert_int_equal(
-	    query_int(store_db(st), "SELECT count(*) FROM report_events"), 3);
+	    query_int(st->db, "SELECT count(*) FROM report_events"), 3);
 	assert_int_equal(store_report_get(st, 99, &r), STORE_NOTFOUND);
 	assert_null(r.status);
 
@@ -546,7 +548,7 @@ test_subscriptions(void **state)
 	assert_int_equal(store_subscribe(st, c.id, "ward:central", 20), 0);
 	assert_int_equal(store_subscribed(st, c.id, "water"), 0);
 	assert_int_equal(
-	    query_int(store_db(st), "SELECT count(*) FROM subscriptions"), 2);
+	    query_int(st->db, "SELECT count(*) FROM subscriptions"), 2);
 	assert_int_equal(store_unsubscribe(st, c.id, "water"), 0);
 	assert_int_equal(store_unsubscribe(st, c.id, "water"), 0);
 	assert_int_equal(store_subscribed(st, c.id, "water"), STORE_NOTFOUND);
@@ -606,9 +608,163 @@ test_lookup(void **state)
 	/* A column the table lacks is an error, not a miss. */
 	assert_int_equal(
 	    store_lookup(st, "bills", "due", "1", &row), STORE_EINVAL);
-	assert_int_equal(query_int(store_db(st), "SELECT rows FROM data_tables "
-						 "WHERE name = 'bills'"),
+	assert_int_equal(query_int(st->db, "SELECT rows FROM data_tables "
+					   "WHERE name = 'bills'"),
 	    3);
+}
+
+static void
+test_idempotency(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 0);
+	unsigned char h1[STORE_IDEM_HASH], h2[STORE_IDEM_HASH];
+	struct store_idem r;
+
+	memset(h1, 0xa5, sizeof(h1));
+	memset(h2, 0x5a, sizeof(h2));
+	assert_int_equal(
+	    store_idem_get(st, "messages", "k1", &r), STORE_NOTFOUND);
+	assert_null(r.answer);
+	assert_int_equal(
+	    store_idem_put(st, "messages", "k1", h1, 202, "{\"id\":7}", 1000),
+	    0);
+	assert_int_equal(
+	    store_idem_put(st, "broadcasts", "k1", h2, 202, "{\"id\":8}", 2000),
+	    0);
+	/* A key is scoped to its endpoint. */
+	assert_int_equal(store_idem_get(st, "messages", "k1", &r), 0);
+	assert_int_equal(r.hash_len, STORE_IDEM_HASH);
+	assert_memory_equal(r.hash, h1, STORE_IDEM_HASH);
+	assert_int_equal(r.status, 202);
+	assert_string_equal(r.answer, "{\"id\":7}");
+	assert_int_equal(r.created, 1000);
+	store_idem_free(&r);
+	assert_null(r.answer);
+	assert_int_equal(store_idem_get(st, "broadcasts", "k1", &r), 0);
+	assert_memory_equal(r.hash, h2, STORE_IDEM_HASH);
+	store_idem_free(&r);
+	/* Put again: replaced. */
+	assert_int_equal(
+	    store_idem_put(st, "messages", "k1", h2, 503, "{}", 1500), 0);
+	assert_int_equal(store_idem_get(st, "messages", "k1", &r), 0);
+	assert_memory_equal(r.hash, h2, STORE_IDEM_HASH);
+	assert_int_equal(r.status, 503);
+	assert_int_equal(r.created, 1500);
+	store_idem_free(&r);
+	/* A hash of another length is told as such. */
+	assert_int_equal(sqlite3_exec(st->db,
+			     "UPDATE idempotency SET request_hash = x'0102'"
+			     " WHERE endpoint = 'broadcasts'",
+			     NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(store_idem_get(st, "broadcasts", "k1", &r), 0);
+	assert_int_equal(r.hash_len, 2);
+	store_idem_free(&r);
+	/* Purged: what was created before the bound. */
+	assert_int_equal(store_idem_purge(st, 1500), 0);
+	assert_int_equal(store_idem_purge(st, 1501), 1);
+	assert_int_equal(
+	    store_idem_get(st, "messages", "k1", &r), STORE_NOTFOUND);
+	assert_int_equal(store_idem_get(st, "broadcasts", "k1", &r), 0);
+	store_idem_free(&r);
+}
+
+/* What store_modem_state_get() saw; the texts are copied. */
+struct modem_seen {
+	int calls;
+	struct store_modem m;
+	char channel[32], network[32], balance[32], last_error[32];
+};
+
+static void
+copy_text(char *dst, size_t n, const char *s)
+{
+	snprintf(dst, n, "%s", s != NULL ? s : "(null)");
+}
+
+static int
+on_modem(void *arg, const struct store_modem *m)
+{
+	struct modem_seen *seen = arg;
+
+	seen->calls++;
+	seen->m = *m;
+	copy_text(seen->channel, sizeof(seen->channel), m->channel);
+	copy_text(seen->network, sizeof(seen->network), m->network);
+	copy_text(seen->balance, sizeof(seen->balance), m->balance);
+	copy_text(seen->last_error, sizeof(seen->last_error), m->last_error);
+	return 0;
+}
+
+static void
+test_modem_state(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 0);
+	struct store_modem m;
+	struct modem_seen seen;
+
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_modem_state_get(st, "modem1", on_modem, &seen),
+	    STORE_NOTFOUND);
+	assert_int_equal(seen.calls, 0);
+	memset(&m, 0, sizeof(m));
+	m.channel = "modem1";
+	m.up = 1;
+	m.signal = 42;
+	m.network = "home";
+	m.failures = 3;
+	m.restarts = 2;
+	m.updated = 5000;
+	assert_int_equal(store_modem_state_put(st, &m), 0);
+	assert_int_equal(
+	    store_modem_state_get(st, "modem1", on_modem, &seen), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_string_equal(seen.channel, "modem1");
+	assert_int_equal(seen.m.up, 1);
+	assert_int_equal(seen.m.signal, 42);
+	assert_string_equal(seen.network, "home");
+	assert_string_equal(seen.balance, "(null)");
+	assert_int_equal(seen.m.balance_at, -1);
+	assert_string_equal(seen.last_error, "(null)");
+	assert_int_equal(seen.m.failures, 3);
+	assert_int_equal(seen.m.restarts, 2);
+	assert_int_equal(seen.m.updated, 5000);
+	/* The one row of the channel, replaced whole. */
+	m.up = 0;
+	m.network = NULL;
+	m.balance = "KSh 10";
+	m.balance_at = 6000;
+	m.last_error = "no carrier";
+	m.updated = 7000;
+	assert_int_equal(store_modem_state_put(st, &m), 0);
+	assert_int_equal(
+	    store_modem_state_get(st, "modem1", on_modem, &seen), 0);
+	assert_int_equal(seen.calls, 2);
+	assert_int_equal(seen.m.up, 0);
+	assert_string_equal(seen.network, "(null)");
+	assert_string_equal(seen.balance, "KSh 10");
+	assert_int_equal(seen.m.balance_at, 6000);
+	assert_string_equal(seen.last_error, "no carrier");
+	assert_int_equal(seen.m.updated, 7000);
+	assert_int_equal(
+	    query_int(st->db, "SELECT count(*) FROM modem_state"), 1);
+	assert_int_equal(store_modem_state_get(st, "modem2", on_modem, &seen),
+	    STORE_NOTFOUND);
+	assert_int_equal(seen.calls, 2);
+}
+
+static void
+test_library_version(void **state)
+{
+	char want[64];
+
+	(void)state;
+	snprintf(want, sizeof(want), "SQLite %s", sqlite3_libversion());
+	assert_string_equal(store_library_version(), want);
+	/* The library is in use already: too late to set it up. */
+	assert_int_equal(store_library_init(), STORE_ERR);
 }
 
 /* The permission bits of path, or -1 when it does not exist. */
@@ -632,7 +788,7 @@ test_private_files(void **state)
 
 	/* Created 0600 whatever the umask; SQLite's -wal and -shm follow. */
 	assert_int_equal(
-	    sqlite3_exec(store_db(st), "CREATE TABLE t(x)", NULL, NULL, NULL),
+	    sqlite3_exec(st->db, "CREATE TABLE t(x)", NULL, NULL, NULL),
 	    SQLITE_OK);
 	assert_int_equal(file_mode(f->dir, "baraza.db"), 0600);
 	assert_int_equal(file_mode(f->dir, "baraza.db-wal"), 0600);
@@ -672,6 +828,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_subscriptions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_modem_state, setup, teardown),
+	    cmocka_unit_test(test_library_version),
 	    cmocka_unit_test_setup_teardown(
 		test_private_files, setup, teardown),
 	};

@@ -137,6 +137,28 @@ test_log_text(void **state)
 	log_set_level(saved);
 }
 
+/* The comma lists of query strings (reports' status, Open311's ids). */
+static void
+test_split_commas(void **state)
+{
+	char s1[] = "open,closed ,,in_progress", s2[] = "a,b,c", s3[] = "",
+	     s4[] = "a, b,  ,c";
+	char *v[3];
+
+	(void)state;
+	assert_int_equal(str_split_commas(s1, v, 3), 3);
+	assert_string_equal(v[0], "open");
+	assert_string_equal(v[1], "closed");
+	assert_string_equal(v[2], "in_progress");
+	assert_int_equal(str_split_commas(s2, v, 2), -1);
+	assert_int_equal(str_split_commas(s3, v, 3), 0);
+	/* White space goes at both ends ("?status=open,+closed"). */
+	assert_int_equal(str_split_commas(s4, v, 3), 3);
+	assert_string_equal(v[0], "a");
+	assert_string_equal(v[1], "b");
+	assert_string_equal(v[2], "c");
+}
+
 static void
 test_str_id(void **state)
 {
@@ -162,6 +184,7 @@ main(void)
 	    cmocka_unit_test(test_iso8601),
 	    cmocka_unit_test(test_log_phone),
 	    cmocka_unit_test(test_log_text),
+	    cmocka_unit_test(test_split_commas),
 	    cmocka_unit_test(test_str_id),
 	};
 

@@ -1,26 +1,27 @@
 /*
- * checkpoint.h: WAL checkpoints off the loop thread. SQLite's automatic
- * checkpoint runs inside the COMMIT that crosses the threshold, so one
- * request in a few thousand waits for the WAL to be copied into the
+ * store_checkpoint.h: WAL checkpoints off the loop thread. SQLite's
+ * automatic checkpoint runs inside the COMMIT that crosses the threshold,
+ * so one request in a few thousand waits for the WAL to be copied into the
  * database and fsynced. The gateway turns the automatic checkpoint off on
- * its connection and runs a PASSIVE checkpoint every second from libuv's
- * thread pool, on a connection of its own; writers go on meanwhile (WAL).
+ * its connection (store_autocheckpoint()) and runs a PASSIVE checkpoint
+ * every second from libuv's thread pool, on a connection of its own;
+ * writers go on meanwhile (WAL).
  */
-#ifndef BARAZA_CHECKPOINT_H
-#define BARAZA_CHECKPOINT_H
+#ifndef BARAZA_STORE_CHECKPOINT_H
+#define BARAZA_STORE_CHECKPOINT_H
 
 #include <stdint.h>
 
 #include <uv.h>
 
-#define CHECKPOINT_EVERY_MS 1000
+#define STORE_CHECKPOINT_EVERY_MS 1000
 
 struct checkpointer {
 	uv_loop_t *loop;
 	uv_timer_t timer;  /* starts a checkpoint every second */
 	uv_work_t work;    /* the checkpoint in the thread pool */
 	char *path;        /* the database file, owned */
-	void *db;          /* the thread's sqlite3 connection */
+	void *db;          /* the thread's own connection */
 	int busy;          /* work is queued or running */
 	int stopping;      /* no new work; close when idle */
 	int rc;            /* the last checkpoint's SQLite code */
@@ -33,10 +34,11 @@ struct checkpointer {
  * Starts checkpointing the database at path on loop. The caller has turned
  * the automatic checkpoint off on its own connection. Returns 0, or -1.
  */
-int checkpoint_start(struct checkpointer *, uv_loop_t *, const char *path);
+int
+store_checkpoint_start(struct checkpointer *, uv_loop_t *, const char *path);
 
 /* Stops: waits for a running checkpoint, then closes its connection and
  * handle (the loop must run for the close to finish). */
-void checkpoint_stop(struct checkpointer *);
+void store_checkpoint_stop(struct checkpointer *);
 
 #endif

@@ -1,12 +1,13 @@
 /*
- * checkpoint.c: WAL checkpoints in libuv's thread pool.
+ * store_checkpoint.c: WAL checkpoints in libuv's thread pool, on a
+ * connection of their own (see store_checkpoint.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
-#include "gateway/checkpoint.h"
+#include "gateway/store_checkpoint.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -46,7 +47,7 @@ on_after_work(uv_work_t *w, int status)
 		log_warn("store", "checkpoint failed rc=%d", c->rc);
 	}
 	if (c->stopping)
-		checkpoint_stop(c);
+		store_checkpoint_stop(c);
 }
 
 static void
@@ -62,7 +63,8 @@ on_timer(uv_timer_t *t)
 }
 
 int
-checkpoint_start(struct checkpointer *c, uv_loop_t *loop, const char *path)
+store_checkpoint_start(
+    struct checkpointer *c, uv_loop_t *loop, const char *path)
 {
 	sqlite3 *db = NULL;
 
@@ -82,8 +84,8 @@ checkpoint_start(struct checkpointer *c, uv_loop_t *loop, const char *path)
 	uv_timer_init(loop, &c->timer);
 	/* The timer alone must not keep the loop alive. */
 	uv_unref((uv_handle_t *)&c->timer);
-	uv_timer_start(
-	    &c->timer, on_timer, CHECKPOINT_EVERY_MS, CHECKPOINT_EVERY_MS);
+	uv_timer_start(&c->timer, on_timer, STORE_CHECKPOINT_EVERY_MS,
+	    STORE_CHECKPOINT_EVERY_MS);
 	return 0;
 }
 
@@ -100,7 +102,7 @@ on_closed(uv_handle_t *h)
 }
 
 void
-checkpoint_stop(struct checkpointer *c)
+store_checkpoint_stop(struct checkpointer *c)
 {
 	c->stopping = 1;
 	if (c->busy || c->path == NULL ||
