@@ -157,6 +157,38 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (endpoint, key)"
     ") WITHOUT ROWID;"
     "CREATE INDEX idempotency_created ON idempotency(created);",
+    /*
+     * 3 -> 4: the staff console's users, their sessions (id: SHA-256 of
+     * the cookie's value, so the table holds nothing a thief could send)
+     * and the audit log of every write through the API.
+     */
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK (role IN ('viewer', 'staff', 'admin')),"
+    "  hash TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  last_login INTEGER"
+    ");"
+    "CREATE TABLE web_sessions ("
+    "  id BLOB PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  csrf TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX web_sessions_user ON web_sessions(user_id);"
+    "CREATE INDEX web_sessions_expires ON web_sessions(expires);"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  time INTEGER NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  object TEXT,"
+    "  detail TEXT"
+    ");",
 };
 
 /*

@@ -24,6 +24,8 @@ enum store_part {
 	STORE_PART_MSG = 0, /* store_msg.c: messages and the queue */
 	STORE_PART_COUNCIL, /* store_council.c: broadcasts, privacy, stats */
 	STORE_PART_MISC,    /* store_misc.c: the rest (idempotency, modems) */
+	STORE_PART_USERS,   /* store_users.c: users, web sessions, audit */
+	STORE_PART_CONSOLE, /* store_console.c: the console's searches */
 	STORE_NPARTS
 };
 
