@@ -164,8 +164,10 @@ cli_send(int argc, char **argv, struct config *cfg)
 		return 1;
 	rc = store_begin(st);
 	if (rc == 0)
-		rc = outq_enqueue(
-		    st, channel, phone, 0, text, 0, 0, now_ms(), &id);
+		rc = outq_enqueue(st,
+		    &(struct outq_msg){
+			.channel = channel, .phone = phone, .text = text},
+		    now_ms(), &id);
 	if (rc == 0)
 		rc = store_commit(st);
 	else

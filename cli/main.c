@@ -20,6 +20,7 @@
 #include "council/council.h"
 #include "council/privacy.h"
 #include "council/reports.h"
+#include "council/users.h"
 #include "gateway/config.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
@@ -57,6 +58,9 @@ static const struct command commands[] = {
     {"report", cli_reports_show, 1, "ID [--status S] [--note TEXT]"},
     {"contact", privacy_contact_main, 1, "NUM [--forget]"},
     {"stats", cli_stats, 1, ""},
+    {"user", cli_user, 1,
+	"add NAME --role admin|staff|viewer | passwd NAME | remove NAME | "
+	"list"},
     {"version", cmd_version, 0, ""},
 };
 

@@ -3,10 +3,12 @@
  * transaction (the SQL is the store's, gateway/store_council.c), the dry
  * run's figures and the admin API for broadcasts.
  */
+#include "council/api_common.h"
 #include "council/broadcast.h"
 #include "gateway/answer.h"
 #include "gateway/api.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "gateway/dispatch.h"
+#include "gateway/auth.h"
 #include "gateway/gateway.h"
 #include "gateway/idem.h"
 #include "lib/log.h"
@@ -264,7 +266,6 @@ broadcast_queue(struct store *st, const struct config *cfg,
 
 /* A POST waiting for the loop's commit. */
 struct pending {
-	struct gateway *gw;       /* for the dispatcher */
 	struct http_request *req; /* answered in on_queued */
 	json_t *answer;           /* the 202 answer, owned */
 };
@@ -277,22 +278,75 @@ on_queued(void *arg, int ok)
 	if (!ok) {
 		answer_error(p->req, 503, "the store failed; try again");
 		json_decref(p->answer);
-	} else {
+	} else
 		answer_json(p->req, 202, p->answer);
-		dispatch_kick(p->gw->dispatch);
-	}
 	free(p);
 }
 
-static void
-respond_plan(struct http_request *req, const struct broadcast_summary *s)
+/* Adds the cost of a channel's share of the audience. */
+struct cost_sum {
+	const struct config *cfg;
+	int64_t segments; /* per message */
+	double micro;     /* the sum so far, millionths */
+	int unknown;      /* a channel without cost_per_segment */
+};
+
+static int
+cost_cb(void *arg, const char *channel, int64_t n)
 {
-	answer_json(req, 200,
-	    json_pack("{s:b, s:I, s:s, s:I, s:I, s:s}", "dry_run", 1,
-		"recipients", (json_int_t)s->recipients, "encoding",
-		gsm_encoding_name(s->encoding), "segments",
-		(json_int_t)s->segments, "total_segments",
-		(json_int_t)s->total_segments, "channel", s->channel));
+	struct cost_sum *c = arg;
+	int64_t per;
+
+	if (config_channel_cost(config_channel(c->cfg, channel), &per) != 0) {
+		c->unknown = 1;
+		return 1;
+	}
+	c->micro += (double)n * (double)c->segments * (double)per;
+	return 0;
+}
+
+int
+broadcast_cost(struct store *st, const struct config *cfg, const char *topic,
+    const char *channel, int64_t segments, double *cost)
+{
+	struct cost_sum c = {cfg, segments, 0, 0};
+	char *names = channel_names(cfg);
+	int rc;
+
+	rc = store_console_audience_channels(
+	    st, topic, names, channel, cost_cb, &c);
+	free(names);
+	if (rc != 0)
+		return BROADCAST_ESTORE;
+	if (c.unknown)
+		return 1;
+	*cost = c.micro / 1e6;
+	return 0;
+}
+
+static void
+respond_plan(struct gateway *gw, struct http_request *req,
+    const struct broadcast_request *br, const struct broadcast_summary *s)
+{
+	double cost = 0;
+	json_t *o;
+	int rc;
+
+	rc = broadcast_cost(
+	    gw->store, gw->cfg, br->topic, s->channel, s->segments, &cost);
+	if (rc < 0) {
+		answer_error(req, 503, "the store failed; try again");
+		return;
+	}
+	o = json_pack("{s:b, s:I, s:s, s:I, s:I, s:s}", "dry_run", 1,
+	    "recipients", (json_int_t)s->recipients, "encoding",
+	    gsm_encoding_name(s->encoding), "segments", (json_int_t)s->segments,
+	    "total_segments", (json_int_t)s->total_segments, "channel",
+	    s->channel);
+	json_object_set_new(o, "cost", rc == 0 ? json_real(cost) : json_null());
+	json_object_set_new(o, "currency",
+	    gw->cfg->currency ? json_string(gw->cfg->currency) : json_null());
+	api_answer(req, 200, o);
 }
 
 /* POST /api/v1/broadcasts */
@@ -305,11 +359,12 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	struct idem idem;
 	json_error_t e;
 	json_t *o, *at, *dry, *answer;
-	char *err = NULL, msg[200];
+	char *err = NULL, msg[200], object[40];
 	int64_t now;
 	int rc;
 
-	if (idem_begin(gw, req, "broadcasts", &idem) != 0)
+	if (auth_require(req, ROLE_STAFF) != 0 ||
+	    idem_begin(gw, req, "broadcasts", &idem) != 0)
 		return;
 	o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
 	if (o == NULL || !json_is_object(o)) {
@@ -350,7 +405,7 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 			answer_error(
 			    req, rc == BROADCAST_EINVAL ? 400 : 503, err);
 		else
-			respond_plan(req, &sum);
+			respond_plan(gw, req, &br, &sum);
 		goto out;
 	}
 	/* The broadcast and its Idempotency-Key answer: one savepoint. */
@@ -368,7 +423,11 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	answer = json_pack("{s:I, s:I, s:I}", "id", (json_int_t)sum.id,
 	    "recipients", (json_int_t)sum.recipients, "segments",
 	    (json_int_t)sum.segments);
+	snprintf(msg, sizeof(msg), "topic=%s, recipients=%" PRId64, br.topic,
+	    sum.recipients);
+	snprintf(object, sizeof(object), "broadcast/%" PRId64, sum.id);
 	if (idem_record(gw, &idem, 202, answer, now) != 0 ||
+	    audit_record(gw, req, "broadcast.send", object, msg) != 0 ||
 	    store_release(gw->store) != 0) {
 		store_rollback_to(gw->store);
 		json_decref(answer);
@@ -376,7 +435,6 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 		goto out;
 	}
 	p = xmalloc(sizeof(*p));
-	p->gw = gw;
 	p->req = req;
 	p->answer = answer;
 	batch_defer(&gw->batch, on_queued, p);

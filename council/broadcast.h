@@ -100,6 +100,16 @@ int broadcast_queue(struct store *, const struct config *,
     char **errmsg);
 
 /*
+ * The cost of sending segments segments to each subscriber of topic who
+ * has not opted out, each on the channel broadcast_queue() would pick
+ * (channel is the broadcast's own), at the channels' cost_per_segment.
+ * Returns 0 and sets *cost (in the [gateway] currency), 1 when one of the
+ * channels has no cost_per_segment, or BROADCAST_ESTORE.
+ */
+int broadcast_cost(struct store *, const struct config *, const char *topic,
+    const char *channel, int64_t segments, double *cost);
+
+/*
  * The channel a message to a contact goes out on: last_channel when it
  * names a channel of cfg, else fallback. The result is owned by cfg or is
  * fallback itself.
@@ -146,6 +156,19 @@ struct notify_request {
 int notify_csv_buf(struct store *, const struct config *,
     const struct notify_request *req, const void *data, size_t len, int64_t now,
     broadcast_progress_cb progress, void *arg, struct broadcast_summary *out,
+    char **errmsg);
+
+/* A message of a notify run: its number, text and count (GSM 03.38). */
+typedef void (*notify_message_cb)(
+    void *arg, const char *phone, const char *text, const struct gsm_info *gi);
+
+/*
+ * Like notify_csv_buf(), calling on_message (not NULL) with each message
+ * queued, or that would be in a dry run, in row order: for a preview.
+ */
+int notify_csv_each(struct store *, const struct config *,
+    const struct notify_request *req, const void *data, size_t len, int64_t now,
+    notify_message_cb on_message, void *arg, struct broadcast_summary *out,
     char **errmsg);
 
 /*

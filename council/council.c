@@ -2,7 +2,10 @@
  * council.c: the council's routes and services, registered with the core
  * (struct gateway_ext) so that the core never names the layer above it.
  */
+#include "council/api_common.h"
 #include "council/broadcast.h"
+#include "council/console.h"
+#include "council/console_auth.h"
 #include "council/council.h"
 #include "council/import.h"
 #include "council/open311.h"
@@ -12,13 +15,31 @@
 
 static const struct gateway_route routes[] = {
     {"/api/v1/", "broadcasts", broadcast_api},
-    {"/api/v1/", "reports", reports_api},
-    {"/api/v1/", "tables", import_api},
+    {"/api/v1/", "reports", api_reports},
+    {"/api/v1/", "reports.csv", api_reports},
+    {"/api/v1/", "tables", api_tables},
+    /* Search and retry; sending and one message stay the core's. */
+    {"/api/v1/", "messages", api_messages},
+    {"/api/v1/", "contacts", api_contacts},
+    {"/api/v1/", "overview", api_overview},
+    {"/api/v1/", "flows", api_flows},
+    {"/api/v1/", "simulate", api_simulate},
+    {"/api/v1/", "notify", api_notify},
+    {"/api/v1/", "topics", api_topics},
+    {"/api/v1/", "me", console_auth_api},
+    {"/api/v1/", "audit", console_auth_api},
+    {"/api/v1/", "users", console_auth_api},
     {"/open311/v2/", "", open311_handle},
+    /* Before the console's pages: POST login and logout are ours. */
+    {"/console/", "login", console_auth_console},
+    {"/console/", "logout", console_auth_console},
+    {"/console/", "", console_files},
 };
 
 static const struct gateway_service services[] = {
     {"privacy", privacy_start, privacy_stop},
+    {"console_auth", console_auth_start, console_auth_stop},
+    {"simulate", api_simulate_start, api_simulate_stop},
 };
 
 const struct gateway_ext council_ext = {

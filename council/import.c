@@ -15,6 +15,7 @@
 #include "council/csvfail.h"
 #include "gateway/answer.h"
 #include "gateway/api.h"
+#include "gateway/auth.h"
 #include "gateway/gateway.h"
 #include "gateway/store.h"
 #include "lib/csvread.h"
@@ -374,9 +375,11 @@ put_table(struct gateway *gw, struct http_request *req, const char *name)
 	struct table_put *tp;
 	struct form q;
 	const char *key, *why = NULL;
-	char *err = NULL;
+	char *err = NULL, object[80], detail[32];
 	long rows;
 
+	if (auth_require(req, ROLE_ADMIN) != 0)
+		return;
 	if (!import_table_name_valid(name)) {
 		answer_error(req, 404, "a table name is letters, digits and _");
 		return;
@@ -389,7 +392,8 @@ put_table(struct gateway *gw, struct http_request *req, const char *name)
 		    req, 400, "the query must name the key: ?key=COLUMN");
 		return;
 	}
-	if (batch_begin(&gw->batch) != 0) {
+	/* The import and its audit entry: one savepoint. */
+	if (batch_begin(&gw->batch) != 0 || store_savepoint(gw->store) != 0) {
 		form_free(&q);
 		answer_error(req, 503, "the store failed; try again");
 		return;
@@ -398,12 +402,21 @@ put_table(struct gateway *gw, struct http_request *req, const char *name)
 	rows = import_csv_buf(
 	    gw->store, name, key, req->body, req->body_len, NULL, NULL, &err);
 	form_free(&q);
+	snprintf(object, sizeof(object), "table/%s", name);
+	snprintf(detail, sizeof(detail), "rows=%ld", rows);
+	if (rows >= 0 &&
+	    (audit_record(gw, req, "table.replace", object, detail) != 0 ||
+		store_release(gw->store) != 0))
+		rows = IMPORT_ESTORE;
 	if (rows < 0) {
+		store_rollback_to(gw->store);
 		answer_error(req,
 		    rows == IMPORT_ETOOBIG  ? 413
 		    : rows == IMPORT_ESTORE ? 503
 					    : 400,
-		    err ? err : "the CSV was refused");
+		    err                     ? err
+		    : rows == IMPORT_ESTORE ? "the store failed; try again"
+					    : "the CSV was refused");
 		free(err);
 		return;
 	}

@@ -51,6 +51,9 @@ struct notify {
 	uint64_t rows;                    /* data rows seen */
 
 	struct csvfail fail; /* the first, an enum broadcast_status */
+
+	notify_message_cb on_message; /* told of each message, or NULL */
+	void *arg;                    /* its argument */
 };
 
 /* The index of the column named name, or -1. */
@@ -137,6 +140,7 @@ static void
 data_row(struct notify *nt, const struct csvread_row *row)
 {
 	struct store_contact c;
+	struct outq_msg m;
 	struct gsm_info gi;
 	char phone[PHONE_MAX];
 	const char *channel;
@@ -189,15 +193,21 @@ data_row(struct notify *nt, const struct csvread_row *row)
 	}
 	gsm_count(buf_cstr(&nt->text), &gi);
 	channel = broadcast_channel_for(nt->cfg, c.last_channel, nt->channel);
-	if (!nt->req->dry_run &&
-	    outq_enqueue(nt->st, channel, phone, c.id, buf_cstr(&nt->text),
-		nt->out->id, nt->out->send_at, nt->now, NULL) != 0)
+	m.channel = channel;
+	m.phone = phone;
+	m.text = buf_cstr(&nt->text);
+	m.contact_id = c.id;
+	m.broadcast_id = nt->out->id;
+	m.not_before = nt->out->send_at;
+	if (!nt->req->dry_run && outq_enqueue(nt->st, &m, nt->now, NULL) != 0)
 		csvfail_set(&nt->fail, BROADCAST_ESTORE,
 		    "line %llu: database error: %s",
 		    (unsigned long long)row->line, store_errmsg(nt->st));
 	store_contact_free(&c);
 	if (nt->fail.err != 0)
 		return;
+	if (nt->on_message != NULL)
+		nt->on_message(nt->arg, phone, buf_cstr(&nt->text), &gi);
 	nt->out->recipients++;
 	nt->out->total_segments += (int64_t)gi.segments;
 	if ((int64_t)gi.segments > nt->out->segments)
@@ -345,6 +355,24 @@ notify_csv_buf(struct store *st, const struct config *cfg,
 	/* The reader refuses len beyond NOTIFY_MAX_BYTES before reading. */
 	csvfail_read(&nt.fail, nt.csv,
 	    csvread_buf(nt.csv, data, len, progress, arg), BROADCAST_ETOOBIG,
+	    BROADCAST_EIO, BROADCAST_EINVAL);
+	return notify_end(&nt, errmsg);
+}
+
+int
+notify_csv_each(struct store *st, const struct config *cfg,
+    const struct notify_request *req, const void *data, size_t len, int64_t now,
+    notify_message_cb on_message, void *arg, struct broadcast_summary *out,
+    char **errmsg)
+{
+	struct notify nt;
+
+	if (notify_start(&nt, st, cfg, req, now, out) != 0)
+		return notify_end(&nt, errmsg);
+	nt.on_message = on_message;
+	nt.arg = arg;
+	csvfail_read(&nt.fail, nt.csv,
+	    csvread_buf(nt.csv, data, len, NULL, NULL), BROADCAST_ETOOBIG,
 	    BROADCAST_EIO, BROADCAST_EINVAL);
 	return notify_end(&nt, errmsg);
 }

@@ -68,7 +68,8 @@ on_purge_committed(void *arg, int ok)
 static void
 on_privacy_timer(uv_timer_t *t)
 {
-	struct gateway *gw = container_of(t, struct gateway, privacy_timer);
+	struct privacy *pv = container_of(t, struct privacy, timer);
+	struct gateway *gw = pv->gw;
 	struct purge_job *j;
 	int64_t n;
 
@@ -88,25 +89,38 @@ on_privacy_timer(uv_timer_t *t)
 }
 
 void
-privacy_start(struct gateway *gw)
+privacy_start(struct gateway *gw, void **state)
 {
-	if (gw->cfg->retention_days <= 0 || gw->privacy_started)
+	struct privacy *pv;
+
+	if (gw->cfg->retention_days <= 0 || *state != NULL)
 		return;
-	uv_timer_init(gw->loop, &gw->privacy_timer);
-	uv_timer_start(&gw->privacy_timer, on_privacy_timer,
-	    PRIVACY_FIRST_RUN_MS, PRIVACY_PERIOD_MS);
+	pv = xcalloc(1, sizeof(*pv));
+	pv->gw = gw;
+	uv_timer_init(gw->loop, &pv->timer);
+	uv_timer_start(&pv->timer, on_privacy_timer, PRIVACY_FIRST_RUN_MS,
+	    PRIVACY_PERIOD_MS);
 	/* A daily timer must not hold a stopping gateway's loop open. */
-	uv_unref((uv_handle_t *)&gw->privacy_timer);
-	gw->privacy_started = 1;
+	uv_unref((uv_handle_t *)&pv->timer);
+	*state = pv;
 	log_info("privacy", "message texts are purged daily days=%d",
 	    gw->cfg->retention_days);
 }
 
-void
-privacy_stop(struct gateway *gw)
+static void
+on_privacy_closed(uv_handle_t *h)
 {
-	if (!gw->privacy_started)
+	free(container_of((uv_timer_t *)h, struct privacy, timer));
+}
+
+void
+privacy_stop(struct gateway *gw, void **state)
+{
+	struct privacy *pv = *state;
+
+	(void)gw;
+	if (pv == NULL)
 		return;
-	gw->privacy_started = 0;
-	uv_close((uv_handle_t *)&gw->privacy_timer, NULL);
+	*state = NULL;
+	uv_close((uv_handle_t *)&pv->timer, on_privacy_closed);
 }

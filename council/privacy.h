@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "gateway/config.h"
 #include "gateway/store.h"
 
@@ -43,15 +45,24 @@ int privacy_forget(struct store *, int64_t contact_id, int64_t now,
  */
 int64_t privacy_purge(struct store *, int days, int64_t now);
 
+/* The daily purge while serve runs: its timer and the gateway it serves. */
+struct privacy {
+	uv_timer_t timer;   /* first a minute after the start, then daily */
+	struct gateway *gw; /* borrowed */
+};
+
 /*
- * Starts the daily purge of gw->cfg->retention_days on gw's loop: first a
+ * The gateway service of the purge (struct gateway_service). privacy_start
+ * starts the daily purge of gw->cfg->retention_days on gw's loop: first a
  * minute after the call, then every 24 hours, each inside the loop turn's
- * batch transaction. Does nothing when retention_days is 0. The timer does
- * not keep the loop alive; privacy_stop closes it (call it with the other
- * handles at the end of a stop).
+ * batch transaction, and sets *state to its struct privacy (owned by the
+ * service). It does nothing when retention_days is 0 or *state is set.
+ * The timer does not keep the loop alive; privacy_stop closes it and frees
+ * the state (call it with the other handles at the end of a stop) and sets
+ * *state to NULL; with *state NULL it does nothing.
  */
-void privacy_start(struct gateway *);
-void privacy_stop(struct gateway *);
+void privacy_start(struct gateway *, void **state);
+void privacy_stop(struct gateway *, void **state);
 
 /*
  * `baraza contact NUM [--forget]` (cli/cli_contact.c): shows the contact's

@@ -15,8 +15,8 @@
 #include "flows/template.h"
 #include "gateway/answer.h"
 #include "gateway/api.h"
+#include "gateway/auth.h"
 #include "gateway/batch.h"
-#include "gateway/dispatch.h"
 #include "gateway/gateway.h"
 #include "gateway/outq.h"
 #include "lib/form.h"
@@ -251,11 +251,12 @@ lang_known(const char *lang)
  * (status, the default language, the first of languages), else the built-in
  * text in lang, the default language or English. A configured text shows
  * the note only where it writes {note}; a built-in one appends it. Returns
- * a new string, or NULL with *why set to a static reason.
+ * a new string, or NULL with *why set to a static reason; *used is the
+ * language of the text (a string of cfg or static).
  */
 static char *
 sms_text_for(const struct config *cfg, const struct store_report *r,
-    const char *lang, const char *note, const char **why)
+    const char *lang, const char *note, const char **why, const char **used)
 {
 	const struct template *t = NULL;
 	const char *tlang = NULL, *use_lang = "en";
@@ -271,6 +272,7 @@ sms_text_for(const struct config *cfg, const struct store_report *r,
 		      cfg, r->status, cfg->languages.v[0])) != NULL)
 		tlang = cfg->languages.v[0];
 	if (t != NULL) {
+		*used = tlang;
 		v.r = r;
 		v.note = note != NULL && *note != '\0' ? note : NULL;
 		v.sw = strcmp(tlang, "sw") == 0;
@@ -292,9 +294,70 @@ sms_text_for(const struct config *cfg, const struct store_report *r,
 	else if (cfg != NULL && cfg->languages.n > 0 &&
 		 lang_known(cfg->languages.v[0]))
 		use_lang = cfg->languages.v[0];
+	*used = use_lang;
 	if ((text = reports_sms_text(r, use_lang, note)) == NULL)
 		*why = "no text for this status";
 	return text;
+}
+
+/* The reporter's SMS about a report's new status, before it is queued. */
+struct sms_plan {
+	struct store_contact c; /* the reporter, as loaded */
+	const char *channel;    /* where it goes */
+	const char *lang;       /* the text's language */
+	char *text;             /* owned; NULL when none goes */
+	const char *why;        /* then why (static) */
+	int opted_out;          /* the reporter has opted out */
+};
+
+/*
+ * Works out the SMS that tells r's reporter about r's status (already the
+ * new one) with note: p->text, or NULL with p->why. Returns 0, or
+ * STORE_ERR. The caller frees p with plan_free() either way.
+ */
+static int
+plan_sms(struct store *st, const struct config *cfg,
+    const struct store_report *r, const char *note, struct sms_plan *p)
+{
+	const char *last;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (r->contact_id <= 0) {
+		p->why = "the report has no reporter";
+		return 0;
+	}
+	rc = store_contact_by_id(st, r->contact_id, &p->c);
+	if (rc < 0)
+		return STORE_ERR;
+	last = p->c.last_channel;
+	if (rc == STORE_NOTFOUND || p->c.phone == NULL) {
+		p->why = "the reporter is no longer known";
+		return 0;
+	}
+	if (p->c.opted_out) {
+		p->why = "the reporter has opted out";
+		p->opted_out = 1;
+		return 0;
+	}
+	if (cfg != NULL && last != NULL && config_channel(cfg, last) != NULL)
+		p->channel = last;
+	else if (cfg != NULL)
+		p->channel = cfg->default_channel;
+	if (p->channel == NULL) {
+		p->why = "no channel to send on (set default_channel)";
+		return 0;
+	}
+	p->text = sms_text_for(cfg, r, p->c.language, note, &p->why, &p->lang);
+	return 0;
+}
+
+static void
+plan_free(struct sms_plan *p)
+{
+	store_contact_free(&p->c);
+	free(p->text);
+	p->text = NULL;
 }
 
 /*
@@ -305,48 +368,67 @@ static int
 notify(struct store *st, const struct config *cfg, const struct store_report *r,
     const char *note, int64_t now, struct reports_update_result *res)
 {
-	struct store_contact c;
-	const char *channel = NULL, *phone, *lang, *last;
-	char *text;
+	struct sms_plan p;
 	int rc;
 
-	if (r->contact_id <= 0) {
-		res->no_sms = "the report has no reporter";
+	if ((rc = plan_sms(st, cfg, r, note, &p)) != 0 || p.text == NULL) {
+		res->no_sms = p.why;
+		plan_free(&p);
+		return rc;
+	}
+	rc = outq_enqueue(st,
+	    &(struct outq_msg){.channel = p.channel,
+		.phone = p.c.phone,
+		.text = p.text,
+		.contact_id = r->contact_id},
+	    now, &res->message_id);
+	plan_free(&p);
+	return rc != 0 ? STORE_ERR : 0;
+}
+
+int
+reports_preview(struct store *st, const struct config *cfg, int64_t id,
+    const char *status, const char *note, struct reports_preview *out)
+{
+	struct store_report r;
+	struct sms_plan p;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (status == NULL || !store_report_status_valid(status) ||
+	    (note != NULL && strlen(note) > STORE_TEXT_MAX))
+		return STORE_EINVAL;
+	if (note != NULL && *note == '\0')
+		note = NULL;
+	if ((rc = store_report_get(st, id, &r)) != 0)
+		return rc;
+	if (strcmp(r.status, status) == 0) {
+		out->why = "the status does not change";
+		store_report_free(&r);
 		return 0;
 	}
-	rc = store_contact_by_id(st, r->contact_id, &c);
-	if (rc < 0)
-		return STORE_ERR;
-	phone = c.phone;
-	lang = c.language;
-	last = c.last_channel;
-	if (rc == STORE_NOTFOUND || phone == NULL) {
-		rc = 0;
-		res->no_sms = "the reporter is no longer known";
-		goto out;
-	}
-	if (c.opted_out) {
-		res->no_sms = "the reporter has opted out";
-		goto out;
-	}
-	if (cfg != NULL && last != NULL && config_channel(cfg, last) != NULL)
-		channel = last;
-	else if (cfg != NULL)
-		channel = cfg->default_channel;
-	if (channel == NULL) {
-		res->no_sms = "no channel to send on (set default_channel)";
-		goto out;
-	}
-	if ((text = sms_text_for(cfg, r, lang, note, &res->no_sms)) == NULL)
-		goto out;
-	rc = outq_enqueue(st, channel, phone, r->contact_id, text, 0, 0, now,
-	    &res->message_id);
-	free(text);
-	if (rc != 0)
-		rc = STORE_ERR;
-out:
-	store_contact_free(&c);
+	free(r.status);
+	r.status = xstrdup(status);
+	rc = plan_sms(st, cfg, &r, note, &p);
+	if (rc == 0 && p.text != NULL) {
+		out->text = p.text;
+		p.text = NULL;
+		out->phone = xstrdup(p.c.phone);
+		out->language = xstrdup(p.lang);
+	} else
+		out->why = p.opted_out ? "opted out" : p.why;
+	plan_free(&p);
+	store_report_free(&r);
 	return rc;
+}
+
+void
+reports_preview_free(struct reports_preview *p)
+{
+	free(p->text);
+	free(p->phone);
+	free(p->language);
+	memset(p, 0, sizeof(*p));
 }
 
 int
@@ -465,65 +547,6 @@ reports_events_json(const struct reports_event *events, size_t nevents)
 
 /* ---- The admin API ---- */
 
-static int
-list_cb(void *arg, const struct store_report *r, const char *last_note)
-{
-	json_array_append_new(arg, reports_json(r, last_note));
-	return 0;
-}
-
-/* GET /api/v1/reports?status=S[,S...] */
-static void
-list_reports(struct gateway *gw, struct http_request *req)
-{
-	char *statuses[REPORTS_FILTER_MAX], *copy = NULL, msg[160];
-	struct store_report_filter f;
-	const char *errstr, *status;
-	struct form q;
-	json_t *a;
-	int i, n;
-
-	memset(&f, 0, sizeof(f));
-	if (form_parse(&q, req->query, strlen(req->query), &errstr) != 0) {
-		snprintf(msg, sizeof(msg), "bad query string: %s", errstr);
-		answer_error(req, 400, msg);
-		form_free(&q);
-		return;
-	}
-	if ((status = form_get(&q, "status")) != NULL) {
-		copy = xstrdup(status);
-		n = str_split_commas(copy, statuses, nitems(statuses));
-		for (i = 0; i < n; i++) {
-			if (!store_report_status_valid(statuses[i])) {
-				snprintf(msg, sizeof(msg),
-				    "unknown status \"%.40s\": use open, "
-				    "acknowledged, in_progress, resolved or "
-				    "closed",
-				    statuses[i]);
-				answer_error(req, 400, msg);
-				goto out;
-			}
-		}
-		if (n <= 0) {
-			answer_error(req, 400, "bad status list");
-			goto out;
-		}
-		f.statuses = (const char *const *)statuses;
-		f.nstatuses = (size_t)n;
-	}
-	f.limit = REPORTS_LIST_MAX;
-	a = json_array();
-	if (reports_each(gw->store, &f, list_cb, a) != 0) {
-		json_decref(a);
-		answer_error(req, 503, "the store failed; try again");
-		goto out;
-	}
-	answer_json(req, 200, json_pack("{s:o}", "reports", a));
-out:
-	free(copy);
-	form_free(&q);
-}
-
 /*
  * Sets *out to report id with its events and last note. Returns 0,
  * STORE_NOTFOUND or STORE_ERR.
@@ -555,7 +578,6 @@ report_full(struct store *st, int64_t id, json_t **out)
 
 /* A PATCH waiting for its commit. */
 struct pending_patch {
-	struct gateway *gw;
 	struct http_request *req;
 	char *body; /* the answer, rendered before the commit */
 };
@@ -567,11 +589,9 @@ on_patched(void *arg, int ok)
 
 	if (!ok)
 		answer_error(p->req, 503, "the store failed; try again");
-	else {
+	else
 		http_respond(
 		    p->req, 200, "application/json", p->body, strlen(p->body));
-		dispatch_kick(p->gw->dispatch);
-	}
 	free(p->body);
 	free(p);
 }
@@ -585,7 +605,7 @@ patch_report(struct gateway *gw, struct http_request *req, int64_t id)
 	const char *status = NULL, *note = NULL;
 	json_error_t e;
 	json_t *o, *js, *jn, *out;
-	char msg[200];
+	char msg[200], detail[64];
 	int rc;
 
 	o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
@@ -619,12 +639,24 @@ patch_report(struct gateway *gw, struct http_request *req, int64_t id)
 		answer_error(req, 400, "\"note\" is too long");
 		goto out;
 	}
-	if (batch_begin(&gw->batch) != 0) {
+	if (auth_require(req, ROLE_STAFF) != 0)
+		goto out;
+	/* The change and its audit entry: one savepoint. */
+	if (batch_begin(&gw->batch) != 0 || store_savepoint(gw->store) != 0) {
 		answer_error(req, 503, "the store failed; try again");
 		goto out;
 	}
 	rc = reports_update(
 	    gw->store, gw->cfg, id, status, note, now_ms(), &res);
+	snprintf(msg, sizeof(msg), "report/%" PRId64, id);
+	snprintf(detail, sizeof(detail), "%s%s", status ? "status=" : "note",
+	    status ? status : "");
+	if (rc == 0 &&
+	    (audit_record(gw, req, "report.update", msg, detail) != 0 ||
+		store_release(gw->store) != 0))
+		rc = STORE_ERR;
+	if (rc != 0)
+		store_rollback_to(gw->store);
 	if (rc == STORE_NOTFOUND) {
 		answer_error(req, 404, "no such report");
 		goto out;
@@ -646,7 +678,6 @@ patch_report(struct gateway *gw, struct http_request *req, int64_t id)
 		json_object_set_new(
 		    out, "sms_skipped", json_string(res.no_sms));
 	p = xmalloc(sizeof(*p));
-	p->gw = gw;
 	p->req = req;
 	p->body = json_dumps(out, JSON_COMPACT);
 	json_decref(out);
@@ -662,14 +693,6 @@ reports_api(struct gateway *gw, struct http_request *req, const char *rest)
 	int64_t id;
 	int rc;
 
-	if (strcmp(rest, "reports") == 0 || strcmp(rest, "reports/") == 0) {
-		if (strcmp(req->method, "GET") != 0) {
-			answer_method(req, "GET");
-			return;
-		}
-		list_reports(gw, req);
-		return;
-	}
 	if (strncmp(rest, "reports/", 8) != 0 || (id = str_id(rest + 8)) < 0) {
 		answer_error(req, 404, "no such report");
 		return;

@@ -87,6 +87,26 @@ int reports_update(struct store *, const struct config *cfg, int64_t id,
     const char *status, const char *note, int64_t now,
     struct reports_update_result *res);
 
+/* The SMS a status change would send, as reports_preview() tells it. */
+struct reports_preview {
+	char *text;      /* the SMS, owned, or NULL when none would go */
+	char *phone;     /* the reporter's number, owned (with text) */
+	char *language;  /* the text's language, owned (with text) */
+	const char *why; /* static, when text is NULL: "opted out", ... */
+};
+
+/*
+ * Works out, writing nothing, the SMS that reports_update() would queue
+ * for the reporter if report id's status became status with note (may be
+ * NULL): none when the status does not change, the report has no
+ * reporter or the reporter opted out. Returns 0 and fills *out (free it
+ * with reports_preview_free()), STORE_NOTFOUND, STORE_EINVAL for an
+ * unknown status or a note over STORE_TEXT_MAX bytes, or STORE_ERR.
+ */
+int reports_preview(struct store *, const struct config *cfg, int64_t id,
+    const char *status, const char *note, struct reports_preview *out);
+void reports_preview_free(struct reports_preview *);
+
 /*
  * Renders the text that tells the reporter about report r's new status in
  * language lang ("en", "sw"; others fall back to English), with note (may
@@ -113,11 +133,11 @@ json_t *reports_json_string(const char *s);
 json_t *reports_events_json(const struct reports_event *, size_t);
 
 /*
- * The admin API for reports; rest is the path after "/api/v1/" ("reports"
- * or "reports/ID"). GET reports?status=S (at most REPORTS_LIST_MAX, newest
- * first), GET reports/ID (with events), PATCH reports/ID {"status",
- * "note"?} (answers after the commit with the updated report, then kicks
- * the dispatcher). The router has already checked the token.
+ * The admin API for one report; rest is the path after "/api/v1/"
+ * ("reports/ID"): GET reports/ID (with events), PATCH reports/ID
+ * {"status", "note"?} (answers after the commit with the updated report).
+ * The lists (GET reports, reports.csv, PATCH reports, the preview) are
+ * council/api_reports.c's, which calls this for the rest.
  */
 void reports_api(struct gateway *, struct http_request *, const char *rest);
 

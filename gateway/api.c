@@ -12,7 +12,7 @@
 
 #include "gateway/answer.h"
 #include "gateway/api.h"
-#include "gateway/dispatch.h"
+#include "gateway/auth.h"
 #include "gateway/gateway.h"
 #include "gateway/idem.h"
 #include "gateway/outq.h"
@@ -42,7 +42,6 @@ body_object(struct http_request *req)
 
 /* A POST waiting for the loop's commit. */
 struct pending {
-	struct gateway *gw;       /* for the dispatcher */
 	struct http_request *req; /* answered in on_queued */
 	json_t *answer;           /* the 202 answer, owned */
 };
@@ -55,10 +54,8 @@ on_queued(void *arg, int ok)
 	if (!ok) {
 		answer_error(p->req, 503, "the store failed; try again");
 		json_decref(p->answer);
-	} else {
+	} else
 		answer_json(p->req, 202, p->answer);
-		dispatch_kick(p->gw->dispatch);
-	}
 	free(p);
 }
 
@@ -68,21 +65,25 @@ on_queued(void *arg, int ok)
  * caller), or NULL when the store failed and nothing was written.
  */
 static json_t *
-queue_message(struct gateway *gw, const struct idem *idem, const char *channel,
-    const char *phone, const char *text)
+queue_message(struct gateway *gw, struct http_request *req,
+    const struct idem *idem, const char *channel, const char *phone,
+    const char *text)
 {
+	struct outq_msg m = {.channel = channel, .phone = phone, .text = text};
 	int64_t id, now = now_ms();
 	json_t *answer;
+	char object[32];
 
 	if (store_savepoint(gw->store) != 0)
 		return NULL;
-	if (outq_enqueue(gw->store, channel, phone, 0, text, 0, 0, now, &id) !=
-	    0) {
+	if (outq_enqueue(gw->store, &m, now, &id) != 0) {
 		store_rollback_to(gw->store);
 		return NULL;
 	}
 	answer = json_pack("{s:I}", "id", (json_int_t)id);
+	snprintf(object, sizeof(object), "message/%" PRId64, id);
 	if (idem_record(gw, idem, 202, answer, now) != 0 ||
+	    audit_record(gw, req, "message.send", object, channel) != 0 ||
 	    store_release(gw->store) != 0) {
 		store_rollback_to(gw->store);
 		json_decref(answer);
@@ -101,7 +102,8 @@ post_message(struct gateway *gw, struct http_request *req)
 	struct idem idem;
 	json_t *o, *answer = NULL;
 
-	if (idem_begin(gw, req, "messages", &idem) != 0)
+	if (auth_require(req, ROLE_STAFF) != 0 ||
+	    idem_begin(gw, req, "messages", &idem) != 0)
 		return;
 	if ((o = body_object(req)) == NULL)
 		return;
@@ -124,12 +126,11 @@ post_message(struct gateway *gw, struct http_request *req)
 	} else if (config_channel(gw->cfg, channel) == NULL) {
 		answer_error(req, 400, "no such channel");
 	} else if (batch_begin(&gw->batch) != 0 ||
-		   (answer = queue_message(gw, &idem, channel, phone, text)) ==
-		       NULL) {
+		   (answer = queue_message(
+			gw, req, &idem, channel, phone, text)) == NULL) {
 		answer_error(req, 503, "the store failed; try again");
 	} else {
 		p = xmalloc(sizeof(*p));
-		p->gw = gw;
 		p->req = req;
 		p->answer = answer;
 		batch_defer(&gw->batch, on_queued, p);
@@ -142,7 +143,7 @@ static void
 get_message(struct gateway *gw, struct http_request *req, int64_t id)
 {
 	struct store_msg m;
-	char created[32], updated[32];
+	char created[32], updated[32], masked[32];
 	json_t *o;
 
 	if (store_msg_get(gw->store, id, &m) != 0) {
@@ -154,7 +155,8 @@ get_message(struct gateway *gw, struct http_request *req, int64_t id)
 	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s}", "id",
 	    (json_int_t)m.id, "direction",
 	    m.direction == MSG_OUT ? "out" : "in", "channel", m.channel,
-	    m.direction == MSG_OUT ? "to" : "from", m.phone, "state",
+	    m.direction == MSG_OUT ? "to" : "from",
+	    auth_phone(req, m.phone, masked, sizeof(masked)), "state",
 	    msg_state_name(m.state), "attempts", m.attempts, "segments",
 	    m.segments, "created", created, "updated", updated);
 	json_object_set_new(

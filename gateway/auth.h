@@ -89,4 +89,49 @@ const char *auth_phone(const struct http_request *req, const char *phone,
 int audit_record(struct gateway *, const struct http_request *req,
     const char *action, const char *object, const char *detail);
 
+/*
+ * Web sessions, for signing in and out (council/console_auth.c). The
+ * cookie's value is AUTH_TOKEN_LEN characters of base64url (32 random
+ * bytes); the store keeps only its SHA-256, so what the table holds cannot
+ * be sent back as a cookie.
+ */
+
+#define AUTH_COOKIE "baraza_session" /* the session cookie's name */
+#define AUTH_TOUCH_MS 60000          /* last_seen written at most this often */
+
+/*
+ * Starts a web session of user_id at now, ending after the config's
+ * console_session without use, in the turn's open transaction (as
+ * audit_record). Writes the cookie's value and the session's CSRF token
+ * (each AUTH_TOKEN_LEN + 1 bytes with the NUL). Returns 0, or -1 when
+ * random bytes or the store failed.
+ */
+int auth_session_start(struct gateway *, int64_t user_id, int64_t now,
+    char cookie[AUTH_TOKEN_LEN + 1], char csrf[AUTH_TOKEN_LEN + 1]);
+
+/*
+ * The session of req's cookie, not expired at now, as a principal in *out
+ * (nothing is written). Returns 0, 1 when req has no valid session, or -1
+ * when the store failed.
+ */
+int auth_session_find(struct gateway *, const struct http_request *req,
+    int64_t now, struct principal *out);
+
+/*
+ * Ends the session of req's cookie, in the turn's open transaction (0 also
+ * when there was none). Returns 0 or -1 when the store failed.
+ */
+int auth_session_end(struct gateway *, const struct http_request *req);
+
+/*
+ * Writes the header line "Set-Cookie: baraza_session=VALUE; Path=/;
+ * HttpOnly; SameSite=Strict\r\n" (with "; Secure" when the config's
+ * public_url is https) into out; value NULL writes one that clears the
+ * cookie (Max-Age=0). Returns out.
+ */
+const char *auth_cookie_header(
+    const struct gateway *, const char *value, char *out, size_t outlen);
+
+#define AUTH_COOKIE_HEADER_MAX 160 /* bytes such a header line needs */
+
 #endif

@@ -109,6 +109,8 @@ static const char *const log_level_names[] = {
 
 static char *check_languages(const struct config_key *, const void *);
 static char *check_country_code(const struct config_key *, const void *);
+static char *check_currency(const struct config_key *, const void *);
+static char *check_decimal(const struct config_key *, const void *);
 
 #define DAY_MS INT64_C(86400000)
 #define SEC INT64_C(1000)
@@ -143,10 +145,13 @@ static const struct config_key config_keys[] = {
     GW("listen", T_ADDR, "127.0.0.1:8080", 0, 0, listen, NULL, NULL),
     GW("database", T_PATH, "baraza.db", 1, MAX_STRING, database, NULL, NULL),
     GW("flows", T_PATH, "flows", 1, MAX_STRING, flows, NULL, NULL),
+    GW("console_dir", T_PATH, NULL, 1, MAX_STRING, console_dir, NULL, NULL),
     GW("languages", T_WORDS, "en", 1, 16, languages, check_languages,
 	"ISO 639-1 codes such as en sw"),
     GW("session_timeout", T_DURATION, "15m", 30 * SEC, 7 * DAY_MS,
 	session_timeout_ms, NULL, NULL),
+    GW("console_session", T_DURATION, "12h", 5 * MIN, 30 * DAY_MS,
+	console_session_ms, NULL, NULL),
     GW("admin_token", T_SECRET, NULL, 1, MAX_STRING, admin_token, NULL, NULL),
     GW("admin_token_file", T_PATH, NULL, 1, MAX_STRING, admin_token_file, NULL,
 	NULL),
@@ -177,6 +182,8 @@ static const struct config_key config_keys[] = {
     GW("retention_days", T_INT, "365", 0, 36500, retention_days, NULL, NULL),
     GWE("log_level", "info", log_level, log_level_names),
     GW("public_url", T_URL, NULL, 1, MAX_STRING, public_url, NULL, NULL),
+    GW("currency", T_STRING, NULL, 1, 8, currency, check_currency,
+	"an ISO 4217 code such as KES"),
 
     {SEC_CHANNEL, "type", T_ENUM, NULL, 0, 0, CT_ALL, CT_ALL,
 	offsetof(struct channel_config, type), channel_type_names, NULL, NULL},
@@ -190,6 +197,9 @@ static const struct config_key config_keys[] = {
     CH("max_age", T_DURATION, "24h", MIN, 30 * DAY_MS, CT_ALL, 0, max_age_ms),
     CH("fallback", T_STRING, NULL, 1, CONFIG_MAX_NAME, CT_ALL, 0, fallback),
     CH("ussd_max", T_INT, "182", 20, 182, CT_ALL, 0, ussd_max),
+    {SEC_CHANNEL, "cost_per_segment", T_STRING, NULL, 1, 32, CT_ALL, 0,
+	offsetof(struct channel_config, cost_per_segment), NULL, check_decimal,
+	"a decimal number such as 0.80"},
     CH("username", T_STRING, NULL, 1, MAX_STRING, CT_AT | CT_KN, CT_AT | CT_KN,
 	username),
     CH("api_key", T_SECRET, NULL, 1, MAX_STRING, CT_AT, CT_AT, api_key),
@@ -500,6 +510,41 @@ config_parse_bool(const char *s, int *b)
 		}
 	}
 	return -1;
+}
+
+int
+config_parse_decimal(const char *s, int64_t *micro)
+{
+	int64_t whole = 0, frac = 0, scale = 1000000;
+	size_t i = 0, digits = 0;
+
+	if (s == NULL)
+		return -1;
+	for (; s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+		whole = whole * 10 + (s[i] - '0');
+		if (whole > CONFIG_MAX_DECIMAL)
+			return -1;
+	}
+	if (s[i] == '.') {
+		for (i++; s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+			if (scale == 1)
+				return -1; /* more than 6 decimals */
+			scale /= 10;
+			frac += (s[i] - '0') * scale;
+		}
+	}
+	if (digits == 0 || s[i] != '\0')
+		return -1;
+	*micro = whole * 1000000 + frac;
+	return 0;
+}
+
+int
+config_channel_cost(const struct channel_config *ch, int64_t *micro)
+{
+	if (ch == NULL || ch->cost_per_segment == NULL)
+		return -1;
+	return config_parse_decimal(ch->cost_per_segment, micro);
 }
 
 /*
@@ -930,6 +975,31 @@ check_country_code(const struct config_key *k, const void *f)
 	if (n > 3 || strspn(s, "0123456789") != n || s[0] == '0')
 		return xstrdup("expected 1 to 3 digits such as 254, without "
 			       "'+'");
+	return NULL;
+}
+
+/* currency: an ISO 4217 code, three capital letters. */
+static char *
+check_currency(const struct config_key *k, const void *f)
+{
+	const char *s = *(char *const *)f;
+
+	(void)k;
+	if (strlen(s) != 3 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)
+		return xstrdup("expected an ISO 4217 code such as KES");
+	return NULL;
+}
+
+/* cost_per_segment: a decimal number of at least 0. */
+static char *
+check_decimal(const struct config_key *k, const void *f)
+{
+	int64_t micro;
+
+	(void)k;
+	if (config_parse_decimal(*(char *const *)f, &micro) != 0)
+		return xstrdup("expected a decimal number of at least 0 with "
+			       "at most 6 decimals, such as 0.80");
 	return NULL;
 }
 

@@ -81,9 +81,13 @@ struct config {
 	struct config_addr listen;         /* 127.0.0.1:8080 */
 	char *database;                    /* SQLite file; baraza.db */
 	char *flows;                       /* folder of *.flow files; flows */
+	char *console_dir;                 /* the console's files; NULL: the
+					      installed ones (console.c) */
 	struct config_words languages;     /* ISO 639-1 codes, first is the
 					    default; "en" */
 	int64_t session_timeout_ms;        /* 15m */
+	int64_t console_session_ms;        /* a console sign-in lasts this
+					      long without use; 12h */
 	char *admin_token;                 /* bearer token for /api/, from
 					    admin_token or the trimmed
 					    contents of admin_token_file;
@@ -111,6 +115,8 @@ struct config {
 					      reach the gateway (delivery
 					      report URLs), or NULL: the
 					      listen address over http */
+	char *currency;                    /* ISO 4217 code of the channels'
+					      cost_per_segment, or NULL */
 
 	struct channel_config *channels; /* nchannels, in file order */
 	size_t nchannels;
@@ -229,5 +235,22 @@ int config_parse_rate(const char *s, struct rate *r);
  * and stores 1 or 0 in *b, or -1.
  */
 int config_parse_bool(const char *s, int *b);
+
+#define CONFIG_MAX_DECIMAL 1000000000 /* whole part of a decimal, at most */
+
+/*
+ * Parses a decimal number of at least 0: digits, optionally a point and at
+ * most 6 more digits ("0.80", "2", ".5"), the whole part at most
+ * CONFIG_MAX_DECIMAL. Returns 0 and stores millionths in *micro (0.80
+ * gives 800000), or -1.
+ */
+int config_parse_decimal(const char *s, int64_t *micro);
+
+/*
+ * A channel's cost_per_segment in millionths of the [gateway] currency:
+ * returns 0 and sets *micro, or -1 when the channel (may be NULL) sets
+ * none.
+ */
+int config_channel_cost(const struct channel_config *, int64_t *micro);
 
 #endif

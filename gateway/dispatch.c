@@ -7,17 +7,14 @@
 #include <string.h>
 
 #include "gateway/dispatch.h"
-#include "lib/form.h"
-#include "lib/gsm.h"
+#include "gateway/outq.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
+/* One channel: what carries its messages, its rate and its counters. */
 struct dchan {
+	struct channel ch; /* ops, their state, the config */
 	struct dispatcher *d;
-	const struct channel_config *cfg;
-	const struct provider_ops *ops; /* NULL: custom sender */
-	dispatch_send_cb send;          /* custom sender, or NULL */
-	void *send_arg;
 	double tokens;    /* the rate's bucket */
 	double burst;     /* bucket size */
 	double per_ms;    /* refill per ms */
@@ -25,7 +22,6 @@ struct dchan {
 	int inflight;
 	int up;             /* 0 while a modem is down */
 	int64_t down_since; /* mono ms it went down (or started) */
-	char *status_url;   /* delivery reports */
 	struct dispatch_stats stats;
 };
 
@@ -34,7 +30,6 @@ struct dispatcher {
 	const struct config *cfg;
 	struct store *store;
 	struct batch *batch;
-	struct client *client;
 	uv_timer_t timer;
 	struct dchan *ch;
 	size_t nch;
@@ -44,26 +39,11 @@ struct dispatcher {
 	void *stopped_arg;
 };
 
-/* A claim waiting for its commit, then the requests it sends. */
+/* A claim waiting for its commit, then the messages it hands over. */
 struct claim {
 	struct dchan *c;
 	struct store_queue_msg *msgs;
 	size_t n;
-};
-
-/* One request in flight. */
-struct flight {
-	struct dchan *c;
-	int64_t id;
-	int attempts;
-	int64_t created;
-	struct provider_request req;
-};
-
-/* An outcome waiting for the turn's commit. */
-struct outcome {
-	struct dchan *c;
-	int64_t id;
 };
 
 static void dispatch_run(struct dispatcher *);
@@ -89,7 +69,7 @@ find_chan(const struct dispatcher *d, const char *name)
 	size_t i;
 
 	for (i = 0; i < d->nch; i++)
-		if (strcmp(d->ch[i].cfg->name, name) == 0)
+		if (strcmp(d->ch[i].ch.cfg->name, name) == 0)
 			return &d->ch[i];
 	return NULL;
 }
@@ -114,15 +94,23 @@ schedule(struct dispatcher *d, int64_t delay)
 	uv_timer_start(&d->timer, on_timer, (uint64_t)delay, 0);
 }
 
-void
-dispatch_kick(struct dispatcher *d)
+/* Looks for due work on the next loop turn. */
+static void
+kick(struct dispatcher *d)
 {
 	schedule(d, 0);
 }
 
+/* outq_enqueue's wake-up: a message was queued in this process. */
+static void
+on_enqueued(void *arg)
+{
+	kick(arg);
+}
+
 struct dispatcher *
 dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
-    struct batch *b, struct client *client, const char *public_base)
+    struct batch *b)
 {
 	struct dispatcher *d = xcalloc(1, sizeof(*d));
 	size_t i;
@@ -131,20 +119,16 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 	d->cfg = cfg;
 	d->store = st;
 	d->batch = b;
-	d->client = client;
 	d->nch = cfg->nchannels;
 	d->ch = xcalloc(d->nch + 1, sizeof(*d->ch));
 	for (i = 0; i < d->nch; i++) {
 		struct dchan *c = &d->ch[i];
 		const struct channel_config *cc = &cfg->channels[i];
-		char *secret;
 		double per_s;
 
 		c->d = d;
-		c->cfg = cc;
-		c->ops = provider_for(cc->type);
-		c->up = c->ops != NULL;
-		c->down_since = mono_ms();
+		c->ch.cfg = cc;
+		c->down_since = mono_ms(); /* down until attached */
 		c->per_ms = (double)cc->rate.count / (double)cc->rate.period_ms;
 		per_s = c->per_ms * 1000.0;
 		c->burst = per_s < 1.0 ? 1.0 : per_s;
@@ -152,30 +136,26 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 			c->burst = (double)cc->rate.count;
 		c->tokens = c->burst;
 		c->refilled = mono_ms();
-		/* A channel with a webhook secret needs it on its reports too. */
-		secret = cc->webhook_secret ? url_encode(cc->webhook_secret,
-						  strlen(cc->webhook_secret))
-					    : NULL;
-		c->status_url = xasprintf("%s/hooks/%s/status%s%s",
-		    cc->public_url ? cc->public_url : public_base, cc->name,
-		    secret ? "?secret=" : "", secret ? secret : "");
-		free(secret);
 	}
 	uv_timer_init(loop, &d->timer);
+	outq_set_wake(on_enqueued, d);
 	schedule(d, 0);
 	return d;
 }
 
-void
-dispatch_set_sender(
-    struct dispatcher *d, const char *name, dispatch_send_cb cb, void *arg)
+struct channel *
+dispatch_attach(struct dispatcher *d, const char *name,
+    const struct channel_ops *ops, void *arg, int up)
 {
 	struct dchan *c = find_chan(d, name);
 
 	if (c == NULL)
-		return;
-	c->send = cb;
-	c->send_arg = arg;
+		return NULL;
+	c->ch.ops = ops;
+	c->ch.arg = ops != NULL ? arg : NULL;
+	if (ops != NULL)
+		c->up = up;
+	return &c->ch;
 }
 
 void
@@ -189,7 +169,7 @@ dispatch_set_up(struct dispatcher *d, const char *name, int up)
 	if (!up)
 		c->down_since = mono_ms();
 	log_info("dispatch", "channel %s channel=%s", up ? "up" : "down", name);
-	dispatch_kick(d);
+	kick(d);
 }
 
 int
@@ -216,13 +196,17 @@ maybe_stopped(struct dispatcher *d)
 	}
 }
 
-/* Applies an outcome inside the turn's transaction. */
+/*
+ * Applies the outcome of m (whose attempts and created are known) inside
+ * the turn's transaction.
+ */
 static void
-record(struct dchan *c, int64_t id, int attempts, int64_t created,
-    enum provider_outcome oc, const char *provider_id, const char *error)
+record(struct dchan *c, const struct channel_msg *m, enum send_outcome oc,
+    const char *provider_id, const char *error)
 {
 	struct dispatcher *d = c->d;
-	int64_t now = now_ms();
+	const struct channel_config *cc = c->ch.cfg;
+	int64_t now = now_ms(), id = m->id;
 	char scrub[200];
 	int rc = 0;
 
@@ -233,35 +217,35 @@ record(struct dchan *c, int64_t id, int attempts, int64_t created,
 		return;
 	}
 	switch (oc) {
-	case PROVIDER_OK:
+	case SEND_OK:
 		rc = store_queue_sent(d->store, id, provider_id, now);
 		c->stats.sent++;
 		break;
-	case PROVIDER_TEMPFAIL:
-		if (now - created >= c->cfg->max_age_ms) {
+	case SEND_TEMPFAIL:
+		if (now - m->created >= cc->max_age_ms) {
 			rc = store_queue_fail(d->store, id, "expired", now);
 			c->stats.failed++;
 			log_warn("dispatch",
 			    "message expired id=%lld channel=%s error=\"%s\"",
-			    (long long)id, c->cfg->name,
+			    (long long)id, cc->name,
 			    log_text(
 				error ? error : "-", scrub, sizeof(scrub)));
 		} else {
 			rc = store_queue_retry(d->store, id,
-			    now + dispatch_backoff(attempts), error, now);
+			    now + dispatch_backoff(m->attempts), error, now);
 			c->stats.retried++;
 		}
 		break;
-	case PROVIDER_PERMFAIL:
+	case SEND_PERMFAIL:
 		rc = store_queue_fail(d->store, id, error, now);
 		c->stats.failed++;
 		log_warn("dispatch",
 		    "message failed id=%lld channel=%s error=\"%s\"",
-		    (long long)id, c->cfg->name,
+		    (long long)id, cc->name,
 		    log_text(error ? error : "-", scrub, sizeof(scrub)));
 		break;
 	}
-	if (oc != PROVIDER_OK && error != NULL)
+	if (oc != SEND_OK && error != NULL)
 		snprintf(c->stats.last_error, sizeof(c->stats.last_error), "%s",
 		    error);
 	if (rc != 0)
@@ -269,129 +253,82 @@ record(struct dchan *c, int64_t id, int attempts, int64_t created,
 		    (long long)id);
 }
 
+/* A message handed to a channel has ended: one request less in flight. */
 static void
-on_response(const struct client_resp *resp, void *arg)
+landed(struct dispatcher *d, struct dchan *c)
 {
-	struct flight *f = arg;
-	struct dchan *c = f->c;
-	struct dispatcher *d = c->d;
-	struct provider_result res;
-
 	c->inflight--;
 	d->inflight--;
-	if (resp->cancelled) {
-		/* Shutting down: the claim stays and is retried at start-up. */
-		log_info(
-		    "dispatch", "request cancelled id=%lld", (long long)f->id);
-	} else {
-		provider_parse_send(c->ops, c->cfg, f->id, resp, &res);
-		record(c, f->id, f->attempts, f->created, res.outcome,
-		    res.provider_id, res.error ? res.error : resp->error);
-		provider_result_free(&res);
+}
+
+void
+dispatch_done(struct channel *ch, const struct channel_msg *m,
+    enum send_outcome oc, const char *provider_id, const char *error)
+{
+	struct dchan *c = container_of(ch, struct dchan, ch);
+	struct dispatcher *d = c->d;
+	struct channel_msg known;
+	struct store_msg info;
+
+	landed(d, c);
+	if (m->attempts >= 0)
+		record(c, m, oc, provider_id, error);
+	else if (store_msg_get(d->store, m->id, &info) == 0) {
+		/* The channel kept only the id (a modem): read the rest. */
+		known = *m;
+		known.attempts = info.attempts;
+		known.created = info.created;
+		record(c, &known, oc, provider_id, error);
+		store_msg_free(&info);
 	}
-	provider_request_free(&f->req);
-	free(f);
 	maybe_stopped(d);
 	if (!d->stopping)
-		dispatch_kick(d);
+		kick(d);
 }
 
-static int
-needs_ucs2(const char *text)
+void
+dispatch_dropped(struct channel *ch, const struct channel_msg *m)
 {
-	struct gsm_info gi;
+	struct dchan *c = container_of(ch, struct dchan, ch);
+	struct dispatcher *d = c->d;
 
-	gsm_count(text, &gi);
-	return gi.encoding != GSM_ENC_GSM7;
+	(void)m;
+	landed(d, c);
+	maybe_stopped(d);
+	if (!d->stopping)
+		kick(d);
 }
 
-/* The claims are committed: the requests may leave now. */
+/* The claims are committed: the messages may leave now. */
 static void
 on_claim_committed(void *arg, int ok)
 {
 	struct claim *cl = arg;
 	struct dchan *c = cl->c;
 	struct dispatcher *d = c->d;
-	struct provider_msg pm;
+	struct channel_msg m;
 	size_t i;
 
 	for (i = 0; i < cl->n; i++) {
-		struct store_queue_msg *m = &cl->msgs[i];
-		struct flight *f;
-		int rc;
-
 		if (!ok) {
 			/* Rolled back: the messages are still queued. */
-			c->inflight--;
-			d->inflight--;
+			landed(d, c);
 			continue;
 		}
-		if (c->send != NULL) {
-			if (c->send(c->send_arg, m->id, m->phone, m->text) != 0)
-				dispatch_done(d, c->cfg->name, m->id,
-				    PROVIDER_TEMPFAIL, NULL, "channel down");
-			continue;
-		}
-		f = xcalloc(1, sizeof(*f));
-		f->c = c;
-		f->id = m->id;
-		f->attempts = m->attempts;
-		f->created = m->created;
-		memset(&pm, 0, sizeof(pm));
-		pm.id = m->id;
-		pm.to = m->phone;
-		pm.text = m->text;
-		pm.ucs2 = needs_ucs2(m->text);
-		pm.status_url = c->status_url;
-		if (c->ops->build_send(c->cfg, &pm, &f->req) != 0) {
-			c->inflight--;
-			d->inflight--;
-			record(c, m->id, m->attempts, m->created,
-			    PROVIDER_PERMFAIL, NULL,
-			    "the message cannot be encoded for this provider");
-			provider_request_free(&f->req);
-			free(f);
-			continue;
-		}
-		rc = client_request(d->client, &f->req.req, on_response, f);
-		if (rc != 0) {
-			c->inflight--;
-			d->inflight--;
-			record(c, m->id, m->attempts, m->created,
-			    PROVIDER_TEMPFAIL, NULL,
-			    "the request cannot start");
-			provider_request_free(&f->req);
-			free(f);
-		}
+		m.id = cl->msgs[i].id;
+		m.to = cl->msgs[i].phone;
+		m.text = cl->msgs[i].text;
+		m.attempts = cl->msgs[i].attempts;
+		m.created = cl->msgs[i].created;
+		if (c->ch.ops == NULL) /* detached since the claim */
+			dispatch_done(
+			    &c->ch, &m, SEND_TEMPFAIL, NULL, "channel down");
+		else
+			c->ch.ops->send(&c->ch, &m);
 	}
 	store_queue_msgs_free(cl->msgs, cl->n);
 	free(cl);
 	maybe_stopped(d);
-}
-
-void
-dispatch_done(struct dispatcher *d, const char *name, int64_t id,
-    enum provider_outcome oc, const char *provider_id, const char *error)
-{
-	struct dchan *c = find_chan(d, name);
-
-	if (c == NULL)
-		return;
-	c->inflight--;
-	d->inflight--;
-	/* Custom senders do not know the attempt count: read it back. */
-	{
-		struct store_msg info;
-
-		if (store_msg_get(d->store, id, &info) == 0) {
-			record(c, id, info.attempts, info.created, oc,
-			    provider_id, error);
-			store_msg_free(&info);
-		}
-	}
-	maybe_stopped(d);
-	if (!d->stopping)
-		dispatch_kick(d);
 }
 
 /* Refills the channel's bucket and says how many messages it may claim. */
@@ -427,19 +364,19 @@ dispatch_run(struct dispatcher *d)
 		size_t cap, n;
 		int64_t due;
 
-		if (c->ops == NULL && c->send == NULL)
+		if (c->ch.ops == NULL)
 			continue; /* a modem without its worker yet */
 		if (!c->up) {
 			/*
 			 * A modem that is starting or reconnecting gets a grace
 			 * period before its queue goes to the fallback channel.
 			 */
-			if (c->cfg->fallback != NULL &&
+			if (c->ch.cfg->fallback != NULL &&
 			    mono - c->down_since >=
 				DISPATCH_FALLBACK_GRACE_MS &&
 			    batch_begin(d->batch) == 0 &&
-			    store_queue_move(d->store, c->cfg->name,
-				c->cfg->fallback, now) > 0)
+			    store_queue_move(d->store, c->ch.cfg->name,
+				c->ch.cfg->fallback, now) > 0)
 				wake = 0;
 			continue;
 		}
@@ -452,13 +389,13 @@ dispatch_run(struct dispatcher *d)
 				    (1.0 - c->tokens) / c->per_ms);
 
 				if (store_queue_next_due(
-					d->store, c->cfg->name) >= 0 &&
+					d->store, c->ch.cfg->name) >= 0 &&
 				    t < wake)
 					wake = t;
 			}
 			continue;
 		}
-		due = store_queue_next_due(d->store, c->cfg->name);
+		due = store_queue_next_due(d->store, c->ch.cfg->name);
 		if (due < 0)
 			continue;
 		if (due > now) {
@@ -471,7 +408,7 @@ dispatch_run(struct dispatcher *d)
 			continue;
 		}
 		if (store_queue_claim(
-			d->store, c->cfg->name, now, cap, &msgs, &n) != 0 ||
+			d->store, c->ch.cfg->name, now, cap, &msgs, &n) != 0 ||
 		    n == 0)
 			continue;
 		c->tokens -= (double)n;
@@ -507,7 +444,8 @@ on_timer_closed(uv_handle_t *h)
 	size_t i;
 
 	for (i = 0; i < d->nch; i++)
-		free(d->ch[i].status_url);
+		if (d->ch[i].ch.ops != NULL && d->ch[i].ch.ops->close != NULL)
+			d->ch[i].ch.ops->close(&d->ch[i].ch);
 	free(d->ch);
 	free(d);
 }
@@ -517,5 +455,6 @@ dispatch_free(struct dispatcher *d)
 {
 	if (d == NULL)
 		return;
+	outq_set_wake(NULL, NULL);
 	uv_close((uv_handle_t *)&d->timer, on_timer_closed);
 }

@@ -1,10 +1,13 @@
 /*
  * dispatch.h: the scheduler of the outbound queue. It claims due messages
- * channel by channel at each channel's rate, sends them through the
- * provider's request over the shared libcurl-on-libuv client (many in
- * flight, connections reused), and records each outcome: OK (sent),
- * TEMPFAIL (retried with exponential backoff and jitter until max_age, then
- * failed "expired") or PERMFAIL (failed with the provider's reason).
+ * channel by channel at each channel's rate, hands each to its channel
+ * (struct channel_ops, channel.h: a provider's requests over the shared
+ * libcurl-on-libuv client, many in flight and connections reused, or a
+ * modem), and records each outcome: OK (sent), TEMPFAIL (retried with
+ * exponential backoff and jitter until max_age, then failed "expired") or
+ * PERMFAIL (failed with the channel's reason). It wakes by itself when a
+ * message is queued in this process (outq_enqueue), and polls every
+ * DISPATCH_POLL_MS for messages queued by other processes.
  *
  * Claims are committed before a request leaves (batch.c), so after a crash
  * the store knows which messages were in flight; they are queued again at
@@ -18,10 +21,9 @@
 #include <uv.h>
 
 #include "gateway/batch.h"
+#include "gateway/channel.h"
 #include "gateway/config.h"
 #include "gateway/store.h"
-#include "providers/client.h"
-#include "providers/provider.h"
 
 #define DISPATCH_MAX_INFLIGHT 64 /* requests in flight per channel */
 #define DISPATCH_CLAIM_MAX 256   /* messages claimed per channel per run */
@@ -44,37 +46,44 @@ struct dispatch_stats {
 };
 
 /*
- * A channel the dispatcher sends on. The gateway may register a custom
- * sender for channel types without a provider_ops (modems): send_cb MUST
- * eventually call dispatch_done for the message, or return -1 at once
- * (the channel is down: the message stays queued).
+ * Creates the dispatcher for every channel of cfg on loop and sets it as
+ * what outq_enqueue wakes. A channel sends nothing until something carries
+ * it (dispatch_attach: channel_open_providers for the providers, modems.c
+ * for the modems). Returns the dispatcher (owned by the caller,
+ * dispatch_stop then dispatch_free).
  */
-typedef int (*dispatch_send_cb)(
-    void *arg, int64_t id, const char *to, const char *text);
+struct dispatcher *dispatch_new(
+    uv_loop_t *, const struct config *, struct store *, struct batch *);
 
 /*
- * Creates the dispatcher for every channel of cfg on loop. public_base is
- * the URL where providers reach this gateway ("http://127.0.0.1:8080"),
- * for delivery report callbacks. Returns the dispatcher (owned by the
- * caller, dispatch_stop then dispatch_free).
+ * Makes ops (with its state arg, which ops->close releases at the end)
+ * carry the messages of channel name, starting up (up 1: a provider) or
+ * down until dispatch_set_up (up 0: a modem); or, with ops NULL, nothing
+ * (the channel keeps its queue). Returns the channel, valid until
+ * dispatch_free, or NULL when there is no such channel.
  */
-struct dispatcher *dispatch_new(uv_loop_t *, const struct config *,
-    struct store *, struct batch *, struct client *, const char *public_base);
+struct channel *dispatch_attach(struct dispatcher *, const char *name,
+    const struct channel_ops *ops, void *arg, int up);
 
-/* Registers a custom sender for channel name (see dispatch_send_cb). */
-void dispatch_set_sender(
-    struct dispatcher *, const char *name, dispatch_send_cb, void *arg);
+/*
+ * Ends msg, handed to channel ch's send, with outcome oc, the provider's
+ * id for delivery reports (or NULL) and, when not OK, the reason (or
+ * NULL): recorded in the turn's transaction (TEMPFAIL is retried after a
+ * backoff, or failed "expired" past max_age). Exactly once per message.
+ */
+void dispatch_done(struct channel *ch, const struct channel_msg *msg,
+    enum send_outcome oc, const char *provider_id, const char *error);
+
+/*
+ * Ends msg without an outcome: the loop is shutting down and the message
+ * never reached anyone. Nothing is recorded; the message stays "sending"
+ * and is queued again at the next start.
+ */
+void dispatch_dropped(struct channel *ch, const struct channel_msg *msg);
 
 /* Marks a channel up or down; a down channel's due queue moves to its
  * fallback channel when it has one, else waits. */
 void dispatch_set_up(struct dispatcher *, const char *name, int up);
-
-/* The outcome of a custom sender's message. */
-void dispatch_done(struct dispatcher *, const char *name, int64_t id,
-    enum provider_outcome, const char *provider_id, const char *error);
-
-/* Looks for due work on the next loop turn (after a local enqueue). */
-void dispatch_kick(struct dispatcher *);
 
 /* Stops claiming; done() runs once nothing is in flight any more. */
 void dispatch_stop(struct dispatcher *, void (*done)(void *), void *arg);

@@ -14,7 +14,9 @@
 #include "gateway/answer.h"
 #include "gateway/batch.h"
 #include "gateway/config.h"
+#include "gateway/hooks.h"
 #include "gateway/ingress.h"
+#include "gateway/modems.h"
 #include "gateway/store.h"
 #include "gateway/store_checkpoint.h"
 #include "lib/http.h"
@@ -22,18 +24,7 @@
 #include "providers/client.h"
 
 struct dispatcher;
-struct modem;
 struct metrics;
-
-/*
- * The last heartbeat of a gammu channel, for metrics: the modem work fills
- * it; a channel with known 0 has no sample.
- */
-struct gateway_modem {
-	int known;     /* a heartbeat came */
-	int up;        /* the modem answers */
-	double signal; /* signal strength, 0 to 100 percent */
-};
 
 /*
  * A loaded flow set with a reference count: a conversation waiting on a
@@ -44,51 +35,56 @@ struct flows_ref {
 	int refs;            /* holders, the gateway's own included */
 };
 
+/*
+ * serve.c's own state: the signals, the flows folder's watch and the
+ * timers of a running gateway, and the steps of its stop.
+ */
+struct serve {
+	uv_signal_t sigterm;       /* drain and stop */
+	uv_signal_t sigint;        /* same */
+	uv_signal_t sighup;        /* reload flows */
+	uv_fs_event_t flows_watch; /* edits in the flows folder */
+	uv_timer_t reload_timer;   /* debounces flows_watch */
+	uv_timer_t stop_timer;     /* the 5 s limit on draining */
+	uv_timer_t housekeeping;   /* purges expired sessions */
+	int watching;              /* flows_watch started */
+	int http_done;             /* the server has drained */
+	int dispatch_done;         /* no request in flight */
+	int client_closing;        /* the last step of a stop */
+	uint64_t reloads;          /* successful reloads */
+	uint64_t reload_failures;  /* refused flow sets */
+};
+
+/*
+ * A running gateway: the shared parts (loop, config, store, batch, HTTP
+ * server and client, dispatcher, flow set) and the modules, each with its
+ * state in a struct of its own that its file alone changes. A handle
+ * callback gets back to its module with container_of, and from there to
+ * the gateway.
+ */
 struct gateway {
 	uv_loop_t *loop;                /* the one loop */
 	struct config *cfg;             /* borrowed from main */
+	const char *exe_path;           /* this program, for workers */
+	const struct gateway_ext *ext;  /* routes and services above the core */
 	struct store *store;            /* owned */
 	struct http_server http;        /* webhooks, API, metrics */
 	struct batch batch;             /* one transaction per turn */
 	struct checkpointer checkpoint; /* WAL checkpoints off the loop */
 	struct client client;           /* providers and fetches */
 	struct dispatcher *dispatch;    /* the outbound queue */
-	struct ingress_flood flood;     /* the flood guard's windows */
-	struct strmap ussd_seen;        /* AT USSD texts by session */
 	char *public_base;              /* where providers reach us */
 	struct flows_ref *flows;        /* the set serving now */
-	uv_signal_t sigterm;            /* drain and stop */
-	uv_signal_t sigint;             /* same */
-	uv_signal_t sighup;             /* reload flows */
-	uv_fs_event_t flows_watch;      /* edits in the flows folder */
-	uv_timer_t reload_timer;        /* debounces flows_watch */
-	uv_timer_t stop_timer;          /* the 5 s limit on draining */
-	uv_timer_t housekeeping;        /* purges expired sessions */
-	int watching;                   /* flows_watch started */
-	int stopping;                   /* a stop signal came */
-	int http_done;                  /* the server has drained */
-	int dispatch_done;              /* no request in flight */
-	int client_closing;             /* the last step of a stop */
 	int64_t started_ms;             /* wall time at start */
-	uint64_t reloads;               /* successful reloads */
-	uint64_t reload_failures;       /* refused flow sets */
-	uint64_t received;              /* inbound SMS stored */
-	uint64_t duplicates;            /* provider retries dropped */
-	uint64_t flooded;               /* stored, not answered */
-	uint64_t ussd_steps;            /* USSD requests */
-	uint64_t reports;               /* delivery reports */
-	uint64_t hooks_bad;             /* webhooks refused 400 */
-	uint64_t hooks_forbidden;       /* webhooks refused 403 */
+	int stopping;                   /* a stop signal came */
+	struct serve serve;             /* serve.c */
+	struct ingress ingress;         /* ingress.c */
+	struct hooks hooks;             /* hooks.c */
+	struct modems modems;           /* modems.c */
 	struct metrics *metrics;        /* metrics.c's state, or NULL;
-						   metrics_free releases it */
-	struct gateway_modem modems[CONFIG_MAX_CHANNELS]; /* by index in
-						   cfg->channels (gammu) */
-	struct modem **modem_list; /* one per gammu channel */
-	size_t nmodems;
-	const char *exe_path;          /* this program, for workers */
-	const struct gateway_ext *ext; /* routes and services above the core */
-	uv_timer_t privacy_timer;      /* daily retention purge */
-	int privacy_started;           /* privacy_timer is open */
+					   metrics_free releases it */
+	void **services;                /* each ext service's state, as its
+					   start set it (see gateway_service) */
 };
 
 /*
@@ -109,12 +105,14 @@ struct gateway_route {
 /*
  * A service above the core that runs while serve does (a timer, say):
  * start once the core has started, stop when the gateway stops (it closes
- * its handles; the loop then runs out).
+ * its handles; the loop then runs out). The service keeps its own state
+ * behind *state, which the gateway holds for it (NULL at first): start
+ * sets it, stop releases it and sets it back to NULL.
  */
 struct gateway_service {
-	const char *name;                /* for the log */
-	void (*start)(struct gateway *); /* may be NULL */
-	void (*stop)(struct gateway *);  /* may be NULL */
+	const char *name;                              /* for the log */
+	void (*start)(struct gateway *, void **state); /* may be NULL */
+	void (*stop)(struct gateway *, void **state);  /* may be NULL */
 };
 
 /* What the layers above the core add to serve. */

@@ -5,6 +5,10 @@
  * public_url only), hands the message to ingress and answers in the
  * provider's form once ingress says it is committed. Refusals (403) are
  * logged at most once a minute per channel, with how many there were.
+ *
+ * This file alone turns what the decoders and the ingress say into HTTP
+ * statuses: decoded 200 (or an empty 200 for what needs nothing done),
+ * malformed 400, unauthenticated 403, not stored 503.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,21 +25,43 @@
 #include "lib/util.h"
 #include "providers/provider.h"
 
+/* At most one "webhooks refused" line a minute per channel. */
+#define REFUSED_LOG_MS (60 * 1000)
+
+const char *const hooks_kind_names[HOOK_NKINDS] = {
+    [HOOK_SMS] = "sms",
+    [HOOK_USSD] = "ussd",
+    [HOOK_STATUS] = "status",
+};
+
 /* A webhook waiting for its commit. */
 struct hook {
 	struct gateway *gw;
 	struct http_request *req;
 	const struct provider_ops *ops;
-	const char *kind;
-	const char *channel; /* for metrics */
+	size_t chan; /* index in cfg->channels, for metrics */
+	enum hook_kind kind;
 };
+
+/* What a decoder filled: an SMS or USSD step, or a delivery report. */
+struct decoded {
+	struct provider_inbound in; /* HOOK_SMS, HOOK_USSD */
+	struct provider_status st;  /* HOOK_STATUS */
+};
+
+/* The index of ch in the gateway's config. */
+static size_t
+chan_index(const struct gateway *gw, const struct channel_config *ch)
+{
+	return (size_t)(ch - gw->cfg->channels);
+}
 
 /* Records an answer's status and latency; call before answering. */
 static void
-observe(struct gateway *gw, const char *channel, const char *kind,
+observe(struct gateway *gw, size_t chan, enum hook_kind kind,
     const struct http_request *req, int status)
 {
-	metrics_observe_webhook(gw, channel, kind, status,
+	metrics_observe_webhook(gw, chan, kind, status,
 	    (double)(mono_ms() - req->start_ms) / 1000.0);
 }
 
@@ -49,19 +75,21 @@ answer_text(struct http_request *req, int status, const char *msg)
 	    (size_t)n < sizeof(body) ? (size_t)n : sizeof(body) - 1);
 }
 
-/* At most one "webhooks refused" line a minute per channel. */
-#define REFUSED_LOG_MS (60 * 1000)
-
-/*
- * Refusals of one channel since its last log line. Indexed like
- * cfg->channels; the process serves one config, on the loop thread.
- */
-struct refusals {
-	int64_t logged_ms; /* mono_ms() of the last line, 0: none yet */
-	uint64_t count;    /* refused since that line, not yet logged */
-};
-
-static struct refusals refused_by_channel[CONFIG_MAX_CHANNELS];
+/* The HTTP status that tells a provider what the ingress made of it. */
+static int
+ingress_http(enum ingress_status s)
+{
+	switch (s) {
+	case INGRESS_STORED:
+	case INGRESS_DUPLICATE:
+		return 200;
+	case INGRESS_BAD:
+		return 400;
+	case INGRESS_BUSY:
+		break;
+	}
+	return 503; /* the provider retries */
+}
 
 /*
  * Answers a refused webhook 403 with why, counts it, and logs it unless
@@ -71,29 +99,30 @@ static struct refusals refused_by_channel[CONFIG_MAX_CHANNELS];
  */
 static void
 refuse(struct gateway *gw, struct http_request *req,
-    const struct channel_config *ch, const char *kind, const char *why)
+    const struct channel_config *ch, enum hook_kind kind, const char *why)
 {
-	size_t i = (size_t)(ch - gw->cfg->channels);
-	struct refusals *r =
-	    i < CONFIG_MAX_CHANNELS ? &refused_by_channel[i] : NULL;
+	size_t i = chan_index(gw, ch);
+	struct hooks_refusals *r =
+	    i < CONFIG_MAX_CHANNELS ? &gw->hooks.refused[i] : NULL;
 	int64_t now = mono_ms();
 	char scrub[200];
 
-	gw->hooks_forbidden++;
+	gw->hooks.forbidden++;
 	if (r != NULL) {
 		r->count++;
 		if (r->logged_ms == 0 || now - r->logged_ms >= REFUSED_LOG_MS) {
 			log_warn("hooks",
 			    "webhooks refused channel=%s kind=%s status=403 "
 			    "count=%llu remote=%s reason=\"%s\"",
-			    ch->name, kind, (unsigned long long)r->count,
+			    ch->name, hooks_kind_names[kind],
+			    (unsigned long long)r->count,
 			    req->remote[0] != '\0' ? req->remote : "-",
 			    log_text(why, scrub, sizeof(scrub)));
 			r->logged_ms = now;
 			r->count = 0;
 		}
 	}
-	observe(gw, ch->name, kind, req, 403);
+	observe(gw, i, kind, req, 403);
 	answer_text(req, 403, why);
 }
 
@@ -118,6 +147,7 @@ secret_ok(const struct channel_config *ch, const struct http_request *req)
 	return ok;
 }
 
+/* After the commit: the answer in the provider's form, or 503. */
 static void
 on_done(void *arg, const struct ingress_result *res)
 {
@@ -125,9 +155,10 @@ on_done(void *arg, const struct ingress_result *res)
 	struct provider_answer ans;
 	struct buf body;
 
-	if (res->status != 200) {
-		observe(h->gw, h->channel, h->kind, h->req, res->status);
-		answer_text(h->req, res->status,
+	if (ingress_http(res->status) != 200) {
+		observe(
+		    h->gw, h->chan, h->kind, h->req, ingress_http(res->status));
+		answer_text(h->req, ingress_http(res->status),
 		    "the message could not be stored; try again");
 		free(h);
 		return;
@@ -136,12 +167,18 @@ on_done(void *arg, const struct ingress_result *res)
 	memset(&ans, 0, sizeof(ans));
 	ans.status = 200;
 	ans.content_type = "text/plain";
-	if (strcmp(h->kind, "sms") == 0)
+	switch (h->kind) {
+	case HOOK_SMS:
 		h->ops->answer_sms(res->id, &ans, &body);
-	else if (strcmp(h->kind, "ussd") == 0)
+		break;
+	case HOOK_USSD:
 		h->ops->answer_ussd(
 		    res->screen ? res->screen : "", res->end, &ans, &body);
-	observe(h->gw, h->channel, h->kind, h->req, ans.status);
+		break;
+	case HOOK_STATUS:
+		break;
+	}
+	observe(h->gw, h->chan, h->kind, h->req, ans.status);
 	http_respond(h->req, ans.status, ans.content_type, body.data, body.len);
 	buf_free(&body);
 	free(h);
@@ -161,40 +198,44 @@ dlr_state(enum provider_dlr s)
 	}
 }
 
-void
-hooks_handle(struct gateway *gw, struct http_request *req,
-    const struct channel_config *ch, const char *kind)
+/* 1 when the provider decodes webhooks of kind. */
+static int
+has_kind(const struct provider_ops *ops, enum hook_kind kind)
 {
-	const struct provider_ops *ops = provider_for(ch->type);
-	struct provider_inbound in;
-	struct provider_status st;
-	struct buf reason;
-	struct hook *h;
-	const char *why = NULL, *url;
-	char scrub[200];
-	int rc, get_ok = ch->type == CHANNEL_KANNEL;
+	switch (kind) {
+	case HOOK_SMS:
+		return ops->decode_sms != NULL;
+	case HOOK_USSD:
+		return ops->decode_ussd != NULL;
+	case HOOK_STATUS:
+		return ops->decode_status != NULL;
+	}
+	return 0;
+}
 
-	/*
-	 * kind points into the request, which an answer frees: from here on
-	 * it is one of three static strings (the router allows no other).
-	 */
-	kind = strcmp(kind, "sms") == 0    ? "sms"
-	       : strcmp(kind, "ussd") == 0 ? "ussd"
-					   : "status";
-
-	if (ops == NULL || (strcmp(kind, "sms") == 0 && !ops->decode_sms) ||
-	    (strcmp(kind, "ussd") == 0 && !ops->decode_ussd) ||
-	    (strcmp(kind, "status") == 0 && !ops->decode_status)) {
+/*
+ * Checks what comes before decoding: the channel has such a webhook (404),
+ * the method is one the provider uses (405), and the request is
+ * authenticated (403). Returns 0 when it may be decoded, else -1 (req is
+ * answered).
+ */
+static int
+admit(struct gateway *gw, struct http_request *req,
+    const struct channel_config *ch, const struct provider_ops *ops,
+    enum hook_kind kind)
+{
+	if (ops == NULL || !has_kind(ops, kind)) {
 		answer_error(req, 404, "this channel has no such webhook");
-		return;
+		return -1;
 	}
 	if (strcmp(req->method, "POST") != 0 &&
-	    !(get_ok && strcmp(req->method, "GET") == 0)) {
-		observe(gw, ch->name, kind, req, 405);
+	    !(ops->webhook_get && strcmp(req->method, "GET") == 0)) {
+		observe(gw, chan_index(gw, ch), kind, req, 405);
 		http_respond_ex(req, 405, "text/plain",
-		    get_ok ? "Allow: GET, POST\r\n" : "Allow: POST\r\n",
+		    ops->webhook_get ? "Allow: GET, POST\r\n"
+				     : "Allow: POST\r\n",
 		    "method not allowed\n", 19);
-		return;
+		return -1;
 	}
 	/*
 	 * Closed by default: config refuses a channel that nothing
@@ -205,82 +246,143 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	    !ch->allow_unsigned) {
 		refuse(gw, req, ch, kind,
 		    "this channel does not authenticate webhooks");
-		return;
+		return -1;
 	}
 	if (ch->webhook_secret != NULL && !secret_ok(ch, req)) {
 		refuse(gw, req, ch, kind, "wrong or missing secret");
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Lets the provider decode req into dec. Returns 0 when there is a message
+ * for the ingress, else -1 with req answered: 200 with nothing to do, 403
+ * for a bad signature, 400 for a malformed request.
+ */
+static int
+decode(struct gateway *gw, struct http_request *req,
+    const struct channel_config *ch, const struct provider_ops *ops,
+    enum hook_kind kind, struct decoded *dec)
+{
+	struct buf reason;
+	const char *url;
+	char scrub[200];
+	enum provider_decode rc = DECODE_BAD;
 
 	buf_init(&reason, 512);
 	/* Signatures are checked against the configured URL, never Host. */
 	url = ch->public_url != NULL ? ch->public_url : gw->cfg->public_url;
-	if (strcmp(kind, "status") == 0) {
-		memset(&st, 0, sizeof(st));
-		rc = ops->decode_status(ch, req, url, &st, &reason);
-	} else {
-		memset(&in, 0, sizeof(in));
-		rc = strcmp(kind, "sms") == 0
-			 ? ops->decode_sms(ch, req, url, &in, &reason)
-			 : ops->decode_ussd(ch, req, url, &in, &reason);
+	switch (kind) {
+	case HOOK_SMS:
+		rc = ops->decode_sms(ch, req, url, &dec->in, &reason);
+		break;
+	case HOOK_USSD:
+		rc = ops->decode_ussd(ch, req, url, &dec->in, &reason);
+		break;
+	case HOOK_STATUS:
+		rc = ops->decode_status(ch, req, url, &dec->st, &reason);
+		break;
 	}
-	if (rc == DECODE_IGNORE) {
-		observe(gw, ch->name, kind, req, 200);
+	switch (rc) {
+	case DECODE_OK:
+		break;
+	case DECODE_IGNORE:
+		observe(gw, chan_index(gw, ch), kind, req, 200);
 		http_respond(req, 200, "text/plain", "", 0);
-		goto out;
-	}
-	if (rc == DECODE_FORBIDDEN) {
+		break;
+	case DECODE_FORBIDDEN:
 		refuse(gw, req, ch, kind,
 		    reason.len ? buf_cstr(&reason) : "forbidden");
-		goto out;
-	}
-	if (rc != DECODE_OK) {
-		gw->hooks_bad++;
+		break;
+	case DECODE_BAD:
+	default:
+		gw->hooks.bad++;
 		log_info("hooks",
-		    "webhook refused channel=%s kind=%s status=%d "
+		    "webhook refused channel=%s kind=%s status=400 "
 		    "reason=\"%s\"",
-		    ch->name, kind, -rc,
+		    ch->name, hooks_kind_names[kind],
 		    log_text(reason.len ? buf_cstr(&reason) : "-", scrub,
 			sizeof(scrub)));
-		observe(gw, ch->name, kind, req, 400);
+		observe(gw, chan_index(gw, ch), kind, req, 400);
 		answer_text(
 		    req, 400, reason.len ? buf_cstr(&reason) : "bad request");
-		goto out;
+		break;
 	}
+	buf_free(&reason);
+	return rc == DECODE_OK ? 0 : -1;
+}
 
-	h = xcalloc(1, sizeof(*h));
-	h->gw = gw;
-	h->req = req;
-	h->ops = ops;
-	h->channel = ch->name;
-	h->kind = strcmp(kind, "sms") == 0    ? "sms"
-		  : strcmp(kind, "ussd") == 0 ? "ussd"
-					      : "status";
-	if (strcmp(kind, "sms") == 0) {
-		struct ingress_sms m = {ch->name, in.from, in.text, in.id};
+/*
+ * Hands the decoded message to the ingress; h is answered from on_done
+ * after the commit, or here at once when the ingress refuses it.
+ */
+static void
+hand_over(
+    struct hook *h, const struct channel_config *ch, const struct decoded *dec)
+{
+	const struct provider_inbound *in = &dec->in;
+	const char *why = NULL;
+	int rc = INGRESS_BUSY;
 
-		rc = ingress_sms(gw, &m, on_done, h, &why);
-	} else if (strcmp(kind, "ussd") == 0) {
-		struct ingress_ussd u = {ch->name, in.from, in.session,
-		    in.service_code, in.ussd_text, in.ussd_cumulative};
+	switch (h->kind) {
+	case HOOK_SMS: {
+		struct ingress_sms m = {ch->name, in->from, in->text, in->id};
 
-		rc = ingress_ussd(gw, &u, on_done, h, &why);
-	} else {
-		rc = ingress_status(gw, ch->name, st.id,
-		    ch->type == CHANNEL_HTTP || ch->type == CHANNEL_KANNEL,
-		    dlr_state(st.state), st.error, on_done, h, &why);
+		rc = ingress_sms(h->gw, &m, on_done, h, &why);
+		break;
+	}
+	case HOOK_USSD: {
+		struct ingress_ussd u = {ch->name, in->from, in->session,
+		    in->service_code, in->ussd_text, in->ussd_cumulative};
+
+		rc = ingress_ussd(h->gw, &u, on_done, h, &why);
+		break;
+	}
+	case HOOK_STATUS: {
+		struct ingress_report r = {ch->name, dec->st.id,
+		    h->ops->dlr_by_own_id, dlr_state(dec->st.state),
+		    dec->st.error};
+
+		rc = ingress_status(h->gw, &r, on_done, h, &why);
+		break;
+	}
 	}
 	if (rc != 0) {
+		struct gateway *gw = h->gw;
+		struct http_request *req = h->req;
+		int status = ingress_http((enum ingress_status)rc);
+
+		if (rc == INGRESS_BAD)
+			gw->hooks.bad++;
+		observe(gw, h->chan, h->kind, req, status);
 		free(h);
-		if (rc == -400)
-			gw->hooks_bad++;
-		observe(gw, ch->name, kind, req, -rc);
-		answer_text(req, -rc, why ? why : "refused");
+		answer_text(req, status, why ? why : "refused");
 	}
-out:
-	if (strcmp(kind, "status") == 0)
-		provider_status_free(&st);
+}
+
+void
+hooks_handle(struct gateway *gw, struct http_request *req,
+    const struct channel_config *ch, enum hook_kind kind)
+{
+	const struct provider_ops *ops = provider_for(ch->type);
+	struct decoded dec;
+	struct hook *h;
+
+	if (admit(gw, req, ch, ops, kind) != 0)
+		return;
+	memset(&dec, 0, sizeof(dec));
+	if (decode(gw, req, ch, ops, kind, &dec) == 0) {
+		h = xcalloc(1, sizeof(*h));
+		h->gw = gw;
+		h->req = req;
+		h->ops = ops;
+		h->chan = chan_index(gw, ch);
+		h->kind = kind;
+		hand_over(h, ch, &dec);
+	}
+	if (kind == HOOK_STATUS)
+		provider_status_free(&dec.st);
 	else
-		provider_inbound_free(&in);
-	buf_free(&reason);
+		provider_inbound_free(&dec.in);
 }

@@ -1,16 +1,46 @@
 /*
- * hooks.h: the provider webhooks at /hooks/CHANNEL/KIND (hooks.c).
+ * hooks.h: the provider webhooks at /hooks/CHANNEL/KIND (hooks.c), the one
+ * place where what a provider sent becomes an HTTP answer: the provider's
+ * decoder (enum provider_decode) and the ingress (enum ingress_status)
+ * speak in their own terms, and this layer maps both onto statuses.
  */
 #ifndef BARAZA_HOOKS_H
 #define BARAZA_HOOKS_H
+
+#include <stdint.h>
 
 #include "gateway/config.h"
 #include "lib/http.h"
 
 struct gateway;
 
-/* Handles a webhook of kind "sms", "ussd" or "status" for channel ch. */
+/* The kinds of webhook, the last segment of the path. */
+enum hook_kind {
+	HOOK_SMS,    /* "sms": an inbound SMS */
+	HOOK_USSD,   /* "ussd": one USSD step */
+	HOOK_STATUS, /* "status": a delivery report */
+};
+#define HOOK_NKINDS 3
+
+/* Refusals (403) of one channel since its last log line. */
+struct hooks_refusals {
+	int64_t logged_ms; /* mono_ms() of the last line, 0: none yet */
+	uint64_t count;    /* refused since that line, not yet logged */
+};
+
+/* The webhooks' state, embedded in struct gateway (gw->hooks). */
+struct hooks {
+	uint64_t bad;       /* webhooks refused as malformed (400) */
+	uint64_t forbidden; /* webhooks refused as unauthenticated (403) */
+	struct hooks_refusals refused[CONFIG_MAX_CHANNELS]; /* by index in
+							       cfg->channels */
+};
+
+/* The names of the kinds as in the path, by enum hook_kind. */
+extern const char *const hooks_kind_names[HOOK_NKINDS];
+
+/* Handles a webhook of kind for channel ch (one of gw->cfg's channels). */
 void hooks_handle(struct gateway *, struct http_request *,
-    const struct channel_config *, const char *kind);
+    const struct channel_config *ch, enum hook_kind kind);
 
 #endif

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "gateway/dialog.h"
-#include "gateway/dispatch.h"
 #include "gateway/gateway.h"
 #include "gateway/ingress.h"
 #include "gateway/outq.h"
@@ -90,7 +89,7 @@ on_committed(void *arg, int ok)
 	struct job *j = arg;
 
 	if (!ok) {
-		j->res.status = 503;
+		j->res.status = INGRESS_BUSY;
 		j->res.id = 0;
 	}
 	if (j->cb != NULL)
@@ -210,9 +209,9 @@ static int
 flooded(struct gateway *gw, const char *phone)
 {
 	if (!ingress_flood_check(
-		&gw->flood, &gw->cfg->sender_limit, phone, now_ms()))
+		&gw->ingress.flood, &gw->cfg->sender_limit, phone, now_ms()))
 		return 0;
-	gw->flooded++;
+	gw->ingress.n.flooded++;
 	return 1;
 }
 
@@ -225,129 +224,170 @@ on_fetched(void *arg)
 	job_run(j);
 }
 
+/* The turn cannot begin: the caller hears at once that nothing was kept. */
+static void
+job_busy(struct job *j)
+{
+	j->res.status = INGRESS_BUSY;
+	if (j->cb != NULL)
+		j->cb(j->arg, &j->res);
+	j->cb = NULL;
+	job_free(j);
+}
+
+/*
+ * The flow waits on a fetch: the turn is undone (the message itself stays
+ * stored) and runs again when the answer is in, or at once with a failed
+ * answer when the fetch cannot start.
+ */
+static void
+job_fetch(struct job *j, struct dialog *d)
+{
+	struct gateway *gw = j->gw;
+
+	store_rollback_to(gw->store);
+	if (dialog_fetch(&gw->client, dialog_fetch_url(d),
+		dialog_fetch_timeout(d), &j->cache, on_fetched, j) != 0) {
+		dialog_cache_put(&j->cache, dialog_fetch_url(d), 0, NULL, 0);
+		dialog_free(d);
+		job_run(j);
+		return;
+	}
+	dialog_free(d);
+}
+
+/*
+ * The turn failed (rc is dialog_turn's, or 0 when the dialog's outcome
+ * is DIALOG_FAILED or DIALOG_FETCH). Input the dialog refuses, or a flow
+ * that fetches too often, will never succeed: the message is kept as
+ * "ignored", or answered with error_text for too many fetches. A store
+ * failure leaves it "received", handled again at start-up.
+ */
+static void
+job_hopeless(struct job *j, struct dialog *d, int rc)
+{
+	struct gateway *gw = j->gw;
+	int hopeless = rc != 0 || dialog_outcome(d) == DIALOG_FETCH;
+	struct outq_msg m = {.channel = j->channel,
+	    .phone = j->phone,
+	    .text = gw->cfg->error_text};
+
+	store_rollback_to(gw->store); /* and releases it */
+	if (rc == 0 && hopeless && j->id > 0) {
+		/* Too many fetches: a run-time failure, error_text. */
+		log_error("ingress", "a flow fetched too often id=%lld",
+		    (long long)j->id);
+		if (outq_enqueue(gw->store, &m, now_ms(), NULL) == 0)
+			mark(gw, j->id, MSG_HANDLED, 0);
+	} else if (hopeless && j->id > 0)
+		mark(gw, j->id, MSG_IGNORED, 0);
+	j->res.status = hopeless ? INGRESS_STORED : INGRESS_BUSY;
+	dialog_free(d);
+	if (j->kind == ENGINE_USSD) {
+		j->screen = xstrdup(gw->cfg->error_text);
+		j->res.screen = j->screen;
+		j->res.end = 1;
+	}
+	batch_defer(&gw->batch, on_committed, j);
+}
+
+/* An SMS's turn ran: the reply is queued and the message handled. */
+static int
+keep_sms(struct job *j, struct dialog *d)
+{
+	struct gateway *gw = j->gw;
+	struct outq_msg m = {.channel = j->channel,
+	    .phone = j->phone,
+	    .text = dialog_reply(d),
+	    .contact_id = dialog_contact(d)};
+	int rc = 0;
+
+	if (m.text != NULL)
+		rc = outq_enqueue(gw->store, &m, now_ms(), NULL);
+	if (rc == 0)
+		rc = mark(gw, j->id, MSG_HANDLED, dialog_contact(d));
+	return rc;
+}
+
+/*
+ * A USSD step ran: kept are the step (handled) and the screen shown
+ * (sent), which becomes the answer.
+ */
+static int
+keep_ussd(struct job *j, struct dialog *d)
+{
+	struct gateway *gw = j->gw;
+	const char *reply = dialog_reply(d);
+	struct store_msg_in step = {.channel = j->channel,
+	    .kind = MSG_USSD,
+	    .phone = j->phone,
+	    .text = j->text,
+	    .state = MSG_HANDLED};
+	struct store_msg_out screen = {.channel = j->channel,
+	    .kind = MSG_USSD,
+	    .contact_id = dialog_contact(d),
+	    .phone = j->phone,
+	    .text = reply ? reply : "",
+	    .state = MSG_SENT,
+	    .segments = 1};
+	int64_t tmp;
+	int rc;
+
+	rc = insert_inbound(gw, &step, &tmp) < 0 ? -1 : 0;
+	if (rc == 0)
+		rc = written(gw, store_msg_insert_outbound(
+				     gw->store, &screen, now_ms(), NULL));
+	j->screen = xstrdup(reply ? reply : "");
+	j->res.screen = j->screen;
+	j->res.end = dialog_ended(d);
+	return rc;
+}
+
 /*
  * Runs the flow for a job whose message is stored (SMS) or in hand (USSD),
- * in a savepoint of the turn's transaction, and queues the reply.
+ * in a savepoint of the turn's transaction, and queues the reply: the
+ * caller hears of it after the commit.
  */
 static void
 job_run(struct job *j)
 {
 	struct gateway *gw = j->gw;
-	struct dialog_env env;
-	struct dialog_input in;
+	struct dialog_env env = {.store = gw->store,
+	    .cfg = gw->cfg,
+	    .set = j->flows->set,
+	    .cache = &j->cache};
+	struct dialog_input in = {.kind = j->kind,
+	    .channel = j->channel,
+	    .phone = j->phone,
+	    .text = j->text,
+	    .ussd_session = j->session,
+	    .dialled = j->dialled,
+	    .ussd_max = j->ussd_max};
 	struct dialog *d = NULL;
-	const char *reply;
-	int64_t rid;
 	int rc;
 
 	if (batch_begin(&gw->batch) != 0 || store_savepoint(gw->store) != 0) {
-		j->res.status = 503;
-		if (j->cb != NULL)
-			j->cb(j->arg, &j->res);
-		j->cb = NULL;
-		job_free(j);
+		job_busy(j);
 		return;
 	}
-	memset(&env, 0, sizeof(env));
-	env.store = gw->store;
-	env.cfg = gw->cfg;
-	env.set = j->flows->set;
-	env.cache = &j->cache;
-	memset(&in, 0, sizeof(in));
-	in.kind = j->kind;
-	in.channel = j->channel;
-	in.phone = j->phone;
-	in.text = j->text;
-	in.ussd_session = j->session;
-	in.dialled = j->dialled;
-	in.ussd_max = j->ussd_max;
-
 	rc = dialog_turn(&env, &in, &d);
 	if (rc == 0 && dialog_outcome(d) == DIALOG_FETCH &&
 	    j->cache.n < nitems(j->cache.v)) {
-		/* Undo the turn; the message itself stays stored. */
-		store_rollback_to(gw->store);
-		if (dialog_fetch(&gw->client, dialog_fetch_url(d),
-			dialog_fetch_timeout(d), &j->cache, on_fetched,
-			j) != 0) {
-			dialog_cache_put(
-			    &j->cache, dialog_fetch_url(d), 0, NULL, 0);
-			dialog_free(d);
-			job_run(j);
-			return;
-		}
-		dialog_free(d);
+		job_fetch(j, d);
 		return;
 	}
 	if (rc != 0 || dialog_outcome(d) == DIALOG_FAILED ||
 	    dialog_outcome(d) == DIALOG_FETCH) {
-		/*
-		 * Input the dialog refuses, or a flow that fetches too often,
-		 * will never succeed: the message is kept as "ignored". A store
-		 * failure leaves it "received", handled again at start-up.
-		 */
-		int hopeless = rc != 0 || dialog_outcome(d) == DIALOG_FETCH;
-
-		store_rollback_to(gw->store); /* and releases it */
-		if (rc == 0 && hopeless && j->id > 0) {
-			/* Too many fetches: a run-time failure, error_text. */
-			log_error("ingress", "a flow fetched too often id=%lld",
-			    (long long)j->id);
-			if (outq_enqueue(gw->store, j->channel, j->phone, 0,
-				gw->cfg->error_text, 0, 0, now_ms(), &rid) == 0)
-				mark(gw, j->id, MSG_HANDLED, 0);
-		} else if (hopeless && j->id > 0)
-			mark(gw, j->id, MSG_IGNORED, 0);
-		j->res.status = hopeless ? 200 : 503;
-		dialog_free(d);
-		if (j->kind == ENGINE_USSD) {
-			j->screen = xstrdup(gw->cfg->error_text);
-			j->res.screen = j->screen;
-			j->res.end = 1;
-		}
-		batch_defer(&gw->batch, on_committed, j);
+		job_hopeless(j, d, rc);
 		return;
 	}
-	reply = dialog_reply(d);
-	rc = 0;
-	if (j->kind == ENGINE_SMS) {
-		if (reply != NULL)
-			rc = outq_enqueue(gw->store, j->channel, j->phone,
-			    dialog_contact(d), reply, 0, 0, now_ms(), &rid);
-		if (rc == 0)
-			rc = mark(gw, j->id, MSG_HANDLED, dialog_contact(d));
-	} else {
-		/* Kept: the step (handled) and the screen shown (sent). */
-		struct store_msg_in step = {.channel = j->channel,
-		    .kind = MSG_USSD,
-		    .phone = j->phone,
-		    .text = j->text,
-		    .state = MSG_HANDLED};
-		struct store_msg_out screen = {.channel = j->channel,
-		    .kind = MSG_USSD,
-		    .contact_id = dialog_contact(d),
-		    .phone = j->phone,
-		    .text = reply ? reply : "",
-		    .state = MSG_SENT,
-		    .segments = 1};
-		int64_t tmp;
-
-		rc = insert_inbound(gw, &step, &tmp) < 0 ? -1 : 0;
-		if (rc == 0)
-			rc = written(gw, store_msg_insert_outbound(gw->store,
-					     &screen, now_ms(), NULL));
-		j->screen = xstrdup(reply ? reply : "");
-		j->res.screen = j->screen;
-		j->res.end = dialog_ended(d);
-	}
+	rc = j->kind == ENGINE_SMS ? keep_sms(j, d) : keep_ussd(j, d);
 	if (rc != 0) {
 		store_rollback_to(gw->store);
-		j->res.status = 503;
+		j->res.status = INGRESS_BUSY;
 	} else {
 		store_release(gw->store);
-		j->res.status = 200;
-		if (j->kind == ENGINE_SMS && reply != NULL)
-			dispatch_kick(gw->dispatch);
+		j->res.status = INGRESS_STORED;
 	}
 	dialog_free(d);
 	batch_defer(&gw->batch, on_committed, j);
@@ -366,15 +406,15 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	if (phone_normalize(
 		m->from, gw->cfg->country_code, phone, sizeof(phone)) != 0) {
 		*reason = "the sender is not a phone number";
-		return -400;
+		return INGRESS_BAD;
 	}
 	if (m->text == NULL || strlen(m->text) > DIALOG_MAX_INPUT) {
 		*reason = "the text is missing or too long";
-		return -400;
+		return INGRESS_BAD;
 	}
 	if (batch_begin(&gw->batch) != 0) {
 		*reason = "the store is not available";
-		return -503;
+		return INGRESS_BUSY;
 	}
 	j = job_new(gw, ENGINE_SMS, m->channel, phone, m->text);
 	j->cb = cb;
@@ -387,25 +427,24 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	in.provider_id = m->provider_id;
 	rc = insert_inbound(gw, &in, &id);
 	if (rc < 0) {
-		j->res.status = 503;
+		j->res.status = INGRESS_BUSY;
 		batch_defer(&gw->batch, on_committed, j);
 		return 0;
 	}
 	if (rc == 0) {
 		/* A provider's retry: stored already, nothing runs twice. */
 		j->res.id = id;
-		j->res.status = 200;
-		j->res.duplicate = 1;
-		gw->duplicates++;
+		j->res.status = INGRESS_DUPLICATE;
+		gw->ingress.n.duplicates++;
 		batch_defer(&gw->batch, on_committed, j);
 		return 0;
 	}
 	j->id = id;
 	j->res.id = id;
-	gw->received++;
+	gw->ingress.n.received++;
 	if (flooded(gw, phone)) {
 		mark(gw, id, MSG_IGNORED, 0);
-		j->res.status = 200;
+		j->res.status = INGRESS_STORED;
 		batch_defer(&gw->batch, on_committed, j);
 		return 0;
 	}
@@ -419,7 +458,7 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 		ack->gw = gw;
 		ack->cb = cb;
 		ack->arg = arg;
-		ack->res.status = 200;
+		ack->res.status = INGRESS_STORED;
 		ack->res.id = id;
 		ack->flows = flows_ref(gw);
 		batch_defer(&gw->batch, on_committed, ack);
@@ -495,13 +534,13 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 	if (phone_normalize(
 		u->from, gw->cfg->country_code, phone, sizeof(phone)) != 0) {
 		*reason = "the caller is not a phone number";
-		return -400;
+		return INGRESS_BAD;
 	}
 	if (u->session == NULL || *u->session == '\0' || u->code == NULL ||
 	    strlen(text) > DIALOG_MAX_INPUT || strlen(u->session) > 128 ||
 	    strlen(u->code) > 64) {
 		*reason = "the session or service code is missing or too long";
-		return -400;
+		return INGRESS_BAD;
 	}
 	j = job_new(gw, ENGINE_USSD, u->channel, phone, NULL);
 	j->session = xstrdup(u->session);
@@ -513,14 +552,14 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 		 * session id (refused by the dialog) leaves the owner's text
 		 * alone. Full, the least recently used session is forgotten.
 		 */
-		strmap_expire(&gw->ussd_seen, stale_seen, &now);
+		strmap_expire(&gw->ingress.ussd_seen, stale_seen, &now);
 		key =
 		    xasprintf("%s\x1f%s\x1f%s", u->channel, u->session, phone);
-		seen = strmap_get(&gw->ussd_seen, key);
+		seen = strmap_get(&gw->ingress.ussd_seen, key);
 		input = ingress_ussd_input(seen ? seen->text : NULL, text);
 		if (seen == NULL) {
 			seen = xcalloc(1, sizeof(*seen));
-			strmap_put(&gw->ussd_seen, key, seen);
+			strmap_put(&gw->ingress.ussd_seen, key, seen);
 		}
 		free(seen->text);
 		seen->text = xstrdup(text);
@@ -532,7 +571,7 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 	}
 	free(j->text);
 	j->text = xstrdup(input);
-	gw->ussd_steps++;
+	gw->ingress.n.ussd_steps++;
 	job_run(j);
 	return 0;
 }
@@ -542,52 +581,50 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
  * decimal message id; anything else matches no message).
  */
 static int
-report(struct gateway *gw, const char *channel, const char *id, int by_own_id,
-    enum msg_state state, const char *error)
+report(struct gateway *gw, const struct ingress_report *r)
 {
 	long long own;
 	char *end;
 
-	if (!by_own_id)
-		return store_queue_report(
-		    gw->store, channel, id, 0, state, error, now_ms());
-	own = strtoll(id, &end, 10);
+	if (!r->by_own_id)
+		return store_queue_report(gw->store, r->channel, r->id, 0,
+		    r->state, r->error, now_ms());
+	own = strtoll(r->id, &end, 10);
 	if (*end != '\0' || own <= 0)
 		return STORE_NOTFOUND;
 	return store_queue_report(
-	    gw->store, channel, NULL, own, state, error, now_ms());
+	    gw->store, r->channel, NULL, own, r->state, r->error, now_ms());
 }
 
 /* A status report's job: only the commit's answer. */
 int
-ingress_status(struct gateway *gw, const char *channel, const char *id,
-    int by_own_id, enum msg_state state, const char *error, ingress_cb cb,
-    void *arg, const char **reason)
+ingress_status(struct gateway *gw, const struct ingress_report *r,
+    ingress_cb cb, void *arg, const char **reason)
 {
 	struct job *j;
 	int rc;
 
-	if (id == NULL || *id == '\0' || strlen(id) > 128) {
+	if (r->id == NULL || *r->id == '\0' || strlen(r->id) > 128) {
 		*reason = "the message id is missing";
-		return -400;
+		return INGRESS_BAD;
 	}
 	if (batch_begin(&gw->batch) != 0) {
 		*reason = "the store is not available";
-		return -503;
+		return INGRESS_BUSY;
 	}
-	rc = report(gw, channel, id, by_own_id, state, error);
+	rc = report(gw, r);
 	if (rc == STORE_NOTFOUND)
 		log_debug("ingress",
 		    "delivery report for an unknown message "
 		    "channel=%s id=%s",
-		    channel, id);
+		    r->channel, r->id);
 	j = xcalloc(1, sizeof(*j));
 	j->gw = gw;
 	j->cb = cb;
 	j->arg = arg;
 	j->flows = flows_ref(gw);
-	j->res.status = rc < 0 ? 503 : 200;
-	gw->reports++;
+	j->res.status = rc < 0 ? INGRESS_BUSY : INGRESS_STORED;
+	gw->ingress.n.reports++;
 	batch_defer(&gw->batch, on_committed, j);
 	return 0;
 }
@@ -631,15 +668,16 @@ ingress_recover(struct gateway *gw)
 }
 
 void
-ingress_init(struct gateway *gw)
+ingress_init(struct ingress *in)
 {
-	ingress_flood_init(&gw->flood, INGRESS_FLOOD_MAX);
-	strmap_init(&gw->ussd_seen, INGRESS_USSD_MAX, free_seen);
+	ingress_flood_init(&in->flood, INGRESS_FLOOD_MAX);
+	strmap_init(&in->ussd_seen, INGRESS_USSD_MAX, free_seen);
+	memset(&in->n, 0, sizeof(in->n));
 }
 
 void
-ingress_free(struct gateway *gw)
+ingress_free(struct ingress *in)
 {
-	ingress_flood_free(&gw->flood);
-	strmap_free(&gw->ussd_seen);
+	ingress_flood_free(&in->flood);
+	strmap_free(&in->ussd_seen);
 }

@@ -36,17 +36,48 @@ struct ingress_flood {
 };
 
 /*
- * The outcome for the caller, after the commit. status is 200 (stored,
- * or a duplicate already stored), 503 (the store failed: nothing was
- * kept, the provider should retry). id is the stored message's id (0 when
+ * What became of an inbound message, in the ingress's own words; the
+ * webhook layer (hooks.c) alone turns them into HTTP answers, a modem
+ * (modems.c) into whether the phone may delete the message.
+ */
+enum ingress_status {
+	INGRESS_STORED = 0,    /* kept and committed (a USSD step handled, a
+				  delivery report recorded or for an unknown
+				  message) */
+	INGRESS_DUPLICATE = 1, /* an SMS stored before (a provider's retry):
+				  committed already, nothing ran again */
+	INGRESS_BAD = -1,      /* refused at once, never worth a retry: not a
+				  phone number, text missing or too long */
+	INGRESS_BUSY = -2,     /* the store cannot begin or failed: nothing
+				  was kept, the sender should retry */
+};
+
+/*
+ * The outcome for the caller, after the commit: status is INGRESS_STORED,
+ * INGRESS_DUPLICATE or INGRESS_BUSY. id is the stored message's id (0 when
  * none). For USSD, screen is the text to show and end says END or CON.
  */
 struct ingress_result {
-	int status;
+	enum ingress_status status;
 	int64_t id;
 	const char *screen; /* USSD: owned by the ingress */
 	int end;            /* USSD */
-	int duplicate;      /* SMS: already stored before */
+};
+
+/* What the ingress counts, for metrics. */
+struct ingress_counters {
+	uint64_t received;   /* inbound SMS stored */
+	uint64_t duplicates; /* provider retries dropped */
+	uint64_t flooded;    /* stored, not answered */
+	uint64_t ussd_steps; /* USSD requests */
+	uint64_t reports;    /* delivery reports */
+};
+
+/* The ingress's state, embedded in struct gateway (gw->ingress). */
+struct ingress {
+	struct ingress_flood flood; /* the flood guard's windows */
+	struct strmap ussd_seen;    /* AT USSD texts by session */
+	struct ingress_counters n;  /* for metrics */
 };
 
 typedef void (*ingress_cb)(void *arg, const struct ingress_result *);
@@ -70,9 +101,9 @@ struct ingress_ussd {
 };
 
 /*
- * Each returns 0 when cb will be called (after the commit), or a negative
- * value with *reason set (a static string) when the input is refused at
- * once: -400 (bad number, text too long...), -503 (the store cannot begin).
+ * Each returns 0 when cb will be called (after the commit), or, with
+ * *reason set (a static string), INGRESS_BAD or INGRESS_BUSY when the
+ * input is refused at once (cb is then never called).
  */
 int ingress_sms(struct gateway *, const struct ingress_sms *, ingress_cb,
     void *, const char **reason);
@@ -82,11 +113,18 @@ int ingress_ussd(struct gateway *, const struct ingress_ussd *, ingress_cb,
 /*
  * A delivery report: the outbound message whose id is the provider's id
  * (or, by_own_id, ours in decimal) becomes state (sent, delivered or
- * failed) with error (may be NULL), unless its state is final already.
+ * failed) with error, unless its state is final already.
  */
-int ingress_status(struct gateway *, const char *channel, const char *id,
-    int by_own_id, enum msg_state state, const char *error, ingress_cb, void *,
-    const char **reason);
+struct ingress_report {
+	const char *channel; /* channel name */
+	const char *id;      /* the message's id as the report names it */
+	int by_own_id;       /* 1: id is ours, else the provider's */
+	enum msg_state state;
+	const char *error; /* the provider's reason, or NULL */
+};
+
+int ingress_status(struct gateway *, const struct ingress_report *, ingress_cb,
+    void *, const char **reason);
 
 /* Start-up: handles inbound messages stored but not handled (a crash). */
 void ingress_recover(struct gateway *);
@@ -102,9 +140,9 @@ void ingress_flood_free(struct ingress_flood *);
 int ingress_flood_check(struct ingress_flood *, const struct rate *lim,
     const char *phone, int64_t now);
 
-/* Sets up and tears down the ingress state of gw. */
-void ingress_init(struct gateway *);
-void ingress_free(struct gateway *);
+/* Sets up and tears down the ingress's state. */
+void ingress_init(struct ingress *);
+void ingress_free(struct ingress *);
 
 /*
  * Africa's Talking's cumulative USSD text: the new input is what follows

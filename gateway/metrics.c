@@ -25,9 +25,14 @@ static const double hook_bounds[NBUCKETS] = {
 const double metrics_res_bounds[METRICS_RES_BUCKETS] = {
     3600, 14400, 86400, 259200, 604800, 1209600, 2592000, 7776000};
 
-/* Webhook kinds; index NKINDS is "other". */
-#define NKINDS 3
-static const char *const kinds[NKINDS + 1] = {"sms", "ussd", "status", "other"};
+/* Webhook kinds by enum hook_kind; index NKINDS is "other". */
+#define NKINDS HOOK_NKINDS
+static const char *const kinds[NKINDS + 1] = {
+    [HOOK_SMS] = "sms",
+    [HOOK_USSD] = "ussd",
+    [HOOK_STATUS] = "status",
+    [NKINDS] = "other",
+};
 
 /* Latencies of one channel and kind. */
 struct hook_hist {
@@ -458,19 +463,6 @@ metrics_free(struct gateway *gw)
 	gw->metrics = NULL;
 }
 
-static int
-channel_index(const struct gateway *gw, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name != NULL && gw->cfg != NULL && i < gw->cfg->nchannels &&
-		    i < CONFIG_MAX_CHANNELS;
-	     i++)
-		if (strcmp(gw->cfg->channels[i].name, name) == 0)
-			return (int)i;
-	return CONFIG_MAX_CHANNELS;
-}
-
 static const char *
 channel_name(const struct gateway *gw, int i)
 {
@@ -481,17 +473,19 @@ channel_name(const struct gateway *gw, int i)
 }
 
 void
-metrics_observe_webhook(struct gateway *gw, const char *channel,
-    const char *kind, int status, double seconds)
+metrics_observe_webhook(struct gateway *gw, size_t chan, enum hook_kind kind,
+    int status, double seconds)
 {
 	struct metrics *m = metrics_get(gw);
 	struct hook_hist *h;
-	int ci = channel_index(gw, channel), ki;
+	int ci = CONFIG_MAX_CHANNELS, ki = NKINDS;
 	size_t i;
 
-	for (ki = 0; ki < NKINDS; ki++)
-		if (kind != NULL && strcmp(kinds[ki], kind) == 0)
-			break;
+	if (gw->cfg != NULL && chan < gw->cfg->nchannels &&
+	    chan < CONFIG_MAX_CHANNELS)
+		ci = (int)chan;
+	if ((unsigned)kind < NKINDS)
+		ki = (int)kind;
 	if (!(seconds >= 0)) /* also NaN */
 		seconds = 0;
 	h = &m->hist[ci][ki];
@@ -683,8 +677,8 @@ static int
 get_reloads(const struct render_ctx *x, size_t ch, struct mvalue *v)
 {
 	(void)ch;
-	set_u(&v[0], x->gw->reloads);
-	set_u(&v[1], x->gw->reload_failures);
+	set_u(&v[0], x->gw->serve.reloads);
+	set_u(&v[1], x->gw->serve.reload_failures);
 	return 0;
 }
 
@@ -707,12 +701,14 @@ get_rollbacks(const struct render_ctx *x, size_t ch, struct mvalue *v)
 static int
 get_inbound(const struct render_ctx *x, size_t ch, struct mvalue *v)
 {
+	const struct ingress_counters *n = &x->gw->ingress.n;
+
 	(void)ch;
-	set_u(&v[0], x->gw->received);
-	set_u(&v[1], x->gw->ussd_steps);
-	set_u(&v[2], x->gw->reports);
-	set_u(&v[3], x->gw->duplicates);
-	set_u(&v[4], x->gw->flooded);
+	set_u(&v[0], n->received);
+	set_u(&v[1], n->ussd_steps);
+	set_u(&v[2], n->reports);
+	set_u(&v[3], n->duplicates);
+	set_u(&v[4], n->flooded);
 	return 0;
 }
 
@@ -720,7 +716,7 @@ static int
 get_evicted(const struct render_ctx *x, size_t ch, struct mvalue *v)
 {
 	(void)ch;
-	set_u(v, x->gw->flood.map.evicted);
+	set_u(v, x->gw->ingress.flood.map.evicted);
 	return 0;
 }
 
@@ -728,8 +724,8 @@ static int
 get_refused(const struct render_ctx *x, size_t ch, struct mvalue *v)
 {
 	(void)ch;
-	set_u(&v[0], x->gw->hooks_bad);
-	set_u(&v[1], x->gw->hooks_forbidden);
+	set_u(&v[0], x->gw->hooks.bad);
+	set_u(&v[1], x->gw->hooks.forbidden);
 	return 0;
 }
 
@@ -782,20 +778,20 @@ get_provider_inflight(const struct render_ctx *x, size_t ch, struct mvalue *v)
 }
 
 /* The heartbeat state of modem channel ch, or NULL when none came. */
-static const struct gateway_modem *
+static const struct modems_beat *
 heartbeat(const struct render_ctx *x, size_t ch)
 {
 	if (ch >= CONFIG_MAX_CHANNELS ||
 	    x->gw->cfg->channels[ch].type != CHANNEL_GAMMU ||
-	    !x->gw->modems[ch].known)
+	    !x->gw->modems.beat[ch].known)
 		return NULL;
-	return &x->gw->modems[ch];
+	return &x->gw->modems.beat[ch];
 }
 
 static int
 get_modem_signal(const struct render_ctx *x, size_t ch, struct mvalue *v)
 {
-	const struct gateway_modem *m = heartbeat(x, ch);
+	const struct modems_beat *m = heartbeat(x, ch);
 
 	if (m == NULL)
 		return -1;
@@ -807,7 +803,7 @@ get_modem_signal(const struct render_ctx *x, size_t ch, struct mvalue *v)
 static int
 get_modem_up(const struct render_ctx *x, size_t ch, struct mvalue *v)
 {
-	const struct gateway_modem *m = heartbeat(x, ch);
+	const struct modems_beat *m = heartbeat(x, ch);
 
 	if (m == NULL)
 		return -1;

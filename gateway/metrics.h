@@ -4,9 +4,9 @@
  * a person (`baraza stats`, which reads the store and works whether or not
  * serve runs).
  *
- * The figures come from three places: counters the running gateway keeps
- * (struct gateway, the dispatcher, the HTTP server, the batch, and the
- * webhook latencies recorded here), and GROUP BY queries on the store
+ * The figures come from three places: counters the running gateway's
+ * modules keep (serve, ingress, webhooks, modems, the dispatcher, the HTTP
+ * server, the batch, and the webhook latencies recorded here), and GROUP BY queries on the store
  * (messages by channel, direction and state; reports; sessions). The
  * queries are cached for METRICS_CACHE_MS, so frequent scrapes cost one
  * query set per period.
@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "gateway/config.h"
+#include "gateway/hooks.h"
 #include "gateway/store.h"
 #include "lib/util.h"
 
@@ -70,14 +71,15 @@ int metrics_collect(struct store *, int64_t now, struct metrics_counts *out);
 void metrics_counts_free(struct metrics_counts *);
 
 /*
- * Records one answered webhook of channel (a configured channel's name)
- * and kind ("sms", "ussd" or "status") with its HTTP status and the
- * seconds from its first byte to the answer. Allocates gw->metrics on
- * first use (metrics_free releases it). Unknown channels or kinds, and
- * pairs beyond the table's limits, are counted under "other".
+ * Records one answered webhook of the channel at index chan in
+ * gw->cfg->channels and of kind, with its HTTP status and the seconds
+ * from its first byte to the answer. Allocates gw->metrics on first use
+ * (metrics_free releases it). An index past the channels or a kind past
+ * HOOK_NKINDS, and pairs beyond the table's limits, are counted under
+ * "other".
  */
-void metrics_observe_webhook(struct gateway *, const char *channel,
-    const char *kind, int status, double seconds);
+void metrics_observe_webhook(struct gateway *, size_t chan, enum hook_kind kind,
+    int status, double seconds);
 
 /*
  * Appends the whole exposition to out (the caller owns out; its max should

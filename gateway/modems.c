@@ -3,9 +3,10 @@
  * channel gets a supervisor (modem/supervisor.c) that runs its worker
  * process; this file connects it to the rest of the gateway: inbound
  * messages go through ingress (and are deleted from the phone only after
- * their commit), the dispatcher sends the channel's queue through it, and
- * its state feeds the dispatcher (a down modem's queue waits or goes to the
- * fallback channel) and the metrics.
+ * their commit), the dispatcher sends the channel's queue through it (its
+ * struct channel_ops, channel.h), and its state feeds the dispatcher (a
+ * down modem's queue waits or goes to the fallback channel) and the
+ * metrics (gw->modems.beat).
  *
  * The modem's state is also kept in the store (table modem_state, one row
  * per channel) for `baraza stats`, which runs in another process: up/down,
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/channel.h"
 #include "gateway/dispatch.h"
 #include "gateway/gateway.h"
 #include "gateway/ingress.h"
@@ -37,12 +39,12 @@ struct modem {
 	const struct channel_config *cc;
 	size_t index; /* in cfg->channels */
 	struct modem_supervisor *sup;
-	uv_timer_t flush; /* writes a pending small change later */
-	int refs;         /* the modem list, pending acks, the timer */
+	struct channel *chan;     /* the dispatcher's channel, or NULL */
+	struct modems_beat *beat; /* up and signal: gw->modems.beat[index] */
+	uv_timer_t flush;         /* writes a pending small change later */
+	int refs;                 /* the modem list, pending acks, the timer */
 
-	/* The state as kept in the store. */
-	int up;             /* the modem answers */
-	int signal;         /* percent */
+	/* The rest of the state as kept in the store. */
 	char *network;      /* "home", ..., or NULL */
 	char *balance;      /* last balance answer, or NULL */
 	int64_t balance_at; /* its wall time in ms, or 0 */
@@ -155,8 +157,8 @@ state_write(struct modem *m)
 	}
 	memset(&row, 0, sizeof(row));
 	row.channel = m->cc->name;
-	row.up = m->up;
-	row.signal = m->signal;
+	row.up = m->beat->up;
+	row.signal = (int)m->beat->signal;
 	row.network = m->network;
 	row.balance = m->balance;
 	row.balance_at = m->balance_at;
@@ -169,7 +171,7 @@ state_write(struct modem *m)
 		    m->cc->name, store_errmsg(m->gw->store));
 	m->write_failed = 0;
 	m->dirty = 0;
-	m->written_signal = m->signal;
+	m->written_signal = (int)m->beat->signal;
 	m->written_at = mono_ms();
 }
 
@@ -202,8 +204,10 @@ on_committed(void *arg, const struct ingress_result *res)
 {
 	struct pending_ack *p = arg;
 
-	/* Only a durable message may leave the phone. */
-	if (res->status == 200 && p->m->sup != NULL)
+	/* Only a durable message (or one stored before) may leave the phone. */
+	if ((res->status == INGRESS_STORED ||
+		res->status == INGRESS_DUPLICATE) &&
+	    p->m->sup != NULL)
 		modem_ack(p->m->sup, p->id);
 	modem_unref(p->m);
 	free(p);
@@ -230,7 +234,7 @@ on_inbound(
 	p->id = in->id;
 	m->refs++;
 	rc = ingress_sms(m->gw, &sms, on_committed, p, &why);
-	if (rc == -400) {
+	if (rc == INGRESS_BAD) {
 		/*
 		 * A sender that is no phone number (a network's name) can
 		 * never be answered: drop it from the phone, after a log line.
@@ -252,9 +256,11 @@ on_sent(struct modem_supervisor *sup, int64_t msg_id, enum modem_outcome oc,
     const char *error, void *arg)
 {
 	struct modem *m = arg;
-	enum provider_outcome po = oc == MODEM_OK         ? PROVIDER_OK
-				   : oc == MODEM_TEMPFAIL ? PROVIDER_TEMPFAIL
-							  : PROVIDER_PERMFAIL;
+	/* The supervisor keeps only the id: the dispatcher reads the rest. */
+	struct channel_msg msg = {.id = msg_id, .attempts = -1};
+	enum send_outcome so = oc == MODEM_OK         ? SEND_OK
+			       : oc == MODEM_TEMPFAIL ? SEND_TEMPFAIL
+						      : SEND_PERMFAIL;
 
 	(void)sup;
 	if (oc != MODEM_OK) {
@@ -263,36 +269,35 @@ on_sent(struct modem_supervisor *sup, int64_t msg_id, enum modem_outcome oc,
 		    MODEMS_MAX_TEXT);
 		state_write(m);
 	}
-	dispatch_done(m->gw->dispatch, m->cc->name, msg_id, po, NULL, error);
+	if (m->chan != NULL)
+		dispatch_done(m->chan, &msg, so, NULL, error);
 }
 
 static void
 on_state(struct modem_supervisor *sup, int up, int signal, void *arg)
 {
 	struct modem *m = arg;
-	struct gateway_modem *gm = &m->gw->modems[m->index];
+	struct modems_beat *b = m->beat;
 	const char *net = modem_supervisor_network(sup);
 	int step, changed;
 
-	if (!gm->known || gm->up != up)
+	if (!b->known || b->up != up)
 		log_info("modem", "modem %s channel=%s signal=%d",
 		    up ? "up" : "down", m->cc->name, signal);
 	step = signal - m->written_signal;
 	if (step < 0)
 		step = -step;
 	changed =
-	    m->up != up || m->written_at == 0 || step >= MODEMS_SIGNAL_STEP;
-	m->up = up;
-	m->signal = signal;
+	    b->up != up || m->written_at == 0 || step >= MODEMS_SIGNAL_STEP;
+	b->known = 1;
+	b->up = up;
+	b->signal = signal;
 	if (net != NULL && (m->network == NULL || strcmp(net, m->network) != 0))
 		set_str(&m->network, net, MODEMS_MAX_NETWORK);
 	if (changed)
 		state_write(m);
 	else
 		state_write_soon(m);
-	gm->known = 1;
-	gm->up = up;
-	gm->signal = signal;
 	dispatch_set_up(m->gw->dispatch, m->cc->name, up);
 }
 
@@ -317,7 +322,7 @@ on_restart(struct modem_supervisor *sup, const char *why, void *arg)
 
 	(void)sup;
 	m->restarts++;
-	m->up = 0;
+	m->beat->up = 0;
 	set_str(&m->last_error, why, MODEMS_MAX_TEXT);
 	state_write(m);
 }
@@ -332,13 +337,25 @@ on_error(struct modem_supervisor *sup, const char *error, void *arg)
 	state_write(m);
 }
 
-static int
-send_cb(void *arg, int64_t id, const char *to, const char *text)
+/*
+ * The channel's send: the supervisor takes the message (on_sent ends it),
+ * or the modem is down or its queue full and it ends TEMPFAIL now.
+ */
+static void
+modem_chan_send(struct channel *ch, const struct channel_msg *msg)
 {
-	struct modem *m = arg;
+	struct modem *m = ch->arg;
 
-	return modem_send(m->sup, id, to, text, 0) == 0 ? 0 : -1;
+	if (m->sup == NULL ||
+	    modem_send(m->sup, msg->id, msg->to, msg->text, 0) != 0)
+		dispatch_done(ch, msg, SEND_TEMPFAIL, NULL, "channel down");
 }
+
+static const struct channel_ops modem_chan_ops = {
+    .name = "modem",
+    .send = modem_chan_send,
+    .close = NULL, /* the modem is this file's: modems_stop ends it */
+};
 
 void
 modems_start(struct gateway *gw)
@@ -346,7 +363,7 @@ modems_start(struct gateway *gw)
 	const struct config *cfg = gw->cfg;
 	size_t i;
 
-	gw->modem_list = xcalloc(cfg->nchannels + 1, sizeof(*gw->modem_list));
+	gw->modems.list = xcalloc(cfg->nchannels + 1, sizeof(*gw->modems.list));
 	for (i = 0; i < cfg->nchannels; i++) {
 		const struct channel_config *cc = &cfg->channels[i];
 		struct modem_callbacks cb;
@@ -358,6 +375,7 @@ modems_start(struct gateway *gw)
 		m->gw = gw;
 		m->cc = cc;
 		m->index = i;
+		m->beat = &gw->modems.beat[i];
 		m->refs = 1;
 		state_load(m);
 		memset(&cb, 0, sizeof(cb));
@@ -379,8 +397,9 @@ modems_start(struct gateway *gw)
 		uv_timer_init(gw->loop, &m->flush);
 		m->flush.data = m;
 		m->refs++; /* the timer, until its close callback */
-		dispatch_set_sender(gw->dispatch, cc->name, send_cb, m);
-		gw->modem_list[gw->nmodems++] = m;
+		m->chan = dispatch_attach(
+		    gw->dispatch, cc->name, &modem_chan_ops, m, 0);
+		gw->modems.list[gw->modems.n++] = m;
 	}
 }
 
@@ -390,10 +409,10 @@ modems_counters(
 {
 	size_t i;
 
-	for (i = 0; i < gw->nmodems; i++)
-		if (gw->modem_list[i]->index == index) {
-			*failures = gw->modem_list[i]->failures;
-			*restarts = gw->modem_list[i]->restarts;
+	for (i = 0; i < gw->modems.n; i++)
+		if (gw->modems.list[i]->index == index) {
+			*failures = gw->modems.list[i]->failures;
+			*restarts = gw->modems.list[i]->restarts;
 			return 0;
 		}
 	return -1;
@@ -405,18 +424,23 @@ modems_stop(struct gateway *gw)
 	struct modem *m;
 	size_t i;
 
-	for (i = 0; i < gw->nmodems; i++) {
-		m = gw->modem_list[i];
+	for (i = 0; i < gw->modems.n; i++) {
+		m = gw->modems.list[i];
 		modem_supervisor_stop(m->sup);
 		m->sup = NULL;
+		/* Nothing more goes to the modem, which is freed below. */
+		if (m->chan != NULL)
+			dispatch_attach(
+			    gw->dispatch, m->cc->name, NULL, NULL, 0);
+		m->chan = NULL;
 		/* The row says the modem is down while no gateway runs it. */
-		m->up = 0;
+		m->beat->up = 0;
 		state_write(m);
 		uv_timer_stop(&m->flush);
 		uv_close((uv_handle_t *)&m->flush, on_flush_close);
 		modem_unref(m);
 	}
-	free(gw->modem_list);
-	gw->modem_list = NULL;
-	gw->nmodems = 0;
+	free(gw->modems.list);
+	gw->modems.list = NULL;
+	gw->modems.n = 0;
 }

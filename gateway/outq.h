@@ -20,15 +20,33 @@
 
 #define OUTQ_MAX_TEXT 4096 /* bytes in one outbound text */
 
+/* One SMS to queue (all borrowed for the call). */
+struct outq_msg {
+	const char *channel;  /* a configured channel's name */
+	const char *phone;    /* E.164 */
+	const char *text;     /* UTF-8, at most OUTQ_MAX_TEXT bytes */
+	int64_t contact_id;   /* the contact it is for, or 0 */
+	int64_t broadcast_id; /* the broadcast it belongs to, or 0 */
+	int64_t not_before;   /* due at this wall time in ms; 0: now */
+};
+
 /*
- * Queues one SMS for channel to phone (E.164), due at not_before (ms; 0
- * means now), in the caller's transaction. contact_id and broadcast_id may
- * be 0. The segment count is worked out here (GSM 03.38). Sets *id when id
- * is not NULL. Returns 0, STORE_EINVAL for a text over OUTQ_MAX_TEXT
- * bytes, or STORE_ERR.
+ * Queues m in the caller's transaction at time now (ms). The segment count
+ * is worked out here (GSM 03.38). Sets *id when id is not NULL. When a
+ * dispatcher runs in this process (outq_set_wake), it is woken to look
+ * for due work on the next loop turn, after the turn's commit: no caller
+ * has to remember to. Returns 0, STORE_EINVAL for a text over
+ * OUTQ_MAX_TEXT bytes, or STORE_ERR.
  */
-int outq_enqueue(struct store *, const char *channel, const char *phone,
-    int64_t contact_id, const char *text, int64_t broadcast_id,
-    int64_t not_before, int64_t now, int64_t *id);
+int outq_enqueue(
+    struct store *, const struct outq_msg *m, int64_t now, int64_t *id);
+
+/*
+ * Sets what outq_enqueue wakes: wake(arg) runs after every message queued
+ * in this process (on the loop thread, like every enqueue). The dispatcher
+ * sets itself when it starts and wake NULL when it ends; wake MUST be
+ * cheap (it schedules, it does not send).
+ */
+void outq_set_wake(void (*wake)(void *), void *arg);
 
 #endif

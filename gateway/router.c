@@ -3,8 +3,9 @@
  *   /healthz                 liveness of the store
  *   /metrics                 Prometheus text
  *   /hooks/CHANNEL/KIND      provider webhooks
- *   /api/v1/...              admin API (bearer token)
+ *   /api/v1/...              API (bearer token or console session)
  *   /open311/v2/...          open data
+ *   /console/...             the staff console ("/" redirects there)
  * The core serves the first four (of the API: messages); the layers above
  * it register the rest (struct gateway_route).
  * Unknown paths get 404, known paths with another method 405 with Allow.
@@ -17,11 +18,11 @@
 
 #include "gateway/answer.h"
 #include "gateway/api.h"
+#include "gateway/auth.h"
 #include "gateway/gateway.h"
 #include "gateway/hooks.h"
 #include "gateway/metrics.h"
 #include "lib/log.h"
-#include "lib/sig.h"
 #include "lib/util.h"
 
 static int
@@ -62,13 +63,31 @@ route_metrics(struct gateway *gw, struct http_request *req)
 	buf_free(&b);
 }
 
-/* /hooks/CHANNEL/KIND: filled by the channels work. */
+/*
+ * The webhook kind named name ("sms", "ussd" or "status"): sets *kind and
+ * returns 0, or returns -1 for any other name.
+ */
+static int
+hook_kind_parse(const char *name, enum hook_kind *kind)
+{
+	int k;
+
+	for (k = 0; k < HOOK_NKINDS; k++)
+		if (strcmp(name, hooks_kind_names[k]) == 0) {
+			*kind = (enum hook_kind)k;
+			return 0;
+		}
+	return -1;
+}
+
+/* /hooks/CHANNEL/KIND: the provider webhooks (hooks.c). */
 static void
 route_hooks(struct gateway *gw, struct http_request *req, const char *rest)
 {
 	char name[64];
-	const char *kind, *slash = strchr(rest, '/');
+	const char *slash = strchr(rest, '/');
 	const struct channel_config *ch;
+	enum hook_kind kind;
 	size_t n;
 
 	if (slash == NULL || (n = (size_t)(slash - rest)) == 0 ||
@@ -78,13 +97,12 @@ route_hooks(struct gateway *gw, struct http_request *req, const char *rest)
 	}
 	memcpy(name, rest, n);
 	name[n] = '\0';
-	kind = slash + 1;
 	if ((ch = config_channel(gw->cfg, name)) == NULL) {
 		answer_error(req, 404, "no such channel");
 		return;
 	}
-	if (strcmp(kind, "sms") != 0 && strcmp(kind, "ussd") != 0 &&
-	    strcmp(kind, "status") != 0) {
+	/* The kind is parsed here once; hooks.c speaks enum hook_kind. */
+	if (hook_kind_parse(slash + 1, &kind) != 0) {
 		answer_error(req, 404, "no such webhook kind");
 		return;
 	}
@@ -113,27 +131,49 @@ find_route(const struct gateway *gw, const char *base, const char *rest)
 	return NULL;
 }
 
-/* /api/v1/...: the admin API, behind the bearer token. */
+/*
+ * /api/v1/...: the API, behind the bearer token or a console session
+ * (gateway/auth.h). The principal lives on this frame: handlers read it
+ * through req->udata during their synchronous part only.
+ */
 static void
 route_api(struct gateway *gw, struct http_request *req, const char *rest)
 {
 	const struct gateway_route *r;
-	const char *auth = http_header(req, "Authorization");
+	struct principal who;
 
-	/* Without a configured token no request is authorised. */
-	if (gw->cfg->admin_token == NULL || auth == NULL ||
-	    strncmp(auth, "Bearer ", 7) != 0 ||
-	    !sig_equal(auth + 7, gw->cfg->admin_token)) {
-		http_respond_ex(req, 401, "application/json",
-		    "WWW-Authenticate: Bearer\r\n",
-		    "{\"error\":\"a valid bearer token is required\"}",
-		    strlen("{\"error\":\"a valid bearer token is required\"}"));
+	if (auth_request(gw, req, &who) != 0)
 		return;
-	}
+	req->udata = &who;
 	if ((r = find_route(gw, "/api/v1/", rest)) != NULL)
 		r->handle(gw, req, rest);
 	else
 		api_handle(gw, req, rest);
+}
+
+/*
+ * The route registered for p under a base other than /api/v1/ (whose
+ * requests need no principal), or NULL; sets *rest to the path after it.
+ */
+static const struct gateway_route *
+find_other(const struct gateway *gw, const char *p, const char **rest)
+{
+	const struct gateway_route *r;
+	size_t i, n;
+
+	for (i = 0; gw->ext != NULL && i < gw->ext->nroutes; i++) {
+		r = &gw->ext->routes[i];
+		n = strlen(r->base);
+		if (strcmp(r->base, "/api/v1/") == 0 ||
+		    strncmp(p, r->base, n) != 0)
+			continue;
+		if ((r = find_route(gw, gw->ext->routes[i].base, p + n)) !=
+		    NULL) {
+			*rest = p + n;
+			return r;
+		}
+	}
+	return NULL;
 }
 
 void
@@ -141,8 +181,9 @@ router_handle(struct http_request *req, void *arg)
 {
 	struct gateway *gw = arg;
 	const struct gateway_route *r;
-	const char *p = req->path;
+	const char *p = req->path, *rest;
 
+	req->udata = NULL; /* no principal outside the API */
 	if (strcmp(p, "/healthz") == 0)
 		route_healthz(gw, req);
 	else if (strcmp(p, "/metrics") == 0)
@@ -151,9 +192,12 @@ router_handle(struct http_request *req, void *arg)
 		route_hooks(gw, req, p + 7);
 	else if (strncmp(p, "/api/v1/", 8) == 0)
 		route_api(gw, req, p + 8);
-	else if (strncmp(p, "/open311/v2/", 12) == 0 &&
-		 (r = find_route(gw, "/open311/v2/", p + 12)) != NULL)
-		r->handle(gw, req, p + 12);
+	else if (strcmp(p, "/") == 0 && (strcmp(req->method, "GET") == 0 ||
+					    strcmp(req->method, "HEAD") == 0))
+		http_respond_ex(
+		    req, 303, NULL, "Location: /console/\r\n", NULL, 0);
+	else if ((r = find_other(gw, p, &rest)) != NULL)
+		r->handle(gw, req, rest);
 	else
 		answer_error(req, 404, "not found");
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gateway/channel.h"
 #include "gateway/dispatch.h"
 #include "gateway/gateway.h"
 #include "gateway/ingress.h"
@@ -61,7 +62,7 @@ reload_flows(struct gateway *gw, const char *why)
 		    "reload refused, the previous flows keep serving "
 		    "reason=%s errors=%zu",
 		    why, f.nerrors);
-		gw->reload_failures++;
+		gw->serve.reload_failures++;
 		flow_findings_free(&f);
 		return;
 	}
@@ -72,7 +73,7 @@ reload_flows(struct gateway *gw, const char *why)
 	fr->refs = 1;
 	flows_unref(gw->flows);
 	gw->flows = fr;
-	gw->reloads++;
+	gw->serve.reloads++;
 	log_info("flows", "reloaded reason=%s flows=%zu files=%zu", why,
 	    set->nflows, set->nfiles);
 }
@@ -80,7 +81,8 @@ reload_flows(struct gateway *gw, const char *why)
 static void
 on_reload_timer(uv_timer_t *t)
 {
-	struct gateway *gw = container_of(t, struct gateway, reload_timer);
+	struct serve *sv = container_of(t, struct serve, reload_timer);
+	struct gateway *gw = container_of(sv, struct gateway, serve);
 
 	reload_flows(gw, "change");
 }
@@ -88,7 +90,7 @@ on_reload_timer(uv_timer_t *t)
 static void
 on_flows_changed(uv_fs_event_t *h, const char *name, int events, int status)
 {
-	struct gateway *gw = container_of(h, struct gateway, flows_watch);
+	struct serve *sv = container_of(h, struct serve, flows_watch);
 
 	(void)events;
 	if (status < 0) {
@@ -104,13 +106,14 @@ on_flows_changed(uv_fs_event_t *h, const char *name, int events, int status)
 			return;
 	}
 	uv_timer_start(
-	    &gw->reload_timer, on_reload_timer, RELOAD_DEBOUNCE_MS, 0);
+	    &sv->reload_timer, on_reload_timer, RELOAD_DEBOUNCE_MS, 0);
 }
 
 static void
 on_sighup(uv_signal_t *s, int signum)
 {
-	struct gateway *gw = container_of(s, struct gateway, sighup);
+	struct serve *sv = container_of(s, struct serve, sighup);
+	struct gateway *gw = container_of(sv, struct gateway, serve);
 
 	(void)signum;
 	reload_flows(gw, "SIGHUP");
@@ -126,7 +129,8 @@ on_closed(uv_handle_t *h)
 static void
 on_housekeeping(uv_timer_t *t)
 {
-	struct gateway *gw = container_of(t, struct gateway, housekeeping);
+	struct serve *sv = container_of(t, struct serve, housekeeping);
+	struct gateway *gw = container_of(sv, struct gateway, serve);
 	int n;
 
 	if (gw->stopping || batch_begin(&gw->batch) != 0)
@@ -147,17 +151,17 @@ on_client_closed(struct client *c, void *arg)
 	store_checkpoint_stop(&gw->checkpoint);
 	dispatch_free(gw->dispatch);
 	gw->dispatch = NULL;
-	uv_close((uv_handle_t *)&gw->sigterm, on_closed);
-	uv_close((uv_handle_t *)&gw->sigint, on_closed);
-	uv_close((uv_handle_t *)&gw->sighup, on_closed);
-	uv_close((uv_handle_t *)&gw->reload_timer, on_closed);
-	uv_close((uv_handle_t *)&gw->stop_timer, on_closed);
-	uv_close((uv_handle_t *)&gw->housekeeping, on_closed);
+	uv_close((uv_handle_t *)&gw->serve.sigterm, on_closed);
+	uv_close((uv_handle_t *)&gw->serve.sigint, on_closed);
+	uv_close((uv_handle_t *)&gw->serve.sighup, on_closed);
+	uv_close((uv_handle_t *)&gw->serve.reload_timer, on_closed);
+	uv_close((uv_handle_t *)&gw->serve.stop_timer, on_closed);
+	uv_close((uv_handle_t *)&gw->serve.housekeeping, on_closed);
 	for (i = 0; gw->ext != NULL && i < gw->ext->nservices; i++)
 		if (gw->ext->services[i].stop != NULL)
-			gw->ext->services[i].stop(gw);
-	if (gw->watching)
-		uv_close((uv_handle_t *)&gw->flows_watch, on_closed);
+			gw->ext->services[i].stop(gw, &gw->services[i]);
+	if (gw->serve.watching)
+		uv_close((uv_handle_t *)&gw->serve.flows_watch, on_closed);
 }
 
 /*
@@ -170,8 +174,10 @@ on_client_closed(struct client *c, void *arg)
 static void
 maybe_closed(struct gateway *gw)
 {
-	if (gw->http_done && gw->dispatch_done && !gw->client_closing) {
-		gw->client_closing = 1;
+	struct serve *sv = &gw->serve;
+
+	if (sv->http_done && sv->dispatch_done && !sv->client_closing) {
+		sv->client_closing = 1;
 		client_shutdown(&gw->client, on_client_closed, gw);
 		batch_flush(&gw->batch);
 	}
@@ -182,7 +188,7 @@ on_http_done(struct http_server *srv)
 {
 	struct gateway *gw = container_of(srv, struct gateway, http);
 
-	gw->http_done = 1;
+	gw->serve.http_done = 1;
 	maybe_closed(gw);
 }
 
@@ -191,14 +197,15 @@ on_dispatch_stopped(void *arg)
 {
 	struct gateway *gw = arg;
 
-	gw->dispatch_done = 1;
+	gw->serve.dispatch_done = 1;
 	maybe_closed(gw);
 }
 
 static void
 on_stop_timer(uv_timer_t *t)
 {
-	struct gateway *gw = container_of(t, struct gateway, stop_timer);
+	struct serve *sv = container_of(t, struct serve, stop_timer);
+	struct gateway *gw = container_of(sv, struct gateway, serve);
 
 	/*
 	 * Requests did not finish in time. Every acknowledged message is
@@ -220,7 +227,7 @@ on_stop_signal(uv_signal_t *s, int signum)
 	gw->stopping = 1;
 	log_info("gateway", "stopping signal=%s",
 	    signum == SIGTERM ? "SIGTERM" : "SIGINT");
-	uv_timer_start(&gw->stop_timer, on_stop_timer, STOP_LIMIT_MS, 0);
+	uv_timer_start(&gw->serve.stop_timer, on_stop_timer, STOP_LIMIT_MS, 0);
 	http_server_shutdown(&gw->http, on_http_done);
 	dispatch_stop(gw->dispatch, on_dispatch_stopped, gw);
 	modems_stop(gw);
@@ -383,37 +390,32 @@ listen_string(const struct config_addr *a)
 	return xasprintf("%s:%d", a->host, a->port);
 }
 
-int
-serve_main(
-    struct config *cfg, const char *exe_path, const struct gateway_ext *ext)
+/*
+ * Opens the store (queueing again what was in flight at the last stop)
+ * and loads the flows. Returns 0, or -1 with the reason on stderr and
+ * nothing left open.
+ */
+static int
+open_store_flows(struct gateway *gw)
 {
-	struct gateway gw;
+	const struct config *cfg = gw->cfg;
 	struct flow_findings f;
 	struct flowset *set;
-	char *err = NULL, *addr;
-	size_t i;
+	char *err = NULL;
 	int rc;
-
-	memset(&gw, 0, sizeof(gw));
-	gw.cfg = cfg;
-	gw.ext = ext;
-	gw.exe_path = exe_path;
-	gw.loop = uv_default_loop();
-	gw.started_ms = now_ms();
-	log_set_level(cfg->log_level);
 
 	/*
 	 * With durability full, the gateway syncs the WAL itself from the
 	 * thread pool before anything is acknowledged (group commit, see
 	 * batch.h): its connection does not fsync inside COMMIT.
 	 */
-	if (store_open(cfg->database, 0, &gw.store, &err) != 0) {
+	if (store_open(cfg->database, 0, &gw->store, &err) != 0) {
 		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
 		free(err);
-		return 1;
+		return -1;
 	}
 	warn_loose_modes(cfg->database);
-	if ((rc = store_queue_recover(gw.store, now_ms())) > 0)
+	if ((rc = store_queue_recover(gw->store, now_ms())) > 0)
 		log_warn("gateway",
 		    "messages in flight at the last stop are queued again "
 		    "count=%d",
@@ -426,91 +428,133 @@ serve_main(
 		fprintf(stderr, "baraza: the flows in %s have %zu error%s\n",
 		    cfg->flows, f.nerrors, f.nerrors == 1 ? "" : "s");
 		flow_findings_free(&f);
-		store_close(gw.store);
-		return 1;
+		store_close(gw->store);
+		return -1;
 	}
 	flow_findings_log(&f, "flows");
 	flow_findings_free(&f);
-	gw.flows = xcalloc(1, sizeof(*gw.flows));
-	gw.flows->set = set;
-	gw.flows->refs = 1;
+	gw->flows = xcalloc(1, sizeof(*gw->flows));
+	gw->flows->set = set;
+	gw->flows->refs = 1;
+	return 0;
+}
 
-	/* Here, so that a start that fails on its config says one line. */
-	raise_nofile();
+/*
+ * Starts the HTTP server on the configured address. Returns 0, or -1 with
+ * the reason on stderr and the store and flows closed again.
+ */
+static int
+start_http(struct gateway *gw)
+{
+	char *addr;
+	int rc;
+
 	if ((rc = http_server_init(
-		 &gw.http, gw.loop, NULL, router_handle, &gw)) != 0)
+		 &gw->http, gw->loop, NULL, router_handle, gw)) != 0)
 		fatalx("http: %s", uv_strerror(rc));
-	addr = listen_string(&cfg->listen);
-	if ((rc = http_server_listen(&gw.http, addr)) != 0) {
+	(void)http_server_set_headers(&gw->http, HTTP_SECURITY_HEADERS);
+	addr = listen_string(&gw->cfg->listen);
+	if ((rc = http_server_listen(&gw->http, addr)) != 0) {
 		fprintf(stderr, "baraza: cannot listen on %s: %s\n", addr,
 		    uv_strerror(rc));
 		free(addr);
 		/* The server holds handles: close them, then leave. */
-		http_server_shutdown(&gw.http, NULL);
-		uv_run(gw.loop, UV_RUN_DEFAULT);
-		flows_unref(gw.flows);
-		store_close(gw.store);
-		return 1;
+		http_server_shutdown(&gw->http, NULL);
+		uv_run(gw->loop, UV_RUN_DEFAULT);
+		flows_unref(gw->flows);
+		store_close(gw->store);
+		return -1;
 	}
 	free(addr);
+	return 0;
+}
 
-	uv_signal_init(gw.loop, &gw.sigterm);
-	uv_signal_init(gw.loop, &gw.sigint);
-	uv_signal_init(gw.loop, &gw.sighup);
-	gw.sigterm.data = gw.sigint.data = &gw;
-	uv_signal_start(&gw.sigterm, on_stop_signal, SIGTERM);
-	uv_signal_start(&gw.sigint, on_stop_signal, SIGINT);
-	uv_signal_start(&gw.sighup, on_sighup, SIGHUP);
-	uv_timer_init(gw.loop, &gw.reload_timer);
-	uv_timer_init(gw.loop, &gw.stop_timer);
-	uv_timer_init(gw.loop, &gw.housekeeping);
-	uv_timer_start(&gw.housekeeping, on_housekeeping, HOUSEKEEPING_MS,
+/* The signals, the timers and the watch of the flows folder. */
+static void
+start_handles(struct gateway *gw)
+{
+	struct serve *sv = &gw->serve;
+	int rc;
+
+	uv_signal_init(gw->loop, &sv->sigterm);
+	uv_signal_init(gw->loop, &sv->sigint);
+	uv_signal_init(gw->loop, &sv->sighup);
+	sv->sigterm.data = sv->sigint.data = gw;
+	uv_signal_start(&sv->sigterm, on_stop_signal, SIGTERM);
+	uv_signal_start(&sv->sigint, on_stop_signal, SIGINT);
+	uv_signal_start(&sv->sighup, on_sighup, SIGHUP);
+	uv_timer_init(gw->loop, &sv->reload_timer);
+	uv_timer_init(gw->loop, &sv->stop_timer);
+	uv_timer_init(gw->loop, &sv->housekeeping);
+	uv_timer_start(&sv->housekeeping, on_housekeeping, HOUSEKEEPING_MS,
 	    HOUSEKEEPING_MS);
-	uv_unref((uv_handle_t *)&gw.housekeeping);
-	if (uv_fs_event_init(gw.loop, &gw.flows_watch) == 0) {
-		gw.watching = 1;
-		if ((rc = uv_fs_event_start(&gw.flows_watch, on_flows_changed,
-			 cfg->flows, 0)) != 0)
+	uv_unref((uv_handle_t *)&sv->housekeeping);
+	if (uv_fs_event_init(gw->loop, &sv->flows_watch) == 0) {
+		sv->watching = 1;
+		if ((rc = uv_fs_event_start(&sv->flows_watch, on_flows_changed,
+			 gw->cfg->flows, 0)) != 0)
 			log_warn("flows",
 			    "cannot watch the folder, reload with SIGHUP "
 			    "dir=%s error=%s",
-			    cfg->flows, uv_strerror(rc));
+			    gw->cfg->flows, uv_strerror(rc));
 	}
+}
 
-	/* After the HTTP server: the commit runs before its flush. */
-	batch_init(&gw.batch, gw.loop, gw.store);
+/*
+ * The core: the batch (after the HTTP server, so that the commit runs
+ * before its flush), checkpoints, the client, the dispatcher and what
+ * carries its channels, the ingress, then the services above the core.
+ */
+static void
+start_core(struct gateway *gw)
+{
+	const struct config *cfg = gw->cfg;
+	const struct gateway_ext *ext = gw->ext;
+	size_t i;
+
+	batch_init(&gw->batch, gw->loop, gw->store);
 	if (cfg->durability == DURABILITY_FULL) {
 		char *wal = xasprintf("%s-wal", cfg->database);
 
-		batch_sync_wal(&gw.batch, wal);
+		batch_sync_wal(&gw->batch, wal);
 		free(wal);
 	}
 	/* Checkpoints in the thread pool, not inside a webhook's commit. */
-	if (store_autocheckpoint(gw.store, 0) == 0)
-		store_checkpoint_start(&gw.checkpoint, gw.loop, cfg->database);
-	client_init(&gw.client, gw.loop);
+	if (store_autocheckpoint(gw->store, 0) == 0)
+		store_checkpoint_start(
+		    &gw->checkpoint, gw->loop, cfg->database);
+	client_init(&gw->client, gw->loop);
 	if (cfg->public_url != NULL)
-		gw.public_base = xstrdup(cfg->public_url);
+		gw->public_base = xstrdup(cfg->public_url);
 	else
-		gw.public_base =
+		gw->public_base =
 		    xasprintf(strchr(cfg->listen.host, ':') ? "http://[%s]:%d"
 							    : "http://%s:%d",
-			cfg->listen.host, http_server_port(&gw.http));
-	gw.dispatch = dispatch_new(
-	    gw.loop, cfg, gw.store, &gw.batch, &gw.client, gw.public_base);
-	ingress_init(&gw);
-	modems_start(&gw);
+			cfg->listen.host, http_server_port(&gw->http));
+	gw->dispatch = dispatch_new(gw->loop, cfg, gw->store, &gw->batch);
+	channel_open_providers(gw->dispatch, cfg, &gw->client, gw->public_base);
+	ingress_init(&gw->ingress);
+	modems_start(gw);
+	gw->services = xcalloc(
+	    (ext != NULL ? ext->nservices : 0) + 1, sizeof(*gw->services));
 	for (i = 0; ext != NULL && i < ext->nservices; i++)
 		if (ext->services[i].start != NULL)
-			ext->services[i].start(&gw);
-	ingress_recover(&gw);
-	cap_connections(&gw);
+			ext->services[i].start(gw, &gw->services[i]);
+	ingress_recover(gw);
+}
+
+/* The lines that say the gateway runs, and how. */
+static void
+log_started(struct gateway *gw)
+{
+	const struct config *cfg = gw->cfg;
+	size_t i;
 
 	log_info("http", "listening addr=%s:%d",
 	    strchr(cfg->listen.host, ':') ? "[::]" : cfg->listen.host,
-	    http_server_port(&gw.http));
+	    http_server_port(&gw->http));
 	log_info("gateway", "started version=%s flows=%zu channels=%zu",
-	    PACKAGE_VERSION, gw.flows->set->nflows, cfg->nchannels);
+	    PACKAGE_VERSION, gw->flows->set->nflows, cfg->nchannels);
 	for (i = 0; i < cfg->nchannels; i++) {
 		const char *key =
 		    config_channel_unsigned(cfg, &cfg->channels[i]);
@@ -521,14 +565,41 @@ serve_main(
 			    "(allow_unsigned = yes) channel=%s missing=%s",
 			    cfg->channels[i].name, key);
 	}
+}
+
+int
+serve_main(
+    struct config *cfg, const char *exe_path, const struct gateway_ext *ext)
+{
+	struct gateway gw;
+
+	memset(&gw, 0, sizeof(gw));
+	gw.cfg = cfg;
+	gw.ext = ext;
+	gw.exe_path = exe_path;
+	gw.loop = uv_default_loop();
+	gw.started_ms = now_ms();
+	log_set_level(cfg->log_level);
+
+	if (open_store_flows(&gw) != 0)
+		return 1;
+	/* Here, so that a start that fails on its config says one line. */
+	raise_nofile();
+	if (start_http(&gw) != 0)
+		return 1;
+	start_handles(&gw);
+	start_core(&gw);
+	cap_connections(&gw);
+	log_started(&gw);
 
 	uv_run(gw.loop, UV_RUN_DEFAULT);
 
-	ingress_free(&gw);
+	ingress_free(&gw.ingress);
 	metrics_free(&gw);
 	flows_unref(gw.flows);
 	store_close(gw.store);
 	free(gw.public_base);
+	free(gw.services);
 	if (uv_loop_close(gw.loop) != 0) {
 		uv_walk(gw.loop, on_walk_left, NULL);
 		log_warn("gateway", "handles left open at exit");

@@ -189,6 +189,20 @@ static const char *const migrations[] = {
     "  object TEXT,"
     "  detail TEXT"
     ");",
+    /*
+     * 4 -> 5: the staff console. Messages by direction and creation time
+     * (store_console.c): the overview counts a day of messages as one
+     * range of it, and a search turns its time bounds into id bounds with
+     * two seeks. Both columns never change, and new rows land at the end
+     * of each direction's range: an insert adds one append to a hot page,
+     * a state change costs nothing. And the outbound messages queued to a
+     * number without a contact (POST /api/v1/messages, `baraza send`), so
+     * that a conversation finds them: a partial index that no inbound
+     * message, reply or broadcast enters.
+     */
+    "CREATE INDEX messages_dir_created ON messages(direction, created);"
+    "CREATE INDEX messages_unlinked ON messages(phone)"
+    "  WHERE contact_id IS NULL AND direction = 'out';",
 };
 
 /*

@@ -787,4 +787,333 @@ int store_stats_modems(struct store *, store_modem_cb cb, void *arg);
 /* 0 when a state is kept for modem channel, STORE_NOTFOUND, or STORE_ERR. */
 int store_stats_modem_known(struct store *, const char *channel);
 
+/*
+ * The staff console's users, their web sessions and the audit log
+ * (store_users.c). A user's role is one of "viewer", "staff", "admin"
+ * (anything else is STORE_EINVAL); a hash is the password hash text the
+ * council made (the store never sees a password). A web session's id is
+ * the SHA-256 of the cookie's value (STORE_WEB_SESSION_ID bytes). Every
+ * write joins the caller's transaction. Returns as above: 0,
+ * STORE_NOTFOUND where a lookup finds nothing, a negative enum
+ * store_status (logged).
+ */
+
+#define STORE_WEB_SESSION_ID 32 /* bytes of a web session's id */
+#define STORE_ROLE_MAX 16       /* bytes of a role name, with its NUL */
+#define STORE_CSRF_MAX 64       /* bytes of a CSRF token kept, with NUL */
+
+/* A user; in a walk (store_user_each) the strings are valid during the
+ * call and hash is NULL. */
+struct store_user {
+	int64_t id;         /* users.id */
+	char *name;         /* [a-z0-9._-], 1 to STORE_NAME_MAX bytes */
+	char *role;         /* "viewer", "staff" or "admin" */
+	char *hash;         /* the password hash text, or NULL in a walk */
+	int64_t created;    /* ms since the epoch */
+	int64_t updated;    /* ms since the epoch */
+	int64_t last_login; /* ms since the epoch, -1 when never */
+};
+typedef int (*store_user_cb)(void *arg, const struct store_user *);
+
+/*
+ * Adds a user and sets *id (may be NULL). STORE_EDUP when the name is
+ * taken, STORE_EINVAL for a bad role or a name or hash that is empty or
+ * too long (name: STORE_NAME_MAX bytes, hash: STORE_VALUE_MAX).
+ */
+int store_user_insert(struct store *, const char *name, const char *role,
+    const char *hash, int64_t now, int64_t *id);
+
+/* Loads the user called name into *out (free it with store_user_free()). */
+int store_user_get(struct store *, const char *name, struct store_user *out);
+
+/* Frees the strings of a loaded user and clears it. */
+void store_user_free(struct store_user *);
+
+/* Walks every user in name order (hash NULL). */
+int store_user_each(struct store *, store_user_cb cb, void *arg);
+
+/* Sets *n to the users with this role. */
+int store_user_count_role(struct store *, const char *role, int64_t *n);
+
+/*
+ * Change the role or the hash of the user called name. STORE_NOTFOUND for
+ * no such user, STORE_EINVAL for a bad role or hash.
+ */
+int store_user_set_role(
+    struct store *, const char *name, const char *role, int64_t now);
+int store_user_set_hash(
+    struct store *, const char *name, const char *hash, int64_t now);
+
+/* Removes the user called name and its web sessions. STORE_NOTFOUND. */
+int store_user_delete(struct store *, const char *name);
+
+/* Records a sign-in of user id at now. 0 or STORE_ERR. */
+int store_user_touch_login(struct store *, int64_t id, int64_t now);
+
+/* A web session with its user, as store_web_session_get() finds it. */
+struct store_web_session {
+	int64_t user_id;               /* users.id */
+	char user[STORE_NAME_MAX + 1]; /* the user's name */
+	char role[STORE_ROLE_MAX];     /* the user's role, now */
+	char csrf[STORE_CSRF_MAX];     /* the session's CSRF token */
+	int64_t created;               /* ms since the epoch */
+	int64_t last_seen;             /* ms since the epoch */
+	int64_t expires;               /* ms since the epoch */
+};
+
+/* Keeps a new web session of user_id that ends at expires. */
+int store_web_session_insert(struct store *,
+    const unsigned char id[STORE_WEB_SESSION_ID], int64_t user_id,
+    const char *csrf, int64_t now, int64_t expires);
+
+/*
+ * Loads the web session id with its user into *out unless it has expired
+ * at now: STORE_NOTFOUND when missing or expired.
+ */
+int store_web_session_get(struct store *,
+    const unsigned char id[STORE_WEB_SESSION_ID], int64_t now,
+    struct store_web_session *out);
+
+/* Moves session id's last_seen to now and its end to expires. */
+int store_web_session_touch(struct store *,
+    const unsigned char id[STORE_WEB_SESSION_ID], int64_t now, int64_t expires);
+
+/* Ends session id (0 also when there was none). */
+int store_web_session_delete(
+    struct store *, const unsigned char id[STORE_WEB_SESSION_ID]);
+
+/* Ends every session of user_id; returns how many, or STORE_ERR. */
+int64_t store_web_session_delete_user(struct store *, int64_t user_id);
+
+/* Deletes the sessions expired at now; returns how many, or STORE_ERR. */
+int64_t store_web_session_purge(struct store *, int64_t now);
+
+/* An entry of the audit log, valid during the call. */
+struct store_audit {
+	int64_t id;         /* increasing: the newest has the largest */
+	int64_t time;       /* ms since the epoch */
+	const char *user;   /* a user's name, "token" or "-" */
+	const char *action; /* "report.update" */
+	const char *object; /* "report/7", or NULL */
+	const char *detail; /* or NULL */
+};
+typedef int (*store_audit_cb)(void *arg, const struct store_audit *);
+
+/* Adds an entry (object and detail may be NULL). 0 or STORE_ERR. */
+int store_audit_insert(struct store *, int64_t time, const char *user,
+    const char *action, const char *object, const char *detail);
+
+/*
+ * Walks at most limit entries, newest first, whose id is below before (0:
+ * from the newest).
+ */
+int store_audit_page(
+    struct store *, int64_t before, size_t limit, store_audit_cb cb, void *arg);
+
+/*
+ * The staff console's searches and figures (store_console.c): messages,
+ * contacts and reports a page at a time, newest (highest id) first, each
+ * page after the id the previous one ended at, so rows that arrive never
+ * shift a page; a failed message queued again; the overview's counts; the
+ * topics, data tables and a topic's audience by channel. Returns as above:
+ * 0, STORE_NOTFOUND where a lookup finds nothing, a negative enum
+ * store_status (logged). A walk calls its callback once a row, with
+ * pointers valid only during the call; a non-zero return stops it.
+ */
+
+#define STORE_SCAN_WINDOW \
+	50000 /* message ids one search page examines
+				   when no index narrows it */
+
+/* A message as the console lists it, valid during the callback. */
+struct store_msg_row {
+	int64_t id;            /* the message */
+	const char *direction; /* "in" or "out" */
+	const char *kind;      /* "sms" or "ussd" */
+	const char *channel;   /* its channel */
+	const char *phone;     /* E.164 */
+	const char *state;     /* msg_state_name() of its state */
+	const char *text;      /* or NULL once erased */
+	int segments;          /* SMS parts */
+	int attempts;          /* sending attempts */
+	const char *error;     /* or NULL */
+	int64_t contact_id;    /* 0 when not linked to a contact */
+	int64_t created;       /* ms */
+	int64_t updated;       /* ms */
+};
+typedef int (*store_msg_row_cb)(void *arg, const struct store_msg_row *);
+
+/* Which messages to list. NULL strings and unset bounds match all. */
+struct store_msg_query {
+	int64_t before;        /* ids below it only; 0 from the newest */
+	int64_t contact_id;    /* > 0: the messages linked to this contact
+				  and, with phone, those queued to its
+				  number without a link */
+	const char *phone;     /* E.164, exactly */
+	const char *text;      /* a part of the text (ASCII case ignored) */
+	const char *channel;   /* a channel's name */
+	const char *state;     /* a state's name */
+	const char *direction; /* "in" or "out" */
+	int has_since, has_until;
+	int64_t since, until; /* creation time bounds, ms, inclusive */
+	size_t limit;         /* at most this many rows, at least 1 */
+};
+
+/*
+ * Walks the messages q matches, newest first, at most q->limit, and sets
+ * *next to the `before` of the page after this one, or 0 when there is
+ * none. With contact_id the contact's indexes (messages_contact,
+ * messages_unlinked) are read; otherwise at most STORE_SCAN_WINDOW ids are
+ * examined, so a page may hold fewer rows than the limit while *next is
+ * not 0. Time bounds become id bounds through messages_dir_created (ids
+ * grow with creation time) and are applied exactly too. STORE_EINVAL for
+ * a limit of 0.
+ */
+int store_console_messages(struct store *, const struct store_msg_query *q,
+    store_msg_row_cb cb, void *arg, int64_t *next);
+
+/* Calls cb once with message id. 0, STORE_NOTFOUND or STORE_ERR. */
+int store_console_message(
+    struct store *, int64_t id, store_msg_row_cb cb, void *arg);
+
+/*
+ * Queues failed outbound message id again, due at now, its error cleared
+ * (the dispatcher finds it on its next look). 0; STORE_NOTFOUND when no
+ * outbound message has that id; STORE_EINVAL when it is not failed or its
+ * text was erased; STORE_ERR.
+ */
+int store_console_retry(struct store *, int64_t id, int64_t now);
+
+/* A contact of a walk; the strings are valid during the call. */
+typedef int (*store_contact_row_cb)(void *arg, const struct store_contact *);
+
+/* Which contacts to list; with neither phone nor part, all of them. */
+struct store_contact_query {
+	int64_t before;    /* ids below it only; 0 from the newest */
+	const char *phone; /* E.164: the contact with that number */
+	const char *part;  /* a part of a saved field's value... */
+	int part_in_phone; /* ...or, when 1, of the number */
+	size_t limit;      /* at most this many rows, at least 1 */
+};
+
+/*
+ * Walks the contacts q matches, newest first, and sets *next as
+ * store_console_messages() does (no window: the contacts are scanned).
+ */
+int store_console_contacts(struct store *, const struct store_contact_query *q,
+    store_contact_row_cb cb, void *arg, int64_t *next);
+
+/* Which reports to list. Empty lists and unset bounds match all. */
+struct store_report_query {
+	int64_t before;              /* ids below it only; 0 from the newest */
+	const char *const *statuses; /* exact status names */
+	size_t nstatuses;
+	const char *const *categories; /* exact categories */
+	size_t ncategories;
+	const int64_t *ids; /* report numbers */
+	size_t nids;
+	const char *words; /* a part of the location or the details */
+	int has_until;
+	int64_t until; /* created at or before, ms */
+	size_t limit;  /* at most this many rows; 0 all */
+};
+
+/*
+ * Walks the reports q matches, newest first, each with its last non-empty
+ * note (store_report_cb), and sets *next as store_console_messages() does.
+ */
+int store_console_reports(struct store *, const struct store_report_query *q,
+    store_report_cb cb, void *arg, int64_t *next);
+
+/* A count by one name (a channel, a topic), valid during the call. */
+typedef int (*store_count_cb)(void *arg, const char *name, int64_t n);
+
+/* Sets *n to the messages of direction ("in", "out") created in [from, to). */
+int store_console_count(struct store *, const char *direction, int64_t from,
+    int64_t to, int64_t *n);
+
+/*
+ * Sets *id to the first message id created at or after since (ms), or to
+ * the next id to come when there is none. 0 or STORE_ERR.
+ */
+int store_console_first_id(struct store *, int64_t since, int64_t *id);
+
+/* Outbound outcomes, summed over channels. */
+struct store_outcomes {
+	int64_t failed_today; /* failed, from the `today` id on */
+	int64_t failed;       /* failed, from the `since` id on */
+	int64_t done;         /* sent, delivered or failed, from `since` */
+};
+
+/*
+ * Adds channel's finished outbound messages (sent, delivered, failed)
+ * from message id since on, and its failed ones from id today on, to
+ * *out. Reads only the queue's index (messages_queue): work in proportion
+ * to those messages. 0 or STORE_ERR.
+ */
+int store_console_outcomes(struct store *, const char *channel, int64_t since,
+    int64_t today, struct store_outcomes *out);
+
+/* Walks the queued messages counted by channel. */
+int store_console_queued(struct store *, store_count_cb cb, void *arg);
+
+/* A channel's last outcomes, as its messages tell them. */
+struct store_channel_health {
+	int64_t last_ok;     /* updated of its newest sent or delivered
+				message, ms, or -1 */
+	int64_t last_failed; /* updated of its newest failed one, or -1 */
+	char *error;         /* that one's error, owned, or NULL */
+};
+
+/* Fills *out for channel (free it with store_channel_health_free()). */
+int store_console_channel(
+    struct store *, const char *channel, struct store_channel_health *out);
+void store_channel_health_free(struct store_channel_health *);
+
+/* Open reports of a category ("" for none): how many, the oldest's time. */
+typedef int (*store_open_reports_cb)(
+    void *arg, const char *category, int64_t open, int64_t oldest);
+
+/* Walks the open (open, acknowledged, in progress) reports by category. */
+int
+store_console_open_reports(struct store *, store_open_reports_cb cb, void *arg);
+
+/*
+ * Counts the open reports created after day, between week and day, and
+ * at or before week (times in ms) into out[0..2]. 0 or STORE_ERR.
+ */
+int store_console_report_ages(
+    struct store *, int64_t day, int64_t week, int64_t out[3]);
+
+/*
+ * Sets *ms to the median time from a report's creation to its first
+ * resolved or closed event, over the reports resolved or closed.
+ * STORE_NOTFOUND when there are none.
+ */
+int store_console_median_resolution(struct store *, double *ms);
+
+/* Walks the topics with their subscribers who have not opted out. */
+int store_console_topics(struct store *, store_count_cb cb, void *arg);
+
+/* A data table, valid during the call. */
+struct store_table_info {
+	const char *name;    /* the table */
+	const char *key;     /* its key column */
+	const char *columns; /* its columns, a JSON array text */
+	int64_t rows;        /* rows at the last import */
+	int64_t updated;     /* the last import, ms */
+};
+typedef int (*store_table_info_cb)(void *arg, const struct store_table_info *);
+
+/* Walks the data tables in name order. */
+int store_console_tables(struct store *, store_table_info_cb cb, void *arg);
+
+/*
+ * Walks topic's audience (subscribers not opted out) counted by the
+ * channel each would be sent on, as broadcasts pick it: the contact's last
+ * channel when it is in channels (a JSON array text), else fallback.
+ */
+int store_console_audience_channels(struct store *, const char *topic,
+    const char *channels, const char *fallback, store_count_cb cb, void *arg);
+
 #endif

@@ -50,6 +50,8 @@ struct channel_config {
 	int64_t max_age_ms;   /* stop retrying after this; 24h */
 	char *fallback;       /* name of another channel, or NULL */
 	int ussd_max;         /* characters in a USSD screen; 182 */
+	/* A decimal in [gateway] currency, or NULL (config_channel_cost()). */
+	char *cost_per_segment;
 
 	/* africastalking and kannel. */
 	char *username; /* required for both */

@@ -180,6 +180,8 @@ http_reason(int status)
 		return "Moved Permanently";
 	case 302:
 		return "Found";
+	case 303:
+		return "See Other";
 	case 304:
 		return "Not Modified";
 	case 400:
@@ -326,6 +328,8 @@ txn_format(struct http_txn *t, struct http_server *srv, int status,
 			rc = buf_puts(b, "\r\n");
 	}
 	if (rc == 0)
+		rc = buf_puts(b, srv->common);
+	if (rc == 0)
 		rc = buf_puts(b, "\r\n");
 	if (rc == 0 && !nobody && len > 0)
 		rc = buf_append(b, body, len);
@@ -334,8 +338,9 @@ txn_format(struct http_txn *t, struct http_server *srv, int status,
 		buf_reset(b);
 		buf_printf(b,
 		    "HTTP/1.1 500 Internal Server Error\r\nDate: %s\r\n"
-		    "Content-Length: 0\r\n%s\r\n",
-		    srv_date(srv), close ? "Connection: close\r\n" : "");
+		    "Content-Length: 0\r\n%s%s\r\n",
+		    srv_date(srv), close ? "Connection: close\r\n" : "",
+		    srv->common);
 	}
 }
 
@@ -1491,6 +1496,31 @@ http_server_set_cap(struct http_server *srv, unsigned max_conns, int fd_high)
 	if (max_conns > 0)
 		srv->limits.max_conns = max_conns;
 	srv->limits.fd_high = fd_high > 0 ? fd_high : 0;
+}
+
+int
+http_server_set_headers(struct http_server *srv, const char *headers)
+{
+	const char *p;
+	size_t n;
+
+	if (headers == NULL)
+		headers = "";
+	if ((n = strlen(headers)) >= sizeof(srv->common))
+		return -1;
+	/* Whole lines only: a stray CR or LF would end the header early. */
+	for (p = headers; *p != '\0'; p++) {
+		if (*p == '\r' && p[1] != '\n')
+			return -1;
+		if (*p == '\n' && (p == headers || p[-1] != '\r'))
+			return -1;
+		if (*p == '\n' && (p == headers + 1 || p[-2] == '\n'))
+			return -1;
+	}
+	if (n > 0 && headers[n - 1] != '\n')
+		return -1;
+	memcpy(srv->common, headers, n + 1);
+	return 0;
 }
 
 void

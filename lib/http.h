@@ -115,6 +115,22 @@ struct http_stats {
 
 struct http_conn;
 
+/* Bytes of the header block every answer carries (with its NUL). */
+#define HTTP_HEADERS_MAX 1024
+
+/*
+ * The security headers every answer of the gateway carries
+ * (docs/security.md): no script, style or frame from elsewhere and no
+ * inline script, no content sniffing, no referrer beyond this origin.
+ */
+#define HTTP_SECURITY_HEADERS                                              \
+	"Content-Security-Policy: default-src 'self'; script-src 'self'; " \
+	"style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; " \
+	"base-uri 'none'; form-action 'self'\r\n"                          \
+	"X-Content-Type-Options: nosniff\r\n"                              \
+	"Referrer-Policy: same-origin\r\n"                                 \
+	"X-Frame-Options: DENY\r\n"
+
 /*
  * The server. The caller owns the memory (it may be embedded); its members
  * are private. After http_server_init succeeds it must not be freed before
@@ -143,6 +159,7 @@ struct http_server {
 	int handles_closing;           /* flush and wake are closing */
 	int64_t date_sec;              /* second of the cached Date */
 	char date[40];                 /* cached "Date: ..." value */
+	char common[HTTP_HEADERS_MAX]; /* header lines of every answer */
 	char rbuf[65536];              /* shared read buffer */
 };
 
@@ -186,6 +203,15 @@ void http_server_shutdown(struct http_server *srv, http_done_cb done);
  */
 void
 http_server_set_cap(struct http_server *srv, unsigned max_conns, int fd_high);
+
+/*
+ * Sets the header lines (each "Name: value\r\n") that every answer of srv
+ * carries from now on, its own refusals (400, 408, 413...) too; NULL or ""
+ * for none. The text is copied. Returns 0, or -1 and changes nothing when
+ * it is HTTP_HEADERS_MAX bytes or longer, or is not whole lines that each
+ * end in CRLF with no bare CR or LF and no empty line.
+ */
+int http_server_set_headers(struct http_server *srv, const char *headers);
 
 /* Copies the counters into st. */
 void http_server_stats(const struct http_server *srv, struct http_stats *st);

@@ -27,7 +27,7 @@
 #include "lib/form.h"
 #include "providers/provider.h"
 
-static int
+static enum provider_decode
 at_decode_sms(const struct channel_config *cfg, const struct http_request *req,
     const char *public_url, struct provider_inbound *in, struct buf *reason)
 {
@@ -36,7 +36,7 @@ at_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 	return provider_sms_form(req, 0, in, reason);
 }
 
-static int
+static enum provider_decode
 at_decode_ussd(const struct channel_config *cfg, const struct http_request *req,
     const char *public_url, struct provider_inbound *in, struct buf *reason)
 {
@@ -77,7 +77,7 @@ static const struct provider_state_name at_states[] = {
     {"Expired", DLR_FAILED},
 };
 
-static int
+static enum provider_decode
 at_decode_status(const struct channel_config *cfg,
     const struct http_request *req, const char *public_url,
     struct provider_status *st, struct buf *reason)
@@ -262,6 +262,8 @@ at_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
 
 const struct provider_ops provider_africastalking = {
     .name = "africastalking",
+    .webhook_get = 0,
+    .dlr_by_own_id = 0,
     .decode_sms = at_decode_sms,
     .decode_ussd = at_decode_ussd,
     .decode_status = at_decode_status,

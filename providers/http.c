@@ -26,10 +26,11 @@
 
 /*
  * Checks the signature when the channel has a signing_key (only a channel
- * with allow_unsigned = yes has none), then parses the body. Returns DECODE_OK with *root set, or DECODE_BAD or
- * DECODE_FORBIDDEN with a reason and *root NULL.
+ * with allow_unsigned = yes has none), then parses the body. Returns
+ * DECODE_OK with *root set, or DECODE_BAD or DECODE_FORBIDDEN with a reason
+ * and *root NULL.
  */
-static int
+static enum provider_decode
 hp_load(const struct channel_config *cfg, const struct http_request *req,
     json_t **root, struct buf *reason)
 {
@@ -67,7 +68,7 @@ hp_load(const struct channel_config *cfg, const struct http_request *req,
 	return provider_json(req, root, reason);
 }
 
-static int
+static enum provider_decode
 hp_decode_sms(const struct channel_config *cfg, const struct http_request *req,
     const char *public_url, struct provider_inbound *in, struct buf *reason)
 {
@@ -92,7 +93,7 @@ hp_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 	return rc;
 }
 
-static int
+static enum provider_decode
 hp_decode_ussd(const struct channel_config *cfg, const struct http_request *req,
     const char *public_url, struct provider_inbound *in, struct buf *reason)
 {
@@ -143,7 +144,7 @@ hp_is_msg_id(const char *s)
 	return 1;
 }
 
-static int
+static enum provider_decode
 hp_decode_status(const struct channel_config *cfg,
     const struct http_request *req, const char *public_url,
     struct provider_status *st, struct buf *reason)
@@ -302,6 +303,8 @@ hp_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
 
 const struct provider_ops provider_http = {
     .name = "http",
+    .webhook_get = 0,
+    .dlr_by_own_id = 1,
     .decode_sms = hp_decode_sms,
     .decode_ussd = hp_decode_ussd,
     .decode_status = hp_decode_status,

@@ -23,16 +23,16 @@
 
 #define KANNEL_DLR_MASK "31"
 
-static int
+static enum provider_decode
 kn_decode_sms(const struct channel_config *cfg, const struct http_request *req,
     const char *public_url, struct provider_inbound *in, struct buf *reason)
 {
 	(void)cfg;
 	(void)public_url;
-	return provider_sms_form(req, 1, in, reason);
+	return provider_sms_form(req, provider_kannel.webhook_get, in, reason);
 }
 
-static int
+static enum provider_decode
 kn_decode_status(const struct channel_config *cfg,
     const struct http_request *req, const char *public_url,
     struct provider_status *st, struct buf *reason)
@@ -45,7 +45,8 @@ kn_decode_status(const struct channel_config *cfg,
 	(void)cfg;
 	(void)public_url;
 	provider_status_init(st);
-	if ((rc = provider_form(req, 1, &f, reason)) == DECODE_OK &&
+	if ((rc = provider_form(
+		 req, provider_kannel.webhook_get, &f, reason)) == DECODE_OK &&
 	    (rc = provider_field(
 		 &f, "id", PROVIDER_NONEMPTY, &st->id, reason)) == 0)
 		rc = provider_field(
@@ -164,6 +165,8 @@ kn_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
 
 const struct provider_ops provider_kannel = {
     .name = "kannel",
+    .webhook_get = 1,
+    .dlr_by_own_id = 1,
     .decode_sms = kn_decode_sms,
     .decode_ussd = NULL,
     .decode_status = kn_decode_status,

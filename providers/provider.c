@@ -194,7 +194,7 @@ reasonf(struct buf *reason, const char *fmt, ...)
 	free(s);
 }
 
-int
+enum provider_decode
 provider_form(const struct http_request *req, int allow_get, struct form *f,
     struct buf *reason)
 {
@@ -248,7 +248,7 @@ field_value(const char *name, const char *v, size_t len, int flags, char **out,
 	return 0;
 }
 
-int
+enum provider_decode
 provider_field(const struct form *f, const char *name, int flags, char **out,
     struct buf *reason)
 {
@@ -258,7 +258,7 @@ provider_field(const struct form *f, const char *name, int flags, char **out,
 	    name, v, v != NULL ? strlen(v) : 0, flags, out, reason);
 }
 
-int
+enum provider_decode
 provider_json(
     const struct http_request *req, struct json_t **root, struct buf *reason)
 {
@@ -290,7 +290,7 @@ provider_json(
 	return DECODE_OK;
 }
 
-int
+enum provider_decode
 provider_json_field(struct json_t *obj, const char *name, int flags, char **out,
     struct buf *reason)
 {
@@ -414,7 +414,7 @@ provider_request_finish(struct provider_request *r, const char *method)
 	r->req.userpwd = r->userpwd;
 }
 
-int
+enum provider_decode
 provider_status_set(struct provider_status *st, const char *status,
     const struct provider_state_name *table, size_t n, char **detail,
     struct buf *reason)
@@ -443,7 +443,7 @@ provider_status_set(struct provider_status *st, const char *status,
 	return DECODE_OK;
 }
 
-int
+enum provider_decode
 provider_sms_form(const struct http_request *req, int allow_get,
     struct provider_inbound *in, struct buf *reason)
 {

@@ -17,6 +17,11 @@
  *   provider_inbound_free / provider_status_free.
  * - A provider that does not support a webhook kind leaves its pointer NULL
  *   (the gateway answers 404).
+ * - What sets one provider apart from another for the gateway is a field
+ *   of struct provider_ops (webhook_get, dlr_by_own_id), never a test of
+ *   the channel's type outside this folder.
+ * - Decoders speak in enum provider_decode, not in HTTP statuses: the
+ *   webhook layer (gateway/hooks.c) alone maps them onto its answers.
  */
 #ifndef BARAZA_PROVIDER_H
 #define BARAZA_PROVIDER_H
@@ -36,12 +41,15 @@ enum provider_outcome {
 	PROVIDER_PERMFAIL, /* never going to work (4xx, a rejection) */
 };
 
-/* Webhook decoding results; the gateway turns them into HTTP answers. */
+/*
+ * What a webhook decoder made of a request. The webhook layer turns these
+ * into its answers (today: 200, 400 with the reason, 403, 200 empty).
+ */
 enum provider_decode {
-	DECODE_OK = 0,           /* filled */
-	DECODE_BAD = -400,       /* malformed: 400 with the reason */
-	DECODE_FORBIDDEN = -403, /* signature wrong or missing: 403 */
-	DECODE_IGNORE = 1,       /* well-formed but nothing to do: 200 */
+	DECODE_OK = 0,         /* filled */
+	DECODE_BAD = -1,       /* malformed: the reason says why */
+	DECODE_FORBIDDEN = -2, /* signature wrong or missing */
+	DECODE_IGNORE = 1,     /* well-formed but nothing to do */
 };
 
 /*
@@ -121,6 +129,18 @@ struct provider_ops {
 	const char *name; /* the channel type's name */
 
 	/*
+	 * Capabilities. webhook_get: 1 when the provider MAY call its
+	 * webhooks with GET and the parameters in the query (Kannel's
+	 * get-url); the gateway then takes GET as well as POST, else POST
+	 * only (405 with Allow). dlr_by_own_id: 1 when the id of a delivery
+	 * report is the gateway's own message id in decimal, as the
+	 * provider got it in the send request (Kannel, http), 0 when it is
+	 * the id the provider gave in its answer to the send (provider_id).
+	 */
+	int webhook_get;
+	int dlr_by_own_id;
+
+	/*
 	 * Decode an incoming SMS webhook. The webhook_secret (?secret= or
 	 * X-Baraza-Secret) is checked by the gateway before; signatures
 	 * (Twilio's X-Twilio-Signature, the http type's X-Baraza-Signature)
@@ -130,17 +150,17 @@ struct provider_ops {
 	 * NULL when none is configured. It never comes from the request's
 	 * Host or X-Forwarded-* headers, which the sender chooses.
 	 * On DECODE_BAD or DECODE_FORBIDDEN, a one-line reason is appended
-	 * to reason (a buf the caller owns), for the 400/403 answer.
+	 * to reason (a buf the caller owns), for the webhook's answer.
 	 */
-	int (*decode_sms)(const struct channel_config *,
+	enum provider_decode (*decode_sms)(const struct channel_config *,
 	    const struct http_request *, const char *public_url,
 	    struct provider_inbound *, struct buf *reason);
 	/* Same for a USSD step; NULL when the type has no USSD. */
-	int (*decode_ussd)(const struct channel_config *,
+	enum provider_decode (*decode_ussd)(const struct channel_config *,
 	    const struct http_request *, const char *public_url,
 	    struct provider_inbound *, struct buf *reason);
 	/* Same for a delivery report; NULL when the type has none. */
-	int (*decode_status)(const struct channel_config *,
+	enum provider_decode (*decode_status)(const struct channel_config *,
 	    const struct http_request *, const char *public_url,
 	    struct provider_status *, struct buf *reason);
 
@@ -179,8 +199,8 @@ extern const struct provider_ops provider_http;
  * SMS, `id from to text` (id, from and to non-empty, text present), from the
  * body or, with allow_get, the query of a GET. Fills in as decode_sms does.
  */
-int provider_sms_form(const struct http_request *req, int allow_get,
-    struct provider_inbound *in, struct buf *reason);
+enum provider_decode provider_sms_form(const struct http_request *req,
+    int allow_get, struct provider_inbound *in, struct buf *reason);
 
 /* A provider's delivery status name and what it means. */
 struct provider_state_name {
@@ -196,9 +216,9 @@ struct provider_state_name {
  * reason for a name not in the table (a status added after this was
  * written: nothing to do, and the provider must not retry).
  */
-int provider_status_set(struct provider_status *st, const char *status,
-    const struct provider_state_name *table, size_t n, char **detail,
-    struct buf *reason);
+enum provider_decode provider_status_set(struct provider_status *st,
+    const char *status, const struct provider_state_name *table, size_t n,
+    char **detail, struct buf *reason);
 
 /* The ops for a channel type, or NULL for types with their own path (gammu). */
 const struct provider_ops *provider_for(enum channel_type);
@@ -251,31 +271,31 @@ int provider_utf8_valid(const char *s, size_t len);
  * DECODE_OK or DECODE_BAD with a reason appended. Either way the caller
  * calls form_free(f).
  */
-int provider_form(const struct http_request *req, int allow_get, struct form *f,
-    struct buf *reason);
+enum provider_decode provider_form(const struct http_request *req,
+    int allow_get, struct form *f, struct buf *reason);
 
 /*
  * Copies the form field name into *out (a new string the caller frees, or
  * NULL when absent and optional) after checking flags and UTF-8. Returns
  * 0, or DECODE_BAD with a reason naming the field.
  */
-int provider_field(const struct form *f, const char *name, int flags,
-    char **out, struct buf *reason);
+enum provider_decode provider_field(const struct form *f, const char *name,
+    int flags, char **out, struct buf *reason);
 
 /*
  * Parses a POST body as one JSON object into *root (a new reference the
  * caller releases with json_decref). Returns DECODE_OK, or DECODE_BAD with
  * jansson's message appended to reason (*root is then NULL).
  */
-int provider_json(
+enum provider_decode provider_json(
     const struct http_request *req, struct json_t **root, struct buf *reason);
 
 /*
  * As provider_field for a member of a JSON object: a string, or with
  * PROVIDER_NUMBER also an integer (stored as decimal text).
  */
-int provider_json_field(struct json_t *obj, const char *name, int flags,
-    char **out, struct buf *reason);
+enum provider_decode provider_json_field(struct json_t *obj, const char *name,
+    int flags, char **out, struct buf *reason);
 
 /*
  * A printable copy of len bytes of s for logs and stored errors: at most

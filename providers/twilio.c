@@ -33,7 +33,7 @@
  * DECODE_BAD or DECODE_FORBIDDEN (reason appended); the caller calls
  * form_free(f) in every case.
  */
-static int
+static enum provider_decode
 tw_verified_form(const struct channel_config *cfg,
     const struct http_request *req, const char *public_url, struct form *f,
     struct buf *reason)
@@ -89,7 +89,7 @@ tw_verified_form(const struct channel_config *cfg,
 	return DECODE_OK;
 }
 
-static int
+static enum provider_decode
 tw_decode_sms(const struct channel_config *cfg, const struct http_request *req,
     const char *public_url, struct provider_inbound *in, struct buf *reason)
 {
@@ -128,7 +128,7 @@ static const struct provider_state_name tw_states[] = {
     {"canceled", DLR_FAILED},
 };
 
-static int
+static enum provider_decode
 tw_decode_status(const struct channel_config *cfg,
     const struct http_request *req, const char *public_url,
     struct provider_status *st, struct buf *reason)
@@ -252,6 +252,8 @@ tw_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
 
 const struct provider_ops provider_twilio = {
     .name = "twilio",
+    .webhook_get = 0,
+    .dlr_by_own_id = 0,
     .decode_sms = tw_decode_sms,
     .decode_ussd = NULL,
     .decode_status = tw_decode_status,

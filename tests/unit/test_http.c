@@ -54,6 +54,7 @@ struct fixture {
 	pthread_t thr;             /* client thread */
 	client_fn client;          /* what the client thread does */
 	int port;                  /* bound port */
+	const char *headers;       /* for http_server_set_headers, or NULL */
 	/* Loop side. */
 	int done_called;              /* shutdown's callback ran */
 	int order[64];                /* tags of deferred answers, as given */
@@ -459,6 +460,9 @@ run(struct fixture *fx, client_fn fn)
 	assert_int_equal(uv_loop_init(&fx->loop), 0);
 	assert_int_equal(
 	    http_server_init(&fx->srv, &fx->loop, &fx->limits, handler, fx), 0);
+	if (fx->headers != NULL)
+		assert_int_equal(
+		    http_server_set_headers(&fx->srv, fx->headers), 0);
 	assert_int_equal(http_server_listen(&fx->srv, "127.0.0.1:0"), 0);
 	fx->port = http_server_port(&fx->srv);
 	assert_true(fx->port > 0);
@@ -521,6 +525,94 @@ test_simple_get(void **state)
 	assert_string_equal(fx->r[2].body, "GET /echo  host=- xtest=- body=");
 	assert_int_equal(fx->r[3].status, 201);
 	assert_string_equal(fx->r[3].body, "committed");
+}
+
+static void
+cl_server_headers(struct fixture *fx)
+{
+	struct reader r;
+
+	one_request(fx, "GET /echo HTTP/1.1\r\n\r\n", &fx->r[0]);
+	one_request(fx, "GET /nope HTTP/1.1\r\n\r\n", &fx->r[1]);
+	/* The server's own refusal. */
+	one_request(fx, "BLAH\r\n\r\n", &fx->r[2]);
+	rd_init(&r, cl_connect(fx->port));
+	cl_sends(r.fd, "HEAD /echo HTTP/1.1\r\n\r\n");
+	rd_response_nobody(&r, &fx->r[3]);
+	rd_free(&r);
+}
+
+/* Counts the occurrences of needle in hay. */
+static int
+count_str(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+static void
+test_server_headers(void **state)
+{
+	struct fixture *fx = *state;
+	struct http_server srv;
+	char big[HTTP_HEADERS_MAX + 8];
+	int i;
+
+	fx->headers = HTTP_SECURITY_HEADERS;
+	run(fx, cl_server_headers);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_int_equal(fx->r[1].status, 404);
+	assert_int_equal(fx->r[2].status, 400);
+	assert_int_equal(fx->r[3].status, 200);
+	for (i = 0; i < 4; i++) {
+		/* Once each, in the header, after the handler's own. */
+		assert_int_equal(count_str(fx->r[i].head,
+				     "\r\nContent-Security-Policy: default-src "
+				     "'self'; script-src 'self'; "),
+		    1);
+		assert_int_equal(count_str(fx->r[i].head,
+				     "\r\nX-Content-Type-Options: nosniff\r\n"),
+		    1);
+		assert_int_equal(count_str(fx->r[i].head,
+				     "\r\nReferrer-Policy: same-origin\r\n"),
+		    1);
+		assert_int_equal(
+		    count_str(fx->r[i].head, "\r\nX-Frame-Options: DENY\r\n"),
+		    1);
+		assert_non_null(
+		    strstr(fx->r[i].head, "X-Frame-Options: DENY\r\n\r\n"));
+	}
+	assert_non_null(strstr(fx->r[0].head, "X-Extra: yes\r\nContent-Sec"));
+	assert_string_equal(fx->r[0].body, "GET /echo  host=- xtest=- body=");
+
+	/* Only whole CRLF lines, never an empty one, within the size. */
+	memset(&srv, 0, sizeof(srv));
+	assert_int_equal(http_server_set_headers(&srv, "A: 1\r\nB: 2\r\n"), 0);
+	assert_string_equal(srv.common, "A: 1\r\nB: 2\r\n");
+	assert_int_equal(http_server_set_headers(&srv, "A: 1"), -1);
+	assert_int_equal(http_server_set_headers(&srv, "A: 1\n"), -1);
+	assert_int_equal(http_server_set_headers(&srv, "A: 1\rB: 2\r\n"), -1);
+	assert_int_equal(http_server_set_headers(&srv, "\r\n"), -1);
+	assert_int_equal(
+	    http_server_set_headers(&srv, "A: 1\r\n\r\nB: 2\r\n"), -1);
+	assert_int_equal(http_server_set_headers(&srv, "A: 1\r\nB: 2"), -1);
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "A: ", 3);
+	memcpy(big + HTTP_HEADERS_MAX - 2, "\r\n", 3);
+	assert_int_equal(http_server_set_headers(&srv, big), -1);
+	/* A refusal changes nothing. */
+	assert_string_equal(srv.common, "A: 1\r\nB: 2\r\n");
+	big[HTTP_HEADERS_MAX - 3] = '\r';
+	big[HTTP_HEADERS_MAX - 2] = '\n';
+	big[HTTP_HEADERS_MAX - 1] = '\0';
+	assert_int_equal(http_server_set_headers(&srv, big), 0);
+	assert_int_equal(http_server_set_headers(&srv, NULL), 0);
+	assert_string_equal(srv.common, "");
 }
 
 static void
@@ -1317,6 +1409,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_simple_get, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_server_headers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_pipelined_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "gateway/batch.h"
+#include "gateway/channel.h"
 #include "gateway/config.h"
 #include "gateway/dispatch.h"
 #include "gateway/gateway.h"
@@ -43,6 +44,10 @@ static const char conf[] = "[gateway]\n"
 			   "type = http\n"
 			   "api_url = http://127.0.0.1:9/send\n"
 			   "signing_key = k\n";
+
+/* conf's channels by index, and one past them ("other"). */
+#define CH_AT 0
+#define CH_NONE 3
 
 /* A category that needs every escape and holds a bad UTF-8 byte. */
 static const char odd_category[] = "pipes \"burst\" a\\b\nline2 \xff end";
@@ -492,11 +497,11 @@ test_webhook_histogram(void **state)
 	struct fixture *f = *state;
 	struct expo *e;
 
-	metrics_observe_webhook(&f->gw, "at", "sms", 200, 0.0005);
-	metrics_observe_webhook(&f->gw, "at", "sms", 200, 0.02);
-	metrics_observe_webhook(&f->gw, "at", "sms", 503, 9.0);
-	metrics_observe_webhook(&f->gw, "at", "ussd", 200, 0.3);
-	metrics_observe_webhook(&f->gw, "nope", "mms", 404, 0.001);
+	metrics_observe_webhook(&f->gw, CH_AT, HOOK_SMS, 200, 0.0005);
+	metrics_observe_webhook(&f->gw, CH_AT, HOOK_SMS, 200, 0.02);
+	metrics_observe_webhook(&f->gw, CH_AT, HOOK_SMS, 503, 9.0);
+	metrics_observe_webhook(&f->gw, CH_AT, HOOK_USSD, 200, 0.3);
+	metrics_observe_webhook(&f->gw, CH_NONE, HOOK_NKINDS, 404, 0.001);
 	e = render(f);
 	assert_true(
 	    value(e, "baraza_webhook_duration_seconds_bucket", "channel", "at",
@@ -529,7 +534,7 @@ test_histogram_inf_bucket(void **state)
 	struct fixture *f = *state;
 	struct buf b;
 
-	metrics_observe_webhook(&f->gw, "at", "status", 200, 7.5);
+	metrics_observe_webhook(&f->gw, CH_AT, HOOK_STATUS, 200, 7.5);
 	buf_init(&b, METRICS_MAX_BYTES);
 	assert_int_equal(metrics_render(&f->gw, &b), 0);
 	assert_non_null(strstr(b.data,
@@ -553,11 +558,11 @@ test_modem_signal(void **state)
 	assert_true(value(e, "baraza_modem_signal_percent", "channel", "modem1",
 			NULL) == -1);
 	free(e);
-	f->gw.modems[1].known = 1;
-	f->gw.modems[1].up = 1;
-	f->gw.modems[1].signal = 67;
+	f->gw.modems.beat[1].known = 1;
+	f->gw.modems.beat[1].up = 1;
+	f->gw.modems.beat[1].signal = 67;
 	/* Not a gammu channel: ignored even when set. */
-	f->gw.modems[0].known = 1;
+	f->gw.modems.beat[0].known = 1;
 	e = render(f);
 	assert_true(value(e, "baraza_modem_signal_percent", "channel", "modem1",
 			NULL) == 67);
@@ -577,8 +582,8 @@ test_gateway_counters(void **state)
 
 	f->gw.batch.commits = 42;
 	f->gw.batch.failures = 2;
-	f->gw.reloads = 3;
-	f->gw.reload_failures = 1;
+	f->gw.serve.reloads = 3;
+	f->gw.serve.reload_failures = 1;
 	e = render(f);
 	assert_true(value(e, "baraza_batch_commits_total", NULL) == 42);
 	assert_true(value(e, "baraza_batch_failures_total", NULL) == 2);
@@ -854,27 +859,28 @@ fix_state(struct fixture *f, uv_loop_t *loop, struct flows_ref *ref)
 {
 	batch_init(&f->gw.batch, loop, f->gw.store);
 	assert_int_equal(client_init(&f->gw.client, loop), 0);
-	f->gw.dispatch = dispatch_new(loop, f->cfg, f->gw.store, &f->gw.batch,
-	    &f->gw.client, "http://127.0.0.1:9");
+	f->gw.dispatch = dispatch_new(loop, f->cfg, f->gw.store, &f->gw.batch);
 	assert_non_null(f->gw.dispatch);
+	channel_open_providers(
+	    f->gw.dispatch, f->cfg, &f->gw.client, "http://127.0.0.1:9");
 	f->gw.flows = ref;
 	f->gw.batch.commits = 42;
 	f->gw.batch.failures = 2;
-	f->gw.reloads = 3;
-	f->gw.reload_failures = 1;
-	f->gw.received = 11;
-	f->gw.ussd_steps = 12;
-	f->gw.reports = 13;
-	f->gw.duplicates = 14;
-	f->gw.flooded = 15;
-	f->gw.hooks_bad = 16;
-	f->gw.hooks_forbidden = 17;
-	f->gw.flood.map.evicted = 18;
-	f->gw.modems[1].known = 1;
-	f->gw.modems[1].up = 1;
-	f->gw.modems[1].signal = 67.5;
-	metrics_observe_webhook(&f->gw, "at", "sms", 200, 0.003);
-	metrics_observe_webhook(&f->gw, "gone", "status", 403, 7);
+	f->gw.serve.reloads = 3;
+	f->gw.serve.reload_failures = 1;
+	f->gw.ingress.n.received = 11;
+	f->gw.ingress.n.ussd_steps = 12;
+	f->gw.ingress.n.reports = 13;
+	f->gw.ingress.n.duplicates = 14;
+	f->gw.ingress.n.flooded = 15;
+	f->gw.hooks.bad = 16;
+	f->gw.hooks.forbidden = 17;
+	f->gw.ingress.flood.map.evicted = 18;
+	f->gw.modems.beat[1].known = 1;
+	f->gw.modems.beat[1].up = 1;
+	f->gw.modems.beat[1].signal = 67.5;
+	metrics_observe_webhook(&f->gw, CH_AT, HOOK_SMS, 200, 0.003);
+	metrics_observe_webhook(&f->gw, CH_NONE, HOOK_STATUS, 403, 7);
 }
 
 /*

@@ -128,9 +128,9 @@ start(struct fixture *f, const char *exe)
 {
 	f->gw.exe_path = exe;
 	f->gw.stopping = 0;
-	memset(f->gw.modems, 0, sizeof(f->gw.modems));
+	memset(&f->gw.modems, 0, sizeof(f->gw.modems));
 	modems_start(&f->gw);
-	assert_int_equal(f->gw.nmodems, 1);
+	assert_int_equal(f->gw.modems.n, 1);
 }
 
 /*
@@ -182,8 +182,8 @@ setup(void **state)
 	f->gw.cfg = f->cfg;
 	batch_init(&f->gw.batch, &f->loop, f->gw.store);
 	assert_int_equal(client_init(&f->gw.client, &f->loop), 0);
-	f->gw.dispatch = dispatch_new(&f->loop, f->cfg, f->gw.store,
-	    &f->gw.batch, &f->gw.client, "http://127.0.0.1:9");
+	f->gw.dispatch =
+	    dispatch_new(&f->loop, f->cfg, f->gw.store, &f->gw.batch);
 	return 0;
 }
 
@@ -214,7 +214,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 	char *cmd;
 
-	if (f->gw.nmodems > 0) /* a test failed before stopping them */
+	if (f->gw.modems.n > 0) /* a test failed before stopping them */
 		stop(f);
 	dispatch_stop(f->gw.dispatch, on_dispatch_stopped, f);
 	client_shutdown(&f->gw.client, on_client_closed, f);

@@ -281,7 +281,9 @@ test_timer(void **state)
 	static const char without[] = "[gateway]\nretention_days = 0\n";
 	struct config_errors *errs;
 	struct gateway gw;
+	struct privacy *pv;
 	uv_loop_t loop;
+	void *svc = NULL; /* the service's state, as serve keeps it */
 
 	(void)state;
 	memset(&gw, 0, sizeof(gw));
@@ -290,24 +292,28 @@ test_timer(void **state)
 	assert_int_equal(config_parse_buffer(without, sizeof(without) - 1,
 			     "t.conf", "/tmp", &gw.cfg, &errs),
 	    0);
-	privacy_start(&gw);
-	assert_false(gw.privacy_started);
-	privacy_stop(&gw);
+	privacy_start(&gw, &svc);
+	assert_null(svc);
+	privacy_stop(&gw, &svc);
 	config_free(gw.cfg);
 	config_errors_free(errs);
 
 	assert_int_equal(config_parse_buffer(with, sizeof(with) - 1, "t.conf",
 			     "/tmp", &gw.cfg, &errs),
 	    0);
-	privacy_start(&gw);
-	assert_true(gw.privacy_started);
-	assert_true(uv_is_active((uv_handle_t *)&gw.privacy_timer));
+	privacy_start(&gw, &svc);
+	assert_non_null(svc);
+	pv = svc;
+	privacy_start(&gw, &svc); /* started once only */
+	assert_ptr_equal(svc, pv);
+	assert_ptr_equal(pv->gw, &gw);
+	assert_true(uv_is_active((uv_handle_t *)&pv->timer));
 	/* Unreferenced: the loop has nothing to wait for. */
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(uv_timer_get_due_in(&gw.privacy_timer) > 0, 1);
-	privacy_stop(&gw);
-	assert_false(gw.privacy_started);
-	privacy_stop(&gw); /* twice is harmless */
+	assert_int_equal(uv_timer_get_due_in(&pv->timer) > 0, 1);
+	privacy_stop(&gw, &svc);
+	assert_null(svc);
+	privacy_stop(&gw, &svc); /* twice is harmless */
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
 	config_free(gw.cfg);

@@ -1,7 +1,8 @@
 /*
  * test_queue.c: the messages' rows (store_msg.c: the outbound queue,
  * inbound messages, their states), a new message (outq.c), the retry backoff,
- * Africa's Talking's cumulative USSD text and the flood guard (ingress.c).
+ * Africa's Talking's cumulative USSD text and the flood guard (ingress.c),
+ * and the dispatcher's wake-up and channel contract (dispatch.c).
  * The bounded map itself (strmap.c) is tested in test_strmap.c.
  */
 #include <setjmp.h>
@@ -14,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "gateway/batch.h"
+#include "gateway/channel.h"
 #include "gateway/config.h"
 #include "gateway/dispatch.h"
 #include "gateway/ingress.h"
@@ -44,6 +47,19 @@ teardown(void **state)
 	return 0;
 }
 
+/* outq_enqueue of text for phone on channel, due at not_before (0: now). */
+static int
+enqueue(struct store *st, const char *channel, const char *phone,
+    const char *text, int64_t not_before, int64_t now, int64_t *id)
+{
+	struct outq_msg m = {.channel = channel,
+	    .phone = phone,
+	    .text = text,
+	    .not_before = not_before};
+
+	return outq_enqueue(st, &m, now, id);
+}
+
 static void
 test_enqueue_claim_sent(void **state)
 {
@@ -55,19 +71,15 @@ test_enqueue_claim_sent(void **state)
 
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(
-	    outq_enqueue(st, "at", "+254700000001", 0, "one", 0, 0, 1000, &id1),
-	    0);
+	    enqueue(st, "at", "+254700000001", "one", 0, 1000, &id1), 0);
 	assert_int_equal(
-	    outq_enqueue(st, "at", "+254700000002", 0, "two", 0, 0, 1001, &id2),
-	    0);
+	    enqueue(st, "at", "+254700000002", "two", 0, 1001, &id2), 0);
 	/* Due later: not claimed now. */
-	assert_int_equal(outq_enqueue(st, "at", "+254700000003", 0, "three", 0,
-			     5000, 1002, &id3),
-	    0);
+	assert_int_equal(
+	    enqueue(st, "at", "+254700000003", "three", 5000, 1002, &id3), 0);
 	/* Another channel's message is not this channel's. */
-	assert_int_equal(outq_enqueue(st, "tw", "+254700000004", 0, "four", 0,
-			     0, 1003, NULL),
-	    0);
+	assert_int_equal(
+	    enqueue(st, "tw", "+254700000004", "four", 0, 1003, NULL), 0);
 	assert_int_equal(store_queue_claim(st, "at", 2000, 10, &v, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0].id, id1);
@@ -138,9 +150,8 @@ test_retry_fail_recover(void **state)
 	size_t n;
 
 	assert_int_equal(store_begin(st), 0);
-	assert_int_equal(outq_enqueue(st, "web", "+254700000009", 0, "Habari ☺",
-			     0, 0, 1000, &id),
-	    0);
+	assert_int_equal(
+	    enqueue(st, "web", "+254700000009", "Habari ☺", 0, 1000, &id), 0);
 	assert_int_equal(store_queue_claim(st, "web", 1000, 1, &v, &n), 0);
 	assert_int_equal(n, 1);
 	store_queue_msgs_free(v, n);
@@ -190,16 +201,14 @@ test_segments_and_limits(void **state)
 	memset(two, 'a', 161);
 	two[161] = '\0';
 	assert_int_equal(store_begin(st), 0);
-	assert_int_equal(
-	    outq_enqueue(st, "at", "+254700000001", 0, two, 0, 0, 1, &id), 0);
+	assert_int_equal(enqueue(st, "at", "+254700000001", two, 0, 1, &id), 0);
 	assert_int_equal(store_msg_get(st, id, &info), 0);
 	assert_int_equal(info.segments, 2);
 	store_msg_free(&info);
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(
-	    outq_enqueue(st, "at", "+254700000001", 0, big, 0, 0, 1, &id),
-	    STORE_EINVAL);
+	    enqueue(st, "at", "+254700000001", big, 0, 1, &id), STORE_EINVAL);
 	assert_int_equal(store_commit(st), 0);
 }
 
@@ -212,11 +221,9 @@ test_move_to_fallback(void **state)
 
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(
-	    outq_enqueue(st, "modem1", "+254700000001", 0, "a", 0, 0, 10, NULL),
-	    0);
-	assert_int_equal(outq_enqueue(st, "modem1", "+254700000002", 0, "b", 0,
-			     9999, 10, NULL),
-	    0);
+	    enqueue(st, "modem1", "+254700000001", "a", 0, 10, NULL), 0);
+	assert_int_equal(
+	    enqueue(st, "modem1", "+254700000002", "b", 9999, 10, NULL), 0);
 	/* Only what is due moves; the later one waits for its time. */
 	assert_int_equal(store_queue_move(st, "modem1", "at", 100), 1);
 	assert_int_equal(store_queue_claim(st, "at", 100, 10, &v, &n), 0);
@@ -518,6 +525,160 @@ test_flood_expiry(void **state)
 	ingress_flood_free(&fl);
 }
 
+/* Counts outq_enqueue's wake-ups. */
+static void
+count_wake(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* A message queued wakes whoever is set (the dispatcher), once. */
+static void
+test_enqueue_wakes(void **state)
+{
+	struct store *st = *state;
+	char big[OUTQ_MAX_TEXT + 2];
+	int woken = 0;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(store_begin(st), 0);
+	outq_set_wake(count_wake, &woken);
+	assert_int_equal(
+	    enqueue(st, "at", "+254700000001", "a", 0, 1, NULL), 0);
+	assert_int_equal(woken, 1);
+	/* Due later: woken too (the dispatcher reschedules itself). */
+	assert_int_equal(
+	    enqueue(st, "at", "+254700000001", "b", 9999, 1, NULL), 0);
+	assert_int_equal(woken, 2);
+	/* Refused: nothing to wake for. */
+	assert_int_equal(
+	    enqueue(st, "at", "+254700000001", big, 0, 1, NULL), STORE_EINVAL);
+	assert_int_equal(woken, 2);
+	outq_set_wake(NULL, NULL);
+	assert_int_equal(
+	    enqueue(st, "at", "+254700000001", "c", 0, 1, NULL), 0);
+	assert_int_equal(woken, 2);
+	assert_int_equal(store_commit(st), 0);
+}
+
+/* What the test's channel was handed. */
+struct carried {
+	int n;                /* messages sent */
+	int64_t id;           /* the last one's */
+	int attempts;         /* its attempts */
+	char to[32];          /* its number */
+	int by_id;            /* 1: end like a modem, by id only, later */
+	struct channel *ch;   /* its channel */
+	enum send_outcome oc; /* how to end it */
+};
+
+static void
+carry(struct channel *ch, const struct channel_msg *m)
+{
+	struct carried *c = ch->arg;
+
+	c->n++;
+	c->id = m->id;
+	c->attempts = m->attempts;
+	c->ch = ch;
+	snprintf(c->to, sizeof(c->to), "%s", m->to);
+	if (!c->by_id)
+		dispatch_done(ch, m, c->oc, "prov-1", NULL);
+}
+
+static const struct channel_ops carry_ops = {"test", carry, NULL};
+
+static void
+on_stopped(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+/*
+ * The dispatcher wakes when a message is queued in its process: the
+ * message is claimed and handed to its channel within the next loop turns,
+ * not at the next poll (DISPATCH_POLL_MS later). No loop turn here waits:
+ * UV_RUN_NOWAIT runs only what is due already. The channel ends it through
+ * dispatch_done, with what it was handed or (a modem) by id only.
+ */
+static void
+test_dispatcher_woken(void **state)
+{
+	static const char conf[] = "[channel m1]\n"
+				   "type = gammu\n"
+				   "device = /dev/null\n"
+				   "rate = 100/s\n";
+	struct store *st = *state;
+	struct config *cfg;
+	struct config_errors *errs;
+	struct dispatcher *d;
+	struct carried c;
+	struct store_msg info;
+	struct batch b;
+	uv_loop_t loop;
+	int64_t id;
+	int i, stopped = 0;
+
+	assert_int_equal(config_parse_buffer(conf, sizeof(conf) - 1, "t.conf",
+			     "/tmp", &cfg, &errs),
+	    0);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	batch_init(&b, &loop, st);
+	d = dispatch_new(&loop, cfg, st, &b);
+	memset(&c, 0, sizeof(c));
+	c.oc = SEND_OK;
+	assert_non_null(dispatch_attach(d, "m1", &carry_ops, &c, 1));
+	/* The first look finds nothing; the next is a poll away. */
+	uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(c.n, 0);
+
+	assert_int_equal(batch_begin(&b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000001", "hi", 0, now_ms(), &id), 0);
+	for (i = 0; i < 3 && c.n == 0; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.id, id);
+	assert_int_equal(c.attempts, 1);
+	assert_string_equal(c.to, "+254700000001");
+	batch_flush(&b);
+	assert_int_equal(store_msg_get(st, id, &info), 0);
+	assert_int_equal(info.state, MSG_SENT);
+	assert_string_equal(info.provider_id, "prov-1");
+	store_msg_free(&info);
+
+	/* A modem's way: it ends the message later, knowing only its id. */
+	c.by_id = 1;
+	assert_int_equal(batch_begin(&b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000002", "hey", 0, now_ms(), &id), 0);
+	for (i = 0; i < 3 && c.n == 1; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(c.n, 2);
+	batch_flush(&b);
+	{
+		struct channel_msg later = {.id = id, .attempts = -1};
+
+		dispatch_done(c.ch, &later, SEND_TEMPFAIL, NULL, "busy");
+	}
+	batch_flush(&b);
+	assert_int_equal(store_msg_get(st, id, &info), 0);
+	assert_int_equal(info.state, MSG_QUEUED); /* retried later */
+	assert_int_equal(info.attempts, 1);
+	assert_string_equal(info.error, "busy");
+	store_msg_free(&info);
+
+	dispatch_stop(d, on_stopped, &stopped);
+	assert_int_equal(stopped, 1); /* nothing in flight */
+	dispatch_free(d);
+	batch_close(&b);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	config_free(cfg);
+	config_errors_free(errs);
+}
+
 int
 main(void)
 {
@@ -536,6 +697,10 @@ main(void)
 	    cmocka_unit_test(test_ussd_input),
 	    cmocka_unit_test(test_flood_churn),
 	    cmocka_unit_test(test_flood_expiry),
+	    cmocka_unit_test_setup_teardown(
+		test_enqueue_wakes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_dispatcher_woken, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

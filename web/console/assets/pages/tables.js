@@ -1,0 +1,72 @@
+// Tables: the data tables flows look things up in, with their row counts
+// and last import; (admin) upload a CSV to replace one: a bad line is shown
+// with its number and nothing changes.
+import { api } from '../api.js';
+import { loads } from '../loads.js';
+import { t } from '../i18n.js';
+import { badLine, banner, can, errorText, field, fmtNum, fmtTime, h, input, mount, showErrors, table } from '../ui.js';
+
+export async function render(main, { me, data }) {
+  const errors = h('div');
+  const notice = h('div');
+  mount(main, h('h1', null, t('title.tables')), errors, notice);
+  let tables = [];
+  try {
+    tables = (await (data || loads.tables())).tables || [];
+  } catch (e) {
+    showErrors(errors, [{ id: null, text: errorText(e) }]);
+  }
+  main.append(table({
+    caption: t('tables.list'),
+    empty: t('tables.none'),
+    cols: [
+      { label: t('tables.name'), th: true, cell: (x) => x.name },
+      { label: t('tables.key'), cell: (x) => x.key || '—' },
+      { label: t('tables.columns'), cls: 'text', cell: (x) => (x.columns || []).join(', ') },
+      { label: t('tables.rows'), num: true, cell: (x) => fmtNum(x.rows) },
+      { label: t('tables.updated'), cell: (x) => fmtTime(x.updated) },
+    ],
+    rows: tables,
+  }));
+  if (can(me, 'admin')) main.append(upload(tables, errors, notice));
+}
+
+function upload(tables, errors, notice) {
+  const name = input('table-name', { list: 'table-names', autocomplete: 'off', class: 'input input--short' });
+  const key = input('table-key', { autocomplete: 'off', class: 'input input--short' });
+  const file = h('input', { type: 'file', id: 'table-file', name: 'file', accept: '.csv,text/csv', class: 'input' });
+  name.addEventListener('change', () => {
+    const x = tables.find((y) => y.name === name.value);
+    if (x && x.key && !key.value) key.value = x.key;
+  });
+  return h('form', {
+    class: 'panel',
+    novalidate: true,
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      const errs = [];
+      if (!/^[A-Za-z0-9_]+$/.test(name.value)) errs.push({ id: 'table-name', text: t('tables.need_name') });
+      if (!key.value.trim()) errs.push({ id: 'table-key', text: t('tables.need_key') });
+      const f = file.files && file.files[0];
+      if (!f) errs.push({ id: 'table-file', text: t('notify.need_file') });
+      showErrors(errors, errs);
+      if (errs.length) return;
+      try {
+        const r = await api('PUT', `tables/${encodeURIComponent(name.value)}`, {
+          query: { key: key.value.trim() }, body: await f.text(), type: 'text/csv',
+        });
+        mount(notice, banner(t('tables.done_title'), t('tables.done', { name: r.table || name.value, n: r.rows }), 'success'));
+        notice.firstChild.focus();
+      } catch (e) {
+        showErrors(errors, [{ id: 'table-file', text: e.body && e.body.line ? badLine({ line: e.body.line, message: errorText(e) }) : errorText(e) }]);
+      }
+    },
+  },
+  h('h2', null, t('tables.upload')),
+  h('p', { class: 'hint' }, t('tables.upload_hint')),
+  h('datalist', { id: 'table-names' }, tables.map((x) => h('option', { value: x.name }))),
+  field({ id: 'table-name', label: t('tables.name'), hint: t('tables.name_hint'), control: name }),
+  field({ id: 'table-key', label: t('tables.key'), hint: t('tables.key_hint'), control: key }),
+  field({ id: 'table-file', label: t('notify.file'), control: file }),
+  h('button', { class: 'button', type: 'submit' }, t('tables.replace')));
+}
