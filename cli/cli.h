@@ -8,13 +8,39 @@
 #define BARAZA_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "gateway/config.h"
 #include "gateway/store.h"
 
+struct flowset;
+
 int cli_import(int, char **, struct config *);
 int cli_send(int, char **, struct config *);
 int simulate_main(int, char **, struct config *);
+
+/*
+ * `baraza test [PATH...] [--junit FILE] [--coverage]` (cli_test.c): runs
+ * .flowtest files against cfg's flows in a throwaway store. Exit 0 when
+ * every test passed, 1 when one failed, 2 on bad usage, config or flows.
+ */
+int cli_test(int, char **, struct config *);
+
+/*
+ * The folder `baraza test` reads by default: the `tests` folder inside
+ * cfg's flows folder when there is one, else the `tests` folder beside it.
+ * A new string the caller frees.
+ */
+char *cli_test_default_dir(const struct config *cfg);
+
+/*
+ * For `baraza check`: prints to fp a note (FILE:LINE:COL: note: ...) for
+ * each flow of set that no test in the default folder starts (by an `sms`
+ * text or a dialled code, through the triggers, or by a jump from a flow
+ * that one starts). Returns the number of notes.
+ */
+size_t
+cli_test_notes(const struct config *cfg, const struct flowset *set, FILE *fp);
 
 /*
  * Opens cfg's database for a command (store_open with cfg's durability).

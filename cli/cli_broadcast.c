@@ -37,7 +37,58 @@ print_error(const char *what, const char *err)
 	    err ? err : "failed");
 }
 
-/* baraza broadcast TEXT --topic T [--at TIME] [--dry-run] [--channel N] */
+/*
+ * Prints the day of each channel the send uses as it would leave it: the
+ * spend so far, what is queued, the send's cost and the daily budget.
+ */
+static int
+print_budgets(struct store *st, const struct config *cfg,
+    const struct broadcast_summary *sum)
+{
+	struct budget_figures f;
+	char a[32], b[32], c[32], d[32];
+	size_t i;
+
+	for (i = 0; i < cfg->nchannels && i < CONFIG_MAX_CHANNELS; i++) {
+		if (sum->send.segments[i] <= 0)
+			continue;
+		if (budget_figures(st, cfg, i, &sum->send, sum->send_at,
+			now_ms(), &f) != 0)
+			return -1;
+		printf("channel %s: %lld segment%s", f.channel,
+		    (long long)f.segments, f.segments == 1 ? "" : "s");
+		if (!f.has_cost) {
+			printf(", cost not known (no cost_per_segment)\n");
+			continue;
+		}
+		printf(", cost %s%s%s; on %s spent %s, queued %s",
+		    budget_money(f.cost, a, sizeof(a)), f.currency ? " " : "",
+		    f.currency ? f.currency : "", f.day,
+		    budget_money(f.spent, b, sizeof(b)),
+		    budget_money(f.queued, c, sizeof(c)));
+		if (f.budget >= 0)
+			printf(", budget %s: %s",
+			    budget_money(f.budget, d, sizeof(d)),
+			    f.over ? "this send would pass it" : "within it");
+		else
+			printf(", no daily budget");
+		printf("\n");
+	}
+	return 0;
+}
+
+/* Prints a refusal by a daily budget, the figures in its message. */
+static void
+print_refused(const char *what, const char *err)
+{
+	print_error(what, err);
+	fprintf(stderr, "baraza: an admin may send it anyway with --force\n");
+}
+
+/*
+ * baraza broadcast TEXT --topic T [--at TIME] [--dry-run] [--channel N]
+ * [--force]
+ */
 int
 cli_broadcast(int argc, char **argv, struct config *cfg)
 {
@@ -46,6 +97,7 @@ cli_broadcast(int argc, char **argv, struct config *cfg)
 	    {"at", required_argument, NULL, 'a'},
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"channel", required_argument, NULL, 'c'},
+	    {"force", no_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct broadcast_request req;
@@ -70,6 +122,9 @@ cli_broadcast(int argc, char **argv, struct config *cfg)
 		case 'c':
 			req.channel = optarg;
 			break;
+		case 'f':
+			req.force = 1;
+			break;
 		default:
 			goto usage;
 		}
@@ -84,9 +139,12 @@ cli_broadcast(int argc, char **argv, struct config *cfg)
 	else
 		rc = broadcast_queue(st, cfg, &req, now_ms(), cli_progress,
 		    (void *)"queueing", &sum, &err);
-	store_close(st);
 	if (rc != 0) {
-		print_error(NULL, err);
+		store_close(st);
+		if (rc == BROADCAST_EBUDGET)
+			print_refused(NULL, err);
+		else
+			print_error(NULL, err);
 		free(err);
 		return 1;
 	}
@@ -99,13 +157,20 @@ cli_broadcast(int argc, char **argv, struct config *cfg)
 	printf("channel: %s\n", sum.channel);
 	iso8601_utc(sum.send_at, when, sizeof(when));
 	printf("send at: %s\n", when);
-	if (dry)
+	rc = 0;
+	if (dry) {
+		if (print_budgets(st, cfg, &sum) != 0) {
+			fprintf(stderr, "baraza: %s\n", store_errmsg(st));
+			rc = 1;
+		}
 		printf("dry run: nothing queued\n");
-	return 0;
+	}
+	store_close(st);
+	return rc;
 
 usage:
 	fprintf(stderr, "usage: baraza broadcast TEXT --topic T [--at TIME] "
-			"[--dry-run] [--channel NAME]\n");
+			"[--dry-run] [--channel NAME] [--force]\n");
 	return 2;
 }
 
@@ -144,6 +209,7 @@ cli_notify(int argc, char **argv, struct config *cfg)
 	    {"at", required_argument, NULL, 'a'},
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"channel", required_argument, NULL, 'c'},
+	    {"force", no_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct notify_request req;
@@ -170,6 +236,9 @@ cli_notify(int argc, char **argv, struct config *cfg)
 		case 'c':
 			req.channel = optarg;
 			break;
+		case 'f':
+			req.force = 1;
+			break;
 		default:
 			goto usage;
 		}
@@ -190,17 +259,26 @@ cli_notify(int argc, char **argv, struct config *cfg)
 	    (void *)"reading", &sum, &err);
 	if (fp != stdin)
 		fclose(fp);
-	store_close(st);
 	if (rc != 0) {
-		print_error(path, err);
+		store_close(st);
+		if (rc == BROADCAST_EBUDGET)
+			print_refused(path, err);
+		else
+			print_error(path, err);
 		free(err);
 		return 1;
 	}
 	print_notified(&req, &sum);
-	return 0;
+	rc = 0;
+	if (req.dry_run && print_budgets(st, cfg, &sum) != 0) {
+		fprintf(stderr, "baraza: %s\n", store_errmsg(st));
+		rc = 1;
+	}
+	store_close(st);
+	return rc;
 
 usage:
 	fprintf(stderr, "usage: baraza notify FILE.csv --text TEMPLATE "
-			"[--at TIME] [--dry-run] [--channel NAME]\n");
+			"[--at TIME] [--dry-run] [--channel NAME] [--force]\n");
 	return 2;
 }

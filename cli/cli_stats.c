@@ -1,10 +1,11 @@
 /*
  * cli_stats.c: `baraza stats`, the figures of /metrics for a person: per
  * channel the messages by direction and state and the queue depth, the
- * active sessions, the modems (their state as the running gateway last
- * kept it), the reports, and the last failures with their reasons (numbers
- * masked). It reads the store only, so it works whether or not
- * serve runs.
+ * spend today, the active sessions, the modems (their state as the running gateway last
+ * kept it), the reports (with the reporters' satisfaction once some have
+ * answered the feedback question), and the last failures with their
+ * reasons (numbers masked). It reads the store only, so it works whether
+ * or not serve runs.
  */
 #include <ctype.h>
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "council/budget.h"
 #include "gateway/config.h"
 #include "gateway/metrics.h"
 #include "gateway/store.h"
@@ -71,6 +73,39 @@ print_channel(
 			strcmp(c->msgs[i].state, "sending") == 0))
 			depth += c->msgs[i].n;
 	printf("    queue depth %lld\n", (long long)depth);
+}
+
+/*
+ * Spend today: per channel the segments sent on this local day and, with
+ * a cost_per_segment, what they cost, against the daily budget.
+ */
+static int
+print_spend(struct store *st, const struct config *cfg, int64_t now)
+{
+	struct budget_today t;
+	char day[STORE_DAY_LEN], a[32], b[32];
+	size_t i;
+
+	printf("Spend today (%s)\n", store_local_day(now, day));
+	if (cfg->nchannels == 0)
+		printf("  none\n");
+	for (i = 0; i < cfg->nchannels; i++) {
+		if (budget_today(st, cfg, cfg->channels[i].name, now, &t) != 0)
+			return -1;
+		printf("  %s  %lld segment%s", cfg->channels[i].name,
+		    (long long)t.segments, t.segments == 1 ? "" : "s");
+		if (t.has_cost)
+			printf(", %s%s%s", budget_money(t.spent, a, sizeof(a)),
+			    cfg->currency ? " " : "",
+			    cfg->currency ? cfg->currency : "");
+		else
+			printf(", cost not known (no cost_per_segment)");
+		if (t.budget >= 0)
+			printf(" of a daily budget of %s",
+			    budget_money(t.budget, b, sizeof(b)));
+		printf("\n");
+	}
+	return 0;
 }
 
 /* Writes s as the log would: numbers masked, control characters out. */
@@ -245,6 +280,14 @@ print_reports(const struct metrics_counts *c)
 		       "%.1f h\n",
 		    (long long)c->resolved, avg / 3600.0);
 	}
+	/* The answers to "was it fixed?", once there are some. */
+	if (c->feedback_yes + c->feedback_no > 0)
+		printf("  satisfaction %.0f%% (%lld answers: %lld yes, %lld "
+		       "no)\n",
+		    100.0 * (double)c->feedback_yes /
+			(double)(c->feedback_yes + c->feedback_no),
+		    (long long)(c->feedback_yes + c->feedback_no),
+		    (long long)c->feedback_yes, (long long)c->feedback_no);
 }
 
 int
@@ -284,6 +327,10 @@ cli_stats(int argc, char **argv, struct config *cfg)
 	}
 	if (cfg->nchannels == 0 && c.nmsgs == 0)
 		printf("  none\n");
+	if (print_spend(st, cfg, now_ms()) != 0) {
+		fprintf(stderr, "baraza: %s\n", store_errmsg(st));
+		rc = 1;
+	}
 	printf("Sessions active %lld\n", (long long)c.sessions);
 	if (print_modems(st, cfg) != 0) {
 		fprintf(stderr, "baraza: %s\n", store_errmsg(st));

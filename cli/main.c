@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "council/broadcast.h"
+#include "council/campaign.h"
 #include "council/council.h"
 #include "council/privacy.h"
 #include "council/reports.h"
@@ -48,12 +49,15 @@ static const struct command commands[] = {
     {"check", NULL, 0, ""},
     {"simulate", simulate_main, 1,
 	"[--ussd CODE | --sms] [--phone NUM] [--lang LL] [--now TIME]"},
+    {"test", cli_test, 1, "[PATH...] [--junit FILE] [--coverage]"},
     {"send", cli_send, 1, "NUM TEXT [--channel NAME]"},
     {"broadcast", cli_broadcast, 1,
-	"TEXT --topic T [--at TIME] [--dry-run] [--channel NAME]"},
+	"TEXT --topic T [--at TIME] [--dry-run] [--channel NAME] [--force]"},
     {"notify", cli_notify, 1,
-	"FILE.csv --text TEMPLATE [--at TIME] [--dry-run] [--channel NAME]"},
+	"FILE.csv --text TEMPLATE [--at TIME] [--dry-run] [--channel NAME] "
+	"[--force]"},
     {"import", cli_import, 1, "TABLE FILE.csv --key COLUMN"},
+    {"campaigns", cli_campaigns, 1, "[--dry-run NAME | --run] [--now TIME]"},
     {"reports", cli_reports_list, 1, "[--status S]"},
     {"report", cli_reports_show, 1, "ID [--status S] [--note TEXT]"},
     {"contact", privacy_contact_main, 1, "NUM [--forget]"},
@@ -141,6 +145,9 @@ cmd_check(int argc, const char *path)
 	flow_findings_print(&f, stderr);
 	nerr += f.nerrors;
 	nwarn += f.nwarnings;
+	/* Flows no test starts: notes, which change neither count. */
+	if (rc == 0 && set != NULL)
+		(void)cli_test_notes(cfg, set, stderr);
 	if (nerr == 0)
 		printf("%s: ok, %zu flow%s in %zu file%s, %zu warning%s\n",
 		    path, set->nflows, set->nflows == 1 ? "" : "s", set->nfiles,

@@ -1,7 +1,8 @@
 /*
  * api_messages.c: /api/v1/messages for the console: the search (GET
- * /api/v1/messages, newest first, paged) and the retry of a failed message
- * (POST /api/v1/messages/ID/retry). The core (gateway/api.c) keeps sending
+ * /api/v1/messages, newest first, paged), the retry of a failed message
+ * (POST /api/v1/messages/ID/retry) and a message's provider log (GET
+ * /api/v1/messages/ID/log). The core (gateway/api.c) keeps sending
  * (POST /api/v1/messages) and a message's state (GET /api/v1/messages/ID):
  * this route calls through to it for those.
  */
@@ -18,6 +19,7 @@
 #include "gateway/gateway.h"
 #include "lib/log.h"
 #include "lib/phone.h"
+#include "lib/scrub.h"
 #include "lib/util.h"
 
 /* Building items: the request for auth_phone(), the array filled. */
@@ -280,6 +282,88 @@ out:
 	store_contact_free(&c);
 }
 
+/* Building a log: the request (its role), the array filled. */
+struct log_items {
+	struct http_request *req;
+	json_t *a;
+};
+
+/* A log text as req may see it: numbers removed for viewers. */
+static json_t *
+shown_text(struct http_request *req, const char *s)
+{
+	const struct principal *p = auth_principal(req);
+	json_t *v;
+	char *clean;
+
+	if (s == NULL)
+		return json_null();
+	if (p != NULL && p->role > ROLE_VIEWER)
+		return api_string(s);
+	clean = scrub_numbers(s);
+	v = api_string(clean);
+	free(clean);
+	return v;
+}
+
+static int
+log_cb(void *arg, const struct store_chanlog *e)
+{
+	struct log_items *li = arg;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(e->id));
+	json_object_set_new(o, "time", api_time(e->time));
+	json_object_set_new(o, "channel", api_string(e->channel));
+	json_object_set_new(
+	    o, "status", e->status > 0 ? json_integer(e->status) : json_null());
+	json_object_set_new(o, "ms", json_integer(e->ms));
+	json_object_set_new(o, "request", api_string(e->request));
+	json_object_set_new(o, "error", shown_text(li->req, e->error));
+	json_object_set_new(o, "answer", shown_text(li->req, e->answer));
+	json_array_append_new(li->a, o);
+	return 0;
+}
+
+/*
+ * GET /api/v1/messages/ID/log: the message and each request to its
+ * provider with the answer, oldest first.
+ */
+static void
+message_log(struct gateway *gw, struct http_request *req, int64_t id)
+{
+	struct found f = {NULL, NULL, 0, 0, 0, req};
+	struct log_items li = {req, NULL};
+	json_t *o;
+	int rc;
+
+	if (auth_require(req, ROLE_VIEWER) != 0)
+		return;
+	rc = store_console_message(gw->store, id, found_cb, &f);
+	if (rc == STORE_NOTFOUND) {
+		answer_error(req, 404, "no such message");
+		return;
+	}
+	if (rc != 0) {
+		api_store_failed(req);
+		goto out;
+	}
+	li.a = json_array();
+	if (store_chanlog_each(gw->store, id, log_cb, &li) != 0) {
+		json_decref(li.a);
+		api_store_failed(req);
+		goto out;
+	}
+	o = json_object();
+	json_object_set_new(o, "message", f.item);
+	json_object_set_new(o, "items", li.a);
+	f.item = NULL;
+	api_answer(req, 200, o);
+out:
+	json_decref(f.item);
+	free(f.phone);
+}
+
 void
 api_messages(struct gateway *gw, struct http_request *req, const char *rest)
 {
@@ -293,17 +377,21 @@ api_messages(struct gateway *gw, struct http_request *req, const char *rest)
 			search(gw, req);
 		return;
 	}
-	/* messages/ID/retry */
+	/* messages/ID/retry, messages/ID/log */
 	if (strncmp(rest, "messages/", 9) == 0 &&
 	    (slash = strchr(rest + 9, '/')) != NULL &&
-	    strcmp(slash, "/retry") == 0 &&
+	    (strcmp(slash, "/retry") == 0 || strcmp(slash, "/log") == 0) &&
 	    (n = (size_t)(slash - (rest + 9))) < sizeof(idbuf)) {
+		int log = strcmp(slash, "/log") == 0;
+
 		memcpy(idbuf, rest + 9, n);
 		idbuf[n] = '\0';
 		if ((id = str_id(idbuf)) < 0)
 			answer_error(req, 404, "no such message");
-		else if (strcmp(req->method, "POST") != 0)
-			answer_method(req, "POST");
+		else if (strcmp(req->method, log ? "GET" : "POST") != 0)
+			answer_method(req, log ? "GET" : "POST");
+		else if (log)
+			message_log(gw, req, id);
 		else
 			retry(gw, req, id);
 		return;

@@ -12,6 +12,7 @@
 
 #include "council/api_common.h"
 #include "council/broadcast.h"
+#include "council/budget.h"
 #include "gateway/answer.h"
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
@@ -72,12 +73,20 @@ status_of(int rc)
 	}
 }
 
-/* Reads the query: text (required), channel, at, preview. */
+/* 1 when a flag of the query is set: 1, true or yes. */
+static int
+flag(const char *v)
+{
+	return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 ||
+				strcmp(v, "yes") == 0);
+}
+
+/* Reads the query: text (required), channel, at, preview, force. */
 static int
 read_query(struct http_request *req, const struct form *q,
     struct notify_request *nr, int *preview)
 {
-	const char *at = form_get(q, "at"), *pv = form_get(q, "preview");
+	const char *at = form_get(q, "at");
 
 	memset(nr, 0, sizeof(*nr));
 	nr->template = form_get(q, "text");
@@ -96,9 +105,11 @@ read_query(struct http_request *req, const struct form *q,
 		    "2026-12-01T08:00:00Z");
 		return -1;
 	}
-	*preview =
-	    pv != NULL && (strcmp(pv, "1") == 0 || strcmp(pv, "true") == 0 ||
-			      strcmp(pv, "yes") == 0);
+	*preview = flag(form_get(q, "preview"));
+	/* Past a daily budget only by an admin's choice. */
+	nr->force = flag(form_get(q, "force"));
+	if (nr->force && auth_require(req, ROLE_ADMIN) != 0)
+		return -1;
 	return 0;
 }
 
@@ -109,7 +120,7 @@ preview(struct gateway *gw, struct http_request *req, struct notify_request *nr)
 	struct broadcast_summary sum;
 	struct preview p = {req, json_array()};
 	char *err = NULL;
-	json_t *o;
+	json_t *o, *budgets = NULL;
 	int rc;
 
 	nr->dry_run = 1;
@@ -130,6 +141,14 @@ preview(struct gateway *gw, struct http_request *req, struct notify_request *nr)
 	json_object_set_new(
 	    o, "error", rc == 0 ? json_null() : error_json(err));
 	free(err);
+	/* Each channel's day as the run would leave it. */
+	if (rc == 0 && (budgets = budget_json_all(gw->store, gw->cfg, &sum.send,
+			    sum.send_at, now_ms())) == NULL) {
+		json_decref(o);
+		api_store_failed(req);
+		return;
+	}
+	json_object_set_new(o, "budgets", rc == 0 ? budgets : json_array());
 	api_answer(req, 200, o);
 }
 
@@ -157,6 +176,8 @@ queue(struct gateway *gw, struct http_request *req, struct notify_request *nr)
 		store_rollback_to(gw->store);
 		if (rc == BROADCAST_ESTORE)
 			api_store_failed(req);
+		else if (rc == BROADCAST_EBUDGET)
+			budget_answer(req, &sum.over);
 		else {
 			e = error_json(err);
 			api_answer(req, status_of(rc),
@@ -172,8 +193,8 @@ queue(struct gateway *gw, struct http_request *req, struct notify_request *nr)
 	    (json_int_t)sum.total_segments, "opted_out",
 	    (json_int_t)sum.skipped);
 	snprintf(object, sizeof(object), "broadcast/%lld", (long long)sum.id);
-	snprintf(detail, sizeof(detail), "recipients=%lld",
-	    (long long)sum.recipients);
+	snprintf(detail, sizeof(detail), "recipients=%lld%s",
+	    (long long)sum.recipients, nr->force ? ", forced" : "");
 	if (audit_record(gw, req, "notify.send", object, detail) != 0 ||
 	    idem_record(gw, &idem, 202, answer, now) != 0 ||
 	    store_release(gw->store) != 0) {

@@ -1,9 +1,10 @@
 /*
  * api_overview.c: GET /api/v1/overview, the console's first page: messages
  * in and out today and on each of the last 7 days (local days), the
- * delivery rate of the last 24 hours, the queue, each channel's health and
- * the open reports by category and age with the median time to
- * resolution.
+ * delivery rate of the last 24 hours, the queue, each channel's health
+ * and spend today, and the open reports by category and age with the median time to
+ * resolution and the reporters' satisfaction (the share of yes among the
+ * answers to the feedback question, with the counts).
  *
  * Every figure is counted in an index or read from a small table
  * (store_console.c): the days are 14 ranges of messages_dir_created; the
@@ -21,6 +22,7 @@
 #include <jansson.h>
 
 #include "council/api_common.h"
+#include "council/budget.h"
 #include "gateway/answer.h"
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
@@ -109,6 +111,26 @@ modem_cb(void *arg, const struct store_modem *m)
 }
 
 /*
+ * A channel's spend today: the segments sent on this local day and, with
+ * a cost_per_segment, their cost and the daily budget, in the currency.
+ */
+static int
+spend_json(struct store *st, const struct config *cfg,
+    const struct channel_config *ch, int64_t now, json_t *o)
+{
+	struct budget_today t;
+
+	if (budget_today(st, cfg, ch->name, now, &t) != 0)
+		return -1;
+	json_object_set_new(o, "segments_today", json_integer(t.segments));
+	json_object_set_new(o, "spent_today",
+	    t.has_cost ? json_real((double)t.spent / 1e6) : json_null());
+	json_object_set_new(o, "daily_budget",
+	    t.budget >= 0 ? json_real((double)t.budget / 1e6) : json_null());
+	return 0;
+}
+
+/*
  * One channel: a modem's heartbeat as kept in the store, or, for a
  * provider, what its messages tell: up when its newest outcome is a
  * success, down when a failure, null when it has sent nothing yet.
@@ -172,7 +194,7 @@ static json_t *
 reports_json_figures(struct store *st, int64_t now)
 {
 	struct open_ctx oc = {json_array(), now};
-	int64_t ages[3];
+	int64_t ages[3], yes, no;
 	double ms;
 	json_t *o;
 	int rc;
@@ -180,7 +202,8 @@ reports_json_figures(struct store *st, int64_t now)
 	if (store_console_open_reports(st, open_cb, &oc) != 0 ||
 	    store_console_report_ages(
 		st, now - DAY_MS, now - 7 * DAY_MS, ages) != 0 ||
-	    (rc = store_console_median_resolution(st, &ms)) < 0) {
+	    (rc = store_console_median_resolution(st, &ms)) < 0 ||
+	    store_feedback_counts(st, &yes, &no) != 0) {
 		json_decref(oc.a);
 		return NULL;
 	}
@@ -191,8 +214,13 @@ reports_json_figures(struct store *st, int64_t now)
 		(json_int_t)ages[1], ">7d", (json_int_t)ages[2]));
 	json_object_set_new(o, "median_resolution_hours",
 	    rc == 0 ? json_real(ms / 3600000.0) : json_null());
-	/* Feedback after resolution is issue 14's: none is kept yet. */
-	json_object_set_new(o, "satisfaction", json_null());
+	/* The reporters' answers to "was it fixed?": the share of yes. */
+	json_object_set_new(o, "satisfaction",
+	    yes + no > 0 ? json_real((double)yes / (double)(yes + no))
+			 : json_null());
+	json_object_set_new(o, "feedback",
+	    json_pack(
+		"{s:I, s:I}", "yes", (json_int_t)yes, "no", (json_int_t)no));
 	return o;
 }
 
@@ -227,9 +255,22 @@ overview(struct gateway *gw, struct http_request *req)
 		return;
 	}
 	channels = json_array();
-	for (i = 0; i < gw->cfg->nchannels; i++)
-		json_array_append_new(channels,
-		    channel_json(gw->store, &gw->cfg->channels[i], &q, modems));
+	for (i = 0; i < gw->cfg->nchannels; i++) {
+		json_t *c =
+		    channel_json(gw->store, &gw->cfg->channels[i], &q, modems);
+
+		json_array_append_new(channels, c);
+		if (spend_json(gw->store, gw->cfg, &gw->cfg->channels[i], now,
+			c) != 0) {
+			json_decref(channels);
+			json_decref(days);
+			json_decref(q.by);
+			json_decref(modems);
+			json_decref(reports);
+			api_store_failed(req);
+			return;
+		}
+	}
 	o = json_object();
 	json_object_set_new(o, "today",
 	    json_pack("{s:I, s:I, s:I}", "in", (json_int_t)in, "out",
@@ -240,6 +281,8 @@ overview(struct gateway *gw, struct http_request *req)
 		? json_real((double)(oc.done - oc.failed) / (double)oc.done)
 		: json_null());
 	json_object_set_new(o, "queue_depth", json_integer(q.total));
+	json_object_set_new(o, "currency",
+	    gw->cfg->currency ? json_string(gw->cfg->currency) : json_null());
 	json_object_set_new(o, "channels", channels);
 	json_object_set_new(o, "reports", reports);
 	json_object_set_new(o, "generated", api_time(now));

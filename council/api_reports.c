@@ -413,9 +413,11 @@ preview(struct gateway *gw, struct http_request *req, int64_t id)
 		    req, 200, json_pack("{s:n, s:s}", "text", "reason", p.why));
 	else
 		api_answer(req, 200,
-		    json_pack("{s:o, s:s, s:o}", "text", api_string(p.text),
-			"to_masked", log_phone(p.phone, masked, sizeof(masked)),
-			"language", api_string(p.language)));
+		    json_pack("{s:o, s:s, s:o, s:o}", "text",
+			api_string(p.text), "to_masked",
+			log_phone(p.phone, masked, sizeof(masked)), "language",
+			api_string(p.language), "feedback",
+			api_string(p.feedback)));
 	if (rc == 0)
 		reports_preview_free(&p);
 out:

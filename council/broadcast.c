@@ -115,6 +115,44 @@ check_request(const struct config *cfg, const struct broadcast_request *req,
 	return 0;
 }
 
+/* The configured channel names as a JSON array text (caller frees). */
+static char *channel_names(const struct config *cfg);
+
+/* Adds a channel's share of the audience to a send's segments. */
+struct share {
+	const struct config *cfg;
+	struct budget_send *send;
+	int64_t segments; /* per message */
+};
+
+static int
+share_cb(void *arg, const char *channel, int64_t n)
+{
+	struct share *sh = arg;
+
+	budget_add(sh->send, sh->cfg, channel, n * sh->segments);
+	return 0;
+}
+
+/*
+ * Fills out->send with the segments of req's audience by the channel each
+ * recipient gets it on. Returns 0 or STORE_ERR.
+ */
+static int
+audience_send(struct store *st, const struct config *cfg,
+    const struct broadcast_request *req, struct broadcast_summary *out)
+{
+	struct share sh = {cfg, &out->send, out->segments};
+	char *names = channel_names(cfg);
+	int rc;
+
+	memset(&out->send, 0, sizeof(out->send));
+	rc = store_console_audience_channels(
+	    st, req->topic, names, out->channel, share_cb, &sh);
+	free(names);
+	return rc != 0 ? STORE_ERR : 0;
+}
+
 /* Fills the totals once the recipients are known. */
 static void
 totals(struct broadcast_summary *out)
@@ -137,12 +175,39 @@ broadcast_plan(struct store *st, const struct config *cfg,
 		*errmsg = NULL;
 	if ((rc = check_request(cfg, req, now_ms(), out, errmsg)) != 0)
 		return rc;
-	if (store_broadcast_audience(st, req->topic, &out->recipients) != 0) {
+	if (store_broadcast_audience(st, req->topic, &out->recipients) != 0 ||
+	    audience_send(st, cfg, req, out) != 0) {
 		set_err(errmsg, "database error: %s", store_errmsg(st));
 		return BROADCAST_ESTORE;
 	}
 	totals(out);
 	return 0;
+}
+
+/*
+ * Checks the broadcast against the daily budgets, in the open
+ * transaction. Returns 0, BROADCAST_EBUDGET with out->over and *errmsg
+ * set, or STORE_ERR.
+ */
+static int
+check_budget(struct store *st, const struct config *cfg,
+    const struct broadcast_request *req, int64_t now,
+    struct broadcast_summary *out, char **errmsg)
+{
+	char msg[300];
+	int rc;
+
+	if (req->force || !budget_any(cfg))
+		return 0;
+	if (audience_send(st, cfg, req, out) != 0)
+		return STORE_ERR;
+	rc = budget_check(st, cfg, &out->send, out->send_at, now, &out->over);
+	if (rc == BUDGET_OVER) {
+		set_err(
+		    errmsg, "%s", budget_message(&out->over, msg, sizeof(msg)));
+		return BROADCAST_EBUDGET;
+	}
+	return rc != 0 ? STORE_ERR : 0;
 }
 
 /* The configured channel names as a JSON array text (caller frees). */
@@ -237,9 +302,11 @@ broadcast_queue(struct store *st, const struct config *cfg,
 		store_foreign_keys(st, 0);
 	begun = (own ? store_begin(st) : store_savepoint(st)) == 0;
 	if (!begun ||
+	    (rc = check_budget(st, cfg, req, now, out, errmsg)) != 0 ||
 	    queue_chunks(st, cfg, req, now, progress, arg, out, &total) != 0 ||
 	    (own ? store_commit(st) : store_release(st)) != 0) {
-		set_err(errmsg, "database error: %s", store_errmsg(st));
+		if (rc != BROADCAST_EBUDGET)
+			set_err(errmsg, "database error: %s", store_errmsg(st));
 		if (begun && own)
 			store_rollback(st);
 		else if (begun)
@@ -248,6 +315,12 @@ broadcast_queue(struct store *st, const struct config *cfg,
 			store_foreign_keys(st, 1);
 		out->id = 0;
 		out->recipients = 0;
+		if (rc == BROADCAST_EBUDGET) {
+			log_info("broadcast",
+			    "refused by the daily budget topic=%s channel=%s",
+			    req->topic, out->over.channel);
+			return BROADCAST_EBUDGET;
+		}
 		return BROADCAST_ESTORE;
 	}
 	if (own)
@@ -329,7 +402,7 @@ respond_plan(struct gateway *gw, struct http_request *req,
     const struct broadcast_request *br, const struct broadcast_summary *s)
 {
 	double cost = 0;
-	json_t *o;
+	json_t *o, *budgets;
 	int rc;
 
 	rc = broadcast_cost(
@@ -346,6 +419,14 @@ respond_plan(struct gateway *gw, struct http_request *req,
 	json_object_set_new(o, "cost", rc == 0 ? json_real(cost) : json_null());
 	json_object_set_new(o, "currency",
 	    gw->cfg->currency ? json_string(gw->cfg->currency) : json_null());
+	/* Each channel's day as the broadcast would leave it. */
+	if ((budgets = budget_json_all(
+		 gw->store, gw->cfg, &s->send, s->send_at, now_ms())) == NULL) {
+		json_decref(o);
+		answer_error(req, 503, "the store failed; try again");
+		return;
+	}
+	json_object_set_new(o, "budgets", budgets);
 	api_answer(req, 200, o);
 }
 
@@ -358,7 +439,7 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	struct pending *p;
 	struct idem idem;
 	json_error_t e;
-	json_t *o, *at, *dry, *answer;
+	json_t *o, *at, *dry, *force, *answer;
 	char *err = NULL, msg[200], object[40];
 	int64_t now;
 	int rc;
@@ -380,17 +461,24 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	br.channel = json_string_value(json_object_get(o, "channel"));
 	at = json_object_get(o, "at");
 	dry = json_object_get(o, "dry_run");
+	force = json_object_get(o, "force");
 	if (br.text == NULL || br.topic == NULL) {
 		answer_error(
 		    req, 400, "\"text\" and \"topic\" are required strings");
 		goto out;
 	}
 	if ((json_object_get(o, "channel") != NULL && br.channel == NULL) ||
-	    (dry != NULL && !json_is_boolean(dry))) {
+	    (dry != NULL && !json_is_boolean(dry)) ||
+	    (force != NULL && !json_is_boolean(force))) {
 		answer_error(req, 400,
-		    "\"channel\" must be a string and \"dry_run\" a boolean");
+		    "\"channel\" must be a string, \"dry_run\" and \"force\" "
+		    "booleans");
 		goto out;
 	}
+	/* Past a daily budget only by an admin's choice. */
+	br.force = json_is_true(force);
+	if (br.force && auth_require(req, ROLE_ADMIN) != 0)
+		goto out;
 	if (at != NULL &&
 	    (!json_is_string(at) ||
 		timeparse_iso8601(json_string_value(at), &br.send_at) != 0)) {
@@ -417,14 +505,18 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	if ((rc = broadcast_queue(
 		 gw->store, gw->cfg, &br, now, NULL, NULL, &sum, &err)) != 0) {
 		store_rollback_to(gw->store);
-		answer_error(req, rc == BROADCAST_EINVAL ? 400 : 503, err);
+		if (rc == BROADCAST_EBUDGET)
+			budget_answer(req, &sum.over);
+		else
+			answer_error(
+			    req, rc == BROADCAST_EINVAL ? 400 : 503, err);
 		goto out;
 	}
 	answer = json_pack("{s:I, s:I, s:I}", "id", (json_int_t)sum.id,
 	    "recipients", (json_int_t)sum.recipients, "segments",
 	    (json_int_t)sum.segments);
-	snprintf(msg, sizeof(msg), "topic=%s, recipients=%" PRId64, br.topic,
-	    sum.recipients);
+	snprintf(msg, sizeof(msg), "topic=%s, recipients=%" PRId64 "%s",
+	    br.topic, sum.recipients, br.force ? ", forced" : "");
 	snprintf(object, sizeof(object), "broadcast/%" PRId64, sum.id);
 	if (idem_record(gw, &idem, 202, answer, now) != 0 ||
 	    audit_record(gw, req, "broadcast.send", object, msg) != 0 ||

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "council/budget.h"
 #include "gateway/config.h"
 #include "gateway/store.h"
 #include "lib/gsm.h"
@@ -44,6 +45,9 @@ enum broadcast_status {
 	BROADCAST_ESTORE = -2,  /* the database failed: 503, exit 1 */
 	BROADCAST_ETOOBIG = -3, /* input beyond a hard limit: 413, exit 1 */
 	BROADCAST_EIO = -4,     /* reading the input failed: exit 1 */
+	BROADCAST_EBUDGET = -5, /* it would pass a channel's daily budget
+				   (budget.h): 409, exit 1; the figures in
+				   the summary's over */
 };
 
 /* Called with the recipients queued so far and the total (see cli.h). */
@@ -56,6 +60,8 @@ struct broadcast_request {
 	const char *channel; /* a configured channel, or NULL for the
 				config's default_channel */
 	int64_t send_at;     /* ms since the epoch; 0 means now */
+	int force;           /* 1: even past a daily budget (an admin's
+				choice) */
 };
 
 /* The figures of a broadcast or notify run, queued or dry. */
@@ -73,14 +79,18 @@ struct broadcast_summary {
 	int64_t send_at;            /* when they go out, ms since the epoch */
 	const char *channel;        /* the broadcast's channel (owned by the
 				   config) */
+	struct budget_send send;    /* the segments by channel (dry runs,
+				       and runs checked against budgets) */
+	struct budget_figures over; /* BROADCAST_EBUDGET: the channel whose
+				       budget it would pass */
 };
 
 /*
  * Checks req against cfg and works out the figures of the broadcast
  * without writing anything (the dry run): recipients, encoding, segments
- * per message and in total. Returns 0 and fills *out, or a negative enum
- * broadcast_status and sets *errmsg (when not NULL) to a message the
- * caller frees.
+ * per message, in total and by channel (out->send). Returns 0 and fills
+ * *out, or a negative enum broadcast_status and sets *errmsg (when not
+ * NULL) to a message the caller frees.
  */
 int broadcast_plan(struct store *, const struct config *,
     const struct broadcast_request *req, struct broadcast_summary *out,
@@ -90,9 +100,12 @@ int broadcast_plan(struct store *, const struct config *,
  * Queues req: records the broadcast and queues one message per recipient,
  * all in one transaction (or a savepoint inside the caller's). progress
  * may be NULL; it is called after each chunk and at the end. now is the
- * time of the request in ms. Returns 0 and fills *out (out->id is the new
- * broadcast), or a negative enum broadcast_status with *errmsg set as for
- * broadcast_plan(); then nothing was queued.
+ * time of the request in ms. Unless req->force, a broadcast that would
+ * pass the daily budget of a channel it uses is refused first
+ * (BROADCAST_EBUDGET, out->over holding the figures). Returns 0 and fills
+ * *out (out->id is the new broadcast), or a negative enum
+ * broadcast_status with *errmsg set as for broadcast_plan(); then nothing
+ * was queued.
  */
 int broadcast_queue(struct store *, const struct config *,
     const struct broadcast_request *req, int64_t now,
@@ -119,8 +132,9 @@ const char *broadcast_channel_for(
 
 /*
  * The admin API under /api/v1/: rest is "broadcasts" (POST {"text",
- * "topic", "channel"?, "at"?, "dry_run"?} -> 202 {"id", "recipients",
- * "segments"}, or 200 with the figures for a dry run) or "broadcasts/ID"
+ * "topic", "channel"?, "at"?, "dry_run"?, "force"?} -> 202 {"id",
+ * "recipients", "segments"}, or 200 with the figures for a dry run, or 409
+ * with the budget's figures; "force" is an admin's) or "broadcasts/ID"
  * (GET -> the broadcast and its counts by state).
  */
 void broadcast_api(struct gateway *, struct http_request *, const char *rest);
@@ -139,6 +153,7 @@ struct notify_request {
 	const char *channel;  /* as in struct broadcast_request */
 	int64_t send_at;      /* ms since the epoch; 0 means now */
 	int dry_run;          /* check and count only; nothing is written */
+	int force;            /* as in struct broadcast_request */
 };
 
 /*
@@ -150,6 +165,9 @@ struct notify_request {
  * in one transaction: on any error (a bad row, a template naming a column
  * the CSV lacks, a rendered text over BROADCAST_MAX_TEXT bytes) nothing is
  * queued and *errmsg names the line ("line 4: bad phone number ...").
+ * Unless req->force or req->dry_run, a run that would pass the daily
+ * budget of a channel it uses is refused likewise (BROADCAST_EBUDGET, the
+ * figures in out->over); out->send holds its segments by channel.
  * progress may be NULL (bytes read so far and the total). now is the time
  * in ms. Returns 0 and fills *out, or a negative enum broadcast_status.
  */

@@ -4,9 +4,11 @@
  */
 #include "council/api_common.h"
 #include "council/broadcast.h"
+#include "council/campaign.h"
 #include "council/console.h"
 #include "council/console_auth.h"
 #include "council/council.h"
+#include "council/event_sender.h"
 #include "council/import.h"
 #include "council/open311.h"
 #include "council/privacy.h"
@@ -40,6 +42,9 @@ static const struct gateway_service services[] = {
     {"privacy", privacy_start, privacy_stop},
     {"console_auth", console_auth_start, console_auth_stop},
     {"simulate", api_simulate_start, api_simulate_stop},
+    {"events", event_sender_start, event_sender_stop},
+    {"open311", open311_start, open311_stop},
+    {"campaign", campaign_start, campaign_stop},
 };
 
 const struct gateway_ext council_ext = {

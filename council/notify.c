@@ -209,6 +209,7 @@ data_row(struct notify *nt, const struct csvread_row *row)
 	if (nt->on_message != NULL)
 		nt->on_message(nt->arg, phone, buf_cstr(&nt->text), &gi);
 	nt->out->recipients++;
+	budget_add(&nt->out->send, nt->cfg, channel, (int64_t)gi.segments);
 	nt->out->total_segments += (int64_t)gi.segments;
 	if ((int64_t)gi.segments > nt->out->segments)
 		nt->out->segments = (int64_t)gi.segments;
@@ -305,10 +306,36 @@ notify_start(struct notify *nt, struct store *st, const struct config *cfg,
 	return 0;
 }
 
+/*
+ * Refuses a run that would pass a channel's daily budget, in its open
+ * transaction, unless forced.
+ */
+static void
+check_budget(struct notify *nt)
+{
+	char msg[300];
+	int rc;
+
+	if (nt->txn == 0 || nt->fail.err != 0 || nt->req->force ||
+	    !budget_any(nt->cfg))
+		return;
+	/* The run's messages are in the queue already: not twice. */
+	nt->out->send.queued = 1;
+	rc = budget_check(nt->st, nt->cfg, &nt->out->send, nt->out->send_at,
+	    nt->now, &nt->out->over);
+	if (rc == BUDGET_OVER)
+		csvfail_set(&nt->fail, BROADCAST_EBUDGET, "%s",
+		    budget_message(&nt->out->over, msg, sizeof(msg)));
+	else if (rc != 0)
+		csvfail_set(&nt->fail, BROADCAST_ESTORE, "database error: %s",
+		    store_errmsg(nt->st));
+}
+
 /* Commits or rolls back, frees the run and hands the message over. */
 static int
 notify_end(struct notify *nt, char **errmsg)
 {
+	check_budget(nt);
 	if (nt->txn != 0 && nt->fail.err == 0 &&
 	    store_broadcast_set_totals(nt->st, nt->out->id, nt->out->recipients,
 		nt->out->segments) != 0)

@@ -2,8 +2,11 @@
  * open311.c: the read side of Open311 GeoReport v2 over the issue reports
  * (see open311.h for what each endpoint shows).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <inttypes.h>
+#include <math.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +16,14 @@
 
 #include "council/open311.h"
 #include "council/reports.h"
+#include "council/throttle.h"
+#include "gateway/events.h"
 #include "gateway/gateway.h"
 #include "lib/form.h"
 #include "lib/log.h"
+#include "lib/phone.h"
 #include "lib/scrub.h"
+#include "lib/sig.h"
 #include "lib/util.h"
 
 #define STORED_CATEGORIES_MAX 500 /* categories taken from the reports */
@@ -621,6 +628,342 @@ request_id(const char *s)
 	return str_id(num);
 }
 
+/* ---- Writing: POST requests.json ---- */
+
+/* The service's state: POSTs counted by api key and by address. */
+struct open311_state {
+	struct throttle throttle; /* "k:INDEX" and "a:ADDRESS" keys */
+};
+
+/* The state of the running service, or NULL. */
+static struct open311_state *
+state_of(const struct gateway *gw)
+{
+	size_t i;
+
+	for (i = 0;
+	     gw->ext != NULL && gw->services != NULL && i < gw->ext->nservices;
+	     i++)
+		if (gw->ext->services[i].start == open311_start)
+			return gw->services[i];
+	return NULL;
+}
+
+void
+open311_start(struct gateway *gw, void **state)
+{
+	struct open311_state *os;
+
+	if (gw->cfg->open311_keys.n == 0 || *state != NULL)
+		return;
+	os = xcalloc(1, sizeof(*os));
+	throttle_init(&os->throttle, OPEN311_RATE_KEYS,
+	    (int)gw->cfg->open311_rate.count, gw->cfg->open311_rate.period_ms);
+	*state = os;
+	log_info("open311", "service requests taken keys=%zu",
+	    gw->cfg->open311_keys.n);
+}
+
+void
+open311_stop(struct gateway *gw, void **state)
+{
+	struct open311_state *os = *state;
+
+	(void)gw;
+	if (os == NULL)
+		return;
+	throttle_free(&os->throttle);
+	free(os);
+	*state = NULL;
+}
+
+/*
+ * The index of the configured key that given is, or -1. Every key is
+ * compared, in time that tells nothing of where they differ.
+ */
+static int
+key_index(const struct config *cfg, const char *given)
+{
+	int found = -1;
+	size_t i;
+
+	if (given == NULL || *given == '\0')
+		return -1;
+	for (i = 0; i < cfg->open311_keys.n; i++)
+		if (sig_equal(given, cfg->open311_keys.v[i]) && found < 0)
+			found = (int)i;
+	return found;
+}
+
+/*
+ * The throttle key of req's address: an IPv6 address counts by its /64,
+ * anything else whole.
+ */
+static void
+addr_key(const struct http_request *req, char *out, size_t outlen)
+{
+	unsigned char a[16];
+	char s[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, req->remote, a) == 1 &&
+	    !IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a)) {
+		memset(a + 8, 0, 8);
+		if (inet_ntop(AF_INET6, a, s, sizeof(s)) != NULL) {
+			snprintf(out, outlen, "a:%s/64", s);
+			return;
+		}
+	}
+	snprintf(out, outlen, "a:%s", req->remote);
+}
+
+/*
+ * Counts one POST of key at now: 0 when it may go on, else 429 answered
+ * (with Retry-After) and -1.
+ */
+static int
+rate_limited(
+    struct http_request *req, struct throttle *t, const char *key, int64_t now)
+{
+	int64_t wait = throttle_wait(t, key, now);
+	char extra[64], *body;
+	json_t *e;
+
+	if (wait == 0) {
+		throttle_fail(t, key, now);
+		return 0;
+	}
+	snprintf(extra, sizeof(extra), "Retry-After: %" PRId64 "\r\n",
+	    (wait + 999) / 1000);
+	e = error_array(429, "too many service requests; try again later");
+	body = json_dumps(e, JSON_COMPACT);
+	json_decref(e);
+	http_respond_ex(req, 429, "application/json; charset=utf-8", extra,
+	    body, strlen(body));
+	free(body);
+	return -1;
+}
+
+/* A decimal degree within -max..max, else -1. */
+static int
+degrees(const char *s, double max, double *out)
+{
+	char *end;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 32)
+		return -1;
+	*out = strtod(s, &end);
+	if (*end != '\0' || !isfinite(*out) || *out < -max || *out > max)
+		return -1;
+	return 0;
+}
+
+/* What a POST files, read from its form. */
+struct filing {
+	const char *code;      /* service_code: the report's category */
+	const char *details;   /* description, or NULL */
+	char *location;        /* owned: address and/or "lat,long" */
+	char phone[PHONE_MAX]; /* E.164, or "" */
+};
+
+/*
+ * Reads and checks the form's fields into *fi. Returns 0, or -1 with a
+ * static reason in *why (a 400).
+ */
+static int
+filing_read(const struct form *f, const struct config *cfg,
+    const struct catalogue *cat, struct filing *fi, const char **why)
+{
+	const char *addr, *lat, *lon, *phone;
+	double la, lo;
+
+	memset(fi, 0, sizeof(*fi));
+	fi->code = form_get(f, "service_code");
+	if (fi->code == NULL || *fi->code == '\0') {
+		*why = "service_code is required";
+		return -1;
+	}
+	if (cat_find(cat, fi->code) == NULL) {
+		*why = "unknown service_code: use one services.json lists";
+		return -1;
+	}
+	fi->details = form_get(f, "description");
+	if (fi->details != NULL && *fi->details == '\0')
+		fi->details = NULL;
+	if (fi->details != NULL && strlen(fi->details) > OPEN311_TEXT_MAX) {
+		*why = "description is too long (at most 4000 bytes)";
+		return -1;
+	}
+	addr = form_get(f, "address_string");
+	if (addr == NULL || *addr == '\0')
+		addr = form_get(f, "address_id");
+	if (addr != NULL && *addr == '\0')
+		addr = NULL;
+	if (addr != NULL && strlen(addr) > OPEN311_TEXT_MAX) {
+		*why = "address_string is too long (at most 4000 bytes)";
+		return -1;
+	}
+	lat = form_get(f, "lat");
+	lon = form_get(f, "long");
+	if ((lat != NULL && *lat != '\0') || (lon != NULL && *lon != '\0')) {
+		if (degrees(lat, 90, &la) != 0 || degrees(lon, 180, &lo) != 0) {
+			*why = "lat and long must be decimal degrees, both";
+			return -1;
+		}
+	} else
+		lat = lon = NULL;
+	if (addr == NULL && lat == NULL) {
+		*why = "a location is required: address_string, or lat and "
+		       "long";
+		return -1;
+	}
+	if ((phone = form_get(f, "phone")) != NULL && *phone != '\0' &&
+	    phone_normalize(
+		phone, cfg->country_code, fi->phone, sizeof(fi->phone)) != 0) {
+		*why = "phone is not a phone number";
+		return -1;
+	}
+	if (addr != NULL && lat != NULL)
+		fi->location = xasprintf("%s (%s,%s)", addr, lat, lon);
+	else if (addr != NULL)
+		fi->location = xstrdup(addr);
+	else
+		fi->location = xasprintf("%s,%s", lat, lon);
+	return 0;
+}
+
+/* A POST's answer, waiting for the turn's commit. */
+struct pending_post {
+	struct http_request *req;
+	char *body; /* the answer on success */
+};
+
+static void
+on_filed(void *arg, int ok)
+{
+	struct pending_post *p = arg;
+
+	if (ok)
+		http_respond(p->req, 201, "application/json; charset=utf-8",
+		    p->body, strlen(p->body));
+	else
+		respond_error(p->req, 503, "the store failed; try again");
+	free(p->body);
+	free(p);
+}
+
+/*
+ * Files the report of fi (and finds or makes the contact of its phone) in
+ * the turn's transaction. Returns 0 and sets *id, or a negative store code
+ * (nothing kept).
+ */
+static int
+file_report(struct gateway *gw, const struct filing *fi, int64_t *id)
+{
+	struct store *st = gw->store;
+	struct store_contact c;
+	int64_t now = now_ms(), contact = 0;
+	int rc;
+
+	if (store_savepoint(st) != 0)
+		return STORE_ERR;
+	rc = 0;
+	if (fi->phone[0] != '\0') {
+		rc = store_contact_get(st, fi->phone, now, &c);
+		contact = c.id;
+		store_contact_free(&c);
+	}
+	if (rc >= 0)
+		rc = store_report_create(st, contact, OPEN311_FLOW, fi->code,
+		    fi->location, fi->details, now, id);
+	if (rc == 0)
+		rc = events_report_created(st, gw->cfg, *id, now);
+	if (rc == 0 && store_release(st) != 0)
+		rc = STORE_ERR;
+	if (rc != 0)
+		store_rollback_to(st);
+	return rc;
+}
+
+/* POST /open311/v2/requests.json */
+static void
+post_request(struct gateway *gw, struct http_request *req)
+{
+	const struct flowset *set = gw->flows != NULL ? gw->flows->set : NULL;
+	struct open311_state *os = state_of(gw);
+	struct pending_post *p;
+	struct catalogue cat;
+	struct filing fi;
+	struct form f;
+	const char *why = NULL;
+	char akey[80], kkey[32], notice[160];
+	int64_t now = now_ms(), id = 0;
+	json_t *out;
+	int k, rc;
+
+	addr_key(req, akey, sizeof(akey));
+	if (os == NULL) {
+		respond_error(req, 503, "service requests are not taken now");
+		return;
+	}
+	/* Every attempt counts by address, so keys cannot be guessed fast. */
+	if (rate_limited(req, &os->throttle, akey, now) != 0)
+		return;
+	memset(&f, 0, sizeof(f));
+	if (form_parse(&f, req->body, req->body_len, &why) != 0) {
+		form_free(&f);
+		respond_error(req, 400,
+		    "the body must be a form "
+		    "(application/x-www-form-urlencoded)");
+		return;
+	}
+	if ((k = key_index(gw->cfg, form_get(&f, "api_key"))) < 0) {
+		form_free(&f);
+		log_info("open311",
+		    "service request refused: api_key missing "
+		    "or wrong addr=%s",
+		    req->remote);
+		respond_error(req, 403, "api_key missing or not valid");
+		return;
+	}
+	snprintf(kkey, sizeof(kkey), "k:%d", k);
+	if (rate_limited(req, &os->throttle, kkey, now) != 0) {
+		form_free(&f);
+		return;
+	}
+	if (cat_build(&cat, gw->store, set) != 0) {
+		form_free(&f);
+		respond_error(req, 503, "the store failed; try again");
+		return;
+	}
+	rc = filing_read(&f, gw->cfg, &cat, &fi, &why);
+	cat_free(&cat);
+	if (rc != 0) {
+		form_free(&f);
+		respond_error(req, 400, why);
+		return;
+	}
+	if (batch_begin(&gw->batch) != 0 || file_report(gw, &fi, &id) != 0) {
+		free(fi.location);
+		form_free(&f);
+		respond_error(req, 503, "the store failed; try again");
+		return;
+	}
+	log_info("open311", "report filed id=%" PRId64 " key=%d phone=%s", id,
+	    k, fi.phone[0] != '\0' ? "yes" : "no");
+	snprintf(notice, sizeof(notice), "%s%" PRId64 "%s", "Report number ",
+	    id, fi.phone[0] != '\0' ? ". Changes to it are sent by SMS." : ".");
+	snprintf(kkey, sizeof(kkey), "%" PRId64, id);
+	out = json_pack("[{s:s, s:s, s:n}]", "service_request_id", kkey,
+	    "service_notice", notice, "account_id");
+	p = xmalloc(sizeof(*p));
+	p->req = req;
+	p->body = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	free(fi.location);
+	form_free(&f);
+	batch_defer(&gw->batch, on_filed, p);
+}
+
 void
 open311_handle(struct gateway *gw, struct http_request *req, const char *rest)
 {
@@ -632,6 +975,11 @@ open311_handle(struct gateway *gw, struct http_request *req, const char *rest)
 	int64_t id;
 	int status;
 
+	if (strcmp(req->method, "POST") == 0 &&
+	    strcmp(rest, "requests.json") == 0 && gw->cfg->open311_keys.n > 0) {
+		post_request(gw, req);
+		return;
+	}
 	if (strcmp(req->method, "GET") != 0) {
 		http_respond_ex(req, 405, "application/json; charset=utf-8",
 		    "Allow: GET\r\n", body405, sizeof(body405) - 1);

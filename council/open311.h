@@ -1,6 +1,6 @@
 /*
- * open311.h: issue reports as open data, the read side of Open311 GeoReport
- * v2 (JSON only), without a token:
+ * open311.h: issue reports as open data, Open311 GeoReport v2 (JSON only).
+ * The read side, without a token:
  *   GET /open311/v2/services.json        one service per report category
  *   GET /open311/v2/requests.json        reports, newest first, at most
  *                                        OPEN311_REQUESTS_MAX
@@ -19,6 +19,23 @@
  * number or contact, and never a number typed in a text: in every text
  * field served (all but status and the times), each digit run of seven or
  * more digits becomes "[number removed]" (scrub_numbers in scrub.h).
+ *
+ * The write side, with an api_key of [open311] api_keys (compared in
+ * constant time; missing or wrong: 403):
+ *   POST /open311/v2/requests.json       form: api_key, service_code (one
+ *       of the services listed, else 400), description, address_string
+ *       (or address_id) and/or lat and long (a location is required),
+ *       phone (optional; first_name, last_name, email, media_url and the
+ *       rest are not kept). It opens a report as the flows' `report` step
+ *       does (flow OPEN311_FLOW, category the service_code, location the
+ *       address and/or "lat,long", details the description) and emits
+ *       report.created; a phone number, normalised with country_code,
+ *       finds or makes the contact, who then gets the status SMS of
+ *       council/reports.h like any reporter. Answer, after the commit:
+ *       201 [{"service_request_id": "N", "service_notice": "...",
+ *       "account_id": null}]. POSTs are counted per api key and per client
+ *       address (an IPv6 /64) against [open311] rate: beyond it 429 with
+ *       Retry-After.
  */
 #ifndef BARAZA_OPEN311_H
 #define BARAZA_OPEN311_H
@@ -33,6 +50,11 @@
 
 #define OPEN311_REQUESTS_MAX 1000 /* requests in one answer */
 #define OPEN311_SERVICES_MAX 500  /* services in the catalogue */
+#define OPEN311_TEXT_MAX \
+	4000                    /* bytes of a POST's description or
+				     address_string */
+#define OPEN311_RATE_KEYS 10000 /* api keys and addresses counted */
+#define OPEN311_FLOW "open311"  /* the flow a POSTed report names */
 
 struct gateway;
 
@@ -64,8 +86,17 @@ int open311_requests(struct store *, const struct flowset *set,
 
 /*
  * Handles /open311/v2/REST; rest is the path after "/open311/v2/". Needs
- * no token.
+ * no token. POST requests.json (when [open311] api_keys is set; else 405,
+ * as any other method) files a service request, see the top of this file.
  */
 void open311_handle(struct gateway *, struct http_request *, const char *rest);
+
+/*
+ * The service (struct gateway_service) that counts POSTs by api key and by
+ * address (council/throttle.h, at most OPEN311_RATE_KEYS of them): start
+ * does nothing without api_keys; stop releases what start made.
+ */
+void open311_start(struct gateway *, void **state);
+void open311_stop(struct gateway *, void **state);
 
 #endif

@@ -46,10 +46,25 @@ privacy_purge(struct store *st, int days, int64_t now)
 	return n;
 }
 
+int64_t
+privacy_purge_channel_log(struct store *st, int days, int64_t now)
+{
+	int64_t n;
+
+	if (days < 0)
+		days = 0;
+	n = store_chanlog_purge(st, now - (int64_t)days * 86400 * 1000);
+	if (n < 0)
+		log_warn("privacy", "channel log purge failed error=\"%s\"",
+		    store_errmsg(st));
+	return n;
+}
+
 /* The purge's result, after the batch's commit. */
 struct purge_job {
-	int64_t n; /* texts blanked */
-	int days;  /* retention_days */
+	int64_t n;        /* texts blanked, or log rows deleted */
+	int days;         /* retention_days, or channel_log_days */
+	const char *what; /* "message texts", "channel log rows" */
 };
 
 static void
@@ -58,11 +73,23 @@ on_purge_committed(void *arg, int ok)
 	struct purge_job *j = arg;
 
 	if (ok)
-		log_info("privacy", "message texts purged count=%lld days=%d",
+		log_info("privacy", "%s purged count=%lld days=%d", j->what,
 		    (long long)j->n, j->days);
 	else
 		log_warn("privacy", "purge rolled back, next try in a day");
 	free(j);
+}
+
+/* Tells of a purge's result after the turn's commit. */
+static void
+purged(struct gateway *gw, const char *what, int64_t n, int days)
+{
+	struct purge_job *j = xmalloc(sizeof(*j));
+
+	j->n = n;
+	j->days = days;
+	j->what = what;
+	batch_defer(&gw->batch, on_purge_committed, j);
 }
 
 static void
@@ -70,7 +97,6 @@ on_privacy_timer(uv_timer_t *t)
 {
 	struct privacy *pv = container_of(t, struct privacy, timer);
 	struct gateway *gw = pv->gw;
-	struct purge_job *j;
 	int64_t n;
 
 	if (gw->stopping)
@@ -82,10 +108,27 @@ on_privacy_timer(uv_timer_t *t)
 	if ((n = privacy_purge(gw->store, gw->cfg->retention_days, now_ms())) <
 	    0)
 		return; /* Logged; the batch commits the turn's other work. */
-	j = xmalloc(sizeof(*j));
-	j->n = n;
-	j->days = gw->cfg->retention_days;
-	batch_defer(&gw->batch, on_purge_committed, j);
+	purged(gw, "message texts", n, gw->cfg->retention_days);
+}
+
+static void
+on_log_timer(uv_timer_t *t)
+{
+	struct privacy *pv = container_of(t, struct privacy, log_timer);
+	struct gateway *gw = pv->gw;
+	int64_t n;
+
+	if (gw->stopping)
+		return;
+	if (batch_begin(&gw->batch) != 0) {
+		log_warn("privacy", "channel log purge skipped: the store is "
+				    "busy");
+		return;
+	}
+	n = privacy_purge_channel_log(
+	    gw->store, gw->cfg->channel_log_days, now_ms());
+	if (n >= 0)
+		purged(gw, "channel log rows", n, gw->cfg->channel_log_days);
 }
 
 void
@@ -93,16 +136,24 @@ privacy_start(struct gateway *gw, void **state)
 {
 	struct privacy *pv;
 
-	if (gw->cfg->retention_days <= 0 || *state != NULL)
+	if (*state != NULL)
 		return;
 	pv = xcalloc(1, sizeof(*pv));
 	pv->gw = gw;
 	uv_timer_init(gw->loop, &pv->timer);
-	uv_timer_start(&pv->timer, on_privacy_timer, PRIVACY_FIRST_RUN_MS,
-	    PRIVACY_PERIOD_MS);
+	uv_timer_init(gw->loop, &pv->log_timer);
+	pv->timer.data = pv;
+	pv->log_timer.data = pv;
+	pv->open = 2;
 	/* A daily timer must not hold a stopping gateway's loop open. */
 	uv_unref((uv_handle_t *)&pv->timer);
+	uv_unref((uv_handle_t *)&pv->log_timer);
+	uv_timer_start(&pv->log_timer, on_log_timer, 0, PRIVACY_PERIOD_MS);
 	*state = pv;
+	if (gw->cfg->retention_days <= 0)
+		return;
+	uv_timer_start(&pv->timer, on_privacy_timer, PRIVACY_FIRST_RUN_MS,
+	    PRIVACY_PERIOD_MS);
 	log_info("privacy", "message texts are purged daily days=%d",
 	    gw->cfg->retention_days);
 }
@@ -110,7 +161,10 @@ privacy_start(struct gateway *gw, void **state)
 static void
 on_privacy_closed(uv_handle_t *h)
 {
-	free(container_of((uv_timer_t *)h, struct privacy, timer));
+	struct privacy *pv = h->data;
+
+	if (--pv->open == 0)
+		free(pv);
 }
 
 void
@@ -123,4 +177,5 @@ privacy_stop(struct gateway *gw, void **state)
 		return;
 	*state = NULL;
 	uv_close((uv_handle_t *)&pv->timer, on_privacy_closed);
+	uv_close((uv_handle_t *)&pv->log_timer, on_privacy_closed);
 }

@@ -45,19 +45,31 @@ int privacy_forget(struct store *, int64_t contact_id, int64_t now,
  */
 int64_t privacy_purge(struct store *, int days, int64_t now);
 
-/* The daily purge while serve runs: its timer and the gateway it serves. */
+/*
+ * Deletes the channel log's rows older than now minus days days (see
+ * store_chanlog_purge()); days <= 0 deletes every row. Runs in the
+ * caller's transaction when one is open. Returns how many, or STORE_ERR.
+ */
+int64_t privacy_purge_channel_log(struct store *, int days, int64_t now);
+
+/* The daily purges while serve runs: their timers and the gateway. */
 struct privacy {
-	uv_timer_t timer;   /* first a minute after the start, then daily */
-	struct gateway *gw; /* borrowed */
+	uv_timer_t timer;     /* texts: first a minute after the start, then
+				 daily */
+	uv_timer_t log_timer; /* the channel log: at the start, then daily */
+	int open;             /* timers not closed yet */
+	struct gateway *gw;   /* borrowed */
 };
 
 /*
- * The gateway service of the purge (struct gateway_service). privacy_start
- * starts the daily purge of gw->cfg->retention_days on gw's loop: first a
- * minute after the call, then every 24 hours, each inside the loop turn's
- * batch transaction, and sets *state to its struct privacy (owned by the
- * service). It does nothing when retention_days is 0 or *state is set.
- * The timer does not keep the loop alive; privacy_stop closes it and frees
+ * The gateway service of the purges (struct gateway_service).
+ * privacy_start starts the daily purge of gw->cfg->retention_days on gw's
+ * loop: first a minute after the call, then every 24 hours, each inside
+ * the loop turn's batch transaction, unless retention_days is 0; and the
+ * purge of the channel log past channel_log_days (all of it when 0), on
+ * the loop's first turn and then every 24 hours. It sets *state to its
+ * struct privacy (owned by the service), and does nothing when *state is
+ * set. The timers do not keep the loop alive; privacy_stop closes them and frees
  * the state (call it with the other handles at the end of a stop) and sets
  * *state to NULL; with *state NULL it does nothing.
  */

@@ -17,6 +17,7 @@
 #include "gateway/api.h"
 #include "gateway/auth.h"
 #include "gateway/batch.h"
+#include "gateway/events.h"
 #include "gateway/gateway.h"
 #include "gateway/outq.h"
 #include "lib/form.h"
@@ -361,8 +362,75 @@ plan_free(struct sms_plan *p)
 }
 
 /*
- * Queues the reporter's SMS about r's new status, or says in res why not.
- * Returns 0, or STORE_ERR.
+ * The feedback question for r's reporter speaking lang (may be NULL): the
+ * [reports] feedback_text for lang, else for the default language. Returns
+ * a new string, or NULL when the config asks no question (or it renders
+ * empty or too long).
+ */
+static char *
+feedback_text_for(
+    const struct config *cfg, const struct store_report *r, const char *lang)
+{
+	const struct template *t = NULL;
+	const char *tlang = lang;
+	struct sms_vars v;
+	struct buf b;
+
+	if (cfg == NULL)
+		return NULL;
+	if (lang == NULL ||
+	    (t = config_report_text(cfg, CONFIG_FEEDBACK_TEXT, lang)) == NULL) {
+		tlang = cfg->languages.n > 0 ? cfg->languages.v[0] : "en";
+		t = config_report_text(cfg, CONFIG_FEEDBACK_TEXT, tlang);
+	}
+	if (t == NULL)
+		return NULL;
+	v.r = r;
+	v.note = NULL;
+	v.sw = strcmp(tlang, "sw") == 0;
+	buf_init(&b, OUTQ_MAX_TEXT);
+	if (template_render(t, &b, sms_resolve_cb, &v) < 0 || b.len == 0 ||
+	    strspn(b.data, " \t") == b.len) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+/*
+ * Once r is resolved, asks its reporter (reached as p planned) whether it
+ * was fixed, once per report: the [reports] feedback_text queued after the
+ * status SMS, the report marked asked (store_feedback_ask). Returns 0, or
+ * STORE_ERR.
+ */
+static int
+ask_feedback(struct store *st, const struct config *cfg,
+    const struct store_report *r, const struct sms_plan *p, int64_t now,
+    struct reports_update_result *res)
+{
+	char *text;
+	int rc;
+
+	if (strcmp(r->status, STORE_REPORT_RESOLVED) != 0 ||
+	    (text = feedback_text_for(cfg, r, p->c.language)) == NULL)
+		return 0;
+	if ((rc = store_feedback_ask(st, r->id, now)) == 0)
+		rc = outq_enqueue(st,
+			 &(struct outq_msg){.channel = p->channel,
+			     .phone = p->c.phone,
+			     .text = text,
+			     .contact_id = r->contact_id},
+			 now, &res->feedback_id) != 0
+			 ? STORE_ERR
+			 : 0;
+	free(text);
+	/* STORE_NOTFOUND: asked before, when it was first resolved. */
+	return rc < 0 ? STORE_ERR : 0;
+}
+
+/*
+ * Queues the reporter's SMS about r's new status, or says in res why not,
+ * and the feedback question once r is resolved. Returns 0, or STORE_ERR.
  */
 static int
 notify(struct store *st, const struct config *cfg, const struct store_report *r,
@@ -382,6 +450,8 @@ notify(struct store *st, const struct config *cfg, const struct store_report *r,
 		.text = p.text,
 		.contact_id = r->contact_id},
 	    now, &res->message_id);
+	if (rc == 0)
+		rc = ask_feedback(st, cfg, r, &p, now, res);
 	plan_free(&p);
 	return rc != 0 ? STORE_ERR : 0;
 }
@@ -390,6 +460,7 @@ int
 reports_preview(struct store *st, const struct config *cfg, int64_t id,
     const char *status, const char *note, struct reports_preview *out)
 {
+	struct store_feedback fb;
 	struct store_report r;
 	struct sms_plan p;
 	int rc;
@@ -415,6 +486,11 @@ reports_preview(struct store *st, const struct config *cfg, int64_t id,
 		p.text = NULL;
 		out->phone = xstrdup(p.c.phone);
 		out->language = xstrdup(p.lang);
+		if (strcmp(status, STORE_REPORT_RESOLVED) == 0 &&
+		    (rc = store_feedback_get(st, id, &fb)) == 0 && fb.asked < 0)
+			out->feedback =
+			    feedback_text_for(cfg, &r, p.c.language);
+		rc = rc < 0 ? rc : 0;
 	} else
 		out->why = p.opted_out ? "opted out" : p.why;
 	plan_free(&p);
@@ -428,6 +504,7 @@ reports_preview_free(struct reports_preview *p)
 	free(p->text);
 	free(p->phone);
 	free(p->language);
+	free(p->feedback);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -466,11 +543,15 @@ reports_update(struct store *st, const struct config *cfg, int64_t id,
 		r.updated = now;
 		rc = notify(st, cfg, &r, note, now, res);
 	}
+	if (rc == 0)
+		rc = events_report_updated(
+		    st, cfg, id, res->old_status, note, now);
 	if (rc == 0 && store_release(st) < 0)
 		rc = STORE_ERR;
 	if (rc != 0) {
 		store_rollback_to(st);
 		res->message_id = 0;
+		res->feedback_id = 0;
 	}
 	store_report_free(&r);
 	return rc;
@@ -547,6 +628,40 @@ reports_events_json(const struct reports_event *events, size_t nevents)
 
 /* ---- The admin API ---- */
 
+/* A time in ms as an ISO 8601 string, or null for -1. */
+static json_t *
+time_or_null(int64_t ms)
+{
+	char t[32];
+
+	if (ms < 0)
+		return json_null();
+	iso8601_utc(ms, t, sizeof(t));
+	return json_string(t);
+}
+
+/*
+ * Report id's feedback: {"asked", "answer", "answered"}, the times when
+ * the reporter was asked and answered, the answer "yes" or "no" (null
+ * until then). Sets *out to a new reference; 0 or STORE_ERR.
+ */
+static int
+feedback_json(struct store *st, int64_t id, json_t **out)
+{
+	struct store_feedback fb;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_feedback_get(st, id, &fb)) < 0)
+		return rc;
+	*out = json_object();
+	json_object_set_new(*out, "asked", time_or_null(fb.asked));
+	json_object_set_new(*out, "answer",
+	    fb.answer[0] != '\0' ? json_string(fb.answer) : json_null());
+	json_object_set_new(*out, "answered", time_or_null(fb.answered));
+	return 0;
+}
+
 /*
  * Sets *out to report id with its events and last note. Returns 0,
  * STORE_NOTFOUND or STORE_ERR.
@@ -556,6 +671,7 @@ report_full(struct store *st, int64_t id, json_t **out)
 {
 	struct reports_event *ev;
 	struct store_report r;
+	json_t *fb;
 	char *note;
 	size_t n;
 	int rc;
@@ -567,9 +683,15 @@ report_full(struct store *st, int64_t id, json_t **out)
 		store_report_free(&r);
 		return rc;
 	}
+	if ((rc = feedback_json(st, id, &fb)) != 0) {
+		reports_events_free(ev, n);
+		store_report_free(&r);
+		return rc;
+	}
 	note = reports_last_note(st, id);
 	*out = reports_json(&r, note);
 	json_object_set_new(*out, "events", reports_events_json(ev, n));
+	json_object_set_new(*out, "feedback", fb);
 	reports_events_free(ev, n);
 	free(note);
 	store_report_free(&r);
@@ -674,6 +796,9 @@ patch_report(struct gateway *gw, struct http_request *req, int64_t id)
 		out = json_pack("{s:I}", "id", (json_int_t)id);
 	json_object_set_new(out, "sms_id",
 	    res.message_id > 0 ? json_integer(res.message_id) : json_null());
+	if (res.feedback_id > 0)
+		json_object_set_new(
+		    out, "feedback_sms_id", json_integer(res.feedback_id));
 	if (res.no_sms != NULL)
 		json_object_set_new(
 		    out, "sms_skipped", json_string(res.no_sms));

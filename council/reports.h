@@ -13,6 +13,12 @@
  * else in the default language, else a built-in one (English or Swahili);
  * texts use the flow template syntax with {id}, {status}, {category},
  * {location} and {note}.
+ *
+ * Feedback (issue 14): when a report becomes resolved and [reports] sets a
+ * feedback_text, the reporter also gets that question (in their language,
+ * else the default language's), after the status SMS and once per report,
+ * ever; the answer is kept with the report (dialog.c) and shown by the
+ * report's JSON ("feedback"), `baraza stats`, /metrics and the overview.
  */
 #ifndef BARAZA_REPORTS_H
 #define BARAZA_REPORTS_H
@@ -67,6 +73,7 @@ char *reports_last_note(struct store *, int64_t id);
 struct reports_update_result {
 	int changed;         /* 1 when the status changed */
 	int64_t message_id;  /* the reporter's SMS, or 0 when none */
+	int64_t feedback_id; /* the feedback question's SMS, or 0 */
 	const char *no_sms;  /* static reason when no SMS was queued and
 				 the status changed, else NULL */
 	char old_status[16]; /* the status before the update */
@@ -93,13 +100,16 @@ struct reports_preview {
 	char *phone;     /* the reporter's number, owned (with text) */
 	char *language;  /* the text's language, owned (with text) */
 	const char *why; /* static, when text is NULL: "opted out", ... */
+	char *feedback;  /* the feedback question that would follow it,
+			    owned, or NULL (see the top of this file) */
 };
 
 /*
  * Works out, writing nothing, the SMS that reports_update() would queue
  * for the reporter if report id's status became status with note (may be
  * NULL): none when the status does not change, the report has no
- * reporter or the reporter opted out. Returns 0 and fills *out (free it
+ * reporter or the reporter opted out; and the feedback question after it
+ * (resolved, feedback_text set, never asked before). Returns 0 and fills *out (free it
  * with reports_preview_free()), STORE_NOTFOUND, STORE_EINVAL for an
  * unknown status or a note over STORE_TEXT_MAX bytes, or STORE_ERR.
  */

@@ -1144,6 +1144,8 @@ run_steps(struct run *run)
 			return fail(run, st,
 			    "more than %d steps without waiting (a loop?)",
 			    ENGINE_MAX_STEPS);
+		if (run->eng->on_step != NULL)
+			run->eng->on_step(run->eng->step_arg, run->flow, s->pc);
 		rc = step(run, st);
 		if (rc == RUN_STOP)
 			return rc;

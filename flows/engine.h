@@ -97,6 +97,13 @@
 	"Please reply with one of the numbers shown."
 
 /*
+ * Told of every step the engine runs, as it starts running it: the flow and
+ * the step's index in flow->steps. For `baraza test --coverage`; it MUST
+ * NOT call the engine.
+ */
+typedef void (*engine_step_cb)(void *arg, const struct flow *, size_t step);
+
+/*
  * What the engine runs against: the flow set (borrowed, must outlive the
  * call) and the config's texts (borrowed; NULL means the defaults above).
  * The host fills it; it is small and may live on the stack.
@@ -105,6 +112,8 @@ struct engine {
 	const struct flowset *set;       /* the flows */
 	const char *error_text;          /* config error_text */
 	const char *invalid_choice_text; /* config invalid_choice_text */
+	engine_step_cb on_step;          /* each step run, or NULL */
+	void *step_arg;                  /* on_step's argument */
 };
 
 /* The channel kind of a session: it decides the layout of replies. */

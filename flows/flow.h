@@ -443,6 +443,75 @@ int flow_parse_buffer(struct flowset *set, const char *file, const char *data,
  */
 void flow_free(struct flow *);
 
+/*
+ * The lexer, for other files written by the flow language's lexical rules
+ * (`.flowtest` files): lines, blanks, `#` comments, words, NAMEs, strings,
+ * texts and regexes read exactly as in a .flow file, with the same error
+ * messages. Errors go to findings as FILE:LINE:COL (COL in characters).
+ */
+struct flow_lexer {
+	const char *file;               /* named in findings (copied there) */
+	unsigned line;                  /* the line, 1-based */
+	const char *s;                  /* the line, without its newline */
+	size_t len;                     /* bytes in the line */
+	size_t i;                       /* the current byte */
+	struct flow_findings *findings; /* where errors go */
+	size_t errors;                  /* errors reported so far */
+};
+
+/* Called with each line that is good to read; lx->i is 0. */
+typedef void (*flow_line_cb)(void *arg, struct flow_lexer *lx);
+
+/*
+ * Splits data (len bytes, need not be NUL-terminated) named file into lines
+ * as the flow parser does (a UTF-8 byte order mark skipped, LF or CRLF, at
+ * most FLOW_MAX_FILE bytes, lines of at most FLOW_MAX_LINE bytes of valid
+ * UTF-8 without control characters but tab) and calls cb for every good
+ * line; a bad line is an error and is not passed on. Returns the number of
+ * errors: bad lines and those the callback reported through lx.
+ */
+size_t flow_lex_lines(const char *file, const char *data, size_t len,
+    struct flow_findings *findings, flow_line_cb cb, void *arg);
+
+/* Reports an error at byte at of the line. Returns -1. */
+int flow_lex_error(struct flow_lexer *, size_t at, const char *fmt, ...)
+    PRINTFLIKE(3, 4);
+
+/* The 1-based column in characters of byte at of the line. */
+unsigned flow_lex_col(const struct flow_lexer *, size_t at);
+
+/* Skips blanks and a comment; 1 when nothing else is left on the line. */
+int flow_lex_end(struct flow_lexer *);
+
+/*
+ * Reads a run of non-blank bytes after blanks: sets *start to its first
+ * byte and returns its length (0 at the end of the line).
+ */
+size_t flow_lex_word(struct flow_lexer *, size_t *start);
+
+/*
+ * Consumes the word kw (lower case; the line's word is compared ASCII
+ * case-insensitively) when it comes next. Returns 1 when it did, else 0.
+ */
+int flow_lex_keyword(struct flow_lexer *, const char *kw);
+
+/*
+ * The readers: a NAME, a string (\" \\ \n escapes; *out NUL-terminated,
+ * *outlen bytes), a TEXT (a string compiled as a template) and a regex
+ * (/.../flags, compiled in UTF mode, not anchored). Each returns 0 and sets
+ * its result (the caller owns it: free, template_free, flow_regex_free), or
+ * -1 after reporting an error (what names the thing expected).
+ */
+int flow_lex_name(struct flow_lexer *, const char *what, char **out);
+int flow_lex_string(
+    struct flow_lexer *, const char *what, char **out, size_t *outlen);
+int
+flow_lex_template(struct flow_lexer *, const char *what, struct template **out);
+int flow_lex_regex(struct flow_lexer *, struct flow_regex *);
+
+/* Frees what a regex holds and clears it. */
+void flow_regex_free(struct flow_regex *);
+
 /* ---- flow.c ---- */
 
 /*

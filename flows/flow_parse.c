@@ -1824,3 +1824,184 @@ flow_parse_buffer(struct flowset *set, const char *file, const char *data,
 	set->nerrors += (size_t)p.errors;
 	return p.errors > 0 ? -1 : 0;
 }
+
+/* ---- the lexer for other files written by the same rules ---- */
+
+/* A parser and a cursor standing for lx, for the readers above. */
+static void
+lex_enter(const struct flow_lexer *lx, struct parser *p, struct cur *c)
+{
+	memset(p, 0, sizeof(*p));
+	c->s = lx->s;
+	c->len = lx->len;
+	c->i = lx->i;
+	p->f = lx->findings;
+	p->file = lx->file;
+	p->line = lx->line;
+	p->c = c;
+}
+
+/* Takes the cursor and the errors back into lx; returns rc. */
+static int
+lex_leave(
+    struct flow_lexer *lx, const struct parser *p, const struct cur *c, int rc)
+{
+	lx->i = c->i;
+	lx->errors += (size_t)p->errors;
+	return rc;
+}
+
+size_t
+flow_lex_lines(const char *file, const char *data, size_t len,
+    struct flow_findings *findings, flow_line_cb cb, void *arg)
+{
+	struct flow_lexer lx;
+	size_t pos = 0, eol, n;
+	long bad;
+
+	if (len > FLOW_MAX_FILE) {
+		flow_findings_add(findings, file, 1, 1, FINDING_ERROR,
+		    "file too large (%zu bytes, at most %d)", len,
+		    FLOW_MAX_FILE);
+		return 1;
+	}
+	memset(&lx, 0, sizeof(lx));
+	lx.file = file;
+	lx.findings = findings;
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		pos = 3;
+	while (pos < len) {
+		const char *nl = memchr(data + pos, '\n', len - pos);
+
+		eol = nl ? (size_t)(nl - data) : len;
+		n = eol - pos;
+		if (n > 0 && data[pos + n - 1] == '\r')
+			n--;
+		lx.line++;
+		lx.s = data + pos;
+		lx.len = n;
+		lx.i = 0;
+		if (n > FLOW_MAX_LINE) {
+			lx.len = FLOW_MAX_LINE;
+			flow_lex_error(&lx, FLOW_MAX_LINE,
+			    "line too long (at most %d bytes)", FLOW_MAX_LINE);
+		} else if ((bad = bad_utf8(lx.s, lx.len)) >= 0)
+			flow_lex_error(&lx, (size_t)bad,
+			    "invalid UTF-8 or control character");
+		else
+			cb(arg, &lx);
+		pos = eol + 1;
+	}
+	return lx.errors;
+}
+
+int
+flow_lex_error(struct flow_lexer *lx, size_t at, const char *fmt, ...)
+{
+	struct cur c = {lx->s, lx->len, lx->i};
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	flow_findings_add(lx->findings, lx->file, lx->line, col_at(&c, at),
+	    FINDING_ERROR, "%s", msg);
+	free(msg);
+	lx->errors++;
+	return -1;
+}
+
+unsigned
+flow_lex_col(const struct flow_lexer *lx, size_t at)
+{
+	struct cur c = {lx->s, lx->len, lx->i};
+
+	return col_at(&c, at);
+}
+
+int
+flow_lex_end(struct flow_lexer *lx)
+{
+	struct cur c = {lx->s, lx->len, lx->i};
+	int end = at_end(&c);
+
+	lx->i = c.i;
+	return end;
+}
+
+size_t
+flow_lex_word(struct flow_lexer *lx, size_t *start)
+{
+	struct cur c = {lx->s, lx->len, lx->i};
+	size_t n = read_word(&c, start);
+
+	lx->i = c.i;
+	return n;
+}
+
+int
+flow_lex_keyword(struct flow_lexer *lx, const char *kw)
+{
+	struct cur c = {lx->s, lx->len, lx->i};
+	int ok = accept_kw(&c, kw);
+
+	lx->i = c.i;
+	return ok;
+}
+
+int
+flow_lex_name(struct flow_lexer *lx, const char *what, char **out)
+{
+	struct parser p;
+	struct cur c;
+
+	*out = NULL;
+	lex_enter(lx, &p, &c);
+	return lex_leave(lx, &p, &c, read_name(&p, what, 0, out, NULL));
+}
+
+int
+flow_lex_string(
+    struct flow_lexer *lx, const char *what, char **out, size_t *outlen)
+{
+	struct parser p;
+	struct cur c;
+
+	*out = NULL;
+	lex_enter(lx, &p, &c);
+	return lex_leave(lx, &p, &c, read_string(&p, what, out, outlen, NULL));
+}
+
+int
+flow_lex_template(
+    struct flow_lexer *lx, const char *what, struct template **out)
+{
+	struct parser p;
+	struct cur c;
+	struct flow_text t;
+	int rc;
+
+	*out = NULL;
+	lex_enter(lx, &p, &c);
+	rc = read_text(&p, what, &t);
+	if (rc == 0)
+		*out = t.tmpl;
+	return lex_leave(lx, &p, &c, rc);
+}
+
+int
+flow_lex_regex(struct flow_lexer *lx, struct flow_regex *re)
+{
+	struct parser p;
+	struct cur c;
+
+	lex_enter(lx, &p, &c);
+	return lex_leave(lx, &p, &c, read_regex(&p, re, 0));
+}
+
+void
+flow_regex_free(struct flow_regex *re)
+{
+	free_regex(re);
+}

@@ -4,6 +4,7 @@
  * shared libcurl-on-libuv client, and the provider's answer becomes one of
  * the three outcomes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +18,18 @@
 #include "providers/client.h"
 #include "providers/provider.h"
 
+#define MAX_SECRETS 10 /* secrets of a channel, as written and encoded */
+
 /* A provider channel's state (ch->arg). */
 struct provider_chan {
 	const struct provider_ops *ops; /* the channel type's provider */
 	struct client *client;          /* borrowed */
 	char *status_url;               /* where delivery reports go */
+	char *secrets[MAX_SECRETS];     /* what the channel log never holds:
+					   the channel's secrets as written
+					   and URL-encoded; nsecrets used */
+	size_t nsecrets;
+	int log; /* 1: requests go to the channel log (channel_log_days) */
 };
 
 /* One request in flight. */
@@ -29,6 +37,8 @@ struct flight {
 	struct channel *ch;
 	struct channel_msg msg; /* id, attempts, created (to, text NULL) */
 	struct provider_request req;
+	int64_t started;      /* wall ms the request started */
+	int64_t started_mono; /* the same on the monotonic clock */
 };
 
 static enum send_outcome
@@ -54,6 +64,142 @@ needs_ucs2(const char *text)
 	return gi.encoding != GSM_ENC_GSM7;
 }
 
+/*
+ * Finds pc's secrets in the srclen bytes of src, of which out holds a copy
+ * of the first outlen bytes (byte for byte), and blanks them in out, also
+ * where the copy cuts one short.
+ */
+static void
+blank_secrets(const struct provider_chan *pc, const char *src, size_t srclen,
+    char *out, size_t outlen)
+{
+	const char *p, *end;
+	size_t i, n, at;
+
+	for (i = 0; i < pc->nsecrets; i++) {
+		n = strlen(pc->secrets[i]);
+		/* Only what starts inside the copy matters. */
+		end = src + (srclen < outlen + n ? srclen : outlen + n);
+		p = src;
+		while ((size_t)(end - p) >= n &&
+		       (p = memmem(p, (size_t)(end - p), pc->secrets[i], n)) !=
+			   NULL) {
+			at = (size_t)(p - src);
+			memset(
+			    out + at, '*', at + n <= outlen ? n : outlen - at);
+			p += n;
+		}
+	}
+}
+
+/*
+ * Copies at most max bytes of the len at src into out (max + 1 bytes),
+ * cut on a character boundary: bytes that are not UTF-8 or are control
+ * characters other than a line break or a tab become '?'. Returns the
+ * length copied.
+ */
+static size_t
+excerpt(const char *src, size_t len, char *out, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t i = 0, o = 0, n, k;
+
+	while (i < len && o < max) {
+		if (p[i] < 0x80) {
+			out[o++] = p[i] < 0x20 && p[i] != '\n' && p[i] != '\t'
+				       ? '?'
+				       : (char)p[i];
+			i++;
+			continue;
+		}
+		n = (p[i] & 0xe0) == 0xc0   ? 2
+		    : (p[i] & 0xf0) == 0xe0 ? 3
+		    : (p[i] & 0xf8) == 0xf0 ? 4
+					    : 0;
+		for (k = 1; n > 0 && k < n && i + k < len; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				break;
+		if (n == 0 || k < n || i + n > len || (n == 2 && p[i] < 0xc2)) {
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		if (o + n > max)
+			break;
+		memcpy(out + o, p + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * The request line for the log: the method and the URL without its
+ * query, fragment or user part ("POST http://host/path").
+ */
+static void
+request_line(const struct client_req *r, char *out, size_t outlen)
+{
+	const char *url = r->url ? r->url : "", *host, *at, *end;
+	const char *method = r->method ? r->method : r->body ? "POST" : "GET";
+	size_t schemelen = 0;
+
+	if ((host = strstr(url, "://")) != NULL) {
+		host += 3;
+		schemelen = (size_t)(host - url);
+	} else
+		host = url;
+	end = host + strcspn(host, "?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	if (at != NULL && (size_t)(at - host) < strcspn(host, "/"))
+		host = at + 1;
+	snprintf(out, outlen, "%s %.*s%.*s", method, (int)schemelen, url,
+	    (int)(end - host), host);
+}
+
+/* Keeps f's request and its answer (resp, or NULL) in the channel log. */
+static void
+log_request(struct flight *f, const struct client_resp *resp, const char *error)
+{
+	struct provider_chan *pc = f->ch->arg;
+	struct store_chanlog e;
+	char answer[STORE_CHANLOG_ANSWER + 1],
+	    request[STORE_CHANLOG_REQUEST + 1];
+	char why[STORE_CHANLOG_ANSWER + 1], line[2048];
+	size_t n;
+
+	if (!pc->log)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.time = f->started;
+	e.channel = f->ch->cfg->name;
+	e.message_id = f->msg.id;
+	e.ms = mono_ms() - f->started_mono;
+	/* Blanked whole, then cut: no secret is cut in two. */
+	request_line(&f->req.req, line, sizeof(line));
+	n = strlen(line);
+	blank_secrets(pc, line, n, line, n);
+	excerpt(line, n, request, STORE_CHANLOG_REQUEST);
+	e.request = request;
+	if (resp != NULL) {
+		e.status = (int)resp->status;
+		if (resp->body_len > 0) {
+			n = excerpt(resp->body, resp->body_len, answer,
+			    STORE_CHANLOG_ANSWER);
+			blank_secrets(
+			    pc, resp->body, resp->body_len, answer, n);
+			e.answer = answer;
+		}
+	}
+	if (error != NULL && *error != '\0') {
+		n = excerpt(error, strlen(error), why, STORE_CHANLOG_ANSWER);
+		blank_secrets(pc, error, strlen(error), why, n);
+		e.error = why;
+	}
+	dispatch_log(f->ch, &e);
+}
+
 static void
 on_response(const struct client_resp *resp, void *arg)
 {
@@ -71,6 +217,10 @@ on_response(const struct client_resp *resp, void *arg)
 		return;
 	}
 	provider_parse_send(pc->ops, f->ch->cfg, f->msg.id, resp, &res);
+	log_request(f, resp,
+	    res.outcome == PROVIDER_OK ? NULL
+	    : res.error                ? res.error
+				       : resp->error);
 	provider_request_free(&f->req);
 	dispatch_done(f->ch, &f->msg, outcome_of(res.outcome), res.provider_id,
 	    res.error ? res.error : resp->error);
@@ -94,6 +244,8 @@ provider_send(struct channel *ch, const struct channel_msg *msg)
 	f->ch = ch;
 	f->msg = *msg;
 	f->msg.to = f->msg.text = NULL;
+	f->started = now_ms();
+	f->started_mono = mono_ms();
 	memset(&pm, 0, sizeof(pm));
 	pm.id = msg->id;
 	pm.to = msg->to;
@@ -108,6 +260,7 @@ provider_send(struct channel *ch, const struct channel_msg *msg)
 		return;
 	}
 	if (client_request(pc->client, &f->req.req, on_response, f) != 0) {
+		log_request(f, NULL, "the request cannot start");
 		provider_request_free(&f->req);
 		free(f);
 		dispatch_done(
@@ -118,8 +271,28 @@ provider_send(struct channel *ch, const struct channel_msg *msg)
 static void
 provider_close_state(struct provider_chan *pc)
 {
+	size_t i;
+
+	for (i = 0; i < pc->nsecrets; i++)
+		free(pc->secrets[i]);
 	free(pc->status_url);
 	free(pc);
+}
+
+/* Adds s (may be NULL) and its URL-encoded form to pc's secrets. */
+static void
+add_secret(struct provider_chan *pc, const char *s)
+{
+	char *enc;
+
+	if (s == NULL || *s == '\0' || pc->nsecrets + 2 > MAX_SECRETS)
+		return;
+	pc->secrets[pc->nsecrets++] = xstrdup(s);
+	enc = url_encode(s, strlen(s));
+	if (strcmp(enc, s) != 0)
+		pc->secrets[pc->nsecrets++] = enc;
+	else
+		free(enc);
 }
 
 static void
@@ -157,6 +330,11 @@ provider_chan_new(const struct channel_config *cc, struct client *client,
 	    cc->public_url ? cc->public_url : public_base, cc->name,
 	    secret ? "?secret=" : "", secret ? secret : "");
 	free(secret);
+	add_secret(pc, cc->api_key);
+	add_secret(pc, cc->password);
+	add_secret(pc, cc->auth_token);
+	add_secret(pc, cc->signing_key);
+	add_secret(pc, cc->webhook_secret);
 	return pc;
 }
 
@@ -169,6 +347,8 @@ channel_open_providers(struct dispatcher *d, const struct config *cfg,
 
 	for (i = 0; i < cfg->nchannels; i++) {
 		pc = provider_chan_new(&cfg->channels[i], client, public_base);
+		if (pc != NULL)
+			pc->log = cfg->channel_log_days > 0;
 		if (pc != NULL && dispatch_attach(d, cfg->channels[i].name,
 				      &provider_chan_ops, pc, 1) == NULL)
 			provider_close_state(pc);

@@ -51,6 +51,7 @@ struct channel_msg {
 	int attempts;     /* sends tried, this one included; -1: not known
 			     (the dispatcher reads it from the store) */
 	int64_t created;  /* wall ms it was queued (known with attempts) */
+	int segments;     /* SMS segments of the text (known with attempts) */
 };
 
 struct channel_ops {
@@ -73,7 +74,12 @@ struct channel {
  * a struct provider_ops (channel.c): each message becomes the provider's
  * request over client, asking for delivery reports at public_base (or the
  * channel's public_url) "/hooks/NAME/status", with the channel's
- * webhook_secret. The channels are up at once.
+ * webhook_secret. The channels are up at once. Each request that gets an
+ * answer (or cannot start) goes to the channel log (dispatch_log()): its
+ * time, status, time taken, error, its method and URL without the query,
+ * and the answer's first STORE_CHANLOG_ANSWER bytes, with the channel's
+ * secrets (api_key, password, auth_token, signing_key, webhook_secret, as
+ * written and URL-encoded) blanked; never the request body or headers.
  */
 void channel_open_providers(struct dispatcher *d, const struct config *cfg,
     struct client *client, const char *public_base);

@@ -52,12 +52,16 @@
 enum section_kind {
 	SEC_GATEWAY,
 	SEC_CHANNEL,
-	SEC_REPORTS, /* no keys in the table: see apply_reports() */
+	SEC_REPORTS,  /* no keys in the table: see apply_reports() */
+	SEC_CAMPAIGN, /* [campaign NAME]: see apply_campaigns() */
+	SEC_EVENT,    /* [event NAME]: see apply_events() */
+	SEC_OPEN311,  /* [open311]: see apply_open311() */
 };
 
 /* Value types of the key table. */
 enum value_type {
 	T_STRING,   /* any text */
+	T_SCREEN,   /* text that may hold line breaks (a USSD screen) */
 	T_SECRET,   /* text never echoed in messages, not empty */
 	T_INT,      /* decimal integer, min..max */
 	T_BOOL,     /* see config_parse_bool() */
@@ -111,6 +115,8 @@ static char *check_languages(const struct config_key *, const void *);
 static char *check_country_code(const struct config_key *, const void *);
 static char *check_currency(const struct config_key *, const void *);
 static char *check_decimal(const struct config_key *, const void *);
+static char *check_table_name(const struct config_key *, const void *);
+static char *check_event_names(const struct config_key *, const void *);
 
 #define DAY_MS INT64_C(86400000)
 #define SEC INT64_C(1000)
@@ -130,6 +136,21 @@ static char *check_decimal(const struct config_key *, const void *);
 	{                                                      \
 		SEC_GATEWAY, n, T_ENUM, d, 0, 0, 0, 0,         \
 		    offsetof(struct config, f), nm, NULL, NULL \
+	}
+#define CP(n, lo, hi, f, chk)                                            \
+	{                                                                \
+		SEC_CAMPAIGN, n, T_STRING, NULL, lo, hi, 0, 0,           \
+		    offsetof(struct config_campaign, f), NULL, chk, NULL \
+	}
+#define EV(n, t, d, lo, hi, f, chk, ex)                             \
+	{                                                           \
+		SEC_EVENT, n, t, d, lo, hi, 0, 0,                   \
+		    offsetof(struct config_event, f), NULL, chk, ex \
+	}
+#define OP(n, t, d, lo, hi, f)                                   \
+	{                                                        \
+		SEC_OPEN311, n, t, d, lo, hi, 0, 0,              \
+		    offsetof(struct config, f), NULL, NULL, NULL \
 	}
 #define CH(n, t, d, lo, hi, ty, rq, f)                                   \
 	{                                                                \
@@ -184,6 +205,11 @@ static const struct config_key config_keys[] = {
     GW("public_url", T_URL, NULL, 1, MAX_STRING, public_url, NULL, NULL),
     GW("currency", T_STRING, NULL, 1, 8, currency, check_currency,
 	"an ISO 4217 code such as KES"),
+    GW("channel_log_days", T_INT, "7", 0, 365, channel_log_days, NULL, NULL),
+    GW("ussd_resume", T_DURATION, "2m", 0, HOUR, ussd_resume_ms, NULL, NULL),
+    GW("resume_text", T_SCREEN,
+	"1. Continue where you left off\n2. Start again", 1, 182, resume_text,
+	NULL, NULL),
 
     {SEC_CHANNEL, "type", T_ENUM, NULL, 0, 0, CT_ALL, CT_ALL,
 	offsetof(struct channel_config, type), channel_type_names, NULL, NULL},
@@ -200,6 +226,9 @@ static const struct config_key config_keys[] = {
     {SEC_CHANNEL, "cost_per_segment", T_STRING, NULL, 1, 32, CT_ALL, 0,
 	offsetof(struct channel_config, cost_per_segment), NULL, check_decimal,
 	"a decimal number such as 0.80"},
+    {SEC_CHANNEL, "daily_budget", T_STRING, NULL, 1, 32, CT_ALL, 0,
+	offsetof(struct channel_config, daily_budget), NULL, check_decimal,
+	"a decimal number such as 5000"},
     CH("username", T_STRING, NULL, 1, MAX_STRING, CT_AT | CT_KN, CT_AT | CT_KN,
 	username),
     CH("api_key", T_SECRET, NULL, 1, MAX_STRING, CT_AT, CT_AT, api_key),
@@ -220,6 +249,27 @@ static const struct config_key config_keys[] = {
     CH("balance_interval", T_DURATION, "6h", MIN, 30 * DAY_MS, CT_GM, 0,
 	balance_interval_ms),
     CH("balance_alert", T_INT, "0", 0, INT_MAX, CT_GM, 0, balance_alert),
+
+    /* [campaign NAME]: send and text are parsed by apply_campaign(). */
+    CP("table", 1, 64, table, check_table_name),
+    CP("phone", 1, 64, phone, NULL),
+    CP("date", 1, 64, date, NULL),
+    CP("send", 1, MAX_STRING, send, NULL),
+    CP("text", 1, MAX_STRING, text, NULL),
+    CP("channel", 1, CONFIG_MAX_NAME, channel, NULL),
+
+    /* [event NAME]: url, signing_key and events are required. */
+    EV("url", T_URL, NULL, 1, MAX_STRING, url, NULL, NULL),
+    EV("signing_key", T_SECRET, NULL, 1, MAX_STRING, signing_key, NULL, NULL),
+    EV("events", T_WORDS, NULL, 1, CONFIG_EVENT_NKINDS, names,
+	check_event_names,
+	"report.created, report.updated, message.in or message.failed"),
+    EV("with_phone", T_BOOL, "no", 0, 0, with_phone, NULL, NULL),
+    EV("max_age", T_DURATION, "24h", MIN, 30 * DAY_MS, max_age_ms, NULL, NULL),
+
+    /* [open311]: api_keys is split by apply_open311(). */
+    OP("api_keys", T_SECRET, NULL, 1, MAX_STRING, open311_api_keys),
+    OP("rate", T_RATE, "30/min", 1, 1000 * PER_MIN, open311_rate),
 };
 
 #define NKEYS nitems(config_keys)
@@ -253,6 +303,7 @@ struct entry {
 	char *key;
 	char *value; /* decoded; NULL when the line was already reported */
 	int line;
+	int tr; /* 1: a translation line `LL "text"` (key is LL) */
 };
 
 /* State of one load. */
@@ -271,10 +322,12 @@ struct parser {
 	/* Sections and entries. */
 	struct section *sections;
 	size_t nsections;
-	long cur;      /* index of the current section, or CUR_* */
-	int ngateway;  /* [gateway] sections seen */
-	int nreports;  /* [reports] sections seen */
-	size_t nchans; /* [channel] sections kept */
+	long cur;       /* index of the current section, or CUR_* */
+	int ngateway;   /* [gateway] sections seen */
+	int nreports;   /* [reports] sections seen */
+	size_t nchans;  /* [channel] sections kept */
+	size_t ncamps;  /* [campaign] sections kept */
+	size_t nevents; /* [event] sections kept */
 	struct entry *entries;
 	size_t nentries, entcap;
 };
@@ -547,6 +600,14 @@ config_channel_cost(const struct channel_config *ch, int64_t *micro)
 	return config_parse_decimal(ch->cost_per_segment, micro);
 }
 
+int
+config_channel_budget(const struct channel_config *ch, int64_t *micro)
+{
+	if (ch == NULL || ch->daily_budget == NULL)
+		return -1;
+	return config_parse_decimal(ch->daily_budget, micro);
+}
+
 /*
  * Formatting bounds for messages.
  */
@@ -738,6 +799,7 @@ field_free(const struct config_key *k, void *base)
 
 	switch (k->type) {
 	case T_STRING:
+	case T_SCREEN:
 	case T_SECRET:
 	case T_PATH:
 	case T_URL:
@@ -756,7 +818,10 @@ field_free(const struct config_key *k, void *base)
 	}
 }
 
-/* T_STRING, T_SECRET, T_PATH: text without control characters. */
+/*
+ * T_STRING, T_SECRET, T_PATH: text without control characters; T_SCREEN
+ * may also hold line breaks.
+ */
 static char *
 parse_text_value(
     struct parser *p, const struct config_key *k, const char *s, void *base)
@@ -769,9 +834,12 @@ parse_text_value(
 	if (n > (size_t)k->max)
 		return xasprintf("at most %" PRId64 " characters", k->max);
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < ' ' && s[i] != '\t')
-			return xstrdup("control characters are not "
-				       "allowed");
+		if ((unsigned char)s[i] < ' ' && s[i] != '\t' &&
+		    !(s[i] == '\n' && k->type == T_SCREEN))
+			return xstrdup(s[i] == '\n'
+					   ? "line breaks are not allowed here"
+					   : "control characters are not "
+					     "allowed");
 	str = k->type == T_PATH ? resolve_path(p->dir, s) : xstrdup(s);
 	if (k->check != NULL && (msg = k->check(k, &str)) != NULL) {
 		free(str);
@@ -826,7 +894,10 @@ parse_duration_value(const struct config_key *k, const char *s, int64_t *f)
 	char b1[32], b2[32];
 	int64_t v;
 
-	if (config_parse_duration(s, &v) < 0)
+	/* A duration that may be 0 may say so without a unit. */
+	if (k->min == 0 && strcmp(s, "0") == 0)
+		v = 0;
+	else if (config_parse_duration(s, &v) < 0)
 		return xstrdup("expected a duration such as 30s, 15m, "
 			       "6h");
 	if (v < k->min || v > k->max) {
@@ -900,6 +971,7 @@ parse_value(
 
 	switch (k->type) {
 	case T_STRING:
+	case T_SCREEN:
 	case T_SECRET:
 	case T_PATH:
 		return parse_text_value(p, k, s, base);
@@ -990,7 +1062,7 @@ check_currency(const struct config_key *k, const void *f)
 	return NULL;
 }
 
-/* cost_per_segment: a decimal number of at least 0. */
+/* cost_per_segment, daily_budget: a decimal number of at least 0. */
 static char *
 check_decimal(const struct config_key *k, const void *f)
 {
@@ -1000,6 +1072,22 @@ check_decimal(const struct config_key *k, const void *f)
 	if (config_parse_decimal(*(char *const *)f, &micro) != 0)
 		return xstrdup("expected a decimal number of at least 0 with "
 			       "at most 6 decimals, such as 0.80");
+	return NULL;
+}
+
+/* table: a data table's name, as `baraza import` takes it. */
+static char *
+check_table_name(const struct config_key *k, const void *f)
+{
+	const char *s = *(char *const *)f;
+	size_t n = strlen(s);
+
+	(void)k;
+	if (n == 0 || n > 64 ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_') ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+		return xstrdup("expected a table name: a-z, 0-9 and _, not "
+			       "starting with a digit, at most 64 characters");
 	return NULL;
 }
 
@@ -1155,6 +1243,92 @@ channel_section(struct parser *p, const char *name)
 	return 0;
 }
 
+/*
+ * Checks the NAME of [campaign NAME]; returns -1 after reporting what is
+ * wrong, else 0 and counts the campaign.
+ */
+static int
+campaign_section(struct parser *p, const char *name)
+{
+	size_t i;
+
+	if (*name == '\0' || !valid_channel_name(name)) {
+		finding(p, p->line,
+		    "bad campaign name '%s': expected [campaign NAME], NAME "
+		    "1 to %d of a-z 0-9 _ -",
+		    name, CONFIG_MAX_NAME);
+		return -1;
+	}
+	for (i = 0; i < p->nsections; i++) {
+		if (p->sections[i].kind == SEC_CAMPAIGN &&
+		    strcmp(p->sections[i].name, name) == 0) {
+			finding(p, p->line,
+			    "duplicate campaign '%s' (first at line %d)", name,
+			    p->sections[i].line);
+			return -1;
+		}
+	}
+	if (p->ncamps >= CONFIG_MAX_CAMPAIGNS) {
+		finding(p, p->line, "too many campaigns (at most %d)",
+		    CONFIG_MAX_CAMPAIGNS);
+		return -1;
+	}
+	p->ncamps++;
+	return 0;
+}
+
+/*
+ * Checks the NAME of [event NAME]; returns -1 after reporting what is
+ * wrong, else 0 and counts the section.
+ */
+static int
+event_section(struct parser *p, const char *name)
+{
+	size_t i;
+
+	if (*name == '\0' || !valid_channel_name(name)) {
+		finding(p, p->line,
+		    "bad event section name '%s': expected [event NAME], NAME "
+		    "1 to %d of a-z 0-9 _ -",
+		    name, CONFIG_MAX_NAME);
+		return -1;
+	}
+	for (i = 0; i < p->nsections; i++) {
+		if (p->sections[i].kind == SEC_EVENT &&
+		    strcmp(p->sections[i].name, name) == 0) {
+			finding(p, p->line,
+			    "duplicate section [event %s] (first at line %d)",
+			    name, p->sections[i].line);
+			return -1;
+		}
+	}
+	if (p->nevents >= CONFIG_MAX_EVENTS) {
+		finding(p, p->line,
+		    "too many [event NAME] sections (at most %d)",
+		    CONFIG_MAX_EVENTS);
+		return -1;
+	}
+	p->nevents++;
+	return 0;
+}
+
+/* Checks a second [open311]; returns -1 after reporting it, else 0. */
+static int
+open311_section(struct parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsections; i++) {
+		if (p->sections[i].kind == SEC_OPEN311) {
+			finding(p, p->line,
+			    "duplicate section [open311] (first at line %d)",
+			    p->sections[i].line);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Handles a section header line [..] (without leading blanks). */
 static void
 section_line(struct parser *p, const char *l, size_t n)
@@ -1187,19 +1361,41 @@ section_line(struct parser *p, const char *l, size_t n)
 			name++;
 		if (channel_section(p, name) < 0)
 			goto out;
+	} else if (strncmp(name, "campaign", 8) == 0 &&
+		   (name[8] == '\0' || is_blank(name[8]))) {
+		name += 8;
+		while (is_blank(*name))
+			name++;
+		if (campaign_section(p, name) < 0)
+			goto out;
+		kind = SEC_CAMPAIGN;
+	} else if (strncmp(name, "event", 5) == 0 &&
+		   (name[5] == '\0' || is_blank(name[5]))) {
+		for (name += 5; is_blank(*name); name++)
+			;
+		if (event_section(p, name) < 0)
+			goto out;
+		kind = SEC_EVENT;
+	} else if (strcmp(name, "open311") == 0) {
+		if (open311_section(p) < 0)
+			goto out;
+		kind = SEC_OPEN311;
 	} else {
 		finding(p, p->line,
 		    "unknown section [%s]: expected [gateway], "
-		    "[channel NAME] or [reports]",
+		    "[channel NAME], [reports] or [campaign NAME]",
 		    name);
 		goto out;
 	}
-	/* At most 2 + CONFIG_MAX_CHANNELS sections get here. */
+	/* At most 2 + CONFIG_MAX_CHANNELS + CONFIG_MAX_CAMPAIGNS sections
+	 * get here. */
 	p->sections =
 	    xrealloc(p->sections, (p->nsections + 1) * sizeof(*p->sections));
 	p->sections[p->nsections].kind = kind;
 	p->sections[p->nsections].name =
-	    kind == SEC_CHANNEL ? xstrdup(name) : NULL;
+	    kind == SEC_CHANNEL || kind == SEC_CAMPAIGN || kind == SEC_EVENT
+		? xstrdup(name)
+		: NULL;
 	p->sections[p->nsections].line = p->line;
 	p->sections[p->nsections].first = p->nentries;
 	p->sections[p->nsections].nentries = 0;
@@ -1221,12 +1417,18 @@ decode_quoted(struct parser *p, const char *q, const char *end)
 	buf_init(&b, (size_t)(end - q) + 1);
 	for (s = q + 1; s < end && *s != '"'; s++) {
 		if (*s == '\\') {
+			if (s + 1 < end && s[1] == 'n') {
+				/* A line break, which only screens take. */
+				buf_append(&b, "\n", 1);
+				s++;
+				continue;
+			}
 			if (s + 1 < end && (s[1] == '"' || s[1] == '\\')) {
 				s++;
 			} else {
 				finding(p, p->line,
-				    "bad escape in quoted value: only \\\" "
-				    "and \\\\ are allowed");
+				    "bad escape in quoted value: only \\\", "
+				    "\\\\ and \\n are allowed");
 				buf_free(&b);
 				return NULL;
 			}
@@ -1279,6 +1481,7 @@ add_entry(struct parser *p, char *key, char *value)
 	e->key = key;
 	e->value = value;
 	e->line = p->line;
+	e->tr = 0;
 	p->sections[p->cur].nentries++;
 	return;
 drop:
@@ -1367,10 +1570,52 @@ key_line(struct parser *p, const char *l, size_t n)
 	key_entry(p, l, e, is_quoted, quoted);
 }
 
+/*
+ * The one extension of the INI syntax (docs/baraza.conf.5): in a
+ * [campaign NAME] section, an indented line `LL "text"` (two lower-case
+ * letters, blanks, a quoted value) right after the text key or another
+ * such line is a translation of the text, as in the flow language. Any
+ * other indented line reads as it always did. l[0..n) is the line without
+ * its leading blanks, which it had (indented). Returns 1 when the line was
+ * a translation (kept, or reported), else 0.
+ */
+static int
+translation_line(struct parser *p, const char *l, size_t n)
+{
+	const struct section *s;
+	const struct entry *last;
+	const char *q = l + 2;
+	char *value;
+
+	if (p->cur < 0 || p->sections[p->cur].kind != SEC_CAMPAIGN || n < 4 ||
+	    l[0] < 'a' || l[0] > 'z' || l[1] < 'a' || l[1] > 'z' ||
+	    !is_blank(l[2]))
+		return 0;
+	while (q < l + n && is_blank(*q))
+		q++;
+	if (q == l + n || *q != '"')
+		return 0;
+	s = &p->sections[p->cur];
+	last = s->nentries > 0 ? &p->entries[p->nentries - 1] : NULL;
+	if (last == NULL || (!last->tr && strcmp(last->key, "text") != 0)) {
+		finding(p, p->line,
+		    "a translation %.2s \"...\" must follow the text key "
+		    "(or another translation)",
+		    l);
+		return 1;
+	}
+	value = decode_quoted(p, q, l + n);
+	add_entry(p, xstrndup(l, 2), value);
+	p->entries[p->nentries - 1].tr = 1;
+	return 1;
+}
+
 /* Reads one physical line l[0..n) (without its '\n'). */
 static void
 lex_line(struct parser *p, const char *l, size_t n)
 {
+	int indented;
+
 	if (n > 0 && l[n - 1] == '\r')
 		n--;
 	if (p->line == 1 && n >= 3 && memcmp(l, BOM, 3) == 0) {
@@ -1388,6 +1633,7 @@ lex_line(struct parser *p, const char *l, size_t n)
 		finding(p, p->line, "line contains a NUL byte");
 		return;
 	}
+	indented = n > 0 && is_blank(*l);
 	while (n > 0 && is_blank(*l)) {
 		l++;
 		n--;
@@ -1396,7 +1642,7 @@ lex_line(struct parser *p, const char *l, size_t n)
 		return;
 	if (*l == '[')
 		section_line(p, l, n);
-	else
+	else if (!indented || !translation_line(p, l, n))
 		key_line(p, l, n);
 }
 
@@ -1462,6 +1708,21 @@ apply_entry(struct parser *p, const struct section *s, const struct entry *e,
 			    e->key);
 		else if (s->kind == SEC_GATEWAY)
 			finding(p, e->line, "unknown key '%s' in [gateway]",
+			    e->key);
+		else if (s->kind == SEC_CAMPAIGN)
+			finding(p, e->line,
+			    "unknown key '%s' in [campaign %s]: expected "
+			    "table, phone, date, send, text or channel",
+			    e->key, s->name);
+		else if (s->kind == SEC_EVENT)
+			finding(p, e->line,
+			    "unknown key '%s' in [event %s]: expected url, "
+			    "signing_key, events, with_phone or max_age",
+			    e->key, s->name);
+		else if (s->kind == SEC_OPEN311)
+			finding(p, e->line,
+			    "unknown key '%s' in [open311]: expected api_keys "
+			    "or rate",
 			    e->key);
 		else if (find_key(SEC_GATEWAY, e->key) != NULL)
 			finding(p, e->line,
@@ -1734,6 +1995,12 @@ apply_channel(struct parser *p, const struct config *cfg,
 	}
 	channel_type_defaults(ch, seen);
 	channel_auth_check(p, cfg, s, ch);
+	/* A budget is counted in money: it needs the price of a segment. */
+	if (ch->daily_budget != NULL && ch->cost_per_segment == NULL)
+		warning(p, entry_line(p, s, "daily_budget"),
+		    "[channel %s] has a daily_budget but no cost_per_segment: "
+		    "the budget holds nothing back",
+		    ch->name);
 }
 
 /* Checks between keys and channels, once everything is parsed. */
@@ -1861,11 +2128,13 @@ apply_report_entry(struct parser *p, struct config *cfg, const struct entry *e)
 		memcpy(status, e->key, n);
 		status[n] = '\0';
 	}
-	if (!name_in(report_statuses, status)) {
+	if (!name_in(report_statuses, status) &&
+	    strcmp(status, CONFIG_FEEDBACK_TEXT) != 0) {
 		finding(p, e->line,
 		    "unknown key '%s' in [reports]: expected a status (open, "
-		    "acknowledged, in_progress, resolved or closed), "
-		    "optionally followed by .LL for a language",
+		    "acknowledged, in_progress, resolved or closed) or "
+		    "feedback_text, optionally followed by .LL for a "
+		    "language",
 		    e->key);
 		return;
 	}
@@ -1953,6 +2222,438 @@ config_report_text(
 	return NULL;
 }
 
+int
+config_parse_send(
+    const char *s, struct config_campaign_send *out, const char **why)
+{
+	const char *dummy;
+	int sign = 1, days = 0, hour = 0, minute, nd = 0;
+
+	if (why == NULL)
+		why = &dummy;
+	*why = "expected OFFSETd HH:MM, such as -3d 09:00";
+	if (s == NULL)
+		return -1;
+	if (*s == '-' || *s == '+')
+		sign = *s++ == '-' ? -1 : 1;
+	for (; *s >= '0' && *s <= '9'; s++, nd++) {
+		if (nd == 3) {
+			*why = "the offset is more than 366 days";
+			return -1;
+		}
+		days = days * 10 + (*s - '0');
+	}
+	if (nd == 0 || *s++ != 'd')
+		return -1;
+	if (days > CONFIG_MAX_OFFSET) {
+		*why = "the offset is more than 366 days";
+		return -1;
+	}
+	if (!is_blank(*s))
+		return -1;
+	while (is_blank(*s))
+		s++;
+	for (nd = 0; *s >= '0' && *s <= '9' && nd < 2; s++, nd++)
+		hour = hour * 10 + (*s - '0');
+	if (nd == 0 || *s++ != ':' || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
+	    s[1] > '9' || s[2] != '\0')
+		return -1;
+	minute = (s[0] - '0') * 10 + (s[1] - '0');
+	if (hour > 23 || minute > 59) {
+		*why = "the time of day must be 00:00 to 23:59";
+		return -1;
+	}
+	out->days = sign * days;
+	out->minute = hour * 60 + minute;
+	return 0;
+}
+
+/* Parses the send list of campaign c (written on line) into c->sends. */
+static void
+campaign_sends(struct parser *p, struct config_campaign *c, int line)
+{
+	char *copy = xstrdup(c->send), *v[CONFIG_MAX_SENDS + 1];
+	struct config_campaign_send snd;
+	const char *why;
+	int n = str_split_commas(copy, v, nitems(v));
+	size_t i, j;
+
+	if (n < 1 || (n == 1 && v[0][0] == '\0')) {
+		finding(p, line,
+		    "send: expected OFFSETd HH:MM, such as "
+		    "-3d 09:00, 0d 08:00");
+		goto out;
+	}
+	if (n > CONFIG_MAX_SENDS) {
+		finding(p, line, "send: at most %d entries", CONFIG_MAX_SENDS);
+		goto out;
+	}
+	c->sends = xcalloc((size_t)n, sizeof(*c->sends));
+	for (i = 0; i < (size_t)n; i++) {
+		if (config_parse_send(v[i], &snd, &why) != 0) {
+			finding(p, line, "send: '%.32s': %s", v[i], why);
+			continue;
+		}
+		for (j = 0; j < c->nsends; j++)
+			if (c->sends[j].days == snd.days)
+				break;
+		if (j < c->nsends) {
+			finding(p, line,
+			    "send: the offset %+dd is listed twice (each "
+			    "offset sends once per row and date)",
+			    snd.days);
+			continue;
+		}
+		c->sends[c->nsends++] = snd;
+	}
+out:
+	free(copy);
+}
+
+/*
+ * Checks and compiles a campaign text; returns NULL and sets *out to the
+ * template, or a message for the caller to free.
+ */
+static char *
+compile_campaign_text(const char *s, struct template **out)
+{
+	struct template_error terr;
+	struct template *t;
+	char *msg;
+	size_t i, n = strlen(s);
+
+	*out = NULL;
+	if (n == 0)
+		return xstrdup("must not be empty");
+	if (n > MAX_STRING)
+		return xasprintf("at most %d characters", MAX_STRING);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < ' ' && s[i] != '\t')
+			return xstrdup("control characters are not allowed");
+	if (template_compile(s, n, &t, &terr) != 0)
+		return xasprintf(
+		    "bad template at column %zu: %s", terr.col, terr.msg);
+	for (i = 0; i < t->nparts; i++) {
+		const struct template_part *tp = &t->parts[i];
+
+		if (tp->kind != TPART_VAR || tp->field == NULL)
+			continue;
+		msg = xasprintf("placeholder '{%s}' at column %zu: a "
+				"campaign's placeholders are columns of its "
+				"table, without dots, such as {balance}",
+		    tp->text, tp->col);
+		template_free(t);
+		return msg;
+	}
+	*out = t;
+	return NULL;
+}
+
+/* Keeps a compiled text of campaign c (the template is moved in). */
+static void
+campaign_add_text(
+    struct config_campaign *c, const char *lang, struct template *t, int line)
+{
+	struct config_campaign_text *ct;
+
+	c->texts = xrealloc(c->texts, (c->ntexts + 1) * sizeof(*c->texts));
+	ct = &c->texts[c->ntexts++];
+	ct->lang = xstrdup(lang);
+	ct->tmpl = t;
+	ct->line = line;
+}
+
+/* Checks and keeps the translation e of campaign c. */
+static void
+campaign_translation(struct parser *p, const struct config *cfg,
+    struct config_campaign *c, const struct entry *e, const char *first,
+    int *seen)
+{
+	struct template *t = NULL;
+	char *msg;
+	size_t i;
+
+	for (i = 0; i < cfg->languages.n; i++)
+		if (strcmp(cfg->languages.v[i], e->key) == 0)
+			break;
+	if (i == cfg->languages.n) {
+		struct buf b;
+
+		buf_init(&b, 1024);
+		for (i = 0; i < cfg->languages.n; i++)
+			buf_printf(
+			    &b, "%s%s", i ? " " : "", cfg->languages.v[i]);
+		finding(p, e->line,
+		    "translation: language '%s' is not in languages (%s)",
+		    e->key, b.data ? b.data : "");
+		buf_free(&b);
+		return;
+	}
+	if (strcmp(e->key, first) == 0) {
+		finding(p, e->line,
+		    "translation: '%s' is the default language, which the "
+		    "text itself is in",
+		    e->key);
+		return;
+	}
+	if (seen[i] != 0) {
+		finding(p, e->line,
+		    "duplicate translation '%s' (first at line %d)", e->key,
+		    seen[i]);
+		return;
+	}
+	seen[i] = e->line;
+	if (e->value == NULL)
+		return; /* a bad quoted value, already reported */
+	if ((msg = compile_campaign_text(e->value, &t)) != NULL) {
+		finding(p, e->line, "translation %s: %s", e->key, msg);
+		free(msg);
+		return;
+	}
+	if (c->texts != NULL)
+		campaign_add_text(c, e->key, t, e->line);
+	else
+		template_free(t);
+}
+
+/* One [campaign NAME] section, once languages and channels are known. */
+static void
+apply_campaign(struct parser *p, const struct config *cfg,
+    const struct section *s, struct config_campaign *c)
+{
+	static const char *const required[] = {
+	    "table", "phone", "date", "send", "text", NULL};
+	const char *first = cfg->languages.n > 0 ? cfg->languages.v[0] : "en";
+	struct template *t = NULL;
+	int seen[NKEYS] = {0}, lang_seen[MAX_WORDS] = {0};
+	size_t i;
+	char *msg;
+
+	c->name = xstrdup(s->name);
+	c->line = s->line;
+	for (i = s->first; i < s->first + s->nentries; i++)
+		if (!p->entries[i].tr)
+			apply_entry(p, s, &p->entries[i], 0, seen, c);
+	for (i = 0; required[i] != NULL; i++)
+		if (!seen[find_key(SEC_CAMPAIGN, required[i]) - config_keys])
+			finding(p, s->line,
+			    "missing required key '%s' in [campaign %s]",
+			    required[i], s->name);
+	if (c->send != NULL)
+		campaign_sends(p, c, entry_line(p, s, "send"));
+	if (c->text != NULL) {
+		int line = entry_line(p, s, "text");
+
+		if ((msg = compile_campaign_text(c->text, &t)) != NULL) {
+			finding(p, line, "text: %s", msg);
+			free(msg);
+		} else {
+			campaign_add_text(c, first, t, line);
+		}
+	}
+	for (i = s->first; i < s->first + s->nentries; i++)
+		if (p->entries[i].tr)
+			campaign_translation(
+			    p, cfg, c, &p->entries[i], first, lang_seen);
+	if (c->channel != NULL && config_channel(cfg, c->channel) == NULL)
+		finding(p, entry_line(p, s, "channel"),
+		    "channel: no channel named '%s'", c->channel);
+	else if (c->channel == NULL && cfg->default_channel == NULL)
+		finding(p, s->line,
+		    "[campaign %s] has no channel: set channel here, or "
+		    "default_channel in [gateway]",
+		    s->name);
+}
+
+/* The [campaign NAME] sections. */
+static void
+apply_campaigns(struct parser *p, struct config *cfg)
+{
+	size_t i;
+
+	cfg->campaigns =
+	    xcalloc(p->ncamps ? p->ncamps : 1, sizeof(*cfg->campaigns));
+	for (i = 0; i < p->nsections; i++) {
+		if (p->sections[i].kind != SEC_CAMPAIGN)
+			continue;
+		apply_campaign(p, cfg, &p->sections[i],
+		    &cfg->campaigns[cfg->ncampaigns++]);
+	}
+}
+
+const struct config_campaign *
+config_campaign(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	if (cfg == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < cfg->ncampaigns; i++)
+		if (strcmp(cfg->campaigns[i].name, name) == 0)
+			return &cfg->campaigns[i];
+	return NULL;
+}
+
+const struct template *
+config_campaign_text(const struct config_campaign *c, const char *lang)
+{
+	size_t i;
+
+	if (c == NULL || c->ntexts == 0)
+		return NULL;
+	for (i = 1; lang != NULL && i < c->ntexts; i++)
+		if (strcmp(c->texts[i].lang, lang) == 0)
+			return c->texts[i].tmpl;
+	return c->texts[0].tmpl;
+}
+
+/* The events an [event NAME] may name, by enum config_event_kind. */
+static const char *const event_names[] = {
+    "report.created", "report.updated", "message.in", "message.failed", NULL};
+
+_Static_assert(nitems(event_names) == CONFIG_EVENT_NKINDS + 1, "events");
+
+#define OPEN311_KEY_MIN 16  /* characters of an Open311 api key, at least */
+#define OPEN311_KEYS_MAX 32 /* keys in api_keys */
+
+static char *
+check_event_names(const struct config_key *k, const void *f)
+{
+	const struct config_words *w = f;
+	size_t i;
+
+	(void)k;
+	for (i = 0; i < w->n; i++)
+		if (!name_in(event_names, w->v[i]))
+			return xasprintf("unknown event '%s': expected "
+					 "report.created, report.updated, "
+					 "message.in or message.failed",
+			    w->v[i]);
+	return NULL;
+}
+
+/* One [event NAME] section. */
+static void
+apply_event(struct parser *p, const struct section *s, struct config_event *ev)
+{
+	static const char *const required[] = {"url", "events", NULL};
+	int seen[NKEYS] = {0};
+	size_t i, k;
+
+	ev->name = xstrdup(s->name);
+	ev->line = s->line;
+	apply_defaults(p, SEC_EVENT, 0, ev);
+	for (i = s->first; i < s->first + s->nentries; i++)
+		apply_entry(p, s, &p->entries[i], 0, seen, ev);
+	for (i = 0; required[i] != NULL; i++)
+		if (!seen[find_key(SEC_EVENT, required[i]) - config_keys])
+			finding(p, s->line,
+			    "missing required key '%s' in [event %s]",
+			    required[i], s->name);
+	/* Closed by default: a receiver must be able to tell it was us. */
+	if (!seen[find_key(SEC_EVENT, "signing_key") - config_keys])
+		finding(p, s->line,
+		    "[event %s] would send events unsigned: set signing_key "
+		    "(each request carries X-Baraza-Signature made with it)",
+		    s->name);
+	for (i = 0; i < ev->names.n; i++)
+		for (k = 0; k < CONFIG_EVENT_NKINDS; k++)
+			if (strcmp(ev->names.v[i], event_names[k]) == 0)
+				ev->mask |= 1u << k;
+}
+
+/* The [event NAME] sections. */
+static void
+apply_events(struct parser *p, struct config *cfg)
+{
+	size_t i;
+
+	cfg->events =
+	    xcalloc(p->nevents ? p->nevents : 1, sizeof(*cfg->events));
+	for (i = 0; i < p->nsections; i++)
+		if (p->sections[i].kind == SEC_EVENT)
+			apply_event(
+			    p, &p->sections[i], &cfg->events[cfg->nevents++]);
+}
+
+/* Splits api_keys into cfg->open311_keys; line is the key's. */
+static void
+open311_keys(struct parser *p, struct config *cfg, int line)
+{
+	struct config_words *w = &cfg->open311_keys;
+	const char *q = cfg->open311_api_keys, *start;
+	size_t n;
+
+	w->v = xcalloc(OPEN311_KEYS_MAX + 1, sizeof(char *));
+	for (;;) {
+		while (is_blank(*q))
+			q++;
+		if (*q == '\0')
+			break;
+		for (start = q; *q != '\0' && !is_blank(*q); q++)
+			;
+		n = (size_t)(q - start);
+		if (n < OPEN311_KEY_MIN) {
+			finding(p, line,
+			    "api_keys: each key must be at least %d "
+			    "characters (a short key is easy to guess)",
+			    OPEN311_KEY_MIN);
+			return;
+		}
+		if (w->n == OPEN311_KEYS_MAX) {
+			finding(p, line, "api_keys: at most %d keys",
+			    OPEN311_KEYS_MAX);
+			return;
+		}
+		w->v[w->n++] = xstrndup(start, n);
+	}
+}
+
+/* The [open311] section: the keys that may file reports (Open311 POST). */
+static void
+apply_open311(struct parser *p, struct config *cfg)
+{
+	const struct section *s = NULL;
+	int seen[NKEYS] = {0};
+	size_t i;
+
+	apply_defaults(p, SEC_OPEN311, 0, cfg);
+	cfg->open311_keys.v = NULL;
+	for (i = 0; i < p->nsections; i++)
+		if (p->sections[i].kind == SEC_OPEN311)
+			s = &p->sections[i];
+	if (s == NULL) {
+		cfg->open311_keys.v = xcalloc(1, sizeof(char *));
+		return;
+	}
+	cfg->open311_line = s->line;
+	for (i = s->first; i < s->first + s->nentries; i++)
+		apply_entry(p, s, &p->entries[i], 0, seen, cfg);
+	if (cfg->open311_api_keys == NULL) {
+		finding(p, s->line,
+		    "missing required key 'api_keys' in [open311] (the keys "
+		    "that may file reports)");
+		cfg->open311_keys.v = xcalloc(1, sizeof(char *));
+		return;
+	}
+	open311_keys(p, cfg, entry_line(p, s, "api_keys"));
+}
+
+const char *
+config_event_name(enum config_event_kind k)
+{
+	if ((unsigned)k >= CONFIG_EVENT_NKINDS)
+		return NULL;
+	return event_names[k];
+}
+
+int
+config_event_wants(const struct config_event *ev, enum config_event_kind k)
+{
+	return ev != NULL && (unsigned)k < CONFIG_EVENT_NKINDS &&
+	       (ev->mask & (1u << k)) != 0;
+}
+
 static void
 parser_free(struct parser *p)
 {
@@ -1994,6 +2695,9 @@ parse(struct parser *p, const char *data, size_t len)
 	}
 	cross_checks(p, cfg);
 	apply_reports(p, cfg);
+	apply_campaigns(p, cfg);
+	apply_events(p, cfg);
+	apply_open311(p, cfg);
 	return cfg;
 }
 
@@ -2134,6 +2838,27 @@ config_free(struct config *cfg)
 		template_free(cfg->report_texts[i].tmpl);
 	}
 	free(cfg->report_texts);
+	for (i = 0; i < cfg->ncampaigns; i++) {
+		struct config_campaign *c = &cfg->campaigns[i];
+		size_t j;
+
+		free_fields(SEC_CAMPAIGN, c);
+		free(c->name);
+		free(c->sends);
+		for (j = 0; j < c->ntexts; j++) {
+			free(c->texts[j].lang);
+			template_free(c->texts[j].tmpl);
+		}
+		free(c->texts);
+	}
+	free(cfg->campaigns);
+	for (i = 0; i < cfg->nevents; i++) {
+		free_fields(SEC_EVENT, &cfg->events[i]);
+		free(cfg->events[i].name);
+	}
+	free(cfg->events);
+	free_fields(SEC_OPEN311, cfg);
+	words_free(&cfg->open311_keys);
 	free_fields(SEC_GATEWAY, cfg);
 	free(cfg->path);
 	free(cfg->dir);

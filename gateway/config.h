@@ -4,7 +4,8 @@
  *
  * The file holds one [gateway] section, any number of [channel NAME]
  * sections and at most one [reports] section (the texts that tell a
- * reporter about a status change, see struct config_report_text). Every
+ * reporter about a status change, see struct config_report_text) and any
+ * number of [campaign NAME] sections (struct config_campaign). Every
  * key is declared once, in the static key table of config.c, with its
  * type, default and bounds. Loading checks everything it can (syntax,
  * unknown sections and keys, keys not valid for a channel type,
@@ -59,16 +60,91 @@ struct template;
  * One key of [reports]: the SMS that tells a reporter their report reached
  * status, for contacts speaking lang. The key is the status name, optionally
  * followed by ".LL" for a language of languages; without it, lang is the
- * default language (the first of languages). The text is in the flow
- * template syntax with the placeholders {id}, {status}, {category},
- * {location} and {note}, compiled once while loading.
+ * default language (the first of languages). The key feedback_text
+ * (CONFIG_FEEDBACK_TEXT, with ".LL" likewise) is the question asked once a
+ * report is resolved. The text is in the flow template syntax with the
+ * placeholders {id}, {status}, {category}, {location} and {note}, compiled
+ * once while loading.
  */
+#define CONFIG_FEEDBACK_TEXT "feedback_text" /* its "status" */
+
 struct config_report_text {
-	char *status;          /* "acknowledged", "in_progress", ... */
+	char *status;          /* "acknowledged", "in_progress", ...,
+				  or CONFIG_FEEDBACK_TEXT */
 	char *lang;            /* ISO 639-1 code */
 	char *src;             /* the text as written */
 	struct template *tmpl; /* compiled; owned by the config */
 	int line;              /* line of the key */
+};
+
+#define CONFIG_MAX_CAMPAIGNS 64 /* [campaign NAME] sections */
+#define CONFIG_MAX_SENDS 16     /* entries of a campaign's send list */
+#define CONFIG_MAX_OFFSET 366   /* days before or after a row's date */
+
+/* One entry of a campaign's send list, "-3d 09:00". */
+struct config_campaign_send {
+	int days;   /* offset from the row's date, -366 to 366 */
+	int minute; /* local time of day in minutes, 0 to 1439 */
+};
+
+/* A campaign's text in one language (docs/campaigns.md). */
+struct config_campaign_text {
+	char *lang;            /* ISO 639-1 code */
+	struct template *tmpl; /* compiled; owned by the config */
+	int line;              /* line of the text or translation */
+};
+
+/*
+ * A [campaign NAME] section: a message to the phone of each row of a data
+ * table, at each of the send times relative to the row's date. The text is
+ * in the flow template syntax; its placeholders name columns of the table
+ * ({name}, {balance}), which can only be checked when it runs.
+ */
+struct config_campaign {
+	char *name;    /* [a-z0-9_-], 1 to CONFIG_MAX_NAME characters */
+	int line;      /* line of the section */
+	char *table;   /* the data table ([a-z_][a-z0-9_]*) */
+	char *phone;   /* the column holding the phone number */
+	char *date;    /* the column holding the date, YYYY-MM-DD */
+	char *send;    /* the send list as written */
+	char *text;    /* the default language's text as written */
+	char *channel; /* a channel of the config, or NULL: the contact's
+			  last channel, else default_channel */
+	struct config_campaign_send *sends; /* nsends, as written */
+	size_t nsends;
+	struct config_campaign_text *texts; /* ntexts: the default
+					       language's first, then the
+					       translations; NULL when the
+					       text is bad */
+	size_t ntexts;
+};
+
+/* The events an [event NAME] section may ask for (config_event_name()). */
+enum config_event_kind {
+	CONFIG_EVENT_REPORT_CREATED, /* "report.created" */
+	CONFIG_EVENT_REPORT_UPDATED, /* "report.updated" */
+	CONFIG_EVENT_MESSAGE_IN,     /* "message.in" */
+	CONFIG_EVENT_MESSAGE_FAILED, /* "message.failed" */
+	CONFIG_EVENT_NKINDS
+};
+
+#define CONFIG_MAX_EVENTS 16 /* [event NAME] sections */
+
+/*
+ * An [event NAME] section: the events it names go to url as signed JSON
+ * POSTs (docs/http.md, "Event webhooks"). Closed by default: url,
+ * signing_key and events are required, and a phone number goes out only
+ * with with_phone = yes.
+ */
+struct config_event {
+	char *name;                /* [a-z0-9_-], 1 to CONFIG_MAX_NAME */
+	int line;                  /* line of the section */
+	char *url;                 /* http:// or https:// */
+	char *signing_key;         /* signs X-Baraza-Signature */
+	struct config_words names; /* the events as written */
+	unsigned mask;             /* 1u << enum config_event_kind, each */
+	int with_phone;            /* 1: numbers (and whole texts) go out */
+	int64_t max_age_ms;        /* an event older than this is dropped */
 };
 
 /* The whole file. */
@@ -117,6 +193,14 @@ struct config {
 					      listen address over http */
 	char *currency;                    /* ISO 4217 code of the channels'
 					      cost_per_segment, or NULL */
+	int channel_log_days;              /* the channel log is kept this
+					      long; 7; 0 = not kept */
+	int64_t ussd_resume_ms;            /* a USSD session cut off without
+					      END may be taken up again this
+					      long after its last step; 0:
+					      never; 2m */
+	char *resume_text;                 /* the resume menu's screen, may
+					      hold line breaks */
 
 	struct channel_config *channels; /* nchannels, in file order */
 	size_t nchannels;
@@ -126,6 +210,18 @@ struct config {
 						    order, at most one per
 						    (status, lang) */
 	size_t nreport_texts;
+
+	struct config_campaign *campaigns; /* ncampaigns, in file order */
+	size_t ncampaigns;
+
+	struct config_event *events; /* nevents [event NAME], in file order */
+	size_t nevents;
+
+	int open311_line;                 /* line of [open311], 0 when none */
+	char *open311_api_keys;           /* the api_keys value as written */
+	struct config_words open311_keys; /* its keys; n 0: no Open311 write */
+	struct rate open311_rate;         /* POSTs per api key and per client
+					  address; 30/min */
 };
 
 /* One finding. */
@@ -195,6 +291,35 @@ config_channel(const struct config *cfg, const char *name);
 const struct template *config_report_text(
     const struct config *cfg, const char *status, const char *lang);
 
+/* The campaign called name, or NULL. The result is owned by cfg. */
+const struct config_campaign *
+config_campaign(const struct config *cfg, const char *name);
+
+/*
+ * The compiled text of campaign c for contacts speaking lang (NULL: the
+ * default language): its translation into lang when it has one, else the
+ * default language's text; NULL only for a campaign whose text is bad.
+ * The result is owned by the config.
+ */
+const struct template *
+config_campaign_text(const struct config_campaign *c, const char *lang);
+
+/*
+ * Parses one entry of a campaign's send list: an offset in days from the
+ * row's date ("-3d", "0d", "+1d", at most CONFIG_MAX_OFFSET either way),
+ * blanks, and a local time of day "HH:MM" (or "H:MM", 24-hour clock).
+ * Returns 0 and fills *out, or -1 and sets *why (when not NULL) to a
+ * static string saying what is wrong.
+ */
+int config_parse_send(
+    const char *s, struct config_campaign_send *out, const char **why);
+
+/* "report.created", ... (static strings); NULL past the kinds. */
+const char *config_event_name(enum config_event_kind);
+
+/* 1 when section ev (may be NULL) asks for events of kind, else 0. */
+int config_event_wants(const struct config_event *ev, enum config_event_kind);
+
 /*
  * Whether the webhooks of ch (a channel of cfg) are authenticated
  * (docs/security.md: closed by default). Returns NULL when they are, or
@@ -252,5 +377,12 @@ int config_parse_decimal(const char *s, int64_t *micro);
  * none.
  */
 int config_channel_cost(const struct channel_config *, int64_t *micro);
+
+/*
+ * A channel's daily_budget in millionths of the [gateway] currency:
+ * returns 0 and sets *micro, or -1 when the channel (may be NULL) sets
+ * none.
+ */
+int config_channel_budget(const struct channel_config *, int64_t *micro);
 
 #endif

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "gateway/dialog.h"
+#include "gateway/events.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "providers/client.h"
@@ -31,6 +32,9 @@ struct dialog {
 	int ended;                    /* the session is over */
 	int failed;                   /* a store write failed */
 	int stored;                   /* a session row may exist */
+	char *resume;                 /* USSD: the session's resume key,
+					 "CHANNEL CODE", or NULL */
+	enum dialog_resume resumed;   /* what the resume menu did */
 };
 
 int
@@ -54,6 +58,45 @@ dialog_is_word(const struct config_words *w, const char *text)
 		if (str_ieq(buf, w->v[i]))
 			return 1;
 	return 0;
+}
+
+/* Copies text, trimmed, into buf (len bytes); "" when it does not fit. */
+static const char *
+trimmed(const char *text, char *buf, size_t len)
+{
+	const char *s = text, *e;
+	size_t n;
+
+	while (*s != '\0' && isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	n = (size_t)(e - s);
+	if (n >= len)
+		n = 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+int
+dialog_feedback_answer(const char *text)
+{
+	static const char *const yes[] = {"1", "yes", "ndiyo", "ndio"};
+	static const char *const no[] = {"2", "no", "hapana"};
+	char buf[16];
+	size_t i;
+
+	if (text == NULL || *trimmed(text, buf, sizeof(buf)) == '\0')
+		return -1;
+	for (i = 0; i < nitems(yes); i++)
+		if (str_ieq(buf, yes[i]))
+			return 1;
+	for (i = 0; i < nitems(no); i++)
+		if (str_ieq(buf, no[i]))
+			return 0;
+	return -1;
 }
 
 enum dialog_outcome
@@ -123,6 +166,12 @@ dialog_ended(const struct dialog *d)
 	return d->ended;
 }
 
+enum dialog_resume
+dialog_resumed(const struct dialog *d)
+{
+	return d->resumed;
+}
+
 const char *
 dialog_flow(const struct dialog *d)
 {
@@ -143,6 +192,7 @@ dialog_free(struct dialog *d)
 	free(d->reply);
 	free(d->flow);
 	free(d->fetch_url);
+	free(d->resume);
 	free(d);
 }
 
@@ -355,6 +405,9 @@ do_action(struct dialog *d)
 		rc = store_report_create(d->env.store, d->contact.id,
 		    engine_session_flow(d->session), a->category, a->location,
 		    a->details, now, &id);
+		if (rc == 0)
+			rc = events_report_created(
+			    d->env.store, d->env.cfg, id, now);
 		if (rc != 0) {
 			store_failed(d, "report", rc);
 			rep.kind = REPLY_FAILED;
@@ -405,6 +458,29 @@ do_action(struct dialog *d)
 	return 1;
 }
 
+/*
+ * Keeps the session waiting now: its flow and state, the time of this
+ * step, its resume key and (USSD) the screen shown. Returns as
+ * store_session_put.
+ */
+static int
+save_session(
+    struct dialog *d, const char *flow, const char *state, const char *screen)
+{
+	struct store_session row;
+	int64_t now = now_ms();
+
+	memset(&row, 0, sizeof(row));
+	row.contact_id = d->contact.id;
+	row.flow = (char *)flow;
+	row.state = (char *)state;
+	row.expires = now + d->env.cfg->session_timeout_ms;
+	row.last = now;
+	row.resume = d->resume;
+	row.screen = (char *)screen;
+	return store_session_put(d->env.store, d->key, &row);
+}
+
 /* Runs actions until the engine waits or ends, then stores and replies. */
 static void
 dialog_run(struct dialog *d)
@@ -421,9 +497,8 @@ dialog_run(struct dialog *d)
 	switch (d->r.status) {
 	case ENGINE_WAIT:
 		state = engine_session_dump(d->session);
-		rc = store_session_save(d->env.store, d->key, d->contact.id,
-		    engine_session_flow(d->session), state,
-		    now_ms() + d->env.cfg->session_timeout_ms);
+		rc = save_session(d, engine_session_flow(d->session), state,
+		    d->kind == ENGINE_USSD ? d->r.text : NULL);
 		free(state);
 		if (rc != 0)
 			store_failed(d, "session", rc);
@@ -477,6 +552,172 @@ opt_words(struct dialog *d, const char *text)
 	return 1;
 }
 
+/*
+ * Starts a new session: an SMS (text) goes to the flows' triggers, a USSD
+ * session to the flow of the code dialled.
+ */
+static void
+start(struct dialog *d, const struct dialog_input *in, const char *text,
+    const char *dialled)
+{
+	int routed;
+
+	engine_session_free(d->session);
+	d->session = engine_session_new(
+	    in->kind, in->phone, d->contact.language, in->ussd_max);
+	load_fields(d);
+	if (in->kind == ENGINE_SMS)
+		routed = engine_route_sms(&d->eng, d->session, text, &d->r);
+	else
+		routed = engine_route_ussd(
+		    &d->eng, d->session, dialled ? dialled : "", &d->r);
+	if (routed != 1) {
+		log_info("dialog", "no flow takes the message kind=%s",
+		    in->kind == ENGINE_SMS ? "sms" : "ussd");
+		if (in->kind == ENGINE_USSD)
+			finish(d, d->env.cfg->error_text, 1);
+		else
+			finish(d, NULL, 1);
+		return;
+	}
+	dialog_run(d);
+}
+
+/*
+ * Report feedback: when text answers the question a report's reporter got
+ * (dialog_feedback_answer) within DIALOG_FEEDBACK_WINDOW_MS, keeps the
+ * answer with the report and returns 1 (nothing is sent). A session that
+ * waits since after the question (its last step, session_last, is newer;
+ * -1 when none waits) takes the text instead, as does any other text:
+ * returns 0.
+ */
+static int
+feedback_turn(struct dialog *d, const char *text, int64_t session_last)
+{
+	struct store *st = d->env.store;
+	int yes = dialog_feedback_answer(text), rc;
+	int64_t id, asked, now = now_ms();
+
+	if (yes < 0)
+		return 0;
+	rc = store_feedback_pending(
+	    st, d->contact.id, now - DIALOG_FEEDBACK_WINDOW_MS, &id, &asked);
+	if (rc == STORE_NOTFOUND || (rc == 0 && session_last > asked))
+		return 0;
+	if (rc == 0 && (rc = store_feedback_answer(st, id, yes, now)) >= 0) {
+		log_info("dialog",
+		    "report feedback kept id=%" PRId64 " answer=%s", id,
+		    yes ? "yes" : "no");
+		finish(d, NULL, 0);
+		return 1;
+	}
+	store_failed(d, "feedback", rc);
+	finish(d, NULL, 0);
+	return 1;
+}
+
+/*
+ * A new USSD session of a contact whose session for the same code was cut
+ * off within ussd_resume: that session's row moves to this session's key
+ * with the resume menu showing, and the screen is resume_text. Returns 1
+ * when the menu was offered (or the store failed), 0 when there is no
+ * session to resume.
+ */
+static int
+offer_resume(struct dialog *d, const struct dialog_input *in)
+{
+	const struct config *cfg = d->env.cfg;
+	struct store *st = d->env.store;
+	struct store_session cut;
+	char *resume, *key = NULL;
+	int64_t now = now_ms();
+	int rc;
+
+	if (cfg->ussd_resume_ms <= 0 || in->dialled == NULL)
+		return 0;
+	resume = xasprintf("%s %s", d->channel, in->dialled);
+	rc = store_session_resumable(st, d->contact.id, resume,
+	    now - cfg->ussd_resume_ms, now, &key, &cut);
+	if (rc == STORE_NOTFOUND) {
+		free(resume);
+		return 0;
+	}
+	if (rc == 0) {
+		cut.menu = 1;
+		cut.last = now;
+		cut.expires = now + cfg->session_timeout_ms;
+		if ((rc = store_session_put(st, d->key, &cut)) == 0)
+			rc = store_session_delete(st, key);
+	}
+	if (rc != 0) {
+		store_failed(d, "session", rc);
+		finish(d, cfg->error_text, 1);
+	} else {
+		log_info("dialog", "USSD resume offered channel=%s flow=%s",
+		    d->channel, cut.flow);
+		d->flow = xstrdup(cut.flow);
+		d->resumed = DIALOG_RESUME_OFFERED;
+		finish(d, cfg->resume_text, 0);
+	}
+	store_session_free(&cut);
+	free(key);
+	free(resume);
+	return 1;
+}
+
+/*
+ * The answer to the resume menu of session ss (ss->menu): "1" shows the
+ * cut session's last screen again and the session goes on from there, "2"
+ * starts the code's flow afresh, anything else repeats the menu after
+ * invalid_choice_text.
+ */
+static void
+resume_menu(struct dialog *d, const struct dialog_input *in,
+    struct store_session *ss, const char *text)
+{
+	const struct config *cfg = d->env.cfg;
+	const char *code;
+	char buf[8], *again;
+	int64_t now = now_ms();
+	int rc;
+
+	trimmed(text, buf, sizeof(buf));
+	if (strcmp(buf, "2") == 0) {
+		if ((rc = store_session_delete(d->env.store, d->key)) != 0)
+			store_failed(d, "session", rc);
+		d->resumed = DIALOG_RESUME_RESTARTED;
+		/* The resume key is "CHANNEL CODE": start at the code. */
+		code = ss->resume != NULL ? strchr(ss->resume, ' ') : NULL;
+		d->resume = ss->resume;
+		ss->resume = NULL;
+		log_info("dialog", "USSD resume declined channel=%s flow=%s",
+		    d->channel, ss->flow);
+		start(d, in, "", code != NULL ? code + 1 : "");
+		return;
+	}
+	d->flow = xstrdup(ss->flow);
+	if (strcmp(buf, "1") == 0)
+		ss->menu = 0;
+	ss->last = now;
+	ss->expires = now + cfg->session_timeout_ms;
+	if ((rc = store_session_put(d->env.store, d->key, ss)) != 0) {
+		store_failed(d, "session", rc);
+		finish(d, cfg->error_text, 1);
+		return;
+	}
+	if (ss->menu) {
+		again = xasprintf(
+		    "%s\n%s", cfg->invalid_choice_text, cfg->resume_text);
+		finish(d, again, 0);
+		free(again);
+		return;
+	}
+	log_info("dialog", "USSD session resumed channel=%s flow=%s",
+	    d->channel, ss->flow);
+	d->resumed = DIALOG_RESUME_CONTINUED;
+	finish(d, ss->screen != NULL ? ss->screen : "", 0);
+}
+
 int
 dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
     struct dialog **out)
@@ -485,7 +726,7 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 	struct store_session ss;
 	const char *text = in->text ? in->text : "";
 	char masked[32];
-	int rc, routed;
+	int rc;
 
 	*out = NULL;
 	if (in->phone == NULL || strlen(text) > DIALOG_MAX_INPUT ||
@@ -498,6 +739,8 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 	d->eng.set = env->set;
 	d->eng.error_text = env->cfg->error_text;
 	d->eng.invalid_choice_text = env->cfg->invalid_choice_text;
+	d->eng.on_step = env->on_step;
+	d->eng.step_arg = env->step_arg;
 	d->kind = in->kind;
 	d->channel = xstrdup(in->channel ? in->channel : "");
 	d->phone = xstrdup(in->phone);
@@ -543,6 +786,16 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 		finish(d, env->cfg->error_text, 1);
 		return 0;
 	}
+	if (in->kind == ENGINE_SMS &&
+	    feedback_turn(d, text, rc == 0 ? ss.last : -1)) {
+		store_session_free(&ss);
+		return 0;
+	}
+	if (rc == 0 && ss.menu) {
+		resume_menu(d, in, &ss, text);
+		store_session_free(&ss);
+		return 0;
+	}
 	/*
 	 * A stored session takes the input; the dialled string (USSD) only
 	 * matters when there is none.
@@ -550,30 +803,20 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 	if (rc == 0 &&
 	    engine_session_load(ss.state, strlen(ss.state), &d->session) == 0 &&
 	    engine_input(&d->eng, d->session, text, &d->r) == 0) {
+		d->resume = ss.resume;
+		ss.resume = NULL;
 		store_session_free(&ss);
 		dialog_run(d);
 		return 0;
 	}
 	store_session_free(&ss);
-	engine_session_free(d->session);
-	d->session = engine_session_new(
-	    in->kind, in->phone, d->contact.language, in->ussd_max);
-	load_fields(d);
-	if (in->kind == ENGINE_SMS)
-		routed = engine_route_sms(&d->eng, d->session, text, &d->r);
-	else
-		routed = engine_route_ussd(
-		    &d->eng, d->session, in->dialled ? in->dialled : "", &d->r);
-	if (routed != 1) {
-		log_info("dialog", "no flow takes the message kind=%s",
-		    in->kind == ENGINE_SMS ? "sms" : "ussd");
-		if (in->kind == ENGINE_USSD)
-			finish(d, env->cfg->error_text, 1);
-		else
-			finish(d, NULL, 1);
+	if (rc != 0 && in->kind == ENGINE_USSD && in->resume &&
+	    offer_resume(d, in))
 		return 0;
-	}
-	dialog_run(d);
+	if (in->kind == ENGINE_USSD && in->resume)
+		d->resume = xasprintf(
+		    "%s %s", d->channel, in->dialled ? in->dialled : "");
+	start(d, in, text, in->dialled);
 	return 0;
 }
 

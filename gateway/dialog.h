@@ -59,6 +59,9 @@ struct dialog_env {
 	const struct config *cfg;
 	const struct flowset *set;
 	const struct dialog_cache *cache; /* fetch answers, or NULL */
+	engine_step_cb on_step;           /* the engine's steps (coverage of
+					     `baraza test`), or NULL */
+	void *step_arg;                   /* on_step's argument */
 };
 
 /* One inbound message or USSD step. Strings are borrowed for the call. */
@@ -72,7 +75,37 @@ struct dialog_input {
 	const char *dialled;      /* new USSD session: the whole
 						   dialled string, "*384*1#" */
 	size_t ussd_max;          /* the channel's screen limit */
+	int resume;               /* USSD: 1 to keep the session
+						   resumable and offer resume
+						   (config ussd_resume) */
 };
+
+/*
+ * USSD resume (config ussd_resume, resume_text; docs/flows.md). A USSD
+ * session of a real channel (resume set) keeps its resume key, "CHANNEL
+ * CODE" with the code its first step dialled, the time of its last step
+ * and its last screen in its session row. When a new USSD session of the
+ * same contact dials the same code within ussd_resume of such a session's
+ * last step (the session was cut off: it never ended with END, or its row
+ * would be gone), the cut session's row moves to the new session's key
+ * with the resume menu showing, and the first screen is resume_text: "1"
+ * shows the step's last screen again and the session goes on, "2" starts
+ * the flow afresh for the code, anything else is invalid_choice_text and
+ * the menu again.
+ */
+enum dialog_resume {
+	DIALOG_RESUME_NONE = 0,  /* no resume menu in this turn */
+	DIALOG_RESUME_OFFERED,   /* the resume menu was shown */
+	DIALOG_RESUME_CONTINUED, /* "1": the cut session goes on */
+	DIALOG_RESUME_RESTARTED, /* "2": started over */
+};
+
+/*
+ * Report feedback: an SMS that answers the question a reporter got once
+ * their report was resolved (see dialog_feedback_answer) within this long
+ * of the question is kept with the report and starts no flow.
+ */
+#define DIALOG_FEEDBACK_WINDOW_MS (7 * 24 * 3600 * 1000LL)
 
 /* How the turn went. */
 enum dialog_outcome {
@@ -86,8 +119,12 @@ enum dialog_outcome {
  * Runs one turn against the store (the caller holds a transaction open).
  * A USSD step for a session that another phone opened ends with the
  * config's error_text and leaves the session as it was (it belongs to the
- * phone that opened it). Returns 0 and sets *out (free it with dialog_free), or a negative value
- * for input that cannot be handled (no phone, too long...; logged).
+ * phone that opened it). An SMS that answers a pending feedback question
+ * (after the stop and start words, before any flow, unless a session
+ * waits on an answer it asked for after the question) is kept with its
+ * report and gets no reply. Returns 0 and sets *out (free it with
+ * dialog_free), or a negative value for input that cannot be handled (no
+ * phone, too long...; logged).
  */
 int dialog_turn(
     const struct dialog_env *, const struct dialog_input *, struct dialog **);
@@ -97,6 +134,8 @@ enum dialog_outcome dialog_outcome(const struct dialog *);
 const char *dialog_reply(const struct dialog *);
 /* USSD: 1 when the session ended (END), 0 when it goes on (CON). */
 int dialog_ended(const struct dialog *);
+/* USSD: what the turn did with the resume menu. */
+enum dialog_resume dialog_resumed(const struct dialog *);
 /* The contact's id. */
 int64_t dialog_contact(const struct dialog *);
 /* The flow that answered, or NULL. */
@@ -120,5 +159,12 @@ int dialog_fetch(void *client, const char *url, int timeout_ms,
 
 /* True when text (trimmed) is one of the words, compared case-insensitively. */
 int dialog_is_word(const struct config_words *, const char *text);
+
+/*
+ * Reads an answer to the feedback question: text, trimmed, in any case, is
+ * "1", "yes", "ndiyo" or "ndio" (returns 1), "2", "no" or "hapana"
+ * (returns 0); anything else returns -1.
+ */
+int dialog_feedback_answer(const char *text);
 
 #endif

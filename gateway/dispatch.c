@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gateway/dispatch.h"
+#include "gateway/events.h"
 #include "gateway/outq.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -22,6 +23,7 @@ struct dchan {
 	int inflight;
 	int up;             /* 0 while a modem is down */
 	int64_t down_since; /* mono ms it went down (or started) */
+	int64_t cost;       /* cost_per_segment, millionths; 0: none */
 	struct dispatch_stats stats;
 };
 
@@ -136,6 +138,8 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 			c->burst = (double)cc->rate.count;
 		c->tokens = c->burst;
 		c->refilled = mono_ms();
+		if (config_channel_cost(cc, &c->cost) != 0)
+			c->cost = 0;
 	}
 	uv_timer_init(loop, &d->timer);
 	outq_set_wake(on_enqueued, d);
@@ -220,6 +224,7 @@ record(struct dchan *c, const struct channel_msg *m, enum send_outcome oc,
 	case SEND_OK:
 		rc = store_queue_sent(d->store, id, provider_id, now);
 		c->stats.sent++;
+		c->stats.spend += (int64_t)m->segments * c->cost;
 		break;
 	case SEND_TEMPFAIL:
 		if (now - m->created >= cc->max_age_ms) {
@@ -245,6 +250,9 @@ record(struct dchan *c, const struct channel_msg *m, enum send_outcome oc,
 		    log_text(error ? error : "-", scrub, sizeof(scrub)));
 		break;
 	}
+	if (rc == 0 && oc != SEND_OK)
+		rc = events_message(
+		    d->store, d->cfg, CONFIG_EVENT_MESSAGE_FAILED, id, now);
 	if (oc != SEND_OK && error != NULL)
 		snprintf(c->stats.last_error, sizeof(c->stats.last_error), "%s",
 		    error);
@@ -278,12 +286,26 @@ dispatch_done(struct channel *ch, const struct channel_msg *m,
 		known = *m;
 		known.attempts = info.attempts;
 		known.created = info.created;
+		known.segments = info.segments;
 		record(c, &known, oc, provider_id, error);
 		store_msg_free(&info);
 	}
 	maybe_stopped(d);
 	if (!d->stopping)
 		kick(d);
+}
+
+void
+dispatch_log(struct channel *ch, const struct store_chanlog *e)
+{
+	struct dchan *c = container_of(ch, struct dchan, ch);
+	struct dispatcher *d = c->d;
+
+	if (d->cfg->channel_log_days <= 0)
+		return;
+	if (batch_begin(d->batch) != 0 || store_chanlog_add(d->store, e) != 0)
+		log_warn("dispatch", "the channel log missed a request id=%lld",
+		    (long long)e->message_id);
 }
 
 void
@@ -320,6 +342,7 @@ on_claim_committed(void *arg, int ok)
 		m.text = cl->msgs[i].text;
 		m.attempts = cl->msgs[i].attempts;
 		m.created = cl->msgs[i].created;
+		m.segments = cl->msgs[i].segments;
 		if (c->ch.ops == NULL) /* detached since the claim */
 			dispatch_done(
 			    &c->ch, &m, SEND_TEMPFAIL, NULL, "channel down");

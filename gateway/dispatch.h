@@ -39,6 +39,9 @@ struct dispatcher;
 /* Counters of one channel, for metrics. */
 struct dispatch_stats {
 	uint64_t sent;        /* accepted by the provider */
+	int64_t spend;        /* millionths of the currency spent on the
+				 segments sent, at the channel's
+				 cost_per_segment (0 without one) */
 	uint64_t retried;     /* TEMPFAIL, queued again */
 	uint64_t failed;      /* PERMFAIL or expired */
 	uint64_t inflight;    /* requests in flight now */
@@ -73,6 +76,13 @@ struct channel *dispatch_attach(struct dispatcher *, const char *name,
  */
 void dispatch_done(struct channel *ch, const struct channel_msg *msg,
     enum send_outcome oc, const char *provider_id, const char *error);
+
+/*
+ * Keeps e, a request of channel ch's and its answer, in the channel log
+ * (store_chanlog_add) in the turn's transaction, unless the config keeps
+ * none (channel_log_days 0). A failure is logged, never the send's.
+ */
+void dispatch_log(struct channel *ch, const struct store_chanlog *e);
 
 /*
  * Ends msg without an outcome: the loop is shutting down and the message

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gateway/dialog.h"
+#include "gateway/events.h"
 #include "gateway/gateway.h"
 #include "gateway/ingress.h"
 #include "gateway/outq.h"
@@ -306,8 +307,14 @@ keep_sms(struct job *j, struct dialog *d)
 		rc = outq_enqueue(gw->store, &m, now_ms(), NULL);
 	if (rc == 0)
 		rc = mark(gw, j->id, MSG_HANDLED, dialog_contact(d));
+	if (rc == 0)
+		rc = events_message(gw->store, gw->cfg, CONFIG_EVENT_MESSAGE_IN,
+		    j->id, now_ms());
 	return rc;
 }
+
+/* The resume counters are indexed by enum dialog_resume - 1. */
+_Static_assert(DIALOG_RESUME_RESTARTED == 3, "ingress resumes[]");
 
 /*
  * A USSD step ran: kept are the step (handled) and the screen shown
@@ -340,6 +347,8 @@ keep_ussd(struct job *j, struct dialog *d)
 	j->screen = xstrdup(reply ? reply : "");
 	j->res.screen = j->screen;
 	j->res.end = dialog_ended(d);
+	if (rc == 0 && dialog_resumed(d) != DIALOG_RESUME_NONE)
+		gw->ingress.n.resumes[dialog_resumed(d) - 1]++;
 	return rc;
 }
 
@@ -362,7 +371,8 @@ job_run(struct job *j)
 	    .text = j->text,
 	    .ussd_session = j->session,
 	    .dialled = j->dialled,
-	    .ussd_max = j->ussd_max};
+	    .ussd_max = j->ussd_max,
+	    .resume = j->kind == ENGINE_USSD};
 	struct dialog *d = NULL;
 	int rc;
 
@@ -613,6 +623,9 @@ ingress_status(struct gateway *gw, const struct ingress_report *r,
 		return INGRESS_BUSY;
 	}
 	rc = report(gw, r);
+	if (rc == 0 && r->state == MSG_FAILED)
+		rc = events_delivery_failed(gw->store, gw->cfg, r->channel,
+		    r->id, r->by_own_id, now_ms());
 	if (rc == STORE_NOTFOUND)
 		log_debug("ingress",
 		    "delivery report for an unknown message "

@@ -71,6 +71,9 @@ struct ingress_counters {
 	uint64_t flooded;    /* stored, not answered */
 	uint64_t ussd_steps; /* USSD requests */
 	uint64_t reports;    /* delivery reports */
+	uint64_t resumes[3]; /* USSD resume menus offered, then taken up
+				("1") and declined ("2"): by enum
+				dialog_resume - 1 */
 };
 
 /* The ingress's state, embedded in struct gateway (gw->ingress). */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gateway/dispatch.h"
+#include "gateway/events.h"
 #include "gateway/gateway.h"
 #include "gateway/modems.h"
 #include "lib/http.h"
@@ -147,7 +148,8 @@ metrics_collect(struct store *st, int64_t now, struct metrics_counts *c)
 	if (store_stats_messages(st, message_cb, &k) != 0 ||
 	    store_stats_reports(st, report_cb, &k) != 0 ||
 	    store_stats_sessions(st, now, &c->sessions) != 0 ||
-	    store_stats_resolution(st, metrics_res_bounds, &res) != 0) {
+	    store_stats_resolution(st, metrics_res_bounds, &res) != 0 ||
+	    store_feedback_counts(st, &c->feedback_yes, &c->feedback_no) != 0) {
 		log_warn("metrics", "store query failed error=\"%s\"",
 		    store_errmsg(st));
 		return -1;
@@ -424,6 +426,13 @@ render_counts(
 	    "baraza_report_resolution_seconds_sum %.3f\n"
 	    "baraza_report_resolution_seconds_count %lld\n",
 	    (long long)c->resolved, c->res_sum, (long long)c->resolved);
+
+	rc |= family(b, "baraza_report_feedback_total", "counter",
+	    "Reporters' answers to whether their resolved report was fixed.");
+	rc |= buf_printf(b,
+	    "baraza_report_feedback_total{answer=\"yes\"} %lld\n"
+	    "baraza_report_feedback_total{answer=\"no\"} %lld\n",
+	    (long long)c->feedback_yes, (long long)c->feedback_no);
 	return rc ? -1 : 0;
 }
 
@@ -575,9 +584,9 @@ render_hooks(struct gateway *gw, struct buf *b)
 
 /* A sample's value, printed as its kind says. */
 struct mvalue {
-	enum { MV_UINT, MV_INT, MV_FLOAT } kind;
+	enum { MV_UINT, MV_INT, MV_FLOAT, MV_MICRO } kind;
 	uint64_t u; /* MV_UINT, %llu */
-	int64_t i;  /* MV_INT, %lld */
+	int64_t i;  /* MV_INT, %lld; MV_MICRO, millionths, as a decimal */
 	double d;   /* MV_FLOAT, %g */
 };
 
@@ -713,6 +722,18 @@ get_inbound(const struct render_ctx *x, size_t ch, struct mvalue *v)
 }
 
 static int
+get_resumes(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	const struct ingress_counters *n = &x->gw->ingress.n;
+
+	(void)ch;
+	set_u(&v[0], n->resumes[0]);
+	set_u(&v[1], n->resumes[1]);
+	set_u(&v[2], n->resumes[2]);
+	return 0;
+}
+
+static int
 get_evicted(const struct render_ctx *x, size_t ch, struct mvalue *v)
 {
 	(void)ch;
@@ -763,6 +784,21 @@ get_provider_errors(const struct render_ctx *x, size_t ch, struct mvalue *v)
 		return -1;
 	set_u(&v[0], ds.retried);
 	set_u(&v[1], ds.failed);
+	return 0;
+}
+
+/* Money spent since the start, on channels with a cost_per_segment. */
+static int
+get_spend(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	struct dispatch_stats ds;
+	int64_t per;
+
+	if (config_channel_cost(&x->gw->cfg->channels[ch], &per) != 0 ||
+	    provider(x, ch, &ds) != 0)
+		return -1;
+	v->kind = MV_MICRO;
+	v->i = ds.spend;
 	return 0;
 }
 
@@ -842,12 +878,49 @@ get_modem_restarts(const struct render_ctx *x, size_t ch, struct mvalue *v)
 	return 0;
 }
 
+static int
+has_events(const struct render_ctx *x)
+{
+	return x->gw->cfg != NULL && x->gw->cfg->nevents > 0;
+}
+
+static int
+get_events_waiting(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	int64_t n;
+
+	(void)ch;
+	if (store_event_waiting(x->gw->store, &n) != 0)
+		return -1;
+	v->kind = MV_INT;
+	v->i = n;
+	return 0;
+}
+
+static int
+get_events(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	const struct events_counters *n = events_counters();
+
+	(void)x;
+	(void)ch;
+	set_u(&v[0], n->sent);
+	set_u(&v[1], n->retried);
+	set_u(&v[2], n->failed);
+	return 0;
+}
+
+static const char *const event_values[] = {"sent", "retried", "failed", NULL};
+_Static_assert(nitems(event_values) <= MAX_LABEL_VALUES + 1, "events");
+
 static const char *const how_values[] = {"idle", "refused", NULL};
 static const char *const result_values[] = {"ok", "refused", NULL};
 static const char *const kind_values[] = {
     "sms", "ussd", "status", "duplicate", "flooded", NULL};
 static const char *const reason_values[] = {"bad_request", "forbidden", NULL};
 static const char *const error_values[] = {"retried", "failed", NULL};
+static const char *const resume_values[] = {
+    "offered", "continued", "restarted", NULL};
 
 /* Each label's values fit the samples' array of render_family. */
 _Static_assert(nitems(how_values) <= MAX_LABEL_VALUES + 1, "how_values");
@@ -855,6 +928,7 @@ _Static_assert(nitems(result_values) <= MAX_LABEL_VALUES + 1, "result");
 _Static_assert(nitems(kind_values) <= MAX_LABEL_VALUES + 1, "kind_values");
 _Static_assert(nitems(reason_values) <= MAX_LABEL_VALUES + 1, "reason");
 _Static_assert(nitems(error_values) <= MAX_LABEL_VALUES + 1, "error");
+_Static_assert(nitems(resume_values) <= MAX_LABEL_VALUES + 1, "resume");
 
 /* The gateway's families, in the page's order. */
 static const struct family_def families[] = {
@@ -883,6 +957,10 @@ static const struct family_def families[] = {
     {"baraza_inbound_total", "counter",
 	"Inbound traffic handled since start, by what it was.", 0, "kind",
 	kind_values, NULL, get_inbound},
+    {"baraza_ussd_resumes_total", "counter",
+	"USSD sessions cut off and dialled again: resume menus offered, "
+	"then continued (1) or restarted (2).",
+	0, "result", resume_values, NULL, get_resumes},
     {"baraza_flood_guard_evicted_total", "counter",
 	"Numbers the flood guard forgot before their window ended, to make "
 	"room for new ones.",
@@ -896,6 +974,11 @@ static const struct family_def families[] = {
 	"Provider errors by channel and result: retried (temporary) or failed "
 	"(permanent or expired).",
 	1, "result", error_values, has_dispatch, get_provider_errors},
+    {"baraza_spend_total", "counter",
+	"Money spent on the segments sent since the gateway started, by "
+	"channel, in the [gateway] currency (segments times the channel's "
+	"cost_per_segment; channels with one only).",
+	1, NULL, NULL, has_dispatch, get_spend},
     {"baraza_provider_inflight", "gauge",
 	"Requests to the provider in flight, by channel.", 1, NULL, NULL,
 	has_dispatch, get_provider_inflight},
@@ -913,6 +996,13 @@ static const struct family_def families[] = {
 	"Restarts of a GSM modem channel's worker process, kept across "
 	"gateway runs.",
 	1, NULL, NULL, NULL, get_modem_restarts},
+    {"baraza_events_queued", "gauge",
+	"Event webhooks waiting in the store to be sent, all sections.", 0,
+	NULL, NULL, has_events, get_events_waiting},
+    {"baraza_events_total", "counter",
+	"Event webhook attempts since start, by result: sent (answered 2xx), "
+	"retried (to be tried again) or failed (given up after max_age).",
+	0, "result", event_values, has_events, get_events},
 };
 
 /*
@@ -940,6 +1030,10 @@ sample(struct buf *b, const char *name, const char *k1, const char *v1,
 		break;
 	case MV_FLOAT:
 		rc |= buf_printf(b, " %g\n", v->d);
+		break;
+	case MV_MICRO:
+		rc |= buf_printf(b, " %lld.%06lld\n",
+		    (long long)(v->i / 1000000), (long long)(v->i % 1000000));
 		break;
 	}
 	return rc ? -1 : 0;

@@ -60,6 +60,9 @@ struct metrics_counts {
 	int64_t resolved;                    /* reports resolved or closed */
 	double res_sum;                      /* their seconds to resolution */
 	int64_t res_le[METRICS_RES_BUCKETS]; /* cumulative bucket counts */
+	int64_t feedback_yes;                /* reporters who said it was
+						fixed */
+	int64_t feedback_no;                 /* ... and who said not */
 };
 
 /*
@@ -91,7 +94,8 @@ int metrics_render(struct gateway *, struct buf *out);
 
 /*
  * Appends the store's figures only (messages, queue depth, sessions active
- * at now, reports, time to resolution) in the exposition format, uncached.
+ * at now, reports, time to resolution, report feedback) in the exposition
+ * format, uncached.
  * Reports carry at most METRICS_MAX_CATEGORIES category labels: when there
  * are more, the busiest keep theirs and the rest (and any category named
  * "other" or longer than METRICS_CATEGORY_MAX_LEN) are summed by status

@@ -520,9 +520,10 @@ start_core(struct gateway *gw)
 		free(wal);
 	}
 	/* Checkpoints in the thread pool, not inside a webhook's commit. */
-	if (store_autocheckpoint(gw->store, 0) == 0)
-		store_checkpoint_start(
-		    &gw->checkpoint, gw->loop, cfg->database);
+	if (store_checkpoint_start(&gw->checkpoint, gw->loop, cfg->database) ==
+	    0)
+		store_wal_hook(
+		    gw->store, store_checkpoint_kick, &gw->checkpoint);
 	client_init(&gw->client, gw->loop);
 	if (cfg->public_url != NULL)
 		gw->public_base = xstrdup(cfg->public_url);

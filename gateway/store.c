@@ -203,6 +203,93 @@ static const char *const migrations[] = {
     "CREATE INDEX messages_dir_created ON messages(direction, created);"
     "CREATE INDEX messages_unlinked ON messages(phone)"
     "  WHERE contact_id IS NULL AND direction = 'out';",
+    /*
+     * 5 -> 6: campaigns keyed to dates (store_campaign.c): each (campaign, row
+     * key, offset, date) sent once, ever, marked in the transaction that
+     * queues its message; and each campaign's last run, where its next
+     * run starts looking.
+     */
+    "CREATE TABLE campaign_sent ("
+    "  campaign TEXT NOT NULL,"
+    "  row_key TEXT NOT NULL,"
+    "  offset_days INTEGER NOT NULL,"
+    "  date TEXT NOT NULL,"
+    "  message_id INTEGER,"
+    "  created INTEGER NOT NULL,"
+    "  PRIMARY KEY (campaign, row_key, offset_days, date)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE campaign_runs ("
+    "  campaign TEXT PRIMARY KEY,"
+    "  last_run INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
+    /*
+     * 6 -> 7: outbound event webhooks ([event NAME], store_events.c):
+     * one row per event and receiving section, written in the transaction
+     * of what caused it, kept until the receiver takes it or it is older
+     * than the section's max_age. AUTOINCREMENT: an id is never given
+     * twice, so a receiver may drop a repeat by its id.
+     */
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  sink TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  data TEXT NOT NULL CHECK (json_valid(data)),"
+    "  created INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER NOT NULL,"
+    "  error TEXT"
+    ");"
+    "CREATE INDEX events_due ON events(sink, next_attempt);",
+    /*
+     * 7 -> 8: USSD resume and report feedback (issue 14). A session keeps
+     * its last step's time, its resume key ("CHANNEL CODE" of a USSD
+     * session's first step), the last screen shown and whether the resume
+     * menu shows (dialog.c): a USSD session cut off without END is found
+     * again by its contact and resume key. A report keeps when its
+     * reporter was asked whether it was fixed (once), and the answer
+     * (store_feedback.c); the partial indexes hold only the reports asked
+     * and not answered, and those answered.
+     */
+    "ALTER TABLE sessions ADD COLUMN last_step INTEGER;"
+    "ALTER TABLE sessions ADD COLUMN resume TEXT;"
+    "ALTER TABLE sessions ADD COLUMN screen TEXT;"
+    "ALTER TABLE sessions ADD COLUMN menu INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE reports ADD COLUMN feedback_asked INTEGER;"
+    "ALTER TABLE reports ADD COLUMN feedback TEXT"
+    "  CHECK (feedback IN ('yes', 'no'));"
+    "ALTER TABLE reports ADD COLUMN feedback_at INTEGER;"
+    "CREATE INDEX reports_feedback_pending"
+    "  ON reports(contact_id, feedback_asked)"
+    "  WHERE feedback_asked IS NOT NULL AND feedback IS NULL;"
+    "CREATE INDEX reports_feedback ON reports(feedback)"
+    "  WHERE feedback IS NOT NULL;",
+    /*
+     * 8 -> 9: spend and the channel log (issue 14). spend counts the
+     * segments sent on each channel on each local day (YYYY-MM-DD), one
+     * row a channel a day, added to where a message is marked sent
+     * (store_msg.c), so today's spend is one lookup (store_spend.c).
+     * channel_log keeps each request to a provider and its answer
+     * (store_chanlog.c), found by message; rows come in time order, so
+     * the purge deletes a range of ids.
+     */
+    "CREATE TABLE spend ("
+    "  channel TEXT NOT NULL,"
+    "  day TEXT NOT NULL,"
+    "  segments INTEGER NOT NULL,"
+    "  PRIMARY KEY (channel, day)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE channel_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  time INTEGER NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  message_id INTEGER,"
+    "  status INTEGER NOT NULL,"
+    "  ms INTEGER NOT NULL,"
+    "  request TEXT,"
+    "  error TEXT,"
+    "  answer TEXT"
+    ");"
+    "CREATE INDEX channel_log_message ON channel_log(message_id);",
 };
 
 /*
@@ -229,6 +316,8 @@ enum stmt_id {
 	S_SESSION_SAVE,
 	S_SESSION_DELETE,
 	S_SESSION_PURGE,
+	S_SESSION_PUT,
+	S_SESSION_RESUMABLE,
 	S_REPORT_INSERT,
 	S_REPORT_GET,
 	S_REPORT_SET_STATUS,
@@ -274,7 +363,8 @@ static const char *const stmt_sql[S_COUNT] = {
 				" updated = ?3 WHERE id = ?1",
     [S_CONTACT_SET_LAST_CHANNEL] = "UPDATE contacts SET last_channel = ?2,"
 				   " updated = ?3 WHERE id = ?1",
-    [S_SESSION_LOAD] = "SELECT contact_id, flow, state, expires FROM sessions"
+    [S_SESSION_LOAD] = "SELECT contact_id, flow, state, expires, last_step,"
+		       " resume, screen, menu FROM sessions"
 		       " WHERE key = ?1 AND expires > ?2",
     [S_SESSION_SAVE] = "INSERT INTO sessions (key, contact_id, flow, state,"
 		       " expires) VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -284,6 +374,22 @@ static const char *const stmt_sql[S_COUNT] = {
 		       " expires = excluded.expires",
     [S_SESSION_DELETE] = "DELETE FROM sessions WHERE key = ?1",
     [S_SESSION_PURGE] = "DELETE FROM sessions WHERE expires <= ?1",
+    [S_SESSION_PUT] = "INSERT INTO sessions (key, contact_id, flow, state,"
+		      " expires, last_step, resume, screen, menu)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		      " ON CONFLICT (key) DO UPDATE SET"
+		      " contact_id = excluded.contact_id,"
+		      " flow = excluded.flow, state = excluded.state,"
+		      " expires = excluded.expires,"
+		      " last_step = excluded.last_step,"
+		      " resume = excluded.resume, screen = excluded.screen,"
+		      " menu = excluded.menu",
+    /* A contact has few sessions: sessions_contact finds them. */
+    [S_SESSION_RESUMABLE] = "SELECT key, contact_id, flow, state, expires,"
+			    " last_step, resume, screen, menu FROM sessions"
+			    " WHERE contact_id = ?1 AND resume = ?2"
+			    " AND last_step > ?3 AND expires > ?4"
+			    " ORDER BY last_step DESC LIMIT 1",
     [S_REPORT_INSERT] = "INSERT INTO reports (contact_id, flow, category,"
 			" location, details, status, created, updated)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?6)",
@@ -766,6 +872,26 @@ store_close(struct store *st)
 	free(st);
 }
 
+static int
+on_wal(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	const struct store *st = arg;
+
+	(void)db;
+	(void)name;
+	st->wal_fn(st->wal_arg, frames);
+	return SQLITE_OK;
+}
+
+void
+store_wal_hook(struct store *st, void (*fn)(void *, int frames), void *arg)
+{
+	st->wal_fn = fn;
+	st->wal_arg = arg;
+	/* Replaces SQLite's automatic checkpoint, which is a WAL hook too. */
+	sqlite3_wal_hook(st->db, fn != NULL ? on_wal : NULL, st);
+}
+
 int
 store_autocheckpoint(struct store *st, int pages)
 {
@@ -799,7 +925,19 @@ store_begin(struct store *st)
 int
 store_commit(struct store *st)
 {
-	return exec_stmt(st, S_COMMIT);
+	int rc = exec_stmt(st, S_COMMIT);
+#ifndef NDEBUG
+	/*
+	 * A statement left stepping holds a read snapshot: the WAL can then
+	 * never be reset and grows until the disk is full. Say which.
+	 */
+	for (sqlite3_stmt *s = sqlite3_next_stmt(st->db, NULL); s != NULL;
+	     s = sqlite3_next_stmt(st->db, s))
+		if (sqlite3_stmt_busy(s))
+			log_warn("store", "statement left open sql=\"%.60s\"",
+			    sqlite3_sql(s));
+#endif
+	return rc;
 }
 
 int
@@ -1038,6 +1176,20 @@ store_contact_set_last_channel(
 	return contact_update(st, S_CONTACT_SET_LAST_CHANNEL);
 }
 
+/* Reads a session's columns from column c on (contact_id first). */
+static void
+session_row(sqlite3_stmt *s, int c, struct store_session *out)
+{
+	out->contact_id = sqlite3_column_int64(s, c);
+	out->flow = column_dup(s, c + 1);
+	out->state = column_dup(s, c + 2);
+	out->expires = sqlite3_column_int64(s, c + 3);
+	out->last = sqlite3_column_int64(s, c + 4);
+	out->resume = column_dup(s, c + 5);
+	out->screen = column_dup(s, c + 6);
+	out->menu = sqlite3_column_int(s, c + 7);
+}
+
 int
 store_session_load(
     struct store *st, const char *key, int64_t now, struct store_session *out)
@@ -1051,18 +1203,74 @@ store_session_load(
 	bind_text(s, 1, key);
 	sqlite3_bind_int64(s, 2, now);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		out->contact_id = sqlite3_column_int64(s, 0);
-		out->flow = column_dup(s, 1);
-		out->state = column_dup(s, 2);
-		out->expires = sqlite3_column_int64(s, 3);
-	}
+	if (rc == SQLITE_ROW)
+		session_row(s, 0, out);
 	done(s);
 	if (rc == SQLITE_ROW)
 		return 0;
 	if (rc == SQLITE_DONE)
 		return STORE_NOTFOUND;
 	return fail(st, S_SESSION_LOAD, rc);
+}
+
+int
+store_session_put(
+    struct store *st, const char *key, const struct store_session *ss)
+{
+	sqlite3_stmt *s = stmt(st, S_SESSION_PUT);
+	int rc;
+
+	if (key == NULL || key[0] == '\0' || too_long(key, STORE_KEY_MAX) ||
+	    ss->flow == NULL || too_long(ss->flow, STORE_NAME_MAX) ||
+	    ss->state == NULL || too_long(ss->state, STORE_STATE_MAX) ||
+	    too_long(ss->resume, STORE_TEXT_MAX) ||
+	    too_long(ss->screen, STORE_TEXT_MAX))
+		return STORE_EINVAL;
+	bind_text(s, 1, key);
+	sqlite3_bind_int64(s, 2, ss->contact_id);
+	bind_text(s, 3, ss->flow);
+	bind_text(s, 4, ss->state);
+	sqlite3_bind_int64(s, 5, ss->expires);
+	sqlite3_bind_int64(s, 6, ss->last);
+	bind_text(s, 7, ss->resume);
+	bind_text(s, 8, ss->screen);
+	sqlite3_bind_int(s, 9, ss->menu ? 1 : 0);
+	rc = sqlite3_step(s);
+	done(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_CONSTRAINT_CHECK)
+		return STORE_EINVAL;
+	return fail(st, S_SESSION_PUT, rc);
+}
+
+int
+store_session_resumable(struct store *st, int64_t contact_id,
+    const char *resume, int64_t since, int64_t now, char **key,
+    struct store_session *out)
+{
+	sqlite3_stmt *s = stmt(st, S_SESSION_RESUMABLE);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*key = NULL;
+	if (resume == NULL || too_long(resume, STORE_TEXT_MAX))
+		return STORE_EINVAL;
+	sqlite3_bind_int64(s, 1, contact_id);
+	bind_text(s, 2, resume);
+	sqlite3_bind_int64(s, 3, since);
+	sqlite3_bind_int64(s, 4, now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*key = column_dup(s, 0);
+		session_row(s, 1, out);
+	}
+	done(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	return fail(st, S_SESSION_RESUMABLE, rc);
 }
 
 int
@@ -1120,6 +1328,8 @@ store_session_free(struct store_session *ss)
 		return;
 	free(ss->flow);
 	free(ss->state);
+	free(ss->resume);
+	free(ss->screen);
 	memset(ss, 0, sizeof(*ss));
 }
 

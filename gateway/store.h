@@ -78,6 +78,12 @@ int store_schema_version(void);
  */
 int store_autocheckpoint(struct store *, int pages);
 
+/*
+ * Calls fn(arg, frames) after each commit with the pages the WAL holds;
+ * replaces the automatic checkpoint (fn NULL: no hook at all).
+ */
+void store_wal_hook(struct store *, void (*fn)(void *, int frames), void *arg);
+
 /* SQLite's message for the last failure on this connection (store-owned). */
 const char *store_errmsg(struct store *);
 
@@ -152,12 +158,23 @@ int store_contact_set_last_channel(
 /*
  * Sessions, keyed by "sms:+2547..." or "ussd:CHANNEL:SESSIONID". The state
  * is the flow engine's JSON text; the store only checks it is valid JSON.
+ *
+ * A USSD session also keeps what USSD resume needs (dialog.c): the channel
+ * and the code its first step dialled ("at *384#", its resume key), the
+ * time of its last step, the last screen shown and whether the resume menu
+ * is showing. A session cut off without END outlives its USSD session id
+ * this way: its row stays until it expires, and a new session of the same
+ * contact with the same resume key finds it (store_session_resumable).
  */
 struct store_session {
 	int64_t contact_id; /* whose session it is */
 	char *flow;         /* the running flow's name */
 	char *state;        /* JSON text */
 	int64_t expires;    /* ms since the epoch */
+	int64_t last;       /* its last step, ms; 0 when not kept */
+	char *resume;       /* USSD: "CHANNEL CODE", or NULL: not resumable */
+	char *screen;       /* USSD: the last screen shown, or NULL */
+	int menu;           /* USSD: 1 while the resume menu shows */
 };
 
 /*
@@ -175,6 +192,24 @@ int store_session_load(
  */
 int store_session_save(struct store *, const char *key, int64_t contact_id,
     const char *flow, const char *state, int64_t expires);
+
+/*
+ * Inserts or replaces the session with this key with every member of *s
+ * (strings borrowed; resume and screen may be NULL). Checks as
+ * store_session_save; resume and screen are at most STORE_TEXT_MAX bytes.
+ */
+int store_session_put(
+    struct store *, const char *key, const struct store_session *s);
+
+/*
+ * Finds the newest session of contact_id whose resume key is resume, whose
+ * last step came after since and which has not expired at now: 0 with
+ * *key (a string the caller frees) and *out filled as store_session_load
+ * does, STORE_NOTFOUND, or STORE_ERR.
+ */
+int
+store_session_resumable(struct store *, int64_t contact_id, const char *resume,
+    int64_t since, int64_t now, char **key, struct store_session *out);
 
 /* Deletes the session with this key (0 also when there was none). */
 int store_session_delete(struct store *, const char *key);
@@ -405,6 +440,7 @@ struct store_queue_msg {
 	char *text;      /* the text */
 	int attempts;    /* including this one */
 	int64_t created; /* ms */
+	int segments;    /* SMS segments of the text */
 };
 
 /*
@@ -419,7 +455,8 @@ void store_queue_msgs_free(struct store_queue_msg *, size_t n);
 
 /*
  * The outcomes of an attempt on message id. sent: accepted, with the
- * channel's id (may be NULL); retry: queued again for next_attempt with
+ * channel's id (may be NULL), its segments added to its channel's spend
+ * of the day (store_spend.c); retry: queued again for next_attempt with
  * the reason (may be NULL); both only while the message is "sending".
  * fail: failed for good with the reason (NULL: "failed"). 0 or STORE_ERR.
  */
@@ -1115,5 +1152,277 @@ int store_console_tables(struct store *, store_table_info_cb cb, void *arg);
  */
 int store_console_audience_channels(struct store *, const char *topic,
     const char *channels, const char *fallback, store_count_cb cb, void *arg);
+
+/*
+ * Campaigns keyed to dates (store_campaign.c, council/campaign.h): the rows
+ * of a data table whose date column holds given dates, the marks that say
+ * a (campaign, row key, offset, date) was sent, each once, ever, and each
+ * campaign's last run. Dates are "YYYY-MM-DD" texts. Every write joins the
+ * caller's transaction. Returns as above: 0, STORE_NOTFOUND where a lookup
+ * finds nothing, a negative enum store_status (logged). A walk calls its
+ * callback once a row, with pointers valid only during the call; the
+ * callback MUST NOT write to the store, and a non-zero return stops it.
+ */
+
+/*
+ * Walks the columns of data table `table` in import order (cb may be NULL
+ * to learn only whether the table exists): STORE_ENOTABLE when the table
+ * was never imported.
+ */
+int store_campaign_columns(
+    struct store *, const char *table, store_name_cb cb, void *arg);
+
+/* Which rows of a campaign's table to walk; the strings are borrowed. */
+struct store_campaign_query {
+	const char *campaign;    /* the campaign's name */
+	const char *table;       /* its data table */
+	const char *date_column; /* the column holding the date */
+	int offset_days;         /* the send's offset: rows marked sent for
+				    it (with that date) are left out */
+};
+
+/* A row of a walk, valid during the call. */
+struct store_campaign_row {
+	const char *key;  /* the row's key in its table */
+	const char *row;  /* the row, a JSON object of column to string */
+	const char *date; /* its date column's value */
+};
+typedef int (*store_campaign_row_cb)(
+    void *arg, const struct store_campaign_row *);
+
+/*
+ * Walks, in import order, the rows of q's table whose date is one of
+ * dates (a JSON array of strings) and that are not marked sent for
+ * (q->campaign, q->offset_days) with that date.
+ */
+int store_campaign_due(struct store *, const struct store_campaign_query *q,
+    const char *dates, store_campaign_row_cb cb, void *arg);
+
+/*
+ * Walks the distinct dates from `from` on (in text order, which is date
+ * order for YYYY-MM-DD) that rows of q's table hold and that are not yet
+ * marked sent for them as in store_campaign_due, each with the number of
+ * such rows. Only values of the shape NNNN-NN-NN are walked.
+ */
+int store_campaign_dates(struct store *, const struct store_campaign_query *q,
+    const char *from, store_count_cb cb, void *arg);
+
+/*
+ * Marks (campaign, row_key, offset_days, date) sent with message
+ * message_id at now. 0, or STORE_EDUP when it was marked already (nothing
+ * changes), or STORE_ERR.
+ */
+int
+store_campaign_mark(struct store *, const char *campaign, const char *row_key,
+    int offset_days, const char *date, int64_t message_id, int64_t now);
+
+/* Sets *n to the marks of campaign: the messages it queued, ever. */
+int store_campaign_sent(struct store *, const char *campaign, int64_t *n);
+
+/*
+ * Sets *n to the rows of table whose date_column is missing or is not of
+ * the shape NNNN-NN-NN (they never get a campaign's messages).
+ */
+int store_campaign_bad_dates(
+    struct store *, const char *table, const char *date_column, int64_t *n);
+
+/*
+ * The time of campaign's last run (ms): 0 and *ms, or STORE_NOTFOUND when
+ * it never ran. store_campaign_set_last_run() keeps ms as its last run.
+ */
+int store_campaign_last_run(struct store *, const char *campaign, int64_t *ms);
+int
+store_campaign_set_last_run(struct store *, const char *campaign, int64_t ms);
+
+/*
+ * Report feedback (store_feedback.c, issue 14): once a report is resolved,
+ * its reporter is asked once whether it was fixed (council/reports.c), and
+ * the answer, yes or no, is kept with the report (dialog.c). Every write
+ * joins the caller's transaction.
+ */
+
+/*
+ * Marks report id's reporter as asked at now, unless they were asked
+ * before. Returns 0, STORE_NOTFOUND when they were (or there is no such
+ * report), or STORE_ERR.
+ */
+int store_feedback_ask(struct store *, int64_t id, int64_t now);
+
+/* A report's feedback. */
+struct store_feedback {
+	int64_t asked;    /* when its reporter was asked, ms, or -1 */
+	char answer[4];   /* "yes", "no", or "" before an answer */
+	int64_t answered; /* when they answered, ms, or -1 */
+};
+
+/* Fills *out for report id: 0, STORE_NOTFOUND or STORE_ERR. */
+int store_feedback_get(struct store *, int64_t id, struct store_feedback *out);
+
+/*
+ * Finds the report whose reporter contact_id was asked last, after since,
+ * and has not answered yet: 0 with *id and *asked (ms), STORE_NOTFOUND, or
+ * STORE_ERR.
+ */
+int store_feedback_pending(struct store *, int64_t contact_id, int64_t since,
+    int64_t *id, int64_t *asked);
+
+/*
+ * Keeps the answer to report id, yes (1) or no (0), at now, unless it has
+ * one. Returns 0, STORE_NOTFOUND, or STORE_ERR.
+ */
+int store_feedback_answer(struct store *, int64_t id, int yes, int64_t now);
+
+/* Counts the answers kept into *yes and *no: 0 or STORE_ERR. */
+int store_feedback_counts(struct store *, int64_t *yes, int64_t *no);
+
+/*
+ * Spend (store_spend.c): the segments sent on each channel on each local
+ * day, added to by store_queue_sent() as a message becomes "sent" (one
+ * upsert of one small row). Money is segments times the channel's
+ * cost_per_segment (council/budget.c).
+ */
+#define STORE_DAY_LEN 11 /* "YYYY-MM-DD" and its NUL */
+
+/* Writes the local date of ms ("2026-12-01") into day. Returns day. */
+char *store_local_day(int64_t ms, char day[STORE_DAY_LEN]);
+
+/* Sets *segments to those sent on channel on day ("YYYY-MM-DD"). */
+int store_spend_segments(
+    struct store *, const char *channel, const char *day, int64_t *segments);
+
+/*
+ * Sets *segments to those of channel's outbound messages queued or being
+ * sent that are due at from or later and before until (ms): what the
+ * queue will still spend then.
+ */
+int store_spend_pending(struct store *, const char *channel, int64_t from,
+    int64_t until, int64_t *segments);
+
+/*
+ * The channel log (store_chanlog.c): each request to a provider and its
+ * answer, kept for channel_log_days. Never a secret: the request is its
+ * method and URL without the query, and the answer at most
+ * STORE_CHANLOG_ANSWER bytes of it with the channel's secrets blanked
+ * (gateway/channel.c).
+ */
+#define STORE_CHANLOG_ANSWER 1024 /* bytes of an answer kept */
+#define STORE_CHANLOG_REQUEST 256 /* bytes of a request line kept */
+
+/* One request and its answer; the strings are borrowed. */
+struct store_chanlog {
+	int64_t id;          /* the row (set by store_chanlog_each) */
+	int64_t time;        /* wall ms the request started */
+	const char *channel; /* the channel's name */
+	int64_t message_id;  /* the message sent, or 0 */
+	int status;          /* the HTTP status, 0 when none came */
+	int64_t ms;          /* time taken, ms */
+	const char *request; /* "POST http://host/path", or NULL */
+	const char *error;   /* why it failed, or NULL */
+	const char *answer;  /* the answer's first bytes, or NULL */
+};
+
+/*
+ * Adds e (one prepared insert, in the caller's transaction). The texts
+ * longer than their bounds are refused (STORE_EINVAL). 0 or STORE_ERR.
+ */
+int store_chanlog_add(struct store *, const struct store_chanlog *e);
+
+typedef int (*store_chanlog_cb)(void *arg, const struct store_chanlog *);
+
+/* Walks message_id's log rows, oldest first; cb's strings live for the
+ * call. cb returning non-zero stops. 0 or STORE_ERR. */
+int store_chanlog_each(
+    struct store *, int64_t message_id, store_chanlog_cb cb, void *arg);
+
+/*
+ * Deletes the rows of requests started before `before` (ms): every row
+ * older than the oldest one kept. Returns how many, or STORE_ERR.
+ */
+int64_t store_chanlog_purge(struct store *, int64_t before);
+
+/*
+ * Outbound event webhooks (store_events.c): one row per event and [event
+ * NAME] section (sink), written in the caller's transaction, kept until
+ * the sender deletes it (delivered, or older than the section's max_age).
+ * data is the event's JSON object text. Returns as above: 0,
+ * STORE_NOTFOUND where a lookup finds nothing, a negative enum
+ * store_status (logged).
+ */
+
+#define STORE_EVENT_DATA_MAX (64 * 1024) /* bytes of an event's data */
+
+/*
+ * Adds an event for sink at time now, due at once, and sets *id (may be
+ * NULL). STORE_EINVAL when data is not JSON or longer than
+ * STORE_EVENT_DATA_MAX bytes.
+ */
+int store_event_insert(struct store *, const char *sink, const char *event,
+    const char *data, int64_t now, int64_t *id);
+
+/* A claimed event; the strings are owned by the array. */
+struct store_event {
+	int64_t id;      /* never reused */
+	char *event;     /* "report.created", ... */
+	char *data;      /* JSON object text */
+	int64_t created; /* ms: when it happened */
+	int attempts;    /* including this one */
+};
+
+/*
+ * Claims up to max of sink's events due at now, the earliest due first:
+ * each gets one more attempt and is not due again before lease (ms), so
+ * one that a crash leaves without an outcome is tried again then. On 0
+ * *out is an array of *n events (*n may be 0) the caller frees with
+ * store_events_free(). STORE_ERR on failure (*out NULL, *n 0).
+ */
+int store_event_claim(struct store *, const char *sink, int64_t now,
+    int64_t lease, size_t max, struct store_event **out, size_t *n);
+void store_events_free(struct store_event *, size_t n);
+
+/* Deletes event id (delivered, or given up). 0 or STORE_ERR. */
+int store_event_delete(struct store *, int64_t id);
+
+/* Makes event id due again at next_attempt, with error (may be NULL). */
+int store_event_retry(
+    struct store *, int64_t id, int64_t next_attempt, const char *error);
+
+/* The earliest next attempt of sink's events, or -1 when it has none. */
+int64_t store_event_next_due(struct store *, const char *sink);
+
+/* Sets *n to the events waiting, every sink's. 0 or STORE_ERR. */
+int store_event_waiting(struct store *, int64_t *n);
+
+/*
+ * Deletes the events of every sink not named in sinks_json (a JSON array
+ * of names): sections no longer configured. How many, or STORE_ERR.
+ */
+int64_t store_event_drop_others(struct store *, const char *sinks_json);
+
+/* A message as an event tells of it; free it with store_event_msg_free(). */
+struct store_event_msg {
+	int64_t id;                   /* the message */
+	enum msg_direction direction; /* in or out */
+	enum msg_kind kind;           /* SMS or USSD */
+	char *channel;                /* owned */
+	int64_t contact_id;           /* 0 when not linked */
+	char *phone;                  /* owned; E.164 */
+	char *text;                   /* owned, or NULL once erased */
+	enum msg_state state;         /* its state now */
+	char *error;                  /* owned, or NULL */
+	int attempts;                 /* sending attempts */
+	int64_t created;              /* ms */
+	int64_t updated;              /* ms */
+};
+
+/* Loads message id into *out. 0, STORE_NOTFOUND or STORE_ERR. */
+int store_event_msg_get(struct store *, int64_t id, struct store_event_msg *);
+void store_event_msg_free(struct store_event_msg *);
+
+/*
+ * Sets *id to the outbound message of channel whose provider id is
+ * provider_id. 0, STORE_NOTFOUND (*id 0) or STORE_ERR.
+ */
+int store_event_msg_by_provider(
+    struct store *, const char *channel, const char *provider_id, int64_t *id);
 
 #endif

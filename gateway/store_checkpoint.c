@@ -29,6 +29,18 @@ on_work(uv_work_t *w)
 		sqlite3_busy_timeout(db, 100);
 		c->db = db;
 	}
+	/*
+	 * A connection that has read nothing does not know the database is
+	 * in WAL mode, and its checkpoint is a no-op that reports success:
+	 * read once first.
+	 */
+	if (!c->ready) {
+		c->rc = sqlite3_exec(
+		    db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+		if (c->rc != SQLITE_OK)
+			return;
+		c->ready = 1;
+	}
 	c->rc = sqlite3_wal_checkpoint_v2(
 	    db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
 	c->frames = log - done;
@@ -51,15 +63,26 @@ on_after_work(uv_work_t *w, int status)
 }
 
 static void
-on_timer(uv_timer_t *t)
+run(struct checkpointer *c)
 {
-	struct checkpointer *c = container_of(t, struct checkpointer, timer);
-
-	if (c->busy || c->stopping)
+	if (c->busy || c->stopping || c->path == NULL)
 		return;
 	c->busy = 1;
 	if (uv_queue_work(c->loop, &c->work, on_work, on_after_work) != 0)
 		c->busy = 0;
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	run(container_of(t, struct checkpointer, timer));
+}
+
+void
+store_checkpoint_kick(void *arg, int frames)
+{
+	if (frames >= STORE_CHECKPOINT_KICK_FRAMES)
+		run(arg);
 }
 
 int

@@ -15,6 +15,13 @@
 #include <uv.h>
 
 #define STORE_CHECKPOINT_EVERY_MS 1000
+/*
+ * A WAL past this many pages (1 MiB) gets its checkpoint at once rather
+ * than at the next tick: the WAL file keeps its largest size, so a burst
+ * of small transactions would otherwise grow it by all the pages written
+ * in a second (on a nearly full disk, more than the space there is).
+ */
+#define STORE_CHECKPOINT_KICK_FRAMES 256
 
 struct checkpointer {
 	uv_loop_t *loop;
@@ -23,6 +30,7 @@ struct checkpointer {
 	char *path;        /* the database file, owned */
 	void *db;          /* the thread's own connection */
 	int busy;          /* work is queued or running */
+	int ready;         /* the thread's connection has read the database */
 	int stopping;      /* no new work; close when idle */
 	int rc;            /* the last checkpoint's SQLite code */
 	int frames;        /* WAL frames after the last one */
@@ -36,6 +44,12 @@ struct checkpointer {
  */
 int
 store_checkpoint_start(struct checkpointer *, uv_loop_t *, const char *path);
+
+/*
+ * After a commit whose WAL holds frames pages: starts a checkpoint now if
+ * the WAL is past STORE_CHECKPOINT_KICK_FRAMES (a store_wal_hook callback).
+ */
+void store_checkpoint_kick(void *checkpointer, int frames);
 
 /* Stops: waits for a running checkpoint, then closes its connection and
  * handle (the loop must run for the close to finish). */

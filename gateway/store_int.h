@@ -21,11 +21,16 @@
 
 /* The store's files, each with its own statement table. */
 enum store_part {
-	STORE_PART_MSG = 0, /* store_msg.c: messages and the queue */
-	STORE_PART_COUNCIL, /* store_council.c: broadcasts, privacy, stats */
-	STORE_PART_MISC,    /* store_misc.c: the rest (idempotency, modems) */
-	STORE_PART_USERS,   /* store_users.c: users, web sessions, audit */
-	STORE_PART_CONSOLE, /* store_console.c: the console's searches */
+	STORE_PART_MSG = 0,  /* store_msg.c: messages and the queue */
+	STORE_PART_COUNCIL,  /* store_council.c: broadcasts, privacy, stats */
+	STORE_PART_MISC,     /* store_misc.c: the rest (idempotency, modems) */
+	STORE_PART_USERS,    /* store_users.c: users, web sessions, audit */
+	STORE_PART_CONSOLE,  /* store_console.c: the console's searches */
+	STORE_PART_CAMPAIGN, /* store_campaign.c: campaigns keyed to dates */
+	STORE_PART_EVENTS,   /* store_events.c: outbound event webhooks */
+	STORE_PART_FEEDBACK, /* store_feedback.c: report feedback */
+	STORE_PART_SPEND,    /* store_spend.c: spend by channel and day */
+	STORE_PART_CHANLOG,  /* store_chanlog.c: the channel log */
 	STORE_NPARTS
 };
 
@@ -44,6 +49,8 @@ struct store {
 	sqlite3 *db;             /* the connection */
 	struct store_core *core; /* store.c's statement table */
 	sqlite3_stmt *part[STORE_NPARTS][STORE_PART_MAX]; /* by first use */
+	void (*wal_fn)(void *, int frames);               /* store_wal_hook() */
+	void *wal_arg;
 };
 
 /*
@@ -70,5 +77,11 @@ int store_bind_text(sqlite3_stmt *, int col, const char *v);
 
 /* Copies a text column, or NULL for SQL NULL; the caller frees it. */
 char *store_column_dup(sqlite3_stmt *, int col);
+
+/*
+ * Adds the segments of message id, just marked sent at now, to its
+ * channel's spend on that local day (store_spend.c). 0 or STORE_ERR.
+ */
+int store_spend_add_sent(struct store *, int64_t id, int64_t now);
 
 #endif

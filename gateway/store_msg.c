@@ -53,7 +53,8 @@ static const char *const msg_sql[M_COUNT] = {
     [M_GET] = "SELECT id, direction, channel, phone, state, error,"
 	      " provider_id, attempts, segments, created, updated"
 	      " FROM messages WHERE id = ?1",
-    [M_DUE] = "SELECT id, phone, text, attempts, created FROM messages"
+    [M_DUE] = "SELECT id, phone, text, attempts, created, segments"
+	      " FROM messages"
 	      " WHERE state = 'queued' AND next_attempt <= ?2 AND channel = ?1"
 	      " ORDER BY next_attempt, id LIMIT ?3",
     [M_SENDING] = "UPDATE messages SET state = 'sending',"
@@ -344,6 +345,7 @@ store_queue_claim(struct store *st, const char *channel, int64_t now,
 		v[cnt].text = store_column_dup(s, 2);
 		v[cnt].attempts = sqlite3_column_int(s, 3) + 1;
 		v[cnt].created = sqlite3_column_int64(s, 4);
+		v[cnt].segments = sqlite3_column_int(s, 5);
 		/* A text forgotten meanwhile cannot be sent: left queued. */
 		if (v[cnt].phone == NULL || v[cnt].text == NULL) {
 			free(v[cnt].phone);
@@ -389,10 +391,15 @@ store_queue_sent(
 {
 	sqlite3_stmt *s = stmt(st, M_SENT);
 
+	int64_t n;
+
 	sqlite3_bind_int64(s, 1, id);
 	store_bind_text(s, 2, provider_id);
 	sqlite3_bind_int64(s, 3, now);
-	return store_sql_exec(st, &msgs, M_SENT);
+	if ((n = changes(st, M_SENT)) < 0)
+		return STORE_ERR;
+	/* Only a message that was being sent has just cost something. */
+	return n > 0 ? store_spend_add_sent(st, id, now) : 0;
 }
 
 int

@@ -52,6 +52,9 @@ struct channel_config {
 	int ussd_max;         /* characters in a USSD screen; 182 */
 	/* A decimal in [gateway] currency, or NULL (config_channel_cost()). */
 	char *cost_per_segment;
+	/* A decimal in [gateway] currency, or NULL: no budget
+	   (config_channel_budget()). */
+	char *daily_budget;
 
 	/* africastalking and kannel. */
 	char *username; /* required for both */

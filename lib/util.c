@@ -188,12 +188,16 @@ buf_cstr(const struct buf *b)
 }
 
 static int64_t clock_offset_ms; /* added to the real clock by clock_set() */
+static int clock_frozen;        /* now_ms() reads clock_frozen_ms */
+static int64_t clock_frozen_ms; /* the time clock_freeze() set */
 
 int64_t
 now_ms(void)
 {
 	struct timespec ts;
 
+	if (clock_frozen)
+		return clock_frozen_ms;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
 	       clock_offset_ms;
@@ -202,8 +206,16 @@ now_ms(void)
 void
 clock_set(int64_t ms)
 {
+	clock_frozen = 0;
 	clock_offset_ms = 0;
 	clock_offset_ms = ms - now_ms();
+}
+
+void
+clock_freeze(int64_t ms)
+{
+	clock_frozen_ms = ms;
+	clock_frozen = 1;
 }
 
 int64_t

@@ -80,6 +80,14 @@ int64_t mono_ms(void);
  */
 void clock_set(int64_t ms);
 
+/*
+ * Stops the wall clock of this process at ms: from now on now_ms() reads
+ * exactly ms, however much real time passes, until the next clock_freeze
+ * or clock_set. For `baraza test`, whose clock moves only when a test says
+ * `wait`; the gateway never calls it.
+ */
+void clock_freeze(int64_t ms);
+
 /* Formats a wall time in ms as ISO 8601 UTC ("2026-11-29T11:04:00Z") into out. */
 void iso8601_utc(int64_t ms, char *out, size_t outlen);
 

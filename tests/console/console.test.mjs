@@ -32,7 +32,8 @@ async function talk(phone, texts) {
 }
 
 before(async () => {
-  gw = await new Gateway().start();
+  // Resolved reports ask their reporter whether it was fixed (issue 14).
+  gw = await new Gateway('\n[reports]\nfeedback_text = "Was it fixed? Reply 1 for yes, 2 for no."').start();
   for (const [name, role] of [['ada', 'admin'], ['sam', 'staff'], ['vic', 'viewer'], ['tom', 'staff']]) {
     gw.addUser(name, role);
   }
@@ -319,6 +320,94 @@ test('a failed message is retried from the messages page', async () => {
   await ctx.close();
 });
 
+test('each outbound message shows its provider log: the refused request, then the one taken', async () => {
+  const sent = (await gw.api('GET', '/api/v1/messages?text=Retry%20me')).json.items[0];
+  const log = (await gw.api('GET', `/api/v1/messages/${sent.id}/log`)).json;
+  assert.deepEqual(log.items.map((x) => x.status), [400, 200]);
+  const ctx = await context(browser);
+  const page = await signIn(ctx, gw.base, 'vic');
+  await page.goto(`${gw.base}/console/messages?text=Retry+me`);
+  await ready(page);
+  const row = page.locator('tbody tr', { hasText: 'Retry me, please.' });
+  await row.getByText('Provider log', { exact: true }).click();
+  const entries = row.locator('.provider-log__list > li');
+  await entries.nth(1).waitFor();
+  assert.equal(await entries.count(), 2);
+  assert.match(await entries.nth(0).innerText(), /400[\s\S]*HTTP 400[\s\S]*400 Bad Request/);
+  assert.match(await entries.nth(1).innerText(), /200[\s\S]*POST http:\/\/127\.0\.0\.1:\d+\/send/);
+  // A viewer sees no whole number in it.
+  assert.doesNotMatch(await row.locator('.provider-log').innerText(), /700000041/);
+  assert.deepEqual(await axe(page), []);
+  assert.deepEqual(ctx.problems, []);
+  await ctx.close();
+});
+
+test('the overview shows each channel\'s spend today', async () => {
+  const o = (await gw.api('GET', '/api/v1/overview')).json;
+  const web = o.channels.find((c) => c.name === 'web');
+  assert.equal(o.currency, 'KES');
+  assert.ok(web.segments_today > 0);
+  assert.equal(web.spent_today, web.segments_today * 1.5);
+  const ctx = await context(browser);
+  const page = await signIn(ctx, gw.base, 'vic');
+  await page.goto(`${gw.base}/console/`);
+  await ready(page);
+  const cell = page.locator('td.spend');
+  assert.equal(await cell.innerText(), `KES ${new Intl.NumberFormat('en-GB', { minimumFractionDigits: 2 }).format(web.spent_today)}`);
+  assert.deepEqual(ctx.problems, []);
+  await ctx.close();
+});
+
+test('a broadcast past the daily budget is refused with the figures; staff cannot force it, an admin can', async () => {
+  const g = await new Gateway('', 'daily_budget = 2').start();
+  try {
+    g.addUser('ada', 'admin');
+    g.addUser('sam', 'staff');
+    for (const phone of SUBSCRIBERS) {
+      for (const text of ['ALERTS', '1', '1']) {
+        const before = g.textsTo(phone).length;
+        await g.sms(phone, text);
+        await waitFor(() => g.textsTo(phone).length > before, 10000, `a reply to ${text}`);
+      }
+    }
+    const text = 'Water off in Central on Monday 8-12.';
+    for (const [who, admin] of [['sam', false], ['ada', true]]) {
+      const ctx = await context(browser);
+      const page = await signIn(ctx, g.base, who);
+      await page.goto(`${g.base}/console/broadcasts`);
+      await ready(page);
+      await page.getByLabel('Topic', { exact: true }).selectOption('water');
+      await page.getByLabel('Message').fill(text);
+      await waitFor(async () => /Past the daily budget/.test(await page.locator('#broadcast-budget').innerText()), 10000, 'the budget warning');
+      assert.match(await page.locator('#broadcast-budget').innerText(), /channel web: KES [\d.]+ spent on \d{4}-\d\d-\d\d, KES 0\.00 queued, this send KES 3\.00, budget KES 2\.00/);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.locator('section[aria-labelledby="check-title"]').waitFor();
+      await page.getByRole('button', { name: 'Send broadcast' }).click();
+      const refused = page.locator('.budget-refused');
+      await refused.waitFor();
+      assert.match(await refused.innerText(), /This would pass a daily budget/);
+      assert.match(await page.locator('.error-summary[role="alert"]').innerText(), /Past the daily budget of channel web/);
+      assert.deepEqual(await axe(page), []);
+      if (!admin) {
+        assert.match(await refused.innerText(), /Only an admin can send past a daily budget/);
+        assert.equal(await page.getByRole('button', { name: 'Send anyway, past the budget' }).count(), 0);
+      } else {
+        await page.getByRole('button', { name: 'Send anyway, past the budget' }).click();
+        await page.waitForURL(/\/console\/broadcasts\?id=\d+$/);
+        await page.locator('main').getByText('Finished.', { exact: true }).waitFor({ timeout: 20000 });
+        for (const phone of SUBSCRIBERS) assert.ok(g.textsTo(phone).includes(text), `the forced broadcast reached ${phone}`);
+      }
+      assert.deepEqual(ctx.problems, []);
+      await ctx.close();
+    }
+    const audit = (await g.api('GET', '/api/v1/audit')).json;
+    assert.ok(audit.items.some((x) => x.action === 'broadcast.send' && /forced/.test(x.detail)), 'the audit log says forced');
+  } finally {
+    await g.stop();
+    g.cleanup(false);
+  }
+});
+
 test('a report is triaged: the SMS is shown first, then reaches the reporter; several at once; CSV export', async () => {
   const ctx = await context(browser);
   const page = await signIn(ctx, gw.base, 'sam');
@@ -362,6 +451,34 @@ test('a report is triaged: the SMS is shown first, then reaches the reporter; se
   assert.equal(csv.status(), 200);
   assert.match(csv.headers()['content-type'], /text\/csv/);
   assert.match(await csv.text(), /Majengo market gate/);
+  assert.deepEqual(ctx.problems, []);
+  await ctx.close();
+});
+
+test('the reporters\' answers to "was it fixed?" show as satisfaction on the overview and on each report', async () => {
+  for (const phone of [REPORTER, REPORTER2]) {
+    await waitFor(() => gw.textsTo(phone).includes('Was it fixed? Reply 1 for yes, 2 for no.'), 10000, `the question to ${phone}`);
+  }
+  await gw.sms(REPORTER, '1');
+  await gw.sms(REPORTER2, ' Hapana ');
+  await waitFor(async () => (await gw.api('GET', '/api/v1/reports/2')).json.feedback.answer === 'no', 10000, 'the answers kept');
+  assert.equal((await gw.api('GET', '/api/v1/reports/1')).json.feedback.answer, 'yes');
+  const o = (await gw.api('GET', '/api/v1/overview')).json;
+  assert.equal(o.reports.satisfaction, 0.5);
+  assert.deepEqual(o.reports.feedback, { yes: 1, no: 1 });
+  const ctx = await context(browser);
+  const page = await signIn(ctx, gw.base, 'vic');
+  await page.goto(`${gw.base}/console/`);
+  await ready(page);
+  const card = page.locator('.card', { hasText: 'Satisfaction' });
+  assert.equal(await card.locator('dd').first().innerText(), '50%');
+  assert.equal(await card.locator('dd.card__note').innerText(), '2 answers: 1 yes, 1 no');
+  await page.goto(`${gw.base}/console/reports/1`);
+  await ready(page);
+  const row = page.locator('.summary dd', { hasText: /^Yes \(/ });
+  assert.equal(await row.count(), 1);
+  assert.match(await page.locator('.summary').innerText(), /Fixed, says the reporter\s+Yes \(/);
+  assert.deepEqual(await axe(page), []);
   assert.deepEqual(ctx.problems, []);
   await ctx.close();
 });

@@ -54,11 +54,13 @@ export async function waitFor(fn, ms = 10000, what = 'a condition') {
 
 // The gateway and the fake provider, in their own temporary folder.
 export class Gateway {
-  // extra: more [gateway] lines of the config.
-  constructor(extra = '') {
+  // extra: more [gateway] lines of the config; channel: more lines of its
+  // [channel web].
+  constructor(extra = '', channel = '') {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baraza-console-'));
     this.procs = [];
     this.extra = extra;
+    this.channel = channel;
   }
 
   async start() {
@@ -88,6 +90,7 @@ type = http
 api_url = http://127.0.0.1:${this.fakePort}/send
 allow_unsigned = yes
 cost_per_segment = 1.50
+${this.channel}
 `);
     this.log = path.join(this.dir, 'serve.log');
     this.server = this.spawn(BARAZA, ['-c', this.conf, 'serve'], 'serve.log');

@@ -202,7 +202,7 @@ is "each change is in the audit log" "$(sql "select group_concat(object, ' ') fr
 # --- overview ---
 r=$(api GET /overview)
 like "GET /overview answers 200" "$r" '^200 '
-is "it has the figures" "$(js 'sorted(j.keys())')" "['channels', 'days', 'delivery_rate', 'generated', 'queue_depth', 'reports', 'today']"
+is "it has the figures" "$(js 'sorted(j.keys())')" "['channels', 'currency', 'days', 'delivery_rate', 'generated', 'queue_depth', 'reports', 'today']"
 is "seven days, oldest first, today last" "$(js 'len(j["days"]), j["days"][6]["in"] == j["today"]["in"], j["days"][0]["day"] < j["days"][6]["day"]')" "(7, True, True)"
 is "the week holds the messages" "$(js 'sum(d["in"] for d in j["days"])')" "135"
 is "each channel is there" "$(js '[(c["name"], c["type"]) for c in j["channels"]]')" "[('web', 'http'), ('at', 'africastalking')]"

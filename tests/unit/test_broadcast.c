@@ -109,7 +109,7 @@ test_audience_and_channels(void **state)
 {
 	struct fixture *f = *state;
 	struct broadcast_request req = {
-	    "Water off on Monday.", "water", NULL, 0};
+	    "Water off on Monday.", "water", NULL, 0, 0};
 	struct broadcast_summary sum;
 	char *err = NULL, *ch;
 
@@ -192,7 +192,7 @@ test_counts_by_state(void **state)
 {
 	struct fixture *f = *state;
 	struct broadcast_request req = {
-	    "Habari, maji yatakatika.", "water", NULL, 0};
+	    "Habari, maji yatakatika.", "water", NULL, 0, 0};
 	struct broadcast_summary sum;
 	struct store_broadcast b;
 
@@ -227,7 +227,7 @@ static void
 test_dry_run(void **state)
 {
 	struct fixture *f = *state;
-	struct broadcast_request req = {NULL, "water", NULL, 0};
+	struct broadcast_request req = {NULL, "water", NULL, 0, 0};
 	struct broadcast_summary sum;
 	char text[201];
 
@@ -265,7 +265,8 @@ static void
 test_send_at(void **state)
 {
 	struct fixture *f = *state;
-	struct broadcast_request req = {"Later.", "water", NULL, NOW + 3600000};
+	struct broadcast_request req = {
+	    "Later.", "water", NULL, NOW + 3600000, 0};
 	struct broadcast_summary sum;
 
 	audience(f->st);
@@ -308,7 +309,7 @@ static void
 test_bad_requests(void **state)
 {
 	struct fixture *f = *state;
-	struct broadcast_request req = {"", "water", NULL, 0};
+	struct broadcast_request req = {"", "water", NULL, 0, 0};
 	char *big = xmalloc(BROADCAST_MAX_TEXT + 2);
 	char topic[STORE_NAME_MAX + 2];
 
@@ -364,7 +365,7 @@ static void
 test_chunks(void **state)
 {
 	struct fixture *f = *state;
-	struct broadcast_request req = {"Chunked.", "all", NULL, 0};
+	struct broadcast_request req = {"Chunked.", "all", NULL, 0, 0};
 	struct broadcast_summary sum;
 	struct progress pr = {0, 0, 0};
 	const int64_t n = 2 * BROADCAST_CHUNK + 7;
@@ -405,7 +406,7 @@ static void
 test_inside_transaction(void **state)
 {
 	struct fixture *f = *state;
-	struct broadcast_request req = {"Rolled back.", "water", NULL, 0};
+	struct broadcast_request req = {"Rolled back.", "water", NULL, 0, 0};
 	struct broadcast_summary sum;
 	struct store_broadcast b;
 
@@ -429,7 +430,7 @@ static int
 notify(struct fixture *f, const char *tpl, const char *csv, int dry,
     struct broadcast_summary *sum, char **err)
 {
-	struct notify_request req = {tpl, NULL, 0, dry};
+	struct notify_request req = {tpl, NULL, 0, dry, 0};
 
 	return notify_csv_buf(
 	    f->st, f->cfg, &req, csv, strlen(csv), NOW, NULL, NULL, sum, err);
@@ -534,7 +535,7 @@ static void
 notify_bad(struct fixture *f, const char *tpl, const char *csv, size_t len,
     int want_rc, const char *want)
 {
-	struct notify_request req = {tpl, NULL, 0, 0};
+	struct notify_request req = {tpl, NULL, 0, 0, 0};
 	struct broadcast_summary sum;
 	char *err = NULL;
 
@@ -611,7 +612,7 @@ test_notify_errors(void **state)
 
 	/* An unknown channel is refused before the file is read. */
 	{
-		struct notify_request req = {"Hi", "nope", 0, 0};
+		struct notify_request req = {"Hi", "nope", 0, 0, 0};
 		struct broadcast_summary sum;
 		char *err = NULL;
 
@@ -627,7 +628,7 @@ static void
 test_notify_file(void **state)
 {
 	struct fixture *f = *state;
-	struct notify_request req = {"Hello {name}", NULL, NOW + 60000, 0};
+	struct notify_request req = {"Hello {name}", NULL, NOW + 60000, 0, 0};
 	struct broadcast_summary sum;
 	char path[] = "/tmp/test_broadcast.XXXXXX";
 	char *err = NULL;

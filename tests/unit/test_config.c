@@ -614,7 +614,10 @@ test_quoting(void **state)
 	    "[gateway]\nstop_text = \"open\n", 2, "unterminated quoted value");
 	expect_one(
 	    "[gateway]\nstop_text = \"a\\\"\n", 2, "unterminated quoted value");
-	expect_one("[gateway]\nstop_text = \"a\\n\"\n", 2, "bad escape");
+	/* \n is a line break, which only a screen (resume_text) takes. */
+	expect_one("[gateway]\nstop_text = \"a\\n\"\n", 2,
+	    "stop_text: line breaks are not allowed here");
+	expect_one("[gateway]\nstop_text = \"a\\t\"\n", 2, "bad escape");
 	expect_one("[gateway]\nstop_text = \"a\" b\n", 2,
 	    "unexpected text after the closing quote");
 	/* A bad quoted value still counts as set: no other findings. */
@@ -835,7 +838,7 @@ test_print(void **state)
 	assert_string_equal(out,
 	    "t.conf:2: error: unknown key 'x' in [gateway]\n"
 	    "t.conf:4: error: unknown section [nope]: expected [gateway], "
-	    "[channel NAME] or [reports]\n");
+	    "[channel NAME], [reports] or [campaign NAME]\n");
 	free(out);
 	config_free(cfg);
 	config_errors_free(e);
@@ -1444,13 +1447,81 @@ test_reports_findings(void **state)
 	expect_one("[reports]\n[gateway]\n[reports]\n", 3,
 	    "duplicate section [reports] (first at line 1)");
 	expect_one("[report]\n", 1,
-	    "unknown section [report]: expected [gateway], [channel NAME] "
-	    "or [reports]");
+	    "unknown section [report]: expected [gateway], [channel NAME], "
+	    "[reports] or [campaign NAME]");
 	/* [reports] keys are not [gateway] keys and the other way round. */
 	expect_one("[reports]\nlisten = 127.0.0.1:1\n", 2,
 	    "unknown key 'listen' in [reports]");
 	expect_one(
 	    "[gateway]\nclosed = x\n", 2, "unknown key 'closed' in [gateway]");
+}
+
+/* [gateway] ussd_resume and resume_text (issue 14). */
+static void
+test_ussd_resume(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = expect_ok("[gateway]\n");
+	assert_int_equal(cfg->ussd_resume_ms, 2 * 60 * 1000);
+	assert_string_equal(
+	    cfg->resume_text, "1. Continue where you left off\n2. Start again");
+	config_free(cfg);
+	/* 0 turns it off, with or without a unit. */
+	cfg = expect_ok("[gateway]\nussd_resume = 0\n");
+	assert_int_equal(cfg->ussd_resume_ms, 0);
+	config_free(cfg);
+	cfg = expect_ok("[gateway]\nussd_resume = 0s\nresume_text = \"1. "
+			"Endelea\\n2. Anza upya\\\\\"\n");
+	assert_int_equal(cfg->ussd_resume_ms, 0);
+	assert_string_equal(cfg->resume_text, "1. Endelea\n2. Anza upya\\");
+	config_free(cfg);
+	cfg = expect_ok("[gateway]\nussd_resume = 90s\n");
+	assert_int_equal(cfg->ussd_resume_ms, 90000);
+	config_free(cfg);
+	/* A bare number other than 0 still needs its unit. */
+	expect_one("[gateway]\nussd_resume = 5\n", 2, "expected a duration");
+	expect_one(
+	    "[gateway]\nussd_resume = 2h\n", 2, "ussd_resume: must be between");
+	expect_one("[gateway]\nresume_text = \"\"\n", 2,
+	    "resume_text: must not be empty");
+	expect_one("[gateway]\nresume_text = \"a\tb\x01\"\n", 2,
+	    "control characters are not allowed");
+	/* Other durations keep their unit. */
+	expect_one(
+	    "[gateway]\nsession_timeout = 0\n", 2, "expected a duration");
+}
+
+/* [reports] feedback_text, in languages like the status texts. */
+static void
+test_feedback_text(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = expect_ok("[gateway]\nlanguages = en sw\n[reports]\n"
+			"feedback_text = \"Report {id}: was it fixed? Reply 1 "
+			"for yes, 2 for no.\"\n"
+			"feedback_text.sw = Je, imerekebishwa? Jibu 1 au 2.\n");
+	assert_string_equal(report_src(cfg, CONFIG_FEEDBACK_TEXT, "en"),
+	    "Report {id}: was it fixed? Reply 1 for yes, 2 for no.");
+	assert_string_equal(report_src(cfg, CONFIG_FEEDBACK_TEXT, "sw"),
+	    "Je, imerekebishwa? Jibu 1 au 2.");
+	config_free(cfg);
+	/* None unless written. */
+	cfg = expect_ok("[reports]\nresolved = Done\n");
+	assert_null(report_src(cfg, CONFIG_FEEDBACK_TEXT, "en"));
+	config_free(cfg);
+	expect_one("[reports]\nfeedback_text = a\nfeedback_text.en = b\n", 3,
+	    "duplicate key 'feedback_text.en'");
+	expect_one("[reports]\nfeedback_text.fr = a\n", 2,
+	    "language 'fr' is not in languages");
+	expect_one("[reports]\nfeedback_text = Was {phone} fixed?\n", 2,
+	    "unknown placeholder '{phone}'");
+	expect_one("[reports]\nfeedback = x\n", 2,
+	    "expected a status (open, acknowledged, in_progress, resolved or "
+	    "closed) or feedback_text");
 }
 
 static void
@@ -1508,6 +1579,8 @@ main(void)
 	    cmocka_unit_test(test_oversize),
 	    cmocka_unit_test(test_reports_section),
 	    cmocka_unit_test(test_reports_findings),
+	    cmocka_unit_test(test_ussd_resume),
+	    cmocka_unit_test(test_feedback_text),
 	    cmocka_unit_test(test_example_file),
 	};
 

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "council/api_common.h"
+#include "council/budget.h"
 #include "gateway/config.h"
 #include "gateway/store.h"
 #include "lib/util.h"
@@ -104,6 +105,64 @@ test_config_keys(void **state)
 			     &cfg),
 	    1);
 	config_free(cfg);
+}
+
+/*
+ * daily_budget and channel_log_days: parsed, bounded, the budget in
+ * millionths; a budget without a price is a warning; money printed with
+ * two decimals at least.
+ */
+static void
+test_budget_keys(void **state)
+{
+	static const char chan[] = "[channel web]\ntype = http\n"
+				   "api_url = http://127.0.0.1:9/x\n"
+				   "signing_key = k\n";
+	struct config_errors *e;
+	struct config *cfg;
+	char *text, money[32];
+	int64_t micro = -1;
+
+	(void)state;
+	text = xasprintf("[gateway]\n%scost_per_segment = 0.80\n"
+			 "daily_budget = 5000\n",
+	    chan);
+	assert_int_equal(parse(text, &cfg), 0);
+	free(text);
+	assert_int_equal(cfg->channel_log_days, 7);
+	assert_int_equal(
+	    config_channel_budget(config_channel(cfg, "web"), &micro), 0);
+	assert_int_equal(micro, INT64_C(5000000000));
+	assert_int_equal(config_channel_budget(NULL, &micro), -1);
+	config_free(cfg);
+
+	assert_int_equal(parse("[gateway]\nchannel_log_days = 0\n", &cfg), 0);
+	assert_int_equal(cfg->channel_log_days, 0);
+	config_free(cfg);
+	assert_int_equal(parse("[gateway]\nchannel_log_days = 400\n", &cfg), 1);
+	config_free(cfg);
+	text = xasprintf("%sdaily_budget = lots\n", chan);
+	assert_int_equal(parse(text, &cfg), 1);
+	config_free(cfg);
+	free(text);
+
+	/* No price: the budget can hold nothing back, and check says so. */
+	text = xasprintf("%sdaily_budget = 10\n", chan);
+	assert_int_equal(
+	    config_parse_buffer(text, strlen(text), "t.conf", "/tmp", &cfg, &e),
+	    0);
+	assert_int_equal(config_warnings_count(e), 1);
+	config_errors_free(e);
+	config_free(cfg);
+	free(text);
+
+	assert_string_equal(budget_money(0, money, sizeof(money)), "0.00");
+	assert_string_equal(budget_money(800000, money, sizeof(money)), "0.80");
+	assert_string_equal(
+	    budget_money(INT64_C(5000000000), money, sizeof(money)), "5000.00");
+	assert_string_equal(
+	    budget_money(125000, money, sizeof(money)), "0.125");
+	assert_string_equal(budget_money(1, money, sizeof(money)), "0.000001");
 }
 
 static void
@@ -778,6 +837,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_decimal),
 	    cmocka_unit_test(test_config_keys),
+	    cmocka_unit_test(test_budget_keys),
 	    cmocka_unit_test(test_parse_time),
 	    cmocka_unit_test_setup_teardown(
 		test_messages_pages, setup, teardown),

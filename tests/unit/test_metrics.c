@@ -419,6 +419,60 @@ test_reports_and_resolution(void **state)
 }
 
 /*
+ * The reporters' answers to the feedback question, kept once per report:
+ * a second answer and an answer to a report never asked change nothing.
+ */
+static void
+test_report_feedback(void **state)
+{
+	struct fixture *f = *state;
+	struct store_contact c;
+	struct expo *e;
+	int64_t id, asked, cid;
+
+	assert_int_equal(
+	    store_contact_find(f->gw.store, "+254700000001", &c), 0);
+	cid = c.id;
+	store_contact_free(&c);
+	assert_int_equal(store_feedback_ask(f->gw.store, 1, NOW_MS - 60000), 0);
+	/* Asked once, ever. */
+	assert_int_equal(
+	    store_feedback_ask(f->gw.store, 1, NOW_MS), STORE_NOTFOUND);
+	assert_int_equal(store_feedback_ask(f->gw.store, 2, NOW_MS), 0);
+	/* Report 1's reporter waits within the window only. */
+	assert_int_equal(store_feedback_pending(
+			     f->gw.store, cid, NOW_MS - DAY_MS, &id, &asked),
+	    0);
+	assert_int_equal(id, 1);
+	assert_int_equal(asked, NOW_MS - 60000);
+	assert_int_equal(store_feedback_pending(
+			     f->gw.store, cid, NOW_MS - 60000, &id, &asked),
+	    STORE_NOTFOUND);
+	/* A report never asked takes no answer. */
+	assert_int_equal(store_report_create(f->gw.store, 0, "report", "x",
+			     NULL, NULL, NOW_MS, &id),
+	    0);
+	assert_int_equal(
+	    store_feedback_answer(f->gw.store, id, 1, NOW_MS), STORE_NOTFOUND);
+	assert_int_equal(store_feedback_answer(f->gw.store, 1, 1, NOW_MS), 0);
+	assert_int_equal(
+	    store_feedback_answer(f->gw.store, 1, 0, NOW_MS), STORE_NOTFOUND);
+	assert_int_equal(store_feedback_answer(f->gw.store, 2, 0, NOW_MS), 0);
+	assert_int_equal(
+	    store_feedback_answer(f->gw.store, 999, 1, NOW_MS), STORE_NOTFOUND);
+	/* Answered: no longer pending. */
+	assert_int_equal(store_feedback_pending(
+			     f->gw.store, cid, NOW_MS - DAY_MS, &id, &asked),
+	    STORE_NOTFOUND);
+	e = render(f);
+	assert_true(value(e, "baraza_report_feedback_total", "answer", "yes",
+			NULL) == 1);
+	assert_true(value(e, "baraza_report_feedback_total", "answer", "no",
+			NULL) == 1);
+	free(e);
+}
+
+/*
  * Report categories give at most METRICS_MAX_CATEGORIES label values: 200
  * categories (and a long one) still render, the busiest keep their own
  * label, the rest (a category named "other" included) are summed by status
@@ -684,6 +738,12 @@ static const char whole_page[] =
     "baraza_inbound_total{kind=\"status\"} 13\n"
     "baraza_inbound_total{kind=\"duplicate\"} 14\n"
     "baraza_inbound_total{kind=\"flooded\"} 15\n"
+    "# HELP baraza_ussd_resumes_total USSD sessions cut off and dialled "
+    "again: resume menus offered, then continued (1) or restarted (2).\n"
+    "# TYPE baraza_ussd_resumes_total counter\n"
+    "baraza_ussd_resumes_total{result=\"offered\"} 19\n"
+    "baraza_ussd_resumes_total{result=\"continued\"} 20\n"
+    "baraza_ussd_resumes_total{result=\"restarted\"} 21\n"
     "# HELP baraza_flood_guard_evicted_total Numbers the flood guard forgot "
     "before their window ended, to make room for new ones.\n"
     "# TYPE baraza_flood_guard_evicted_total counter\n"
@@ -707,6 +767,10 @@ static const char whole_page[] =
     "baraza_provider_errors_total{channel=\"modem1\",result=\"failed\"} 0\n"
     "baraza_provider_errors_total{channel=\"idle\",result=\"retried\"} 0\n"
     "baraza_provider_errors_total{channel=\"idle\",result=\"failed\"} 0\n"
+    "# HELP baraza_spend_total Money spent on the segments sent since the "
+    "gateway started, by channel, in the [gateway] currency (segments times "
+    "the channel's cost_per_segment; channels with one only).\n"
+    "# TYPE baraza_spend_total counter\n"
     "# HELP baraza_provider_inflight Requests to the provider in flight, by "
     "channel.\n"
     "# TYPE baraza_provider_inflight gauge\n"
@@ -835,7 +899,12 @@ static const char whole_page[] =
     "baraza_report_resolution_seconds_bucket{le=\"7776000\"} 1\n"
     "baraza_report_resolution_seconds_bucket{le=\"+Inf\"} 1\n"
     "baraza_report_resolution_seconds_sum 7200.000\n"
-    "baraza_report_resolution_seconds_count 1\n";
+    "baraza_report_resolution_seconds_count 1\n"
+    "# HELP baraza_report_feedback_total Reporters' answers to whether their "
+    "resolved report was fixed.\n"
+    "# TYPE baraza_report_feedback_total counter\n"
+    "baraza_report_feedback_total{answer=\"yes\"} 0\n"
+    "baraza_report_feedback_total{answer=\"no\"} 0\n";
 
 static void
 on_dispatch_stopped(void *arg)
@@ -873,6 +942,9 @@ fix_state(struct fixture *f, uv_loop_t *loop, struct flows_ref *ref)
 	f->gw.ingress.n.reports = 13;
 	f->gw.ingress.n.duplicates = 14;
 	f->gw.ingress.n.flooded = 15;
+	f->gw.ingress.n.resumes[0] = 19;
+	f->gw.ingress.n.resumes[1] = 20;
+	f->gw.ingress.n.resumes[2] = 21;
 	f->gw.hooks.bad = 16;
 	f->gw.hooks.forbidden = 17;
 	f->gw.ingress.flood.map.evicted = 18;
@@ -1038,6 +1110,8 @@ main(void)
 		test_store_figures, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_reports_and_resolution, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_report_feedback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_reports_category_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -1,7 +1,8 @@
 /*
  * test_privacy.c: forgetting a contact (texts gone, counts kept, queued
  * messages cancelled, sessions and subscriptions gone, reports unlinked but
- * kept, other contacts untouched) and the retention purge by age.
+ * kept, other contacts untouched), the retention purge by age and the
+ * channel log's purge.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -270,9 +271,71 @@ test_purge(void **state)
 	assert_int_equal(privacy_purge(f->st, 2000000000, NOW_MS), 0);
 }
 
+/* Counts the channel log's rows of message id. */
+static int
+count_cb(void *arg, const struct store_chanlog *e)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+log_rows(struct store *st, int64_t id)
+{
+	int n = 0;
+
+	assert_int_equal(store_chanlog_each(st, id, count_cb, &n), 0);
+	return n;
+}
+
 /*
- * The daily timer starts only with a retention, never holds the loop open
- * (the loop runs out at once), and closes cleanly.
+ * The channel log's purge deletes the rows of requests older than the
+ * window, keeps the newer ones, and with 0 days deletes all.
+ */
+static void
+test_purge_channel_log(void **state)
+{
+	struct fixture *f = *state;
+	struct store_chanlog e;
+	int64_t ages[] = {10 * DAY_MS, 8 * DAY_MS, 6 * DAY_MS, 0};
+	size_t i;
+
+	memset(&e, 0, sizeof(e));
+	e.channel = "at";
+	e.status = 201;
+	e.request = "POST http://127.0.0.1/version1/messaging";
+	e.answer = "{\"SMSMessageData\": {}}";
+	for (i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
+		e.time = NOW_MS - ages[i];
+		e.message_id = (int64_t)i + 1;
+		assert_int_equal(store_chanlog_add(f->st, &e), 0);
+	}
+	/* Texts beyond the bound are refused. */
+	e.request = NULL;
+	e.answer = NULL;
+	{
+		char big[STORE_CHANLOG_ANSWER + 2];
+
+		memset(big, 'x', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		e.answer = big;
+		assert_int_equal(store_chanlog_add(f->st, &e), STORE_EINVAL);
+	}
+	assert_int_equal(privacy_purge_channel_log(f->st, 7, NOW_MS), 2);
+	assert_int_equal(log_rows(f->st, 1), 0);
+	assert_int_equal(log_rows(f->st, 2), 0);
+	assert_int_equal(log_rows(f->st, 3), 1);
+	assert_int_equal(log_rows(f->st, 4), 1);
+	assert_int_equal(privacy_purge_channel_log(f->st, 7, NOW_MS), 0);
+	assert_int_equal(privacy_purge_channel_log(f->st, 0, NOW_MS + 1), 2);
+	assert_int_equal(log_rows(f->st, 4), 0);
+}
+
+/*
+ * The daily timer of the texts starts only with a retention, that of the
+ * channel log always; neither holds the loop open (the loop runs out at
+ * once), and both close cleanly.
  */
 static void
 test_timer(void **state)
@@ -293,8 +356,14 @@ test_timer(void **state)
 			     "t.conf", "/tmp", &gw.cfg, &errs),
 	    0);
 	privacy_start(&gw, &svc);
-	assert_null(svc);
+	/* Texts are kept, but the channel log is still purged. */
+	assert_non_null(svc);
+	pv = svc;
+	assert_false(uv_is_active((uv_handle_t *)&pv->timer));
+	assert_true(uv_is_active((uv_handle_t *)&pv->log_timer));
 	privacy_stop(&gw, &svc);
+	assert_null(svc);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	config_free(gw.cfg);
 	config_errors_free(errs);
 
@@ -330,6 +399,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_forget_in_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_purge_channel_log, setup, teardown),
 	    cmocka_unit_test(test_timer),
 	};
 

@@ -189,11 +189,11 @@ test_refuses_newer_schema(void **state)
 	struct store *st = NULL;
 	char *err = NULL, *want;
 
-	make_raw(f->path, "PRAGMA user_version = 7;");
+	make_raw(f->path, "PRAGMA user_version = 1000;");
 	assert_true(store_open(f->path, 1, &st, &err) < 0);
 	assert_null(st);
-	want = xasprintf("database schema version 7 is newer than this baraza "
-			 "understands (%d); upgrade baraza",
+	want = xasprintf("database schema version 1000 is newer than this "
+			 "baraza understands (%d); upgrade baraza",
 	    store_schema_version());
 	assert_string_equal(err, want);
 	free(want);
@@ -457,6 +457,105 @@ test_sessions(void **state)
 	assert_int_equal(
 	    store_session_save(st, key, c.id + 99, "f", "{}", 1), STORE_ERR);
 	store_contact_free(&c);
+}
+
+/*
+ * USSD resume's columns: a session saved whole (store_session_put) is
+ * found again by its contact and resume key while its last step is within
+ * the window and it has not expired; the newest one wins.
+ */
+static void
+test_sessions_resumable(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 1);
+	struct store_contact c, other;
+	struct store_session s, row;
+	char *key = NULL;
+
+	assert_int_equal(store_contact_get(st, "+254700000001", 1, &c), 1);
+	assert_int_equal(store_contact_get(st, "+254700000002", 1, &other), 1);
+	memset(&row, 0, sizeof(row));
+	row.contact_id = c.id;
+	row.flow = "menu";
+	row.state = "{\"step\":1}";
+	row.expires = 10000;
+	row.last = 1000;
+	row.resume = "at *384#";
+	row.screen = "Pick one:\n1. Water\n2. Roads";
+	assert_int_equal(store_session_put(st, "ussd:at:A", &row), 0);
+	assert_int_equal(store_session_load(st, "ussd:at:A", 2000, &s), 0);
+	assert_int_equal(s.last, 1000);
+	assert_string_equal(s.resume, "at *384#");
+	assert_string_equal(s.screen, "Pick one:\n1. Water\n2. Roads");
+	assert_int_equal(s.menu, 0);
+	store_session_free(&s);
+
+	/* Found by contact and resume key after since, before expiry. */
+	assert_int_equal(
+	    store_session_resumable(st, c.id, "at *384#", 500, 2000, &key, &s),
+	    0);
+	assert_string_equal(key, "ussd:at:A");
+	assert_string_equal(s.state, "{\"step\":1}");
+	assert_int_equal(s.contact_id, c.id);
+	free(key);
+	store_session_free(&s);
+	/* Not after its last step's window, nor once expired. */
+	assert_int_equal(
+	    store_session_resumable(st, c.id, "at *384#", 1000, 2000, &key, &s),
+	    STORE_NOTFOUND);
+	assert_null(key);
+	assert_int_equal(
+	    store_session_resumable(st, c.id, "at *384#", 500, 10000, &key, &s),
+	    STORE_NOTFOUND);
+	/* Another contact, another code, another channel: none. */
+	assert_int_equal(store_session_resumable(
+			     st, other.id, "at *384#", 500, 2000, &key, &s),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_session_resumable(
+			     st, c.id, "at *384*1#", 500, 2000, &key, &s),
+	    STORE_NOTFOUND);
+	assert_int_equal(
+	    store_session_resumable(st, c.id, "web *384#", 500, 2000, &key, &s),
+	    STORE_NOTFOUND);
+
+	/* The newest of two; put replaces every column, menu included. */
+	row.last = 1500;
+	row.menu = 1;
+	row.screen = NULL;
+	assert_int_equal(store_session_put(st, "ussd:at:B", &row), 0);
+	assert_int_equal(
+	    store_session_resumable(st, c.id, "at *384#", 500, 2000, &key, &s),
+	    0);
+	assert_string_equal(key, "ussd:at:B");
+	assert_int_equal(s.menu, 1);
+	assert_null(s.screen);
+	free(key);
+	store_session_free(&s);
+
+	/* Saving the old way (the simulators) keeps the other columns. */
+	assert_int_equal(
+	    store_session_save(st, "ussd:at:B", c.id, "menu", "{}", 10000), 0);
+	assert_int_equal(store_session_load(st, "ussd:at:B", 2000, &s), 0);
+	assert_int_equal(s.last, 1500);
+	store_session_free(&s);
+	assert_int_equal(store_session_delete(st, "ussd:at:A"), 0);
+	assert_int_equal(store_session_delete(st, "ussd:at:B"), 0);
+	assert_int_equal(
+	    store_session_resumable(st, c.id, "at *384#", 500, 2000, &key, &s),
+	    STORE_NOTFOUND);
+
+	/* Bad input. */
+	row.state = "{nope";
+	assert_int_equal(
+	    store_session_put(st, "ussd:at:C", &row), STORE_EINVAL);
+	row.state = "{}";
+	assert_int_equal(store_session_put(st, "", &row), STORE_EINVAL);
+	assert_int_equal(
+	    store_session_resumable(st, c.id, NULL, 0, 0, &key, &s),
+	    STORE_EINVAL);
+	store_contact_free(&c);
+	store_contact_free(&other);
 }
 
 static void
@@ -824,6 +923,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_contacts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_sessions_resumable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_subscriptions, setup, teardown),

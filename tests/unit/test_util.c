@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -174,6 +175,25 @@ test_str_id(void **state)
 	assert_true(str_id("99999999999999999999999") == -1);
 }
 
+/* A frozen clock stands still until it is moved; clock_set thaws it. */
+static void
+test_clock_freeze(void **state)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	int64_t at = 1796112000000LL; /* 2026-12-01T08:00Z */
+
+	(void)state;
+	clock_freeze(at);
+	assert_true(now_ms() == at);
+	nanosleep(&ts, NULL);
+	assert_true(now_ms() == at);
+	clock_freeze(at + 20 * 60 * 1000);
+	assert_true(now_ms() == at + 20 * 60 * 1000);
+	clock_set(at);
+	nanosleep(&ts, NULL);
+	assert_true(now_ms() > at && now_ms() < at + 60 * 1000);
+}
+
 int
 main(void)
 {
@@ -186,6 +206,7 @@ main(void)
 	    cmocka_unit_test(test_log_text),
 	    cmocka_unit_test(test_split_commas),
 	    cmocka_unit_test(test_str_id),
+	    cmocka_unit_test(test_clock_freeze),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,8 @@
 // Broadcasts: compose (topic and its audience, text with a live count of
-// characters, encoding and segments, the total cost), send now or at a
-// time, confirm, then watch it go out by state (?id=N keeps that place).
+// characters, encoding and segments, the total cost and the channels'
+// daily budgets), send now or at a time, confirm, then watch it go out by
+// state (?id=N keeps that place). A send past a daily budget is refused
+// with the figures; an admin may send it anyway.
 import { api, uuid } from '../api.js';
 import { loads } from '../loads.js';
 import { composer } from '../compose.js';
@@ -31,13 +33,14 @@ export async function render(main, { me, query, data }) {
   } catch (e) {
     showErrors(errors, [{ id: null, text: errorText(e) }]);
   }
-  main.append(...compose(topics, errors));
+  main.append(...compose(topics, errors, me));
 }
 
-function compose(topics, errors) {
+function compose(topics, errors, me) {
   const topic = select('topic', [['', t('broadcasts.choose_topic')],
     ...topics.map((x) => [x.topic, t('broadcasts.topic_option', { topic: x.topic, n: x.subscribers })])], '');
   const cost = h('p', { class: 'counter', id: 'broadcast-cost' }, t('broadcasts.cost_unknown'));
+  const budget = h('div', { id: 'broadcast-budget', 'aria-live': 'polite' });
   let dry = null;
   let seq = 0;
   let timer = null;
@@ -48,6 +51,7 @@ function compose(topics, errors) {
       if (!topic.value || !text.textarea.value) {
         dry = null;
         cost.textContent = t('broadcasts.cost_unknown');
+        budget.replaceChildren();
         return;
       }
       try {
@@ -56,6 +60,7 @@ function compose(topics, errors) {
         dry = d;
         cost.textContent = costText(d);
         cost.dataset.cost = d.cost === null || d.cost === undefined ? '' : String(d.cost);
+        budget.replaceChildren(...budgetLines(d));
       } catch (e) {
         if (mine === seq) cost.textContent = errorText(e);
       }
@@ -95,12 +100,13 @@ function compose(topics, errors) {
         showErrors(errors, [{ id: null, text: errorText(e) }]);
         return;
       }
-      confirmStep(check, form, errors, { text: text.textarea.value, topic: topic.value, at: atIso }, d);
+      confirmStep(check, form, errors, { text: text.textarea.value, topic: topic.value, at: atIso }, d, me);
     },
   },
   field({ id: 'topic', label: t('broadcasts.topic'), hint: t('broadcasts.topic_hint'), control: topic }),
   text.group,
   cost,
+  budget,
   when,
   h('button', { class: 'button', type: 'submit' }, t('broadcasts.continue')));
   return [form, check];
@@ -115,21 +121,54 @@ export function costText(d) {
   });
 }
 
+// A channel's day as the send would leave it, in words.
+export function budgetText(b) {
+  const money = (x) => fmtMoney(x, b.currency);
+  return t(b.over ? 'broadcasts.budget_over' : 'broadcasts.budget_ok', {
+    channel: b.channel, day: b.day, spent: money(b.spent), queued: money(b.queued), cost: money(b.cost), budget: money(b.budget),
+  });
+}
+
+// The budgets a dry run names: a warning for each one it would pass.
+function budgetLines(d) {
+  return (d.budgets || []).filter((b) => b.budget !== null && b.budget !== undefined && b.spent !== null && b.spent !== undefined)
+    .map((b) => h('p', { class: b.over ? 'warning budget budget--over' : 'hint budget' }, budgetText(b)));
+}
+
 // Check your answers, then send (with an Idempotency-Key, so a second
-// click or a retry after a lost answer never sends twice).
-function confirmStep(check, form, errors, req, d) {
-  const key = uuid();
+// click or a retry after a lost answer never sends twice). Refused by a
+// daily budget, the figures show; an admin may then send it anyway.
+function confirmStep(check, form, errors, req, d, me) {
+  const body = { text: req.text, topic: req.topic, ...(req.at ? { at: req.at } : {}) };
   const send = h('button', { class: 'button', type: 'button' }, t('broadcasts.send'));
-  send.addEventListener('click', async () => {
-    send.disabled = true;
+  const refused = h('div');
+  const post = async (button, json, key) => {
+    button.disabled = true;
     try {
-      const r = await api('POST', 'broadcasts', { json: { text: req.text, topic: req.topic, ...(req.at ? { at: req.at } : {}) }, idem: key });
+      const r = await api('POST', 'broadcasts', { json, idem: key });
       location.assign(`/console/broadcasts?id=${r.id}`);
     } catch (e) {
-      send.disabled = false;
+      button.disabled = false;
+      if (e.status === 409 && e.body && 'budget' in e.body) {
+        showErrors(errors, [{ id: null, text: budgetText(e.body) }]);
+        mount(refused, h('div', { class: 'error-summary budget-refused', role: 'region', 'aria-labelledby': 'budget-title' },
+          h('h2', { id: 'budget-title' }, t('broadcasts.budget_title')),
+          h('p', null, budgetText(e.body)),
+          can(me, 'admin') ? forceButton() : h('p', null, t('broadcasts.force_admin'))));
+        return;
+      }
       showErrors(errors, [{ id: null, text: errorText(e) }]);
     }
-  });
+  };
+  // Past the budget: another body, so another key.
+  const forceButton = () => {
+    const b = h('button', { class: 'button button--warning', type: 'button' }, t('broadcasts.force'));
+    const key = uuid();
+    b.addEventListener('click', () => post(b, { ...body, force: true }, key));
+    return b;
+  };
+  const key = uuid();
+  send.addEventListener('click', () => post(send, body, key));
   mount(check,
     h('h2', { id: 'check-title' }, t('broadcasts.check')),
     summary([
@@ -137,10 +176,11 @@ function confirmStep(check, form, errors, req, d) {
       [t('progress.recipients'), fmtNum(d.recipients)],
       [t('broadcasts.text'), h('p', { class: 'sms' }, req.text)],
       [t('broadcasts.encoding'), `${d.encoding} · ${t('count.segments', { n: d.segments })}`],
-      [t('broadcasts.total_cost'), costText(d)],
+      [t('broadcasts.total_cost'), h('div', null, costText(d), ...budgetLines(d))],
       [t('broadcasts.when'), req.at ? fmtTime(req.at) : t('broadcasts.now')],
     ]),
     h('p', { class: 'warning' }, t('broadcasts.warning', { n: d.recipients })),
+    refused,
     h('div', { class: 'actions' }, send,
       h('button', {
         class: 'button button--secondary', type: 'button',

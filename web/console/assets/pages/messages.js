@@ -1,5 +1,6 @@
 // Messages: search by number, text, channel, state, direction and dates
-// (the search is the page's URL); retry a failed message; send one (staff).
+// (the search is the page's URL); retry a failed message; send one (staff);
+// each outbound message's provider log, opened on demand.
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { composer } from '../compose.js';
@@ -85,7 +86,8 @@ export function list(items, me, errors) {
 
 export function stateCell(m, me, errors) {
   const cell = h('div', null, tag(m.state, t('state.' + m.state)),
-    m.error ? h('div', { class: 'hint' }, t('messages.error', { error: m.error })) : null);
+    m.error ? h('div', { class: 'hint' }, t('messages.error', { error: m.error })) : null,
+    m.direction === 'out' ? providerLog(m) : null);
   if (m.direction === 'out' && m.state === 'failed' && can(me, 'staff')) {
     const b = button(t('messages.retry'), {
       class: 'button button--secondary button--small',
@@ -105,6 +107,41 @@ export function stateCell(m, me, errors) {
     cell.append(b);
   }
   return cell;
+}
+
+// The provider log of an outbound message: each request to the provider
+// and its answer (GET /api/v1/messages/ID/log), read when first opened.
+export function providerLog(m) {
+  const body = h('div', { class: 'provider-log__body', 'aria-live': 'polite' });
+  const box = h('details', { class: 'provider-log' }, h('summary', null, t('messages.provider_log')), body);
+  let loaded = false;
+  box.addEventListener('toggle', async () => {
+    if (!box.open || loaded) return;
+    loaded = true;
+    mount(body, h('p', { class: 'hint' }, t('messages.log_loading')));
+    try {
+      const r = await api('GET', `messages/${m.id}/log`);
+      mount(body, r.items.length
+        ? h('ol', { class: 'provider-log__list', 'aria-label': t('messages.log_caption', { id: m.id }) }, r.items.map(logItem))
+        : h('p', { class: 'hint' }, t('messages.log_none')));
+    } catch (e) {
+      loaded = false;
+      mount(body, h('p', { class: 'error-message' }, errorText(e)));
+    }
+  });
+  return box;
+}
+
+function logItem(x) {
+  return h('li', null,
+    h('dl', { class: 'provider-log__entry' },
+      h('dt', null, t('messages.time')), h('dd', null, fmtTime(x.time)),
+      h('dt', null, t('messages.log_status')), h('dd', null, x.status === null ? t('messages.log_no_answer') : String(x.status)),
+      h('dt', null, t('messages.log_ms')), h('dd', null, t('messages.log_took', { n: x.ms })),
+      h('dt', null, t('messages.log_request')), h('dd', null, h('code', null, x.request || '—')),
+      x.error ? h('dt', null, t('messages.state')) : null,
+      x.error ? h('dd', null, t('messages.error', { error: x.error })) : null,
+      h('dt', null, t('messages.log_answer')), h('dd', null, x.answer ? h('pre', { class: 'provider-log__answer' }, x.answer) : '—')));
 }
 
 // Send one message (staff): number, text with its live count, channel.

@@ -1,10 +1,10 @@
 // Overview: today's and the week's messages, delivery, the queue, each
-// channel's health and the open reports. Refreshes by itself every 30 s
+// channel's health and spend today, and the open reports. Refreshes by itself every 30 s
 // while the page is visible; a change is announced politely.
 import { api } from '../api.js';
 import { barChart } from '../chart.js';
 import { t } from '../i18n.js';
-import { announce, errorText, fmtDay, fmtNum, fmtPercent, fmtTime, h, mount, table, tag } from '../ui.js';
+import { announce, errorText, fmtDay, fmtMoney, fmtNum, fmtPercent, fmtTime, h, mount, table, tag } from '../ui.js';
 
 const EVERY_MS = 30000;
 
@@ -86,6 +86,7 @@ function figures(o) {
         { label: t('overview.type'), cell: (c) => c.type },
         { label: t('overview.state'), cell: (c) => (c.up ? tag('up', t('overview.up')) : tag('down', t('overview.down'))) },
         { label: t('overview.queued'), num: true, cell: (c) => fmtNum(c.queued) },
+        { label: t('overview.spent_today'), cls: 'spend', cell: (c) => spend(c, o.currency) },
         { label: t('overview.signal'), cell: (c) => (c.signal === null || c.signal === undefined ? '—' : `${fmtNum(c.signal)}%`) },
         { label: t('overview.airtime'), cell: (c) => (c.balance === null || c.balance === undefined ? '—' : `${c.balance}${c.balance_at ? ` (${fmtTime(c.balance_at)})` : ''}`) },
         { label: t('overview.last_error'), cls: 'text', cell: (c) => c.last_error || '—' },
@@ -100,7 +101,7 @@ function figures(o) {
       card(t('overview.median'), rep.median_resolution_hours === null || rep.median_resolution_hours === undefined
         ? t('overview.unknown') : t('overview.hours', { n: Math.round(rep.median_resolution_hours * 10) / 10 })),
       card(t('overview.satisfaction'), rep.satisfaction === null || rep.satisfaction === undefined
-        ? t('overview.not_measured') : fmtPercent(rep.satisfaction))),
+        ? t('overview.not_measured') : fmtPercent(rep.satisfaction), answers(rep.feedback))),
     table({
       caption: t('overview.by_category'),
       empty: t('overview.no_open'),
@@ -114,7 +115,24 @@ function figures(o) {
   ];
 }
 
-function card(label, value) {
+// A channel's spend today, against its daily budget when it has one.
+function spend(c, currency) {
+  if (c.spent_today === null || c.spent_today === undefined) return '—';
+  const spent = fmtMoney(c.spent_today, currency);
+  if (c.daily_budget === null || c.daily_budget === undefined) return spent;
+  const text = t('overview.spend_of', { spent, budget: fmtMoney(c.daily_budget, currency) });
+  return c.spent_today > c.daily_budget ? tag('down', text) : text;
+}
+
+function card(label, value, note) {
   const words = !/^[\d.,\s%]+$/.test(value);
-  return h('div', { class: 'card' }, h('dt', null, label), h('dd', { class: words ? 'card__words' : null }, value));
+  return h('div', { class: 'card' }, h('dt', null, label), h('dd', { class: words ? 'card__words' : null }, value),
+    note ? h('dd', { class: 'card__note' }, note) : null);
+}
+
+// The reporters' answers to "was it fixed?" behind the satisfaction.
+function answers(fb) {
+  const yes = (fb && fb.yes) || 0;
+  const no = (fb && fb.no) || 0;
+  return yes + no > 0 ? t('overview.answers', { n: yes + no, yes, no }) : null;
 }

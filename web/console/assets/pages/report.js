@@ -33,6 +33,7 @@ export async function render(main, { me, id, data }) {
       [t('reports.updated'), fmtTime(r.updated)],
       [t('report.flow'), r.flow || '—'],
       r.contact_id ? [t('report.reporter'), h('a', { href: `/console/contacts/${r.contact_id}` }, t('report.contact'))] : null,
+      feedback(r.feedback),
     ]),
     table({
       caption: t('report.history'),
@@ -51,6 +52,17 @@ export async function render(main, { me, id, data }) {
     mount(notice, banner(t('reports.done'), saved, 'success'));
     announce(saved);
   }
+}
+
+// The reporter's answer to "was it fixed?", once they were asked.
+function feedback(fb) {
+  if (!fb || !fb.asked) return null;
+  if (fb.answer === 'yes' || fb.answer === 'no') {
+    const when = { time: fmtTime(fb.answered) };
+    return [t('report.feedback'), fb.answer === 'yes'
+      ? tag('ok', t('report.feedback_yes', when)) : tag('failed', t('report.feedback_no', when))];
+  }
+  return [t('report.feedback'), t('report.feedback_waiting', { time: fmtTime(fb.asked) })];
 }
 
 function change(r, errors) {
