@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "council/import.h"
+#include "flows/flow.h"
 #include "gateway/outq.h"
 #include "gateway/store.h"
 #include "lib/log.h"
@@ -40,6 +41,73 @@ cli_progress(void *arg, uint64_t done, uint64_t total)
 	if (done >= total)
 		fputc('\n', stderr);
 	fflush(stderr);
+}
+
+/* The data tables of the store, as store_peek_tables gives them. */
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int
+add_name(void *arg, const char *name)
+{
+	struct names *l = arg;
+
+	if (l->n >= 4096)
+		return 1; /* more tables than any council imports */
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = xstrdup(name != NULL ? name : "");
+	return 0;
+}
+
+size_t
+cli_check_tables(const struct config *cfg, const struct flowset *set, FILE *fp)
+{
+	struct names have = {NULL, 0};
+	char *err = NULL;
+	size_t i, j, k, n = 0;
+	int rc;
+
+	rc = store_peek_tables(cfg->database, add_name, &have, &err);
+	if (rc == STORE_ERR) {
+		/* Not the flows' fault: say so, and warn about nothing. */
+		fprintf(fp, "%s: note: tables not checked: %s\n", cfg->database,
+		    err != NULL ? err : "cannot read the database");
+		free(err);
+		return 0;
+	}
+	for (i = 0; i < set->nflows; i++) {
+		const struct flow *fl = set->flows[i];
+
+		for (j = 0; j < fl->nsteps; j++) {
+			const struct flow_step *st = &fl->steps[j];
+			const char *t;
+
+			if (st->kind != STEP_LOOKUP)
+				continue;
+			t = st->u.lookup.table;
+			for (k = 0; k < have.n && strcmp(have.v[k], t) != 0;
+			     k++)
+				;
+			if (k < have.n)
+				continue;
+			fprintf(fp,
+			    "%s:%u:%u: warning: lookup table '%s' is not in "
+			    "the "
+			    "store yet (%s); import it: baraza import %s "
+			    "FILE.csv --key COLUMN\n",
+			    st->pos.file, st->pos.line, st->pos.col, t,
+			    rc == STORE_NOTFOUND ? "no database yet"
+						 : cfg->database,
+			    t);
+			n++;
+		}
+	}
+	for (k = 0; k < have.n; k++)
+		free(have.v[k]);
+	free(have.v);
+	return n;
 }
 
 struct store *

@@ -43,6 +43,14 @@ size_t
 cli_test_notes(const struct config *cfg, const struct flowset *set, FILE *fp);
 
 /*
+ * For `check`: a warning on fp for each `lookup` of set whose table the
+ * store does not hold yet (or when there is no database yet), with the
+ * `baraza import` command that fixes it. Returns the number of warnings.
+ */
+size_t cli_check_tables(
+    const struct config *cfg, const struct flowset *set, FILE *fp);
+
+/*
  * Opens cfg's database for a command (store_open with cfg's durability).
  * Returns the store, which the caller closes with store_close(), or NULL
  * after printing why not on stderr ("baraza: MESSAGE").

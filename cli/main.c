@@ -145,6 +145,9 @@ cmd_check(int argc, const char *path)
 	flow_findings_print(&f, stderr);
 	nerr += f.nerrors;
 	nwarn += f.nwarnings;
+	/* Lookups in tables not imported yet: warnings. */
+	if (rc == 0 && set != NULL)
+		nwarn += cli_check_tables(cfg, set, stderr);
 	/* Flows no test starts: notes, which change neither count. */
 	if (rc == 0 && set != NULL)
 		(void)cli_test_notes(cfg, set, stderr);

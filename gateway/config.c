@@ -249,6 +249,7 @@ static const struct config_key config_keys[] = {
     CH("balance_interval", T_DURATION, "6h", MIN, 30 * DAY_MS, CT_GM, 0,
 	balance_interval_ms),
     CH("balance_alert", T_INT, "0", 0, INT_MAX, CT_GM, 0, balance_alert),
+    CH("delivery_reports", T_BOOL, "yes", 0, 0, CT_GM, 0, delivery_reports),
 
     /* [campaign NAME]: send and text are parsed by apply_campaign(). */
     CP("table", 1, 64, table, check_table_name),

@@ -251,9 +251,54 @@ on_inbound(
 	}
 }
 
+/*
+ * A delivery report read from the phone: the newest message sent with its
+ * reference becomes delivered or failed, as a provider's report would make
+ * it; the report leaves the phone once that is committed. One that names
+ * no message we know is only logged.
+ */
+static void
+on_report(struct modem_supervisor *sup, const struct modem_report *r, void *arg)
+{
+	struct modem *m = arg;
+	struct ingress_report rep;
+	struct pending_ack *p;
+	const char *why = NULL;
+	char own[24];
+	int64_t id;
+	int rc;
+
+	rc = store_queue_newest(m->gw->store, m->cc->name, r->reference, &id);
+	if (rc == STORE_NOTFOUND) {
+		log_info("modem",
+		    "delivery report for no message we sent channel=%s "
+		    "reference=%s",
+		    m->cc->name, r->reference);
+		modem_ack(sup, r->id);
+		return;
+	}
+	if (rc != 0)
+		return; /* the store is unavailable: the worker offers it again */
+	snprintf(own, sizeof(own), "%lld", (long long)id);
+	memset(&rep, 0, sizeof(rep));
+	rep.channel = m->cc->name;
+	rep.id = own;
+	rep.by_own_id = 1;
+	rep.state = r->delivered ? MSG_DELIVERED : MSG_FAILED;
+	rep.error = r->error;
+	p = xmalloc(sizeof(*p));
+	p->m = m;
+	p->id = r->id;
+	m->refs++;
+	if (ingress_status(m->gw, &rep, on_committed, p, &why) != 0) {
+		m->refs--;
+		free(p);
+	}
+}
+
 static void
 on_sent(struct modem_supervisor *sup, int64_t msg_id, enum modem_outcome oc,
-    const char *error, void *arg)
+    const char *error, const char *reference, void *arg)
 {
 	struct modem *m = arg;
 	/* The supervisor keeps only the id: the dispatcher reads the rest. */
@@ -270,7 +315,7 @@ on_sent(struct modem_supervisor *sup, int64_t msg_id, enum modem_outcome oc,
 		state_write(m);
 	}
 	if (m->chan != NULL)
-		dispatch_done(m->chan, &msg, so, NULL, error);
+		dispatch_done(m->chan, &msg, so, reference, error);
 }
 
 static void
@@ -346,8 +391,8 @@ modem_chan_send(struct channel *ch, const struct channel_msg *msg)
 {
 	struct modem *m = ch->arg;
 
-	if (m->sup == NULL ||
-	    modem_send(m->sup, msg->id, msg->to, msg->text, 0) != 0)
+	if (m->sup == NULL || modem_send(m->sup, msg->id, msg->to, msg->text,
+				  m->cc->delivery_reports) != 0)
 		dispatch_done(ch, msg, SEND_TEMPFAIL, NULL, "channel down");
 }
 
@@ -385,6 +430,7 @@ modems_start(struct gateway *gw)
 		cb.on_balance = on_balance;
 		cb.on_restart = on_restart;
 		cb.on_error = on_error;
+		cb.on_report = on_report;
 		cb.arg = m;
 		m->sup =
 		    modem_supervisor_start(gw->loop, cc, gw->exe_path, &cb);

@@ -745,6 +745,46 @@ create_private(const char *path)
 }
 
 int
+store_peek_tables(const char *path, int (*cb)(void *, const char *name),
+    void *arg, char **errmsg)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (errmsg != NULL)
+		*errmsg = NULL;
+	if (path == NULL || strcmp(path, ":memory:") == 0 ||
+	    access(path, F_OK) != 0)
+		return STORE_NOTFOUND;
+	/* Read-only, no migration: check must not change a live database. */
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 2000);
+		rc = sqlite3_prepare_v2(db,
+		    "SELECT name FROM data_tables ORDER BY name", -1, &s, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		set_err(errmsg, "cannot read %s: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_finalize(s);
+		sqlite3_close(db);
+		return STORE_ERR;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(s, 0)) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_err(errmsg, "cannot read %s: %s", path, sqlite3_errmsg(db));
+		rc = STORE_ERR;
+	} else
+		rc = 0;
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rc;
+}
+
+int
 store_open(
     const char *path, int durability_full, struct store **out, char **errmsg)
 {

@@ -73,6 +73,16 @@ void store_close(struct store *);
 int store_schema_version(void);
 
 /*
+ * Calls cb with the name of each data table of the database at path,
+ * opened read-only and not migrated (for `check`, which must not change a
+ * live database); cb returning non-zero stops the walk. Returns 0,
+ * STORE_NOTFOUND when there is no database file yet, or STORE_ERR with a
+ * message in *errmsg (free it).
+ */
+int store_peek_tables(const char *path, int (*cb)(void *, const char *name),
+    void *arg, char **errmsg);
+
+/*
  * Sets the WAL auto-checkpoint threshold in pages (0: off, when another
  * thread checkpoints; SQLite's default is 1000).
  */
@@ -478,6 +488,14 @@ store_queue_fail(struct store *, int64_t id, const char *error, int64_t now);
 int
 store_queue_report(struct store *, const char *channel, const char *provider_id,
     int64_t own_id, enum msg_state state, const char *error, int64_t now);
+
+/*
+ * The newest outbound message of channel whose provider_id is provider_id
+ * (a GSM modem's references repeat after 256 messages: the newest is the
+ * one a report is about). 0 with *id, STORE_NOTFOUND or STORE_ERR.
+ */
+int store_queue_newest(
+    struct store *, const char *channel, const char *provider_id, int64_t *id);
 
 /*
  * At start-up: messages left "sending" by a crash are queued again, due

@@ -27,6 +27,7 @@ enum {
 	M_RECOVER,
 	M_NEXT_DUE,
 	M_MOVE,
+	M_NEWEST_PID,
 	M_COUNT
 };
 
@@ -80,6 +81,10 @@ static const char *const msg_sql[M_COUNT] = {
     [M_MOVE] = "UPDATE messages SET channel = ?2, updated = ?3"
 	       " WHERE state = 'queued' AND channel = ?1"
 	       " AND next_attempt <= ?3",
+    /* The index messages_outbound keeps equal ids in rowid order. */
+    [M_NEWEST_PID] = "SELECT id FROM messages WHERE channel = ?1"
+		     " AND provider_id = ?2 AND direction = 'out'"
+		     " ORDER BY id DESC LIMIT 1",
 };
 
 _Static_assert(M_COUNT <= STORE_PART_MAX, "too many statements");
@@ -448,6 +453,27 @@ store_queue_report(struct store *st, const char *channel,
 	if ((n = changes(st, i)) < 0)
 		return STORE_ERR;
 	return n > 0 ? 0 : STORE_NOTFOUND;
+}
+
+int
+store_queue_newest(
+    struct store *st, const char *channel, const char *provider_id, int64_t *id)
+{
+	sqlite3_stmt *s = stmt(st, M_NEWEST_PID);
+	int rc;
+
+	*id = 0;
+	store_bind_text(s, 1, channel);
+	store_bind_text(s, 2, provider_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	store_sql_done(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	return store_sql_fail(st, &msgs, M_NEWEST_PID, rc);
 }
 
 int

@@ -80,6 +80,7 @@ struct channel_config {
 	char *balance_ussd;           /* airtime check code, or NULL */
 	int64_t balance_interval_ms;  /* 6h */
 	int balance_alert;            /* warn below this balance; 0 = never */
+	int delivery_reports;         /* ask the network for them; yes */
 };
 
 #endif

@@ -24,6 +24,7 @@ static const char *const type_names[] = {
     [MODEM_MSG_SEND] = "send",
     [MODEM_MSG_ACK] = "ack",
     [MODEM_MSG_STOP] = "stop",
+    [MODEM_MSG_REPORT] = "report",
 };
 
 static const char *const outcome_names[] = {
@@ -240,6 +241,21 @@ parse_members(json_t *o, struct modem_msg *m, char *err, size_t errlen)
 		break;
 	case MODEM_MSG_STOP:
 		break;
+	case MODEM_MSG_REPORT:
+		INT("id", 1, 1, INT64_MAX, m->id);
+		STR("reference", 1, MODEM_PROTO_MAX_STRING, reference);
+		if (m->reference[0] == '\0')
+			return seterr(err, errlen, "empty member reference");
+		if (get_str(o, "outcome", 1, 16, &s, err, errlen) < 0)
+			return -1;
+		if (strcmp(s, "OK") == 0)
+			m->outcome = MODEM_OK;
+		else if (strcmp(s, "PERMFAIL") == 0)
+			m->outcome = MODEM_PERMFAIL;
+		else
+			return seterr(err, errlen, "unknown report outcome");
+		STR("error", 0, MODEM_PROTO_MAX_STRING, error);
+		break;
 	}
 	return 0;
 }
@@ -455,6 +471,13 @@ build(const struct modem_msg *m)
 		break;
 	case MODEM_MSG_STOP:
 		break;
+	case MODEM_MSG_REPORT:
+		json_object_set_new(o, "id", json_integer(m->id));
+		put_str(o, "reference", m->reference);
+		json_object_set_new(
+		    o, "outcome", json_string(modem_outcome_name(m->outcome)));
+		put_str(o, "error", m->error);
+		break;
 	}
 	if (bad) {
 		json_decref(o);
@@ -512,4 +535,14 @@ modem_proto_encode(const struct modem_msg *m, struct buf *out)
 	}
 	free(s);
 	return 0;
+}
+
+enum modem_outcome
+modem_report_outcome(int tp_status)
+{
+	if (tp_status >= 0 && tp_status < 0x20)
+		return MODEM_OK;
+	if (tp_status >= 0x20 && tp_status < 0x40)
+		return MODEM_TEMPFAIL;
+	return MODEM_PERMFAIL;
 }

@@ -17,11 +17,15 @@
  *   sent      {id, outcome, error, reference}
  *   balance   {text} or {error}                   the USSD answer
  *   error     {error, code}                       a modem error
+ *   report    {id, reference, outcome, error}     a delivery report read
+ *             from the phone: outcome OK (delivered) or PERMFAIL (failed);
+ *             acked like inbound, then deleted from the phone
  * Gateway to worker:
  *   config    {device, connection, model, pin, poll_interval_ms,
  *              multipart_timeout_ms, balance_ussd}  first frame, once
  *   send      {id, to, text, report}
- *   ack       {id}                                inbound id committed
+ *   ack       {id}                                inbound or report id
+ *                                                 committed
  *   balance   {}                                  dial the balance code
  *   stop      {}
  *
@@ -54,6 +58,7 @@ enum modem_msg_type {
 	MODEM_MSG_SEND,
 	MODEM_MSG_ACK,
 	MODEM_MSG_STOP,
+	MODEM_MSG_REPORT,
 };
 
 /* The three outcomes of a delivery attempt. */
@@ -71,7 +76,8 @@ enum modem_outcome {
  */
 struct modem_msg {
 	enum modem_msg_type type; /* the "type" member */
-	int64_t id; /* inbound, ack: worker-local id; send(ing), sent: ours */
+	int64_t id; /* inbound, report, ack: worker-local id; send(ing), sent:
+		       ours */
 	const char *model;   /* hello, config: phone model */
 	const char *imei;    /* hello */
 	const char *smsc;    /* hello: SMS centre number, may be NULL */
@@ -86,15 +92,16 @@ struct modem_msg {
 	int parts;           /* inbound: parts received; sending: total */
 	int total;           /* inbound: parts announced (>= parts) */
 	int part;            /* sending: 1-based part now sent */
-	enum modem_outcome outcome; /* sent */
-	const char *error;          /* sent, balance, error: description */
-	const char *reference;      /* sent: the modem's message reference(s) */
-	int code;                   /* error: libGammu error code, or 0 */
-	int report;                 /* send: 1 to ask for a delivery report */
-	const char *device;         /* config */
-	const char *connection;     /* config */
-	const char *pin;            /* config, may be NULL */
-	int64_t poll_interval_ms;   /* config, >= 100 */
+	enum modem_outcome outcome; /* sent, report */
+	const char *error;      /* sent, balance, error, report: description */
+	const char *reference;  /* sent: the modem's message reference(s);
+				  report: the one the report is about */
+	int code;               /* error: libGammu error code, or 0 */
+	int report;             /* send: 1 to ask for a delivery report */
+	const char *device;     /* config */
+	const char *connection; /* config */
+	const char *pin;        /* config, may be NULL */
+	int64_t poll_interval_ms;     /* config, >= 100 */
 	int64_t multipart_timeout_ms; /* config, >= 0 */
 	const char *balance_ussd;     /* config, may be NULL */
 };
@@ -145,6 +152,14 @@ int modem_proto_parse(const char *body, size_t len, modem_proto_msg_cb cb,
  * MODEM_PROTO_MAX_FRAME or out's maximum (out is then unchanged).
  */
 int modem_proto_encode(const struct modem_msg *m, struct buf *out);
+
+/*
+ * What a status report's TP-Status (3GPP TS 23.040 9.2.3.15) says:
+ * MODEM_OK (the message was delivered, 0x00-0x1f), MODEM_TEMPFAIL (the
+ * SMSC is still trying, 0x20-0x3f: not final, nothing to pass on) or
+ * MODEM_PERMFAIL (it gave up, 0x40 and above).
+ */
+enum modem_outcome modem_report_outcome(int tp_status);
 
 /* "hello", "send", ... (static strings), or NULL for a bad type. */
 const char *modem_proto_type_name(enum modem_msg_type);

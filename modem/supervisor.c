@@ -199,8 +199,8 @@ fail_queue(struct modem_supervisor *sup, const char *why)
 	while ((it = STAILQ_FIRST(&list)) != NULL) {
 		STAILQ_REMOVE_HEAD(&list, entry);
 		if (!sup->stopping)
-			sup->cb.on_sent(
-			    sup, it->id, MODEM_TEMPFAIL, why, sup->cb.arg);
+			sup->cb.on_sent(sup, it->id, MODEM_TEMPFAIL, why, NULL,
+			    sup->cb.arg);
 		item_free(it);
 	}
 }
@@ -232,7 +232,7 @@ worker_gone(struct modem_supervisor *sup)
 				? "modem worker died while sending: the "
 				  "message may have gone out"
 				: "modem worker died before sending",
-			    sup->cb.arg);
+			    NULL, sup->cb.arg);
 		item_free(it);
 	}
 	fail_queue(sup, "modem worker died: not attempted");
@@ -519,6 +519,28 @@ on_inbound_frame(struct modem_supervisor *sup, const struct modem_msg *m)
 	return 0;
 }
 
+/* A delivery report: the gateway records it, then acks. */
+static int
+on_report_frame(struct modem_supervisor *sup, const struct modem_msg *m)
+{
+	struct modem_report r;
+
+	if (m->id > UINT32_MAX) {
+		kill_worker(sup, "report id out of range");
+		return 1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.id = (uint64_t)sup->gen << 32 | (uint64_t)m->id;
+	r.reference = m->reference;
+	r.delivered = m->outcome == MODEM_OK;
+	r.error = m->error;
+	if (sup->cb.on_report != NULL)
+		sup->cb.on_report(sup, &r, sup->cb.arg);
+	else
+		modem_ack(sup, r.id);
+	return 0;
+}
+
 /* The outcome of the message in flight; the next one may go. */
 static void
 on_sent_frame(struct modem_supervisor *sup, const struct modem_msg *m)
@@ -534,7 +556,8 @@ on_sent_frame(struct modem_supervisor *sup, const struct modem_msg *m)
 	}
 	it = sup->inflight;
 	sup->inflight = NULL;
-	sup->cb.on_sent(sup, it->id, m->outcome, m->error, sup->cb.arg);
+	sup->cb.on_sent(sup, it->id, m->outcome, m->error,
+	    m->outcome == MODEM_OK ? m->reference : NULL, sup->cb.arg);
 	item_free(it);
 	dispatch(sup);
 }
@@ -583,6 +606,10 @@ on_frame(const struct modem_msg *m, void *arg)
 		break;
 	case MODEM_MSG_INBOUND:
 		if (on_inbound_frame(sup, m) != 0)
+			return 1;
+		break;
+	case MODEM_MSG_REPORT:
+		if (on_report_frame(sup, m) != 0)
 			return 1;
 		break;
 	case MODEM_MSG_SENDING:

@@ -65,8 +65,26 @@ struct modem_inbound {
 
 typedef void (*modem_inbound_cb)(
     struct modem_supervisor *, const struct modem_inbound *, void *arg);
+
+/*
+ * A delivery report read from the phone, valid only during the on_report
+ * call: like a message, it leaves the phone after modem_ack(id).
+ */
+struct modem_report {
+	uint64_t id;           /* pass to modem_ack() once committed */
+	const char *reference; /* the message reference it is about */
+	int delivered;         /* 1: delivered, 0: failed */
+	const char *error;     /* why it failed, or NULL */
+};
+
+typedef void (*modem_report_cb)(
+    struct modem_supervisor *, const struct modem_report *, void *arg);
+/*
+ * The outcome of a send; reference is the network's message reference of
+ * its last part (what a delivery report names), or NULL.
+ */
 typedef void (*modem_sent_cb)(struct modem_supervisor *, int64_t msg_id,
-    enum modem_outcome, const char *error, void *arg);
+    enum modem_outcome, const char *error, const char *reference, void *arg);
 typedef void (*modem_state_cb)(
     struct modem_supervisor *, int up, int signal, void *arg);
 typedef void (*modem_balance_cb)(
@@ -83,6 +101,7 @@ struct modem_callbacks {
 	modem_balance_cb on_balance; /* USSD balance answers, or NULL */
 	modem_restart_cb on_restart; /* a worker died, restart due, or NULL */
 	modem_error_cb on_error;     /* modem errors, failed balance checks */
+	modem_report_cb on_report;   /* delivery reports; NULL acks them */
 	void *arg;                   /* passed to every callback */
 };
 

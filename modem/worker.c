@@ -97,6 +97,9 @@ struct inmsg {
 	int64_t id;         /* worker-local id once handed over, else 0 */
 	int64_t handed_at;  /* mono_ms of the last handover */
 	int acked;          /* 1: ack came, deleting failed, retry */
+	int report;         /* 1: a delivery report, not a message */
+	int msg_ref;        /* report: the reference of the message sent */
+	int tp_status;      /* report: its TP-Status */
 };
 
 /* A send request. */
@@ -682,6 +685,45 @@ w_free_inmsg(struct inmsg *im)
 	free(im);
 }
 
+/*
+ * Files a status report read from the phone: a final one (delivered or
+ * failed) is handed over like a message and deleted once the gateway has
+ * committed it; one saying the SMSC is still trying is deleted at once.
+ */
+static void
+w_take_report(struct worker *w, GSM_SMSMessage *sms, const struct loc *loc)
+{
+	struct inmsg *im;
+
+	if (modem_report_outcome(sms->DeliveryStatus) == MODEM_TEMPFAIL) {
+		log_debug("modem", "status report pending name=%s ref=%d",
+		    w->name, sms->MessageReference);
+		if (GSM_DeleteSMS(w->sm, sms) != ERR_NONE)
+			log_warn("modem", "cannot delete status report name=%s",
+			    w->name);
+		return;
+	}
+	if (w->nin >= W_MAX_PENDING) {
+		log_warn("modem", "too many messages held name=%s", w->name);
+		return;
+	}
+	im = xcalloc(1, sizeof(*im));
+	im->from = w_utf8(sms->Number);
+	im->ref = -1;
+	im->total = 1;
+	im->nparts = 1;
+	im->parts = xcalloc(1, sizeof(*im->parts));
+	im->parts[0].present = 1;
+	im->parts[0].loc = *loc;
+	im->parts[0].text = xstrdup("");
+	im->first_seen = mono_ms();
+	im->report = 1;
+	im->msg_ref = sms->MessageReference;
+	im->tp_status = sms->DeliveryStatus;
+	TAILQ_INSERT_TAIL(&w->in, im, entry);
+	w->nin++;
+}
+
 /* Files one SMS read from the phone into its message. */
 static void
 w_take(struct worker *w, GSM_SMSMessage *sms)
@@ -700,12 +742,7 @@ w_take(struct worker *w, GSM_SMSMessage *sms)
 	loc.location = sms->Location;
 	loc.memory = sms->Memory;
 	if (sms->PDU == SMS_Status_Report) {
-		/* Delivery reports are not passed on yet: drop them. */
-		log_debug("modem", "status report dropped name=%s ref=%d",
-		    w->name, sms->MessageReference);
-		if (GSM_DeleteSMS(w->sm, sms) != ERR_NONE)
-			log_warn("modem", "cannot delete status report name=%s",
-			    w->name);
+		w_take_report(w, sms, &loc);
 		return;
 	}
 	if (sms->PDU != SMS_Deliver)
@@ -790,6 +827,30 @@ w_key(const struct inmsg *im, const char *text, char *out, size_t outlen)
 	snprintf(out, outlen, "%016llx", (unsigned long long)h);
 }
 
+/* Hands a delivery report over to the gateway. */
+static void
+w_handover_report(struct worker *w, struct inmsg *im)
+{
+	struct modem_msg m;
+	char ref[16], error[48];
+
+	if (im->id == 0)
+		im->id = ++w->next_in_id;
+	im->handed_at = mono_ms();
+	snprintf(ref, sizeof(ref), "%d", im->msg_ref);
+	memset(&m, 0, sizeof(m));
+	m.type = MODEM_MSG_REPORT;
+	m.id = im->id;
+	m.reference = ref;
+	m.outcome = modem_report_outcome(im->tp_status);
+	if (m.outcome != MODEM_OK) {
+		snprintf(error, sizeof(error), "status report 0x%02x",
+		    (unsigned)im->tp_status & 0xffu);
+		m.error = error;
+	}
+	w_send_frame(w, &m);
+}
+
 /* Hands a message over to the gateway. */
 static void
 w_handover(struct worker *w, struct inmsg *im)
@@ -798,6 +859,11 @@ w_handover(struct worker *w, struct inmsg *im)
 	struct buf text, frame;
 	char key[32];
 	int i;
+
+	if (im->report) {
+		w_handover_report(w, im);
+		return;
+	}
 
 	buf_init(&text, MODEM_PROTO_MAX_TEXT);
 	for (i = 0; i < im->total; i++) {
@@ -1137,9 +1203,8 @@ w_dummy_outbox(struct worker *w, const GSM_SMSMessage *p)
 static void
 w_send(struct worker *w, struct outmsg *o)
 {
-	char refs[MODEM_PROTO_MAX_STRING];
+	char refs[16];
 	unsigned char *unum;
-	size_t rlen = 0;
 	int i, ref;
 
 	if (w->sm == NULL) {
@@ -1158,17 +1223,16 @@ w_send(struct worker *w, struct outmsg *o)
 			free(unum);
 			return;
 		}
-		if (sizeof(refs) - rlen > 12)
-			rlen +=
-			    (size_t)snprintf(refs + rlen, sizeof(refs) - rlen,
-				"%s%d", i > 0 ? "," : "", w->send_ref);
 		if (w->dummy)
 			w_dummy_outbox(w, &w->ms->SMS[i]);
 	}
 	free(unum);
+	/* A delivery report names the last part's reference. */
+	if (w->send_ref >= 0)
+		snprintf(refs, sizeof(refs), "%d", w->send_ref);
 	log_debug("modem", "sent name=%s id=%lld parts=%d", w->name,
 	    (long long)o->id, w->ms->Number);
-	w_sent(w, o->id, MODEM_OK, NULL, refs);
+	w_sent(w, o->id, MODEM_OK, NULL, refs[0] != '\0' ? refs : NULL);
 }
 
 /* Dials the balance code and reports the answer. */

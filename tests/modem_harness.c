@@ -23,6 +23,9 @@
  *   modem_harness inject DEVICE FROM TEXT [REF TOTAL SEQ]
  *       drops one incoming SMS (one part when REF is given) in the dummy
  *       phone's inbox, atomically (a temporary file, then rename).
+ *   modem_harness inject-report DEVICE FROM REF
+ *       drops a status report for message reference REF (delivered: the
+ *       smsbackup format keeps no TP-Status) in the inbox, atomically.
  *   modem_harness inject-many DEVICE COUNT
  *       drops COUNT single messages "load N" from +2547100NNNNN.
  *   modem_harness dump DEVICE FOLDER
@@ -107,11 +110,12 @@ on_inbound(
 
 static void
 on_sent(struct modem_supervisor *sup, int64_t id, enum modem_outcome o,
-    const char *error, void *arg)
+    const char *error, const char *reference, void *arg)
 {
 	struct harness *h = arg;
 
 	(void)sup;
+	(void)reference;
 	printf("sent id=%lld outcome=%s error=", (long long)id,
 	    modem_outcome_name(o));
 	print_json_str(error);
@@ -328,8 +332,8 @@ bad:
 
 /* Writes one SMS as DEVICE/sms/1/N through a temporary file. */
 static int
-inject_one(const char *dev, const char *from, const char *text, int ref,
-    int total, int seq)
+inject_sms(const char *dev, const char *from, const char *text, int ref,
+    int total, int seq, int report_ref)
 {
 	static GSM_SMSMessage sms;
 	GSM_SMS_Backup *backup;
@@ -343,6 +347,11 @@ inject_one(const char *dev, const char *from, const char *text, int ref,
 	memset(&sms, 0, sizeof(sms));
 	GSM_SetDefaultReceivedSMSData(&sms);
 	sms.PDU = SMS_Deliver;
+	if (report_ref >= 0) {
+		sms.PDU = SMS_Status_Report;
+		sms.MessageReference = report_ref;
+		sms.DeliveryStatus = 0;
+	}
 	sms.Folder = 1;
 	sms.InboxFolder = TRUE;
 	sms.State = SMS_UnRead;
@@ -405,6 +414,13 @@ inject_one(const char *dev, const char *from, const char *text, int ref,
 		return -1;
 	}
 	return n;
+}
+
+static int
+inject_one(const char *dev, const char *from, const char *text, int ref,
+    int total, int seq)
+{
+	return inject_sms(dev, from, text, ref, total, seq, -1);
 }
 
 /* Makes the dummy phone's folders, as the driver would. */
@@ -485,6 +501,11 @@ main(int argc, char **argv)
 			return inject_one(argv[2], argv[3], argv[4], 0, 1, 1) <
 			       0;
 		}
+	}
+	if (argc == 5 && strcmp(argv[1], "inject-report") == 0) {
+		make_dirs(argv[2]);
+		return inject_sms(argv[2], argv[3], "Delivered", 0, 1, 1,
+			   atoi(argv[4])) < 0;
 	}
 	if (argc == 4 && strcmp(argv[1], "inject-many") == 0) {
 		make_dirs(argv[2]);

@@ -7,7 +7,7 @@
 # first balance answer soon after the modem comes up, and the restart.
 . "$SRCDIR/tests/integration/lib.sh"
 : "${MODEM_HARNESS:?MODEM_HARNESS must name tests/modem_harness}"
-plan 30
+plan 35
 
 P="$T/phone"
 mkdir -p "$P"
@@ -45,6 +45,16 @@ check "the reply goes out through the modem" wait_for 20 sh -c "'$MODEM_HARNESS'
 is "the message is stored once" "$(sql "select count(*) from messages where direction='in' and text='PING one'")" "1"
 check "and deleted from the phone after its commit" wait_for 10 sh -c "[ -z \"\$(ls '$P/sms/1')\" ]"
 check "the reply is marked sent" wait_for 10 sh -c "[ \"\$(sqlite3 '$T/baraza.db' \"select state from messages where direction='out' and text='PONG one'\")\" = sent ]"
+# The network's delivery report, read from the phone like a message: the
+# reply becomes delivered and the report leaves the phone after the commit.
+ref=$(sql "select provider_id from messages where direction='out' and text='PONG one'")
+like "the reply keeps the modem's message reference" "$ref" '^[0-9]+$'
+"$MODEM_HARNESS" inject-report "$P" +254700000001 "$ref"
+check "a delivery report from the modem marks it delivered" wait_for 20 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select state from messages where direction='out' and text='PONG one'\")\" = delivered ]"
+check "and the report is deleted from the phone" wait_for 10 sh -c "[ -z \"\$(ls '$P/sms/1')\" ]"
+"$MODEM_HARNESS" inject-report "$P" +254700000001 250
+check "a report for no message we sent is logged" wait_for 20 grep -q 'delivery report for no message we sent channel=modem1 reference=250' "$T/serve.log"
+check "and deleted from the phone too" wait_for 10 sh -c "[ -z \"\$(ls '$P/sms/1')\" ]"
 
 # The first balance check comes about 10 s after the modem came up, not a
 # balance_interval later; the dummy phone answers "Reply for CODE".

@@ -127,6 +127,18 @@ test_roundtrip_all(void **state)
 	assert_string_equal(s->error, "status 1");
 
 	memset(&m, 0, sizeof(m));
+	m.type = MODEM_MSG_REPORT;
+	m.id = 3;
+	m.reference = "17";
+	m.outcome = MODEM_PERMFAIL;
+	m.error = "status report 0x41";
+	roundtrip(&m, s);
+	assert_int_equal(s->last.type, MODEM_MSG_REPORT);
+	assert_int_equal(s->last.id, 3);
+	assert_int_equal(s->last.outcome, MODEM_PERMFAIL);
+	assert_string_equal(s->error, "status report 0x41");
+
+	memset(&m, 0, sizeof(m));
 	m.type = MODEM_MSG_HEARTBEAT;
 	m.up = 1;
 	m.signal = 100;
@@ -302,11 +314,36 @@ test_bad_frames(void **state)
 	BAD("{\"type\":\"inbound\",\"id\":1,\"key\":\"k\",\"from\":\"x\","
 	    "\"text\":\"t\",\"parts\":3,\"total\":2}");
 	BAD("{\"type\":\"stop\",\"type\":\"stop\"}");
+	/* A report is final: delivered (OK) or failed (PERMFAIL). */
+	BAD("{\"type\":\"report\",\"id\":1,\"reference\":\"5\","
+	    "\"outcome\":\"TEMPFAIL\"}");
+	BAD("{\"type\":\"report\",\"id\":1,\"reference\":\"\","
+	    "\"outcome\":\"OK\"}");
+	BAD("{\"type\":\"report\",\"id\":0,\"reference\":\"5\","
+	    "\"outcome\":\"OK\"}");
+	BAD("{\"type\":\"report\",\"id\":1,\"outcome\":\"OK\"}");
 	BAD("{\"type\":\"config\",\"device\":\"d\",\"connection\":\"none\","
 	    "\"model\":\"dummy\",\"poll_interval_ms\":5,"
 	    "\"multipart_timeout_ms\":0}");
 	/* Invalid UTF-8 inside a string. */
 	BAD("{\"type\":\"error\",\"error\":\"\xff\xfe\"}");
+}
+
+/* TP-Status, 3GPP TS 23.040 9.2.3.15. */
+static void
+test_report_outcome(void **state)
+{
+	(void)state;
+	assert_int_equal(modem_report_outcome(0x00), MODEM_OK);
+	assert_int_equal(modem_report_outcome(0x02), MODEM_OK);
+	assert_int_equal(modem_report_outcome(0x1f), MODEM_OK);
+	assert_int_equal(modem_report_outcome(0x20), MODEM_TEMPFAIL);
+	assert_int_equal(modem_report_outcome(0x3f), MODEM_TEMPFAIL);
+	assert_int_equal(modem_report_outcome(0x40), MODEM_PERMFAIL);
+	assert_int_equal(modem_report_outcome(0x45), MODEM_PERMFAIL);
+	assert_int_equal(modem_report_outcome(0x60), MODEM_PERMFAIL);
+	assert_int_equal(modem_report_outcome(0xff), MODEM_PERMFAIL);
+	assert_int_equal(modem_report_outcome(-1), MODEM_PERMFAIL);
 }
 
 static void
@@ -412,6 +449,7 @@ main(void)
 	    cmocka_unit_test(test_split_and_joined),
 	    cmocka_unit_test(test_bad_frames),
 	    cmocka_unit_test(test_bad_lengths),
+	    cmocka_unit_test(test_report_outcome),
 	    cmocka_unit_test(test_encode_refuses),
 	    cmocka_unit_test(test_extra_members),
 	};
