@@ -20,6 +20,14 @@ int cli_send(int, char **, struct config *);
 int simulate_main(int, char **, struct config *);
 
 /*
+ * `baraza backup FILE` and `baraza restore FILE` (cli_backup.c): a copy of
+ * cfg's database while a gateway serves it, and its restore while none
+ * does. Exit 0 done, 1 failed or refused, 2 bad usage (or PostgreSQL).
+ */
+int cli_backup(int, char **, struct config *);
+int cli_restore(int, char **, struct config *);
+
+/*
  * `baraza test [PATH...] [--junit FILE] [--coverage]` (cli_test.c): runs
  * .flowtest files against cfg's flows in a throwaway store. Exit 0 when
  * every test passed, 1 when one failed, 2 on bad usage, config or flows.
@@ -47,8 +55,8 @@ cli_test_notes(const struct config *cfg, const struct flowset *set, FILE *fp);
  * store does not hold yet (or when there is no database yet), with the
  * `baraza import` command that fixes it. Returns the number of warnings.
  */
-size_t cli_check_tables(
-    const struct config *cfg, const struct flowset *set, FILE *fp);
+size_t
+cli_check_tables(const struct config *cfg, const struct flowset *set, FILE *fp);
 
 /*
  * Opens cfg's database for a command (store_open with cfg's durability).

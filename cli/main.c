@@ -62,6 +62,8 @@ static const struct command commands[] = {
     {"report", cli_reports_show, 1, "ID [--status S] [--note TEXT]"},
     {"contact", privacy_contact_main, 1, "NUM [--forget]"},
     {"stats", cli_stats, 1, ""},
+    {"backup", cli_backup, 1, "FILE"},
+    {"restore", cli_restore, 1, "FILE"},
     {"user", cli_user, 1,
 	"add NAME --role admin|staff|viewer | passwd NAME | remove NAME | "
 	"list"},

@@ -971,9 +971,19 @@ parse_value(
 	int bv;
 
 	switch (k->type) {
+	case T_SECRET:
+		/*
+		 * baraza.conf.example's secrets are published: a copy that
+		 * keeps one would open the gateway to anyone who read it.
+		 */
+		if (strstr(s, CONFIG_PLACEHOLDER) != NULL)
+			return xstrdup("still the example's placeholder: put "
+				       "in the real value (for a secret of "
+				       "your own, openssl rand -hex 32 prints "
+				       "one)");
+		return parse_text_value(p, k, s, base);
 	case T_STRING:
 	case T_SCREEN:
-	case T_SECRET:
 	case T_PATH:
 		return parse_text_value(p, k, s, base);
 	case T_URL:
@@ -1204,112 +1214,43 @@ single_section(struct parser *p, enum section_kind kind, const char *name)
 }
 
 /*
- * Checks the NAME of [channel NAME] (name, without leading blanks); returns
- * -1 after reporting what is wrong, else 0 and counts the channel.
+ * Checks the NAME of a named section, [WORD NAME] (name without leading
+ * blanks) of kind: present, well formed, not a duplicate, not one past
+ * max. Returns -1 after reporting what is wrong, else 0 and counts it in
+ * *count.
  */
 static int
-channel_section(struct parser *p, const char *name)
+named_section(struct parser *p, const char *name, int kind, const char *word,
+    size_t *count, size_t max)
 {
 	size_t i;
 
 	if (*name == '\0') {
-		finding(p, p->line,
-		    "missing channel name: expected "
-		    "[channel NAME]");
+		finding(p, p->line, "missing %s name: expected [%s NAME]", word,
+		    word);
 		return -1;
 	}
 	if (!valid_channel_name(name)) {
 		finding(p, p->line,
-		    "bad channel name '%s': expected 1 to %d of "
+		    "bad %s name '%s': expected [%s NAME], NAME 1 to %d of "
 		    "a-z 0-9 _ -",
-		    name, CONFIG_MAX_NAME);
+		    word, name, word, CONFIG_MAX_NAME);
 		return -1;
 	}
 	for (i = 0; i < p->nsections; i++) {
-		if (p->sections[i].kind == SEC_CHANNEL &&
+		if ((int)p->sections[i].kind == kind &&
 		    strcmp(p->sections[i].name, name) == 0) {
 			finding(p, p->line,
-			    "duplicate channel '%s' (first at line "
-			    "%d)",
-			    name, p->sections[i].line);
-			return -1;
-		}
-	}
-	if (p->nchans >= CONFIG_MAX_CHANNELS) {
-		finding(p, p->line, "too many channels (at most %d)",
-		    CONFIG_MAX_CHANNELS);
-		return -1;
-	}
-	p->nchans++;
-	return 0;
-}
-
-/*
- * Checks the NAME of [campaign NAME]; returns -1 after reporting what is
- * wrong, else 0 and counts the campaign.
- */
-static int
-campaign_section(struct parser *p, const char *name)
-{
-	size_t i;
-
-	if (*name == '\0' || !valid_channel_name(name)) {
-		finding(p, p->line,
-		    "bad campaign name '%s': expected [campaign NAME], NAME "
-		    "1 to %d of a-z 0-9 _ -",
-		    name, CONFIG_MAX_NAME);
-		return -1;
-	}
-	for (i = 0; i < p->nsections; i++) {
-		if (p->sections[i].kind == SEC_CAMPAIGN &&
-		    strcmp(p->sections[i].name, name) == 0) {
-			finding(p, p->line,
-			    "duplicate campaign '%s' (first at line %d)", name,
+			    "duplicate %s '%s' (first at line %d)", word, name,
 			    p->sections[i].line);
 			return -1;
 		}
 	}
-	if (p->ncamps >= CONFIG_MAX_CAMPAIGNS) {
-		finding(p, p->line, "too many campaigns (at most %d)",
-		    CONFIG_MAX_CAMPAIGNS);
+	if (*count >= max) {
+		finding(p, p->line, "too many %ss (at most %zu)", word, max);
 		return -1;
 	}
-	p->ncamps++;
-	return 0;
-}
-
-/*
- * Checks the NAME of [event NAME]; returns -1 after reporting what is
- * wrong, else 0 and counts the section.
- */
-static int
-event_section(struct parser *p, const char *name)
-{
-	size_t i;
-
-	if (*name == '\0' || !valid_channel_name(name)) {
-		finding(p, p->line,
-		    "bad event section name '%s': expected [event NAME], NAME "
-		    "1 to %d of a-z 0-9 _ -",
-		    name, CONFIG_MAX_NAME);
-		return -1;
-	}
-	for (i = 0; i < p->nsections; i++) {
-		if (p->sections[i].kind == SEC_EVENT &&
-		    strcmp(p->sections[i].name, name) == 0) {
-			finding(p, p->line,
-			    "duplicate section [event %s] (first at line %d)",
-			    name, p->sections[i].line);
-			return -1;
-		}
-	}
-	if (p->nevents >= CONFIG_MAX_EVENTS) {
-		finding(p, p->line,
-		    "too many [event NAME] sections (at most %d)",
-		    CONFIG_MAX_EVENTS);
-		return -1;
-	}
-	p->nevents++;
+	(*count)++;
 	return 0;
 }
 
@@ -1331,6 +1272,23 @@ open311_section(struct parser *p)
 }
 
 /* Handles a section header line [..] (without leading blanks). */
+/*
+ * When *name is word alone or word, blanks and more: moves *name past the
+ * blanks and returns 1; else 0.
+ */
+static int
+section_word(char **name, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (strncmp(*name, word, n) != 0 ||
+	    ((*name)[n] != '\0' && !is_blank((*name)[n])))
+		return 0;
+	for (*name += n; is_blank(**name);)
+		(*name)++;
+	return 1;
+}
+
 static void
 section_line(struct parser *p, const char *l, size_t n)
 {
@@ -1355,26 +1313,18 @@ section_line(struct parser *p, const char *l, size_t n)
 		kind = name[0] == 'g' ? SEC_GATEWAY : SEC_REPORTS;
 		if (single_section(p, kind, name) < 0)
 			goto out;
-	} else if (strncmp(name, "channel", 7) == 0 &&
-		   (name[7] == '\0' || is_blank(name[7]))) {
-		name += 7;
-		while (is_blank(*name))
-			name++;
-		if (channel_section(p, name) < 0)
+	} else if (section_word(&name, "channel")) {
+		if (named_section(p, name, SEC_CHANNEL, "channel", &p->nchans,
+			CONFIG_MAX_CHANNELS) < 0)
 			goto out;
-	} else if (strncmp(name, "campaign", 8) == 0 &&
-		   (name[8] == '\0' || is_blank(name[8]))) {
-		name += 8;
-		while (is_blank(*name))
-			name++;
-		if (campaign_section(p, name) < 0)
+	} else if (section_word(&name, "campaign")) {
+		if (named_section(p, name, SEC_CAMPAIGN, "campaign", &p->ncamps,
+			CONFIG_MAX_CAMPAIGNS) < 0)
 			goto out;
 		kind = SEC_CAMPAIGN;
-	} else if (strncmp(name, "event", 5) == 0 &&
-		   (name[5] == '\0' || is_blank(name[5]))) {
-		for (name += 5; is_blank(*name); name++)
-			;
-		if (event_section(p, name) < 0)
+	} else if (section_word(&name, "event")) {
+		if (named_section(p, name, SEC_EVENT, "event", &p->nevents,
+			CONFIG_MAX_EVENTS) < 0)
 			goto out;
 		kind = SEC_EVENT;
 	} else if (strcmp(name, "open311") == 0) {
@@ -1384,7 +1334,8 @@ section_line(struct parser *p, const char *l, size_t n)
 	} else {
 		finding(p, p->line,
 		    "unknown section [%s]: expected [gateway], "
-		    "[channel NAME], [reports] or [campaign NAME]",
+		    "[channel NAME], [reports], [campaign NAME], "
+		    "[event NAME] or [open311]",
 		    name);
 		goto out;
 	}

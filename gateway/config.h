@@ -32,6 +32,11 @@
 #define CONFIG_MAX_LINE 197           /* characters in a line */
 #define CONFIG_MAX_CHANNELS 64        /* [channel NAME] sections */
 #define CONFIG_MAX_NAME 32            /* characters in a channel name */
+/*
+ * What every secret of baraza.conf.example holds: a secret containing it is
+ * a config error, so a copied example never serves with a published one.
+ */
+#define CONFIG_PLACEHOLDER "change-me"
 #define CONFIG_MAX_ERRORS 200         /* findings kept; more are counted */
 #define CONFIG_MAX_TOKEN_FILE 4096    /* bytes in an admin_token_file */
 #define CONFIG_MAX_RATE_COUNT 1000000 /* the N of "N/period" */

@@ -573,6 +573,8 @@ serve_main(
     struct config *cfg, const char *exe_path, const struct gateway_ext *ext)
 {
 	struct gateway gw;
+	char *err = NULL;
+	int lock_fd, rc;
 
 	memset(&gw, 0, sizeof(gw));
 	gw.cfg = cfg;
@@ -582,12 +584,33 @@ serve_main(
 	gw.started_ms = now_ms();
 	log_set_level(cfg->log_level);
 
-	if (open_store_flows(&gw) != 0)
+	/*
+	 * The lock that tells `baraza restore` a gateway serves this
+	 * database, held shared until the process ends (store.h).
+	 */
+	if ((rc = store_lock(cfg->database, 0, &lock_fd, &err)) != 0) {
+		if (rc == STORE_LOCKED)
+			fprintf(stderr,
+			    "baraza: %s is being restored (%s.lock is held); "
+			    "start the gateway once the restore is done\n",
+			    cfg->database, cfg->database);
+		else
+			fprintf(stderr, "baraza: %s\n", err);
+		free(err);
 		return 1;
+	}
+	if (open_store_flows(&gw) != 0) {
+		if (lock_fd >= 0)
+			close(lock_fd);
+		return 1;
+	}
 	/* Here, so that a start that fails on its config says one line. */
 	raise_nofile();
-	if (start_http(&gw) != 0)
+	if (start_http(&gw) != 0) {
+		if (lock_fd >= 0)
+			close(lock_fd);
 		return 1;
+	}
 	start_handles(&gw);
 	start_core(&gw);
 	cap_connections(&gw);
@@ -606,5 +629,7 @@ serve_main(
 		log_warn("gateway", "handles left open at exit");
 	}
 	log_info("gateway", "stopped");
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return 0;
 }

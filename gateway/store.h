@@ -1443,4 +1443,58 @@ void store_event_msg_free(struct store_event_msg *);
 int store_event_msg_by_provider(
     struct store *, const char *channel, const char *provider_id, int64_t *id);
 
+/*
+ * Backups and restores (store_backup.c, docs/operations.md "Backups").
+ *
+ * The gateway's lock on a database is the file DATABASE.lock beside it
+ * (mode 0600, left in place): `baraza serve` holds it shared (flock) for as
+ * long as it runs, `baraza restore` holds it exclusive while it replaces
+ * the database, so a restore never runs under a serving gateway and a
+ * gateway never starts in the middle of a restore. A process that dies
+ * lets go of it. store_lock() takes it without waiting and returns 0 with
+ * *fd the descriptor that holds it (close it to let go), STORE_LOCKED when
+ * another process holds it in the other mode, or STORE_ERR with *errmsg
+ * (which the caller frees) when the file cannot be opened or locked.
+ * ":memory:" has no lock: 0 with *fd -1.
+ */
+#define STORE_LOCKED 2
+int store_lock(const char *database, int exclusive, int *fd, char **errmsg);
+
+/* What a backup wrote or a restore put in place. */
+struct store_backup_info {
+	int schema_version; /* PRAGMA user_version of the copy */
+	int64_t pages;      /* its pages */
+	int64_t bytes;      /* its size (backup only; 0 after a restore) */
+	int64_t messages;   /* the messages it holds, -1 when unknown */
+};
+
+/*
+ * Writes a consistent copy of the database at path into dest while other
+ * processes write to it: SQLite's online backup, every step of pages read
+ * in one read transaction (a snapshot; in WAL mode writers go on), with
+ * progress(arg, done, total) in pages after each step (progress may be
+ * NULL). The copy goes to a temporary file beside dest (mode 0600) that is
+ * synced and renamed to dest: dest is then the whole copy, or is left as
+ * it was. The copy is a single file in rollback-journal mode. Never
+ * creates the database. 0 with *info, or STORE_ERR with *errmsg (which the
+ * caller frees).
+ */
+int store_backup(const char *path, const char *dest,
+    void (*progress)(void *, uint64_t, uint64_t), void *arg,
+    struct store_backup_info *info, char **errmsg);
+
+/*
+ * Replaces the database at path by the copy in file. The caller holds the
+ * exclusive store_lock() of path. file is copied to a temporary file beside
+ * path and checked there: a SQLite database that passes PRAGMA quick_check
+ * and holds a baraza schema not newer than store_schema_version() (an
+ * older one is migrated by the next store_open). Then the old database is
+ * checkpointed when it can be, its -wal, -shm and -journal files removed,
+ * and the copy renamed over it (synced, then the folder). 0 with *info,
+ * STORE_EINVAL when the copy is refused (*errmsg says why; the database is
+ * untouched), STORE_ERR on a failure to read or write (*errmsg).
+ */
+int store_restore(const char *file, const char *path,
+    struct store_backup_info *info, char **errmsg);
+
 #endif

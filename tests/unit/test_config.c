@@ -102,6 +102,27 @@ write_file(const char *path, const char *text, size_t len)
 	assert_int_equal(fclose(fp), 0);
 }
 
+/* The whole file at path, NUL-terminated; its length in *len. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	char *text = NULL;
+	long n;
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	assert_true(n >= 0);
+	rewind(fp);
+	text = xmalloc((size_t)n + 1);
+	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
+	text[n] = '\0';
+	fclose(fp);
+	*len = (size_t)n;
+	return text;
+}
+
 /* Removes dir and the given file names in it. */
 static void
 rm_tmpdir(char *dir, const char *const *names)
@@ -838,7 +859,8 @@ test_print(void **state)
 	assert_string_equal(out,
 	    "t.conf:2: error: unknown key 'x' in [gateway]\n"
 	    "t.conf:4: error: unknown section [nope]: expected [gateway], "
-	    "[channel NAME], [reports] or [campaign NAME]\n");
+	    "[channel NAME], [reports], [campaign NAME], [event NAME] or "
+	    "[open311]\n");
 	free(out);
 	config_free(cfg);
 	config_errors_free(e);
@@ -1448,7 +1470,7 @@ test_reports_findings(void **state)
 	    "duplicate section [reports] (first at line 1)");
 	expect_one("[report]\n", 1,
 	    "unknown section [report]: expected [gateway], [channel NAME], "
-	    "[reports] or [campaign NAME]");
+	    "[reports], [campaign NAME], [event NAME] or [open311]");
 	/* [reports] keys are not [gateway] keys and the other way round. */
 	expect_one("[reports]\nlisten = 127.0.0.1:1\n", 2,
 	    "unknown key 'listen' in [reports]");
@@ -1531,16 +1553,36 @@ test_example_file(void **state)
 	char *path = xasprintf("%s/baraza.conf.example", srcdir ? srcdir : ".");
 	struct config *cfg;
 	struct config_errors *e;
+	char *text, *copy, *p;
+	size_t i, len, placeholders = 0;
 
 	(void)state;
 	if (access(path, R_OK) != 0) {
 		free(path);
 		skip();
 	}
-	if (config_load(path, &cfg, &e) != 0 || config_warnings_count(e) != 0) {
+	/* As shipped, every secret is a placeholder that check refuses. */
+	assert_int_not_equal(config_load(path, &cfg, &e), 0);
+	assert_true(config_errors_count(e) > 0);
+	for (i = 0; i < config_errors_count(e); i++)
+		if (strstr(e->v[i].message, "placeholder") != NULL)
+			placeholders++;
+	assert_int_equal(placeholders, 7);
+	config_free(cfg);
+	config_errors_free(e);
+	/* With real values in, it loads without a finding. */
+	text = slurp(path, &len);
+	while ((p = strstr(text, CONFIG_PLACEHOLDER)) != NULL)
+		memcpy(p, "s3cr3t-ok", strlen(CONFIG_PLACEHOLDER));
+	copy = xasprintf("%s/example-%d.conf", P_tmpdir, (int)getpid());
+	write_file(copy, text, len);
+	free(text);
+	if (config_load(copy, &cfg, &e) != 0 || config_warnings_count(e) != 0) {
 		dump(e);
-		fail_msg("%s has findings", path);
+		fail_msg("%s (placeholders replaced) has findings", path);
 	}
+	unlink(copy);
+	free(copy);
 	assert_int_equal(cfg->nchannels, 5);
 	assert_string_equal(cfg->default_channel, "at");
 	assert_string_equal(config_channel(cfg, "at")->fallback, "modem1");

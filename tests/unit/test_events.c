@@ -473,11 +473,11 @@ test_config(void **state)
 	assert_string_equal(errs->v[2].message,
 	    "unknown key 'colour' in [event a]: expected url, signing_key, "
 	    "events, with_phone or max_age");
-	assert_string_equal(errs->v[3].message,
-	    "duplicate section [event a] (first at line 2)");
+	assert_string_equal(
+	    errs->v[3].message, "duplicate event 'a' (first at line 2)");
 	assert_int_equal(errs->v[4].line, 9);
 	assert_string_equal(errs->v[4].message,
-	    "bad event section name 'B': expected [event NAME], NAME 1 to 32 "
+	    "bad event name 'B': expected [event NAME], NAME 1 to 32 "
 	    "of a-z 0-9 _ -");
 	config_free(cfg);
 	config_errors_free(errs);

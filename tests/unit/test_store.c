@@ -901,6 +901,177 @@ test_private_files(void **state)
 	umask(old);
 }
 
+/* The progress of a backup, which writes to the source between steps. */
+struct backup_probe {
+	struct store *st; /* another connection to the source */
+	int steps;        /* calls before the last */
+	int writes;       /* rows written meanwhile */
+	int last;         /* calls with done == total */
+};
+
+static void
+backup_write_between(void *arg, uint64_t done, uint64_t total)
+{
+	struct backup_probe *p = arg;
+
+	assert_true(total > 0 && done <= total);
+	if (done == total) {
+		p->last++;
+		return;
+	}
+	/* The gateway goes on writing: none of it is in the copy. */
+	if (p->steps++ < 3 && ++p->writes > 0)
+		assert_int_equal(sqlite3_exec(p->st->db,
+				     "INSERT INTO t VALUES (randomblob(5000))",
+				     NULL, NULL, NULL),
+		    SQLITE_OK);
+}
+
+static void
+test_backup_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 0);
+	struct store_backup_info info;
+	struct backup_probe probe = {st, 0, 0, 0};
+	char *dest = xasprintf("%s/copy.db", f->dir), *err = NULL;
+	sqlite3 *db;
+
+	/* Some 2,500 pages: the copy takes three steps of 1,024. */
+	assert_int_equal(sqlite3_exec(st->db,
+			     "CREATE TABLE t(b);"
+			     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+			     "SELECT i + 1 FROM n WHERE i < 20) "
+			     "INSERT INTO t SELECT randomblob(500000) FROM n",
+			     NULL, NULL, NULL),
+	    SQLITE_OK);
+	if (store_backup(
+		f->path, dest, backup_write_between, &probe, &info, &err) != 0)
+		fail_msg("store_backup: %s", err);
+	assert_true(probe.steps >= 2);
+	assert_int_equal(probe.last, 1);
+	assert_int_equal(info.schema_version, store_schema_version());
+	assert_int_equal(info.messages, 0);
+	assert_true(info.pages > 2048);
+	assert_int_equal(
+	    query_int(st->db, "SELECT count(*) FROM t"), 20 + probe.writes);
+	assert_int_equal(file_mode(f->dir, "copy.db"), 0600);
+
+	/* The copy is the snapshot of the start, whole, one file. */
+	assert_int_equal(
+	    sqlite3_open_v2(dest, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 20);
+	assert_int_equal(
+	    query_int(db, "PRAGMA user_version"), store_schema_version());
+	assert_int_equal(query_int(db, "SELECT count(*) FROM pragma_"
+				       "integrity_check WHERE integrity_check "
+				       "= 'ok'"),
+	    1);
+	sqlite3_close(db);
+	assert_int_equal(file_mode(f->dir, "copy.db-wal"), -1);
+	free(dest);
+}
+
+static void
+test_restore_checks(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 0);
+	struct store_backup_info info;
+	char *copy = xasprintf("%s/copy.db", f->dir), *err = NULL;
+	char *other = xasprintf("%s/other.db", f->dir);
+	sqlite3 *db;
+	FILE *fp;
+	char *cmd;
+	int i;
+
+	assert_int_equal(sqlite3_exec(st->db,
+			     "INSERT INTO messages(direction, channel, phone, "
+			     "state, created, updated) VALUES ('in', 'web', "
+			     "'+1', 'received', 1, 1)",
+			     NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(
+	    store_backup(f->path, copy, NULL, NULL, &info, &err), 0);
+	store_close(st);
+	f->st = NULL;
+
+	/* A good copy restores into a new database. */
+	assert_int_equal(store_restore(copy, other, &info, &err), 0);
+	assert_null(err);
+	assert_int_equal(info.schema_version, store_schema_version());
+	assert_int_equal(info.messages, 1);
+	assert_int_equal(file_mode(f->dir, "other.db"), 0600);
+
+	/* A newer schema is refused, the database untouched. */
+	assert_int_equal(
+	    sqlite3_open_v2(copy, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "PRAGMA user_version = 1000", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(
+	    store_restore(copy, f->path, &info, &err), STORE_EINVAL);
+	assert_non_null(strstr(err, "newer"));
+	free(err);
+	err = NULL;
+
+	/* Text is no database; an empty file holds no schema. */
+	assert_non_null(fp = fopen(copy, "w"));
+	for (i = 0; i < 100; i++)
+		fputs("not a database at all\n", fp);
+	fclose(fp);
+	assert_int_equal(
+	    store_restore(copy, f->path, &info, &err), STORE_EINVAL);
+	assert_non_null(strstr(err, "not a SQLite database"));
+	free(err);
+	err = NULL;
+	assert_non_null(fp = fopen(copy, "w"));
+	fclose(fp);
+	assert_int_equal(
+	    store_restore(copy, f->path, &info, &err), STORE_EINVAL);
+	assert_non_null(strstr(err, "not a baraza database"));
+	free(err);
+	err = NULL;
+
+	/* None of the refusals touched the database or left a file. */
+	st = open_ok(f, 0);
+	assert_int_equal(query_int(st->db, "SELECT count(*) FROM messages"), 1);
+	cmd = xasprintf("test $(ls '%s' | grep -c restore-) = 0", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(copy);
+	free(other);
+}
+
+static void
+test_lock(void **state)
+{
+	struct fixture *f = *state;
+	char *err = NULL;
+	int a, b, c;
+
+	/* Gateways share it; a restore excludes them, and they it. */
+	assert_int_equal(store_lock(f->path, 0, &a, &err), 0);
+	assert_int_equal(store_lock(f->path, 0, &b, &err), 0);
+	assert_int_equal(store_lock(f->path, 1, &c, &err), STORE_LOCKED);
+	close(a);
+	close(b);
+	assert_int_equal(store_lock(f->path, 1, &a, &err), 0);
+	assert_int_equal(store_lock(f->path, 0, &b, &err), STORE_LOCKED);
+	assert_int_equal(b, -1);
+	close(a);
+	assert_int_equal(file_mode(f->dir, "baraza.db.lock"), 0600);
+	/* An in-memory database has no lock. */
+	assert_int_equal(store_lock(":memory:", 1, &a, &err), 0);
+	assert_int_equal(a, -1);
+	/* A folder that cannot hold it is an error, said. */
+	assert_int_equal(
+	    store_lock("/nonexistent/baraza.db", 0, &a, &err), STORE_ERR);
+	assert_non_null(strstr(err, "baraza.db.lock"));
+	free(err);
+}
+
 int
 main(void)
 {
@@ -934,6 +1105,11 @@ main(void)
 	    cmocka_unit_test(test_library_version),
 	    cmocka_unit_test_setup_teardown(
 		test_private_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_backup_snapshot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_restore_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,152 @@
+/*
+ * cli_backup.c: `baraza backup FILE`, a consistent copy of the database
+ * while the gateway serves, and `baraza restore FILE`, which puts one in
+ * its place while no gateway serves (docs/operations.md, "Backups").
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "gateway/store.h"
+
+/*
+ * Answers 1 when the configured database is a PostgreSQL URL (a relative
+ * value is resolved against the config's folder, so look inside).
+ */
+static int
+is_postgres(const char *database)
+{
+	return strstr(database, "postgresql://") != NULL ||
+	       strstr(database, "postgres://") != NULL;
+}
+
+/* Answers 1 when file and the database are the same file. */
+static int
+same_file(const char *file, const char *database)
+{
+	struct stat a, b;
+
+	return stat(file, &a) == 0 && stat(database, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
+ * The argument FILE of `baraza NAME FILE` (no options), or NULL after the
+ * usage line on stderr.
+ */
+static const char *
+one_file(int argc, char **argv, const char *name)
+{
+	static const struct option opts[] = {{NULL, 0, NULL, 0}};
+
+	if (getopt_long(argc, argv, "", opts, NULL) != -1 ||
+	    argc - optind != 1 || argv[optind][0] == '\0') {
+		fprintf(stderr, "usage: baraza %s FILE\n", name);
+		return NULL;
+	}
+	return argv[optind];
+}
+
+/* baraza backup FILE */
+int
+cli_backup(int argc, char **argv, struct config *cfg)
+{
+	struct store_backup_info info;
+	const char *file;
+	char *err = NULL;
+
+	if ((file = one_file(argc, argv, "backup")) == NULL)
+		return 2;
+	if (is_postgres(cfg->database)) {
+		fprintf(stderr,
+		    "baraza: the database is PostgreSQL: back it up with "
+		    "pg_dump\n");
+		return 2;
+	}
+	if (strcmp(cfg->database, ":memory:") == 0) {
+		fprintf(stderr, "baraza: the database is in memory\n");
+		return 2;
+	}
+	if (same_file(file, cfg->database)) {
+		fprintf(stderr, "baraza: %s is the database itself\n", file);
+		return 2;
+	}
+	if (store_backup(cfg->database, file, cli_progress, (void *)"backup",
+		&info, &err) != 0) {
+		fprintf(stderr, "baraza: backup failed: %s\n",
+		    err ? err : "unknown error");
+		free(err);
+		return 1;
+	}
+	printf("%s: backed up to %s: schema version %d, ", cfg->database, file,
+	    info.schema_version);
+	if (info.messages >= 0)
+		printf("%lld message%s, ", (long long)info.messages,
+		    info.messages == 1 ? "" : "s");
+	printf("%lld pages, %lld KiB\n", (long long)info.pages,
+	    (long long)((info.bytes + 1023) / 1024));
+	return 0;
+}
+
+/* baraza restore FILE */
+int
+cli_restore(int argc, char **argv, struct config *cfg)
+{
+	struct store_backup_info info;
+	const char *file;
+	char *err = NULL;
+	int fd, rc;
+
+	if ((file = one_file(argc, argv, "restore")) == NULL)
+		return 2;
+	if (is_postgres(cfg->database)) {
+		fprintf(stderr,
+		    "baraza: the database is PostgreSQL: restore a pg_dump "
+		    "with pg_restore or psql\n");
+		return 2;
+	}
+	if (strcmp(cfg->database, ":memory:") == 0) {
+		fprintf(stderr, "baraza: the database is in memory\n");
+		return 2;
+	}
+	if (same_file(file, cfg->database)) {
+		fprintf(stderr, "baraza: %s is the database itself\n", file);
+		return 2;
+	}
+	rc = store_lock(cfg->database, 1, &fd, &err);
+	if (rc == STORE_LOCKED) {
+		fprintf(stderr,
+		    "baraza: a gateway serves %s (it holds %s.lock): stop it "
+		    "before a restore\n",
+		    cfg->database, cfg->database);
+		return 1;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
+		free(err);
+		return 1;
+	}
+	rc = store_restore(file, cfg->database, &info, &err);
+	close(fd);
+	if (rc != 0) {
+		fprintf(stderr, "baraza: restore %s: %s\n",
+		    rc == STORE_EINVAL ? "refused" : "failed",
+		    err ? err : "unknown error");
+		free(err);
+		return 1;
+	}
+	printf("%s: restored from %s: schema version %d", cfg->database, file,
+	    info.schema_version);
+	if (info.messages >= 0)
+		printf(", %lld message%s", (long long)info.messages,
+		    info.messages == 1 ? "" : "s");
+	if (info.schema_version < store_schema_version())
+		printf(" (the next start migrates it to version %d)",
+		    store_schema_version());
+	printf("\n");
+	return 0;
+}
