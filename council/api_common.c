@@ -156,7 +156,7 @@ api_time(int64_t ms)
 json_t *
 api_string(const char *s)
 {
-	return reports_json_string(s);
+	return answer_string(s);
 }
 
 json_t *

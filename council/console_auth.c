@@ -11,7 +11,6 @@
  */
 #include "council/console_auth.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,27 +343,6 @@ next_valid(const char *next)
 }
 
 /*
- * The throttle key of req's address: an IPv6 address counts by its /64
- * (one host's share of a network), anything else whole.
- */
-static void
-addr_key(const struct http_request *req, char *out, size_t outlen)
-{
-	unsigned char a[16];
-	char s[INET6_ADDRSTRLEN];
-
-	if (inet_pton(AF_INET6, req->remote, a) == 1 &&
-	    !IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a)) {
-		memset(a + 8, 0, 8);
-		if (inet_ntop(AF_INET6, a, s, sizeof(s)) != NULL) {
-			snprintf(out, outlen, "a:%s/64", s);
-			return;
-		}
-	}
-	snprintf(out, outlen, "a:%s", req->remote);
-}
-
-/*
  * 1 when a browser's Origin (when it sent one) is this host: a sign-in
  * form posted from another site is refused.
  */
@@ -547,7 +525,7 @@ login(struct gateway *gw, struct http_request *req)
 	snprintf(j->name, sizeof(j->name), "%s", name != NULL ? name : "");
 	snprintf(j->next, sizeof(j->next), "%s",
 	    next_valid(next) ? next : DEFAULT_NEXT);
-	addr_key(req, j->addr_key, sizeof(j->addr_key));
+	throttle_addr_key(req->remote, j->addr_key, sizeof(j->addr_key));
 	snprintf(j->name_key, sizeof(j->name_key), "n:%s", j->name);
 	/* Locked out: the answer is the same whatever the password. */
 	if ((wait = throttle_wait(&as->throttle, j->name_key, now)) > 0 ||

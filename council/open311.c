@@ -2,11 +2,9 @@
  * open311.c: the read side of Open311 GeoReport v2 over the issue reports
  * (see open311.h for what each endpoint shows).
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +15,7 @@
 #include "council/open311.h"
 #include "council/reports.h"
 #include "council/throttle.h"
+#include "gateway/answer.h"
 #include "gateway/events.h"
 #include "gateway/gateway.h"
 #include "lib/form.h"
@@ -220,7 +219,7 @@ static json_t *
 open_text(const char *s)
 {
 	char *c = scrub_numbers(s);
-	json_t *j = reports_json_string(c);
+	json_t *j = answer_string(c);
 
 	free(c);
 	return j;
@@ -696,27 +695,6 @@ key_index(const struct config *cfg, const char *given)
 }
 
 /*
- * The throttle key of req's address: an IPv6 address counts by its /64,
- * anything else whole.
- */
-static void
-addr_key(const struct http_request *req, char *out, size_t outlen)
-{
-	unsigned char a[16];
-	char s[INET6_ADDRSTRLEN];
-
-	if (inet_pton(AF_INET6, req->remote, a) == 1 &&
-	    !IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a)) {
-		memset(a + 8, 0, 8);
-		if (inet_ntop(AF_INET6, a, s, sizeof(s)) != NULL) {
-			snprintf(out, outlen, "a:%s/64", s);
-			return;
-		}
-	}
-	snprintf(out, outlen, "a:%s", req->remote);
-}
-
-/*
  * Counts one POST of key at now: 0 when it may go on, else 429 answered
  * (with Retry-After) and -1.
  */
@@ -900,7 +878,7 @@ post_request(struct gateway *gw, struct http_request *req)
 	json_t *out;
 	int k, rc;
 
-	addr_key(req, akey, sizeof(akey));
+	throttle_addr_key(req->remote, akey, sizeof(akey));
 	if (os == NULL) {
 		respond_error(req, 503, "service requests are not taken now");
 		return;

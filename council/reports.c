@@ -557,31 +557,6 @@ reports_update(struct store *st, const struct config *cfg, int64_t id,
 	return rc;
 }
 
-/*
- * A JSON string of s, or null for NULL. Text that is not valid UTF-8 (it
- * should never reach the store) has its bytes above ASCII replaced by '?'
- * rather than failing.
- */
-json_t *
-reports_json_string(const char *s)
-{
-	json_t *j;
-	char *c;
-	size_t i;
-
-	if (s == NULL)
-		return json_null();
-	if ((j = json_string(s)) != NULL)
-		return j;
-	c = xstrdup(s);
-	for (i = 0; c[i] != '\0'; i++)
-		if ((unsigned char)c[i] >= 0x80)
-			c[i] = '?';
-	j = json_string(c);
-	free(c);
-	return j != NULL ? j : json_null();
-}
-
 json_t *
 reports_json(const struct store_report *r, const char *last_note)
 {
@@ -592,16 +567,16 @@ reports_json(const struct store_report *r, const char *last_note)
 	iso8601_utc(r->updated, updated, sizeof(updated));
 	o = json_object();
 	json_object_set_new(o, "id", json_integer(r->id));
-	json_object_set_new(o, "status", reports_json_string(r->status));
-	json_object_set_new(o, "category", reports_json_string(r->category));
-	json_object_set_new(o, "location", reports_json_string(r->location));
-	json_object_set_new(o, "details", reports_json_string(r->details));
-	json_object_set_new(o, "flow", reports_json_string(r->flow));
+	json_object_set_new(o, "status", answer_string(r->status));
+	json_object_set_new(o, "category", answer_string(r->category));
+	json_object_set_new(o, "location", answer_string(r->location));
+	json_object_set_new(o, "details", answer_string(r->details));
+	json_object_set_new(o, "flow", answer_string(r->flow));
 	json_object_set_new(o, "contact_id",
 	    r->contact_id > 0 ? json_integer(r->contact_id) : json_null());
 	json_object_set_new(o, "created", json_string(created));
 	json_object_set_new(o, "updated", json_string(updated));
-	json_object_set_new(o, "last_note", reports_json_string(last_note));
+	json_object_set_new(o, "last_note", answer_string(last_note));
 	return o;
 }
 
@@ -618,9 +593,8 @@ reports_events_json(const struct reports_event *events, size_t nevents)
 		e = json_object();
 		json_object_set_new(e, "time", json_string(t));
 		json_object_set_new(
-		    e, "status", reports_json_string(events[i].status));
-		json_object_set_new(
-		    e, "note", reports_json_string(events[i].note));
+		    e, "status", answer_string(events[i].status));
+		json_object_set_new(e, "note", answer_string(events[i].note));
 		json_array_append_new(a, e);
 	}
 	return a;

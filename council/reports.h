@@ -133,12 +133,6 @@ char *reports_sms_text(
  */
 json_t *reports_json(const struct store_report *, const char *last_note);
 
-/*
- * A JSON string of s, or null for NULL; bytes of text that is not valid
- * UTF-8 become '?'. Returns a new reference.
- */
-json_t *reports_json_string(const char *s);
-
 /* The events as a JSON array of {time, status, note}; a new reference. */
 json_t *reports_events_json(const struct reports_event *, size_t);
 

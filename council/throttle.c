@@ -3,7 +3,11 @@
  */
 #include "council/throttle.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
@@ -98,4 +102,21 @@ void
 throttle_clear(struct throttle *t, const char *key)
 {
 	free(strmap_del(&t->map, key));
+}
+
+void
+throttle_addr_key(const char *remote, char *out, size_t outlen)
+{
+	unsigned char a[16];
+	char s[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, remote, a) == 1 &&
+	    !IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a)) {
+		memset(a + 8, 0, 8);
+		if (inet_ntop(AF_INET6, a, s, sizeof(s)) != NULL) {
+			snprintf(out, outlen, "a:%s/64", s);
+			return;
+		}
+	}
+	snprintf(out, outlen, "a:%s", remote);
 }

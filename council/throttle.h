@@ -50,6 +50,12 @@ void throttle_fail(struct throttle *, const char *key, int64_t now);
 /* Takes back one failure of key (an attempt that succeeded). */
 void throttle_undo(struct throttle *, const char *key);
 
+/*
+ * The key of a client's address remote: an IPv6 address counts by its
+ * /64 (one host's share of a network), anything else whole ("a:" first).
+ */
+void throttle_addr_key(const char *remote, char *out, size_t outlen);
+
 /* Forgets key altogether. */
 void throttle_clear(struct throttle *, const char *key);
 

@@ -10,12 +10,19 @@
 #include <jansson.h>
 
 #include "gateway/answer.h"
+#include "lib/util.h"
 
 void
 answer_json(struct http_request *req, int status, json_t *o)
 {
 	char *s = json_dumps(o, JSON_COMPACT);
 
+	/* No value (a json_pack given text that is not UTF-8): a 500. */
+	if (s == NULL) {
+		json_decref(o);
+		answer_error(req, 500, "the answer cannot be written");
+		return;
+	}
 	http_respond(req, status, "application/json", s, strlen(s));
 	free(s);
 	json_decref(o);
@@ -24,9 +31,16 @@ answer_json(struct http_request *req, int status, json_t *o)
 void
 answer_error(struct http_request *req, int status, const char *msg)
 {
-	json_t *o = json_pack("{s:s}", "error", msg);
-	char *s = json_dumps(o, JSON_COMPACT);
+	json_t *o = json_object();
+	char *s;
 
+	/*
+	 * msg may quote the request (a query's value, cut at a byte count):
+	 * jansson refuses a string that is not UTF-8, so answer_string makes
+	 * its bytes past ASCII '?' (a NULL here crashed the gateway).
+	 */
+	json_object_set_new(o, "error", answer_string(msg));
+	s = json_dumps(o, JSON_COMPACT);
 	http_respond(req, status, "application/json", s, strlen(s));
 	free(s);
 	json_decref(o);
@@ -41,4 +55,24 @@ answer_method(struct http_request *req, const char *allow)
 	snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
 	http_respond_ex(
 	    req, 405, "application/json", extra, body, sizeof(body) - 1);
+}
+
+json_t *
+answer_string(const char *s)
+{
+	json_t *j;
+	char *c;
+	size_t i;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	c = xstrdup(s);
+	for (i = 0; c[i] != '\0'; i++)
+		if ((unsigned char)c[i] >= 0x80)
+			c[i] = '?';
+	j = json_string(c);
+	free(c);
+	return j != NULL ? j : json_null();
 }

@@ -8,11 +8,24 @@
 
 #include "lib/http.h"
 
-/* Answers req with the JSON value o (whose reference it takes). */
+/*
+ * Answers req with the JSON value o (whose reference it takes); 500 when o
+ * cannot be written (NULL, as a failed json_pack gives).
+ */
 void answer_json(struct http_request *, int status, json_t *o);
 
-/* Answers req with a JSON error body {"error": msg} and status. */
+/*
+ * Answers req with a JSON error body {"error": msg} and status; bytes of
+ * msg past ASCII become '?' when msg is not valid UTF-8.
+ */
 void answer_error(struct http_request *, int status, const char *msg);
+
+/*
+ * A JSON string of s, or null for NULL. Text that is not valid UTF-8 (it
+ * should never reach the store) has its bytes above ASCII replaced by '?'
+ * rather than failing.
+ */
+json_t *answer_string(const char *s);
 
 /* Answers 405 with an Allow header listing allow ("GET, HEAD"). */
 void answer_method(struct http_request *, const char *allow);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/answer.h"
 #include "gateway/events.h"
 #include "lib/log.h"
 #include "lib/scrub.h"
@@ -59,30 +60,6 @@ wanted_with_phone(const struct config *cfg, enum config_event_kind k)
 	return 0;
 }
 
-/*
- * A JSON string of s, or null for NULL; bytes of text that is not valid
- * UTF-8 (it should never reach the store) become '?'.
- */
-static json_t *
-jstr(const char *s)
-{
-	json_t *j;
-	char *c;
-	size_t i;
-
-	if (s == NULL)
-		return json_null();
-	if ((j = json_string(s)) != NULL)
-		return j;
-	c = xstrdup(s);
-	for (i = 0; c[i] != '\0'; i++)
-		if ((unsigned char)c[i] >= 0x80)
-			c[i] = '?';
-	j = json_string(c);
-	free(c);
-	return j != NULL ? j : json_null();
-}
-
 /* A text someone typed: whole with_phone, else its numbers removed. */
 static json_t *
 typed(const char *s, int with_phone)
@@ -91,9 +68,9 @@ typed(const char *s, int with_phone)
 	json_t *j;
 
 	if (with_phone || s == NULL)
-		return jstr(s);
+		return answer_string(s);
 	c = scrub_numbers(s);
-	j = jstr(c);
+	j = answer_string(c);
 	free(c);
 	return j;
 }
@@ -120,20 +97,21 @@ events_report_json(const struct store_report *r, const char *phone, int updated,
 	json_t *o = json_object();
 
 	json_object_set_new(o, "id", json_integer(r->id));
-	json_object_set_new(o, "status", jstr(r->status));
+	json_object_set_new(o, "status", answer_string(r->status));
 	if (updated) {
-		json_object_set_new(o, "previous_status", jstr(previous));
+		json_object_set_new(
+		    o, "previous_status", answer_string(previous));
 		json_object_set_new(o, "note", typed(note, with_phone));
 	}
 	json_object_set_new(o, "category", typed(r->category, with_phone));
 	json_object_set_new(o, "location", typed(r->location, with_phone));
 	json_object_set_new(o, "details", typed(r->details, with_phone));
-	json_object_set_new(o, "flow", jstr(r->flow));
+	json_object_set_new(o, "flow", answer_string(r->flow));
 	json_object_set_new(o, "contact_id", jid(r->contact_id));
 	json_object_set_new(o, "created", jtime(r->created));
 	json_object_set_new(o, "updated", jtime(r->updated));
 	if (with_phone && phone != NULL)
-		json_object_set_new(o, "phone", jstr(phone));
+		json_object_set_new(o, "phone", answer_string(phone));
 	return o;
 }
 
@@ -143,18 +121,18 @@ events_message_json(const struct store_event_msg *m, int failed, int with_phone)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "id", json_integer(m->id));
-	json_object_set_new(o, "channel", jstr(m->channel));
+	json_object_set_new(o, "channel", answer_string(m->channel));
 	json_object_set_new(
 	    o, "kind", json_string(m->kind == MSG_USSD ? "ussd" : "sms"));
 	json_object_set_new(o, "contact_id", jid(m->contact_id));
 	json_object_set_new(o, "text", typed(m->text, with_phone));
 	if (failed) {
-		json_object_set_new(o, "error", jstr(m->error));
+		json_object_set_new(o, "error", answer_string(m->error));
 		json_object_set_new(o, "attempts", json_integer(m->attempts));
 	}
 	json_object_set_new(o, "created", jtime(m->created));
 	if (with_phone && m->phone != NULL)
-		json_object_set_new(o, "phone", jstr(m->phone));
+		json_object_set_new(o, "phone", answer_string(m->phone));
 	return o;
 }
 
@@ -162,7 +140,7 @@ char *
 events_body(const char *event, int64_t id, int64_t at, const char *data)
 {
 	char t[32];
-	json_t *name = jstr(event);
+	json_t *name = answer_string(event);
 	char *n = json_dumps(name, JSON_ENCODE_ANY), *s;
 
 	json_decref(name);

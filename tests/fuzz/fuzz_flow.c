@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const langs[] = {"en", "sw"};
 	static const struct flow_config cfg = {langs, 2, 60};
 	struct flow_findings f;
-	struct flowset *set;
+	struct flowset *set = NULL;
 	const char *rest;
 	size_t restlen, i, j;
 	struct buf b;

@@ -49,7 +49,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct flow_findings f;
-	struct flowtest_file *ft;
+	struct flowtest_file *ft = NULL;
 	struct buf b;
 	size_t i;
 
