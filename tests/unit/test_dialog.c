@@ -1,7 +1,7 @@
 /*
  * test_dialog.c: unit tests for gateway/dialog.c's USSD resume and report
  * feedback (issue 14), turn by turn against an in-memory store and a flow
- * set loaded from a string, with the clock moved by clock_set() instead of
+ * set loaded from a string, with the clock moved by clock_freeze() instead of
  * waited for.
  */
 #include <setjmp.h>
@@ -66,7 +66,7 @@ setup_with(void **state, const char *conf)
 	f->env.store = f->st;
 	f->env.cfg = f->cfg;
 	f->env.set = f->set;
-	clock_set(T0);
+	clock_freeze(T0);
 	*state = f;
 	return 0;
 }
@@ -191,7 +191,7 @@ test_resume_continue(void **state)
 	assert_string_equal(s.text, "Your name?");
 	assert_int_equal(s.resumed, DIALOG_RESUME_NONE);
 	assert_string_equal(ussd(f, PA, "s1", "Amina").text, "Your town?");
-	clock_set(T0 + MIN_MS);
+	clock_freeze(T0 + MIN_MS);
 	s = ussd(f, PA, "s2", NULL);
 	assert_string_equal(s.text, MENU);
 	assert_int_equal(s.ended, 0);
@@ -252,11 +252,11 @@ test_resume_not_offered(void **state)
 	    ussd_on(f, "at", PA, "x1", NULL, 1).text, "Your name?");
 	assert_string_equal(sms(f, PA, "SIGNUP").text, "Your name?");
 	/* Two minutes after the last step the window has closed. */
-	clock_set(T0 + 2 * MIN_MS);
+	clock_freeze(T0 + 2 * MIN_MS);
 	assert_string_equal(ussd(f, PA, "s2", NULL).text, "Your name?");
 	/* Just inside it, it is offered. */
 	ussd(f, PA, "s2", "Dede");
-	clock_set(T0 + 4 * MIN_MS - 1);
+	clock_freeze(T0 + 4 * MIN_MS - 1);
 	assert_string_equal(ussd(f, PA, "s3", NULL).text, MENU);
 }
 
@@ -277,7 +277,7 @@ test_resume_off(void **state)
 	f = *state;
 	ussd(f, PA, "s1", NULL);
 	ussd(f, PA, "s1", "Amina");
-	clock_set(T0 + 29000);
+	clock_freeze(T0 + 29000);
 	assert_string_equal(
 	    ussd(f, PA, "s2", NULL).text, "1 Endelea\n2 Anza upya");
 	teardown(state);
@@ -325,7 +325,7 @@ test_feedback_turns(void **state)
 	/* No question: "1" is an SMS like any other. */
 	assert_string_equal(sms(f, PA, "1").text, "Help text.");
 	r1 = asked_report(f, PA);
-	clock_set(T0 + MIN_MS);
+	clock_freeze(T0 + MIN_MS);
 	assert_string_equal(sms(f, PA, "thanks").text, "Help text.");
 	assert_string_equal(answer_of(f, r1, buf), "");
 	s = sms(f, PA, " Hapana ");
@@ -337,20 +337,20 @@ test_feedback_turns(void **state)
 
 	/* A session started after the question takes its answers. */
 	r2 = asked_report(f, PB);
-	clock_set(T0 + 2 * MIN_MS);
+	clock_freeze(T0 + 2 * MIN_MS);
 	assert_string_equal(sms(f, PB, "SIGNUP").text, "Your name?");
-	clock_set(T0 + 3 * MIN_MS);
+	clock_freeze(T0 + 3 * MIN_MS);
 	assert_string_equal(sms(f, PB, "1").text, "Your town?");
 	assert_string_equal(answer_of(f, r2, buf), "");
 	/* A question newer than the session's last step takes the answer. */
-	clock_set(T0 + 4 * MIN_MS);
+	clock_freeze(T0 + 4 * MIN_MS);
 	asked_report(f, PB);
 	assert_int_equal(sms(f, PB, "yes").outcome, DIALOG_SILENT);
 	assert_string_equal(answer_of(f, r2, buf), "");
 	assert_string_equal(answer_of(f, r2 + 1, buf), "yes");
 
 	/* After the 7 days' window the answer goes to the flows. */
-	clock_set(T0 + MIN_MS + DIALOG_FEEDBACK_WINDOW_MS + 1);
+	clock_freeze(T0 + MIN_MS + DIALOG_FEEDBACK_WINDOW_MS + 1);
 	assert_string_equal(sms(f, PB, "2").text, "Help text.");
 	assert_string_equal(answer_of(f, r2, buf), "");
 }
