@@ -52,6 +52,34 @@ one_file(int argc, char **argv, const char *name)
 }
 
 /* baraza backup FILE */
+/*
+ * The FILE of `baraza CMD FILE` when the command can run on cfg's database
+ * (SQLite, on disk, not FILE itself); else NULL after saying why (exit 2).
+ * pg says what to use for a PostgreSQL database instead.
+ */
+static const char *
+usable_file(int argc, char **argv, const struct config *cfg, const char *cmd,
+    const char *pg)
+{
+	const char *file;
+
+	if ((file = one_file(argc, argv, cmd)) == NULL)
+		return NULL;
+	if (is_postgres(cfg->database)) {
+		fprintf(stderr, "baraza: the database is PostgreSQL: %s\n", pg);
+		return NULL;
+	}
+	if (strcmp(cfg->database, ":memory:") == 0) {
+		fprintf(stderr, "baraza: the database is in memory\n");
+		return NULL;
+	}
+	if (same_file(file, cfg->database)) {
+		fprintf(stderr, "baraza: %s is the database itself\n", file);
+		return NULL;
+	}
+	return file;
+}
+
 int
 cli_backup(int argc, char **argv, struct config *cfg)
 {
@@ -59,22 +87,9 @@ cli_backup(int argc, char **argv, struct config *cfg)
 	const char *file;
 	char *err = NULL;
 
-	if ((file = one_file(argc, argv, "backup")) == NULL)
+	if ((file = usable_file(
+		 argc, argv, cfg, "backup", "back it up with pg_dump")) == NULL)
 		return 2;
-	if (is_postgres(cfg->database)) {
-		fprintf(stderr,
-		    "baraza: the database is PostgreSQL: back it up with "
-		    "pg_dump\n");
-		return 2;
-	}
-	if (strcmp(cfg->database, ":memory:") == 0) {
-		fprintf(stderr, "baraza: the database is in memory\n");
-		return 2;
-	}
-	if (same_file(file, cfg->database)) {
-		fprintf(stderr, "baraza: %s is the database itself\n", file);
-		return 2;
-	}
 	if (store_backup(cfg->database, file, cli_progress, (void *)"backup",
 		&info, &err) != 0) {
 		fprintf(stderr, "baraza: backup failed: %s\n",
@@ -101,22 +116,9 @@ cli_restore(int argc, char **argv, struct config *cfg)
 	char *err = NULL;
 	int fd, rc;
 
-	if ((file = one_file(argc, argv, "restore")) == NULL)
+	if ((file = usable_file(argc, argv, cfg, "restore",
+		 "restore a pg_dump with pg_restore or psql")) == NULL)
 		return 2;
-	if (is_postgres(cfg->database)) {
-		fprintf(stderr,
-		    "baraza: the database is PostgreSQL: restore a pg_dump "
-		    "with pg_restore or psql\n");
-		return 2;
-	}
-	if (strcmp(cfg->database, ":memory:") == 0) {
-		fprintf(stderr, "baraza: the database is in memory\n");
-		return 2;
-	}
-	if (same_file(file, cfg->database)) {
-		fprintf(stderr, "baraza: %s is the database itself\n", file);
-		return 2;
-	}
 	rc = store_lock(cfg->database, 1, &fd, &err);
 	if (rc == STORE_LOCKED) {
 		fprintf(stderr,

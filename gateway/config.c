@@ -2012,18 +2012,17 @@ name_in(const char *const *names, const char *s)
 }
 
 /*
- * Checks and compiles a [reports] text; returns NULL and sets *out to the
- * template, or a message without the key name for the caller to free.
+ * Compiles a text of the config into *t: not empty, at most MAX_STRING,
+ * no control characters but tabs. Returns NULL, or a message without the
+ * key name for the caller to free.
  */
 static char *
-compile_report_text(const char *s, struct template **out)
+compile_text(const char *s, struct template **t)
 {
 	struct template_error terr;
-	struct template *t;
-	char *msg;
 	size_t i, n = strlen(s);
 
-	*out = NULL;
+	*t = NULL;
 	if (n == 0)
 		return xstrdup("must not be empty");
 	if (n > MAX_STRING)
@@ -2031,9 +2030,26 @@ compile_report_text(const char *s, struct template **out)
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] < ' ' && s[i] != '\t')
 			return xstrdup("control characters are not allowed");
-	if (template_compile(s, n, &t, &terr) != 0)
+	if (template_compile(s, n, t, &terr) != 0)
 		return xasprintf(
 		    "bad template at column %zu: %s", terr.col, terr.msg);
+	return NULL;
+}
+
+/*
+ * Checks and compiles a [reports] text; returns NULL and sets *out to the
+ * template, or a message without the key name for the caller to free.
+ */
+static char *
+compile_report_text(const char *s, struct template **out)
+{
+	struct template *t;
+	char *msg;
+	size_t i;
+
+	*out = NULL;
+	if ((msg = compile_text(s, &t)) != NULL)
+		return msg;
 	for (i = 0; i < t->nparts; i++) {
 		const struct template_part *tp = &t->parts[i];
 
@@ -2269,22 +2285,13 @@ out:
 static char *
 compile_campaign_text(const char *s, struct template **out)
 {
-	struct template_error terr;
 	struct template *t;
 	char *msg;
-	size_t i, n = strlen(s);
+	size_t i;
 
 	*out = NULL;
-	if (n == 0)
-		return xstrdup("must not be empty");
-	if (n > MAX_STRING)
-		return xasprintf("at most %d characters", MAX_STRING);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < ' ' && s[i] != '\t')
-			return xstrdup("control characters are not allowed");
-	if (template_compile(s, n, &t, &terr) != 0)
-		return xasprintf(
-		    "bad template at column %zu: %s", terr.col, terr.msg);
+	if ((msg = compile_text(s, &t)) != NULL)
+		return msg;
 	for (i = 0; i < t->nparts; i++) {
 		const struct template_part *tp = &t->parts[i];
 

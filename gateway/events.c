@@ -312,8 +312,7 @@ events_delivery_failed(struct store *st, const struct config *cfg,
 		if (*id == '\0' || *end != '\0' || own <= 0)
 			return 0;
 		mid = own;
-	} else if ((rc = store_event_msg_by_provider(st, channel, id, &mid)) !=
-		   0)
+	} else if ((rc = store_queue_newest(st, channel, id, &mid)) != 0)
 		return rc == STORE_NOTFOUND ? 0 : rc;
 	return events_message(st, cfg, CONFIG_EVENT_MESSAGE_FAILED, mid, now);
 }

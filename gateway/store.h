@@ -1437,13 +1437,6 @@ int store_event_msg_get(struct store *, int64_t id, struct store_event_msg *);
 void store_event_msg_free(struct store_event_msg *);
 
 /*
- * Sets *id to the outbound message of channel whose provider id is
- * provider_id. 0, STORE_NOTFOUND (*id 0) or STORE_ERR.
- */
-int store_event_msg_by_provider(
-    struct store *, const char *channel, const char *provider_id, int64_t *id);
-
-/*
  * Backups and restores (store_backup.c, docs/operations.md "Backups").
  *
  * The gateway's lock on a database is the file DATABASE.lock beside it

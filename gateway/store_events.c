@@ -17,7 +17,6 @@ enum {
 	E_NEXT_DUE,
 	E_DROP_OTHERS,
 	E_MSG,
-	E_MSG_BY_PID,
 	E_WAITING,
 	E_COUNT
 };
@@ -40,8 +39,6 @@ static const char *const events_sql[E_COUNT] = {
     [E_MSG] = "SELECT id, direction, kind, channel, contact_id, phone,"
 	      " text, state, error, attempts, created, updated"
 	      " FROM messages WHERE id = ?1",
-    [E_MSG_BY_PID] = "SELECT id FROM messages WHERE direction = 'out'"
-		     " AND channel = ?1 AND provider_id = ?2",
     [E_WAITING] = "SELECT count(*) FROM events",
 };
 
@@ -238,27 +235,6 @@ store_event_msg_free(struct store_event_msg *m)
 	free(m->text);
 	free(m->error);
 	memset(m, 0, sizeof(*m));
-}
-
-int
-store_event_msg_by_provider(
-    struct store *st, const char *channel, const char *provider_id, int64_t *id)
-{
-	sqlite3_stmt *s = stmt(st, E_MSG_BY_PID);
-	int rc;
-
-	*id = 0;
-	store_bind_text(s, 1, channel);
-	store_bind_text(s, 2, provider_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	store_sql_done(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return STORE_NOTFOUND;
-	return store_sql_fail(st, &events, E_MSG_BY_PID, rc);
 }
 
 int
