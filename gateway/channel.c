@@ -18,7 +18,7 @@
 #include "providers/client.h"
 #include "providers/provider.h"
 
-#define MAX_SECRETS 10 /* secrets of a channel, as written and encoded */
+#define MAX_SECRETS 14 /* secrets of a channel, as written and encoded */
 
 /* A provider channel's state (ch->arg). */
 struct provider_chan {
@@ -335,6 +335,8 @@ provider_chan_new(const struct channel_config *cc, struct client *client,
 	add_secret(pc, cc->auth_token);
 	add_secret(pc, cc->signing_key);
 	add_secret(pc, cc->webhook_secret);
+	add_secret(pc, cc->api_secret);
+	add_secret(pc, cc->signature_secret);
 	return pc;
 }
 

@@ -81,7 +81,10 @@ enum value_type {
 #define CT_KN CT(CHANNEL_KANNEL)
 #define CT_GM CT(CHANNEL_GAMMU)
 #define CT_HT CT(CHANNEL_HTTP)
-#define CT_ALL (CT_AT | CT_TW | CT_KN | CT_GM | CT_HT)
+#define CT_SM CT(CHANNEL_SMPP)
+#define CT_IB CT(CHANNEL_INFOBIP)
+#define CT_VG CT(CHANNEL_VONAGE)
+#define CT_ALL (CT_AT | CT_TW | CT_KN | CT_GM | CT_HT | CT_SM | CT_IB | CT_VG)
 
 struct config_key;
 
@@ -104,8 +107,13 @@ struct config_key {
 	const char *expect;       /* what a good value looks like */
 };
 
-static const char *const channel_type_names[] = {
-    "africastalking", "twilio", "kannel", "gammu", "http", NULL};
+static const char *const channel_type_names[] = {"africastalking", "twilio",
+    "kannel", "gammu", "http", "smpp", "infobip", "vonage", NULL};
+static const char *const smpp_bind_names[] = {
+    "transceiver", "transmitter+receiver", NULL};
+static const char *const smpp_long_names[] = {"udh", "sar", "payload", NULL};
+static const char *const vonage_sig_names[] = {
+    "md5hash", "md5", "sha1", "sha256", "sha512", NULL};
 static const char *const durability_names[] = {"full", "normal", NULL};
 /* Indexes match enum log_level. */
 static const char *const log_level_names[] = {
@@ -213,12 +221,13 @@ static const struct config_key config_keys[] = {
 
     {SEC_CHANNEL, "type", T_ENUM, NULL, 0, 0, CT_ALL, CT_ALL,
 	offsetof(struct channel_config, type), channel_type_names, NULL, NULL},
-    CH("sender", T_STRING, NULL, 1, 64, CT_ALL, 0, sender),
-    CH("api_url", T_URL, NULL, 1, MAX_STRING, CT_ALL, CT_KN | CT_HT, api_url),
+    CH("sender", T_STRING, NULL, 1, 64, CT_ALL, CT_VG, sender),
+    CH("api_url", T_URL, NULL, 1, MAX_STRING, CT_ALL, CT_KN | CT_HT | CT_IB,
+	api_url),
     CH("webhook_secret", T_SECRET, NULL, 1, MAX_STRING, CT_ALL, 0,
 	webhook_secret),
-    CH("allow_unsigned", T_BOOL, "no", 0, 0, CT_AT | CT_TW | CT_KN | CT_HT, 0,
-	allow_unsigned),
+    CH("allow_unsigned", T_BOOL, "no", 0, 0,
+	CT_AT | CT_TW | CT_KN | CT_HT | CT_IB | CT_VG, 0, allow_unsigned),
     CH("rate", T_RATE, "20/s", 1, (int64_t)100000 * PER_SEC, CT_ALL, 0, rate),
     CH("max_age", T_DURATION, "24h", MIN, 30 * DAY_MS, CT_ALL, 0, max_age_ms),
     CH("fallback", T_STRING, NULL, 1, CONFIG_MAX_NAME, CT_ALL, 0, fallback),
@@ -231,8 +240,16 @@ static const struct config_key config_keys[] = {
 	"a decimal number such as 5000"},
     CH("username", T_STRING, NULL, 1, MAX_STRING, CT_AT | CT_KN, CT_AT | CT_KN,
 	username),
-    CH("api_key", T_SECRET, NULL, 1, MAX_STRING, CT_AT, CT_AT, api_key),
-    CH("password", T_SECRET, NULL, 1, MAX_STRING, CT_KN, CT_KN, password),
+    CH("api_key", T_SECRET, NULL, 1, MAX_STRING, CT_AT | CT_IB | CT_VG,
+	CT_AT | CT_IB | CT_VG, api_key),
+    CH("password", T_SECRET, NULL, 1, MAX_STRING, CT_KN | CT_SM, CT_KN | CT_SM,
+	password),
+    CH("api_secret", T_SECRET, NULL, 1, MAX_STRING, CT_VG, CT_VG, api_secret),
+    CH("signature_secret", T_SECRET, NULL, 1, MAX_STRING, CT_VG, 0,
+	signature_secret),
+    {SEC_CHANNEL, "signature_method", T_ENUM, "sha256", 0, 0, CT_VG, 0,
+	offsetof(struct channel_config, signature_method), vonage_sig_names,
+	NULL, NULL},
     CH("account_sid", T_STRING, NULL, 1, MAX_STRING, CT_TW, CT_TW, account_sid),
     CH("auth_token", T_SECRET, NULL, 1, MAX_STRING, CT_TW, CT_TW, auth_token),
     CH("public_url", T_URL, NULL, 1, MAX_STRING, CT_ALL, 0, public_url),
@@ -250,6 +267,22 @@ static const struct config_key config_keys[] = {
 	balance_interval_ms),
     CH("balance_alert", T_INT, "0", 0, INT_MAX, CT_GM, 0, balance_alert),
     CH("delivery_reports", T_BOOL, "yes", 0, 0, CT_GM, 0, delivery_reports),
+    CH("host", T_STRING, NULL, 1, 253, CT_SM, CT_SM, host),
+    CH("port", T_INT, "2775", 1, 65535, CT_SM, 0, port),
+    CH("system_id", T_STRING, NULL, 1, 15, CT_SM, CT_SM, system_id),
+    CH("system_type", T_STRING, "", 0, 12, CT_SM, 0, system_type),
+    {SEC_CHANNEL, "bind", T_ENUM, "transceiver", 0, 0, CT_SM, 0,
+	offsetof(struct channel_config, bind), smpp_bind_names, NULL, NULL},
+    CH("source_addr", T_STRING, NULL, 1, 20, CT_SM, 0, source_addr),
+    CH("source_ton", T_INT, "0", 0, 6, CT_SM, 0, source_ton),
+    CH("source_npi", T_INT, "0", 0, 18, CT_SM, 0, source_npi),
+    CH("dest_ton", T_INT, "1", 0, 6, CT_SM, 0, dest_ton),
+    CH("dest_npi", T_INT, "1", 0, 18, CT_SM, 0, dest_npi),
+    CH("window", T_INT, "10", 1, 1000, CT_SM, 0, window),
+    CH("enquire_link", T_DURATION, "30s", SEC, HOUR, CT_SM, 0, enquire_link_ms),
+    {SEC_CHANNEL, "long", T_ENUM, "udh", 0, 0, CT_SM, 0,
+	offsetof(struct channel_config, long_mode), smpp_long_names, NULL,
+	NULL},
 
     /* [campaign NAME]: send and text are parsed by apply_campaign(). */
     CP("table", 1, 64, table, check_table_name),
@@ -1824,6 +1857,8 @@ channel_type_defaults(struct channel_config *ch, const int *seen)
 				: "https://api.africastalking.com");
 		else if (ch->type == CHANNEL_TWILIO)
 			ch->api_url = xstrdup("https://api.twilio.com");
+		else if (ch->type == CHANNEL_VONAGE)
+			ch->api_url = xstrdup("https://rest.nexmo.com");
 	}
 	k = find_key(SEC_CHANNEL, "rate");
 	if (!seen[k - config_keys] && ch->type == CHANNEL_GAMMU) {
@@ -1858,7 +1893,12 @@ config_channel_unsigned(
 			       (cfg == NULL || cfg->public_url == NULL)
 			   ? "public_url"
 			   : NULL;
+	case CHANNEL_INFOBIP:
+		return ch->webhook_secret == NULL ? "webhook_secret" : NULL;
+	case CHANNEL_VONAGE:
+		return ch->signature_secret == NULL ? "signature_secret" : NULL;
 	case CHANNEL_GAMMU:
+	case CHANNEL_SMPP:
 		break;
 	}
 	return NULL;
@@ -1883,6 +1923,9 @@ channel_auth_check(struct parser *p, const struct config *cfg,
 		    "calls (its signatures are checked against it)"
 	      : ch->type == CHANNEL_HTTP
 		  ? "set signing_key (requests must carry X-Baraza-Signature)"
+	      : ch->type == CHANNEL_VONAGE
+		  ? "set signature_secret and signature_method as in Vonage's "
+		    "dashboard (its webhooks' sig is checked)"
 		  : "set webhook_secret (webhooks must carry it as ?secret= "
 		    "or X-Baraza-Secret)";
 	if (ch->allow_unsigned)

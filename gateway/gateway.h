@@ -17,6 +17,7 @@
 #include "gateway/hooks.h"
 #include "gateway/ingress.h"
 #include "gateway/modems.h"
+#include "gateway/smsc.h"
 #include "gateway/store.h"
 #include "gateway/store_checkpoint.h"
 #include "lib/http.h"
@@ -81,6 +82,7 @@ struct gateway {
 	struct ingress ingress;         /* ingress.c */
 	struct hooks hooks;             /* hooks.c */
 	struct modems modems;           /* modems.c */
+	struct smscs smscs;             /* smsc.c: SMPP links */
 	struct metrics *metrics;        /* metrics.c's state, or NULL;
 					   metrics_free releases it */
 	void **services;                /* each ext service's state, as its

@@ -231,6 +231,7 @@ on_stop_signal(uv_signal_t *s, int signum)
 	http_server_shutdown(&gw->http, on_http_done);
 	dispatch_stop(gw->dispatch, on_dispatch_stopped, gw);
 	modems_stop(gw);
+	smscs_stop(gw);
 }
 
 static void
@@ -536,6 +537,7 @@ start_core(struct gateway *gw)
 	channel_open_providers(gw->dispatch, cfg, &gw->client, gw->public_base);
 	ingress_init(&gw->ingress);
 	modems_start(gw);
+	smscs_start(gw);
 	gw->services = xcalloc(
 	    (ext != NULL ? ext->nservices : 0) + 1, sizeof(*gw->services));
 	for (i = 0; ext != NULL && i < ext->nservices; i++)

@@ -26,6 +26,31 @@ enum channel_type {
 	CHANNEL_KANNEL,
 	CHANNEL_GAMMU,
 	CHANNEL_HTTP,
+	CHANNEL_SMPP,
+	CHANNEL_INFOBIP,
+	CHANNEL_VONAGE,
+};
+
+/* bind = for an smpp channel. */
+enum smpp_bind_mode {
+	SMPP_BIND_MODE_TRX = 0, /* one bind_transceiver link */
+	SMPP_BIND_MODE_SPLIT,   /* a transmitter and a receiver link */
+};
+
+/* long = for an smpp channel: how a message over one segment goes out. */
+enum smpp_long {
+	SMPP_LONG_UDH = 0, /* parts with a concatenation UDH */
+	SMPP_LONG_SAR,     /* parts with the sar_* TLVs */
+	SMPP_LONG_PAYLOAD, /* one submit_sm with message_payload */
+};
+
+/* signature_method = for a vonage channel (its dashboard's choice). */
+enum vonage_sig {
+	VONAGE_SIG_MD5HASH = 0, /* md5 of the sorted parameters and secret */
+	VONAGE_SIG_MD5,         /* HMAC-MD5 */
+	VONAGE_SIG_SHA1,        /* HMAC-SHA1 */
+	VONAGE_SIG_SHA256,      /* HMAC-SHA256 */
+	VONAGE_SIG_SHA512,      /* HMAC-SHA512 */
 };
 
 /*
@@ -58,10 +83,14 @@ struct channel_config {
 
 	/* africastalking and kannel. */
 	char *username; /* required for both */
-	/* africastalking. */
+	/* africastalking, infobip and vonage. */
 	char *api_key; /* required */
-	/* kannel. */
+	/* kannel and smpp. */
 	char *password; /* required (kannel also requires api_url) */
+	/* vonage. */
+	char *api_secret;       /* required */
+	char *signature_secret; /* checks its webhooks' sig */
+	int signature_method;   /* enum vonage_sig; sha256 */
 	/* twilio. */
 	char *account_sid; /* required */
 	char *auth_token;  /* required */
@@ -81,6 +110,20 @@ struct channel_config {
 	int64_t balance_interval_ms;  /* 6h */
 	int balance_alert;            /* warn below this balance; 0 = never */
 	int delivery_reports;         /* ask the network for them; yes */
+	/* smpp. */
+	char *host;              /* the SMSC's host name or address; required */
+	int port;                /* 2775 */
+	char *system_id;         /* required, at most 15 characters */
+	char *system_type;       /* "" */
+	int bind;                /* enum smpp_bind_mode; transceiver */
+	char *source_addr;       /* or NULL: the sender, else the SMSC's */
+	int source_ton;          /* 0 */
+	int source_npi;          /* 0 */
+	int dest_ton;            /* 1 */
+	int dest_npi;            /* 1 */
+	int window;              /* submit_sm awaiting their resp; 10 */
+	int64_t enquire_link_ms; /* enquire_link after this idle; 30s */
+	int long_mode;           /* enum smpp_long; udh */
 };
 
 #endif

@@ -50,6 +50,20 @@ static const uint16_t gsm_ext[] = {
     0x20AC,
 };
 
+/* The septet after the escape for each gsm_ext character, in its order. */
+static const unsigned char gsm_ext_code[] = {
+    0x0A,
+    0x14,
+    0x28,
+    0x29,
+    0x2F,
+    0x3C,
+    0x3D,
+    0x3E,
+    0x40,
+    0x65,
+};
+
 int
 gsm_septets(unsigned long cp)
 {
@@ -191,4 +205,63 @@ gsm_count(const char *utf8, struct gsm_info *out)
 	}
 	out->segments = pk.segments;
 	return 0;
+}
+
+int
+gsm_encode_char(unsigned long cp, unsigned char out[2])
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(gsm_basic) / sizeof(gsm_basic[0]); i++) {
+		if (i != 0x1B && gsm_basic[i] == cp) {
+			out[0] = (unsigned char)i;
+			return 1;
+		}
+	}
+	for (i = 0; i < sizeof(gsm_ext) / sizeof(gsm_ext[0]); i++) {
+		if (gsm_ext[i] == cp) {
+			out[0] = 0x1B;
+			out[1] = gsm_ext_code[i];
+			return 2;
+		}
+	}
+	return 0;
+}
+
+size_t
+gsm_decode_char(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	size_t i;
+
+	if (s[0] > 0x7F) {
+		*cp = REPLACEMENT_CHAR;
+		return 1;
+	}
+	if (s[0] != 0x1B) {
+		*cp = gsm_basic[s[0]];
+		return 1;
+	}
+	if (n < 2 || s[1] > 0x7F) {
+		*cp = REPLACEMENT_CHAR;
+		return 1;
+	}
+	for (i = 0; i < sizeof(gsm_ext_code); i++) {
+		if (gsm_ext_code[i] == s[1]) {
+			*cp = gsm_ext[i];
+			return 2;
+		}
+	}
+	/* A second escape stands for a table not defined yet: a space. */
+	*cp = s[1] == 0x1B ? 0x20 : gsm_basic[s[1]];
+	return 2;
+}
+
+size_t
+gsm_utf8_next(const char *s, unsigned long *cp, int *invalid)
+{
+	if (*s == '\0') {
+		*cp = 0;
+		return 0;
+	}
+	return utf8_next((const unsigned char *)s, cp, invalid);
 }

@@ -49,6 +49,34 @@ int gsm_count(const char *utf8, struct gsm_info *out);
  */
 int gsm_septets(unsigned long cp);
 
+/*
+ * The GSM-7 form of the code point cp, one septet per octet as SMPP's
+ * data_coding 0 carries it: writes 1 septet to out for the default
+ * alphabet, 2 (escape 0x1B and the code) for the extension table, and
+ * returns how many; 0 (nothing written) when cp has no GSM-7 form. Agrees
+ * with gsm_septets.
+ */
+int gsm_encode_char(unsigned long cp, unsigned char out[2]);
+
+/*
+ * The code point of one GSM-7 character read from the septets at s (n of
+ * them, n >= 1), stored in *cp; returns the septets consumed (1, or 2 for
+ * an escape and its code). Never fails: a septet above 0x7F or an escape
+ * at the end gives U+FFFD; an escape before a code the extension table
+ * lacks gives that code's default character and an escape before an
+ * escape a space (TS 23.038 6.2.1.1).
+ */
+size_t gsm_decode_char(const unsigned char *s, size_t n, unsigned long *cp);
+
+/*
+ * Decodes one code point from the NUL-terminated UTF-8 s as gsm_count
+ * does (strictly: no overlong forms, surrogates or values above
+ * U+10FFFF); stores it in *cp and returns the bytes consumed (0 at the
+ * NUL). An invalid sequence gives U+FFFD for its first byte, sets
+ * *invalid, and consumes 1 byte.
+ */
+size_t gsm_utf8_next(const char *s, unsigned long *cp, int *invalid);
+
 /* "GSM-7" or "UCS-2", a static string. */
 const char *gsm_encoding_name(enum gsm_encoding);
 

@@ -3,7 +3,8 @@
  * how its webhooks decode into one normalized form, how the gateway answers
  * them, how an outbound message becomes its HTTP request, and how its answer
  * maps onto OK, TEMPFAIL or PERMFAIL. One file per provider implements a
- * struct provider_ops (africastalking.c, twilio.c, kannel.c, http.c); the
+ * struct provider_ops (africastalking.c, twilio.c, kannel.c, http.c,
+ * infobip.c, vonage.c); the
  * gateway picks it by the channel's type (curl's struct Curl_ssl, Kannel's
  * smscconn_p.h).
  *
@@ -143,7 +144,8 @@ struct provider_ops {
 	/*
 	 * Decode an incoming SMS webhook. The webhook_secret (?secret= or
 	 * X-Baraza-Secret) is checked by the gateway before; signatures
-	 * (Twilio's X-Twilio-Signature, the http type's X-Baraza-Signature)
+	 * (Twilio's X-Twilio-Signature, the http type's X-Baraza-Signature,
+	 * Vonage's sig)
 	 * MUST be checked here, before anything else is looked at:
 	 * public_url is the configured scheme and host the provider calls
 	 * ("https://sms.example.org"; the channel's, else the gateway's), or
@@ -188,11 +190,16 @@ struct provider_ops {
 	    const struct client_resp *, struct provider_result *);
 };
 
-/* The four implementations (africastalking.c, twilio.c, kannel.c, http.c). */
+/*
+ * The six implementations (africastalking.c, twilio.c, kannel.c, http.c,
+ * infobip.c, vonage.c).
+ */
 extern const struct provider_ops provider_africastalking;
 extern const struct provider_ops provider_twilio;
 extern const struct provider_ops provider_kannel;
 extern const struct provider_ops provider_http;
+extern const struct provider_ops provider_infobip;
+extern const struct provider_ops provider_vonage;
 
 /*
  * Decodes the form that Africa's Talking and Kannel send for an incoming

@@ -19,7 +19,12 @@ provider_for(enum channel_type type)
 		return &provider_kannel;
 	case CHANNEL_HTTP:
 		return &provider_http;
+	case CHANNEL_INFOBIP:
+		return &provider_infobip;
+	case CHANNEL_VONAGE:
+		return &provider_vonage;
 	case CHANNEL_GAMMU:
+	case CHANNEL_SMPP:
 		break;
 	}
 	return NULL;

@@ -3,13 +3,16 @@
  * arbitrary query strings and bodies, and every send answer parser over
  * arbitrary answers.
  *
- * Input: byte 0 picks the provider type and what to decode, byte 1 the
- * method, whether the request carries a valid signature, a signature made
- * of the query string's bytes (the header parsers over attacker input) or
- * none, and the answer's HTTP status; then the query string up to the
- * first '\n', then the body. Signing valid signatures here lets the fuzzer
- * get past the signature checks of Twilio and the http type into their
- * field decoding.
+ * Input: byte 0 picks the provider type (bits 0, 1 and 4) and what to
+ * decode (bits 2 and 3), byte 1 the method, whether the request carries a
+ * valid signature, a signature made of the query string's bytes (the header
+ * parsers over attacker input) or none, the answer's HTTP status, and
+ * (bit 3, webhooks only) a JSON Content-Type; then the query string up to
+ * the first '\n', then the body. Signing valid signatures here lets the
+ * fuzzer get past the signature checks of Twilio and the http type into
+ * their field decoding. Vonage's sig travels among the parameters: with
+ * the key bit its signature_secret is set and the fuzzer's own sig and
+ * timestamp are checked, without it (allow_unsigned) its fields are.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -110,7 +113,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum channel_type types[] = {CHANNEL_AFRICASTALKING,
-	    CHANNEL_TWILIO, CHANNEL_KANNEL, CHANNEL_HTTP};
+	    CHANNEL_TWILIO, CHANNEL_KANNEL, CHANNEL_HTTP, CHANNEL_INFOBIP,
+	    CHANNEL_VONAGE, CHANNEL_INFOBIP, CHANNEL_VONAGE};
 	static const char *methods[] = {"POST", "GET", "PUT", "POST"};
 	static const long statuses[] = {200, 201, 400, 429, 500, 0, 403, 202};
 	struct channel_config cfg;
@@ -129,7 +133,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.type = types[data[0] & 3];
+	cfg.type = types[(data[0] & 3) | ((data[0] >> 2) & 4)];
 	cfg.name = "ch";
 	cfg.api_url = "http://127.0.0.1:9";
 	cfg.username = "user";
@@ -137,8 +141,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.password = "pass";
 	cfg.account_sid = "AC1";
 	cfg.auth_token = TOKEN;
-	if (data[1] & 0x40)
+	cfg.sender = "40404";
+	cfg.api_secret = "secret";
+	cfg.signature_method = data[0] >> 5 < 5 ? data[0] >> 5 : 3;
+	if (data[1] & 0x40) {
 		cfg.signing_key = KEY;
+		cfg.signature_secret = KEY;
+	}
 	ops = provider_for(cfg.type);
 	kind = (data[0] >> 2) & 3;
 
@@ -177,7 +186,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.body_len = blen;
 	req.headers = hdrs;
 	hdrs[0].name = "Content-Type";
-	hdrs[0].value = "application/x-www-form-urlencoded";
+	hdrs[0].value = data[1] & 0x08 ? "application/json"
+				       : "application/x-www-form-urlencoded";
 	req.nheaders = 1;
 	if (data[1] & 0xa0) {
 		/* A valid signature, or the query's bytes as one. */

@@ -526,8 +526,8 @@ test_bad_channel_values(void **state)
 	    {"ussd_max = 0x10", "ussd_max: expected a whole number"},
 	    {"sender =", "sender: must not be empty"},
 	    {"webhook_secret =", "webhook_secret: must not be empty"},
-	    {"type = smpp", "type: expected one of africastalking, twilio, "
-			    "kannel, gammu, http"},
+	    {"type = smtp", "type: expected one of africastalking, twilio, "
+			    "kannel, gammu, http, smpp, infobip, vonage"},
 	};
 	char *text;
 	size_t i;
@@ -600,6 +600,96 @@ test_gammu_values(void **state)
 	expect_one("[channel m]\ntype = gammu\ndevice = d\n"
 		   "poll_interval = 500ms\n",
 	    4, "poll_interval: must be between 1s and 1h");
+}
+
+/*
+ * SMPP, Infobip and Vonage channels: their keys, defaults and bounds.
+ */
+
+static void
+test_smpp_values(void **state)
+{
+	const struct channel_config *ch;
+	struct config *cfg;
+
+	(void)state;
+	cfg = expect_ok("[channel smsc]\n"
+			"type = smpp\n"
+			"host = 127.0.0.1\n"
+			"system_id = council\n"
+			"password = secret\n");
+	ch = config_channel(cfg, "smsc");
+	assert_int_equal(ch->type, CHANNEL_SMPP);
+	assert_int_equal(ch->port, 2775);
+	assert_string_equal(ch->system_type, "");
+	assert_int_equal(ch->bind, SMPP_BIND_MODE_TRX);
+	assert_null(ch->source_addr);
+	assert_int_equal(ch->source_ton, 0);
+	assert_int_equal(ch->dest_ton, 1);
+	assert_int_equal(ch->dest_npi, 1);
+	assert_int_equal(ch->window, 10);
+	assert_true(ch->enquire_link_ms == 30000);
+	assert_int_equal(ch->long_mode, SMPP_LONG_UDH);
+	config_free(cfg);
+
+	cfg = expect_ok("[channel smsc]\n"
+			"type = smpp\n"
+			"host = smsc.example.org\n"
+			"port = 2776\n"
+			"system_id = council\n"
+			"password = secret\n"
+			"system_type = VMA\n"
+			"bind = transmitter+receiver\n"
+			"source_addr = 40404\n"
+			"source_ton = 5\n"
+			"source_npi = 0\n"
+			"dest_ton = 0\n"
+			"dest_npi = 9\n"
+			"window = 50\n"
+			"enquire_link = 1m\n"
+			"long = payload\n");
+	ch = config_channel(cfg, "smsc");
+	assert_int_equal(ch->port, 2776);
+	assert_string_equal(ch->system_type, "VMA");
+	assert_int_equal(ch->bind, SMPP_BIND_MODE_SPLIT);
+	assert_string_equal(ch->source_addr, "40404");
+	assert_int_equal(ch->source_ton, 5);
+	assert_int_equal(ch->dest_ton, 0);
+	assert_int_equal(ch->dest_npi, 9);
+	assert_int_equal(ch->window, 50);
+	assert_true(ch->enquire_link_ms == 60000);
+	assert_int_equal(ch->long_mode, SMPP_LONG_PAYLOAD);
+	config_free(cfg);
+
+	/* SMPP 3.4 bounds: system_id is at most 15 characters. */
+	expect_one("[channel s]\ntype = smpp\nhost = h\npassword = p\n"
+		   "system_id = abcdefghijklmnop\n",
+	    5, "system_id: ");
+	expect_one("[channel s]\ntype = smpp\nhost = h\npassword = p\n"
+		   "system_id = c\nwindow = 0\n",
+	    6, "window: must be between 1 and 1000");
+	expect_one("[channel s]\ntype = smpp\nhost = h\npassword = p\n"
+		   "system_id = c\nlong = split\n",
+	    6, "long: expected one of udh, sar, payload");
+	expect_one("[channel s]\ntype = smpp\nsystem_id = c\npassword = p\n", 1,
+	    "host");
+
+	/* Vonage: signed webhooks unless said otherwise; rest.nexmo.com. */
+	cfg = expect_ok("[channel vg]\ntype = vonage\napi_key = k\n"
+			"api_secret = s\nsender = COUNCIL\n"
+			"signature_secret = x\n");
+	ch = config_channel(cfg, "vg");
+	assert_string_equal(ch->api_url, "https://rest.nexmo.com");
+	assert_int_equal(ch->signature_method, VONAGE_SIG_SHA256);
+	config_free(cfg);
+	expect_one("[channel vg]\ntype = vonage\napi_key = k\n"
+		   "api_secret = s\nsender = COUNCIL\n",
+	    1, "signature_secret");
+
+	/* Infobip: its own base URL, and a webhook_secret. */
+	expect_one("[channel ib]\ntype = infobip\napi_key = k\n"
+		   "api_url = https://xyz.api.infobip.com\n",
+	    1, "webhook_secret");
 }
 
 /*
@@ -1606,6 +1696,7 @@ main(void)
 	    cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_bad_channel_values),
 	    cmocka_unit_test(test_gammu_values),
+	    cmocka_unit_test(test_smpp_values),
 	    cmocka_unit_test(test_quoting),
 	    cmocka_unit_test(test_syntax),
 	    cmocka_unit_test(test_odd_white_space),

@@ -234,6 +234,82 @@ test_invalid_utf8(void **state)
 	assert_int_equal(gi.invalid, 0);
 }
 
+/* Every septet decodes to a character that encodes back to it. */
+static void
+test_encode_decode_char(void **state)
+{
+	unsigned char in[2], out[2];
+	unsigned long cp;
+	unsigned v;
+	int n;
+
+	(void)state;
+	assert_int_equal(gsm_encode_char('A', out), 1);
+	assert_int_equal(out[0], 0x41);
+	assert_int_equal(gsm_encode_char('@', out), 1);
+	assert_int_equal(out[0], 0x00);
+	assert_int_equal(gsm_encode_char(0x20AC, out), 2); /* euro */
+	assert_memory_equal(out, "\x1b\x65", 2);
+	assert_int_equal(gsm_encode_char('{', out), 2);
+	assert_memory_equal(out, "\x1b\x28", 2);
+	assert_int_equal(gsm_encode_char(0x0436, out), 0); /* zhe */
+	assert_int_equal(gsm_encode_char('`', out), 0);
+
+	for (v = 0; v < 0x80; v++) {
+		if (v == 0x1B)
+			continue;
+		in[0] = (unsigned char)v;
+		assert_int_equal(gsm_decode_char(in, 1, &cp), 1);
+		n = gsm_encode_char(cp, out);
+		assert_int_equal(n, 1);
+		assert_int_equal(out[0], v);
+		assert_int_equal(gsm_septets(cp), 1);
+	}
+	for (v = 0; v < 0x80; v++) {
+		in[0] = 0x1B;
+		in[1] = (unsigned char)v;
+		assert_int_equal(gsm_decode_char(in, 2, &cp), 2);
+		n = gsm_encode_char(cp, out);
+		assert_int_equal(n, gsm_septets(cp));
+		if (n == 2)
+			assert_int_equal(out[1], v);
+	}
+	/* An escape before a code the table lacks: the default 'A'. */
+	assert_int_equal(gsm_decode_char((const unsigned char *)"\x1b"
+								"A",
+			     2, &cp),
+	    2);
+	assert_int_equal(cp, 'A');
+	assert_int_equal(
+	    gsm_decode_char((const unsigned char *)"\x1b\x1b", 2, &cp), 2);
+	assert_int_equal(cp, ' ');
+	assert_int_equal(
+	    gsm_decode_char((const unsigned char *)"\x1b", 1, &cp), 1);
+	assert_int_equal(cp, 0xFFFD);
+	assert_int_equal(
+	    gsm_decode_char((const unsigned char *)"\x80", 1, &cp), 1);
+	assert_int_equal(cp, 0xFFFD);
+	assert_int_equal(
+	    gsm_decode_char((const unsigned char *)"\x1b\x90", 2, &cp), 1);
+	assert_int_equal(cp, 0xFFFD);
+}
+
+static void
+test_utf8_next(void **state)
+{
+	unsigned long cp;
+	int invalid = 0;
+
+	(void)state;
+	assert_int_equal(gsm_utf8_next("", &cp, &invalid), 0);
+	assert_int_equal(gsm_utf8_next("\xf0\x9f\x98\x80", &cp, &invalid), 4);
+	assert_int_equal(cp, 0x1F600);
+	assert_int_equal(invalid, 0);
+	assert_int_equal(gsm_utf8_next("\xc3(", &cp, &invalid), 1);
+	assert_int_equal(cp, 0xFFFD);
+	assert_int_equal(invalid, 1);
+}
+
 int
 main(void)
 {
@@ -245,6 +321,8 @@ main(void)
 	    cmocka_unit_test(test_ucs2_boundaries),
 	    cmocka_unit_test(test_emoji),
 	    cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_encode_decode_char),
+	    cmocka_unit_test(test_utf8_next),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

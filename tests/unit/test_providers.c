@@ -1,5 +1,5 @@
 /*
- * test_providers.c: the four web provider types, driven by the data files
+ * test_providers.c: the six web provider types, driven by the data files
  * in tests/data/providers/ (curl's tests/data style; the format is
  * described in tests/data/providers/README), plus a few checks written
  * out in C (provider_for, answers, helpers, a built Kannel dlr-url read
@@ -254,8 +254,12 @@ channel_load(
     const struct datafile *df, const char *type, struct channel_config *cfg)
 {
 	struct section sec;
-	static const char *types[] = {
-	    "africastalking", "twilio", "kannel", "gammu", "http"};
+	/* Indexed by enum channel_type. */
+	static const char *types[] = {"africastalking", "twilio", "kannel",
+	    "gammu", "http", "smpp", "infobip", "vonage"};
+	static const char *sig_methods[] = {
+	    "md5hash", "md5", "sha1", "sha256", "sha512"};
+	char *method;
 	size_t i;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -276,6 +280,21 @@ channel_load(
 	cfg->auth_token = kv_get(&sec, "auth_token");
 	cfg->public_url = kv_get(&sec, "public_url");
 	cfg->signing_key = kv_get(&sec, "signing_key");
+	cfg->webhook_secret = kv_get(&sec, "webhook_secret");
+	cfg->api_secret = kv_get(&sec, "api_secret");
+	cfg->signature_secret = kv_get(&sec, "signature_secret");
+	/* As in the config file: sha256 unless it says otherwise. */
+	cfg->signature_method = VONAGE_SIG_SHA256;
+	if ((method = kv_get(&sec, "signature_method")) != NULL) {
+		for (i = 0; i < nitems(sig_methods); i++)
+			if (strcmp(method, sig_methods[i]) == 0)
+				break;
+		if (i == nitems(sig_methods))
+			fail_msg("%s: unknown signature_method %s", df->path,
+			    method);
+		cfg->signature_method = (int)i;
+		free(method);
+	}
 }
 
 static void
@@ -291,6 +310,9 @@ channel_free(struct channel_config *cfg)
 	free(cfg->auth_token);
 	free(cfg->public_url);
 	free(cfg->signing_key);
+	free(cfg->webhook_secret);
+	free(cfg->api_secret);
+	free(cfg->signature_secret);
 }
 
 /* Checks a decoded member against <expect>: equal, or NULL if unlisted. */
@@ -662,7 +684,15 @@ test_provider_for(void **state)
 	assert_ptr_equal(provider_for(CHANNEL_TWILIO), &provider_twilio);
 	assert_ptr_equal(provider_for(CHANNEL_KANNEL), &provider_kannel);
 	assert_ptr_equal(provider_for(CHANNEL_HTTP), &provider_http);
+	assert_ptr_equal(provider_for(CHANNEL_INFOBIP), &provider_infobip);
+	assert_ptr_equal(provider_for(CHANNEL_VONAGE), &provider_vonage);
 	assert_null(provider_for(CHANNEL_GAMMU));
+	assert_null(provider_for(CHANNEL_SMPP));
+	/* Vonage may call its webhooks with GET; Infobip posts JSON. */
+	assert_int_equal(provider_vonage.webhook_get, 1);
+	assert_int_equal(provider_infobip.webhook_get, 0);
+	assert_null(provider_infobip.decode_ussd);
+	assert_null(provider_vonage.decode_ussd);
 	/* Only Africa's Talking and http do USSD. */
 	assert_non_null(provider_africastalking.decode_ussd);
 	assert_non_null(provider_africastalking.answer_ussd);
@@ -702,6 +732,14 @@ test_answers(void **state)
 	buf_reset(&b);
 
 	provider_kannel.answer_sms(7, &a, &b);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(b.len, 0);
+
+	/* Infobip and Vonage want a 2xx and nothing more. */
+	provider_infobip.answer_sms(7, &a, &b);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(b.len, 0);
+	provider_vonage.answer_sms(7, &a, &b);
 	assert_int_equal(a.status, 200);
 	assert_int_equal(b.len, 0);
 
@@ -906,6 +944,8 @@ test_build_needs_settings(void **state)
 	assert_int_equal(provider_twilio.build_send(&cfg, &msg, &r), -1);
 	assert_int_equal(provider_kannel.build_send(&cfg, &msg, &r), -1);
 	assert_int_equal(provider_http.build_send(&cfg, &msg, &r), -1);
+	assert_int_equal(provider_infobip.build_send(&cfg, &msg, &r), -1);
+	assert_int_equal(provider_vonage.build_send(&cfg, &msg, &r), -1);
 	/* A header value with a line break is refused, not sent. */
 	cfg.api_url = "http://127.0.0.1:9";
 	cfg.username = "u";
@@ -913,9 +953,14 @@ test_build_needs_settings(void **state)
 	assert_int_equal(
 	    provider_africastalking.build_send(&cfg, &msg, &r), -1);
 	assert_null(r.url);
+	assert_int_equal(provider_infobip.build_send(&cfg, &msg, &r), -1);
+	assert_null(r.url);
 	/* Text that is not UTF-8 cannot go into JSON. */
 	msg.text = "\xff";
 	assert_int_equal(provider_http.build_send(&cfg, &msg, &r), -1);
+	cfg.api_key = "key";
+	assert_int_equal(provider_infobip.build_send(&cfg, &msg, &r), -1);
+	assert_null(r.body);
 }
 
 static int

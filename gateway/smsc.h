@@ -1,0 +1,41 @@
+/*
+ * smsc.h: the gateway's SMPP links to operators' SMSCs (smsc.c), one
+ * channel of `type = smpp` each: a bind_transceiver link, or a transmitter
+ * and a receiver, kept up with reconnects (1 s doubling to 60 s), carrying
+ * the dispatcher's messages as submit_sm and bringing MO messages and
+ * delivery receipts through ingress, each answered only once committed.
+ */
+#ifndef BARAZA_SMSC_H
+#define BARAZA_SMSC_H
+
+#include <stddef.h>
+
+struct gateway;
+struct smsc;
+
+#define SMSC_RECONNECT_FIRST_MS 1000
+#define SMSC_RECONNECT_MAX_MS 60000
+#define SMSC_RESPONSE_MS 30000 /* any answer the SMSC owes */
+#define SMSC_JOIN_MS 120000    /* MO parts wait this long for the rest */
+#define SMSC_UNBIND_MS 2000    /* at stop: wait this long for unbind_resp */
+
+/* The SMPP channels, embedded in struct gateway (gw->smscs). */
+struct smscs {
+	struct smsc **list;
+	size_t n;
+};
+
+/*
+ * Starts a link (or two) for every smpp channel of the config and attaches
+ * each channel to the dispatcher; a channel is up while its sending link
+ * is bound.
+ */
+void smscs_start(struct gateway *);
+
+/*
+ * Stop: no more submits; each link unbinds once its messages in flight
+ * have their answers (at most SMSC_UNBIND_MS more), then closes.
+ */
+void smscs_stop(struct gateway *);
+
+#endif
