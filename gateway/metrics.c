@@ -847,6 +847,20 @@ get_modem_up(const struct render_ctx *x, size_t ch, struct mvalue *v)
 	return 0;
 }
 
+/* The SMPP links of channel ch that are bound now. */
+static int
+get_smpp_bound(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	int bound, links;
+
+	if (x->gw->cfg->channels[ch].type != CHANNEL_SMPP ||
+	    smscs_bound(x->gw, x->gw->cfg->channels[ch].name, &bound, &links) !=
+		0)
+		return -1;
+	set_u(v, (uint64_t)bound);
+	return 0;
+}
+
 /* The kept counters of modem channel ch: failures, restarts; 0 or -1. */
 static int
 modem_counters(const struct render_ctx *x, size_t ch, uint64_t v[2])
@@ -988,6 +1002,10 @@ static const struct family_def families[] = {
     {"baraza_modem_up", "gauge",
 	"1 when a GSM modem channel answered its last heartbeat.", 1, NULL,
 	NULL, NULL, get_modem_up},
+    {"baraza_smpp_links_bound", "gauge",
+	"SMPP links of each smpp channel bound to the SMSC now (1 for a "
+	"transceiver, 2 for a transmitter and a receiver).",
+	1, NULL, NULL, NULL, get_smpp_bound},
     {"baraza_modem_failures_total", "counter",
 	"Messages a GSM modem channel handed back unsent (failed or to "
 	"retry), kept across gateway runs.",

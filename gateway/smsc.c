@@ -42,6 +42,7 @@ struct smsc_link {
 	int sends;         /* 1: carries submit_sm (trx or tx) */
 	uint32_t bind_cmd; /* what it binds as */
 	enum lstate state;
+	int bound; /* the session's bind was accepted */
 	uv_tcp_t tcp;
 	uv_connect_t connect;
 	uv_getaddrinfo_t gai;
@@ -189,6 +190,7 @@ link_bound(void *arg, const char *system_id)
 	struct smsc_link *l = arg;
 
 	l->backoff = SMSC_RECONNECT_FIRST_MS;
+	l->bound = 1;
 	log_info("smpp", "bound channel=%s as=%s smsc=\"%s\"", l->c->cc->name,
 	    link_name(l), system_id);
 	if (l->sends)
@@ -395,6 +397,7 @@ link_close(struct smsc_link *l, const char *why)
 		log_info("smpp", "link down channel=%s link=%s reason=\"%s\"",
 		    l->c->cc->name, link_name(l), why);
 	l->state = L_CLOSING;
+	l->bound = 0;
 	if (l->sends && !l->c->stopping)
 		dispatch_set_up(l->c->gw->dispatch, l->c->cc->name, 0);
 	uv_read_stop((uv_stream_t *)&l->tcp);
@@ -591,6 +594,26 @@ smscs_start(struct gateway *gw)
 		}
 		gw->smscs.list[gw->smscs.n++] = c;
 	}
+}
+
+int
+smscs_bound(const struct gateway *gw, const char *name, int *bound, int *links)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < gw->smscs.n; i++) {
+		const struct smsc *c = gw->smscs.list[i];
+
+		if (strcmp(c->cc->name, name) != 0)
+			continue;
+		*bound = 0;
+		for (k = 0; k < c->nlinks; k++)
+			*bound += c->link[k].bound;
+		*links = c->nlinks;
+		return 0;
+	}
+	return -1;
 }
 
 void

@@ -33,6 +33,14 @@ struct smscs {
 void smscs_start(struct gateway *);
 
 /*
+ * The links of the smpp channel named name that are bound now (0 to 2)
+ * into *bound, and how many it has into *links. Returns 0, or -1 when no
+ * such SMPP channel runs.
+ */
+int
+smscs_bound(const struct gateway *, const char *name, int *bound, int *links);
+
+/*
  * Stop: no more submits; each link unbinds once its messages in flight
  * have their answers (at most SMSC_UNBIND_MS more), then closes.
  */

@@ -9,7 +9,7 @@
 . "$SRCDIR/tests/integration/lib.sh"
 : "${FAKE_SMSC:?FAKE_SMSC must name tests/fake_smsc}"
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq is missing"; exit 0; }
-plan 38
+plan 39
 
 SMSC_PID=
 "$FAKE_SMSC" --port-file "$T/smsc.port" --control-port-file "$T/smsc.ctl" \
@@ -64,6 +64,7 @@ smpp_config
 start_server || exit 1
 check "the gateway binds as a transceiver" wait_for 10 grep -q 'bound channel=smsc as=transceiver' "$T/serve.log"
 is "the fake saw one transceiver bind" "$(stat .binds.transceiver)" "1"
+like "/metrics shows the link bound" "$(http GET /metrics)" 'baraza_smpp_links_bound\{channel="smsc"\} 1'
 
 # 1. A keyword over SMPP: stored once, answered by submit_sm, acked after commit.
 r=$(smsc POST /_mo '{"from":"+254700000001","to":"40404","text":"PING one"}')
