@@ -9,7 +9,7 @@
 . "$SRCDIR/tests/integration/lib.sh"
 : "${FAKE_SMSC:?FAKE_SMSC must name tests/fake_smsc}"
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq is missing"; exit 0; }
-plan 39
+plan 43
 
 SMSC_PID=
 "$FAKE_SMSC" --port-file "$T/smsc.port" --control-port-file "$T/smsc.ctl" \
@@ -147,7 +147,20 @@ smsc POST /_mo "{\"from\":\"+254700000008\",\"to\":\"40404\",\"text\":\"PING p$l
 check "long = payload sends one submit_sm with message_payload" wait_for 10 logged ".event == \"submit_sm\" and .message_payload_text == \"PONG p$long\" and .sm_length == 0"
 stop_server
 
-# 10. A wrong password: refused, logged, tried again later.
+# 10. A transmitter and a receiver: MO on one link, the reply on the other.
+smpp_config pw 200/s udh
+printf 'bind = transmitter+receiver\n' >>"$T/baraza.conf"
+start_server || exit 1
+check "two links bind" wait_for 10 sh -c "grep -q 'bound channel=smsc as=transmitter' '$T/serve.log' && grep -q 'bound channel=smsc as=receiver' '$T/serve.log'"
+like "/metrics counts both" "$(http GET /metrics)" 'baraza_smpp_links_bound\{channel="smsc"\} 2'
+smsc POST /_mo '{"from":"+254700000009","to":"40404","text":"PING split"}' >/dev/null
+check "the reply to an MO from the receiver leaves by the transmitter" wait_for 10 out_state 'PONG split' sent
+rx=$(jq -r 'select(.event == "deliver_sm" and .source_addr == "254700000009") | .conn' "$T/smsc.jsonl" | tail -1)
+tx=$(jq -r 'select(.event == "submit_sm" and .text == "PONG split") | .conn' "$T/smsc.jsonl" | head -1)
+check "on another connection" test -n "$rx" -a -n "$tx" -a "$rx" != "$tx"
+stop_server
+
+# 11. A wrong password: refused, logged, tried again later.
 smpp_config wrong
 start_server || exit 1
 check "a refused bind is logged with the status" wait_for 10 grep -q 'reason="bind refused: ESME_RINVPASWD"' "$T/serve.log"
