@@ -5,24 +5,55 @@
  *   fake_provider --port-file FILE [--listen 127.0.0.1:0] [--log FILE]
  *       [--log-max N] [--direct] [--signing-key KEY]
  *
- * It answers the four request shapes the gateway sends (Africa's Talking,
- * Twilio, Kannel, generic JSON; see interfaces.md "Outbound to providers")
- * in a mode the test chooses through POST /_control, records every other
- * request as one JSON line in the --log file and counts them for GET
- * /_stats. The bound port is written to the port file (a temporary file,
- * then a rename) once the server listens.
+ * It answers the six request shapes the gateway sends (see interfaces.md
+ * "Outbound to providers" and docs/providers.md) in a mode the test
+ * chooses through POST /_control, records every other request as one JSON
+ * line in the --log file and counts them for GET /_stats. The bound port
+ * is written to the port file (a temporary file, then a rename) once the
+ * server listens. The shapes, by their log names:
+ *
+ *   africastalking  POST .../version1/messaging, a form: 201 with one
+ *                   SMSMessageData.Recipients entry per number of "to",
+ *                   statusCode 101 and messageId "ATXid_N".
+ *   twilio          POST .../2010-04-01/Accounts/SID/Messages.json, a
+ *                   form: 201 {"sid": "SMN", "status": "queued", ...}.
+ *   kannel          .../cgi-bin/sendsms, GET or POST: 202 "0: Accepted
+ *                   for delivery".
+ *   infobip         POST .../sms/2/text/advanced, JSON (Authorization: App
+ *                   KEY): 200 {"bulkId": "ib-bulk-N", "messages": [...]}
+ *                   with one entry per destination of every messages[]
+ *                   entry: its "to", messageId "ib-N" and a status of the
+ *                   group PENDING (groupId 1, PENDING_ACCEPTED).
+ *   vonage          POST .../sms/json, a form (api_key, api_secret, from,
+ *                   to, text, callback): 200 {"message-count": "1",
+ *                   "messages": [{"to", "message-id": "vg-N", "status":
+ *                   "0", ...}]}.
+ *   http            anything else (the generic JSON channel): 200
+ *                   {"ok": true}.
+ *
+ * N counts the ids handed out, from 1, and is never reset (an Infobip
+ * rejection has an id too, as Infobip gives one).
  *
  * Control (never recorded): POST /_control {"mode": "ok" | "429" | "500" |
  * "400" | "slow" | "close" | "reject", "count": N, "delay_ms": D} sets the
  * mode for the next N provider requests (for good without count) and
- * answers the mode now in force; GET /_control shows it; GET /_stats gives
- * the counters (requests, logged, log_dropped, by_path, by_answer,
- * by_shape, pending_slow, connections, mode); POST /_reset zeroes the
- * counters and returns to ok. The log line of a request holds time_ms,
- * method, path, query, shape, params (the decoded form, JSON body or
- * query), headers (Authorization, apiKey, X-Baraza-Signature, ...), mode
- * and status (null for "close"); params_error and body when the
- * parameters do not parse; delay_ms in the mode "slow".
+ * answers the mode now in force. The modes 429, 500 and 400 answer that
+ * status with a line of text, "close" drops the connection unanswered,
+ * "slow" gives the ok answer after delay_ms, and "reject" gives each
+ * shape's own refusal of the recipient: Africa's Talking a 201 whose
+ * recipient has statusCode 403 InvalidPhoneNumber, Twilio 400 code 21211,
+ * Kannel 400 "Invalid receiver number", Infobip 200 with the status
+ * REJECTED (groupId 5) REJECTED_DESTINATION "Invalid destination
+ * address", Vonage 200 with status "29" and its error-text, generic JSON
+ * 400 {"ok": false, "error": "invalid recipient"}. GET /_control shows
+ * the mode; GET /_stats gives the counters (requests, logged,
+ * log_dropped, by_path, by_answer, by_shape, pending_slow, connections,
+ * mode); POST /_reset zeroes the counters and returns to ok. The log
+ * line of a request holds time_ms, method, path, query, shape, params (the
+ * decoded form, JSON body or query), headers (Authorization, apiKey,
+ * X-Baraza-Signature, ...), mode and status (null for "close");
+ * params_error and body when the parameters do not parse; delay_ms in the
+ * mode "slow".
  *
  * With --signing-key, a request of the generic JSON shape must carry
  * X-Baraza-Signature: t=UNIX,sha256=HEX as the gateway signs it (sig.h:
@@ -69,7 +100,7 @@
 #define DELAY_MAX_MS (10 * 60 * 1000)
 /* Unparsed bodies are logged up to this many bytes. */
 #define RAW_BODY_MAX 4096
-/* Recipients in one Africa's Talking answer. */
+/* Recipients in one Africa's Talking or Infobip answer. */
 #define AT_MAX_RECIPIENTS 1000
 /* Relay: client connections at once, and the loopback slots for them. */
 #define FRONT_MAX_CONNS 10000
@@ -96,11 +127,13 @@ enum shape {
 	SHAPE_AT,
 	SHAPE_TWILIO,
 	SHAPE_KANNEL,
+	SHAPE_INFOBIP,
+	SHAPE_VONAGE,
 	SHAPE_HTTP,
 };
 
 static const char *const shape_names[] = {
-    "africastalking", "twilio", "kannel", "http"};
+    "africastalking", "twilio", "kannel", "infobip", "vonage", "http"};
 
 /* Request headers worth recording. */
 static const char *const logged_headers[] = {"Authorization", "apiKey",
@@ -260,6 +293,12 @@ shape_of(const struct http_request *req)
 		return SHAPE_TWILIO;
 	if (ends_with(req->path, "/cgi-bin/sendsms"))
 		return SHAPE_KANNEL;
+	if (strcmp(req->method, "POST") == 0 &&
+	    ends_with(req->path, "/sms/2/text/advanced"))
+		return SHAPE_INFOBIP;
+	if (strcmp(req->method, "POST") == 0 &&
+	    ends_with(req->path, "/sms/json"))
+		return SHAPE_VONAGE;
 	return SHAPE_HTTP;
 }
 
@@ -403,6 +442,75 @@ answer_twilio(struct fake *f, struct answer *a, const struct http_request *req,
 	answer_json(a, 201, j);
 }
 
+/*
+ * Infobip: one messages[] entry per destination of every message of the
+ * request (none when it has none), PENDING or, with reject, REJECTED.
+ */
+static void
+answer_infobip(struct fake *f, struct answer *a, json_t *params, int reject)
+{
+	json_t *out = json_array(), *msg, *dest, *status;
+	size_t i, j;
+	char id[40], bulk[40];
+
+	snprintf(
+	    bulk, sizeof(bulk), "ib-bulk-%llu", (unsigned long long)f->seq + 1);
+	json_array_foreach(json_object_get(params, "messages"), i, msg)
+	{
+		json_array_foreach(
+		    json_object_get(msg, "destinations"), j, dest)
+		{
+			if (json_array_size(out) >= AT_MAX_RECIPIENTS)
+				break;
+			snprintf(id, sizeof(id), "ib-%llu",
+			    (unsigned long long)++f->seq);
+			if (reject)
+				status = json_pack("{s:i, s:s, s:i, s:s, s:s}",
+				    "groupId", 5, "groupName", "REJECTED", "id",
+				    52, "name", "REJECTED_DESTINATION",
+				    "description",
+				    "Invalid destination address");
+			else
+				status = json_pack("{s:i, s:s, s:i, s:s, s:s}",
+				    "groupId", 1, "groupName", "PENDING", "id",
+				    26, "name", "PENDING_ACCEPTED",
+				    "description",
+				    "Message sent to next instance");
+			json_array_append_new(
+			    out, json_pack("{s:o, s:s, s:o}", "to",
+				     jstr(param(dest, "to"),
+					 strlen(param(dest, "to"))),
+				     "messageId", id, "status", status));
+		}
+	}
+	answer_json(
+	    a, 200, json_pack("{s:s, s:o}", "bulkId", bulk, "messages", out));
+}
+
+/* Vonage: one part, status "0" or, with reject, "29" with its error-text. */
+static void
+answer_vonage(struct fake *f, struct answer *a, json_t *params, int reject)
+{
+	const char *to = param(params, "to");
+	char id[40];
+	json_t *part;
+
+	if (reject)
+		part = json_pack("{s:o, s:s, s:s}", "to", jstr(to, strlen(to)),
+		    "status", "29", "error-text",
+		    "Non White-listed Destination - rejected");
+	else {
+		snprintf(
+		    id, sizeof(id), "vg-%llu", (unsigned long long)++f->seq);
+		part = json_pack("{s:o, s:s, s:s, s:s, s:s, s:s}", "to",
+		    jstr(to, strlen(to)), "message-id", id, "status", "0",
+		    "remaining-balance", "3.14159265", "message-price",
+		    "0.03330000", "network", "63902");
+	}
+	answer_json(a, 200,
+	    json_pack("{s:s, s:[o]}", "message-count", "1", "messages", part));
+}
+
 /* Builds the answer of a provider request in mode m. */
 static void
 answer_build(struct fake *f, struct answer *a, const struct http_request *req,
@@ -438,6 +546,12 @@ answer_build(struct fake *f, struct answer *a, const struct http_request *req,
 		case SHAPE_KANNEL:
 			answer_text(a, 400, "Invalid receiver number\n");
 			break;
+		case SHAPE_INFOBIP:
+			answer_infobip(f, a, params, 1);
+			break;
+		case SHAPE_VONAGE:
+			answer_vonage(f, a, params, 1);
+			break;
 		case SHAPE_HTTP:
 			answer_json(a, 400,
 			    json_pack("{s:b, s:s}", "ok", 0, "error",
@@ -459,6 +573,12 @@ answer_build(struct fake *f, struct answer *a, const struct http_request *req,
 	case SHAPE_KANNEL:
 		f->seq++;
 		answer_text(a, 202, "0: Accepted for delivery");
+		break;
+	case SHAPE_INFOBIP:
+		answer_infobip(f, a, params, 0);
+		break;
+	case SHAPE_VONAGE:
+		answer_vonage(f, a, params, 0);
 		break;
 	case SHAPE_HTTP:
 		f->seq++;

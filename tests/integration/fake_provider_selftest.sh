@@ -92,7 +92,7 @@ logline() {
 	sed -n "$1p" "$T/requests.jsonl"
 }
 
-echo "1..36"
+echo "1..50"
 
 start_fake "$T/port" --log "$T/requests.jsonl"
 FP_PID=$(cat "$T/port.pid")
@@ -214,6 +214,72 @@ has "stats: counts by path, answer and shape" "$stats" '"requests":15' \
 curl -s -m 10 -o /dev/null -X POST "$URL/_reset"
 has "reset: counters cleared" "$(curl -s -m 10 "$URL/_stats")" \
     '"requests":0' '"logged":0' '"by_path":{}'
+
+# Infobip (JSON, Authorization: App KEY) and Vonage (a form): their own
+# answers, their own rejections, and the other modes as for every shape.
+lastline() { tail -n 1 "$T/requests.jsonl"; }
+ibbody='{"messages":[{"destinations":[{"to":"254700000001"}],"from":"Baraza","text":"Habari","notifyUrl":"http://127.0.0.1:1/hooks/ib/status?secret=s","notifyContentType":"application/json"}]}'
+ib() {
+	req -H 'Authorization: App ib-key' -H 'Content-Type: application/json' \
+	    -d "$ibbody" "$URL/sms/2/text/advanced"
+}
+vg() {
+	req -d 'api_key=vg-key&api_secret=vg-secret&from=BARAZA&to=254700000002&text=Sawa+sawa&callback=http%3A%2F%2F127.0.0.1%3A1%2Fhooks%2Fvg%2Fstatus' \
+	    "$URL/sms/json"
+}
+code() { echo "${1##* }"; }
+out=$(ib)
+has "Infobip: 200 with a PENDING message and a bulk id" "$out" \
+    '"bulkId":"ib-bulk-' '"to":"254700000001"' '"messageId":"ib-' \
+    '"groupId":1' '"groupName":"PENDING"' '"name":"PENDING_ACCEPTED"' ' 200'
+has "Infobip: logged with App auth and the JSON body" "$(lastline)" \
+    '"method":"POST"' '"path":"/sms/2/text/advanced"' '"shape":"infobip"' \
+    '"Authorization":"App ib-key"' '"destinations":[{"to":"254700000001"}]' \
+    '"text":"Habari"' \
+    '"notifyUrl":"http://127.0.0.1:1/hooks/ib/status?secret=s"' '"status":200'
+out=$(req -H 'Content-Type: application/json' \
+    -d '{"messages":[{"destinations":[{"to":"2541"},{"to":"2542"}],"text":"x"}]}' \
+    "$URL/sms/2/text/advanced")
+is "Infobip: one entry with its own id per destination" \
+    "$(printf '%s' "$out" | grep -o '"to":"254[12]","messageId":"ib-[0-9]*"' | sort -u | wc -l | tr -d ' ')" 2
+out=$(vg)
+has "Vonage: 200 with status 0 and a message-id" "$out" \
+    '"message-count":"1"' '"to":"254700000002"' '"message-id":"vg-' \
+    '"status":"0"' ' 200'
+has "Vonage: logged with the form" "$(lastline)" '"path":"/sms/json"' \
+    '"shape":"vonage"' '"api_key":"vg-key"' '"api_secret":"vg-secret"' \
+    '"to":"254700000002"' '"text":"Sawa sawa"' \
+    '"callback":"http://127.0.0.1:1/hooks/vg/status"' '"status":200'
+
+is "control: mode reject count 2 accepted" "$(ctl '{"mode":"reject","count":2}')" 200
+out=$(ib)
+has "reject: Infobip 200 with the REJECTED group" "$out" '"groupId":5' \
+    '"groupName":"REJECTED"' '"name":"REJECTED_DESTINATION"' \
+    '"description":"Invalid destination address"' ' 200'
+out=$(vg)
+has "reject: Vonage 200 with status 29 and its error-text" "$out" \
+    '"status":"29"' '"error-text":"Non White-listed Destination - rejected"' ' 200'
+case $out in *message-id*) not_ok "reject: Vonage gives no message-id" ;;
+*) ok "reject: Vonage gives no message-id" ;; esac
+
+codes=""
+ctl '{"mode":"429","count":1}' >/dev/null
+codes="$codes $(code "$(ib)")"
+ctl '{"mode":"500","count":1}' >/dev/null
+codes="$codes $(code "$(vg)")"
+ctl '{"mode":"400","count":1}' >/dev/null
+codes="$codes $(code "$(ib)")"
+codes="$codes $(code "$(vg)")"
+is "modes: Infobip 429, Vonage 500, Infobip 400, then ok" "$codes" " 429 500 400 200"
+ctl '{"mode":"close","count":1}' >/dev/null
+curl -s -m 10 -o /dev/null -d 'to=1&text=x' "$URL/sms/json"
+is "close: a Vonage request gets an empty reply (exit 52)" "$?" 52
+ctl '{"mode":"slow","count":1,"delay_ms":100}' >/dev/null
+has "slow: Infobip answered PENDING at last" "$(ib)" '"groupName":"PENDING"' ' 200'
+has "slow: logged with the delay" "$(lastline)" '"shape":"infobip"' \
+    '"mode":"slow"' '"delay_ms":100'
+has "stats: counted by shape infobip and vonage" \
+    "$(curl -s -m 10 "$URL/_stats")" '"infobip":6' '"vonage":5'
 
 # SIGTERM: a clean exit.
 kill -TERM "$FP_PID"

@@ -1,0 +1,172 @@
+#!/bin/sh
+# Infobip and Vonage end to end over real HTTP: `baraza serve` against the
+# fake provider. An incoming SMS webhook answered by a keyword flow, the
+# reply in each provider's own shape, its id kept, the delivery report that
+# the reply's notifyUrl or callback names, webhooks refused without their
+# secret or signature, and a rejection in the provider's answer.
+. "$SRCDIR/tests/integration/lib.sh"
+plan 43
+
+IB_SECRET=ib-secret
+VG_SECRET=vg-sig-secret
+start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
+api="http://127.0.0.1:$FAKE_PORT"
+write_config "languages = en sw
+[channel ib]
+type = infobip
+api_url = $api
+api_key = ib-key
+sender = Baraza
+webhook_secret = $IB_SECRET
+[channel vg]
+type = vonage
+api_url = $api
+api_key = vg-key
+api_secret = vg-secret
+sender = 40404
+signature_secret = $VG_SECRET
+signature_method = sha256"
+cp "$SRCDIR"/flows/examples/*.flow "$T/flows/"
+"$BARAZA" -c "$T/baraza.conf" import bills "$SRCDIR/examples/bills.csv" --key account >/dev/null 2>&1
+start_server || exit 1
+
+# out_field CHANNEL FIELD: FIELD of the newest outbound message of CHANNEL.
+out_field() {
+	sql "select $2 from messages where direction='out' and channel='$1' order by id desc limit 1"
+}
+
+# out_state_is CHANNEL STATE: the newest outbound message has that state.
+out_state_is() {
+	[ "$(out_field "$1" state)" = "$2" ]
+}
+
+# json_get FIELD: the string FIELD of the "params" of a fake log line on
+# stdin, found anywhere in it (the first one wins).
+json_get() {
+	sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" | head -n 1
+}
+
+# --- Infobip: JSON webhooks with ?secret=, JSON sends with App auth ---
+ib_in() { # MESSAGEID TEXT
+	printf '{"results":[{"messageId":"%s","from":"254700000021","to":"447491163443","text":"%s","cleanText":"1234567","keyword":"BAL","receivedAt":"2026-11-29T10:00:00.000+0000","smsCount":1,"price":{"pricePerMessage":0,"currency":"EUR"},"callbackData":null}],"messageCount":1,"pendingMessageCount":0}' "$1" "$2"
+}
+r=$(http POST "/hooks/ib/sms?secret=$IB_SECRET" -H 'Content-Type: application/json' -d "$(ib_in ib-in-1 'BAL 1234567')")
+is "an Infobip SMS webhook with the secret answers 200" "$(echo "$r" | cut -c1-3)" "200"
+is "it is stored as an incoming message from +254700000021" "$(sql "select phone from messages where direction='in' and channel='ib' and provider_id='ib-in-1'")" "+254700000021"
+check "the balance reply reaches Infobip" wait_for 10 grep -q '"shape":"infobip".*Amina Odhiambo' "$T/fake.log"
+line=$(grep '"shape":"infobip"' "$T/fake.log" | grep 'Amina Odhiambo' | head -n 1)
+like "it is a POST to /sms/2/text/advanced" "$line" '"method":"POST","path":"/sms/2/text/advanced"'
+like "it carries Authorization: App KEY" "$line" '"Authorization":"App ib-key"'
+like "it goes to the destination without its +" "$line" '"destinations":\[\{"to":"254700000021"\}\]'
+like "it comes from the channel's sender" "$line" '"from":"Baraza"'
+like "its text is the flow's reply" "$line" '"text":"[^"]*Amina Odhiambo[^"]*1250'
+notify=$(echo "$line" | json_get notifyUrl)
+is "its notifyUrl is the channel's status webhook with the secret" "$notify" "http://127.0.0.1:$PORT/hooks/ib/status?secret=$IB_SECRET"
+like "it asks for JSON reports" "$line" '"notifyContentType":"application/json"'
+check "the reply is marked sent" wait_for 10 out_state_is ib sent
+ibid=$(out_field ib provider_id)
+like "with Infobip's messageId" "$ibid" '^ib-[0-9]+$'
+
+r=$(http POST "/hooks/ib/sms?secret=$IB_SECRET" -H 'Content-Type: application/json' -d "$(ib_in ib-in-1 'BAL 1234567')")
+is "a repeated Infobip webhook answers 200" "$(echo "$r" | cut -c1-3)" "200"
+r=$(http POST /hooks/ib/sms -H 'Content-Type: application/json' -d "$(ib_in ib-in-2 'BAL 1234567')")
+is "an Infobip webhook without the secret is 403" "$(echo "$r" | cut -c1-3)" "403"
+r=$(http POST /hooks/ib/sms?secret=wrong -H 'Content-Type: application/json' -d "$(ib_in ib-in-3 'BAL 1234567')")
+is "an Infobip webhook with a wrong secret is 403" "$(echo "$r" | cut -c1-3)" "403"
+is "the refused webhooks store nothing" "$(sql "select count(*) from messages where provider_id in ('ib-in-2', 'ib-in-3')")" "0"
+sleep 1
+is "one reply went out, for the one accepted webhook" "$(grep '"shape":"infobip"' "$T/fake.log" | grep -c 'Amina Odhiambo')" "1"
+
+# The delivery report, posted where notifyUrl says.
+dlr="{\"results\":[{\"bulkId\":\"ib-bulk-1\",\"messageId\":\"$ibid\",\"to\":\"254700000021\",\"sentAt\":\"2026-11-29T10:00:01.000+0000\",\"doneAt\":\"2026-11-29T10:00:05.000+0000\",\"smsCount\":1,\"price\":{\"pricePerMessage\":0.01,\"currency\":\"EUR\"},\"status\":{\"groupId\":3,\"groupName\":\"DELIVERED\",\"id\":5,\"name\":\"DELIVERED_TO_HANDSET\",\"description\":\"Message delivered to handset\"},\"error\":{\"groupId\":0,\"groupName\":\"OK\",\"id\":0,\"name\":\"NO_ERROR\",\"description\":\"No Error\",\"permanent\":false}}]}"
+r=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$dlr" "$notify")
+is "the Infobip delivery report answers 200" "$r" "200"
+is "it marks the reply delivered" "$(sql "select state from messages where channel='ib' and provider_id='$ibid'")" "delivered"
+
+# --- Vonage: form webhooks signed with sig, form sends ---
+# vg_sig SECRET NAME=VALUE...: the sha256 sig of the parameters: each
+# "&name=value" in the order of the names, '&' and '=' in a value as '_',
+# the HMAC-SHA256 keyed with SECRET, in hex (see providers/vonage.c).
+vg_sig() {
+	_vs_k=$1
+	shift
+	printf '%s\n' "$@" | LC_ALL=C sort -t= -k1,1 | while IFS= read -r _vs_kv; do
+		printf '&%s=%s' "${_vs_kv%%=*}" "$(printf '%s' "${_vs_kv#*=}" | tr '&=' '__')"
+	done | openssl dgst -sha256 -hmac "$_vs_k" | awk '{ print $NF }'
+}
+# vg_post SECRET PATH NAME=VALUE...: POST the form with timestamp (now) and
+# sig under SECRET; prints "STATUS BODY" as http does.
+vg_post() {
+	_vp_k=$1
+	_vp_p=$2
+	shift 2
+	_vp_t=$(date +%s)
+	_vp_s=$(vg_sig "$_vp_k" "$@" "timestamp=$_vp_t")
+	for _vp_kv in "$@"; do
+		set -- "$@" --data-urlencode "$_vp_kv"
+		shift
+	done
+	http POST "$_vp_p" "$@" -d "timestamp=$_vp_t" -d "sig=$_vp_s"
+}
+vg_in() { # SECRET MESSAGEID TEXT
+	vg_post "$1" /hooks/vg/sms msisdn=254700000022 to=40404 "messageId=$2" \
+	    "text=$3" type=text keyword=BAL api-key=vg-key \
+	    "message-timestamp=2026-11-29 10:00:00"
+}
+r=$(vg_in "$VG_SECRET" 0A0000001234567B 'BAL 1234568')
+is "a signed Vonage SMS webhook answers 200" "$(echo "$r" | cut -c1-3)" "200"
+is "it is stored as an incoming message from +254700000022" "$(sql "select phone from messages where direction='in' and channel='vg' and provider_id='0A0000001234567B'")" "+254700000022"
+check "the balance reply reaches Vonage" wait_for 10 grep -q '"shape":"vonage".*Joseph Kamau' "$T/fake.log"
+line=$(grep '"shape":"vonage"' "$T/fake.log" | grep 'Joseph Kamau' | head -n 1)
+like "it is a form POST to /sms/json" "$line" '"method":"POST","path":"/sms/json".*"Content-Type":"application/x-www-form-urlencoded'
+like "it carries the api_key and api_secret" "$line" '"api_key":"vg-key","api_secret":"vg-secret"'
+like "it goes to the number without its + from the sender" "$line" '"from":"40404","to":"254700000022"'
+like "its text is the flow's reply" "$line" '"text":"[^"]*Joseph Kamau'
+callback=$(echo "$line" | json_get callback)
+is "its callback is the channel's status webhook" "$callback" "http://127.0.0.1:$PORT/hooks/vg/status"
+check "the reply is marked sent" wait_for 10 out_state_is vg sent
+vgid=$(out_field vg provider_id)
+like "with Vonage's message-id" "$vgid" '^vg-[0-9]+$'
+
+r=$(vg_in wrong-secret 0A0000001234567C 'BAL 1234568')
+is "a Vonage webhook with a wrong sig is 403" "$(echo "$r" | cut -c1-3)" "403"
+r=$(http POST /hooks/vg/sms -d msisdn=254700000022 -d to=40404 -d messageId=0A0000001234567D --data-urlencode 'text=BAL 1234568')
+is "an unsigned Vonage webhook is 403" "$(echo "$r" | cut -c1-3)" "403"
+is "the refused webhooks store nothing" "$(sql "select count(*) from messages where provider_id in ('0A0000001234567C', '0A0000001234567D')")" "0"
+sleep 1
+is "one reply went out, for the one signed webhook" "$(grep '"shape":"vonage"' "$T/fake.log" | grep -c 'Joseph Kamau')" "1"
+
+# The delivery receipt, signed, posted where callback says; one with a
+# wrong sig first, which changes nothing.
+vg_dlr() { # SECRET STATUS
+	vg_post "$1" "${callback#http://127.0.0.1:$PORT}" msisdn=254700000022 \
+	    to=40404 network-code=63902 "messageId=$vgid" price=0.03330000 \
+	    "status=$2" scts=2611291000 err-code=0 api-key=vg-key \
+	    "message-timestamp=2026-11-29 10:00:05"
+}
+r=$(vg_dlr wrong-secret failed)
+is "a Vonage receipt with a wrong sig is 403" "$(echo "$r" | cut -c1-3)" "403"
+is "and leaves the reply sent" "$(sql "select state from messages where channel='vg' and provider_id='$vgid'")" "sent"
+r=$(vg_dlr "$VG_SECRET" delivered)
+is "the signed Vonage receipt answers 200" "$(echo "$r" | cut -c1-3)" "200"
+is "it marks the reply delivered" "$(sql "select state from messages where channel='vg' and provider_id='$vgid'")" "delivered"
+
+# --- Rejections in the provider's answer fail the message with its reason ---
+reject_one() { # CHANNEL TEXT: prints the new message's id
+	fake_mode reject 1
+	http POST /api/v1/messages -H "Authorization: Bearer test-token" \
+	    -d "{\"to\":\"0700000031\",\"text\":\"$2\",\"channel\":\"$1\"}" |
+	    sed -n 's/^202 .*"id": *\([0-9]*\).*/\1/p'
+}
+failed_is() { [ "$(sql "select state from messages where id=$1")" = failed ]; }
+id=$(reject_one ib 'Infobip rejects this one.')
+check "an Infobip REJECTED answer fails the message" wait_for 10 failed_is "${id:-0}"
+is "with Infobip's status name and description" "$(sql "select error from messages where id=${id:-0}")" "REJECTED_DESTINATION: Invalid destination address"
+id=$(reject_one vg 'Vonage rejects this one.')
+check "a Vonage non-zero status fails the message" wait_for 10 failed_is "${id:-0}"
+is "with Vonage's status and error-text" "$(sql "select error from messages where id=${id:-0}")" "status 29: Non White-listed Destination - rejected"
+is "neither rejection is sent again" "$(grep -c 'rejects this one' "$T/fake.log")" "2"
+
+stop_server TERM
+is "the gateway stops cleanly" "$?" 0
+done_testing
