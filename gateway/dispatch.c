@@ -21,6 +21,7 @@ struct dchan {
 	double per_ms;    /* refill per ms */
 	int64_t refilled; /* mono ms of last refill */
 	int inflight;
+	int max_inflight;   /* DISPATCH_MAX_INFLIGHT unless set */
 	int up;             /* 0 while a modem is down */
 	int64_t down_since; /* mono ms it went down (or started) */
 	int64_t cost;       /* cost_per_segment, millionths; 0: none */
@@ -131,6 +132,7 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 		c->d = d;
 		c->ch.cfg = cc;
 		c->down_since = mono_ms(); /* down until attached */
+		c->max_inflight = DISPATCH_MAX_INFLIGHT;
 		c->per_ms = (double)cc->rate.count / (double)cc->rate.period_ms;
 		per_s = c->per_ms * 1000.0;
 		c->burst = per_s < 1.0 ? 1.0 : per_s;
@@ -174,6 +176,15 @@ dispatch_set_up(struct dispatcher *d, const char *name, int up)
 		c->down_since = mono_ms();
 	log_info("dispatch", "channel %s channel=%s", up ? "up" : "down", name);
 	kick(d);
+}
+
+void
+dispatch_set_inflight(struct dispatcher *d, const char *name, int n)
+{
+	struct dchan *c = find_chan(d, name);
+
+	if (c != NULL && n > 0)
+		c->max_inflight = n;
 }
 
 int
@@ -365,8 +376,8 @@ capacity(struct dchan *c, int64_t mono)
 	if (c->tokens > c->burst)
 		c->tokens = c->burst;
 	n = floor(c->tokens);
-	if (n > DISPATCH_MAX_INFLIGHT - c->inflight)
-		n = DISPATCH_MAX_INFLIGHT - c->inflight;
+	if (n > c->max_inflight - c->inflight)
+		n = c->max_inflight - c->inflight;
 	if (n > DISPATCH_CLAIM_MAX)
 		n = DISPATCH_CLAIM_MAX;
 	return n > 0 ? (size_t)n : 0;
@@ -406,8 +417,7 @@ dispatch_run(struct dispatcher *d)
 		cap = capacity(c, mono);
 		if (cap == 0) {
 			/* Limited by the rate or by requests in flight. */
-			if (c->inflight < DISPATCH_MAX_INFLIGHT &&
-			    c->per_ms > 0) {
+			if (c->inflight < c->max_inflight && c->per_ms > 0) {
 				int64_t t = (int64_t)ceil(
 				    (1.0 - c->tokens) / c->per_ms);
 

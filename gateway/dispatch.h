@@ -95,6 +95,13 @@ void dispatch_dropped(struct channel *ch, const struct channel_msg *msg);
  * fallback channel when it has one, else waits. */
 void dispatch_set_up(struct dispatcher *, const char *name, int up);
 
+/*
+ * Lets channel name hold up to n messages handed to it and not yet ended
+ * (DISPATCH_MAX_INFLIGHT until set): for a channel that queues inside
+ * itself, such as an SMPP link behind its window.
+ */
+void dispatch_set_inflight(struct dispatcher *, const char *name, int n);
+
 /* Stops claiming; done() runs once nothing is in flight any more. */
 void dispatch_stop(struct dispatcher *, void (*done)(void *), void *arg);
 void dispatch_free(struct dispatcher *);

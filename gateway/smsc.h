@@ -15,9 +15,10 @@ struct smsc;
 
 #define SMSC_RECONNECT_FIRST_MS 1000
 #define SMSC_RECONNECT_MAX_MS 60000
-#define SMSC_RESPONSE_MS 30000 /* any answer the SMSC owes */
-#define SMSC_JOIN_MS 120000    /* MO parts wait this long for the rest */
-#define SMSC_UNBIND_MS 2000    /* at stop: wait this long for unbind_resp */
+#define SMSC_RESPONSE_MS 30000  /* any answer the SMSC owes */
+#define SMSC_JOIN_MS 120000     /* MO parts wait this long for the rest */
+#define SMSC_UNBIND_MS 2000     /* at stop: wait this long for unbind_resp */
+#define SMSC_QUEUE_PER_WINDOW 8 /* messages handed over per window place */
 
 /* The SMPP channels, embedded in struct gateway (gw->smscs). */
 struct smscs {
