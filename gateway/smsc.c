@@ -570,6 +570,7 @@ smscs_start(struct gateway *gw)
 	for (i = 0; i < cfg->nchannels; i++) {
 		const struct channel_config *cc = &cfg->channels[i];
 		struct smsc *c;
+		int q;
 
 		if (cc->type != CHANNEL_SMPP)
 			continue;
@@ -584,6 +585,15 @@ smscs_start(struct gateway *gw)
 		snprintf(c->port, sizeof(c->port), "%d", cc->port);
 		c->chan =
 		    dispatch_attach(gw->dispatch, cc->name, &smsc_ops, c, 0);
+		/*
+		 * The session holds what waits behind the window: enough to
+		 * keep it full while the claims' commits are on the disk.
+		 */
+		q = cc->window * SMSC_QUEUE_PER_WINDOW;
+		if (q > SMPP_QUEUE_MAX)
+			q = SMPP_QUEUE_MAX;
+		if (q > DISPATCH_MAX_INFLIGHT)
+			dispatch_set_inflight(gw->dispatch, cc->name, q);
 		if (cc->bind == SMPP_BIND_MODE_SPLIT) {
 			c->nlinks = 2;
 			link_init(c, &c->link[0], SMPP_BIND_TRANSMITTER, 1);
