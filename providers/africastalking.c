@@ -111,15 +111,6 @@ out:
 }
 
 static void
-at_answer_sms(int64_t id, struct provider_answer *ans, struct buf *body)
-{
-	(void)id;
-	(void)body;
-	ans->status = 200;
-	ans->content_type = "text/plain";
-}
-
-static void
 at_answer_ussd(
     const char *screen, int end, struct provider_answer *ans, struct buf *body)
 {
@@ -267,7 +258,7 @@ const struct provider_ops provider_africastalking = {
     .decode_sms = at_decode_sms,
     .decode_ussd = at_decode_ussd,
     .decode_status = at_decode_status,
-    .answer_sms = at_answer_sms,
+    .answer_sms = provider_answer_empty,
     .answer_ussd = at_answer_ussd,
     .build_send = at_build_send,
     .parse_send = at_parse_send,

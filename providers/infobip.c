@@ -186,15 +186,6 @@ out:
 	return rc;
 }
 
-static void
-ib_answer_sms(int64_t id, struct provider_answer *ans, struct buf *body)
-{
-	(void)id;
-	(void)body;
-	ans->status = 200;
-	ans->content_type = "text/plain";
-}
-
 static int
 ib_build_send(const struct channel_config *cfg, const struct provider_msg *msg,
     struct provider_request *r)
@@ -327,7 +318,7 @@ const struct provider_ops provider_infobip = {
     .decode_sms = ib_decode_sms,
     .decode_ussd = NULL,
     .decode_status = ib_decode_status,
-    .answer_sms = ib_answer_sms,
+    .answer_sms = provider_answer_empty,
     .answer_ussd = NULL,
     .build_send = ib_build_send,
     .parse_send = ib_parse_send,

@@ -93,15 +93,6 @@ out:
 	return rc;
 }
 
-static void
-kn_answer_sms(int64_t id, struct provider_answer *ans, struct buf *body)
-{
-	(void)id;
-	(void)body;
-	ans->status = 200;
-	ans->content_type = "text/plain";
-}
-
 static int
 kn_build_send(const struct channel_config *cfg, const struct provider_msg *msg,
     struct provider_request *r)
@@ -170,7 +161,7 @@ const struct provider_ops provider_kannel = {
     .decode_sms = kn_decode_sms,
     .decode_ussd = NULL,
     .decode_status = kn_decode_status,
-    .answer_sms = kn_answer_sms,
+    .answer_sms = provider_answer_empty,
     .answer_ussd = NULL,
     .build_send = kn_build_send,
     .parse_send = kn_parse_send,

@@ -466,3 +466,12 @@ provider_sms_form(const struct http_request *req, int allow_get,
 		provider_inbound_free(in);
 	return rc;
 }
+
+void
+provider_answer_empty(int64_t id, struct provider_answer *ans, struct buf *body)
+{
+	(void)id;
+	(void)body;
+	ans->status = 200;
+	ans->content_type = "text/plain";
+}

@@ -319,6 +319,13 @@ char *provider_clean(const char *s, size_t len, size_t max);
  */
 int provider_form_add(struct buf *b, const char *name, const char *value);
 
+/*
+ * The answer_sms of the types whose providers want an empty 200 to a
+ * stored message (Africa's Talking, Kannel, Infobip, Vonage).
+ */
+void provider_answer_empty(
+    int64_t id, struct provider_answer *ans, struct buf *body);
+
 /* Fills result with outcome and a formatted error (never NULL). */
 void provider_fail(struct provider_result *result,
     enum provider_outcome outcome, const char *fmt, ...) PRINTFLIKE(3, 4);

@@ -442,15 +442,6 @@ vg_decode_status(const struct channel_config *cfg,
 	return rc;
 }
 
-static void
-vg_answer_sms(int64_t id, struct provider_answer *ans, struct buf *body)
-{
-	(void)id;
-	(void)body;
-	ans->status = 200;
-	ans->content_type = "text/plain";
-}
-
 static int
 vg_build_send(const struct channel_config *cfg, const struct provider_msg *msg,
     struct provider_request *r)
@@ -591,7 +582,7 @@ const struct provider_ops provider_vonage = {
     .decode_sms = vg_decode_sms,
     .decode_ussd = NULL,
     .decode_status = vg_decode_status,
-    .answer_sms = vg_answer_sms,
+    .answer_sms = provider_answer_empty,
     .answer_ussd = NULL,
     .build_send = vg_build_send,
     .parse_send = vg_parse_send,
