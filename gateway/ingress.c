@@ -48,6 +48,16 @@ struct job {
 	struct ingress_result res;
 	char *screen; /* USSD answer */
 	int fetches;  /* fetches done */
+	/*
+	 * A new SMS is stored as "handled", with its sender's contact, in a
+	 * savepoint of its own before its flow runs: when the turn goes well,
+	 * as nearly every one does, that is its one write. Until the turn is
+	 * settled, ack is the caller's answer and guessed the contact stored
+	 * (0: none); after, ack is NULL.
+	 */
+	struct job *ack;
+	int64_t guessed;
+	char *provider_id;
 };
 
 static void job_run(struct job *);
@@ -63,6 +73,7 @@ job_free(struct job *j)
 	free(j->session);
 	free(j->dialled);
 	free(j->screen);
+	free(j->provider_id);
 	free(j);
 }
 
@@ -107,6 +118,25 @@ written(struct gateway *gw, int rc)
 	log_error("ingress", "store write failed error=\"%s\"",
 	    store_errmsg(gw->store));
 	return -1;
+}
+
+/*
+ * Stores a new SMS as handled, with its contact if its number has one
+ * (*contact, else 0): 1 and *id when stored, 0 for a duplicate, -1 on
+ * failure.
+ */
+static int
+insert_handled(
+    struct gateway *gw, struct store_msg_in *m, int64_t *id, int64_t *contact)
+{
+	int rc;
+
+	m->state = MSG_HANDLED;
+	rc = store_msg_insert_inbound_contact(
+	    gw->store, m, now_ms(), id, contact);
+	if (rc == STORE_EDUP)
+		return 0;
+	return written(gw, rc) == 0 ? 1 : -1;
 }
 
 /* Sets an inbound message's state and contact (0: none known). */
@@ -216,6 +246,40 @@ flooded(struct gateway *gw, const char *phone)
 	return 1;
 }
 
+/*
+ * The first turn of a new SMS did not go well and its savepoint is undone:
+ * the message's own savepoint is too, and the message is stored again as
+ * "received" (handled again at start-up if nothing else does). Returns 0,
+ * or -1 when it cannot be stored: the caller is then told so.
+ */
+static int
+settle(struct job *j)
+{
+	struct gateway *gw = j->gw;
+	struct job *ack = j->ack;
+	struct store_msg_in in = {.channel = j->channel,
+	    .kind = MSG_SMS,
+	    .phone = j->phone,
+	    .text = j->text,
+	    .state = MSG_RECEIVED,
+	    .provider_id = j->provider_id};
+	int64_t id = 0;
+
+	if (ack == NULL)
+		return 0;
+	j->ack = NULL;
+	if (!store_in_transaction(gw->store) ||
+	    store_rollback_to(gw->store) != 0 ||
+	    insert_inbound(gw, &in, &id) != 1) {
+		ack->res.status = INGRESS_BUSY;
+		ack->res.id = 0;
+		j->id = j->res.id = 0;
+		return -1;
+	}
+	j->id = j->res.id = ack->res.id = id;
+	return 0;
+}
+
 /* The fetch is answered: handle the job again, in a new transaction. */
 static void
 on_fetched(void *arg)
@@ -229,6 +293,7 @@ on_fetched(void *arg)
 static void
 job_busy(struct job *j)
 {
+	(void)settle(j);
 	j->res.status = INGRESS_BUSY;
 	if (j->cb != NULL)
 		j->cb(j->arg, &j->res);
@@ -247,6 +312,12 @@ job_fetch(struct job *j, struct dialog *d)
 	struct gateway *gw = j->gw;
 
 	store_rollback_to(gw->store);
+	if (settle(j) != 0) {
+		/* Not stored: the caller hears so, nothing waits. */
+		dialog_free(d);
+		job_free(j);
+		return;
+	}
 	if (dialog_fetch(&gw->client, dialog_fetch_url(d),
 		dialog_fetch_timeout(d), &j->cache, on_fetched, j) != 0) {
 		dialog_cache_put(&j->cache, dialog_fetch_url(d), 0, NULL, 0);
@@ -274,6 +345,7 @@ job_hopeless(struct job *j, struct dialog *d, int rc)
 	    .text = gw->cfg->error_text};
 
 	store_rollback_to(gw->store); /* and releases it */
+	(void)settle(j);
 	if (rc == 0 && hopeless && j->id > 0) {
 		/* Too many fetches: a run-time failure, error_text. */
 		log_error("ingress", "a flow fetched too often id=%lld",
@@ -305,7 +377,8 @@ keep_sms(struct job *j, struct dialog *d)
 
 	if (m.text != NULL)
 		rc = outq_enqueue(gw->store, &m, now_ms(), NULL);
-	if (rc == 0)
+	/* Stored as handled already, with the right contact? */
+	if (rc == 0 && (j->ack == NULL || dialog_contact(d) != j->guessed))
 		rc = mark(gw, j->id, MSG_HANDLED, dialog_contact(d));
 	if (rc == 0)
 		rc = events_message(gw->store, gw->cfg, CONFIG_EVENT_MESSAGE_IN,
@@ -394,9 +467,15 @@ job_run(struct job *j)
 	rc = j->kind == ENGINE_SMS ? keep_sms(j, d) : keep_ussd(j, d);
 	if (rc != 0) {
 		store_rollback_to(gw->store);
+		(void)settle(j);
 		j->res.status = INGRESS_BUSY;
 	} else {
 		store_release(gw->store);
+		if (j->ack != NULL) {
+			/* The message's own savepoint. */
+			store_release(gw->store);
+			j->ack = NULL;
+		}
 		j->res.status = INGRESS_STORED;
 	}
 	dialog_free(d);
@@ -410,8 +489,8 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	char phone[PHONE_MAX];
 	struct store_msg_in in;
 	struct job *j;
-	int64_t id = 0;
-	int rc;
+	int64_t id = 0, contact = 0;
+	int rc, fresh;
 
 	if (phone_normalize(
 		m->from, gw->cfg->country_code, phone, sizeof(phone)) != 0) {
@@ -435,7 +514,12 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	in.text = m->text;
 	in.state = MSG_RECEIVED;
 	in.provider_id = m->provider_id;
-	rc = insert_inbound(gw, &in, &id);
+	j->provider_id = m->provider_id ? xstrdup(m->provider_id) : NULL;
+	fresh = store_savepoint(gw->store) == 0;
+	rc = fresh ? insert_handled(gw, &in, &id, &contact)
+		   : insert_inbound(gw, &in, &id);
+	if (fresh && rc <= 0)
+		store_rollback_to(gw->store);
 	if (rc < 0) {
 		j->res.status = INGRESS_BUSY;
 		batch_defer(&gw->batch, on_committed, j);
@@ -454,6 +538,8 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	gw->ingress.n.received++;
 	if (flooded(gw, phone)) {
 		mark(gw, id, MSG_IGNORED, 0);
+		if (fresh)
+			store_release(gw->store);
 		j->res.status = INGRESS_STORED;
 		batch_defer(&gw->batch, on_committed, j);
 		return 0;
@@ -473,6 +559,10 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 		ack->flows = flows_ref(gw);
 		batch_defer(&gw->batch, on_committed, ack);
 		j->cb = NULL;
+		if (fresh) {
+			j->ack = ack;
+			j->guessed = contact;
+		}
 	}
 	job_run(j);
 	return 0;

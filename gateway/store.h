@@ -377,6 +377,13 @@ int store_msg_insert_inbound(
     struct store *, const struct store_msg_in *, int64_t now, int64_t *id);
 
 /*
+ * The same, with the message's contact_id set to the contact of its number
+ * if there is one, which *contact_id gets (0: none yet).
+ */
+int store_msg_insert_inbound_contact(struct store *,
+    const struct store_msg_in *, int64_t now, int64_t *id, int64_t *contact_id);
+
+/*
  * Sets the state of inbound message id once its flow ran (or will not),
  * and its contact (0: none). 0, STORE_EINVAL for an outbound state, or
  * STORE_ERR.

@@ -12,6 +12,7 @@
 
 enum {
 	M_IN_INSERT,
+	M_IN_INSERT_CONTACT,
 	M_IN_FIND,
 	M_IN_STATE,
 	M_IN_RECEIVED,
@@ -39,6 +40,15 @@ static const char *const msg_sql[M_COUNT] = {
 	" VALUES ('in', ?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)"
 	" ON CONFLICT (channel, provider_id)"
 	" WHERE direction = 'in' AND provider_id IS NOT NULL DO NOTHING",
+    /* The same, with the sender's contact when the number has one. */
+    [M_IN_INSERT_CONTACT] =
+	"INSERT INTO messages (direction, channel, kind, phone, text, state,"
+	" provider_id, segments, created, updated, contact_id)"
+	" VALUES ('in', ?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7,"
+	" (SELECT id FROM contacts WHERE phone = ?3))"
+	" ON CONFLICT (channel, provider_id)"
+	" WHERE direction = 'in' AND provider_id IS NOT NULL DO NOTHING"
+	" RETURNING id, contact_id",
     [M_IN_FIND] = "SELECT id FROM messages WHERE direction = 'in'"
 		  " AND channel = ?1 AND provider_id = ?2",
     [M_IN_STATE] = "UPDATE messages SET state = ?2, contact_id = ?3,"
@@ -173,33 +183,13 @@ changes(struct store *st, int i)
 	return sqlite3_changes64(st->db);
 }
 
-int
-store_msg_insert_inbound(
-    struct store *st, const struct store_msg_in *m, int64_t now, int64_t *id)
+/* The stored message's id for a duplicate (0 if it cannot be read). */
+static int
+duplicate(struct store *st, const struct store_msg_in *m, int64_t *id)
 {
-	sqlite3_stmt *s = stmt(st, M_IN_INSERT);
-	int has_pid = m->provider_id != NULL && m->provider_id[0] != '\0';
-	int64_t n;
+	sqlite3_stmt *s = stmt(st, M_IN_FIND);
 	int rc;
 
-	*id = 0;
-	if (!state_inbound(m->state))
-		return STORE_EINVAL;
-	store_bind_text(s, 1, m->channel);
-	store_bind_text(s, 2, kind_name(m->kind));
-	store_bind_text(s, 3, m->phone);
-	store_bind_text(s, 4, m->text);
-	store_bind_text(s, 5, state_names[m->state]);
-	store_bind_text(s, 6, has_pid ? m->provider_id : NULL);
-	sqlite3_bind_int64(s, 7, now);
-	if ((n = changes(st, M_IN_INSERT)) < 0)
-		return STORE_ERR;
-	if (n > 0) {
-		*id = sqlite3_last_insert_rowid(st->db);
-		return 0;
-	}
-	/* A duplicate: stored before with this provider id. */
-	s = stmt(st, M_IN_FIND);
 	store_bind_text(s, 1, m->channel);
 	store_bind_text(s, 2, m->provider_id);
 	rc = sqlite3_step(s);
@@ -209,6 +199,68 @@ store_msg_insert_inbound(
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		store_sql_fail(st, &msgs, M_IN_FIND, rc);
 	return STORE_EDUP;
+}
+
+/* Binds ?1..?7 of M_IN_INSERT and M_IN_INSERT_CONTACT. */
+static void
+bind_inbound(sqlite3_stmt *s, const struct store_msg_in *m, int64_t now)
+{
+	int has_pid = m->provider_id != NULL && m->provider_id[0] != '\0';
+
+	store_bind_text(s, 1, m->channel);
+	store_bind_text(s, 2, kind_name(m->kind));
+	store_bind_text(s, 3, m->phone);
+	store_bind_text(s, 4, m->text);
+	store_bind_text(s, 5, state_names[m->state]);
+	store_bind_text(s, 6, has_pid ? m->provider_id : NULL);
+	sqlite3_bind_int64(s, 7, now);
+}
+
+int
+store_msg_insert_inbound(
+    struct store *st, const struct store_msg_in *m, int64_t now, int64_t *id)
+{
+	int64_t n;
+
+	*id = 0;
+	if (!state_inbound(m->state))
+		return STORE_EINVAL;
+	bind_inbound(stmt(st, M_IN_INSERT), m, now);
+	if ((n = changes(st, M_IN_INSERT)) < 0)
+		return STORE_ERR;
+	if (n > 0) {
+		*id = sqlite3_last_insert_rowid(st->db);
+		return 0;
+	}
+	/* A duplicate: stored before with this provider id. */
+	return duplicate(st, m, id);
+}
+
+int
+store_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
+    int64_t now, int64_t *id, int64_t *contact)
+{
+	sqlite3_stmt *s = stmt(st, M_IN_INSERT_CONTACT);
+	int rc;
+
+	*id = 0;
+	*contact = 0;
+	if (!state_inbound(m->state))
+		return STORE_EINVAL;
+	bind_inbound(s, m, now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		*contact = sqlite3_column_int64(s, 1);
+		/* RETURNING rows are all read before the statement completes. */
+		rc = sqlite3_step(s);
+	}
+	store_sql_done(s);
+	if (rc != SQLITE_DONE) {
+		*id = 0;
+		return store_sql_fail(st, &msgs, M_IN_INSERT_CONTACT, rc);
+	}
+	return *id > 0 ? 0 : duplicate(st, m, id);
 }
 
 int

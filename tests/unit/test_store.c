@@ -143,6 +143,49 @@ test_pragmas_normal(void **state)
 	assert_int_equal(query_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
 }
 
+/*
+ * Migration 10 writes messages.state's CHECK as comparisons: it still
+ * refuses an unknown state, and a statement that sets the state builds no
+ * in-memory index for an IN list (OpenEphemeral) on the store's own
+ * connection, which read the rewritten schema.
+ */
+static void
+test_state_check_without_in_list(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db = open_ok(f, 1)->db;
+	sqlite3_stmt *s;
+	int ephemeral = 0;
+
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema"
+				       " WHERE name = 'messages'"
+				       " AND instr(sql, 'state IN (') > 0"),
+	    0);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+		"EXPLAIN UPDATE messages SET state = ?1 WHERE id = ?2", -1, &s,
+		NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		if (strcmp((const char *)sqlite3_column_text(s, 1),
+			"OpenEphemeral") == 0)
+			ephemeral++;
+	sqlite3_finalize(s);
+	assert_int_equal(ephemeral, 0);
+	assert_int_equal(sqlite3_exec(db,
+			     "INSERT INTO messages (direction, channel, phone,"
+			     " state, created, updated)"
+			     " VALUES ('in', 'c', '+1', 'bogus', 1, 1)",
+			     NULL, NULL, NULL),
+	    SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sqlite3_exec(db,
+			     "INSERT INTO messages (direction, channel, phone,"
+			     " state, created, updated)"
+			     " VALUES ('in', 'c', '+1', 'handled', 1, 1)",
+			     NULL, NULL, NULL),
+	    SQLITE_OK);
+}
+
 static void
 test_migrates_from_zero(void **state)
 {
@@ -1081,6 +1124,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_pragmas_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_pragmas_normal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_state_check_without_in_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_migrates_from_zero, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
