@@ -64,11 +64,44 @@ static const unsigned char gsm_ext_code[] = {
     0x65,
 };
 
+/*
+ * The septets of an ASCII character, the same as the tables above give
+ * (test_gsm checks each): 1 for most, 2 for the extension table's form
+ * feed ^ { } \\ [ ~ ] |, 0 for the control characters other than line
+ * feed and carriage return, for the backtick and for DEL.
+ */
+static int
+ascii_septets(unsigned long cp)
+{
+	switch (cp) {
+	case '\n':
+	case '\r':
+		return 1;
+	case '\f':
+	case '^':
+	case '{':
+	case '}':
+	case '\\':
+	case '[':
+	case '~':
+	case ']':
+	case '|':
+		return 2;
+	case '`':
+		return 0;
+	default:
+		return cp >= 0x20 && cp < 0x7F ? 1 : 0;
+	}
+}
+
 int
 gsm_septets(unsigned long cp)
 {
 	size_t i;
 
+	/* Nearly every character of a reply is ASCII: no scan for those. */
+	if (cp < 0x80)
+		return ascii_septets(cp);
 	/* Scanning 138 entries is cheap next to sending an SMS. */
 	for (i = 0; i < sizeof(gsm_basic) / sizeof(gsm_basic[0]); i++) {
 		if (i != 0x1B && gsm_basic[i] == cp)

@@ -63,6 +63,31 @@ check_rep(const char *unit, size_t n, enum gsm_encoding enc, size_t units,
 	free(s);
 }
 
+/*
+ * gsm_septets answers ASCII without scanning the tables: for every code
+ * point below 0x80 it must say what the tables say (gsm_encode_char scans
+ * them): 1 for the default alphabet, 2 for the extension table, 0 else.
+ */
+static void
+test_ascii_fast_path_matches_tables(void **state)
+{
+	unsigned char out[2];
+	unsigned long cp;
+	int ones = 0, twos = 0;
+
+	(void)state;
+	for (cp = 0; cp < 0x80; cp++) {
+		int n = gsm_encode_char(cp, out);
+
+		assert_int_equal(gsm_septets(cp), n);
+		ones += n == 1;
+		twos += n == 2;
+	}
+	/* 95 printable less the backtick and 8 in the extension, LF, CR. */
+	assert_int_equal(ones, 95 - 1 - 8 + 2);
+	assert_int_equal(twos, 9); /* form feed ^ { } \ [ ~ ] | */
+}
+
 static void
 test_empty_and_null(void **state)
 {
@@ -314,6 +339,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_ascii_fast_path_matches_tables),
 	    cmocka_unit_test(test_empty_and_null),
 	    cmocka_unit_test(test_gsm7_boundaries),
 	    cmocka_unit_test(test_extension_counts_two),

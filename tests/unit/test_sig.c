@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -61,6 +62,53 @@ test_rfc4231(void **state)
 
 /* A fixed moment: 2025-11-24T16:00:00Z. */
 #define T0 INT64_C(1764000000)
+
+/*
+ * Keyed contexts are kept for 16 keys at most (lib/sig.c): with 40 keys in
+ * turn, twice over, every entry is replaced again and again, and each MAC
+ * is still the same; keys that share a prefix or differ only in length
+ * are not confused, and RFC 4231's case 2 holds before and after.
+ */
+static void
+test_keyed_contexts_churn(void **state)
+{
+	static const char jefe[] = "5bdcc146bf60754e6a042426089575c7"
+				   "5a003f089d2739839dec58b964ec3843";
+	char first[40][SIG_SHA256_HEX_LEN + 1], hex[SIG_SHA256_HEX_LEN + 1];
+	char key[16];
+	int round, i, j;
+
+	(void)state;
+	assert_int_equal(
+	    sig_hmac_sha256_hex("Jefe", 4, "what do ya want for nothing?", 28,
+		hex, sizeof(hex)),
+	    0);
+	assert_string_equal(hex, jefe);
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 40; i++) {
+			snprintf(key, sizeof(key), "key-%d", i);
+			assert_int_equal(sig_hmac_sha256_hex(key, strlen(key),
+					     "body", 4, hex, sizeof(hex)),
+			    0);
+			if (round == 0)
+				memcpy(first[i], hex, sizeof(hex));
+			else
+				assert_string_equal(hex, first[i]);
+		}
+	/* "key-1" and "key-10".."key-19": no two MACs alike. */
+	for (i = 0; i < 40; i++)
+		for (j = i + 1; j < 40; j++)
+			assert_string_not_equal(first[i], first[j]);
+	/* A key that is another's prefix, as the same bytes' length. */
+	assert_int_equal(
+	    sig_hmac_sha256_hex("key-1", 4, "body", 4, hex, sizeof(hex)), 0);
+	assert_string_not_equal(hex, first[1]);
+	assert_int_equal(
+	    sig_hmac_sha256_hex("Jefe", 4, "what do ya want for nothing?", 28,
+		hex, sizeof(hex)),
+	    0);
+	assert_string_equal(hex, jefe);
+}
 
 static void
 test_http_header(void **state)
@@ -351,6 +399,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rfc4231),
+	    cmocka_unit_test(test_keyed_contexts_churn),
 	    cmocka_unit_test(test_http_header),
 	    cmocka_unit_test(test_http_window),
 	    cmocka_unit_test(test_http_malformed),
