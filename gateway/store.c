@@ -980,15 +980,16 @@ static int
 on_wal(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	const struct store *st = arg;
+	int log = 0, done = 0;
 
-	(void)db;
-	(void)name;
-	st->wal_fn(st->wal_arg, frames);
+	if (st->wal_fn(st->wal_arg, frames) == 1)
+		(void)sqlite3_wal_checkpoint_v2(
+		    db, name, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
 	return SQLITE_OK;
 }
 
 void
-store_wal_hook(struct store *st, void (*fn)(void *, int frames), void *arg)
+store_wal_hook(struct store *st, int (*fn)(void *, int frames), void *arg)
 {
 	st->wal_fn = fn;
 	st->wal_arg = arg;

@@ -90,9 +90,12 @@ int store_autocheckpoint(struct store *, int pages);
 
 /*
  * Calls fn(arg, frames) after each commit with the pages the WAL holds;
- * replaces the automatic checkpoint (fn NULL: no hook at all).
+ * replaces the automatic checkpoint (fn NULL: no hook at all). When fn
+ * returns 1, a PASSIVE checkpoint runs at once on this connection, between
+ * the commit and the next transaction, which then starts the WAL over if
+ * the checkpoint copied every frame.
  */
-void store_wal_hook(struct store *, void (*fn)(void *, int frames), void *arg);
+void store_wal_hook(struct store *, int (*fn)(void *, int frames), void *arg);
 
 /* SQLite's message for the last failure on this connection (store-owned). */
 const char *store_errmsg(struct store *);

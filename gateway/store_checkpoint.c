@@ -78,11 +78,21 @@ on_timer(uv_timer_t *t)
 	run(container_of(t, struct checkpointer, timer));
 }
 
-void
+int
 store_checkpoint_kick(void *arg, int frames)
 {
+	struct checkpointer *c = arg;
+
+	if (frames >= STORE_CHECKPOINT_RESET_FRAMES) {
+		/* Two checkpoints at once: the second would get SQLITE_BUSY. */
+		if (c->busy)
+			return 0;
+		c->catch_ups++;
+		return 1;
+	}
 	if (frames >= STORE_CHECKPOINT_KICK_FRAMES)
-		run(arg);
+		run(c);
+	return 0;
 }
 
 int

@@ -49,7 +49,7 @@ struct store {
 	sqlite3 *db;             /* the connection */
 	struct store_core *core; /* store.c's statement table */
 	sqlite3_stmt *part[STORE_NPARTS][STORE_PART_MAX]; /* by first use */
-	void (*wal_fn)(void *, int frames);               /* store_wal_hook() */
+	int (*wal_fn)(void *, int frames);                /* store_wal_hook() */
 	void *wal_arg;
 };
 
