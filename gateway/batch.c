@@ -11,9 +11,11 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+/* A deferred callback, or (cb NULL) a watermark that becomes durable. */
 struct batch_item {
 	batch_cb cb;
 	void *arg;
+	int64_t wm;
 	struct batch_item *next;
 };
 
@@ -37,6 +39,10 @@ batch_init(struct batch *b, uv_loop_t *loop, struct store *st)
 	b->sync_head = b->wait_head = b->wait_tail = NULL;
 	b->syncs = 0;
 	b->commits = b->failures = b->items = 0;
+	b->mark = NULL;
+	b->durable_fn = NULL;
+	b->mark_arg = NULL;
+	b->marked = b->durable = 0;
 	uv_check_init(loop, &b->check);
 	uv_check_start(&b->check, on_check);
 	/* An idle turn must not keep the loop alive. */
@@ -64,6 +70,7 @@ batch_defer(struct batch *b, batch_cb cb, void *arg)
 
 	it->cb = cb;
 	it->arg = arg;
+	it->wm = 0;
 	it->next = NULL;
 	if (b->tail != NULL)
 		b->tail->next = it;
@@ -79,6 +86,29 @@ batch_sync_wal(struct batch *b, const char *wal_path)
 	b->wal_path = xstrdup(wal_path);
 }
 
+void
+batch_watermark(struct batch *b, int64_t (*mark)(void *),
+    void (*durable)(void *, int64_t), void *arg)
+{
+	b->mark = mark;
+	b->durable_fn = durable;
+	b->mark_arg = arg;
+	b->marked = b->durable = 0;
+	(void)batch_durable(b);
+}
+
+int64_t
+batch_durable(struct batch *b)
+{
+	int64_t v;
+
+	if (b->mark != NULL && !b->open && b->head == NULL && !b->syncing &&
+	    b->wait_head == NULL && !store_in_transaction(b->store) &&
+	    (v = b->mark(b->mark_arg)) > b->durable)
+		b->durable = b->marked = v;
+	return b->durable;
+}
+
 /* Runs a list of callbacks with ok and frees it. */
 static void
 run_items(struct batch *b, struct batch_item *it, int ok)
@@ -87,10 +117,41 @@ run_items(struct batch *b, struct batch_item *it, int ok)
 
 	for (; it != NULL; it = next) {
 		next = it->next;
-		b->items++;
-		it->cb(it->arg, ok);
+		if (it->cb == NULL) {
+			/* A watermark: on disk with its commit. */
+			if (ok && it->wm > b->durable) {
+				b->durable = it->wm;
+				if (b->durable_fn != NULL)
+					b->durable_fn(b->mark_arg, it->wm);
+			}
+		} else {
+			b->items++;
+			it->cb(it->arg, ok);
+		}
 		free(it);
 	}
+}
+
+/* Before a commit: the watermark it carries, if it moved. */
+static void
+mark_commit(struct batch *b)
+{
+	struct batch_item *it;
+	int64_t v;
+
+	if (b->mark == NULL || (v = b->mark(b->mark_arg)) <= b->marked)
+		return;
+	b->marked = v;
+	it = xmalloc(sizeof(*it));
+	it->cb = NULL;
+	it->arg = NULL;
+	it->wm = v;
+	it->next = NULL;
+	if (b->tail != NULL)
+		b->tail->next = it;
+	else
+		b->head = it;
+	b->tail = it;
 }
 
 /* In the thread pool: the WAL to disk. */
@@ -167,6 +228,7 @@ batch_flush(struct batch *b)
 	/* Callbacks may open the next batch: run them from a detached list. */
 	while (b->open || b->head != NULL) {
 		if (b->open) {
+			mark_commit(b);
 			b->open = 0;
 			if (store_commit(b->store) != 0) {
 				log_error("batch",
@@ -174,6 +236,7 @@ batch_flush(struct batch *b)
 				    "error=%s",
 				    store_errmsg(b->store));
 				store_rollback(b->store);
+				b->marked = b->durable;
 				ok = 0;
 				b->failures++;
 			} else {

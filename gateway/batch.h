@@ -47,6 +47,12 @@ struct batch {
 	unsigned long long commits;               /* transactions committed */
 	unsigned long long failures;              /* transactions rolled back */
 	unsigned long long items; /* callbacks run after commits */
+	/* batch_watermark(): */
+	int64_t (*mark)(void *);             /* a value to make durable */
+	void (*durable_fn)(void *, int64_t); /* told when it is */
+	void *mark_arg;
+	int64_t marked;  /* the last value a commit carries */
+	int64_t durable; /* the last value on disk */
 };
 
 /* Prepares b on loop. Start it after the HTTP server so that the commit
@@ -68,6 +74,25 @@ void batch_defer(struct batch *, batch_cb, void *);
  * wal_path is the database's "-wal" file (copied).
  */
 void batch_sync_wal(struct batch *, const char *wal_path);
+
+/*
+ * A watermark that becomes durable with the commits: before each commit
+ * mark(arg) gives a value (the dispatcher's: the largest message id, its
+ * own uncommitted rows included); once that commit is on disk (after its
+ * fdatasync with group commit), batch_durable() gives it and
+ * durable(arg, value) is called. The value now, with nothing open, is
+ * durable already. Values only grow.
+ */
+void batch_watermark(struct batch *, int64_t (*mark)(void *),
+    void (*durable)(void *, int64_t), void *arg);
+
+/*
+ * The last durable watermark. When no transaction is open and no commit
+ * waits for its sync, everything the store holds is durable: the
+ * watermark is taken again from mark() (rows committed by other
+ * processes, which sync their own commits).
+ */
+int64_t batch_durable(struct batch *);
 
 /* Commits now (used at shutdown and by tests); runs the callbacks. */
 void batch_flush(struct batch *);

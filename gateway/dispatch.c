@@ -42,7 +42,7 @@ struct dispatcher {
 	void *stopped_arg;
 };
 
-/* A claim waiting for its commit, then the messages it hands over. */
+/* A claim: the messages it hands over to their channel. */
 struct claim {
 	struct dchan *c;
 	struct store_queue_msg *msgs;
@@ -104,6 +104,23 @@ kick(struct dispatcher *d)
 	schedule(d, 0);
 }
 
+/* The batch's watermark: every message stored until now. */
+static int64_t
+newest_id(void *arg)
+{
+	struct dispatcher *d = arg;
+
+	return store_msg_max_id(d->store);
+}
+
+/* More messages are on disk: some may be due. */
+static void
+on_durable(void *arg, int64_t id)
+{
+	(void)id;
+	kick(arg);
+}
+
 /* outq_enqueue's wake-up: a message was queued in this process. */
 static void
 on_enqueued(void *arg)
@@ -122,6 +139,7 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 	d->cfg = cfg;
 	d->store = st;
 	d->batch = b;
+	batch_watermark(b, newest_id, on_durable, d);
 	d->nch = cfg->nchannels;
 	d->ch = xcalloc(d->nch + 1, sizeof(*d->ch));
 	for (i = 0; i < d->nch; i++) {
@@ -332,22 +350,16 @@ dispatch_dropped(struct channel *ch, const struct channel_msg *m)
 		kick(d);
 }
 
-/* The claims are committed: the messages may leave now. */
+/* Claimed messages leave. */
 static void
-on_claim_committed(void *arg, int ok)
+hand_over(struct claim *cl)
 {
-	struct claim *cl = arg;
 	struct dchan *c = cl->c;
 	struct dispatcher *d = c->d;
 	struct channel_msg m;
 	size_t i;
 
 	for (i = 0; i < cl->n; i++) {
-		if (!ok) {
-			/* Rolled back: the messages are still queued. */
-			landed(d, c);
-			continue;
-		}
 		m.id = cl->msgs[i].id;
 		m.to = cl->msgs[i].phone;
 		m.text = cl->msgs[i].text;
@@ -440,8 +452,17 @@ dispatch_run(struct dispatcher *d)
 			wake = 1000;
 			continue;
 		}
-		if (store_queue_claim(
-			d->store, c->ch.cfg->name, now, cap, &msgs, &n) != 0 ||
+		/*
+		 * Only messages whose insert is on disk (batch_durable), and
+		 * they go at once: the claim need not wait for its own commit
+		 * and sync. A crash before that commit leaves them queued, a
+		 * crash after it "sending", and either way they are sent again
+		 * at the next start (at least once, as with a crash during
+		 * the request); a reply whose webhook is not yet answered is
+		 * never sent before the webhook's message is durable.
+		 */
+		if (store_queue_claim_upto(d->store, c->ch.cfg->name, now, cap,
+			batch_durable(d->batch), &msgs, &n) != 0 ||
 		    n == 0)
 			continue;
 		c->tokens -= (double)n;
@@ -451,7 +472,7 @@ dispatch_run(struct dispatcher *d)
 		cl->c = c;
 		cl->msgs = msgs;
 		cl->n = n;
-		batch_defer(d->batch, on_claim_committed, cl);
+		hand_over(cl);
 		/* More may be due: look again soon. */
 		if (n == cap)
 			wake = 1;

@@ -9,9 +9,15 @@
  * message is queued in this process (outq_enqueue), and polls every
  * DISPATCH_POLL_MS for messages queued by other processes.
  *
- * Claims are committed before a request leaves (batch.c), so after a crash
- * the store knows which messages were in flight; they are queued again at
- * start-up.
+ * It claims only messages whose insert is on disk (batch_watermark(): the
+ * largest message id carried by a commit that was synced), and sends them
+ * at once, in the transaction of the claim: no reply leaves before the
+ * message it answers is durable, and no send waits for a commit of its
+ * own. After a crash the messages in flight are "sending" (claim
+ * committed) or still "queued" (not yet): both are sent again at
+ * start-up, as ever for a message in flight (at least once). A claim
+ * rolled back by a failed commit leaves its messages queued: they go again
+ * (at least once there too), as only a message "sending" takes an outcome.
  */
 #ifndef BARAZA_DISPATCH_H
 #define BARAZA_DISPATCH_H

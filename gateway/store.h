@@ -471,6 +471,13 @@ struct store_queue_msg {
  */
 int store_queue_claim(struct store *, const char *channel, int64_t now,
     size_t max, struct store_queue_msg **out, size_t *n);
+
+/* The same, of the messages whose id is at most max_id only. */
+int store_queue_claim_upto(struct store *, const char *channel, int64_t now,
+    size_t max, int64_t max_id, struct store_queue_msg **out, size_t *n);
+
+/* The largest message id stored (0: none), or STORE_ERR. */
+int64_t store_msg_max_id(struct store *);
 void store_queue_msgs_free(struct store_queue_msg *, size_t n);
 
 /*

@@ -4,6 +4,7 @@
  * ones (the one insert of a new row) and the outbound queue (claims,
  * outcomes, delivery reports, recovery, fallback moves).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@ enum {
 	M_NEXT_DUE,
 	M_MOVE,
 	M_NEWEST_PID,
+	M_MAX_ID,
 	M_COUNT
 };
 
@@ -70,7 +72,7 @@ static const char *const msg_sql[M_COUNT] = {
     [M_DUE] = "SELECT id, phone, text, attempts, created, segments"
 	      " FROM messages"
 	      " WHERE state = 'queued' AND next_attempt <= ?2 AND channel = ?1"
-	      " ORDER BY next_attempt, id LIMIT ?3",
+	      " AND id <= ?4 ORDER BY next_attempt, id LIMIT ?3",
     [M_SENDING] = "UPDATE messages SET state = 'sending',"
 		  " attempts = attempts + 1, updated = ?2 WHERE id = ?1",
     [M_SENT] = "UPDATE messages SET state = 'sent', provider_id = ?2,"
@@ -98,6 +100,7 @@ static const char *const msg_sql[M_COUNT] = {
     [M_NEWEST_PID] = "SELECT id FROM messages WHERE channel = ?1"
 		     " AND provider_id = ?2 AND direction = 'out'"
 		     " ORDER BY id DESC LIMIT 1",
+    [M_MAX_ID] = "SELECT max(id) FROM messages",
 };
 
 _Static_assert(M_COUNT <= STORE_PART_MAX, "too many statements");
@@ -390,6 +393,13 @@ int
 store_queue_claim(struct store *st, const char *channel, int64_t now,
     size_t max, struct store_queue_msg **out, size_t *n)
 {
+	return store_queue_claim_upto(st, channel, now, max, INT64_MAX, out, n);
+}
+
+int
+store_queue_claim_upto(struct store *st, const char *channel, int64_t now,
+    size_t max, int64_t max_id, struct store_queue_msg **out, size_t *n)
+{
 	sqlite3_stmt *s = stmt(st, M_DUE), *u;
 	struct store_queue_msg *v;
 	size_t cnt = 0, i;
@@ -402,6 +412,7 @@ store_queue_claim(struct store *st, const char *channel, int64_t now,
 	store_bind_text(s, 1, channel);
 	sqlite3_bind_int64(s, 2, now);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+	sqlite3_bind_int64(s, 4, max_id);
 	v = xcalloc(max, sizeof(*v));
 	while (cnt < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		v[cnt].id = sqlite3_column_int64(s, 0);
@@ -447,6 +458,21 @@ store_queue_msgs_free(struct store_queue_msg *v, size_t n)
 		free(v[i].text);
 	}
 	free(v);
+}
+
+int64_t
+store_msg_max_id(struct store *st)
+{
+	sqlite3_stmt *s = stmt(st, M_MAX_ID);
+	int64_t id = 0;
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	store_sql_done(s);
+	if (rc != SQLITE_ROW)
+		return store_sql_fail(st, &msgs, M_MAX_ID, rc);
+	return id;
 }
 
 int

@@ -569,6 +569,8 @@ struct carried {
 	int attempts;         /* its attempts */
 	char to[32];          /* its number */
 	int by_id;            /* 1: end like a modem, by id only, later */
+	int in_tx;            /* the last send came inside a transaction */
+	struct store *st;     /* to ask that, when set */
 	struct channel *ch;   /* its channel */
 	enum send_outcome oc; /* how to end it */
 };
@@ -582,6 +584,7 @@ carry(struct channel *ch, const struct channel_msg *m)
 	c->id = m->id;
 	c->attempts = m->attempts;
 	c->ch = ch;
+	c->in_tx = c->st != NULL && store_in_transaction(c->st);
 	snprintf(c->to, sizeof(c->to), "%s", m->to);
 	if (!c->by_id)
 		dispatch_done(ch, m, c->oc, "prov-1", NULL);
@@ -679,6 +682,74 @@ test_dispatcher_woken(void **state)
 	config_errors_free(errs);
 }
 
+/*
+ * A queued message goes to its channel only once its insert is durable
+ * (batch_watermark): a reply queued in the turn's open transaction waits
+ * for that transaction's commit. Then it goes at once, inside the
+ * transaction of its own claim, not after that one's commit.
+ */
+static void
+test_claim_waits_for_durable_insert(void **state)
+{
+	static const char conf[] = "[channel m1]\n"
+				   "type = gammu\n"
+				   "device = /dev/null\n"
+				   "rate = 100/s\n";
+	struct store *st = *state;
+	struct config *cfg;
+	struct config_errors *errs;
+	struct dispatcher *d;
+	struct carried c;
+	struct store_msg info;
+	struct batch b;
+	uv_loop_t loop;
+	int64_t id, before;
+	int stopped = 0;
+
+	assert_int_equal(config_parse_buffer(conf, sizeof(conf) - 1, "t.conf",
+			     "/tmp", &cfg, &errs),
+	    0);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	batch_init(&b, &loop, st);
+	d = dispatch_new(&loop, cfg, st, &b);
+	memset(&c, 0, sizeof(c));
+	c.oc = SEND_OK;
+	c.st = st;
+	assert_non_null(dispatch_attach(d, "m1", &carry_ops, &c, 1));
+	uv_run(&loop, UV_RUN_NOWAIT);
+	before = batch_durable(&b);
+
+	/* Queued in an open transaction: the dispatcher runs, sends nothing. */
+	assert_int_equal(batch_begin(&b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000001", "hi", 0, now_ms(), &id), 0);
+	assert_true(id > before);
+	assert_int_equal(batch_durable(&b), before);
+	uv_run(&loop, UV_RUN_NOWAIT); /* the timer, then the commit */
+	assert_int_equal(c.n, 0);
+	assert_int_equal(store_msg_get(st, id, &info), 0);
+	assert_int_equal(info.state, MSG_QUEUED);
+	store_msg_free(&info);
+	/* Its commit made it durable: the next turn sends it. */
+	assert_int_equal(batch_durable(&b), id);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.id, id);
+	assert_true(c.in_tx); /* its claim was not committed yet */
+	assert_int_equal(store_msg_get(st, id, &info), 0);
+	assert_int_equal(info.state, MSG_SENT);
+	store_msg_free(&info);
+
+	dispatch_stop(d, on_stopped, &stopped);
+	assert_int_equal(stopped, 1);
+	dispatch_free(d);
+	batch_close(&b);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	config_free(cfg);
+	config_errors_free(errs);
+}
+
 int
 main(void)
 {
@@ -701,6 +772,8 @@ main(void)
 		test_enqueue_wakes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_dispatcher_woken, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_claim_waits_for_durable_insert, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
