@@ -63,20 +63,27 @@ batch_begin(struct batch *b)
 	return 0;
 }
 
-void
-batch_defer(struct batch *b, batch_cb cb, void *arg)
+/* Appends an item to the turn's list: a callback, or (cb NULL) wm. */
+static void
+append(struct batch *b, batch_cb cb, void *arg, int64_t wm)
 {
 	struct batch_item *it = xmalloc(sizeof(*it));
 
 	it->cb = cb;
 	it->arg = arg;
-	it->wm = 0;
+	it->wm = wm;
 	it->next = NULL;
 	if (b->tail != NULL)
 		b->tail->next = it;
 	else
 		b->head = it;
 	b->tail = it;
+}
+
+void
+batch_defer(struct batch *b, batch_cb cb, void *arg)
+{
+	append(b, cb, arg, 0);
 }
 
 void
@@ -136,22 +143,12 @@ run_items(struct batch *b, struct batch_item *it, int ok)
 static void
 mark_commit(struct batch *b)
 {
-	struct batch_item *it;
 	int64_t v;
 
 	if (b->mark == NULL || (v = b->mark(b->mark_arg)) <= b->marked)
 		return;
 	b->marked = v;
-	it = xmalloc(sizeof(*it));
-	it->cb = NULL;
-	it->arg = NULL;
-	it->wm = v;
-	it->next = NULL;
-	if (b->tail != NULL)
-		b->tail->next = it;
-	else
-		b->head = it;
-	b->tail = it;
+	append(b, NULL, NULL, v);
 }
 
 /* In the thread pool: the WAL to disk. */

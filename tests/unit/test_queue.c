@@ -598,6 +598,50 @@ on_stopped(void *arg)
 	*(int *)arg = 1;
 }
 
+/* A dispatcher on a loop of its own with one carrying channel, m1. */
+struct rig {
+	struct config *cfg;
+	struct config_errors *errs;
+	struct dispatcher *d;
+	struct batch b;
+	uv_loop_t loop;
+};
+
+static void
+rig_start(struct rig *r, struct store *st, struct carried *c)
+{
+	static const char conf[] = "[channel m1]\n"
+				   "type = gammu\n"
+				   "device = /dev/null\n"
+				   "rate = 100/s\n";
+
+	assert_int_equal(config_parse_buffer(conf, sizeof(conf) - 1, "t.conf",
+			     "/tmp", &r->cfg, &r->errs),
+	    0);
+	assert_int_equal(uv_loop_init(&r->loop), 0);
+	batch_init(&r->b, &r->loop, st);
+	r->d = dispatch_new(&r->loop, r->cfg, st, &r->b);
+	memset(c, 0, sizeof(*c));
+	c->oc = SEND_OK;
+	assert_non_null(dispatch_attach(r->d, "m1", &carry_ops, c, 1));
+}
+
+/* Stops it (nothing may be in flight) and frees it all. */
+static void
+rig_stop(struct rig *r)
+{
+	int stopped = 0;
+
+	dispatch_stop(r->d, on_stopped, &stopped);
+	assert_int_equal(stopped, 1); /* nothing in flight */
+	dispatch_free(r->d);
+	batch_close(&r->b);
+	assert_int_equal(uv_run(&r->loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&r->loop), 0);
+	config_free(r->cfg);
+	config_errors_free(r->errs);
+}
+
 /*
  * The dispatcher wakes when a message is queued in its process: the
  * message is claimed and handed to its channel within the next loop turns,
@@ -608,44 +652,28 @@ on_stopped(void *arg)
 static void
 test_dispatcher_woken(void **state)
 {
-	static const char conf[] = "[channel m1]\n"
-				   "type = gammu\n"
-				   "device = /dev/null\n"
-				   "rate = 100/s\n";
 	struct store *st = *state;
-	struct config *cfg;
-	struct config_errors *errs;
-	struct dispatcher *d;
 	struct carried c;
 	struct store_msg info;
-	struct batch b;
-	uv_loop_t loop;
+	struct rig r;
 	int64_t id;
-	int i, stopped = 0;
+	int i;
 
-	assert_int_equal(config_parse_buffer(conf, sizeof(conf) - 1, "t.conf",
-			     "/tmp", &cfg, &errs),
-	    0);
-	assert_int_equal(uv_loop_init(&loop), 0);
-	batch_init(&b, &loop, st);
-	d = dispatch_new(&loop, cfg, st, &b);
-	memset(&c, 0, sizeof(c));
-	c.oc = SEND_OK;
-	assert_non_null(dispatch_attach(d, "m1", &carry_ops, &c, 1));
+	rig_start(&r, st, &c);
 	/* The first look finds nothing; the next is a poll away. */
-	uv_run(&loop, UV_RUN_NOWAIT);
+	uv_run(&r.loop, UV_RUN_NOWAIT);
 	assert_int_equal(c.n, 0);
 
-	assert_int_equal(batch_begin(&b), 0);
+	assert_int_equal(batch_begin(&r.b), 0);
 	assert_int_equal(
 	    enqueue(st, "m1", "+254700000001", "hi", 0, now_ms(), &id), 0);
 	for (i = 0; i < 3 && c.n == 0; i++)
-		uv_run(&loop, UV_RUN_NOWAIT);
+		uv_run(&r.loop, UV_RUN_NOWAIT);
 	assert_int_equal(c.n, 1);
 	assert_int_equal(c.id, id);
 	assert_int_equal(c.attempts, 1);
 	assert_string_equal(c.to, "+254700000001");
-	batch_flush(&b);
+	batch_flush(&r.b);
 	assert_int_equal(store_msg_get(st, id, &info), 0);
 	assert_int_equal(info.state, MSG_SENT);
 	assert_string_equal(info.provider_id, "prov-1");
@@ -653,33 +681,25 @@ test_dispatcher_woken(void **state)
 
 	/* A modem's way: it ends the message later, knowing only its id. */
 	c.by_id = 1;
-	assert_int_equal(batch_begin(&b), 0);
+	assert_int_equal(batch_begin(&r.b), 0);
 	assert_int_equal(
 	    enqueue(st, "m1", "+254700000002", "hey", 0, now_ms(), &id), 0);
 	for (i = 0; i < 3 && c.n == 1; i++)
-		uv_run(&loop, UV_RUN_NOWAIT);
+		uv_run(&r.loop, UV_RUN_NOWAIT);
 	assert_int_equal(c.n, 2);
-	batch_flush(&b);
+	batch_flush(&r.b);
 	{
 		struct channel_msg later = {.id = id, .attempts = -1};
 
 		dispatch_done(c.ch, &later, SEND_TEMPFAIL, NULL, "busy");
 	}
-	batch_flush(&b);
+	batch_flush(&r.b);
 	assert_int_equal(store_msg_get(st, id, &info), 0);
 	assert_int_equal(info.state, MSG_QUEUED); /* retried later */
 	assert_int_equal(info.attempts, 1);
 	assert_string_equal(info.error, "busy");
 	store_msg_free(&info);
-
-	dispatch_stop(d, on_stopped, &stopped);
-	assert_int_equal(stopped, 1); /* nothing in flight */
-	dispatch_free(d);
-	batch_close(&b);
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	config_free(cfg);
-	config_errors_free(errs);
+	rig_stop(&r);
 }
 
 /*
@@ -691,63 +711,38 @@ test_dispatcher_woken(void **state)
 static void
 test_claim_waits_for_durable_insert(void **state)
 {
-	static const char conf[] = "[channel m1]\n"
-				   "type = gammu\n"
-				   "device = /dev/null\n"
-				   "rate = 100/s\n";
 	struct store *st = *state;
-	struct config *cfg;
-	struct config_errors *errs;
-	struct dispatcher *d;
 	struct carried c;
 	struct store_msg info;
-	struct batch b;
-	uv_loop_t loop;
+	struct rig r;
 	int64_t id, before;
-	int stopped = 0;
 
-	assert_int_equal(config_parse_buffer(conf, sizeof(conf) - 1, "t.conf",
-			     "/tmp", &cfg, &errs),
-	    0);
-	assert_int_equal(uv_loop_init(&loop), 0);
-	batch_init(&b, &loop, st);
-	d = dispatch_new(&loop, cfg, st, &b);
-	memset(&c, 0, sizeof(c));
-	c.oc = SEND_OK;
+	rig_start(&r, st, &c);
 	c.st = st;
-	assert_non_null(dispatch_attach(d, "m1", &carry_ops, &c, 1));
-	uv_run(&loop, UV_RUN_NOWAIT);
-	before = batch_durable(&b);
+	uv_run(&r.loop, UV_RUN_NOWAIT);
+	before = batch_durable(&r.b);
 
 	/* Queued in an open transaction: the dispatcher runs, sends nothing. */
-	assert_int_equal(batch_begin(&b), 0);
+	assert_int_equal(batch_begin(&r.b), 0);
 	assert_int_equal(
 	    enqueue(st, "m1", "+254700000001", "hi", 0, now_ms(), &id), 0);
 	assert_true(id > before);
-	assert_int_equal(batch_durable(&b), before);
-	uv_run(&loop, UV_RUN_NOWAIT); /* the timer, then the commit */
+	assert_int_equal(batch_durable(&r.b), before);
+	uv_run(&r.loop, UV_RUN_NOWAIT); /* the timer, then the commit */
 	assert_int_equal(c.n, 0);
 	assert_int_equal(store_msg_get(st, id, &info), 0);
 	assert_int_equal(info.state, MSG_QUEUED);
 	store_msg_free(&info);
 	/* Its commit made it durable: the next turn sends it. */
-	assert_int_equal(batch_durable(&b), id);
-	uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(batch_durable(&r.b), id);
+	uv_run(&r.loop, UV_RUN_NOWAIT);
 	assert_int_equal(c.n, 1);
 	assert_int_equal(c.id, id);
 	assert_true(c.in_tx); /* its claim was not committed yet */
 	assert_int_equal(store_msg_get(st, id, &info), 0);
 	assert_int_equal(info.state, MSG_SENT);
 	store_msg_free(&info);
-
-	dispatch_stop(d, on_stopped, &stopped);
-	assert_int_equal(stopped, 1);
-	dispatch_free(d);
-	batch_close(&b);
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	config_free(cfg);
-	config_errors_free(errs);
+	rig_stop(&r);
 }
 
 int
