@@ -399,6 +399,8 @@ static void
 dispatch_run(struct dispatcher *d)
 {
 	int64_t now = now_ms(), mono = mono_ms(), wake = DISPATCH_POLL_MS;
+	/* The same for every channel: no commit comes within one run. */
+	int64_t durable = batch_durable(d->batch);
 	size_t i;
 
 	if (d->stopping)
@@ -462,7 +464,7 @@ dispatch_run(struct dispatcher *d)
 		 * never sent before the webhook's message is durable.
 		 */
 		if (store_queue_claim_upto(d->store, c->ch.cfg->name, now, cap,
-			batch_durable(d->batch), &msgs, &n) != 0 ||
+			durable, &msgs, &n) != 0 ||
 		    n == 0)
 			continue;
 		c->tokens -= (double)n;

@@ -87,7 +87,6 @@ store_checkpoint_kick(void *arg, int frames)
 		/* Two checkpoints at once: the second would get SQLITE_BUSY. */
 		if (c->busy)
 			return 0;
-		c->catch_ups++;
 		return 1;
 	}
 	if (frames >= STORE_CHECKPOINT_KICK_FRAMES)

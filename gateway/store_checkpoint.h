@@ -36,18 +36,17 @@
 
 struct checkpointer {
 	uv_loop_t *loop;
-	uv_timer_t timer;   /* starts a checkpoint every second */
-	uv_work_t work;     /* the checkpoint in the thread pool */
-	char *path;         /* the database file, owned */
-	void *db;           /* the thread's own connection */
-	int busy;           /* work is queued or running */
-	int ready;          /* the thread's connection has read the database */
-	int stopping;       /* no new work; close when idle */
-	int rc;             /* the last checkpoint's SQLite code */
-	int frames;         /* WAL frames after the last one */
-	uint64_t catch_ups; /* checkpoints the loop ran itself */
-	uint64_t runs;      /* checkpoints done */
-	uint64_t failures;  /* checkpoints that failed */
+	uv_timer_t timer;  /* starts a checkpoint every second */
+	uv_work_t work;    /* the checkpoint in the thread pool */
+	char *path;        /* the database file, owned */
+	void *db;          /* the thread's own connection */
+	int busy;          /* work is queued or running */
+	int ready;         /* the thread's connection has read the database */
+	int stopping;      /* no new work; close when idle */
+	int rc;            /* the last checkpoint's SQLite code */
+	int frames;        /* WAL frames after the last one */
+	uint64_t runs;     /* checkpoints done */
+	uint64_t failures; /* checkpoints that failed */
 };
 
 /*
