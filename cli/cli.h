@@ -28,6 +28,14 @@ int cli_backup(int, char **, struct config *);
 int cli_restore(int, char **, struct config *);
 
 /*
+ * `baraza migrate` and `baraza copy-store FROM TO` (cli_store.c): the
+ * schema brought up to date now, printing what is applied; a store copied
+ * into an empty one, SQLite or PostgreSQL, with its ids.
+ */
+int cli_migrate(int, char **, struct config *);
+int cli_copy_store(int, char **, struct config *);
+
+/*
  * `baraza test [PATH...] [--junit FILE] [--coverage]` (cli_test.c): runs
  * .flowtest files against cfg's flows in a throwaway store. Exit 0 when
  * every test passed, 1 when one failed, 2 on bad usage, config or flows.

@@ -64,6 +64,8 @@ static const struct command commands[] = {
     {"stats", cli_stats, 1, ""},
     {"backup", cli_backup, 1, "FILE"},
     {"restore", cli_restore, 1, "FILE"},
+    {"migrate", cli_migrate, 1, ""},
+    {"copy-store", cli_copy_store, 0, "FROM TO"},
     {"user", cli_user, 1,
 	"add NAME --role admin|staff|viewer | passwd NAME | remove NAME | "
 	"list"},

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "flows/template.h"
+#include "gateway/store.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -173,6 +174,8 @@ static char *check_event_names(const struct config_key *, const void *);
 static const struct config_key config_keys[] = {
     GW("listen", T_ADDR, "127.0.0.1:8080", 0, 0, listen, NULL, NULL),
     GW("database", T_PATH, "baraza.db", 1, MAX_STRING, database, NULL, NULL),
+    GW("database_password_file", T_PATH, NULL, 1, MAX_STRING,
+	database_password_file, NULL, NULL),
     GW("flows", T_PATH, "flows", 1, MAX_STRING, flows, NULL, NULL),
     GW("console_dir", T_PATH, NULL, 1, MAX_STRING, console_dir, NULL, NULL),
     GW("languages", T_WORDS, "en", 1, 16, languages, check_languages,
@@ -814,13 +817,13 @@ bad:
 	return xstrdup("expected a URL such as https://example.org");
 }
 
-/* Joins dir and s unless s is absolute. */
+/* Joins dir and s unless s is absolute (or a PostgreSQL URI). */
 static char *
 resolve_path(const char *dir, const char *s)
 {
 	size_t n = strlen(dir);
 
-	if (s[0] == '/' || n == 0)
+	if (s[0] == '/' || n == 0 || store_is_postgres(s))
 		return xstrdup(s);
 	return xasprintf("%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", s);
 }
@@ -1749,9 +1752,15 @@ apply_entry(struct parser *p, const struct section *s, const struct entry *e,
 	}
 }
 
-/* Reads, trims and checks admin_token_file into cfg->admin_token. */
+/*
+ * Reads, trims and checks a secret file named by key (admin_token_file,
+ * database_password_file) into *out: one token or password (what, for
+ * messages) without white space, at most CONFIG_MAX_TOKEN_FILE - 1 bytes.
+ * Findings name the key, never the secret.
+ */
 static void
-read_token_file(struct parser *p, struct config *cfg, int line)
+read_secret_file(struct parser *p, int line, const char *key, const char *what,
+    const char *path, char **out)
 {
 	char buf[CONFIG_MAX_TOKEN_FILE + 1], *t;
 	struct stat st;
@@ -1760,15 +1769,14 @@ read_token_file(struct parser *p, struct config *cfg, int line)
 	int fd;
 
 	/* O_NONBLOCK: a FIFO or terminal named here must not hang us. */
-	fd = open(cfg->admin_token_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		finding(p, line, "admin_token_file: cannot open %s: %s",
-		    cfg->admin_token_file, strerror(errno));
+		finding(p, line, "%s: cannot open %s: %s", key, path,
+		    strerror(errno));
 		return;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		finding(p, line, "admin_token_file: %s is not a regular file",
-		    cfg->admin_token_file);
+		finding(p, line, "%s: %s is not a regular file", key, path);
 		close(fd);
 		return;
 	}
@@ -1777,8 +1785,8 @@ read_token_file(struct parser *p, struct config *cfg, int line)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			finding(p, line, "admin_token_file: cannot read %s: %s",
-			    cfg->admin_token_file, strerror(errno));
+			finding(p, line, "%s: cannot read %s: %s", key, path,
+			    strerror(errno));
 			close(fd);
 			return;
 		}
@@ -1788,31 +1796,27 @@ read_token_file(struct parser *p, struct config *cfg, int line)
 	}
 	close(fd);
 	if (n >= sizeof(buf) - 1) {
-		finding(p, line, "admin_token_file: %s is larger than %d bytes",
-		    cfg->admin_token_file, CONFIG_MAX_TOKEN_FILE - 1);
+		finding(p, line, "%s: %s is larger than %d bytes", key, path,
+		    CONFIG_MAX_TOKEN_FILE - 1);
 		return;
 	}
 	buf[n] = '\0';
 	if (memchr(buf, '\0', n) != NULL) {
-		finding(p, line, "admin_token_file: %s holds a NUL byte",
-		    cfg->admin_token_file);
+		finding(p, line, "%s: %s holds a NUL byte", key, path);
 		return;
 	}
 	t = str_trim(buf);
 	if (*t == '\0') {
-		finding(p, line, "admin_token_file: %s is empty",
-		    cfg->admin_token_file);
+		finding(p, line, "%s: %s is empty", key, path);
 		return;
 	}
 	if (strlen(t) != strcspn(t, "\r\n\t ")) {
-		finding(p, line,
-		    "admin_token_file: %s must hold one token "
-		    "without white space",
-		    cfg->admin_token_file);
+		finding(p, line, "%s: %s must hold one %s without white space",
+		    key, path, what);
 		return;
 	}
-	free(cfg->admin_token);
-	cfg->admin_token = xstrdup(t);
+	free(*out);
+	*out = xstrdup(t);
 }
 
 static void
@@ -1839,7 +1843,25 @@ apply_gateway(struct parser *p, struct config *cfg)
 		finding(p, tok > tokfile ? tok : tokfile,
 		    "set admin_token or admin_token_file, not both");
 	else if (cfg->admin_token_file != NULL)
-		read_token_file(p, cfg, tokfile);
+		read_secret_file(p, tokfile, "admin_token_file", "token",
+		    cfg->admin_token_file, &cfg->admin_token);
+	if (cfg->database_password_file != NULL) {
+		if (!store_is_postgres(cfg->database))
+			finding(p,
+			    seen[find_key(
+				     SEC_GATEWAY, "database_password_file") -
+				 config_keys],
+			    "database_password_file: only for a PostgreSQL "
+			    "database (database = postgresql://...)");
+		else
+			read_secret_file(p,
+			    seen[find_key(
+				     SEC_GATEWAY, "database_password_file") -
+				 config_keys],
+			    "database_password_file", "password",
+			    cfg->database_password_file,
+			    &cfg->database_password);
+	}
 }
 
 /* Defaults that depend on the channel's type and on other keys. */
@@ -2862,6 +2884,10 @@ config_free(struct config *cfg)
 	free_fields(SEC_OPEN311, cfg);
 	words_free(&cfg->open311_keys);
 	free_fields(SEC_GATEWAY, cfg);
+	if (cfg->database_password != NULL)
+		explicit_bzero(
+		    cfg->database_password, strlen(cfg->database_password));
+	free(cfg->database_password);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg);

@@ -160,7 +160,10 @@ struct config {
 	int gateway_line; /* line of [gateway], 0 when the file has none */
 
 	struct config_addr listen;         /* 127.0.0.1:8080 */
-	char *database;                    /* SQLite file; baraza.db */
+	char *database;                    /* SQLite file (baraza.db) or a
+					      postgresql:// URI */
+	char *database_password_file;      /* resolved path, or NULL */
+	char *database_password;           /* its trimmed contents */
 	char *flows;                       /* folder of *.flow files; flows */
 	char *console_dir;                 /* the console's files; NULL: the
 					      installed ones (console.c) */

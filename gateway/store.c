@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway/pg.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -299,6 +300,24 @@ static const char *const migrations[] = {
      */
     "",
 };
+
+/* What each migration does, for `baraza migrate`. */
+static const char *const migration_what[] = {
+    "the first schema: contacts, messages, sessions, reports, "
+    "subscriptions, data tables",
+    "the state of each GSM modem",
+    "idempotency keys of admin POSTs",
+    "the console's users, their sessions and the audit log",
+    "indexes for the console: messages by time, unlinked numbers",
+    "campaigns keyed to dates",
+    "outbound event webhooks",
+    "USSD resume and report feedback",
+    "spend by channel and day, the channel log",
+    "the check on messages.state as comparisons",
+};
+_Static_assert(sizeof(migration_what) / sizeof(migration_what[0]) ==
+		   sizeof(migrations) / sizeof(migrations[0]),
+    "one description per migration");
 
 /* The migration that rewrite_state_check() completes. */
 #define MIGRATION_STATE_CHECK 9
@@ -718,7 +737,8 @@ version_ok(int version, const char *path, char **errmsg)
  * processes opening the same new database at once do not both migrate.
  */
 static int
-migrate(sqlite3 *db, const char *path, char **errmsg)
+migrate(sqlite3 *db, const char *path, store_migrate_fn *report, void *arg,
+    char **errmsg)
 {
 	const int latest = (int)nitems(migrations);
 	int version;
@@ -760,6 +780,8 @@ migrate(sqlite3 *db, const char *path, char **errmsg)
 			goto fail;
 		log_info("store", "schema migrated path=%s version=%d", path,
 		    version + 1);
+		if (report != NULL)
+			report(arg, version + 1, migration_what[version]);
 	}
 fail:
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -792,6 +814,77 @@ int
 store_schema_version(void)
 {
 	return (int)nitems(migrations);
+}
+
+int
+store_is_postgres(const char *database)
+{
+	return database != NULL &&
+	       (strncmp(database, "postgresql://", 13) == 0 ||
+		   strncmp(database, "postgres://", 11) == 0);
+}
+
+static int open_db(
+    const char *, int, store_migrate_fn *, void *, struct store **, char **);
+
+/* store_migrate()'s report, which also keeps the first version reached. */
+struct migrate_report {
+	store_migrate_fn *report;
+	void *arg;
+	int first; /* the first version reached, 0 before any */
+};
+
+static void
+note_migration(void *arg, int version, const char *what)
+{
+	struct migrate_report *mr = arg;
+
+	if (mr->first == 0)
+		mr->first = version;
+	if (mr->report != NULL)
+		mr->report(mr->arg, version, what);
+}
+
+char *
+store_redact(const char *uri)
+{
+	return pg_redact(uri);
+}
+
+int
+store_migrate(const char *database, const char *password,
+    store_migrate_fn *report, void *arg, int *from, int *to, char **errmsg)
+{
+	struct migrate_report mr;
+	struct store *st;
+	PGconn *c;
+	int rc;
+
+	if (errmsg != NULL)
+		*errmsg = NULL;
+	if (store_is_postgres(database)) {
+		char *name = pg_redact(database);
+
+		if ((c = pg_connect(database, password, errmsg)) == NULL) {
+			free(name);
+			return -1;
+		}
+		rc = pg_migrate(c, name, report, arg, from, to, errmsg);
+		PQfinish(c);
+		free(name);
+		return rc;
+	}
+	mr.report = report;
+	mr.arg = arg;
+	mr.first = 0;
+	if (open_db(database, 1, note_migration, &mr, &st, errmsg) < 0)
+		return -1;
+	if (from != NULL)
+		*from = mr.first > 0 ? mr.first - 1 : (int)nitems(migrations);
+	if (to != NULL)
+		*to = (int)nitems(migrations);
+	store_close(st);
+	return 0;
 }
 
 /*
@@ -848,9 +941,10 @@ store_peek_tables(const char *path, int (*cb)(void *, const char *name),
 	return rc;
 }
 
-int
-store_open(
-    const char *path, int durability_full, struct store **out, char **errmsg)
+/* store_open(), telling report of each migration applied. */
+static int
+open_db(const char *path, int durability_full, store_migrate_fn *report,
+    void *arg, struct store **out, char **errmsg)
 {
 	struct store *st;
 	sqlite3 *db = NULL;
@@ -863,6 +957,17 @@ store_open(
 		*errmsg = NULL;
 	if (path == NULL || path[0] == '\0') {
 		set_err(errmsg, "no database path given");
+		return -1;
+	}
+	if (store_is_postgres(path)) {
+		char *name = pg_redact(path);
+
+		set_err(errmsg,
+		    "%s: serving from PostgreSQL is not built yet; `baraza "
+		    "migrate` and `baraza copy-store` work with it "
+		    "(docs/postgresql.md)",
+		    name);
+		free(name);
 		return -1;
 	}
 	memory = strcmp(path, ":memory:") == 0;
@@ -924,7 +1029,7 @@ store_open(
 	if (exec_sql(db, path, "PRAGMA temp_store = MEMORY", errmsg) < 0 ||
 	    exec_sql(db, path, "PRAGMA cache_size = -4096", errmsg) < 0)
 		goto fail;
-	if (migrate(db, path, errmsg) < 0)
+	if (migrate(db, path, report, arg, errmsg) < 0)
 		goto fail;
 	/*
 	 * Checkpoint what an earlier run left in the WAL (a full disk makes
@@ -955,6 +1060,13 @@ store_open(
 fail:
 	sqlite3_close(db);
 	return -1;
+}
+
+int
+store_open(
+    const char *path, int durability_full, struct store **out, char **errmsg)
+{
+	return open_db(path, durability_full, NULL, NULL, out, errmsg);
 }
 
 void

@@ -73,6 +73,43 @@ void store_close(struct store *);
 int store_schema_version(void);
 
 /*
+ * Answers 1 when database names a PostgreSQL database (a postgresql:// or
+ * postgres:// URI) rather than a SQLite file.
+ */
+int store_is_postgres(const char *database);
+
+/* A PostgreSQL URI without its password, to show; allocated. */
+char *store_redact(const char *uri);
+
+/* Told of each migration applied: the version reached and what it does. */
+typedef void store_migrate_fn(void *arg, int version, const char *what);
+
+/*
+ * `baraza migrate`: brings database (a SQLite file or a PostgreSQL URI,
+ * with password or NULL) up to date now, telling report (may be NULL) of
+ * each migration applied; *from and *to get the versions before and after
+ * (the kind's own numbering: SQLite's user_version, PostgreSQL's
+ * baraza_schema). Running it again applies nothing. 0, or -1 with *errmsg
+ * set (the caller frees it).
+ */
+int store_migrate(const char *database, const char *password,
+    store_migrate_fn *report, void *arg, int *from, int *to, char **errmsg);
+
+/*
+ * `baraza copy-store FROM TO` (store_copy.c): copies every row of the
+ * store from into the store to (each a SQLite file or a PostgreSQL URI),
+ * which is migrated first and must hold no row; ids are kept, and so is
+ * where each id sequence stands (an id once given is not given again). from
+ * is read in one snapshot; to is written in one transaction, so a failure
+ * leaves it empty. progress (may be NULL) is told of each table: its name,
+ * the rows copied so far and its total, every 1,000 rows and at its end
+ * (done == total). 0, or -1 with *errmsg set (the caller frees it).
+ */
+int store_copy(const char *from, const char *to,
+    void (*progress)(void *arg, const char *table, int64_t done, int64_t total),
+    void *arg, char **errmsg);
+
+/*
  * Calls cb with the name of each data table of the database at path,
  * opened read-only and not migrated (for `check`, which must not change a
  * live database); cb returning non-zero stops the walk. Returns 0,

@@ -49,7 +49,8 @@ store_lock(const char *database, int exclusive, int *fd, char **errmsg)
 	*fd = -1;
 	if (errmsg != NULL)
 		*errmsg = NULL;
-	if (strcmp(database, ":memory:") == 0)
+	/* Nothing to lock: in memory, or PostgreSQL (nodes share it). */
+	if (strcmp(database, ":memory:") == 0 || store_is_postgres(database))
 		return 0;
 	path = xasprintf("%s.lock", database);
 	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

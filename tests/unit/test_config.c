@@ -1306,6 +1306,68 @@ test_admin_token_file(void **state)
 	rm_tmpdir(dir, names);
 }
 
+/*
+ * database: a PostgreSQL URI is kept as it is (not a path); its password
+ * comes from database_password_file, which a SQLite database refuses.
+ */
+static void
+test_database_postgres(void **state)
+{
+	static const char *const names[] = {"pw", NULL};
+	char *dir = make_tmpdir(), *path, *text;
+	struct config *cfg;
+	struct config_errors *e;
+
+	(void)state;
+	path = xasprintf("%s/pw", dir);
+	write_file(path, " pg-s3cret\n", 11);
+	free(path);
+
+	text = xstrdup("[gateway]\ndatabase = postgresql://baraza@db1/baraza\n"
+		       "database_password_file = pw\n");
+	assert_int_equal(
+	    config_parse_buffer(text, strlen(text), "t.conf", dir, &cfg, &e),
+	    0);
+	free(text);
+	assert_string_equal(cfg->database, "postgresql://baraza@db1/baraza");
+	assert_string_equal(cfg->database_password, "pg-s3cret");
+	config_free(cfg);
+	config_errors_free(e);
+
+	text = xstrdup("[gateway]\ndatabase = postgres://db1/baraza\n");
+	assert_int_equal(
+	    config_parse_buffer(text, strlen(text), "t.conf", dir, &cfg, &e),
+	    0);
+	free(text);
+	assert_string_equal(cfg->database, "postgres://db1/baraza");
+	assert_null(cfg->database_password);
+	config_free(cfg);
+	config_errors_free(e);
+
+	text = xstrdup("[gateway]\ndatabase = b.db\n"
+		       "database_password_file = pw\n");
+	assert_int_equal(
+	    config_parse_buffer(text, strlen(text), "t.conf", dir, &cfg, &e),
+	    1);
+	free(text);
+	assert_finding(e, 3, "database_password_file: only for a PostgreSQL");
+	assert_null(cfg->database_password);
+	config_free(cfg);
+	config_errors_free(e);
+
+	text = xstrdup("[gateway]\ndatabase = postgresql:///baraza\n"
+		       "database_password_file = nothere\n");
+	assert_int_equal(
+	    config_parse_buffer(text, strlen(text), "t.conf", dir, &cfg, &e),
+	    1);
+	free(text);
+	assert_finding(e, 3, "database_password_file: cannot open");
+	config_free(cfg);
+	config_errors_free(e);
+
+	rm_tmpdir(dir, names);
+}
+
 static void
 test_load_paths(void **state)
 {
@@ -1708,6 +1770,7 @@ main(void)
 	    cmocka_unit_test(test_channel_limit),
 	    cmocka_unit_test(test_unsigned_channels),
 	    cmocka_unit_test(test_admin_token_file),
+	    cmocka_unit_test(test_database_postgres),
 	    cmocka_unit_test(test_load_paths),
 	    cmocka_unit_test(test_oversize),
 	    cmocka_unit_test(test_reports_section),

@@ -225,6 +225,108 @@ test_failed_migration_is_atomic(void **state)
 	sqlite3_close(db);
 }
 
+/* Collects what store_migrate() reports. */
+struct applied {
+	int n;       /* migrations reported */
+	int last;    /* the last version reported */
+	char *first; /* what the first one does */
+};
+
+static void
+on_applied(void *arg, int version, const char *what)
+{
+	struct applied *a = arg;
+
+	if (a->n++ == 0)
+		a->first = xstrdup(what);
+	assert_int_equal(version, a->last + 1);
+	a->last = version;
+}
+
+/* baraza migrate on SQLite: each migration reported once, then none. */
+static void
+test_migrate_reports(void **state)
+{
+	struct fixture *f = *state;
+	struct applied a = {0, 0, NULL};
+	int from = -1, to = -1;
+	char *err = NULL;
+
+	assert_int_equal(
+	    store_migrate(f->path, NULL, on_applied, &a, &from, &to, &err), 0);
+	assert_null(err);
+	assert_int_equal(a.n, store_schema_version());
+	assert_int_equal(a.last, store_schema_version());
+	assert_non_null(strstr(a.first, "contacts"));
+	assert_int_equal(from, 0);
+	assert_int_equal(to, store_schema_version());
+	free(a.first);
+
+	/*
+	 * A migration that fails says why: the file claims version 8, but
+	 * migration 9's table spend is there already.
+	 */
+	make_raw(f->path, "PRAGMA user_version = 8");
+	assert_int_equal(
+	    store_migrate(f->path, NULL, NULL, NULL, &from, &to, &err), -1);
+	assert_non_null(strstr(err, "spend already exists"));
+	free(err);
+	err = NULL;
+
+	/* Up to date: nothing reported, from == to. */
+	make_raw(f->path, "PRAGMA user_version = 10");
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(
+	    store_migrate(f->path, NULL, on_applied, &a, &from, &to, &err), 0);
+	assert_int_equal(a.n, 0);
+	assert_int_equal(from, store_schema_version());
+	assert_int_equal(to, store_schema_version());
+}
+
+/* A PostgreSQL URI: told apart from a file; shown without a password. */
+static void
+test_postgres_uri(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"postgresql://baraza@db1/baraza",
+		"postgresql://baraza@db1/baraza"},
+	    {"postgresql://baraza:s3cret@db1:5432/baraza",
+		"postgresql://baraza:***@db1:5432/baraza"},
+	    {"postgres://u:p@h/d?sslmode=require&password=x&a=b",
+		"postgres://u:***@h/d?sslmode=require&password=***&a=b"},
+	    {"postgresql:///baraza?password=",
+		"postgresql:///baraza?password=***"},
+	    {"postgresql://h/d?xpassword=1", "postgresql://h/d?xpassword=1"},
+	    {"postgresql://u@h/d?x=a:b@c", "postgresql://u@h/d?x=a:b@c"},
+	};
+	struct store *st = NULL;
+	char *err = NULL, *r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(cases); i++) {
+		assert_true(store_is_postgres(cases[i].in));
+		r = store_redact(cases[i].in);
+		assert_string_equal(r, cases[i].out);
+		free(r);
+	}
+	assert_false(store_is_postgres("baraza.db"));
+	assert_false(store_is_postgres("/var/lib/baraza/postgresql://x"));
+	assert_false(store_is_postgres(":memory:"));
+	assert_false(store_is_postgres(NULL));
+
+	/* Not served yet: a clear refusal that hides the password. */
+	assert_int_equal(
+	    store_open("postgresql://u:s3cret@127.0.0.1:1/d", 1, &st, &err),
+	    -1);
+	assert_null(st);
+	assert_non_null(strstr(err, "not built yet"));
+	assert_null(strstr(err, "s3cret"));
+	free(err);
+}
+
 static void
 test_refuses_newer_schema(void **state)
 {
@@ -1148,6 +1250,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_modem_state, setup, teardown),
 	    cmocka_unit_test(test_library_version),
+	    cmocka_unit_test(test_postgres_uri),
+	    cmocka_unit_test_setup_teardown(
+		test_migrate_reports, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_private_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
