@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/store_int.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -235,21 +236,6 @@ static const struct {
 /* The advisory lock key of migrations: "baraza" in ASCII. */
 #define MIGRATE_LOCK "626172617a61"
 
-static void set_err(char **, const char *, ...) PRINTFLIKE(2, 3);
-
-static void
-set_err(char **errmsg, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errmsg == NULL)
-		return;
-	free(*errmsg);
-	va_start(ap, fmt);
-	*errmsg = xvasprintf(fmt, ap);
-	va_end(ap);
-}
-
 /* PostgreSQL's message without its trailing newline, into *errmsg. */
 static void
 pg_err(char **errmsg, const char *name, const char *what, const char *msg)
@@ -258,7 +244,7 @@ pg_err(char **errmsg, const char *name, const char *what, const char *msg)
 
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		n--;
-	set_err(errmsg, "%s: %s: %.*s", name, what, (int)n, msg);
+	errmsg_set(errmsg, "%s: %s: %.*s", name, what, (int)n, msg);
 }
 
 int
@@ -385,7 +371,7 @@ read_version(PGconn *c, const char *name, char **errmsg)
 	else if (PQntuples(r) == 1)
 		v = atoi(PQgetvalue(r, 0, 0));
 	else
-		set_err(errmsg, "%s: baraza_schema holds %d rows, not one",
+		errmsg_set(errmsg, "%s: baraza_schema holds %d rows, not one",
 		    name, PQntuples(r));
 	PQclear(r);
 	return v;
@@ -416,7 +402,7 @@ pg_migrate(PGconn *c, const char *name, store_migrate_fn *report, void *arg,
 		if (first < 0)
 			first = version;
 		if (version > latest) {
-			set_err(errmsg,
+			errmsg_set(errmsg,
 			    "%s: database schema version %d is newer than this "
 			    "baraza understands (%d); upgrade baraza",
 			    name, version, latest);

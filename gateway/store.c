@@ -621,21 +621,6 @@ valid_e164(const char *s)
 	return 1;
 }
 
-static void set_err(char **, const char *, ...) PRINTFLIKE(2, 3);
-
-/* Sets *errmsg (when asked for) to a formatted message. */
-static void
-set_err(char **errmsg, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errmsg == NULL)
-		return;
-	va_start(ap, fmt);
-	*errmsg = xvasprintf(fmt, ap);
-	va_end(ap);
-}
-
 /* Runs SQL text without results; on failure sets *errmsg and returns -1. */
 static int
 exec_sql(sqlite3 *db, const char *path, const char *sql, char **errmsg)
@@ -643,7 +628,7 @@ exec_sql(sqlite3 *db, const char *path, const char *sql, char **errmsg)
 	char *e = NULL;
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &e) != SQLITE_OK) {
-		set_err(
+		errmsg_set(
 		    errmsg, "%s: %s", path, e != NULL ? e : sqlite3_errmsg(db));
 		sqlite3_free(e);
 		return -1;
@@ -683,7 +668,7 @@ rewrite_state_check(sqlite3 *db, const char *path, char **errmsg)
 	int v, rc = -1;
 
 	if (pragma_int(db, "PRAGMA schema_version", &v) < 0) {
-		set_err(errmsg, "%s: %s", path, sqlite3_errmsg(db));
+		errmsg_set(errmsg, "%s: %s", path, sqlite3_errmsg(db));
 		return -1;
 	}
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
@@ -703,7 +688,7 @@ rewrite_state_check(sqlite3 *db, const char *path, char **errmsg)
 		rc = exec_sql(db, path, sql, errmsg);
 		free(sql);
 	} else {
-		set_err(errmsg, "%s: %s", path, sqlite3_errmsg(db));
+		errmsg_set(errmsg, "%s: %s", path, sqlite3_errmsg(db));
 	}
 	sqlite3_db_config(db, SQLITE_DBCONFIG_WRITABLE_SCHEMA, 0, NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
@@ -717,12 +702,12 @@ version_ok(int version, const char *path, char **errmsg)
 	const int latest = (int)nitems(migrations);
 
 	if (version < 0) {
-		set_err(errmsg, "%s: bad database schema version %d", path,
+		errmsg_set(errmsg, "%s: bad database schema version %d", path,
 		    version);
 		return 0;
 	}
 	if (version > latest) {
-		set_err(errmsg,
+		errmsg_set(errmsg,
 		    "database schema version %d is newer than this baraza "
 		    "understands (%d); upgrade baraza",
 		    version, latest);
@@ -746,7 +731,7 @@ migrate(sqlite3 *db, const char *path, store_migrate_fn *report, void *arg,
 
 	/* The usual case, up to date, needs no write lock. */
 	if (pragma_int(db, "PRAGMA user_version", &version) < 0) {
-		set_err(errmsg, "%s: %s", path, sqlite3_errmsg(db));
+		errmsg_set(errmsg, "%s: %s", path, sqlite3_errmsg(db));
 		return -1;
 	}
 	if (!version_ok(version, path, errmsg))
@@ -758,7 +743,7 @@ migrate(sqlite3 *db, const char *path, store_migrate_fn *report, void *arg,
 		if (exec_sql(db, path, "BEGIN IMMEDIATE", errmsg) < 0)
 			return -1;
 		if (pragma_int(db, "PRAGMA user_version", &version) < 0) {
-			set_err(errmsg, "%s: %s", path, sqlite3_errmsg(db));
+			errmsg_set(errmsg, "%s: %s", path, sqlite3_errmsg(db));
 			goto fail;
 		}
 		if (!version_ok(version, path, errmsg))
@@ -799,14 +784,14 @@ open_error(
 	int syserr = db != NULL ? sqlite3_system_errno(db) : 0;
 
 	if ((rc & 0xff) == SQLITE_NOTADB)
-		set_err(errmsg, "%s: %s: the file is not a SQLite database",
+		errmsg_set(errmsg, "%s: %s: the file is not a SQLite database",
 		    path, what);
 	else if (syserr != 0)
-		set_err(errmsg, "%s: %s: %s (%s)", path, what,
+		errmsg_set(errmsg, "%s: %s: %s (%s)", path, what,
 		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
 		    strerror(syserr));
 	else
-		set_err(errmsg, "%s: %s: %s", path, what,
+		errmsg_set(errmsg, "%s: %s: %s", path, what,
 		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
@@ -922,7 +907,7 @@ store_peek_tables(const char *path, int (*cb)(void *, const char *name),
 		    "SELECT name FROM data_tables ORDER BY name", -1, &s, NULL);
 	}
 	if (rc != SQLITE_OK) {
-		set_err(errmsg, "cannot read %s: %s", path,
+		errmsg_set(errmsg, "cannot read %s: %s", path,
 		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_finalize(s);
 		sqlite3_close(db);
@@ -932,7 +917,8 @@ store_peek_tables(const char *path, int (*cb)(void *, const char *name),
 		if (cb(arg, (const char *)sqlite3_column_text(s, 0)) != 0)
 			break;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		set_err(errmsg, "cannot read %s: %s", path, sqlite3_errmsg(db));
+		errmsg_set(
+		    errmsg, "cannot read %s: %s", path, sqlite3_errmsg(db));
 		rc = STORE_ERR;
 	} else
 		rc = 0;
@@ -956,13 +942,13 @@ open_db(const char *path, int durability_full, store_migrate_fn *report,
 	if (errmsg != NULL)
 		*errmsg = NULL;
 	if (path == NULL || path[0] == '\0') {
-		set_err(errmsg, "no database path given");
+		errmsg_set(errmsg, "no database path given");
 		return -1;
 	}
 	if (store_is_postgres(path)) {
 		char *name = pg_redact(path);
 
-		set_err(errmsg,
+		errmsg_set(errmsg,
 		    "%s: serving from PostgreSQL is not built yet; `baraza "
 		    "migrate` and `baraza copy-store` work with it "
 		    "(docs/postgresql.md)",
@@ -1008,7 +994,7 @@ open_db(const char *path, int durability_full, store_migrate_fn *report,
 		goto fail;
 	}
 	if (!memory && strcmp(mode, "wal") != 0) {
-		set_err(errmsg,
+		errmsg_set(errmsg,
 		    "%s: cannot switch to WAL mode (journal mode is %s; is "
 		    "the folder writable?)",
 		    path, mode);
@@ -1049,8 +1035,8 @@ open_db(const char *path, int durability_full, store_migrate_fn *report,
 		rc = sqlite3_prepare_v3(db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->core->stmt[i], NULL);
 		if (rc != SQLITE_OK) {
-			set_err(errmsg, "%s: preparing statement %d: %s", path,
-			    i, sqlite3_errmsg(db));
+			errmsg_set(errmsg, "%s: preparing statement %d: %s",
+			    path, i, sqlite3_errmsg(db));
 			store_close(st);
 			return -1;
 		}

@@ -22,24 +22,6 @@
 #define BACKUP_BUSY_TRIES 500  /* busy steps in a row before giving up */
 #define COPY_BUF (64 * 1024)
 
-static void fail_msg(char **, const char *, ...) PRINTFLIKE(2, 3);
-
-/* Sets *errmsg (when not NULL) to a new formatted message. */
-static void
-fail_msg(char **errmsg, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	if (errmsg == NULL)
-		return;
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	free(*errmsg);
-	*errmsg = s;
-}
-
 int
 store_lock(const char *database, int exclusive, int *fd, char **errmsg)
 {
@@ -58,7 +40,7 @@ store_lock(const char *database, int exclusive, int *fd, char **errmsg)
 	if (f < 0 && errno == EACCES)
 		f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (f < 0) {
-		fail_msg(errmsg, "%s: cannot open the lock file: %s", path,
+		errmsg_set(errmsg, "%s: cannot open the lock file: %s", path,
 		    strerror(errno));
 		free(path);
 		return STORE_ERR;
@@ -71,7 +53,8 @@ store_lock(const char *database, int exclusive, int *fd, char **errmsg)
 			free(path);
 			return STORE_LOCKED;
 		}
-		fail_msg(errmsg, "%s: cannot lock: %s", path, strerror(errno));
+		errmsg_set(
+		    errmsg, "%s: cannot lock: %s", path, strerror(errno));
 		close(f);
 		free(path);
 		return STORE_ERR;
@@ -176,7 +159,7 @@ copy_pages(sqlite3 *src, const char *dest,
 
 	rc = sqlite3_open_v2(dest, &db, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK) {
-		fail_msg(errmsg, "%s: %s", dest,
+		errmsg_set(errmsg, "%s: %s", dest,
 		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
 		return STORE_ERR;
@@ -185,7 +168,7 @@ copy_pages(sqlite3 *src, const char *dest,
 	(void)sqlite3_exec(db, "PRAGMA journal_mode = OFF", NULL, NULL, NULL);
 	(void)sqlite3_exec(db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
 	if ((bk = sqlite3_backup_init(db, "main", src, "main")) == NULL) {
-		fail_msg(errmsg, "%s: %s", dest, sqlite3_errmsg(db));
+		errmsg_set(errmsg, "%s: %s", dest, sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return STORE_ERR;
 	}
@@ -215,7 +198,7 @@ copy_pages(sqlite3 *src, const char *dest,
 	}
 	(void)sqlite3_backup_finish(bk);
 	if (rc != SQLITE_DONE) {
-		fail_msg(errmsg, "copying the pages: %s", sqlite3_errstr(rc));
+		errmsg_set(errmsg, "copying the pages: %s", sqlite3_errstr(rc));
 		sqlite3_close(db);
 		return STORE_ERR;
 	}
@@ -230,7 +213,7 @@ copy_pages(sqlite3 *src, const char *dest,
 	(void)sqlite3_exec(
 	    db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
 	if (sqlite3_close(db) != SQLITE_OK) {
-		fail_msg(errmsg, "%s: %s", dest, sqlite3_errmsg(db));
+		errmsg_set(errmsg, "%s: %s", dest, sqlite3_errmsg(db));
 		return STORE_ERR;
 	}
 	return 0;
@@ -254,7 +237,7 @@ store_backup(const char *path, const char *dest,
 	/* Never creates the database: a backup of nothing is an error. */
 	rc = sqlite3_open_v2(path, &src, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK) {
-		fail_msg(errmsg, "%s: cannot open the database: %s", path,
+		errmsg_set(errmsg, "%s: cannot open the database: %s", path,
 		    src != NULL ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
 		goto fail;
 	}
@@ -262,14 +245,14 @@ store_backup(const char *path, const char *dest,
 	/* One snapshot for the version, the count and every page. */
 	if (sqlite3_exec(src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    query_int(src, "PRAGMA user_version", &v) != SQLITE_OK) {
-		fail_msg(errmsg, "%s: %s", path, sqlite3_errmsg(src));
+		errmsg_set(errmsg, "%s: %s", path, sqlite3_errmsg(src));
 		goto fail;
 	}
 	info->schema_version = (int)v;
 	info->messages = count_messages(src);
 	if ((tmp = temp_beside(dest, "tmp")) == NULL) {
-		fail_msg(errmsg, "%s: cannot create a file beside it: %s", dest,
-		    strerror(errno));
+		errmsg_set(errmsg, "%s: cannot create a file beside it: %s",
+		    dest, strerror(errno));
 		goto fail;
 	}
 	if (copy_pages(src, tmp, progress, arg, info, errmsg) != 0)
@@ -278,12 +261,12 @@ store_backup(const char *path, const char *dest,
 	sqlite3_close(src);
 	src = NULL;
 	if (sync_file(tmp) != 0 || stat(tmp, &sb) != 0) {
-		fail_msg(errmsg, "%s: %s", tmp, strerror(errno));
+		errmsg_set(errmsg, "%s: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	info->bytes = (int64_t)sb.st_size;
 	if (rename(tmp, dest) != 0) {
-		fail_msg(errmsg, "%s: %s", dest, strerror(errno));
+		errmsg_set(errmsg, "%s: %s", dest, strerror(errno));
 		goto fail;
 	}
 	free(tmp);
@@ -325,31 +308,32 @@ check_copy(const char *tmp, const char *file, struct store_backup_info *info,
 		rc = SQLITE_OK;
 	}
 	if ((rc & 0xff) == SQLITE_NOTADB) {
-		fail_msg(errmsg, "%s: not a SQLite database", file);
+		errmsg_set(errmsg, "%s: not a SQLite database", file);
 		goto invalid;
 	}
 	if (rc != SQLITE_OK) {
-		fail_msg(errmsg, "%s: cannot read it: %s", file,
+		errmsg_set(errmsg, "%s: cannot read it: %s", file,
 		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		goto invalid;
 	}
 	if (ok == NULL || strcmp(ok, "ok") != 0) {
-		fail_msg(errmsg, "%s: damaged (quick_check: %s)", file,
+		errmsg_set(errmsg, "%s: damaged (quick_check: %s)", file,
 		    ok != NULL ? ok : "no answer");
 		goto invalid;
 	}
 	sqlite3_finalize(s);
 	s = NULL;
 	if (query_int(db, "PRAGMA user_version", &v) != SQLITE_OK) {
-		fail_msg(errmsg, "%s: %s", file, sqlite3_errmsg(db));
+		errmsg_set(errmsg, "%s: %s", file, sqlite3_errmsg(db));
 		goto invalid;
 	}
 	if (v < 1 || count_messages(db) < 0) {
-		fail_msg(errmsg, "%s: not a baraza database (no schema)", file);
+		errmsg_set(
+		    errmsg, "%s: not a baraza database (no schema)", file);
 		goto invalid;
 	}
 	if (v > store_schema_version()) {
-		fail_msg(errmsg,
+		errmsg_set(errmsg,
 		    "%s: schema version %lld is newer than this baraza "
 		    "understands (%d); upgrade baraza first",
 		    file, (long long)v, store_schema_version());
@@ -441,17 +425,17 @@ store_restore(const char *file, const char *path,
 	memset(info, 0, sizeof(*info));
 	info->messages = -1;
 	if ((in = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
-		fail_msg(errmsg, "%s: %s", file, strerror(errno));
+		errmsg_set(errmsg, "%s: %s", file, strerror(errno));
 		return STORE_ERR;
 	}
 	if ((tmp = temp_beside(path, "restore")) == NULL) {
-		fail_msg(errmsg, "%s: cannot create a file beside it: %s", path,
-		    strerror(errno));
+		errmsg_set(errmsg, "%s: cannot create a file beside it: %s",
+		    path, strerror(errno));
 		goto done;
 	}
 	if ((out = open(tmp, O_WRONLY | O_CLOEXEC)) < 0 ||
 	    copy_file(in, out) != 0) {
-		fail_msg(
+		errmsg_set(
 		    errmsg, "%s: copying %s: %s", tmp, file, strerror(errno));
 		goto done;
 	}
@@ -465,12 +449,12 @@ store_restore(const char *file, const char *path,
 		goto done;
 	rc = STORE_ERR;
 	if (sync_file(tmp) != 0) {
-		fail_msg(errmsg, "%s: %s", tmp, strerror(errno));
+		errmsg_set(errmsg, "%s: %s", tmp, strerror(errno));
 		goto done;
 	}
 	retire_old(path);
 	if (rename(tmp, path) != 0) {
-		fail_msg(errmsg, "%s: %s", path, strerror(errno));
+		errmsg_set(errmsg, "%s: %s", path, strerror(errno));
 		goto done;
 	}
 	(void)sync_dir(path);

@@ -87,21 +87,6 @@ struct val {
 	unsigned char *freeme; /* PQunescapeBytea's, or NULL */
 };
 
-static void set_err(char **, const char *, ...) PRINTFLIKE(2, 3);
-
-static void
-set_err(char **errmsg, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errmsg == NULL)
-		return;
-	free(*errmsg);
-	va_start(ap, fmt);
-	*errmsg = xvasprintf(fmt, ap);
-	va_end(ap);
-}
-
 /* The driver's last message, without a trailing newline (static). */
 static const char *
 end_error(const struct end *e)
@@ -157,7 +142,7 @@ end_open(struct end *e, const char *database, char **errmsg)
 	}
 	e->name = xstrdup(database);
 	if (strcmp(database, ":memory:") == 0) {
-		set_err(errmsg,
+		errmsg_set(errmsg,
 		    "copy-store: %s: a database in memory is gone "
 		    "when the command ends",
 		    database);
@@ -173,7 +158,7 @@ end_exec(struct end *e, const char *sql, char **errmsg)
 	if (e->pg != NULL)
 		return pg_exec(e->pg, sql, errmsg);
 	if (sqlite3_exec(e->st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		set_err(errmsg, "%s: %s", e->name, end_error(e));
+		errmsg_set(errmsg, "%s: %s", e->name, end_error(e));
 		return -1;
 	}
 	return 0;
@@ -197,7 +182,7 @@ end_int(struct end *e, const char *sql, const char *arg, int64_t *out,
 		r = PQexecParams(
 		    e->pg, sql, arg != NULL ? 1 : 0, NULL, &arg, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			set_err(errmsg, "%s: %s", e->name, end_error(e));
+			errmsg_set(errmsg, "%s: %s", e->name, end_error(e));
 			PQclear(r);
 			return -1;
 		}
@@ -217,7 +202,7 @@ end_int(struct end *e, const char *sql, const char *arg, int64_t *out,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		set_err(errmsg, "%s: %s", e->name, end_error(e));
+		errmsg_set(errmsg, "%s: %s", e->name, end_error(e));
 		sqlite3_finalize(s);
 		return -1;
 	}
@@ -259,7 +244,7 @@ end_check_tables(struct end *e, char **errmsg)
 		int n;
 
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			set_err(errmsg, "%s: %s", e->name, end_error(e));
+			errmsg_set(errmsg, "%s: %s", e->name, end_error(e));
 			PQclear(r);
 			return -1;
 		}
@@ -286,13 +271,13 @@ end_check_tables(struct end *e, char **errmsg)
 		}
 		sqlite3_finalize(s);
 		if (rc != SQLITE_DONE) {
-			set_err(errmsg, "%s: %s", e->name, end_error(e));
+			errmsg_set(errmsg, "%s: %s", e->name, end_error(e));
 			free(bad);
 			return -1;
 		}
 	}
 	if (bad != NULL) {
-		set_err(errmsg,
+		errmsg_set(errmsg,
 		    "%s: table %s is not one copy-store knows; this baraza is "
 		    "older than the database",
 		    e->name, bad);
@@ -300,8 +285,9 @@ end_check_tables(struct end *e, char **errmsg)
 		return -1;
 	}
 	if (seen != nitems(tables)) {
-		set_err(errmsg, "%s: %zu of the store's %zu tables are missing",
-		    e->name, nitems(tables) - seen, nitems(tables));
+		errmsg_set(errmsg,
+		    "%s: %zu of the store's %zu tables are missing", e->name,
+		    nitems(tables) - seen, nitems(tables));
 		return -1;
 	}
 	return 0;
@@ -322,7 +308,7 @@ end_columns(struct end *e, const char *table, char **errmsg)
 
 		free(sql);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			set_err(errmsg, "%s: %s", e->name, end_error(e));
+			errmsg_set(errmsg, "%s: %s", e->name, end_error(e));
 			PQclear(r);
 			return -1;
 		}
@@ -338,7 +324,7 @@ end_columns(struct end *e, const char *table, char **errmsg)
 		if (sqlite3_prepare_v2(e->st->db, sql, -1, &s, NULL) !=
 		    SQLITE_OK) {
 			free(sql);
-			set_err(errmsg, "%s: %s", e->name, end_error(e));
+			errmsg_set(errmsg, "%s: %s", e->name, end_error(e));
 			return -1;
 		}
 		free(sql);
@@ -370,13 +356,13 @@ prepare_insert(
 			if (strcmp(from->cols[i], to->cols[j]) == 0)
 				break;
 		if (j == to->ncols) {
-			set_err(errmsg, "%s: table %s has no column %s",
+			errmsg_set(errmsg, "%s: table %s has no column %s",
 			    to->name, table, from->cols[i]);
 			return -1;
 		}
 	}
 	if (from->ncols != to->ncols) {
-		set_err(errmsg, "%s: table %s has %zu columns, %s's has %zu",
+		errmsg_set(errmsg, "%s: table %s has %zu columns, %s's has %zu",
 		    to->name, table, to->ncols, from->name, from->ncols);
 		return -1;
 	}
@@ -392,7 +378,7 @@ prepare_insert(
 			buf_printf(&sql, "%s?", i ? ", " : "");
 	}
 	if (buf_printf(&sql, ")") < 0) {
-		set_err(
+		errmsg_set(
 		    errmsg, "%s: table %s: too many columns", to->name, table);
 		buf_free(&sql);
 		return -1;
@@ -403,7 +389,7 @@ prepare_insert(
 
 		r = PQprepare(to->pg, name, sql.data, (int)from->ncols, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			set_err(errmsg, "%s: %s", to->name, end_error(to));
+			errmsg_set(errmsg, "%s: %s", to->name, end_error(to));
 			rc = -1;
 		}
 		PQclear(r);
@@ -413,7 +399,7 @@ prepare_insert(
 		to->stm = NULL;
 		if (sqlite3_prepare_v2(to->st->db, sql.data, -1, &to->stm,
 			NULL) != SQLITE_OK) {
-			set_err(errmsg, "%s: %s", to->name, end_error(to));
+			errmsg_set(errmsg, "%s: %s", to->name, end_error(to));
 			rc = -1;
 		}
 	}
@@ -507,7 +493,8 @@ pg_sync(struct end *to, const char *table, char **errmsg)
 	if (to->pending == 0)
 		return 0;
 	if (!PQpipelineSync(to->pg)) {
-		set_err(errmsg, "%s: %s: %s", to->name, table, end_error(to));
+		errmsg_set(
+		    errmsg, "%s: %s: %s", to->name, table, end_error(to));
 		return -1;
 	}
 	while (!synced) {
@@ -523,16 +510,16 @@ pg_sync(struct end *to, const char *table, char **errmsg)
 			break;
 		default:
 			if (rc == 0)
-				set_err(errmsg, "%s: %s: %s", to->name, table,
-				    PQresultErrorMessage(r));
+				errmsg_set(errmsg, "%s: %s: %s", to->name,
+				    table, PQresultErrorMessage(r));
 			rc = -1;
 			break;
 		}
 		PQclear(r);
 		if (PQstatus(to->pg) == CONNECTION_BAD) {
 			if (rc == 0)
-				set_err(errmsg, "%s: %s: %s", to->name, table,
-				    end_error(to));
+				errmsg_set(errmsg, "%s: %s: %s", to->name,
+				    table, end_error(to));
 			return -1;
 		}
 	}
@@ -573,7 +560,7 @@ write_row(struct end *to, const char *table, const struct val *v, size_t n,
 				break;
 			case SQLITE_TEXT:
 				if (memchr(v[i].p, '\0', v[i].n) != NULL) {
-					set_err(errmsg,
+					errmsg_set(errmsg,
 					    "%s: a text in column %s holds a "
 					    "NUL byte, which PostgreSQL cannot "
 					    "keep",
@@ -595,7 +582,7 @@ write_row(struct end *to, const char *table, const struct val *v, size_t n,
 		/* In pipeline mode: the result is read by pg_sync(). */
 		if (ret == 0 && !PQsendQueryPrepared(to->pg, name, (int)n, vals,
 				    lens, fmts, 0)) {
-			set_err(errmsg, "%s: %s: %s", to->name, table,
+			errmsg_set(errmsg, "%s: %s: %s", to->name, table,
 			    end_error(to));
 			ret = -1;
 		}
@@ -636,7 +623,8 @@ write_row(struct end *to, const char *table, const struct val *v, size_t n,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(to->stm);
 	if (rc != SQLITE_DONE) {
-		set_err(errmsg, "%s: %s: %s", to->name, table, end_error(to));
+		errmsg_set(
+		    errmsg, "%s: %s: %s", to->name, table, end_error(to));
 		return -1;
 	}
 	return 0;
@@ -666,7 +654,7 @@ copy_table(struct copy *cp, const char *table, char **errmsg)
 	    prepare_insert(&cp->to, from, table, errmsg) < 0)
 		return -1;
 	if (cp->to.pg != NULL && !PQenterPipelineMode(cp->to.pg)) {
-		set_err(errmsg, "%s: %s", cp->to.name, end_error(&cp->to));
+		errmsg_set(errmsg, "%s: %s", cp->to.name, end_error(&cp->to));
 		return -1;
 	}
 	v = xcalloc(from->ncols ? from->ncols : 1, sizeof(*v));
@@ -676,14 +664,15 @@ copy_table(struct copy *cp, const char *table, char **errmsg)
 
 		if (!PQsendQuery(from->pg, sql) ||
 		    !PQsetSingleRowMode(from->pg)) {
-			set_err(errmsg, "%s: %s", from->name, end_error(from));
+			errmsg_set(
+			    errmsg, "%s: %s", from->name, end_error(from));
 			rc = -1;
 		}
 		while (rc == 0 && (r = PQgetResult(from->pg)) != NULL) {
 			if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
 				for (i = 0; i < from->ncols && rc == 0; i++)
 					if (pg_value(r, (int)i, &v[i]) < 0) {
-						set_err(errmsg,
+						errmsg_set(errmsg,
 						    "%s: out of memory", table);
 						rc = -1;
 					}
@@ -699,7 +688,7 @@ copy_table(struct copy *cp, const char *table, char **errmsg)
 					cp->progress(cp->arg, table, done,
 					    total > done ? total : done + 1);
 			} else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-				set_err(errmsg, "%s: %s", from->name,
+				errmsg_set(errmsg, "%s: %s", from->name,
 				    end_error(from));
 				rc = -1;
 			}
@@ -715,7 +704,8 @@ copy_table(struct copy *cp, const char *table, char **errmsg)
 
 		if (sqlite3_prepare_v2(from->st->db, sql, -1, &s, NULL) !=
 		    SQLITE_OK) {
-			set_err(errmsg, "%s: %s", from->name, end_error(from));
+			errmsg_set(
+			    errmsg, "%s: %s", from->name, end_error(from));
 			rc = -1;
 		}
 		while (rc == 0 && (src = sqlite3_step(s)) == SQLITE_ROW) {
@@ -728,7 +718,8 @@ copy_table(struct copy *cp, const char *table, char **errmsg)
 				    total > done ? total : done + 1);
 		}
 		if (rc == 0 && src != SQLITE_DONE) {
-			set_err(errmsg, "%s: %s", from->name, end_error(from));
+			errmsg_set(
+			    errmsg, "%s: %s", from->name, end_error(from));
 			rc = -1;
 		}
 		sqlite3_finalize(s);
@@ -739,7 +730,7 @@ copy_table(struct copy *cp, const char *table, char **errmsg)
 		if (pg_sync(&cp->to, table, rc == 0 ? errmsg : NULL) < 0)
 			rc = -1;
 		if (!PQexitPipelineMode(cp->to.pg) && rc == 0) {
-			set_err(
+			errmsg_set(
 			    errmsg, "%s: %s", cp->to.name, end_error(&cp->to));
 			rc = -1;
 		}
@@ -771,8 +762,8 @@ sequence_of(struct end *e, const char *table, int64_t *out, char **errmsg)
 		free(sql);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
 		    PQgetisnull(r, 0, 0)) {
-			set_err(errmsg, "%s: %s: no id sequence: %s", e->name,
-			    table, end_error(e));
+			errmsg_set(errmsg, "%s: %s: no id sequence: %s",
+			    e->name, table, end_error(e));
 			PQclear(r);
 			return -1;
 		}
@@ -851,7 +842,7 @@ end_check_empty(struct end *e, char **errmsg)
 		if (rc < 0)
 			return -1;
 		if (any) {
-			set_err(errmsg,
+			errmsg_set(errmsg,
 			    "%s is not empty (table %s holds rows): "
 			    "copy-store copies into an empty store only",
 			    e->name, tables[i].name);

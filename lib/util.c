@@ -81,6 +81,21 @@ xvasprintf(const char *fmt, va_list ap)
 	return p;
 }
 
+void
+errmsg_set(char **errmsg, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (errmsg == NULL)
+		return;
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	free(*errmsg);
+	*errmsg = s;
+}
+
 char *
 xasprintf(const char *fmt, ...)
 {

@@ -47,6 +47,13 @@ char *xasprintf(const char *, ...) PRINTFLIKE(1, 2);
 char *xvasprintf(const char *, va_list) PRINTFLIKE(1, 0);
 
 /*
+ * Sets *errmsg (when errmsg is not NULL) to a formatted message, freeing
+ * the one it held: a function that reports through errmsg sets *errmsg to
+ * NULL first.
+ */
+void errmsg_set(char **errmsg, const char *fmt, ...) PRINTFLIKE(2, 3);
+
+/*
  * A growable byte buffer with a hard maximum (curl's dynbuf). The data is
  * always NUL-terminated after a successful append, so it can be read as a C
  * string. buf_append and buf_printf return 0, or -1 when the result would

@@ -194,6 +194,21 @@ test_clock_freeze(void **state)
 	assert_true(now_ms() > at && now_ms() < at + 60 * 1000);
 }
 
+/* errmsg_set: set, replaced (the old one freed), or not asked for. */
+static void
+test_errmsg_set(void **state)
+{
+	char *err = NULL;
+
+	(void)state;
+	errmsg_set(&err, "%s: %d", "first", 1);
+	assert_string_equal(err, "first: 1");
+	errmsg_set(&err, "second");
+	assert_string_equal(err, "second");
+	errmsg_set(NULL, "nobody asked");
+	free(err);
+}
+
 int
 main(void)
 {
@@ -201,6 +216,7 @@ main(void)
 	    cmocka_unit_test(test_buf_limit),
 	    cmocka_unit_test(test_buf_growth),
 	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_errmsg_set),
 	    cmocka_unit_test(test_iso8601),
 	    cmocka_unit_test(test_log_phone),
 	    cmocka_unit_test(test_log_text),
