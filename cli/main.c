@@ -211,6 +211,9 @@ main(int argc, char **argv)
 	(void)store_library_init();
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0)
 		return cmd_version(1, argv + 1, NULL);
+	/* getopt's messages start with argv[0]: "baraza: ...", as ours do. */
+	if (argc >= 1)
+		argv[0] = (char *)"baraza";
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -246,6 +249,8 @@ main(int argc, char **argv)
 			optind = 0; /* GNU getopt: start afresh */
 			if (commands[i].needs_config)
 				cfg = load_config(conf);
+			/* The command's own getopt says "baraza: ..." too. */
+			argv[0] = (char *)"baraza";
 			rc = commands[i].run(argc, argv, cfg);
 			config_free(cfg);
 			return rc;

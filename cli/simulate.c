@@ -230,7 +230,7 @@ sim_options(int argc, char **argv, struct sim_opts *o)
 	    {NULL, 0, NULL, 0},
 	};
 	int64_t at;
-	int ch;
+	int ch, sms = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -238,6 +238,7 @@ sim_options(int argc, char **argv, struct sim_opts *o)
 			o->ussd = optarg;
 			break;
 		case 's':
+			sms = 1;
 			break;
 		case 'p':
 			o->num = optarg;
@@ -261,6 +262,12 @@ sim_options(int argc, char **argv, struct sim_opts *o)
 		}
 	}
 	if (optind != argc) {
+		sim_usage();
+		return 2;
+	}
+	if (sms && o->ussd != NULL) {
+		fprintf(stderr, "baraza: simulate: --ussd and --sms are "
+				"alternatives, give one\n");
 		sim_usage();
 		return 2;
 	}

@@ -114,8 +114,12 @@ console_dir(const struct config *cfg)
 {
 	if (cfg != NULL && cfg->console_dir != NULL)
 		return is_dir(cfg->console_dir) ? cfg->console_dir : NULL;
-	if (runs_from_build_tree() && is_dir(CONSOLE_SOURCE_DIR))
-		return CONSOLE_SOURCE_DIR;
+	if (runs_from_build_tree()) {
+		if (is_dir(CONSOLE_BUILD_DIR "/console-staged"))
+			return CONSOLE_BUILD_DIR "/console-staged";
+		if (is_dir(CONSOLE_SOURCE_DIR))
+			return CONSOLE_SOURCE_DIR;
+	}
 	if (is_dir(CONSOLE_INSTALLED_DIR))
 		return CONSOLE_INSTALLED_DIR;
 	if (is_dir(CONSOLE_SOURCE_DIR))

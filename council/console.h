@@ -24,10 +24,11 @@ void console_files(struct gateway *, struct http_request *, const char *rest);
 
 /*
  * The folder the console's files are served from, or NULL when none is
- * found: the config's console_dir when set; else the source tree's
- * web/console when this program runs from its build tree, else the
- * installed $(pkgdatadir)/console, else the source tree's. Returns
- * cfg's string or a static one.
+ * found: the config's console_dir when set; else, when this program runs
+ * from its build tree, the build tree's console-staged (the files with
+ * their gzip copies, made by make) or the source tree's web/console;
+ * else the installed $(pkgdatadir)/console, else the source tree's.
+ * Returns cfg's string or a static one.
  */
 const char *console_dir(const struct config *cfg);
 

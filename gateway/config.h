@@ -29,7 +29,7 @@
 #include "lib/channel.h"
 
 #define CONFIG_MAX_FILE (1024 * 1024) /* bytes in a config file */
-#define CONFIG_MAX_LINE 197           /* characters in a line */
+#define CONFIG_MAX_LINE 2048          /* characters in a line */
 #define CONFIG_MAX_CHANNELS 64        /* [channel NAME] sections */
 #define CONFIG_MAX_NAME 32            /* characters in a channel name */
 /*

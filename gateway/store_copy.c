@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gateway/pg.h"
 #include "lib/log.h"
@@ -127,20 +128,72 @@ end_close(struct end *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* Opens and migrates database into e. 0, or -1 with *errmsg set. */
 static int
-end_open(struct end *e, const char *database, char **errmsg)
+end_int(struct end *, const char *, const char *, int64_t *, char **);
+
+/*
+ * Whether the SQLite file at path holds a baraza store (a schema version
+ * above 0), read without changing it.
+ */
+static int
+sqlite_has_store(const char *path)
 {
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int v = 0;
+
+	if (access(path, F_OK) != 0 ||
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+out:
+	sqlite3_close(db);
+	return v > 0;
+}
+
+/*
+ * Opens and migrates database into e. The source must hold a store
+ * already (a misspelt FROM must not be created and copied as empty). 0,
+ * or -1 with *errmsg set.
+ */
+static int
+end_open(struct end *e, const char *database, int source, char **errmsg)
+{
+	int64_t n;
+
 	memset(e, 0, sizeof(*e));
 	if (store_is_postgres(database)) {
 		e->name = pg_redact(database);
-		if ((e->pg = pg_connect(database, NULL, errmsg)) == NULL ||
-		    pg_migrate(e->pg, e->name, NULL, NULL, NULL, NULL, errmsg) <
-			0)
+		if ((e->pg = pg_connect(database, NULL, errmsg)) == NULL)
 			return -1;
-		return 0;
+		if (source) {
+			if (end_int(e,
+				"SELECT count(*) FROM pg_tables WHERE "
+				"schemaname = current_schema() AND "
+				"tablename = 'baraza_schema'",
+				NULL, &n, errmsg) < 0)
+				return -1;
+			if (n == 0) {
+				errmsg_set(errmsg, "%s holds no baraza store",
+				    e->name);
+				return -1;
+			}
+		}
+		return pg_migrate(
+		    e->pg, e->name, NULL, NULL, NULL, NULL, errmsg);
 	}
 	e->name = xstrdup(database);
+	if (source && strcmp(database, ":memory:") != 0 &&
+	    !sqlite_has_store(database)) {
+		errmsg_set(errmsg, "%s: %s", database,
+		    access(database, F_OK) != 0 ? "no such file"
+						: "holds no baraza store");
+		return -1;
+	}
 	if (strcmp(database, ":memory:") == 0) {
 		errmsg_set(errmsg,
 		    "copy-store: %s: a database in memory is gone "
@@ -867,8 +920,8 @@ store_copy(const char *from, const char *to,
 	memset(&cp, 0, sizeof(cp));
 	cp.progress = progress;
 	cp.arg = arg;
-	if (end_open(&cp.from, from, errmsg) < 0 ||
-	    end_open(&cp.to, to, errmsg) < 0 ||
+	if (end_open(&cp.from, from, 1, errmsg) < 0 ||
+	    end_open(&cp.to, to, 0, errmsg) < 0 ||
 	    end_check_tables(&cp.from, errmsg) < 0 ||
 	    end_check_tables(&cp.to, errmsg) < 0)
 		goto out;

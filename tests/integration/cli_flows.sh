@@ -1,7 +1,7 @@
 #!/bin/sh
 # baraza check, import and simulate from the command line.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 16
+plan 22
 
 write_config "languages = en sw"
 cp "$SRCDIR"/flows/examples/*.flow "$T/flows/"
@@ -52,4 +52,20 @@ out=$(printf 'BAL 1234567\n' | "$BARAZA" -c "$T/baraza.conf" simulate --sms --ph
 like "the old table still answers through simulate" "$out" 'balance KES 1250.00'
 "$BARAZA" -c "$T/baraza.conf" import bills "$T/nonexistent.csv" --key account 2>"$T/out"
 is "a missing file exits 1" "$?" 1
+
+# Usage errors: exit 2, every line of ours and of getopt's says "baraza:".
+"$BARAZA" -c "$T/baraza.conf" send 0711 x --bogus 2>"$T/out"
+is "an unknown option is a usage error" "$?" 2
+like "getopt's message starts with baraza:" "$(head -n 1 "$T/out")" \
+	"^baraza: unrecognized option '--bogus'$"
+"$BARAZA" -x stats 2>"$T/out"
+like "so does the global options'" "$(head -n 1 "$T/out")" \
+	"^baraza: invalid option -- 'x'$"
+printf '' | "$BARAZA" -c "$T/baraza.conf" simulate --ussd '*384#' --sms \
+	>/dev/null 2>"$T/out"
+is "simulate takes --ussd or --sms, not both" "$?" 2
+like "and says so" "$(head -n 1 "$T/out")" "^baraza: simulate: --ussd and --sms"
+"$BARAZA" -c "$T/baraza.conf" broadcast x --topic 2>"$T/out"
+like "a missing option argument says baraza: too" "$(head -n 1 "$T/out")" \
+	"^baraza: option '--topic' requires an argument$"
 done_testing

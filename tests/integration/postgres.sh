@@ -8,7 +8,7 @@
 # clear message until the store is built on it.
 . "$SRCDIR/tests/integration/lib.sh"
 
-plan 28
+plan 32
 
 PGDIR=
 pg_cleanup() {
@@ -138,6 +138,16 @@ check "without showing the password" sh -c \
 
 out=$("$BARAZA" copy-store onlyone 2>&1)
 is "copy-store needs FROM and TO" "$?" 2
+
+# A misspelt FROM is not created and copied as an empty store.
+out=$("$BARAZA" copy-store nothere.db fresh.db 2>&1)
+is "a FROM that does not exist is refused" "$?" 1
+check "and neither file is made" sh -c '[ ! -e nothere.db ] && [ ! -e fresh.db ]'
+newdb empty
+out=$("$BARAZA" copy-store "$BASE/empty" fresh.db 2>&1)
+like "a PostgreSQL FROM without a store is refused" "$out" "holds no baraza store"
+is "and is left without one" \
+	"$(psql_val empty "SELECT count(*) FROM pg_tables WHERE tablename = 'baraza_schema'")" 0
 
 # Serving from PostgreSQL is not built yet: said at once, not a crash.
 out=$("$BARAZA" -c pg.conf serve 2>&1)

@@ -1442,29 +1442,45 @@ static void
 test_oversize(void **state)
 {
 	static const char *const names[] = {"big.conf", NULL};
-	char line[300], *text, *dir, *path;
+	char line[CONFIG_MAX_LINE + 16], *text, *dir, *path;
 	struct config *cfg;
 	struct config_errors *e;
 	size_t n;
 
 	(void)state;
-	/* 197 characters fit (CONFIG_MAX_LINE, once inih's buffer). */
+	/*
+	 * A text of two SMS segments and more fits (inih's buffer stopped
+	 * lines at 197 characters); so does a line of CONFIG_MAX_LINE with a
+	 * comment after the longest value.
+	 */
 	n = (size_t)snprintf(line, sizeof(line), "stop_text = ");
-	memset(line + n, 'a', 197 - n);
-	line[197] = '\0';
+	memset(line + n, 'a', 1000);
+	line[n + 1000] = '\0';
 	text = xasprintf("[gateway]\n%s\n", line);
 	cfg = expect_ok(text);
-	assert_int_equal(strlen(cfg->stop_text), 197 - n);
+	assert_int_equal(strlen(cfg->stop_text), 1000);
+	config_free(cfg);
+	free(text);
+	n = (size_t)snprintf(line, sizeof(line), "stop_text = ");
+	memset(line + n, 'a', 1000);
+	n += 1000;
+	n += (size_t)snprintf(line + n, sizeof(line) - n, " ;");
+	memset(line + n, 'c', CONFIG_MAX_LINE - n);
+	line[CONFIG_MAX_LINE] = '\0';
+	text = xasprintf("[gateway]\n%s\n", line);
+	cfg = expect_ok(text);
+	assert_int_equal(strlen(cfg->stop_text), 1000);
 	config_free(cfg);
 	free(text);
 
-	/* 198 do not, and the line is neither split nor used; the lines
-	 * after it keep their numbers. */
-	memset(line + n, 'a', 198 - n);
-	line[198] = '\0';
+	/* One more does not, and the line is neither split nor used; the
+	 * lines after it keep their numbers. */
+	line[CONFIG_MAX_LINE] = 'c';
+	line[CONFIG_MAX_LINE + 1] = '\0';
 	text = xasprintf("[gateway]\n%s\nbogus = 1\n", line);
 	assert_int_equal(parse(text, &cfg, &e), 2);
-	assert_finding(e, 2, "line is too long (198 characters, at most 197)");
+	assert_finding(
+	    e, 2, "line is too long (2049 characters, at most 2048)");
 	assert_finding(e, 3, "unknown key 'bogus'");
 	assert_string_equal(cfg->stop_text,
 	    "You will get no more alerts. Text START to rejoin.");

@@ -7,9 +7,10 @@ import {
   banner, button, can, errorText, fmtTime, h, mount, showErrors, summary, table, tag,
 } from '../ui.js';
 
-export async function render(main, { me, id, data }) {
+export async function render(main, { me, id, data, flash }) {
   const errors = h('div');
   const notice = h('div');
+  if (flash) mount(notice, flash);
   let c;
   try {
     c = await (data || loads.contact({ id }));
@@ -62,11 +63,32 @@ export async function render(main, { me, id, data }) {
       rows: msgs.slice(0, 5),
     }) : h('p', null, t('messages.none')),
     h('p', null, h('a', { href: `/console/messages/contact/${c.id}` }, t('contact.conversation'))),
-    can(me, 'admin') ? forget(c, errors, notice) : null);
+    can(me, 'admin')
+      ? forget(c, errors, (done) => render(main, { me, id: c.id, flash: done }))
+      : null);
+}
+
+// What a forget erased, in words: the answer's counts that are not zero.
+const ERASED = [
+  ['texts', (n) => t('contact.erased_texts', { n })],
+  ['cancelled', (n) => t('contact.erased_cancelled', { n })],
+  ['in_flight', (n) => t('contact.erased_in_flight', { n })],
+  ['sessions', (n) => t('contact.erased_sessions', { n })],
+  ['subscriptions', (n) => t('contact.erased_subscriptions', { n })],
+  ['reports', (n) => t('contact.erased_reports', { n })],
+  ['fields', (n) => t('contact.erased_fields', { n })],
+];
+function erased(r) {
+  const parts = ERASED.filter(([k]) => typeof r[k] === 'number' && r[k] > 0)
+    .map(([k, say]) => say(r[k]));
+  if (r.language === true) parts.push(t('contact.erased_language'));
+  return parts.length ? parts.join(', ') : t('contact.erased_nothing');
 }
 
 // Forgetting erases the contact for good: a second step names the number.
-function forget(c, errors, notice) {
+// Once done, the page is drawn again from the gateway (what is left of the
+// contact), with the banner saying what was erased.
+function forget(c, errors, redraw) {
   const box = h('section', { class: 'panel', 'aria-labelledby': 'forget-title' });
   const start = button(t('contact.forget'), { class: 'button button--warning' });
   const ask = () => {
@@ -80,10 +102,8 @@ function forget(c, errors, notice) {
       yes.disabled = true;
       try {
         const r = await api('POST', `contacts/${c.id}/forget`, { json: {} });
-        const what = Object.entries(r || {}).filter(([, v]) => typeof v === 'number')
-          .map(([k, v]) => `${k}: ${v}`).join(', ');
-        mount(notice, banner(t('contact.forgotten_title'), t('contact.forgotten', { phone: c.phone, what }), 'success'));
-        box.remove();
+        await redraw(banner(t('contact.forgotten_title'),
+          t('contact.forgotten', { phone: c.phone, what: erased(r || {}) }), 'success'));
       } catch (e) {
         yes.disabled = false;
         showErrors(errors, [{ id: null, text: errorText(e) }]);

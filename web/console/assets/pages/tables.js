@@ -35,10 +35,18 @@ function upload(tables, errors, notice) {
   const name = input('table-name', { list: 'table-names', autocomplete: 'off', class: 'input input--short' });
   const key = input('table-key', { autocomplete: 'off', class: 'input input--short' });
   const file = h('input', { type: 'file', id: 'table-file', name: 'file', accept: '.csv,text/csv', class: 'input' });
-  name.addEventListener('change', () => {
-    const x = tables.find((y) => y.name === name.value);
-    if (x && x.key && !key.value) key.value = x.key;
-  });
+  // Naming a table that exists says its key column in the key's hint; an
+  // empty key then keeps it. Nothing is written into the key field, so
+  // what is typed there is exactly what is sent.
+  const existing = () => tables.find((y) => y.name === name.value && y.key);
+  const keyField = field({ id: 'table-key', label: t('tables.key'), hint: t('tables.key_hint'), control: key });
+  const keyHint = keyField.querySelector('#table-key-hint');
+  const showKey = () => {
+    const x = existing();
+    keyHint.textContent = x ? t('tables.key_kept', { key: x.key }) : t('tables.key_hint');
+  };
+  name.addEventListener('input', showKey);
+  name.addEventListener('change', showKey);
   return h('form', {
     class: 'panel',
     novalidate: true,
@@ -46,14 +54,15 @@ function upload(tables, errors, notice) {
       ev.preventDefault();
       const errs = [];
       if (!/^[A-Za-z0-9_]+$/.test(name.value)) errs.push({ id: 'table-name', text: t('tables.need_name') });
-      if (!key.value.trim()) errs.push({ id: 'table-key', text: t('tables.need_key') });
+      const keyName = key.value.trim() || (existing() ? existing().key : '');
+      if (!keyName) errs.push({ id: 'table-key', text: t('tables.need_key') });
       const f = file.files && file.files[0];
       if (!f) errs.push({ id: 'table-file', text: t('notify.need_file') });
       showErrors(errors, errs);
       if (errs.length) return;
       try {
         const r = await api('PUT', `tables/${encodeURIComponent(name.value)}`, {
-          query: { key: key.value.trim() }, body: await f.text(), type: 'text/csv',
+          query: { key: keyName }, body: await f.text(), type: 'text/csv',
         });
         mount(notice, banner(t('tables.done_title'), t('tables.done', { name: r.table || name.value, n: r.rows }), 'success'));
         notice.firstChild.focus();
@@ -66,7 +75,7 @@ function upload(tables, errors, notice) {
   h('p', { class: 'hint' }, t('tables.upload_hint')),
   h('datalist', { id: 'table-names' }, tables.map((x) => h('option', { value: x.name }))),
   field({ id: 'table-name', label: t('tables.name'), hint: t('tables.name_hint'), control: name }),
-  field({ id: 'table-key', label: t('tables.key'), hint: t('tables.key_hint'), control: key }),
+  keyField,
   field({ id: 'table-file', label: t('notify.file'), control: file }),
   h('button', { class: 'button', type: 'submit' }, t('tables.replace')));
 }
