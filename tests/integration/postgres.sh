@@ -8,7 +8,7 @@
 # clear message until the store is built on it.
 . "$SRCDIR/tests/integration/lib.sh"
 
-plan 32
+plan 35
 
 PGDIR=
 pg_cleanup() {
@@ -133,8 +133,8 @@ out=$("$BARAZA" copy-store a.db \
 	"postgresql://baraza:pg-s3cret@127.0.0.1:1/x?password=pg-s3cret" 2>&1)
 rc=$?
 is "an unreachable server fails the copy" "$rc" 1
-check "without showing the password" sh -c \
-	"! printf '%s' '$out' | grep -q s3cret"
+check "without showing the password" \
+	sh -c '! printf "%s" "$1" | grep -q s3cret' _ "$out"
 
 out=$("$BARAZA" copy-store onlyone 2>&1)
 is "copy-store needs FROM and TO" "$?" 2
@@ -148,6 +148,27 @@ out=$("$BARAZA" copy-store "$BASE/empty" fresh.db 2>&1)
 like "a PostgreSQL FROM without a store is refused" "$out" "holds no baraza store"
 is "and is left without one" \
 	"$(psql_val empty "SELECT count(*) FROM pg_tables WHERE tablename = 'baraza_schema'")" 0
+
+# database_password_file: a role that needs its password (scram) gets it
+# from the file, and a wrong one is refused without being shown.
+psql "$URI" -X -q -c "CREATE ROLE pwuser LOGIN PASSWORD 'pw-s3cret-1'" \
+	-c "CREATE DATABASE pwdb OWNER pwuser"
+{
+	echo "host all pwuser 127.0.0.1/32 scram-sha-256"
+	cat "$PGDIR/data/pg_hba.conf"
+} >"$T/hba" && cat "$T/hba" >"$PGDIR/data/pg_hba.conf"
+psql_val baraza "SELECT pg_reload_conf()" >/dev/null
+hostport=${BASE#postgresql://baraza@}
+printf 'pw-s3cret-1\n' >pw
+printf '[gateway]\ndatabase = postgresql://pwuser@%s/pwdb\ndatabase_password_file = pw\nadmin_token = t\n' \
+	"$hostport" >pw.conf
+"$BARAZA" -c pw.conf migrate >/dev/null 2>&1
+is "the password comes from database_password_file" "$?" 0
+printf 'wrong-password\n' >pw
+out=$("$BARAZA" -c pw.conf migrate 2>&1)
+like "a wrong one is refused by the server" "$out" \
+	'password authentication failed for user "pwuser"'
+check "and never shown" sh -c '! printf "%s" "$1" | grep -q wrong-password' _ "$out"
 
 # Serving from PostgreSQL is not built yet: said at once, not a crash.
 out=$("$BARAZA" -c pg.conf serve 2>&1)
