@@ -13,17 +13,6 @@
 #include "cli/cli.h"
 #include "gateway/store.h"
 
-/*
- * Answers 1 when the configured database is a PostgreSQL URL (a relative
- * value is resolved against the config's folder, so look inside).
- */
-static int
-is_postgres(const char *database)
-{
-	return strstr(database, "postgresql://") != NULL ||
-	       strstr(database, "postgres://") != NULL;
-}
-
 /* Answers 1 when file and the database are the same file. */
 static int
 same_file(const char *file, const char *database)
@@ -65,7 +54,7 @@ usable_file(int argc, char **argv, const struct config *cfg, const char *cmd,
 
 	if ((file = one_file(argc, argv, cmd)) == NULL)
 		return NULL;
-	if (is_postgres(cfg->database)) {
+	if (store_is_postgres(cfg->database)) {
 		fprintf(stderr, "baraza: the database is PostgreSQL: %s\n", pg);
 		return NULL;
 	}

@@ -1827,7 +1827,7 @@ apply_gateway(struct parser *p, struct config *cfg)
 	const struct section *s = NULL;
 	int seen[NKEYS] = {0};
 	size_t i;
-	int tok, tokfile;
+	int tok, tokfile, pwfile;
 
 	apply_defaults(p, SEC_GATEWAY, 0, cfg);
 	for (i = 0; i < p->nsections; i++)
@@ -1847,23 +1847,18 @@ apply_gateway(struct parser *p, struct config *cfg)
 	else if (cfg->admin_token_file != NULL)
 		read_secret_file(p, tokfile, "admin_token_file", "token",
 		    cfg->admin_token_file, &cfg->admin_token);
-	if (cfg->database_password_file != NULL) {
-		if (!store_is_postgres(cfg->database))
-			finding(p,
-			    seen[find_key(
-				     SEC_GATEWAY, "database_password_file") -
-				 config_keys],
-			    "database_password_file: only for a PostgreSQL "
-			    "database (database = postgresql://...)");
-		else
-			read_secret_file(p,
-			    seen[find_key(
-				     SEC_GATEWAY, "database_password_file") -
-				 config_keys],
-			    "database_password_file", "password",
-			    cfg->database_password_file,
-			    &cfg->database_password);
-	}
+	pwfile =
+	    seen[find_key(SEC_GATEWAY, "database_password_file") - config_keys];
+	if (cfg->database_password_file == NULL)
+		return;
+	if (!store_is_postgres(cfg->database))
+		finding(p, pwfile,
+		    "database_password_file: only for a PostgreSQL database "
+		    "(database = postgresql://...)");
+	else
+		read_secret_file(p, pwfile, "database_password_file",
+		    "password", cfg->database_password_file,
+		    &cfg->database_password);
 }
 
 /* Defaults that depend on the channel's type and on other keys. */

@@ -412,10 +412,10 @@ pg_migrate(PGconn *c, const char *name, store_migrate_fn *report, void *arg,
 			break;
 		if (pg_exec(c, migrations[version].sql, errmsg) < 0)
 			goto fail;
-		sql = version == 0
-			  ? xasprintf("INSERT INTO baraza_schema VALUES (1)")
-			  : xasprintf("UPDATE baraza_schema SET version = %d",
-				version + 1);
+		sql = xasprintf(version == 0
+				    ? "INSERT INTO baraza_schema VALUES (%d)"
+				    : "UPDATE baraza_schema SET version = %d",
+		    version + 1);
 		if (pg_exec(c, sql, errmsg) < 0) {
 			free(sql);
 			goto fail;

@@ -636,20 +636,32 @@ exec_sql(sqlite3 *db, const char *path, const char *sql, char **errmsg)
 	return 0;
 }
 
-/* Reads an integer pragma (user_version). Returns 0 or -1. */
-static int
-pragma_int(sqlite3 *db, const char *sql, int *out)
+int
+store_query_int(sqlite3 *db, const char *sql, int64_t *v)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int(s, 0);
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return rc;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		rc = SQLITE_OK;
+	}
 	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return rc;
+}
+
+/* Reads an integer pragma (user_version) into *out. Returns 0 or -1. */
+static int
+pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+	int64_t v;
+
+	if (store_query_int(db, sql, &v) != SQLITE_OK)
+		return -1;
+	*out = (int)v;
+	return 0;
 }
 
 /*

@@ -116,30 +116,14 @@ temp_beside(const char *path, const char *what)
 	return tmp;
 }
 
-/* Runs one statement that returns one integer into *v. SQLite's code. */
-static int
-query_int(sqlite3 *db, const char *sql, int64_t *v)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	if ((rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL)) != SQLITE_OK)
-		return rc;
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*v = sqlite3_column_int64(s, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(s);
-	return rc;
-}
-
 /* The messages db holds, or -1 when it cannot tell (no such table yet). */
 static int64_t
 count_messages(sqlite3 *db)
 {
 	int64_t n;
 
-	return query_int(db, "SELECT count(*) FROM messages", &n) == SQLITE_OK
+	return store_query_int(db, "SELECT count(*) FROM messages", &n) ==
+		       SQLITE_OK
 		   ? n
 		   : -1;
 }
@@ -244,7 +228,7 @@ store_backup(const char *path, const char *dest,
 	sqlite3_busy_timeout(src, 5000);
 	/* One snapshot for the version, the count and every page. */
 	if (sqlite3_exec(src, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    query_int(src, "PRAGMA user_version", &v) != SQLITE_OK) {
+	    store_query_int(src, "PRAGMA user_version", &v) != SQLITE_OK) {
 		errmsg_set(errmsg, "%s: %s", path, sqlite3_errmsg(src));
 		goto fail;
 	}
@@ -323,7 +307,7 @@ check_copy(const char *tmp, const char *file, struct store_backup_info *info,
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (query_int(db, "PRAGMA user_version", &v) != SQLITE_OK) {
+	if (store_query_int(db, "PRAGMA user_version", &v) != SQLITE_OK) {
 		errmsg_set(errmsg, "%s: %s", file, sqlite3_errmsg(db));
 		goto invalid;
 	}
@@ -341,7 +325,7 @@ check_copy(const char *tmp, const char *file, struct store_backup_info *info,
 	}
 	info->schema_version = (int)v;
 	info->messages = count_messages(db);
-	if (query_int(db, "PRAGMA page_count", &info->pages) != SQLITE_OK)
+	if (store_query_int(db, "PRAGMA page_count", &info->pages) != SQLITE_OK)
 		info->pages = 0;
 	sqlite3_close(db);
 	return 0;

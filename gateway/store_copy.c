@@ -139,18 +139,11 @@ static int
 sqlite_has_store(const char *path)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	int v = 0;
+	int64_t v = 0;
 
-	if (access(path, F_OK) != 0 ||
-	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		goto out;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) ==
-		SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-out:
+	if (access(path, F_OK) == 0 &&
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
+		(void)store_query_int(db, "PRAGMA user_version", &v);
 	sqlite3_close(db);
 	return v > 0;
 }
@@ -689,6 +682,19 @@ struct copy {
 	void *arg;
 };
 
+/*
+ * Counts one more row of table copied, telling progress every
+ * PROGRESS_EVERY rows (total counted before the copy; rows written since
+ * in a live FROM are past it, so the bar never shows done as all).
+ */
+static void
+row_copied(struct copy *cp, const char *table, int64_t *done, int64_t total)
+{
+	if (++*done % PROGRESS_EVERY == 0 && cp->progress != NULL)
+		cp->progress(
+		    cp->arg, table, *done, total > *done ? total : *done + 1);
+}
+
 /* Copies every row of table. 0, or -1 with *errmsg set. */
 static int
 copy_table(struct copy *cp, const char *table, char **errmsg)
@@ -736,10 +742,8 @@ copy_table(struct copy *cp, const char *table, char **errmsg)
 					PQfreemem(v[i].freeme);
 					v[i].freeme = NULL;
 				}
-				if (rc == 0 && ++done % PROGRESS_EVERY == 0 &&
-				    cp->progress != NULL)
-					cp->progress(cp->arg, table, done,
-					    total > done ? total : done + 1);
+				if (rc == 0)
+					row_copied(cp, table, &done, total);
 			} else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 				errmsg_set(errmsg, "%s: %s", from->name,
 				    end_error(from));
@@ -765,10 +769,8 @@ copy_table(struct copy *cp, const char *table, char **errmsg)
 			for (i = 0; i < from->ncols; i++)
 				sqlite_value(s, (int)i, &v[i]);
 			rc = write_row(&cp->to, table, v, from->ncols, errmsg);
-			if (rc == 0 && ++done % PROGRESS_EVERY == 0 &&
-			    cp->progress != NULL)
-				cp->progress(cp->arg, table, done,
-				    total > done ? total : done + 1);
+			if (rc == 0)
+				row_copied(cp, table, &done, total);
 		}
 		if (rc == 0 && src != SQLITE_DONE) {
 			errmsg_set(

@@ -71,6 +71,12 @@ int store_sql_fail(struct store *, const struct store_sql *tab, int i, int rc);
  * it. Returns 0 or STORE_ERR (logged). */
 int store_sql_exec(struct store *, const struct store_sql *tab, int i);
 
+/*
+ * Runs one statement of db that returns one integer into *v (left as it
+ * was when there is no row). Returns SQLite's code: SQLITE_OK or the error.
+ */
+int store_query_int(sqlite3 *db, const char *sql, int64_t *v);
+
 /* Binds a C string (SQLITE_STATIC: it must outlive the step), or NULL as
  * SQL NULL. Returns SQLite's code. */
 int store_bind_text(sqlite3_stmt *, int col, const char *v);
