@@ -303,8 +303,8 @@ static const char *const migrations[] = {
 
 /* What each migration does, for `baraza migrate`. */
 static const char *const migration_what[] = {
-    "the first schema: contacts, messages, sessions, reports, "
-    "subscriptions, data tables",
+    ("the first schema: contacts, messages, sessions, reports, "
+     "subscriptions, data tables"),
     "the state of each GSM modem",
     "idempotency keys of admin POSTs",
     "the console's users, their sessions and the audit log",
