@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -229,8 +230,10 @@ auth_request(
 	 * configured token no bearer token is authorised.
 	 */
 	if (auth != NULL) {
-		if (strncmp(auth, "Bearer ", 7) != 0 ||
-		    !sig_equal(auth + 7, gw->cfg->admin_token)) {
+		/* RFC 9110 11.1: the scheme is case-insensitive, then 1*SP. */
+		if (strncasecmp(auth, "Bearer ", 7) != 0 ||
+		    !sig_equal(auth + 7 + strspn(auth + 7, " "),
+			gw->cfg->admin_token)) {
 			answer_unauthorized(req);
 			return -1;
 		}

@@ -265,8 +265,16 @@ record(struct dchan *c, const struct channel_msg *m, enum send_outcome oc,
 			    log_text(
 				error ? error : "-", scrub, sizeof(scrub)));
 		} else {
-			rc = store_queue_retry(d->store, id,
-			    now + dispatch_backoff(m->attempts), error, now);
+			/*
+			 * Never later than the deadline: a message due then is
+			 * expired at its hand-over (interfaces.md: retries go
+			 * on "until max_age").
+			 */
+			int64_t next = now + dispatch_backoff(m->attempts);
+
+			if (next > m->created + cc->max_age_ms)
+				next = m->created + cc->max_age_ms;
+			rc = store_queue_retry(d->store, id, next, error, now);
 			c->stats.retried++;
 		}
 		break;
@@ -357,6 +365,7 @@ hand_over(struct claim *cl)
 	struct dchan *c = cl->c;
 	struct dispatcher *d = c->d;
 	struct channel_msg m;
+	int64_t now = now_ms();
 	size_t i;
 
 	for (i = 0; i < cl->n; i++) {
@@ -369,6 +378,11 @@ hand_over(struct claim *cl)
 		if (c->ch.ops == NULL) /* detached since the claim */
 			dispatch_done(
 			    &c->ch, &m, SEND_TEMPFAIL, NULL, "channel down");
+		else if (now - m.created >= c->ch.cfg->max_age_ms)
+			/* Past max_age: no attempt goes out; record()
+			 * fails it as "expired". */
+			dispatch_done(&c->ch, &m, SEND_TEMPFAIL, NULL,
+			    "not sent within max_age");
 		else
 			c->ch.ops->send(&c->ch, &m);
 	}

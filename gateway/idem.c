@@ -35,7 +35,8 @@ on_replay(void *arg, int ok)
 	if (!ok)
 		answer_error(r->req, 503, "the store failed; try again");
 	else
-		http_respond(r->req, r->status, "application/json", r->answer,
+		http_respond_ex(r->req, r->status, "application/json",
+		    "Idempotent-Replayed: true\r\n", r->answer,
 		    strlen(r->answer));
 	free(r->answer);
 	free(r);
@@ -102,13 +103,18 @@ idem_begin(struct gateway *gw, struct http_request *req, const char *endpoint,
 		answer_error(req, 503, "the store failed; try again");
 		return 1;
 	}
+	/*
+	 * The contract: the same key within 24 h returns the first answer.
+	 * A different body is most likely a client's bug (a key reused), so
+	 * it is logged, but it is answered like any retry: nothing more is
+	 * queued and the client sees the id it already has.
+	 */
 	if (kept.hash_len != sizeof(out->hash) ||
-	    memcmp(kept.hash, out->hash, sizeof(out->hash)) != 0) {
-		store_idem_free(&kept);
-		answer_error(req, 422,
-		    "this Idempotency-Key was used with another request");
-		return 1;
-	}
+	    memcmp(kept.hash, out->hash, sizeof(out->hash)) != 0)
+		log_warn("api",
+		    "idempotency key reused with another body endpoint=%s; "
+		    "answered with the first answer",
+		    endpoint);
 	r = xmalloc(sizeof(*r));
 	r->req = req;
 	r->status = kept.status;

@@ -454,6 +454,8 @@ start_http(struct gateway *gw)
 		 &gw->http, gw->loop, NULL, router_handle, gw)) != 0)
 		fatalx("http: %s", uv_strerror(rc));
 	(void)http_server_set_headers(&gw->http, HTTP_SECURITY_HEADERS);
+	/* interfaces.md: the admin API's errors are JSON, its 413s too. */
+	http_server_set_json_errors(&gw->http, "/api/");
 	addr = listen_string(&gw->cfg->listen);
 	if ((rc = http_server_listen(&gw->http, addr)) != 0) {
 		fprintf(stderr, "baraza: cannot listen on %s: %s\n", addr,

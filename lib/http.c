@@ -705,11 +705,24 @@ conn_advance(struct http_conn *c)
 }
 
 /* Answers with a server error status and stops reading requests. */
+/* Whether the request being read asks for JSON refusals: its URL (so far)
+ * starts with the server's json_prefix. */
+static int
+refusal_is_json(const struct http_conn *c)
+{
+	const struct http_txn *t = c->cur;
+	size_t n = strlen(c->srv->json_prefix);
+
+	return n > 0 && t != NULL && t->url_len >= n && t->arena.data != NULL &&
+	       memcmp(t->arena.data, c->srv->json_prefix, n) == 0;
+}
+
 static void
 conn_fail(struct http_conn *c, int status)
 {
 	struct http_txn *t;
-	char body[64];
+	char body[80];
+	int json = refusal_is_json(c);
 
 	log_debug(
 	    "http", "request refused status=%d remote=%s", status, c->remote);
@@ -717,8 +730,11 @@ conn_fail(struct http_conn *c, int status)
 	c->cur = NULL;
 	t = txn_new(c);
 	t->req.http_minor = 1;
-	snprintf(body, sizeof(body), "%d %s\n", status, http_reason(status));
-	txn_format(t, c->srv, status, "text/plain; charset=utf-8", NULL, body,
+	snprintf(body, sizeof(body),
+	    json ? "{\"error\": \"%d %s\"}\n" : "%d %s\n", status,
+	    http_reason(status));
+	txn_format(t, c->srv, status,
+	    json ? "application/json" : "text/plain; charset=utf-8", NULL, body,
 	    strlen(body), 1);
 	t->state = TXN_ANSWERED;
 	TAILQ_INSERT_TAIL(&c->txns, t, entry);
@@ -1496,6 +1512,13 @@ http_server_set_cap(struct http_server *srv, unsigned max_conns, int fd_high)
 	if (max_conns > 0)
 		srv->limits.max_conns = max_conns;
 	srv->limits.fd_high = fd_high > 0 ? fd_high : 0;
+}
+
+void
+http_server_set_json_errors(struct http_server *srv, const char *prefix)
+{
+	snprintf(srv->json_prefix, sizeof(srv->json_prefix), "%s",
+	    prefix != NULL ? prefix : "");
 }
 
 int

@@ -160,6 +160,7 @@ struct http_server {
 	int64_t date_sec;              /* second of the cached Date */
 	char date[40];                 /* cached "Date: ..." value */
 	char common[HTTP_HEADERS_MAX]; /* header lines of every answer */
+	char json_prefix[32];          /* refusals under this path are JSON */
 	char rbuf[65536];              /* shared read buffer */
 };
 
@@ -212,6 +213,15 @@ http_server_set_cap(struct http_server *srv, unsigned max_conns, int fd_high);
  * end in CRLF with no bare CR or LF and no empty line.
  */
 int http_server_set_headers(struct http_server *srv, const char *headers);
+
+/*
+ * The server's own refusals (400, 408, 413, 414, 431) of a request whose
+ * path starts with prefix (the request line read that far) are answered
+ * as JSON {"error": "413 Payload Too Large"} instead of plain text, for an
+ * API whose contract says its errors are JSON. NULL or "" for none; at
+ * most 31 bytes (longer is cut).
+ */
+void http_server_set_json_errors(struct http_server *srv, const char *prefix);
 
 /* Copies the counters into st. */
 void http_server_stats(const struct http_server *srv, struct http_stats *st);

@@ -55,6 +55,7 @@ struct fixture {
 	client_fn client;          /* what the client thread does */
 	int port;                  /* bound port */
 	const char *headers;       /* for http_server_set_headers, or NULL */
+	const char *json_errors;   /* for http_server_set_json_errors */
 	/* Loop side. */
 	int done_called;              /* shutdown's callback ran */
 	int order[64];                /* tags of deferred answers, as given */
@@ -463,6 +464,7 @@ run(struct fixture *fx, client_fn fn)
 	if (fx->headers != NULL)
 		assert_int_equal(
 		    http_server_set_headers(&fx->srv, fx->headers), 0);
+	http_server_set_json_errors(&fx->srv, fx->json_errors);
 	assert_int_equal(http_server_listen(&fx->srv, "127.0.0.1:0"), 0);
 	fx->port = http_server_port(&fx->srv);
 	assert_true(fx->port > 0);
@@ -802,6 +804,53 @@ test_body_too_large(void **state)
 	assert_int_equal(fx->r[1].status, 413);
 	assert_true(fx->r[1].closed_after);
 	assert_int_equal(fx->r[2].status, 200);
+}
+
+static void
+cl_json_refusals(struct fixture *fx)
+{
+	struct buf b;
+	size_t i;
+
+	one_request(fx,
+	    "POST /api/v1/messages HTTP/1.1\r\nContent-Length: "
+	    "10485760\r\n\r\n",
+	    &fx->r[0]);
+	one_request(fx,
+	    "POST /echo HTTP/1.1\r\nContent-Length: 10485760\r\n\r\n",
+	    &fx->r[1]);
+	buf_init(&b, 1 << 20);
+	(void)buf_puts(&b, "GET /api/v1/audit HTTP/1.1\r\n");
+	for (i = 0; i < 200; i++)
+		(void)buf_printf(&b, "X-Pad-%zu: %0100d\r\n", i, 0);
+	(void)buf_puts(&b, "\r\n");
+	one_request(fx, b.data, &fx->r[2]);
+	buf_free(&b);
+	/* A request refused before its path was read: plain text. */
+	one_request(fx, "BR\x01KEN\r\n\r\n", &fx->r[3]);
+}
+
+/* The API's contract: its errors are JSON, the server's own refusals too. */
+static void
+test_json_refusals(void **state)
+{
+	struct fixture *fx = *state;
+
+	fx->json_errors = "/api/";
+	run(fx, cl_json_refusals);
+	assert_int_equal(fx->r[0].status, 413);
+	assert_non_null(
+	    strstr(fx->r[0].head, "Content-Type: application/json\r\n"));
+	assert_string_equal(
+	    fx->r[0].body, "{\"error\": \"413 Payload Too Large\"}\n");
+	assert_int_equal(fx->r[1].status, 413);
+	assert_non_null(strstr(fx->r[1].head, "Content-Type: text/plain"));
+	assert_int_equal(fx->r[2].status, 431);
+	assert_non_null(
+	    strstr(fx->r[2].head, "Content-Type: application/json\r\n"));
+	assert_non_null(strstr(fx->r[2].body, "\"error\": \"431 "));
+	assert_int_equal(fx->r[3].status, 400);
+	assert_non_null(strstr(fx->r[3].head, "Content-Type: text/plain"));
 }
 
 static void
@@ -1408,6 +1457,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_simple_get, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_json_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_server_headers, setup, teardown),

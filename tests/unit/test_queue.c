@@ -745,6 +745,64 @@ test_claim_waits_for_durable_insert(void **state)
 	rig_stop(&r);
 }
 
+/*
+ * max_age (interfaces.md: retries "until max_age, after which the message
+ * is failed with the error expired"): no attempt goes out once a message
+ * is older than that, and a retry is never due after the deadline.
+ */
+static void
+test_max_age(void **state)
+{
+	struct store *st = *state;
+	const int64_t age = INT64_C(24) * 3600 * 1000; /* the default */
+	struct carried c;
+	struct store_msg info;
+	struct rig r;
+	int64_t id, created;
+	int i;
+
+	rig_start(&r, st, &c);
+	/* Queued (a paused channel, a long outage) past its max_age. */
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(enqueue(st, "m1", "+254700000001", "stale", 0,
+			     now_ms() - age - 1000, &id),
+	    0);
+	for (i = 0; i < 4; i++)
+		uv_run(&r.loop, UV_RUN_NOWAIT);
+	batch_flush(&r.b);
+	assert_int_equal(c.n, 0); /* never handed to the channel */
+	assert_int_equal(store_msg_get(st, id, &info), 0);
+	assert_int_equal(info.state, MSG_FAILED);
+	assert_string_equal(info.error, "expired");
+	store_msg_free(&info);
+
+	/* A minute before the deadline, a retry five minutes away is due
+	 * at the deadline instead. */
+	c.by_id = 1;
+	created = now_ms() - age + 60000;
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000002", "late", 0, created, &id), 0);
+	for (i = 0; i < 4 && c.n == 0; i++)
+		uv_run(&r.loop, UV_RUN_NOWAIT);
+	assert_int_equal(c.n, 1);
+	batch_flush(&r.b);
+	{
+		struct channel_msg m = {.id = id,
+		    .attempts = 20,
+		    .created = created,
+		    .segments = 1};
+
+		dispatch_done(c.ch, &m, SEND_TEMPFAIL, NULL, "busy");
+	}
+	batch_flush(&r.b);
+	assert_int_equal(store_msg_get(st, id, &info), 0);
+	assert_int_equal(info.state, MSG_QUEUED);
+	store_msg_free(&info);
+	assert_int_equal(store_queue_next_due(st, "m1"), created + age);
+	rig_stop(&r);
+}
+
 int
 main(void)
 {
@@ -769,6 +827,7 @@ main(void)
 		test_dispatcher_woken, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_claim_waits_for_durable_insert, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
