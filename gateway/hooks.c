@@ -41,6 +41,12 @@ struct hook {
 	const struct provider_ops *ops;
 	size_t chan; /* index in cfg->channels, for metrics */
 	enum hook_kind kind;
+	/* A batch (more than one entry): answered when pending is 0. */
+	size_t pending;  /* entries not yet committed or refused */
+	size_t stored;   /* entries committed (or duplicates) */
+	size_t bad;      /* entries the ingress refused as malformed */
+	int busy;        /* an entry was not kept: the provider retries */
+	const char *why; /* the last refusal's reason (static) */
 };
 
 /* What a decoder filled: an SMS or USSD step, or a delivery report. */
@@ -184,6 +190,58 @@ on_done(void *arg, const struct ingress_result *res)
 	free(h);
 }
 
+/*
+ * A batch is answered once every entry is committed or refused: 503 when
+ * one could not be kept (the provider sends the whole batch again; stored
+ * messages are dropped as duplicates by their ids, and a delivery report
+ * applied twice changes nothing), 400 when every entry was malformed, else
+ * the provider's answer to a stored message. An entry refused as malformed
+ * in a batch with good ones is logged and left out, as a provider would
+ * otherwise resend the good ones for ever.
+ */
+static void
+batch_settle(struct hook *h)
+{
+	struct provider_answer ans;
+	struct buf body;
+	int status;
+
+	if (--h->pending > 0)
+		return;
+	status = h->busy ? 503 : h->stored == 0 ? 400 : 200;
+	if (status != 200) {
+		observe(h->gw, h->chan, h->kind, h->req, status);
+		answer_text(h->req, status,
+		    status == 503
+			? "the messages could not all be stored; try again"
+			: (h->why ? h->why : "refused"));
+		free(h);
+		return;
+	}
+	buf_init(&body, 64 * 1024);
+	memset(&ans, 0, sizeof(ans));
+	ans.status = 200;
+	ans.content_type = "text/plain";
+	if (h->kind == HOOK_SMS)
+		h->ops->answer_sms(0, &ans, &body);
+	observe(h->gw, h->chan, h->kind, h->req, ans.status);
+	http_respond(h->req, ans.status, ans.content_type, body.data, body.len);
+	buf_free(&body);
+	free(h);
+}
+
+static void
+on_batch_entry(void *arg, const struct ingress_result *res)
+{
+	struct hook *h = arg;
+
+	if (ingress_http(res->status) == 200)
+		h->stored++;
+	else
+		h->busy = 1;
+	batch_settle(h);
+}
+
 static enum msg_state
 dlr_state(enum provider_dlr s)
 {
@@ -314,6 +372,76 @@ decode(struct gateway *gw, struct http_request *req,
 }
 
 /*
+ * Hands one decoded entry to the ingress with cb(arg) for its commit.
+ * Returns 0, or an enum ingress_status refusal with *why (cb not called).
+ */
+static int
+ingress_one(struct hook *h, const struct channel_config *ch,
+    const struct provider_inbound *in, const struct provider_status *st,
+    ingress_cb cb, void *arg, const char **why)
+{
+	switch (h->kind) {
+	case HOOK_SMS: {
+		struct ingress_sms m = {ch->name, in->from, in->text, in->id};
+
+		return ingress_sms(h->gw, &m, cb, arg, why);
+	}
+	case HOOK_USSD: {
+		struct ingress_ussd u = {ch->name, in->from, in->session,
+		    in->service_code, in->ussd_text, in->ussd_cumulative};
+
+		return ingress_ussd(h->gw, &u, cb, arg, why);
+	}
+	case HOOK_STATUS: {
+		struct ingress_report r = {ch->name, st->id,
+		    h->ops->dlr_by_own_id, dlr_state(st->state), st->error};
+
+		return ingress_status(h->gw, &r, cb, arg, why);
+	}
+	}
+	return INGRESS_BAD;
+}
+
+/* Hands every entry of a batch over; h is answered by batch_settle. */
+static void
+hand_over_batch(
+    struct hook *h, const struct channel_config *ch, const struct decoded *dec)
+{
+	size_t n = (h->kind == HOOK_STATUS ? dec->st.nmore : dec->in.nmore) + 1;
+	size_t i;
+	char scrub[200];
+
+	h->pending = n + 1; /* one for this loop, so h outlives it */
+	for (i = 0; i < n; i++) {
+		const struct provider_inbound *in = &dec->in;
+		const struct provider_status *st = &dec->st;
+		const char *why = NULL;
+		int rc;
+
+		if (i > 0 && h->kind == HOOK_STATUS)
+			st = &dec->st.more[i - 1];
+		else if (i > 0)
+			in = &dec->in.more[i - 1];
+		rc = ingress_one(h, ch, in, st, on_batch_entry, h, &why);
+		if (rc == 0)
+			continue;
+		if (rc == INGRESS_BAD) {
+			h->gw->hooks.bad++;
+			h->bad++;
+			h->why = why;
+			log_info("hooks",
+			    "webhook entry refused channel=%s kind=%s "
+			    "entry=%zu of=%zu reason=\"%s\"",
+			    ch->name, hooks_kind_names[h->kind], i, n,
+			    log_text(why ? why : "-", scrub, sizeof(scrub)));
+		} else
+			h->busy = 1;
+		batch_settle(h);
+	}
+	batch_settle(h);
+}
+
+/*
  * Hands the decoded message to the ingress; h is answered from on_done
  * after the commit, or here at once when the ingress refuses it.
  */
@@ -321,33 +449,14 @@ static void
 hand_over(
     struct hook *h, const struct channel_config *ch, const struct decoded *dec)
 {
-	const struct provider_inbound *in = &dec->in;
 	const char *why = NULL;
-	int rc = INGRESS_BUSY;
+	int rc;
 
-	switch (h->kind) {
-	case HOOK_SMS: {
-		struct ingress_sms m = {ch->name, in->from, in->text, in->id};
-
-		rc = ingress_sms(h->gw, &m, on_done, h, &why);
-		break;
+	if (dec->in.nmore > 0 || dec->st.nmore > 0) {
+		hand_over_batch(h, ch, dec);
+		return;
 	}
-	case HOOK_USSD: {
-		struct ingress_ussd u = {ch->name, in->from, in->session,
-		    in->service_code, in->ussd_text, in->ussd_cumulative};
-
-		rc = ingress_ussd(h->gw, &u, on_done, h, &why);
-		break;
-	}
-	case HOOK_STATUS: {
-		struct ingress_report r = {ch->name, dec->st.id,
-		    h->ops->dlr_by_own_id, dlr_state(dec->st.state),
-		    dec->st.error};
-
-		rc = ingress_status(h->gw, &r, on_done, h, &why);
-		break;
-	}
-	}
+	rc = ingress_one(h, ch, &dec->in, &dec->st, on_done, h, &why);
 	if (rc != 0) {
 		struct gateway *gw = h->gw;
 		struct http_request *req = h->req;

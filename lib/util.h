@@ -72,6 +72,8 @@ int buf_append(struct buf *, const void *, size_t);
 int buf_puts(struct buf *, const char *);
 int buf_printf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
 void buf_reset(struct buf *);
+/* Cuts b back to its first len bytes (no-op when it is not longer). */
+void buf_truncate(struct buf *, size_t len);
 void buf_free(struct buf *);
 char *buf_steal(struct buf *);
 const char *buf_cstr(const struct buf *);

@@ -19,11 +19,13 @@
  * Webhooks are POSTed JSON objects holding a results array: incoming SMS
  * (results[].messageId from to text cleanText keyword receivedAt ...) and
  * delivery reports (results[].messageId to status{groupName name
- * description} error{id name description} ...). The webhook contract
- * hands one message to the ingress per request (gateway/hooks.c), so a
- * request with more than one result is refused (400, with the count in the
- * reason) rather than keeping one and dropping the others without a word;
- * one with none has nothing to do. Infobip authenticates nothing itself:
+ * description} error{id name description} ...). Infobip batches up to 100
+ * of either in one request: the decoders fill the first entry and the rest
+ * into ->more (gateway/hooks.c hands every one to the ingress and answers
+ * 200 once all are committed). An entry that is malformed refuses the whole
+ * request (400, naming results[i]); a delivery report with a status group
+ * not known (added later) is left out; a request with none has nothing to
+ * do. Infobip authenticates nothing itself:
  * an Infobip channel needs webhook_secret, checked by the gateway before
  * the decoders run.
  */
@@ -35,64 +37,78 @@
 #include "providers/provider.h"
 
 /*
- * Parses the body and finds its only result. Returns DECODE_OK with *root
- * (the caller's reference) and *result (borrowed from it), else a refusal
- * with a reason and *root NULL.
+ * Parses the body and finds its results. Returns DECODE_OK with *root (the
+ * caller's reference), *results (borrowed from it) and *n entries (1 to
+ * PROVIDER_BATCH_MAX), else a refusal with a reason and *root NULL.
  */
 static enum provider_decode
-ib_result(const struct http_request *req, json_t **root, json_t **result,
-    struct buf *reason)
+ib_results(const struct http_request *req, json_t **root, json_t **results,
+    size_t *n, struct buf *reason)
 {
-	json_t *results;
-	size_t n;
+	size_t i;
 	int rc;
 
-	*result = NULL;
 	if ((rc = provider_json(req, root, reason)) != DECODE_OK)
 		return rc;
-	results = json_object_get(*root, "results");
-	if (!json_is_array(results)) {
+	*results = json_object_get(*root, "results");
+	*n = json_array_size(*results);
+	if (!json_is_array(*results)) {
 		rc = DECODE_BAD;
 		if (reason != NULL)
 			(void)buf_puts(
 			    reason, "field results must be an array");
-	} else if ((n = json_array_size(results)) == 0) {
+	} else if (*n == 0) {
 		rc = DECODE_IGNORE;
 		if (reason != NULL)
 			(void)buf_puts(reason, "no results");
-	} else if (n > 1) {
+	} else if (*n > PROVIDER_BATCH_MAX) {
 		rc = DECODE_BAD;
 		if (reason != NULL)
 			(void)buf_printf(reason,
-			    "%zu results in one request: one per request is "
-			    "taken",
-			    n);
-	} else if (!json_is_object(json_array_get(results, 0))) {
+			    "%zu results in one request: at most %d are taken",
+			    *n, PROVIDER_BATCH_MAX);
+	} else {
+		for (i = 0; i < *n; i++)
+			if (!json_is_object(json_array_get(*results, i)))
+				break;
+		if (i == *n)
+			return DECODE_OK;
 		rc = DECODE_BAD;
 		if (reason != NULL)
-			(void)buf_puts(reason, "results[0] must be an object");
-	} else {
-		*result = json_array_get(results, 0);
-		return DECODE_OK;
+			(void)buf_printf(
+			    reason, "results[%zu] must be an object", i);
 	}
 	json_decref(*root);
 	*root = NULL;
 	return rc;
 }
 
-static enum provider_decode
-ib_decode_sms(const struct channel_config *cfg, const struct http_request *req,
-    const char *public_url, struct provider_inbound *in, struct buf *reason)
+/*
+ * Before entry i of n is decoded: names it in reason, for a refusal; when
+ * it decodes, ib_entry_ok takes the name back out.
+ */
+static void
+ib_entry(struct buf *reason, size_t i, size_t n)
 {
-	json_t *root, *res;
+	if (reason != NULL && n > 1)
+		(void)buf_printf(reason, "results[%zu]: ", i);
+}
+
+static void
+ib_entry_ok(struct buf *reason, size_t before)
+{
+	if (reason != NULL)
+		buf_truncate(reason, before);
+}
+
+/* One incoming SMS from results[i]. */
+static enum provider_decode
+ib_one_sms(json_t *res, struct provider_inbound *in, struct buf *reason)
+{
 	int rc;
 
-	(void)cfg;
-	(void)public_url;
 	provider_inbound_init(in);
-	in->ussd_new = 0;
-	if ((rc = ib_result(req, &root, &res, reason)) == DECODE_OK &&
-	    (rc = provider_json_field(res, "messageId",
+	if ((rc = provider_json_field(res, "messageId",
 		 PROVIDER_NONEMPTY | PROVIDER_NUMBER, &in->id, reason)) == 0 &&
 	    (rc = provider_json_field(res, "from",
 		 PROVIDER_NONEMPTY | PROVIDER_NUMBER, &in->from, reason)) ==
@@ -102,6 +118,35 @@ ib_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 		/* text is the whole message; cleanText lacks the keyword. */
 		rc = provider_json_field(
 		    res, "text", PROVIDER_REQUIRED, &in->text, reason);
+	if (rc != DECODE_OK)
+		provider_inbound_free(in);
+	return rc;
+}
+
+static enum provider_decode
+ib_decode_sms(const struct channel_config *cfg, const struct http_request *req,
+    const char *public_url, struct provider_inbound *in, struct buf *reason)
+{
+	json_t *root, *results;
+	size_t i, n, before = reason != NULL ? reason->len : 0;
+	int rc;
+
+	(void)cfg;
+	(void)public_url;
+	provider_inbound_init(in);
+	if ((rc = ib_results(req, &root, &results, &n, reason)) != DECODE_OK)
+		return rc;
+	for (i = 0; i < n && rc == DECODE_OK; i++) {
+		ib_entry(reason, i, n);
+		if (i == 1) /* after the first, which ib_one_sms clears */
+			in->more = xcalloc(n - 1, sizeof(*in->more));
+		rc = ib_one_sms(json_array_get(results, i),
+		    i == 0 ? in : &in->more[i - 1], reason);
+		if (rc == DECODE_OK) {
+			ib_entry_ok(reason, before);
+			in->nmore = i;
+		}
+	}
 	json_decref(root);
 	if (rc != DECODE_OK)
 		provider_inbound_free(in);
@@ -146,21 +191,15 @@ ib_detail(json_t *status, json_t *error)
 	return out;
 }
 
+/* One delivery report from results[i]; DECODE_IGNORE for a group not known. */
 static enum provider_decode
-ib_decode_status(const struct channel_config *cfg,
-    const struct http_request *req, const char *public_url,
-    struct provider_status *st, struct buf *reason)
+ib_one_status(json_t *res, struct provider_status *st, struct buf *reason)
 {
-	json_t *root, *res, *status;
+	json_t *status = json_object_get(res, "status");
 	char *group = NULL, *detail = NULL;
 	int rc;
 
-	(void)cfg;
-	(void)public_url;
 	provider_status_init(st);
-	if ((rc = ib_result(req, &root, &res, reason)) != DECODE_OK)
-		goto out;
-	status = json_object_get(res, "status");
 	if ((rc = provider_json_field(res, "messageId",
 		 PROVIDER_NONEMPTY | PROVIDER_NUMBER, &st->id, reason)) == 0) {
 		if (!json_is_object(status)) {
@@ -177,13 +216,55 @@ ib_decode_status(const struct channel_config *cfg,
 		rc = provider_status_set(
 		    st, group, ib_states, nitems(ib_states), &detail, reason);
 	}
-	json_decref(root);
-out:
 	free(group);
 	free(detail);
 	if (rc != DECODE_OK)
 		provider_status_free(st);
 	return rc;
+}
+
+static enum provider_decode
+ib_decode_status(const struct channel_config *cfg,
+    const struct http_request *req, const char *public_url,
+    struct provider_status *st, struct buf *reason)
+{
+	json_t *root, *results;
+	struct provider_status one, *kept = NULL;
+	size_t i, n, nkept = 0, before = reason != NULL ? reason->len : 0;
+	int rc;
+
+	(void)cfg;
+	(void)public_url;
+	provider_status_init(st);
+	if ((rc = ib_results(req, &root, &results, &n, reason)) != DECODE_OK)
+		return rc;
+	kept = xcalloc(n, sizeof(*kept));
+	for (i = 0; i < n; i++) {
+		ib_entry(reason, i, n);
+		rc = ib_one_status(json_array_get(results, i), &one, reason);
+		if (rc == DECODE_BAD)
+			break;
+		if (rc == DECODE_OK || n > 1)
+			ib_entry_ok(reason, before); /* an ignored one too */
+		if (rc == DECODE_OK)
+			kept[nkept++] = one;
+	}
+	json_decref(root);
+	if (rc == DECODE_BAD || nkept == 0) {
+		for (i = 0; i < nkept; i++)
+			provider_status_free(&kept[i]);
+		free(kept);
+		return rc == DECODE_BAD ? DECODE_BAD : DECODE_IGNORE;
+	}
+	/* The first kept one in *st, the others in st->more. */
+	*st = kept[0];
+	if (nkept > 1) {
+		st->more = xcalloc(nkept - 1, sizeof(*st->more));
+		memcpy(st->more, kept + 1, (nkept - 1) * sizeof(*kept));
+		st->nmore = nkept - 1;
+	}
+	free(kept);
+	return DECODE_OK;
 }
 
 static int

@@ -30,8 +30,13 @@ provider_status_init(struct provider_status *st)
 void
 provider_inbound_free(struct provider_inbound *in)
 {
+	size_t i;
+
 	if (in == NULL)
 		return;
+	for (i = 0; i < in->nmore; i++)
+		provider_inbound_free(&in->more[i]);
+	free(in->more);
 	free(in->id);
 	free(in->from);
 	free(in->to);
@@ -45,8 +50,13 @@ provider_inbound_free(struct provider_inbound *in)
 void
 provider_status_free(struct provider_status *st)
 {
+	size_t i;
+
 	if (st == NULL)
 		return;
+	for (i = 0; i < st->nmore; i++)
+		provider_status_free(&st->more[i]);
+	free(st->more);
 	free(st->id);
 	free(st->error);
 	provider_status_init(st);

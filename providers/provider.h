@@ -70,7 +70,14 @@ struct provider_inbound {
 	int ussd_cumulative; /* 1 when ussd_text is cumulative (AT) */
 	int ussd_new;        /* 1 when the provider says the session is new
 				   (-1 when it cannot tell) */
+	/* A batch (Infobip's results[]): the entries after this one, owned
+	 * (their own more is NULL). */
+	struct provider_inbound *more;
+	size_t nmore;
 };
+
+/* Entries a webhook may carry in one request (Infobip batches up to 100). */
+#define PROVIDER_BATCH_MAX 100
 
 /* A delivery report. */
 enum provider_dlr {
@@ -84,6 +91,9 @@ struct provider_status {
 				   type, the gateway's own message id */
 	enum provider_dlr state;
 	char *error; /* the provider's reason when failed, or NULL */
+	/* A batch: the reports after this one, owned, as in provider_inbound */
+	struct provider_status *more;
+	size_t nmore;
 };
 
 /* One outbound SMS, as the dispatcher hands it over (all borrowed). */

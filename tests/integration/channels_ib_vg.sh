@@ -5,7 +5,7 @@
 # the reply's notifyUrl or callback names, webhooks refused without their
 # secret or signature, and a rejection in the provider's answer.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 43
+plan 50
 
 IB_SECRET=ib-secret
 VG_SECRET=vg-sig-secret
@@ -82,6 +82,28 @@ dlr="{\"results\":[{\"bulkId\":\"ib-bulk-1\",\"messageId\":\"$ibid\",\"to\":\"25
 r=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$dlr" "$notify")
 is "the Infobip delivery report answers 200" "$r" "200"
 is "it marks the reply delivered" "$(sql "select state from messages where channel='ib' and provider_id='$ibid'")" "delivered"
+
+# Infobip batches: several results in one request, each one taken.
+ib_entry() { # MESSAGEID FROM TEXT
+	printf '{"messageId":"%s","from":"%s","to":"447491163443","text":"%s","receivedAt":"2026-11-29T10:00:00.000+0000","smsCount":1}' "$1" "$2" "$3"
+}
+batch="{\"results\":[$(ib_entry ib-in-10 254700000031 'BAL 1234567'),$(ib_entry ib-in-1 254700000021 'BAL 1234567'),$(ib_entry ib-in-11 254700000032 'BAL 1234567')],\"messageCount\":3}"
+r=$(http POST "/hooks/ib/sms?secret=$IB_SECRET" -H 'Content-Type: application/json' -d "$batch")
+is "an Infobip batch of three SMS answers 200" "$(echo "$r" | cut -c1-3)" "200"
+is "its two new messages are stored, the one seen before is not again" "$(sql "select count(*) from messages where direction='in' and provider_id in ('ib-in-10','ib-in-11','ib-in-1')")" "3"
+check "each new sender gets a reply" wait_for 10 sh -c "[ \$(grep '\"shape\":\"infobip\"' '$T/fake.log' | grep -c -e '25470000003[12]') -eq 2 ]"
+check "both replies are sent" wait_for 10 sh -c "[ \"\$(sqlite3 '$T/baraza.db' \"select count(*) from messages where channel='ib' and direction='out' and phone in ('+254700000031','+254700000032') and state='sent'\")\" = 2 ]"
+id1=$(sql "select provider_id from messages where channel='ib' and direction='out' and phone='+254700000031'")
+id2=$(sql "select provider_id from messages where channel='ib' and direction='out' and phone='+254700000032'")
+rep() { # MESSAGEID GROUP
+	printf '{"messageId":"%s","to":"254700000031","status":{"groupId":3,"groupName":"%s","id":5,"name":"X","description":"x"},"error":{"groupId":0,"groupName":"OK","id":0,"name":"NO_ERROR","description":"No Error","permanent":false}}' "$1" "$2"
+}
+r=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "{\"results\":[$(rep "$id1" DELIVERED),$(rep "$id2" UNDELIVERABLE)]}" "$notify")
+is "a batch of two delivery reports answers 200" "$r" "200"
+is "each report is applied" "$(sql "select group_concat(state, ',') from (select state from messages where provider_id in ('$id1','$id2') order by phone)")" "delivered,failed"
+r=$(http POST "/hooks/ib/sms?secret=$IB_SECRET" -H 'Content-Type: application/json' -d "{\"results\":[$(ib_entry ib-in-12 254700000033 'BAL 1'),{\"messageId\":\"ib-in-13\"}]}")
+like "a batch with a malformed entry is 400 naming it" "$r" '^400 results\[1\]: missing field'
+is "and stores none of it" "$(sql "select count(*) from messages where provider_id in ('ib-in-12','ib-in-13')")" "0"
 
 # --- Vonage: form webhooks signed with sig, form sends ---
 # vg_sig SECRET NAME=VALUE...: the sha256 sig of the parameters: each

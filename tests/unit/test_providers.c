@@ -315,6 +315,39 @@ channel_free(struct channel_config *cfg)
 	free(cfg->signature_secret);
 }
 
+/* A batch's size: <expect>'s nmore (0 when not listed). */
+static void
+expect_nmore(const struct datafile *df, const struct section *exp, size_t got)
+{
+	char *want = kv_get(exp, "nmore");
+	size_t n = want != NULL ? (size_t)atoi(want) : 0;
+
+	if (got != n)
+		fail_msg("%s: nmore: got %zu, want %zu", df->path, got, n);
+	free(want);
+}
+
+/* A member of a batch's last entry, checked only when <expect> lists it. */
+static void
+expect_last(const struct datafile *df, const struct section *exp,
+    const char *key, const char *got)
+{
+	char *want = kv_get(exp, key);
+
+	if (want != NULL && (got == NULL || strcmp(want, got) != 0))
+		fail_msg("%s: %s: got \"%s\", want \"%s\"", df->path, key,
+		    got ? got : "(none)", want);
+	free(want);
+}
+
+static const char *
+dlr_name(enum provider_dlr s)
+{
+	return s == DLR_SENT        ? "sent"
+	       : s == DLR_DELIVERED ? "delivered"
+				    : "failed";
+}
+
 /* Checks a decoded member against <expect>: equal, or NULL if unlisted. */
 static void
 expect_str(const struct datafile *df, const struct section *exp,
@@ -438,11 +471,18 @@ run_decode(const struct datafile *df, const struct provider_ops *ops,
 			expect_str(df, &exp, "error", st.error);
 			want = kv_get(&exp, "state");
 			assert_non_null(want);
-			assert_string_equal(want, st.state == DLR_SENT ? "sent"
-						  : st.state == DLR_DELIVERED
-						      ? "delivered"
-						      : "failed");
+			assert_string_equal(want, dlr_name(st.state));
 			free(want);
+			expect_nmore(df, &exp, st.nmore);
+			if (st.nmore > 0) {
+				const struct provider_status *l =
+				    &st.more[st.nmore - 1];
+
+				expect_last(df, &exp, "last_id", l->id);
+				expect_last(df, &exp, "last_error", l->error);
+				expect_last(
+				    df, &exp, "last_state", dlr_name(l->state));
+			}
 		} else {
 			/* A refusal leaves nothing behind. */
 			assert_null(st.id);
@@ -477,6 +517,15 @@ run_decode(const struct datafile *df, const struct provider_ops *ops,
 			if ((want = kv_get(&exp, "ussd_new")) != NULL)
 				assert_int_equal(in.ussd_new, atoi(want));
 			free(want);
+			expect_nmore(df, &exp, in.nmore);
+			if (in.nmore > 0) {
+				const struct provider_inbound *l =
+				    &in.more[in.nmore - 1];
+
+				expect_last(df, &exp, "last_id", l->id);
+				expect_last(df, &exp, "last_from", l->from);
+				expect_last(df, &exp, "last_text", l->text);
+			}
 		} else {
 			assert_null(in.id);
 			assert_null(in.from);
