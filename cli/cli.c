@@ -116,8 +116,8 @@ cli_open_store(const struct config *cfg)
 	struct store *st = NULL;
 	char *err = NULL;
 
-	if (store_open(cfg->database, cfg->durability == DURABILITY_FULL, &st,
-		&err) != 0) {
+	if (store_open_db(cfg->database, cfg->database_password,
+		cfg->durability == DURABILITY_FULL, &st, &err) != 0) {
 		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
 		free(err);
 		return NULL;

@@ -410,7 +410,8 @@ open_store_flows(struct gateway *gw)
 	 * thread pool before anything is acknowledged (group commit, see
 	 * batch.h): its connection does not fsync inside COMMIT.
 	 */
-	if (store_open(cfg->database, 0, &gw->store, &err) != 0) {
+	if (store_open_db(cfg->database, cfg->database_password, 0, &gw->store,
+		&err) != 0) {
 		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
 		free(err);
 		return -1;

@@ -880,7 +880,7 @@ store_migrate(const char *database, const char *password,
 		*from = mr.first > 0 ? mr.first - 1 : (int)nitems(migrations);
 	if (to != NULL)
 		*to = (int)nitems(migrations);
-	store_close(st);
+	sq_close(st);
 	return 0;
 }
 
@@ -939,7 +939,7 @@ store_peek_tables(const char *path, int (*cb)(void *, const char *name),
 	return rc;
 }
 
-/* store_open(), telling report of each migration applied. */
+/* sq_open(), telling report of each migration applied. */
 static int
 open_db(const char *path, int durability_full, store_migrate_fn *report,
     void *arg, struct store **out, char **errmsg)
@@ -1049,7 +1049,7 @@ open_db(const char *path, int durability_full, store_migrate_fn *report,
 		if (rc != SQLITE_OK) {
 			errmsg_set(errmsg, "%s: preparing statement %d: %s",
 			    path, i, sqlite3_errmsg(db));
-			store_close(st);
+			sq_close(st);
 			return -1;
 		}
 	}
@@ -1061,14 +1061,14 @@ fail:
 }
 
 int
-store_open(
+sq_open(
     const char *path, int durability_full, struct store **out, char **errmsg)
 {
 	return open_db(path, durability_full, NULL, NULL, out, errmsg);
 }
 
 void
-store_close(struct store *st)
+sq_close(struct store *st)
 {
 	int i;
 
@@ -1099,7 +1099,7 @@ on_wal(void *arg, sqlite3 *db, const char *name, int frames)
 }
 
 void
-store_wal_hook(struct store *st, int (*fn)(void *, int frames), void *arg)
+sq_wal_hook(struct store *st, int (*fn)(void *, int frames), void *arg)
 {
 	st->wal_fn = fn;
 	st->wal_arg = arg;
@@ -1108,7 +1108,7 @@ store_wal_hook(struct store *st, int (*fn)(void *, int frames), void *arg)
 }
 
 int
-store_autocheckpoint(struct store *st, int pages)
+sq_autocheckpoint(struct store *st, int pages)
 {
 	return sqlite3_wal_autocheckpoint(st->db, pages) == SQLITE_OK
 		   ? 0
@@ -1116,13 +1116,13 @@ store_autocheckpoint(struct store *st, int pages)
 }
 
 const char *
-store_errmsg(struct store *st)
+sq_errmsg(struct store *st)
 {
 	return sqlite3_errmsg(st->db);
 }
 
 int
-store_ping(struct store *st)
+sq_ping(struct store *st)
 {
 	sqlite3_stmt *s = stmt(st, S_PING);
 	int rc = sqlite3_step(s);
@@ -1132,13 +1132,13 @@ store_ping(struct store *st)
 }
 
 int
-store_begin(struct store *st)
+sq_begin(struct store *st)
 {
 	return exec_stmt(st, S_BEGIN);
 }
 
 int
-store_commit(struct store *st)
+sq_commit(struct store *st)
 {
 	int rc = exec_stmt(st, S_COMMIT);
 #ifndef NDEBUG
@@ -1156,7 +1156,7 @@ store_commit(struct store *st)
 }
 
 int
-store_rollback(struct store *st)
+sq_rollback(struct store *st)
 {
 	/* A failed statement may already have rolled the transaction back. */
 	if (sqlite3_get_autocommit(st->db))
@@ -1165,25 +1165,25 @@ store_rollback(struct store *st)
 }
 
 int
-store_in_transaction(struct store *st)
+sq_in_transaction(struct store *st)
 {
 	return !sqlite3_get_autocommit(st->db);
 }
 
 int
-store_savepoint(struct store *st)
+sq_savepoint(struct store *st)
 {
 	return exec_stmt(st, S_SAVEPOINT);
 }
 
 int
-store_release(struct store *st)
+sq_release(struct store *st)
 {
 	return exec_stmt(st, S_RELEASE);
 }
 
 int
-store_rollback_to(struct store *st)
+sq_rollback_to(struct store *st)
 {
 	/*
 	 * Some failures (an I/O error, a full disk) roll the whole transaction
@@ -1214,8 +1214,7 @@ contact_fill(sqlite3_stmt *s, struct store_contact *c)
 }
 
 int
-store_contact_find(
-    struct store *st, const char *phone, struct store_contact *out)
+sq_contact_find(struct store *st, const char *phone, struct store_contact *out)
 {
 	sqlite3_stmt *s = stmt(st, S_CONTACT_BY_PHONE);
 	int rc;
@@ -1236,7 +1235,7 @@ store_contact_find(
 }
 
 int
-store_contact_get(
+sq_contact_get(
     struct store *st, const char *phone, int64_t now, struct store_contact *out)
 {
 	sqlite3_stmt *s = stmt(st, S_CONTACT_INSERT);
@@ -1246,7 +1245,7 @@ store_contact_get(
 	if (!valid_e164(phone))
 		return STORE_EINVAL;
 	/* Most messages come from known numbers: look first. */
-	rc = store_contact_find(st, phone, out);
+	rc = sq_contact_find(st, phone, out);
 	if (rc != STORE_NOTFOUND)
 		return rc < 0 ? rc : 0;
 	bind_text(s, 1, phone);
@@ -1256,7 +1255,7 @@ store_contact_get(
 	done(s);
 	if (rc != SQLITE_DONE)
 		return fail(st, S_CONTACT_INSERT, rc);
-	rc = store_contact_find(st, phone, out);
+	rc = sq_contact_find(st, phone, out);
 	if (rc == STORE_NOTFOUND) /* Inserted, yet gone: impossible. */
 		return STORE_ERR;
 	if (rc < 0)
@@ -1265,18 +1264,18 @@ store_contact_get(
 }
 
 int
-store_contact_touch(struct store *st, const char *phone, const char *channel,
+sq_contact_touch(struct store *st, const char *phone, const char *channel,
     int64_t now, struct store_contact *out)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	rc = store_contact_find(st, phone, out);
+	rc = sq_contact_find(st, phone, out);
 	if (rc == 0) {
 		if (channel != NULL &&
 		    (out->last_channel == NULL ||
 			strcmp(out->last_channel, channel) != 0)) {
-			rc = store_contact_set_last_channel(
+			rc = sq_contact_set_last_channel(
 			    st, out->id, channel, now);
 			if (rc != 0)
 				return rc;
@@ -1331,7 +1330,7 @@ contact_update(struct store *st, enum stmt_id id)
 }
 
 int
-store_contact_set_language(
+sq_contact_set_language(
     struct store *st, int64_t id, const char *lang, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, S_CONTACT_SET_LANGUAGE);
@@ -1345,7 +1344,7 @@ store_contact_set_language(
 }
 
 int
-store_contact_set_field(struct store *st, int64_t id, const char *name,
+sq_contact_set_field(struct store *st, int64_t id, const char *name,
     const char *value, int64_t now)
 {
 	enum stmt_id sid =
@@ -1366,7 +1365,7 @@ store_contact_set_field(struct store *st, int64_t id, const char *name,
 }
 
 int
-store_contact_set_opted_out(
+sq_contact_set_opted_out(
     struct store *st, int64_t id, int opted_out, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, S_CONTACT_SET_OPTED_OUT);
@@ -1378,7 +1377,7 @@ store_contact_set_opted_out(
 }
 
 int
-store_contact_set_last_channel(
+sq_contact_set_last_channel(
     struct store *st, int64_t id, const char *channel, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, S_CONTACT_SET_LAST_CHANNEL);
@@ -1406,7 +1405,7 @@ session_row(sqlite3_stmt *s, int c, struct store_session *out)
 }
 
 int
-store_session_load(
+sq_session_load(
     struct store *st, const char *key, int64_t now, struct store_session *out)
 {
 	sqlite3_stmt *s = stmt(st, S_SESSION_LOAD);
@@ -1429,7 +1428,7 @@ store_session_load(
 }
 
 int
-store_session_put(
+sq_session_put(
     struct store *st, const char *key, const struct store_session *ss)
 {
 	sqlite3_stmt *s = stmt(st, S_SESSION_PUT);
@@ -1460,9 +1459,8 @@ store_session_put(
 }
 
 int
-store_session_resumable(struct store *st, int64_t contact_id,
-    const char *resume, int64_t since, int64_t now, char **key,
-    struct store_session *out)
+sq_session_resumable(struct store *st, int64_t contact_id, const char *resume,
+    int64_t since, int64_t now, char **key, struct store_session *out)
 {
 	sqlite3_stmt *s = stmt(st, S_SESSION_RESUMABLE);
 	int rc;
@@ -1489,7 +1487,7 @@ store_session_resumable(struct store *st, int64_t contact_id,
 }
 
 int
-store_session_save(struct store *st, const char *key, int64_t contact_id,
+sq_session_save(struct store *st, const char *key, int64_t contact_id,
     const char *flow, const char *state, int64_t expires)
 {
 	sqlite3_stmt *s = stmt(st, S_SESSION_SAVE);
@@ -1515,7 +1513,7 @@ store_session_save(struct store *st, const char *key, int64_t contact_id,
 }
 
 int
-store_session_delete(struct store *st, const char *key)
+sq_session_delete(struct store *st, const char *key)
 {
 	sqlite3_stmt *s = stmt(st, S_SESSION_DELETE);
 
@@ -1526,7 +1524,7 @@ store_session_delete(struct store *st, const char *key)
 }
 
 int
-store_session_purge(struct store *st, int64_t now)
+sq_session_purge(struct store *st, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, S_SESSION_PURGE);
 
@@ -1583,7 +1581,7 @@ report_event(struct store *st, int64_t id, const char *status, const char *note,
 }
 
 int
-store_report_create(struct store *st, int64_t contact_id, const char *flow,
+sq_report_create(struct store *st, int64_t contact_id, const char *flow,
     const char *category, const char *location, const char *details,
     int64_t now, int64_t *id)
 {
@@ -1596,7 +1594,7 @@ store_report_create(struct store *st, int64_t contact_id, const char *flow,
 	    too_long(location, STORE_TEXT_MAX) ||
 	    too_long(details, STORE_TEXT_MAX))
 		return STORE_EINVAL;
-	if (store_savepoint(st) < 0)
+	if (sq_savepoint(st) < 0)
 		return STORE_ERR;
 	if (contact_id > 0)
 		sqlite3_bind_int64(s, 1, contact_id);
@@ -1612,17 +1610,17 @@ store_report_create(struct store *st, int64_t contact_id, const char *flow,
 	rid = sqlite3_last_insert_rowid(st->db);
 	if (report_event(st, rid, STORE_REPORT_OPEN, NULL, now) < 0)
 		goto fail;
-	if (store_release(st) < 0)
+	if (sq_release(st) < 0)
 		goto fail;
 	*id = rid;
 	return 0;
 fail:
-	store_rollback_to(st);
+	sq_rollback_to(st);
 	return STORE_ERR;
 }
 
 int
-store_report_get(struct store *st, int64_t id, struct store_report *out)
+sq_report_get(struct store *st, int64_t id, struct store_report *out)
 {
 	sqlite3_stmt *s = stmt(st, S_REPORT_GET);
 	int rc;
@@ -1663,7 +1661,7 @@ store_report_free(struct store_report *r)
 }
 
 int
-store_report_add_event(struct store *st, int64_t id, const char *status,
+sq_report_add_event(struct store *st, int64_t id, const char *status,
     const char *note, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, S_REPORT_SET_STATUS);
@@ -1671,7 +1669,7 @@ store_report_add_event(struct store *st, int64_t id, const char *status,
 	if (!store_report_status_valid(status) ||
 	    too_long(note, STORE_TEXT_MAX))
 		return STORE_EINVAL;
-	if (store_savepoint(st) < 0)
+	if (sq_savepoint(st) < 0)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, status);
@@ -1679,16 +1677,16 @@ store_report_add_event(struct store *st, int64_t id, const char *status,
 	if (exec_stmt(st, S_REPORT_SET_STATUS) < 0)
 		goto fail;
 	if (sqlite3_changes(st->db) == 0) {
-		store_rollback_to(st);
+		sq_rollback_to(st);
 		return STORE_NOTFOUND;
 	}
 	if (report_event(st, id, status, note, now) < 0)
 		goto fail;
-	if (store_release(st) < 0)
+	if (sq_release(st) < 0)
 		goto fail;
 	return 0;
 fail:
-	store_rollback_to(st);
+	sq_rollback_to(st);
 	return STORE_ERR;
 }
 
@@ -1701,7 +1699,7 @@ valid_topic(const char *topic)
 }
 
 int
-store_subscribe(
+sq_subscribe(
     struct store *st, int64_t contact_id, const char *topic, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, S_SUBSCRIBE);
@@ -1715,7 +1713,7 @@ store_subscribe(
 }
 
 int
-store_unsubscribe(struct store *st, int64_t contact_id, const char *topic)
+sq_unsubscribe(struct store *st, int64_t contact_id, const char *topic)
 {
 	sqlite3_stmt *s = stmt(st, S_UNSUBSCRIBE);
 
@@ -1727,7 +1725,7 @@ store_unsubscribe(struct store *st, int64_t contact_id, const char *topic)
 }
 
 int
-store_subscribed(struct store *st, int64_t contact_id, const char *topic)
+sq_subscribed(struct store *st, int64_t contact_id, const char *topic)
 {
 	sqlite3_stmt *s = stmt(st, S_SUBSCRIBED);
 	int rc;
@@ -1746,7 +1744,7 @@ store_subscribed(struct store *st, int64_t contact_id, const char *topic)
 }
 
 int
-store_lookup(struct store *st, const char *table, const char *column,
+sq_lookup(struct store *st, const char *table, const char *column,
     const char *value, char **row_json)
 {
 	sqlite3_stmt *s = stmt(st, S_TABLE_INFO);
@@ -1794,7 +1792,7 @@ store_lookup(struct store *st, const char *table, const char *column,
 }
 
 int
-store_table_replace_begin(struct store *st, const char *table,
+sq_table_replace_begin(struct store *st, const char *table,
     const char *key_column, const char *columns_json, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, S_TABLE_UPSERT);
@@ -1811,7 +1809,7 @@ store_table_replace_begin(struct store *st, const char *table,
 }
 
 int
-store_table_add_row(struct store *st, const char *table, const char *key,
+sq_table_add_row(struct store *st, const char *table, const char *key,
     size_t keylen, const char *row_json, size_t rowlen)
 {
 	sqlite3_stmt *s = stmt(st, S_TABLE_INSERT_ROW);
@@ -1832,7 +1830,7 @@ store_table_add_row(struct store *st, const char *table, const char *key,
 }
 
 int
-store_table_replace_end(struct store *st, const char *table, int64_t rows)
+sq_table_replace_end(struct store *st, const char *table, int64_t rows)
 {
 	sqlite3_stmt *s = stmt(st, S_TABLE_SET_ROWS);
 

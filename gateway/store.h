@@ -66,6 +66,13 @@ enum store_status {
 int store_open(
     const char *path, int durability_full, struct store **out, char **errmsg);
 
+/*
+ * As store_open, for a database that may be a PostgreSQL URI (see
+ * store_is_postgres) with its password (NULL: none, or libpq's own ways).
+ */
+int store_open_db(const char *database, const char *password,
+    int durability_full, struct store **out, char **errmsg);
+
 /* Finalizes every statement and closes the connection. NULL is ignored. */
 void store_close(struct store *);
 

@@ -89,7 +89,7 @@ count_of(struct store *st, int i, int64_t *n)
 }
 
 int
-store_campaign_columns(
+sq_campaign_columns(
     struct store *st, const char *table, store_name_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, K_COLUMNS);
@@ -122,7 +122,7 @@ bind_query(sqlite3_stmt *s, const struct store_campaign_query *q)
 }
 
 int
-store_campaign_due(struct store *st, const struct store_campaign_query *q,
+sq_campaign_due(struct store *st, const struct store_campaign_query *q,
     const char *dates, store_campaign_row_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, K_DUE);
@@ -149,7 +149,7 @@ store_campaign_due(struct store *st, const struct store_campaign_query *q,
 }
 
 int
-store_campaign_dates(struct store *st, const struct store_campaign_query *q,
+sq_campaign_dates(struct store *st, const struct store_campaign_query *q,
     const char *from, store_count_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, K_DATES);
@@ -173,7 +173,7 @@ store_campaign_dates(struct store *st, const struct store_campaign_query *q,
 }
 
 int
-store_campaign_mark(struct store *st, const char *name, const char *row_key,
+sq_campaign_mark(struct store *st, const char *name, const char *row_key,
     int offset_days, const char *date, int64_t message_id, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, K_MARK);
@@ -194,14 +194,14 @@ store_campaign_mark(struct store *st, const char *name, const char *row_key,
 }
 
 int
-store_campaign_sent(struct store *st, const char *name, int64_t *n)
+sq_campaign_sent(struct store *st, const char *name, int64_t *n)
 {
 	store_bind_text(stmt(st, K_SENT), 1, name);
 	return count_of(st, K_SENT, n);
 }
 
 int
-store_campaign_bad_dates(
+sq_campaign_bad_dates(
     struct store *st, const char *table, const char *date_column, int64_t *n)
 {
 	sqlite3_stmt *s = stmt(st, K_BAD_DATES);
@@ -212,7 +212,7 @@ store_campaign_bad_dates(
 }
 
 int
-store_campaign_last_run(struct store *st, const char *name, int64_t *ms)
+sq_campaign_last_run(struct store *st, const char *name, int64_t *ms)
 {
 	sqlite3_stmt *s = stmt(st, K_LAST_RUN);
 	int rc;
@@ -230,7 +230,7 @@ store_campaign_last_run(struct store *st, const char *name, int64_t *ms)
 }
 
 int
-store_campaign_set_last_run(struct store *st, const char *name, int64_t ms)
+sq_campaign_set_last_run(struct store *st, const char *name, int64_t ms)
 {
 	sqlite3_stmt *s = stmt(st, K_SET_LAST_RUN);
 

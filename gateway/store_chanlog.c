@@ -42,7 +42,7 @@ too_long(const char *s, size_t max)
 }
 
 int
-store_chanlog_add(struct store *st, const struct store_chanlog *e)
+sq_chanlog_add(struct store *st, const struct store_chanlog *e)
 {
 	sqlite3_stmt *s;
 
@@ -66,7 +66,7 @@ store_chanlog_add(struct store *st, const struct store_chanlog *e)
 }
 
 int
-store_chanlog_each(
+sq_chanlog_each(
     struct store *st, int64_t message_id, store_chanlog_cb cb, void *arg)
 {
 	sqlite3_stmt *s = store_sql(st, &chanlog, L_EACH);
@@ -98,7 +98,7 @@ store_chanlog_each(
 }
 
 int64_t
-store_chanlog_purge(struct store *st, int64_t before)
+sq_chanlog_purge(struct store *st, int64_t before)
 {
 	sqlite3_stmt *s = store_sql(st, &chanlog, L_PURGE);
 

@@ -389,7 +389,7 @@ one_int(struct store *st, int i, int64_t *v)
 }
 
 int
-store_console_messages(struct store *st, const struct store_msg_query *q,
+sq_console_messages(struct store *st, const struct store_msg_query *q,
     store_msg_row_cb cb, void *arg, int64_t *next)
 {
 	int64_t upper, lower = 0, floor, last, v = 0;
@@ -449,8 +449,7 @@ store_console_messages(struct store *st, const struct store_msg_query *q,
 }
 
 int
-store_console_message(
-    struct store *st, int64_t id, store_msg_row_cb cb, void *arg)
+sq_console_message(struct store *st, int64_t id, store_msg_row_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, K_MSG_ONE);
 	struct store_msg_row m;
@@ -491,7 +490,7 @@ retry_look_cb(void *arg, const struct store_msg_row *m)
 }
 
 int
-store_console_retry(struct store *st, int64_t id, int64_t now)
+sq_console_retry(struct store *st, int64_t id, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, K_RETRY);
 	struct retry_look l = {0, 0, 0};
@@ -505,7 +504,7 @@ store_console_retry(struct store *st, int64_t id, int64_t now)
 		return store_sql_fail(st, &console, K_RETRY, rc);
 	if (sqlite3_changes(st->db) == 1)
 		return 0;
-	if ((rc = store_console_message(st, id, retry_look_cb, &l)) != 0)
+	if ((rc = sq_console_message(st, id, retry_look_cb, &l)) != 0)
 		return rc;
 	return l.out ? STORE_EINVAL : STORE_NOTFOUND;
 }
@@ -513,7 +512,7 @@ store_console_retry(struct store *st, int64_t id, int64_t now)
 /* Contacts. */
 
 int
-store_console_contacts(struct store *st, const struct store_contact_query *q,
+sq_console_contacts(struct store *st, const struct store_contact_query *q,
     store_contact_row_cb cb, void *arg, int64_t *next)
 {
 	sqlite3_stmt *s = stmt(st, K_CONTACTS);
@@ -564,7 +563,7 @@ store_console_contacts(struct store *st, const struct store_contact_query *q,
 /* Reports. */
 
 int
-store_console_reports(struct store *st, const struct store_report_query *q,
+sq_console_reports(struct store *st, const struct store_report_query *q,
     store_report_cb cb, void *arg, int64_t *next)
 {
 	sqlite3_stmt *s = stmt(st, K_REPORTS);
@@ -614,7 +613,7 @@ store_console_reports(struct store *st, const struct store_report_query *q,
 /* The overview. */
 
 int
-store_console_count(struct store *st, const char *direction, int64_t from,
+sq_console_count(struct store *st, const char *direction, int64_t from,
     int64_t to, int64_t *n)
 {
 	sqlite3_stmt *s = stmt(st, K_COUNT_RANGE);
@@ -626,7 +625,7 @@ store_console_count(struct store *st, const char *direction, int64_t from,
 }
 
 int
-store_console_first_id(struct store *st, int64_t since, int64_t *id)
+sq_console_first_id(struct store *st, int64_t since, int64_t *id)
 {
 	int64_t max = 0;
 
@@ -651,7 +650,7 @@ outcome(struct store *st, const char *channel, const char *state, int64_t from,
 }
 
 int
-store_console_outcomes(struct store *st, const char *channel, int64_t since,
+sq_console_outcomes(struct store *st, const char *channel, int64_t since,
     int64_t today, struct store_outcomes *out)
 {
 	int64_t sent, delivered, failed, failed_today;
@@ -684,7 +683,7 @@ counts(struct store *st, int i, store_count_cb cb, void *arg)
 }
 
 int
-store_console_queued(struct store *st, store_count_cb cb, void *arg)
+sq_console_queued(struct store *st, store_count_cb cb, void *arg)
 {
 	return counts(st, K_QUEUED, cb, arg);
 }
@@ -712,7 +711,7 @@ channel_last(struct store *st, const char *channel, const char *state,
 }
 
 int
-store_console_channel(
+sq_console_channel(
     struct store *st, const char *channel, struct store_channel_health *out)
 {
 	int64_t sent, delivered;
@@ -737,8 +736,7 @@ store_channel_health_free(struct store_channel_health *h)
 }
 
 int
-store_console_open_reports(
-    struct store *st, store_open_reports_cb cb, void *arg)
+sq_console_open_reports(struct store *st, store_open_reports_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, K_OPEN_REPORTS);
 	int rc;
@@ -754,7 +752,7 @@ store_console_open_reports(
 }
 
 int
-store_console_report_ages(
+sq_console_report_ages(
     struct store *st, int64_t day, int64_t week, int64_t out[3])
 {
 	sqlite3_stmt *s = stmt(st, K_REPORT_AGES);
@@ -765,7 +763,7 @@ store_console_report_ages(
 }
 
 int
-store_console_median_resolution(struct store *st, double *ms)
+sq_console_median_resolution(struct store *st, double *ms)
 {
 	sqlite3_stmt *s;
 	int64_t n = 0;
@@ -795,13 +793,13 @@ store_console_median_resolution(struct store *st, double *ms)
 /* Topics, tables, audiences. */
 
 int
-store_console_topics(struct store *st, store_count_cb cb, void *arg)
+sq_console_topics(struct store *st, store_count_cb cb, void *arg)
 {
 	return counts(st, K_TOPICS, cb, arg);
 }
 
 int
-store_console_tables(struct store *st, store_table_info_cb cb, void *arg)
+sq_console_tables(struct store *st, store_table_info_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, K_TABLES);
 	struct store_table_info t;
@@ -824,7 +822,7 @@ store_console_tables(struct store *st, store_table_info_cb cb, void *arg)
 }
 
 int
-store_console_audience_channels(struct store *st, const char *topic,
+sq_console_audience_channels(struct store *st, const char *topic,
     const char *channels, const char *fallback, store_count_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, K_AUDIENCE_CHANNELS);

@@ -258,7 +258,7 @@ walk_end(struct store *st, int i, int rc)
 /* Broadcasts. */
 
 int
-store_broadcast_audience(struct store *st, const char *topic, int64_t *n)
+sq_broadcast_audience(struct store *st, const char *topic, int64_t *n)
 {
 	int rc;
 
@@ -270,7 +270,7 @@ store_broadcast_audience(struct store *st, const char *topic, int64_t *n)
 }
 
 int
-store_broadcast_insert(struct store *st, const char *text, const char *topic,
+sq_broadcast_insert(struct store *st, const char *text, const char *topic,
     const char *channel, int64_t now, int64_t send_at, int64_t *id)
 {
 	sqlite3_stmt *s = stmt(st, C_BROADCAST_INSERT);
@@ -287,7 +287,7 @@ store_broadcast_insert(struct store *st, const char *text, const char *topic,
 }
 
 int
-store_broadcast_set_totals(
+sq_broadcast_set_totals(
     struct store *st, int64_t id, int64_t recipients, int64_t segments)
 {
 	sqlite3_stmt *s = stmt(st, C_BROADCAST_TOTALS);
@@ -299,7 +299,7 @@ store_broadcast_set_totals(
 }
 
 int
-store_broadcast_queue_chunk(struct store *st,
+sq_broadcast_queue_chunk(struct store *st,
     const struct store_broadcast_chunk *c, int64_t *after, int64_t *n)
 {
 	sqlite3_stmt *s = stmt(st, C_QUEUE_CHUNK);
@@ -343,7 +343,7 @@ count_state(struct store_broadcast *b, const char *state, int64_t n)
 }
 
 int
-store_broadcast_get(struct store *st, int64_t id, struct store_broadcast *out)
+sq_broadcast_get(struct store *st, int64_t id, struct store_broadcast *out)
 {
 	sqlite3_stmt *s = stmt(st, C_BROADCAST_GET);
 	int rc;
@@ -387,7 +387,7 @@ store_broadcast_free(struct store_broadcast *b)
 }
 
 int
-store_foreign_keys(struct store *st, int on)
+sq_foreign_keys(struct store *st, int on)
 {
 	return changed(st, on ? C_FOREIGN_KEYS_ON : C_FOREIGN_KEYS_OFF, NULL);
 }
@@ -395,7 +395,7 @@ store_foreign_keys(struct store *st, int on)
 /* A contact, as `baraza contact` shows it. */
 
 int
-store_contact_by_id(struct store *st, int64_t id, struct store_contact *out)
+sq_contact_by_id(struct store *st, int64_t id, struct store_contact *out)
 {
 	sqlite3_stmt *s = stmt(st, C_CONTACT_BY_ID);
 	int rc;
@@ -423,7 +423,7 @@ store_contact_by_id(struct store *st, int64_t id, struct store_contact *out)
 }
 
 int
-store_contact_topics(
+sq_contact_topics(
     struct store *st, int64_t contact_id, store_name_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, C_CONTACT_TOPICS);
@@ -439,7 +439,7 @@ store_contact_topics(
 }
 
 int
-store_contact_messages(struct store *st, int64_t contact_id, const char *phone,
+sq_contact_messages(struct store *st, int64_t contact_id, const char *phone,
     store_contact_count_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, C_CONTACT_MESSAGES);
@@ -464,7 +464,7 @@ store_contact_messages(struct store *st, int64_t contact_id, const char *phone,
 }
 
 int
-store_contact_sessions(
+sq_contact_sessions(
     struct store *st, int64_t contact_id, int64_t now, int64_t *n)
 {
 	sqlite3_stmt *s = stmt(st, C_CONTACT_SESSIONS);
@@ -475,7 +475,7 @@ store_contact_sessions(
 }
 
 int
-store_contact_reports(
+sq_contact_reports(
     struct store *st, int64_t contact_id, store_report_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, C_CONTACT_REPORTS);
@@ -550,7 +550,7 @@ forget_step(struct store *st, int i, int64_t id, int64_t now, const char *phone,
 }
 
 int
-store_contact_forget(
+sq_contact_forget(
     struct store *st, int64_t id, int64_t now, struct store_forgotten *out)
 {
 	char *phone = NULL;
@@ -582,7 +582,7 @@ store_contact_forget(
 }
 
 int64_t
-store_privacy_purge(struct store *st, int64_t before)
+sq_privacy_purge(struct store *st, int64_t before)
 {
 	int64_t n;
 
@@ -637,7 +637,7 @@ bind_ids(sqlite3_stmt *s, int i, const int64_t *v, size_t n)
 }
 
 int
-store_report_each(struct store *st, const struct store_report_filter *f,
+sq_report_each(struct store *st, const struct store_report_filter *f,
     store_report_cb cb, void *arg)
 {
 	static const struct store_report_filter all;
@@ -678,7 +678,7 @@ store_report_each(struct store *st, const struct store_report_filter *f,
 }
 
 int
-store_report_events(struct store *st, int64_t id, size_t max,
+sq_report_events(struct store *st, int64_t id, size_t max,
     store_report_event_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, C_REPORT_EVENTS);
@@ -697,7 +697,7 @@ store_report_events(struct store *st, int64_t id, size_t max,
 }
 
 int
-store_report_last_note(struct store *st, int64_t id, char **note)
+sq_report_last_note(struct store *st, int64_t id, char **note)
 {
 	sqlite3_stmt *s = stmt(st, C_REPORT_LAST_NOTE);
 	int rc;
@@ -715,8 +715,7 @@ store_report_last_note(struct store *st, int64_t id, char **note)
 }
 
 int
-store_report_categories(
-    struct store *st, size_t max, store_name_cb cb, void *arg)
+sq_report_categories(struct store *st, size_t max, store_name_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, C_REPORT_CATEGORIES);
 	int rc;
@@ -750,26 +749,26 @@ tally(struct store *st, int i, store_tally_cb cb, void *arg)
 }
 
 int
-store_stats_messages(struct store *st, store_tally_cb cb, void *arg)
+sq_stats_messages(struct store *st, store_tally_cb cb, void *arg)
 {
 	return tally(st, C_STATS_MESSAGES, cb, arg);
 }
 
 int
-store_stats_reports(struct store *st, store_tally_cb cb, void *arg)
+sq_stats_reports(struct store *st, store_tally_cb cb, void *arg)
 {
 	return tally(st, C_STATS_REPORTS, cb, arg);
 }
 
 int
-store_stats_sessions(struct store *st, int64_t now, int64_t *n)
+sq_stats_sessions(struct store *st, int64_t now, int64_t *n)
 {
 	sqlite3_bind_int64(stmt(st, C_STATS_SESSIONS), 1, now);
 	return one_int(st, C_STATS_SESSIONS, n) == 0 ? 0 : STORE_ERR;
 }
 
 int
-store_stats_resolution(struct store *st, const double bounds[STORE_RES_BOUNDS],
+sq_stats_resolution(struct store *st, const double bounds[STORE_RES_BOUNDS],
     struct store_resolution *out)
 {
 	sqlite3_stmt *s = stmt(st, C_STATS_RESOLUTION);
@@ -792,8 +791,7 @@ store_stats_resolution(struct store *st, const double bounds[STORE_RES_BOUNDS],
 }
 
 int
-store_stats_failures(
-    struct store *st, int limit, store_failure_cb cb, void *arg)
+sq_stats_failures(struct store *st, int limit, store_failure_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, C_STATS_FAILURES);
 	struct store_failure f;
@@ -823,7 +821,7 @@ time_or_none(sqlite3_stmt *s, int col)
 }
 
 int
-store_stats_modems(struct store *st, store_modem_cb cb, void *arg)
+sq_stats_modems(struct store *st, store_modem_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, C_STATS_MODEMS);
 	struct store_modem m;
@@ -850,7 +848,7 @@ store_stats_modems(struct store *st, store_modem_cb cb, void *arg)
 }
 
 int
-store_stats_modem_known(struct store *st, const char *channel)
+sq_stats_modem_known(struct store *st, const char *channel)
 {
 	int64_t one;
 

@@ -54,7 +54,7 @@ stmt(struct store *st, int i)
 }
 
 int
-store_event_insert(struct store *st, const char *sink, const char *event,
+sq_event_insert(struct store *st, const char *sink, const char *event,
     const char *data, int64_t now, int64_t *id)
 {
 	sqlite3_stmt *s = stmt(st, E_INSERT);
@@ -81,8 +81,8 @@ store_event_insert(struct store *st, const char *sink, const char *event,
 }
 
 int
-store_event_claim(struct store *st, const char *sink, int64_t now,
-    int64_t lease, size_t max, struct store_event **out, size_t *n)
+sq_event_claim(struct store *st, const char *sink, int64_t now, int64_t lease,
+    size_t max, struct store_event **out, size_t *n)
 {
 	sqlite3_stmt *s = stmt(st, E_CLAIM);
 	struct store_event *v;
@@ -140,14 +140,14 @@ store_events_free(struct store_event *v, size_t n)
 }
 
 int
-store_event_delete(struct store *st, int64_t id)
+sq_event_delete(struct store *st, int64_t id)
 {
 	sqlite3_bind_int64(stmt(st, E_DELETE), 1, id);
 	return store_sql_exec(st, &events, E_DELETE);
 }
 
 int
-store_event_retry(
+sq_event_retry(
     struct store *st, int64_t id, int64_t next_attempt, const char *error)
 {
 	sqlite3_stmt *s = stmt(st, E_RETRY);
@@ -159,7 +159,7 @@ store_event_retry(
 }
 
 int64_t
-store_event_next_due(struct store *st, const char *sink)
+sq_event_next_due(struct store *st, const char *sink)
 {
 	sqlite3_stmt *s = stmt(st, E_NEXT_DUE);
 	int64_t due = -1;
@@ -176,7 +176,7 @@ store_event_next_due(struct store *st, const char *sink)
 }
 
 int64_t
-store_event_drop_others(struct store *st, const char *sinks_json)
+sq_event_drop_others(struct store *st, const char *sinks_json)
 {
 	store_bind_text(stmt(st, E_DROP_OTHERS), 1, sinks_json);
 	if (store_sql_exec(st, &events, E_DROP_OTHERS) != 0)
@@ -185,7 +185,7 @@ store_event_drop_others(struct store *st, const char *sinks_json)
 }
 
 int
-store_event_msg_get(struct store *st, int64_t id, struct store_event_msg *out)
+sq_event_msg_get(struct store *st, int64_t id, struct store_event_msg *out)
 {
 	sqlite3_stmt *s = stmt(st, E_MSG);
 	const char *t;
@@ -238,7 +238,7 @@ store_event_msg_free(struct store_event_msg *m)
 }
 
 int
-store_event_waiting(struct store *st, int64_t *n)
+sq_event_waiting(struct store *st, int64_t *n)
 {
 	sqlite3_stmt *s = stmt(st, E_WAITING);
 	int rc;

@@ -61,7 +61,7 @@ update(struct store *st, int i)
 }
 
 int
-store_feedback_ask(struct store *st, int64_t id, int64_t now)
+sq_feedback_ask(struct store *st, int64_t id, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, F_ASK);
 
@@ -71,7 +71,7 @@ store_feedback_ask(struct store *st, int64_t id, int64_t now)
 }
 
 int
-store_feedback_get(struct store *st, int64_t id, struct store_feedback *out)
+sq_feedback_get(struct store *st, int64_t id, struct store_feedback *out)
 {
 	sqlite3_stmt *s = stmt(st, F_GET);
 	const unsigned char *a;
@@ -97,7 +97,7 @@ store_feedback_get(struct store *st, int64_t id, struct store_feedback *out)
 }
 
 int
-store_feedback_pending(struct store *st, int64_t contact_id, int64_t since,
+sq_feedback_pending(struct store *st, int64_t contact_id, int64_t since,
     int64_t *id, int64_t *asked)
 {
 	sqlite3_stmt *s = stmt(st, F_PENDING);
@@ -119,7 +119,7 @@ store_feedback_pending(struct store *st, int64_t contact_id, int64_t since,
 }
 
 int
-store_feedback_answer(struct store *st, int64_t id, int yes, int64_t now)
+sq_feedback_answer(struct store *st, int64_t id, int yes, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, F_ANSWER);
 
@@ -130,7 +130,7 @@ store_feedback_answer(struct store *st, int64_t id, int yes, int64_t now)
 }
 
 int
-store_feedback_counts(struct store *st, int64_t *yes, int64_t *no)
+sq_feedback_counts(struct store *st, int64_t *yes, int64_t *no)
 {
 	sqlite3_stmt *s = stmt(st, F_COUNTS);
 	const unsigned char *a;

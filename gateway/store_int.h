@@ -46,8 +46,10 @@ struct store_sql {
 struct store_core; /* store.c's own statements */
 
 struct store {
-	sqlite3 *db;             /* the connection */
-	struct store_core *core; /* store.c's statement table */
+	const struct store_ops *ops; /* first: store_ops.c reads it */
+	sqlite3 *db;                 /* the connection (SQLite) */
+	struct pgstore *pg;          /* the connection (PostgreSQL) */
+	struct store_core *core;     /* store.c's statement table */
 	sqlite3_stmt *part[STORE_NPARTS][STORE_PART_MAX]; /* by first use */
 	int (*wal_fn)(void *, int frames);                /* store_wal_hook() */
 	void *wal_arg;
@@ -89,5 +91,231 @@ char *store_column_dup(sqlite3_stmt *, int col);
  * channel's spend on that local day (store_spend.c). 0 or STORE_ERR.
  */
 int store_spend_add_sent(struct store *, int64_t id, int64_t now);
+
+/* store_open() for a SQLite file (store.c). */
+int sq_open(
+    const char *path, int durability_full, struct store **out, char **errmsg);
+
+/* The SQLite store's operations (store_ops.h), one per store_* of store.h. */
+int sq_autocheckpoint(struct store *st, int pages);
+int sq_begin(struct store *st);
+void sq_close(struct store *st);
+int sq_commit(struct store *st);
+int
+sq_contact_find(struct store *st, const char *phone, struct store_contact *out);
+int sq_contact_get(struct store *st, const char *phone, int64_t now,
+    struct store_contact *out);
+int sq_contact_set_field(struct store *st, int64_t id, const char *name,
+    const char *value, int64_t now);
+int sq_contact_set_language(
+    struct store *st, int64_t id, const char *lang, int64_t now);
+int sq_contact_set_last_channel(
+    struct store *st, int64_t id, const char *channel, int64_t now);
+int sq_contact_set_opted_out(
+    struct store *st, int64_t id, int opted_out, int64_t now);
+int sq_contact_touch(struct store *st, const char *phone, const char *channel,
+    int64_t now, struct store_contact *out);
+const char *sq_errmsg(struct store *st);
+int sq_in_transaction(struct store *st);
+int sq_lookup(struct store *st, const char *table, const char *column,
+    const char *value, char **row_json);
+int sq_ping(struct store *st);
+int sq_release(struct store *st);
+int sq_report_add_event(struct store *st, int64_t id, const char *status,
+    const char *note, int64_t now);
+int sq_report_create(struct store *st, int64_t contact_id, const char *flow,
+    const char *category, const char *location, const char *details,
+    int64_t now, int64_t *id);
+int sq_report_get(struct store *st, int64_t id, struct store_report *out);
+int sq_rollback(struct store *st);
+int sq_rollback_to(struct store *st);
+int sq_savepoint(struct store *st);
+int sq_session_delete(struct store *st, const char *key);
+int sq_session_load(
+    struct store *st, const char *key, int64_t now, struct store_session *out);
+int sq_session_purge(struct store *st, int64_t now);
+int sq_session_put(
+    struct store *st, const char *key, const struct store_session *ss);
+int
+sq_session_resumable(struct store *st, int64_t contact_id, const char *resume,
+    int64_t since, int64_t now, char **key, struct store_session *out);
+int sq_session_save(struct store *st, const char *key, int64_t contact_id,
+    const char *flow, const char *state, int64_t expires);
+int sq_subscribe(
+    struct store *st, int64_t contact_id, const char *topic, int64_t now);
+int sq_subscribed(struct store *st, int64_t contact_id, const char *topic);
+int sq_table_add_row(struct store *st, const char *table, const char *key,
+    size_t keylen, const char *row_json, size_t rowlen);
+int sq_table_replace_begin(struct store *st, const char *table,
+    const char *key_column, const char *columns_json, int64_t now);
+int sq_table_replace_end(struct store *st, const char *table, int64_t rows);
+int sq_unsubscribe(struct store *st, int64_t contact_id, const char *topic);
+void sq_wal_hook(struct store *st, int (*fn)(void *, int frames), void *arg);
+int sq_campaign_bad_dates(
+    struct store *st, const char *table, const char *date_column, int64_t *n);
+int sq_campaign_columns(
+    struct store *st, const char *table, store_name_cb cb, void *arg);
+int sq_campaign_dates(struct store *st, const struct store_campaign_query *q,
+    const char *from, store_count_cb cb, void *arg);
+int sq_campaign_due(struct store *st, const struct store_campaign_query *q,
+    const char *dates, store_campaign_row_cb cb, void *arg);
+int sq_campaign_last_run(struct store *st, const char *name, int64_t *ms);
+int sq_campaign_mark(struct store *st, const char *name, const char *row_key,
+    int offset_days, const char *date, int64_t message_id, int64_t now);
+int sq_campaign_sent(struct store *st, const char *name, int64_t *n);
+int sq_campaign_set_last_run(struct store *st, const char *name, int64_t ms);
+int sq_chanlog_add(struct store *st, const struct store_chanlog *e);
+int sq_chanlog_each(
+    struct store *st, int64_t message_id, store_chanlog_cb cb, void *arg);
+int64_t sq_chanlog_purge(struct store *st, int64_t before);
+int sq_console_audience_channels(struct store *st, const char *topic,
+    const char *channels, const char *fallback, store_count_cb cb, void *arg);
+int sq_console_channel(
+    struct store *st, const char *channel, struct store_channel_health *out);
+int sq_console_contacts(struct store *st, const struct store_contact_query *q,
+    store_contact_row_cb cb, void *arg, int64_t *next);
+int sq_console_count(struct store *st, const char *direction, int64_t from,
+    int64_t to, int64_t *n);
+int sq_console_first_id(struct store *st, int64_t since, int64_t *id);
+int sq_console_median_resolution(struct store *st, double *ms);
+int sq_console_message(
+    struct store *st, int64_t id, store_msg_row_cb cb, void *arg);
+int sq_console_messages(struct store *st, const struct store_msg_query *q,
+    store_msg_row_cb cb, void *arg, int64_t *next);
+int
+sq_console_open_reports(struct store *st, store_open_reports_cb cb, void *arg);
+int sq_console_outcomes(struct store *st, const char *channel, int64_t since,
+    int64_t today, struct store_outcomes *out);
+int sq_console_queued(struct store *st, store_count_cb cb, void *arg);
+int sq_console_report_ages(
+    struct store *st, int64_t day, int64_t week, int64_t out[3]);
+int sq_console_reports(struct store *st, const struct store_report_query *q,
+    store_report_cb cb, void *arg, int64_t *next);
+int sq_console_retry(struct store *st, int64_t id, int64_t now);
+int sq_console_tables(struct store *st, store_table_info_cb cb, void *arg);
+int sq_console_topics(struct store *st, store_count_cb cb, void *arg);
+int sq_broadcast_audience(struct store *st, const char *topic, int64_t *n);
+int sq_broadcast_get(struct store *st, int64_t id, struct store_broadcast *out);
+int sq_broadcast_insert(struct store *st, const char *text, const char *topic,
+    const char *channel, int64_t now, int64_t send_at, int64_t *id);
+int sq_broadcast_queue_chunk(struct store *st,
+    const struct store_broadcast_chunk *c, int64_t *after, int64_t *n);
+int sq_broadcast_set_totals(
+    struct store *st, int64_t id, int64_t recipients, int64_t segments);
+int sq_contact_by_id(struct store *st, int64_t id, struct store_contact *out);
+int sq_contact_forget(
+    struct store *st, int64_t id, int64_t now, struct store_forgotten *out);
+int sq_contact_messages(struct store *st, int64_t contact_id, const char *phone,
+    store_contact_count_cb cb, void *arg);
+int sq_contact_reports(
+    struct store *st, int64_t contact_id, store_report_cb cb, void *arg);
+int sq_contact_sessions(
+    struct store *st, int64_t contact_id, int64_t now, int64_t *n);
+int sq_contact_topics(
+    struct store *st, int64_t contact_id, store_name_cb cb, void *arg);
+int sq_foreign_keys(struct store *st, int on);
+int64_t sq_privacy_purge(struct store *st, int64_t before);
+int
+sq_report_categories(struct store *st, size_t max, store_name_cb cb, void *arg);
+int sq_report_each(struct store *st, const struct store_report_filter *f,
+    store_report_cb cb, void *arg);
+int sq_report_events(struct store *st, int64_t id, size_t max,
+    store_report_event_cb cb, void *arg);
+int sq_report_last_note(struct store *st, int64_t id, char **note);
+int
+sq_stats_failures(struct store *st, int limit, store_failure_cb cb, void *arg);
+int sq_stats_messages(struct store *st, store_tally_cb cb, void *arg);
+int sq_stats_modem_known(struct store *st, const char *channel);
+int sq_stats_modems(struct store *st, store_modem_cb cb, void *arg);
+int sq_stats_reports(struct store *st, store_tally_cb cb, void *arg);
+int sq_stats_resolution(struct store *st, const double bounds[STORE_RES_BOUNDS],
+    struct store_resolution *out);
+int sq_stats_sessions(struct store *st, int64_t now, int64_t *n);
+int sq_event_claim(struct store *st, const char *sink, int64_t now,
+    int64_t lease, size_t max, struct store_event **out, size_t *n);
+int sq_event_delete(struct store *st, int64_t id);
+int64_t sq_event_drop_others(struct store *st, const char *sinks_json);
+int sq_event_insert(struct store *st, const char *sink, const char *event,
+    const char *data, int64_t now, int64_t *id);
+int sq_event_msg_get(struct store *st, int64_t id, struct store_event_msg *out);
+int64_t sq_event_next_due(struct store *st, const char *sink);
+int sq_event_retry(
+    struct store *st, int64_t id, int64_t next_attempt, const char *error);
+int sq_event_waiting(struct store *st, int64_t *n);
+int sq_feedback_answer(struct store *st, int64_t id, int yes, int64_t now);
+int sq_feedback_ask(struct store *st, int64_t id, int64_t now);
+int sq_feedback_counts(struct store *st, int64_t *yes, int64_t *no);
+int sq_feedback_get(struct store *st, int64_t id, struct store_feedback *out);
+int sq_feedback_pending(struct store *st, int64_t contact_id, int64_t since,
+    int64_t *id, int64_t *asked);
+int sq_idem_get(struct store *st, const char *endpoint, const char *key,
+    struct store_idem *out);
+int64_t sq_idem_purge(struct store *st, int64_t before);
+int sq_idem_put(struct store *st, const char *endpoint, const char *key,
+    const unsigned char hash[STORE_IDEM_HASH], int status, const char *answer,
+    int64_t now);
+int sq_modem_state_get(struct store *st, const char *channel,
+    int (*cb)(void *arg, const struct store_modem *), void *arg);
+int sq_modem_state_put(struct store *st, const struct store_modem *m);
+int sq_msg_each_received(struct store *st, store_msg_received_cb cb, void *arg);
+int sq_msg_get(struct store *st, int64_t id, struct store_msg *out);
+int sq_msg_inbound_state(struct store *st, int64_t id, enum msg_state state,
+    int64_t contact_id, int64_t now);
+int sq_msg_insert_inbound(
+    struct store *st, const struct store_msg_in *m, int64_t now, int64_t *id);
+int sq_msg_insert_inbound_contact(struct store *st,
+    const struct store_msg_in *m, int64_t now, int64_t *id, int64_t *contact);
+int sq_msg_insert_outbound(
+    struct store *st, const struct store_msg_out *m, int64_t now, int64_t *id);
+int64_t sq_msg_max_id(struct store *st);
+int sq_queue_claim(struct store *st, const char *channel, int64_t now,
+    size_t max, struct store_queue_msg **out, size_t *n);
+int sq_queue_claim_upto(struct store *st, const char *channel, int64_t now,
+    size_t max, int64_t max_id, struct store_queue_msg **out, size_t *n);
+int sq_queue_fail(struct store *st, int64_t id, const char *error, int64_t now);
+int
+sq_queue_move(struct store *st, const char *from, const char *to, int64_t now);
+int sq_queue_newest(struct store *st, const char *channel,
+    const char *provider_id, int64_t *id);
+int64_t sq_queue_next_due(struct store *st, const char *channel);
+int sq_queue_recover(struct store *st, int64_t now);
+int
+sq_queue_report(struct store *st, const char *channel, const char *provider_id,
+    int64_t own_id, enum msg_state state, const char *error, int64_t now);
+int sq_queue_retry(struct store *st, int64_t id, int64_t next_attempt,
+    const char *error, int64_t now);
+int sq_queue_sent(
+    struct store *st, int64_t id, const char *provider_id, int64_t now);
+int sq_spend_pending(struct store *st, const char *channel, int64_t from,
+    int64_t until, int64_t *segments);
+int sq_spend_segments(
+    struct store *st, const char *channel, const char *day, int64_t *segments);
+int sq_audit_insert(struct store *st, int64_t time, const char *user,
+    const char *action, const char *object, const char *detail);
+int sq_audit_page(struct store *st, int64_t before, size_t limit,
+    store_audit_cb cb, void *arg);
+int sq_user_count_role(struct store *st, const char *role, int64_t *n);
+int sq_user_delete(struct store *st, const char *name);
+int sq_user_each(struct store *st, store_user_cb cb, void *arg);
+int sq_user_get(struct store *st, const char *name, struct store_user *out);
+int sq_user_insert(struct store *st, const char *name, const char *role,
+    const char *hash, int64_t now, int64_t *id);
+int sq_user_set_hash(
+    struct store *st, const char *name, const char *hash, int64_t now);
+int sq_user_set_role(
+    struct store *st, const char *name, const char *role, int64_t now);
+int sq_user_touch_login(struct store *st, int64_t id, int64_t now);
+int sq_web_session_delete(
+    struct store *st, const unsigned char id[STORE_WEB_SESSION_ID]);
+int64_t sq_web_session_delete_user(struct store *st, int64_t user_id);
+int sq_web_session_get(struct store *st,
+    const unsigned char id[STORE_WEB_SESSION_ID], int64_t now,
+    struct store_web_session *out);
+int sq_web_session_insert(struct store *st,
+    const unsigned char id[STORE_WEB_SESSION_ID], int64_t user_id,
+    const char *csrf, int64_t now, int64_t expires);
+int64_t sq_web_session_purge(struct store *st, int64_t now);
+int sq_web_session_touch(struct store *st,
+    const unsigned char id[STORE_WEB_SESSION_ID], int64_t now, int64_t expires);
 
 #endif

@@ -70,7 +70,7 @@ bind_time(sqlite3_stmt *s, int col, int64_t v)
 }
 
 int
-store_idem_get(struct store *st, const char *endpoint, const char *key,
+sq_idem_get(struct store *st, const char *endpoint, const char *key,
     struct store_idem *out)
 {
 	sqlite3_stmt *s = stmt(st, X_IDEM_GET);
@@ -111,7 +111,7 @@ store_idem_free(struct store_idem *r)
 }
 
 int
-store_idem_put(struct store *st, const char *endpoint, const char *key,
+sq_idem_put(struct store *st, const char *endpoint, const char *key,
     const unsigned char hash[STORE_IDEM_HASH], int status, const char *answer,
     int64_t now)
 {
@@ -127,7 +127,7 @@ store_idem_put(struct store *st, const char *endpoint, const char *key,
 }
 
 int64_t
-store_idem_purge(struct store *st, int64_t before)
+sq_idem_purge(struct store *st, int64_t before)
 {
 	sqlite3_bind_int64(stmt(st, X_IDEM_PURGE), 1, before);
 	if (store_sql_exec(st, &misc, X_IDEM_PURGE) != 0)
@@ -136,7 +136,7 @@ store_idem_purge(struct store *st, int64_t before)
 }
 
 int
-store_modem_state_get(struct store *st, const char *channel,
+sq_modem_state_get(struct store *st, const char *channel,
     int (*cb)(void *arg, const struct store_modem *), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, X_MODEM_GET);
@@ -168,7 +168,7 @@ store_modem_state_get(struct store *st, const char *channel,
 }
 
 int
-store_modem_state_put(struct store *st, const struct store_modem *m)
+sq_modem_state_put(struct store *st, const struct store_modem *m)
 {
 	sqlite3_stmt *s = stmt(st, X_MODEM_PUT);
 

@@ -223,7 +223,7 @@ bind_inbound(sqlite3_stmt *s, const struct store_msg_in *m, int64_t now)
 }
 
 int
-store_msg_insert_inbound(
+sq_msg_insert_inbound(
     struct store *st, const struct store_msg_in *m, int64_t now, int64_t *id)
 {
 	int64_t n;
@@ -243,7 +243,7 @@ store_msg_insert_inbound(
 }
 
 int
-store_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
+sq_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
     int64_t now, int64_t *id, int64_t *contact)
 {
 	sqlite3_stmt *s = stmt(st, M_CONTACT_OF);
@@ -274,7 +274,7 @@ store_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
 }
 
 int
-store_msg_inbound_state(struct store *st, int64_t id, enum msg_state state,
+sq_msg_inbound_state(struct store *st, int64_t id, enum msg_state state,
     int64_t contact_id, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, M_IN_STATE);
@@ -289,7 +289,7 @@ store_msg_inbound_state(struct store *st, int64_t id, enum msg_state state,
 }
 
 int
-store_msg_each_received(struct store *st, store_msg_received_cb cb, void *arg)
+sq_msg_each_received(struct store *st, store_msg_received_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, M_IN_RECEIVED);
 	struct store_msg_received m;
@@ -312,7 +312,7 @@ store_msg_each_received(struct store *st, store_msg_received_cb cb, void *arg)
 }
 
 int
-store_msg_insert_outbound(
+sq_msg_insert_outbound(
     struct store *st, const struct store_msg_out *m, int64_t now, int64_t *id)
 {
 	sqlite3_stmt *s = stmt(st, M_OUT_INSERT);
@@ -340,7 +340,7 @@ store_msg_insert_outbound(
 }
 
 int
-store_msg_get(struct store *st, int64_t id, struct store_msg *out)
+sq_msg_get(struct store *st, int64_t id, struct store_msg *out)
 {
 	sqlite3_stmt *s = stmt(st, M_GET);
 	const char *dir, *state;
@@ -390,14 +390,14 @@ store_msg_free(struct store_msg *m)
 }
 
 int
-store_queue_claim(struct store *st, const char *channel, int64_t now,
-    size_t max, struct store_queue_msg **out, size_t *n)
+sq_queue_claim(struct store *st, const char *channel, int64_t now, size_t max,
+    struct store_queue_msg **out, size_t *n)
 {
-	return store_queue_claim_upto(st, channel, now, max, INT64_MAX, out, n);
+	return sq_queue_claim_upto(st, channel, now, max, INT64_MAX, out, n);
 }
 
 int
-store_queue_claim_upto(struct store *st, const char *channel, int64_t now,
+sq_queue_claim_upto(struct store *st, const char *channel, int64_t now,
     size_t max, int64_t max_id, struct store_queue_msg **out, size_t *n)
 {
 	sqlite3_stmt *s = stmt(st, M_DUE), *u;
@@ -461,7 +461,7 @@ store_queue_msgs_free(struct store_queue_msg *v, size_t n)
 }
 
 int64_t
-store_msg_max_id(struct store *st)
+sq_msg_max_id(struct store *st)
 {
 	sqlite3_stmt *s = stmt(st, M_MAX_ID);
 	int64_t id = 0;
@@ -476,7 +476,7 @@ store_msg_max_id(struct store *st)
 }
 
 int
-store_queue_sent(
+sq_queue_sent(
     struct store *st, int64_t id, const char *provider_id, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, M_SENT);
@@ -493,7 +493,7 @@ store_queue_sent(
 }
 
 int
-store_queue_retry(struct store *st, int64_t id, int64_t next_attempt,
+sq_queue_retry(struct store *st, int64_t id, int64_t next_attempt,
     const char *error, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, M_RETRY);
@@ -506,7 +506,7 @@ store_queue_retry(struct store *st, int64_t id, int64_t next_attempt,
 }
 
 int
-store_queue_fail(struct store *st, int64_t id, const char *error, int64_t now)
+sq_queue_fail(struct store *st, int64_t id, const char *error, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, M_FAIL);
 
@@ -517,9 +517,8 @@ store_queue_fail(struct store *st, int64_t id, const char *error, int64_t now)
 }
 
 int
-store_queue_report(struct store *st, const char *channel,
-    const char *provider_id, int64_t own_id, enum msg_state state,
-    const char *error, int64_t now)
+sq_queue_report(struct store *st, const char *channel, const char *provider_id,
+    int64_t own_id, enum msg_state state, const char *error, int64_t now)
 {
 	int i = provider_id != NULL ? M_REPORT_PID : M_REPORT_ID;
 	sqlite3_stmt *s = stmt(st, i);
@@ -541,7 +540,7 @@ store_queue_report(struct store *st, const char *channel,
 }
 
 int
-store_queue_newest(
+sq_queue_newest(
     struct store *st, const char *channel, const char *provider_id, int64_t *id)
 {
 	sqlite3_stmt *s = stmt(st, M_NEWEST_PID);
@@ -562,14 +561,14 @@ store_queue_newest(
 }
 
 int
-store_queue_recover(struct store *st, int64_t now)
+sq_queue_recover(struct store *st, int64_t now)
 {
 	sqlite3_bind_int64(stmt(st, M_RECOVER), 1, now);
 	return (int)changes(st, M_RECOVER);
 }
 
 int64_t
-store_queue_next_due(struct store *st, const char *channel)
+sq_queue_next_due(struct store *st, const char *channel)
 {
 	sqlite3_stmt *s = stmt(st, M_NEXT_DUE);
 	int64_t t = -1;
@@ -586,8 +585,7 @@ store_queue_next_due(struct store *st, const char *channel)
 }
 
 int
-store_queue_move(
-    struct store *st, const char *from, const char *to, int64_t now)
+sq_queue_move(struct store *st, const char *from, const char *to, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, M_MOVE);
 

@@ -73,7 +73,7 @@ one_int(struct store *st, int i, int64_t *out)
 }
 
 int
-store_spend_segments(
+sq_spend_segments(
     struct store *st, const char *channel, const char *day, int64_t *segments)
 {
 	sqlite3_stmt *s = store_sql(st, &spend, P_SEGMENTS);
@@ -84,7 +84,7 @@ store_spend_segments(
 }
 
 int
-store_spend_pending(struct store *st, const char *channel, int64_t from,
+sq_spend_pending(struct store *st, const char *channel, int64_t from,
     int64_t until, int64_t *segments)
 {
 	sqlite3_stmt *s = store_sql(st, &spend, P_PENDING);

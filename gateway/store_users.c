@@ -120,7 +120,7 @@ exec_one(struct store *st, int i)
 }
 
 int
-store_user_insert(struct store *st, const char *name, const char *role,
+sq_user_insert(struct store *st, const char *name, const char *role,
     const char *hash, int64_t now, int64_t *id)
 {
 	sqlite3_stmt *s;
@@ -146,7 +146,7 @@ store_user_insert(struct store *st, const char *name, const char *role,
 }
 
 int
-store_user_get(struct store *st, const char *name, struct store_user *out)
+sq_user_get(struct store *st, const char *name, struct store_user *out)
 {
 	sqlite3_stmt *s = stmt(st, U_GET);
 	int rc;
@@ -183,7 +183,7 @@ store_user_free(struct store_user *u)
 }
 
 int
-store_user_each(struct store *st, store_user_cb cb, void *arg)
+sq_user_each(struct store *st, store_user_cb cb, void *arg)
 {
 	sqlite3_stmt *s = stmt(st, U_EACH);
 	struct store_user u;
@@ -209,7 +209,7 @@ store_user_each(struct store *st, store_user_cb cb, void *arg)
 }
 
 int
-store_user_count_role(struct store *st, const char *role, int64_t *n)
+sq_user_count_role(struct store *st, const char *role, int64_t *n)
 {
 	sqlite3_stmt *s = stmt(st, U_COUNT_ROLE);
 	int rc;
@@ -226,7 +226,7 @@ store_user_count_role(struct store *st, const char *role, int64_t *n)
 }
 
 int
-store_user_set_role(
+sq_user_set_role(
     struct store *st, const char *name, const char *role, int64_t now)
 {
 	sqlite3_stmt *s;
@@ -241,7 +241,7 @@ store_user_set_role(
 }
 
 int
-store_user_set_hash(
+sq_user_set_hash(
     struct store *st, const char *name, const char *hash, int64_t now)
 {
 	sqlite3_stmt *s;
@@ -256,7 +256,7 @@ store_user_set_hash(
 }
 
 int
-store_user_delete(struct store *st, const char *name)
+sq_user_delete(struct store *st, const char *name)
 {
 	/* The sessions first: without relying on foreign keys being on. */
 	store_bind_text(stmt(st, U_DELETE_SESSIONS), 1, name);
@@ -267,7 +267,7 @@ store_user_delete(struct store *st, const char *name)
 }
 
 int
-store_user_touch_login(struct store *st, int64_t id, int64_t now)
+sq_user_touch_login(struct store *st, int64_t id, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, U_TOUCH_LOGIN);
 
@@ -277,7 +277,7 @@ store_user_touch_login(struct store *st, int64_t id, int64_t now)
 }
 
 int
-store_web_session_insert(struct store *st,
+sq_web_session_insert(struct store *st,
     const unsigned char id[STORE_WEB_SESSION_ID], int64_t user_id,
     const char *csrf, int64_t now, int64_t expires)
 {
@@ -295,7 +295,7 @@ store_web_session_insert(struct store *st,
 }
 
 int
-store_web_session_get(struct store *st,
+sq_web_session_get(struct store *st,
     const unsigned char id[STORE_WEB_SESSION_ID], int64_t now,
     struct store_web_session *out)
 {
@@ -324,7 +324,7 @@ store_web_session_get(struct store *st,
 }
 
 int
-store_web_session_touch(struct store *st,
+sq_web_session_touch(struct store *st,
     const unsigned char id[STORE_WEB_SESSION_ID], int64_t now, int64_t expires)
 {
 	sqlite3_stmt *s = stmt(st, W_TOUCH);
@@ -336,7 +336,7 @@ store_web_session_touch(struct store *st,
 }
 
 int
-store_web_session_delete(
+sq_web_session_delete(
     struct store *st, const unsigned char id[STORE_WEB_SESSION_ID])
 {
 	sqlite3_bind_blob(
@@ -345,7 +345,7 @@ store_web_session_delete(
 }
 
 int64_t
-store_web_session_delete_user(struct store *st, int64_t user_id)
+sq_web_session_delete_user(struct store *st, int64_t user_id)
 {
 	sqlite3_bind_int64(stmt(st, W_DELETE_USER), 1, user_id);
 	if (store_sql_exec(st, &users, W_DELETE_USER) != 0)
@@ -354,7 +354,7 @@ store_web_session_delete_user(struct store *st, int64_t user_id)
 }
 
 int64_t
-store_web_session_purge(struct store *st, int64_t now)
+sq_web_session_purge(struct store *st, int64_t now)
 {
 	sqlite3_bind_int64(stmt(st, W_PURGE), 1, now);
 	if (store_sql_exec(st, &users, W_PURGE) != 0)
@@ -363,7 +363,7 @@ store_web_session_purge(struct store *st, int64_t now)
 }
 
 int
-store_audit_insert(struct store *st, int64_t time, const char *user,
+sq_audit_insert(struct store *st, int64_t time, const char *user,
     const char *action, const char *object, const char *detail)
 {
 	sqlite3_stmt *s;
@@ -385,8 +385,8 @@ store_audit_insert(struct store *st, int64_t time, const char *user,
 }
 
 int
-store_audit_page(struct store *st, int64_t before, size_t limit,
-    store_audit_cb cb, void *arg)
+sq_audit_page(struct store *st, int64_t before, size_t limit, store_audit_cb cb,
+    void *arg)
 {
 	sqlite3_stmt *s = stmt(st, A_PAGE);
 	struct store_audit a;

@@ -5,7 +5,7 @@
 # the reply's notifyUrl or callback names, webhooks refused without their
 # secret or signature, and a rejection in the provider's answer.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 50
+plan 51
 
 IB_SECRET=ib-secret
 VG_SECRET=vg-sig-secret
