@@ -33,6 +33,7 @@ enum pgs_part {
 	PGS_PART_USERS,    /* store_pg_users.c: users, feedback, spend, log */
 	PGS_PART_CONSOLE,  /* store_pg_console.c: the console's searches */
 	PGS_PART_EVENTS,   /* store_pg_events.c: campaigns, event webhooks */
+	PGS_PART_TEST,     /* a unit test's own statements */
 	PGS_NPARTS
 };
 

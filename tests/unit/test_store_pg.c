@@ -29,8 +29,7 @@ static const char *const t_sql[T_N] = {
     [T_BAD] = "SELECT no_such_column FROM campaign_runs",
 };
 
-/* Borrows the part of store_pg_core.c's slots: a test's own statements. */
-static const struct pgs_sql t_tab = {PGS_PART_EVENTS, t_sql, T_N};
+static const struct pgs_sql t_tab = {PGS_PART_TEST, t_sql, T_N};
 
 static int
 setup(void **state)
