@@ -195,6 +195,8 @@ struct config {
 	int retention_days;                /* 365; 0 = keep forever */
 	int log_level;                     /* enum log_level from log.h;
 					       info */
+	char *node;                        /* this node's name (node =), or
+					      NULL: runs every modem */
 	char *public_url;                  /* scheme and host where providers
 					      reach the gateway (delivery
 					      report URLs), or NULL: the

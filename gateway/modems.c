@@ -416,6 +416,18 @@ modems_start(struct gateway *gw)
 
 		if (cc->type != CHANNEL_GAMMU)
 			continue;
+		/*
+		 * Several nodes on one PostgreSQL database: a modem is
+		 * plugged into one machine, and only the node named on
+		 * its channel runs it and claims its queue.
+		 */
+		if (cc->node != NULL &&
+		    (cfg->node == NULL || strcmp(cc->node, cfg->node) != 0)) {
+			log_info("modem",
+			    "channel runs on another node channel=%s node=%s",
+			    cc->name, cc->node);
+			continue;
+		}
 		m = xcalloc(1, sizeof(*m));
 		m->gw = gw;
 		m->cc = cc;

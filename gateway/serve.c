@@ -517,15 +517,22 @@ start_core(struct gateway *gw)
 	size_t i;
 
 	batch_init(&gw->batch, gw->loop, gw->store);
-	if (cfg->durability == DURABILITY_FULL) {
+	/*
+	 * A SQLite file's WAL: synced by the gateway (group commit) and
+	 * checkpointed in the thread pool, not inside a webhook's commit.
+	 * PostgreSQL's COMMIT is durable on its own (synchronous_commit on).
+	 */
+	if (store_is_postgres(cfg->database))
+		;
+	else if (cfg->durability == DURABILITY_FULL) {
 		char *wal = xasprintf("%s-wal", cfg->database);
 
 		batch_sync_wal(&gw->batch, wal);
 		free(wal);
 	}
-	/* Checkpoints in the thread pool, not inside a webhook's commit. */
-	if (store_checkpoint_start(&gw->checkpoint, gw->loop, cfg->database) ==
-	    0)
+	if (!store_is_postgres(cfg->database) &&
+	    store_checkpoint_start(&gw->checkpoint, gw->loop, cfg->database) ==
+		0)
 		store_wal_hook(
 		    gw->store, store_checkpoint_kick, &gw->checkpoint);
 	client_init(&gw->client, gw->loop);

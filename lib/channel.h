@@ -102,6 +102,7 @@ struct channel_config {
 	/* gammu. */
 	char *device;                 /* required; resolved like a path */
 	char *connection;             /* Gammu connection; "at" */
+	char *node;                   /* the node that runs it, or NULL */
 	char *model;                  /* Gammu model; "" */
 	char *pin;                    /* SIM PIN, or NULL */
 	int64_t poll_interval_ms;     /* 5s */

@@ -15,10 +15,34 @@ tap_failed=0
 SERVE_PID=
 PORT=
 
+# On PostgreSQL (issue 16): with BARAZA_ON_PG=1 the test's store is a
+# database of its own on a throwaway server (BARAZA_TEST_PG's, else one
+# started for this test), and sql() asks it with psql. DB names it.
+DB=baraza.db
+PG_DIR=
+PG_SERVER=
+if [ "${BARAZA_ON_PG:-0}" = 1 ]; then
+	if [ -n "${BARAZA_TEST_PG:-}" ]; then
+		PG_SERVER=$BARAZA_TEST_PG
+	else
+		set -- $("$SRCDIR/scripts/pg-tmp" start) || exit 1
+		PG_DIR=$1
+		PG_SERVER=$2
+	fi
+	pg_name="t$$_$(date +%s)"
+	psql -Xq "$PG_SERVER" -c "CREATE DATABASE $pg_name" >/dev/null || exit 1
+	DB=${PG_SERVER%/*}/$pg_name
+fi
+
 cleanup() {
 	if [ -n "$SERVE_PID" ]; then
 		kill -9 "$SERVE_PID" 2>/dev/null
 		wait "$SERVE_PID" 2>/dev/null
+	fi
+	if [ -n "$PG_DIR" ]; then
+		"$SRCDIR/scripts/pg-tmp" stop "$PG_DIR"
+	elif [ -n "$PG_SERVER" ] && [ "$tap_failed" -eq 0 ]; then
+		psql -Xq "$PG_SERVER" -c "DROP DATABASE IF EXISTS $pg_name" >/dev/null 2>&1
 	fi
 	if [ "$tap_failed" -eq 0 ]; then
 		rm -rf "$T"
@@ -75,7 +99,7 @@ write_config() {
 	cat >"$T/baraza.conf" <<CONF
 [gateway]
 listen = 127.0.0.1:0
-database = baraza.db
+database = $DB
 flows = flows
 admin_token = test-token
 log_level = debug
@@ -227,7 +251,11 @@ fake_count() {
 
 # sql QUERY: run a query on the test database.
 sql() {
-	sqlite3 -cmd '.timeout 5000' "$T/baraza.db" "$1"
+	if [ -n "$PG_SERVER" ]; then
+		psql -XAtq "$DB" -c "$1"
+	else
+		sqlite3 -cmd '.timeout 5000' "$T/baraza.db" "$1"
+	fi
 }
 
 _cleanup_fake() {

@@ -1,11 +1,21 @@
 #!/bin/sh
 # A modem that does not come up: after the grace period its queue goes to
-# the channel's fallback, and the message is sent there once.
+# the channel's fallback, and the message is sent there once. A modem that
+# runs on another node (node =, several nodes on PostgreSQL) is left alone:
+# no worker here, and its queue is neither sent nor moved.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 4
+plan 7
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = modem1
+node = here
+[channel far]
+type = gammu
+model = dummy
+connection = none
+device = $T/far-phone
+node = elsewhere
+fallback = web
 [channel modem1]
 type = gammu
 model = dummy
@@ -21,6 +31,11 @@ id=$("$BARAZA" -c "$T/baraza.conf" send 0700000001 "Via the fallback" 2>/dev/nul
 like "a message is queued on the modem channel" "$id" '^[0-9]+$'
 check "after the grace period it goes out through the fallback" wait_for 60 grep -q 'Via the fallback' "$T/fake.log"
 is "it is sent once, on the fallback channel" "$(sql "select channel, state from messages where id=$id")" "web|sent"
+check "the modem of another node is not started here" grep -q 'channel runs on another node channel=far node=elsewhere' "$T/serve.log"
+far=$("$BARAZA" -c "$T/baraza.conf" send --channel far 0700000002 "For the other node" 2>/dev/null)
+like "a message is queued on it" "$far" '^[0-9]+$'
+sleep 1
+is "it waits for its node: not sent, not moved to the fallback" "$(sql "select channel, state from messages where id=$far")" "far|queued"
 stop_server TERM
 is "the gateway stops cleanly" "$?" 0
 done_testing

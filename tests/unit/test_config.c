@@ -1045,6 +1045,15 @@ test_channel_types(void **state)
 	    "key 'api_key' is not valid for a channel of type gammu");
 	expect_one(AT_CHANNEL "pin = 1\n", 6,
 	    "key 'pin' is not valid for a channel of type africastalking");
+	/* node = on a modem only: a provider's webhooks reach any node. */
+	expect_one(AT_CHANNEL "node = a\n", 6,
+	    "key 'node' is not valid for a channel of type africastalking");
+	cfg = expect_ok("[gateway]\nnode = nairobi-1\n"
+			"[channel g]\ntype = gammu\ndevice = d\n"
+			"node = nairobi-2\n");
+	assert_string_equal(cfg->node, "nairobi-1");
+	assert_string_equal(config_channel(cfg, "g")->node, "nairobi-2");
+	config_free(cfg);
 	/* The type may come after other keys. */
 	cfg = expect_ok("[channel k]\nusername = u\npassword = p\n"
 			"api_url = http://127.0.0.1:13013/\n"
