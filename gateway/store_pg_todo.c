@@ -1,8 +1,8 @@
 /*
  * store_pg_todo.c: SCAFFOLDING while the PostgreSQL store is being written
- * (issue 16): a weak definition of every operation, which the store_pg_*.c
- * files replace one by one. An operation still here fails with "not built
- * on PostgreSQL yet". This file goes once each has its real definition.
+ * (issue 16): a definition of every operation not written yet, which fails
+ * with "not built on PostgreSQL yet". Each one goes from here as its real
+ * definition lands in a store_pg_*.c file; then this file goes.
  */
 #include <stdio.h>
 
@@ -19,7 +19,7 @@ todo(struct store *st, const char *what)
 	return STORE_ERR;
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_find(struct store *st, const char *phone, struct store_contact *out)
 {
 	(void)phone;
@@ -27,7 +27,7 @@ pgs_contact_find(struct store *st, const char *phone, struct store_contact *out)
 	return todo(st, "store_contact_find");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_get(
     struct store *st, const char *phone, int64_t now, struct store_contact *out)
 {
@@ -37,7 +37,7 @@ pgs_contact_get(
 	return todo(st, "store_contact_get");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_set_field(struct store *st, int64_t id, const char *name,
     const char *value, int64_t now)
 {
@@ -48,7 +48,7 @@ pgs_contact_set_field(struct store *st, int64_t id, const char *name,
 	return todo(st, "store_contact_set_field");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_set_language(
     struct store *st, int64_t id, const char *lang, int64_t now)
 {
@@ -58,7 +58,7 @@ pgs_contact_set_language(
 	return todo(st, "store_contact_set_language");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_set_last_channel(
     struct store *st, int64_t id, const char *channel, int64_t now)
 {
@@ -68,7 +68,7 @@ pgs_contact_set_last_channel(
 	return todo(st, "store_contact_set_last_channel");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_set_opted_out(
     struct store *st, int64_t id, int opted_out, int64_t now)
 {
@@ -78,7 +78,7 @@ pgs_contact_set_opted_out(
 	return todo(st, "store_contact_set_opted_out");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_touch(struct store *st, const char *phone, const char *channel,
     int64_t now, struct store_contact *out)
 {
@@ -89,7 +89,7 @@ pgs_contact_touch(struct store *st, const char *phone, const char *channel,
 	return todo(st, "store_contact_touch");
 }
 
-__attribute__((weak)) int
+int
 pgs_lookup(struct store *st, const char *table, const char *column,
     const char *value, char **row_json)
 {
@@ -100,7 +100,7 @@ pgs_lookup(struct store *st, const char *table, const char *column,
 	return todo(st, "store_lookup");
 }
 
-__attribute__((weak)) int
+int
 pgs_report_add_event(struct store *st, int64_t id, const char *status,
     const char *note, int64_t now)
 {
@@ -111,7 +111,7 @@ pgs_report_add_event(struct store *st, int64_t id, const char *status,
 	return todo(st, "store_report_add_event");
 }
 
-__attribute__((weak)) int
+int
 pgs_report_create(struct store *st, int64_t contact_id, const char *flow,
     const char *category, const char *location, const char *details,
     int64_t now, int64_t *id)
@@ -126,7 +126,7 @@ pgs_report_create(struct store *st, int64_t contact_id, const char *flow,
 	return todo(st, "store_report_create");
 }
 
-__attribute__((weak)) int
+int
 pgs_report_get(struct store *st, int64_t id, struct store_report *out)
 {
 	(void)id;
@@ -134,14 +134,14 @@ pgs_report_get(struct store *st, int64_t id, struct store_report *out)
 	return todo(st, "store_report_get");
 }
 
-__attribute__((weak)) int
+int
 pgs_session_delete(struct store *st, const char *key)
 {
 	(void)key;
 	return todo(st, "store_session_delete");
 }
 
-__attribute__((weak)) int
+int
 pgs_session_load(
     struct store *st, const char *key, int64_t now, struct store_session *out)
 {
@@ -151,14 +151,14 @@ pgs_session_load(
 	return todo(st, "store_session_load");
 }
 
-__attribute__((weak)) int
+int
 pgs_session_purge(struct store *st, int64_t now)
 {
 	(void)now;
 	return todo(st, "store_session_purge");
 }
 
-__attribute__((weak)) int
+int
 pgs_session_put(
     struct store *st, const char *key, const struct store_session *ss)
 {
@@ -167,7 +167,7 @@ pgs_session_put(
 	return todo(st, "store_session_put");
 }
 
-__attribute__((weak)) int
+int
 pgs_session_resumable(struct store *st, int64_t contact_id, const char *resume,
     int64_t since, int64_t now, char **key, struct store_session *out)
 {
@@ -180,7 +180,7 @@ pgs_session_resumable(struct store *st, int64_t contact_id, const char *resume,
 	return todo(st, "store_session_resumable");
 }
 
-__attribute__((weak)) int
+int
 pgs_session_save(struct store *st, const char *key, int64_t contact_id,
     const char *flow, const char *state, int64_t expires)
 {
@@ -192,7 +192,7 @@ pgs_session_save(struct store *st, const char *key, int64_t contact_id,
 	return todo(st, "store_session_save");
 }
 
-__attribute__((weak)) int
+int
 pgs_subscribe(
     struct store *st, int64_t contact_id, const char *topic, int64_t now)
 {
@@ -202,7 +202,7 @@ pgs_subscribe(
 	return todo(st, "store_subscribe");
 }
 
-__attribute__((weak)) int
+int
 pgs_subscribed(struct store *st, int64_t contact_id, const char *topic)
 {
 	(void)contact_id;
@@ -210,7 +210,7 @@ pgs_subscribed(struct store *st, int64_t contact_id, const char *topic)
 	return todo(st, "store_subscribed");
 }
 
-__attribute__((weak)) int
+int
 pgs_table_add_row(struct store *st, const char *table, const char *key,
     size_t keylen, const char *row_json, size_t rowlen)
 {
@@ -222,7 +222,7 @@ pgs_table_add_row(struct store *st, const char *table, const char *key,
 	return todo(st, "store_table_add_row");
 }
 
-__attribute__((weak)) int
+int
 pgs_table_replace_begin(struct store *st, const char *table,
     const char *key_column, const char *columns_json, int64_t now)
 {
@@ -233,7 +233,7 @@ pgs_table_replace_begin(struct store *st, const char *table,
 	return todo(st, "store_table_replace_begin");
 }
 
-__attribute__((weak)) int
+int
 pgs_table_replace_end(struct store *st, const char *table, int64_t rows)
 {
 	(void)table;
@@ -241,7 +241,7 @@ pgs_table_replace_end(struct store *st, const char *table, int64_t rows)
 	return todo(st, "store_table_replace_end");
 }
 
-__attribute__((weak)) int
+int
 pgs_unsubscribe(struct store *st, int64_t contact_id, const char *topic)
 {
 	(void)contact_id;
@@ -249,7 +249,7 @@ pgs_unsubscribe(struct store *st, int64_t contact_id, const char *topic)
 	return todo(st, "store_unsubscribe");
 }
 
-__attribute__((weak)) int
+int
 pgs_campaign_bad_dates(
     struct store *st, const char *table, const char *date_column, int64_t *n)
 {
@@ -259,7 +259,7 @@ pgs_campaign_bad_dates(
 	return todo(st, "store_campaign_bad_dates");
 }
 
-__attribute__((weak)) int
+int
 pgs_campaign_columns(
     struct store *st, const char *table, store_name_cb cb, void *arg)
 {
@@ -269,7 +269,7 @@ pgs_campaign_columns(
 	return todo(st, "store_campaign_columns");
 }
 
-__attribute__((weak)) int
+int
 pgs_campaign_dates(struct store *st, const struct store_campaign_query *q,
     const char *from, store_count_cb cb, void *arg)
 {
@@ -280,7 +280,7 @@ pgs_campaign_dates(struct store *st, const struct store_campaign_query *q,
 	return todo(st, "store_campaign_dates");
 }
 
-__attribute__((weak)) int
+int
 pgs_campaign_due(struct store *st, const struct store_campaign_query *q,
     const char *dates, store_campaign_row_cb cb, void *arg)
 {
@@ -291,7 +291,7 @@ pgs_campaign_due(struct store *st, const struct store_campaign_query *q,
 	return todo(st, "store_campaign_due");
 }
 
-__attribute__((weak)) int
+int
 pgs_campaign_last_run(struct store *st, const char *name, int64_t *ms)
 {
 	(void)name;
@@ -299,7 +299,7 @@ pgs_campaign_last_run(struct store *st, const char *name, int64_t *ms)
 	return todo(st, "store_campaign_last_run");
 }
 
-__attribute__((weak)) int
+int
 pgs_campaign_mark(struct store *st, const char *name, const char *row_key,
     int offset_days, const char *date, int64_t message_id, int64_t now)
 {
@@ -312,7 +312,7 @@ pgs_campaign_mark(struct store *st, const char *name, const char *row_key,
 	return todo(st, "store_campaign_mark");
 }
 
-__attribute__((weak)) int
+int
 pgs_campaign_sent(struct store *st, const char *name, int64_t *n)
 {
 	(void)name;
@@ -320,7 +320,7 @@ pgs_campaign_sent(struct store *st, const char *name, int64_t *n)
 	return todo(st, "store_campaign_sent");
 }
 
-__attribute__((weak)) int
+int
 pgs_campaign_set_last_run(struct store *st, const char *name, int64_t ms)
 {
 	(void)name;
@@ -328,14 +328,14 @@ pgs_campaign_set_last_run(struct store *st, const char *name, int64_t ms)
 	return todo(st, "store_campaign_set_last_run");
 }
 
-__attribute__((weak)) int
+int
 pgs_chanlog_add(struct store *st, const struct store_chanlog *e)
 {
 	(void)e;
 	return todo(st, "store_chanlog_add");
 }
 
-__attribute__((weak)) int
+int
 pgs_chanlog_each(
     struct store *st, int64_t message_id, store_chanlog_cb cb, void *arg)
 {
@@ -345,14 +345,14 @@ pgs_chanlog_each(
 	return todo(st, "store_chanlog_each");
 }
 
-__attribute__((weak)) int64_t
+int64_t
 pgs_chanlog_purge(struct store *st, int64_t before)
 {
 	(void)before;
 	return todo(st, "store_chanlog_purge");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_audience_channels(struct store *st, const char *topic,
     const char *channels, const char *fallback, store_count_cb cb, void *arg)
 {
@@ -364,7 +364,7 @@ pgs_console_audience_channels(struct store *st, const char *topic,
 	return todo(st, "store_console_audience_channels");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_channel(
     struct store *st, const char *channel, struct store_channel_health *out)
 {
@@ -373,7 +373,7 @@ pgs_console_channel(
 	return todo(st, "store_console_channel");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_contacts(struct store *st, const struct store_contact_query *q,
     store_contact_row_cb cb, void *arg, int64_t *next)
 {
@@ -384,7 +384,7 @@ pgs_console_contacts(struct store *st, const struct store_contact_query *q,
 	return todo(st, "store_console_contacts");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_count(struct store *st, const char *direction, int64_t from,
     int64_t to, int64_t *n)
 {
@@ -395,7 +395,7 @@ pgs_console_count(struct store *st, const char *direction, int64_t from,
 	return todo(st, "store_console_count");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_first_id(struct store *st, int64_t since, int64_t *id)
 {
 	(void)since;
@@ -403,14 +403,14 @@ pgs_console_first_id(struct store *st, int64_t since, int64_t *id)
 	return todo(st, "store_console_first_id");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_median_resolution(struct store *st, double *ms)
 {
 	(void)ms;
 	return todo(st, "store_console_median_resolution");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_message(
     struct store *st, int64_t id, store_msg_row_cb cb, void *arg)
 {
@@ -420,7 +420,7 @@ pgs_console_message(
 	return todo(st, "store_console_message");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_messages(struct store *st, const struct store_msg_query *q,
     store_msg_row_cb cb, void *arg, int64_t *next)
 {
@@ -431,7 +431,7 @@ pgs_console_messages(struct store *st, const struct store_msg_query *q,
 	return todo(st, "store_console_messages");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_open_reports(struct store *st, store_open_reports_cb cb, void *arg)
 {
 	(void)cb;
@@ -439,7 +439,7 @@ pgs_console_open_reports(struct store *st, store_open_reports_cb cb, void *arg)
 	return todo(st, "store_console_open_reports");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_outcomes(struct store *st, const char *channel, int64_t since,
     int64_t today, struct store_outcomes *out)
 {
@@ -450,7 +450,7 @@ pgs_console_outcomes(struct store *st, const char *channel, int64_t since,
 	return todo(st, "store_console_outcomes");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_queued(struct store *st, store_count_cb cb, void *arg)
 {
 	(void)cb;
@@ -458,7 +458,7 @@ pgs_console_queued(struct store *st, store_count_cb cb, void *arg)
 	return todo(st, "store_console_queued");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_report_ages(
     struct store *st, int64_t day, int64_t week, int64_t out[3])
 {
@@ -468,7 +468,7 @@ pgs_console_report_ages(
 	return todo(st, "store_console_report_ages");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_reports(struct store *st, const struct store_report_query *q,
     store_report_cb cb, void *arg, int64_t *next)
 {
@@ -479,7 +479,7 @@ pgs_console_reports(struct store *st, const struct store_report_query *q,
 	return todo(st, "store_console_reports");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_retry(struct store *st, int64_t id, int64_t now)
 {
 	(void)id;
@@ -487,7 +487,7 @@ pgs_console_retry(struct store *st, int64_t id, int64_t now)
 	return todo(st, "store_console_retry");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_tables(struct store *st, store_table_info_cb cb, void *arg)
 {
 	(void)cb;
@@ -495,7 +495,7 @@ pgs_console_tables(struct store *st, store_table_info_cb cb, void *arg)
 	return todo(st, "store_console_tables");
 }
 
-__attribute__((weak)) int
+int
 pgs_console_topics(struct store *st, store_count_cb cb, void *arg)
 {
 	(void)cb;
@@ -503,7 +503,7 @@ pgs_console_topics(struct store *st, store_count_cb cb, void *arg)
 	return todo(st, "store_console_topics");
 }
 
-__attribute__((weak)) int
+int
 pgs_broadcast_audience(struct store *st, const char *topic, int64_t *n)
 {
 	(void)topic;
@@ -511,7 +511,7 @@ pgs_broadcast_audience(struct store *st, const char *topic, int64_t *n)
 	return todo(st, "store_broadcast_audience");
 }
 
-__attribute__((weak)) int
+int
 pgs_broadcast_get(struct store *st, int64_t id, struct store_broadcast *out)
 {
 	(void)id;
@@ -519,7 +519,7 @@ pgs_broadcast_get(struct store *st, int64_t id, struct store_broadcast *out)
 	return todo(st, "store_broadcast_get");
 }
 
-__attribute__((weak)) int
+int
 pgs_broadcast_insert(struct store *st, const char *text, const char *topic,
     const char *channel, int64_t now, int64_t send_at, int64_t *id)
 {
@@ -532,7 +532,7 @@ pgs_broadcast_insert(struct store *st, const char *text, const char *topic,
 	return todo(st, "store_broadcast_insert");
 }
 
-__attribute__((weak)) int
+int
 pgs_broadcast_queue_chunk(struct store *st,
     const struct store_broadcast_chunk *c, int64_t *after, int64_t *n)
 {
@@ -542,7 +542,7 @@ pgs_broadcast_queue_chunk(struct store *st,
 	return todo(st, "store_broadcast_queue_chunk");
 }
 
-__attribute__((weak)) int
+int
 pgs_broadcast_set_totals(
     struct store *st, int64_t id, int64_t recipients, int64_t segments)
 {
@@ -552,7 +552,7 @@ pgs_broadcast_set_totals(
 	return todo(st, "store_broadcast_set_totals");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_by_id(struct store *st, int64_t id, struct store_contact *out)
 {
 	(void)id;
@@ -560,7 +560,7 @@ pgs_contact_by_id(struct store *st, int64_t id, struct store_contact *out)
 	return todo(st, "store_contact_by_id");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_forget(
     struct store *st, int64_t id, int64_t now, struct store_forgotten *out)
 {
@@ -570,7 +570,7 @@ pgs_contact_forget(
 	return todo(st, "store_contact_forget");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_messages(struct store *st, int64_t contact_id, const char *phone,
     store_contact_count_cb cb, void *arg)
 {
@@ -581,7 +581,7 @@ pgs_contact_messages(struct store *st, int64_t contact_id, const char *phone,
 	return todo(st, "store_contact_messages");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_reports(
     struct store *st, int64_t contact_id, store_report_cb cb, void *arg)
 {
@@ -591,7 +591,7 @@ pgs_contact_reports(
 	return todo(st, "store_contact_reports");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_sessions(
     struct store *st, int64_t contact_id, int64_t now, int64_t *n)
 {
@@ -601,7 +601,7 @@ pgs_contact_sessions(
 	return todo(st, "store_contact_sessions");
 }
 
-__attribute__((weak)) int
+int
 pgs_contact_topics(
     struct store *st, int64_t contact_id, store_name_cb cb, void *arg)
 {
@@ -611,21 +611,21 @@ pgs_contact_topics(
 	return todo(st, "store_contact_topics");
 }
 
-__attribute__((weak)) int
+int
 pgs_foreign_keys(struct store *st, int on)
 {
 	(void)on;
 	return todo(st, "store_foreign_keys");
 }
 
-__attribute__((weak)) int64_t
+int64_t
 pgs_privacy_purge(struct store *st, int64_t before)
 {
 	(void)before;
 	return todo(st, "store_privacy_purge");
 }
 
-__attribute__((weak)) int
+int
 pgs_report_categories(struct store *st, size_t max, store_name_cb cb, void *arg)
 {
 	(void)max;
@@ -634,7 +634,7 @@ pgs_report_categories(struct store *st, size_t max, store_name_cb cb, void *arg)
 	return todo(st, "store_report_categories");
 }
 
-__attribute__((weak)) int
+int
 pgs_report_each(struct store *st, const struct store_report_filter *f,
     store_report_cb cb, void *arg)
 {
@@ -644,7 +644,7 @@ pgs_report_each(struct store *st, const struct store_report_filter *f,
 	return todo(st, "store_report_each");
 }
 
-__attribute__((weak)) int
+int
 pgs_report_events(struct store *st, int64_t id, size_t max,
     store_report_event_cb cb, void *arg)
 {
@@ -655,7 +655,7 @@ pgs_report_events(struct store *st, int64_t id, size_t max,
 	return todo(st, "store_report_events");
 }
 
-__attribute__((weak)) int
+int
 pgs_report_last_note(struct store *st, int64_t id, char **note)
 {
 	(void)id;
@@ -663,7 +663,7 @@ pgs_report_last_note(struct store *st, int64_t id, char **note)
 	return todo(st, "store_report_last_note");
 }
 
-__attribute__((weak)) int
+int
 pgs_stats_failures(struct store *st, int limit, store_failure_cb cb, void *arg)
 {
 	(void)limit;
@@ -672,7 +672,7 @@ pgs_stats_failures(struct store *st, int limit, store_failure_cb cb, void *arg)
 	return todo(st, "store_stats_failures");
 }
 
-__attribute__((weak)) int
+int
 pgs_stats_messages(struct store *st, store_tally_cb cb, void *arg)
 {
 	(void)cb;
@@ -680,14 +680,14 @@ pgs_stats_messages(struct store *st, store_tally_cb cb, void *arg)
 	return todo(st, "store_stats_messages");
 }
 
-__attribute__((weak)) int
+int
 pgs_stats_modem_known(struct store *st, const char *channel)
 {
 	(void)channel;
 	return todo(st, "store_stats_modem_known");
 }
 
-__attribute__((weak)) int
+int
 pgs_stats_modems(struct store *st, store_modem_cb cb, void *arg)
 {
 	(void)cb;
@@ -695,7 +695,7 @@ pgs_stats_modems(struct store *st, store_modem_cb cb, void *arg)
 	return todo(st, "store_stats_modems");
 }
 
-__attribute__((weak)) int
+int
 pgs_stats_reports(struct store *st, store_tally_cb cb, void *arg)
 {
 	(void)cb;
@@ -703,7 +703,7 @@ pgs_stats_reports(struct store *st, store_tally_cb cb, void *arg)
 	return todo(st, "store_stats_reports");
 }
 
-__attribute__((weak)) int
+int
 pgs_stats_resolution(struct store *st, const double bounds[STORE_RES_BOUNDS],
     struct store_resolution *out)
 {
@@ -712,7 +712,7 @@ pgs_stats_resolution(struct store *st, const double bounds[STORE_RES_BOUNDS],
 	return todo(st, "store_stats_resolution");
 }
 
-__attribute__((weak)) int
+int
 pgs_stats_sessions(struct store *st, int64_t now, int64_t *n)
 {
 	(void)now;
@@ -720,7 +720,7 @@ pgs_stats_sessions(struct store *st, int64_t now, int64_t *n)
 	return todo(st, "store_stats_sessions");
 }
 
-__attribute__((weak)) int
+int
 pgs_event_claim(struct store *st, const char *sink, int64_t now, int64_t lease,
     size_t max, struct store_event **out, size_t *n)
 {
@@ -733,21 +733,21 @@ pgs_event_claim(struct store *st, const char *sink, int64_t now, int64_t lease,
 	return todo(st, "store_event_claim");
 }
 
-__attribute__((weak)) int
+int
 pgs_event_delete(struct store *st, int64_t id)
 {
 	(void)id;
 	return todo(st, "store_event_delete");
 }
 
-__attribute__((weak)) int64_t
+int64_t
 pgs_event_drop_others(struct store *st, const char *sinks_json)
 {
 	(void)sinks_json;
 	return todo(st, "store_event_drop_others");
 }
 
-__attribute__((weak)) int
+int
 pgs_event_insert(struct store *st, const char *sink, const char *event,
     const char *data, int64_t now, int64_t *id)
 {
@@ -759,7 +759,7 @@ pgs_event_insert(struct store *st, const char *sink, const char *event,
 	return todo(st, "store_event_insert");
 }
 
-__attribute__((weak)) int
+int
 pgs_event_msg_get(struct store *st, int64_t id, struct store_event_msg *out)
 {
 	(void)id;
@@ -767,14 +767,14 @@ pgs_event_msg_get(struct store *st, int64_t id, struct store_event_msg *out)
 	return todo(st, "store_event_msg_get");
 }
 
-__attribute__((weak)) int64_t
+int64_t
 pgs_event_next_due(struct store *st, const char *sink)
 {
 	(void)sink;
 	return todo(st, "store_event_next_due");
 }
 
-__attribute__((weak)) int
+int
 pgs_event_retry(
     struct store *st, int64_t id, int64_t next_attempt, const char *error)
 {
@@ -784,14 +784,14 @@ pgs_event_retry(
 	return todo(st, "store_event_retry");
 }
 
-__attribute__((weak)) int
+int
 pgs_event_waiting(struct store *st, int64_t *n)
 {
 	(void)n;
 	return todo(st, "store_event_waiting");
 }
 
-__attribute__((weak)) int
+int
 pgs_feedback_answer(struct store *st, int64_t id, int yes, int64_t now)
 {
 	(void)id;
@@ -800,7 +800,7 @@ pgs_feedback_answer(struct store *st, int64_t id, int yes, int64_t now)
 	return todo(st, "store_feedback_answer");
 }
 
-__attribute__((weak)) int
+int
 pgs_feedback_ask(struct store *st, int64_t id, int64_t now)
 {
 	(void)id;
@@ -808,7 +808,7 @@ pgs_feedback_ask(struct store *st, int64_t id, int64_t now)
 	return todo(st, "store_feedback_ask");
 }
 
-__attribute__((weak)) int
+int
 pgs_feedback_counts(struct store *st, int64_t *yes, int64_t *no)
 {
 	(void)yes;
@@ -816,7 +816,7 @@ pgs_feedback_counts(struct store *st, int64_t *yes, int64_t *no)
 	return todo(st, "store_feedback_counts");
 }
 
-__attribute__((weak)) int
+int
 pgs_feedback_get(struct store *st, int64_t id, struct store_feedback *out)
 {
 	(void)id;
@@ -824,7 +824,7 @@ pgs_feedback_get(struct store *st, int64_t id, struct store_feedback *out)
 	return todo(st, "store_feedback_get");
 }
 
-__attribute__((weak)) int
+int
 pgs_feedback_pending(struct store *st, int64_t contact_id, int64_t since,
     int64_t *id, int64_t *asked)
 {
@@ -835,220 +835,7 @@ pgs_feedback_pending(struct store *st, int64_t contact_id, int64_t since,
 	return todo(st, "store_feedback_pending");
 }
 
-__attribute__((weak)) int
-pgs_idem_get(struct store *st, const char *endpoint, const char *key,
-    struct store_idem *out)
-{
-	(void)endpoint;
-	(void)key;
-	(void)out;
-	return todo(st, "store_idem_get");
-}
-
-__attribute__((weak)) int64_t
-pgs_idem_purge(struct store *st, int64_t before)
-{
-	(void)before;
-	return todo(st, "store_idem_purge");
-}
-
-__attribute__((weak)) int
-pgs_idem_put(struct store *st, const char *endpoint, const char *key,
-    const unsigned char hash[STORE_IDEM_HASH], int status, const char *answer,
-    int64_t now)
-{
-	(void)endpoint;
-	(void)key;
-	(void)hash;
-	(void)status;
-	(void)answer;
-	(void)now;
-	return todo(st, "store_idem_put");
-}
-
-__attribute__((weak)) int
-pgs_modem_state_get(struct store *st, const char *channel,
-    int (*cb)(void *arg, const struct store_modem *), void *arg)
-{
-	(void)channel;
-	(void)cb;
-	(void)arg;
-	return todo(st, "store_modem_state_get");
-}
-
-__attribute__((weak)) int
-pgs_modem_state_put(struct store *st, const struct store_modem *m)
-{
-	(void)m;
-	return todo(st, "store_modem_state_put");
-}
-
-__attribute__((weak)) int
-pgs_msg_each_received(struct store *st, store_msg_received_cb cb, void *arg)
-{
-	(void)cb;
-	(void)arg;
-	return todo(st, "store_msg_each_received");
-}
-
-__attribute__((weak)) int
-pgs_msg_get(struct store *st, int64_t id, struct store_msg *out)
-{
-	(void)id;
-	(void)out;
-	return todo(st, "store_msg_get");
-}
-
-__attribute__((weak)) int
-pgs_msg_inbound_state(struct store *st, int64_t id, enum msg_state state,
-    int64_t contact_id, int64_t now)
-{
-	(void)id;
-	(void)state;
-	(void)contact_id;
-	(void)now;
-	return todo(st, "store_msg_inbound_state");
-}
-
-__attribute__((weak)) int
-pgs_msg_insert_inbound(
-    struct store *st, const struct store_msg_in *m, int64_t now, int64_t *id)
-{
-	(void)m;
-	(void)now;
-	(void)id;
-	return todo(st, "store_msg_insert_inbound");
-}
-
-__attribute__((weak)) int
-pgs_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
-    int64_t now, int64_t *id, int64_t *contact)
-{
-	(void)m;
-	(void)now;
-	(void)id;
-	(void)contact;
-	return todo(st, "store_msg_insert_inbound_contact");
-}
-
-__attribute__((weak)) int
-pgs_msg_insert_outbound(
-    struct store *st, const struct store_msg_out *m, int64_t now, int64_t *id)
-{
-	(void)m;
-	(void)now;
-	(void)id;
-	return todo(st, "store_msg_insert_outbound");
-}
-
-__attribute__((weak)) int64_t
-pgs_msg_max_id(struct store *st)
-{
-	return todo(st, "store_msg_max_id");
-}
-
-__attribute__((weak)) int
-pgs_queue_claim(struct store *st, const char *channel, int64_t now, size_t max,
-    struct store_queue_msg **out, size_t *n)
-{
-	(void)channel;
-	(void)now;
-	(void)max;
-	(void)out;
-	(void)n;
-	return todo(st, "store_queue_claim");
-}
-
-__attribute__((weak)) int
-pgs_queue_claim_upto(struct store *st, const char *channel, int64_t now,
-    size_t max, int64_t max_id, struct store_queue_msg **out, size_t *n)
-{
-	(void)channel;
-	(void)now;
-	(void)max;
-	(void)max_id;
-	(void)out;
-	(void)n;
-	return todo(st, "store_queue_claim_upto");
-}
-
-__attribute__((weak)) int
-pgs_queue_fail(struct store *st, int64_t id, const char *error, int64_t now)
-{
-	(void)id;
-	(void)error;
-	(void)now;
-	return todo(st, "store_queue_fail");
-}
-
-__attribute__((weak)) int
-pgs_queue_move(struct store *st, const char *from, const char *to, int64_t now)
-{
-	(void)from;
-	(void)to;
-	(void)now;
-	return todo(st, "store_queue_move");
-}
-
-__attribute__((weak)) int
-pgs_queue_newest(
-    struct store *st, const char *channel, const char *provider_id, int64_t *id)
-{
-	(void)channel;
-	(void)provider_id;
-	(void)id;
-	return todo(st, "store_queue_newest");
-}
-
-__attribute__((weak)) int64_t
-pgs_queue_next_due(struct store *st, const char *channel)
-{
-	(void)channel;
-	return todo(st, "store_queue_next_due");
-}
-
-__attribute__((weak)) int
-pgs_queue_recover(struct store *st, int64_t now)
-{
-	(void)now;
-	return todo(st, "store_queue_recover");
-}
-
-__attribute__((weak)) int
-pgs_queue_report(struct store *st, const char *channel, const char *provider_id,
-    int64_t own_id, enum msg_state state, const char *error, int64_t now)
-{
-	(void)channel;
-	(void)provider_id;
-	(void)own_id;
-	(void)state;
-	(void)error;
-	(void)now;
-	return todo(st, "store_queue_report");
-}
-
-__attribute__((weak)) int
-pgs_queue_retry(struct store *st, int64_t id, int64_t next_attempt,
-    const char *error, int64_t now)
-{
-	(void)id;
-	(void)next_attempt;
-	(void)error;
-	(void)now;
-	return todo(st, "store_queue_retry");
-}
-
-__attribute__((weak)) int
-pgs_queue_sent(
-    struct store *st, int64_t id, const char *provider_id, int64_t now)
-{
-	(void)id;
-	(void)provider_id;
-	(void)now;
-	return todo(st, "store_queue_sent");
-}
-
-__attribute__((weak)) int
+int
 pgs_spend_pending(struct store *st, const char *channel, int64_t from,
     int64_t until, int64_t *segments)
 {
@@ -1059,7 +846,7 @@ pgs_spend_pending(struct store *st, const char *channel, int64_t from,
 	return todo(st, "store_spend_pending");
 }
 
-__attribute__((weak)) int
+int
 pgs_spend_segments(
     struct store *st, const char *channel, const char *day, int64_t *segments)
 {
@@ -1069,7 +856,7 @@ pgs_spend_segments(
 	return todo(st, "store_spend_segments");
 }
 
-__attribute__((weak)) int
+int
 pgs_audit_insert(struct store *st, int64_t time, const char *user,
     const char *action, const char *object, const char *detail)
 {
@@ -1081,7 +868,7 @@ pgs_audit_insert(struct store *st, int64_t time, const char *user,
 	return todo(st, "store_audit_insert");
 }
 
-__attribute__((weak)) int
+int
 pgs_audit_page(struct store *st, int64_t before, size_t limit,
     store_audit_cb cb, void *arg)
 {
@@ -1092,7 +879,7 @@ pgs_audit_page(struct store *st, int64_t before, size_t limit,
 	return todo(st, "store_audit_page");
 }
 
-__attribute__((weak)) int
+int
 pgs_user_count_role(struct store *st, const char *role, int64_t *n)
 {
 	(void)role;
@@ -1100,14 +887,14 @@ pgs_user_count_role(struct store *st, const char *role, int64_t *n)
 	return todo(st, "store_user_count_role");
 }
 
-__attribute__((weak)) int
+int
 pgs_user_delete(struct store *st, const char *name)
 {
 	(void)name;
 	return todo(st, "store_user_delete");
 }
 
-__attribute__((weak)) int
+int
 pgs_user_each(struct store *st, store_user_cb cb, void *arg)
 {
 	(void)cb;
@@ -1115,7 +902,7 @@ pgs_user_each(struct store *st, store_user_cb cb, void *arg)
 	return todo(st, "store_user_each");
 }
 
-__attribute__((weak)) int
+int
 pgs_user_get(struct store *st, const char *name, struct store_user *out)
 {
 	(void)name;
@@ -1123,7 +910,7 @@ pgs_user_get(struct store *st, const char *name, struct store_user *out)
 	return todo(st, "store_user_get");
 }
 
-__attribute__((weak)) int
+int
 pgs_user_insert(struct store *st, const char *name, const char *role,
     const char *hash, int64_t now, int64_t *id)
 {
@@ -1135,7 +922,7 @@ pgs_user_insert(struct store *st, const char *name, const char *role,
 	return todo(st, "store_user_insert");
 }
 
-__attribute__((weak)) int
+int
 pgs_user_set_hash(
     struct store *st, const char *name, const char *hash, int64_t now)
 {
@@ -1145,7 +932,7 @@ pgs_user_set_hash(
 	return todo(st, "store_user_set_hash");
 }
 
-__attribute__((weak)) int
+int
 pgs_user_set_role(
     struct store *st, const char *name, const char *role, int64_t now)
 {
@@ -1155,7 +942,7 @@ pgs_user_set_role(
 	return todo(st, "store_user_set_role");
 }
 
-__attribute__((weak)) int
+int
 pgs_user_touch_login(struct store *st, int64_t id, int64_t now)
 {
 	(void)id;
@@ -1163,7 +950,7 @@ pgs_user_touch_login(struct store *st, int64_t id, int64_t now)
 	return todo(st, "store_user_touch_login");
 }
 
-__attribute__((weak)) int
+int
 pgs_web_session_delete(
     struct store *st, const unsigned char id[STORE_WEB_SESSION_ID])
 {
@@ -1171,14 +958,14 @@ pgs_web_session_delete(
 	return todo(st, "store_web_session_delete");
 }
 
-__attribute__((weak)) int64_t
+int64_t
 pgs_web_session_delete_user(struct store *st, int64_t user_id)
 {
 	(void)user_id;
 	return todo(st, "store_web_session_delete_user");
 }
 
-__attribute__((weak)) int
+int
 pgs_web_session_get(struct store *st,
     const unsigned char id[STORE_WEB_SESSION_ID], int64_t now,
     struct store_web_session *out)
@@ -1189,7 +976,7 @@ pgs_web_session_get(struct store *st,
 	return todo(st, "store_web_session_get");
 }
 
-__attribute__((weak)) int
+int
 pgs_web_session_insert(struct store *st,
     const unsigned char id[STORE_WEB_SESSION_ID], int64_t user_id,
     const char *csrf, int64_t now, int64_t expires)
@@ -1202,14 +989,14 @@ pgs_web_session_insert(struct store *st,
 	return todo(st, "store_web_session_insert");
 }
 
-__attribute__((weak)) int64_t
+int64_t
 pgs_web_session_purge(struct store *st, int64_t now)
 {
 	(void)now;
 	return todo(st, "store_web_session_purge");
 }
 
-__attribute__((weak)) int
+int
 pgs_web_session_touch(struct store *st,
     const unsigned char id[STORE_WEB_SESSION_ID], int64_t now, int64_t expires)
 {
