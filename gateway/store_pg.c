@@ -426,6 +426,10 @@ pgs_rollback_to(struct store *st)
 int
 pgs_guard(struct store *st)
 {
+	/* Outside a transaction a failed statement ends nothing else. */
+	pgs(st)->unguarded = PQtransactionStatus(pgs(st)->conn) == PQTRANS_IDLE;
+	if (pgs(st)->unguarded)
+		return 0;
 	return pgs_exec(st, &core, C_GUARD, NULL, NULL);
 }
 
@@ -435,6 +439,10 @@ pgs_unguard(struct store *st, int ok)
 	char state[sizeof(pgs(st)->sqlstate)];
 	int rc;
 
+	if (pgs(st)->unguarded) {
+		pgs(st)->unguarded = 0;
+		return 0;
+	}
 	/* The failure's SQLSTATE outlives the rollback to the guard. */
 	memcpy(state, pgs(st)->sqlstate, sizeof(state));
 	if (!ok && pgs_exec(st, &core, C_UNGUARD_FAIL, NULL, NULL) != 0)

@@ -54,6 +54,7 @@ struct pgstore {
 	char err[512];    /* the last failure, for store_errmsg() */
 	char sqlstate[6]; /* its SQLSTATE ("23505"), "" when none */
 	int savepoints;   /* open savepoints (pgs_savepoint) */
+	int unguarded;    /* pgs_guard found no transaction to guard */
 	int durable_full; /* durability = full (synchronous_commit on) */
 };
 
@@ -105,7 +106,8 @@ long pgs_get_bytes(const PGresult *, int row, int col, void *out, size_t max);
 /*
  * A savepoint around a write that may fail on its own (a unique key): on
  * failure pgs_unguard(st, 0) rolls back to it, leaving the transaction
- * usable, and the caller goes on. 0 or STORE_ERR.
+ * usable, and the caller goes on. Outside a transaction there is nothing
+ * to keep and both do nothing. Not nested. 0 or STORE_ERR.
  */
 int pgs_guard(struct store *);
 int pgs_unguard(struct store *, int ok);
