@@ -375,6 +375,7 @@ pgs_commit(struct store *st)
 		return STORE_ERR;
 	}
 	pgs(st)->savepoints = 0;
+	pgs(st)->sp_began = 0;
 	return 0;
 }
 
@@ -382,6 +383,7 @@ int
 pgs_rollback(struct store *st)
 {
 	pgs(st)->savepoints = 0;
+	pgs(st)->sp_began = 0;
 	if (PQtransactionStatus(pgs(st)->conn) == PQTRANS_IDLE)
 		return 0;
 	return pgs_exec(st, &core, C_ROLLBACK, NULL, NULL);
@@ -395,13 +397,39 @@ pgs_in_transaction(struct store *st)
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
 }
 
+/*
+ * SQLite's SAVEPOINT outside a transaction starts one, which its RELEASE
+ * commits: the same here, so a store call that holds a savepoint of its
+ * own (a report and its first event) is atomic with or without the
+ * caller's transaction.
+ */
 int
 pgs_savepoint(struct store *st)
 {
+	struct pgstore *g = pgs(st);
+
+	if (g->savepoints == 0) {
+		g->sp_began = PQtransactionStatus(g->conn) == PQTRANS_IDLE;
+		if (g->sp_began &&
+		    pgs_exec(st, &core, C_BEGIN, NULL, NULL) != 0)
+			return STORE_ERR;
+	}
 	if (pgs_exec(st, &core, C_SAVEPOINT, NULL, NULL) != 0)
 		return STORE_ERR;
-	pgs(st)->savepoints++;
+	g->savepoints++;
 	return 0;
+}
+
+/* After the outermost savepoint: the transaction it began ends. */
+static int
+sp_end(struct store *st)
+{
+	struct pgstore *g = pgs(st);
+
+	if (--g->savepoints > 0 || !g->sp_began)
+		return 0;
+	g->sp_began = 0;
+	return pgs_commit(st);
 }
 
 int
@@ -409,15 +437,16 @@ pgs_release(struct store *st)
 {
 	if (pgs_exec(st, &core, C_RELEASE, NULL, NULL) != 0)
 		return STORE_ERR;
-	pgs(st)->savepoints--;
-	return 0;
+	return sp_end(st);
 }
 
 int
 pgs_rollback_to(struct store *st)
 {
-	if (PQtransactionStatus(pgs(st)->conn) == PQTRANS_IDLE)
+	if (PQtransactionStatus(pgs(st)->conn) == PQTRANS_IDLE) {
+		pgs(st)->savepoints = 0;
 		return 0;
+	}
 	if (pgs_exec(st, &core, C_ROLLBACK_TO, NULL, NULL) != 0)
 		return STORE_ERR;
 	return pgs_release(st);

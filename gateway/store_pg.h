@@ -54,6 +54,7 @@ struct pgstore {
 	char err[512];    /* the last failure, for store_errmsg() */
 	char sqlstate[6]; /* its SQLSTATE ("23505"), "" when none */
 	int savepoints;   /* open savepoints (pgs_savepoint) */
+	int sp_began;     /* the outermost savepoint began a transaction */
 	int unguarded;    /* pgs_guard found no transaction to guard */
 	int durable_full; /* durability = full (synchronous_commit on) */
 };
