@@ -261,8 +261,6 @@ pgs_get_bytes(const PGresult *r, int row, int col, void *out, size_t max)
  * Opening and closing
  */
 
-int store_pg_unfinished_ok;
-
 int
 pgs_open(const char *uri, const char *password, int durability_full,
     struct store **out, char **errmsg)
@@ -272,16 +270,6 @@ pgs_open(const char *uri, const char *password, int durability_full,
 	PGconn *c;
 
 	*out = NULL;
-	if (!store_pg_unfinished_ok) {
-		name = pg_redact(uri);
-		errmsg_set(errmsg,
-		    "%s: serving from PostgreSQL is not built yet; `baraza "
-		    "migrate` and `baraza copy-store` work with it "
-		    "(docs/postgresql.md)",
-		    name);
-		free(name);
-		return STORE_ERR;
-	}
 	if ((c = pg_connect(uri, password, errmsg)) == NULL)
 		return STORE_ERR;
 	name = pg_redact(uri);

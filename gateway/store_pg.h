@@ -113,14 +113,6 @@ long pgs_get_bytes(const PGresult *, int row, int col, void *out, size_t max);
 int pgs_guard(struct store *);
 int pgs_unguard(struct store *, int ok);
 
-/*
- * While the PostgreSQL store is being written (issue 16), store_open()
- * refuses a postgresql:// database with "serving from PostgreSQL is not
- * built yet", unless this is set: the store's own tests (pgtest.h) set it
- * to reach the operations that are built.
- */
-extern int store_pg_unfinished_ok;
-
 /* store_open() for a PostgreSQL URI (store_pg.c). */
 int pgs_open(const char *uri, const char *password, int durability_full,
     struct store **out, char **errmsg);

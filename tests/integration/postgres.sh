@@ -8,7 +8,7 @@
 # clear message until the store is built on it.
 . "$SRCDIR/tests/integration/lib.sh"
 
-plan 35
+plan 36
 
 PGDIR=
 pg_cleanup() {
@@ -170,9 +170,21 @@ like "a wrong one is refused by the server" "$out" \
 	'password authentication failed for user "pwuser"'
 check "and never shown" sh -c '! printf "%s" "$1" | grep -q wrong-password' _ "$out"
 
-# Serving from PostgreSQL is not built yet: said at once, not a crash.
-out=$("$BARAZA" -c pg.conf serve 2>&1)
-like "serve on PostgreSQL says it is not built yet" "$out" \
-	"serving from PostgreSQL is not built yet"
+# serve on PostgreSQL: it starts, answers /healthz from the database and
+# takes no lock file (other nodes share the database).
+mkdir -p flows
+printf '[gateway]\nlisten = 127.0.0.1:0\ndatabase = %s\nadmin_token = pg-test-token\nflows = flows\n' "$URI" >serve.conf
+"$BARAZA" -c serve.conf serve 2>serve.log &
+spid=$!
+port=
+for _ in $(seq 1 100); do
+	port=$(sed -n 's/.*listening addr=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' serve.log | tail -n 1)
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+is "serve on PostgreSQL answers /healthz" "$(curl -s -m 5 "http://127.0.0.1:$port/healthz")" "ok"
+kill "$spid"
+wait "$spid"
+is "and stops cleanly" "$?" 0
 
 done_testing

@@ -20,7 +20,6 @@
 #include <libpq-fe.h>
 
 #include "gateway/store.h"
-#include "gateway/store_pg.h"
 
 static char pgtest_dir[512];
 static char pgtest_server[512]; /* the server's own database URI */
@@ -124,7 +123,6 @@ pgtest_open(void)
 
 	if (uri == NULL)
 		return NULL;
-	store_pg_unfinished_ok = 1; /* the operations built so far */
 	if (pgtest_sql(
 		uri, "DROP SCHEMA public CASCADE; CREATE SCHEMA public") != 0)
 		return NULL;
