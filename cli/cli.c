@@ -65,16 +65,21 @@ size_t
 cli_check_tables(const struct config *cfg, const struct flowset *set, FILE *fp)
 {
 	struct names have = {NULL, 0};
-	char *err = NULL;
+	char *err = NULL, *shown;
 	size_t i, j, k, n = 0;
 	int rc;
 
-	rc = store_peek_tables(cfg->database, add_name, &have, &err);
+	rc = store_peek_tables(
+	    cfg->database, cfg->database_password, add_name, &have, &err);
+	/* A URI is shown without its password. */
+	shown = store_is_postgres(cfg->database) ? store_redact(cfg->database)
+						 : xstrdup(cfg->database);
 	if (rc == STORE_ERR) {
 		/* Not the flows' fault: say so, and warn about nothing. */
-		fprintf(fp, "%s: note: tables not checked: %s\n", cfg->database,
+		fprintf(fp, "%s: note: tables not checked: %s\n", shown,
 		    err != NULL ? err : "cannot read the database");
 		free(err);
+		free(shown);
 		return 0;
 	}
 	for (i = 0; i < set->nflows; i++) {
@@ -98,8 +103,7 @@ cli_check_tables(const struct config *cfg, const struct flowset *set, FILE *fp)
 			    "store yet (%s); import it: baraza import %s "
 			    "FILE.csv --key COLUMN\n",
 			    st->pos.file, st->pos.line, st->pos.col, t,
-			    rc == STORE_NOTFOUND ? "no database yet"
-						 : cfg->database,
+			    rc == STORE_NOTFOUND ? "no database yet" : shown,
 			    t);
 			n++;
 		}
@@ -107,6 +111,7 @@ cli_check_tables(const struct config *cfg, const struct flowset *set, FILE *fp)
 	for (k = 0; k < have.n; k++)
 		free(have.v[k]);
 	free(have.v);
+	free(shown);
 	return n;
 }
 

@@ -899,8 +899,8 @@ create_private(const char *path)
 }
 
 int
-store_peek_tables(const char *path, int (*cb)(void *, const char *name),
-    void *arg, char **errmsg)
+sq_peek_tables(const char *path, int (*cb)(void *, const char *name), void *arg,
+    char **errmsg)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;

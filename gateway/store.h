@@ -117,14 +117,15 @@ int store_copy(const char *from, const char *to,
     void *arg, char **errmsg);
 
 /*
- * Calls cb with the name of each data table of the database at path,
- * opened read-only and not migrated (for `check`, which must not change a
- * live database); cb returning non-zero stops the walk. Returns 0,
- * STORE_NOTFOUND when there is no database file yet, or STORE_ERR with a
- * message in *errmsg (free it).
+ * Calls cb with the name of each data table of database (a SQLite file,
+ * opened read-only, or a PostgreSQL URI with its password or NULL), not
+ * migrated (for `check`, which must not change a live database); cb
+ * returning non-zero stops the walk. Returns 0, STORE_NOTFOUND when there
+ * is no database (or no schema) yet, or STORE_ERR with a message in
+ * *errmsg (free it).
  */
-int store_peek_tables(const char *path, int (*cb)(void *, const char *name),
-    void *arg, char **errmsg);
+int store_peek_tables(const char *database, const char *password,
+    int (*cb)(void *, const char *name), void *arg, char **errmsg);
 
 /*
  * Sets the WAL auto-checkpoint threshold in pages (0: off, when another

@@ -92,6 +92,10 @@ char *store_column_dup(sqlite3_stmt *, int col);
  */
 int store_spend_add_sent(struct store *, int64_t id, int64_t now);
 
+/* store_peek_tables() for a SQLite file (store.c). */
+int sq_peek_tables(const char *path, int (*cb)(void *, const char *name),
+    void *arg, char **errmsg);
+
 /* store_open() for a SQLite file (store.c). */
 int sq_open(
     const char *path, int durability_full, struct store **out, char **errmsg);

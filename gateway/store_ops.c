@@ -16,6 +16,15 @@ store_open(
 }
 
 int
+store_peek_tables(const char *database, const char *password,
+    int (*cb)(void *, const char *name), void *arg, char **errmsg)
+{
+	if (store_is_postgres(database))
+		return pgs_peek_tables(database, password, cb, arg, errmsg);
+	return sq_peek_tables(database, cb, arg, errmsg);
+}
+
+int
 store_open_db(const char *database, const char *password, int durability_full,
     struct store **out, char **errmsg)
 {

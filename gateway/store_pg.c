@@ -262,6 +262,45 @@ pgs_get_bytes(const PGresult *r, int row, int col, void *out, size_t max)
  */
 
 int
+pgs_peek_tables(const char *uri, const char *password,
+    int (*cb)(void *, const char *name), void *arg, char **errmsg)
+{
+	PGconn *c;
+	PGresult *r;
+	const char *state;
+	char *name;
+	int i, rc = 0;
+
+	if (errmsg != NULL)
+		*errmsg = NULL;
+	if ((c = pg_connect(uri, password, errmsg)) == NULL)
+		return STORE_ERR;
+	/* Read only, no migration: check must not change a live database. */
+	r = PQexec(
+	    c, "SELECT name FROM data_tables ORDER BY name COLLATE \"C\"");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		for (i = 0; i < PQntuples(r); i++)
+			if (cb(arg, PQgetvalue(r, i, 0)) != 0)
+				break;
+	} else {
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		/* 42P01: no such table, a database not migrated yet. */
+		if (state != NULL && strcmp(state, "42P01") == 0)
+			rc = STORE_NOTFOUND;
+		else {
+			name = pg_redact(uri);
+			errmsg_set(errmsg, "cannot read %s: %s", name,
+			    PQerrorMessage(c));
+			free(name);
+			rc = STORE_ERR;
+		}
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+int
 pgs_open(const char *uri, const char *password, int durability_full,
     struct store **out, char **errmsg)
 {

@@ -113,6 +113,10 @@ long pgs_get_bytes(const PGresult *, int row, int col, void *out, size_t max);
 int pgs_guard(struct store *);
 int pgs_unguard(struct store *, int ok);
 
+/* store_peek_tables() for a PostgreSQL URI (store_pg.c). */
+int pgs_peek_tables(const char *uri, const char *password,
+    int (*cb)(void *, const char *name), void *arg, char **errmsg);
+
 /* store_open() for a PostgreSQL URI (store_pg.c). */
 int pgs_open(const char *uri, const char *password, int durability_full,
     struct store **out, char **errmsg);

@@ -32,6 +32,18 @@ if [ "${BARAZA_ON_PG:-0}" = 1 ]; then
 	pg_name="t$$_$(date +%s)"
 	psql -Xq "$PG_SERVER" -c "CREATE DATABASE $pg_name" >/dev/null || exit 1
 	DB=${PG_SERVER%/*}/$pg_name
+	# The tests' own queries are SQLite's: group_concat for them here.
+	psql -Xq "$DB" >/dev/null <<'SQL' || exit 1
+CREATE FUNCTION baraza_test_gc(acc text, v anyelement, sep text) RETURNS text
+    AS $$ SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v::text
+    ELSE acc || sep || v::text END $$ LANGUAGE SQL IMMUTABLE;
+CREATE FUNCTION baraza_test_gc1(acc text, v anyelement) RETURNS text
+    AS $$ SELECT baraza_test_gc(acc, v, ',') $$ LANGUAGE SQL IMMUTABLE;
+CREATE AGGREGATE group_concat(anyelement, text)
+    (SFUNC = baraza_test_gc, STYPE = text);
+CREATE AGGREGATE group_concat(anyelement)
+    (SFUNC = baraza_test_gc1, STYPE = text);
+SQL
 fi
 
 cleanup() {
@@ -252,7 +264,10 @@ fake_count() {
 # sql QUERY: run a query on the test database.
 sql() {
 	if [ -n "$PG_SERVER" ]; then
-		psql -XAtq "$DB" -c "$1"
+		# SQLite answers a comparison 1 or 0, PostgreSQL t or f.
+		psql -XAtq "$DB" -c "$1" |
+		    sed -E 's/(^|[|])t($|[|])/\11\2/g; s/(^|[|])t($|[|])/\11\2/g;
+			s/(^|[|])f($|[|])/\10\2/g; s/(^|[|])f($|[|])/\10\2/g'
 	else
 		sqlite3 -cmd '.timeout 5000' "$T/baraza.db" "$1"
 	fi

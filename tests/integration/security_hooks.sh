@@ -119,7 +119,7 @@ is "the secret as ?secret= is accepted" "$(echo "$r" | cut -c1-3)" "200"
 check "both are answered" wait_for 10 sh -c "grep -q 'PONG header' '$T/fake.log' && grep -q 'PONG query' '$T/fake.log'"
 sleep 0.5
 is "the forged one never was" "$(fake_count 'PONG forged')" "0"
-is "only the two are stored" "$(sql "select group_concat(provider_id) from messages where direction='in' order by id")" "at-1,at-2"
+is "only the two are stored" "$(sql "select group_concat(provider_id) from (select provider_id from messages where direction='in' order by id) as m")" "at-1,at-2"
 
 # Refusals are logged once a minute per channel, not once per request.
 i=0
