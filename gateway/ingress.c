@@ -621,6 +621,20 @@ dialled_string(const char *code, const char *text)
 	return xasprintf("%.*s*%s#", (int)n, code, text);
 }
 
+/* Whether the dialog keeps a live session for this USSD session id. */
+static int
+session_live(
+    struct gateway *gw, const char *channel, const char *session, int64_t now)
+{
+	struct store_session ss;
+	char *key = xasprintf("ussd:%s:%s", channel, session);
+	int rc = store_session_load(gw->store, key, now, &ss);
+
+	store_session_free(&ss);
+	free(key);
+	return rc == 0;
+}
+
 int
 ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
     void *arg, const char **reason)
@@ -657,6 +671,15 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 		    xasprintf("%s\x1f%s\x1f%s", u->channel, u->session, phone);
 		seen = strmap_get(&gw->ingress.ussd_seen, key);
 		input = ingress_ussd_input(seen ? seen->text : NULL, text);
+		if (seen == NULL && strchr(text, '*') != NULL &&
+		    session_live(gw, u->channel, u->session, now))
+			/*
+			 * A step of a live session this process has not seen
+			 * (a restart, another node on the same PostgreSQL):
+			 * not the first, so the last part is the new input,
+			 * as ingress_ussd_input guesses when it lost track.
+			 */
+			input = strrchr(text, '*') + 1;
 		if (seen == NULL) {
 			seen = xcalloc(1, sizeof(*seen));
 			strmap_put(&gw->ingress.ussd_seen, key, seen);

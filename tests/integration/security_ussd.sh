@@ -6,7 +6,7 @@
 # on an africastalking channel (form webhook, cumulative text) and on the
 # generic http channel (JSON, signed X-Baraza-Signature: t=UNIX,sha256=HEX).
 . "$SRCDIR/tests/integration/lib.sh"
-plan 21
+plan 24
 
 A=+254700000011
 B=+254700000022
@@ -65,6 +65,14 @@ is "B was answered with error_text (stored)" \
     "$(sql "select count(*) from messages where direction = 'out' and kind = 'ussd' and phone = '$B' and text = 'Not your session.'")" "2"
 like "the refusal is logged" "$(grep -c 'USSD step from another phone refused channel=at' "$T/serve.log")" '^2$'
 is "the log masks B's number" "$(grep 'another phone' "$T/serve.log" | grep -c -e "$B" -e '700000022')" "0"
+
+# A step this process has not seen (a restart; with PostgreSQL, another
+# node): the session is live, so the last part of the text is the input.
+like "C dials" "$(at_ussd sC "$A" "")" '^200 CON Your name\?'
+like "C answers" "$(at_ussd sC "$A" "Juma")" '^200 CON Your town\?'
+stop_server
+start_server || exit 1
+is "after a restart the next step is read right" "$(at_ussd sC "$A" "Juma*Kisumu")" "200 END Thanks Juma of Kisumu."
 
 # --- The generic http channel: JSON, signed ---
 web_ussd() { # SESSION PHONE INPUT
