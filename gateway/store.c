@@ -2,6 +2,7 @@
  * store.c: the SQLite store: opening, schema migrations, the statement
  * table and the calls the flow engine's host needs.
  */
+#include "gateway/store_check.h"
 #include "gateway/store_int.h"
 
 #include <fcntl.h>
@@ -582,44 +583,6 @@ store_column_dup(sqlite3_stmt *s, int i)
 
 #define bind_text store_bind_text
 #define column_dup store_column_dup
-
-/* True when s is not NULL and longer than max bytes. */
-static int
-too_long(const char *s, size_t max)
-{
-	return s != NULL && strnlen(s, max + 1) > max;
-}
-
-/* A flow NAME: [a-z_][a-z0-9_]*, 1 to STORE_NAME_MAX bytes. */
-static int
-valid_name(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || s[0] == '\0' || too_long(s, STORE_NAME_MAX))
-		return 0;
-	if (!(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z')))
-		return 0;
-	for (i = 1; s[i] != '\0'; i++)
-		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= '0' && s[i] <= '9')))
-			return 0;
-	return 1;
-}
-
-/* E.164: '+', a non-zero digit, then up to 14 more digits. */
-static int
-valid_e164(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || s[0] != '+' || s[1] < '1' || s[1] > '9')
-		return 0;
-	for (i = 2; s[i] != '\0'; i++)
-		if (s[i] < '0' || s[i] > '9' || i > 15)
-			return 0;
-	return 1;
-}
 
 /* Runs SQL text without results; on failure sets *errmsg and returns -1. */
 static int
@@ -1220,7 +1183,7 @@ sq_contact_find(struct store *st, const char *phone, struct store_contact *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!valid_e164(phone))
+	if (!store_valid_e164(phone))
 		return STORE_EINVAL;
 	bind_text(s, 1, phone);
 	rc = sqlite3_step(s);
@@ -1242,7 +1205,7 @@ sq_contact_get(
 	int rc, created;
 
 	memset(out, 0, sizeof(*out));
-	if (!valid_e164(phone))
+	if (!store_valid_e164(phone))
 		return STORE_EINVAL;
 	/* Most messages come from known numbers: look first. */
 	rc = sq_contact_find(st, phone, out);
@@ -1335,7 +1298,7 @@ sq_contact_set_language(
 {
 	sqlite3_stmt *s = stmt(st, S_CONTACT_SET_LANGUAGE);
 
-	if (lang != NULL && (lang[0] == '\0' || too_long(lang, 35)))
+	if (lang != NULL && (lang[0] == '\0' || store_too_long(lang, 35)))
 		return STORE_EINVAL;
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, lang);
@@ -1352,7 +1315,7 @@ sq_contact_set_field(struct store *st, int64_t id, const char *name,
 	sqlite3_stmt *s = stmt(st, sid);
 
 	/* The name becomes part of a JSON path, hence the strict rule. */
-	if (!valid_name(name) || too_long(value, STORE_VALUE_MAX))
+	if (!store_valid_name(name) || store_too_long(value, STORE_VALUE_MAX))
 		return STORE_EINVAL;
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, name);
@@ -1382,7 +1345,7 @@ sq_contact_set_last_channel(
 {
 	sqlite3_stmt *s = stmt(st, S_CONTACT_SET_LAST_CHANNEL);
 
-	if (too_long(channel, STORE_NAME_MAX))
+	if (store_too_long(channel, STORE_NAME_MAX))
 		return STORE_EINVAL;
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, channel);
@@ -1412,7 +1375,7 @@ sq_session_load(
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (key == NULL || too_long(key, STORE_KEY_MAX))
+	if (key == NULL || store_too_long(key, STORE_KEY_MAX))
 		return STORE_EINVAL;
 	bind_text(s, 1, key);
 	sqlite3_bind_int64(s, 2, now);
@@ -1434,11 +1397,12 @@ sq_session_put(
 	sqlite3_stmt *s = stmt(st, S_SESSION_PUT);
 	int rc;
 
-	if (key == NULL || key[0] == '\0' || too_long(key, STORE_KEY_MAX) ||
-	    ss->flow == NULL || too_long(ss->flow, STORE_NAME_MAX) ||
-	    ss->state == NULL || too_long(ss->state, STORE_STATE_MAX) ||
-	    too_long(ss->resume, STORE_TEXT_MAX) ||
-	    too_long(ss->screen, STORE_TEXT_MAX))
+	if (key == NULL || key[0] == '\0' ||
+	    store_too_long(key, STORE_KEY_MAX) || ss->flow == NULL ||
+	    store_too_long(ss->flow, STORE_NAME_MAX) || ss->state == NULL ||
+	    store_too_long(ss->state, STORE_STATE_MAX) ||
+	    store_too_long(ss->resume, STORE_TEXT_MAX) ||
+	    store_too_long(ss->screen, STORE_TEXT_MAX))
 		return STORE_EINVAL;
 	bind_text(s, 1, key);
 	sqlite3_bind_int64(s, 2, ss->contact_id);
@@ -1467,7 +1431,7 @@ sq_session_resumable(struct store *st, int64_t contact_id, const char *resume,
 
 	memset(out, 0, sizeof(*out));
 	*key = NULL;
-	if (resume == NULL || too_long(resume, STORE_TEXT_MAX))
+	if (resume == NULL || store_too_long(resume, STORE_TEXT_MAX))
 		return STORE_EINVAL;
 	sqlite3_bind_int64(s, 1, contact_id);
 	bind_text(s, 2, resume);
@@ -1493,9 +1457,10 @@ sq_session_save(struct store *st, const char *key, int64_t contact_id,
 	sqlite3_stmt *s = stmt(st, S_SESSION_SAVE);
 	int rc;
 
-	if (key == NULL || key[0] == '\0' || too_long(key, STORE_KEY_MAX) ||
-	    flow == NULL || too_long(flow, STORE_NAME_MAX) || state == NULL ||
-	    too_long(state, STORE_STATE_MAX))
+	if (key == NULL || key[0] == '\0' ||
+	    store_too_long(key, STORE_KEY_MAX) || flow == NULL ||
+	    store_too_long(flow, STORE_NAME_MAX) || state == NULL ||
+	    store_too_long(state, STORE_STATE_MAX))
 		return STORE_EINVAL;
 	bind_text(s, 1, key);
 	sqlite3_bind_int64(s, 2, contact_id);
@@ -1589,10 +1554,10 @@ sq_report_create(struct store *st, int64_t contact_id, const char *flow,
 	int64_t rid;
 
 	*id = 0;
-	if (too_long(flow, STORE_NAME_MAX) ||
-	    too_long(category, STORE_TEXT_MAX) ||
-	    too_long(location, STORE_TEXT_MAX) ||
-	    too_long(details, STORE_TEXT_MAX))
+	if (store_too_long(flow, STORE_NAME_MAX) ||
+	    store_too_long(category, STORE_TEXT_MAX) ||
+	    store_too_long(location, STORE_TEXT_MAX) ||
+	    store_too_long(details, STORE_TEXT_MAX))
 		return STORE_EINVAL;
 	if (sq_savepoint(st) < 0)
 		return STORE_ERR;
@@ -1667,7 +1632,7 @@ sq_report_add_event(struct store *st, int64_t id, const char *status,
 	sqlite3_stmt *s = stmt(st, S_REPORT_SET_STATUS);
 
 	if (!store_report_status_valid(status) ||
-	    too_long(note, STORE_TEXT_MAX))
+	    store_too_long(note, STORE_TEXT_MAX))
 		return STORE_EINVAL;
 	if (sq_savepoint(st) < 0)
 		return STORE_ERR;
@@ -1690,21 +1655,13 @@ fail:
 	return STORE_ERR;
 }
 
-/* Checks a topic: non-empty, at most STORE_NAME_MAX bytes. */
-static int
-valid_topic(const char *topic)
-{
-	return topic != NULL && topic[0] != '\0' &&
-	       !too_long(topic, STORE_NAME_MAX);
-}
-
 int
 sq_subscribe(
     struct store *st, int64_t contact_id, const char *topic, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, S_SUBSCRIBE);
 
-	if (!valid_topic(topic))
+	if (!store_valid_topic(topic))
 		return STORE_EINVAL;
 	sqlite3_bind_int64(s, 1, contact_id);
 	bind_text(s, 2, topic);
@@ -1717,7 +1674,7 @@ sq_unsubscribe(struct store *st, int64_t contact_id, const char *topic)
 {
 	sqlite3_stmt *s = stmt(st, S_UNSUBSCRIBE);
 
-	if (!valid_topic(topic))
+	if (!store_valid_topic(topic))
 		return STORE_EINVAL;
 	sqlite3_bind_int64(s, 1, contact_id);
 	bind_text(s, 2, topic);
@@ -1730,7 +1687,7 @@ sq_subscribed(struct store *st, int64_t contact_id, const char *topic)
 	sqlite3_stmt *s = stmt(st, S_SUBSCRIBED);
 	int rc;
 
-	if (!valid_topic(topic))
+	if (!store_valid_topic(topic))
 		return STORE_EINVAL;
 	sqlite3_bind_int64(s, 1, contact_id);
 	bind_text(s, 2, topic);

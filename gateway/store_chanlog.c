@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "gateway/store_check.h"
 #include "gateway/store_int.h"
 #include "lib/util.h"
 
@@ -34,21 +35,15 @@ _Static_assert(L_COUNT <= STORE_PART_MAX, "too many statements");
 static const struct store_sql chanlog = {
     STORE_PART_CHANLOG, chanlog_sql, L_COUNT};
 
-/* 1 when s is longer than max bytes. */
-static int
-too_long(const char *s, size_t max)
-{
-	return s != NULL && strnlen(s, max + 1) > max;
-}
-
 int
 sq_chanlog_add(struct store *st, const struct store_chanlog *e)
 {
 	sqlite3_stmt *s;
 
-	if (e->channel == NULL || too_long(e->request, STORE_CHANLOG_REQUEST) ||
-	    too_long(e->error, STORE_CHANLOG_ANSWER) ||
-	    too_long(e->answer, STORE_CHANLOG_ANSWER))
+	if (e->channel == NULL ||
+	    store_too_long(e->request, STORE_CHANLOG_REQUEST) ||
+	    store_too_long(e->error, STORE_CHANLOG_ANSWER) ||
+	    store_too_long(e->answer, STORE_CHANLOG_ANSWER))
 		return STORE_EINVAL;
 	s = store_sql(st, &chanlog, L_ADD);
 	sqlite3_bind_int64(s, 1, e->time);

@@ -16,6 +16,7 @@
  * delivered, failed) has no next attempt, so its entries sit in id order
  * under (state, channel, NULL) and a count from an id on is one range.
  */
+#include "gateway/store_check.h"
 #include "gateway/store_int.h"
 
 #include <stdlib.h>
@@ -232,80 +233,36 @@ one_row(struct store *st, int i, int64_t *v, int n)
 	return 0;
 }
 
+/* Binds text the caller no longer needs (freed here), or NULL. */
+static void
+bind_owned(sqlite3_stmt *s, int col, char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, col);
+	else
+		sqlite3_bind_text(s, col, v, -1, SQLITE_TRANSIENT);
+	free(v);
+}
+
 /* Binds a LIKE pattern matching s anywhere (escaped), or NULL. */
 static void
 bind_like(sqlite3_stmt *s, int col, const char *v)
 {
-	struct buf b;
-	size_t i;
-
-	if (v == NULL) {
-		sqlite3_bind_null(s, col);
-		return;
-	}
-	buf_init(&b, 4 * STORE_TEXT_MAX);
-	buf_puts(&b, "%");
-	for (i = 0; v[i] != '\0'; i++) {
-		if (v[i] == '%' || v[i] == '_' || v[i] == '\\')
-			buf_puts(&b, "\\");
-		if (buf_append(&b, &v[i], 1) < 0)
-			break;
-	}
-	buf_puts(&b, "%");
-	sqlite3_bind_text(s, col, buf_cstr(&b), -1, SQLITE_TRANSIENT);
-	buf_free(&b);
+	bind_owned(s, col, store_like_pattern(v));
 }
 
 /* Binds v[0..n) as a JSON array of strings, or NULL when n is 0. */
 static void
 bind_strings(sqlite3_stmt *s, int col, const char *const *v, size_t n)
 {
-	struct buf b;
-	size_t i, k;
-
-	if (n == 0) {
-		sqlite3_bind_null(s, col);
-		return;
-	}
-	buf_init(&b, (size_t)1 << 20);
-	buf_puts(&b, "[");
-	for (i = 0; i < n; i++) {
-		buf_puts(&b, i ? ",\"" : "\"");
-		for (k = 0; v[i] != NULL && v[i][k] != '\0'; k++) {
-			unsigned char c = (unsigned char)v[i][k];
-
-			if (c == '"' || c == '\\')
-				buf_printf(&b, "\\%c", c);
-			else if (c < 0x20)
-				buf_printf(&b, "\\u%04x", c);
-			else
-				buf_append(&b, &v[i][k], 1);
-		}
-		buf_puts(&b, "\"");
-	}
-	buf_puts(&b, "]");
-	sqlite3_bind_text(s, col, buf_cstr(&b), -1, SQLITE_TRANSIENT);
-	buf_free(&b);
+	bind_owned(s, col, store_strings_json(v, n));
 }
 
 /* Binds v[0..n) as a JSON array of integers, or NULL when n is 0. */
 static void
 bind_ids(sqlite3_stmt *s, int col, const int64_t *v, size_t n)
 {
-	struct buf b;
-	size_t i;
-
-	if (n == 0) {
-		sqlite3_bind_null(s, col);
-		return;
-	}
-	buf_init(&b, (size_t)1 << 20);
-	buf_puts(&b, "[");
-	for (i = 0; i < n; i++)
-		buf_printf(&b, "%s%lld", i ? "," : "", (long long)v[i]);
-	buf_puts(&b, "]");
-	sqlite3_bind_text(s, col, buf_cstr(&b), -1, SQLITE_TRANSIENT);
-	buf_free(&b);
+	bind_owned(s, col, store_ids_json(v, n));
 }
 
 /* Messages. */

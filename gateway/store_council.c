@@ -5,12 +5,12 @@
  * and `baraza stats`. The statements sit in one table (STORE_PART_COUNCIL),
  * each prepared on its first use and kept (store_int.h).
  */
+#include "gateway/store_check.h"
 #include "gateway/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 
 #include "lib/util.h"
 
@@ -598,42 +598,26 @@ sq_privacy_purge(struct store *st, int64_t before)
 static void
 bind_strings(sqlite3_stmt *s, int i, const char *const *v, size_t n)
 {
-	json_t *a;
-	char *txt;
-	size_t k;
+	char *txt = store_strings_json(v, n);
 
-	if (n == 0) {
+	if (txt == NULL)
 		sqlite3_bind_null(s, i);
-		return;
-	}
-	a = json_array();
-	for (k = 0; k < n; k++)
-		json_array_append_new(a, json_string(v[k] ? v[k] : ""));
-	txt = json_dumps(a, JSON_COMPACT);
-	sqlite3_bind_text(s, i, txt, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_text(s, i, txt, -1, SQLITE_TRANSIENT);
 	free(txt);
-	json_decref(a);
 }
 
 /* Binds v[0..n) as a JSON array of integers to parameter i, or NULL. */
 static void
 bind_ids(sqlite3_stmt *s, int i, const int64_t *v, size_t n)
 {
-	json_t *a;
-	char *txt;
-	size_t k;
+	char *txt = store_ids_json(v, n);
 
-	if (n == 0) {
+	if (txt == NULL)
 		sqlite3_bind_null(s, i);
-		return;
-	}
-	a = json_array();
-	for (k = 0; k < n; k++)
-		json_array_append_new(a, json_integer(v[k]));
-	txt = json_dumps(a, JSON_COMPACT);
-	sqlite3_bind_text(s, i, txt, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_text(s, i, txt, -1, SQLITE_TRANSIENT);
 	free(txt);
-	json_decref(a);
 }
 
 int

@@ -6,12 +6,17 @@
  * by channel.
  *
  * Searches match as SQLite's LIKE does, ASCII letters in either case
- * (ILIKE), with the same escaping; texts sort byte by byte (COLLATE "C").
- * The optional filters are parameters that may be NULL, typed in the SQL.
+ * (ILIKE), with the same escaping. ILIKE folds case by the collation, so
+ * its text is taken COLLATE "C": with the database's own (en_US.UTF-8,
+ * C.UTF-8, ICU) it would also fold 'É' to 'é', which SQLite does not.
+ * Texts sort byte by byte (COLLATE "C"), and NULL first, as in SQLite.
+ * The optional filters are parameters that may be NULL, typed in the SQL
+ * ($n::text IS NULL OR ...), one fixed statement for each search.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/store_check.h"
 #include "gateway/store_pg.h"
 #include "lib/util.h"
 
@@ -45,14 +50,28 @@ enum {
 	" attempts, error, coalesce(contact_id, 0), created, updated"
 
 /* The optional filters of a message search, parameters $3 to $9. */
-#define MSG_FILTERS                                            \
-	" AND ($3::text IS NULL OR phone = $3)"                \
-	" AND ($4::text IS NULL OR text ILIKE $4 ESCAPE '\\')" \
-	" AND ($5::text IS NULL OR channel = $5)"              \
-	" AND ($6::text IS NULL OR state = $6)"                \
-	" AND ($7::text IS NULL OR direction = $7)"            \
-	" AND ($8::bigint IS NULL OR created >= $8)"           \
+#define MSG_FILTERS                                                          \
+	" AND ($3::text IS NULL OR phone = $3)"                              \
+	" AND ($4::text IS NULL OR text COLLATE \"C\" ILIKE $4 ESCAPE '\\')" \
+	" AND ($5::text IS NULL OR channel = $5)"                            \
+	" AND ($6::text IS NULL OR state = $6)"                              \
+	" AND ($7::text IS NULL OR direction = $7)"                          \
+	" AND ($8::bigint IS NULL OR created >= $8)"                         \
 	" AND ($9::bigint IS NULL OR created <= $9)"
+
+/*
+ * The values of a contact's fields, as SQLite's json_each() gives them for
+ * an object (the store writes nothing else) or an array; anything else,
+ * which json_each_text() would refuse and so abort the transaction, has
+ * none here.
+ */
+#define FIELD_VALUES                                          \
+	"(SELECT value FROM json_each_text(CASE"              \
+	" WHEN json_typeof(contacts.fields::json) = 'object'" \
+	" THEN contacts.fields::json ELSE '{}' END)"          \
+	" UNION ALL SELECT json_array_elements_text(CASE"     \
+	" WHEN json_typeof(contacts.fields::json) = 'array'"  \
+	" THEN contacts.fields::json ELSE '[]' END))"
 
 #define OPEN_STATES "('open', 'acknowledged', 'in_progress')"
 
@@ -86,10 +105,10 @@ static const char *const console_sql[K_COUNT] = {
     [K_CONTACTS] = "SELECT id, phone, language, opted_out, fields,"
 		   " last_channel, created, updated FROM contacts"
 		   " WHERE id < $1 AND ($5::int = 0 OR phone = $2"
-		   " OR phone ILIKE $3 ESCAPE '\\'"
+		   " OR phone COLLATE \"C\" ILIKE $3 ESCAPE '\\'"
 		   " OR ($4::text IS NOT NULL AND EXISTS (SELECT 1"
-		   " FROM json_each_text(contacts.fields::json) AS j"
-		   " WHERE j.value ILIKE $4 ESCAPE '\\')))"
+		   " FROM " FIELD_VALUES " AS j(v)"
+		   " WHERE j.v COLLATE \"C\" ILIKE $4 ESCAPE '\\')))"
 		   " ORDER BY id DESC LIMIT $6",
     [K_REPORTS] =
 	"SELECT r.id, coalesce(r.contact_id, 0), r.flow, r.category,"
@@ -101,8 +120,8 @@ static const char *const console_sql[K_COUNT] = {
 	"  (SELECT json_array_elements_text($2::json)))"
 	" AND ($3::text IS NULL OR r.category IN"
 	"  (SELECT json_array_elements_text($3::json)))"
-	" AND ($4::text IS NULL OR r.location ILIKE $4 ESCAPE '\\'"
-	"  OR r.details ILIKE $4 ESCAPE '\\')"
+	" AND ($4::text IS NULL OR r.location COLLATE \"C\" ILIKE $4"
+	"  ESCAPE '\\' OR r.details COLLATE \"C\" ILIKE $4 ESCAPE '\\')"
 	" AND ($5::bigint IS NULL OR r.created <= $5)"
 	" AND ($6::text IS NULL OR r.id IN"
 	"  (SELECT json_array_elements_text($6::json)::bigint))"
@@ -111,8 +130,12 @@ static const char *const console_sql[K_COUNT] = {
 		      " AND created >= $2 AND created < $3",
     [K_OUTCOMES] = "SELECT count(*) FROM messages WHERE state = $1"
 		   " AND channel = $2 AND next_attempt IS NULL AND id >= $3",
-    [K_QUEUED] = "SELECT channel, count(*) FROM messages"
-		 " WHERE state = 'queued' GROUP BY channel",
+    /*
+     * SQLite reads the groups along messages_queue, so by channel; a hash
+     * aggregate here would not: said outright.
+     */
+    [K_QUEUED] = "SELECT channel COLLATE \"C\", count(*) FROM messages"
+		 " WHERE state = 'queued' GROUP BY 1 ORDER BY 1",
     [K_CHANNEL_LAST] = "SELECT updated, error FROM messages"
 		       " WHERE state = $1 AND channel = $2"
 		       " AND next_attempt IS NULL ORDER BY id DESC LIMIT 1",
@@ -146,7 +169,8 @@ static const char *const console_sql[K_COUNT] = {
 	" (SELECT json_array_elements_text($1::json))"
 	" THEN c.last_channel ELSE $2 END) COLLATE \"C\", count(*)"
 	" FROM subscriptions s JOIN contacts c ON c.id = s.contact_id"
-	" WHERE s.topic = $3 AND c.opted_out = 0 GROUP BY 1 ORDER BY 1",
+	" WHERE s.topic = $3 AND c.opted_out = 0"
+	" GROUP BY 1 ORDER BY 1 NULLS FIRST",
 };
 
 _Static_assert(K_COUNT <= PGS_PART_MAX, "too many statements");
@@ -179,73 +203,6 @@ static int
 one_int(struct store *st, int i, const struct pgs_params *p, int64_t *v)
 {
 	return one_row(st, i, p, v, 1);
-}
-
-/* A LIKE pattern matching v anywhere (escaped), or NULL; free it. */
-static char *
-like_of(const char *v)
-{
-	struct buf b;
-	size_t i;
-
-	if (v == NULL)
-		return NULL;
-	buf_init(&b, 4 * STORE_TEXT_MAX);
-	buf_puts(&b, "%");
-	for (i = 0; v[i] != '\0'; i++) {
-		if (v[i] == '%' || v[i] == '_' || v[i] == '\\')
-			buf_puts(&b, "\\");
-		if (buf_append(&b, &v[i], 1) < 0)
-			break;
-	}
-	buf_puts(&b, "%");
-	return buf_steal(&b);
-}
-
-/* v[0..n) as a JSON array of strings, or NULL when n is 0; free it. */
-static char *
-strings_json(const char *const *v, size_t n)
-{
-	struct buf b;
-	size_t i, k;
-
-	if (n == 0)
-		return NULL;
-	buf_init(&b, (size_t)1 << 20);
-	buf_puts(&b, "[");
-	for (i = 0; i < n; i++) {
-		buf_puts(&b, i ? ",\"" : "\"");
-		for (k = 0; v[i] != NULL && v[i][k] != '\0'; k++) {
-			unsigned char c = (unsigned char)v[i][k];
-
-			if (c == '"' || c == '\\')
-				buf_printf(&b, "\\%c", c);
-			else if (c < 0x20)
-				buf_printf(&b, "\\u%04x", c);
-			else
-				buf_append(&b, &v[i][k], 1);
-		}
-		buf_puts(&b, "\"");
-	}
-	buf_puts(&b, "]");
-	return buf_steal(&b);
-}
-
-/* v[0..n) as a JSON array of integers, or NULL when n is 0; free it. */
-static char *
-ids_json(const int64_t *v, size_t n)
-{
-	struct buf b;
-	size_t i;
-
-	if (n == 0)
-		return NULL;
-	buf_init(&b, (size_t)1 << 20);
-	buf_puts(&b, "[");
-	for (i = 0; i < n; i++)
-		buf_printf(&b, "%s%lld", i ? "," : "", (long long)v[i]);
-	buf_puts(&b, "]");
-	return buf_steal(&b);
 }
 
 /*
@@ -356,7 +313,7 @@ pgs_console_messages(struct store *st, const struct store_msg_query *q,
 	}
 	if (upper <= lower)
 		return 0;
-	like = like_of(q->text);
+	like = store_like_pattern(q->text);
 	pgs_p_init(&p);
 	pgs_p_int(&p, upper);
 	if (q->contact_id > 0) {
@@ -462,8 +419,8 @@ pgs_console_contacts(struct store *st, const struct store_contact_query *q,
 	*next = 0;
 	if (q->limit == 0)
 		return STORE_EINVAL;
-	in_phone = like_of(q->part_in_phone ? q->part : NULL);
-	part = like_of(q->part);
+	in_phone = store_like_pattern(q->part_in_phone ? q->part : NULL);
+	part = store_like_pattern(q->part);
 	pgs_p_init(&p);
 	pgs_p_int(&p, q->before > 0 ? q->before : INT64_MAX);
 	pgs_p_text(&p, q->phone);
@@ -516,10 +473,10 @@ pgs_console_reports(struct store *st, const struct store_report_query *q,
 	int i;
 
 	*next = 0;
-	statuses = strings_json(q->statuses, q->nstatuses);
-	categories = strings_json(q->categories, q->ncategories);
-	words = like_of(q->words);
-	ids = ids_json(q->ids, q->nids);
+	statuses = store_strings_json(q->statuses, q->nstatuses);
+	categories = store_strings_json(q->categories, q->ncategories);
+	words = store_like_pattern(q->words);
+	ids = store_ids_json(q->ids, q->nids);
 	pgs_p_init(&p);
 	pgs_p_int(&p, q->before > 0 ? q->before : INT64_MAX);
 	pgs_p_text(&p, statuses);

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "gateway/store_check.h"
 #include "gateway/store_pg.h"
 #include "lib/util.h"
 
@@ -152,44 +153,6 @@ _Static_assert(S_COUNT <= PGS_PART_MAX, "too many statements");
 
 static const struct pgs_sql core = {PGS_PART_CONTACTS, core_sql, S_COUNT};
 
-/* As store.c's checks of what callers pass. */
-static int
-too_long(const char *s, size_t max)
-{
-	return s != NULL && strnlen(s, max + 1) > max;
-}
-
-/* A flow NAME: [a-z_][a-z0-9_]*, 1 to STORE_NAME_MAX bytes. */
-static int
-valid_name(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || s[0] == '\0' || too_long(s, STORE_NAME_MAX))
-		return 0;
-	if (!(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z')))
-		return 0;
-	for (i = 1; s[i] != '\0'; i++)
-		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= '0' && s[i] <= '9')))
-			return 0;
-	return 1;
-}
-
-/* E.164: '+', a non-zero digit, then up to 14 more digits. */
-static int
-valid_e164(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || s[0] != '+' || s[1] < '1' || s[1] > '9')
-		return 0;
-	for (i = 2; s[i] != '\0'; i++)
-		if (s[i] < '0' || s[i] > '9' || i > 15)
-			return 0;
-	return 1;
-}
-
 /* Runs statement i and returns the rows it changed, or STORE_ERR. */
 static int64_t
 changes(struct store *st, int i, const struct pgs_params *p)
@@ -264,7 +227,7 @@ pgs_contact_find(struct store *st, const char *phone, struct store_contact *out)
 	int rc = STORE_NOTFOUND;
 
 	memset(out, 0, sizeof(*out));
-	if (!valid_e164(phone))
+	if (!store_valid_e164(phone))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_text(&p, phone);
@@ -287,7 +250,7 @@ pgs_contact_get(
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!valid_e164(phone))
+	if (!store_valid_e164(phone))
 		return STORE_EINVAL;
 	/* Most messages come from known numbers: look first. */
 	rc = pgs_contact_find(st, phone, out);
@@ -359,7 +322,7 @@ pgs_contact_set_language(
 {
 	struct pgs_params p;
 
-	if (lang != NULL && (lang[0] == '\0' || too_long(lang, 35)))
+	if (lang != NULL && (lang[0] == '\0' || store_too_long(lang, 35)))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_int(&p, id);
@@ -378,7 +341,7 @@ pgs_contact_set_field(struct store *st, int64_t id, const char *name,
 	char *text;
 	int rc;
 
-	if (!valid_name(name) || too_long(value, STORE_VALUE_MAX))
+	if (!store_valid_name(name) || store_too_long(value, STORE_VALUE_MAX))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_int(&p, id);
@@ -430,7 +393,7 @@ pgs_contact_set_last_channel(
 {
 	struct pgs_params p;
 
-	if (too_long(channel, STORE_NAME_MAX))
+	if (store_too_long(channel, STORE_NAME_MAX))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_int(&p, id);
@@ -466,7 +429,7 @@ pgs_session_load(
 	int rc = STORE_NOTFOUND;
 
 	memset(out, 0, sizeof(*out));
-	if (key == NULL || too_long(key, STORE_KEY_MAX))
+	if (key == NULL || store_too_long(key, STORE_KEY_MAX))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_text(&p, key);
@@ -487,11 +450,12 @@ pgs_session_put(
 {
 	struct pgs_params p;
 
-	if (key == NULL || key[0] == '\0' || too_long(key, STORE_KEY_MAX) ||
-	    ss->flow == NULL || too_long(ss->flow, STORE_NAME_MAX) ||
-	    ss->state == NULL || too_long(ss->state, STORE_STATE_MAX) ||
-	    too_long(ss->resume, STORE_TEXT_MAX) ||
-	    too_long(ss->screen, STORE_TEXT_MAX))
+	if (key == NULL || key[0] == '\0' ||
+	    store_too_long(key, STORE_KEY_MAX) || ss->flow == NULL ||
+	    store_too_long(ss->flow, STORE_NAME_MAX) || ss->state == NULL ||
+	    store_too_long(ss->state, STORE_STATE_MAX) ||
+	    store_too_long(ss->resume, STORE_TEXT_MAX) ||
+	    store_too_long(ss->screen, STORE_TEXT_MAX))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_text(&p, key);
@@ -516,7 +480,7 @@ pgs_session_resumable(struct store *st, int64_t contact_id, const char *resume,
 
 	memset(out, 0, sizeof(*out));
 	*key = NULL;
-	if (resume == NULL || too_long(resume, STORE_TEXT_MAX))
+	if (resume == NULL || store_too_long(resume, STORE_TEXT_MAX))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_int(&p, contact_id);
@@ -540,9 +504,10 @@ pgs_session_save(struct store *st, const char *key, int64_t contact_id,
 {
 	struct pgs_params p;
 
-	if (key == NULL || key[0] == '\0' || too_long(key, STORE_KEY_MAX) ||
-	    flow == NULL || too_long(flow, STORE_NAME_MAX) || state == NULL ||
-	    too_long(state, STORE_STATE_MAX))
+	if (key == NULL || key[0] == '\0' ||
+	    store_too_long(key, STORE_KEY_MAX) || flow == NULL ||
+	    store_too_long(flow, STORE_NAME_MAX) || state == NULL ||
+	    store_too_long(state, STORE_STATE_MAX))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_text(&p, key);
@@ -604,10 +569,10 @@ pgs_report_create(struct store *st, int64_t contact_id, const char *flow,
 	int64_t rid;
 
 	*id = 0;
-	if (too_long(flow, STORE_NAME_MAX) ||
-	    too_long(category, STORE_TEXT_MAX) ||
-	    too_long(location, STORE_TEXT_MAX) ||
-	    too_long(details, STORE_TEXT_MAX))
+	if (store_too_long(flow, STORE_NAME_MAX) ||
+	    store_too_long(category, STORE_TEXT_MAX) ||
+	    store_too_long(location, STORE_TEXT_MAX) ||
+	    store_too_long(details, STORE_TEXT_MAX))
 		return STORE_EINVAL;
 	if (pgs_savepoint(st) < 0)
 		return STORE_ERR;
@@ -672,7 +637,7 @@ pgs_report_add_event(struct store *st, int64_t id, const char *status,
 	int64_t n;
 
 	if (!store_report_status_valid(status) ||
-	    too_long(note, STORE_TEXT_MAX))
+	    store_too_long(note, STORE_TEXT_MAX))
 		return STORE_EINVAL;
 	if (pgs_savepoint(st) < 0)
 		return STORE_ERR;
@@ -700,14 +665,6 @@ fail:
  * Subscriptions
  */
 
-/* Checks a topic: non-empty, at most STORE_NAME_MAX bytes. */
-static int
-valid_topic(const char *topic)
-{
-	return topic != NULL && topic[0] != '\0' &&
-	       !too_long(topic, STORE_NAME_MAX);
-}
-
 /* The parameters of a subscription statement. */
 static void
 p_sub(struct pgs_params *p, int64_t contact_id, const char *topic)
@@ -723,7 +680,7 @@ pgs_subscribe(
 {
 	struct pgs_params p;
 
-	if (!valid_topic(topic))
+	if (!store_valid_topic(topic))
 		return STORE_EINVAL;
 	p_sub(&p, contact_id, topic);
 	pgs_p_int(&p, now);
@@ -735,7 +692,7 @@ pgs_unsubscribe(struct store *st, int64_t contact_id, const char *topic)
 {
 	struct pgs_params p;
 
-	if (!valid_topic(topic))
+	if (!store_valid_topic(topic))
 		return STORE_EINVAL;
 	p_sub(&p, contact_id, topic);
 	return pgs_exec(st, &core, S_UNSUBSCRIBE, &p, NULL);
@@ -748,7 +705,7 @@ pgs_subscribed(struct store *st, int64_t contact_id, const char *topic)
 	PGresult *r;
 	int rc;
 
-	if (!valid_topic(topic))
+	if (!store_valid_topic(topic))
 		return STORE_EINVAL;
 	p_sub(&p, contact_id, topic);
 	if ((r = pgs_run(st, &core, S_SUBSCRIBED, &p)) == NULL)

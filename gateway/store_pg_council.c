@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "gateway/store_check.h"
 #include "gateway/store_pg.h"
 #include "lib/util.h"
 
@@ -545,42 +544,6 @@ pgs_privacy_purge(struct store *st, int64_t before)
  * Reports
  */
 
-/* v[0..n) as a JSON array of strings, or NULL when n is 0 (free it). */
-static char *
-strings_json(const char *const *v, size_t n)
-{
-	json_t *a;
-	char *txt;
-	size_t k;
-
-	if (n == 0)
-		return NULL;
-	a = json_array();
-	for (k = 0; k < n; k++)
-		json_array_append_new(a, json_string(v[k] ? v[k] : ""));
-	txt = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return txt;
-}
-
-/* v[0..n) as a JSON array of integers, or NULL when n is 0 (free it). */
-static char *
-ids_json(const int64_t *v, size_t n)
-{
-	json_t *a;
-	char *txt;
-	size_t k;
-
-	if (n == 0)
-		return NULL;
-	a = json_array();
-	for (k = 0; k < n; k++)
-		json_array_append_new(a, json_integer(v[k]));
-	txt = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return txt;
-}
-
 int
 pgs_report_each(struct store *st, const struct store_report_filter *f,
     store_report_cb cb, void *arg)
@@ -594,9 +557,9 @@ pgs_report_each(struct store *st, const struct store_report_filter *f,
 
 	if (f == NULL)
 		f = &all;
-	statuses = strings_json(f->statuses, f->nstatuses);
-	categories = strings_json(f->categories, f->ncategories);
-	ids = ids_json(f->ids, f->nids);
+	statuses = store_strings_json(f->statuses, f->nstatuses);
+	categories = store_strings_json(f->categories, f->ncategories);
+	ids = store_ids_json(f->ids, f->nids);
 	pgs_p_init(&p);
 	pgs_p_text(&p, statuses);
 	pgs_p_text(&p, categories);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/store_check.h"
 #include "gateway/store_pg.h"
 #include "lib/util.h"
 
@@ -112,26 +113,6 @@ _Static_assert(U_NSQL <= PGS_PART_MAX, "too many statements");
 
 static const struct pgs_sql users = {PGS_PART_USERS, users_sql, U_NSQL};
 
-static int
-role_valid(const char *s)
-{
-	return s != NULL &&
-	       (strcmp(s, "viewer") == 0 || strcmp(s, "staff") == 0 ||
-		   strcmp(s, "admin") == 0);
-}
-
-static int
-text_valid(const char *s, size_t max)
-{
-	return s != NULL && s[0] != '\0' && strnlen(s, max + 1) <= max;
-}
-
-static int
-too_long(const char *s, size_t max)
-{
-	return s != NULL && strnlen(s, max + 1) > max;
-}
-
 static int64_t
 time_or_none(const PGresult *r, int row, int col)
 {
@@ -200,8 +181,8 @@ pgs_user_insert(struct store *st, const char *name, const char *role,
 	PGresult *r;
 	int rc = STORE_EDUP;
 
-	if (!text_valid(name, STORE_NAME_MAX) || !role_valid(role) ||
-	    !text_valid(hash, STORE_VALUE_MAX))
+	if (!store_valid_text(name, STORE_NAME_MAX) ||
+	    !store_valid_role(role) || !store_valid_text(hash, STORE_VALUE_MAX))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_text(&p, name);
@@ -295,7 +276,7 @@ pgs_user_set_role(
 {
 	struct pgs_params p;
 
-	if (!role_valid(role))
+	if (!store_valid_role(role))
 		return STORE_EINVAL;
 	p_set(&p, name, role, now);
 	return exec_one(st, U_SET_ROLE, &p);
@@ -307,7 +288,7 @@ pgs_user_set_hash(
 {
 	struct pgs_params p;
 
-	if (!text_valid(hash, STORE_VALUE_MAX))
+	if (!store_valid_text(hash, STORE_VALUE_MAX))
 		return STORE_EINVAL;
 	p_set(&p, name, hash, now);
 	return exec_one(st, U_SET_HASH, &p);
@@ -347,7 +328,7 @@ pgs_web_session_insert(struct store *st,
 {
 	struct pgs_params p;
 
-	if (!text_valid(csrf, STORE_CSRF_MAX - 1))
+	if (!store_valid_text(csrf, STORE_CSRF_MAX - 1))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_bytes(&p, id, STORE_WEB_SESSION_ID);
@@ -441,10 +422,10 @@ pgs_audit_insert(struct store *st, int64_t time, const char *user,
 {
 	struct pgs_params p;
 
-	if (!text_valid(user, STORE_NAME_MAX) ||
-	    !text_valid(action, STORE_NAME_MAX) ||
-	    too_long(object, STORE_TEXT_MAX) ||
-	    too_long(detail, STORE_TEXT_MAX))
+	if (!store_valid_text(user, STORE_NAME_MAX) ||
+	    !store_valid_text(action, STORE_NAME_MAX) ||
+	    store_too_long(object, STORE_TEXT_MAX) ||
+	    store_too_long(detail, STORE_TEXT_MAX))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_int(&p, time);
@@ -618,9 +599,10 @@ pgs_chanlog_add(struct store *st, const struct store_chanlog *e)
 {
 	struct pgs_params p;
 
-	if (e->channel == NULL || too_long(e->request, STORE_CHANLOG_REQUEST) ||
-	    too_long(e->error, STORE_CHANLOG_ANSWER) ||
-	    too_long(e->answer, STORE_CHANLOG_ANSWER))
+	if (e->channel == NULL ||
+	    store_too_long(e->request, STORE_CHANLOG_REQUEST) ||
+	    store_too_long(e->error, STORE_CHANLOG_ANSWER) ||
+	    store_too_long(e->answer, STORE_CHANLOG_ANSWER))
 		return STORE_EINVAL;
 	pgs_p_init(&p);
 	pgs_p_int(&p, e->time);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/store_check.h"
 #include "gateway/store_int.h"
 #include "lib/util.h"
 
@@ -75,22 +76,6 @@ stmt(struct store *st, int i)
 	return store_sql(st, &users, i);
 }
 
-/* 1 when s is one of the three role names. */
-static int
-role_valid(const char *s)
-{
-	return s != NULL &&
-	       (strcmp(s, "viewer") == 0 || strcmp(s, "staff") == 0 ||
-		   strcmp(s, "admin") == 0);
-}
-
-/* 1 when s is a text of 1 to max bytes. */
-static int
-text_valid(const char *s, size_t max)
-{
-	return s != NULL && s[0] != '\0' && strnlen(s, max + 1) <= max;
-}
-
 /* Copies a text column into a fixed buffer, cut to fit. */
 static void
 column_copy(sqlite3_stmt *s, int col, char *out, size_t outlen)
@@ -126,8 +111,8 @@ sq_user_insert(struct store *st, const char *name, const char *role,
 	sqlite3_stmt *s;
 	int rc;
 
-	if (!text_valid(name, STORE_NAME_MAX) || !role_valid(role) ||
-	    !text_valid(hash, STORE_VALUE_MAX))
+	if (!store_valid_text(name, STORE_NAME_MAX) ||
+	    !store_valid_role(role) || !store_valid_text(hash, STORE_VALUE_MAX))
 		return STORE_EINVAL;
 	s = stmt(st, U_INSERT);
 	store_bind_text(s, 1, name);
@@ -231,7 +216,7 @@ sq_user_set_role(
 {
 	sqlite3_stmt *s;
 
-	if (!role_valid(role))
+	if (!store_valid_role(role))
 		return STORE_EINVAL;
 	s = stmt(st, U_SET_ROLE);
 	store_bind_text(s, 1, name);
@@ -246,7 +231,7 @@ sq_user_set_hash(
 {
 	sqlite3_stmt *s;
 
-	if (!text_valid(hash, STORE_VALUE_MAX))
+	if (!store_valid_text(hash, STORE_VALUE_MAX))
 		return STORE_EINVAL;
 	s = stmt(st, U_SET_HASH);
 	store_bind_text(s, 1, name);
@@ -283,7 +268,7 @@ sq_web_session_insert(struct store *st,
 {
 	sqlite3_stmt *s;
 
-	if (!text_valid(csrf, STORE_CSRF_MAX - 1))
+	if (!store_valid_text(csrf, STORE_CSRF_MAX - 1))
 		return STORE_EINVAL;
 	s = stmt(st, W_INSERT);
 	sqlite3_bind_blob(s, 1, id, STORE_WEB_SESSION_ID, SQLITE_STATIC);
@@ -368,8 +353,8 @@ sq_audit_insert(struct store *st, int64_t time, const char *user,
 {
 	sqlite3_stmt *s;
 
-	if (!text_valid(user, STORE_NAME_MAX) ||
-	    !text_valid(action, STORE_NAME_MAX) ||
+	if (!store_valid_text(user, STORE_NAME_MAX) ||
+	    !store_valid_text(action, STORE_NAME_MAX) ||
 	    (object != NULL &&
 		strnlen(object, STORE_TEXT_MAX + 1) > STORE_TEXT_MAX) ||
 	    (detail != NULL &&
