@@ -90,9 +90,15 @@ static const char *const council_sql[C_COUNT] = {
 			   " WHERE contact_id = $1 AND expires > $2",
     [C_CONTACT_REPORTS] = "SELECT id, status, category, created FROM reports"
 			  " WHERE contact_id = $1 ORDER BY id",
-    /* Forgetting: contact $1, now $2, its number $3 (as used). */
-    [C_FORGET_INFO] = "SELECT (SELECT count(*) FROM"
-		      " json_object_keys(fields::json)),"
+    /*
+     * Forgetting: contact $1, now $2, its number $3 (as used). Its fields
+     * are counted as SQLite's json_each counts them: keys, elements, or 1.
+     */
+    [C_FORGET_INFO] = "SELECT CASE WHEN fields IS NULL THEN 0"
+		      " WHEN json_typeof(fields::json) = 'object' THEN"
+		      " (SELECT count(*) FROM json_object_keys(fields::json))"
+		      " WHEN json_typeof(fields::json) = 'array' THEN"
+		      " json_array_length(fields::json) ELSE 1 END,"
 		      " (language IS NOT NULL)::int, phone FROM contacts"
 		      " WHERE id = $1",
     [C_FORGET_CANCEL] = "UPDATE messages SET state = 'failed',"
@@ -215,6 +221,19 @@ one_int(struct store *st, int i, const struct pgs_params *p, int64_t *v)
 	return rc;
 }
 
+/*
+ * A LIMIT's parameter: SQLite takes a negative limit as none, PostgreSQL
+ * refuses one, and takes LIMIT NULL as none.
+ */
+static void
+p_limit(struct pgs_params *p, int64_t v)
+{
+	if (v < 0)
+		pgs_p_text(p, NULL);
+	else
+		pgs_p_int(p, v);
+}
+
 /* One parameter, an integer. */
 static const struct pgs_params *
 p1(struct pgs_params *p, int64_t v)
@@ -285,7 +304,7 @@ pgs_broadcast_queue_chunk(struct store *st,
 	pgs_p_int(&p, c->now);
 	pgs_p_text(&p, c->topic);
 	pgs_p_int(&p, *after);
-	pgs_p_int(&p, c->limit);
+	p_limit(&p, c->limit);
 	if ((r = pgs_run(st, &council, C_QUEUE_CHUNK, &p)) == NULL)
 		return STORE_ERR;
 	*n = pgs_get_int(r, 0, 0);
@@ -486,7 +505,7 @@ int
 pgs_contact_forget(
     struct store *st, int64_t id, int64_t now, struct store_forgotten *out)
 {
-	struct pgs_params p, pn, pp, pcp;
+	struct pgs_params p, pn, pp, pnp;
 	int64_t blanked = 0;
 	PGresult *r;
 	char *phone;
@@ -509,11 +528,11 @@ pgs_contact_forget(
 	pgs_p_init(&pp);
 	pgs_p_int(&pp, id);
 	pgs_p_text(&pp, phone);
-	pcp = pn;
-	pcp.v[0] = pcp.num[0];
-	pcp.v[1] = pcp.num[1];
-	pgs_p_text(&pcp, phone);
-	if (changed(st, C_FORGET_CANCEL, &pcp, &out->cancelled) != 0 ||
+	pgs_p_init(&pnp);
+	pgs_p_int(&pnp, id);
+	pgs_p_int(&pnp, now);
+	pgs_p_text(&pnp, phone);
+	if (changed(st, C_FORGET_CANCEL, &pnp, &out->cancelled) != 0 ||
 	    changed(st, C_FORGET_BLANK, &pp, &blanked) != 0 ||
 	    one_int(st, C_FORGET_IN_FLIGHT, &pp, &out->in_flight) != 0 ||
 	    changed(st, C_FORGET_SESSIONS, &p, &out->sessions) != 0 ||
@@ -572,10 +591,7 @@ pgs_report_each(struct store *st, const struct store_report_filter *f,
 		pgs_p_int(&p, f->until);
 	else
 		pgs_p_text(&p, NULL);
-	if (f->limit > 0)
-		pgs_p_int(&p, (int64_t)f->limit);
-	else
-		pgs_p_text(&p, NULL); /* LIMIT NULL: all */
+	p_limit(&p, f->limit > 0 ? (int64_t)f->limit : -1);
 	r = pgs_run(st, &council, C_REPORT_LIST, &p);
 	free(statuses);
 	free(categories);
@@ -610,7 +626,7 @@ pgs_report_events(struct store *st, int64_t id, size_t max,
 
 	pgs_p_init(&p);
 	pgs_p_int(&p, id);
-	pgs_p_int(&p, (int64_t)max);
+	p_limit(&p, (int64_t)max);
 	if ((r = pgs_run(st, &council, C_REPORT_EVENTS, &p)) == NULL)
 		return STORE_ERR;
 	for (i = 0; i < PQntuples(r); i++)
@@ -644,7 +660,9 @@ pgs_report_categories(struct store *st, size_t max, store_name_cb cb, void *arg)
 {
 	struct pgs_params p;
 
-	return names(st, C_REPORT_CATEGORIES, p1(&p, (int64_t)max), cb, arg);
+	pgs_p_init(&p);
+	p_limit(&p, (int64_t)max);
+	return names(st, C_REPORT_CATEGORIES, &p, cb, arg);
 }
 
 /*
@@ -720,8 +738,9 @@ pgs_stats_failures(struct store *st, int limit, store_failure_cb cb, void *arg)
 	PGresult *r;
 	int i;
 
-	if ((r = pgs_run(st, &council, C_STATS_FAILURES, p1(&p, limit))) ==
-	    NULL)
+	pgs_p_init(&p);
+	p_limit(&p, limit);
+	if ((r = pgs_run(st, &council, C_STATS_FAILURES, &p)) == NULL)
 		return STORE_ERR;
 	for (i = 0; i < PQntuples(r); i++) {
 		f.when = pgs_get_int(r, i, 0);

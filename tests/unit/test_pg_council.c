@@ -20,18 +20,28 @@
 
 #define T0 INT64_C(1764900000000)
 
+/* Rows a walk takes before its callback stops it (0: all of them). */
+static int stop_left;
+
+/* 1 when the callback should stop the walk at this row. */
+static int
+stop(void)
+{
+	return stop_left > 0 && --stop_left == 0;
+}
+
 static int
 on_name(void *arg, const char *name)
 {
 	buf_printf(arg, "  name %s\n", name);
-	return 0;
+	return stop();
 }
 
 static int
 on_tally(void *arg, const char *a, const char *b, int64_t n)
 {
 	buf_printf(arg, "  tally '%s' '%s' %lld\n", a, b, (long long)n);
-	return 0;
+	return stop();
 }
 
 static int
@@ -39,7 +49,7 @@ on_count(void *arg, const struct store_contact_count *c)
 {
 	buf_printf(arg, "  count %s %s %lld %lld\n", c->direction, c->state,
 	    (long long)c->n, (long long)c->with_text);
-	return 0;
+	return stop();
 }
 
 static int
@@ -50,7 +60,7 @@ on_report(void *arg, const struct store_report *r, const char *note)
 	    r->category ? r->category : "-", r->location ? r->location : "-",
 	    r->details ? r->details : "-", r->status, (long long)r->created,
 	    (long long)r->updated, note ? note : "-");
-	return 0;
+	return stop();
 }
 
 static int
@@ -58,7 +68,7 @@ on_event(void *arg, int64_t time, const char *status, const char *note)
 {
 	buf_printf(arg, "  event %lld %s %s\n", (long long)time, status,
 	    note ? note : "-");
-	return 0;
+	return stop();
 }
 
 static int
@@ -66,7 +76,7 @@ on_failure(void *arg, const struct store_failure *f)
 {
 	buf_printf(arg, "  failure %lld %s %s %s\n", (long long)f->when,
 	    f->channel, f->phone, f->error);
-	return 0;
+	return stop();
 }
 
 static int
@@ -77,7 +87,7 @@ on_modem(void *arg, const struct store_modem *m)
 	    m->balance ? m->balance : "-", (long long)m->balance_at,
 	    m->last_error ? m->last_error : "-", (long long)m->failures,
 	    (long long)m->restarts, (long long)m->updated);
-	return 0;
+	return stop();
 }
 
 static void
@@ -272,11 +282,405 @@ test_same_answers(void **state)
 	store_close(pg);
 }
 
+/* Queues every chunk of broadcast id's audience as council/broadcast.c. */
+static void
+chunks(struct store *st, struct buf *b, struct store_broadcast_chunk *ch)
+{
+	int64_t after = 0, n = 0;
+	int rc;
+
+	do {
+		rc = store_broadcast_queue_chunk(st, ch, &after, &n);
+		buf_printf(b, "chunk %s -> %d n=%lld after=%lld\n",
+		    ch->topic ? ch->topic : "-", rc, (long long)n,
+		    (long long)after);
+	} while (rc == 0 && ch->limit > 0 && n == ch->limit);
+}
+
+static void
+print_broadcast(struct store *st, struct buf *b, int64_t id)
+{
+	struct store_broadcast bc;
+	int rc = store_broadcast_get(st, id, &bc);
+
+	buf_printf(b,
+	    "get %lld -> %d %s %s %s %lld q=%lld s=%lld sent=%lld d=%lld "
+	    "f=%lld\n",
+	    (long long)id, rc, bc.text ? bc.text : "-",
+	    bc.topic ? bc.topic : "-", bc.channel ? bc.channel : "-",
+	    (long long)bc.recipients, (long long)bc.queued,
+	    (long long)bc.sending, (long long)bc.sent, (long long)bc.delivered,
+	    (long long)bc.failed);
+	store_broadcast_free(&bc);
+}
+
+static void
+print_forget(struct store *st, struct buf *b, int64_t id, int64_t now)
+{
+	struct store_forgotten fg;
+	int rc = store_contact_forget(st, id, now, &fg);
+
+	buf_printf(b,
+	    "forget %lld -> %d t=%lld c=%lld i=%lld s=%lld sub=%lld r=%lld "
+	    "f=%lld l=%d\n",
+	    (long long)id, rc, (long long)fg.texts, (long long)fg.cancelled,
+	    (long long)fg.in_flight, (long long)fg.sessions,
+	    (long long)fg.subscriptions, (long long)fg.reports,
+	    (long long)fg.fields, fg.language);
+}
+
+/* What the first script leaves out: odd values, limits, stops, order. */
+static void
+edges(struct store *st, struct buf *b)
+{
+	static const double bounds[STORE_RES_BOUNDS] = {
+	    0.5, 1.5, 2, 60, 61, 3600, 86400, 1e12};
+	static const char *const phones[] = {
+	    "+254711000001", "+254711000002", "+254711000003", "+254711000004"};
+	static const char *const chans[] = {"Zeta", "alpha", NULL, "at"};
+	static const char *const topics[] = {
+	    "alpha", "Beta", "\xc3\x84rzte", "_x", "alpha"};
+	static const char *const two[] = {"open", "resolved"};
+	static const char *const none[] = {"nothing"};
+	static const int64_t missing[] = {42, 43};
+	struct store_msg_in in = {.channel = "at",
+	    .kind = MSG_SMS,
+	    .phone = "+254799999999",
+	    .text = "hi",
+	    .state = MSG_RECEIVED};
+	struct store_msg_out out = {.channel = "alpha",
+	    .kind = MSG_SMS,
+	    .phone = "+254799999999",
+	    .text = "reply",
+	    .state = MSG_QUEUED,
+	    .segments = 1,
+	    .next_attempt = T0};
+	struct store_modem m = {.channel = "ma", .balance_at = -1};
+	struct store_report_filter f;
+	struct store_broadcast_chunk ch;
+	struct store_queue_msg *q = NULL;
+	struct store_resolution res;
+	struct store_contact c;
+	char *note = NULL;
+	int64_t id = 0, bid = 0, n = 0, after = 7, rid;
+	size_t nq = 0, k;
+	int i, rc;
+
+	for (i = 0; i < 4; i++) {
+		rc = store_contact_touch(st, phones[i], chans[i], T0, &c);
+		store_contact_free(&c);
+		buf_printf(b, "contact -> %d\n", rc);
+	}
+	for (i = 0; i < 5; i++) {
+		rc = store_subscribe(st, 1 + i % 4, topics[i], T0);
+		buf_printf(b, "subscribe -> %d\n", rc);
+	}
+	rc = store_subscribe(st, 1, "Beta", T0);
+	rc = store_subscribe(st, 1, "_x", T0);
+	rc = store_subscribe(st, 1, topics[2], T0);
+	buf_printf(
+	    b, "topics -> %d\n", store_contact_topics(st, 1, on_name, b));
+	stop_left = 1;
+	buf_printf(
+	    b, "topics stop -> %d\n", store_contact_topics(st, 1, on_name, b));
+	stop_left = 0;
+	buf_printf(
+	    b, "topics none -> %d\n", store_contact_topics(st, 9, on_name, b));
+	rc = store_broadcast_audience(st, "nobody", &n);
+	buf_printf(b, "audience none -> %d %lld\n", rc, (long long)n);
+
+	/* A broadcast in a transaction of its own, the keys "off". */
+	buf_printf(b, "fk off -> %d\n", store_foreign_keys(st, 0));
+	rc = store_begin(st);
+	rc = store_broadcast_insert(st, "All", "alpha", "at", T0, T0 + 5, &bid);
+	buf_printf(b, "broadcast -> %d %lld\n", rc, (long long)bid);
+	memset(&ch, 0, sizeof(ch));
+	ch.id = bid;
+	ch.topic = "alpha";
+	ch.text = "All";
+	ch.channels = "[\"at\",\"alpha\",\"Zeta\"]";
+	ch.channel = "at";
+	ch.segments = 2;
+	ch.send_at = T0 + 5;
+	ch.now = T0 + 1;
+	ch.limit = -1; /* no limit */
+	chunks(st, b, &ch);
+	ch.topic = "Beta";
+	ch.channels = NULL; /* no names: the broadcast's channel */
+	ch.limit = 1;
+	chunks(st, b, &ch);
+	ch.topic = "nobody";
+	rc = store_broadcast_queue_chunk(st, &ch, &after, &n);
+	buf_printf(b, "chunk none -> %d n=%lld after=%lld\n", rc, (long long)n,
+	    (long long)after);
+	ch.topic = "alpha";
+	ch.limit = 0;
+	after = 0;
+	rc = store_broadcast_queue_chunk(st, &ch, &after, &n);
+	buf_printf(b, "chunk limit 0 -> %d n=%lld after=%lld\n", rc,
+	    (long long)n, (long long)after);
+	rc = store_broadcast_set_totals(st, bid, 4, 2);
+	buf_printf(b, "totals -> %d\n", rc);
+	buf_printf(b, "commit -> %d\n", store_commit(st));
+	buf_printf(b, "fk on -> %d\n", store_foreign_keys(st, 1));
+	buf_printf(
+	    b, "totals none -> %d\n", store_broadcast_set_totals(st, 99, 1, 1));
+	rc = store_broadcast_insert(st, "Notify", NULL, NULL, T0, T0, &id);
+	buf_printf(b, "notify -> %d %lld\n", rc, (long long)id);
+	print_broadcast(st, b, id);
+
+	/* Its messages through the queue's states. */
+	rc = store_queue_claim(st, "at", T0 + 10, 10, &q, &nq);
+	buf_printf(b, "claim -> %d %zu\n", rc, nq);
+	for (k = 0; k < nq; k++)
+		buf_printf(
+		    b, "  claimed %lld %s\n", (long long)q[k].id, q[k].phone);
+	if (nq > 0)
+		rc = store_queue_sent(st, q[0].id, "p1", T0 + 11);
+	if (nq > 1)
+		rc = store_queue_sent(st, q[1].id, "p2", T0 + 11);
+	if (nq > 1)
+		rc = store_queue_report(
+		    st, "at", "p2", 0, MSG_DELIVERED, NULL, T0 + 12);
+	if (nq > 2)
+		rc = store_queue_fail(st, q[2].id, NULL, T0 + 12);
+	store_queue_msgs_free(q, nq);
+	rc = store_queue_claim(st, "Zeta", T0 + 10, 10, &q, &nq);
+	buf_printf(b, "claim Zeta -> %d %zu\n", rc, nq);
+	store_queue_msgs_free(q, nq);
+	print_broadcast(st, b, bid);
+
+	/* Messages by contact and by number. */
+	rc = store_msg_insert_inbound(st, &in, T0 + 2, &id);
+	rc = store_msg_insert_outbound(st, &out, T0 + 3, &id);
+	in.phone = phones[0];
+	rc = store_msg_insert_inbound(st, &in, T0 + 4, &id);
+	buf_printf(b, "messages by number -> %d\n",
+	    store_contact_messages(st, 99, "+254799999999", on_count, b));
+	buf_printf(b, "messages 1 -> %d\n",
+	    store_contact_messages(st, 1, phones[0], on_count, b));
+	stop_left = 1;
+	buf_printf(b, "messages stop -> %d\n",
+	    store_contact_messages(st, 1, phones[0], on_count, b));
+	stop_left = 0;
+	buf_printf(b, "messages none -> %d\n",
+	    store_contact_messages(st, 77, "+254700000077", on_count, b));
+
+	/* Sessions: live, expired at now, and another contact's. */
+	rc = store_session_save(st, "s1", 1, "f", "{}", T0 + 100);
+	rc = store_session_save(st, "s2", 1, "f", "{}", T0);
+	rc = store_session_save(st, "s3", 2, "f", "{}", T0 + 1);
+	rc = store_contact_sessions(st, 1, T0, &n);
+	buf_printf(b, "sessions 1 -> %d %lld\n", rc, (long long)n);
+	rc = store_contact_sessions(st, 5, T0, &n);
+	buf_printf(b, "sessions none -> %d %lld\n", rc, (long long)n);
+	rc = store_stats_sessions(st, T0, &n);
+	buf_printf(b, "stats sessions -> %d %lld\n", rc, (long long)n);
+
+	/* Reports: no category, an empty one, odd resolution times. */
+	rc = store_report_create(st, 1, NULL, NULL, NULL, NULL, T0, &rid);
+	rc = store_report_create(st, 1, "f", "", "here", "d", T0 + 1, &rid);
+	rc = store_report_create(st, 2, "f", "Zebra", NULL, NULL, T0 + 2, &rid);
+	rc = store_report_create(st, 0, "f", "apple", NULL, NULL, T0 + 3, &rid);
+	rc = store_report_create(st, 3, "f", "apple", NULL, NULL, T0 + 4, &rid);
+	buf_printf(b, "reports -> %d %lld\n", rc, (long long)rid);
+	rc = store_report_add_event(st, 1, "resolved", NULL, T0 + 1500);
+	rc = store_report_add_event(st, 1, "closed", "later", T0 + 9000);
+	rc = store_report_add_event(st, 2, "resolved", "fixed", T0 + 60001);
+	rc = store_report_add_event(st, 3, "resolved", "x", T0 + 2002);
+	rc = store_report_add_event(st, 3, "open", "", T0 + 3000);
+	rc = store_report_add_event(st, 4, "closed", NULL, T0 + 3);
+	buf_printf(b, "contact reports -> %d\n",
+	    store_contact_reports(st, 1, on_report, b));
+	stop_left = 1;
+	buf_printf(b, "contact reports stop -> %d\n",
+	    store_contact_reports(st, 1, on_report, b));
+	stop_left = 0;
+	buf_printf(b, "contact reports none -> %d\n",
+	    store_contact_reports(st, 9, on_report, b));
+	memset(&f, 0, sizeof(f));
+	f.limit = 2;
+	buf_printf(
+	    b, "each limit -> %d\n", store_report_each(st, &f, on_report, b));
+	memset(&f, 0, sizeof(f));
+	f.statuses = two;
+	f.nstatuses = 2;
+	f.has_since = 1;
+	f.since = T0 + 1;
+	buf_printf(
+	    b, "each two -> %d\n", store_report_each(st, &f, on_report, b));
+	memset(&f, 0, sizeof(f));
+	f.statuses = none;
+	f.nstatuses = 1;
+	buf_printf(
+	    b, "each none -> %d\n", store_report_each(st, &f, on_report, b));
+	memset(&f, 0, sizeof(f));
+	f.ids = missing;
+	f.nids = 2;
+	buf_printf(
+	    b, "each missing -> %d\n", store_report_each(st, &f, on_report, b));
+	memset(&f, 0, sizeof(f));
+	f.has_until = 1;
+	f.until = T0 + 2;
+	stop_left = 2;
+	buf_printf(
+	    b, "each stop -> %d\n", store_report_each(st, &f, on_report, b));
+	stop_left = 0;
+	buf_printf(
+	    b, "events -> %d\n", store_report_events(st, 1, 10, on_event, b));
+	buf_printf(b, "events all -> %d\n",
+	    store_report_events(st, 3, SIZE_MAX, on_event, b));
+	buf_printf(
+	    b, "events 0 -> %d\n", store_report_events(st, 1, 0, on_event, b));
+	buf_printf(b, "events none -> %d\n",
+	    store_report_events(st, 99, 5, on_event, b));
+	stop_left = 1;
+	buf_printf(b, "events stop -> %d\n",
+	    store_report_events(st, 1, 10, on_event, b));
+	stop_left = 0;
+	rc = store_report_last_note(st, 3, &note);
+	buf_printf(b, "last note -> %d %s\n", rc, note ? note : "-");
+	free(note);
+	rc = store_report_last_note(st, 4, &note);
+	buf_printf(b, "last note null -> %d %s\n", rc, note ? note : "-");
+	free(note);
+	buf_printf(b, "categories -> %d\n",
+	    store_report_categories(st, SIZE_MAX, on_name, b));
+	buf_printf(b, "categories 1 -> %d\n",
+	    store_report_categories(st, 1, on_name, b));
+	buf_printf(b, "categories 0 -> %d\n",
+	    store_report_categories(st, 0, on_name, b));
+	stop_left = 1;
+	buf_printf(b, "categories stop -> %d\n",
+	    store_report_categories(st, 5, on_name, b));
+	stop_left = 0;
+	buf_printf(
+	    b, "stats reports -> %d\n", store_stats_reports(st, on_tally, b));
+	rc = store_stats_resolution(st, bounds, &res);
+	buf_printf(b, "resolution -> %d %lld %.6f", rc, (long long)res.resolved,
+	    res.sum);
+	for (i = 0; i < STORE_RES_BOUNDS; i++)
+		buf_printf(b, " %lld", (long long)res.le[i]);
+	buf_printf(b, "\n");
+
+	/* Figures. */
+	buf_printf(
+	    b, "stats messages -> %d\n", store_stats_messages(st, on_tally, b));
+	stop_left = 2;
+	buf_printf(b, "stats messages stop -> %d\n",
+	    store_stats_messages(st, on_tally, b));
+	stop_left = 0;
+	/* Failures: two at one time (newest id first), one without error. */
+	out.channel = "tw";
+	out.phone = phones[3];
+	for (i = 0; i < 4; i++) {
+		rc = store_msg_insert_outbound(st, &out, T0 + 40 + i, &id);
+		if (i == 0)
+			rc = store_queue_report(
+			    st, "tw", NULL, id, MSG_FAILED, NULL, T0 + 60);
+		else if (i < 3)
+			rc = store_queue_fail(st, id, "bad number", T0 + 50);
+		else
+			rc = store_queue_fail(st, id, NULL, T0 + 45);
+	}
+	buf_printf(
+	    b, "failures -> %d\n", store_stats_failures(st, -1, on_failure, b));
+	buf_printf(b, "failures 0 -> %d\n",
+	    store_stats_failures(st, 0, on_failure, b));
+	stop_left = 1;
+	buf_printf(b, "failures stop -> %d\n",
+	    store_stats_failures(st, 5, on_failure, b));
+	stop_left = 0;
+	buf_printf(
+	    b, "modems none -> %d\n", store_stats_modems(st, on_modem, b));
+	rc = store_modem_state_put(st, &m);
+	m.channel = "Mb";
+	m.network = "Safaricom";
+	m.balance = "KES 5";
+	m.balance_at = T0;
+	m.last_error = "timeout";
+	m.failures = 3;
+	m.restarts = 2;
+	rc = store_modem_state_put(st, &m);
+	buf_printf(b, "modems -> %d\n", store_stats_modems(st, on_modem, b));
+	stop_left = 1;
+	buf_printf(
+	    b, "modems stop -> %d\n", store_stats_modems(st, on_modem, b));
+	stop_left = 0;
+	buf_printf(b, "modem known -> %d %d %d\n",
+	    store_stats_modem_known(st, "Mb"),
+	    store_stats_modem_known(st, "mb"), store_stats_modem_known(st, ""));
+
+	/* Forgetting: in flight, queued by number, twice, unknown. */
+	out.channel = "at";
+	out.phone = phones[1];
+	out.contact_id = 0;
+	rc = store_msg_insert_outbound(st, &out, T0 + 20, &id);
+	rc = store_msg_insert_outbound(st, &out, T0 + 21, &id);
+	out.channel = "tw2";
+	rc = store_msg_insert_outbound(st, &out, T0 + 22, &id);
+	rc = store_queue_claim(st, "tw2", T0 + 30, 10, &q, &nq);
+	buf_printf(b, "claim tw2 -> %d %zu\n", rc, nq);
+	store_queue_msgs_free(q, nq);
+	rc = store_contact_set_language(st, 2, "sw", T0);
+	rc = store_contact_set_field(st, 2, "a", "1", T0);
+	rc = store_contact_set_field(st, 2, "b", "2", T0);
+	buf_printf(b, "contact 2 before -> %d\n",
+	    store_contact_messages(st, 2, phones[1], on_count, b));
+	print_forget(st, b, 2, T0 + 30);
+	buf_printf(b, "contact 2 after -> %d\n",
+	    store_contact_messages(st, 2, phones[1], on_count, b));
+	print_forget(st, b, 2, T0 + 31);
+	rc = store_contact_by_id(st, 2, &c);
+	buf_printf(b, "by id -> %d %lld %s %s %s %d %s %lld %lld\n", rc,
+	    (long long)c.id, c.phone, c.language ? c.language : "-", c.fields,
+	    c.opted_out, c.last_channel ? c.last_channel : "-",
+	    (long long)c.created, (long long)c.updated);
+	store_contact_free(&c);
+	buf_printf(b, "contact reports 2 -> %d\n",
+	    store_contact_reports(st, 2, on_report, b));
+	print_broadcast(st, b, bid);
+
+	/* Retention: strictly before, never queued or sending ones. */
+	buf_printf(
+	    b, "purge -> %lld\n", (long long)store_privacy_purge(st, T0 + 2));
+	buf_printf(b, "purge all -> %lld\n",
+	    (long long)store_privacy_purge(st, T0 + 1000));
+	buf_printf(b, "purge again -> %lld\n",
+	    (long long)store_privacy_purge(st, T0 + 1000));
+	buf_printf(b, "messages after -> %d\n",
+	    store_contact_messages(st, 1, phones[0], on_count, b));
+	buf_printf(
+	    b, "stats after -> %d\n", store_stats_messages(st, on_tally, b));
+	(void)rc;
+}
+
+static void
+test_edges(void **state)
+{
+	struct store *sq, *pg;
+	struct buf a, b;
+
+	(void)state;
+	if (pgtest_pair(&sq, &pg) != 0)
+		skip();
+	buf_init(&a, 1 << 20);
+	buf_init(&b, 1 << 20);
+	edges(sq, &a);
+	edges(pg, &b);
+	assert_string_equal(buf_cstr(&b), buf_cstr(&a));
+	buf_free(&a);
+	buf_free(&b);
+	store_close(sq);
+	store_close(pg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_same_answers),
+	    cmocka_unit_test(test_edges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
