@@ -71,16 +71,18 @@ static const char *const msg_sql[M_COUNT] = {
 	      " FROM messages WHERE id = $1",
     /*
      * store_msg.c's M_DUE and M_SENDING in one statement. A row whose
-     * text was forgotten (privacy) is not taken: it stays queued, as on
-     * SQLite. The rows come back in the order they are due.
+     * text was forgotten (privacy) counts against the limit, as on
+     * SQLite, but is not taken: it stays queued. RETURNING keeps no
+     * order; the caller sorts.
      */
     [M_CLAIM] =
-	"WITH due AS (SELECT id FROM messages"
+	"WITH due AS (SELECT id, phone, text FROM messages"
 	"  WHERE state = 'queued' AND next_attempt <= $2 AND channel = $1"
-	"  AND id <= $4 AND phone IS NOT NULL AND text IS NOT NULL"
-	"  ORDER BY next_attempt, id LIMIT $3 FOR UPDATE SKIP LOCKED)"
+	"  AND id <= $4 ORDER BY next_attempt, id LIMIT $3"
+	"  FOR UPDATE SKIP LOCKED)"
 	" UPDATE messages m SET state = 'sending', attempts = attempts + 1,"
 	" updated = $2 FROM due WHERE m.id = due.id"
+	" AND due.phone IS NOT NULL AND due.text IS NOT NULL"
 	" RETURNING m.id, m.phone, m.text, m.attempts, m.created, m.segments,"
 	" m.next_attempt",
     [M_SENT] = "UPDATE messages SET state = 'sent', provider_id = $2,"
@@ -113,7 +115,9 @@ static const char *const msg_sql[M_COUNT] = {
 		     " AND provider_id = $2 AND direction = 'out'"
 		     " ORDER BY id DESC LIMIT 1",
     [M_MAX_ID] = "SELECT coalesce(max(id), 0) FROM messages",
-    [X_IDEM_GET] = "SELECT request_hash, status, answer, created"
+    /* The first $3 bytes of the hash are kept, and how many it had. */
+    [X_IDEM_GET] = "SELECT substr(request_hash, 1, $3),"
+		   " length(request_hash), status, answer, created"
 		   " FROM idempotency WHERE endpoint = $1 AND key = $2",
     [X_IDEM_PUT] =
 	"INSERT INTO idempotency"
@@ -570,30 +574,27 @@ int
 pgs_idem_get(struct store *st, const char *endpoint, const char *key,
     struct store_idem *out)
 {
-	unsigned char hash[256];
 	struct pgs_params p;
 	PGresult *r;
-	long n;
 
 	memset(out, 0, sizeof(*out));
 	pgs_p_init(&p);
 	pgs_p_text(&p, endpoint);
 	pgs_p_text(&p, key);
+	pgs_p_int(&p, STORE_IDEM_HASH);
 	if ((r = pgs_run(st, &msgs, X_IDEM_GET, &p)) == NULL)
 		return STORE_ERR;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		return STORE_NOTFOUND;
 	}
-	n = pgs_get_bytes(r, 0, 0, hash, sizeof(hash));
-	out->hash_len = n > 0 ? (size_t)n : 0;
-	memcpy(out->hash, hash,
-	    out->hash_len < STORE_IDEM_HASH ? out->hash_len : STORE_IDEM_HASH);
-	out->status = (int)pgs_get_int(r, 0, 1);
-	out->answer = pgs_get_dup(r, 0, 2);
+	(void)pgs_get_bytes(r, 0, 0, out->hash, sizeof(out->hash));
+	out->hash_len = (size_t)pgs_get_int(r, 0, 1);
+	out->status = (int)pgs_get_int(r, 0, 2);
+	out->answer = pgs_get_dup(r, 0, 3);
 	if (out->answer == NULL)
 		out->answer = xstrdup("");
-	out->created = pgs_get_int(r, 0, 3);
+	out->created = pgs_get_int(r, 0, 4);
 	PQclear(r);
 	return 0;
 }

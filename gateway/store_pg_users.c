@@ -5,8 +5,8 @@
  *
  * Names sort byte by byte (COLLATE "C"), as SQLite sorts them, whatever
  * the database's collation. A user's name taken already is told as
- * STORE_EDUP by ON CONFLICT, not by a failed insert, which would end the
- * caller's transaction.
+ * STORE_EDUP by an insert that finds it and inserts nothing, not by a
+ * failed one, which would end the caller's transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,9 +48,15 @@ enum {
 };
 
 static const char *const users_sql[U_NSQL] = {
+    /*
+     * A name taken is seen first, so that it draws no id from the
+     * sequence (SQLite's next id stays the same); ON CONFLICT covers
+     * another connection's insert in between.
+     */
     [U_INSERT] = "INSERT INTO users (name, role, hash, created, updated)"
-		 " VALUES ($1, $2, $3, $4, $4) ON CONFLICT (name) DO NOTHING"
-		 " RETURNING id",
+		 " SELECT $1::text, $2::text, $3::text, $4::bigint, $4::bigint"
+		 " WHERE NOT EXISTS (SELECT 1 FROM users WHERE name = $1::text)"
+		 " ON CONFLICT (name) DO NOTHING RETURNING id",
     [U_GET] = "SELECT id, name, role, hash, created, updated, last_login"
 	      " FROM users WHERE name = $1",
     [U_EACH] = "SELECT id, name, role, created, updated, last_login"
@@ -327,6 +333,7 @@ pgs_web_session_insert(struct store *st,
     const char *csrf, int64_t now, int64_t expires)
 {
 	struct pgs_params p;
+	int rc;
 
 	if (!store_valid_text(csrf, STORE_CSRF_MAX - 1))
 		return STORE_EINVAL;
@@ -336,7 +343,16 @@ pgs_web_session_insert(struct store *st,
 	pgs_p_text(&p, csrf);
 	pgs_p_int(&p, now);
 	pgs_p_int(&p, expires);
-	return pgs_exec(st, &users, W_INSERT, &p, NULL);
+	/*
+	 * A user deleted meanwhile fails the foreign key: STORE_ERR, as on
+	 * SQLite, but the batch's transaction around it goes on there too.
+	 */
+	if (pgs_guard(st) != 0)
+		return STORE_ERR;
+	rc = pgs_exec(st, &users, W_INSERT, &p, NULL);
+	if (pgs_unguard(st, rc == 0) != 0)
+		return STORE_ERR;
+	return rc;
 }
 
 int
@@ -447,7 +463,11 @@ pgs_audit_page(struct store *st, int64_t before, size_t limit,
 
 	pgs_p_init(&p);
 	pgs_p_int(&p, before > 0 ? before : INT64_MAX);
-	pgs_p_int(&p, (int64_t)limit);
+	/* SQLite reads a limit past INT64_MAX as -1, no limit: LIMIT NULL. */
+	if (limit > (size_t)INT64_MAX)
+		pgs_p_text(&p, NULL);
+	else
+		pgs_p_int(&p, (int64_t)limit);
 	if ((r = pgs_run(st, &users, A_PAGE, &p)) == NULL)
 		return STORE_ERR;
 	for (i = 0; i < PQntuples(r); i++) {

@@ -14,20 +14,70 @@
 
 #include <cmocka.h>
 
+#include "gateway/store_int.h"
 #include "gateway/store_pg.h"
 #include "lib/util.h"
 #include "pgtest.h"
 
 #define T0 INT64_C(1764900000000) /* a fixed time: any day works */
 
-enum { T_SPEND, T_N };
+enum { T_SPEND, T_FORGET, T_CONTACT, T_N };
 
 static const char *const t_sql[T_N] = {
     [T_SPEND] = "SELECT coalesce(sum(segments), 0) FROM spend"
 		" WHERE channel = $1",
+    [T_FORGET] = "UPDATE messages SET text = NULL WHERE id = $1",
+    [T_CONTACT] = "INSERT INTO contacts (phone, created, updated)"
+		  " VALUES ($1, 1, 1)",
 };
 
 static const struct pgs_sql t_tab = {PGS_PART_TEST, t_sql, T_N};
+
+/* Runs test statement i with one text parameter. */
+static void
+t_exec(struct store *st, int i, const char *text)
+{
+	struct pgs_params p;
+
+	pgs_p_init(&p);
+	pgs_p_text(&p, text);
+	assert_int_equal(pgs_exec(st, &t_tab, i, &p, NULL), 0);
+}
+
+/*
+ * Message id's text forgotten (as privacy does): SQLite by hand, since the
+ * operation that does it belongs to another part.
+ */
+static void
+forget(struct store *st, int pg, int64_t id)
+{
+	char sql[80], num[24];
+
+	snprintf(num, sizeof(num), "%lld", (long long)id);
+	if (pg) {
+		t_exec(st, T_FORGET, num);
+		return;
+	}
+	snprintf(sql, sizeof(sql),
+	    "UPDATE messages SET text = NULL WHERE id = %s", num);
+	assert_int_equal(
+	    sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* A contact for phone (id 1 in an empty store), each kind its own way. */
+static void
+contact(struct store *st, int pg, const char *phone)
+{
+	struct store_contact c;
+
+	if (pg) {
+		t_exec(st, T_CONTACT, phone);
+		return;
+	}
+	assert_int_equal(store_contact_touch(st, phone, "at", 1, &c), 1);
+	assert_int_equal(c.id, 1);
+	store_contact_free(&c);
+}
 
 /* The segments spent on channel: each kind asked its own way. */
 static int64_t
@@ -153,6 +203,14 @@ script(struct store *st, int pg, struct buf *b)
 	    b, "in contact -> %d %lld %lld\n", rc, (long long)id, (long long)c);
 	rc = store_msg_insert_inbound_contact(st, &in, T0 + 3, &id, &c);
 	buf_printf(b, "in contact again -> %d %lld\n", rc, (long long)id);
+	contact(st, pg, "+254700000009");
+	in.phone = "+254700000009";
+	in.provider_id = "ATXid_2";
+	rc = store_msg_insert_inbound_contact(st, &in, T0 + 3, &id, &c);
+	buf_printf(b, "in known contact -> %d %lld %lld\n", rc, (long long)id,
+	    (long long)c);
+	in.phone = "+254700000001";
+	in.provider_id = "";
 	in.state = MSG_QUEUED;
 	buf_printf(b, "in bad state -> %d\n",
 	    store_msg_insert_inbound(st, &in, T0, &id));
@@ -213,12 +271,18 @@ script(struct store *st, int pg, struct buf *b)
 	show_msg(st, b, 1);
 	show_msg(st, b, 999);
 
-	/* A provider's retry, last: SQLite spends an id on it, PostgreSQL
-	 * not (ids are unique, not dense, on either). */
+	/* A provider's retry, last: PostgreSQL's identity spends a number on
+	 * the row not inserted, SQLite not (ids are unique, not dense, on
+	 * either). */
 	in.provider_id = "ATXid_1";
 	in.state = MSG_RECEIVED;
 	rc = store_msg_insert_inbound(st, &in, T0 + 1, &id);
 	buf_printf(b, "in again -> %d %lld\n", rc, (long long)id);
+	in.phone = "+254700000009";
+	in.provider_id = "ATXid_2";
+	rc = store_msg_insert_inbound_contact(st, &in, T0 + 4, &id, &c);
+	buf_printf(b, "in known contact dup -> %d %lld %lld\n", rc,
+	    (long long)id, (long long)c);
 
 	/* Idempotency keys. */
 	rc = store_idem_get(st, "messages", "k1", &idem);
@@ -251,6 +315,57 @@ script(struct store *st, int pg, struct buf *b)
 	    b, "modem -> %d\n", store_modem_state_get(st, "m1", on_modem, b));
 }
 
+/* A forgotten text stays queued but uses up a place in the claim. */
+static void
+forgotten(struct store *st, int pg, struct buf *b)
+{
+	struct store_msg_out out = {.channel = "at",
+	    .kind = MSG_SMS,
+	    .phone = "+254700000002",
+	    .text = "Collection moves to Thursday.",
+	    .state = MSG_QUEUED,
+	    .segments = 1,
+	    .next_attempt = T0};
+	int64_t id[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		assert_int_equal(
+		    store_msg_insert_outbound(st, &out, T0, &id[i]), 0);
+	forget(st, pg, id[0]);
+	claim(st, b, "at", T0, 2, INT64_MAX);
+	claim(st, b, "at", T0, 2, INT64_MAX);
+	claim(st, b, "at", T0, 2, INT64_MAX);
+	for (i = 0; i < 3; i++)
+		show_msg(st, b, id[i]);
+	buf_printf(
+	    b, "next due %lld\n", (long long)store_queue_next_due(st, "at"));
+	buf_printf(b, "claim none -> %d\n",
+	    store_queue_claim(st, "at", T0, 0,
+		&(struct store_queue_msg *){NULL}, &(size_t){1}));
+}
+
+static void
+test_forgotten_text(void **state)
+{
+	struct store *sq, *pg;
+	struct buf a, b;
+
+	(void)state;
+	if (pgtest_pair(&sq, &pg) != 0)
+		skip();
+	buf_init(&a, 1 << 16);
+	buf_init(&b, 1 << 16);
+	forgotten(sq, 0, &a);
+	forgotten(pg, 1, &b);
+	assert_string_equal(buf_cstr(&b), buf_cstr(&a));
+	assert_non_null(strstr(buf_cstr(&a), "claim at -> 0 n=1\n  2 "));
+	buf_free(&a);
+	buf_free(&b);
+	store_close(sq);
+	store_close(pg);
+}
+
 static void
 test_same_answers(void **state)
 {
@@ -267,6 +382,9 @@ test_same_answers(void **state)
 	assert_string_equal(buf_cstr(&b), buf_cstr(&a));
 	/* And the answers are the ones meant, not two equal mistakes. */
 	assert_non_null(strstr(buf_cstr(&a), "in again -> -3 1\n"));
+	assert_non_null(strstr(buf_cstr(&a), "in known contact -> 0 4 1\n"));
+	assert_non_null(
+	    strstr(buf_cstr(&a), "in known contact dup -> -3 4 1\n"));
 	assert_non_null(strstr(buf_cstr(&a), "claim at -> 0 n=1\n"));
 	assert_non_null(strstr(buf_cstr(&a), "sent again -> 0\n"));
 	assert_non_null(strstr(buf_cstr(&a), "report again -> 1\n"));
@@ -327,6 +445,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_same_answers),
+	    cmocka_unit_test(test_forgotten_text),
 	    cmocka_unit_test(test_claims_skip_locked),
 	};
 

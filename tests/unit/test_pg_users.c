@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -176,6 +177,283 @@ script(struct store *st, struct buf *b)
 	    (long long)store_chanlog_purge(st, T0 + 5));
 }
 
+/* Stops a walk after its first row, printing it as on_user does. */
+static int
+on_user_first(void *arg, const struct store_user *u)
+{
+	buf_printf(arg, "  first user %s\n", u->name);
+	return 1;
+}
+
+static int
+on_audit_first(void *arg, const struct store_audit *a)
+{
+	buf_printf(arg, "  first audit %lld\n", (long long)a->id);
+	return 1;
+}
+
+static int
+on_log_first(void *arg, const struct store_chanlog *e)
+{
+	buf_printf(arg, "  first log %lld\n", (long long)e->id);
+	return 1;
+}
+
+/* A local time just after midnight at UTC+3 (TZ below), the day before
+ * in UTC: the spend's day is the process's local one. */
+#define T1 INT64_C(1764970200000) /* 2025-12-05 21:30 UTC, 12-06 00:30 */
+
+/*
+ * The edges: refusals and a taken name inside a transaction that goes on,
+ * walks stopped early, limits, session expiry at its boundary, ids that
+ * differ after a zero byte, feedback across reports, spend from the queue
+ * and the channel log of a message.
+ */
+static void
+script_edges(struct store *st, struct buf *b)
+{
+	static const unsigned char s1[STORE_WEB_SESSION_ID] = {0, 0, 7};
+	static const unsigned char s2[STORE_WEB_SESSION_ID] = {0, 0, 7, 1};
+	static const unsigned char s3[STORE_WEB_SESSION_ID] = {1, 2, 3};
+	char csrf[STORE_CSRF_MAX], longer[STORE_CSRF_MAX + 1],
+	    day[STORE_DAY_LEN];
+	char name[STORE_NAME_MAX + 2], req[STORE_CHANLOG_REQUEST + 2];
+	struct store_msg_out m = {
+	    "at", MSG_SMS, 0, "+254700000002", "hello", MSG_QUEUED, 3, T1, 0};
+	struct store_chanlog e = {0, T0, "at", 0, 0, 0, NULL, NULL, NULL};
+	struct store_queue_msg *q = NULL;
+	struct store_web_session ws;
+	struct store_feedback f;
+	struct store_contact c;
+	int64_t id = 0, n = 0, y = 0, r1 = 0, r2 = 0, r3 = 0, m1 = 0, m2 = 0;
+	size_t nq = 0;
+	int rc, i;
+
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	buf_printf(b, "insert long -> %d\n",
+	    store_user_insert(st, name, "admin", "h", T0, &id));
+	name[STORE_NAME_MAX] = '\0';
+	buf_printf(b, "insert longest -> %d\n",
+	    store_user_insert(st, name, "admin", "h", T0, &id));
+	buf_printf(b, "insert empty -> %d\n",
+	    store_user_insert(st, "", "admin", "h", T0, &id));
+	buf_printf(b, "insert no hash -> %d\n",
+	    store_user_insert(st, "neema", "admin", "", T0, &id));
+
+	/* A taken name and a session of no user leave the transaction on. */
+	buf_printf(b, "begin -> %d\n", store_begin(st));
+	rc = store_user_insert(st, "neema", "viewer", "h", T0 + 1, &id);
+	buf_printf(b, "insert -> %d %lld\n", rc, (long long)id);
+	rc = store_user_insert(st, "neema", "admin", "h", T0 + 2, &id);
+	buf_printf(b, "insert taken -> %d\n", rc);
+	rc = store_web_session_insert(st, s1, 999, "c", T0, T0 + 10);
+	buf_printf(b, "ws no user -> %d\n", rc);
+	rc = store_user_insert(st, "Neema", "staff", "h", T0 + 3, &id);
+	buf_printf(b, "insert case -> %d %lld\n", rc, (long long)id);
+	rc = store_user_insert(st, "_x", "viewer", "h", T0 + 4, &id);
+	buf_printf(b, "insert -> %d %lld\n", rc, (long long)id);
+	buf_printf(b, "commit -> %d\n", store_commit(st));
+	rc = store_user_each(st, on_user, b);
+	buf_printf(b, "each -> %d\n", rc);
+	rc = store_user_each(st, on_user_first, b);
+	buf_printf(b, "each first -> %d\n", rc);
+	rc = store_user_count_role(st, "admin", &n);
+	buf_printf(b, "count admin -> %d %lld\n", rc, (long long)n);
+	rc = store_user_count_role(st, "nobody", &n);
+	buf_printf(b, "count none -> %d %lld\n", rc, (long long)n);
+	buf_printf(b, "role bad -> %d\n",
+	    store_user_set_role(st, "neema", "root", T0));
+	buf_printf(
+	    b, "hash empty -> %d\n", store_user_set_hash(st, "neema", "", T0));
+	buf_printf(
+	    b, "hash none -> %d\n", store_user_set_hash(st, "nobody", "h", T0));
+	buf_printf(
+	    b, "login none -> %d\n", store_user_touch_login(st, 999, T0));
+
+	/* Sessions: ids equal up to a zero byte, expiry at its edge. */
+	memset(csrf, 'c', sizeof(csrf) - 1);
+	csrf[sizeof(csrf) - 1] = '\0';
+	memset(longer, 'c', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	buf_printf(b, "ws long -> %d\n",
+	    store_web_session_insert(st, s1, 1, longer, T0, T0 + 10));
+	buf_printf(b, "ws empty -> %d\n",
+	    store_web_session_insert(st, s1, 1, "", T0, T0 + 10));
+	buf_printf(b, "ws -> %d\n",
+	    store_web_session_insert(st, s1, 1, csrf, T0, T0 + 10));
+	buf_printf(b, "ws -> %d\n",
+	    store_web_session_insert(st, s2, 2, "two", T0, T0 + 20));
+	rc = store_web_session_get(st, s1, T0 + 9, &ws);
+	buf_printf(b, "ws get -> %d %s %s %s\n", rc, ws.user, ws.role, ws.csrf);
+	rc = store_web_session_get(st, s1, T0 + 10, &ws);
+	buf_printf(b, "ws at expiry -> %d '%s'\n", rc, ws.user);
+	rc = store_web_session_get(st, s2, T0 + 10, &ws);
+	buf_printf(
+	    b, "ws other -> %d %lld %s\n", rc, (long long)ws.user_id, ws.csrf);
+	buf_printf(b, "ws touch none -> %d\n",
+	    store_web_session_touch(st, s3, T0, T0));
+	buf_printf(b, "ws purge -> %lld\n",
+	    (long long)store_web_session_purge(st, T0 + 10));
+	buf_printf(b, "ws purge again -> %lld\n",
+	    (long long)store_web_session_purge(st, T0 + 10));
+	buf_printf(
+	    b, "ws delete none -> %d\n", store_web_session_delete(st, s1));
+	buf_printf(b, "ws delete user none -> %lld\n",
+	    (long long)store_web_session_delete_user(st, 1));
+	buf_printf(b, "delete -> %d\n", store_user_delete(st, "Neema"));
+	rc = store_web_session_get(st, s2, T0, &ws);
+	buf_printf(b, "ws of deleted -> %d\n", rc);
+
+	/* The audit log: walks stopped, limits, a page before. */
+	for (i = 0; i < 5; i++)
+		buf_printf(b, "audit -> %d\n",
+		    store_audit_insert(st, T0 + i, "neema", "x.y",
+			i % 2 ? "o" : NULL, i % 3 ? NULL : "d"));
+	buf_printf(b, "audit no action -> %d\n",
+	    store_audit_insert(st, T0, "neema", NULL, NULL, NULL));
+	buf_printf(b, "audit long user -> %d\n",
+	    store_audit_insert(st, T0, name, "x", NULL, NULL));
+	buf_printf(
+	    b, "page 2 -> %d\n", store_audit_page(st, -1, 2, on_audit, b));
+	buf_printf(
+	    b, "page 0 -> %d\n", store_audit_page(st, 0, 0, on_audit, b));
+	buf_printf(b, "page all -> %d\n",
+	    store_audit_page(st, 4, SIZE_MAX, on_audit, b));
+	buf_printf(b, "page first -> %d\n",
+	    store_audit_page(st, 0, 10, on_audit_first, b));
+	buf_printf(b, "page before 1 -> %d\n",
+	    store_audit_page(st, 1, 10, on_audit, b));
+
+	/* Feedback on three reports of one contact. */
+	store_contact_get(st, "+254700000001", T0, &c);
+	store_contact_free(&c);
+	store_report_create(st, 1, "report", "water", NULL, NULL, T0, &r1);
+	store_report_create(st, 1, "report", "roads", NULL, NULL, T0, &r2);
+	store_report_create(st, 1, "report", "light", NULL, NULL, T0, &r3);
+	buf_printf(b, "reports %lld %lld %lld\n", (long long)r1, (long long)r2,
+	    (long long)r3);
+	rc = store_feedback_get(st, r1, &f);
+	buf_printf(b, "get unasked -> %d %lld '%s' %lld\n", rc,
+	    (long long)f.asked, f.answer, (long long)f.answered);
+	buf_printf(b, "pending none -> %d\n",
+	    store_feedback_pending(st, 1, 0, &id, &n));
+	buf_printf(b, "ask -> %d\n", store_feedback_ask(st, r1, T0 + 5));
+	buf_printf(b, "ask -> %d\n", store_feedback_ask(st, r2, T0 + 5));
+	buf_printf(b, "ask -> %d\n", store_feedback_ask(st, r3, T0 + 3));
+	buf_printf(b, "ask none -> %d\n", store_feedback_ask(st, 99, T0));
+	rc = store_feedback_pending(st, 1, T0, &id, &n);
+	buf_printf(
+	    b, "pending -> %d %lld %lld\n", rc, (long long)id, (long long)n);
+	buf_printf(b, "pending at since -> %d\n",
+	    store_feedback_pending(st, 1, T0 + 5, &id, &n));
+	buf_printf(b, "pending other -> %d\n",
+	    store_feedback_pending(st, 2, 0, &id, &n));
+	buf_printf(b, "no -> %d\n", store_feedback_answer(st, r2, 0, T0 + 7));
+	buf_printf(
+	    b, "no again -> %d\n", store_feedback_answer(st, r2, 1, T0 + 8));
+	rc = store_feedback_pending(st, 1, T0, &id, &n);
+	buf_printf(
+	    b, "pending -> %d %lld %lld\n", rc, (long long)id, (long long)n);
+	buf_printf(b, "yes -> %d\n", store_feedback_answer(st, r1, 1, T0 + 9));
+	buf_printf(b, "no -> %d\n", store_feedback_answer(st, r3, 0, T0 + 9));
+	rc = store_feedback_counts(st, &y, &n);
+	buf_printf(
+	    b, "counts -> %d %lld %lld\n", rc, (long long)y, (long long)n);
+	rc = store_feedback_get(st, r2, &f);
+	buf_printf(b, "get -> %d %lld %s %lld\n", rc, (long long)f.asked,
+	    f.answer, (long long)f.answered);
+
+	/* Spend: what the queue holds, then what was sent, by local day. */
+	rc = store_msg_insert_outbound(st, &m, T1, &m1);
+	buf_printf(b, "out -> %d %lld\n", rc, (long long)m1);
+	m.segments = 2;
+	m.next_attempt = T1 + 1000;
+	rc = store_msg_insert_outbound(st, &m, T1, &m2);
+	buf_printf(b, "out -> %d %lld\n", rc, (long long)m2);
+	m.channel = "other";
+	store_msg_insert_outbound(st, &m, T1, NULL);
+	rc = store_spend_pending(st, "at", T1, T1 + 1000, &n);
+	buf_printf(b, "pending spend -> %d %lld\n", rc, (long long)n);
+	rc = store_spend_pending(st, "at", T1, T1 + 1001, &n);
+	buf_printf(b, "pending spend -> %d %lld\n", rc, (long long)n);
+	rc = store_queue_claim(st, "at", T1, 1, &q, &nq);
+	buf_printf(b, "claim -> %d %zu\n", rc, nq);
+	store_queue_msgs_free(q, nq);
+	rc = store_spend_pending(st, "at", 0, T1 + 1001, &n);
+	buf_printf(b, "pending claimed -> %d %lld\n", rc, (long long)n);
+	buf_printf(b, "sent -> %d\n", store_queue_sent(st, m1, "p1", T1));
+	rc = store_spend_pending(st, "at", 0, T1 + 1001, &n);
+	buf_printf(b, "pending after -> %d %lld\n", rc, (long long)n);
+	rc = store_spend_segments(st, "at", store_local_day(T1, day), &n);
+	buf_printf(b, "segments %s -> %d %lld\n", day, rc, (long long)n);
+	rc = store_spend_segments(st, "at", "2025-12-05", &n);
+	buf_printf(b, "segments utc day -> %d %lld\n", rc, (long long)n);
+	rc = store_spend_segments(st, "other", day, &n);
+	buf_printf(b, "segments other -> %d %lld\n", rc, (long long)n);
+
+	/* The channel log of a message, its refusals, a purge of all. */
+	buf_printf(b, "log empty purge -> %lld\n",
+	    (long long)store_chanlog_purge(st, T0));
+	e.channel = NULL;
+	buf_printf(b, "log no channel -> %d\n", store_chanlog_add(st, &e));
+	e.channel = "at";
+	memset(req, 'r', sizeof(req) - 1);
+	req[sizeof(req) - 1] = '\0';
+	e.request = req;
+	buf_printf(b, "log long -> %d\n", store_chanlog_add(st, &e));
+	req[STORE_CHANLOG_REQUEST] = '\0';
+	for (i = 0; i < 3; i++) {
+		e.message_id = i == 1 ? 0 : m1;
+		e.time = T0 + 10 * i;
+		e.status = 200 + i;
+		e.ms = i;
+		e.answer = i == 2 ? "ok" : NULL;
+		buf_printf(b, "log -> %d\n", store_chanlog_add(st, &e));
+	}
+	buf_printf(
+	    b, "each log -> %d\n", store_chanlog_each(st, m1, on_log, b));
+	buf_printf(b, "each log first -> %d\n",
+	    store_chanlog_each(st, m1, on_log_first, b));
+	buf_printf(
+	    b, "each log none -> %d\n", store_chanlog_each(st, 999, on_log, b));
+	buf_printf(b, "log purge -> %lld\n",
+	    (long long)store_chanlog_purge(st, T0 + 10));
+	buf_printf(b, "log purge all -> %lld\n",
+	    (long long)store_chanlog_purge(st, T0 + 1000));
+	buf_printf(
+	    b, "each log after -> %d\n", store_chanlog_each(st, m1, on_log, b));
+}
+
+static void
+test_edges(void **state)
+{
+	struct store *sq, *pg;
+	struct buf a, b;
+
+	(void)state;
+	if (pgtest_pair(&sq, &pg) != 0)
+		skip();
+	buf_init(&a, 1 << 20);
+	buf_init(&b, 1 << 20);
+	script_edges(sq, &a);
+	script_edges(pg, &b);
+	assert_string_equal(buf_cstr(&b), buf_cstr(&a));
+	assert_non_null(strstr(buf_cstr(&a), "insert taken -> -3\n"));
+	assert_non_null(strstr(buf_cstr(&a), "ws no user -> -1\n"));
+	assert_non_null(strstr(buf_cstr(&a), "commit -> 0\n"));
+	assert_non_null(strstr(buf_cstr(&a), "  user 3 Neema"));
+	assert_non_null(strstr(buf_cstr(&a), "ws at expiry -> 1 ''\n"));
+	assert_non_null(strstr(buf_cstr(&a), "pending -> 0 2 "));
+	assert_non_null(strstr(buf_cstr(&a), "segments 2025-12-06 -> 0 3\n"));
+	assert_non_null(strstr(buf_cstr(&a), "segments utc day -> 0 0\n"));
+	assert_non_null(strstr(buf_cstr(&a), "log purge all -> 2\n"));
+	buf_free(&a);
+	buf_free(&b);
+	store_close(sq);
+	store_close(pg);
+}
+
 static void
 test_same_answers(void **state)
 {
@@ -205,8 +483,12 @@ test_same_answers(void **state)
 int
 main(void)
 {
+	/* UTC+3 without tzdata: a local day that is not the server's. */
+	setenv("TZ", "EAT-3", 1);
+	tzset();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_same_answers),
+	    cmocka_unit_test(test_edges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
