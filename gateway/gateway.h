@@ -48,6 +48,9 @@ struct serve {
 	uv_timer_t reload_timer;   /* debounces flows_watch */
 	uv_timer_t stop_timer;     /* the 5 s limit on draining */
 	uv_timer_t housekeeping;   /* purges expired sessions */
+	uv_timer_t beat;           /* the node's heartbeat (PostgreSQL) */
+	char *instance;            /* this run, in the nodes table */
+	int64_t twin_warned;       /* when a namesake node was last logged */
 	int watching;              /* flows_watch started */
 	int http_done;             /* the server has drained */
 	int dispatch_done;         /* no request in flight */

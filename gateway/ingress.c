@@ -14,7 +14,7 @@
 #include "lib/phone.h"
 #include "lib/util.h"
 
-#define USSD_KEEP_MS (10 * 60 * 1000)
+#define USSD_KEEP_MS INGRESS_USSD_KEEP_MS
 #define FLOOD_WARN_MS 60000 /* between "flood guard full" warnings */
 
 /* The flood guard's count for one number. */
@@ -235,12 +235,40 @@ ingress_flood_check(struct ingress_flood *fl, const struct rate *lim,
 	return 1;
 }
 
+/*
+ * The flood guard's window in the database, for nodes that share it
+ * (PostgreSQL): the same rule as ingress_flood_check, counted in this
+ * turn's transaction. A store that fails lets the message through (the
+ * turn's commit fails then anyway).
+ */
+static int
+flood_shared(struct gateway *gw, const char *phone, int64_t now)
+{
+	const struct rate *lim = &gw->cfg->sender_limit;
+	char masked[32];
+	int64_t n;
+
+	if (store_flood_hit(gw->store, phone, now, lim->period_ms, &n) != 0 ||
+	    n <= lim->count)
+		return 0;
+	if (n == lim->count + 1)
+		log_warn("ingress",
+		    "flood guard: messages stored but not answered "
+		    "phone=%s limit=%lld/%llds",
+		    log_phone(phone, masked, sizeof(masked)),
+		    (long long)lim->count, (long long)(lim->period_ms / 1000));
+	return 1;
+}
+
 /* True when this message is one too many for the number's window. */
 static int
 flooded(struct gateway *gw, const char *phone)
 {
-	if (!ingress_flood_check(
-		&gw->ingress.flood, &gw->cfg->sender_limit, phone, now_ms()))
+	int64_t now = now_ms();
+
+	if (gw->ingress.shared ? !flood_shared(gw, phone, now)
+			       : !ingress_flood_check(&gw->ingress.flood,
+				     &gw->cfg->sender_limit, phone, now))
 		return 0;
 	gw->ingress.n.flooded++;
 	return 1;
@@ -635,6 +663,23 @@ session_live(
 	return rc == 0;
 }
 
+/*
+ * The new input of a cumulative USSD step (text, the whole path) given the
+ * text of the step before (prev), unseen when this process does not know
+ * it. A step of a live session whose step before is unknown here (a
+ * restart) is not the first: the last part is the new input, as
+ * ingress_ussd_input guesses when it lost track. Points into text.
+ */
+static const char *
+ussd_input(struct gateway *gw, const struct ingress_ussd *u, const char *text,
+    const char *prev, int unseen, int64_t now)
+{
+	if (unseen && strchr(text, '*') != NULL &&
+	    session_live(gw, u->channel, u->session, now))
+		return strrchr(text, '*') + 1;
+	return ingress_ussd_input(prev, text);
+}
+
 int
 ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
     void *arg, const char **reason)
@@ -656,6 +701,12 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 		*reason = "the session or service code is missing or too long";
 		return INGRESS_BAD;
 	}
+	/* The text kept in the database is written in this turn's. */
+	if (u->cumulative && gw->ingress.shared &&
+	    batch_begin(&gw->batch) != 0) {
+		*reason = "the store is not available";
+		return INGRESS_BUSY;
+	}
 	j = job_new(gw, ENGINE_USSD, u->channel, phone, NULL);
 	j->session = xstrdup(u->session);
 	j->cb = cb;
@@ -666,27 +717,33 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 		 * session id (refused by the dialog) leaves the owner's text
 		 * alone. Full, the least recently used session is forgotten.
 		 */
-		strmap_expire(&gw->ingress.ussd_seen, stale_seen, &now);
 		key =
 		    xasprintf("%s\x1f%s\x1f%s", u->channel, u->session, phone);
-		seen = strmap_get(&gw->ingress.ussd_seen, key);
-		input = ingress_ussd_input(seen ? seen->text : NULL, text);
-		if (seen == NULL && strchr(text, '*') != NULL &&
-		    session_live(gw, u->channel, u->session, now))
+		if (gw->ingress.shared) {
 			/*
-			 * A step of a live session this process has not seen
-			 * (a restart, another node on the same PostgreSQL):
-			 * not the first, so the last part is the new input,
-			 * as ingress_ussd_input guesses when it lost track.
+			 * Nodes on one database: the step before may have
+			 * reached another node, so the text is kept there.
+			 * A store that fails reads as a text lost track of.
 			 */
-			input = strrchr(text, '*') + 1;
-		if (seen == NULL) {
-			seen = xcalloc(1, sizeof(*seen));
-			strmap_put(&gw->ingress.ussd_seen, key, seen);
+			char *prev = NULL;
+
+			(void)store_ussd_seen(gw->store, key, text, now, &prev);
+			input =
+			    ussd_input(gw, u, text, prev, prev == NULL, now);
+			free(prev);
+		} else {
+			strmap_expire(&gw->ingress.ussd_seen, stale_seen, &now);
+			seen = strmap_get(&gw->ingress.ussd_seen, key);
+			input = ussd_input(gw, u, text,
+			    seen ? seen->text : NULL, seen == NULL, now);
+			if (seen == NULL) {
+				seen = xcalloc(1, sizeof(*seen));
+				strmap_put(&gw->ingress.ussd_seen, key, seen);
+			}
+			free(seen->text);
+			seen->text = xstrdup(text);
+			seen->at = now;
 		}
-		free(seen->text);
-		seen->text = xstrdup(text);
-		seen->at = now;
 		free(key);
 		j->dialled = dialled_string(u->code, text);
 	} else {

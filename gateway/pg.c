@@ -231,6 +231,27 @@ static const struct {
 	"  answer TEXT"
 	");"
 	"CREATE INDEX channel_log_message ON channel_log(message_id);"},
+    {"several nodes: claims' owners, nodes, flood windows, USSD texts "
+     "(SQLite's version 11)",
+	"ALTER TABLE messages ADD COLUMN node TEXT;"
+	"CREATE TABLE nodes ("
+	"  name TEXT PRIMARY KEY,"
+	"  instance TEXT NOT NULL,"
+	"  started BIGINT NOT NULL,"
+	"  seen BIGINT NOT NULL"
+	");"
+	"CREATE TABLE flood ("
+	"  phone TEXT PRIMARY KEY,"
+	"  since BIGINT NOT NULL,"
+	"  count BIGINT NOT NULL"
+	");"
+	"CREATE INDEX flood_since ON flood(since);"
+	"CREATE TABLE ussd_seen ("
+	"  key TEXT PRIMARY KEY,"
+	"  text TEXT NOT NULL,"
+	"  at BIGINT NOT NULL"
+	");"
+	"CREATE INDEX ussd_seen_at ON ussd_seen(at);"},
 };
 
 /* The advisory lock key of migrations: "baraza" in ASCII. */

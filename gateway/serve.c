@@ -24,7 +24,8 @@
 
 #define STOP_LIMIT_MS 4500     /* a stop finishes within 5 s, exit included */
 #define RELOAD_DEBOUNCE_MS 200 /* edits closer than this reload once */
-#define HOUSEKEEPING_MS (5 * 60 * 1000) /* expired sessions purged */
+#define HOUSEKEEPING_MS (5 * 60 * 1000)         /* expired sessions purged */
+#define NODE_FORGET_MS (7 * 24 * 3600 * 1000LL) /* a node gone so long */
 
 /*
  * Descriptors kept out of the HTTP server's reach, beyond those open when
@@ -137,6 +138,102 @@ on_housekeeping(uv_timer_t *t)
 		return;
 	if ((n = store_session_purge(gw->store, now_ms())) > 0)
 		log_debug("gateway", "expired sessions removed count=%d", n);
+	if (gw->ingress.shared) {
+		int64_t now = now_ms(), m;
+
+		m = store_shared_purge(gw->store,
+		    now - gw->cfg->sender_limit.period_ms,
+		    now - INGRESS_USSD_KEEP_MS, now - NODE_FORGET_MS);
+		if (m > 0)
+			log_debug("gateway",
+			    "passed flood windows, USSD texts and nodes "
+			    "removed count=%lld",
+			    (long long)m);
+	}
+}
+
+/*
+ * Nodes on one PostgreSQL database: says every STORE_NODE_BEAT_MS that
+ * this node lives, and queues again what a node not heard from for
+ * STORE_NODE_LEASE_MS (killed, its machine lost) left "sending".
+ */
+static void
+on_beat(uv_timer_t *t)
+{
+	struct serve *sv = container_of(t, struct serve, beat);
+	struct gateway *gw = container_of(sv, struct gateway, serve);
+	int64_t now = now_ms(), other = 0;
+	int n;
+
+	if (gw->stopping || batch_begin(&gw->batch) != 0 ||
+	    store_node_beat(gw->store, sv->instance, now, &other) != 0)
+		return;
+	if (other > 0 && now - other < STORE_NODE_LEASE_MS &&
+	    (sv->twin_warned == 0 || now - sv->twin_warned >= 60000)) {
+		sv->twin_warned = now;
+		log_warn("gateway",
+		    "another gateway serves this database under this node's "
+		    "name: give each node its own name (node = in [gateway]) "
+		    "node=%s",
+		    gw->cfg->node ? gw->cfg->node : "(default)");
+	}
+	if ((n = store_queue_sweep(gw->store, now, STORE_NODE_LEASE_MS)) > 0)
+		log_warn("gateway",
+		    "messages a stopped node was sending are queued again "
+		    "count=%d",
+		    n);
+}
+
+static char *listen_string(const struct config_addr *);
+
+/*
+ * This node's name: node = in [gateway], else HOST/ADDRESS:PORT, which
+ * two gateways on one machine cannot share.
+ */
+static char *
+node_name(const struct config *cfg)
+{
+	char host[256], *addr, *name;
+
+	if (cfg->node != NULL)
+		return xstrdup(cfg->node);
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	addr = listen_string(&cfg->listen);
+	name = xasprintf("%s/%s", host, addr);
+	free(addr);
+	return name;
+}
+
+/*
+ * Names this node in the store (its claims carry the name), and on
+ * PostgreSQL says it lives before it takes back its own claims, warning
+ * when another gateway seems to serve under the same name.
+ */
+static void
+node_start(struct gateway *gw)
+{
+	struct serve *sv = &gw->serve;
+	char *name = node_name(gw->cfg);
+	int64_t now = now_ms(), other = 0;
+
+	store_set_node(gw->store, name);
+	sv->instance = xasprintf("%ld.%lld", (long)getpid(), (long long)now);
+	if (store_is_postgres(gw->cfg->database)) {
+		if (store_node_beat(gw->store, sv->instance, now, &other) ==
+			0 &&
+		    other > 0 && now - other < STORE_NODE_LEASE_MS) {
+			sv->twin_warned = now;
+			log_warn("gateway",
+			    "this node's name was heard from %lld ms ago: if "
+			    "that is not this node's last run, give each node "
+			    "its own name (node = in [gateway]) node=%s",
+			    (long long)(now - other), name);
+		}
+		log_info("gateway", "node=%s", name);
+	}
+	free(name);
 }
 
 /* The client is closed: nothing is in flight; close the rest. */
@@ -157,6 +254,7 @@ on_client_closed(struct client *c, void *arg)
 	uv_close((uv_handle_t *)&gw->serve.reload_timer, on_closed);
 	uv_close((uv_handle_t *)&gw->serve.stop_timer, on_closed);
 	uv_close((uv_handle_t *)&gw->serve.housekeeping, on_closed);
+	uv_close((uv_handle_t *)&gw->serve.beat, on_closed);
 	for (i = 0; gw->ext != NULL && i < gw->ext->nservices; i++)
 		if (gw->ext->services[i].stop != NULL)
 			gw->ext->services[i].stop(gw, &gw->services[i]);
@@ -417,6 +515,7 @@ open_store_flows(struct gateway *gw)
 		return -1;
 	}
 	warn_loose_modes(cfg->database);
+	node_start(gw);
 	if ((rc = store_queue_recover(gw->store, now_ms())) > 0)
 		log_warn("gateway",
 		    "messages in flight at the last stop are queued again "
@@ -493,6 +592,12 @@ start_handles(struct gateway *gw)
 	uv_timer_start(&sv->housekeeping, on_housekeeping, HOUSEKEEPING_MS,
 	    HOUSEKEEPING_MS);
 	uv_unref((uv_handle_t *)&sv->housekeeping);
+	uv_timer_init(gw->loop, &sv->beat);
+	if (store_is_postgres(gw->cfg->database)) {
+		uv_timer_start(
+		    &sv->beat, on_beat, STORE_NODE_BEAT_MS, STORE_NODE_BEAT_MS);
+		uv_unref((uv_handle_t *)&sv->beat);
+	}
 	if (uv_fs_event_init(gw->loop, &sv->flows_watch) == 0) {
 		sv->watching = 1;
 		if ((rc = uv_fs_event_start(&sv->flows_watch, on_flows_changed,
@@ -546,6 +651,7 @@ start_core(struct gateway *gw)
 	gw->dispatch = dispatch_new(gw->loop, cfg, gw->store, &gw->batch);
 	channel_open_providers(gw->dispatch, cfg, &gw->client, gw->public_base);
 	ingress_init(&gw->ingress);
+	gw->ingress.shared = store_is_postgres(cfg->database);
 	modems_start(gw);
 	smscs_start(gw);
 	gw->services = xcalloc(
@@ -636,6 +742,7 @@ serve_main(
 	store_close(gw.store);
 	free(gw.public_base);
 	free(gw.services);
+	free(gw.serve.instance);
 	if (uv_loop_close(gw.loop) != 0) {
 		uv_walk(gw.loop, on_walk_left, NULL);
 		log_warn("gateway", "handles left open at exit");

@@ -300,6 +300,36 @@ static const char *const migrations[] = {
      * a message, five per message answered.
      */
     "",
+    /*
+     * 10 -> 11: what several nodes on one PostgreSQL database share, in
+     * both stores so that a store copies between them column for column
+     * (store_copy.c). messages.node names the node whose claim made a
+     * message "sending", and nodes when each node was last heard from
+     * (store_node_beat): a node takes back only its own claims at its
+     * start and a dead node's later. flood holds the flood guard's
+     * window of each number, ussd_seen the last cumulative USSD text of
+     * each session (store_flood_hit, store_ussd_seen). A SQLite file has
+     * one gateway: it keeps those two in memory and leaves node NULL.
+     */
+    "ALTER TABLE messages ADD COLUMN node TEXT;"
+    "CREATE TABLE nodes ("
+    "  name TEXT PRIMARY KEY,"
+    "  instance TEXT NOT NULL,"
+    "  started INTEGER NOT NULL,"
+    "  seen INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE flood ("
+    "  phone TEXT PRIMARY KEY,"
+    "  since INTEGER NOT NULL,"
+    "  count INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX flood_since ON flood(since);"
+    "CREATE TABLE ussd_seen ("
+    "  key TEXT PRIMARY KEY,"
+    "  text TEXT NOT NULL,"
+    "  at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX ussd_seen_at ON ussd_seen(at);",
 };
 
 /* What each migration does, for `baraza migrate`. */
@@ -315,6 +345,7 @@ static const char *const migration_what[] = {
     "USSD resume and report feedback",
     "spend by channel and day, the channel log",
     "the check on messages.state as comparisons",
+    "several nodes: claims' owners, nodes, flood windows, USSD texts",
 };
 _Static_assert(sizeof(migration_what) / sizeof(migration_what[0]) ==
 		   sizeof(migrations) / sizeof(migrations[0]),

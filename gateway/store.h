@@ -561,9 +561,68 @@ int store_queue_newest(
 
 /*
  * At start-up: messages left "sending" by a crash are queued again, due
- * at now. Returns how many, or STORE_ERR.
+ * at now. Returns how many, or STORE_ERR. On SQLite (one gateway a file)
+ * that is all of them; on PostgreSQL, with a node's name set, the ones
+ * this node claimed and those claimed by no node, so that a node starting
+ * never takes back what another one is sending (store_queue_sweep takes a
+ * dead node's).
  */
 int store_queue_recover(struct store *, int64_t now);
+
+/*
+ * Several nodes on one database (docs/postgresql.md): the claims of
+ * store_queue_claim carry the node's name.
+ */
+#define STORE_NODE_LEASE_MS 30000 /* a node unheard of this long is dead */
+#define STORE_NODE_BEAT_MS 5000   /* how often a serving node says so */
+
+/* Names the node this store serves as (copied; NULL: none). */
+void store_set_node(struct store *, const char *name);
+
+/*
+ * The node's heartbeat at now: the nodes table records that the node named
+ * by store_set_node, in its run instance (any text that differs between
+ * two runs), is alive. *other (may be NULL) gets when another instance of
+ * the same name was last heard from, 0 when none was (a restart's previous
+ * instance reads as another: the caller compares with the lease). 0,
+ * STORE_EINVAL (no name set) or STORE_ERR.
+ */
+int store_node_beat(
+    struct store *, const char *instance, int64_t now, int64_t *other);
+
+/*
+ * Queues again, due at now, the messages that a node not heard from since
+ * now - lease left "sending" (a node killed): claims of no node are left
+ * to store_queue_recover. Returns how many, or STORE_ERR.
+ */
+int store_queue_sweep(struct store *, int64_t now, int64_t lease);
+
+/*
+ * The flood guard in the database, for nodes that share it: counts one
+ * message from phone at now in the number's window of period ms (a window
+ * starts with the first message after the last one passed) and sets
+ * *count to the messages in the window, this one included. 0 or
+ * STORE_ERR.
+ */
+int store_flood_hit(struct store *, const char *phone, int64_t now,
+    int64_t period, int64_t *count);
+
+/*
+ * The last cumulative USSD text of a session (Africa's Talking sends the
+ * whole path "1*2*3"), kept for nodes that share the database: stores text
+ * for key at now and sets *prev to the text kept before (caller frees), or
+ * NULL when there was none. 0 or STORE_ERR.
+ */
+int store_ussd_seen(struct store *, const char *key, const char *text,
+    int64_t now, char **prev);
+
+/*
+ * Forgets flood windows that started at or before flood_before and USSD
+ * texts kept at or before ussd_before, and nodes unheard of since
+ * node_before. Returns the rows removed, or STORE_ERR.
+ */
+int64_t store_shared_purge(struct store *, int64_t flood_before,
+    int64_t ussd_before, int64_t node_before);
 
 /* The earliest next attempt of channel's queued messages, or -1. */
 int64_t store_queue_next_due(struct store *, const char *channel);

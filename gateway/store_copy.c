@@ -65,6 +65,9 @@ static const struct {
     {"events", 1},
     {"spend", 0},
     {"channel_log", 1},
+    {"nodes", 0},
+    {"flood", 0},
+    {"ussd_seen", 0},
 };
 
 /* One end of the copy. */

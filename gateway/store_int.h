@@ -31,6 +31,7 @@ enum store_part {
 	STORE_PART_FEEDBACK, /* store_feedback.c: report feedback */
 	STORE_PART_SPEND,    /* store_spend.c: spend by channel and day */
 	STORE_PART_CHANLOG,  /* store_chanlog.c: the channel log */
+	STORE_PART_NODES,    /* store_nodes.c: what several nodes share */
 	STORE_NPARTS
 };
 
@@ -53,6 +54,7 @@ struct store {
 	sqlite3_stmt *part[STORE_NPARTS][STORE_PART_MAX]; /* by first use */
 	int (*wal_fn)(void *, int frames);                /* store_wal_hook() */
 	void *wal_arg;
+	char *node; /* store_set_node(), or NULL */
 };
 
 /*
@@ -283,6 +285,15 @@ int sq_queue_newest(struct store *st, const char *channel,
     const char *provider_id, int64_t *id);
 int64_t sq_queue_next_due(struct store *st, const char *channel);
 int sq_queue_recover(struct store *st, int64_t now);
+int sq_node_beat(
+    struct store *st, const char *instance, int64_t now, int64_t *other);
+int sq_queue_sweep(struct store *st, int64_t now, int64_t lease);
+int sq_flood_hit(struct store *st, const char *phone, int64_t now,
+    int64_t period, int64_t *count);
+int sq_ussd_seen(struct store *st, const char *key, const char *text,
+    int64_t now, char **prev);
+int64_t sq_shared_purge(struct store *st, int64_t flood_before,
+    int64_t ussd_before, int64_t node_before);
 int
 sq_queue_report(struct store *st, const char *channel, const char *provider_id,
     int64_t own_id, enum msg_state state, const char *error, int64_t now);

@@ -74,7 +74,8 @@ static const char *const msg_sql[M_COUNT] = {
 	      " WHERE state = 'queued' AND next_attempt <= ?2 AND channel = ?1"
 	      " AND id <= ?4 ORDER BY next_attempt, id LIMIT ?3",
     [M_SENDING] = "UPDATE messages SET state = 'sending',"
-		  " attempts = attempts + 1, updated = ?2 WHERE id = ?1",
+		  " attempts = attempts + 1, updated = ?2, node = ?3"
+		  " WHERE id = ?1",
     [M_SENT] = "UPDATE messages SET state = 'sent', provider_id = ?2,"
 	       " error = NULL, next_attempt = NULL, updated = ?3"
 	       " WHERE id = ?1 AND state = 'sending'",
@@ -89,8 +90,9 @@ static const char *const msg_sql[M_COUNT] = {
     [M_REPORT_ID] = "UPDATE messages SET state = ?3, error = ?4,"
 		    " updated = ?5 WHERE direction = 'out' AND channel = ?1"
 		    " AND id = ?2 AND state NOT IN ('delivered', 'failed')",
+    /* One gateway serves a SQLite file: every claim is its own. */
     [M_RECOVER] = "UPDATE messages SET state = 'queued', next_attempt = ?1,"
-		  " updated = ?1 WHERE state = 'sending'",
+		  " updated = ?1, node = NULL WHERE state = 'sending'",
     [M_NEXT_DUE] = "SELECT min(next_attempt) FROM messages"
 		   " WHERE state = 'queued' AND channel = ?1",
     [M_MOVE] = "UPDATE messages SET channel = ?2, updated = ?3"
@@ -438,6 +440,7 @@ sq_queue_claim_upto(struct store *st, const char *channel, int64_t now,
 	for (i = 0; i < cnt; i++) {
 		sqlite3_bind_int64(u, 1, v[i].id);
 		sqlite3_bind_int64(u, 2, now);
+		store_bind_text(u, 3, st->node);
 		if (store_sql_exec(st, &msgs, M_SENDING) != 0) {
 			store_queue_msgs_free(v, cnt);
 			return STORE_ERR;

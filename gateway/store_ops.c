@@ -3,10 +3,12 @@
  * the store's kind (store_ops.h). Nothing else happens here.
  */
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "gateway/store_int.h"
 #include "gateway/store_ops.h"
 #include "gateway/store_pg.h"
+#include "lib/util.h"
 
 int
 store_open(
@@ -56,8 +58,11 @@ store_begin(struct store *st)
 void
 store_close(struct store *st)
 {
-	if (st != NULL)
+	if (st != NULL) {
+		free(st->node);
+		st->node = NULL;
 		st->ops->close(st);
+	}
 }
 
 int
@@ -818,6 +823,48 @@ int
 store_queue_recover(struct store *st, int64_t now)
 {
 	return st->ops->queue_recover(st, now);
+}
+
+void
+store_set_node(struct store *st, const char *name)
+{
+	free(st->node);
+	st->node = name != NULL ? xstrdup(name) : NULL;
+}
+
+int
+store_node_beat(
+    struct store *st, const char *instance, int64_t now, int64_t *other)
+{
+	return st->ops->node_beat(st, instance, now, other);
+}
+
+int
+store_queue_sweep(struct store *st, int64_t now, int64_t lease)
+{
+	return st->ops->queue_sweep(st, now, lease);
+}
+
+int
+store_flood_hit(struct store *st, const char *phone, int64_t now,
+    int64_t period, int64_t *count)
+{
+	return st->ops->flood_hit(st, phone, now, period, count);
+}
+
+int
+store_ussd_seen(struct store *st, const char *key, const char *text,
+    int64_t now, char **prev)
+{
+	return st->ops->ussd_seen(st, key, text, now, prev);
+}
+
+int64_t
+store_shared_purge(struct store *st, int64_t flood_before, int64_t ussd_before,
+    int64_t node_before)
+{
+	return st->ops->shared_purge(
+	    st, flood_before, ussd_before, node_before);
 }
 
 int

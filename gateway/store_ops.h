@@ -224,6 +224,15 @@ struct store_ops {
 	    const char *provider_id, int64_t *id);
 	int64_t (*queue_next_due)(struct store *st, const char *channel);
 	int (*queue_recover)(struct store *st, int64_t now);
+	int (*node_beat)(struct store *st, const char *instance, int64_t now,
+	    int64_t *other);
+	int (*queue_sweep)(struct store *st, int64_t now, int64_t lease);
+	int (*flood_hit)(struct store *st, const char *phone, int64_t now,
+	    int64_t period, int64_t *count);
+	int (*ussd_seen)(struct store *st, const char *key, const char *text,
+	    int64_t now, char **prev);
+	int64_t (*shared_purge)(struct store *st, int64_t flood_before,
+	    int64_t ussd_before, int64_t node_before);
 	int (*queue_report)(struct store *st, const char *channel,
 	    const char *provider_id, int64_t own_id, enum msg_state state,
 	    const char *error, int64_t now);

@@ -33,6 +33,7 @@ enum pgs_part {
 	PGS_PART_USERS,    /* store_pg_users.c: users, feedback, spend, log */
 	PGS_PART_CONSOLE,  /* store_pg_console.c: the console's searches */
 	PGS_PART_EVENTS,   /* store_pg_events.c: campaigns, event webhooks */
+	PGS_PART_NODES,    /* store_pg_nodes.c: what several nodes share */
 	PGS_PART_TEST,     /* a unit test's own statements */
 	PGS_NPARTS
 };
@@ -215,6 +216,17 @@ int pgs_queue_newest(struct store *st, const char *channel,
     const char *provider_id, int64_t *id);
 int64_t pgs_queue_next_due(struct store *st, const char *channel);
 int pgs_queue_recover(struct store *st, int64_t now);
+
+/* store_pg_nodes.c */
+int pgs_node_beat(
+    struct store *st, const char *instance, int64_t now, int64_t *other);
+int pgs_queue_sweep(struct store *st, int64_t now, int64_t lease);
+int pgs_flood_hit(struct store *st, const char *phone, int64_t now,
+    int64_t period, int64_t *count);
+int pgs_ussd_seen(struct store *st, const char *key, const char *text,
+    int64_t now, char **prev);
+int64_t pgs_shared_purge(struct store *st, int64_t flood_before,
+    int64_t ussd_before, int64_t node_before);
 int
 pgs_queue_report(struct store *st, const char *channel, const char *provider_id,
     int64_t own_id, enum msg_state state, const char *error, int64_t now);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/store_int.h"
 #include "gateway/store_pg.h"
 #include "lib/util.h"
 
@@ -81,7 +82,7 @@ static const char *const msg_sql[M_COUNT] = {
 	"  AND id <= $4 ORDER BY next_attempt, id LIMIT $3"
 	"  FOR UPDATE SKIP LOCKED)"
 	" UPDATE messages m SET state = 'sending', attempts = attempts + 1,"
-	" updated = $2 FROM due WHERE m.id = due.id"
+	" updated = $2, node = $5 FROM due WHERE m.id = due.id"
 	" AND due.phone IS NOT NULL AND due.text IS NOT NULL"
 	" RETURNING m.id, m.phone, m.text, m.attempts, m.created, m.segments,"
 	" m.next_attempt",
@@ -104,8 +105,10 @@ static const char *const msg_sql[M_COUNT] = {
     [M_REPORT_ID] = "UPDATE messages SET state = $3, error = $4,"
 		    " updated = $5 WHERE direction = 'out' AND channel = $1"
 		    " AND id = $2 AND state NOT IN ('delivered', 'failed')",
+    /* A node's own claims, and those of no node (a version before). */
     [M_RECOVER] = "UPDATE messages SET state = 'queued', next_attempt = $1,"
-		  " updated = $1 WHERE state = 'sending'",
+		  " updated = $1, node = NULL WHERE state = 'sending'"
+		  " AND ($2::text IS NULL OR node IS NULL OR node = $2)",
     [M_NEXT_DUE] = "SELECT min(next_attempt) FROM messages"
 		   " WHERE state = 'queued' AND channel = $1",
     [M_MOVE] = "UPDATE messages SET channel = $2, updated = $3"
@@ -406,6 +409,7 @@ pgs_queue_claim_upto(struct store *st, const char *channel, int64_t now,
 	pgs_p_int(&p, now);
 	pgs_p_int(&p, (int64_t)max);
 	pgs_p_int(&p, max_id);
+	pgs_p_text(&p, st->node);
 	if ((r = pgs_run(st, &msgs, M_CLAIM, &p)) == NULL)
 		return STORE_ERR;
 	/* RETURNING keeps no order: put them back in the order due. */
@@ -527,10 +531,10 @@ pgs_queue_newest(
 }
 
 /*
- * Messages left "sending" by a stop go back to the queue. With several
- * nodes this runs at each node's start and also takes back what another
- * node, still running, is sending at that moment: that message may go out
- * twice (docs/postgresql.md, "What comes next": a claim owner per node).
+ * Messages left "sending" by a stop go back to the queue: with a node's
+ * name set, only the ones this node claimed (and unowned ones), never what
+ * another node, still running, is sending at that moment. A dead node's
+ * claims come back by store_queue_sweep on the nodes that live.
  */
 int
 pgs_queue_recover(struct store *st, int64_t now)
@@ -539,6 +543,7 @@ pgs_queue_recover(struct store *st, int64_t now)
 
 	pgs_p_init(&p);
 	pgs_p_int(&p, now);
+	pgs_p_text(&p, st->node);
 	return (int)changes(st, M_RECOVER, &p);
 }
 

@@ -8,7 +8,7 @@
 # clear message until the store is built on it.
 . "$SRCDIR/tests/integration/lib.sh"
 
-plan 36
+plan 37
 
 PGDIR=
 pg_cleanup() {
@@ -42,13 +42,14 @@ printf '[gateway]\ndatabase = a.db\nadmin_token = t\n' >sq.conf
 # migrate on PostgreSQL: what it applies, then nothing.
 out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 like "migrate applies PostgreSQL's first migration" "$out" "applied 1: "
+like "and the one after it" "$out" "applied 2: several nodes"
 like "and says from what to what" "$out" \
-	"baraza: migrated from schema version 0 to 1$"
+	"baraza: migrated from schema version 0 to 2$"
 out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 is "a second migrate changes nothing" "$(echo "$out" | tail -n 1)" \
-	"$URI: up to date, schema version 1"
+	"$URI: up to date, schema version 2"
 is "the version is kept in baraza_schema" \
-	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 1
+	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 2
 
 # Two nodes starting at once on a new database migrate it once.
 newdb twice

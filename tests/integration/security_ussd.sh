@@ -6,7 +6,7 @@
 # on an africastalking channel (form webhook, cumulative text) and on the
 # generic http channel (JSON, signed X-Baraza-Signature: t=UNIX,sha256=HEX).
 . "$SRCDIR/tests/integration/lib.sh"
-plan 24
+plan 27
 
 A=+254700000011
 B=+254700000022
@@ -73,6 +73,22 @@ like "C answers" "$(at_ussd sC "$A" "Juma")" '^200 CON Your town\?'
 stop_server
 start_server || exit 1
 is "after a restart the next step is read right" "$(at_ussd sC "$A" "Juma*Kisumu")" "200 END Thanks Juma of Kisumu."
+# On PostgreSQL the text of the step before is kept in the database, so an
+# answer holding a '*' is read whole even by a process that did not see the
+# step before (SQLite's gateway keeps it in memory: after a restart that
+# answer is cut at its last '*', docs/postgresql.md).
+like "D dials" "$(at_ussd sD "$A" "")" '^200 CON Your name\?'
+stop_server
+start_server || exit 1
+if [ -n "$PG_SERVER" ]; then
+	is "on PostgreSQL an answer with a * after a restart is read whole" \
+	    "$(at_ussd sD "$A" "Juma*Jr")" "200 CON Your town?"
+	is "and the step after it too" \
+	    "$(at_ussd sD "$A" "Juma*Jr*Kisumu")" "200 END Thanks Juma*Jr of Kisumu."
+else
+	ok "# SKIP SQLite keeps the last USSD text in memory"
+	ok "# SKIP SQLite keeps the last USSD text in memory"
+fi
 
 # --- The generic http channel: JSON, signed ---
 web_ussd() { # SESSION PHONE INPUT
