@@ -38,9 +38,32 @@ struct dispatcher {
 	size_t nch;
 	int stopping;
 	int inflight;
+	int shared; /* nodes share the store (PostgreSQL): claims commit
+		       before their messages leave */
+	struct outcome *redo; /* outcomes whose commit failed, to write again */
 	void (*on_stopped)(void *);
 	void *stopped_arg;
 };
+
+/*
+ * The outcome of one send, kept until the transaction that records it has
+ * committed: one that failed (PostgreSQL ends a transaction two nodes
+ * deadlock in; a full disk) is written again in a later turn, else the
+ * message would stay "sending" until a restart and go out a second time.
+ */
+struct outcome {
+	struct dchan *c;
+	int64_t id, created;
+	int attempts;
+	enum send_outcome oc;
+	char *provider_id, *error;
+	int tries;  /* commits tried */
+	int failed; /* a write failed within a transaction that committed */
+	struct outcome *next;
+};
+
+#define OUTCOME_TRIES 10     /* commits an outcome gets */
+#define OUTCOME_RETRY_MS 100 /* between them */
 
 /* A claim: the messages it hands over to their channel. */
 struct claim {
@@ -139,6 +162,7 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 	d->cfg = cfg;
 	d->store = st;
 	d->batch = b;
+	d->shared = store_is_postgres(cfg->database);
 	batch_watermark(b, newest_id, on_durable, d);
 	d->nch = cfg->nchannels;
 	d->ch = xcalloc(d->nch + 1, sizeof(*d->ch));
@@ -229,73 +253,151 @@ maybe_stopped(struct dispatcher *d)
 	}
 }
 
-/*
- * Applies the outcome of m (whose attempts and created are known) inside
- * the turn's transaction.
- */
 static void
-record(struct dchan *c, const struct channel_msg *m, enum send_outcome oc,
-    const char *provider_id, const char *error)
+outcome_free(struct outcome *o)
 {
+	free(o->provider_id);
+	free(o->error);
+	free(o);
+}
+
+static void apply_outcome(struct outcome *);
+
+/* The turn that recorded o has ended: done, or o goes again. */
+static void
+on_recorded(void *arg, int ok)
+{
+	struct outcome *o = arg;
+	struct dispatcher *d = o->c->d;
+
+	if (ok && !o->failed) {
+		outcome_free(o);
+		return;
+	}
+	if (++o->tries >= OUTCOME_TRIES || d->stopping) {
+		/* The message stays "sending": a start takes it back. */
+		log_error("dispatch", "recording an outcome failed id=%lld",
+		    (long long)o->id);
+		outcome_free(o);
+		return;
+	}
+	log_warn("dispatch",
+	    "an outcome was not committed, written again id=%lld try=%d",
+	    (long long)o->id, o->tries + 1);
+	o->failed = 0;
+	o->next = d->redo;
+	d->redo = o;
+	schedule(d, OUTCOME_RETRY_MS);
+}
+
+/* Writes outcome o inside the turn's transaction, told when it ends. */
+static void
+apply_outcome(struct outcome *o)
+{
+	struct dchan *c = o->c;
 	struct dispatcher *d = c->d;
 	const struct channel_config *cc = c->ch.cfg;
-	int64_t now = now_ms(), id = m->id;
-	char scrub[200];
+	int64_t now = now_ms(), id = o->id;
 	int rc = 0;
 
 	if (batch_begin(d->batch) != 0) {
-		/* The message stays "sending" and is retried after a restart. */
-		log_error("dispatch", "cannot record an outcome id=%lld",
-		    (long long)id);
+		o->failed = 1;
+		on_recorded(o, 0);
 		return;
 	}
-	switch (oc) {
+	switch (o->oc) {
 	case SEND_OK:
-		rc = store_queue_sent(d->store, id, provider_id, now);
-		c->stats.sent++;
-		c->stats.spend += (int64_t)m->segments * c->cost;
+		rc = store_queue_sent(d->store, id, o->provider_id, now);
 		break;
 	case SEND_TEMPFAIL:
-		if (now - m->created >= cc->max_age_ms) {
+		if (now - o->created >= cc->max_age_ms)
 			rc = store_queue_fail(d->store, id, "expired", now);
-			c->stats.failed++;
-			log_warn("dispatch",
-			    "message expired id=%lld channel=%s error=\"%s\"",
-			    (long long)id, cc->name,
-			    log_text(
-				error ? error : "-", scrub, sizeof(scrub)));
-		} else {
+		else {
 			/*
 			 * Never later than the deadline: a message due then is
 			 * expired at its hand-over (interfaces.md: retries go
 			 * on "until max_age").
 			 */
-			int64_t next = now + dispatch_backoff(m->attempts);
+			int64_t next = now + dispatch_backoff(o->attempts);
 
-			if (next > m->created + cc->max_age_ms)
-				next = m->created + cc->max_age_ms;
-			rc = store_queue_retry(d->store, id, next, error, now);
-			c->stats.retried++;
+			if (next > o->created + cc->max_age_ms)
+				next = o->created + cc->max_age_ms;
+			rc = store_queue_retry(
+			    d->store, id, next, o->error, now);
 		}
 		break;
 	case SEND_PERMFAIL:
-		rc = store_queue_fail(d->store, id, error, now);
+		rc = store_queue_fail(d->store, id, o->error, now);
+		break;
+	}
+	if (rc == 0 && o->oc != SEND_OK)
+		rc = events_message(
+		    d->store, d->cfg, CONFIG_EVENT_MESSAGE_FAILED, id, now);
+	o->failed = rc != 0;
+	batch_defer(d->batch, on_recorded, o);
+}
+
+/* Writes again the outcomes whose transaction failed. */
+static void
+redo_outcomes(struct dispatcher *d)
+{
+	struct outcome *o = d->redo, *next;
+
+	d->redo = NULL;
+	for (; o != NULL; o = next) {
+		next = o->next;
+		apply_outcome(o);
+	}
+}
+
+/*
+ * Records the outcome of m (whose attempts and created are known): its
+ * counters now, its writes inside the turn's transaction (apply_outcome).
+ */
+static void
+record(struct dchan *c, const struct channel_msg *m, enum send_outcome oc,
+    const char *provider_id, const char *error)
+{
+	struct outcome *o = xcalloc(1, sizeof(*o));
+	const struct channel_config *cc = c->ch.cfg;
+	int64_t now = now_ms();
+	char scrub[200];
+
+	o->c = c;
+	o->id = m->id;
+	o->created = m->created;
+	o->attempts = m->attempts;
+	o->oc = oc;
+	o->provider_id = provider_id != NULL ? xstrdup(provider_id) : NULL;
+	o->error = error != NULL ? xstrdup(error) : NULL;
+	switch (oc) {
+	case SEND_OK:
+		c->stats.sent++;
+		c->stats.spend += (int64_t)m->segments * c->cost;
+		break;
+	case SEND_TEMPFAIL:
+		if (now - m->created >= cc->max_age_ms) {
+			c->stats.failed++;
+			log_warn("dispatch",
+			    "message expired id=%lld channel=%s error=\"%s\"",
+			    (long long)m->id, cc->name,
+			    log_text(
+				error ? error : "-", scrub, sizeof(scrub)));
+		} else
+			c->stats.retried++;
+		break;
+	case SEND_PERMFAIL:
 		c->stats.failed++;
 		log_warn("dispatch",
 		    "message failed id=%lld channel=%s error=\"%s\"",
-		    (long long)id, cc->name,
+		    (long long)m->id, cc->name,
 		    log_text(error ? error : "-", scrub, sizeof(scrub)));
 		break;
 	}
-	if (rc == 0 && oc != SEND_OK)
-		rc = events_message(
-		    d->store, d->cfg, CONFIG_EVENT_MESSAGE_FAILED, id, now);
 	if (oc != SEND_OK && error != NULL)
 		snprintf(c->stats.last_error, sizeof(c->stats.last_error), "%s",
 		    error);
-	if (rc != 0)
-		log_error("dispatch", "recording an outcome failed id=%lld",
-		    (long long)id);
+	apply_outcome(o);
 }
 
 /* A message handed to a channel has ended: one request less in flight. */
@@ -391,6 +493,36 @@ hand_over(struct claim *cl)
 	maybe_stopped(d);
 }
 
+/*
+ * Nodes on one database: the transaction of claim cl has ended. Committed,
+ * its messages leave; rolled back, they are queued still (for any node),
+ * and on a stop they stay "sending" for this node's next start.
+ */
+static void
+on_claimed(void *arg, int ok)
+{
+	struct claim *cl = arg;
+	struct dchan *c = cl->c;
+	struct dispatcher *d = c->d;
+
+	if (ok && !d->stopping) {
+		hand_over(cl);
+		return;
+	}
+	if (!ok)
+		log_warn("dispatch",
+		    "a claim was not committed: its messages stay queued "
+		    "channel=%s count=%zu",
+		    c->ch.cfg->name, cl->n);
+	c->inflight -= (int)cl->n;
+	d->inflight -= (int)cl->n;
+	store_queue_msgs_free(cl->msgs, cl->n);
+	free(cl);
+	maybe_stopped(d);
+	if (!d->stopping)
+		kick(d);
+}
+
 /* Refills the channel's bucket and says how many messages it may claim. */
 static size_t
 capacity(struct dchan *c, int64_t mono)
@@ -419,6 +551,7 @@ dispatch_run(struct dispatcher *d)
 
 	if (d->stopping)
 		return;
+	redo_outcomes(d);
 	for (i = 0; i < d->nch; i++) {
 		struct dchan *c = &d->ch[i];
 		struct store_queue_msg *msgs;
@@ -488,7 +621,15 @@ dispatch_run(struct dispatcher *d)
 		cl->c = c;
 		cl->msgs = msgs;
 		cl->n = n;
-		hand_over(cl);
+		if (d->shared)
+			/*
+			 * Another node may claim what a claim rolled back (a
+			 * deadlock ends a PostgreSQL transaction): messages
+			 * leave only once their claim is committed.
+			 */
+			batch_defer(d->batch, on_claimed, cl);
+		else
+			hand_over(cl);
 		/* More may be due: look again soon. */
 		if (n == cap)
 			wake = 1;
@@ -525,6 +666,14 @@ dispatch_free(struct dispatcher *d)
 {
 	if (d == NULL)
 		return;
+	while (d->redo != NULL) {
+		struct outcome *o = d->redo;
+
+		d->redo = o->next;
+		log_error("dispatch", "recording an outcome failed id=%lld",
+		    (long long)o->id);
+		outcome_free(o);
+	}
 	outq_set_wake(NULL, NULL);
 	uv_close((uv_handle_t *)&d->timer, on_timer_closed);
 }

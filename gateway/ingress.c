@@ -58,7 +58,11 @@ struct job {
 	struct job *ack;
 	int64_t guessed;
 	char *provider_id;
+	int transients; /* turns undone by a transient store failure */
 };
+
+/* Turns of one job a transient store failure may undo (job_again). */
+#define JOB_TRANSIENT_MAX 3
 
 static void job_run(struct job *);
 
@@ -454,6 +458,31 @@ keep_ussd(struct job *j, struct dialog *d)
 }
 
 /*
+ * A turn that failed on a transient store failure (PostgreSQL ended it in
+ * a deadlock with another node's turn) is undone back to its savepoint
+ * and run again at once, up to JOB_TRANSIENT_MAX times: the message is no
+ * worse than one that came a moment later. Returns 1 when it ran again
+ * (d freed), 0 when the failure is the caller's to handle.
+ */
+static int
+job_again(struct job *j, struct dialog *d)
+{
+	struct gateway *gw = j->gw;
+
+	if (!store_transient(gw->store) || j->transients >= JOB_TRANSIENT_MAX ||
+	    store_rollback_to(gw->store) != 0)
+		return 0;
+	j->transients++;
+	log_warn("ingress",
+	    "a turn met a transient store failure, run again "
+	    "try=%d",
+	    j->transients + 1);
+	dialog_free(d);
+	job_run(j);
+	return 1;
+}
+
+/*
  * Runs the flow for a job whose message is stored (SMS) or in hand (USSD),
  * in a savepoint of the turn's transaction, and queues the reply: the
  * caller hears of it after the commit.
@@ -487,12 +516,16 @@ job_run(struct job *j)
 		job_fetch(j, d);
 		return;
 	}
+	if (rc != 0 && job_again(j, d))
+		return;
 	if (rc != 0 || dialog_outcome(d) == DIALOG_FAILED ||
 	    dialog_outcome(d) == DIALOG_FETCH) {
 		job_hopeless(j, d, rc);
 		return;
 	}
 	rc = j->kind == ENGINE_SMS ? keep_sms(j, d) : keep_ussd(j, d);
+	if (rc != 0 && job_again(j, d))
+		return;
 	if (rc != 0) {
 		store_rollback_to(gw->store);
 		(void)settle(j);

@@ -231,9 +231,12 @@ static const struct {
 	"  answer TEXT"
 	");"
 	"CREATE INDEX channel_log_message ON channel_log(message_id);"},
-    {"several nodes: claims' owners, nodes, flood windows, USSD texts "
-     "(SQLite's version 11)",
+    {"several nodes: claims' owners, nodes, flood windows, USSD texts, "
+     "spend by node (SQLite's version 11)",
 	"ALTER TABLE messages ADD COLUMN node TEXT;"
+	"ALTER TABLE spend ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE spend DROP CONSTRAINT spend_pkey;"
+	"ALTER TABLE spend ADD PRIMARY KEY (channel, day, node);"
 	"CREATE TABLE nodes ("
 	"  name TEXT PRIMARY KEY,"
 	"  instance TEXT NOT NULL,"

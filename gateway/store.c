@@ -310,8 +310,22 @@ static const char *const migrations[] = {
      * window of each number, ussd_seen the last cumulative USSD text of
      * each session (store_flood_hit, store_ussd_seen). A SQLite file has
      * one gateway: it keeps those two in memory and leaves node NULL.
+     * spend gets a row per node too ('' on SQLite): one row a channel a
+     * day that every node's every send adds to would hold two nodes'
+     * transactions in turn, and deadlock them.
      */
     "ALTER TABLE messages ADD COLUMN node TEXT;"
+    "CREATE TABLE spend_by_node ("
+    "  channel TEXT NOT NULL,"
+    "  day TEXT NOT NULL,"
+    "  node TEXT NOT NULL DEFAULT '',"
+    "  segments INTEGER NOT NULL,"
+    "  PRIMARY KEY (channel, day, node)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO spend_by_node (channel, day, segments)"
+    "  SELECT channel, day, segments FROM spend;"
+    "DROP TABLE spend;"
+    "ALTER TABLE spend_by_node RENAME TO spend;"
     "CREATE TABLE nodes ("
     "  name TEXT PRIMARY KEY,"
     "  instance TEXT NOT NULL,"
@@ -345,7 +359,8 @@ static const char *const migration_what[] = {
     "USSD resume and report feedback",
     "spend by channel and day, the channel log",
     "the check on messages.state as comparisons",
-    "several nodes: claims' owners, nodes, flood windows, USSD texts",
+    ("several nodes: claims' owners, nodes, flood windows, USSD texts, "
+     "spend by node"),
 };
 _Static_assert(sizeof(migration_what) / sizeof(migration_what[0]) ==
 		   sizeof(migrations) / sizeof(migrations[0]),

@@ -576,6 +576,14 @@ int store_queue_recover(struct store *, int64_t now);
 #define STORE_NODE_LEASE_MS 30000 /* a node unheard of this long is dead */
 #define STORE_NODE_BEAT_MS 5000   /* how often a serving node says so */
 
+/*
+ * Whether the last failure was transient: PostgreSQL ended the statement
+ * in a deadlock or a serialization failure (SQLSTATE 40P01, 40001), which
+ * the same writes may well pass a moment later, once rolled back to a
+ * savepoint. 0 on SQLite.
+ */
+int store_transient(struct store *);
+
 /* Names the node this store serves as (copied; NULL: none). */
 void store_set_node(struct store *, const char *name);
 

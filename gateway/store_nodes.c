@@ -54,6 +54,14 @@ _Static_assert(N_COUNT <= STORE_PART_MAX, "too many statements");
 
 static const struct store_sql nodes = {STORE_PART_NODES, nodes_sql, N_COUNT};
 
+/* A SQLite file has one writer: nothing ends its transactions but itself. */
+int
+sq_transient(struct store *st)
+{
+	(void)st;
+	return 0;
+}
+
 int
 sq_node_beat(
     struct store *st, const char *instance, int64_t now, int64_t *other)

@@ -825,6 +825,12 @@ store_queue_recover(struct store *st, int64_t now)
 	return st->ops->queue_recover(st, now);
 }
 
+int
+store_transient(struct store *st)
+{
+	return st->ops->transient(st);
+}
+
 void
 store_set_node(struct store *st, const char *name)
 {

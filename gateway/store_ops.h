@@ -224,6 +224,7 @@ struct store_ops {
 	    const char *provider_id, int64_t *id);
 	int64_t (*queue_next_due)(struct store *st, const char *channel);
 	int (*queue_recover)(struct store *st, int64_t now);
+	int (*transient)(struct store *st);
 	int (*node_beat)(struct store *st, const char *instance, int64_t now,
 	    int64_t *other);
 	int (*queue_sweep)(struct store *st, int64_t now, int64_t lease);

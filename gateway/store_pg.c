@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "gateway/pg.h"
 #include "gateway/store_int.h"
 #include "gateway/store_pg.h"
@@ -124,12 +126,18 @@ failed(struct store *st, const PGresult *r, const char *what)
 	n = strlen(g->err);
 	while (n > 0 && (g->err[n - 1] == '\n' || g->err[n - 1] == ' '))
 		g->err[--n] = '\0';
-	snprintf(
-	    g->sqlstate, sizeof(g->sqlstate), "%s", state != NULL ? state : "");
+	/*
+	 * A statement in a transaction ended already (25P02) keeps the
+	 * SQLSTATE of what ended it: store_transient() reads the cause.
+	 */
+	if (state == NULL || strcmp(state, "25P02") != 0 ||
+	    g->sqlstate[0] == '\0')
+		snprintf(g->sqlstate, sizeof(g->sqlstate), "%s",
+		    state != NULL ? state : "");
 	log_warn("store",
 	    "postgresql failed sqlstate=%s what=\"%.80s\" "
 	    "error=\"%s\"",
-	    g->sqlstate[0] ? g->sqlstate : "-", what, g->err);
+	    state != NULL && *state != '\0' ? state : "-", what, g->err);
 }
 
 /* Prepares statement i of tab on this connection, once. */
@@ -321,6 +329,8 @@ pgs_open(const char *uri, const char *password, int durability_full,
 	st = xcalloc(1, sizeof(*st));
 	st->pg = xcalloc(1, sizeof(*st->pg));
 	st->pg->conn = c;
+	st->pg->uri = xstrdup(uri);
+	st->pg->password = password != NULL ? xstrdup(password) : NULL;
 	st->pg->durable_full = durability_full;
 	*out = st;
 	return 0;
@@ -332,8 +342,51 @@ pgs_close(struct store *st)
 	if (st == NULL)
 		return;
 	PQfinish(st->pg->conn);
+	if (st->pg->side != NULL)
+		PQfinish(st->pg->side);
+	free(st->pg->uri);
+	if (st->pg->password != NULL) {
+		OPENSSL_cleanse(st->pg->password, strlen(st->pg->password));
+		free(st->pg->password);
+	}
 	free(st->pg);
 	free(st);
+}
+
+PGresult *
+pgs_side_run(struct store *st, const char *sql, const struct pgs_params *p)
+{
+	struct pgstore *g = pgs(st);
+	static const struct pgs_params none;
+	char *err = NULL;
+	PGresult *r;
+	ExecStatusType s;
+
+	if (p == NULL)
+		p = &none;
+	if (g->side != NULL && PQstatus(g->side) != CONNECTION_OK) {
+		PQfinish(g->side);
+		g->side = NULL;
+	}
+	if (g->side == NULL) {
+		if ((g->side = pg_connect(g->uri, g->password, &err)) == NULL) {
+			log_warn("store", "postgresql side connection: %s",
+			    err ? err : "failed");
+			free(err);
+			return NULL;
+		}
+		PQclear(PQexec(g->side, "SET synchronous_commit = off"));
+	}
+	r = PQexecParams(g->side, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
+	s = PQresultStatus(r);
+	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
+		log_warn("store",
+		    "postgresql failed what=\"%.80s\" error=\"%s\"", sql,
+		    PQresultErrorMessage(r));
+		PQclear(r);
+		return NULL;
+	}
+	return r;
 }
 
 const char *

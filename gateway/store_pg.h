@@ -51,6 +51,9 @@ struct pgs_sql {
 /* The PostgreSQL side of struct store (store_int.h's pg member). */
 struct pgstore {
 	PGconn *conn;
+	PGconn *side;   /* pgs_side_run's, opened on first use, or NULL */
+	char *uri;      /* to open it */
+	char *password; /* same (may be NULL) */
 	unsigned char prepared[PGS_NPARTS][PGS_PART_MAX]; /* 1: prepared */
 	char err[512];    /* the last failure, for store_errmsg() */
 	char sqlstate[6]; /* its SQLSTATE ("23505"), "" when none */
@@ -93,6 +96,18 @@ PGresult *pgs_run(struct store *, const struct pgs_sql *tab, int i,
  */
 int pgs_exec(struct store *, const struct pgs_sql *tab, int i,
     const struct pgs_params *p, int64_t *changed);
+
+/*
+ * Runs sql (not prepared) with p on the side connection: its own
+ * transaction each time (autocommit, synchronous_commit off), apart from
+ * the loop turn's. For counters that two nodes update at once and that
+ * need no durability (the flood guard): a row lock held until the end of
+ * a turn's transaction could deadlock with another node's turn, which
+ * would end that transaction and every webhook of its turn. The result
+ * as pgs_run's; NULL when it failed (logged).
+ */
+PGresult *
+pgs_side_run(struct store *, const char *sql, const struct pgs_params *p);
 
 /* The SQLSTATE of the last failure, "" when none ("23505": unique). */
 const char *pgs_sqlstate(struct store *);
@@ -218,6 +233,7 @@ int64_t pgs_queue_next_due(struct store *st, const char *channel);
 int pgs_queue_recover(struct store *st, int64_t now);
 
 /* store_pg_nodes.c */
+int pgs_transient(struct store *st);
 int pgs_node_beat(
     struct store *st, const char *instance, int64_t now, int64_t *other);
 int pgs_queue_sweep(struct store *st, int64_t now, int64_t lease);

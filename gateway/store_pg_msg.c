@@ -89,10 +89,14 @@ static const char *const msg_sql[M_COUNT] = {
     [M_SENT] = "UPDATE messages SET state = 'sent', provider_id = $2,"
 	       " error = NULL, next_attempt = NULL, updated = $3"
 	       " WHERE id = $1 AND state = 'sending'",
-    /* The day is the process's local day, worked out in C ($2). */
-    [M_SPEND] = "INSERT INTO spend (channel, day, segments)"
-		" SELECT channel, $2, segments FROM messages WHERE id = $1"
-		" ON CONFLICT (channel, day) DO UPDATE SET"
+    /*
+     * The day is the process's local day, worked out in C ($2). Each
+     * node adds to its own row ($3), never waiting on another's.
+     */
+    [M_SPEND] = "INSERT INTO spend (channel, day, node, segments)"
+		" SELECT channel, $2, coalesce($3::text, ''), segments"
+		" FROM messages WHERE id = $1"
+		" ON CONFLICT (channel, day, node) DO UPDATE SET"
 		" segments = spend.segments + excluded.segments",
     [M_RETRY] = "UPDATE messages SET state = 'queued', next_attempt = $2,"
 		" error = $3, updated = $4 WHERE id = $1 AND state = 'sending'",
@@ -464,6 +468,7 @@ pgs_queue_sent(
 	pgs_p_init(&p);
 	pgs_p_int(&p, id);
 	pgs_p_text(&p, store_local_day(now, day));
+	pgs_p_text(&p, st->node);
 	return pgs_exec(st, &msgs, M_SPEND, &p, NULL);
 }
 

@@ -5,7 +5,10 @@
  *
  * Each is one statement, so that two nodes at the same number or session
  * count right: an upsert takes the row's lock, and a CTE reads the row as
- * it was before the statement.
+ * it was before the statement. Flood windows are counted on the side
+ * connection, each in a transaction of its own (pgs_side_run): every
+ * inbound message counts one, and two nodes' turns holding the locks of
+ * several numbers each would deadlock.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +62,14 @@ _Static_assert(N_COUNT <= PGS_PART_MAX, "too many statements");
 static const struct pgs_sql nodes = {PGS_PART_NODES, nodes_sql, N_COUNT};
 
 int
+pgs_transient(struct store *st)
+{
+	const char *s = pgs_sqlstate(st);
+
+	return strcmp(s, "40P01") == 0 || strcmp(s, "40001") == 0;
+}
+
+int
 pgs_node_beat(
     struct store *st, const char *instance, int64_t now, int64_t *other)
 {
@@ -108,7 +119,8 @@ pgs_flood_hit(struct store *st, const char *phone, int64_t now, int64_t period,
 	pgs_p_text(&p, phone);
 	pgs_p_int(&p, now);
 	pgs_p_int(&p, period);
-	if ((r = pgs_run(st, &nodes, N_FLOOD, &p)) == NULL)
+	/* Apart from the turn's transaction: see pgs_side_run. */
+	if ((r = pgs_side_run(st, nodes_sql[N_FLOOD], &p)) == NULL)
 		return STORE_ERR;
 	if (PQntuples(r) > 0)
 		*count = pgs_get_int(r, 0, 0);

@@ -97,8 +97,9 @@ static const char *const users_sql[U_NSQL] = {
 		 " AND feedback IS NULL",
     [F_COUNTS] = "SELECT feedback, count(*) FROM reports"
 		 " WHERE feedback IS NOT NULL GROUP BY feedback",
-    [P_SEGMENTS] = "SELECT segments FROM spend WHERE channel = $1"
-		   " AND day = $2",
+    /* Every node's row of the day. */
+    [P_SEGMENTS] = "SELECT coalesce(sum(segments), 0) FROM spend"
+		   " WHERE channel = $1 AND day = $2",
     [P_PENDING] = "SELECT coalesce(sum(segments), 0) FROM messages"
 		  " WHERE state IN ('queued', 'sending') AND channel = $1"
 		  " AND next_attempt >= $2 AND next_attempt < $3",

@@ -20,10 +20,11 @@ static const char *const spend_sql[P_COUNT] = {
     [P_ADD_SENT] = "INSERT INTO spend (channel, day, segments)"
 		   " SELECT channel, date(?2 / 1000, 'unixepoch', 'localtime'),"
 		   " segments FROM messages WHERE id = ?1"
-		   " ON CONFLICT (channel, day) DO UPDATE SET"
+		   " ON CONFLICT (channel, day, node) DO UPDATE SET"
 		   " segments = segments + excluded.segments",
-    [P_SEGMENTS] = "SELECT segments FROM spend WHERE channel = ?1"
-		   " AND day = ?2",
+    /* Every node's row of the day (PostgreSQL's nodes; '' here). */
+    [P_SEGMENTS] = "SELECT coalesce(sum(segments), 0) FROM spend"
+		   " WHERE channel = ?1 AND day = ?2",
     /* A range of messages_queue per state. */
     [P_PENDING] = "SELECT coalesce(sum(segments), 0) FROM messages"
 		  " WHERE state IN ('queued', 'sending') AND channel = ?1"

@@ -124,6 +124,7 @@ const struct store_ops store_sqlite_ops = {
     .queue_newest = sq_queue_newest,
     .queue_next_due = sq_queue_next_due,
     .queue_recover = sq_queue_recover,
+    .transient = sq_transient,
     .node_beat = sq_node_beat,
     .queue_sweep = sq_queue_sweep,
     .flood_hit = sq_flood_hit,

@@ -3,7 +3,8 @@
 -- new number every time), all answered by the bench's keyword flow.
 local senders = tonumber(os.getenv("BENCH_SENDERS") or "1000")
 local counter = 0
-local thread_id = 0
+-- BENCH_ID_BASE: the first thread's id (two wrk at once keep ids apart).
+local thread_id = tonumber(os.getenv("BENCH_ID_BASE") or "0")
 -- Webhooks are signed (sign.lua, beside this file).
 local sign = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or
     "./") .. "sign.lua")
