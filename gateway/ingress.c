@@ -877,10 +877,28 @@ ingress_recover(struct gateway *gw)
 {
 	struct recovery r = {gw, 0};
 
-	(void)store_msg_each_received(gw->store, on_received, &r);
+	if (batch_begin(&gw->batch) != 0)
+		return; /* the next start's, or a living node's */
+	(void)store_msg_adopt_received(
+	    gw->store, now_ms(), STORE_NODE_LEASE_MS, 0, on_received, &r);
 	if (r.n > 0)
 		log_info("ingress",
 		    "handling messages left by a stop count=%zu", r.n);
+}
+
+void
+ingress_adopt(struct gateway *gw)
+{
+	struct recovery r = {gw, 0};
+
+	if (batch_begin(&gw->batch) != 0)
+		return;
+	(void)store_msg_adopt_received(
+	    gw->store, now_ms(), STORE_NODE_LEASE_MS, 1, on_received, &r);
+	if (r.n > 0)
+		log_warn("ingress",
+		    "handling messages a stopped node had stored count=%zu",
+		    r.n);
 }
 
 void

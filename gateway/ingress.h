@@ -135,6 +135,13 @@ int ingress_status(struct gateway *, const struct ingress_report *, ingress_cb,
 /* Start-up: handles inbound messages stored but not handled (a crash). */
 void ingress_recover(struct gateway *);
 
+/*
+ * Nodes on one database, on each heartbeat: handles the inbound messages
+ * that a node not heard from for STORE_NODE_LEASE_MS stored and did not
+ * handle (store_msg_adopt_received).
+ */
+void ingress_adopt(struct gateway *);
+
 /* An empty flood guard for max numbers; ingress_flood_free releases it. */
 void ingress_flood_init(struct ingress_flood *, size_t max);
 void ingress_flood_free(struct ingress_flood *);

@@ -182,6 +182,7 @@ on_beat(uv_timer_t *t)
 		    "messages a stopped node was sending are queued again "
 		    "count=%d",
 		    n);
+	ingress_adopt(gw);
 }
 
 static char *listen_string(const struct config_addr *);

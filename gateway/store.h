@@ -456,6 +456,18 @@ typedef int (*store_msg_received_cb)(
  */
 int store_msg_each_received(struct store *, store_msg_received_cb, void *arg);
 
+/*
+ * The same walk for a node to take the messages on (their flows run on
+ * it). On SQLite (one gateway a file) every one, or none with others. On
+ * PostgreSQL: those this node stored and those no node did, and the ones
+ * a node not heard from since now - lease stored (only those with others,
+ * as the heartbeat does: this node's own may be running now); each is
+ * marked as this node's in the turn's transaction, so no two nodes take
+ * one. 0 or STORE_ERR.
+ */
+int store_msg_adopt_received(struct store *, int64_t now, int64_t lease,
+    int others, store_msg_received_cb, void *arg);
+
 /* An outbound message to store; the strings are borrowed for the call. */
 struct store_msg_out {
 	const char *channel;  /* the channel to send it on */

@@ -286,6 +286,8 @@ int sq_queue_newest(struct store *st, const char *channel,
 int64_t sq_queue_next_due(struct store *st, const char *channel);
 int sq_queue_recover(struct store *st, int64_t now);
 int sq_transient(struct store *st);
+int sq_msg_adopt_received(struct store *st, int64_t now, int64_t lease,
+    int others, store_msg_received_cb cb, void *arg);
 int sq_node_beat(
     struct store *st, const char *instance, int64_t now, int64_t *other);
 int sq_queue_sweep(struct store *st, int64_t now, int64_t lease);

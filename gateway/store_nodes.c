@@ -63,6 +63,17 @@ sq_transient(struct store *st)
 }
 
 int
+sq_msg_adopt_received(struct store *st, int64_t now, int64_t lease, int others,
+    store_msg_received_cb cb, void *arg)
+{
+	(void)now;
+	(void)lease;
+	if (others)
+		return 0;
+	return sq_msg_each_received(st, cb, arg);
+}
+
+int
 sq_node_beat(
     struct store *st, const char *instance, int64_t now, int64_t *other)
 {

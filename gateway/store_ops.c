@@ -826,6 +826,13 @@ store_queue_recover(struct store *st, int64_t now)
 }
 
 int
+store_msg_adopt_received(struct store *st, int64_t now, int64_t lease,
+    int others, store_msg_received_cb cb, void *arg)
+{
+	return st->ops->msg_adopt_received(st, now, lease, others, cb, arg);
+}
+
+int
 store_transient(struct store *st)
 {
 	return st->ops->transient(st);

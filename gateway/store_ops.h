@@ -225,6 +225,8 @@ struct store_ops {
 	int64_t (*queue_next_due)(struct store *st, const char *channel);
 	int (*queue_recover)(struct store *st, int64_t now);
 	int (*transient)(struct store *st);
+	int (*msg_adopt_received)(struct store *st, int64_t now, int64_t lease,
+	    int others, store_msg_received_cb cb, void *arg);
 	int (*node_beat)(struct store *st, const char *instance, int64_t now,
 	    int64_t *other);
 	int (*queue_sweep)(struct store *st, int64_t now, int64_t lease);

@@ -234,6 +234,8 @@ int pgs_queue_recover(struct store *st, int64_t now);
 
 /* store_pg_nodes.c */
 int pgs_transient(struct store *st);
+int pgs_msg_adopt_received(struct store *st, int64_t now, int64_t lease,
+    int others, store_msg_received_cb cb, void *arg);
 int pgs_node_beat(
     struct store *st, const char *instance, int64_t now, int64_t *other);
 int pgs_queue_sweep(struct store *st, int64_t now, int64_t lease);

@@ -19,6 +19,7 @@
 
 enum {
 	M_IN_INSERT,
+	M_IN_ADOPT,
 	M_CONTACT_OF,
 	M_IN_FIND,
 	M_IN_STATE,
@@ -49,11 +50,25 @@ static const char *const msg_sql[M_COUNT] = {
     /* A provider's retry of a stored message inserts nothing. */
     [M_IN_INSERT] =
 	"INSERT INTO messages (direction, channel, kind, phone, text, state,"
-	" provider_id, segments, created, updated, contact_id)"
-	" VALUES ('in', $1, $2, $3, $4, $5, $6, 1, $7, $7, $8)"
+	" provider_id, segments, created, updated, contact_id, node)"
+	" VALUES ('in', $1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9)"
 	" ON CONFLICT (channel, provider_id)"
 	" WHERE direction = 'in' AND provider_id IS NOT NULL DO NOTHING"
 	" RETURNING id",
+    /*
+     * Inbound SMS still "received" that this node takes on: its own (at
+     * its start), those stored by no node, and a dead node's ($4 = 1:
+     * only those). Locked and marked as this node's, so that two nodes
+     * never both run one.
+     */
+    [M_IN_ADOPT] =
+	"UPDATE messages SET node = $1 WHERE id IN (SELECT id FROM messages"
+	"  WHERE direction = 'in' AND kind = 'sms' AND state = 'received'"
+	"  AND (($4::int = 0 AND ($1::text IS NULL OR node IS NULL"
+	"   OR node = $1)) OR (node IS NOT NULL AND node NOT IN"
+	"   (SELECT name FROM nodes WHERE seen > $2::bigint - $3::bigint)))"
+	"  FOR UPDATE SKIP LOCKED)"
+	" RETURNING id, channel, phone, text",
     [M_CONTACT_OF] = "SELECT id FROM contacts WHERE phone = $1",
     [M_IN_FIND] = "SELECT id FROM messages WHERE direction = 'in'"
 		  " AND channel = $1 AND provider_id = $2",
@@ -231,6 +246,7 @@ insert_inbound(struct store *st, const struct store_msg_in *m, int64_t now,
 	pgs_p_text(&p, has_pid ? m->provider_id : NULL);
 	pgs_p_int(&p, now);
 	p_id(&p, contact);
+	pgs_p_text(&p, st->node);
 	if ((rc = one_int(st, M_IN_INSERT, &p, id)) != STORE_NOTFOUND)
 		return rc;
 	/* A duplicate: stored before with this provider id. */
@@ -282,6 +298,54 @@ pgs_msg_inbound_state(struct store *st, int64_t id, enum msg_state state,
 	p_id(&p, contact_id);
 	pgs_p_int(&p, now);
 	return pgs_exec(st, &msgs, M_IN_STATE, &p, NULL);
+}
+
+/* For qsort: RETURNING keeps no order, the walk is by id. */
+static int
+by_row_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+pgs_msg_adopt_received(struct store *st, int64_t now, int64_t lease, int others,
+    store_msg_received_cb cb, void *arg)
+{
+	struct store_msg_received m;
+	struct pgs_params p;
+	int64_t(*order)[2];
+	PGresult *r;
+	int i, n;
+
+	pgs_p_init(&p);
+	pgs_p_text(&p, st->node);
+	pgs_p_int(&p, now);
+	pgs_p_int(&p, lease);
+	pgs_p_int(&p, others ? 1 : 0);
+	if ((r = pgs_run(st, &msgs, M_IN_ADOPT, &p)) == NULL)
+		return STORE_ERR;
+	n = PQntuples(r);
+	order = xcalloc((size_t)n + 1, sizeof(*order));
+	for (i = 0; i < n; i++) {
+		order[i][0] = pgs_get_int(r, i, 0);
+		order[i][1] = i;
+	}
+	qsort(order, (size_t)n, sizeof(*order), by_row_id);
+	for (i = 0; i < n; i++) {
+		int row = (int)order[i][1];
+
+		m.id = order[i][0];
+		m.channel = PQgetvalue(r, row, 1);
+		m.phone = PQgetvalue(r, row, 2);
+		m.text = pgs_isnull(r, row, 3) ? NULL : PQgetvalue(r, row, 3);
+		if (cb(arg, &m) != 0)
+			break;
+	}
+	free(order);
+	PQclear(r);
+	return 0;
 }
 
 int

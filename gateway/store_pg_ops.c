@@ -125,6 +125,7 @@ const struct store_ops store_pg_ops = {
     .queue_next_due = pgs_queue_next_due,
     .queue_recover = pgs_queue_recover,
     .transient = pgs_transient,
+    .msg_adopt_received = pgs_msg_adopt_received,
     .node_beat = pgs_node_beat,
     .queue_sweep = pgs_queue_sweep,
     .flood_hit = pgs_flood_hit,

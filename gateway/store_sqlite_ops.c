@@ -125,6 +125,7 @@ const struct store_ops store_sqlite_ops = {
     .queue_next_due = sq_queue_next_due,
     .queue_recover = sq_queue_recover,
     .transient = sq_transient,
+    .msg_adopt_received = sq_msg_adopt_received,
     .node_beat = sq_node_beat,
     .queue_sweep = sq_queue_sweep,
     .flood_hit = sq_flood_hit,

@@ -36,6 +36,26 @@ show_msg(struct store *st, struct buf *b, int64_t id)
 	store_msg_free(&m);
 }
 
+/* Prints the id of each message a walk of received messages gives. */
+static int
+on_adopted(void *arg, const struct store_msg_received *m)
+{
+	buf_printf(arg, " %lld", (long long)m->id);
+	return 0;
+}
+
+/* What st takes on of the received messages, printed. */
+static void
+adopt(struct store *st, struct buf *b, int64_t now, int others)
+{
+	int rc;
+
+	buf_printf(b, "adopt %s%s:", st->node ? st->node : "-",
+	    others ? " others" : "");
+	rc = store_msg_adopt_received(st, now, LEASE, others, on_adopted, b);
+	buf_printf(b, " -> %d\n", rc);
+}
+
 /* Claims up to max of channel "at" and prints the ids. */
 static void
 claim(struct store *st, struct buf *b, int64_t now, size_t max)
@@ -155,6 +175,42 @@ script(struct store *st, struct buf *b)
 	    (long long)store_shared_purge(st, INT64_MAX, INT64_MAX, INT64_MAX));
 }
 
+/* One gateway (SQLite, or a store with no node name): takes on all. */
+static void
+test_adopt_one_gateway(void **state)
+{
+	struct store_msg_in in = {.channel = "at",
+	    .kind = MSG_SMS,
+	    .phone = "+254700000005",
+	    .text = "PING 2",
+	    .state = MSG_RECEIVED};
+	struct store *sq, *pg;
+	struct buf a, b;
+	int64_t id;
+	int i;
+
+	(void)state;
+	if (pgtest_pair(&sq, &pg) != 0)
+		skip();
+	buf_init(&a, 4096);
+	buf_init(&b, 4096);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(store_msg_insert_inbound(sq, &in, T0, &id), 0);
+		assert_int_equal(store_msg_insert_inbound(pg, &in, T0, &id), 0);
+	}
+	adopt(sq, &a, T0, 1);
+	adopt(sq, &a, T0, 0);
+	adopt(pg, &b, T0, 1);
+	adopt(pg, &b, T0, 0);
+	assert_string_equal(buf_cstr(&b), buf_cstr(&a));
+	assert_string_equal(
+	    buf_cstr(&a), "adopt - others: -> 0\nadopt -: 1 2 -> 0\n");
+	buf_free(&a);
+	buf_free(&b);
+	store_close(sq);
+	store_close(pg);
+}
+
 static void
 test_same_answers(void **state)
 {
@@ -220,8 +276,13 @@ test_two_nodes(void **state)
 	    .state = MSG_QUEUED,
 	    .segments = 1,
 	    .next_attempt = T0};
+	struct store_msg_in in = {.channel = "at",
+	    .kind = MSG_SMS,
+	    .phone = "+254700000005",
+	    .state = MSG_RECEIVED};
 	struct buf log;
 	char *err = NULL;
+	int64_t id;
 	int i;
 
 	(void)state;
@@ -264,6 +325,31 @@ test_two_nodes(void **state)
 	/* A node with no name (one gateway) takes back every claim. */
 	store_set_node(a, NULL);
 	assert_int_equal(store_queue_recover(a, T0 + LEASE), 4);
+
+	/*
+	 * Inbound messages left "received": a's two (5, 6), b's one (7). b
+	 * takes on its own at its start, a's only once a is dead, and no
+	 * node takes one twice.
+	 */
+	store_set_node(a, "a");
+	in.text = "PING 1";
+	for (i = 0; i < 2; i++)
+		assert_int_equal(
+		    store_msg_insert_inbound(a, &in, T0 + LEASE, &id), 0);
+	assert_int_equal(store_msg_insert_inbound(b, &in, T0 + LEASE, &id), 0);
+	assert_int_equal(store_node_beat(a, "a2", T0 + LEASE, NULL), 0);
+	buf_reset(&log);
+	adopt(b, &log, T0 + LEASE, 1);
+	adopt(b, &log, T0 + LEASE, 0);
+	adopt(b, &log, T0 + 2 * LEASE - 1, 1);
+	assert_int_equal(store_node_beat(b, "b2", T0 + 2 * LEASE, NULL), 0);
+	adopt(b, &log, T0 + 2 * LEASE, 1);
+	adopt(b, &log, T0 + 2 * LEASE, 1);
+	adopt(a, &log, T0 + 2 * LEASE, 0);
+	assert_string_equal(buf_cstr(&log),
+	    "adopt b others: -> 0\nadopt b: 7 -> 0\n"
+	    "adopt b others: -> 0\nadopt b others: 5 6 -> 0\n"
+	    "adopt b others: -> 0\nadopt a: -> 0\n");
 	buf_free(&log);
 	store_close(a);
 	store_close(b);
@@ -275,6 +361,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_same_answers),
 	    cmocka_unit_test(test_two_nodes),
+	    cmocka_unit_test(test_adopt_one_gateway),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
