@@ -93,13 +93,27 @@ blank_secrets(const struct provider_chan *pc, const char *src, size_t srclen,
 }
 
 /*
- * Copies at most max bytes of the len at src into out (max + 1 bytes),
- * cut on a character boundary: bytes that are not UTF-8 or are control
- * characters other than a line break or a tab become '?'. Returns the
- * length copied.
+ * Whether the n bytes at p (a lead byte and n - 1 continuation bytes) are
+ * one code point in its shortest form, not a surrogate and at most
+ * U+10FFFF: UTF-8 as PostgreSQL takes it (a text it refuses would end
+ * the turn's transaction).
  */
-static size_t
-excerpt(const char *src, size_t len, char *out, size_t max)
+static int
+strict_utf8(const unsigned char *p, size_t n)
+{
+	unsigned long cp = p[0] & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+	size_t k;
+
+	for (k = 1; k < n; k++)
+		cp = (cp << 6) | (p[k] & 0x3f);
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && cp < 0x10000))
+		return 0; /* overlong */
+	return !(cp >= 0xd800 && cp <= 0xdfff) && cp <= 0x10ffff;
+}
+
+size_t
+channel_excerpt(const char *src, size_t len, char *out, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)src;
 	size_t i = 0, o = 0, n, k;
@@ -119,7 +133,7 @@ excerpt(const char *src, size_t len, char *out, size_t max)
 		for (k = 1; n > 0 && k < n && i + k < len; k++)
 			if ((p[i + k] & 0xc0) != 0x80)
 				break;
-		if (n == 0 || k < n || i + n > len || (n == 2 && p[i] < 0xc2)) {
+		if (n == 0 || k < n || i + n > len || !strict_utf8(p + i, n)) {
 			out[o++] = '?';
 			i++;
 			continue;
@@ -180,12 +194,12 @@ log_request(struct flight *f, const struct client_resp *resp, const char *error)
 	request_line(&f->req.req, line, sizeof(line));
 	n = strlen(line);
 	blank_secrets(pc, line, n, line, n);
-	excerpt(line, n, request, STORE_CHANLOG_REQUEST);
+	channel_excerpt(line, n, request, STORE_CHANLOG_REQUEST);
 	e.request = request;
 	if (resp != NULL) {
 		e.status = (int)resp->status;
 		if (resp->body_len > 0) {
-			n = excerpt(resp->body, resp->body_len, answer,
+			n = channel_excerpt(resp->body, resp->body_len, answer,
 			    STORE_CHANLOG_ANSWER);
 			blank_secrets(
 			    pc, resp->body, resp->body_len, answer, n);
@@ -193,7 +207,8 @@ log_request(struct flight *f, const struct client_resp *resp, const char *error)
 		}
 	}
 	if (error != NULL && *error != '\0') {
-		n = excerpt(error, strlen(error), why, STORE_CHANLOG_ANSWER);
+		n = channel_excerpt(
+		    error, strlen(error), why, STORE_CHANLOG_ANSWER);
 		blank_secrets(pc, error, strlen(error), why, n);
 		e.error = why;
 	}

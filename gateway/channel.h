@@ -23,6 +23,7 @@
 #ifndef BARAZA_GATEWAY_CHANNEL_H
 #define BARAZA_GATEWAY_CHANNEL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/channel.h"
@@ -83,5 +84,14 @@ struct channel {
  */
 void channel_open_providers(struct dispatcher *d, const struct config *cfg,
     struct client *client, const char *public_base);
+
+/*
+ * For the channel log: copies at most max bytes of the len at src into out
+ * (max + 1 bytes), cut on a character boundary: bytes that are not UTF-8
+ * (strictly: no overlong forms, surrogates or values above U+10FFFF, which
+ * PostgreSQL refuses) or are control characters other than a line break
+ * or a tab become '?'. Returns the length copied.
+ */
+size_t channel_excerpt(const char *src, size_t len, char *out, size_t max);
 
 #endif

@@ -803,6 +803,48 @@ test_max_age(void **state)
 	rig_stop(&r);
 }
 
+/*
+ * The channel log's excerpts: valid UTF-8 passes whole; what PostgreSQL
+ * would refuse (overlong forms, surrogates, values past U+10FFFF, stray
+ * bytes) and control characters become '?', one per byte; a character
+ * never splits at the cut.
+ */
+static void
+test_excerpt(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"Maji \xe2\x9c\x93 \xf0\x9f\x92\xa7",
+		"Maji \xe2\x9c\x93 \xf0\x9f\x92\xa7"},
+	    {"a\x01"
+	     "b\tc\nd",
+		"a?b\tc\nd"},
+	    {"\xc0\xaf", "??"},                       /* overlong '/' */
+	    {"\xe0\x80\xaf", "???"},                  /* overlong, 3 bytes */
+	    {"\xf0\x80\x80\xaf", "????"},             /* overlong, 4 bytes */
+	    {"\xed\xa0\x80", "???"},                  /* a surrogate */
+	    {"\xf4\x90\x80\x80", "????"},             /* past U+10FFFF */
+	    {"\xf8\x88\x80\x80\x80", "?????"},        /* 5 bytes */
+	    {"x\xe2\x9c", "x??"},                     /* cut short */
+	    {"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"}, /* U+10FFFF */
+	};
+	char out[16];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		channel_excerpt(cases[i].in, strlen(cases[i].in), out, 15);
+		assert_string_equal(out, cases[i].want);
+	}
+	/* The cut: "\xe2\x9c\x93" does not fit after 3 bytes of 4. */
+	assert_int_equal(channel_excerpt("abc\xe2\x9c\x93", 6, out, 4), 3);
+	assert_string_equal(out, "abc");
+	/* A NUL inside the body is a control character. */
+	assert_int_equal(channel_excerpt("a\0b", 3, out, 15), 3);
+	assert_string_equal(out, "a?b");
+}
+
 int
 main(void)
 {
@@ -821,6 +863,7 @@ main(void)
 	    cmocka_unit_test(test_ussd_input),
 	    cmocka_unit_test(test_flood_churn),
 	    cmocka_unit_test(test_flood_expiry),
+	    cmocka_unit_test(test_excerpt),
 	    cmocka_unit_test_setup_teardown(
 		test_enqueue_wakes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
