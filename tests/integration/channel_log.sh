@@ -88,11 +88,11 @@ m3=$(send 0700000003 "Meeting on Friday." tw)
 m4=$(send 0700000004 "Meeting on Friday." kn)
 m5=$(send 0700000005 "Meeting on Friday." web)
 for m in "$m3" "$m4" "$m5"; do
-	check "message $m is sent and logged" wait_for 10 sh -c "[ \"\$(sqlite3 '$T/baraza.db' 'select count(*) from channel_log where message_id = $m')\" -ge 1 ]"
+	check "message $m is sent and logged" wait_for 10 has_log "$m"
 done
 r=$(http GET "/api/v1/messages/$m4/log" -H "$auth")
 like "Kannel's request line keeps no query (its password)" "$r" "\"request\": *\"GET http://127.0.0.1:$FAKE_PORT/cgi-bin/sendsms\""
-sqlite3 "$T/baraza.db" .dump >"$T/dump.sql"
+sql_dump "$T/dump.sql"
 for s in "$AT_KEY" "$TW_TOKEN" "$KN_PASS" "$SIGNING_KEY" "$HOOK_SECRET"; do
 	is "no $s in the database" "$(grep -c -- "$s" "$T/dump.sql")" "0"
 done

@@ -51,7 +51,7 @@ line=$(grep 'Amina Odhiambo' "$T/fake.log" | head -n 1)
 like "the reply goes to AT's messaging API" "$line" '"path":"/version1/messaging"'
 like "the reply carries the apiKey header" "$line" 'at-key'
 like "the reply goes to the sender in E.164" "$line" '\+254700000001'
-check "the reply is marked sent with AT's message id" wait_for 5 sh -c "[ \"\$(sqlite3 '$T/baraza.db' \"select count(*) from messages where direction='out' and state='sent' and provider_id like 'ATXid_%'\")\" -ge 1 ]"
+check "the reply is marked sent with AT's message id" wait_for 5 sql_is "select count(*) > 0 from messages where direction='out' and state='sent' and provider_id like 'ATXid_%'" 1
 
 r=$(http POST /hooks/at/sms -H "$ATH" -d id=at-1 -d from=0700000001 -d to=40404 -d 'text=BAL 1234567' -d date=2026-11-29)
 is "a duplicate webhook answers 200" "$(echo "$r" | cut -c1-3)" "200"
@@ -117,7 +117,7 @@ is "a wrong webhook secret is 403" "$(echo "$r" | cut -c1-3)" "403"
 check "the Kannel reply reaches sendsms" wait_for 10 sh -c "grep '/cgi-bin/sendsms' '$T/fake.log' | grep -q 'kn-pass'"
 # Kannel's delivery reports name our own message id (dlr-url), as http's do.
 kid=$(sql "select id from messages where direction='out' and channel='kn' limit 1")
-check "the Kannel reply is marked sent" wait_for 5 sh -c "[ \"\$(sqlite3 '$T/baraza.db' 'select state from messages where id=$kid')\" = sent ]"
+check "the Kannel reply is marked sent" wait_for 5 sql_is "select state from messages where id=$kid" sent
 r=$(http GET "/hooks/kn/status?secret=s3cret&id=$kid&status=1")
 is "a Kannel delivery report answers 200" "$(echo "$r" | cut -c1-3)" "200"
 is "a Kannel delivery report by our id" "$(sql "select state from messages where id=$kid")" "delivered"
@@ -153,7 +153,7 @@ fake_mode 429 2
 r=$(http POST /api/v1/messages -H "Authorization: Bearer test-token" -d '{"to":"0700000009","text":"Water is back on in Kilimani."}')
 like "POST /api/v1/messages is 202 with an id" "$r" '^202 \{"id": ?[0-9]+\}'
 mid=$(echo "$r" | sed 's/.*"id": *\([0-9]*\).*/\1/')
-check "the message goes out after the outage" wait_for 20 sh -c "[ \"\$(sqlite3 '$T/baraza.db' 'select state from messages where id=$mid')\" = sent ]"
+check "the message goes out after the outage" wait_for 20 sql_is "select state from messages where id=$mid" sent
 is "it reached the provider exactly once with success" "$(grep 'Water is back on' "$T/fake.log" | grep -c '"status":20')" "1"
 r=$(http GET "/api/v1/messages/$mid" -H "Authorization: Bearer test-token")
 like "GET /api/v1/messages/ID shows its attempts" "$r" '"attempts": ?3'

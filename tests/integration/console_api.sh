@@ -301,14 +301,14 @@ fake_mode 400 1
 r=$(api POST /messages -d '{"to":"0700000020","text":"Your permit is ready."}')
 like "a message is queued" "$r" '^202 '
 mid=$(js 'j["id"]')
-check "the provider refuses it and it fails" wait_for 10 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select state from messages where id = $mid\")\" = failed ]"
+check "the provider refuses it and it fails" wait_for 10 sql_is "select state from messages where id = $mid" failed
 api GET "/messages?state=failed" >/dev/null
 is "the search finds the failed message with its error" "$(js '[(i["id"], i["error"] is not None) for i in j["items"]]')" "[($mid, True)]"
 r=$(api POST "/messages/$mid/retry")
 like "retry answers 200" "$r" '^200 '
 is "the message is queued again" "$(js 'j["state"], j["error"]')" "('queued', None)"
 check "the retry reaches the provider" wait_for 10 sh -c "[ \$(grep -c 'Your permit is ready' '$T/fake.log') -ge 2 ]"
-check "and the message is sent" wait_for 10 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select state from messages where id = $mid\")\" = sent ]"
+check "and the message is sent" wait_for 10 sql_is "select state from messages where id = $mid" sent
 r=$(api POST "/messages/$mid/retry")
 like "a message that is not failed cannot be retried" "$r" '^409 '
 r=$(api POST "/messages/99999/retry")

@@ -273,6 +273,18 @@ sql() {
 	fi
 }
 
+# sql_is QUERY WANT: true when the query answers WANT (for wait_for).
+sql_is() { [ "$(sql "$1")" = "$2" ]; }
+
+# sql_dump FILE: the whole test database as SQL text, into FILE.
+sql_dump() {
+	if [ -n "$PG_SERVER" ]; then
+		pg_dump --no-owner "$DB" >"$1"
+	else
+		sqlite3 -cmd '.timeout 5000' "$T/baraza.db" .dump >"$1"
+	fi
+}
+
 _cleanup_fake() {
 	if [ -n "$FAKE_PID" ]; then
 		kill "$FAKE_PID" 2>/dev/null

@@ -29,13 +29,13 @@ is "the category is accepted" "$(sms m2 1)" 200
 is "the place is accepted" "$(sms m3 'Kisumu Central, by the market')" 200
 is "the details are accepted" "$(sms m4 'Pipe burst, water everywhere')" 200
 check "four replies reach the provider" wait_for 10 sh -c "[ \$(grep -c '/version1/messaging' '$T/fake.log') -ge 4 ]"
-check "every reply is sent" wait_for 10 sh -c "[ \"\$(sqlite3 '$T/baraza.db' \"select count(*) from messages where direction='out' and state in ('queued','sending')\")\" = 0 ]"
+check "every reply is sent" wait_for 10 sql_is "select count(*) from messages where direction='out' and state in ('queued','sending')" 0
 is "the report is stored" "$(sql "select category from reports")" "water_leak"
 
 # A message the provider rejects: a failure with a reason.
 fake_mode 400 1
 "$BARAZA" -c "$T/baraza.conf" send 0700000009 "Your secret code is 4711" >/dev/null 2>&1
-check "the rejected message fails" wait_for 10 sh -c "[ \"\$(sqlite3 '$T/baraza.db' \"select state from messages where phone='+254700000009'\")\" = failed ]"
+check "the rejected message fails" wait_for 10 sql_is "select state from messages where phone='+254700000009'" failed
 
 # --- /metrics ---
 r=$(http GET /metrics)

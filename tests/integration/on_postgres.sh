@@ -13,7 +13,8 @@ scripts=${ON_PG_SCRIPTS:-"serve.sh idempotency.sh reports.sh
 	report_feedback.sh events.sh campaigns.sh broadcast.sh flood.sh
 	guard.sh regex_limit.sh reload.sh open311_write.sh open311_scrub.sh
 	security_hooks.sh security_ussd.sh ussd_resume.sh fetch_url.sh
-	golden.sh flowtests.sh cli_flows.sh modem_fallback.sh"}
+	golden.sh flowtests.sh cli_flows.sh modem_fallback.sh spend.sh
+	metrics.sh channel_log.sh channels.sh crash.sh"}
 
 if ! out=$("$SRCDIR/scripts/pg-tmp" start 2>&1); then
 	echo "1..0 # SKIP no PostgreSQL here: $out"

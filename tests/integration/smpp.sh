@@ -92,14 +92,14 @@ check "receipts are answered too" wait_for 10 unacked
 # 3. Three parts each way (UDH): joined in, split out.
 long=$(printf 'x%.0s' $(seq 1 400))
 smsc POST /_mo "{\"from\":\"+254700000003\",\"to\":\"40404\",\"text\":\"PING $long\",\"parts\":\"udh\"}" >/dev/null
-check "a 3-part MO is stored joined" wait_for 10 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select count(*) from messages where direction = 'in' and text = 'PING $long'\")\" = 1 ]"
+check "a 3-part MO is stored joined" wait_for 10 sql_is "select count(*) from messages where direction = 'in' and text = 'PING $long'" 1
 check "the 3-part reply is joined by the SMSC" wait_for 10 logged ".event == \"joined\" and .joined == \"PONG $long\" and .parts == 3"
 is "its parts carry a UDH" "$(submits 'select(.udh != null and .udh.total == 3) | .udh.part' | sort | tr '\n' ' ')" "1 2 3 "
 check "all parts' deliver_sm answered" wait_for 10 unacked
 
 # 4. UCS-2 with an emoji beyond the BMP, both ways.
 smsc POST /_mo '{"from":"+254700000004","to":"40404","text":"PING habari 😀","coding":"ucs2"}' >/dev/null
-check "a UCS-2 MO with an emoji is stored as UTF-8" wait_for 10 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select count(*) from messages where direction = 'in' and text = 'PING habari 😀'\")\" = 1 ]"
+check "a UCS-2 MO with an emoji is stored as UTF-8" wait_for 10 sql_is "select count(*) from messages where direction = 'in' and text = 'PING habari 😀'" 1
 check "and answered in UCS-2" wait_for 10 logged '.event == "submit_sm" and .text == "PONG habari 😀" and .data_coding == 8'
 
 # 5. Throttling: the parts go again after a pause, each message once.
@@ -125,7 +125,7 @@ wait_for 30 sh -c "[ \"\$(jq -c 'select(.event == \"submit_sm\" and (.text | sta
 r=$(smsc POST /_drop)
 like "the SMSC drops its links mid-send" "$r" '"dropped": *1'
 check "the gateway binds again" wait_for 20 sh -c "[ \"\$(grep -c 'bound channel=smsc' '$T/serve.log')\" -ge 2 ]"
-check "all 1,000 are sent" wait_for 60 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select count(*) from messages where text like 'Batch %' and state = 'sent'\")\" = 1000 ]"
+check "all 1,000 are sent" wait_for 60 sql_is "select count(*) from messages where text like 'Batch %' and state = 'sent'" 1000
 is "each accepted by the SMSC exactly once" "$(submits 'select(.status == 0 and (.text | startswith("Batch "))) | .text' | sort | uniq -d | wc -l | tr -d ' ')/$(submits 'select(.status == 0 and (.text | startswith("Batch "))) | .text' | sort -u | wc -l | tr -d ' ')" "0/1000"
 
 # 8. Stop: unbind.

@@ -126,7 +126,7 @@ r=$(http POST /hooks/at/sms -H "$ATH" -d id=sp-1 -d from=0700000031 -d to=40404 
 like "an inbound message past the budget is taken" "$r" '^200'
 check "its reply is sent all the same" wait_for 10 grep -q 'Hello from the council' "$T/fake.log"
 check "and marked sent" wait_for 10 sent_on 12
-check "and counted" wait_for 5 sh -c "[ \"\$(sqlite3 '$T/baraza.db' \"select segments from spend where channel = 'at'\")\" = 12 ]"
+check "and counted" wait_for 5 sql_is "select sum(segments) from spend where channel = 'at'" 12
 
 # --- stats, metrics and the overview ---
 like "stats shows the day's spend" "$(B stats)" 'at  12 segments, 12.00 KES of a daily budget of 5.00'
