@@ -92,7 +92,7 @@ r=$(http POST "/hooks/ib/sms?secret=$IB_SECRET" -H 'Content-Type: application/js
 is "an Infobip batch of three SMS answers 200" "$(echo "$r" | cut -c1-3)" "200"
 is "its two new messages are stored, the one seen before is not again" "$(sql "select count(*) from messages where direction='in' and provider_id in ('ib-in-10','ib-in-11','ib-in-1')")" "3"
 check "each new sender gets a reply" wait_for 10 sh -c "[ \$(grep '\"shape\":\"infobip\"' '$T/fake.log' | grep -c -e '25470000003[12]') -eq 2 ]"
-check "both replies are sent" wait_for 10 sh -c "[ \"\$(sqlite3 '$T/baraza.db' \"select count(*) from messages where channel='ib' and direction='out' and phone in ('+254700000031','+254700000032') and state='sent'\")\" = 2 ]"
+check "both replies are sent" wait_for 10 sql_is "select count(*) from messages where channel='ib' and direction='out' and phone in ('+254700000031','+254700000032') and state='sent'" 2
 id1=$(sql "select provider_id from messages where channel='ib' and direction='out' and phone='+254700000031'")
 id2=$(sql "select provider_id from messages where channel='ib' and direction='out' and phone='+254700000032'")
 rep() { # MESSAGEID GROUP
@@ -100,7 +100,7 @@ rep() { # MESSAGEID GROUP
 }
 r=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "{\"results\":[$(rep "$id1" DELIVERED),$(rep "$id2" UNDELIVERABLE)]}" "$notify")
 is "a batch of two delivery reports answers 200" "$r" "200"
-is "each report is applied" "$(sql "select group_concat(state, ',') from (select state from messages where provider_id in ('$id1','$id2') order by phone)")" "delivered,failed"
+is "each report is applied" "$(sql "select group_concat(state, ',') from (select state from messages where provider_id in ('$id1','$id2') order by phone) as m")" "delivered,failed"
 r=$(http POST "/hooks/ib/sms?secret=$IB_SECRET" -H 'Content-Type: application/json' -d "{\"results\":[$(ib_entry ib-in-12 254700000033 'BAL 1'),{\"messageId\":\"ib-in-13\"}]}")
 like "a batch with a malformed entry is 400 naming it" "$r" '^400 results\[1\]: missing field'
 is "and stores none of it" "$(sql "select count(*) from messages where provider_id in ('ib-in-12','ib-in-13')")" "0"

@@ -50,7 +50,8 @@ awk -v n=$NSUB 'BEGIN {
 		printf "INSERT INTO subscriptions (contact_id, topic, created) VALUES (%d, \x27drill\x27, 0);\n", 100000 + i
 	}
 	print "COMMIT;"
-}' | sqlite3 -cmd '.timeout 5000' "$T/baraza.db"
+}' | sql_script
+sql_ids contacts
 
 sms() { # id -> "id status"
 	code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -H 'Content-Type: application/json' \
@@ -149,7 +150,7 @@ is "USSD answers are the menu or the end" "$(awk '$1 == 200' "$T/ussd.log" | gre
 is "every stored USSD step has one answer row" \
     "$(sql "select (select count(*) from messages where direction='in' and kind='ussd') - (select count(*) from messages where direction='out' and kind='ussd')")" "0"
 
-check "the queue drains" wait_for 60 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select count(*) from messages where direction='out' and kind='sms' and state <> 'sent'\")\" = 0 ]"
+check "the queue drains" wait_for 60 sql_is "select count(*) from messages where direction='out' and kind='sms' and state <> 'sent'" 0
 
 # Provider requests: "id to text" per line; a (to, text) under two ids is a
 # message sent twice, the same id repeated is a request in flight at a kill.

@@ -42,7 +42,7 @@ while [ $i -le $NPRE ]; do
 	api "api pre$i" "$i" >>"$T/codes"
 	i=$((i + 1))
 done
-check "messages before the outage are delivered" wait_for 20 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select count(*) from messages where direction='out' and state='sent'\")\" = $((2 * NPRE)) ]"
+check "messages before the outage are delivered" wait_for 20 sql_is "select count(*) from messages where direction='out' and state='sent'" $((2 * NPRE))
 
 # The outage: stop the provider, queue for about 8 s, come back at 10 s.
 kill "$FAKE_PID"
@@ -67,7 +67,7 @@ is "every webhook and API call during the outage was accepted" \
 FAKE_PID=$!
 t1=$(date +%s)
 total=$((2 * (NPRE + NOUT)))
-check "the queue drains after the outage" wait_for 60 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select count(*) from messages where direction='out' and state='sent'\")\" = $total ]"
+check "the queue drains after the outage" wait_for 60 sql_is "select count(*) from messages where direction='out' and state='sent'" $total
 echo "# drained $(($(date +%s) - t1)) s after the provider came back"
 is "none failed" "$(sql "select count(*) from messages where state='failed'")" "0"
 

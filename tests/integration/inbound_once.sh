@@ -52,8 +52,8 @@ is "and is neither stored nor answered again" \
 is "an SMS whose flow fetches is taken" "$(sms i-3 $B 'F x')" 200
 check "the flow goes on with the fetch's answer" wait_for 10 \
     grep -q 'Fetched ok=true' "$T/fake.log"
-check "the message is handled once the answer is in" wait_for 10 sh -c \
-    "[ \"\$(sqlite3 '$T/baraza.db' \"select state from messages where provider_id = 'i-3'\")\" = handled ]"
+check "the message is handled once the answer is in" wait_for 10 \
+    sql_is "select state from messages where provider_id = 'i-3'" handled
 is "with its contact, before its one reply" \
     "$(sql "select count(*) from messages o, messages i where i.provider_id = 'i-3' and i.contact_id is not null and o.direction = 'out' and o.phone = '$B' and o.id > i.id and o.contact_id = i.contact_id")" 1
 

@@ -276,6 +276,34 @@ sql() {
 # sql_is QUERY WANT: true when the query answers WANT (for wait_for).
 sql_is() { [ "$(sql "$1")" = "$2" ]; }
 
+# sql_script: run the SQL statements on standard input (quietly).
+sql_script() {
+	if [ -n "$PG_SERVER" ]; then
+		psql -XAtq -v ON_ERROR_STOP=1 "$DB" >/dev/null
+	else
+		sqlite3 -cmd '.timeout 5000' "$T/baraza.db" >/dev/null
+	fi
+}
+
+# sql_hex COLUMN: SQL for a blob column's bytes in lower-case hex.
+sql_hex() {
+	if [ -n "$PG_SERVER" ]; then
+		echo "encode($1, 'hex')"
+	else
+		echo "lower(hex($1))"
+	fi
+}
+
+# sql_ids TABLE...: after rows were inserted with ids of the test's own,
+# the next ids the gateway draws come after them (PostgreSQL's identity
+# sequences do not follow inserted ids; SQLite's rowids do).
+sql_ids() {
+	[ -n "$PG_SERVER" ] || return 0
+	for _t in "$@"; do
+		sql "SELECT setval(pg_get_serial_sequence('$_t', 'id'), (SELECT max(id) FROM $_t))" >/dev/null
+	done
+}
+
 # sql_dump FILE: the whole test database as SQL text, into FILE.
 sql_dump() {
 	if [ -n "$PG_SERVER" ]; then

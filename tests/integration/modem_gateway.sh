@@ -31,7 +31,7 @@ start_server || exit 1
 check "the modem comes up" wait_for 20 grep -q 'modem up channel=modem1' "$T/serve.log"
 state() { sql "select $1 from modem_state where channel = 'modem1'"; }
 check "its state is kept: up, with the dummy phone's signal" \
-    wait_for 10 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select up || ' ' || signal from modem_state where channel = 'modem1'\")\" = '1 42' ]"
+    wait_for 10 sql_is "select up || ' ' || signal from modem_state where channel = 'modem1'" '1 42'
 is "and its network" "$(state network)" "home"
 r=$(http GET /metrics)
 like "/metrics shows the modem up" "$r" 'baraza_modem_up\{channel="modem1"\} 1'
@@ -44,13 +44,13 @@ outbox() { "$MODEM_HARNESS" dump "$P" 2 2>/dev/null; }
 check "the reply goes out through the modem" wait_for 20 sh -c "'$MODEM_HARNESS' dump '$P' 2 | grep -q 'text=\"PONG one\"'"
 is "the message is stored once" "$(sql "select count(*) from messages where direction='in' and text='PING one'")" "1"
 check "and deleted from the phone after its commit" wait_for 10 sh -c "[ -z \"\$(ls '$P/sms/1')\" ]"
-check "the reply is marked sent" wait_for 10 sh -c "[ \"\$(sqlite3 '$T/baraza.db' \"select state from messages where direction='out' and text='PONG one'\")\" = sent ]"
+check "the reply is marked sent" wait_for 10 sql_is "select state from messages where direction='out' and text='PONG one'" sent
 # The network's delivery report, read from the phone like a message: the
 # reply becomes delivered and the report leaves the phone after the commit.
 ref=$(sql "select provider_id from messages where direction='out' and text='PONG one'")
 like "the reply keeps the modem's message reference" "$ref" '^[0-9]+$'
 "$MODEM_HARNESS" inject-report "$P" +254700000001 "$ref"
-check "a delivery report from the modem marks it delivered" wait_for 20 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select state from messages where direction='out' and text='PONG one'\")\" = delivered ]"
+check "a delivery report from the modem marks it delivered" wait_for 20 sql_is "select state from messages where direction='out' and text='PONG one'" delivered
 check "and the report is deleted from the phone" wait_for 10 sh -c "[ -z \"\$(ls '$P/sms/1')\" ]"
 "$MODEM_HARNESS" inject-report "$P" +254700000001 250
 check "a report for no message we sent is logged" wait_for 20 grep -q 'delivery report for no message we sent channel=modem1 reference=250' "$T/serve.log"
@@ -59,7 +59,7 @@ check "and deleted from the phone too" wait_for 10 sh -c "[ -z \"\$(ls '$P/sms/1
 # The first balance check comes about 10 s after the modem came up, not a
 # balance_interval later; the dummy phone answers "Reply for CODE".
 check "the first balance answer is kept within 15 s of the modem coming up" \
-    wait_for 15 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select balance from modem_state where channel = 'modem1'\")\" = 'Reply for *144#' ]"
+    wait_for 15 sql_is "select balance from modem_state where channel = 'modem1'" 'Reply for *144#'
 like "with its time" "$(state balance_at)" '^[0-9]{13}$'
 check "a number below balance_alert in the answer logs a warning" \
     grep -q 'balance low name=modem1 balance=144 alert=500' "$T/serve.log"

@@ -71,7 +71,7 @@ r=$(smsc POST /_mo '{"from":"+254700000001","to":"40404","text":"PING one"}')
 like "the fake sends the MO" "$r" '"seqs"'
 check "the reply goes out as a submit_sm" wait_for 10 logged '.event == "submit_sm" and .text == "PONG one"'
 is "to the sender, international" "$(submits 'select(.text == "PONG one") | [.destination_addr, .dest_ton, .source_addr, .source_ton, .data_coding, .registered_delivery] | map(tostring) | join(",")' | tr -d '"')" "254700000001,1,40404,3,0,1"
-is "the MO is stored once, with its +" "$(sql "select count(*) || ' ' || phone from messages where direction = 'in' and text = 'PING one'")" "1 +254700000001"
+is "the MO is stored once, with its +" "$(sql "select count(*) || ' ' || min(phone) from messages where direction = 'in' and text = 'PING one'")" "1 +254700000001"
 check "every deliver_sm is answered (after the commit)" wait_for 10 unacked
 is "with ESME_ROK" "$(stat '.deliver_sm_resp["0x00000000"]')" "1"
 check "the reply is sent, with the SMSC's id" wait_for 10 out_state 'PONG one' sent
@@ -120,7 +120,7 @@ like "with the status named" "$(sql "select error from messages where direction 
 now=$(($(date +%s) * 1000))
 sql "with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000)
      insert into messages (direction, channel, kind, phone, text, state, segments, next_attempt, created, updated)
-     select 'out', 'smsc', 'sms', printf('+2547%08d', i), 'Batch ' || i, 'queued', 1, $now, $now, $now from n;"
+     select 'out', 'smsc', 'sms', '+2547' || (10000000 + i), 'Batch ' || i, 'queued', 1, $now, $now, $now from n;"
 wait_for 30 sh -c "[ \"\$(jq -c 'select(.event == \"submit_sm\" and (.text | startswith(\"Batch \")))' '$T/smsc.jsonl' | wc -l)\" -ge 200 ]"
 r=$(smsc POST /_drop)
 like "the SMSC drops its links mid-send" "$r" '"dropped": *1'
