@@ -33,7 +33,7 @@ stat() { smsc GET /_stats | jq -r "$1"; }
 # logged FILTER: the fake's log holds a line for which FILTER is true.
 logged() { jq -c "select($1)" "$T/smsc.jsonl" 2>/dev/null | grep -q .; }
 # out_state TEXT STATE: the outbound message TEXT is in STATE.
-out_state() { [ "$(sql "select state from messages where direction = 'out' and text = '$1'")" = "$2" ]; }
+out_state() { [ "$(state_of "$1")" = "$2" ]; }
 unacked() { [ "$(stat .deliver_sm_unacked)" = 0 ]; }
 # submits TEXT-JQ-FILTER: submit_sm lines of the fake's log that match.
 submits() { jq -c "select(.event == \"submit_sm\") | $1" "$T/smsc.jsonl" 2>/dev/null; }

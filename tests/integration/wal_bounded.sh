@@ -36,7 +36,7 @@ while [ $i -le $N ]; do
 	i=$((i + 1))
 done
 is "every webhook is acknowledged" "$ok200" "$N"
-check "every reply is sent" wait_for 30 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select count(*) from messages where direction='out' and state = 'sent'\")\" = $N ]"
+check "every reply is sent" wait_for 30 sql_is "select count(*) from messages where direction='out' and state = 'sent'" $N
 # 300 messages of 1 KiB with their replies write some 20 MiB of pages; a
 # WAL that is started over after each checkpoint stays near the 1 MiB
 # that starts one at once (STORE_CHECKPOINT_KICK_FRAMES), whatever the
@@ -73,7 +73,7 @@ for p in $pids; do wait "$p"; done
 cat "$T"/codes[0-9]* >"$T/codes"
 echo "# answers: $(sort "$T/codes" | uniq -c | tr -s ' \n' ' ')"
 is "every webhook of the sustained load is acknowledged" "$(grep -c '^200$' "$T/codes")" "$M"
-check "every reply of the sustained load is sent" wait_for 60 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$T/baraza.db' \"select count(*) from messages where direction='out' and state = 'sent'\")\" = $((N + M)) ]"
+check "every reply of the sustained load is sent" wait_for 60 sql_is "select count(*) from messages where direction='out' and state = 'sent'" $((N + M))
 wal=$(stat -c %s "$T/baraza.db-wal")
 echo "# WAL after $M more messages, 20 at a time: $wal bytes"
 check "the WAL stays under 16 MiB under a sustained load" [ "$wal" -lt 16777216 ]
