@@ -43,8 +43,10 @@ static const char *const nodes_sql[N_COUNT] = {
 		" since = CASE WHEN since <= ?2 - ?3 THEN ?2 ELSE since END"
 		" RETURNING count",
     [N_USSD_OLD] = "SELECT text FROM ussd_seen WHERE key = ?1",
-    [N_USSD_PUT] = "INSERT INTO ussd_seen (key, text, at) VALUES (?1, ?2, ?3)"
-		   " ON CONFLICT (key) DO UPDATE SET text = ?2, at = ?3",
+    /* In parentheses: clang's -Wstring-concatenation takes a two-line
+       literal among one-line ones for a missing comma. */
+    [N_USSD_PUT] = ("INSERT INTO ussd_seen (key, text, at) VALUES (?1, ?2, ?3)"
+		    " ON CONFLICT (key) DO UPDATE SET text = ?2, at = ?3"),
     [N_PURGE_FLOOD] = "DELETE FROM flood WHERE since <= ?1",
     [N_PURGE_USSD] = "DELETE FROM ussd_seen WHERE at <= ?1",
     [N_PURGE_NODES] = "DELETE FROM nodes WHERE seen <= ?1",
