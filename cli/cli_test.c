@@ -1615,72 +1615,6 @@ cli_test(int argc, char **argv, struct config *cfg)
 
 /* ---- baraza check: flows that no test starts ---- */
 
-/* Marks the flows that the flows marked in on[] jump to, until none is new. */
-static void
-mark_jumps(const struct flowset *set, unsigned char *on)
-{
-	size_t i, k, o;
-	int more = 1;
-
-	while (more) {
-		more = 0;
-		for (i = 0; i < set->nflows; i++) {
-			const struct flow *fl = set->flows[i];
-
-			if (!on[i])
-				continue;
-			for (k = 0; k < fl->nsteps; k++) {
-				const struct flow_step *st = &fl->steps[k];
-				const struct flow_target *tg[4] = {NULL};
-				size_t nt = 0, t;
-
-				switch (st->kind) {
-				case STEP_MENU:
-					for (o = 0; o < st->u.menu.noptions;
-					     o++) {
-						const struct flow_target *x =
-						    &st->u.menu.options[o]
-							 .target;
-
-						if (x->kind == TARGET_FLOW &&
-						    x->flow != NULL &&
-						    !on[x->flow->index]) {
-							on[x->flow->index] = 1;
-							more = 1;
-						}
-					}
-					break;
-				case STEP_IF:
-					tg[nt++] = &st->u.cond.target;
-					break;
-				case STEP_GOTO:
-					tg[nt++] = &st->u.go.target;
-					break;
-				case STEP_LOOKUP:
-					tg[nt++] = &st->u.lookup.missing.target;
-					break;
-				case STEP_FETCH:
-					tg[nt++] = &st->u.fetch.missing.target;
-					tg[nt++] = &st->u.fetch.failed.target;
-					break;
-				case STEP_FIND_REPORT:
-					tg[nt++] = &st->u.find.missing.target;
-					break;
-				default:
-					break;
-				}
-				for (t = 0; t < nt; t++)
-					if (tg[t]->kind == TARGET_FLOW &&
-					    tg[t]->flow != NULL &&
-					    !on[tg[t]->flow->index]) {
-						on[tg[t]->flow->index] = 1;
-						more = 1;
-					}
-			}
-		}
-	}
-}
-
 /* Marks the flow that an SMS text or a dialled code of st would start. */
 static void
 mark_trigger(const struct flowset *set, const struct flowtest_stmt *st,
@@ -1741,7 +1675,7 @@ cli_test_notes(const struct config *cfg, const struct flowset *set, FILE *fp)
 		free(l.v[i]);
 	}
 	free(l.v);
-	mark_jumps(set, on);
+	flow_mark_jumps(set, on);
 	for (i = 0; i < set->nflows; i++) {
 		const struct flow *fl = set->flows[i];
 

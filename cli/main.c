@@ -118,6 +118,30 @@ cmd_serve(int argc, char **argv, struct config *cfg)
 }
 
 /*
+ * A note per flow that never runs: no trigger, and no flow that runs jumps
+ * to it. A note, not a warning: a flow kept for later is not a mistake.
+ */
+static void
+unstarted_notes(const struct flowset *set, FILE *fp)
+{
+	unsigned char *on;
+	size_t i;
+
+	if (set->nflows == 0)
+		return;
+	on = xcalloc(set->nflows, 1);
+	flow_mark_reachable(set, -1, on);
+	for (i = 0; i < set->nflows; i++)
+		if (!on[i])
+			fprintf(fp,
+			    "%s:%u:%u: note: flow '%s' never runs (it has no "
+			    "trigger, and no flow that runs jumps to it)\n",
+			    set->flows[i]->pos.file, set->flows[i]->pos.line,
+			    set->flows[i]->pos.col, set->flows[i]->name);
+	free(on);
+}
+
+/*
  * `baraza check`: every finding of the config and the flows, gcc-style on
  * stderr; exit 1 when any is an error. Finding errors is its work, so bad
  * config here is 1, not 2.
@@ -152,9 +176,12 @@ cmd_check(int argc, const char *path)
 	/* Lookups in tables not imported yet: warnings. */
 	if (rc == 0 && set != NULL)
 		nwarn += cli_check_tables(cfg, set, stderr);
-	/* Flows no test starts: notes, which change neither count. */
-	if (rc == 0 && set != NULL)
+	/* Flows that never run and flows no test starts: notes, which change
+	   neither count. */
+	if (rc == 0 && set != NULL) {
+		unstarted_notes(set, stderr);
 		(void)cli_test_notes(cfg, set, stderr);
+	}
 	if (nerr == 0)
 		printf("%s: ok, %zu flow%s in %zu file%s, %zu warning%s\n",
 		    path, set->nflows, set->nflows == 1 ? "" : "s", set->nfiles,

@@ -570,6 +570,18 @@ const char *flow_step_kind_name(enum flow_step_kind);
  */
 void flow_check(const struct flowset *set, struct flow_findings *findings);
 
+/*
+ * Marks in on[] (set->nflows entries) every flow that the flows already
+ * marked reach by `-> flow NAME` or `goto flow NAME`, directly or not.
+ */
+void flow_mark_jumps(const struct flowset *set, unsigned char *on);
+
+/*
+ * Marks in on[] the flows that can run: those with a trigger of kind want
+ * (a enum flow_trigger_kind, or -1 for any) and the flows they reach.
+ */
+void flow_mark_reachable(const struct flowset *set, int want, unsigned char *on);
+
 /* ---- flowset.c ---- */
 
 /* A new, empty set for cfg (copied). Free with flowset_free. */

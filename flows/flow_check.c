@@ -579,39 +579,165 @@ check_variables(struct checker *ck, const struct flow *fl)
 	}
 }
 
-/* ---- unreachable steps ---- */
+/* ---- unreachable steps and flows ---- */
 
+/* A breadth-first walk over flows: seen is the caller's on[]. */
+struct reach {
+	unsigned char *seen;
+	size_t *queue;
+	size_t nq;
+};
+
+static void
+reach_target(void *arg, const struct flow_target *t)
+{
+	struct reach *r = arg;
+
+	if (t->kind == TARGET_FLOW && t->flow != NULL &&
+	    !r->seen[t->flow->index]) {
+		r->seen[t->flow->index] = 1;
+		r->queue[r->nq++] = t->flow->index;
+	}
+}
+
+void
+flow_mark_jumps(const struct flowset *set, unsigned char *on)
+{
+	struct reach r = {on, NULL, 0};
+	size_t i, j, head = 0;
+
+	if (set->nflows == 0)
+		return;
+	r.queue = xcalloc(set->nflows, sizeof(*r.queue));
+	for (i = 0; i < set->nflows; i++)
+		if (on[i])
+			r.queue[r.nq++] = i;
+	while (head < r.nq) {
+		const struct flow *fl = set->flows[r.queue[head++]];
+
+		for (j = 0; j < fl->nsteps; j++)
+			step_targets(&fl->steps[j], reach_target, &r);
+	}
+	free(r.queue);
+}
+
+/* A flow starts only from a trigger or a jump. */
+void
+flow_mark_reachable(const struct flowset *set, int want, unsigned char *on)
+{
+	size_t i, j;
+
+	for (i = 0; i < set->nflows; i++)
+		for (j = 0; j < set->flows[i]->ntriggers; j++)
+			if (want < 0 ||
+			    set->flows[i]->triggers[j].kind ==
+				(enum flow_trigger_kind)want)
+				on[i] = 1;
+	flow_mark_jumps(set, on);
+}
+
+/* Steps of one flow reachable from its first step. */
+struct walk {
+	const struct flow *fl;
+	unsigned char *seen; /* fl->nsteps */
+	size_t *queue;
+	size_t nq;
+};
+
+static void
+walk_push(struct walk *w, size_t i)
+{
+	if (i < w->fl->nsteps && !w->seen[i]) {
+		w->seen[i] = 1;
+		w->queue[w->nq++] = i;
+	}
+}
+
+static void
+walk_target(void *arg, const struct flow_target *t)
+{
+	struct walk *w = arg;
+
+	if (t->kind == TARGET_STEP && t->flow == w->fl)
+		walk_push(w, t->step);
+}
+
+/*
+ * Whether the step after st can run after it: not after goto and end, nor
+ * after a menu whose options all jump. (An ask or menu that runs out of
+ * tries ends the session, but a right answer goes on.)
+ */
+static int
+falls_through(const struct flow_step *st)
+{
+	size_t i;
+
+	switch (st->kind) {
+	case STEP_GOTO:
+	case STEP_END:
+		return 0;
+	case STEP_MENU:
+		for (i = 0; i < st->u.menu.noptions; i++)
+			if (st->u.menu.options[i].target.kind == TARGET_NONE)
+				return 1;
+		return st->u.menu.noptions == 0; /* an error of its own */
+	default:
+		return 1;
+	}
+}
+
+/*
+ * One warning per run of steps that nothing reaches: after a step that does
+ * not fall through, and not jumped to from a step that runs.
+ */
 static void
 check_unreachable(struct checker *ck, const struct flow *fl)
 {
-	const struct flow_step *jump = NULL;
-	int warned = 0;
-	size_t i;
+	struct walk w;
+	size_t i, head = 0;
 
-	for (i = 0; i < fl->nsteps; i++) {
-		const struct flow_step *st = &fl->steps[i];
+	if (fl->nsteps == 0)
+		return;
+	w.fl = fl;
+	w.seen = xcalloc(fl->nsteps, 1);
+	w.queue = xcalloc(fl->nsteps, sizeof(*w.queue));
+	w.nq = 0;
+	walk_push(&w, 0);
+	while (head < w.nq) {
+		const struct flow_step *st = &fl->steps[w.queue[head++]];
+		size_t at = (size_t)(st - fl->steps);
 
-		if (st->kind == STEP_LABEL) {
-			/* A label can be jumped to: the run ends here. */
-			jump = NULL;
-			warned = 0;
-			continue;
-		}
-		if (jump != NULL) {
-			/* One warning per dead run of steps. */
-			if (!warned)
-				report(ck, &st->pos, FINDING_WARNING,
-				    "unreachable '%s' (after the '%s' on line "
-				    "%u and no 'step' label before it)",
-				    flow_step_kind_name(st->kind),
-				    flow_step_kind_name(jump->kind),
-				    jump->pos.line);
-			warned = 1;
-			continue;
-		}
-		if (st->kind == STEP_GOTO || st->kind == STEP_END)
-			jump = st;
+		step_targets(st, walk_target, &w);
+		if (falls_through(st))
+			walk_push(&w, at + 1);
 	}
+	for (i = 1; i < fl->nsteps; i++) {
+		const struct flow_step *st = &fl->steps[i];
+		const struct flow_step *prev = &fl->steps[i - 1];
+
+		if (w.seen[i] || !w.seen[i - 1])
+			continue; /* reached, or not the first of its run */
+		if (st->kind == STEP_LABEL)
+			report(ck, &st->pos, FINDING_WARNING,
+			    "unreachable step '%s' (nothing that runs jumps "
+			    "to it, and the '%s' on line %u does not go on "
+			    "to it)",
+			    st->name, flow_step_kind_name(prev->kind),
+			    prev->pos.line);
+		else if (prev->kind == STEP_MENU)
+			report(ck, &st->pos, FINDING_WARNING,
+			    "unreachable '%s' (every option of the 'menu' on "
+			    "line %u jumps, and no 'step' label before it)",
+			    flow_step_kind_name(st->kind), prev->pos.line);
+		else
+			report(ck, &st->pos, FINDING_WARNING,
+			    "unreachable '%s' (after the '%s' on line %u and "
+			    "no 'step' label before it)",
+			    flow_step_kind_name(st->kind),
+			    flow_step_kind_name(prev->kind), prev->pos.line);
+	}
+	free(w.seen);
+	free(w.queue);
 }
 
 /* ---- USSD screens ---- */
@@ -724,54 +850,21 @@ check_ussd_flow(struct checker *ck, const struct flow *fl)
 }
 
 /* Marks the flows a USSD session can reach and checks their screens. */
-struct reach {
-	unsigned char *seen;
-	size_t *queue;
-	size_t nq;
-};
-
-static void
-reach_target(void *arg, const struct flow_target *t)
-{
-	struct reach *r = arg;
-
-	if (t->kind == TARGET_FLOW && t->flow != NULL &&
-	    !r->seen[t->flow->index]) {
-		r->seen[t->flow->index] = 1;
-		r->queue[r->nq++] = t->flow->index;
-	}
-}
-
 static void
 check_ussd(struct checker *ck)
 {
 	const struct flowset *set = ck->set;
-	struct reach r;
-	size_t i, j, head = 0;
+	unsigned char *on;
+	size_t i;
 
 	if (set->nflows == 0)
 		return;
-	r.seen = xcalloc(set->nflows, 1);
-	r.queue = xcalloc(set->nflows, sizeof(*r.queue));
-	r.nq = 0;
+	on = xcalloc(set->nflows, 1);
+	flow_mark_reachable(set, TRIGGER_USSD, on);
 	for (i = 0; i < set->nflows; i++)
-		for (j = 0; j < set->flows[i]->ntriggers; j++)
-			if (set->flows[i]->triggers[j].kind == TRIGGER_USSD &&
-			    !r.seen[i]) {
-				r.seen[i] = 1;
-				r.queue[r.nq++] = i;
-			}
-	while (head < r.nq) {
-		const struct flow *fl = set->flows[r.queue[head++]];
-
-		for (j = 0; j < fl->nsteps; j++)
-			step_targets(&fl->steps[j], reach_target, &r);
-	}
-	for (i = 0; i < set->nflows; i++)
-		if (r.seen[i])
+		if (on[i])
 			check_ussd_flow(ck, set->flows[i]);
-	free(r.seen);
-	free(r.queue);
+	free(on);
 }
 
 void

@@ -6,7 +6,7 @@
 # with the counts, --coverage names a step no test reached, and baraza
 # check notes a flow that no test starts without changing its status.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 38
+plan 43
 
 ex="$SRCDIR/flows/examples"
 tests_shipped=$(cat "$ex"/tests/*.flowtest | grep -c '^test "')
@@ -103,6 +103,35 @@ like "check notes the untested flow at its place" "$(cat "$T/out")" \
 is "only that one" "$(grep -c 'note:' "$T/out")" 1
 like "the warning count is unchanged" "$(cat "$T/out")" \
     'ok, 2 flows in 1 file, 0 warnings'
+
+# --- a flow that never runs: a note; a flow only jumped to runs ---
+mkdir -p "$T/spare/flows"
+cat >"$T/spare/flows/a.flow" <<'FLOW'
+flow a
+  on keyword A
+  goto flow b
+
+flow b
+  end "b"
+
+flow spare
+  say "Nothing starts me."
+  goto flow later
+
+flow later
+  end "later"
+FLOW
+conf "$T/spare/baraza.conf" flows
+"$BARAZA" -c "$T/spare/baraza.conf" check >"$T/out" 2>&1
+is "check exits 0 with a flow that never runs" "$?" 0
+like "a flow with no trigger that nothing jumps to is noted" "$(cat "$T/out")" \
+    "^$T/spare/flows/a\\.flow:8:1: note: flow 'spare' never runs \\(it has no trigger, and no flow that runs jumps to it\\)\$"
+like "so is the flow only it jumps to" "$(cat "$T/out")" \
+    "^$T/spare/flows/a\\.flow:12:1: note: flow 'later' never runs"
+is "a flow jumped to from a triggered flow is not" \
+    "$(grep -c "never runs" "$T/out")" 2
+like "notes change no count" "$(cat "$T/out")" \
+    'ok, 4 flows in 1 file, 0 warnings'
 
 # --- failing tests ---
 mkdir -p "$T/fail"

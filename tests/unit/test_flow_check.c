@@ -319,10 +319,45 @@ test_unreachable(void **state)
 	expect(&cfg, "flow f\n  end \"bye\"\n  ask x \"?\"\n", 0, 1,
 	    "t.flow:3:3: warning: unreachable 'ask' (after the 'end' on line "
 	    "2 and no 'step' label before it)");
-	/* A label makes what follows reachable; conditional jumps do not end. */
+	/* A label jumped to makes what follows reachable; conditional jumps
+	   do not end; a label nothing jumps to stays unreachable. */
 	expect(&cfg,
 	    "flow f\n  if rest is set -> b\n  end\n  step b\n  say \"b\"\n"
 	    "  goto flow g\n  step c\n  say \"c\"\nflow g\n  say \"g\"\n",
+	    0, 1,
+	    "t.flow:7:3: warning: unreachable step 'c' (nothing that runs "
+	    "jumps to it, and the 'goto' on line 6 does not go on to it)");
+	expect(&cfg,
+	    "flow f\n  on keyword A\n  end \"x\"\n  step orphan\n"
+	    "  say \"never\"\n",
+	    0, 1,
+	    "t.flow:4:3: warning: unreachable step 'orphan' (nothing that "
+	    "runs jumps to it, and the 'end' on line 3 does not go on to it)");
+	/* A label reached only from dead steps is dead too: one warning for
+	   the whole run. */
+	expect(&cfg,
+	    "flow f\n  end\n  step a\n  say \"a\"\n  goto a\n", 0, 1,
+	    "t.flow:3:3: warning: unreachable step 'a' (nothing that runs "
+	    "jumps to it, and the 'end' on line 2 does not go on to it)");
+	/* A menu whose options all jump does not go on; one that has an
+	   option without a target does. */
+	expect(&cfg,
+	    "flow f\n  menu m \"Pick\"\n    option \"x\" -> p\n"
+	    "    option \"y\" -> flow g\n  say \"never\"\n  step p\n"
+	    "  end \"z {m}\"\nflow g\n  say \"g\"\n",
+	    0, 1,
+	    "t.flow:5:3: warning: unreachable 'say' (every option of the "
+	    "'menu' on line 2 jumps, and no 'step' label before it)");
+	expect(&cfg,
+	    "flow f\n  menu m \"Pick\"\n    option \"x\" -> p\n"
+	    "    option \"y\"\n  say \"y\"\n  step p\n  end \"{m}\"\n",
+	    0, 0, NULL);
+	/* A loop back to a label and a missing clause's jump reach. */
+	expect(&cfg,
+	    "flow f\n  step top\n  ask n \"?\"\n  if n = \"1\" -> top\n"
+	    "  lookup b in bills where id = \"{n}\"\n"
+	    "    missing \"no\" -> gone\n  end \"{b.x}\"\n  step gone\n"
+	    "  end\n",
 	    0, 0, NULL);
 }
 
