@@ -185,7 +185,8 @@ cli_import(int argc, char **argv, struct config *cfg)
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: baraza import TABLE FILE.csv --key COLUMN\n");
+	fprintf(stderr, "baraza: bad usage\nusage: baraza import TABLE "
+			"FILE.csv --key COLUMN\n");
 	return 2;
 }
 
@@ -255,6 +256,7 @@ cli_send(int argc, char **argv, struct config *cfg)
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: baraza send NUM TEXT [--channel NAME]\n");
+	fprintf(stderr, "baraza: bad usage\nusage: baraza send NUM TEXT "
+			"[--channel NAME]\n");
 	return 2;
 }

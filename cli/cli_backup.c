@@ -34,7 +34,8 @@ one_file(int argc, char **argv, const char *name)
 
 	if (getopt_long(argc, argv, "", opts, NULL) != -1 ||
 	    argc - optind != 1 || argv[optind][0] == '\0') {
-		fprintf(stderr, "usage: baraza %s FILE\n", name);
+		fprintf(
+		    stderr, "baraza: bad usage\nusage: baraza %s FILE\n", name);
 		return NULL;
 	}
 	return argv[optind];

@@ -169,7 +169,8 @@ cli_broadcast(int argc, char **argv, struct config *cfg)
 	return rc;
 
 usage:
-	fprintf(stderr, "usage: baraza broadcast TEXT --topic T [--at TIME] "
+	fprintf(stderr, "baraza: bad usage\nusage: baraza broadcast TEXT "
+			"--topic T [--at TIME] "
 			"[--dry-run] [--channel NAME] [--force]\n");
 	return 2;
 }
@@ -278,7 +279,8 @@ cli_notify(int argc, char **argv, struct config *cfg)
 	return rc;
 
 usage:
-	fprintf(stderr, "usage: baraza notify FILE.csv --text TEMPLATE "
-			"[--at TIME] [--dry-run] [--channel NAME] [--force]\n");
+	fprintf(stderr,
+	    "baraza: bad usage\nusage: baraza notify FILE.csv --text TEMPLATE "
+	    "[--at TIME] [--dry-run] [--channel NAME] [--force]\n");
 	return 2;
 }

@@ -16,7 +16,9 @@
 #include "lib/timeparse.h"
 #include "lib/util.h"
 
-#define USAGE "usage: baraza campaigns [--dry-run NAME | --run] [--now TIME]\n"
+#define USAGE                                                                  \
+	"baraza: bad usage\nusage: baraza campaigns [--dry-run NAME | --run] " \
+	"[--now TIME]\n"
 
 /* Formats ms as local "YYYY-MM-DD HH:MM +ZZZZ" into out. */
 static void

@@ -159,6 +159,7 @@ fail:
 	return 1;
 
 usage:
-	fprintf(stderr, "usage: baraza contact NUM [--forget]\n");
+	fprintf(stderr,
+	    "baraza: bad usage\nusage: baraza contact NUM [--forget]\n");
 	return 2;
 }

@@ -136,7 +136,8 @@ cli_reports_list(int argc, char **argv, struct config *cfg)
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: baraza reports [--status S]\n");
+	fprintf(
+	    stderr, "baraza: bad usage\nusage: baraza reports [--status S]\n");
 	return 2;
 }
 
@@ -264,6 +265,7 @@ cli_reports_show(int argc, char **argv, struct config *cfg)
 	return rc;
 
 usage:
-	fprintf(stderr, "usage: baraza report ID [--status S] [--note TEXT]\n");
+	fprintf(stderr, "baraza: bad usage\nusage: baraza report ID [--status "
+			"S] [--note TEXT]\n");
 	return 2;
 }

@@ -299,7 +299,7 @@ cli_stats(int argc, char **argv, struct config *cfg)
 	int rc = 0;
 
 	if (getopt(argc, argv, "") != -1 || optind != argc) {
-		fprintf(stderr, "usage: baraza stats\n");
+		fprintf(stderr, "baraza: bad usage\nusage: baraza stats\n");
 		return 2;
 	}
 	if ((st = cli_open_store(cfg)) == NULL)

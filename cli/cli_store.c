@@ -38,7 +38,7 @@ cli_migrate(int argc, char **argv, struct config *cfg)
 
 	(void)argv;
 	if (argc > 1) {
-		fprintf(stderr, "usage: baraza migrate\n");
+		fprintf(stderr, "baraza: bad usage\nusage: baraza migrate\n");
 		return 2;
 	}
 	name = shown(cfg->database);
@@ -85,7 +85,8 @@ cli_copy_store(int argc, char **argv, struct config *cfg)
 	if (getopt_long(argc, argv, "", opts, NULL) != -1 ||
 	    argc - optind != 2 || argv[optind][0] == '\0' ||
 	    argv[optind + 1][0] == '\0') {
-		fprintf(stderr, "usage: baraza copy-store FROM TO\n");
+		fprintf(stderr,
+		    "baraza: bad usage\nusage: baraza copy-store FROM TO\n");
 		return 2;
 	}
 	from = shown(argv[optind]);

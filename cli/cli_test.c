@@ -1462,8 +1462,9 @@ print_coverage(const struct runner *r)
 static void
 test_usage(void)
 {
-	fprintf(stderr, "usage: baraza test [PATH...] [--junit FILE] "
-			"[--coverage]\n");
+	fprintf(stderr,
+	    "baraza: bad usage\nusage: baraza test [PATH...] [--junit FILE] "
+	    "[--coverage]\n");
 }
 
 /* The channel turns come in on: default_channel, the first, or "test". */

@@ -22,11 +22,11 @@
 static int
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: baraza user add NAME --role admin|staff|viewer\n"
-	    "       baraza user passwd NAME\n"
-	    "       baraza user remove NAME\n"
-	    "       baraza user list\n");
+	fprintf(stderr, "baraza: bad usage\nusage: baraza user add NAME --role "
+			"admin|staff|viewer\n"
+			"       baraza user passwd NAME\n"
+			"       baraza user remove NAME\n"
+			"       baraza user list\n");
 	return 2;
 }
 

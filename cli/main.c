@@ -92,7 +92,7 @@ cmd_version(int argc, char **argv, struct config *cfg)
 	(void)argv;
 	(void)cfg;
 	if (argc > 1) {
-		fprintf(stderr, "usage: baraza version\n");
+		fprintf(stderr, "baraza: bad usage\nusage: baraza version\n");
 		return 2;
 	}
 	pcre2_config(PCRE2_CONFIG_VERSION, pcre2);
@@ -111,7 +111,7 @@ cmd_serve(int argc, char **argv, struct config *cfg)
 {
 	(void)argv;
 	if (argc > 1) {
-		fprintf(stderr, "usage: baraza serve\n");
+		fprintf(stderr, "baraza: bad usage\nusage: baraza serve\n");
 		return 2;
 	}
 	return serve_main(cfg, NULL, &council_ext);
@@ -157,7 +157,7 @@ cmd_check(int argc, const char *path)
 	int rc;
 
 	if (argc > 1) {
-		fprintf(stderr, "usage: baraza check\n");
+		fprintf(stderr, "baraza: bad usage\nusage: baraza check\n");
 		return 2;
 	}
 	config_load(path, &cfg, &errs);
@@ -260,6 +260,7 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
+		fprintf(stderr, "baraza: no command given\n");
 		usage(stderr);
 		return 2;
 	}

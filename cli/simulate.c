@@ -180,10 +180,12 @@ turn(struct sim *sim, const char *text)
 	reply = dialog_reply(d);
 	if (sim->in.kind == ENGINE_USSD) {
 		sim->ended = dialog_ended(d);
+		/* Without a terminal, the screen as the provider gets it. */
 		if (sim->tty)
 			draw_ussd(reply ? reply : "", sim->ended);
 		else
-			printf("%s\n", reply ? reply : "");
+			printf("%s %s\n", sim->ended ? "END" : "CON",
+			    reply ? reply : "");
 	} else if (reply != NULL) {
 		if (sim->tty)
 			draw_sms(reply);
@@ -202,8 +204,9 @@ turn(struct sim *sim, const char *text)
 static void
 sim_usage(void)
 {
-	fprintf(stderr, "usage: baraza simulate [--ussd CODE | --sms] "
-			"[--phone NUM] [--lang LL] [--now TIME]\n");
+	fprintf(stderr,
+	    "baraza: bad usage\nusage: baraza simulate [--ussd CODE | --sms] "
+	    "[--phone NUM] [--lang LL] [--now TIME]\n");
 }
 
 /* What the command line asks for. */

@@ -454,6 +454,34 @@ signin_failed(struct job *j)
 	buf_free(&where);
 }
 
+/*
+ * An attempt refused because its name or address is locked: one audit row
+ * per lock (the first refused attempt of each key's window), not one per
+ * attempt, since a refused attempt costs a stranger nothing.
+ */
+static void
+signin_locked(
+    struct auth_state *as, struct job *j, int64_t wait_ms, int64_t now)
+{
+	struct gateway *gw = j->gw;
+	struct principal who;
+	char object[AUTH_NAME_MAX + 8], detail[KEY_MAX + 64];
+	int by_name = throttle_wait(&as->throttle, j->name_key, now) > 0;
+
+	if (!throttle_note(
+		&as->throttle, by_name ? j->name_key : j->addr_key, now))
+		return;
+	signin_who(&who, j->name, ROLE_NONE);
+	snprintf(object, sizeof(object), "user/%s", who.name);
+	snprintf(detail, sizeof(detail),
+	    "address=%s locked=%s for=%" PRId64 "s", j->req->remote,
+	    by_name ? "name" : "address", (wait_ms + 999) / 1000);
+	if (batch_begin(&gw->batch) != 0 ||
+	    audit_as(
+		gw, j->req, &who, "session.signin_locked", object, detail) != 0)
+		log_warn("auth", "the store failed: sign-in lock not audited");
+}
+
 static void
 signin_done(struct job *j)
 {
@@ -468,8 +496,12 @@ signin_done(struct job *j)
 		signin_failed(j);
 		return;
 	}
-	/* A right password: this attempt was no failure. */
-	throttle_clear(&j->as->throttle, j->name_key);
+	/*
+	 * A right password: this attempt was no failure. The failures before
+	 * it still count (five in ten minutes lock the name, whatever came
+	 * between them).
+	 */
+	throttle_undo(&j->as->throttle, j->name_key);
 	throttle_undo(&j->as->throttle, j->addr_key);
 	signin_who(&who, j->name, j->role);
 	snprintf(object, sizeof(object), "user/%s", j->name);
@@ -532,6 +564,7 @@ login(struct gateway *gw, struct http_request *req)
 	    (wait = throttle_wait(&as->throttle, j->addr_key, now)) > 0) {
 		log_info("auth", "sign-in throttled user=%s addr=%s",
 		    users_name_valid(j->name) ? j->name : "-", req->remote);
+		signin_locked(as, j, wait, now);
 		answer_throttled(req, wait);
 		goto out;
 	}

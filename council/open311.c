@@ -930,9 +930,9 @@ post_request(struct gateway *gw, struct http_request *req)
 	    k, fi.phone[0] != '\0' ? "yes" : "no");
 	snprintf(notice, sizeof(notice), "%s%" PRId64 "%s", "Report number ",
 	    id, fi.phone[0] != '\0' ? ". Changes to it are sent by SMS." : ".");
-	snprintf(kkey, sizeof(kkey), "%" PRId64, id);
-	out = json_pack("[{s:s, s:s, s:n}]", "service_request_id", kkey,
-	    "service_notice", notice, "account_id");
+	/* A number, as requests.json shows it. */
+	out = json_pack("[{s:I, s:s, s:n}]", "service_request_id",
+	    (json_int_t)id, "service_notice", notice, "account_id");
 	p = xmalloc(sizeof(*p));
 	p->req = req;
 	p->body = json_dumps(out, JSON_COMPACT);

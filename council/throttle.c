@@ -18,6 +18,7 @@
 struct throttle_entry {
 	int64_t start; /* the window's first failure, ms */
 	int count;     /* failures since */
+	int noted;     /* throttle_note said 1 in this window */
 };
 
 void
@@ -85,8 +86,20 @@ throttle_fail(struct throttle *t, const char *key, int64_t now)
 	if (now - e->start >= t->window_ms) {
 		e->start = now;
 		e->count = 0;
+		e->noted = 0;
 	}
 	e->count++;
+}
+
+int
+throttle_note(struct throttle *t, const char *key, int64_t now)
+{
+	struct throttle_entry *e = strmap_peek(&t->map, key);
+
+	if (e == NULL || e->noted || now - e->start >= t->window_ms)
+		return 0;
+	e->noted = 1;
+	return 1;
 }
 
 void

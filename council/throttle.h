@@ -47,6 +47,12 @@ int64_t throttle_wait(struct throttle *, const char *key, int64_t now);
  */
 void throttle_fail(struct throttle *, const char *key, int64_t now);
 
+/*
+ * 1 the first time it is called for key within key's window (to record a
+ * lock once, not at every refused attempt), 0 after and for unknown keys.
+ */
+int throttle_note(struct throttle *, const char *key, int64_t now);
+
 /* Takes back one failure of key (an attempt that succeeded). */
 void throttle_undo(struct throttle *, const char *key);
 

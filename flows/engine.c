@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "flows/render.h"
+#include "lib/fold.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -80,7 +81,7 @@ enum {
 /* Which screen a waiting step shows. */
 enum screen_kind {
 	SCREEN_PROMPT,  /* built text, prompt (and the menu's first page) */
-	SCREEN_RETRY,   /* built text and the failed check's text */
+	SCREEN_RETRY,   /* built text, the failed check's text, prompt */
 	SCREEN_INVALID, /* built text, invalid_choice_text, prompt, menu */
 	SCREEN_PAGE,    /* built text and the next page of the menu */
 };
@@ -724,7 +725,8 @@ show(struct run *run, const struct flow_step *st, struct screen sc)
 			return RUN_STOP;
 		break;
 	case SCREEN_RETRY:
-		if (out_text(run, st, &st->u.ask.checks[sc.check].text) == -1)
+		if (out_text(run, st, &st->u.ask.checks[sc.check].text) == -1 ||
+		    out_text(run, st, &st->text) == -1)
 			return RUN_STOP;
 		break;
 	case SCREEN_INVALID:
@@ -778,8 +780,8 @@ menu_choice(struct run *run, const struct flow_step *st, const char *ans)
 		const struct flow_text *t = &st->u.menu.options[i].text;
 		char *a = render_str(run, t);
 		char *b = render_tmpl_str(run, t->tmpl);
-		int hit = (a && strcasecmp(a, ans) == 0) ||
-			  (b && strcasecmp(b, ans) == 0);
+		int hit =
+		    (a && fold_equal(a, ans)) || (b && fold_equal(b, ans));
 
 		free(a);
 		free(b);

@@ -296,7 +296,7 @@ enum flow_trigger_kind {
 
 struct flow_trigger {
 	enum flow_trigger_kind kind;
-	char *word;           /* KEYWORD: upper-cased (ASCII); USSD: the code
+	char *word; /* KEYWORD: upper-cased (lib/fold.h); USSD: the code
 				 as written ("*384*1#"); owned; else NULL */
 	struct flow_regex re; /* MATCH */
 	struct flow_pos pos;  /* of the WORD / regex / `default` */
@@ -580,7 +580,8 @@ void flow_mark_jumps(const struct flowset *set, unsigned char *on);
  * Marks in on[] the flows that can run: those with a trigger of kind want
  * (a enum flow_trigger_kind, or -1 for any) and the flows they reach.
  */
-void flow_mark_reachable(const struct flowset *set, int want, unsigned char *on);
+void
+flow_mark_reachable(const struct flowset *set, int want, unsigned char *on);
 
 /* ---- flowset.c ---- */
 

@@ -209,7 +209,17 @@ check_duplicates(struct checker *ck)
 				;
 			if (j == i)
 				continue;
-			/* refs[j] is the first claim of this word. */
+			/* refs[j] is the first claim of this word. The same
+			   flow twice is harmless: a warning. */
+			if (refs[j].flow == refs[i].flow) {
+				report(ck, &refs[i].t->pos, FINDING_WARNING,
+				    "%s '%s' is written twice in flow '%s' "
+				    "(first at line %u)",
+				    pass ? "USSD code" : "keyword",
+				    refs[i].t->word, refs[i].flow->name,
+				    refs[j].t->pos.line);
+				continue;
+			}
 			report(ck, &refs[i].t->pos, FINDING_ERROR,
 			    "%s '%s' already used by flow '%s' (%s:%u)",
 			    pass ? "USSD code" : "keyword", refs[i].t->word,
@@ -629,9 +639,8 @@ flow_mark_reachable(const struct flowset *set, int want, unsigned char *on)
 
 	for (i = 0; i < set->nflows; i++)
 		for (j = 0; j < set->flows[i]->ntriggers; j++)
-			if (want < 0 ||
-			    set->flows[i]->triggers[j].kind ==
-				(enum flow_trigger_kind)want)
+			if (want < 0 || set->flows[i]->triggers[j].kind ==
+					    (enum flow_trigger_kind)want)
 				on[i] = 1;
 	flow_mark_jumps(set, on);
 }

@@ -12,6 +12,7 @@
  * Findings go to findings.c; the parser calls nothing else of flows/.
  */
 #include "flows/flow.h"
+#include "lib/fold.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -748,7 +749,7 @@ parse_on_keyword(struct parser *p)
 {
 	struct cur *c = p->c;
 	struct flow_trigger tr;
-	size_t start, n, i;
+	size_t start, n;
 	int count = 0;
 
 	for (;;) {
@@ -766,9 +767,7 @@ parse_on_keyword(struct parser *p)
 			    "word, not a string or regex");
 		memset(&tr, 0, sizeof(tr));
 		tr.kind = TRIGGER_KEYWORD;
-		tr.word = xstrndup(c->s + start, n);
-		for (i = 0; i < n; i++)
-			tr.word[i] = (char)toupper((unsigned char)tr.word[i]);
+		tr.word = fold_upper(c->s + start, n);
 		set_pos(p, &tr.pos, start);
 		if (add_trigger(p, &tr) < 0)
 			return -1;

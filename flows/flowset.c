@@ -5,6 +5,7 @@
  * longest-prefix matching, the one default) and lookups in them.
  */
 #include "flows/flow.h"
+#include "lib/fold.h"
 
 #include <sys/stat.h>
 
@@ -406,14 +407,13 @@ flowset_find(const struct flowset *set, const char *name)
 const struct flow *
 flowset_keyword(const struct flowset *set, const char *word)
 {
-	char up[FLOW_MAX_WORD + 1];
-	size_t i, lo = 0, hi = set->nkeywords, n = strlen(word);
+	char *up;
+	const struct flow *found = NULL;
+	size_t lo = 0, hi = set->nkeywords, n = strlen(word);
 
 	if (n == 0 || n > FLOW_MAX_WORD)
 		return NULL;
-	for (i = 0; i < n; i++)
-		up[i] = (char)toupper((unsigned char)word[i]);
-	up[n] = '\0';
+	up = fold_upper(word, n);
 	/* Lower bound, so equal words (an error) still give the first flow. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -424,8 +424,9 @@ flowset_keyword(const struct flowset *set, const char *word)
 			hi = mid;
 	}
 	if (lo < set->nkeywords && strcmp(set->keywords[lo].word, up) == 0)
-		return set->keywords[lo].flow;
-	return NULL;
+		found = set->keywords[lo].flow;
+	free(up);
+	return found;
 }
 
 const struct flow *

@@ -11,6 +11,7 @@
 
 #include "gateway/dialog.h"
 #include "gateway/events.h"
+#include "lib/fold.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "providers/client.h"
@@ -55,7 +56,7 @@ dialog_is_word(const struct config_words *w, const char *text)
 	memcpy(buf, s, n);
 	buf[n] = '\0';
 	for (i = 0; i < w->n; i++)
-		if (str_ieq(buf, w->v[i]))
+		if (fold_equal(buf, w->v[i]))
 			return 1;
 	return 0;
 }

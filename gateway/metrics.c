@@ -55,9 +55,10 @@ struct metrics {
 	struct hook_hist hist[CONFIG_MAX_CHANNELS + 1][NKINDS + 1];
 	struct hook_answer answers[METRICS_MAX_ANSWERS]; /* nanswers used */
 	size_t nanswers;
-	uint64_t answers_dropped; /* beyond METRICS_MAX_ANSWERS */
-	struct buf cache;         /* the store's section, rendered */
-	int64_t cache_at;         /* mono_ms of the render; 0: none */
+	uint64_t answers_dropped;         /* beyond METRICS_MAX_ANSWERS */
+	struct buf cache;                 /* the store's section, rendered */
+	int64_t cache_at;                 /* mono_ms of the render; 0: none */
+	unsigned long long cache_commits; /* batch commits at the render */
 };
 
 static const char *
@@ -1126,9 +1127,17 @@ metrics_render(struct gateway *gw, struct buf *b)
 
 	rc |= render_gateway(gw, b);
 	rc |= render_hooks(gw, b);
-	/* The store's figures are rendered at most once per period. */
+	/*
+	 * The store's figures are rendered again once this gateway has
+	 * written since (at most once per METRICS_FRESH_MS, since under load
+	 * it writes at every loop turn), else once per METRICS_CACHE_MS (for
+	 * writes by other processes and nodes, and sessions expiring).
+	 */
 	if (m->cache_at == 0 || t - m->cache_at >= METRICS_CACHE_MS ||
-	    t < m->cache_at) {
+	    t < m->cache_at ||
+	    (m->cache_commits != gw->batch.commits &&
+		t - m->cache_at >= METRICS_FRESH_MS)) {
+		m->cache_commits = gw->batch.commits;
 		buf_reset(&m->cache);
 		if (metrics_render_store(
 			gw->store, gw->cfg, now_ms(), &m->cache) != 0) {

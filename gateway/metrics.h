@@ -8,8 +8,9 @@
  * modules keep (serve, ingress, webhooks, modems, the dispatcher, the HTTP
  * server, the batch, and the webhook latencies recorded here), and GROUP BY queries on the store
  * (messages by channel, direction and state; reports; sessions). The
- * queries are cached for METRICS_CACHE_MS, so frequent scrapes cost one
- * query set per period.
+ * queries run again once the gateway has committed since, at most once per
+ * METRICS_FRESH_MS, and at least once per METRICS_CACHE_MS: frequent
+ * scrapes cost at most one query set a second.
  */
 #ifndef BARAZA_METRICS_H
 #define BARAZA_METRICS_H
@@ -24,6 +25,7 @@
 struct gateway;
 
 #define METRICS_CACHE_MS 10000      /* store figures are this fresh */
+#define METRICS_FRESH_MS 1000       /* ... or this, after our own writes */
 #define METRICS_MAX_BYTES (4 << 20) /* the largest /metrics answer */
 #define METRICS_MAX_ROWS 4096       /* GROUP BY rows kept per query */
 #define METRICS_MAX_ANSWERS 256     /* (channel, kind, status) kept */

@@ -632,9 +632,15 @@ test('a viewer sees masked numbers, no write controls, and a refused write says 
   await page.goto(`${gw.base}/console/reports/1`);
   await ready(page);
   assert.equal(await page.getByLabel('New status').count(), 0);
+  const refused = [];
+  page.on('response', (res) => { if (res.status() === 403) refused.push(res.url()); });
   await page.goto(`${gw.base}/console/users`);
   await ready(page);
   assert.match(await page.locator('main').innerText(), /Only admins manage users/);
+  assert.deepEqual(refused, [], 'the page asks for nothing a viewer may not see');
+  await page.goto(`${gw.base}/console/notifications`);
+  await ready(page);
+  assert.match(await page.locator('main').innerText(), /can follow notifications but not send them/);
   // The API refuses the write itself, with the clear message.
   const r = await page.evaluate(async () => {
     const me = await (await fetch('/api/v1/me')).json();

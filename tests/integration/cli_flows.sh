@@ -1,7 +1,7 @@
 #!/bin/sh
 # baraza check, import and simulate from the command line.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 22
+plan 23
 
 write_config "languages = en sw"
 cp "$SRCDIR"/flows/examples/*.flow "$T/flows/"
@@ -50,6 +50,11 @@ is "a bad row exits 1" "$?" 1
 like "the bad row is named by its line" "$(cat "$T/out")" 'line 3'
 out=$(printf 'BAL 1234567\n' | "$BARAZA" -c "$T/baraza.conf" simulate --sms --phone +254700000001)
 like "the old table still answers through simulate" "$out" 'balance KES 1250.00'
+out=$(printf '12\n1234567\n' | "$BARAZA" -c "$T/baraza.conf" simulate --ussd '*384*1#' --phone +254700000002)
+is "simulate --ussd prints each screen as the provider gets it" "$out" "CON Enter your water account number:
+CON Account numbers have 6 to 10 digits. Try again:
+Enter your water account number:
+END Amina Odhiambo, account 1234567: balance KES 1250.00, due 2026-12-15."
 "$BARAZA" -c "$T/baraza.conf" import bills "$T/nonexistent.csv" --key account 2>"$T/out"
 is "a missing file exits 1" "$?" 1
 

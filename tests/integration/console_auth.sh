@@ -9,7 +9,7 @@
 # bearer token works as before. Addresses: curl binds 127.0.0.2 and
 # 127.0.0.3 to sign in from elsewhere.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 103
+plan 107
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
@@ -232,6 +232,21 @@ like "a page saying to wait" "$(cat "$T/body")" 'Wait [0-9]+ minute'
 is "and no cookie" "$(header Set-Cookie)" ""
 is "the address is locked too" "$(signin wanjiru "$PW_STAFF" 127.0.0.2)" "429"
 is "others sign in from elsewhere" "$(signin wanjiru "$PW_STAFF" 127.0.0.1)" "303"
+signin amina "$PW_ADMIN" 127.0.0.4 >/dev/null
+signin amina "$PW_ADMIN" 127.0.0.5 >/dev/null
+r=$(http GET '/api/v1/audit?limit=200' -H "$auth")
+like "a lock is in the audit log" "$r" \
+    '"user":"amina","action":"session.signin_locked","object":"user/amina","detail":"address=127\.0\.0\.3 locked=name for=[0-9]+s"'
+is "once per lock, not per refused attempt" \
+    "$(printf '%s' "$r" | grep -o '"action":"session.signin_locked","object":"user/amina"' | wc -l)" 1
+
+# --- a right password between failures does not wipe them ---
+for i in 1 2 3 4; do signin otieno "wrong guess $i" "127.0.1.$i" >/dev/null; done
+is "four failures, then the right password signs in" \
+    "$(signin otieno "$PW_VIEW" 127.0.1.5)" "303"
+signin otieno "wrong guess 5" 127.0.1.6 >/dev/null
+is "a fifth failure in the ten minutes locks the name all the same" \
+    "$(signin otieno "$PW_VIEW" 127.0.1.7)" "429"
 
 stop_server
 is "the gateway stops cleanly" "$?" "0"

@@ -4,7 +4,7 @@
 # `baraza stats` with the server up and down, `baraza contact NUM` and
 # `--forget`, and the texts gone from the database.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 41
+plan 44
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = at
@@ -66,13 +66,19 @@ bad=$(awk '
 	}' "$T/metrics")
 is "every sample has HELP and TYPE" "$bad" ""
 is "no message text in /metrics" "$(grep -c 'Pipe burst' "$T/metrics")" "0"
+# The database's figures follow the gateway's own writes within a second.
+is "one more SMS is accepted" "$(sms m5 'hello there')" 200
+check "its reply is sent" wait_for 10 sql_is "select count(*) from messages where direction='out' and state in ('queued','sending')" 0
+sleep 1.1
+like "a scrape a second later counts it" "$(http GET /metrics)" \
+    'baraza_messages\{channel="at",direction="in",state="handled"\} 5'
 
 # --- baraza stats, with the server running ---
 "$BARAZA" -c "$T/baraza.conf" stats >"$T/stats" 2>&1
 is "stats exits 0 while serve runs" "$?" "0"
 s=$(cat "$T/stats")
 like "stats names the channel and its type" "$s" 'at \(africastalking\)'
-like "stats counts by state" "$s" 'handled 4'
+like "stats counts by state" "$s" 'handled 5'
 like "stats shows the report category" "$s" 'water_leak 1'
 like "stats lists the last error with a masked number" "$s" '\+254\*{7}09'
 is "stats never prints a full number" "$(grep -c '+254700000009' "$T/stats")" "0"
@@ -88,7 +94,7 @@ is "contact without a number exits 2" "$?" "2"
 
 n_before=$(sql "select count(*) from messages where phone='+254700000001'")
 f=$("$BARAZA" -c "$T/baraza.conf" contact 0700000001 --forget 2>&1)
-like "forget prints what it erased" "$f" 'message texts erased +8'
+like "forget prints what it erased" "$f" 'message texts erased +10'
 is "the texts are gone from the database" "$(sql "select count(*) from messages where phone='+254700000001' and text is not null")" "0"
 is "the message counts are kept" "$(sql "select count(*) from messages where phone='+254700000001'")" "$n_before"
 is "the report is kept but unlinked" "$(sql "select count(*) from reports where contact_id is null")" "1"

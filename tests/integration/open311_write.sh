@@ -38,7 +38,7 @@ is "an unknown service_code is 400 in GeoReport's form" "$r" \
 r=$(post -d api_key=$KEY1 -d service_code=water_leak -d address_string="Moi Avenue" \
     --data-urlencode "description=Burst pipe, call 0712 999 888" -d first_name=Amina -d email=a@example.org)
 is "a good POST is 201 with the request's id" "$r" \
-    '201 [{"service_request_id":"1","service_notice":"Report number 1.","account_id":null}]'
+    '201 [{"service_request_id":1,"service_notice":"Report number 1.","account_id":null}]'
 r=$(post -d api_key=$KEY1 -d service_code=water_leak -d address_string=There)
 like "a fifth POST from the address is 429" "$r" '^429 \[\{"code":429,"description":"too many service requests'
 curl -s -m 5 -D "$T/headers" -o /dev/null -X POST -d api_key=$KEY1 \
@@ -64,7 +64,7 @@ p2() { post --interface 127.0.0.2 "$@"; }
 r=$(p2 -d api_key=$KEY1 -d service_code=water_leak -d address_string="Kenyatta Ave" \
     -d lat=-1.2864 -d long=36.8172 -d phone="0700 000 033" -d description="No water since Monday")
 is "a POST with a phone is 201" "$r" \
-    '201 [{"service_request_id":"2","service_notice":"Report number 2. Changes to it are sent by SMS.","account_id":null}]'
+    '201 [{"service_request_id":2,"service_notice":"Report number 2. Changes to it are sent by SMS.","account_id":null}]'
 is "the location keeps the address and the point" "$(sql 'select location from reports where id = 2')" \
     "Kenyatta Ave (-1.2864,36.8172)"
 is "the phone finds or makes the contact" \

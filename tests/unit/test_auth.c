@@ -190,6 +190,15 @@ test_throttle(void **state)
 	throttle_clear(&t, "a:10.0.0.1");
 	assert_int_equal(throttle_wait(&t, "a:10.0.0.1", t0), 0);
 	throttle_undo(&t, "a:nobody"); /* harmless */
+	/* A lock is noted once a window; a new window notes again. */
+	assert_int_equal(throttle_note(&t, "a:nobody", t0), 0);
+	for (i = 0; i < 5; i++)
+		throttle_fail(&t, "n:zawadi", t0);
+	assert_int_equal(throttle_note(&t, "n:zawadi", t0 + 1), 1);
+	assert_int_equal(throttle_note(&t, "n:zawadi", t0 + 2), 0);
+	assert_int_equal(throttle_note(&t, "n:zawadi", t0 + window), 0);
+	throttle_fail(&t, "n:zawadi", t0 + window);
+	assert_int_equal(throttle_note(&t, "n:zawadi", t0 + window + 1), 1);
 	throttle_free(&t);
 
 	/* Bounded: an attacker's many keys never grow it past its max. */

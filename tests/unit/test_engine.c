@@ -317,8 +317,10 @@ test_bills_check_and_translation(void **state)
 	/* "BILL 12" fails the match (too short) but the keyword fires. */
 	assert_result(t, ENGINE_WAIT, "Weka nambari ya akaunti yako ya maji:");
 	reply(t, "12");
+	/* The check's text, then the question asked again. */
 	assert_result(t, ENGINE_WAIT,
-	    "Nambari ya akaunti ina tarakimu 6 hadi 10. Jaribu tena:");
+	    "Nambari ya akaunti ina tarakimu 6 hadi 10. Jaribu tena:\n"
+	    "Weka nambari ya akaunti yako ya maji:");
 	reply(t, "1234567");
 	assert_int_equal(t->r.status, ENGINE_END);
 
@@ -331,7 +333,8 @@ test_bills_check_and_translation(void **state)
 	    t->wire, "CON Weka nambari ya akaunti yako ya maji:");
 	reply(t, "abc");
 	assert_string_equal(t->wire,
-	    "CON Nambari ya akaunti ina tarakimu 6 hadi 10. Jaribu tena:");
+	    "CON Nambari ya akaunti ina tarakimu 6 hadi 10. Jaribu tena:\n"
+	    "Weka nambari ya akaunti yako ya maji:");
 	/* A language the set does not know falls back to the default. */
 	new_session(t, ENGINE_SMS, "fr");
 	assert_int_equal(engine_route_sms(&t->eng, t->s, "BAL", &t->r), 1);
@@ -391,6 +394,21 @@ test_route_order_and_rest(void **state)
 	/* default */
 	assert_int_equal(sms_new(t, "hello there"), 1);
 	assert_result(t, ENGINE_END, "default: hello there");
+
+	/* Case in any script: a keyword, and a menu answer by its text. */
+	load(t, "flow e\n  on keyword école\n  say \"e\"\n"
+		"flow m\n  on keyword M\n  menu c \"Pick\"\n"
+		"    option \"Élan\"\n    option \"Жук\"\n  end \"c={c}\"\n");
+	assert_int_equal(sms_new(t, "ÉCOLE"), 1);
+	assert_result(t, ENGINE_END, "e");
+	assert_int_equal(sms_new(t, "École ya kati"), 1);
+	assert_result(t, ENGINE_END, "e");
+	assert_int_equal(sms_new(t, "m"), 1);
+	reply(t, "élan");
+	assert_result(t, ENGINE_END, "c=Élan");
+	assert_int_equal(sms_new(t, "m"), 1);
+	reply(t, "ЖУК");
+	assert_result(t, ENGINE_END, "c=Жук");
 
 	/* Without a default nothing takes it. */
 	load(t, "flow k\n  on keyword HI\n  say \"hi\"\n");
@@ -514,22 +532,24 @@ test_checks_and_tries(void **state)
 	assert_int_equal(sms_new(t, "age"), 1);
 	assert_result(t, ENGINE_WAIT, "Your age?");
 	reply(t, "abc");
-	assert_result(t, ENGINE_WAIT, "A number from 1 to 120 please:");
+	assert_result(
+	    t, ENGINE_WAIT, "A number from 1 to 120 please:\nYour age?");
 	reply(t, "12.5");
 	assert_result(t, ENGINE_END, "Too many tries.");
 
 	assert_int_equal(sms_new(t, "age"), 1);
 	reply(t, "121");
-	assert_result(t, ENGINE_WAIT, "A number from 1 to 120 please:");
+	assert_result(
+	    t, ENGINE_WAIT, "A number from 1 to 120 please:\nYour age?");
 	reply(t, "42");
 	assert_result(t, ENGINE_END, "Age 42.");
 
 	/* The default is 3 tries, then error_text. */
 	assert_int_equal(sms_new(t, "name"), 1);
 	reply(t, "1");
-	assert_result(t, ENGINE_WAIT, "Letters only:");
+	assert_result(t, ENGINE_WAIT, "Letters only:\nName?");
 	reply(t, "2");
-	assert_result(t, ENGINE_WAIT, "Letters only:");
+	assert_result(t, ENGINE_WAIT, "Letters only:\nName?");
 	reply(t, "3");
 	assert_result(t, ENGINE_END, "Sorry, error.");
 	assert_int_equal(engine_input(&t->eng, t->s, "x", &t->r), -1);
@@ -1017,7 +1037,7 @@ test_regex_limit(void **state)
 	hits = flow_regex_limit_hits();
 	assert_int_equal(sms_new(t, "C"), 1);
 	reply(t, evil);
-	assert_result(t, ENGINE_WAIT, "again");
+	assert_result(t, ENGINE_WAIT, "again\n?");
 	assert_true(flow_regex_limit_hits() > hits);
 	reply(t, good);
 	assert_string_equal(

@@ -123,8 +123,13 @@ test_duplicates(void **state)
 	    "flow a\n  on keyword BILL\nflow b\n  on keyword pay bill\n", 1, 0,
 	    "t.flow:4:18: error: keyword 'BILL' already used by flow 'a' "
 	    "(t.flow:2)");
-	expect(&cfg, "flow a\n  on keyword X x\n", 1, 0,
-	    "t.flow:2:16: error: keyword 'X' already used by flow 'a' "
+	/* Twice in one flow is harmless (a warning); a second flow's claim
+	   is still an error. */
+	expect(&cfg, "flow a\n  on keyword X x\n", 0, 1,
+	    "t.flow:2:16: warning: keyword 'X' is written twice in flow 'a' "
+	    "(first at line 2)");
+	expect(&cfg, "flow a\n  on keyword X x\nflow b\n  on keyword X\n", 1, 1,
+	    "t.flow:4:14: error: keyword 'X' already used by flow 'a' "
 	    "(t.flow:2)");
 	expect(&cfg, "flow a\n  on ussd *384#\nflow b\n  on ussd *384#\n", 1, 0,
 	    "t.flow:4:11: error: USSD code '*384#' already used by flow 'a' "
@@ -335,8 +340,7 @@ test_unreachable(void **state)
 	    "runs jumps to it, and the 'end' on line 3 does not go on to it)");
 	/* A label reached only from dead steps is dead too: one warning for
 	   the whole run. */
-	expect(&cfg,
-	    "flow f\n  end\n  step a\n  say \"a\"\n  goto a\n", 0, 1,
+	expect(&cfg, "flow f\n  end\n  step a\n  say \"a\"\n  goto a\n", 0, 1,
 	    "t.flow:3:3: warning: unreachable step 'a' (nothing that runs "
 	    "jumps to it, and the 'end' on line 2 does not go on to it)");
 	/* A menu whose options all jump does not go on; one that has an

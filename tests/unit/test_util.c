@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "lib/fold.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -209,6 +210,41 @@ test_errmsg_set(void **state)
 	free(err);
 }
 
+/* Case in any script: keywords and menu answers (lib/fold.h). */
+static void
+test_fold(void **state)
+{
+	char *u;
+
+	(void)state;
+	u = fold_upper("école Ωmega жук", strlen("école Ωmega жук"));
+	assert_string_equal(u, "ÉCOLE ΩMEGA ЖУК");
+	free(u);
+	/* Bytes that are not UTF-8 stay; a letter that would turn into
+	   ASCII (dotless i) stays too; ß has no one-letter capital. */
+	u = fold_upper("a\xff\xc3"
+		       "b ı ß",
+	    10);
+	assert_string_equal(u, "A\xff\xc3"
+			       "B ı ß");
+	free(u);
+	/* A letter growing from two bytes to three. */
+	u = fold_upper("\xc9\x90", 2);          /* U+0250 */
+	assert_string_equal(u, "\xe2\xb1\xaf"); /* U+2C6F */
+	free(u);
+	u = fold_upper("ab\0c", 4);
+	assert_memory_equal(u, "AB\0C", 5);
+	free(u);
+	assert_true(fold_equal("École", "ÉCOLE"));
+	assert_true(fold_equal("école", "ÉcOlE"));
+	assert_true(fold_equal("stop", "STOP"));
+	assert_false(fold_equal("stop", "STOPS"));
+	assert_false(fold_equal("école", "ecole"));
+	assert_false(fold_equal("ınfo", "INFO"));
+	assert_true(fold_equal("", ""));
+	assert_false(fold_equal("a", ""));
+}
+
 int
 main(void)
 {
@@ -223,6 +259,7 @@ main(void)
 	    cmocka_unit_test(test_split_commas),
 	    cmocka_unit_test(test_str_id),
 	    cmocka_unit_test(test_clock_freeze),
+	    cmocka_unit_test(test_fold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

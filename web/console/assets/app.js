@@ -46,6 +46,20 @@ const NAV = [
   ['users', '/console/users', 'admin'],
 ];
 
+// The role of this browser's last sign-in, so that a page only one role
+// sees loads its data early only for a browser that had that role: a
+// viewer's browser never asks for what it may not see (the page asks once
+// it knows who is signed in). The sign-in page forgets it.
+const ROLE_HINT = 'baraza.role';
+
+function roleHint() {
+  try { return sessionStorage.getItem(ROLE_HINT); } catch (e) { return null; }
+}
+
+function keepRoleHint(role) {
+  try { sessionStorage.setItem(ROLE_HINT, role); } catch (e) { /* private mode */ }
+}
+
 function route() {
   for (const [re, page, nav] of ROUTES) {
     const m = re.exec(location.pathname);
@@ -95,7 +109,9 @@ async function main() {
   }
   const query = new URLSearchParams(location.search);
   const modP = import(`./pages/${r.page}.js`);
-  const data = loads[r.page] ? loads[r.page]({ id: r.id, query }) : null;
+  const needs = (NAV.find(([name]) => name === r.nav) || [])[2];
+  const early = !needs || can({ role: roleHint() }, needs);
+  const data = early && loads[r.page] ? loads[r.page]({ id: r.id, query }) : null;
   prefetchLang(pickLang(null));
   let me;
   try {
@@ -110,6 +126,7 @@ async function main() {
     return;
   }
   setCsrf(me.csrf);
+  keepRoleHint(me.role);
   setZone(me.tz, me.tz_offset_minutes);
   await loadLang(pickLang(me.languages));
   header(me);

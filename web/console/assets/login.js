@@ -6,6 +6,8 @@ import { h, showErrors } from './ui.js';
 
 async function main() {
   const q = new URLSearchParams(location.search);
+  // Whoever signs in next may have another role (see app.js).
+  try { sessionStorage.removeItem('baraza.role'); } catch (e) { /* private mode */ }
   await loadLang(pickLang(null));
   document.title = `${t('login.title')} – ${t('app.name')}`;
   for (const [id, key] of [['title', 'login.title'], ['name-label', 'login.name'],

@@ -251,6 +251,7 @@ export default {
   'progress.live': 'Going out: this updates by itself.',
   'progress.waiting': 'Waiting to send at {time}.',
   'progress.finished': 'Finished.',
+  'notify.viewer': 'Your role ({role}) can follow notifications but not send them.',
   'notify.intro': 'Send each person in a CSV file their own message, filled in from their row.',
   'notify.file': 'CSV file',
   'notify.file_hint': 'The first line names the columns; one column is the phone number.',

@@ -251,6 +251,7 @@ export default {
   'progress.live': 'Unatumwa: hii inajisasisha yenyewe.',
   'progress.waiting': 'Linasubiri kutumwa {time}.',
   'progress.finished': 'Imekamilika.',
+  'notify.viewer': 'Nafasi yako ({role}) inaweza kufuatilia arifa lakini si kuzituma.',
   'notify.intro': 'Tuma kila mtu katika faili la CSV ujumbe wake, uliojazwa kutoka mstari wake.',
   'notify.file': 'Faili la CSV',
   'notify.file_hint': 'Mstari wa kwanza unataja safu; safu moja ni nambari ya simu.',

@@ -19,7 +19,7 @@ export async function render(main, { me, query }) {
     return;
   }
   if (!can(me, 'staff')) {
-    main.append(h('p', null, t('broadcasts.viewer', { role: t('role.' + me.role) })));
+    main.append(h('p', null, t('notify.viewer', { role: t('role.' + me.role) })));
     return;
   }
   main.append(h('p', null, t('notify.intro')));
