@@ -7,19 +7,27 @@
  *
  * pgtest_pair() opens the same empty store twice, in SQLite (":memory:")
  * and in PostgreSQL, for tests that run the same calls on both and expect
- * the same answers.
+ * the same answers; pgtest_same() does the whole of such a test: a script
+ * that writes each call's answer to a buffer runs on both, and the two
+ * transcripts must be equal.
  */
 #ifndef BARAZA_PGTEST_H
 #define BARAZA_PGTEST_H
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <cmocka.h>
 #include <libpq-fe.h>
 
 #include "gateway/store.h"
+#include "lib/util.h"
 
 static char pgtest_dir[512];
 static char pgtest_server[512]; /* the server's own database URI */
@@ -150,6 +158,34 @@ pgtest_pair(struct store **sq, struct store **pg)
 		*pg = NULL;
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Runs fn on a SQLite and a PostgreSQL store, both empty, each writing its
+ * answers to a buffer of size bytes, and fails the test unless the two
+ * transcripts are equal. Returns 0 with the SQLite transcript in *out (for
+ * the caller to check that the answers are the ones meant, not two equal
+ * mistakes; free it with buf_free), or -1 when there is no PostgreSQL
+ * (skip).
+ */
+static inline int
+pgtest_same(
+    void (*fn)(struct store *, struct buf *), size_t size, struct buf *out)
+{
+	struct store *sq, *pg;
+	struct buf b;
+
+	if (pgtest_pair(&sq, &pg) != 0)
+		return -1;
+	buf_init(out, size);
+	buf_init(&b, size);
+	fn(sq, out);
+	fn(pg, &b);
+	assert_string_equal(buf_cstr(&b), buf_cstr(out));
+	buf_free(&b);
+	store_close(sq);
+	store_close(pg);
 	return 0;
 }
 
