@@ -8,20 +8,8 @@ plan 8
 N=2000
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
-write_config "durability = full
-default_channel = web
-[channel web]
-type = http
-api_url = http://127.0.0.1:$FAKE_PORT/send
-rate = 1000/s
-; A load drill about something else: unsigned webhooks keep its thousands
-; of requests one curl each (security_hooks.sh covers signatures).
-allow_unsigned = yes"
-cat >"$T/flows/ping.flow" <<'FLOW'
-flow ping
-  on keyword PING
-  say "PONG {rest}"
-FLOW
+drill_config 1000/s
+drill_flows
 start_server || exit 1
 # The restart must come back on the same port: the load goes on meanwhile.
 sed -i "s/^listen = .*/listen = 127.0.0.1:$PORT/" "$T/baraza.conf"

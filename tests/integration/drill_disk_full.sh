@@ -38,20 +38,8 @@ PAR=4
 FILL=$(printf '%01000d' 0 | tr 0 x)
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
-write_config "durability = full
-default_channel = web
-[channel web]
-type = http
-api_url = http://127.0.0.1:$FAKE_PORT/send
-rate = 1000/s
-; A load drill about something else: unsigned webhooks keep its thousands
-; of requests one curl each (security_hooks.sh covers signatures).
-allow_unsigned = yes"
-cat >"$T/flows/ping.flow" <<'FLOW'
-flow ping
-  on keyword PING
-  say "PONG {rest}"
-FLOW
+drill_config 1000/s
+drill_flows
 sed -i 's|^database = .*|database = disk/baraza.db|' "$T/baraza.conf"
 # A filler file taken first, deleted later to free space: 2 MiB of the 4,
 # so that a few hundred messages fill the rest even on a loaded machine

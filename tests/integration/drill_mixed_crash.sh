@@ -12,31 +12,8 @@ SMAX=3000
 UMAX=400
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
-write_config "durability = full
-default_channel = web
-[channel web]
-type = http
-api_url = http://127.0.0.1:$FAKE_PORT/send
-rate = 200/s
-; A load drill about something else: unsigned webhooks keep its thousands
-; of requests one curl each (security_hooks.sh covers signatures).
-allow_unsigned = yes"
-cat >"$T/flows/ping.flow" <<'FLOW'
-flow ping
-  on keyword PING
-  say "PONG {rest}"
-
-flow loop "Loop"
-  on ussd *500#
-
-  step top
-  menu pick "Loop menu:"
-    option "Again" -> top
-    option "Quit" -> bye
-
-  step bye
-  end "Bye"
-FLOW
+drill_config 200/s
+drill_flows --loop
 "$BARAZA" -c "$T/baraza.conf" check >"$T/check.out" 2>&1 || { sed 's/^/# /' "$T/check.out"; echo "Bail out! the flows do not check"; exit 1; }
 start_server || exit 1
 sed -i "s/^listen = .*/listen = 127.0.0.1:$PORT/" "$T/baraza.conf"

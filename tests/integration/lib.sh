@@ -120,6 +120,46 @@ $*
 CONF
 }
 
+# drill_config RATE [LINES]: the config of the load drills, `durability =
+# full` (then LINES, more [gateway] settings) and one channel `web` of type
+# http to the fake provider at RATE, unsigned: a drill about something else
+# keeps its thousands of requests one curl each (security_hooks.sh covers
+# signatures). Then drill_flows [--loop] writes flows/ping.flow: PING is
+# answered "PONG {rest}", and with --loop the USSD menu *500# goes round
+# until "Quit".
+drill_config() {
+	write_config "durability = full
+${2:+$2
+}default_channel = web
+[channel web]
+type = http
+api_url = http://127.0.0.1:$FAKE_PORT/send
+rate = $1
+allow_unsigned = yes"
+}
+
+drill_flows() {
+	cat >"$T/flows/ping.flow" <<'FLOW'
+flow ping
+  on keyword PING
+  say "PONG {rest}"
+FLOW
+	[ "${1:-}" = --loop ] || return 0
+	cat >>"$T/flows/ping.flow" <<'FLOW'
+
+flow loop "Loop"
+  on ussd *500#
+
+  step top
+  menu pick "Loop menu:"
+    option "Again" -> top
+    option "Quit" -> bye
+
+  step bye
+  end "Bye"
+FLOW
+}
+
 # start_server: run `baraza serve` in the background and wait (at most 10 s)
 # until it listens; sets SERVE_PID and PORT.
 start_server() {

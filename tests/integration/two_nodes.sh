@@ -30,32 +30,8 @@ _kill_nodes() {
 trap '_kill_nodes; _cleanup_fake; cleanup' EXIT
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
-write_config "durability = full
-node = NODE
-default_channel = web
-[channel web]
-type = http
-api_url = http://127.0.0.1:$FAKE_PORT/send
-rate = 300/s
-; A load drill about something else: unsigned webhooks keep its thousands
-; of requests one curl each (security_hooks.sh covers signatures).
-allow_unsigned = yes"
-cat >"$T/flows/ping.flow" <<'FLOW'
-flow ping
-  on keyword PING
-  say "PONG {rest}"
-
-flow loop "Loop"
-  on ussd *500#
-
-  step top
-  menu pick "Loop menu:"
-    option "Again" -> top
-    option "Quit" -> bye
-
-  step bye
-  end "Bye"
-FLOW
+drill_config 300/s "node = NODE"
+drill_flows --loop
 for n in a b; do
 	sed "s/^node = NODE$/node = $n/" "$T/baraza.conf" >"$T/$n.conf"
 done
