@@ -699,6 +699,7 @@ tz_name(char *out, size_t outlen)
 	const char *tz = getenv("TZ"), *z;
 	char link[256], path[320];
 	ssize_t n;
+	size_t len;
 
 	out[0] = '\0';
 	if (tz != NULL && *tz == ':')
@@ -712,12 +713,13 @@ tz_name(char *out, size_t outlen)
 	}
 	if ((z = strstr(tz, "zoneinfo/")) != NULL)
 		tz = z + 9;
-	if (*tz == '/' || strstr(tz, "..") != NULL || strlen(tz) >= outlen)
+	len = strlen(tz);
+	if (*tz == '/' || strstr(tz, "..") != NULL || len >= outlen)
 		return;
 	/* Only a zone the system knows by that name. */
 	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
 	if (access(path, R_OK) == 0)
-		snprintf(out, outlen, "%s", tz);
+		memcpy(out, tz, len + 1); /* it fits: len < outlen */
 }
 
 static void
