@@ -508,16 +508,39 @@ turn(struct trun *t, const struct flowtest_stmt *st,
 	return 0;
 }
 
+/*
+ * The language whose translation of a TEXT a test uses for the contact at
+ * num: the contact's own; for a number not yet a contact, the one a new
+ * contact gets (`lang`); "" for the default.
+ */
+static const char *
+lang_of(struct trun *t, const char *num, char out[4])
+{
+	struct store_contact c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	out[0] = '\0';
+	rc = store_contact_find(t->st, num, &c);
+	if (rc == 0 && c.language != NULL)
+		snprintf(out, 4, "%s", c.language);
+	else if (rc != 0 && t->lang != NULL)
+		snprintf(out, 4, "%s", t->lang);
+	store_contact_free(&c);
+	return out;
+}
+
 /* sms "TEXT" */
 static int
 do_sms(struct trun *t, const struct flowtest_stmt *st)
 {
 	struct dialog_input in = {
 	    .kind = ENGINE_SMS, .channel = t->r->channel, .phone = t->cur->num};
-	char *text, *reply;
+	char *text, *reply, lang[4];
 	int ended, rc;
 
-	if ((text = render(t, st, st->text)) == NULL ||
+	if ((text = render(t, st,
+		 flowtest_text(st, lang_of(t, t->cur->num, lang)))) == NULL ||
 	    contact_prepare(t, st) != 0) {
 		free(text);
 		return -1;
@@ -540,7 +563,7 @@ do_ussd(struct trun *t, const struct flowtest_stmt *st)
 	    .channel = t->r->channel,
 	    .phone = t->cur->num,
 	    .ussd_max = t->r->ussd_max};
-	char *text = NULL, *reply, *screen;
+	char *text = NULL, *reply, *screen, lang[4];
 	int ended, rc;
 
 	if (st->kind == FT_DIAL) {
@@ -555,7 +578,9 @@ do_ussd(struct trun *t, const struct flowtest_stmt *st)
 			    "expected an open USSD session for %s (dial "
 			    "first), got none",
 			    t->cur->num);
-		if ((text = render(t, st, st->text)) == NULL)
+		if ((text = render(t, st,
+			 flowtest_text(st, lang_of(t, t->cur->num, lang)))) ==
+		    NULL)
 			return -1;
 		in.text = text;
 	}
@@ -581,11 +606,13 @@ do_expect(struct trun *t, const struct flowtest_stmt *st)
 	    st->kind == FT_REPLY ? &t->cur->reply : &t->cur->screen;
 	const char *what = st->kind == FT_REPLY ? "reply" : "screen";
 	struct buf want, got;
+	char lang[4];
 	char *text = NULL;
 	int ok;
 
 	if (st->match == FT_MATCH_TEXT &&
-	    (text = render(t, st, st->text)) == NULL)
+	    (text = render(t, st,
+		 flowtest_text(st, lang_of(t, t->cur->num, lang)))) == NULL)
 		return -1;
 	buf_init(&want, TEST_MAX_TEXT);
 	buf_init(&got, TEST_MAX_TEXT);
@@ -777,7 +804,7 @@ do_sent(struct trun *t, const struct flowtest_stmt *st)
 {
 	struct store_msg_query q = {.direction = "out", .limit = 100};
 	struct sent_list *l = xcalloc(1, sizeof(*l));
-	char num[PHONE_MAX], *want = NULL;
+	char num[PHONE_MAX], *want = NULL, lang[4];
 	struct buf w, g;
 	int64_t next = 0;
 	size_t i, j, shown = 0;
@@ -805,7 +832,8 @@ do_sent(struct trun *t, const struct flowtest_stmt *st)
 		l->text[j - 1] = s;
 	}
 	if (st->match == FT_MATCH_TEXT &&
-	    (want = render(t, st, st->text)) == NULL) {
+	    (want = render(t, st, flowtest_text(st, lang_of(t, num, lang)))) ==
+		NULL) {
 		rc = -1;
 		goto out;
 	}

@@ -207,7 +207,11 @@ load_config(const char *path)
 	struct config_errors *errs = NULL;
 
 	if (config_load(path, &cfg, &errs) != 0 || cfg == NULL) {
+		size_t n = config_errors_count(errs);
+
 		config_errors_print(errs, stderr);
+		fprintf(stderr, "baraza: %s: the config has %zu error%s\n",
+		    path, n ? n : 1, n == 1 || n == 0 ? "" : "s");
 		config_errors_free(errs);
 		config_free(cfg);
 		exit(2);

@@ -104,6 +104,9 @@ stmt_free(struct flowtest_stmt *st)
 	free(st->body);
 	template_free(st->text);
 	template_free(st->note);
+	for (i = 0; i < st->ntr; i++)
+		template_free(st->tr[i].text);
+	free(st->tr);
 	if (st->re.code != NULL || st->re.src != NULL)
 		flow_regex_free(&st->re);
 	for (i = 0; i < st->npairs; i++)
@@ -670,6 +673,87 @@ parse_test(struct parser *p, struct flow_lexer *lx, size_t at)
 	p->full = 0;
 }
 
+const struct template *
+flowtest_text(const struct flowtest_stmt *st, const char *lang)
+{
+	size_t i;
+
+	if (lang != NULL && lang[0] != '\0')
+		for (i = 0; i < st->ntr; i++)
+			if (strcmp(st->tr[i].lang, lang) == 0)
+				return st->tr[i].text;
+	return st->text;
+}
+
+/* Whether st has a TEXT that translation lines may follow. */
+static int
+translatable(const struct flowtest_stmt *st)
+{
+	switch (st->kind) {
+	case FT_SMS:
+	case FT_SEND:
+		return 1;
+	case FT_REPLY:
+	case FT_SCREEN:
+	case FT_SENT:
+		return st->match == FT_MATCH_TEXT;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * LL "text" under a statement with a TEXT (the flow language's translation
+ * line): added to the statement before it, which must have one.
+ */
+static void
+parse_translation(struct parser *p, struct flow_lexer *lx, size_t start)
+{
+	struct flowtest_case *c = p->cur;
+	struct flowtest_stmt *st = c->nstmt ? &c->stmt[c->nstmt - 1] : NULL;
+	struct template *text = NULL;
+	char lang[4];
+	size_t i;
+
+	if (st == NULL || !translatable(st)) {
+		flow_lex_error(lx, start,
+		    "a translation line '%.2s \"...\"' goes right under a "
+		    "statement with a TEXT (sms, send, reply, screen, sent)",
+		    lx->s + start);
+		return;
+	}
+	lang[0] = lx->s[start];
+	lang[1] = lx->s[start + 1];
+	lang[2] = '\0';
+	for (i = 0; i < st->ntr; i++)
+		if (strcmp(st->tr[i].lang, lang) == 0) {
+			flow_lex_error(
+			    lx, start, "a second translation into '%s'", lang);
+			return;
+		}
+	if (peek(lx) == '/') {
+		flow_lex_error(lx, lx->i,
+		    "a translation line holds a \"TEXT\", not a regex (a "
+		    "regex can match every language at once)");
+		return;
+	}
+	if (st->ntr >= FLOW_MAX_LANGS) {
+		flow_lex_error(lx, start, "too many translations (at most %d)",
+		    FLOW_MAX_LANGS);
+		return;
+	}
+	if (flow_lex_template(lx, "the translated TEXT", &text) < 0)
+		return;
+	if (expect_eol(lx, "the translated TEXT") < 0) {
+		template_free(text);
+		return;
+	}
+	st->tr = xrealloc(st->tr, (st->ntr + 1) * sizeof(*st->tr));
+	memcpy(st->tr[st->ntr].lang, lang, 3);
+	st->tr[st->ntr].text = text;
+	st->ntr++;
+}
+
 /* Adds st to the current list (which takes what it owns). */
 static void
 add_stmt(struct parser *p, struct flow_lexer *lx, struct flowtest_stmt *st)
@@ -708,6 +792,15 @@ on_line(void *arg, struct flow_lexer *lx)
 	n = flow_lex_word(lx, &start);
 	if (word_is(lx->s + start, n, "test")) {
 		parse_test(p, lx, start);
+		return;
+	}
+	/* LL "text": two lower-case letters and a string ("at" is a
+	   statement, and no language's code). */
+	if (n == 2 && islower((unsigned char)lx->s[start]) &&
+	    islower((unsigned char)lx->s[start + 1]) &&
+	    !word_is(lx->s + start, n, "at") &&
+	    (peek(lx) == '"' || peek(lx) == '/')) {
+		parse_translation(p, lx, start);
 		return;
 	}
 	for (i = 0; i < nitems(statements); i++)

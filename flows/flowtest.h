@@ -88,6 +88,16 @@ struct flowtest_pair {
  * templates whose {name} placeholders are variables caught by named groups
  * of earlier regexes (and {{ }} literal braces).
  */
+/*
+ * A translation line `LL "text"` under a statement's TEXT, as in the flow
+ * language: the text used when the current phone's contact has language
+ * LL (see flowtest_text).
+ */
+struct flowtest_tr {
+	char lang[4];          /* lower case, NUL-terminated */
+	struct template *text; /* owned */
+};
+
 struct flowtest_stmt {
 	enum flowtest_kind kind;
 	unsigned line;  /* of the statement */
@@ -105,10 +115,13 @@ struct flowtest_stmt {
 			   timeout) or 100 to 599 */
 	int64_t ms;     /* AT the time (ms since the epoch), WAIT the
 			   duration (ms) */
-	struct template *text; /* owned: SMS, SEND, the TEXT of REPLY, SCREEN
+	struct template *text;  /* owned: SMS, SEND, the TEXT of REPLY, SCREEN
 				  and SENT, the TOPIC of (UN)SUBSCRIBED, the
 				  ID of UPDATE */
-	struct template *note; /* owned: UPDATE's NOTE, or NULL */
+	struct template *note;  /* owned: UPDATE's NOTE, or NULL */
+	struct flowtest_tr *tr; /* owned: translations of text (SMS, SEND,
+				   and REPLY, SCREEN, SENT with a TEXT), ntr */
+	size_t ntr;
 	enum flowtest_match match; /* REPLY, SCREEN, SENT */
 	struct flow_regex re;      /* REPLY, SCREEN, SENT with a regex;
 				       STUB the URL's (code NULL when unused) */
@@ -154,6 +167,13 @@ int flowtest_load(
 
 /* Frees a file and everything it owns; NULL is a no-op. */
 void flowtest_free(struct flowtest_file *);
+
+/*
+ * The TEXT of st for a contact of language lang (NULL or "" for the
+ * default): its translation into lang when it has one, else st->text.
+ */
+const struct template *
+flowtest_text(const struct flowtest_stmt *st, const char *lang);
 
 /* The name of a statement ("sms", "opted out"...), a static string. */
 const char *flowtest_kind_name(enum flowtest_kind);

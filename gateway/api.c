@@ -110,11 +110,13 @@ post_message(struct gateway *gw, struct http_request *req)
 	to = json_string_value(json_object_get(o, "to"));
 	text = json_string_value(json_object_get(o, "text"));
 	channel = json_string_value(json_object_get(o, "channel"));
-	if (channel == NULL)
+	if (channel == NULL && json_object_get(o, "channel") == NULL)
 		channel = gw->cfg->default_channel;
 	if (to == NULL || text == NULL || *text == '\0') {
 		answer_error(
 		    req, 400, "\"to\" and \"text\" are required strings");
+	} else if (channel == NULL && json_object_get(o, "channel") != NULL) {
+		answer_error(req, 400, "\"channel\" must be a string");
 	} else if (phone_normalize(
 		       to, gw->cfg->country_code, phone, sizeof(phone)) != 0) {
 		answer_error(req, 400, "\"to\" is not a phone number");

@@ -3,7 +3,7 @@
 # `baraza serve` and the fake provider, USSD sessions, signatures,
 # duplicates, delivery reports, the admin API and a provider outage.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 51
+plan 52
 
 # The fake checks the signature of what the http channel sends it.
 start_fake --signing-key web-key || { echo "Bail out! the fake provider did not start"; exit 1; }
@@ -158,6 +158,8 @@ is "it reached the provider exactly once with success" "$(grep 'Water is back on
 r=$(http GET "/api/v1/messages/$mid" -H "Authorization: Bearer test-token")
 like "GET /api/v1/messages/ID shows its attempts" "$r" '"attempts": ?3'
 is "a wrong token is 401" "$(http GET "/api/v1/messages/$mid" -H "Authorization: Bearer nope" | cut -c1-3)" "401"
+r=$(http POST /api/v1/messages -H "Authorization: Bearer test-token" -d '{"to":"0700000009","text":"x","channel":5}')
+is "a channel that is not a string is 400" "$r" '400 {"error":"\"channel\" must be a string"}'
 is "the scheme is case-insensitive (RFC 9110)" "$(http GET "/api/v1/messages/$mid" -H "Authorization: bearer  test-token" | cut -c1-3)" "200"
 is "another scheme is 401" "$(http GET "/api/v1/messages/$mid" -H "Authorization: Basic dGVzdC10b2tlbg==" | cut -c1-3)" "401"
 

@@ -6,7 +6,7 @@
 # with the counts, --coverage names a step no test reached, and baraza
 # check notes a flow that no test starts without changing its status.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 43
+plan 46
 
 ex="$SRCDIR/flows/examples"
 tests_shipped=$(cat "$ex"/tests/*.flowtest | grep -c '^test "')
@@ -217,6 +217,42 @@ like "--junit: one testcase per test, named" "$(cat "$T/junit.xml")" \
     '<testcase classname="[^"]*water\.flowtest" name="a fetch, stubbed"/>'
 like "--junit: a failure carries the line" "$(cat "$T/junit.xml")" \
     '<failure message="[^"]*zz_fail\.flowtest:13: expected &quot;Nobody tests me\.&quot;, got no reply">'
+
+# --- translation lines, as in the flow language: the contact's language ---
+mkdir -p "$T/tr"
+cat >"$T/tr/tr.flowtest" <<'TEST'
+phone 0700000001
+test "a translated reply and screen"
+  lang sw
+  sms "BILI"
+  reply "Enter your water account number:"
+    sw "Weka nambari ya akaunti yako ya maji:"
+  sms "12"
+  reply "Account numbers have 6 to 10 digits. Try again:\nEnter your water account number:"
+    sw "Nambari ya akaunti ina tarakimu 6 hadi 10. Jaribu tena:\nWeka nambari ya akaunti yako ya maji:"
+  phone 0700000002
+  lang en
+  dial *384*1#
+  screen "CON Enter your water account number:"
+    sw "CON Weka nambari ya akaunti yako ya maji:"
+TEST
+out=$("$BARAZA" -c "$T/baraza.conf" test "$T/tr/tr.flowtest" 2>&1)
+is "a test picks each TEXT by the contact's language" "$out" "1 passed, 0 failed"
+cat >"$T/tr/wrong.flowtest" <<'TEST'
+phone 0700000001
+lang sw
+test "the Swahili text is the one compared"
+  sms "BILI"
+  reply "Enter your water account number:"
+    sw "Weka nambari ya akaunti:"
+TEST
+out=$("$BARAZA" -c "$T/baraza.conf" test "$T/tr/wrong.flowtest" 2>&1)
+like "a wrong translation fails, with the translated text" "$out" \
+    'wrong\.flowtest:5: expected "Weka nambari ya akaunti:", got "Weka nambari ya akaunti yako ya maji:"'
+printf 'phone 0700000001\ntest "t"\n  dial *384#\n    sw "x"\n' >"$T/tr/bad.flowtest"
+out=$("$BARAZA" -c "$T/baraza.conf" test "$T/tr/bad.flowtest" 2>&1)
+like "a translation under a statement without a TEXT is a syntax error" "$out" \
+    'bad\.flowtest:4:5: error: a translation line .sw "\.\.\.". goes right under a statement with a TEXT'
 
 # --- bad usage, config or flows: exit 2 ---
 "$BARAZA" -c "$T/baraza.conf" test "$T/nonexistent.flowtest" >/dev/null 2>"$T/err"

@@ -2,7 +2,7 @@
 # The foundation, end to end: baraza version, check, serve, the HTTP limits
 # and the stop. Talks only to 127.0.0.1.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 28
+plan 29
 
 out=$("$BARAZA" version | tr '\n' ' ')
 like "version names baraza" "$out" '^baraza [0-9]'
@@ -35,6 +35,7 @@ is "check exits 0 on a good config" "$?" 0
 start_server || exit 1
 ok "serve starts and listens on the port it logs"
 is "GET /healthz" "$(http GET /healthz)" "200 ok"
+is "its body is the two bytes ok, no newline" "$(wc -c <"$T/body" | tr -d ' ')" 2
 is "unknown path is 404" "$(http GET /nowhere | cut -c1-3)" "404"
 is "POST /healthz is 405" "$(http POST /healthz | cut -c1-3)" "405"
 is "webhook of an unknown channel is 404" "$(http POST /hooks/nope/sms | cut -c1-3)" "404"

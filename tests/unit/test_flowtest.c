@@ -289,6 +289,28 @@ test_places(void **state)
 }
 
 /* Each statement's errors, with their positions. */
+/* LL "text" under a TEXT: flowtest_text picks by language. */
+static void
+test_translations(void **state)
+{
+	struct flowtest_file *ft = parse_clean(
+	    "test \"t\"\n  sms \"BILL\"\n    sw \"BILI\"\n\n  # a comment\n"
+	    "  reply \"Hello\"\n    sw \"Habari\"\n    fr \"Bonjour\"\n"
+	    "  reply /x/\n");
+	const struct flowtest_stmt *s = ft->tests[0].stmt;
+
+	(void)state;
+	assert_int_equal(ft->tests[0].nstmt, 3);
+	assert_int_equal(s[0].ntr, 1);
+	assert_string_equal(flowtest_text(&s[0], "sw")->src, "BILI");
+	assert_string_equal(flowtest_text(&s[0], "fr")->src, "BILL");
+	assert_string_equal(flowtest_text(&s[0], NULL)->src, "BILL");
+	assert_int_equal(s[1].ntr, 2);
+	assert_string_equal(flowtest_text(&s[1], "fr")->src, "Bonjour");
+	assert_string_equal(flowtest_text(&s[1], "")->src, "Hello");
+	flowtest_free(ft);
+}
+
 static void
 test_errors(void **state)
 {
@@ -301,6 +323,15 @@ test_errors(void **state)
 			       "at)");
 	expect_error("test\n", "t.flowtest:1:5: error: expected the test's "
 			       "NAME (a \"string\")");
+	expect_error("test \"a\"\n  dial *384#\n    sw \"x\"\n",
+	    "t.flowtest:3:5: error: a translation line 'sw \"...\"' goes "
+	    "right under a statement with a TEXT (sms, send, reply, screen, "
+	    "sent)");
+	expect_error("test \"a\"\n  reply \"x\"\n    sw /x/\n",
+	    "t.flowtest:3:8: error: a translation line holds a \"TEXT\", not "
+	    "a regex (a regex can match every language at once)");
+	expect_error("test \"a\"\n  sms \"x\"\n    sw \"y\"\n    sw \"z\"\n",
+	    "t.flowtest:4:5: error: a second translation into 'sw'");
 	expect_error("test \"\"\n", "t.flowtest:1:6: error: a test's NAME "
 				    "is 1 to 200 bytes of text");
 	expect_error("test \"a\" b\n",
@@ -495,6 +526,7 @@ main(void)
 	    cmocka_unit_test(test_every_statement),
 	    cmocka_unit_test(test_lexical),
 	    cmocka_unit_test(test_places),
+	    cmocka_unit_test(test_translations),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_all_errors),
 	    cmocka_unit_test(test_limits),
