@@ -212,27 +212,28 @@ cli_send(int argc, char **argv, struct config *cfg)
 	if (argc - optind != 2)
 		goto usage;
 	text = argv[optind + 1];
+	/* A wrong argument is bad usage (2), as a wrong option is. */
 	if (phone_normalize(
 		argv[optind], cfg->country_code, phone, sizeof(phone)) != 0) {
 		fprintf(
 		    stderr, "baraza: %s: not a phone number\n", argv[optind]);
-		return 1;
+		return 2;
 	}
 	if (*text == '\0' || strlen(text) > OUTQ_MAX_TEXT) {
 		fprintf(stderr,
 		    "baraza: the text is empty or longer than %d "
 		    "bytes\n",
 		    OUTQ_MAX_TEXT);
-		return 1;
+		return 2;
 	}
 	if (channel == NULL) {
 		fprintf(stderr, "baraza: no --channel and no default_channel "
 				"in the config\n");
-		return 1;
+		return 2;
 	}
 	if (config_channel(cfg, channel) == NULL) {
 		fprintf(stderr, "baraza: no channel named %s\n", channel);
-		return 1;
+		return 2;
 	}
 	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;

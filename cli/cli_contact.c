@@ -129,7 +129,7 @@ privacy_contact_main(int argc, char **argv, struct config *cfg)
 		argv[optind], cfg->country_code, phone, sizeof(phone)) != 0) {
 		fprintf(
 		    stderr, "baraza: %s: not a phone number\n", argv[optind]);
-		return 1;
+		return 2; /* a wrong argument: bad usage */
 	}
 	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;

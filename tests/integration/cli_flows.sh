@@ -1,7 +1,7 @@
 #!/bin/sh
 # baraza check, import and simulate from the command line.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 23
+plan 26
 
 write_config "languages = en sw"
 cp "$SRCDIR"/flows/examples/*.flow "$T/flows/"
@@ -63,6 +63,11 @@ is "a missing file exits 1" "$?" 1
 is "an unknown option is a usage error" "$?" 2
 like "getopt's message starts with baraza:" "$(head -n 1 "$T/out")" \
 	"^baraza: unrecognized option '--bogus'$"
+"$BARAZA" -c "$T/baraza.conf" send notanumber hello 2>"$T/out"
+is "a phone number that is not one is bad usage too" "$?" 2
+like "and says so" "$(cat "$T/out")" "^baraza: notanumber: not a phone number$"
+"$BARAZA" -c "$T/baraza.conf" send 0711000000 hello --channel nope 2>/dev/null
+is "so is a channel the config does not name" "$?" 2
 "$BARAZA" -x stats 2>"$T/out"
 like "so does the global options'" "$(head -n 1 "$T/out")" \
 	"^baraza: invalid option -- 'x'$"
