@@ -93,8 +93,9 @@ print_forgotten(const char *phone, const struct store_forgotten *f)
 	if (f->cancelled > 0)
 		printf(" (%lld queued cancelled)", (long long)f->cancelled);
 	printf("\n");
+	printf("  messages deleted      %lld\n", (long long)f->messages);
 	if (f->in_flight > 0)
-		printf("  being sent now, text kept until the next purge  "
+		printf("  being sent now, kept until the next purge  "
 		       "%lld\n",
 		    (long long)f->in_flight);
 	printf("  sessions deleted      %lld\n", (long long)f->sessions);
@@ -102,7 +103,7 @@ print_forgotten(const char *phone, const struct store_forgotten *f)
 	printf("  reports unlinked      %lld\n", (long long)f->reports);
 	printf("  fields erased         %lld\n", (long long)f->fields);
 	printf("  language erased       %s\n", f->language ? "yes" : "no");
-	printf("kept: the number, its opt-out and the message counts\n");
+	printf("kept: the number and its opt-out (a STOP is still honoured)\n");
 }
 
 int

@@ -189,11 +189,12 @@ forget(struct gateway *gw, struct http_request *req, int64_t id)
 	rc = store_contact_forget(gw->store, id, now_ms(), &f);
 	if (rc == 0) {
 		snprintf(detail, sizeof(detail),
-		    "texts=%lld cancelled=%lld sessions=%lld "
+		    "texts=%lld messages=%lld cancelled=%lld sessions=%lld "
 		    "subscriptions=%lld reports=%lld fields=%lld",
-		    (long long)f.texts, (long long)f.cancelled,
-		    (long long)f.sessions, (long long)f.subscriptions,
-		    (long long)f.reports, (long long)f.fields);
+		    (long long)f.texts, (long long)f.messages,
+		    (long long)f.cancelled, (long long)f.sessions,
+		    (long long)f.subscriptions, (long long)f.reports,
+		    (long long)f.fields);
 		if (audit_record(gw, req, "contact.forget", object, detail) !=
 		    0)
 			rc = STORE_ERR;
@@ -208,10 +209,11 @@ forget(struct gateway *gw, struct http_request *req, int64_t id)
 	}
 	log_info("api", "contact forgotten id=%lld", (long long)id);
 	api_answer_after_commit(gw, req, 200,
-	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "id",
-		(json_int_t)id, "texts", (json_int_t)f.texts, "cancelled",
-		(json_int_t)f.cancelled, "in_flight", (json_int_t)f.in_flight,
-		"sessions", (json_int_t)f.sessions, "subscriptions",
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+		"id", (json_int_t)id, "texts", (json_int_t)f.texts, "messages",
+		(json_int_t)f.messages, "cancelled", (json_int_t)f.cancelled,
+		"in_flight", (json_int_t)f.in_flight, "sessions",
+		(json_int_t)f.sessions, "subscriptions",
 		(json_int_t)f.subscriptions, "reports", (json_int_t)f.reports,
 		"fields", (json_int_t)f.fields, "language", f.language));
 }

@@ -5,12 +5,11 @@
  * a day while serve runs.
  *
  * Forgetting keeps the contact's row, its phone number and its opt-out
- * (a STOP must still be honoured), and the count of its messages; it
- * erases the message texts, the sessions, the subscriptions, the saved
- * fields and language, and the link from its reports (the reports stay,
- * without a reporter). Messages queued for the contact are cancelled
- * (failed, error "forgotten"); one being sent at that moment keeps its
- * text until the next purge.
+ * (a STOP must still be honoured); it deletes its messages (to and from
+ * it, queued ones too), the sessions, the subscriptions, the saved fields
+ * and language, and the link from its reports (the reports stay, without
+ * a reporter). A message being sent at that moment stays until the next
+ * purge.
  */
 #ifndef BARAZA_PRIVACY_H
 #define BARAZA_PRIVACY_H

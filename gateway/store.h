@@ -849,6 +849,7 @@ struct store_forgotten {
 	int64_t texts;         /* message texts blanked */
 	int64_t cancelled;     /* queued messages cancelled */
 	int64_t in_flight;     /* texts kept: the message is being sent */
+	int64_t messages;      /* message rows deleted (all but in flight) */
 	int64_t sessions;      /* sessions deleted */
 	int64_t subscriptions; /* subscriptions deleted */
 	int64_t reports;       /* reports unlinked */
@@ -858,11 +859,12 @@ struct store_forgotten {
 
 /*
  * Forgets contact id in the caller's transaction (the caller MUST hold
- * one and roll it back on failure): its queued messages are cancelled
- * (failed, error "forgotten"), the texts of its messages (linked to it or
- * to or from its number) blanked but for those being sent, its sessions
- * and subscriptions deleted, its reports unlinked, its fields, language
- * and last channel cleared; the row, number and opt-out stay. Fills *out.
+ * one and roll it back on failure): its messages (linked to it or to or
+ * from its number) deleted, but for those being sent this instant (their
+ * rows and texts stay until the next purge); its queued ones counted as
+ * cancelled first; its sessions and subscriptions deleted, its reports
+ * unlinked, its fields, language and last channel cleared; the row, number
+ * and opt-out stay (a STOP must still be honoured). Fills *out.
  * 0, STORE_NOTFOUND for an unknown contact, or STORE_ERR.
  */
 int store_contact_forget(

@@ -32,6 +32,7 @@ enum {
 	C_FORGET_CANCEL,
 	C_FORGET_BLANK,
 	C_FORGET_IN_FLIGHT,
+	C_FORGET_MESSAGES,
 	C_FORGET_SESSIONS,
 	C_FORGET_SUBSCRIPTIONS,
 	C_FORGET_REPORTS,
@@ -118,6 +119,10 @@ static const char *const council_sql[C_COUNT] = {
     [C_FORGET_IN_FLIGHT] = "SELECT count(*) FROM messages"
 			   " WHERE (contact_id = ?1 OR phone = ?3)"
 			   " AND text IS NOT NULL AND state = 'sending'",
+    /* The rows go too, but for one being sent this instant. */
+    [C_FORGET_MESSAGES] = "DELETE FROM messages"
+			  " WHERE (contact_id = ?1 OR phone = ?3)"
+			  " AND state <> 'sending'",
     [C_FORGET_SESSIONS] = "DELETE FROM sessions WHERE contact_id = ?1",
     [C_FORGET_SUBSCRIPTIONS] = "DELETE FROM subscriptions"
 			       " WHERE contact_id = ?1",
@@ -564,6 +569,8 @@ sq_contact_forget(
 	    forget_step(st, C_FORGET_BLANK, id, now, phone, &blanked) != 0 ||
 	    forget_step(
 		st, C_FORGET_IN_FLIGHT, id, now, phone, &out->in_flight) != 0 ||
+	    forget_step(
+		st, C_FORGET_MESSAGES, id, now, phone, &out->messages) != 0 ||
 	    forget_step(
 		st, C_FORGET_SESSIONS, id, now, phone, &out->sessions) != 0 ||
 	    forget_step(st, C_FORGET_SUBSCRIPTIONS, id, now, phone,

@@ -30,6 +30,7 @@ enum {
 	C_FORGET_CANCEL,
 	C_FORGET_BLANK,
 	C_FORGET_IN_FLIGHT,
+	C_FORGET_MESSAGES,
 	C_FORGET_SESSIONS,
 	C_FORGET_SUBSCRIPTIONS,
 	C_FORGET_REPORTS,
@@ -112,6 +113,9 @@ static const char *const council_sql[C_COUNT] = {
     [C_FORGET_IN_FLIGHT] = "SELECT count(*) FROM messages"
 			   " WHERE (contact_id = $1 OR phone = $2)"
 			   " AND text IS NOT NULL AND state = 'sending'",
+    [C_FORGET_MESSAGES] = "DELETE FROM messages"
+			  " WHERE (contact_id = $1 OR phone = $2)"
+			  " AND state <> 'sending'",
     [C_FORGET_SESSIONS] = "DELETE FROM sessions WHERE contact_id = $1",
     [C_FORGET_SUBSCRIPTIONS] = "DELETE FROM subscriptions"
 			       " WHERE contact_id = $1",
@@ -535,6 +539,7 @@ pgs_contact_forget(
 	if (changed(st, C_FORGET_CANCEL, &pnp, &out->cancelled) != 0 ||
 	    changed(st, C_FORGET_BLANK, &pp, &blanked) != 0 ||
 	    one_int(st, C_FORGET_IN_FLIGHT, &pp, &out->in_flight) != 0 ||
+	    changed(st, C_FORGET_MESSAGES, &pp, &out->messages) != 0 ||
 	    changed(st, C_FORGET_SESSIONS, &p, &out->sessions) != 0 ||
 	    changed(st, C_FORGET_SUBSCRIPTIONS, &p, &out->subscriptions) != 0 ||
 	    changed(st, C_FORGET_REPORTS, &p, &out->reports) != 0 ||

@@ -4,7 +4,7 @@
 # `baraza stats` with the server up and down, `baraza contact NUM` and
 # `--forget`, and the texts gone from the database.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 44
+plan 45
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = at
@@ -96,7 +96,8 @@ n_before=$(sql "select count(*) from messages where phone='+254700000001'")
 f=$("$BARAZA" -c "$T/baraza.conf" contact 0700000001 --forget 2>&1)
 like "forget prints what it erased" "$f" 'message texts erased +10'
 is "the texts are gone from the database" "$(sql "select count(*) from messages where phone='+254700000001' and text is not null")" "0"
-is "the message counts are kept" "$(sql "select count(*) from messages where phone='+254700000001'")" "$n_before"
+like "and the messages it deleted" "$f" "messages deleted +$n_before"
+is "the messages are gone" "$(sql "select count(*) from messages where phone='+254700000001'")" "0"
 is "the report is kept but unlinked" "$(sql "select count(*) from reports where contact_id is null")" "1"
 
 like "the retention purge is scheduled" "$(cat "$T/serve.log")" 'message texts are purged daily days=30'

@@ -295,7 +295,7 @@ export default {
   'contact.cancel': 'Cancel',
   'contact.forgotten_title': 'Contact forgotten',
   'contact.forgotten': '{phone} is forgotten. Erased: {what}.',
-  'contact.erased_texts': { one: '{n} message text', other: '{n} message texts' },
+  'contact.erased_messages': { one: '{n} message', other: '{n} messages' },
   'contact.erased_cancelled': { one: '{n} queued message cancelled', other: '{n} queued messages cancelled' },
   'contact.erased_in_flight': { one: '{n} message already with the provider', other: '{n} messages already with the provider' },
   'contact.erased_sessions': { one: '{n} session', other: '{n} sessions' },

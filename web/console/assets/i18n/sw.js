@@ -295,7 +295,7 @@ export default {
   'contact.cancel': 'Ghairi',
   'contact.forgotten_title': 'Mtu amesahaulika',
   'contact.forgotten': '{phone} amesahaulika. Kilichofutwa: {what}.',
-  'contact.erased_texts': { one: 'maandishi ya ujumbe {n}', other: 'maandishi ya jumbe {n}' },
+  'contact.erased_messages': { one: 'ujumbe {n}', other: 'jumbe {n}' },
   'contact.erased_cancelled': { one: 'ujumbe {n} uliokuwa ukisubiri umesitishwa', other: 'jumbe {n} zilizokuwa zikisubiri zimesitishwa' },
   'contact.erased_in_flight': { one: 'ujumbe {n} ambao tayari uko kwa mtoa huduma', other: 'jumbe {n} ambazo tayari ziko kwa mtoa huduma' },
   'contact.erased_sessions': { one: 'kikao {n}', other: 'vikao {n}' },

@@ -70,7 +70,7 @@ export async function render(main, { me, id, data, flash }) {
 
 // What a forget erased, in words: the answer's counts that are not zero.
 const ERASED = [
-  ['texts', (n) => t('contact.erased_texts', { n })],
+  ['messages', (n) => t('contact.erased_messages', { n })],
   ['cancelled', (n) => t('contact.erased_cancelled', { n })],
   ['in_flight', (n) => t('contact.erased_in_flight', { n })],
   ['sessions', (n) => t('contact.erased_sessions', { n })],
