@@ -460,13 +460,12 @@ signin_failed(struct job *j)
  * attempt, since a refused attempt costs a stranger nothing.
  */
 static void
-signin_locked(
-    struct auth_state *as, struct job *j, int64_t wait_ms, int64_t now)
+signin_locked(struct auth_state *as, struct job *j, int by_name,
+    int64_t wait_ms, int64_t now)
 {
 	struct gateway *gw = j->gw;
 	struct principal who;
 	char object[AUTH_NAME_MAX + 8], detail[KEY_MAX + 64];
-	int by_name = throttle_wait(&as->throttle, j->name_key, now) > 0;
 
 	if (!throttle_note(
 		&as->throttle, by_name ? j->name_key : j->addr_key, now))
@@ -530,7 +529,7 @@ login(struct gateway *gw, struct http_request *req)
 	const char *name, *password, *next, *why = NULL;
 	struct job *j;
 	int64_t now = now_ms(), wait;
-	int rc;
+	int rc, by_name;
 
 	if (as == NULL) {
 		answer_error(req, 503, "the gateway is not ready");
@@ -560,11 +559,12 @@ login(struct gateway *gw, struct http_request *req)
 	throttle_addr_key(req->remote, j->addr_key, sizeof(j->addr_key));
 	snprintf(j->name_key, sizeof(j->name_key), "n:%s", j->name);
 	/* Locked out: the answer is the same whatever the password. */
-	if ((wait = throttle_wait(&as->throttle, j->name_key, now)) > 0 ||
+	by_name = (wait = throttle_wait(&as->throttle, j->name_key, now)) > 0;
+	if (by_name ||
 	    (wait = throttle_wait(&as->throttle, j->addr_key, now)) > 0) {
 		log_info("auth", "sign-in throttled user=%s addr=%s",
 		    users_name_valid(j->name) ? j->name : "-", req->remote);
-		signin_locked(as, j, wait, now);
+		signin_locked(as, j, by_name, wait, now);
 		answer_throttled(req, wait);
 		goto out;
 	}

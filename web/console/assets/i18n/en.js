@@ -288,7 +288,7 @@ export default {
   'contact.latest': 'Latest messages',
   'contact.conversation': 'Read the whole conversation',
   'contact.forget_title': 'Forget this contact',
-  'contact.forget_hint': 'Erases the number and everything the gateway knows about this person. Reports stay, without the number.',
+  'contact.forget_hint': 'Erases this person\'s messages, sessions, topics and saved answers. Only the number and its opt-out stay, so a STOP is still honoured. Reports stay, without the number.',
   'contact.forget': 'Forget this contact',
   'contact.forget_confirm': 'Forget {phone}? This cannot be undone.',
   'contact.forget_yes': 'Yes, forget {phone}',

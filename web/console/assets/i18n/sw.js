@@ -288,7 +288,7 @@ export default {
   'contact.latest': 'Ujumbe wa karibuni',
   'contact.conversation': 'Soma mazungumzo yote',
   'contact.forget_title': 'Msahau mtu huyu',
-  'contact.forget_hint': 'Hufuta nambari na kila kitu lango linachojua kuhusu mtu huyu. Ripoti zinabaki, bila nambari.',
+  'contact.forget_hint': 'Hufuta ujumbe, vipindi, mada na majibu yaliyohifadhiwa ya mtu huyu. Nambari na ombi lake la kusitisha pekee ndivyo vinabaki, ili STOP iendelee kuheshimiwa. Ripoti zinabaki, bila nambari.',
   'contact.forget': 'Msahau mtu huyu',
   'contact.forget_confirm': 'Msahau {phone}? Hili haliwezi kutenguliwa.',
   'contact.forget_yes': 'Ndiyo, msahau {phone}',
