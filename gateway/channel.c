@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "providers/client.h"
+#include "providers/client_thread.h"
 #include "providers/provider.h"
 
 #define MAX_SECRETS 14 /* secrets of a channel, as written and encoded */
@@ -23,7 +24,7 @@
 /* A provider channel's state (ch->arg). */
 struct provider_chan {
 	const struct provider_ops *ops; /* the channel type's provider */
-	struct client *client;          /* borrowed */
+	struct client_port out;         /* where requests go (borrowed) */
 	char *status_url;               /* where delivery reports go */
 	char *secrets[MAX_SECRETS];     /* what the channel log never holds:
 					   the channel's secrets as written
@@ -274,7 +275,7 @@ provider_send(struct channel *ch, const struct channel_msg *msg)
 		    "the message cannot be encoded for this provider");
 		return;
 	}
-	if (client_request(pc->client, &f->req.req, on_response, f) != 0) {
+	if (client_port_request(&pc->out, &f->req.req, on_response, f) != 0) {
 		log_request(f, NULL, "the request cannot start");
 		provider_request_free(&f->req);
 		free(f);
@@ -325,8 +326,8 @@ static const struct channel_ops provider_chan_ops = {
 
 /* The state of cc's provider channel, or NULL when its type has none. */
 static struct provider_chan *
-provider_chan_new(const struct channel_config *cc, struct client *client,
-    const char *public_base)
+provider_chan_new(const struct channel_config *cc,
+    const struct client_port *out, const char *public_base)
 {
 	const struct provider_ops *ops = provider_for(cc->type);
 	struct provider_chan *pc;
@@ -336,7 +337,7 @@ provider_chan_new(const struct channel_config *cc, struct client *client,
 		return NULL;
 	pc = xcalloc(1, sizeof(*pc));
 	pc->ops = ops;
-	pc->client = client;
+	pc->out = *out;
 	/* A channel with a webhook secret needs it on its reports too. */
 	secret = cc->webhook_secret ? url_encode(cc->webhook_secret,
 					  strlen(cc->webhook_secret))
@@ -357,13 +358,13 @@ provider_chan_new(const struct channel_config *cc, struct client *client,
 
 void
 channel_open_providers(struct dispatcher *d, const struct config *cfg,
-    struct client *client, const char *public_base)
+    const struct client_port *out, const char *public_base)
 {
 	struct provider_chan *pc;
 	size_t i;
 
 	for (i = 0; i < cfg->nchannels; i++) {
-		pc = provider_chan_new(&cfg->channels[i], client, public_base);
+		pc = provider_chan_new(&cfg->channels[i], out, public_base);
 		if (pc != NULL)
 			pc->log = cfg->channel_log_days > 0;
 		if (pc != NULL && dispatch_attach(d, cfg->channels[i].name,

@@ -30,6 +30,7 @@
 
 struct channel;
 struct client;
+struct client_port;
 struct config;
 struct dispatcher;
 
@@ -73,7 +74,8 @@ struct channel {
 /*
  * Attaches a provider channel to d for every channel of cfg whose type has
  * a struct provider_ops (channel.c): each message becomes the provider's
- * request over client, asking for delivery reports at public_base (or the
+ * request over out (a client on the loop, or on a thread of its own:
+ * client_thread.h; each answer comes back on the loop), asking for delivery reports at public_base (or the
  * channel's public_url) "/hooks/NAME/status", with the channel's
  * webhook_secret. The channels are up at once. Each request that gets an
  * answer (or cannot start) goes to the channel log (dispatch_log()): its
@@ -83,7 +85,7 @@ struct channel {
  * written and URL-encoded) blanked; never the request body or headers.
  */
 void channel_open_providers(struct dispatcher *d, const struct config *cfg,
-    struct client *client, const char *public_base);
+    const struct client_port *out, const char *public_base);
 
 /*
  * For the channel log: copies at most max bytes of the len at src into out

@@ -23,6 +23,7 @@
 #include "lib/http.h"
 #include "lib/strmap.h"
 #include "providers/client.h"
+#include "providers/client_thread.h"
 
 struct dispatcher;
 struct metrics;
@@ -75,7 +76,10 @@ struct gateway {
 	struct http_server http;        /* webhooks, API, metrics */
 	struct batch batch;             /* one transaction per turn */
 	struct checkpointer checkpoint; /* WAL checkpoints off the loop */
-	struct client client;           /* providers and fetches */
+	struct client client;           /* flows' fetches, events; providers
+					   when client_out is NULL */
+	struct client_thread *client_out; /* providers' requests on a
+					     thread of their own, or NULL */
 	struct dispatcher *dispatch;    /* the outbound queue */
 	char *public_base;              /* where providers reach us */
 	struct flows_ref *flows;        /* the set serving now */

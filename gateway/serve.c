@@ -21,6 +21,7 @@
 #include "gateway/modems.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "providers/provider.h"
 
 #define STOP_LIMIT_MS 4500     /* a stop finishes within 5 s, exit included */
 #define RELOAD_DEBOUNCE_MS 200 /* edits closer than this reload once */
@@ -271,13 +272,27 @@ on_client_closed(struct client *c, void *arg)
  * the last batch commits, and the loop runs out of handles.
  */
 static void
+on_client_out_closed(void *arg)
+{
+	struct gateway *gw = arg;
+
+	gw->client_out = NULL;
+	client_shutdown(&gw->client, on_client_closed, gw);
+}
+
+static void
 maybe_closed(struct gateway *gw)
 {
 	struct serve *sv = &gw->serve;
 
 	if (sv->http_done && sv->dispatch_done && !sv->client_closing) {
 		sv->client_closing = 1;
-		client_shutdown(&gw->client, on_client_closed, gw);
+		/* The providers' thread first (idle by now), then the rest. */
+		if (gw->client_out != NULL)
+			client_thread_shutdown(
+			    gw->client_out, on_client_out_closed, gw);
+		else
+			client_shutdown(&gw->client, on_client_closed, gw);
 		batch_flush(&gw->batch);
 	}
 }
@@ -441,10 +456,19 @@ cap_connections(struct gateway *gw)
 		    nofile, used, keep);
 		avail = FD_MIN_CONNS;
 	}
-	/* Outbound requests stay within their share of the reserve. */
-	if (client_set_max_connections(&gw->client,
-		FD_RESERVE_OUTBOUND +
-		    (long)nproviders * CLIENT_MAX_HOST_CONNECTIONS) != 0)
+	/*
+	 * Outbound requests stay within their share of the reserve: the
+	 * providers' thread (when it runs) its hosts' connections, the loop's
+	 * client the rest.
+	 */
+	if (gw->client_out != NULL
+		? client_set_max_connections(
+		      &gw->client, FD_RESERVE_OUTBOUND) != 0 ||
+		      client_thread_set_max_connections(gw->client_out,
+			  (long)nproviders * CLIENT_MAX_HOST_CONNECTIONS) != 0
+		: client_set_max_connections(&gw->client,
+		      FD_RESERVE_OUTBOUND +
+			  (long)nproviders * CLIENT_MAX_HOST_CONNECTIONS) != 0)
 		log_warn("gateway", "cannot cap outbound connections");
 	http_limits_default(&l);
 	cap = avail < (long long)l.max_conns ? avail : (long long)l.max_conns;
@@ -620,6 +644,7 @@ start_core(struct gateway *gw)
 {
 	const struct config *cfg = gw->cfg;
 	const struct gateway_ext *ext = gw->ext;
+	struct client_port out;
 	size_t i;
 
 	batch_init(&gw->batch, gw->loop, gw->store);
@@ -650,7 +675,17 @@ start_core(struct gateway *gw)
 							    : "http://%s:%d",
 			cfg->listen.host, http_server_port(&gw->http));
 	gw->dispatch = dispatch_new(gw->loop, cfg, gw->store, &gw->batch);
-	channel_open_providers(gw->dispatch, cfg, &gw->client, gw->public_base);
+	out.client = &gw->client;
+	out.ct = NULL;
+	for (i = 0; i < cfg->nchannels; i++)
+		if (provider_for(cfg->channels[i].type) != NULL)
+			break;
+	/* Providers' requests use the second core (issue 13). */
+	if (i < cfg->nchannels &&
+	    (out.ct = gw->client_out = client_thread_start(gw->loop)) == NULL)
+		log_warn("gateway", "providers' requests stay on the loop: "
+				    "their thread cannot start");
+	channel_open_providers(gw->dispatch, cfg, &out, gw->public_base);
 	ingress_init(&gw->ingress);
 	gw->ingress.shared = store_is_postgres(cfg->database);
 	modems_start(gw);

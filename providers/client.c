@@ -377,6 +377,35 @@ header_ok(const char *h)
 	} while (0)
 
 int
+client_req_valid(const struct client_req *req)
+{
+	const char *method;
+	size_t i;
+
+	if (req == NULL || req->url == NULL)
+		return 0;
+	if (req->body == NULL && req->body_len > 0)
+		return 0;
+	method = req->method;
+	if (method == NULL)
+		method = req->body != NULL ? "POST" : "GET";
+	if (!method_ok(method))
+		return 0;
+	if (req->body != NULL &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+		return 0;
+	if (req->timeout_ms < 0 || req->max_body > CLIENT_BODY_LIMIT)
+		return 0;
+	if (req->userpwd != NULL && strpbrk(req->userpwd, "\r\n") != NULL)
+		return 0;
+	for (i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
+		if (i >= CLIENT_MAX_HEADERS || !header_ok(req->headers[i]))
+			return 0;
+	}
+	return 1;
+}
+
+int
 client_request(struct client *c, const struct client_req *req,
     client_done_cb cb, void *arg)
 {
@@ -386,29 +415,14 @@ client_request(struct client *c, const struct client_req *req,
 	size_t i, cap;
 	CURL *e;
 
-	if (c == NULL || req == NULL || cb == NULL || req->url == NULL ||
-	    c->closing || c->nxfers >= CLIENT_MAX_INFLIGHT)
-		return -1;
-	if (req->body == NULL && req->body_len > 0)
+	if (c == NULL || cb == NULL || c->closing ||
+	    c->nxfers >= CLIENT_MAX_INFLIGHT || !client_req_valid(req))
 		return -1;
 	method = req->method;
 	if (method == NULL)
 		method = req->body != NULL ? "POST" : "GET";
-	if (!method_ok(method))
-		return -1;
-	if (req->body != NULL &&
-	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
-		return -1;
-	if (req->timeout_ms < 0 || req->max_body > CLIENT_BODY_LIMIT)
-		return -1;
 	timeout = req->timeout_ms > 0 ? req->timeout_ms : CLIENT_TIMEOUT_MS;
 	cap = req->max_body > 0 ? req->max_body : CLIENT_BODY_MAX;
-	if (req->userpwd != NULL && strpbrk(req->userpwd, "\r\n") != NULL)
-		return -1;
-	for (i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
-		if (i >= CLIENT_MAX_HEADERS || !header_ok(req->headers[i]))
-			return -1;
-	}
 
 	if ((e = curl_easy_init()) == NULL)
 		return -1;

@@ -128,6 +128,14 @@ int client_request(struct client *c, const struct client_req *req,
     client_done_cb cb, void *arg);
 
 /*
+ * Whether req is one client_request can start: a URL, a method of
+ * upper-case letters (no body with GET or HEAD, no length without a
+ * body), at most CLIENT_MAX_HEADERS headers of one "Name: value" line
+ * each, a user:password on one line, a timeout not negative and a body
+ * cap within CLIENT_BODY_LIMIT. 1 if so, else 0.
+ */
+int client_req_valid(const struct client_req *req);
+/*
  * Cancels every request in flight (their callbacks run before this
  * returns, with cancelled = 1, code CURLE_ABORTED_BY_CALLBACK, error
  * "cancelled"), frees curl's state and closes the libuv handles; then,

@@ -1,6 +1,9 @@
 /*
  * test_client.c: the libcurl-on-libuv client against a small HTTP/1.1
- * server that runs on the same loop, on 127.0.0.1 only.
+ * server that runs on the same loop, on 127.0.0.1 only. Every test runs
+ * twice: with the client on the test's loop (client.h), and with it on a
+ * thread of its own (client_thread.h), the server staying on the test's
+ * loop; then every callback must come on the test's thread.
  *
  * The server answers by path:
  *   /ok     200 "hello"            /429  429      /500  500
@@ -26,6 +29,7 @@
 
 #include "lib/util.h"
 #include "providers/client.h"
+#include "providers/client_thread.h"
 
 #define SRV_BUF 65536
 #define BIG_LEN (300 * 1024)
@@ -312,7 +316,8 @@ struct result {
 struct world {
 	uv_loop_t loop;            /* the loop */
 	struct srv srv;            /* the server */
-	struct client client;      /* what is tested */
+	struct client client;      /* what is tested, or */
+	struct client_thread *ct;  /* with threaded, this */
 	uv_timer_t watchdog;       /* ends a stuck test */
 	int closed;                /* client's closed callback ran */
 	int expect;                /* callbacks expected before finishing */
@@ -329,6 +334,8 @@ struct slot {
 };
 
 static struct slot slots[MAXRES];
+static int threaded;           /* the group on a thread of its own */
+static uv_thread_t test_thread; /* where every callback must run */
 
 static void
 on_client_closed(struct client *c, void *arg)
@@ -339,6 +346,24 @@ on_client_closed(struct client *c, void *arg)
 	w->closed++;
 }
 
+static void
+on_thread_closed(void *arg)
+{
+	struct world *w = arg;
+
+	w->closed++;
+}
+
+/* Starts req on the world's client, whichever it is. */
+static int
+request(struct world *w, const struct client_req *req, client_done_cb cb,
+    void *arg)
+{
+	struct client_port p = {&w->client, w->ct};
+
+	return client_port_request(&p, req, cb, arg);
+}
+
 /* Ends the test: shuts the client and the server down. */
 static void
 finish(struct world *w)
@@ -346,7 +371,10 @@ finish(struct world *w)
 	if (w->finished)
 		return;
 	w->finished = 1;
-	client_shutdown(&w->client, on_client_closed, w);
+	if (w->ct != NULL)
+		client_thread_shutdown(w->ct, on_thread_closed, w);
+	else
+		client_shutdown(&w->client, on_client_closed, w);
 	srv_stop(&w->srv);
 	uv_timer_stop(&w->watchdog);
 	uv_close((uv_handle_t *)&w->watchdog, NULL);
@@ -368,7 +396,10 @@ world_init(struct world *w)
 	assert_int_equal(uv_loop_init(&w->loop), 0);
 	srv_start(&w->srv, &w->loop);
 	w->srv.data = w;
-	assert_int_equal(client_init(&w->client, &w->loop), 0);
+	if (threaded)
+		assert_non_null(w->ct = client_thread_start(&w->loop));
+	else
+		assert_int_equal(client_init(&w->client, &w->loop), 0);
 	assert_int_equal(uv_timer_init(&w->loop, &w->watchdog), 0);
 	/* A bound on a broken test, not a timing assertion. */
 	assert_int_equal(
@@ -388,6 +419,9 @@ world_run(struct world *w)
 static void
 record(const struct client_resp *r, struct result *res)
 {
+	uv_thread_t self = uv_thread_self();
+
+	assert_true(uv_thread_equal(&self, &test_thread));
 	assert_false(res->done);
 	res->done = 1;
 	res->status = r->status;
@@ -427,7 +461,7 @@ start(struct world *w, int i, const char *path, long timeout_ms)
 	req.timeout_ms = timeout_ms;
 	slots[i].w = w;
 	slots[i].i = i;
-	return client_request(&w->client, &req, on_done, &slots[i]);
+	return request(w, &req, on_done, &slots[i]);
 }
 
 static void
@@ -549,7 +583,7 @@ test_request_shape(void **state)
 	slots[0].w = w;
 	slots[0].i = 0;
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[0]), 0);
+	    request(w, &req, on_done, &slots[0]), 0);
 	/* The request was copied: changing the caller's body does nothing. */
 	memset(body, 'z', strlen(body));
 
@@ -559,7 +593,7 @@ test_request_shape(void **state)
 	slots[1].w = w;
 	slots[1].i = 1;
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[1]), 0);
+	    request(w, &req, on_done, &slots[1]), 0);
 
 	req.method = "PUT";
 	req.body = "{}";
@@ -567,7 +601,7 @@ test_request_shape(void **state)
 	slots[2].w = w;
 	slots[2].i = 2;
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[2]), 0);
+	    request(w, &req, on_done, &slots[2]), 0);
 	world_run(w);
 
 	assert_int_equal(w->res[0].status, 200);
@@ -607,45 +641,45 @@ test_bad_requests(void **state)
 	slots[0].i = 0;
 
 	memset(&req, 0, sizeof(req));
-	assert_int_equal(client_request(&w->client, &req, on_done, &slots[0]),
+	assert_int_equal(request(w, &req, on_done, &slots[0]),
 	    -1); /* no URL */
 	req.url = url;
-	assert_int_equal(client_request(&w->client, &req, NULL, NULL), -1);
-	assert_int_equal(client_request(&w->client, NULL, on_done, NULL), -1);
+	assert_int_equal(request(w, &req, NULL, NULL), -1);
+	assert_int_equal(request(w, NULL, on_done, NULL), -1);
 	req.method = "G ET";
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	    request(w, &req, on_done, &slots[0]), -1);
 	req.method = "get";
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	    request(w, &req, on_done, &slots[0]), -1);
 	req.method = "GET";
 	req.body = "x";
 	req.body_len = 1;
-	assert_int_equal(client_request(&w->client, &req, on_done, &slots[0]),
+	assert_int_equal(request(w, &req, on_done, &slots[0]),
 	    -1); /* a GET with a body */
 	req.method = NULL;
 	req.body = NULL;
-	assert_int_equal(client_request(&w->client, &req, on_done, &slots[0]),
+	assert_int_equal(request(w, &req, on_done, &slots[0]),
 	    -1); /* a length without a body */
 	req.body_len = 0;
 	req.headers = crlf;
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	    request(w, &req, on_done, &slots[0]), -1);
 	req.headers = nocolon;
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	    request(w, &req, on_done, &slots[0]), -1);
 	req.headers = NULL;
 	req.userpwd = "u:p\r\nX: y";
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	    request(w, &req, on_done, &slots[0]), -1);
 	req.userpwd = NULL;
 	req.max_body = CLIENT_BODY_LIMIT + 1;
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	    request(w, &req, on_done, &slots[0]), -1);
 	req.max_body = 0;
 	req.timeout_ms = -1;
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	    request(w, &req, on_done, &slots[0]), -1);
 
 	/*
 	 * A URL curl refuses to fetch fails later, through the callback, as
@@ -655,7 +689,7 @@ test_bad_requests(void **state)
 	req.url = "ftp://127.0.0.1/x";
 	w->expect = 1;
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[0]), 0);
+	    request(w, &req, on_done, &slots[0]), 0);
 	world_run(w);
 	assert_int_equal(w->ndone, 1);
 	assert_int_equal(w->res[0].code, CURLE_UNSUPPORTED_PROTOCOL);
@@ -707,7 +741,7 @@ on_seq_done(const struct client_resp *r, void *arg)
 		memset(&req, 0, sizeof(req));
 		req.url = url;
 		assert_int_equal(
-		    client_request(&w->client, &req, on_seq_done, w), 0);
+		    request(w, &req, on_seq_done, w), 0);
 	} else
 		finish(w); /* client_shutdown from inside a done callback */
 }
@@ -725,7 +759,7 @@ test_reuse(void **state)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok", w->srv.port);
 	memset(&req, 0, sizeof(req));
 	req.url = url;
-	assert_int_equal(client_request(&w->client, &req, on_seq_done, w), 0);
+	assert_int_equal(request(w, &req, on_seq_done, w), 0);
 	world_run(w);
 	assert_int_equal(w->ndone, 20);
 	assert_int_equal(w->srv.requests, 20);
@@ -765,7 +799,7 @@ test_timeout_and_refused(void **state)
 	slots[2].w = w;
 	slots[2].i = 2;
 	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[2]), 0);
+	    request(w, &req, on_done, &slots[2]), 0);
 	world_run(w);
 
 	assert_int_equal(w->res[0].code, CURLE_OPERATION_TIMEDOUT);
@@ -792,7 +826,7 @@ on_cancelled(const struct client_resp *r, void *arg)
 	w->ndone++;
 	memset(&req, 0, sizeof(req));
 	req.url = "http://127.0.0.1:1/";
-	assert_int_equal(client_request(&w->client, &req, on_done, sl), -1);
+	assert_int_equal(request(w, &req, on_done, sl), -1);
 }
 
 /* Once the server holds as many /slow requests as can reach it: stop. */
@@ -823,7 +857,7 @@ test_shutdown_in_flight(void **state)
 		slots[i].w = w;
 		slots[i].i = i;
 		assert_int_equal(
-		    client_request(&w->client, &req, on_cancelled, &slots[i]),
+		    request(w, &req, on_cancelled, &slots[i]),
 		    0);
 	}
 	world_run(w);
@@ -837,10 +871,11 @@ test_shutdown_in_flight(void **state)
 		assert_string_equal(w->res[i].error, "cancelled");
 	}
 	/* Shutting down twice does nothing; requests now fail. */
-	client_shutdown(&w->client, on_client_closed, w);
-	assert_int_equal(w->closed, 1);
-	assert_int_equal(
-	    client_request(&w->client, &req, on_done, &slots[0]), -1);
+	if (!threaded) {
+		client_shutdown(&w->client, on_client_closed, w);
+		assert_int_equal(w->closed, 1);
+		assert_int_equal(request(w, &req, on_done, &slots[0]), -1);
+	}
 	free(w);
 }
 
@@ -877,25 +912,173 @@ test_idle_shutdown(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+static void
+count_thread_closed(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* The thread's client started and stopped with nothing asked of it. */
+static void
+test_thread_idle_shutdown(void **state)
+{
+	struct client_thread *ct;
+	uv_loop_t loop;
+	int closed = 0;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_non_null(ct = client_thread_start(&loop));
+	/* An idle client does not keep the loop running. */
+	assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 0);
+	client_thread_shutdown(ct, count_thread_closed, &closed);
+	/* Again before closed: nothing. */
+	client_thread_shutdown(ct, count_thread_closed, &closed);
+	assert_int_equal(closed, 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(closed, 1);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(client_thread_request(NULL, NULL, on_done, NULL), -1);
+	assert_int_equal(client_thread_set_max_connections(NULL, 1), -1);
+}
+
+/*
+ * The thread's own limit: a request it cannot start (CLIENT_MAX_INFLIGHT in flight already) ends
+ * through its callback, not as a -1 (it was already taken).
+ */
+#define FLOOD (CLIENT_MAX_INFLIGHT + 1)
+
+struct flood {
+	struct world *w;
+	int done, cancelled, failed;
+};
+
+static void
+on_flood_done(const struct client_resp *r, void *arg)
+{
+	struct flood *fl = arg;
+	uv_thread_t self = uv_thread_self();
+
+	assert_true(uv_thread_equal(&self, &test_thread));
+	fl->done++;
+	if (r->cancelled)
+		fl->cancelled++;
+	else if (r->code != CURLE_FAILED_INIT) {
+		/*
+		 * The server closes at finish(), before the thread has seen
+		 * the stop: a connection being made may be refused first.
+		 */
+		assert_true(fl->failed == 1 && r->status == 0);
+		assert_int_equal(r->outcome, CLIENT_TEMPFAIL);
+	} else {
+		assert_int_equal(r->code, CURLE_FAILED_INIT);
+		assert_int_equal(r->outcome, CLIENT_TEMPFAIL);
+		assert_string_equal(r->error, "the request cannot start");
+		fl->failed++;
+		/* Taken at the thread: every other request is in its curl. */
+		finish(fl->w);
+	}
+}
+
+static void
+test_thread_limits(void **state)
+{
+	struct world *w = xcalloc(1, sizeof(*w));
+	struct flood fl = {w, 0, 0, 0};
+	struct client_req req;
+	char url[128];
+	int i;
+
+	(void)state;
+	world_init(w);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/slow", w->srv.port);
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	for (i = 0; i < FLOOD; i++)
+		assert_int_equal(client_thread_request(
+				     w->ct, &req, on_flood_done, &fl),
+		    0);
+	world_run(w);
+	assert_int_equal(fl.done, FLOOD);
+	assert_int_equal(fl.failed, 1);
+	/* The rest cancelled, but for the few refused as the server closed. */
+	assert_true(fl.cancelled >= FLOOD - 1 - CLIENT_MAX_HOST_CONNECTIONS);
+	free(w);
+}
+
+static void
+test_thread_cap(void **state)
+{
+	struct world *w = xcalloc(1, sizeof(*w));
+	int i, n = 20;
+
+	(void)state;
+	world_init(w);
+	assert_int_equal(client_thread_set_max_connections(w->ct, 1), 0);
+	assert_int_equal(client_thread_set_max_connections(w->ct, -1), -1);
+	w->expect = n;
+	for (i = 0; i < n; i++)
+		assert_int_equal(
+		    start(w, i, i % 2 ? "/ok" : "/echo", 10000), 0);
+	world_run(w);
+	for (i = 0; i < n; i++)
+		assert_int_equal(w->res[i].status, 200);
+	/* The cap reached the thread's client: one connection for all. */
+	assert_int_equal(w->srv.accepted, 1);
+	assert_int_equal(w->srv.requests, n);
+	free(w);
+}
+
+static int
+plain(void **state)
+{
+	(void)state;
+	threaded = 0;
+	return 0;
+}
+
+static int
+thread(void **state)
+{
+	(void)state;
+	threaded = 1;
+	return 0;
+}
+
+/* A test of the client on the loop, and the same on its own thread. */
+#define PLAIN(t) {#t, t, plain, NULL, NULL}
+#define THREAD(t) {"thread_" #t, t, thread, NULL, NULL}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_outcome_table),
-	    cmocka_unit_test(test_answers),
-	    cmocka_unit_test(test_request_shape),
-	    cmocka_unit_test(test_bad_requests),
-	    cmocka_unit_test(test_concurrent),
-	    cmocka_unit_test(test_reuse),
-	    cmocka_unit_test(test_timeout_and_refused),
-	    cmocka_unit_test(test_shutdown_in_flight),
-	    cmocka_unit_test(test_idle_shutdown),
+	    PLAIN(test_outcome_table),
+	    PLAIN(test_answers),
+	    PLAIN(test_request_shape),
+	    PLAIN(test_bad_requests),
+	    PLAIN(test_concurrent),
+	    PLAIN(test_reuse),
+	    PLAIN(test_timeout_and_refused),
+	    PLAIN(test_shutdown_in_flight),
+	    PLAIN(test_idle_shutdown),
+	    THREAD(test_answers),
+	    THREAD(test_request_shape),
+	    THREAD(test_bad_requests),
+	    THREAD(test_concurrent),
+	    THREAD(test_reuse),
+	    THREAD(test_timeout_and_refused),
+	    THREAD(test_shutdown_in_flight),
+	    THREAD(test_thread_idle_shutdown),
+	    THREAD(test_thread_limits),
+	    THREAD(test_thread_cap),
 	};
 	int r;
 
 	/* The caller's job, once per process (client.h). */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return 1;
+	test_thread = uv_thread_self();
 	r = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();
 	return r;

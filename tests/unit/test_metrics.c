@@ -930,12 +930,16 @@ on_client_closed(struct client *c, void *arg)
 static void
 fix_state(struct fixture *f, uv_loop_t *loop, struct flows_ref *ref)
 {
+	struct client_port out;
+
 	batch_init(&f->gw.batch, loop, f->gw.store);
 	assert_int_equal(client_init(&f->gw.client, loop), 0);
 	f->gw.dispatch = dispatch_new(loop, f->cfg, f->gw.store, &f->gw.batch);
 	assert_non_null(f->gw.dispatch);
+	out.client = &f->gw.client;
+	out.ct = NULL;
 	channel_open_providers(
-	    f->gw.dispatch, f->cfg, &f->gw.client, "http://127.0.0.1:9");
+	    f->gw.dispatch, f->cfg, &out, "http://127.0.0.1:9");
 	f->gw.flows = ref;
 	f->gw.batch.commits = 42;
 	f->gw.batch.failures = 2;
