@@ -3,6 +3,13 @@
  * the provider's HTTP request (struct provider_ops), goes out over the
  * shared libcurl-on-libuv client, and the provider's answer becomes one of
  * the three outcomes.
+ *
+ * With the client on a thread of its own (client_thread.h), a message is
+ * a job there: the request is built (the body, the signature), sent, and
+ * its answer decoded and made ready for the channel log on that thread;
+ * the loop only hands the message over and records the outcome. What the
+ * thread reads of the channel (struct provider_chan, the config) does not
+ * change while the gateway runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,13 +40,29 @@ struct provider_chan {
 	int log; /* 1: requests go to the channel log (channel_log_days) */
 };
 
-/* One request in flight. */
+/*
+ * One message in flight. The fields after started_mono are the job's:
+ * written where the client runs, between the hand-over and done.
+ */
 struct flight {
 	struct channel *ch;
+	struct provider_chan *pc;
 	struct channel_msg msg; /* id, attempts, created (to, text NULL) */
+	char *to, *text;        /* msg's, copied for the build */
+	int64_t started;        /* wall ms the request started */
+	int64_t started_mono;   /* the same on the monotonic clock */
 	struct provider_request req;
-	int64_t started;      /* wall ms the request started */
-	int64_t started_mono; /* the same on the monotonic clock */
+	struct provider_result res; /* the answer decoded */
+	enum {
+		F_ANSWERED,    /* res holds the outcome */
+		F_UNENCODABLE, /* build_send refused the message */
+		F_CANCELLED,   /* the client shut down first */
+	} end;
+	char *why;              /* the reason when not OK, or NULL */
+	int logged;             /* e below is filled */
+	struct store_chanlog e; /* the channel log's entry; its texts: */
+	char request[STORE_CHANLOG_REQUEST + 1];
+	char *answer, *error; /* owned, or NULL */
 };
 
 static enum send_outcome
@@ -173,112 +196,162 @@ request_line(const struct client_req *r, char *out, size_t outlen)
 	    (int)(end - host), host);
 }
 
-/* Keeps f's request and its answer (resp, or NULL) in the channel log. */
+/* A copy of the n bytes at src as the channel log keeps them. */
+static char *
+log_excerpt(const struct provider_chan *pc, const char *src, size_t n)
+{
+	char *out = xmalloc(STORE_CHANLOG_ANSWER + 1);
+	size_t len = channel_excerpt(src, n, out, STORE_CHANLOG_ANSWER);
+
+	blank_secrets(pc, src, n, out, len);
+	return out;
+}
+
+/*
+ * Makes f's entry of the channel log: its request and the answer (resp)
+ * with error. Runs where the answer came (the client's thread);
+ * dispatch_log writes it on the loop.
+ */
 static void
 log_request(struct flight *f, const struct client_resp *resp, const char *error)
 {
-	struct provider_chan *pc = f->ch->arg;
-	struct store_chanlog e;
-	char answer[STORE_CHANLOG_ANSWER + 1],
-	    request[STORE_CHANLOG_REQUEST + 1];
-	char why[STORE_CHANLOG_ANSWER + 1], line[2048];
+	struct provider_chan *pc = f->pc;
+	char line[2048];
 	size_t n;
 
 	if (!pc->log)
 		return;
-	memset(&e, 0, sizeof(e));
-	e.time = f->started;
-	e.channel = f->ch->cfg->name;
-	e.message_id = f->msg.id;
-	e.ms = mono_ms() - f->started_mono;
+	f->logged = 1;
+	memset(&f->e, 0, sizeof(f->e));
+	f->e.time = f->started;
+	f->e.channel = f->ch->cfg->name;
+	f->e.message_id = f->msg.id;
+	f->e.ms = mono_ms() - f->started_mono;
 	/* Blanked whole, then cut: no secret is cut in two. */
 	request_line(&f->req.req, line, sizeof(line));
 	n = strlen(line);
 	blank_secrets(pc, line, n, line, n);
-	channel_excerpt(line, n, request, STORE_CHANLOG_REQUEST);
-	e.request = request;
-	if (resp != NULL) {
-		e.status = (int)resp->status;
-		if (resp->body_len > 0) {
-			n = channel_excerpt(resp->body, resp->body_len, answer,
-			    STORE_CHANLOG_ANSWER);
-			blank_secrets(
-			    pc, resp->body, resp->body_len, answer, n);
-			e.answer = answer;
-		}
+	channel_excerpt(line, n, f->request, STORE_CHANLOG_REQUEST);
+	f->e.request = f->request;
+	f->e.status = (int)resp->status;
+	if (resp->body_len > 0)
+		f->e.answer = f->answer =
+		    log_excerpt(pc, resp->body, resp->body_len);
+	if (error != NULL && *error != '\0')
+		f->e.error = f->error = log_excerpt(pc, error, strlen(error));
+}
+
+/* The job's build: the provider's request for f's message. */
+static int
+job_build(void *arg, struct client_req *req)
+{
+	struct flight *f = arg;
+	struct provider_msg pm;
+
+	memset(&pm, 0, sizeof(pm));
+	pm.id = f->msg.id;
+	pm.to = f->to;
+	pm.text = f->text;
+	pm.ucs2 = needs_ucs2(f->text);
+	pm.status_url = f->pc->status_url;
+	if (f->pc->ops->build_send(f->ch->cfg, &pm, &f->req) != 0) {
+		provider_request_free(&f->req);
+		return -1;
 	}
-	if (error != NULL && *error != '\0') {
-		n = channel_excerpt(
-		    error, strlen(error), why, STORE_CHANLOG_ANSWER);
-		blank_secrets(pc, error, strlen(error), why, n);
-		e.error = why;
+	*req = f->req.req;
+	return 0;
+}
+
+/* The job's parse: the answer decoded, the log entry made. */
+static void
+job_parse(void *arg, const struct client_resp *resp)
+{
+	struct flight *f = arg;
+	const char *why;
+
+	if (resp == NULL)
+		f->end = F_UNENCODABLE;
+	else if (resp->cancelled)
+		f->end = F_CANCELLED;
+	else {
+		f->end = F_ANSWERED;
+		provider_parse_send(
+		    f->pc->ops, f->ch->cfg, f->msg.id, resp, &f->res);
+		why = f->res.error ? f->res.error : resp->error;
+		log_request(
+		    f, resp, f->res.outcome == PROVIDER_OK ? NULL : why);
+		f->why = why != NULL ? xstrdup(why) : NULL;
 	}
-	dispatch_log(f->ch, &e);
+	provider_request_free(&f->req);
 }
 
 static void
-on_response(const struct client_resp *resp, void *arg)
+flight_free(struct flight *f)
 {
-	struct flight *f = arg;
-	struct provider_chan *pc = f->ch->arg;
-	struct provider_result res;
-
-	if (resp->cancelled) {
-		/* Shutting down: the claim stays and is retried at start-up. */
-		log_info("dispatch", "request cancelled id=%lld",
-		    (long long)f->msg.id);
-		provider_request_free(&f->req);
-		dispatch_dropped(f->ch, &f->msg);
-		free(f);
-		return;
-	}
-	provider_parse_send(pc->ops, f->ch->cfg, f->msg.id, resp, &res);
-	log_request(f, resp,
-	    res.outcome == PROVIDER_OK ? NULL
-	    : res.error                ? res.error
-				       : resp->error);
-	provider_request_free(&f->req);
-	dispatch_done(f->ch, &f->msg, outcome_of(res.outcome), res.provider_id,
-	    res.error ? res.error : resp->error);
-	provider_result_free(&res);
+	provider_result_free(&f->res);
+	free(f->to);
+	free(f->text);
+	free(f->why);
+	free(f->answer);
+	free(f->error);
 	free(f);
 }
 
+/* The job's done, on the loop: the outcome recorded. */
+static void
+job_done(void *arg)
+{
+	struct flight *f = arg;
+
+	switch (f->end) {
+	case F_UNENCODABLE:
+		dispatch_done(f->ch, &f->msg, SEND_PERMFAIL, NULL,
+		    "the message cannot be encoded for this provider");
+		break;
+	case F_CANCELLED:
+		/* Shutting down: the claim stays and is retried at start-up. */
+		log_info("dispatch", "request cancelled id=%lld",
+		    (long long)f->msg.id);
+		dispatch_dropped(f->ch, &f->msg);
+		break;
+	case F_ANSWERED:
+		if (f->logged)
+			dispatch_log(f->ch, &f->e);
+		dispatch_done(f->ch, &f->msg, outcome_of(f->res.outcome),
+		    f->res.provider_id, f->why);
+		break;
+	}
+	flight_free(f);
+}
+
+static const struct client_job_ops provider_job = {
+    .build = job_build,
+    .parse = job_parse,
+    .done = job_done,
+};
+
 /*
- * Builds msg's request and starts it. A message the provider cannot encode
- * fails at once (PERMFAIL), a request that cannot start is retried
- * (TEMPFAIL).
+ * Hands msg over as a job: built, sent and read where the client runs. A
+ * message the provider cannot encode fails (PERMFAIL), a request that
+ * cannot start is retried (TEMPFAIL).
  */
 static void
 provider_send(struct channel *ch, const struct channel_msg *msg)
 {
 	struct provider_chan *pc = ch->arg;
-	struct provider_msg pm;
 	struct flight *f;
 
 	f = xcalloc(1, sizeof(*f));
 	f->ch = ch;
+	f->pc = pc;
 	f->msg = *msg;
 	f->msg.to = f->msg.text = NULL;
+	f->to = xstrdup(msg->to);
+	f->text = xstrdup(msg->text);
 	f->started = now_ms();
 	f->started_mono = mono_ms();
-	memset(&pm, 0, sizeof(pm));
-	pm.id = msg->id;
-	pm.to = msg->to;
-	pm.text = msg->text;
-	pm.ucs2 = needs_ucs2(msg->text);
-	pm.status_url = pc->status_url;
-	if (pc->ops->build_send(ch->cfg, &pm, &f->req) != 0) {
-		provider_request_free(&f->req);
-		free(f);
-		dispatch_done(ch, msg, SEND_PERMFAIL, NULL,
-		    "the message cannot be encoded for this provider");
-		return;
-	}
-	if (client_port_request(&pc->out, &f->req.req, on_response, f) != 0) {
-		log_request(f, NULL, "the request cannot start");
-		provider_request_free(&f->req);
-		free(f);
+	if (client_port_job(&pc->out, &provider_job, f) != 0) {
+		flight_free(f);
 		dispatch_done(
 		    ch, msg, SEND_TEMPFAIL, NULL, "the request cannot start");
 	}

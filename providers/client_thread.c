@@ -35,6 +35,7 @@ struct ct_req {
 	struct ct_req *next;
 	struct client_req req;
 	client_done_cb cb;
+	const struct client_job_ops *job; /* a job: no req, no cb */
 	void *arg;
 	struct client_thread *ct;
 	const char *headers[CLIENT_MAX_HEADERS + 1];
@@ -46,6 +47,7 @@ struct ct_resp {
 	struct ct_resp *next;
 	struct client_resp resp;
 	client_done_cb cb;
+	const struct client_job_ops *job; /* a job's done: no resp */
 	void *arg;
 	char data[]; /* error, body, content type */
 };
@@ -122,6 +124,7 @@ io_keep(struct client_thread *ct, client_done_cb cb, void *arg,
 
 	a->next = NULL;
 	a->cb = cb;
+	a->job = NULL;
 	a->arg = arg;
 	a->resp = *r;
 	a->resp.body = put(&p, r->body, r->body_len);
@@ -136,20 +139,53 @@ io_keep(struct client_thread *ct, client_done_cb cb, void *arg,
 	ct->done_tail = a;
 }
 
+/* Queues a job's done for the owner. */
+static void
+io_keep_job(struct client_thread *ct, const struct client_job_ops *job,
+    void *arg)
+{
+	struct ct_resp *a = xcalloc(1, sizeof(*a));
+
+	a->job = job;
+	a->arg = arg;
+	if (ct->done_tail != NULL)
+		ct->done_tail->next = a;
+	else
+		ct->done_head = a;
+	ct->done_tail = a;
+}
+
+/* q's answer: a job reads it here, a request takes a copy home. */
+static void
+io_answer(struct client_thread *ct, struct ct_req *q, const struct client_resp *r)
+{
+	if (q->job != NULL) {
+		q->job->parse(q->arg, r);
+		io_keep_job(ct, q->job, q->arg);
+	} else
+		io_keep(ct, q->cb, q->arg, r);
+	free(q);
+}
+
 /* An answer made here: a request cancelled or one that cannot start. */
+static void
+made_answer(struct client_resp *r, int cancelled)
+{
+	memset(r, 0, sizeof(*r));
+	r->cancelled = cancelled;
+	r->code = cancelled ? CURLE_ABORTED_BY_CALLBACK : CURLE_FAILED_INIT;
+	r->error = cancelled ? "cancelled" : START_FAILED;
+	r->body = "";
+	r->outcome = client_outcome(0, r->code);
+}
+
 static void
 io_fail(struct client_thread *ct, struct ct_req *q, int cancelled)
 {
 	struct client_resp r;
 
-	memset(&r, 0, sizeof(r));
-	r.cancelled = cancelled;
-	r.code = cancelled ? CURLE_ABORTED_BY_CALLBACK : CURLE_FAILED_INIT;
-	r.error = cancelled ? "cancelled" : START_FAILED;
-	r.body = "";
-	r.outcome = client_outcome(0, r.code);
-	io_keep(ct, q->cb, q->arg, &r);
-	free(q);
+	made_answer(&r, cancelled);
+	io_answer(ct, q, &r);
 }
 
 static void
@@ -157,8 +193,28 @@ io_on_done(const struct client_resp *r, void *arg)
 {
 	struct ct_req *q = arg;
 
-	io_keep(q->ct, q->cb, q->arg, r);
-	free(q);
+	io_answer(q->ct, q, r);
+}
+
+/* Starts q on the thread's client: a job builds its request first. */
+static void
+io_start(struct client_thread *ct, struct ct_req *q)
+{
+	struct client_req built;
+	const struct client_req *req = &q->req;
+
+	if (q->job != NULL) {
+		memset(&built, 0, sizeof(built));
+		if (q->job->build(q->arg, &built) != 0) {
+			q->job->parse(q->arg, NULL);
+			io_keep_job(ct, q->job, q->arg);
+			free(q);
+			return;
+		}
+		req = &built;
+	}
+	if (client_request(&ct->client, req, io_on_done, q) != 0)
+		io_fail(ct, q, 0);
 }
 
 /* Hands this turn's answers to the owner (with last: the very last). */
@@ -229,9 +285,8 @@ io_on_async(uv_async_t *h)
 		next = q->next;
 		if (stop || ct->stopping)
 			io_fail(ct, q, 1);
-		else if (client_request(&ct->client, &q->req, io_on_done, q) !=
-			 0)
-			io_fail(ct, q, 0);
+		else
+			io_start(ct, q);
 	}
 	if (stop && !ct->stopping) {
 		ct->stopping = 1;
@@ -314,7 +369,10 @@ owner_on_async(uv_async_t *h)
 		next = a->next;
 		if (ct->inflight > 0 && --ct->inflight == 0 && !ct->closing)
 			uv_unref((uv_handle_t *)&ct->owner_async);
-		a->cb(&a->resp, a->arg);
+		if (a->job != NULL)
+			a->job->done(a->arg);
+		else
+			a->cb(&a->resp, a->arg);
 		free(a);
 	}
 	if (!done || ct->joined)
@@ -419,6 +477,19 @@ client_thread_set_max_connections(struct client_thread *ct, long max)
 	return 0;
 }
 
+/* Adds q to this turn's requests. */
+static void
+owner_queue(struct client_thread *ct, struct ct_req *q)
+{
+	if (ct->out_tail != NULL)
+		ct->out_tail->next = q;
+	else
+		ct->out_head = q;
+	ct->out_tail = q;
+	if (ct->inflight++ == 0)
+		uv_ref((uv_handle_t *)&ct->owner_async);
+}
+
 int
 client_thread_request(struct client_thread *ct, const struct client_req *req,
     client_done_cb cb, void *arg)
@@ -436,6 +507,7 @@ client_thread_request(struct client_thread *ct, const struct client_req *req,
 	q = xmalloc(sizeof(*q) + need);
 	q->next = NULL;
 	q->cb = cb;
+	q->job = NULL;
 	q->arg = arg;
 	q->ct = ct;
 	q->req = *req;
@@ -451,13 +523,23 @@ client_thread_request(struct client_thread *ct, const struct client_req *req,
 		q->headers[n] = NULL;
 		q->req.headers = q->headers;
 	}
-	if (ct->out_tail != NULL)
-		ct->out_tail->next = q;
-	else
-		ct->out_head = q;
-	ct->out_tail = q;
-	if (ct->inflight++ == 0)
-		uv_ref((uv_handle_t *)&ct->owner_async);
+	owner_queue(ct, q);
+	return 0;
+}
+
+int
+client_thread_job(
+    struct client_thread *ct, const struct client_job_ops *ops, void *arg)
+{
+	struct ct_req *q;
+
+	if (ct == NULL || ops == NULL || ct->closing)
+		return -1;
+	q = xcalloc(1, sizeof(*q));
+	q->job = ops;
+	q->arg = arg;
+	q->ct = ct;
+	owner_queue(ct, q);
 	return 0;
 }
 
@@ -488,4 +570,48 @@ client_port_request(const struct client_port *p, const struct client_req *req,
 	if (p->ct != NULL)
 		return client_thread_request(p->ct, req, cb, arg);
 	return client_request(p->client, req, cb, arg);
+}
+
+/* A job on a client of the caller's loop: parse and done from here. */
+struct plain_job {
+	const struct client_job_ops *ops;
+	void *arg;
+};
+
+static void
+plain_done(const struct client_resp *r, void *arg)
+{
+	struct plain_job pj = *(struct plain_job *)arg;
+
+	free(arg);
+	pj.ops->parse(pj.arg, r);
+	pj.ops->done(pj.arg);
+}
+
+int
+client_port_job(
+    const struct client_port *p, const struct client_job_ops *ops, void *arg)
+{
+	struct client_req req;
+	struct client_resp r;
+	struct plain_job *pj;
+
+	if (p->ct != NULL)
+		return client_thread_job(p->ct, ops, arg);
+	memset(&req, 0, sizeof(req));
+	if (ops->build(arg, &req) != 0) {
+		ops->parse(arg, NULL);
+		ops->done(arg);
+		return 0;
+	}
+	pj = xmalloc(sizeof(*pj));
+	pj->ops = ops;
+	pj->arg = arg;
+	if (client_request(p->client, &req, plain_done, pj) != 0) {
+		free(pj);
+		made_answer(&r, 0);
+		ops->parse(arg, &r);
+		ops->done(arg);
+	}
+	return 0;
 }

@@ -55,6 +55,30 @@ int client_thread_request(struct client_thread *, const struct client_req *req,
     client_done_cb cb, void *arg);
 
 /*
+ * A request made and read on the client's thread, so that the owner's
+ * loop does neither: build fills *req (its strings kept in arg until
+ * parse), returning 0, or -1 when there is nothing to send; parse gets the
+ * answer (as client_request's callback would, cancelled and "cannot
+ * start" included), or NULL after a build that returned -1; done then
+ * runs on the owner's loop, exactly once. arg belongs to the thread from
+ * the call until done: the owner MUST NOT touch it meanwhile, and build
+ * and parse MUST touch nothing else that the owner changes.
+ */
+struct client_job_ops {
+	int (*build)(void *arg, struct client_req *req);
+	void (*parse)(void *arg, const struct client_resp *resp);
+	void (*done)(void *arg);
+};
+
+/*
+ * Starts a job (above). Returns 0, or -1 when shutting down (nothing of
+ * ops is called). A request that build makes but client_req_valid refuses
+ * ends as one that cannot start.
+ */
+int client_thread_job(
+    struct client_thread *, const struct client_job_ops *ops, void *arg);
+
+/*
  * Cancels what is in flight (each callback runs with cancelled = 1, code
  * CURLE_ABORTED_BY_CALLBACK, error "cancelled", as client_shutdown's, but
  * later, from the owner's loop), stops the thread and joins it, closes the
@@ -75,5 +99,14 @@ struct client_port {
 /* Starts req at port p: client_request or client_thread_request. */
 int client_port_request(const struct client_port *p,
     const struct client_req *req, client_done_cb cb, void *arg);
+
+/*
+ * Runs a job at port p: client_thread_job, or, on a client of the
+ * caller's loop, build at once and parse and done from its callback
+ * (both at once, before this returns, when build fails or the request
+ * cannot start). Returns 0, or -1 as client_thread_job.
+ */
+int client_port_job(
+    const struct client_port *p, const struct client_job_ops *ops, void *arg);
 
 #endif

@@ -1029,6 +1029,108 @@ test_thread_cap(void **state)
 	free(w);
 }
 
+/*
+ * Jobs: build and parse where the client runs (the client's thread, or
+ * the test's loop), done on the test's thread after parse; a build that
+ * fails gets parse(NULL) then done; a job caught by the stop is parsed
+ * as cancelled.
+ */
+struct job {
+	struct world *w;
+	const char *path; /* NULL: build fails */
+	char url[128];
+	int built, parsed, done;
+	int parse_here;  /* parse ran on the test's thread */
+	int had_resp;    /* parse got an answer */
+	long status;
+	int cancelled;
+	char body[64];
+};
+
+static int
+job_build(void *arg, struct client_req *req)
+{
+	struct job *j = arg;
+
+	j->built++;
+	if (j->path == NULL)
+		return -1;
+	snprintf(j->url, sizeof(j->url), "http://127.0.0.1:%d%s",
+	    j->w->srv.port, j->path);
+	req->url = j->url;
+	return 0;
+}
+
+static void
+job_parse(void *arg, const struct client_resp *r)
+{
+	struct job *j = arg;
+	uv_thread_t self = uv_thread_self();
+
+	j->parsed++;
+	j->parse_here = uv_thread_equal(&self, &test_thread);
+	if (r != NULL) {
+		j->had_resp = 1;
+		j->status = r->status;
+		j->cancelled = r->cancelled;
+		snprintf(j->body, sizeof(j->body), "%s", r->body);
+	}
+}
+
+static void
+job_done(void *arg)
+{
+	struct job *j = arg;
+	uv_thread_t self = uv_thread_self();
+
+	assert_true(uv_thread_equal(&self, &test_thread));
+	assert_int_equal(j->parsed, 1);
+	j->done++;
+	if (++j->w->ndone == j->w->expect)
+		finish(j->w);
+}
+
+static const struct client_job_ops job_ops = {job_build, job_parse, job_done};
+
+static void
+test_jobs(void **state)
+{
+	struct world *w = xcalloc(1, sizeof(*w));
+	struct job j[3];
+	struct client_port p;
+	int i;
+
+	(void)state;
+	world_init(w);
+	p.client = &w->client;
+	p.ct = w->ct;
+	memset(j, 0, sizeof(j));
+	j[0].path = "/ok";
+	j[1].path = NULL;
+	j[2].path = "/slow";
+	/* The two that end by themselves end the test; /slow is cancelled. */
+	w->expect = 2;
+	for (i = 0; i < 3; i++) {
+		j[i].w = w;
+		assert_int_equal(client_port_job(&p, &job_ops, &j[i]), 0);
+	}
+	world_run(w);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(j[i].built, 1);
+		assert_int_equal(j[i].parsed, 1);
+		assert_int_equal(j[i].done, 1);
+		/* Parsed where the client runs. */
+		assert_int_equal(j[i].parse_here, !threaded);
+	}
+	assert_true(j[0].had_resp);
+	assert_int_equal(j[0].status, 200);
+	assert_string_equal(j[0].body, "hello");
+	assert_false(j[1].had_resp);
+	assert_true(j[2].had_resp);
+	assert_true(j[2].cancelled);
+	free(w);
+}
+
 static int
 plain(void **state)
 {
@@ -1062,6 +1164,7 @@ main(void)
 	    PLAIN(test_timeout_and_refused),
 	    PLAIN(test_shutdown_in_flight),
 	    PLAIN(test_idle_shutdown),
+	    PLAIN(test_jobs),
 	    THREAD(test_answers),
 	    THREAD(test_request_shape),
 	    THREAD(test_bad_requests),
@@ -1072,6 +1175,7 @@ main(void)
 	    THREAD(test_thread_idle_shutdown),
 	    THREAD(test_thread_limits),
 	    THREAD(test_thread_cap),
+	    THREAD(test_jobs),
 	};
 	int r;
 
