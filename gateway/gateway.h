@@ -77,9 +77,9 @@ struct gateway {
 	struct batch batch;             /* one transaction per turn */
 	struct checkpointer checkpoint; /* WAL checkpoints off the loop */
 	struct client client;           /* flows' fetches, events; providers
-					   when client_out is NULL */
-	struct client_thread *client_out; /* providers' requests on a
-					     thread of their own, or NULL */
+					   when outbound is NULL */
+	struct client_thread *outbound; /* providers' requests on a thread
+					   of their own, or NULL */
 	struct dispatcher *dispatch;    /* the outbound queue */
 	char *public_base;              /* where providers reach us */
 	struct flows_ref *flows;        /* the set serving now */

@@ -276,7 +276,7 @@ on_client_out_closed(void *arg)
 {
 	struct gateway *gw = arg;
 
-	gw->client_out = NULL;
+	gw->outbound = NULL;
 	client_shutdown(&gw->client, on_client_closed, gw);
 }
 
@@ -288,9 +288,9 @@ maybe_closed(struct gateway *gw)
 	if (sv->http_done && sv->dispatch_done && !sv->client_closing) {
 		sv->client_closing = 1;
 		/* The providers' thread first (idle by now), then the rest. */
-		if (gw->client_out != NULL)
+		if (gw->outbound != NULL)
 			client_thread_shutdown(
-			    gw->client_out, on_client_out_closed, gw);
+			    gw->outbound, on_client_out_closed, gw);
 		else
 			client_shutdown(&gw->client, on_client_closed, gw);
 		batch_flush(&gw->batch);
@@ -461,10 +461,10 @@ cap_connections(struct gateway *gw)
 	 * providers' thread (when it runs) its hosts' connections, the loop's
 	 * client the rest.
 	 */
-	if (gw->client_out != NULL
+	if (gw->outbound != NULL
 		? client_set_max_connections(
 		      &gw->client, FD_RESERVE_OUTBOUND) != 0 ||
-		      client_thread_set_max_connections(gw->client_out,
+		      client_thread_set_max_connections(gw->outbound,
 			  (long)nproviders * CLIENT_MAX_HOST_CONNECTIONS) != 0
 		: client_set_max_connections(&gw->client,
 		      FD_RESERVE_OUTBOUND +
@@ -682,7 +682,7 @@ start_core(struct gateway *gw)
 			break;
 	/* Providers' requests use the second core (issue 13). */
 	if (i < cfg->nchannels &&
-	    (out.ct = gw->client_out = client_thread_start(gw->loop)) == NULL)
+	    (out.ct = gw->outbound = client_thread_start(gw->loop)) == NULL)
 		log_warn("gateway", "providers' requests stay on the loop: "
 				    "their thread cannot start");
 	channel_open_providers(gw->dispatch, cfg, &out, gw->public_base);

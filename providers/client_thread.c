@@ -55,9 +55,9 @@ struct ct_resp {
 struct client_thread {
 	/* The owner's side: its loop thread only. */
 	uv_loop_t *owner;
-	uv_async_t owner_async;            /* answers, or the thread's end */
-	uv_prepare_t owner_prep;           /* end of turn: flush */
-	uv_check_t owner_check;            /* the same, after I/O */
+	uv_async_t owner_async;             /* answers, or the thread's end */
+	uv_prepare_t owner_prep;            /* end of turn: flush */
+	uv_check_t owner_check;             /* the same, after I/O */
 	struct ct_req *out_head, *out_tail; /* made this turn */
 	size_t inflight;                    /* requests without an answer */
 	int closing;                        /* client_thread_shutdown ran */
@@ -70,9 +70,9 @@ struct client_thread {
 	uv_thread_t thread;
 	uv_loop_t loop;
 	struct client client;
-	uv_async_t io_async;                 /* requests, or the stop */
-	uv_prepare_t io_prep;                /* end of turn: flush */
-	uv_check_t io_check;                 /* the same, after I/O */
+	uv_async_t io_async;                   /* requests, or the stop */
+	uv_prepare_t io_prep;                  /* end of turn: flush */
+	uv_check_t io_check;                   /* the same, after I/O */
 	struct ct_resp *done_head, *done_tail; /* answered this turn */
 	int stopping;                          /* the stop was seen */
 
@@ -80,9 +80,9 @@ struct client_thread {
 	uv_mutex_t mu;
 	struct ct_req *sh_req_head, *sh_req_tail;
 	struct ct_resp *sh_resp_head, *sh_resp_tail;
-	int sh_stop;  /* the owner asks the thread to end */
-	int sh_done;  /* the thread has handed its last answer over */
-	long sh_max;  /* a connection cap to apply, or -1 */
+	int sh_stop; /* the owner asks the thread to end */
+	int sh_done; /* the thread has handed its last answer over */
+	long sh_max; /* a connection cap to apply, or -1 */
 };
 
 /* Copies s (may be NULL) to *p, moving it on; returns the copy or NULL. */
@@ -141,8 +141,8 @@ io_keep(struct client_thread *ct, client_done_cb cb, void *arg,
 
 /* Queues a job's done for the owner. */
 static void
-io_keep_job(struct client_thread *ct, const struct client_job_ops *job,
-    void *arg)
+io_keep_job(
+    struct client_thread *ct, const struct client_job_ops *job, void *arg)
 {
 	struct ct_resp *a = xcalloc(1, sizeof(*a));
 
@@ -157,7 +157,8 @@ io_keep_job(struct client_thread *ct, const struct client_job_ops *job,
 
 /* q's answer: a job reads it here, a request takes a copy home. */
 static void
-io_answer(struct client_thread *ct, struct ct_req *q, const struct client_resp *r)
+io_answer(
+    struct client_thread *ct, struct ct_req *q, const struct client_resp *r)
 {
 	if (q->job != NULL) {
 		q->job->parse(q->arg, r);
@@ -266,7 +267,8 @@ io_on_client_closed(struct client *c, void *arg)
 static void
 io_on_async(uv_async_t *h)
 {
-	struct client_thread *ct = container_of(h, struct client_thread, io_async);
+	struct client_thread *ct =
+	    container_of(h, struct client_thread, io_async);
 	struct ct_req *q, *next;
 	long max;
 	int stop;

@@ -92,8 +92,8 @@ void client_thread_shutdown(
 
 /* Where requests go: a client on this loop, or one on its own thread. */
 struct client_port {
-	struct client *client;     /* a client on the caller's loop, or */
-	struct client_thread *ct;  /* one on its own thread */
+	struct client *client;    /* a client on the caller's loop, or */
+	struct client_thread *ct; /* one on its own thread */
 };
 
 /* Starts req at port p: client_request or client_thread_request. */

@@ -334,7 +334,7 @@ struct slot {
 };
 
 static struct slot slots[MAXRES];
-static int threaded;           /* the group on a thread of its own */
+static int threaded;            /* the group on a thread of its own */
 static uv_thread_t test_thread; /* where every callback must run */
 
 static void
@@ -356,8 +356,8 @@ on_thread_closed(void *arg)
 
 /* Starts req on the world's client, whichever it is. */
 static int
-request(struct world *w, const struct client_req *req, client_done_cb cb,
-    void *arg)
+request(
+    struct world *w, const struct client_req *req, client_done_cb cb, void *arg)
 {
 	struct client_port p = {&w->client, w->ct};
 
@@ -582,8 +582,7 @@ test_request_shape(void **state)
 	req.userpwd = "user:pa:ss";
 	slots[0].w = w;
 	slots[0].i = 0;
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[0]), 0);
+	assert_int_equal(request(w, &req, on_done, &slots[0]), 0);
 	/* The request was copied: changing the caller's body does nothing. */
 	memset(body, 'z', strlen(body));
 
@@ -592,16 +591,14 @@ test_request_shape(void **state)
 	req.method = "DELETE";
 	slots[1].w = w;
 	slots[1].i = 1;
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[1]), 0);
+	assert_int_equal(request(w, &req, on_done, &slots[1]), 0);
 
 	req.method = "PUT";
 	req.body = "{}";
 	req.body_len = 2;
 	slots[2].w = w;
 	slots[2].i = 2;
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[2]), 0);
+	assert_int_equal(request(w, &req, on_done, &slots[2]), 0);
 	world_run(w);
 
 	assert_int_equal(w->res[0].status, 200);
@@ -641,45 +638,37 @@ test_bad_requests(void **state)
 	slots[0].i = 0;
 
 	memset(&req, 0, sizeof(req));
-	assert_int_equal(request(w, &req, on_done, &slots[0]),
-	    -1); /* no URL */
+	assert_int_equal(request(w, &req, on_done, &slots[0]), -1); /* no URL */
 	req.url = url;
 	assert_int_equal(request(w, &req, NULL, NULL), -1);
 	assert_int_equal(request(w, NULL, on_done, NULL), -1);
 	req.method = "G ET";
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[0]), -1);
+	assert_int_equal(request(w, &req, on_done, &slots[0]), -1);
 	req.method = "get";
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[0]), -1);
+	assert_int_equal(request(w, &req, on_done, &slots[0]), -1);
 	req.method = "GET";
 	req.body = "x";
 	req.body_len = 1;
-	assert_int_equal(request(w, &req, on_done, &slots[0]),
-	    -1); /* a GET with a body */
+	assert_int_equal(
+	    request(w, &req, on_done, &slots[0]), -1); /* a GET with a body */
 	req.method = NULL;
 	req.body = NULL;
 	assert_int_equal(request(w, &req, on_done, &slots[0]),
 	    -1); /* a length without a body */
 	req.body_len = 0;
 	req.headers = crlf;
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[0]), -1);
+	assert_int_equal(request(w, &req, on_done, &slots[0]), -1);
 	req.headers = nocolon;
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[0]), -1);
+	assert_int_equal(request(w, &req, on_done, &slots[0]), -1);
 	req.headers = NULL;
 	req.userpwd = "u:p\r\nX: y";
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[0]), -1);
+	assert_int_equal(request(w, &req, on_done, &slots[0]), -1);
 	req.userpwd = NULL;
 	req.max_body = CLIENT_BODY_LIMIT + 1;
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[0]), -1);
+	assert_int_equal(request(w, &req, on_done, &slots[0]), -1);
 	req.max_body = 0;
 	req.timeout_ms = -1;
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[0]), -1);
+	assert_int_equal(request(w, &req, on_done, &slots[0]), -1);
 
 	/*
 	 * A URL curl refuses to fetch fails later, through the callback, as
@@ -688,8 +677,7 @@ test_bad_requests(void **state)
 	req.timeout_ms = 0;
 	req.url = "ftp://127.0.0.1/x";
 	w->expect = 1;
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[0]), 0);
+	assert_int_equal(request(w, &req, on_done, &slots[0]), 0);
 	world_run(w);
 	assert_int_equal(w->ndone, 1);
 	assert_int_equal(w->res[0].code, CURLE_UNSUPPORTED_PROTOCOL);
@@ -740,8 +728,7 @@ on_seq_done(const struct client_resp *r, void *arg)
 		    url, sizeof(url), "http://127.0.0.1:%d/ok", w->srv.port);
 		memset(&req, 0, sizeof(req));
 		req.url = url;
-		assert_int_equal(
-		    request(w, &req, on_seq_done, w), 0);
+		assert_int_equal(request(w, &req, on_seq_done, w), 0);
 	} else
 		finish(w); /* client_shutdown from inside a done callback */
 }
@@ -798,8 +785,7 @@ test_timeout_and_refused(void **state)
 	req.url = url;
 	slots[2].w = w;
 	slots[2].i = 2;
-	assert_int_equal(
-	    request(w, &req, on_done, &slots[2]), 0);
+	assert_int_equal(request(w, &req, on_done, &slots[2]), 0);
 	world_run(w);
 
 	assert_int_equal(w->res[0].code, CURLE_OPERATION_TIMEDOUT);
@@ -856,9 +842,7 @@ test_shutdown_in_flight(void **state)
 	for (i = 0; i < n; i++) {
 		slots[i].w = w;
 		slots[i].i = i;
-		assert_int_equal(
-		    request(w, &req, on_cancelled, &slots[i]),
-		    0);
+		assert_int_equal(request(w, &req, on_cancelled, &slots[i]), 0);
 	}
 	world_run(w);
 	/* All cancelled: those on the wire and those waiting in curl. */
@@ -995,9 +979,8 @@ test_thread_limits(void **state)
 	memset(&req, 0, sizeof(req));
 	req.url = url;
 	for (i = 0; i < FLOOD; i++)
-		assert_int_equal(client_thread_request(
-				     w->ct, &req, on_flood_done, &fl),
-		    0);
+		assert_int_equal(
+		    client_thread_request(w->ct, &req, on_flood_done, &fl), 0);
 	world_run(w);
 	assert_int_equal(fl.done, FLOOD);
 	assert_int_equal(fl.failed, 1);
@@ -1040,8 +1023,8 @@ struct job {
 	const char *path; /* NULL: build fails */
 	char url[128];
 	int built, parsed, done;
-	int parse_here;  /* parse ran on the test's thread */
-	int had_resp;    /* parse got an answer */
+	int parse_here; /* parse ran on the test's thread */
+	int had_resp;   /* parse got an answer */
 	long status;
 	int cancelled;
 	char body[64];
@@ -1148,8 +1131,14 @@ thread(void **state)
 }
 
 /* A test of the client on the loop, and the same on its own thread. */
-#define PLAIN(t) {#t, t, plain, NULL, NULL}
-#define THREAD(t) {"thread_" #t, t, thread, NULL, NULL}
+#define PLAIN(t)                         \
+	{                                \
+#t, t, plain, NULL, NULL \
+	}
+#define THREAD(t)                                   \
+	{                                           \
+		"thread_" #t, t, thread, NULL, NULL \
+	}
 
 int
 main(void)
