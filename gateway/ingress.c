@@ -24,9 +24,11 @@ struct flood {
 	int logged;    /* the window's warning was logged */
 };
 
-/* What Africa's Talking sent last in a USSD session. */
+/* What Africa's Talking sent last in a USSD session, and our answer. */
 struct ussd_seen {
 	char *text;
+	char *screen; /* the answer to text once committed, or NULL */
+	int end;      /* that answer ended the session */
 	int64_t at;
 };
 
@@ -59,6 +61,10 @@ struct job {
 	int64_t guessed;
 	char *provider_id;
 	int transients; /* turns undone by a transient store failure */
+	/* A cumulative USSD step: what its answer is kept under. */
+	char *seen_key;  /* the session's key in ussd_seen, or NULL */
+	char *seen_text; /* the text it answers */
+	int repeat;      /* the answer is the one kept */
 };
 
 /* Turns of one job a transient store failure may undo (job_again). */
@@ -78,7 +84,42 @@ job_free(struct job *j)
 	free(j->dialled);
 	free(j->screen);
 	free(j->provider_id);
+	free(j->seen_key);
+	free(j->seen_text);
 	free(j);
+}
+
+/*
+ * A cumulative USSD step's answer, kept as the answer to its text: in the
+ * turn's transaction for nodes sharing the store (before the commit),
+ * else in ussd_seen once committed (keep_screen_local).
+ */
+static int
+keep_screen_shared(struct job *j)
+{
+	struct gateway *gw = j->gw;
+
+	if (j->seen_key == NULL || !gw->ingress.shared)
+		return 0;
+	return store_ussd_screen(
+	    gw->store, j->seen_key, j->res.screen, j->res.end);
+}
+
+static void
+keep_screen_local(struct job *j)
+{
+	struct ussd_seen *seen;
+
+	if (j->seen_key == NULL || j->repeat || j->gw->ingress.shared ||
+	    j->res.status != INGRESS_STORED || j->res.screen == NULL)
+		return;
+	seen = strmap_get(&j->gw->ingress.ussd_seen, j->seen_key);
+	/* Gone, or the session went on meanwhile: nothing to keep. */
+	if (seen == NULL || strcmp(seen->text, j->seen_text) != 0)
+		return;
+	free(seen->screen);
+	seen->screen = xstrdup(j->res.screen);
+	seen->end = j->res.end;
 }
 
 static struct job *
@@ -108,6 +149,7 @@ on_committed(void *arg, int ok)
 		j->res.status = INGRESS_BUSY;
 		j->res.id = 0;
 	}
+	keep_screen_local(j);
 	if (j->cb != NULL)
 		j->cb(j->arg, &j->res);
 	job_free(j);
@@ -392,6 +434,8 @@ job_hopeless(struct job *j, struct dialog *d, int rc)
 		j->screen = xstrdup(gw->cfg->error_text);
 		j->res.screen = j->screen;
 		j->res.end = 1;
+		if (hopeless)
+			(void)keep_screen_shared(j);
 	}
 	batch_defer(&gw->batch, on_committed, j);
 }
@@ -452,6 +496,8 @@ keep_ussd(struct job *j, struct dialog *d)
 	j->screen = xstrdup(reply ? reply : "");
 	j->res.screen = j->screen;
 	j->res.end = dialog_ended(d);
+	if (rc == 0)
+		rc = written(gw, keep_screen_shared(j));
 	if (rc == 0 && dialog_resumed(d) != DIALOG_RESUME_NONE)
 		gw->ingress.n.resumes[dialog_resumed(d) - 1]++;
 	return rc;
@@ -655,7 +701,27 @@ free_seen(void *v)
 	struct ussd_seen *s = v;
 
 	free(s->text);
+	free(s->screen);
 	free(s);
+}
+
+/*
+ * The same request again (the same session, phone and text: a network's
+ * retry after our answer was lost) gets the same answer, kept with it,
+ * and runs nothing.
+ */
+static void
+ussd_repeat(struct job *j, const char *screen, int end)
+{
+	j->repeat = 1;
+	j->screen = xstrdup(screen);
+	j->res.screen = j->screen;
+	j->res.end = end;
+	j->res.status = INGRESS_STORED;
+	log_info("ingress", "a USSD request repeated, answered again "
+			    "channel=%s",
+	    j->channel);
+	batch_defer(&j->gw->batch, on_committed, j);
 }
 
 /* True for a session not heard from in USSD_KEEP_MS (the map frees it). */
@@ -719,6 +785,7 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 {
 	char phone[PHONE_MAX], *key;
 	const char *text = u->text ? u->text : "", *input = text;
+	struct store_ussd_last last;
 	struct ussd_seen *seen;
 	struct job *j;
 	int64_t now = now_ms();
@@ -752,33 +819,47 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 		 */
 		key =
 		    xasprintf("%s\x1f%s\x1f%s", u->channel, u->session, phone);
+		j->dialled = dialled_string(u->code, text);
+		j->seen_key = key;
+		j->seen_text = xstrdup(text);
 		if (gw->ingress.shared) {
 			/*
 			 * Nodes on one database: the step before may have
 			 * reached another node, so the text is kept there.
 			 * A store that fails reads as a text lost track of.
 			 */
-			char *prev = NULL;
-
-			(void)store_ussd_seen(gw->store, key, text, now, &prev);
-			input =
-			    ussd_input(gw, u, text, prev, prev == NULL, now);
-			free(prev);
+			(void)store_ussd_seen(gw->store, key, text, now, &last);
+			if (last.screen != NULL &&
+			    strcmp(last.text, text) == 0) {
+				ussd_repeat(j, last.screen, last.end);
+				store_ussd_last_free(&last);
+				return 0;
+			}
+			input = ussd_input(
+			    gw, u, text, last.text, last.text == NULL, now);
+			store_ussd_last_free(&last);
 		} else {
 			strmap_expire(&gw->ingress.ussd_seen, stale_seen, &now);
 			seen = strmap_get(&gw->ingress.ussd_seen, key);
+			if (seen != NULL && seen->screen != NULL &&
+			    strcmp(seen->text, text) == 0) {
+				seen->at = now;
+				ussd_repeat(j, seen->screen, seen->end);
+				return 0;
+			}
 			input = ussd_input(gw, u, text,
 			    seen ? seen->text : NULL, seen == NULL, now);
 			if (seen == NULL) {
 				seen = xcalloc(1, sizeof(*seen));
 				strmap_put(&gw->ingress.ussd_seen, key, seen);
 			}
+			/* Another text: the answer kept is not its own. */
+			free(seen->screen);
+			seen->screen = NULL;
 			free(seen->text);
 			seen->text = xstrdup(text);
 			seen->at = now;
 		}
-		free(key);
-		j->dialled = dialled_string(u->code, text);
 	} else {
 		j->dialled = dialled_string(u->code, text);
 	}

@@ -255,6 +255,11 @@ static const struct {
 	"  at BIGINT NOT NULL"
 	");"
 	"CREATE INDEX ussd_seen_at ON ussd_seen(at);"},
+    {"the answer to a USSD session's last text, for a repeated request "
+     "(SQLite's version 12)",
+	"ALTER TABLE ussd_seen ADD COLUMN screen TEXT;"
+	"ALTER TABLE ussd_seen ADD COLUMN screen_end BIGINT NOT NULL"
+	" DEFAULT 0;"},
 };
 
 /* The advisory lock key of migrations: "baraza" in ASCII. */

@@ -344,6 +344,13 @@ static const char *const migrations[] = {
     "  at INTEGER NOT NULL"
     ") WITHOUT ROWID;"
     "CREATE INDEX ussd_seen_at ON ussd_seen(at);",
+    /*
+     * 11 -> 12: the answer to a session's last USSD text beside it, so
+     * that a network's retry of the same request (same session, same
+     * text) gets the same screen on whichever node it reaches.
+     */
+    "ALTER TABLE ussd_seen ADD COLUMN screen TEXT;"
+    "ALTER TABLE ussd_seen ADD COLUMN screen_end INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* What each migration does, for `baraza migrate`. */
@@ -361,6 +368,7 @@ static const char *const migration_what[] = {
     "the check on messages.state as comparisons",
     ("several nodes: claims' owners, nodes, flood windows, USSD texts, "
      "spend by node"),
+    "the answer to a USSD session's last text, for a repeated request",
 };
 _Static_assert(sizeof(migration_what) / sizeof(migration_what[0]) ==
 		   sizeof(migrations) / sizeof(migrations[0]),

@@ -627,14 +627,32 @@ int store_queue_sweep(struct store *, int64_t now, int64_t lease);
 int store_flood_hit(struct store *, const char *phone, int64_t now,
     int64_t period, int64_t *count);
 
+/* What a USSD session sent last, and the screen it was answered. */
+struct store_ussd_last {
+	char *text;   /* the cumulative text, or NULL: none kept */
+	char *screen; /* its answer, or NULL: not answered (yet) */
+	int end;      /* the answer ended the session */
+};
+
 /*
  * The last cumulative USSD text of a session (Africa's Talking sends the
- * whole path "1*2*3"), kept for nodes that share the database: stores text
- * for key at now and sets *prev to the text kept before (caller frees), or
- * NULL when there was none. 0 or STORE_ERR.
+ * whole path "1*2*3") and its answer, kept for nodes that share the
+ * database: stores text for key at now and sets *prev to what was kept
+ * before (store_ussd_last_free). A text that is not the one kept forgets
+ * the screen kept with it. 0 or STORE_ERR (then *prev is empty).
  */
 int store_ussd_seen(struct store *, const char *key, const char *text,
-    int64_t now, char **prev);
+    int64_t now, struct store_ussd_last *prev);
+
+/*
+ * Keeps screen (end: it ends the session) as the answer to key's last text,
+ * in the caller's transaction, so that the same request again (a network's
+ * retry) is answered the same. 0 or STORE_ERR.
+ */
+int store_ussd_screen(
+    struct store *, const char *key, const char *screen, int end);
+
+void store_ussd_last_free(struct store_ussd_last *);
 
 /*
  * Forgets flood windows that started at or before flood_before and USSD

@@ -19,6 +19,7 @@ enum {
 	N_FLOOD,
 	N_USSD_OLD,
 	N_USSD_PUT,
+	N_USSD_SCREEN,
 	N_PURGE_FLOOD,
 	N_PURGE_USSD,
 	N_PURGE_NODES,
@@ -42,11 +43,15 @@ static const char *const nodes_sql[N_COUNT] = {
 		" count = CASE WHEN since <= ?2 - ?3 THEN 1 ELSE count + 1 END,"
 		" since = CASE WHEN since <= ?2 - ?3 THEN ?2 ELSE since END"
 		" RETURNING count",
-    [N_USSD_OLD] = "SELECT text FROM ussd_seen WHERE key = ?1",
-    /* In parentheses: clang's -Wstring-concatenation takes a two-line
-       literal among one-line ones for a missing comma. */
-    [N_USSD_PUT] = ("INSERT INTO ussd_seen (key, text, at) VALUES (?1, ?2, ?3)"
-		    " ON CONFLICT (key) DO UPDATE SET text = ?2, at = ?3"),
+    [N_USSD_OLD] = "SELECT text, screen, screen_end FROM ussd_seen"
+		   " WHERE key = ?1",
+    /* Another text forgets the screen of the one before. */
+    [N_USSD_PUT] = "INSERT INTO ussd_seen (key, text, at) VALUES (?1, ?2, ?3)"
+		   " ON CONFLICT (key) DO UPDATE SET"
+		   " screen = CASE WHEN text = ?2 THEN screen END,"
+		   " text = ?2, at = ?3",
+    [N_USSD_SCREEN] = "UPDATE ussd_seen SET screen = ?2, screen_end = ?3"
+		      " WHERE key = ?1",
     [N_PURGE_FLOOD] = "DELETE FROM flood WHERE since <= ?1",
     [N_PURGE_USSD] = "DELETE FROM ussd_seen WHERE at <= ?1",
     [N_PURGE_NODES] = "DELETE FROM nodes WHERE seen <= ?1",
@@ -138,20 +143,24 @@ sq_flood_hit(struct store *st, const char *phone, int64_t now, int64_t period,
 
 int
 sq_ussd_seen(struct store *st, const char *key, const char *text, int64_t now,
-    char **prev)
+    struct store_ussd_last *prev)
 {
 	sqlite3_stmt *s = store_sql(st, &nodes, N_USSD_OLD);
 	int rc;
 
-	*prev = NULL;
+	memset(prev, 0, sizeof(*prev));
 	store_bind_text(s, 1, key);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*prev = xstrdup((const char *)sqlite3_column_text(s, 0));
+	if (rc == SQLITE_ROW) {
+		prev->text = xstrdup((const char *)sqlite3_column_text(s, 0));
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+			prev->screen = xstrdup(
+			    (const char *)sqlite3_column_text(s, 1));
+		prev->end = sqlite3_column_int(s, 2) != 0;
+	}
 	store_sql_done(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		free(*prev);
-		*prev = NULL;
+		store_ussd_last_free(prev);
 		return store_sql_fail(st, &nodes, N_USSD_OLD, rc);
 	}
 	s = store_sql(st, &nodes, N_USSD_PUT);
@@ -159,11 +168,21 @@ sq_ussd_seen(struct store *st, const char *key, const char *text, int64_t now,
 	store_bind_text(s, 2, text);
 	sqlite3_bind_int64(s, 3, now);
 	if (store_sql_exec(st, &nodes, N_USSD_PUT) != 0) {
-		free(*prev);
-		*prev = NULL;
+		store_ussd_last_free(prev);
 		return STORE_ERR;
 	}
 	return 0;
+}
+
+int
+sq_ussd_screen(struct store *st, const char *key, const char *screen, int end)
+{
+	sqlite3_stmt *s = store_sql(st, &nodes, N_USSD_SCREEN);
+
+	store_bind_text(s, 1, key);
+	store_bind_text(s, 2, screen);
+	sqlite3_bind_int(s, 3, end != 0);
+	return store_sql_exec(st, &nodes, N_USSD_SCREEN);
 }
 
 int64_t

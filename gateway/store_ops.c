@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gateway/store_int.h"
 #include "gateway/store_ops.h"
@@ -867,9 +868,23 @@ store_flood_hit(struct store *st, const char *phone, int64_t now,
 
 int
 store_ussd_seen(struct store *st, const char *key, const char *text,
-    int64_t now, char **prev)
+    int64_t now, struct store_ussd_last *prev)
 {
 	return st->ops->ussd_seen(st, key, text, now, prev);
+}
+
+int
+store_ussd_screen(struct store *st, const char *key, const char *screen, int end)
+{
+	return st->ops->ussd_screen(st, key, screen, end);
+}
+
+void
+store_ussd_last_free(struct store_ussd_last *l)
+{
+	free(l->text);
+	free(l->screen);
+	memset(l, 0, sizeof(*l));
 }
 
 int64_t

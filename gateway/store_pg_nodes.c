@@ -22,6 +22,7 @@ enum {
 	N_SWEEP,
 	N_FLOOD,
 	N_USSD,
+	N_USSD_SCREEN,
 	N_PURGE_FLOOD,
 	N_PURGE_USSD,
 	N_PURGE_NODES,
@@ -47,11 +48,16 @@ static const char *const nodes_sql[N_COUNT] = {
 	"+ 1 END,"
 	" since = CASE WHEN flood.since <= $2::bigint - $3::bigint THEN $2"
 	" ELSE flood.since END RETURNING count",
-    [N_USSD] = "WITH old AS (SELECT text FROM ussd_seen WHERE key = $1),"
+    /* Another text forgets the screen of the one before. */
+    [N_USSD] = "WITH old AS (SELECT text, screen, screen_end FROM ussd_seen"
+	       "  WHERE key = $1),"
 	       " up AS (INSERT INTO ussd_seen (key, text, at)"
 	       "  VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET"
-	       "  text = $2, at = $3)"
-	       " SELECT text FROM old",
+	       "  screen = CASE WHEN ussd_seen.text = $2 THEN ussd_seen.screen"
+	       "  END, text = $2, at = $3)"
+	       " SELECT text, screen, screen_end FROM old",
+    [N_USSD_SCREEN] = "UPDATE ussd_seen SET screen = $2, screen_end = $3"
+		      " WHERE key = $1",
     [N_PURGE_FLOOD] = "DELETE FROM flood WHERE since <= $1",
     [N_PURGE_USSD] = "DELETE FROM ussd_seen WHERE at <= $1",
     [N_PURGE_NODES] = "DELETE FROM nodes WHERE seen <= $1",
@@ -130,20 +136,40 @@ pgs_flood_hit(struct store *st, const char *phone, int64_t now, int64_t period,
 
 int
 pgs_ussd_seen(struct store *st, const char *key, const char *text, int64_t now,
-    char **prev)
+    struct store_ussd_last *prev)
 {
 	struct pgs_params p;
 	PGresult *r;
 
-	*prev = NULL;
+	memset(prev, 0, sizeof(*prev));
 	pgs_p_init(&p);
 	pgs_p_text(&p, key);
 	pgs_p_text(&p, text);
 	pgs_p_int(&p, now);
 	if ((r = pgs_run(st, &nodes, N_USSD, &p)) == NULL)
 		return STORE_ERR;
-	if (PQntuples(r) > 0)
-		*prev = pgs_get_dup(r, 0, 0);
+	if (PQntuples(r) > 0) {
+		prev->text = pgs_get_dup(r, 0, 0);
+		if (!PQgetisnull(r, 0, 1))
+			prev->screen = pgs_get_dup(r, 0, 1);
+		prev->end = pgs_get_int(r, 0, 2) != 0;
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+pgs_ussd_screen(struct store *st, const char *key, const char *screen, int end)
+{
+	struct pgs_params p;
+	PGresult *r;
+
+	pgs_p_init(&p);
+	pgs_p_text(&p, key);
+	pgs_p_text(&p, screen);
+	pgs_p_int(&p, end != 0);
+	if ((r = pgs_run(st, &nodes, N_USSD_SCREEN, &p)) == NULL)
+		return STORE_ERR;
 	PQclear(r);
 	return 0;
 }

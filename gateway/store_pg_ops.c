@@ -130,6 +130,7 @@ const struct store_ops store_pg_ops = {
     .queue_sweep = pgs_queue_sweep,
     .flood_hit = pgs_flood_hit,
     .ussd_seen = pgs_ussd_seen,
+    .ussd_screen = pgs_ussd_screen,
     .shared_purge = pgs_shared_purge,
     .queue_report = pgs_queue_report,
     .queue_retry = pgs_queue_retry,

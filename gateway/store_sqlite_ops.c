@@ -130,6 +130,7 @@ const struct store_ops store_sqlite_ops = {
     .queue_sweep = sq_queue_sweep,
     .flood_hit = sq_flood_hit,
     .ussd_seen = sq_ussd_seen,
+    .ussd_screen = sq_ussd_screen,
     .shared_purge = sq_shared_purge,
     .queue_report = sq_queue_report,
     .queue_retry = sq_queue_retry,

@@ -6,7 +6,7 @@
 # on an africastalking channel (form webhook, cumulative text) and on the
 # generic http channel (JSON, signed X-Baraza-Signature: t=UNIX,sha256=HEX).
 . "$SRCDIR/tests/integration/lib.sh"
-plan 27
+plan 31
 
 A=+254700000011
 B=+254700000022
@@ -51,7 +51,14 @@ at_ussd() { # SESSION PHONE TEXT
 	    --data-urlencode "text=$3"
 }
 like "A dials: the first question" "$(at_ussd sA "$A" "")" '^200 CON Your name\?'
+# The network repeats a request whose answer it lost: the same screen, and
+# nothing runs (the repeated dial is not an empty answer to "Your name?").
+steps=$(sql "select count(*) from messages where kind = 'ussd'")
+like "the dial repeated: the same first question" "$(at_ussd sA "$A" "")" '^200 CON Your name\?'
 like "A answers: the second question" "$(at_ussd sA "$A" "Amina")" '^200 CON Your town\?'
+like "the answer repeated: the same second question" "$(at_ussd sA "$A" "Amina")" '^200 CON Your town\?'
+is "the repeats stored nothing" "$(sql "select count(*) from messages where kind = 'ussd'")" "$((steps + 2))"
+is "each repeat is logged" "$(grep -c 'a USSD request repeated, answered again channel=at' "$T/serve.log")" "2"
 before=$(session_row 'ussd:at:sA')
 like "A's session is stored" "$before" "^[0-9]+\|signup\|"
 is "B's step in A's session: 200 END error_text" "$(at_ussd sA "$B" "Amina*Evil")" "200 END Not your session."

@@ -73,6 +73,20 @@ claim(struct store *st, struct buf *b, int64_t now, size_t max)
 }
 
 /* A heartbeat as instance at now, printed. */
+/* Keeps text for key at now and prints what was kept before. */
+static void
+ussd(struct store *st, struct buf *b, const char *what, const char *key,
+    const char *text, int64_t now)
+{
+	struct store_ussd_last prev;
+	int rc = store_ussd_seen(st, key, text, now, &prev);
+
+	buf_printf(b, "%s -> %d prev=%s screen=%s end=%d\n", what, rc,
+	    prev.text ? prev.text : "(null)",
+	    prev.screen ? prev.screen : "(null)", prev.end);
+	store_ussd_last_free(&prev);
+}
+
 static void
 beat(struct store *st, struct buf *b, const char *what, const char *instance,
     int64_t now)
@@ -95,7 +109,6 @@ script(struct store *st, struct buf *b)
 	    .segments = 1,
 	    .next_attempt = T0};
 	int64_t count = -1, id;
-	char *prev = (char *)"x";
 	int i;
 
 	/* No name: nothing to beat as. */
@@ -144,19 +157,17 @@ script(struct store *st, struct buf *b)
 	store_flood_hit(st, "+254700000003", T0 + 60000, 60000, &count);
 	buf_printf(b, "flood another number count=%lld\n", (long long)count);
 
-	/* USSD texts: none, then the one before, per key. */
-	buf_printf(b, "ussd -> %d", store_ussd_seen(st, "k1", "1", T0, &prev));
-	buf_printf(b, " prev=%s\n", prev ? prev : "(null)");
-	free(prev);
-	store_ussd_seen(st, "k1", "1*2", T0 + 1, &prev);
-	buf_printf(b, "ussd k1 prev=%s\n", prev ? prev : "(null)");
-	free(prev);
-	store_ussd_seen(st, "k2", "", T0 + 2, &prev);
-	buf_printf(b, "ussd k2 prev=%s\n", prev ? prev : "(null)");
-	free(prev);
-	store_ussd_seen(st, "k1", "1*2*3", T0 + 3, &prev);
-	buf_printf(b, "ussd k1 prev=%s\n", prev ? prev : "(null)");
-	free(prev);
+	/*
+	 * USSD texts: none, then the one before, per key, with its screen
+	 * while the text stays the same (a repeated request).
+	 */
+	ussd(st, b, "ussd", "k1", "1", T0);
+	buf_printf(b, "screen -> %d\n", store_ussd_screen(st, "k1", "Menu", 0));
+	ussd(st, b, "ussd k1 again", "k1", "1", T0);
+	ussd(st, b, "ussd k1", "k1", "1*2", T0 + 1);
+	ussd(st, b, "ussd k2", "k2", "", T0 + 2);
+	ussd(st, b, "ussd k1", "k1", "1*2*3", T0 + 3);
+	store_ussd_screen(st, "k1", "Bye", 1);
 
 	/* The purge: passed flood windows, old texts, long gone nodes. */
 	buf_printf(b, "purge -> %lld\n",
@@ -165,12 +176,8 @@ script(struct store *st, struct buf *b)
 	buf_printf(b, "flood kept count=%lld\n", (long long)count);
 	store_flood_hit(st, "+254700000003", T0 + 60001, 60000, &count);
 	buf_printf(b, "flood kept too count=%lld\n", (long long)count);
-	store_ussd_seen(st, "k1", "1*2*3*4", T0 + 4, &prev);
-	buf_printf(b, "ussd k1 kept prev=%s\n", prev ? prev : "(null)");
-	free(prev);
-	store_ussd_seen(st, "k2", "5", T0 + 4, &prev);
-	buf_printf(b, "ussd k2 forgotten prev=%s\n", prev ? prev : "(null)");
-	free(prev);
+	ussd(st, b, "ussd k1 kept", "k1", "1*2*3", T0 + 4);
+	ussd(st, b, "ussd k2 forgotten", "k2", "5", T0 + 4);
 	buf_printf(b, "purge all -> %lld\n",
 	    (long long)store_shared_purge(st, INT64_MAX, INT64_MAX, INT64_MAX));
 }
@@ -239,13 +246,18 @@ test_same_answers(void **state)
 	    "flood in a new window count=1\n"
 	    "flood another number count=1\n"));
 	assert_non_null(strstr(buf_cstr(&a),
-	    "ussd -> 0 prev=(null)\nussd k1 prev=1\nussd k2 prev=(null)\n"
-	    "ussd k1 prev=1*2\n"));
+	    "ussd -> 0 prev=(null) screen=(null) end=0\n"
+	    "screen -> 0\n"
+	    "ussd k1 again -> 0 prev=1 screen=Menu end=0\n"
+	    "ussd k1 -> 0 prev=1 screen=Menu end=0\n"
+	    "ussd k2 -> 0 prev=(null) screen=(null) end=0\n"
+	    "ussd k1 -> 0 prev=1*2 screen=(null) end=0\n"));
 	/* Node a (seen at T0 + 7000) stays; no flood window has passed. */
 	assert_non_null(strstr(buf_cstr(&a), "purge -> 1\n"));
 	assert_non_null(strstr(buf_cstr(&a),
 	    "flood kept count=2\nflood kept too count=2\n"
-	    "ussd k1 kept prev=1*2*3\nussd k2 forgotten prev=(null)\n"));
+	    "ussd k1 kept -> 0 prev=1*2*3 screen=Bye end=1\n"
+	    "ussd k2 forgotten -> 0 prev=(null) screen=(null) end=0\n"));
 	/* 2 flood windows, 2 texts, node a. */
 	assert_non_null(strstr(buf_cstr(&a), "purge all -> 5\n"));
 	buf_free(&a);
