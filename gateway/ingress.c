@@ -718,8 +718,9 @@ ussd_repeat(struct job *j, const char *screen, int end)
 	j->res.screen = j->screen;
 	j->res.end = end;
 	j->res.status = INGRESS_STORED;
-	log_info("ingress", "a USSD request repeated, answered again "
-			    "channel=%s",
+	log_info("ingress",
+	    "a USSD request repeated, answered again "
+	    "channel=%s",
 	    j->channel);
 	batch_defer(&j->gw->batch, on_committed, j);
 }
