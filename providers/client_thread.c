@@ -114,6 +114,17 @@ len0(const char *s)
 
 /* The thread's side ------------------------------------------------------ */
 
+/* Adds a to this turn's answers. */
+static void
+done_append(struct client_thread *ct, struct ct_resp *a)
+{
+	if (ct->done_tail != NULL)
+		ct->done_tail->next = a;
+	else
+		ct->done_head = a;
+	ct->done_tail = a;
+}
+
 static void
 io_keep(struct client_thread *ct, client_done_cb cb, void *arg,
     const struct client_resp *r)
@@ -132,11 +143,7 @@ io_keep(struct client_thread *ct, client_done_cb cb, void *arg,
 	a->resp.content_type = put_str(&p, r->content_type);
 	if (a->resp.error == NULL)
 		a->resp.error = "";
-	if (ct->done_tail != NULL)
-		ct->done_tail->next = a;
-	else
-		ct->done_head = a;
-	ct->done_tail = a;
+	done_append(ct, a);
 }
 
 /* Queues a job's done for the owner. */
@@ -148,11 +155,7 @@ io_keep_job(
 
 	a->job = job;
 	a->arg = arg;
-	if (ct->done_tail != NULL)
-		ct->done_tail->next = a;
-	else
-		ct->done_head = a;
-	ct->done_tail = a;
+	done_append(ct, a);
 }
 
 /* q's answer: a job reads it here, a request takes a copy home. */
