@@ -349,8 +349,8 @@ static const char *const migrations[] = {
      * that a network's retry of the same request (same session, same
      * text) gets the same screen on whichever node it reaches.
      */
-    "ALTER TABLE ussd_seen ADD COLUMN screen TEXT;"
-    "ALTER TABLE ussd_seen ADD COLUMN screen_end INTEGER NOT NULL DEFAULT 0;",
+    ("ALTER TABLE ussd_seen ADD COLUMN screen TEXT;"
+     "ALTER TABLE ussd_seen ADD COLUMN screen_end INTEGER NOT NULL DEFAULT 0;"),
 };
 
 /* What each migration does, for `baraza migrate`. */

@@ -56,8 +56,8 @@ static const char *const nodes_sql[N_COUNT] = {
 	       "  screen = CASE WHEN ussd_seen.text = $2 THEN ussd_seen.screen"
 	       "  END, text = $2, at = $3)"
 	       " SELECT text, screen, screen_end FROM old",
-    [N_USSD_SCREEN] = "UPDATE ussd_seen SET screen = $2, screen_end = $3"
-		      " WHERE key = $1",
+    [N_USSD_SCREEN] = ("UPDATE ussd_seen SET screen = $2, screen_end = $3"
+		       " WHERE key = $1"),
     [N_PURGE_FLOOD] = "DELETE FROM flood WHERE since <= $1",
     [N_PURGE_USSD] = "DELETE FROM ussd_seen WHERE at <= $1",
     [N_PURGE_NODES] = "DELETE FROM nodes WHERE seen <= $1",
