@@ -1849,3 +1849,12 @@ sq_table_replace_end(struct store *st, const char *table, int64_t rows)
 	sqlite3_bind_int64(s, 2, rows);
 	return exec_stmt(st, S_TABLE_SET_ROWS);
 }
+
+/* Here, below both stores' files, so that each may call it. */
+void
+store_ussd_last_free(struct store_ussd_last *l)
+{
+	free(l->text);
+	free(l->screen);
+	memset(l, 0, sizeof(*l));
+}

@@ -649,8 +649,8 @@ int store_ussd_seen(struct store *, const char *key, const char *text,
  * in the caller's transaction, so that the same request again (a network's
  * retry) is answered the same. 0 or STORE_ERR.
  */
-int store_ussd_screen(
-    struct store *, const char *key, const char *screen, int end);
+int
+store_ussd_screen(struct store *, const char *key, const char *screen, int end);
 
 void store_ussd_last_free(struct store_ussd_last *);
 

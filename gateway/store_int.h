@@ -295,8 +295,8 @@ int sq_flood_hit(struct store *st, const char *phone, int64_t now,
     int64_t period, int64_t *count);
 int sq_ussd_seen(struct store *st, const char *key, const char *text,
     int64_t now, struct store_ussd_last *prev);
-int sq_ussd_screen(
-    struct store *st, const char *key, const char *screen, int end);
+int
+sq_ussd_screen(struct store *st, const char *key, const char *screen, int end);
 int64_t sq_shared_purge(struct store *st, int64_t flood_before,
     int64_t ussd_before, int64_t node_before);
 int

@@ -154,8 +154,8 @@ sq_ussd_seen(struct store *st, const char *key, const char *text, int64_t now,
 	if (rc == SQLITE_ROW) {
 		prev->text = xstrdup((const char *)sqlite3_column_text(s, 0));
 		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
-			prev->screen = xstrdup(
-			    (const char *)sqlite3_column_text(s, 1));
+			prev->screen =
+			    xstrdup((const char *)sqlite3_column_text(s, 1));
 		prev->end = sqlite3_column_int(s, 2) != 0;
 	}
 	store_sql_done(s);

@@ -4,7 +4,6 @@
  */
 #include <stddef.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "gateway/store_int.h"
 #include "gateway/store_ops.h"
@@ -874,17 +873,10 @@ store_ussd_seen(struct store *st, const char *key, const char *text,
 }
 
 int
-store_ussd_screen(struct store *st, const char *key, const char *screen, int end)
+store_ussd_screen(
+    struct store *st, const char *key, const char *screen, int end)
 {
 	return st->ops->ussd_screen(st, key, screen, end);
-}
-
-void
-store_ussd_last_free(struct store_ussd_last *l)
-{
-	free(l->text);
-	free(l->screen);
-	memset(l, 0, sizeof(*l));
 }
 
 int64_t

@@ -234,8 +234,8 @@ struct store_ops {
 	    int64_t period, int64_t *count);
 	int (*ussd_seen)(struct store *st, const char *key, const char *text,
 	    int64_t now, struct store_ussd_last *prev);
-	int (*ussd_screen)(struct store *st, const char *key,
-	    const char *screen, int end);
+	int (*ussd_screen)(
+	    struct store *st, const char *key, const char *screen, int end);
 	int64_t (*shared_purge)(struct store *st, int64_t flood_before,
 	    int64_t ussd_before, int64_t node_before);
 	int (*queue_report)(struct store *st, const char *channel,
