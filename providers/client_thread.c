@@ -18,6 +18,7 @@
  * owner calls the last callbacks, joins the thread and closes its own
  * handles; the last close calls closed and frees everything.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -305,6 +306,10 @@ io_run(void *arg)
 {
 	struct client_thread *ct = arg;
 
+#ifdef __linux__
+	/* Named for top -H and bench/e2e's share of each thread. */
+	(void)pthread_setname_np(pthread_self(), "baraza-out");
+#endif
 	uv_run(&ct->loop, UV_RUN_DEFAULT);
 }
 
