@@ -611,9 +611,13 @@ dispatch_run(struct dispatcher *d)
 		 * never sent before the webhook's message is durable.
 		 */
 		if (store_queue_claim_upto(d->store, c->ch.cfg->name, now, cap,
-			durable, &msgs, &n) != 0 ||
-		    n == 0)
+			durable, &msgs, &n) != 0)
 			continue;
+		if (n == 0) {
+			/* Due, but not durable yet: the array is empty. */
+			store_queue_msgs_free(msgs, 0);
+			continue;
+		}
 		c->tokens -= (double)n;
 		c->inflight += (int)n;
 		d->inflight += (int)n;
