@@ -1317,7 +1317,8 @@ collect(struct file_list *l, const char *path, int quiet)
 				     n > 0 && path[n - 1] == '/' ? "" : "/",
 				     de->d_name));
 	closedir(d);
-	qsort(dl.v, dl.n, sizeof(*dl.v), cmp_str);
+	if (dl.n > 1) /* an empty folder has no array to sort */
+		qsort(dl.v, dl.n, sizeof(*dl.v), cmp_str);
 	for (i = 0; i < dl.n; i++)
 		list_add(l, dl.v[i]);
 	free(dl.v);
