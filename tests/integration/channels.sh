@@ -3,7 +3,7 @@
 # `baraza serve` and the fake provider, USSD sessions, signatures,
 # duplicates, delivery reports, the admin API and a provider outage.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 52
+plan 53
 
 # The fake checks the signature of what the http channel sends it.
 start_fake --signing-key web-key || { echo "Bail out! the fake provider did not start"; exit 1; }
@@ -175,6 +175,10 @@ is "a CSV without the key column is 400" "$(echo "$r" | cut -c1-3)" "400"
 http POST /hooks/at/sms -H "$ATH" -d id=at-9 -d from=0700000011 -d to=40404 -d 'text=BAL 5555555' >/dev/null
 check "the new table answers lookups" wait_for 10 grep -q 'Neema Wanjiru' "$T/fake.log"
 
+# The providers' requests run on a thread of their own (providers/
+# client_thread.c), which the stop joins.
+is "the providers' thread runs (baraza-out)" \
+    "$(cat /proc/"$SERVE_PID"/task/*/comm | grep -c '^baraza-out$')" 1
 stop_server TERM
 is "the gateway stops cleanly" "$?" 0
 done_testing
