@@ -430,7 +430,8 @@ cap_connections(struct gateway *gw)
 	const struct config *cfg = gw->cfg;
 	struct http_limits l;
 	long long nofile = nofile_limit(), avail, cap;
-	int used, keep, nmodems = 0, nproviders = 0;
+	int used, keep, nmodems = 0, nproviders = 0, capped;
+	long hosts;
 	size_t i;
 
 	if (nofile < 0) {
@@ -461,14 +462,15 @@ cap_connections(struct gateway *gw)
 	 * providers' thread (when it runs) its hosts' connections, the loop's
 	 * client the rest.
 	 */
-	if (gw->outbound != NULL
-		? client_set_max_connections(
-		      &gw->client, FD_RESERVE_OUTBOUND) != 0 ||
-		      client_thread_set_max_connections(gw->outbound,
-			  (long)nproviders * CLIENT_MAX_HOST_CONNECTIONS) != 0
-		: client_set_max_connections(&gw->client,
-		      FD_RESERVE_OUTBOUND +
-			  (long)nproviders * CLIENT_MAX_HOST_CONNECTIONS) != 0)
+	hosts = (long)nproviders * CLIENT_MAX_HOST_CONNECTIONS;
+	if (gw->outbound == NULL)
+		capped = client_set_max_connections(
+		    &gw->client, FD_RESERVE_OUTBOUND + hosts);
+	else
+		capped = client_set_max_connections(
+			     &gw->client, FD_RESERVE_OUTBOUND) |
+			 client_thread_set_max_connections(gw->outbound, hosts);
+	if (capped != 0)
 		log_warn("gateway", "cannot cap outbound connections");
 	http_limits_default(&l);
 	cap = avail < (long long)l.max_conns ? avail : (long long)l.max_conns;

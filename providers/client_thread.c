@@ -397,7 +397,7 @@ owner_on_async(uv_async_t *h)
 
 /* Closes what client_thread_start made on the thread's loop, unrun. */
 static void
-io_undo(struct client_thread *ct, int handles)
+io_close_unrun(struct client_thread *ct, int handles)
 {
 	client_shutdown(&ct->client, NULL, NULL);
 	if (handles) {
@@ -407,6 +407,13 @@ io_undo(struct client_thread *ct, int handles)
 	}
 	uv_run(&ct->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&ct->loop);
+}
+
+/* The same, and ct itself, when nothing was made on the owner's loop. */
+static void
+io_undo(struct client_thread *ct, int handles)
+{
+	io_close_unrun(ct, handles);
 	uv_mutex_destroy(&ct->mu);
 	free(ct);
 }
@@ -457,12 +464,7 @@ client_thread_start(uv_loop_t *owner)
 		/* Closed on owner later; the thread's loop is closed now. */
 		log_error("client", "cannot start the client's thread");
 		ct->joined = 1;
-		client_shutdown(&ct->client, NULL, NULL);
-		uv_close((uv_handle_t *)&ct->io_async, NULL);
-		uv_close((uv_handle_t *)&ct->io_prep, NULL);
-		uv_close((uv_handle_t *)&ct->io_check, NULL);
-		uv_run(&ct->loop, UV_RUN_DEFAULT);
-		uv_loop_close(&ct->loop);
+		io_close_unrun(ct, 1);
 		uv_close((uv_handle_t *)&ct->owner_async, owner_on_closed);
 		uv_close((uv_handle_t *)&ct->owner_prep, owner_on_closed);
 		uv_close((uv_handle_t *)&ct->owner_check, owner_on_closed);
