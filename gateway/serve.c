@@ -577,9 +577,20 @@ start_http(struct gateway *gw)
 	char *addr;
 	int rc;
 
-	if ((rc = http_server_init(
-		 &gw->http, gw->loop, NULL, router_handle, gw)) != 0)
-		fatalx("http: %s", uv_strerror(rc));
+	/*
+	 * The sockets on a thread of their own (issue 13): accepting, reading,
+	 * parsing and writing never wait for the store or the flows.
+	 */
+	if ((rc = http_server_init_thread(
+		 &gw->http, gw->loop, NULL, router_handle, gw)) != 0) {
+		log_warn("http",
+		    "the server stays on the loop: its thread cannot start "
+		    "error=%s",
+		    uv_strerror(rc));
+		if ((rc = http_server_init(
+			 &gw->http, gw->loop, NULL, router_handle, gw)) != 0)
+			fatalx("http: %s", uv_strerror(rc));
+	}
 	(void)http_server_set_headers(&gw->http, HTTP_SECURITY_HEADERS);
 	/* interfaces.md: the admin API's errors are JSON, its 413s too. */
 	http_server_set_json_errors(&gw->http, "/api/");

@@ -18,6 +18,7 @@
  */
 #include "lib/http.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,11 @@ struct http_txn {
 	int keep_alive;  /* the connection may carry on after it */
 	int head;        /* HEAD: answer without the body */
 	struct buf resp; /* the formatted answer */
+	/* A server on its own thread (http_server_init_thread) only. */
+	struct http_bridge *bridge; /* its bridge, set at creation */
+	struct http_txn *bnext;     /* in one of the bridge's lists */
+	struct http_staged *staged; /* the owner's answer, to format */
+	int owner_answered;         /* the owner has answered it */
 };
 
 TAILQ_HEAD(txn_list, http_txn);
@@ -116,6 +122,67 @@ struct http_conn {
 	unsigned idle : 1;             /* in srv->idle */
 };
 
+/* An answer given on the owner's loop, formatted on the server's. */
+struct http_staged {
+	int status;        /* as given */
+	size_t len;        /* body bytes */
+	const char *ctype; /* Content-Type, or NULL */
+	const char *extra; /* extra header lines, or NULL */
+	char data[];       /* the body, then the strings */
+};
+
+/*
+ * A server on a thread of its own (http_server_init_thread). The server,
+ * its connections and its loop belong to the thread; the caller's handler
+ * runs on the owner's loop. Complete requests wait in a thread-side list
+ * until the end of the thread's turn (a prepare and a check handle), then
+ * move to the shared list under the mutex and the owner is woken; answers
+ * go back the same way at the end of the owner's turn. A request keeps its
+ * bridge pointer: requests with the owner and the server each hold one
+ * reference (refs, the owner's side only), so a request orphaned and
+ * answered after the shutdown's done still finds it.
+ */
+struct http_bridge {
+	struct http_server *srv; /* the server it carries */
+	http_handler_cb handler; /* the caller's, on the owner's loop */
+	void *arg;               /* handler's argument */
+	http_done_cb done;       /* shutdown's, on the owner's loop */
+
+	/* The owner's side: its loop thread only. */
+	uv_loop_t *owner;
+	uv_async_t owner_async;  /* requests, or the thread's end */
+	uv_prepare_t owner_prep; /* end of turn: hand answers over */
+	uv_check_t owner_check;  /* the same, after I/O */
+	struct http_txn *ans_head, *ans_tail; /* answered this turn */
+	unsigned refs;     /* requests with the owner, + 1 until closed */
+	int started;       /* the thread was let run (listen or shutdown) */
+	int stopping;      /* http_server_shutdown ran */
+	int joined;        /* the thread is joined */
+	int owner_handles; /* owner handles not yet closed */
+
+	/* The thread's side: that thread only, once it runs. */
+	uv_thread_t thread;
+	uv_sem_t go; /* posted once srv listens, or is shut down */
+	uv_loop_t loop;
+	uv_async_t io_async;  /* answers, a cap or the stop */
+	uv_prepare_t io_prep; /* end of turn: hand requests over */
+	uv_check_t io_check;  /* the same, after I/O */
+	struct http_txn *req_head, *req_tail; /* complete this turn */
+	struct http_stats seen;               /* the counters last published */
+	int io_stopping;                      /* the stop was seen */
+
+	/* Shared, under mu. */
+	uv_mutex_t mu;
+	struct http_txn *sh_req_head, *sh_req_tail;
+	struct http_txn *sh_ans_head, *sh_ans_tail;
+	struct http_stats sh_stats; /* the server's counters, per turn */
+	int sh_stop;                /* the owner asks the server to stop */
+	int sh_done;                /* the thread has handed its last over */
+	int sh_cap;                 /* a cap to apply: */
+	unsigned sh_max_conns;      /* its max_conns */
+	int sh_fd_high;             /* its fd_high */
+};
+
 enum deadline_kind {
 	DL_NONE,    /* no timer */
 	DL_FIRST,   /* nothing received since accept */
@@ -148,6 +215,7 @@ static void conn_sync(struct http_conn *);
 static void conn_mark_dirty(struct http_conn *);
 static void srv_maybe_done(struct http_server *);
 static void on_flush(uv_check_t *);
+static void bridge_go(struct http_server *);
 
 void
 http_limits_default(struct http_limits *l)
@@ -275,6 +343,7 @@ txn_new(struct http_conn *c)
 	buf_init(&t->resp, RESP_MAX);
 	t->req.start_ms = mono_ms();
 	memcpy(t->req.remote, c->remote, sizeof(t->req.remote));
+	t->bridge = c->srv->bridge;
 	return t;
 }
 
@@ -287,6 +356,7 @@ txn_free(struct http_txn *t)
 	buf_free(&t->resp);
 	free(t->hoff);
 	free(t->hdrs);
+	free(t->staged);
 	free(t);
 }
 
@@ -1436,13 +1506,19 @@ http_server_listen(struct http_server *srv, const char *addr)
 	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&ss) != 0 &&
 	    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&ss) != 0)
 		return UV_EINVAL;
+	if (srv->bridge != NULL && srv->bridge->started)
+		return UV_EBUSY;
 	if ((rc = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0)) != 0)
 		return rc;
-	return uv_listen((uv_stream_t *)&srv->tcp, BACKLOG, on_connection);
+	rc = uv_listen((uv_stream_t *)&srv->tcp, BACKLOG, on_connection);
+	if (rc == 0 && srv->bridge != NULL)
+		bridge_go(srv);
+	return rc;
 }
 
-int
-http_server_port(struct http_server *srv)
+/* The port srv's socket is bound to, or -1. */
+static int
+tcp_port(struct http_server *srv)
 {
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
@@ -1454,6 +1530,15 @@ http_server_port(struct http_server *srv)
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	return -1;
+}
+
+int
+http_server_port(struct http_server *srv)
+{
+	/* A server on its thread: read before the thread ran. */
+	if (srv->port != 0)
+		return srv->port;
+	return tcp_port(srv);
 }
 
 static void
@@ -1477,8 +1562,8 @@ srv_maybe_done(struct http_server *srv)
 	uv_close((uv_handle_t *)&srv->wake, on_srv_handle_close);
 }
 
-void
-http_server_shutdown(struct http_server *srv, http_done_cb done)
+static void
+srv_shutdown(struct http_server *srv, http_done_cb done)
 {
 	struct http_conn *c, *next;
 
@@ -1506,8 +1591,8 @@ http_server_shutdown(struct http_server *srv, http_done_cb done)
 	srv_maybe_done(srv);
 }
 
-void
-http_server_set_cap(struct http_server *srv, unsigned max_conns, int fd_high)
+static void
+srv_set_cap(struct http_server *srv, unsigned max_conns, int fd_high)
 {
 	if (max_conns > 0)
 		srv->limits.max_conns = max_conns;
@@ -1517,6 +1602,10 @@ http_server_set_cap(struct http_server *srv, unsigned max_conns, int fd_high)
 void
 http_server_set_json_errors(struct http_server *srv, const char *prefix)
 {
+	if (srv->bridge != NULL && srv->bridge->started) {
+		log_error("http", "JSON refusals set after the thread started");
+		return;
+	}
 	snprintf(srv->json_prefix, sizeof(srv->json_prefix), "%s",
 	    prefix != NULL ? prefix : "");
 }
@@ -1527,6 +1616,8 @@ http_server_set_headers(struct http_server *srv, const char *headers)
 	const char *p;
 	size_t n;
 
+	if (srv->bridge != NULL && srv->bridge->started)
+		return -1;
 	if (headers == NULL)
 		headers = "";
 	if ((n = strlen(headers)) >= sizeof(srv->common))
@@ -1549,7 +1640,15 @@ http_server_set_headers(struct http_server *srv, const char *headers)
 void
 http_server_stats(const struct http_server *srv, struct http_stats *st)
 {
-	*st = srv->stats;
+	struct http_bridge *b = srv->bridge;
+
+	if (b == NULL) {
+		*st = srv->stats;
+		return;
+	}
+	uv_mutex_lock(&b->mu);
+	*st = b->sh_stats;
+	uv_mutex_unlock(&b->mu);
 }
 
 void
@@ -1559,19 +1658,14 @@ http_respond(struct http_request *req, int status, const char *content_type,
 	http_respond_ex(req, status, content_type, NULL, body, len);
 }
 
-void
-http_respond_ex(struct http_request *req, int status, const char *content_type,
+/* Gives t its answer on the server's loop: formatted, then due in turn. */
+static void
+txn_answer(struct http_txn *t, int status, const char *content_type,
     const char *extra, const void *body, size_t len)
 {
-	struct http_txn *t = container_of(req, struct http_txn, req);
 	struct http_conn *c = t->conn;
 	int close;
 
-	/* Catches a second answer while the first still waits its turn. */
-	if (t->state != TXN_HANDLER) {
-		log_error("http", "request answered twice");
-		return;
-	}
 	if (c == NULL) {
 		/* The client is gone; the answer has nowhere to go. */
 		txn_free(t);
@@ -1584,6 +1678,440 @@ http_respond_ex(struct http_request *req, int status, const char *content_type,
 	t->state = TXN_ANSWERED;
 	c->srv->stats.requests_total++;
 	conn_advance(c);
+}
+
+static void bridge_answer(
+    struct http_txn *, int, const char *, const char *, const void *, size_t);
+
+void
+http_respond_ex(struct http_request *req, int status, const char *content_type,
+    const char *extra, const void *body, size_t len)
+{
+	struct http_txn *t = container_of(req, struct http_txn, req);
+
+	if (t->bridge != NULL) {
+		bridge_answer(t, status, content_type, extra, body, len);
+		return;
+	}
+	/* Catches a second answer while the first still waits its turn. */
+	if (t->state != TXN_HANDLER) {
+		log_error("http", "request answered twice");
+		return;
+	}
+	txn_answer(t, status, content_type, extra, body, len);
+}
+
+/*
+ * The server on a thread of its own
+ */
+
+/* Appends t to the list head..tail. */
+static void
+tl_append(struct http_txn **head, struct http_txn **tail, struct http_txn *t)
+{
+	t->bnext = NULL;
+	if (*tail != NULL)
+		(*tail)->bnext = t;
+	else
+		*head = t;
+	*tail = t;
+}
+
+/* Moves the list from..ftail to the end of head..tail. */
+static void
+tl_splice(struct http_txn **head, struct http_txn **tail,
+    struct http_txn **from, struct http_txn **ftail)
+{
+	if (*from == NULL)
+		return;
+	if (*tail != NULL)
+		(*tail)->bnext = *from;
+	else
+		*head = *from;
+	*tail = *ftail;
+	*from = *ftail = NULL;
+}
+
+static void
+tl_free(struct http_txn *t)
+{
+	struct http_txn *next;
+
+	for (; t != NULL; t = next) {
+		next = t->bnext;
+		txn_free(t);
+	}
+}
+
+static void
+bridge_unref(struct http_bridge *b)
+{
+	if (--b->refs > 0)
+		return;
+	uv_mutex_destroy(&b->mu);
+	uv_sem_destroy(&b->go);
+	free(b);
+}
+
+/* The thread's side ------------------------------------------------------ */
+
+/* The server's handler on the thread: the request waits for the turn's end. */
+static void
+io_on_request(struct http_request *req, void *arg)
+{
+	struct http_bridge *b = arg;
+
+	tl_append(&b->req_head, &b->req_tail,
+	    container_of(req, struct http_txn, req));
+}
+
+/* Hands this turn's requests and counters over (with last: the very last). */
+static void
+io_publish(struct http_bridge *b, int last)
+{
+	int changed = memcmp(&b->seen, &b->srv->stats, sizeof(b->seen)) != 0;
+
+	if (b->req_head == NULL && !changed && !last)
+		return;
+	uv_mutex_lock(&b->mu);
+	if (changed)
+		b->sh_stats = b->seen = b->srv->stats;
+	if (b->req_head != NULL || last) {
+		tl_splice(&b->sh_req_head, &b->sh_req_tail, &b->req_head,
+		    &b->req_tail);
+		if (last)
+			b->sh_done = 1;
+		/* Under the lock: once done is seen, owner_async may close. */
+		uv_async_send(&b->owner_async);
+	}
+	uv_mutex_unlock(&b->mu);
+}
+
+static void
+io_on_prep(uv_prepare_t *h)
+{
+	io_publish(h->data, 0);
+}
+
+static void
+io_on_check(uv_check_t *h)
+{
+	io_publish(h->data, 0);
+}
+
+static void
+io_on_srv_done(struct http_server *srv)
+{
+	struct http_bridge *b = srv->bridge;
+
+	io_publish(b, 1);
+	uv_close((uv_handle_t *)&b->io_async, NULL);
+	uv_close((uv_handle_t *)&b->io_prep, NULL);
+	uv_close((uv_handle_t *)&b->io_check, NULL);
+}
+
+static void
+io_on_async(uv_async_t *h)
+{
+	struct http_bridge *b = h->data;
+	struct http_txn *t, *next;
+	struct http_staged *st;
+	unsigned max_conns = 0;
+	int stop, cap, fd_high = 0;
+
+	uv_mutex_lock(&b->mu);
+	t = b->sh_ans_head;
+	b->sh_ans_head = b->sh_ans_tail = NULL;
+	stop = b->sh_stop;
+	if ((cap = b->sh_cap) != 0) {
+		max_conns = b->sh_max_conns;
+		fd_high = b->sh_fd_high;
+		b->sh_cap = 0;
+	}
+	uv_mutex_unlock(&b->mu);
+	/* A cap before the answers given after it. */
+	if (cap)
+		srv_set_cap(b->srv, max_conns, fd_high);
+	for (; t != NULL; t = next) {
+		next = t->bnext;
+		st = t->staged;
+		t->staged = NULL;
+		txn_answer(
+		    t, st->status, st->ctype, st->extra, st->data, st->len);
+		free(st);
+	}
+	if (stop && !b->io_stopping) {
+		b->io_stopping = 1;
+		srv_shutdown(b->srv, io_on_srv_done);
+	}
+}
+
+static void
+io_run(void *arg)
+{
+	struct http_bridge *b = arg;
+
+#ifdef __linux__
+	/* Named for top -H and bench/e2e's share of each thread. */
+	(void)pthread_setname_np(pthread_self(), "baraza-http");
+#endif
+	uv_sem_wait(&b->go);
+	uv_run(&b->loop, UV_RUN_DEFAULT);
+}
+
+/* Lets the thread run: srv listens, or is being shut down. */
+static void
+bridge_go(struct http_server *srv)
+{
+	struct http_bridge *b = srv->bridge;
+
+	if (b->started)
+		return;
+	b->started = 1;
+	if (srv->port == 0)
+		srv->port = tcp_port(srv);
+	uv_sem_post(&b->go);
+}
+
+/* The owner's side ------------------------------------------------------- */
+
+/* Hands this turn's answers to the thread, or frees them once it ended. */
+static void
+owner_flush(struct http_bridge *b)
+{
+	struct http_txn *left = NULL;
+
+	if (b->ans_head == NULL)
+		return;
+	uv_mutex_lock(&b->mu);
+	if (!b->sh_done) {
+		tl_splice(&b->sh_ans_head, &b->sh_ans_tail, &b->ans_head,
+		    &b->ans_tail);
+		/* Not done: io_async is open. */
+		uv_async_send(&b->io_async);
+	} else
+		left = b->ans_head;
+	uv_mutex_unlock(&b->mu);
+	b->ans_head = b->ans_tail = NULL;
+	/* Every connection is closed: these were orphans. */
+	tl_free(left);
+}
+
+static void
+owner_on_prep(uv_prepare_t *h)
+{
+	owner_flush(h->data);
+}
+
+static void
+owner_on_check(uv_check_t *h)
+{
+	owner_flush(h->data);
+}
+
+static void
+owner_on_closed(uv_handle_t *h)
+{
+	struct http_bridge *b = h->data;
+	struct http_server *srv = b->srv;
+	http_done_cb done = b->done;
+
+	if (--b->owner_handles > 0)
+		return;
+	bridge_unref(b);
+	if (done != NULL)
+		done(srv);
+}
+
+static void
+owner_close(struct http_bridge *b)
+{
+	uv_close((uv_handle_t *)&b->owner_async, owner_on_closed);
+	uv_close((uv_handle_t *)&b->owner_prep, owner_on_closed);
+	uv_close((uv_handle_t *)&b->owner_check, owner_on_closed);
+}
+
+static void
+owner_on_async(uv_async_t *h)
+{
+	struct http_bridge *b = h->data;
+	struct http_txn *t, *next, *left;
+	int done;
+
+	uv_mutex_lock(&b->mu);
+	t = b->sh_req_head;
+	b->sh_req_head = b->sh_req_tail = NULL;
+	done = b->sh_done;
+	uv_mutex_unlock(&b->mu);
+	for (; t != NULL; t = next) {
+		next = t->bnext;
+		b->refs++;
+		b->handler(&t->req, b->arg);
+	}
+	if (!done || b->joined)
+		return;
+	b->joined = 1;
+	uv_thread_join(&b->thread);
+	/* Answers the thread did not take: orphans, as in owner_flush. */
+	left = b->sh_ans_head;
+	b->sh_ans_head = b->sh_ans_tail = NULL;
+	tl_free(left);
+	owner_flush(b);
+	(void)uv_loop_close(&b->loop);
+	/* From now on the counters are the server's own again. */
+	b->srv->stats = b->sh_stats;
+	b->srv->bridge = NULL;
+	owner_close(b);
+}
+
+/* An answer on the owner's loop: staged for the thread's next turn. */
+static void
+bridge_answer(struct http_txn *t, int status, const char *ctype,
+    const char *extra, const void *body, size_t len)
+{
+	struct http_bridge *b = t->bridge;
+	size_t nc = ctype != NULL ? strlen(ctype) + 1 : 0;
+	size_t ne = extra != NULL ? strlen(extra) + 1 : 0;
+	struct http_staged *st;
+
+	if (t->owner_answered) {
+		log_error("http", "request answered twice");
+		return;
+	}
+	t->owner_answered = 1;
+	if (b->joined) {
+		/* The server is gone, and the client with it. */
+		txn_free(t);
+		bridge_unref(b);
+		return;
+	}
+	st = xmalloc(sizeof(*st) + len + nc + ne);
+	st->status = status;
+	st->len = len;
+	if (len > 0)
+		memcpy(st->data, body, len);
+	st->ctype = nc ? memcpy(st->data + len, ctype, nc) : NULL;
+	st->extra = ne ? memcpy(st->data + len + nc, extra, ne) : NULL;
+	t->staged = st;
+	tl_append(&b->ans_head, &b->ans_tail, t);
+	/* The thread owns it again; the server's own reference remains. */
+	b->refs--;
+}
+
+/* Closes what init made on the thread's loop, never run, and the loop. */
+static void
+io_close_unrun(struct http_bridge *b)
+{
+	srv_shutdown(b->srv, NULL);
+	uv_close((uv_handle_t *)&b->io_async, NULL);
+	uv_close((uv_handle_t *)&b->io_prep, NULL);
+	uv_close((uv_handle_t *)&b->io_check, NULL);
+	uv_run(&b->loop, UV_RUN_DEFAULT);
+	(void)uv_loop_close(&b->loop);
+}
+
+int
+http_server_init_thread(struct http_server *srv, uv_loop_t *owner,
+    const struct http_limits *limits, http_handler_cb handler, void *arg)
+{
+	struct http_bridge *b = xcalloc(1, sizeof(*b));
+	int rc;
+
+	memset(srv, 0, sizeof(*srv));
+	if ((rc = uv_mutex_init(&b->mu)) != 0) {
+		free(b);
+		return rc;
+	}
+	if ((rc = uv_sem_init(&b->go, 0)) != 0) {
+		uv_mutex_destroy(&b->mu);
+		free(b);
+		return rc;
+	}
+	b->refs = 1;
+	if ((rc = uv_loop_init(&b->loop)) != 0) {
+		bridge_unref(b);
+		return rc;
+	}
+	if ((rc = http_server_init(srv, &b->loop, limits, io_on_request, b)) !=
+	    0) {
+		(void)uv_loop_close(&b->loop);
+		bridge_unref(b);
+		return rc;
+	}
+	b->srv = srv;
+	b->handler = handler;
+	b->arg = arg;
+	b->owner = owner;
+	uv_async_init(&b->loop, &b->io_async, io_on_async);
+	uv_prepare_init(&b->loop, &b->io_prep);
+	uv_check_init(&b->loop, &b->io_check);
+	b->io_async.data = b->io_prep.data = b->io_check.data = b;
+	uv_prepare_start(&b->io_prep, io_on_prep);
+	uv_check_start(&b->io_check, io_on_check);
+	uv_unref((uv_handle_t *)&b->io_prep);
+	uv_unref((uv_handle_t *)&b->io_check);
+	if ((rc = uv_async_init(owner, &b->owner_async, owner_on_async)) != 0) {
+		io_close_unrun(b);
+		bridge_unref(b);
+		return rc;
+	}
+	uv_prepare_init(owner, &b->owner_prep);
+	uv_check_init(owner, &b->owner_check);
+	b->owner_async.data = b->owner_prep.data = b->owner_check.data = b;
+	b->owner_handles = 3;
+	if ((rc = uv_thread_create(&b->thread, io_run, b)) != 0) {
+		io_close_unrun(b);
+		owner_close(b);
+		return rc;
+	}
+	uv_prepare_start(&b->owner_prep, owner_on_prep);
+	uv_check_start(&b->owner_check, owner_on_check);
+	uv_unref((uv_handle_t *)&b->owner_prep);
+	uv_unref((uv_handle_t *)&b->owner_check);
+	/* Only then does srv say it is on a thread. */
+	srv->bridge = b;
+	return 0;
+}
+
+void
+http_server_shutdown(struct http_server *srv, http_done_cb done)
+{
+	struct http_bridge *b = srv->bridge;
+
+	if (b == NULL) {
+		srv_shutdown(srv, done);
+		return;
+	}
+	if (b->stopping)
+		return;
+	b->stopping = 1;
+	b->done = done;
+	owner_flush(b);
+	uv_mutex_lock(&b->mu);
+	b->sh_stop = 1;
+	/* Under the lock: the thread closes io_async once it has stopped. */
+	uv_async_send(&b->io_async);
+	uv_mutex_unlock(&b->mu);
+	bridge_go(srv);
+}
+
+void
+http_server_set_cap(struct http_server *srv, unsigned max_conns, int fd_high)
+{
+	struct http_bridge *b = srv->bridge;
+
+	if (b == NULL || !b->started) {
+		srv_set_cap(srv, max_conns, fd_high);
+		return;
+	}
+	if (b->stopping)
+		return;
+	uv_mutex_lock(&b->mu);
+	b->sh_cap = 1;
+	b->sh_max_conns = max_conns;
+	b->sh_fd_high = fd_high;
+	uv_async_send(&b->io_async);
+	uv_mutex_unlock(&b->mu);
 }
 
 size_t

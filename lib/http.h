@@ -1,7 +1,8 @@
 /*
  * http.h: the gateway's HTTP/1.1 server (webhooks, admin API, metrics).
  *
- * One libuv loop thread owns the server and all its connections. Requests
+ * One libuv loop thread owns the server and all its connections (the
+ * caller's, or one of the server's own: http_server_init_thread). Requests
  * are parsed with http-parser into one bounded arena each and handed to a
  * single handler once complete. The handler MAY answer at once or later
  * (for example after the store's commit at the end of the loop turn); the
@@ -161,6 +162,8 @@ struct http_server {
 	char date[40];                 /* cached "Date: ..." value */
 	char common[HTTP_HEADERS_MAX]; /* header lines of every answer */
 	char json_prefix[32];          /* refusals under this path are JSON */
+	struct http_bridge *bridge;    /* on a thread of its own, or NULL */
+	int port;                      /* bound port, kept for a thread's */
 	char rbuf[65536];              /* shared read buffer */
 };
 
@@ -174,6 +177,26 @@ void http_limits_default(struct http_limits *);
  * before the loop ends.
  */
 int http_server_init(struct http_server *srv, uv_loop_t *loop,
+    const struct http_limits *limits, http_handler_cb handler, void *arg);
+
+/*
+ * As http_server_init, but srv runs on a thread of its own (named
+ * "baraza-http") with a loop of its own, so that accepting, reading,
+ * parsing, timeouts and writing never wait for the owner's loop (and the
+ * owner's work never waits for them). handler is called on owner's loop
+ * thread; complete requests cross over in batches, once per turn of the
+ * thread's loop, and answers given with http_respond go back the same way
+ * at the end of the owner's turn: no lock per request. Everything else
+ * holds as for http_server_init: the handler may answer later, the limits,
+ * the order of answers, the shutdown's drain; done is called on owner's
+ * loop once the thread has ended. The thread starts its loop when
+ * http_server_listen succeeds (or at http_server_shutdown): call
+ * http_server_set_headers and http_server_set_json_errors before that.
+ * http_server_stats returns the counters as of the thread's last turn.
+ * Call every function of this file from owner's loop thread. Returns 0 or
+ * a negative libuv error, with nothing left open.
+ */
+int http_server_init_thread(struct http_server *srv, uv_loop_t *owner,
     const struct http_limits *limits, http_handler_cb handler, void *arg);
 
 /*

@@ -3,7 +3,7 @@
 # `baraza serve` and the fake provider, USSD sessions, signatures,
 # duplicates, delivery reports, the admin API and a provider outage.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 53
+plan 54
 
 # The fake checks the signature of what the http channel sends it.
 start_fake --signing-key web-key || { echo "Bail out! the fake provider did not start"; exit 1; }
@@ -179,6 +179,9 @@ check "the new table answers lookups" wait_for 10 grep -q 'Neema Wanjiru' "$T/fa
 # client_thread.c), which the stop joins.
 is "the providers' thread runs (baraza-out)" \
     "$(cat /proc/"$SERVE_PID"/task/*/comm | grep -c '^baraza-out$')" 1
+# So does the HTTP server's (lib/http.c, http_server_init_thread).
+is "the HTTP server's thread runs (baraza-http)" \
+    "$(cat /proc/"$SERVE_PID"/task/*/comm | grep -c '^baraza-http$')" 1
 stop_server TERM
 is "the gateway stops cleanly" "$?" 0
 done_testing

@@ -56,6 +56,10 @@ struct fixture {
 	int port;                  /* bound port */
 	const char *headers;       /* for http_server_set_headers, or NULL */
 	const char *json_errors;   /* for http_server_set_json_errors */
+	int threaded;              /* http_server_init_thread */
+	pthread_t owner;           /* the thread that runs the loop */
+	struct http_request *kept; /* /keep, answered after the end */
+	atomic_int kept_seen;      /* the handler has /keep */
 	/* Loop side. */
 	int done_called;              /* shutdown's callback ran */
 	int order[64];                /* tags of deferred answers, as given */
@@ -384,6 +388,16 @@ handler(struct http_request *req, void *arg)
 		/* Answered when the client sends fx->release. */
 		fx->held[atomic_load(&fx->nheld)] = req;
 		atomic_fetch_add(&fx->nheld, 1);
+	} else if (strcmp(req->path, "/owner") == 0) {
+		/* The handler runs on the owner's loop, whatever the server. */
+		const char *who = pthread_equal(pthread_self(), fx->owner)
+				      ? "owner"
+				      : "other";
+
+		http_respond(req, 200, "text/plain", who, strlen(who));
+	} else if (strcmp(req->path, "/keep") == 0 && fx->kept == NULL) {
+		fx->kept = req;
+		atomic_store(&fx->kept_seen, 1);
 	} else if (strcmp(req->path, "/cap") == 0) {
 		/* Every connection from now on is over the descriptor cap. */
 		http_server_set_cap(&fx->srv, 0, 1);
@@ -442,6 +456,15 @@ setup(void **state)
 	return 0;
 }
 
+/* The same, the server on a thread of its own. */
+static int
+setup_thread(void **state)
+{
+	setup(state);
+	((struct fixture *)*state)->threaded = 1;
+	return 0;
+}
+
 static int
 teardown(void **state)
 {
@@ -459,8 +482,14 @@ static void
 run(struct fixture *fx, client_fn fn)
 {
 	assert_int_equal(uv_loop_init(&fx->loop), 0);
-	assert_int_equal(
-	    http_server_init(&fx->srv, &fx->loop, &fx->limits, handler, fx), 0);
+	if (fx->threaded)
+		assert_int_equal(http_server_init_thread(&fx->srv, &fx->loop,
+				     &fx->limits, handler, fx),
+		    0);
+	else
+		assert_int_equal(http_server_init(&fx->srv, &fx->loop,
+				     &fx->limits, handler, fx),
+		    0);
 	if (fx->headers != NULL)
 		assert_int_equal(
 		    http_server_set_headers(&fx->srv, fx->headers), 0);
@@ -471,6 +500,7 @@ run(struct fixture *fx, client_fn fn)
 	assert_int_equal(uv_async_init(&fx->loop, &fx->stop, on_stop), 0);
 	assert_int_equal(uv_async_init(&fx->loop, &fx->release, on_release), 0);
 	fx->client = fn;
+	fx->owner = pthread_self();
 	assert_int_equal(pthread_create(&fx->thr, NULL, client_main, fx), 0);
 	uv_run(&fx->loop, UV_RUN_DEFAULT);
 	pthread_join(fx->thr, NULL);
@@ -1316,16 +1346,76 @@ test_fd_cap(void **state)
 }
 
 static void
-test_listen_addresses(void **state)
+cl_owner(struct fixture *fx)
+{
+	struct reader r;
+
+	rd_init(&r, cl_connect(fx->port));
+	again(&r, "GET /owner HTTP/1.1\r\n\r\n", &fx->r[0]);
+	rd_free(&r);
+}
+
+static void
+test_handler_thread(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_owner);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_string_equal(fx->r[0].body, "owner");
+}
+
+static void
+cl_keep(struct fixture *fx)
+{
+	struct linger lg = {1, 0};
+	int fd, i;
+
+	fd = cl_connect(fx->port);
+	cl_sends(fd, "GET /keep HTTP/1.1\r\n\r\n");
+	for (i = 0; i < 1000 && !atomic_load(&fx->kept_seen); i++)
+		ms_sleep(5);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/*
+ * A request whose client went away, answered after the server's done ran
+ * and its loop is closed: freed, nothing touched (ASan and valgrind hold
+ * the rest).
+ */
+static void
+test_answer_after_done(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_keep);
+	assert_int_equal(atomic_load(&fx->kept_seen), 1);
+	assert_non_null(fx->kept);
+	assert_string_equal(fx->kept->path, "/keep");
+	http_respond(fx->kept, 200, "text/plain", "too late", 8);
+	fx->kept = NULL;
+}
+
+/* init as the test asks: on loop, or on a thread of its own. */
+static int
+init_as(int threaded, struct http_server *srv, uv_loop_t *loop)
+{
+	if (threaded)
+		return http_server_init_thread(srv, loop, NULL, handler, NULL);
+	return http_server_init(srv, loop, NULL, handler, NULL);
+}
+
+static void
+listen_addresses(int threaded)
 {
 	struct http_server a, b;
 	uv_loop_t loop;
 	int rc, port;
 
-	(void)state;
 	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_int_equal(http_server_init(&a, &loop, NULL, handler, NULL), 0);
-	assert_int_equal(http_server_init(&b, &loop, NULL, handler, NULL), 0);
+	assert_int_equal(init_as(threaded, &a, &loop), 0);
+	assert_int_equal(init_as(threaded, &b, &loop), 0);
 	assert_int_equal(http_server_listen(&a, "nonsense"), UV_EINVAL);
 	assert_int_equal(http_server_listen(&a, "1.2.3:80"), UV_EINVAL);
 	assert_int_equal(http_server_listen(&a, "127.0.0.1:99999"), UV_EINVAL);
@@ -1350,7 +1440,7 @@ test_listen_addresses(void **state)
 
 	/* IPv6 where the machine has it. */
 	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_int_equal(http_server_init(&a, &loop, NULL, handler, NULL), 0);
+	assert_int_equal(init_as(threaded, &a, &loop), 0);
 	rc = http_server_listen(&a, "[::1]:0");
 	assert_true(rc == 0 || rc == UV_EADDRNOTAVAIL || rc == UV_EAFNOSUPPORT);
 	if (rc == 0)
@@ -1358,6 +1448,21 @@ test_listen_addresses(void **state)
 	http_server_shutdown(&a, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void
+test_listen_addresses(void **state)
+{
+	(void)state;
+	listen_addresses(0);
+}
+
+/* The same on threads: a failed listen, then the shutdown, ends them. */
+static void
+test_thread_listen_addresses(void **state)
+{
+	(void)state;
+	listen_addresses(1);
 }
 
 /* Socket-less parsing: the fuzz target's path. */
@@ -1452,40 +1557,60 @@ test_parse_buffer(void **state)
 	buf_free(&out);
 }
 
+#define PLAIN(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define THREAD(t)                                             \
+	{                                                     \
+		"thread_" #t, t, setup_thread, teardown, NULL \
+	}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_simple_get, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_json_refusals, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_server_headers, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_pipelined_order, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_pipeline_limit, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_body_too_large, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_too_many_headers, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_request_timeout, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_chunked_body, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_expect_continue, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_client_gone, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_shutdown_drain, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_many_idle, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_max_conns, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_max_conns_busy, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_fd_cap, setup, teardown),
+	    PLAIN(test_simple_get),
+	    PLAIN(test_json_refusals),
+	    PLAIN(test_keep_alive),
+	    PLAIN(test_server_headers),
+	    PLAIN(test_pipelined_order),
+	    PLAIN(test_pipeline_limit),
+	    PLAIN(test_body_too_large),
+	    PLAIN(test_too_many_headers),
+	    PLAIN(test_request_timeout),
+	    PLAIN(test_idle_timeout),
+	    PLAIN(test_garbage),
+	    PLAIN(test_chunked_body),
+	    PLAIN(test_expect_continue),
+	    PLAIN(test_client_gone),
+	    PLAIN(test_shutdown_drain),
+	    PLAIN(test_many_idle),
+	    PLAIN(test_max_conns),
+	    PLAIN(test_max_conns_busy),
+	    PLAIN(test_fd_cap),
+	    THREAD(test_simple_get),
+	    THREAD(test_json_refusals),
+	    THREAD(test_keep_alive),
+	    THREAD(test_server_headers),
+	    THREAD(test_pipelined_order),
+	    THREAD(test_pipeline_limit),
+	    THREAD(test_body_too_large),
+	    THREAD(test_too_many_headers),
+	    THREAD(test_request_timeout),
+	    THREAD(test_idle_timeout),
+	    THREAD(test_garbage),
+	    THREAD(test_chunked_body),
+	    THREAD(test_expect_continue),
+	    THREAD(test_client_gone),
+	    THREAD(test_shutdown_drain),
+	    THREAD(test_many_idle),
+	    THREAD(test_max_conns),
+	    THREAD(test_max_conns_busy),
+	    THREAD(test_fd_cap),
+	    PLAIN(test_handler_thread),
+	    THREAD(test_handler_thread),
+	    PLAIN(test_answer_after_done),
+	    THREAD(test_answer_after_done),
 	    cmocka_unit_test(test_listen_addresses),
+	    cmocka_unit_test(test_thread_listen_addresses),
 	    cmocka_unit_test(test_parse_buffer),
 	    cmocka_unit_test(test_parse_orphans),
 	};
