@@ -271,6 +271,25 @@ has_kind(const struct provider_ops *ops, enum hook_kind kind)
 	return 0;
 }
 
+/* Whether req's method is one the provider's webhooks take. */
+static int
+has_method(const struct provider_ops *ops, const struct http_request *req)
+{
+	return strcmp(req->method, "POST") == 0 ||
+	       (ops->webhook_get && strcmp(req->method, "GET") == 0);
+}
+
+/*
+ * Whether nothing authenticates the channel's webhooks (config refuses
+ * such a channel unless it says allow_unsigned; refused here too, for a
+ * config built some other way).
+ */
+static int
+unauthenticated(const struct config *cfg, const struct channel_config *ch)
+{
+	return config_channel_unsigned(cfg, ch) != NULL && !ch->allow_unsigned;
+}
+
 /*
  * Checks what comes before decoding: the channel has such a webhook (404),
  * the method is one the provider uses (405), and the request is
@@ -286,8 +305,7 @@ admit(struct gateway *gw, struct http_request *req,
 		answer_error(req, 404, "this channel has no such webhook");
 		return -1;
 	}
-	if (strcmp(req->method, "POST") != 0 &&
-	    !(ops->webhook_get && strcmp(req->method, "GET") == 0)) {
+	if (!has_method(ops, req)) {
 		observe(gw, chan_index(gw, ch), kind, req, 405);
 		http_respond_ex(req, 405, "text/plain",
 		    ops->webhook_get ? "Allow: GET, POST\r\n"
@@ -295,13 +313,7 @@ admit(struct gateway *gw, struct http_request *req,
 		    "method not allowed\n", 19);
 		return -1;
 	}
-	/*
-	 * Closed by default: config refuses a channel that nothing
-	 * authenticates unless it says allow_unsigned; refuse here too, for
-	 * a config built some other way.
-	 */
-	if (config_channel_unsigned(gw->cfg, ch) != NULL &&
-	    !ch->allow_unsigned) {
+	if (unauthenticated(gw->cfg, ch)) {
 		refuse(gw, req, ch, kind,
 		    "this channel does not authenticate webhooks");
 		return -1;
@@ -313,45 +325,97 @@ admit(struct gateway *gw, struct http_request *req,
 	return 0;
 }
 
-/*
- * Lets the provider decode req into dec. Returns 0 when there is a message
- * for the ingress, else -1 with req answered: 200 with nothing to do, 403
- * for a bad signature, 400 for a malformed request.
- */
+/* admit's checks without their answers: 1 when admit would pass. */
 static int
-decode(struct gateway *gw, struct http_request *req,
+admissible(const struct config *cfg, const struct http_request *req,
     const struct channel_config *ch, const struct provider_ops *ops,
-    enum hook_kind kind, struct decoded *dec)
+    enum hook_kind kind)
 {
-	struct buf reason;
-	const char *url;
-	char scrub[200];
-	enum provider_decode rc = DECODE_BAD;
+	return ops != NULL && has_kind(ops, kind) && has_method(ops, req) &&
+	       !unauthenticated(cfg, ch) &&
+	       (ch->webhook_secret == NULL || secret_ok(ch, req));
+}
 
-	buf_init(&reason, 512);
+/*
+ * A webhook's decoding: what the provider's decoder made of it, done on
+ * the HTTP server's thread (hooks_prepare) or, without one, on the loop.
+ */
+struct hook_pre {
+	const struct channel_config *ch; /* what it was decoded for */
+	enum hook_kind kind;
+	enum provider_decode rc; /* the decoder's verdict */
+	struct buf reason;       /* why, when not DECODE_OK */
+	struct decoded dec;      /* what it decoded */
+};
+
+/*
+ * Lets the provider decode req: needs nothing but the request and the
+ * config, which never changes while the gateway serves.
+ */
+static struct hook_pre *
+decode_run(const struct config *cfg, const struct http_request *req,
+    const struct channel_config *ch, const struct provider_ops *ops,
+    enum hook_kind kind)
+{
+	struct hook_pre *p = xcalloc(1, sizeof(*p));
+	const char *url;
+
+	p->ch = ch;
+	p->kind = kind;
+	p->rc = DECODE_BAD;
+	buf_init(&p->reason, 512);
 	/* Signatures are checked against the configured URL, never Host. */
-	url = ch->public_url != NULL ? ch->public_url : gw->cfg->public_url;
+	url = ch->public_url != NULL ? ch->public_url : cfg->public_url;
 	switch (kind) {
 	case HOOK_SMS:
-		rc = ops->decode_sms(ch, req, url, &dec->in, &reason);
+		p->rc = ops->decode_sms(ch, req, url, &p->dec.in, &p->reason);
 		break;
 	case HOOK_USSD:
-		rc = ops->decode_ussd(ch, req, url, &dec->in, &reason);
+		p->rc = ops->decode_ussd(ch, req, url, &p->dec.in, &p->reason);
 		break;
 	case HOOK_STATUS:
-		rc = ops->decode_status(ch, req, url, &dec->st, &reason);
+		p->rc =
+		    ops->decode_status(ch, req, url, &p->dec.st, &p->reason);
 		break;
 	}
-	switch (rc) {
+	return p;
+}
+
+static void
+pre_free(struct hook_pre *p)
+{
+	if (p == NULL)
+		return;
+	if (p->kind == HOOK_STATUS)
+		provider_status_free(&p->dec.st);
+	else
+		provider_inbound_free(&p->dec.in);
+	buf_free(&p->reason);
+	free(p);
+}
+
+/*
+ * Answers what the decoder said of req unless it is a message for the
+ * ingress: returns 0 for that, else -1 with req answered: 200 with nothing
+ * to do, 403 for a bad signature, 400 for a malformed request.
+ */
+static int
+decode_answer(
+    struct gateway *gw, struct http_request *req, const struct hook_pre *p)
+{
+	const struct channel_config *ch = p->ch;
+	const char *reason = p->reason.len ? p->reason.data : NULL;
+	char scrub[200];
+
+	switch (p->rc) {
 	case DECODE_OK:
-		break;
+		return 0;
 	case DECODE_IGNORE:
-		observe(gw, chan_index(gw, ch), kind, req, 200);
+		observe(gw, chan_index(gw, ch), p->kind, req, 200);
 		http_respond(req, 200, "text/plain", "", 0);
 		break;
 	case DECODE_FORBIDDEN:
-		refuse(gw, req, ch, kind,
-		    reason.len ? buf_cstr(&reason) : "forbidden");
+		refuse(gw, req, ch, p->kind, reason ? reason : "forbidden");
 		break;
 	case DECODE_BAD:
 	default:
@@ -359,16 +423,13 @@ decode(struct gateway *gw, struct http_request *req,
 		log_info("hooks",
 		    "webhook refused channel=%s kind=%s status=400 "
 		    "reason=\"%s\"",
-		    ch->name, hooks_kind_names[kind],
-		    log_text(reason.len ? buf_cstr(&reason) : "-", scrub,
-			sizeof(scrub)));
-		observe(gw, chan_index(gw, ch), kind, req, 400);
-		answer_text(
-		    req, 400, reason.len ? buf_cstr(&reason) : "bad request");
+		    ch->name, hooks_kind_names[p->kind],
+		    log_text(reason ? reason : "-", scrub, sizeof(scrub)));
+		observe(gw, chan_index(gw, ch), p->kind, req, 400);
+		answer_text(req, 400, reason ? reason : "bad request");
 		break;
 	}
-	buf_free(&reason);
-	return rc == DECODE_OK ? 0 : -1;
+	return -1;
 }
 
 /*
@@ -475,23 +536,80 @@ hooks_handle(struct gateway *gw, struct http_request *req,
     const struct channel_config *ch, enum hook_kind kind)
 {
 	const struct provider_ops *ops = provider_for(ch->type);
-	struct decoded dec;
+	struct hook_pre *pre = req->prepared;
 	struct hook *h;
 
-	if (admit(gw, req, ch, ops, kind) != 0)
+	req->prepared = NULL;
+	if (admit(gw, req, ch, ops, kind) != 0) {
+		pre_free(pre);
 		return;
-	memset(&dec, 0, sizeof(dec));
-	if (decode(gw, req, ch, ops, kind, &dec) == 0) {
+	}
+	if (pre == NULL || pre->ch != ch || pre->kind != kind) {
+		pre_free(pre);
+		pre = decode_run(gw->cfg, req, ch, ops, kind);
+	}
+	if (decode_answer(gw, req, pre) == 0) {
 		h = xcalloc(1, sizeof(*h));
 		h->gw = gw;
 		h->req = req;
 		h->ops = ops;
 		h->chan = chan_index(gw, ch);
 		h->kind = kind;
-		hand_over(h, ch, &dec);
+		hand_over(h, ch, &pre->dec);
 	}
-	if (kind == HOOK_STATUS)
-		provider_status_free(&dec.st);
-	else
-		provider_inbound_free(&dec.in);
+	pre_free(pre);
+}
+
+/*
+ * The webhook kind named name ("sms", "ussd" or "status"): sets *kind and
+ * returns 0, or returns -1 for any other name.
+ */
+static int
+hook_kind_parse(const char *name, enum hook_kind *kind)
+{
+	int k;
+
+	for (k = 0; k < HOOK_NKINDS; k++)
+		if (strcmp(name, hooks_kind_names[k]) == 0) {
+			*kind = (enum hook_kind)k;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+hooks_route(const struct config *cfg, const char *rest,
+    const struct channel_config **ch, enum hook_kind *kind)
+{
+	char name[64];
+	const char *slash = strchr(rest, '/');
+	size_t n;
+
+	if (slash == NULL || (n = (size_t)(slash - rest)) == 0 ||
+	    n >= sizeof(name))
+		return "no such webhook";
+	memcpy(name, rest, n);
+	name[n] = '\0';
+	if ((*ch = config_channel(cfg, name)) == NULL)
+		return "no such channel";
+	if (hook_kind_parse(slash + 1, kind) != 0)
+		return "no such webhook kind";
+	return NULL;
+}
+
+void
+hooks_prepare(struct http_request *req, void *arg)
+{
+	const struct config *cfg = arg;
+	const struct channel_config *ch;
+	const struct provider_ops *ops;
+	enum hook_kind kind;
+
+	if (strncmp(req->path, "/hooks/", 7) != 0 ||
+	    hooks_route(cfg, req->path + 7, &ch, &kind) != NULL)
+		return;
+	ops = provider_for(ch->type);
+	/* What admit refuses is answered by the loop, undecoded. */
+	if (admissible(cfg, req, ch, ops, kind))
+		req->prepared = decode_run(cfg, req, ch, ops, kind);
 }

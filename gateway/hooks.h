@@ -39,8 +39,27 @@ struct hooks {
 /* The names of the kinds as in the path, by enum hook_kind. */
 extern const char *const hooks_kind_names[HOOK_NKINDS];
 
-/* Handles a webhook of kind for channel ch (one of gw->cfg's channels). */
+/*
+ * Handles a webhook of kind for channel ch (one of gw->cfg's channels),
+ * with what hooks_prepare left in req->prepared, if anything (freed).
+ */
 void hooks_handle(struct gateway *, struct http_request *,
     const struct channel_config *ch, enum hook_kind kind);
+
+/*
+ * The channel and kind of a webhook path after "/hooks/" ("CHANNEL/KIND").
+ * Returns NULL, or why there is none ("no such channel", ...: a 404).
+ */
+const char *hooks_route(const struct config *cfg, const char *rest,
+    const struct channel_config **ch, enum hook_kind *kind);
+
+/*
+ * The HTTP server's prepare callback (http_server_set_prepare), arg the
+ * gateway's struct config: on the server's thread, decodes a webhook that
+ * the loop's checks will admit (signature included) into req->prepared,
+ * for hooks_handle. Reads only req and the config, which never changes
+ * while the gateway serves.
+ */
+void hooks_prepare(struct http_request *req, void *arg);
 
 #endif

@@ -64,47 +64,16 @@ route_metrics(struct gateway *gw, struct http_request *req)
 	buf_free(&b);
 }
 
-/*
- * The webhook kind named name ("sms", "ussd" or "status"): sets *kind and
- * returns 0, or returns -1 for any other name.
- */
-static int
-hook_kind_parse(const char *name, enum hook_kind *kind)
-{
-	int k;
-
-	for (k = 0; k < HOOK_NKINDS; k++)
-		if (strcmp(name, hooks_kind_names[k]) == 0) {
-			*kind = (enum hook_kind)k;
-			return 0;
-		}
-	return -1;
-}
-
 /* /hooks/CHANNEL/KIND: the provider webhooks (hooks.c). */
 static void
 route_hooks(struct gateway *gw, struct http_request *req, const char *rest)
 {
-	char name[64];
-	const char *slash = strchr(rest, '/');
 	const struct channel_config *ch;
 	enum hook_kind kind;
-	size_t n;
+	const char *why = hooks_route(gw->cfg, rest, &ch, &kind);
 
-	if (slash == NULL || (n = (size_t)(slash - rest)) == 0 ||
-	    n >= sizeof(name)) {
-		answer_error(req, 404, "no such webhook");
-		return;
-	}
-	memcpy(name, rest, n);
-	name[n] = '\0';
-	if ((ch = config_channel(gw->cfg, name)) == NULL) {
-		answer_error(req, 404, "no such channel");
-		return;
-	}
-	/* The kind is parsed here once; hooks.c speaks enum hook_kind. */
-	if (hook_kind_parse(slash + 1, &kind) != 0) {
-		answer_error(req, 404, "no such webhook kind");
+	if (why != NULL) {
+		answer_error(req, 404, why);
 		return;
 	}
 	hooks_handle(gw, req, ch, kind);

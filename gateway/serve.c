@@ -16,6 +16,7 @@
 #include "gateway/channel.h"
 #include "gateway/dispatch.h"
 #include "gateway/gateway.h"
+#include "gateway/hooks.h"
 #include "gateway/ingress.h"
 #include "gateway/metrics.h"
 #include "gateway/modems.h"
@@ -594,6 +595,8 @@ start_http(struct gateway *gw)
 	(void)http_server_set_headers(&gw->http, HTTP_SECURITY_HEADERS);
 	/* interfaces.md: the admin API's errors are JSON, its 413s too. */
 	http_server_set_json_errors(&gw->http, "/api/");
+	/* Webhooks are decoded (signatures too) where they are read. */
+	http_server_set_prepare(&gw->http, hooks_prepare, (void *)gw->cfg);
 	addr = listen_string(&gw->cfg->listen);
 	if ((rc = http_server_listen(&gw->http, addr)) != 0) {
 		fprintf(stderr, "baraza: cannot listen on %s: %s\n", addr,

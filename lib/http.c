@@ -833,6 +833,8 @@ conn_dispatch(struct http_conn *c)
 	/* Decide before the handler runs: it may answer and free t. */
 	if (!t->keep_alive)
 		c->stop_parse = 1;
+	if (srv->prepare != NULL)
+		srv->prepare(&t->req, srv->prepare_arg);
 	srv->handler(&t->req, srv->arg);
 }
 
@@ -1635,6 +1637,18 @@ http_server_set_headers(struct http_server *srv, const char *headers)
 		return -1;
 	memcpy(srv->common, headers, n + 1);
 	return 0;
+}
+
+void
+http_server_set_prepare(
+    struct http_server *srv, http_handler_cb prepare, void *arg)
+{
+	if (srv->bridge != NULL && srv->bridge->started) {
+		log_error("http", "prepare set after the thread started");
+		return;
+	}
+	srv->prepare = prepare;
+	srv->prepare_arg = arg;
 }
 
 void

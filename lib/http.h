@@ -102,6 +102,7 @@ struct http_request {
 	char remote[48];                /* peer address, "127.0.0.1" or "::1" */
 	int64_t start_ms; /* mono_ms() at the request's first byte */
 	void *udata;      /* free for the handler's use */
+	void *prepared;   /* what the prepare callback left: the handler's */
 };
 
 /* Counters for metrics. */
@@ -145,6 +146,8 @@ struct http_server {
 	struct http_limits limits; /* in force */
 	http_handler_cb handler;   /* called per complete request */
 	void *arg;                 /* handler's argument */
+	http_handler_cb prepare;   /* called just before, or NULL */
+	void *prepare_arg;         /* prepare's argument */
 	TAILQ_HEAD(, http_conn) conns; /* open connections */
 	TAILQ_HEAD(, http_conn) dirty; /* connections with work to flush */
 	TAILQ_HEAD(, http_conn) idle;  /* idle connections, longest first */
@@ -245,6 +248,18 @@ int http_server_set_headers(struct http_server *srv, const char *headers);
  * most 31 bytes (longer is cut).
  */
 void http_server_set_json_errors(struct http_server *srv, const char *prefix);
+
+/*
+ * Sets a callback that sees each complete request just before the
+ * handler, on the server's own loop thread: with http_server_init_thread,
+ * on the server's thread, so that work which needs nothing but the request
+ * (and data that never changes while the server runs, such as the config)
+ * is done off the owner's loop. It must not answer the request; whatever it
+ * leaves in req->prepared is the handler's to use and free. Call it before
+ * http_server_listen; NULL for none.
+ */
+void http_server_set_prepare(
+    struct http_server *srv, http_handler_cb prepare, void *arg);
 
 /* Copies the counters into st. */
 void http_server_stats(const struct http_server *srv, struct http_stats *st);

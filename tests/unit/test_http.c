@@ -345,6 +345,23 @@ defer_answer(struct fixture *fx, struct http_request *req, int tag, int ms,
 	uv_timer_start(&d->timer, cb, (uint64_t)ms, repeat);
 }
 
+/*
+ * The prepare callback: leaves the path and where it ran (the owner's
+ * thread or another) for the handler.
+ */
+static void
+prepare(struct http_request *req, void *arg)
+{
+	struct fixture *fx = arg;
+	char *p = NULL;
+
+	assert_true(
+	    asprintf(&p, "%s %s", req->path,
+		pthread_equal(pthread_self(), fx->owner) ? "owner" : "other") >
+	    0);
+	req->prepared = p;
+}
+
 static void
 handler(struct http_request *req, void *arg)
 {
@@ -352,7 +369,16 @@ handler(struct http_request *req, void *arg)
 	struct buf b;
 	struct http_stats st;
 	const char *h, *x;
+	char *prep = req->prepared;
 
+	/* Every request was prepared; /prepared says how. */
+	if (fx != NULL && strcmp(req->path, "/prepared") == 0) {
+		http_respond(req, 200, "text/plain", prep ? prep : "none",
+		    prep ? strlen(prep) : 4);
+		free(prep);
+		return;
+	}
+	free(prep);
 	if (strcmp(req->path, "/echo") == 0) {
 		buf_init(&b, 1 << 20);
 		h = http_header(req, "host");
@@ -494,6 +520,7 @@ run(struct fixture *fx, client_fn fn)
 		assert_int_equal(
 		    http_server_set_headers(&fx->srv, fx->headers), 0);
 	http_server_set_json_errors(&fx->srv, fx->json_errors);
+	http_server_set_prepare(&fx->srv, prepare, fx);
 	assert_int_equal(http_server_listen(&fx->srv, "127.0.0.1:0"), 0);
 	fx->port = http_server_port(&fx->srv);
 	assert_true(fx->port > 0);
@@ -1352,6 +1379,7 @@ cl_owner(struct fixture *fx)
 
 	rd_init(&r, cl_connect(fx->port));
 	again(&r, "GET /owner HTTP/1.1\r\n\r\n", &fx->r[0]);
+	again(&r, "GET /prepared HTTP/1.1\r\n\r\n", &fx->r[1]);
 	rd_free(&r);
 }
 
@@ -1363,6 +1391,10 @@ test_handler_thread(void **state)
 	run(fx, cl_owner);
 	assert_int_equal(fx->r[0].status, 200);
 	assert_string_equal(fx->r[0].body, "owner");
+	/* The prepare runs where the server runs: its thread, if it has one. */
+	assert_int_equal(fx->r[1].status, 200);
+	assert_string_equal(fx->r[1].body,
+	    fx->threaded ? "/prepared other" : "/prepared owner");
 }
 
 static void
