@@ -9,7 +9,7 @@
 . "$SRCDIR/tests/integration/lib.sh"
 : "${FAKE_SMSC:?FAKE_SMSC must name tests/fake_smsc}"
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq is missing"; exit 0; }
-plan 43
+plan 44
 
 SMSC_PID=
 "$FAKE_SMSC" --port-file "$T/smsc.port" --control-port-file "$T/smsc.ctl" \
@@ -126,7 +126,20 @@ r=$(smsc POST /_drop)
 like "the SMSC drops its links mid-send" "$r" '"dropped": *1'
 check "the gateway binds again" wait_for 20 sh -c "[ \"\$(grep -c 'bound channel=smsc' '$T/serve.log')\" -ge 2 ]"
 check "all 1,000 are sent" wait_for 60 sql_is "select count(*) from messages where text like 'Batch %' and state = 'sent'" 1000
-is "each accepted by the SMSC exactly once" "$(submits 'select(.status == 0 and (.text | startswith("Batch "))) | .text' | sort | uniq -d | wc -l | tr -d ' ')/$(submits 'select(.status == 0 and (.text | startswith("Batch "))) | .text' | sort -u | wc -l | tr -d ' ')" "0/1000"
+is "each accepted by the SMSC" "$(submits 'select(.status == 0 and (.text | startswith("Batch "))) | .text' | sort -u | wc -l | tr -d ' ')" "1000"
+# The drop closes with unread input, so the SMSC's kernel resets the
+# connection and the gateway's discards answers it had not read yet: a
+# submit whose answer was cut off so is unknown to the gateway and goes
+# again, as SMPP requires. Only such a submit may be accepted twice: its
+# first acceptance among the last `window` (10) of a connection the drop
+# closed. Every other message is accepted exactly once.
+is "accepted twice only if the drop cut its answer off" "$(jq -s -r '
+	[.[] | select(.event == "close") | .conn] as $closed
+	| [.[] | select(.event == "submit_sm" and .status == 0 and ((.text // "") | startswith("Batch ")))] as $ok
+	| ($ok | group_by(.text) | map(select(length > 1) | .[0])) as $twice
+	| [$twice[] | . as $d
+	   | ($ok | map(select(.conn == $d.conn and .seq > $d.seq)) | length) as $after
+	   | select(($closed | index($d.conn)) == null or $after >= 10)] | length' "$T/smsc.jsonl")" "0"
 
 # 8. Stop: unbind.
 check "a stop is clean" stop_server
