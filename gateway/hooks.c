@@ -404,7 +404,7 @@ decode_answer(
     struct gateway *gw, struct http_request *req, const struct hook_pre *p)
 {
 	const struct channel_config *ch = p->ch;
-	const char *reason = p->reason.len ? p->reason.data : NULL;
+	const char *reason = p->reason.len ? buf_cstr(&p->reason) : NULL;
 	char scrub[200];
 
 	switch (p->rc) {
@@ -540,12 +540,14 @@ hooks_handle(struct gateway *gw, struct http_request *req,
 	struct hook *h;
 
 	req->prepared = NULL;
-	if (admit(gw, req, ch, ops, kind) != 0) {
+	/* Prepared means admissible already: the same request, config. */
+	if (pre != NULL && (pre->ch != ch || pre->kind != kind)) {
 		pre_free(pre);
-		return;
+		pre = NULL;
 	}
-	if (pre == NULL || pre->ch != ch || pre->kind != kind) {
-		pre_free(pre);
+	if (pre == NULL) {
+		if (admit(gw, req, ch, ops, kind) != 0)
+			return;
 		pre = decode_run(gw->cfg, req, ch, ops, kind);
 	}
 	if (decode_answer(gw, req, pre) == 0) {

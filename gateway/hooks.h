@@ -41,7 +41,8 @@ extern const char *const hooks_kind_names[HOOK_NKINDS];
 
 /*
  * Handles a webhook of kind for channel ch (one of gw->cfg's channels),
- * with what hooks_prepare left in req->prepared, if anything (freed).
+ * with what hooks_prepare left in req->prepared, if anything (freed): such
+ * a request passed admission there and is not checked again.
  */
 void hooks_handle(struct gateway *, struct http_request *,
     const struct channel_config *ch, enum hook_kind kind);

@@ -1813,15 +1813,22 @@ io_on_check(uv_check_t *h)
 	io_publish(h->data, 0);
 }
 
+/* Closes the bridge's handles on the thread's loop. */
+static void
+io_close(struct http_bridge *b)
+{
+	uv_close((uv_handle_t *)&b->io_async, NULL);
+	uv_close((uv_handle_t *)&b->io_prep, NULL);
+	uv_close((uv_handle_t *)&b->io_check, NULL);
+}
+
 static void
 io_on_srv_done(struct http_server *srv)
 {
 	struct http_bridge *b = srv->bridge;
 
 	io_publish(b, 1);
-	uv_close((uv_handle_t *)&b->io_async, NULL);
-	uv_close((uv_handle_t *)&b->io_prep, NULL);
-	uv_close((uv_handle_t *)&b->io_check, NULL);
+	io_close(b);
 }
 
 static void
@@ -2017,9 +2024,7 @@ static void
 io_close_unrun(struct http_bridge *b)
 {
 	srv_shutdown(b->srv, NULL);
-	uv_close((uv_handle_t *)&b->io_async, NULL);
-	uv_close((uv_handle_t *)&b->io_prep, NULL);
-	uv_close((uv_handle_t *)&b->io_check, NULL);
+	io_close(b);
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 	(void)uv_loop_close(&b->loop);
 }
