@@ -22,6 +22,7 @@
 #include "lib/timeparse.h"
 #include "lib/util.h"
 #include "providers/client.h"
+#include "providers/client_thread.h"
 
 #define SCREEN_WIDTH 30 /* characters inside the drawn phone screen */
 
@@ -29,7 +30,7 @@ struct sim {
 	struct dialog_env env;
 	struct dialog_input in;
 	struct dialog_cache cache; /* fetch answers of the current turn */
-	struct client *client;     /* for fetch */
+	struct client_port port;   /* for fetch: a client on the loop */
 	int tty;                   /* draw for a person */
 	int fetched;               /* the fetch callback ran */
 	int ended;                 /* the USSD session ended */
@@ -146,7 +147,7 @@ run_turn(struct sim *sim)
 			return NULL;
 		}
 		sim->fetched = 0;
-		if (dialog_fetch(sim->client, dialog_fetch_url(d),
+		if (dialog_fetch(&sim->port, dialog_fetch_url(d),
 			dialog_fetch_timeout(d), &sim->cache, on_fetched,
 			sim) != 0)
 			dialog_cache_put(
@@ -409,7 +410,8 @@ simulate_main(int argc, char **argv, struct config *cfg)
 	sim.env.cfg = cfg;
 	sim.env.set = set;
 	client_init(&client, uv_default_loop());
-	sim.client = &client;
+	sim.port.client = &client;
+	sim.port.ct = NULL;
 	sim.env.cache = &sim.cache;
 	sim.in.kind = o.ussd ? ENGINE_USSD : ENGINE_SMS;
 	sim.in.channel = "simulate";

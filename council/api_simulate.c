@@ -416,7 +416,7 @@ run(struct sim_job *j)
 		}
 		/* The cache is full or the request cannot start: failed. */
 		if (j->cache.n + 1 < nitems(j->cache.v) &&
-		    dialog_fetch(&j->gw->client, j->url,
+		    dialog_fetch(&j->gw->out, j->url,
 			j->kind == ENGINE_USSD ? DIALOG_USSD_FETCH_MS
 					       : DIALOG_SMS_FETCH_MS,
 			&j->cache, on_fetched, j) == 0)

@@ -199,7 +199,7 @@ post(struct sink *k, const struct store_event *e)
 	p->attempts = e->attempts;
 	p->event = xstrdup(e->event);
 	k->inflight++;
-	if (client_request(&k->s->gw->client, &req, on_posted, p) != 0) {
+	if (client_port_request(&k->s->gw->out, &req, on_posted, p) != 0) {
 		landed(k);
 		record(p, 0, "the request could not start");
 		post_free(p);

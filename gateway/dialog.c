@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "providers/client.h"
+#include "providers/client_thread.h"
 
 struct dialog {
 	struct dialog_env env; /* copied */
@@ -843,7 +844,7 @@ on_client_done(const struct client_resp *resp, void *arg)
 }
 
 int
-dialog_fetch(void *client, const char *url, int timeout_ms,
+dialog_fetch(const struct client_port *port, const char *url, int timeout_ms,
     struct dialog_cache *cache, void (*done)(void *), void *arg)
 {
 	static const char *const headers[] = {"Accept: application/json", NULL};
@@ -863,7 +864,7 @@ dialog_fetch(void *client, const char *url, int timeout_ms,
 	fc->url = xstrdup(url);
 	fc->done = done;
 	fc->arg = arg;
-	if (client_request(client, &req, on_client_done, fc) != 0) {
+	if (client_port_request(port, &req, on_client_done, fc) != 0) {
 		free(fc->url);
 		free(fc);
 		return -1;

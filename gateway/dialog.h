@@ -148,13 +148,16 @@ int dialog_fetch_timeout(const struct dialog *);
 void dialog_free(struct dialog *);
 
 /*
- * Fetches url through the shared HTTP client (a struct client *): GET with
- * Accept: application/json, the answer capped at DIALOG_MAX_FETCH bytes,
- * and adds the answer to cache before calling done(arg). Returns -1
- * without calling done when the request cannot start.
+ * Fetches url through the shared HTTP client at port (a client on the
+ * caller's loop or on a thread of its own): GET with Accept:
+ * application/json, the answer capped at DIALOG_MAX_FETCH bytes, and adds
+ * the answer to cache before calling done(arg) on the caller's loop.
+ * Returns -1 without calling done when the request cannot start.
  */
 #define DIALOG_MAX_FETCH (64 * 1024)
-int dialog_fetch(void *client, const char *url, int timeout_ms,
+struct client_port;
+int
+dialog_fetch(const struct client_port *port, const char *url, int timeout_ms,
     struct dialog_cache *cache, void (*done)(void *), void *arg);
 
 /* True when text (trimmed) is one of the words, compared case-insensitively. */

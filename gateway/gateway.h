@@ -55,6 +55,7 @@ struct serve {
 	int watching;              /* flows_watch started */
 	int http_done;             /* the server has drained */
 	int dispatch_done;         /* no request in flight */
+	int smpp_done;             /* the SMPP links are closed */
 	int client_closing;        /* the last step of a stop */
 	uint64_t reloads;          /* successful reloads */
 	uint64_t reload_failures;  /* refused flow sets */
@@ -76,10 +77,12 @@ struct gateway {
 	struct http_server http;        /* webhooks, API, metrics */
 	struct batch batch;             /* one transaction per turn */
 	struct checkpointer checkpoint; /* WAL checkpoints off the loop */
-	struct client client;           /* flows' fetches, events; providers
-					   when outbound is NULL */
-	struct client_thread *outbound; /* providers' requests on a thread
-					   of their own, or NULL */
+	struct client client;           /* every request when outbound is
+					   NULL */
+	struct client_thread *outbound; /* requests on a thread of their
+					   own (providers' sends, flows'
+					   fetches, event webhooks), or NULL */
+	struct client_port out;         /* where requests go: one of those */
 	struct dispatcher *dispatch;    /* the outbound queue */
 	char *public_base;              /* where providers reach us */
 	struct flows_ref *flows;        /* the set serving now */

@@ -392,8 +392,8 @@ job_fetch(struct job *j, struct dialog *d)
 		job_free(j);
 		return;
 	}
-	if (dialog_fetch(&gw->client, dialog_fetch_url(d),
-		dialog_fetch_timeout(d), &j->cache, on_fetched, j) != 0) {
+	if (dialog_fetch(&gw->out, dialog_fetch_url(d), dialog_fetch_timeout(d),
+		&j->cache, on_fetched, j) != 0) {
 		dialog_cache_put(&j->cache, dialog_fetch_url(d), 0, NULL, 0);
 		dialog_free(d);
 		job_run(j);

@@ -278,6 +278,7 @@ on_client_out_closed(void *arg)
 	struct gateway *gw = arg;
 
 	gw->outbound = NULL;
+	gw->out.ct = NULL;
 	client_shutdown(&gw->client, on_client_closed, gw);
 }
 
@@ -286,7 +287,8 @@ maybe_closed(struct gateway *gw)
 {
 	struct serve *sv = &gw->serve;
 
-	if (sv->http_done && sv->dispatch_done && !sv->client_closing) {
+	if (sv->http_done && sv->dispatch_done && sv->smpp_done &&
+	    !sv->client_closing) {
 		sv->client_closing = 1;
 		/* The providers' thread first (idle by now), then the rest. */
 		if (gw->outbound != NULL)
@@ -313,6 +315,13 @@ on_dispatch_stopped(void *arg)
 	struct gateway *gw = arg;
 
 	gw->serve.dispatch_done = 1;
+	maybe_closed(gw);
+}
+
+static void
+on_smpp_stopped(struct gateway *gw)
+{
+	gw->serve.smpp_done = 1;
 	maybe_closed(gw);
 }
 
@@ -346,7 +355,7 @@ on_stop_signal(uv_signal_t *s, int signum)
 	http_server_shutdown(&gw->http, on_http_done);
 	dispatch_stop(gw->dispatch, on_dispatch_stopped, gw);
 	modems_stop(gw);
-	smscs_stop(gw);
+	smscs_stop(gw, on_smpp_stopped);
 }
 
 static void
@@ -460,17 +469,16 @@ cap_connections(struct gateway *gw)
 	}
 	/*
 	 * Outbound requests stay within their share of the reserve: the
-	 * providers' thread (when it runs) its hosts' connections, the loop's
-	 * client the rest.
+	 * providers' hosts' connections and the rest (fetches, events), on
+	 * the requests' thread when it runs, else on the loop's client.
 	 */
 	hosts = (long)nproviders * CLIENT_MAX_HOST_CONNECTIONS;
 	if (gw->outbound == NULL)
 		capped = client_set_max_connections(
 		    &gw->client, FD_RESERVE_OUTBOUND + hosts);
 	else
-		capped = client_set_max_connections(
-			     &gw->client, FD_RESERVE_OUTBOUND) |
-			 client_thread_set_max_connections(gw->outbound, hosts);
+		capped = client_thread_set_max_connections(
+		    gw->outbound, FD_RESERVE_OUTBOUND + hosts);
 	if (capped != 0)
 		log_warn("gateway", "cannot cap outbound connections");
 	http_limits_default(&l);
@@ -660,7 +668,6 @@ start_core(struct gateway *gw)
 {
 	const struct config *cfg = gw->cfg;
 	const struct gateway_ext *ext = gw->ext;
-	struct client_port out;
 	size_t i;
 
 	batch_init(&gw->batch, gw->loop, gw->store);
@@ -691,17 +698,17 @@ start_core(struct gateway *gw)
 							    : "http://%s:%d",
 			cfg->listen.host, http_server_port(&gw->http));
 	gw->dispatch = dispatch_new(gw->loop, cfg, gw->store, &gw->batch);
-	out.client = &gw->client;
-	out.ct = NULL;
-	for (i = 0; i < cfg->nchannels; i++)
-		if (provider_for(cfg->channels[i].type) != NULL)
-			break;
-	/* Providers' requests use the second core (issue 13). */
-	if (i < cfg->nchannels &&
-	    (out.ct = gw->outbound = client_thread_start(gw->loop)) == NULL)
-		log_warn("gateway", "providers' requests stay on the loop: "
+	/*
+	 * Every outbound request (providers' sends, flows' fetches, event
+	 * webhooks) runs on a thread of its own: the second core (issue 13),
+	 * and no socket waits while the loop waits on the store (issue 16).
+	 */
+	gw->out.client = &gw->client;
+	gw->out.ct = gw->outbound = client_thread_start(gw->loop);
+	if (gw->outbound == NULL)
+		log_warn("gateway", "outbound requests stay on the loop: "
 				    "their thread cannot start");
-	channel_open_providers(gw->dispatch, cfg, &out, gw->public_base);
+	channel_open_providers(gw->dispatch, cfg, &gw->out, gw->public_base);
 	ingress_init(&gw->ingress);
 	gw->ingress.shared = store_is_postgres(cfg->database);
 	modems_start(gw);

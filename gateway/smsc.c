@@ -1,8 +1,17 @@
 /*
- * smsc.c: SMPP channels on the loop. Each link is a TCP connection driven
- * by an smpp_session (smpp/session.c), which holds the protocol; this file
- * holds the socket, the timer, reconnects, and the ties to the dispatcher
- * (submit_sm) and to ingress (deliver_sm).
+ * smsc.c: SMPP channels on a thread of their own, `baraza-smpp`. Each link
+ * is a TCP connection driven by an smpp_session (smpp/session.c), which
+ * holds the protocol; this file holds the socket, the timer, reconnects,
+ * and the ties to the dispatcher (submit_sm) and to ingress (deliver_sm).
+ *
+ * The links live on the thread's loop, so that a loop busy with the store
+ * (a commit, a PostgreSQL round trip) never leaves an enquire_link or a
+ * submit_sm_resp unread or a timer late. The dispatcher and ingress stay
+ * on the gateway's loop: the two loops talk only through mailboxes
+ * (lib/mailbox.h), in batches per turn. What crosses: a message to
+ * submit and an acknowledgement (to the thread); an outcome, a link up
+ * or down, an MO message or a receipt, and the end (to the loop). Fields
+ * of struct smsc are marked by the thread that owns them.
  *
  * A deliver_sm is answered after ingress has committed what it carried.
  * The answer goes on the connection it came on: when that connection has
@@ -10,6 +19,7 @@
  * the next one. SMPP gives an MO message no id, so such a message is then
  * stored twice; the window is one commit wide.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +31,7 @@
 #include "gateway/ingress.h"
 #include "gateway/smsc.h"
 #include "lib/log.h"
+#include "lib/mailbox.h"
 #include "lib/util.h"
 #include "smpp/session.h"
 
@@ -55,16 +66,37 @@ struct smsc_link {
 	char rbuf[SMSC_READ_BUF];
 };
 
-struct smsc {
+/* The SMPP thread: its loop and the mailboxes between it and the gateway's. */
+struct smsc_thread {
+	uv_loop_t loop;
+	uv_thread_t tid;
+	struct mailbox to_thread; /* received on the thread */
+	struct mailbox to_gw;     /* received on the gateway's loop */
+	struct outbox gw_out;     /* the gateway's loop posts to_thread */
+	struct outbox t_out;      /* the thread posts to_gw */
 	struct gateway *gw;
+	void (*done)(struct gateway *); /* the stop's end */
+	struct smsc **list; /* the channels (freed by the gateway's side) */
+	size_t n;
+	size_t live; /* thread: channels not finished yet */
+	int handles; /* gateway's side: its two handles not closed yet */
+};
+
+struct smsc {
+	/* Set before the thread starts, read by both. */
+	struct smsc_thread *t;
 	const struct channel_config *cc;
 	struct channel *chan;
-	struct smsc_link link[2];
 	int nlinks;
-	int refs; /* handles open and commits pending, plus one */
-	int stopping;
 	struct smpp_bind bind;
 	char port[8];
+	/* The gateway's loop. */
+	int gw_stopping; /* no more submits handed over */
+	int gw_bound[2]; /* each link bound, as last told */
+	/* The thread. */
+	struct smsc_link link[2];
+	int refs; /* handles open and commits pending, plus one */
+	int stopping;
 };
 
 /* A submitted message: the dispatcher keeps the rest. */
@@ -72,8 +104,45 @@ struct sub {
 	int64_t id;
 };
 
+/* Crossing to the thread: a message to submit. */
+struct x_send {
+	struct smsc *c;
+	int64_t id;
+	char *to, *text;
+};
+
+/* Crossing to the gateway's loop: a submit's outcome. */
+struct x_done {
+	struct smsc *c;
+	int64_t id;
+	enum send_outcome oc;
+	char *provider_id, *error;
+};
+
+/* Crossing to the gateway's loop: a link bound or down. */
+struct x_up {
+	struct smsc *c;
+	int link, bound, tell; /* tell: the dispatcher too */
+};
+
+/* Crossing to the gateway's loop: an MO message or a receipt. */
+struct x_deliver {
+	struct pending *p;
+	enum smpp_deliver_kind kind;
+	char *from, *text, *id, *error;
+	int from_ton;
+	enum smpp_receipt_state state;
+};
+
+/* Crossing to the thread: deliver_sm PDUs to answer. */
+struct x_ack {
+	struct pending *p;
+	uint32_t status;
+};
+
 /* Deliver_sm PDUs awaiting the commit of what they carried. */
 struct pending {
+	struct smsc *c;
 	struct smsc_link *l;
 	unsigned gen;
 	const char *what; /* "message" or "receipt", for the log */
@@ -89,12 +158,16 @@ struct wreq {
 
 static void link_connect(struct smsc_link *);
 static void link_close(struct smsc_link *, const char *why);
+static void t_finish(struct smsc_thread *);
+static void gw_up(void *);
+static void gw_done(void *);
 
+/* Thread: a channel is finished once nothing of it is open or pending. */
 static void
 smsc_unref(struct smsc *c)
 {
-	if (--c->refs == 0)
-		free(c);
+	if (--c->refs == 0 && --c->t->live == 0)
+		t_finish(c->t);
 }
 
 static const char *
@@ -184,6 +257,34 @@ link_write(void *arg, const void *data, size_t len)
 	}
 }
 
+/* Thread: tells the gateway's loop that link l is bound or down. */
+static void
+post_up(struct smsc_link *l, int bound, int tell)
+{
+	struct x_up *x = xmalloc(sizeof(*x));
+
+	x->c = l->c;
+	x->link = (int)(l - l->c->link);
+	x->bound = bound;
+	x->tell = tell;
+	outbox_post(&l->c->t->t_out, gw_up, x);
+}
+
+/* Thread: hands an outcome to the dispatcher on the gateway's loop. */
+static void
+post_done(struct smsc *c, int64_t id, enum send_outcome oc,
+    const char *provider_id, const char *error)
+{
+	struct x_done *x = xmalloc(sizeof(*x));
+
+	x->c = c;
+	x->id = id;
+	x->oc = oc;
+	x->provider_id = provider_id != NULL ? xstrdup(provider_id) : NULL;
+	x->error = error != NULL ? xstrdup(error) : NULL;
+	outbox_post(&c->t->t_out, gw_done, x);
+}
+
 static void
 link_bound(void *arg, const char *system_id)
 {
@@ -193,8 +294,7 @@ link_bound(void *arg, const char *system_id)
 	l->bound = 1;
 	log_info("smpp", "bound channel=%s as=%s smsc=\"%s\"", l->c->cc->name,
 	    link_name(l), system_id);
-	if (l->sends)
-		dispatch_set_up(l->c->gw->dispatch, l->c->cc->name, 1);
+	post_up(l, 1, l->sends);
 	maybe_unbind(l);
 }
 
@@ -210,13 +310,13 @@ link_submitted(void *arg, void *ctx, enum smpp_submit_result r, uint32_t status,
 {
 	struct smsc_link *l = arg;
 	struct sub *sub = ctx;
-	struct channel_msg msg = {.id = sub->id, .attempts = -1};
+	int64_t id = sub->id;
 	char name[16], why[64];
 
 	free(sub);
 	switch (r) {
 	case SMPP_SUBMIT_OK:
-		dispatch_done(l->c->chan, &msg, SEND_OK,
+		post_done(l->c, id, SEND_OK,
 		    message_id != NULL && *message_id != '\0' ? message_id
 							      : NULL,
 		    NULL);
@@ -224,95 +324,151 @@ link_submitted(void *arg, void *ctx, enum smpp_submit_result r, uint32_t status,
 	case SMPP_SUBMIT_FAILED:
 		snprintf(why, sizeof(why), "refused by the SMSC: %s",
 		    smpp_status_name(status, name));
-		dispatch_done(l->c->chan, &msg, SEND_PERMFAIL, NULL, why);
+		post_done(l->c, id, SEND_PERMFAIL, NULL, why);
 		break;
 	case SMPP_SUBMIT_LOST:
-		dispatch_done(l->c->chan, &msg, SEND_TEMPFAIL, NULL,
-		    "the SMPP link went down");
+		post_done(
+		    l->c, id, SEND_TEMPFAIL, NULL, "the SMPP link went down");
 		break;
 	}
 	maybe_unbind(l);
+}
+
+/* Thread: answers the deliver_sm PDUs once ingress has told. */
+static void
+t_ack(void *arg)
+{
+	struct x_ack *x = arg;
+	struct pending *p = x->p;
+	struct smsc_link *l = p->l;
+	struct smsc *c = p->c;
+
+	l->commits--;
+	if (l->gen == p->gen && l->state == L_OPEN && l->s != NULL)
+		smpp_session_ack(l->s, p->seqs, p->n, x->status);
+	maybe_unbind(l);
+	free(p);
+	free(x);
+	smsc_unref(c);
+}
+
+/* The gateway's loop: hands p's answer to the thread. */
+static void
+gw_ack(struct pending *p, uint32_t status)
+{
+	struct x_ack *x = xmalloc(sizeof(*x));
+
+	x->p = p;
+	x->status = status;
+	outbox_post(&p->c->t->gw_out, t_ack, x);
 }
 
 static void
 on_committed(void *arg, const struct ingress_result *res)
 {
 	struct pending *p = arg;
-	struct smsc_link *l = p->l;
-	struct smsc *c = l->c;
 
-	l->commits--;
-	if (l->gen == p->gen && l->state == L_OPEN && l->s != NULL)
-		smpp_session_ack(l->s, p->seqs, p->n,
-		    res->status == INGRESS_BUSY ? SMPP_ESME_RX_T_APPN
-						: SMPP_ESME_ROK);
-	maybe_unbind(l);
-	free(p);
-	smsc_unref(c);
+	gw_ack(p,
+	    res->status == INGRESS_BUSY ? SMPP_ESME_RX_T_APPN : SMPP_ESME_ROK);
 }
 
-/* An MO message or a receipt: into ingress, answered after the commit. */
+static void
+x_deliver_free(struct x_deliver *x)
+{
+	free(x->from);
+	free(x->text);
+	free(x->id);
+	free(x->error);
+	free(x);
+}
+
+/* The gateway's loop: an MO message or a receipt into ingress. */
+static void
+gw_deliver(void *arg)
+{
+	struct x_deliver *x = arg;
+	struct pending *p = x->p;
+	struct smsc *c = p->c;
+	struct gateway *gw = c->t->gw;
+	const char *why = NULL;
+	char from[SMPP_ADDR_MAX + 1];
+	int rc;
+
+	if (x->kind == SMPP_DELIVER_RECEIPT) {
+		struct ingress_report rep;
+
+		memset(&rep, 0, sizeof(rep));
+		rep.channel = c->cc->name;
+		rep.id = x->id;
+		rep.by_own_id = 0;
+		rep.state = x->state == SMPP_RECEIPT_DELIVERED ? MSG_DELIVERED
+			    : x->state == SMPP_RECEIPT_FAILED  ? MSG_FAILED
+							       : MSG_SENT;
+		rep.error =
+		    x->error != NULL && *x->error != '\0' ? x->error : NULL;
+		rc = ingress_status(gw, &rep, on_committed, p, &why);
+	} else {
+		struct ingress_sms sms;
+
+		/* An international number comes without its '+'. */
+		snprintf(from, sizeof(from), "%s%s",
+		    x->from_ton == 1 && x->from[0] != '+' ? "+" : "", x->from);
+		memset(&sms, 0, sizeof(sms));
+		sms.channel = c->cc->name;
+		sms.from = from;
+		sms.text = x->text;
+		sms.provider_id = NULL; /* SMPP gives MO messages no id */
+		rc = ingress_sms(gw, &sms, on_committed, p, &why);
+	}
+	if (rc != 0) {
+		/*
+		 * Refused at once: one that can never be taken (not a phone
+		 * number, a receipt for nothing we know) is answered OK so
+		 * that it does not come back; with the store unavailable,
+		 * the SMSC tries again.
+		 */
+		log_warn("smpp", "%s refused channel=%s reason=\"%s\"", p->what,
+		    c->cc->name, why != NULL ? why : "-");
+		gw_ack(
+		    p, rc == INGRESS_BAD ? SMPP_ESME_ROK : SMPP_ESME_RX_T_APPN);
+	}
+	x_deliver_free(x);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* Thread: an MO message or a receipt, answered after the commit. */
 static void
 link_deliver(void *arg, const struct smpp_inbound *in)
 {
 	struct smsc_link *l = arg;
 	struct smsc *c = l->c;
 	struct pending *p;
-	const char *why = NULL;
-	char from[SMPP_ADDR_MAX + 1];
-	int rc;
+	struct x_deliver *x;
 
 	p = xmalloc(sizeof(*p) + in->nseqs * sizeof(p->seqs[0]));
+	p->c = c;
 	p->l = l;
 	p->gen = l->gen;
 	p->n = in->nseqs;
+	p->what = in->kind == SMPP_DELIVER_RECEIPT ? "receipt" : "message";
 	memcpy(p->seqs, in->seqs, in->nseqs * sizeof(p->seqs[0]));
 	l->commits++;
 	c->refs++;
-	if (in->kind == SMPP_DELIVER_RECEIPT) {
-		struct ingress_report rep;
-
-		memset(&rep, 0, sizeof(rep));
-		rep.channel = c->cc->name;
-		rep.id = in->id;
-		rep.by_own_id = 0;
-		rep.state = in->state == SMPP_RECEIPT_DELIVERED ? MSG_DELIVERED
-			    : in->state == SMPP_RECEIPT_FAILED  ? MSG_FAILED
-								: MSG_SENT;
-		rep.error =
-		    in->error != NULL && *in->error != '\0' ? in->error : NULL;
-		p->what = "receipt";
-		rc = ingress_status(c->gw, &rep, on_committed, p, &why);
-	} else {
-		struct ingress_sms sms;
-
-		/* An international number comes without its '+'. */
-		snprintf(from, sizeof(from), "%s%s",
-		    in->from_ton == 1 && in->from[0] != '+' ? "+" : "",
-		    in->from);
-		memset(&sms, 0, sizeof(sms));
-		sms.channel = c->cc->name;
-		sms.from = from;
-		sms.text = in->text;
-		sms.provider_id = NULL; /* SMPP gives MO messages no id */
-		p->what = "message";
-		rc = ingress_sms(c->gw, &sms, on_committed, p, &why);
-	}
-	if (rc == 0)
-		return;
-	/*
-	 * Refused at once: one that can never be taken (not a phone number,
-	 * a receipt for nothing we know) is answered OK so that it does not
-	 * come back; with the store unavailable, the SMSC tries again.
-	 */
-	log_warn("smpp", "%s refused channel=%s reason=\"%s\"", p->what,
-	    c->cc->name, why != NULL ? why : "-");
-	if (l->s != NULL && l->state == L_OPEN)
-		smpp_session_ack(l->s, p->seqs, p->n,
-		    rc == INGRESS_BAD ? SMPP_ESME_ROK : SMPP_ESME_RX_T_APPN);
-	l->commits--;
-	free(p);
-	smsc_unref(c);
+	x = xcalloc(1, sizeof(*x));
+	x->p = p;
+	x->kind = in->kind;
+	x->from = dup_or_null(in->from != NULL ? in->from : "");
+	x->from_ton = in->from_ton;
+	x->text = dup_or_null(in->text);
+	x->id = dup_or_null(in->id);
+	x->error = dup_or_null(in->error);
+	x->state = in->state;
+	outbox_post(&c->t->t_out, gw_deliver, x);
 }
 
 static void
@@ -397,9 +553,9 @@ link_close(struct smsc_link *l, const char *why)
 		log_info("smpp", "link down channel=%s link=%s reason=\"%s\"",
 		    l->c->cc->name, link_name(l), why);
 	l->state = L_CLOSING;
+	if (l->bound)
+		post_up(l, 0, l->sends && !l->c->stopping);
 	l->bound = 0;
-	if (l->sends && !l->c->stopping)
-		dispatch_set_up(l->c->gw->dispatch, l->c->cc->name, 0);
 	uv_read_stop((uv_stream_t *)&l->tcp);
 	uv_close((uv_handle_t *)&l->tcp, on_tcp_closed);
 }
@@ -488,7 +644,7 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		link_retry(l);
 		return;
 	}
-	uv_tcp_init(c->gw->loop, &l->tcp);
+	uv_tcp_init(&c->t->loop, &l->tcp);
 	l->tcp.data = l;
 	c->refs++; /* the socket, until on_tcp_closed */
 	l->connect.data = l;
@@ -509,35 +665,85 @@ link_connect(struct smsc_link *l)
 	hints.ai_socktype = SOCK_STREAM;
 	l->state = L_RESOLVING;
 	l->gai.data = l;
-	if (uv_getaddrinfo(l->c->gw->loop, &l->gai, on_resolved, l->c->cc->host,
+	if (uv_getaddrinfo(&l->c->t->loop, &l->gai, on_resolved, l->c->cc->host,
 		l->c->port, &hints) != 0)
 		link_retry(l);
 }
 
-/* The channel's send: a submit on the sending link, if it is bound. */
+/* Thread: a submit on the sending link, if it is bound. */
 static void
-smsc_send(struct channel *ch, const struct channel_msg *msg)
+t_send(void *arg)
 {
-	struct smsc *c = ch->arg;
+	struct x_send *x = arg;
+	struct smsc *c = x->c;
 	struct smsc_link *l = &c->link[0];
 	struct buf reason;
 	struct sub *sub;
 
 	if (c->stopping || l->s == NULL || l->state != L_OPEN ||
-	    !smpp_session_ready(l->s)) {
-		dispatch_done(
-		    ch, msg, SEND_TEMPFAIL, NULL, "the SMPP link is not bound");
+	    !smpp_session_ready(l->s))
+		post_done(c, x->id, SEND_TEMPFAIL, NULL,
+		    "the SMPP link is not bound");
+	else {
+		sub = xmalloc(sizeof(*sub));
+		sub->id = x->id;
+		buf_init(&reason, 200);
+		if (smpp_session_submit(l->s, sub, x->to + (x->to[0] == '+'),
+			x->text, mono_ms(), &reason) != 0) {
+			free(sub);
+			post_done(
+			    c, x->id, SEND_PERMFAIL, NULL, buf_cstr(&reason));
+		}
+		buf_free(&reason);
+	}
+	free(x->to);
+	free(x->text);
+	free(x);
+}
+
+/* The channel's send, on the gateway's loop: handed to the thread. */
+static void
+smsc_send(struct channel *ch, const struct channel_msg *msg)
+{
+	struct smsc *c = ch->arg;
+	struct x_send *x;
+
+	if (c->gw_stopping) {
+		dispatch_done(ch, msg, SEND_TEMPFAIL, NULL, "stopping");
 		return;
 	}
-	sub = xmalloc(sizeof(*sub));
-	sub->id = msg->id;
-	buf_init(&reason, 200);
-	if (smpp_session_submit(l->s, sub, msg->to + (msg->to[0] == '+'),
-		msg->text, mono_ms(), &reason) != 0) {
-		free(sub);
-		dispatch_done(ch, msg, SEND_PERMFAIL, NULL, buf_cstr(&reason));
-	}
-	buf_free(&reason);
+	x = xmalloc(sizeof(*x));
+	x->c = c;
+	x->id = msg->id;
+	x->to = xstrdup(msg->to);
+	x->text = xstrdup(msg->text);
+	outbox_post(&c->t->gw_out, t_send, x);
+}
+
+/* The gateway's loop: a submit's outcome to the dispatcher. */
+static void
+gw_done(void *arg)
+{
+	struct x_done *x = arg;
+	struct channel_msg msg = {.id = x->id, .attempts = -1};
+
+	dispatch_done(x->c->chan, &msg, x->oc, x->provider_id, x->error);
+	free(x->provider_id);
+	free(x->error);
+	free(x);
+}
+
+/* The gateway's loop: a link bound or down. */
+static void
+gw_up(void *arg)
+{
+	struct x_up *x = arg;
+	struct smsc *c = x->c;
+
+	c->gw_bound[x->link] = x->bound;
+	if (x->tell && !c->gw_stopping)
+		dispatch_set_up(c->t->gw->dispatch, c->cc->name, x->bound);
+	free(x);
 }
 
 static const struct channel_ops smsc_ops = {
@@ -554,19 +760,130 @@ link_init(struct smsc *c, struct smsc_link *l, uint32_t bind_cmd, int sends)
 	l->sends = sends;
 	l->backoff = SMSC_RECONNECT_FIRST_MS;
 	l->state = L_WAIT;
-	uv_timer_init(c->gw->loop, &l->timer);
+	uv_timer_init(&c->t->loop, &l->timer);
 	l->timer.data = l;
 	c->refs++; /* the timer, until on_timer_closed */
 	link_connect(l);
+}
+
+/* The gateway's loop: both its handles closed, the rest goes. */
+static void
+gw_handle_closed(struct smsc_thread *t)
+{
+	size_t i;
+
+	if (--t->handles > 0)
+		return;
+	for (i = 0; i < t->n; i++)
+		free(t->list[i]);
+	free(t->list);
+	free(t);
+}
+
+static void
+on_gw_out_closed(struct outbox *ob)
+{
+	gw_handle_closed(container_of(ob, struct smsc_thread, gw_out));
+}
+
+static void
+on_to_gw_closed(struct mailbox *mb)
+{
+	gw_handle_closed(container_of(mb, struct smsc_thread, to_gw));
+}
+
+/*
+ * The gateway's loop: the thread's last word. Every call it posted before
+ * has run; it is about to return, so the join is short.
+ */
+static void
+gw_finished(void *arg)
+{
+	struct smsc_thread *t = arg;
+
+	uv_thread_join(&t->tid);
+	if (uv_loop_close(&t->loop) != 0)
+		log_error(
+		    "smpp", "the SMPP thread's loop ended with handles open");
+	if (t->gw->smscs.t == t)
+		t->gw->smscs.t = NULL;
+	t->handles = 2;
+	outbox_close(&t->gw_out, on_gw_out_closed);
+	mailbox_close(&t->to_gw, on_to_gw_closed);
+	if (t->done != NULL)
+		t->done(t->gw);
+}
+
+/* Thread: every channel is finished; tell the gateway and close. */
+static void
+t_finish(struct smsc_thread *t)
+{
+	outbox_post(&t->t_out, gw_finished, t);
+	outbox_close(&t->t_out, NULL);
+	mailbox_close(&t->to_thread, NULL);
+}
+
+static void
+t_run(void *arg)
+{
+	struct smsc_thread *t = arg;
+
+#ifdef __linux__
+	/* Named for top -H and bench/e2e's share of each thread. */
+	(void)pthread_setname_np(pthread_self(), "baraza-smpp");
+#endif
+	uv_run(&t->loop, UV_RUN_DEFAULT);
+}
+
+/* Thread: the stop, as smscs_stop says. */
+static void
+t_stop(void *arg)
+{
+	struct smsc_thread *t = arg;
+	int64_t now = mono_ms();
+	size_t i;
+	int k;
+
+	for (i = 0; i < t->n; i++) {
+		struct smsc *c = t->list[i];
+
+		c->stopping = 1;
+		for (k = 0; k < c->nlinks; k++) {
+			struct smsc_link *l = &c->link[k];
+
+			l->unbind_by = now + SMSC_UNBIND_MS;
+			if (l->state == L_WAIT)
+				link_done(l);
+			else
+				maybe_unbind(l);
+		}
+		smsc_unref(c);
+	}
+}
+
+static struct smsc_thread *
+thread_new(struct gateway *gw, size_t max)
+{
+	struct smsc_thread *t = xcalloc(1, sizeof(*t));
+
+	t->gw = gw;
+	t->list = xcalloc(max + 1, sizeof(*t->list));
+	if (uv_loop_init(&t->loop) != 0 ||
+	    mailbox_init(&t->to_thread, &t->loop) != 0 ||
+	    mailbox_init(&t->to_gw, gw->loop) != 0 ||
+	    outbox_init(&t->gw_out, gw->loop, &t->to_thread) != 0 ||
+	    outbox_init(&t->t_out, &t->loop, &t->to_gw) != 0)
+		fatalx("cannot make the SMPP thread's loop");
+	return t;
 }
 
 void
 smscs_start(struct gateway *gw)
 {
 	const struct config *cfg = gw->cfg;
+	struct smsc_thread *t = NULL;
 	size_t i;
 
-	gw->smscs.list = xcalloc(cfg->nchannels + 1, sizeof(*gw->smscs.list));
 	for (i = 0; i < cfg->nchannels; i++) {
 		const struct channel_config *cc = &cfg->channels[i];
 		struct smsc *c;
@@ -574,8 +891,10 @@ smscs_start(struct gateway *gw)
 
 		if (cc->type != CHANNEL_SMPP)
 			continue;
+		if (t == NULL)
+			t = thread_new(gw, cfg->nchannels);
 		c = xcalloc(1, sizeof(*c));
-		c->gw = gw;
+		c->t = t;
 		c->cc = cc;
 		c->refs = 1;
 		c->bind.system_id = cc->system_id;
@@ -594,6 +913,7 @@ smscs_start(struct gateway *gw)
 			q = SMPP_QUEUE_MAX;
 		if (q > DISPATCH_MAX_INFLIGHT)
 			dispatch_set_inflight(gw->dispatch, cc->name, q);
+		/* The links start on the thread's loop, before it runs. */
 		if (cc->bind == SMPP_BIND_MODE_SPLIT) {
 			c->nlinks = 2;
 			link_init(c, &c->link[0], SMPP_BIND_TRANSMITTER, 1);
@@ -602,24 +922,31 @@ smscs_start(struct gateway *gw)
 			c->nlinks = 1;
 			link_init(c, &c->link[0], SMPP_BIND_TRANSCEIVER, 1);
 		}
-		gw->smscs.list[gw->smscs.n++] = c;
+		t->list[t->n++] = c;
+		t->live++;
 	}
+	if (t == NULL)
+		return;
+	if (uv_thread_create(&t->tid, t_run, t) != 0)
+		fatalx("cannot start the SMPP thread");
+	gw->smscs.t = t;
 }
 
 int
 smscs_bound(const struct gateway *gw, const char *name, int *bound, int *links)
 {
+	const struct smsc_thread *t = gw->smscs.t;
 	size_t i;
 	int k;
 
-	for (i = 0; i < gw->smscs.n; i++) {
-		const struct smsc *c = gw->smscs.list[i];
+	for (i = 0; t != NULL && i < t->n; i++) {
+		const struct smsc *c = t->list[i];
 
 		if (strcmp(c->cc->name, name) != 0)
 			continue;
 		*bound = 0;
 		for (k = 0; k < c->nlinks; k++)
-			*bound += c->link[k].bound;
+			*bound += c->gw_bound[k];
 		*links = c->nlinks;
 		return 0;
 	}
@@ -627,28 +954,20 @@ smscs_bound(const struct gateway *gw, const char *name, int *bound, int *links)
 }
 
 void
-smscs_stop(struct gateway *gw)
+smscs_stop(struct gateway *gw, void (*done)(struct gateway *))
 {
-	int64_t now = mono_ms();
+	struct smsc_thread *t = gw->smscs.t;
 	size_t i;
-	int k;
 
-	for (i = 0; i < gw->smscs.n; i++) {
-		struct smsc *c = gw->smscs.list[i];
-
-		c->stopping = 1;
-		for (k = 0; k < c->nlinks; k++) {
-			struct smsc_link *l = &c->link[k];
-
-			l->unbind_by = now + SMSC_UNBIND_MS;
-			if (l->state == L_WAIT)
-				link_done(l);
-			else
-				maybe_unbind(l);
-		}
-		smsc_unref(c);
+	if (t == NULL) {
+		if (done != NULL)
+			done(gw);
+		return;
 	}
-	free(gw->smscs.list);
-	gw->smscs.list = NULL;
-	gw->smscs.n = 0;
+	if (t->list[0]->gw_stopping)
+		return;
+	t->done = done;
+	for (i = 0; i < t->n; i++)
+		t->list[i]->gw_stopping = 1;
+	outbox_post(&t->gw_out, t_stop, t);
 }

@@ -4,6 +4,9 @@
  * and a receiver, kept up with reconnects (1 s doubling to 60 s), carrying
  * the dispatcher's messages as submit_sm and bringing MO messages and
  * delivery receipts through ingress, each answered only once committed.
+ * The links run on a thread of their own (`baraza-smpp`); every function
+ * here runs on the gateway's loop, and the dispatcher and ingress are
+ * called there only.
  */
 #ifndef BARAZA_SMSC_H
 #define BARAZA_SMSC_H
@@ -11,7 +14,7 @@
 #include <stddef.h>
 
 struct gateway;
-struct smsc;
+struct smsc_thread;
 
 #define SMSC_RECONNECT_FIRST_MS 1000
 #define SMSC_RECONNECT_MAX_MS 60000
@@ -22,8 +25,7 @@ struct smsc;
 
 /* The SMPP channels, embedded in struct gateway (gw->smscs). */
 struct smscs {
-	struct smsc **list;
-	size_t n;
+	struct smsc_thread *t; /* their thread; NULL: none runs */
 };
 
 /*
@@ -43,8 +45,10 @@ smscs_bound(const struct gateway *, const char *name, int *bound, int *links);
 
 /*
  * Stop: no more submits; each link unbinds once its messages in flight
- * have their answers (at most SMSC_UNBIND_MS more), then closes.
+ * have their answers and what it delivered is committed (at most
+ * SMSC_UNBIND_MS more), then closes. The thread then ends, and done(gw)
+ * runs on the gateway's loop (at once when no SMPP channel runs).
  */
-void smscs_stop(struct gateway *);
+void smscs_stop(struct gateway *, void (*done)(struct gateway *));
 
 #endif

@@ -9,7 +9,7 @@
 . "$SRCDIR/tests/integration/lib.sh"
 : "${FAKE_SMSC:?FAKE_SMSC must name tests/fake_smsc}"
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq is missing"; exit 0; }
-plan 44
+plan 48
 
 SMSC_PID=
 "$FAKE_SMSC" --port-file "$T/smsc.port" --control-port-file "$T/smsc.ctl" \
@@ -65,6 +65,8 @@ start_server || exit 1
 check "the gateway binds as a transceiver" wait_for 10 grep -q 'bound channel=smsc as=transceiver' "$T/serve.log"
 is "the fake saw one transceiver bind" "$(stat .binds.transceiver)" "1"
 like "/metrics shows the link bound" "$(http GET /metrics)" 'baraza_smpp_links_bound\{channel="smsc"\} 1'
+is "the links run on a thread of their own (baraza-smpp)" \
+    "$(cat /proc/"$SERVE_PID"/task/*/comm | grep -c '^baraza-smpp$')" 1
 
 # 1. A keyword over SMPP: stored once, answered by submit_sm, acked after commit.
 r=$(smsc POST /_mo '{"from":"+254700000001","to":"40404","text":"PING one"}')
@@ -179,4 +181,41 @@ start_server || exit 1
 check "a refused bind is logged with the status" wait_for 10 grep -q 'reason="bind refused: ESME_RINVPASWD"' "$T/serve.log"
 check "and the gateway keeps serving" kill -0 "$SERVE_PID"
 check "a stop while the link retries is clean" stop_server
+
+# 12. The link does not wait for the store. Another connection holds the
+# messages table for 11 s; two API calls made meanwhile each hold the
+# gateway's loop on the store (SQLite: its 5 s busy wait, then 503;
+# PostgreSQL: until the lock goes, then 202). The link, on its own thread,
+# keeps its enquire_link every 2 s of quiet all along.
+hold_store() { # SECONDS
+	if [ -n "$PG_SERVER" ]; then
+		{ echo 'BEGIN; LOCK TABLE messages IN ACCESS EXCLUSIVE MODE;'
+		  echo "SELECT 'locked';"; sleep "$1"; echo 'COMMIT;'; } |
+		    psql -XAtq "$DB"
+	else
+		{ echo 'BEGIN EXCLUSIVE;'; echo "SELECT 'locked';"
+		  sleep "$1"; echo 'COMMIT;'; } | sqlite3 "$T/baraza.db"
+	fi
+}
+smpp_config
+start_server || exit 1
+wait_for 10 grep -q 'bound channel=smsc as=transceiver' "$T/serve.log"
+hold_store 11 >"$T/held" &
+held=$!
+wait_for 5 grep -q locked "$T/held"
+before=$(stat .enquire_links)
+for i in 1 2; do
+	curl -s -m 20 -o /dev/null -w '%{http_code}' -X POST \
+	    -H "Authorization: Bearer test-token" \
+	    -d "{\"to\":\"+25470000009$i\",\"text\":\"stalled $i\"}" \
+	    "http://127.0.0.1:$PORT/api/v1/messages" >"$T/stalled.$i" &
+done
+wait_for 25 sh -c "[ -s '$T/stalled.1' ] && [ -s '$T/stalled.2' ]"
+after=$(stat .enquire_links)
+echo "# enquire_links while the loop waited on the store: $((after - before))"
+if [ -n "$PG_SERVER" ]; then want="202 202"; else want="503 503"; fi
+is "both API calls waited on the store" "$(cat "$T/stalled.1") $(cat "$T/stalled.2")" "$want"
+check "the link kept its enquire_links meanwhile (3 or more)" test "$((after - before))" -ge 3
+wait "$held"
+check "and the gateway stops cleanly" stop_server
 done_testing
