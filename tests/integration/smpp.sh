@@ -5,7 +5,8 @@
 # only after its commit; a 3-part message each way (UDH); UCS-2 with an
 # emoji; receipts to delivery reports; throttling backed off; the SMSC
 # dropping every link in the middle of a 1,000-message send (each
-# delivered once); SAR and message_payload; a refused bind; unbind at stop.
+# delivered once); SAR and message_payload; a refused bind; unbind at stop;
+# the links, on their own thread, kept up while the store holds the loop.
 . "$SRCDIR/tests/integration/lib.sh"
 : "${FAKE_SMSC:?FAKE_SMSC must name tests/fake_smsc}"
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq is missing"; exit 0; }
