@@ -4,8 +4,8 @@
 # two at once), `baraza copy-store` SQLite -> PostgreSQL -> SQLite and
 # PostgreSQL -> PostgreSQL with every row, id and sequence kept, refusals
 # (a store that is not empty, a row PostgreSQL cannot take: nothing
-# written), passwords never shown, and `serve` on PostgreSQL refused with a
-# clear message until the store is built on it.
+# written), passwords never shown, and `serve` on PostgreSQL: it starts
+# and answers /healthz from the database.
 . "$SRCDIR/tests/integration/lib.sh"
 
 plan 37
