@@ -48,13 +48,16 @@ struct dispatcher {
 /*
  * The outcome of one send, kept until the transaction that records it has
  * committed: one that failed (PostgreSQL ends a transaction two nodes
- * deadlock in; a full disk) is written again in a later turn, else the
+ * deadlock in; the database restarting or failing over; a full disk) is
+ * written again in a later turn, for as long as the gateway runs, else the
  * message would stay "sending" until a restart and go out a second time.
+ * There are at most as many as sends in flight.
  */
 struct outcome {
 	struct dchan *c;
 	int64_t id, created;
-	int attempts;
+	int attempts; /* -1: not read from the store yet (a modem, SMPP) */
+	int segments;
 	enum send_outcome oc;
 	char *provider_id, *error;
 	int tries;  /* commits tried */
@@ -62,8 +65,8 @@ struct outcome {
 	struct outcome *next;
 };
 
-#define OUTCOME_TRIES 10     /* commits an outcome gets */
-#define OUTCOME_RETRY_MS 100 /* between them */
+#define OUTCOME_RETRY_MS 100 /* between commits of an outcome */
+#define OUTCOME_LOG_EVERY 50 /* a failing outcome logged once per this many */
 
 /* A claim: the messages it hands over to their channel. */
 struct claim {
@@ -262,6 +265,7 @@ outcome_free(struct outcome *o)
 }
 
 static void apply_outcome(struct outcome *);
+static void outcome_count(const struct outcome *);
 
 /* The turn that recorded o has ended: done, or o goes again. */
 static void
@@ -271,19 +275,26 @@ on_recorded(void *arg, int ok)
 	struct dispatcher *d = o->c->d;
 
 	if (ok && !o->failed) {
+		if (o->tries > 0)
+			log_info("dispatch",
+			    "an outcome was recorded id=%lld tries=%d",
+			    (long long)o->id, o->tries + 1);
 		outcome_free(o);
 		return;
 	}
-	if (++o->tries >= OUTCOME_TRIES || d->stopping) {
+	if (d->stopping) {
 		/* The message stays "sending": a start takes it back. */
-		log_error("dispatch", "recording an outcome failed id=%lld",
+		log_error("dispatch",
+		    "stopping with an outcome not recorded id=%lld",
 		    (long long)o->id);
 		outcome_free(o);
 		return;
 	}
-	log_warn("dispatch",
-	    "an outcome was not committed, written again id=%lld try=%d",
-	    (long long)o->id, o->tries + 1);
+	if (o->tries++ % OUTCOME_LOG_EVERY == 0)
+		log_warn("dispatch",
+		    "an outcome was not committed, written again id=%lld "
+		    "try=%d",
+		    (long long)o->id, o->tries + 1);
 	o->failed = 0;
 	o->next = d->redo;
 	d->redo = o;
@@ -304,6 +315,29 @@ apply_outcome(struct outcome *o)
 		o->failed = 1;
 		on_recorded(o, 0);
 		return;
+	}
+	if (o->attempts < 0) {
+		/* The channel kept only the id: the rest is in the store. */
+		struct store_msg info;
+
+		rc = store_msg_get(d->store, id, &info);
+		if (rc == STORE_NOTFOUND) {
+			log_warn("dispatch",
+			    "an outcome for no message id=%lld", (long long)id);
+			outcome_free(o);
+			return;
+		}
+		if (rc != 0) {
+			o->failed = 1;
+			batch_defer(d->batch, on_recorded, o);
+			return;
+		}
+		o->attempts = info.attempts;
+		o->created = info.created;
+		o->segments = info.segments;
+		store_msg_free(&info);
+		outcome_count(o);
+		rc = 0;
 	}
 	switch (o->oc) {
 	case SEND_OK:
@@ -350,37 +384,26 @@ redo_outcomes(struct dispatcher *d)
 	}
 }
 
-/*
- * Records the outcome of m (whose attempts and created are known): its
- * counters now, its writes inside the turn's transaction (apply_outcome).
- */
+/* Counts outcome o in its channel's figures, once its message is known. */
 static void
-record(struct dchan *c, const struct channel_msg *m, enum send_outcome oc,
-    const char *provider_id, const char *error)
+outcome_count(const struct outcome *o)
 {
-	struct outcome *o = xcalloc(1, sizeof(*o));
+	struct dchan *c = o->c;
 	const struct channel_config *cc = c->ch.cfg;
-	int64_t now = now_ms();
+	const char *error = o->error;
 	char scrub[200];
 
-	o->c = c;
-	o->id = m->id;
-	o->created = m->created;
-	o->attempts = m->attempts;
-	o->oc = oc;
-	o->provider_id = provider_id != NULL ? xstrdup(provider_id) : NULL;
-	o->error = error != NULL ? xstrdup(error) : NULL;
-	switch (oc) {
+	switch (o->oc) {
 	case SEND_OK:
 		c->stats.sent++;
-		c->stats.spend += (int64_t)m->segments * c->cost;
+		c->stats.spend += (int64_t)o->segments * c->cost;
 		break;
 	case SEND_TEMPFAIL:
-		if (now - m->created >= cc->max_age_ms) {
+		if (now_ms() - o->created >= cc->max_age_ms) {
 			c->stats.failed++;
 			log_warn("dispatch",
 			    "message expired id=%lld channel=%s error=\"%s\"",
-			    (long long)m->id, cc->name,
+			    (long long)o->id, cc->name,
 			    log_text(
 				error ? error : "-", scrub, sizeof(scrub)));
 		} else
@@ -390,13 +413,36 @@ record(struct dchan *c, const struct channel_msg *m, enum send_outcome oc,
 		c->stats.failed++;
 		log_warn("dispatch",
 		    "message failed id=%lld channel=%s error=\"%s\"",
-		    (long long)m->id, cc->name,
+		    (long long)o->id, cc->name,
 		    log_text(error ? error : "-", scrub, sizeof(scrub)));
 		break;
 	}
-	if (oc != SEND_OK && error != NULL)
+	if (o->oc != SEND_OK && error != NULL)
 		snprintf(c->stats.last_error, sizeof(c->stats.last_error), "%s",
 		    error);
+}
+
+/*
+ * Records the outcome of m: its counters now when its attempts are known
+ * (else once apply_outcome has read them), its writes inside the turn's
+ * transaction (apply_outcome).
+ */
+static void
+record(struct dchan *c, const struct channel_msg *m, enum send_outcome oc,
+    const char *provider_id, const char *error)
+{
+	struct outcome *o = xcalloc(1, sizeof(*o));
+
+	o->c = c;
+	o->id = m->id;
+	o->created = m->created;
+	o->attempts = m->attempts;
+	o->segments = m->segments;
+	o->oc = oc;
+	o->provider_id = provider_id != NULL ? xstrdup(provider_id) : NULL;
+	o->error = error != NULL ? xstrdup(error) : NULL;
+	if (o->attempts >= 0)
+		outcome_count(o);
 	apply_outcome(o);
 }
 
@@ -414,21 +460,10 @@ dispatch_done(struct channel *ch, const struct channel_msg *m,
 {
 	struct dchan *c = container_of(ch, struct dchan, ch);
 	struct dispatcher *d = c->d;
-	struct channel_msg known;
-	struct store_msg info;
 
 	landed(d, c);
-	if (m->attempts >= 0)
-		record(c, m, oc, provider_id, error);
-	else if (store_msg_get(d->store, m->id, &info) == 0) {
-		/* The channel kept only the id (a modem): read the rest. */
-		known = *m;
-		known.attempts = info.attempts;
-		known.created = info.created;
-		known.segments = info.segments;
-		record(c, &known, oc, provider_id, error);
-		store_msg_free(&info);
-	}
+	/* A channel that kept only the id (a modem, SMPP): apply reads it. */
+	record(c, m, oc, provider_id, error);
 	maybe_stopped(d);
 	if (!d->stopping)
 		kick(d);
