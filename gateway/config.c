@@ -220,6 +220,8 @@ static const struct config_key config_keys[] = {
     GW("currency", T_STRING, NULL, 1, 8, currency, check_currency,
 	"an ISO 4217 code such as KES"),
     GW("channel_log_days", T_INT, "7", 0, 365, channel_log_days, NULL, NULL),
+    GW("stop_timeout", T_DURATION, "5s", SEC, 10 * MIN, stop_timeout_ms, NULL,
+	NULL),
     GW("ussd_resume", T_DURATION, "2m", 0, HOUR, ussd_resume_ms, NULL, NULL),
     GW("resume_text", T_SCREEN,
 	"1. Continue where you left off\n2. Start again", 1, 182, resume_text,

@@ -211,6 +211,8 @@ struct config {
 					      never; 2m */
 	char *resume_text;                 /* the resume menu's screen, may
 					      hold line breaks */
+	int64_t stop_timeout_ms;           /* a stop (SIGTERM) exits within
+					      this long; 5s */
 
 	struct channel_config *channels; /* nchannels, in file order */
 	size_t nchannels;

@@ -40,6 +40,7 @@ struct dispatcher {
 	int inflight;
 	int shared; /* nodes share the store (PostgreSQL): claims commit
 		       before their messages leave */
+	int recording; /* outcomes whose transaction has not ended yet */
 	struct outcome *redo; /* outcomes whose commit failed, to write again */
 	void (*on_stopped)(void *);
 	void *stopped_arg;
@@ -245,10 +246,17 @@ dispatch_stats(
 	return 0;
 }
 
+/*
+ * Stopped once no request is in flight and every outcome is written: a
+ * stop waits for the database (within the gateway's stop limit), else a
+ * reply already delivered would stay "sending" and go again at the next
+ * start; and no transaction's end is left to call into a freed dispatcher.
+ */
 static void
 maybe_stopped(struct dispatcher *d)
 {
-	if (d->stopping && d->inflight == 0 && d->on_stopped != NULL) {
+	if (d->stopping && d->inflight == 0 && d->recording == 0 &&
+	    d->on_stopped != NULL) {
 		void (*cb)(void *) = d->on_stopped;
 
 		d->on_stopped = NULL;
@@ -262,6 +270,17 @@ outcome_free(struct outcome *o)
 	free(o->provider_id);
 	free(o->error);
 	free(o);
+}
+
+/* Outcome o is written (or has no message): the stop may end. */
+static void
+outcome_end(struct outcome *o)
+{
+	struct dispatcher *d = o->c->d;
+
+	outcome_free(o);
+	d->recording--;
+	maybe_stopped(d);
 }
 
 static void apply_outcome(struct outcome *);
@@ -279,15 +298,7 @@ on_recorded(void *arg, int ok)
 			log_info("dispatch",
 			    "an outcome was recorded id=%lld tries=%d",
 			    (long long)o->id, o->tries + 1);
-		outcome_free(o);
-		return;
-	}
-	if (d->stopping) {
-		/* The message stays "sending": a start takes it back. */
-		log_error("dispatch",
-		    "stopping with an outcome not recorded id=%lld",
-		    (long long)o->id);
-		outcome_free(o);
+		outcome_end(o);
 		return;
 	}
 	if (o->tries++ % OUTCOME_LOG_EVERY == 0)
@@ -298,7 +309,11 @@ on_recorded(void *arg, int ok)
 	o->failed = 0;
 	o->next = d->redo;
 	d->redo = o;
-	schedule(d, OUTCOME_RETRY_MS);
+	if (d->stopping)
+		/* Nothing else runs: the timer writes the outcomes again. */
+		uv_timer_start(&d->timer, on_timer, OUTCOME_RETRY_MS, 0);
+	else
+		schedule(d, OUTCOME_RETRY_MS);
 }
 
 /* Writes outcome o inside the turn's transaction, told when it ends. */
@@ -324,7 +339,7 @@ apply_outcome(struct outcome *o)
 		if (rc == STORE_NOTFOUND) {
 			log_warn("dispatch",
 			    "an outcome for no message id=%lld", (long long)id);
-			outcome_free(o);
+			outcome_end(o);
 			return;
 		}
 		if (rc != 0) {
@@ -443,6 +458,7 @@ record(struct dchan *c, const struct channel_msg *m, enum send_outcome oc,
 	o->error = error != NULL ? xstrdup(error) : NULL;
 	if (o->attempts >= 0)
 		outcome_count(o);
+	c->d->recording++;
 	apply_outcome(o);
 }
 
@@ -584,9 +600,9 @@ dispatch_run(struct dispatcher *d)
 	int64_t durable = batch_durable(d->batch);
 	size_t i;
 
+	redo_outcomes(d);
 	if (d->stopping)
 		return;
-	redo_outcomes(d);
 	for (i = 0; i < d->nch; i++) {
 		struct dchan *c = &d->ch[i];
 		struct store_queue_msg *msgs;
@@ -681,6 +697,8 @@ dispatch_stop(struct dispatcher *d, void (*done)(void *), void *arg)
 {
 	d->stopping = 1;
 	uv_timer_stop(&d->timer);
+	if (d->redo != NULL)
+		uv_timer_start(&d->timer, on_timer, OUTCOME_RETRY_MS, 0);
 	d->on_stopped = done;
 	d->stopped_arg = arg;
 	maybe_stopped(d);

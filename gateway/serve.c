@@ -24,7 +24,7 @@
 #include "lib/util.h"
 #include "providers/provider.h"
 
-#define STOP_LIMIT_MS 4500     /* a stop finishes within 5 s, exit included */
+#define STOP_EXIT_MS 500 /* of stop_timeout, kept for the exit itself */
 #define RELOAD_DEBOUNCE_MS 200 /* edits closer than this reload once */
 #define HOUSEKEEPING_MS (5 * 60 * 1000)         /* expired sessions purged */
 #define NODE_FORGET_MS (7 * 24 * 3600 * 1000LL) /* a node gone so long */
@@ -351,7 +351,8 @@ on_stop_signal(uv_signal_t *s, int signum)
 	gw->stopping = 1;
 	log_info("gateway", "stopping signal=%s",
 	    signum == SIGTERM ? "SIGTERM" : "SIGINT");
-	uv_timer_start(&gw->serve.stop_timer, on_stop_timer, STOP_LIMIT_MS, 0);
+	uv_timer_start(&gw->serve.stop_timer, on_stop_timer,
+	    (uint64_t)(gw->cfg->stop_timeout_ms - STOP_EXIT_MS), 0);
 	http_server_shutdown(&gw->http, on_http_done);
 	dispatch_stop(gw->dispatch, on_dispatch_stopped, gw);
 	modems_stop(gw);

@@ -9,17 +9,19 @@
 # as providers do. Once the server is back every message is stored once,
 # each reply reaches the provider once and is marked sent, and the same
 # gateway process served throughout. Runs on a PostgreSQL server of its own
-# (the one it stops).
+# (the one it stops). Then a stop (SIGTERM) while the server is away
+# again, with outcomes coming back meanwhile: it waits and writes them.
 BARAZA_ON_PG=1
 export BARAZA_ON_PG
 unset BARAZA_TEST_PG
 . "$SRCDIR/tests/integration/lib.sh"
-plan 9
+plan 13
 N=60
 DOWN_AT=20
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
+stop_timeout = 30s
 [channel web]
 type = http
 api_url = http://127.0.0.1:$FAKE_PORT/send
@@ -82,5 +84,33 @@ check "every reply is marked sent" wait_for 60 sql_is \
 grep -o '"text":"PONG r[0-9]*"' "$T/fake.log" | sort | uniq -c | awk '{ print $1 }' | sort -u >"$T/per_text"
 is "every reply reached the provider exactly once" "$(cat "$T/per_text")" "1"
 is "every reply reached it" "$(grep -o '"text":"PONG r[0-9]*"' "$T/fake.log" | sort -u | wc -l)" "$N"
+
+# A stop while the database is away: two replies hang 1.5 s at the
+# provider, the server stops, then the gateway is told to stop; the
+# provider answers meanwhile and the server is back 1.5 s after it went.
+# The stop waits for the database (stop_timeout 30 s: PostgreSQL's crash
+# recovery took 5 s here) and writes both outcomes (before, it dropped
+# them: the replies stayed "sending" and went again at the next start).
+curl -s -m 5 -o /dev/null -d '{"mode":"slow","count":2,"delay_ms":1500}' \
+    "http://127.0.0.1:$FAKE_PORT/_control"
+send $((N + 1))
+send $((N + 2))
+# held: both replies are at the provider, waiting for its answer.
+held() { [ "$(fake_count '"text":"PONG r6[12]"')" -eq 2 ]; }
+wait_for 10 held
+"$SRCDIR/scripts/pg-tmp" pause "$PG_DIR"
+(sleep 1.5 && "$SRCDIR/scripts/pg-tmp" resume "$PG_DIR") &
+resumer=$!
+check "a stop while the database is away ends cleanly" stop_server TERM 40
+cp "$T/serve.log" "$T/serve-stop.log"
+is "and within its limit" "$(grep -c 'stop timed out' "$T/serve.log")" 0
+echo "# $(grep -c 'an outcome was recorded' "$T/serve.log") outcomes written again"
+wait $resumer
+is "the outcomes that came back during the stop were written" \
+    "$(sql "select count(*) from messages where direction = 'out' and text in ('PONG r61', 'PONG r62') and state = 'sent'")" 2
+start_server || exit 1
+sleep 3
+is "after a restart neither reply goes again" \
+    "$(fake_count '"text":"PONG r6[12]"')" 2
 check "the gateway stops cleanly" stop_server TERM
 done_testing

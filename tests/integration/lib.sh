@@ -179,12 +179,13 @@ start_server() {
 	return 1
 }
 
-# stop_server [SIGNAL]: stop it and wait at most 10 s; returns its exit status.
+# stop_server [SIGNAL [SECONDS]]: stop it and wait at most SECONDS (10) before
+# a kill -9; returns its exit status.
 stop_server() {
 	sig=${1:-TERM}
 	kill -"$sig" "$SERVE_PID" 2>/dev/null
 	i=0
-	while kill -0 "$SERVE_PID" 2>/dev/null && [ $i -lt 100 ]; do
+	while kill -0 "$SERVE_PID" 2>/dev/null && [ $i -lt $((${2:-10} * 10)) ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done

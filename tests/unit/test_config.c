@@ -1692,6 +1692,26 @@ test_ussd_resume(void **state)
 	    "[gateway]\nsession_timeout = 0\n", 2, "expected a duration");
 }
 
+/* [gateway] stop_timeout: how long a stop may wait. */
+static void
+test_stop_timeout(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = expect_ok("[gateway]\n");
+	assert_int_equal(cfg->stop_timeout_ms, 5000);
+	config_free(cfg);
+	cfg = expect_ok("[gateway]\nstop_timeout = 30s\n");
+	assert_int_equal(cfg->stop_timeout_ms, 30000);
+	config_free(cfg);
+	expect_one("[gateway]\nstop_timeout = 0\n", 2, "expected a duration");
+	expect_one("[gateway]\nstop_timeout = 500ms\n", 2,
+	    "stop_timeout: must be between");
+	expect_one("[gateway]\nstop_timeout = 1h\n", 2,
+	    "stop_timeout: must be between");
+}
+
 /* [reports] feedback_text, in languages like the status texts. */
 static void
 test_feedback_text(void **state)
@@ -1801,6 +1821,7 @@ main(void)
 	    cmocka_unit_test(test_reports_section),
 	    cmocka_unit_test(test_reports_findings),
 	    cmocka_unit_test(test_ussd_resume),
+	    cmocka_unit_test(test_stop_timeout),
 	    cmocka_unit_test(test_feedback_text),
 	    cmocka_unit_test(test_example_file),
 	};
