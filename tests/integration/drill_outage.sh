@@ -10,17 +10,8 @@ NPRE=10
 NOUT=40
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
-write_config "default_channel = web
-[channel web]
-type = http
-api_url = http://127.0.0.1:$FAKE_PORT/send
-signing_key = $SIGNING_KEY
-rate = 1000/s"
-cat >"$T/flows/ping.flow" <<'FLOW'
-flow ping
-  on keyword PING
-  say "PONG {rest}"
-FLOW
+signed_web_config
+drill_flows
 start_server || exit 1
 auth="Authorization: Bearer test-token"
 

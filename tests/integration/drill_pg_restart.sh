@@ -20,18 +20,8 @@ N=60
 DOWN_AT=20
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
-write_config "default_channel = web
-stop_timeout = 30s
-[channel web]
-type = http
-api_url = http://127.0.0.1:$FAKE_PORT/send
-signing_key = $SIGNING_KEY
-rate = 1000/s"
-cat >"$T/flows/ping.flow" <<'FLOW'
-flow ping
-  on keyword PING
-  say "PONG {rest}"
-FLOW
+signed_web_config "stop_timeout = 30s"
+drill_flows
 start_server || exit 1
 pid=$SERVE_PID
 

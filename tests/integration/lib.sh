@@ -160,6 +160,19 @@ flow loop "Loop"
 FLOW
 }
 
+# signed_web_config [LINES]: LINES in [gateway], then the one channel `web`
+# of type http to the fake provider at 1000/s, its requests signed
+# (signing_key): for the outage drills, whose requests are few.
+signed_web_config() {
+	write_config "${1:+$1
+}default_channel = web
+[channel web]
+type = http
+api_url = http://127.0.0.1:$FAKE_PORT/send
+signing_key = $SIGNING_KEY
+rate = 1000/s"
+}
+
 # start_server: run `baraza serve` in the background and wait (at most 10 s)
 # until it listens; sets SERVE_PID and PORT.
 start_server() {
