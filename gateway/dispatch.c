@@ -38,9 +38,9 @@ struct dispatcher {
 	size_t nch;
 	int stopping;
 	int inflight;
-	int shared; /* nodes share the store (PostgreSQL): claims commit
-		       before their messages leave */
-	int recording; /* outcomes whose transaction has not ended yet */
+	int shared;           /* nodes share the store (PostgreSQL):
+				 claims commit before their messages leave */
+	int recording;        /* outcomes whose transaction has not ended yet */
 	struct outcome *redo; /* outcomes whose commit failed, to write again */
 	void (*on_stopped)(void *);
 	void *stopped_arg;

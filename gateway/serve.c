@@ -24,7 +24,7 @@
 #include "lib/util.h"
 #include "providers/provider.h"
 
-#define STOP_EXIT_MS 500 /* of stop_timeout, kept for the exit itself */
+#define STOP_EXIT_MS 500       /* of stop_timeout, kept for the exit itself */
 #define RELOAD_DEBOUNCE_MS 200 /* edits closer than this reload once */
 #define HOUSEKEEPING_MS (5 * 60 * 1000)         /* expired sessions purged */
 #define NODE_FORGET_MS (7 * 24 * 3600 * 1000LL) /* a node gone so long */
