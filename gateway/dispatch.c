@@ -110,11 +110,10 @@ on_timer(uv_timer_t *t)
 	dispatch_run(container_of(t, struct dispatcher, timer));
 }
 
+/* Runs the dispatcher in delay ms (during a stop it only writes outcomes). */
 static void
 schedule(struct dispatcher *d, int64_t delay)
 {
-	if (d->stopping)
-		return;
 	if (delay < 0)
 		delay = 0;
 	/* Never push an earlier wake-up later. */
@@ -124,11 +123,12 @@ schedule(struct dispatcher *d, int64_t delay)
 	uv_timer_start(&d->timer, on_timer, (uint64_t)delay, 0);
 }
 
-/* Looks for due work on the next loop turn. */
+/* Looks for due work on the next loop turn, unless stopping. */
 static void
 kick(struct dispatcher *d)
 {
-	schedule(d, 0);
+	if (!d->stopping)
+		schedule(d, 0);
 }
 
 /* The batch's watermark: every message stored until now. */
@@ -309,11 +309,7 @@ on_recorded(void *arg, int ok)
 	o->failed = 0;
 	o->next = d->redo;
 	d->redo = o;
-	if (d->stopping)
-		/* Nothing else runs: the timer writes the outcomes again. */
-		uv_timer_start(&d->timer, on_timer, OUTCOME_RETRY_MS, 0);
-	else
-		schedule(d, OUTCOME_RETRY_MS);
+	schedule(d, OUTCOME_RETRY_MS);
 }
 
 /* Writes outcome o inside the turn's transaction, told when it ends. */
@@ -481,8 +477,7 @@ dispatch_done(struct channel *ch, const struct channel_msg *m,
 	/* A channel that kept only the id (a modem, SMPP): apply reads it. */
 	record(c, m, oc, provider_id, error);
 	maybe_stopped(d);
-	if (!d->stopping)
-		kick(d);
+	kick(d);
 }
 
 void
@@ -507,8 +502,7 @@ dispatch_dropped(struct channel *ch, const struct channel_msg *m)
 	(void)m;
 	landed(d, c);
 	maybe_stopped(d);
-	if (!d->stopping)
-		kick(d);
+	kick(d);
 }
 
 /* Claimed messages leave. */
@@ -570,8 +564,7 @@ on_claimed(void *arg, int ok)
 	store_queue_msgs_free(cl->msgs, cl->n);
 	free(cl);
 	maybe_stopped(d);
-	if (!d->stopping)
-		kick(d);
+	kick(d);
 }
 
 /* Refills the channel's bucket and says how many messages it may claim. */
@@ -698,7 +691,7 @@ dispatch_stop(struct dispatcher *d, void (*done)(void *), void *arg)
 	d->stopping = 1;
 	uv_timer_stop(&d->timer);
 	if (d->redo != NULL)
-		uv_timer_start(&d->timer, on_timer, OUTCOME_RETRY_MS, 0);
+		schedule(d, OUTCOME_RETRY_MS);
 	d->on_stopped = done;
 	d->stopped_arg = arg;
 	maybe_stopped(d);

@@ -108,7 +108,10 @@ void dispatch_set_up(struct dispatcher *, const char *name, int up);
  */
 void dispatch_set_inflight(struct dispatcher *, const char *name, int n);
 
-/* Stops claiming; done() runs once nothing is in flight any more. */
+/*
+ * Stops claiming; done() runs once nothing is in flight any more and every
+ * outcome is written (written again while the store fails).
+ */
 void dispatch_stop(struct dispatcher *, void (*done)(void *), void *arg);
 void dispatch_free(struct dispatcher *);
 
