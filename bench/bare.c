@@ -369,6 +369,7 @@ db_open(struct bare *b, const char *path)
 	    "CREATE UNIQUE INDEX IF NOT EXISTS messages_ext ON messages "
 	    "(ext_id)"
 	    " WHERE ext_id IS NOT NULL;";
+	struct reply *r;
 	sqlite3_stmt *st;
 
 	if (sqlite3_open(path, &b->db) != SQLITE_OK)
@@ -392,14 +393,15 @@ db_open(struct bare *b, const char *path)
 	st = prepare(b, "SELECT id, phone, text FROM messages"
 			" WHERE direction = 'out' AND state = 'queued'"
 			" ORDER BY id");
-	while (sqlite3_step(st) == SQLITE_ROW)
-		TAILQ_INSERT_TAIL(&b->queue,
-		    reply_new(sqlite3_column_int64(st, 0),
-			(const char *)sqlite3_column_text(st, 1),
-			(size_t)sqlite3_column_bytes(st, 1),
-			(const char *)sqlite3_column_text(st, 2),
-			(size_t)sqlite3_column_bytes(st, 2)),
-		    entry);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		/* Not inside TAILQ_INSERT_TAIL: it uses its element twice. */
+		r = reply_new(sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1),
+		    (const char *)sqlite3_column_text(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2));
+		TAILQ_INSERT_TAIL(&b->queue, r, entry);
+	}
 	sqlite3_finalize(st);
 }
 
