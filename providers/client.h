@@ -30,6 +30,7 @@
 #define CLIENT_MAX_CONNECTS 32   /* idle connections kept for reuse */
 #define CLIENT_MAX_INFLIGHT 4096 /* requests started, not yet done */
 #define CLIENT_MAX_HEADERS 64    /* request headers per request */
+#define CLIENT_IDLE_EASY 32      /* finished curl handles kept for reuse */
 
 /* What a delivery attempt came to; see client_outcome. */
 enum client_outcome {
@@ -88,16 +89,18 @@ struct client_sock;
  * must stay valid until the closed callback of client_shutdown has run.
  */
 struct client {
-	uv_loop_t *loop;            /* the loop everything runs on */
-	CURLM *multi;               /* curl's multi handle, keeps connections */
-	uv_timer_t timer;           /* curl's single timeout */
-	struct client_xfer *xfers;  /* requests in flight */
-	struct client_sock *socks;  /* sockets being polled */
-	size_t nxfers;              /* length of xfers */
-	int open_handles;           /* uv handles not closed yet */
-	int closing;                /* client_shutdown was called */
-	client_closed_cb on_closed; /* called when all handles are closed */
-	void *closed_arg;           /* its argument */
+	uv_loop_t *loop;           /* the loop everything runs on */
+	CURLM *multi;              /* curl's multi handle, keeps connections */
+	uv_timer_t timer;          /* curl's single timeout */
+	struct client_xfer *xfers; /* requests in flight */
+	struct client_sock *socks; /* sockets being polled */
+	size_t nxfers;             /* length of xfers */
+	CURL *idle[CLIENT_IDLE_EASY]; /* reset handles for the next requests */
+	size_t nidle;                 /* of them held */
+	int open_handles;             /* uv handles not closed yet */
+	int closing;                  /* client_shutdown was called */
+	client_closed_cb on_closed;   /* called when all handles are closed */
+	void *closed_arg;             /* its argument */
 };
 
 /*
