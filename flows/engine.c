@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "flows/memo.h"
 #include "flows/render.h"
 #include "lib/fold.h"
 #include "lib/log.h"
@@ -1754,25 +1755,30 @@ engine_session_dump(const struct flow_session *s)
 	q = json_array();
 	for (i = 0; i < s->nqueue; i++)
 		json_array_append_new(q, json_string(s->queue[i]));
-	o = json_pack("{s:i, s:s, s:I, s:o, s:o, s:O, s:O, s:o, s:I, s:s, "
+	/*
+	 * The tree is kept by the memo with its text (the next turn reads that
+	 * text back), so it holds copies of the fields and variables, not the
+	 * session's own objects, which later turns change.
+	 */
+	o = json_pack("{s:i, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:s, "
 		      "s:s, s:o, s:i, s:I, s:o, s:o, s:o, s:s, s:I, s:I, s:b}",
 	    "v", 1, "channel", s->channel == ENGINE_USSD ? "ussd" : "sms",
 	    "ussd_max", (json_int_t)s->ussd_max, "phone", jstr(s->phone),
-	    "language", jstr(s->language), "fields", s->fields, "vars", s->vars,
-	    "flow", jstr(s->flow), "pc", (json_int_t)s->pc, "wait",
-	    wait_names[s->wait], "step", step_names[s->wait_step], "name",
-	    jstr(s->wait_name), "tries", s->tries, "menu_next",
-	    (json_int_t)s->menu_next, "queue", q, "rest", jstr(s->rest),
-	    "input", jstr(s->input), "out",
+	    "language", jstr(s->language), "fields", json_deep_copy(s->fields),
+	    "vars", json_deep_copy(s->vars), "flow", jstr(s->flow), "pc",
+	    (json_int_t)s->pc, "wait", wait_names[s->wait], "step",
+	    step_names[s->wait_step], "name", jstr(s->wait_name), "tries",
+	    s->tries, "menu_next", (json_int_t)s->menu_next, "queue", q, "rest",
+	    jstr(s->rest), "input", jstr(s->input), "out",
 	    buf_cstr(&s->out) ? buf_cstr(&s->out) : "", "steps",
 	    (json_int_t)s->steps, "actions", (json_int_t)s->actions, "done",
 	    s->done);
 	if (o == NULL)
 		fatalx("engine: cannot serialise a session");
 	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
 	if (text == NULL)
 		fatalx("engine: cannot serialise a session");
+	memo_put(text, strlen(text), o);
 	return text;
 }
 
@@ -1825,7 +1831,7 @@ int
 engine_session_load(const char *json, size_t len, struct flow_session **out)
 {
 	struct flow_session *s = NULL;
-	json_t *o, *fields, *vars, *queue, *q;
+	json_t *o, *hit, *fields, *vars, *queue, *q;
 	const char *channel, *wait, *stepname, *outtext;
 	json_int_t v, ussd, pc, menu_next, steps, actions;
 	int tries, done, wi, si;
@@ -1834,8 +1840,11 @@ engine_session_load(const char *json, size_t len, struct flow_session **out)
 	*out = NULL;
 	if (json == NULL || len > ENGINE_MAX_SESSION)
 		return -1;
-	o = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
-	if (o == NULL)
+	/* The text a turn stored is usually the one read back next turn. */
+	if ((hit = memo_get(json, len)) != NULL)
+		o = hit;
+	else if ((o = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL)) ==
+		 NULL)
 		return -1;
 	if (json_unpack(o,
 		"{s:I, s:s, s:I, s:o, s:o, s:I, s:s, s:s, s:i, s:I, s:o, "
@@ -1864,8 +1873,11 @@ engine_session_load(const char *json, size_t len, struct flow_session **out)
 	    (size_t)ussd);
 	json_decref(s->fields);
 	json_decref(s->vars);
-	s->fields = json_incref(fields);
-	s->vars = json_incref(vars);
+	/* Copies: o may be the memo's, and the session changes its own. */
+	s->fields = json_deep_copy(fields);
+	s->vars = json_deep_copy(vars);
+	if (s->fields == NULL || s->vars == NULL)
+		goto bad;
 	if (load_str(o, "phone", 64, &s->phone) == -1 ||
 	    load_str(o, "language", 16, &s->language) == -1 ||
 	    load_str(o, "flow", FLOW_MAX_NAME, &s->flow) == -1 ||
@@ -1896,7 +1908,10 @@ engine_session_load(const char *json, size_t len, struct flow_session **out)
 	if ((s->wait == WAIT_INPUT && !waits_for_input(s->wait_step)) ||
 	    (s->wait == WAIT_ACTION && !waits_for_host(s->wait_step)))
 		goto bad;
-	json_decref(o);
+	if (hit == NULL)
+		memo_put(json, len, o);
+	else
+		json_decref(o);
 	*out = s;
 	return 0;
 bad:

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "flows/memo.h"
 #include "gateway/channel.h"
 #include "gateway/dispatch.h"
 #include "gateway/gateway.h"
@@ -797,6 +798,7 @@ serve_main(
 	uv_run(gw.loop, UV_RUN_DEFAULT);
 
 	ingress_free(&gw.ingress);
+	memo_clear(); /* the sessions the loop read and wrote (flows/memo.c) */
 	metrics_free(&gw);
 	flows_unref(gw.flows);
 	store_close(gw.store);

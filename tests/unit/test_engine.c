@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "flows/engine.h"
+#include "flows/memo.h"
 #include "flows/render.h"
 
 /* ---- a fake host ---- */
@@ -1186,6 +1187,128 @@ test_session_round_trip(void **state)
 	assert_int_equal(engine_session_load("[]", 2, &s2), -1);
 }
 
+/*
+ * The memo (flows/memo.c): loading the text a dump just made takes the
+ * tree the dump kept instead of parsing it. It must give what parsing
+ * gives, and sessions loaded from it must share nothing with it or with
+ * each other.
+ */
+static void
+test_session_memo(void **state)
+{
+	struct t *t = *state;
+	struct flow_session *a, *b, *c, *d;
+	struct engine_result ra = {0}, rb = {0};
+	char *json, *jb, *jc, *jd;
+
+	load(t, "flow a\n  on keyword A\n"
+		"  ask name \"Name?\"\n"
+		"  ask town \"Town?\"\n"
+		"  end \"{name} of {town}, {contact.ward}\"\n");
+	assert_int_equal(sms_new(t, "a"), 1);
+	reply(t, "Amina");
+	assert_int_equal(engine_session_set_field(t->s, "ward", "East"), 0);
+	json = engine_session_dump(t->s);
+	/* The dumped session goes on: what the dump kept must not follow. */
+	assert_int_equal(engine_session_set_field(t->s, "ward", "South"), 0);
+	reply(t, "Kisumu");
+	assert_result(t, ENGINE_END, "Amina of Kisumu, South");
+
+	/* From the tree the dump kept: it goes on, changing its state... */
+	assert_int_equal(engine_session_load(json, strlen(json), &a), 0);
+	assert_int_equal(engine_session_set_field(a, "ward", "West"), 0);
+	assert_int_equal(engine_input(&t->eng, a, "Nairobi", &ra), 0);
+	assert_string_equal(ra.text, "Amina of Nairobi, West");
+	/* ...and the tree did not move: the next load is the text's. */
+	assert_int_equal(engine_session_load(json, strlen(json), &c), 0);
+	jc = engine_session_dump(c);
+	assert_string_equal(jc, json);
+
+	/* Parsed (the memo emptied), kept, and the same once more. */
+	memo_clear();
+	assert_int_equal(engine_session_load(json, strlen(json), &b), 0);
+	jb = engine_session_dump(b);
+	assert_string_equal(jb, json);
+	engine_session_free(b);
+	memo_clear();
+	assert_int_equal(engine_session_load(json, strlen(json), &b), 0);
+	assert_int_equal(engine_session_set_field(b, "ward", "North"), 0);
+	assert_int_equal(engine_input(&t->eng, b, "Mombasa", &rb), 0);
+	assert_string_equal(rb.text, "Amina of Mombasa, North");
+	assert_int_equal(engine_session_load(json, strlen(json), &d), 0);
+	jd = engine_session_dump(d);
+	assert_string_equal(jd, json);
+
+	engine_result_free(&ra);
+	engine_result_free(&rb);
+	engine_session_free(a);
+	engine_session_free(b);
+	engine_session_free(c);
+	engine_session_free(d);
+	free(json);
+	free(jb);
+	free(jc);
+	free(jd);
+	memo_clear();
+}
+
+/* The memo's own rules: exact texts only, bounded texts only. */
+static void
+test_memo_table(void **state)
+{
+	static char big[MEMO_TEXT_MAX + 2];
+	json_t *tree = json_pack("{s:i}", "v", 1), *got;
+
+	(void)state;
+	memo_clear();
+	assert_null(memo_get("{\"v\":1}", 7));
+	memo_put("{\"v\":1}", 7, json_incref(tree));
+	got = memo_get("{\"v\":1}", 7);
+	assert_ptr_equal(got, tree);
+	json_decref(got);
+	assert_null(memo_get("{\"v\":2}", 7));
+	assert_null(memo_get("{\"v\":1}", 6));
+	assert_null(memo_get(NULL, 0));
+
+	/* A text over MEMO_TEXT_MAX is not kept; one of MEMO_TEXT_MAX is. */
+	memset(big, ' ', sizeof(big) - 1);
+	memo_put(big, MEMO_TEXT_MAX + 1, json_incref(tree));
+	assert_null(memo_get(big, MEMO_TEXT_MAX + 1));
+	memo_put(big, MEMO_TEXT_MAX, json_incref(tree));
+	got = memo_get(big, MEMO_TEXT_MAX);
+	assert_ptr_equal(got, tree);
+	json_decref(got);
+
+	/* Any two texts are kept together (a set has two slots), and one
+	 * stored again does not push the other out. */
+	{
+		json_t *t1 = json_pack("{s:i}", "v", 2);
+		json_t *t2 = json_pack("{s:i}", "v", 3);
+
+		memo_put("{\"v\":2}", 7, json_incref(t1));
+		memo_put("{\"v\":3}", 7, json_incref(t2));
+		memo_put("{\"v\":2}", 7, json_incref(t1));
+		memo_put("{\"v\":2}", 7, json_incref(t1));
+		got = memo_get("{\"v\":3}", 7);
+		assert_ptr_equal(got, t2);
+		json_decref(got);
+		got = memo_get("{\"v\":2}", 7);
+		assert_ptr_equal(got, t1);
+		json_decref(got);
+		json_decref(t1);
+		json_decref(t2);
+	}
+
+	/* The memo's references outlive the caller's. */
+	json_decref(tree);
+	got = memo_get(big, MEMO_TEXT_MAX);
+	assert_non_null(got);
+	assert_int_equal(json_integer_value(json_object_get(got, "v")), 1);
+	json_decref(got);
+	memo_clear();
+	assert_null(memo_get(big, MEMO_TEXT_MAX));
+}
+
 /* Mutated and truncated session texts are refused or run; never a crash. */
 static void
 test_session_load_garbage(void **state)
@@ -1351,6 +1474,8 @@ main(void)
 		test_contact_fields, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_session_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_memo, setup, teardown),
+	    cmocka_unit_test(test_memo_table),
 	    cmocka_unit_test_setup_teardown(
 		test_session_load_garbage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
