@@ -17,7 +17,7 @@
  *   - send each committed reply as the generic http channel does (POST
  *     JSON {"id","to","text"}, signed) over a pool of --pool keep-alive
  *     uv_tcp_t connections, one request in flight on each (the gateway's
- *     libcurl uses 8 per host, no pipelining), and mark the sent ones in
+ *     libcurl uses 64 per host, no pipelining), and mark the sent ones in
  *     a batch, in the next turn's transaction.
  *
  * No contacts, no sessions, no flow engine, no claim before a send (a
@@ -57,7 +57,7 @@
  * Keep-alive connections to the provider: as many as the gateway's libcurl
  * opens per host (providers/client.h), unless --pool says otherwise.
  */
-#define POOL_DEFAULT 8
+#define POOL_DEFAULT 64
 #define POOL_MAX 256
 /* A lost provider connection is opened again after this long. */
 #define RECONNECT_MS 100

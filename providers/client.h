@@ -26,8 +26,15 @@
 #define CLIENT_BODY_LIMIT (16 * 1024 * 1024) /* highest cap a request may ask */
 #define CLIENT_TIMEOUT_MS 30000              /* default whole-request timeout */
 #define CLIENT_CONNECT_TIMEOUT_MS 10000      /* connect phase, at most */
-#define CLIENT_MAX_HOST_CONNECTIONS 8        /* parallel connections per host */
-#define CLIENT_MAX_CONNECTS 32   /* idle connections kept for reuse */
+/*
+ * Parallel connections per host: as many as a channel keeps requests in
+ * flight (DISPATCH_MAX_INFLIGHT). A request beyond them waits inside curl,
+ * which starts it over (its URL parsed again) each time a connection
+ * frees: at 8 a host, dispatch from a long queue spent about half its
+ * time so (docs/performance.md).
+ */
+#define CLIENT_MAX_HOST_CONNECTIONS 64
+#define CLIENT_MAX_CONNECTS 128  /* idle connections kept for reuse */
 #define CLIENT_MAX_INFLIGHT 4096 /* requests started, not yet done */
 #define CLIENT_MAX_HEADERS 64    /* request headers per request */
 #define CLIENT_IDLE_EASY 32      /* finished curl handles kept for reuse */

@@ -299,7 +299,7 @@ srv_stop(struct srv *s)
  * One test's world: a loop, the server, the client, a watchdog that ends
  * a test gone wrong instead of hanging, and the results.
  */
-#define MAXRES 64
+#define MAXRES (CLIENT_MAX_HOST_CONNECTIONS + 16)
 
 struct result {
 	int done;                    /* callback ran */
@@ -831,7 +831,7 @@ test_shutdown_in_flight(void **state)
 	struct world *w = xcalloc(1, sizeof(*w));
 	struct client_req req;
 	char url[128];
-	int i, n = 12;
+	int i, n = CLIENT_MAX_HOST_CONNECTIONS + 4;
 
 	(void)state;
 	world_init(w);
