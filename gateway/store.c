@@ -1157,7 +1157,17 @@ sq_begin(struct store *st)
 int
 sq_commit(struct store *st)
 {
-	int rc = exec_stmt(st, S_COMMIT);
+	int rc;
+
+	/*
+	 * The spend this transaction added, one row a channel a day; none if
+	 * a failure already rolled it back (the COMMIT then fails).
+	 */
+	if (sqlite3_get_autocommit(st->db))
+		store_spend_drop(st);
+	else if (store_spend_flush(st) != 0)
+		return STORE_ERR;
+	rc = exec_stmt(st, S_COMMIT);
 #ifndef NDEBUG
 	/*
 	 * A statement left stepping holds a read snapshot: the WAL can then
@@ -1175,6 +1185,7 @@ sq_commit(struct store *st)
 int
 sq_rollback(struct store *st)
 {
+	store_spend_drop(st);
 	/* A failed statement may already have rolled the transaction back. */
 	if (sqlite3_get_autocommit(st->db))
 		return 0;
@@ -1190,6 +1201,12 @@ sq_in_transaction(struct store *st)
 int
 sq_savepoint(struct store *st)
 {
+	/*
+	 * The spend held is written before, so that what a ROLLBACK TO
+	 * undoes is exactly what was added after it (store_spend.c).
+	 */
+	if (store_spend_flush(st) != 0)
+		return STORE_ERR;
 	return exec_stmt(st, S_SAVEPOINT);
 }
 
@@ -1206,6 +1223,7 @@ sq_rollback_to(struct store *st)
 	 * Some failures (an I/O error, a full disk) roll the whole transaction
 	 * back on their own, taking the savepoint with it.
 	 */
+	store_spend_drop(st); /* all of it came after the savepoint */
 	if (sqlite3_get_autocommit(st->db))
 		return 0;
 	/* ROLLBACK TO keeps the savepoint open; RELEASE then closes it. */

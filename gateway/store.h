@@ -1456,9 +1456,10 @@ int store_feedback_counts(struct store *, int64_t *yes, int64_t *no);
 
 /*
  * Spend (store_spend.c): the segments sent on each channel on each local
- * day, added to by store_queue_sent() as a message becomes "sent" (one
- * upsert of one small row). Money is segments times the channel's
- * cost_per_segment (council/budget.c).
+ * day, added to by store_queue_sent() as a message becomes "sent" (on
+ * SQLite held in memory and written at the commit, one upsert of one small
+ * row a channel a day; PostgreSQL writes each at once). Money is segments
+ * times the channel's cost_per_segment (council/budget.c).
  */
 #define STORE_DAY_LEN 11 /* "YYYY-MM-DD" and its NUL */
 

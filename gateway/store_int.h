@@ -35,7 +35,9 @@ enum store_part {
 	STORE_NPARTS
 };
 
-#define STORE_PART_MAX 64 /* statements in one part's table */
+#define STORE_PART_MAX 64   /* statements in one part's table */
+#define STORE_SPEND_ROWS 8  /* channel-days of spend held before a flush */
+#define STORE_SPEND_NAME 64 /* bytes of a channel name held (with its NUL) */
 
 /* One part's statement table: sql[i] is statement i (static strings). */
 struct store_sql {
@@ -55,6 +57,18 @@ struct store {
 	int (*wal_fn)(void *, int frames);                /* store_wal_hook() */
 	void *wal_arg;
 	char *node; /* store_set_node(), or NULL */
+	/*
+	 * Spend added in the open transaction, not written yet (SQLite):
+	 * one row a channel a day, written at the commit (store_spend.c).
+	 */
+	struct store_spend_add {
+		char channel[STORE_SPEND_NAME];
+		char day[STORE_DAY_LEN];
+		int64_t segments;
+	} spend[STORE_SPEND_ROWS];
+	size_t nspend;
+	int64_t spend_sec;             /* the second spend_day is of */
+	char spend_day[STORE_DAY_LEN]; /* its local date */
 };
 
 /*
@@ -90,9 +104,20 @@ char *store_column_dup(sqlite3_stmt *, int col);
 
 /*
  * Adds the segments of message id, just marked sent at now, to its
- * channel's spend on that local day (store_spend.c). 0 or STORE_ERR.
+ * channel's spend on that local day (store_spend.c), in memory until
+ * store_spend_flush() writes it, in the same transaction. 0 or STORE_ERR.
  */
 int store_spend_add_sent(struct store *, int64_t id, int64_t now);
+
+/*
+ * Writes the spend added since the last flush (SQLite's commit, and
+ * before a savepoint, so that none straddles one). 0 or STORE_ERR: the
+ * transaction must then be rolled back.
+ */
+int store_spend_flush(struct store *);
+
+/* Forgets the spend not written: its transaction or savepoint was undone. */
+void store_spend_drop(struct store *);
 
 /* store_peek_tables() for a SQLite file (store.c). */
 int sq_peek_tables(const char *path, int (*cb)(void *, const char *name),

@@ -140,6 +140,96 @@ test_enqueue_claim_sent(void **state)
 	assert_int_equal(store_commit(st), 0);
 }
 
+/*
+ * The spend of messages marked sent is held in memory within a transaction
+ * and written at its commit (store_spend.c): what is read is right at each
+ * point, a rollback or a ROLLBACK TO forgets what it undid, and nothing is
+ * counted twice.
+ */
+static void
+test_spend_held(void **state)
+{
+	struct store *st = *state;
+	struct store_queue_msg *v;
+	char day[STORE_DAY_LEN], ch[8];
+	int64_t id[4], many[12], seg;
+	size_t n;
+	int i;
+
+	store_local_day(1000, day);
+	assert_int_equal(store_begin(st), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(
+		    enqueue(st, "at", "+254700000001", "x", 0, 1000, &id[i]),
+		    0);
+	assert_int_equal(store_queue_claim(st, "at", 1000, 10, &v, &n), 0);
+	assert_int_equal(n, 4);
+	store_queue_msgs_free(v, n);
+	assert_int_equal(store_commit(st), 0);
+
+	/* Two sent in a transaction: read before its commit and after. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_queue_sent(st, id[0], "p0", 1000), 0);
+	assert_int_equal(store_queue_sent(st, id[1], "p1", 1000), 0);
+	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
+	assert_int_equal(seg, 2);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
+	assert_int_equal(seg, 2);
+
+	/* A rollback forgets its own. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_queue_sent(st, id[2], "p2", 1000), 0);
+	assert_int_equal(store_rollback(st), 0);
+	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
+	assert_int_equal(seg, 2);
+
+	/* Held before a savepoint: kept; added after it: undone with it. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_queue_sent(st, id[2], "p2", 1000), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	assert_int_equal(store_queue_sent(st, id[3], "p3", 1000), 0);
+	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
+	assert_int_equal(seg, 4);
+	assert_int_equal(store_rollback_to(st), 0);
+	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
+	assert_int_equal(seg, 3);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
+	assert_int_equal(seg, 3);
+
+	/* Outside a transaction: written at once; sent twice, counted once. */
+	assert_int_equal(store_queue_sent(st, id[3], "p3", 1000), 0);
+	assert_int_equal(store_queue_sent(st, id[3], "p3", 1000), 0);
+	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
+	assert_int_equal(seg, 4);
+
+	/* More channels in one transaction than rows held: each counted. */
+	assert_int_equal(store_begin(st), 0);
+	for (i = 0; i < 12; i++) {
+		snprintf(ch, sizeof(ch), "c%d", i);
+		assert_int_equal(
+		    enqueue(st, ch, "+254700000002", "y", 0, 1000, &many[i]),
+		    0);
+		assert_int_equal(
+		    store_queue_claim(st, ch, 1000, 10, &v, &n), 0);
+		assert_int_equal(n, 1);
+		store_queue_msgs_free(v, n);
+		assert_int_equal(store_queue_sent(st, many[i], "q", 1000), 0);
+	}
+	for (i = 0; i < 12; i++) {
+		snprintf(ch, sizeof(ch), "c%d", i);
+		assert_int_equal(store_spend_segments(st, ch, day, &seg), 0);
+		assert_int_equal(seg, 1);
+	}
+	assert_int_equal(store_commit(st), 0);
+	for (i = 0; i < 12; i++) {
+		snprintf(ch, sizeof(ch), "c%d", i);
+		assert_int_equal(store_spend_segments(st, ch, day, &seg), 0);
+		assert_int_equal(seg, 1);
+	}
+}
+
 static void
 test_retry_fail_recover(void **state)
 {
@@ -871,6 +961,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_claim_waits_for_durable_insert, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_spend_held, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
