@@ -380,12 +380,34 @@ txn_format(struct http_txn *t, struct http_server *srv, int status,
 	nolength = status == 204;
 	nobody = t->head || status == 204 || status == 304;
 	buf_reset(b);
-	rc = buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
-	    http_reason(status), srv_date(srv));
-	if (rc == 0 && ctype != NULL)
-		rc = buf_printf(b, "Content-Type: %s\r\n", ctype);
-	if (rc == 0 && !nolength)
-		rc = buf_printf(b, "Content-Length: %zu\r\n", len);
+	/* Every answer passes here: pieces, not printf. */
+	rc = buf_puts(b, "HTTP/1.1 ");
+	if (rc == 0)
+		rc = buf_putu(b, (unsigned)status);
+	if (rc == 0)
+		rc = buf_puts(b, " ");
+	if (rc == 0)
+		rc = buf_puts(b, http_reason(status));
+	if (rc == 0)
+		rc = buf_puts(b, "\r\nDate: ");
+	if (rc == 0)
+		rc = buf_puts(b, srv_date(srv));
+	if (rc == 0)
+		rc = buf_puts(b, "\r\n");
+	if (rc == 0 && ctype != NULL) {
+		rc = buf_puts(b, "Content-Type: ");
+		if (rc == 0)
+			rc = buf_puts(b, ctype);
+		if (rc == 0)
+			rc = buf_puts(b, "\r\n");
+	}
+	if (rc == 0 && !nolength) {
+		rc = buf_puts(b, "Content-Length: ");
+		if (rc == 0)
+			rc = buf_putu(b, len);
+		if (rc == 0)
+			rc = buf_puts(b, "\r\n");
+	}
 	if (rc == 0 && close)
 		rc = buf_puts(b, "Connection: close\r\n");
 	else if (rc == 0 && t->req.http_minor == 0)

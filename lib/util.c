@@ -156,6 +156,18 @@ buf_puts(struct buf *b, const char *s)
 }
 
 int
+buf_putu(struct buf *b, unsigned long long v)
+{
+	char d[24], *p = d + sizeof(d);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	return buf_append(b, p, (size_t)(d + sizeof(d) - p));
+}
+
+int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;

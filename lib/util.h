@@ -71,6 +71,8 @@ void buf_init(struct buf *, size_t max);
 int buf_append(struct buf *, const void *, size_t);
 int buf_puts(struct buf *, const char *);
 int buf_printf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
+/* Appends v in decimal, without printf (hot paths). */
+int buf_putu(struct buf *, unsigned long long v);
 void buf_reset(struct buf *);
 /* Cuts b back to its first len bytes (no-op when it is not longer). */
 void buf_truncate(struct buf *, size_t len);

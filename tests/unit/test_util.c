@@ -35,6 +35,18 @@ test_buf_limit(void **state)
 	assert_int_equal(buf_printf(&b, "%d-%s", 42, "x"), 0);
 	assert_string_equal(buf_cstr(&b), "42-x");
 	assert_int_equal(buf_printf(&b, "%s", "123456"), -1);
+	/* Decimal without printf: the same text, the same limit. */
+	buf_reset(&b);
+	assert_int_equal(buf_putu(&b, 0), 0);
+	assert_int_equal(buf_putu(&b, 42), 0);
+	assert_int_equal(buf_putu(&b, 10000), 0);
+	assert_string_equal(buf_cstr(&b), "04210000");
+	assert_int_equal(buf_putu(&b, 7), -1);
+	assert_string_equal(buf_cstr(&b), "04210000");
+	buf_free(&b);
+	buf_init(&b, 64);
+	assert_int_equal(buf_putu(&b, 18446744073709551615ULL), 0);
+	assert_string_equal(buf_cstr(&b), "18446744073709551615");
 	buf_free(&b);
 }
 
