@@ -140,6 +140,16 @@ test_enqueue_claim_sent(void **state)
 	assert_int_equal(store_commit(st), 0);
 }
 
+/* The segments channel has spent on day, as the budgets read them. */
+static int64_t
+spent(struct store *st, const char *channel, const char *day)
+{
+	int64_t seg = -1;
+
+	assert_int_equal(store_spend_segments(st, channel, day, &seg), 0);
+	return seg;
+}
+
 /*
  * The spend of messages marked sent is held in memory within a transaction
  * and written at its commit (store_spend.c): what is read is right at each
@@ -152,7 +162,7 @@ test_spend_held(void **state)
 	struct store *st = *state;
 	struct store_queue_msg *v;
 	char day[STORE_DAY_LEN], ch[8];
-	int64_t id[4], many[12], seg;
+	int64_t id[4], many[12];
 	size_t n;
 	int i;
 
@@ -171,38 +181,31 @@ test_spend_held(void **state)
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(store_queue_sent(st, id[0], "p0", 1000), 0);
 	assert_int_equal(store_queue_sent(st, id[1], "p1", 1000), 0);
-	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
-	assert_int_equal(seg, 2);
+	assert_int_equal(spent(st, "at", day), 2);
 	assert_int_equal(store_commit(st), 0);
-	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
-	assert_int_equal(seg, 2);
+	assert_int_equal(spent(st, "at", day), 2);
 
 	/* A rollback forgets its own. */
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(store_queue_sent(st, id[2], "p2", 1000), 0);
 	assert_int_equal(store_rollback(st), 0);
-	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
-	assert_int_equal(seg, 2);
+	assert_int_equal(spent(st, "at", day), 2);
 
 	/* Held before a savepoint: kept; added after it: undone with it. */
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(store_queue_sent(st, id[2], "p2", 1000), 0);
 	assert_int_equal(store_savepoint(st), 0);
 	assert_int_equal(store_queue_sent(st, id[3], "p3", 1000), 0);
-	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
-	assert_int_equal(seg, 4);
+	assert_int_equal(spent(st, "at", day), 4);
 	assert_int_equal(store_rollback_to(st), 0);
-	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
-	assert_int_equal(seg, 3);
+	assert_int_equal(spent(st, "at", day), 3);
 	assert_int_equal(store_commit(st), 0);
-	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
-	assert_int_equal(seg, 3);
+	assert_int_equal(spent(st, "at", day), 3);
 
 	/* Outside a transaction: written at once; sent twice, counted once. */
 	assert_int_equal(store_queue_sent(st, id[3], "p3", 1000), 0);
 	assert_int_equal(store_queue_sent(st, id[3], "p3", 1000), 0);
-	assert_int_equal(store_spend_segments(st, "at", day, &seg), 0);
-	assert_int_equal(seg, 4);
+	assert_int_equal(spent(st, "at", day), 4);
 
 	/* More channels in one transaction than rows held: each counted. */
 	assert_int_equal(store_begin(st), 0);
@@ -219,14 +222,12 @@ test_spend_held(void **state)
 	}
 	for (i = 0; i < 12; i++) {
 		snprintf(ch, sizeof(ch), "c%d", i);
-		assert_int_equal(store_spend_segments(st, ch, day, &seg), 0);
-		assert_int_equal(seg, 1);
+		assert_int_equal(spent(st, ch, day), 1);
 	}
 	assert_int_equal(store_commit(st), 0);
 	for (i = 0; i < 12; i++) {
 		snprintf(ch, sizeof(ch), "c%d", i);
-		assert_int_equal(store_spend_segments(st, ch, day, &seg), 0);
-		assert_int_equal(seg, 1);
+		assert_int_equal(spent(st, ch, day), 1);
 	}
 }
 
