@@ -161,7 +161,7 @@ test_spend_held(void **state)
 {
 	struct store *st = *state;
 	struct store_queue_msg *v;
-	char day[STORE_DAY_LEN], ch[8];
+	char day[STORE_DAY_LEN], ch[16];
 	int64_t id[4], many[12];
 	size_t n;
 	int i;
