@@ -67,6 +67,8 @@ struct store {
 		int64_t segments;
 	} spend[STORE_SPEND_ROWS];
 	size_t nspend;
+	/* Writes what is held (store_spend.c sets it: store.c calls no part). */
+	int (*spend_flush)(struct store *);
 	int64_t spend_sec;             /* the second spend_day is of */
 	char spend_day[STORE_DAY_LEN]; /* its local date */
 };
@@ -114,10 +116,19 @@ int store_spend_add_sent(struct store *, int64_t id, int64_t now);
  * before a savepoint, so that none straddles one). 0 or STORE_ERR: the
  * transaction must then be rolled back.
  */
-int store_spend_flush(struct store *);
+static inline int
+store_spend_flush(struct store *st)
+{
+	return st->spend_flush != NULL && st->nspend > 0 ? st->spend_flush(st)
+							 : 0;
+}
 
 /* Forgets the spend not written: its transaction or savepoint was undone. */
-void store_spend_drop(struct store *);
+static inline void
+store_spend_drop(struct store *st)
+{
+	st->nspend = 0;
+}
 
 /* store_peek_tables() for a SQLite file (store.c). */
 int sq_peek_tables(const char *path, int (*cb)(void *, const char *name),

@@ -67,6 +67,21 @@ spend_write(
 	return store_sql_exec(st, &spend, P_ADD);
 }
 
+/* Writes what is held (struct store's spend_flush). */
+static int
+spend_flush(struct store *st)
+{
+	struct store_spend_add *a;
+
+	/* A row leaves the memory once written: none is written twice. */
+	for (; st->nspend > 0; st->nspend--) {
+		a = &st->spend[st->nspend - 1];
+		if (spend_write(st, a->channel, a->day, a->segments) != 0)
+			return STORE_ERR;
+	}
+	return 0;
+}
+
 int
 store_spend_add_sent(struct store *st, int64_t id, int64_t now)
 {
@@ -111,31 +126,12 @@ store_spend_add_sent(struct store *st, int64_t id, int64_t now)
 		return rc;
 	}
 	a = &st->spend[st->nspend++];
+	st->spend_flush = spend_flush;
 	memcpy(a->channel, channel, len + 1);
 	memcpy(a->day, st->spend_day, STORE_DAY_LEN);
 	a->segments = segments;
 	store_sql_done(s);
 	return 0;
-}
-
-int
-store_spend_flush(struct store *st)
-{
-	struct store_spend_add *a;
-
-	/* A row leaves the memory once written: none is written twice. */
-	for (; st->nspend > 0; st->nspend--) {
-		a = &st->spend[st->nspend - 1];
-		if (spend_write(st, a->channel, a->day, a->segments) != 0)
-			return STORE_ERR;
-	}
-	return 0;
-}
-
-void
-store_spend_drop(struct store *st)
-{
-	st->nspend = 0;
 }
 
 /* Steps statement i, which returns one integer (bound already). */
