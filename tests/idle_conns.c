@@ -7,8 +7,10 @@
  *
  * It opens N connections to 127.0.0.1:PORT (raising RLIMIT_NOFILE as far
  * as it may), with --partial sends a request line without its end on each,
- * with --request a whole keep-alive request (the connection is idle once
- * answered), writes "connected N" to the ready file (or stdout) and then
+ * with --request a whole keep-alive request and waits (2 s at most) for its
+ * answer before the next connection, so that every connection held is
+ * idle when the next one arrives, however slow the server (a sanitizer's
+ * build), writes "connected N" to the ready file (or stdout) and then
  * watches them for SECONDS: a connection the server closes (end of file or
  * reset, after any answer it sends) counts as closed. At the end it prints
  * one line:
@@ -73,6 +75,27 @@ idle_connect(const struct sockaddr_in *sa)
 		usleep(20000);
 	}
 	return -1;
+}
+
+/*
+ * Waits (2 s at most) for the answer to the request just sent on p: counts
+ * it answered, or closed (the fd then -1) when the server closed it.
+ */
+static void
+idle_answer(struct pollfd *p, char *buf, size_t len, int *answered, int *closed)
+{
+	ssize_t r;
+
+	if (poll(p, 1, 2000) <= 0)
+		return;
+	r = read(p->fd, buf, len);
+	if (r > 0)
+		(*answered)++;
+	else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+		close(p->fd);
+		p->fd = -1;
+		(*closed)++;
+	}
 }
 
 int
@@ -148,6 +171,9 @@ main(int argc, char **argv)
 			    stderr, "idle_conns: write: %s\n", strerror(errno));
 		pfd[i].events = POLLIN;
 		opened++;
+		if (part == 2)
+			idle_answer(
+			    &pfd[i], buf, sizeof(buf), &answered, &closed);
 	}
 	if (ready != NULL && (fp = fopen(ready, "w")) != NULL) {
 		fprintf(fp, "connected %d\n", opened);
@@ -158,7 +184,7 @@ main(int argc, char **argv)
 	}
 
 	deadline = t0 + hold * 1000;
-	open_now = opened;
+	open_now = opened - closed;
 	while (open_now > 0 && (now = idle_now_ms()) < deadline) {
 		n = poll(pfd, (nfds_t)opened, (int)(deadline - now));
 		if (n < 0 && errno != EINTR)
