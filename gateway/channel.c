@@ -196,15 +196,19 @@ request_line(const struct client_req *r, char *out, size_t outlen)
 	    (int)(end - host), host);
 }
 
-/* A copy of the n bytes at src as the channel log keeps them. */
+/*
+ * A copy of the n bytes at src as the channel log keeps them, in as much
+ * memory as it needs: an answer is most often a few dozen bytes, and a
+ * block of the cap's size for each took malloc's slow path.
+ */
 static char *
 log_excerpt(const struct provider_chan *pc, const char *src, size_t n)
 {
-	char *out = xmalloc(STORE_CHANLOG_ANSWER + 1);
+	char out[STORE_CHANLOG_ANSWER + 1];
 	size_t len = channel_excerpt(src, n, out, STORE_CHANLOG_ANSWER);
 
 	blank_secrets(pc, src, n, out, len);
-	return out;
+	return xstrndup(out, len);
 }
 
 /*

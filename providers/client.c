@@ -4,14 +4,18 @@
  * checked.
  *
  * curl tells us through sock_cb which sockets to watch for what, and
- * through timer_cb when it next wants to be called; libuv tells us when a
- * socket is ready (on_poll) or the time has come (on_timeout), and we hand
- * that back to curl_multi_socket_action. Finished transfers are collected
+ * through timer_cb when it next wants to be called. The sockets go into an
+ * epoll set of the client's own, which libuv watches as one descriptor;
+ * libuv tells us when that set has events (on_poll) or the time has come
+ * (on_timeout), and we hand each back to curl_multi_socket_action. Finished transfers are collected
  * by check_done after each such call, outside every curl callback, so the
  * done callbacks may start new requests or shut the client down.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <uv.h>
@@ -33,13 +37,13 @@ struct client_xfer {
 	struct client_xfer *prev, *next; /* c->xfers */
 };
 
-/* One socket curl wants watched; freed only in its close callback. */
-struct client_sock {
-	uv_poll_t poll;                  /* watches fd */
-	curl_socket_t fd;                /* curl's socket */
-	struct client *c;                /* owner */
-	struct client_sock *prev, *next; /* c->socks */
-};
+/*
+ * What fds[fd] holds for a socket of curl's: what curl wants to hear of
+ * it, and whether the epoll set will tell us once more.
+ */
+#define SOCK_IN 0x1    /* curl waits for it to be readable */
+#define SOCK_OUT 0x2   /* curl waits for it to be writable */
+#define SOCK_ARMED 0x4 /* registered for SOCK_IN and SOCK_OUT, not fired */
 
 static void check_done(struct client *);
 
@@ -56,54 +60,96 @@ maybe_closed(struct client *c)
 	}
 }
 
-static void
-on_sock_closed(uv_handle_t *h)
+/*
+ * Registers fd in the epoll set for what curl wants of it, once
+ * (EPOLLONESHOT): one epoll_ctl a change, where a uv_poll_t per socket
+ * made five and an ioctl for each request on a kept connection. Returns 0,
+ * or -1 when the kernel refuses it.
+ */
+static int
+sock_arm(struct client *c, curl_socket_t fd)
 {
-	struct client_sock *sk = container_of(h, struct client_sock, poll);
-	struct client *c = sk->c;
+	struct epoll_event ev;
+	unsigned char *f = &c->fds[fd];
 
-	free(sk);
-	c->open_handles--;
-	maybe_closed(c);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLONESHOT | ((*f & SOCK_IN) ? EPOLLIN : 0u) |
+		    ((*f & SOCK_OUT) ? EPOLLOUT : 0u);
+	ev.data.fd = fd;
+	/* Not in the set: a new socket, or a number curl closed and reused. */
+	if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
+	    (errno != ENOENT ||
+		epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) != 0))
+		return -1;
+	*f |= SOCK_ARMED;
+	return 0;
 }
 
-/* Stops watching sk and frees it once libuv has let go of it. */
-static void
-sock_close(struct client_sock *sk)
+/* Makes room in c->fds for fd. Returns 0, or -1 if fd is out of range. */
+static int
+fds_grow(struct client *c, curl_socket_t fd)
 {
-	struct client *c = sk->c;
+	size_t n = c->nfds;
 
-	if (sk->prev != NULL)
-		sk->prev->next = sk->next;
-	else
-		c->socks = sk->next;
-	if (sk->next != NULL)
-		sk->next->prev = sk->prev;
-	sk->prev = sk->next = NULL;
-	uv_poll_stop(&sk->poll);
-	uv_close((uv_handle_t *)&sk->poll, on_sock_closed);
+	if (fd < 0 || fd >= CLIENT_MAX_FD)
+		return -1;
+	if ((size_t)fd < n)
+		return 0;
+	while (n <= (size_t)fd)
+		n = n < 64 ? 64 : n * 2;
+	c->fds = xrealloc(c->fds, n);
+	memset(c->fds + c->nfds, 0, n - c->nfds);
+	c->nfds = n;
+	return 0;
 }
 
-/* libuv: a socket is ready, or failed; tell curl. */
+/* Hands one event of the epoll set to curl and arms its socket again. */
+static void
+sock_event(struct client *c, const struct epoll_event *ev)
+{
+	curl_socket_t fd = ev->data.fd;
+	int flags = 0, running;
+
+	if (fd < 0 || (size_t)fd >= c->nfds)
+		return;
+	c->fds[fd] &= (unsigned char)~SOCK_ARMED;
+	/* A socket curl let go of: it is disarmed now, and stays so. */
+	if ((c->fds[fd] & (SOCK_IN | SOCK_OUT)) == 0)
+		return;
+	if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+		flags |= CURL_CSELECT_IN;
+	if (ev->events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (ev->events & EPOLLERR)
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(c->multi, fd, flags, &running);
+	/* curl said nothing new of it (or a new socket took its number). */
+	if (!c->closing && (size_t)fd < c->nfds &&
+	    (c->fds[fd] & (SOCK_IN | SOCK_OUT)) != 0 &&
+	    (c->fds[fd] & SOCK_ARMED) == 0 && sock_arm(c, fd) != 0)
+		log_warn("client", "cannot poll socket fd=%d errno=%d", (int)fd,
+		    errno);
+}
+
+/* libuv: the epoll set has events; hand them to curl. */
 static void
 on_poll(uv_poll_t *h, int status, int events)
 {
-	struct client_sock *sk = container_of(h, struct client_sock, poll);
-	struct client *c = sk->c;
-	int flags = 0, running;
+	struct client *c = container_of(h, struct client, poll);
+	struct epoll_event ev[CLIENT_EVENTS];
+	int i, n, rounds;
 
-	if (c->closing)
-		return;
-	if (status < 0)
-		flags = CURL_CSELECT_ERR;
-	else {
-		if (events & UV_READABLE)
-			flags |= CURL_CSELECT_IN;
-		if (events & UV_WRITABLE)
-			flags |= CURL_CSELECT_OUT;
+	(void)status;
+	(void)events;
+	for (rounds = 0; rounds < 4 && !c->closing; rounds++) {
+		n = epoll_wait(c->epfd, ev, (int)nitems(ev), 0);
+		for (i = 0; i < n && !c->closing; i++)
+			sock_event(c, &ev[i]);
+		if (n < (int)nitems(ev))
+			break;
 	}
-	curl_multi_socket_action(c->multi, sk->fd, flags, &running);
-	check_done(c);
+	if (!c->closing)
+		check_done(c);
 }
 
 /* libuv: curl's timeout has come. */
@@ -119,50 +165,36 @@ on_timeout(uv_timer_t *t)
 	check_done(c);
 }
 
-/* curl (CURLMOPT_SOCKETFUNCTION): watch s for what, or stop watching it. */
+/*
+ * curl (CURLMOPT_SOCKETFUNCTION): watch s for what, or stop watching it.
+ * CURL_POLL_REMOVE comes both for a connection kept for later and for one
+ * about to be closed; either way the registration is left as it is: a
+ * closed socket leaves the set with its last descriptor, and a kept one
+ * fires at most once more (EPOLLONESHOT), to be ignored.
+ */
 static int
 sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
 	struct client *c = userp;
-	struct client_sock *sk = socketp;
-	int events = 0;
 
 	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (sk != NULL) {
-			sock_close(sk);
-			if (!c->closing)
-				curl_multi_assign(c->multi, s, NULL);
-		}
-		return 0;
-	}
-	if (c->closing)
-		return 0;
-	if (sk == NULL) {
-		sk = xcalloc(1, sizeof(*sk));
-		sk->fd = s;
-		sk->c = c;
-		if (uv_poll_init_socket(c->loop, &sk->poll, s) != 0) {
-			log_warn("client", "cannot watch socket fd=%d", (int)s);
-			free(sk);
-			return -1;
-		}
-		c->open_handles++;
-		sk->next = c->socks;
-		if (c->socks != NULL)
-			c->socks->prev = sk;
-		c->socks = sk;
-		if (curl_multi_assign(c->multi, s, sk) != CURLM_OK) {
-			sock_close(sk);
-			return -1;
-		}
-	}
-	if (what & CURL_POLL_IN)
-		events |= UV_READABLE;
-	if (what & CURL_POLL_OUT)
-		events |= UV_WRITABLE;
-	if (uv_poll_start(&sk->poll, events, on_poll) != 0) {
+	(void)socketp;
+	if (c->closing || fds_grow(c, s) != 0) {
+		if (what == CURL_POLL_REMOVE)
+			return 0;
 		log_warn("client", "cannot poll socket fd=%d", (int)s);
+		return c->closing ? 0 : -1;
+	}
+	c->fds[s] &= (unsigned char)~(SOCK_IN | SOCK_OUT);
+	if (what == CURL_POLL_REMOVE)
+		return 0;
+	if (what & CURL_POLL_IN)
+		c->fds[s] |= SOCK_IN;
+	if (what & CURL_POLL_OUT)
+		c->fds[s] |= SOCK_OUT;
+	if (sock_arm(c, s) != 0) {
+		log_warn("client", "cannot poll socket fd=%d errno=%d", (int)s,
+		    errno);
 		return -1;
 	}
 	return 0;
@@ -367,12 +399,26 @@ client_init(struct client *c, uv_loop_t *loop)
 		curl_multi_cleanup(m);
 		return -1;
 	}
-	if (uv_timer_init(loop, &c->timer) != 0) {
+	/*
+	 * The epoll set first: uv_poll_init registers nothing when it fails.
+	 * A new timer, and polling a descriptor no other handle watches,
+	 * cannot fail in libuv.
+	 */
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0) {
 		curl_multi_cleanup(m);
 		return -1;
 	}
+	if (uv_poll_init(loop, &c->poll, c->epfd) != 0) {
+		close(c->epfd);
+		curl_multi_cleanup(m);
+		return -1;
+	}
+	if (uv_timer_init(loop, &c->timer) != 0 ||
+	    uv_poll_start(&c->poll, UV_READABLE, on_poll) != 0)
+		fatalx("client: libuv refused a timer or a new descriptor");
 	c->multi = m;
-	c->open_handles = 1;
+	c->open_handles = 2;
 	return 0;
 }
 
@@ -541,6 +587,20 @@ on_timer_closed(uv_handle_t *h)
 	maybe_closed(c);
 }
 
+static void
+on_poll_closed(uv_handle_t *h)
+{
+	struct client *c = container_of(h, struct client, poll);
+
+	close(c->epfd);
+	c->epfd = -1;
+	free(c->fds);
+	c->fds = NULL;
+	c->nfds = 0;
+	c->open_handles--;
+	maybe_closed(c);
+}
+
 void
 client_shutdown(struct client *c, client_closed_cb closed, void *arg)
 {
@@ -557,16 +617,15 @@ client_shutdown(struct client *c, client_closed_cb closed, void *arg)
 		xfer_finish(x, CURLE_ABORTED_BY_CALLBACK, 1);
 
 	/*
-	 * Closing the multi handle closes its cached connections; curl may
-	 * tell sock_cb to stop watching them as it does. Whatever is still
-	 * watched afterwards is closed here.
+	 * Closing the multi handle closes its cached connections, and so
+	 * takes them out of the epoll set, which closes after it.
 	 */
 	curl_multi_cleanup(c->multi);
 	c->multi = NULL;
 	while (c->nidle > 0)
 		curl_easy_cleanup(c->idle[--c->nidle]);
-	while (c->socks != NULL)
-		sock_close(c->socks);
+	uv_poll_stop(&c->poll);
+	uv_close((uv_handle_t *)&c->poll, on_poll_closed);
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }

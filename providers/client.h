@@ -37,7 +37,9 @@
 #define CLIENT_MAX_CONNECTS 128  /* idle connections kept for reuse */
 #define CLIENT_MAX_INFLIGHT 4096 /* requests started, not yet done */
 #define CLIENT_MAX_HEADERS 64    /* request headers per request */
-#define CLIENT_IDLE_EASY 32      /* finished curl handles kept for reuse */
+#define CLIENT_IDLE_EASY 64      /* finished curl handles kept for reuse */
+#define CLIENT_EVENTS 64         /* socket events read at once */
+#define CLIENT_MAX_FD (1 << 20)  /* highest socket number it watches */
 
 /* What a delivery attempt came to; see client_outcome. */
 enum client_outcome {
@@ -89,7 +91,6 @@ struct client;
 typedef void (*client_closed_cb)(struct client *client, void *arg);
 
 struct client_xfer;
-struct client_sock;
 
 /*
  * The client. Embed it anywhere that outlives the loop run; its memory
@@ -99,8 +100,11 @@ struct client {
 	uv_loop_t *loop;           /* the loop everything runs on */
 	CURLM *multi;              /* curl's multi handle, keeps connections */
 	uv_timer_t timer;          /* curl's single timeout */
+	uv_poll_t poll;            /* watches epfd */
+	int epfd;                  /* epoll set of curl's sockets */
+	unsigned char *fds;        /* per socket, what curl waits for */
+	size_t nfds;               /* length of fds */
 	struct client_xfer *xfers; /* requests in flight */
-	struct client_sock *socks; /* sockets being polled */
 	size_t nxfers;             /* length of xfers */
 	CURL *idle[CLIENT_IDLE_EASY]; /* reset handles for the next requests */
 	size_t nidle;                 /* of them held */

@@ -346,12 +346,18 @@ on_client_closed(struct client *c, void *arg)
 	w->closed++;
 }
 
+/*
+ * The threaded client has closed: only now does the server stop, so that
+ * no answer (nor a closed connection) can reach the client's thread
+ * before it has taken in its shutdown and cancelled what is in flight.
+ */
 static void
 on_thread_closed(void *arg)
 {
 	struct world *w = arg;
 
 	w->closed++;
+	srv_stop(&w->srv);
 }
 
 /* Starts req on the world's client, whichever it is. */
@@ -373,9 +379,10 @@ finish(struct world *w)
 	w->finished = 1;
 	if (w->ct != NULL)
 		client_thread_shutdown(w->ct, on_thread_closed, w);
-	else
+	else {
 		client_shutdown(&w->client, on_client_closed, w);
-	srv_stop(&w->srv);
+		srv_stop(&w->srv);
+	}
 	uv_timer_stop(&w->watchdog);
 	uv_close((uv_handle_t *)&w->watchdog, NULL);
 }
