@@ -7,9 +7,10 @@
  * requests handed to the handler in arrival order; an answer is formatted
  * into its request when the handler calls http_respond, and moved to the
  * connection's output once every earlier request is answered too. Dirty
- * connections are flushed with one uv_write each from a uv_check_t, while a
- * uv_idle_t keeps the poll phase from sleeping on pending output, so answers
- * given anywhere in a loop turn leave in that turn.
+ * connections are flushed from a uv_check_t (a uv_try_write, and a uv_write
+ * for what the socket did not take at once), while a uv_idle_t keeps the
+ * poll phase from sleeping on pending output, so answers given anywhere in
+ * a loop turn leave in that turn.
  *
  * Parser callbacks never call the handler: on_message_complete pauses the
  * parser and conn_feed hands the request over once http_parser_execute has
@@ -960,6 +961,7 @@ static void
 conn_write(struct http_conn *c)
 {
 	uv_buf_t b;
+	size_t done;
 	int rc;
 
 	if (c->writing || c->closing || c->out.len == 0)
@@ -969,9 +971,28 @@ conn_write(struct http_conn *c)
 		buf_free(&c->out);
 		return;
 	}
+	/*
+	 * Written at once when the socket takes it all, as an answer mostly
+	 * is: a uv_write that completes costs an epoll_ctl besides.
+	 */
+	b = uv_buf_init(c->out.data, (unsigned int)c->out.len);
+	rc = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	if (rc == (int)c->out.len) {
+		buf_free(&c->out);
+		c->active_ms = mono_ms();
+		return;
+	}
+	if (rc < 0 && rc != UV_EAGAIN) {
+		log_debug("http", "write failed error=%s remote=%s",
+		    uv_strerror(rc), c->remote);
+		conn_close(c);
+		return;
+	}
+	done = rc < 0 ? 0 : (size_t)rc;
 	c->wbuf = c->out;
 	buf_init(&c->out, OUT_MAX);
-	b = uv_buf_init(c->wbuf.data, (unsigned int)c->wbuf.len);
+	b = uv_buf_init(
+	    c->wbuf.data + done, (unsigned int)(c->wbuf.len - done));
 	rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write);
 	if (rc < 0) {
 		buf_free(&c->wbuf);

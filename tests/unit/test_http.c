@@ -31,6 +31,14 @@
 
 #define MAXRESP 16
 #define READER_MAX (128 * 1024)
+#define BIG_ANSWER ((size_t)8 * 1024 * 1024) /* /big's body */
+
+/* The byte at offset i of /big's body: no run repeats at a socket's size. */
+static char
+big_byte(size_t i)
+{
+	return (char)('a' + (i % 251) % 26);
+}
 
 /* One answer as the client read it. */
 struct resp {
@@ -428,6 +436,16 @@ handler(struct http_request *req, void *arg)
 		/* Every connection from now on is over the descriptor cap. */
 		http_server_set_cap(&fx->srv, 0, 1);
 		http_respond(req, 200, "text/plain", "capped", 6);
+	} else if (strcmp(req->path, "/big") == 0) {
+		/* More than a socket takes at once: written in parts. */
+		char *big = malloc(BIG_ANSWER);
+		size_t i;
+
+		for (i = 0; i < BIG_ANSWER; i++)
+			big[i] = big_byte(i);
+		http_respond(
+		    req, 200, "application/octet-stream", big, BIG_ANSWER);
+		free(big);
 	} else if (strcmp(req->path, "/shutdown") == 0) {
 		http_server_shutdown(&fx->srv, on_done);
 		defer_answer(fx, req, 100, 100, on_defer, 0);
@@ -584,6 +602,63 @@ test_simple_get(void **state)
 	assert_string_equal(fx->r[2].body, "GET /echo  host=- xtest=- body=");
 	assert_int_equal(fx->r[3].status, 201);
 	assert_string_equal(fx->r[3].body, "committed");
+}
+
+/*
+ * An answer larger than the socket takes at once, to a client that reads
+ * only later: the server writes what it can at once and the rest when the
+ * socket drains, every byte once and in order, and the connection then
+ * serves its next request.
+ */
+static void
+cl_big_answer(struct fixture *fx)
+{
+	struct reader r;
+	char *got = malloc(BIG_ANSWER), *end;
+	size_t hlen, n = 0, i;
+	ssize_t k;
+
+	rd_init(&r, cl_connect(fx->port));
+	if (r.fd < 0 || cl_sends(r.fd, "GET /big HTTP/1.1\r\n\r\n") != 0)
+		goto out;
+	ms_sleep(200); /* the server's first write fills the socket */
+	while ((end = strstr(r.buf, "\r\n\r\n")) == NULL)
+		if (rd_more(&r) <= 0)
+			goto out;
+	hlen = (size_t)(end - r.buf) + 4;
+	fx->flag[0] = strstr(r.buf, "Content-Length: 8388608\r\n") != NULL;
+	n = r.len - hlen;
+	memcpy(got, r.buf + hlen, n);
+	while (n < BIG_ANSWER) {
+		k = recv(r.fd, got + n, BIG_ANSWER - n, 0);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	fx->flag[1] = n == BIG_ANSWER;
+	for (i = 0; i < n && got[i] == big_byte(i); i++)
+		;
+	fx->flag[2] = i == BIG_ANSWER;
+	r.len = 0;
+	r.buf[0] = '\0';
+	if (cl_sends(r.fd, "GET /echo HTTP/1.1\r\n\r\n") == 0)
+		(void)rd_response(&r, &fx->r[0]);
+out:
+	free(got);
+	rd_free(&r);
+}
+
+static void
+test_big_answer(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_big_answer);
+	assert_true(fx->flag[0]);
+	assert_true(fx->flag[1]);
+	assert_true(fx->flag[2]);
+	assert_int_equal(fx->r[0].status, 200);
+	assert_string_equal(fx->r[0].body, "GET /echo  host=- xtest=- body=");
 }
 
 static void
@@ -1603,6 +1678,7 @@ main(void)
 	    PLAIN(test_json_refusals),
 	    PLAIN(test_keep_alive),
 	    PLAIN(test_server_headers),
+	    PLAIN(test_big_answer),
 	    PLAIN(test_pipelined_order),
 	    PLAIN(test_pipeline_limit),
 	    PLAIN(test_body_too_large),
@@ -1622,6 +1698,7 @@ main(void)
 	    THREAD(test_json_refusals),
 	    THREAD(test_keep_alive),
 	    THREAD(test_server_headers),
+	    THREAD(test_big_answer),
 	    THREAD(test_pipelined_order),
 	    THREAD(test_pipeline_limit),
 	    THREAD(test_body_too_large),
