@@ -523,8 +523,8 @@ struct store_queue_msg {
 /*
  * Claims up to max queued messages of channel due at now, the earliest
  * due first: they become "sending" with one more attempt. On 0 *out is an
- * array of *n messages (*n may be 0) the caller frees with
- * store_queue_msgs_free(). STORE_ERR on failure (*out NULL, *n 0).
+ * array of *n messages the caller frees with store_queue_msgs_free() (*n
+ * may be 0, and *out then NULL). STORE_ERR on failure (*out NULL, *n 0).
  */
 int store_queue_claim(struct store *, const char *channel, int64_t now,
     size_t max, struct store_queue_msg **out, size_t *n);

@@ -404,7 +404,7 @@ sq_queue_claim_upto(struct store *st, const char *channel, int64_t now,
 {
 	sqlite3_stmt *s = stmt(st, M_DUE), *u;
 	struct store_queue_msg *v;
-	size_t cnt = 0, i;
+	size_t cnt = 0, cap = 0, i;
 	int rc = SQLITE_DONE;
 
 	*out = NULL;
@@ -415,8 +415,20 @@ sq_queue_claim_upto(struct store *st, const char *channel, int64_t now,
 	sqlite3_bind_int64(s, 2, now);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
 	sqlite3_bind_int64(s, 4, max_id);
-	v = xcalloc(max, sizeof(*v));
+	/*
+	 * Grown as rows come: most claims under a steady load find one or
+	 * two messages, or none, and zeroing room for max cost more than the
+	 * claim's own statement.
+	 */
+	v = NULL;
 	while (cnt < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap == 0 ? 4 : cap * 2;
+			if (cap > max)
+				cap = max;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		memset(&v[cnt], 0, sizeof(*v));
 		v[cnt].id = sqlite3_column_int64(s, 0);
 		v[cnt].phone = store_column_dup(s, 1);
 		v[cnt].text = store_column_dup(s, 2);
