@@ -132,6 +132,13 @@ handle(struct conn *cn, const char *path, size_t total)
 	s->requests++;
 	if (strcmp(path, "/ok") == 0)
 		respond(cn, 200, "hello", 5);
+	else if (strcmp(path, "/bye") == 0)
+		/* Answered, then the connection is not kept. */
+		conn_write(cn,
+		    xstrdup("HTTP/1.1 200 OK\r\nConnection: close\r\n"
+			    "Content-Length: 5\r\n\r\nhello"),
+		    strlen("HTTP/1.1 200 OK\r\nConnection: close\r\n"
+			   "Content-Length: 5\r\n\r\nhello"));
 	else if (strcmp(path, "/429") == 0)
 		respond(cn, 429, "slow down", 9);
 	else if (strcmp(path, "/500") == 0)
@@ -326,6 +333,7 @@ struct world {
 	int finished;              /* finish() ran */
 	struct result res[MAXRES]; /* per request */
 	int seq_left;              /* sequential test: requests to go */
+	const char *seq_path;      /* its path (NULL: /ok) */
 };
 
 struct slot {
@@ -731,8 +739,8 @@ on_seq_done(const struct client_resp *r, void *arg)
 		struct client_req req;
 		char url[128];
 
-		snprintf(
-		    url, sizeof(url), "http://127.0.0.1:%d/ok", w->srv.port);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", w->srv.port,
+		    w->seq_path != NULL ? w->seq_path : "/ok");
 		memset(&req, 0, sizeof(req));
 		req.url = url;
 		assert_int_equal(request(w, &req, on_seq_done, w), 0);
@@ -758,6 +766,33 @@ test_reuse(void **state)
 	assert_int_equal(w->ndone, 20);
 	assert_int_equal(w->srv.requests, 20);
 	assert_int_equal(w->srv.accepted, 1);
+	free(w);
+}
+
+/*
+ * A provider that closes each connection after its answer: curl closes
+ * its socket too, and the next request's new socket (most often with the
+ * same number) must be watched afresh.
+ */
+static void
+test_reuse_closed(void **state)
+{
+	struct world *w = xcalloc(1, sizeof(*w));
+	struct client_req req;
+	char url[128];
+
+	(void)state;
+	world_init(w);
+	w->seq_left = 20;
+	w->seq_path = "/bye";
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/bye", w->srv.port);
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	assert_int_equal(request(w, &req, on_seq_done, w), 0);
+	world_run(w);
+	assert_int_equal(w->ndone, 20);
+	assert_int_equal(w->srv.requests, 20);
+	assert_int_equal(w->srv.accepted, 20);
 	free(w);
 }
 
@@ -1157,6 +1192,7 @@ main(void)
 	    PLAIN(test_bad_requests),
 	    PLAIN(test_concurrent),
 	    PLAIN(test_reuse),
+	    PLAIN(test_reuse_closed),
 	    PLAIN(test_timeout_and_refused),
 	    PLAIN(test_shutdown_in_flight),
 	    PLAIN(test_idle_shutdown),
@@ -1166,6 +1202,7 @@ main(void)
 	    THREAD(test_bad_requests),
 	    THREAD(test_concurrent),
 	    THREAD(test_reuse),
+	    THREAD(test_reuse_closed),
 	    THREAD(test_timeout_and_refused),
 	    THREAD(test_shutdown_in_flight),
 	    THREAD(test_thread_idle_shutdown),
