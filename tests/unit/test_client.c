@@ -333,7 +333,7 @@ struct world {
 	int finished;              /* finish() ran */
 	struct result res[MAXRES]; /* per request */
 	int seq_left;              /* sequential test: requests to go */
-	const char *seq_path;      /* its path (NULL: /ok) */
+	const char *seq_path;      /* and their path */
 };
 
 struct slot {
@@ -740,7 +740,7 @@ on_seq_done(const struct client_resp *r, void *arg)
 		char url[128];
 
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", w->srv.port,
-		    w->seq_path != NULL ? w->seq_path : "/ok");
+		    w->seq_path);
 		memset(&req, 0, sizeof(req));
 		req.url = url;
 		assert_int_equal(request(w, &req, on_seq_done, w), 0);
@@ -748,25 +748,37 @@ on_seq_done(const struct client_resp *r, void *arg)
 		finish(w); /* client_shutdown from inside a done callback */
 }
 
+/*
+ * Sends 20 requests to path one after the other (each from the last one's
+ * callback) and checks how many connections the server accepted.
+ */
 static void
-test_reuse(void **state)
+sequence(const char *path, int connections)
 {
 	struct world *w = xcalloc(1, sizeof(*w));
 	struct client_req req;
 	char url[128];
 
-	(void)state;
 	world_init(w);
 	w->seq_left = 20;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok", w->srv.port);
+	w->seq_path = path;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", w->srv.port, path);
 	memset(&req, 0, sizeof(req));
 	req.url = url;
 	assert_int_equal(request(w, &req, on_seq_done, w), 0);
 	world_run(w);
 	assert_int_equal(w->ndone, 20);
 	assert_int_equal(w->srv.requests, 20);
-	assert_int_equal(w->srv.accepted, 1);
+	assert_int_equal(w->srv.accepted, connections);
 	free(w);
+}
+
+/* A kept connection carries every request. */
+static void
+test_reuse(void **state)
+{
+	(void)state;
+	sequence("/ok", 1);
 }
 
 /*
@@ -777,23 +789,8 @@ test_reuse(void **state)
 static void
 test_reuse_closed(void **state)
 {
-	struct world *w = xcalloc(1, sizeof(*w));
-	struct client_req req;
-	char url[128];
-
 	(void)state;
-	world_init(w);
-	w->seq_left = 20;
-	w->seq_path = "/bye";
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/bye", w->srv.port);
-	memset(&req, 0, sizeof(req));
-	req.url = url;
-	assert_int_equal(request(w, &req, on_seq_done, w), 0);
-	world_run(w);
-	assert_int_equal(w->ndone, 20);
-	assert_int_equal(w->srv.requests, 20);
-	assert_int_equal(w->srv.accepted, 20);
-	free(w);
+	sequence("/bye", 20);
 }
 
 static void
