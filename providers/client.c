@@ -7,9 +7,10 @@
  * through timer_cb when it next wants to be called. The sockets go into an
  * epoll set of the client's own, which libuv watches as one descriptor;
  * libuv tells us when that set has events (on_poll) or the time has come
- * (on_timeout), and we hand each back to curl_multi_socket_action. Finished transfers are collected
- * by check_done after each such call, outside every curl callback, so the
- * done callbacks may start new requests or shut the client down.
+ * (on_timeout), and we hand each back to curl_multi_socket_action.
+ * Finished transfers are collected by check_done after each such call,
+ * outside every curl callback, so the done callbacks may start new
+ * requests or shut the client down.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -139,8 +140,11 @@ on_poll(uv_poll_t *h, int status, int events)
 	struct epoll_event ev[CLIENT_EVENTS];
 	int i, n, rounds;
 
-	(void)status;
 	(void)events;
+	/* libuv stops watching a descriptor that failed: say so. */
+	if (status < 0)
+		log_warn(
+		    "client", "epoll set failed error=%s", uv_strerror(status));
 	for (rounds = 0; rounds < 4 && !c->closing; rounds++) {
 		n = epoll_wait(c->epfd, ev, (int)nitems(ev), 0);
 		for (i = 0; i < n && !c->closing; i++)
