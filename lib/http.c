@@ -935,6 +935,15 @@ conn_hold(struct http_conn *c, const char *p, size_t n)
 		conn_fail(c, 400);
 }
 
+/* A write to c's client failed (it went away): the connection ends. */
+static void
+write_failed(struct http_conn *c, int status)
+{
+	log_debug("http", "write failed error=%s remote=%s",
+	    uv_strerror(status), c->remote);
+	conn_close(c);
+}
+
 static void
 on_write(uv_write_t *req, int status)
 {
@@ -945,9 +954,7 @@ on_write(uv_write_t *req, int status)
 	if (c->closing)
 		return;
 	if (status < 0) {
-		log_debug("http", "write failed error=%s remote=%s",
-		    uv_strerror(status), c->remote);
-		conn_close(c);
+		write_failed(c, status);
 		return;
 	}
 	c->active_ms = mono_ms();
@@ -983,9 +990,7 @@ conn_write(struct http_conn *c)
 		return;
 	}
 	if (rc < 0 && rc != UV_EAGAIN) {
-		log_debug("http", "write failed error=%s remote=%s",
-		    uv_strerror(rc), c->remote);
-		conn_close(c);
+		write_failed(c, rc);
 		return;
 	}
 	done = rc < 0 ? 0 : (size_t)rc;

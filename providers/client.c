@@ -125,8 +125,7 @@ sock_event(struct client *c, const struct epoll_event *ev)
 		flags |= CURL_CSELECT_ERR;
 	curl_multi_socket_action(c->multi, fd, flags, &running);
 	/* curl said nothing new of it (or a new socket took its number). */
-	if (!c->closing && (size_t)fd < c->nfds &&
-	    (c->fds[fd] & (SOCK_IN | SOCK_OUT)) != 0 &&
+	if (!c->closing && (c->fds[fd] & (SOCK_IN | SOCK_OUT)) != 0 &&
 	    (c->fds[fd] & SOCK_ARMED) == 0 && sock_arm(c, fd) != 0)
 		log_warn("client", "cannot poll socket fd=%d errno=%d", (int)fd,
 		    errno);
@@ -138,20 +137,17 @@ on_poll(uv_poll_t *h, int status, int events)
 {
 	struct client *c = container_of(h, struct client, poll);
 	struct epoll_event ev[CLIENT_EVENTS];
-	int i, n, rounds;
+	int i, n;
 
 	(void)events;
 	/* libuv stops watching a descriptor that failed: say so. */
 	if (status < 0)
 		log_warn(
 		    "client", "epoll set failed error=%s", uv_strerror(status));
-	for (rounds = 0; rounds < 4 && !c->closing; rounds++) {
-		n = epoll_wait(c->epfd, ev, (int)nitems(ev), 0);
-		for (i = 0; i < n && !c->closing; i++)
-			sock_event(c, &ev[i]);
-		if (n < (int)nitems(ev))
-			break;
-	}
+	/* More than fit: the set stays readable, libuv calls again. */
+	n = epoll_wait(c->epfd, ev, (int)nitems(ev), 0);
+	for (i = 0; i < n && !c->closing; i++)
+		sock_event(c, &ev[i]);
 	if (!c->closing)
 		check_done(c);
 }
@@ -183,11 +179,13 @@ sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 
 	(void)easy;
 	(void)socketp;
-	if (c->closing || fds_grow(c, s) != 0) {
+	if (c->closing)
+		return 0;
+	if (fds_grow(c, s) != 0) {
 		if (what == CURL_POLL_REMOVE)
 			return 0;
 		log_warn("client", "cannot poll socket fd=%d", (int)s);
-		return c->closing ? 0 : -1;
+		return -1;
 	}
 	c->fds[s] &= (unsigned char)~(SOCK_IN | SOCK_OUT);
 	if (what == CURL_POLL_REMOVE)

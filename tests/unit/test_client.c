@@ -108,6 +108,13 @@ conn_write(struct conn *cn, char *data, size_t len)
 	}
 }
 
+/* Writes the whole answer s as it is. */
+static void
+conn_write_str(struct conn *cn, const char *s)
+{
+	conn_write(cn, xstrdup(s), strlen(s));
+}
+
 static void
 respond(struct conn *cn, int status, const char *body, size_t len)
 {
@@ -134,11 +141,8 @@ handle(struct conn *cn, const char *path, size_t total)
 		respond(cn, 200, "hello", 5);
 	else if (strcmp(path, "/bye") == 0)
 		/* Answered, then the connection is not kept. */
-		conn_write(cn,
-		    xstrdup("HTTP/1.1 200 OK\r\nConnection: close\r\n"
-			    "Content-Length: 5\r\n\r\nhello"),
-		    strlen("HTTP/1.1 200 OK\r\nConnection: close\r\n"
-			   "Content-Length: 5\r\n\r\nhello"));
+		conn_write_str(cn, "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+				   "Content-Length: 5\r\n\r\nhello");
 	else if (strcmp(path, "/429") == 0)
 		respond(cn, 429, "slow down", 9);
 	else if (strcmp(path, "/500") == 0)
@@ -146,11 +150,8 @@ handle(struct conn *cn, const char *path, size_t total)
 	else if (strcmp(path, "/404") == 0)
 		respond(cn, 404, "no such thing", 13);
 	else if (strcmp(path, "/301") == 0)
-		conn_write(cn,
-		    xstrdup("HTTP/1.1 301 Moved\r\nLocation: /ok\r\n"
-			    "Content-Length: 0\r\n\r\n"),
-		    strlen("HTTP/1.1 301 Moved\r\nLocation: /ok\r\n"
-			   "Content-Length: 0\r\n\r\n"));
+		conn_write_str(cn, "HTTP/1.1 301 Moved\r\nLocation: /ok\r\n"
+				   "Content-Length: 0\r\n\r\n");
 	else if (strcmp(path, "/echo") == 0)
 		respond(cn, 200, cn->buf, total);
 	else if (strcmp(path, "/big") == 0) {
@@ -726,6 +727,22 @@ test_concurrent(void **state)
 	free(w);
 }
 
+static void on_seq_done(const struct client_resp *r, void *arg);
+
+/* Sequential test: the next request to w->seq_path. */
+static void
+seq_next(struct world *w)
+{
+	struct client_req req;
+	char url[128];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", w->srv.port,
+	    w->seq_path);
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	assert_int_equal(request(w, &req, on_seq_done, w), 0);
+}
+
 /* Sequential test: each answer starts the next request. */
 static void
 on_seq_done(const struct client_resp *r, void *arg)
@@ -735,16 +752,9 @@ on_seq_done(const struct client_resp *r, void *arg)
 	assert_int_equal(r->status, 200);
 	assert_string_equal(r->body, "hello");
 	w->ndone++;
-	if (--w->seq_left > 0) {
-		struct client_req req;
-		char url[128];
-
-		snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", w->srv.port,
-		    w->seq_path);
-		memset(&req, 0, sizeof(req));
-		req.url = url;
-		assert_int_equal(request(w, &req, on_seq_done, w), 0);
-	} else
+	if (--w->seq_left > 0)
+		seq_next(w);
+	else
 		finish(w); /* client_shutdown from inside a done callback */
 }
 
@@ -756,16 +766,11 @@ static void
 sequence(const char *path, int connections)
 {
 	struct world *w = xcalloc(1, sizeof(*w));
-	struct client_req req;
-	char url[128];
 
 	world_init(w);
 	w->seq_left = 20;
 	w->seq_path = path;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", w->srv.port, path);
-	memset(&req, 0, sizeof(req));
-	req.url = url;
-	assert_int_equal(request(w, &req, on_seq_done, w), 0);
+	seq_next(w);
 	world_run(w);
 	assert_int_equal(w->ndone, 20);
 	assert_int_equal(w->srv.requests, 20);
