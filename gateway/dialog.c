@@ -751,8 +751,14 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 	else
 		d->key = xasprintf("ussd:%s:%s", d->channel, in->ussd_session);
 
-	rc = store_contact_touch(
-	    env->store, in->phone, in->channel, now_ms(), &d->contact);
+	if (in->contact != NULL && in->contact->id != 0) {
+		d->contact = *in->contact;
+		memset(in->contact, 0, sizeof(*in->contact));
+		rc = store_contact_seen(
+		    env->store, &d->contact, in->channel, now_ms());
+	} else
+		rc = store_contact_touch(
+		    env->store, in->phone, in->channel, now_ms(), &d->contact);
 	if (rc < 0) {
 		log_warn("dialog", "turn refused: contact phone=%s rc=%d",
 		    log_phone(in->phone, masked, sizeof(masked)), rc);

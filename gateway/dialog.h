@@ -78,6 +78,12 @@ struct dialog_input {
 	int resume;               /* USSD: 1 to keep the session
 						   resumable and offer resume
 						   (config ussd_resume) */
+	/*
+	 * The sender's contact as read in this transaction, which the turn
+	 * takes over (*contact is cleared), or NULL or id 0: the turn reads
+	 * it (store_contact_touch).
+	 */
+	struct store_contact *contact;
 };
 
 /*

@@ -55,10 +55,12 @@ struct job {
 	 * savepoint of its own before its flow runs: when the turn goes well,
 	 * as nearly every one does, that is its one write. Until the turn is
 	 * settled, ack is the caller's answer and guessed the contact stored
-	 * (0: none); after, ack is NULL.
+	 * (0: none); after, ack is NULL. The contact read with the message
+	 * (known) goes to its first turn, which reads it no more.
 	 */
 	struct job *ack;
 	int64_t guessed;
+	struct store_contact known;
 	char *provider_id;
 	int transients; /* turns undone by a transient store failure */
 	/* A cumulative USSD step: what its answer is kept under. */
@@ -86,6 +88,7 @@ job_free(struct job *j)
 	free(j->provider_id);
 	free(j->seen_key);
 	free(j->seen_text);
+	store_contact_free(&j->known);
 	free(j);
 }
 
@@ -168,12 +171,12 @@ written(struct gateway *gw, int rc)
 
 /*
  * Stores a new SMS as handled, with its contact if its number has one
- * (*contact, else 0): 1 and *id when stored, 0 for a duplicate, -1 on
+ * (*contact, else id 0): 1 and *id when stored, 0 for a duplicate, -1 on
  * failure.
  */
 static int
-insert_handled(
-    struct gateway *gw, struct store_msg_in *m, int64_t *id, int64_t *contact)
+insert_handled(struct gateway *gw, struct store_msg_in *m, int64_t *id,
+    struct store_contact *contact)
 {
 	int rc;
 
@@ -548,7 +551,8 @@ job_run(struct job *j)
 	    .ussd_session = j->session,
 	    .dialled = j->dialled,
 	    .ussd_max = j->ussd_max,
-	    .resume = j->kind == ENGINE_USSD};
+	    .resume = j->kind == ENGINE_USSD,
+	    .contact = &j->known};
 	struct dialog *d = NULL;
 	int rc;
 
@@ -596,7 +600,7 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	char phone[PHONE_MAX];
 	struct store_msg_in in;
 	struct job *j;
-	int64_t id = 0, contact = 0;
+	int64_t id = 0;
 	int rc, fresh;
 
 	if (phone_normalize(
@@ -623,7 +627,7 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	in.provider_id = m->provider_id;
 	j->provider_id = m->provider_id ? xstrdup(m->provider_id) : NULL;
 	fresh = store_savepoint(gw->store) == 0;
-	rc = fresh ? insert_handled(gw, &in, &id, &contact)
+	rc = fresh ? insert_handled(gw, &in, &id, &j->known)
 		   : insert_inbound(gw, &in, &id);
 	if (fresh && rc <= 0)
 		store_rollback_to(gw->store);
@@ -668,7 +672,7 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 		j->cb = NULL;
 		if (fresh) {
 			j->ack = ack;
-			j->guessed = contact;
+			j->guessed = j->known.id;
 		}
 	}
 	job_run(j);

@@ -1307,9 +1307,7 @@ sq_contact_touch(struct store *st, const char *phone, const char *channel,
 
 	rc = sq_contact_find(st, phone, out);
 	if (rc == 0) {
-		if (channel != NULL &&
-		    (out->last_channel == NULL ||
-			strcmp(out->last_channel, channel) != 0)) {
+		if (store_contact_moved(out, channel)) {
 			rc = sq_contact_set_last_channel(
 			    st, out->id, channel, now);
 			if (rc != 0)

@@ -190,6 +190,14 @@ int store_contact_get(
 int store_contact_touch(struct store *, const char *phone, const char *channel,
     int64_t now, struct store_contact *out);
 
+/*
+ * The rest of store_contact_touch() for a contact c read in this
+ * transaction: records channel (may be NULL) as its last channel when it
+ * changed, in the store and in *c. 0, or the store's error.
+ */
+int store_contact_seen(struct store *, struct store_contact *c,
+    const char *channel, int64_t now);
+
 /* Like store_contact_get() without creating: STORE_NOTFOUND when missing. */
 int store_contact_find(
     struct store *, const char *phone, struct store_contact *out);
@@ -426,10 +434,14 @@ int store_msg_insert_inbound(
 
 /*
  * The same, with the message's contact_id set to the contact of its number
- * if there is one, which *contact_id gets (0: none yet).
+ * if there is one, which *contact gets whole (read with the message's
+ * insert, so that its flow need not read it again: store_contact_seen();
+ * id 0 and no fields when the number has none yet). The caller frees
+ * *contact with store_contact_free() whatever the result.
  */
 int store_msg_insert_inbound_contact(struct store *,
-    const struct store_msg_in *, int64_t now, int64_t *id, int64_t *contact_id);
+    const struct store_msg_in *, int64_t now, int64_t *id,
+    struct store_contact *contact);
 
 /*
  * Sets the state of inbound message id once its flow ran (or will not),

@@ -14,7 +14,6 @@
 enum {
 	M_IN_INSERT,
 	M_IN_INSERT_CONTACT,
-	M_CONTACT_OF,
 	M_IN_FIND,
 	M_IN_STATE,
 	M_IN_RECEIVED,
@@ -53,7 +52,6 @@ static const char *const msg_sql[M_COUNT] = {
 	" VALUES ('in', ?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, ?8)"
 	" ON CONFLICT (channel, provider_id)"
 	" WHERE direction = 'in' AND provider_id IS NOT NULL DO NOTHING",
-    [M_CONTACT_OF] = "SELECT id FROM contacts WHERE phone = ?1",
     [M_IN_FIND] = "SELECT id FROM messages WHERE direction = 'in'"
 		  " AND channel = ?1 AND provider_id = ?2",
     [M_IN_STATE] = "UPDATE messages SET state = ?2, contact_id = ?3,"
@@ -246,26 +244,23 @@ sq_msg_insert_inbound(
 
 int
 sq_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
-    int64_t now, int64_t *id, int64_t *contact)
+    int64_t now, int64_t *id, struct store_contact *contact)
 {
-	sqlite3_stmt *s = stmt(st, M_CONTACT_OF);
+	sqlite3_stmt *s;
 	int64_t n;
 	int rc;
 
 	*id = 0;
-	*contact = 0;
+	memset(contact, 0, sizeof(*contact));
 	if (!state_inbound(m->state))
 		return STORE_EINVAL;
-	store_bind_text(s, 1, m->phone);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*contact = sqlite3_column_int64(s, 0);
-	store_sql_done(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_sql_fail(st, &msgs, M_CONTACT_OF, rc);
+	/* A number that is not E.164 has no contact: the insert judges it. */
+	rc = sq_contact_find(st, m->phone, contact);
+	if (rc != 0 && rc != STORE_NOTFOUND && rc != STORE_EINVAL)
+		return rc;
 	s = stmt(st, M_IN_INSERT_CONTACT);
 	bind_inbound(s, m, now);
-	bind_id(s, 8, *contact);
+	bind_id(s, 8, contact->id);
 	if ((n = changes(st, M_IN_INSERT_CONTACT)) < 0)
 		return STORE_ERR;
 	if (n > 0) {

@@ -1,10 +1,11 @@
 /*
  * store_ops.c: every store_* operation of store.h, passed to the table of
- * the store's kind (store_ops.h). Nothing else happens here.
+ * the store's kind (store_ops.h), and store_contact_seen(), made of one.
  */
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "gateway/store_check.h"
 #include "gateway/store_int.h"
 #include "gateway/store_ops.h"
 #include "gateway/store_pg.h"
@@ -118,6 +119,22 @@ store_contact_touch(struct store *st, const char *phone, const char *channel,
     int64_t now, struct store_contact *out)
 {
 	return st->ops->contact_touch(st, phone, channel, now, out);
+}
+
+int
+store_contact_seen(
+    struct store *st, struct store_contact *c, const char *channel, int64_t now)
+{
+	int rc;
+
+	if (!store_contact_moved(c, channel))
+		return 0;
+	rc = st->ops->contact_set_last_channel(st, c->id, channel, now);
+	if (rc != 0)
+		return rc;
+	free(c->last_channel);
+	c->last_channel = xstrdup(channel);
+	return 0;
 }
 
 const char *
@@ -761,7 +778,7 @@ store_msg_insert_inbound(
 
 int
 store_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
-    int64_t now, int64_t *id, int64_t *contact)
+    int64_t now, int64_t *id, struct store_contact *contact)
 {
 	return st->ops->msg_insert_inbound_contact(st, m, now, id, contact);
 }

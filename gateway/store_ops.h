@@ -207,7 +207,7 @@ struct store_ops {
 	    const struct store_msg_in *m, int64_t now, int64_t *id);
 	int (*msg_insert_inbound_contact)(struct store *st,
 	    const struct store_msg_in *m, int64_t now, int64_t *id,
-	    int64_t *contact);
+	    struct store_contact *contact);
 	int (*msg_insert_outbound)(struct store *st,
 	    const struct store_msg_out *m, int64_t now, int64_t *id);
 	int64_t (*msg_max_id)(struct store *st);

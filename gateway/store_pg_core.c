@@ -305,8 +305,7 @@ pgs_contact_touch(struct store *st, const char *phone, const char *channel,
 	}
 	if (rc != 0)
 		return rc == STORE_NOTFOUND ? STORE_ERR : rc;
-	if (channel != NULL && (out->last_channel == NULL ||
-				   strcmp(out->last_channel, channel) != 0)) {
+	if (store_contact_moved(out, channel)) {
 		rc = pgs_contact_set_last_channel(st, out->id, channel, now);
 		if (rc != 0)
 			return rc;

@@ -20,7 +20,6 @@
 enum {
 	M_IN_INSERT,
 	M_IN_ADOPT,
-	M_CONTACT_OF,
 	M_IN_FIND,
 	M_IN_STATE,
 	M_IN_RECEIVED,
@@ -69,7 +68,6 @@ static const char *const msg_sql[M_COUNT] = {
 	"   (SELECT name FROM nodes WHERE seen > $2::bigint - $3::bigint)))"
 	"  FOR UPDATE SKIP LOCKED)"
 	" RETURNING id, channel, phone, text",
-    [M_CONTACT_OF] = "SELECT id FROM contacts WHERE phone = $1",
     [M_IN_FIND] = "SELECT id FROM messages WHERE direction = 'in'"
 		  " AND channel = $1 AND provider_id = $2",
     [M_IN_STATE] = "UPDATE messages SET state = $2, contact_id = $3,"
@@ -269,19 +267,19 @@ pgs_msg_insert_inbound(
 
 int
 pgs_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
-    int64_t now, int64_t *id, int64_t *contact)
+    int64_t now, int64_t *id, struct store_contact *contact)
 {
-	struct pgs_params p;
+	int rc;
 
 	*id = 0;
-	*contact = 0;
+	memset(contact, 0, sizeof(*contact));
 	if (!state_inbound(m->state))
 		return STORE_EINVAL;
-	pgs_p_init(&p);
-	pgs_p_text(&p, m->phone);
-	if (one_int(st, M_CONTACT_OF, &p, contact) == STORE_ERR)
-		return STORE_ERR;
-	return insert_inbound(st, m, now, *contact, id);
+	/* A number that is not E.164 has no contact: the insert judges it. */
+	rc = pgs_contact_find(st, m->phone, contact);
+	if (rc != 0 && rc != STORE_NOTFOUND && rc != STORE_EINVAL)
+		return rc;
+	return insert_inbound(st, m, now, contact->id, id);
 }
 
 int

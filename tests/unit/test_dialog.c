@@ -1,6 +1,6 @@
 /*
- * test_dialog.c: unit tests for gateway/dialog.c's USSD resume and report
- * feedback (issue 14), turn by turn against an in-memory store and a flow
+ * test_dialog.c: unit tests for gateway/dialog.c's USSD resume, report
+ * feedback (issue 14) and the contact a turn is given, turn by turn against an in-memory store and a flow
  * set loaded from a string, with the clock moved by clock_freeze() instead of
  * waited for.
  */
@@ -355,6 +355,83 @@ test_feedback_turns(void **state)
 	assert_string_equal(answer_of(f, r2, buf), "");
 }
 
+/* An SMS's turn on channel with the contact given as read (c may be NULL). */
+static int64_t
+sms_given(struct fx *f, const char *phone, const char *channel,
+    struct store_contact *c, char *reply, size_t size)
+{
+	struct dialog_input in;
+	struct dialog *d = NULL;
+	int64_t id;
+
+	memset(&in, 0, sizeof(in));
+	in.kind = ENGINE_SMS;
+	in.channel = channel;
+	in.phone = phone;
+	in.text = "hello";
+	in.contact = c;
+	assert_int_equal(dialog_turn(&f->env, &in, &d), 0);
+	snprintf(reply, size, "%s", dialog_reply(d) ? dialog_reply(d) : "");
+	id = dialog_contact(d);
+	dialog_free(d);
+	return id;
+}
+
+/*
+ * The contact read with the message (store_msg_insert_inbound_contact) is
+ * taken over by the turn, which records a new channel as the contact's
+ * last; an unknown number's turn creates the contact itself.
+ */
+static void
+test_contact_given(void **state)
+{
+	struct fx *f = *state;
+	struct store_msg_in m = {.channel = "web",
+	    .kind = MSG_SMS,
+	    .phone = PA,
+	    .text = "hello",
+	    .state = MSG_HANDLED};
+	struct store_contact c, now;
+	char reply[64];
+	int64_t id, mid;
+
+	assert_int_equal(store_contact_touch(f->st, PA, "at", T0, &c), 1);
+	id = c.id;
+	store_contact_free(&c);
+	assert_int_equal(
+	    store_contact_set_field(f->st, id, "name", "Amina", T0), 0);
+
+	assert_int_equal(
+	    store_msg_insert_inbound_contact(f->st, &m, T0, &mid, &c), 0);
+	assert_int_equal(c.id, id);
+	assert_string_equal(c.phone, PA);
+	assert_string_equal(c.last_channel, "at");
+	assert_non_null(strstr(c.fields, "Amina"));
+	assert_int_equal(sms_given(f, PA, "web", &c, reply, sizeof(reply)), id);
+	assert_string_equal(reply, "Help text.");
+	/* Taken: nothing left for the caller to free. */
+	assert_int_equal(c.id, 0);
+	assert_null(c.phone);
+	assert_null(c.fields);
+	assert_int_equal(store_contact_find(f->st, PA, &now), 0);
+	assert_string_equal(now.last_channel, "web");
+	store_contact_free(&now);
+
+	/* A number with no contact yet: id 0, and the turn makes one. */
+	m.phone = PB;
+	assert_int_equal(
+	    store_msg_insert_inbound_contact(f->st, &m, T0, &mid, &c), 0);
+	assert_int_equal(c.id, 0);
+	assert_null(c.phone);
+	id = sms_given(f, PB, "web", &c, reply, sizeof(reply));
+	assert_true(id > 0);
+	assert_int_equal(store_contact_find(f->st, PB, &now), 0);
+	assert_int_equal(now.id, id);
+	assert_string_equal(now.last_channel, "web");
+	store_contact_free(&now);
+	store_contact_free(&c);
+}
+
 int
 main(void)
 {
@@ -369,6 +446,8 @@ main(void)
 	    cmocka_unit_test(test_resume_off),
 	    cmocka_unit_test_setup_teardown(
 		test_feedback_turns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_contact_given, setup, teardown),
 	};
 
 	log_set_level(L_ERROR);

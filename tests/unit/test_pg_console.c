@@ -373,10 +373,11 @@ script(struct store *st, struct buf *b)
 		    i % 2 ? "BAL" : "Water_50%", i);
 		in.phone = out.phone = phone;
 		in.text = out.text = text;
-		if (i % 2)
+		if (i % 2) {
 			rc = store_msg_insert_inbound_contact(
-			    st, &in, T0 + i * 1000, &id, &rid);
-		else {
+			    st, &in, T0 + i * 1000, &id, &c);
+			store_contact_free(&c);
+		} else {
 			out.contact_id = i == 4 ? 0 : i % 3 + 1;
 			rc = store_msg_insert_outbound(
 			    st, &out, T0 + i * 1000, &id);
