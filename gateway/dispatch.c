@@ -352,7 +352,9 @@ apply_outcome(struct outcome *o)
 	}
 	switch (o->oc) {
 	case SEND_OK:
-		rc = store_queue_sent(d->store, id, o->provider_id, now);
+		/* Its channel and segments as claimed: not read again. */
+		rc = store_queue_sent_claimed(
+		    d->store, id, o->provider_id, cc->name, o->segments, now);
 		break;
 	case SEND_TEMPFAIL:
 		if (now - o->created >= cc->max_age_ms)

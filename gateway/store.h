@@ -558,6 +558,13 @@ void store_queue_msgs_free(struct store_queue_msg *, size_t n);
  */
 int store_queue_sent(
     struct store *, int64_t id, const char *provider_id, int64_t now);
+/*
+ * The same for a message whose channel and segments the caller has from
+ * its claim (struct store_queue_msg): the spend takes them as given
+ * instead of reading the message again.
+ */
+int store_queue_sent_claimed(struct store *, int64_t id,
+    const char *provider_id, const char *channel, int segments, int64_t now);
 int store_queue_retry(struct store *, int64_t id, int64_t next_attempt,
     const char *error, int64_t now);
 int

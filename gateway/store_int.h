@@ -111,6 +111,10 @@ char *store_column_dup(sqlite3_stmt *, int col);
  */
 int store_spend_add_sent(struct store *, int64_t id, int64_t now);
 
+/* The same for a message whose channel (may be NULL) and segments are known. */
+int store_spend_add(
+    struct store *, const char *channel, int64_t segments, int64_t now);
+
 /*
  * Writes the spend added since the last flush (SQLite's commit, and
  * before a savepoint, so that none straddles one). 0 or STORE_ERR: the
@@ -343,6 +347,8 @@ int sq_queue_retry(struct store *st, int64_t id, int64_t next_attempt,
     const char *error, int64_t now);
 int sq_queue_sent(
     struct store *st, int64_t id, const char *provider_id, int64_t now);
+int sq_queue_sent_claimed(struct store *st, int64_t id,
+    const char *provider_id, const char *channel, int segments, int64_t now);
 int sq_spend_pending(struct store *st, const char *channel, int64_t from,
     int64_t until, int64_t *segments);
 int sq_spend_segments(

@@ -485,12 +485,11 @@ sq_msg_max_id(struct store *st)
 	return id;
 }
 
-int
-sq_queue_sent(
-    struct store *st, int64_t id, const char *provider_id, int64_t now)
+/* Marks message id sent: 1, 0 when it was not being sent, or STORE_ERR. */
+static int
+sent(struct store *st, int64_t id, const char *provider_id, int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, M_SENT);
-
 	int64_t n;
 
 	sqlite3_bind_int64(s, 1, id);
@@ -498,8 +497,26 @@ sq_queue_sent(
 	sqlite3_bind_int64(s, 3, now);
 	if ((n = changes(st, M_SENT)) < 0)
 		return STORE_ERR;
+	return n > 0;
+}
+
+int
+sq_queue_sent(
+    struct store *st, int64_t id, const char *provider_id, int64_t now)
+{
+	int rc = sent(st, id, provider_id, now);
+
 	/* Only a message that was being sent has just cost something. */
-	return n > 0 ? store_spend_add_sent(st, id, now) : 0;
+	return rc > 0 ? store_spend_add_sent(st, id, now) : rc;
+}
+
+int
+sq_queue_sent_claimed(struct store *st, int64_t id, const char *provider_id,
+    const char *channel, int segments, int64_t now)
+{
+	int rc = sent(st, id, provider_id, now);
+
+	return rc > 0 ? store_spend_add(st, channel, segments, now) : rc;
 }
 
 int

@@ -928,6 +928,14 @@ store_queue_sent(
 }
 
 int
+store_queue_sent_claimed(struct store *st, int64_t id, const char *provider_id,
+    const char *channel, int segments, int64_t now)
+{
+	return st->ops->queue_sent_claimed(
+	    st, id, provider_id, channel, segments, now);
+}
+
+int
 store_spend_pending(struct store *st, const char *channel, int64_t from,
     int64_t until, int64_t *segments)
 {

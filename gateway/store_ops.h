@@ -245,6 +245,9 @@ struct store_ops {
 	    const char *error, int64_t now);
 	int (*queue_sent)(
 	    struct store *st, int64_t id, const char *provider_id, int64_t now);
+	int (*queue_sent_claimed)(struct store *st, int64_t id,
+	    const char *provider_id, const char *channel, int segments,
+	    int64_t now);
 	int (*spend_pending)(struct store *st, const char *channel,
 	    int64_t from, int64_t until, int64_t *segments);
 	int (*spend_segments)(struct store *st, const char *channel,

@@ -255,6 +255,8 @@ int pgs_queue_retry(struct store *st, int64_t id, int64_t next_attempt,
     const char *error, int64_t now);
 int pgs_queue_sent(
     struct store *st, int64_t id, const char *provider_id, int64_t now);
+int pgs_queue_sent_claimed(struct store *st, int64_t id,
+    const char *provider_id, const char *channel, int segments, int64_t now);
 
 /* store_pg_council.c */
 int pgs_broadcast_audience(struct store *st, const char *topic, int64_t *n);

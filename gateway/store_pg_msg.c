@@ -28,6 +28,7 @@ enum {
 	M_CLAIM,
 	M_SENT,
 	M_SPEND,
+	M_SPEND_CLAIMED,
 	M_RETRY,
 	M_FAIL,
 	M_REPORT_PID,
@@ -111,6 +112,11 @@ static const char *const msg_sql[M_COUNT] = {
 		" FROM messages WHERE id = $1"
 		" ON CONFLICT (channel, day, node) DO UPDATE SET"
 		" segments = spend.segments + excluded.segments",
+    /* The same with the channel ($1) and segments ($4) as claimed. */
+    [M_SPEND_CLAIMED] = "INSERT INTO spend (channel, day, node, segments)"
+			" VALUES ($1, $2, coalesce($3::text, ''), $4)"
+			" ON CONFLICT (channel, day, node) DO UPDATE SET"
+			" segments = spend.segments + excluded.segments",
     [M_RETRY] = "UPDATE messages SET state = 'queued', next_attempt = $2,"
 		" error = $3, updated = $4 WHERE id = $1 AND state = 'sending'",
     [M_FAIL] = "UPDATE messages SET state = 'failed', error = $2,"
@@ -510,11 +516,10 @@ pgs_msg_max_id(struct store *st)
 	return id;
 }
 
-int
-pgs_queue_sent(
-    struct store *st, int64_t id, const char *provider_id, int64_t now)
+/* Marks message id sent: 1, 0 when it was not being sent, or STORE_ERR. */
+static int
+sent(struct store *st, int64_t id, const char *provider_id, int64_t now)
 {
-	char day[STORE_DAY_LEN];
 	struct pgs_params p;
 	int64_t n;
 
@@ -524,8 +529,37 @@ pgs_queue_sent(
 	pgs_p_int(&p, now);
 	if ((n = changes(st, M_SENT, &p)) < 0)
 		return STORE_ERR;
-	if (n == 0)
-		return 0;
+	return n > 0;
+}
+
+int
+pgs_queue_sent_claimed(struct store *st, int64_t id, const char *provider_id,
+    const char *channel, int segments, int64_t now)
+{
+	char day[STORE_DAY_LEN];
+	struct pgs_params p;
+	int rc = sent(st, id, provider_id, now);
+
+	if (rc <= 0 || channel == NULL)
+		return rc;
+	pgs_p_init(&p);
+	pgs_p_text(&p, channel);
+	pgs_p_text(&p, store_local_day(now, day));
+	pgs_p_text(&p, st->node);
+	pgs_p_int(&p, segments);
+	return pgs_exec(st, &msgs, M_SPEND_CLAIMED, &p, NULL);
+}
+
+int
+pgs_queue_sent(
+    struct store *st, int64_t id, const char *provider_id, int64_t now)
+{
+	char day[STORE_DAY_LEN];
+	struct pgs_params p;
+	int rc = sent(st, id, provider_id, now);
+
+	if (rc <= 0)
+		return rc;
 	/* Only a message that was being sent has just cost something. */
 	pgs_p_init(&p);
 	pgs_p_int(&p, id);

@@ -135,6 +135,7 @@ const struct store_ops store_pg_ops = {
     .queue_report = pgs_queue_report,
     .queue_retry = pgs_queue_retry,
     .queue_sent = pgs_queue_sent,
+    .queue_sent_claimed = pgs_queue_sent_claimed,
     .spend_pending = pgs_spend_pending,
     .spend_segments = pgs_spend_segments,
     .audit_insert = pgs_audit_insert,

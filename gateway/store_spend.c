@@ -86,10 +86,6 @@ int
 store_spend_add_sent(struct store *st, int64_t id, int64_t now)
 {
 	sqlite3_stmt *s = store_sql(st, &spend, P_MESSAGE);
-	struct store_spend_add *a;
-	const char *channel;
-	int64_t segments;
-	size_t i, len;
 	int rc;
 
 	sqlite3_bind_int64(s, 1, id);
@@ -99,8 +95,19 @@ store_spend_add_sent(struct store *st, int64_t id, int64_t now)
 			   ? 0
 			   : store_sql_fail(st, &spend, P_MESSAGE, rc);
 	}
-	channel = (const char *)sqlite3_column_text(s, 0);
-	segments = sqlite3_column_int64(s, 1);
+	rc = store_spend_add(st, (const char *)sqlite3_column_text(s, 0),
+	    sqlite3_column_int64(s, 1), now);
+	store_sql_done(s);
+	return rc;
+}
+
+int
+store_spend_add(
+    struct store *st, const char *channel, int64_t segments, int64_t now)
+{
+	struct store_spend_add *a;
+	size_t i, len;
+
 	len = channel != NULL ? strlen(channel) : 0;
 	/* The day's name, once a second. */
 	if (now / 1000 != st->spend_sec || st->spend_day[0] == '\0') {
@@ -112,25 +119,20 @@ store_spend_add_sent(struct store *st, int64_t id, int64_t now)
 		if (strcmp(a->channel, channel != NULL ? channel : "") == 0 &&
 		    strcmp(a->day, st->spend_day) == 0) {
 			a->segments += segments;
-			store_sql_done(s);
 			return 0;
 		}
 	}
 	/* No transaction, no room, or a name too long: written at once. */
 	if (channel == NULL || len >= STORE_SPEND_NAME ||
-	    st->nspend >= STORE_SPEND_ROWS || sqlite3_get_autocommit(st->db)) {
-		rc = channel != NULL
-			 ? spend_write(st, channel, st->spend_day, segments)
-			 : 0;
-		store_sql_done(s);
-		return rc;
-	}
+	    st->nspend >= STORE_SPEND_ROWS || sqlite3_get_autocommit(st->db))
+		return channel != NULL
+			   ? spend_write(st, channel, st->spend_day, segments)
+			   : 0;
 	a = &st->spend[st->nspend++];
 	st->spend_flush = spend_flush;
 	memcpy(a->channel, channel, len + 1);
 	memcpy(a->day, st->spend_day, STORE_DAY_LEN);
 	a->segments = segments;
-	store_sql_done(s);
 	return 0;
 }
 

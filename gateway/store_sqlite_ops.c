@@ -135,6 +135,7 @@ const struct store_ops store_sqlite_ops = {
     .queue_report = sq_queue_report,
     .queue_retry = sq_queue_retry,
     .queue_sent = sq_queue_sent,
+    .queue_sent_claimed = sq_queue_sent_claimed,
     .spend_pending = sq_spend_pending,
     .spend_segments = sq_spend_segments,
     .audit_insert = sq_audit_insert,

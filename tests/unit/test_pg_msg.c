@@ -276,6 +276,20 @@ script(struct store *st, int pg, struct buf *b)
 	show_msg(st, b, 1);
 	show_msg(st, b, 999);
 
+	/* Sent with the channel and segments of its claim: spent once. */
+	out.channel = "sp";
+	out.state = MSG_QUEUED;
+	out.segments = 3;
+	out.next_attempt = T0;
+	rc = store_msg_insert_outbound(st, &out, T0 + 70, &id);
+	claim(st, b, "sp", T0 + 70, 10, INT64_MAX);
+	buf_printf(b, "sent claimed -> %d\n",
+	    store_queue_sent_claimed(st, id, "prov-sp", "sp", 3, T0 + 71));
+	buf_printf(b, "sent claimed again -> %d\n",
+	    store_queue_sent_claimed(st, id, "prov-sp", "sp", 3, T0 + 72));
+	buf_printf(b, "spent sp %lld\n", (long long)spent(st, pg, "sp"));
+	show_msg(st, b, id);
+
 	/* A provider's retry, last: PostgreSQL's identity spends a number on
 	 * the row not inserted, SQLite not (ids are unique, not dense, on
 	 * either). */
@@ -396,6 +410,8 @@ test_same_answers(void **state)
 	assert_non_null(strstr(buf_cstr(&a), "sent again -> 0\n"));
 	assert_non_null(strstr(buf_cstr(&a), "report again -> 1\n"));
 	assert_non_null(strstr(buf_cstr(&a), "recover -> 1\n"));
+	assert_non_null(strstr(buf_cstr(&a), "sent claimed again -> 0\n"));
+	assert_non_null(strstr(buf_cstr(&a), "spent sp 3\n"));
 	buf_free(&a);
 	buf_free(&b);
 	store_close(sq);

@@ -151,6 +151,43 @@ spent(struct store *st, const char *channel, const char *day)
 }
 
 /*
+ * A message sent with the channel and segments of its claim adds those to
+ * the spend, held to the commit as the others, and only while it was being
+ * sent.
+ */
+static void
+test_spend_claimed(void **state)
+{
+	struct store *st = *state;
+	struct store_queue_msg *v;
+	char day[STORE_DAY_LEN];
+	int64_t id;
+	size_t n;
+
+	store_local_day(1000, day);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(
+	    enqueue(st, "at", "+254700000001", "x", 0, 1000, &id), 0);
+	/* Not claimed yet: nothing sent, nothing spent. */
+	assert_int_equal(
+	    store_queue_sent_claimed(st, id, "p0", "at", 2, 1000), 0);
+	assert_int_equal(spent(st, "at", day), 0);
+	assert_int_equal(store_queue_claim(st, "at", 1000, 10, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_queue_sent_claimed(
+			     st, v[0].id, "p0", "at", v[0].segments + 1, 1000),
+	    0);
+	store_queue_msgs_free(v, n);
+	/* As given (the claim's), read before the commit and after. */
+	assert_int_equal(spent(st, "at", day), 2);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(spent(st, "at", day), 2);
+	assert_int_equal(
+	    store_queue_sent_claimed(st, id, "p0", "at", 2, 1000), 0);
+	assert_int_equal(spent(st, "at", day), 2);
+}
+
+/*
  * The spend of messages marked sent is held in memory within a transaction
  * and written at its commit (store_spend.c): what is read is right at each
  * point, a rollback or a ROLLBACK TO forgets what it undid, and nothing is
@@ -963,6 +1000,8 @@ main(void)
 		test_claim_waits_for_durable_insert, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spend_held, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_spend_claimed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
