@@ -56,11 +56,15 @@ struct job {
 	 * as nearly every one does, that is its one write. Until the turn is
 	 * settled, ack is the caller's answer and guessed the contact stored
 	 * (0: none); after, ack is NULL. The contact read with the message
-	 * (known) goes to its first turn, which reads it no more.
+	 * (known) goes to its first turn, which reads it no more. That turn
+	 * runs in the message's savepoint: undoing it undoes the message too,
+	 * which settle() stores again. Any other turn has a savepoint of its
+	 * own, open while turn_sp is set.
 	 */
 	struct job *ack;
 	int64_t guessed;
 	struct store_contact known;
+	int turn_sp;
 	char *provider_id;
 	int transients; /* turns undone by a transient store failure */
 	/* A cumulative USSD step: what its answer is kept under. */
@@ -324,10 +328,11 @@ flooded(struct gateway *gw, const char *phone)
 }
 
 /*
- * The first turn of a new SMS did not go well and its savepoint is undone:
- * the message's own savepoint is too, and the message is stored again as
- * "received" (handled again at start-up if nothing else does). Returns 0,
- * or -1 when it cannot be stored: the caller is then told so.
+ * The first turn of a new SMS did not go well: the message's savepoint,
+ * which the turn ran in, is undone, and the message is stored again as
+ * "received" (handled again at start-up if nothing else does). Returns 0
+ * (nothing to do for any other turn), or -1 when it cannot be stored: the
+ * caller is then told so.
  */
 static int
 settle(struct job *j)
@@ -355,6 +360,16 @@ settle(struct job *j)
 	}
 	j->id = j->res.id = ack->res.id = id;
 	return 0;
+}
+
+/* Undoes the turn back to its own savepoint, if it has one: 0 or -1. */
+static int
+turn_undo(struct job *j)
+{
+	if (!j->turn_sp)
+		return 0;
+	j->turn_sp = 0;
+	return store_rollback_to(j->gw->store) == 0 ? 0 : -1;
 }
 
 /* The fetch is answered: handle the job again, in a new transaction. */
@@ -388,7 +403,7 @@ job_fetch(struct job *j, struct dialog *d)
 {
 	struct gateway *gw = j->gw;
 
-	store_rollback_to(gw->store);
+	(void)turn_undo(j);
 	if (settle(j) != 0) {
 		/* Not stored: the caller hears so, nothing waits. */
 		dialog_free(d);
@@ -421,7 +436,7 @@ job_hopeless(struct job *j, struct dialog *d, int rc)
 	    .phone = j->phone,
 	    .text = gw->cfg->error_text};
 
-	store_rollback_to(gw->store); /* and releases it */
+	(void)turn_undo(j);
 	(void)settle(j);
 	if (rc == 0 && hopeless && j->id > 0) {
 		/* Too many fetches: a run-time failure, error_text. */
@@ -510,8 +525,10 @@ keep_ussd(struct job *j, struct dialog *d)
  * A turn that failed on a transient store failure (PostgreSQL ended it in
  * a deadlock with another node's turn) is undone back to its savepoint
  * and run again at once, up to JOB_TRANSIENT_MAX times: the message is no
- * worse than one that came a moment later. Returns 1 when it ran again
- * (d freed), 0 when the failure is the caller's to handle.
+ * worse than one that came a moment later (a first turn's message is
+ * stored again as "received", and the next turn has a savepoint of its
+ * own). Returns 1 when it ran again (d freed), 0 when the failure is the
+ * caller's to handle.
  */
 static int
 job_again(struct job *j, struct dialog *d)
@@ -519,7 +536,7 @@ job_again(struct job *j, struct dialog *d)
 	struct gateway *gw = j->gw;
 
 	if (!store_transient(gw->store) || j->transients >= JOB_TRANSIENT_MAX ||
-	    store_rollback_to(gw->store) != 0)
+	    turn_undo(j) != 0 || settle(j) != 0)
 		return 0;
 	j->transients++;
 	log_warn("ingress",
@@ -556,10 +573,12 @@ job_run(struct job *j)
 	struct dialog *d = NULL;
 	int rc;
 
-	if (batch_begin(&gw->batch) != 0 || store_savepoint(gw->store) != 0) {
+	if (batch_begin(&gw->batch) != 0 ||
+	    (j->ack == NULL && store_savepoint(gw->store) != 0)) {
 		job_busy(j);
 		return;
 	}
+	j->turn_sp = j->ack == NULL;
 	rc = dialog_turn(&env, &in, &d);
 	if (rc == 0 && dialog_outcome(d) == DIALOG_FETCH &&
 	    j->cache.n < nitems(j->cache.v)) {
@@ -577,13 +596,15 @@ job_run(struct job *j)
 	if (rc != 0 && job_again(j, d))
 		return;
 	if (rc != 0) {
-		store_rollback_to(gw->store);
+		(void)turn_undo(j);
 		(void)settle(j);
 		j->res.status = INGRESS_BUSY;
 	} else {
-		store_release(gw->store);
+		if (j->turn_sp)
+			store_release(gw->store);
+		j->turn_sp = 0;
 		if (j->ack != NULL) {
-			/* The message's own savepoint. */
+			/* The message's savepoint, the turn's too. */
 			store_release(gw->store);
 			j->ack = NULL;
 		}
