@@ -195,8 +195,8 @@ int store_contact_touch(struct store *, const char *phone, const char *channel,
  * transaction: records channel (may be NULL) as its last channel when it
  * changed, in the store and in *c. 0, or the store's error.
  */
-int store_contact_seen(struct store *, struct store_contact *c,
-    const char *channel, int64_t now);
+int store_contact_seen(
+    struct store *, struct store_contact *c, const char *channel, int64_t now);
 
 /* Like store_contact_get() without creating: STORE_NOTFOUND when missing. */
 int store_contact_find(
@@ -439,9 +439,9 @@ int store_msg_insert_inbound(
  * id 0 and no fields when the number has none yet). The caller frees
  * *contact with store_contact_free() whatever the result.
  */
-int store_msg_insert_inbound_contact(struct store *,
-    const struct store_msg_in *, int64_t now, int64_t *id,
-    struct store_contact *contact);
+int
+store_msg_insert_inbound_contact(struct store *, const struct store_msg_in *,
+    int64_t now, int64_t *id, struct store_contact *contact);
 
 /*
  * Sets the state of inbound message id once its flow ran (or will not),

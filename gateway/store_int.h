@@ -309,9 +309,9 @@ int sq_msg_inbound_state(struct store *st, int64_t id, enum msg_state state,
     int64_t contact_id, int64_t now);
 int sq_msg_insert_inbound(
     struct store *st, const struct store_msg_in *m, int64_t now, int64_t *id);
-int sq_msg_insert_inbound_contact(struct store *st,
-    const struct store_msg_in *m, int64_t now, int64_t *id,
-    struct store_contact *contact);
+int
+sq_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
+    int64_t now, int64_t *id, struct store_contact *contact);
 int sq_msg_insert_outbound(
     struct store *st, const struct store_msg_out *m, int64_t now, int64_t *id);
 int64_t sq_msg_max_id(struct store *st);
@@ -347,8 +347,8 @@ int sq_queue_retry(struct store *st, int64_t id, int64_t next_attempt,
     const char *error, int64_t now);
 int sq_queue_sent(
     struct store *st, int64_t id, const char *provider_id, int64_t now);
-int sq_queue_sent_claimed(struct store *st, int64_t id,
-    const char *provider_id, const char *channel, int segments, int64_t now);
+int sq_queue_sent_claimed(struct store *st, int64_t id, const char *provider_id,
+    const char *channel, int segments, int64_t now);
 int sq_spend_pending(struct store *st, const char *channel, int64_t from,
     int64_t until, int64_t *segments);
 int sq_spend_segments(

@@ -214,9 +214,9 @@ int pgs_msg_inbound_state(struct store *st, int64_t id, enum msg_state state,
     int64_t contact_id, int64_t now);
 int pgs_msg_insert_inbound(
     struct store *st, const struct store_msg_in *m, int64_t now, int64_t *id);
-int pgs_msg_insert_inbound_contact(struct store *st,
-    const struct store_msg_in *m, int64_t now, int64_t *id,
-    struct store_contact *contact);
+int
+pgs_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
+    int64_t now, int64_t *id, struct store_contact *contact);
 int pgs_msg_insert_outbound(
     struct store *st, const struct store_msg_out *m, int64_t now, int64_t *id);
 int64_t pgs_msg_max_id(struct store *st);
