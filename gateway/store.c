@@ -1301,24 +1301,13 @@ sq_contact_get(
 }
 
 int
-sq_contact_touch(struct store *st, const char *phone, const char *channel,
+sq_contact_find_or_add(struct store *st, const char *phone, const char *channel,
     int64_t now, struct store_contact *out)
 {
 	sqlite3_stmt *s;
 	int rc;
 
 	rc = sq_contact_find(st, phone, out);
-	if (rc == 0) {
-		if (store_contact_moved(out, channel)) {
-			rc = sq_contact_set_last_channel(
-			    st, out->id, channel, now);
-			if (rc != 0)
-				return rc;
-			free(out->last_channel);
-			out->last_channel = xstrdup(channel);
-		}
-		return 0;
-	}
 	if (rc != STORE_NOTFOUND)
 		return rc;
 	/* A new number: one statement creates it with its channel. */

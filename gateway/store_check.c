@@ -44,13 +44,6 @@ store_valid_e164(const char *s)
 }
 
 int
-store_contact_moved(const struct store_contact *c, const char *channel)
-{
-	return channel != NULL && (c->last_channel == NULL ||
-				      strcmp(c->last_channel, channel) != 0);
-}
-
-int
 store_valid_topic(const char *s)
 {
 	return s != NULL && s[0] != '\0' && !store_too_long(s, STORE_NAME_MAX);

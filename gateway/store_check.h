@@ -19,11 +19,6 @@ int store_valid_name(const char *s);
 /* E.164: '+', a non-zero digit, then up to 14 more digits. */
 int store_valid_e164(const char *s);
 
-struct store_contact;
-
-/* 1 when channel is not NULL and not c's last channel: one to record. */
-int store_contact_moved(const struct store_contact *c, const char *channel);
-
 /* A topic: non-empty, at most STORE_NAME_MAX bytes. */
 int store_valid_topic(const char *s);
 

@@ -159,8 +159,8 @@ int sq_contact_set_last_channel(
     struct store *st, int64_t id, const char *channel, int64_t now);
 int sq_contact_set_opted_out(
     struct store *st, int64_t id, int opted_out, int64_t now);
-int sq_contact_touch(struct store *st, const char *phone, const char *channel,
-    int64_t now, struct store_contact *out);
+int sq_contact_find_or_add(struct store *st, const char *phone,
+    const char *channel, int64_t now, struct store_contact *out);
 const char *sq_errmsg(struct store *st);
 int sq_in_transaction(struct store *st);
 int sq_lookup(struct store *st, const char *table, const char *column,

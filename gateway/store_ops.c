@@ -1,11 +1,12 @@
 /*
  * store_ops.c: every store_* operation of store.h, passed to the table of
- * the store's kind (store_ops.h), and store_contact_seen(), made of one.
+ * the store's kind (store_ops.h), and the contact's last channel recorded
+ * (store_contact_seen) for both kinds alike.
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "gateway/store_check.h"
 #include "gateway/store_int.h"
 #include "gateway/store_ops.h"
 #include "gateway/store_pg.h"
@@ -118,7 +119,10 @@ int
 store_contact_touch(struct store *st, const char *phone, const char *channel,
     int64_t now, struct store_contact *out)
 {
-	return st->ops->contact_touch(st, phone, channel, now, out);
+	int rc = st->ops->contact_find_or_add(st, phone, channel, now, out);
+
+	/* Found: its channel is recorded as for one read before. */
+	return rc == 0 ? store_contact_seen(st, out, channel, now) : rc;
 }
 
 int
@@ -127,7 +131,8 @@ store_contact_seen(
 {
 	int rc;
 
-	if (!store_contact_moved(c, channel))
+	if (channel == NULL ||
+	    (c->last_channel != NULL && strcmp(c->last_channel, channel) == 0))
 		return 0;
 	rc = st->ops->contact_set_last_channel(st, c->id, channel, now);
 	if (rc != 0)

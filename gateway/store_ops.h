@@ -29,7 +29,8 @@ struct store_ops {
 	    struct store *st, int64_t id, const char *channel, int64_t now);
 	int (*contact_set_opted_out)(
 	    struct store *st, int64_t id, int opted_out, int64_t now);
-	int (*contact_touch)(struct store *st, const char *phone,
+	/* 0 found, 1 created with channel (store_contact_touch). */
+	int (*contact_find_or_add)(struct store *st, const char *phone,
 	    const char *channel, int64_t now, struct store_contact *out);
 	const char *(*errmsg)(struct store *st);
 	int (*in_transaction)(struct store *st);

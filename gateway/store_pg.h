@@ -166,8 +166,8 @@ int pgs_contact_set_last_channel(
     struct store *st, int64_t id, const char *channel, int64_t now);
 int pgs_contact_set_opted_out(
     struct store *st, int64_t id, int opted_out, int64_t now);
-int pgs_contact_touch(struct store *st, const char *phone, const char *channel,
-    int64_t now, struct store_contact *out);
+int pgs_contact_find_or_add(struct store *st, const char *phone,
+    const char *channel, int64_t now, struct store_contact *out);
 int pgs_lookup(struct store *st, const char *table, const char *column,
     const char *value, char **row_json);
 int pgs_report_add_event(struct store *st, int64_t id, const char *status,

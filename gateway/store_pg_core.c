@@ -270,8 +270,8 @@ pgs_contact_get(
 }
 
 int
-pgs_contact_touch(struct store *st, const char *phone, const char *channel,
-    int64_t now, struct store_contact *out)
+pgs_contact_find_or_add(struct store *st, const char *phone,
+    const char *channel, int64_t now, struct store_contact *out)
 {
 	struct pgs_params p;
 	PGresult *r;
@@ -300,19 +300,10 @@ pgs_contact_touch(struct store *st, const char *phone, const char *channel,
 			out->created = out->updated = now;
 			return 1;
 		}
-		/* Another node made it just now: touch that one. */
+		/* Another node made it just now: that one. */
 		rc = pgs_contact_find(st, phone, out);
 	}
-	if (rc != 0)
-		return rc == STORE_NOTFOUND ? STORE_ERR : rc;
-	if (store_contact_moved(out, channel)) {
-		rc = pgs_contact_set_last_channel(st, out->id, channel, now);
-		if (rc != 0)
-			return rc;
-		free(out->last_channel);
-		out->last_channel = xstrdup(channel);
-	}
-	return 0;
+	return rc == STORE_NOTFOUND ? STORE_ERR : rc;
 }
 
 int
