@@ -375,6 +375,18 @@ int store_release(struct store *);
 int store_rollback_to(struct store *);
 
 /*
+ * What a rollback undoes, for whoever keeps in memory something a write
+ * stands for (the dispatcher: a message stored claimed, to hand over after
+ * the commit). store_mark() gives the store's write clock now, growing at
+ * each call and at each savepoint. After store_rollback_to() undo(arg,
+ * since) is called: every write marked after `since` is undone; after
+ * store_rollback(), undo(arg, 0). One undo per store (NULL: none).
+ */
+uint64_t store_mark(struct store *);
+void
+store_on_undo(struct store *, void (*undo)(void *, uint64_t since), void *arg);
+
+/*
  * Messages and the outbound queue (store_msg.c): one row per message in
  * either direction. The core names a message's state with enum msg_state;
  * the store keeps it as the state's name (msg_state_name()). Every write
@@ -487,16 +499,18 @@ struct store_msg_out {
 	int64_t contact_id;   /* 0 when none */
 	const char *phone;    /* E.164 */
 	const char *text;     /* UTF-8 */
-	enum msg_state state; /* queued, or sent (a USSD screen) */
+	enum msg_state state; /* queued, sending, or sent (a USSD screen) */
 	int segments;         /* SMS parts */
-	int64_t next_attempt; /* ms, when queued (else none is kept) */
+	int64_t next_attempt; /* ms, when queued or sending (else none) */
 	int64_t broadcast_id; /* 0 when none */
 };
 
 /*
  * Stores an outbound message at time now and sets *id (when not NULL): the
- * one write of a new outbound row. STORE_EINVAL for an inbound state, or
- * STORE_ERR.
+ * one write of a new outbound row. A message stored "sending" is claimed
+ * as it is stored, as store_queue_claim() would (its first attempt, this
+ * node's): the caller hands it to its channel once the row is durable.
+ * STORE_EINVAL for an inbound state, or STORE_ERR.
  */
 int store_msg_insert_outbound(
     struct store *, const struct store_msg_out *, int64_t now, int64_t *id);

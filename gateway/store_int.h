@@ -57,6 +57,12 @@ struct store {
 	int (*wal_fn)(void *, int frames);                /* store_wal_hook() */
 	void *wal_arg;
 	char *node; /* store_set_node(), or NULL */
+	/* store_mark(): the write clock, the marks of the open savepoints. */
+	uint64_t tick;
+	uint64_t *sp_mark;
+	size_t sp_depth, sp_cap;
+	void (*undo_fn)(void *, uint64_t);
+	void *undo_arg;
 	/*
 	 * Spend added in the open transaction, not written yet (SQLite):
 	 * one row a channel a day, written at the commit (store_spend.c).

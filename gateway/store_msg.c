@@ -62,8 +62,8 @@ static const char *const msg_sql[M_COUNT] = {
     [M_OUT_INSERT] =
 	"INSERT INTO messages (direction, channel, kind, contact_id, phone,"
 	" text, state, segments, next_attempt, broadcast_id, created,"
-	" updated) VALUES ('out', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-	" ?10)",
+	" updated, attempts, node) VALUES ('out', ?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	" ?8, ?9, ?10, ?10, ?11, ?12)",
     [M_GET] = "SELECT id, direction, channel, phone, state, error,"
 	      " provider_id, attempts, segments, created, updated"
 	      " FROM messages WHERE id = ?1",
@@ -323,12 +323,15 @@ sq_msg_insert_outbound(
 	store_bind_text(s, 5, m->text);
 	store_bind_text(s, 6, state_names[m->state]);
 	sqlite3_bind_int(s, 7, m->segments);
-	if (m->state == MSG_QUEUED)
+	if (m->state == MSG_QUEUED || m->state == MSG_SENDING)
 		sqlite3_bind_int64(s, 8, m->next_attempt);
 	else
 		sqlite3_bind_null(s, 8);
 	bind_id(s, 9, m->broadcast_id);
 	sqlite3_bind_int64(s, 10, now);
+	/* Claimed as it is stored: its first attempt, this node's. */
+	sqlite3_bind_int(s, 11, m->state == MSG_SENDING);
+	store_bind_text(s, 12, m->state == MSG_SENDING ? st->node : NULL);
 	if (store_sql_exec(st, &msgs, M_OUT_INSERT) != 0)
 		return STORE_ERR;
 	if (id != NULL)

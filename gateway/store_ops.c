@@ -54,6 +54,7 @@ store_autocheckpoint(struct store *st, int pages)
 int
 store_begin(struct store *st)
 {
+	st->sp_depth = 0;
 	return st->ops->begin(st);
 }
 
@@ -63,6 +64,8 @@ store_close(struct store *st)
 	if (st != NULL) {
 		free(st->node);
 		st->node = NULL;
+		free(st->sp_mark);
+		st->sp_mark = NULL;
 		st->ops->close(st);
 	}
 }
@@ -70,7 +73,11 @@ store_close(struct store *st)
 int
 store_commit(struct store *st)
 {
-	return st->ops->commit(st);
+	int rc = st->ops->commit(st);
+
+	if (rc == 0)
+		st->sp_depth = 0;
+	return rc;
 }
 
 int
@@ -170,7 +177,11 @@ store_ping(struct store *st)
 int
 store_release(struct store *st)
 {
-	return st->ops->release(st);
+	int rc = st->ops->release(st);
+
+	if (rc == 0 && st->sp_depth > 0)
+		st->sp_depth--;
+	return rc;
 }
 
 int
@@ -195,22 +206,68 @@ store_report_get(struct store *st, int64_t id, struct store_report *out)
 	return st->ops->report_get(st, id, out);
 }
 
+/* Writes marked after since were undone: whoever keeps them is told. */
+static void
+undone(struct store *st, uint64_t since)
+{
+	if (st->undo_fn != NULL)
+		st->undo_fn(st->undo_arg, since);
+}
+
 int
 store_rollback(struct store *st)
 {
-	return st->ops->rollback(st);
+	int rc = st->ops->rollback(st);
+
+	st->sp_depth = 0;
+	undone(st, 0);
+	return rc;
 }
 
 int
 store_rollback_to(struct store *st)
 {
-	return st->ops->rollback_to(st);
+	int rc = st->ops->rollback_to(st);
+
+	/*
+	 * Failed or not, the savepoint is gone (a failure that rolled the
+	 * transaction back took it): what was marked after it is undone, or
+	 * will be with the transaction.
+	 */
+	if (st->sp_depth > 0)
+		undone(st, st->sp_mark[--st->sp_depth]);
+	else
+		undone(st, 0);
+	return rc;
 }
 
 int
 store_savepoint(struct store *st)
 {
-	return st->ops->savepoint(st);
+	int rc = st->ops->savepoint(st);
+
+	if (rc == 0) {
+		if (st->sp_depth == st->sp_cap) {
+			st->sp_cap = st->sp_cap == 0 ? 8 : st->sp_cap * 2;
+			st->sp_mark = xrealloc(
+			    st->sp_mark, st->sp_cap * sizeof(*st->sp_mark));
+		}
+		st->sp_mark[st->sp_depth++] = ++st->tick;
+	}
+	return rc;
+}
+
+uint64_t
+store_mark(struct store *st)
+{
+	return ++st->tick;
+}
+
+void
+store_on_undo(struct store *st, void (*undo)(void *, uint64_t), void *arg)
+{
+	st->undo_fn = undo;
+	st->undo_arg = undo != NULL ? arg : NULL;
 }
 
 int

@@ -79,8 +79,8 @@ static const char *const msg_sql[M_COUNT] = {
     [M_OUT_INSERT] =
 	"INSERT INTO messages (direction, channel, kind, contact_id, phone,"
 	" text, state, segments, next_attempt, broadcast_id, created,"
-	" updated) VALUES ('out', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-	" $10) RETURNING id",
+	" updated, attempts, node) VALUES ('out', $1, $2, $3, $4, $5, $6, $7,"
+	" $8, $9, $10, $10, $11, $12) RETURNING id",
     [M_GET] = "SELECT id, direction, channel, phone, state, error,"
 	      " provider_id, attempts, segments, created, updated"
 	      " FROM messages WHERE id = $1",
@@ -391,12 +391,15 @@ pgs_msg_insert_outbound(
 	pgs_p_text(&p, m->text);
 	pgs_p_text(&p, msg_state_name(m->state));
 	pgs_p_int(&p, m->segments);
-	if (m->state == MSG_QUEUED)
+	if (m->state == MSG_QUEUED || m->state == MSG_SENDING)
 		pgs_p_int(&p, m->next_attempt);
 	else
 		pgs_p_text(&p, NULL);
 	p_id(&p, m->broadcast_id);
 	pgs_p_int(&p, now);
+	/* Claimed as it is stored: its first attempt, this node's. */
+	pgs_p_int(&p, m->state == MSG_SENDING);
+	pgs_p_text(&p, m->state == MSG_SENDING ? st->node : NULL);
 	if ((rc = one_int(st, M_OUT_INSERT, &p, &got)) != 0)
 		return rc == STORE_NOTFOUND ? STORE_ERR : rc;
 	if (id != NULL)

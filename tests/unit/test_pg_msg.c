@@ -290,6 +290,19 @@ script(struct store *st, int pg, struct buf *b)
 	buf_printf(b, "spent sp %lld\n", (long long)spent(st, pg, "sp"));
 	show_msg(st, b, id);
 
+	/* Stored claimed (outq_enqueue when its channel has room): its first
+	 * attempt, no claim finds it, and it is sent as a claimed one. */
+	out.channel = "sk";
+	out.state = MSG_SENDING;
+	out.segments = 1;
+	rc = store_msg_insert_outbound(st, &out, T0 + 80, &id);
+	buf_printf(b, "out sending -> %d\n", rc);
+	show_msg(st, b, id);
+	claim(st, b, "sk", T0 + 80, 10, INT64_MAX);
+	buf_printf(b, "sent taken -> %d\n",
+	    store_queue_sent_claimed(st, id, "prov-sk", "sk", 1, T0 + 81));
+	show_msg(st, b, id);
+
 	/* A provider's retry, last: PostgreSQL's identity spends a number on
 	 * the row not inserted, SQLite not (ids are unique, not dense, on
 	 * either). */
@@ -412,6 +425,12 @@ test_same_answers(void **state)
 	assert_non_null(strstr(buf_cstr(&a), "recover -> 1\n"));
 	assert_non_null(strstr(buf_cstr(&a), "sent claimed again -> 0\n"));
 	assert_non_null(strstr(buf_cstr(&a), "spent sp 3\n"));
+	assert_non_null(
+	    strstr(buf_cstr(&a), "ch=sk phone=+254700000002 "
+				 "state=sending err=- pid=- att=1"));
+	assert_non_null(strstr(buf_cstr(&a), "claim sk -> 0 n=0\n"));
+	assert_non_null(
+	    strstr(buf_cstr(&a), "state=sent err=- pid=prov-sk att=1"));
 	buf_free(&a);
 	buf_free(&b);
 	store_close(sq);

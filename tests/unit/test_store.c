@@ -1218,6 +1218,70 @@ test_lock(void **state)
 	free(err);
 }
 
+/* What store_on_undo reported: the marks given, last first. */
+struct undos {
+	uint64_t since[8];
+	int n;
+};
+
+static void
+record_undo(void *arg, uint64_t since)
+{
+	struct undos *u = arg;
+
+	if (u->n < 8)
+		u->since[u->n] = since;
+	u->n++;
+}
+
+/*
+ * store_mark and store_on_undo: a savepoint's rollback reports what was
+ * marked after that savepoint opened (nested ones count), a release or a
+ * commit nothing, a transaction's rollback everything.
+ */
+static void
+test_undo_marks(void **state)
+{
+	struct fixture *f = *state;
+	struct undos u = {0};
+	uint64_t m1, m2, m3, m4;
+	char *err = NULL;
+
+	assert_int_equal(store_open(f->path, 0, &f->st, &err), 0);
+	store_on_undo(f->st, record_undo, &u);
+	assert_int_equal(store_begin(f->st), 0);
+	m1 = store_mark(f->st);
+	assert_int_equal(store_savepoint(f->st), 0); /* A */
+	m2 = store_mark(f->st);
+	assert_int_equal(store_savepoint(f->st), 0); /* B, in A */
+	m3 = store_mark(f->st);
+	assert_true(m1 < m2 && m2 < m3);
+	assert_int_equal(store_rollback_to(f->st), 0); /* B: m3 undone */
+	assert_int_equal(u.n, 1);
+	assert_true(u.since[0] >= m2 && u.since[0] < m3);
+	assert_int_equal(store_savepoint(f->st), 0); /* C, in A */
+	m4 = store_mark(f->st);
+	assert_int_equal(store_release(f->st), 0); /* C kept */
+	assert_int_equal(u.n, 1);
+	assert_int_equal(store_rollback_to(f->st), 0); /* A: m2, m4 undone */
+	assert_int_equal(u.n, 2);
+	assert_true(u.since[1] >= m1 && u.since[1] < m2 && m4 > u.since[1]);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(u.n, 2);
+	/* A transaction rolled back: all of it. */
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_savepoint(f->st), 0);
+	assert_true(store_mark(f->st) > m4);
+	assert_int_equal(store_rollback(f->st), 0);
+	assert_int_equal(u.n, 3);
+	assert_int_equal(u.since[2], 0);
+	/* None set: nothing is told. */
+	store_on_undo(f->st, NULL, NULL);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_rollback(f->st), 0);
+	assert_int_equal(u.n, 3);
+}
+
 int
 main(void)
 {
@@ -1225,6 +1289,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_open_creates_schema, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pragmas_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_undo_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_pragmas_normal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
