@@ -10,7 +10,15 @@
 #include "gateway/events.h"
 #include "gateway/outq.h"
 #include "lib/log.h"
+#include "lib/strmap.h"
 #include "lib/util.h"
+
+/*
+ * Numbers with a message queued due now in this process and not claimed
+ * yet, per channel, at most: past that the channel takes no message as
+ * it is stored until its queue is found empty.
+ */
+#define DISPATCH_QUEUED_MAX 1024
 
 /* One channel: what carries its messages, its rate and its counters. */
 struct dchan {
@@ -25,6 +33,14 @@ struct dchan {
 	int up;             /* 0 while a modem is down */
 	int64_t down_since; /* mono ms it went down (or started) */
 	int64_t cost;       /* cost_per_segment, millionths; 0: none */
+	/*
+	 * Whether a new message may skip the queue (room()): not while
+	 * backlog is set (messages of unknown numbers may be due), nor for a
+	 * number in queued (its count of messages queued due now, not
+	 * claimed yet). Both are cleared when a look finds nothing due.
+	 */
+	int backlog;
+	struct strmap queued;
 	struct dispatch_stats stats;
 };
 
@@ -42,6 +58,8 @@ struct dispatcher {
 				 claims commit before their messages leave */
 	int recording;        /* outcomes whose transaction has not ended yet */
 	struct outcome *redo; /* outcomes whose commit failed, to write again */
+	struct claim *taken;  /* stored claimed, their transaction still open */
+	struct outq_claim offer;
 	void (*on_stopped)(void *);
 	void *stopped_arg;
 };
@@ -74,6 +92,10 @@ struct claim {
 	struct dchan *c;
 	struct store_queue_msg *msgs;
 	size_t n;
+	/* A message stored claimed (outq_enqueue), in d->taken: */
+	uint64_t mark;      /* its write (store_mark) */
+	int undone;         /* a rollback undid it */
+	struct claim *next; /* in d->taken */
 };
 
 static void dispatch_run(struct dispatcher *);
@@ -155,6 +177,126 @@ on_enqueued(void *arg)
 	kick(arg);
 }
 
+static size_t capacity(struct dchan *, int64_t mono);
+static void on_taken(void *, int);
+
+/* n messages of channel c were claimed: they take its rate and room. */
+static void
+claimed(struct dchan *c, size_t n)
+{
+	c->tokens -= (double)n;
+	c->inflight += (int)n;
+	c->d->inflight += (int)n;
+}
+
+/*
+ * outq_enqueue's offer: may new message m, due now, be stored claimed?
+ * Only when nothing queued before it for its number may be due (that one
+ * goes first: a resident's messages keep their order), when its channel
+ * can take one more now, and inside the turn's transaction on the
+ * dispatcher's own connection, whose end hands it over.
+ */
+static int
+room(void *arg, struct store *st, const struct outq_msg *m)
+{
+	struct dispatcher *d = arg;
+	struct dchan *c = find_chan(d, m->channel);
+
+	return c != NULL && !d->stopping && !c->backlog && c->ch.ops != NULL &&
+	       c->up && st == d->store && d->batch->open &&
+	       store_in_transaction(st) &&
+	       strmap_peek(&c->queued, m->phone) == NULL &&
+	       capacity(c, mono_ms()) > 0;
+}
+
+/* Counts one more queued message for phone: its next ones wait. */
+static void
+queued_add(struct dchan *c, const char *phone)
+{
+	uintptr_t n = (uintptr_t)strmap_peek(&c->queued, phone);
+
+	if (c->backlog)
+		return; /* none is taken anyway */
+	if (n == 0 && c->queued.n == c->queued.max) {
+		c->backlog = 1; /* too many to follow: none is taken */
+		return;
+	}
+	strmap_put(&c->queued, phone, (void *)(n + 1));
+}
+
+/* One queued message for phone was claimed. */
+static void
+queued_drop(struct dchan *c, const char *phone)
+{
+	uintptr_t n = (uintptr_t)strmap_peek(&c->queued, phone);
+
+	if (n > 1)
+		strmap_put(&c->queued, phone, (void *)(n - 1));
+	else if (n == 1)
+		strmap_del(&c->queued, phone);
+}
+
+/* outq_enqueue: message m was queued, due now. */
+static void
+on_queued(void *arg, const struct outq_msg *m)
+{
+	struct dchan *c = find_chan(arg, m->channel);
+
+	if (c != NULL)
+		queued_add(c, m->phone);
+}
+
+static int
+forget(void *arg, const char *key, void *value)
+{
+	(void)arg;
+	(void)key;
+	(void)value;
+	return 1;
+}
+
+/* A message was stored claimed: it leaves when its transaction ends. */
+static void
+taken(
+    void *arg, const struct outq_msg *m, int64_t id, int segments, int64_t now)
+{
+	struct dispatcher *d = arg;
+	struct claim *cl = xmalloc(sizeof(*cl));
+	struct store_queue_msg *q = xcalloc(1, sizeof(*q));
+
+	q->id = id;
+	q->phone = xstrdup(m->phone);
+	q->text = xstrdup(m->text);
+	q->attempts = 1;
+	q->created = now;
+	q->segments = segments;
+	cl->c = find_chan(d, m->channel); /* room() found it */
+	cl->msgs = q;
+	cl->n = 1;
+	cl->mark = store_mark(d->store);
+	cl->undone = 0;
+	cl->next = d->taken;
+	d->taken = cl;
+	claimed(cl->c, 1);
+	batch_defer(d->batch, on_taken, cl);
+}
+
+/*
+ * A rollback undid the writes marked after since: those messages were
+ * never stored. They keep their room until their transaction ends
+ * (on_taken), which the stop waits for.
+ */
+static void
+on_undo(void *arg, uint64_t since)
+{
+	struct dispatcher *d = arg;
+	struct claim *cl;
+
+	for (cl = d->taken; cl != NULL; cl = cl->next)
+		if (cl->mark > since)
+			cl->undone = 1;
+}
+
 struct dispatcher *
 dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
     struct batch *b)
@@ -167,6 +309,10 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 	d->store = st;
 	d->batch = b;
 	d->shared = store_is_postgres(cfg->database);
+	d->offer.room = room;
+	d->offer.taken = taken;
+	d->offer.queued = on_queued;
+	d->offer.arg = d;
 	batch_watermark(b, newest_id, on_durable, d);
 	d->nch = cfg->nchannels;
 	d->ch = xcalloc(d->nch + 1, sizeof(*d->ch));
@@ -178,6 +324,8 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 		c->d = d;
 		c->ch.cfg = cc;
 		c->down_since = mono_ms(); /* down until attached */
+		c->backlog = 1;            /* until a look finds none due */
+		strmap_init(&c->queued, DISPATCH_QUEUED_MAX, NULL);
 		c->max_inflight = DISPATCH_MAX_INFLIGHT;
 		c->per_ms = (double)cc->rate.count / (double)cc->rate.period_ms;
 		per_s = c->per_ms * 1000.0;
@@ -191,6 +339,8 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 	}
 	uv_timer_init(loop, &d->timer);
 	outq_set_wake(on_enqueued, d);
+	outq_set_claim(&d->offer);
+	store_on_undo(st, on_undo, d);
 	schedule(d, 0);
 	return d;
 }
@@ -540,6 +690,21 @@ hand_over(struct claim *cl)
 	maybe_stopped(d);
 }
 
+/* Claim cl does not leave: its messages give their room back. */
+static void
+claim_drop(struct claim *cl)
+{
+	struct dchan *c = cl->c;
+	struct dispatcher *d = c->d;
+
+	c->inflight -= (int)cl->n;
+	d->inflight -= (int)cl->n;
+	store_queue_msgs_free(cl->msgs, cl->n);
+	free(cl);
+	maybe_stopped(d);
+	kick(d);
+}
+
 /*
  * Nodes on one database: the transaction of claim cl has ended. Committed,
  * its messages leave; rolled back, they are queued still (for any node),
@@ -556,17 +721,37 @@ on_claimed(void *arg, int ok)
 		hand_over(cl);
 		return;
 	}
-	if (!ok)
+	if (!ok) {
+		size_t i;
+
 		log_warn("dispatch",
 		    "a claim was not committed: its messages stay queued "
 		    "channel=%s count=%zu",
 		    c->ch.cfg->name, cl->n);
-	c->inflight -= (int)cl->n;
-	d->inflight -= (int)cl->n;
-	store_queue_msgs_free(cl->msgs, cl->n);
-	free(cl);
-	maybe_stopped(d);
-	kick(d);
+		for (i = 0; i < cl->n; i++)
+			queued_add(c, cl->msgs[i].phone);
+	}
+	claim_drop(cl);
+}
+
+/*
+ * The transaction of a message stored claimed has ended. Committed (and
+ * not undone by a savepoint's rollback), it leaves; rolled back, there is
+ * no such message; on a stop it stays "sending" for the next start.
+ */
+static void
+on_taken(void *arg, int ok)
+{
+	struct claim *cl = arg, **p;
+	struct dispatcher *d = cl->c->d;
+
+	for (p = &d->taken; *p != cl; p = &(*p)->next)
+		;
+	*p = cl->next;
+	if (ok && !cl->undone && !d->stopping)
+		hand_over(cl);
+	else
+		claim_drop(cl);
 }
 
 /* Refills the channel's bucket and says how many messages it may claim. */
@@ -602,7 +787,7 @@ dispatch_run(struct dispatcher *d)
 		struct dchan *c = &d->ch[i];
 		struct store_queue_msg *msgs;
 		struct claim *cl;
-		size_t cap, n;
+		size_t cap, n, k;
 		int64_t due;
 
 		if (c->ch.ops == NULL)
@@ -636,6 +821,11 @@ dispatch_run(struct dispatcher *d)
 			continue;
 		}
 		due = store_queue_next_due(d->store, c->ch.cfg->name);
+		if (due < 0 || due > now) {
+			/* None due: new messages may be taken as stored. */
+			c->backlog = 0;
+			strmap_sweep(&c->queued, forget, NULL);
+		}
 		if (due < 0)
 			continue;
 		if (due > now) {
@@ -664,10 +854,10 @@ dispatch_run(struct dispatcher *d)
 			store_queue_msgs_free(msgs, 0);
 			continue;
 		}
-		c->tokens -= (double)n;
-		c->inflight += (int)n;
-		d->inflight += (int)n;
-		cl = xmalloc(sizeof(*cl));
+		claimed(c, n);
+		for (k = 0; k < n; k++)
+			queued_drop(c, msgs[k].phone);
+		cl = xcalloc(1, sizeof(*cl));
 		cl->c = c;
 		cl->msgs = msgs;
 		cl->n = n;
@@ -706,9 +896,11 @@ on_timer_closed(uv_handle_t *h)
 	    container_of((uv_timer_t *)h, struct dispatcher, timer);
 	size_t i;
 
-	for (i = 0; i < d->nch; i++)
+	for (i = 0; i < d->nch; i++) {
 		if (d->ch[i].ch.ops != NULL && d->ch[i].ch.ops->close != NULL)
 			d->ch[i].ch.ops->close(&d->ch[i].ch);
+		strmap_free(&d->ch[i].queued);
+	}
 	free(d->ch);
 	free(d);
 }
@@ -727,5 +919,7 @@ dispatch_free(struct dispatcher *d)
 		outcome_free(o);
 	}
 	outq_set_wake(NULL, NULL);
+	outq_set_claim(NULL);
+	store_on_undo(d->store, NULL, NULL);
 	uv_close((uv_handle_t *)&d->timer, on_timer_closed);
 }

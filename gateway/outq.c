@@ -22,12 +22,22 @@ outq_set_wake(void (*wake)(void *), void *arg)
 	wake_arg = wake != NULL ? arg : NULL;
 }
 
+/* The dispatcher's offer, when one runs here (outq_set_claim). */
+static const struct outq_claim *claim;
+
+void
+outq_set_claim(const struct outq_claim *c)
+{
+	claim = c;
+}
+
 int
 outq_enqueue(
     struct store *st, const struct outq_msg *q, int64_t now, int64_t *id)
 {
 	struct store_msg_out m;
 	struct gsm_info gi;
+	int64_t own;
 	int rc;
 
 	if (strlen(q->text) > OUTQ_MAX_TEXT)
@@ -43,8 +53,21 @@ outq_enqueue(
 	m.segments = (int)gi.segments;
 	m.next_attempt = q->not_before > 0 ? q->not_before : now;
 	m.broadcast_id = q->broadcast_id;
-	rc = store_msg_insert_outbound(st, &m, now, id);
-	if (rc == 0 && wake_fn != NULL)
+	if (claim != NULL && m.next_attempt <= now &&
+	    claim->room(claim->arg, st, q))
+		m.state = MSG_SENDING;
+	rc = store_msg_insert_outbound(st, &m, now, &own);
+	if (rc != 0)
+		return rc;
+	if (id != NULL)
+		*id = own;
+	if (m.state == MSG_SENDING) {
+		claim->taken(claim->arg, q, own, m.segments, now);
+		return 0;
+	}
+	if (claim != NULL && m.next_attempt <= now)
+		claim->queued(claim->arg, q);
+	if (wake_fn != NULL)
 		wake_fn(wake_arg);
-	return rc;
+	return 0;
 }

@@ -49,4 +49,27 @@ int outq_enqueue(
  */
 void outq_set_wake(void (*wake)(void *), void *arg);
 
+/*
+ * What a dispatcher in this process may take at once (outq_set_claim): a
+ * message due now that room() lets through (stored on the dispatcher's own
+ * connection, inside its turn's transaction; its channel has room, and
+ * nothing queued before it for the same number waits) is stored already
+ * claimed ("sending", its first attempt) instead of queued, and taken()
+ * is told, with its id, segment count and creation time, to hand it over
+ * once the row is durable: the claim's own read and update are spared.
+ * Everything else is queued and wakes as above; queued() is told of one
+ * due now, whose number's later messages must wait behind it. All run on
+ * the loop thread inside the caller's transaction; m is borrowed.
+ */
+struct outq_claim {
+	int (*room)(void *arg, struct store *st, const struct outq_msg *m);
+	void (*taken)(void *arg, const struct outq_msg *m, int64_t id,
+	    int segments, int64_t now);
+	void (*queued)(void *arg, const struct outq_msg *m);
+	void *arg;
+};
+
+/* Sets what outq_enqueue offers new messages to (NULL: nothing). */
+void outq_set_claim(const struct outq_claim *);
+
 #endif

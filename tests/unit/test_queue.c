@@ -834,7 +834,9 @@ test_dispatcher_woken(void **state)
  * A queued message goes to its channel only once its insert is durable
  * (batch_watermark): a reply queued in the turn's open transaction waits
  * for that transaction's commit. Then it goes at once, inside the
- * transaction of its own claim, not after that one's commit.
+ * transaction of its own claim, not after that one's commit. (A dispatcher
+ * that has not looked at its queue yet takes no message as it is stored:
+ * test_taken_as_stored has those.)
  */
 static void
 test_claim_waits_for_durable_insert(void **state)
@@ -847,7 +849,6 @@ test_claim_waits_for_durable_insert(void **state)
 
 	rig_start(&r, st, &c);
 	c.st = st;
-	uv_run(&r.loop, UV_RUN_NOWAIT);
 	before = batch_durable(&r.b);
 
 	/* Queued in an open transaction: the dispatcher runs, sends nothing. */
@@ -870,6 +871,139 @@ test_claim_waits_for_durable_insert(void **state)
 	assert_int_equal(store_msg_get(st, id, &info), 0);
 	assert_int_equal(info.state, MSG_SENT);
 	store_msg_free(&info);
+	rig_stop(&r);
+}
+
+/* The state and attempts of message id. */
+static void
+assert_state(struct store *st, int64_t id, enum msg_state state, int attempts)
+{
+	struct store_msg info;
+
+	assert_int_equal(store_msg_get(st, id, &info), 0);
+	assert_int_equal(info.state, state);
+	assert_int_equal(info.attempts, attempts);
+	store_msg_free(&info);
+}
+
+/* Runs the loop's due work a few times. */
+static void
+turns(struct rig *r, int n)
+{
+	while (n-- > 0)
+		uv_run(&r->loop, UV_RUN_NOWAIT);
+}
+
+/* A modem's way: message id, held by the channel, was accepted. */
+static void
+done_ok(struct carried *c, int64_t id)
+{
+	struct channel_msg m = {.id = id, .attempts = -1};
+
+	dispatch_done(c->ch, &m, SEND_OK, "p-1", NULL);
+}
+
+/*
+ * A message due now whose channel has room, queued once the dispatcher
+ * found nothing due on it, is stored claimed ("sending", its first
+ * attempt) and handed over when its transaction has committed, not
+ * before; one a rollback undid (a savepoint's, or the transaction's) is
+ * never handed over and gives its room back. Once the channel is full the
+ * next is queued, and the later ones for the same number too until it is
+ * claimed: none overtakes a message queued before it for its number.
+ */
+static void
+test_taken_as_stored(void **state)
+{
+	struct store *st = *state;
+	struct dispatch_stats ds;
+	struct carried c;
+	struct rig r;
+	int64_t a, b, cc, q1, q2, o, t;
+
+	rig_start(&r, st, &c);
+	c.st = st;
+	turns(&r, 1); /* the first look: nothing due */
+
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000001", "a", 0, now_ms(), &a), 0);
+	assert_state(st, a, MSG_SENDING, 1);
+	/* Undone with its savepoint: never handed over. */
+	assert_int_equal(store_savepoint(st), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000002", "b", 0, now_ms(), &b), 0);
+	assert_state(st, b, MSG_SENDING, 1);
+	assert_int_equal(store_rollback_to(st), 0);
+	assert_int_equal(c.n, 0); /* nothing before the commit */
+	assert_int_equal(dispatch_stats(r.d, "m1", &ds), 0);
+	assert_int_equal(ds.inflight, 2); /* b's room until the commit */
+	turns(&r, 1);                     /* the commit: a leaves */
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.id, a);
+	assert_int_equal(c.attempts, 1);
+	assert_false(c.in_tx); /* after its commit */
+	batch_flush(&r.b);
+	assert_state(st, a, MSG_SENT, 1);
+	assert_int_equal(
+	    store_msg_get(st, b, &(struct store_msg){0}), STORE_NOTFOUND);
+	turns(&r, 2);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(dispatch_stats(r.d, "m1", &ds), 0);
+	assert_int_equal(ds.inflight, 0);
+
+	/* Rolled back with its transaction: the same. */
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000003", "c", 0, now_ms(), &cc), 0);
+	assert_int_equal(store_rollback(st), 0);
+	turns(&r, 2);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(dispatch_stats(r.d, "m1", &ds), 0);
+	assert_int_equal(ds.inflight, 0);
+
+	/* One in flight at most: the one held keeps the next queued. */
+	dispatch_set_inflight(r.d, "m1", 1);
+	c.by_id = 1;
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000004", "t", 0, now_ms(), &t), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000004", "q1", 0, now_ms(), &q1), 0);
+	assert_state(st, t, MSG_SENDING, 1);
+	assert_state(st, q1, MSG_QUEUED, 0);
+	turns(&r, 2);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.id, t);
+	done_ok(&c, t);
+	/*
+	 * Room again, but q1 is queued: q2, for the same number, queues
+	 * behind it; a message for another number takes the room.
+	 */
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000004", "q2", 0, now_ms(), &q2), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000005", "o", 0, now_ms(), &o), 0);
+	assert_state(st, q2, MSG_QUEUED, 0);
+	assert_state(st, o, MSG_SENDING, 1);
+	turns(&r, 3);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.id, o);
+	done_ok(&c, o);
+	turns(&r, 3);
+	assert_int_equal(c.n, 4);
+	assert_int_equal(c.id, q1); /* in order */
+	done_ok(&c, q1);
+	turns(&r, 3);
+	assert_int_equal(c.n, 5);
+	assert_int_equal(c.id, q2);
+	done_ok(&c, q2);
+	batch_flush(&r.b);
+	assert_state(st, t, MSG_SENT, 1);
+	assert_state(st, q1, MSG_SENT, 1);
+	assert_state(st, q2, MSG_SENT, 1);
+	assert_state(st, o, MSG_SENT, 1);
 	rig_stop(&r);
 }
 
@@ -998,6 +1132,8 @@ main(void)
 		test_dispatcher_woken, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_claim_waits_for_durable_insert, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_taken_as_stored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spend_held, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
