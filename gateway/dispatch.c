@@ -36,8 +36,9 @@ struct dchan {
 	/*
 	 * Whether a new message may skip the queue (room()): not while
 	 * backlog is set (messages of unknown numbers may be due), nor for a
-	 * number in queued (its count of messages queued due now, not
-	 * claimed yet). Both are cleared when a look finds nothing due.
+	 * number in queued (the id of its last message queued due now, an
+	 * int64_t, until a claim takes that one). Both are cleared when a
+	 * look finds nothing due.
 	 */
 	int backlog;
 	struct strmap queued;
@@ -209,41 +210,49 @@ room(void *arg, struct store *st, const struct outq_msg *m)
 	       capacity(c, mono_ms()) > 0;
 }
 
-/* Counts one more queued message for phone: its next ones wait. */
+/* Message id for phone is queued, due now: later ones wait for it. */
 static void
-queued_add(struct dchan *c, const char *phone)
+queued_add(struct dchan *c, const char *phone, int64_t id)
 {
-	uintptr_t n = (uintptr_t)strmap_peek(&c->queued, phone);
+	int64_t *last = strmap_peek(&c->queued, phone);
 
 	if (c->backlog)
 		return; /* none is taken anyway */
-	if (n == 0 && c->queued.n == c->queued.max) {
+	if (last != NULL) {
+		if (id > *last)
+			*last = id;
+		return;
+	}
+	if (c->queued.n == c->queued.max) {
 		c->backlog = 1; /* too many to follow: none is taken */
 		return;
 	}
-	strmap_put(&c->queued, phone, (void *)(n + 1));
+	last = xmalloc(sizeof(*last));
+	*last = id;
+	strmap_put(&c->queued, phone, last);
 }
 
-/* One queued message for phone was claimed. */
+/*
+ * Message id for phone was claimed: once the last one queued is (claims
+ * go in order), the number's next messages may be taken as stored.
+ */
 static void
-queued_drop(struct dchan *c, const char *phone)
+queued_drop(struct dchan *c, const char *phone, int64_t id)
 {
-	uintptr_t n = (uintptr_t)strmap_peek(&c->queued, phone);
+	int64_t *last = strmap_peek(&c->queued, phone);
 
-	if (n > 1)
-		strmap_put(&c->queued, phone, (void *)(n - 1));
-	else if (n == 1)
-		strmap_del(&c->queued, phone);
+	if (last != NULL && id >= *last)
+		free(strmap_del(&c->queued, phone));
 }
 
-/* outq_enqueue: message m was queued, due now. */
+/* outq_enqueue: message m was queued as id, due now. */
 static void
-on_queued(void *arg, const struct outq_msg *m)
+on_queued(void *arg, const struct outq_msg *m, int64_t id)
 {
 	struct dchan *c = find_chan(arg, m->channel);
 
 	if (c != NULL)
-		queued_add(c, m->phone);
+		queued_add(c, m->phone, id);
 }
 
 static int
@@ -325,7 +334,7 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 		c->ch.cfg = cc;
 		c->down_since = mono_ms(); /* down until attached */
 		c->backlog = 1;            /* until a look finds none due */
-		strmap_init(&c->queued, DISPATCH_QUEUED_MAX, NULL);
+		strmap_init(&c->queued, DISPATCH_QUEUED_MAX, free);
 		c->max_inflight = DISPATCH_MAX_INFLIGHT;
 		c->per_ms = (double)cc->rate.count / (double)cc->rate.period_ms;
 		per_s = c->per_ms * 1000.0;
@@ -729,7 +738,7 @@ on_claimed(void *arg, int ok)
 		    "channel=%s count=%zu",
 		    c->ch.cfg->name, cl->n);
 		for (i = 0; i < cl->n; i++)
-			queued_add(c, cl->msgs[i].phone);
+			queued_add(c, cl->msgs[i].phone, cl->msgs[i].id);
 	}
 	claim_drop(cl);
 }
@@ -856,7 +865,7 @@ dispatch_run(struct dispatcher *d)
 		}
 		claimed(c, n);
 		for (k = 0; k < n; k++)
-			queued_drop(c, msgs[k].phone);
+			queued_drop(c, msgs[k].phone, msgs[k].id);
 		cl = xcalloc(1, sizeof(*cl));
 		cl->c = c;
 		cl->msgs = msgs;

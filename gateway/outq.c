@@ -66,7 +66,7 @@ outq_enqueue(
 		return 0;
 	}
 	if (claim != NULL && m.next_attempt <= now)
-		claim->queued(claim->arg, q);
+		claim->queued(claim->arg, q, own);
 	if (wake_fn != NULL)
 		wake_fn(wake_arg);
 	return 0;

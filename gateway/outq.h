@@ -65,7 +65,7 @@ struct outq_claim {
 	int (*room)(void *arg, struct store *st, const struct outq_msg *m);
 	void (*taken)(void *arg, const struct outq_msg *m, int64_t id,
 	    int segments, int64_t now);
-	void (*queued)(void *arg, const struct outq_msg *m);
+	void (*queued)(void *arg, const struct outq_msg *m, int64_t id);
 	void *arg;
 };
 

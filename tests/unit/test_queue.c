@@ -1008,6 +1008,69 @@ test_taken_as_stored(void **state)
 }
 
 /*
+ * A number's message queued behind a full channel holds its later ones
+ * back until a claim takes that very message, not one queued before it
+ * some other way (a retry, another process's): claims of those leave the
+ * number waiting.
+ */
+static void
+test_taken_waits_for_its_number(void **state)
+{
+	struct store *st = *state;
+	struct store_msg_out other = {.channel = "m1",
+	    .kind = MSG_SMS,
+	    .phone = "+254700000001",
+	    .text = "r",
+	    .state = MSG_QUEUED,
+	    .segments = 1};
+	struct carried c;
+	struct rig r;
+	int64_t t1, t2, rid, q1, q2;
+
+	rig_start(&r, st, &c);
+	turns(&r, 1); /* the first look: nothing due */
+	dispatch_set_inflight(r.d, "m1", 2);
+	c.by_id = 1;
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000008", "t1", 0, now_ms(), &t1), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000009", "t2", 0, now_ms(), &t2), 0);
+	/* Queued by another process, earlier, for +254700000001. */
+	other.next_attempt = now_ms() - 1000;
+	assert_int_equal(
+	    store_msg_insert_outbound(st, &other, now_ms() - 1000, &rid), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000001", "q1", 0, now_ms(), &q1), 0);
+	assert_state(st, q1, MSG_QUEUED, 0); /* the channel is full */
+	turns(&r, 2);
+	assert_int_equal(c.n, 2); /* t1, t2 */
+	done_ok(&c, t1);
+	turns(&r, 2);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.id, rid); /* the earlier one first */
+	done_ok(&c, t2);
+	/* Room for one, but q1 still waits: q2 queues behind it. */
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000001", "q2", 0, now_ms(), &q2), 0);
+	assert_state(st, q2, MSG_QUEUED, 0);
+	turns(&r, 2);
+	assert_int_equal(c.n, 4);
+	assert_int_equal(c.id, q1);
+	done_ok(&c, rid);
+	turns(&r, 2);
+	assert_int_equal(c.n, 5);
+	assert_int_equal(c.id, q2);
+	done_ok(&c, q1);
+	done_ok(&c, q2);
+	batch_flush(&r.b);
+	assert_state(st, q1, MSG_SENT, 1);
+	assert_state(st, q2, MSG_SENT, 1);
+	rig_stop(&r);
+}
+
+/*
  * max_age (interfaces.md: retries "until max_age, after which the message
  * is failed with the error expired"): no attempt goes out once a message
  * is older than that, and a retry is never due after the deadline.
@@ -1134,6 +1197,8 @@ main(void)
 		test_claim_waits_for_durable_insert, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_taken_as_stored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_taken_waits_for_its_number, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spend_held, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
