@@ -42,6 +42,12 @@ struct dchan {
 	 */
 	int backlog;
 	struct strmap queued;
+	/*
+	 * The last look may have left messages due (it found some, or had no
+	 * room to look): a freed slot or a commit looks again. Else only the
+	 * timer does, when the next message falls due or at the next poll.
+	 */
+	int pending;
 	struct dispatch_stats stats;
 };
 
@@ -163,12 +169,26 @@ newest_id(void *arg)
 	return store_msg_max_id(d->store);
 }
 
-/* More messages are on disk: some may be due. */
+/* Whether channel c may have messages due that a look would claim. */
+static int
+may_be_due(const struct dchan *c)
+{
+	return c->pending || c->backlog || c->queued.n > 0;
+}
+
+/* More messages are on disk: some queued ones may be claimed now. */
 static void
 on_durable(void *arg, int64_t id)
 {
+	struct dispatcher *d = arg;
+	size_t i;
+
 	(void)id;
-	kick(arg);
+	for (i = 0; i < d->nch; i++)
+		if (may_be_due(&d->ch[i])) {
+			kick(d);
+			return;
+		}
 }
 
 /* outq_enqueue's wake-up: a message was queued in this process. */
@@ -334,6 +354,7 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 		c->ch.cfg = cc;
 		c->down_since = mono_ms(); /* down until attached */
 		c->backlog = 1;            /* until a look finds none due */
+		c->pending = 1;
 		strmap_init(&c->queued, DISPATCH_QUEUED_MAX, free);
 		c->max_inflight = DISPATCH_MAX_INFLIGHT;
 		c->per_ms = (double)cc->rate.count / (double)cc->rate.period_ms;
@@ -638,7 +659,10 @@ dispatch_done(struct channel *ch, const struct channel_msg *m,
 	/* A channel that kept only the id (a modem, SMPP): apply reads it. */
 	record(c, m, oc, provider_id, error);
 	maybe_stopped(d);
-	kick(d);
+	/* A slot is free: a look, if one may find something (a retry is
+	 * written now: the look schedules it). */
+	if (oc != SEND_OK || may_be_due(c))
+		kick(d);
 }
 
 void
@@ -781,6 +805,21 @@ capacity(struct dchan *c, int64_t mono)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/*
+ * Messages of a channel that stayed down were moved to its fallback:
+ * there they are due now, before any new message.
+ */
+static void
+moved_to(struct dispatcher *d, const char *name)
+{
+	struct dchan *f = find_chan(d, name);
+
+	if (f != NULL) {
+		f->backlog = 1;
+		f->pending = 1;
+	}
+}
+
 static void
 dispatch_run(struct dispatcher *d)
 {
@@ -811,12 +850,15 @@ dispatch_run(struct dispatcher *d)
 				DISPATCH_FALLBACK_GRACE_MS &&
 			    batch_begin(d->batch) == 0 &&
 			    store_queue_move(d->store, c->ch.cfg->name,
-				c->ch.cfg->fallback, now) > 0)
+				c->ch.cfg->fallback, now) > 0) {
+				moved_to(d, c->ch.cfg->fallback);
 				wake = 0;
+			}
 			continue;
 		}
 		cap = capacity(c, mono);
 		if (cap == 0) {
+			c->pending = 1;
 			/* Limited by the rate or by requests in flight. */
 			if (c->inflight < c->max_inflight && c->per_ms > 0) {
 				int64_t t = (int64_t)ceil(
@@ -830,7 +872,8 @@ dispatch_run(struct dispatcher *d)
 			continue;
 		}
 		due = store_queue_next_due(d->store, c->ch.cfg->name);
-		if (due < 0 || due > now) {
+		c->pending = due >= 0 && due <= now;
+		if (!c->pending) {
 			/* None due: new messages may be taken as stored. */
 			c->backlog = 0;
 			strmap_sweep(&c->queued, forget, NULL);
