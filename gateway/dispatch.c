@@ -28,8 +28,15 @@ struct dchan {
 	double burst;     /* bucket size */
 	double per_ms;    /* refill per ms */
 	int64_t refilled; /* mono ms of last refill */
-	int inflight;
-	int max_inflight;   /* DISPATCH_MAX_INFLIGHT unless set */
+	int inflight;     /* handed to the channel, not ended yet */
+	int max_inflight; /* DISPATCH_MAX_INFLIGHT unless set */
+	/*
+	 * Messages stored claimed (taken()): waiting for their transaction,
+	 * then ready for a free request slot, in order. They take a token
+	 * when stored, a slot when handed over; at most max_inflight wait.
+	 */
+	int waiting, nready;
+	struct claim *ready, **ready_tail;
 	int up;             /* 0 while a modem is down */
 	int64_t down_since; /* mono ms it went down (or started) */
 	int64_t cost;       /* cost_per_segment, millionths; 0: none */
@@ -198,8 +205,9 @@ on_enqueued(void *arg)
 	kick(arg);
 }
 
-static size_t capacity(struct dchan *, int64_t mono);
+static void refill(struct dchan *, int64_t mono);
 static void on_taken(void *, int);
+static void drain(struct dchan *);
 
 /* n messages of channel c were claimed: they take its rate and room. */
 static void
@@ -223,11 +231,14 @@ room(void *arg, struct store *st, const struct outq_msg *m)
 	struct dispatcher *d = arg;
 	struct dchan *c = find_chan(d, m->channel);
 
-	return c != NULL && !d->stopping && !c->backlog && c->ch.ops != NULL &&
-	       c->up && st == d->store && d->batch->open &&
-	       store_in_transaction(st) &&
-	       strmap_peek(&c->queued, m->phone) == NULL &&
-	       capacity(c, mono_ms()) > 0;
+	if (c == NULL || d->stopping || c->backlog || c->ch.ops == NULL ||
+	    !c->up || st != d->store || !d->batch->open ||
+	    !store_in_transaction(st) ||
+	    c->waiting + c->nready >= c->max_inflight ||
+	    strmap_peek(&c->queued, m->phone) != NULL)
+		return 0;
+	refill(c, mono_ms());
+	return c->tokens >= 1.0;
 }
 
 /* Message id for phone is queued, due now: later ones wait for it. */
@@ -306,7 +317,9 @@ taken(
 	cl->undone = 0;
 	cl->next = d->taken;
 	d->taken = cl;
-	claimed(cl->c, 1);
+	cl->c->tokens -= 1.0;
+	cl->c->waiting++;
+	d->inflight++; /* the stop waits for its transaction */
 	batch_defer(d->batch, on_taken, cl);
 }
 
@@ -354,6 +367,7 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 		c->ch.cfg = cc;
 		c->down_since = mono_ms(); /* down until attached */
 		c->backlog = 1;            /* until a look finds none due */
+		c->ready_tail = &c->ready;
 		c->pending = 1;
 		strmap_init(&c->queued, DISPATCH_QUEUED_MAX, free);
 		c->max_inflight = DISPATCH_MAX_INFLIGHT;
@@ -659,8 +673,10 @@ dispatch_done(struct channel *ch, const struct channel_msg *m,
 	/* A channel that kept only the id (a modem, SMPP): apply reads it. */
 	record(c, m, oc, provider_id, error);
 	maybe_stopped(d);
-	/* A slot is free: a look, if one may find something (a retry is
-	 * written now: the look schedules it). */
+	/* A slot is free: a ready message takes it, else a look may, if one
+	 * may find something (a retry is written now: the look schedules
+	 * it). */
+	drain(c);
 	if (oc != SEND_OK || may_be_due(c))
 		kick(d);
 }
@@ -687,6 +703,7 @@ dispatch_dropped(struct channel *ch, const struct channel_msg *m)
 	(void)m;
 	landed(d, c);
 	maybe_stopped(d);
+	drain(c);
 	kick(d);
 }
 
@@ -768,23 +785,71 @@ on_claimed(void *arg, int ok)
 }
 
 /*
+ * A message stored claimed does not leave (rolled back, or it stays
+ * "sending" for the next start).
+ */
+static void
+taken_drop(struct claim *cl)
+{
+	struct dispatcher *d = cl->c->d;
+
+	d->inflight--;
+	store_queue_msgs_free(cl->msgs, cl->n);
+	free(cl);
+	maybe_stopped(d);
+}
+
+/* Hands ready messages to channel c, in order, while it has free slots. */
+static void
+drain(struct dchan *c)
+{
+	struct claim *cl;
+
+	while ((cl = c->ready) != NULL && c->inflight < c->max_inflight) {
+		if ((c->ready = cl->next) == NULL)
+			c->ready_tail = &c->ready;
+		c->nready--;
+		c->inflight++; /* d->inflight counts it since taken() */
+		hand_over(cl);
+	}
+}
+
+/*
  * The transaction of a message stored claimed has ended. Committed (and
- * not undone by a savepoint's rollback), it leaves; rolled back, there is
- * no such message; on a stop it stays "sending" for the next start.
+ * not undone by a savepoint's rollback), it is ready to leave; rolled
+ * back, there is no such message; on a stop it stays "sending" for the
+ * next start.
  */
 static void
 on_taken(void *arg, int ok)
 {
 	struct claim *cl = arg, **p;
-	struct dispatcher *d = cl->c->d;
+	struct dchan *c = cl->c;
+	struct dispatcher *d = c->d;
 
 	for (p = &d->taken; *p != cl; p = &(*p)->next)
 		;
 	*p = cl->next;
-	if (ok && !cl->undone && !d->stopping)
-		hand_over(cl);
-	else
-		claim_drop(cl);
+	c->waiting--;
+	if (!ok || cl->undone || d->stopping) {
+		taken_drop(cl);
+		return;
+	}
+	cl->next = NULL;
+	*c->ready_tail = cl;
+	c->ready_tail = &cl->next;
+	c->nready++;
+	drain(c);
+}
+
+/* Refills the channel's bucket. */
+static void
+refill(struct dchan *c, int64_t mono)
+{
+	c->tokens += (double)(mono - c->refilled) * c->per_ms;
+	c->refilled = mono;
+	if (c->tokens > c->burst)
+		c->tokens = c->burst;
 }
 
 /* Refills the channel's bucket and says how many messages it may claim. */
@@ -793,10 +858,7 @@ capacity(struct dchan *c, int64_t mono)
 {
 	double n;
 
-	c->tokens += (double)(mono - c->refilled) * c->per_ms;
-	c->refilled = mono;
-	if (c->tokens > c->burst)
-		c->tokens = c->burst;
+	refill(c, mono);
 	n = floor(c->tokens);
 	if (n > c->max_inflight - c->inflight)
 		n = c->max_inflight - c->inflight;
@@ -856,7 +918,10 @@ dispatch_run(struct dispatcher *d)
 			}
 			continue;
 		}
-		cap = capacity(c, mono);
+		/* Messages stored claimed go first, in order: nothing queued
+		 * is claimed while one waits for a slot. */
+		drain(c);
+		cap = c->ready == NULL ? capacity(c, mono) : 0;
 		if (cap == 0) {
 			c->pending = 1;
 			/* Limited by the rate or by requests in flight. */
@@ -932,8 +997,22 @@ dispatch_run(struct dispatcher *d)
 void
 dispatch_stop(struct dispatcher *d, void (*done)(void *), void *arg)
 {
+	size_t i;
+
 	d->stopping = 1;
 	uv_timer_stop(&d->timer);
+	/* Those not handed over yet stay "sending" for the next start. */
+	for (i = 0; i < d->nch; i++) {
+		struct dchan *c = &d->ch[i];
+		struct claim *cl;
+
+		while ((cl = c->ready) != NULL) {
+			c->ready = cl->next;
+			c->nready--;
+			taken_drop(cl);
+		}
+		c->ready_tail = &c->ready;
+	}
 	if (d->redo != NULL)
 		schedule(d, OUTCOME_RETRY_MS);
 	d->on_stopped = done;

@@ -937,7 +937,7 @@ test_taken_as_stored(void **state)
 	assert_int_equal(store_rollback_to(st), 0);
 	assert_int_equal(c.n, 0); /* nothing before the commit */
 	assert_int_equal(dispatch_stats(r.d, "m1", &ds), 0);
-	assert_int_equal(ds.inflight, 2); /* b's room until the commit */
+	assert_int_equal(ds.inflight, 0); /* none handed over yet */
 	turns(&r, 1);                     /* the commit: a leaves */
 	assert_int_equal(c.n, 1);
 	assert_int_equal(c.id, a);
@@ -977,8 +977,9 @@ test_taken_as_stored(void **state)
 	assert_int_equal(c.id, t);
 	done_ok(&c, t);
 	/*
-	 * Room again, but q1 is queued: q2, for the same number, queues
-	 * behind it; a message for another number takes the room.
+	 * A slot again, but q1 is queued: q2, for the same number, queues
+	 * behind it; one for another number is stored claimed, and waits
+	 * for a slot after its commit (q1 took the free one).
 	 */
 	assert_int_equal(batch_begin(&r.b), 0);
 	assert_int_equal(
@@ -989,12 +990,11 @@ test_taken_as_stored(void **state)
 	assert_state(st, o, MSG_SENDING, 1);
 	turns(&r, 3);
 	assert_int_equal(c.n, 3);
+	assert_int_equal(c.id, q1); /* in order */
+	done_ok(&c, q1);            /* its slot goes to o at once */
+	assert_int_equal(c.n, 4);
 	assert_int_equal(c.id, o);
 	done_ok(&c, o);
-	turns(&r, 3);
-	assert_int_equal(c.n, 4);
-	assert_int_equal(c.id, q1); /* in order */
-	done_ok(&c, q1);
 	turns(&r, 3);
 	assert_int_equal(c.n, 5);
 	assert_int_equal(c.id, q2);
@@ -1067,6 +1067,54 @@ test_taken_waits_for_its_number(void **state)
 	batch_flush(&r.b);
 	assert_state(st, q1, MSG_SENT, 1);
 	assert_state(st, q2, MSG_SENT, 1);
+	rig_stop(&r);
+}
+
+/*
+ * A reply stored claimed whose commit finds every request slot taken
+ * waits for the next one, and nothing queued on its channel is claimed
+ * before it.
+ */
+static void
+test_taken_waits_for_a_slot(void **state)
+{
+	struct store *st = *state;
+	struct dispatch_stats ds;
+	struct carried c;
+	struct rig r;
+	int64_t t, p, q;
+
+	rig_start(&r, st, &c);
+	turns(&r, 1); /* the first look: nothing due */
+	dispatch_set_inflight(r.d, "m1", 1);
+	c.by_id = 1;
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000001", "t", 0, now_ms(), &t), 0);
+	turns(&r, 2);
+	assert_int_equal(c.n, 1); /* t holds the only slot */
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000002", "p", 0, now_ms(), &p), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000003", "q", 0, now_ms(), &q), 0);
+	assert_state(st, p, MSG_SENDING, 1);
+	assert_state(st, q, MSG_QUEUED, 0); /* as many wait as may fly */
+	turns(&r, 4);
+	assert_int_equal(c.n, 1); /* p is committed and waits */
+	assert_state(st, q, MSG_QUEUED, 0);
+	done_ok(&c, t);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.id, p);
+	done_ok(&c, p);
+	turns(&r, 3);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.id, q);
+	done_ok(&c, q);
+	batch_flush(&r.b);
+	assert_int_equal(dispatch_stats(r.d, "m1", &ds), 0);
+	assert_int_equal(ds.inflight, 0);
+	assert_int_equal(ds.sent, 3);
 	rig_stop(&r);
 }
 
@@ -1199,6 +1247,8 @@ main(void)
 		test_taken_as_stored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_taken_waits_for_its_number, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_taken_waits_for_a_slot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spend_held, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
