@@ -18,6 +18,13 @@
  * start-up, as ever for a message in flight (at least once). A claim
  * rolled back by a failed commit leaves its messages queued: they go again
  * (at least once there too), as only a message "sending" takes an outcome.
+ *
+ * A new message due now whose channel has room and whose number has
+ * nothing queued before it is not queued at all: outq_enqueue stores it
+ * already claimed (struct outq_claim) and the dispatcher hands it over
+ * when the transaction that stored it has committed (and synced), in
+ * order, as request slots free; one a rollback undid never leaves
+ * (store_on_undo). After a crash it is "sending", as above.
  */
 #ifndef BARAZA_DISPATCH_H
 #define BARAZA_DISPATCH_H
