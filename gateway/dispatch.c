@@ -73,7 +73,7 @@ struct dispatcher {
 	int recording;        /* outcomes whose transaction has not ended yet */
 	struct outcome *redo; /* outcomes whose commit failed, to write again */
 	struct claim *taken;  /* stored claimed, their transaction still open */
-	struct outq_claim offer;
+	struct outq_hooks hooks; /* outq_enqueue's */
 	void (*on_stopped)(void *);
 	void *stopped_arg;
 };
@@ -209,15 +209,6 @@ static void refill(struct dchan *, int64_t mono);
 static void on_taken(void *, int);
 static void drain(struct dchan *);
 
-/* n messages of channel c were claimed: they take its rate and room. */
-static void
-claimed(struct dchan *c, size_t n)
-{
-	c->tokens -= (double)n;
-	c->inflight += (int)n;
-	c->d->inflight += (int)n;
-}
-
 /*
  * outq_enqueue's offer: may new message m, due now, be stored claimed?
  * Only when nothing queued before it for its number may be due (that one
@@ -351,10 +342,11 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 	d->store = st;
 	d->batch = b;
 	d->shared = store_is_postgres(cfg->database);
-	d->offer.room = room;
-	d->offer.taken = taken;
-	d->offer.queued = on_queued;
-	d->offer.arg = d;
+	d->hooks.room = room;
+	d->hooks.taken = taken;
+	d->hooks.queued = on_queued;
+	d->hooks.wake = on_enqueued;
+	d->hooks.arg = d;
 	batch_watermark(b, newest_id, on_durable, d);
 	d->nch = cfg->nchannels;
 	d->ch = xcalloc(d->nch + 1, sizeof(*d->ch));
@@ -382,8 +374,7 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 			c->cost = 0;
 	}
 	uv_timer_init(loop, &d->timer);
-	outq_set_wake(on_enqueued, d);
-	outq_set_claim(&d->offer);
+	outq_set_hooks(&d->hooks);
 	store_on_undo(st, on_undo, d);
 	schedule(d, 0);
 	return d;
@@ -971,7 +962,9 @@ dispatch_run(struct dispatcher *d)
 			store_queue_msgs_free(msgs, 0);
 			continue;
 		}
-		claimed(c, n);
+		c->tokens -= (double)n;
+		c->inflight += (int)n;
+		d->inflight += (int)n;
 		for (k = 0; k < n; k++)
 			queued_drop(c, msgs[k].phone, msgs[k].id);
 		cl = xcalloc(1, sizeof(*cl));
@@ -1049,8 +1042,7 @@ dispatch_free(struct dispatcher *d)
 		    (long long)o->id);
 		outcome_free(o);
 	}
-	outq_set_wake(NULL, NULL);
-	outq_set_claim(NULL);
+	outq_set_hooks(NULL);
 	store_on_undo(d->store, NULL, NULL);
 	uv_close((uv_handle_t *)&d->timer, on_timer_closed);
 }

@@ -21,7 +21,7 @@
  *
  * A new message due now whose channel has room and whose number has
  * nothing queued before it is not queued at all: outq_enqueue stores it
- * already claimed (struct outq_claim) and the dispatcher hands it over
+ * already claimed (struct outq_hooks) and the dispatcher hands it over
  * when the transaction that stored it has committed (and synced), in
  * order, as request slots free; one a rollback undid never leaves
  * (store_on_undo). After a crash it is "sending", as above.

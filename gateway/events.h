@@ -104,7 +104,7 @@ char *events_body(const char *event, int64_t id, int64_t at, const char *data);
 
 /*
  * Sets what an emitted event wakes (the sender of this process, which
- * sets itself when it starts and NULL when it stops), as outq_set_wake.
+ * sets itself when it starts and NULL when it stops), as outq_set_hooks.
  */
 void events_set_wake(void (*wake)(void *), void *arg);
 

@@ -12,23 +12,12 @@
  * loop thread that owns it (the commands that queue without a loop set
  * none).
  */
-static void (*wake_fn)(void *);
-static void *wake_arg;
+static const struct outq_hooks *hooks;
 
 void
-outq_set_wake(void (*wake)(void *), void *arg)
+outq_set_hooks(const struct outq_hooks *h)
 {
-	wake_fn = wake;
-	wake_arg = wake != NULL ? arg : NULL;
-}
-
-/* The dispatcher's offer, when one runs here (outq_set_claim). */
-static const struct outq_claim *claim;
-
-void
-outq_set_claim(const struct outq_claim *c)
-{
-	claim = c;
+	hooks = h;
 }
 
 int
@@ -53,8 +42,8 @@ outq_enqueue(
 	m.segments = (int)gi.segments;
 	m.next_attempt = q->not_before > 0 ? q->not_before : now;
 	m.broadcast_id = q->broadcast_id;
-	if (claim != NULL && m.next_attempt <= now &&
-	    claim->room(claim->arg, st, q))
+	if (hooks != NULL && hooks->room != NULL && m.next_attempt <= now &&
+	    hooks->room(hooks->arg, st, q))
 		m.state = MSG_SENDING;
 	rc = store_msg_insert_outbound(st, &m, now, &own);
 	if (rc != 0)
@@ -62,12 +51,14 @@ outq_enqueue(
 	if (id != NULL)
 		*id = own;
 	if (m.state == MSG_SENDING) {
-		claim->taken(claim->arg, q, own, m.segments, now);
+		hooks->taken(hooks->arg, q, own, m.segments, now);
 		return 0;
 	}
-	if (claim != NULL && m.next_attempt <= now)
-		claim->queued(claim->arg, q, own);
-	if (wake_fn != NULL)
-		wake_fn(wake_arg);
+	if (hooks == NULL)
+		return 0;
+	if (hooks->queued != NULL && m.next_attempt <= now)
+		hooks->queued(hooks->arg, q, own);
+	if (hooks->wake != NULL)
+		hooks->wake(hooks->arg);
 	return 0;
 }

@@ -33,7 +33,7 @@ struct outq_msg {
 /*
  * Queues m in the caller's transaction at time now (ms). The segment count
  * is worked out here (GSM 03.38). Sets *id when id is not NULL. When a
- * dispatcher runs in this process (outq_set_wake), it is woken to look
+ * dispatcher runs in this process (outq_set_hooks), it is woken to look
  * for due work on the next loop turn, after the turn's commit: no caller
  * has to remember to. Returns 0, STORE_EINVAL for a text over
  * OUTQ_MAX_TEXT bytes, or STORE_ERR.
@@ -42,34 +42,30 @@ int outq_enqueue(
     struct store *, const struct outq_msg *m, int64_t now, int64_t *id);
 
 /*
- * Sets what outq_enqueue wakes: wake(arg) runs after every message queued
- * in this process (on the loop thread, like every enqueue). The dispatcher
- * sets itself when it starts and wake NULL when it ends; wake MUST be
- * cheap (it schedules, it does not send).
+ * What outq_enqueue tells the dispatcher of this process (outq_set_hooks;
+ * every member may be NULL). A message due now that room() lets through
+ * (stored on the dispatcher's own connection, inside its turn's
+ * transaction; its channel has room, and nothing queued before it for the
+ * same number waits) is stored already claimed ("sending", its first
+ * attempt) instead of queued, and taken() is told, with its id, segment
+ * count and creation time, to hand it over once the row is durable: the
+ * claim's own read and update are spared. Any other message is queued:
+ * queued() is told of one due now, whose number's later messages must wait
+ * behind it, and wake() of every one (the dispatcher looks for due work
+ * then; it MUST be cheap: it schedules, it does not send). All run on the
+ * loop thread inside the caller's transaction; m is borrowed.
  */
-void outq_set_wake(void (*wake)(void *), void *arg);
-
-/*
- * What a dispatcher in this process may take at once (outq_set_claim): a
- * message due now that room() lets through (stored on the dispatcher's own
- * connection, inside its turn's transaction; its channel has room, and
- * nothing queued before it for the same number waits) is stored already
- * claimed ("sending", its first attempt) instead of queued, and taken()
- * is told, with its id, segment count and creation time, to hand it over
- * once the row is durable: the claim's own read and update are spared.
- * Everything else is queued and wakes as above; queued() is told of one
- * due now, whose number's later messages must wait behind it. All run on
- * the loop thread inside the caller's transaction; m is borrowed.
- */
-struct outq_claim {
+struct outq_hooks {
 	int (*room)(void *arg, struct store *st, const struct outq_msg *m);
 	void (*taken)(void *arg, const struct outq_msg *m, int64_t id,
 	    int segments, int64_t now);
 	void (*queued)(void *arg, const struct outq_msg *m, int64_t id);
+	void (*wake)(void *arg);
 	void *arg;
 };
 
-/* Sets what outq_enqueue offers new messages to (NULL: nothing). */
-void outq_set_claim(const struct outq_claim *);
+/* Sets the hooks (borrowed until set again): the dispatcher when it
+ * starts, NULL when it ends. */
+void outq_set_hooks(const struct outq_hooks *);
 
 #endif

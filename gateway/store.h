@@ -185,7 +185,8 @@ int store_contact_get(
 /*
  * Like store_contact_get(), and records channel (may be NULL) as the
  * contact's last channel when it changed: the one call an inbound message
- * needs (one statement for a known number on the same channel).
+ * needs (one statement for a known number on the same channel). Returns 0
+ * for a contact found, 1 for one created, or a negative store status.
  */
 int store_contact_touch(struct store *, const char *phone, const char *channel,
     int64_t now, struct store_contact *out);

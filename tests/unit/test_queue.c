@@ -667,11 +667,12 @@ test_enqueue_wakes(void **state)
 	struct store *st = *state;
 	char big[OUTQ_MAX_TEXT + 2];
 	int woken = 0;
+	struct outq_hooks h = {.wake = count_wake, .arg = &woken};
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(store_begin(st), 0);
-	outq_set_wake(count_wake, &woken);
+	outq_set_hooks(&h);
 	assert_int_equal(
 	    enqueue(st, "at", "+254700000001", "a", 0, 1, NULL), 0);
 	assert_int_equal(woken, 1);
@@ -683,7 +684,7 @@ test_enqueue_wakes(void **state)
 	assert_int_equal(
 	    enqueue(st, "at", "+254700000001", big, 0, 1, NULL), STORE_EINVAL);
 	assert_int_equal(woken, 2);
-	outq_set_wake(NULL, NULL);
+	outq_set_hooks(NULL);
 	assert_int_equal(
 	    enqueue(st, "at", "+254700000001", "c", 0, 1, NULL), 0);
 	assert_int_equal(woken, 2);
