@@ -1282,6 +1282,127 @@ test_undo_marks(void **state)
 	assert_int_equal(u.n, 3);
 }
 
+/*
+ * The steps of full table scans of every statement prepared on db since
+ * the last reset (reset: from now on).
+ */
+static int64_t
+scan_steps(sqlite3 *db, int reset)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n = 0;
+
+	while ((s = sqlite3_next_stmt(db, s)) != NULL)
+		n += sqlite3_stmt_status(
+		    s, SQLITE_STMTSTATUS_FULLSCAN_STEP, reset);
+	return n;
+}
+
+static int
+count_any(void *arg, const char *name, int64_t n)
+{
+	(void)name;
+	*(int64_t *)arg += n;
+	return 0;
+}
+
+static int
+received_any(void *arg, const struct store_msg_received *m)
+{
+	(void)m;
+	++*(int *)arg;
+	return 0;
+}
+
+static int
+failure_any(void *arg, const struct store_failure *m)
+{
+	(void)m;
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * The queue's and the outcomes' queries read ranges of indexes, never the
+ * whole table (the claim runs at every look at the queue, the outcomes at
+ * each view of the console's overview): a change of messages_queue or of
+ * a query that SQLite could no longer answer from it fails here.
+ */
+static void
+test_queue_reads_indexes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_msg_in in = {.channel = "at",
+	    .kind = MSG_SMS,
+	    .phone = "+254700000001",
+	    .text = "BAL 1",
+	    .state = MSG_HANDLED};
+	struct store_msg_out out = {.channel = "at",
+	    .kind = MSG_SMS,
+	    .phone = "+254700000001",
+	    .text = "Balance",
+	    .state = MSG_QUEUED,
+	    .segments = 1,
+	    .next_attempt = 1000};
+	struct store_queue_msg *q = NULL;
+	struct store_channel_health h;
+	struct store_outcomes o;
+	int64_t id, n = 0;
+	size_t nq = 0;
+	int i, received = 0, failures = 0;
+
+	open_ok(f, 0);
+	assert_int_equal(store_begin(f->st), 0);
+	/* 200 of each way; out: queued, sent, failed, sending in turn. */
+	for (i = 0; i < 200; i++) {
+		in.state = i == 7 ? MSG_RECEIVED : MSG_HANDLED;
+		assert_int_equal(
+		    store_msg_insert_inbound(f->st, &in, 1000 + i, &id), 0);
+		out.state = i % 4 == 0 ? MSG_QUEUED : MSG_SENDING;
+		out.next_attempt = 1000 + i;
+		assert_int_equal(
+		    store_msg_insert_outbound(f->st, &out, 1000 + i, &id), 0);
+		if (out.state == MSG_SENDING && i % 4 == 1)
+			assert_int_equal(
+			    store_queue_sent(f->st, id, NULL, 2000), 0);
+		else if (out.state == MSG_SENDING && i % 4 == 2)
+			assert_int_equal(
+			    store_queue_fail(f->st, id, "no", 2000), 0);
+	}
+	assert_int_equal(store_commit(f->st), 0);
+	(void)scan_steps(f->st->db, 1);
+
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(
+	    store_queue_claim_upto(f->st, "at", 1100, 10, INT64_MAX, &q, &nq),
+	    0);
+	assert_int_equal(nq, 10);
+	store_queue_msgs_free(q, nq);
+	assert_true(store_queue_next_due(f->st, "at") > 0);
+	assert_true(store_queue_move(f->st, "at", "tw", 1050) >= 0);
+	assert_true(store_queue_recover(f->st, 3000) > 0);
+	assert_true(store_queue_sweep(f->st, 3000, 1000) >= 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(
+	    store_msg_each_received(f->st, received_any, &received), 0);
+	assert_int_equal(received, 1);
+	assert_int_equal(store_spend_pending(f->st, "at", 0, 5000, &n), 0);
+	assert_true(n > 0);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(store_console_outcomes(f->st, "at", 0, 0, &o), 0);
+	assert_int_equal(o.failed, 50);
+	assert_int_equal(o.done, 100);
+	n = 0;
+	assert_int_equal(store_console_queued(f->st, count_any, &n), 0);
+	assert_true(n > 0);
+	assert_int_equal(store_console_channel(f->st, "at", &h), 0);
+	store_channel_health_free(&h);
+	assert_int_equal(
+	    store_stats_failures(f->st, 5, failure_any, &failures), 0);
+	assert_int_equal(failures, 5);
+	assert_int_equal(scan_steps(f->st->db, 0), 0);
+}
+
 int
 main(void)
 {
@@ -1290,6 +1411,8 @@ main(void)
 		test_open_creates_schema, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pragmas_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_undo_marks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_queue_reads_indexes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_pragmas_normal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
