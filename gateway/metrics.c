@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/answer.h"
 #include "gateway/dispatch.h"
 #include "gateway/events.h"
 #include "gateway/gateway.h"
@@ -50,6 +51,12 @@ struct hook_answer {
 	uint64_t n; /* answers */
 };
 
+/* One that waits for the store's figures (metrics_refresh). */
+struct metrics_waiter {
+	metrics_ready_cb cb;
+	void *arg;
+};
+
 struct metrics {
 	/* By channel index (the last one is "other"), then kind. */
 	struct hook_hist hist[CONFIG_MAX_CHANNELS + 1][NKINDS + 1];
@@ -57,8 +64,21 @@ struct metrics {
 	size_t nanswers;
 	uint64_t answers_dropped;         /* beyond METRICS_MAX_ANSWERS */
 	struct buf cache;                 /* the store's section, rendered */
-	int64_t cache_at;                 /* mono_ms of the render; 0: none */
-	unsigned long long cache_commits; /* batch commits at the render */
+	int64_t cache_at;                 /* mono_ms of its read; 0: none */
+	unsigned long long cache_commits; /* batch commits at its read */
+	/* A read of the store's figures in the thread pool: */
+	struct gateway *gw;              /* the gateway, for its callback */
+	uv_work_t work;                  /* the read */
+	int reading;                     /* work is queued or running */
+	char *database, *password;       /* the store's, copied */
+	struct store *reader;            /* the pool's connection, or NULL */
+	struct metrics_counts read;      /* what it read */
+	int read_rc;                     /* 0: read */
+	int64_t read_at, read_now;       /* its start, mono_ms and now_ms */
+	int64_t read_ms;                 /* the last read's length */
+	unsigned long long read_commits; /* batch commits at its start */
+	struct metrics_waiter waiting[METRICS_MAX_WAITING]; /* for it */
+	size_t nwaiting;
 };
 
 static const char *
@@ -468,6 +488,9 @@ metrics_free(struct gateway *gw)
 {
 	if (gw->metrics == NULL)
 		return;
+	store_close(gw->metrics->reader);
+	free(gw->metrics->database);
+	free(gw->metrics->password);
 	buf_free(&gw->metrics->cache);
 	free(gw->metrics);
 	gw->metrics = NULL;
@@ -1118,38 +1141,207 @@ render_gateway(struct gateway *gw, struct buf *b)
 	return rc ? -1 : 0;
 }
 
-int
-metrics_render(struct gateway *gw, struct buf *b)
+/*
+ * Whether the store's figures are to be read again at t (mono_ms): once
+ * this gateway has committed since (at most once per METRICS_FRESH_MS,
+ * since under load it writes at every loop turn), else once per
+ * METRICS_CACHE_MS (for writes by other processes and nodes, and sessions
+ * expiring). A read that took long spaces the reads out: at least
+ * METRICS_READ_SPACING times its length apart, so that scrapes of a
+ * large store keep to a share of a core.
+ */
+static int
+store_stale(const struct gateway *gw, const struct metrics *m, int64_t t)
 {
-	struct metrics *m = metrics_get(gw);
+	int64_t fresh = METRICS_FRESH_MS, keep = METRICS_CACHE_MS;
+	int64_t spaced = m->read_ms * METRICS_READ_SPACING;
+
+	if (fresh < spaced)
+		fresh = spaced;
+	if (keep < spaced)
+		keep = spaced;
+	return m->cache_at == 0 || t < m->cache_at || t - m->cache_at >= keep ||
+	       (m->cache_commits != gw->batch.commits &&
+		   t - m->cache_at >= fresh);
+}
+
+/*
+ * The store's figures c (rc 0: read), read at mono time t, become the
+ * cache; a failed read leaves none. Returns 0 or -1.
+ */
+static int
+keep_counts(struct gateway *gw, struct metrics *m, int rc,
+    const struct metrics_counts *c, int64_t t, unsigned long long commits)
+{
+	buf_reset(&m->cache);
+	m->cache_at = 0;
+	if (rc != 0 || render_counts(&m->cache, c, gw->cfg) != 0) {
+		buf_reset(&m->cache);
+		return -1;
+	}
+	m->cache_at = t;
+	m->cache_commits = commits;
+	return 0;
+}
+
+/* Reads the store's figures on the loop into the cache (a test's way). */
+static int
+read_here(struct gateway *gw, struct metrics *m)
+{
+	struct metrics_counts c;
+	unsigned long long commits = gw->batch.commits;
 	int64_t t = mono_ms();
+	int rc;
+
+	rc = metrics_collect(gw->store, now_ms(), &c);
+	rc = keep_counts(gw, m, rc, &c, t, commits);
+	metrics_counts_free(&c);
+	return rc;
+}
+
+/* The in-memory figures, then the store's as cached. */
+static int
+render_all(struct gateway *gw, struct metrics *m, struct buf *b)
+{
 	int rc = 0;
 
 	rc |= render_gateway(gw, b);
 	rc |= render_hooks(gw, b);
-	/*
-	 * The store's figures are rendered again once this gateway has
-	 * written since (at most once per METRICS_FRESH_MS, since under load
-	 * it writes at every loop turn), else once per METRICS_CACHE_MS (for
-	 * writes by other processes and nodes, and sessions expiring).
-	 */
-	if (m->cache_at == 0 || t - m->cache_at >= METRICS_CACHE_MS ||
-	    t < m->cache_at ||
-	    (m->cache_commits != gw->batch.commits &&
-		t - m->cache_at >= METRICS_FRESH_MS)) {
-		m->cache_commits = gw->batch.commits;
-		buf_reset(&m->cache);
-		if (metrics_render_store(
-			gw->store, gw->cfg, now_ms(), &m->cache) != 0) {
-			buf_reset(&m->cache);
-			m->cache_at = 0;
-			return -1;
-		}
-		m->cache_at = t;
-	}
 	if (m->cache.len > 0)
 		rc |= buf_append(b, m->cache.data, m->cache.len);
 	return rc ? -1 : 0;
+}
+
+int
+metrics_render(struct gateway *gw, struct buf *b)
+{
+	struct metrics *m = metrics_get(gw);
+
+	if (store_stale(gw, m, mono_ms()) && read_here(gw, m) != 0) {
+		render_all(gw, m, b);
+		return -1;
+	}
+	return render_all(gw, m, b);
+}
+
+/*
+ * In the thread pool: the store's figures, on the pool's own connection
+ * (opened here on first use, closed by metrics_free).
+ */
+static void
+on_read_work(uv_work_t *w)
+{
+	struct metrics *m = container_of(w, struct metrics, work);
+	char *err = NULL;
+
+	m->read_rc = -1;
+	if (m->reader == NULL &&
+	    store_open_db(m->database, m->password, 0, &m->reader, &err) != 0) {
+		log_warn("metrics", "the store cannot be read error=\"%s\"",
+		    err ? err : "?");
+		free(err);
+		m->reader = NULL;
+		return;
+	}
+	m->read_rc = metrics_collect(m->reader, m->read_now, &m->read);
+	if (m->read_rc != 0)
+		log_warn("metrics", "store query failed error=\"%s\"",
+		    store_errmsg(m->reader));
+}
+
+static void
+on_read_done(uv_work_t *w, int status)
+{
+	struct metrics *m = container_of(w, struct metrics, work);
+	struct metrics_waiter waiting[METRICS_MAX_WAITING];
+	size_t i, n = m->nwaiting;
+	int ok;
+
+	m->reading = 0;
+	m->read_ms = mono_ms() - m->read_at;
+	ok = keep_counts(m->gw, m, status == 0 ? m->read_rc : -1, &m->read,
+		 m->read_at, m->read_commits) == 0;
+	metrics_counts_free(&m->read);
+	/* A callback may wait again: it joins the next read. */
+	memcpy(waiting, m->waiting, n * sizeof(*waiting));
+	m->nwaiting = 0;
+	for (i = 0; i < n; i++)
+		waiting[i].cb(waiting[i].arg, ok);
+}
+
+/* Starts a read of the store's figures in the thread pool: 0 or -1. */
+static int
+read_start(struct gateway *gw, struct metrics *m)
+{
+	if (m->reading)
+		return 0;
+	if (m->database == NULL) {
+		m->gw = gw;
+		m->database = xstrdup(gw->cfg->database);
+		m->password = gw->cfg->database_password
+				  ? xstrdup(gw->cfg->database_password)
+				  : NULL;
+	}
+	memset(&m->read, 0, sizeof(m->read));
+	m->read_at = mono_ms();
+	m->read_now = now_ms();
+	m->read_commits = gw->batch.commits;
+	if (uv_queue_work(gw->loop, &m->work, on_read_work, on_read_done) != 0)
+		return -1;
+	m->reading = 1;
+	return 0;
+}
+
+int
+metrics_refresh(struct gateway *gw, metrics_ready_cb cb, void *arg)
+{
+	struct metrics *m = metrics_get(gw);
+
+	if (!store_stale(gw, m, mono_ms())) {
+		cb(arg, 1);
+		return 0;
+	}
+	/* A database in memory is this connection's own: read it here. */
+	if (gw->loop == NULL || gw->cfg == NULL || gw->cfg->database == NULL ||
+	    strcmp(gw->cfg->database, ":memory:") == 0) {
+		cb(arg, read_here(gw, m) == 0);
+		return 0;
+	}
+	if (m->nwaiting == METRICS_MAX_WAITING)
+		return -1;
+	if (read_start(gw, m) != 0) {
+		cb(arg, 0);
+		return 0;
+	}
+	m->waiting[m->nwaiting].cb = cb;
+	m->waiting[m->nwaiting].arg = arg;
+	m->nwaiting++;
+	return 0;
+}
+
+/* The store's figures are in (ok) or not: req gets its answer. */
+static void
+on_ready(void *arg, int ok)
+{
+	struct http_request *req = arg;
+	struct gateway *gw = req->udata;
+	struct buf b;
+
+	buf_init(&b, METRICS_MAX_BYTES);
+	if (!ok || render_all(gw, metrics_get(gw), &b) != 0)
+		answer_error(req, 500, "metrics unavailable");
+	else
+		http_respond(
+		    req, 200, "text/plain; version=0.0.4", b.data, b.len);
+	buf_free(&b);
+}
+
+void
+metrics_answer(struct gateway *gw, struct http_request *req)
+{
+	req->udata = gw;
+	if (metrics_refresh(gw, on_ready, req) != 0)
+		answer_error(req, 503, "metrics busy");
 }
 
 const char *

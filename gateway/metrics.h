@@ -10,7 +10,11 @@
  * (messages by channel, direction and state; reports; sessions). The
  * queries run again once the gateway has committed since, at most once per
  * METRICS_FRESH_MS, and at least once per METRICS_CACHE_MS: frequent
- * scrapes cost at most one query set a second.
+ * scrapes cost at most one query set a second. Those queries count every
+ * message the store holds (a covering index read whole, about 0.2 s for
+ * two million messages): GET /metrics runs them in the thread pool on a
+ * connection of their own, and the scrape waits for them, not the loop.
+ * A read that took long spaces the next ones out (METRICS_READ_SPACING).
  */
 #ifndef BARAZA_METRICS_H
 #define BARAZA_METRICS_H
@@ -24,8 +28,12 @@
 
 struct gateway;
 
-#define METRICS_CACHE_MS 10000      /* store figures are this fresh */
-#define METRICS_FRESH_MS 1000       /* ... or this, after our own writes */
+#define METRICS_CACHE_MS 10000 /* store figures are this fresh */
+#define METRICS_FRESH_MS 1000  /* ... or this, after our own writes */
+#define METRICS_READ_SPACING \
+	4                           /* reads this many times their length
+				       apart, at least */
+#define METRICS_MAX_WAITING 64      /* scrapes waiting for a read; more: 503 */
 #define METRICS_MAX_BYTES (4 << 20) /* the largest /metrics answer */
 #define METRICS_MAX_ROWS 4096       /* GROUP BY rows kept per query */
 #define METRICS_MAX_ANSWERS 256     /* (channel, kind, status) kept */
@@ -93,6 +101,27 @@ void metrics_observe_webhook(struct gateway *, size_t chan, enum hook_kind kind,
  * the store failed (out then holds what fitted).
  */
 int metrics_render(struct gateway *, struct buf *out);
+
+/* Told whether the store's figures could be read (ok 1) or not. */
+typedef void (*metrics_ready_cb)(void *arg, int ok);
+
+/*
+ * Makes the store's figures fresh, then calls cb(arg, ok): at once when
+ * they are; else they are read in the thread pool (on a connection of
+ * its own, opened there the first time) and cb is called once they are
+ * in, with every other caller that came meanwhile: the loop never waits
+ * on them. A database in memory (":memory:"), or a gateway without a
+ * loop, is read at once on the caller's thread. Returns 0, or -1 (cb not
+ * called) when METRICS_MAX_WAITING callers wait already.
+ */
+int metrics_refresh(struct gateway *, metrics_ready_cb cb, void *arg);
+
+/*
+ * Answers GET /metrics on req: the whole exposition, as metrics_render,
+ * once metrics_refresh has the store's figures; 503 when too many scrapes
+ * wait already, 500 when the store cannot be read.
+ */
+void metrics_answer(struct gateway *, struct http_request *req);
 
 /*
  * Appends the store's figures only (messages, queue depth, sessions active

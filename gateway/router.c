@@ -49,19 +49,11 @@ route_healthz(struct gateway *gw, struct http_request *req)
 static void
 route_metrics(struct gateway *gw, struct http_request *req)
 {
-	struct buf b;
-
 	if (!is_method(req, "GET")) {
 		answer_method(req, "GET");
 		return;
 	}
-	buf_init(&b, METRICS_MAX_BYTES);
-	if (metrics_render(gw, &b) != 0)
-		answer_error(req, 500, "metrics unavailable");
-	else
-		http_respond(
-		    req, 200, "text/plain; version=0.0.4", b.data, b.len);
-	buf_free(&b);
+	metrics_answer(gw, req);
 }
 
 /* /hooks/CHANNEL/KIND: the provider webhooks (hooks.c). */

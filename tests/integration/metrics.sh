@@ -4,7 +4,7 @@
 # `baraza stats` with the server up and down, `baraza contact NUM` and
 # `--forget`, and the texts gone from the database.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 45
+plan 49
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = at
@@ -72,13 +72,28 @@ check "its reply is sent" wait_for 10 sql_is "select count(*) from messages wher
 sleep 1.1
 like "a scrape a second later counts it" "$(http GET /metrics)" \
     'baraza_messages\{channel="at",direction="in",state="handled"\} 5'
+# Scrapes that come together, while the figures are read again (in the
+# thread pool, not on the loop), each get them whole.
+is "one more SMS for the scrapes together" "$(sms m6 'hello again')" 200
+check "its reply is sent too" wait_for 10 sql_is "select count(*) from messages where direction='out' and state in ('queued','sending')" 0
+sleep 1.1
+pids=
+for i in 1 2 3 4 5 6 7 8; do
+	curl -s -m 10 -o "$T/scrape$i" -w '%{http_code}\n' "http://127.0.0.1:$PORT/metrics" >"$T/scrape$i.status" &
+	pids="$pids $!"
+done
+wait $pids
+is "eight scrapes together all answer 200" "$(cat "$T"/scrape[1-8].status | sort -u)" "200"
+is "and all count the same six messages" \
+    "$(grep -h 'baraza_messages{channel="at",direction="in",state="handled"}' "$T"/scrape[1-8] | sort | uniq -c | sed 's/^ *//')" \
+    '8 baraza_messages{channel="at",direction="in",state="handled"} 6'
 
 # --- baraza stats, with the server running ---
 "$BARAZA" -c "$T/baraza.conf" stats >"$T/stats" 2>&1
 is "stats exits 0 while serve runs" "$?" "0"
 s=$(cat "$T/stats")
 like "stats names the channel and its type" "$s" 'at \(africastalking\)'
-like "stats counts by state" "$s" 'handled 5'
+like "stats counts by state" "$s" 'handled 6'
 like "stats shows the report category" "$s" 'water_leak 1'
 like "stats lists the last error with a masked number" "$s" '\+254\*{7}09'
 is "stats never prints a full number" "$(grep -c '+254700000009' "$T/stats")" "0"
@@ -94,7 +109,7 @@ is "contact without a number exits 2" "$?" "2"
 
 n_before=$(sql "select count(*) from messages where phone='+254700000001'")
 f=$("$BARAZA" -c "$T/baraza.conf" contact 0700000001 --forget 2>&1)
-like "forget prints what it erased" "$f" 'message texts erased +10'
+like "forget prints what it erased" "$f" 'message texts erased +12'
 is "the texts are gone from the database" "$(sql "select count(*) from messages where phone='+254700000001' and text is not null")" "0"
 like "and the messages it deleted" "$f" "messages deleted +$n_before"
 is "the messages are gone" "$(sql "select count(*) from messages where phone='+254700000001'")" "0"

@@ -1108,6 +1108,95 @@ test_collect(void **state)
 	metrics_counts_free(&c);
 }
 
+/* What metrics_refresh told one caller. */
+struct told {
+	int calls; /* times told */
+	int ok;    /* of which with the figures read */
+};
+
+static void
+on_told(void *arg, int ok)
+{
+	struct told *t = arg;
+
+	t->calls++;
+	t->ok += ok;
+}
+
+/* Reads the fixture's database file in the thread pool of loop. */
+static void
+use_pool(struct fixture *f, uv_loop_t *loop, const char *database)
+{
+	assert_int_equal(uv_loop_init(loop), 0);
+	f->gw.loop = loop;
+	free(f->cfg->database);
+	f->cfg->database = xstrdup(database);
+}
+
+/*
+ * The store's figures are read in the thread pool, on a connection of
+ * their own: the callers wait, none told before the read is in, at most
+ * METRICS_MAX_WAITING of them (the next is refused); all are told once it
+ * is, and figures fresh since are given at once.
+ */
+static void
+test_refresh_in_the_pool(void **state)
+{
+	struct fixture *f = *state;
+	struct told t[METRICS_MAX_WAITING + 1];
+	uv_loop_t loop;
+	struct expo *e;
+	size_t i;
+
+	use_pool(f, &loop, f->side.path);
+	memset(t, 0, sizeof(t));
+	for (i = 0; i < METRICS_MAX_WAITING; i++)
+		assert_int_equal(metrics_refresh(&f->gw, on_told, &t[i]), 0);
+	assert_int_equal(metrics_refresh(&f->gw, on_told, &t[i]), -1);
+	for (i = 0; i <= METRICS_MAX_WAITING; i++)
+		assert_int_equal(t[i].calls, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	for (i = 0; i < METRICS_MAX_WAITING; i++) {
+		assert_int_equal(t[i].calls, 1);
+		assert_int_equal(t[i].ok, 1);
+	}
+	assert_int_equal(t[METRICS_MAX_WAITING].calls, 0);
+	/* Fresh: told at once, and rendered from what the pool read. */
+	assert_int_equal(metrics_refresh(&f->gw, on_told, &t[0]), 0);
+	assert_int_equal(t[0].calls, 2);
+	e = render(f);
+	assert_true(value(e, "baraza_messages", "channel", "at", "direction",
+			"in", "state", "handled", NULL) == 2);
+	assert_true(value(e, "baraza_messages", "channel", "at", "direction",
+			"out", "state", "failed", NULL) == 1);
+	free(e);
+	metrics_free(&f->gw); /* closes the pool's connection */
+	assert_int_equal(uv_loop_close(&loop), 0);
+	f->gw.loop = NULL;
+}
+
+/* A store the pool cannot open: the caller is told so, and again later. */
+static void
+test_refresh_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct told t = {0, 0};
+	uv_loop_t loop;
+
+	use_pool(f, &loop, "/nonexistent/baraza/baraza.db");
+	assert_int_equal(metrics_refresh(&f->gw, on_told, &t), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(t.calls, 1);
+	assert_int_equal(t.ok, 0);
+	assert_int_equal(metrics_refresh(&f->gw, on_told, &t), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(t.calls, 2);
+	assert_int_equal(t.ok, 0);
+	metrics_free(&f->gw);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	f->gw.loop = NULL;
+}
+
 int
 main(void)
 {
@@ -1132,6 +1221,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_render_too_big, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_collect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_refresh_in_the_pool, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_refresh_fails, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_whole_page, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_stats_queries, setup, teardown),
