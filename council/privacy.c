@@ -30,20 +30,57 @@ privacy_forget(
 	return 0;
 }
 
-int64_t
-privacy_purge(struct store *st, int days, int64_t now)
+int
+privacy_walk_start(struct store *st, int days, int64_t now, int64_t from,
+    struct privacy_walk *w)
 {
-	int64_t n;
-
+	memset(w, 0, sizeof(*w));
+	w->next = w->end = from;
 	if (days <= 0)
 		return 0;
 	if (days > PRIVACY_MAX_DAYS)
 		days = PRIVACY_MAX_DAYS;
-	n = store_privacy_purge(st, now - (int64_t)days * 86400 * 1000);
-	if (n < 0)
+	w->before = now - (int64_t)days * 86400 * 1000;
+	if (store_console_first_id(st, w->before, &w->end) != 0) {
 		log_warn(
 		    "privacy", "purge failed error=\"%s\"", store_errmsg(st));
-	return n;
+		return STORE_ERR;
+	}
+	return 0;
+}
+
+int
+privacy_walk_step(struct store *st, struct privacy_walk *w)
+{
+	int64_t to, n, left;
+
+	if (w->next >= w->end)
+		return 0;
+	to =
+	    w->end - w->next > PRIVACY_CHUNK ? w->next + PRIVACY_CHUNK : w->end;
+	if ((n = store_privacy_purge(st, w->before, w->next, to, &left)) < 0) {
+		log_warn(
+		    "privacy", "purge failed error=\"%s\"", store_errmsg(st));
+		return STORE_ERR;
+	}
+	w->count += n;
+	if (left > 0 && (w->left == 0 || left < w->left))
+		w->left = left;
+	w->next = to;
+	return w->next < w->end;
+}
+
+int64_t
+privacy_purge(struct store *st, int days, int64_t now)
+{
+	struct privacy_walk w;
+	int rc;
+
+	if (privacy_walk_start(st, days, now, 0, &w) != 0)
+		return STORE_ERR;
+	while ((rc = privacy_walk_step(st, &w)) > 0)
+		;
+	return rc < 0 ? STORE_ERR : w.count;
 }
 
 int64_t
@@ -92,23 +129,94 @@ purged(struct gateway *gw, const char *what, int64_t n, int days)
 	batch_defer(&gw->batch, on_purge_committed, j);
 }
 
+/* Frees pv once its handles are closed and its steps committed. */
+static void
+privacy_unref(struct privacy *pv)
+{
+	if (--pv->open == 0)
+		free(pv);
+}
+
+/* A step of the walk ended with its turn's transaction. */
+static void
+on_step_committed(void *arg, int ok)
+{
+	struct privacy *pv = arg;
+
+	if (!ok) {
+		pv->failed = 1;
+		pv->from = 0; /* Something stayed behind: all again. */
+	}
+	privacy_unref(pv);
+}
+
+/* The walk is over: the next one starts where this one left texts. */
+static void
+walk_end(struct privacy *pv, int ok)
+{
+	struct privacy_walk *w = &pv->walk;
+
+	pv->walking = 0;
+	uv_idle_stop(&pv->step);
+	if (!ok || pv->failed)
+		pv->from = 0; /* Something stayed behind: all again. */
+	else
+		pv->from = w->left > 0 ? w->left : w->end;
+	if (ok)
+		purged(pv->gw, "message texts", w->count,
+		    pv->gw->cfg->retention_days);
+}
+
+/*
+ * The walk's next chunk, in this loop turn's transaction: an idle handle
+ * runs once a turn (a timer restarted from its callback would run again
+ * in the same turn), and the batch commits at the turn's end.
+ */
+static void
+on_step(uv_idle_t *h)
+{
+	struct privacy *pv = container_of(h, struct privacy, step);
+	struct gateway *gw = pv->gw;
+	int rc;
+
+	if (gw->stopping) {
+		pv->walking = 0;
+		uv_idle_stop(&pv->step);
+		return;
+	}
+	if (batch_begin(&gw->batch) != 0) {
+		log_warn("privacy", "purge stopped: the store is busy");
+		walk_end(pv, 0);
+		return;
+	}
+	rc = privacy_walk_step(gw->store, &pv->walk);
+	if (rc >= 0) {
+		pv->open++;
+		batch_defer(&gw->batch, on_step_committed, pv);
+	}
+	if (rc <= 0)
+		walk_end(pv, rc == 0); /* Logged when it failed. */
+}
+
+void
+privacy_purge_now(struct privacy *pv)
+{
+	struct gateway *gw = pv->gw;
+
+	if (gw->stopping || pv->walking)
+		return;
+	if (privacy_walk_start(gw->store, gw->cfg->retention_days, now_ms(),
+		pv->from, &pv->walk) != 0)
+		return; /* Logged. */
+	pv->walking = 1;
+	pv->failed = 0;
+	uv_idle_start(&pv->step, on_step);
+}
+
 static void
 on_privacy_timer(uv_timer_t *t)
 {
-	struct privacy *pv = container_of(t, struct privacy, timer);
-	struct gateway *gw = pv->gw;
-	int64_t n;
-
-	if (gw->stopping)
-		return;
-	if (batch_begin(&gw->batch) != 0) {
-		log_warn("privacy", "purge skipped: the store is busy");
-		return;
-	}
-	if ((n = privacy_purge(gw->store, gw->cfg->retention_days, now_ms())) <
-	    0)
-		return; /* Logged; the batch commits the turn's other work. */
-	purged(gw, "message texts", n, gw->cfg->retention_days);
+	privacy_purge_now(container_of(t, struct privacy, timer));
 }
 
 static void
@@ -141,12 +249,15 @@ privacy_start(struct gateway *gw, void **state)
 	pv = xcalloc(1, sizeof(*pv));
 	pv->gw = gw;
 	uv_timer_init(gw->loop, &pv->timer);
+	uv_idle_init(gw->loop, &pv->step);
 	uv_timer_init(gw->loop, &pv->log_timer);
 	pv->timer.data = pv;
+	pv->step.data = pv;
 	pv->log_timer.data = pv;
-	pv->open = 2;
+	pv->open = 3;
 	/* A daily timer must not hold a stopping gateway's loop open. */
 	uv_unref((uv_handle_t *)&pv->timer);
+	uv_unref((uv_handle_t *)&pv->step);
 	uv_unref((uv_handle_t *)&pv->log_timer);
 	uv_timer_start(&pv->log_timer, on_log_timer, 0, PRIVACY_PERIOD_MS);
 	*state = pv;
@@ -161,10 +272,7 @@ privacy_start(struct gateway *gw, void **state)
 static void
 on_privacy_closed(uv_handle_t *h)
 {
-	struct privacy *pv = h->data;
-
-	if (--pv->open == 0)
-		free(pv);
+	privacy_unref(h->data);
 }
 
 void
@@ -177,5 +285,6 @@ privacy_stop(struct gateway *gw, void **state)
 		return;
 	*state = NULL;
 	uv_close((uv_handle_t *)&pv->timer, on_privacy_closed);
+	uv_close((uv_handle_t *)&pv->step, on_privacy_closed);
 	uv_close((uv_handle_t *)&pv->log_timer, on_privacy_closed);
 }

@@ -26,6 +26,7 @@ struct gateway;
 #define PRIVACY_FIRST_RUN_MS (60 * 1000)     /* after serve starts */
 #define PRIVACY_PERIOD_MS (24 * 3600 * 1000) /* then every day */
 #define PRIVACY_MAX_DAYS 36500               /* retention_days bound */
+#define PRIVACY_CHUNK 10000 /* message ids a loop turn's purge looks at */
 
 /*
  * Erases the data of contact id (see above, store_contact_forget()) in one
@@ -37,10 +38,39 @@ int privacy_forget(struct store *, int64_t contact_id, int64_t now,
     struct store_forgotten *out);
 
 /*
- * Blanks (sets NULL) the text of every message created before now minus
- * days days, except queued and sending ones. days <= 0 keeps everything.
- * Runs in the caller's transaction when one is open, else on its own.
- * Returns how many texts it blanked, or STORE_ERR.
+ * A retention purge: it blanks (sets NULL) the text of every message
+ * created before `before`, except queued and sending ones, walking the
+ * messages by id from `next` to `end` (the first id created at or after
+ * `before`: ids grow with time), PRIVACY_CHUNK ids a step, so that no
+ * step holds the loop long however many messages the store keeps.
+ */
+struct privacy_walk {
+	int64_t before; /* ms: texts older than this go */
+	int64_t next;   /* the next id to look at */
+	int64_t end;    /* where the walk ends */
+	int64_t count;  /* texts blanked so far */
+	int64_t left;   /* the smallest id walked whose text stayed (queued
+			   or sending, or newer: a clock set back), 0 none */
+};
+
+/*
+ * Starts a walk from id `from` for texts older than now minus days days
+ * (days <= 0: nothing to walk). Returns 0 or STORE_ERR.
+ */
+int privacy_walk_start(
+    struct store *, int days, int64_t now, int64_t from, struct privacy_walk *);
+
+/*
+ * Blanks the texts of the walk's next chunk, in the caller's transaction
+ * when one is open. Returns 1 when more remain, 0 when the walk is done,
+ * or STORE_ERR. Where the next day's walk may start: w->left when set,
+ * else w->end.
+ */
+int privacy_walk_step(struct store *, struct privacy_walk *);
+
+/*
+ * The whole walk from the first message at once (`baraza` tests): returns
+ * how many texts it blanked, or STORE_ERR.
  */
 int64_t privacy_purge(struct store *, int days, int64_t now);
 
@@ -55,9 +85,15 @@ int64_t privacy_purge_channel_log(struct store *, int days, int64_t now);
 struct privacy {
 	uv_timer_t timer;     /* texts: first a minute after the start, then
 				 daily */
+	uv_idle_t step;       /* the texts' walk: a chunk a loop turn */
 	uv_timer_t log_timer; /* the channel log: at the start, then daily */
-	int open;             /* timers not closed yet */
+	int open;             /* handles not closed, steps not committed */
 	struct gateway *gw;   /* borrowed */
+	struct privacy_walk walk; /* the texts' walk, while walking */
+	int walking;              /* a walk is on */
+	int failed;               /* one of its steps did not commit */
+	int64_t from; /* where the next walk starts: every id below it holds
+			 no text older than the last walk's `before` */
 };
 
 /*
@@ -74,6 +110,14 @@ struct privacy {
  */
 void privacy_start(struct gateway *, void **state);
 void privacy_stop(struct gateway *, void **state);
+
+/*
+ * The daily timer's work, now: a walk of the texts from pv->from (where
+ * the last one left texts; 0 after a start or a failed step), one chunk a
+ * loop turn in each turn's batch transaction, logged once its last step
+ * is committed. Nothing when a walk is on or the gateway stops.
+ */
+void privacy_purge_now(struct privacy *);
 
 /*
  * `baraza contact NUM [--forget]` (cli/cli_contact.c): shows the contact's

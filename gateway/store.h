@@ -923,11 +923,14 @@ int store_contact_forget(
     struct store *, int64_t id, int64_t now, struct store_forgotten *out);
 
 /*
- * Blanks the text of every message created before `before` (ms) except
- * queued and sending ones, in one statement. Returns how many, or
+ * Blanks the text of every message whose id is in [from, to) and that was
+ * created before `before` (ms), except queued and sending ones, and sets
+ * *left to the smallest id in that range whose text stays (queued or
+ * sending, or created since), 0 when none. Returns how many texts went, or
  * STORE_ERR.
  */
-int64_t store_privacy_purge(struct store *, int64_t before);
+int64_t store_privacy_purge(
+    struct store *, int64_t before, int64_t from, int64_t to, int64_t *left);
 
 /* Reports: lists and their events. */
 

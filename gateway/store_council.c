@@ -38,6 +38,7 @@ enum {
 	C_FORGET_REPORTS,
 	C_FORGET_CONTACT,
 	C_PURGE,
+	C_PURGE_LEFT,
 	C_REPORT_LIST,
 	C_REPORT_EVENTS,
 	C_REPORT_LAST_NOTE,
@@ -131,9 +132,12 @@ static const char *const council_sql[C_COUNT] = {
     [C_FORGET_CONTACT] = "UPDATE contacts SET fields = '{}', language = NULL,"
 			 " last_channel = NULL, updated = ?2 WHERE id = ?1",
     /* Retention. */
-    [C_PURGE] = "UPDATE messages SET text = NULL WHERE created < ?1"
-		" AND text IS NOT NULL"
+    /* A range of ids, read along the table's own b-tree. */
+    [C_PURGE] = "UPDATE messages SET text = NULL WHERE id >= ?2 AND id < ?3"
+		" AND created < ?1 AND text IS NOT NULL"
 		" AND state NOT IN ('queued', 'sending')",
+    [C_PURGE_LEFT] = "SELECT coalesce(min(id), 0) FROM messages"
+		     " WHERE id >= ?1 AND id < ?2 AND text IS NOT NULL",
 
     /* Reports. */
     [C_REPORT_LIST] =
@@ -588,12 +592,19 @@ sq_contact_forget(
 }
 
 int64_t
-sq_privacy_purge(struct store *st, int64_t before)
+sq_privacy_purge(
+    struct store *st, int64_t before, int64_t from, int64_t to, int64_t *left)
 {
 	int64_t n;
 
 	sqlite3_bind_int64(stmt(st, C_PURGE), 1, before);
+	sqlite3_bind_int64(stmt(st, C_PURGE), 2, from);
+	sqlite3_bind_int64(stmt(st, C_PURGE), 3, to);
 	if (changed(st, C_PURGE, &n) != 0)
+		return STORE_ERR;
+	sqlite3_bind_int64(stmt(st, C_PURGE_LEFT), 1, from);
+	sqlite3_bind_int64(stmt(st, C_PURGE_LEFT), 2, to);
+	if (one_int(st, C_PURGE_LEFT, left) != 0)
 		return STORE_ERR;
 	return n;
 }

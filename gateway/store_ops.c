@@ -620,9 +620,11 @@ store_foreign_keys(struct store *st, int on)
 }
 
 int64_t
-store_privacy_purge(struct store *st, int64_t before)
+store_privacy_purge(
+    struct store *st, int64_t before, int64_t from, int64_t to, int64_t *left)
 {
-	return st->ops->privacy_purge(st, before);
+	*left = 0;
+	return st->ops->privacy_purge(st, before, from, to, left);
 }
 
 int

@@ -152,7 +152,8 @@ struct store_ops {
 	int (*contact_topics)(
 	    struct store *st, int64_t contact_id, store_name_cb cb, void *arg);
 	int (*foreign_keys)(struct store *st, int on);
-	int64_t (*privacy_purge)(struct store *st, int64_t before);
+	int64_t (*privacy_purge)(struct store *st, int64_t before, int64_t from,
+	    int64_t to, int64_t *left);
 	int (*report_categories)(
 	    struct store *st, size_t max, store_name_cb cb, void *arg);
 	int (*report_each)(struct store *st,

@@ -280,7 +280,8 @@ int pgs_contact_sessions(
 int pgs_contact_topics(
     struct store *st, int64_t contact_id, store_name_cb cb, void *arg);
 int pgs_foreign_keys(struct store *st, int on);
-int64_t pgs_privacy_purge(struct store *st, int64_t before);
+int64_t pgs_privacy_purge(
+    struct store *st, int64_t before, int64_t from, int64_t to, int64_t *left);
 int pgs_report_categories(
     struct store *st, size_t max, store_name_cb cb, void *arg);
 int pgs_report_each(struct store *st, const struct store_report_filter *f,

@@ -36,6 +36,7 @@ enum {
 	C_FORGET_REPORTS,
 	C_FORGET_CONTACT,
 	C_PURGE,
+	C_PURGE_LEFT,
 	C_REPORT_LIST,
 	C_REPORT_EVENTS,
 	C_REPORT_LAST_NOTE,
@@ -123,9 +124,11 @@ static const char *const council_sql[C_COUNT] = {
 			 " WHERE contact_id = $1",
     [C_FORGET_CONTACT] = "UPDATE contacts SET fields = '{}', language = NULL,"
 			 " last_channel = NULL, updated = $2 WHERE id = $1",
-    [C_PURGE] = "UPDATE messages SET text = NULL WHERE created < $1"
-		" AND text IS NOT NULL"
+    [C_PURGE] = "UPDATE messages SET text = NULL WHERE id >= $2 AND id < $3"
+		" AND created < $1 AND text IS NOT NULL"
 		" AND state NOT IN ('queued', 'sending')",
+    [C_PURGE_LEFT] = "SELECT coalesce(min(id), 0) FROM messages"
+		     " WHERE id >= $1 AND id < $2 AND text IS NOT NULL",
     [C_REPORT_LIST] =
 	"SELECT r.id, r.contact_id, r.flow, r.category, r.location,"
 	" r.details, r.status, r.created, r.updated,"
@@ -554,12 +557,22 @@ pgs_contact_forget(
 }
 
 int64_t
-pgs_privacy_purge(struct store *st, int64_t before)
+pgs_privacy_purge(
+    struct store *st, int64_t before, int64_t from, int64_t to, int64_t *left)
 {
 	struct pgs_params p;
 	int64_t n = 0;
 
-	if (changed(st, C_PURGE, p1(&p, before), &n) != 0)
+	pgs_p_init(&p);
+	pgs_p_int(&p, before);
+	pgs_p_int(&p, from);
+	pgs_p_int(&p, to);
+	if (changed(st, C_PURGE, &p, &n) != 0)
+		return STORE_ERR;
+	pgs_p_init(&p);
+	pgs_p_int(&p, from);
+	pgs_p_int(&p, to);
+	if (one_int(st, C_PURGE_LEFT, &p, left) != 0)
 		return STORE_ERR;
 	return n;
 }

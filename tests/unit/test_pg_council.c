@@ -90,6 +90,19 @@ on_modem(void *arg, const struct store_modem *m)
 	return stop();
 }
 
+/* store_privacy_purge of ids [from, to), and whether some text stayed. */
+static void
+print_purge(struct store *st, struct buf *b, const char *what, int64_t before,
+    int64_t from, int64_t to)
+{
+	int64_t left = -1, n = store_privacy_purge(st, before, from, to, &left);
+
+	buf_printf(b, "%s -> %lld left %s\n", what, (long long)n,
+	    left > 0    ? "some"
+	    : left == 0 ? "none"
+			: "?");
+}
+
 static void
 script(struct store *st, struct buf *b)
 {
@@ -253,8 +266,7 @@ script(struct store *st, struct buf *b)
 	    (long long)fg.fields, fg.language);
 	buf_printf(
 	    b, "forget none -> %d\n", store_contact_forget(st, 99, T0, &fg));
-	buf_printf(b, "purge -> %lld\n",
-	    (long long)store_privacy_purge(st, T0 + 1000));
+	print_purge(st, b, "purge", T0 + 1000, 0, INT64_MAX);
 	(void)rc;
 }
 
@@ -633,12 +645,11 @@ edges(struct store *st, struct buf *b)
 	print_broadcast(st, b, bid);
 
 	/* Retention: strictly before, never queued or sending ones. */
-	buf_printf(
-	    b, "purge -> %lld\n", (long long)store_privacy_purge(st, T0 + 2));
-	buf_printf(b, "purge all -> %lld\n",
-	    (long long)store_privacy_purge(st, T0 + 1000));
-	buf_printf(b, "purge again -> %lld\n",
-	    (long long)store_privacy_purge(st, T0 + 1000));
+	print_purge(st, b, "purge", T0 + 2, 0, INT64_MAX);
+	print_purge(st, b, "purge none of ids", T0 + 1000, 0, 1);
+	print_purge(st, b, "purge the first ids", T0 + 1000, 1, 3);
+	print_purge(st, b, "purge all", T0 + 1000, 0, INT64_MAX);
+	print_purge(st, b, "purge again", T0 + 1000, 0, INT64_MAX);
 	buf_printf(b, "messages after -> %d\n",
 	    store_contact_messages(st, 1, phones[0], on_count, b));
 	buf_printf(

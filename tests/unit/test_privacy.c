@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "council/privacy.h"
+#include "gateway/batch.h"
 #include "gateway/config.h"
 #include "gateway/gateway.h"
 #include "gateway/store.h"
@@ -265,6 +266,152 @@ test_purge(void **state)
 	assert_int_equal(privacy_purge(f->st, 2000000000, NOW_MS), 0);
 }
 
+/* Inserts n old inbound messages, one a millisecond from created on. */
+static void
+add_many(struct sidedb *d, int n, int64_t created)
+{
+	char *sql = xasprintf(
+	    "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
+	    " WHERE i < %d) INSERT INTO messages (direction, channel, phone,"
+	    " text, state, created, updated) SELECT 'in', 'at',"
+	    " '+254700000003', 'old text', 'handled', %lld + i, %lld + i"
+	    " FROM k",
+	    n, (long long)created, (long long)created);
+
+	sidedb_exec(d, sql);
+	free(sql);
+}
+
+static int64_t
+texts_left(struct fixture *f)
+{
+	return sidedb_int(
+	    &f->side, "SELECT count(*) FROM messages WHERE text IS NOT NULL");
+}
+
+/*
+ * The purge walks the messages by id, PRIVACY_CHUNK a step, to the first
+ * one newer than the retention; what stays (a queued text, one newer
+ * than its neighbours after a clock was set back) is where the next walk
+ * starts, which then reaches it.
+ */
+static void
+test_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct privacy_walk w;
+	int64_t queued, newer;
+	int steps;
+
+	sidedb_exec(&f->side, "DELETE FROM messages");
+	add_many(&f->side, 12000, NOW_MS - 400 * DAY_MS);
+	add_msg(&f->side, "out", 0, "+254700000003", "to send", "queued",
+	    NOW_MS - 400 * DAY_MS);
+	queued = sidedb_int(&f->side, "SELECT max(id) FROM messages");
+	add_msg(&f->side, "in", 0, "+254700000003", "set back", "handled",
+	    NOW_MS - DAY_MS);
+	newer = queued + 1;
+	add_many(&f->side, 13000, NOW_MS - 399 * DAY_MS);
+	add_msg(&f->side, "in", 0, "+254700000003", "recent", "handled",
+	    NOW_MS - 10 * DAY_MS);
+
+	assert_int_equal(privacy_walk_start(f->st, 365, NOW_MS, 0, &w), 0);
+	assert_int_equal(w.end, newer + 13001); /* the recent one */
+	for (steps = 1; privacy_walk_step(f->st, &w) > 0; steps++)
+		;
+	assert_int_equal(steps, 3);
+	assert_int_equal(w.count, 25000);
+	assert_int_equal(w.left, queued);
+	assert_int_equal(texts_left(f), 3);
+
+	/* The next walk starts at what stayed, and finds it still there. */
+	assert_int_equal(privacy_walk_start(f->st, 365, NOW_MS, w.left, &w), 0);
+	while (privacy_walk_step(f->st, &w) > 0)
+		;
+	assert_int_equal(w.count, 0);
+	assert_int_equal(w.left, queued);
+	/* Sent since: its text goes, the one set back stays. */
+	sidedb_exec(&f->side, "UPDATE messages SET state = 'sent'"
+			      " WHERE state = 'queued'");
+	assert_int_equal(privacy_walk_start(f->st, 365, NOW_MS, w.left, &w), 0);
+	while (privacy_walk_step(f->st, &w) > 0)
+		;
+	assert_int_equal(w.count, 1);
+	assert_int_equal(w.left, newer);
+	/* A year later, from there, the rest goes. */
+	assert_int_equal(
+	    privacy_walk_start(f->st, 365, NOW_MS + 365 * DAY_MS, w.left, &w),
+	    0);
+	while (privacy_walk_step(f->st, &w) > 0)
+		;
+	assert_int_equal(w.count, 2);
+	assert_int_equal(w.left, 0);
+	assert_int_equal(texts_left(f), 0);
+	/* Nothing to walk without a retention. */
+	assert_int_equal(privacy_walk_start(f->st, 0, NOW_MS, 7, &w), 0);
+	assert_int_equal(privacy_walk_step(f->st, &w), 0);
+}
+
+/* Ends the loop's wait once the walk is over. */
+static void
+on_watch(uv_timer_t *t)
+{
+	struct privacy *pv = t->data;
+
+	if (!pv->walking)
+		uv_timer_stop(t);
+}
+
+/*
+ * The service's walk: a step a loop turn, each in the turn's batch
+ * transaction; the next day's walk starts at what stayed.
+ */
+static void
+test_walk_in_turns(void **state)
+{
+	static const char conf[] = "[gateway]\nretention_days = 30\n";
+	struct fixture *f = *state;
+	struct config_errors *errs;
+	struct gateway gw;
+	struct privacy *pv;
+	uv_timer_t watch;
+	uv_loop_t loop;
+	void *svc = NULL;
+
+	sidedb_exec(&f->side, "DELETE FROM messages");
+	add_many(&f->side, 25000, NOW_MS - 400 * DAY_MS);
+	memset(&gw, 0, sizeof(gw));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	gw.loop = &loop;
+	gw.store = f->st;
+	assert_int_equal(config_parse_buffer(conf, sizeof(conf) - 1, "t.conf",
+			     "/tmp", &gw.cfg, &errs),
+	    0);
+	batch_init(&gw.batch, &loop, gw.store);
+	privacy_start(&gw, &svc);
+	pv = svc;
+	privacy_purge_now(pv);
+	assert_true(pv->walking);
+	privacy_purge_now(pv);                  /* one walk at a time */
+	assert_int_equal(texts_left(f), 25000); /* each step in its turn */
+	uv_timer_init(&loop, &watch);
+	watch.data = pv;
+	uv_timer_start(&watch, on_watch, 1, 1);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_false(pv->walking);
+	batch_flush(&gw.batch);
+	assert_int_equal(texts_left(f), 0);
+	assert_int_equal(gw.batch.commits >= 3, 1);
+	assert_int_equal(pv->from, 25001);
+	uv_close((uv_handle_t *)&watch, NULL);
+	privacy_stop(&gw, &svc);
+	batch_close(&gw.batch);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	config_free(gw.cfg);
+	config_errors_free(errs);
+}
+
 /* Counts the channel log's rows of message id. */
 static int
 count_cb(void *arg, const struct store_chanlog *e)
@@ -393,6 +540,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_forget_in_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_walk_in_turns, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_purge_channel_log, setup, teardown),
 	    cmocka_unit_test(test_timer),
