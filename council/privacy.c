@@ -83,18 +83,28 @@ privacy_purge(struct store *st, int days, int64_t now)
 	return rc < 0 ? STORE_ERR : w.count;
 }
 
-int64_t
-privacy_purge_channel_log(struct store *st, int days, int64_t now)
+/* The channel log's next chunk of rows started before `before`. */
+static int64_t
+log_chunk(struct store *st, int64_t before)
 {
-	int64_t n;
+	int64_t n = store_chanlog_purge(st, before, PRIVACY_CHUNK);
 
-	if (days < 0)
-		days = 0;
-	n = store_chanlog_purge(st, now - (int64_t)days * 86400 * 1000);
 	if (n < 0)
 		log_warn("privacy", "channel log purge failed error=\"%s\"",
 		    store_errmsg(st));
 	return n;
+}
+
+int64_t
+privacy_purge_channel_log(struct store *st, int days, int64_t now)
+{
+	int64_t n, all = 0;
+
+	if (days < 0)
+		days = 0;
+	while ((n = log_chunk(st, now - (int64_t)days * 86400 * 1000)) > 0)
+		all += n;
+	return n < 0 ? n : all;
 }
 
 /* The purge's result, after the batch's commit. */
@@ -157,7 +167,6 @@ walk_end(struct privacy *pv, int ok)
 	struct privacy_walk *w = &pv->walk;
 
 	pv->walking = 0;
-	uv_idle_stop(&pv->step);
 	if (!ok || pv->failed)
 		pv->from = 0; /* Something stayed behind: all again. */
 	else
@@ -167,35 +176,63 @@ walk_end(struct privacy *pv, int ok)
 		    pv->gw->cfg->retention_days);
 }
 
-/*
- * The walk's next chunk, in this loop turn's transaction: an idle handle
- * runs once a turn (a timer restarted from its callback would run again
- * in the same turn), and the batch commits at the turn's end.
- */
+/* The texts' walk: its next chunk. */
 static void
-on_step(uv_idle_t *h)
+text_step(struct privacy *pv)
 {
-	struct privacy *pv = container_of(h, struct privacy, step);
 	struct gateway *gw = pv->gw;
-	int rc;
+	int rc = privacy_walk_step(gw->store, &pv->walk);
 
-	if (gw->stopping) {
-		pv->walking = 0;
-		uv_idle_stop(&pv->step);
-		return;
-	}
-	if (batch_begin(&gw->batch) != 0) {
-		log_warn("privacy", "purge stopped: the store is busy");
-		walk_end(pv, 0);
-		return;
-	}
-	rc = privacy_walk_step(gw->store, &pv->walk);
 	if (rc >= 0) {
 		pv->open++;
 		batch_defer(&gw->batch, on_step_committed, pv);
 	}
 	if (rc <= 0)
 		walk_end(pv, rc == 0); /* Logged when it failed. */
+}
+
+/* The channel log's purge: its next chunk, told once none is left. */
+static void
+log_step(struct privacy *pv)
+{
+	struct gateway *gw = pv->gw;
+	int64_t n = log_chunk(gw->store, pv->log_before);
+
+	if (n > 0) {
+		pv->log_count += n;
+		return;
+	}
+	pv->log_walking = 0;
+	if (n == 0)
+		purged(gw, "channel log rows", pv->log_count,
+		    gw->cfg->channel_log_days);
+}
+
+/*
+ * The purges' next chunks, in this loop turn's transaction: an idle
+ * handle runs once a turn (a timer restarted from its callback would run
+ * again in the same turn), and the batch commits at the turn's end.
+ */
+static void
+on_step(uv_idle_t *h)
+{
+	struct privacy *pv = container_of(h, struct privacy, step);
+	struct gateway *gw = pv->gw;
+
+	if (!gw->stopping && batch_begin(&gw->batch) != 0) {
+		log_warn("privacy", "purge stopped: the store is busy");
+		if (pv->walking)
+			walk_end(pv, 0);
+		pv->log_walking = 0;
+	}
+	if (gw->stopping)
+		pv->walking = pv->log_walking = 0;
+	if (pv->walking)
+		text_step(pv);
+	if (pv->log_walking)
+		log_step(pv);
+	if (!pv->walking && !pv->log_walking)
+		uv_idle_stop(&pv->step);
 }
 
 void
@@ -223,20 +260,15 @@ static void
 on_log_timer(uv_timer_t *t)
 {
 	struct privacy *pv = container_of(t, struct privacy, log_timer);
-	struct gateway *gw = pv->gw;
-	int64_t n;
+	int days = pv->gw->cfg->channel_log_days;
 
-	if (gw->stopping)
+	if (pv->gw->stopping || pv->log_walking)
 		return;
-	if (batch_begin(&gw->batch) != 0) {
-		log_warn("privacy", "channel log purge skipped: the store is "
-				    "busy");
-		return;
-	}
-	n = privacy_purge_channel_log(
-	    gw->store, gw->cfg->channel_log_days, now_ms());
-	if (n >= 0)
-		purged(gw, "channel log rows", n, gw->cfg->channel_log_days);
+	pv->log_walking = 1;
+	pv->log_before =
+	    now_ms() - (int64_t)(days > 0 ? days : 0) * 86400 * 1000;
+	pv->log_count = 0;
+	uv_idle_start(&pv->step, on_step);
 }
 
 void

@@ -76,8 +76,10 @@ int64_t privacy_purge(struct store *, int days, int64_t now);
 
 /*
  * Deletes the channel log's rows older than now minus days days (see
- * store_chanlog_purge()); days <= 0 deletes every row. Runs in the
- * caller's transaction when one is open. Returns how many, or STORE_ERR.
+ * store_chanlog_purge()), PRIVACY_CHUNK ids a statement, all at once
+ * (tests; the service deletes a chunk a loop turn); days <= 0 deletes
+ * every row. Runs in the caller's transaction when one is open. Returns
+ * how many, or STORE_ERR.
  */
 int64_t privacy_purge_channel_log(struct store *, int days, int64_t now);
 
@@ -92,8 +94,11 @@ struct privacy {
 	struct privacy_walk walk; /* the texts' walk, while walking */
 	int walking;              /* a walk is on */
 	int failed;               /* one of its steps did not commit */
-	int64_t from; /* where the next walk starts: every id below it holds
+	int64_t from;    /* where the next walk starts: every id below it holds
 			 no text older than the last walk's `before` */
+	int log_walking; /* the channel log's purge is on */
+	int64_t log_before; /* its rows started before this go */
+	int64_t log_count;  /* rows deleted so far */
 };
 
 /*

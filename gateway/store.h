@@ -1553,9 +1553,11 @@ int store_chanlog_each(
 
 /*
  * Deletes the rows of requests started before `before` (ms): every row
- * older than the oldest one kept. Returns how many, or STORE_ERR.
+ * older than the oldest one kept, at most the first max ids of the log
+ * (a call a loop turn keeps each one short). Returns how many, or
+ * STORE_ERR.
  */
-int64_t store_chanlog_purge(struct store *, int64_t before);
+int64_t store_chanlog_purge(struct store *, int64_t before, int64_t max);
 
 /*
  * Outbound event webhooks (store_events.c): one row per event and [event

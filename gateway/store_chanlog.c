@@ -23,11 +23,15 @@ static const char *const chanlog_sql[L_COUNT] = {
     [L_EACH] = "SELECT id, time, channel, message_id, status, ms, request,"
 	       " error, answer FROM channel_log WHERE message_id = ?1"
 	       " ORDER BY id",
-    /* The old rows are the first ones: the scan stops at the first kept. */
-    [L_PURGE] = "DELETE FROM channel_log WHERE id < coalesce("
+    /*
+     * The old rows are the first ones: the scan stops at the first kept,
+     * or ?2 ids past the oldest row.
+     */
+    [L_PURGE] = "DELETE FROM channel_log WHERE id < min(coalesce("
 		"(SELECT id FROM channel_log WHERE time >= ?1"
 		" ORDER BY id LIMIT 1),"
-		" (SELECT max(id) + 1 FROM channel_log))",
+		" (SELECT max(id) + 1 FROM channel_log)),"
+		" (SELECT coalesce(min(id), 0) FROM channel_log) + ?2)",
 };
 
 _Static_assert(L_COUNT <= STORE_PART_MAX, "too many statements");
@@ -93,11 +97,12 @@ sq_chanlog_each(
 }
 
 int64_t
-sq_chanlog_purge(struct store *st, int64_t before)
+sq_chanlog_purge(struct store *st, int64_t before, int64_t max)
 {
 	sqlite3_stmt *s = store_sql(st, &chanlog, L_PURGE);
 
 	sqlite3_bind_int64(s, 1, before);
+	sqlite3_bind_int64(s, 2, max);
 	if (store_sql_exec(st, &chanlog, L_PURGE) != 0)
 		return STORE_ERR;
 	return sqlite3_changes64(st->db);

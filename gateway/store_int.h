@@ -219,7 +219,7 @@ int sq_campaign_set_last_run(struct store *st, const char *name, int64_t ms);
 int sq_chanlog_add(struct store *st, const struct store_chanlog *e);
 int sq_chanlog_each(
     struct store *st, int64_t message_id, store_chanlog_cb cb, void *arg);
-int64_t sq_chanlog_purge(struct store *st, int64_t before);
+int64_t sq_chanlog_purge(struct store *st, int64_t before, int64_t max);
 int sq_console_audience_channels(struct store *st, const char *topic,
     const char *channels, const char *fallback, store_count_cb cb, void *arg);
 int sq_console_channel(

@@ -426,9 +426,9 @@ store_chanlog_each(
 }
 
 int64_t
-store_chanlog_purge(struct store *st, int64_t before)
+store_chanlog_purge(struct store *st, int64_t before, int64_t max)
 {
-	return st->ops->chanlog_purge(st, before);
+	return st->ops->chanlog_purge(st, before, max);
 }
 
 int

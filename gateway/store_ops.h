@@ -96,7 +96,7 @@ struct store_ops {
 	int (*chanlog_add)(struct store *st, const struct store_chanlog *e);
 	int (*chanlog_each)(struct store *st, int64_t message_id,
 	    store_chanlog_cb cb, void *arg);
-	int64_t (*chanlog_purge)(struct store *st, int64_t before);
+	int64_t (*chanlog_purge)(struct store *st, int64_t before, int64_t max);
 	int (*console_audience_channels)(struct store *st, const char *topic,
 	    const char *channels, const char *fallback, store_count_cb cb,
 	    void *arg);

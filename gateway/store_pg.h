@@ -303,7 +303,7 @@ int pgs_stats_sessions(struct store *st, int64_t now, int64_t *n);
 int pgs_chanlog_add(struct store *st, const struct store_chanlog *e);
 int pgs_chanlog_each(
     struct store *st, int64_t message_id, store_chanlog_cb cb, void *arg);
-int64_t pgs_chanlog_purge(struct store *st, int64_t before);
+int64_t pgs_chanlog_purge(struct store *st, int64_t before, int64_t max);
 int pgs_feedback_answer(struct store *st, int64_t id, int yes, int64_t now);
 int pgs_feedback_ask(struct store *st, int64_t id, int64_t now);
 int pgs_feedback_counts(struct store *st, int64_t *yes, int64_t *no);

@@ -110,10 +110,11 @@ static const char *const users_sql[U_NSQL] = {
 	       " error, answer FROM channel_log WHERE message_id = $1"
 	       " ORDER BY id",
     /* The old rows are the first ones: the scan stops at the first kept. */
-    [L_PURGE] = "DELETE FROM channel_log WHERE id < coalesce("
+    [L_PURGE] = "DELETE FROM channel_log WHERE id < least(coalesce("
 		"(SELECT id FROM channel_log WHERE time >= $1"
 		" ORDER BY id LIMIT 1),"
-		" (SELECT max(id) + 1 FROM channel_log))",
+		" (SELECT max(id) + 1 FROM channel_log)),"
+		" (SELECT coalesce(min(id), 0) FROM channel_log) + $2)",
 };
 
 _Static_assert(U_NSQL <= PGS_PART_MAX, "too many statements");
@@ -671,11 +672,12 @@ pgs_chanlog_each(
 }
 
 int64_t
-pgs_chanlog_purge(struct store *st, int64_t before)
+pgs_chanlog_purge(struct store *st, int64_t before, int64_t max)
 {
 	struct pgs_params p;
 
 	pgs_p_init(&p);
 	pgs_p_int(&p, before);
+	pgs_p_int(&p, max);
 	return changes(st, L_PURGE, &p);
 }

@@ -352,19 +352,20 @@ test_walk(void **state)
 	assert_int_equal(privacy_walk_step(f->st, &w), 0);
 }
 
-/* Ends the loop's wait once the walk is over. */
+/* Ends the loop's wait once both purges are over. */
 static void
 on_watch(uv_timer_t *t)
 {
 	struct privacy *pv = t->data;
 
-	if (!pv->walking)
+	if (!pv->walking && !pv->log_walking)
 		uv_timer_stop(t);
 }
 
 /*
  * The service's walk: a step a loop turn, each in the turn's batch
- * transaction; the next day's walk starts at what stayed.
+ * transaction; the next day's walk starts at what stayed. The channel
+ * log's purge goes a chunk a turn beside it.
  */
 static void
 test_walk_in_turns(void **state)
@@ -380,6 +381,10 @@ test_walk_in_turns(void **state)
 
 	sidedb_exec(&f->side, "DELETE FROM messages");
 	add_many(&f->side, 25000, NOW_MS - 400 * DAY_MS);
+	sidedb_exec(&f->side,
+	    "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
+	    " WHERE i < 15000) INSERT INTO channel_log (time, channel, status,"
+	    " ms) SELECT 1000 + i, 'at', 200, 1 FROM k");
 	memset(&gw, 0, sizeof(gw));
 	assert_int_equal(uv_loop_init(&loop), 0);
 	gw.loop = &loop;
@@ -402,6 +407,8 @@ test_walk_in_turns(void **state)
 	batch_flush(&gw.batch);
 	assert_int_equal(texts_left(f), 0);
 	assert_int_equal(gw.batch.commits >= 3, 1);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM channel_log"), 0);
 	assert_int_equal(pv->from, 25001);
 	uv_close((uv_handle_t *)&watch, NULL);
 	privacy_stop(&gw, &svc);
