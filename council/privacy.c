@@ -30,6 +30,13 @@ privacy_forget(
 	return 0;
 }
 
+/* The time days days before now, ms. */
+static int64_t
+days_ago(int64_t now, int days)
+{
+	return now - (int64_t)days * 86400 * 1000;
+}
+
 int
 privacy_walk_start(struct store *st, int days, int64_t now, int64_t from,
     struct privacy_walk *w)
@@ -40,7 +47,7 @@ privacy_walk_start(struct store *st, int days, int64_t now, int64_t from,
 		return 0;
 	if (days > PRIVACY_MAX_DAYS)
 		days = PRIVACY_MAX_DAYS;
-	w->before = now - (int64_t)days * 86400 * 1000;
+	w->before = days_ago(now, days);
 	if (store_console_first_id(st, w->before, &w->end) != 0) {
 		log_warn(
 		    "privacy", "purge failed error=\"%s\"", store_errmsg(st));
@@ -102,7 +109,7 @@ privacy_purge_channel_log(struct store *st, int days, int64_t now)
 
 	if (days < 0)
 		days = 0;
-	while ((n = log_chunk(st, now - (int64_t)days * 86400 * 1000)) > 0)
+	while ((n = log_chunk(st, days_ago(now, days))) > 0)
 		all += n;
 	return n < 0 ? n : all;
 }
@@ -265,8 +272,7 @@ on_log_timer(uv_timer_t *t)
 	if (pv->gw->stopping || pv->log_walking)
 		return;
 	pv->log_walking = 1;
-	pv->log_before =
-	    now_ms() - (int64_t)(days > 0 ? days : 0) * 86400 * 1000;
+	pv->log_before = days_ago(now_ms(), days > 0 ? days : 0);
 	pv->log_count = 0;
 	uv_idle_start(&pv->step, on_step);
 }

@@ -372,6 +372,16 @@ render_reports(struct buf *b, const struct metrics_counts *c)
 	return rc ? -1 : 0;
 }
 
+/*
+ * Appends the store's figures c (messages, queue depth, sessions,
+ * reports, time to resolution, report feedback) in the exposition format.
+ * Reports carry at most METRICS_MAX_CATEGORIES category labels: when there
+ * are more, the busiest keep theirs and the rest (and any category named
+ * "other" or longer than METRICS_CATEGORY_MAX_LEN) are summed by status
+ * under category="other". With a config (else NULL), every configured
+ * channel gets a queue depth sample, 0 included. Returns 0, or -1 when b
+ * is full.
+ */
 static int
 render_counts(
     struct buf *b, const struct metrics_counts *c, const struct config *cfg)
@@ -455,22 +465,6 @@ render_counts(
 	    "baraza_report_feedback_total{answer=\"no\"} %lld\n",
 	    (long long)c->feedback_yes, (long long)c->feedback_no);
 	return rc ? -1 : 0;
-}
-
-int
-metrics_render_store(
-    struct store *st, const struct config *cfg, int64_t now, struct buf *b)
-{
-	struct metrics_counts c;
-	int rc;
-
-	if (metrics_collect(st, now, &c) != 0) {
-		metrics_counts_free(&c);
-		return -1;
-	}
-	rc = render_counts(b, &c, cfg);
-	metrics_counts_free(&c);
-	return rc;
 }
 
 static struct metrics *

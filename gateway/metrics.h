@@ -96,9 +96,16 @@ void metrics_observe_webhook(struct gateway *, size_t chan, enum hook_kind kind,
 
 /*
  * Appends the whole exposition to out (the caller owns out; its max should
- * be at least METRICS_MAX_BYTES). gw->dispatch and gw->flows may be NULL
- * (their series are then left out). Returns 0, or -1 when out is full or
- * the store failed (out then holds what fitted).
+ * be at least METRICS_MAX_BYTES), the store's figures read again on the
+ * caller's thread when they are stale (tests; GET /metrics reads them in
+ * the pool: metrics_answer). gw->dispatch and gw->flows may be NULL
+ * (their series are then left out). Reports carry at most
+ * METRICS_MAX_CATEGORIES category labels: the busiest keep theirs, the
+ * rest (and any category named "other" or longer than
+ * METRICS_CATEGORY_MAX_LEN) are summed by status under category="other";
+ * every configured channel gets a queue depth sample, 0 included.
+ * Returns 0, or -1 when out is full or the store failed (out then holds
+ * what fitted).
  */
 int metrics_render(struct gateway *, struct buf *out);
 
@@ -122,20 +129,6 @@ int metrics_refresh(struct gateway *, metrics_ready_cb cb, void *arg);
  * wait already, 500 when the store cannot be read.
  */
 void metrics_answer(struct gateway *, struct http_request *req);
-
-/*
- * Appends the store's figures only (messages, queue depth, sessions active
- * at now, reports, time to resolution, report feedback) in the exposition
- * format, uncached.
- * Reports carry at most METRICS_MAX_CATEGORIES category labels: when there
- * are more, the busiest keep theirs and the rest (and any category named
- * "other" or longer than METRICS_CATEGORY_MAX_LEN) are summed by status
- * under category="other".
- * With a config (else NULL), every configured channel gets a queue depth
- * sample, 0 included. Returns 0 or -1 as metrics_render.
- */
-int metrics_render_store(
-    struct store *, const struct config *, int64_t now, struct buf *out);
 
 /* Frees gw->metrics and sets it to NULL; safe when it was never made. */
 void metrics_free(struct gateway *);
