@@ -277,6 +277,24 @@ queue_chunks(struct store *st, const struct config *cfg,
 	return rc;
 }
 
+/*
+ * Records a broadcast to queue in turns (broadcast_pump): its audience
+ * counted now as its recipients, nobody queued yet. 0 or STORE_ERR.
+ */
+static int
+record_pending(struct store *st, const struct broadcast_request *req,
+    int64_t now, struct broadcast_summary *out)
+{
+	if (store_broadcast_audience(st, req->topic, &out->recipients) != 0 ||
+	    store_broadcast_insert(st, req->text, req->topic, out->channel, now,
+		out->send_at, &out->id) != 0 ||
+	    store_broadcast_set_totals(
+		st, out->id, out->recipients, out->segments) != 0 ||
+	    store_broadcast_advance(st, out->id, -1, 0) != 1)
+		return STORE_ERR;
+	return 0;
+}
+
 int
 broadcast_queue(struct store *st, const struct config *cfg,
     const struct broadcast_request *req, int64_t now,
@@ -303,7 +321,9 @@ broadcast_queue(struct store *st, const struct config *cfg,
 	begun = (own ? store_begin(st) : store_savepoint(st)) == 0;
 	if (!begun ||
 	    (rc = check_budget(st, cfg, req, now, out, errmsg)) != 0 ||
-	    queue_chunks(st, cfg, req, now, progress, arg, out, &total) != 0 ||
+	    (req->in_turns ? record_pending(st, req, now, out)
+			   : queue_chunks(st, cfg, req, now, progress, arg, out,
+				 &total)) != 0 ||
 	    (own ? store_commit(st) : store_release(st)) != 0) {
 		if (rc != BROADCAST_EBUDGET)
 			set_err(errmsg, "database error: %s", store_errmsg(st));
@@ -498,6 +518,7 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	}
 	/* The broadcast and its Idempotency-Key answer: one savepoint. */
 	now = now_ms();
+	br.in_turns = 1;
 	if (batch_begin(&gw->batch) != 0 || store_savepoint(gw->store) != 0) {
 		answer_error(req, 503, "the store failed; try again");
 		goto out;
@@ -530,6 +551,7 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	p->req = req;
 	p->answer = answer;
 	batch_defer(&gw->batch, on_queued, p);
+	broadcast_pump_kick(gw);
 out:
 	free(err);
 	json_decref(o);
@@ -597,4 +619,155 @@ broadcast_api(struct gateway *gw, struct http_request *req, const char *rest)
 		return;
 	}
 	get_broadcast(gw, req, id);
+}
+
+/*
+ * The pump: the broadcasts recorded in_turns, a chunk a loop turn.
+ */
+
+struct broadcast_pump {
+	uv_idle_t idle;     /* a chunk a loop turn while there is work */
+	uv_timer_t tick;    /* looks for work every BROADCAST_PUMP_MS */
+	struct gateway *gw; /* borrowed */
+	int open;           /* handles not closed yet */
+};
+
+/*
+ * Queues the next chunk of the oldest broadcast being queued, in a
+ * savepoint of the turn's transaction. Returns 1 when there may be more,
+ * 0 when none is being queued, or -1 (logged).
+ */
+static int
+pump_chunk(struct gateway *gw)
+{
+	struct store *st = gw->store;
+	struct store_broadcast_chunk c;
+	struct store_broadcast b, done;
+	int64_t id, upto, after, n = 0;
+	int rc, moved = 0;
+	char *names;
+
+	if ((rc = store_broadcast_pending(st, &b, &upto)) != 0)
+		return rc == STORE_NOTFOUND ? 0 : -1;
+	id = b.id;
+	names = channel_names(gw->cfg);
+	memset(&c, 0, sizeof(c));
+	c.id = id;
+	c.topic = b.topic;
+	c.text = b.text;
+	c.channels = names;
+	c.channel = b.channel;
+	c.segments = b.segments;
+	c.send_at = b.send_at;
+	c.now = now_ms();
+	c.limit = BROADCAST_TURN_CHUNK;
+	after = upto;
+	rc = store_savepoint(st);
+	if (rc == 0 && b.topic != NULL && b.channel != NULL)
+		rc = store_broadcast_queue_chunk(st, &c, &after, &n);
+	if (rc == 0)
+		moved = store_broadcast_advance(
+		    st, id, upto, n < c.limit ? -1 : after);
+	/* Done: the recipients are those queued (the audience moved). */
+	if (rc == 0 && moved == 1 && n < c.limit &&
+	    (rc = store_broadcast_get(st, id, &done)) == 0) {
+		rc = store_broadcast_set_totals(st, id,
+		    done.queued + done.sending + done.sent + done.delivered +
+			done.failed,
+		    b.segments);
+		store_broadcast_free(&done);
+	}
+	if (rc != 0 || moved != 1)
+		(void)store_rollback_to(st); /* another node queued it */
+	else
+		rc = store_release(st);
+	if (rc == 0 && moved == 1 && n < c.limit)
+		log_info("broadcast", "every recipient queued id=%lld",
+		    (long long)id);
+	if (rc != 0 || moved < 0)
+		log_warn("broadcast", "queueing failed id=%lld error=\"%s\"",
+		    (long long)id, store_errmsg(st));
+	free(names);
+	store_broadcast_free(&b);
+	return rc != 0 || moved < 0 ? -1 : 1;
+}
+
+static void
+on_pump(uv_idle_t *h)
+{
+	struct broadcast_pump *bp =
+	    container_of(h, struct broadcast_pump, idle);
+	struct gateway *gw = bp->gw;
+
+	if (gw->stopping || batch_begin(&gw->batch) != 0 || pump_chunk(gw) <= 0)
+		uv_idle_stop(h); /* The tick looks again. */
+}
+
+static void
+on_pump_tick(uv_timer_t *t)
+{
+	struct broadcast_pump *bp =
+	    container_of(t, struct broadcast_pump, tick);
+
+	if (!bp->gw->stopping)
+		uv_idle_start(&bp->idle, on_pump);
+}
+
+static void
+on_pump_closed(uv_handle_t *h)
+{
+	struct broadcast_pump *bp = h->data;
+
+	if (--bp->open == 0)
+		free(bp);
+}
+
+void
+broadcast_pump_start(struct gateway *gw, void **state)
+{
+	struct broadcast_pump *bp;
+
+	if (*state != NULL)
+		return;
+	bp = xcalloc(1, sizeof(*bp));
+	bp->gw = gw;
+	uv_idle_init(gw->loop, &bp->idle);
+	uv_timer_init(gw->loop, &bp->tick);
+	bp->idle.data = bp;
+	bp->tick.data = bp;
+	bp->open = 2;
+	/* Neither holds a stopping gateway's loop open. */
+	uv_unref((uv_handle_t *)&bp->idle);
+	uv_unref((uv_handle_t *)&bp->tick);
+	uv_timer_start(&bp->tick, on_pump_tick, 0, BROADCAST_PUMP_MS);
+	*state = bp;
+}
+
+void
+broadcast_pump_stop(struct gateway *gw, void **state)
+{
+	struct broadcast_pump *bp = *state;
+
+	(void)gw;
+	if (bp == NULL)
+		return;
+	*state = NULL;
+	uv_close((uv_handle_t *)&bp->idle, on_pump_closed);
+	uv_close((uv_handle_t *)&bp->tick, on_pump_closed);
+}
+
+void
+broadcast_pump_kick(struct gateway *gw)
+{
+	size_t i;
+
+	for (i = 0;
+	     gw->ext != NULL && gw->services != NULL && i < gw->ext->nservices;
+	     i++)
+		if (gw->ext->services[i].start == broadcast_pump_start &&
+		    gw->services[i] != NULL) {
+			struct broadcast_pump *bp = gw->services[i];
+
+			uv_idle_start(&bp->idle, on_pump);
+		}
 }

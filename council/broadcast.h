@@ -10,9 +10,15 @@
  * broadcast's channel (its --channel, else default_channel).
  *
  * Queueing is one INSERT ... SELECT per chunk of BROADCAST_CHUNK
- * recipients, all chunks in one transaction (a savepoint when the caller
- * already holds one, as the admin API does inside the loop's batch): a
- * broadcast is queued whole or not at all. The text is the same for every
+ * recipients, all chunks in one transaction: a broadcast of `baraza
+ * broadcast` is queued whole or not at all. One of the admin API
+ * (in_turns) is recorded with its audience counted and answered at once,
+ * and then queued BROADCAST_TURN_CHUNK recipients a loop turn by the
+ * service broadcast_pump, each chunk in its turn's transaction with the
+ * broadcast's queued_upto (the last contact queued) moved on: a start
+ * after a crash goes on from there, and two nodes never queue one chunk
+ * twice (store_broadcast_advance). The loop is never held for the whole
+ * audience. The text is the same for every
  * recipient, so its encoding and segment count are worked out once. Every
  * message carries the broadcast's id, so its progress can be counted by
  * state. Messages due later (--at) wait in the queue as "queued" with
@@ -36,8 +42,10 @@
 
 struct gateway;
 
-#define BROADCAST_MAX_TEXT 1600 /* bytes in one message's text */
-#define BROADCAST_CHUNK 50000   /* recipients queued per INSERT ... SELECT */
+#define BROADCAST_MAX_TEXT 1600   /* bytes in one message's text */
+#define BROADCAST_CHUNK 50000     /* recipients queued per INSERT ... SELECT */
+#define BROADCAST_TURN_CHUNK 5000 /* ... and per loop turn, in_turns */
+#define BROADCAST_PUMP_MS 5000    /* the pump looks for work this often */
 
 /* Failures, so that callers can pick an exit status or an HTTP status. */
 enum broadcast_status {
@@ -62,6 +70,8 @@ struct broadcast_request {
 	int64_t send_at;     /* ms since the epoch; 0 means now */
 	int force;           /* 1: even past a daily budget (an admin's
 				choice) */
+	int in_turns;        /* 1: record it and let broadcast_pump queue
+				it, a chunk a loop turn (serve's API) */
 };
 
 /* The figures of a broadcast or notify run, queued or dry. */
@@ -201,5 +211,16 @@ int notify_csv_file(struct store *, const struct config *,
 /* The CLI commands (cli_broadcast.c), as cli.h describes them. */
 int cli_broadcast(int, char **, struct config *);
 int cli_notify(int, char **, struct config *);
+
+/*
+ * The service (struct gateway_service) that queues the broadcasts recorded
+ * in_turns, oldest first, BROADCAST_TURN_CHUNK recipients a loop turn:
+ * started with the gateway (it goes on with any broadcast a stop left
+ * half queued), looking again every BROADCAST_PUMP_MS (another node's
+ * broadcasts, a busy store), and at once on broadcast_pump_kick().
+ */
+void broadcast_pump_start(struct gateway *, void **state);
+void broadcast_pump_stop(struct gateway *, void **state);
+void broadcast_pump_kick(struct gateway *);
 
 #endif

@@ -45,6 +45,7 @@ static const struct gateway_service services[] = {
     {"events", event_sender_start, event_sender_stop},
     {"open311", open311_start, open311_stop},
     {"campaign", campaign_start, campaign_stop},
+    {"broadcast", broadcast_pump_start, broadcast_pump_stop},
 };
 
 const struct gateway_ext council_ext = {

@@ -260,6 +260,9 @@ static const struct {
 	"ALTER TABLE ussd_seen ADD COLUMN screen TEXT;"
 	"ALTER TABLE ussd_seen ADD COLUMN screen_end BIGINT NOT NULL"
 	" DEFAULT 0;"},
+    {"a broadcast queued a chunk a loop turn: the last contact queued "
+     "(SQLite's version 13)",
+	"ALTER TABLE broadcasts ADD COLUMN queued_upto BIGINT;"},
 };
 
 /* The advisory lock key of migrations: "baraza" in ASCII. */

@@ -351,6 +351,13 @@ static const char *const migrations[] = {
      */
     ("ALTER TABLE ussd_seen ADD COLUMN screen TEXT;"
      "ALTER TABLE ussd_seen ADD COLUMN screen_end INTEGER NOT NULL DEFAULT 0;"),
+    /*
+     * 12 -> 13: a broadcast sent through the API is queued a chunk of its
+     * audience a loop turn (council/broadcast.c): queued_upto holds the
+     * last contact queued so far, and NULL once every one is (as for each
+     * broadcast before, and those of `baraza broadcast`, queued at once).
+     */
+    "ALTER TABLE broadcasts ADD COLUMN queued_upto INTEGER;",
 };
 
 /* What each migration does, for `baraza migrate`. */
@@ -369,6 +376,7 @@ static const char *const migration_what[] = {
     ("several nodes: claims' owners, nodes, flood windows, USSD texts, "
      "spend by node"),
     "the answer to a USSD session's last text, for a repeated request",
+    "a broadcast queued a chunk a loop turn: the last contact queued",
 };
 _Static_assert(sizeof(migration_what) / sizeof(migration_what[0]) ==
 		   sizeof(migrations) / sizeof(migrations[0]),

@@ -800,6 +800,27 @@ int store_broadcast_insert(struct store *, const char *text, const char *topic,
 int store_broadcast_set_totals(
     struct store *, int64_t id, int64_t recipients, int64_t segments);
 
+/*
+ * A broadcast queued a chunk of its audience a loop turn (queued_upto):
+ * broadcast id's last contact queued becomes upto (0: none yet; -1: every
+ * one, the broadcast is done) if it still is `from` (-1: the broadcast is
+ * not being queued, as when it is made so). Returns 1 when it moved, 0
+ * when it was not `from` (another node queued that chunk first: the
+ * caller undoes its own), or STORE_ERR.
+ */
+int
+store_broadcast_advance(struct store *, int64_t id, int64_t from, int64_t upto);
+
+/*
+ * The oldest broadcast still being queued: 0 with its row in *out (the
+ * counts by state left 0; free it with store_broadcast_free()) and the
+ * last contact queued in *upto, STORE_NOTFOUND when none is, or
+ * STORE_ERR.
+ */
+struct store_broadcast;
+int store_broadcast_pending(
+    struct store *, struct store_broadcast *out, int64_t *upto);
+
 /* One chunk of a broadcast to queue; the strings are borrowed. */
 struct store_broadcast_chunk {
 	int64_t id;           /* the broadcasts row */

@@ -19,6 +19,8 @@ enum {
 	C_LAST_CONTACT,
 	C_BROADCAST_INSERT,
 	C_BROADCAST_TOTALS,
+	C_BROADCAST_ADVANCE,
+	C_BROADCAST_PENDING,
 	C_BROADCAST_GET,
 	C_BROADCAST_STATES,
 	C_FOREIGN_KEYS_OFF,
@@ -78,6 +80,14 @@ static const char *const council_sql[C_COUNT] = {
     [C_BROADCAST_INSERT] = "INSERT INTO broadcasts (text, topic, channel,"
 			   " created, send_at, recipients, segments)"
 			   " VALUES (?1, ?2, ?3, ?4, ?5, 0, 0)",
+    [C_BROADCAST_ADVANCE] = "UPDATE broadcasts SET queued_upto ="
+			    " CASE WHEN ?3 < 0 THEN NULL ELSE ?3 END"
+			    " WHERE id = ?1 AND coalesce(queued_upto, -1) = ?2",
+    /* The columns of C_BROADCAST_GET, then queued_upto. */
+    [C_BROADCAST_PENDING] = "SELECT id, text, topic, channel, created,"
+			    " send_at, recipients, segments, queued_upto"
+			    " FROM broadcasts WHERE queued_upto IS NOT NULL"
+			    " ORDER BY id LIMIT 1",
     [C_BROADCAST_TOTALS] = "UPDATE broadcasts SET recipients = ?2,"
 			   " segments = ?3 WHERE id = ?1",
     [C_BROADCAST_GET] = "SELECT id, text, topic, channel, created, send_at,"
@@ -306,6 +316,56 @@ sq_broadcast_set_totals(
 	return changed(st, C_BROADCAST_TOTALS, NULL);
 }
 
+/* A broadcasts row's columns id ... segments, as C_BROADCAST_GET's. */
+static void
+broadcast_row(sqlite3_stmt *s, struct store_broadcast *out)
+{
+	out->id = sqlite3_column_int64(s, 0);
+	out->text = store_column_dup(s, 1);
+	out->topic = store_column_dup(s, 2);
+	out->channel = store_column_dup(s, 3);
+	out->created = sqlite3_column_int64(s, 4);
+	out->send_at = sqlite3_column_int64(s, 5);
+	out->recipients = sqlite3_column_int64(s, 6);
+	out->segments = sqlite3_column_int64(s, 7);
+}
+
+int
+sq_broadcast_advance(struct store *st, int64_t id, int64_t from, int64_t upto)
+{
+	sqlite3_stmt *s = stmt(st, C_BROADCAST_ADVANCE);
+	int64_t n = 0;
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, from);
+	sqlite3_bind_int64(s, 3, upto);
+	if (changed(st, C_BROADCAST_ADVANCE, &n) != 0)
+		return STORE_ERR;
+	return n > 0;
+}
+
+int
+sq_broadcast_pending(
+    struct store *st, struct store_broadcast *out, int64_t *upto)
+{
+	sqlite3_stmt *s = stmt(st, C_BROADCAST_PENDING);
+	int rc = sqlite3_step(s);
+
+	memset(out, 0, sizeof(*out));
+	if (rc == SQLITE_ROW) {
+		broadcast_row(s, out);
+		*upto = sqlite3_column_int64(s, 8);
+	}
+	store_sql_done(s);
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	if (rc != SQLITE_ROW) {
+		store_broadcast_free(out);
+		return store_sql_fail(st, &council, C_BROADCAST_PENDING, rc);
+	}
+	return 0;
+}
+
 int
 sq_broadcast_queue_chunk(struct store *st,
     const struct store_broadcast_chunk *c, int64_t *after, int64_t *n)
@@ -358,16 +418,8 @@ sq_broadcast_get(struct store *st, int64_t id, struct store_broadcast *out)
 
 	memset(out, 0, sizeof(*out));
 	sqlite3_bind_int64(s, 1, id);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(s, 0);
-		out->text = store_column_dup(s, 1);
-		out->topic = store_column_dup(s, 2);
-		out->channel = store_column_dup(s, 3);
-		out->created = sqlite3_column_int64(s, 4);
-		out->send_at = sqlite3_column_int64(s, 5);
-		out->recipients = sqlite3_column_int64(s, 6);
-		out->segments = sqlite3_column_int64(s, 7);
-	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		broadcast_row(s, out);
 	store_sql_done(s);
 	if (rc == SQLITE_DONE)
 		return STORE_NOTFOUND;

@@ -566,6 +566,20 @@ store_broadcast_queue_chunk(struct store *st,
 }
 
 int
+store_broadcast_advance(
+    struct store *st, int64_t id, int64_t from, int64_t upto)
+{
+	return st->ops->broadcast_advance(st, id, from, upto);
+}
+
+int
+store_broadcast_pending(
+    struct store *st, struct store_broadcast *out, int64_t *upto)
+{
+	return st->ops->broadcast_pending(st, out, upto);
+}
+
+int
 store_broadcast_set_totals(
     struct store *st, int64_t id, int64_t recipients, int64_t segments)
 {

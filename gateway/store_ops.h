@@ -137,6 +137,10 @@ struct store_ops {
 	    int64_t send_at, int64_t *id);
 	int (*broadcast_queue_chunk)(struct store *st,
 	    const struct store_broadcast_chunk *c, int64_t *after, int64_t *n);
+	int (*broadcast_advance)(
+	    struct store *st, int64_t id, int64_t from, int64_t upto);
+	int (*broadcast_pending)(
+	    struct store *st, struct store_broadcast *out, int64_t *upto);
 	int (*broadcast_set_totals)(
 	    struct store *st, int64_t id, int64_t recipients, int64_t segments);
 	int (*contact_by_id)(

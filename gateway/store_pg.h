@@ -266,6 +266,10 @@ int pgs_broadcast_insert(struct store *st, const char *text, const char *topic,
     const char *channel, int64_t now, int64_t send_at, int64_t *id);
 int pgs_broadcast_queue_chunk(struct store *st,
     const struct store_broadcast_chunk *c, int64_t *after, int64_t *n);
+int
+pgs_broadcast_advance(struct store *st, int64_t id, int64_t from, int64_t upto);
+int pgs_broadcast_pending(
+    struct store *st, struct store_broadcast *out, int64_t *upto);
 int pgs_broadcast_set_totals(
     struct store *st, int64_t id, int64_t recipients, int64_t segments);
 int pgs_contact_by_id(struct store *st, int64_t id, struct store_contact *out);

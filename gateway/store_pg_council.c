@@ -19,6 +19,8 @@ enum {
 	C_QUEUE_CHUNK,
 	C_BROADCAST_INSERT,
 	C_BROADCAST_TOTALS,
+	C_BROADCAST_ADVANCE,
+	C_BROADCAST_PENDING,
 	C_BROADCAST_GET,
 	C_BROADCAST_STATES,
 	C_CONTACT_BY_ID,
@@ -73,6 +75,14 @@ static const char *const council_sql[C_COUNT] = {
     [C_BROADCAST_INSERT] = "INSERT INTO broadcasts (text, topic, channel,"
 			   " created, send_at, recipients, segments)"
 			   " VALUES ($1, $2, $3, $4, $5, 0, 0) RETURNING id",
+    [C_BROADCAST_ADVANCE] = "UPDATE broadcasts SET queued_upto ="
+			    " CASE WHEN $3::bigint < 0 THEN NULL ELSE $3 END"
+			    " WHERE id = $1 AND coalesce(queued_upto, -1) = $2",
+    /* The columns of C_BROADCAST_GET, then queued_upto. */
+    [C_BROADCAST_PENDING] = "SELECT id, text, topic, channel, created,"
+			    " send_at, recipients, segments, queued_upto"
+			    " FROM broadcasts WHERE queued_upto IS NOT NULL"
+			    " ORDER BY id LIMIT 1",
     [C_BROADCAST_TOTALS] = "UPDATE broadcasts SET recipients = $2,"
 			   " segments = $3 WHERE id = $1",
     [C_BROADCAST_GET] = "SELECT id, text, topic, channel, created, send_at,"
@@ -294,6 +304,54 @@ pgs_broadcast_set_totals(
 	return changed(st, C_BROADCAST_TOTALS, &p, NULL);
 }
 
+/* A broadcasts row's columns id ... segments, as C_BROADCAST_GET's. */
+static void
+broadcast_row(PGresult *r, struct store_broadcast *out)
+{
+	out->id = pgs_get_int(r, 0, 0);
+	out->text = pgs_get_dup(r, 0, 1);
+	out->topic = pgs_get_dup(r, 0, 2);
+	out->channel = pgs_get_dup(r, 0, 3);
+	out->created = pgs_get_int(r, 0, 4);
+	out->send_at = pgs_get_int(r, 0, 5);
+	out->recipients = pgs_get_int(r, 0, 6);
+	out->segments = pgs_get_int(r, 0, 7);
+}
+
+int
+pgs_broadcast_advance(struct store *st, int64_t id, int64_t from, int64_t upto)
+{
+	struct pgs_params p;
+	int64_t n = 0;
+
+	pgs_p_init(&p);
+	pgs_p_int(&p, id);
+	pgs_p_int(&p, from);
+	pgs_p_int(&p, upto);
+	if (changed(st, C_BROADCAST_ADVANCE, &p, &n) != 0)
+		return STORE_ERR;
+	return n > 0;
+}
+
+int
+pgs_broadcast_pending(
+    struct store *st, struct store_broadcast *out, int64_t *upto)
+{
+	PGresult *r = pgs_run(st, &council, C_BROADCAST_PENDING, NULL);
+	int rc = STORE_NOTFOUND;
+
+	memset(out, 0, sizeof(*out));
+	if (r == NULL)
+		return STORE_ERR;
+	if (PQntuples(r) > 0) {
+		broadcast_row(r, out);
+		*upto = pgs_get_int(r, 0, 8);
+		rc = 0;
+	}
+	PQclear(r);
+	return rc;
+}
+
 int
 pgs_broadcast_queue_chunk(struct store *st,
     const struct store_broadcast_chunk *c, int64_t *after, int64_t *n)
@@ -351,14 +409,7 @@ pgs_broadcast_get(struct store *st, int64_t id, struct store_broadcast *out)
 		PQclear(r);
 		return STORE_NOTFOUND;
 	}
-	out->id = pgs_get_int(r, 0, 0);
-	out->text = pgs_get_dup(r, 0, 1);
-	out->topic = pgs_get_dup(r, 0, 2);
-	out->channel = pgs_get_dup(r, 0, 3);
-	out->created = pgs_get_int(r, 0, 4);
-	out->send_at = pgs_get_int(r, 0, 5);
-	out->recipients = pgs_get_int(r, 0, 6);
-	out->segments = pgs_get_int(r, 0, 7);
+	broadcast_row(r, out);
 	PQclear(r);
 	if ((r = pgs_run(st, &council, C_BROADCAST_STATES, &p)) == NULL) {
 		store_broadcast_free(out);

@@ -5,11 +5,11 @@
 -- by tests/integration/postgres.sh.
 INSERT INTO contacts VALUES (1, '+254700000001', 'sw', 0, '{"account":"1234567","name":"Amina ✓"}', 'at', 1764806400000, 1764806400000);
 INSERT INTO contacts VALUES (7, '+254700000007', NULL, 1, '{}', NULL, 1764806400001, 1764806400002);
-INSERT INTO broadcasts VALUES (3, 'Boil water in ward 4 😀', 'ward4', 'at', 1764806400000, 1764806400000, 2, 2);
-INSERT INTO messages VALUES (10, 'in', 'at', 'sms', 1, '+254700000001', 'BAL 1234567', 'handled', 'ATXid_1', 1, 0, NULL, NULL, NULL, 1764806400000, 1764806400000);
-INSERT INTO messages VALUES (11, 'out', 'at', 'sms', 1, '+254700000001', 'Balance: KES 1,250', 'sent', 'ATPid_2', 1, 1, NULL, NULL, NULL, 1764806400000, 1764806400100);
-INSERT INTO messages VALUES (12, 'out', 'at', 'sms', 7, '+254700000007', 'Boil water', 'queued', NULL, 1, 0, 1764806400000, 'HTTP 503', 3, 1764806400000, 1764806400000);
-INSERT INTO messages VALUES (13, 'out', 'at', 'ussd', NULL, '+254799999999', NULL, 'failed', NULL, 2, 5, NULL, 'bad number', NULL, 1764806400000, 1764806400000);
+INSERT INTO broadcasts VALUES (3, 'Boil water in ward 4 😀', 'ward4', 'at', 1764806400000, 1764806400000, 2, 2, NULL);
+INSERT INTO messages VALUES (10, 'in', 'at', 'sms', 1, '+254700000001', 'BAL 1234567', 'handled', 'ATXid_1', 1, 0, NULL, NULL, NULL, 1764806400000, 1764806400000, NULL);
+INSERT INTO messages VALUES (11, 'out', 'at', 'sms', 1, '+254700000001', 'Balance: KES 1,250', 'sent', 'ATPid_2', 1, 1, NULL, NULL, NULL, 1764806400000, 1764806400100, NULL);
+INSERT INTO messages VALUES (12, 'out', 'at', 'sms', 7, '+254700000007', 'Boil water', 'queued', NULL, 1, 0, 1764806400000, 'HTTP 503', 3, 1764806400000, 1764806400000, NULL);
+INSERT INTO messages VALUES (13, 'out', 'at', 'ussd', NULL, '+254799999999', NULL, 'failed', NULL, 2, 5, NULL, 'bad number', NULL, 1764806400000, 1764806400000, NULL);
 INSERT INTO sessions VALUES ('at:ussd:abc', 1, 'water', '{"step":"menu"}', 1764806500000, 1764806400000, 'at *384#', 'CON Water\n1. Balance', 1);
 INSERT INTO reports VALUES (41, 1, 'report', 'burst pipe', 'Kibera, near school', 'water everywhere', 'acknowledged', 1764806400000, 1764806400000, NULL, NULL, NULL);
 INSERT INTO reports VALUES (42, 7, 'report', 'leak', NULL, NULL, 'resolved', 1764806400000, 1764806400000, 1764806400000, 'yes', 1764806400000);
@@ -31,5 +31,5 @@ INSERT INTO campaign_runs VALUES ('reminders', 1764806400000);
 INSERT INTO events VALUES (9, 'crm', 'report.created', '{"id":41}', 1764806400000, 2, 1764806460000, 'HTTP 500');
 INSERT INTO events VALUES (20, 'crm', 'report.created', '{"id":42}', 1764806400000, 0, 1764806460000, NULL);
 DELETE FROM events WHERE id = 20;
-INSERT INTO spend VALUES ('at', '2026-12-04', 3);
+INSERT INTO spend VALUES ('at', '2026-12-04', '', 3);
 INSERT INTO channel_log VALUES (100, 1764806400000, 'at', 11, 201, 35, 'username=x&to=%2B254700000001', NULL, '{"SMSMessageData":{}}');

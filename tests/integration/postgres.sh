@@ -44,12 +44,12 @@ out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 like "migrate applies PostgreSQL's first migration" "$out" "applied 1: "
 like "and the one after it" "$out" "applied 2: several nodes"
 like "and says from what to what" "$out" \
-	"baraza: migrated from schema version 0 to 3$"
+	"baraza: migrated from schema version 0 to 4$"
 out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 is "a second migrate changes nothing" "$(echo "$out" | tail -n 1)" \
-	"$URI: up to date, schema version 3"
+	"$URI: up to date, schema version 4"
 is "the version is kept in baraza_schema" \
-	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 3
+	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 4
 
 # Two nodes starting at once on a new database migrate it once.
 newdb twice

@@ -17,7 +17,9 @@
 #include <cmocka.h>
 
 #include "council/broadcast.h"
+#include "gateway/batch.h"
 #include "gateway/config.h"
+#include "gateway/gateway.h"
 #include "gateway/store.h"
 #include "lib/util.h"
 #include "tests/unit/sidedb.h"
@@ -109,7 +111,7 @@ test_audience_and_channels(void **state)
 {
 	struct fixture *f = *state;
 	struct broadcast_request req = {
-	    "Water off on Monday.", "water", NULL, 0, 0};
+	    "Water off on Monday.", "water", NULL, 0, 0, 0};
 	struct broadcast_summary sum;
 	char *err = NULL, *ch;
 
@@ -192,7 +194,7 @@ test_counts_by_state(void **state)
 {
 	struct fixture *f = *state;
 	struct broadcast_request req = {
-	    "Habari, maji yatakatika.", "water", NULL, 0, 0};
+	    "Habari, maji yatakatika.", "water", NULL, 0, 0, 0};
 	struct broadcast_summary sum;
 	struct store_broadcast b;
 
@@ -227,7 +229,7 @@ static void
 test_dry_run(void **state)
 {
 	struct fixture *f = *state;
-	struct broadcast_request req = {NULL, "water", NULL, 0, 0};
+	struct broadcast_request req = {NULL, "water", NULL, 0, 0, 0};
 	struct broadcast_summary sum;
 	char text[201];
 
@@ -266,7 +268,7 @@ test_send_at(void **state)
 {
 	struct fixture *f = *state;
 	struct broadcast_request req = {
-	    "Later.", "water", NULL, NOW + 3600000, 0};
+	    "Later.", "water", NULL, NOW + 3600000, 0, 0};
 	struct broadcast_summary sum;
 
 	audience(f->st);
@@ -309,7 +311,7 @@ static void
 test_bad_requests(void **state)
 {
 	struct fixture *f = *state;
-	struct broadcast_request req = {"", "water", NULL, 0, 0};
+	struct broadcast_request req = {"", "water", NULL, 0, 0, 0};
 	char *big = xmalloc(BROADCAST_MAX_TEXT + 2);
 	char topic[STORE_NAME_MAX + 2];
 
@@ -365,7 +367,7 @@ static void
 test_chunks(void **state)
 {
 	struct fixture *f = *state;
-	struct broadcast_request req = {"Chunked.", "all", NULL, 0, 0};
+	struct broadcast_request req = {"Chunked.", "all", NULL, 0, 0, 0};
 	struct broadcast_summary sum;
 	struct progress pr = {0, 0, 0};
 	const int64_t n = 2 * BROADCAST_CHUNK + 7;
@@ -406,7 +408,7 @@ static void
 test_inside_transaction(void **state)
 {
 	struct fixture *f = *state;
-	struct broadcast_request req = {"Rolled back.", "water", NULL, 0, 0};
+	struct broadcast_request req = {"Rolled back.", "water", NULL, 0, 0, 0};
 	struct broadcast_summary sum;
 	struct store_broadcast b;
 
@@ -422,6 +424,190 @@ test_inside_transaction(void **state)
 	assert_int_equal(store_rollback(f->st), 0);
 	assert_int_equal(
 	    sidedb_int(&f->side, "SELECT count(*) FROM messages"), 0);
+}
+
+/* The pump: a broadcast of the API, queued a chunk a loop turn. */
+
+/* n subscribers to topic "all", every 1,000th of them opted out too. */
+static int64_t
+many(struct fixture *f, int64_t n)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+	    "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k "
+	    "WHERE i < %lld) INSERT INTO contacts (phone, opted_out, created,"
+	    " updated) SELECT printf('+2547%%08d', i), i %% 1000 = 0, 0, 0 "
+	    "FROM k; INSERT INTO subscriptions SELECT id, 'all', 0 FROM "
+	    "contacts",
+	    (long long)n);
+	sidedb_exec(&f->side, sql);
+	return sidedb_int(
+	    &f->side, "SELECT count(*) FROM contacts WHERE opted_out = 0");
+}
+
+/* A gateway with the fixture's store, a loop and its batch. */
+struct pump_gw {
+	struct gateway gw;
+	uv_loop_t loop;
+	uv_timer_t watch;
+	void *svc;
+	int64_t stop_at; /* queued messages at which the loop stops */
+	struct fixture *f;
+};
+
+static void
+pump_gw_init(struct pump_gw *p, struct fixture *f)
+{
+	memset(p, 0, sizeof(*p));
+	p->f = f;
+	assert_int_equal(uv_loop_init(&p->loop), 0);
+	p->gw.loop = &p->loop;
+	p->gw.store = f->st;
+	p->gw.cfg = f->cfg;
+	batch_init(&p->gw.batch, &p->loop, f->st);
+	uv_timer_init(&p->loop, &p->watch);
+	p->watch.data = p;
+}
+
+static void
+pump_gw_free(struct pump_gw *p)
+{
+	uv_close((uv_handle_t *)&p->watch, NULL);
+	batch_close(&p->gw.batch);
+	assert_int_equal(uv_run(&p->loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&p->loop), 0);
+}
+
+/* Stops the loop once p->stop_at messages are queued, or none pends. */
+static void
+on_watch(uv_timer_t *t)
+{
+	struct pump_gw *p = t->data;
+	struct store_broadcast b;
+	int64_t upto;
+	int rc;
+
+	if (store_in_transaction(p->gw.store))
+		return;
+	if (p->stop_at > 0 &&
+	    sidedb_int(&p->f->side, "SELECT count(*) FROM messages") >=
+		p->stop_at) {
+		uv_timer_stop(t);
+		return;
+	}
+	rc = store_broadcast_pending(p->gw.store, &b, &upto);
+	if (rc == 0)
+		store_broadcast_free(&b);
+	else if (rc == STORE_NOTFOUND)
+		uv_timer_stop(t);
+}
+
+/* Runs the pump until p->stop_at messages are queued (0: to the end). */
+static void
+pump_run(struct pump_gw *p)
+{
+	broadcast_pump_start(&p->gw, &p->svc);
+	assert_non_null(p->svc);
+	uv_timer_start(&p->watch, on_watch, 1, 1);
+	assert_int_equal(uv_run(&p->loop, UV_RUN_DEFAULT), 0);
+	batch_flush(&p->gw.batch);
+	broadcast_pump_stop(&p->gw, &p->svc);
+	assert_null(p->svc);
+}
+
+/*
+ * in_turns: the broadcast is recorded with its audience counted and
+ * nobody queued; the pump queues it BROADCAST_TURN_CHUNK recipients a
+ * loop turn, each turn committed, every subscriber once.
+ */
+static void
+test_in_turns(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_request req = {"In turns.", "all", NULL, 0, 0, 1};
+	struct broadcast_summary sum;
+	struct store_broadcast b;
+	struct pump_gw p;
+	int64_t n = many(f, 2 * BROADCAST_TURN_CHUNK + 700), upto = -1;
+
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(
+	    broadcast_queue(f->st, f->cfg, &req, NOW, NULL, NULL, &sum, NULL),
+	    0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(sum.recipients, n);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages"), 0);
+	assert_int_equal(store_broadcast_pending(f->st, &b, &upto), 0);
+	assert_int_equal(b.id, sum.id);
+	assert_int_equal(b.recipients, n);
+	assert_int_equal(upto, 0);
+	store_broadcast_free(&b);
+
+	pump_gw_init(&p, f);
+	pump_run(&p);
+	assert_true(p.gw.batch.commits >= 3);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(DISTINCT contact_id) FROM "
+				 "messages WHERE broadcast_id = 1"),
+	    n);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages"), n);
+	assert_int_equal(
+	    store_broadcast_pending(f->st, &b, &upto), STORE_NOTFOUND);
+	assert_int_equal(store_broadcast_get(f->st, sum.id, &b), 0);
+	assert_int_equal(b.recipients, n);
+	assert_int_equal(b.queued, n);
+	store_broadcast_free(&b);
+	pump_gw_free(&p);
+}
+
+/*
+ * A stop half way (a crash after a chunk's commit): the next start goes
+ * on from the last contact queued, nobody twice; a chunk another node
+ * queued first is not queued again (store_broadcast_advance).
+ */
+static void
+test_in_turns_resumed(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_request req = {"Resumed.", "all", NULL, 0, 0, 1};
+	struct broadcast_summary sum;
+	struct store_broadcast b;
+	struct pump_gw p;
+	int64_t n = many(f, 3 * BROADCAST_TURN_CHUNK), upto = -1, first;
+
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(
+	    broadcast_queue(f->st, f->cfg, &req, NOW, NULL, NULL, &sum, NULL),
+	    0);
+	assert_int_equal(store_commit(f->st), 0);
+	pump_gw_init(&p, f);
+	p.stop_at = 1;
+	pump_run(&p);
+	first = sidedb_int(&f->side, "SELECT count(*) FROM messages");
+	assert_true(first >= BROADCAST_TURN_CHUNK && first < n);
+	assert_int_equal(store_broadcast_pending(f->st, &b, &upto), 0);
+	store_broadcast_free(&b);
+	assert_int_equal(upto, sidedb_int(&f->side, "SELECT max(contact_id)"
+						    " FROM messages"));
+	/* Another node's chunk: the broadcast moved on meanwhile. */
+	assert_int_equal(
+	    store_broadcast_advance(f->st, sum.id, upto - 1, 0), 0);
+	pump_gw_free(&p);
+
+	pump_gw_init(&p, f);
+	pump_run(&p);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM messages"), n);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(DISTINCT contact_id) FROM "
+				 "messages"),
+	    n);
+	assert_int_equal(
+	    store_broadcast_pending(f->st, &b, &upto), STORE_NOTFOUND);
+	pump_gw_free(&p);
 }
 
 /* notify */
@@ -663,6 +849,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_send_at, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chunks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_in_turns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_in_turns_resumed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_inside_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -103,6 +103,21 @@ print_purge(struct store *st, struct buf *b, const char *what, int64_t before,
 			: "?");
 }
 
+/* store_broadcast_pending, printed. */
+static void
+print_pending(struct store *st, struct buf *b, const char *what)
+{
+	struct store_broadcast bc;
+	int64_t upto = -2;
+	int rc = store_broadcast_pending(st, &bc, &upto);
+
+	buf_printf(b, "%s -> %d id=%lld %s %s %s seg=%lld upto=%lld\n", what,
+	    rc, (long long)bc.id, bc.text ? bc.text : "-",
+	    bc.topic ? bc.topic : "-", bc.channel ? bc.channel : "-",
+	    (long long)bc.segments, (long long)upto);
+	store_broadcast_free(&bc);
+}
+
 static void
 script(struct store *st, struct buf *b)
 {
@@ -165,6 +180,17 @@ script(struct store *st, struct buf *b)
 	buf_printf(b, "chunk -> %d n=%lld after=%lld\n", rc, (long long)n,
 	    (long long)after);
 	rc = store_broadcast_set_totals(st, id, 3, 1);
+	print_pending(st, b, "pending none");
+	buf_printf(b, "advance to pending -> %d\n",
+	    store_broadcast_advance(st, id, -1, 0));
+	buf_printf(b, "advance from stale -> %d\n",
+	    store_broadcast_advance(st, id, 5, 7));
+	buf_printf(b, "advance a chunk -> %d\n",
+	    store_broadcast_advance(st, id, 0, after));
+	print_pending(st, b, "pending");
+	buf_printf(b, "advance to done -> %d\n",
+	    store_broadcast_advance(st, id, after, -1));
+	print_pending(st, b, "pending after");
 	rc = store_queue_fail(st, 2, "rejected", T0 + 5);
 	rc = store_broadcast_get(st, id, &bc);
 	buf_printf(b,
@@ -282,6 +308,13 @@ test_same_answers(void **state)
 	assert_non_null(strstr(buf_cstr(&a), "audience -> 0 3\n"));
 	assert_non_null(strstr(buf_cstr(&a), "chunk -> 0 n=1 after=4\n"));
 	assert_non_null(strstr(buf_cstr(&a), "resolution -> 0 2 "));
+	assert_non_null(strstr(buf_cstr(&a), "pending none -> 1 "));
+	assert_non_null(strstr(buf_cstr(&a), "advance to pending -> 1\n"));
+	assert_non_null(strstr(buf_cstr(&a), "advance from stale -> 0\n"));
+	assert_non_null(strstr(buf_cstr(&a),
+	    "pending -> 0 id=1 Boil water water at seg=1 upto=4\n"));
+	assert_non_null(strstr(buf_cstr(&a), "advance to done -> 1\n"));
+	assert_non_null(strstr(buf_cstr(&a), "pending after -> 1 "));
 	buf_free(&a);
 }
 
