@@ -349,7 +349,8 @@ broadcast_queue(struct store *st, const struct config *cfg,
 		progress(arg, (uint64_t)total, (uint64_t)total);
 	totals(out);
 	log_info("broadcast",
-	    "queued id=%lld topic=%s recipients=%lld segments=%lld",
+	    "%s id=%lld topic=%s recipients=%lld segments=%lld",
+	    req->in_turns ? "accepted, queued in turns" : "queued",
 	    (long long)out->id, req->topic, (long long)out->recipients,
 	    (long long)out->segments);
 	return 0;
