@@ -363,14 +363,10 @@ on_progress(void *arg, uint64_t done, uint64_t total)
 	p->total = total;
 }
 
-static void
-test_chunks(void **state)
+/* n subscribers to topic "all", every 1,000th of them opted out too. */
+static int64_t
+many(struct fixture *f, int64_t n)
 {
-	struct fixture *f = *state;
-	struct broadcast_request req = {"Chunked.", "all", NULL, 0, 0, 0};
-	struct broadcast_summary sum;
-	struct progress pr = {0, 0, 0};
-	const int64_t n = 2 * BROADCAST_CHUNK + 7;
 	char sql[512];
 
 	snprintf(sql, sizeof(sql),
@@ -379,12 +375,22 @@ test_chunks(void **state)
 	    " updated) SELECT printf('+2547%%08d', i), i %% 1000 = 0, 0, 0 "
 	    "FROM k; INSERT INTO subscriptions SELECT id, 'all', 0 FROM "
 	    "contacts",
-	    (long long)n + n / 999);
+	    (long long)n);
 	sidedb_exec(&f->side, sql);
-	assert_int_equal(
-	    sidedb_int(
-		&f->side, "SELECT count(*) FROM contacts WHERE opted_out = 0"),
-	    n);
+	return sidedb_int(
+	    &f->side, "SELECT count(*) FROM contacts WHERE opted_out = 0");
+}
+
+static void
+test_chunks(void **state)
+{
+	struct fixture *f = *state;
+	struct broadcast_request req = {"Chunked.", "all", NULL, 0, 0, 0};
+	struct broadcast_summary sum;
+	struct progress pr = {0, 0, 0};
+	const int64_t n = 2 * BROADCAST_CHUNK + 7;
+
+	assert_int_equal(many(f, n + n / 999), n);
 	assert_int_equal(broadcast_queue(f->st, f->cfg, &req, NOW, on_progress,
 			     &pr, &sum, NULL),
 	    0);
@@ -427,24 +433,6 @@ test_inside_transaction(void **state)
 }
 
 /* The pump: a broadcast of the API, queued a chunk a loop turn. */
-
-/* n subscribers to topic "all", every 1,000th of them opted out too. */
-static int64_t
-many(struct fixture *f, int64_t n)
-{
-	char sql[512];
-
-	snprintf(sql, sizeof(sql),
-	    "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k "
-	    "WHERE i < %lld) INSERT INTO contacts (phone, opted_out, created,"
-	    " updated) SELECT printf('+2547%%08d', i), i %% 1000 = 0, 0, 0 "
-	    "FROM k; INSERT INTO subscriptions SELECT id, 'all', 0 FROM "
-	    "contacts",
-	    (long long)n);
-	sidedb_exec(&f->side, sql);
-	return sidedb_int(
-	    &f->side, "SELECT count(*) FROM contacts WHERE opted_out = 0");
-}
 
 /* A gateway with the fixture's store, a loop and its batch. */
 struct pump_gw {
