@@ -112,13 +112,9 @@ api_simulate_stop(struct gateway *gw, void **state)
 static struct strmap *
 session_map(struct gateway *gw)
 {
-	struct strmap *m = NULL;
+	struct strmap *m = gateway_service_state(gw, api_simulate_start);
 	int64_t now = now_ms();
-	size_t i;
 
-	for (i = 0; gw->ext != NULL && i < gw->ext->nservices; i++)
-		if (gw->ext->services[i].start == api_simulate_start)
-			m = gw->services[i];
 	/* The map's use order is the order of the last turns. */
 	if (m != NULL)
 		strmap_expire(m, expired, &now);

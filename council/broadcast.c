@@ -635,8 +635,9 @@ struct broadcast_pump {
 
 /*
  * Queues the next chunk of the oldest broadcast being queued, in a
- * savepoint of the turn's transaction. Returns 1 when there may be more,
- * 0 when none is being queued, or -1 (logged).
+ * savepoint of the turn's transaction (begun only then: an idle look
+ * commits nothing). Returns 1 when there may be more, 0 when none is
+ * being queued, or -1 (logged, or the store is busy).
  */
 static int
 pump_chunk(struct gateway *gw)
@@ -650,6 +651,10 @@ pump_chunk(struct gateway *gw)
 
 	if ((rc = store_broadcast_pending(st, &b, &upto)) != 0)
 		return rc == STORE_NOTFOUND ? 0 : -1;
+	if (batch_begin(&gw->batch) != 0) {
+		store_broadcast_free(&b);
+		return -1;
+	}
 	id = b.id;
 	names = channel_names(gw->cfg);
 	memset(&c, 0, sizeof(c));
@@ -700,7 +705,7 @@ on_pump(uv_idle_t *h)
 	    container_of(h, struct broadcast_pump, idle);
 	struct gateway *gw = bp->gw;
 
-	if (gw->stopping || batch_begin(&gw->batch) != 0 || pump_chunk(gw) <= 0)
+	if (gw->stopping || pump_chunk(gw) <= 0)
 		uv_idle_stop(h); /* The tick looks again. */
 }
 
@@ -760,15 +765,9 @@ broadcast_pump_stop(struct gateway *gw, void **state)
 void
 broadcast_pump_kick(struct gateway *gw)
 {
-	size_t i;
+	struct broadcast_pump *bp =
+	    gateway_service_state(gw, broadcast_pump_start);
 
-	for (i = 0;
-	     gw->ext != NULL && gw->services != NULL && i < gw->ext->nservices;
-	     i++)
-		if (gw->ext->services[i].start == broadcast_pump_start &&
-		    gw->services[i] != NULL) {
-			struct broadcast_pump *bp = gw->services[i];
-
-			uv_idle_start(&bp->idle, on_pump);
-		}
+	if (bp != NULL)
+		uv_idle_start(&bp->idle, on_pump);
 }

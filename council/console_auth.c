@@ -90,14 +90,7 @@ struct auth_state {
 static struct auth_state *
 state_of(const struct gateway *gw)
 {
-	size_t i;
-
-	for (i = 0;
-	     gw->ext != NULL && gw->services != NULL && i < gw->ext->nservices;
-	     i++)
-		if (gw->ext->services[i].start == console_auth_start)
-			return gw->services[i];
-	return NULL;
+	return gateway_service_state(gw, console_auth_start);
 }
 
 /* Frees as once nothing refers to it any more. */

@@ -638,14 +638,7 @@ struct open311_state {
 static struct open311_state *
 state_of(const struct gateway *gw)
 {
-	size_t i;
-
-	for (i = 0;
-	     gw->ext != NULL && gw->services != NULL && i < gw->ext->nservices;
-	     i++)
-		if (gw->ext->services[i].start == open311_start)
-			return gw->services[i];
-	return NULL;
+	return gateway_service_state(gw, open311_start);
 }
 
 void

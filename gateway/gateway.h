@@ -127,6 +127,13 @@ struct gateway_service {
 	void (*stop)(struct gateway *, void **state);  /* may be NULL */
 };
 
+/*
+ * The state of the running service whose start function is start (as it
+ * set *state), or NULL when it is not running (not started, stopped).
+ */
+void *gateway_service_state(
+    const struct gateway *, void (*start)(struct gateway *, void **));
+
 /* What the layers above the core add to serve. */
 struct gateway_ext {
 	const struct gateway_route *routes; /* nroutes of them */

@@ -747,6 +747,20 @@ log_started(struct gateway *gw)
 	}
 }
 
+void *
+gateway_service_state(
+    const struct gateway *gw, void (*start)(struct gateway *, void **))
+{
+	size_t i;
+
+	for (i = 0;
+	     gw->ext != NULL && gw->services != NULL && i < gw->ext->nservices;
+	     i++)
+		if (gw->ext->services[i].start == start)
+			return gw->services[i];
+	return NULL;
+}
+
 int
 serve_main(
     struct config *cfg, const char *exe_path, const struct gateway_ext *ext)

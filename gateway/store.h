@@ -811,16 +811,6 @@ int store_broadcast_set_totals(
 int
 store_broadcast_advance(struct store *, int64_t id, int64_t from, int64_t upto);
 
-/*
- * The oldest broadcast still being queued: 0 with its row in *out (the
- * counts by state left 0; free it with store_broadcast_free()) and the
- * last contact queued in *upto, STORE_NOTFOUND when none is, or
- * STORE_ERR.
- */
-struct store_broadcast;
-int store_broadcast_pending(
-    struct store *, struct store_broadcast *out, int64_t *upto);
-
 /* One chunk of a broadcast to queue; the strings are borrowed. */
 struct store_broadcast_chunk {
 	int64_t id;           /* the broadcasts row */
@@ -868,6 +858,15 @@ struct store_broadcast {
  */
 int store_broadcast_get(struct store *, int64_t id, struct store_broadcast *);
 void store_broadcast_free(struct store_broadcast *);
+
+/*
+ * The oldest broadcast still being queued (store_broadcast_advance): 0
+ * with its row in *out (the counts by state left 0; free it with
+ * store_broadcast_free()) and the last contact queued in *upto,
+ * STORE_NOTFOUND when none is, or STORE_ERR.
+ */
+int store_broadcast_pending(
+    struct store *, struct store_broadcast *out, int64_t *upto);
 
 /*
  * Turns the connection's foreign key checks off (on = 0) or back on, for
