@@ -1739,63 +1739,127 @@ static const char *const step_names[] = {
     [STEP_UNSUBSCRIBE] = "unsubscribe",
 };
 
-static json_t *
-jstr(const char *s)
+/* A session's text being written: b, and whether anything failed. */
+struct writer {
+	struct buf *b;
+	int bad;
+};
+
+/* Appends the literal text lit. */
+static void
+put_lit(struct writer *w, const char *lit)
 {
-	return s ? json_string(s) : json_null();
+	if (buf_append(w->b, lit, strlen(lit)) == -1)
+		w->bad = 1;
 }
 
-char *
-engine_session_dump(const struct flow_session *s)
+static void
+put_uint(struct writer *w, unsigned long long v)
 {
-	json_t *o, *q;
-	char *text;
+	if (buf_putu(w->b, v) == -1)
+		w->bad = 1;
+}
+
+/* Appends s (len bytes) as a JSON string. */
+static void
+put_strn(struct writer *w, const char *s, size_t len)
+{
+	if (render_json_string(w->b, s, len) == -1)
+		w->bad = 1;
+}
+
+/* Appends s as a JSON string, or null when s is NULL. */
+static void
+put_str(struct writer *w, const char *s)
+{
+	if (s == NULL)
+		put_lit(w, "null");
+	else
+		put_strn(w, s, strlen(s));
+}
+
+/* Appends the string map o (fields, variables) as a JSON object. */
+static void
+put_map(struct writer *w, json_t *o)
+{
+	const char *key, *sep = "{";
+	size_t klen;
+	json_t *v;
+
+	json_object_keylen_foreach(o, key, klen, v)
+	{
+		if (!json_is_string(v))
+			w->bad = 1;
+		put_lit(w, sep);
+		put_strn(w, key, klen);
+		put_lit(w, ":");
+		put_strn(w, json_string_value(v), json_string_length(v));
+		sep = ",";
+	}
+	put_lit(w, *sep == '{' ? "{}" : "}");
+}
+
+/*
+ * Writes the session's text into b: the members in a fixed order, as
+ * json_dumps(JSON_COMPACT) wrote the tree this used to build, byte for
+ * byte (test_engine compares the two). Writing it directly spares a USSD
+ * step the tree, its copies and jansson's encoder, a fifth of the loop's
+ * instructions a step (docs/performance.md). -1: a string that is not
+ * valid UTF-8, a value that is not a string in a map, or an unnamed step.
+ */
+static int
+session_write(const struct flow_session *s, struct buf *b)
+{
+	struct writer w = {b, step_names[s->wait_step] == NULL};
 	size_t i;
 
-	q = json_array();
-	for (i = 0; i < s->nqueue; i++)
-		json_array_append_new(q, json_string(s->queue[i]));
-	/*
-	 * The tree is kept by the memo with its text (the next turn reads that
-	 * text back), so it holds copies of the fields and variables, not the
-	 * session's own objects, which later turns change.
-	 */
-	o = json_pack("{s:i, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:s, "
-		      "s:s, s:o, s:i, s:I, s:o, s:o, s:o, s:s, s:I, s:I, s:b}",
-	    "v", 1, "channel", s->channel == ENGINE_USSD ? "ussd" : "sms",
-	    "ussd_max", (json_int_t)s->ussd_max, "phone", jstr(s->phone),
-	    "language", jstr(s->language), "fields", json_deep_copy(s->fields),
-	    "vars", json_deep_copy(s->vars), "flow", jstr(s->flow), "pc",
-	    (json_int_t)s->pc, "wait", wait_names[s->wait], "step",
-	    step_names[s->wait_step], "name", jstr(s->wait_name), "tries",
-	    s->tries, "menu_next", (json_int_t)s->menu_next, "queue", q, "rest",
-	    jstr(s->rest), "input", jstr(s->input), "out",
-	    buf_cstr(&s->out) ? buf_cstr(&s->out) : "", "steps",
-	    (json_int_t)s->steps, "actions", (json_int_t)s->actions, "done",
-	    s->done);
-	if (o == NULL)
-		fatalx("engine: cannot serialise a session");
-	text = json_dumps(o, JSON_COMPACT);
-	if (text == NULL)
-		fatalx("engine: cannot serialise a session");
-	memo_put(text, strlen(text), o);
-	return text;
-}
-
-/* Reads an optional string member: 0 (NULL when absent or null), -1. */
-static int
-load_str(json_t *o, const char *key, size_t max, char **out)
-{
-	json_t *v = json_object_get(o, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v) || json_string_length(v) > max ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return -1;
-	*out = xstrdup(json_string_value(v));
-	return 0;
+	put_lit(&w, "{\"v\":1,\"channel\":");
+	put_lit(&w, s->channel == ENGINE_USSD ? "\"ussd\"" : "\"sms\"");
+	put_lit(&w, ",\"ussd_max\":");
+	put_uint(&w, s->ussd_max);
+	put_lit(&w, ",\"phone\":");
+	put_str(&w, s->phone);
+	put_lit(&w, ",\"language\":");
+	put_str(&w, s->language);
+	put_lit(&w, ",\"fields\":");
+	put_map(&w, s->fields);
+	put_lit(&w, ",\"vars\":");
+	put_map(&w, s->vars);
+	put_lit(&w, ",\"flow\":");
+	put_str(&w, s->flow);
+	put_lit(&w, ",\"pc\":");
+	put_uint(&w, s->pc);
+	put_lit(&w, ",\"wait\":");
+	put_str(&w, wait_names[s->wait]);
+	put_lit(&w, ",\"step\":");
+	put_str(&w, step_names[s->wait_step]);
+	put_lit(&w, ",\"name\":");
+	put_str(&w, s->wait_name);
+	put_lit(&w, ",\"tries\":");
+	if (s->tries < 0)
+		put_lit(&w, "-");
+	put_uint(&w, s->tries < 0 ? 0ULL - (unsigned long long)s->tries
+				  : (unsigned long long)s->tries);
+	put_lit(&w, ",\"menu_next\":");
+	put_uint(&w, s->menu_next);
+	put_lit(&w, ",\"queue\":[");
+	for (i = 0; i < s->nqueue; i++) {
+		if (i > 0)
+			put_lit(&w, ",");
+		put_str(&w, s->queue[i]);
+	}
+	put_lit(&w, "],\"rest\":");
+	put_str(&w, s->rest);
+	put_lit(&w, ",\"input\":");
+	put_str(&w, s->input);
+	put_lit(&w, ",\"out\":");
+	put_str(&w, buf_cstr(&s->out) ? buf_cstr(&s->out) : "");
+	put_lit(&w, ",\"steps\":");
+	put_uint(&w, s->steps);
+	put_lit(&w, ",\"actions\":");
+	put_uint(&w, s->actions);
+	put_lit(&w, s->done ? ",\"done\":true}" : ",\"done\":false}");
+	return w.bad ? -1 : 0;
 }
 
 /* Checks that o is an object of at most max string members. */
@@ -1816,6 +1880,145 @@ string_map_ok(json_t *o, size_t max)
 	return 0;
 }
 
+/* strlen(s) <= max, or s is NULL. */
+static int
+fits(const char *s, size_t max)
+{
+	return s == NULL || strlen(s) <= max;
+}
+
+/*
+ * What engine_session_load asks of a session once read: every bound and
+ * every link between the members. 0, or -1. The dump asks it too before
+ * the memo keeps a session, so a session taken from the memo is one that
+ * reading its text would have given.
+ */
+static int
+session_ok(const struct flow_session *s)
+{
+	size_t i;
+
+	if (s->ussd_max > 100000 || s->pc > FLOW_MAX_STEPS ||
+	    s->menu_next > FLOW_MAX_OPTIONS ||
+	    s->steps > ENGINE_MAX_STEPS + 1 ||
+	    s->actions > ENGINE_MAX_ACTIONS + 1 || s->tries < 0 ||
+	    s->tries > 1000 || s->nqueue > ENGINE_MAX_QUEUE ||
+	    (unsigned)s->wait >= nitems(wait_names) ||
+	    (unsigned)s->wait_step >= nitems(step_names) ||
+	    step_names[s->wait_step] == NULL ||
+	    string_map_ok(s->fields, ENGINE_MAX_FIELDS) == -1 ||
+	    string_map_ok(s->vars, ENGINE_MAX_VARS) == -1 ||
+	    !fits(s->phone, 64) || !fits(s->language, 16) ||
+	    !fits(s->flow, FLOW_MAX_NAME) ||
+	    !fits(s->wait_name, FLOW_MAX_NAME) ||
+	    !fits(s->rest, ENGINE_MAX_VALUE) ||
+	    !fits(s->input, ENGINE_MAX_VALUE) ||
+	    s->out.len > ENGINE_MAX_REPLY ||
+	    (s->out.len > 0 && strlen(s->out.data) != s->out.len))
+		return -1;
+	for (i = 0; i < s->nqueue; i++)
+		if (!fits(s->queue[i], ENGINE_MAX_VALUE))
+			return -1;
+	if (s->wait != WAIT_NONE && s->flow == NULL)
+		return -1;
+	if ((s->wait == WAIT_INPUT && !waits_for_input(s->wait_step)) ||
+	    (s->wait == WAIT_ACTION && !waits_for_host(s->wait_step)))
+		return -1;
+	return 0;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* A copy of s that shares nothing with it. */
+static struct flow_session *
+session_clone(const struct flow_session *s)
+{
+	struct flow_session *c = xcalloc(1, sizeof(*c));
+	size_t i;
+
+	*c = *s;
+	c->phone = dup_or_null(s->phone);
+	c->language = dup_or_null(s->language);
+	c->fields = json_deep_copy(s->fields);
+	c->vars = json_deep_copy(s->vars);
+	if (c->fields == NULL || c->vars == NULL)
+		fatalx("engine: out of memory");
+	c->flow = dup_or_null(s->flow);
+	c->wait_name = dup_or_null(s->wait_name);
+	for (i = 0; i < s->nqueue; i++)
+		c->queue[i] = xstrdup(s->queue[i]);
+	c->rest = dup_or_null(s->rest);
+	c->input = dup_or_null(s->input);
+	buf_init(&c->out, ENGINE_MAX_REPLY);
+	if (s->out.len > 0 &&
+	    buf_append(&c->out, s->out.data, s->out.len) == -1)
+		fatalx("engine: cannot copy a session");
+	return c;
+}
+
+static void
+drop_session(void *s)
+{
+	engine_session_free(s);
+}
+
+/* The session's text, in b (buf_steal it). */
+static void
+session_text(const struct flow_session *s, struct buf *b)
+{
+	buf_init(b, SIZE_MAX / 2);
+	if (session_write(s, b) == -1)
+		fatalx("engine: cannot serialise a session");
+}
+
+char *
+engine_session_dump(const struct flow_session *s)
+{
+	struct buf b;
+
+	session_text(s, &b);
+	/*
+	 * The memo keeps a copy with the text (the next turn reads that text
+	 * back): the session's own members change in later turns.
+	 */
+	if (b.len <= MEMO_TEXT_MAX && session_ok(s) == 0)
+		memo_put(b.data, b.len, session_clone(s), drop_session);
+	return buf_steal(&b);
+}
+
+char *
+engine_session_stow(struct flow_session *s)
+{
+	struct buf b;
+
+	session_text(s, &b);
+	if (session_ok(s) == 0)
+		memo_put(b.data, b.len, s, drop_session);
+	else
+		engine_session_free(s);
+	return buf_steal(&b);
+}
+
+/* Reads an optional string member: 0 (NULL when absent or null), -1. */
+static int
+load_str(json_t *o, const char *key, size_t max, char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return -1;
+	*out = xstrdup(json_string_value(v));
+	return 0;
+}
+
 static int
 lookup_name(const char *const *names, size_t n, const char *s)
 {
@@ -1831,7 +2034,7 @@ int
 engine_session_load(const char *json, size_t len, struct flow_session **out)
 {
 	struct flow_session *s = NULL;
-	json_t *o, *hit, *fields, *vars, *queue, *q;
+	json_t *o, *fields, *vars, *queue, *q;
 	const char *channel, *wait, *stepname, *outtext;
 	json_int_t v, ussd, pc, menu_next, steps, actions;
 	int tries, done, wi, si;
@@ -1841,10 +2044,9 @@ engine_session_load(const char *json, size_t len, struct flow_session **out)
 	if (json == NULL || len > ENGINE_MAX_SESSION)
 		return -1;
 	/* The text a turn stored is usually the one read back next turn. */
-	if ((hit = memo_get(json, len)) != NULL)
-		o = hit;
-	else if ((o = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL)) ==
-		 NULL)
+	if ((*out = memo_take(json, len)) != NULL)
+		return 0;
+	if ((o = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		return -1;
 	if (json_unpack(o,
 		"{s:I, s:s, s:I, s:o, s:o, s:I, s:s, s:s, s:i, s:I, s:o, "
@@ -1861,10 +2063,9 @@ engine_session_load(const char *json, size_t len, struct flow_session **out)
 	    pc > FLOW_MAX_STEPS || menu_next < 0 ||
 	    menu_next > FLOW_MAX_OPTIONS || steps < 0 ||
 	    steps > ENGINE_MAX_STEPS + 1 || actions < 0 ||
-	    actions > ENGINE_MAX_ACTIONS + 1 || tries < 0 || tries > 1000 ||
+	    actions > ENGINE_MAX_ACTIONS + 1 ||
 	    (strcmp(channel, "sms") != 0 && strcmp(channel, "ussd") != 0) ||
-	    string_map_ok(fields, ENGINE_MAX_FIELDS) == -1 ||
-	    string_map_ok(vars, ENGINE_MAX_VARS) == -1 ||
+	    !json_is_object(fields) || !json_is_object(vars) ||
 	    !json_is_array(queue) || json_array_size(queue) > ENGINE_MAX_QUEUE)
 		goto bad;
 
@@ -1873,7 +2074,7 @@ engine_session_load(const char *json, size_t len, struct flow_session **out)
 	    (size_t)ussd);
 	json_decref(s->fields);
 	json_decref(s->vars);
-	/* Copies: o may be the memo's, and the session changes its own. */
+	/* Copies: the session changes its own. */
 	s->fields = json_deep_copy(fields);
 	s->vars = json_deep_copy(vars);
 	if (s->fields == NULL || s->vars == NULL)
@@ -1903,15 +2104,9 @@ engine_session_load(const char *json, size_t len, struct flow_session **out)
 	s->steps = (unsigned)steps;
 	s->actions = (unsigned)actions;
 	s->done = done;
-	if (s->wait != WAIT_NONE && s->flow == NULL)
+	if (session_ok(s) == -1)
 		goto bad;
-	if ((s->wait == WAIT_INPUT && !waits_for_input(s->wait_step)) ||
-	    (s->wait == WAIT_ACTION && !waits_for_host(s->wait_step)))
-		goto bad;
-	if (hit == NULL)
-		memo_put(json, len, o);
-	else
-		json_decref(o);
+	json_decref(o);
 	*out = s;
 	return 0;
 bad:

@@ -253,6 +253,14 @@ int engine_session_done(const struct flow_session *);
 char *engine_session_dump(const struct flow_session *);
 
 /*
+ * engine_session_dump's text, and s is gone: the memo (flows/memo.h)
+ * keeps it, so the next engine_session_load of that very text on this
+ * thread takes it back without parsing. For a host that is done with s
+ * once it is stored (the gateway's dialog).
+ */
+char *engine_session_stow(struct flow_session *s);
+
+/*
  * Reads a session back from engine_session_dump's text (len bytes; need not
  * end in NUL). Returns 0 and sets *out (the caller owns it), or -1 with *out
  * NULL when the text is not a valid session or is over ENGINE_MAX_SESSION.

@@ -1,13 +1,15 @@
 /*
- * memo.c: a small table, per thread, from a session's text to the JSON
- * tree it stands for. Two-way set-associative: an FNV-1a hash of the text
- * picks a set of two slots, a new text replaces the one of the two that
- * was stored first, so a text survives the next one that lands in its set
- * (with 200 sessions taking turns, about four in five are still there at
- * their next turn). A hit is a byte-for-byte match, so what it returns is
- * what parsing that text would give. Bounded: MEMO_SLOTS texts of at most
- * MEMO_TEXT_MAX bytes each, per thread that uses it (the loop's, in the
- * gateway): about 3 KiB a slot for a USSD menu's session.
+ * memo.c: a small table, per thread, from a session's text to what it
+ * stands for (engine.c keeps the session itself). Two-way set-associative:
+ * an FNV-1a hash of the text picks a set of two slots, a new text replaces
+ * an empty slot of the two or else the one stored first, so a text
+ * survives the next one that lands in its set (with 200 sessions taking
+ * turns, about four in five are still there at their next turn). A hit is
+ * a byte-for-byte match: what it returns is what was stored for those very
+ * bytes, and it leaves the table (the turn that read a text stores a new
+ * one). Bounded: MEMO_SLOTS texts of at most MEMO_TEXT_MAX bytes each, per
+ * thread that uses it (the loop's, in the gateway): a KiB or two a slot
+ * for a USSD menu's session.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,10 +19,11 @@
 #include "lib/util.h"
 
 struct slot {
-	char *text;     /* the bytes, owned; NULL: empty */
-	size_t len;     /* of text */
-	json_t *tree;   /* what they stand for, one reference */
-	uint64_t stamp; /* when it was stored: the older of a set goes */
+	char *text;           /* the bytes, owned; NULL: empty */
+	size_t len;           /* of text */
+	void *value;          /* what they stand for, owned */
+	void (*drop)(void *); /* frees value */
+	uint64_t stamp;       /* when it was stored: the older of a set goes */
 };
 
 static _Thread_local struct slot *slots; /* MEMO_SLOTS, or NULL */
@@ -47,28 +50,37 @@ holds(const struct slot *sl, const char *text, size_t len)
 	       memcmp(sl->text, text, len) == 0;
 }
 
-json_t *
-memo_get(const char *text, size_t len)
+void *
+memo_take(const char *text, size_t len)
 {
-	struct slot *set;
+	struct slot *set, *sl;
+	void *v;
 
 	if (slots == NULL || text == NULL || len > MEMO_TEXT_MAX)
 		return NULL;
 	set = set_of(text, len);
 	if (holds(&set[0], text, len))
-		return json_incref(set[0].tree);
-	if (holds(&set[1], text, len))
-		return json_incref(set[1].tree);
-	return NULL;
+		sl = &set[0];
+	else if (holds(&set[1], text, len))
+		sl = &set[1];
+	else
+		return NULL;
+	v = sl->value;
+	free(sl->text);
+	sl->text = NULL;
+	sl->value = NULL;
+	sl->stamp = 0;
+	return v;
 }
 
 void
-memo_put(const char *text, size_t len, json_t *tree)
+memo_put(const char *text, size_t len, void *value, void (*drop)(void *))
 {
 	struct slot *set, *sl;
 
-	if (text == NULL || tree == NULL || len > MEMO_TEXT_MAX) {
-		json_decref(tree);
+	if (text == NULL || value == NULL || len > MEMO_TEXT_MAX) {
+		if (value != NULL)
+			drop(value);
 		return;
 	}
 	if (slots == NULL)
@@ -80,12 +92,14 @@ memo_put(const char *text, size_t len, json_t *tree)
 	else
 		sl = &set[0];
 	free(sl->text);
-	json_decref(sl->tree);
+	if (sl->value != NULL)
+		sl->drop(sl->value);
 	sl->text = xmalloc(len + 1);
 	memcpy(sl->text, text, len);
 	sl->text[len] = '\0';
 	sl->len = len;
-	sl->tree = tree;
+	sl->value = value;
+	sl->drop = drop;
 	sl->stamp = ++clock_;
 }
 
@@ -98,7 +112,8 @@ memo_clear(void)
 		return;
 	for (i = 0; i < MEMO_SLOTS; i++) {
 		free(slots[i].text);
-		json_decref(slots[i].tree);
+		if (slots[i].value != NULL)
+			slots[i].drop(slots[i].value);
 	}
 	free(slots);
 	slots = NULL;

@@ -4,11 +4,70 @@
 #include "flows/render.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
+
+int
+render_json_string(struct buf *b, const char *str, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run, n;
+	char esc[6];
+
+	if (buf_append(b, "\"", 1) == -1)
+		return -1;
+	while (i < len) {
+		/* The longest run that goes out as it is, in one append. */
+		for (run = i; run < len; run += n) {
+			if (s[run] < 0x20 || s[run] == '"' || s[run] == '\\')
+				break;
+			if (s[run] < 0x80)
+				n = 1;
+			else if ((n = render_utf8_seq(str + run, len - run)) ==
+				 0)
+				return -1;
+		}
+		if (run > i && buf_append(b, str + i, run - i) == -1)
+			return -1;
+		if ((i = run) == len)
+			break;
+		esc[0] = '\\';
+		n = 2;
+		switch (s[i]) {
+		case '"':
+		case '\\':
+			esc[1] = (char)s[i];
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[s[i] >> 4];
+			esc[5] = hex[s[i] & 0xf];
+			n = 6;
+		}
+		if (buf_append(b, esc, n) == -1)
+			return -1;
+		i++;
+	}
+	return buf_append(b, "\"", 1);
+}
 
 size_t
 render_utf8_seq(const char *str, size_t len)
@@ -120,7 +179,8 @@ render_utf8_prefix(const char *s, size_t len, size_t maxchars)
 static void
 put_option(struct buf *b, size_t i, const char *text)
 {
-	if (buf_printf(b, "%zu. %s", i + 1, text ? text : "") == -1)
+	if (buf_putu(b, i + 1) == -1 || buf_puts(b, ". ") == -1 ||
+	    buf_puts(b, text ? text : "") == -1)
 		fatalx("render: option too long");
 }
 
@@ -147,10 +207,11 @@ render_sms(const char *text, const char *const *options, size_t noptions)
 static size_t
 option_chars(size_t i, const char *text)
 {
-	char num[32];
+	size_t digits = 1, n;
 
-	snprintf(num, sizeof(num), "%zu. ", i + 1);
-	return strlen(num) + render_utf8_chars(text ? text : "");
+	for (n = i + 1; n >= 10; n /= 10)
+		digits++;
+	return digits + 2 + render_utf8_chars(text ? text : "");
 }
 
 char *

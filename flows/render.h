@@ -71,4 +71,17 @@ size_t render_utf8_chars(const char *s);
  */
 size_t render_utf8_prefix(const char *s, size_t len, size_t maxchars);
 
+struct buf;
+
+/*
+ * Appends s (len bytes, NULs allowed) to b as a JSON string, quotes
+ * included, escaped byte for byte as jansson's json_dumps does without
+ * flags: \" and \\, \b \f \n \r \t, \u00XX for the other control
+ * characters, everything else (UTF-8 too) as it is. Returns 0, or -1 when
+ * s is not valid UTF-8 or b would pass its maximum (b may then hold part
+ * of the string). The session's serialiser writes with it (engine.c): the
+ * same text as jansson's, without building a tree to dump.
+ */
+int render_json_string(struct buf *b, const char *s, size_t len);
+
 #endif

@@ -487,7 +487,7 @@ save_session(
 static void
 dialog_run(struct dialog *d)
 {
-	char *state, scrub[300];
+	char *state, *flow, scrub[300];
 	int rc;
 
 	while (d->r.status == ENGINE_ACTION)
@@ -498,10 +498,16 @@ dialog_run(struct dialog *d)
 		d->flow = xstrdup(engine_session_flow(d->session));
 	switch (d->r.status) {
 	case ENGINE_WAIT:
-		state = engine_session_dump(d->session);
-		rc = save_session(d, engine_session_flow(d->session), state,
-		    d->kind == ENGINE_USSD ? d->r.text : NULL);
+		/* The session's last use: stowed, the next turn takes it back. */
+		flow = engine_session_flow(d->session)
+			   ? xstrdup(engine_session_flow(d->session))
+			   : NULL;
+		state = engine_session_stow(d->session);
+		d->session = NULL;
+		rc = save_session(
+		    d, flow, state, d->kind == ENGINE_USSD ? d->r.text : NULL);
 		free(state);
+		free(flow);
 		if (rc != 0)
 			store_failed(d, "session", rc);
 		finish(d, d->r.text, 0);

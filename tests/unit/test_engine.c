@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "flows/engine.h"
 #include "flows/memo.h"
@@ -1202,8 +1203,8 @@ assert_loads_as(const char *json)
 }
 
 /*
- * The memo (flows/memo.c): loading the text a dump just made takes the
- * tree the dump kept instead of parsing it. It must give what parsing
+ * The memo (flows/memo.c): loading the text a dump just made copies the
+ * session the dump kept instead of parsing it. It must give what parsing
  * gives, and sessions loaded from it must share nothing with it or with
  * each other.
  */
@@ -1228,12 +1229,12 @@ test_session_memo(void **state)
 	reply(t, "Kisumu");
 	assert_result(t, ENGINE_END, "Amina of Kisumu, South");
 
-	/* From the tree the dump kept: it goes on, changing its state... */
+	/* From the copy the dump kept: it goes on, changing its state... */
 	assert_int_equal(engine_session_load(json, strlen(json), &a), 0);
 	assert_int_equal(engine_session_set_field(a, "ward", "West"), 0);
 	assert_int_equal(engine_input(&t->eng, a, "Nairobi", &ra), 0);
 	assert_string_equal(ra.text, "Amina of Nairobi, West");
-	/* ...and the tree did not move: the next load is the text's. */
+	/* ...and the copy did not move: the next load is the text's. */
 	assert_loads_as(json);
 
 	/* Parsed (the memo emptied), kept, and the same once more. */
@@ -1251,64 +1252,165 @@ test_session_memo(void **state)
 	engine_session_free(a);
 	engine_session_free(b);
 	free(json);
+
+	/*
+	 * Stowed (the gateway's way): the next load of its text takes the
+	 * session itself, once; a load after that parses the text.
+	 */
+	memo_clear();
+	assert_int_equal(sms_new(t, "a"), 1);
+	a = t->s;
+	t->s = NULL;
+	json = engine_session_stow(a);
+	assert_int_equal(engine_session_load(json, strlen(json), &b), 0);
+	assert_ptr_equal(b, a);
+	assert_int_equal(engine_session_load(json, strlen(json), &a), 0);
+	assert_ptr_not_equal(a, b);
+	engine_session_free(a);
+	assert_int_equal(engine_input(&t->eng, b, "Zawadi", &ra), 0);
+	assert_string_equal(ra.text, "Town?");
+	engine_result_free(&ra);
+	engine_session_free(b);
+	free(json);
 	memo_clear();
 }
 
-/* The memo's own rules: exact texts only, bounded texts only. */
+static int drops; /* values test_memo_table's drop freed */
+
+static void
+drop_counted(void *v)
+{
+	drops++;
+	free(v);
+}
+
+static void *
+value(int n)
+{
+	int *v = malloc(sizeof(*v));
+
+	*v = n;
+	return v;
+}
+
+/* The value memo_take finds for text, as an int (freed); -1: none. */
+static int
+took(const char *text, size_t len)
+{
+	int *v = memo_take(text, len), n;
+
+	if (v == NULL)
+		return -1;
+	n = *v;
+	free(v);
+	return n;
+}
+
+/* The memo's own rules: exact texts only, bounded texts only, once. */
 static void
 test_memo_table(void **state)
 {
 	static char big[MEMO_TEXT_MAX + 2];
-	json_t *tree = json_pack("{s:i}", "v", 1), *got;
 
 	(void)state;
 	memo_clear();
-	assert_null(memo_get("{\"v\":1}", 7));
-	memo_put("{\"v\":1}", 7, json_incref(tree));
-	got = memo_get("{\"v\":1}", 7);
-	assert_ptr_equal(got, tree);
-	json_decref(got);
-	assert_null(memo_get("{\"v\":2}", 7));
-	assert_null(memo_get("{\"v\":1}", 6));
-	assert_null(memo_get(NULL, 0));
+	drops = 0;
+	assert_null(memo_take("{\"v\":1}", 7));
+	memo_put("{\"v\":1}", 7, value(1), drop_counted);
+	assert_null(memo_take("{\"v\":2}", 7));
+	assert_null(memo_take("{\"v\":1}", 6));
+	assert_null(memo_take(NULL, 0));
+	assert_int_equal(took("{\"v\":1}", 7), 1);
+	/* Taken, it is the caller's: the memo no longer has it. */
+	assert_int_equal(took("{\"v\":1}", 7), -1);
 
-	/* A text over MEMO_TEXT_MAX is not kept; one of MEMO_TEXT_MAX is. */
+	/* A text over MEMO_TEXT_MAX is not kept (its value is dropped at
+	 * once); one of MEMO_TEXT_MAX is. */
 	memset(big, ' ', sizeof(big) - 1);
-	memo_put(big, MEMO_TEXT_MAX + 1, json_incref(tree));
-	assert_null(memo_get(big, MEMO_TEXT_MAX + 1));
-	memo_put(big, MEMO_TEXT_MAX, json_incref(tree));
-	got = memo_get(big, MEMO_TEXT_MAX);
-	assert_ptr_equal(got, tree);
-	json_decref(got);
+	memo_put(big, MEMO_TEXT_MAX + 1, value(9), drop_counted);
+	assert_int_equal(drops, 1);
+	assert_null(memo_take(big, MEMO_TEXT_MAX + 1));
+	memo_put(big, MEMO_TEXT_MAX, value(10), drop_counted);
 
-	/* Any two texts are kept together (a set has two slots), and one
-	 * stored again does not push the other out. */
-	{
-		json_t *t1 = json_pack("{s:i}", "v", 2);
-		json_t *t2 = json_pack("{s:i}", "v", 3);
+	/* Any two texts are kept together (a set has two slots), one stored
+	 * again does not push the other out, and what it replaces is freed. */
+	memo_put("{\"v\":2}", 7, value(2), drop_counted);
+	memo_put("{\"v\":3}", 7, value(3), drop_counted);
+	memo_put("{\"v\":2}", 7, value(4), drop_counted);
+	memo_put("{\"v\":2}", 7, value(5), drop_counted);
+	assert_int_equal(drops, 3);
+	assert_int_equal(took("{\"v\":3}", 7), 3);
+	assert_int_equal(took("{\"v\":2}", 7), 5);
 
-		memo_put("{\"v\":2}", 7, json_incref(t1));
-		memo_put("{\"v\":3}", 7, json_incref(t2));
-		memo_put("{\"v\":2}", 7, json_incref(t1));
-		memo_put("{\"v\":2}", 7, json_incref(t1));
-		got = memo_get("{\"v\":3}", 7);
-		assert_ptr_equal(got, t2);
-		json_decref(got);
-		got = memo_get("{\"v\":2}", 7);
-		assert_ptr_equal(got, t1);
-		json_decref(got);
-		json_decref(t1);
-		json_decref(t2);
-	}
-
-	/* The memo's references outlive the caller's. */
-	json_decref(tree);
-	got = memo_get(big, MEMO_TEXT_MAX);
-	assert_non_null(got);
-	assert_int_equal(json_integer_value(json_object_get(got, "v")), 1);
-	json_decref(got);
+	/* Cleared, what it still held is freed and nothing is found. */
 	memo_clear();
-	assert_null(memo_get(big, MEMO_TEXT_MAX));
+	assert_int_equal(drops, 4);
+	assert_null(memo_take(big, MEMO_TEXT_MAX));
+}
+
+/*
+ * The session's text is written without jansson (engine.c's
+ * session_write), as jansson wrote it: parsed and dumped again by jansson
+ * it comes out byte for byte the same, and read back without the memo it
+ * dumps the same text. Fields, variables and answers with quotes,
+ * backslashes, control characters, non-ASCII and broken UTF-8 (which the
+ * engine cleans on the way in).
+ */
+static void
+test_session_text_as_jansson(void **state)
+{
+	struct t *t = *state;
+	static const char *const odd[] = {"plain", "qu\"ote \\ back/slash",
+	    "line\nbreak\ttab\r\b\f", "\x01\x02\x1f\x7f",
+	    "caf\xc3\xa9 \xe6\xbc\xa2", "\xf0\x9f\x98\x80",
+	    "broken \xc3 \xed\xa0\x80 \xff", "", " "};
+	size_t i, j;
+
+	load(t, "flow a\n  on keyword A\n"
+		"  ask name \"Name?\"\n"
+		"  ask town \"Town {name}?\"\n"
+		"  end \"{name} of {town}\"\n");
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		for (j = 0; j < 3; j++) {
+			struct flow_session *s2;
+			json_t *tree;
+			char *json, *again, *ref;
+
+			char text[64];
+
+			memo_clear();
+			engine_session_free(t->s);
+			t->s = engine_session_new(
+			    j == 2 ? ENGINE_USSD : ENGINE_SMS, odd[i],
+			    odd[(i + 1) % 9], 0);
+			snprintf(text, sizeof(text), "A %s", odd[i]);
+			assert_int_equal(
+			    engine_route_sms(&t->eng, t->s, text, &t->r), 1);
+			drive(t);
+			assert_int_equal(
+			    engine_session_set_field(t->s, "ward", odd[i]), 0);
+			if (j > 0)
+				reply(t, odd[i]);
+			json = engine_session_dump(t->s);
+			tree = json_loads(json, JSON_REJECT_DUPLICATES, NULL);
+			assert_non_null(tree);
+			ref = json_dumps(tree, JSON_COMPACT);
+			assert_string_equal(json, ref);
+			/* Read back from the text itself, then from the memo. */
+			memo_clear();
+			assert_loads_as(json);
+			assert_int_equal(
+			    engine_session_load(json, strlen(json), &s2), 0);
+			again = engine_session_dump(s2);
+			assert_string_equal(again, json);
+			engine_session_free(s2);
+			free(again);
+			free(ref);
+			json_decref(tree);
+			free(json);
+		}
+	}
+	memo_clear();
 }
 
 /* Mutated and truncated session texts are refused or run; never a crash. */
@@ -1478,6 +1580,8 @@ main(void)
 		test_session_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_memo, setup, teardown),
 	    cmocka_unit_test(test_memo_table),
+	    cmocka_unit_test_setup_teardown(
+		test_session_text_as_jansson, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_session_load_garbage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
