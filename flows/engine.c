@@ -129,7 +129,7 @@ clean_utf8(const char *s, size_t len, size_t max)
 	size_t i = 0, o = 0;
 
 	while (i < len) {
-		size_t n = render_utf8_seq(s + i, len - i);
+		size_t n = utf8_seq(s + i, len - i);
 
 		if (n == 0 || s[i] == '\0') {
 			if (o + 1 > max)
@@ -1764,7 +1764,7 @@ put_uint(struct writer *w, unsigned long long v)
 static void
 put_strn(struct writer *w, const char *s, size_t len)
 {
-	if (render_json_string(w->b, s, len) == -1)
+	if (buf_json_string(w->b, s, len) == -1)
 		w->bad = 1;
 }
 

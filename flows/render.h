@@ -55,13 +55,6 @@ char *render_ussd_page(const char *header, const char *const *options,
  */
 char *render_ussd_wire(const char *screen, int end);
 
-/*
- * The length in bytes (1 to 4) of the valid UTF-8 character at s (len bytes
- * available), or 0 when len is 0 or the bytes there are not valid UTF-8
- * (overlong forms, surrogates and truncated sequences are invalid).
- */
-size_t render_utf8_seq(const char *s, size_t len);
-
 /* Counts the UTF-8 code points of s (an invalid byte counts as one). */
 size_t render_utf8_chars(const char *s);
 
@@ -70,18 +63,5 @@ size_t render_utf8_chars(const char *s);
  * most maxchars code points and does not end inside a multi-byte sequence.
  */
 size_t render_utf8_prefix(const char *s, size_t len, size_t maxchars);
-
-struct buf;
-
-/*
- * Appends s (len bytes, NULs allowed) to b as a JSON string, quotes
- * included, escaped byte for byte as jansson's json_dumps does without
- * flags: \" and \\, \b \f \n \r \t, \u00XX for the other control
- * characters, everything else (UTF-8 too) as it is. Returns 0, or -1 when
- * s is not valid UTF-8 or b would pass its maximum (b may then hold part
- * of the string). The session's serialiser writes with it (engine.c): the
- * same text as jansson's, without building a tree to dump.
- */
-int render_json_string(struct buf *b, const char *s, size_t len);
 
 #endif

@@ -168,6 +168,103 @@ buf_putu(struct buf *b, unsigned long long v)
 }
 
 int
+buf_json_string(struct buf *b, const char *str, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run, n;
+	char esc[6];
+
+	if (buf_append(b, "\"", 1) == -1)
+		return -1;
+	while (i < len) {
+		/* The longest run that goes out as it is, in one append. */
+		for (run = i; run < len; run += n) {
+			if (s[run] < 0x20 || s[run] == '"' || s[run] == '\\')
+				break;
+			if (s[run] < 0x80)
+				n = 1;
+			else if ((n = utf8_seq(str + run, len - run)) == 0)
+				return -1;
+		}
+		if (run > i && buf_append(b, str + i, run - i) == -1)
+			return -1;
+		if ((i = run) == len)
+			break;
+		esc[0] = '\\';
+		n = 2;
+		switch (s[i]) {
+		case '"':
+		case '\\':
+			esc[1] = (char)s[i];
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[s[i] >> 4];
+			esc[5] = hex[s[i] & 0xf];
+			n = 6;
+		}
+		if (buf_append(b, esc, n) == -1)
+			return -1;
+		i++;
+	}
+	return buf_append(b, "\"", 1);
+}
+
+size_t
+utf8_seq(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (len == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	/* Reject overlong forms, surrogates and code points past U+10FFFF. */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -80,6 +80,24 @@ void buf_free(struct buf *);
 char *buf_steal(struct buf *);
 const char *buf_cstr(const struct buf *);
 
+/*
+ * Appends s (len bytes, NULs allowed) to b as a JSON string, quotes
+ * included, escaped byte for byte as jansson's json_dumps does without
+ * flags: \" and \\, \b \f \n \r \t, \u00XX for the other control
+ * characters, everything else (UTF-8 too) as it is. Returns 0, or -1 when
+ * s is not valid UTF-8 or b would pass its maximum (b may then hold part
+ * of the string). For texts written on the hot path (a session, a USSD
+ * answer) without building a tree for jansson to dump.
+ */
+int buf_json_string(struct buf *b, const char *s, size_t len);
+
+/*
+ * The length in bytes (1 to 4) of the valid UTF-8 character at s (len bytes
+ * available), or 0 when len is 0 or the bytes there are not valid UTF-8
+ * (overlong forms, surrogates and truncated sequences are invalid).
+ */
+size_t utf8_seq(const char *s, size_t len);
+
 /* Clocks in milliseconds: wall time since the epoch, and a monotonic one. */
 int64_t now_ms(void);
 int64_t mono_ms(void);

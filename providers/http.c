@@ -208,22 +208,21 @@ static void
 hp_answer_ussd(
     const char *screen, int end, struct provider_answer *ans, struct buf *body)
 {
-	json_t *j, *text;
-	char *s;
+	size_t len = body->len;
 
 	ans->status = 200;
 	ans->content_type = "application/json";
-	/* Flows produce UTF-8; anything else is shown as empty, not sent. */
-	if ((text = json_string(screen != NULL ? screen : "")) == NULL)
-		text = json_string("");
-	j = json_object();
-	json_object_set_new(j, "text", text);
-	json_object_set_new(j, "end", json_boolean(end));
-	if ((s = json_dumps(j, JSON_COMPACT)) != NULL) {
-		(void)buf_puts(body, s);
-		free(s);
-	}
-	json_decref(j);
+	/*
+	 * {"text":SCREEN,"end":BOOL}, written as jansson would (a step's
+	 * answer, on the hot path). Flows produce UTF-8; anything else is
+	 * shown as empty, not sent.
+	 */
+	if (screen == NULL || !provider_utf8_valid(screen, strlen(screen)))
+		screen = "";
+	if (buf_puts(body, "{\"text\":") == -1 ||
+	    buf_json_string(body, screen, strlen(screen)) == -1 ||
+	    buf_puts(body, end ? ",\"end\":true}" : ",\"end\":false}") == -1)
+		buf_truncate(body, len);
 }
 
 static int

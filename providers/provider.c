@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "lib/form.h"
+#include "lib/util.h"
 #include "providers/provider.h"
 
 void
@@ -98,53 +99,13 @@ provider_parse_send(const struct provider_ops *ops,
 	ops->parse_send(cfg, resp, result);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0
- * when the bytes there are not one (RFC 3629 table 3-7).
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0; /* no overlong forms */
-		else if (c == 0xed)
-			hi = 0x9f; /* no surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90; /* no overlong forms */
-		else if (c == 0xf4)
-			hi = 0x8f; /* nothing past U+10FFFF */
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 int
 provider_utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, n;
 
 	while (i < len) {
-		if ((n = utf8_seq(p + i, len - i)) == 0)
+		if ((n = utf8_seq(s + i, len - i)) == 0)
 			return 0;
 		i += n;
 	}
@@ -160,7 +121,7 @@ provider_clean(const char *s, size_t len, size_t max)
 	int space = 0;
 
 	while (i < len) {
-		n = utf8_seq(p + i, len - i);
+		n = utf8_seq(s + i, len - i);
 		if (n == 1 && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
 				  p[i] == '\n')) {
 			space = 1;

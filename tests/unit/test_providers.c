@@ -804,6 +804,18 @@ test_answers(void **state)
 	buf_reset(&b);
 	provider_http.answer_ussd("Asante", 1, &a, &b);
 	assert_string_equal(buf_cstr(&b), "{\"text\":\"Asante\",\"end\":true}");
+	/* Control characters escaped as jansson does; broken UTF-8 and no
+	 * screen at all are an empty text. */
+	buf_reset(&b);
+	provider_http.answer_ussd("a\x01\tb\\ caf\xc3\xa9", 0, &a, &b);
+	assert_string_equal(buf_cstr(&b),
+	    "{\"text\":\"a\\u0001\\tb\\\\ caf\xc3\xa9\",\"end\":false}");
+	buf_reset(&b);
+	provider_http.answer_ussd("bad \xc3(", 1, &a, &b);
+	assert_string_equal(buf_cstr(&b), "{\"text\":\"\",\"end\":true}");
+	buf_reset(&b);
+	provider_http.answer_ussd(NULL, 1, &a, &b);
+	assert_string_equal(buf_cstr(&b), "{\"text\":\"\",\"end\":true}");
 	buf_free(&b);
 }
 

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <jansson.h>
 
 #include "flows/render.h"
 #include "lib/util.h"
@@ -211,14 +210,14 @@ test_utf8_helpers(void **state)
 	assert_int_equal(render_utf8_prefix(s, strlen(s), 99), strlen(s));
 	assert_int_equal(render_utf8_prefix(s, 4, 99), 3);
 	/* Strict decoding. */
-	assert_int_equal(render_utf8_seq("\xc3\xa9", 2), 2);
-	assert_int_equal(render_utf8_seq("\xc3\xa9", 1), 0);
-	assert_int_equal(render_utf8_seq("\xc0\xaf", 2), 0);     /* overlong */
-	assert_int_equal(render_utf8_seq("\xe0\x80\xaf", 3), 0); /* overlong */
-	assert_int_equal(render_utf8_seq("\xed\xa0\x80", 3), 0); /* surrogate */
-	assert_int_equal(render_utf8_seq("\xf4\x90\x80\x80", 4), 0);
-	assert_int_equal(render_utf8_seq("\xf0\x9f\xa4\xb7", 4), 4);
-	assert_int_equal(render_utf8_seq("", 0), 0);
+	assert_int_equal(utf8_seq("\xc3\xa9", 2), 2);
+	assert_int_equal(utf8_seq("\xc3\xa9", 1), 0);
+	assert_int_equal(utf8_seq("\xc0\xaf", 2), 0);     /* overlong */
+	assert_int_equal(utf8_seq("\xe0\x80\xaf", 3), 0); /* overlong */
+	assert_int_equal(utf8_seq("\xed\xa0\x80", 3), 0); /* surrogate */
+	assert_int_equal(utf8_seq("\xf4\x90\x80\x80", 4), 0);
+	assert_int_equal(utf8_seq("\xf0\x9f\xa4\xb7", 4), 4);
+	assert_int_equal(utf8_seq("", 0), 0);
 }
 
 static void
@@ -238,84 +237,6 @@ test_wire(void **state)
 	free(s);
 }
 
-/* render_json_string(s) next to jansson's dump of the same string. */
-static void
-assert_as_jansson(const char *s, size_t len)
-{
-	json_t *j = json_stringn(s, len);
-	struct buf b;
-	char *want;
-
-	buf_init(&b, 1 << 20);
-	if (j == NULL) {
-		/* Not UTF-8: jansson refuses it, so does the writer. */
-		assert_int_equal(render_json_string(&b, s, len), -1);
-		buf_free(&b);
-		return;
-	}
-	want = json_dumps(j, JSON_ENCODE_ANY);
-	assert_non_null(want);
-	assert_int_equal(render_json_string(&b, s, len), 0);
-	assert_int_equal(b.len, strlen(want));
-	assert_memory_equal(b.data, want, b.len);
-	free(want);
-	json_decref(j);
-	buf_free(&b);
-}
-
-/*
- * JSON strings as jansson writes them, byte for byte: every byte alone,
- * every pair of bytes (escapes, UTF-8 leads, broken sequences), a few
- * whole strings, and random ones; and a bounded buffer that fills up.
- */
-static void
-test_json_string(void **state)
-{
-	static const char *const whole[] = {"", "plain", "a\"b\\c/d",
-	    "tab\there\nnew\r\b\f", "\x01\x1f\x7f", "caf\xc3\xa9 \xe6\xbc\xa2",
-	    "\xf0\x9f\x98\x80 emoji", "\xed\xa0\x80 surrogate",
-	    "\xc0\xaf overlong", "\xf4\x90\x80\x80 past U+10FFFF",
-	    "cut \xe6\xbc"};
-	unsigned char two[2];
-	char r[12];
-	struct buf b;
-	unsigned i, j, seed = 7;
-
-	(void)state;
-	for (i = 0; i < 256; i++) {
-		two[0] = (unsigned char)i;
-		assert_as_jansson((const char *)two, 1);
-		for (j = 0; j < 256; j++) {
-			two[1] = (unsigned char)j;
-			assert_as_jansson((const char *)two, 2);
-		}
-	}
-	for (i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
-		assert_as_jansson(whole[i], strlen(whole[i]));
-	assert_as_jansson("nul\0inside", 10);
-	for (i = 0; i < 20000; i++) {
-		for (j = 0; j < sizeof(r); j++) {
-			seed = seed * 1103515245u + 12345u;
-			/* Mostly ASCII, some high bytes, some control ones. */
-			r[j] = (char)((seed >> 16) % 5 == 0
-					  ? 0x80 + (seed >> 8) % 0x80
-					  : (seed >> 8) % 0x80);
-		}
-		assert_as_jansson(r, sizeof(r));
-	}
-
-	/* A buffer that fills up says so. */
-	buf_init(&b, 8);
-	assert_int_equal(render_json_string(&b, "123456", 6), 0);
-	buf_free(&b);
-	buf_init(&b, 8);
-	assert_int_equal(render_json_string(&b, "1234567", 7), -1);
-	buf_free(&b);
-	buf_init(&b, 8);
-	assert_int_equal(render_json_string(&b, "12\n456", 6), -1);
-	buf_free(&b);
-}
-
 int
 main(void)
 {
@@ -327,7 +248,6 @@ main(void)
 	    cmocka_unit_test(test_ussd_utf8_counts_characters),
 	    cmocka_unit_test(test_utf8_helpers),
 	    cmocka_unit_test(test_wire),
-	    cmocka_unit_test(test_json_string),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
