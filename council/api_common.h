@@ -114,6 +114,27 @@ void api_contacts(struct gateway *, struct http_request *, const char *rest);
 /* "overview": the console's first page. */
 void api_overview(struct gateway *, struct http_request *, const char *rest);
 
+/*
+ * The overview's service: its reads in the thread pool, on a connection
+ * of its own (api_overview.c).
+ */
+void api_overview_start(struct gateway *, void **state);
+void api_overview_stop(struct gateway *, void **state);
+
+#define API_OVERVIEW_MAX_WAITING 64 /* callers waiting for one read */
+
+/* Told the overview (taken over: decref it), or NULL: the store failed. */
+typedef void (*api_overview_cb)(void *arg, json_t *overview);
+
+/*
+ * GET /api/v1/overview's document: read in the thread pool while the
+ * service runs, with a loop and a database file (cb is called later, on
+ * the loop, with every caller that came during the same read), or here
+ * (cb is called before this returns). -1 when API_OVERVIEW_MAX_WAITING
+ * callers wait already (cb is not called); 0 otherwise.
+ */
+int api_overview_read(struct gateway *, api_overview_cb cb, void *arg);
+
 /* "flows": the flows serving now and the checker's findings. */
 void api_flows(struct gateway *, struct http_request *, const char *rest);
 

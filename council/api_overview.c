@@ -12,7 +12,13 @@
  * messages_queue from the first id of that time on, by channel; the queue
  * and each channel's last outcome come from messages_queue too. Nothing
  * reads the messages table itself, and the work grows with the messages
- * of the last 7 days, not with all of them (bench/overview).
+ * of the last 7 days, not with all of them (bench/overview). Still, with
+ * millions of messages in a week that is a fifth of a second: the figures
+ * are read in libuv's thread pool on a connection of the overview's own
+ * (as /metrics's are), and requests that come during a read wait for it
+ * (at most API_OVERVIEW_MAX_WAITING); the loop then adds what the config says
+ * (each channel's type, spend and budget) and answers. Without a loop or
+ * with a database in memory (tests, fuzz_api), the caller's thread reads.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +26,14 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <uv.h>
 
 #include "council/api_common.h"
 #include "council/budget.h"
 #include "gateway/answer.h"
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 #define OVERVIEW_DAYS 7
@@ -130,47 +138,6 @@ spend_json(struct store *st, const struct config *cfg,
 	return 0;
 }
 
-/*
- * One channel: a modem's heartbeat as kept in the store, or, for a
- * provider, what its messages tell: up when its newest outcome is a
- * success, down when a failure, null when it has sent nothing yet.
- */
-static json_t *
-channel_json(struct store *st, const struct channel_config *ch,
-    const struct queued *q, json_t *modems)
-{
-	struct store_channel_health h;
-	json_t *o, *m, *n;
-
-	o = json_object();
-	json_object_set_new(o, "name", json_string(ch->name));
-	json_object_set_new(
-	    o, "type", json_string(config_channel_type_name(ch->type)));
-	n = json_object_get(q->by, ch->name);
-	json_object_set_new(
-	    o, "queued", json_integer(n != NULL ? json_integer_value(n) : 0));
-	if ((m = json_object_get(modems, ch->name)) != NULL) {
-		json_object_update(o, m);
-		return o;
-	}
-	if (ch->type == CHANNEL_GAMMU ||
-	    store_console_channel(st, ch->name, &h) != 0) {
-		json_object_set_new(o, "up", json_null());
-		json_object_set_new(o, "last_error", json_null());
-	} else {
-		json_object_set_new(o, "up",
-		    h.last_ok < 0 && h.last_failed < 0
-			? json_null()
-			: json_boolean(h.last_ok >= h.last_failed));
-		json_object_set_new(o, "last_error", api_string(h.error));
-		store_channel_health_free(&h);
-	}
-	json_object_set_new(o, "signal", json_null());
-	json_object_set_new(o, "balance", json_null());
-	json_object_set_new(o, "balance_at", json_null());
-	return o;
-}
-
 /* Open reports by category. */
 struct open_ctx {
 	json_t *a;
@@ -224,71 +191,337 @@ reports_json_figures(struct store *st, int64_t now)
 	return o;
 }
 
-/* GET /api/v1/overview */
-static void
-overview(struct gateway *gw, struct http_request *req)
-{
+/*
+ * What one overview reads from the store: everything but what the config
+ * adds, so that the thread pool can read it. The channels are named at
+ * the start (a reload may change them meanwhile).
+ */
+struct overview_read {
+	int64_t now;
+	char **names; /* the channels' names, n of them */
+	int *modem;   /* names[i] is a Gammu channel */
+	size_t n;
+	int rc; /* 0: every figure below was read */
 	struct store_outcomes oc;
-	struct queued q = {NULL, 0};
-	int64_t now = now_ms(), in = 0, out = 0, since, today;
-	json_t *o, *days = NULL, *channels, *modems = NULL, *reports = NULL;
+	json_t *days;
+	int64_t in, out; /* today's */
+	struct queued q;
+	json_t *modems;  /* {"channel": {"up", "signal", ...}} */
+	json_t *health;  /* {"channel": {"up", "last_error"}}, providers */
+	json_t *reports; /* reports_json_figures() */
+};
+
+/* A provider's health as its messages tell, or NULL when unknown. */
+static json_t *
+health_json(struct store *st, const char *name)
+{
+	struct store_channel_health h;
+	json_t *o;
+
+	if (store_console_channel(st, name, &h) != 0)
+		return NULL;
+	o = json_object();
+	json_object_set_new(o, "up",
+	    h.last_ok < 0 && h.last_failed < 0
+		? json_null()
+		: json_boolean(h.last_ok >= h.last_failed));
+	json_object_set_new(o, "last_error", api_string(h.error));
+	store_channel_health_free(&h);
+	return o;
+}
+
+/* Reads r's figures from st (r->now and the channels set): r->rc. */
+static void
+read_figures(struct store *st, struct overview_read *r)
+{
+	int64_t since, today;
 	size_t i;
 	int rc;
 
-	q.by = json_object();
-	modems = json_object();
-	memset(&oc, 0, sizeof(oc));
-	rc = store_console_first_id(gw->store, now - DAY_MS, &since) != 0 ||
+	r->q.by = json_object();
+	r->modems = json_object();
+	r->health = json_object();
+	memset(&r->oc, 0, sizeof(r->oc));
+	rc = store_console_first_id(st, r->now - DAY_MS, &since) != 0 ||
 	     store_console_first_id(
-		 gw->store, local_day(now, 0, NULL, 0), &today) != 0;
-	for (i = 0; rc == 0 && i < gw->cfg->nchannels; i++)
+		 st, local_day(r->now, 0, NULL, 0), &today) != 0;
+	for (i = 0; rc == 0 && i < r->n; i++)
 		rc = store_console_outcomes(
-		    gw->store, gw->cfg->channels[i].name, since, today, &oc);
-	if (rc != 0 || days_json(gw->store, now, &days, &in, &out) != 0 ||
-	    store_console_queued(gw->store, queued_cb, &q) != 0 ||
-	    store_stats_modems(gw->store, modem_cb, modems) != 0 ||
-	    (reports = reports_json_figures(gw->store, now)) == NULL) {
-		json_decref(days);
-		json_decref(q.by);
-		json_decref(modems);
-		api_store_failed(req);
+		    st, r->names[i], since, today, &r->oc);
+	if (rc != 0 || days_json(st, r->now, &r->days, &r->in, &r->out) != 0 ||
+	    store_console_queued(st, queued_cb, &r->q) != 0 ||
+	    store_stats_modems(st, modem_cb, r->modems) != 0 ||
+	    (r->reports = reports_json_figures(st, r->now)) == NULL) {
+		r->rc = -1;
 		return;
 	}
+	for (i = 0; i < r->n; i++) {
+		json_t *h;
+
+		if (!r->modem[i] && (h = health_json(st, r->names[i])) != NULL)
+			json_object_set_new(r->health, r->names[i], h);
+	}
+	r->rc = 0;
+}
+
+/* Sets r up for a read now of gw's channels. */
+static void
+read_init(struct gateway *gw, struct overview_read *r)
+{
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->now = now_ms();
+	r->n = gw->cfg->nchannels;
+	r->names = xcalloc(r->n + 1, sizeof(*r->names));
+	r->modem = xcalloc(r->n + 1, sizeof(*r->modem));
+	for (i = 0; i < r->n; i++) {
+		r->names[i] = xstrdup(gw->cfg->channels[i].name);
+		r->modem[i] = gw->cfg->channels[i].type == CHANNEL_GAMMU;
+	}
+}
+
+static void
+read_free(struct overview_read *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->names[i]);
+	free(r->names);
+	free(r->modem);
+	json_decref(r->days);
+	json_decref(r->q.by);
+	json_decref(r->modems);
+	json_decref(r->health);
+	json_decref(r->reports);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * One channel: a modem's heartbeat as kept in the store, or, for a
+ * provider, what its messages tell: up when its newest outcome is a
+ * success, down when a failure, null when it has sent nothing yet.
+ */
+static json_t *
+channel_json(const struct channel_config *ch, const struct overview_read *r)
+{
+	json_t *o, *m, *n;
+
+	o = json_object();
+	json_object_set_new(o, "name", json_string(ch->name));
+	json_object_set_new(
+	    o, "type", json_string(config_channel_type_name(ch->type)));
+	n = json_object_get(r->q.by, ch->name);
+	json_object_set_new(
+	    o, "queued", json_integer(n != NULL ? json_integer_value(n) : 0));
+	if ((m = json_object_get(r->modems, ch->name)) != NULL) {
+		json_object_update(o, m);
+		return o;
+	}
+	if (ch->type != CHANNEL_GAMMU &&
+	    (m = json_object_get(r->health, ch->name)) != NULL)
+		json_object_update(o, m);
+	else {
+		json_object_set_new(o, "up", json_null());
+		json_object_set_new(o, "last_error", json_null());
+	}
+	json_object_set_new(o, "signal", json_null());
+	json_object_set_new(o, "balance", json_null());
+	json_object_set_new(o, "balance_at", json_null());
+	return o;
+}
+
+/* The overview from r's figures and the config as it is now, or NULL. */
+static json_t *
+build(struct gateway *gw, const struct overview_read *r)
+{
+	json_t *o, *channels;
+	size_t i;
+
+	if (r->rc != 0)
+		return NULL;
 	channels = json_array();
 	for (i = 0; i < gw->cfg->nchannels; i++) {
-		json_t *c =
-		    channel_json(gw->store, &gw->cfg->channels[i], &q, modems);
+		json_t *c = channel_json(&gw->cfg->channels[i], r);
 
 		json_array_append_new(channels, c);
-		if (spend_json(gw->store, gw->cfg, &gw->cfg->channels[i], now,
-			c) != 0) {
+		if (spend_json(gw->store, gw->cfg, &gw->cfg->channels[i],
+			r->now, c) != 0) {
 			json_decref(channels);
-			json_decref(days);
-			json_decref(q.by);
-			json_decref(modems);
-			json_decref(reports);
-			api_store_failed(req);
-			return;
+			return NULL;
 		}
 	}
 	o = json_object();
 	json_object_set_new(o, "today",
-	    json_pack("{s:I, s:I, s:I}", "in", (json_int_t)in, "out",
-		(json_int_t)out, "failed", (json_int_t)oc.failed_today));
-	json_object_set_new(o, "days", days);
+	    json_pack("{s:I, s:I, s:I}", "in", (json_int_t)r->in, "out",
+		(json_int_t)r->out, "failed", (json_int_t)r->oc.failed_today));
+	json_object_set(o, "days", r->days);
 	json_object_set_new(o, "delivery_rate",
-	    oc.done > 0
-		? json_real((double)(oc.done - oc.failed) / (double)oc.done)
-		: json_null());
-	json_object_set_new(o, "queue_depth", json_integer(q.total));
+	    r->oc.done > 0 ? json_real((double)(r->oc.done - r->oc.failed) /
+				       (double)r->oc.done)
+			   : json_null());
+	json_object_set_new(o, "queue_depth", json_integer(r->q.total));
 	json_object_set_new(o, "currency",
 	    gw->cfg->currency ? json_string(gw->cfg->currency) : json_null());
 	json_object_set_new(o, "channels", channels);
-	json_object_set_new(o, "reports", reports);
-	json_object_set_new(o, "generated", api_time(now));
-	json_decref(q.by);
-	json_decref(modems);
-	api_answer(req, 200, o);
+	json_object_set(o, "reports", r->reports);
+	json_object_set_new(o, "generated", api_time(r->now));
+	return o;
+}
+
+/* One caller waiting for a read. */
+struct overview_waiter {
+	api_overview_cb cb;
+	void *arg;
+};
+
+/* The overview's reads in the thread pool: one at a time, shared. */
+struct overview {
+	struct gateway *gw;
+	uv_work_t work;
+	int reading;  /* work is queued or running */
+	int stopping; /* stopped during a read: its end frees this */
+	char *database, *password; /* the store's, copied */
+	struct store *reader;      /* the pool's connection, or NULL */
+	struct overview_read read;
+	struct overview_waiter waiting[API_OVERVIEW_MAX_WAITING]; /* for it */
+	size_t nwaiting;
+};
+
+static void
+overview_free(struct overview *ov)
+{
+	store_close(ov->reader);
+	free(ov->database);
+	free(ov->password);
+	read_free(&ov->read);
+	free(ov);
+}
+
+void
+api_overview_start(struct gateway *gw, void **state)
+{
+	struct overview *ov = xcalloc(1, sizeof(*ov));
+
+	ov->gw = gw;
+	*state = ov;
+}
+
+void
+api_overview_stop(struct gateway *gw, void **state)
+{
+	struct overview *ov = *state;
+
+	(void)gw;
+	*state = NULL;
+	if (ov == NULL)
+		return;
+	if (ov->reading)
+		ov->stopping = 1;
+	else
+		overview_free(ov);
+}
+
+/* In the thread pool: the figures, on the overview's own connection. */
+static void
+on_read_work(uv_work_t *w)
+{
+	struct overview *ov = container_of(w, struct overview, work);
+	char *err = NULL;
+
+	if (ov->reader == NULL && store_open_db(ov->database, ov->password, 0,
+				      &ov->reader, &err) != 0) {
+		log_warn("overview", "the store cannot be read error=\"%s\"",
+		    err ? err : "?");
+		free(err);
+		ov->reader = NULL;
+		ov->read.rc = -1;
+		return;
+	}
+	read_figures(ov->reader, &ov->read);
+	if (ov->read.rc != 0)
+		log_warn("overview", "store query failed error=\"%s\"",
+		    store_errmsg(ov->reader));
+}
+
+static void
+on_read_done(uv_work_t *w, int status)
+{
+	struct overview *ov = container_of(w, struct overview, work);
+	struct overview_waiter waiting[API_OVERVIEW_MAX_WAITING];
+	size_t i, n = ov->nwaiting;
+
+	ov->reading = 0;
+	if (status != 0)
+		ov->read.rc = -1;
+	/* A callback may ask again: it waits for the next read. */
+	memcpy(waiting, ov->waiting, n * sizeof(*waiting));
+	ov->nwaiting = 0;
+	for (i = 0; i < n; i++)
+		waiting[i].cb(waiting[i].arg, build(ov->gw, &ov->read));
+	read_free(&ov->read);
+	if (ov->stopping)
+		overview_free(ov);
+}
+
+int
+api_overview_read(struct gateway *gw, api_overview_cb cb, void *arg)
+{
+	struct overview *ov = gateway_service_state(gw, api_overview_start);
+	struct overview_read r;
+
+	/* No loop, or a database in memory (this connection's own): here. */
+	if (ov == NULL || gw->loop == NULL || gw->cfg->database == NULL ||
+	    strcmp(gw->cfg->database, ":memory:") == 0) {
+		read_init(gw, &r);
+		read_figures(gw->store, &r);
+		cb(arg, build(gw, &r));
+		read_free(&r);
+		return 0;
+	}
+	if (ov->nwaiting == API_OVERVIEW_MAX_WAITING)
+		return -1;
+	if (!ov->reading) {
+		if (ov->database == NULL) {
+			ov->database = xstrdup(gw->cfg->database);
+			ov->password = gw->cfg->database_password
+					   ? xstrdup(gw->cfg->database_password)
+					   : NULL;
+		}
+		read_init(gw, &ov->read);
+		if (uv_queue_work(
+			gw->loop, &ov->work, on_read_work, on_read_done) != 0) {
+			read_free(&ov->read);
+			cb(arg, NULL);
+			return 0;
+		}
+		ov->reading = 1;
+	}
+	ov->waiting[ov->nwaiting].cb = cb;
+	ov->waiting[ov->nwaiting].arg = arg;
+	ov->nwaiting++;
+	return 0;
+}
+
+/* The overview is in (o), or the store failed (NULL): req's answer. */
+static void
+on_overview(void *arg, json_t *o)
+{
+	struct http_request *req = arg;
+
+	if (o == NULL)
+		api_store_failed(req);
+	else
+		api_answer(req, 200, o);
+}
+
+/* GET /api/v1/overview */
+static void
+overview(struct gateway *gw, struct http_request *req)
+{
+	if (api_overview_read(gw, on_overview, req) != 0)
+		answer_error(req, 503, "overview busy");
 }
 
 void

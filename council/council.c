@@ -46,6 +46,7 @@ static const struct gateway_service services[] = {
     {"open311", open311_start, open311_stop},
     {"campaign", campaign_start, campaign_stop},
     {"broadcast", broadcast_pump_start, broadcast_pump_stop},
+    {"overview", api_overview_start, api_overview_stop},
 };
 
 const struct gateway_ext council_ext = {

@@ -6,7 +6,7 @@
 # bad line, broadcast cost and topics, tables, and the reports' filters,
 # paging, CSV, preview and bulk change. Every write is in the audit log.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 125
+plan 127
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
@@ -216,6 +216,16 @@ is "the web channel is up after its sends" "$(js 'j["channels"][0]["up"]')" "Tru
 is "open reports by category, largest first" "$(js 'j["reports"]["open_by_category"][0]')" "{'category': 'rubbish', 'open': 56, 'oldest_days': 30}"
 is "open reports by age" "$(js 'j["reports"]["by_age"]')" "{'<1d': 47, '1-7d': 0, '>7d': 10}"
 is "the median time to resolution" "$(js 'j["reports"]["median_resolution_hours"] is not None and j["reports"]["median_resolution_hours"] >= 0')" "True"
+# Read in the thread pool: eight at once are each answered, with the same figures.
+pids=
+for i in 1 2 3 4 5 6 7 8; do
+	curl -s -m 10 -H "$auth" -o "$T/ov.$i" -w '%{http_code}\n' \
+	    "http://127.0.0.1:$PORT/api/v1/overview" >"$T/ov.$i.code" &
+	pids="$pids $!"
+done
+for ov_pid in $pids; do wait "$ov_pid"; done
+is "eight overviews at once all answer 200" "$(cat "$T"/ov.?.code | sort | uniq -c | sed 's/^ *//')" "8 200"
+is "with the same week" "$(for i in 1 2 3 4 5 6 7 8; do python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(sum(d["in"] for d in j["days"]), j["reports"]["by_age"]["<1d"])' "$T/ov.$i"; done | sort -u)" "130 47"
 
 # --- flows ---
 r=$(api GET /flows)
