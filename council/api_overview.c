@@ -428,14 +428,9 @@ static void
 on_read_work(uv_work_t *w)
 {
 	struct overview *ov = container_of(w, struct overview, work);
-	char *err = NULL;
 
-	if (ov->reader == NULL && store_open_db(ov->database, ov->password, 0,
-				      &ov->reader, &err) != 0) {
-		log_warn("overview", "the store cannot be read error=\"%s\"",
-		    err ? err : "?");
-		free(err);
-		ov->reader = NULL;
+	if (store_open_reader(
+		&ov->reader, ov->database, ov->password, "overview") != 0) {
 		ov->read.rc = -1;
 		return;
 	}

@@ -1226,17 +1226,11 @@ static void
 on_read_work(uv_work_t *w)
 {
 	struct metrics *m = container_of(w, struct metrics, work);
-	char *err = NULL;
 
 	m->read_rc = -1;
-	if (m->reader == NULL &&
-	    store_open_db(m->database, m->password, 0, &m->reader, &err) != 0) {
-		log_warn("metrics", "the store cannot be read error=\"%s\"",
-		    err ? err : "?");
-		free(err);
-		m->reader = NULL;
+	if (store_open_reader(
+		&m->reader, m->database, m->password, "metrics") != 0)
 		return;
-	}
 	m->read_rc = metrics_collect(m->reader, m->read_now, &m->read);
 	if (m->read_rc != 0)
 		log_warn("metrics", "store query failed error=\"%s\"",

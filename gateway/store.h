@@ -73,6 +73,15 @@ int store_open(
 int store_open_db(const char *database, const char *password,
     int durability_full, struct store **out, char **errmsg);
 
+/*
+ * Opens *reader on database for a thread of libuv's pool, unless it is
+ * open already (the figures of /metrics and of the console's overview are
+ * read there, each on a connection of its own): 0, or -1 with *reader
+ * NULL and a warning logged under who.
+ */
+int store_open_reader(struct store **reader, const char *database,
+    const char *password, const char *who);
+
 /* Finalizes every statement and closes the connection. NULL is ignored. */
 void store_close(struct store *);
 

@@ -10,6 +10,7 @@
 #include "gateway/store_int.h"
 #include "gateway/store_ops.h"
 #include "gateway/store_pg.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 int
@@ -43,6 +44,22 @@ store_open_db(const char *database, const char *password, int durability_full,
 	if ((rc = sq_open(database, durability_full, out, errmsg)) == 0)
 		(*out)->ops = &store_sqlite_ops;
 	return rc;
+}
+
+int
+store_open_reader(struct store **reader, const char *database,
+    const char *password, const char *who)
+{
+	char *err = NULL;
+
+	if (*reader != NULL)
+		return 0;
+	if (store_open_db(database, password, 0, reader, &err) == 0)
+		return 0;
+	log_warn(who, "the store cannot be read error=\"%s\"", err ? err : "?");
+	free(err);
+	*reader = NULL;
+	return -1;
 }
 
 int
