@@ -631,16 +631,39 @@ struct broadcast_pump {
 	uv_timer_t tick;    /* looks for work every BROADCAST_PUMP_MS */
 	struct gateway *gw; /* borrowed */
 	int open;           /* handles not closed yet */
+	int64_t chunk;      /* recipients the next turn queues */
 };
 
 /*
- * Queues the next chunk of the oldest broadcast being queued, in a
- * savepoint of the turn's transaction (begun only then: an idle look
- * commits nothing). Returns 1 when there may be more, 0 when none is
- * being queued, or -1 (logged, or the store is busy).
+ * The next chunk's size after one of n recipients took ns nanoseconds:
+ * as many as BROADCAST_TURN_MS would take at that pace, at most twice n,
+ * within BROADCAST_TURN_MIN and BROADCAST_TURN_MAX. So a turn holds the
+ * loop about as long whatever the machine, its disk and its load.
+ */
+int64_t
+broadcast_next_chunk(int64_t n, uint64_t ns)
+{
+	double pace = (double)(ns > 0 ? ns : 1) / (double)(n > 0 ? n : 1);
+	double next = (double)BROADCAST_TURN_MS * 1e6 / pace;
+
+	if (next > 2.0 * (double)n)
+		next = 2.0 * (double)n;
+	if (next < BROADCAST_TURN_MIN)
+		return BROADCAST_TURN_MIN;
+	if (next > BROADCAST_TURN_MAX)
+		return BROADCAST_TURN_MAX;
+	return (int64_t)next;
+}
+
+/*
+ * Queues the next chunk (at most limit recipients, *n of them) of the
+ * oldest broadcast being queued, in a savepoint of the turn's transaction
+ * (begun only then: an idle look commits nothing). Returns 1 when there
+ * may be more, 0 when none is being queued, or -1 (logged, or the store
+ * is busy).
  */
 static int
-pump_chunk(struct gateway *gw)
+pump_chunk(struct gateway *gw, int64_t limit, int64_t *queued)
 {
 	struct store *st = gw->store;
 	struct store_broadcast_chunk c;
@@ -666,7 +689,7 @@ pump_chunk(struct gateway *gw)
 	c.segments = b.segments;
 	c.send_at = b.send_at;
 	c.now = now_ms();
-	c.limit = BROADCAST_TURN_CHUNK;
+	c.limit = limit;
 	after = upto;
 	rc = store_savepoint(st);
 	if (rc == 0 && b.topic != NULL && b.channel != NULL)
@@ -695,6 +718,7 @@ pump_chunk(struct gateway *gw)
 		    (long long)id, store_errmsg(st));
 	free(names);
 	store_broadcast_free(&b);
+	*queued = rc == 0 && moved == 1 ? n : 0;
 	return rc != 0 || moved < 0 ? -1 : 1;
 }
 
@@ -704,9 +728,16 @@ on_pump(uv_idle_t *h)
 	struct broadcast_pump *bp =
 	    container_of(h, struct broadcast_pump, idle);
 	struct gateway *gw = bp->gw;
+	uint64_t t0 = uv_hrtime();
+	int64_t n = 0;
 
-	if (gw->stopping || pump_chunk(gw) <= 0)
+	if (gw->stopping || pump_chunk(gw, bp->chunk, &n) <= 0) {
 		uv_idle_stop(h); /* The tick looks again. */
+		return;
+	}
+	/* A whole chunk: the next one sized by how long this one took. */
+	if (n == bp->chunk)
+		bp->chunk = broadcast_next_chunk(n, uv_hrtime() - t0);
 }
 
 static void
@@ -737,6 +768,7 @@ broadcast_pump_start(struct gateway *gw, void **state)
 		return;
 	bp = xcalloc(1, sizeof(*bp));
 	bp->gw = gw;
+	bp->chunk = BROADCAST_TURN_CHUNK;
 	uv_idle_init(gw->loop, &bp->idle);
 	uv_timer_init(gw->loop, &bp->tick);
 	bp->idle.data = bp;

@@ -13,8 +13,9 @@
  * recipients, all chunks in one transaction: a broadcast of `baraza
  * broadcast` is queued whole or not at all. One of the admin API
  * (in_turns) is recorded with its audience counted and answered at once,
- * and then queued BROADCAST_TURN_CHUNK recipients a loop turn by the
- * service broadcast_pump, each chunk in its turn's transaction with the
+ * and then queued a chunk a loop turn by the service broadcast_pump (the
+ * first of BROADCAST_TURN_CHUNK recipients, each next one sized so that
+ * it takes about BROADCAST_TURN_MS), each chunk in its turn's transaction with the
  * broadcast's queued_upto (the last contact queued) moved on: a start
  * after a crash goes on from there, and two nodes never queue one chunk
  * twice (store_broadcast_advance). The loop is never held for the whole
@@ -44,7 +45,10 @@ struct gateway;
 
 #define BROADCAST_MAX_TEXT 1600   /* bytes in one message's text */
 #define BROADCAST_CHUNK 50000     /* recipients queued per INSERT ... SELECT */
-#define BROADCAST_TURN_CHUNK 5000 /* ... and per loop turn, in_turns */
+#define BROADCAST_TURN_CHUNK 1000 /* ... in the first loop turn, in_turns */
+#define BROADCAST_TURN_MIN 200    /* ... at least, in a later turn */
+#define BROADCAST_TURN_MAX 20000  /* ... at most */
+#define BROADCAST_TURN_MS 20      /* what a turn's chunk aims to take */
 #define BROADCAST_PUMP_MS 5000    /* the pump looks for work this often */
 
 /* Failures, so that callers can pick an exit status or an HTTP status. */
@@ -214,7 +218,8 @@ int cli_notify(int, char **, struct config *);
 
 /*
  * The service (struct gateway_service) that queues the broadcasts recorded
- * in_turns, oldest first, BROADCAST_TURN_CHUNK recipients a loop turn:
+ * in_turns, oldest first, a chunk a loop turn (BROADCAST_TURN_CHUNK
+ * recipients first, then as many as BROADCAST_TURN_MS took last time):
  * started with the gateway (it goes on with any broadcast a stop left
  * half queued), looking again every BROADCAST_PUMP_MS (another node's
  * broadcasts, a busy store), and at once on broadcast_pump_kick().
@@ -222,5 +227,11 @@ int cli_notify(int, char **, struct config *);
 void broadcast_pump_start(struct gateway *, void **state);
 void broadcast_pump_stop(struct gateway *, void **state);
 void broadcast_pump_kick(struct gateway *);
+
+/*
+ * The size of the pump's next chunk after one of n recipients took ns
+ * nanoseconds on the loop (broadcast.c says how).
+ */
+int64_t broadcast_next_chunk(int64_t n, uint64_t ns);
 
 #endif

@@ -506,8 +506,8 @@ pump_run(struct pump_gw *p)
 
 /*
  * in_turns: the broadcast is recorded with its audience counted and
- * nobody queued; the pump queues it BROADCAST_TURN_CHUNK recipients a
- * loop turn, each turn committed, every subscriber once.
+ * nobody queued; the pump queues it a chunk a loop turn (the first of
+ * BROADCAST_TURN_CHUNK), each turn committed, every subscriber once.
  */
 static void
 test_in_turns(void **state)
@@ -517,7 +517,7 @@ test_in_turns(void **state)
 	struct broadcast_summary sum;
 	struct store_broadcast b;
 	struct pump_gw p;
-	int64_t n = many(f, 2 * BROADCAST_TURN_CHUNK + 700), upto = -1;
+	int64_t n = many(f, 7 * BROADCAST_TURN_CHUNK + 700), upto = -1;
 
 	assert_int_equal(store_begin(f->st), 0);
 	assert_int_equal(
@@ -552,6 +552,33 @@ test_in_turns(void **state)
 }
 
 /*
+ * The pump's chunks: as many recipients as BROADCAST_TURN_MS took at the
+ * last one's pace, at most twice as many as it, within the bounds.
+ */
+static void
+test_next_chunk(void **state)
+{
+	const uint64_t ms = 1000000;
+
+	(void)state;
+	/* 10 us a recipient: 2,000 in 20 ms. */
+	assert_int_equal(broadcast_next_chunk(1000, 10 * ms), 2000);
+	assert_int_equal(broadcast_next_chunk(2000, 20 * ms), 2000);
+	/* 40 us: 500; 100 us: 200, the least. */
+	assert_int_equal(broadcast_next_chunk(1000, 40 * ms), 500);
+	assert_int_equal(
+	    broadcast_next_chunk(1000, 100 * ms), BROADCAST_TURN_MIN);
+	assert_int_equal(
+	    broadcast_next_chunk(1000, 1000 * ms), BROADCAST_TURN_MIN);
+	/* Fast: twice the last at most, and never past the most. */
+	assert_int_equal(broadcast_next_chunk(1000, 1 * ms), 2000);
+	assert_int_equal(broadcast_next_chunk(1000, 0), 2000);
+	assert_int_equal(
+	    broadcast_next_chunk(15000, 1 * ms), BROADCAST_TURN_MAX);
+	assert_int_equal(broadcast_next_chunk(0, 0), BROADCAST_TURN_MIN);
+}
+
+/*
  * A stop half way (a crash after a chunk's commit): the next start goes
  * on from the last contact queued, nobody twice; a chunk another node
  * queued first is not queued again (store_broadcast_advance).
@@ -564,7 +591,7 @@ test_in_turns_resumed(void **state)
 	struct broadcast_summary sum;
 	struct store_broadcast b;
 	struct pump_gw p;
-	int64_t n = many(f, 3 * BROADCAST_TURN_CHUNK), upto = -1, first;
+	int64_t n = many(f, 10 * BROADCAST_TURN_CHUNK), upto = -1, first;
 
 	assert_int_equal(store_begin(f->st), 0);
 	assert_int_equal(
@@ -840,6 +867,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_in_turns, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_in_turns_resumed, setup, teardown),
+	    cmocka_unit_test(test_next_chunk),
 	    cmocka_unit_test_setup_teardown(
 		test_inside_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
