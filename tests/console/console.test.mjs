@@ -267,6 +267,12 @@ test('the overview shows the figures with a chart, times in the gateway zone and
   assert.equal(await page.locator('svg.chart rect').count(), 14);
   assert.match(await page.locator('svg.chart').getAttribute('aria-label'), /\d+ in, \d+ out/);
   assert.match(await page.locator('#footer').innerText(), /time zone: .*UTC[+-]\d\d:\d\d/);
+  // Each channel's state as the API has it: up, down, or not known yet (null: no outcome yet).
+  for (const c of o.channels) {
+    const row = page.locator('tr', { has: page.locator('th', { hasText: new RegExp(`^${c.name}$`) }) });
+    const want = c.up === true ? 'up' : c.up === false ? 'down' : 'not known yet';
+    assert.match(await row.innerText(), new RegExp(`\\b${want}\\b`), `${c.name}: ${c.up}`);
+  }
   // It refreshes by itself, announced politely.
   assert.equal(await page.locator('#live').getAttribute('aria-live'), 'polite');
   assert.deepEqual(ctx.problems, []);
@@ -356,6 +362,27 @@ test('the overview shows each channel\'s spend today', async () => {
   assert.equal(await cell.innerText(), `KES ${new Intl.NumberFormat('en-GB', { minimumFractionDigits: 2 }).format(web.spent_today)}`);
   assert.deepEqual(ctx.problems, []);
   await ctx.close();
+});
+
+test('a channel that has sent nothing yet is "not known yet" on the overview, not down', async () => {
+  const g = await new Gateway('', '\n[channel quiet]\ntype = http\napi_url = http://127.0.0.1:9/send\nallow_unsigned = yes\n').start();
+  try {
+    g.addUser('vic', 'viewer');
+    const o = (await g.api('GET', '/api/v1/overview')).json;
+    assert.equal(o.channels.find((c) => c.name === 'quiet').up, null);
+    const ctx = await context(browser);
+    const page = await signIn(ctx, g.base, 'vic');
+    await page.goto(`${g.base}/console/`);
+    await ready(page);
+    const row = page.locator('tr', { has: page.locator('th', { hasText: /^quiet$/ }) });
+    assert.match(await row.innerText(), /not known yet/);
+    assert.doesNotMatch(await row.innerText(), /\bdown\b/);
+    assert.deepEqual(await axe(page), []);
+    assert.deepEqual(ctx.problems, []);
+    await ctx.close();
+  } finally {
+    await g.stop();
+  }
 });
 
 test('a broadcast past the daily budget is refused with the figures; staff cannot force it, an admin can', async () => {

@@ -107,6 +107,7 @@ export default {
   'overview.median': 'Median time to resolve',
   'overview.hours': { one: '{n} hour', other: '{n} hours' },
   'overview.unknown': 'not known yet',
+  'overview.state_unknown': 'not known yet',
   'overview.satisfaction': 'Satisfaction',
   'overview.not_measured': 'not measured',
   'overview.answers': { one: '{n} answer: {yes} yes, {no} no', other: '{n} answers: {yes} yes, {no} no' },

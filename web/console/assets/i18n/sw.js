@@ -107,6 +107,7 @@ export default {
   'overview.median': 'Muda wa kati wa kutatua',
   'overview.hours': { one: 'saa {n}', other: 'saa {n}' },
   'overview.unknown': 'bado haujulikani',
+  'overview.state_unknown': 'bado haijulikani',
   'overview.satisfaction': 'Kuridhika',
   'overview.not_measured': 'hakijapimwa',
   'overview.answers': { one: 'jibu {n}: ndiyo {yes}, hapana {no}', other: 'majibu {n}: ndiyo {yes}, hapana {no}' },

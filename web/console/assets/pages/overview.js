@@ -84,7 +84,9 @@ function figures(o) {
       cols: [
         { label: t('overview.channel'), th: true, cell: (c) => c.name },
         { label: t('overview.type'), cell: (c) => c.type },
-        { label: t('overview.state'), cell: (c) => (c.up ? tag('up', t('overview.up')) : tag('down', t('overview.down'))) },
+        // up: true or false by its newest outcome or heartbeat; null before any.
+        { label: t('overview.state'), cell: (c) => (c.up === true ? tag('up', t('overview.up'))
+          : c.up === false ? tag('down', t('overview.down')) : t('overview.state_unknown')) },
         { label: t('overview.queued'), num: true, cell: (c) => fmtNum(c.queued) },
         { label: t('overview.spent_today'), cls: 'spend', cell: (c) => spend(c, o.currency) },
         { label: t('overview.signal'), cell: (c) => (c.signal === null || c.signal === undefined ? '—' : `${fmtNum(c.signal)}%`) },
