@@ -2074,11 +2074,9 @@ engine_session_load(const char *json, size_t len, struct flow_session **out)
 	    (size_t)ussd);
 	json_decref(s->fields);
 	json_decref(s->vars);
-	/* Copies: the session changes its own. */
-	s->fields = json_deep_copy(fields);
-	s->vars = json_deep_copy(vars);
-	if (s->fields == NULL || s->vars == NULL)
-		goto bad;
+	/* Taken over: the parsed tree is freed below, nothing else holds them. */
+	s->fields = json_incref(fields);
+	s->vars = json_incref(vars);
 	if (load_str(o, "phone", 64, &s->phone) == -1 ||
 	    load_str(o, "language", 16, &s->language) == -1 ||
 	    load_str(o, "flow", FLOW_MAX_NAME, &s->flow) == -1 ||
