@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -31,6 +32,25 @@ static const struct gateway_service services[] = {
 
 static const struct gateway_ext ext = {NULL, 0, services, 1};
 
+/*
+ * Noon today, local time: the clock is frozen there, so that the
+ * fixture's messages and every read fall on one local day, whenever the
+ * test runs (a read just after midnight would count another day).
+ */
+static int64_t
+noon_today(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = 12;
+	tm.tm_min = 0;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm) * 1000;
+}
+
 struct fixture {
 	struct gateway gw;
 	uv_loop_t loop;
@@ -47,8 +67,11 @@ setup(void **state)
 				   "signing_key = k\n"
 				   "cost_per_segment = 0.50\n";
 	struct fixture *f = xcalloc(1, sizeof(*f));
-	int64_t now = now_ms();
+	int64_t now;
 	char *sql;
+
+	clock_freeze(noon_today());
+	now = now_ms();
 
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	assert_int_equal(config_parse_buffer(conf, sizeof(conf) - 1, "t.conf",
