@@ -217,11 +217,16 @@ hp_answer_ussd(
 	 * answer, on the hot path). Flows produce UTF-8; anything else is
 	 * shown as empty, not sent.
 	 */
-	if (screen == NULL || !provider_utf8_valid(screen, strlen(screen)))
+	if (screen == NULL)
 		screen = "";
+	/* buf_json_string checks the UTF-8 as it writes: on -1, start again. */
 	if (buf_puts(body, "{\"text\":") == -1 ||
-	    buf_json_string(body, screen, strlen(screen)) == -1 ||
-	    buf_puts(body, end ? ",\"end\":true}" : ",\"end\":false}") == -1)
+	    buf_json_string(body, screen, strlen(screen)) == -1) {
+		buf_truncate(body, len);
+		if (buf_puts(body, "{\"text\":\"\"") == -1)
+			return;
+	}
+	if (buf_puts(body, end ? ",\"end\":true}" : ",\"end\":false}") == -1)
 		buf_truncate(body, len);
 }
 
