@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -30,6 +31,9 @@ struct client_xfer {
 	struct client *c;                /* owner */
 	CURL *easy;                      /* curl's handle for it */
 	struct curl_slist *headers;      /* request headers, or NULL */
+	char *copy;                      /* one block: the header list's
+					    nodes, their lines and the body */
+	const char *body_copy;           /* the body in it, or NULL */
 	struct buf body;                 /* response body, capped */
 	int too_big;                     /* the body went over its cap */
 	client_done_cb cb;               /* done callback */
@@ -280,7 +284,7 @@ static void
 xfer_free(struct client_xfer *x)
 {
 	easy_put(x->c, x->easy);
-	curl_slist_free_all(x->headers);
+	free(x->copy);
 	buf_free(&x->body);
 	free(x);
 }
@@ -481,6 +485,68 @@ client_req_valid(const struct client_req *req)
 	return 1;
 }
 
+/* Sent unless the request has a User-Agent of its own. */
+#define USER_AGENT "User-Agent: baraza"
+
+/* Whether the header line is a name's (case aside). */
+static int
+header_is(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(line, name, n) == 0 && line[n] == ':';
+}
+
+/*
+ * Copies req's header lines and body into one block that x keeps until
+ * it ends, curl reading both from there: the list's nodes, then the
+ * lines, then the body. One allocation, where curl_slist_append made two
+ * a line and COPYPOSTFIELDS one more. Besides req's lines the list holds
+ * "Expect:" before a body (no "Expect: 100-continue" round trip) and the
+ * gateway's User-Agent unless req names one.
+ */
+static void
+copy_request(
+    struct client_xfer *x, const struct client_req *req, const char *method)
+{
+	const char *lines[CLIENT_MAX_HEADERS + 2];
+	struct curl_slist *nodes;
+	int body, agent = 1;
+	size_t n = 0, i, len, size;
+	char *p;
+
+	body = req->body != NULL || strcmp(method, "POST") == 0;
+	if (body)
+		lines[n++] = "Expect:";
+	for (i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
+		if (header_is(req->headers[i], "User-Agent"))
+			agent = 0;
+		lines[n++] = req->headers[i];
+	}
+	if (agent)
+		lines[n++] = USER_AGENT;
+	size = n * sizeof(*nodes) + (body ? req->body_len + 1 : 0);
+	for (i = 0; i < n; i++)
+		size += strlen(lines[i]) + 1;
+	x->copy = xmalloc(size > 0 ? size : 1);
+	nodes = (struct curl_slist *)(void *)x->copy;
+	p = x->copy + n * sizeof(*nodes);
+	for (i = 0; i < n; i++) {
+		len = strlen(lines[i]) + 1;
+		memcpy(p, lines[i], len);
+		nodes[i].data = p;
+		nodes[i].next = i + 1 < n ? &nodes[i + 1] : NULL;
+		p += len;
+	}
+	x->headers = n > 0 ? nodes : NULL;
+	if (body) {
+		if (req->body_len > 0)
+			memcpy(p, req->body, req->body_len);
+		p[req->body_len] = '\0';
+		x->body_copy = p;
+	}
+}
+
 int
 client_request(struct client *c, const struct client_req *req,
     client_done_cb cb, void *arg)
@@ -488,7 +554,7 @@ client_request(struct client *c, const struct client_req *req,
 	struct client_xfer *x;
 	const char *method;
 	long timeout;
-	size_t i, cap;
+	size_t cap;
 	CURL *e;
 
 	if (c == NULL || cb == NULL || c->closing ||
@@ -527,7 +593,6 @@ client_request(struct client *c, const struct client_req *req,
 #endif
 	SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap);
-	SETOPT(e, CURLOPT_USERAGENT, "baraza");
 	SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* A flow's fetch: the gateway built the path, curl leaves it be. */
 	if (req->path_as_is)
@@ -539,27 +604,14 @@ client_request(struct client *c, const struct client_req *req,
 		SETOPT(e, CURLOPT_NOBODY, 1L);
 	else if (strcmp(method, "POST") != 0)
 		SETOPT(e, CURLOPT_CUSTOMREQUEST, method);
-	if (req->body != NULL || strcmp(method, "POST") == 0) {
-		/* The size first: COPYPOSTFIELDS copies that many bytes. */
+	copy_request(x, req, method);
+	if (x->body_copy != NULL) {
+		/* The size first: with it, curl sends the bytes as they are. */
 		SETOPT(
 		    e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-		SETOPT(e, CURLOPT_COPYPOSTFIELDS,
-		    req->body != NULL ? req->body : "");
-		/* No "Expect: 100-continue" round trip before the body. */
-		if ((x->headers = curl_slist_append(x->headers, "Expect:")) ==
-		    NULL)
-			goto fail;
+		SETOPT(e, CURLOPT_POSTFIELDS, x->body_copy);
 	}
-	for (i = 0; req->headers != NULL && req->headers[i] != NULL; i++) {
-		struct curl_slist *l;
-
-		if ((l = curl_slist_append(x->headers, req->headers[i])) ==
-		    NULL)
-			goto fail;
-		x->headers = l;
-	}
-	if (x->headers != NULL)
-		SETOPT(e, CURLOPT_HTTPHEADER, x->headers);
+	SETOPT(e, CURLOPT_HTTPHEADER, x->headers);
 	if (req->userpwd != NULL) {
 		SETOPT(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		SETOPT(e, CURLOPT_USERPWD, req->userpwd);

@@ -234,28 +234,30 @@ static int
 hp_build_send(const struct channel_config *cfg, const struct provider_msg *msg,
     struct provider_request *r)
 {
-	json_t *j, *to, *text;
 	char sig[SIG_HEADER_LEN + 1];
+	struct buf b;
 
 	memset(r, 0, sizeof(*r));
-	if (cfg->api_url == NULL || msg->to == NULL || msg->text == NULL)
+	if (cfg->api_url == NULL || msg->to == NULL || msg->text == NULL ||
+	    msg->id < 0)
 		return -1;
-	to = json_string(msg->to);
-	text = json_string(msg->text);
-	if (to == NULL || text == NULL) {
-		/* Not UTF-8: cannot be put into JSON. */
-		json_decref(to);
-		json_decref(text);
+	/*
+	 * {"id":ID,"to":TO,"text":TEXT}, as json_dumps wrote it (compact, in
+	 * this order), without the tree: one a reply sent. A number or text
+	 * that is not UTF-8 cannot be put into JSON.
+	 */
+	buf_init(&b, PROVIDER_REQUEST_MAX);
+	if (buf_puts(&b, "{\"id\":") == -1 ||
+	    buf_putu(&b, (unsigned long long)msg->id) == -1 ||
+	    buf_puts(&b, ",\"to\":") == -1 ||
+	    buf_json_string(&b, msg->to, strlen(msg->to)) == -1 ||
+	    buf_puts(&b, ",\"text\":") == -1 ||
+	    buf_json_string(&b, msg->text, strlen(msg->text)) == -1 ||
+	    buf_puts(&b, "}") == -1) {
+		buf_free(&b);
 		return -1;
 	}
-	j = json_object();
-	json_object_set_new(j, "id", json_integer((json_int_t)msg->id));
-	json_object_set_new(j, "to", to);
-	json_object_set_new(j, "text", text);
-	r->body = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (r->body == NULL)
-		return -1;
+	r->body = buf_steal(&b);
 
 	r->url = xstrdup(cfg->api_url);
 	if (provider_request_header(r, "Content-Type: application/json") ==

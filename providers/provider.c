@@ -353,17 +353,37 @@ provider_http_failure(
 int
 provider_request_header(struct provider_request *r, const char *fmt, ...)
 {
+	const char *pct, *v;
 	va_list ap;
-	size_t i;
+	size_t i, len;
 	char *h;
 
 	for (i = 0; i < PROVIDER_MAX_HEADERS && r->headers[i] != NULL; i++)
 		;
 	if (i == PROVIDER_MAX_HEADERS)
 		return -1;
-	va_start(ap, fmt);
-	h = xvasprintf(fmt, ap);
-	va_end(ap);
+	/*
+	 * Most are constant or a name and one value ("Name: %s"), built for
+	 * every message sent: no printf for them.
+	 */
+	pct = strchr(fmt, '%');
+	if (pct == NULL)
+		h = xstrdup(fmt);
+	else if (pct[1] == 's' && pct[2] == '\0') {
+		va_start(ap, fmt);
+		v = va_arg(ap, const char *);
+		va_end(ap);
+		if (v == NULL)
+			v = "";
+		len = strlen(v);
+		h = xmalloc((size_t)(pct - fmt) + len + 1);
+		memcpy(h, fmt, (size_t)(pct - fmt));
+		memcpy(h + (pct - fmt), v, len + 1);
+	} else {
+		va_start(ap, fmt);
+		h = xvasprintf(fmt, ap);
+		va_end(ap);
+	}
 	if (strpbrk(h, "\r\n") != NULL) {
 		free(h);
 		return -1;

@@ -582,13 +582,15 @@ test_request_shape(void **state)
 	static const char *const hdrs[] = {
 	    "Content-Type: application/x-www-form-urlencoded", "X-Test: 1",
 	    NULL};
+	static const char *const agent[] = {"user-agent: probe/1", NULL};
 	struct world *w = xcalloc(1, sizeof(*w));
 	struct client_req req;
 	char url[128], body[] = "a=1&b=2";
+	const char *ua;
 
 	(void)state;
 	world_init(w);
-	w->expect = 3;
+	w->expect = 4;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/echo", w->srv.port);
 	memset(&req, 0, sizeof(req));
 	req.url = url;
@@ -615,6 +617,16 @@ test_request_shape(void **state)
 	slots[2].w = w;
 	slots[2].i = 2;
 	assert_int_equal(request(w, &req, on_done, &slots[2]), 0);
+
+	/* A User-Agent of the request's own replaces the gateway's. */
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	req.headers = agent;
+	req.body = "x=1&y";
+	req.body_len = 3;
+	slots[3].w = w;
+	slots[3].i = 3;
+	assert_int_equal(request(w, &req, on_done, &slots[3]), 0);
 	world_run(w);
 
 	assert_int_equal(w->res[0].status, 200);
@@ -629,12 +641,24 @@ test_request_shape(void **state)
 	assert_non_null(strstr(w->res[0].body, "\r\nContent-Length: 7\r\n"));
 	assert_null(strstr(w->res[0].body, "Expect:"));
 	assert_non_null(strstr(w->res[0].body, "\r\n\r\na=1&b=2"));
+	ua = strstr(w->res[0].body, "\r\nUser-Agent: baraza\r\n");
+	assert_non_null(ua);
+	assert_null(strstr(ua + 3, "User-Agent:"));
 
 	assert_true(
 	    strncmp(w->res[1].body, "DELETE /echo HTTP/1.1\r\n", 23) == 0);
 	assert_null(strstr(w->res[1].body, "Authorization:"));
 	assert_true(strncmp(w->res[2].body, "PUT /echo HTTP/1.1\r\n", 20) == 0);
 	assert_non_null(strstr(w->res[2].body, "\r\n\r\n{}"));
+	assert_non_null(strstr(w->res[2].body, "\r\nUser-Agent: baraza\r\n"));
+
+	/* Only body_len bytes of the body, and one User-Agent: its own. */
+	assert_true(
+	    strncmp(w->res[3].body, "POST /echo HTTP/1.1\r\n", 21) == 0);
+	assert_non_null(strstr(w->res[3].body, "\r\nuser-agent: probe/1\r\n"));
+	assert_null(strstr(w->res[3].body, "baraza"));
+	assert_non_null(strstr(w->res[3].body, "\r\nContent-Length: 3\r\n"));
+	assert_string_equal(strstr(w->res[3].body, "\r\n\r\n"), "\r\n\r\nx=1");
 	free(w);
 }
 

@@ -885,6 +885,23 @@ test_free_twice(void **state)
 	/* No header may smuggle in another line. */
 	assert_int_equal(provider_request_header(&r, "B: 1\r\nC: 2"), -1);
 	assert_null(r.headers[1]);
+	/* A final %s joined without printf, the rest by printf: the same. */
+	assert_int_equal(provider_request_header(&r, "Key: %s", "k1"), 0);
+	assert_string_equal(r.headers[1], "Key: k1");
+	assert_int_equal(provider_request_header(&r, "%s", "Whole: line"), 0);
+	assert_string_equal(r.headers[2], "Whole: line");
+	assert_int_equal(provider_request_header(&r, "N: %d%%", 50), 0);
+	assert_string_equal(r.headers[3], "N: 50%");
+	assert_int_equal(provider_request_header(&r, "S: %s.", "x"), 0);
+	assert_string_equal(r.headers[4], "S: x.");
+	assert_int_equal(provider_request_header(&r, "V: %s", "a\nB: b"), -1);
+	assert_null(r.headers[5]);
+	assert_int_equal(provider_request_header(&r, "E: %s", ""), 0);
+	assert_string_equal(r.headers[5], "E: ");
+	assert_int_equal(provider_request_header(&r, "F: 6"), 0);
+	/* PROVIDER_MAX_HEADERS (7) held: no eighth. */
+	assert_int_equal(provider_request_header(&r, "G: %s", "7"), -1);
+	assert_null(r.headers[7]);
 	provider_request_free(&r);
 	provider_request_free(&r);
 	provider_request_free(NULL);
