@@ -34,6 +34,7 @@ struct client_xfer {
 	char *copy;                      /* one block: the header list's
 					    nodes, their lines and the body */
 	const char *body_copy;           /* the body in it, or NULL */
+	struct client_url *url;          /* its parsed URL, or NULL */
 	struct buf body;                 /* response body, capped */
 	int too_big;                     /* the body went over its cap */
 	client_done_cb cb;               /* done callback */
@@ -280,9 +281,68 @@ easy_put(struct client *c, CURL *e)
 	c->idle[c->nidle++] = e;
 }
 
+/*
+ * The parsed URL for req, from c->urls or parsed there, or NULL when curl
+ * refuses it or every slot is in use by a transfer (then CURLOPT_URL: curl
+ * parses it itself, and reports what it refuses). curl parses a string URL
+ * at every transfer (about 5,000 instructions); a channel sends all its
+ * messages to one URL. Parsed with the flags curl's own parse uses, so a
+ * transfer sees the same URL either way. A slot is taken over only when
+ * no transfer in flight was given it: curl reads the handle until the
+ * transfer ends.
+ */
+static struct client_url *
+url_get(struct client *c, const struct client_req *req)
+{
+	struct client_url *u;
+	unsigned int flags = CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME;
+	size_t i;
+
+	for (i = 0; i < CLIENT_URLS; i++) {
+		u = &c->urls[i];
+		if (u->url != NULL && u->as_is == (req->path_as_is != 0) &&
+		    strcmp(u->url, req->url) == 0)
+			return u;
+	}
+	for (i = 0; i < CLIENT_URLS; i++) {
+		u = &c->urls[(c->url_next + i) % CLIENT_URLS];
+		if (u->users == 0)
+			break;
+	}
+	if (i == CLIENT_URLS)
+		return NULL;
+	c->url_next = (size_t)(u - c->urls + 1) % CLIENT_URLS;
+	free(u->url);
+	u->url = NULL;
+	if (u->parsed == NULL && (u->parsed = curl_url()) == NULL)
+		return NULL;
+	if (req->path_as_is)
+		flags |= CURLU_PATH_AS_IS;
+	if (curl_url_set(u->parsed, CURLUPART_URL, req->url, flags) !=
+	    CURLUE_OK)
+		return NULL;
+	u->url = xstrdup(req->url);
+	u->as_is = req->path_as_is != 0;
+	return u;
+}
+
+static void
+urls_free(struct client *c)
+{
+	size_t i;
+
+	for (i = 0; i < CLIENT_URLS; i++) {
+		free(c->urls[i].url);
+		curl_url_cleanup(c->urls[i].parsed);
+		memset(&c->urls[i], 0, sizeof(c->urls[i]));
+	}
+}
+
 static void
 xfer_free(struct client_xfer *x)
 {
+	if (x->url != NULL)
+		x->url->users--;
 	easy_put(x->c, x->easy);
 	free(x->copy);
 	buf_free(&x->body);
@@ -575,7 +635,11 @@ client_request(struct client *c, const struct client_req *req,
 	x->arg = arg;
 	buf_init(&x->body, cap);
 
-	SETOPT(e, CURLOPT_URL, req->url);
+	if ((x->url = url_get(c, req)) != NULL) {
+		x->url->users++;
+		SETOPT(e, CURLOPT_CURLU, x->url->parsed);
+	} else
+		SETOPT(e, CURLOPT_URL, req->url);
 	SETOPT(e, CURLOPT_PRIVATE, (char *)(void *)x);
 	SETOPT(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	SETOPT(e, CURLOPT_WRITEFUNCTION, write_cb);
@@ -678,6 +742,7 @@ client_shutdown(struct client *c, client_closed_cb closed, void *arg)
 	c->multi = NULL;
 	while (c->nidle > 0)
 		curl_easy_cleanup(c->idle[--c->nidle]);
+	urls_free(c);
 	uv_poll_stop(&c->poll);
 	uv_close((uv_handle_t *)&c->poll, on_poll_closed);
 	uv_timer_stop(&c->timer);

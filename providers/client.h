@@ -38,6 +38,7 @@
 #define CLIENT_MAX_INFLIGHT 4096 /* requests started, not yet done */
 #define CLIENT_MAX_HEADERS 64    /* request headers per request */
 #define CLIENT_IDLE_EASY 64      /* finished curl handles kept for reuse */
+#define CLIENT_URLS 16           /* URLs kept parsed (a channel's API) */
 #define CLIENT_EVENTS 64         /* socket events read at once */
 #define CLIENT_MAX_FD (1 << 20)  /* highest socket number it watches */
 
@@ -92,6 +93,14 @@ typedef void (*client_closed_cb)(struct client *client, void *arg);
 
 struct client_xfer;
 
+/* A URL kept parsed for curl (CURLOPT_CURLU), see client.c. */
+struct client_url {
+	char *url;     /* as requests give it, or NULL: a free slot */
+	int as_is;     /* parsed with CURLU_PATH_AS_IS */
+	CURLU *parsed; /* curl's handle, read-only for transfers */
+	size_t users;  /* transfers in flight that were given it */
+};
+
 /*
  * The client. Embed it anywhere that outlives the loop run; its memory
  * must stay valid until the closed callback of client_shutdown has run.
@@ -108,10 +117,12 @@ struct client {
 	size_t nxfers;             /* length of xfers */
 	CURL *idle[CLIENT_IDLE_EASY]; /* reset handles for the next requests */
 	size_t nidle;                 /* of them held */
-	int open_handles;             /* uv handles not closed yet */
-	int closing;                  /* client_shutdown was called */
-	client_closed_cb on_closed;   /* called when all handles are closed */
-	void *closed_arg;             /* its argument */
+	struct client_url urls[CLIENT_URLS]; /* parsed URLs */
+	size_t url_next;                     /* the slot to take next */
+	int open_handles;                    /* uv handles not closed yet */
+	int closing;                         /* client_shutdown was called */
+	client_closed_cb on_closed; /* called when all handles are closed */
+	void *closed_arg;           /* its argument */
 };
 
 /*

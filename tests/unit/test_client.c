@@ -8,7 +8,8 @@
  * The server answers by path:
  *   /ok     200 "hello"            /429  429      /500  500
  *   /404    404                    /301  301 (must not be followed)
- *   /echo   200, the request as received (head and body)
+ *   /echo   200, the request as received (head and body); so do
+ *           /echo?QUERY and /echo/MORE
  *   /big    200 with a Content-Length over the client's cap
  *   /chunky 200 chunked, more than the cap, with no length given
  *   /slow   never answers          /close closes the connection at once
@@ -152,7 +153,8 @@ handle(struct conn *cn, const char *path, size_t total)
 	else if (strcmp(path, "/301") == 0)
 		conn_write_str(cn, "HTTP/1.1 301 Moved\r\nLocation: /ok\r\n"
 				   "Content-Length: 0\r\n\r\n");
-	else if (strcmp(path, "/echo") == 0)
+	else if (strncmp(path, "/echo", 5) == 0 &&
+		 (path[5] == '\0' || path[5] == '?' || path[5] == '/'))
 		respond(cn, 200, cn->buf, total);
 	else if (strcmp(path, "/big") == 0) {
 		char *body = xmalloc(BIG_LEN);
@@ -659,6 +661,68 @@ test_request_shape(void **state)
 	assert_null(strstr(w->res[3].body, "baraza"));
 	assert_non_null(strstr(w->res[3].body, "\r\nContent-Length: 3\r\n"));
 	assert_string_equal(strstr(w->res[3].body, "\r\n\r\n"), "\r\n\r\nx=1");
+	free(w);
+}
+
+/*
+ * URLs kept parsed (CURLOPT_CURLU): a URL and its path taken as it is are
+ * two; more URLs in flight than slots are parsed by curl; a URL curl
+ * refuses fails the transfer as it would without the slots. Each request
+ * reaches the path it named.
+ */
+static void
+test_urls_parsed(void **state)
+{
+	struct world *w = xcalloc(1, sizeof(*w));
+	struct client_req req;
+	char url[128], want[128];
+	const char *line;
+	int i, n = 0, distinct = CLIENT_URLS + 4;
+
+	(void)state;
+	world_init(w);
+	w->expect = 5 + distinct;
+	snprintf(
+	    url, sizeof(url), "http://127.0.0.1:%d/echo/../echo", w->srv.port);
+	for (i = 0; i < 4; i++, n++) {
+		memset(&req, 0, sizeof(req));
+		req.url = url;
+		req.path_as_is = i % 2;
+		slots[n].w = w;
+		slots[n].i = n;
+		assert_int_equal(request(w, &req, on_done, &slots[n]), 0);
+	}
+	memset(&req, 0, sizeof(req));
+	req.url = "http://[::1/echo";
+	slots[n].w = w;
+	slots[n].i = n;
+	assert_int_equal(request(w, &req, on_done, &slots[n]), 0);
+	n++;
+	for (i = 0; i < distinct; i++, n++) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/echo?i=%d",
+		    w->srv.port, i);
+		memset(&req, 0, sizeof(req));
+		req.url = url;
+		slots[n].w = w;
+		slots[n].i = n;
+		assert_int_equal(request(w, &req, on_done, &slots[n]), 0);
+	}
+	world_run(w);
+
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(w->res[i].status, 200);
+		line = i % 2 ? "GET /echo/../echo HTTP/1.1\r\n"
+			     : "GET /echo HTTP/1.1\r\n";
+		assert_true(strncmp(w->res[i].body, line, strlen(line)) == 0);
+	}
+	assert_int_equal(w->res[4].status, 0);
+	assert_int_equal(w->res[4].code, CURLE_URL_MALFORMAT);
+	for (i = 0; i < distinct; i++) {
+		snprintf(want, sizeof(want), "GET /echo?i=%d HTTP/1.1\r\n", i);
+		assert_int_equal(w->res[5 + i].status, 200);
+		assert_true(
+		    strncmp(w->res[5 + i].body, want, strlen(want)) == 0);
+	}
 	free(w);
 }
 
@@ -1215,6 +1279,7 @@ main(void)
 	    PLAIN(test_outcome_table),
 	    PLAIN(test_answers),
 	    PLAIN(test_request_shape),
+	    PLAIN(test_urls_parsed),
 	    PLAIN(test_bad_requests),
 	    PLAIN(test_concurrent),
 	    PLAIN(test_reuse),
@@ -1225,6 +1290,7 @@ main(void)
 	    PLAIN(test_jobs),
 	    THREAD(test_answers),
 	    THREAD(test_request_shape),
+	    THREAD(test_urls_parsed),
 	    THREAD(test_bad_requests),
 	    THREAD(test_concurrent),
 	    THREAD(test_reuse),
