@@ -417,6 +417,7 @@ enum stmt_id {
 	S_SESSION_DELETE,
 	S_SESSION_PURGE,
 	S_SESSION_PUT,
+	S_SESSION_PUT_SAME,
 	S_SESSION_RESUMABLE,
 	S_REPORT_INSERT,
 	S_REPORT_GET,
@@ -474,6 +475,16 @@ static const char *const stmt_sql[S_COUNT] = {
 		       " expires = excluded.expires",
     [S_SESSION_DELETE] = "DELETE FROM sessions WHERE key = ?1",
     [S_SESSION_PURGE] = "DELETE FROM sessions WHERE expires <= ?1",
+    /*
+     * A step of a session its contact already holds: contact_id out of
+     * the SET, so that sessions_contact's entry is left as it is (SQLite
+     * rewrites the entries of every index on a column set, even to the
+     * same value). A session new, or another contact's: S_SESSION_PUT.
+     */
+    [S_SESSION_PUT_SAME] = "UPDATE sessions SET flow = ?3, state = ?4,"
+			   " expires = ?5, last_step = ?6, resume = ?7,"
+			   " screen = ?8, menu = ?9"
+			   " WHERE key = ?1 AND contact_id = ?2",
     [S_SESSION_PUT] = "INSERT INTO sessions (key, contact_id, flow, state,"
 		      " expires, last_step, resume, screen, menu)"
 		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -1463,7 +1474,8 @@ int
 sq_session_put(
     struct store *st, const char *key, const struct store_session *ss)
 {
-	sqlite3_stmt *s = stmt(st, S_SESSION_PUT);
+	enum stmt_id id = S_SESSION_PUT_SAME;
+	sqlite3_stmt *s;
 	int rc;
 
 	if (key == NULL || key[0] == '\0' ||
@@ -1473,22 +1485,28 @@ sq_session_put(
 	    store_too_long(ss->resume, STORE_TEXT_MAX) ||
 	    store_too_long(ss->screen, STORE_TEXT_MAX))
 		return STORE_EINVAL;
-	bind_text(s, 1, key);
-	sqlite3_bind_int64(s, 2, ss->contact_id);
-	bind_text(s, 3, ss->flow);
-	bind_text(s, 4, ss->state);
-	sqlite3_bind_int64(s, 5, ss->expires);
-	sqlite3_bind_int64(s, 6, ss->last);
-	bind_text(s, 7, ss->resume);
-	bind_text(s, 8, ss->screen);
-	sqlite3_bind_int(s, 9, ss->menu ? 1 : 0);
-	rc = sqlite3_step(s);
-	done(s);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc == SQLITE_CONSTRAINT_CHECK)
-		return STORE_EINVAL;
-	return fail(st, S_SESSION_PUT, rc);
+	/* The update first (most steps), then the upsert if no row was it. */
+	for (;;) {
+		s = stmt(st, id);
+		bind_text(s, 1, key);
+		sqlite3_bind_int64(s, 2, ss->contact_id);
+		bind_text(s, 3, ss->flow);
+		bind_text(s, 4, ss->state);
+		sqlite3_bind_int64(s, 5, ss->expires);
+		sqlite3_bind_int64(s, 6, ss->last);
+		bind_text(s, 7, ss->resume);
+		bind_text(s, 8, ss->screen);
+		sqlite3_bind_int(s, 9, ss->menu ? 1 : 0);
+		rc = sqlite3_step(s);
+		done(s);
+		if (rc == SQLITE_CONSTRAINT_CHECK)
+			return STORE_EINVAL;
+		if (rc != SQLITE_DONE)
+			return fail(st, id, rc);
+		if (id == S_SESSION_PUT || sqlite3_changes(st->db) > 0)
+			return 0;
+		id = S_SESSION_PUT;
+	}
 }
 
 int

@@ -679,6 +679,46 @@ test_sessions_resumable(void **state)
 	free(key);
 	store_session_free(&s);
 
+	/*
+	 * A step again (its contact's: the update), every column replaced;
+	 * a bad state refused there too, the row left as it was; the key
+	 * taken by another contact (the upsert): the row is theirs.
+	 */
+	row.last = 1600;
+	row.menu = 0;
+	row.screen = "Again";
+	row.state = "{\"step\":2}";
+	assert_int_equal(store_session_put(st, "ussd:at:B", &row), 0);
+	row.state = "{nope";
+	assert_int_equal(
+	    store_session_put(st, "ussd:at:B", &row), STORE_EINVAL);
+	assert_int_equal(store_session_load(st, "ussd:at:B", 2000, &s), 0);
+	assert_int_equal(s.contact_id, c.id);
+	assert_string_equal(s.state, "{\"step\":2}");
+	assert_int_equal(s.last, 1600);
+	assert_int_equal(s.menu, 0);
+	assert_string_equal(s.screen, "Again");
+	store_session_free(&s);
+	row.contact_id = other.id;
+	row.state = "{\"step\":3}";
+	assert_int_equal(store_session_put(st, "ussd:at:B", &row), 0);
+	assert_int_equal(store_session_load(st, "ussd:at:B", 2000, &s), 0);
+	assert_int_equal(s.contact_id, other.id);
+	assert_string_equal(s.state, "{\"step\":3}");
+	store_session_free(&s);
+	assert_int_equal(store_session_resumable(
+			     st, other.id, "at *384#", 500, 2000, &key, &s),
+	    0);
+	assert_string_equal(key, "ussd:at:B");
+	free(key);
+	store_session_free(&s);
+	row.contact_id = c.id;
+	row.state = "{\"step\":1}";
+	row.last = 1500;
+	row.menu = 1;
+	row.screen = NULL;
+	assert_int_equal(store_session_put(st, "ussd:at:B", &row), 0);
+
 	/* Saving the old way (the simulators) keeps the other columns. */
 	assert_int_equal(
 	    store_session_save(st, "ussd:at:B", c.id, "menu", "{}", 10000), 0);
