@@ -173,6 +173,19 @@ channel_excerpt(const char *src, size_t len, char *out, size_t max)
 }
 
 /*
+ * Copies what fits of the len bytes at s to out at n, leaving room for a
+ * NUL within outlen (at least 1); returns the new length.
+ */
+static size_t
+put_cut(char *out, size_t n, size_t outlen, const char *s, size_t len)
+{
+	if (len > outlen - 1 - n)
+		len = outlen - 1 - n;
+	memcpy(out + n, s, len);
+	return n + len;
+}
+
+/*
  * The request line for the log: the method and the URL without its
  * query, fragment or user part ("POST http://host/path").
  */
@@ -181,7 +194,7 @@ request_line(const struct client_req *r, char *out, size_t outlen)
 {
 	const char *url = r->url ? r->url : "", *host, *at, *end;
 	const char *method = r->method ? r->method : r->body ? "POST" : "GET";
-	size_t schemelen = 0;
+	size_t schemelen = 0, n;
 
 	if ((host = strstr(url, "://")) != NULL) {
 		host += 3;
@@ -192,8 +205,14 @@ request_line(const struct client_req *r, char *out, size_t outlen)
 	at = memchr(host, '@', (size_t)(end - host));
 	if (at != NULL && (size_t)(at - host) < strcspn(host, "/"))
 		host = at + 1;
-	snprintf(out, outlen, "%s %.*s%.*s", method, (int)schemelen, url,
-	    (int)(end - host), host);
+	/* "METHOD scheme://host/path", cut to outlen (one a message sent). */
+	if (outlen == 0)
+		return;
+	n = put_cut(out, 0, outlen, method, strlen(method));
+	n = put_cut(out, n, outlen, " ", 1);
+	n = put_cut(out, n, outlen, url, schemelen);
+	n = put_cut(out, n, outlen, host, (size_t)(end - host));
+	out[n] = '\0';
 }
 
 /*

@@ -753,9 +753,10 @@ dialog_turn(const struct dialog_env *env, const struct dialog_input *in,
 	d->channel = xstrdup(in->channel ? in->channel : "");
 	d->phone = xstrdup(in->phone);
 	if (in->kind == ENGINE_SMS)
-		d->key = xasprintf("sms:%s", in->phone);
+		d->key = xconcat("sms:", in->phone, (char *)NULL);
 	else
-		d->key = xasprintf("ussd:%s:%s", d->channel, in->ussd_session);
+		d->key = xconcat("ussd:", d->channel, ":",
+		    in->ussd_session ? in->ussd_session : "", (char *)NULL);
 
 	if (in->contact != NULL && in->contact->id != 0) {
 		d->contact = *in->contact;

@@ -780,7 +780,7 @@ session_live(
     struct gateway *gw, const char *channel, const char *session, int64_t now)
 {
 	struct store_session ss;
-	char *key = xasprintf("ussd:%s:%s", channel, session);
+	char *key = xconcat("ussd:", channel, ":", session, (char *)NULL);
 	int rc = store_session_load(gw->store, key, now, &ss);
 
 	store_session_free(&ss);

@@ -16,6 +16,7 @@
 #include <openssl/params.h>
 
 #include "lib/sig.h"
+#include "lib/util.h"
 
 #define SHA256_LEN 32
 #define SHA1_LEN 20
@@ -226,19 +227,20 @@ sig_http_sign(const char *key, int64_t t, const void *body, size_t len,
     char *out, size_t outlen)
 {
 	unsigned char mac[SHA256_LEN];
-	char digits[SIG_TIME_DIGITS + 1];
-	int n;
+	char digits[FMT_U_SIZE];
+	size_t n;
 
 	if (key == NULL || out == NULL || outlen < SIG_HEADER_LEN + 1 ||
 	    (body == NULL && len > 0) || t < 0 || t > INT64_C(999999999999))
 		return -1;
-	n = snprintf(digits, sizeof(digits), "%lld", (long long)t);
-	if (n < 1 || (size_t)n >= sizeof(digits) ||
-	    http_mac(key, digits, (size_t)n, body, len, mac) != 0)
+	n = fmt_u(digits, (unsigned long long)t);
+	if (http_mac(key, digits, n, body, len, mac) != 0)
 		return -1;
-	/* "t=" + digits + ",sha256=" fits: the hex goes at its end. */
-	n = snprintf(out, outlen, "t=%s,sha256=", digits);
-	hex_encode(mac, sizeof(mac), out + n);
+	/* "t=" + digits + ",sha256=" + the hex fits (SIG_HEADER_LEN). */
+	memcpy(out, "t=", 2);
+	memcpy(out + 2, digits, n);
+	memcpy(out + 2 + n, ",sha256=", 8);
+	hex_encode(mac, sizeof(mac), out + 2 + n + 8);
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return 0;
 }

@@ -65,6 +65,30 @@ xstrndup(const char *s, size_t n)
 }
 
 char *
+xconcat(const char *first, ...)
+{
+	const char *s;
+	va_list ap;
+	size_t len = 0, n;
+	char *out, *p;
+
+	va_start(ap, first);
+	for (s = first; s != NULL; s = va_arg(ap, const char *))
+		len += strlen(s);
+	va_end(ap);
+	p = out = xmalloc(len + 1);
+	va_start(ap, first);
+	for (s = first; s != NULL; s = va_arg(ap, const char *)) {
+		n = strlen(s);
+		memcpy(p, s, n);
+		p += n;
+	}
+	va_end(ap);
+	*p = '\0';
+	return out;
+}
+
+char *
 xvasprintf(const char *fmt, va_list ap)
 {
 	va_list ap2;
@@ -155,16 +179,28 @@ buf_puts(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
-int
-buf_putu(struct buf *b, unsigned long long v)
+size_t
+fmt_u(char out[FMT_U_SIZE], unsigned long long v)
 {
-	char d[24], *p = d + sizeof(d);
+	char d[FMT_U_SIZE], *p = d + sizeof(d);
+	size_t n;
 
 	do {
 		*--p = (char)('0' + v % 10);
 		v /= 10;
 	} while (v > 0);
-	return buf_append(b, p, (size_t)(d + sizeof(d) - p));
+	n = (size_t)(d + sizeof(d) - p);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return n;
+}
+
+int
+buf_putu(struct buf *b, unsigned long long v)
+{
+	char d[FMT_U_SIZE];
+
+	return buf_append(b, d, fmt_u(d, v));
 }
 
 int

@@ -44,6 +44,8 @@ void *xrealloc(void *, size_t);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 char *xasprintf(const char *, ...) PRINTFLIKE(1, 2);
+/* The strings up to a NULL one, joined, without printf (hot paths). */
+char *xconcat(const char *, ...);
 char *xvasprintf(const char *, va_list) PRINTFLIKE(1, 0);
 
 /*
@@ -73,6 +75,11 @@ int buf_puts(struct buf *, const char *);
 int buf_printf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
 /* Appends v in decimal, without printf (hot paths). */
 int buf_putu(struct buf *, unsigned long long v);
+
+/* Room for any unsigned long long in decimal, with its NUL. */
+#define FMT_U_SIZE 21
+/* Writes v in decimal and a NUL to out; returns the digits' count. */
+size_t fmt_u(char out[FMT_U_SIZE], unsigned long long v);
 void buf_reset(struct buf *);
 /* Cuts b back to its first len bytes (no-op when it is not longer). */
 void buf_truncate(struct buf *, size_t len);

@@ -199,9 +199,17 @@ out:
 static void
 hp_answer_sms(int64_t id, struct provider_answer *ans, struct buf *body)
 {
+	size_t len = body->len;
+
 	ans->status = 200;
 	ans->content_type = "application/json";
-	(void)buf_printf(body, "{\"id\":%lld}", (long long)id);
+	/* {"id":ID}, each message's answer: no printf for an id. */
+	if (id < 0)
+		(void)buf_printf(body, "{\"id\":%lld}", (long long)id);
+	else if (buf_puts(body, "{\"id\":") == -1 ||
+		 buf_putu(body, (unsigned long long)id) == -1 ||
+		 buf_puts(body, "}") == -1)
+		buf_truncate(body, len);
 }
 
 static void
@@ -288,9 +296,12 @@ hp_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
 	(void)cfg;
 	if (resp->outcome == CLIENT_OK) {
 		res->outcome = PROVIDER_OK;
-		if (res->msg_id > 0)
-			res->provider_id =
-			    xasprintf("%lld", (long long)res->msg_id);
+		if (res->msg_id > 0) {
+			char id[FMT_U_SIZE];
+
+			fmt_u(id, (unsigned long long)res->msg_id);
+			res->provider_id = xstrdup(id);
+		}
 		return;
 	}
 	/* A JSON {"error": "..."} is shown as such, anything else raw. */

@@ -150,8 +150,12 @@ kn_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
 		return;
 	}
 	res->outcome = PROVIDER_OK;
-	if (res->msg_id > 0)
-		res->provider_id = xasprintf("%lld", (long long)res->msg_id);
+	if (res->msg_id > 0) {
+		char id[FMT_U_SIZE];
+
+		fmt_u(id, (unsigned long long)res->msg_id);
+		res->provider_id = xstrdup(id);
+	}
 }
 
 const struct provider_ops provider_kannel = {

@@ -51,6 +51,34 @@ test_buf_limit(void **state)
 	buf_free(&b);
 }
 
+/* fmt_u writes what printf's %llu does, and says how long it is. */
+static void
+test_fmt_u(void **state)
+{
+	static const unsigned long long v[] = {0, 1, 9, 10, 99, 100, 12345,
+	    999999999999ULL, 1000000000000ULL, 9223372036854775807ULL,
+	    18446744073709551615ULL};
+	char got[FMT_U_SIZE], want[32];
+	unsigned long long x = 1;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(want, sizeof(want), "%llu", v[i]);
+		assert_int_equal(fmt_u(got, v[i]), strlen(want));
+		assert_string_equal(got, want);
+	}
+	/* Every power of ten and the number before it. */
+	for (i = 0; i < 20; i++, x *= 10) {
+		snprintf(want, sizeof(want), "%llu", x - 1);
+		assert_int_equal(fmt_u(got, x - 1), strlen(want));
+		assert_string_equal(got, want);
+		snprintf(want, sizeof(want), "%llu", x);
+		assert_int_equal(fmt_u(got, x), strlen(want));
+		assert_string_equal(got, want);
+	}
+}
+
 static void
 test_buf_growth(void **state)
 {
@@ -92,6 +120,15 @@ test_strings(void **state)
 	free(p);
 	p = xstrndup("abcdef", 3);
 	assert_string_equal(p, "abc");
+	free(p);
+	p = xconcat("ussd:", "at", ":", "", "s1", (char *)NULL);
+	assert_string_equal(p, "ussd:at:s1");
+	free(p);
+	p = xconcat("", (char *)NULL);
+	assert_string_equal(p, "");
+	free(p);
+	p = xconcat((char *)NULL);
+	assert_string_equal(p, "");
 	free(p);
 }
 
@@ -341,6 +378,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_buf_limit),
+	    cmocka_unit_test(test_fmt_u),
 	    cmocka_unit_test(test_buf_growth),
 	    cmocka_unit_test(test_strings),
 	    cmocka_unit_test(test_errmsg_set),
