@@ -23,22 +23,26 @@
 
 /*
  * An HMAC computation in progress: start it with hmac_begin, feed it with
- * hmac_update, end it with hmac_end, which always frees the context.
+ * hmac_update, end it with hmac_end. Computations on one thread do not
+ * nest (each function below runs one from its begin to its end).
  */
 struct hmac {
-	EVP_MAC_CTX *ctx; /* a copy of a keyed context */
+	EVP_MAC_CTX *ctx; /* the thread's keyed context, started again */
 	int failed;       /* an update failed */
 };
 
 /*
- * Keyed contexts kept for reuse. Keying a context (EVP_MAC_init) fetches
- * the digest by name and hashes the key; a channel signs or checks every
- * message with the same key, so a computation starts from a copy of a
- * context keyed once (EVP_MAC_CTX_dup), which costs about a third as
- * much. The keys are the configuration's (channels' signing keys, event
- * sinks' secrets, Twilio auth tokens), never a request's; the table is
- * bounded all the same: when it is full the oldest entry goes, its key
- * copy cleansed. The lock makes it safe from any thread.
+ * Keyed contexts kept for reuse, a table per thread. Keying a context
+ * (EVP_MAC_init with a key) fetches the digest by name and hashes the
+ * key; a channel signs or checks every message with the same key, so a
+ * computation starts the thread's context for that key again instead
+ * (EVP_MAC_init without a key: HMAC's inner state copied back, no
+ * allocation), where a copy of a shared context (EVP_MAC_CTX_dup) made
+ * and freed eleven allocations each time. The keys are the
+ * configuration's (channels' signing keys, event sinks' secrets, Twilio
+ * auth tokens), never a request's; the table is bounded all the same:
+ * when it is full the oldest entry goes, its key copy cleansed. A
+ * thread's table is freed when the thread ends.
  */
 #define HMAC_KEYED_MAX 16
 
@@ -46,35 +50,88 @@ struct keyed {
 	char digest[8];     /* "SHA256" or "SHA1" */
 	unsigned char *key; /* a copy, OPENSSL_clear_free'd */
 	size_t keylen;
-	EVP_MAC_CTX *ctx; /* keyed, never updated */
+	EVP_MAC_CTX *ctx; /* keyed */
 };
 
-static struct keyed keyed[HMAC_KEYED_MAX];
-static size_t keyed_next; /* the slot to fill or replace next */
-static EVP_MAC *hmac_alg; /* fetched once */
-static pthread_mutex_t keyed_lock = PTHREAD_MUTEX_INITIALIZER;
+struct keyed_table {
+	struct keyed k[HMAC_KEYED_MAX];
+	size_t next; /* the slot to fill or replace next */
+};
 
-/* The keyed context for digest and key, made if needed; NULL on failure. */
+static EVP_MAC *hmac_alg; /* fetched once */
+static pthread_key_t keyed_key;
+static pthread_once_t keyed_once = PTHREAD_ONCE_INIT;
+static int keyed_ready;
+
+static void
+keyed_free(struct keyed *k)
+{
+	EVP_MAC_CTX_free(k->ctx);
+	OPENSSL_clear_free(k->key, k->keylen);
+	memset(k, 0, sizeof(*k));
+}
+
+/* The thread ends: its table goes. */
+static void
+table_free(void *p)
+{
+	struct keyed_table *t = p;
+	size_t i;
+
+	for (i = 0; i < HMAC_KEYED_MAX; i++)
+		keyed_free(&t->k[i]);
+	free(t);
+}
+
+static void
+keyed_setup(void)
+{
+	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	keyed_ready =
+	    hmac_alg != NULL && pthread_key_create(&keyed_key, table_free) == 0;
+}
+
+/* This thread's table, made on its first use; NULL on failure. */
+static struct keyed_table *
+table_get(void)
+{
+	struct keyed_table *t;
+
+	if (pthread_once(&keyed_once, keyed_setup) != 0 || !keyed_ready)
+		return NULL;
+	if ((t = pthread_getspecific(keyed_key)) != NULL)
+		return t;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	if (pthread_setspecific(keyed_key, t) != 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* The thread's keyed context for digest and key, made if needed. */
 static EVP_MAC_CTX *
-keyed_ctx(const char *digest, const void *key, size_t keylen)
+keyed_ctx(const char *digest, const void *key, size_t keylen, int *fresh)
 {
 	OSSL_PARAM params[2];
+	struct keyed_table *t;
 	struct keyed *k;
 	EVP_MAC_CTX *ctx;
 	unsigned char *copy;
 	size_t i;
 
+	*fresh = 0;
+	if ((t = table_get()) == NULL)
+		return NULL;
 	for (i = 0; i < HMAC_KEYED_MAX; i++) {
-		k = &keyed[i];
+		k = &t->k[i];
 		if (k->ctx != NULL && k->keylen == keylen &&
 		    strcmp(k->digest, digest) == 0 &&
 		    CRYPTO_memcmp(k->key, key, keylen) == 0)
 			return k->ctx;
 	}
 	if (strlen(digest) >= sizeof(k->digest))
-		return NULL;
-	if (hmac_alg == NULL &&
-	    (hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
 		return NULL;
 	params[0] = OSSL_PARAM_construct_utf8_string(
 	    OSSL_MAC_PARAM_DIGEST, (char *)digest, 0);
@@ -85,33 +142,34 @@ keyed_ctx(const char *digest, const void *key, size_t keylen)
 		EVP_MAC_CTX_free(ctx);
 		return NULL;
 	}
-	k = &keyed[keyed_next];
-	keyed_next = (keyed_next + 1) % HMAC_KEYED_MAX;
-	if (k->ctx != NULL) {
-		EVP_MAC_CTX_free(k->ctx);
-		OPENSSL_clear_free(k->key, k->keylen);
-	}
-	snprintf(k->digest, sizeof(k->digest), "%s", digest);
+	k = &t->k[t->next];
+	t->next = (t->next + 1) % HMAC_KEYED_MAX;
+	keyed_free(k);
+	memcpy(k->digest, digest, strlen(digest) + 1);
 	k->key = copy;
 	k->keylen = keylen;
 	k->ctx = ctx;
+	*fresh = 1;
 	return ctx;
 }
 
 static int
 hmac_begin(struct hmac *h, const char *digest, const void *key, size_t keylen)
 {
-	EVP_MAC_CTX *base;
+	EVP_MAC_CTX *ctx;
+	int fresh;
 
 	h->ctx = NULL;
 	h->failed = 0;
 	if (key == NULL || keylen == 0)
 		return -1;
-	pthread_mutex_lock(&keyed_lock);
-	if ((base = keyed_ctx(digest, key, keylen)) != NULL)
-		h->ctx = EVP_MAC_CTX_dup(base);
-	pthread_mutex_unlock(&keyed_lock);
-	return h->ctx != NULL ? 0 : -1;
+	if ((ctx = keyed_ctx(digest, key, keylen, &fresh)) == NULL)
+		return -1;
+	/* Keyed just now, or started again with the key it holds. */
+	if (!fresh && EVP_MAC_init(ctx, NULL, 0, NULL) != 1)
+		return -1;
+	h->ctx = ctx;
+	return 0;
 }
 
 static void
@@ -121,7 +179,10 @@ hmac_update(struct hmac *h, const void *data, size_t len)
 		h->failed = 1;
 }
 
-/* Writes the MAC (exactly outlen bytes long) into out and frees h. */
+/*
+ * Writes the MAC (exactly outlen bytes long) into out. The context stays
+ * the thread's, for the next computation with its key.
+ */
 static int
 hmac_end(struct hmac *h, unsigned char *out, size_t outlen)
 {
@@ -131,7 +192,6 @@ hmac_end(struct hmac *h, unsigned char *out, size_t outlen)
 	if (!h->failed && EVP_MAC_final(h->ctx, out, &got, outlen) == 1 &&
 	    got == outlen)
 		r = 0;
-	EVP_MAC_CTX_free(h->ctx);
 	h->ctx = NULL;
 	return r;
 }

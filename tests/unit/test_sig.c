@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <uv.h>
 
 #include "lib/sig.h"
 
@@ -108,6 +109,79 @@ test_keyed_contexts_churn(void **state)
 		hex, sizeof(hex)),
 	    0);
 	assert_string_equal(hex, jefe);
+}
+
+/*
+ * RFC 4231's cases 1 to 3, each key's context used again and again: the
+ * second computation with a key starts the thread's context over
+ * (lib/sig.c), and must give the same MAC as the first. Returns the
+ * number of wrong MACs.
+ */
+static int
+rfc4231_again(int rounds)
+{
+	static const char *const want[3] = {
+	    "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+	    "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"};
+	unsigned char k1[20], k3[20], d3[50];
+	char hex[SIG_SHA256_HEX_LEN + 1];
+	int round, wrong = 0;
+
+	memset(k1, 0x0b, sizeof(k1));
+	memset(k3, 0xaa, sizeof(k3));
+	memset(d3, 0xdd, sizeof(d3));
+	for (round = 0; round < rounds; round++) {
+		if (sig_hmac_sha256_hex(
+			k1, 20, "Hi There", 8, hex, sizeof(hex)) != 0 ||
+		    strcmp(hex, want[0]) != 0)
+			wrong++;
+		/* An empty message with case 2's key between: no trace. */
+		if (sig_hmac_sha256_hex("Jefe", 4, NULL, 0, hex, sizeof(hex)) !=
+		    0)
+			wrong++;
+		if (sig_hmac_sha256_hex("Jefe", 4,
+			"what do ya want for nothing?", 28, hex,
+			sizeof(hex)) != 0 ||
+		    strcmp(hex, want[1]) != 0)
+			wrong++;
+		if (sig_hmac_sha256_hex(k3, 20, d3, 50, hex, sizeof(hex)) !=
+			0 ||
+		    strcmp(hex, want[2]) != 0)
+			wrong++;
+	}
+	return wrong;
+}
+
+static void
+thread_again(void *arg)
+{
+	*(int *)arg = rfc4231_again(200);
+}
+
+/*
+ * A key's context started over gives the MAC a new one gives, on this
+ * thread and on four at once (each thread has its own contexts, freed
+ * when it ends).
+ */
+static void
+test_keyed_contexts_again(void **state)
+{
+	uv_thread_t t[4];
+	int wrong[4], i;
+
+	(void)state;
+	assert_int_equal(rfc4231_again(5), 0);
+	for (i = 0; i < 4; i++) {
+		wrong[i] = -1;
+		assert_int_equal(
+		    uv_thread_create(&t[i], thread_again, &wrong[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(uv_thread_join(&t[i]), 0);
+		assert_int_equal(wrong[i], 0);
+	}
+	assert_int_equal(rfc4231_again(1), 0);
 }
 
 static void
@@ -400,6 +474,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rfc4231),
 	    cmocka_unit_test(test_keyed_contexts_churn),
+	    cmocka_unit_test(test_keyed_contexts_again),
 	    cmocka_unit_test(test_http_header),
 	    cmocka_unit_test(test_http_window),
 	    cmocka_unit_test(test_http_malformed),
