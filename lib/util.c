@@ -151,7 +151,8 @@ buf_grow(struct buf *b, size_t add)
 	need = b->len + add + 1;
 	if (need <= b->cap)
 		return 0;
-	cap = b->cap ? b->cap : 64;
+	/* 256 first: a request's headers, a session, a body in 2-3 steps. */
+	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
 	if (cap > b->max + 1)
