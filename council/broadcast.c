@@ -667,7 +667,7 @@ pump_chunk(struct gateway *gw, int64_t limit, int64_t *queued)
 {
 	struct store *st = gw->store;
 	struct store_broadcast_chunk c;
-	struct store_broadcast b, done;
+	struct store_broadcast b;
 	int64_t id, upto, after, n = 0;
 	int rc, moved = 0;
 	char *names;
@@ -698,14 +698,8 @@ pump_chunk(struct gateway *gw, int64_t limit, int64_t *queued)
 		moved = store_broadcast_advance(
 		    st, id, upto, n < c.limit ? -1 : after);
 	/* Done: the recipients are those queued (the audience moved). */
-	if (rc == 0 && moved == 1 && n < c.limit &&
-	    (rc = store_broadcast_get(st, id, &done)) == 0) {
-		rc = store_broadcast_set_totals(st, id,
-		    done.queued + done.sending + done.sent + done.delivered +
-			done.failed,
-		    b.segments);
-		store_broadcast_free(&done);
-	}
+	if (rc == 0 && moved == 1 && n < c.limit)
+		rc = store_broadcast_set_totals(st, id, -1, b.segments);
 	if (rc != 0 || moved != 1)
 		(void)store_rollback_to(st); /* another node queued it */
 	else

@@ -805,7 +805,11 @@ int store_broadcast_audience(struct store *, const char *topic, int64_t *n);
 int store_broadcast_insert(struct store *, const char *text, const char *topic,
     const char *channel, int64_t now, int64_t send_at, int64_t *id);
 
-/* Sets the recipients and segments of broadcast id. 0 or STORE_ERR. */
+/*
+ * Sets the recipients and segments of broadcast id; recipients -1: the
+ * messages queued for it, counted (one range of an index, where reading
+ * their states took their rows: 50 ms for 100,000). 0 or STORE_ERR.
+ */
 int store_broadcast_set_totals(
     struct store *, int64_t id, int64_t recipients, int64_t segments);
 

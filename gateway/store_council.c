@@ -88,7 +88,10 @@ static const char *const council_sql[C_COUNT] = {
 			    " send_at, recipients, segments, queued_upto"
 			    " FROM broadcasts WHERE queued_upto IS NOT NULL"
 			    " ORDER BY id LIMIT 1",
-    [C_BROADCAST_TOTALS] = "UPDATE broadcasts SET recipients = ?2,"
+    /* Recipients -1: the messages it queued, counted on their index. */
+    [C_BROADCAST_TOTALS] = "UPDATE broadcasts SET recipients = CASE"
+			   " WHEN ?2 >= 0 THEN ?2 ELSE (SELECT count(*)"
+			   " FROM messages WHERE broadcast_id = ?1) END,"
 			   " segments = ?3 WHERE id = ?1",
     [C_BROADCAST_GET] = "SELECT id, text, topic, channel, created, send_at,"
 			" recipients, segments FROM broadcasts WHERE id = ?1",

@@ -549,6 +549,12 @@ test_in_turns(void **state)
 	assert_int_equal(b.queued, n);
 	store_broadcast_free(&b);
 	pump_gw_free(&p);
+
+	/* Recipients -1: the messages it queued, counted again. */
+	sidedb_exec(&f->side, "UPDATE broadcasts SET recipients = 5");
+	assert_int_equal(store_broadcast_set_totals(f->st, sum.id, -1, 1), 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT recipients FROM broadcasts"), n);
 }
 
 /*

@@ -485,6 +485,10 @@ edges(struct store *st, struct buf *b)
 	buf_printf(b, "claim Zeta -> %d %zu\n", rc, nq);
 	store_queue_msgs_free(q, nq);
 	print_broadcast(st, b, bid);
+	/* Recipients -1: the messages the broadcast queued, counted. */
+	rc = store_broadcast_set_totals(st, bid, -1, 2);
+	buf_printf(b, "totals counted -> %d\n", rc);
+	print_broadcast(st, b, bid);
 
 	/* Messages by contact and by number. */
 	rc = store_msg_insert_inbound(st, &in, T0 + 2, &id);
