@@ -115,8 +115,8 @@ void api_contacts(struct gateway *, struct http_request *, const char *rest);
 void api_overview(struct gateway *, struct http_request *, const char *rest);
 
 /*
- * The overview's service: its reads in the thread pool, on a connection
- * of its own (api_overview.c).
+ * The overview's service: its reads shared by the callers that come
+ * during one, in the thread pool by the council's reader (reader.h).
  */
 void api_overview_start(struct gateway *, void **state);
 void api_overview_stop(struct gateway *, void **state);

@@ -14,11 +14,12 @@
  * reads the messages table itself, and the work grows with the messages
  * of the last 7 days, not with all of them (bench/overview). Still, with
  * millions of messages in a week that is a fifth of a second: the figures
- * are read in libuv's thread pool on a connection of the overview's own
- * (as /metrics's are), and requests that come during a read wait for it
- * (at most API_OVERVIEW_MAX_WAITING); the loop then adds what the config says
- * (each channel's type, spend and budget) and answers. Without a loop or
- * with a database in memory (tests, fuzz_api), the caller's thread reads.
+ * are read in libuv's thread pool by the council's reader (reader.h, a
+ * connection of its own, as /metrics has), and requests that come during
+ * a read wait for it (at most API_OVERVIEW_MAX_WAITING); the loop then
+ * adds what the config says (each channel's type, spend and budget) and
+ * answers. Without a loop or with a database in memory (tests, fuzz_api),
+ * the caller's thread reads.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +27,10 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <uv.h>
 
 #include "council/api_common.h"
 #include "council/budget.h"
+#include "council/reader.h"
 #include "gateway/answer.h"
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
@@ -376,14 +377,14 @@ struct overview_waiter {
 	void *arg;
 };
 
-/* The overview's reads in the thread pool: one at a time, shared. */
+/*
+ * The overview's reads (council_read: in the thread pool): one at a time,
+ * shared by the callers that ask during it.
+ */
 struct overview {
 	struct gateway *gw;
-	uv_work_t work;
-	int reading;  /* work is queued or running */
+	int reading;  /* a read is queued or running */
 	int stopping; /* stopped during a read: its end frees this */
-	char *database, *password; /* the store's, copied */
-	struct store *reader;      /* the pool's connection, or NULL */
 	struct overview_read read;
 	struct overview_waiter waiting[API_OVERVIEW_MAX_WAITING]; /* for it */
 	size_t nwaiting;
@@ -392,9 +393,6 @@ struct overview {
 static void
 overview_free(struct overview *ov)
 {
-	store_close(ov->reader);
-	free(ov->database);
-	free(ov->password);
 	read_free(&ov->read);
 	free(ov);
 }
@@ -423,33 +421,30 @@ api_overview_stop(struct gateway *gw, void **state)
 		overview_free(ov);
 }
 
-/* In the thread pool: the figures, on the overview's own connection. */
+/* The figures, on the reader's connection (NULL: none could be opened). */
 static void
-on_read_work(uv_work_t *w)
+on_read(struct store *st, void *arg)
 {
-	struct overview *ov = container_of(w, struct overview, work);
+	struct overview *ov = arg;
 
-	if (store_open_reader(
-		&ov->reader, ov->database, ov->password, "overview") != 0) {
+	if (st == NULL) {
 		ov->read.rc = -1;
 		return;
 	}
-	read_figures(ov->reader, &ov->read);
+	read_figures(st, &ov->read);
 	if (ov->read.rc != 0)
 		log_warn("overview", "store query failed error=\"%s\"",
-		    store_errmsg(ov->reader));
+		    store_errmsg(st));
 }
 
 static void
-on_read_done(uv_work_t *w, int status)
+on_read_done(void *arg)
 {
-	struct overview *ov = container_of(w, struct overview, work);
+	struct overview *ov = arg;
 	struct overview_waiter waiting[API_OVERVIEW_MAX_WAITING];
 	size_t i, n = ov->nwaiting;
 
 	ov->reading = 0;
-	if (status != 0)
-		ov->read.rc = -1;
 	/* A callback may ask again: it waits for the next read. */
 	memcpy(waiting, ov->waiting, n * sizeof(*waiting));
 	ov->nwaiting = 0;
@@ -466,9 +461,8 @@ api_overview_read(struct gateway *gw, api_overview_cb cb, void *arg)
 	struct overview *ov = gateway_service_state(gw, api_overview_start);
 	struct overview_read r;
 
-	/* No loop, or a database in memory (this connection's own): here. */
-	if (ov == NULL || gw->loop == NULL || gw->cfg->database == NULL ||
-	    strcmp(gw->cfg->database, ":memory:") == 0) {
+	/* No service (a test of the figures alone): read here. */
+	if (ov == NULL) {
 		read_init(gw, &r);
 		read_figures(gw->store, &r);
 		cb(arg, build(gw, &r));
@@ -477,25 +471,20 @@ api_overview_read(struct gateway *gw, api_overview_cb cb, void *arg)
 	}
 	if (ov->nwaiting == API_OVERVIEW_MAX_WAITING)
 		return -1;
-	if (!ov->reading) {
-		if (ov->database == NULL) {
-			ov->database = xstrdup(gw->cfg->database);
-			ov->password = gw->cfg->database_password
-					   ? xstrdup(gw->cfg->database_password)
-					   : NULL;
-		}
-		read_init(gw, &ov->read);
-		if (uv_queue_work(
-			gw->loop, &ov->work, on_read_work, on_read_done) != 0) {
-			read_free(&ov->read);
-			cb(arg, NULL);
-			return 0;
-		}
-		ov->reading = 1;
-	}
 	ov->waiting[ov->nwaiting].cb = cb;
 	ov->waiting[ov->nwaiting].arg = arg;
 	ov->nwaiting++;
+	if (ov->reading)
+		return 0;
+	read_init(gw, &ov->read);
+	ov->reading = 1;
+	if (council_read(gw, on_read, on_read_done, ov) != 0) {
+		/* The reader is full: this caller alone was waiting. */
+		ov->reading = 0;
+		ov->nwaiting = 0;
+		read_free(&ov->read);
+		return -1;
+	}
 	return 0;
 }
 

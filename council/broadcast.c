@@ -5,6 +5,7 @@
  */
 #include "council/api_common.h"
 #include "council/broadcast.h"
+#include "council/reader.h"
 #include "gateway/answer.h"
 #include "gateway/api.h"
 
@@ -558,43 +559,80 @@ out:
 	json_decref(o);
 }
 
-/* GET /api/v1/broadcasts/ID */
-static void
-get_broadcast(struct gateway *gw, struct http_request *req, int64_t id)
-{
+/* GET /api/v1/broadcasts/ID: the read, and then its answer. */
+struct broadcast_read {
+	struct http_request *req;
+	int64_t id;
+	int rc; /* store_broadcast_get's */
 	struct store_broadcast b;
+};
+
+/*
+ * The broadcast and its messages counted by state: every one of them
+ * read (their states are not in an index), 50 ms for 100,000, so off the
+ * loop (council_read). The console's progress asks every 2 s.
+ */
+static void
+on_broadcast_read(struct store *st, void *arg)
+{
+	struct broadcast_read *r = arg;
+
+	r->rc = st != NULL ? store_broadcast_get(st, r->id, &r->b) : STORE_ERR;
+}
+
+static void
+on_broadcast_done(void *arg)
+{
+	struct broadcast_read *r = arg;
+	struct store_broadcast *b = &r->b;
+	struct http_request *req = r->req;
 	char created[32], send_at[32];
 	json_t *o;
-	int rc;
 
-	if ((rc = store_broadcast_get(gw->store, id, &b)) != 0) {
-		if (rc == STORE_NOTFOUND)
+	if (r->rc != 0) {
+		if (r->rc == STORE_NOTFOUND)
 			answer_error(req, 404, "no such broadcast");
 		else
 			answer_error(req, 503, "the store failed; try again");
+		free(r);
 		return;
 	}
-	iso8601_utc(b.created, created, sizeof(created));
-	iso8601_utc(b.send_at, send_at, sizeof(send_at));
+	iso8601_utc(b->created, created, sizeof(created));
+	iso8601_utc(b->send_at, send_at, sizeof(send_at));
 	o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I,"
 		      " s:I}",
-	    "id", (json_int_t)b.id, "text", b.text ? b.text : "", "created",
-	    created, "send_at", send_at, "recipients", (json_int_t)b.recipients,
-	    "segments", (json_int_t)b.segments, "queued", (json_int_t)b.queued,
-	    "sending", (json_int_t)b.sending, "sent", (json_int_t)b.sent,
-	    "delivered", (json_int_t)b.delivered, "failed",
-	    (json_int_t)b.failed);
+	    "id", (json_int_t)b->id, "text", b->text ? b->text : "", "created",
+	    created, "send_at", send_at, "recipients",
+	    (json_int_t)b->recipients, "segments", (json_int_t)b->segments,
+	    "queued", (json_int_t)b->queued, "sending", (json_int_t)b->sending,
+	    "sent", (json_int_t)b->sent, "delivered", (json_int_t)b->delivered,
+	    "failed", (json_int_t)b->failed);
 	if (o == NULL) {
-		store_broadcast_free(&b);
+		store_broadcast_free(b);
+		free(r);
 		answer_error(req, 500, "the broadcast cannot be shown");
 		return;
 	}
 	json_object_set_new(
-	    o, "topic", b.topic ? json_string(b.topic) : json_null());
+	    o, "topic", b->topic ? json_string(b->topic) : json_null());
 	json_object_set_new(
-	    o, "channel", b.channel ? json_string(b.channel) : json_null());
-	store_broadcast_free(&b);
+	    o, "channel", b->channel ? json_string(b->channel) : json_null());
+	store_broadcast_free(b);
+	free(r);
 	answer_json(req, 200, o);
+}
+
+static void
+get_broadcast(struct gateway *gw, struct http_request *req, int64_t id)
+{
+	struct broadcast_read *r = xcalloc(1, sizeof(*r));
+
+	r->req = req;
+	r->id = id;
+	if (council_read(gw, on_broadcast_read, on_broadcast_done, r) != 0) {
+		free(r);
+		answer_error(req, 503, "the store is busy; try again");
+	}
 }
 
 void

@@ -12,6 +12,7 @@
 #include "council/import.h"
 #include "council/open311.h"
 #include "council/privacy.h"
+#include "council/reader.h"
 #include "council/reports.h"
 #include "lib/util.h"
 
@@ -46,6 +47,8 @@ static const struct gateway_service services[] = {
     {"open311", open311_start, open311_stop},
     {"campaign", campaign_start, campaign_stop},
     {"broadcast", broadcast_pump_start, broadcast_pump_stop},
+    /* Before the overview: its reads go through the reader. */
+    {"reader", council_reader_start, council_reader_stop},
     {"overview", api_overview_start, api_overview_stop},
 };
 

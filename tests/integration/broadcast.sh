@@ -4,7 +4,7 @@
 # admin API, counts by state, --at holding messages back, and notify with a
 # good CSV and a CSV with a bad row (nothing queued).
 . "$SRCDIR/tests/integration/lib.sh"
-plan 50
+plan 52
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 api="http://127.0.0.1:$FAKE_PORT"
@@ -68,6 +68,16 @@ r=$(http GET "/api/v1/broadcasts/$bid" -H "$auth")
 like "the counts hold recipients" "$r" '"recipients": *3'
 like "the counts hold segments" "$r" '"segments": *1'
 like "the counts hold every state" "$r" '"queued": *0.*"sending": *0.*"sent": *3.*"delivered": *0.*"failed": *0'
+# Read in the thread pool one after the other: ten at once all answered.
+pids=
+for i in $(seq 10); do
+	curl -s -m 10 -o "$T/par$i" -w '%{http_code}' -H "$auth" \
+	    "http://127.0.0.1:$PORT/api/v1/broadcasts/$bid" >"$T/parcode$i" 2>/dev/null &
+	pids="$pids $!"
+done
+for p in $pids; do wait "$p"; done
+is "ten GETs at once are each 200" "$(cat "$T"/parcode* | tr -d '\n')" "200200200200200200200200200200"
+is "with the same counts" "$(grep -l '"sent": *3' "$T"/par[0-9]* | wc -l | tr -d ' ')" "10"
 
 # --- broadcast through the API ---
 r=$(http POST /api/v1/broadcasts -H "$auth" -d '{"text":"Mombasa Road closed tonight.","topic":"roads"}')

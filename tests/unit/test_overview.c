@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "council/api_common.h"
+#include "council/reader.h"
 #include "gateway/batch.h"
 #include "gateway/config.h"
 #include "gateway/gateway.h"
@@ -27,10 +28,11 @@
 #include "tests/unit/sidedb.h"
 
 static const struct gateway_service services[] = {
+    {"reader", council_reader_start, council_reader_stop},
     {"overview", api_overview_start, api_overview_stop},
 };
 
-static const struct gateway_ext ext = {NULL, 0, services, 1};
+static const struct gateway_ext ext = {NULL, 0, services, 2};
 
 /*
  * Noon today, local time: the clock is frozen there, so that the
@@ -121,14 +123,16 @@ start(struct fixture *f)
 {
 	f->gw.loop = &f->loop;
 	f->gw.ext = &ext;
-	f->gw.services = xcalloc(1, sizeof(*f->gw.services));
-	api_overview_start(&f->gw, &f->gw.services[0]);
+	f->gw.services = xcalloc(2, sizeof(*f->gw.services));
+	council_reader_start(&f->gw, &f->gw.services[0]);
+	api_overview_start(&f->gw, &f->gw.services[1]);
 }
 
 static void
 stop(struct fixture *f)
 {
-	api_overview_stop(&f->gw, &f->gw.services[0]);
+	api_overview_stop(&f->gw, &f->gw.services[1]);
+	council_reader_stop(&f->gw, &f->gw.services[0]);
 	free(f->gw.services);
 	f->gw.services = NULL;
 	f->gw.ext = NULL;
