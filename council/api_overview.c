@@ -33,6 +33,7 @@
 #include "council/reader.h"
 #include "gateway/answer.h"
 #include "gateway/auth.h"
+#include "gateway/dispatch.h"
 #include "gateway/gateway.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -300,12 +301,37 @@ read_free(struct overview_read *r)
 }
 
 /*
+ * A provider's attempts since the start, as this node's dispatcher saw
+ * them, over what its messages tell: a message retried leaves no failed
+ * row (it is queued again), so a provider that refuses every request
+ * would show up as its last success. Up when the newest attempt was
+ * accepted, down when it failed (with its reason).
+ */
+static void
+live_health(struct gateway *gw, const struct channel_config *ch, json_t *o)
+{
+	struct dispatch_stats ds;
+
+	if (gw->dispatch == NULL ||
+	    dispatch_stats(gw->dispatch, ch->name, &ds) != 0 ||
+	    (ds.last_ok == 0 && ds.last_failed == 0))
+		return;
+	json_object_set_new(
+	    o, "up", json_boolean(ds.last_ok >= ds.last_failed));
+	if (ds.last_failed > 0 && ds.last_error[0] != '\0')
+		json_object_set_new(
+		    o, "last_error", json_string(ds.last_error));
+}
+
+/*
  * One channel: a modem's heartbeat as kept in the store, or, for a
  * provider, what its messages tell: up when its newest outcome is a
- * success, down when a failure, null when it has sent nothing yet.
+ * success, down when a failure, null when it has sent nothing yet; then
+ * what this node's attempts since its start tell (live_health).
  */
 static json_t *
-channel_json(const struct channel_config *ch, const struct overview_read *r)
+channel_json(struct gateway *gw, const struct channel_config *ch,
+    const struct overview_read *r)
 {
 	json_t *o, *m, *n;
 
@@ -327,6 +353,8 @@ channel_json(const struct channel_config *ch, const struct overview_read *r)
 		json_object_set_new(o, "up", json_null());
 		json_object_set_new(o, "last_error", json_null());
 	}
+	if (ch->type != CHANNEL_GAMMU)
+		live_health(gw, ch, o);
 	json_object_set_new(o, "signal", json_null());
 	json_object_set_new(o, "balance", json_null());
 	json_object_set_new(o, "balance_at", json_null());
@@ -344,7 +372,7 @@ build(struct gateway *gw, const struct overview_read *r)
 		return NULL;
 	channels = json_array();
 	for (i = 0; i < gw->cfg->nchannels; i++) {
-		json_t *c = channel_json(&gw->cfg->channels[i], r);
+		json_t *c = channel_json(gw, &gw->cfg->channels[i], r);
 
 		json_array_append_new(channels, c);
 		if (spend_json(gw->store, gw->cfg, &gw->cfg->channels[i],

@@ -591,6 +591,10 @@ outcome_count(const struct outcome *o)
 	const char *error = o->error;
 	char scrub[200];
 
+	if (o->oc == SEND_OK)
+		c->stats.last_ok = now_ms();
+	else
+		c->stats.last_failed = now_ms();
 	switch (o->oc) {
 	case SEND_OK:
 		c->stats.sent++;

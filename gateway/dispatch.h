@@ -58,6 +58,10 @@ struct dispatch_stats {
 	uint64_t retried;     /* TEMPFAIL, queued again */
 	uint64_t failed;      /* PERMFAIL or expired */
 	uint64_t inflight;    /* requests in flight now */
+	int64_t last_ok;      /* ms (wall clock) of the last send accepted
+				 since the start, or 0 */
+	int64_t last_failed;  /* ms of the last attempt that failed (to be
+				 retried too), or 0 */
 	char last_error[128]; /* the last failure's reason */
 };
 

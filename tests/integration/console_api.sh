@@ -6,7 +6,7 @@
 # bad line, broadcast cost and topics, tables, and the reports' filters,
 # paging, CSV, preview and bulk change. Every write is in the audit log.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 127
+plan 134
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
@@ -25,7 +25,11 @@ api_key = at-key
 sender = 40404
 api_url = http://127.0.0.1:$FAKE_PORT
 webhook_secret = $HOOK_SECRET
-rate = 1000/s"
+rate = 1000/s
+[channel down]
+type = http
+api_url = http://127.0.0.1:9/send
+signing_key = $SIGNING_KEY"
 cp "$SRCDIR"/flows/examples/*.flow "$T/flows/"
 cat >"$T/flows/probe.flow" <<FLOW
 flow probe
@@ -211,7 +215,7 @@ is "it has the figures" "$(js 'sorted(j.keys())')" "['channels', 'currency', 'da
 is "seven days, oldest first, today last" "$(js 'len(j["days"]), j["days"][6]["in"] == j["today"]["in"], j["days"][0]["day"] < j["days"][6]["day"]')" "(7, True, True)"
 # 135 came in; the 5 of contact 16 went with it when it was forgotten.
 is "the week holds the messages" "$(js 'sum(d["in"] for d in j["days"])')" "130"
-is "each channel is there" "$(js '[(c["name"], c["type"]) for c in j["channels"]]')" "[('web', 'http'), ('at', 'africastalking')]"
+is "each channel is there" "$(js '[(c["name"], c["type"]) for c in j["channels"]]')" "[('web', 'http'), ('at', 'africastalking'), ('down', 'http')]"
 is "the web channel is up after its sends" "$(js 'j["channels"][0]["up"]')" "True"
 is "open reports by category, largest first" "$(js 'j["reports"]["open_by_category"][0]')" "{'category': 'rubbish', 'open': 56, 'oldest_days': 30}"
 is "open reports by age" "$(js 'j["reports"]["by_age"]')" "{'<1d': 47, '1-7d': 0, '>7d': 10}"
@@ -340,6 +344,18 @@ api GET /overview >/dev/null
 is "the overview counts today's outbound messages" "$(js 'j["today"]["out"] >= 6')" "True"
 is "with the failure of today" "$(js 'j["today"]["failed"]')" "0"
 like "the delivery rate is a share" "$(js 'j["delivery_rate"]')" '^(1\.0|0\.[0-9]+)$'
+is "a channel that has sent nothing is not known yet" "$(js 'j["channels"][2]["up"]')" "None"
+
+# --- a provider that refuses every request: down, though nothing failed for good ---
+r=$(api POST /messages -d '{"to":"0700000021","text":"Nobody will get this.","channel":"down"}')
+like "a message to the refusing channel is queued" "$r" '^202 '
+tried() { [ -n "$(sql "select error from messages where channel = 'down' and error is not null")" ]; }
+check "its first attempt fails and it is queued again" wait_for 10 tried
+is "it is still queued" "$(sql "select state from messages where channel = 'down'")" "queued"
+api GET /overview >/dev/null
+is "the overview shows the channel down" "$(js 'j["channels"][2]["up"]')" "False"
+like "with the reason" "$(js 'j["channels"][2]["last_error"]')" "onnect"
+is "the web channel is still up" "$(js 'j["channels"][0]["up"]')" "True"
 
 stop_server
 is "the gateway stops cleanly" "$?" "0"
