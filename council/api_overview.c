@@ -15,7 +15,7 @@
  * of the last 7 days, not with all of them (bench/overview). Still, with
  * millions of messages in a week that is a fifth of a second: the figures
  * are read in libuv's thread pool by the council's reader (reader.h, a
- * connection of its own, as /metrics has), and requests that come during
+ * connection of its own; /metrics has another), and requests that come during
  * a read wait for it (at most API_OVERVIEW_MAX_WAITING); the loop then
  * adds what the config says (each channel's type, spend and budget) and
  * answers. Without a loop or with a database in memory (tests, fuzz_api),

@@ -14,6 +14,7 @@
 #include "gateway/events.h"
 #include "gateway/gateway.h"
 #include "gateway/modems.h"
+#include "gateway/pool_read.h"
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/scrub.h"
@@ -68,10 +69,8 @@ struct metrics {
 	unsigned long long cache_commits; /* batch commits at its read */
 	/* A read of the store's figures in the thread pool: */
 	struct gateway *gw;              /* the gateway, for its callback */
-	uv_work_t work;                  /* the read */
-	int reading;                     /* work is queued or running */
-	char *database, *password;       /* the store's, copied */
-	struct store *reader;            /* the pool's connection, or NULL */
+	struct pool_reader *pool;        /* its reader, made by the first */
+	int reading;                     /* a read is queued or running */
 	struct metrics_counts read;      /* what it read */
 	int read_rc;                     /* 0: read */
 	int64_t read_at, read_now;       /* its start, mono_ms and now_ms */
@@ -482,9 +481,7 @@ metrics_free(struct gateway *gw)
 {
 	if (gw->metrics == NULL)
 		return;
-	store_close(gw->metrics->reader);
-	free(gw->metrics->database);
-	free(gw->metrics->password);
+	pool_reader_stop(gw->metrics->pool); /* the loop has ended: no read */
 	buf_free(&gw->metrics->cache);
 	free(gw->metrics);
 	gw->metrics = NULL;
@@ -1219,36 +1216,35 @@ metrics_render(struct gateway *gw, struct buf *b)
 }
 
 /*
- * In the thread pool: the store's figures, on the pool's own connection
- * (opened here on first use, closed by metrics_free).
+ * In the thread pool: the store's figures, on the reader's connection
+ * (NULL: it cannot be opened, which store_open_reader has logged).
  */
 static void
-on_read_work(uv_work_t *w)
+on_read(struct store *st, void *arg)
 {
-	struct metrics *m = container_of(w, struct metrics, work);
+	struct metrics *m = arg;
 
 	m->read_rc = -1;
-	if (store_open_reader(
-		&m->reader, m->database, m->password, "metrics") != 0)
+	if (st == NULL)
 		return;
-	m->read_rc = metrics_collect(m->reader, m->read_now, &m->read);
+	m->read_rc = metrics_collect(st, m->read_now, &m->read);
 	if (m->read_rc != 0)
 		log_warn("metrics", "store query failed error=\"%s\"",
-		    store_errmsg(m->reader));
+		    store_errmsg(st));
 }
 
 static void
-on_read_done(uv_work_t *w, int status)
+on_read_done(void *arg)
 {
-	struct metrics *m = container_of(w, struct metrics, work);
+	struct metrics *m = arg;
 	struct metrics_waiter waiting[METRICS_MAX_WAITING];
 	size_t i, n = m->nwaiting;
 	int ok;
 
 	m->reading = 0;
 	m->read_ms = mono_ms() - m->read_at;
-	ok = keep_counts(m->gw, m, status == 0 ? m->read_rc : -1, &m->read,
-		 m->read_at, m->read_commits) == 0;
+	ok = keep_counts(m->gw, m, m->read_rc, &m->read, m->read_at,
+		 m->read_commits) == 0;
 	metrics_counts_free(&m->read);
 	/* A callback may wait again: it joins the next read. */
 	memcpy(waiting, m->waiting, n * sizeof(*waiting));
@@ -1263,18 +1259,16 @@ read_start(struct gateway *gw, struct metrics *m)
 {
 	if (m->reading)
 		return 0;
-	if (m->database == NULL) {
+	if (m->pool == NULL) {
 		m->gw = gw;
-		m->database = xstrdup(gw->cfg->database);
-		m->password = gw->cfg->database_password
-				  ? xstrdup(gw->cfg->database_password)
-				  : NULL;
+		m->pool = pool_reader_new(gw->loop, gw->cfg->database,
+		    gw->cfg->database_password, "metrics");
 	}
 	memset(&m->read, 0, sizeof(m->read));
 	m->read_at = mono_ms();
 	m->read_now = now_ms();
 	m->read_commits = gw->batch.commits;
-	if (uv_queue_work(gw->loop, &m->work, on_read_work, on_read_done) != 0)
+	if (pool_reader_submit(m->pool, on_read, on_read_done, m) != 0)
 		return -1;
 	m->reading = 1;
 	return 0;

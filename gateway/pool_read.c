@@ -67,19 +67,33 @@ on_work(uv_work_t *w)
 
 static void start(struct pool_reader *r);
 
+/*
+ * Takes the first job off the queue and calls its done callback (after
+ * its read; read 1: it reads first with no connection, the pool having
+ * refused it).
+ */
+static void
+finish_first(struct pool_reader *r, int read)
+{
+	struct pool_job j = r->jobs[r->first];
+
+	r->first = (r->first + 1) % POOL_READ_MAX_QUEUED;
+	r->n--;
+	if (read)
+		j.read(NULL, j.arg);
+	r->calling++;
+	j.done(j.arg);
+	r->calling--;
+}
+
 static void
 on_done(uv_work_t *w, int status)
 {
 	struct pool_reader *r = container_of(w, struct pool_reader, work);
-	struct pool_job j = r->jobs[r->first];
 
 	(void)status; /* never cancelled: the reader does not cancel */
 	r->running = 0;
-	r->first = (r->first + 1) % POOL_READ_MAX_QUEUED;
-	r->n--;
-	r->calling++;
-	j.done(j.arg);
-	r->calling--;
+	finish_first(r, 0);
 	start(r);
 }
 
@@ -87,21 +101,13 @@ on_done(uv_work_t *w, int status)
 static void
 start(struct pool_reader *r)
 {
-	struct pool_job j;
-
 	while (!r->running && r->n > 0) {
 		if (uv_queue_work(r->loop, &r->work, on_work, on_done) == 0) {
 			r->running = 1;
 			return;
 		}
 		/* The pool refused it: the read runs with no connection. */
-		j = r->jobs[r->first];
-		r->first = (r->first + 1) % POOL_READ_MAX_QUEUED;
-		r->n--;
-		j.read(NULL, j.arg);
-		r->calling++;
-		j.done(j.arg);
-		r->calling--;
+		finish_first(r, 1);
 	}
 	if (!r->running && r->n == 0 && r->stopping && r->calling == 0)
 		reader_free(r);

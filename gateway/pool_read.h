@@ -3,8 +3,9 @@
  * and in the order they were asked, on a connection of their own
  * (store_open_reader, opened by the first read), so that a read that
  * counts many rows does not hold the loop: webhooks, the dispatcher and
- * /healthz go on meanwhile. The console's overview and a broadcast's
- * progress read this way (council/reader.c).
+ * /healthz go on meanwhile. /metrics reads this way (metrics.c, a reader
+ * of its own), and so do the console's overview and a broadcast's
+ * progress (council/reader.c).
  *
  * A read sees what is committed when it starts (its own transaction on
  * its own connection), not the loop's open transaction.
