@@ -496,7 +496,8 @@ keep_ussd(struct job *j, struct dialog *d)
 	    .kind = MSG_USSD,
 	    .phone = j->phone,
 	    .text = j->text,
-	    .state = MSG_HANDLED};
+	    .state = MSG_HANDLED,
+	    .contact_id = dialog_contact(d)};
 	struct store_msg_out screen = {.channel = j->channel,
 	    .kind = MSG_USSD,
 	    .contact_id = dialog_contact(d),

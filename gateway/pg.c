@@ -263,6 +263,10 @@ static const struct {
     {"a broadcast queued a chunk a loop turn: the last contact queued "
      "(SQLite's version 13)",
 	"ALTER TABLE broadcasts ADD COLUMN queued_upto BIGINT;"},
+    {"USSD steps linked to their contacts (SQLite's version 14)",
+	"UPDATE messages m SET contact_id = c.id FROM contacts c"
+	" WHERE c.phone = m.phone AND m.direction = 'in'"
+	" AND m.kind = 'ussd' AND m.contact_id IS NULL;"},
 };
 
 /* The advisory lock key of migrations: "baraza" in ASCII. */

@@ -358,6 +358,15 @@ static const char *const migrations[] = {
      * broadcast before, and those of `baraza broadcast`, queued at once).
      */
     "ALTER TABLE broadcasts ADD COLUMN queued_upto INTEGER;",
+    /*
+     * 13 -> 14: a USSD step is stored with its contact, as its screen was
+     * (ingress.c keep_ussd()): a contact's conversation (messages_contact)
+     * holds what the resident keyed in, not only the screens. The steps
+     * stored before are linked to the contact of their number.
+     */
+    ("UPDATE messages SET contact_id = (SELECT c.id FROM contacts c"
+     "  WHERE c.phone = messages.phone)"
+     " WHERE direction = 'in' AND kind = 'ussd' AND contact_id IS NULL;"),
 };
 
 /* What each migration does, for `baraza migrate`. */
@@ -377,6 +386,7 @@ static const char *const migration_what[] = {
      "spend by node"),
     "the answer to a USSD session's last text, for a repeated request",
     "a broadcast queued a chunk a loop turn: the last contact queued",
+    "USSD steps linked to their contacts",
 };
 _Static_assert(sizeof(migration_what) / sizeof(migration_what[0]) ==
 		   sizeof(migrations) / sizeof(migrations[0]),

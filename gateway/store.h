@@ -443,10 +443,12 @@ struct store_msg_in {
 	const char *text;        /* UTF-8 */
 	enum msg_state state;    /* received, handled or ignored */
 	const char *provider_id; /* the channel's id, NULL or "" when none */
+	int64_t contact_id;      /* its contact, 0 when none or not known */
 };
 
 /*
- * Stores an inbound message at time now and sets *id. A message whose
+ * Stores an inbound message at time now, linked to m->contact_id (none
+ * when 0), and sets *id. A message whose
  * (channel, provider_id) is stored already is not stored again:
  * STORE_EDUP, with *id set to the stored message's id (0 if it cannot be
  * read). STORE_EINVAL for an outbound state, STORE_ERR on failure.
@@ -456,7 +458,7 @@ int store_msg_insert_inbound(
 
 /*
  * The same, with the message's contact_id set to the contact of its number
- * if there is one, which *contact gets whole (read with the message's
+ * if there is one (m->contact_id is not read), which *contact gets whole (read with the message's
  * insert, so that its flow need not read it again: store_contact_seen();
  * id 0 and no fields when the number has none yet). The caller frees
  * *contact with store_contact_free() whatever the result.

@@ -13,7 +13,6 @@
 
 enum {
 	M_IN_INSERT,
-	M_IN_INSERT_CONTACT,
 	M_IN_FIND,
 	M_IN_STATE,
 	M_IN_RECEIVED,
@@ -35,18 +34,12 @@ enum {
 };
 
 static const char *const msg_sql[M_COUNT] = {
-    /* A provider's retry of a stored message is a no-op. */
-    [M_IN_INSERT] =
-	"INSERT INTO messages (direction, channel, kind, phone, text, state,"
-	" provider_id, segments, created, updated)"
-	" VALUES ('in', ?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)"
-	" ON CONFLICT (channel, provider_id)"
-	" WHERE direction = 'in' AND provider_id IS NOT NULL DO NOTHING",
     /*
-     * The same with a contact. (Not RETURNING: SQLite gathers returned
+     * A provider's retry of a stored message is a no-op. ?8 is the
+     * message's contact, or NULL. (Not RETURNING: SQLite gathers returned
      * rows in an in-memory table, which costs more than a lookup.)
      */
-    [M_IN_INSERT_CONTACT] =
+    [M_IN_INSERT] =
 	"INSERT INTO messages (direction, channel, kind, phone, text, state,"
 	" provider_id, segments, created, updated, contact_id)"
 	" VALUES ('in', ?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, ?8)"
@@ -207,11 +200,17 @@ duplicate(struct store *st, const struct store_msg_in *m, int64_t *id)
 	return STORE_EDUP;
 }
 
-/* Binds ?1..?7 of M_IN_INSERT and M_IN_INSERT_CONTACT. */
-static void
-bind_inbound(sqlite3_stmt *s, const struct store_msg_in *m, int64_t now)
+/*
+ * Inserts inbound m with contact (0: none): 0 with *id, or STORE_EDUP
+ * with the id stored before under its provider id.
+ */
+static int
+insert_inbound(struct store *st, const struct store_msg_in *m, int64_t now,
+    int64_t contact, int64_t *id)
 {
 	int has_pid = m->provider_id != NULL && m->provider_id[0] != '\0';
+	sqlite3_stmt *s = stmt(st, M_IN_INSERT);
+	int64_t n;
 
 	store_bind_text(s, 1, m->channel);
 	store_bind_text(s, 2, kind_name(m->kind));
@@ -220,18 +219,7 @@ bind_inbound(sqlite3_stmt *s, const struct store_msg_in *m, int64_t now)
 	store_bind_text(s, 5, state_names[m->state]);
 	store_bind_text(s, 6, has_pid ? m->provider_id : NULL);
 	sqlite3_bind_int64(s, 7, now);
-}
-
-int
-sq_msg_insert_inbound(
-    struct store *st, const struct store_msg_in *m, int64_t now, int64_t *id)
-{
-	int64_t n;
-
-	*id = 0;
-	if (!state_inbound(m->state))
-		return STORE_EINVAL;
-	bind_inbound(stmt(st, M_IN_INSERT), m, now);
+	bind_id(s, 8, contact);
 	if ((n = changes(st, M_IN_INSERT)) < 0)
 		return STORE_ERR;
 	if (n > 0) {
@@ -243,11 +231,19 @@ sq_msg_insert_inbound(
 }
 
 int
+sq_msg_insert_inbound(
+    struct store *st, const struct store_msg_in *m, int64_t now, int64_t *id)
+{
+	*id = 0;
+	if (!state_inbound(m->state))
+		return STORE_EINVAL;
+	return insert_inbound(st, m, now, m->contact_id, id);
+}
+
+int
 sq_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
     int64_t now, int64_t *id, struct store_contact *contact)
 {
-	sqlite3_stmt *s;
-	int64_t n;
 	int rc;
 
 	*id = 0;
@@ -258,16 +254,7 @@ sq_msg_insert_inbound_contact(struct store *st, const struct store_msg_in *m,
 	rc = sq_contact_find(st, m->phone, contact);
 	if (rc != 0 && rc != STORE_NOTFOUND && rc != STORE_EINVAL)
 		return rc;
-	s = stmt(st, M_IN_INSERT_CONTACT);
-	bind_inbound(s, m, now);
-	bind_id(s, 8, contact->id);
-	if ((n = changes(st, M_IN_INSERT_CONTACT)) < 0)
-		return STORE_ERR;
-	if (n > 0) {
-		*id = sqlite3_last_insert_rowid(st->db);
-		return 0;
-	}
-	return duplicate(st, m, id);
+	return insert_inbound(st, m, now, contact->id, id);
 }
 
 int

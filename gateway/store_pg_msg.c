@@ -268,7 +268,7 @@ pgs_msg_insert_inbound(
 	*id = 0;
 	if (!state_inbound(m->state))
 		return STORE_EINVAL;
-	return insert_inbound(st, m, now, 0, id);
+	return insert_inbound(st, m, now, m->contact_id, id);
 }
 
 int

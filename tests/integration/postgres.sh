@@ -8,7 +8,7 @@
 # and answers /healthz from the database.
 . "$SRCDIR/tests/integration/lib.sh"
 
-plan 37
+plan 39
 
 PGDIR=
 pg_cleanup() {
@@ -44,12 +44,26 @@ out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 like "migrate applies PostgreSQL's first migration" "$out" "applied 1: "
 like "and the one after it" "$out" "applied 2: several nodes"
 like "and says from what to what" "$out" \
-	"baraza: migrated from schema version 0 to 4$"
+	"baraza: migrated from schema version 0 to 5$"
 out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 is "a second migrate changes nothing" "$(echo "$out" | tail -n 1)" \
-	"$URI: up to date, schema version 4"
+	"$URI: up to date, schema version 5"
 is "the version is kept in baraza_schema" \
-	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 4
+	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 5
+
+# Migration 5 links the USSD steps stored before to their number's contact
+# (an SMS without one, or a number without a contact, stays unlinked).
+psql "$URI" -X -q -c "INSERT INTO contacts (phone, created, updated) VALUES ('+254700000009', 1, 1)" \
+	-c "INSERT INTO messages (direction, channel, kind, phone, text, state, created, updated) VALUES
+	    ('in', 'at', 'ussd', '+254700000009', '1', 'handled', 1, 1),
+	    ('in', 'at', 'ussd', '+254700000008', '1', 'handled', 1, 1),
+	    ('in', 'at', 'sms', '+254700000009', 'HI', 'handled', 1, 1)" \
+	-c "UPDATE baraza_schema SET version = 4"
+like "migrate applies the fifth" "$("$BARAZA" -c pg.conf migrate 2>/dev/null)" "applied 5: USSD steps linked"
+is "a USSD step is linked to its number's contact, no other message" \
+	"$(psql_val baraza "SELECT string_agg(kind || ':' || phone || ':' || (contact_id IS NOT NULL)::text, ' ' ORDER BY id) FROM messages")" \
+	"ussd:+254700000009:true ussd:+254700000008:false sms:+254700000009:false"
+psql "$URI" -X -q -c "DELETE FROM messages" -c "DELETE FROM contacts"
 
 # Two nodes starting at once on a new database migrate it once.
 newdb twice

@@ -11,7 +11,7 @@
 # for), to another phone, on another channel, after END, or with
 # ussd_resume = 0.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 38
+plan 40
 
 A=+254700000011
 B=+254700000022
@@ -129,6 +129,15 @@ like "metrics: menus offered" "$r" 'baraza_ussd_resumes_total\{result="offered"\
 like "metrics: continued" "$r" 'baraza_ussd_resumes_total\{result="continued"\} 3'
 like "metrics: restarted" "$r" 'baraza_ussd_resumes_total\{result="restarted"\} 2'
 like "the log tells it" "$(grep -c 'USSD resume offered channel=at flow=signup' "$T/serve.log")" '^3$'
+
+# --- A contact's conversation holds what was keyed in, not only the screens ---
+cid=$(sql "select id from contacts where phone = '$A'")
+is "every USSD step is stored with its contact" \
+    "$(sql "select count(*), count(contact_id), min(contact_id = $cid) from messages where direction = 'in' and kind = 'ussd' and phone = '$A'")" "17|17|1"
+r=$(http GET "/api/v1/messages?contact=$cid&limit=200" -H "Authorization: Bearer test-token")
+is "the conversation shows A's answers beside the screens" \
+    "$(printf '%s' "$r" | python3 -c 'import json, sys; j = json.loads(sys.stdin.read().split(" ", 1)[1]); print(" ".join(sorted(set(i["direction"] + ":" + (i["text"] or "-") for i in j["items"] if i["direction"] == "in"))))')" \
+    'in:- in:1 in:2 in:30 in:9 in:Amina in:Baraka in:Chao in:Dede in:Nairobi'
 check "the gateway stops cleanly" stop_server
 
 # --- ussd_resume = 0: never offered ---

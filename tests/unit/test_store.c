@@ -426,6 +426,67 @@ test_reopen_keeps_data(void **state)
 	store_contact_free(&c);
 }
 
+/*
+ * A USSD step is stored with its contact (store_msg_in.contact_id), and
+ * migration 14 links the steps stored before to the contact of their
+ * number: a contact's conversation holds what was keyed in. Other inbound
+ * messages without a contact stay so.
+ */
+static void
+test_ussd_steps_linked(void **state)
+{
+	struct fixture *f = *state;
+	struct store_msg_in m = {.channel = "at",
+	    .kind = MSG_USSD,
+	    .phone = "+254700000001",
+	    .text = "1",
+	    .state = MSG_HANDLED};
+	struct store_contact c;
+	char sql[160];
+	sqlite3 *db;
+	int64_t id, a, b, d, e, cid;
+
+	open_ok(f, 1);
+	db = f->st->db;
+	assert_int_equal(
+	    store_contact_get(f->st, "+254700000001", 1000, &c), 1);
+	m.contact_id = cid = c.id;
+	assert_int_equal(store_msg_insert_inbound(f->st, &m, 2000, &id), 0);
+	assert_int_equal(
+	    store_msg_insert_inbound_contact(f->st, &m, 2000, &d, &c), 0);
+	store_contact_free(&c);
+	m.contact_id = 0;
+	assert_int_equal(store_msg_insert_inbound(f->st, &m, 2000, &a), 0);
+	m.phone = "+254700000002"; /* no contact */
+	assert_int_equal(store_msg_insert_inbound(f->st, &m, 2000, &b), 0);
+	m.phone = "+254700000001";
+	m.kind = MSG_SMS; /* an SMS left unlinked is not the migration's */
+	assert_int_equal(store_msg_insert_inbound(f->st, &m, 2000, &e), 0);
+	snprintf(sql, sizeof(sql),
+	    "SELECT count(contact_id) FROM messages WHERE id = %lld",
+	    (long long)id);
+	assert_int_equal(query_int(db, sql), 1);
+	assert_int_equal(
+	    query_int(db, "SELECT count(contact_id) FROM messages"), 2);
+	store_close(f->st);
+	f->st = NULL;
+
+	make_raw(f->path, "PRAGMA user_version = 13");
+	open_ok(f, 0);
+	db = f->st->db;
+	assert_int_equal(
+	    query_int(db, "PRAGMA user_version"), store_schema_version());
+	snprintf(sql, sizeof(sql),
+	    "SELECT count(*) FROM messages WHERE id IN (%lld, %lld, %lld)"
+	    " AND contact_id = %lld",
+	    (long long)id, (long long)d, (long long)a, (long long)cid);
+	assert_int_equal(query_int(db, sql), 3);
+	assert_int_equal(
+	    query_int(db, "SELECT count(contact_id) FROM messages"), 3);
+	(void)b;
+	(void)e;
+}
+
 static void
 test_transactions(void **state)
 {
@@ -1467,6 +1528,8 @@ main(void)
 		test_unwritable_paths, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_reopen_keeps_data, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_ussd_steps_linked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_contacts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
