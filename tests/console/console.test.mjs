@@ -303,6 +303,35 @@ test('a conversation is read in order, with states', async () => {
   await ctx.close();
 });
 
+test('a USSD session reads in its contact\'s conversation: the dial, each answer and each screen', async () => {
+  const phone = '+254700000013';
+  assert.match((await gw.ussd('console-u1', phone, '*384#', '')).text, /Water bill/);
+  assert.match((await gw.ussd('console-u1', phone, '*384#', '1')).text, /account number/);
+  const end = await gw.ussd('console-u1', phone, '*384#', '1234567');
+  assert.match(end.text, /Amina Odhiambo/);
+  const found = await gw.api('GET', '/api/v1/messages?phone=0700000013');
+  const id = found.json.items[0].contact_id;
+  assert.ok(id > 0, 'the screens have a contact');
+  assert.deepEqual(found.json.items.filter((m) => m.direction === 'in').map((m) => [m.contact_id, m.text]),
+    [[id, '1234567'], [id, '1'], [id, '']], 'each step is linked to the contact');
+  const ctx = await context(browser);
+  const page = await signIn(ctx, gw.base, 'sam');
+  await page.goto(`${gw.base}/console/messages/contact/${id}`);
+  await ready(page);
+  const items = page.locator('ol.thread > li');
+  const texts = await items.allInnerTexts();
+  assert.equal(texts.length, 6, texts.join(' | '));
+  assert.match(texts[0], /USSD[\s\S]*dialled the service code/);
+  assert.match(texts[1], /Water bill/);
+  assert.match(texts[2], /^in ·[\s\S]*\n1$/);
+  assert.match(texts[4], /1234567/);
+  assert.match(texts[5], /Amina Odhiambo/);
+  assert.equal(await page.locator('ol.thread details.provider-log').count(), 0, 'a screen was the webhook\'s answer: no provider log');
+  await screenshot(page, 'conversation-ussd');
+  assert.deepEqual(ctx.problems, []);
+  await ctx.close();
+});
+
 test('a failed message is retried from the messages page', async () => {
   const control = await fetch(`http://127.0.0.1:${gw.fakePort}/_control`, { method: 'POST', body: JSON.stringify({ mode: '400', count: 1 }) });
   assert.equal(control.status, 200);

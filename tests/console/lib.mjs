@@ -147,6 +147,17 @@ ${this.channel}
     if (r.status !== 200) throw new Error(`webhook answered ${r.status}: ${await r.text()}`);
   }
 
+  // One USSD step from phone in session through the http channel's
+  // webhook: the screen answered, { text, end }.
+  async ussd(session, from, code, input) {
+    const r = await fetch(`${this.base}/hooks/web/ussd`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ session, from, code, input }),
+    });
+    if (r.status !== 200) throw new Error(`USSD webhook answered ${r.status}: ${await r.text()}`);
+    return r.json();
+  }
+
   // The fake provider's requests, one object each.
   sent() {
     if (!fs.existsSync(this.fakeLog)) return [];

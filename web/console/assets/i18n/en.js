@@ -158,6 +158,7 @@ export default {
   'conversation.with': 'Conversation with {phone}',
   'conversation.back': 'Back to messages',
   'conversation.contact': 'Contact details',
+  'conversation.dialled': 'dialled the service code',
   'conversation.earlier': 'Earlier messages',
   'conversation.latest': 'Latest messages',
   'conversation.messages': 'Messages, oldest first',

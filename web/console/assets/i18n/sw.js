@@ -158,6 +158,7 @@ export default {
   'conversation.with': 'Mazungumzo na {phone}',
   'conversation.back': 'Rudi kwenye ujumbe',
   'conversation.contact': 'Maelezo ya mtu',
+  'conversation.dialled': 'alipiga msimbo wa huduma',
   'conversation.earlier': 'Ujumbe wa awali',
   'conversation.latest': 'Ujumbe wa karibuni',
   'conversation.messages': 'Ujumbe, wa zamani kwanza',

@@ -47,13 +47,18 @@ async function show(thread, me, id, query, errors, first) {
       links.length ? h('nav', { class: 'pager', 'aria-label': t('pager.label') }, links) : null,
       items.length
         ? h('ol', { class: 'thread', 'aria-label': t('conversation.messages') }, items.map((m) => h('li', { class: m.direction === 'in' ? 'in' : 'out' },
-          h('span', { class: 'meta' }, `${t('direction.' + m.direction)} · ${fmtTime(m.created)} · ${m.channel}`),
-          h('span', { class: 'body' }, m.text),
+          h('span', { class: 'meta' }, `${t('direction.' + m.direction)} · ${fmtTime(m.created)} · ${m.channel}${m.kind === 'ussd' ? ' · USSD' : ''}`),
+          h('span', { class: 'body' }, dialled(m) ? h('em', null, t('conversation.dialled')) : m.text),
           m.direction === 'out' ? stateCell(m, me, errors) : null)))
         : h('p', null, t('messages.none')));
   } catch (e) {
     showErrors(errors, [{ id: null, text: errorText(e) }]);
   }
+}
+
+// A USSD session's first step: the resident dialled the code, no text.
+function dialled(m) {
+  return m.kind === 'ussd' && m.direction === 'in' && !m.text;
 }
 
 function reply(contact, errors, notice, reload) {

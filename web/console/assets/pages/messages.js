@@ -87,7 +87,7 @@ export function list(items, me, errors) {
 export function stateCell(m, me, errors) {
   const cell = h('div', null, tag(m.state, t('state.' + m.state)),
     m.error ? h('div', { class: 'hint' }, t('messages.error', { error: m.error })) : null,
-    m.direction === 'out' ? providerLog(m) : null);
+    m.direction === 'out' && m.kind !== 'ussd' ? providerLog(m) : null);
   if (m.direction === 'out' && m.state === 'failed' && can(me, 'staff')) {
     const b = button(t('messages.retry'), {
       class: 'button button--secondary button--small',
