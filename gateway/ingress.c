@@ -344,7 +344,8 @@ settle(struct job *j)
 	    .phone = j->phone,
 	    .text = j->text,
 	    .state = MSG_RECEIVED,
-	    .provider_id = j->provider_id};
+	    .provider_id = j->provider_id,
+	    .contact_id = j->guessed};
 	int64_t id = 0;
 
 	if (ack == NULL)
@@ -443,9 +444,9 @@ job_hopeless(struct job *j, struct dialog *d, int rc)
 		log_error("ingress", "a flow fetched too often id=%lld",
 		    (long long)j->id);
 		if (outq_enqueue(gw->store, &m, now_ms(), NULL) == 0)
-			mark(gw, j->id, MSG_HANDLED, 0);
+			mark(gw, j->id, MSG_HANDLED, j->guessed);
 	} else if (hopeless && j->id > 0)
-		mark(gw, j->id, MSG_IGNORED, 0);
+		mark(gw, j->id, MSG_IGNORED, j->guessed);
 	j->res.status = hopeless ? INGRESS_STORED : INGRESS_BUSY;
 	dialog_free(d);
 	if (j->kind == ENGINE_USSD) {
@@ -670,7 +671,8 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	j->res.id = id;
 	gw->ingress.n.received++;
 	if (flooded(gw, phone)) {
-		mark(gw, id, MSG_IGNORED, 0);
+		/* Kept with its contact: its conversation shows it. */
+		mark(gw, id, MSG_IGNORED, fresh ? j->known.id : 0);
 		if (fresh)
 			store_release(gw->store);
 		j->res.status = INGRESS_STORED;

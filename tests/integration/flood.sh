@@ -5,7 +5,7 @@
 # logs the flooder once, masked. (The 200,000-number churn through the
 # guard's bounded map is in tests/unit/test_queue.c: test_flood_churn.)
 . "$SRCDIR/tests/integration/lib.sh"
-plan 8
+plan 9
 
 NOTHERS=300
 F=+254711111111
@@ -57,6 +57,8 @@ is "the flooder's first 3 are handled" \
     "$(sql "select count(*) from messages where direction = 'in' and phone = '$F' and state = 'handled'")" "3"
 is "the flooder's other 10 are stored, not answered" \
     "$(sql "select count(*) from messages where direction = 'in' and phone = '$F' and state = 'ignored'")" "10"
+is "each is kept with the flooder's contact (its conversation shows them)" \
+    "$(sql "select count(contact_id) from messages where direction = 'in' and phone = '$F'")" "13"
 is "the flooder gets 3 replies" \
     "$(sql "select count(*) from messages where direction = 'out' and phone = '$F'")" "3"
 is "every other number gets its reply" \
