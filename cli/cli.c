@@ -239,7 +239,7 @@ cli_send(int argc, char **argv, struct config *cfg)
 		return 1;
 	rc = store_begin(st);
 	if (rc == 0)
-		rc = outq_enqueue(st,
+		rc = outq_enqueue_one(st,
 		    &(struct outq_msg){
 			.channel = channel, .phone = phone, .text = text},
 		    now_ms(), &id);
@@ -247,6 +247,12 @@ cli_send(int argc, char **argv, struct config *cfg)
 		rc = store_commit(st);
 	else
 		store_rollback(st);
+	if (rc == OUTQ_OPTED_OUT) {
+		fprintf(
+		    stderr, "baraza: %s has opted out: nothing sent\n", phone);
+		store_close(st);
+		return 1;
+	}
 	if (rc != 0) {
 		fprintf(stderr, "baraza: %s\n", store_errmsg(st));
 		store_close(st);

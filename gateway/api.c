@@ -67,16 +67,18 @@ on_queued(void *arg, int ok)
 static json_t *
 queue_message(struct gateway *gw, struct http_request *req,
     const struct idem *idem, const char *channel, const char *phone,
-    const char *text)
+    const char *text, int *opted_out)
 {
 	struct outq_msg m = {.channel = channel, .phone = phone, .text = text};
 	int64_t id, now = now_ms();
 	json_t *answer;
 	char object[32];
+	int rc;
 
 	if (store_savepoint(gw->store) != 0)
 		return NULL;
-	if (outq_enqueue(gw->store, &m, now, &id) != 0) {
+	if ((rc = outq_enqueue_one(gw->store, &m, now, &id)) != 0) {
+		*opted_out = rc == OUTQ_OPTED_OUT;
 		store_rollback_to(gw->store);
 		return NULL;
 	}
@@ -101,6 +103,7 @@ post_message(struct gateway *gw, struct http_request *req)
 	struct pending *p;
 	struct idem idem;
 	json_t *o, *answer = NULL;
+	int opted_out = 0;
 
 	if (auth_require(req, ROLE_STAFF) != 0 ||
 	    idem_begin(gw, req, "messages", &idem) != 0)
@@ -128,9 +131,12 @@ post_message(struct gateway *gw, struct http_request *req)
 	} else if (config_channel(gw->cfg, channel) == NULL) {
 		answer_error(req, 400, "no such channel");
 	} else if (batch_begin(&gw->batch) != 0 ||
-		   (answer = queue_message(
-			gw, req, &idem, channel, phone, text)) == NULL) {
-		answer_error(req, 503, "the store failed; try again");
+		   (answer = queue_message(gw, req, &idem, channel, phone, text,
+			&opted_out)) == NULL) {
+		if (opted_out)
+			answer_error(req, 409, "the contact has opted out");
+		else
+			answer_error(req, 503, "the store failed; try again");
 	} else {
 		p = xmalloc(sizeof(*p));
 		p->req = req;

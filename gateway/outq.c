@@ -62,3 +62,22 @@ outq_enqueue(
 		hooks->wake(hooks->arg);
 	return 0;
 }
+
+int
+outq_enqueue_one(
+    struct store *st, const struct outq_msg *m, int64_t now, int64_t *id)
+{
+	struct store_contact c;
+	struct outq_msg q = *m;
+	int rc = store_contact_find(st, m->phone, &c);
+
+	if (rc < 0 && rc != STORE_EINVAL)
+		return rc;
+	q.contact_id = rc == 0 ? c.id : 0;
+	if (rc == 0 && c.opted_out)
+		rc = OUTQ_OPTED_OUT;
+	else
+		rc = outq_enqueue(st, &q, now, id);
+	store_contact_free(&c);
+	return rc;
+}

@@ -41,6 +41,19 @@ struct outq_msg {
 int outq_enqueue(
     struct store *, const struct outq_msg *m, int64_t now, int64_t *id);
 
+/* outq_enqueue_one(): the number's contact opted out, nothing queued. */
+#define OUTQ_OPTED_OUT 2
+
+/*
+ * One message a person asked for (POST /api/v1/messages, `baraza send`):
+ * queued as outq_enqueue() does, linked to the contact of m->phone when
+ * there is one (m->contact_id is not read), so that its conversation holds
+ * it. A contact that opted out gets nothing: OUTQ_OPTED_OUT, as every
+ * other send (broadcasts, notifications, report updates) leaves it out.
+ */
+int outq_enqueue_one(
+    struct store *, const struct outq_msg *m, int64_t now, int64_t *id);
+
 /*
  * What outq_enqueue tells the dispatcher of this process (outq_set_hooks;
  * every member may be NULL). A message due now that room() lets through

@@ -3,7 +3,7 @@
 # `baraza serve` and the fake provider, USSD sessions, signatures,
 # duplicates, delivery reports, the admin API and a provider outage.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 54
+plan 58
 
 # The fake checks the signature of what the http channel sends it.
 start_fake --signing-key web-key || { echo "Bail out! the fake provider did not start"; exit 1; }
@@ -160,6 +160,18 @@ like "GET /api/v1/messages/ID shows its attempts" "$r" '"attempts": ?3'
 is "a wrong token is 401" "$(http GET "/api/v1/messages/$mid" -H "Authorization: Bearer nope" | cut -c1-3)" "401"
 r=$(http POST /api/v1/messages -H "Authorization: Bearer test-token" -d '{"to":"0700000009","text":"x","channel":5}')
 is "a channel that is not a string is 400" "$r" '400 {"error":"\"channel\" must be a string"}'
+# One message to a contact: linked to it (its conversation holds it); to a
+# contact that opted out: refused, as every other send leaves it out.
+sql "INSERT INTO contacts (phone, opted_out, created, updated) VALUES ('+254700000031', 1, 0, 0), ('+254700000032', 0, 0, 0)"
+r=$(http POST /api/v1/messages -H "Authorization: Bearer test-token" -d '{"to":"0700000031","text":"Are you there?"}')
+is "POST /api/v1/messages to a contact that opted out is 409" "$r" '409 {"error":"the contact has opted out"}'
+"$BARAZA" -c "$T/baraza.conf" send 0700000031 "Are you there?" >/dev/null 2>"$T/send.err"
+is "and baraza send refuses it" "$? $(cat "$T/send.err")" "1 baraza: +254700000031 has opted out: nothing sent"
+is "nothing is queued to it" "$(sql "select count(*) from messages where phone = '+254700000031'")" "0"
+r=$(http POST /api/v1/messages -H "Authorization: Bearer test-token" -d '{"to":"0700000032","text":"Your meter is read on Monday."}')
+mid2=$(echo "$r" | sed 's/.*"id": *\([0-9]*\).*/\1/')
+is "a message to a contact is linked to it" \
+    "$(sql "select m.contact_id = c.id from messages m, contacts c where m.id = $mid2 and c.phone = '+254700000032'")" "1"
 is "the scheme is case-insensitive (RFC 9110)" "$(http GET "/api/v1/messages/$mid" -H "Authorization: bearer  test-token" | cut -c1-3)" "200"
 is "another scheme is 401" "$(http GET "/api/v1/messages/$mid" -H "Authorization: Basic dGVzdC10b2tlbg==" | cut -c1-3)" "401"
 
