@@ -54,10 +54,12 @@
 /* Inbound connections at once; more are closed at once. */
 #define CONNS_MAX 4096
 /*
- * Keep-alive connections to the provider: as many as the gateway's libcurl
- * opens per host (providers/client.h), unless --pool says otherwise.
+ * Keep-alive connections to the provider: as many as the gateway opens to
+ * the host of a channel whose rate is 128/s or more, the benches' (its
+ * requests in flight, gateway/dispatch.h DISPATCH_INFLIGHT_CAP), unless
+ * --pool says otherwise.
  */
-#define POOL_DEFAULT 64
+#define POOL_DEFAULT 128
 #define POOL_MAX 256
 /* A lost provider connection is opened again after this long. */
 #define RECONNECT_MS 100

@@ -362,7 +362,7 @@ dispatch_new(uv_loop_t *loop, const struct config *cfg, struct store *st,
 		c->ready_tail = &c->ready;
 		c->pending = 1;
 		strmap_init(&c->queued, DISPATCH_QUEUED_MAX, free);
-		c->max_inflight = DISPATCH_MAX_INFLIGHT;
+		c->max_inflight = dispatch_channel_inflight(cc);
 		c->per_ms = (double)cc->rate.count / (double)cc->rate.period_ms;
 		per_s = c->per_ms * 1000.0;
 		c->burst = per_s < 1.0 ? 1.0 : per_s;
@@ -407,6 +407,21 @@ dispatch_set_up(struct dispatcher *d, const char *name, int up)
 		c->down_since = mono_ms();
 	log_info("dispatch", "channel %s channel=%s", up ? "up" : "down", name);
 	kick(d);
+}
+
+int
+dispatch_channel_inflight(const struct channel_config *cc)
+{
+	int64_t per_s;
+
+	if (cc->type == CHANNEL_GAMMU || cc->type == CHANNEL_SMPP ||
+	    cc->rate.period_ms <= 0)
+		return DISPATCH_MAX_INFLIGHT;
+	per_s = cc->rate.count * 1000 / cc->rate.period_ms;
+	if (per_s <= DISPATCH_MAX_INFLIGHT)
+		return DISPATCH_MAX_INFLIGHT;
+	return per_s < DISPATCH_INFLIGHT_CAP ? (int)per_s
+					     : DISPATCH_INFLIGHT_CAP;
 }
 
 void

@@ -38,9 +38,10 @@
 #include "gateway/config.h"
 #include "gateway/store.h"
 
-#define DISPATCH_MAX_INFLIGHT 64 /* requests in flight per channel */
-#define DISPATCH_CLAIM_MAX 256   /* messages claimed per channel per run */
-#define DISPATCH_POLL_MS 500     /* look for work queued by other processes */
+#define DISPATCH_MAX_INFLIGHT 64  /* requests in flight per channel */
+#define DISPATCH_INFLIGHT_CAP 128 /* a fast provider channel's, at most */
+#define DISPATCH_CLAIM_MAX 256    /* messages claimed per channel per run */
+#define DISPATCH_POLL_MS 500      /* look for work queued by other processes */
 #define DISPATCH_FALLBACK_GRACE_MS \
 	30000 /* a channel down this long uses
 					    its fallback */
@@ -111,6 +112,17 @@ void dispatch_dropped(struct channel *ch, const struct channel_msg *msg);
 /* Marks a channel up or down; a down channel's due queue moves to its
  * fallback channel when it has one, else waits. */
 void dispatch_set_up(struct dispatcher *, const char *name, int up);
+
+/*
+ * The requests a provider's channel (not a modem, not SMPP) keeps in
+ * flight: its rate's messages a second, so that a provider answering
+ * within a second keeps up with the rate; at least DISPATCH_MAX_INFLIGHT,
+ * at most DISPATCH_INFLIGHT_CAP (past that many connections to one host,
+ * curl's search of its connection cache costs each request more than the
+ * connections gain: docs/performance.md). A modem or SMPP channel:
+ * DISPATCH_MAX_INFLIGHT.
+ */
+int dispatch_channel_inflight(const struct channel_config *);
 
 /*
  * Lets channel name hold up to n messages handed to it and not yet ended

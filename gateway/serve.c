@@ -442,8 +442,8 @@ cap_connections(struct gateway *gw)
 	const struct config *cfg = gw->cfg;
 	struct http_limits l;
 	long long nofile = nofile_limit(), avail, cap;
-	int used, keep, nmodems = 0, nproviders = 0, capped;
-	long hosts;
+	int used, keep, nmodems = 0, capped, n;
+	long hosts = 0, per_host = CLIENT_MAX_HOST_CONNECTIONS;
 	size_t i;
 
 	if (nofile < 0) {
@@ -451,15 +451,25 @@ cap_connections(struct gateway *gw)
 				    "capped at max_conns only");
 		return;
 	}
+	/*
+	 * Each provider's channel keeps up to its requests in flight
+	 * (dispatch_channel_inflight), a connection each: at least
+	 * CLIENT_MAX_HOST_CONNECTIONS, as before a fast channel had more.
+	 */
 	for (i = 0; i < cfg->nchannels; i++) {
-		if (cfg->channels[i].type == CHANNEL_GAMMU)
+		if (cfg->channels[i].type == CHANNEL_GAMMU) {
 			nmodems++;
-		else
-			nproviders++;
+			continue;
+		}
+		n = dispatch_channel_inflight(&cfg->channels[i]);
+		if (n < CLIENT_MAX_HOST_CONNECTIONS)
+			n = CLIENT_MAX_HOST_CONNECTIONS;
+		hosts += n;
+		if (n > per_host)
+			per_host = n;
 	}
 	used = count_open_fds();
-	keep = FD_RESERVE_STORE + FD_RESERVE_OUTBOUND +
-	       nproviders * CLIENT_MAX_HOST_CONNECTIONS +
+	keep = FD_RESERVE_STORE + FD_RESERVE_OUTBOUND + (int)hosts +
 	       nmodems * FD_RESERVE_MODEM + FD_RESERVE_SLACK;
 	avail = nofile - used - keep;
 	if (avail < FD_MIN_CONNS) {
@@ -474,13 +484,12 @@ cap_connections(struct gateway *gw)
 	 * providers' hosts' connections and the rest (fetches, events), on
 	 * the requests' thread when it runs, else on the loop's client.
 	 */
-	hosts = (long)nproviders * CLIENT_MAX_HOST_CONNECTIONS;
 	if (gw->outbound == NULL)
 		capped = client_set_max_connections(
-		    &gw->client, FD_RESERVE_OUTBOUND + hosts);
+		    &gw->client, FD_RESERVE_OUTBOUND + hosts, per_host);
 	else
 		capped = client_thread_set_max_connections(
-		    gw->outbound, FD_RESERVE_OUTBOUND + hosts);
+		    gw->outbound, FD_RESERVE_OUTBOUND + hosts, per_host);
 	if (capped != 0)
 		log_warn("gateway", "cannot cap outbound connections");
 	http_limits_default(&l);

@@ -429,12 +429,21 @@ check_done(struct client *c)
 }
 
 int
-client_set_max_connections(struct client *c, long max)
+client_set_max_connections(struct client *c, long max, long per_host)
 {
-	if (c == NULL || c->multi == NULL || max < 0)
+	if (c == NULL || c->multi == NULL || max < 0 || per_host < 0)
 		return -1;
-	return curl_multi_setopt(
-		   c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max) == CURLM_OK
+	if (curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max) !=
+	    CURLM_OK)
+		return -1;
+	if (per_host == 0)
+		return 0;
+	return curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+		   per_host) == CURLM_OK &&
+		       curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
+			   per_host > CLIENT_MAX_CONNECTS
+			       ? per_host
+			       : (long)CLIENT_MAX_CONNECTS) == CURLM_OK
 		   ? 0
 		   : -1;
 }

@@ -27,8 +27,10 @@
 #define CLIENT_TIMEOUT_MS 30000              /* default whole-request timeout */
 #define CLIENT_CONNECT_TIMEOUT_MS 10000      /* connect phase, at most */
 /*
- * Parallel connections per host: as many as a channel keeps requests in
- * flight (DISPATCH_MAX_INFLIGHT). A request beyond them waits inside curl,
+ * Parallel connections per host at first: as many as a channel keeps
+ * requests in flight (DISPATCH_MAX_INFLIGHT); the gateway raises it to its
+ * fastest channel's (client_set_max_connections, dispatch_channel_inflight:
+ * at most DISPATCH_INFLIGHT_CAP). A request beyond them waits inside curl,
  * which starts it over (its URL parsed again) each time a connection
  * frees: at 8 a host, dispatch from a long queue spent about half its
  * time so (docs/performance.md).
@@ -136,9 +138,12 @@ int client_init(struct client *c, uv_loop_t *loop);
  * Caps the connections c keeps open at once, to every host together, at
  * max (0: no cap); requests beyond it wait in curl's queue. The gateway
  * sets it to the descriptors it keeps in reserve for outbound requests.
- * Returns 0, or -1 when curl refuses it.
+ * per_host > 0 also sets the connections to one host (at first
+ * CLIENT_MAX_HOST_CONNECTIONS), and keeps as many idle ones for reuse (at
+ * least CLIENT_MAX_CONNECTS): the largest number of requests a channel
+ * keeps in flight. Returns 0, or -1 when curl refuses it.
  */
-int client_set_max_connections(struct client *c, long max);
+int client_set_max_connections(struct client *c, long max, long per_host);
 
 /*
  * Starts req; cb(resp, arg) is called exactly once, always later from the

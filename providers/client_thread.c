@@ -81,9 +81,10 @@ struct client_thread {
 	uv_mutex_t mu;
 	struct ct_req *sh_req_head, *sh_req_tail;
 	struct ct_resp *sh_resp_head, *sh_resp_tail;
-	int sh_stop; /* the owner asks the thread to end */
-	int sh_done; /* the thread has handed its last answer over */
-	long sh_max; /* a connection cap to apply, or -1 */
+	int sh_stop;  /* the owner asks the thread to end */
+	int sh_done;  /* the thread has handed its last answer over */
+	long sh_max;  /* a connection cap to apply, or -1 */
+	long sh_host; /* and the cap to a host (0: as it is) */
 };
 
 /* Copies s (may be NULL) to *p, moving it on; returns the copy or NULL. */
@@ -274,7 +275,7 @@ io_on_async(uv_async_t *h)
 	struct client_thread *ct =
 	    container_of(h, struct client_thread, io_async);
 	struct ct_req *q, *next;
-	long max;
+	long max, host;
 	int stop;
 
 	uv_mutex_lock(&ct->mu);
@@ -282,10 +283,11 @@ io_on_async(uv_async_t *h)
 	ct->sh_req_head = ct->sh_req_tail = NULL;
 	stop = ct->sh_stop;
 	max = ct->sh_max;
+	host = ct->sh_host;
 	ct->sh_max = -1;
 	uv_mutex_unlock(&ct->mu);
 	if (max >= 0 && !ct->stopping &&
-	    client_set_max_connections(&ct->client, max) != 0)
+	    client_set_max_connections(&ct->client, max, host) != 0)
 		log_warn("client", "cannot cap connections max=%ld", max);
 	for (; q != NULL; q = next) {
 		next = q->next;
@@ -478,12 +480,14 @@ client_thread_start(uv_loop_t *owner)
 }
 
 int
-client_thread_set_max_connections(struct client_thread *ct, long max)
+client_thread_set_max_connections(
+    struct client_thread *ct, long max, long per_host)
 {
-	if (ct == NULL || max < 0 || ct->closing)
+	if (ct == NULL || max < 0 || per_host < 0 || ct->closing)
 		return -1;
 	uv_mutex_lock(&ct->mu);
 	ct->sh_max = max;
+	ct->sh_host = per_host;
 	uv_mutex_unlock(&ct->mu);
 	uv_async_send(&ct->io_async);
 	return 0;

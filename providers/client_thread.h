@@ -37,9 +37,11 @@ struct client_thread *client_thread_start(uv_loop_t *owner);
 
 /*
  * client_set_max_connections on the thread's client, applied before the
- * next request starts there. Returns 0, or -1 for a negative max.
+ * next request starts there. Returns 0, or -1 for a negative max or
+ * per_host.
  */
-int client_thread_set_max_connections(struct client_thread *, long max);
+int client_thread_set_max_connections(
+    struct client_thread *, long max, long per_host);
 
 /*
  * As client_request: req is checked at once (client_req_valid), copied,

@@ -1055,7 +1055,7 @@ test_thread_idle_shutdown(void **state)
 	assert_int_equal(closed, 1);
 	assert_int_equal(uv_loop_close(&loop), 0);
 	assert_int_equal(client_thread_request(NULL, NULL, on_done, NULL), -1);
-	assert_int_equal(client_thread_set_max_connections(NULL, 1), -1);
+	assert_int_equal(client_thread_set_max_connections(NULL, 1, 0), -1);
 }
 
 /*
@@ -1129,8 +1129,8 @@ test_thread_cap(void **state)
 
 	(void)state;
 	world_init(w);
-	assert_int_equal(client_thread_set_max_connections(w->ct, 1), 0);
-	assert_int_equal(client_thread_set_max_connections(w->ct, -1), -1);
+	assert_int_equal(client_thread_set_max_connections(w->ct, 1, 0), 0);
+	assert_int_equal(client_thread_set_max_connections(w->ct, -1, 0), -1);
 	w->expect = n;
 	for (i = 0; i < n; i++)
 		assert_int_equal(
@@ -1141,6 +1141,33 @@ test_thread_cap(void **state)
 	/* The cap reached the thread's client: one connection for all. */
 	assert_int_equal(w->srv.accepted, 1);
 	assert_int_equal(w->srv.requests, n);
+	free(w);
+}
+
+/*
+ * A cap to a host (a fast channel's requests in flight): ten requests that
+ * hang, three connections at most; each ends by its timeout, the seven
+ * that wait for a connection before the three that hold one (so that none
+ * of them gets a connection freed by a timeout).
+ */
+static void
+test_thread_per_host(void **state)
+{
+	struct world *w = xcalloc(1, sizeof(*w));
+	int i, n = 10;
+
+	(void)state;
+	world_init(w);
+	assert_int_equal(client_thread_set_max_connections(w->ct, 100, -1), -1);
+	assert_int_equal(client_thread_set_max_connections(w->ct, 100, 3), 0);
+	w->expect = n;
+	for (i = 0; i < n; i++)
+		assert_int_equal(start(w, i, "/slow", i < 3 ? 1000 : 300), 0);
+	world_run(w);
+	for (i = 0; i < n; i++)
+		assert_int_equal(w->res[i].outcome, CLIENT_TEMPFAIL);
+	assert_int_equal(w->srv.accepted, 3);
+	assert_int_equal(w->srv.slow, 3);
 	free(w);
 }
 
@@ -1300,6 +1327,7 @@ main(void)
 	    THREAD(test_thread_idle_shutdown),
 	    THREAD(test_thread_limits),
 	    THREAD(test_thread_cap),
+	    THREAD(test_thread_per_host),
 	    THREAD(test_jobs),
 	};
 	int r;

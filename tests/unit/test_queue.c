@@ -755,6 +755,42 @@ rig_start(struct rig *r, struct store *st, struct carried *c)
 	assert_non_null(dispatch_attach(r->d, "m1", &carry_ops, c, 1));
 }
 
+/*
+ * A provider channel keeps its rate's messages a second in flight, between
+ * DISPATCH_MAX_INFLIGHT and DISPATCH_INFLIGHT_CAP; a modem or SMPP channel
+ * DISPATCH_MAX_INFLIGHT whatever its rate.
+ */
+static void
+test_inflight_by_rate(void **state)
+{
+	static const char conf[] =
+	    "[channel slow]\ntype = http\napi_url = http://127.0.0.1:9/\n"
+	    "allow_unsigned = yes\nrate = 10/s\n"
+	    "[channel mid]\ntype = http\napi_url = http://127.0.0.1:9/\n"
+	    "allow_unsigned = yes\nrate = 6000/min\n"
+	    "[channel fast]\ntype = http\napi_url = http://127.0.0.1:9/\n"
+	    "allow_unsigned = yes\nrate = 100000/s\n"
+	    "[channel m1]\ntype = gammu\ndevice = /dev/null\n"
+	    "rate = 100000/s\n";
+	struct config_errors *errs = NULL;
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(config_parse_buffer(conf, sizeof(conf) - 1, "t.conf",
+			     "/tmp", &cfg, &errs),
+	    0);
+	assert_int_equal(dispatch_channel_inflight(config_channel(cfg, "slow")),
+	    DISPATCH_MAX_INFLIGHT);
+	assert_int_equal(
+	    dispatch_channel_inflight(config_channel(cfg, "mid")), 100);
+	assert_int_equal(dispatch_channel_inflight(config_channel(cfg, "fast")),
+	    DISPATCH_INFLIGHT_CAP);
+	assert_int_equal(dispatch_channel_inflight(config_channel(cfg, "m1")),
+	    DISPATCH_MAX_INFLIGHT);
+	config_free(cfg);
+	config_errors_free(errs);
+}
+
 /* Stops it (nothing may be in flight) and frees it all. */
 static void
 rig_stop(struct rig *r)
@@ -1234,6 +1270,7 @@ main(void)
 	    cmocka_unit_test(test_state_names),
 	    cmocka_unit_test(test_inbound),
 	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_inflight_by_rate),
 	    cmocka_unit_test(test_ussd_input),
 	    cmocka_unit_test(test_flood_churn),
 	    cmocka_unit_test(test_flood_expiry),
