@@ -6,7 +6,7 @@
 # bad line, broadcast cost and topics, tables, and the reports' filters,
 # paging, CSV, preview and bulk change. Every write is in the audit log.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 134
+plan 136
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
@@ -139,9 +139,17 @@ is "and its reports" "$(js 'j["reports"]')" "[]"
 r=$(api POST /messages -d '{"to":"0700000012","text":"Your water meter is booked for Friday."}')
 like "staff send a message to a known number" "$r" '^202 '
 api GET "/contacts/12" >/dev/null
-is "the contact's conversation shows it" "$(js 'j["messages"]["items"][0]["text"], j["messages"]["items"][0]["contact_id"]')" "('Your water meter is booked for Friday.', None)"
+# Linked to the number's contact (outq_enqueue_one), not only found by number.
+is "the contact's conversation shows it, linked to the contact" "$(js 'j["messages"]["items"][0]["text"], j["messages"]["items"][0]["contact_id"]')" "('Your water meter is booked for Friday.', 12)"
 api GET "/messages?phone=0700000012" >/dev/null
 is "so does the search by its number" "$(js 'len(j["items"])')" "1"
+# To a number with no contact yet: unlinked, and its conversation finds it
+# by the number once the contact exists (messages_unlinked).
+r=$(api POST /messages -d '{"to":"0700000019","text":"Welcome to the water service."}')
+like "staff send a message to a number without a contact" "$r" '^202 '
+sql "INSERT INTO contacts (phone, created, updated) VALUES ('+254700000019', 0, 0)"
+api GET "/contacts/$(sql "select id from contacts where phone = '+254700000019'")" >/dev/null
+is "the contact made later finds it in its conversation" "$(js 'j["messages"]["items"][0]["text"], j["messages"]["items"][0]["contact_id"]')" "('Welcome to the water service.', None)"
 r=$(api GET "/contacts/999")
 like "an unknown contact is 404" "$r" '^404 '
 r=$(api POST "/contacts/16/forget")
