@@ -448,20 +448,21 @@ struct store_msg_in {
 
 /*
  * Stores an inbound message at time now, linked to m->contact_id (none
- * when 0), and sets *id. A message whose
- * (channel, provider_id) is stored already is not stored again:
- * STORE_EDUP, with *id set to the stored message's id (0 if it cannot be
- * read). STORE_EINVAL for an outbound state, STORE_ERR on failure.
+ * when 0), and sets *id. A message whose (channel, provider_id) is stored
+ * already is not stored again: STORE_EDUP, with *id set to the stored
+ * message's id (0 if it cannot be read). STORE_EINVAL for an outbound
+ * state, STORE_ERR on failure.
  */
 int store_msg_insert_inbound(
     struct store *, const struct store_msg_in *, int64_t now, int64_t *id);
 
 /*
  * The same, with the message's contact_id set to the contact of its number
- * if there is one (m->contact_id is not read), which *contact gets whole (read with the message's
- * insert, so that its flow need not read it again: store_contact_seen();
- * id 0 and no fields when the number has none yet). The caller frees
- * *contact with store_contact_free() whatever the result.
+ * if there is one (m->contact_id is not read), which *contact gets whole
+ * (read with the message's insert, so that its flow need not read it
+ * again: store_contact_seen(); id 0 and no fields when the number has none
+ * yet). The caller frees *contact with store_contact_free() whatever the
+ * result.
  */
 int
 store_msg_insert_inbound_contact(struct store *, const struct store_msg_in *,
