@@ -451,6 +451,7 @@ test_ussd_steps_linked(void **state)
 	assert_int_equal(
 	    store_contact_get(f->st, "+254700000001", 1000, &c), 1);
 	m.contact_id = cid = c.id;
+	store_contact_free(&c);
 	assert_int_equal(store_msg_insert_inbound(f->st, &m, 2000, &id), 0);
 	assert_int_equal(
 	    store_msg_insert_inbound_contact(f->st, &m, 2000, &d, &c), 0);
