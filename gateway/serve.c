@@ -453,17 +453,17 @@ cap_connections(struct gateway *gw)
 	}
 	/*
 	 * Each provider's channel keeps up to its requests in flight
-	 * (dispatch_channel_inflight), a connection each: at least
-	 * CLIENT_MAX_HOST_CONNECTIONS, as before a fast channel had more.
+	 * (dispatch_channel_inflight), a connection each: never fewer than
+	 * CLIENT_MAX_HOST_CONNECTIONS, a fast channel more.
 	 */
+	_Static_assert(DISPATCH_MAX_INFLIGHT >= CLIENT_MAX_HOST_CONNECTIONS,
+	    "a channel's least in flight covers curl's first cap to a host");
 	for (i = 0; i < cfg->nchannels; i++) {
 		if (cfg->channels[i].type == CHANNEL_GAMMU) {
 			nmodems++;
 			continue;
 		}
 		n = dispatch_channel_inflight(&cfg->channels[i]);
-		if (n < CLIENT_MAX_HOST_CONNECTIONS)
-			n = CLIENT_MAX_HOST_CONNECTIONS;
 		hosts += n;
 		if (n > per_host)
 			per_host = n;
