@@ -7,7 +7,7 @@
  * answers to the feedback question, with the counts).
  *
  * Every figure is counted in an index or read from a small table
- * (store_console.c): the days are 14 ranges of messages_dir_created; the
+ * (store_console.c): the days are 14 ranges of messages_created; the
  * outcomes of the last 24 hours (and today's failures) are ranges of
  * messages_queue from the first id of that time on, by channel; the queue
  * and each channel's last outcome come from messages_queue too. Nothing
@@ -77,8 +77,7 @@ days_json(
 	for (i = OVERVIEW_DAYS - 1; i >= 0; i--) {
 		from = local_day(now, i, day, sizeof(day));
 		to = local_day(now, i - 1, NULL, 0);
-		if (store_console_count(st, "in", from, to, &nin) != 0 ||
-		    store_console_count(st, "out", from, to, &nout) != 0)
+		if (store_console_counts(st, from, to, &nin, &nout) != 0)
 			return -1;
 		json_array_append_new(
 		    *days, json_pack("{s:s, s:I, s:I}", "day", day, "in",

@@ -1254,7 +1254,7 @@ struct store_msg_query {
  * none. With contact_id the contact's indexes (messages_contact,
  * messages_unlinked) are read; otherwise at most STORE_SCAN_WINDOW ids are
  * examined, so a page may hold fewer rows than the limit while *next is
- * not 0. Time bounds become id bounds through messages_dir_created (ids
+ * not 0. Time bounds become id bounds through messages_created (ids
  * grow with creation time) and are applied exactly too. STORE_EINVAL for
  * a limit of 0.
  */
@@ -1317,9 +1317,12 @@ int store_console_reports(struct store *, const struct store_report_query *q,
 /* A count by one name (a channel, a topic), valid during the call. */
 typedef int (*store_count_cb)(void *arg, const char *name, int64_t n);
 
-/* Sets *n to the messages of direction ("in", "out") created in [from, to). */
-int store_console_count(struct store *, const char *direction, int64_t from,
-    int64_t to, int64_t *n);
+/*
+ * Sets *in and *out to the inbound and outbound messages created in
+ * [from, to): one range of messages_created, read once.
+ */
+int store_console_counts(
+    struct store *, int64_t from, int64_t to, int64_t *in, int64_t *out);
 
 /*
  * Sets *id to the first message id created at or after since (ms), or to

@@ -7,9 +7,9 @@
  * (STORE_PART_CONSOLE), each prepared on its first use and kept
  * (store_int.h).
  *
- * Indexes (migration 5, store.c): messages_dir_created (direction,
- * created) answers the counts by day and turns times into id bounds (ids
- * grow with creation time). Everything else uses the indexes that were
+ * Indexes (migrations 5 and 15, store.c): messages_created (created,
+ * direction) answers the counts by day and turns times into id bounds
+ * (ids grow with creation time). Everything else uses the indexes that were
  * there: messages_contact for a contact's conversation, messages_queue
  * (state, channel, next_attempt) for the queue, each channel's last
  * outcome and the outcomes since an id: a finished message (sent,
@@ -85,21 +85,14 @@ static const char *const console_sql[K_COUNT] = {
     [K_ID_MAX] = "SELECT coalesce(max(id), 0) FROM messages",
     [K_ID_MIN] = "SELECT coalesce(min(id), 0) FROM messages",
     /*
-     * The newest id created at or before ?1, and the oldest created at or
-     * after it: one seek per direction in messages_dir_created.
+     * The id of the newest message created at or before ?1, and of the
+     * oldest created at or after it: one seek each in messages_created.
      */
-    [K_ID_UNTIL] = "SELECT max(coalesce((SELECT id FROM messages"
-		   " WHERE direction = 'in' AND created <= ?1"
-		   " ORDER BY created DESC, id DESC LIMIT 1), 0),"
-		   " coalesce((SELECT id FROM messages"
-		   " WHERE direction = 'out' AND created <= ?1"
-		   " ORDER BY created DESC, id DESC LIMIT 1), 0))",
-    [K_ID_SINCE] = "SELECT min(coalesce((SELECT id FROM messages"
-		   " WHERE direction = 'in' AND created >= ?1"
-		   " ORDER BY created, id LIMIT 1), ?2),"
-		   " coalesce((SELECT id FROM messages"
-		   " WHERE direction = 'out' AND created >= ?1"
-		   " ORDER BY created, id LIMIT 1), ?2))",
+    [K_ID_UNTIL] = "SELECT coalesce((SELECT id FROM messages"
+		   " WHERE created <= ?1"
+		   " ORDER BY created DESC, id DESC LIMIT 1), 0)",
+    [K_ID_SINCE] = "SELECT coalesce((SELECT id FROM messages"
+		   " WHERE created >= ?1 ORDER BY created, id LIMIT 1), ?2)",
     [K_RETRY] = "UPDATE messages SET state = 'queued', next_attempt = ?2,"
 		" error = NULL, updated = ?2 WHERE id = ?1"
 		" AND direction = 'out' AND state = 'failed'"
@@ -133,9 +126,10 @@ static const char *const console_sql[K_COUNT] = {
 	" AND (?6 IS NULL OR r.id IN (SELECT value FROM json_each(?6)))"
 	" ORDER BY r.id DESC LIMIT ?7",
 
-    /* The overview. A count over a range of messages_dir_created. */
-    [K_COUNT_RANGE] = "SELECT count(*) FROM messages WHERE direction = ?1"
-		      " AND created >= ?2 AND created < ?3",
+    /* The overview. A range of messages_created, read once. */
+    [K_COUNT_RANGE] = "SELECT count(*) FILTER (WHERE direction = 'in'),"
+		      " count(*) FILTER (WHERE direction = 'out')"
+		      " FROM messages WHERE created >= ?1 AND created < ?2",
     /*
      * A channel's messages in state ?1 (sent, delivered or failed, whose
      * next_attempt is NULL) from id ?3 on: one range of messages_queue,
@@ -570,15 +564,19 @@ sq_console_reports(struct store *st, const struct store_report_query *q,
 /* The overview. */
 
 int
-sq_console_count(struct store *st, const char *direction, int64_t from,
-    int64_t to, int64_t *n)
+sq_console_counts(
+    struct store *st, int64_t from, int64_t to, int64_t *in, int64_t *out)
 {
 	sqlite3_stmt *s = stmt(st, K_COUNT_RANGE);
+	int64_t v[2] = {0, 0};
+	int rc;
 
-	store_bind_text(s, 1, direction);
-	sqlite3_bind_int64(s, 2, from);
-	sqlite3_bind_int64(s, 3, to);
-	return one_int(st, K_COUNT_RANGE, n);
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	rc = one_row(st, K_COUNT_RANGE, v, 2);
+	*in = v[0];
+	*out = v[1];
+	return rc;
 }
 
 int

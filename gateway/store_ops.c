@@ -471,10 +471,10 @@ store_console_contacts(struct store *st, const struct store_contact_query *q,
 }
 
 int
-store_console_count(struct store *st, const char *direction, int64_t from,
-    int64_t to, int64_t *n)
+store_console_counts(
+    struct store *st, int64_t from, int64_t to, int64_t *in, int64_t *out)
 {
-	return st->ops->console_count(st, direction, from, to, n);
+	return st->ops->console_counts(st, from, to, in, out);
 }
 
 int

@@ -105,8 +105,8 @@ struct store_ops {
 	int (*console_contacts)(struct store *st,
 	    const struct store_contact_query *q, store_contact_row_cb cb,
 	    void *arg, int64_t *next);
-	int (*console_count)(struct store *st, const char *direction,
-	    int64_t from, int64_t to, int64_t *n);
+	int (*console_counts)(struct store *st, int64_t from, int64_t to,
+	    int64_t *in, int64_t *out);
 	int (*console_first_id)(struct store *st, int64_t since, int64_t *id);
 	int (*console_median_resolution)(struct store *st, double *ms);
 	int (*console_message)(

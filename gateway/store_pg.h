@@ -353,8 +353,8 @@ int pgs_console_channel(
     struct store *st, const char *channel, struct store_channel_health *out);
 int pgs_console_contacts(struct store *st, const struct store_contact_query *q,
     store_contact_row_cb cb, void *arg, int64_t *next);
-int pgs_console_count(struct store *st, const char *direction, int64_t from,
-    int64_t to, int64_t *n);
+int pgs_console_counts(
+    struct store *st, int64_t from, int64_t to, int64_t *in, int64_t *out);
 int pgs_console_first_id(struct store *st, int64_t since, int64_t *id);
 int pgs_console_median_resolution(struct store *st, double *ms);
 int pgs_console_message(

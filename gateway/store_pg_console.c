@@ -86,18 +86,12 @@ static const char *const console_sql[K_COUNT] = {
     [K_MSG_ONE] = "SELECT " MSG_COLUMNS " FROM messages WHERE id = $1",
     [K_ID_MAX] = "SELECT coalesce(max(id), 0) FROM messages",
     [K_ID_MIN] = "SELECT coalesce(min(id), 0) FROM messages",
-    [K_ID_UNTIL] = "SELECT greatest(coalesce((SELECT id FROM messages"
-		   " WHERE direction = 'in' AND created <= $1"
-		   " ORDER BY created DESC, id DESC LIMIT 1), 0),"
-		   " coalesce((SELECT id FROM messages"
-		   " WHERE direction = 'out' AND created <= $1"
-		   " ORDER BY created DESC, id DESC LIMIT 1), 0))",
-    [K_ID_SINCE] = "SELECT least(coalesce((SELECT id FROM messages"
-		   " WHERE direction = 'in' AND created >= $1"
-		   " ORDER BY created, id LIMIT 1), $2::bigint),"
-		   " coalesce((SELECT id FROM messages"
-		   " WHERE direction = 'out' AND created >= $1"
-		   " ORDER BY created, id LIMIT 1), $2::bigint))",
+    [K_ID_UNTIL] = "SELECT coalesce((SELECT id FROM messages"
+		   " WHERE created <= $1"
+		   " ORDER BY created DESC, id DESC LIMIT 1), 0)",
+    [K_ID_SINCE] = "SELECT coalesce((SELECT id FROM messages"
+		   " WHERE created >= $1 ORDER BY created, id LIMIT 1),"
+		   " $2::bigint)",
     [K_RETRY] = "UPDATE messages SET state = 'queued', next_attempt = $2,"
 		" error = NULL, updated = $2 WHERE id = $1"
 		" AND direction = 'out' AND state = 'failed'"
@@ -126,8 +120,9 @@ static const char *const console_sql[K_COUNT] = {
 	" AND ($6::text IS NULL OR r.id IN"
 	"  (SELECT json_array_elements_text($6::json)::bigint))"
 	" ORDER BY r.id DESC LIMIT $7::bigint",
-    [K_COUNT_RANGE] = "SELECT count(*) FROM messages WHERE direction = $1"
-		      " AND created >= $2 AND created < $3",
+    [K_COUNT_RANGE] = "SELECT count(*) FILTER (WHERE direction = 'in'),"
+		      " count(*) FILTER (WHERE direction = 'out')"
+		      " FROM messages WHERE created >= $1 AND created < $2",
     [K_OUTCOMES] = "SELECT count(*) FROM messages WHERE state = $1"
 		   " AND channel = $2 AND next_attempt IS NULL AND id >= $3",
     /*
@@ -527,16 +522,20 @@ pgs_console_reports(struct store *st, const struct store_report_query *q,
  */
 
 int
-pgs_console_count(struct store *st, const char *direction, int64_t from,
-    int64_t to, int64_t *n)
+pgs_console_counts(
+    struct store *st, int64_t from, int64_t to, int64_t *in, int64_t *out)
 {
 	struct pgs_params p;
+	int64_t v[2] = {0, 0};
+	int rc;
 
 	pgs_p_init(&p);
-	pgs_p_text(&p, direction);
 	pgs_p_int(&p, from);
 	pgs_p_int(&p, to);
-	return one_int(st, K_COUNT_RANGE, &p, n);
+	rc = one_row(st, K_COUNT_RANGE, &p, v, 2);
+	*in = v[0];
+	*out = v[1];
+	return rc;
 }
 
 int

@@ -8,7 +8,7 @@
 # and answers /healthz from the database.
 . "$SRCDIR/tests/integration/lib.sh"
 
-plan 39
+plan 42
 
 PGDIR=
 pg_cleanup() {
@@ -44,12 +44,12 @@ out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 like "migrate applies PostgreSQL's first migration" "$out" "applied 1: "
 like "and the one after it" "$out" "applied 2: several nodes"
 like "and says from what to what" "$out" \
-	"baraza: migrated from schema version 0 to 5$"
+	"baraza: migrated from schema version 0 to 6$"
 out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 is "a second migrate changes nothing" "$(echo "$out" | tail -n 1)" \
-	"$URI: up to date, schema version 5"
+	"$URI: up to date, schema version 6"
 is "the version is kept in baraza_schema" \
-	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 5
+	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 6
 
 # Migration 5 links the USSD steps stored before to their number's contact
 # (an SMS without one, or a number without a contact, stays unlinked).
@@ -58,8 +58,19 @@ psql "$URI" -X -q -c "INSERT INTO contacts (phone, created, updated) VALUES ('+2
 	    ('in', 'at', 'ussd', '+254700000009', '1', 'handled', 1, 1),
 	    ('in', 'at', 'ussd', '+254700000008', '1', 'handled', 1, 1),
 	    ('in', 'at', 'sms', '+254700000009', 'HI', 'handled', 1, 1)" \
+	-c "DROP INDEX messages_created" \
+	-c "CREATE INDEX messages_dir_created ON messages(direction, created)" \
 	-c "UPDATE baraza_schema SET version = 4"
-like "migrate applies the fifth" "$("$BARAZA" -c pg.conf migrate 2>/dev/null)" "applied 5: USSD steps linked"
+out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
+like "migrate applies the fifth" "$out" "applied 5: USSD steps linked"
+# Migration 6: messages by creation time, then direction, in place of
+# (direction, created).
+like "and the sixth" "$out" "applied 6: messages by creation time"
+is "messages_created replaces messages_dir_created" \
+	"$(psql_val baraza "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes WHERE indexname LIKE 'messages_%created'")" \
+	"messages_created"
+is "on (created, direction)" \
+	"$(psql_val baraza "SELECT indexdef LIKE '%(created, direction)' FROM pg_indexes WHERE indexname = 'messages_created'")" t
 is "a USSD step is linked to its number's contact, no other message" \
 	"$(psql_val baraza "SELECT string_agg(kind || ':' || phone || ':' || (contact_id IS NOT NULL)::text, ' ' ORDER BY id) FROM messages")" \
 	"ussd:+254700000009:true ussd:+254700000008:false sms:+254700000009:false"

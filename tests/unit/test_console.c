@@ -667,7 +667,7 @@ test_outcomes(void **state)
 {
 	struct fx *f = *state;
 	struct store_outcomes o;
-	int64_t id;
+	int64_t id, nin, nout;
 
 	/* Ids 1-4 yesterday, 5-9 today (created 1000 on). */
 	sidedb_exec(&f->d,
@@ -695,10 +695,11 @@ test_outcomes(void **state)
 	assert_int_equal(o.failed, 1);
 	assert_int_equal(o.done, 5); /* 2, 4, 5, 6, 7 */
 
-	assert_int_equal(store_console_count(f->st, "out", 0, 1000, &id), 0);
-	assert_int_equal(id, 3);
-	assert_int_equal(store_console_count(f->st, "in", 1000, 2000, &id), 0);
-	assert_int_equal(id, 1);
+	assert_int_equal(store_console_counts(f->st, 0, 1000, &nin, &nout), 0);
+	assert_int_equal(nout, 3);
+	assert_int_equal(
+	    store_console_counts(f->st, 1000, 2000, &nin, &nout), 0);
+	assert_int_equal(nin, 1);
 }
 
 static int

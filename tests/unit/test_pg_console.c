@@ -156,7 +156,7 @@ more(struct store *st, struct buf *b)
 	struct store_outcomes o = {1, 2, 3};
 	struct store_queue_msg *claimed = NULL;
 	size_t nclaimed = 0;
-	int64_t id = 0, next = 0, rid = 0, ages[3] = {-1, -1, -1};
+	int64_t id = 0, nout = 0, next = 0, rid = 0, ages[3] = {-1, -1, -1};
 	double median = 0;
 	int rc;
 
@@ -311,8 +311,9 @@ more(struct store *st, struct buf *b)
 	    (long long)h.last_ok, (long long)h.last_failed,
 	    h.error ? h.error : "-");
 	store_channel_health_free(&h);
-	rc = store_console_count(st, "in", T0, T0 + 100000, &id);
-	buf_printf(b, "count in -> %d %lld\n", rc, (long long)id);
+	rc = store_console_counts(st, T0, T0 + 100000, &id, &nout);
+	buf_printf(b, "count -> %d in %lld out %lld\n", rc, (long long)id,
+	    (long long)nout);
 	rc = store_console_first_id(st, T0 + 100000, &id);
 	buf_printf(b, "first id after all -> %d %lld\n", rc, (long long)id);
 	rc = store_console_first_id(st, 0, &id);
@@ -355,7 +356,7 @@ script(struct store *st, struct buf *b)
 	    .segments = 1,
 	    .next_attempt = T0};
 	char phone[32], text[64];
-	int64_t id, next = 0, ages[3] = {0, 0, 0}, rid;
+	int64_t id, nin = 0, next = 0, ages[3] = {0, 0, 0}, rid;
 	double median = 0;
 	int i, rc;
 
@@ -451,8 +452,9 @@ script(struct store *st, struct buf *b)
 	buf_printf(
 	    b, "reports filtered -> %d next=%lld\n", rc, (long long)next);
 
-	rc = store_console_count(st, "out", T0, T0 + 3000, &id);
-	buf_printf(b, "count -> %d %lld\n", rc, (long long)id);
+	rc = store_console_counts(st, T0, T0 + 3000, &nin, &id);
+	buf_printf(b, "count -> %d in %lld out %lld\n", rc, (long long)nin,
+	    (long long)id);
 	rc = store_console_first_id(st, T0 + 2500, &id);
 	buf_printf(b, "first id -> %d %lld\n", rc, (long long)id);
 	rc = store_console_outcomes(st, "at", 1, 3, &o);

@@ -51,13 +51,14 @@ on_read(struct store *st, void *arg)
 {
 	struct job *j = arg;
 	uv_thread_t self = uv_thread_self();
+	int64_t out;
 
 	j->w->seen[j->i] = st;
 	j->w->read_on_loop[j->i] = uv_thread_equal(&self, &j->w->loop_thread);
 	j->w->rows[j->i] = -1;
 	/* What was committed when the read began: the messages of [0, 10). */
 	if (st != NULL)
-		(void)store_console_count(st, "in", 0, 10, &j->w->rows[j->i]);
+		(void)store_console_counts(st, 0, 10, &j->w->rows[j->i], &out);
 }
 
 static void

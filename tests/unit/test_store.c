@@ -472,7 +472,11 @@ test_ussd_steps_linked(void **state)
 	store_close(f->st);
 	f->st = NULL;
 
-	make_raw(f->path, "PRAGMA user_version = 13");
+	/* Version 13's schema: the index migration 15 replaces. */
+	make_raw(f->path,
+	    "DROP INDEX messages_created;"
+	    "CREATE INDEX messages_dir_created ON messages(direction, created);"
+	    "PRAGMA user_version = 13");
 	open_ok(f, 0);
 	db = f->st->db;
 	assert_int_equal(
@@ -486,6 +490,57 @@ test_ussd_steps_linked(void **state)
 	    query_int(db, "SELECT count(contact_id) FROM messages"), 3);
 	(void)b;
 	(void)e;
+}
+
+/*
+ * Migration 15: messages_created (created, direction) takes the place of
+ * messages_dir_created (direction, created), so that a message and its
+ * reply add to one tail; the overview's counts and the time bounds of a
+ * search read it, covering, without the table.
+ */
+static void
+test_messages_created(void **state)
+{
+	struct fixture *f = *state;
+	struct store_msg_in m = {.channel = "at",
+	    .phone = "+254700000001",
+	    .text = "BAL",
+	    .state = MSG_HANDLED};
+	int64_t id, nin = -1, nout = -1;
+	sqlite3 *db;
+
+	open_ok(f, 1);
+	assert_int_equal(store_msg_insert_inbound(f->st, &m, 1000, &id), 0);
+	m.text = "BAL 1";
+	assert_int_equal(store_msg_insert_inbound(f->st, &m, 3000, &id), 0);
+	store_close(f->st);
+	f->st = NULL;
+	make_raw(f->path,
+	    "DROP INDEX messages_created;"
+	    "CREATE INDEX messages_dir_created ON messages(direction, created);"
+	    "PRAGMA user_version = 14");
+
+	open_ok(f, 0);
+	db = f->st->db;
+	assert_int_equal(
+	    query_int(db, "PRAGMA user_version"), store_schema_version());
+	assert_int_equal(
+	    query_int(db, "SELECT count(*) FROM sqlite_master WHERE"
+			  " name = 'messages_dir_created'"),
+	    0);
+	assert_int_equal(
+	    query_int(db, "SELECT group_concat(name, ',') = 'created,direction'"
+			  " FROM pragma_index_info('messages_created')"),
+	    1);
+	assert_int_equal(
+	    query_int(db, "SELECT count(*) FROM messages"
+			  " INDEXED BY messages_created WHERE created >= 0"),
+	    2);
+	assert_int_equal(store_console_counts(f->st, 0, 2000, &nin, &nout), 0);
+	assert_int_equal(nin, 1);
+	assert_int_equal(nout, 0);
+	assert_int_equal(store_console_first_id(f->st, 2000, &id), 0);
+	assert_int_equal(id, 2);
 }
 
 static void
@@ -1531,6 +1586,8 @@ main(void)
 		test_reopen_keeps_data, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_ussd_steps_linked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_messages_created, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_contacts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
