@@ -271,6 +271,13 @@ static const struct {
      "SQLite's version 15)",
 	"DROP INDEX messages_dir_created;"
 	"CREATE INDEX messages_created ON messages(created, direction);"},
+    {"expired sessions found by the expiry they began with (purge_after; "
+     "SQLite's version 16)",
+	"ALTER TABLE sessions ADD COLUMN purge_after BIGINT NOT NULL"
+	" DEFAULT 0;"
+	"UPDATE sessions SET purge_after = expires;"
+	"DROP INDEX sessions_expires;"
+	"CREATE INDEX sessions_purge ON sessions(purge_after);"},
 };
 
 /* The advisory lock key of migrations: "baraza" in ASCII. */

@@ -378,6 +378,23 @@ static const char *const migrations[] = {
      */
     ("DROP INDEX messages_dir_created;"
      "CREATE INDEX messages_created ON messages(created, direction);"),
+    /*
+     * 15 -> 16: expired sessions found by purge_after, not expires. A
+     * session's expires moves at each of its steps, and with it its entry
+     * in sessions_expires: a delete and an insert in an index, a page of
+     * the commit, for every USSD step. purge_after is the expiry a
+     * session was created with and never moves with a step; expires only
+     * grows (each step sets now + session_timeout), so every expired
+     * session has purge_after <= expires <= now and the housekeeping
+     * finds it in that range. A session that lives past its first expiry
+     * has its purge_after moved up to its expires by the housekeeping
+     * that finds it alive (store_session_purge), once.
+     */
+    ("ALTER TABLE sessions ADD COLUMN purge_after INTEGER NOT NULL"
+     " DEFAULT 0;"
+     "UPDATE sessions SET purge_after = expires;"
+     "DROP INDEX sessions_expires;"
+     "CREATE INDEX sessions_purge ON sessions(purge_after);"),
 };
 
 /* What each migration does, for `baraza migrate`. */
@@ -399,6 +416,7 @@ static const char *const migration_what[] = {
     "a broadcast queued a chunk a loop turn: the last contact queued",
     "USSD steps linked to their contacts",
     "messages by creation time, then direction (one tail, not two)",
+    "expired sessions found by the expiry they began with (purge_after)",
 };
 _Static_assert(sizeof(migration_what) / sizeof(migration_what[0]) ==
 		   sizeof(migrations) / sizeof(migrations[0]),
@@ -438,6 +456,7 @@ enum stmt_id {
 	S_SESSION_SAVE,
 	S_SESSION_DELETE,
 	S_SESSION_PURGE,
+	S_SESSION_PURGE_MOVE,
 	S_SESSION_PUT,
 	S_SESSION_PUT_SAME,
 	S_SESSION_RESUMABLE,
@@ -489,14 +508,22 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_SESSION_LOAD] = "SELECT contact_id, flow, state, expires, last_step,"
 		       " resume, screen, menu FROM sessions"
 		       " WHERE key = ?1 AND expires > ?2",
+    /*
+     * A new session's purge_after is its expires; a step leaves it (see
+     * migration 16), so that sessions_purge's entry stays as it is.
+     */
     [S_SESSION_SAVE] = "INSERT INTO sessions (key, contact_id, flow, state,"
-		       " expires) VALUES (?1, ?2, ?3, ?4, ?5)"
+		       " expires, purge_after) VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
 		       " ON CONFLICT (key) DO UPDATE SET"
 		       " contact_id = excluded.contact_id,"
 		       " flow = excluded.flow, state = excluded.state,"
 		       " expires = excluded.expires",
     [S_SESSION_DELETE] = "DELETE FROM sessions WHERE key = ?1",
-    [S_SESSION_PURGE] = "DELETE FROM sessions WHERE expires <= ?1",
+    /* Both along sessions_purge: the sessions past their first expiry. */
+    [S_SESSION_PURGE] = "DELETE FROM sessions WHERE purge_after <= ?1"
+			" AND expires <= ?1",
+    [S_SESSION_PURGE_MOVE] = "UPDATE sessions SET purge_after = expires"
+			     " WHERE purge_after <= ?1 AND expires > ?1",
     /*
      * A step of a session its contact already holds: contact_id out of
      * the SET, so that sessions_contact's entry is left as it is (SQLite
@@ -508,8 +535,8 @@ static const char *const stmt_sql[S_COUNT] = {
 			   " screen = ?8, menu = ?9"
 			   " WHERE key = ?1 AND contact_id = ?2",
     [S_SESSION_PUT] = "INSERT INTO sessions (key, contact_id, flow, state,"
-		      " expires, last_step, resume, screen, menu)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		      " expires, last_step, resume, screen, menu, purge_after)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?5)"
 		      " ON CONFLICT (key) DO UPDATE SET"
 		      " contact_id = excluded.contact_id,"
 		      " flow = excluded.flow, state = excluded.state,"
@@ -1600,12 +1627,16 @@ sq_session_delete(struct store *st, const char *key)
 int
 sq_session_purge(struct store *st, int64_t now)
 {
-	sqlite3_stmt *s = stmt(st, S_SESSION_PURGE);
+	int n;
 
-	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(stmt(st, S_SESSION_PURGE), 1, now);
 	if (exec_stmt(st, S_SESSION_PURGE) < 0)
 		return STORE_ERR;
-	return sqlite3_changes(st->db);
+	n = sqlite3_changes(st->db);
+	sqlite3_bind_int64(stmt(st, S_SESSION_PURGE_MOVE), 1, now);
+	if (exec_stmt(st, S_SESSION_PURGE_MOVE) < 0)
+		return STORE_ERR;
+	return n;
 }
 
 void

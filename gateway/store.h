@@ -290,7 +290,11 @@ store_session_resumable(struct store *, int64_t contact_id, const char *resume,
 /* Deletes the session with this key (0 also when there was none). */
 int store_session_delete(struct store *, const char *key);
 
-/* Deletes sessions expired at time now; returns how many, or STORE_ERR. */
+/*
+ * Deletes sessions expired at time now; returns how many, or STORE_ERR.
+ * Reads the sessions past the expiry they began with (purge_after), and
+ * moves the purge_after of those still alive up to their expires.
+ */
 int store_session_purge(struct store *, int64_t now);
 
 /* Frees the strings of a loaded session and clears it. */

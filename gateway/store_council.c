@@ -186,7 +186,14 @@ static const char *const council_sql[C_COUNT] = {
 			 " GROUP BY state, channel ORDER BY channel, state",
     [C_STATS_REPORTS] = "SELECT coalesce(category, ''), status, count(*)"
 			" FROM reports GROUP BY 1, 2 ORDER BY 1, 2",
-    [C_STATS_SESSIONS] = "SELECT count(*) FROM sessions WHERE expires > ?1",
+    /*
+     * Live sessions along sessions_purge: those not past their first
+     * expiry, and those past it whose steps moved expires on.
+     */
+    [C_STATS_SESSIONS] = "SELECT (SELECT count(*) FROM sessions"
+			 " WHERE purge_after > ?1)"
+			 " + (SELECT count(*) FROM sessions"
+			 " WHERE purge_after <= ?1 AND expires > ?1)",
     /* Each resolved or closed report's first resolving event, seconds. */
     [C_STATS_RESOLUTION] =
 	"SELECT count(*), total(d),"

@@ -32,6 +32,7 @@ enum {
 	S_SESSION_SAVE,
 	S_SESSION_DELETE,
 	S_SESSION_PURGE,
+	S_SESSION_PURGE_MOVE,
 	S_SESSION_PUT,
 	S_SESSION_RESUMABLE,
 	S_REPORT_INSERT,
@@ -80,17 +81,25 @@ static const char *const core_sql[S_COUNT] = {
 				   " updated = $3 WHERE id = $1",
     [S_SESSION_LOAD] = "SELECT " SESSION_COLS " FROM sessions"
 		       " WHERE key = $1 AND expires > $2",
+    /*
+     * A new session's purge_after is its expires; a step leaves it (see
+     * SQLite's migration 16), so that an update changes no indexed column
+     * and PostgreSQL can keep it on the row's page (a HOT update).
+     */
     [S_SESSION_SAVE] = "INSERT INTO sessions (key, contact_id, flow, state,"
-		       " expires) VALUES ($1, $2, $3, $4, $5)"
+		       " expires, purge_after) VALUES ($1, $2, $3, $4, $5, $5)"
 		       " ON CONFLICT (key) DO UPDATE SET"
 		       " contact_id = excluded.contact_id,"
 		       " flow = excluded.flow, state = excluded.state,"
 		       " expires = excluded.expires",
     [S_SESSION_DELETE] = "DELETE FROM sessions WHERE key = $1",
-    [S_SESSION_PURGE] = "DELETE FROM sessions WHERE expires <= $1",
+    [S_SESSION_PURGE] = "DELETE FROM sessions WHERE purge_after <= $1"
+			" AND expires <= $1",
+    [S_SESSION_PURGE_MOVE] = "UPDATE sessions SET purge_after = expires"
+			     " WHERE purge_after <= $1 AND expires > $1",
     [S_SESSION_PUT] = "INSERT INTO sessions (key, contact_id, flow, state,"
-		      " expires, last_step, resume, screen, menu)"
-		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+		      " expires, last_step, resume, screen, menu, purge_after)"
+		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5)"
 		      " ON CONFLICT (key) DO UPDATE SET"
 		      " contact_id = excluded.contact_id,"
 		      " flow = excluded.flow, state = excluded.state,"
@@ -525,9 +534,14 @@ pgs_session_purge(struct store *st, int64_t now)
 {
 	struct pgs_params p;
 
+	int64_t n;
+
 	pgs_p_init(&p);
 	pgs_p_int(&p, now);
-	return (int)changes(st, S_SESSION_PURGE, &p);
+	if ((n = changes(st, S_SESSION_PURGE, &p)) < 0 ||
+	    changes(st, S_SESSION_PURGE_MOVE, &p) < 0)
+		return STORE_ERR;
+	return (int)n;
 }
 
 /*

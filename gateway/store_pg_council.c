@@ -175,7 +175,10 @@ static const char *const council_sql[C_COUNT] = {
     [C_STATS_REPORTS] = "SELECT coalesce(category, '') COLLATE \"C\","
 			" status COLLATE \"C\", count(*)"
 			" FROM reports GROUP BY 1, 2 ORDER BY 1, 2",
-    [C_STATS_SESSIONS] = "SELECT count(*) FROM sessions WHERE expires > $1",
+    [C_STATS_SESSIONS] = "SELECT (SELECT count(*) FROM sessions"
+			 " WHERE purge_after > $1)"
+			 " + (SELECT count(*) FROM sessions"
+			 " WHERE purge_after <= $1 AND expires > $1)",
     /* Each resolved or closed report's first resolving event, seconds. */
     [C_STATS_RESOLUTION] =
 	"SELECT count(*), coalesce(sum(d), 0)::float8,"

@@ -8,7 +8,7 @@
 # and answers /healthz from the database.
 . "$SRCDIR/tests/integration/lib.sh"
 
-plan 42
+plan 44
 
 PGDIR=
 pg_cleanup() {
@@ -44,12 +44,12 @@ out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 like "migrate applies PostgreSQL's first migration" "$out" "applied 1: "
 like "and the one after it" "$out" "applied 2: several nodes"
 like "and says from what to what" "$out" \
-	"baraza: migrated from schema version 0 to 6$"
+	"baraza: migrated from schema version 0 to 7$"
 out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 is "a second migrate changes nothing" "$(echo "$out" | tail -n 1)" \
-	"$URI: up to date, schema version 6"
+	"$URI: up to date, schema version 7"
 is "the version is kept in baraza_schema" \
-	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 6
+	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 7
 
 # Migration 5 links the USSD steps stored before to their number's contact
 # (an SMS without one, or a number without a contact, stays unlinked).
@@ -58,6 +58,10 @@ psql "$URI" -X -q -c "INSERT INTO contacts (phone, created, updated) VALUES ('+2
 	    ('in', 'at', 'ussd', '+254700000009', '1', 'handled', 1, 1),
 	    ('in', 'at', 'ussd', '+254700000008', '1', 'handled', 1, 1),
 	    ('in', 'at', 'sms', '+254700000009', 'HI', 'handled', 1, 1)" \
+	-c "DROP INDEX sessions_purge" \
+	-c "ALTER TABLE sessions DROP COLUMN purge_after" \
+	-c "CREATE INDEX sessions_expires ON sessions(expires)" \
+	-c "INSERT INTO sessions (key, contact_id, flow, state, expires) SELECT 'at:s9', id, 'menu', '{}', 77 FROM contacts WHERE phone = '+254700000009'" \
 	-c "DROP INDEX messages_created" \
 	-c "CREATE INDEX messages_dir_created ON messages(direction, created)" \
 	-c "UPDATE baraza_schema SET version = 4"
@@ -71,10 +75,15 @@ is "messages_created replaces messages_dir_created" \
 	"messages_created"
 is "on (created, direction)" \
 	"$(psql_val baraza "SELECT indexdef LIKE '%(created, direction)' FROM pg_indexes WHERE indexname = 'messages_created'")" t
+# Migration 7: expired sessions found by the expiry they began with.
+like "and the seventh" "$out" "applied 7: expired sessions found by the expiry they began with"
+is "a session's purge_after is its expires, sessions_expires is gone" \
+	"$(psql_val baraza "SELECT purge_after, (SELECT count(*) FROM pg_indexes WHERE indexname = 'sessions_expires') FROM sessions WHERE key = 'at:s9'")" \
+	"77|0"
 is "a USSD step is linked to its number's contact, no other message" \
 	"$(psql_val baraza "SELECT string_agg(kind || ':' || phone || ':' || (contact_id IS NOT NULL)::text, ' ' ORDER BY id) FROM messages")" \
 	"ussd:+254700000009:true ussd:+254700000008:false sms:+254700000009:false"
-psql "$URI" -X -q -c "DELETE FROM messages" -c "DELETE FROM contacts"
+psql "$URI" -X -q -c "DELETE FROM messages" -c "DELETE FROM sessions" -c "DELETE FROM contacts"
 
 # Two nodes starting at once on a new database migrate it once.
 newdb twice

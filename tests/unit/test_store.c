@@ -79,6 +79,18 @@ query_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
+/*
+ * What takes a store of the current schema back to an older one, for the
+ * tests of a migration: the schema changes of 16 and 15 undone.
+ */
+#define UNDO_16                                         \
+	"DROP INDEX sessions_purge;"                    \
+	"ALTER TABLE sessions DROP COLUMN purge_after;" \
+	"CREATE INDEX sessions_expires ON sessions(expires);"
+#define UNDO_15                        \
+	"DROP INDEX messages_created;" \
+	"CREATE INDEX messages_dir_created ON messages(direction, created);"
+
 /* Creates a raw database file with this SQL, outside the store. */
 static void
 make_raw(const char *path, const char *sql)
@@ -472,11 +484,8 @@ test_ussd_steps_linked(void **state)
 	store_close(f->st);
 	f->st = NULL;
 
-	/* Version 13's schema: the index migration 15 replaces. */
-	make_raw(f->path,
-	    "DROP INDEX messages_created;"
-	    "CREATE INDEX messages_dir_created ON messages(direction, created);"
-	    "PRAGMA user_version = 13");
+	/* Version 13's schema: what migrations 15 and 16 change. */
+	make_raw(f->path, UNDO_16 UNDO_15 "PRAGMA user_version = 13");
 	open_ok(f, 0);
 	db = f->st->db;
 	assert_int_equal(
@@ -515,10 +524,7 @@ test_messages_created(void **state)
 	assert_int_equal(store_msg_insert_inbound(f->st, &m, 3000, &id), 0);
 	store_close(f->st);
 	f->st = NULL;
-	make_raw(f->path,
-	    "DROP INDEX messages_created;"
-	    "CREATE INDEX messages_dir_created ON messages(direction, created);"
-	    "PRAGMA user_version = 14");
+	make_raw(f->path, UNDO_16 UNDO_15 "PRAGMA user_version = 14");
 
 	open_ok(f, 0);
 	db = f->st->db;
@@ -541,6 +547,80 @@ test_messages_created(void **state)
 	assert_int_equal(nout, 0);
 	assert_int_equal(store_console_first_id(f->st, 2000, &id), 0);
 	assert_int_equal(id, 2);
+}
+
+/*
+ * Migration 16: a session's steps leave purge_after (the expiry it began
+ * with) and its index entry alone; the housekeeping finds the expired
+ * ones past it, keeps the live ones (moving their purge_after up to their
+ * expires once), and the count of live sessions reads both.
+ */
+static void
+test_session_purge_after(void **state)
+{
+	struct fixture *f = *state;
+	struct store_session ss;
+	struct store_contact c;
+	int64_t n = -1;
+	sqlite3 *db;
+
+	open_ok(f, 1);
+	assert_int_equal(
+	    store_contact_get(f->st, "+254700000001", 1000, &c), 1);
+	memset(&ss, 0, sizeof(ss));
+	ss.contact_id = c.id;
+	ss.flow = "menu";
+	ss.state = "{}";
+	ss.expires = 2000;
+	ss.last = 1000;
+	assert_int_equal(store_session_put(f->st, "at:live", &ss), 0);
+	assert_int_equal(store_session_put(f->st, "at:gone", &ss), 0);
+	/* A step of the first: expires moves, purge_after stays. */
+	ss.expires = 6000;
+	ss.last = 1500;
+	assert_int_equal(store_session_put(f->st, "at:live", &ss), 0);
+	db = f->st->db;
+	assert_int_equal(
+	    query_int(db, "SELECT purge_after * 10000 + expires FROM sessions"
+			  " WHERE key = 'at:live'"),
+	    2000 * 10000 + 6000);
+
+	assert_int_equal(store_stats_sessions(f->st, 3000, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_session_purge(f->st, 3000), 1);
+	assert_int_equal(
+	    query_int(
+		db, "SELECT count(*) FROM sessions WHERE key = 'at:gone'"),
+	    0);
+	/* Found alive past its first expiry: moved up to its expires. */
+	assert_int_equal(query_int(db, "SELECT purge_after FROM sessions"
+				       " WHERE key = 'at:live'"),
+	    6000);
+	assert_int_equal(store_stats_sessions(f->st, 3000, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_session_purge(f->st, 5999), 0);
+	assert_int_equal(store_session_purge(f->st, 6000), 1);
+	assert_int_equal(store_stats_sessions(f->st, 6000, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* A store of version 15: each session's purge_after is its expires. */
+	ss.expires = 8000;
+	assert_int_equal(store_session_put(f->st, "at:old", &ss), 0);
+	store_contact_free(&c);
+	store_close(f->st);
+	f->st = NULL;
+	make_raw(f->path, UNDO_16 "PRAGMA user_version = 15");
+	open_ok(f, 0);
+	db = f->st->db;
+	assert_int_equal(
+	    query_int(db, "PRAGMA user_version"), store_schema_version());
+	assert_int_equal(query_int(db, "SELECT purge_after FROM sessions"
+				       " WHERE key = 'at:old'"),
+	    8000);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master"
+				       " WHERE name = 'sessions_expires'"),
+	    0);
+	assert_int_equal(store_session_purge(f->st, 8000), 1);
 }
 
 static void
@@ -1588,6 +1668,8 @@ main(void)
 		test_ussd_steps_linked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_messages_created, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_session_purge_after, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_contacts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
