@@ -533,7 +533,6 @@ int
 pgs_session_purge(struct store *st, int64_t now)
 {
 	struct pgs_params p;
-
 	int64_t n;
 
 	pgs_p_init(&p);
