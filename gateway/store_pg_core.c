@@ -95,8 +95,15 @@ static const char *const core_sql[S_COUNT] = {
     [S_SESSION_DELETE] = "DELETE FROM sessions WHERE key = $1",
     [S_SESSION_PURGE] = "DELETE FROM sessions WHERE purge_after <= $1"
 			" AND expires <= $1",
+    /*
+     * A session a step of this or another node holds locked is passed
+     * over (the next housekeeping moves it): the housekeeping never
+     * waits on a row a turn's transaction holds, in whatever order.
+     */
     [S_SESSION_PURGE_MOVE] = "UPDATE sessions SET purge_after = expires"
-			     " WHERE purge_after <= $1 AND expires > $1",
+			     " WHERE key IN (SELECT key FROM sessions"
+			     " WHERE purge_after <= $1 AND expires > $1"
+			     " FOR UPDATE SKIP LOCKED)",
     [S_SESSION_PUT] = "INSERT INTO sessions (key, contact_id, flow, state,"
 		      " expires, last_step, resume, screen, menu, purge_after)"
 		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $5)"
