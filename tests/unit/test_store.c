@@ -1640,6 +1640,78 @@ test_queue_reads_indexes(void **state)
 	assert_int_equal(scan_steps(f->st->db, 0), 0);
 }
 
+static int
+msg_count(void *arg, const struct store_msg_row *m)
+{
+	(void)m;
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * As the queue's: the overview's counts by day, a search's time bounds,
+ * the sessions' housekeeping and their count read messages_created and
+ * sessions_purge, never a whole table (migrations 15 and 16).
+ */
+static void
+test_times_and_sessions_read_indexes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_msg_in in = {.channel = "at",
+	    .kind = MSG_SMS,
+	    .phone = "+254700000001",
+	    .text = "BAL 1",
+	    .state = MSG_HANDLED};
+	struct store_msg_query q = {.has_since = 1,
+	    .since = 1050,
+	    .has_until = 1,
+	    .until = 1059,
+	    .limit = 100};
+	struct store_session ss;
+	struct store_contact c;
+	char key[32];
+	int64_t id, nin = 0, nout = 0, next = 0;
+	int i, rows = 0;
+
+	open_ok(f, 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_contact_get(f->st, in.phone, 1000, &c), 1);
+	memset(&ss, 0, sizeof(ss));
+	ss.contact_id = c.id;
+	ss.flow = "menu";
+	ss.state = "{}";
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(
+		    store_msg_insert_inbound(f->st, &in, 1000 + i, &id), 0);
+		snprintf(key, sizeof(key), "at:s%d", i);
+		ss.expires = 2000 + i; /* then a step moves it on */
+		assert_int_equal(store_session_put(f->st, key, &ss), 0);
+		ss.expires = i % 2 ? 5000 : 2000 + i;
+		assert_int_equal(store_session_put(f->st, key, &ss), 0);
+	}
+	assert_int_equal(store_commit(f->st), 0);
+	store_contact_free(&c);
+	(void)scan_steps(f->st->db, 1);
+
+	assert_int_equal(
+	    store_console_counts(f->st, 1100, 1150, &nin, &nout), 0);
+	assert_int_equal(nin, 50);
+	assert_int_equal(nout, 0);
+	assert_int_equal(store_console_first_id(f->st, 1150, &id), 0);
+	assert_int_equal(id, 151);
+	assert_int_equal(
+	    store_console_messages(f->st, &q, msg_count, &rows, &next), 0);
+	assert_int_equal(rows, 10);
+	assert_int_equal(store_stats_sessions(f->st, 3000, &id), 0);
+	assert_int_equal(id, 100);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_session_purge(f->st, 3000), 100);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_stats_sessions(f->st, 3000, &id), 0);
+	assert_int_equal(id, 100);
+	assert_int_equal(scan_steps(f->st->db, 0), 0);
+}
+
 int
 main(void)
 {
@@ -1650,6 +1722,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_undo_marks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_queue_reads_indexes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_times_and_sessions_read_indexes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_pragmas_normal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
