@@ -242,6 +242,12 @@ main(int argc, char **argv)
 	(void)store_library_init();
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0)
 		return cmd_version(1, argv + 1, NULL);
+	/* What an operator types first: as -h. */
+	if (argc == 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
+		usage(stdout);
+		return 0;
+	}
 	/* getopt's messages start with argv[0]: "baraza: ...", as ours do. */
 	if (argc >= 1)
 		argv[0] = (char *)"baraza";

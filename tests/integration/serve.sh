@@ -2,7 +2,7 @@
 # The foundation, end to end: baraza version, check, serve, the HTTP limits
 # and the stop. Talks only to 127.0.0.1.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 29
+plan 32
 
 out=$("$BARAZA" version | tr '\n' ' ')
 like "version names baraza" "$out" '^baraza [0-9]'
@@ -10,6 +10,10 @@ like "version names the libraries" "$out" 'libuv .*libcurl .*SQLite .*PCRE2 .*li
 
 "$BARAZA" frobnicate 2>"$T/err"
 is "an unknown command exits 2" "$?" 2
+for h in -h --help help; do
+	"$BARAZA" $h >"$T/out" 2>"$T/err" && grep -q '^usage: baraza' "$T/out"
+	is "baraza $h prints the usage on stdout and exits 0" "$?:$(wc -c <"$T/err")" "0:0"
+done
 
 # A config with two errors: both reported with file and line.
 mkdir -p "$T/bad/flows"
