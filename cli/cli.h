@@ -43,8 +43,8 @@ int cli_copy_store(int, char **, struct config *);
 int cli_test(int, char **, struct config *);
 
 /*
- * The folder `baraza test` reads by default: the `tests` folder inside
- * cfg's flows folder when there is one, else the `tests` folder beside it.
+ * The folder `baraza test` reads by default: the `tests` folder beside
+ * cfg's flows folder when there is one, else the `tests` folder inside it.
  * A new string the caller frees.
  */
 char *cli_test_default_dir(const struct config *cfg);

@@ -1329,25 +1329,29 @@ char *
 cli_test_default_dir(const struct config *cfg)
 {
 	struct stat sb;
-	char *flows = xstrdup(cfg->flows), *inside, *slash;
+	char *flows = xstrdup(cfg->flows), *beside, *slash;
 	size_t n = strlen(flows);
 
 	while (n > 1 && flows[n - 1] == '/')
 		flows[--n] = '\0';
-	inside = xasprintf("%s/tests", flows);
-	if (stat(inside, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		free(flows);
-		return inside;
-	}
-	free(inside);
+	/* The folder beside flows (interfaces.md), else the one inside. */
 	if ((slash = strrchr(flows, '/')) == NULL)
-		inside = xstrdup("tests");
+		beside = xstrdup("tests");
 	else if (slash == flows)
-		inside = xstrdup("/tests");
+		beside = xstrdup("/tests");
 	else
-		inside = xasprintf("%.*s/tests", (int)(slash - flows), flows);
+		beside = xasprintf("%.*s/tests", (int)(slash - flows), flows);
+	if (stat(beside, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		char *inside = xasprintf("%s/tests", flows);
+
+		if (stat(inside, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			free(beside);
+			beside = inside;
+		} else
+			free(inside);
+	}
 	free(flows);
-	return inside;
+	return beside;
 }
 
 /* ---- the reports: JUnit and coverage ---- */
@@ -1512,23 +1516,61 @@ pick_channel(struct runner *r)
 	r->ussd_max = cc != NULL && cc->ussd_max > 0 ? (size_t)cc->ussd_max : 0;
 }
 
-/* Loads the flows; 0, or 2 after printing their errors. */
+/*
+ * Loads the flows; 0, or -1 after printing their findings on standard
+ * output (the run's failures go there) with their error count in *nerrors.
+ */
 static int
-load_flows(const struct config *cfg, struct flowset **set)
+load_flows(const struct config *cfg, struct flowset **set, size_t *nerrors)
 {
 	struct flow_findings f;
+	int rc = 0;
 
 	flow_findings_init(&f);
 	if (gateway_load_flows(cfg, set, &f) != 0) {
 		flow_findings_sort(&f);
-		flow_findings_print(&f, stderr);
-		fprintf(stderr, "baraza: the flows have errors; see baraza "
-				"check\n");
-		flow_findings_free(&f);
-		return 2;
+		flow_findings_print(&f, stdout);
+		*nerrors = f.nerrors > 0 ? f.nerrors : 1;
+		rc = -1;
 	}
 	flow_findings_free(&f);
-	return 0;
+	return rc;
+}
+
+/*
+ * Flows that do not load: no test can run, so each one fails (a file that
+ * does not parse, once), with a line that says why.
+ */
+static void
+fail_files(struct runner *r, struct file_list *l, size_t nerrors)
+{
+	struct flow_findings f;
+	struct flowtest_file *ft;
+	char *why;
+	size_t i, k;
+
+	for (i = 0; i < l->n; i++) {
+		flow_findings_init(&f);
+		if (flowtest_load(l->v[i], &ft, &f) != 0) {
+			why = xasprintf("%s: expected the flows to load, got "
+					"%zu error%s\n",
+			    l->v[i], nerrors, nerrors == 1 ? "" : "s");
+			fputs(why, stdout);
+			add_result(r, l->v[i], NULL, why);
+			free(why);
+		} else
+			for (k = 0; k < ft->ntests; k++) {
+				why = xasprintf("%s:%u: expected the flows to "
+						"load, got %zu error%s\n",
+				    l->v[i], ft->tests[k].line, nerrors,
+				    nerrors == 1 ? "" : "s");
+				fputs(why, stdout);
+				add_result(r, l->v[i], ft->tests[k].name, why);
+				free(why);
+			}
+		flowtest_free(ft);
+		flow_findings_free(&f);
+	}
 }
 
 /* Runs every file of l; the results are in r. */
@@ -1565,7 +1607,7 @@ cli_test(int argc, char **argv, struct config *cfg)
 	struct file_list l = {NULL, 0, 0};
 	struct flowset *set = NULL;
 	struct runner r;
-	size_t i;
+	size_t i, nerrors = 0;
 	int ch, coverage = 0, rc = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -1598,7 +1640,7 @@ cli_test(int argc, char **argv, struct config *cfg)
 		    TEST_MAX_FILES);
 		rc = -1;
 	}
-	if (rc != 0 || load_flows(cfg, &set) != 0) {
+	if (rc != 0) {
 		for (i = 0; i < l.n; i++)
 			free(l.v[i]);
 		free(l.v);
@@ -1609,17 +1651,25 @@ cli_test(int argc, char **argv, struct config *cfg)
 
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
-	r.set = set;
 	r.start = now_ms();
-	pick_channel(&r);
-	if (coverage) {
-		r.reached = xcalloc(set->nflows + 1, sizeof(*r.reached));
-		for (i = 0; i < set->nflows; i++)
-			r.reached[i] = xcalloc(set->flows[i]->nsteps + 1, 1);
+	if (load_flows(cfg, &set, &nerrors) != 0) {
+		fail_files(&r, &l, nerrors);
+		fprintf(stderr,
+		    "baraza: the flows have errors; see baraza check\n");
+	} else {
+		r.set = set;
+		pick_channel(&r);
+		if (coverage) {
+			r.reached =
+			    xcalloc(set->nflows + 1, sizeof(*r.reached));
+			for (i = 0; i < set->nflows; i++)
+				r.reached[i] =
+				    xcalloc(set->flows[i]->nsteps + 1, 1);
+		}
+		run_files(&r, &l);
+		if (coverage)
+			print_coverage(&r);
 	}
-	run_files(&r, &l);
-	if (coverage)
-		print_coverage(&r);
 	printf("%zu passed, %zu failed\n", r.passed, r.failed);
 	fflush(stdout);
 	rc = r.failed > 0 ? 1 : 0;

@@ -6,7 +6,7 @@
 # with the counts, --coverage names a step no test reached, and baraza
 # check notes a flow that no test starts without changing its status.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 46
+plan 53
 
 ex="$SRCDIR/flows/examples"
 tests_shipped=$(cat "$ex"/tests/*.flowtest | grep -c '^test "')
@@ -254,7 +254,7 @@ out=$("$BARAZA" -c "$T/baraza.conf" test "$T/tr/bad.flowtest" 2>&1)
 like "a translation under a statement without a TEXT is a syntax error" "$out" \
     'bad\.flowtest:4:5: error: a translation line .sw "\.\.\.". goes right under a statement with a TEXT'
 
-# --- bad usage, config or flows: exit 2 ---
+# --- bad usage or config: exit 2 ---
 "$BARAZA" -c "$T/baraza.conf" test "$T/nonexistent.flowtest" >/dev/null 2>"$T/err"
 is "a path that does not exist exits 2" "$?" 2
 "$BARAZA" -c "$T/baraza.conf" test --frob >/dev/null 2>&1
@@ -262,8 +262,30 @@ is "an unknown option exits 2" "$?" 2
 mkdir -p "$T/empty"
 "$BARAZA" -c "$T/baraza.conf" test "$T/empty" >/dev/null 2>&1
 is "a folder with no .flowtest file exits 2" "$?" 2
+
+# --- flows with errors: every test fails, the count is still the last line ---
 echo 'flow broken' >"$T/site/flows/zz.flow"
 echo '  goto nowhere' >>"$T/site/flows/zz.flow"
-"$BARAZA" -c "$T/site/baraza.conf" test >/dev/null 2>&1
-is "flows with errors exit 2" "$?" 2
+"$BARAZA" -c "$T/site/baraza.conf" test --junit "$T/broken.xml" >"$T/out" 2>"$T/err"
+is "flows with errors fail the run (exit 1)" "$?" 1
+like "their finding is printed as the checker prints it" "$(cat "$T/out")" \
+    "^$T/site/flows/zz\\.flow:2:8: error: unknown step 'nowhere'"
+like "each test says why it failed" "$(cat "$T/out")" \
+    "^$T/site/tests/water\\.flowtest:6: expected the flows to load, got 1 error\$"
+is "every test failed, the count last" "$(tail -n 1 "$T/out")" \
+    "0 passed, $(grep -c 'expected the flows to load' "$T/out") failed"
+like "stderr points at baraza check" "$(cat "$T/err")" 'see baraza check'
+like "the JUnit file holds the failures" "$(cat "$T/broken.xml")" 'expected the flows to load'
+
+# --- the tests folder beside flows wins over one inside it (interfaces.md) ---
+mkdir -p "$T/both/flows/tests" "$T/both/tests"
+printf 'flow a\n  on keyword A\n  say "a"\n' >"$T/both/flows/a.flow"
+printf 'test "beside"\n  sms "A"\n  reply "a"\n' >"$T/both/tests/beside.flowtest"
+printf 'test "inside"\n  sms "A"\n  reply "no"\n' >"$T/both/flows/tests/inside.flowtest"
+conf "$T/both/baraza.conf" flows
+"$BARAZA" -c "$T/both/baraza.conf" test >"$T/out" 2>&1
+is "the folder beside flows runs, not the one inside" "$?:$(tail -n 1 "$T/out")" "0:1 passed, 0 failed"
+rm -r "$T/both/tests"
+"$BARAZA" -c "$T/both/baraza.conf" test >"$T/out" 2>&1
+like "without it, the one inside" "$(tail -n 1 "$T/out")" '^0 passed, 1 failed$'
 done_testing
