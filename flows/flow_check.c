@@ -790,90 +790,211 @@ screen_note(struct screen *sc, size_t chars, const char *lang)
 }
 
 /*
- * Estimates the USSD screens of a flow, per language: the text built since
- * the last wait plus the prompt at each ask or menu (options aside), and
- * the built text plus the last words at each end. Placeholders count 0.
+ * The USSD screens, estimated per language: the text built since the last
+ * wait plus the prompt at each ask or menu (options aside), the built text
+ * plus the last words at each end, a check's text with its prompt, a
+ * clause's text where it ends the session. The built text follows every
+ * way a step goes on: the next step, `if` and `goto` targets, a `missing`
+ * or `failed` clause's target (with the clause's text), another flow's
+ * first step; an ask or a menu starts the next screen empty. Placeholders
+ * count 0. A run of steps that loops without waiting is counted up to
+ * USSD_SCREEN_CAP times the limit, where the propagation stops.
  */
+#define USSD_SCREEN_CAP 4
+
+struct screens {
+	const struct flowset *set;
+	const char *lang;
+	size_t cap;
+	size_t **entry;        /* per flow and step: built text on entry + 1,
+				   0 when not reached */
+	struct screen **worst; /* per flow and step, across languages */
+	size_t (*queue)[2];    /* flow, step: waiting to be looked at */
+	size_t nq, qcap;
+	unsigned char **queued; /* per flow and step */
+};
+
+/* Arrives at step i of flow f with acc characters built. */
 static void
-check_ussd_flow(struct checker *ck, const struct flow *fl)
+screens_reach(struct screens *sc, size_t f, size_t i, size_t acc)
 {
-	const struct flowset *set = ck->set;
-	size_t limit = set->ussd_limit, i, j, l;
-	struct screen *worst;
+	const struct flow *fl = sc->set->flows[f];
 
-	if (fl->nsteps == 0)
-		return;
-	worst = xcalloc(fl->nsteps, sizeof(*worst));
-	for (l = 0; l < set->nlanguages; l++) {
-		const char *lang = set->languages[l];
-		size_t acc = 0;
-
-		for (i = 0; i < fl->nsteps; i++) {
-			const struct flow_step *st = &fl->steps[i];
-			size_t prompt;
-
-			switch (st->kind) {
-			case STEP_SAY:
-				acc = join(acc, text_chars(&st->text, lang));
-				break;
-			case STEP_ASK:
-			case STEP_MENU:
-				prompt = text_chars(&st->text, lang);
-				screen_note(&worst[i], join(acc, prompt), lang);
-				if (st->kind == STEP_ASK)
-					for (j = 0; j < st->u.ask.nchecks; j++)
-						screen_note(&worst[i],
-						    join(
-							text_chars(
-							    &st->u.ask.checks[j]
-								 .text,
-							    lang),
-							prompt),
-						    lang);
-				acc = 0;
-				break;
-			case STEP_END:
-				screen_note(&worst[i],
-				    join(acc, text_chars(&st->text, lang)),
-				    lang);
-				acc = 0;
-				break;
-			case STEP_GOTO:
-				acc = 0;
-				break;
-			default:
-				break;
-			}
-		}
+	if (acc > sc->cap)
+		acc = sc->cap;
+	if (i >= fl->nsteps) {
 		/* Falling off the end shows what was built. */
-		if (acc > 0)
-			screen_note(&worst[fl->nsteps - 1], acc, lang);
+		if (acc > 0 && fl->nsteps > 0)
+			screen_note(
+			    &sc->worst[f][fl->nsteps - 1], acc, sc->lang);
+		return;
 	}
-	for (i = 0; i < fl->nsteps; i++)
-		if (worst[i].chars > limit)
-			report(ck, &fl->steps[i].pos, FINDING_WARNING,
-			    "USSD screen of %zu characters (language %s) is "
-			    "over the limit of %zu",
-			    worst[i].chars, worst[i].lang, limit);
-	free(worst);
+	if (sc->entry[f][i] > acc)
+		return;
+	sc->entry[f][i] = acc + 1;
+	if (sc->queued[f][i])
+		return;
+	sc->queued[f][i] = 1;
+	if (sc->nq == sc->qcap) {
+		sc->qcap = sc->qcap ? sc->qcap * 2 : 64;
+		sc->queue = xrealloc(sc->queue, sc->qcap * sizeof(*sc->queue));
+	}
+	sc->queue[sc->nq][0] = f;
+	sc->queue[sc->nq][1] = i;
+	sc->nq++;
 }
 
-/* Marks the flows a USSD session can reach and checks their screens. */
+/* Goes on to a target (none: the next step) with acc characters built. */
+static void
+screens_go(struct screens *sc, size_t f, size_t i, const struct flow_target *t,
+    size_t acc)
+{
+	if (t->kind == TARGET_STEP && t->flow != NULL)
+		screens_reach(sc, t->flow->index, t->step, acc);
+	else if (t->kind == TARGET_FLOW && t->flow != NULL)
+		screens_reach(sc, t->flow->index, 0, acc);
+	else
+		screens_reach(sc, f, i + 1, acc);
+}
+
+/* A missing or failed clause: its text, then its target or the end. */
+static void
+screens_outcome(struct screens *sc, size_t f, size_t i,
+    const struct flow_outcome *o, size_t acc)
+{
+	size_t said;
+
+	if (!o->present) {
+		screen_note(&sc->worst[f][i], acc, sc->lang);
+		return;
+	}
+	said = join(acc, text_chars(&o->text, sc->lang));
+	if (o->target.kind == TARGET_NONE)
+		screen_note(&sc->worst[f][i], said, sc->lang);
+	else
+		screens_go(sc, f, i, &o->target, said);
+}
+
+/* One step, reached with acc characters built: its screens, its ways on. */
+static void
+screens_step(struct screens *sc, size_t f, size_t i, size_t acc)
+{
+	const struct flow_step *st = &sc->set->flows[f]->steps[i];
+	struct screen *w = &sc->worst[f][i];
+	const char *lang = sc->lang;
+	size_t prompt, j;
+
+	switch (st->kind) {
+	case STEP_SAY:
+		screens_reach(
+		    sc, f, i + 1, join(acc, text_chars(&st->text, lang)));
+		break;
+	case STEP_ASK:
+		prompt = text_chars(&st->text, lang);
+		screen_note(w, join(acc, prompt), lang);
+		for (j = 0; j < st->u.ask.nchecks; j++)
+			screen_note(w,
+			    join(text_chars(&st->u.ask.checks[j].text, lang),
+				prompt),
+			    lang);
+		if (st->u.ask.has_tries_text)
+			screen_note(
+			    w, text_chars(&st->u.ask.tries_text, lang), lang);
+		screens_reach(sc, f, i + 1, 0);
+		break;
+	case STEP_MENU:
+		screen_note(w, join(acc, text_chars(&st->text, lang)), lang);
+		for (j = 0; j < st->u.menu.noptions; j++)
+			screens_go(sc, f, i, &st->u.menu.options[j].target, 0);
+		break;
+	case STEP_END:
+		screen_note(w, join(acc, text_chars(&st->text, lang)), lang);
+		break;
+	case STEP_GOTO:
+		screens_go(sc, f, i, &st->u.go.target, acc);
+		break;
+	case STEP_IF:
+		screens_go(sc, f, i, &st->u.cond.target, acc);
+		screens_reach(sc, f, i + 1, acc);
+		break;
+	case STEP_LOOKUP:
+		screens_outcome(sc, f, i, &st->u.lookup.missing, acc);
+		screens_reach(sc, f, i + 1, acc);
+		break;
+	case STEP_FETCH:
+		screens_outcome(sc, f, i, &st->u.fetch.missing, acc);
+		screens_outcome(sc, f, i, &st->u.fetch.failed, acc);
+		screens_reach(sc, f, i + 1, acc);
+		break;
+	case STEP_FIND_REPORT:
+		screens_outcome(sc, f, i, &st->u.find.missing, acc);
+		screens_reach(sc, f, i + 1, acc);
+		break;
+	default:
+		screens_reach(sc, f, i + 1, acc);
+		break;
+	}
+}
+
+/* Checks the screens of every flow a USSD session can run. */
 static void
 check_ussd(struct checker *ck)
 {
 	const struct flowset *set = ck->set;
-	unsigned char *on;
-	size_t i;
+	struct screens sc;
+	size_t f, i, l, limit = set->ussd_limit;
 
 	if (set->nflows == 0)
 		return;
-	on = xcalloc(set->nflows, 1);
-	flow_mark_reachable(set, TRIGGER_USSD, on);
-	for (i = 0; i < set->nflows; i++)
-		if (on[i])
-			check_ussd_flow(ck, set->flows[i]);
-	free(on);
+	memset(&sc, 0, sizeof(sc));
+	sc.set = set;
+	sc.cap = limit * USSD_SCREEN_CAP + 1;
+	sc.entry = xcalloc(set->nflows, sizeof(*sc.entry));
+	sc.worst = xcalloc(set->nflows, sizeof(*sc.worst));
+	sc.queued = xcalloc(set->nflows, sizeof(*sc.queued));
+	for (f = 0; f < set->nflows; f++) {
+		size_t n = set->flows[f]->nsteps + 1;
+
+		sc.entry[f] = xcalloc(n, sizeof(**sc.entry));
+		sc.worst[f] = xcalloc(n, sizeof(**sc.worst));
+		sc.queued[f] = xcalloc(n, 1);
+	}
+	for (l = 0; l < set->nlanguages; l++) {
+		sc.lang = set->languages[l];
+		for (f = 0; f < set->nflows; f++)
+			memset(sc.entry[f], 0,
+			    (set->flows[f]->nsteps + 1) * sizeof(**sc.entry));
+		for (f = 0; f < set->nflows; f++)
+			for (i = 0; i < set->flows[f]->ntriggers; i++)
+				if (set->flows[f]->triggers[i].kind ==
+				    TRIGGER_USSD)
+					screens_reach(&sc, f, 0, 0);
+		while (sc.nq > 0) {
+			size_t qf = sc.queue[sc.nq - 1][0],
+			       qi = sc.queue[sc.nq - 1][1];
+
+			sc.nq--;
+			sc.queued[qf][qi] = 0;
+			screens_step(&sc, qf, qi, sc.entry[qf][qi] - 1);
+		}
+	}
+	for (f = 0; f < set->nflows; f++) {
+		for (i = 0; i < set->flows[f]->nsteps; i++)
+			if (sc.worst[f][i].chars > limit)
+				report(ck, &set->flows[f]->steps[i].pos,
+				    FINDING_WARNING,
+				    "USSD screen of %zu characters (language "
+				    "%s) is over the limit of %zu",
+				    sc.worst[f][i].chars, sc.worst[f][i].lang,
+				    limit);
+		free(sc.entry[f]);
+		free(sc.worst[f]);
+		free(sc.queued[f]);
+	}
+	free(sc.entry);
+	free(sc.worst);
+	free(sc.queued);
+	free(sc.queue);
 }
 
 void

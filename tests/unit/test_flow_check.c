@@ -393,7 +393,10 @@ test_ussd_screens(void **state)
 	    0, 1,
 	    "t.flow:3:3: warning: USSD screen of 43 characters (language sw) "
 	    "is over the limit of 40");
-	/* Placeholders count 0, options are aside, a goto clears the text. */
+	/*
+	 * Placeholders count 0, options are aside, the menu's wait clears the
+	 * text: the goto brings 20 characters to a 18-character prompt.
+	 */
 	expect(&small,
 	    "flow f\n  on ussd *1#\n  step top\n"
 	    "  say \"{a_very_long_placeholder_name_here}{another_one}\"\n"
@@ -414,6 +417,49 @@ test_ussd_screens(void **state)
 	    "flow g\n  say \"This text is longer than forty characters.\"\n",
 	    0, 1,
 	    "t.flow:5:3: warning: USSD screen of 42 characters (language en) "
+	    "is over the limit of 40");
+	/* The built text follows an if's jump, a goto and -> flow. */
+	expect(&small,
+	    "flow f\n  on ussd *1#\n  say \"Twenty-five characters...\"\n"
+	    "  if x is set -> q\n  end\n  step q\n  ask x \"Sixteen "
+	    "chars...\"\n",
+	    0, 1,
+	    "t.flow:7:3: warning: USSD screen of 42 characters (language en) "
+	    "is over the limit of 40");
+	expect(&small,
+	    "flow f\n  on ussd *1#\n  say \"Twenty-five characters...\"\n"
+	    "  goto q\n  step q\n  ask x \"Sixteen chars...\"\n",
+	    0, 1,
+	    "t.flow:6:3: warning: USSD screen of 42 characters (language en) "
+	    "is over the limit of 40");
+	expect(&small,
+	    "flow f\n  on ussd *1#\n  say \"Twenty-five characters...\"\n"
+	    "  goto flow g\nflow g\n  ask x \"Sixteen chars...\"\n",
+	    0, 1,
+	    "t.flow:6:3: warning: USSD screen of 42 characters (language en) "
+	    "is over the limit of 40");
+	/* A missing clause's text goes with it to its target. */
+	expect(&small,
+	    "flow f\n  on ussd *1#\n  say \"Fifteen chars..\"\n"
+	    "  lookup b in bills where id = \"1\"\n"
+	    "    missing \"Not found.\" -> q\n  end \"{b.x}\"\n"
+	    "  step q\n  ask x \"Sixteen chars...\"\n",
+	    0, 1,
+	    "t.flow:8:3: warning: USSD screen of 43 characters (language en) "
+	    "is over the limit of 40");
+	/* The words said when an ask's tries run out are a screen too. */
+	expect(&small,
+	    "flow f\n  on ussd *1#\n  ask x \"Number:\"\n    tries 2 "
+	    "\"Too many wrong answers; dial again later, please.\"\n",
+	    0, 1,
+	    "t.flow:3:3: warning: USSD screen of 49 characters (language en) "
+	    "is over the limit of 40");
+	/* A loop that never waits is counted up to a bound, and ends. */
+	expect(&small,
+	    "flow f\n  on ussd *1#\n  step top\n  say \"more\"\n"
+	    "  if x is set -> top\n  ask x \"?\"\n",
+	    0, 1,
+	    "t.flow:6:3: warning: USSD screen of 163 characters (language en) "
 	    "is over the limit of 40");
 }
 
