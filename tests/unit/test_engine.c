@@ -557,6 +557,46 @@ test_checks_and_tries(void **state)
 	assert_int_equal(engine_input(&t->eng, t->s, "x", &t->r), -1);
 }
 
+/* check number and if < / > take plain decimals only, not strtod's forms. */
+static void
+test_numbers_plain(void **state)
+{
+	static const char *const refused[] = {"0x14", "2e1", "1E1", "inf",
+	    "nan", "infinity", "-", ".", "1.2.3", "1,5", "12 3", "0x1p4"};
+	static const char *const taken[] = {
+	    "20", " 20 ", "+20", "20.", "20.0", "020.5"};
+	struct t *t = *state;
+	size_t i;
+
+	load(t, "flow age\n  on keyword AGE\n"
+		"  ask age \"Age?\"\n"
+		"    check number 1 120 \"1 to 120:\"\n"
+		"    tries 100 \"Bye.\"\n"
+		"  if age > 19.9 -> old\n"
+		"  end \"young {age}\"\n"
+		"  step old\n"
+		"  end \"old {age}\"\n");
+	for (i = 0; i < nitems(refused); i++) {
+		assert_int_equal(sms_new(t, "age"), 1);
+		reply(t, refused[i]);
+		assert_result(t, ENGINE_WAIT, "1 to 120:\nAge?");
+	}
+	for (i = 0; i < nitems(taken); i++) {
+		assert_int_equal(sms_new(t, "age"), 1);
+		reply(t, taken[i]);
+		assert_string_equal(engine_status_name(t->r.status),
+		    engine_status_name(ENGINE_END));
+		assert_non_null(t->r.text);
+		assert_true(strncmp(t->r.text, "old ", 4) == 0);
+	}
+	/* A negative number is a number: below the range. */
+	assert_int_equal(sms_new(t, "age"), 1);
+	reply(t, "-5");
+	assert_result(t, ENGINE_WAIT, "1 to 120:\nAge?");
+	reply(t, "7");
+	assert_result(t, ENGINE_END, "young 7");
+}
+
 static void
 test_ask_skipped_when_set(void **state)
 {
@@ -1549,6 +1589,8 @@ main(void)
 		test_route_ussd_longest_prefix, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_checks_and_tries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_numbers_plain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_ask_skipped_when_set, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_menu_sms, setup, teardown),
