@@ -285,8 +285,18 @@ main(int argc, char **argv)
 			int rc;
 
 			optind = 0; /* GNU getopt: start afresh */
-			if (commands[i].needs_config)
+			if (commands[i].needs_config) {
 				cfg = load_config(conf);
+				/*
+				 * A command's stderr is for its errors: the
+				 * config's level, warnings and worse (the
+				 * gateway's own log is serve's).
+				 */
+				if (strcmp(argv[0], "serve") != 0)
+					log_set_level(cfg->log_level < L_WARN
+							  ? cfg->log_level
+							  : L_WARN);
+			}
 			/* The command's own getopt says "baraza: ..." too. */
 			argv[0] = (char *)"baraza";
 			rc = commands[i].run(argc, argv, cfg);
