@@ -537,9 +537,10 @@ listen_string(const struct config_addr *a)
 }
 
 /*
- * Opens the store (queueing again what was in flight at the last stop)
- * and loads the flows. Returns 0, or -1 with the reason on stderr and
- * nothing left open.
+ * Loads the flows, then opens the store (queueing again what was in
+ * flight at the last stop): flows with errors refuse the start before the
+ * database is created or migrated. Returns 0, or -1 with the reason on
+ * stderr and nothing left open.
  */
 static int
 open_store_flows(struct gateway *gw)
@@ -550,6 +551,15 @@ open_store_flows(struct gateway *gw)
 	char *err = NULL;
 	int rc;
 
+	flow_findings_init(&f);
+	if (gateway_load_flows(cfg, &set, &f) != 0) {
+		flow_findings_sort(&f);
+		flow_findings_print(&f, stderr);
+		fprintf(stderr, "baraza: the flows in %s have %zu error%s\n",
+		    cfg->flows, f.nerrors, f.nerrors == 1 ? "" : "s");
+		flow_findings_free(&f);
+		return -1;
+	}
 	/*
 	 * With durability full, the gateway syncs the WAL itself from the
 	 * thread pool before anything is acknowledged (group commit, see
@@ -559,6 +569,8 @@ open_store_flows(struct gateway *gw)
 		&err) != 0) {
 		fprintf(stderr, "baraza: %s\n", err ? err : cfg->database);
 		free(err);
+		flow_findings_free(&f);
+		flowset_free(set);
 		return -1;
 	}
 	warn_loose_modes(cfg->database);
@@ -568,17 +580,6 @@ open_store_flows(struct gateway *gw)
 		    "messages in flight at the last stop are queued again "
 		    "count=%d",
 		    rc);
-
-	flow_findings_init(&f);
-	if (gateway_load_flows(cfg, &set, &f) != 0) {
-		flow_findings_sort(&f);
-		flow_findings_print(&f, stderr);
-		fprintf(stderr, "baraza: the flows in %s have %zu error%s\n",
-		    cfg->flows, f.nerrors, f.nerrors == 1 ? "" : "s");
-		flow_findings_free(&f);
-		store_close(gw->store);
-		return -1;
-	}
 	flow_findings_log(&f, "flows");
 	flow_findings_free(&f);
 	gw->flows = xcalloc(1, sizeof(*gw->flows));

@@ -2,7 +2,7 @@
 # The foundation, end to end: baraza version, check, serve, the HTTP limits
 # and the stop. Talks only to 127.0.0.1.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 32
+plan 35
 
 out=$("$BARAZA" version | tr '\n' ' ')
 like "version names baraza" "$out" '^baraza [0-9]'
@@ -31,6 +31,15 @@ like "check reports every finding" "$(cat "$T/err")" "baraza.conf:4: error: .*co
 is "serve exits 2 on a bad config" "$?" 2
 "$BARAZA" -c "$T/nonexistent.conf" serve 2>"$T/err"
 is "serve exits 2 without a config" "$?" 2
+
+# Flows with errors refuse the start before the database is created.
+mkdir -p "$T/badflows/flows"
+printf 'flow broken\n  goto nowhere\n' >"$T/badflows/flows/a.flow"
+printf '[gateway]\nlisten = 127.0.0.1:0\nadmin_token = t\n' >"$T/badflows/baraza.conf"
+"$BARAZA" -c "$T/badflows/baraza.conf" serve 2>"$T/err"
+is "serve exits 1 on flows with errors" "$?" 1
+like "and names the finding" "$(cat "$T/err")" "a\\.flow:2:8: error: unknown step 'nowhere'"
+is "no database was made for it" "$(ls "$T/badflows" | grep -c '\\.db$')" 0
 
 write_config
 "$BARAZA" -c "$T/baraza.conf" check >"$T/out" 2>&1
