@@ -47,9 +47,10 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define MAX_WORDS 32    /* words in a word list */
-#define MAX_WORD 32     /* characters in one word */
-#define MAX_STRING 1024 /* characters in a string value */
+#define MAX_WORDS 32        /* words in a word list */
+#define MAX_WORD 32         /* characters in one word */
+#define MAX_STRING 1024     /* characters in a string value */
+#define SMPP_PASSWORD_MAX 8 /* an SMPP 3.4 bind's password, in characters */
 
 /* Kinds of section a key can belong to. */
 enum section_kind {
@@ -1985,7 +1986,8 @@ apply_channel(struct parser *p, const struct config *cfg,
 	if (te == NULL) {
 		finding(p, s->line,
 		    "missing required key 'type' in [channel %s]: expected "
-		    "one of africastalking, twilio, kannel, gammu, http",
+		    "one of africastalking, twilio, kannel, gammu, http, "
+		    "smpp, infobip, vonage",
 		    s->name);
 	} else if (te->value != NULL) {
 		if ((msg = parse_value(p, tk, te->value, ch)) != NULL) {
@@ -2013,6 +2015,13 @@ apply_channel(struct parser *p, const struct config *cfg,
 	}
 	channel_type_defaults(ch, seen);
 	channel_auth_check(p, cfg, s, ch);
+	/* SMPP 3.4's bind holds a password of at most 8 characters. */
+	if (ch->type == CHANNEL_SMPP && ch->password != NULL &&
+	    strlen(ch->password) > SMPP_PASSWORD_MAX)
+		finding(p, entry_line(p, s, "password"),
+		    "password: at most %d characters for an SMPP bind "
+		    "(SMPP 3.4), got %zu",
+		    SMPP_PASSWORD_MAX, strlen(ch->password));
 	/* A budget is counted in money: it needs the price of a segment. */
 	if (ch->daily_budget != NULL && ch->cost_per_segment == NULL)
 		warning(p, entry_line(p, s, "daily_budget"),

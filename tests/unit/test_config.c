@@ -673,6 +673,19 @@ test_smpp_values(void **state)
 	    6, "long: expected one of udh, sar, payload");
 	expect_one("[channel s]\ntype = smpp\nsystem_id = c\npassword = p\n", 1,
 	    "host");
+	/* A bind's password is at most 8 characters; 8 is fine. */
+	expect_one("[channel s]\ntype = smpp\nhost = h\nsystem_id = c\n"
+		   "password = 123456789\n",
+	    5, "password: at most 8 characters for an SMPP bind");
+	cfg = expect_ok("[channel s]\ntype = smpp\nhost = h\nsystem_id = c\n"
+			"password = 12345678\n");
+	config_free(cfg);
+	/* Kannel's password has no such bound. */
+	cfg =
+	    expect_ok("[channel k]\ntype = kannel\nusername = u\n"
+		      "password = a-long-kannel-password\n"
+		      "api_url = http://127.0.0.1:13013\nwebhook_secret = s\n");
+	config_free(cfg);
 
 	/* Vonage: signed webhooks unless said otherwise; rest.nexmo.com. */
 	cfg = expect_ok("[channel vg]\ntype = vonage\napi_key = k\n"
