@@ -132,8 +132,11 @@ render_ussd_page(const char *header, const char *const *options,
 
 	/*
 	 * First see whether everything left fits without a paging line; if
-	 * not, take options while they fit with room for "0. More", and at
-	 * least one so paging always moves on.
+	 * not, take options while they fit with room for "0. More". A page
+	 * with a header (the first: later pages have none) may hold none, so
+	 * that a long question stays within max ("Question?\n0. More"); a
+	 * page without one, or whose header is over max anyway, takes at
+	 * least one, so paging always moves on.
 	 */
 	last = first;
 	{
@@ -152,7 +155,8 @@ render_ussd_page(const char *header, const char *const *options,
 			size_t cost =
 			    (total > 0 ? 1 : 0) + option_chars(i, options[i]);
 
-			if (i > first && total + cost + more > max)
+			if ((i > first || (used > 0 && used + more <= max)) &&
+			    total + cost + more > max)
 				break;
 			total += cost;
 		}

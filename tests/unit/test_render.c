@@ -83,7 +83,8 @@ page_all(const char *header, const char *const *opts, size_t n, size_t max)
 		char want[128];
 		int more;
 
-		assert_true(next > first);
+		/* A first page may show its header alone ("0. More"). */
+		assert_true(next > first || (pages == 0 && header != NULL));
 		assert_true(next <= n);
 		/* Options keep their numbers across pages, in order. */
 		for (i = first; i < next; i++) {
@@ -155,6 +156,33 @@ test_ussd_header_over_limit(void **state)
 	assert_non_null(strstr(s, "\n1. Water and sewerage bills\n0. More"));
 	free(s);
 	page_all(header, ten, 10, 182);
+}
+
+/* A question that leaves no room for an option shows alone, within max. */
+static void
+test_ussd_header_alone(void **state)
+{
+	static const char *const opts[] = {
+	    "Water leak", "Burst pipe", "No water", "Sewage"};
+	size_t next;
+	char *s;
+
+	(void)state;
+	/* 20 + 1 + 13 + 8 = 42 > 40: the question and "0. More" only. */
+	s = render_ussd_page("What is the problem?", opts, 4, 0, 40, &next);
+	assert_string_equal(s, "What is the problem?\n0. More");
+	assert_int_equal(next, 0);
+	free(s);
+	s = render_ussd_page(NULL, opts, 4, next, 40, &next);
+	assert_string_equal(s, "1. Water leak\n2. Burst pipe\n0. More");
+	assert_int_equal(next, 2);
+	free(s);
+	assert_int_equal(page_all("What is the problem?", opts, 4, 40), 3);
+	/* With room for one option, as before. */
+	s = render_ussd_page("What is wrong?", opts, 4, 0, 40, &next);
+	assert_string_equal(s, "What is wrong?\n1. Water leak\n0. More");
+	assert_int_equal(next, 1);
+	free(s);
 }
 
 static void
@@ -245,6 +273,7 @@ main(void)
 	    cmocka_unit_test(test_ussd_fits_one_screen),
 	    cmocka_unit_test(test_ussd_paging_ten_options),
 	    cmocka_unit_test(test_ussd_header_over_limit),
+	    cmocka_unit_test(test_ussd_header_alone),
 	    cmocka_unit_test(test_ussd_utf8_counts_characters),
 	    cmocka_unit_test(test_utf8_helpers),
 	    cmocka_unit_test(test_wire),
