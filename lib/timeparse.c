@@ -56,6 +56,7 @@ timeparse_iso8601(const char *s, int64_t *ms)
 {
 	const char *p = s;
 	int y, mo, d, h, mi, sec = 0, oh = 0, om = 0, sign = 0, utc = 0;
+	int frac = 0, scale = 100, nfrac = 0;
 	int64_t secs;
 	struct tm tm;
 	time_t t;
@@ -71,6 +72,15 @@ timeparse_iso8601(const char *s, int64_t *ms)
 		p++;
 		if (digits(&p, 2, &sec) < 0)
 			return -1;
+		/* A decimal fraction of the second: milliseconds kept. */
+		if (*p == '.' || *p == ',') {
+			for (p++; *p >= '0' && *p <= '9'; p++, nfrac++) {
+				frac += (*p - '0') * scale;
+				scale /= 10;
+			}
+			if (nfrac == 0 || nfrac > 9)
+				return -1;
+		}
 	}
 	if (*p == 'Z') {
 		utc = 1;
@@ -100,7 +110,7 @@ timeparse_iso8601(const char *s, int64_t *ms)
 		       sec - (int64_t)sign * (oh * 3600 + om * 60);
 		if (secs < 0)
 			return -1;
-		*ms = secs * 1000;
+		*ms = secs * 1000 + frac;
 		return 0;
 	}
 
@@ -120,6 +130,6 @@ timeparse_iso8601(const char *s, int64_t *ms)
 	    tm.tm_mon != mo - 1 || tm.tm_mday != d || tm.tm_hour != h ||
 	    tm.tm_min != mi || tm.tm_sec != sec || t < 0)
 		return -1;
-	*ms = (int64_t)t * 1000;
+	*ms = (int64_t)t * 1000 + frac;
 	return 0;
 }

@@ -2,12 +2,13 @@
  * timeparse.h: the ISO 8601 times that `--at` takes.
  *
  * Accepted forms: DATE "T" TIME [ZONE], where DATE is YYYY-MM-DD, TIME is
- * HH:MM or HH:MM:SS (24-hour clock) and ZONE is "Z" or an offset from UTC,
- * +HH:MM, -HH:MM, +HHMM or +HH. Without a zone the time is local (the TZ
- * of the process): "2026-12-01T08:00" is eight in the morning here. Years
- * run from 1970 to 9999; fractions of a second, week dates and ordinal
- * dates are refused, and so is a local time that a daylight saving change
- * skips.
+ * HH:MM, HH:MM:SS or HH:MM:SS with a decimal fraction of 1 to 9 digits
+ * after '.' or ',' (24-hour clock; milliseconds kept, the rest dropped) and
+ * ZONE is "Z" or an offset from UTC, +HH:MM, -HH:MM, +HHMM or +HH. Without
+ * a zone the time is local (the TZ of the process): "2026-12-01T08:00" is
+ * eight in the morning here. Years run from 1970 to 9999; week dates,
+ * ordinal dates, a lower-case t or z and a space for the T are refused,
+ * and so is a local time that a daylight saving change skips.
  *
  * Ownership: nothing is allocated; the result goes into the caller's
  * int64_t.

@@ -34,6 +34,10 @@ test_utc_and_offsets(void **state)
 	assert_int_equal(ok("2026-12-01T05:00Z"), T0);
 	assert_int_equal(ok("2026-12-01T05:00:00Z"), T0);
 	assert_int_equal(ok("2026-12-01T05:00:59Z"), T0 + 59000);
+	/* A fraction of a second: milliseconds kept, the rest dropped. */
+	assert_int_equal(ok("2026-12-01T05:00:30.5Z"), T0 + 30500);
+	assert_int_equal(ok("2026-12-01T05:00:30,25Z"), T0 + 30250);
+	assert_int_equal(ok("2026-12-01T08:00:00.123456789+03:00"), T0 + 123);
 	assert_int_equal(ok("2026-12-01T08:00+03:00"), T0);
 	assert_int_equal(ok("2026-12-01T08:00:00+0300"), T0);
 	assert_int_equal(ok("2026-12-01T08:00+03"), T0);
@@ -53,6 +57,7 @@ test_local(void **state)
 	tzset();
 	assert_int_equal(ok("2026-12-01T08:00"), T0);
 	assert_int_equal(ok("2026-12-01T08:00:30"), T0 + 30000);
+	assert_int_equal(ok("2026-12-01T08:00:30.75"), T0 + 30750);
 	/* Central Europe: winter is +1, summer +2. */
 	setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
 	tzset();
@@ -95,7 +100,10 @@ test_bad_forms(void **state)
 	    "2026-12-01T08:00:60Z",
 	    "2026-12-01T8:00Z",
 	    "2026-12-01T08:00:0Z",
-	    "2026-12-01T08:00:00.5Z",
+	    "2026-12-01T08:00:00.Z",
+	    "2026-12-01T08:00:00.1234567890Z",
+	    "2026-12-01T08:00.5Z",
+	    "2026-12-01T08:00:00.5.5Z",
 	    "2026-12-01T08:00ZZ",
 	    "2026-12-01T08:00Z ",
 	    " 2026-12-01T08:00Z",
