@@ -231,8 +231,7 @@ static const struct config_key config_keys[] = {
     {SEC_CHANNEL, "type", T_ENUM, NULL, 0, 0, CT_ALL, CT_ALL,
 	offsetof(struct channel_config, type), channel_type_names, NULL, NULL},
     CH("sender", T_STRING, NULL, 1, 64, CT_ALL, CT_VG, sender),
-    CH("api_url", T_URL, NULL, 1, MAX_STRING, CT_ALL, CT_KN | CT_HT | CT_IB,
-	api_url),
+    CH("api_url", T_URL, NULL, 1, MAX_STRING, CT_ALL, CT_HT | CT_IB, api_url),
     CH("webhook_secret", T_SECRET, NULL, 1, MAX_STRING, CT_ALL, 0,
 	webhook_secret),
     CH("allow_unsigned", T_BOOL, "no", 0, 0,
@@ -1883,6 +1882,9 @@ channel_type_defaults(struct channel_config *ch, const int *seen)
 			ch->api_url = xstrdup("https://api.twilio.com");
 		else if (ch->type == CHANNEL_VONAGE)
 			ch->api_url = xstrdup("https://rest.nexmo.com");
+		else if (ch->type == CHANNEL_KANNEL)
+			/* smsbox's sendsms-port in Kannel's own examples */
+			ch->api_url = xstrdup("http://127.0.0.1:13013");
 	}
 	k = find_key(SEC_CHANNEL, "rate");
 	if (!seen[k - config_keys] && ch->type == CHANNEL_GAMMU) {
