@@ -514,6 +514,7 @@ count_row(struct run *r, const struct due_row *d)
 	if (d->text != NULL) {
 		r->tot->queued++;
 		r->tot->segments += d->segments;
+		budget_add(&r->tot->send, r->cfg, d->channel, d->segments);
 	} else if (d->skipped != NULL && strcmp(d->skipped, "opted out") == 0) {
 		r->tot->opted_out++;
 	} else {

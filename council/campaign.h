@@ -35,6 +35,7 @@
 
 #include <uv.h>
 
+#include "council/budget.h"
 #include "gateway/config.h"
 #include "gateway/store.h"
 
@@ -96,12 +97,13 @@ typedef void (*campaign_message_cb)(void *arg, const struct campaign_message *);
 
 /* What one campaign's run queued or skipped. */
 struct campaign_totals {
-	int64_t queued;     /* messages queued (or that a dry run would) */
-	int64_t segments;   /* their SMS parts */
-	int64_t opted_out;  /* rows skipped: the contact opted out */
-	int64_t bad;        /* rows skipped: bad number, empty text... */
-	int no_table;       /* 1: the table or a column it names is missing */
-	char problem[160];  /* then which */
+	int64_t queued;    /* messages queued (or that a dry run would) */
+	int64_t segments;  /* their SMS parts */
+	int64_t opted_out; /* rows skipped: the contact opted out */
+	int64_t bad;       /* rows skipped: bad number, empty text... */
+	int no_table;      /* 1: the table or a column it names is missing */
+	char problem[160]; /* then which */
+	struct budget_send send; /* the segments queued, by channel */
 	int held;           /* 1: the day's budget held the messages back */
 	char held_why[256]; /* then why, with the figures */
 };

@@ -11,7 +11,7 @@
 # The dates are weeks after today, so the gateway's own runs (on the real
 # clock) never fall on them, whatever the day the test runs.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 40
+plan 41
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 B() { "$BARAZA" -c "$T/baraza.conf" "$@"; }
@@ -37,6 +37,7 @@ write_config "languages = en sw
 default_channel = at
 $(at_channel)
 rate = 1000/s
+cost_per_segment = 0.80
 $(campaign_section)"
 
 out=$(B check 2>&1)
@@ -77,6 +78,7 @@ like "the next day's reminder is in the seven days" "$out" \
 like "the due day's 08:00 message is too" "$out" \
     "$d1 08:00 [+-][0-9]{4}	\\+254700000001	Dear Amina"
 like "it sums up" "$out" "bill_due: would queue 6 \\(6 segments\\), skipped 2 opted out, 0 bad"
+like "with what they would cost" "$out" "^channel at: 6 segments, cost 4\\.80\$"
 like "and queues nothing" "$out" "dry run: nothing queued"
 is "no message is stored" "$(sql "select count(*) from messages")" "0"
 B campaigns --dry-run nope >/dev/null 2>&1
