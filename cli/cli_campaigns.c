@@ -91,9 +91,10 @@ print_totals(
 		    dry ? "would be sent" : "sent", t->problem);
 	else if (t->held)
 		printf("%s: held by the daily budget: %lld message%s "
-		       "(%lld segment%s) not queued\n",
+		       "(%lld segment%s) not queued%s%s\n",
 		    c->name, (long long)t->queued, t->queued == 1 ? "" : "s",
-		    (long long)t->segments, t->segments == 1 ? "" : "s");
+		    (long long)t->segments, t->segments == 1 ? "" : "s",
+		    t->held_why[0] ? ": " : "", t->held_why);
 	else
 		printf("%s: %s %lld (%lld segment%s), skipped %lld opted out, "
 		       "%lld bad\n",
