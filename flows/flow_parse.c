@@ -49,7 +49,11 @@ struct parser {
 					 error: its translations are skipped */
 	struct flow *orphan;         /* a flow whose `flow` line had an
 					 error: parsed for errors, not kept */
-	struct cur *c;               /* the line being parsed */
+	struct flow_step scratch;    /* a broken statement's kind: its
+					 clauses are parsed into it for their
+					 own errors, then dropped */
+	int has_scratch;
+	struct cur *c; /* the line being parsed */
 };
 
 static void free_text(struct flow_text *);
@@ -1618,15 +1622,27 @@ is_translation(struct cur *c, size_t start, size_t n)
 	return yes;
 }
 
+/* Drops the scratch step of a broken statement, if any. */
+static void
+drop_scratch(struct parser *p)
+{
+	if (p->has_scratch)
+		free_step(&p->scratch);
+	memset(&p->scratch, 0, sizeof(p->scratch));
+	p->has_scratch = 0;
+}
+
 /*
- * Forgets the statement before: what follows cannot attach to it (clauses
- * and translations of a broken statement are skipped silently).
+ * Forgets the statement before: what follows cannot attach to it (the
+ * translations of a broken statement are skipped silently; its clauses
+ * are checked on a scratch step, see parse_line).
  */
 static void
 new_statement(struct parser *p)
 {
 	p->last_is_step = 0;
 	p->last_text = NULL;
+	drop_scratch(p);
 }
 
 /* Parses one line (already checked for length and UTF-8). */
@@ -1680,9 +1696,30 @@ parse_line(struct parser *p)
 		return;
 	}
 	if (cl != NULL) {
-		/* The clause of a broken statement: already told. */
-		if (p->stmt_broken)
+		if (p->stmt_broken) {
+			/*
+			 * The clause of a broken statement: its own errors
+			 * (a bad regex, a language not declared) are found
+			 * on a scratch step of the statement's kind, which
+			 * is not kept; one of an unknown statement is
+			 * skipped (no cascade of errors).
+			 */
+			if (!p->has_scratch)
+				return;
+			if ((cl->follows & STEP_BIT(p->scratch.kind)) == 0)
+				broken = perr(p, start,
+					     "'%s' must follow %s (a clause "
+					     "belongs to "
+					     "the statement before it)",
+					     cl->kw, cl->after) < 0;
+			else
+				broken =
+				    cl->parse(p, cl, &p->scratch, start) < 0;
+			if (broken)
+				p->last_text = NULL;
+			p->tr_broken = broken;
 			return;
+		}
 		broken = parse_clause(p, cl, start) < 0;
 		if (broken)
 			p->last_text = NULL;
@@ -1696,6 +1733,11 @@ parse_line(struct parser *p)
 	else
 		broken = parse_on(p, start) < 0;
 	p->stmt_broken = p->tr_broken = broken;
+	if (broken && sx != NULL) {
+		p->scratch.kind = sx->kind;
+		set_pos(p, &p->scratch.pos, start);
+		p->has_scratch = 1;
+	}
 }
 
 /*
@@ -1806,6 +1848,7 @@ flow_parse_buffer(struct flowset *set, const char *file, const char *data,
 			    FLOW_MAX_LINE);
 			p.last_is_step = 0;
 			p.last_text = NULL;
+			drop_scratch(&p);
 			p.stmt_broken = p.tr_broken = 1;
 		} else if ((bad = bad_utf8(c.s, c.len)) >= 0) {
 			perr(&p, (size_t)bad,
@@ -1813,6 +1856,7 @@ flow_parse_buffer(struct flowset *set, const char *file, const char *data,
 			    "character");
 			p.last_is_step = 0;
 			p.last_text = NULL;
+			drop_scratch(&p);
 			p.stmt_broken = p.tr_broken = 1;
 		} else
 			parse_line(&p);
@@ -1820,6 +1864,7 @@ flow_parse_buffer(struct flowset *set, const char *file, const char *data,
 		pos = eol + 1;
 	}
 	flow_free(p.orphan);
+	drop_scratch(&p);
 	set->nerrors += (size_t)p.errors;
 	return p.errors > 0 ? -1 : 0;
 }

@@ -888,10 +888,38 @@ test_errors_clauses(void **state)
 		     "    option \"ok\"\n",
 	    "t.flow:3:16: error: unexpected 'x' after the option");
 
-	/* The clause of a broken statement is not reported again. */
+	/*
+	 * The clauses of a broken statement are checked for their own errors
+	 * (on a scratch step, not kept): the statement's error is not
+	 * reported again, a good clause adds nothing, a bad regex and an
+	 * undeclared language under it are found.
+	 */
 	expect_error(
-	    "flow f\n  ask A \"?\"\n    check /(/ \"x\"\n      sw \"y\"\n",
+	    "flow f\n  ask A \"?\"\n    check /a/ \"x\"\n      sw \"y\"\n",
 	    "t.flow:2:7: error: bad name 'A': a NAME is [a-z_][a-z0-9_]*");
+	{
+		static const char src[] =
+		    "flow f\n  ask A \"?\"\n    check /(/ \"x\"\n"
+		    "  menu B \"?\"\n    option \"o\"\n      fr \"x\"\n"
+		    "    check /a/ \"x\"\n  frob\n    option \"p\"\n";
+		struct flow_findings f;
+		struct flowset *set;
+
+		flow_findings_init(&f);
+		assert_int_equal(flowset_load_buffer("t.flow", src, strlen(src),
+				     &cfg, &set, &f),
+		    -1);
+		if (f.nerrors != 6)
+			dump(&f);
+		assert_int_equal(f.nerrors, 6);
+		assert_int_equal(f.v[0].line, 2); /* bad name A */
+		assert_int_equal(f.v[1].line, 3); /* bad regex */
+		assert_int_equal(f.v[2].line, 4); /* bad name B */
+		assert_int_equal(f.v[3].line, 6); /* language fr */
+		assert_int_equal(f.v[4].line, 7); /* check under a menu */
+		assert_int_equal(f.v[5].line, 8); /* frob; its clause skipped */
+		flow_findings_free(&f);
+	}
 
 	/* Limits on clauses. */
 	buf_init(&b, 1 << 20);
