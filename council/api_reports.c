@@ -22,6 +22,7 @@
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
 #include "lib/log.h"
+#include "lib/scrub.h"
 #include "lib/util.h"
 
 #define REPORTS_CSV_MAX 100000               /* reports in one CSV */
@@ -183,7 +184,23 @@ struct csv {
 	struct buf b;
 	size_t rows;
 	int full; /* REPORTS_CSV_BYTES was reached */
+	int mask; /* a viewer's: numbers in free text masked */
 };
+
+/* A free-text field as the reader may see it (api_answer's rule). */
+static int
+csv_text(struct csv *c, const char *s, int last)
+{
+	char *m;
+	int rc;
+
+	if (!c->mask || s == NULL)
+		return csv_field(&c->b, s, last);
+	m = scrub_mask_numbers(s);
+	rc = csv_field(&c->b, m, last);
+	free(m);
+	return rc;
+}
 
 static int
 csv_cb(void *arg, const struct store_report *r, const char *note)
@@ -199,12 +216,12 @@ csv_cb(void *arg, const struct store_report *r, const char *note)
 	rc |= csv_field(&c->b, id, 0);
 	rc |= csv_field(&c->b, r->status, 0);
 	rc |= csv_field(&c->b, r->category, 0);
-	rc |= csv_field(&c->b, r->location, 0);
-	rc |= csv_field(&c->b, r->details, 0);
+	rc |= csv_text(c, r->location, 0);
+	rc |= csv_text(c, r->details, 0);
 	rc |= csv_field(&c->b, r->flow, 0);
 	rc |= csv_field(&c->b, created, 0);
 	rc |= csv_field(&c->b, updated, 0);
-	rc |= csv_field(&c->b, note, 1);
+	rc |= csv_text(c, note, 1);
 	if (rc != 0) {
 		/* Over the limit: the rows so far, whole. */
 		c->b.len = len;
@@ -229,6 +246,8 @@ csv(struct gateway *gw, struct http_request *req)
 
 	memset(&f, 0, sizeof(f));
 	memset(&c, 0, sizeof(c));
+	c.mask = auth_principal(req) != NULL &&
+		 auth_principal(req)->role == ROLE_VIEWER;
 	buf_init(&c.b, REPORTS_CSV_BYTES);
 	if (api_query(req, &q) != 0 || filters_parse(req, &q, &f) != 0)
 		goto out;

@@ -197,7 +197,7 @@ log_text(const char *s, char *out, size_t outlen)
 		s = "";
 	while (i + 1 < outlen && scrub_next(s, &r) == 0) {
 		put_clean(out, outlen, &i, s, r.start);
-		if (r.digits >= SCRUB_MIN_DIGITS || r.longest >= 6)
+		if (scrub_is_number(&r))
 			put_masked(out, outlen, &i, s, &r);
 		else
 			put_clean(out, outlen, &i, s + r.start, r.len);

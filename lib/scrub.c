@@ -92,6 +92,38 @@ scrub_numbers(const char *s)
 	return out;
 }
 
+int
+scrub_is_number(const struct scrub_run *r)
+{
+	return r->digits >= SCRUB_MIN_DIGITS || r->longest >= 6;
+}
+
+char *
+scrub_mask_numbers(const char *s)
+{
+	struct scrub_run r;
+	char *out;
+	size_t k, d;
+
+	if (s == NULL)
+		return NULL;
+	out = xstrdup(s);
+	s = out;
+	while (scrub_next(s, &r) == 0) {
+		char *p = (char *)s + r.start;
+
+		if (scrub_is_number(&r))
+			for (k = 0, d = 0; k < r.len; k++)
+				if (p[k] >= '0' && p[k] <= '9') {
+					if (d >= 2 && d + 2 < r.digits)
+						p[k] = '*';
+					d++;
+				}
+		s += r.start + r.len;
+	}
+	return out;
+}
+
 const char *
 scrub_phone(const char *num, char *out, size_t outlen)
 {

@@ -43,6 +43,21 @@ int scrub_next(const char *s, struct scrub_run *r);
 char *scrub_numbers(const char *s);
 
 /*
+ * Whether run r is a number to hide: SCRUB_MIN_DIGITS digits or more, or a
+ * group of 6 without a separator (the log's rule, lib/log.c).
+ */
+int scrub_is_number(const struct scrub_run *r);
+
+/*
+ * Returns a copy of s in which every digit run scrub_is_number() holds
+ * keeps its first two and last two digits and shows '*' for the others,
+ * separators and '+' as they are ("call 0712 999 888" becomes "call
+ * 07** *** *88"), as the log masks a text; the caller frees it. NULL when
+ * s is NULL.
+ */
+char *scrub_mask_numbers(const char *s);
+
+/*
  * Masks a phone number for logs and people: the first four characters
  * ('+' and the country code) and the last two stay, every other character
  * becomes '*', so the length stays: "+254700000001" becomes

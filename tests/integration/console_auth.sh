@@ -9,7 +9,7 @@
 # bearer token works as before. Addresses: curl binds 127.0.0.2 and
 # 127.0.0.3 to sign in from elsewhere.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 107
+plan 110
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
@@ -142,6 +142,14 @@ like "with the number masked" "$r" '"to":"\+254\*{7}01"'
 check "never whole" sh -c "! printf '%s' '$r' | grep -q 254700000001"
 r=$(http GET "/api/v1/messages/$MID" -H "$ck")
 like "staff see it whole" "$r" '"to":"\+254700000001"'
+# A number typed into a text: masked for a viewer as the log masks it.
+r=$(http POST /api/v1/messages -H "$ck" -H "X-CSRF-Token: $CSRF" \
+    -d '{"to":"0700000001","text":"Call 0722 333 444 about account 1234567."}')
+r=$(http GET "/api/v1/messages?phone=0700000001" -H "$vck")
+like "a viewer sees a number in a text masked" "$r" '"text":"Call 07\*\* \*\*\* \*44 about account 12\*\*\*67\."'
+check "never whole" sh -c "! printf '%s' '$r' | grep -q '0722 333 444'"
+r=$(http GET "/api/v1/messages?phone=0700000001" -H "$ck")
+like "staff see the text whole" "$r" '"text":"Call 0722 333 444 about account 1234567\."'
 r=$(http POST /api/v1/messages -H "$vck" -H "X-CSRF-Token: $VCSRF" -d "$msg")
 like "a viewer is refused a write" "$r" '^403 \{"error":"your role \(viewer\) cannot do this"\}$'
 r=$(http PATCH /api/v1/reports/1 -H "$vck" -H "X-CSRF-Token: $VCSRF" -d '{"status":"closed"}')

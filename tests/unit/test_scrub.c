@@ -173,6 +173,43 @@ test_log_text_numbers(void **state)
 	    "at 127.0.0.1 port 9000");
 }
 
+/* A viewer's free text: masked as the log does, the rest as it is. */
+static void
+test_mask_numbers(void **state)
+{
+	static const char *const in[] = {"call me 0712 999 888\nplease",
+	    "+254 712-999-888", "account 123456", "at 127.0.0.1 port 9000",
+	    "BAL 1234567 and 0722333444",
+	    "Kilimani \"1.5 km\" near 0712.345.678", "", "2026-12-01"};
+	char out[128];
+	size_t i;
+
+	(void)state;
+	assert_null(scrub_mask_numbers(NULL));
+	/* The log's masks, newlines and quotes kept. */
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		char *m = scrub_mask_numbers(in[i]);
+
+		if (strchr(in[i], '\n') == NULL && strchr(in[i], '"') == NULL)
+			assert_string_equal(
+			    m, log_text(in[i], out, sizeof(out)));
+		assert_int_equal(strlen(m), strlen(in[i]));
+		free(m);
+	}
+	{
+		char *m = scrub_mask_numbers(in[0]);
+
+		assert_string_equal(m, "call me 07** *** *88\nplease");
+		free(m);
+		m = scrub_mask_numbers(in[5]);
+		assert_string_equal(m, "Kilimani \"1.5 km\" near 07**.***.*78");
+		free(m);
+		m = scrub_mask_numbers(in[4]);
+		assert_string_equal(m, "BAL 12***67 and 07******44");
+		free(m);
+	}
+}
+
 /* No control character gets into the log from free text. */
 static void
 test_log_text_controls(void **state)
@@ -385,6 +422,7 @@ main(void)
 	    cmocka_unit_test(test_next_run),
 	    cmocka_unit_test(test_phone_mask),
 	    cmocka_unit_test(test_log_text_numbers),
+	    cmocka_unit_test(test_mask_numbers),
 	    cmocka_unit_test(test_log_text_controls),
 	    cmocka_unit_test(test_log_line),
 	    cmocka_unit_test(test_open311_scrubbed),
