@@ -430,13 +430,18 @@ preview(struct gateway *gw, struct http_request *req, int64_t id)
 	else if (p.text == NULL)
 		api_answer(
 		    req, 200, json_pack("{s:n, s:s}", "text", "reason", p.why));
-	else
+	else {
+		char shown[32];
+
+		/* "to" as the reader may see it: whole for staff. */
 		api_answer(req, 200,
-		    json_pack("{s:o, s:s, s:o, s:o}", "text",
+		    json_pack("{s:o, s:s, s:s, s:o, s:o}", "text",
 			api_string(p.text), "to_masked",
-			log_phone(p.phone, masked, sizeof(masked)), "language",
-			api_string(p.language), "feedback",
+			log_phone(p.phone, masked, sizeof(masked)), "to",
+			auth_phone(req, p.phone, shown, sizeof(shown)),
+			"language", api_string(p.language), "feedback",
 			api_string(p.feedback)));
+	}
 	if (rc == 0)
 		reports_preview_free(&p);
 out:

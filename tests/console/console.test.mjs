@@ -14,6 +14,7 @@ import {
 
 const REPORTER = '+254700000011';
 const REPORTER2 = '+254700000012';
+const FEEDBACK = 'Was it fixed? Reply 1 for yes, 2 for no.';
 const SUBSCRIBERS = ['+254700000021', '+254700000022'];
 const OPTED_OUT = '+254700000023';
 
@@ -33,7 +34,7 @@ async function talk(phone, texts) {
 
 before(async () => {
   // Resolved reports ask their reporter whether it was fixed (issue 14).
-  gw = await new Gateway('\n[reports]\nfeedback_text = "Was it fixed? Reply 1 for yes, 2 for no."').start();
+  gw = await new Gateway(`\n[reports]\nfeedback_text = "${FEEDBACK}"`).start();
   for (const [name, role] of [['ada', 'admin'], ['sam', 'staff'], ['vic', 'viewer'], ['tom', 'staff']]) {
     gw.addUser(name, role);
   }
@@ -470,7 +471,13 @@ test('a report is triaged: the SMS is shown first, then reaches the reporter; se
   await page.goto(`${gw.base}/console/reports/1`);
   await ready(page);
   await page.getByLabel('New status').selectOption('in_progress');
+  await page.getByLabel('Note').fill('A crew is coming.');
+  await page.getByRole('button', { name: 'Preview the SMS' }).click();
+  await page.locator('#preview .sms').waitFor();
+  // A note changed after the preview takes the preview (and its button) away.
   await page.getByLabel('Note').fill('A crew is on the way.');
+  assert.equal(await page.locator('#preview .sms').count(), 0, 'a stale preview is gone');
+  assert.equal(await page.getByRole('button', { name: /Change 1 report/ }).count(), 0);
   await page.getByRole('button', { name: 'Preview the SMS' }).click();
   const sms = page.locator('#preview .sms');
   await sms.waitFor();
@@ -493,7 +500,13 @@ test('a report is triaged: the SMS is shown first, then reaches the reporter; se
   await page.getByLabel('Note').fill('Fixed today.');
   await page.getByRole('button', { name: 'Preview the SMS' }).click();
   await page.locator('#bulk-preview .sms').nth(1).waitFor();
-  assert.equal(await page.locator('#bulk-preview .sms').count(), 2);
+  // Each reporter's status SMS, and after it the "was it fixed?" one that
+  // resolving sends too.
+  const texts = await page.locator('#bulk-preview .sms').allInnerTexts();
+  assert.equal(texts.length, 4, texts.join(' | '));
+  assert.equal(texts.filter((x) => /resolved/i.test(x)).length, 2, texts.join(' | '));
+  assert.equal(texts.filter((x) => x === FEEDBACK).length, 2, texts.join(' | '));
+  await screenshot(page, 'reports-bulk-preview');
   await page.getByRole('button', { name: /Change 2 reports to resolved and send/ }).click();
   await page.locator('.banner--success').waitFor();
   assert.match(await page.locator('.banner--success').innerText(), /2 reports are now resolved/);
@@ -626,6 +639,13 @@ test('a notification CSV is previewed: a bad line is shown, then the good file i
   assert.equal(await page.locator('.error-summary').count(), 0);
   assert.deepEqual(await axe(page), []);
   await screenshot(page, 'notification-preview');
+  // A send time chosen after the preview takes the preview away: what is
+  // sent is what was previewed.
+  await page.getByLabel('At a time').check();
+  assert.equal(await page.getByRole('button', { name: /Send to/ }).count(), 0, 'a stale preview is gone');
+  await page.getByLabel('Now').check();
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await page.locator('#notify-preview table').waitFor();
   await page.getByRole('button', { name: 'Send to 2 people' }).click();
   await page.waitForURL(/\/console\/notifications\?id=\d+$/);
   await page.locator('main').getByText('Finished.', { exact: true }).waitFor({ timeout: 20000 });
@@ -667,6 +687,10 @@ test('the phone in the flows page answers a USSD menu from the real flows, and k
   await page.getByLabel('Message', { exact: true }).fill('REPORT');
   await page.getByRole('button', { name: 'Send', exact: true }).click();
   await page.locator('.phone__log .from-gateway', { hasText: 'What is the problem' }).waitFor();
+  // The conversation goes on: the answer picks the menu's option.
+  await page.getByLabel('Message', { exact: true }).fill('1');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await page.locator('.phone__log .from-gateway', { hasText: 'Where is it' }).waitFor();
   assert.equal(gw.sent().length, sentBefore);
   assert.deepEqual(ctx.problems, []);
   await ctx.close();

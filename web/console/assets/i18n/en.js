@@ -193,6 +193,7 @@ export default {
   'reports.previewing': 'Getting the SMS…',
   'reports.sms_title': 'The SMS the reporter will get',
   'reports.no_sms': 'No SMS will be sent: {reason}',
+  'reports.then_feedback': 'Then, to ask whether it was fixed:',
   'reports.more': { one: 'and {n} more report', other: 'and {n} more reports' },
   'reports.confirm': { one: 'Change {n} report to {status} and send', other: 'Change {n} reports to {status} and send' },
   'reports.need_pick': 'Select at least one report',

@@ -193,6 +193,7 @@ export default {
   'reports.previewing': 'Inaleta SMS…',
   'reports.sms_title': 'SMS atakayopata mtoa ripoti',
   'reports.no_sms': 'Hakuna SMS itakayotumwa: {reason}',
+  'reports.then_feedback': 'Kisha, kuuliza kama imerekebishwa:',
   'reports.more': { one: 'na ripoti {n} nyingine', other: 'na ripoti {n} nyingine' },
   'reports.confirm': { one: 'Badilisha ripoti {n} kuwa {status} na utume', other: 'Badilisha ripoti {n} kuwa {status} na utume' },
   'reports.need_pick': 'Chagua angalau ripoti moja',

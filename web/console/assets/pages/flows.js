@@ -79,6 +79,13 @@ function phone(me) {
     },
   });
   screen.hidden = true;
+  /* Another phone is another conversation. */
+  num.addEventListener('change', () => {
+    session = null;
+    log.replaceChildren();
+    screen.textContent = t('sim.idle');
+    label();
+  });
   const form = h('form', {
     novalidate: true,
     class: 'phone',
@@ -99,6 +106,8 @@ function phone(me) {
         const r = await api('POST', 'simulate', { json: req });
         text.value = '';
         if (kind === 'sms') {
+          /* The conversation goes on: an answer to a question, a menu. */
+          session = r.session || null;
           log.append(h('p', { class: 'from-phone' }, sent));
           for (const x of r.replies || []) log.append(h('p', { class: 'from-gateway' }, x));
           if (!(r.replies || []).length) log.append(h('p', { class: 'from-gateway' }, t('sim.no_reply')));
@@ -110,6 +119,8 @@ function phone(me) {
           label();
         }
       } catch (e) {
+        /* A conversation past its 10 minutes: the next message starts one. */
+        if (e.status === 404) { session = null; label(); }
         showErrors(errors, [{ id: null, text: errorText(e) }]);
       }
       go.disabled = false;

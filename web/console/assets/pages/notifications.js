@@ -34,6 +34,16 @@ export async function render(main, { me, query }) {
   });
   when.append(atGroup);
   const result = h('section', { id: 'notify-preview', tabindex: '-1' });
+  /*
+   * What is sent is what was previewed (the file, the text and the time):
+   * a change of any of them takes the preview and its button away.
+   */
+  const stale = () => mount(result);
+  for (const c of [file, tmpl, at]) {
+    c.addEventListener('input', stale);
+    c.addEventListener('change', stale);
+  }
+  when.addEventListener('change', stale);
   const form = h('form', {
     novalidate: true,
     onsubmit: async (ev) => {

@@ -69,6 +69,8 @@ function change(r, errors) {
   const status = select('status', [['', t('reports.choose_status')], ...STATUSES.map((s) => [s, t('status.' + s)])], '');
   const note = textarea('note', { rows: 3 });
   const preview = h('div', { id: 'preview' });
+  /* What is sent is what was previewed: a change asks for a new preview. */
+  for (const c of [status, note]) c.addEventListener('input', () => mount(preview));
   return h('form', {
     class: 'panel',
     novalidate: true,
@@ -79,9 +81,10 @@ function change(r, errors) {
         return;
       }
       showErrors(errors, []);
-      await showPreview(preview, [r.id], status.value, note.value, errors, async () => {
+      const st = status.value, nt = note.value;
+      await showPreview(preview, [r.id], st, nt, errors, async () => {
         try {
-          const u = await api('PATCH', `reports/${r.id}`, { json: { status: status.value, ...(note.value ? { note: note.value } : {}) } });
+          const u = await api('PATCH', `reports/${r.id}`, { json: { status: st, ...(nt ? { note: nt } : {}) } });
           sessionStorage.setItem('baraza-notice', u.sms_id
             ? t('report.changed_sms', { status: t('status.' + u.status), id: u.sms_id })
             : t('report.changed', { status: t('status.' + u.status) }));

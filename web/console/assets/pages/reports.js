@@ -43,6 +43,8 @@ export async function render(main, { me, query, data }) {
   const items = page.items || page.reports || [];
   const staff = can(me, 'staff');
   const picked = new Set();
+  /* Set by bulk(): a change of the picks makes its preview stale. */
+  const stale = { clear: () => {} };
   const cols = [
     { label: t('reports.number'), th: true, cell: (r) => h('a', { href: `/console/reports/${r.id}` }, t('reports.report_n', { id: r.id })) },
     { label: t('reports.status'), cell: (r) => tag(r.status, t('status.' + r.status)) },
@@ -57,21 +59,27 @@ export async function render(main, { me, query, data }) {
       label: h('span', { class: 'visually-hidden' }, t('reports.select')),
       cell: (r) => h('input', {
         type: 'checkbox', class: 'pick', 'aria-label': t('reports.select_n', { id: r.id }), value: r.id,
-        onchange: (ev) => { if (ev.target.checked) picked.add(r.id); else picked.delete(r.id); },
+        onchange: (ev) => {
+          if (ev.target.checked) picked.add(r.id); else picked.delete(r.id);
+          stale.clear();
+        },
       }),
     });
   }
   mount(results,
     table({ caption: t('reports.found', { n: items.length }), empty: t('reports.none'), cols, rows: items }),
     pager(page.next),
-    staff && items.length ? bulk(picked, errors, notice) : null);
+    staff && items.length ? bulk(picked, errors, notice, stale) : null);
 }
 
 // Changes the status of the picked reports: preview first, then confirm.
-function bulk(picked, errors, notice) {
+function bulk(picked, errors, notice, stale) {
   const status = select('bulk-status', [['', t('reports.choose_status')], ...STATUSES.map((s) => [s, t('status.' + s)])], '');
   const note = textarea('bulk-note', { rows: 3 });
   const preview = h('div', { id: 'bulk-preview' });
+  /* What is sent is what was previewed: a change asks for a new preview. */
+  stale.clear = () => mount(preview);
+  for (const c of [status, note]) c.addEventListener('input', stale.clear);
   const form = h('form', {
     novalidate: true,
     onsubmit: async (ev) => {
@@ -82,10 +90,11 @@ function bulk(picked, errors, notice) {
       if (!status.value) errs.push({ id: 'bulk-status', text: t('reports.need_status') });
       showErrors(errors, errs);
       if (errs.length) return;
-      await showPreview(preview, ids, status.value, note.value, errors, async () => {
+      const st = status.value, nt = note.value;
+      await showPreview(preview, ids, st, nt, errors, async () => {
         try {
-          await api('PATCH', 'reports', { json: { ids, status: status.value, ...(note.value ? { note: note.value } : {}) } });
-          const msg = t('reports.changed', { n: ids.length, status: t('status.' + status.value) });
+          await api('PATCH', 'reports', { json: { ids, status: st, ...(nt ? { note: nt } : {}) } });
+          const msg = t('reports.changed', { n: ids.length, status: t('status.' + st) });
           sessionStorage.setItem('baraza-notice', msg);
           location.reload();
         } catch (e) {
@@ -129,8 +138,10 @@ export async function showPreview(box, ids, status, note, errors, confirm) {
     shown.map((id, i) => {
       const p = previews[i];
       return h('div', null,
-        h('p', { class: 'label' }, t('reports.report_n', { id }) + (p.to_masked ? ' → ' + p.to_masked : '') + (p.language ? ` (${p.language})` : '')),
-        p.text ? h('p', { class: 'sms' }, p.text) : h('p', { class: 'warning' }, t('reports.no_sms', { reason: p.reason || '' })));
+        h('p', { class: 'label' }, t('reports.report_n', { id }) + ((p.to || p.to_masked) ? ' → ' + (p.to || p.to_masked) : '') + (p.language ? ` (${p.language})` : '')),
+        p.text ? h('p', { class: 'sms' }, p.text) : h('p', { class: 'warning' }, t('reports.no_sms', { reason: p.reason || '' })),
+        /* Resolving also asks whether it was fixed: that SMS follows. */
+        p.text && p.feedback ? [h('p', { class: 'label' }, t('reports.then_feedback')), h('p', { class: 'sms' }, p.feedback)] : null);
     }),
     ids.length > shown.length ? h('p', null, t('reports.more', { n: ids.length - shown.length })) : null,
     h('div', { class: 'actions' }, go));

@@ -16,7 +16,14 @@ export async function render(main, { me, data }) {
   } catch (e) {
     showErrors(errors, [{ id: null, text: errorText(e) }]);
   }
-  main.append(table({
+  const list = h('div');
+  mount(list, listTable(tables));
+  main.append(list);
+  if (can(me, 'admin')) main.append(upload(tables, errors, notice, list));
+}
+
+function listTable(tables) {
+  return table({
     caption: t('tables.list'),
     empty: t('tables.none'),
     cols: [
@@ -27,11 +34,10 @@ export async function render(main, { me, data }) {
       { label: t('tables.updated'), cell: (x) => fmtTime(x.updated) },
     ],
     rows: tables,
-  }));
-  if (can(me, 'admin')) main.append(upload(tables, errors, notice));
+  });
 }
 
-function upload(tables, errors, notice) {
+function upload(tables, errors, notice, list) {
   const name = input('table-name', { list: 'table-names', autocomplete: 'off', class: 'input input--short' });
   const key = input('table-key', { autocomplete: 'off', class: 'input input--short' });
   const file = h('input', { type: 'file', id: 'table-file', name: 'file', accept: '.csv,text/csv', class: 'input' });
@@ -66,6 +72,12 @@ function upload(tables, errors, notice) {
         });
         mount(notice, banner(t('tables.done_title'), t('tables.done', { name: r.table || name.value, n: r.rows }), 'success'));
         notice.firstChild.focus();
+        // The list shows the table as it is now (a new one included).
+        try {
+          const now = (await api('GET', 'tables')).tables || [];
+          tables.splice(0, tables.length, ...now);
+          mount(list, listTable(tables));
+        } catch (e) { /* the banner said it; a reload shows the list */ }
       } catch (e) {
         showErrors(errors, [{ id: 'table-file', text: e.body && e.body.line ? badLine({ line: e.body.line, message: errorText(e) }) : errorText(e) }]);
       }
