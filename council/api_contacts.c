@@ -130,15 +130,37 @@ report_cb(void *arg, const struct store_report *r, const char *note)
 	return 0;
 }
 
-/* GET /api/v1/contacts/ID */
+/*
+ * GET /api/v1/contacts/ID?messages=N: the contact with the first page of
+ * its conversation, N messages (API_LIMIT_DEFAULT unless asked; 0 to
+ * API_LIMIT_MAX), so that a page asks for no more than it shows.
+ */
 static void
 detail(struct gateway *gw, struct http_request *req, int64_t id)
 {
 	struct store_msg_query mq;
 	struct store_contact c;
 	json_t *o, *topics, *reports, *messages;
+	struct form q;
+	const char *v;
+	int64_t want = API_LIMIT_DEFAULT;
 	int rc;
 
+	if (api_query(req, &q) != 0) {
+		form_free(&q);
+		return;
+	}
+	if ((v = form_get(&q, "messages")) != NULL &&
+	    ((want = str_id(v)) < 0 || want > API_LIMIT_MAX) &&
+	    strcmp(v, "0") != 0) {
+		form_free(&q);
+		answer_error(
+		    req, 400, "\"messages\" is a number from 0 to 200");
+		return;
+	}
+	if (v != NULL && strcmp(v, "0") == 0)
+		want = 0;
+	form_free(&q);
 	if ((rc = store_contact_by_id(gw->store, id, &c)) != 0) {
 		if (rc == STORE_NOTFOUND)
 			answer_error(req, 404, "no such contact");
@@ -152,10 +174,11 @@ detail(struct gateway *gw, struct http_request *req, int64_t id)
 	memset(&mq, 0, sizeof(mq));
 	mq.contact_id = c.id;
 	mq.phone = c.phone;
-	mq.limit = API_LIMIT_DEFAULT;
+	mq.limit = (size_t)want;
+	messages = NULL;
 	if (store_contact_topics(gw->store, c.id, topic_cb, topics) != 0 ||
 	    store_contact_reports(gw->store, c.id, report_cb, reports) != 0 ||
-	    api_message_items(gw, req, &mq, &messages) != 0) {
+	    (want > 0 && api_message_items(gw, req, &mq, &messages) != 0)) {
 		json_decref(topics);
 		json_decref(reports);
 		json_decref(o);
@@ -165,6 +188,8 @@ detail(struct gateway *gw, struct http_request *req, int64_t id)
 	}
 	json_object_set_new(o, "topics", topics);
 	json_object_set_new(o, "reports", reports);
+	if (messages == NULL)
+		messages = api_paged(json_array(), 0);
 	json_object_set_new(o, "messages", messages);
 	store_contact_free(&c);
 	api_answer(req, 200, o);

@@ -6,7 +6,7 @@
 # bad line, broadcast cost and topics, tables, and the reports' filters,
 # paging, CSV, preview and bulk change. Every write is in the audit log.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 136
+plan 140
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
@@ -136,6 +136,14 @@ like "GET /contacts/ID answers 200" "$r" '^200 '
 is "the contact's page has its topics" "$(js 'j["topics"], j["opted_out"], j["last_channel"]')" "(['water'], False, 'web')"
 is "and the first page of its conversation" "$(js 'len(j["messages"]["items"]), j["messages"]["next"] is not None')" "(50, True)"
 is "and its reports" "$(js 'j["reports"]')" "[]"
+api GET "/contacts/11?messages=5" >/dev/null
+is "?messages=5: the page asks for what it shows" "$(js 'len(j["messages"]["items"]), j["messages"]["next"] is not None')" "(5, True)"
+api GET "/contacts/11?messages=0" >/dev/null
+is "?messages=0: the contact alone" "$(js 'len(j["messages"]["items"]), j["topics"]')" "(0, ['water'])"
+r=$(api GET "/contacts/11?messages=201")
+like "?messages= past 200 is 400" "$r" '^400 .*messages.* is a number from 0 to 200'
+r=$(api GET "/contacts/11?messages=x")
+like "?messages=x is 400" "$r" '^400 '
 r=$(api POST /messages -d '{"to":"0700000012","text":"Your water meter is booked for Friday."}')
 like "staff send a message to a known number" "$r" '^202 '
 api GET "/contacts/12" >/dev/null

@@ -32,13 +32,14 @@ export const loads = {
     },
   }))),
   conversation: ({ id, query }) => ({
-    contact: quiet(api('GET', `contacts/${id}`)), messages: quiet(contactMessages(id, query)),
+    contact: quiet(api('GET', `contacts/${id}`, { query: { messages: 0 } })), messages: quiet(contactMessages(id, query)),
   }),
   reports: ({ query }) => quiet(api('GET', 'reports', { query: { ...reportFilters(query), ...paging(query) } })),
   report: ({ id }) => quiet(api('GET', `reports/${id}`)),
   broadcasts: ({ query }) => (query.get('id') ? null : quiet(api('GET', 'topics'))),
   contacts: ({ query }) => quiet(api('GET', 'contacts', { query: { q: query.get('q') || '', ...paging(query) } })),
-  contact: ({ id }) => quiet(api('GET', `contacts/${id}`)),
+  /* The page shows the latest 5 messages: it asks for 5. */
+  contact: ({ id }) => quiet(api('GET', `contacts/${id}`, { query: { messages: 5 } })),
   flows: () => quiet(api('GET', 'flows')),
   tables: () => quiet(api('GET', 'tables')),
   users: ({ query }) => ({ users: quiet(api('GET', 'users')), audit: quiet(audit(query)) }),
