@@ -5,7 +5,11 @@ import { svg } from './ui.js';
 
 // series: [{key, label, cls}], rows: [{label, values: {key: n}}].
 export function barChart({ title, series, rows }) {
-  const W = 640;
+  // As wide as the screen allows (the page's margins aside), at most 640:
+  // the SVG scales to its box, so a 640-wide drawing on a 360 px phone
+  // would shrink its 15 px labels to 8.
+  const screenW = typeof window !== 'undefined' && window.innerWidth ? window.innerWidth - 40 : 640;
+  const W = Math.round(Math.min(640, Math.max(300, screenW)));
   const H = 220;
   const left = 48;
   const bottom = 30;
