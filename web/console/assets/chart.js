@@ -10,15 +10,18 @@ export function barChart({ title, series, rows }) {
   // would shrink its 15 px labels to 8.
   const screenW = typeof window !== 'undefined' && window.innerWidth ? window.innerWidth - 40 : 640;
   const W = Math.round(Math.min(640, Math.max(300, screenW)));
-  const H = 220;
   const left = 48;
-  const bottom = 30;
+  const groupW = (W - left) / Math.max(1, rows.length);
+  // A label wider than its group ("Tue 1" at 15 px is about 40) goes on
+  // two lines, the day under the week day.
+  const twoLines = groupW < 48;
+  const bottom = twoLines ? 46 : 30;
+  const H = 190 + bottom;
   const top = 12;
   const max = Math.max(1, ...rows.flatMap((r) => series.map((s) => Number(r.values[s.key]) || 0)));
   const step = niceStep(max);
   const ymax = Math.ceil(max / step) * step;
   const plotH = H - top - bottom;
-  const groupW = (W - left) / Math.max(1, rows.length);
   const barW = Math.max(4, (groupW * 0.7) / series.length);
   const y = (v) => top + plotH - (v / ymax) * plotH;
   const kids = [svg('title', null, title)];
@@ -33,7 +36,13 @@ export function barChart({ title, series, rows }) {
       const hgt = Math.max(v > 0 ? 1 : 0, top + plotH - y(v));
       kids.push(svg('rect', { x: x0 + j * barW, y: top + plotH - hgt, width: barW - 2, height: hgt, fill: s.color }));
     });
-    kids.push(svg('text', { x: left + i * groupW + groupW / 2, y: H - 8, 'text-anchor': 'middle' }, r.short || r.label));
+    const cx = left + i * groupW + groupW / 2;
+    const label = String(r.short || r.label);
+    const cut = label.lastIndexOf(' ');
+    if (twoLines && cut > 0) {
+      kids.push(svg('text', { x: cx, y: H - 26, 'text-anchor': 'middle' }, label.slice(0, cut)));
+      kids.push(svg('text', { x: cx, y: H - 8, 'text-anchor': 'middle' }, label.slice(cut + 1)));
+    } else kids.push(svg('text', { x: cx, y: H - 8, 'text-anchor': 'middle' }, label));
   });
   return svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title, focusable: 'false' }, kids);
 }
