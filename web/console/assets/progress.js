@@ -10,7 +10,7 @@ const STATES = ['queued', 'sending', 'sent', 'delivered', 'failed'];
 export async function progress(box, id, kind) {
   const figures = h('div');
   const status = h('p', { class: 'hint' });
-  mount(box, h('h2', null, t(kind === 'notify' ? 'progress.notify' : 'progress.title', { id: Number(id) })), figures, status);
+  mount(box, h('h2', null, t(kind === 'notify' ? 'progress.notify' : 'progress.title', { id: String(Number(id)) })), figures, status);
   let last = '';
   for (;;) {
     let b;

@@ -106,6 +106,7 @@ export default {
   'overview.age_old': 'Open more than 7 days',
   'overview.median': 'Median time to resolve',
   'overview.hours': { one: '{n} hour', other: '{n} hours' },
+  'overview.minutes': { one: '{n} minute', other: '{n} minutes' },
   'overview.unknown': 'not known yet',
   'overview.state_unknown': 'not known yet',
   'overview.satisfaction': 'Satisfaction',

@@ -106,6 +106,7 @@ export default {
   'overview.age_old': 'Wazi zaidi ya siku 7',
   'overview.median': 'Muda wa kati wa kutatua',
   'overview.hours': { one: 'saa {n}', other: 'saa {n}' },
+  'overview.minutes': { one: 'dakika {n}', other: 'dakika {n}' },
   'overview.unknown': 'bado haujulikani',
   'overview.state_unknown': 'bado haijulikani',
   'overview.satisfaction': 'Kuridhika',

@@ -101,7 +101,7 @@ function figures(o) {
       card(t('overview.age_7d'), fmtNum(age['1-7d'])),
       card(t('overview.age_old'), fmtNum(age['>7d'])),
       card(t('overview.median'), rep.median_resolution_hours === null || rep.median_resolution_hours === undefined
-        ? t('overview.unknown') : t('overview.hours', { n: Math.round(rep.median_resolution_hours * 10) / 10 })),
+        ? t('overview.unknown') : duration(rep.median_resolution_hours)),
       card(t('overview.satisfaction'), rep.satisfaction === null || rep.satisfaction === undefined
         ? t('overview.not_measured') : fmtPercent(rep.satisfaction), answers(rep.feedback))),
     table({
@@ -137,4 +137,11 @@ function answers(fb) {
   const yes = (fb && fb.yes) || 0;
   const no = (fb && fb.no) || 0;
   return yes + no > 0 ? t('overview.answers', { n: yes + no, yes, no }) : null;
+}
+
+// Hours as a person reads them: minutes under an hour ("0 hours" said
+// nothing of a report fixed in 20 minutes), else hours to a tenth.
+function duration(hours) {
+  if (hours < 1) return t('overview.minutes', { n: Math.max(1, Math.round(hours * 60)) });
+  return t('overview.hours', { n: Math.round(hours * 10) / 10 });
 }
