@@ -268,6 +268,7 @@ export default {
   'notify.first': { one: 'The first row', other: 'The first {n} rows' },
   'notify.bad_line': 'Line {line}: {message}',
   'notify.fix': 'Correct the file and preview again.',
+  'notify.nobody': 'Nobody to send to: the file has no row for a contact who has not opted out.',
   'notify.send': { one: 'Send to {n} person', other: 'Send to {n} people' },
   'notify.need_file': 'Choose a CSV file',
   'notify.need_template': 'Enter the message template',

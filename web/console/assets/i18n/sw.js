@@ -268,6 +268,7 @@ export default {
   'notify.first': { one: 'Mstari wa kwanza', other: 'Mistari {n} ya kwanza' },
   'notify.bad_line': 'Mstari {line}: {message}',
   'notify.fix': 'Sahihisha faili kisha uonyeshe tena.',
+  'notify.nobody': 'Hakuna wa kutumiwa: faili haina safu ya mtu ambaye hajajiondoa.',
   'notify.send': { one: 'Tuma kwa mtu {n}', other: 'Tuma kwa watu {n}' },
   'notify.need_file': 'Chagua faili la CSV',
   'notify.need_template': 'Andika kiolezo cha ujumbe',

@@ -117,6 +117,8 @@ function showPreview(box, p, errors, req) {
       ],
       rows: p.first,
     }) : null,
-    bad ? h('p', null, t('notify.fix')) : h('div', { class: 'actions' }, send));
+    bad ? h('p', null, t('notify.fix'))
+      : !p.rows ? h('p', { class: 'warning' }, t('notify.nobody'))
+        : h('div', { class: 'actions' }, send));
   if (!bad) box.focus();
 }
