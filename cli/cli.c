@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "council/budget.h"
 #include "council/import.h"
 #include "flows/flow.h"
 #include "gateway/outq.h"
@@ -266,4 +267,42 @@ usage:
 	fprintf(stderr, "baraza: bad usage\nusage: baraza send NUM TEXT "
 			"[--channel NAME]\n");
 	return 2;
+}
+
+int
+cli_print_costs(struct store *st, const struct config *cfg,
+    const struct budget_send *send, int64_t when, int day)
+{
+	struct budget_figures f;
+	char a[32], b[32], c[32], d[32];
+	size_t i;
+
+	for (i = 0; i < cfg->nchannels && i < CONFIG_MAX_CHANNELS; i++) {
+		if (send->segments[i] <= 0)
+			continue;
+		if (budget_figures(st, cfg, i, send, when, now_ms(), &f) != 0)
+			return STORE_ERR;
+		printf("channel %s: %lld segment%s", f.channel,
+		    (long long)f.segments, f.segments == 1 ? "" : "s");
+		if (!f.has_cost) {
+			printf(", cost not known (no cost_per_segment)\n");
+			continue;
+		}
+		printf(", cost %s%s%s", budget_money(f.cost, a, sizeof(a)),
+		    f.currency ? " " : "", f.currency ? f.currency : "");
+		if (day) {
+			printf("; on %s spent %s, queued %s", f.day,
+			    budget_money(f.spent, b, sizeof(b)),
+			    budget_money(f.queued, c, sizeof(c)));
+			if (f.budget >= 0)
+				printf(", budget %s: %s",
+				    budget_money(f.budget, d, sizeof(d)),
+				    f.over ? "this send would pass it"
+					   : "within it");
+			else
+				printf(", no daily budget");
+		}
+		printf("\n");
+	}
+	return 0;
 }

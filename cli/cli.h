@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "council/budget.h"
 #include "gateway/config.h"
 #include "gateway/store.h"
 
@@ -72,6 +73,15 @@ cli_check_tables(const struct config *cfg, const struct flowset *set, FILE *fp);
  * after printing why not on stderr ("baraza: MESSAGE").
  */
 struct store *cli_open_store(const struct config *cfg);
+
+/*
+ * Prints a line for each channel a bulk send uses: its segments and, with a
+ * cost_per_segment, their cost; with day, also that channel's local day of
+ * when (spent, queued, the daily budget and whether the send would pass
+ * it). Returns 0 or STORE_ERR. (council/budget.h's figures.)
+ */
+int cli_print_costs(struct store *, const struct config *,
+    const struct budget_send *send, int64_t when, int day);
 
 /*
  * A progress bar on stderr when it is a terminal, else nothing: call with

@@ -37,46 +37,6 @@ print_error(const char *what, const char *err)
 	    err ? err : "failed");
 }
 
-/*
- * Prints the day of each channel the send uses as it would leave it: the
- * spend so far, what is queued, the send's cost and the daily budget.
- */
-static int
-print_budgets(struct store *st, const struct config *cfg,
-    const struct broadcast_summary *sum)
-{
-	struct budget_figures f;
-	char a[32], b[32], c[32], d[32];
-	size_t i;
-
-	for (i = 0; i < cfg->nchannels && i < CONFIG_MAX_CHANNELS; i++) {
-		if (sum->send.segments[i] <= 0)
-			continue;
-		if (budget_figures(st, cfg, i, &sum->send, sum->send_at,
-			now_ms(), &f) != 0)
-			return -1;
-		printf("channel %s: %lld segment%s", f.channel,
-		    (long long)f.segments, f.segments == 1 ? "" : "s");
-		if (!f.has_cost) {
-			printf(", cost not known (no cost_per_segment)\n");
-			continue;
-		}
-		printf(", cost %s%s%s; on %s spent %s, queued %s",
-		    budget_money(f.cost, a, sizeof(a)), f.currency ? " " : "",
-		    f.currency ? f.currency : "", f.day,
-		    budget_money(f.spent, b, sizeof(b)),
-		    budget_money(f.queued, c, sizeof(c)));
-		if (f.budget >= 0)
-			printf(", budget %s: %s",
-			    budget_money(f.budget, d, sizeof(d)),
-			    f.over ? "this send would pass it" : "within it");
-		else
-			printf(", no daily budget");
-		printf("\n");
-	}
-	return 0;
-}
-
 /* Prints a refusal by a daily budget, the figures in its message. */
 static void
 print_refused(const char *what, const char *err)
@@ -159,7 +119,7 @@ cli_broadcast(int argc, char **argv, struct config *cfg)
 	printf("send at: %s\n", when);
 	rc = 0;
 	if (dry) {
-		if (print_budgets(st, cfg, &sum) != 0) {
+		if (cli_print_costs(st, cfg, &sum.send, sum.send_at, 1) != 0) {
 			fprintf(stderr, "baraza: %s\n", store_errmsg(st));
 			rc = 1;
 		}
@@ -271,7 +231,8 @@ cli_notify(int argc, char **argv, struct config *cfg)
 	}
 	print_notified(&req, &sum);
 	rc = 0;
-	if (req.dry_run && print_budgets(st, cfg, &sum) != 0) {
+	if (req.dry_run &&
+	    cli_print_costs(st, cfg, &sum.send, sum.send_at, 1) != 0) {
 		fprintf(stderr, "baraza: %s\n", store_errmsg(st));
 		rc = 1;
 	}

@@ -104,33 +104,6 @@ print_totals(
 		    (long long)t->bad);
 }
 
-/* What a dry run's messages would cost, channel by channel. */
-static int
-print_costs(struct store *st, const struct config *cfg,
-    const struct campaign_totals *t, int64_t at)
-{
-	struct budget_figures f;
-	char cost[32];
-	size_t i;
-
-	for (i = 0; i < cfg->nchannels && i < CONFIG_MAX_CHANNELS; i++) {
-		if (t->send.segments[i] <= 0)
-			continue;
-		if (budget_figures(st, cfg, i, &t->send, at, at, &f) != 0)
-			return -1;
-		printf("channel %s: %lld segment%s", f.channel,
-		    (long long)f.segments, f.segments == 1 ? "" : "s");
-		if (f.has_cost)
-			printf(", cost %s%s%s\n",
-			    budget_money(f.cost, cost, sizeof(cost)),
-			    f.currency ? " " : "",
-			    f.currency ? f.currency : "");
-		else
-			printf(", cost not known (no cost_per_segment)\n");
-	}
-	return 0;
-}
-
 /* --dry-run NAME: the next CAMPAIGN_DRY_DAYS days of one campaign. */
 static int
 dry_run(
@@ -151,7 +124,7 @@ dry_run(
 		return 1;
 	}
 	print_totals(c, &t, 1);
-	if (!t.no_table && print_costs(st, cfg, &t, at) != 0) {
+	if (!t.no_table && cli_print_costs(st, cfg, &t.send, at, 0) != 0) {
 		fprintf(stderr, "baraza: %s\n", store_errmsg(st));
 		return 1;
 	}

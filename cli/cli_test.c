@@ -1537,6 +1537,23 @@ load_flows(const struct config *cfg, struct flowset **set, size_t *nerrors)
 	return rc;
 }
 
+/* One test (name NULL: a whole file) failed because the flows do not load. */
+static void
+fail_one(struct runner *r, const char *file, unsigned line, const char *name,
+    size_t nerrors)
+{
+	char at[16] = "";
+	char *why;
+
+	if (line > 0)
+		snprintf(at, sizeof(at), ":%u", line);
+	why = xasprintf("%s%s: expected the flows to load, got %zu error%s\n",
+	    file, at, nerrors, nerrors == 1 ? "" : "s");
+	fputs(why, stdout);
+	add_result(r, file, name, why);
+	free(why);
+}
+
 /*
  * Flows that do not load: no test can run, so each one fails (a file that
  * does not parse, once), with a line that says why.
@@ -1546,28 +1563,16 @@ fail_files(struct runner *r, struct file_list *l, size_t nerrors)
 {
 	struct flow_findings f;
 	struct flowtest_file *ft;
-	char *why;
 	size_t i, k;
 
 	for (i = 0; i < l->n; i++) {
 		flow_findings_init(&f);
-		if (flowtest_load(l->v[i], &ft, &f) != 0) {
-			why = xasprintf("%s: expected the flows to load, got "
-					"%zu error%s\n",
-			    l->v[i], nerrors, nerrors == 1 ? "" : "s");
-			fputs(why, stdout);
-			add_result(r, l->v[i], NULL, why);
-			free(why);
-		} else
-			for (k = 0; k < ft->ntests; k++) {
-				why = xasprintf("%s:%u: expected the flows to "
-						"load, got %zu error%s\n",
-				    l->v[i], ft->tests[k].line, nerrors,
-				    nerrors == 1 ? "" : "s");
-				fputs(why, stdout);
-				add_result(r, l->v[i], ft->tests[k].name, why);
-				free(why);
-			}
+		if (flowtest_load(l->v[i], &ft, &f) != 0)
+			fail_one(r, l->v[i], 0, NULL, nerrors);
+		else
+			for (k = 0; k < ft->ntests; k++)
+				fail_one(r, l->v[i], ft->tests[k].line,
+				    ft->tests[k].name, nerrors);
 		flowtest_free(ft);
 		flow_findings_free(&f);
 	}
@@ -1646,9 +1651,6 @@ cli_test(int argc, char **argv, struct config *cfg)
 		free(l.v);
 		return 2;
 	}
-	/* The log would mix with the results: warnings and worse. */
-	log_set_level(cfg->log_level < L_WARN ? cfg->log_level : L_WARN);
-
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
 	r.start = now_ms();

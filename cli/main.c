@@ -288,9 +288,10 @@ main(int argc, char **argv)
 			if (commands[i].needs_config) {
 				cfg = load_config(conf);
 				/*
-				 * A command's stderr is for its errors: the
-				 * config's level, warnings and worse (the
-				 * gateway's own log is serve's).
+				 * A command's stderr is for its errors (and
+				 * test's and simulate's output is on the
+				 * terminal): the config's level, warnings and
+				 * worse. The gateway's own log is serve's.
 				 */
 				if (strcmp(argv[0], "serve") != 0)
 					log_set_level(cfg->log_level < L_WARN

@@ -399,8 +399,6 @@ simulate_main(int argc, char **argv, struct config *cfg)
 	if ((rc = sim_options(argc, argv, &o)) != 0 ||
 	    (rc = sim_check(cfg, &o)) != 0)
 		return rc;
-	/* The log would mix with the phone's screen: warnings and worse. */
-	log_set_level(cfg->log_level < L_WARN ? cfg->log_level : L_WARN);
 	if (sim_open(cfg, &o, &set, &store) != 0)
 		return 1;
 

@@ -150,17 +150,15 @@ detail(struct gateway *gw, struct http_request *req, int64_t id)
 		form_free(&q);
 		return;
 	}
-	if ((v = form_get(&q, "messages")) != NULL &&
-	    ((want = str_id(v)) < 0 || want > API_LIMIT_MAX) &&
-	    strcmp(v, "0") != 0) {
-		form_free(&q);
+	/* str_id() takes ids, from 1: 0 is written out. */
+	if ((v = form_get(&q, "messages")) != NULL)
+		want = strcmp(v, "0") == 0 ? 0 : str_id(v);
+	form_free(&q);
+	if (want < 0 || want > API_LIMIT_MAX) {
 		answer_error(
 		    req, 400, "\"messages\" is a number from 0 to 200");
 		return;
 	}
-	if (v != NULL && strcmp(v, "0") == 0)
-		want = 0;
-	form_free(&q);
 	if ((rc = store_contact_by_id(gw->store, id, &c)) != 0) {
 		if (rc == STORE_NOTFOUND)
 			answer_error(req, 404, "no such contact");

@@ -151,18 +151,14 @@ static void
 put_masked(char *out, size_t outlen, size_t *i, const char *s,
     const struct scrub_run *r)
 {
-	size_t k, d = 0;
-	char c;
+	size_t n = r->len;
 
-	for (k = 0; k < r->len && *i + 1 < outlen; k++) {
-		c = s[r->start + k];
-		if (c >= '0' && c <= '9') {
-			if (d >= 2 && d + 2 < r->digits)
-				c = '*';
-			d++;
-		}
-		out[(*i)++] = c;
-	}
+	/* A run holds digits, '+' and single separators: nothing to clean. */
+	if (n > outlen - 1 - *i)
+		n = outlen - 1 - *i;
+	memcpy(out + *i, s + r->start, n);
+	scrub_mask_run(out + *i, n, r->digits);
+	*i += n;
 }
 
 /* Drops a UTF-8 sequence left incomplete at the end of out[0..*i). */

@@ -98,29 +98,31 @@ scrub_is_number(const struct scrub_run *r)
 	return r->digits >= SCRUB_MIN_DIGITS || r->longest >= 6;
 }
 
+void
+scrub_mask_run(char *p, size_t len, size_t digits)
+{
+	size_t k, d = 0;
+
+	for (k = 0; k < len; k++)
+		if (p[k] >= '0' && p[k] <= '9') {
+			if (d >= 2 && d + 2 < digits)
+				p[k] = '*';
+			d++;
+		}
+}
+
 char *
 scrub_mask_numbers(const char *s)
 {
 	struct scrub_run r;
-	char *out;
-	size_t k, d;
+	char *out, *p;
 
 	if (s == NULL)
 		return NULL;
 	out = xstrdup(s);
-	s = out;
-	while (scrub_next(s, &r) == 0) {
-		char *p = (char *)s + r.start;
-
+	for (p = out; scrub_next(p, &r) == 0; p += r.start + r.len)
 		if (scrub_is_number(&r))
-			for (k = 0, d = 0; k < r.len; k++)
-				if (p[k] >= '0' && p[k] <= '9') {
-					if (d >= 2 && d + 2 < r.digits)
-						p[k] = '*';
-					d++;
-				}
-		s += r.start + r.len;
-	}
+			scrub_mask_run(p + r.start, r.len, r.digits);
 	return out;
 }
 

@@ -49,6 +49,13 @@ char *scrub_numbers(const char *s);
 int scrub_is_number(const struct scrub_run *r);
 
 /*
+ * Masks the first len bytes of a digit run of digits digits, in place: its
+ * first two and last two digits stay, the others become '*' (len may cut
+ * the run short, as a log line's end does).
+ */
+void scrub_mask_run(char *p, size_t len, size_t digits);
+
+/*
  * Returns a copy of s in which every digit run scrub_is_number() holds
  * keeps its first two and last two digits and shows '*' for the others,
  * separators and '+' as they are ("call 0712 999 888" becomes "call

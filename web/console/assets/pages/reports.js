@@ -138,7 +138,7 @@ export async function showPreview(box, ids, status, note, errors, confirm) {
     shown.map((id, i) => {
       const p = previews[i];
       return h('div', null,
-        h('p', { class: 'label' }, t('reports.report_n', { id }) + ((p.to || p.to_masked) ? ' → ' + (p.to || p.to_masked) : '') + (p.language ? ` (${p.language})` : '')),
+        h('p', { class: 'label' }, t('reports.report_n', { id }) + (p.to ? ' → ' + p.to : '') + (p.language ? ` (${p.language})` : '')),
         p.text ? h('p', { class: 'sms' }, p.text) : h('p', { class: 'warning' }, t('reports.no_sms', { reason: p.reason || '' })),
         /* Resolving also asks whether it was fixed: that SMS follows. */
         p.text && p.feedback ? [h('p', { class: 'label' }, t('reports.then_feedback')), h('p', { class: 'sms' }, p.feedback)] : null);
