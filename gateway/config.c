@@ -117,7 +117,7 @@ static const char *const smpp_bind_names[] = {
     "transceiver", "transmitter+receiver", NULL};
 static const char *const smpp_long_names[] = {"udh", "sar", "payload", NULL};
 static const char *const vonage_sig_names[] = {
-    "md5hash", "md5", "sha1", "sha256", "sha512", NULL};
+    "md5hash", "md5", "sha1", "sha256", "sha512", "auto", NULL};
 static const char *const durability_names[] = {"full", "normal", NULL};
 /* Indexes match enum log_level. */
 static const char *const log_level_names[] = {
@@ -255,7 +255,7 @@ static const struct config_key config_keys[] = {
     CH("api_secret", T_SECRET, NULL, 1, MAX_STRING, CT_VG, CT_VG, api_secret),
     CH("signature_secret", T_SECRET, NULL, 1, MAX_STRING, CT_VG, 0,
 	signature_secret),
-    {SEC_CHANNEL, "signature_method", T_ENUM, "sha256", 0, 0, CT_VG, 0,
+    {SEC_CHANNEL, "signature_method", T_ENUM, "auto", 0, 0, CT_VG, 0,
 	offsetof(struct channel_config, signature_method), vonage_sig_names,
 	NULL, NULL},
     CH("account_sid", T_STRING, NULL, 1, MAX_STRING, CT_TW, CT_TW, account_sid),

@@ -51,6 +51,7 @@ enum vonage_sig {
 	VONAGE_SIG_SHA1,        /* HMAC-SHA1 */
 	VONAGE_SIG_SHA256,      /* HMAC-SHA256 */
 	VONAGE_SIG_SHA512,      /* HMAC-SHA512 */
+	VONAGE_SIG_AUTO,        /* unset: by the sig's length, 32 md5hash */
 };
 
 /*

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* decode_into's own flag beside URL_PLUS_SPACE: %00 is taken. */
+#define URL_KEEP_NUL 0x100
+
 static int
 hexval(unsigned char c)
 {
@@ -21,11 +24,12 @@ hexval(unsigned char c)
 
 /*
  * Decodes len bytes of src into dst (room for len + 1 bytes) and
- * NUL-terminates it. Returns 0, or -1 with *errstr set.
+ * NUL-terminates it; *outlen (when not NULL) gets the decoded length.
+ * Returns 0, or -1 with *errstr set.
  */
 static int
-decode_into(
-    char *dst, const char *src, size_t len, int flags, const char **errstr)
+decode_into(char *dst, const char *src, size_t len, int flags, size_t *outlen,
+    const char **errstr)
 {
 	size_t i, o = 0;
 	int hi, lo;
@@ -40,7 +44,7 @@ decode_into(
 				*errstr = "invalid percent escape";
 				return -1;
 			}
-			if (hi == 0 && lo == 0) {
+			if (hi == 0 && lo == 0 && !(flags & URL_KEEP_NUL)) {
 				*errstr = "escaped NUL byte";
 				return -1;
 			}
@@ -55,6 +59,8 @@ decode_into(
 			dst[o++] = (char)c;
 	}
 	dst[o] = '\0';
+	if (outlen != NULL)
+		*outlen = o;
 	return 0;
 }
 
@@ -65,7 +71,7 @@ url_decode(
 	const char *err = NULL;
 	char *p = xmalloc(len + 1);
 
-	if (decode_into(p, s, len, flags, &err) == -1) {
+	if (decode_into(p, s, len, flags & URL_PLUS_SPACE, NULL, &err) == -1) {
 		free(p);
 		*out = NULL;
 		if (errstr != NULL)
@@ -140,8 +146,15 @@ url_encode_buf(struct buf *b, const char *s, size_t len)
 int
 form_parse(struct form *f, const char *s, size_t len, const char **errstr)
 {
+	return form_parse_flags(f, s, len, 0, errstr);
+}
+
+int
+form_parse_flags(
+    struct form *f, const char *s, size_t len, int flags, const char **errstr)
+{
 	const char *err = NULL, *p, *end, *seg, *eq;
-	size_t count = 0, used = 0, nlen, vlen;
+	size_t count = 0, used = 0, nlen, vlen, dlen;
 	char *a;
 
 	memset(f, 0, sizeof(*f));
@@ -179,15 +192,19 @@ form_parse(struct form *f, const char *s, size_t len, const char **errstr)
 			err = "empty field name";
 			goto fail;
 		}
-		if (decode_into(a + used, p, nlen, URL_PLUS_SPACE, &err) == -1)
+		if (decode_into(
+			a + used, p, nlen, URL_PLUS_SPACE, &dlen, &err) == -1)
 			goto fail;
 		f->pairs[f->npairs].name = a + used;
 		used += strlen(a + used) + 1;
 		if (decode_into(a + used, eq != NULL ? eq + 1 : seg, vlen,
-			URL_PLUS_SPACE, &err) == -1)
+			URL_PLUS_SPACE |
+			    (flags & FORM_KEEP_NUL ? URL_KEEP_NUL : 0),
+			&dlen, &err) == -1)
 			goto fail;
 		f->pairs[f->npairs].value = a + used;
-		used += strlen(a + used) + 1;
+		f->pairs[f->npairs].value_len = dlen;
+		used += dlen + 1;
 		f->npairs++;
 	}
 	return 0;
@@ -201,12 +218,44 @@ fail:
 const char *
 form_get(const struct form *f, const char *name)
 {
+	return form_get_len(f, name, NULL);
+}
+
+const char *
+form_get_len(const struct form *f, const char *name, size_t *len)
+{
 	size_t i;
 
 	for (i = 0; i < f->npairs; i++)
-		if (strcmp(f->pairs[i].name, name) == 0)
+		if (strcmp(f->pairs[i].name, name) == 0) {
+			if (len != NULL)
+				*len = f->pairs[i].value_len;
 			return f->pairs[i].value;
+		}
 	return NULL;
+}
+
+int
+query_get(const char *s, size_t len, const char *name, char **out)
+{
+	const char *p, *end = s + len, *seg, *eq;
+	size_t nlen = strlen(name);
+
+	*out = NULL;
+	for (p = s; p < end; p = seg + 1) {
+		seg = memchr(p, '&', (size_t)(end - p));
+		if (seg == NULL)
+			seg = end;
+		eq = memchr(p, '=', (size_t)(seg - p));
+		if (eq == NULL || (size_t)(eq - p) != nlen ||
+		    memcmp(p, name, nlen) != 0)
+			continue;
+		return url_decode(eq + 1, (size_t)(seg - eq - 1),
+			   URL_PLUS_SPACE, out, NULL) == 0
+			   ? 1
+			   : -1;
+	}
+	return 0;
 }
 
 void

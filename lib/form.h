@@ -27,6 +27,7 @@
 struct form_pair {
 	const char *name;  /* decoded name, never empty */
 	const char *value; /* decoded value, may be empty */
+	size_t value_len;  /* its length (FORM_KEEP_NUL: NULs may be inside) */
 };
 
 /* A decoded form: pairs in input order, duplicates kept. */
@@ -44,11 +45,30 @@ struct form {
  */
 int form_parse(struct form *f, const char *s, size_t len, const char **errstr);
 
+/* form_parse_flags flags. */
+#define FORM_KEEP_NUL 0x1 /* values may hold %00 (raw text, UTF-16BE) */
+
+/* As form_parse, with flags: FORM_KEEP_NUL takes %00 in values. */
+int form_parse_flags(
+    struct form *f, const char *s, size_t len, int flags, const char **errstr);
+
 /*
  * The value of the first field called name (exact, case-sensitive), or
  * NULL. It points into f and lives until form_free.
  */
 const char *form_get(const struct form *f, const char *name);
+
+/* As form_get, and *len (when not NULL) gets the value's length. */
+const char *form_get_len(const struct form *f, const char *name, size_t *len);
+
+/*
+ * Finds the first field called name in the len bytes of the query or form
+ * s, matching the raw name, and decodes its value into *out (the caller
+ * frees it) without decoding the other fields: what they hold does not
+ * matter. Returns 1 when found, 0 when not, -1 when its value does not
+ * decode (*out is then NULL).
+ */
+int query_get(const char *s, size_t len, const char *name, char **out);
 
 /* Releases what form_parse stored in f; f may then be parsed into again. */
 void form_free(struct form *f);

@@ -120,6 +120,8 @@ ib_one_sms(json_t *res, struct provider_inbound *in, struct buf *reason)
 		    res, "text", PROVIDER_REQUIRED, &in->text, reason);
 	if (rc != DECODE_OK)
 		provider_inbound_free(in);
+	else
+		provider_international(&in->from);
 	return rc;
 }
 
@@ -191,6 +193,22 @@ ib_detail(json_t *status, json_t *error)
 	return out;
 }
 
+/*
+ * The group a report's status counts in: DELIVERED_TO_OPERATOR (id 2) is
+ * in DELIVERED but not final ("a further DLR may follow": the handset's,
+ * or UNDELIVERABLE), so it counts as PENDING: the message stays sent.
+ */
+static const char *
+ib_group(json_t *status, const char *group)
+{
+	json_t *name = json_object_get(status, "name");
+
+	if (strcmp(group, "DELIVERED") == 0 && json_is_string(name) &&
+	    strcmp(json_string_value(name), "DELIVERED_TO_OPERATOR") == 0)
+		return "PENDING";
+	return group;
+}
+
 /* One delivery report from results[i]; DECODE_IGNORE for a group not known. */
 static enum provider_decode
 ib_one_status(json_t *res, struct provider_status *st, struct buf *reason)
@@ -213,8 +231,8 @@ ib_one_status(json_t *res, struct provider_status *st, struct buf *reason)
 	}
 	if (rc == DECODE_OK) {
 		detail = ib_detail(status, json_object_get(res, "error"));
-		rc = provider_status_set(
-		    st, group, ib_states, nitems(ib_states), &detail, reason);
+		rc = provider_status_set(st, ib_group(status, group), ib_states,
+		    nitems(ib_states), &detail, reason);
 	}
 	free(group);
 	free(detail);
@@ -338,6 +356,37 @@ ib_text(json_t *obj, const char *name)
 	    json_string_value(v), json_string_length(v), PROVIDER_ERROR_MAX);
 }
 
+/*
+ * A request not taken (not a 2xx): the reason is the answer's
+ * requestError.serviceException messageId and text when it has them
+ * ("HTTP 401: UNAUTHORIZED: Invalid login details"), else the answer's
+ * start as for any provider.
+ */
+static void
+ib_failure(const struct client_resp *resp, struct provider_result *res)
+{
+	json_t *root = NULL, *ex;
+	char *id, *text;
+
+	if (resp->status != 0 && resp->body != NULL)
+		root = json_loadb(resp->body, resp->body_len, 0, NULL);
+	ex = json_object_get(
+	    json_object_get(root, "requestError"), "serviceException");
+	text = ib_text(ex, "text");
+	if (text == NULL) {
+		json_decref(root);
+		provider_http_failure(resp, res);
+		return;
+	}
+	provider_http_failure(resp, res); /* the outcome */
+	id = ib_text(ex, "messageId");
+	provider_fail(res, res->outcome, "HTTP %ld: %s%s%s", resp->status,
+	    id != NULL ? id : "", id != NULL ? ": " : "", text);
+	free(id);
+	free(text);
+	json_decref(root);
+}
+
 static void
 ib_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
     struct provider_result *res)
@@ -348,7 +397,7 @@ ib_parse_send(const struct channel_config *cfg, const struct client_resp *resp,
 
 	(void)cfg;
 	if (resp->outcome != CLIENT_OK) {
-		provider_http_failure(resp, res);
+		ib_failure(resp, res);
 		return;
 	}
 	root = json_loadb(resp->body, resp->body_len, 0, NULL);

@@ -3,8 +3,10 @@
  *
  * Incoming messages come from an sms-service whose get-url (or post-url)
  * carries id, from, to and text, for example
- *   get-url = "https://gw.example.org/hooks/kn/sms?id=%I&from=%p&to=%P&text=%a"
- * in the query string of a GET, or as a form body of a POST. They are
+ *   get-url = "https://gw.example.org/hooks/kn/sms?id=%I&from=%p&to=%P&text=%a
+ *              &charset=%C&coding=%c"
+ * in the query string of a GET, or as a form body of a POST; charset and
+ * coding say how the text is written (kn_text). They are
  * answered with an empty 200, so that the sms-service sends no reply of
  * its own (omit-empty = true in the sms-service).
  *
@@ -18,18 +20,84 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/charset.h"
 #include "lib/form.h"
 #include "providers/provider.h"
 
 #define KANNEL_DLR_MASK "31"
 
+/*
+ * The text field in the set that charset (%C) or coding (%c) names, as
+ * UTF-8 in *out: UTF-8 as it is (invalid: refused, as other providers'
+ * text); UTF-16BE (a UCS-2 message without mo-recode, %00 escapes and
+ * all), Latin-1, Windows-1252, ASCII and 8-bit data converted. Without
+ * either, a text that is not UTF-8 is read as Windows-1252 (what Kannel
+ * makes of GSM-7 in older versions) rather than lost: smsbox does not
+ * call a get-url again.
+ */
+static enum provider_decode
+kn_text(const struct form *f, char **out, struct buf *reason)
+{
+	const char *raw, *charset = form_get(f, "charset"),
+			 *coding = form_get(f, "coding");
+	size_t len = 0;
+	int cs;
+	struct buf b;
+
+	*out = NULL;
+	if ((raw = form_get_len(f, "text", &len)) == NULL)
+		return provider_field(
+		    f, "text", PROVIDER_REQUIRED, out, reason);
+	if (charset != NULL && charset[0] != '\0') {
+		if ((cs = charset_named(charset)) == -1) {
+			if (reason != NULL)
+				(void)buf_printf(reason,
+				    "unknown charset %.32s (UTF-8, UTF-16BE, "
+				    "ISO-8859-1, WINDOWS-1252, US-ASCII or "
+				    "8-BIT)",
+				    charset);
+			return DECODE_BAD;
+		}
+	} else if (coding != NULL && strcmp(coding, "2") == 0)
+		cs = CHARSET_UTF16BE;
+	else if (memchr(raw, '\0', len) == NULL &&
+		 provider_utf8_valid(raw, len))
+		cs = CHARSET_UTF8;
+	else
+		cs = CHARSET_CP1252;
+	if (cs == CHARSET_UTF8)
+		return provider_field(
+		    f, "text", PROVIDER_REQUIRED, out, reason);
+	buf_init(&b, CHARSET_UTF8_MAX(len));
+	charset_to_utf8((enum charset)cs, (const uint8_t *)raw, len, &b);
+	*out = buf_steal(&b);
+	return DECODE_OK;
+}
+
 static enum provider_decode
 kn_decode_sms(const struct channel_config *cfg, const struct http_request *req,
     const char *public_url, struct provider_inbound *in, struct buf *reason)
 {
+	struct form f;
+	int rc;
+
 	(void)cfg;
 	(void)public_url;
-	return provider_sms_form(req, provider_kannel.webhook_get, in, reason);
+	provider_inbound_init(in);
+	in->ussd_new = 0;
+	if ((rc = provider_form_flags(req, provider_kannel.webhook_get,
+		 FORM_KEEP_NUL, &f, reason)) == DECODE_OK &&
+	    (rc = provider_field(
+		 &f, "id", PROVIDER_NONEMPTY, &in->id, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "from", PROVIDER_NONEMPTY, &in->from, reason)) == 0 &&
+	    (rc = provider_field(
+		 &f, "to", PROVIDER_NONEMPTY, &in->to, reason)) == 0)
+		rc = kn_text(&f, &in->text, reason);
+	form_free(&f);
+	if (rc != DECODE_OK)
+		provider_inbound_free(in);
+	return rc;
 }
 
 static enum provider_decode

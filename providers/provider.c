@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "lib/form.h"
+#include "lib/phone.h"
 #include "lib/util.h"
 #include "providers/provider.h"
 
@@ -169,6 +170,13 @@ enum provider_decode
 provider_form(const struct http_request *req, int allow_get, struct form *f,
     struct buf *reason)
 {
+	return provider_form_flags(req, allow_get, 0, f, reason);
+}
+
+enum provider_decode
+provider_form_flags(const struct http_request *req, int allow_get,
+    int form_flags, struct form *f, struct buf *reason)
+{
 	const char *src, *err = NULL;
 	size_t len;
 
@@ -188,7 +196,7 @@ provider_form(const struct http_request *req, int allow_get, struct form *f,
 		    allow_get ? "GET or POST" : "POST only");
 		return DECODE_BAD;
 	}
-	if (form_parse(f, src, len, &err) == -1) {
+	if (form_parse_flags(f, src, len, form_flags, &err) == -1) {
 		reasonf(reason, "invalid form data: %s", err);
 		return DECODE_BAD;
 	}
@@ -223,10 +231,10 @@ enum provider_decode
 provider_field(const struct form *f, const char *name, int flags, char **out,
     struct buf *reason)
 {
-	const char *v = form_get(f, name);
+	size_t len = 0;
+	const char *v = form_get_len(f, name, &len);
 
-	return field_value(
-	    name, v, v != NULL ? strlen(v) : 0, flags, out, reason);
+	return field_value(name, v, len, flags, out, reason);
 }
 
 enum provider_decode
@@ -432,6 +440,21 @@ provider_status_set(struct provider_status *st, const char *status,
 			st->error = xstrdup(status);
 	}
 	return DECODE_OK;
+}
+
+void
+provider_international(char **number)
+{
+	const char *s = *number;
+	size_t n = strspn(s, "0123456789");
+	char *plus;
+
+	if (s[0] == '0' || s[n] != '\0' || n < PHONE_MIN_DIGITS ||
+	    n > PHONE_MAX_DIGITS)
+		return;
+	plus = xconcat("+", s, (char *)NULL);
+	free(*number);
+	*number = plus;
 }
 
 enum provider_decode

@@ -292,6 +292,18 @@ enum provider_decode provider_form(const struct http_request *req,
     int allow_get, struct form *f, struct buf *reason);
 
 /*
+ * For providers that send numbers in international form without the '+'
+ * (Infobip's "447700900123", Vonage's msisdn): 7 to 15 digits not led by
+ * 0 get it, so that they are not read as local numbers. *number is
+ * replaced (freed, a new string) or left as it is.
+ */
+void provider_international(char **number);
+
+/* As provider_form, with form_parse_flags' flags (FORM_KEEP_NUL). */
+enum provider_decode provider_form_flags(const struct http_request *req,
+    int allow_get, int form_flags, struct form *f, struct buf *reason);
+
+/*
  * Copies the form field name into *out (a new string the caller frees, or
  * NULL when absent and optional) after checking flags and UTF-8. Returns
  * 0, or DECODE_BAD with a reason naming the field.

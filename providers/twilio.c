@@ -29,6 +29,48 @@
 #define TWILIO_RESPONSE "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"
 
 /*
+ * Appends to url the blen bytes of base with the port the scheme has by
+ * default (https 443, http 80) added when it has none, or taken away when
+ * it has that one. Returns 0, or -1 when there is no such other form (another
+ * port, another scheme) or no room.
+ */
+static int
+tw_other_port(struct buf *url, const char *base, size_t blen)
+{
+	const char *port, *host, *end, *colon = NULL;
+	size_t i, hlen, plen;
+
+	if (blen >= 8 && strncmp(base, "https://", 8) == 0) {
+		port = ":443";
+		host = base + 8;
+	} else if (blen >= 7 && strncmp(base, "http://", 7) == 0) {
+		port = ":80";
+		host = base + 7;
+	} else
+		return -1;
+	end = memchr(host, '/', blen - (size_t)(host - base));
+	if (end == NULL)
+		end = base + blen;
+	hlen = (size_t)(end - host);
+	/* The port's ':' is the last one after the host ("[::1]:443"). */
+	for (i = hlen; i > 0 && host[i - 1] != ']' && colon == NULL; i--)
+		if (host[i - 1] == ':')
+			colon = host + i - 1;
+	plen = strlen(port);
+	if (colon == NULL) { /* none: add the default */
+		if (buf_append(url, base, (size_t)(end - base)) != 0 ||
+		    buf_puts(url, port) != 0)
+			return -1;
+	} else if ((size_t)(end - colon) == plen &&
+		   strncmp(colon, port, plen) == 0) { /* the default: out */
+		if (buf_append(url, base, (size_t)(colon - base)) != 0)
+			return -1;
+	} else
+		return -1; /* another port */
+	return buf_append(url, end, (size_t)(base + blen - end));
+}
+
+/*
  * Parses the form and checks its signature. Returns DECODE_OK,
  * DECODE_BAD or DECODE_FORBIDDEN (reason appended); the caller calls
  * form_free(f) in every case.
@@ -42,7 +84,7 @@ tw_verified_form(const struct channel_config *cfg,
 	const char *header, *base;
 	struct buf url;
 	size_t i, blen;
-	int rc;
+	int rc, alt;
 
 	if ((rc = provider_form(req, 0, f, reason)) != DECODE_OK)
 		return rc;
@@ -60,26 +102,36 @@ tw_verified_form(const struct channel_config *cfg,
 		return DECODE_FORBIDDEN;
 	}
 
-	/* The URL Twilio called: public URL, path, query as received. */
-	blen = strlen(base);
-	while (blen > 0 && base[blen - 1] == '/')
-		blen--;
-	buf_init(&url, TWILIO_URL_MAX);
-	if (buf_append(&url, base, blen) == -1 ||
-	    buf_puts(&url, req->path) == -1 ||
-	    (req->query[0] != '\0' && (buf_puts(&url, "?") == -1 ||
-					  buf_puts(&url, req->query) == -1))) {
-		buf_free(&url);
-		if (reason != NULL)
-			(void)buf_puts(reason, "URL too long");
-		return DECODE_BAD;
-	}
 	for (i = 0; i < f->npairs; i++) {
 		params[i].name = f->pairs[i].name;
 		params[i].value = f->pairs[i].value;
 	}
-	rc = sig_twilio_verify(cfg->auth_token != NULL ? cfg->auth_token : "",
-	    buf_cstr(&url), params, f->npairs, header);
+	/* The URL Twilio called: public URL, path, query as received; and as
+	 * Twilio's own libraries do, the same with the scheme's default port
+	 * written or left out (":443"), which Twilio signs either way. */
+	blen = strlen(base);
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	buf_init(&url, TWILIO_URL_MAX);
+	rc = -1;
+	for (alt = 0; alt < 2 && rc != 0; alt++) {
+		buf_reset(&url);
+		if ((alt == 0 ? buf_append(&url, base, blen)
+			      : tw_other_port(&url, base, blen)) != 0)
+			continue;
+		if (buf_puts(&url, req->path) == -1 ||
+		    (req->query[0] != '\0' &&
+			(buf_puts(&url, "?") == -1 ||
+			    buf_puts(&url, req->query) == -1))) {
+			buf_free(&url);
+			if (reason != NULL)
+				(void)buf_puts(reason, "URL too long");
+			return DECODE_BAD;
+		}
+		rc = sig_twilio_verify(
+		    cfg->auth_token != NULL ? cfg->auth_token : "",
+		    buf_cstr(&url), params, f->npairs, header);
+	}
 	buf_free(&url);
 	if (rc != 0) {
 		if (reason != NULL)

@@ -30,7 +30,9 @@
  * other parameter, sorted by name, each written "&name=value" with every
  * '&' and '=' in the value replaced by '_', under the channel's
  * signature_method: md5hash is MD5 of that string followed by the secret,
- * md5, sha1, sha256 and sha512 are HMACs keyed with the secret. It is
+ * md5, sha1, sha256 and sha512 are HMACs keyed with the secret; without
+ * one (auto), the sig's length picks the method (vg_method), md5hash for
+ * 32 digits as Vonage's dashboard has it by default. It is
  * compared in constant time (either case of hex); timestamp (seconds since
  * the epoch) must be within SIG_MAX_SKEW seconds of now, so a captured
  * request cannot be replayed later. A repeated parameter name is refused
@@ -233,7 +235,8 @@ vg_put_value(struct buf *b, const char *s)
  * digits, or -1 on a failure.
  */
 static int
-vg_sign(const struct channel_config *cfg, const struct vg_req *vr, char *hex)
+vg_sign(const struct channel_config *cfg, int method, const struct vg_req *vr,
+    char *hex)
 {
 	static const char *const digests[] = {
 	    [VONAGE_SIG_MD5HASH] = "MD5",
@@ -249,8 +252,7 @@ vg_sign(const struct channel_config *cfg, const struct vg_req *vr, char *hex)
 	struct buf s;
 	int rc = -1;
 
-	if (cfg->signature_method < 0 ||
-	    (size_t)cfg->signature_method >= nitems(digests))
+	if (method < 0 || (size_t)method >= nitems(digests))
 		return -1;
 	for (i = 0; i < vr->n; i++) {
 		if (strcmp(vr->p[i].name, "sig") == 0 ||
@@ -267,14 +269,13 @@ vg_sign(const struct channel_config *cfg, const struct vg_req *vr, char *hex)
 		    buf_puts(&s, "=") == -1 ||
 		    vg_put_value(&s, sorted[i].value) == -1)
 			goto out;
-	if (cfg->signature_method == VONAGE_SIG_MD5HASH) {
+	if (method == VONAGE_SIG_MD5HASH) {
 		if (buf_puts(&s, cfg->signature_secret) == -1 ||
 		    EVP_Digest(s.data != NULL ? s.data : "", s.len, md, &mdlen,
 			EVP_md5(), NULL) != 1)
 			goto out;
 	} else {
-		if (EVP_Q_mac(NULL, "HMAC", NULL,
-			digests[cfg->signature_method], NULL,
+		if (EVP_Q_mac(NULL, "HMAC", NULL, digests[method], NULL,
 			cfg->signature_secret, strlen(cfg->signature_secret),
 			(const unsigned char *)(s.data != NULL ? s.data : ""),
 			s.len, md, sizeof(md), &outlen) == NULL)
@@ -290,6 +291,30 @@ vg_sign(const struct channel_config *cfg, const struct vg_req *vr, char *hex)
 out:
 	buf_free(&s);
 	return rc;
+}
+
+/*
+ * The method a sig of len hex digits is checked with: the channel's, or
+ * when it names none, the one whose digest has that length (32 is
+ * md5hash, Vonage's default; 40 sha1, 64 sha256, 128 sha512 HMACs).
+ */
+static int
+vg_method(const struct channel_config *cfg, size_t len)
+{
+	if (cfg->signature_method != VONAGE_SIG_AUTO)
+		return cfg->signature_method;
+	switch (len) {
+	case 32:
+		return VONAGE_SIG_MD5HASH;
+	case 40:
+		return VONAGE_SIG_SHA1;
+	case 64:
+		return VONAGE_SIG_SHA256;
+	case 128:
+		return VONAGE_SIG_SHA512;
+	default:
+		return -1;
+	}
 }
 
 /*
@@ -332,8 +357,8 @@ vg_verify(const struct channel_config *cfg, const struct vg_req *vr,
 		}
 	}
 	if (why == NULL) {
-		n = vg_sign(cfg, vr, want);
 		len = strlen(sig);
+		n = vg_sign(cfg, vg_method(cfg, len), vr, want);
 		if (n <= 0 || len != (size_t)n)
 			why = "wrong sig";
 		else {
@@ -394,6 +419,8 @@ vg_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 	vg_req_free(&vr);
 	if (rc != DECODE_OK)
 		provider_inbound_free(in);
+	else
+		provider_international(&in->from);
 	return rc;
 }
 

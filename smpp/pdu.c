@@ -60,10 +60,10 @@
 #include <smpp34_params.h>
 
 #include "lib/channel.h"
+#include "lib/charset.h"
 #include "lib/gsm.h"
 #include "smpp/pdu.h"
 
-#define REPLACEMENT 0xFFFDUL
 #define UDH_CONCAT_LEN 6 /* 05 00 03 ref total part */
 
 /* TLV tags read or written here (SMPP 3.4, 5.3.2). */
@@ -272,38 +272,6 @@ put_header(uint8_t *p, uint32_t len, uint32_t id, uint32_t status, uint32_t seq)
 	put32(p + 12, seq);
 }
 
-/* Appends the code point cp to b as UTF-8 (NUL as U+FFFD). */
-static void
-put_utf8(struct buf *b, unsigned long cp)
-{
-	unsigned char u[4];
-	size_t n;
-
-	if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		cp = REPLACEMENT;
-	if (cp < 0x80) {
-		u[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (unsigned char)(0xC0 | cp >> 6);
-		u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (unsigned char)(0xE0 | cp >> 12);
-		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		u[0] = (unsigned char)(0xF0 | cp >> 18);
-		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	/* The buf is sized for the worst case: this cannot fail. */
-	buf_append(b, u, n);
-}
-
 enum alphabet { AL_GSM7, AL_IA5, AL_LATIN1, AL_UCS2, AL_8BIT };
 
 /* How a data_coding value is read (see the comment at the top). */
@@ -328,48 +296,27 @@ alphabet_of(unsigned dcs)
 static void
 decode_text(enum alphabet al, const uint8_t *p, size_t n, struct buf *out)
 {
-	unsigned long cp, lo;
+	unsigned long cp;
 	size_t i, k;
 
 	switch (al) {
 	case AL_GSM7:
 		for (i = 0; i < n; i += k) {
 			k = gsm_decode_char(p + i, n - i, &cp);
-			put_utf8(out, cp);
+			charset_put_utf8(out, cp);
 		}
 		break;
 	case AL_IA5:
-		for (i = 0; i < n; i++)
-			put_utf8(out, p[i] < 0x80 ? p[i] : REPLACEMENT);
+		charset_to_utf8(CHARSET_ASCII, p, n, out);
 		break;
 	case AL_LATIN1:
-		for (i = 0; i < n; i++)
-			put_utf8(out, p[i]);
+		charset_to_utf8(CHARSET_LATIN1, p, n, out);
 		break;
 	case AL_UCS2:
-		for (i = 0; i + 1 < n; i += 2) {
-			cp = (unsigned long)p[i] << 8 | p[i + 1];
-			if (cp >= 0xD800 && cp <= 0xDBFF && i + 3 < n) {
-				lo = (unsigned long)p[i + 2] << 8 | p[i + 3];
-				if (lo >= 0xDC00 && lo <= 0xDFFF) {
-					cp = 0x10000 + ((cp - 0xD800) << 10) +
-					     (lo - 0xDC00);
-					i += 2;
-				}
-			}
-			put_utf8(out, cp); /* a lone surrogate: U+FFFD */
-		}
-		if (n % 2 != 0)
-			put_utf8(out, REPLACEMENT);
+		charset_to_utf8(CHARSET_UTF16BE, p, n, out);
 		break;
 	case AL_8BIT:
-		for (i = 0; i < n; i++) {
-			cp = p[i];
-			if ((cp < 0x20 || cp > 0x7E) && cp != '\t' &&
-			    cp != '\n' && cp != '\r')
-				cp = REPLACEMENT;
-			put_utf8(out, cp);
-		}
+		charset_to_utf8(CHARSET_8BIT, p, n, out);
 		break;
 	}
 }

@@ -3,7 +3,7 @@
 # `baraza serve` and the fake provider, USSD sessions, signatures,
 # duplicates, delivery reports, the admin API and a provider outage.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 58
+plan 61
 
 # The fake checks the signature of what the http channel sends it.
 start_fake --signing-key web-key || { echo "Bail out! the fake provider did not start"; exit 1; }
@@ -115,6 +115,14 @@ is "a Kannel get-url answers 200" "$(echo "$r" | cut -c1-3)" "200"
 r=$(http GET "/hooks/kn/sms?secret=wrong&id=kn-2&from=%2B254700000004&to=40404&text=BAL")
 is "a wrong webhook secret is 403" "$(echo "$r" | cut -c1-3)" "403"
 check "the Kannel reply reaches sendsms" wait_for 10 sh -c "grep '/cgi-bin/sendsms' '$T/fake.log' | grep -q 'kn-pass'"
+# A UCS-2 message as smsbox passes it without mo-recode: UTF-16BE in %a,
+# %00 escapes and a surrogate pair, charset=%C; with the right secret, a
+# field that does not decode is a 400 for that field, not a wrong secret.
+r=$(http GET "/hooks/kn/sms?secret=s3cret&id=kn-3&from=%2B254700000004&to=40404&text=%00H%00i%00+%D8%3D%DE%00&charset=UTF-16BE&coding=2")
+is "a Kannel UTF-16BE text answers 200" "$(echo "$r" | cut -c1-3)" "200"
+is "it is stored as UTF-8" "$(sql "select text from messages where provider_id='kn-3' and channel='kn'")" "Hi 😀"
+r=$(http GET "/hooks/kn/sms?secret=s3cret&id=kn-4&from=%2B254700000004&to=40404&text=x&utm=%ZZ")
+like "the right secret and a field that does not decode: 400 with why" "$r" "^400 .*invalid percent escape"
 # Kannel's delivery reports name our own message id (dlr-url), as http's do.
 kid=$(sql "select id from messages where direction='out' and channel='kn' limit 1")
 check "the Kannel reply is marked sent" wait_for 5 sql_is "select state from messages where id=$kid" sent

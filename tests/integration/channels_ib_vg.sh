@@ -5,7 +5,7 @@
 # the reply's notifyUrl or callback names, webhooks refused without their
 # secret or signature, and a rejection in the provider's answer.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 51
+plan 53
 
 IB_SECRET=ib-secret
 VG_SECRET=vg-sig-secret
@@ -101,6 +101,11 @@ rep() { # MESSAGEID GROUP
 r=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "{\"results\":[$(rep "$id1" DELIVERED),$(rep "$id2" UNDELIVERABLE)]}" "$notify")
 is "a batch of two delivery reports answers 200" "$r" "200"
 is "each report is applied" "$(sql "select group_concat(state, ',') from (select state from messages where provider_id in ('$id1','$id2') order by phone) as m")" "delivered,failed"
+# Infobip writes every number international without its '+': a sender
+# from abroad is not read as a local number.
+r=$(http POST "/hooks/ib/sms?secret=$IB_SECRET" -H 'Content-Type: application/json' -d "{\"results\":[$(ib_entry ib-in-14 447700900123 'HELLO')]}")
+is "an Infobip SMS from a UK number answers 200" "$(echo "$r" | cut -c1-3)" "200"
+is "it is stored from +447700900123" "$(sql "select phone from messages where provider_id='ib-in-14'")" "+447700900123"
 r=$(http POST "/hooks/ib/sms?secret=$IB_SECRET" -H 'Content-Type: application/json' -d "{\"results\":[$(ib_entry ib-in-12 254700000033 'BAL 1'),{\"messageId\":\"ib-in-13\"}]}")
 like "a batch with a malformed entry is 400 naming it" "$r" '^400 results\[1\]: missing field'
 is "and stores none of it" "$(sql "select count(*) from messages where provider_id in ('ib-in-12','ib-in-13')")" "0"

@@ -697,7 +697,14 @@ test_smpp_values(void **state)
 			"signature_secret = x\n");
 	ch = config_channel(cfg, "vg");
 	assert_string_equal(ch->api_url, "https://rest.nexmo.com");
-	assert_int_equal(ch->signature_method, VONAGE_SIG_SHA256);
+	/* No signature_method: the sig's length picks it (auto). */
+	assert_int_equal(ch->signature_method, VONAGE_SIG_AUTO);
+	config_free(cfg);
+	cfg = expect_ok("[channel vg]\ntype = vonage\napi_key = k\n"
+			"api_secret = s\nsender = COUNCIL\n"
+			"signature_secret = x\nsignature_method = md5hash\n");
+	assert_int_equal(
+	    config_channel(cfg, "vg")->signature_method, VONAGE_SIG_MD5HASH);
 	config_free(cfg);
 	expect_one("[channel vg]\ntype = vonage\napi_key = k\n"
 		   "api_secret = s\nsender = COUNCIL\n",

@@ -229,6 +229,55 @@ test_url_encode(void **state)
 	buf_free(&b);
 }
 
+/* FORM_KEEP_NUL: %00 in a value, kept with its length; not in a name. */
+static void
+test_keep_nul(void **state)
+{
+	const char *in = "text=%00h%00i&n=1", *err = NULL;
+	struct form f;
+	size_t len = 99;
+	const char *v;
+
+	(void)state;
+	assert_int_equal(
+	    form_parse_flags(&f, in, strlen(in), FORM_KEEP_NUL, &err), 0);
+	v = form_get_len(&f, "text", &len);
+	assert_non_null(v);
+	assert_int_equal(len, 4);
+	assert_memory_equal(v, "\0h\0i", 4);
+	assert_string_equal(form_get(&f, "n"), "1");
+	assert_null(form_get_len(&f, "none", &len));
+	form_free(&f);
+	/* Without the flag, as before; in a name, even with it. */
+	parse_bad(in, strlen(in), "escaped NUL byte");
+	assert_int_equal(
+	    form_parse_flags(&f, "a%00=1", 6, FORM_KEEP_NUL, &err), -1);
+	assert_string_equal(err, "escaped NUL byte");
+	form_free(&f);
+}
+
+/* query_get: one field, whatever the others hold. */
+static void
+test_query_get(void **state)
+{
+	const char *q = "utm=%ZZ&secret=a%2Bb+c&x=%00&secret=second";
+	char *v = NULL;
+
+	(void)state;
+	assert_int_equal(query_get(q, strlen(q), "secret", &v), 1);
+	assert_string_equal(v, "a+b c");
+	free(v);
+	assert_int_equal(query_get(q, strlen(q), "secre", &v), 0);
+	assert_null(v);
+	assert_int_equal(query_get(q, strlen(q), "utm", &v), -1);
+	assert_null(v);
+	assert_int_equal(query_get("", 0, "secret", &v), 0);
+	assert_int_equal(query_get("secret", 6, "secret", &v), 0);
+	assert_int_equal(query_get("secret=", 7, "secret", &v), 1);
+	assert_string_equal(v, "");
+	free(v);
+}
+
 int
 main(void)
 {
@@ -241,6 +290,8 @@ main(void)
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_url_decode),
 	    cmocka_unit_test(test_url_encode),
+	    cmocka_unit_test(test_keep_nul),
+	    cmocka_unit_test(test_query_get),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

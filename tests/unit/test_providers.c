@@ -258,7 +258,7 @@ channel_load(
 	static const char *types[] = {"africastalking", "twilio", "kannel",
 	    "gammu", "http", "smpp", "infobip", "vonage"};
 	static const char *sig_methods[] = {
-	    "md5hash", "md5", "sha1", "sha256", "sha512"};
+	    "md5hash", "md5", "sha1", "sha256", "sha512", "auto"};
 	char *method;
 	size_t i;
 
@@ -283,8 +283,8 @@ channel_load(
 	cfg->webhook_secret = kv_get(&sec, "webhook_secret");
 	cfg->api_secret = kv_get(&sec, "api_secret");
 	cfg->signature_secret = kv_get(&sec, "signature_secret");
-	/* As in the config file: sha256 unless it says otherwise. */
-	cfg->signature_method = VONAGE_SIG_SHA256;
+	/* As in the config file: auto unless it says otherwise. */
+	cfg->signature_method = VONAGE_SIG_AUTO;
 	if ((method = kv_get(&sec, "signature_method")) != NULL) {
 		for (i = 0; i < nitems(sig_methods); i++)
 			if (strcmp(method, sig_methods[i]) == 0)
