@@ -941,7 +941,8 @@ ingress_status(struct gateway *gw, const struct ingress_report *r,
 		    r->id, r->by_own_id, now_ms());
 	if (rc == STORE_NOTFOUND)
 		log_debug("ingress",
-		    "delivery report for an unknown message "
+		    "delivery report that changes no message (unknown, or "
+		    "its message already delivered or failed) "
 		    "channel=%s id=%s",
 		    r->channel, r->id);
 	j = xcalloc(1, sizeof(*j));
