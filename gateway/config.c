@@ -239,6 +239,8 @@ static const struct config_key config_keys[] = {
     CH("rate", T_RATE, "20/s", 1, (int64_t)100000 * PER_SEC, CT_ALL, 0, rate),
     CH("max_age", T_DURATION, "24h", MIN, 30 * DAY_MS, CT_ALL, 0, max_age_ms),
     CH("fallback", T_STRING, NULL, 1, CONFIG_MAX_NAME, CT_ALL, 0, fallback),
+    CH("fallback_after", T_DURATION, "30s", SEC, DAY_MS, CT_ALL, 0,
+	fallback_after_ms),
     CH("ussd_max", T_INT, "182", 20, 182, CT_ALL, 0, ussd_max),
     {SEC_CHANNEL, "cost_per_segment", T_STRING, NULL, 1, 32, CT_ALL, 0,
 	offsetof(struct channel_config, cost_per_segment), NULL, check_decimal,

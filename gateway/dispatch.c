@@ -39,7 +39,20 @@ struct dchan {
 	struct claim *ready, **ready_tail;
 	int up;             /* 0 while a modem is down */
 	int64_t down_since; /* mono ms it went down (or started) */
-	int64_t cost;       /* cost_per_segment, millionths; 0: none */
+	/*
+	 * A provider's channel with a fallback is judged by its outcomes
+	 * (modems and SMPP links say themselves when they are up):
+	 * failing_since is the mono ms of its first transient failure since
+	 * its last success (0: none). Failing fallback_after it goes down,
+	 * its queue to the fallback, for fallback_after again; then it is
+	 * up on trial, one message at a time: a success ends the trial, a
+	 * transient failure puts it down again at once.
+	 */
+	int judged;
+	int trial;
+	int64_t failing_since;
+	int64_t probe_at;
+	int64_t cost; /* cost_per_segment, millionths; 0: none */
 	/*
 	 * Whether a new message may skip the queue (room()): not while
 	 * backlog is set (messages of unknown numbers may be due), nor for a
@@ -223,7 +236,7 @@ room(void *arg, struct store *st, const struct outq_msg *m)
 	struct dchan *c = find_chan(d, m->channel);
 
 	if (c == NULL || d->stopping || c->backlog || c->ch.ops == NULL ||
-	    !c->up || st != d->store || !d->batch->open ||
+	    !c->up || c->trial || st != d->store || !d->batch->open ||
 	    !store_in_transaction(st) ||
 	    c->waiting + c->nready >= c->max_inflight ||
 	    strmap_peek(&c->queued, m->phone) != NULL)
@@ -392,6 +405,9 @@ dispatch_attach(struct dispatcher *d, const char *name,
 	c->ch.arg = ops != NULL ? arg : NULL;
 	if (ops != NULL)
 		c->up = up;
+	c->judged = ops != NULL && up && c->ch.cfg->fallback != NULL &&
+		    c->ch.cfg->type != CHANNEL_GAMMU &&
+		    c->ch.cfg->type != CHANNEL_SMPP;
 	return &c->ch;
 }
 
@@ -672,6 +688,47 @@ landed(struct dispatcher *d, struct dchan *c)
 	d->inflight--;
 }
 
+/*
+ * A judged channel's outcome: a success ends its failures (and a trial),
+ * a transient failure may put it down (see struct dchan); a permanent one
+ * says nothing of the channel (a number refused).
+ */
+static void
+judge(struct dchan *c, enum send_outcome oc, const char *error)
+{
+	const char *name = c->ch.cfg->name;
+	int64_t mono = mono_ms();
+
+	if (oc == SEND_OK) {
+		if (c->trial)
+			log_info("dispatch",
+			    "channel up again: a message went through "
+			    "channel=%s",
+			    name);
+		c->failing_since = 0;
+		c->trial = 0;
+		return;
+	}
+	if (oc != SEND_TEMPFAIL || !c->up)
+		return;
+	if (c->failing_since == 0)
+		c->failing_since = mono;
+	if (!c->trial && mono - c->failing_since < c->ch.cfg->fallback_after_ms)
+		return;
+	log_warn("dispatch",
+	    "channel down: %s for %llds; its queue goes to %s, and it is "
+	    "tried again in %llds channel=%s error=%s",
+	    c->trial ? "failing again" : "only failures",
+	    (long long)((mono - c->failing_since) / 1000), c->ch.cfg->fallback,
+	    (long long)(c->ch.cfg->fallback_after_ms / 1000), name,
+	    error != NULL ? error : "");
+	c->up = 0;
+	c->trial = 0;
+	/* Down since its failures began: the queue moves at once. */
+	c->down_since = mono - c->ch.cfg->fallback_after_ms;
+	c->probe_at = mono + c->ch.cfg->fallback_after_ms;
+}
+
 void
 dispatch_done(struct channel *ch, const struct channel_msg *m,
     enum send_outcome oc, const char *provider_id, const char *error)
@@ -682,6 +739,8 @@ dispatch_done(struct channel *ch, const struct channel_msg *m,
 	landed(d, c);
 	/* A channel that kept only the id (a modem, SMPP): apply reads it. */
 	record(c, m, oc, provider_id, error);
+	if (c->judged)
+		judge(c, oc, error);
 	maybe_stopped(d);
 	/* A slot is free: a ready message takes it, else a look may, if one
 	 * may find something (a retry is written now: the look schedules
@@ -872,6 +931,8 @@ capacity(struct dchan *c, int64_t mono)
 	n = floor(c->tokens);
 	if (n > c->max_inflight - c->inflight)
 		n = c->max_inflight - c->inflight;
+	if (c->trial) /* one message at a time tries the channel */
+		n = c->inflight == 0 && n >= 1 ? 1 : 0;
 	if (n > DISPATCH_CLAIM_MAX)
 		n = DISPATCH_CLAIM_MAX;
 	return n > 0 ? (size_t)n : 0;
@@ -912,6 +973,13 @@ dispatch_run(struct dispatcher *d)
 
 		if (c->ch.ops == NULL)
 			continue; /* a modem without its worker yet */
+		if (!c->up && c->judged && mono >= c->probe_at) {
+			log_info("dispatch", "channel tried again channel=%s",
+			    c->ch.cfg->name);
+			c->up = 1;
+			c->trial = 1;
+			c->failing_since = mono;
+		}
 		if (!c->up) {
 			/*
 			 * A modem that is starting or reconnecting gets a grace
@@ -919,10 +987,11 @@ dispatch_run(struct dispatcher *d)
 			 */
 			if (c->ch.cfg->fallback != NULL &&
 			    mono - c->down_since >=
-				DISPATCH_FALLBACK_GRACE_MS &&
+				c->ch.cfg->fallback_after_ms &&
 			    batch_begin(d->batch) == 0 &&
 			    store_queue_move(d->store, c->ch.cfg->name,
-				c->ch.cfg->fallback, now) > 0) {
+				c->ch.cfg->fallback, now,
+				c->judged ? INT64_MAX : now) > 0) {
 				moved_to(d, c->ch.cfg->fallback);
 				wake = 0;
 			}

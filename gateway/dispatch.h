@@ -42,9 +42,6 @@
 #define DISPATCH_INFLIGHT_CAP 128 /* a fast provider channel's, at most */
 #define DISPATCH_CLAIM_MAX 256    /* messages claimed per channel per run */
 #define DISPATCH_POLL_MS 500      /* look for work queued by other processes */
-#define DISPATCH_FALLBACK_GRACE_MS \
-	30000 /* a channel down this long uses
-					    its fallback */
 #define DISPATCH_RETRY_FIRST_MS 2000
 #define DISPATCH_RETRY_MAX_MS 300000
 

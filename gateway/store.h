@@ -716,11 +716,13 @@ int64_t store_shared_purge(struct store *, int64_t flood_before,
 int64_t store_queue_next_due(struct store *, const char *channel);
 
 /*
- * Moves channel from's queued messages due at now to channel to (its
- * fallback). Returns how many, or STORE_ERR.
+ * Moves channel from's queued messages due by due_by to channel to (its
+ * fallback), due at now at the latest: now for those due (a modem down),
+ * INT64_MAX for every one (a provider failing: those waiting to be tried
+ * again too). Returns how many, or STORE_ERR.
  */
-int
-store_queue_move(struct store *, const char *from, const char *to, int64_t now);
+int store_queue_move(struct store *, const char *from, const char *to,
+    int64_t now, int64_t due_by);
 
 /*
  * The rest (store_misc.c): Idempotency-Key answers, modem state, the

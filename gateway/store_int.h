@@ -331,8 +331,8 @@ int sq_queue_claim(struct store *st, const char *channel, int64_t now,
 int sq_queue_claim_upto(struct store *st, const char *channel, int64_t now,
     size_t max, int64_t max_id, struct store_queue_msg **out, size_t *n);
 int sq_queue_fail(struct store *st, int64_t id, const char *error, int64_t now);
-int
-sq_queue_move(struct store *st, const char *from, const char *to, int64_t now);
+int sq_queue_move(struct store *st, const char *from, const char *to,
+    int64_t now, int64_t due_by);
 int sq_queue_newest(struct store *st, const char *channel,
     const char *provider_id, int64_t *id);
 int64_t sq_queue_next_due(struct store *st, const char *channel);

@@ -86,9 +86,10 @@ static const char *const msg_sql[M_COUNT] = {
 		  " updated = ?1, node = NULL WHERE state = 'sending'",
     [M_NEXT_DUE] = "SELECT min(next_attempt) FROM messages"
 		   " WHERE state = 'queued' AND channel = ?1",
-    [M_MOVE] = "UPDATE messages SET channel = ?2, updated = ?3"
+    [M_MOVE] = "UPDATE messages SET channel = ?2, updated = ?3,"
+	       " next_attempt = min(next_attempt, ?3)"
 	       " WHERE state = 'queued' AND channel = ?1"
-	       " AND next_attempt <= ?3",
+	       " AND next_attempt <= ?4",
     /* The index messages_outbound keeps equal ids in rowid order. */
     [M_NEWEST_PID] = "SELECT id FROM messages WHERE channel = ?1"
 		     " AND provider_id = ?2 AND direction = 'out'"
@@ -602,12 +603,14 @@ sq_queue_next_due(struct store *st, const char *channel)
 }
 
 int
-sq_queue_move(struct store *st, const char *from, const char *to, int64_t now)
+sq_queue_move(struct store *st, const char *from, const char *to, int64_t now,
+    int64_t due_by)
 {
 	sqlite3_stmt *s = stmt(st, M_MOVE);
 
 	store_bind_text(s, 1, from);
 	store_bind_text(s, 2, to);
 	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_int64(s, 4, due_by);
 	return (int)changes(st, M_MOVE);
 }

@@ -912,10 +912,10 @@ store_queue_fail(struct store *st, int64_t id, const char *error, int64_t now)
 }
 
 int
-store_queue_move(
-    struct store *st, const char *from, const char *to, int64_t now)
+store_queue_move(struct store *st, const char *from, const char *to,
+    int64_t now, int64_t due_by)
 {
-	return st->ops->queue_move(st, from, to, now);
+	return st->ops->queue_move(st, from, to, now, due_by);
 }
 
 int

@@ -224,8 +224,8 @@ struct store_ops {
 	    struct store_queue_msg **out, size_t *n);
 	int (*queue_fail)(
 	    struct store *st, int64_t id, const char *error, int64_t now);
-	int (*queue_move)(
-	    struct store *st, const char *from, const char *to, int64_t now);
+	int (*queue_move)(struct store *st, const char *from, const char *to,
+	    int64_t now, int64_t due_by);
 	int (*queue_newest)(struct store *st, const char *channel,
 	    const char *provider_id, int64_t *id);
 	int64_t (*queue_next_due)(struct store *st, const char *channel);

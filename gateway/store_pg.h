@@ -226,8 +226,8 @@ int pgs_queue_claim_upto(struct store *st, const char *channel, int64_t now,
     size_t max, int64_t max_id, struct store_queue_msg **out, size_t *n);
 int
 pgs_queue_fail(struct store *st, int64_t id, const char *error, int64_t now);
-int
-pgs_queue_move(struct store *st, const char *from, const char *to, int64_t now);
+int pgs_queue_move(struct store *st, const char *from, const char *to,
+    int64_t now, int64_t due_by);
 int pgs_queue_newest(struct store *st, const char *channel,
     const char *provider_id, int64_t *id);
 int64_t pgs_queue_next_due(struct store *st, const char *channel);

@@ -134,9 +134,10 @@ static const char *const msg_sql[M_COUNT] = {
 		  " AND ($2::text IS NULL OR node IS NULL OR node = $2)",
     [M_NEXT_DUE] = "SELECT min(next_attempt) FROM messages"
 		   " WHERE state = 'queued' AND channel = $1",
-    [M_MOVE] = "UPDATE messages SET channel = $2, updated = $3"
+    [M_MOVE] = "UPDATE messages SET channel = $2, updated = $3,"
+	       " next_attempt = LEAST(next_attempt, $3)"
 	       " WHERE state = 'queued' AND channel = $1"
-	       " AND next_attempt <= $3",
+	       " AND next_attempt <= $4",
     [M_NEWEST_PID] = "SELECT id FROM messages WHERE channel = $1"
 		     " AND provider_id = $2 AND direction = 'out'"
 		     " ORDER BY id DESC LIMIT 1",
@@ -664,7 +665,8 @@ pgs_queue_next_due(struct store *st, const char *channel)
 }
 
 int
-pgs_queue_move(struct store *st, const char *from, const char *to, int64_t now)
+pgs_queue_move(struct store *st, const char *from, const char *to, int64_t now,
+    int64_t due_by)
 {
 	struct pgs_params p;
 
@@ -672,6 +674,7 @@ pgs_queue_move(struct store *st, const char *from, const char *to, int64_t now)
 	pgs_p_text(&p, from);
 	pgs_p_text(&p, to);
 	pgs_p_int(&p, now);
+	pgs_p_int(&p, due_by);
 	return (int)changes(st, M_MOVE, &p);
 }
 

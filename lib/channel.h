@@ -64,18 +64,19 @@ struct channel_config {
 	int line;               /* line of the section header */
 
 	/* Keys valid for every type. */
-	char *sender;         /* shortcode or sender id, or NULL */
-	char *api_url;        /* provider base URL without trailing '/', or
+	char *sender;              /* shortcode or sender id, or NULL */
+	char *api_url;             /* provider base URL without trailing '/', or
 				 NULL (gammu); africastalking and twilio have
 				 defaults */
-	char *webhook_secret; /* webhooks must carry ?secret=... or the
+	char *webhook_secret;      /* webhooks must carry ?secret=... or the
 				 header X-Baraza-Secret, or NULL */
-	int allow_unsigned;   /* 1: the channel may lack what authenticates
+	int allow_unsigned;        /* 1: the channel may lack what authenticates
 				 its webhooks (config_channel_unsigned) */
-	struct rate rate;     /* outbound throttle: 20/s, gammu 6/min */
-	int64_t max_age_ms;   /* stop retrying after this; 24h */
-	char *fallback;       /* name of another channel, or NULL */
-	int ussd_max;         /* characters in a USSD screen; 182 */
+	struct rate rate;          /* outbound throttle: 20/s, gammu 6/min */
+	int64_t max_age_ms;        /* stop retrying after this; 24h */
+	char *fallback;            /* name of another channel, or NULL */
+	int64_t fallback_after_ms; /* down this long: the queue goes there */
+	int ussd_max;              /* characters in a USSD screen; 182 */
 	/* A decimal in [gateway] currency, or NULL (config_channel_cost()). */
 	char *cost_per_segment;
 	/* A decimal in [gateway] currency, or NULL: no budget

@@ -22,6 +22,7 @@ model = dummy
 connection = none
 device = $T/no-such-phone/inner
 fallback = web
+fallback_after = 2s
 [channel web]
 type = http
 api_url = http://127.0.0.1:$FAKE_PORT/send
@@ -29,7 +30,7 @@ signing_key = $SIGNING_KEY"
 start_server || exit 1
 id=$("$BARAZA" -c "$T/baraza.conf" send 0700000001 "Via the fallback" 2>/dev/null)
 like "a message is queued on the modem channel" "$id" '^[0-9]+$'
-check "after the grace period it goes out through the fallback" wait_for 60 grep -q 'Via the fallback' "$T/fake.log"
+check "after fallback_after it goes out through the fallback" wait_for 30 grep -q 'Via the fallback' "$T/fake.log"
 # The request may reach the provider before the claim's commit (dispatch
 # sends at once): its row says so a moment later.
 check "it is marked sent, on the fallback channel" wait_for 30 sql_is "select channel, state from messages where id=$id" "web|sent"

@@ -321,6 +321,7 @@ test_channel_defaults(void **state)
 	assert_int_equal(ch->ussd_max, 182);
 	assert_null(ch->sender);
 	assert_null(ch->fallback);
+	assert_true(ch->fallback_after_ms == 30000);
 	assert_string_equal(ch->webhook_secret, "w");
 	assert_int_equal(ch->allow_unsigned, 0);
 	assert_null(ch->device);
@@ -578,6 +579,7 @@ test_gammu_values(void **state)
 			"rate = 30/h\n"
 			"sender = +254700000001\n"
 			"fallback = web\n"
+			"fallback_after = 2m\n"
 			"[channel web]\ntype = http\napi_url = "
 			"https://example.org/x\nsigning_key = k\n");
 	ch = config_channel(cfg, "modem1");
@@ -593,6 +595,7 @@ test_gammu_values(void **state)
 	assert_true(ch->rate.count == 30 && ch->rate.period_ms == 3600000);
 	assert_string_equal(ch->sender, "+254700000001");
 	assert_string_equal(ch->fallback, "web");
+	assert_true(ch->fallback_after_ms == 120000);
 	assert_string_equal(config_channel(cfg, "web")->signing_key, "k");
 	config_free(cfg);
 

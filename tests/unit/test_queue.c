@@ -353,10 +353,17 @@ test_move_to_fallback(void **state)
 	assert_int_equal(
 	    enqueue(st, "modem1", "+254700000002", "b", 9999, 10, NULL), 0);
 	/* Only what is due moves; the later one waits for its time. */
-	assert_int_equal(store_queue_move(st, "modem1", "at", 100), 1);
+	assert_int_equal(store_queue_move(st, "modem1", "at", 100, 100), 1);
 	assert_int_equal(store_queue_claim(st, "at", 100, 10, &v, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].text, "a");
+	store_queue_msgs_free(v, n);
+	/* Every one (a provider failing): the later one too, due now. */
+	assert_int_equal(
+	    store_queue_move(st, "modem1", "at", 200, INT64_MAX), 1);
+	assert_int_equal(store_queue_claim(st, "at", 200, 10, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].text, "b");
 	store_queue_msgs_free(v, n);
 	assert_int_equal(store_commit(st), 0);
 }

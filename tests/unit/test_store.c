@@ -1616,7 +1616,7 @@ test_queue_reads_indexes(void **state)
 	assert_int_equal(nq, 10);
 	store_queue_msgs_free(q, nq);
 	assert_true(store_queue_next_due(f->st, "at") > 0);
-	assert_true(store_queue_move(f->st, "at", "tw", 1050) >= 0);
+	assert_true(store_queue_move(f->st, "at", "tw", 1050, 1050) >= 0);
 	assert_true(store_queue_recover(f->st, 3000) > 0);
 	assert_true(store_queue_sweep(f->st, 3000, 1000) >= 0);
 	assert_int_equal(store_commit(f->st), 0);
