@@ -38,7 +38,7 @@ batch_init(struct batch *b, uv_loop_t *loop, struct store *st)
 	b->closing = 0;
 	b->sync_head = b->wait_head = b->wait_tail = NULL;
 	b->syncs = 0;
-	b->commits = b->failures = b->items = 0;
+	b->commits = b->failures = b->items = b->doubtful = 0;
 	b->mark = NULL;
 	b->durable_fn = NULL;
 	b->mark_arg = NULL;
@@ -190,9 +190,11 @@ on_sync_done(uv_work_t *w, int status)
 	b->syncing = 0;
 	b->sync_head = NULL;
 	b->syncs++;
-	if (!ok)
+	if (!ok) {
 		log_error("batch", "the WAL did not reach the disk error=%s",
 		    strerror(status != 0 ? -status : b->sync_rc));
+		b->doubtful++;
+	}
 	/* The next group may start before these callbacks write more. */
 	start_sync(b);
 	run_items(b, it, ok);
@@ -220,22 +222,28 @@ void
 batch_flush(struct batch *b)
 {
 	struct batch_item *it;
-	int ok = 1;
+	int ok = 1, rc;
 
 	/* Callbacks may open the next batch: run them from a detached list. */
 	while (b->open || b->head != NULL) {
 		if (b->open) {
 			mark_commit(b);
 			b->open = 0;
-			if (store_commit(b->store) != 0) {
+			if ((rc = store_commit(b->store)) != 0) {
 				log_error("batch",
-				    "commit failed, the turn is rolled back "
+				    "commit failed, the turn is rolled back%s "
 				    "error=%s",
+				    rc == STORE_EDOUBT ? " (or landed: the "
+							 "connection was lost "
+							 "during it)"
+						       : "",
 				    store_errmsg(b->store));
 				store_rollback(b->store);
 				b->marked = b->durable;
 				ok = 0;
 				b->failures++;
+				if (rc == STORE_EDOUBT)
+					b->doubtful++;
 			} else {
 				b->commits++;
 			}

@@ -46,6 +46,13 @@ struct batch {
 	unsigned long long syncs;                 /* fdatasyncs done */
 	unsigned long long commits;               /* transactions committed */
 	unsigned long long failures;              /* transactions rolled back */
+	/*
+	 * Turns whose callbacks were told "failed" though their writes may
+	 * have landed: a COMMIT whose answer was lost (PostgreSQL's
+	 * connection dropping during it) or a WAL that did not sync. Whoever
+	 * holds state beside the store (the dispatcher's claims) reconciles.
+	 */
+	unsigned long long doubtful;
 	unsigned long long items; /* callbacks run after commits */
 	/* batch_watermark(): */
 	int64_t (*mark)(void *);             /* a value to make durable */

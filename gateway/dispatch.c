@@ -87,6 +87,14 @@ struct dispatcher {
 	struct outcome *redo; /* outcomes whose commit failed, to write again */
 	struct claim *taken;  /* stored claimed, their transaction still open */
 	struct outq_hooks hooks; /* outq_enqueue's */
+	/*
+	 * A turn was doubtful (batch.h): messages it claimed, or stored
+	 * claimed, may be "sending" in the store while this process dropped
+	 * them. Until nothing is held here, nothing more is claimed; then
+	 * every message "sending" for this node is queued again.
+	 */
+	unsigned long long doubtful_seen;
+	int orphans;
 	void (*on_stopped)(void *);
 	void *stopped_arg;
 };
@@ -111,6 +119,7 @@ struct outcome {
 	struct outcome *next;
 };
 
+#define ORPHANS_POLL_MS 100  /* while waiting for nothing to be held */
 #define OUTCOME_RETRY_MS 100 /* between commits of an outcome */
 #define OUTCOME_LOG_EVERY 50 /* a failing outcome logged once per this many */
 
@@ -235,9 +244,9 @@ room(void *arg, struct store *st, const struct outq_msg *m)
 	struct dispatcher *d = arg;
 	struct dchan *c = find_chan(d, m->channel);
 
-	if (c == NULL || d->stopping || c->backlog || c->ch.ops == NULL ||
-	    !c->up || c->trial || st != d->store || !d->batch->open ||
-	    !store_in_transaction(st) ||
+	if (c == NULL || d->stopping || d->orphans || c->backlog ||
+	    c->ch.ops == NULL || !c->up || c->trial || st != d->store ||
+	    !d->batch->open || !store_in_transaction(st) ||
 	    c->waiting + c->nready >= c->max_inflight ||
 	    strmap_peek(&c->queued, m->phone) != NULL)
 		return 0;
@@ -953,6 +962,51 @@ moved_to(struct dispatcher *d, const char *name)
 	}
 }
 
+/* 1 when no message is held here: none claimed, in flight or waiting
+   for its outcome to be written. */
+static int
+holds_none(const struct dispatcher *d)
+{
+	size_t i;
+
+	if (d->inflight > 0 || d->taken != NULL || d->recording > 0 ||
+	    d->redo != NULL)
+		return 0;
+	for (i = 0; i < d->nch; i++)
+		if (d->ch[i].waiting > 0 || d->ch[i].nready > 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * After a doubtful turn, once nothing is held: every message this node
+ * left "sending" is one no request carries (the store's recovery at a
+ * start, store_queue_recover), queued again in this turn. Its commit
+ * failing is doubtful too, and brings this back.
+ */
+static void
+adopt_orphans(struct dispatcher *d, int64_t now)
+{
+	size_t i;
+	int n;
+
+	for (i = 0; i < d->nch; i++) /* what is ready leaves first */
+		if (d->ch[i].ch.ops != NULL && d->ch[i].up)
+			drain(&d->ch[i]);
+	if (!holds_none(d) || batch_begin(d->batch) != 0)
+		return;
+	if ((n = store_queue_recover(d->store, now)) < 0)
+		return;
+	if (n > 0)
+		log_warn("dispatch",
+		    "messages left sending by a doubtful turn are queued again "
+		    "count=%d",
+		    n);
+	d->orphans = 0;
+	for (i = 0; i < d->nch; i++)
+		d->ch[i].backlog = 1; /* some may be due: look before taking */
+}
+
 static void
 dispatch_run(struct dispatcher *d)
 {
@@ -964,6 +1018,22 @@ dispatch_run(struct dispatcher *d)
 	redo_outcomes(d);
 	if (d->stopping)
 		return;
+	if (d->batch->doubtful != d->doubtful_seen) {
+		d->doubtful_seen = d->batch->doubtful;
+		if (!d->orphans)
+			log_warn("dispatch",
+			    "a turn told failed may have committed: no claims "
+			    "until none is held here, then what this node "
+			    "left sending is queued again");
+		d->orphans = 1;
+	}
+	if (d->orphans) {
+		adopt_orphans(d, now);
+		if (d->orphans) {
+			schedule(d, ORPHANS_POLL_MS);
+			return;
+		}
+	}
 	for (i = 0; i < d->nch; i++) {
 		struct dchan *c = &d->ch[i];
 		struct store_queue_msg *msgs;

@@ -34,6 +34,8 @@ enum store_status {
 	STORE_EINVAL = -2,   /* a bad argument: status name, too long... */
 	STORE_EDUP = -3,     /* duplicate key while filling a data table */
 	STORE_ENOTABLE = -4, /* lookup in a table that was never imported */
+	STORE_EDOUBT = -5,   /* a commit whose answer was lost: it may have
+				landed (PostgreSQL's connection dropped) */
 };
 
 /* Hard limits on what the store accepts from outside input. */
@@ -160,7 +162,10 @@ int store_ping(struct store *);
 /*
  * Transactions: store_begin() is BEGIN IMMEDIATE (the write lock is taken
  * at once, waiting up to the busy timeout). store_in_transaction() is true
- * between a begin and its commit or rollback.
+ * between a begin and its commit or rollback. store_commit() returns 0,
+ * STORE_ERR (not committed: the caller rolls back), or STORE_EDOUBT when
+ * the connection was lost during the COMMIT and whether it landed cannot
+ * be known (PostgreSQL only; the caller rolls back all the same).
  */
 int store_begin(struct store *);
 int store_commit(struct store *);

@@ -445,7 +445,10 @@ pgs_commit(struct store *st)
 	int ok;
 
 	if (r == NULL)
-		return STORE_ERR;
+		/* No answer: on a connection now gone, the COMMIT may have
+		 * reached the server and landed. */
+		return PQstatus(pgs(st)->conn) != CONNECTION_OK ? STORE_EDOUBT
+								: STORE_ERR;
 	/* COMMIT of a failed transaction answers "ROLLBACK". */
 	ok = strcmp(PQcmdStatus(r), "COMMIT") == 0;
 	PQclear(r);

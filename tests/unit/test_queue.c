@@ -1262,6 +1262,87 @@ test_excerpt(void **state)
 	assert_string_equal(out, "a?b");
 }
 
+/*
+ * A doubtful turn (batch.h: a COMMIT whose answer was lost may have landed)
+ * leaves a message "sending" that no request carries. Once nothing is held
+ * here (the message in flight has its outcome written), the dispatcher
+ * queues it again and it goes out, once; the one that was in flight does
+ * not go again.
+ */
+static void
+test_doubtful_turn(void **state)
+{
+	struct store *st = *state;
+	struct store_queue_msg *v;
+	struct store_msg info;
+	struct carried c;
+	struct rig r;
+	int64_t held, orphan;
+	size_t n;
+	rig_start(&r, st, &c);
+	c.by_id = 1; /* ended by the test, later */
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000001", "held", 0, now_ms(), &held), 0);
+	batch_flush(&r.b);
+	for (int i = 0; i < 300 && c.n < 1; i++) {
+		uv_run(&r.loop, UV_RUN_NOWAIT);
+		uv_sleep(10);
+	}
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.id, held);
+
+	/* The orphan: stored and claimed in one turn, handed to no one. */
+	assert_int_equal(batch_begin(&r.b), 0);
+	assert_int_equal(
+	    enqueue(st, "m1", "+254700000002", "orphan", 0, now_ms(), &orphan),
+	    0);
+	assert_int_equal(store_queue_claim(st, "m1", now_ms(), 10, &v, &n), 0);
+	assert_int_equal(n, 1);
+	store_queue_msgs_free(v, n);
+	r.b.doubtful++; /* as when that turn's COMMIT answer was lost */
+	batch_flush(&r.b);
+
+	/* While the first is in flight, nothing is taken back. */
+	for (int i = 0; i < 20; i++) {
+		uv_run(&r.loop, UV_RUN_NOWAIT);
+		uv_sleep(10);
+	}
+	assert_int_equal(c.n, 1);
+	assert_int_equal(store_msg_get(st, orphan, &info), 0);
+	assert_int_equal(info.state, MSG_SENDING);
+	store_msg_free(&info);
+
+	/* Its outcome written, the orphan is queued again and goes out. */
+	{
+		struct channel_msg later = {.id = held, .attempts = -1};
+
+		dispatch_done(c.ch, &later, SEND_OK, "prov-1", NULL);
+	}
+	batch_flush(&r.b);
+	c.by_id = 0;
+	for (int i = 0; i < 300 && c.n < 2; i++) {
+		uv_run(&r.loop, UV_RUN_NOWAIT);
+		uv_sleep(10);
+	}
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.id, orphan);
+	batch_flush(&r.b);
+	assert_int_equal(store_msg_get(st, orphan, &info), 0);
+	assert_int_equal(info.state, MSG_SENT);
+	store_msg_free(&info);
+	assert_int_equal(store_msg_get(st, held, &info), 0);
+	assert_int_equal(info.state, MSG_SENT);
+	store_msg_free(&info);
+	/* Nothing more goes, the held one never again. */
+	for (int i = 0; i < 20; i++) {
+		uv_run(&r.loop, UV_RUN_NOWAIT);
+		uv_sleep(10);
+	}
+	assert_int_equal(c.n, 2);
+	rig_stop(&r);
+}
+
 int
 main(void)
 {
@@ -1295,6 +1376,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_taken_waits_for_a_slot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_doubtful_turn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_spend_held, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_spend_claimed, setup, teardown),

@@ -175,12 +175,41 @@ test_guard_and_errors(void **state)
 	assert_int_equal(count(st), 2);
 }
 
+/*
+ * A COMMIT on a connection lost under it: whether it landed cannot be
+ * known (STORE_EDOUBT, not STORE_ERR), and the next transaction
+ * reconnects.
+ */
+static void
+test_commit_doubt(void **state)
+{
+	struct store *st = *state;
+
+	if (st == NULL)
+		skip();
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(put(st, "z", 1), 0);
+	assert_int_equal(
+	    pgtest_sql(pgtest_db, "SELECT pg_terminate_backend(pid)"
+				  " FROM pg_stat_activity"
+				  " WHERE datname = current_database()"
+				  " AND pid <> pg_backend_pid()"),
+	    0);
+	assert_int_equal(store_commit(st), STORE_EDOUBT);
+	(void)store_rollback(st);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(put(st, "y", 1), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(count(st), 1); /* z was cut off before its COMMIT */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open_ping, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_doubt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_guard_and_errors, setup, teardown),
 	};
