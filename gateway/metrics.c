@@ -851,14 +851,27 @@ get_modem_signal(const struct render_ctx *x, size_t ch, struct mvalue *v)
 	return 0;
 }
 
+/*
+ * 1 while modem channel ch's worker reports its phone up; 0 before any
+ * report (a modem unplugged at start is down from the first scrape, so an
+ * alert on 0 fires); none for a modem another node runs.
+ */
 static int
 get_modem_up(const struct render_ctx *x, size_t ch, struct mvalue *v)
 {
-	const struct modems_beat *m = heartbeat(x, ch);
+	const struct config *cfg = x->gw->cfg;
+	const struct channel_config *cc;
+	const struct modems_beat *m;
 
-	if (m == NULL)
+	if (ch >= CONFIG_MAX_CHANNELS ||
+	    cfg->channels[ch].type != CHANNEL_GAMMU)
 		return -1;
-	set_u(v, m->up ? 1 : 0);
+	cc = &cfg->channels[ch];
+	if (cc->node != NULL &&
+	    (cfg->node == NULL || strcmp(cc->node, cfg->node) != 0))
+		return -1;
+	m = heartbeat(x, ch);
+	set_u(v, m != NULL && m->up ? 1 : 0);
 	return 0;
 }
 

@@ -61,7 +61,8 @@ struct smsc_link {
 	struct smpp_session *s;
 	unsigned gen;      /* connections so far */
 	int64_t backoff;   /* the next reconnect's wait */
-	int64_t unbind_by; /* stopping: close at this mono ms */
+	int64_t unbind_by; /* stopping: unbind, then close, by this mono ms */
+	int unbind_late;   /* unbound at unbind_by: closes at the next one */
 	size_t commits;    /* deliver_sm awaiting their commit */
 	char rbuf[SMSC_READ_BUF];
 };
@@ -505,7 +506,15 @@ on_tick(uv_timer_t *t)
 	if (l->state != L_OPEN || l->s == NULL)
 		return;
 	if (l->c->stopping && now >= l->unbind_by) {
-		link_close(l, "stopped");
+		if (l->unbind_late) {
+			link_close(l, "stopped");
+			return;
+		}
+		/* Answers still due: unbind all the same (those in flight go
+		 * back to the queue), and close if unbind_resp does not come. */
+		smpp_session_unbind(l->s, now);
+		l->unbind_late = 1;
+		l->unbind_by = now + SMSC_UNBIND_RESP_MS;
 		return;
 	}
 	smpp_session_tick(l->s, now);
@@ -852,6 +861,7 @@ t_stop(void *arg)
 			struct smsc_link *l = &c->link[k];
 
 			l->unbind_by = now + SMSC_UNBIND_MS;
+			l->unbind_late = 0;
 			if (l->state == L_WAIT)
 				link_done(l);
 			else

@@ -18,10 +18,11 @@ struct smsc_thread;
 
 #define SMSC_RECONNECT_FIRST_MS 1000
 #define SMSC_RECONNECT_MAX_MS 60000
-#define SMSC_RESPONSE_MS 30000  /* any answer the SMSC owes */
-#define SMSC_JOIN_MS 120000     /* MO parts wait this long for the rest */
-#define SMSC_UNBIND_MS 2000     /* at stop: wait this long for unbind_resp */
-#define SMSC_QUEUE_PER_WINDOW 8 /* messages handed over per window place */
+#define SMSC_RESPONSE_MS 30000   /* any answer the SMSC owes */
+#define SMSC_JOIN_MS 120000      /* MO parts wait this long for the rest */
+#define SMSC_UNBIND_MS 2000      /* at stop: wait this long for answers due */
+#define SMSC_UNBIND_RESP_MS 1000 /* then this long for unbind_resp */
+#define SMSC_QUEUE_PER_WINDOW 8  /* messages handed over per window place */
 
 /* The SMPP channels, embedded in struct gateway (gw->smscs). */
 struct smscs {
@@ -45,8 +46,9 @@ smscs_bound(const struct gateway *, const char *name, int *bound, int *links);
 
 /*
  * Stop: no more submits; each link unbinds once its messages in flight
- * have their answers and what it delivered is committed (at most
- * SMSC_UNBIND_MS more), then closes. The thread then ends, and done(gw)
+ * have their answers and what it delivered is committed, or after
+ * SMSC_UNBIND_MS all the same (what is still in flight goes back to the
+ * queue), then closes on unbind_resp or SMSC_UNBIND_RESP_MS later. The thread then ends, and done(gw)
  * runs on the gateway's loop (at once when no SMPP channel runs).
  */
 void smscs_stop(struct gateway *, void (*done)(struct gateway *));

@@ -76,6 +76,7 @@ struct smpp_session {
 	uint32_t enq_seq;       /* enquire_link awaiting its answer, or 0 */
 	int64_t enq_sent;       /* when it went */
 	int64_t paused_until;   /* throttled: no submit_sm before */
+	int64_t paused_at;      /* when that pause began (0: none yet) */
 	int64_t backoff;        /* the next pause */
 	unsigned ref;           /* the next concatenation reference */
 	struct buf in;          /* bytes read, not yet a whole PDU */
@@ -265,9 +266,13 @@ on_submit_resp(
 		enqueue_front(s, m);
 		if (s->backoff == 0)
 			s->backoff = SMPP_BACKOFF_FIRST_MS;
-		if (now + s->backoff > s->paused_until) {
+		/* A part sent before the pause began was throttled with it:
+		 * one window throttled is one pause, not one per part. */
+		if (f.sent > s->paused_at &&
+		    now + s->backoff > s->paused_until) {
 			char name[16];
 
+			s->paused_at = now;
 			s->paused_until = now + s->backoff;
 			say(s, "throttled (%s): pausing %lld ms",
 			    smpp_status_name(st, name), (long long)s->backoff);

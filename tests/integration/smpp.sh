@@ -10,7 +10,7 @@
 . "$SRCDIR/tests/integration/lib.sh"
 : "${FAKE_SMSC:?FAKE_SMSC must name tests/fake_smsc}"
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq is missing"; exit 0; }
-plan 48
+plan 51
 
 SMSC_PID=
 "$FAKE_SMSC" --port-file "$T/smsc.port" --control-port-file "$T/smsc.ctl" \
@@ -222,4 +222,18 @@ like "both API calls waited on the store" "$(sort "$T/stalled.1" "$T/stalled.2" 
 check "the link kept its enquire_links meanwhile (3 or more)" test "$((after - before))" -ge 3
 wait "$held"
 check "and the gateway stops cleanly" stop_server
+
+# A stop while a submit_sm waits for its answer: after SMSC_UNBIND_MS the
+# link unbinds all the same (it used to close the connection without one),
+# and the message goes back to the queue for the next start.
+smsc POST /_reset >/dev/null
+smsc POST /_control '{"resp_delay_ms": 20000}' >/dev/null
+start_server || exit 1
+wait_for 10 grep -q 'bound channel=smsc as=transceiver' "$T/serve.log"
+held_id=$("$BARAZA" -c "$T/baraza.conf" send 0700000077 "Held at stop" 2>/dev/null)
+wait_for 10 logged '.event == "submit_sm" and .text == "Held at stop"'
+check "a stop with an answer still due ends cleanly" stop_server TERM 10
+is "it unbound first" "$(stat .unbinds)" 1
+is "the message waits in the queue for the next start" "$(sql "select state from messages where id=$held_id")" queued
+smsc POST /_control '{"resp_delay_ms": 0}' >/dev/null
 done_testing

@@ -602,7 +602,8 @@ test_histogram_inf_bucket(void **state)
 	buf_free(&b);
 }
 
-/* Modem gauges only for gammu channels with a heartbeat. */
+/* Modem gauges only for gammu channels with a heartbeat; up is 0 before
+   the first one (a modem unplugged at start is down at once). */
 static void
 test_modem_signal(void **state)
 {
@@ -611,6 +612,9 @@ test_modem_signal(void **state)
 
 	assert_true(value(e, "baraza_modem_signal_percent", "channel", "modem1",
 			NULL) == -1);
+	assert_true(
+	    value(e, "baraza_modem_up", "channel", "modem1", NULL) == 0);
+	assert_true(value(e, "baraza_modem_up", "channel", "at", NULL) == -1);
 	free(e);
 	f->gw.modems.beat[1].known = 1;
 	f->gw.modems.beat[1].up = 1;

@@ -375,6 +375,52 @@ test_throttle(void **state)
 	buf_free(&reason);
 }
 
+/*
+ * A window throttled at once is one pause: the parts sent before it began
+ * do not double it each (three answers were a pause of 1 + 2 + 4 s).
+ */
+static void
+test_throttle_window(void **state)
+{
+	struct smpp_session *s;
+	struct seen w;
+	struct buf reason;
+	uint32_t seq[3];
+	int i;
+
+	(void)state;
+	buf_init(&reason, 200);
+	s = start(&w, 10, 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(
+		    smpp_session_submit(s, (void *)(intptr_t)(i + 1),
+			"254700000001", "hello", 100, &reason),
+		    0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(take(&w, &seq[i], NULL), SMPP_SUBMIT_SM);
+	for (i = 0; i < 3; i++)
+		feed(s, SMPP_SUBMIT_SM_RESP, SMPP_ESME_RTHROTTLED, seq[i], NULL,
+		    0, 200);
+	smpp_session_tick(s, 1199);
+	assert_int_equal(w.out.len, 0);
+	smpp_session_tick(s, 1200); /* one pause of 1 s: all three again */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(take(&w, &seq[i], NULL), SMPP_SUBMIT_SM);
+	/* Throttled again after the pause: that one doubles. */
+	feed(s, SMPP_SUBMIT_SM_RESP, SMPP_ESME_RTHROTTLED, seq[0], NULL, 0,
+	    1300);
+	feed(s, SMPP_SUBMIT_SM_RESP, 0, seq[1], "m1", 3, 1300);
+	feed(s, SMPP_SUBMIT_SM_RESP, 0, seq[2], "m2", 3, 1300);
+	smpp_session_tick(s, 3299);
+	assert_int_equal(w.out.len, 0);
+	smpp_session_tick(s, 3300);
+	assert_int_equal(take(&w, &seq[0], NULL), SMPP_SUBMIT_SM);
+	feed(s, SMPP_SUBMIT_SM_RESP, 0, seq[0], "m3", 3, 3400);
+	assert_int_equal(w.nsub, 3);
+	finish(s, &w);
+	buf_free(&reason);
+}
+
 /* Keep-alive and the PDUs the SMSC may send at any time. */
 static void
 test_link_upkeep(void **state)
@@ -613,6 +659,7 @@ main(void)
 	    cmocka_unit_test(test_bind_refused),
 	    cmocka_unit_test(test_window),
 	    cmocka_unit_test(test_throttle),
+	    cmocka_unit_test(test_throttle_window),
 	    cmocka_unit_test(test_link_upkeep),
 	    cmocka_unit_test(test_submit_timeout),
 	    cmocka_unit_test(test_deliver),
