@@ -61,6 +61,7 @@ struct smsc_link {
 	struct smpp_session *s;
 	unsigned gen;      /* connections so far */
 	int64_t backoff;   /* the next reconnect's wait */
+	int64_t bound_at;  /* mono ms of the last bind accepted, or 0 */
 	int64_t unbind_by; /* stopping: unbind, then close, by this mono ms */
 	int unbind_late;   /* unbound at unbind_by: closes at the next one */
 	size_t commits;    /* deliver_sm awaiting their commit */
@@ -291,7 +292,7 @@ link_bound(void *arg, const char *system_id)
 {
 	struct smsc_link *l = arg;
 
-	l->backoff = SMSC_RECONNECT_FIRST_MS;
+	l->bound_at = mono_ms();
 	l->bound = 1;
 	log_info("smpp", "bound channel=%s as=%s smsc=\"%s\"", l->c->cc->name,
 	    link_name(l), system_id);
@@ -529,6 +530,12 @@ link_retry(struct smsc_link *l)
 		link_done(l);
 		return;
 	}
+	/* A link that stayed bound a while starts again from the first wait;
+	 * one dropped right after its bind keeps doubling (an SMSC that takes
+	 * the bind and closes is not called every second). */
+	if (l->bound_at != 0 && mono_ms() - l->bound_at >= SMSC_STABLE_MS)
+		l->backoff = SMSC_RECONNECT_FIRST_MS;
+	l->bound_at = 0;
 	uv_timer_stop(&l->timer);
 	uv_timer_start(&l->timer, on_tick, (uint64_t)l->backoff, 0);
 	l->backoff *= 2;

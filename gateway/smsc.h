@@ -18,9 +18,10 @@ struct smsc_thread;
 
 #define SMSC_RECONNECT_FIRST_MS 1000
 #define SMSC_RECONNECT_MAX_MS 60000
-#define SMSC_RESPONSE_MS 30000   /* any answer the SMSC owes */
-#define SMSC_JOIN_MS 120000      /* MO parts wait this long for the rest */
-#define SMSC_UNBIND_MS 2000      /* at stop: wait this long for answers due */
+#define SMSC_STABLE_MS 30000   /* bound this long: the reconnect wait resets */
+#define SMSC_RESPONSE_MS 30000 /* any answer the SMSC owes */
+#define SMSC_JOIN_MS 120000    /* MO parts wait this long for the rest */
+#define SMSC_UNBIND_MS 2000    /* at stop: wait this long for answers due */
 #define SMSC_UNBIND_RESP_MS 1000 /* then this long for unbind_resp */
 #define SMSC_QUEUE_PER_WINDOW 8  /* messages handed over per window place */
 

@@ -502,10 +502,9 @@ read_receipt(struct smpp_deliver *d, const struct tlvs *t, struct buf *reason)
 		}
 		copy_str(d->id, sizeof(d->id), v, vlen);
 	}
-	if (d->id[0] == '\0') {
-		say(reason, "a receipt without a message id");
-		return -1;
-	}
+	/* Without an id it matches no message: taken and answered OK (the
+	 * ingress refuses it with a log line), not refused as malformed, so
+	 * that the SMSC does not deliver it again and again. */
 
 	if (t->message_state >= 0) {
 		switch (t->message_state) {

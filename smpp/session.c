@@ -456,6 +456,27 @@ on_bind_resp(struct smpp_session *s, const struct smpp_pdu *p, int64_t now)
 	pump(s, now);
 }
 
+/*
+ * The message_id at the start of the body of a submit_sm_resp of len
+ * bytes that did not decode: printable ASCII up to a NUL or the end, 1 to
+ * SMPP_ID_MAX - 1 of them; else the empty string.
+ */
+static void
+salvage_id(const uint8_t *b, size_t len, char id[SMPP_ID_MAX])
+{
+	size_t i, n = 0;
+
+	id[0] = '\0';
+	for (i = SMPP_HEADER_LEN; i < len && b[i] != '\0'; i++) {
+		if (b[i] < 0x21 || b[i] > 0x7e || n == SMPP_ID_MAX - 1) {
+			id[0] = '\0';
+			return;
+		}
+		id[n++] = (char)b[i];
+	}
+	id[n] = '\0';
+}
+
 /* One whole PDU of len bytes. */
 static void
 on_pdu(struct smpp_session *s, const uint8_t *b, size_t len, int64_t now)
@@ -478,8 +499,11 @@ on_pdu(struct smpp_session *s, const uint8_t *b, size_t len, int64_t now)
 			    p.h.seq);
 		else if ((k = find_flight(s, p.h.seq)) >= 0 &&
 			 p.h.id == SMPP_SUBMIT_SM_RESP) {
-			/* An answer we cannot read: take its status. */
-			p.message_id[0] = '\0';
+			/* An answer we cannot read: take its status, and the
+			 * id its body starts with when it looks like one (no
+			 * NUL at its end, bytes after it), so that its receipt
+			 * can still find the message. */
+			salvage_id(b, len, p.message_id);
 			on_submit_resp(s, k, &p, now);
 		}
 		goto out;
@@ -504,6 +528,14 @@ on_pdu(struct smpp_session *s, const uint8_t *b, size_t len, int64_t now)
 			on_submit_resp(s, k, &p, now);
 		} else if (p.h.seq == s->enq_seq && s->enq_seq != 0) {
 			s->enq_seq = 0; /* an answer all the same */
+		} else if (s->state == S_BINDING) {
+			char name[16], why[96];
+
+			/* The bind was not understood: refused as well. */
+			snprintf(why, sizeof(why),
+			    "bind refused: generic_nack %s",
+			    smpp_status_name(p.h.status, name));
+			close_link(s, why);
 		} else {
 			char name[16];
 

@@ -270,6 +270,17 @@ test_bind_refused(void **state)
 	assert_int_equal(w.bound, 0);
 	finish(s, &w);
 
+	/* A bind the SMSC did not understand (generic_nack): refused too. */
+	memset(&w, 0, sizeof(w));
+	buf_init(&w.out, 1 << 20);
+	s = smpp_session_new(&c, &cbs, &w, 0);
+	assert_int_equal(take(&w, &seq, NULL), SMPP_BIND_TRANSMITTER);
+	feed(s, SMPP_GENERIC_NACK, SMPP_ESME_RINVCMDID, seq, NULL, 0, 5);
+	assert_int_equal(w.closed, 1);
+	assert_non_null(strstr(w.close_reason, "bind refused: generic_nack"));
+	assert_int_equal(w.bound, 0);
+	finish(s, &w);
+
 	/* No answer to the bind at all: closed after response_ms. */
 	memset(&w, 0, sizeof(w));
 	buf_init(&w.out, 1 << 20);
@@ -417,6 +428,43 @@ test_throttle_window(void **state)
 	assert_int_equal(take(&w, &seq[0], NULL), SMPP_SUBMIT_SM);
 	feed(s, SMPP_SUBMIT_SM_RESP, 0, seq[0], "m3", 3, 3400);
 	assert_int_equal(w.nsub, 3);
+	finish(s, &w);
+	buf_free(&reason);
+}
+
+/*
+ * A submit_sm_resp that does not decode (its message_id without the NUL,
+ * stray bytes after it): its status counts, and its id when it looks like
+ * one, so that its receipt still finds the message.
+ */
+static void
+test_resp_unreadable(void **state)
+{
+	struct smpp_session *s;
+	struct seen w;
+	struct buf reason;
+	uint32_t seq[3];
+	int i;
+
+	(void)state;
+	buf_init(&reason, 200);
+	s = start(&w, 10, 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(
+		    smpp_session_submit(s, (void *)(intptr_t)(i + 1),
+			"254700000001", "hello", 100, &reason),
+		    0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(take(&w, &seq[i], NULL), SMPP_SUBMIT_SM);
+	feed(s, SMPP_SUBMIT_SM_RESP, 0, seq[0], "A1B2", 4, 200);
+	feed(s, SMPP_SUBMIT_SM_RESP, 0, seq[1], "C3\0xy", 5, 200);
+	feed(s, SMPP_SUBMIT_SM_RESP, 0, seq[2], "\x01\x02", 2, 200);
+	assert_int_equal(w.nsub, 3);
+	for (i = 0; i < 3; i++)
+		assert_true(w.sub[i].r == SMPP_SUBMIT_OK);
+	assert_string_equal(w.sub[0].id, "A1B2");
+	assert_string_equal(w.sub[1].id, "C3");
+	assert_string_equal(w.sub[2].id, ""); /* nothing like an id */
 	finish(s, &w);
 	buf_free(&reason);
 }
@@ -660,6 +708,7 @@ main(void)
 	    cmocka_unit_test(test_window),
 	    cmocka_unit_test(test_throttle),
 	    cmocka_unit_test(test_throttle_window),
+	    cmocka_unit_test(test_resp_unreadable),
 	    cmocka_unit_test(test_link_upkeep),
 	    cmocka_unit_test(test_submit_timeout),
 	    cmocka_unit_test(test_deliver),
