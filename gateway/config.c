@@ -2059,6 +2059,14 @@ cross_checks(struct parser *p, struct config *cfg)
 		if (s->kind != SEC_CHANNEL)
 			continue;
 		ch = &cfg->channels[ci++];
+		/* A modem for a node while this config names none: no node
+		 * runs it here, and on a single gateway its queue waits. */
+		if (ch->node != NULL && cfg->node == NULL)
+			warning(p, entry_line(p, s, "node"),
+			    "node: this channel runs only on node '%s', and "
+			    "[gateway] names no node: this gateway never runs "
+			    "it",
+			    ch->node);
 		if (ch->fallback == NULL)
 			continue;
 		if (strcmp(ch->fallback, ch->name) == 0)

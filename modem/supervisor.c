@@ -399,37 +399,53 @@ arm_balance(struct modem_supervisor *sup)
 	    (uint64_t)sup->balance_interval_ms);
 }
 
-/* Warns when the first number in a balance answer is below the alert. */
+void
+modem_balance_amount(const char *text, char *num, size_t size)
+{
+	const char *p = text, *start;
+	size_t n;
+
+	num[0] = '\0';
+	while (*p != '\0') {
+		if (!(*p >= '0' && *p <= '9')) {
+			p++;
+			continue;
+		}
+		start = p;
+		n = 0;
+		for (; *p != '\0' && n < size - 1; p++) {
+			if (*p == ',' && p[1] >= '0' && p[1] <= '9' &&
+			    p[2] >= '0' && p[2] <= '9' && p[3] >= '0' &&
+			    p[3] <= '9' && !(p[4] >= '0' && p[4] <= '9'))
+				continue;
+			if (*p == '.' && !(p[1] >= '0' && p[1] <= '9'))
+				break; /* a full stop after the number */
+			if (!((*p >= '0' && *p <= '9') || *p == '.'))
+				break;
+			num[n++] = *p;
+		}
+		num[n] = '\0';
+		if ((start > text && strchr("*#/:-", start[-1]) != NULL) ||
+		    (*p != '\0' && strchr("*#/:-", *p) != NULL)) {
+			num[0] = '\0'; /* a code, a date or a time */
+			continue;
+		}
+		return;
+	}
+}
+
+/* Warns when the first amount in a balance answer is below the alert. */
 static void
 check_balance(struct modem_supervisor *sup, const char *text)
 {
-	const char *p;
-	char *end;
+	char *end, num[64];
 	double v;
-	char num[64];
-	size_t n = 0;
 
 	if (sup->balance_alert <= 0)
 		return;
-	for (p = text; *p != '\0'; p++)
-		if (*p >= '0' && *p <= '9')
-			break;
-	if (*p == '\0')
+	modem_balance_amount(text, num, sizeof(num));
+	if (num[0] == '\0')
 		return;
-	/*
-	 * "1,234.50": a comma followed by three digits separates thousands;
-	 * anything else ends the number.
-	 */
-	for (; *p != '\0' && n < sizeof(num) - 1; p++) {
-		if (*p == ',' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
-		    p[2] <= '9' && p[3] >= '0' && p[3] <= '9' &&
-		    !(p[4] >= '0' && p[4] <= '9'))
-			continue;
-		if (!((*p >= '0' && *p <= '9') || *p == '.'))
-			break;
-		num[n++] = *p;
-	}
-	num[n] = '\0';
 	v = strtod(num, &end);
 	if (end != num && v < sup->balance_alert)
 		log_warn("modem", "balance low name=%s balance=%g alert=%d",

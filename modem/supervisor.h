@@ -173,4 +173,13 @@ void modem_supervisor_stop(struct modem_supervisor *);
  */
 int modem_worker_main(int argc, char **argv);
 
+/*
+ * The first amount in a balance answer (text, NUL-ended): a run of digits
+ * (with a '.', and ',' before three digits as a thousands separator) that
+ * is not part of a USSD code ("*144#"), a date or a time ("31/12",
+ * "2026-12-31", "08:00"), copied into num (size bytes, at least 2); else
+ * num is empty.
+ */
+void modem_balance_amount(const char *text, char *num, size_t size);
+
 #endif

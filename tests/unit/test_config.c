@@ -1079,6 +1079,18 @@ test_channel_types(void **state)
 	assert_string_equal(cfg->node, "nairobi-1");
 	assert_string_equal(config_channel(cfg, "g")->node, "nairobi-2");
 	config_free(cfg);
+	/* A modem for a node while [gateway] names none: a warning. */
+	{
+		assert_int_equal(parse("[channel g]\ntype = gammu\n"
+				       "device = d\nnode = here\n",
+				     &cfg, &e),
+		    0);
+		assert_int_equal(config_errors_count(e), 0);
+		assert_int_equal(config_warnings_count(e), 1);
+		assert_finding(e, 4, "[gateway] names no node");
+		config_free(cfg);
+		config_errors_free(e);
+	}
 	/* The type may come after other keys. */
 	cfg = expect_ok("[channel k]\nusername = u\npassword = p\n"
 			"api_url = http://127.0.0.1:13013/\n"

@@ -294,6 +294,30 @@ test_restart_counted(void **state)
 	assert_true((uint64_t)row_int(f, "restarts") >= kept);
 }
 
+/* The amount read from a balance answer, never a code, date or time. */
+static void
+test_balance_amount(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"Your balance is KES 45.50. Valid till 31/12/2026", "45.50"},
+	    {"Reply for *144#", ""},
+	    {"Bal: 1,234.50 KES", "1234.50"},
+	    {"On 2026-12-07 at 08:00 your balance was 12", "12"},
+	    {"Dial *144*2# for bundles. Balance 7.", "7"},
+	    {"no digits", ""},
+	};
+	char num[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		modem_balance_amount(cases[i].text, num, sizeof(num));
+		assert_string_equal(num, cases[i].want);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -301,6 +325,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_state_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_restart_counted, setup, teardown),
+	    cmocka_unit_test(test_balance_amount),
 	};
 
 	/* This program is also the modem worker the supervisor starts. */
