@@ -95,18 +95,23 @@ find_route(const struct gateway *gw, const char *base, const char *rest)
 
 /*
  * /api/v1/...: the API, behind the bearer token or a console session
- * (gateway/auth.h). The principal lives on this frame: handlers read it
- * through req->udata during their synchronous part only.
+ * (gateway/auth.h). The principal lives as long as the request (owned by
+ * it): handlers read it through req->udata, answers given after a read in
+ * the pool or after a commit too.
  */
 static void
 route_api(struct gateway *gw, struct http_request *req, const char *rest)
 {
 	const struct gateway_route *r;
-	struct principal who;
+	struct principal *who = xmalloc(sizeof(*who));
 
-	if (auth_request(gw, req, &who) != 0)
+	if (auth_request(gw, req, who) != 0) {
+		free(who);
 		return;
-	req->udata = &who;
+	}
+	free(req->owned);
+	req->owned = who;
+	req->udata = who;
 	if ((r = find_route(gw, "/api/v1/", rest)) != NULL)
 		r->handle(gw, req, rest);
 	else

@@ -355,6 +355,7 @@ txn_free(struct http_txn *t)
 		return;
 	buf_free(&t->arena);
 	buf_free(&t->resp);
+	free(t->req.owned);
 	free(t->hoff);
 	free(t->hdrs);
 	free(t->staged);
@@ -861,6 +862,14 @@ conn_dispatch(struct http_conn *c)
 	srv->handler(&t->req, srv->arg);
 }
 
+/* 1 while c's answers not yet written reach OUT_HIGH_WATER: no more
+   input is read or parsed until they drain. */
+static int
+out_full(const struct http_conn *c)
+{
+	return c->out.len + c->wbuf.len >= OUT_HIGH_WATER;
+}
+
 /*
  * Parses input until it is used up, the pipeline is full or no more
  * requests are to be read. Returns the bytes consumed; the rest must be
@@ -874,7 +883,9 @@ conn_feed(struct http_conn *c, const char *data, size_t len)
 	enum http_errno err;
 
 	while (done < len && !c->stop_parse && !c->closing) {
-		if (c->npending >= c->srv->limits.max_pipelined)
+		/* Full, or answers waiting for a client that does not read
+		 * them: the rest waits (bounded memory per connection). */
+		if (c->npending >= c->srv->limits.max_pipelined || out_full(c))
 			return done;
 		n = http_parser_execute(
 		    &c->parser, &parser_settings, data + done, len - done);
@@ -904,14 +915,14 @@ conn_feed(struct http_conn *c, const char *data, size_t len)
 	return len;
 }
 
-/* Parses held input again once the pipeline has room. */
+/* Parses held input again once the pipeline and the output have room. */
 static void
 conn_feed_held(struct http_conn *c)
 {
 	size_t n;
 
 	if (c->inq.len == 0 || c->stop_parse || c->closing ||
-	    c->npending >= c->srv->limits.max_pipelined)
+	    c->npending >= c->srv->limits.max_pipelined || out_full(c))
 		return;
 	n = conn_feed(c, c->inq.data, c->inq.len);
 	if (c->closing)
@@ -1201,7 +1212,8 @@ conn_sync_state(struct http_conn *c)
 		c->cur = NULL;
 		c->stop_parse = 1;
 	}
-	if (c->inq.len > 0 && !c->stop_parse && c->npending < l->max_pipelined)
+	if (c->inq.len > 0 && !c->stop_parse &&
+	    c->npending < l->max_pipelined && !out_full(c))
 		conn_mark_dirty(c);
 	if (c->stop_parse && !c->lingering && c->npending == 0 && !c->writing &&
 	    c->out.len == 0) {
@@ -1224,8 +1236,7 @@ conn_sync_state(struct http_conn *c)
 		want = 1;
 	else
 		want = !c->stop_parse && c->inq.len == 0 &&
-		       c->npending < l->max_pipelined &&
-		       c->out.len + c->wbuf.len < OUT_HIGH_WATER;
+		       c->npending < l->max_pipelined && !out_full(c);
 	if (want && !c->reading) {
 		rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 		if (rc < 0) {

@@ -102,6 +102,7 @@ struct http_request {
 	char remote[48];                /* peer address, "127.0.0.1" or "::1" */
 	int64_t start_ms; /* mono_ms() at the request's first byte */
 	void *udata;      /* free for the handler's use */
+	void *owned;      /* the handler's, free()d with the request */
 	void *prepared;   /* what the prepare callback left: the handler's */
 };
 

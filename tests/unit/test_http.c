@@ -78,6 +78,7 @@ struct fixture {
 	uint64_t gone_requests;       /* requests_total when it was answered */
 	struct http_request *held[4]; /* /hold requests, not answered */
 	atomic_int nheld;             /* entries in held */
+	atomic_int nbig;              /* /big requests handled */
 	/* Client side. */
 	struct resp r[MAXRESP]; /* answers read */
 	int flag[8];            /* client observations */
@@ -441,6 +442,7 @@ handler(struct http_request *req, void *arg)
 		char *big = malloc(BIG_ANSWER);
 		size_t i;
 
+		atomic_fetch_add(&fx->nbig, 1);
 		for (i = 0; i < BIG_ANSWER; i++)
 			big[i] = big_byte(i);
 		http_respond(
@@ -803,6 +805,37 @@ test_keep_alive(void **state)
 	assert_int_equal(fx->r[6].status, 200);
 	assert_non_null(strstr(fx->r[6].head, "Connection: close\r\n"));
 	assert_true(fx->r[6].closed_after);
+}
+
+/*
+ * A client that pipelines requests and never reads: once the answers
+ * waiting for it pass the high-water mark, no more of its requests are
+ * handled (they cost memory and nothing else), until it reads.
+ */
+static void
+cl_no_reader(struct fixture *fx)
+{
+	struct reader r;
+	int i;
+
+	rd_init(&r, cl_connect(fx->port));
+	for (i = 0; i < 6; i++)
+		if (cl_sends(r.fd, "GET /big HTTP/1.1\r\n\r\n") != 0)
+			break;
+	ms_sleep(500);
+	fx->flag[0] = atomic_load(&fx->nbig);
+	rd_free(&r);
+}
+
+static void
+test_no_reader(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_no_reader);
+	/* One 8 MiB answer is over the mark: the rest wait (all six were
+	   handled, 48 MiB held, before). */
+	assert_int_equal(fx->flag[0], 1);
 }
 
 static void
@@ -1680,6 +1713,7 @@ main(void)
 	    PLAIN(test_server_headers),
 	    PLAIN(test_big_answer),
 	    PLAIN(test_pipelined_order),
+	    PLAIN(test_no_reader),
 	    PLAIN(test_pipeline_limit),
 	    PLAIN(test_body_too_large),
 	    PLAIN(test_too_many_headers),
