@@ -10,12 +10,61 @@
 #include <jansson.h>
 
 #include "gateway/answer.h"
+#include "lib/scrub.h"
 #include "lib/util.h"
+
+/* The members whose strings are free text a resident or staff wrote. */
+static const char *const free_text[] = {
+    "text", "location", "details", "note", "last_note", "error"};
+
+/*
+ * Masks the numbers in o's free text, members at any depth, as the log
+ * masks them (lib/scrub.h): what a viewer sees (console.md).
+ */
+static void
+mask_free_text(json_t *o, int depth)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (depth > 16)
+		return;
+	if (json_is_array(o)) {
+		json_array_foreach(o, i, v) mask_free_text(v, depth + 1);
+		return;
+	}
+	json_object_foreach(o, key, v)
+	{
+		if (json_is_string(v)) {
+			for (i = 0; i < nitems(free_text); i++)
+				if (strcmp(key, free_text[i]) == 0) {
+					char *m = scrub_mask_numbers(
+					    json_string_value(v));
+
+					json_string_set(v, m);
+					free(m);
+					break;
+				}
+		} else
+			mask_free_text(v, depth + 1);
+	}
+}
+
+void
+answer_mask_for(const struct http_request *req, json_t *o)
+{
+	if (req != NULL && req->private_view)
+		mask_free_text(o, 0);
+}
 
 void
 answer_json(struct http_request *req, int status, json_t *o)
 {
-	char *s = json_dumps(o, JSON_COMPACT);
+	char *s;
+
+	answer_mask_for(req, o);
+	s = json_dumps(o, JSON_COMPACT);
 
 	/* No value (a json_pack given text that is not UTF-8): a 500. */
 	if (s == NULL) {

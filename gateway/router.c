@@ -112,6 +112,7 @@ route_api(struct gateway *gw, struct http_request *req, const char *rest)
 	free(req->owned);
 	req->owned = who;
 	req->udata = who;
+	req->private_view = who->role == ROLE_VIEWER;
 	if ((r = find_route(gw, "/api/v1/", rest)) != NULL)
 		r->handle(gw, req, rest);
 	else

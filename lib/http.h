@@ -103,6 +103,7 @@ struct http_request {
 	int64_t start_ms; /* mono_ms() at the request's first byte */
 	void *udata;      /* free for the handler's use */
 	void *owned;      /* the handler's, free()d with the request */
+	int private_view; /* the handler's: its answers hide private data */
 	void *prepared;   /* what the prepare callback left: the handler's */
 };
 
