@@ -28,6 +28,7 @@
 #include "gateway/auth.h"
 #include "lib/form.h"
 #include "lib/log.h"
+#include "lib/scrub.h"
 #include "lib/sig.h"
 #include "lib/util.h"
 
@@ -404,15 +405,27 @@ answer_throttled(struct http_request *req, int64_t wait_ms)
 	    req, 429, "text/html; charset=utf-8", extra, body, (size_t)n);
 }
 
-/* A principal for the audit entries of a sign-in: the name tried. */
+/*
+ * A principal for the audit entries and log lines of a sign-in: the name
+ * tried. An invalid name might be a password typed in the wrong field
+ * ("-"); a name that did not sign in may be the number of whoever typed
+ * it, so its digit runs are masked as the log masks numbers.
+ */
 static void
 signin_who(struct principal *who, const char *name, enum role role)
 {
+	char *masked;
+
 	memset(who, 0, sizeof(*who));
 	who->role = role;
-	/* An invalid name might be a password typed in the wrong field. */
+	if (!users_name_valid(name)) {
+		snprintf(who->name, sizeof(who->name), "-");
+		return;
+	}
+	masked = role == ROLE_NONE ? scrub_mask_numbers(name) : NULL;
 	snprintf(who->name, sizeof(who->name), "%s",
-	    users_name_valid(name) ? name : "-");
+	    masked != NULL ? masked : name);
+	free(masked);
 }
 
 static void
@@ -555,8 +568,11 @@ login(struct gateway *gw, struct http_request *req)
 	by_name = (wait = throttle_wait(&as->throttle, j->name_key, now)) > 0;
 	if (by_name ||
 	    (wait = throttle_wait(&as->throttle, j->addr_key, now)) > 0) {
+		struct principal tried;
+
+		signin_who(&tried, j->name, ROLE_NONE);
 		log_info("auth", "sign-in throttled user=%s addr=%s",
-		    users_name_valid(j->name) ? j->name : "-", req->remote);
+		    tried.name, req->remote);
 		signin_locked(as, j, by_name, wait, now);
 		answer_throttled(req, wait);
 		goto out;

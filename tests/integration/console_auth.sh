@@ -9,7 +9,7 @@
 # bearer token works as before. Addresses: curl binds 127.0.0.2 and
 # 127.0.0.3 to sign in from elsewhere.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 113
+plan 115
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
@@ -219,6 +219,9 @@ like "clearing the cookie" "$(header Set-Cookie)" '^baraza_session=; Path=/; Max
 r=$(http GET /api/v1/me -H "$ck")
 like "the old cookie no longer works" "$r" '^401 '
 
+# A name typed that is someone's number: masked in the log and the audit.
+signin 0798765597 'wrong guess' 127.0.0.9 >/dev/null
+
 # --- the audit log ---
 r=$(http GET '/api/v1/audit?limit=200' -H "$auth")
 like "the audit log" "$r" '^200 \{"items":\[\{"id":[0-9]+,"time":"[0-9T:-]+Z"'
@@ -232,6 +235,8 @@ like "the sign-out" "$r" '"action":"session.signout"'
 sql "select * from audit" >"$T/audit.txt"
 check "never a password in it" sh -c "! grep -q -e 'admin password' -e 'staff password' -e 'wrong guess' -e 'nope nope' -e 'brand new' '$T/audit.txt'"
 check "nor in the log" sh -c "! grep -q -e 'admin password' -e 'staff password' -e 'wrong guess' -e 'nope nope' -e 'brand new' '$T/serve.log'"
+like "a failed sign-in under a number is audited masked" "$r" '"user":"07\*+97","action":"session.signin_failed","object":"user/07\*+97"'
+check "that number is in neither the audit nor the log" sh -c "! grep -q 0798765597 '$T/audit.txt' '$T/serve.log'"
 r=$(http GET '/api/v1/audit?limit=2' -H "$auth")
 next=$(printf '%s' "$r" | sed -n 's/.*"next":"\([0-9]*\)".*/\1/p')
 like "pages have a cursor" "$next" '^[0-9]+$'
