@@ -78,7 +78,13 @@ TAILQ_HEAD(job_queue, job);
  */
 struct auth_state {
 	struct gateway *gw;       /* the gateway */
-	struct throttle throttle; /* failed sign-ins by name and address */
+	struct throttle throttle; /* failed sign-ins by address */
+	/*
+	 * By name, users' names apart from the others: a flood of made-up
+	 * names (which cost no password hashing) fills other_names and cannot
+	 * push a user's lock out of names; nor can a flood of addresses.
+	 */
+	struct throttle names, other_names;
 	struct job_queue waiting; /* jobs not started yet */
 	size_t nwaiting;          /* their number */
 	int running;              /* jobs in the thread pool */
@@ -101,6 +107,8 @@ state_release(struct auth_state *as)
 	if (!as->stopped || !as->timer_closed || as->running > 0)
 		return;
 	throttle_free(&as->throttle);
+	throttle_free(&as->names);
+	throttle_free(&as->other_names);
 	free(as);
 }
 
@@ -423,8 +431,8 @@ signin_who(struct principal *who, const char *name, enum role role)
 		return;
 	}
 	masked = role == ROLE_NONE ? scrub_mask_numbers(name) : NULL;
-	snprintf(who->name, sizeof(who->name), "%s",
-	    masked != NULL ? masked : name);
+	snprintf(
+	    who->name, sizeof(who->name), "%s", masked != NULL ? masked : name);
 	free(masked);
 }
 
@@ -473,10 +481,16 @@ signin_locked(struct auth_state *as, struct job *j, int by_name,
 	struct principal who;
 	char object[AUTH_NAME_MAX + 8], detail[KEY_MAX + 64];
 
-	if (!throttle_note(
-		&as->throttle, by_name ? j->name_key : j->addr_key, now))
+	if (!throttle_note(by_name == 2 ? &as->other_names
+			   : by_name    ? &as->names
+					: &as->throttle,
+		by_name ? j->name_key : j->addr_key, now))
 		return;
 	signin_who(&who, j->name, ROLE_NONE);
+	/* Once a lock, as its audit entry: refused attempts do not fill the
+	 * log. */
+	log_info("auth", "sign-in throttled user=%s addr=%s locked=%s",
+	    who.name, j->req->remote, by_name ? "name" : "address");
 	snprintf(object, sizeof(object), "user/%s", who.name);
 	snprintf(detail, sizeof(detail),
 	    "address=%s locked=%s for=%" PRId64 "s", j->req->remote,
@@ -506,7 +520,7 @@ signin_done(struct job *j)
 	 * it still count (five in ten minutes lock the name, whatever came
 	 * between them).
 	 */
-	throttle_undo(&j->as->throttle, j->name_key);
+	throttle_undo(&j->as->names, j->name_key);
 	throttle_undo(&j->as->throttle, j->addr_key);
 	signin_who(&who, j->name, j->role);
 	snprintf(object, sizeof(object), "user/%s", j->name);
@@ -565,14 +579,15 @@ login(struct gateway *gw, struct http_request *req)
 	throttle_addr_key(req->remote, j->addr_key, sizeof(j->addr_key));
 	snprintf(j->name_key, sizeof(j->name_key), "n:%s", j->name);
 	/* Locked out: the answer is the same whatever the password. */
-	by_name = (wait = throttle_wait(&as->throttle, j->name_key, now)) > 0;
+	/* 1: a user's name locked, 2: another name. */
+	if ((wait = throttle_wait(&as->names, j->name_key, now)) > 0)
+		by_name = 1;
+	else if ((wait = throttle_wait(&as->other_names, j->name_key, now)) > 0)
+		by_name = 2;
+	else
+		by_name = 0;
 	if (by_name ||
 	    (wait = throttle_wait(&as->throttle, j->addr_key, now)) > 0) {
-		struct principal tried;
-
-		signin_who(&tried, j->name, ROLE_NONE);
-		log_info("auth", "sign-in throttled user=%s addr=%s",
-		    tried.name, req->remote);
 		signin_locked(as, j, by_name, wait, now);
 		answer_throttled(req, wait);
 		goto out;
@@ -581,25 +596,29 @@ login(struct gateway *gw, struct http_request *req)
 	 * The attempt counts from now, so that attempts still being checked
 	 * count too; a right password takes it back.
 	 */
-	throttle_fail(&as->throttle, j->name_key, now);
 	throttle_fail(&as->throttle, j->addr_key, now);
-	if (name == NULL || password == NULL || *password == '\0' ||
-	    strlen(password) > USERS_PASSWORD_MAX || !users_name_valid(name)) {
-		j->result = 0;
-		signin_failed(j);
-		goto out;
-	}
-	rc = store_user_get(gw->store, name, &u);
+	rc = name != NULL && users_name_valid(name)
+		 ? store_user_get(gw->store, name, &u)
+		 : STORE_NOTFOUND;
 	if (rc < 0) {
 		answer_error(req, 503, "the store failed; try again");
 		goto out;
 	}
+	/* The name's failure, in the map of its kind (see names). */
+	throttle_fail(
+	    rc == 0 ? &as->names : &as->other_names, j->name_key, now);
 	if (rc == 0) {
 		j->known = role_parse(u.role, &j->role) == 0 &&
 			   snprintf(j->hash, sizeof(j->hash), "%s", u.hash) <
 			       (int)sizeof(j->hash);
 		j->user_id = u.id;
 		store_user_free(&u);
+	}
+	if (name == NULL || password == NULL || *password == '\0' ||
+	    strlen(password) > USERS_PASSWORD_MAX || !users_name_valid(name)) {
+		j->result = 0;
+		signin_failed(j);
+		goto out;
 	}
 	j->password = xstrdup(password);
 	if (job_submit(as, j) != 0)
@@ -1180,6 +1199,10 @@ console_auth_start(struct gateway *gw, void **state)
 	as = xcalloc(1, sizeof(*as));
 	as->gw = gw;
 	throttle_init(&as->throttle, CONSOLE_AUTH_KEYS, CONSOLE_AUTH_LIMIT,
+	    CONSOLE_AUTH_WINDOW_MS);
+	throttle_init(&as->names, CONSOLE_AUTH_KEYS, CONSOLE_AUTH_LIMIT,
+	    CONSOLE_AUTH_WINDOW_MS);
+	throttle_init(&as->other_names, CONSOLE_AUTH_KEYS, CONSOLE_AUTH_LIMIT,
 	    CONSOLE_AUTH_WINDOW_MS);
 	TAILQ_INIT(&as->waiting);
 	uv_timer_init(gw->loop, &as->purge);
