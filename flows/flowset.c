@@ -77,7 +77,9 @@ flowset_add_file(
 	ssize_t n;
 	int fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO named *.flow is refused below, not waited on
+	 * (which would stop a reload, and the gateway with it). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		flow_findings_add(findings, path, 0, 0, FINDING_ERROR,
 		    "cannot open: %s", strerror(errno));
 		set->nerrors++;

@@ -13,9 +13,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/timeparse.h"
 #include "lib/util.h"
@@ -863,14 +866,28 @@ flowtest_load(const char *path, struct flowtest_file **out,
     struct flow_findings *findings)
 {
 	FILE *fp;
+	struct stat st;
 	char *data;
 	size_t n;
-	int rc, err;
+	int rc, err, fd;
 
 	*out = NULL;
-	if ((fp = fopen(path, "rb")) == NULL) {
+	/* O_NONBLOCK: a FIFO is refused, not waited on. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		flow_findings_add(findings, path, 0, 0, FINDING_ERROR,
 		    "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		flow_findings_add(findings, path, 0, 0, FINDING_ERROR,
+		    "cannot read: not a regular file");
+		close(fd);
+		return -1;
+	}
+	if ((fp = fdopen(fd, "rb")) == NULL) {
+		flow_findings_add(findings, path, 0, 0, FINDING_ERROR,
+		    "cannot read: %s", strerror(errno));
+		close(fd);
 		return -1;
 	}
 	/* One byte more than allowed tells a file that is too large. */

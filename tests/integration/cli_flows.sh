@@ -1,7 +1,7 @@
 #!/bin/sh
 # baraza check, import and simulate from the command line.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 26
+plan 30
 
 write_config "languages = en sw"
 cp "$SRCDIR"/flows/examples/*.flow "$T/flows/"
@@ -78,4 +78,16 @@ like "and says so" "$(head -n 1 "$T/out")" "^baraza: simulate: --ussd and --sms"
 "$BARAZA" -c "$T/baraza.conf" broadcast x --topic 2>"$T/out"
 like "a missing option argument says baraza: too" "$(head -n 1 "$T/out")" \
 	"^baraza: option '--topic' requires an argument$"
+# A FIFO named like a flow or a flow test is refused at once, not waited on
+# (it stopped check, and a reload with the gateway in it).
+mkfifo "$T/flows/pipe.flow"
+timeout 20 "$BARAZA" -c "$T/baraza.conf" check >"$T/out" 2>&1
+is "check with a FIFO among the flows ends, with an error" "$?" 1
+like "naming it" "$(cat "$T/out")" 'pipe\.flow.*not a regular file'
+rm -f "$T/flows/pipe.flow"
+mkdir -p "$T/tests"
+mkfifo "$T/tests/pipe.flowtest"
+timeout 20 "$BARAZA" -c "$T/baraza.conf" test "$T/tests" >"$T/out" 2>&1
+is "test with a FIFO among the tests ends, with a failure" "$?" 1
+like "naming it" "$(cat "$T/out")" 'pipe\.flowtest.*not a regular file'
 done_testing
