@@ -9,25 +9,50 @@
 
 #include "lib/util.h"
 
-static int
-is_digit(char c)
+/*
+ * The bytes of the digit at s, or 0: an ASCII digit (1), an Arabic-Indic
+ * or Eastern Arabic-Indic one (U+0660-U+0669, U+06F0-U+06F9: 2) or a
+ * fullwidth one (U+FF10-U+FF19: 3).
+ */
+static size_t
+digit_at(const char *str)
 {
-	return c >= '0' && c <= '9';
+	const unsigned char *s = (const unsigned char *)str;
+
+	if (s[0] >= '0' && s[0] <= '9')
+		return 1;
+	if ((s[0] == 0xD9 && s[1] >= 0xA0 && s[1] <= 0xA9) ||
+	    (s[0] == 0xDB && s[1] >= 0xB0 && s[1] <= 0xB9))
+		return 2;
+	if (s[0] == 0xEF && s[1] == 0xBC && s[2] >= 0x90 && s[2] <= 0x99)
+		return 3;
+	return 0;
 }
 
 static int
 is_sep(char c)
 {
-	return c == ' ' || c == '.' || c == '-';
+	return c != '\0' && strchr(SCRUB_SEPARATORS, c) != NULL;
+}
+
+/* The separators at s before a digit (1 to SCRUB_MAX_SEPS), or 0. */
+static size_t
+seps_before_digit(const char *s)
+{
+	size_t n;
+
+	for (n = 0; n < SCRUB_MAX_SEPS && is_sep(s[n]); n++)
+		;
+	return n > 0 && digit_at(s + n) ? n : 0;
 }
 
 int
 scrub_next(const char *s, struct scrub_run *r)
 {
-	size_t i, k, group;
+	size_t i, k, n, group;
 
 	for (i = 0; s[i] != '\0'; i++)
-		if (is_digit(s[i]) || (s[i] == '+' && is_digit(s[i + 1])))
+		if (digit_at(s + i) || (s[i] == '+' && digit_at(s + i + 1)))
 			break;
 	if (s[i] == '\0')
 		return -1;
@@ -35,14 +60,14 @@ scrub_next(const char *s, struct scrub_run *r)
 	r->start = i;
 	k = s[i] == '+' ? i + 1 : i;
 	for (;;) {
-		for (group = 0; is_digit(s[k]); k++, group++)
+		for (group = 0; (n = digit_at(s + k)) > 0; k += n, group++)
 			;
 		r->digits += group;
 		if (group > r->longest)
 			r->longest = group;
-		if (!is_sep(s[k]) || !is_digit(s[k + 1]))
+		if ((n = seps_before_digit(s + k)) == 0)
 			break;
-		k++;
+		k += n;
 	}
 	r->len = k - i;
 	return 0;
@@ -101,14 +126,20 @@ scrub_is_number(const struct scrub_run *r)
 void
 scrub_mask_run(char *p, size_t len, size_t digits)
 {
-	size_t k, d = 0;
+	size_t k = 0, d = 0, n;
 
-	for (k = 0; k < len; k++)
-		if (p[k] >= '0' && p[k] <= '9') {
-			if (d >= 2 && d + 2 < digits)
-				p[k] = '*';
-			d++;
+	while (k < len) {
+		if ((n = digit_at(p + k)) == 0) {
+			k++;
+			continue;
 		}
+		/* Every byte of a digit masked: '*' once for an ASCII one,
+		 * as often as its bytes for another. */
+		if (d >= 2 && d + 2 < digits)
+			memset(p + k, '*', n);
+		d++;
+		k += n;
+	}
 }
 
 char *

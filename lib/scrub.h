@@ -1,14 +1,17 @@
 /*
  * scrub.h: phone numbers out of text that others read (open data, logs).
  *
- * A digit run is a digit, then more digits, where single separators (one
- * space, one dot or one dash, each followed by a digit) may stand between
- * two digits, optionally led by '+' right before its first digit:
- * "0712 999 888", "+254 712-999-888", "0712.999.888", "12 34 56 7". Two
- * separators in a row end a run ("0712  999" is two runs), and so does a
- * separator not followed by a digit ("888." ends before the dot). A date
- * "2026-12-01" is a run of 8 digits. Only ASCII digits count; every other
- * byte, UTF-8 included, is left as it is.
+ * A digit run is a digit, then more digits, where up to SCRUB_MAX_SEPS
+ * separators (spaces, tabs, dots, dashes, slashes, commas, underscores,
+ * parentheses), followed by a digit, may stand between two digits,
+ * optionally led by '+' right before its first digit: "0712 999 888",
+ * "+254 712-999-888", "0712.999.888", "12 34 56 7", "(0712) 345 678",
+ * "0712 - 345 - 678", "0712/345/678". More separators in a row end a run,
+ * and so does a separator not followed by a digit ("888." ends before the
+ * dot). A date "2026-12-01" or "07/12/2026" is a run of 8 digits. Digits
+ * are ASCII ones and the Arabic-Indic, Eastern Arabic-Indic and fullwidth
+ * ones (UTF-8 of 2 or 3 bytes, each one digit); every other byte is left
+ * as it is.
  *
  * Ownership: scrub_numbers returns a new string the caller frees;
  * scrub_next and scrub_phone write into the caller's struct and buffer.
@@ -20,6 +23,8 @@
 
 #define SCRUB_MIN_DIGITS 7                   /* a run this long is a number */
 #define SCRUB_REPLACEMENT "[number removed]" /* what open data shows */
+#define SCRUB_SEPARATORS " \t.-/,_()"        /* may stand between digits */
+#define SCRUB_MAX_SEPS 3                     /* of them in a row, at most */
 
 /* One digit run found by scrub_next. */
 struct scrub_run {

@@ -66,6 +66,23 @@ test_numbers_removed(void **state)
 	/* A trailing separator stays outside the run. */
 	scrubs("0712.999.888. Thanks", "[number removed]. Thanks");
 	scrubs("0712 999 888 ", "[number removed] ");
+	/* Up to three separators of any kind: the ways people write them. */
+	scrubs("0712  999 888", "[number removed]");
+	scrubs("0712, 999 888", "[number removed]");
+	scrubs("0712/999/888", "[number removed]");
+	scrubs("0712--999-888", "[number removed]");
+	scrubs("0712 - 345 - 678", "[number removed]");
+	scrubs("(0712) 345 678", "([number removed]");
+	scrubs("0712_345_678 and 0712\t345\t678",
+	    "[number removed] and [number removed]");
+	scrubs("on 07/12/2026", "on [number removed]");
+	/* Digits other than ASCII ones count too. */
+	scrubs("\xd9\xa0\xd9\xa7\xd9\xa9\xd9\xa8\xd9\xa7\xd9\xa6"
+	       "\xd9\xa5",
+	    "[number removed]");
+	scrubs("x \xef\xbc\x90\xef\xbc\x97\xef\xbc\x99\xef\xbc\x98 "
+	       "\xef\xbc\x97\xef\xbc\x96\xef\xbc\x95 y",
+	    "x [number removed] y");
 }
 
 static void
@@ -75,12 +92,10 @@ test_numbers_kept(void **state)
 	scrubs("123456", "123456");
 	scrubs("12 34 56", "12 34 56");
 	scrubs("house 12, plot 34567", "house 12, plot 34567");
-	/* Two spaces, or another separator, break a run. */
-	scrubs("0712  999 888", "0712  999 888");
-	scrubs("0712, 999 888", "0712, 999 888");
-	scrubs("0712/999/888", "0712/999/888");
-	scrubs("0712--999-888", "0712--999-888");
+	/* Four separators, or another character (':'), break a run. */
+	scrubs("0712    999 888", "0712    999 888");
 	scrubs("12:30 on 3.4.2026", "12:30 on 3.4.2026");
+	scrubs("0712:999:888", "0712:999:888");
 	scrubs("", "");
 	scrubs("no digits at all", "no digits at all");
 	scrubs("+", "+");
@@ -99,7 +114,7 @@ test_numbers_utf8(void **state)
 						     "removed]\xe2\x82\xac");
 	/* Bytes that are not UTF-8 are not this function's business. */
 	scrubs("\xff 1234567 \xfe", "\xff [number removed] \xfe");
-	/* Only ASCII digits count: full-width ones are not digits here. */
+	/* Two full-width digits: digits, too few to be a number. */
 	scrubs("\xef\xbc\x90\xef\xbc\x97", "\xef\xbc\x90\xef\xbc\x97");
 }
 
@@ -200,6 +215,18 @@ test_mask_numbers(void **state)
 		char *m = scrub_mask_numbers(in[0]);
 
 		assert_string_equal(m, "call me 07** *** *88\nplease");
+		free(m);
+	}
+	{
+		/* Seven fullwidth digits: the middle three masked byte by
+		   byte, the length kept. */
+		const char *fw = "\xef\xbc\x90\xef\xbc\x97\xef\xbc\x91"
+				 "\xef\xbc\x92\xef\xbc\x93\xef\xbc\x94"
+				 "\xef\xbc\x95";
+		char *m = scrub_mask_numbers(fw);
+
+		assert_string_equal(m, "\xef\xbc\x90\xef\xbc\x97*********"
+				       "\xef\xbc\x94\xef\xbc\x95");
 		free(m);
 		m = scrub_mask_numbers(in[5]);
 		assert_string_equal(m, "Kilimani \"1.5 km\" near 07**.***.*78");
