@@ -268,8 +268,8 @@ script(struct store *st, int pg, struct buf *b)
 	buf_printf(b, "newest none -> %d %lld\n", rc, (long long)id);
 	claim(st, b, "at", T0 + 3000, 1, INT64_MAX);
 	buf_printf(b, "recover -> %d\n", store_queue_recover(st, T0 + 50));
-	buf_printf(
-	    b, "move -> %d\n", store_queue_move(st, "at", "tw", T0 + 60, T0 + 60));
+	buf_printf(b, "move -> %d\n",
+	    store_queue_move(st, "at", "tw", T0 + 60, T0 + 60));
 	claim(st, b, "tw", T0 + 10000, 10, INT64_MAX);
 	for (i = 0; i < 5; i++)
 		show_msg(st, b, o[i]);
