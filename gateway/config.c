@@ -127,6 +127,8 @@ static char *check_languages(const struct config_key *, const void *);
 static char *check_country_code(const struct config_key *, const void *);
 static char *check_currency(const struct config_key *, const void *);
 static char *check_decimal(const struct config_key *, const void *);
+static char *check_pin(const struct config_key *, const void *);
+static char *check_ussd_code(const struct config_key *, const void *);
 static char *check_table_name(const struct config_key *, const void *);
 static char *check_event_names(const struct config_key *, const void *);
 
@@ -268,12 +270,16 @@ static const struct config_key config_keys[] = {
     CH("node", T_STRING, NULL, 1, CONFIG_MAX_NAME, CT_GM, 0, node),
     CH("connection", T_STRING, "at", 1, 64, CT_GM, 0, connection),
     CH("model", T_STRING, "", 0, 64, CT_GM, 0, model),
-    CH("pin", T_SECRET, NULL, 1, 16, CT_GM, 0, pin),
+    {SEC_CHANNEL, "pin", T_SECRET, NULL, 1, 16, CT_GM, 0,
+	offsetof(struct channel_config, pin), NULL, check_pin,
+	"the SIM's PIN, 4 to 8 digits"},
     CH("poll_interval", T_DURATION, "5s", SEC, HOUR, CT_GM, 0,
 	poll_interval_ms),
     CH("multipart_timeout", T_DURATION, "10m", 10 * SEC, DAY_MS, CT_GM, 0,
 	multipart_timeout_ms),
-    CH("balance_ussd", T_STRING, NULL, 1, 64, CT_GM, 0, balance_ussd),
+    {SEC_CHANNEL, "balance_ussd", T_STRING, NULL, 1, 64, CT_GM, 0,
+	offsetof(struct channel_config, balance_ussd), NULL, check_ussd_code,
+	"a USSD code such as *144#"},
     CH("balance_interval", T_DURATION, "6h", MIN, 30 * DAY_MS, CT_GM, 0,
 	balance_interval_ms),
     CH("balance_alert", T_INT, "0", 0, INT_MAX, CT_GM, 0, balance_alert),
@@ -1127,6 +1133,41 @@ check_decimal(const struct config_key *k, const void *f)
 	if (config_parse_decimal(*(char *const *)f, &micro) != 0)
 		return xstrdup("expected a decimal number of at least 0 with "
 			       "at most 6 decimals, such as 0.80");
+	return NULL;
+}
+
+/* 1 when a and b are both NULL or equal strings. */
+static int
+str_eq_null(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* pin: what a SIM takes, 4 to 8 digits (Gammu would send anything). */
+static char *
+check_pin(const struct config_key *k, const void *f)
+{
+	const char *s = *(char *const *)f;
+	size_t n = strspn(s, "0123456789");
+
+	(void)k;
+	if (s[n] != '\0' || n < 4 || n > 8)
+		return xstrdup("expected the SIM's PIN, 4 to 8 digits");
+	return NULL;
+}
+
+/* balance_ussd: a code the network takes, "*144#", "*100*1#", "#123#". */
+static char *
+check_ussd_code(const struct config_key *k, const void *f)
+{
+	const char *s = *(char *const *)f;
+	size_t n = strlen(s);
+
+	(void)k;
+	if (n < 3 || (s[0] != '*' && s[0] != '#') || s[n - 1] != '#' ||
+	    strspn(s, "0123456789*#") != n)
+		return xstrdup("expected a USSD code of digits, '*' and '#', "
+			       "such as *144#");
 	return NULL;
 }
 
@@ -2059,6 +2100,25 @@ cross_checks(struct parser *p, struct config *cfg)
 		if (s->kind != SEC_CHANNEL)
 			continue;
 		ch = &cfg->channels[ci++];
+		if (ch->type == CHANNEL_GAMMU && ch->balance_alert > 0 &&
+		    ch->balance_ussd == NULL)
+			warning(p, entry_line(p, s, "balance_alert"),
+			    "balance_alert: no balance_ussd to check it with");
+		if (ch->type == CHANNEL_GAMMU && ch->device != NULL) {
+			size_t k;
+
+			/* One phone, one worker: two would fight over it. */
+			for (k = 0; k + 1 < ci; k++)
+				if (cfg->channels[k].type == CHANNEL_GAMMU &&
+				    cfg->channels[k].device != NULL &&
+				    strcmp(cfg->channels[k].device,
+					ch->device) == 0 &&
+				    str_eq_null(
+					cfg->channels[k].node, ch->node))
+					finding(p, entry_line(p, s, "device"),
+					    "device: channel %s has it already",
+					    cfg->channels[k].name);
+		}
 		/* A modem for a node while this config names none: no node
 		 * runs it here, and on a single gateway its queue waits. */
 		if (ch->node != NULL && cfg->node == NULL)

@@ -1079,6 +1079,27 @@ test_channel_types(void **state)
 	assert_string_equal(cfg->node, "nairobi-1");
 	assert_string_equal(config_channel(cfg, "g")->node, "nairobi-2");
 	config_free(cfg);
+	/* Values a modem would only refuse at run time. */
+	expect_one("[channel g]\ntype = gammu\ndevice = d\npin = abcd\n", 4,
+	    "the SIM's PIN, 4 to 8 digits");
+	expect_one("[channel g]\ntype = gammu\ndevice = d\n"
+		   "balance_ussd = hello\n",
+	    4, "such as *144#");
+	expect_one("[channel g]\ntype = gammu\ndevice = d\n"
+		   "[channel h]\ntype = gammu\ndevice = d\n",
+	    6, "device: channel g has it already");
+	cfg = expect_ok("[gateway]\nnode = a\n"
+			"[channel g]\ntype = gammu\ndevice = d\nnode = a\n"
+			"[channel h]\ntype = gammu\ndevice = d\nnode = b\n");
+	config_free(cfg); /* the same path on two machines */
+	assert_int_equal(parse("[channel g]\ntype = gammu\ndevice = d\n"
+			       "balance_alert = 50\n",
+			     &cfg, &e),
+	    0);
+	assert_int_equal(config_warnings_count(e), 1);
+	assert_finding(e, 4, "no balance_ussd");
+	config_free(cfg);
+	config_errors_free(e);
 	/* A modem for a node while [gateway] names none: a warning. */
 	{
 		assert_int_equal(parse("[channel g]\ntype = gammu\n"
