@@ -78,26 +78,10 @@ static enum provider_decode
 kn_decode_sms(const struct channel_config *cfg, const struct http_request *req,
     const char *public_url, struct provider_inbound *in, struct buf *reason)
 {
-	struct form f;
-	int rc;
-
 	(void)cfg;
 	(void)public_url;
-	provider_inbound_init(in);
-	in->ussd_new = 0;
-	if ((rc = provider_form_flags(req, provider_kannel.webhook_get,
-		 FORM_KEEP_NUL, &f, reason)) == DECODE_OK &&
-	    (rc = provider_field(
-		 &f, "id", PROVIDER_NONEMPTY, &in->id, reason)) == 0 &&
-	    (rc = provider_field(
-		 &f, "from", PROVIDER_NONEMPTY, &in->from, reason)) == 0 &&
-	    (rc = provider_field(
-		 &f, "to", PROVIDER_NONEMPTY, &in->to, reason)) == 0)
-		rc = kn_text(&f, &in->text, reason);
-	form_free(&f);
-	if (rc != DECODE_OK)
-		provider_inbound_free(in);
-	return rc;
+	return provider_sms_form_ex(req, provider_kannel.webhook_get,
+	    FORM_KEEP_NUL, kn_text, in, reason);
 }
 
 static enum provider_decode

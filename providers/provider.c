@@ -461,20 +461,33 @@ enum provider_decode
 provider_sms_form(const struct http_request *req, int allow_get,
     struct provider_inbound *in, struct buf *reason)
 {
+	return provider_sms_form_ex(req, allow_get, 0, NULL, in, reason);
+}
+
+enum provider_decode
+provider_sms_form_ex(const struct http_request *req, int allow_get,
+    int form_flags,
+    enum provider_decode (*text_fn)(
+	const struct form *, char **text, struct buf *reason),
+    struct provider_inbound *in, struct buf *reason)
+{
 	struct form f;
 	int rc;
 
 	provider_inbound_init(in);
 	in->ussd_new = 0;
-	if ((rc = provider_form(req, allow_get, &f, reason)) == DECODE_OK &&
+	if ((rc = provider_form_flags(
+		 req, allow_get, form_flags, &f, reason)) == DECODE_OK &&
 	    (rc = provider_field(
 		 &f, "id", PROVIDER_NONEMPTY, &in->id, reason)) == 0 &&
 	    (rc = provider_field(
 		 &f, "from", PROVIDER_NONEMPTY, &in->from, reason)) == 0 &&
 	    (rc = provider_field(
 		 &f, "to", PROVIDER_NONEMPTY, &in->to, reason)) == 0)
-		rc = provider_field(
-		    &f, "text", PROVIDER_REQUIRED, &in->text, reason);
+		rc = text_fn != NULL
+			 ? text_fn(&f, &in->text, reason)
+			 : provider_field(&f, "text", PROVIDER_REQUIRED,
+			       &in->text, reason);
 	form_free(&f);
 	if (rc != DECODE_OK)
 		provider_inbound_free(in);

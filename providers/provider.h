@@ -35,6 +35,8 @@
 #include "lib/util.h"
 #include "providers/client.h"
 
+struct form;
+
 /* The end of every delivery attempt (OpenSMTPD's queue.c). */
 enum provider_outcome {
 	PROVIDER_OK,       /* accepted by the provider */
@@ -219,6 +221,17 @@ extern const struct provider_ops provider_vonage;
 enum provider_decode provider_sms_form(const struct http_request *req,
     int allow_get, struct provider_inbound *in, struct buf *reason);
 
+/*
+ * As provider_sms_form, with form_parse_flags' flags for the form, and the
+ * text read by text_fn (Kannel's, in the charset the form names) instead
+ * of taken as UTF-8; text_fn returns DECODE_OK or DECODE_BAD with a reason.
+ */
+enum provider_decode provider_sms_form_ex(const struct http_request *req,
+    int allow_get, int form_flags,
+    enum provider_decode (*text_fn)(
+	const struct form *, char **text, struct buf *reason),
+    struct provider_inbound *in, struct buf *reason);
+
 /* A provider's delivery status name and what it means. */
 struct provider_state_name {
 	const char *name; /* as the provider writes it */
@@ -263,7 +276,6 @@ provider_parse_send(const struct provider_ops *, const struct channel_config *,
 #define PROVIDER_REQUEST_MAX (512 * 1024) /* bytes of a built URL or body */
 #define PROVIDER_MAX_HEADERS 7            /* headers a provider_request holds */
 
-struct form;
 struct json_t;
 
 /* provider_field / provider_json_field flags. */
