@@ -386,6 +386,23 @@ test_throttle(void **state)
 	buf_free(&reason);
 }
 
+/* Submits three one-part messages (contexts 1 to 3) at 100 and takes
+   their submit_sm, whose sequence numbers go to seq. */
+static void
+submit_three(
+    struct smpp_session *s, struct seen *w, struct buf *reason, uint32_t *seq)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		assert_int_equal(
+		    smpp_session_submit(s, (void *)(intptr_t)(i + 1),
+			"254700000001", "hello", 100, reason),
+		    0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(take(w, &seq[i], NULL), SMPP_SUBMIT_SM);
+}
+
 /*
  * A window throttled at once is one pause: the parts sent before it began
  * do not double it each (three answers were a pause of 1 + 2 + 4 s).
@@ -402,13 +419,7 @@ test_throttle_window(void **state)
 	(void)state;
 	buf_init(&reason, 200);
 	s = start(&w, 10, 0);
-	for (i = 0; i < 3; i++)
-		assert_int_equal(
-		    smpp_session_submit(s, (void *)(intptr_t)(i + 1),
-			"254700000001", "hello", 100, &reason),
-		    0);
-	for (i = 0; i < 3; i++)
-		assert_int_equal(take(&w, &seq[i], NULL), SMPP_SUBMIT_SM);
+	submit_three(s, &w, &reason, seq);
 	for (i = 0; i < 3; i++)
 		feed(s, SMPP_SUBMIT_SM_RESP, SMPP_ESME_RTHROTTLED, seq[i], NULL,
 		    0, 200);
@@ -449,13 +460,7 @@ test_resp_unreadable(void **state)
 	(void)state;
 	buf_init(&reason, 200);
 	s = start(&w, 10, 0);
-	for (i = 0; i < 3; i++)
-		assert_int_equal(
-		    smpp_session_submit(s, (void *)(intptr_t)(i + 1),
-			"254700000001", "hello", 100, &reason),
-		    0);
-	for (i = 0; i < 3; i++)
-		assert_int_equal(take(&w, &seq[i], NULL), SMPP_SUBMIT_SM);
+	submit_three(s, &w, &reason, seq);
 	feed(s, SMPP_SUBMIT_SM_RESP, 0, seq[0], "A1B2", 4, 200);
 	feed(s, SMPP_SUBMIT_SM_RESP, 0, seq[1], "C3\0xy", 5, 200);
 	feed(s, SMPP_SUBMIT_SM_RESP, 0, seq[2], "\x01\x02", 2, 200);
