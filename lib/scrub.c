@@ -46,6 +46,17 @@ seps_before_digit(const char *s)
 	return n > 0 && digit_at(s + n) ? n : 0;
 }
 
+/* The digits of the group at s. */
+static size_t
+group_after(const char *s)
+{
+	size_t g = 0, n;
+
+	for (; (n = digit_at(s)) > 0; s += n)
+		g++;
+	return g;
+}
+
 int
 scrub_next(const char *s, struct scrub_run *r)
 {
@@ -66,6 +77,10 @@ scrub_next(const char *s, struct scrub_run *r)
 		if (group > r->longest)
 			r->longest = group;
 		if ((n = seps_before_digit(s + k)) == 0)
+			break;
+		/* Two or three separators join groups of three digits or
+		 * more only ("0712 - 345", not "Ward 4 - 0712"). */
+		if (n > 1 && (group < 3 || group_after(s + k + n) < 3))
 			break;
 		k += n;
 	}

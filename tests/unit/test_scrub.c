@@ -66,9 +66,12 @@ test_numbers_removed(void **state)
 	/* A trailing separator stays outside the run. */
 	scrubs("0712.999.888. Thanks", "[number removed]. Thanks");
 	scrubs("0712 999 888 ", "[number removed] ");
-	/* Up to three separators of any kind: the ways people write them. */
+	/* Up to three separators between groups of three digits or more:
+	 * the ways people write numbers; a short group stays apart. */
 	scrubs("0712  999 888", "[number removed]");
-	scrubs("0712, 999 888", "[number removed]");
+	scrubs("Ward 4, 0712999888", "Ward 4, [number removed]");
+	scrubs("Ward 4 - 0712 345 678", "Ward 4 - [number removed]");
+	scrubs("Plot 12 (0712 345 678)", "Plot 12 ([number removed])");
 	scrubs("0712/999/888", "[number removed]");
 	scrubs("0712--999-888", "[number removed]");
 	scrubs("0712 - 345 - 678", "[number removed]");
