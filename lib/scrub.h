@@ -2,17 +2,18 @@
  * scrub.h: phone numbers out of text that others read (open data, logs).
  *
  * A digit run is a digit, then more digits, where separators (spaces,
- * tabs, dots, dashes, slashes, underscores and closing parentheses),
- * followed by a digit, may stand between two digits: one between any two
- * groups, two or three between groups of three digits or more; optionally
- * led by '+' right before its first digit: "0712 999 888",
- * "+254 712-999-888", "0712.999.888", "12 34 56 7", "(0712) 345 678",
- * "0712 - 345 - 678", "0712/345/678". Other separators end a run ("Ward 4 -
- * 0712..." keeps the 4 apart, "4, 0712" the comma), and so does a
- * separator not followed by a digit ("888." ends before the dot). A date
- * "2026-12-01" or "07/12/2026" is a run of 8 digits. Digits are ASCII ones
- * and the Arabic-Indic, Eastern Arabic-Indic and fullwidth ones (UTF-8 of
- * 2 or 3 bytes, each one digit); every other byte is left as it is.
+ * tabs, dots, dashes, underscores and closing parentheses), followed by a
+ * digit, may stand between two digits: one between any two groups, two or
+ * three between groups of three digits or more; optionally led by '+'
+ * right before its first digit: "0712 999 888", "+254 712-999-888",
+ * "0712.999.888", "12 34 56 7", "(0712) 345 678", "0712 - 345 - 678".
+ * Other characters end a run ("4, 0712" the comma, "07/12/2026" the
+ * slashes; "Ward 4 - 0712..." keeps the 4 apart), and so does a separator
+ * not followed by a digit ("888." ends before the dot). A date
+ * "2026-12-01" is a run of 8 digits (the contract's rule). Digits are
+ * ASCII ones and the Arabic-Indic, Eastern Arabic-Indic and fullwidth ones
+ * (UTF-8 of 2 or 3 bytes, each one digit); every other byte is left as it
+ * is.
  *
  * Ownership: scrub_numbers returns a new string the caller frees;
  * scrub_next and scrub_phone write into the caller's struct and buffer.
@@ -24,7 +25,7 @@
 
 #define SCRUB_MIN_DIGITS 7                   /* a run this long is a number */
 #define SCRUB_REPLACEMENT "[number removed]" /* what open data shows */
-#define SCRUB_SEPARATORS " \t.-/,_()"        /* may stand between digits */
+#define SCRUB_SEPARATORS " \t.-_)"           /* may stand between digits */
 #define SCRUB_MAX_SEPS 3                     /* of them in a row, at most */
 
 /* One digit run found by scrub_next. */

@@ -72,13 +72,12 @@ test_numbers_removed(void **state)
 	scrubs("Ward 4, 0712999888", "Ward 4, [number removed]");
 	scrubs("Ward 4 - 0712 345 678", "Ward 4 - [number removed]");
 	scrubs("Plot 12 (0712 345 678)", "Plot 12 ([number removed])");
-	scrubs("0712/999/888", "[number removed]");
 	scrubs("0712--999-888", "[number removed]");
 	scrubs("0712 - 345 - 678", "[number removed]");
 	scrubs("(0712) 345 678", "([number removed]");
 	scrubs("0712_345_678 and 0712\t345\t678",
 	    "[number removed] and [number removed]");
-	scrubs("on 07/12/2026", "on [number removed]");
+	scrubs("on 07/12/2026", "on 07/12/2026"); /* a slash ends a run */
 	/* Digits other than ASCII ones count too. */
 	scrubs("\xd9\xa0\xd9\xa7\xd9\xa9\xd9\xa8\xd9\xa7\xd9\xa6"
 	       "\xd9\xa5",
