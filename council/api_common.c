@@ -10,10 +10,8 @@
 
 #include "council/reports.h"
 #include "gateway/answer.h"
-#include "gateway/auth.h"
 #include "gateway/batch.h"
 #include "gateway/gateway.h"
-#include "lib/scrub.h"
 #include "lib/timeparse.h"
 #include "lib/util.h"
 

@@ -2991,6 +2991,13 @@ config_channel(const struct config *cfg, const char *name)
 	return NULL;
 }
 
+int
+config_runs_here(const struct config *cfg, const struct channel_config *cc)
+{
+	return cc->node == NULL ||
+	       (cfg->node != NULL && strcmp(cc->node, cfg->node) == 0);
+}
+
 const char *
 config_channel_type_name(enum channel_type t)
 {

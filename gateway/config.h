@@ -296,6 +296,13 @@ const struct channel_config *
 config_channel(const struct config *cfg, const char *name);
 
 /*
+ * 1 when this gateway runs channel cc's device: it names no node, or the
+ * node [gateway] names (several nodes on one PostgreSQL database: a modem
+ * is plugged into one machine).
+ */
+int config_runs_here(const struct config *cfg, const struct channel_config *cc);
+
+/*
  * The compiled [reports] text for (status, lang) exactly, or NULL when the
  * file sets none (there is no fallback here: the caller picks the order).
  * The result is owned by cfg.

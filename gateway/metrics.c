@@ -860,15 +860,11 @@ static int
 get_modem_up(const struct render_ctx *x, size_t ch, struct mvalue *v)
 {
 	const struct config *cfg = x->gw->cfg;
-	const struct channel_config *cc;
 	const struct modems_beat *m;
 
 	if (ch >= CONFIG_MAX_CHANNELS ||
-	    cfg->channels[ch].type != CHANNEL_GAMMU)
-		return -1;
-	cc = &cfg->channels[ch];
-	if (cc->node != NULL &&
-	    (cfg->node == NULL || strcmp(cc->node, cfg->node) != 0))
+	    cfg->channels[ch].type != CHANNEL_GAMMU ||
+	    !config_runs_here(cfg, &cfg->channels[ch]))
 		return -1;
 	m = heartbeat(x, ch);
 	set_u(v, m != NULL && m->up ? 1 : 0);

@@ -421,8 +421,7 @@ modems_start(struct gateway *gw)
 		 * plugged into one machine, and only the node named on
 		 * its channel runs it and claims its queue.
 		 */
-		if (cc->node != NULL &&
-		    (cfg->node == NULL || strcmp(cc->node, cfg->node) != 0)) {
+		if (!config_runs_here(cfg, cc)) {
 			log_info("modem",
 			    "channel runs on another node channel=%s node=%s",
 			    cc->name, cc->node);

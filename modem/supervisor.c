@@ -399,6 +399,22 @@ arm_balance(struct modem_supervisor *sup)
 	    (uint64_t)sup->balance_interval_ms);
 }
 
+/*
+ * 1 when the character at c (step -1: the one before a number, not before
+ * text; 1: the one after it) joins the number to a USSD code ('*', '#')
+ * or, with a digit beyond it, to a date or a time ('/', ':', '-': "31/12",
+ * "08:00"; "KES -5" is an amount).
+ */
+static int
+joined(const char *text, const char *c, int step)
+{
+	if (*c == '*' || *c == '#')
+		return 1;
+	if (*c == '\0' || strchr("/:-", *c) == NULL || (step < 0 && c == text))
+		return 0;
+	return c[step] >= '0' && c[step] <= '9';
+}
+
 void
 modem_balance_amount(const char *text, char *num, size_t size)
 {
@@ -425,8 +441,8 @@ modem_balance_amount(const char *text, char *num, size_t size)
 			num[n++] = *p;
 		}
 		num[n] = '\0';
-		if ((start > text && strchr("*#/:-", start[-1]) != NULL) ||
-		    (*p != '\0' && strchr("*#/:-", *p) != NULL)) {
+		if ((start > text && joined(text, start - 1, -1)) ||
+		    joined(text, p, 1)) {
 			num[0] = '\0'; /* a code, a date or a time */
 			continue;
 		}

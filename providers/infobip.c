@@ -368,22 +368,19 @@ ib_failure(const struct client_resp *resp, struct provider_result *res)
 	json_t *root = NULL, *ex;
 	char *id, *text;
 
+	provider_http_failure(resp, res); /* the outcome, and a reason */
 	if (resp->status != 0 && resp->body != NULL)
 		root = json_loadb(resp->body, resp->body_len, 0, NULL);
 	ex = json_object_get(
 	    json_object_get(root, "requestError"), "serviceException");
-	text = ib_text(ex, "text");
-	if (text == NULL) {
-		json_decref(root);
-		provider_http_failure(resp, res);
-		return;
+	if ((text = ib_text(ex, "text")) != NULL) {
+		id = ib_text(ex, "messageId");
+		provider_fail(res, res->outcome, "HTTP %ld: %s%s%s",
+		    resp->status, id != NULL ? id : "", id != NULL ? ": " : "",
+		    text);
+		free(id);
+		free(text);
 	}
-	provider_http_failure(resp, res); /* the outcome */
-	id = ib_text(ex, "messageId");
-	provider_fail(res, res->outcome, "HTTP %ld: %s%s%s", resp->status,
-	    id != NULL ? id : "", id != NULL ? ": " : "", text);
-	free(id);
-	free(text);
 	json_decref(root);
 }
 

@@ -15,20 +15,9 @@ PRIMARY_PID=$!
 trap 'kill $PRIMARY_PID 2>/dev/null; _cleanup_fake; cleanup' EXIT
 wait_for 5 test -s "$T/primary.port" || { echo "Bail out! no second fake"; exit 1; }
 PRIMARY_PORT=$(cat "$T/primary.port")
-# primary_mode MODE: how the second fake answers from now on (no count:
-# until told otherwise); true once it says so.
-primary_mode() {
-	curl -s -m 5 -X POST -d "{\"mode\":\"$1\"}" \
-	    "http://127.0.0.1:$PRIMARY_PORT/_control" | grep -q "\"mode\": *\"$1\""
-}
-primary_mode 500 || { echo "Bail out! the second fake took no mode"; exit 1; }
-write_config "[channel at]
-type = africastalking
-username = sandbox
-api_key = at-key
-sender = 40404
-api_url = http://127.0.0.1:$PRIMARY_PORT
-webhook_secret = $HOOK_SECRET
+fake_mode 500 "" "$PRIMARY_PORT" ||
+    { echo "Bail out! the second fake took no mode"; exit 1; }
+write_config "$(at_channel at "$PRIMARY_PORT")
 fallback = web
 fallback_after = 3s
 [channel web]
@@ -47,7 +36,7 @@ id2=$("$BARAZA" -c "$T/baraza.conf" send --channel at 0700000002 "Second while d
 check "a message queued while it is down goes to the fallback" wait_for 15 sql_is "select channel, state from messages where id=$id2" "web|sent"
 is "without trying the channel that is down" "$(grep -c 'Second while down' "$T/primary.log")" 0
 
-check "the primary's provider answers again" primary_mode ok
+check "the primary's provider answers again" fake_mode ok "" "$PRIMARY_PORT"
 check "after fallback_after the channel is tried again" wait_for 15 grep -q 'channel tried again channel=at' "$T/serve.log"
 id3=$("$BARAZA" -c "$T/baraza.conf" send --channel at 0700000003 "Third on its own channel" 2>/dev/null)
 check "a message then goes through the channel itself" wait_for 15 sql_is "select channel, state from messages where id=$id3" "at|sent"

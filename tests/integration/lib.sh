@@ -237,9 +237,10 @@ done_testing() {
 HOOK_SECRET=test-hook-secret  # webhook_secret of africastalking and kannel
 SIGNING_KEY=test-signing-key  # signing_key of http channels
 
-# at_channel [NAME]: the config section of an Africa's Talking channel
-# (default name "at") that sends to the fake provider and takes webhooks
-# with $HOOK_SECRET; call it after start_fake.
+# at_channel [NAME [PORT]]: the config section of an Africa's Talking
+# channel (default name "at") that sends to the fake provider (on PORT,
+# default $FAKE_PORT) and takes webhooks with $HOOK_SECRET; call it after
+# start_fake.
 at_channel() {
 	cat <<SECTION
 [channel ${1:-at}]
@@ -247,7 +248,7 @@ type = africastalking
 username = sandbox
 api_key = at-key
 sender = 40404
-api_url = http://127.0.0.1:$FAKE_PORT
+api_url = http://127.0.0.1:${2:-$FAKE_PORT}
 webhook_secret = $HOOK_SECRET
 SECTION
 }
@@ -290,10 +291,13 @@ start_fake() {
 	[ -n "$FAKE_PORT" ]
 }
 
-# fake_mode MODE [COUNT]: how the fake provider answers next.
+# fake_mode MODE [COUNT [PORT]]: how the fake provider (on PORT, default
+# $FAKE_PORT) answers the next COUNT requests (none or empty: all of them,
+# until told otherwise); true once it says so.
 fake_mode() {
-	curl -s -m 5 -o /dev/null -X POST -d "{\"mode\":\"$1\",\"count\":${2:-0}}" \
-	    "http://127.0.0.1:$FAKE_PORT/_control"
+	curl -s -m 5 -X POST -d "{\"mode\":\"$1\"${2:+,\"count\":$2}}" \
+	    "http://127.0.0.1:${3:-$FAKE_PORT}/_control" |
+	    grep -q "\"mode\": *\"$1\""
 }
 
 # wait_for SECONDS COMMAND...: retry the command every 0.1 s until it

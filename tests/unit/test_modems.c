@@ -307,6 +307,8 @@ test_balance_amount(void **state)
 	    {"On 2026-12-07 at 08:00 your balance was 12", "12"},
 	    {"Dial *144*2# for bundles. Balance 7.", "7"},
 	    {"no digits", ""},
+	    {"Balance: KES -5.00", "5.00"},
+	    {"Balance 12- valid", "12"},
 	};
 	char num[64];
 	size_t i;
