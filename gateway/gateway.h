@@ -17,6 +17,7 @@
 #include "gateway/hooks.h"
 #include "gateway/ingress.h"
 #include "gateway/modems.h"
+#include "gateway/parts.h"
 #include "gateway/smsc.h"
 #include "gateway/store.h"
 #include "gateway/store_checkpoint.h"
@@ -90,6 +91,7 @@ struct gateway {
 	int stopping;                   /* a stop signal came */
 	struct serve serve;             /* serve.c */
 	struct ingress ingress;         /* ingress.c */
+	struct parts parts;             /* parts.c */
 	struct hooks hooks;             /* hooks.c */
 	struct modems modems;           /* modems.c */
 	struct smscs smscs;             /* smsc.c: SMPP links */

@@ -17,6 +17,7 @@
 #include "gateway/answer.h"
 #include "gateway/gateway.h"
 #include "gateway/hooks.h"
+#include "gateway/parts.h"
 #include "gateway/ingress.h"
 #include "gateway/metrics.h"
 #include "lib/form.h"
@@ -444,8 +445,11 @@ ingress_one(struct hook *h, const struct channel_config *ch,
 {
 	switch (h->kind) {
 	case HOOK_SMS: {
-		struct ingress_sms m = {ch->name, in->from, in->text, in->id};
+		struct ingress_sms m = {ch->name, in->from, in->text, in->id,
+		    in->part_ref, in->part_total, in->part_seq};
 
+		if (m.part_total > 1)
+			return parts_sms(h->gw, &m, cb, arg, why);
 		return ingress_sms(h->gw, &m, cb, arg, why);
 	}
 	case HOOK_USSD: {

@@ -616,39 +616,40 @@ job_run(struct job *j)
 	batch_defer(&gw->batch, on_committed, j);
 }
 
-int
-ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
-    void *arg, const char **reason)
+void
+ingress_answer(struct gateway *gw, ingress_cb cb, void *arg,
+    enum ingress_status status, int64_t id)
 {
-	char phone[PHONE_MAX];
+	struct job *a = xcalloc(1, sizeof(*a));
+
+	a->gw = gw;
+	a->cb = cb;
+	a->arg = arg;
+	a->res.status = status;
+	a->res.id = id;
+	a->flows = flows_ref(gw);
+	batch_defer(&gw->batch, on_committed, a);
+}
+
+int
+ingress_sms_whole(struct gateway *gw, const char *channel, const char *phone,
+    const char *text, const char *provider_id, ingress_cb cb, void *arg)
+{
 	struct store_msg_in in;
 	struct job *j;
 	int64_t id = 0;
 	int rc, fresh;
 
-	if (phone_normalize(
-		m->from, gw->cfg->country_code, phone, sizeof(phone)) != 0) {
-		*reason = "the sender is not a phone number";
-		return INGRESS_BAD;
-	}
-	if (m->text == NULL || strlen(m->text) > DIALOG_MAX_INPUT) {
-		*reason = "the text is missing or too long";
-		return INGRESS_BAD;
-	}
-	if (batch_begin(&gw->batch) != 0) {
-		*reason = "the store is not available";
-		return INGRESS_BUSY;
-	}
-	j = job_new(gw, ENGINE_SMS, m->channel, phone, m->text);
+	j = job_new(gw, ENGINE_SMS, channel, phone, text);
 	j->cb = cb;
 	j->arg = arg;
-	in.channel = m->channel;
+	in.channel = channel;
 	in.kind = MSG_SMS;
 	in.phone = phone;
-	in.text = m->text;
+	in.text = text;
 	in.state = MSG_RECEIVED;
-	in.provider_id = m->provider_id;
-	j->provider_id = m->provider_id ? xstrdup(m->provider_id) : NULL;
+	in.provider_id = provider_id;
+	j->provider_id = provider_id ? xstrdup(provider_id) : NULL;
 	fresh = store_savepoint(gw->store) == 0;
 	rc = fresh ? insert_handled(gw, &in, &id, &j->known)
 		   : insert_inbound(gw, &in, &id);
@@ -657,7 +658,7 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 	if (rc < 0) {
 		j->res.status = INGRESS_BUSY;
 		batch_defer(&gw->batch, on_committed, j);
-		return 0;
+		return -1;
 	}
 	if (rc == 0) {
 		/* A provider's retry: stored already, nothing runs twice. */
@@ -677,7 +678,7 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 			store_release(gw->store);
 		j->res.status = INGRESS_STORED;
 		batch_defer(&gw->batch, on_committed, j);
-		return 0;
+		return 1;
 	}
 	/*
 	 * The message is stored in this turn's transaction. Answer the
@@ -700,6 +701,40 @@ ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 		}
 	}
 	job_run(j);
+	return 1;
+}
+
+int
+ingress_sms_admit(struct gateway *gw, const struct ingress_sms *m,
+    char phone[PHONE_MAX], const char **reason)
+{
+	if (phone_normalize(m->from, gw->cfg->country_code, phone, PHONE_MAX) !=
+	    0) {
+		*reason = "the sender is not a phone number";
+		return INGRESS_BAD;
+	}
+	if (m->text == NULL || strlen(m->text) > DIALOG_MAX_INPUT) {
+		*reason = "the text is missing or too long";
+		return INGRESS_BAD;
+	}
+	if (batch_begin(&gw->batch) != 0) {
+		*reason = "the store is not available";
+		return INGRESS_BUSY;
+	}
+	return 0;
+}
+
+int
+ingress_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
+    void *arg, const char **reason)
+{
+	char phone[PHONE_MAX];
+	int rc;
+
+	if ((rc = ingress_sms_admit(gw, m, phone, reason)) != 0)
+		return rc;
+	(void)ingress_sms_whole(
+	    gw, m->channel, phone, m->text, m->provider_id, cb, arg);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "gateway/store.h"
+#include "lib/phone.h"
 #include "lib/strmap.h"
 
 struct gateway;
@@ -94,6 +95,11 @@ struct ingress_sms {
 	const char *from;        /* as the provider gave it */
 	const char *text;        /* UTF-8 */
 	const char *provider_id; /* for dedup, or NULL */
+	/* One part of a long message (struct provider_inbound's part_*;
+	 * for parts_sms): part_total 0 for a whole one. */
+	const char *part_ref;
+	int part_total;
+	int part_seq;
 };
 
 /* One USSD step. */
@@ -115,6 +121,28 @@ int ingress_sms(struct gateway *, const struct ingress_sms *, ingress_cb,
     void *, const char **reason);
 int ingress_ussd(struct gateway *, const struct ingress_ussd *, ingress_cb,
     void *, const char **reason);
+
+/*
+ * For gateway/parts.c: the checks of ingress_sms (the sender into phone,
+ * normalized; the text's length) and the turn's batch_begin(). 0, or
+ * INGRESS_BAD or INGRESS_BUSY with *reason.
+ */
+int ingress_sms_admit(struct gateway *, const struct ingress_sms *,
+    char phone[PHONE_MAX], const char **reason);
+
+/*
+ * For gateway/parts.c, in a turn that batch_begin() opened: stores a whole
+ * SMS from phone (normalized already) and runs its flow, cb(arg) after the
+ * commit. Returns 1 stored, 0 stored before (a duplicate of provider_id),
+ * -1 when it could not be stored (cb then hears INGRESS_BUSY).
+ */
+int ingress_sms_whole(struct gateway *, const char *channel, const char *phone,
+    const char *text, const char *provider_id, ingress_cb cb, void *arg);
+
+/* Tells cb(arg) status and id after the turn's commit (INGRESS_BUSY if
+ * the commit fails). */
+void ingress_answer(struct gateway *, ingress_cb cb, void *arg,
+    enum ingress_status status, int64_t id);
 
 /*
  * A delivery report: the outbound message whose id is the provider's id

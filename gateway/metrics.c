@@ -748,6 +748,22 @@ get_resumes(const struct render_ctx *x, size_t ch, struct mvalue *v)
 	return 0;
 }
 
+/* Shown when a channel delivers long messages part by part. */
+static int
+has_parts(const struct render_ctx *x)
+{
+	return x->gw->parts.running;
+}
+
+static int
+get_parts(const struct render_ctx *x, size_t ch, struct mvalue *v)
+{
+	(void)ch;
+	set_u(&v[0], x->gw->parts.joined);
+	set_u(&v[1], x->gw->parts.partial);
+	return 0;
+}
+
 static int
 get_evicted(const struct render_ctx *x, size_t ch, struct mvalue *v)
 {
@@ -959,6 +975,7 @@ static const char *const reason_values[] = {"bad_request", "forbidden", NULL};
 static const char *const error_values[] = {"retried", "failed", NULL};
 static const char *const resume_values[] = {
     "offered", "continued", "restarted", NULL};
+static const char *const parts_values[] = {"whole", "partial", NULL};
 
 /* Each label's values fit the samples' array of render_family. */
 _Static_assert(nitems(how_values) <= MAX_LABEL_VALUES + 1, "how_values");
@@ -967,6 +984,7 @@ _Static_assert(nitems(kind_values) <= MAX_LABEL_VALUES + 1, "kind_values");
 _Static_assert(nitems(reason_values) <= MAX_LABEL_VALUES + 1, "reason");
 _Static_assert(nitems(error_values) <= MAX_LABEL_VALUES + 1, "error");
 _Static_assert(nitems(resume_values) <= MAX_LABEL_VALUES + 1, "resume");
+_Static_assert(nitems(parts_values) <= MAX_LABEL_VALUES + 1, "parts");
 
 /* The gateway's families, in the page's order. */
 static const struct family_def families[] = {
@@ -999,6 +1017,10 @@ static const struct family_def families[] = {
 	"USSD sessions cut off and dialled again: resume menus offered, "
 	"then continued (1) or restarted (2).",
 	0, "result", resume_values, NULL, get_resumes},
+    {"baraza_sms_parts_joined_total", "counter",
+	"Long messages delivered part by part (Vonage) and joined: whole, or "
+	"handed over without every part when multipart_timeout ran out.",
+	0, "result", parts_values, has_parts, get_parts},
     {"baraza_flood_guard_evicted_total", "counter",
 	"Numbers the flood guard forgot before their window ended, to make "
 	"room for new ones.",

@@ -278,6 +278,21 @@ static const struct {
 	"UPDATE sessions SET purge_after = expires;"
 	"DROP INDEX sessions_expires;"
 	"CREATE INDEX sessions_purge ON sessions(purge_after);"},
+    {"the parts of long SMS delivered a webhook a part, until joined "
+     "(SQLite's version 17)",
+	"CREATE TABLE sms_parts ("
+	"  channel TEXT NOT NULL,"
+	"  phone TEXT NOT NULL,"
+	"  ref TEXT NOT NULL,"
+	"  seq BIGINT NOT NULL,"
+	"  total BIGINT NOT NULL,"
+	"  provider_id TEXT,"
+	"  text TEXT NOT NULL,"
+	"  received BIGINT NOT NULL,"
+	"  joined BIGINT NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (channel, phone, ref, seq)"
+	");"
+	"CREATE INDEX sms_parts_joined ON sms_parts(joined, received);"},
 };
 
 /* The advisory lock key of migrations: "baraza" in ASCII. */

@@ -259,6 +259,7 @@ on_client_closed(struct client *c, void *arg)
 	uv_close((uv_handle_t *)&gw->serve.stop_timer, on_closed);
 	uv_close((uv_handle_t *)&gw->serve.housekeeping, on_closed);
 	uv_close((uv_handle_t *)&gw->serve.beat, on_closed);
+	parts_stop(gw);
 	for (i = 0; gw->ext != NULL && i < gw->ext->nservices; i++)
 		if (gw->ext->services[i].stop != NULL)
 			gw->ext->services[i].stop(gw, &gw->services[i]);
@@ -653,6 +654,7 @@ start_handles(struct gateway *gw)
 	uv_timer_start(&sv->housekeeping, on_housekeeping, HOUSEKEEPING_MS,
 	    HOUSEKEEPING_MS);
 	uv_unref((uv_handle_t *)&sv->housekeeping);
+	parts_start(gw);
 	uv_timer_init(gw->loop, &sv->beat);
 	if (store_is_postgres(gw->cfg->database)) {
 		uv_timer_start(

@@ -395,6 +395,25 @@ static const char *const migrations[] = {
      "UPDATE sessions SET purge_after = expires;"
      "DROP INDEX sessions_expires;"
      "CREATE INDEX sessions_purge ON sessions(purge_after);"),
+    /*
+     * 16 -> 17: the parts of long SMS that a provider delivers one
+     * webhook a part (Vonage), kept until they are joined into one
+     * message (gateway/parts.c); a joined part keeps its key, not its
+     * text, for a while, so that a provider's retry of it is known.
+     */
+    ("CREATE TABLE sms_parts ("
+     "  channel TEXT NOT NULL,"
+     "  phone TEXT NOT NULL,"
+     "  ref TEXT NOT NULL,"
+     "  seq INTEGER NOT NULL,"
+     "  total INTEGER NOT NULL,"
+     "  provider_id TEXT,"
+     "  text TEXT NOT NULL,"
+     "  received INTEGER NOT NULL,"
+     "  joined INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (channel, phone, ref, seq)"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX sms_parts_joined ON sms_parts(joined, received);"),
 };
 
 /* What each migration does, for `baraza migrate`. */
@@ -417,6 +436,7 @@ static const char *const migration_what[] = {
     "USSD steps linked to their contacts",
     "messages by creation time, then direction (one tail, not two)",
     "expired sessions found by the expiry they began with (purge_after)",
+    "the parts of long SMS delivered a webhook a part, until joined",
 };
 _Static_assert(sizeof(migration_what) / sizeof(migration_what[0]) ==
 		   sizeof(migrations) / sizeof(migrations[0]),
@@ -1943,4 +1963,28 @@ store_ussd_last_free(struct store_ussd_last *l)
 	free(l->text);
 	free(l->screen);
 	memset(l, 0, sizeof(*l));
+}
+
+void
+store_parts_free(struct store_sms_part *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].provider_id);
+		free(v[i].text);
+	}
+	free(v);
+}
+
+void
+store_part_sets_free(struct store_part_set *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].phone);
+		free(v[i].ref);
+	}
+	free(v);
 }

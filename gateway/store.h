@@ -717,6 +717,57 @@ void store_ussd_last_free(struct store_ussd_last *);
 int64_t store_shared_purge(struct store *, int64_t flood_before,
     int64_t ussd_before, int64_t node_before);
 
+/*
+ * The parts of long SMS that a provider delivers one webhook a part
+ * (Vonage), kept until the gateway joins them (gateway/parts.c): a set
+ * is channel, phone and the provider's reference; seq counts from 1 to
+ * total. A joined part keeps its key, not its text, for a while, so that
+ * a provider's retry of it is known.
+ */
+struct store_sms_part {
+	int seq, total;
+	char *provider_id; /* or NULL */
+	char *text;        /* "" once joined */
+	int64_t received;
+	int joined;
+};
+
+/* A set with parts waiting (store_parts_due). */
+struct store_part_set {
+	char *phone;
+	char *ref;
+};
+
+/*
+ * Keeps part p of channel's set (phone, ref) in the caller's transaction
+ * (provider_id and text as given, joined as p says). 1 kept, 0 kept
+ * already (that seq of the set), or STORE_ERR.
+ */
+int store_part_put(struct store *, const char *channel, const char *phone,
+    const char *ref, const struct store_sms_part *p);
+
+/* Every part kept of a set, by seq, into *out (store_parts_free). 0 or
+ * STORE_ERR (then *out is NULL, *n 0). */
+int store_parts_get(struct store *, const char *channel, const char *phone,
+    const char *ref, struct store_sms_part **out, size_t *n);
+
+/* Marks a set's waiting parts joined and forgets their texts. Returns how
+ * many, or STORE_ERR. */
+int store_parts_joined(
+    struct store *, const char *channel, const char *phone, const char *ref);
+
+/* At most max of channel's sets with a part waiting since before or
+ * earlier, into *out (store_part_sets_free). 0 or STORE_ERR. */
+int store_parts_due(struct store *, const char *channel, int64_t before,
+    size_t max, struct store_part_set **out, size_t *n);
+
+/* Forgets joined parts received at or before before. Rows removed, or
+ * STORE_ERR. */
+int64_t store_parts_purge(struct store *, int64_t before);
+
+void store_parts_free(struct store_sms_part *, size_t n);
+void store_part_sets_free(struct store_part_set *, size_t n);
+
 /* The earliest next attempt of channel's queued messages, or -1. */
 int64_t store_queue_next_due(struct store *, const char *channel);
 

@@ -68,6 +68,7 @@ static const struct {
     {"nodes", 0},
     {"flood", 0},
     {"ussd_seen", 0},
+    {"sms_parts", 0},
 };
 
 /* One end of the copy. */

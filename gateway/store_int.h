@@ -32,6 +32,7 @@ enum store_part {
 	STORE_PART_SPEND,    /* store_spend.c: spend by channel and day */
 	STORE_PART_CHANLOG,  /* store_chanlog.c: the channel log */
 	STORE_PART_NODES,    /* store_nodes.c: what several nodes share */
+	STORE_PART_PARTS,    /* store_parts.c: parts of long SMS */
 	STORE_NPARTS
 };
 
@@ -351,6 +352,15 @@ int
 sq_ussd_screen(struct store *st, const char *key, const char *screen, int end);
 int64_t sq_shared_purge(struct store *st, int64_t flood_before,
     int64_t ussd_before, int64_t node_before);
+int sq_part_put(struct store *st, const char *channel, const char *phone,
+    const char *ref, const struct store_sms_part *p);
+int sq_parts_get(struct store *st, const char *channel, const char *phone,
+    const char *ref, struct store_sms_part **out, size_t *n);
+int sq_parts_joined(
+    struct store *st, const char *channel, const char *phone, const char *ref);
+int sq_parts_due(struct store *st, const char *channel, int64_t before,
+    size_t max, struct store_part_set **out, size_t *n);
+int64_t sq_parts_purge(struct store *st, int64_t before);
 int
 sq_queue_report(struct store *st, const char *channel, const char *provider_id,
     int64_t own_id, enum msg_state state, const char *error, int64_t now);

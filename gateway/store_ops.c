@@ -1000,6 +1000,40 @@ store_shared_purge(struct store *st, int64_t flood_before, int64_t ussd_before,
 }
 
 int
+store_part_put(struct store *st, const char *channel, const char *phone,
+    const char *ref, const struct store_sms_part *p)
+{
+	return st->ops->part_put(st, channel, phone, ref, p);
+}
+
+int
+store_parts_get(struct store *st, const char *channel, const char *phone,
+    const char *ref, struct store_sms_part **out, size_t *n)
+{
+	return st->ops->parts_get(st, channel, phone, ref, out, n);
+}
+
+int
+store_parts_joined(
+    struct store *st, const char *channel, const char *phone, const char *ref)
+{
+	return st->ops->parts_joined(st, channel, phone, ref);
+}
+
+int
+store_parts_due(struct store *st, const char *channel, int64_t before,
+    size_t max, struct store_part_set **out, size_t *n)
+{
+	return st->ops->parts_due(st, channel, before, max, out, n);
+}
+
+int64_t
+store_parts_purge(struct store *st, int64_t before)
+{
+	return st->ops->parts_purge(st, before);
+}
+
+int
 store_queue_report(struct store *st, const char *channel,
     const char *provider_id, int64_t own_id, enum msg_state state,
     const char *error, int64_t now)

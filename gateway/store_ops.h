@@ -242,6 +242,16 @@ struct store_ops {
 	    int64_t now, struct store_ussd_last *prev);
 	int (*ussd_screen)(
 	    struct store *st, const char *key, const char *screen, int end);
+	int (*part_put)(struct store *st, const char *channel,
+	    const char *phone, const char *ref, const struct store_sms_part *p);
+	int (*parts_get)(struct store *st, const char *channel,
+	    const char *phone, const char *ref, struct store_sms_part **out,
+	    size_t *n);
+	int (*parts_joined)(struct store *st, const char *channel,
+	    const char *phone, const char *ref);
+	int (*parts_due)(struct store *st, const char *channel, int64_t before,
+	    size_t max, struct store_part_set **out, size_t *n);
+	int64_t (*parts_purge)(struct store *st, int64_t before);
 	int64_t (*shared_purge)(struct store *st, int64_t flood_before,
 	    int64_t ussd_before, int64_t node_before);
 	int (*queue_report)(struct store *st, const char *channel,

@@ -34,6 +34,7 @@ enum pgs_part {
 	PGS_PART_CONSOLE,  /* store_pg_console.c: the console's searches */
 	PGS_PART_EVENTS,   /* store_pg_events.c: campaigns, event webhooks */
 	PGS_PART_NODES,    /* store_pg_nodes.c: what several nodes share */
+	PGS_PART_PARTS,    /* store_pg_parts.c: parts of long SMS */
 	PGS_PART_TEST,     /* a unit test's own statements */
 	PGS_NPARTS
 };
@@ -248,6 +249,15 @@ int
 pgs_ussd_screen(struct store *st, const char *key, const char *screen, int end);
 int64_t pgs_shared_purge(struct store *st, int64_t flood_before,
     int64_t ussd_before, int64_t node_before);
+int pgs_part_put(struct store *st, const char *channel, const char *phone,
+    const char *ref, const struct store_sms_part *p);
+int pgs_parts_get(struct store *st, const char *channel, const char *phone,
+    const char *ref, struct store_sms_part **out, size_t *n);
+int pgs_parts_joined(
+    struct store *st, const char *channel, const char *phone, const char *ref);
+int pgs_parts_due(struct store *st, const char *channel, int64_t before,
+    size_t max, struct store_part_set **out, size_t *n);
+int64_t pgs_parts_purge(struct store *st, int64_t before);
 int
 pgs_queue_report(struct store *st, const char *channel, const char *provider_id,
     int64_t own_id, enum msg_state state, const char *error, int64_t now);

@@ -46,6 +46,7 @@ provider_inbound_free(struct provider_inbound *in)
 	free(in->session);
 	free(in->service_code);
 	free(in->ussd_text);
+	free(in->part_ref);
 	provider_inbound_init(in);
 }
 

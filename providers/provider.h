@@ -37,6 +37,9 @@
 
 struct form;
 
+#define PROVIDER_PARTS_MAX 255 /* parts of one long SMS (an 8-bit count) */
+#define PROVIDER_PART_REF 64   /* bytes of a set's reference */
+
 /* The end of every delivery attempt (OpenSMTPD's queue.c). */
 enum provider_outcome {
 	PROVIDER_OK,       /* accepted by the provider */
@@ -72,6 +75,15 @@ struct provider_inbound {
 	int ussd_cumulative; /* 1 when ussd_text is cumulative (AT) */
 	int ussd_new;        /* 1 when the provider says the session is new
 				   (-1 when it cannot tell) */
+	/*
+	 * SMS: one part of a long message that the provider delivers part by
+	 * part (Vonage's concat-*): the set's reference, its number of parts
+	 * (2..PROVIDER_PARTS_MAX) and this part's (1..part_total). The
+	 * gateway joins the set. part_total 0: a whole message.
+	 */
+	char *part_ref;
+	int part_total;
+	int part_seq;
 	/* A batch (Infobip's results[]): the entries after this one, owned
 	 * (their own more is NULL). */
 	struct provider_inbound *more;
@@ -152,6 +164,9 @@ struct provider_ops {
 	 */
 	int webhook_get;
 	int dlr_by_own_id;
+	/* parts: 1 when its SMS webhooks may carry one part of a long
+	 * message each (part_*), which the gateway joins. */
+	int parts;
 
 	/*
 	 * Decode an incoming SMS webhook. The webhook_secret (?secret= or

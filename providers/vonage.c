@@ -390,6 +390,61 @@ vg_load(const struct channel_config *cfg, const struct http_request *req,
 	return rc;
 }
 
+/* A count in 1..max written in decimal, or 0. */
+static int
+vg_count(const char *v, int max)
+{
+	int n = 0;
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	for (; *v != '\0'; v++) {
+		if (*v < '0' || *v > '9')
+			return 0;
+		n = n * 10 + (*v - '0');
+		if (n > max)
+			return 0;
+	}
+	return n;
+}
+
+/*
+ * A part of a long message (concat=true): concat-ref, concat-total and
+ * concat-part into in's part fields. A set of one part is a whole message.
+ */
+static enum provider_decode
+vg_part(
+    const struct vg_req *vr, struct provider_inbound *in, struct buf *reason)
+{
+	const char *concat = vg_get(vr, "concat"), *ref;
+	int total, seq;
+	char *why = NULL;
+
+	if (concat == NULL || strcmp(concat, "true") != 0)
+		return DECODE_OK;
+	ref = vg_get(vr, "concat-ref");
+	total = vg_count(vg_get(vr, "concat-total"), PROVIDER_PARTS_MAX);
+	seq = vg_count(vg_get(vr, "concat-part"), PROVIDER_PARTS_MAX);
+	if (ref == NULL || *ref == '\0' || strlen(ref) >= PROVIDER_PART_REF ||
+	    !provider_utf8_valid(ref, strlen(ref)))
+		why = "concat-ref: missing, empty or too long";
+	else if (total == 0)
+		why = "concat-total: not a number of parts (1-255)";
+	else if (seq == 0 || seq > total)
+		why = "concat-part: not a part of concat-total";
+	if (why != NULL) {
+		if (reason != NULL)
+			(void)buf_puts(reason, why);
+		return DECODE_BAD;
+	}
+	if (total > 1) {
+		in->part_ref = xstrdup(ref);
+		in->part_total = total;
+		in->part_seq = seq;
+	}
+	return DECODE_OK;
+}
+
 static enum provider_decode
 vg_decode_sms(const struct channel_config *cfg, const struct http_request *req,
     const char *public_url, struct provider_inbound *in, struct buf *reason)
@@ -414,8 +469,9 @@ vg_decode_sms(const struct channel_config *cfg, const struct http_request *req,
 			reason)) == 0 &&
 		   (rc = vg_field(
 			&vr, "to", PROVIDER_NONEMPTY, &in->to, reason)) == 0)
-		rc =
-		    vg_field(&vr, "text", PROVIDER_REQUIRED, &in->text, reason);
+		if ((rc = vg_field(&vr, "text", PROVIDER_REQUIRED, &in->text,
+			 reason)) == DECODE_OK)
+			rc = vg_part(&vr, in, reason);
 	vg_req_free(&vr);
 	if (rc != DECODE_OK)
 		provider_inbound_free(in);
@@ -606,6 +662,7 @@ const struct provider_ops provider_vonage = {
     .name = "vonage",
     .webhook_get = 1,
     .dlr_by_own_id = 0,
+    .parts = 1,
     .decode_sms = vg_decode_sms,
     .decode_ussd = NULL,
     .decode_status = vg_decode_status,

@@ -5,7 +5,7 @@
 # the reply's notifyUrl or callback names, webhooks refused without their
 # secret or signature, and a rejection in the provider's answer.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 53
+plan 67
 
 IB_SECRET=ib-secret
 VG_SECRET=vg-sig-secret
@@ -25,7 +25,8 @@ api_key = vg-key
 api_secret = vg-secret
 sender = 40404
 signature_secret = $VG_SECRET
-signature_method = sha256"
+signature_method = sha256
+multipart_timeout = 10s"
 cp "$SRCDIR"/flows/examples/*.flow "$T/flows/"
 "$BARAZA" -c "$T/baraza.conf" import bills "$SRCDIR/examples/bills.csv" --key account >/dev/null 2>&1
 start_server || exit 1
@@ -177,6 +178,46 @@ is "and leaves the reply sent" "$(sql "select state from messages where channel=
 r=$(vg_dlr "$VG_SECRET" delivered)
 is "the signed Vonage receipt answers 200" "$(echo "$r" | cut -c1-3)" "200"
 is "it marks the reply delivered" "$(sql "select state from messages where channel='vg' and provider_id='$vgid'")" "delivered"
+
+# --- Vonage's long messages arrive part by part and are joined ---
+# vg_part MESSAGEID REF TOTAL SEQ TEXT [FROM]
+vg_part() {
+	vg_post "$VG_SECRET" /hooks/vg/sms "msisdn=${6:-254700000022}" to=40404 \
+	    "messageId=$1" "text=$5" type=text api-key=vg-key \
+	    "message-timestamp=2026-11-29 10:00:00" concat=true \
+	    "concat-ref=$2" "concat-total=$3" "concat-part=$4"
+}
+kamau() { grep '"shape":"vonage"' "$T/fake.log" | grep -c 'Joseph Kamau'; }
+replies=$(kamau)
+r=$(vg_part 0B00000000000002 77 2 2 '234568')
+is "a Vonage part (the second of two, first to come) answers 200" "$(echo "$r" | cut -c1-3)" "200"
+is "it is kept as a part, not a message" \
+    "$(sql "select (select count(*) from sms_parts where ref='77' and joined=0) || ' ' || (select count(*) from messages where provider_id like '0B%')")" "1 0"
+r=$(vg_part 0B00000000000001 77 2 1 'BAL 1')
+is "the part that completes the set answers 200" "$(echo "$r" | cut -c1-3)" "200"
+is "the parts are one message, in order, under the first part's id" \
+    "$(sql "select provider_id || ' ' || text from messages where direction='in' and provider_id like '0B%'")" "0B00000000000001 BAL 1234568"
+is "the parts are marked joined, their texts forgotten" \
+    "$(sql "select count(*) from sms_parts where ref='77' and joined=1 and text=''")" "2"
+check "the joined message's reply reaches Vonage" wait_for 10 test "$(kamau)" -eq $((replies + 1))
+r=$(vg_part 0B00000000000002 77 2 2 '234568')
+is "a retry of a joined part answers 200" "$(echo "$r" | cut -c1-3)" "200"
+sleep 1
+is "and stores nothing, sends nothing" \
+    "$(sql "select count(*) from messages where direction='in' and provider_id like '0B%'") $(kamau)" "1 $((replies + 1))"
+# A set whose second part never comes is handed over after multipart_timeout.
+r=$(vg_part 0C00000000000001 78 2 1 'BAL 1234568' 254700000023)
+is "the first of two parts answers 200" "$(echo "$r" | cut -c1-3)" "200"
+handed() { [ "$(sql "select text from messages where direction='in' and provider_id='0C00000000000001'")" = "BAL 1234568" ]; }
+check "it is handed over alone once multipart_timeout (10 s) ran out" wait_for 25 handed
+check "with a log line saying so" grep -q 'handed over without all its parts channel=vg from=+254\*\*\*\*\*\*\*23 parts=1 of 2' "$T/serve.log"
+like "/metrics counts one set joined whole, one handed over" \
+    "$(curl -s -m 10 "http://127.0.0.1:$PORT/metrics" | grep '^baraza_sms_parts_joined_total' | tr '\n' ' ')" \
+    'result="whole"} 1 .*result="partial"} 1 '
+r=$(vg_part 0C00000000000002 78 2 2 ' again' 254700000023)
+is "the part that comes after its set was handed over answers 200" "$(echo "$r" | cut -c1-3)" "200"
+is "and goes on as a message of its own" \
+    "$(sql "select text from messages where direction='in' and provider_id='0C00000000000002'")" " again"
 
 # --- Rejections in the provider's answer fail the message with its reason ---
 reject_one() { # CHANNEL TEXT: prints the new message's id

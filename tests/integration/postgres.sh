@@ -8,7 +8,7 @@
 # and answers /healthz from the database.
 . "$SRCDIR/tests/integration/lib.sh"
 
-plan 44
+plan 46
 
 PGDIR=
 pg_cleanup() {
@@ -44,12 +44,12 @@ out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 like "migrate applies PostgreSQL's first migration" "$out" "applied 1: "
 like "and the one after it" "$out" "applied 2: several nodes"
 like "and says from what to what" "$out" \
-	"baraza: migrated from schema version 0 to 7$"
+	"baraza: migrated from schema version 0 to 8$"
 out=$("$BARAZA" -c pg.conf migrate 2>/dev/null)
 is "a second migrate changes nothing" "$(echo "$out" | tail -n 1)" \
-	"$URI: up to date, schema version 7"
+	"$URI: up to date, schema version 8"
 is "the version is kept in baraza_schema" \
-	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 7
+	"$(psql_val baraza 'SELECT version FROM baraza_schema')" 8
 
 # Migration 5 links the USSD steps stored before to their number's contact
 # (an SMS without one, or a number without a contact, stays unlinked).
@@ -58,6 +58,7 @@ psql "$URI" -X -q -c "INSERT INTO contacts (phone, created, updated) VALUES ('+2
 	    ('in', 'at', 'ussd', '+254700000009', '1', 'handled', 1, 1),
 	    ('in', 'at', 'ussd', '+254700000008', '1', 'handled', 1, 1),
 	    ('in', 'at', 'sms', '+254700000009', 'HI', 'handled', 1, 1)" \
+	-c "DROP TABLE sms_parts" \
 	-c "DROP INDEX sessions_purge" \
 	-c "ALTER TABLE sessions DROP COLUMN purge_after" \
 	-c "CREATE INDEX sessions_expires ON sessions(expires)" \
@@ -77,6 +78,10 @@ is "on (created, direction)" \
 	"$(psql_val baraza "SELECT indexdef LIKE '%(created, direction)' FROM pg_indexes WHERE indexname = 'messages_created'")" t
 # Migration 7: expired sessions found by the expiry they began with.
 like "and the seventh" "$out" "applied 7: expired sessions found by the expiry they began with"
+# Migration 8: the parts of long SMS, until joined.
+like "and the eighth" "$out" "applied 8: the parts of long SMS"
+is "sms_parts has its index by joined and received" \
+	"$(psql_val baraza "SELECT indexdef LIKE '%(joined, received)' FROM pg_indexes WHERE indexname = 'sms_parts_joined'")" t
 is "a session's purge_after is its expires, sessions_expires is gone" \
 	"$(psql_val baraza "SELECT purge_after, (SELECT count(*) FROM pg_indexes WHERE indexname = 'sessions_expires') FROM sessions WHERE key = 'at:s9'")" \
 	"77|0"

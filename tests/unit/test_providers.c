@@ -517,6 +517,15 @@ run_decode(const struct datafile *df, const struct provider_ops *ops,
 			if ((want = kv_get(&exp, "ussd_new")) != NULL)
 				assert_int_equal(in.ussd_new, atoi(want));
 			free(want);
+			expect_str(df, &exp, "part_ref", in.part_ref);
+			want = kv_get(&exp, "part_total");
+			assert_int_equal(
+			    in.part_total, want != NULL ? atoi(want) : 0);
+			free(want);
+			want = kv_get(&exp, "part_seq");
+			assert_int_equal(
+			    in.part_seq, want != NULL ? atoi(want) : 0);
+			free(want);
 			expect_nmore(df, &exp, in.nmore);
 			if (in.nmore > 0) {
 				const struct provider_inbound *l =

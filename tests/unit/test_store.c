@@ -83,6 +83,7 @@ query_int(sqlite3 *db, const char *sql)
  * What takes a store of the current schema back to an older one, for the
  * tests of a migration: the schema changes of 16 and 15 undone.
  */
+#define UNDO_17 "DROP TABLE sms_parts;"
 #define UNDO_16                                         \
 	"DROP INDEX sessions_purge;"                    \
 	"ALTER TABLE sessions DROP COLUMN purge_after;" \
@@ -485,7 +486,7 @@ test_ussd_steps_linked(void **state)
 	f->st = NULL;
 
 	/* Version 13's schema: what migrations 15 and 16 change. */
-	make_raw(f->path, UNDO_16 UNDO_15 "PRAGMA user_version = 13");
+	make_raw(f->path, UNDO_17 UNDO_16 UNDO_15 "PRAGMA user_version = 13");
 	open_ok(f, 0);
 	db = f->st->db;
 	assert_int_equal(
@@ -524,7 +525,7 @@ test_messages_created(void **state)
 	assert_int_equal(store_msg_insert_inbound(f->st, &m, 3000, &id), 0);
 	store_close(f->st);
 	f->st = NULL;
-	make_raw(f->path, UNDO_16 UNDO_15 "PRAGMA user_version = 14");
+	make_raw(f->path, UNDO_17 UNDO_16 UNDO_15 "PRAGMA user_version = 14");
 
 	open_ok(f, 0);
 	db = f->st->db;
@@ -555,6 +556,85 @@ test_messages_created(void **state)
  * ones past it, keeps the live ones (moving their purge_after up to their
  * expires once), and the count of live sessions reads both.
  */
+/* The parts of long SMS: kept once, read by seq, found due, joined, purged. */
+static void
+test_sms_parts(void **state)
+{
+	struct fixture *f = *state;
+	struct store_sms_part p = {.seq = 2,
+	    .total = 3,
+	    .provider_id = "m2",
+	    .text = "two",
+	    .received = 1000};
+	struct store_sms_part *v;
+	struct store_part_set *sets;
+	size_t n;
+
+	open_ok(f, 1);
+	assert_int_equal(
+	    store_part_put(f->st, "vg", "+254700000001", "9", &p), 1);
+	p.text = "two again";
+	assert_int_equal(
+	    store_part_put(f->st, "vg", "+254700000001", "9", &p), 0);
+	p.seq = 1;
+	p.provider_id = NULL;
+	p.text = "one";
+	p.received = 1500;
+	assert_int_equal(
+	    store_part_put(f->st, "vg", "+254700000001", "9", &p), 1);
+	/* Another sender's set of the same ref, later. */
+	p.received = 5000;
+	assert_int_equal(
+	    store_part_put(f->st, "vg", "+254700000002", "9", &p), 1);
+
+	assert_int_equal(
+	    store_parts_get(f->st, "vg", "+254700000001", "9", &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].seq, 1);
+	assert_null(v[0].provider_id);
+	assert_string_equal(v[0].text, "one");
+	assert_int_equal(v[1].seq, 2);
+	assert_int_equal(v[1].total, 3);
+	assert_string_equal(v[1].provider_id, "m2");
+	assert_string_equal(v[1].text, "two");
+	assert_int_equal(v[1].received, 1000);
+	assert_int_equal(v[1].joined, 0);
+	store_parts_free(v, n);
+
+	assert_int_equal(store_parts_due(f->st, "vg", 2000, 10, &sets, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(sets[0].phone, "+254700000001");
+	assert_string_equal(sets[0].ref, "9");
+	store_part_sets_free(sets, n);
+	assert_int_equal(store_parts_due(f->st, "at", 9000, 10, &sets, &n), 0);
+	assert_int_equal(n, 0);
+	store_part_sets_free(sets, n);
+	assert_int_equal(store_parts_due(f->st, "vg", 9000, 1, &sets, &n), 0);
+	assert_int_equal(n, 1);
+	store_part_sets_free(sets, n);
+
+	assert_int_equal(
+	    store_parts_joined(f->st, "vg", "+254700000001", "9"), 2);
+	assert_int_equal(
+	    store_parts_joined(f->st, "vg", "+254700000001", "9"), 0);
+	assert_int_equal(
+	    store_parts_get(f->st, "vg", "+254700000001", "9", &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].joined, 1);
+	assert_string_equal(v[0].text, "");
+	store_parts_free(v, n);
+	assert_int_equal(store_parts_due(f->st, "vg", 2000, 10, &sets, &n), 0);
+	assert_int_equal(n, 0);
+	store_part_sets_free(sets, n);
+
+	/* Joined ones go once old enough; a waiting one stays. */
+	assert_int_equal(store_parts_purge(f->st, 999), 0);
+	assert_int_equal(store_parts_purge(f->st, 1000), 1);
+	assert_int_equal(store_parts_purge(f->st, 9000), 1);
+	assert_int_equal(
+	    query_int(f->st->db, "SELECT count(*) FROM sms_parts"), 1);
+}
+
 static void
 test_session_purge_after(void **state)
 {
@@ -609,7 +689,7 @@ test_session_purge_after(void **state)
 	store_contact_free(&c);
 	store_close(f->st);
 	f->st = NULL;
-	make_raw(f->path, UNDO_16 "PRAGMA user_version = 15");
+	make_raw(f->path, UNDO_17 UNDO_16 "PRAGMA user_version = 15");
 	open_ok(f, 0);
 	db = f->st->db;
 	assert_int_equal(
@@ -1744,6 +1824,7 @@ main(void)
 		test_messages_created, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_session_purge_after, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sms_parts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_contacts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
