@@ -36,6 +36,7 @@ enum {
 	C_FORGET_IN_FLIGHT,
 	C_FORGET_MESSAGES,
 	C_FORGET_SESSIONS,
+	C_FORGET_PARTS,
 	C_FORGET_SUBSCRIPTIONS,
 	C_FORGET_REPORTS,
 	C_FORGET_CONTACT,
@@ -138,6 +139,8 @@ static const char *const council_sql[C_COUNT] = {
 			  " WHERE (contact_id = ?1 OR phone = ?3)"
 			  " AND state <> 'sending'",
     [C_FORGET_SESSIONS] = "DELETE FROM sessions WHERE contact_id = ?1",
+    /* Parts of a long message waiting, or joined (keys only). */
+    [C_FORGET_PARTS] = "DELETE FROM sms_parts WHERE phone = ?3",
     [C_FORGET_SUBSCRIPTIONS] = "DELETE FROM subscriptions"
 			       " WHERE contact_id = ?1",
     [C_FORGET_REPORTS] = "UPDATE reports SET contact_id = NULL"
@@ -624,7 +627,7 @@ sq_contact_forget(
     struct store *st, int64_t id, int64_t now, struct store_forgotten *out)
 {
 	char *phone = NULL;
-	int64_t blanked;
+	int64_t blanked, parts;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -639,6 +642,7 @@ sq_contact_forget(
 		st, C_FORGET_MESSAGES, id, now, phone, &out->messages) != 0 ||
 	    forget_step(
 		st, C_FORGET_SESSIONS, id, now, phone, &out->sessions) != 0 ||
+	    forget_step(st, C_FORGET_PARTS, id, now, phone, &parts) != 0 ||
 	    forget_step(st, C_FORGET_SUBSCRIPTIONS, id, now, phone,
 		&out->subscriptions) != 0 ||
 	    forget_step(st, C_FORGET_REPORTS, id, now, phone, &out->reports) !=
@@ -649,7 +653,7 @@ sq_contact_forget(
 		return STORE_ERR;
 	}
 	free(phone);
-	out->texts = out->cancelled + blanked;
+	out->texts = out->cancelled + blanked + parts;
 	return 0;
 }
 

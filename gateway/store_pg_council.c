@@ -34,6 +34,7 @@ enum {
 	C_FORGET_IN_FLIGHT,
 	C_FORGET_MESSAGES,
 	C_FORGET_SESSIONS,
+	C_FORGET_PARTS,
 	C_FORGET_SUBSCRIPTIONS,
 	C_FORGET_REPORTS,
 	C_FORGET_CONTACT,
@@ -132,6 +133,8 @@ static const char *const council_sql[C_COUNT] = {
 			  " WHERE (contact_id = $1 OR phone = $2)"
 			  " AND state <> 'sending'",
     [C_FORGET_SESSIONS] = "DELETE FROM sessions WHERE contact_id = $1",
+    /* Parts of a long message waiting, or joined (keys only). */
+    [C_FORGET_PARTS] = "DELETE FROM sms_parts WHERE phone = $1",
     [C_FORGET_SUBSCRIPTIONS] = "DELETE FROM subscriptions"
 			       " WHERE contact_id = $1",
     [C_FORGET_REPORTS] = "UPDATE reports SET contact_id = NULL"
@@ -570,8 +573,8 @@ int
 pgs_contact_forget(
     struct store *st, int64_t id, int64_t now, struct store_forgotten *out)
 {
-	struct pgs_params p, pn, pp, pnp;
-	int64_t blanked = 0;
+	struct pgs_params p, pn, pp, pnp, ph;
+	int64_t blanked = 0, parts = 0;
 	PGresult *r;
 	char *phone;
 
@@ -586,7 +589,12 @@ pgs_contact_forget(
 	out->language = pgs_get_int(r, 0, 1) != 0;
 	phone = pgs_get_dup(r, 0, 2);
 	PQclear(r);
-	/* The statements take (id), (id, now), (id, phone), (id, now, phone). */
+	/*
+	 * The statements take (id), (id, now), (id, phone), (id, now, phone)
+	 * or (phone).
+	 */
+	pgs_p_init(&ph);
+	pgs_p_text(&ph, phone);
 	pgs_p_init(&pn);
 	pgs_p_int(&pn, id);
 	pgs_p_int(&pn, now);
@@ -602,6 +610,7 @@ pgs_contact_forget(
 	    one_int(st, C_FORGET_IN_FLIGHT, &pp, &out->in_flight) != 0 ||
 	    changed(st, C_FORGET_MESSAGES, &pp, &out->messages) != 0 ||
 	    changed(st, C_FORGET_SESSIONS, &p, &out->sessions) != 0 ||
+	    changed(st, C_FORGET_PARTS, &ph, &parts) != 0 ||
 	    changed(st, C_FORGET_SUBSCRIPTIONS, &p, &out->subscriptions) != 0 ||
 	    changed(st, C_FORGET_REPORTS, &p, &out->reports) != 0 ||
 	    changed(st, C_FORGET_CONTACT, &pn, NULL) != 0) {
@@ -610,7 +619,7 @@ pgs_contact_forget(
 		return STORE_ERR;
 	}
 	free(phone);
-	out->texts = out->cancelled + blanked;
+	out->texts = out->cancelled + blanked + parts;
 	return 0;
 }
 

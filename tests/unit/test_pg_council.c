@@ -282,6 +282,14 @@ script(struct store *st, struct buf *b)
 	/* Forgetting and retention. */
 	rc = store_contact_set_field(st, 1, "name", "Amina", T0);
 	rc = store_contact_set_language(st, 1, "sw", T0);
+	{
+		/* A part of a long message waiting goes with its sender. */
+		struct store_sms_part part = {
+		    .seq = 1, .total = 2, .text = "BAL 12", .received = T0};
+
+		rc = store_part_put(st, "vg", "+254700000001", "7", &part);
+		rc = store_part_put(st, "vg", "+254700000002", "7", &part);
+	}
 	rc = store_contact_forget(st, 1, T0 + 200, &fg);
 	buf_printf(b,
 	    "forget -> %d t=%lld c=%lld i=%lld s=%lld sub=%lld r=%lld "
@@ -292,6 +300,18 @@ script(struct store *st, struct buf *b)
 	    (long long)fg.fields, fg.language);
 	buf_printf(
 	    b, "forget none -> %d\n", store_contact_forget(st, 99, T0, &fg));
+	{
+		struct store_sms_part *v;
+		size_t n1 = 9, n2 = 9;
+
+		if (store_parts_get(st, "vg", "+254700000001", "7", &v, &n1) ==
+		    0)
+			store_parts_free(v, n1);
+		if (store_parts_get(st, "vg", "+254700000002", "7", &v, &n2) ==
+		    0)
+			store_parts_free(v, n2);
+		buf_printf(b, "parts after forget -> %zu %zu\n", n1, n2);
+	}
 	print_purge(st, b, "purge", T0 + 1000, 0, INT64_MAX);
 	(void)rc;
 }

@@ -99,6 +99,20 @@ setup(void **state)
 		"near the market", "pipe burst", NOW_MS, &f->report),
 	    0);
 
+	{
+		/* A part of a long message waiting, one of each. */
+		struct store_sms_part part = {.seq = 1,
+		    .total = 2,
+		    .text = "REPORT pipe",
+		    .received = NOW_MS};
+
+		assert_int_equal(
+		    store_part_put(f->st, "vg", "+254700000001", "7", &part),
+		    1);
+		assert_int_equal(
+		    store_part_put(f->st, "vg", "+254700000002", "7", &part),
+		    1);
+	}
 	add_msg(&f->side, "in", f->amina, "+254700000001", "REPORT", "handled",
 	    NOW_MS);
 	add_msg(&f->side, "out", f->amina, "+254700000001", "Thanks", "sent",
@@ -134,7 +148,7 @@ test_forget(void **state)
 	char *sql;
 
 	assert_int_equal(privacy_forget(f->st, f->amina, NOW_MS + 1, &out), 0);
-	assert_int_equal(out.texts, 4);
+	assert_int_equal(out.texts, 5); /* 4 messages', a part's */
 	assert_int_equal(out.cancelled, 1);
 	assert_int_equal(out.in_flight, 1);
 	assert_int_equal(out.messages, 4);
@@ -176,6 +190,13 @@ test_forget(void **state)
 	assert_int_equal(r.contact_id, 0);
 	assert_string_equal(r.details, "pipe burst");
 	store_report_free(&r);
+
+	/* The part waiting went; another sender's stayed. */
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM sms_parts"
+					      " WHERE phone = '+254700000001'"),
+	    0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM sms_parts"), 1);
 
 	/* Another contact is untouched. */
 	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
