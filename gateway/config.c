@@ -2076,6 +2076,38 @@ apply_channel(struct parser *p, const struct config *cfg,
 }
 
 /* Checks between keys and channels, once everything is parsed. */
+/*
+ * Keys every channel type takes but that do nothing on some: a modem and
+ * an SMPP link take no webhooks and make no HTTP requests, and a modem
+ * sends from its SIM's number. Warned of, so that an operator does not
+ * count on them.
+ */
+static void
+idle_keys(
+    struct parser *p, const struct section *s, const struct channel_config *ch)
+{
+	const struct {
+		const char *key;
+		int set;
+		unsigned types;
+		const char *why;
+	} keys[] = {
+	    {"webhook_secret", ch->webhook_secret != NULL, CT_GM | CT_SM,
+		"this type takes no webhooks"},
+	    {"api_url", ch->api_url != NULL, CT_GM | CT_SM,
+		"this type makes no HTTP requests"},
+	    {"sender", ch->sender != NULL, CT_GM,
+		"a modem sends from its SIM's number"},
+	};
+	size_t i;
+
+	for (i = 0; i < nitems(keys); i++)
+		if (keys[i].set && (CT(ch->type) & keys[i].types) != 0)
+			warning(p, entry_line(p, s, keys[i].key),
+			    "%s: does nothing for type %s: %s", keys[i].key,
+			    config_channel_type_name(ch->type), keys[i].why);
+}
+
 static void
 cross_checks(struct parser *p, struct config *cfg)
 {
@@ -2100,6 +2132,7 @@ cross_checks(struct parser *p, struct config *cfg)
 		if (s->kind != SEC_CHANNEL)
 			continue;
 		ch = &cfg->channels[ci++];
+		idle_keys(p, s, ch);
 		if (ch->type == CHANNEL_GAMMU && ch->balance_alert > 0 &&
 		    ch->balance_ussd == NULL)
 			warning(p, entry_line(p, s, "balance_alert"),

@@ -1112,6 +1112,21 @@ test_channel_types(void **state)
 		config_free(cfg);
 		config_errors_free(e);
 	}
+	/* Keys that do nothing for the type: warnings. */
+	assert_int_equal(parse("[channel g]\ntype = gammu\ndevice = d\n"
+			       "sender = 40404\nwebhook_secret = w\n"
+			       "[channel s]\ntype = smpp\nhost = h\n"
+			       "system_id = x\npassword = y\n"
+			       "api_url = http://127.0.0.1:9/\n",
+			     &cfg, &e),
+	    0);
+	assert_int_equal(config_errors_count(e), 0);
+	assert_int_equal(config_warnings_count(e), 3);
+	assert_finding(e, 4, "sender: does nothing for type gammu");
+	assert_finding(e, 5, "webhook_secret: does nothing for type gammu");
+	assert_finding(e, 11, "api_url: does nothing for type smpp");
+	config_free(cfg);
+	config_errors_free(e);
 	/* The type may come after other keys. */
 	cfg = expect_ok("[channel k]\nusername = u\npassword = p\n"
 			"api_url = http://127.0.0.1:13013/\n"
