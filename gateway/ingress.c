@@ -616,8 +616,9 @@ job_run(struct job *j)
 	batch_defer(&gw->batch, on_committed, j);
 }
 
-void
-ingress_answer(struct gateway *gw, ingress_cb cb, void *arg,
+/* A job that only answers cb(arg) with status and id after the commit. */
+static struct job *
+answer_new(struct gateway *gw, ingress_cb cb, void *arg,
     enum ingress_status status, int64_t id)
 {
 	struct job *a = xcalloc(1, sizeof(*a));
@@ -629,6 +630,14 @@ ingress_answer(struct gateway *gw, ingress_cb cb, void *arg,
 	a->res.id = id;
 	a->flows = flows_ref(gw);
 	batch_defer(&gw->batch, on_committed, a);
+	return a;
+}
+
+void
+ingress_answer(struct gateway *gw, ingress_cb cb, void *arg,
+    enum ingress_status status, int64_t id)
+{
+	(void)answer_new(gw, cb, arg, status, id);
 }
 
 int
@@ -685,15 +694,8 @@ ingress_sms_whole(struct gateway *gw, const char *channel, const char *phone,
 	 * provider once it is committed, whatever the flow still does.
 	 */
 	{
-		struct job *ack = xcalloc(1, sizeof(*ack));
+		struct job *ack = answer_new(gw, cb, arg, INGRESS_STORED, id);
 
-		ack->gw = gw;
-		ack->cb = cb;
-		ack->arg = arg;
-		ack->res.status = INGRESS_STORED;
-		ack->res.id = id;
-		ack->flows = flows_ref(gw);
-		batch_defer(&gw->batch, on_committed, ack);
 		j->cb = NULL;
 		if (fresh) {
 			j->ack = ack;

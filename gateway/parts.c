@@ -52,8 +52,8 @@ join_texts(
 	return buf_steal(&b);
 }
 
-/* v (n by seq) with p put in its place: a new array, p's strings
- * borrowed (store_parts_free must not free them: see parts_take). */
+/* v (n by seq) with p put in its place: a new array whose strings are
+ * v's and p's (freed with the array alone). */
 static struct store_sms_part *
 with_part(
     const struct store_sms_part *v, size_t n, const struct store_sms_part *p)
@@ -128,7 +128,7 @@ take(struct gateway *gw, const struct ingress_sms *m, const char *phone,
 	struct store_sms_part *v = NULL, *all;
 	const char *first;
 	size_t n = 0, i, waiting = 0, taken;
-	int seen = 0, joined = 0;
+	int seen = 0, joined = 0, rc;
 	char *text;
 
 	if (store_parts_get(
@@ -162,11 +162,12 @@ take(struct gateway *gw, const struct ingress_sms *m, const char *phone,
 	} else {
 		all = with_part(v, n, &p);
 		text = join_texts(all, n + 1, &first, &taken);
-		if (ingress_sms_whole(
-			gw, m->channel, phone, text, first, cb, arg) >= 0) {
-			gw->parts.joined++;
+		rc = ingress_sms_whole(
+		    gw, m->channel, phone, text, first, cb, arg);
+		if (rc >= 0)
 			mark_joined(gw, m->channel, phone, m->part_ref, &p);
-		}
+		if (rc > 0)
+			gw->parts.joined++;
 		free(text);
 		free(all); /* its strings are v's and m's */
 	}
@@ -207,6 +208,7 @@ sweep_set(
 	size_t n = 0, taken;
 	char phone[32];
 	char *text;
+	int rc;
 
 	if (store_parts_get(gw->store, channel, set->phone, set->ref, &v, &n) !=
 	    0)
@@ -218,10 +220,16 @@ sweep_set(
 		    "channel=%s from=%s parts=%zu of %d",
 		    channel, log_phone(set->phone, phone, sizeof(phone)), taken,
 		    v[0].total);
-		if (ingress_sms_whole(gw, channel, set->phone, text, first,
-			on_swept, NULL) >= 0 &&
-		    store_parts_joined(
-			gw->store, channel, set->phone, set->ref) >= 0)
+		/* Stored before (another node swept it): marked all the same. */
+		rc = ingress_sms_whole(
+		    gw, channel, set->phone, text, first, on_swept, NULL);
+		if (rc >= 0 && store_parts_joined(gw->store, channel,
+				   set->phone, set->ref) < 0)
+			log_error("ingress",
+			    "marking a long message's parts joined failed "
+			    "error=\"%s\"",
+			    store_errmsg(gw->store));
+		if (rc > 0)
 			gw->parts.partial++;
 	}
 	free(text);
