@@ -1,11 +1,14 @@
 /*
  * parts.c: joins the parts of long SMS that a provider delivers one
- * webhook a part (see parts.h). The set's rows are read, the new part
- * placed among them by its number; a set still short of parts keeps the
- * new one and waits; a complete set becomes one message, whose provider
- * id is its first part's (so that two joins of one set, by two nodes or
- * by a sweep after a failed mark, store it once), and its parts are
- * marked joined in the same turn.
+ * webhook a part (see parts.h). A part whose provider id is kept already
+ * is a retry. Otherwise the set's waiting parts are read and the new part
+ * placed among them by its number: a set still short of parts keeps it
+ * and waits; a complete set becomes one message, whose provider id is its
+ * first part's (so that two joins of one set, by two nodes or by a sweep
+ * after a failed mark, store it once), and its parts are marked joined in
+ * the same turn. Phones reuse a reference from one long message to the
+ * next: joined parts belong to no set, and a new part numbered as one
+ * waiting hands the waiting set over as it is before starting its own.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,9 +22,9 @@
 #include "providers/provider.h"
 
 /*
- * The texts of v (n parts by seq, the joined ones skipped) in order, cut
- * to DIALOG_MAX_INPUT bytes at a character's start; *first: the provider
- * id of the first part taken (borrowed from v), *taken: how many.
+ * The texts of v (n parts by seq) in order, cut to DIALOG_MAX_INPUT bytes
+ * at a character's start; *first: the first part's provider id (borrowed
+ * from v), *taken: how many parts (n).
  */
 static char *
 join_texts(
@@ -34,8 +37,6 @@ join_texts(
 	*first = NULL;
 	*taken = 0;
 	for (i = 0; i < n; i++) {
-		if (v[i].joined)
-			continue;
 		if (*taken == 0)
 			*first = v[i].provider_id;
 		(*taken)++;
@@ -115,6 +116,54 @@ keep_part(struct gateway *gw, const struct ingress_sms *m, const char *phone,
 	ingress_answer(gw, cb, arg, INGRESS_STORED, 0);
 }
 
+/* A set handed over without every part: nobody waits for its commit. */
+static void
+on_partial(void *arg, const struct ingress_result *res)
+{
+	(void)arg;
+	if (res->status == INGRESS_BUSY)
+		log_warn("ingress",
+		    "a long message without all its parts was not stored: "
+		    "tried again at the next sweep");
+}
+
+/*
+ * Hands over the waiting parts v (n, by seq) of a set as one message, and
+ * marks them joined: its wait ran out, or a part of another message came
+ * under its reference (phones reuse them).
+ */
+static void
+hand_over(struct gateway *gw, const char *channel, const char *phone,
+    const char *ref, const struct store_sms_part *v, size_t n)
+{
+	const char *first;
+	size_t taken;
+	char masked[32];
+	char *text;
+	int rc;
+
+	text = join_texts(v, n, &first, &taken);
+	if (taken > 0) {
+		log_warn("ingress",
+		    "a long message is handed over without all its parts "
+		    "channel=%s from=%s parts=%zu of %d",
+		    channel, log_phone(phone, masked, sizeof(masked)), taken,
+		    v[0].total);
+		/* Stored before (another node swept it): marked all the same. */
+		rc = ingress_sms_whole(
+		    gw, channel, phone, text, first, on_partial, NULL);
+		if (rc >= 0 &&
+		    store_parts_joined(gw->store, channel, phone, ref) < 0)
+			log_error("ingress",
+			    "marking a long message's parts joined failed "
+			    "error=\"%s\"",
+			    store_errmsg(gw->store));
+		if (rc > 0)
+			gw->parts.partial++;
+	}
+	free(text);
+}
+
 /* parts_sms once admitted: phone is the sender, normalized. */
 static void
 take(struct gateway *gw, const struct ingress_sms *m, const char *phone,
@@ -127,37 +176,37 @@ take(struct gateway *gw, const struct ingress_sms *m, const char *phone,
 	    .received = now_ms()};
 	struct store_sms_part *v = NULL, *all;
 	const char *first;
-	size_t n = 0, i, waiting = 0, taken;
-	int seen = 0, joined = 0, rc;
+	size_t n = 0, i, taken;
+	int rc;
 	char *text;
 
+	if ((rc = store_part_seen(gw->store, m->channel, m->provider_id)) !=
+	    0) {
+		/* A provider's retry of a part kept already. */
+		if (rc > 0)
+			gw->ingress.n.duplicates++;
+		ingress_answer(
+		    gw, cb, arg, rc > 0 ? INGRESS_DUPLICATE : INGRESS_BUSY, 0);
+		return;
+	}
 	if (store_parts_get(
 		gw->store, m->channel, phone, m->part_ref, &v, &n) != 0) {
 		ingress_answer(gw, cb, arg, INGRESS_BUSY, 0);
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		seen |= v[i].seq == p.seq;
-		joined |= v[i].joined;
-		waiting += !v[i].joined;
-	}
-	if (seen) {
-		/* A provider's retry of a part kept already. */
-		gw->ingress.n.duplicates++;
-		ingress_answer(gw, cb, arg, INGRESS_DUPLICATE, 0);
-	} else if (joined) {
+	for (i = 0; i < n && v[i].seq != p.seq; i++)
+		;
+	if (i < n) {
 		/*
-		 * Its set was handed over without it (its wait ran out): the
-		 * late part goes on as a message of its own.
+		 * A new part numbered as one waiting: another message under
+		 * the same reference. The one waiting goes as it is.
 		 */
-		log_info("ingress",
-		    "a part came after its message was handed over "
-		    "channel=%s part=%d/%d",
-		    m->channel, p.seq, p.total);
-		if (ingress_sms_whole(gw, m->channel, phone, m->text,
-			m->provider_id, cb, arg) >= 0)
-			mark_joined(gw, m->channel, phone, m->part_ref, &p);
-	} else if (waiting + 1 < (size_t)p.total) {
+		hand_over(gw, m->channel, phone, m->part_ref, v, n);
+		store_parts_free(v, n);
+		v = NULL;
+		n = 0;
+	}
+	if (n + 1 < (size_t)p.total) {
 		keep_part(gw, m, phone, &p, cb, arg);
 	} else {
 		all = with_part(v, n, &p);
@@ -183,19 +232,13 @@ parts_sms(struct gateway *gw, const struct ingress_sms *m, ingress_cb cb,
 
 	if ((rc = ingress_sms_admit(gw, m, phone, reason)) != 0)
 		return rc;
-	take(gw, m, phone, cb, arg);
+	if (m->provider_id == NULL)
+		/* Nothing to tell its retries by: taken as it comes. */
+		(void)ingress_sms_whole(
+		    gw, m->channel, phone, m->text, NULL, cb, arg);
+	else
+		take(gw, m, phone, cb, arg);
 	return 0;
-}
-
-/* A swept set's message: nobody waits for its commit. */
-static void
-on_swept(void *arg, const struct ingress_result *res)
-{
-	(void)arg;
-	if (res->status == INGRESS_BUSY)
-		log_warn("ingress",
-		    "a long message without all its parts was not stored: "
-		    "tried again at the next sweep");
 }
 
 /* Hands over one set of channel whose wait ran out. */
@@ -204,35 +247,11 @@ sweep_set(
     struct gateway *gw, const char *channel, const struct store_part_set *set)
 {
 	struct store_sms_part *v = NULL;
-	const char *first;
-	size_t n = 0, taken;
-	char phone[32];
-	char *text;
-	int rc;
+	size_t n = 0;
 
-	if (store_parts_get(gw->store, channel, set->phone, set->ref, &v, &n) !=
+	if (store_parts_get(gw->store, channel, set->phone, set->ref, &v, &n) ==
 	    0)
-		return;
-	text = join_texts(v, n, &first, &taken);
-	if (taken > 0) {
-		log_warn("ingress",
-		    "a long message is handed over without all its parts "
-		    "channel=%s from=%s parts=%zu of %d",
-		    channel, log_phone(set->phone, phone, sizeof(phone)), taken,
-		    v[0].total);
-		/* Stored before (another node swept it): marked all the same. */
-		rc = ingress_sms_whole(
-		    gw, channel, set->phone, text, first, on_swept, NULL);
-		if (rc >= 0 && store_parts_joined(gw->store, channel,
-				   set->phone, set->ref) < 0)
-			log_error("ingress",
-			    "marking a long message's parts joined failed "
-			    "error=\"%s\"",
-			    store_errmsg(gw->store));
-		if (rc > 0)
-			gw->parts.partial++;
-	}
-	free(text);
+		hand_over(gw, channel, set->phone, set->ref, v, n);
 	store_parts_free(v, n);
 }
 

@@ -5,8 +5,8 @@
  * sms_parts); the part that completes a set is answered once the whole
  * message is committed. A set whose parts do not all come within the
  * channel's multipart_timeout is handed over with those that came, as a
- * modem's are. A provider's retry of a part, before or after the join, is
- * answered as a duplicate.
+ * modem's are. A provider's retry of a part (its provider id again),
+ * before or after the join, is answered as a duplicate.
  */
 #ifndef BARAZA_PARTS_H
 #define BARAZA_PARTS_H

@@ -282,16 +282,17 @@ static const struct {
      "(SQLite's version 17)",
 	"CREATE TABLE sms_parts ("
 	"  channel TEXT NOT NULL,"
+	"  provider_id TEXT NOT NULL,"
 	"  phone TEXT NOT NULL,"
 	"  ref TEXT NOT NULL,"
 	"  seq BIGINT NOT NULL,"
 	"  total BIGINT NOT NULL,"
-	"  provider_id TEXT,"
 	"  text TEXT NOT NULL,"
 	"  received BIGINT NOT NULL,"
 	"  joined BIGINT NOT NULL DEFAULT 0,"
-	"  PRIMARY KEY (channel, phone, ref, seq)"
+	"  PRIMARY KEY (channel, provider_id)"
 	");"
+	"CREATE INDEX sms_parts_set ON sms_parts(channel, phone, ref, joined);"
 	"CREATE INDEX sms_parts_joined ON sms_parts(joined, received);"},
 };
 

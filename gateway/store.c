@@ -398,21 +398,25 @@ static const char *const migrations[] = {
     /*
      * 16 -> 17: the parts of long SMS that a provider delivers one
      * webhook a part (Vonage), kept until they are joined into one
-     * message (gateway/parts.c); a joined part keeps its key, not its
+     * message (gateway/parts.c). A part is known by its own provider id
+     * (a retry carries it again); a set by its sender and the reference
+     * the phone gave it, which phones reuse, so only the parts waiting
+     * (joined = 0) make a set. A joined part keeps its key, not its
      * text, for a while, so that a provider's retry of it is known.
      */
     ("CREATE TABLE sms_parts ("
      "  channel TEXT NOT NULL,"
+     "  provider_id TEXT NOT NULL,"
      "  phone TEXT NOT NULL,"
      "  ref TEXT NOT NULL,"
      "  seq INTEGER NOT NULL,"
      "  total INTEGER NOT NULL,"
-     "  provider_id TEXT,"
      "  text TEXT NOT NULL,"
      "  received INTEGER NOT NULL,"
      "  joined INTEGER NOT NULL DEFAULT 0,"
-     "  PRIMARY KEY (channel, phone, ref, seq)"
+     "  PRIMARY KEY (channel, provider_id)"
      ") WITHOUT ROWID;"
+     "CREATE INDEX sms_parts_set ON sms_parts(channel, phone, ref, joined);"
      "CREATE INDEX sms_parts_joined ON sms_parts(joined, received);"),
 };
 

@@ -719,15 +719,17 @@ int64_t store_shared_purge(struct store *, int64_t flood_before,
 
 /*
  * The parts of long SMS that a provider delivers one webhook a part
- * (Vonage), kept until the gateway joins them (gateway/parts.c): a set
- * is channel, phone and the provider's reference; seq counts from 1 to
- * total. A joined part keeps its key, not its text, for a while, so that
- * a provider's retry of it is known.
+ * (Vonage), kept until the gateway joins them (gateway/parts.c). A part
+ * is known by its provider id (channel's); a set is the parts waiting
+ * (not joined) of channel, phone and the reference the phone gave it,
+ * seq counting from 1 to total. Phones reuse references, so joined parts
+ * belong to no set: they keep their key, not their text, for a while, so
+ * that a provider's retry of one is known.
  */
 struct store_sms_part {
 	int seq, total;
-	char *provider_id; /* or NULL */
-	char *text;        /* "" once joined */
+	char *provider_id;
+	char *text; /* "" once joined */
 	int64_t received;
 	int joined;
 };
@@ -739,14 +741,19 @@ struct store_part_set {
 };
 
 /*
- * Keeps part p of channel's set (phone, ref) in the caller's transaction
- * (provider_id and text as given, joined as p says). 1 kept, 0 kept
- * already (that seq of the set), or STORE_ERR.
+ * Keeps part p of channel's set (phone, ref) in the caller's transaction,
+ * waiting or joined as p says. 1 kept, 0 kept already (its provider id),
+ * or STORE_ERR.
  */
 int store_part_put(struct store *, const char *channel, const char *phone,
     const char *ref, const struct store_sms_part *p);
 
-/* Every part kept of a set, by seq, into *out (store_parts_free). 0 or
+/* 1 when channel's part provider_id is kept (waiting or joined), 0 when
+ * not, or STORE_ERR. */
+int
+store_part_seen(struct store *, const char *channel, const char *provider_id);
+
+/* The parts of a set waiting, by seq, into *out (store_parts_free). 0 or
  * STORE_ERR (then *out is NULL, *n 0). */
 int store_parts_get(struct store *, const char *channel, const char *phone,
     const char *ref, struct store_sms_part **out, size_t *n);

@@ -1007,6 +1007,12 @@ store_part_put(struct store *st, const char *channel, const char *phone,
 }
 
 int
+store_part_seen(struct store *st, const char *channel, const char *provider_id)
+{
+	return st->ops->part_seen(st, channel, provider_id);
+}
+
+int
 store_parts_get(struct store *st, const char *channel, const char *phone,
     const char *ref, struct store_sms_part **out, size_t *n)
 {

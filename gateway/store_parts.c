@@ -9,16 +9,19 @@
 #include "gateway/store_int.h"
 #include "lib/util.h"
 
-enum { P_PUT, P_GET, P_JOINED, P_DUE, P_PURGE, P_COUNT };
+enum { P_PUT, P_SEEN, P_GET, P_JOINED, P_DUE, P_PURGE, P_COUNT };
 
 static const char *const parts_sql[P_COUNT] = {
     [P_PUT] = "INSERT INTO sms_parts (channel, phone, ref, seq, total,"
 	      " provider_id, text, received, joined)"
 	      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 	      " ON CONFLICT DO NOTHING",
+    [P_SEEN] = "SELECT count(*) FROM sms_parts"
+	       " WHERE channel = ?1 AND provider_id = ?2",
+    /* A set is its parts waiting: phones reuse references. */
     [P_GET] = "SELECT seq, total, provider_id, text, received, joined"
 	      " FROM sms_parts WHERE channel = ?1 AND phone = ?2 AND ref = ?3"
-	      " ORDER BY seq",
+	      " AND joined = 0 ORDER BY seq",
     [P_JOINED] = "UPDATE sms_parts SET joined = 1, text = ''"
 		 " WHERE channel = ?1 AND phone = ?2 AND ref = ?3"
 		 " AND joined = 0",
@@ -57,6 +60,22 @@ sq_part_put(struct store *st, const char *channel, const char *phone,
 	if (store_sql_exec(st, &parts, P_PUT) != 0)
 		return STORE_ERR;
 	return sqlite3_changes(st->db) > 0;
+}
+
+int
+sq_part_seen(struct store *st, const char *channel, const char *provider_id)
+{
+	sqlite3_stmt *s = store_sql(st, &parts, P_SEEN);
+	int rc, n = 0;
+
+	store_bind_text(s, 1, channel);
+	store_bind_text(s, 2, provider_id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0) > 0;
+	store_sql_done(s);
+	if (rc != SQLITE_ROW)
+		return store_sql_fail(st, &parts, P_SEEN, rc);
+	return n;
 }
 
 int

@@ -14,16 +14,19 @@
 #include "gateway/store_pg.h"
 #include "lib/util.h"
 
-enum { P_PUT, P_GET, P_JOINED, P_DUE, P_PURGE, P_COUNT };
+enum { P_PUT, P_SEEN, P_GET, P_JOINED, P_DUE, P_PURGE, P_COUNT };
 
 static const char *const parts_sql[P_COUNT] = {
     [P_PUT] = "INSERT INTO sms_parts (channel, phone, ref, seq, total,"
 	      " provider_id, text, received, joined)"
 	      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 	      " ON CONFLICT DO NOTHING",
+    [P_SEEN] = "SELECT count(*) FROM sms_parts"
+	       " WHERE channel = $1 AND provider_id = $2",
+    /* A set is its parts waiting: phones reuse references. */
     [P_GET] = "SELECT seq, total, provider_id, text, received, joined"
 	      " FROM sms_parts WHERE channel = $1 AND phone = $2 AND ref = $3"
-	      " ORDER BY seq",
+	      " AND joined = 0 ORDER BY seq",
     [P_JOINED] = "UPDATE sms_parts SET joined = 1, text = ''"
 		 " WHERE channel = $1 AND phone = $2 AND ref = $3"
 		 " AND joined = 0",
@@ -64,6 +67,23 @@ pgs_part_put(struct store *st, const char *channel, const char *phone,
 	if (pgs_exec(st, &parts, P_PUT, &p, &n) != 0)
 		return STORE_ERR;
 	return n > 0;
+}
+
+int
+pgs_part_seen(struct store *st, const char *channel, const char *provider_id)
+{
+	struct pgs_params p;
+	PGresult *r;
+	int n;
+
+	pgs_p_init(&p);
+	pgs_p_text(&p, channel);
+	pgs_p_text(&p, provider_id);
+	if ((r = pgs_run(st, &parts, P_SEEN, &p)) == NULL)
+		return STORE_ERR;
+	n = PQntuples(r) > 0 && pgs_get_int(r, 0, 0) > 0;
+	PQclear(r);
+	return n;
 }
 
 int

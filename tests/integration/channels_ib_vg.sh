@@ -5,7 +5,7 @@
 # the reply's notifyUrl or callback names, webhooks refused without their
 # secret or signature, and a rejection in the provider's answer.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 67
+plan 71
 
 IB_SECRET=ib-secret
 VG_SECRET=vg-sig-secret
@@ -205,19 +205,31 @@ is "a retry of a joined part answers 200" "$(echo "$r" | cut -c1-3)" "200"
 sleep 1
 is "and stores nothing, sends nothing" \
     "$(sql "select count(*) from messages where direction='in' and provider_id like '0B%'") $(kamau)" "1 $((replies + 1))"
+# Phones reuse a reference: another long message under 77 is a new set.
+r=$(vg_part 0D00000000000001 77 2 1 'BAL 12')
+is "a new message's part under a reference used before answers 200" "$(echo "$r" | cut -c1-3)" "200"
+r=$(vg_part 0D00000000000002 77 2 2 '34568')
+is "and is joined as a message of its own" \
+    "$(sql "select provider_id || ' ' || text from messages where direction='in' and provider_id like '0D%'")" "0D00000000000001 BAL 1234568"
+# A new part numbered as one waiting: the waiting set goes as it is.
+r=$(vg_part 0E00000000000001 79 3 1 'HELP me')
+r=$(vg_part 0F00000000000001 79 2 1 'HELP')
+is "a part numbered as one waiting under its reference answers 200" "$(echo "$r" | cut -c1-3)" "200"
+is "the set waiting is handed over as it is; the new part waits" \
+    "$(sql "select (select text from messages where provider_id='0E00000000000001') || '|' || (select count(*) from sms_parts where provider_id='0F00000000000001' and joined=0)")" "HELP me|1"
 # A set whose second part never comes is handed over after multipart_timeout.
 r=$(vg_part 0C00000000000001 78 2 1 'BAL 1234568' 254700000023)
 is "the first of two parts answers 200" "$(echo "$r" | cut -c1-3)" "200"
 handed() { [ "$(sql "select text from messages where direction='in' and provider_id='0C00000000000001'")" = "BAL 1234568" ]; }
 check "it is handed over alone once multipart_timeout (10 s) ran out" wait_for 25 handed
 check "with a log line saying so" grep -q 'handed over without all its parts channel=vg from=+254\*\*\*\*\*\*\*23 parts=1 of 2' "$T/serve.log"
-like "/metrics counts one set joined whole, one handed over" \
+like "/metrics counts the sets joined whole and handed over" \
     "$(curl -s -m 10 "http://127.0.0.1:$PORT/metrics" | grep '^baraza_sms_parts_joined_total' | tr '\n' ' ')" \
-    'result="whole"} 1 .*result="partial"} 1 '
+    'result="whole"} 2 .*result="partial"} [23] '
 r=$(vg_part 0C00000000000002 78 2 2 ' again' 254700000023)
 is "the part that comes after its set was handed over answers 200" "$(echo "$r" | cut -c1-3)" "200"
-is "and goes on as a message of its own" \
-    "$(sql "select text from messages where direction='in' and provider_id='0C00000000000002'")" " again"
+is "and waits in turn (kept, not lost)" \
+    "$(sql "select count(*) from sms_parts where provider_id='0C00000000000002' and joined=0")" "1"
 
 # --- Rejections in the provider's answer fail the message with its reason ---
 reject_one() { # CHANNEL TEXT: prints the new message's id

@@ -284,10 +284,14 @@ script(struct store *st, struct buf *b)
 	rc = store_contact_set_language(st, 1, "sw", T0);
 	{
 		/* A part of a long message waiting goes with its sender. */
-		struct store_sms_part part = {
-		    .seq = 1, .total = 2, .text = "BAL 12", .received = T0};
+		struct store_sms_part part = {.seq = 1,
+		    .total = 2,
+		    .provider_id = "p1",
+		    .text = "BAL 12",
+		    .received = T0};
 
 		rc = store_part_put(st, "vg", "+254700000001", "7", &part);
+		part.provider_id = "p2";
 		rc = store_part_put(st, "vg", "+254700000002", "7", &part);
 	}
 	rc = store_contact_forget(st, 1, T0 + 200, &fg);

@@ -103,12 +103,14 @@ setup(void **state)
 		/* A part of a long message waiting, one of each. */
 		struct store_sms_part part = {.seq = 1,
 		    .total = 2,
+		    .provider_id = "p1",
 		    .text = "REPORT pipe",
 		    .received = NOW_MS};
 
 		assert_int_equal(
 		    store_part_put(f->st, "vg", "+254700000001", "7", &part),
 		    1);
+		part.provider_id = "p2";
 		assert_int_equal(
 		    store_part_put(f->st, "vg", "+254700000002", "7", &part),
 		    1);

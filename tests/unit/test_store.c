@@ -556,7 +556,11 @@ test_messages_created(void **state)
  * ones past it, keeps the live ones (moving their purge_after up to their
  * expires once), and the count of live sessions reads both.
  */
-/* The parts of long SMS: kept once, read by seq, found due, joined, purged. */
+/*
+ * The parts of long SMS: kept once by their id, a set read by seq (the
+ * waiting parts only), found due, joined, purged; a reference used again
+ * once its set is joined makes a new set.
+ */
 static void
 test_sms_parts(void **state)
 {
@@ -571,18 +575,22 @@ test_sms_parts(void **state)
 	size_t n;
 
 	open_ok(f, 1);
+	assert_int_equal(store_part_seen(f->st, "vg", "m2"), 0);
 	assert_int_equal(
 	    store_part_put(f->st, "vg", "+254700000001", "9", &p), 1);
+	assert_int_equal(store_part_seen(f->st, "vg", "m2"), 1);
+	assert_int_equal(store_part_seen(f->st, "at", "m2"), 0);
 	p.text = "two again";
 	assert_int_equal(
 	    store_part_put(f->st, "vg", "+254700000001", "9", &p), 0);
 	p.seq = 1;
-	p.provider_id = NULL;
+	p.provider_id = "m1";
 	p.text = "one";
 	p.received = 1500;
 	assert_int_equal(
 	    store_part_put(f->st, "vg", "+254700000001", "9", &p), 1);
 	/* Another sender's set of the same ref, later. */
+	p.provider_id = "m3";
 	p.received = 5000;
 	assert_int_equal(
 	    store_part_put(f->st, "vg", "+254700000002", "9", &p), 1);
@@ -591,7 +599,7 @@ test_sms_parts(void **state)
 	    store_parts_get(f->st, "vg", "+254700000001", "9", &v, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0].seq, 1);
-	assert_null(v[0].provider_id);
+	assert_string_equal(v[0].provider_id, "m1");
 	assert_string_equal(v[0].text, "one");
 	assert_int_equal(v[1].seq, 2);
 	assert_int_equal(v[1].total, 3);
@@ -617,22 +625,34 @@ test_sms_parts(void **state)
 	    store_parts_joined(f->st, "vg", "+254700000001", "9"), 2);
 	assert_int_equal(
 	    store_parts_joined(f->st, "vg", "+254700000001", "9"), 0);
+	assert_int_equal(query_int(f->st->db,
+			     "SELECT count(*) FROM sms_parts WHERE joined = 1"
+			     " AND text = '' AND phone = '+254700000001'"),
+	    2);
+	/* Joined, the parts belong to no set: the reference is free. */
 	assert_int_equal(
 	    store_parts_get(f->st, "vg", "+254700000001", "9", &v, &n), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(v[0].joined, 1);
-	assert_string_equal(v[0].text, "");
+	assert_int_equal(n, 0);
 	store_parts_free(v, n);
 	assert_int_equal(store_parts_due(f->st, "vg", 2000, 10, &sets, &n), 0);
 	assert_int_equal(n, 0);
 	store_part_sets_free(sets, n);
+	p.provider_id = "m4";
+	p.received = 6000;
+	assert_int_equal(
+	    store_part_put(f->st, "vg", "+254700000001", "9", &p), 1);
+	assert_int_equal(
+	    store_parts_get(f->st, "vg", "+254700000001", "9", &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].provider_id, "m4");
+	store_parts_free(v, n);
 
-	/* Joined ones go once old enough; a waiting one stays. */
+	/* Joined ones go once old enough; waiting ones stay. */
 	assert_int_equal(store_parts_purge(f->st, 999), 0);
 	assert_int_equal(store_parts_purge(f->st, 1000), 1);
 	assert_int_equal(store_parts_purge(f->st, 9000), 1);
 	assert_int_equal(
-	    query_int(f->st->db, "SELECT count(*) FROM sms_parts"), 1);
+	    query_int(f->st->db, "SELECT count(*) FROM sms_parts"), 2);
 }
 
 static void
