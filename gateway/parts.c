@@ -180,6 +180,10 @@ take(struct gateway *gw, const struct ingress_sms *m, const char *phone,
 	int rc;
 	char *text;
 
+	if (store_parts_lock(gw->store, m->channel, phone, m->part_ref) != 0) {
+		ingress_answer(gw, cb, arg, INGRESS_BUSY, 0);
+		return;
+	}
 	if ((rc = store_part_seen(gw->store, m->channel, m->provider_id)) !=
 	    0) {
 		/* A provider's retry of a part kept already. */
@@ -249,8 +253,9 @@ sweep_set(
 	struct store_sms_part *v = NULL;
 	size_t n = 0;
 
-	if (store_parts_get(gw->store, channel, set->phone, set->ref, &v, &n) ==
-	    0)
+	if (store_parts_lock(gw->store, channel, set->phone, set->ref) == 0 &&
+	    store_parts_get(gw->store, channel, set->phone, set->ref, &v, &n) ==
+		0)
 		hand_over(gw, channel, set->phone, set->ref, v, n);
 	store_parts_free(v, n);
 }

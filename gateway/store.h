@@ -748,6 +748,15 @@ struct store_part_set {
 int store_part_put(struct store *, const char *channel, const char *phone,
     const char *ref, const struct store_sms_part *p);
 
+/*
+ * Holds the set (channel, phone, ref) until the end of the caller's
+ * transaction, so that nodes sharing a database take its parts one after
+ * the other (PostgreSQL: an advisory lock; SQLite has one writer). 0 or
+ * STORE_ERR.
+ */
+int store_parts_lock(
+    struct store *, const char *channel, const char *phone, const char *ref);
+
 /* 1 when channel's part provider_id is kept (waiting or joined), 0 when
  * not, or STORE_ERR. */
 int

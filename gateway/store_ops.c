@@ -1007,6 +1007,13 @@ store_part_put(struct store *st, const char *channel, const char *phone,
 }
 
 int
+store_parts_lock(
+    struct store *st, const char *channel, const char *phone, const char *ref)
+{
+	return st->ops->parts_lock(st, channel, phone, ref);
+}
+
+int
 store_part_seen(struct store *st, const char *channel, const char *provider_id)
 {
 	return st->ops->part_seen(st, channel, provider_id);

@@ -244,6 +244,8 @@ struct store_ops {
 	    struct store *st, const char *key, const char *screen, int end);
 	int (*part_put)(struct store *st, const char *channel,
 	    const char *phone, const char *ref, const struct store_sms_part *p);
+	int (*parts_lock)(struct store *st, const char *channel,
+	    const char *phone, const char *ref);
 	int (*part_seen)(
 	    struct store *st, const char *channel, const char *provider_id);
 	int (*parts_get)(struct store *st, const char *channel,

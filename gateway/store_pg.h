@@ -251,6 +251,8 @@ int64_t pgs_shared_purge(struct store *st, int64_t flood_before,
     int64_t ussd_before, int64_t node_before);
 int pgs_part_put(struct store *st, const char *channel, const char *phone,
     const char *ref, const struct store_sms_part *p);
+int pgs_parts_lock(
+    struct store *st, const char *channel, const char *phone, const char *ref);
 int
 pgs_part_seen(struct store *st, const char *channel, const char *provider_id);
 int pgs_parts_get(struct store *st, const char *channel, const char *phone,

@@ -135,6 +135,7 @@ const struct store_ops store_pg_ops = {
     .ussd_screen = pgs_ussd_screen,
     .shared_purge = pgs_shared_purge,
     .part_put = pgs_part_put,
+    .parts_lock = pgs_parts_lock,
     .part_seen = pgs_part_seen,
     .parts_get = pgs_parts_get,
     .parts_joined = pgs_parts_joined,

@@ -1,11 +1,10 @@
 /*
  * store_pg_parts.c: the parts of long SMS that a provider delivers one
  * webhook a part, kept until gateway/parts.c joins them, on PostgreSQL
- * (store_parts.c on SQLite). Two nodes may each keep a part of one set
- * without seeing the other's: neither joins it then, and the set is
- * joined when its wait runs out (parts.c); the message's provider id
- * (its first part's) makes a join that two nodes make at once one
- * message.
+ * (store_parts.c on SQLite). Nodes take the parts of one set one after
+ * the other (pgs_parts_lock, held until the turn's commit): the node
+ * with the last part sees the others, and a node handing a set over at
+ * the end of its wait and another taking its last part do not both.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +13,12 @@
 #include "gateway/store_pg.h"
 #include "lib/util.h"
 
-enum { P_PUT, P_SEEN, P_GET, P_JOINED, P_DUE, P_PURGE, P_COUNT };
+enum { P_LOCK, P_PUT, P_SEEN, P_GET, P_JOINED, P_DUE, P_PURGE, P_COUNT };
 
 static const char *const parts_sql[P_COUNT] = {
+    /* Until the transaction ends; the key is the set's, hashed. */
+    [P_LOCK] = "SELECT pg_advisory_xact_lock(hashtextextended("
+	       "$1 || chr(10) || $2 || chr(10) || $3, 0))",
     [P_PUT] = "INSERT INTO sms_parts (channel, phone, ref, seq, total,"
 	      " provider_id, text, received, joined)"
 	      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -67,6 +69,20 @@ pgs_part_put(struct store *st, const char *channel, const char *phone,
 	if (pgs_exec(st, &parts, P_PUT, &p, &n) != 0)
 		return STORE_ERR;
 	return n > 0;
+}
+
+int
+pgs_parts_lock(
+    struct store *st, const char *channel, const char *phone, const char *ref)
+{
+	struct pgs_params p;
+	PGresult *r;
+
+	params_set(&p, channel, phone, ref);
+	if ((r = pgs_run(st, &parts, P_LOCK, &p)) == NULL)
+		return STORE_ERR;
+	PQclear(r);
+	return 0;
 }
 
 int

@@ -135,6 +135,7 @@ const struct store_ops store_sqlite_ops = {
     .ussd_screen = sq_ussd_screen,
     .shared_purge = sq_shared_purge,
     .part_put = sq_part_put,
+    .parts_lock = sq_parts_lock,
     .part_seen = sq_part_seen,
     .parts_get = sq_parts_get,
     .parts_joined = sq_parts_joined,

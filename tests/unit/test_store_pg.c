@@ -203,6 +203,31 @@ test_commit_doubt(void **state)
 	assert_int_equal(count(st), 1); /* z was cut off before its COMMIT */
 }
 
+/* Fails while another connection holds the set's lock (parts_lock). */
+#define TRY_SET(ref)                                                      \
+	"DO $$ BEGIN IF NOT pg_try_advisory_xact_lock(hashtextextended("  \
+	"'vg' || chr(10) || '+254700000001' || chr(10) || '" ref "', 0))" \
+	" THEN RAISE EXCEPTION 'held'; END IF; END $$"
+
+/*
+ * The parts of a long message's set are taken under a lock held until the
+ * commit: another node's turn waits for it; another set's does not.
+ */
+static void
+test_parts_lock(void **state)
+{
+	struct store *st = *state;
+
+	if (st == NULL)
+		skip();
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_parts_lock(st, "vg", "+254700000001", "7"), 0);
+	assert_int_equal(pgtest_sql(pgtest_db, TRY_SET("7")), -1);
+	assert_int_equal(pgtest_sql(pgtest_db, TRY_SET("8")), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(pgtest_sql(pgtest_db, TRY_SET("7")), 0);
+}
+
 int
 main(void)
 {
@@ -210,6 +235,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_open_ping, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commit_doubt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parts_lock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_guard_and_errors, setup, teardown),
 	};
