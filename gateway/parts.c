@@ -198,12 +198,13 @@ take(struct gateway *gw, const struct ingress_sms *m, const char *phone,
 		ingress_answer(gw, cb, arg, INGRESS_BUSY, 0);
 		return;
 	}
-	for (i = 0; i < n && v[i].seq != p.seq; i++)
+	for (i = 0; i < n && v[i].seq != p.seq && v[i].total == p.total; i++)
 		;
 	if (i < n) {
 		/*
-		 * A new part numbered as one waiting: another message under
-		 * the same reference. The one waiting goes as it is.
+		 * A new part numbered as one waiting, or of another number of
+		 * parts: another message under the same reference. The one
+		 * waiting goes as it is.
 		 */
 		hand_over(gw, m->channel, phone, m->part_ref, v, n);
 		store_parts_free(v, n);
@@ -260,41 +261,50 @@ sweep_set(
 	store_parts_free(v, n);
 }
 
-void
+size_t
 parts_sweep(struct gateway *gw, int64_t now)
 {
 	struct store_part_set *sets;
-	size_t i, j, n;
+	size_t i, j, n, swept = 0;
 
 	if (batch_begin(&gw->batch) != 0)
-		return;
-	for (i = 0; i < gw->cfg->nchannels; i++) {
+		return 0;
+	for (i = 0; i < gw->cfg->nchannels && swept < PARTS_SWEEP_MAX; i++) {
 		const struct channel_config *cc = &gw->cfg->channels[i];
 		const struct provider_ops *ops = provider_for(cc->type);
 
 		if (ops == NULL || !ops->parts)
 			continue;
 		if (store_parts_due(gw->store, cc->name,
-			now - cc->multipart_timeout_ms, PARTS_SWEEP_MAX, &sets,
-			&n) != 0)
-			return;
+			now - cc->multipart_timeout_ms, PARTS_SWEEP_MAX - swept,
+			&sets, &n) != 0)
+			return swept;
 		for (j = 0; j < n; j++)
 			sweep_set(gw, cc->name, &sets[j]);
 		store_part_sets_free(sets, n);
+		swept += n;
 	}
 	if (store_parts_purge(gw->store, now - PARTS_KEEP_MS) < 0)
 		log_error("ingress",
 		    "forgetting joined parts failed error=\"%s\"",
 		    store_errmsg(gw->store));
+	return swept;
 }
 
+/*
+ * Every PARTS_SWEEP_MS; at the next loop turn again while a sweep finds
+ * as many sets as it may hand over in one (a backlog goes a turn's
+ * transaction at a time, not PARTS_SWEEP_MAX every few seconds).
+ */
 static void
 on_sweep(uv_timer_t *t)
 {
 	struct gateway *gw = container_of(t, struct gateway, parts.timer);
 
-	if (!gw->stopping)
-		parts_sweep(gw, now_ms());
+	if (gw->stopping)
+		return;
+	if (parts_sweep(gw, now_ms()) >= PARTS_SWEEP_MAX)
+		uv_timer_start(t, on_sweep, 0, PARTS_SWEEP_MS);
 }
 
 void

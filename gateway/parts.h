@@ -11,12 +11,14 @@
 #ifndef BARAZA_PARTS_H
 #define BARAZA_PARTS_H
 
+#include <stddef.h>
+
 #include <uv.h>
 
 #include "gateway/ingress.h"
 
 #define PARTS_SWEEP_MS 5000                    /* how often waits are read */
-#define PARTS_SWEEP_MAX 64                     /* sets handed over a sweep */
+#define PARTS_SWEEP_MAX 64                     /* sets handed over a turn */
 #define PARTS_KEEP_MS (2 * 24 * 3600 * 1000LL) /* a joined part's key kept */
 
 struct gateway;
@@ -45,10 +47,10 @@ void parts_start(struct gateway *);
 void parts_stop(struct gateway *);
 
 /*
- * Hands over the sets of channels that deliver parts whose wait ran out
- * by now, and forgets joined parts older than PARTS_KEEP_MS. For the
- * timer, and for tests.
+ * Hands over at most PARTS_SWEEP_MAX sets, of channels that deliver
+ * parts, whose wait (from their first part) ran out by now, and forgets
+ * joined parts older than PARTS_KEEP_MS. Returns how many sets it found.
  */
-void parts_sweep(struct gateway *, int64_t now);
+size_t parts_sweep(struct gateway *, int64_t now);
 
 #endif

@@ -37,6 +37,7 @@ enum {
 	C_FORGET_MESSAGES,
 	C_FORGET_SESSIONS,
 	C_FORGET_PARTS,
+	C_FORGET_PART_KEYS,
 	C_FORGET_SUBSCRIPTIONS,
 	C_FORGET_REPORTS,
 	C_FORGET_CONTACT,
@@ -139,8 +140,14 @@ static const char *const council_sql[C_COUNT] = {
 			  " WHERE (contact_id = ?1 OR phone = ?3)"
 			  " AND state <> 'sending'",
     [C_FORGET_SESSIONS] = "DELETE FROM sessions WHERE contact_id = ?1",
-    /* Parts of a long message waiting, or joined (keys only). */
-    [C_FORGET_PARTS] = "DELETE FROM sms_parts WHERE phone = ?3",
+    /*
+     * Parts of a long message waiting go; joined ones keep their key (a
+     * provider's retry stays a duplicate) without the number.
+     */
+    [C_FORGET_PARTS] = "DELETE FROM sms_parts WHERE phone = ?3"
+		       " AND joined = 0",
+    [C_FORGET_PART_KEYS] = "UPDATE sms_parts SET phone = '', ref = ''"
+			   " WHERE phone = ?3 AND joined = 1",
     [C_FORGET_SUBSCRIPTIONS] = "DELETE FROM subscriptions"
 			       " WHERE contact_id = ?1",
     [C_FORGET_REPORTS] = "UPDATE reports SET contact_id = NULL"
@@ -643,6 +650,7 @@ sq_contact_forget(
 	    forget_step(
 		st, C_FORGET_SESSIONS, id, now, phone, &out->sessions) != 0 ||
 	    forget_step(st, C_FORGET_PARTS, id, now, phone, &parts) != 0 ||
+	    forget_step(st, C_FORGET_PART_KEYS, id, now, phone, NULL) != 0 ||
 	    forget_step(st, C_FORGET_SUBSCRIPTIONS, id, now, phone,
 		&out->subscriptions) != 0 ||
 	    forget_step(st, C_FORGET_REPORTS, id, now, phone, &out->reports) !=

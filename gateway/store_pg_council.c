@@ -35,6 +35,7 @@ enum {
 	C_FORGET_MESSAGES,
 	C_FORGET_SESSIONS,
 	C_FORGET_PARTS,
+	C_FORGET_PART_KEYS,
 	C_FORGET_SUBSCRIPTIONS,
 	C_FORGET_REPORTS,
 	C_FORGET_CONTACT,
@@ -133,8 +134,14 @@ static const char *const council_sql[C_COUNT] = {
 			  " WHERE (contact_id = $1 OR phone = $2)"
 			  " AND state <> 'sending'",
     [C_FORGET_SESSIONS] = "DELETE FROM sessions WHERE contact_id = $1",
-    /* Parts of a long message waiting, or joined (keys only). */
-    [C_FORGET_PARTS] = "DELETE FROM sms_parts WHERE phone = $1",
+    /*
+     * Parts of a long message waiting go; joined ones keep their key (a
+     * provider's retry stays a duplicate) without the number.
+     */
+    [C_FORGET_PARTS] = "DELETE FROM sms_parts WHERE phone = $1"
+		       " AND joined = 0",
+    [C_FORGET_PART_KEYS] = "UPDATE sms_parts SET phone = '', ref = ''"
+			   " WHERE phone = $1 AND joined = 1",
     [C_FORGET_SUBSCRIPTIONS] = "DELETE FROM subscriptions"
 			       " WHERE contact_id = $1",
     [C_FORGET_REPORTS] = "UPDATE reports SET contact_id = NULL"
@@ -611,6 +618,7 @@ pgs_contact_forget(
 	    changed(st, C_FORGET_MESSAGES, &pp, &out->messages) != 0 ||
 	    changed(st, C_FORGET_SESSIONS, &p, &out->sessions) != 0 ||
 	    changed(st, C_FORGET_PARTS, &ph, &parts) != 0 ||
+	    changed(st, C_FORGET_PART_KEYS, &ph, NULL) != 0 ||
 	    changed(st, C_FORGET_SUBSCRIPTIONS, &p, &out->subscriptions) != 0 ||
 	    changed(st, C_FORGET_REPORTS, &p, &out->reports) != 0 ||
 	    changed(st, C_FORGET_CONTACT, &pn, NULL) != 0) {

@@ -293,6 +293,9 @@ script(struct store *st, struct buf *b)
 		rc = store_part_put(st, "vg", "+254700000001", "7", &part);
 		part.provider_id = "p2";
 		rc = store_part_put(st, "vg", "+254700000002", "7", &part);
+		part.provider_id = "p3";
+		part.joined = 1;
+		rc = store_part_put(st, "vg", "+254700000001", "6", &part);
 	}
 	rc = store_contact_forget(st, 1, T0 + 200, &fg);
 	buf_printf(b,
@@ -314,7 +317,8 @@ script(struct store *st, struct buf *b)
 		if (store_parts_get(st, "vg", "+254700000002", "7", &v, &n2) ==
 		    0)
 			store_parts_free(v, n2);
-		buf_printf(b, "parts after forget -> %zu %zu\n", n1, n2);
+		buf_printf(b, "parts after forget -> %zu %zu seen %d\n", n1, n2,
+		    store_part_seen(st, "vg", "p3"));
 	}
 	print_purge(st, b, "purge", T0 + 1000, 0, INT64_MAX);
 	(void)rc;

@@ -114,6 +114,13 @@ setup(void **state)
 		assert_int_equal(
 		    store_part_put(f->st, "vg", "+254700000002", "7", &part),
 		    1);
+		/* And a joined one's key: kept, without the number. */
+		part.provider_id = "p3";
+		part.text = "";
+		part.joined = 1;
+		assert_int_equal(
+		    store_part_put(f->st, "vg", "+254700000001", "6", &part),
+		    1);
 	}
 	add_msg(&f->side, "in", f->amina, "+254700000001", "REPORT", "handled",
 	    NOW_MS);
@@ -193,12 +200,18 @@ test_forget(void **state)
 	assert_string_equal(r.details, "pipe burst");
 	store_report_free(&r);
 
-	/* The part waiting went; another sender's stayed. */
+	/* The part waiting went; another sender's stayed; the joined part's
+	 * key stays without the number, so a retry is still a duplicate. */
 	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM sms_parts"
 					      " WHERE phone = '+254700000001'"),
 	    0);
 	assert_int_equal(
-	    sidedb_int(&f->side, "SELECT count(*) FROM sms_parts"), 1);
+	    sidedb_int(&f->side, "SELECT count(*) FROM sms_parts"), 2);
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM sms_parts"
+					      " WHERE provider_id = 'p3'"
+					      " AND phone = '' AND ref = ''"),
+	    1);
+	assert_int_equal(store_part_seen(f->st, "vg", "p3"), 1);
 
 	/* Another contact is untouched. */
 	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
