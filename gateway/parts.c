@@ -284,10 +284,13 @@ parts_sweep(struct gateway *gw, int64_t now)
 		store_part_sets_free(sets, n);
 		swept += n;
 	}
-	if (store_parts_purge(gw->store, now - PARTS_KEEP_MS) < 0)
-		log_error("ingress",
-		    "forgetting joined parts failed error=\"%s\"",
-		    store_errmsg(gw->store));
+	if (now - gw->parts.purged >= PARTS_PURGE_MS) {
+		gw->parts.purged = now;
+		if (store_parts_purge(gw->store, now - PARTS_KEEP_MS) < 0)
+			log_error("ingress",
+			    "forgetting joined parts failed error=\"%s\"",
+			    store_errmsg(gw->store));
+	}
 	return swept;
 }
 

@@ -20,6 +20,7 @@
 #define PARTS_SWEEP_MS 5000                    /* how often waits are read */
 #define PARTS_SWEEP_MAX 64                     /* sets handed over a turn */
 #define PARTS_KEEP_MS (2 * 24 * 3600 * 1000LL) /* a joined part's key kept */
+#define PARTS_PURGE_MS (5 * 60 * 1000)         /* how often those go */
 
 struct gateway;
 
@@ -29,6 +30,7 @@ struct parts {
 	int running;      /* timer started: a channel delivers parts */
 	uint64_t joined;  /* sets joined whole */
 	uint64_t partial; /* sets handed over without every part */
+	int64_t purged;   /* when joined parts were last purged */
 };
 
 /*
@@ -48,8 +50,9 @@ void parts_stop(struct gateway *);
 
 /*
  * Hands over at most PARTS_SWEEP_MAX sets, of channels that deliver
- * parts, whose wait (from their first part) ran out by now, and forgets
- * joined parts older than PARTS_KEEP_MS. Returns how many sets it found.
+ * parts, whose wait (from their first part) ran out by now, and, every
+ * PARTS_PURGE_MS, forgets joined parts older than PARTS_KEEP_MS. Returns
+ * how many sets it found.
  */
 size_t parts_sweep(struct gateway *, int64_t now);
 

@@ -731,7 +731,8 @@ struct store_sms_part {
 	char *provider_id;
 	char *text; /* "" once joined */
 	int64_t received;
-	int joined;
+	int joined; /* store_part_put: keep it joined (a get reads waiting
+		       parts only: 0) */
 };
 
 /* A set with parts waiting (store_parts_due). */

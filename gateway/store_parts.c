@@ -19,7 +19,7 @@ static const char *const parts_sql[P_COUNT] = {
     [P_SEEN] = "SELECT count(*) FROM sms_parts"
 	       " WHERE channel = ?1 AND provider_id = ?2",
     /* A set is its parts waiting: phones reuse references. */
-    [P_GET] = "SELECT seq, total, provider_id, text, received, joined"
+    [P_GET] = "SELECT seq, total, provider_id, text, received"
 	      " FROM sms_parts WHERE channel = ?1 AND phone = ?2 AND ref = ?3"
 	      " AND joined = 0 ORDER BY seq",
     [P_JOINED] = "UPDATE sms_parts SET joined = 1, text = ''"
@@ -113,7 +113,7 @@ sq_parts_get(struct store *st, const char *channel, const char *phone,
 		p->provider_id = store_column_dup(s, 2);
 		p->text = xstrdup((const char *)sqlite3_column_text(s, 3));
 		p->received = sqlite3_column_int64(s, 4);
-		p->joined = sqlite3_column_int(s, 5) != 0;
+		p->joined = 0; /* only waiting parts are read */
 	}
 	store_sql_done(s);
 	if (rc != SQLITE_DONE) {

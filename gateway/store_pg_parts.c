@@ -26,7 +26,7 @@ static const char *const parts_sql[P_COUNT] = {
     [P_SEEN] = "SELECT count(*) FROM sms_parts"
 	       " WHERE channel = $1 AND provider_id = $2",
     /* A set is its parts waiting: phones reuse references. */
-    [P_GET] = "SELECT seq, total, provider_id, text, received, joined"
+    [P_GET] = "SELECT seq, total, provider_id, text, received"
 	      " FROM sms_parts WHERE channel = $1 AND phone = $2 AND ref = $3"
 	      " AND joined = 0 ORDER BY seq",
     [P_JOINED] = "UPDATE sms_parts SET joined = 1, text = ''"
@@ -124,7 +124,6 @@ pgs_parts_get(struct store *st, const char *channel, const char *phone,
 		v[i].provider_id = pgs_get_dup(r, i, 2);
 		v[i].text = pgs_get_dup(r, i, 3);
 		v[i].received = pgs_get_int(r, i, 4);
-		v[i].joined = pgs_get_int(r, i, 5) != 0;
 	}
 	PQclear(r);
 	*out = v;
