@@ -15,6 +15,7 @@
 #include "flows/flow.h"
 #include "gateway/outq.h"
 #include "gateway/store.h"
+#include "lib/gsm.h"
 #include "lib/log.h"
 #include "lib/phone.h"
 #include "lib/util.h"
@@ -157,7 +158,7 @@ cli_import(int argc, char **argv, struct config *cfg)
 	path = argv[optind + 1];
 	if (!import_table_name_valid(table)) {
 		fprintf(stderr,
-		    "baraza: %s: a table name is letters, digits and _\n",
+		    "baraza: %s: a table name is " IMPORT_TABLE_NAME_RULE "\n",
 		    table);
 		return 2;
 	}
@@ -200,7 +201,8 @@ cli_send(int argc, char **argv, struct config *cfg)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *channel = cfg->default_channel, *text;
-	char phone[PHONE_MAX];
+	char phone[PHONE_MAX], *why;
+	struct gsm_info gi;
 	struct store *st;
 	int64_t id;
 	int ch, rc;
@@ -227,6 +229,10 @@ cli_send(int argc, char **argv, struct config *cfg)
 		    OUTQ_MAX_TEXT);
 		return 2;
 	}
+	if (gsm_count(text, &gi) != 0 || gi.invalid) {
+		fprintf(stderr, "baraza: the text is not valid UTF-8\n");
+		return 2;
+	}
 	if (channel == NULL) {
 		fprintf(stderr, "baraza: no --channel and no default_channel "
 				"in the config\n");
@@ -246,19 +252,24 @@ cli_send(int argc, char **argv, struct config *cfg)
 		    now_ms(), &id);
 	if (rc == 0)
 		rc = store_commit(st);
-	else
+	/* The store's message before a rollback resets it. */
+	why = xstrdup(rc != 0 ? store_errmsg(st) : "");
+	if (rc != 0)
 		store_rollback(st);
 	if (rc == OUTQ_OPTED_OUT) {
 		fprintf(
 		    stderr, "baraza: %s has opted out: nothing sent\n", phone);
 		store_close(st);
+		free(why);
 		return 1;
 	}
 	if (rc != 0) {
-		fprintf(stderr, "baraza: %s\n", store_errmsg(st));
+		fprintf(stderr, "baraza: %s\n", why);
 		store_close(st);
+		free(why);
 		return 1;
 	}
+	free(why);
 	store_close(st);
 	printf("%lld\n", (long long)id);
 	return 0;

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "gateway/store.h"
+#include "lib/util.h"
 
 /* Answers 1 when file and the database are the same file. */
 static int
@@ -21,6 +22,64 @@ same_file(const char *file, const char *database)
 
 	return stat(file, &a) == 0 && stat(database, &b) == 0 &&
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
+ * path with its folder resolved (symbolic links, "..": realpath(3)) and
+ * its last name as it is, which need not exist; NULL if the folder does
+ * not. Free it.
+ */
+static char *
+realpath_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *real, *out;
+
+	if (slash == NULL)
+		dir = xstrdup(".");
+	else if (slash == path)
+		dir = xstrdup("/");
+	else
+		dir = xasprintf("%.*s", (int)(slash - path), path);
+	real = realpath(dir, NULL);
+	free(dir);
+	if (real == NULL)
+		return NULL;
+	out = xasprintf("%s/%s", strcmp(real, "/") == 0 ? "" : real,
+	    slash != NULL ? slash + 1 : path);
+	free(real);
+	return out;
+}
+
+/*
+ * Answers the name of the database's companion file that file is (its
+ * WAL, shared memory, rollback journal or the gateway's lock), or NULL.
+ * A backup written over one of them would be taken by SQLite for its own
+ * (a WAL replayed into the database, the lock a restore asks for gone),
+ * so the path is compared as written and resolved, and the file itself
+ * when it exists.
+ */
+static const char *
+companion(const char *file, const char *database)
+{
+	static const char *const ends[] = {"-wal", "-shm", "-journal", ".lock"};
+	char *rf = realpath_dir(file), *rd = realpath_dir(database);
+	const char *found = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]) && found == NULL; i++) {
+		char *side = xasprintf("%s%s", database, ends[i]);
+		char *rside = xasprintf("%s%s", rd ? rd : database, ends[i]);
+
+		if (strcmp(file, side) == 0 || same_file(file, side) ||
+		    (rf != NULL && strcmp(rf, rside) == 0))
+			found = ends[i];
+		free(side);
+		free(rside);
+	}
+	free(rf);
+	free(rd);
+	return found;
 }
 
 /*
@@ -51,7 +110,8 @@ static const char *
 usable_file(int argc, char **argv, const struct config *cfg, const char *cmd,
     const char *pg)
 {
-	const char *file;
+	const char *file, *end;
+	struct stat st;
 
 	if ((file = one_file(argc, argv, cmd)) == NULL)
 		return NULL;
@@ -65,6 +125,16 @@ usable_file(int argc, char **argv, const struct config *cfg, const char *cmd,
 	}
 	if (same_file(file, cfg->database)) {
 		fprintf(stderr, "baraza: %s is the database itself\n", file);
+		return NULL;
+	}
+	if ((end = companion(file, cfg->database)) != NULL) {
+		fprintf(stderr,
+		    "baraza: %s is the database's own %s file: name another\n",
+		    file, end + 1);
+		return NULL;
+	}
+	if (stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "baraza: %s is a folder: name a file\n", file);
 		return NULL;
 	}
 	return file;

@@ -18,8 +18,18 @@
 static int
 parse_at(const char *s, int64_t *ms)
 {
-	if (timeparse_iso8601(s, ms) == 0)
+	int rc = timeparse_iso8601(s, ms);
+
+	if (rc == 0)
 		return 0;
+	if (rc == TIMEPARSE_SKIPPED) {
+		fprintf(stderr,
+		    "baraza: --at %.64s: no such local time here (a daylight "
+		    "saving change skips it): give a later one, or one with "
+		    "its offset such as 2026-12-01T08:00+03:00\n",
+		    s);
+		return -1;
+	}
 	fprintf(stderr,
 	    "baraza: --at %.64s: not an ISO 8601 time (2026-12-01T08:00 in "
 	    "local time, 2026-12-01T05:00Z or 2026-12-01T08:00+03:00)\n",
@@ -92,6 +102,12 @@ cli_broadcast(int argc, char **argv, struct config *cfg)
 	if (argc - optind != 1 || req.topic == NULL)
 		goto usage;
 	req.text = argv[optind];
+	/* An argument of the wrong form is bad usage (baraza.1). */
+	if (broadcast_check(cfg, &req, &err) != 0) {
+		fprintf(stderr, "baraza: %s\n", err ? err : "bad usage");
+		free(err);
+		return 2;
+	}
 	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;
 	if (dry)
@@ -207,6 +223,11 @@ cli_notify(int argc, char **argv, struct config *cfg)
 	if (argc - optind != 1 || req.template == NULL)
 		goto usage;
 	path = argv[optind];
+	if (notify_check(cfg, &req, &err) != 0) {
+		fprintf(stderr, "baraza: %s\n", err ? err : "bad usage");
+		free(err);
+		return 2;
+	}
 	if ((fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb")) == NULL) {
 		fprintf(stderr, "baraza: %s: %s\n", path, strerror(errno));
 		return 1;

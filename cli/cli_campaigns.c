@@ -184,12 +184,15 @@ cli_campaigns(int argc, char **argv, struct config *cfg)
 			do_run = 1;
 			break;
 		case 't':
-			if (timeparse_iso8601(optarg, &at) != 0) {
-				fprintf(stderr,
-				    "baraza: --now %.64s: not an ISO 8601 "
-				    "time (2026-12-12T09:00 in local time, "
-				    "2026-12-12T06:00Z)\n",
-				    optarg);
+			if ((rc = timeparse_iso8601(optarg, &at)) != 0) {
+				fprintf(stderr, "baraza: --now %.64s: %s\n",
+				    optarg,
+				    rc == TIMEPARSE_SKIPPED
+					? "no such local time here (a "
+					  "daylight saving change skips it)"
+					: "not an ISO 8601 time "
+					  "(2026-12-12T09:00 in local time, "
+					  "2026-12-12T06:00Z)");
 				return 2;
 			}
 			break;

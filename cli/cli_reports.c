@@ -12,6 +12,7 @@
 #include "council/reports.h"
 #include "gateway/config.h"
 #include "gateway/store.h"
+#include "lib/gsm.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -197,6 +198,7 @@ cli_reports_show(int argc, char **argv, struct config *cfg)
 	};
 	struct reports_update_result res;
 	const char *status = NULL, *note = NULL;
+	struct gsm_info gi;
 	struct store *st;
 	int64_t id;
 	int ch, rc;
@@ -224,6 +226,10 @@ cli_reports_show(int argc, char **argv, struct config *cfg)
 	if (note != NULL && strlen(note) > STORE_TEXT_MAX) {
 		fprintf(stderr, "baraza: the note is longer than %d bytes\n",
 		    STORE_TEXT_MAX);
+		return 2;
+	}
+	if (note != NULL && (gsm_count(note, &gi) != 0 || gi.invalid)) {
+		fprintf(stderr, "baraza: the note is not valid UTF-8\n");
 		return 2;
 	}
 	if (note != NULL && *note == '\0' && status == NULL) {

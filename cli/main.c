@@ -285,6 +285,9 @@ main(int argc, char **argv)
 			int rc;
 
 			optind = 0; /* GNU getopt: start afresh */
+			/* Without a config (copy-store): warnings too. */
+			if (strcmp(argv[0], "serve") != 0)
+				log_set_level(L_WARN);
 			if (commands[i].needs_config) {
 				cfg = load_config(conf);
 				/*

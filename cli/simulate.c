@@ -234,7 +234,7 @@ sim_options(int argc, char **argv, struct sim_opts *o)
 	    {NULL, 0, NULL, 0},
 	};
 	int64_t at;
-	int ch, sms = 0;
+	int ch, sms = 0, rc;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -251,11 +251,13 @@ sim_options(int argc, char **argv, struct sim_opts *o)
 			o->lang = optarg;
 			break;
 		case 'n':
-			if (timeparse_iso8601(optarg, &at) != 0) {
-				fprintf(stderr,
-				    "baraza: --now %s: not a time like "
-				    "2026-12-01T08:00\n",
-				    optarg);
+			if ((rc = timeparse_iso8601(optarg, &at)) != 0) {
+				fprintf(stderr, "baraza: --now %.64s: %s\n",
+				    optarg,
+				    rc == TIMEPARSE_SKIPPED
+					? "no such local time here (a "
+					  "daylight saving change skips it)"
+					: "not a time like 2026-12-01T08:00");
 				return 2;
 			}
 			clock_set(at);

@@ -180,6 +180,9 @@ api_parse_time(const char *s, int end, int64_t *ms)
 		/* A date: its first or last millisecond, local time. */
 		snprintf(
 		    buf, sizeof(buf), "%sT%s", s, end ? "23:59:59" : "00:00");
+		/* A day that starts with a clock change starts at 01:00. */
+		if (timeparse_iso8601(buf, ms) == TIMEPARSE_SKIPPED && !end)
+			snprintf(buf, sizeof(buf), "%sT01:00", s);
 		if (timeparse_iso8601(buf, ms) != 0)
 			return -1;
 		if (end)

@@ -116,6 +116,17 @@ check_request(const struct config *cfg, const struct broadcast_request *req,
 	return 0;
 }
 
+int
+broadcast_check(const struct config *cfg, const struct broadcast_request *req,
+    char **errmsg)
+{
+	struct broadcast_summary out;
+
+	if (errmsg != NULL)
+		*errmsg = NULL;
+	return check_request(cfg, req, 0, &out, errmsg);
+}
+
 /* The configured channel names as a JSON array text (caller frees). */
 static char *channel_names(const struct config *cfg);
 
@@ -501,12 +512,16 @@ post_broadcast(struct gateway *gw, struct http_request *req)
 	br.force = json_is_true(force);
 	if (br.force && auth_require(req, ROLE_ADMIN) != 0)
 		goto out;
-	if (at != NULL &&
-	    (!json_is_string(at) ||
-		timeparse_iso8601(json_string_value(at), &br.send_at) != 0)) {
+	rc = -1;
+	if (at != NULL && (!json_is_string(at) ||
+			      (rc = timeparse_iso8601(
+				   json_string_value(at), &br.send_at)) != 0)) {
 		answer_error(req, 400,
-		    "\"at\" must be an ISO 8601 time such as "
-		    "2026-12-01T08:00:00Z");
+		    rc == TIMEPARSE_SKIPPED
+			? "\"at\" is a local time a daylight saving change "
+			  "skips: give a later one or its offset"
+			: "\"at\" must be an ISO 8601 time such as "
+			  "2026-12-01T08:00:00Z");
 		goto out;
 	}
 	if (json_is_true(dry)) {

@@ -100,6 +100,14 @@ struct broadcast_summary {
 };
 
 /*
+ * Checks req against cfg alone (its text, topic and channel), as
+ * broadcast_plan() and broadcast_queue() do first: 0, or BROADCAST_EINVAL
+ * with *errmsg set as below. The command line tells bad usage by it.
+ */
+int broadcast_check(
+    const struct config *, const struct broadcast_request *req, char **errmsg);
+
+/*
  * Checks req against cfg and works out the figures of the broadcast
  * without writing anything (the dry run): recipients, encoding, segments
  * per message, in total and by channel (out->send). Returns 0 and fills
@@ -189,6 +197,14 @@ int notify_csv_buf(struct store *, const struct config *,
     const struct notify_request *req, const void *data, size_t len, int64_t now,
     broadcast_progress_cb progress, void *arg, struct broadcast_summary *out,
     char **errmsg);
+
+/*
+ * Checks req against cfg alone (its template and channel), as the runs
+ * below do before they read a row: 0, or BROADCAST_EINVAL with *errmsg
+ * set (the caller frees it).
+ */
+int notify_check(
+    const struct config *, const struct notify_request *req, char **errmsg);
 
 /* A message of a notify run: its number, text and count (GSM 03.38). */
 typedef void (*notify_message_cb)(

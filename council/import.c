@@ -226,9 +226,8 @@ import_start(struct import *im, struct store *st, const char *table,
 	buf_init(&im->json, ROW_JSON_MAX);
 	if (!import_table_name_valid(table)) {
 		csvfail_set(&im->fail, IMPORT_EINVAL,
-		    "bad table name \"%.64s\": use lowercase letters, digits "
-		    "and _, not starting with a digit, at most %d bytes",
-		    table != NULL ? table : "", IMPORT_MAX_TABLE_NAME);
+		    "bad table name \"%.64s\": use " IMPORT_TABLE_NAME_RULE,
+		    table != NULL ? table : "");
 		return im->fail.err;
 	}
 	if (key_column == NULL || key_column[0] == '\0') {
@@ -381,7 +380,8 @@ put_table(struct gateway *gw, struct http_request *req, const char *name)
 	if (auth_require(req, ROLE_ADMIN) != 0)
 		return;
 	if (!import_table_name_valid(name)) {
-		answer_error(req, 404, "a table name is letters, digits and _");
+		answer_error(
+		    req, 404, "a table name is " IMPORT_TABLE_NAME_RULE);
 		return;
 	}
 	memset(&q, 0, sizeof(q));

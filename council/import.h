@@ -31,6 +31,10 @@ struct store;
 #define IMPORT_MAX_FIELD (8 * 1024)         /* bytes in one field */
 #define IMPORT_MAX_BYTES (64 * 1024 * 1024) /* bytes in one import */
 #define IMPORT_MAX_TABLE_NAME 64
+/* What import_table_name_valid() asks, for messages. */
+#define IMPORT_TABLE_NAME_RULE                                                 \
+	"lowercase letters, digits and _, not starting with a digit, at most " \
+	"64 bytes"
 
 /* Failures, so that callers can pick an exit status or an HTTP status. */
 enum import_status {

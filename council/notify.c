@@ -306,6 +306,20 @@ notify_start(struct notify *nt, struct store *st, const struct config *cfg,
 	return 0;
 }
 
+int
+notify_check(
+    const struct config *cfg, const struct notify_request *req, char **errmsg)
+{
+	struct broadcast_summary out;
+	struct notify nt;
+
+	notify_start(&nt, NULL, cfg, req, 0, &out);
+	csvread_free(nt.csv);
+	template_free(nt.tpl);
+	buf_free(&nt.text);
+	return csvfail_end(&nt.fail, errmsg);
+}
+
 /*
  * Refuses a run that would pass a channel's daily budget, in its open
  * transaction, unless forced.

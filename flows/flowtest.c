@@ -354,6 +354,12 @@ parse_at(struct parser *p, struct flow_lexer *lx, struct flowtest_stmt *st)
 	s = xstrndup(lx->s + start, n > TIMEPARSE_INPUT_MAX ? 0 : n);
 	rc = timeparse_iso8601(s, &st->ms);
 	free(s);
+	if (rc == TIMEPARSE_SKIPPED)
+		return flow_lex_error(lx, start,
+		    "TIME '%.*s' does not exist in local time (a daylight "
+		    "saving change skips it): give a later one or one with "
+		    "an offset such as 2026-12-01T05:00Z",
+		    quote_len(n), lx->s + start);
 	if (rc != 0)
 		return flow_lex_error(lx, start,
 		    "bad TIME '%.*s': expected a time such as "

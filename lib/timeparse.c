@@ -126,10 +126,11 @@ timeparse_iso8601(const char *s, int64_t *ms)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	tm.tm_isdst = -1;
-	if ((t = mktime(&tm)) == (time_t)-1 || tm.tm_year != y - 1900 ||
-	    tm.tm_mon != mo - 1 || tm.tm_mday != d || tm.tm_hour != h ||
-	    tm.tm_min != mi || tm.tm_sec != sec || t < 0)
+	if ((t = mktime(&tm)) == (time_t)-1 || t < 0)
 		return -1;
+	if (tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d ||
+	    tm.tm_hour != h || tm.tm_min != mi || tm.tm_sec != sec)
+		return TIMEPARSE_SKIPPED;
 	*ms = (int64_t)t * 1000 + frac;
 	return 0;
 }

@@ -20,10 +20,14 @@
 
 #define TIMEPARSE_INPUT_MAX 64 /* longest input looked at */
 
+#define TIMEPARSE_SKIPPED (-2) /* a local time a clock change skips */
+
 /*
- * Parses s into milliseconds since the epoch in *ms. Returns 0, or -1 for
- * anything else than the forms above (*ms is then left alone). Nothing is
- * allocated.
+ * Parses s into milliseconds since the epoch in *ms. Returns 0,
+ * TIMEPARSE_SKIPPED for a local time of the right form that does not
+ * exist here (a daylight saving change skips it: the caller can say so),
+ * or -1 for anything else than the forms above (*ms is then left alone).
+ * Nothing is allocated.
  */
 int timeparse_iso8601(const char *s, int64_t *ms);
 

@@ -6,7 +6,7 @@
 # no database. A backup to a path it cannot write fails cleanly.
 . "$SRCDIR/tests/integration/lib.sh"
 
-plan 36
+plan 41
 LOOPS=3
 PER=100
 FILL=$(printf '%0200d' 0 | tr 0 x)
@@ -132,6 +132,18 @@ like "a non-database says so" "$(cat "$T/err")" "junk\.db: not a SQLite database
 "$BARAZA" -c "$T/baraza.conf" backup "$T/afile/copy.db" >"$T/out" 2>"$T/err"
 is "a backup to an unwritable path exits 1" "$?" 1
 like "a backup to an unwritable path says why" "$(cat "$T/err")" "^baraza: backup failed: .*afile/copy\.db.*Not a directory$"
+
+# The database's companions are no place for a copy: SQLite would take a
+# copy named as its WAL for frames of its own, and the lock file is what a
+# restore asks about. Nor is a folder.
+for side in baraza.db-wal baraza.db-shm baraza.db.lock; do
+	"$BARAZA" -c "$T/baraza.conf" backup "$T/$side" >"$T/out" 2>"$T/err"
+	is "a backup onto $side is refused" "$?:$(cat "$T/err")" "2:baraza: $T/$side is the database's own ${side#baraza.db?} file: name another"
+done
+"$BARAZA" -c "$T/baraza.conf" backup "$T/../$(basename "$T")/baraza.db-journal" >"$T/out" 2>"$T/err"
+like "the journal's name reached another way is refused" "$?:$(cat "$T/err")" "^2:.* is the database's own journal file"
+"$BARAZA" -c "$T/baraza.conf" backup "$T" >"$T/out" 2>"$T/err"
+is "a backup onto a folder is refused" "$?:$(cat "$T/err")" "2:baraza: $T is a folder: name a file"
 
 # On a terminal, a progress bar in pages (script(1) gives it one).
 out=$(script -q -e -c "'$BARAZA' -c '$T/baraza.conf' backup '$T/tty.db'" /dev/null </dev/null 2>&1)

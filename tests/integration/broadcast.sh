@@ -4,7 +4,7 @@
 # admin API, counts by state, --at holding messages back, and notify with a
 # good CSV and a CSV with a bad row (nothing queued).
 . "$SRCDIR/tests/integration/lib.sh"
-plan 52
+plan 59
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 api="http://127.0.0.1:$FAKE_PORT"
@@ -109,6 +109,14 @@ B broadcast "x" --topic water --at "tomorrow" 2>/dev/null
 is "a bad --at is a usage error (2)" "$?" "2"
 B broadcast "x" 2>/dev/null
 is "a broadcast without --topic is a usage error (2)" "$?" "2"
+err=$(TZ=CET-1CEST,M3.5.0,M10.5.0/3 B broadcast "x" --topic water --at 2027-03-28T02:30 2>&1)
+like "a local time a clock change skips says so (2)" "$?:$err" "^2:baraza: --at 2027-03-28T02:30: no such local time here \(a daylight saving change skips it\)"
+# baraza.1: an argument of the wrong form (an empty text, a channel the
+# config does not name) is bad usage, as with send.
+err=$(B broadcast "" --topic water 2>&1)
+is "an empty broadcast text is a usage error (2)" "$?:$err" "2:baraza: the text is empty"
+err=$(B broadcast "x" --topic water --channel nosuch 2>&1)
+is "a broadcast to an unknown channel is a usage error (2)" "$?:$err" '2:baraza: no channel named "nosuch"'
 
 # --- notify ---
 cat >"$T/bills.csv" <<'CSV'
@@ -127,6 +135,15 @@ like "it prints what it queued and skipped" "$out" '^queued 2, skipped 1 opted o
 check "the rendered texts reach the provider" wait_for 10 sh -c "[ \$(grep -c 'your water bill' '$T/fake.log') -ge 2 ]"
 like "the first row is rendered" "$(grep '+254700000021' "$T/fake.log")" 'Dear Amina, your water bill of KES 1,250 is due on 1 Dec.'
 is "the opted-out row got nothing" "$(grep -c '+254700000013' "$T/fake.log")" "0"
+
+err=$(B notify "$T/bills.csv" --text "" 2>&1)
+is "an empty notify template is a usage error (2)" "$?:$err" "2:baraza: the text is empty"
+err=$(B notify "$T/bills.csv" --text "Dear {name" 2>&1)
+like "a template that does not parse is a usage error (2)" "$?:$err" "^2:baraza: the template, column 6: "
+err=$(B notify "$T/bills.csv" --text "$tpl" --channel nosuch 2>&1)
+is "a notify run to an unknown channel is a usage error (2)" "$?:$err" '2:baraza: no channel named "nosuch"'
+err=$(B notify "$T/bills.csv" --text "Dear {nobody}" 2>&1)
+like "a column the CSV lacks is work that failed (1)" "$?:$err" "^1:.*names \{nobody\} but the CSV has no such column"
 
 before=$(sql "select count(*) from messages")
 contacts=$(sql "select count(*) from contacts")

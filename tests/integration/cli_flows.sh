@@ -1,7 +1,7 @@
 #!/bin/sh
 # baraza check, import and simulate from the command line.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 30
+plan 33
 
 write_config "languages = en sw"
 cp "$SRCDIR"/flows/examples/*.flow "$T/flows/"
@@ -68,6 +68,14 @@ is "a phone number that is not one is bad usage too" "$?" 2
 like "and says so" "$(cat "$T/out")" "^baraza: notanumber: not a phone number$"
 "$BARAZA" -c "$T/baraza.conf" send 0711000000 hello --channel nope 2>/dev/null
 is "so is a channel the config does not name" "$?" 2
+"$BARAZA" -c "$T/baraza.conf" send 0711000000 "$(printf 'bad \377 text')" 2>"$T/out"
+is "a text that is not UTF-8 is bad usage, and nothing is queued" "$?:$(cat "$T/out"):$(sql "select count(*) from messages where text like 'bad %'")" \
+	"2:baraza: the text is not valid UTF-8:0"
+"$BARAZA" -c "$T/baraza.conf" report 1 --note "$(printf '\377')" 2>"$T/out"
+is "so is a note that is not UTF-8" "$?:$(cat "$T/out")" "2:baraza: the note is not valid UTF-8"
+"$BARAZA" -c "$T/baraza.conf" import Bills "$T/nonexistent.csv" --key account 2>"$T/out"
+is "a table name that is not one says what one is" "$?:$(cat "$T/out")" \
+	"2:baraza: Bills: a table name is lowercase letters, digits and _, not starting with a digit, at most 64 bytes"
 "$BARAZA" -x stats 2>"$T/out"
 like "so does the global options'" "$(head -n 1 "$T/out")" \
 	"^baraza: invalid option -- 'x'$"

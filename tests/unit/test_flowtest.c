@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -371,6 +372,24 @@ test_errors(void **state)
 	expect_error("at tomorrow\n",
 	    "t.flowtest:1:4: error: bad TIME 'tomorrow': expected a time "
 	    "such as 2026-12-01T08:00 (local) or 2026-12-01T05:00Z");
+	{
+		/* A local time a clock change skips (any TZ the suite has). */
+		char *tz = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+
+		setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+		tzset();
+		expect_error("at 2026-03-29T02:30\n",
+		    "t.flowtest:1:4: error: TIME '2026-03-29T02:30' does not "
+		    "exist in local time (a daylight saving change skips it): "
+		    "give a later one or one with an offset such as "
+		    "2026-12-01T05:00Z");
+		if (tz != NULL)
+			setenv("TZ", tz, 1);
+		else
+			unsetenv("TZ");
+		free(tz);
+		tzset();
+	}
 	expect_error("phone +2547x\n",
 	    "t.flowtest:1:12: error: bad phone number '+2547x': digits, with "
 	    "an optional leading +");
