@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 
 #include "gateway/channel.h"
 #include "gateway/config.h"
@@ -26,7 +27,7 @@
 #include "providers/client_thread.h"
 #include "providers/provider.h"
 
-#define MAX_SECRETS 14 /* secrets of a channel, as written and encoded */
+#define MAX_SECRETS 16 /* secrets of a channel, as written and encoded */
 
 /* A provider channel's state (ch->arg). */
 struct provider_chan {
@@ -303,7 +304,14 @@ job_parse(void *arg, const struct client_resp *resp)
 		why = f->res.error ? f->res.error : resp->error;
 		log_request(
 		    f, resp, f->res.outcome == PROVIDER_OK ? NULL : why);
-		f->why = why != NULL ? xstrdup(why) : NULL;
+		/* The message's error: kept, logged, told to event sinks
+		 * and shown to viewers, so with the secrets blanked too (a
+		 * provider's answer can echo the request). */
+		if (why != NULL) {
+			f->why = xstrdup(why);
+			blank_secrets(
+			    f->pc, why, strlen(why), f->why, strlen(why));
+		}
 	}
 	provider_request_free(&f->req);
 }
@@ -449,6 +457,19 @@ provider_chan_new(const struct channel_config *cc,
 	add_secret(pc, cc->webhook_secret);
 	add_secret(pc, cc->api_secret);
 	add_secret(pc, cc->signature_secret);
+	if (cc->account_sid != NULL && cc->auth_token != NULL) {
+		/* Twilio's basic auth, as an echoed Authorization shows it. */
+		char *pair =
+		    xasprintf("%s:%s", cc->account_sid, cc->auth_token);
+		size_t n = strlen(pair);
+		char *b64 = xmalloc(4 * ((n + 2) / 3) + 1);
+
+		EVP_EncodeBlock(
+		    (unsigned char *)b64, (unsigned char *)pair, (int)n);
+		add_secret(pc, b64);
+		free(b64);
+		free(pair);
+	}
 	return pc;
 }
 

@@ -1031,6 +1031,11 @@ parse_value(
 				       "in the real value (for a secret of "
 				       "your own, openssl rand -hex 32 prints "
 				       "one)");
+		/* Blank is no secret: anyone could guess it. */
+		if (*s != '\0' && strspn(s, " \t") == strlen(s))
+			return xstrdup("white space only: a secret is a "
+				       "string no one can guess (openssl "
+				       "rand -hex 32 prints one)");
 		return parse_text_value(p, k, s, base);
 	case T_STRING:
 	case T_SCREEN:

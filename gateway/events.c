@@ -127,7 +127,8 @@ events_message_json(const struct store_event_msg *m, int failed, int with_phone)
 	json_object_set_new(o, "contact_id", jid(m->contact_id));
 	json_object_set_new(o, "text", typed(m->text, with_phone));
 	if (failed) {
-		json_object_set_new(o, "error", answer_string(m->error));
+		/* A provider's error can name the number (Twilio's 21211). */
+		json_object_set_new(o, "error", typed(m->error, with_phone));
 		json_object_set_new(o, "attempts", json_integer(m->attempts));
 	}
 	json_object_set_new(o, "created", jtime(m->created));

@@ -309,10 +309,11 @@ admit(struct gateway *gw, struct http_request *req,
 	}
 	if (!has_method(ops, req)) {
 		observe(gw, chan_index(gw, ch), kind, req, 405);
-		http_respond_ex(req, 405, "text/plain",
+		/* JSON, as the gateway's other 405s. */
+		http_respond_ex(req, 405, "application/json",
 		    ops->webhook_get ? "Allow: GET, POST\r\n"
 				     : "Allow: POST\r\n",
-		    "method not allowed\n", 19);
+		    "{\"error\":\"method not allowed\"}", 30);
 		return -1;
 	}
 	if (unauthenticated(gw->cfg, ch)) {

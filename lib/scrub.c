@@ -10,40 +10,89 @@
 #include "lib/util.h"
 
 /*
- * The bytes of the digit at s, or 0: an ASCII digit (1), an Arabic-Indic
- * or Eastern Arabic-Indic one (U+0660-U+0669, U+06F0-U+06F9: 2) or a
- * fullwidth one (U+FF10-U+FF19: 3).
+ * The code point of the 2- or 3-byte UTF-8 character at s in *cp and its
+ * bytes, or 0 (ASCII, a 4-byte one, or bytes that are not UTF-8).
+ */
+static size_t
+wide_at(const unsigned char *s, unsigned long *cp)
+{
+	if (s[0] >= 0xC2 && s[0] <= 0xDF && (s[1] & 0xC0) == 0x80) {
+		*cp = ((unsigned long)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+		return 2;
+	}
+	if (s[0] >= 0xE0 && s[0] <= 0xEF && (s[1] & 0xC0) == 0x80 &&
+	    (s[2] & 0xC0) == 0x80) {
+		*cp = ((unsigned long)(s[0] & 0x0F) << 12) |
+		      ((unsigned long)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+		return *cp >= 0x800 ? 3 : 0;
+	}
+	return 0;
+}
+
+/*
+ * The bytes of the digit at s, or 0: an ASCII digit (1), or a decimal
+ * digit of another script that phones type: Arabic-Indic and Eastern
+ * Arabic-Indic, N'Ko (2 bytes), the Indic scripts, Thai, Lao, Tibetan,
+ * Myanmar, Khmer, Mongolian and the fullwidth ones (3).
  */
 static size_t
 digit_at(const char *str)
 {
+	static const unsigned long zeros[] = {0x0660, 0x06F0, 0x07C0, 0x0966,
+	    0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66,
+	    0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x17E0, 0x1810, 0xFF10};
 	const unsigned char *s = (const unsigned char *)str;
+	unsigned long cp;
+	size_t n, i;
 
 	if (s[0] >= '0' && s[0] <= '9')
 		return 1;
-	if ((s[0] == 0xD9 && s[1] >= 0xA0 && s[1] <= 0xA9) ||
-	    (s[0] == 0xDB && s[1] >= 0xB0 && s[1] <= 0xB9))
-		return 2;
-	if (s[0] == 0xEF && s[1] == 0xBC && s[2] >= 0x90 && s[2] <= 0x99)
-		return 3;
+	if ((n = wide_at(s, &cp)) == 0)
+		return 0;
+	for (i = 0; i < sizeof(zeros) / sizeof(zeros[0]); i++)
+		if (cp >= zeros[i] && cp <= zeros[i] + 9)
+			return n;
 	return 0;
 }
 
-static int
-is_sep(char c)
-{
-	return c != '\0' && strchr(SCRUB_SEPARATORS, c) != NULL;
-}
-
-/* The separators at s before a digit (1 to SCRUB_MAX_SEPS), or 0. */
+/*
+ * The bytes of the separator at s, or 0: one of SCRUB_SEPARATORS, or a
+ * space or dash of another kind that phones and word processors put
+ * between groups: no-break, thin, narrow and ideographic spaces (and the
+ * other fixed-width ones), zero-width space, the hyphens and dashes
+ * U+2010-U+2015, the minus sign and the fullwidth hyphen-minus.
+ */
 static size_t
-seps_before_digit(const char *s)
+sep_at(const char *str)
 {
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned long cp;
 	size_t n;
 
-	for (n = 0; n < SCRUB_MAX_SEPS && is_sep(s[n]); n++)
-		;
-	return n > 0 && digit_at(s + n) ? n : 0;
+	if (s[0] != '\0' && s[0] < 0x80)
+		return strchr(SCRUB_SEPARATORS, s[0]) != NULL;
+	if ((n = wide_at(s, &cp)) == 0)
+		return 0;
+	if (cp == 0x00A0 || (cp >= 0x2000 && cp <= 0x200B) ||
+	    (cp >= 0x2010 && cp <= 0x2015) || cp == 0x202F || cp == 0x2212 ||
+	    cp == 0x3000 || cp == 0xFF0D)
+		return n;
+	return 0;
+}
+
+/*
+ * The bytes of the separators at s before a digit (1 to SCRUB_MAX_SEPS of
+ * them, their count in *count), or 0.
+ */
+static size_t
+seps_before_digit(const char *s, size_t *count)
+{
+	size_t at = 0, n, k;
+
+	for (k = 0; k < SCRUB_MAX_SEPS && (n = sep_at(s + at)) > 0; k++)
+		at += n;
+	*count = k;
+	return k > 0 && digit_at(s + at) ? at : 0;
 }
 
 /* The digits of the group at s. */
@@ -60,7 +109,7 @@ group_after(const char *s)
 int
 scrub_next(const char *s, struct scrub_run *r)
 {
-	size_t i, k, n, group;
+	size_t i, k, n, group, seps;
 
 	for (i = 0; s[i] != '\0'; i++)
 		if (digit_at(s + i) || (s[i] == '+' && digit_at(s + i + 1)))
@@ -76,11 +125,11 @@ scrub_next(const char *s, struct scrub_run *r)
 		r->digits += group;
 		if (group > r->longest)
 			r->longest = group;
-		if ((n = seps_before_digit(s + k)) == 0)
+		if ((n = seps_before_digit(s + k, &seps)) == 0)
 			break;
 		/* Two or three separators join groups of three digits or
 		 * more only ("0712 - 345", not "Ward 4 - 0712"). */
-		if (n > 1 && (group < 3 || group_after(s + k + n) < 3))
+		if (seps > 1 && (group < 3 || group_after(s + k + n) < 3))
 			break;
 		k += n;
 	}

@@ -5,15 +5,19 @@
  * tabs, dots, dashes, underscores and closing parentheses), followed by a
  * digit, may stand between two digits: one between any two groups, two or
  * three between groups of three digits or more; optionally led by '+'
- * right before its first digit: "0712 999 888", "+254 712-999-888",
+ * right before its first digit. The separators are those of
+ * SCRUB_SEPARATORS and the other spaces and dashes of Unicode that phones
+ * and word processors write (no-break, thin and ideographic spaces, en
+ * and em dashes, the minus sign: scrub.c names them): "0712 999 888", "+254 712-999-888",
  * "0712.999.888", "12 34 56 7", "(0712) 345 678", "0712 - 345 - 678".
  * Other characters end a run ("4, 0712" the comma, "07/12/2026" the
  * slashes; "Ward 4 - 0712..." keeps the 4 apart), and so does a separator
  * not followed by a digit ("888." ends before the dot). A date
  * "2026-12-01" is a run of 8 digits (the contract's rule). Digits are
- * ASCII ones and the Arabic-Indic, Eastern Arabic-Indic and fullwidth ones
- * (UTF-8 of 2 or 3 bytes, each one digit); every other byte is left as it
- * is.
+ * ASCII ones and the decimal digits of the other scripts phones type
+ * (Arabic-Indic, Devanagari and the other Indic scripts, Thai, Myanmar,
+ * fullwidth...: UTF-8 of 2 or 3 bytes, each one digit); every other byte
+ * is left as it is.
  *
  * Ownership: scrub_numbers returns a new string the caller frees;
  * scrub_next and scrub_phone write into the caller's struct and buffer.
@@ -25,8 +29,9 @@
 
 #define SCRUB_MIN_DIGITS 7                   /* a run this long is a number */
 #define SCRUB_REPLACEMENT "[number removed]" /* what open data shows */
-#define SCRUB_SEPARATORS " \t.-_)"           /* may stand between digits */
-#define SCRUB_MAX_SEPS 3                     /* of them in a row, at most */
+#define SCRUB_SEPARATORS \
+	" \t.-_)"        /* ASCII ones that may stand between digits */
+#define SCRUB_MAX_SEPS 3 /* of them in a row, at most */
 
 /* One digit run found by scrub_next. */
 struct scrub_run {

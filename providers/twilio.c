@@ -86,14 +86,26 @@ tw_verified_form(const struct channel_config *cfg,
 	size_t i, blen;
 	int rc, alt;
 
-	if ((rc = provider_form(req, 0, f, reason)) != DECODE_OK)
-		return rc;
+	/* Unsigned first: refused (403) before anything is read. */
+	memset(f, 0, sizeof(*f));
 	header = http_header(req, "X-Twilio-Signature");
 	if (header == NULL || header[0] == '\0') {
 		if (reason != NULL)
 			(void)buf_puts(reason, "missing X-Twilio-Signature");
 		return DECODE_FORBIDDEN;
 	}
+	/* A form that does not parse has no signature that can be checked:
+	 * unsigned, as far as anyone can tell. */
+	buf_init(&url, 256);
+	if ((rc = provider_form(req, 0, f, &url)) != DECODE_OK) {
+		if (reason != NULL)
+			(void)buf_printf(reason,
+			    "X-Twilio-Signature cannot be checked: %s",
+			    buf_cstr(&url));
+		buf_free(&url);
+		return DECODE_FORBIDDEN;
+	}
+	buf_free(&url);
 	base = public_url != NULL ? public_url : cfg->public_url;
 	if (base == NULL || base[0] == '\0') {
 		if (reason != NULL)

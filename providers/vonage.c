@@ -376,6 +376,14 @@ vg_verify(const struct channel_config *cfg, const struct vg_req *vr,
 	return DECODE_OK;
 }
 
+/* Whether req's method is one Vonage signs (the others are malformed). */
+static int
+vg_signed_method(const struct http_request *req)
+{
+	return strcmp(req->method, "GET") == 0 ||
+	       strcmp(req->method, "POST") == 0;
+}
+
 /* Collects and verifies; on a refusal vr is already freed. */
 static enum provider_decode
 vg_load(const struct channel_config *cfg, const struct http_request *req,
@@ -385,6 +393,26 @@ vg_load(const struct channel_config *cfg, const struct http_request *req,
 
 	if ((rc = vg_collect(req, vr, reason)) == DECODE_OK)
 		rc = vg_verify(cfg, vr, reason);
+	else if (rc == DECODE_BAD && vg_signed_method(req) &&
+		 cfg->signature_secret != NULL &&
+		 cfg->signature_secret[0] != '\0') {
+		/*
+		 * Parameters that do not parse hold no sig that can be
+		 * checked: not signed, so refused as such (403, logged once
+		 * a minute), not a malformed message of Vonage's (400).
+		 */
+		struct buf why;
+
+		buf_init(&why, 512);
+		(void)buf_puts(&why, "the signature cannot be checked: ");
+		(void)buf_puts(&why, reason != NULL ? buf_cstr(reason) : "");
+		if (reason != NULL) {
+			buf_reset(reason);
+			(void)buf_puts(reason, buf_cstr(&why));
+		}
+		buf_free(&why);
+		rc = DECODE_FORBIDDEN;
+	}
 	if (rc != DECODE_OK)
 		vg_req_free(vr);
 	return rc;

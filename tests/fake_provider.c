@@ -35,7 +35,7 @@
  * rejection has an id too, as Infobip gives one).
  *
  * Control (never recorded): POST /_control {"mode": "ok" | "429" | "500" |
- * "400" | "slow" | "close" | "reject", "count": N, "delay_ms": D} sets the
+ * "400" | "slow" | "close" | "reject" | "echo", "count": N, "delay_ms": D} sets the
  * mode for the next N provider requests (for good without count) and
  * answers the mode now in force. The modes 429, 500 and 400 answer that
  * status with a line of text, "close" drops the connection unanswered,
@@ -45,7 +45,9 @@
  * Kannel 400 "Invalid receiver number", Infobip 200 with the status
  * REJECTED (groupId 5) REJECTED_DESTINATION "Invalid destination
  * address", Vonage 200 with status "29" and its error-text, generic JSON
- * 400 {"ok": false, "error": "invalid recipient"}. GET /_control shows
+ * 400 {"ok": false, "error": "invalid recipient"}; "echo" answers 400
+ * with the request read back (its line, headers and body), as a chatty
+ * provider's refusal can. GET /_control shows
  * the mode; GET /_stats gives the counters (requests, logged,
  * log_dropped, by_path, by_answer, by_shape, pending_slow, connections,
  * mode); POST /_reset zeroes the counters and returns to ok. The log
@@ -118,10 +120,11 @@ enum mode {
 	MODE_SLOW,
 	MODE_CLOSE,
 	MODE_REJECT,
+	MODE_ECHO,
 };
 
 static const char *const mode_names[] = {
-    "ok", "429", "500", "400", "slow", "close", "reject"};
+    "ok", "429", "500", "400", "slow", "close", "reject", "echo"};
 
 enum shape {
 	SHAPE_AT,
@@ -530,6 +533,23 @@ answer_build(struct fake *f, struct answer *a, const struct http_request *req,
 	case MODE_CLOSE:
 		a->status = 0;
 		return;
+	case MODE_ECHO: {
+		/* A chatty provider's refusal: the request read back. */
+		struct buf b;
+		size_t i;
+
+		buf_init(&b, 256 * 1024);
+		buf_printf(&b, "400 refused: %s %s?%s\n", req->method,
+		    req->path, req->query);
+		for (i = 0; i < req->nheaders; i++)
+			buf_printf(&b, "%s: %s\n", req->headers[i].name,
+			    req->headers[i].value);
+		buf_append(&b, req->body, req->body_len);
+		a->status = 400;
+		a->ctype = "text/plain";
+		a->body = buf_steal(&b);
+		return;
+	}
 	case MODE_REJECT:
 		switch (shape) {
 		case SHAPE_AT:

@@ -7,7 +7,7 @@
 # channel_log_days go in the purge (the clock moved by moving the rows'
 # times back); channel_log_days = 0 keeps none.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 39
+plan 45
 
 AT_KEY=at-secret-key-123
 TW_TOKEN=tw-secret-token-456
@@ -101,6 +101,29 @@ m6=$(send 0700000006 "code $TW_TOKEN end" tw)
 check "an echoed secret's message is logged" wait_for 10 has_log "$m6"
 is "the log holds no secret" "$(sql "select count(*) from channel_log where answer like '%$TW_TOKEN%' or request like '%$TW_TOKEN%'")" "0"
 like "it is blanked" "$(sql "select answer from channel_log where message_id = $m6")" 'code \*{19} end'
+
+# A provider whose refusal reads the request back (Authorization, the
+# query, the body): the message's error (kept, logged, shown to viewers,
+# told to event sinks) has the secrets blanked as the log has, Twilio's
+# basic auth (base64 of sid:token) too.
+fake_mode echo
+TW_BASIC=$(printf 'AC0123:%s' "$TW_TOKEN" | base64)
+for ch in at tw kn web; do
+	m=$(send 0700000008 "Echo me." $ch)
+	check "a refusal that echoes the request fails its message ($ch)" wait_for 10 is_state "$m" failed
+done
+fake_mode ok
+# (message 6's text holds a secret on purpose, above: the errors only)
+sql "select error from messages where error is not null union all select coalesce(answer, '') || coalesce(error, '') from channel_log" >"$T/dump2.sql"
+leaks=0
+for s in "$AT_KEY" "$TW_TOKEN" "$KN_PASS" "$SIGNING_KEY" "$HOOK_SECRET" "$TW_BASIC"; do
+	n=$(grep -c -- "$s" "$T/dump2.sql")
+	[ "$n" = 0 ] || { echo "# $s: $n"; leaks=$((leaks + 1)); }
+	n=$(grep -c -- "$s" "$T/serve.log")
+	[ "$n" = 0 ] || { echo "# $s in the log: $n"; leaks=$((leaks + 1)); }
+done
+is "no secret in the messages' errors, the channel log or the gateway's log" "$leaks" 0
+like "the error says what the provider said" "$(sql "select error from messages where text = 'Echo me.' and channel = 'tw'")" 'HTTP 400.*Authorization: Basic \*+'
 
 # --- who may see it ---
 is "no credentials is 401" "$(http GET "/api/v1/messages/$m1/log" | cut -c1-3)" "401"

@@ -3,7 +3,7 @@
 # `baraza serve` and the fake provider, USSD sessions, signatures,
 # duplicates, delivery reports, the admin API and a provider outage.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 61
+plan 62
 
 # The fake checks the signature of what the http channel sends it.
 start_fake --signing-key web-key || { echo "Bail out! the fake provider did not start"; exit 1; }
@@ -137,6 +137,7 @@ status_allow() {
 }
 is "GET on an AT webhook is 405, Allow: POST" "$(status_allow -X GET -H "$ATH" "http://127.0.0.1:$PORT/hooks/at/sms")" "405;POST;"
 is "PUT on a Kannel webhook is 405, Allow: GET, POST" "$(status_allow -X PUT "http://127.0.0.1:$PORT/hooks/kn/sms?secret=s3cret")" "405;GET, POST;"
+is "its body is JSON, as the gateway's other 405s" "$(curl -s -m 10 -X PUT "http://127.0.0.1:$PORT/hooks/kn/sms?secret=s3cret")" '{"error":"method not allowed"}'
 
 # --- generic http: JSON, signed both ways, status by our id ---
 body='{"id":"w-1","from":"+254700000005","to":"40404","text":"BAL 1234570"}'

@@ -7,7 +7,7 @@
 # gateway signs what it sends the same way; refusals are 403, logged once a
 # minute per channel.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 43
+plan 46
 
 flows() {
 	cat >"$T/flows/ping.flow" <<'FLOW'
@@ -178,6 +178,19 @@ check "the reply reaches the provider" wait_for 10 grep -q 'PONG fresh' "$T/fake
 line=$(grep 'PONG fresh' "$T/fake.log" | head -n 1)
 like "its X-Baraza-Signature is t=UNIX,sha256=HEX" "$line" '"X-Baraza-Signature":"t=[1-9][0-9]*,sha256=[0-9a-f]{64}"'
 like "and valid for the provider" "$line" '"signature":"valid"'
+
+# A form that does not parse, unsigned or with a signature nobody can
+# check, is refused as unsigned (403), not answered as Twilio's malformed
+# message (400): an outsider's garbage makes no log line each.
+codes=
+for i in 1 2 3 4 5 6; do
+	codes="$codes$(curl -s -o /dev/null -w '%{http_code}' -m 5 \
+	    $([ $((i % 2)) = 0 ] && echo "-H X-Twilio-Signature:xyz") \
+	    -d 'a=%zz' "http://127.0.0.1:$PORT/hooks/tw/sms")"
+done
+is "six malformed Twilio webhooks, signed or not, are 403 each" "$codes" "403403403403403403"
+is "and make no line of their own" "$(grep -c 'channel=tw .*status=400' "$T/serve.log")" "0"
+like "the channel's one refusal line a minute counts them" "$(grep 'webhooks refused channel=tw ' "$T/serve.log" | head -n 1)" 'status=403'
 
 # tw2 (allow_unsigned, no public_url) refused twice: one line, as tw's.
 is "the Twilio refusals make one line per channel" "$(grep -Ec 'webhooks refused channel=tw2? ' "$T/serve.log")" "2"

@@ -527,6 +527,8 @@ test_bad_channel_values(void **state)
 	    {"ussd_max = 0x10", "ussd_max: expected a whole number"},
 	    {"sender =", "sender: must not be empty"},
 	    {"webhook_secret =", "webhook_secret: must not be empty"},
+	    {"webhook_secret = \" \"", "webhook_secret: white space only"},
+	    {"webhook_secret = \"\t \"", "webhook_secret: white space only"},
 	    {"type = smtp", "type: expected one of africastalking, twilio, "
 			    "kannel, gammu, http, smpp, infobip, vonage"},
 	};

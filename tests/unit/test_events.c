@@ -150,6 +150,18 @@ test_message_json(void **state)
 	    "\"text\":null,\"error\":\"InvalidPhoneNumber\",\"attempts\":2,"
 	    "\"created\":\"" T0_ISO "\"}");
 	free(s);
+	/* A provider's error can hold the number (Twilio's 21211): removed
+	 * as in a text, kept only with_phone. */
+	m.error = "21211: The 'To' number +254700000011 is not a valid phone "
+		  "number.";
+	s = dump(events_message_json(&m, 1, 0));
+	assert_non_null(strstr(s, "\"error\":\"21211: The 'To' number "
+				  "[number removed] is not a valid phone "
+				  "number.\""));
+	free(s);
+	s = dump(events_message_json(&m, 1, 1));
+	assert_non_null(strstr(s, "+254700000011 is not"));
+	free(s);
 }
 
 static void

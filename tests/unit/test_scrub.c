@@ -85,6 +85,47 @@ test_numbers_removed(void **state)
 	scrubs("x \xef\xbc\x90\xef\xbc\x97\xef\xbc\x99\xef\xbc\x98 "
 	       "\xef\xbc\x97\xef\xbc\x96\xef\xbc\x95 y",
 	    "x [number removed] y");
+	/* Devanagari and Bengali digits (०७१२९९९८८८, ০৭১২৯৯৯৮৮৮). */
+	scrubs("call \xe0\xa5\xa6\xe0\xa5\xad\xe0\xa5\xa7\xe0\xa5\xa8"
+	       "\xe0\xa5\xaf\xe0\xa5\xaf\xe0\xa5\xaf\xe0\xa5\xae"
+	       "\xe0\xa5\xae\xe0\xa5\xae now",
+	    "call [number removed] now");
+	scrubs("\xe0\xa7\xa6\xe0\xa7\xad\xe0\xa7\xa7\xe0\xa7\xa8"
+	       "\xe0\xa7\xaf\xe0\xa7\xaf\xe0\xa7\xaf",
+	    "[number removed]");
+	/* The other spaces and dashes between groups: no-break space, en
+	 * dash, thin space, ideographic space, zero-width space, narrow
+	 * no-break space, minus sign, em dash with spaces. */
+	scrubs("0712\xc2\xa0"
+	       "999\xc2\xa0"
+	       "888",
+	    "[number removed]");
+	scrubs("0712\xe2\x80\x93"
+	       "999\xe2\x80\x93"
+	       "888",
+	    "[number removed]");
+	scrubs("a 0712\xe2\x80\x89"
+	       "999\xe2\x80\x89"
+	       "888 b",
+	    "a [number removed] b");
+	scrubs("0712\xe3\x80\x80"
+	       "999\xe3\x80\x80"
+	       "888",
+	    "[number removed]");
+	scrubs("0712\xe2\x80\x8b"
+	       "999\xe2\x80\x8b"
+	       "888",
+	    "[number removed]");
+	scrubs("0712\xe2\x80\xaf"
+	       "999 888",
+	    "[number removed]");
+	scrubs("0712\xe2\x88\x92"
+	       "999-888",
+	    "[number removed]");
+	scrubs("0712 \xe2\x80\x94 345 \xe2\x80\x94 678", "[number removed]");
+	/* A short group stays apart across them as across ASCII ones. */
+	scrubs("Ward 4 \xe2\x80\x94 0712 345 678",
+	    "Ward 4 \xe2\x80\x94 [number removed]");
 }
 
 static void
