@@ -42,6 +42,12 @@ on_fetched(void *arg)
 	struct sim *sim = arg;
 
 	sim->fetched = 1;
+	/*
+	 * The answer may come within a timer's callback (a kept connection
+	 * answers at once): UV_RUN_ONCE would still wait for I/O then, and
+	 * none is coming. Stopping makes that wait return at once.
+	 */
+	uv_stop(uv_default_loop());
 }
 
 /* Prints s wrapped to width characters per line inside a screen frame. */

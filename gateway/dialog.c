@@ -376,6 +376,28 @@ fetch_cached(struct dialog *d, const char *url, struct engine_reply *rep)
 }
 
 /*
+ * A fetch past the cache's room in one turn (each runs the turn again from
+ * its start, so a flow fetching in a loop would never end): a run-time
+ * failure at the fetch's step, as the engine's own are (flows.md: the
+ * resident gets error_text, the session ends, the log names the file and
+ * line), whichever host runs the turn.
+ */
+static void
+too_many_fetches(struct dialog *d)
+{
+	const struct engine_action *a = &d->r.action;
+	char *err = xasprintf("%s:%u: more than %zu fetches in one turn",
+	    a->file != NULL ? a->file : "-", a->line, nitems(d->env.cache->v));
+
+	engine_result_free(&d->r); /* zeroes it */
+	d->r.status = ENGINE_ERROR;
+	d->r.text =
+	    xstrdup(d->eng.error_text != NULL ? d->eng.error_text
+					      : ENGINE_DEFAULT_ERROR_TEXT);
+	d->r.error = err;
+}
+
+/*
  * Carries out the pending action. Returns 1 when the engine was resumed
  * (d->r holds the next result), 0 when a fetch must happen first.
  */
@@ -397,12 +419,16 @@ do_action(struct dialog *d)
 		do_lookup(d, a, &rep, &f);
 		break;
 	case ACTION_FETCH:
-		if (fetch_cached(d, a->url, &rep) != 0) {
-			d->outcome = DIALOG_FETCH;
-			d->fetch_url = xstrdup(a->url);
-			return 0;
+		if (fetch_cached(d, a->url, &rep) == 0)
+			break;
+		if (d->env.cache != NULL &&
+		    d->env.cache->n >= nitems(d->env.cache->v)) {
+			too_many_fetches(d);
+			return 1;
 		}
-		break;
+		d->outcome = DIALOG_FETCH;
+		d->fetch_url = xstrdup(a->url);
+		return 0;
 	case ACTION_REPORT:
 		rc = store_report_create(d->env.store, d->contact.id,
 		    engine_session_flow(d->session), a->category, a->location,
