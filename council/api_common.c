@@ -12,6 +12,8 @@
 #include "gateway/answer.h"
 #include "gateway/batch.h"
 #include "gateway/gateway.h"
+#include "gateway/auth.h"
+#include "lib/scrub.h"
 #include "lib/timeparse.h"
 #include "lib/util.h"
 
@@ -190,4 +192,22 @@ api_parse_time(const char *s, int end, int64_t *ms)
 		return 0;
 	}
 	return timeparse_iso8601(s, ms);
+}
+
+int
+api_viewer_words(struct http_request *req, const char *name, const char *words)
+{
+	const struct principal *p = auth_principal(req);
+	struct scrub_run r;
+	char msg[160];
+
+	if (words == NULL || p == NULL || p->role > ROLE_VIEWER ||
+	    scrub_next(words, &r) != 0)
+		return 0;
+	snprintf(msg, sizeof(msg),
+	    "\"%s\": a viewer's search holds no digits (numbers are masked "
+	    "for viewers); find a number whole with \"phone\"",
+	    name);
+	answer_error(req, 403, msg);
+	return -1;
 }

@@ -74,6 +74,15 @@ json_t *api_body_object(struct http_request *req);
 /* A time in ms as an ISO 8601 UTC JSON string, or null when ms < 0. */
 json_t *api_time(int64_t ms);
 
+/*
+ * A viewer's words to search text with (name is the parameter): 0 when
+ * they may be used, else -1 with req answered 403. Viewers see numbers
+ * masked (console.md); a search matches the whole text, so words with a
+ * digit would tell the masked ones, one request at a time.
+ */
+int
+api_viewer_words(struct http_request *req, const char *name, const char *words);
+
 /* A JSON string of s, or null for NULL (bytes of bad UTF-8 become '?'). */
 json_t *api_string(const char *s);
 

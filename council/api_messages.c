@@ -122,6 +122,8 @@ search(struct gateway *gw, struct http_request *req)
 		answer_error(req, 400, "\"text\" is too long");
 		goto out;
 	}
+	if (api_viewer_words(req, "text", mq.text) != 0)
+		goto out;
 	if (mq.state != NULL && msg_state_parse(mq.state, &state) != 0) {
 		answer_error(req, 400,
 		    "unknown \"state\": use queued, sending, sent, delivered, "

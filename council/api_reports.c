@@ -95,6 +95,8 @@ filters_parse(struct http_request *req, const struct form *q, struct filters *f)
 			answer_error(req, 400, "\"q\" is too long");
 			return -1;
 		}
+		if (api_viewer_words(req, "q", v) != 0)
+			return -1;
 		f->q.words = v;
 	}
 	if ((v = form_get(q, "older_than_days")) != NULL && *v != '\0') {

@@ -1,5 +1,5 @@
 /*
- * throttle.c: failures by key over a fixed window, in a bounded map.
+ * throttle.c: failures by key over a window, in a bounded map.
  */
 #include "council/throttle.h"
 
@@ -14,11 +14,18 @@
 
 #define WARN_MS 60000 /* a full map is logged at most this often */
 
-/* A key's failures in its current window. */
+/*
+ * A key's failures. With a limit of THROTTLE_RING or less (sign-ins) the
+ * times of the last limit failures, oldest first: the window slides, so
+ * five failures within any ten minutes lock the key until ten minutes
+ * after the first of them, wherever they fall. With a larger limit (an
+ * API's rate) a fixed window from its first failure and a count.
+ */
 struct throttle_entry {
-	int64_t start; /* the window's first failure, ms */
-	int count;     /* failures since */
-	int noted;     /* throttle_note said 1 in this window */
+	int64_t start;            /* fixed: the window's first failure */
+	int count;                /* fixed: failures since; ring: times */
+	int64_t noted;            /* the lock throttle_note said 1 of */
+	int64_t t[THROTTLE_RING]; /* ring: the last failures' times */
 };
 
 void
@@ -36,37 +43,62 @@ throttle_free(struct throttle *t)
 	strmap_free(&t->map);
 }
 
+/* Whether t keeps each failure's time (a small limit). */
+static int
+ring(const struct throttle *t)
+{
+	return t->limit <= THROTTLE_RING;
+}
+
+/* The time the key's lock (or window) counts from. */
+static int64_t
+since(const struct throttle *t, const struct throttle_entry *e)
+{
+	if (!ring(t))
+		return e->start;
+	/* Locked by its last limit failures: from the first of them. */
+	return e->count >= t->limit ? e->t[0]
+	       : e->count > 0       ? e->t[e->count - 1]
+				    : 0;
+}
+
 /* The time stale() compares against. */
 struct clock {
 	int64_t now;
-	int64_t window_ms;
+	const struct throttle *t;
 };
 
-/* True for an entry whose window has passed. */
+/* True for an entry whose last failure is a window old. */
 static int
 stale(void *arg, const char *key, void *value)
 {
 	const struct clock *c = arg;
 	const struct throttle_entry *e = value;
+	int64_t last =
+	    ring(c->t) ? (e->count > 0 ? e->t[e->count - 1] : 0) : e->start;
 
 	(void)key;
-	return c->now - e->start >= c->window_ms;
+	return c->now - last >= c->t->window_ms;
 }
 
 int64_t
 throttle_wait(struct throttle *t, const char *key, int64_t now)
 {
 	struct throttle_entry *e = strmap_get(&t->map, key);
+	int64_t from;
 
-	if (e == NULL || e->count < t->limit || now - e->start >= t->window_ms)
+	if (e == NULL || e->count < t->limit)
 		return 0;
-	return e->start + t->window_ms - now;
+	from = since(t, e);
+	if (now - from >= t->window_ms)
+		return 0;
+	return from + t->window_ms - now;
 }
 
 void
 throttle_fail(struct throttle *t, const char *key, int64_t now)
 {
-	struct clock c = {now, t->window_ms};
+	struct clock c = {now, t};
 	struct throttle_entry *e;
 
 	/* The least recently used keys whose window has passed go first. */
@@ -83,10 +115,18 @@ throttle_fail(struct throttle *t, const char *key, int64_t now)
 			    t->map.n, (unsigned long long)t->map.evicted);
 		}
 	}
-	if (now - e->start >= t->window_ms) {
+	if (ring(t)) {
+		if (e->count == t->limit) {
+			memmove(e->t, e->t + 1,
+			    (size_t)(t->limit - 1) * sizeof(e->t[0]));
+			e->count--;
+		}
+		e->t[e->count++] = now;
+		return;
+	}
+	if (e->count == 0 || now - e->start >= t->window_ms) {
 		e->start = now;
 		e->count = 0;
-		e->noted = 0;
 	}
 	e->count++;
 }
@@ -95,10 +135,14 @@ int
 throttle_note(struct throttle *t, const char *key, int64_t now)
 {
 	struct throttle_entry *e = strmap_peek(&t->map, key);
+	int64_t from;
 
-	if (e == NULL || e->noted || now - e->start >= t->window_ms)
+	if (e == NULL || e->count < t->limit)
 		return 0;
-	e->noted = 1;
+	from = since(t, e);
+	if (now - from >= t->window_ms || e->noted == from + 1)
+		return 0;
+	e->noted = from + 1; /* never 0: a lock from time 0 counts too */
 	return 1;
 }
 
@@ -107,6 +151,8 @@ throttle_undo(struct throttle *t, const char *key)
 {
 	struct throttle_entry *e = strmap_peek(&t->map, key);
 
+	/* The last failure: the attempt being taken back (a fixed
+	 * window whose count falls to 0 starts again at the next). */
 	if (e != NULL && e->count > 0)
 		e->count--;
 }

@@ -1,8 +1,12 @@
 /*
  * throttle.h: counting failed sign-ins by key (a user name, an address)
- * over a fixed window, to refuse a key that failed too often (console.md,
+ * over a window, to refuse a key that failed too often (console.md,
  * "Signing in": five failures within 10 minutes, then 429 for the rest of
- * those 10 minutes).
+ * those 10 minutes). A limit of THROTTLE_RING or less keeps each failure's
+ * time, so the window slides: limit failures within any window_ms lock
+ * the key until window_ms after the first of them (five at the end of one
+ * window and five at the start of the next lock it as well). A larger
+ * limit (an API's rate) counts in a fixed window from its first failure.
  *
  * The keys are whatever a stranger sends, so the map is bounded
  * (lib/strmap.h: a random hash key, the least recently used entry
@@ -22,6 +26,8 @@
 
 #include "lib/strmap.h"
 
+#define THROTTLE_RING 8 /* limits up to this slide (each failure's time) */
+
 struct throttle {
 	struct strmap map; /* key -> struct throttle_entry */
 	int limit;         /* failures allowed within a window */
@@ -36,20 +42,21 @@ void throttle_init(struct throttle *, size_t max, int limit, int64_t window_ms);
 void throttle_free(struct throttle *);
 
 /*
- * 0 when key may try at now; otherwise the milliseconds until its window
- * ends (it has failed limit times within it).
+ * 0 when key may try at now; otherwise the milliseconds until its lock
+ * ends (it has failed limit times within window_ms).
  */
 int64_t throttle_wait(struct throttle *, const char *key, int64_t now);
 
 /*
  * Counts a failure (or an attempt whose outcome is not known yet) of key
- * at now; a window that has passed starts afresh.
+ * at now; a fixed window that has passed starts afresh.
  */
 void throttle_fail(struct throttle *, const char *key, int64_t now);
 
 /*
- * 1 the first time it is called for key within key's window (to record a
- * lock once, not at every refused attempt), 0 after and for unknown keys.
+ * 1 the first time it is called for a lock of key (to record a lock once,
+ * not at every refused attempt), 0 after, when key is not locked and for
+ * unknown keys.
  */
 int throttle_note(struct throttle *, const char *key, int64_t now);
 

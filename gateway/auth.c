@@ -261,9 +261,13 @@ auth_request(
 	}
 	/*
 	 * Use keeps the session alive; its row is written at most once a
-	 * minute (a busy console reads every few seconds).
+	 * minute (a busy console reads every few seconds). A page's own
+	 * refresh (X-Baraza-Background) is no use: an overview left open
+	 * signs out after console_session as any idle page does
+	 * (console.md: "of inactivity").
 	 */
 	if (now - ws.last_seen >= AUTH_TOUCH_MS &&
+	    http_header(req, "X-Baraza-Background") == NULL &&
 	    (store_in_transaction(gw->store) || batch_begin(&gw->batch) == 0) &&
 	    store_web_session_touch(
 		gw->store, id, now, now + gw->cfg->console_session_ms) != 0)

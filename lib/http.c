@@ -421,6 +421,11 @@ txn_format(struct http_txn *t, struct http_server *srv, int status,
 		if (rc == 0 && (n < 2 || memcmp(extra + n - 2, "\r\n", 2) != 0))
 			rc = buf_puts(b, "\r\n");
 	}
+	/* Answers are private and of the moment (an API's, a CSRF token):
+	 * kept by no cache unless the handler says otherwise. */
+	if (rc == 0 &&
+	    (extra == NULL || strcasestr(extra, "Cache-Control:") == NULL))
+		rc = buf_puts(b, "Cache-Control: no-store\r\n");
 	if (rc == 0)
 		rc = buf_puts(b, srv->common);
 	if (rc == 0)

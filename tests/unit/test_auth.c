@@ -175,9 +175,35 @@ test_throttle(void **state)
 	assert_int_equal(throttle_wait(&t, "n:amina", t0 + window), 0);
 	/* Other keys are not touched. */
 	assert_int_equal(throttle_wait(&t, "n:baraka", t0 + 61 * 1000), 0);
-	/* A new window starts afresh. */
+	/*
+	 * The window slides: a failure now makes five within ten minutes
+	 * with the four after the first (t0 + 1 s .. t0 + 60 s), locked until
+	 * ten minutes after the first of those.
+	 */
 	throttle_fail(&t, "n:amina", t0 + window + 1);
-	assert_int_equal(throttle_wait(&t, "n:amina", t0 + window + 2), 0);
+	assert_int_equal(
+	    throttle_wait(&t, "n:amina", t0 + window + 2), 1000 - 2);
+	assert_int_equal(throttle_wait(&t, "n:amina", t0 + window + 1000), 0);
+	/* One failure, four more at the end of its ten minutes: locked to
+	 * the end of those; then one more is refused for ten minutes from
+	 * the second (a fixed window let five more in at once). */
+	throttle_fail(&t, "n:juma", t0);
+	for (i = 0; i < 4; i++)
+		throttle_fail(&t, "n:juma", t0 + window - 1000);
+	assert_int_equal(throttle_wait(&t, "n:juma", t0 + window - 500), 500);
+	assert_int_equal(throttle_wait(&t, "n:juma", t0 + window), 0);
+	throttle_fail(&t, "n:juma", t0 + window);
+	assert_int_equal(
+	    throttle_wait(&t, "n:juma", t0 + window), window - 1000);
+	/* A right password between failures takes only itself back: a
+	 * success does not start the count (an audit: the window began at a
+	 * sign-in, and ran out before five failures' ten minutes). */
+	throttle_fail(&t, "n:sam", t0);
+	throttle_undo(&t, "n:sam");
+	for (i = 0; i < 5; i++)
+		throttle_fail(&t, "n:sam", t0 + 7 * MIN_MS + i * 1000);
+	assert_int_equal(throttle_wait(&t, "n:sam", t0 + 8 * MIN_MS),
+	    7 * MIN_MS + window - 8 * MIN_MS);
 	/* Undo takes one back; clear forgets the key. */
 	for (i = 0; i < 4; i++)
 		throttle_fail(&t, "a:10.0.0.1", t0);
@@ -197,7 +223,8 @@ test_throttle(void **state)
 	assert_int_equal(throttle_note(&t, "n:zawadi", t0 + 1), 1);
 	assert_int_equal(throttle_note(&t, "n:zawadi", t0 + 2), 0);
 	assert_int_equal(throttle_note(&t, "n:zawadi", t0 + window), 0);
-	throttle_fail(&t, "n:zawadi", t0 + window);
+	for (i = 0; i < 5; i++)
+		throttle_fail(&t, "n:zawadi", t0 + window);
 	assert_int_equal(throttle_note(&t, "n:zawadi", t0 + window + 1), 1);
 	throttle_free(&t);
 
@@ -458,6 +485,40 @@ test_csrf(void **state)
 	buf_free(&out);
 }
 
+/*
+ * A page's own refresh (the overview every 30 s) is no use of the session:
+ * left open, it signs out after console_session as an idle page does.
+ */
+static void
+test_background(void **state)
+{
+	struct fixture *f = *state;
+	int64_t t0 = now_ms(), seen0;
+	struct seen s;
+	struct buf out;
+	char *h = xasprintf("Cookie: " AUTH_COOKIE
+			    "=%s\r\nX-Baraza-Background: 1\r\n",
+	    f->cookie);
+
+	buf_init(&out, 1 << 16);
+	seen0 = sidedb_int(&f->side, "SELECT last_seen FROM web_sessions");
+	clock_set(t0 + 50 * MIN_MS);
+	memset(&s, 0, sizeof(s));
+	run(f, &s, "GET", h, &out);
+	assert_int_equal(s.rc, 0);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT last_seen FROM web_sessions"), seen0);
+	/* An hour after its last real use: over, refreshes or not. */
+	clock_set(t0 + 61 * MIN_MS);
+	memset(&s, 0, sizeof(s));
+	run(f, &s, "GET", h, &out);
+	assert_int_equal(s.rc, -1);
+	assert_non_null(strstr(out.data, "HTTP/1.1 401 "));
+	clock_set(t0);
+	free(h);
+	buf_free(&out);
+}
+
 static void
 test_expiry(void **state)
 {
@@ -709,6 +770,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_request, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_csrf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_background, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_roles_on_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_end, setup, teardown),

@@ -724,7 +724,11 @@ test_server_headers(void **state)
 		assert_non_null(
 		    strstr(fx->r[i].head, "X-Frame-Options: DENY\r\n\r\n"));
 	}
-	assert_non_null(strstr(fx->r[0].head, "X-Extra: yes\r\nContent-Sec"));
+	assert_non_null(strstr(fx->r[0].head,
+	    "X-Extra: yes\r\nCache-Control: no-store\r\nContent-Sec"));
+	/* Each answer not cached, unless its handler says otherwise. */
+	for (i = 0; i < 4; i++)
+		assert_int_equal(count_str(fx->r[i].head, "Cache-Control:"), 1);
 	assert_string_equal(fx->r[0].body, "GET /echo  host=- xtest=- body=");
 
 	/* Only whole CRLF lines, never an empty one, within the size. */

@@ -64,7 +64,8 @@ export function quiet(p) {
 }
 
 // Calls /api/v1/PATH. opts: query (object), json (a body to send as JSON),
-// body + type (any other body), idem (Idempotency-Key), raw (answer text).
+// body + type (any other body), idem (Idempotency-Key), raw (answer text),
+// background (a refresh no one asked for: it does not keep the session).
 // Returns the parsed answer; throws ApiError (after sending a signed-out
 // user to the sign-in page for a 401).
 export async function api(method, path, opts = {}) {
@@ -79,6 +80,8 @@ export async function api(method, path, opts = {}) {
   }
   if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
   if (opts.idem) headers['Idempotency-Key'] = opts.idem;
+  // A page's own timer, not the user: the session's idle time goes on.
+  if (opts.background) headers['X-Baraza-Background'] = '1';
   let res;
   try {
     res = await fetch('/api/v1/' + path + qs(opts.query), {

@@ -15,7 +15,7 @@ export async function progress(box, id, kind) {
   for (;;) {
     let b;
     try {
-      b = await api('GET', `broadcasts/${id}`);
+      b = await api('GET', `broadcasts/${id}`, { background: last !== '' });
     } catch (e) {
       status.textContent = errorText(e);
       return;

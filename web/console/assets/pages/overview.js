@@ -16,7 +16,7 @@ export async function render(main, ctx) {
   let timer = null;
   const refresh = async (first) => {
     try {
-      const o = await (first && ctx.data ? ctx.data : api('GET', 'overview'));
+      const o = await (first && ctx.data ? ctx.data : api('GET', 'overview', { background: !first }));
       const sig = JSON.stringify({ ...o, generated: null });
       if (first || sig !== last) {
         mount(body, ...figures(o));
