@@ -167,29 +167,6 @@ trimmed(const char *s)
 }
 
 /*
- * Whether t is a plain decimal number: an optional sign, digits with at most
- * one '.', at least one digit. No hexadecimal, exponent, inf or nan, which
- * strtod would take: a resident's "0x14" or "2e1" is not an age of 20.
- */
-static int
-plain_decimal(const char *t)
-{
-	size_t digits = 0, dots = 0;
-
-	if (*t == '-' || *t == '+')
-		t++;
-	for (; *t != '\0'; t++) {
-		if (isdigit((unsigned char)*t))
-			digits++;
-		else if (*t == '.' && dots++ == 0)
-			continue;
-		else
-			return 0;
-	}
-	return digits > 0;
-}
-
-/*
  * Parses a decimal number that is the whole of s (white space around it
  * allowed). Returns 0 and sets *out, or -1.
  */
@@ -200,7 +177,7 @@ parse_number(const char *s, double *out)
 	double d;
 	int rc = -1;
 
-	if (plain_decimal(t)) {
+	if (str_plain_decimal(t)) {
 		errno = 0;
 		d = strtod(t, &end);
 		if (errno == 0 && *end == '\0' && end != t && isfinite(d)) {

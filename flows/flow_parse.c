@@ -519,6 +519,12 @@ read_number(struct parser *p, const char *what, double *out)
 	    !(isdigit((unsigned char)tmp[0]) || tmp[0] == '-' || tmp[0] == '+'))
 		return perr(
 		    p, start, "bad %s '%s': expected a number", what, tmp);
+	/* Plain decimals only, as a resident's answer is read: no 0x10, 1e3. */
+	if (!str_plain_decimal(tmp))
+		return perr(p, start,
+		    "bad %s '%s': write it as a plain decimal number (such as "
+		    "18 or 2.5), as residents' answers are read",
+		    what, tmp);
 	return 0;
 }
 
@@ -784,6 +790,35 @@ parse_on_keyword(struct parser *p)
 	return 0;
 }
 
+/*
+ * A match's named groups set variables of their names (flows.md): one
+ * named as a built-in would set nothing a flow could read ({rest},
+ * {input} and {contact...} are the gateway's), so it is refused.
+ */
+static int
+match_groups_ok(struct parser *p, const struct flow_regex *re)
+{
+	uint32_t count = 0, size = 0, i;
+	PCRE2_SPTR table;
+	const char *name;
+
+	if (re->code == NULL ||
+	    pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count) != 0)
+		return 0;
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
+	for (i = 0; i < count; i++) {
+		name = (const char *)table + (size_t)i * size + 2;
+		if (strcmp(name, "contact") == 0 || strcmp(name, "rest") == 0 ||
+		    strcmp(name, "input") == 0)
+			return perr_pos(p, &re->pos,
+			    "the group '%s' is named as a built-in, which a "
+			    "match cannot set: name it otherwise",
+			    name);
+	}
+	return 0;
+}
+
 /* on match /re/: the whole message must match. */
 static int
 parse_on_match(struct parser *p)
@@ -795,7 +830,7 @@ parse_on_match(struct parser *p)
 	if (read_regex(p, &tr.re, 1) < 0)
 		return -1;
 	tr.pos = tr.re.pos;
-	if (expect_eol(p, "the regex") < 0) {
+	if (expect_eol(p, "the regex") < 0 || match_groups_ok(p, &tr.re) < 0) {
 		free_regex(&tr.re);
 		return -1;
 	}
@@ -1123,8 +1158,23 @@ parse_assign(struct parser *p, const struct statement *sx, struct flow_step *st)
 {
 	struct cur *c = p->c;
 
+	size_t at = c->i;
+
 	if (read_step_name(p, sx, st) < 0)
 		return -1;
+	/* {contact.phone} and {contact.language} are the contact's own. */
+	if (st->kind == STEP_SAVE && st->name != NULL &&
+	    (strcmp(st->name, "phone") == 0 ||
+		strcmp(st->name, "language") == 0)) {
+		while (at < c->len && (c->s[at] == ' ' || c->s[at] == '\t'))
+			at++;
+		return perr(p, at,
+		    "'%s' is the contact's own (%s), not a field to save",
+		    st->name,
+		    strcmp(st->name, "phone") == 0
+			? "{contact.phone}"
+			: "set it with the language step");
+	}
 	skip_ws(c);
 	if (!accept_tok(c, "="))
 		return perr(p, c->i, "expected '=' after the name");

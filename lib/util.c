@@ -460,3 +460,21 @@ str_ieq(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;
 }
+
+int
+str_plain_decimal(const char *t)
+{
+	size_t digits = 0, dots = 0;
+
+	if (*t == '-' || *t == '+')
+		t++;
+	for (; *t != '\0'; t++) {
+		if (isdigit((unsigned char)*t))
+			digits++;
+		else if (*t == '.' && dots++ == 0)
+			continue;
+		else
+			return 0;
+	}
+	return digits > 0;
+}

@@ -105,6 +105,14 @@ int buf_json_string(struct buf *b, const char *s, size_t len);
  */
 size_t utf8_seq(const char *s, size_t len);
 
+/*
+ * Whether t is a plain decimal number: an optional sign, digits with at most
+ * one '.', at least one digit. No hexadecimal, exponent, inf or nan, which
+ * strtod would take: a resident's "0x14" or "2e1" is not an age of 20, nor
+ * a flow's `if v > 0x10` a comparison with 16.
+ */
+int str_plain_decimal(const char *t);
+
 /* Clocks in milliseconds: wall time since the epoch, and a monotonic one. */
 int64_t now_ms(void);
 int64_t mono_ms(void);

@@ -792,6 +792,22 @@ test_errors_conditions(void **state)
 	    "t.flow:2:10: error: bad N 'abc': expected a number");
 	expect_error("flow f\n  if x > -> a\n  step a\n",
 	    "t.flow:2:10: error: bad N '->': expected a number");
+	/* Built-ins a flow cannot set by a group or a save. */
+	expect_error("flow f\n  on match /^X (?<rest>.*)$/\n",
+	    "t.flow:2:12: error: the group 'rest' is named as a built-in, "
+	    "which a match cannot set: name it otherwise");
+	expect_error("flow f\n  save phone = \"+999\"\n",
+	    "t.flow:2:8: error: 'phone' is the contact's own "
+	    "({contact.phone}), not a field to save");
+	expect_error("flow f\n  save language = \"xx\"\n",
+	    "t.flow:2:8: error: 'language' is the contact's own (set it with "
+	    "the language step), not a field to save");
+	expect_error("flow f\n  if x > 0x10 -> a\n  step a\n",
+	    "t.flow:2:10: error: bad N '0x10': write it as a plain decimal "
+	    "number (such as 18 or 2.5), as residents' answers are read");
+	expect_error("flow f\n  if x > 1e3 -> a\n  step a\n",
+	    "t.flow:2:10: error: bad N '1e3': write it as a plain decimal "
+	    "number (such as 18 or 2.5), as residents' answers are read");
 	expect_error("flow f\n  if x = y -> a\n  step a\n",
 	    "t.flow:2:10: error: expected the value to compare (a "
 	    "\"string\"), found 'y'");
@@ -871,6 +887,9 @@ test_errors_clauses(void **state)
 	    "t.flow:3:20: error: MIN 5 is greater than MAX 1");
 	expect_error("flow f\n  ask a \"?\"\n    check number x 5 \"n\"\n",
 	    "t.flow:3:18: error: bad MIN 'x': expected a number");
+	expect_error("flow f\n  ask a \"?\"\n    check number 0x1 1e2 \"n\"\n",
+	    "t.flow:3:18: error: bad MIN '0x1': write it as a plain decimal "
+	    "number (such as 18 or 2.5), as residents' answers are read");
 	expect_error("flow f\n  ask a \"?\"\n    check number 1\n",
 	    "t.flow:3:19: error: expected MAX (a number)");
 	expect_error(
