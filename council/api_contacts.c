@@ -66,6 +66,32 @@ contact_cb(void *arg, const struct store_contact *c)
 	return 0;
 }
 
+static int topic_cb(void *arg, const char *name);
+
+/*
+ * Each listed contact's topics (the list's column), read once the list
+ * is: a page is at most API_LIMIT_MAX contacts, one indexed read each.
+ */
+static int
+with_topics(struct gateway *gw, json_t *list)
+{
+	json_t *o, *topics;
+	size_t i;
+
+	json_array_foreach(list, i, o)
+	{
+		topics = json_array();
+		if (store_contact_topics(gw->store,
+			(int64_t)json_integer_value(json_object_get(o, "id")),
+			topic_cb, topics) != 0) {
+			json_decref(topics);
+			return -1;
+		}
+		json_object_set_new(o, "topics", topics);
+	}
+	return 0;
+}
+
 /* GET /api/v1/contacts?q=&cursor=&limit= */
 static void
 search(struct gateway *gw, struct http_request *req)
@@ -102,7 +128,8 @@ search(struct gateway *gw, struct http_request *req)
 	}
 	it.a = json_array();
 	if (store_console_contacts(gw->store, &cq, contact_cb, &it, &next) !=
-	    0) {
+		0 ||
+	    with_topics(gw, it.a) != 0) {
 		json_decref(it.a);
 		api_store_failed(req);
 		goto out;

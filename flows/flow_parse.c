@@ -843,9 +843,16 @@ parse_on_ussd(struct parser *p)
 {
 	struct cur *c = p->c;
 	struct flow_trigger tr;
-	size_t start, n;
+	size_t start, n, hash = c->i;
 
+	while (hash < c->len && (c->s[hash] == ' ' || c->s[hash] == '\t'))
+		hash++;
 	n = read_word(c, &start);
+	if (n == 0 && hash < c->len && c->s[hash] == '#')
+		return perr(p, hash,
+		    "expected a USSD code after 'on ussd' ('#' after white "
+		    "space starts a comment; a code starts with '*', such as "
+		    "*384#)");
 	if (n == 0)
 		return perr(p, start,
 		    "expected a USSD code after "
@@ -1735,8 +1742,16 @@ parse_line(struct parser *p)
 	sx = find_statement(kw);
 	cl = find_clause(kw);
 	if (sx == NULL && cl == NULL && strcmp(kw, "on") != 0) {
-		perr(p, start, "unknown statement '%.*s'",
-		    (int)(n > 40 ? 40 : n), c->s + start);
+		/* Two letters: most likely a translation without its text. */
+		if (n == 2 && isalpha((unsigned char)kw[0]) &&
+		    isalpha((unsigned char)kw[1]))
+			perr(p, start,
+			    "unknown statement '%s' (a translation is LL "
+			    "\"TEXT\", its text in double quotes)",
+			    kw);
+		else
+			perr(p, start, "unknown statement '%.*s'",
+			    (int)(n > 40 ? 40 : n), c->s + start);
 		new_statement(p);
 		p->stmt_broken = p->tr_broken = 1;
 		return;

@@ -72,10 +72,11 @@ add_part(struct template *t, size_t *cap)
  * first bad character, or -1 when it is well formed.
  */
 static long
-check_path(const char *s, size_t len)
+check_path(const char *s, size_t len, int *deep)
 {
 	size_t i = 0, depth = 1;
 
+	*deep = 0;
 	if (len == 0 || !is_name_start((unsigned char)s[0]))
 		return 0;
 	while (i < len && is_name_char((unsigned char)s[i]))
@@ -83,8 +84,10 @@ check_path(const char *s, size_t len)
 	while (i < len) {
 		if (s[i] != '.')
 			return (long)i;
-		if (++depth > TEMPLATE_MAX_DEPTH)
+		if (++depth > TEMPLATE_MAX_DEPTH) {
+			*deep = 1;
 			return (long)i;
+		}
 		i++;
 		if (i == len || !is_field_char((unsigned char)s[i]))
 			return (long)i;
@@ -123,6 +126,7 @@ placeholder_end(
 {
 	size_t j;
 	long bad;
+	int deep;
 
 	for (j = i + 1; j < len && src[j] != '}' && src[j] != '{'; j++)
 		;
@@ -136,10 +140,12 @@ placeholder_end(
 		set_error(err, src, i + 1, "placeholder too long");
 		return -1;
 	}
-	if ((bad = check_path(src + i + 1, j - i - 1)) >= 0) {
+	if ((bad = check_path(src + i + 1, j - i - 1, &deep)) >= 0) {
 		set_error(err, src, i + 1 + (size_t)bad,
-		    "bad placeholder: expected {name} or "
-		    "{name.field}");
+		    deep ? "bad placeholder: at most " TEMPLATE_DEPTH_TEXT
+			   " names joined by '.' ({name.field.sub...})"
+			 : "bad placeholder: expected {name} or "
+			   "{name.field}");
 		return -1;
 	}
 	return (long)j;

@@ -22,9 +22,10 @@
 
 #include "lib/util.h"
 
-#define TEMPLATE_MAX_SRC 4096 /* bytes in a template's source string */
-#define TEMPLATE_MAX_DEPTH 8  /* dotted parts in one placeholder */
-#define TEMPLATE_MAX_NAME 128 /* bytes in one placeholder */
+#define TEMPLATE_MAX_SRC 4096   /* bytes in a template's source string */
+#define TEMPLATE_MAX_DEPTH 8    /* dotted parts in one placeholder */
+#define TEMPLATE_DEPTH_TEXT "8" /* the same, for messages */
+#define TEMPLATE_MAX_NAME 128   /* bytes in one placeholder */
 
 enum template_part_kind {
 	TPART_LITERAL, /* text copied as is ({{ and }} already unescaped) */

@@ -6,7 +6,7 @@
 # bad line, broadcast cost and topics, tables, and the reports' filters,
 # paging, CSV, preview and bulk change. Every write is in the audit log.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 140
+plan 141
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
@@ -131,6 +131,8 @@ api GET "/contacts?q=70000001" >/dev/null
 is "q= a part of the number finds several" "$(js 'len(j["items"])')" "6"
 api GET "/contacts?limit=4" >/dev/null
 is "contacts are paged" "$(js 'len(j["items"]), j["next"] is not None')" "(4, True)"
+api GET "/contacts?q=0700000011" >/dev/null
+is "the list gives each contact's topics (its column)" "$(js '[i["topics"] for i in j["items"]]')" "[['water']]"
 r=$(api GET "/contacts/11")
 like "GET /contacts/ID answers 200" "$r" '^200 '
 is "the contact's page has its topics" "$(js 'j["topics"], j["opted_out"], j["last_channel"]')" "(['water'], False, 'web')"

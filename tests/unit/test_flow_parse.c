@@ -792,6 +792,13 @@ test_errors_conditions(void **state)
 	    "t.flow:2:10: error: bad N 'abc': expected a number");
 	expect_error("flow f\n  if x > -> a\n  step a\n",
 	    "t.flow:2:10: error: bad N '->': expected a number");
+	expect_error("flow f\n  sw\n",
+	    "t.flow:2:3: error: unknown statement 'sw' (a translation is LL "
+	    "\"TEXT\", its text in double quotes)");
+	expect_error("flow f\n  on ussd #123#\n",
+	    "t.flow:2:11: error: expected a USSD code after 'on ussd' ('#' "
+	    "after white space starts a comment; a code starts with '*', such "
+	    "as *384#)");
 	/* Built-ins a flow cannot set by a group or a save. */
 	expect_error("flow f\n  on match /^X (?<rest>.*)$/\n",
 	    "t.flow:2:12: error: the group 'rest' is named as a built-in, "

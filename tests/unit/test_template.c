@@ -198,7 +198,9 @@ test_errors(void **state)
 	expect_error("x {a..b}", 6, "bad placeholder");
 	expect_error("x {a.}", 6, "bad placeholder");
 	expect_error("x {a b}", 5, "bad placeholder");
-	expect_error("{a.b.c.d.e.f.g.h.i}", 17, "bad placeholder");
+	expect_error("{a.b.c.d.e.f.g.h.i}", 17,
+	    "bad placeholder: at most 8 names joined by '.' "
+	    "({name.field.sub...})");
 	/* Columns count characters, not bytes. */
 	expect_error("Habari ya {jina", 11, "unclosed '{'");
 	expect_error("Ni\xc3\xa9 {jina", 5, "unclosed '{'");

@@ -151,6 +151,9 @@ export function announce(text) {
 export function errorText(e) {
   if (!e) return t('error.unknown');
   if (e.status === 0) return t('error.network');
+  // The server's own words for its limits ("413 Payload Too Large") say
+  // nothing of what to do.
+  if (e.status === 413) return t('error.too_large');
   return e.message || t('error.unknown');
 }
 

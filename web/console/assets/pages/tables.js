@@ -59,7 +59,7 @@ function upload(tables, errors, notice, list) {
     onsubmit: async (ev) => {
       ev.preventDefault();
       const errs = [];
-      if (!/^[A-Za-z0-9_]+$/.test(name.value)) errs.push({ id: 'table-name', text: t('tables.need_name') });
+      if (!/^[a-z_][a-z0-9_]{0,63}$/.test(name.value)) errs.push({ id: 'table-name', text: t('tables.need_name') });
       const keyName = key.value.trim() || (existing() ? existing().key : '');
       if (!keyName) errs.push({ id: 'table-key', text: t('tables.need_key') });
       const f = file.files && file.files[0];

@@ -127,7 +127,7 @@ function addForm(errors, notice, reload) {
     onsubmit: async (ev) => {
       ev.preventDefault();
       const errs = [];
-      if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name.value)) errs.push({ id: 'new-name', text: t('users.need_name') });
+      if (!/^[a-z0-9._-]{1,64}$/.test(name.value)) errs.push({ id: 'new-name', text: t('users.need_name') });
       if (pw.value.length < 10) errs.push({ id: 'new-password', text: t('users.need_password') });
       showErrors(errors, errs);
       if (errs.length) return;
