@@ -18,6 +18,7 @@
 #include "lib/gsm.h"
 #include "lib/log.h"
 #include "lib/phone.h"
+#include "lib/timeparse.h"
 #include "lib/util.h"
 
 void
@@ -316,4 +317,21 @@ cli_print_costs(struct store *st, const struct config *cfg,
 		printf("\n");
 	}
 	return 0;
+}
+
+int
+cli_parse_time(const char *option, const char *s, int64_t *ms)
+{
+	int rc = timeparse_iso8601(s, ms);
+
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "baraza: %s %.64s: %s\n", option, s,
+	    rc == TIMEPARSE_SKIPPED
+		? "no such local time here (a daylight saving change skips "
+		  "it): give a later one, or one with its offset such as "
+		  "2026-12-01T08:00+03:00"
+		: "not an ISO 8601 time (2026-12-01T08:00 in local time, "
+		  "2026-12-01T05:00Z or 2026-12-01T08:00+03:00)");
+	return -1;
 }

@@ -90,4 +90,10 @@ int cli_print_costs(struct store *, const struct config *,
  */
 void cli_progress(void *, uint64_t, uint64_t);
 
+/*
+ * The TIME of option (such as "--now") into *ms: 0, or -1 after saying on
+ * stderr why not (a bad form, or a local time a clock change skips).
+ */
+int cli_parse_time(const char *option, const char *s, int64_t *ms);
+
 #endif

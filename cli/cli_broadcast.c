@@ -11,30 +11,13 @@
 #include "cli/cli.h"
 #include "council/broadcast.h"
 #include "gateway/store.h"
-#include "lib/timeparse.h"
 #include "lib/util.h"
 
 /* Parses --at, or says why not. Returns 0 or -1. */
 static int
 parse_at(const char *s, int64_t *ms)
 {
-	int rc = timeparse_iso8601(s, ms);
-
-	if (rc == 0)
-		return 0;
-	if (rc == TIMEPARSE_SKIPPED) {
-		fprintf(stderr,
-		    "baraza: --at %.64s: no such local time here (a daylight "
-		    "saving change skips it): give a later one, or one with "
-		    "its offset such as 2026-12-01T08:00+03:00\n",
-		    s);
-		return -1;
-	}
-	fprintf(stderr,
-	    "baraza: --at %.64s: not an ISO 8601 time (2026-12-01T08:00 in "
-	    "local time, 2026-12-01T05:00Z or 2026-12-01T08:00+03:00)\n",
-	    s);
-	return -1;
+	return cli_parse_time("--at", s, ms);
 }
 
 /* An error after a progress bar that may not have ended its line. */

@@ -13,7 +13,6 @@
 #include "cli/cli.h"
 #include "council/campaign.h"
 #include "gateway/store.h"
-#include "lib/timeparse.h"
 #include "lib/util.h"
 
 #define USAGE                                                                  \
@@ -184,17 +183,8 @@ cli_campaigns(int argc, char **argv, struct config *cfg)
 			do_run = 1;
 			break;
 		case 't':
-			if ((rc = timeparse_iso8601(optarg, &at)) != 0) {
-				fprintf(stderr, "baraza: --now %.64s: %s\n",
-				    optarg,
-				    rc == TIMEPARSE_SKIPPED
-					? "no such local time here (a "
-					  "daylight saving change skips it)"
-					: "not an ISO 8601 time "
-					  "(2026-12-12T09:00 in local time, "
-					  "2026-12-12T06:00Z)");
+			if (cli_parse_time("--now", optarg, &at) != 0)
 				return 2;
-			}
 			break;
 		default:
 			fputs(USAGE, stderr);

@@ -19,7 +19,6 @@
 #include "lib/gsm.h"
 #include "lib/log.h"
 #include "lib/phone.h"
-#include "lib/timeparse.h"
 #include "lib/util.h"
 #include "providers/client.h"
 #include "providers/client_thread.h"
@@ -240,7 +239,7 @@ sim_options(int argc, char **argv, struct sim_opts *o)
 	    {NULL, 0, NULL, 0},
 	};
 	int64_t at;
-	int ch, sms = 0, rc;
+	int ch, sms = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -257,15 +256,8 @@ sim_options(int argc, char **argv, struct sim_opts *o)
 			o->lang = optarg;
 			break;
 		case 'n':
-			if ((rc = timeparse_iso8601(optarg, &at)) != 0) {
-				fprintf(stderr, "baraza: --now %.64s: %s\n",
-				    optarg,
-				    rc == TIMEPARSE_SKIPPED
-					? "no such local time here (a "
-					  "daylight saving change skips it)"
-					: "not a time like 2026-12-01T08:00");
+			if (cli_parse_time("--now", optarg, &at) != 0)
 				return 2;
-			}
 			clock_set(at);
 			break;
 		default:
