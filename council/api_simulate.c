@@ -410,8 +410,12 @@ run(struct sim_job *j)
 		case SIM_FETCH:
 			break;
 		}
-		/* The cache is full or the request cannot start: failed. */
-		if (j->cache.n + 1 < nitems(j->cache.v) &&
+		/*
+		 * The request cannot start: failed. (A ninth fetch never
+		 * comes here: the dialog ends the turn with error_text, as
+		 * the gateway's, so the sandbox makes the same 8.)
+		 */
+		if (j->cache.n < nitems(j->cache.v) &&
 		    dialog_fetch(&j->gw->out, j->url,
 			j->kind == ENGINE_USSD ? DIALOG_USSD_FETCH_MS
 					       : DIALOG_SMS_FETCH_MS,
