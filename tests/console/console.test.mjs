@@ -782,7 +782,21 @@ test('a write without the CSRF token is refused, and signing out ends the sessio
   assert.equal((await gw.api('GET', '/api/v1/me', undefined, asCookie)).status, 401);
   await page.goto(`${gw.base}/console/messages`);
   await page.waitForURL(/\/console\/login\?next=%2Fconsole%2Fmessages/);
+  assert.equal(await page.locator('#ended-title').count(), 0, 'signed out by the button: no "session ended"');
   await ctx.close();
+
+  // A session that ends while a page is open (elsewhere, or after
+  // console_session): the sign-in page says so, not only the form.
+  const ctx2 = await context(browser);
+  const page2 = await signIn(ctx2, gw.base, 'sam');
+  await page2.goto(`${gw.base}/console/messages`);
+  await ready(page2);
+  const me = await page2.evaluate(async () => (await fetch('/api/v1/me')).json());
+  const out = await page2.request.post(`${gw.base}/console/logout`, { form: { csrf: me.csrf }, maxRedirects: 0 });
+  assert.equal(out.status(), 303);
+  await Promise.all([page2.waitForURL(/\/console\/login\?next=.*&ended=1/), page2.reload()]);
+  assert.match(await page2.locator('#messages').innerText(), /Your session ended/);
+  await ctx2.close();
 });
 
 test('forgetting a contact draws the page again without what was erased, and says what was', async () => {

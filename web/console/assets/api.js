@@ -44,7 +44,11 @@ let leaving = false;
 export function toSignIn() {
   if (leaving) return;
   leaving = true;
-  location.replace(signInUrl());
+  // Signed in in this tab before (app.js keeps the role): the session
+  // ended while a page was open, and the sign-in page says so.
+  let had = null;
+  try { had = sessionStorage.getItem('baraza.role'); } catch (e) { /* private mode */ }
+  location.replace(signInUrl() + (had ? '&ended=1' : ''));
 }
 
 // A random UUID for Idempotency-Key (crypto.randomUUID needs https).

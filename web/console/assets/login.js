@@ -32,6 +32,11 @@ async function main() {
       h('span', { class: 'visually-hidden' }, t('error.prefix') + ' '), t('login.failed')));
     showErrors(box, [{ id: 'name', text: t('login.failed') }]);
   } else {
+    if (q.get('ended')) {
+      box.append(h('div', { class: 'banner', role: 'region', 'aria-labelledby': 'ended-title' },
+        h('h2', { class: 'banner__title', id: 'ended-title' }, t('login.ended_title')),
+        h('div', { class: 'banner__body' }, h('p', null, t('login.ended')))));
+    }
     name.focus();
   }
   performance.mark('console-ready');

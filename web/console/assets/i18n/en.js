@@ -48,6 +48,8 @@ export default {
   'login.submit': 'Sign in',
   'login.help': 'Ask your console’s administrator for a name and password.',
   'login.failed': 'Wrong name or password',
+  'login.ended_title': 'Your session ended',
+  'login.ended': 'You were signed out after a time without use, or from elsewhere. Sign in to go on; anything you had typed on that page and not sent was not kept.',
   'login.need_name': 'Enter your name',
   'login.need_password': 'Enter your password',
   'count.chars': { one: '{n} character', other: '{n} characters' },

@@ -48,6 +48,8 @@ export default {
   'login.submit': 'Ingia',
   'login.help': 'Muombe msimamizi wa dashibodi jina na nenosiri.',
   'login.failed': 'Jina au nenosiri si sahihi',
+  'login.ended_title': 'Kipindi chako kimeisha',
+  'login.ended': 'Umetolewa baada ya muda bila matumizi, au kutoka mahali pengine. Ingia ili uendelee; ulichoandika kwenye ukurasa huo bila kutuma hakikuhifadhiwa.',
   'login.need_name': 'Andika jina lako',
   'login.need_password': 'Andika nenosiri lako',
   'count.chars': { one: 'herufi {n}', other: 'herufi {n}' },
