@@ -356,6 +356,30 @@ test('a failed message is retried from the messages page', async () => {
   await ctx.close();
 });
 
+test('a date in the messages page\'s address that is not a day is said, not ignored', async () => {
+  const ctx = await context(browser);
+  const page = await signIn(ctx, gw.base, 'sam');
+  // 30 February: the search would have shown every day's messages.
+  await page.goto(`${gw.base}/console/messages?since=2026-02-30&until=2026-12-01`);
+  await ready(page);
+  const summary = page.locator('.error-summary');
+  assert.match(await summary.innerText(), /From \(date\): "2026-02-30" is not a date\. Enter one such as 2026-12-01\./);
+  assert.doesNotMatch(await summary.innerText(), /To \(date\)/);
+  assert.equal(await page.locator('main table').count(), 0);
+  await summary.getByRole('link').click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'since');
+  await page.goto(`${gw.base}/console/messages?until=yesterday`);
+  await ready(page);
+  assert.match(await page.locator('.error-summary').innerText(), /To \(date\): "yesterday" is not a date/);
+  // A day that is one searches as before.
+  await page.goto(`${gw.base}/console/messages?since=2020-01-01`);
+  await ready(page);
+  assert.equal(await page.locator('.error-summary').count(), 0);
+  await page.locator('main table').waitFor();
+  assert.deepEqual(ctx.problems, []);
+  await ctx.close();
+});
+
 test('each outbound message shows its provider log: the refused request, then the one taken', async () => {
   const sent = (await gw.api('GET', '/api/v1/messages?text=Retry%20me')).json.items[0];
   const log = (await gw.api('GET', `/api/v1/messages/${sent.id}/log`)).json;

@@ -107,3 +107,15 @@ test('every string the console asks for is in the dictionaries', () => {
   }
   assert.deepEqual(missing, []);
 });
+
+// A day or wall time typed or kept in a page's address: one that does not
+// exist is null (the page says so), not the day the calendar rolls it to.
+test('wallToIso takes days and times that exist, and nothing else', async () => {
+  const ui = await import(path.join(SRCDIR, 'web/console/assets/ui.js'));
+  assert.equal(ui.wallToIso('2026-12-01'), '2026-12-01T00:00:00Z');
+  assert.equal(ui.wallToIso('2028-02-29T23:59'), '2028-02-29T23:59:00Z');
+  for (const bad of ['2026-02-29', '2026-02-30', '2026-13-01', '2026-00-10', '2026-04-31', '2026-12-01T24:00',
+    '2026-12-01T12:60', '0099-01-01', '2026-1-1', 'yesterday', '', null, undefined]) {
+    assert.equal(ui.wallToIso(bad), null, String(bad));
+  }
+});

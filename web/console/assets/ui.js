@@ -123,11 +123,16 @@ export function fmtDay(day, short) {
   }).format(new Date(Date.UTC(y, m - 1, d)));
 }
 
-// A wall time "YYYY-MM-DDTHH:MM" in the gateway's zone as an ISO UTC time.
+// A wall time "YYYY-MM-DDTHH:MM" (or a day "YYYY-MM-DD") in the gateway's
+// zone as an ISO UTC time; null when it is not one, or names a day or time
+// that does not exist (2026-02-30, 24:00).
 export function wallToIso(wall) {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$/.exec(wall || '');
   if (!m) return null;
   const ms = Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] || 0), +(m[5] || 0));
+  const back = new Date(ms);
+  if (back.getUTCFullYear() !== +m[1] || back.getUTCMonth() !== +m[2] - 1 || back.getUTCDate() !== +m[3]
+    || back.getUTCHours() !== +(m[4] || 0) || back.getUTCMinutes() !== +(m[5] || 0)) return null;
   let utc = ms - offsetAt(ms) * 60000;
   utc = ms - offsetAt(utc) * 60000;
   return new Date(utc).toISOString().replace(/\.\d{3}Z$/, 'Z');

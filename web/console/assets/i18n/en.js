@@ -129,6 +129,7 @@ export default {
   'messages.any': 'Any',
   'messages.since': 'From (date)',
   'messages.until': 'To (date)',
+  'messages.bad_date': '{field}: "{value}" is not a date. Enter one such as 2026-12-01.',
   'messages.search_button': 'Search',
   'messages.clear': 'Clear the search',
   'messages.found': { one: '{n} message on this page', other: '{n} messages on this page' },

@@ -129,6 +129,7 @@ export default {
   'messages.any': 'Yoyote',
   'messages.since': 'Kuanzia (tarehe)',
   'messages.until': 'Hadi (tarehe)',
+  'messages.bad_date': '{field}: "{value}" si tarehe. Andika tarehe kama 2026-12-01.',
   'messages.search_button': 'Tafuta',
   'messages.clear': 'Futa utafutaji',
   'messages.found': { one: 'ujumbe {n} katika ukurasa huu', other: 'jumbe {n} katika ukurasa huu' },

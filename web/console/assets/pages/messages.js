@@ -11,21 +11,30 @@ import {
 
 const STATES = ['queued', 'sending', 'sent', 'delivered', 'failed', 'received', 'handled', 'ignored'];
 
-// The API's query for the page's; the dates need the gateway's time zone.
+// The API's query for the page's (the dates need the gateway's time zone),
+// and the page's dates that are not dates: an address typed or kept by hand
+// can hold one, and a search without it would show every day's messages.
 function queryOf(query) {
   const get = (k) => query.get(k) || '';
   const q = {
     phone: get('phone'), text: get('text'), channel: get('channel'), state: get('state'),
     direction: get('direction'), cursor: get('cursor'), limit: 50,
   };
+  const errs = [];
+  const day = (k) => {
+    if (!get(k)) return null;
+    const iso = wallToIso(get(k));
+    if (!iso) errs.push({ id: k, text: t('messages.bad_date', { field: t('messages.' + k), value: get(k) }) });
+    return iso;
+  };
   // A date is a whole day in the gateway's time zone.
-  if (get('since')) q.since = wallToIso(get('since'));
-  if (get('until')) {
+  if (day('since')) q.since = wallToIso(get('since'));
+  if (day('until')) {
     const d = new Date(get('until') + 'T00:00:00Z');
     d.setUTCDate(d.getUTCDate() + 1);
     q.until = wallToIso(d.toISOString().slice(0, 10));
   }
-  return q;
+  return { q, errs };
 }
 
 export async function render(main, { me, query, data }) {
@@ -55,8 +64,13 @@ export async function render(main, { me, query, data }) {
       h('div', { class: 'actions' }, h('button', { class: 'button', type: 'submit' }, t('messages.search_button')),
         h('a', { href: '/console/messages' }, t('messages.clear')))),
     results);
+  const { q, errs } = queryOf(query);
+  if (errs.length) {
+    showErrors(errors, errs);
+    return;
+  }
   try {
-    const page = await (data || api('GET', 'messages', { query: queryOf(query) }));
+    const page = await (data || api('GET', 'messages', { query: q }));
     mount(results, list(page.items, me, errors), pager(page.next));
   } catch (e) {
     showErrors(errors, [{ id: null, text: errorText(e) }]);
