@@ -23,7 +23,7 @@ export async function render(main, { me, query, data }) {
         options: STATUSES.map((s) => [s, t('status.' + s)]), checked: get('status').split(',').filter(Boolean),
       }),
       field({ id: 'category', label: t('reports.category'), control: input('category', { value: get('category') }) }),
-      field({ id: 'q', label: t('reports.words'), hint: t('reports.words_hint'), control: input('q', { value: get('q') }) }),
+      field({ id: 'q', label: t('reports.words'), hint: t('reports.words_hint'), cls: 'form-group--wide', control: input('q', { value: get('q') }) }),
       field({
         id: 'older_than_days', label: t('reports.age'),
         control: select('older_than_days', [['', t('reports.any_age')], ['1', t('reports.older', { n: 1 })],
