@@ -804,6 +804,19 @@ serve_main(
 		free(err);
 		return 1;
 	}
+	if ((rc = store_lock_serving(lock_fd)) != 0) {
+		if (rc == STORE_SERVED)
+			fprintf(stderr,
+			    "baraza: another gateway serves %s (it holds "
+			    "%s.lock): stop it first, or give this one a "
+			    "database of its own\n",
+			    cfg->database, cfg->database);
+		else
+			fprintf(stderr, "baraza: %s.lock: cannot lock: %s\n",
+			    cfg->database, strerror(errno));
+		close(lock_fd);
+		return 1;
+	}
 	if (open_store_flows(&gw) != 0) {
 		if (lock_fd >= 0)
 			close(lock_fd);

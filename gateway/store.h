@@ -1772,6 +1772,19 @@ void store_event_msg_free(struct store_event_msg *);
 #define STORE_LOCKED 2
 int store_lock(const char *database, int exclusive, int *fd, char **errmsg);
 
+/*
+ * A serving gateway also holds a byte of the same file with an open file
+ * description's write lock (fcntl F_OFD_SETLK, which flock() does not see),
+ * so that a second `baraza serve` of the database is refused: two would
+ * each take the other's messages in flight for their own at start-up, and
+ * send them again. store_lock_serving() takes it on fd (from a shared
+ * store_lock()) without waiting: 0 (also when fd is -1, or the file could
+ * only be opened read-only), STORE_SERVED when another process holds it,
+ * STORE_ERR with errno.
+ */
+#define STORE_SERVED 3
+int store_lock_serving(int fd);
+
 /* What a backup wrote or a restore put in place. */
 struct store_backup_info {
 	int schema_version; /* PRAGMA user_version of the copy */

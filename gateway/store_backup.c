@@ -64,6 +64,31 @@ store_lock(const char *database, int exclusive, int *fd, char **errmsg)
 	return 0;
 }
 
+int
+store_lock_serving(int fd)
+{
+	struct flock fl;
+
+	if (fd < 0)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 1; /* a byte of its own: flock() does not see it */
+	fl.l_len = 1;
+	while (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EACCES)
+			return STORE_SERVED;
+		/* Opened read-only (another user's file): cannot tell. */
+		if (errno == EBADF)
+			return 0;
+		return STORE_ERR;
+	}
+	return 0;
+}
+
 /* Syncs the folder that holds path, so that a rename in it lasts. */
 static int
 sync_dir(const char *path)

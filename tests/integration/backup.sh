@@ -6,7 +6,7 @@
 # no database. A backup to a path it cannot write fails cleanly.
 . "$SRCDIR/tests/integration/lib.sh"
 
-plan 41
+plan 43
 LOOPS=3
 PER=100
 FILL=$(printf '%0200d' 0 | tr 0 x)
@@ -69,6 +69,11 @@ echo "# $(wc -l <"$T/before") acknowledged before the backup, $(acked) now"
 "$BARAZA" -c "$T/baraza.conf" restore "$T/copy.db" >"$T/out" 2>"$T/err"
 is "restore while serving exits 1" "$?" 1
 like "restore while serving says why" "$(cat "$T/err")" "a gateway serves .*baraza\.db.*stop it"
+# So is a second gateway on the same database (it would take the first's
+# messages in flight for its own and send them again).
+timeout 10 "$BARAZA" -c "$T/baraza.conf" serve >"$T/out" 2>"$T/err"
+is "a second serve of the database exits 1" "$?" 1
+like "a second serve says why" "$(cat "$T/err")" "another gateway serves .*baraza\.db"
 check "the gateway still answers" sh -c "[ \"\$(curl -s -m 5 http://127.0.0.1:$PORT/healthz -o /dev/null -w '%{http_code}')\" = 200 ]"
 
 for p in $pids; do wait "$p"; done
