@@ -14,7 +14,6 @@
 #include "lib/phone.h"
 #include "lib/util.h"
 
-#define USSD_KEEP_MS INGRESS_USSD_KEEP_MS
 #define FLOOD_WARN_MS 60000 /* between "flood guard full" warnings */
 
 /* The flood guard's count for one number. */
@@ -22,14 +21,6 @@ struct flood {
 	int64_t start; /* window start, ms */
 	int64_t count; /* messages in the window */
 	int logged;    /* the window's warning was logged */
-};
-
-/* What Africa's Talking sent last in a USSD session, and our answer. */
-struct ussd_seen {
-	char *text;
-	char *screen; /* the answer to text once committed, or NULL */
-	int end;      /* that answer ended the session */
-	int64_t at;
 };
 
 /* A message or USSD step being handled. */
@@ -68,9 +59,7 @@ struct job {
 	char *provider_id;
 	int transients; /* turns undone by a transient store failure */
 	/* A cumulative USSD step: what its answer is kept under. */
-	char *seen_key;  /* the session's key in ussd_seen, or NULL */
-	char *seen_text; /* the text it answers */
-	int repeat;      /* the answer is the one kept */
+	char *seen_key; /* the session's key in ussd_seen, or NULL */
 };
 
 /* Turns of one job a transient store failure may undo (job_again). */
@@ -91,42 +80,22 @@ job_free(struct job *j)
 	free(j->screen);
 	free(j->provider_id);
 	free(j->seen_key);
-	free(j->seen_text);
 	store_contact_free(&j->known);
 	free(j);
 }
 
 /*
- * A cumulative USSD step's answer, kept as the answer to its text: in the
- * turn's transaction for nodes sharing the store (before the commit),
- * else in ussd_seen once committed (keep_screen_local).
+ * A cumulative USSD step's answer, kept in ussd_seen as the answer to its
+ * text in the turn's transaction: a network's retry of the request, after
+ * a restart too, or on another node, gets it again.
  */
 static int
-keep_screen_shared(struct job *j)
+keep_screen(struct job *j)
 {
-	struct gateway *gw = j->gw;
-
-	if (j->seen_key == NULL || !gw->ingress.shared)
+	if (j->seen_key == NULL)
 		return 0;
 	return store_ussd_screen(
-	    gw->store, j->seen_key, j->res.screen, j->res.end);
-}
-
-static void
-keep_screen_local(struct job *j)
-{
-	struct ussd_seen *seen;
-
-	if (j->seen_key == NULL || j->repeat || j->gw->ingress.shared ||
-	    j->res.status != INGRESS_STORED || j->res.screen == NULL)
-		return;
-	seen = strmap_get(&j->gw->ingress.ussd_seen, j->seen_key);
-	/* Gone, or the session went on meanwhile: nothing to keep. */
-	if (seen == NULL || strcmp(seen->text, j->seen_text) != 0)
-		return;
-	free(seen->screen);
-	seen->screen = xstrdup(j->res.screen);
-	seen->end = j->res.end;
+	    j->gw->store, j->seen_key, j->res.screen, j->res.end);
 }
 
 static struct job *
@@ -156,7 +125,6 @@ on_committed(void *arg, int ok)
 		j->res.status = INGRESS_BUSY;
 		j->res.id = 0;
 	}
-	keep_screen_local(j);
 	if (j->cb != NULL)
 		j->cb(j->arg, &j->res);
 	job_free(j);
@@ -454,7 +422,7 @@ job_hopeless(struct job *j, struct dialog *d, int rc)
 		j->res.screen = j->screen;
 		j->res.end = 1;
 		if (hopeless)
-			(void)keep_screen_shared(j);
+			(void)keep_screen(j);
 	}
 	batch_defer(&gw->batch, on_committed, j);
 }
@@ -517,7 +485,7 @@ keep_ussd(struct job *j, struct dialog *d)
 	j->res.screen = j->screen;
 	j->res.end = dialog_ended(d);
 	if (rc == 0)
-		rc = written(gw, keep_screen_shared(j));
+		rc = written(gw, keep_screen(j));
 	if (rc == 0 && dialog_resumed(d) != DIALOG_RESUME_NONE)
 		gw->ingress.n.resumes[dialog_resumed(d) - 1]++;
 	return rc;
@@ -760,16 +728,6 @@ ingress_ussd_input(const char *prev, const char *text)
 	return star ? star + 1 : text;
 }
 
-static void
-free_seen(void *v)
-{
-	struct ussd_seen *s = v;
-
-	free(s->text);
-	free(s->screen);
-	free(s);
-}
-
 /*
  * The same request again (the same session, phone and text: a network's
  * retry after our answer was lost) gets the same answer, kept with it,
@@ -778,7 +736,6 @@ free_seen(void *v)
 static void
 ussd_repeat(struct job *j, const char *screen, int end)
 {
-	j->repeat = 1;
 	j->screen = xstrdup(screen);
 	j->res.screen = j->screen;
 	j->res.end = end;
@@ -788,17 +745,6 @@ ussd_repeat(struct job *j, const char *screen, int end)
 	    "channel=%s",
 	    j->channel);
 	batch_defer(&j->gw->batch, on_committed, j);
-}
-
-/* True for a session not heard from in USSD_KEEP_MS (the map frees it). */
-static int
-stale_seen(void *arg, const char *key, void *value)
-{
-	const struct ussd_seen *s = value;
-	int64_t now = *(int64_t *)arg;
-
-	(void)key;
-	return now - s->at >= USSD_KEEP_MS;
 }
 
 /* The dialled string of a new session: the code with text's parts. */
@@ -852,7 +798,6 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 	char phone[PHONE_MAX], *key;
 	const char *text = u->text ? u->text : "", *input = text;
 	struct store_ussd_last last;
-	struct ussd_seen *seen;
 	struct job *j;
 	int64_t now = now_ms();
 
@@ -868,8 +813,7 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 		return INGRESS_BAD;
 	}
 	/* The text kept in the database is written in this turn's. */
-	if (u->cumulative && gw->ingress.shared &&
-	    batch_begin(&gw->batch) != 0) {
+	if (u->cumulative && batch_begin(&gw->batch) != 0) {
 		*reason = "the store is not available";
 		return INGRESS_BUSY;
 	}
@@ -887,45 +831,21 @@ ingress_ussd(struct gateway *gw, const struct ingress_ussd *u, ingress_cb cb,
 		    xasprintf("%s\x1f%s\x1f%s", u->channel, u->session, phone);
 		j->dialled = dialled_string(u->code, text);
 		j->seen_key = key;
-		j->seen_text = xstrdup(text);
-		if (gw->ingress.shared) {
-			/*
-			 * Nodes on one database: the step before may have
-			 * reached another node, so the text is kept there.
-			 * A store that fails reads as a text lost track of.
-			 */
-			(void)store_ussd_seen(gw->store, key, text, now, &last);
-			if (last.screen != NULL &&
-			    strcmp(last.text, text) == 0) {
-				ussd_repeat(j, last.screen, last.end);
-				store_ussd_last_free(&last);
-				return 0;
-			}
-			input = ussd_input(
-			    gw, u, text, last.text, last.text == NULL, now);
+		/*
+		 * Kept in the database, in this turn's transaction: the step
+		 * before may have reached another node (PostgreSQL), or a
+		 * gateway that was restarted since. A store that fails reads
+		 * as a text lost track of.
+		 */
+		(void)store_ussd_seen(gw->store, key, text, now, &last);
+		if (last.screen != NULL && strcmp(last.text, text) == 0) {
+			ussd_repeat(j, last.screen, last.end);
 			store_ussd_last_free(&last);
-		} else {
-			strmap_expire(&gw->ingress.ussd_seen, stale_seen, &now);
-			seen = strmap_get(&gw->ingress.ussd_seen, key);
-			if (seen != NULL && seen->screen != NULL &&
-			    strcmp(seen->text, text) == 0) {
-				seen->at = now;
-				ussd_repeat(j, seen->screen, seen->end);
-				return 0;
-			}
-			input = ussd_input(gw, u, text,
-			    seen ? seen->text : NULL, seen == NULL, now);
-			if (seen == NULL) {
-				seen = xcalloc(1, sizeof(*seen));
-				strmap_put(&gw->ingress.ussd_seen, key, seen);
-			}
-			/* Another text: the answer kept is not its own. */
-			free(seen->screen);
-			seen->screen = NULL;
-			free(seen->text);
-			seen->text = xstrdup(text);
-			seen->at = now;
+			return 0;
 		}
+		input =
+		    ussd_input(gw, u, text, last.text, last.text == NULL, now);
+		store_ussd_last_free(&last);
 	} else {
 		j->dialled = dialled_string(u->code, text);
 	}
@@ -1053,7 +973,6 @@ void
 ingress_init(struct ingress *in)
 {
 	ingress_flood_init(&in->flood, INGRESS_FLOOD_MAX);
-	strmap_init(&in->ussd_seen, INGRESS_USSD_MAX, free_seen);
 	memset(&in->n, 0, sizeof(in->n));
 }
 
@@ -1061,5 +980,4 @@ void
 ingress_free(struct ingress *in)
 {
 	ingress_flood_free(&in->flood);
-	strmap_free(&in->ussd_seen);
 }

@@ -21,8 +21,7 @@ struct gateway;
 struct rate;
 
 #define INGRESS_FLOOD_MAX 100000 /* numbers the flood guard tracks */
-#define INGRESS_USSD_MAX 100000  /* USSD sessions whose text is kept */
-#define INGRESS_USSD_KEEP_MS (10 * 60 * 1000) /* and for how long */
+#define INGRESS_USSD_KEEP_MS (10 * 60 * 1000) /* a USSD text kept, ms */
 
 /*
  * The flood guard: at most rate.count messages from one number in each
@@ -81,10 +80,10 @@ struct ingress_counters {
 /* The ingress's state, embedded in struct gateway (gw->ingress). */
 struct ingress {
 	struct ingress_flood flood; /* the flood guard's windows */
-	struct strmap ussd_seen;    /* AT USSD texts by session */
 	struct ingress_counters n;  /* for metrics */
 	int shared; /* nodes share the store (PostgreSQL): the flood
-		       guard and USSD texts live there, not above */
+		       guard lives there, not above (USSD texts live in the
+		       store on both) */
 };
 
 typedef void (*ingress_cb)(void *arg, const struct ingress_result *);

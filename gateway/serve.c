@@ -141,7 +141,8 @@ on_housekeeping(uv_timer_t *t)
 		return;
 	if ((n = store_session_purge(gw->store, now_ms())) > 0)
 		log_debug("gateway", "expired sessions removed count=%d", n);
-	if (gw->ingress.shared) {
+	/* USSD texts on both stores; flood windows and nodes on PostgreSQL. */
+	{
 		int64_t now = now_ms(), m;
 
 		m = store_shared_purge(gw->store,

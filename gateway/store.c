@@ -309,7 +309,9 @@ static const char *const migrations[] = {
      * start and a dead node's later. flood holds the flood guard's
      * window of each number, ussd_seen the last cumulative USSD text of
      * each session (store_flood_hit, store_ussd_seen). A SQLite file has
-     * one gateway: it keeps those two in memory and leaves node NULL.
+     * one gateway: it keeps the flood guard in memory (and, before
+     * 2026-12-07, the USSD texts: a restart lost them) and leaves node
+     * NULL.
      * spend gets a row per node too ('' on SQLite): one row a channel a
      * day that every node's every send adds to would hold two nodes'
      * transactions in turn, and deadlock them.
