@@ -34,7 +34,9 @@ enum {
 	C_FORGET_CANCEL,
 	C_FORGET_BLANK,
 	C_FORGET_IN_FLIGHT,
+	C_FORGET_CHANLOG,
 	C_FORGET_MESSAGES,
+	C_FORGET_USSD,
 	C_FORGET_SESSIONS,
 	C_FORGET_PARTS,
 	C_FORGET_PART_KEYS,
@@ -135,11 +137,21 @@ static const char *const council_sql[C_COUNT] = {
     [C_FORGET_IN_FLIGHT] = "SELECT count(*) FROM messages"
 			   " WHERE (contact_id = ?1 OR phone = ?3)"
 			   " AND text IS NOT NULL AND state = 'sending'",
-    /* The rows go too, but for one being sent this instant. */
+    /*
+     * The provider's requests and answers for them (the number, the
+     * text), then the rows, but for one being sent this instant.
+     */
+    [C_FORGET_CHANLOG] = "DELETE FROM channel_log WHERE message_id IN"
+			 " (SELECT id FROM messages"
+			 " WHERE (contact_id = ?1 OR phone = ?3)"
+			 " AND state <> 'sending')",
     [C_FORGET_MESSAGES] = "DELETE FROM messages"
 			  " WHERE (contact_id = ?1 OR phone = ?3)"
 			  " AND state <> 'sending'",
     [C_FORGET_SESSIONS] = "DELETE FROM sessions WHERE contact_id = ?1",
+    /* Africa's Talking's USSD texts: "CHANNEL\x1fSESSION\x1fPHONE". */
+    [C_FORGET_USSD] = "DELETE FROM ussd_seen"
+		      " WHERE substr(key, -length(?3) - 1) = char(31) || ?3",
     /*
      * Parts of a long message waiting go; joined ones keep their key (a
      * provider's retry stays a duplicate) without the number.
@@ -645,8 +657,10 @@ sq_contact_forget(
 	    forget_step(st, C_FORGET_BLANK, id, now, phone, &blanked) != 0 ||
 	    forget_step(
 		st, C_FORGET_IN_FLIGHT, id, now, phone, &out->in_flight) != 0 ||
+	    forget_step(st, C_FORGET_CHANLOG, id, now, phone, NULL) != 0 ||
 	    forget_step(
 		st, C_FORGET_MESSAGES, id, now, phone, &out->messages) != 0 ||
+	    forget_step(st, C_FORGET_USSD, id, now, phone, NULL) != 0 ||
 	    forget_step(
 		st, C_FORGET_SESSIONS, id, now, phone, &out->sessions) != 0 ||
 	    forget_step(st, C_FORGET_PARTS, id, now, phone, &parts) != 0 ||

@@ -32,7 +32,9 @@ enum {
 	C_FORGET_CANCEL,
 	C_FORGET_BLANK,
 	C_FORGET_IN_FLIGHT,
+	C_FORGET_CHANLOG,
 	C_FORGET_MESSAGES,
+	C_FORGET_USSD,
 	C_FORGET_SESSIONS,
 	C_FORGET_PARTS,
 	C_FORGET_PART_KEYS,
@@ -130,10 +132,16 @@ static const char *const council_sql[C_COUNT] = {
     [C_FORGET_IN_FLIGHT] = "SELECT count(*) FROM messages"
 			   " WHERE (contact_id = $1 OR phone = $2)"
 			   " AND text IS NOT NULL AND state = 'sending'",
+    [C_FORGET_CHANLOG] = "DELETE FROM channel_log WHERE message_id IN"
+			 " (SELECT id FROM messages"
+			 " WHERE (contact_id = $1 OR phone = $2)"
+			 " AND state <> 'sending')",
     [C_FORGET_MESSAGES] = "DELETE FROM messages"
 			  " WHERE (contact_id = $1 OR phone = $2)"
 			  " AND state <> 'sending'",
     [C_FORGET_SESSIONS] = "DELETE FROM sessions WHERE contact_id = $1",
+    [C_FORGET_USSD] = "DELETE FROM ussd_seen"
+		      " WHERE right(key, length($1) + 1) = chr(31) || $1",
     /*
      * Parts of a long message waiting go; joined ones keep their key (a
      * provider's retry stays a duplicate) without the number.
@@ -615,7 +623,9 @@ pgs_contact_forget(
 	if (changed(st, C_FORGET_CANCEL, &pnp, &out->cancelled) != 0 ||
 	    changed(st, C_FORGET_BLANK, &pp, &blanked) != 0 ||
 	    one_int(st, C_FORGET_IN_FLIGHT, &pp, &out->in_flight) != 0 ||
+	    changed(st, C_FORGET_CHANLOG, &pp, NULL) != 0 ||
 	    changed(st, C_FORGET_MESSAGES, &pp, &out->messages) != 0 ||
+	    changed(st, C_FORGET_USSD, &ph, NULL) != 0 ||
 	    changed(st, C_FORGET_SESSIONS, &p, &out->sessions) != 0 ||
 	    changed(st, C_FORGET_PARTS, &ph, &parts) != 0 ||
 	    changed(st, C_FORGET_PART_KEYS, &ph, NULL) != 0 ||

@@ -45,6 +45,14 @@ on_tally(void *arg, const char *a, const char *b, int64_t n)
 }
 
 static int
+on_chanlog(void *arg, const struct store_chanlog *e)
+{
+	(void)e;
+	++*(int64_t *)arg;
+	return 0;
+}
+
+static int
 on_count(void *arg, const struct store_contact_count *c)
 {
 	buf_printf(arg, "  count %s %s %lld %lld\n", c->direction, c->state,
@@ -141,7 +149,7 @@ script(struct store *st, struct buf *b)
 	    .segments = 1,
 	    .next_attempt = T0};
 	char *note = NULL, phone[32];
-	int64_t id = 0, n = 0, after = 0, rid;
+	int64_t id = 0, n = 0, after = 0, rid, mid = 0;
 	int i, rc;
 
 	/* Five contacts, four subscribed to "water", one opted out. */
@@ -211,7 +219,7 @@ script(struct store *st, struct buf *b)
 	buf_printf(b, "by id none -> %d\n", store_contact_by_id(st, 99, &c));
 	buf_printf(
 	    b, "topics -> %d\n", store_contact_topics(st, 1, on_name, b));
-	rc = store_msg_insert_outbound(st, &out, T0 + 1, NULL);
+	rc = store_msg_insert_outbound(st, &out, T0 + 1, &mid);
 	buf_printf(b, "messages -> %d\n",
 	    store_contact_messages(st, 1, "+254700000001", on_count, b));
 	rc = store_session_save(st, "k1", 1, "bal", "{}", T0 + 100);
@@ -297,7 +305,39 @@ script(struct store *st, struct buf *b)
 		part.joined = 1;
 		rc = store_part_put(st, "vg", "+254700000001", "6", &part);
 	}
+	{
+		/* The provider's log of a message, and USSD texts kept. */
+		struct store_chanlog e = {.time = T0 + 2,
+		    .channel = "at",
+		    .message_id = mid,
+		    .status = 201,
+		    .request = "to=+254700000001&message=hello"};
+		struct store_ussd_last last;
+
+		rc = store_chanlog_add(st, &e);
+		rc = store_ussd_seen(
+		    st, "at\x1fs1\x1f+254700000001", "1*Amina", T0, &last);
+		store_ussd_last_free(&last);
+		rc = store_ussd_seen(
+		    st, "at\x1fs2\x1f+254700000002", "1*Baraka", T0, &last);
+		store_ussd_last_free(&last);
+	}
 	rc = store_contact_forget(st, 1, T0 + 200, &fg);
+	{
+		struct store_ussd_last l1, l2;
+		int64_t logged = 0;
+
+		(void)store_chanlog_each(st, mid, on_chanlog, &logged);
+		rc = store_ussd_seen(
+		    st, "at\x1fs1\x1f+254700000001", "1*Amina*x", T0, &l1);
+		rc = store_ussd_seen(
+		    st, "at\x1fs2\x1f+254700000002", "1*Baraka*x", T0, &l2);
+		buf_printf(b, "after forget: log %lld ussd %s %s\n",
+		    (long long)logged, l1.text ? l1.text : "-",
+		    l2.text ? l2.text : "-");
+		store_ussd_last_free(&l1);
+		store_ussd_last_free(&l2);
+	}
 	buf_printf(b,
 	    "forget -> %d t=%lld c=%lld i=%lld s=%lld sub=%lld r=%lld "
 	    "f=%lld l=%d\n",

@@ -147,6 +147,33 @@ teardown(void **state)
 	return 0;
 }
 
+/* What else holds a number: the provider's log, USSD texts. */
+static void
+add_traces(struct fixture *f)
+{
+	/* A provider's request and answer for each message sent. */
+	sidedb_exec(&f->side,
+	    "INSERT INTO channel_log (time, channel, message_id, status, ms,"
+	    " request, answer) SELECT created, 'at', id, 200, 5,"
+	    " 'to=' || phone || '&message=' || text, '{\"number\":\"'"
+	    " || phone || '\"}' FROM messages");
+	{
+		/* Africa's Talking USSD texts kept, one of each. */
+		struct store_ussd_last last;
+
+		assert_int_equal(
+		    store_ussd_seen(f->st, "at\x1fs1\x1f+254700000001",
+			"1*Amina", NOW_MS, &last),
+		    0);
+		store_ussd_last_free(&last);
+		assert_int_equal(
+		    store_ussd_seen(f->st, "at\x1fs2\x1f+254700000002",
+			"1*Baraka", NOW_MS, &last),
+		    0);
+		store_ussd_last_free(&last);
+	}
+}
+
 static void
 test_forget(void **state)
 {
@@ -156,6 +183,7 @@ test_forget(void **state)
 	struct store_report r;
 	char *sql;
 
+	add_traces(f);
 	assert_int_equal(privacy_forget(f->st, f->amina, NOW_MS + 1, &out), 0);
 	assert_int_equal(out.texts, 5); /* 4 messages', a part's */
 	assert_int_equal(out.cancelled, 1);
@@ -176,6 +204,20 @@ test_forget(void **state)
 					      " WHERE state = 'sending'"
 					      " AND text = 'On its way'"),
 	    1);
+	/* The provider's log of them went with them (but the one in
+	 * flight's); the USSD text kept went. */
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM channel_log"
+				 " WHERE request LIKE '%+254700000001%'"
+				 " OR answer LIKE '%+254700000001%'"),
+	    1);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM channel_log"
+				 " WHERE request LIKE '%On its way%'"),
+	    1);
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM ussd_seen"
+					      " WHERE text = '1*Amina'"),
+	    0);
 	/* The queued one will not go out. */
 	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM messages"
 					      " WHERE state = 'queued'"),
@@ -221,6 +263,13 @@ test_forget(void **state)
 	assert_int_equal(store_subscribed(f->st, f->baraka, "water"), 0);
 	assert_int_equal(
 	    sidedb_int(&f->side, "SELECT count(*) FROM sessions"), 1);
+	assert_int_equal(
+	    sidedb_int(&f->side, "SELECT count(*) FROM channel_log"
+				 " WHERE request LIKE '%+254700000002%'"),
+	    1);
+	assert_int_equal(sidedb_int(&f->side, "SELECT count(*) FROM ussd_seen"
+					      " WHERE text = '1*Baraka'"),
+	    1);
 
 	/* Forgetting again finds nothing more to erase. */
 	assert_int_equal(privacy_forget(f->st, f->amina, NOW_MS + 2, &out), 0);
