@@ -33,6 +33,22 @@
 #define LINGER_MS 2000
 /* Reading pauses while this much output waits for a slow client. */
 #define OUT_HIGH_WATER (1024 * 1024)
+/*
+ * Answers formatted but not yet written, on all connections together: past
+ * this no connection reads or parses another request, and a write that has
+ * not finished within OUT_SHED_MS closes its connection (a client that does
+ * not read its answers), until they fall under half of it. Per connection,
+ * OUT_HIGH_WATER; without a bound on the sum, many connections that never
+ * read could each hold theirs (docs/http.md, "Limits").
+ */
+#define OUT_TOTAL_HIGH ((size_t)32 * 1024 * 1024)
+#define OUT_SHED_MS 1000
+/*
+ * Requests with the handler, on all connections together, whose answers
+ * are not known yet: past this no connection reads another either (and
+ * again under half of it), so that what they answer stays bounded too.
+ */
+#define HANDLING_HIGH 1024
 /* Hard limit on one connection's pending output. */
 #define OUT_MAX ((size_t)256 * 1024 * 1024)
 /* Hard limit on one formatted answer. */
@@ -111,6 +127,7 @@ struct http_conn {
 	int64_t write_ms;              /* write in flight started */
 	int64_t linger_ms;             /* half-close started */
 	uint64_t nrequests;            /* requests handed to the handler */
+	size_t held;                   /* its share of srv->out_held */
 	int err_status;                /* set by a failing parser callback */
 	int nhandles;                  /* handles not yet closed */
 	unsigned reading : 1;          /* uv_read_start in force */
@@ -214,6 +231,7 @@ static const http_parser_settings parser_settings = {
 static void conn_close(struct http_conn *);
 static void conn_sync(struct http_conn *);
 static void conn_mark_dirty(struct http_conn *);
+static void held_more(struct http_conn *, size_t);
 static void srv_maybe_done(struct http_server *);
 static void on_flush(uv_check_t *);
 static void bridge_go(struct http_server *);
@@ -712,8 +730,12 @@ on_headers_complete(http_parser *p)
 		 * not overtake one. Clients send the body anyway after a
 		 * while, so omitting it is allowed (RFC 7231 5.1.1).
 		 */
-		if (buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n") == 0)
+		size_t before = c->out.len;
+
+		if (buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n") == 0) {
+			held_more(c, c->out.len - before);
 			conn_mark_dirty(c);
+		}
 	}
 	t->body_off = t->arena.len;
 	t->in_body = 1;
@@ -781,6 +803,69 @@ conn_mark_dirty(struct http_conn *c)
 	}
 }
 
+/*
+ * Pauses or resumes reading on every connection as the answers held for all
+ * of them cross OUT_TOTAL_HIGH, or the requests with the handler
+ * HANDLING_HIGH, and once both fall under half of theirs: each connection
+ * is looked at again (reading, its write's deadline, OUT_SHED_MS while
+ * paused).
+ */
+static void
+srv_check_pause(struct http_server *srv)
+{
+	struct http_conn *c;
+	int64_t now = mono_ms();
+	int on;
+
+	if (srv->out_paused)
+		on = srv->out_held >= OUT_TOTAL_HIGH / 2 ||
+		     srv->handling >= HANDLING_HIGH / 2;
+	else
+		on = srv->out_held >= OUT_TOTAL_HIGH ||
+		     srv->handling >= HANDLING_HIGH;
+	if (on == srv->out_paused)
+		return;
+	srv->out_paused = on;
+	if (on &&
+	    (srv->held_ms == 0 || now - srv->held_ms >= PRESSURE_LOG_MS)) {
+		srv->held_ms = now;
+		log_warn("http",
+		    "answers held for clients that do not read them, or "
+		    "requests waiting: no request is read until they drain "
+		    "held=%zu handling=%u open=%u",
+		    srv->out_held, srv->handling, srv->nlive);
+	}
+	TAILQ_FOREACH(c, &srv->conns, entry)
+	if (!c->closing)
+		conn_mark_dirty(c);
+}
+
+/* Counts n bytes more of answers c holds (formatted, not yet written). */
+static void
+held_more(struct http_conn *c, size_t n)
+{
+	struct http_server *srv = c->srv;
+
+	if (c->closing || c->sink != NULL || n == 0)
+		return;
+	c->held += n;
+	srv->out_held += n;
+	srv_check_pause(srv);
+}
+
+/* Counts n bytes of c's answers written, or dropped. */
+static void
+held_less(struct http_conn *c, size_t n)
+{
+	struct http_server *srv = c->srv;
+
+	if (n > c->held)
+		n = c->held;
+	c->held -= n;
+	srv->out_held -= n;
+	srv_check_pause(srv);
+}
+
 /* Moves the answers now due, in request order, to the output. */
 static void
 conn_advance(struct http_conn *c)
@@ -836,6 +921,7 @@ conn_fail(struct http_conn *c, int status)
 	    json ? "application/json" : "text/plain; charset=utf-8", NULL, body,
 	    strlen(body), 1);
 	t->state = TXN_ANSWERED;
+	held_more(c, t->resp.len);
 	TAILQ_INSERT_TAIL(&c->txns, t, entry);
 	c->npending++;
 	c->stop_parse = 1;
@@ -859,6 +945,8 @@ conn_dispatch(struct http_conn *c)
 	c->npending++;
 	c->nrequests++;
 	c->active_ms = mono_ms();
+	srv->handling++;
+	srv_check_pause(srv);
 	/* Decide before the handler runs: it may answer and free t. */
 	if (!t->keep_alive)
 		c->stop_parse = 1;
@@ -867,12 +955,13 @@ conn_dispatch(struct http_conn *c)
 	srv->handler(&t->req, srv->arg);
 }
 
-/* 1 while c's answers not yet written reach OUT_HIGH_WATER: no more
-   input is read or parsed until they drain. */
+/* 1 while c's answers not yet written reach OUT_HIGH_WATER, or all
+   connections' reach OUT_TOTAL_HIGH: no more input is read or parsed until
+   they drain. */
 static int
 out_full(const struct http_conn *c)
 {
-	return c->out.len + c->wbuf.len >= OUT_HIGH_WATER;
+	return c->held >= OUT_HIGH_WATER || c->srv->out_paused;
 }
 
 /*
@@ -966,6 +1055,8 @@ on_write(uv_write_t *req, int status)
 	struct http_conn *c = container_of(req, struct http_conn, wreq);
 
 	c->writing = 0;
+	if (!c->closing)
+		held_less(c, c->wbuf.len);
 	buf_free(&c->wbuf);
 	if (c->closing)
 		return;
@@ -991,6 +1082,7 @@ conn_write(struct http_conn *c)
 		return;
 	if (c->sink != NULL) {
 		(void)buf_append(c->sink, c->out.data, c->out.len);
+		held_less(c, c->out.len);
 		buf_free(&c->out);
 		return;
 	}
@@ -1001,6 +1093,7 @@ conn_write(struct http_conn *c)
 	b = uv_buf_init(c->out.data, (unsigned int)c->out.len);
 	rc = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
 	if (rc == (int)c->out.len) {
+		held_less(c, c->out.len);
 		buf_free(&c->out);
 		c->active_ms = mono_ms();
 		return;
@@ -1107,6 +1200,9 @@ conn_deadline(struct http_conn *c, enum deadline_kind *kind)
 	}
 	if (c->writing) {
 		*kind = DL_WRITE;
+		/* Answers held past the high water: slow readers go first. */
+		if (c->srv->out_paused && l->idle_timeout_ms > OUT_SHED_MS)
+			return c->write_ms + OUT_SHED_MS;
 		return c->write_ms + (int64_t)l->idle_timeout_ms;
 	}
 	if (c->cur != NULL && !c->stop_parse && c->reading) {
@@ -1147,6 +1243,8 @@ on_timer(uv_timer_t *h)
 	case DL_WRITE:
 		log_debug(
 		    "http", "write stalled, closing remote=%s", c->remote);
+		if (c->srv->out_paused)
+			c->srv->stats.conns_stalled++;
 		conn_close(c);
 		break;
 	default:
@@ -1303,6 +1401,8 @@ conn_close(struct http_conn *c)
 
 	if (c->closing)
 		return;
+	/* Its answers go with it. */
+	held_less(c, c->held);
 	c->closing = 1;
 	if (c->sink == NULL)
 		c->srv->nlive--;
@@ -1320,9 +1420,11 @@ conn_close(struct http_conn *c)
 	c->ready = NULL;
 	while ((t = TAILQ_FIRST(&c->txns)) != NULL) {
 		TAILQ_REMOVE(&c->txns, t, entry);
-		if (t->state == TXN_HANDLER)
+		if (t->state == TXN_HANDLER) {
+			/* Its answer will be dropped: no longer counted. */
 			t->conn = NULL;
-		else
+			c->srv->handling--;
+		} else
 			txn_free(t);
 	}
 	c->npending = 0;
@@ -1754,6 +1856,8 @@ txn_answer(struct http_txn *t, int status, const char *content_type,
 		(c->stop_parse && t == TAILQ_LAST(&c->txns, txn_list));
 	txn_format(t, c->srv, status, content_type, extra, body, len, close);
 	t->state = TXN_ANSWERED;
+	c->srv->handling--;
+	held_more(c, t->resp.len);
 	c->srv->stats.requests_total++;
 	conn_advance(c);
 }

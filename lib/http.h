@@ -115,6 +115,7 @@ struct http_stats {
 	uint64_t errors_total;   /* refusals (400, 408, 413, 431...) it sent */
 	uint64_t conns_shed;     /* idle connections closed to make room */
 	uint64_t conns_refused;  /* new connections closed: no room */
+	uint64_t conns_stalled;  /* closed: answers held, output stalled */
 };
 
 struct http_conn;
@@ -159,6 +160,10 @@ struct http_server {
 	uint64_t shed_unlogged;        /* shed since then */
 	uint64_t refused_unlogged;     /* refused since then */
 	int pressure_logged;           /* pressure_ms is set */
+	size_t out_held;               /* answers formatted, not yet written */
+	unsigned handling;             /* requests with the handler */
+	int out_paused;                /* out_held or handling went too high */
+	int64_t held_ms;               /* when the pause was last logged */
 	http_done_cb done;             /* shutdown's callback */
 	int shutting_down;             /* http_server_shutdown was called */
 	int handles_open;              /* own handles not yet closed */

@@ -91,8 +91,10 @@ is "the server still answers after the limits" "$(http GET /healthz)" "200 ok"
 n=$(curl -s -m 5 -w '%{num_connects}\n' -o /dev/null "http://127.0.0.1:$PORT/healthz" -o /dev/null "http://127.0.0.1:$PORT/healthz" | awk '{ s += $1 } END { print s }')
 is "two requests share one connection" "$n" "1"
 
-# Port in use: a second gateway on the same port says so and exits 1.
-sed "s/^listen = .*/listen = 127.0.0.1:$PORT/" "$T/baraza.conf" >"$T/two.conf"
+# Port in use: a second gateway (of another database: one on the same is
+# refused before it listens, backup.sh) on the same port says so and exits 1.
+sed -e "s/^listen = .*/listen = 127.0.0.1:$PORT/" \
+    -e "s|^database = .*|database = $T/two.db|" "$T/baraza.conf" >"$T/two.conf"
 "$BARAZA" -c "$T/two.conf" serve 2>"$T/err"
 is "a port in use exits 1" "$?" 1
 like "a port in use is one clear line" "$(cat "$T/err")" "cannot listen on 127.0.0.1:$PORT: address already in use"

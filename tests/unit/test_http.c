@@ -843,6 +843,53 @@ test_no_reader(void **state)
 	assert_int_equal(fx->flag[0], 1);
 }
 
+/*
+ * Many clients that never read: each holds one 8 MiB answer (its own mark),
+ * but all of them together stop at OUT_TOTAL_HIGH (32 MiB): no connection
+ * reads another request until they drain, and those whose write stalls for
+ * OUT_SHED_MS are closed, so that a client that reads is answered.
+ */
+#define NO_READERS 8
+static void
+cl_many_no_readers(struct fixture *fx)
+{
+	struct reader r;
+	struct resp rs;
+	int fds[NO_READERS], i;
+
+	for (i = 0; i < NO_READERS; i++) {
+		fds[i] = cl_connect(fx->port);
+		if (fds[i] >= 0)
+			(void)cl_sends(fds[i], "GET /big HTTP/1.1\r\n\r\n"
+					       "GET /big HTTP/1.1\r\n\r\n");
+	}
+	ms_sleep(500);
+	fx->flag[0] = atomic_load(&fx->nbig);
+	rd_init(&r, cl_connect(fx->port));
+	if (r.fd >= 0 && cl_sends(r.fd, "GET /echo HTTP/1.1\r\n\r\n") == 0 &&
+	    rd_response(&r, &rs) == 0) {
+		fx->flag[1] = rs.status;
+		free(rs.body);
+	}
+	rd_free(&r);
+	for (i = 0; i < NO_READERS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+static void
+test_many_no_readers(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_many_no_readers);
+	/* Four 8 MiB answers reach 32 MiB: the other four connections' wait
+	   (all eight were made before, 64 MiB held, more as they went on). */
+	assert_in_range(fx->flag[0], 4, 5);
+	/* The stalled ones closed, the reader is answered. */
+	assert_int_equal(fx->flag[1], 200);
+}
+
 static void
 cl_pipelined(struct fixture *fx)
 {
@@ -1719,6 +1766,7 @@ main(void)
 	    PLAIN(test_big_answer),
 	    PLAIN(test_pipelined_order),
 	    PLAIN(test_no_reader),
+	    PLAIN(test_many_no_readers),
 	    PLAIN(test_pipeline_limit),
 	    PLAIN(test_body_too_large),
 	    PLAIN(test_too_many_headers),
