@@ -45,11 +45,16 @@ static const char *const nodes_sql[N_COUNT] = {
 		" RETURNING count",
     [N_USSD_OLD] = "SELECT text, screen, screen_end FROM ussd_seen"
 		   " WHERE key = ?1",
-    /* Another text forgets the screen of the one before. */
+    /*
+     * Another text forgets the screen of the one before. `at` is the
+     * session's first step, left alone by the next ones (so that its
+     * index is not rewritten at every step): a network ends a USSD
+     * session within minutes, well before INGRESS_USSD_KEEP_MS.
+     */
     [N_USSD_PUT] = "INSERT INTO ussd_seen (key, text, at) VALUES (?1, ?2, ?3)"
 		   " ON CONFLICT (key) DO UPDATE SET"
 		   " screen = CASE WHEN text = ?2 THEN screen END,"
-		   " text = ?2, at = ?3",
+		   " text = ?2",
     [N_USSD_SCREEN] = "UPDATE ussd_seen SET screen = ?2, screen_end = ?3"
 		      " WHERE key = ?1",
     [N_PURGE_FLOOD] = "DELETE FROM flood WHERE since <= ?1",

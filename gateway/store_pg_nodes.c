@@ -48,13 +48,16 @@ static const char *const nodes_sql[N_COUNT] = {
 	"+ 1 END,"
 	" since = CASE WHEN flood.since <= $2::bigint - $3::bigint THEN $2"
 	" ELSE flood.since END RETURNING count",
-    /* Another text forgets the screen of the one before. */
+    /*
+     * Another text forgets the screen of the one before; `at` stays the
+     * session's first step's, as on SQLite (store_nodes.c).
+     */
     [N_USSD] = "WITH old AS (SELECT text, screen, screen_end FROM ussd_seen"
 	       "  WHERE key = $1),"
 	       " up AS (INSERT INTO ussd_seen (key, text, at)"
 	       "  VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET"
 	       "  screen = CASE WHEN ussd_seen.text = $2 THEN ussd_seen.screen"
-	       "  END, text = $2, at = $3)"
+	       "  END, text = $2)"
 	       " SELECT text, screen, screen_end FROM old",
     [N_USSD_SCREEN] = ("UPDATE ussd_seen SET screen = $2, screen_end = $3"
 		       " WHERE key = $1"),

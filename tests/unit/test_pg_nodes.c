@@ -169,15 +169,18 @@ script(struct store *st, struct buf *b)
 	ussd(st, b, "ussd k1", "k1", "1*2*3", T0 + 3);
 	store_ussd_screen(st, "k1", "Bye", 1);
 
-	/* The purge: passed flood windows, old texts, long gone nodes. */
+	/*
+	 * The purge: passed flood windows, old texts (by their session's
+	 * first step: k1's at T0, though it went on), long gone nodes.
+	 */
 	buf_printf(b, "purge -> %lld\n",
-	    (long long)store_shared_purge(st, T0 + 59999, T0 + 2, T0 + 6999));
+	    (long long)store_shared_purge(st, T0 + 59999, T0 + 1, T0 + 6999));
 	store_flood_hit(st, "+254700000001", T0 + 60001, 60000, &count);
 	buf_printf(b, "flood kept count=%lld\n", (long long)count);
 	store_flood_hit(st, "+254700000003", T0 + 60001, 60000, &count);
 	buf_printf(b, "flood kept too count=%lld\n", (long long)count);
-	ussd(st, b, "ussd k1 kept", "k1", "1*2*3", T0 + 4);
-	ussd(st, b, "ussd k2 forgotten", "k2", "5", T0 + 4);
+	ussd(st, b, "ussd k1 forgotten", "k1", "1*2*3", T0 + 4);
+	ussd(st, b, "ussd k2 kept", "k2", "5", T0 + 4);
 	buf_printf(b, "purge all -> %lld\n",
 	    (long long)store_shared_purge(st, INT64_MAX, INT64_MAX, INT64_MAX));
 }
@@ -256,8 +259,8 @@ test_same_answers(void **state)
 	assert_non_null(strstr(buf_cstr(&a), "purge -> 1\n"));
 	assert_non_null(strstr(buf_cstr(&a),
 	    "flood kept count=2\nflood kept too count=2\n"
-	    "ussd k1 kept -> 0 prev=1*2*3 screen=Bye end=1\n"
-	    "ussd k2 forgotten -> 0 prev=(null) screen=(null) end=0\n"));
+	    "ussd k1 forgotten -> 0 prev=(null) screen=(null) end=0\n"
+	    "ussd k2 kept -> 0 prev= screen=(null) end=0\n"));
 	/* 2 flood windows, 2 texts, node a. */
 	assert_non_null(strstr(buf_cstr(&a), "purge all -> 5\n"));
 	buf_free(&a);
