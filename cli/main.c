@@ -83,6 +83,49 @@ usage(FILE *fp)
 		    commands[i].usage);
 }
 
+/* The command called name, or NULL. */
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(commands); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * `baraza help CMD`, `baraza CMD --help` or `-h`: the command's usage on
+ * stdout, before any config is read (an operator asks before there is
+ * one). 0, or 2 for a command that does not exist.
+ */
+static int
+command_help(const char *name)
+{
+	const struct command *c = find_command(name);
+
+	if (c == NULL) {
+		fprintf(stderr, "baraza: unknown command '%s'\n", name);
+		usage(stderr);
+		return 2;
+	}
+	printf("usage: baraza [-c FILE] %s%s%s\n", c->name,
+	    *c->usage ? " " : "", c->usage);
+	printf("The config is -c FILE, else ./baraza.conf when there is one, "
+	       "else\n/etc/baraza/baraza.conf. See baraza(1) for what it "
+	       "does.\n");
+	return 0;
+}
+
+/* 1 when the command's first argument asks for its usage. */
+static int
+asks_help(int argc, char **argv)
+{
+	return argc >= 2 &&
+	       (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+}
+
 static int
 cmd_version(int argc, char **argv, struct config *cfg)
 {
@@ -274,6 +317,15 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(argv[0], "help") == 0) {
+		if (argc == 1) {
+			usage(stdout);
+			return 0;
+		}
+		return command_help(argv[1]);
+	}
+	if (asks_help(argc, argv) && find_command(argv[0]) != NULL)
+		return command_help(argv[0]);
 	if (conf == NULL)
 		conf = config_default_path();
 	curl_global_init(CURL_GLOBAL_DEFAULT);

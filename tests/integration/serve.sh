@@ -2,7 +2,7 @@
 # The foundation, end to end: baraza version, check, serve, the HTTP limits
 # and the stop. Talks only to 127.0.0.1.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 35
+plan 40
 
 out=$("$BARAZA" version | tr '\n' ' ')
 like "version names baraza" "$out" '^baraza [0-9]'
@@ -14,6 +14,14 @@ for h in -h --help help; do
 	"$BARAZA" $h >"$T/out" 2>"$T/err" && grep -q '^usage: baraza' "$T/out"
 	is "baraza $h prints the usage on stdout and exits 0" "$?:$(wc -c <"$T/err")" "0:0"
 done
+# A command's usage, before there is a config to read (-c names none).
+for a in "serve --help" "copy-store -h" "help simulate"; do
+	"$BARAZA" -c "$T/none.conf" $a >"$T/out" 2>"$T/err"
+	is "baraza $a prints the command's usage and exits 0" "$?:$(wc -c <"$T/err")" "0:0"
+done
+like "the usage names the command's arguments" "$(cat "$T/out")" '^usage: baraza \[-c FILE\] simulate \[--ussd CODE'
+"$BARAZA" help frobnicate >"$T/out" 2>"$T/err"
+is "help of an unknown command exits 2" "$?" 2
 
 # A config with two errors: both reported with file and line.
 mkdir -p "$T/bad/flows"
