@@ -48,6 +48,10 @@ struct dchan {
 	 * up on trial, one message at a time: a success ends the trial, a
 	 * transient failure puts it down again at once.
 	 */
+	/* Messages the provider refused for now since the last line about
+	   it (RETRY_LOG_MS apart), and when that was. */
+	uint64_t retried_unlogged;
+	int64_t retry_logged_ms;
 	int judged;
 	int trial;
 	int64_t failing_since;
@@ -121,6 +125,7 @@ struct outcome {
 
 #define ORPHANS_POLL_MS 100  /* while waiting for nothing to be held */
 #define OUTCOME_RETRY_MS 100 /* between commits of an outcome */
+#define RETRY_LOG_MS 60000   /* a channel's retries are logged this apart */
 #define OUTCOME_LOG_EVERY 50 /* a failing outcome logged once per this many */
 
 /* A claim: the messages it hands over to their channel. */
@@ -622,6 +627,29 @@ redo_outcomes(struct dispatcher *d)
 	}
 }
 
+/*
+ * A provider that refuses for now (down, throttling, out of credit) is said
+ * in the log, a line a channel a minute at most, with how many messages it
+ * refused since the last: else it would be silent until they expire.
+ */
+static void
+retry_log(struct dchan *c, const char *error)
+{
+	int64_t now = now_ms();
+	char scrub[200];
+
+	c->retried_unlogged++;
+	if (c->retry_logged_ms != 0 && now - c->retry_logged_ms < RETRY_LOG_MS)
+		return;
+	log_warn("dispatch",
+	    "provider refused for now, messages retried channel=%s count=%llu "
+	    "error=\"%s\"",
+	    c->ch.cfg->name, (unsigned long long)c->retried_unlogged,
+	    log_text(error ? error : "-", scrub, sizeof(scrub)));
+	c->retry_logged_ms = now;
+	c->retried_unlogged = 0;
+}
+
 /* Counts outcome o in its channel's figures, once its message is known. */
 static void
 outcome_count(const struct outcome *o)
@@ -648,8 +676,10 @@ outcome_count(const struct outcome *o)
 			    (long long)o->id, cc->name,
 			    log_text(
 				error ? error : "-", scrub, sizeof(scrub)));
-		} else
+		} else {
 			c->stats.retried++;
+			retry_log(c, error);
+		}
 		break;
 	case SEND_PERMFAIL:
 		c->stats.failed++;

@@ -5,7 +5,7 @@
 # message sent there once; after fallback_after again one message tries it,
 # and once one goes through it takes its own messages again.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 14
+plan 15
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 # The primary's provider: a second fake, answering 500 until told otherwise.
@@ -32,6 +32,10 @@ check "after fallback_after of failures the channel is down" wait_for 30 grep -q
 check "the message goes out through the fallback" wait_for 15 sql_is "select channel, state from messages where id=$id" "web|sent"
 is "the fallback's provider got it once" "$(fake_count 'First through the fallback')" 1
 like "the failing provider was tried more than once first" "$(grep -c 'First through the fallback' "$T/primary.log")" '^[2-9]$'
+# Its refusals are said, once a minute at most (not at each retry).
+like "the provider's refusals are logged once, with the channel" \
+    "$(grep 'provider refused for now, messages retried' "$T/serve.log")" \
+    'WARN dispatch: provider refused for now, messages retried channel=at count=1 error="[^"]+"$'
 id2=$("$BARAZA" -c "$T/baraza.conf" send --channel at 0700000002 "Second while down" 2>/dev/null)
 check "a message queued while it is down goes to the fallback" wait_for 15 sql_is "select channel, state from messages where id=$id2" "web|sent"
 is "without trying the channel that is down" "$(grep -c 'Second while down' "$T/primary.log")" 0
