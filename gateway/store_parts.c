@@ -18,9 +18,15 @@ static const char *const parts_sql[P_COUNT] = {
 	      " ON CONFLICT DO NOTHING",
     [P_SEEN] = "SELECT count(*) FROM sms_parts"
 	       " WHERE channel = ?1 AND provider_id = ?2",
-    /* A set is its parts waiting: phones reuse references. */
+    /*
+     * A set is its parts waiting: phones reuse references. Along the set's
+     * index: without statistics SQLite reads the covering primary key
+     * (channel, provider_id) instead, every part of the channel, waiting
+     * and joined, at each part that comes (122 ms with 60,000 waiting).
+     */
     [P_GET] = "SELECT seq, total, provider_id, text, received"
-	      " FROM sms_parts WHERE channel = ?1 AND phone = ?2 AND ref = ?3"
+	      " FROM sms_parts INDEXED BY sms_parts_set"
+	      " WHERE channel = ?1 AND phone = ?2 AND ref = ?3"
 	      " AND joined = 0 ORDER BY seq",
     [P_JOINED] = "UPDATE sms_parts SET joined = 1, text = ''"
 		 " WHERE channel = ?1 AND phone = ?2 AND ref = ?3"

@@ -199,6 +199,49 @@ test_state_check_without_in_list(void **state)
 	    SQLITE_OK);
 }
 
+/*
+ * The query plan of the store's prepared statement whose text holds key:
+ * its EXPLAIN QUERY PLAN details joined by "; " into out.
+ */
+static void
+plan_of(sqlite3 *db, const char *key, char *out, size_t size)
+{
+	sqlite3_stmt *p = NULL, *s;
+	char *sql;
+	size_t n = 0;
+
+	out[0] = '\0';
+	while ((p = sqlite3_next_stmt(db, p)) != NULL)
+		if (strstr(sqlite3_sql(p), key) != NULL)
+			break;
+	assert_non_null(p);
+	sql = xasprintf("EXPLAIN QUERY PLAN %s", sqlite3_sql(p));
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW && n + 1 < size)
+		n += (size_t)snprintf(out + n, size - n, "%s; ",
+		    (const char *)sqlite3_column_text(s, 3));
+	sqlite3_finalize(s);
+	free(sql);
+}
+
+/* A long message's set is read along its index, not the channel's parts. */
+static void
+test_parts_by_set_index(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f, 1);
+	struct store_sms_part *v = NULL;
+	size_t n = 0;
+	char plan[512];
+
+	assert_int_equal(
+	    store_parts_get(st, "vg", "+254700000001", "7", &v, &n), 0);
+	store_parts_free(v, n);
+	plan_of(st->db, "FROM sms_parts INDEXED BY", plan, sizeof(plan));
+	assert_non_null(strstr(plan,
+	    "sms_parts_set (channel=? AND phone=? AND ref=? AND joined=?)"));
+}
+
 static void
 test_migrates_from_zero(void **state)
 {
@@ -1828,6 +1871,8 @@ main(void)
 		test_pragmas_normal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_state_check_without_in_list, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_parts_by_set_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_migrates_from_zero, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
