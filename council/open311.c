@@ -629,9 +629,14 @@ request_id(const char *s)
 
 /* ---- Writing: POST requests.json ---- */
 
-/* The service's state: POSTs counted by api key and by address. */
+/* The service's state: POSTs counted by api key and by address, GETs by
+   address, and the refused POSTs not logged yet. */
 struct open311_state {
 	struct throttle throttle; /* "k:INDEX" and "a:ADDRESS" keys */
+	struct throttle reads;    /* addresses' GETs */
+	int writes;               /* api keys are set: throttle is in use */
+	int64_t refused_ms;       /* a refused POST was last logged */
+	uint64_t refused;         /* refused since */
 };
 
 /* The state of the running service, or NULL. */
@@ -646,12 +651,16 @@ open311_start(struct gateway *gw, void **state)
 {
 	struct open311_state *os;
 
-	if (gw->cfg->open311_keys.n == 0 || *state != NULL)
+	if (*state != NULL)
 		return;
 	os = xcalloc(1, sizeof(*os));
+	throttle_init(&os->reads, OPEN311_RATE_KEYS, OPEN311_READS, 60 * 1000);
+	*state = os;
+	if (gw->cfg->open311_keys.n == 0)
+		return;
+	os->writes = 1;
 	throttle_init(&os->throttle, OPEN311_RATE_KEYS,
 	    (int)gw->cfg->open311_rate.count, gw->cfg->open311_rate.period_ms);
-	*state = os;
 	log_info("open311", "service requests taken keys=%zu",
 	    gw->cfg->open311_keys.n);
 }
@@ -664,7 +673,9 @@ open311_stop(struct gateway *gw, void **state)
 	(void)gw;
 	if (os == NULL)
 		return;
-	throttle_free(&os->throttle);
+	if (os->writes)
+		throttle_free(&os->throttle);
+	throttle_free(&os->reads);
 	free(os);
 	*state = NULL;
 }
@@ -872,7 +883,7 @@ post_request(struct gateway *gw, struct http_request *req)
 	int k, rc;
 
 	throttle_addr_key(req->remote, akey, sizeof(akey));
-	if (os == NULL) {
+	if (os == NULL || !os->writes) {
 		respond_error(req, 503, "service requests are not taken now");
 		return;
 	}
@@ -889,10 +900,16 @@ post_request(struct gateway *gw, struct http_request *req)
 	}
 	if ((k = key_index(gw->cfg, form_get(&f, "api_key"))) < 0) {
 		form_free(&f);
-		log_info("open311",
-		    "service request refused: api_key missing "
-		    "or wrong addr=%s",
-		    req->remote);
+		/* A line a minute at most: outsiders write it. */
+		os->refused++;
+		if (os->refused_ms == 0 || now - os->refused_ms >= 60 * 1000) {
+			log_info("open311",
+			    "service requests refused: api_key missing "
+			    "or wrong count=%llu addr=%s",
+			    (unsigned long long)os->refused, req->remote);
+			os->refused_ms = now;
+			os->refused = 0;
+		}
 		respond_error(req, 403, "api_key missing or not valid");
 		return;
 	}
@@ -942,6 +959,7 @@ open311_handle(struct gateway *gw, struct http_request *req, const char *rest)
 	static const char body405[] =
 	    "[{\"code\":405,\"description\":\"this server only reads: use "
 	    "GET\"}]";
+	struct open311_state *os;
 	json_t *out;
 	int64_t id;
 	int status;
@@ -955,6 +973,13 @@ open311_handle(struct gateway *gw, struct http_request *req, const char *rest)
 		http_respond_ex(req, 405, "application/json; charset=utf-8",
 		    "Allow: GET\r\n", body405, sizeof(body405) - 1);
 		return;
+	}
+	if ((os = state_of(gw)) != NULL) {
+		char akey[80];
+
+		throttle_addr_key(req->remote, akey, sizeof(akey));
+		if (rate_limited(req, &os->reads, akey, now_ms()) != 0)
+			return;
 	}
 	if (strcmp(rest, "services.json") == 0) {
 		if ((out = open311_services(gw->store, set)) == NULL)

@@ -54,7 +54,10 @@
 	4000                    /* bytes of a POST's description or
 				     address_string */
 #define OPEN311_RATE_KEYS 10000 /* api keys and addresses counted */
-#define OPEN311_FLOW "open311"  /* the flow a POSTed report names */
+/* GETs an address may make a minute: each answer is built on the loop
+   (up to OPEN311_REQUESTS_MAX requests), which webhooks wait for. */
+#define OPEN311_READS 120
+#define OPEN311_FLOW "open311" /* the flow a POSTed report names */
 
 struct gateway;
 
@@ -93,8 +96,9 @@ void open311_handle(struct gateway *, struct http_request *, const char *rest);
 
 /*
  * The service (struct gateway_service) that counts POSTs by api key and by
- * address (council/throttle.h, at most OPEN311_RATE_KEYS of them): start
- * does nothing without api_keys; stop releases what start made.
+ * address, and GETs by address (OPEN311_READS a minute; council/throttle.h,
+ * at most OPEN311_RATE_KEYS of each): POSTs only with api_keys; stop
+ * releases what start made.
  */
 void open311_start(struct gateway *, void **state);
 void open311_stop(struct gateway *, void **state);

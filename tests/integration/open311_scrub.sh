@@ -7,7 +7,7 @@
 # whole. At log level info, phone numbers in the log show the country code
 # and the last two digits only.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 22
+plan 25
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = at
@@ -73,6 +73,19 @@ done
 # --- the admin API is not open data: staff see the text whole ---
 like "the admin API keeps the details" "$(http GET /api/v1/reports/1 -H "$auth")" \
     '"details":"Pipe burst since 2026-12-01, ring \+254 712-999-888'
+
+# --- reads are counted by address: 120 a minute, then 429 ---
+# (Each answer is built on the loop that webhooks wait for.) A window may
+# begin anew during the loop on a slow machine: at most 250 reads.
+i=0
+c=200
+while [ $i -lt 250 ] && [ "$c" = 200 ]; do
+	i=$((i + 1))
+	c=$(curl -s -m 5 -D "$T/headers" -o "$T/body" -w '%{http_code}' "http://127.0.0.1:$PORT/open311/v2/services.json")
+done
+is "an address's reads beyond 120 a minute are 429" "$c" 429
+like "in GeoReport's form" "$(cat "$T/body")" '^\[\{"code":429,"description":"too many service requests'
+check "429 says when to come back" grep -qi '^Retry-After: [1-9]' "$T/headers"
 
 # --- numbers in the log ---
 # A flood from another number is logged with its number masked.

@@ -8,7 +8,7 @@
 # staff change the report; bodies over the HTTP limit are 413; POSTs are
 # counted per client address and per api key ([open311] rate), 429 beyond.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 30
+plan 31
 
 KEY1=test-open311-key-0001
 KEY2=other-open311-key-0002
@@ -45,6 +45,8 @@ curl -s -m 5 -D "$T/headers" -o /dev/null -X POST -d api_key=$KEY1 \
     "http://127.0.0.1:$PORT/open311/v2/requests.json"
 check "429 says when to come back" grep -qi '^Retry-After: [1-9]' "$T/headers"
 is "no report was filed by the refused POSTs" "$(sql 'select count(*) from reports')" "1"
+is "the two refused keys are one log line (outsiders write them)" \
+    "$(grep -c 'service requests refused: api_key missing or wrong count=1 addr=127.0.0.1' "$T/serve.log")" "1"
 
 # --- the report is open data, scrubbed ---
 is "the report is stored like the report step's" \
