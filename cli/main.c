@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <gammu.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,35 @@ unstarted_notes(const struct flowset *set, FILE *fp)
 }
 
 /*
+ * A SQLite database in a folder that does not exist: `serve` would fail on
+ * its lock file. A warning (a config may be written before its machine is
+ * set up): 1 when said, else 0.
+ */
+static size_t
+database_folder(const struct config *cfg, const char *path, FILE *fp)
+{
+	struct stat sb;
+	char *copy, *dir;
+	size_t n = 0;
+
+	if (cfg->database == NULL || strcmp(cfg->database, ":memory:") == 0 ||
+	    store_is_postgres(cfg->database))
+		return 0;
+	copy = xstrdup(cfg->database);
+	dir = dirname(copy);
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		fprintf(fp,
+		    "%s: warning: database: the folder %s does not exist: "
+		    "make it (owned by the user the gateway runs as, mode "
+		    "0700) before serve\n",
+		    path, dir);
+		n = 1;
+	}
+	free(copy);
+	return n;
+}
+
+/*
  * `baraza check`: every finding of the config and the flows, gcc-style on
  * stderr; exit 1 when any is an error. Finding errors is its work, so bad
  * config here is 1, not 2.
@@ -210,6 +240,7 @@ cmd_check(int argc, const char *path)
 	config_errors_free(errs);
 	if (cfg == NULL)
 		return 1;
+	nwarn += database_folder(cfg, path, stderr);
 	flow_findings_init(&f);
 	rc = gateway_load_flows(cfg, &set, &f);
 	flow_findings_sort(&f);

@@ -39,6 +39,17 @@ store_lock(const char *database, int exclusive, int *fd, char **errmsg)
 	/* One made by another user: reading is enough for a lock. */
 	if (f < 0 && errno == EACCES)
 		f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (f < 0 && errno == ENOENT) {
+		char *copy = xstrdup(database);
+
+		errmsg_set(errmsg,
+		    "%s: the database's folder %s does not exist: make it "
+		    "first",
+		    database, dirname(copy));
+		free(copy);
+		free(path);
+		return STORE_ERR;
+	}
 	if (f < 0) {
 		errmsg_set(errmsg, "%s: cannot open the lock file: %s", path,
 		    strerror(errno));

@@ -2,7 +2,7 @@
 # The foundation, end to end: baraza version, check, serve, the HTTP limits
 # and the stop. Talks only to 127.0.0.1.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 40
+plan 44
 
 out=$("$BARAZA" version | tr '\n' ' ')
 like "version names baraza" "$out" '^baraza [0-9]'
@@ -22,6 +22,16 @@ done
 like "the usage names the command's arguments" "$(cat "$T/out")" '^usage: baraza \[-c FILE\] simulate \[--ussd CODE'
 "$BARAZA" help frobnicate >"$T/out" 2>"$T/err"
 is "help of an unknown command exits 2" "$?" 2
+
+# A database in a folder that does not exist: check warns, serve says so.
+mkdir -p "$T/nofolder/flows"
+printf '[gateway]\nlisten = 127.0.0.1:0\ndatabase = %s/gone/baraza.db\nflows = flows\n' "$T" >"$T/nofolder/baraza.conf"
+"$BARAZA" -c "$T/nofolder/baraza.conf" check >"$T/out" 2>"$T/err"
+is "check passes a database whose folder is missing, with a warning" "$?" 0
+like "the warning names the folder" "$(cat "$T/err")" "warning: database: the folder $T/gone does not exist"
+"$BARAZA" -c "$T/nofolder/baraza.conf" serve 2>"$T/err"
+is "serve then exits 1" "$?" 1
+like "saying which folder" "$(cat "$T/err")" "the database's folder $T/gone does not exist"
 
 # A config with two errors: both reported with file and line.
 mkdir -p "$T/bad/flows"
