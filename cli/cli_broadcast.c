@@ -38,6 +38,36 @@ print_refused(const char *what, const char *err)
 	fprintf(stderr, "baraza: an admin may send it anyway with --force\n");
 }
 
+/* Appends a topic's name to the list in arg (a struct buf): 400 bytes. */
+static int
+add_topic(void *arg, const char *name, int64_t n)
+{
+	struct buf *b = arg;
+
+	(void)n;
+	if (b->len > 0 && buf_puts(b, ", ") != 0)
+		return 1;
+	return buf_puts(b, name) != 0 || b->len > 400;
+}
+
+/*
+ * A broadcast that reaches nobody (a topic mistyped, say) is not an error,
+ * but it is said on stderr, with the topics that have subscribers.
+ */
+static void
+nobody_warning(struct store *st, const char *topic)
+{
+	struct buf b;
+
+	buf_init(&b, 1024);
+	(void)store_console_topics(st, add_topic, &b);
+	fprintf(stderr,
+	    "baraza: warning: nobody is subscribed to '%s' (topics with "
+	    "subscribers: %s)\n",
+	    topic, b.len > 0 ? buf_cstr(&b) : "none yet");
+	buf_free(&b);
+}
+
 /*
  * baraza broadcast TEXT --topic T [--at TIME] [--dry-run] [--channel N]
  * [--force]
@@ -110,6 +140,8 @@ cli_broadcast(int argc, char **argv, struct config *cfg)
 	if (!dry)
 		printf("broadcast: %lld\n", (long long)sum.id);
 	printf("recipients: %lld\n", (long long)sum.recipients);
+	if (sum.recipients == 0)
+		nobody_warning(st, req.topic);
 	printf("encoding: %s\n", gsm_encoding_name(sum.encoding));
 	printf("segments per message: %lld\n", (long long)sum.segments);
 	printf("total segments: %lld\n", (long long)sum.total_segments);

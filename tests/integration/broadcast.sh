@@ -4,7 +4,7 @@
 # admin API, counts by state, --at holding messages back, and notify with a
 # good CSV and a CSV with a bad row (nothing queued).
 . "$SRCDIR/tests/integration/lib.sh"
-plan 59
+plan 61
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 api="http://127.0.0.1:$FAKE_PORT"
@@ -42,6 +42,10 @@ like "the dry run counts the non-opted-out subscribers" "$out" 'recipients: 3'
 like "the dry run gives the encoding" "$out" 'encoding: GSM-7'
 like "the dry run gives the total segments" "$out" 'total segments: 3'
 is "the dry run queues nothing" "$(sql "select count(*) from messages")" "0"
+out=$(B broadcast "Water off." --topic watre --dry-run 2>"$T/err")
+is "a topic nobody follows is not an error" "$?" 0
+is "and says so, with the topics that have subscribers" "$(cat "$T/err")" \
+    "baraza: warning: nobody is subscribed to 'watre' (topics with subscribers: roads, water)"
 
 # --- broadcast through the CLI ---
 out=$(B broadcast "Water off in Kilimani on Monday." --topic water)
