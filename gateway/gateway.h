@@ -60,6 +60,7 @@ struct serve {
 	int client_closing;        /* the last step of a stop */
 	uint64_t reloads;          /* successful reloads */
 	uint64_t reload_failures;  /* refused flow sets */
+	char conf_seen[64];        /* the config file's size and mtime */
 };
 
 /*

@@ -113,13 +113,35 @@ on_flows_changed(uv_fs_event_t *h, const char *name, int events, int status)
 	    &sv->reload_timer, on_reload_timer, RELOAD_DEBOUNCE_MS, 0);
 }
 
+/* The config file's size and modification time, as text ("" if none). */
+static void
+conf_stamp(const struct config *cfg, char *out, size_t size)
+{
+	struct stat sb;
+
+	out[0] = '\0';
+	if (cfg->path != NULL && stat(cfg->path, &sb) == 0)
+		snprintf(out, size, "%lld.%lld.%ld", (long long)sb.st_size,
+		    (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
+}
+
 static void
 on_sighup(uv_signal_t *s, int signum)
 {
 	struct serve *sv = container_of(s, struct serve, sighup);
 	struct gateway *gw = container_of(sv, struct gateway, serve);
+	char now[sizeof(sv->conf_seen)];
 
 	(void)signum;
+	/* The config is read at start only: a change to it is said. */
+	conf_stamp(gw->cfg, now, sizeof(now));
+	if (strcmp(now, sv->conf_seen) != 0) {
+		log_warn("gateway",
+		    "the config changed since the start: a reload takes the "
+		    "flows only, restart to apply it path=%s",
+		    gw->cfg->path);
+		memcpy(sv->conf_seen, now, sizeof(now));
+	}
 	reload_flows(gw, "SIGHUP");
 }
 
@@ -642,6 +664,7 @@ start_handles(struct gateway *gw)
 	struct serve *sv = &gw->serve;
 	int rc;
 
+	conf_stamp(gw->cfg, sv->conf_seen, sizeof(sv->conf_seen));
 	uv_signal_init(gw->loop, &sv->sigterm);
 	uv_signal_init(gw->loop, &sv->sigint);
 	uv_signal_init(gw->loop, &sv->sighup);

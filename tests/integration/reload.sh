@@ -3,7 +3,7 @@
 # once; a set with errors is refused whole and the old one keeps serving; a
 # session waiting on a step that is gone ends politely.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 12
+plan 15
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = web
@@ -53,6 +53,14 @@ before=$(grep -c 'reloaded' "$T/serve.log")
 kill -HUP "$SERVE_PID"
 check "SIGHUP reloads" wait_for 10 sh -c "[ \$(grep -c 'reloaded' '$T/serve.log') -gt $before ]"
 is "the gateway is still up" "$(http GET /healthz)" "200 ok"
+is "an unchanged config says nothing" "$(grep -c 'the config changed' "$T/serve.log")" 0
+# The config is read at start only: a change to it is said at SIGHUP.
+printf '\n; edited\n' >>"$T/baraza.conf"
+before=$(grep -c 'reloaded' "$T/serve.log")
+kill -HUP "$SERVE_PID"
+check "SIGHUP reloads again" wait_for 10 sh -c "[ \$(grep -c 'reloaded' '$T/serve.log') -gt $before ]"
+like "and says the config changed, to be applied by a restart" "$(grep 'the config changed' "$T/serve.log")" \
+    'WARN gateway: the config changed since the start: a reload takes the flows only, restart to apply it path='
 
 # A session waiting on a step that the new set no longer has.
 sms NAME
