@@ -65,7 +65,8 @@ add_name(void *arg, const char *name)
 }
 
 size_t
-cli_check_tables(const struct config *cfg, const struct flowset *set, FILE *fp)
+cli_check_tables(
+    const struct config *cfg, const struct flowset *set, FILE *fp, size_t *nerr)
 {
 	struct names have = {NULL, 0};
 	char *err = NULL, *shown;
@@ -77,6 +78,14 @@ cli_check_tables(const struct config *cfg, const struct flowset *set, FILE *fp)
 	/* A URI is shown without its password. */
 	shown = store_is_postgres(cfg->database) ? store_redact(cfg->database)
 						 : xstrdup(cfg->database);
+	if (rc == STORE_EINVAL) {
+		fprintf(fp, "%s: error: %s\n", shown,
+		    err != NULL ? err : "a schema this baraza does not know");
+		free(err);
+		free(shown);
+		++*nerr;
+		return 0;
+	}
 	if (rc == STORE_ERR) {
 		/* Not the flows' fault: say so, and warn about nothing. */
 		fprintf(fp, "%s: note: tables not checked: %s\n", shown,

@@ -62,10 +62,12 @@ cli_test_notes(const struct config *cfg, const struct flowset *set, FILE *fp);
 /*
  * For `check`: a warning on fp for each `lookup` of set whose table the
  * store does not hold yet (or when there is no database yet), with the
- * `baraza import` command that fixes it. Returns the number of warnings.
+ * `baraza import` command that fixes it. Returns the number of warnings;
+ * adds 1 to *nerr for a database whose schema is newer than this baraza's
+ * (an error: serve refuses it).
  */
-size_t
-cli_check_tables(const struct config *cfg, const struct flowset *set, FILE *fp);
+size_t cli_check_tables(const struct config *cfg, const struct flowset *set,
+    FILE *fp, size_t *nerr);
 
 /*
  * Opens cfg's database for a command (store_open with cfg's durability).

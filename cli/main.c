@@ -249,7 +249,7 @@ cmd_check(int argc, const char *path)
 	nwarn += f.nwarnings;
 	/* Lookups in tables not imported yet: warnings. */
 	if (rc == 0 && set != NULL)
-		nwarn += cli_check_tables(cfg, set, stderr);
+		nwarn += cli_check_tables(cfg, set, stderr, &nerr);
 	/* Flows that never run and flows no test starts: notes, which change
 	   neither count. */
 	if (rc == 0 && set != NULL) {

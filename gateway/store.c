@@ -1026,6 +1026,17 @@ sq_peek_tables(const char *path, int (*cb)(void *, const char *name), void *arg,
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(db, 2000);
+		/* A database a newer baraza migrated: serve would refuse it. */
+		rc =
+		    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+		if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
+		    !version_ok(sqlite3_column_int(s, 0), path, errmsg)) {
+			sqlite3_finalize(s);
+			sqlite3_close(db);
+			return STORE_EINVAL;
+		}
+		sqlite3_finalize(s);
+		s = NULL;
 		rc = sqlite3_prepare_v2(db,
 		    "SELECT name FROM data_tables ORDER BY name", -1, &s, NULL);
 	}

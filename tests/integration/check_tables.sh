@@ -4,7 +4,7 @@
 # or migrates the database itself.
 . "$SRCDIR/tests/integration/lib.sh"
 
-plan 10
+plan 12
 write_config ""
 cat >"$T/flows/bal.flow" <<'FLOW'
 flow bal
@@ -36,6 +36,12 @@ version=$(sqlite3 "$T/baraza.db" 'pragma user_version')
 sqlite3 "$T/baraza.db" 'pragma user_version = 1'
 "$BARAZA" -c "$T/baraza.conf" check >/dev/null 2>&1
 is "check does not migrate the database" "$(sqlite3 "$T/baraza.db" 'pragma user_version')" 1
+sqlite3 "$T/baraza.db" "pragma user_version = $version"
+# A database a newer baraza migrated: serve would refuse it, so check does.
+sqlite3 "$T/baraza.db" 'pragma user_version = 999'
+out=$("$BARAZA" -c "$T/baraza.conf" check 2>&1)
+is "a database newer than this baraza fails check" "$?" 1
+like "saying so" "$out" "baraza\.db: error: database schema version 999 is newer than this baraza understands"
 sqlite3 "$T/baraza.db" "pragma user_version = $version"
 printf 'not a database' >"$T/broken.db"
 sed -i "s|^database = .*|database = $T/broken.db|" "$T/baraza.conf"
