@@ -455,6 +455,8 @@ provider_chan_new(const struct channel_config *cc,
 	add_secret(pc, cc->auth_token);
 	add_secret(pc, cc->signing_key);
 	add_secret(pc, cc->webhook_secret);
+	add_secret(pc, cc->webhook_secret_previous);
+	add_secret(pc, cc->signing_key_previous);
 	add_secret(pc, cc->api_secret);
 	add_secret(pc, cc->signature_secret);
 	if (cc->account_sid != NULL && cc->auth_token != NULL) {

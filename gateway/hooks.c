@@ -142,15 +142,19 @@ static int
 secret_ok(const struct channel_config *ch, const struct http_request *req)
 {
 	const char *given = http_header(req, "X-Baraza-Secret");
-	char *q;
+	char *q = NULL;
 	int ok;
 
-	if (given != NULL)
-		return sig_equal(given, ch->webhook_secret);
 	/* The secret alone: another field that does not decode is the
 	 * decoder's 400, not a wrong secret. */
-	ok = query_get(req->query, strlen(req->query), "secret", &q) == 1 &&
-	     sig_equal(q, ch->webhook_secret);
+	if (given == NULL &&
+	    query_get(req->query, strlen(req->query), "secret", &q) == 1)
+		given = q;
+	/* While a provider moves to a new secret, the one before too. */
+	ok = given != NULL &&
+	     (sig_equal(given, ch->webhook_secret) |
+		 (ch->webhook_secret_previous != NULL &&
+		     sig_equal(given, ch->webhook_secret_previous)));
 	free(q);
 	return ok;
 }

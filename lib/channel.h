@@ -64,12 +64,14 @@ struct channel_config {
 	int line;               /* line of the section header */
 
 	/* Keys valid for every type. */
-	char *sender;              /* shortcode or sender id, or NULL */
-	char *api_url;             /* provider base URL without trailing '/', or
+	char *sender;         /* shortcode or sender id, or NULL */
+	char *api_url;        /* provider base URL without trailing '/', or
 				 NULL (gammu); africastalking and twilio have
 				 defaults */
-	char *webhook_secret;      /* webhooks must carry ?secret=... or the
+	char *webhook_secret; /* webhooks must carry ?secret=... or the
 				 header X-Baraza-Secret, or NULL */
+	char *webhook_secret_previous; /* also taken while a provider moves
+					  to webhook_secret, or NULL */
 	int allow_unsigned;        /* 1: the channel may lack what authenticates
 				 its webhooks (config_channel_unsigned) */
 	struct rate rate;          /* outbound throttle: 20/s, gammu 6/min */
@@ -101,6 +103,8 @@ struct channel_config {
 	/* http. */
 	char
 	    *signing_key; /* HMAC-SHA256 key, or NULL (http requires api_url) */
+	char *signing_key_previous; /* also checks webhooks while the sender
+				       moves to signing_key, or NULL */
 	/* gammu. */
 	char *device;                 /* required; resolved like a path */
 	char *connection;             /* Gammu connection; "at" */

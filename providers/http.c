@@ -30,6 +30,24 @@
  * DECODE_OK with *root set, or DECODE_BAD or DECODE_FORBIDDEN with a reason
  * and *root NULL.
  */
+/*
+ * The signature's verdict by signing_key, or, while a sender moves to it,
+ * by signing_key_previous when the first does not match.
+ */
+static int
+verify(const struct channel_config *cfg, const struct http_request *req,
+    const char *header)
+{
+	int64_t now = now_ms() / 1000;
+	int v = sig_http_verify(
+	    cfg->signing_key, now, req->body, req->body_len, header);
+
+	if (v == SIG_MISMATCH && cfg->signing_key_previous != NULL)
+		v = sig_http_verify(cfg->signing_key_previous, now, req->body,
+		    req->body_len, header);
+	return v;
+}
+
 static enum provider_decode
 hp_load(const struct channel_config *cfg, const struct http_request *req,
     json_t **root, struct buf *reason)
@@ -42,9 +60,7 @@ hp_load(const struct channel_config *cfg, const struct http_request *req,
 		if (header == NULL || header[0] == '\0')
 			why = "missing X-Baraza-Signature";
 		else
-			switch (
-			    sig_http_verify(cfg->signing_key, now_ms() / 1000,
-				req->body, req->body_len, header)) {
+			switch (verify(cfg, req, header)) {
 			case SIG_VALID:
 				break;
 			case SIG_MALFORMED:
