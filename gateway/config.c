@@ -1996,6 +1996,10 @@ channel_auth_check(struct parser *p, const struct config *cfg,
 
 	if (key == NULL)
 		return;
+	/* Written but refused (the example's placeholder, say): its own
+	   error says why; "from anyone" would contradict it. */
+	if (entry_line(p, s, key) != s->line)
+		return;
 	how = ch->type == CHANNEL_TWILIO
 		  ? "set public_url, here or in [gateway], to the URL Twilio "
 		    "calls (its signatures are checked against it)"

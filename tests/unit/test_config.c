@@ -1840,6 +1840,8 @@ test_example_file(void **state)
 		if (strstr(e->v[i].message, "placeholder") != NULL)
 			placeholders++;
 	assert_int_equal(placeholders, 7);
+	/* Only those: a placeholder refused is not also "from anyone". */
+	assert_int_equal(config_errors_count(e), 7);
 	config_free(cfg);
 	config_errors_free(e);
 	/* With real values in, it loads without a finding. */
