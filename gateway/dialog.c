@@ -606,8 +606,20 @@ start(struct dialog *d, const struct dialog_input *in, const char *text,
 		routed = engine_route_ussd(
 		    &d->eng, d->session, dialled ? dialled : "", &d->r);
 	if (routed != 1) {
-		log_info("dialog", "no flow takes the message kind=%s",
-		    in->kind == ENGINE_SMS ? "sms" : "ussd");
+		if (in->kind == ENGINE_USSD) {
+			/* The code's first part only: what follows it may be
+			   a resident's account number. */
+			const char *dl = dialled ? dialled : "";
+			size_t n =
+			    strcspn(dl + (*dl == '*'), "*#") + (*dl == '*');
+
+			log_info("dialog",
+			    "no flow takes the message kind=ussd code=%.*s%s",
+			    (int)(n < 16 ? n : 16), dl,
+			    dl[n] == '#' && n < 16 ? "#" : "...");
+		} else
+			log_info(
+			    "dialog", "no flow takes the message kind=sms");
 		if (in->kind == ENGINE_USSD)
 			finish(d, d->env.cfg->error_text, 1);
 		else
