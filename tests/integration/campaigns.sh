@@ -11,7 +11,7 @@
 # The dates are weeks after today, so the gateway's own runs (on the real
 # clock) never fall on them, whatever the day the test runs.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 41
+plan 43
 
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 B() { "$BARAZA" -c "$T/baraza.conf" "$@"; }
@@ -85,6 +85,11 @@ B campaigns --dry-run nope >/dev/null 2>&1
 is "a dry run of an unknown campaign fails" "$?" "1"
 B campaigns --run --now tomorrow >/dev/null 2>&1
 is "a bad --now is a usage error" "$?" "2"
+# A config without campaigns lists none, and a cron job's --run is no failure.
+sed '/^\[campaign /,$d' "$T/baraza.conf" >"$T/none.conf"
+out=$("$BARAZA" -c "$T/none.conf" campaigns --run 2>&1)
+is "without campaigns, --run exits 0" "$?" 0
+like "and says there are none" "$out" "^no campaigns: the config has no \[campaign NAME\] section"
 
 # --- 08:59: nothing; 09:00: each once ---
 out=$(B campaigns --run --now "${r1}T08:59")
