@@ -108,6 +108,20 @@ perr_pos(struct parser *p, const struct flow_pos *pos, const char *fmt, ...)
 	return -1;
 }
 
+/* The config's languages, "en sw", into out (size bytes). */
+static void
+langs_known(const struct parser *p, char *out, size_t size)
+{
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	if (p->set->nlanguages == 0)
+		snprintf(out, size, "en");
+	for (i = 0; i < p->set->nlanguages && n + 1 < size; i++)
+		n += (size_t)snprintf(out + n, size - n, "%s%s", i ? " " : "",
+		    p->set->languages[i]);
+}
+
 /* ---- the cursor ---- */
 
 static int
@@ -1030,6 +1044,7 @@ static int
 check_language_literal(struct parser *p, const struct flow_text *t)
 {
 	const struct template *tm = t->tmpl;
+	char known[FLOW_MAX_LANGS * 3 + 1];
 	size_t i;
 
 	if (tm->nvars > 0 || tm->nparts != 1)
@@ -1037,8 +1052,11 @@ check_language_literal(struct parser *p, const struct flow_text *t)
 	for (i = 0; i < p->set->nlanguages; i++)
 		if (str_ieq(tm->src, p->set->languages[i]))
 			return 0;
-	return perr_pos(
-	    p, &t->pos, "language '%s' is not in languages", tm->src);
+	langs_known(p, known, sizeof(known));
+	return perr_pos(p, &t->pos,
+	    "language '%s' is not in languages (%s): add it to the config's "
+	    "languages",
+	    tm->src, known);
 }
 
 /*
@@ -1631,8 +1649,15 @@ parse_translation(struct parser *p, size_t at)
 	for (i = 0; i < p->set->nlanguages; i++)
 		if (strcmp(p->set->languages[i], lang) == 0)
 			known = 1;
-	if (!known)
-		return perr(p, at, "language '%s' is not in languages", lang);
+	if (!known) {
+		char langs[FLOW_MAX_LANGS * 3 + 1];
+
+		langs_known(p, langs, sizeof(langs));
+		return perr(p, at,
+		    "language '%s' is not in languages (%s): add it to the "
+		    "config's languages, or remove the translation",
+		    lang, langs);
+	}
 	for (i = 0; i < t->ntr; i++)
 		if (strcmp(t->tr[i].lang, lang) == 0)
 			return perr(p, at,

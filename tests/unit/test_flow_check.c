@@ -156,12 +156,16 @@ test_statement_errors(void **state)
 	    "t.flow:2:3: error: menu 'm' has no options");
 	/* Translations only in the config's languages. */
 	expect(&enonly, "flow f\n  say \"x\"\n    sw \"y\"\n", 1, 0,
-	    "t.flow:3:5: error: language 'sw' is not in languages");
+	    "t.flow:3:5: error: language 'sw' is not in languages (en): add "
+	    "it to the config's languages, or remove the translation");
 	expect(&enonly, "flow f\n  language \"sw\"\n", 1, 0,
-	    "t.flow:2:12: error: language 'sw' is not in languages");
+	    "t.flow:2:12: error: language 'sw' is not in languages (en): add "
+	    "it to the config's languages");
 	/* No languages at all means English only. */
 	expect(NULL, "flow f\n  language \"en\"\n  say \"x\"\n    sw \"y\"\n",
-	    1, 0, "t.flow:4:5: error: language 'sw' is not in languages");
+	    1, 0,
+	    "t.flow:4:5: error: language 'sw' is not in languages (en): add "
+	    "it to the config's languages, or remove the translation");
 	/* A language from a placeholder is checked at run time. */
 	expect(&cfg, "flow f\n  language \"{contact.language}\"\n", 0, 0, NULL);
 }

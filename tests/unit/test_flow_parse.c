@@ -613,7 +613,8 @@ test_errors_statements(void **state)
 	expect_error("flow f\n  step a\n  say \"x\"\n  step a\n",
 	    "t.flow:4:3: error: duplicate step 'a' (first at line 2)");
 	expect_error("flow f\n  language \"fr\"\n",
-	    "t.flow:2:12: error: language 'fr' is not in languages");
+	    "t.flow:2:12: error: language 'fr' is not in languages (en sw): "
+	    "add it to the config's languages");
 	expect_error("flow f\n  set x \"a\"\n",
 	    "t.flow:2:9: error: expected '=' after the name");
 	expect_error("flow f\n  say \"a\" b\n",
@@ -972,7 +973,8 @@ test_errors_translations(void **state)
 	expect_error("flow f\n  step a\n  sw \"Habari\"\n",
 	    "t.flow:3:3: error: translation 'sw' without a TEXT before it");
 	expect_error("flow f\n  say \"Hi\"\n    fr \"Salut\"\n",
-	    "t.flow:3:5: error: language 'fr' is not in languages");
+	    "t.flow:3:5: error: language 'fr' is not in languages (en sw): "
+	    "add it to the config's languages, or remove the translation");
 	expect_error("flow f\n  say \"Hi\"\n    sw \"a\"\n    sw \"b\"\n",
 	    "t.flow:4:5: error: duplicate 'sw' translation (first at line 3)");
 	expect_error("flow f\n  say \"Hi\"\n    sw \"a {\"\n",
