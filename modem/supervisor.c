@@ -743,7 +743,8 @@ spawn(struct modem_supervisor *sup)
 
 	uv_pipe_init(sup->loop, &sup->pipe, 0);
 	sup->pipe_open = 1;
-	args[0] = sup->exe;
+	/* As ps shows it: the file run is sup->exe. */
+	args[0] = (char *)"baraza";
 	args[1] = "modem-worker";
 	args[2] = "--fd";
 	args[3] = "3";

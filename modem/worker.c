@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
@@ -1563,6 +1564,9 @@ modem_worker_main(int argc, char **argv)
 	if ((rc = w_args(&w, argc, argv, &fd)) != 0)
 		return rc;
 	w.fd = fd;
+	/* Run as /proc/self/exe (the gateway's own binary, even replaced
+	   by an upgrade since): named for ps and top, not "exe". */
+	(void)prctl(PR_SET_NAME, "baraza-modem", 0, 0, 0);
 	flags = fcntl(w.fd, F_GETFL);
 	if (flags < 0 || fcntl(w.fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		log_error("modem", "bad --fd %d: %s", w.fd, strerror(errno));
