@@ -131,6 +131,20 @@ on_header(void *arg, const struct csvread_row *h)
 			im->key_index = i;
 			found = 1;
 		}
+	if (!found && h->nfields == 1 &&
+	    (strchr(h->fields[0], ';') != NULL ||
+		strchr(h->fields[0], '\t') != NULL)) {
+		/* A spreadsheet's export in a locale that separates with ';'
+		   (or a tab): one column whose name holds them all. */
+		csvfail_set(&im->fail, IMPORT_EINVAL,
+		    "key column \"%s\" is not in the header row (line %llu): "
+		    "it is one column, with '%c' in its name; the file must "
+		    "separate columns with commas (save it as CSV with ',' as "
+		    "the separator)",
+		    im->key_column, (unsigned long long)h->line,
+		    strchr(h->fields[0], ';') != NULL ? ';' : '\t');
+		return -1;
+	}
 	if (!found) {
 		csvfail_set(&im->fail, IMPORT_EINVAL,
 		    "key column \"%s\" is not in the header row (line %llu)",

@@ -199,6 +199,11 @@ test_header_errors(void **state)
 
 	import_bad_lit(st, "t", "id", "name,phone\nx,y\n", IMPORT_EINVAL,
 	    "key column \"id\" is not in the header row (line 1)");
+	/* A spreadsheet's export with ';' between columns. */
+	import_bad_lit(st, "t", "id", "id;name;phone\n1;x;y\n", IMPORT_EINVAL,
+	    "key column \"id\" is not in the header row (line 1): it is one "
+	    "column, with ';' in its name; the file must separate columns "
+	    "with commas (save it as CSV with ',' as the separator)");
 	import_bad_lit(st, "t", "id", "id,name,name\n1,2,3\n", IMPORT_EINVAL,
 	    "line 1: duplicate column name \"name\"");
 	import_bad_lit(st, "t", "id", "\n\nid,,x\n1,2,3\n", IMPORT_EINVAL,
