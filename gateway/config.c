@@ -779,9 +779,12 @@ parse_addr(const char *s, struct config_addr *a)
 	if (hlen == 0 || hlen >= sizeof(host))
 		goto bad;
 	ps = colon + 1;
-	if (parse_digits(&ps, &port) < 0 || *ps != '\0' || port < 0 ||
-	    port > 65535)
+	if (parse_digits(&ps, &port) < 0 || *ps != '\0' || port < 0)
 		goto bad;
+	if (port > 65535)
+		return xasprintf("port %lld is out of range: 0 to 65535 (0: "
+				 "any free port)",
+		    (long long)port);
 	if (s[0] == '[') {
 		if (hlen < 3 || s[hlen - 1] != ']')
 			goto bad;

@@ -461,6 +461,8 @@ test_bad_values(void **state)
 				  "20/s, 6/min, 100/h"},
 	    {"sender_limit = 0/s", "expected a rate"},
 	    {"sender_limit = 1001/s", "must be between 1/day and 1000/s"},
+	    {"listen = 127.0.0.1:99999",
+		"listen: port 99999 is out of range: 0 to 65535"},
 	    {"retention_days = abc", "retention_days: expected a whole number"},
 	    {"retention_days = -1", "expected a whole number"},
 	    {"retention_days = 1.5", "expected a whole number"},
