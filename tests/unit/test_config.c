@@ -473,7 +473,7 @@ test_bad_values(void **state)
 				 "info, debug"},
 	    {"listen = 127.0.0.1", "listen: expected host:port"},
 	    {"listen = :8080", "expected host:port"},
-	    {"listen = 127.0.0.1:65536", "expected host:port"},
+	    {"listen = 127.0.0.1:65536", "port 65536 is out of range"},
 	    {"listen = 127.0.0.1:http", "expected host:port"},
 	    {"listen = 999.1.1.1:80", "expected host:port"},
 	    {"listen = [::1:80", "expected host:port"},
