@@ -1594,8 +1594,18 @@ test_lock(void **state)
 	/* A folder that cannot hold it is an error, said. */
 	assert_int_equal(
 	    store_lock("/nonexistent/baraza.db", 0, &a, &err), STORE_ERR);
-	assert_non_null(strstr(err, "baraza.db.lock"));
+	assert_non_null(strstr(err, "the database's folder /nonexistent does "
+				    "not exist"));
 	free(err);
+	/* One serving gateway a database: the second's byte is taken. */
+	assert_int_equal(store_lock(f->path, 0, &a, &err), 0);
+	assert_int_equal(store_lock(f->path, 0, &b, &err), 0);
+	assert_int_equal(store_lock_serving(a), 0);
+	assert_int_equal(store_lock_serving(b), STORE_SERVED);
+	close(a);
+	assert_int_equal(store_lock_serving(b), 0);
+	close(b);
+	assert_int_equal(store_lock_serving(-1), 0);
 }
 
 /* What store_on_undo reported: the marks given, last first. */
