@@ -1428,6 +1428,8 @@ conn_close(struct http_conn *c)
 			txn_free(t);
 	}
 	c->npending = 0;
+	/* Fewer requests with the handler may end a pause. */
+	srv_check_pause(c->srv);
 	if (c->sink != NULL)
 		return;
 	uv_close((uv_handle_t *)&c->tcp, on_tcp_close);
@@ -1858,6 +1860,7 @@ txn_answer(struct http_txn *t, int status, const char *content_type,
 	t->state = TXN_ANSWERED;
 	c->srv->handling--;
 	held_more(c, t->resp.len);
+	srv_check_pause(c->srv);
 	c->srv->stats.requests_total++;
 	conn_advance(c);
 }

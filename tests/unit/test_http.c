@@ -890,6 +890,57 @@ test_many_no_readers(void **state)
 	assert_int_equal(fx->flag[1], 200);
 }
 
+/*
+ * More requests with the handler than HANDLING_HIGH (1024) pause reading
+ * on every connection, and their answers end the pause, also when their
+ * clients have reset the connections meanwhile (the server, reading
+ * nothing while paused, sees them gone as it writes): a burst of slow
+ * requests then gone does not leave it reading nothing for ever.
+ */
+#define ORPHANS 34 /* connections of 32 pipelined requests each */
+static void
+cl_orphans(struct fixture *fx)
+{
+	struct reader r;
+	struct resp rs;
+	char req[32 * 48];
+	size_t n = 0;
+	int fds[ORPHANS], i;
+
+	for (i = 0; i < 32; i++)
+		n += (size_t)snprintf(req + n, sizeof(req) - n,
+		    "GET /defer/300?%d HTTP/1.1\r\n\r\n", i);
+	for (i = 0; i < ORPHANS; i++)
+		if ((fds[i] = cl_connect(fx->port)) >= 0)
+			cl_send(fds[i], req, n);
+	ms_sleep(100);
+	/* Reset, not closed: the server sees them gone at once. */
+	for (i = 0; i < ORPHANS; i++)
+		if (fds[i] >= 0) {
+			struct linger lg = {1, 0};
+
+			setsockopt(
+			    fds[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(fds[i]);
+		}
+	rd_init(&r, cl_connect(fx->port));
+	if (r.fd >= 0 && cl_sends(r.fd, "GET /echo HTTP/1.1\r\n\r\n") == 0 &&
+	    rd_response(&r, &rs) == 0) {
+		fx->flag[0] = rs.status;
+		free(rs.body);
+	}
+	rd_free(&r);
+}
+
+static void
+test_orphans_end_pause(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, cl_orphans);
+	assert_int_equal(fx->flag[0], 200);
+}
+
 static void
 cl_pipelined(struct fixture *fx)
 {
@@ -1767,6 +1818,7 @@ main(void)
 	    PLAIN(test_pipelined_order),
 	    PLAIN(test_no_reader),
 	    PLAIN(test_many_no_readers),
+	    PLAIN(test_orphans_end_pause),
 	    PLAIN(test_pipeline_limit),
 	    PLAIN(test_body_too_large),
 	    PLAIN(test_too_many_headers),
