@@ -509,6 +509,61 @@ save_session(
 	return store_session_put(d->env.store, d->key, &row);
 }
 
+/*
+ * A flow's run-time failure, logged once a minute at most for the same
+ * flow and error (its file and line), with the repeats not logged since
+ * the last line (repeats=N): a resident can
+ * make a flow fail at every message (an answer too long for its reply),
+ * and the log must not be theirs to fill. FAILURES_KEPT kinds at once; the
+ * one logged longest ago makes room.
+ */
+#define FAILURES_KEPT 16
+#define FAILURE_LOG_MS 60000
+
+static void
+log_failure(const char *flow, const char *error)
+{
+	static struct {
+		uint64_t key;
+		int64_t at;
+		uint64_t since;
+	} seen[FAILURES_KEPT];
+	uint64_t key = 1469598103934665603ULL; /* FNV-1a of flow, error */
+	int64_t now = mono_ms();
+	const char *p;
+	size_t i, slot = 0;
+
+	for (p = flow; *p != '\0'; p++)
+		key = (key ^ (unsigned char)*p) * 1099511628211ULL;
+	key = (key ^ 0xff) * 1099511628211ULL;
+	for (p = error; *p != '\0'; p++)
+		key = (key ^ (unsigned char)*p) * 1099511628211ULL;
+	for (i = 0; i < FAILURES_KEPT; i++) {
+		if (seen[i].key == key && seen[i].at != 0)
+			break;
+		if (seen[i].at < seen[slot].at)
+			slot = i;
+	}
+	if (i < FAILURES_KEPT) {
+		if (now - seen[i].at < FAILURE_LOG_MS) {
+			seen[i].since++;
+			return;
+		}
+		slot = i;
+	} else
+		seen[slot].since = 0;
+	if (seen[slot].since > 0)
+		log_error("dialog",
+		    "flow failed flow=%s error=\"%s\" repeats=%llu", flow,
+		    error, (unsigned long long)seen[slot].since);
+	else
+		log_error(
+		    "dialog", "flow failed flow=%s error=\"%s\"", flow, error);
+	seen[slot].key = key;
+	seen[slot].at = now;
+	seen[slot].since = 0;
+}
+
 /* Runs actions until the engine waits or ends, then stores and replies. */
 static void
 dialog_run(struct dialog *d)
@@ -540,8 +595,7 @@ dialog_run(struct dialog *d)
 		return;
 	case ENGINE_ERROR:
 	case ENGINE_STALE:
-		log_error("dialog", "flow failed flow=%s error=\"%s\"",
-		    d->flow ? d->flow : "-",
+		log_failure(d->flow ? d->flow : "-",
 		    log_text(
 			d->r.error ? d->r.error : "-", scrub, sizeof(scrub)));
 		/* FALLTHROUGH */

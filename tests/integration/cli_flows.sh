@@ -1,7 +1,7 @@
 #!/bin/sh
 # baraza check, import and simulate from the command line.
 . "$SRCDIR/tests/integration/lib.sh"
-plan 33
+plan 35
 
 write_config "languages = en sw"
 cp "$SRCDIR"/flows/examples/*.flow "$T/flows/"
@@ -86,6 +86,19 @@ like "and says so" "$(head -n 1 "$T/out")" "^baraza: simulate: --ussd and --sms"
 "$BARAZA" -c "$T/baraza.conf" broadcast x --topic 2>"$T/out"
 like "a missing option argument says baraza: too" "$(head -n 1 "$T/out")" \
 	"^baraza: option '--topic' requires an argument$"
+# A flow that fails at every message (a resident can make one do so) logs
+# its failure once a minute, with the repeats counted in the next line.
+cat >"$T/flows/fails.flow" <<'FLOW'
+flow fails
+  on keyword FAILME
+  lookup row in nosuchtable where account = "{rest}"
+  say "never {row.x}"
+FLOW
+printf 'FAILME 1\nFAILME 2\nFAILME 3\n' |
+    "$BARAZA" -c "$T/baraza.conf" simulate --sms --phone +254700000003 >"$T/out" 2>"$T/err"
+is "three failures of one flow: three error_texts" "$(grep -c 'something went wrong' "$T/out")" 3
+is "and one log line" "$(grep -c 'ERROR dialog: flow failed flow=fails' "$T/err")" 1
+rm -f "$T/flows/fails.flow"
 # A FIFO named like a flow or a flow test is refused at once, not waited on
 # (it stopped check, and a reload with the gateway in it).
 mkfifo "$T/flows/pipe.flow"
