@@ -59,7 +59,8 @@ timeparse_iso8601(const char *s, int64_t *ms)
 	int frac = 0, scale = 100, nfrac = 0;
 	int64_t secs;
 	struct tm tm;
-	time_t t;
+	time_t t, best = 0;
+	int dst, found;
 
 	if (s == NULL ||
 	    strnlen(s, TIMEPARSE_INPUT_MAX + 1) > TIMEPARSE_INPUT_MAX)
@@ -116,21 +117,47 @@ timeparse_iso8601(const char *s, int64_t *ms)
 
 	/*
 	 * Local time: mktime works out the offset, daylight saving included.
-	 * A time it had to move (one a clock change skips) does not exist.
+	 * A time it had to move (one a clock change skips) does not exist. A
+	 * time a change repeats (clocks going back) is its first occurrence,
+	 * as a campaign's send time is: mktime with tm_isdst -1 picks one by
+	 * what the process asked it before, so each reading is tried and the
+	 * earlier that keeps the wall time wins.
 	 */
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	tm.tm_isdst = -1;
-	if ((t = mktime(&tm)) == (time_t)-1 || t < 0)
-		return -1;
-	if (tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d ||
-	    tm.tm_hour != h || tm.tm_min != mi || tm.tm_sec != sec)
+	found = 0;
+	for (dst = 0; dst <= 1; dst++) {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = h;
+		tm.tm_min = mi;
+		tm.tm_sec = sec;
+		tm.tm_isdst = dst;
+		if ((t = mktime(&tm)) == (time_t)-1 || t < 0)
+			continue;
+		if (tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 ||
+		    tm.tm_mday != d || tm.tm_hour != h || tm.tm_min != mi ||
+		    tm.tm_sec != sec)
+			continue;
+		if (!found || t < best)
+			best = t;
+		found = 1;
+	}
+	if (!found) {
+		/* Neither reading keeps it: a time that does not exist, or
+		   one before 1970 / beyond time_t. */
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = h;
+		tm.tm_min = mi;
+		tm.tm_sec = sec;
+		tm.tm_isdst = -1;
+		if ((t = mktime(&tm)) == (time_t)-1 || t < 0)
+			return -1;
 		return TIMEPARSE_SKIPPED;
-	*ms = (int64_t)t * 1000 + frac;
+	}
+	*ms = (int64_t)best * 1000 + frac;
 	return 0;
 }

@@ -74,6 +74,16 @@ test_local(void **state)
 		assert_int_equal(
 		    timeparse_iso8601("2026-03-29T02:61", &ms), -1);
 	}
+	/*
+	 * 02:30 on 25 October 2026 comes twice there (clocks go back at
+	 * 03:00): the first, summer time's, whatever was read before it
+	 * (mktime alone picked by what it was asked last).
+	 */
+	assert_int_equal(ok("2026-10-25T02:30"), 1792888200000LL);
+	assert_int_equal(ok("2026-01-10T12:00"), 1768042800000LL);
+	assert_int_equal(ok("2026-10-25T02:30"), 1792888200000LL);
+	assert_int_equal(ok("2026-07-01T12:00"), 1782900000000LL);
+	assert_int_equal(ok("2026-10-25T02:30"), 1792888200000LL);
 	setenv("TZ", "UTC0", 1);
 	tzset();
 	assert_int_equal(ok("2026-12-01T05:00"), T0);
