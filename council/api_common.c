@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "council/reports.h"
 #include "gateway/answer.h"
@@ -170,25 +171,48 @@ api_money(int64_t micro)
 	return json_real((double)micro / 1e6);
 }
 
+/* The first millisecond of local day date ("2026-12-01"): 01:00 when a
+   clock change skips its midnight. 0 or -1. */
+static int
+day_start(const char *date, int64_t *ms)
+{
+	char buf[TIMEPARSE_INPUT_MAX];
+
+	snprintf(buf, sizeof(buf), "%sT00:00", date);
+	if (timeparse_iso8601(buf, ms) == TIMEPARSE_SKIPPED)
+		snprintf(buf, sizeof(buf), "%sT01:00", date);
+	return timeparse_iso8601(buf, ms) == 0 ? 0 : -1;
+}
+
 int
 api_parse_time(const char *s, int end, int64_t *ms)
 {
-	char buf[TIMEPARSE_INPUT_MAX];
+	char buf[TIMEPARSE_INPUT_MAX], next[16];
+	struct tm tm;
+	int64_t u;
+	time_t t;
 	size_t n;
 
 	if (s == NULL || (n = strlen(s)) == 0 || n >= sizeof(buf) - 12)
 		return -1;
 	if (n == 10 && s[4] == '-' && s[7] == '-') {
 		/* A date: its first or last millisecond, local time. */
-		snprintf(
-		    buf, sizeof(buf), "%sT%s", s, end ? "23:59:59" : "00:00");
-		/* A day that starts with a clock change starts at 01:00. */
-		if (timeparse_iso8601(buf, ms) == TIMEPARSE_SKIPPED && !end)
-			snprintf(buf, sizeof(buf), "%sT01:00", s);
-		if (timeparse_iso8601(buf, ms) != 0)
+		if (!end)
+			return day_start(s, ms);
+		/*
+		 * The last is the next day's first less one: where clocks go
+		 * back at midnight, 23:59:59 comes twice and the second is the
+		 * day's too.
+		 */
+		snprintf(buf, sizeof(buf), "%sT00:00Z", s);
+		if (timeparse_iso8601(buf, &u) != 0)
 			return -1;
-		if (end)
-			*ms += 999;
+		t = (time_t)(u / 1000) + 86400;
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(next, sizeof(next), "%Y-%m-%d", &tm) != 10 ||
+		    day_start(next, ms) != 0)
+			return -1;
+		*ms -= 1;
 		return 0;
 	}
 	return timeparse_iso8601(s, ms);

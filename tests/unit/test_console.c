@@ -183,6 +183,30 @@ test_parse_time(void **state)
 	assert_int_equal(api_parse_time("2026-13-01", 0, &t), -1);
 	assert_int_equal(api_parse_time("", 0, &t), -1);
 	assert_int_equal(api_parse_time(NULL, 0, &t), -1);
+	{
+		/*
+		 * Where clocks go back at midnight (Chile: the first Saturday
+		 * of April, 24:00 -03 becomes 23:00 -04), that day has 25
+		 * hours, and its second 23:59:59 is its own too.
+		 */
+		const char *tz = getenv("TZ");
+		char *was = tz != NULL ? xstrdup(tz) : NULL;
+
+		setenv("TZ", "<-04>4<-03>,M9.1.6/24,M4.1.6/24", 1);
+		tzset();
+		assert_int_equal(api_parse_time("2027-04-03", 0, &a), 0);
+		assert_int_equal(api_parse_time("2027-04-03", 1, &b), 0);
+		assert_int_equal(b - a, 25 * 3600000 - 1);
+		/* And the day after starts where it ends. */
+		assert_int_equal(api_parse_time("2027-04-04", 0, &t), 0);
+		assert_int_equal(t, b + 1);
+		if (was != NULL)
+			setenv("TZ", was, 1);
+		else
+			unsetenv("TZ");
+		free(was);
+		tzset();
+	}
 }
 
 /* ---- the store ---- */
