@@ -134,6 +134,11 @@ is "Amina has both reminders now" "$(fake_count '+254700000001')" "2"
 
 # --- the service in serve runs a campaign due now ---
 stop_server
+# In UTC from here: in the hour a clock change repeats, a campaign due at
+# this minute by the wall clock was due at its first occurrence, an hour
+# ago (campaigns.md), and nothing would be due now.
+TZ=UTC0
+export TZ
 # Never across midnight: the row is dated today and due this minute.
 s=$(date +%s)
 left=$(( $(date -d "tomorrow 00:00" +%s) - s ))

@@ -173,6 +173,20 @@ signing_key = $SIGNING_KEY
 rate = 1000/s"
 }
 
+# away_from_midnight SECONDS: when the next local midnight is less than
+# SECONDS away, sleeps past it, so that a test that counts "today" (spend,
+# a day's messages) runs within one day, whenever it is started.
+away_from_midnight() {
+	_mid=$(date -d "tomorrow 00:00" +%s 2>/dev/null ||
+	    date -d "tomorrow 01:00" +%s)
+	_left=$((_mid - $(date +%s)))
+	if [ "$_left" -lt "$1" ]; then
+		echo "# $_left s before midnight: waiting for the next day"
+		sleep $((_left + 2))
+	fi
+	return 0
+}
+
 # start_server: run `baraza serve` in the background and wait (at most 10 s)
 # until it listens; sets SERVE_PID and PORT.
 start_server() {

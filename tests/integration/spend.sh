@@ -8,6 +8,8 @@
 . "$SRCDIR/tests/integration/lib.sh"
 plan 52
 
+# Spend and budgets are a local day's: the whole script within one.
+away_from_midnight 120
 start_fake || { echo "Bail out! the fake provider did not start"; exit 1; }
 write_config "default_channel = at
 currency = KES
