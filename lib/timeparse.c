@@ -51,6 +51,31 @@ days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/*
+ * mktime of a local wall time with tm_isdst dst into *t: 1 when the time
+ * it gives is that wall time, 0 when mktime had to move it (a reading that
+ * does not hold then), -1 when it cannot place it (or before 1970).
+ */
+static int
+local_try(int y, int mo, int d, int h, int mi, int sec, int dst, time_t *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	tm.tm_isdst = dst;
+	if ((*t = mktime(&tm)) == (time_t)-1 || *t < 0)
+		return -1;
+	return tm.tm_year == y - 1900 && tm.tm_mon == mo - 1 &&
+	       tm.tm_mday == d && tm.tm_hour == h && tm.tm_min == mi &&
+	       tm.tm_sec == sec;
+}
+
 int
 timeparse_iso8601(const char *s, int64_t *ms)
 {
@@ -58,7 +83,6 @@ timeparse_iso8601(const char *s, int64_t *ms)
 	int y, mo, d, h, mi, sec = 0, oh = 0, om = 0, sign = 0, utc = 0;
 	int frac = 0, scale = 100, nfrac = 0;
 	int64_t secs;
-	struct tm tm;
 	time_t t, best = 0;
 	int dst, found;
 
@@ -125,39 +149,18 @@ timeparse_iso8601(const char *s, int64_t *ms)
 	 */
 	found = 0;
 	for (dst = 0; dst <= 1; dst++) {
-		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = y - 1900;
-		tm.tm_mon = mo - 1;
-		tm.tm_mday = d;
-		tm.tm_hour = h;
-		tm.tm_min = mi;
-		tm.tm_sec = sec;
-		tm.tm_isdst = dst;
-		if ((t = mktime(&tm)) == (time_t)-1 || t < 0)
-			continue;
-		if (tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 ||
-		    tm.tm_mday != d || tm.tm_hour != h || tm.tm_min != mi ||
-		    tm.tm_sec != sec)
+		if (local_try(y, mo, d, h, mi, sec, dst, &t) != 1)
 			continue;
 		if (!found || t < best)
 			best = t;
 		found = 1;
 	}
-	if (!found) {
-		/* Neither reading keeps it: a time that does not exist, or
-		   one before 1970 / beyond time_t. */
-		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = y - 1900;
-		tm.tm_mon = mo - 1;
-		tm.tm_mday = d;
-		tm.tm_hour = h;
-		tm.tm_min = mi;
-		tm.tm_sec = sec;
-		tm.tm_isdst = -1;
-		if ((t = mktime(&tm)) == (time_t)-1 || t < 0)
-			return -1;
-		return TIMEPARSE_SKIPPED;
-	}
+	/* Neither reading keeps it: a time that does not exist, unless
+	   mktime cannot place it at all. */
+	if (!found)
+		return local_try(y, mo, d, h, mi, sec, -1, &t) < 0
+			   ? -1
+			   : TIMEPARSE_SKIPPED;
 	*ms = (int64_t)best * 1000 + frac;
 	return 0;
 }
